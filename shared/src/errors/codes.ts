@@ -1,0 +1,291 @@
+/**
+ * Every error code Parley emits, in one place (Fastify's way): the HTTP status an
+ * API answers with, the SIP status a refusal carries (the code itself goes in the
+ * SIP `Reason` header), a message for developers and a message for the person in
+ * front of the widget. `docs/errors.md` documents the same list; a test keeps the
+ * two in step.
+ */
+export interface ErrorCodeInfo {
+  /** Which layer raises it. */
+  readonly domain: 'token' | 'screening' | 'call' | 'request' | 'widget' | 'config';
+  readonly http: number;
+  readonly sip: number;
+  /** For developers and logs. */
+  readonly message: string;
+  /** For the visitor, shown by the widget. */
+  readonly human: string;
+}
+
+const TRY_AGAIN = 'Please reload the page and try again.';
+
+export const ERROR_CODES = {
+  // Call token verification (shared/src/tokens).
+  token_missing: {
+    domain: 'token',
+    http: 401,
+    sip: 401,
+    message: 'No call token was presented.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  malformed: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token is not a well-formed compact JWS with the expected claims.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  too_large: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token is larger than the configured limit.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  unsupported_algorithm: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token is signed with an algorithm that is not accepted (only ES256 and EdDSA are).',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  bad_header: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token header is wrong (typ, kid or an unsupported crit extension).',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  unknown_key: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token names a key (kid) the tenant does not publish.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  key_unavailable: {
+    domain: 'token',
+    http: 503,
+    sip: 503,
+    message: "The tenant's signing keys could not be fetched.",
+    human: 'Calling is briefly unavailable. Please try again in a minute.',
+  },
+  bad_signature: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token signature does not verify.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  wrong_issuer: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token was issued by a tenant this gateway does not know.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  wrong_audience: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token was issued for another gateway.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  expired: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token has expired.',
+    human: `This call link has expired. ${TRY_AGAIN}`,
+  },
+  not_yet_valid: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token is not valid yet (nbf/iat in the future beyond the clock skew).',
+    human: `This call could not be authorised. Please check your device's clock and try again.`,
+  },
+  lifetime_too_long: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token lives longer than 300 seconds.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  replayed: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token (jti) has already been used.',
+    human: `This call link was already used. ${TRY_AGAIN}`,
+  },
+  origin_mismatch: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token was issued for another page origin.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  scope_denied: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The call token does not allow calling this destination.',
+    human: 'This call is not allowed from this page.',
+  },
+  decrypt_failed: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The encrypted part of the call token (enc) could not be decrypted.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+  enc_mismatch: {
+    domain: 'token',
+    http: 401,
+    sip: 403,
+    message: 'The encrypted part of the call token belongs to another token.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+
+  // Screening on the company's server (shared/src/screening).
+  origin_not_allowed: {
+    domain: 'screening',
+    http: 403,
+    sip: 403,
+    message: 'The page origin is not on the allowlist.',
+    human: 'Calling is not available from this page.',
+  },
+  rate_limited: {
+    domain: 'screening',
+    http: 429,
+    sip: 429,
+    message: 'Too many requests; retry after the time in Retry-After.',
+    human: 'Too many call attempts. Please wait a moment and try again.',
+  },
+  blocked: {
+    domain: 'screening',
+    http: 403,
+    sip: 403,
+    message: 'The address or session is blocked.',
+    human: 'Calling is not available.',
+  },
+  outside_business_hours: {
+    domain: 'screening',
+    http: 403,
+    sip: 480,
+    message: 'The queue is closed at this time.',
+    human: 'We are closed right now. Please call again during business hours.',
+  },
+  too_many_outstanding: {
+    domain: 'screening',
+    http: 429,
+    sip: 429,
+    message: 'This session already holds the maximum number of unexpired call tokens.',
+    human: 'Too many call attempts. Please wait a moment and try again.',
+  },
+  unknown_queue: {
+    domain: 'screening',
+    http: 404,
+    sip: 404,
+    message: 'No such queue.',
+    human: 'This call destination does not exist.',
+  },
+  session_required: {
+    domain: 'screening',
+    http: 401,
+    sip: 401,
+    message: 'The request carries no web session.',
+    human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+
+  // Generic request errors of every HTTP API.
+  bad_request: {
+    domain: 'request',
+    http: 400,
+    sip: 400,
+    message: 'The request is malformed.',
+    human: 'Something went wrong. Please try again.',
+  },
+  not_found: {
+    domain: 'request',
+    http: 404,
+    sip: 404,
+    message: 'Not found.',
+    human: 'Something went wrong. Please try again.',
+  },
+  unauthorized: {
+    domain: 'request',
+    http: 401,
+    sip: 401,
+    message: 'Authentication is required.',
+    human: 'Please sign in.',
+  },
+  forbidden: {
+    domain: 'request',
+    http: 403,
+    sip: 403,
+    message: 'Not allowed.',
+    human: 'Not allowed.',
+  },
+  internal: {
+    domain: 'request',
+    http: 500,
+    sip: 500,
+    message: 'Internal error.',
+    human: 'Something went wrong. Please try again.',
+  },
+
+  // Configuration (gateway start-up, CLI).
+  invalid_config: {
+    domain: 'config',
+    http: 500,
+    sip: 500,
+    message: 'The configuration is invalid.',
+    human: 'Calling is not available.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const TOKEN_REASONS = [
+  'token_missing',
+  'malformed',
+  'too_large',
+  'unsupported_algorithm',
+  'bad_header',
+  'unknown_key',
+  'key_unavailable',
+  'bad_signature',
+  'wrong_issuer',
+  'wrong_audience',
+  'expired',
+  'not_yet_valid',
+  'lifetime_too_long',
+  'replayed',
+  'origin_mismatch',
+  'scope_denied',
+  'decrypt_failed',
+  'enc_mismatch',
+] as const satisfies readonly ErrorCode[];
+export type TokenReason = (typeof TOKEN_REASONS)[number];
+
+export const SCREENING_REASONS = [
+  'origin_not_allowed',
+  'rate_limited',
+  'blocked',
+  'outside_business_hours',
+  'too_many_outstanding',
+  'unknown_queue',
+  'session_required',
+  'bad_request',
+] as const satisfies readonly ErrorCode[];
+export type ScreeningReason = (typeof SCREENING_REASONS)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The message for a person; unknown codes get a generic one. */
+export function humanMessage(code: string): string {
+  return isErrorCode(code) ? ERROR_CODES[code].human : ERROR_CODES.internal.human;
+}

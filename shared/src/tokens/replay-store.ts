@@ -1,0 +1,44 @@
+/**
+ * Remembers which token ids were used, until they expire. The gateway's default
+ * is in memory; a scale-out deployment plugs in a shared store (Redis SET NX PX).
+ */
+export interface ReplayStore {
+  /**
+   * Marks `id` used until `expiresAtMs`. Resolves true when this is its first use,
+   * false when it was used before (a replay).
+   */
+  consume(id: string, expiresAtMs: number): Promise<boolean>;
+}
+
+/** In-memory replay store; expired ids are swept as new ones arrive. */
+export class MemoryReplayStore implements ReplayStore {
+  readonly #seen = new Map<string, number>();
+  readonly #now: () => number;
+  readonly #maxEntries: number;
+  #nextSweep = 0;
+
+  constructor(options: { now?: () => number; maxEntries?: number } = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#maxEntries = options.maxEntries ?? 1_000_000;
+  }
+
+  consume(id: string, expiresAtMs: number): Promise<boolean> {
+    const now = this.#now();
+    if (now >= this.#nextSweep || this.#seen.size >= this.#maxEntries) this.#sweep(now);
+    const until = this.#seen.get(id);
+    if (until !== undefined && until > now) return Promise.resolve(false);
+    // Full even after a sweep: refusing is safer than forgetting a live id.
+    if (this.#seen.size >= this.#maxEntries) return Promise.resolve(false);
+    this.#seen.set(id, expiresAtMs);
+    return Promise.resolve(true);
+  }
+
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  #sweep(now: number): void {
+    for (const [id, until] of this.#seen) if (until <= now) this.#seen.delete(id);
+    this.#nextSweep = now + 1000;
+  }
+}
