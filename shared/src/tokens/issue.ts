@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { CompactEncrypt, SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { ParleyError } from '../errors/index.js';
 import {
   CALL_TOKEN_TYP,
-  CONTENT_ENCRYPTION_ALGORITHM,
   DEFAULT_TTL_SECONDS,
-  KEY_MANAGEMENT_ALGORITHM,
   MAX_TTL_SECONDS,
   PRIVATE_CLAIMS_CTY,
   type CallTokenPublicClaims,
   type EncryptedEnvelope,
   type PrivateClaims,
 } from './claims.js';
+import { encryptEcdhEs, signCompact, type JoseSigningAlgorithm } from './compact.js';
 import { importEncryptionKey, importSigningKey, type ImportedKey } from './keys.js';
 
 export interface CallTokenIssuerOptions {
@@ -54,8 +53,9 @@ export interface CallTokenIssuer {
 export async function createCallTokenIssuer(
   options: CallTokenIssuerOptions,
 ): Promise<CallTokenIssuer> {
-  const signing = await importSigningKey(options.signingKey);
-  const encryption = await importEncryptionKey(options.encryptionKey);
+  const signing = importSigningKey(options.signingKey);
+  const encryption = importEncryptionKey(options.encryptionKey);
+  if (signing.key.type !== 'private') throw new TypeError('signingKey must be a private JWK');
   const now = options.now ?? Date.now;
   const defaultTtl = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
   checkTtl(defaultTtl);
@@ -106,14 +106,10 @@ async function issueWith(
     jti,
     claims: params.privateClaims ?? {},
   };
-  const enc = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(envelope)))
-    .setProtectedHeader({
-      alg: KEY_MANAGEMENT_ALGORITHM,
-      enc: CONTENT_ENCRYPTION_ALGORITHM,
-      kid: encryption.kid,
-      cty: PRIVATE_CLAIMS_CTY,
-    })
-    .encrypt(encryption.key);
+  const enc = encryptEcdhEs(new TextEncoder().encode(JSON.stringify(envelope)), encryption.key, {
+    kid: encryption.kid,
+    cty: PRIVATE_CLAIMS_CTY,
+  });
   const claims: CallTokenPublicClaims = {
     iss: options.issuer,
     aud: options.audience,
@@ -125,8 +121,11 @@ async function issueWith(
     scope: params.scope,
     origin: params.origin,
   };
-  const token = await new SignJWT({ ...claims, enc })
-    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: CALL_TOKEN_TYP })
-    .sign(signing.key);
+  const token = signCompact(
+    { alg: signing.alg, kid: signing.kid, typ: CALL_TOKEN_TYP },
+    { ...claims, enc },
+    signing.alg as JoseSigningAlgorithm,
+    signing.key,
+  );
   return { token, claims, expiresAt: new Date(claims.exp * 1000) };
 }

@@ -1,11 +1,10 @@
 import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type CryptoKey,
-  type JWK,
-} from 'jose';
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey as NodeJsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { KEY_MANAGEMENT_ALGORITHM, SIGNING_ALGORITHMS, type SigningAlgorithm } from './claims.js';
 
 export type { JWK };
@@ -57,7 +56,7 @@ export async function generateSigningKeyPair(alg: SigningAlgorithm = 'ES256'): P
 
 /** The gateway's encryption key pair for ECDH-ES+A256KW (P-256 or X25519). */
 export async function generateEncryptionKeyPair(
-  crv: EncryptionCurve = 'P-256',
+  crv: EncryptionCurve = 'X25519',
 ): Promise<KeyPairFiles> {
   const { privateKey, publicKey } = await generateKeyPair(KEY_MANAGEMENT_ALGORITHM, {
     crv,
@@ -80,30 +79,48 @@ export function signingAlgorithmOf(jwk: JWK): SigningAlgorithm | undefined {
   return undefined;
 }
 
-/** A signing JWK with its kid and algorithm, imported once. */
+/** A JWK with its kid and algorithm, imported once as a node:crypto KeyObject. */
 export interface ImportedKey {
   readonly kid: string;
   readonly alg: string;
-  readonly key: CryptoKey;
+  readonly key: KeyObject;
 }
 
-export async function importSigningKey(jwk: JWK): Promise<ImportedKey> {
+function toKeyObject(jwk: JWK): KeyObject {
+  return typeof jwk.d === 'string'
+    ? createPrivateKey({ key: jwk as NodeJsonWebKey, format: 'jwk' })
+    : createPublicKey({ key: jwk as NodeJsonWebKey, format: 'jwk' });
+}
+
+function requireKid(jwk: JWK, what: string): string {
+  if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) throw new TypeError(`${what} has no kid`);
+  return jwk.kid;
+}
+
+/** Imports a signing JWK: private (to issue) or public (to verify). */
+export function importSigningKey(jwk: JWK): ImportedKey {
+  const kid = requireKid(jwk, 'signing key');
   const alg = signingAlgorithmOf(jwk);
-  if (!alg) throw new TypeError(`signing key ${jwk.kid ?? '(no kid)'}: unsupported key type or alg`);
-  if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) {
-    throw new TypeError('signing key has no kid');
-  }
-  const key = await importJWK(jwk, alg);
-  return { kid: jwk.kid, alg, key: key as CryptoKey };
+  if (!alg) throw new TypeError(`signing key ${kid}: unsupported key type or alg`);
+  const key = toKeyObject(jwk);
+  const ok =
+    alg === 'ES256'
+      ? key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      : key.asymmetricKeyType === 'ed25519';
+  if (!ok) throw new TypeError(`signing key ${kid}: key type does not fit ${alg}`);
+  return { kid, alg, key };
 }
 
-export async function importEncryptionKey(jwk: JWK): Promise<ImportedKey> {
-  if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) {
-    throw new TypeError('encryption key has no kid');
-  }
+/** Imports an encryption JWK (P-256 or X25519): private (gateway) or public (issuer). */
+export function importEncryptionKey(jwk: JWK): ImportedKey {
+  const kid = requireKid(jwk, 'encryption key');
   if (jwk.alg !== undefined && jwk.alg !== KEY_MANAGEMENT_ALGORITHM) {
-    throw new TypeError(`encryption key ${jwk.kid}: alg must be ${KEY_MANAGEMENT_ALGORITHM}`);
+    throw new TypeError(`encryption key ${kid}: alg must be ${KEY_MANAGEMENT_ALGORITHM}`);
   }
-  const key = await importJWK(jwk, KEY_MANAGEMENT_ALGORITHM);
-  return { kid: jwk.kid, alg: KEY_MANAGEMENT_ALGORITHM, key: key as CryptoKey };
+  const key = toKeyObject(jwk);
+  const ok =
+    key.asymmetricKeyType === 'x25519' ||
+    (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1');
+  if (!ok) throw new TypeError(`encryption key ${kid}: must be EC P-256 or OKP X25519`);
+  return { kid, alg: KEY_MANAGEMENT_ALGORITHM, key };
 }

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { CallTokenError } from './errors.js';
-import { importSigningKey, type ImportedKey, type JwkSet } from './keys.js';
+import { importSigningKey, publicJwkOf, type ImportedKey, type JwkSet } from './keys.js';
 
 /** Finds the public key a tenant signed a token with. */
 export interface TenantKeyResolver {
@@ -37,7 +37,7 @@ async function importSet(keys: readonly unknown[]): Promise<Map<string, Imported
     const candidate = jwk as JWK;
     if (candidate.use !== undefined && candidate.use !== 'sig') continue;
     try {
-      const imported = await importSigningKey(candidate);
+      const imported = importSigningKey(publicJwkOf(candidate));
       byKid.set(imported.kid, imported);
     } catch {
       // A key we cannot use (RSA, no kid, private-only...) is skipped, not fatal:

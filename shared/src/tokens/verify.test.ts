@@ -56,7 +56,7 @@ async function issue(extra: Partial<Parameters<CallTokenIssuer['issue']>[0]> = {
 /** Signs an arbitrary header and payload with an ES256 key, bypassing every check jose makes. */
 function signRaw(header: Record<string, unknown>, payload: unknown, jwk: JWK = keys.tenant.privateJwk) {
   const input = `${b64({ alg: 'ES256', ...header })}.${b64(payload)}`;
-  const key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  const key = createPrivateKey({ key: jwk as import("node:crypto").JsonWebKey, format: 'jwk' });
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return Promise.resolve(`${input}.${signature.toString('base64url')}`);
 }

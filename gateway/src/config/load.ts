@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { JWK } from '@parley/shared/tokens';
+import { ParleyError } from '@parley/shared/errors';
+
+import { configSchema, type ParsedConfig } from './schema.js';
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type TenantEntry = ParsedConfig['tenants'][string];
+
+/** The validated configuration, with key files read. Frozen. */
+export type Config = DeepReadonly<Omit<ParsedConfig, 'tokens' | 'tenants'>> & {
+  readonly tokens: Readonly<Omit<ParsedConfig['tokens'], 'encryptionKeys'>> & {
+    readonly encryptionKeys: readonly JWK[];
+  };
+  readonly tenants: Readonly<
+    Record<
+      string,
+      Readonly<Omit<TenantEntry, 'jwks' | 'origins'>> & {
+        readonly jwks: readonly JWK[];
+        readonly origins: readonly string[];
+      }
+    >
+  >;
+};
+
+/** Environment variables that override the file; this is the only place that reads them. */
+const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: string) => void> = {
+  PARLEY_GATEWAY_ID: (c, v) => void (c['gatewayId'] = v),
+  PARLEY_HTTP_HOST: (c, v) => void (section(c, 'http')['host'] = v),
+  PARLEY_HTTP_PORT: (c, v) => void (section(c, 'http')['port'] = Number(v)),
+  PARLEY_PUBLIC_URL: (c, v) => void (section(c, 'http')['publicUrl'] = v),
+  PARLEY_LOG_LEVEL: (c, v) => void (section(c, 'log')['level'] = v),
+  PARLEY_STORAGE_PATH: (c, v) => void (section(c, 'storage')['path'] = v),
+};
+
+function section(config: Record<string, unknown>, name: string): Record<string, unknown> {
+  const existing = config[name];
+  if (typeof existing === 'object' && existing !== null) return existing as Record<string, unknown>;
+  const created: Record<string, unknown> = {};
+  config[name] = created;
+  return created;
+}
+
+function invalid(problems: string[]): ParleyError<'invalid_config'> {
+  return new ParleyError('invalid_config', `\n  - ${problems.join('\n  - ')}`);
+}
+
+function readJwk(entry: unknown, baseDir: string, where: string): JWK {
+  if (typeof entry !== 'string') return entry as JWK;
+  const path = resolve(baseDir, entry);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as JWK;
+  } catch (error) {
+    throw invalid([`${where}: cannot read JWK file ${path}: ${(error as Error).message}`]);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file. */
+  readonly file?: string;
+  /** Config given directly (tests); merged under the environment. */
+  readonly input?: Record<string, unknown>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Reads the config file, applies environment overrides, validates everything and
+ * reads key files. Throws ParleyError `invalid_config` listing every problem with
+ * its path, so a start-up failure says exactly what to fix.
+ */
+export function loadConfig(options: LoadConfigOptions): Config {
+  let raw: Record<string, unknown> = structuredClone(options.input ?? {});
+  let baseDir = process.cwd();
+  if (options.file) {
+    const path = resolve(options.file);
+    baseDir = dirname(path);
+    try {
+      raw = { ...(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>), ...raw };
+    } catch (error) {
+      throw invalid([`cannot read config file ${path}: ${(error as Error).message}`]);
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
+    const value = options.env?.[name];
+    if (value !== undefined && value !== '') apply(raw, value);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const config = parsed.data;
+  const resolved = {
+    ...config,
+    tokens: {
+      ...config.tokens,
+      encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>
+        readJwk(k, baseDir, `tokens.encryptionKeys.${i}`),
+      ),
+    },
+    tenants: Object.fromEntries(
+      Object.entries(config.tenants).map(([id, t]) => [
+        id,
+        { ...t, jwks: t.jwks.map((k, i) => readJwk(k, baseDir, `tenants.${id}.jwks.${i}`)) },
+      ]),
+    ),
+  };
+  const problems: string[] = [];
+  resolved.tokens.encryptionKeys.forEach((k, i) => {
+    if (typeof k.d !== 'string') problems.push(`tokens.encryptionKeys.${i}: must be a private key (no "d")`);
+    if (typeof k.kid !== 'string') problems.push(`tokens.encryptionKeys.${i}: needs a kid`);
+  });
+  for (const [id, t] of Object.entries(resolved.tenants)) {
+    if (t.jwks.length === 0 && !t.jwksUrl) problems.push(`tenants.${id}: give jwks or jwksUrl`);
+    t.jwks.forEach((k, i) => {
+      if ('d' in k) problems.push(`tenants.${id}.jwks.${i}: is a private key; give the public half`);
+    });
+  }
+  if (problems.length > 0) throw invalid(problems);
+  return deepFreeze(resolved) as Config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+

@@ -1,0 +1,74 @@
+import express, { type Express, type Router } from 'express';
+import { CallTokenError } from '@parley/shared/tokens';
+import type { Logger, Metrics } from '../observability/index.js';
+import type { TokenService } from '../tokens/index.js';
+import { errorHandler, notFound } from './errors.js';
+
+export interface HttpAppDeps {
+  readonly tokens: TokenService;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Routers of other modules, mounted at their paths. */
+  readonly routers?: readonly { path: string; router: Router }[];
+  /** Reports whether the gateway is ready (false while draining). */
+  readonly health?: () => { ok: boolean; [detail: string]: unknown };
+}
+
+export function createHttpApp(deps: HttpAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(express.json({ limit: '64kb' }));
+  app.use((_req, res, next) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-allow-headers', 'content-type, authorization');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    const health = deps.health?.() ?? { ok: true };
+    res.status(health.ok ? 200 : 503).json(health);
+  });
+
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.setHeader('content-type', deps.metrics.registry.contentType);
+      res.send(await deps.metrics.registry.metrics());
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('cache-control', 'public, max-age=300');
+    res.type('application/jwk-set+json').send(JSON.stringify(deps.tokens.jwks));
+  });
+
+  /**
+   * Checks a token without using it up: for a company's developers wiring up
+   * their token endpoint. Answers the public claims only; private claims are
+   * for the agent side.
+   */
+  app.post('/v1/tokens/check', async (req, res, next) => {
+    try {
+      const body = (req.body ?? {}) as { token?: unknown; scope?: unknown };
+      const verified = await deps.tokens.verify(body.token, {
+        consume: false,
+        ...(typeof req.headers.origin === 'string' ? { origin: req.headers.origin } : {}),
+        ...(typeof body.scope === 'string' ? { requiredScope: body.scope } : {}),
+      });
+      res.json({ ok: true, claims: verified.claims, privateClaimNames: Object.keys(verified.privateClaims) });
+    } catch (error) {
+      if (error instanceof CallTokenError) {
+        res.status(error.httpStatus).json({ ok: false, ...error.toJSON() });
+        return;
+      }
+      next(error);
+    }
+  });
+
+  for (const { path, router } of deps.routers ?? []) app.use(path, router);
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,2 @@
+export { createHttpApp, type HttpAppDeps } from './app.js';
+export { errorHandler, notFound } from './errors.js';

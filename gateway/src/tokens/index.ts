@@ -1,0 +1,1 @@
+export { createTokenService, type TokenService, type TokenServiceDeps } from './token-service.js';
