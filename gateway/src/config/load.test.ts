@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '@parley/shared/tokens';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './load.js';
+
+async function validInput() {
+  const gateway = await generateEncryptionKeyPair();
+  const tenant = await generateSigningKeyPair();
+  return { gatewayId: 'gw', tokens: { encryptionKeys: [gateway.privateJwk] }, tenants: { acme: { jwks: [tenant.publicJwk] } } };
+}
+
+describe('loadConfig', () => {
+  it('fills defaults and freezes the result', async () => {
+    const config = loadConfig({ input: await validInput() });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.tokens.clockToleranceSeconds).toBe(5);
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it('reads key files relative to the config file and applies environment overrides', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+    const input = await validInput();
+    writeFileSync(join(dir, 'gw.private.jwk.json'), JSON.stringify(input.tokens.encryptionKeys[0]));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...input, tokens: { encryptionKeys: ['gw.private.jwk.json'] } }));
+    const config = loadConfig({ file: join(dir, 'config.json'), env: { PARLEY_HTTP_PORT: '9999', PARLEY_LOG_LEVEL: 'warn' } });
+    expect(config.tokens.encryptionKeys[0]?.kid).toBe(input.tokens.encryptionKeys[0]?.kid);
+    expect(config.http.port).toBe(9999);
+    expect(config.log.level).toBe('warn');
+  });
+
+  it('lists every problem with its path', async () => {
+    const input = await validInput();
+    const attempt = () =>
+      loadConfig({
+        input: { ...input, gatewayId: '', http: { port: 70000 }, tenants: { acme: { jwks: [input.tokens.encryptionKeys[0]] } }, bogus: 1 },
+      });
+    expect(attempt).toThrowError(/gatewayId/);
+    expect(attempt).toThrowError(/http\.port/);
+    expect(attempt).toThrowError(/bogus/);
+  });
+
+  it('refuses a public key where the private one is needed, and a private key where a public one is', async () => {
+    const input = await validInput();
+    const gatewayPublic = (await generateEncryptionKeyPair()).publicJwk;
+    const tenantPrivate = (await generateSigningKeyPair()).privateJwk;
+    expect(() => loadConfig({ input: { ...input, tokens: { encryptionKeys: [gatewayPublic] } } })).toThrowError(/must be a private key/);
+    expect(() => loadConfig({ input: { ...input, tenants: { acme: { jwks: [tenantPrivate] } } } })).toThrowError(/private key/);
+  });
+
+  it('says which file it could not read', () => {
+    expect(() => loadConfig({ file: '/nonexistent/parley.json' })).toThrowError(/cannot read config file \/nonexistent\/parley.json/);
+  });
+});

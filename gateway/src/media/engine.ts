@@ -1,0 +1,81 @@
+/**
+ * The media engine seam. SIP code never touches media directly: `calls/` asks
+ * the engine for a router per call and a transport per leg, and hands the
+ * routers SDP. The shape follows mediasoup's owned tree (Engine → Router →
+ * Transport) so a mediasoup engine can plug in where its worker installs; the
+ * default engine relays plain RTP itself and (issue 4) terminates WebRTC with
+ * werift.
+ *
+ * Ownership: closing the engine closes its routers; closing a router closes its
+ * transports; `close()` is safe to call twice everywhere.
+ */
+import type { EventEmitter } from 'node:events';
+
+export interface MediaEngine {
+  readonly kind: string;
+  /** One router per call. */
+  createRouter(options: MediaRouterOptions): MediaRouter;
+  /** Live routers, for /metrics and leak checks. */
+  readonly routerCount: number;
+  close(): Promise<void>;
+}
+
+export interface MediaRouterOptions {
+  /** The call's id, for logs. */
+  readonly callId: string;
+  /**
+   * After this long without a packet from either leg (once media has started on
+   * it), the router emits `inactive`. 0 disables.
+   */
+  readonly inactivityTimeoutMs: number;
+}
+
+export interface MediaRouterEvents {
+  /** No RTP arrived on `transport` for the configured time. */
+  inactive: [{ transportId: string; silentForMs: number }];
+  /** The router closed (by its owner or because the engine closed). */
+  close: [];
+}
+
+export interface MediaRouter extends EventEmitter<MediaRouterEvents> {
+  readonly id: string;
+  readonly closed: boolean;
+  /** A plain RTP/RTCP socket pair on the configured address and port range. */
+  createPlainTransport(options: { readonly name: string }): Promise<PlainRtpTransport>;
+  /**
+   * Joins two transports: RTP and RTCP received on one is sent out of the other,
+   * both ways, unchanged (no transcoding: the codecs were negotiated end to end).
+   */
+  pipe(a: PlainRtpTransport, b: PlainRtpTransport): void;
+  close(): void;
+}
+
+export interface TransportStats {
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Epoch ms of the last RTP packet received, or undefined before the first. */
+  readonly lastRtpAt: number | undefined;
+  /** Where RTP is actually coming from (symmetric RTP latching), once known. */
+  readonly latchedTo: { readonly address: string; readonly port: number } | undefined;
+}
+
+export interface PlainRtpTransport {
+  readonly id: string;
+  readonly name: string;
+  readonly closed: boolean;
+  /** The address and ports to put in SDP (c= and m=; RTCP on rtpPort + 1). */
+  readonly localAddress: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  /**
+   * Where the peer said (in its SDP) it receives media. Until a packet arrives,
+   * media is sent there; once the peer's own packets arrive from another
+   * address, media follows them (symmetric RTP, RFC 4961) — the fix for peers
+   * behind NAT.
+   */
+  setRemote(remote: { readonly address: string; readonly rtpPort: number; readonly rtcpPort?: number }): void;
+  stats(): TransportStats;
+  close(): void;
+}
