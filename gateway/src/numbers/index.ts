@@ -1,0 +1,6 @@
+export {
+  SessionNumberPool,
+  expandRanges,
+  type NumberPoolConfig,
+  type SessionNumber,
+} from './session-number-pool.js';

@@ -1,0 +1,166 @@
+import type { SqliteDatabase } from './database.js';
+import type { CallRecord } from './records.js';
+
+/** Where call records live. SQLite here; the interface is what a PostgreSQL store implements. */
+export interface CallStore {
+  insert(record: CallRecord): void;
+  /** Writes the mutable fields of the record. */
+  update(record: CallRecord): void;
+  get(id: string): CallRecord | undefined;
+  listBySession(tenant: string, sessionId: string, limit?: number): CallRecord[];
+  listRecent(limit: number, filter?: { tenant?: string; agentId?: string }): CallRecord[];
+}
+
+interface CallRow {
+  id: string;
+  tenant: string;
+  session_id: string;
+  session_number: string;
+  number_fallback: number;
+  queue: string | null;
+  origin: string;
+  visitor_call_id: string;
+  visitor_transport: string;
+  visitor_source: string;
+  agent_call_id: string | null;
+  agent_id: string | null;
+  state: string;
+  outcome: string | null;
+  ended_by: string | null;
+  sip_status: number | null;
+  reason: string | null;
+  attempts: string;
+  media: string | null;
+  created_at: number;
+  ringing_at: number | null;
+  answered_at: number | null;
+  ended_at: number | null;
+}
+
+function fromRow(row: CallRow): CallRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    sessionId: row.session_id,
+    sessionNumber: row.session_number,
+    numberFallback: row.number_fallback === 1,
+    queue: row.queue,
+    origin: row.origin,
+    visitorCallId: row.visitor_call_id,
+    visitorTransport: row.visitor_transport,
+    visitorSource: row.visitor_source,
+    agentCallId: row.agent_call_id,
+    agentId: row.agent_id,
+    state: row.state as CallRecord['state'],
+    outcome: row.outcome as CallRecord['outcome'],
+    endedBy: row.ended_by as CallRecord['endedBy'],
+    sipStatus: row.sip_status,
+    reason: row.reason,
+    attempts: JSON.parse(row.attempts) as CallRecord['attempts'],
+    media: row.media ? (JSON.parse(row.media) as Record<string, unknown>) : null,
+    createdAt: row.created_at,
+    ringingAt: row.ringing_at,
+    answeredAt: row.answered_at,
+    endedAt: row.ended_at,
+  };
+}
+
+function toParams(r: CallRecord) {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    session_id: r.sessionId,
+    session_number: r.sessionNumber,
+    number_fallback: r.numberFallback ? 1 : 0,
+    queue: r.queue,
+    origin: r.origin,
+    visitor_call_id: r.visitorCallId,
+    visitor_transport: r.visitorTransport,
+    visitor_source: r.visitorSource,
+    agent_call_id: r.agentCallId,
+    agent_id: r.agentId,
+    state: r.state,
+    outcome: r.outcome,
+    ended_by: r.endedBy,
+    sip_status: r.sipStatus,
+    reason: r.reason,
+    attempts: JSON.stringify(r.attempts),
+    media: r.media ? JSON.stringify(r.media) : null,
+    created_at: r.createdAt,
+    ringing_at: r.ringingAt,
+    answered_at: r.answeredAt,
+    ended_at: r.endedAt,
+  };
+}
+
+export class SqliteCallStore implements CallStore {
+  readonly #insert;
+  readonly #update;
+  readonly #get;
+  readonly #bySession;
+  readonly #recent;
+  readonly #recentByTenant;
+  readonly #recentByAgent;
+
+  constructor(db: SqliteDatabase) {
+    const columns = Object.keys(toParams({} as CallRecord));
+    this.#insert = db.prepare(
+      `INSERT INTO calls (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+    );
+    const mutable = [
+      'agent_call_id',
+      'agent_id',
+      'state',
+      'outcome',
+      'ended_by',
+      'sip_status',
+      'reason',
+      'attempts',
+      'media',
+      'ringing_at',
+      'answered_at',
+      'ended_at',
+    ];
+    this.#update = db.prepare(
+      `UPDATE calls SET ${mutable.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+    );
+    this.#get = db.prepare<[string], CallRow>('SELECT * FROM calls WHERE id = ?');
+    this.#bySession = db.prepare<[string, string, number], CallRow>(
+      'SELECT * FROM calls WHERE tenant = ? AND session_id = ? ORDER BY created_at DESC LIMIT ?',
+    );
+    this.#recent = db.prepare<[number], CallRow>('SELECT * FROM calls ORDER BY created_at DESC LIMIT ?');
+    this.#recentByTenant = db.prepare<[string, number], CallRow>(
+      'SELECT * FROM calls WHERE tenant = ? ORDER BY created_at DESC LIMIT ?',
+    );
+    this.#recentByAgent = db.prepare<[string, number], CallRow>(
+      'SELECT * FROM calls WHERE agent_id = ? ORDER BY created_at DESC LIMIT ?',
+    );
+  }
+
+  insert(record: CallRecord): void {
+    this.#insert.run(toParams(record));
+  }
+
+  update(record: CallRecord): void {
+    this.#update.run(toParams(record));
+  }
+
+  get(id: string): CallRecord | undefined {
+    const row = this.#get.get(id);
+    return row ? fromRow(row) : undefined;
+  }
+
+  listBySession(tenant: string, sessionId: string, limit = 50): CallRecord[] {
+    return this.#bySession.all(tenant, sessionId, limit).map(fromRow);
+  }
+
+  listRecent(limit: number, filter: { tenant?: string; agentId?: string } = {}): CallRecord[] {
+    const rows =
+      filter.agentId !== undefined
+        ? this.#recentByAgent.all(filter.agentId, limit)
+        : filter.tenant !== undefined
+          ? this.#recentByTenant.all(filter.tenant, limit)
+          : this.#recent.all(limit);
+    return rows.map(fromRow).filter((r) => filter.tenant === undefined || r.tenant === filter.tenant);
+  }
+}

@@ -1,0 +1,11 @@
+export { openDatabase, type SqliteDatabase } from './database.js';
+export { SqliteCallStore, type CallStore } from './call-store.js';
+export { SqliteSessionStore, type SessionStore } from './session-store.js';
+export type {
+  CallAttempt,
+  CallOutcome,
+  CallParty,
+  CallRecord,
+  CallState,
+  SessionRecord,
+} from './records.js';

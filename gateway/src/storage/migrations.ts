@@ -1,0 +1,47 @@
+/** Schema versions, in order; never edit a released one, add the next. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    tenant TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    public_claims TEXT NOT NULL,
+    private_claims TEXT NOT NULL,
+    number TEXT,
+    number_fallback INTEGER NOT NULL DEFAULT 0,
+    number_expires_at INTEGER,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, session_id)
+  );
+  CREATE UNIQUE INDEX sessions_live_number ON sessions(number) WHERE number IS NOT NULL AND number_fallback = 0;
+
+  CREATE TABLE calls (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    session_number TEXT NOT NULL,
+    number_fallback INTEGER NOT NULL DEFAULT 0,
+    queue TEXT,
+    origin TEXT NOT NULL,
+    visitor_call_id TEXT NOT NULL,
+    visitor_transport TEXT NOT NULL,
+    visitor_source TEXT NOT NULL,
+    agent_call_id TEXT,
+    agent_id TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    ended_by TEXT,
+    sip_status INTEGER,
+    reason TEXT,
+    attempts TEXT NOT NULL DEFAULT '[]',
+    media TEXT,
+    created_at INTEGER NOT NULL,
+    ringing_at INTEGER,
+    answered_at INTEGER,
+    ended_at INTEGER
+  );
+  CREATE INDEX calls_session ON calls(tenant, session_id, created_at);
+  CREATE INDEX calls_visitor_call_id ON calls(visitor_call_id);
+  `,
+];

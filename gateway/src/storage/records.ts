@@ -1,0 +1,64 @@
+import type { CallTokenPublicClaims, PrivateClaims } from '@parley/shared/tokens';
+
+export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
+export type CallOutcome =
+  | 'answered'
+  | 'cancelled'
+  | 'busy'
+  | 'no_answer'
+  | 'no_agent'
+  | 'failed';
+export type CallParty = 'visitor' | 'agent' | 'gateway';
+
+/** One try at reaching an agent. */
+export interface CallAttempt {
+  readonly agentId: string;
+  readonly callId: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  /** The agent's final SIP status, or 408 for our own ring timeout. */
+  status?: number;
+  reason?: string;
+}
+
+/** The stored record of a call: both legs, the session, timing and how it ended. */
+export interface CallRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly sessionId: string;
+  readonly sessionNumber: string;
+  readonly numberFallback: boolean;
+  readonly queue: string | null;
+  readonly origin: string;
+  readonly visitorCallId: string;
+  readonly visitorTransport: string;
+  readonly visitorSource: string;
+  agentCallId: string | null;
+  agentId: string | null;
+  state: CallState;
+  outcome: CallOutcome | null;
+  endedBy: CallParty | null;
+  /** The final status the visitor leg got (or 200 for answered calls). */
+  sipStatus: number | null;
+  /** The Parley error code or the SIP reason that ended the call. */
+  reason: string | null;
+  attempts: CallAttempt[];
+  media: Record<string, unknown> | null;
+  readonly createdAt: number;
+  ringingAt: number | null;
+  answeredAt: number | null;
+  endedAt: number | null;
+}
+
+export interface SessionRecord {
+  readonly tenant: string;
+  readonly sessionId: string;
+  readonly origin: string;
+  readonly publicClaims: CallTokenPublicClaims;
+  readonly privateClaims: PrivateClaims;
+  readonly number: string | null;
+  readonly numberFallback: boolean;
+  readonly numberExpiresAt: number | null;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
