@@ -1,0 +1,42 @@
+/**
+ * Screening on the company's side: whether a visitor may call, and if so a call
+ * token. `createScreening` is framework-free; `createScreeningRouter` is the
+ * express 5 route (express is an optional peer dependency, loaded only by it).
+ */
+export { createScreening, type Screening } from './screening.js';
+export {
+  createScreeningRouter,
+  type CallTokenErrorResponse,
+  type CallTokenResponse,
+  type GatewayInfo,
+  type IceServer,
+  type ScreeningRouterOptions,
+  type ScreeningSession,
+} from './router.js';
+export type {
+  BlockSubject,
+  Blocklist,
+  IpRateLimit,
+  QueueOptions,
+  RateLimit,
+  ScreeningAllowed,
+  ScreeningDecision,
+  ScreeningOptions,
+  ScreeningRefused,
+  ScreeningRequest,
+} from './options.js';
+export {
+  WEEKDAYS,
+  type BusinessHours,
+  type LocalTime,
+  type OpeningRange,
+  type Weekday,
+} from './business-hours.js';
+export {
+  MemoryScreeningStore,
+  type MaybePromise,
+  type MemoryScreeningStoreOptions,
+  type ScreeningStore,
+  type StoreResult,
+} from './store.js';
+export { normaliseOrigin } from './origin.js';
