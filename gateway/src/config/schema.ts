@@ -14,6 +14,8 @@ const tenant = z.strictObject({
   jwksUrl: z.url().optional(),
   /** Page origins allowed to place calls (empty: any origin the token names). */
   origins: z.array(z.string()).default([]),
+  /** Calls of this tenant at once; more are refused with 503. */
+  maxConcurrentCalls: z.number().int().min(1).default(100),
 });
 
 export const configSchema = z.strictObject({
@@ -41,6 +43,104 @@ export const configSchema = z.strictObject({
   tenants: z.record(z.string().min(1), tenant).refine((t) => Object.keys(t).length > 0, {
     message: 'at least one tenant is required',
   }),
+  sip: z
+    .strictObject({
+      /** The gateway's SIP domain: digest realm, host of the agent leg's From. */
+      domain: z.string().min(1).default('parley.invalid'),
+      /** UDP and TCP listeners. */
+      listen: z
+        .array(
+          z.strictObject({
+            protocol: z.enum(['udp', 'tcp']),
+            host: z.string().default('127.0.0.1'),
+            port: port.default(5060),
+          }),
+        )
+        .default([]),
+      /** SIP over WebSocket (RFC 7118) on the HTTP server, at this path. */
+      wsPath: z.string().startsWith('/').default('/sip'),
+      /** Host put in Via and Contact (default: the listener's host). */
+      advertisedHost: z.string().optional(),
+      maxMessageBytes: z.number().int().min(1024).max(65535).default(16384),
+      /** RFC 3261 timer base values. */
+      t1Ms: z.number().int().min(50).max(5000).default(500),
+      t2Ms: z.number().int().min(500).max(32000).default(4000),
+      t4Ms: z.number().int().min(500).max(32000).default(5000),
+      /** Requests per second per source address (token bucket), and the burst allowed. */
+      rateLimit: z
+        .strictObject({
+          perSecond: z.number().positive().default(20),
+          burst: z.number().int().positive().default(60),
+        })
+        .prefault({}),
+      userAgent: z.string().default('Parley'),
+    })
+    .prefault({}),
+  agents: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9._-]+$/),
+        tenant: z.string().min(1),
+        /** Digest username (default: id). */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1),
+        displayName: z.string().optional(),
+        queues: z.array(z.string().min(1)).min(1),
+        /** Calls at once before the agent counts as busy. */
+        maxCalls: z.number().int().min(1).max(10).default(1),
+      }),
+    )
+    .default([]),
+  queues: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9._-]+$/),
+      z.strictObject({
+        tenant: z.string().min(1),
+        /** How long one agent rings before the next is tried. */
+        ringTimeoutSeconds: z.number().int().min(1).max(300).default(20),
+        /** How many agents are tried before the visitor is told no one answered. */
+        maxAttempts: z.number().int().min(1).max(50).default(3),
+      }),
+    )
+    .default({}),
+  numbers: z
+    .strictObject({
+      ranges: z
+        .array(z.strictObject({ from: z.string(), to: z.string() }))
+        .default([{ from: '+15550100', to: '+15550198' }]),
+      fallback: z.string().regex(/^\+[1-9]\d{1,14}$/).default('+15550199'),
+      graceSeconds: z.number().int().min(0).default(1800),
+    })
+    .prefault({}),
+  media: z
+    .strictObject({
+      /** Address media sockets bind to. */
+      address: z.string().default('127.0.0.1'),
+      /** Address put in SDP (default: address). */
+      announcedAddress: z.string().optional(),
+      portMin: port.default(20000),
+      portMax: port.default(20999),
+      /** A call whose media stopped this long is hung up (0: never). */
+      inactivityTimeoutSeconds: z.number().int().min(0).default(30),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      /** Keys for the /v1 API: `Authorization: Bearer <key>`. */
+      keys: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1),
+            key: z.string().min(16),
+            /** Limit the key to one tenant's data. */
+            tenant: z.string().optional(),
+            /** May read the decrypted private claims of sessions. */
+            privateClaims: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       /** SQLite file; `:memory:` for tests. */

@@ -1,0 +1,100 @@
+/**
+ * The demo company's web server: its page with the call button, and its token
+ * endpoint behind Parley's screening. This is what a company writes itself; it
+ * uses only @parley/shared.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Request } from 'express';
+import { createScreeningRouter } from '@parley/shared/screening';
+import type { CallTokenIssuer } from '@parley/shared/tokens';
+import { CUSTOMERS, customerById } from './customers.js';
+
+export interface CompanySiteOptions {
+  readonly issuer: CallTokenIssuer;
+  /** The gateway's URL as the browser reaches it. */
+  readonly gatewayUrl: string;
+  /** This site's own origin, e.g. http://127.0.0.1:3000. */
+  readonly origin: string;
+  /** Where the built widget lives (widget/dist), if built. */
+  readonly widgetDir?: string;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+function cookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+export function createCompanySite(options: CompanySiteOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  // Every visitor gets a web session (the token's subject) on first sight.
+  app.use((req, res, next) => {
+    if (!cookie(req, 'demo_sid')) {
+      const sid = `web-${randomUUID()}`;
+      req.headers.cookie = `${req.headers.cookie ?? ''}; demo_sid=${sid}`;
+      res.append('set-cookie', `demo_sid=${sid}; Path=/; HttpOnly; SameSite=Lax`);
+    }
+    next();
+  });
+
+  app.post('/api/sign-in', express.json(), (req, res) => {
+    const id = customerById((req.body as { customer?: string } | undefined)?.customer).id;
+    res.append('set-cookie', `demo_customer=${encodeURIComponent(id)}; Path=/; HttpOnly; SameSite=Lax`);
+    res.json({ customer: id });
+  });
+
+  app.get('/api/whoami', (req, res) => {
+    res.json({
+      session: cookie(req, 'demo_sid'),
+      customer: customerById(cookie(req, 'demo_customer')).id,
+      customers: CUSTOMERS.map(({ id, label }) => ({ id, label })),
+      gatewayUrl: options.gatewayUrl,
+    });
+  });
+
+  app.use(
+    '/api',
+    createScreeningRouter({
+      issuer: options.issuer,
+      allowedOrigins: [options.origin],
+      queues: {
+        sales: {},
+        support: {
+          businessHours: {
+            timeZone: 'Europe/Berlin',
+            weekly: {
+              mon: [['09:00', '17:00']],
+              tue: [['09:00', '17:00']],
+              wed: [['09:00', '17:00']],
+              thu: [['09:00', '17:00']],
+              fri: [['09:00', '17:00']],
+            },
+          },
+        },
+        // Never open: shows the business-hours refusal at any time of day.
+        holidays: { businessHours: { timeZone: 'UTC', weekly: {} } },
+      },
+      rateLimit: { perIp: { max: 60, windowSeconds: 60 }, perSession: { max: 10, windowSeconds: 60 } },
+      maxOutstandingPerSession: 5,
+      ttlSeconds: 60,
+      getSession: (req) => {
+        const id = cookie(req, 'demo_sid');
+        return id ? { id, privateClaims: customerById(cookie(req, 'demo_customer')).claims } : undefined;
+      },
+      gateway: { url: options.gatewayUrl },
+    }),
+  );
+
+  if (options.widgetDir && existsSync(options.widgetDir)) app.use('/widget', express.static(options.widgetDir));
+  app.use(express.static(PUBLIC_DIR));
+  return app;
+}

@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+
+export interface AgentConfig {
+  readonly id: string;
+  readonly tenant: string;
+  readonly username?: string | undefined;
+  readonly password: string;
+  readonly displayName?: string | undefined;
+  readonly queues: readonly string[];
+  readonly maxCalls: number;
+}
+
+/** Where an agent can be reached: one registered Contact (an agent may have several). */
+export interface AgentContact {
+  readonly uri: string;
+  readonly expiresAt: number;
+  /** Transport flow the REGISTER came over, to reach phones behind NAT or on TCP. */
+  readonly flowId: string | undefined;
+}
+
+export type AgentState = 'offline' | 'available' | 'ringing' | 'busy';
+
+export interface AgentPresence {
+  readonly id: string;
+  readonly tenant: string;
+  readonly displayName: string | undefined;
+  readonly queues: readonly string[];
+  readonly state: AgentState;
+  readonly registered: boolean;
+  readonly contacts: readonly AgentContact[];
+  readonly activeCalls: number;
+  readonly ringing: number;
+  /** Since when the agent has been idle (epoch ms), the basis of longest-idle routing. */
+  readonly idleSince: number | undefined;
+}
+
+export interface AgentDirectoryEvents {
+  change: [AgentPresence];
+}
+
+interface AgentEntry {
+  readonly config: AgentConfig;
+  contacts: AgentContact[];
+  activeCalls: number;
+  ringing: number;
+  idleSince: number | undefined;
+}
+
+/**
+ * The agents of every tenant and what each is doing right now: registered
+ * contacts (from the registrar), calls ringing and in progress (from calls/).
+ */
+export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
+  readonly #agents = new Map<string, AgentEntry>();
+  readonly #byUsername = new Map<string, AgentEntry>();
+  readonly #now: () => number;
+
+  constructor(agents: readonly AgentConfig[], now: () => number = Date.now) {
+    super();
+    this.#now = now;
+    for (const config of agents) {
+      const entry: AgentEntry = { config, contacts: [], activeCalls: 0, ringing: 0, idleSince: undefined };
+      this.#agents.set(config.id, entry);
+      this.#byUsername.set(config.username ?? config.id, entry);
+    }
+  }
+
+  /** Digest credentials for a username (the registrar's lookup). */
+  credentials(username: string): { agentId: string; password: string } | undefined {
+    const entry = this.#byUsername.get(username);
+    return entry ? { agentId: entry.config.id, password: entry.config.password } : undefined;
+  }
+
+  get(agentId: string): AgentPresence | undefined {
+    const entry = this.#agents.get(agentId);
+    return entry ? this.#presence(entry) : undefined;
+  }
+
+  list(filter: { tenant?: string } = {}): AgentPresence[] {
+    return [...this.#agents.values()]
+      .filter((e) => filter.tenant === undefined || e.config.tenant === filter.tenant)
+      .map((e) => this.#presence(e));
+  }
+
+  /** The registrar's current bindings of an agent (replaces the previous set). */
+  setContacts(agentId: string, contacts: readonly AgentContact[]): void {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return;
+    const wasRegistered = entry.contacts.length > 0;
+    entry.contacts = [...contacts];
+    if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0) entry.idleSince = this.#now();
+    this.#changed(entry);
+  }
+
+  /** An agent leg started ringing at this agent. Returns a function to call once it stopped ringing. */
+  ringStarted(agentId: string): () => void {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return () => undefined;
+    entry.ringing += 1;
+    this.#changed(entry);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      entry.ringing -= 1;
+      this.#changed(entry);
+    };
+  }
+
+  /** The agent answered. Returns a function to call when that call ends. */
+  callStarted(agentId: string): () => void {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return () => undefined;
+    entry.activeCalls += 1;
+    this.#changed(entry);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      entry.activeCalls -= 1;
+      if (entry.activeCalls === 0) entry.idleSince = this.#now();
+      this.#changed(entry);
+    };
+  }
+
+  #changed(entry: AgentEntry): void {
+    this.emit('change', this.#presence(entry));
+  }
+
+  #presence(entry: AgentEntry): AgentPresence {
+    const now = this.#now();
+    const contacts = entry.contacts.filter((c) => c.expiresAt > now);
+    const registered = contacts.length > 0;
+    const state: AgentState = !registered
+      ? 'offline'
+      : entry.activeCalls >= entry.config.maxCalls
+        ? 'busy'
+        : entry.ringing > 0
+          ? 'ringing'
+          : 'available';
+    return {
+      id: entry.config.id,
+      tenant: entry.config.tenant,
+      displayName: entry.config.displayName,
+      queues: entry.config.queues,
+      state,
+      registered,
+      contacts,
+      activeCalls: entry.activeCalls,
+      ringing: entry.ringing,
+      idleSince: entry.idleSince,
+    };
+  }
+}
