@@ -1,0 +1,91 @@
+import { Router } from 'express';
+import { ParleyError } from '@parley/shared/errors';
+import type { SessionNumberPool } from '../../numbers/index.js';
+import type { AgentDirectory } from '../../routing/index.js';
+import type { CallRecord, CallStore, SessionStore } from '../../storage/index.js';
+import { canSee, principalOf, requireApiKey, type ApiKeyConfig } from '../api-auth.js';
+
+export interface V1Deps {
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly agents: AgentDirectory;
+  readonly calls: CallStore;
+  readonly sessions: SessionStore;
+  readonly numbers: SessionNumberPool;
+}
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/** The call record as the API shows it (timestamps as ISO strings). */
+export function callView(record: CallRecord) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    ...record,
+    createdAt: iso(record.createdAt),
+    ringingAt: iso(record.ringingAt),
+    answeredAt: iso(record.answeredAt),
+    endedAt: iso(record.endedAt),
+    attempts: record.attempts.map((a) => ({
+      ...a,
+      startedAt: iso(a.startedAt),
+      endedAt: iso(a.endedAt ?? null),
+    })),
+  };
+}
+
+/** The /v1 API for the company's systems and the agent desk. Every route needs an API key. */
+export function v1Router(deps: V1Deps): Router {
+  const router = Router();
+  router.use(requireApiKey(deps.apiKeys));
+
+  router.get('/agents', (_req, res) => {
+    const principal = principalOf(res);
+    const agents = deps.agents.list(principal?.tenant ? { tenant: principal.tenant } : {});
+    res.json({
+      agents: agents.map((a) => ({
+        ...a,
+        idleSince: a.idleSince === undefined ? null : new Date(a.idleSince).toISOString(),
+        contacts: a.contacts.map((c) => ({ uri: c.uri, expiresAt: new Date(c.expiresAt).toISOString() })),
+      })),
+    });
+  });
+
+  router.get('/sessions/by-number/:number', (req, res) => {
+    const number = req.params.number;
+    if (!E164.test(number)) throw new ParleyError('bad_request', 'the number must be E.164, e.g. +15550101');
+    const holder = deps.numbers.holder(number);
+    const session = holder ? deps.sessions.get(holder.tenant, holder.sessionId) : undefined;
+    const principal = principalOf(res);
+    if (!session || !canSee(principal, session.tenant)) {
+      throw new ParleyError('not_found', `no session holds ${number}`);
+    }
+    res.json({
+      tenant: session.tenant,
+      sessionId: session.sessionId,
+      number,
+      origin: session.origin,
+      publicClaims: session.publicClaims,
+      ...(principal?.privateClaims ? { privateClaims: session.privateClaims } : {}),
+      firstSeenAt: new Date(session.firstSeenAt).toISOString(),
+      lastSeenAt: new Date(session.lastSeenAt).toISOString(),
+      calls: deps.calls.listBySession(session.tenant, session.sessionId).map(callView),
+    });
+  });
+
+  router.get('/calls/:id', (req, res) => {
+    const record = deps.calls.get(req.params.id);
+    if (!record || !canSee(principalOf(res), record.tenant)) {
+      throw new ParleyError('not_found', 'no such call');
+    }
+    res.json(callView(record));
+  });
+
+  router.get('/calls', (req, res) => {
+    const principal = principalOf(res);
+    const limit = Math.min(Number(req.query['limit'] ?? 50) || 50, 500);
+    res.json({
+      calls: deps.calls.listRecent(limit, principal?.tenant ? { tenant: principal.tenant } : {}).map(callView),
+    });
+  });
+
+  return router;
+}
