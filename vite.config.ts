@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,gateway,widget,demo}/**/*.test.ts'],
+          include: ['{shared,gateway,widget,demo,testkit}/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...peerTests],
           testTimeout: 20_000,
         },
@@ -25,7 +25,7 @@ export default defineConfig({
       {
         test: {
           name: 'protocol',
-          include: ['gateway/**/*.sipp.test.ts', 'gateway/**/*.baresip.test.ts'],
+          include: ['{gateway,testkit}/**/*.sipp.test.ts', '{gateway,testkit}/**/*.baresip.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -35,7 +35,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['e2e/**/*.e2e.test.ts'],
+          include: ['{e2e,testkit}/**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 90_000,
           hookTimeout: 90_000,

@@ -158,7 +158,7 @@ export const ERROR_CODES = {
   rate_limited: {
     domain: 'screening',
     http: 429,
-    sip: 429,
+    sip: 503,
     message: 'Too many requests; retry after the time in Retry-After.',
     human: 'Too many call attempts. Please wait a moment and try again.',
   },
@@ -179,7 +179,7 @@ export const ERROR_CODES = {
   too_many_outstanding: {
     domain: 'screening',
     http: 429,
-    sip: 429,
+    sip: 503,
     message: 'This session already holds the maximum number of unexpired call tokens.',
     human: 'Too many call attempts. Please wait a moment and try again.',
   },
@@ -196,6 +196,80 @@ export const ERROR_CODES = {
     sip: 401,
     message: 'The request carries no web session.',
     human: `This call could not be authorised. ${TRY_AGAIN}`,
+  },
+
+  // Calls and media (gateway/src/calls, gateway/src/media).
+  media_ports_exhausted: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message: 'No free RTP/RTCP port pair is left in the configured media port range.',
+    human: 'All lines are busy right now. Please try again in a minute.',
+  },
+
+  // Calls (gateway/src/calls, gateway/src/sbc).
+  no_agent_available: {
+    domain: 'call',
+    http: 503,
+    sip: 480,
+    message: 'No agent of the queue is registered and free.',
+    human: 'All our agents are busy or away right now. Please try again in a few minutes.',
+  },
+  agent_busy: {
+    domain: 'call',
+    http: 503,
+    sip: 486,
+    message: 'Every agent tried was busy.',
+    human: 'All our agents are busy right now. Please try again in a few minutes.',
+  },
+  agent_no_answer: {
+    domain: 'call',
+    http: 503,
+    sip: 480,
+    message: 'No agent answered in time.',
+    human: 'No one could answer right now. Please try again in a few minutes.',
+  },
+  tenant_call_limit: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message: "The tenant's concurrent-call limit is reached.",
+    human: 'All our lines are busy right now. Please try again in a few minutes.',
+  },
+  offer_required: {
+    domain: 'call',
+    http: 400,
+    sip: 488,
+    message: 'The INVITE carries no usable SDP offer.',
+    human: 'Your browser could not start the call. Please try another browser.',
+  },
+  media_timeout: {
+    domain: 'call',
+    http: 500,
+    sip: 408,
+    message: 'No media arrived for longer than the configured time; the call was ended.',
+    human: 'The call was lost because no sound was getting through.',
+  },
+  visitor_gone: {
+    domain: 'call',
+    http: 500,
+    sip: 480,
+    message: "The visitor's connection closed during the call.",
+    human: 'The connection was lost.',
+  },
+  agent_unreachable: {
+    domain: 'call',
+    http: 502,
+    sip: 503,
+    message: "The agent's phone could not be reached.",
+    human: 'We could not connect your call. Please try again.',
+  },
+  gateway_shutdown: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message: 'The gateway is shutting down.',
+    human: 'The call was interrupted. Please call again.',
   },
 
   // Generic request errors of every HTTP API.

@@ -1,0 +1,616 @@
+/**
+ * baresip 1.0.0 as an agent softphone for tests: a private config directory,
+ * a ctrl_tcp client, every SIP message it sends or receives (its `-s` trace)
+ * and the WAV recordings of every call.
+ *
+ * Traps this works around (see also docs in /work/shared/recipes/sip-peers.md):
+ * - `net_interface` must be set or the SDP advertises the eth0 address;
+ * - aufile does not resample: the source WAV must be at the codec's clock rate
+ *   (8 kHz mono for G.711, 48 kHz stereo for Opus) and baresip hangs up when
+ *   the file ends, so the default source is a long looped tone;
+ * - registration completes before ctrl_tcp accepts a client, so REGISTER_OK
+ *   is usually missed: `registered()` also asks `reginfo`;
+ * - SIGTERM un-registers first (20 s when the registrar is gone), so `stop()`
+ *   sends `quit` and SIGKILLs after a short grace;
+ * - sndfile names recordings by the second: two calls starting within the
+ *   same second share (and overwrite) one pair of files;
+ * - there is no ctrl_tcp command to send DTMF in 1.0.0.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { cachedTone } from './audio.js';
+import {
+  type BaresipEvent,
+  type BaresipEventType,
+  type BaresipResponse,
+  BaresipControl,
+} from './baresip-ctrl.js';
+import { BaresipSipTraceParser } from './baresip-sip-trace.js';
+import { type PortAllocator, type PortBlock, defaultPortAllocator } from './ports.js';
+import { type ExitInfo, type ManagedProcess, spawnManaged } from './process.js';
+import type { SipMessage } from './sip-message.js';
+import { TestkitError } from './testkit-error.js';
+
+export type { BaresipEvent, BaresipEventType, BaresipResponse } from './baresip-ctrl.js';
+
+export type SipTransport = 'udp' | 'tcp';
+
+export interface BaresipAgentOptions {
+  /** Account user, e.g. `agent1`. */
+  readonly user: string;
+  /** Digest password (auth_pass). */
+  readonly password?: string;
+  /**
+   * `host:port` of the registrar. Without it the agent does not register and
+   * is reached directly at `agent.uri`.
+   */
+  readonly registrar?: string;
+  /** Default `udp`. */
+  readonly transport?: SipTransport;
+  /** Address baresip binds and advertises. Default 127.0.0.1. */
+  readonly address?: string;
+  /** SIP port (UDP and TCP). Default: a free one. */
+  readonly listenPort?: number;
+  /**
+   * WAV baresip sends as its microphone. It must match the codecs' clock rate
+   * (aufile does not resample) and outlast the call. Default: an 800 Hz tone
+   * lasting `audioSeconds`, 8 kHz mono for G.711, 48 kHz stereo for Opus,
+   * 16 kHz mono for G.722.
+   */
+  readonly audioSource?: string;
+  /** Length of the default tone. Default 180 s. */
+  readonly audioSeconds?: number;
+  /** Frequency of the default tone. Default 800 Hz (the visitor-side fixtures use 1 kHz). */
+  readonly toneHz?: number;
+  /**
+   * baresip codec names in preference order: `PCMU`, `PCMA`, `G722`,
+   * `opus/48000/2`. Keep one clock rate per agent. Default `['PCMU', 'PCMA']`.
+   */
+  readonly codecs?: readonly string[];
+  /** `auto` answers at once; `manual` rings until `accept()`. Default auto. */
+  readonly answerMode?: 'auto' | 'manual';
+  /** Appended to the account line, e.g. `;outbound="sip:127.0.0.1:5070"` or `{ ptime: '20' }`. */
+  readonly extraAccountParams?: string | Readonly<Record<string, string>>;
+  /** Extra config lines, `name value`. */
+  readonly extraConfig?: readonly string[];
+  /** Registration interval in seconds. Default 60 (0 when there is no registrar). */
+  readonly regintSeconds?: number;
+  /** `call_max_calls`. Default 4. */
+  readonly maxCalls?: number;
+  /** Where the config directory goes. Default a fresh directory under the OS temp dir. */
+  readonly dir?: string;
+  /** Keep the config directory (and recordings) after `stop()`. Default false. */
+  readonly keepDir?: boolean;
+  /** How long start-up may take. Default 10 s. */
+  readonly startTimeoutMs?: number;
+  readonly ports?: PortAllocator;
+  /** Name in failure messages. Default `baresip-<user>`. */
+  readonly name?: string;
+}
+
+export interface BaresipRecording {
+  readonly path: string;
+  /** `received` = `-dec.wav`, what the agent heard; `sent` = `-enc.wav`, its microphone. */
+  readonly kind: 'received' | 'sent';
+  /** The `YYYY-MM-DD-hh-mm-ss` part of the name (one-second resolution). */
+  readonly stamp: string;
+}
+
+export interface WaitOptions {
+  /** Also consider events from this index of `history` on (see `mark()`). Default: only future events. */
+  readonly since?: number;
+  /** Stops waiting (the promise rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
+
+export interface BaresipAgentEvents {
+  event: [BaresipEvent];
+  sip: [SipMessage];
+  exit: [ExitInfo];
+}
+
+export interface BaresipAgent {
+  readonly user: string;
+  /** `sip:user@registrar` (or the direct URI when there is no registrar). */
+  readonly aor: string;
+  /** Where to reach it without a registrar: `sip:user@127.0.0.1:port[;transport=tcp]`. */
+  readonly uri: string;
+  readonly address: string;
+  readonly listenPort: number;
+  readonly controlPort: number;
+  readonly rtpPorts: readonly [number, number];
+  readonly transport: SipTransport;
+  readonly dir: string;
+  readonly recordingDir: string;
+  readonly audioSource: string;
+  readonly process: ManagedProcess;
+  /** Every ctrl_tcp event, every traced SIP message, and the process exit. */
+  readonly events: EventEmitter<BaresipAgentEvents>;
+  /** Events received so far, oldest first. */
+  readonly history: readonly BaresipEvent[];
+  /** The index the next event will get, for `waitForEvent(…, { since })`. */
+  mark(): number;
+  waitForEvent(
+    type: BaresipEventType,
+    predicate?: (event: BaresipEvent) => boolean,
+    timeoutMs?: number,
+    options?: WaitOptions,
+  ): Promise<BaresipEvent>;
+  /** Sends a ctrl_tcp command (`dial`, `hangup`, `accept`, `reginfo`, `ausrc`, `listcalls`, …). */
+  command(command: string, params?: string, timeoutMs?: number): Promise<BaresipResponse>;
+  /** Dials a SIP URI; resolves once baresip accepted the command. */
+  dial(uri: string): Promise<void>;
+  /** Hangs up the current call. */
+  hangup(): Promise<void>;
+  /** Answers the ringing call (answer mode `manual`). */
+  accept(): Promise<void>;
+  /** Switches the microphone to another WAV (same clock rate rules). */
+  setAudioSource(wavPath: string): Promise<void>;
+  /** Waits for a successful registration; rejects on REGISTER_FAIL or timeout. */
+  registered(timeoutMs?: number): Promise<void>;
+  /** The call recordings, oldest first. */
+  recordings(): BaresipRecording[];
+  /** The last call's pair of recordings. */
+  lastRecording(): { readonly received: string | undefined; readonly sent: string | undefined };
+  /**
+   * Every SIP message baresip sent or received, oldest first (the last 20000;
+   * `since` indexes for `waitForRequest` are positions in this list).
+   */
+  sipMessages(): readonly SipMessage[];
+  /** SIP requests baresip received (raw text in `.raw`), optionally of one method. */
+  receivedRequests(method?: string): SipMessage[];
+  /** Waits for (or finds, with `since`) a received request. */
+  waitForRequest(
+    method: string,
+    predicate?: (message: SipMessage) => boolean,
+    timeoutMs?: number,
+    options?: { readonly since?: number },
+  ): Promise<SipMessage>;
+  /** Quits (ctrl_tcp `quit`), SIGKILLs after `graceMs` (default 1000), frees ports, removes the directory. */
+  stop(options?: { readonly graceMs?: number }): Promise<void>;
+}
+
+function codecModule(codec: string): string | undefined {
+  const name = codec.split('/')[0]?.toUpperCase();
+  if (name === 'PCMU' || name === 'PCMA') return 'g711.so';
+  if (name === 'OPUS') return 'opus.so';
+  if (name === 'G722') return 'g722.so';
+  if (name === 'L16') return 'l16.so';
+  return undefined;
+}
+
+function codecFormat(codec: string): { rate: number; channels: number } {
+  const [name = '', rate, channels] = codec.split('/');
+  if (name.toUpperCase() === 'OPUS') return { rate: 48000, channels: 2 };
+  if (name.toUpperCase() === 'G722') return { rate: 16000, channels: 1 };
+  return { rate: rate ? Number(rate) : 8000, channels: channels ? Number(channels) : 1 };
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+class BaresipAgentImpl implements BaresipAgent {
+  readonly events = new EventEmitter<BaresipAgentEvents>();
+  readonly #history: BaresipEvent[] = [];
+  readonly #trace: BaresipSipTraceParser;
+  readonly #blocks: PortBlock[];
+  readonly #keepDir: boolean;
+  #control: BaresipControl | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly user: string,
+    readonly aor: string,
+    readonly uri: string,
+    readonly address: string,
+    readonly listenPort: number,
+    readonly controlPort: number,
+    readonly rtpPorts: readonly [number, number],
+    readonly transport: SipTransport,
+    readonly dir: string,
+    readonly recordingDir: string,
+    readonly audioSource: string,
+    readonly process: ManagedProcess,
+    trace: BaresipSipTraceParser,
+    blocks: PortBlock[],
+    keepDir: boolean,
+  ) {
+    this.events.setMaxListeners(0);
+    this.#trace = trace;
+    this.#blocks = blocks;
+    this.#keepDir = keepDir;
+    void process.exited.then((info) => this.events.emit('exit', info));
+  }
+
+  attach(control: BaresipControl): void {
+    this.#control = control;
+    control.events.on('event', (event) => {
+      this.#history.push(event);
+      this.events.emit('event', event);
+    });
+  }
+
+  get history(): readonly BaresipEvent[] {
+    return this.#history;
+  }
+
+  mark(): number {
+    return this.#history.length;
+  }
+
+  waitForEvent(
+    type: BaresipEventType,
+    predicate: (event: BaresipEvent) => boolean = () => true,
+    timeoutMs = 10_000,
+    options: WaitOptions = {},
+  ): Promise<BaresipEvent> {
+    const matches = (event: BaresipEvent): boolean => event.type === type && predicate(event);
+    if (options.since !== undefined) {
+      const past = this.#history.slice(options.since).find(matches);
+      if (past) return Promise.resolve(past);
+    }
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.events.off('event', onEvent);
+        this.events.off('exit', onExit);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(options.signal?.reason);
+      };
+      const onEvent = (event: BaresipEvent): void => {
+        if (!matches(event)) return;
+        cleanup();
+        resolve(event);
+      };
+      const onExit = (): void => {
+        cleanup();
+        reject(
+          new TestkitError(
+            'process_exited',
+            `baresip exited while waiting for ${type}\n${this.process.describe(40)}`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const seen = this.#history
+          .slice(-15)
+          .map((e) => `${e.type}${e.param ? `(${e.param})` : ''}`);
+        reject(
+          new TestkitError(
+            'timeout',
+            `no ${type} from ${this.process.name} within ${timeoutMs} ms; last events: ${seen.join(', ') || 'none'}\n${this.process.describe(30)}`,
+          ),
+        );
+      }, timeoutMs);
+      this.events.on('event', onEvent);
+      this.events.on('exit', onExit);
+      options.signal?.addEventListener('abort', onAbort);
+      if (options.signal?.aborted) onAbort();
+      else if (!this.process.running) onExit();
+    });
+  }
+
+  command(command: string, params?: string, timeoutMs?: number): Promise<BaresipResponse> {
+    if (!this.#control)
+      return Promise.reject(new TestkitError('process_exited', 'baresip control not connected'));
+    return this.#control.command(command, params, timeoutMs);
+  }
+
+  async #ok(command: string, params?: string): Promise<void> {
+    const response = await this.command(command, params);
+    if (!response.ok) {
+      throw new TestkitError(
+        'command_failed',
+        `baresip ${command} ${params ?? ''} failed: ${stripAnsi(response.data)}`,
+      );
+    }
+  }
+
+  dial(uri: string): Promise<void> {
+    return this.#ok('dial', uri);
+  }
+
+  hangup(): Promise<void> {
+    return this.#ok('hangup');
+  }
+
+  accept(): Promise<void> {
+    return this.#ok('accept');
+  }
+
+  setAudioSource(wavPath: string): Promise<void> {
+    return this.#ok('ausrc', `aufile,${wavPath}`);
+  }
+
+  async registered(timeoutMs = 10_000): Promise<void> {
+    if (this.#history.some((e) => e.type === 'REGISTER_OK')) return;
+    const since = this.mark();
+    const deadline = Date.now() + timeoutMs;
+    const abort = new AbortController();
+    const waitOptions = { since, signal: abort.signal };
+    const ok = this.waitForEvent('REGISTER_OK', undefined, timeoutMs, waitOptions);
+    const fail = this.waitForEvent('REGISTER_FAIL', undefined, timeoutMs + 1000, waitOptions).then(
+      (event) =>
+        Promise.reject(
+          new TestkitError('register_failed', `REGISTER failed: ${event.param ?? ''}`),
+        ),
+      () => new Promise<never>(() => {}),
+    );
+    // REGISTER_OK usually fires before ctrl_tcp accepts a client: ask reginfo too.
+    const poll = (async (): Promise<void> => {
+      while (!abort.signal.aborted && Date.now() < deadline) {
+        const info = await this.command('reginfo').catch(() => undefined);
+        const text = stripAnsi(info?.data ?? '');
+        if (/\sOK\s/.test(text)) return;
+        if (/\sERR\s/.test(text)) {
+          throw new TestkitError(
+            'register_failed',
+            `REGISTER failed: ${text.trim()}\n${this.process.describe(40)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return new Promise<never>(() => {});
+    })();
+    try {
+      await Promise.race([ok, fail, poll]);
+    } finally {
+      abort.abort(new TestkitError('timeout', 'registered() finished'));
+      ok.catch(() => {});
+    }
+  }
+
+  recordings(): BaresipRecording[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.recordingDir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => /^dump-(.+)-(dec|enc)\.wav$/.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({
+        path: join(this.recordingDir, m[0]),
+        kind: m[2] === 'dec' ? ('received' as const) : ('sent' as const),
+        stamp: m[1] ?? '',
+      }))
+      .sort((a, b) =>
+        a.stamp === b.stamp ? a.kind.localeCompare(b.kind) : a.stamp.localeCompare(b.stamp),
+      );
+  }
+
+  lastRecording(): { readonly received: string | undefined; readonly sent: string | undefined } {
+    const all = this.recordings();
+    const stamp = all[all.length - 1]?.stamp;
+    return {
+      received: all.find((r) => r.stamp === stamp && r.kind === 'received')?.path,
+      sent: all.find((r) => r.stamp === stamp && r.kind === 'sent')?.path,
+    };
+  }
+
+  sipMessages(): readonly SipMessage[] {
+    return this.#trace.messages;
+  }
+
+  receivedRequests(method?: string): SipMessage[] {
+    const wanted = method?.toUpperCase();
+    return this.#trace.messages.filter(
+      (m) =>
+        m.direction === 'in' &&
+        m.method !== undefined &&
+        (wanted === undefined || m.method === wanted),
+    );
+  }
+
+  waitForRequest(
+    method: string,
+    predicate: (message: SipMessage) => boolean = () => true,
+    timeoutMs = 10_000,
+    options: { readonly since?: number } = {},
+  ): Promise<SipMessage> {
+    const wanted = method.toUpperCase();
+    const matches = (m: SipMessage): boolean =>
+      m.direction === 'in' && m.method === wanted && predicate(m);
+    if (options.since !== undefined) {
+      const past = this.#trace.messages.slice(options.since).find(matches);
+      if (past) return Promise.resolve(past);
+    }
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.events.off('sip', onSip);
+        this.events.off('exit', onExit);
+      };
+      const onSip = (message: SipMessage): void => {
+        if (!matches(message)) return;
+        cleanup();
+        resolve(message);
+      };
+      const onExit = (): void => {
+        cleanup();
+        reject(
+          new TestkitError(
+            'process_exited',
+            `baresip exited while waiting for ${wanted}\n${this.process.describe(40)}`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const seen = this.#trace.messages.slice(-10).map((m) => `${m.direction} ${m.startLine}`);
+        reject(
+          new TestkitError(
+            'timeout',
+            `${this.process.name} received no ${wanted} within ${timeoutMs} ms; last SIP: ${seen.join(' | ') || 'none'}`,
+          ),
+        );
+      }, timeoutMs);
+      this.events.on('sip', onSip);
+      this.events.on('exit', onExit);
+      if (!this.process.running) onExit();
+    });
+  }
+
+  stop(options: { readonly graceMs?: number } = {}): Promise<void> {
+    this.#stopping ??= (async () => {
+      const grace = options.graceMs ?? 1000;
+      if (this.process.running && this.#control && !this.#control.closed) {
+        // quit un-registers; the grace below bounds the wait for a registrar that is gone.
+        const deadline = Date.now() + grace;
+        await this.#control.command('quit', undefined, grace).catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.process.exited,
+          new Promise((r) => {
+            timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      await this.process.stop({ signal: 'SIGKILL', graceMs: 0 });
+      this.#control?.close();
+      for (const block of this.#blocks) block.release();
+      if (!this.#keepDir) await rm(this.dir, { recursive: true, force: true });
+    })();
+    return this.#stopping;
+  }
+}
+
+/** Starts a baresip agent with a private config directory and a connected control socket. */
+export async function startBaresipAgent(options: BaresipAgentOptions): Promise<BaresipAgent> {
+  const ports = options.ports ?? defaultPortAllocator();
+  const transport = options.transport ?? 'udp';
+  const address = options.address ?? '127.0.0.1';
+  const codecs = options.codecs ?? ['PCMU', 'PCMA'];
+  const maxCalls = options.maxCalls ?? 4;
+  const firstCodec = codecs[0];
+  if (!firstCodec) throw new TestkitError('bad_input', 'codecs must not be empty');
+  const modules = [...new Set(codecs.map(codecModule).filter((m): m is string => m !== undefined))];
+
+  const blocks: PortBlock[] = [];
+  try {
+    let listenPort = options.listenPort;
+    if (listenPort === undefined) {
+      const block = await ports.allocate(1, { even: false });
+      blocks.push(block);
+      listenPort = block.base;
+    }
+    const controlBlock = await ports.allocate(1, { protocols: ['tcp'], even: false });
+    blocks.push(controlBlock);
+    const rtpBlock = await ports.allocate(Math.max(8, maxCalls * 4), { protocols: ['udp'] });
+    blocks.push(rtpBlock);
+    const rtpPorts: [number, number] = [rtpBlock.base, rtpBlock.base + rtpBlock.size - 1];
+
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), `parley-baresip-${options.user}-`));
+    const recordingDir = join(dir, 'rec');
+    mkdirSync(recordingDir, { recursive: true });
+
+    const format = codecFormat(firstCodec);
+    const audioSource =
+      options.audioSource ??
+      (await cachedTone({
+        freqHz: options.toneHz ?? 800,
+        seconds: options.audioSeconds ?? 180,
+        rate: format.rate,
+        channels: format.channels,
+        volume: 0.5,
+      }));
+
+    const config = [
+      `sip_listen ${address}:${listenPort}`,
+      `net_interface ${address}`,
+      `audio_source aufile,${audioSource}`,
+      'audio_player aubridge,sink',
+      'audio_alert aubridge,sink',
+      `rtp_ports ${rtpPorts[0]}-${rtpPorts[1]}`,
+      `call_max_calls ${maxCalls}`,
+      'module_path /usr/lib/baresip/modules',
+      ...modules.map((m) => `module ${m}`),
+      'module aufile.so',
+      'module aubridge.so',
+      'module sndfile.so',
+      'module_tmp uuid.so',
+      'module_tmp account.so',
+      'module_app ctrl_tcp.so',
+      'module_app menu.so',
+      `ctrl_tcp_listen 127.0.0.1:${controlBlock.base}`,
+      `snd_path ${recordingDir}`,
+      ...(options.extraConfig ?? []),
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'config'), config);
+
+    const transportParam = `;transport=${transport}`;
+    const host = options.registrar ?? `${address}:${listenPort}`;
+    const regint = options.registrar ? (options.regintSeconds ?? 60) : 0;
+    const extra =
+      typeof options.extraAccountParams === 'string'
+        ? options.extraAccountParams
+        : Object.entries(options.extraAccountParams ?? {})
+            .map(([k, v]) => `;${k}=${v}`)
+            .join('');
+    const account =
+      `<sip:${options.user}@${host}${transportParam}>` +
+      (options.password !== undefined ? `;auth_pass=${options.password}` : '') +
+      `;answermode=${options.answerMode ?? 'auto'};regint=${regint};audio_codecs=${codecs.join(',')}${extra}`;
+    writeFileSync(join(dir, 'accounts'), `${account}\n`);
+
+    const trace = new BaresipSipTraceParser({
+      localAddress: `${address}:${listenPort}`,
+      maxMessages: 20_000,
+      onMessage: (message) => agent.events.emit('sip', message),
+    });
+    const child = spawnManaged({
+      command: 'baresip',
+      args: ['-s', '-f', dir],
+      name: options.name ?? `baresip-${options.user}`,
+      onOutput: (chunk, stream) => {
+        if (stream === 'stdout') trace.push(chunk);
+      },
+    });
+    const uri = `sip:${options.user}@${address}:${listenPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const agent = new BaresipAgentImpl(
+      options.user,
+      `sip:${options.user}@${host}`,
+      uri,
+      address,
+      listenPort,
+      controlBlock.base,
+      rtpPorts,
+      transport,
+      dir,
+      recordingDir,
+      audioSource,
+      child,
+      trace,
+      blocks,
+      options.keepDir ?? false,
+    );
+    try {
+      const control = await BaresipControl.connect(controlBlock.base, {
+        timeoutMs: options.startTimeoutMs ?? 10_000,
+        giveUp: () =>
+          child.running ? undefined : `baresip exited during start-up\n${child.describe(40)}`,
+      });
+      agent.attach(control);
+    } catch (error) {
+      await agent.stop({ graceMs: 0 });
+      throw error;
+    }
+    return agent;
+  } catch (error) {
+    for (const block of blocks) block.release();
+    throw error;
+  }
+}
