@@ -75,7 +75,11 @@ export interface PlainRtpTransport {
    * address, media follows them (symmetric RTP, RFC 4961) — the fix for peers
    * behind NAT.
    */
-  setRemote(remote: { readonly address: string; readonly rtpPort: number; readonly rtcpPort?: number }): void;
+  setRemote(remote: {
+    readonly address: string;
+    readonly rtpPort: number;
+    readonly rtcpPort?: number;
+  }): void;
   stats(): TransportStats;
   close(): void;
 }

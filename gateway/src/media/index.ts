@@ -1,0 +1,36 @@
+/**
+ * The media module: the engine seam (engine.ts), the plain RTP relay engine and
+ * the SDP helpers the B2BUA uses to anchor media on it.
+ */
+export type {
+  MediaEngine,
+  MediaRouter,
+  MediaRouterEvents,
+  MediaRouterOptions,
+  PlainRtpTransport,
+  TransportStats,
+} from './engine.js';
+export { createRelayEngine, type RelayEngine, type RelayEngineOptions } from './relay-engine.js';
+export type { RelayRouter } from './relay-router.js';
+export type { RelayTransport, RelayTransportStats } from './relay-transport.js';
+export {
+  parseSdp,
+  formatSdp,
+  mediaEndpoint,
+  rewriteEndpoint,
+  direction,
+  setDirection,
+  bumpVersion,
+  continueOrigin,
+  MAX_SDP_LENGTH,
+  type Sdp,
+  type SdpLine,
+  type SdpMedia,
+  type SdpOrigin,
+  type SdpConnection,
+  type SdpDirection,
+  type SdpAddressType,
+  type SdpCodec,
+  type SdpEndpoint,
+  type RewriteOptions,
+} from './sdp.js';

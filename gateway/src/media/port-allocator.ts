@@ -1,0 +1,185 @@
+/**
+ * RTP port pairs from a configured range. RTP takes an even port and RTCP the
+ * next odd one (RFC 3550 §11: "RTP SHOULD use an even destination port number
+ * and the corresponding RTCP stream SHOULD use the next higher (odd)" port), so
+ * peers that ignore `a=rtcp` still find our RTCP socket.
+ *
+ * A pair is handed out only once both UDP sockets are bound: a port another
+ * process holds is skipped, never reported as ours. Pairs are handed out
+ * round-robin, so a port freed by a call that just ended is the last one reused
+ * (late packets of the old call do not land in a new one).
+ */
+import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { ParleyError } from '@parley/shared/errors';
+
+export interface PortAllocatorOptions {
+  /** The address both sockets bind to. */
+  readonly address: string;
+  /** First port of the range (rounded up to even). */
+  readonly min: number;
+  /** Last port of the range (inclusive; the last pair's RTCP port must fit). */
+  readonly max: number;
+}
+
+/** Two bound sockets on `rtpPort` and `rtpPort + 1`. `release()` closes both; safe twice. */
+export interface PortPair {
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly rtp: Socket;
+  readonly rtcp: Socket;
+  readonly released: boolean;
+  release(): void;
+}
+
+export interface PortAllocator {
+  /** Binds the next free pair, or rejects with `media_ports_exhausted`. */
+  allocate(): Promise<PortPair>;
+  /** Pairs in use (handed out or being bound). */
+  readonly inUse: number;
+  /** Pairs the range holds. */
+  readonly capacity: number;
+  /** Resolves once every socket handed out so far has finished closing. */
+  drain(): Promise<void>;
+}
+
+export function createPortAllocator(options: PortAllocatorOptions): PortAllocator {
+  const { address } = options;
+  if (!Number.isInteger(options.min) || !Number.isInteger(options.max)) {
+    throw new ParleyError('invalid_config', 'media port range must be integers');
+  }
+  const first = options.min % 2 === 0 ? options.min : options.min + 1;
+  if (first < 1024 || options.max > 65535 || first + 1 > options.max) {
+    throw new ParleyError(
+      'invalid_config',
+      `media port range ${options.min}-${options.max} holds no RTP/RTCP pair within 1024-65535`,
+    );
+  }
+  const capacity = Math.floor((options.max - first + 1) / 2);
+  const type: SocketType = isIPv6(address) ? 'udp6' : 'udp4';
+  /** Pair indexes handed out or being bound. */
+  const taken = new Set<number>();
+  /** Sockets not yet fully closed and allocations not yet settled, for drain(). */
+  const closing = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
+  let cursor = 0;
+
+  function release(index: number, rtp: Socket, rtcp: Socket): void {
+    closing.add(closeSocket(rtp));
+    closing.add(closeSocket(rtcp));
+    // The kernel frees the port when the fd closes, which dgram does at once
+    // (only the 'close' event is deferred), so the pair may be reused now.
+    taken.delete(index);
+  }
+
+  function closeSocket(socket: Socket): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      socket.once('close', resolve);
+      try {
+        socket.close();
+      } catch {
+        resolve(); // already closed
+      }
+    });
+    void done.then(() => closing.delete(done));
+    return done;
+  }
+
+  function allocate(): Promise<PortPair> {
+    const attempt = tryAllocate();
+    const settled = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
+    return attempt;
+  }
+
+  async function tryAllocate(): Promise<PortPair> {
+    // Try each pair at most once per call; pairs taken by concurrent calls are skipped.
+    for (let tried = 0; tried < capacity; tried++) {
+      const index = cursor;
+      cursor = (cursor + 1) % capacity;
+      if (taken.has(index)) continue;
+      taken.add(index);
+      const rtpPort = first + index * 2;
+      const pair = await bindPair(type, address, rtpPort);
+      if (pair === undefined) {
+        taken.delete(index); // busy outside our control: skip it this time
+        continue;
+      }
+      const [rtp, rtcp] = pair;
+      let released = false;
+      return {
+        rtpPort,
+        rtcpPort: rtpPort + 1,
+        rtp,
+        rtcp,
+        get released() {
+          return released;
+        },
+        release() {
+          if (released) return;
+          released = true;
+          release(index, rtp, rtcp);
+        },
+      };
+    }
+    throw new ParleyError(
+      'media_ports_exhausted',
+      `${taken.size}/${capacity} pairs in use in ${first}-${options.max}`,
+    );
+  }
+
+  return {
+    allocate,
+    get inUse() {
+      return taken.size;
+    },
+    capacity,
+    async drain() {
+      while (closing.size > 0 || pending.size > 0) {
+        await Promise.all([...closing, ...pending]);
+        // Let whoever awaited a pending allocation release it before looking again.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    },
+  };
+}
+
+/** Binds RTP then RTCP; undefined (nothing left open) if either port is busy. */
+async function bindPair(
+  type: SocketType,
+  address: string,
+  rtpPort: number,
+): Promise<[Socket, Socket] | undefined> {
+  const rtp = await bindSocket(type, address, rtpPort);
+  if (rtp === undefined) return undefined;
+  const rtcp = await bindSocket(type, address, rtpPort + 1);
+  if (rtcp === undefined) {
+    rtp.close();
+    return undefined;
+  }
+  return [rtp, rtcp];
+}
+
+function bindSocket(type: SocketType, address: string, port: number): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    // reuseAddr stays off: a port someone else holds must fail to bind.
+    const socket = createSocket({ type, reuseAddr: false });
+    const onError = (): void => {
+      try {
+        socket.close();
+      } catch {
+        // never bound, nothing to close
+      }
+      resolve(undefined);
+    };
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}

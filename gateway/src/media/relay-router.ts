@@ -1,0 +1,139 @@
+/**
+ * A call's router in the relay engine: owns the call's plain transports, joins
+ * them with pipe(), and watches them for silence. Closing it closes its
+ * transports (freeing their ports) and emits `close` once.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ParleyError } from '@parley/shared/errors';
+import type {
+  MediaRouter,
+  MediaRouterEvents,
+  MediaRouterOptions,
+  PlainRtpTransport,
+} from './engine.js';
+import type { PortAllocator } from './port-allocator.js';
+import { RelayTransport } from './relay-transport.js';
+
+export interface RelayRouterOptions extends MediaRouterOptions {
+  readonly allocator: PortAllocator;
+  readonly localAddress: string;
+  readonly now: () => number;
+  readonly latchGuardMs: number;
+  readonly logger: Logger;
+  /** Called once when the router closes, so its engine forgets it. */
+  readonly onClose: (router: RelayRouter) => void;
+}
+
+/** How often silence is checked: a quarter of the timeout, between 20 ms and 1 s. */
+function checkIntervalMs(timeoutMs: number): number {
+  return Math.min(1000, Math.max(20, Math.floor(timeoutMs / 4)));
+}
+
+export class RelayRouter extends EventEmitter<MediaRouterEvents> implements MediaRouter {
+  readonly id = randomUUID();
+  readonly callId: string;
+  readonly #options: RelayRouterOptions;
+  readonly #logger: Logger;
+  readonly #transports = new Set<RelayTransport>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: RelayRouterOptions) {
+    super();
+    this.callId = options.callId;
+    this.#options = options;
+    this.#logger = options.logger.child({ callId: options.callId, routerId: this.id });
+    const timeout = options.inactivityTimeoutMs;
+    if (timeout > 0) {
+      // unref: a silent call must not keep the process alive on its own.
+      this.#timer = setInterval(() => this.#checkInactivity(), checkIntervalMs(timeout)).unref();
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Live transports (for dumps and leak checks). */
+  get transports(): ReadonlySet<RelayTransport> {
+    return this.#transports;
+  }
+
+  async createPlainTransport(options: { readonly name: string }): Promise<RelayTransport> {
+    if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    const ports = await this.#options.allocator.allocate();
+    if (this.#closed) {
+      // Closed while the ports were being bound.
+      ports.release();
+      throw new ParleyError('internal', 'media router is closed');
+    }
+    const transport = new RelayTransport({
+      name: options.name,
+      ports,
+      localAddress: this.#options.localAddress,
+      now: this.#options.now,
+      latchGuardMs: this.#options.latchGuardMs,
+      logger: this.#logger,
+      onClose: (t) => this.#transports.delete(t),
+    });
+    this.#transports.add(transport);
+    return transport;
+  }
+
+  pipe(a: PlainRtpTransport, b: PlainRtpTransport): void {
+    if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    const left = this.#own(a);
+    const right = this.#own(b);
+    if (left === right) throw new ParleyError('internal', 'cannot pipe a transport to itself');
+    left.pipeTo(right);
+    this.#logger.debug({ a: left.id, b: right.id }, 'media transports piped');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const transport of [...this.#transports]) transport.close();
+    this.#logger.debug('media router closed');
+    this.#options.onClose(this);
+    this.#safeEmit('close');
+  }
+
+  #own(transport: PlainRtpTransport): RelayTransport {
+    if (
+      !(transport instanceof RelayTransport) ||
+      transport.closed ||
+      !this.#transports.has(transport)
+    ) {
+      throw new ParleyError('internal', `transport ${transport.id} is not open on this router`);
+    }
+    return transport;
+  }
+
+  #checkInactivity(): void {
+    const timeout = this.#options.inactivityTimeoutMs;
+    const now = this.#options.now();
+    for (const transport of this.#transports) {
+      if (this.#closed) return; // a listener closed the router
+      const counters = transport.counters;
+      // Only once media has started on this transport, and once per silence period.
+      if (counters.lastRtpAt === undefined || counters.silent) continue;
+      const silentForMs = now - counters.lastRtpAt;
+      if (silentForMs < timeout) continue;
+      counters.silent = true;
+      this.#logger.info({ transportId: transport.id, silentForMs }, 'media inactive');
+      this.#safeEmit('inactive', { transportId: transport.id, silentForMs });
+    }
+  }
+
+  /** A throwing listener is logged, never allowed to break the router or crash a timer. */
+  #safeEmit<K extends keyof MediaRouterEvents>(event: K, ...args: MediaRouterEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: MediaRouterEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#logger.error({ err: error, event }, 'media router listener threw');
+    }
+  }
+}
