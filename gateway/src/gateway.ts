@@ -1,9 +1,30 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
+import { CallManager } from './calls/index.js';
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
-import { createLogger, Metrics, type Logger } from './observability/index.js';
+import { v1Router } from './http/routes/v1.js';
+import { createRelayEngine, type MediaEngine } from './media/index.js';
+import { SessionNumberPool } from './numbers/index.js';
+import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
+import { AgentDirectory } from './routing/index.js';
+import {
+  callToken,
+  destination,
+  maxForwards,
+  refuse,
+  runInvitePipeline,
+  scrubHeaders,
+  sdpOffer,
+  sourceLimit,
+  tenantLimit,
+  type InviteContext,
+  type InviteMiddleware,
+} from './sbc/index.js';
+import { Registrar } from './sip/registrar/registrar.js';
+import { SipStack, type SipProtocol } from './sip/index.js';
+import { SqliteCallStore, SqliteSessionStore, openDatabase, type CallStore, type SessionStore } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 
 export interface GatewayOptions {
@@ -16,9 +37,18 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly config: Config;
   readonly httpUrl: string;
+  /** SIP listeners' addresses after start (port 0 becomes the real port). */
+  readonly sip: { readonly udp?: string; readonly tcp?: string; readonly ws: string };
   readonly tokens: TokenService;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly stack: SipStack;
+  readonly calls: CallManager;
+  readonly callStore: CallStore;
+  readonly sessions: SessionStore;
+  readonly agents: AgentDirectory;
+  readonly numbers: SessionNumberPool;
+  readonly media: MediaEngine;
   close(): Promise<void>;
 }
 
@@ -28,47 +58,212 @@ export interface Gateway {
  */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log.level);
+  const now = options.now ?? Date.now;
   const metrics = new Metrics();
+  const db = openDatabase(config.storage.path);
+  const callStore = new SqliteCallStore(db);
+  const sessions = new SqliteSessionStore(db);
   const tokens = await createTokenService({
     config,
     metrics,
     logger,
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    now,
   });
+  const numbers = new SessionNumberPool({
+    config: config.numbers,
+    store: sessions,
+    logger,
+    now,
+    onExhausted: () => metrics.numbersExhausted.inc(),
+  });
+  const agents = new AgentDirectory(config.agents, now);
+  const media = createRelayEngine({
+    address: config.media.address,
+    ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
+    portMin: config.media.portMin,
+    portMax: config.media.portMax,
+    logger,
+  });
+
+  // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
-  const app = createHttpApp({ tokens, metrics, logger, health: () => ({ ok: !closing }) });
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.http.port, config.http.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  let calls: CallManager | undefined;
+  const app = createHttpApp({
+    tokens,
+    metrics,
+    logger,
+    health: () => ({ ok: !closing, calls: calls?.size ?? 0 }),
+    routers: [
+      {
+        path: '/v1',
+        router: v1Router({ apiKeys: config.api.keys, agents, calls: callStore, sessions, numbers }),
+      },
+    ],
   });
+  const server: Server = createServer(app);
+  await listen(server, config.http.port, config.http.host);
   const address = server.address() as AddressInfo;
   const httpUrl = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const stack = new SipStack({
+    listen: config.sip.listen,
+    ws: { server, path: config.sip.wsPath },
+    advertisedHost: config.sip.advertisedHost,
+    maxMessageBytes: config.sip.maxMessageBytes,
+    timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
+    userAgent: config.sip.userAgent,
+    logger,
+  });
+  await stack.start();
+  stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
+  stack.transport.on('dropped', () => metrics.sipDropped.inc());
+  stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));
+
+  const registrar = new Registrar({
+    stack,
+    realm: config.sip.domain,
+    credentials: (username) => agents.credentials(username),
+    algorithms: config.sip.digestAlgorithms,
+    onBindings: (agentId, bindings) =>
+      agents.setContacts(
+        agentId,
+        bindings.map((b) => ({ uri: b.uri, expiresAt: b.expiresAt, flowId: b.flowId })),
+      ),
+    logger,
+    now,
+  });
+  stack.onRegister((request, tx) => registrar.handle(request, tx));
+
+  const callManager = new CallManager({
+    stack,
+    media,
+    agents,
+    bindings: (agentId) => registrar.bindings(agentId),
+    numbers,
+    calls: callStore,
+    logger,
+    domain: config.sip.domain,
+    tenantName: (tenant) => config.tenants[tenant]?.name,
+    queue: (name) => config.queues[name] ?? { ringTimeoutSeconds: 20, maxAttempts: 3 },
+    mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
+    onOutcome: (record) => {
+      metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
+      if (record.answeredAt !== null) metrics.callSetupSeconds.observe((record.answeredAt - record.createdAt) / 1000);
+    },
+    now,
+  });
+  calls = callManager;
+  stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
+
+  // The visitor INVITE pipeline: transport → parse → SBC middlewares → call.
+  const pipeline: InviteMiddleware[] = [
+    scrubHeaders,
+    maxForwards,
+    destination(new Set(Object.keys(config.queues))),
+    callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
+    tenantLimit(
+      (tenant) => callManager.activeCount(tenant),
+      (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+    ),
+    sdpOffer,
+  ];
+  stack.onInvite((invite, tx) => {
+    let cancelled = false;
+    tx.once('cancel', () => (cancelled = true));
+    const ctx: InviteContext = { invite, tx, flow: tx.flow };
+    void (async () => {
+      try {
+        const refusal = await runInvitePipeline(pipeline, ctx);
+        if (refusal) {
+          metrics.invitesRefused.inc({ reason: refusal.code });
+          logger.info({ reason: refusal.code, detail: refusal.detail, source: tx.flow.remote.address, callId: invite.callId }, 'INVITE refused');
+          if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
+          return;
+        }
+        const token = ctx.token;
+        if (token) {
+          sessions.touch({
+            tenant: token.claims.iss,
+            sessionId: token.claims.sub,
+            origin: token.claims.origin,
+            publicClaims: token.claims,
+            privateClaims: token.privateClaims,
+            at: now(),
+          });
+        }
+        await callManager.admit(ctx, () => cancelled);
+      } catch (error) {
+        logger.error({ err: error, callId: invite.callId }, 'INVITE handling failed');
+        if (tx.finalStatus === undefined) stack.respond(tx, 500);
+      }
+    })();
+  });
+
+  registerLiveGauges(metrics, {
+    activeCalls: () => callManager.size,
+    transactions: () => stack.transactions.stats(),
+    dialogs: () => stack.dialogCount,
+    mediaRouters: () => media.routerCount,
+    numbersLeased: () => numbers.leased,
+    agentsRegistered: () => agents.list().filter((a) => a.registered).length,
+  });
   metrics.up.set(1);
-  logger.info({ httpUrl, gatewayId: config.gatewayId, tenants: Object.keys(config.tenants) }, 'gateway listening');
+  const endpoint = (protocol: SipProtocol) => {
+    const local = stack.transport.local(protocol);
+    return local ? `${local.address}:${local.port}` : undefined;
+  };
+  const sip = {
+    ...(endpoint('UDP') ? { udp: endpoint('UDP') } : {}),
+    ...(endpoint('TCP') ? { tcp: endpoint('TCP') } : {}),
+    ws: `${httpUrl.replace(/^http/, 'ws')}${config.sip.wsPath}`,
+  };
+  logger.info({ httpUrl, sip, gatewayId: config.gatewayId, tenants: Object.keys(config.tenants) }, 'gateway listening');
 
   let closed: Promise<void> | undefined;
   return {
     config,
     httpUrl,
+    sip,
     tokens,
     metrics,
     logger,
+    stack,
+    calls: callManager,
+    callStore,
+    sessions,
+    agents,
+    numbers,
+    media,
     close() {
       closed ??= (async () => {
         closing = true;
         metrics.up.set(0);
+        const hadCalls = callManager.size > 0;
+        callManager.drain();
+        // Let the BYEs and CANCELs of the drain leave before the sockets close.
+        await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
+        registrar.close();
+        await stack.close();
+        await media.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        db.close();
         logger.info('gateway closed');
       })();
       return closed;
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

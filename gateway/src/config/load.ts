@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { JWK } from '@parley/shared/tokens';
 import { ParleyError } from '@parley/shared/errors';
 
+import { expandRanges } from '../numbers/index.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 type DeepReadonly<T> = T extends (infer U)[]
@@ -37,6 +38,10 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
   PARLEY_PUBLIC_URL: (c, v) => void (section(c, 'http')['publicUrl'] = v),
   PARLEY_LOG_LEVEL: (c, v) => void (section(c, 'log')['level'] = v),
   PARLEY_STORAGE_PATH: (c, v) => void (section(c, 'storage')['path'] = v),
+  PARLEY_SIP_DOMAIN: (c, v) => void (section(c, 'sip')['domain'] = v),
+  PARLEY_SIP_ADVERTISED_HOST: (c, v) => void (section(c, 'sip')['advertisedHost'] = v),
+  PARLEY_MEDIA_ADDRESS: (c, v) => void (section(c, 'media')['address'] = v),
+  PARLEY_MEDIA_ANNOUNCED_ADDRESS: (c, v) => void (section(c, 'media')['announcedAddress'] = v),
 };
 
 function section(config: Record<string, unknown>, name: string): Record<string, unknown> {
@@ -123,6 +128,27 @@ export function loadConfig(options: LoadConfigOptions): Config {
       if ('d' in k) problems.push(`tenants.${id}.jwks.${i}: is a private key; give the public half`);
     });
   }
+  for (const [name, queue] of Object.entries(resolved.queues)) {
+    if (!resolved.tenants[queue.tenant]) problems.push(`queues.${name}.tenant: no tenant "${queue.tenant}"`);
+  }
+  const agentIds = new Set<string>();
+  resolved.agents.forEach((agent, i) => {
+    if (agentIds.has(agent.id)) problems.push(`agents.${i}.id: "${agent.id}" is used twice`);
+    agentIds.add(agent.id);
+    if (!resolved.tenants[agent.tenant]) problems.push(`agents.${i}.tenant: no tenant "${agent.tenant}"`);
+    for (const queue of agent.queues) {
+      const q = resolved.queues[queue];
+      if (!q) problems.push(`agents.${i}.queues: no queue "${queue}"`);
+      else if (q.tenant !== agent.tenant) problems.push(`agents.${i}.queues: "${queue}" belongs to tenant "${q.tenant}"`);
+    }
+  });
+  try {
+    expandRanges(resolved.numbers.ranges);
+  } catch (error) {
+    problems.push(`numbers.ranges: ${(error as Error).message}`);
+  }
+  if (resolved.media.portMin >= resolved.media.portMax) problems.push('media: portMin must be below portMax');
+  if (resolved.sip.t2Ms < resolved.sip.t1Ms) problems.push('sip: t2Ms must not be below t1Ms');
   if (problems.length > 0) throw invalid(problems);
   return deepFreeze(resolved) as Config;
 }

@@ -74,6 +74,12 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       userAgent: z.string().default('Parley'),
+      /**
+       * Digest algorithms challenged, most preferred first (RFC 8760). Some phones
+       * fail on the first challenge they cannot do instead of skipping it
+       * (baresip 1.0 with SHA-256): list MD5 alone for those, here or per agent.
+       */
+      digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
     })
     .prefault({}),
   agents: z
@@ -86,6 +92,8 @@ export const configSchema = z.strictObject({
         password: z.string().min(1),
         displayName: z.string().optional(),
         queues: z.array(z.string().min(1)).min(1),
+        /** Overrides sip.digestAlgorithms for this agent's phone. */
+        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).optional(),
         /** Calls at once before the agent counts as busy. */
         maxCalls: z.number().int().min(1).max(10).default(1),
       }),

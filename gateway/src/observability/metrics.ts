@@ -29,6 +29,52 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sipRequests = new Counter({
+    name: 'parley_sip_requests_total',
+    help: 'SIP requests received, by method.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sipDropped = new Counter({
+    name: 'parley_sip_dropped_total',
+    help: 'SIP messages dropped or refused at the transport (unparseable, too large).',
+    registers: [this.registry],
+  });
+
+  readonly sipRateLimited = new Counter({
+    name: 'parley_sip_rate_limited_total',
+    help: 'SIP requests refused by the per-source rate limit.',
+    registers: [this.registry],
+  });
+
+  readonly invitesRefused = new Counter({
+    name: 'parley_invites_refused_total',
+    help: 'Visitor INVITEs refused by the SBC, by reason code.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly calls = new Counter({
+    name: 'parley_calls_total',
+    help: 'Calls ended, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callSetupSeconds = new Histogram({
+    name: 'parley_call_setup_seconds',
+    help: 'From the visitor INVITE to the answer sent back.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly numbersExhausted = new Counter({
+    name: 'parley_session_numbers_exhausted_total',
+    help: 'Calls that got the fallback caller-ID number because the pool was exhausted.',
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',

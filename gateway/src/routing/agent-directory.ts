@@ -8,6 +8,7 @@ export interface AgentConfig {
   readonly displayName?: string | undefined;
   readonly queues: readonly string[];
   readonly maxCalls: number;
+  readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
 }
 
 /** Where an agent can be reached: one registered Contact (an agent may have several). */
@@ -66,9 +67,13 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   }
 
   /** Digest credentials for a username (the registrar's lookup). */
-  credentials(username: string): { agentId: string; password: string } | undefined {
+  credentials(
+    username: string,
+  ): { agentId: string; password: string; algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined } | undefined {
     const entry = this.#byUsername.get(username);
-    return entry ? { agentId: entry.config.id, password: entry.config.password } : undefined;
+    return entry
+      ? { agentId: entry.config.id, password: entry.config.password, algorithms: entry.config.digestAlgorithms }
+      : undefined;
   }
 
   get(agentId: string): AgentPresence | undefined {

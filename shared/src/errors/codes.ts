@@ -264,6 +264,13 @@ export const ERROR_CODES = {
     message: "The agent's phone could not be reached.",
     human: 'We could not connect your call. Please try again.',
   },
+  too_many_hops: {
+    domain: 'call',
+    http: 400,
+    sip: 483,
+    message: 'Max-Forwards reached 0.',
+    human: 'We could not connect your call. Please try again.',
+  },
   gateway_shutdown: {
     domain: 'call',
     http: 503,

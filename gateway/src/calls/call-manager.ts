@@ -1,0 +1,83 @@
+import type { Logger } from '../observability/index.js';
+import type { InviteContext } from '../sbc/invite-pipeline.js';
+import { reasonHeader } from '../sbc/refusal.js';
+import type { Flow } from '../sip/index.js';
+import { Call, type CallDeps } from './call.js';
+
+/**
+ * The calls in progress: admits the INVITEs the SBC let through, counts them
+ * per tenant (for the SBC's cap), ends the calls of a visitor connection that
+ * closed, and drains on shutdown.
+ */
+export class CallManager {
+  readonly #deps: CallDeps;
+  readonly #log: Logger;
+  readonly #calls = new Map<string, Call>();
+  readonly #perTenant = new Map<string, number>();
+  #draining = false;
+
+  constructor(deps: CallDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ module: 'calls' });
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  activeCount(tenant: string): number {
+    return this.#perTenant.get(tenant) ?? 0;
+  }
+
+  get(id: string): Call | undefined {
+    return this.#calls.get(id);
+  }
+
+  list(): Call[] {
+    return [...this.#calls.values()];
+  }
+
+  /** Starts a call for an INVITE the SBC admitted (token verified, queue known). */
+  async admit(ctx: InviteContext, cancelledEarly: () => boolean): Promise<Call | undefined> {
+    const { invite, tx, token, queue } = ctx;
+    if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
+    if (this.#draining) {
+      this.#deps.stack.respond(tx, 503, { headers: [reasonHeader('gateway_shutdown'), ['Retry-After', '10']] });
+      return undefined;
+    }
+    if (cancelledEarly()) {
+      // CANCEL arrived while the SBC was still checking: answer the INVITE 487.
+      this.#deps.stack.respond(tx, 487);
+      return undefined;
+    }
+    const call = new Call(this.#deps, { invite, tx, flow: ctx.flow, token, queue });
+    this.#calls.set(call.id, call);
+    this.#perTenant.set(call.tenant, this.activeCount(call.tenant) + 1);
+    call.once('ended', () => {
+      this.#calls.delete(call.id);
+      const left = this.activeCount(call.tenant) - 1;
+      if (left > 0) this.#perTenant.set(call.tenant, left);
+      else this.#perTenant.delete(call.tenant);
+    });
+    await call.start();
+    return call;
+  }
+
+  /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */
+  flowClosed(flow: Flow): void {
+    for (const call of this.#calls.values()) {
+      if (call.visitorFlow.id === flow.id) {
+        this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
+        call.visitorGone();
+      }
+    }
+  }
+
+  /** Refuses new calls and ends every call in progress. */
+  drain(): void {
+    this.#draining = true;
+    for (const call of this.#calls.values()) {
+      call.end({ outcome: call.state === 'answered' ? 'answered' : 'failed', endedBy: 'gateway', reason: 'gateway_shutdown' });
+    }
+  }
+}

@@ -1,0 +1,616 @@
+/**
+ * One visitor call through the B2BUA: the visitor leg (we are its UAS), the
+ * agent legs we try one after another (we are their UAC), the media router
+ * joining them, and the stored record.
+ *
+ *   routing ──▶ ringing ──▶ answered ──▶ ended
+ *      │           │                      ▲
+ *      └───────────┴──────────────────────┘  (no agent, cancel, failure)
+ *
+ * `end()` runs once, from any state: it answers or hangs up what is still up,
+ * closes the media router, gives back the caller-ID number and writes the
+ * final record.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { ERROR_CODES, type ErrorCode } from '@parley/shared/errors';
+import type { VerifiedCallToken } from '@parley/shared/tokens';
+import type { MediaEngine, MediaRouter, PlainRtpTransport, Sdp } from '../media/index.js';
+import type { SessionNumberPool } from '../numbers/index.js';
+import type { Logger } from '../observability/index.js';
+import type { AgentDirectory, AgentPresence } from '../routing/index.js';
+import { longestIdleCandidates } from '../routing/index.js';
+import { reasonHeader } from '../sbc/refusal.js';
+import {
+  Dialog,
+  SipRequest,
+  formatNameAddr,
+  generateCallId,
+  generateTag,
+  uriTarget,
+  type DialogUsage,
+  type Flow,
+  type InviteClientTransaction,
+  type InviteServerTransaction,
+  type ServerTransaction,
+  type SipResponse,
+  type SipStack,
+  type Target,
+} from '../sip/index.js';
+import type { CallAttempt, CallOutcome, CallParty, CallRecord, CallState, CallStore } from '../storage/index.js';
+import { aim, readLegSdp, relaySdp, sdpText, type LegSdp } from './sdp-bridge.js';
+
+export interface AgentBinding {
+  readonly uri: string;
+  readonly flowId: string | undefined;
+  readonly expiresAt: number;
+}
+
+export interface CallDeps {
+  readonly stack: SipStack;
+  readonly media: MediaEngine;
+  readonly agents: AgentDirectory;
+  readonly bindings: (agentId: string) => readonly AgentBinding[];
+  readonly numbers: SessionNumberPool;
+  readonly calls: CallStore;
+  readonly logger: Logger;
+  readonly domain: string;
+  readonly tenantName: (tenant: string) => string | undefined;
+  readonly queue: (name: string) => { ringTimeoutSeconds: number; maxAttempts: number };
+  readonly mediaInactivityMs: number;
+  readonly onOutcome?: (record: CallRecord) => void;
+  readonly now?: () => number;
+}
+
+export interface CallInit {
+  readonly invite: SipRequest;
+  readonly tx: InviteServerTransaction;
+  readonly flow: Flow;
+  readonly token: VerifiedCallToken;
+  readonly queue: string;
+}
+
+export interface CallEvents {
+  state: [CallState];
+  ended: [CallRecord];
+}
+
+interface Attempt {
+  readonly agent: AgentPresence;
+  readonly record: CallAttempt;
+  readonly invite: SipRequest;
+  readonly ict: InviteClientTransaction;
+  readonly stopRinging: () => void;
+  ringTimer: NodeJS.Timeout | undefined;
+  cancelled: boolean;
+  /** Set when the agent answered. */
+  dialog?: Dialog;
+  /** What the agent last answered with (its 2xx), to re-ACK retransmissions. */
+  ack?: SipRequest;
+}
+
+const ALLOWED_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  routing: ['ringing', 'answered', 'ended'],
+  ringing: ['answered', 'ended'],
+  answered: ['ended'],
+  ended: [],
+};
+
+export class Call extends EventEmitter<CallEvents> {
+  readonly id = randomUUID();
+  readonly record: CallRecord;
+  readonly visitorFlow: Flow;
+  readonly #deps: CallDeps;
+  readonly #init: CallInit;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #visitorTag = generateTag();
+  readonly #visitorContact: string;
+  readonly #tried = new Set<string>();
+  readonly #offer: LegSdp;
+  #router: MediaRouter | undefined;
+  #visitorMedia: PlainRtpTransport | undefined;
+  #agentMedia: PlainRtpTransport | undefined;
+  #attempt: Attempt | undefined;
+  #connected: Attempt | undefined;
+  #visitorDialog: Dialog | undefined;
+  #lastSdp: { visitor?: Sdp; agent?: Sdp } = {};
+  #endCall: (() => void) | undefined;
+  #unfile: (() => void)[] = [];
+  #pendingReinvite = false;
+  #lastFailure: ErrorCode = 'no_agent_available';
+  readonly #number: { number: string; fallback: boolean };
+
+  constructor(deps: CallDeps, init: CallInit) {
+    super();
+    this.#deps = deps;
+    this.#init = init;
+    this.#now = deps.now ?? Date.now;
+    this.visitorFlow = init.flow;
+    const offer = readLegSdp(init.invite.body);
+    if (!offer) throw new Error('the SBC admitted an INVITE without an audio offer');
+    this.#offer = offer;
+    this.#visitorContact = deps.stack.transport.contactUri(init.flow.protocol, 'parley');
+    const claims = init.token.claims;
+    this.#number = deps.numbers.lease(claims.iss, claims.sub);
+    this.record = {
+      id: this.id,
+      tenant: claims.iss,
+      sessionId: claims.sub,
+      sessionNumber: this.#number.number,
+      numberFallback: this.#number.fallback,
+      queue: init.queue,
+      origin: claims.origin,
+      visitorCallId: init.invite.callId,
+      visitorTransport: init.flow.protocol,
+      visitorSource: `${init.flow.remote.address}:${init.flow.remote.port}`,
+      agentCallId: null,
+      agentId: null,
+      state: 'routing',
+      outcome: null,
+      endedBy: null,
+      sipStatus: null,
+      reason: null,
+      attempts: [],
+      media: null,
+      createdAt: this.#now(),
+      ringingAt: null,
+      answeredAt: null,
+      endedAt: null,
+    };
+    this.#log = deps.logger.child({ module: 'call', callId: this.id, tenant: claims.iss });
+  }
+
+  get state(): CallState {
+    return this.record.state;
+  }
+
+  get tenant(): string {
+    return this.record.tenant;
+  }
+
+  /** Starts routing; resolves once the first agent leg is on its way (or the call ended). */
+  async start(): Promise<void> {
+    this.#deps.calls.insert(this.record);
+    this.#init.tx.on('cancel', () => this.end({ outcome: 'cancelled', endedBy: 'visitor', status: 487, reason: 'cancelled' }));
+    this.#init.tx.on('timeout', () => {
+      // No ACK for our 2xx within 64×T1 (RFC 3261 §13.3.1.4): the visitor is gone.
+      if (this.state === 'answered') this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'visitor_gone' });
+    });
+    this.#log.info(
+      { sessionNumber: this.#number.number, fallback: this.#number.fallback, queue: this.#init.queue, visitor: this.record.visitorSource },
+      'call admitted',
+    );
+    try {
+      this.#router = this.#deps.media.createRouter({ callId: this.id, inactivityTimeoutMs: this.#deps.mediaInactivityMs });
+      this.#router.on('inactive', ({ transportId }) => {
+        if (this.state === 'answered') {
+          this.#log.warn({ transportId }, 'media stopped: ending the call');
+          this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'media_timeout' });
+        }
+      });
+      this.#visitorMedia = await this.#router.createPlainTransport({ name: 'visitor' });
+      this.#agentMedia = await this.#router.createPlainTransport({ name: 'agent' });
+      aim(this.#visitorMedia, this.#offer);
+    } catch (error) {
+      this.#log.error({ err: error }, 'media could not be set up');
+      this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'media_ports_exhausted' });
+      return;
+    }
+    this.#tryNextAgent();
+  }
+
+  /** The visitor's connection closed (WebSocket gone). */
+  visitorGone(): void {
+    if (this.state === 'ended') return;
+    this.end({ outcome: this.state === 'answered' ? 'answered' : 'cancelled', endedBy: 'visitor', reason: 'visitor_gone' });
+  }
+
+  /** Ends the call from any state; safe to call more than once. */
+  end(how: { outcome: CallOutcome; endedBy: CallParty; reason: string; status?: number }): void {
+    if (this.state === 'ended') return;
+    const now = this.#now();
+    const attempt = this.#attempt;
+    // Visitor leg: a final response if it has none, else a BYE (unless the visitor ended it).
+    const visitorFinal = this.#init.tx.finalStatus;
+    if (visitorFinal === undefined) {
+      const code = isCode(how.reason) ? how.reason : undefined;
+      const status = how.status ?? (code ? ERROR_CODES[code].sip : 500);
+      this.#deps.stack.respond(this.#init.tx, status, {
+        toTag: this.#visitorTag,
+        headers: code ? [reasonHeader(code, status)] : [],
+      });
+      this.record.sipStatus = status;
+    } else if (this.#visitorDialog && how.endedBy !== 'visitor') {
+      this.#sendBye(this.#visitorDialog, how.reason);
+    } else if (this.#visitorDialog && how.reason === 'visitor_gone') {
+      this.#sendBye(this.#visitorDialog, how.reason);
+    }
+    // Agent leg: cancel a ringing attempt, hang up a connected one (unless the agent ended it).
+    if (attempt && !attempt.dialog) this.#cancelAttempt(attempt, how.reason === 'cancelled' ? 'cancelled' : how.reason);
+    if (this.#connected?.dialog && how.endedBy !== 'agent') this.#sendBye(this.#connected.dialog, how.reason);
+
+    this.#router?.close();
+    this.#endCall?.();
+    for (const unfile of this.#unfile) unfile();
+    this.#deps.numbers.release(this.record.tenant, this.record.sessionId, this.#number.number);
+    this.record.outcome = how.outcome;
+    this.record.endedBy = how.endedBy;
+    this.record.reason = how.reason;
+    this.record.endedAt = now;
+    this.record.media = this.#mediaStats();
+    this.#transition('ended');
+    this.#deps.calls.update(this.record);
+    this.#log.info({ outcome: how.outcome, endedBy: how.endedBy, reason: how.reason, status: this.record.sipStatus }, 'call ended');
+    this.#deps.onOutcome?.(this.record);
+    this.emit('ended', this.record);
+  }
+
+  #transition(next: CallState): void {
+    const from = this.record.state;
+    if (!ALLOWED_TRANSITIONS[from].includes(next)) {
+      this.#log.error({ from, to: next }, 'illegal call state transition ignored');
+      return;
+    }
+    this.record.state = next;
+    if (next === 'ringing') this.record.ringingAt = this.#now();
+    if (next === 'answered') this.record.answeredAt = this.#now();
+    if (next !== 'ended') this.#deps.calls.update(this.record);
+    this.emit('state', next);
+  }
+
+  #tryNextAgent(): void {
+    if (this.state === 'ended') return;
+    const queue = this.#deps.queue(this.#init.queue);
+    if (this.#tried.size >= queue.maxAttempts) {
+      this.end({ outcome: outcomeOf(this.#lastFailure), endedBy: 'gateway', reason: this.#lastFailure });
+      return;
+    }
+    const candidates = longestIdleCandidates(this.#deps.agents, this.record.tenant, this.#init.queue, this.#tried);
+    const agent = candidates.find((c) => this.#bindingOf(c.id) !== undefined);
+    if (!agent) {
+      const reason: ErrorCode = this.#tried.size === 0 ? 'no_agent_available' : this.#lastFailure;
+      this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
+      return;
+    }
+    this.#tried.add(agent.id);
+    this.#ring(agent, queue.ringTimeoutSeconds);
+  }
+
+  #bindingOf(agentId: string): AgentBinding | undefined {
+    const now = this.#now();
+    return [...this.#deps.bindings(agentId)]
+      .filter((b) => b.expiresAt > now)
+      .sort((a, b) => b.expiresAt - a.expiresAt)[0];
+  }
+
+  #ring(agent: AgentPresence, ringTimeoutSeconds: number): void {
+    const binding = this.#bindingOf(agent.id);
+    const agentMedia = this.#agentMedia;
+    if (!binding || !agentMedia) return this.#tryNextAgent();
+    const stack = this.#deps.stack;
+    let target: Target;
+    try {
+      const flow = stack.transport.flow(binding.flowId);
+      const uri = uriTarget(binding.uri);
+      // Reuse the connection the phone registered over (TCP, NAT); else its Contact.
+      target = flow && !flow.closed && flow.reliable ? { ...uri, protocol: flow.protocol, flow } : uri;
+    } catch (error) {
+      this.#log.warn({ err: error, agent: agent.id, contact: binding.uri }, 'agent contact is not routable');
+      this.#lastFailure = 'agent_unreachable';
+      return this.#tryNextAgent();
+    }
+
+    const number = this.#number.number;
+    const display = this.#displayName();
+    const identity = formatNameAddr({ displayName: display, uri: `sip:${number}@${this.#deps.domain}` });
+    const callId = generateCallId();
+    const sdp = relaySdp(this.#offer, agentMedia, this.#lastSdp.agent);
+    this.#lastSdp.agent = sdp;
+    const invite = new SipRequest({
+      method: 'INVITE',
+      requestUri: binding.uri,
+      headers: [
+        ['From', `${identity};tag=${generateTag()}`],
+        ['To', formatNameAddr({ uri: `sip:${agent.id}@${this.#deps.domain}` })],
+        ['Call-ID', callId],
+        ['CSeq', '1 INVITE'],
+        ['Contact', `<${stack.transport.contactUri(target.protocol, 'parley')}>`],
+        ['P-Asserted-Identity', identity],
+        ['X-Parley-Session', this.record.sessionId],
+        ['X-Parley-Call', this.id],
+        ['X-Parley-Tenant', this.record.tenant],
+        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE'],
+        ['User-Agent', stack.userAgent],
+        ['Content-Type', 'application/sdp'],
+      ],
+      body: sdpText(sdp),
+    });
+    const ict = stack.transactions.request(invite, target) as InviteClientTransaction;
+    const record: CallAttempt = { agentId: agent.id, callId, startedAt: this.#now() };
+    this.record.attempts.push(record);
+    this.record.agentCallId = callId;
+    this.record.agentId = agent.id;
+    this.#deps.calls.update(this.record);
+    const attempt: Attempt = {
+      agent,
+      record,
+      invite,
+      ict,
+      stopRinging: this.#deps.agents.ringStarted(agent.id),
+      ringTimer: undefined,
+      cancelled: false,
+    };
+    this.#attempt = attempt;
+    attempt.ringTimer = setTimeout(() => {
+      this.#log.info({ agent: agent.id }, 'agent did not answer in time');
+      this.#lastFailure = 'agent_no_answer';
+      this.#cancelAttempt(attempt, 'agent_no_answer');
+    }, ringTimeoutSeconds * 1000);
+    this.#log.info({ agent: agent.id, contact: binding.uri, agentCallId: callId }, 'ringing agent');
+
+    ict.on('response', (response) => this.#onAgentResponse(attempt, response));
+    ict.on('timeout', () => this.#attemptFailed(attempt, 408, attempt.cancelled ? 'agent_no_answer' : 'agent_unreachable'));
+    ict.on('transportError', (error) => {
+      this.#log.warn({ err: error, agent: agent.id }, 'agent leg could not be sent');
+      this.#attemptFailed(attempt, 503, 'agent_unreachable');
+    });
+  }
+
+  #onAgentResponse(attempt: Attempt, response: SipResponse): void {
+    const status = response.status;
+    if (status < 200) {
+      if (status === 100 || this.state === 'ended' || attempt !== this.#attempt) return;
+      if (this.state === 'routing') this.#transition('ringing');
+      // Ringing reaches the visitor; early media is not forwarded (the widget plays ringback).
+      this.#deps.stack.respond(this.#init.tx, 180, {
+        toTag: this.#visitorTag,
+        headers: [['Contact', `<${this.#visitorContact}>`]],
+      });
+      return;
+    }
+    if (status >= 300) {
+      const reason: ErrorCode =
+        status === 486 || status === 600 || status === 603
+          ? 'agent_busy'
+          : attempt.cancelled || status === 487 || status === 408 || status === 480
+            ? 'agent_no_answer'
+            : 'agent_unreachable';
+      this.#attemptFailed(attempt, status, reason);
+      return;
+    }
+    this.#onAgentAnswer(attempt, response);
+  }
+
+  #onAgentAnswer(attempt: Attempt, response: SipResponse): void {
+    const stack = this.#deps.stack;
+    // A retransmitted 2xx: ACK it again (RFC 3261 §13.2.2.4).
+    if (attempt.dialog) {
+      if (attempt.ack) void stack.transactions.sendAck(attempt.ack, attempt.dialog.target());
+      return;
+    }
+    const dialog = Dialog.asUac(attempt.invite, response, attempt.ict.sentOn, attempt.invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '');
+    attempt.dialog = dialog;
+    attempt.ack = dialog.createRequest('ACK', { cseq: attempt.invite.cseq.seq });
+    void stack.transactions.sendAck(attempt.ack, dialog.target());
+    this.#clearRing(attempt);
+
+    const answer = readLegSdp(response.body);
+    if (this.state === 'ended' || attempt.cancelled || attempt !== this.#attempt || !answer) {
+      // Answered too late (the visitor hung up, or we moved on), or without usable SDP.
+      this.#sendBye(dialog, answer ? 'cancelled' : 'offer_required');
+      if (!answer && attempt === this.#attempt && this.state !== 'ended') {
+        this.#attemptFailed(attempt, 488, 'agent_unreachable');
+      }
+      return;
+    }
+    attempt.record.status = 200;
+    this.#connected = attempt;
+    this.#endCall = this.#deps.agents.callStarted(attempt.agent.id);
+    const visitorMedia = this.#visitorMedia;
+    const agentMedia = this.#agentMedia;
+    if (!visitorMedia || !agentMedia || !this.#router) return;
+    aim(agentMedia, answer);
+    this.#router.pipe(visitorMedia, agentMedia);
+    const visitorSdp = relaySdp(answer, visitorMedia, this.#lastSdp.visitor);
+    this.#lastSdp.visitor = visitorSdp;
+    stack.respond(this.#init.tx, 200, {
+      toTag: this.#visitorTag,
+      headers: [['Contact', `<${this.#visitorContact}>`], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']],
+      contentType: 'application/sdp',
+      body: sdpText(visitorSdp),
+    });
+    this.#visitorDialog = Dialog.asUas(this.#init.invite, this.#visitorTag, this.#init.flow, this.#visitorContact);
+    this.#unfile.push(stack.addDialog(this.#visitorDialog, this.#usage('visitor')));
+    this.#unfile.push(stack.addDialog(dialog, this.#usage('agent')));
+    this.record.sipStatus = 200;
+    this.#transition('answered');
+    this.#log.info({ agent: attempt.agent.id, setupMs: this.#now() - this.record.createdAt }, 'call answered');
+  }
+
+  #attemptFailed(attempt: Attempt, status: number, reason: ErrorCode): void {
+    if (attempt.record.endedAt !== undefined) return;
+    attempt.record.endedAt = this.#now();
+    attempt.record.status = status;
+    attempt.record.reason = reason;
+    this.#clearRing(attempt);
+    if (attempt !== this.#attempt || this.state === 'ended') return;
+    this.#lastFailure = reason;
+    this.#deps.calls.update(this.record);
+    this.#log.info({ agent: attempt.agent.id, status, reason }, 'agent leg failed; trying the next agent');
+    this.#tryNextAgent();
+  }
+
+  #cancelAttempt(attempt: Attempt, reason: string): void {
+    if (attempt.cancelled || attempt.dialog) return;
+    attempt.cancelled = true;
+    attempt.record.reason ??= reason;
+    this.#clearRing(attempt);
+    attempt.ict.cancel((cancel) => {
+      cancel.headers.set('Reason', `SIP;cause=487;text="${reason}"`);
+      this.#deps.stack.transactions.sendCancel(cancel, attempt.ict);
+    });
+  }
+
+  #clearRing(attempt: Attempt): void {
+    if (attempt.ringTimer) clearTimeout(attempt.ringTimer);
+    attempt.ringTimer = undefined;
+    attempt.stopRinging();
+  }
+
+  #sendBye(dialog: Dialog, reason: string): void {
+    const bye = dialog.createRequest('BYE', {
+      headers: [isCode(reason) ? reasonHeader(reason) : ['Reason', `SIP;cause=200;text="${reason}"`]],
+    });
+    this.#deps.stack.transactions.request(bye, dialog.target());
+  }
+
+  /** In-dialog requests of an answered call, per leg. */
+  #usage(side: 'visitor' | 'agent'): DialogUsage {
+    return {
+      onAck: () => undefined, // 2xx ACKs stop our retransmissions in the transaction layer
+      onRequest: (request, tx) => this.#inDialog(side, request, tx),
+    };
+  }
+
+  #inDialog(side: 'visitor' | 'agent', request: SipRequest, tx: ServerTransaction): void {
+    const stack = this.#deps.stack;
+    const own = side === 'visitor' ? this.#visitorDialog : this.#connected?.dialog;
+    const other = side === 'visitor' ? this.#connected?.dialog : this.#visitorDialog;
+    if (!own || !other) {
+      stack.respond(tx, 481);
+      return;
+    }
+    if (!own.acceptRemoteSeq(request)) {
+      stack.respond(tx, 500, { reason: 'CSeq Out Of Order' });
+      return;
+    }
+    switch (request.method) {
+      case 'BYE':
+        stack.respond(tx, 200);
+        this.end({ outcome: 'answered', endedBy: side, reason: 'normal_clearing' });
+        return;
+      case 'INVITE':
+        this.#forwardReinvite(side, request, tx, own, other);
+        return;
+      case 'INFO':
+        this.#forwardInfo(request, tx, other);
+        return;
+      case 'OPTIONS':
+        stack.respond(tx, 200);
+        return;
+      case 'UPDATE':
+        if (request.body.length === 0) stack.respond(tx, 200);
+        else stack.respond(tx, 488, { reason: 'Use re-INVITE To Change Media' });
+        return;
+      default:
+        stack.respond(tx, 405, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']] });
+    }
+  }
+
+  /** Hold, resume, codec change: the re-INVITE goes to the other leg, its answer comes back. */
+  #forwardReinvite(side: 'visitor' | 'agent', request: SipRequest, tx: ServerTransaction, own: Dialog, other: Dialog): void {
+    const stack = this.#deps.stack;
+    if (this.#pendingReinvite) {
+      stack.respond(tx, 491); // RFC 3261 §14.2: glare
+      return;
+    }
+    const offer = readLegSdp(request.body);
+    const fromMedia = side === 'visitor' ? this.#visitorMedia : this.#agentMedia;
+    const toMedia = side === 'visitor' ? this.#agentMedia : this.#visitorMedia;
+    if (!offer || !fromMedia || !toMedia) {
+      stack.respond(tx, 488);
+      return;
+    }
+    own.refreshTarget(request);
+    this.#pendingReinvite = true;
+    const otherSide = side === 'visitor' ? 'agent' : 'visitor';
+    const relayed = relaySdp(offer, toMedia, this.#lastSdp[otherSide]);
+    this.#lastSdp[otherSide] = relayed;
+    const reinvite = other.createRequest('INVITE', { body: sdpText(relayed), contentType: 'application/sdp' });
+    const ict = stack.transactions.request(reinvite, other.target());
+    const finish = (status: number, answer?: LegSdp) => {
+      this.#pendingReinvite = false;
+      if (answer) {
+        aim(fromMedia, offer);
+        aim(toMedia, answer);
+        const back = relaySdp(answer, fromMedia, this.#lastSdp[side]);
+        this.#lastSdp[side] = back;
+        stack.respond(tx, 200, { contentType: 'application/sdp', body: sdpText(back), headers: [['Contact', `<${own.localContact}>`]] });
+      } else {
+        stack.respond(tx, status);
+      }
+    };
+    ict.on('response', (response) => {
+      if (response.status < 200) return;
+      if (response.status < 300) {
+        const ack = other.createRequest('ACK', { cseq: reinvite.cseq.seq });
+        void stack.transactions.sendAck(ack, other.target());
+        if (this.#pendingReinvite) {
+          other.refreshTarget(response);
+          const answer = readLegSdp(response.body);
+          finish(answer ? 200 : 488, answer);
+        }
+        return;
+      }
+      finish(response.status);
+    });
+    ict.on('timeout', () => finish(408));
+    ict.on('transportError', () => finish(503));
+  }
+
+  /** INFO (DTMF from browsers, RFC 6086 packages) passes to the other leg unchanged. */
+  #forwardInfo(request: SipRequest, tx: ServerTransaction, other: Dialog): void {
+    const stack = this.#deps.stack;
+    const headers: [string, string][] = [];
+    for (const name of ['Info-Package', 'Content-Disposition']) {
+      const value = request.headers.get(name);
+      if (value) headers.push([name, value]);
+    }
+    const info = other.createRequest('INFO', {
+      headers,
+      ...(request.body.length > 0 ? { body: request.body, contentType: request.contentType ?? 'application/octet-stream' } : {}),
+    });
+    const nict = stack.transactions.request(info, other.target());
+    nict.on('response', (response) => {
+      if (response.status >= 200) stack.respond(tx, response.status);
+    });
+    nict.on('timeout', () => stack.respond(tx, 408));
+    nict.on('transportError', () => stack.respond(tx, 503));
+  }
+
+  #displayName(): string {
+    const name = this.#init.token.privateClaims.name;
+    const display = typeof name === 'string' && name.trim() ? name.trim() : (this.#deps.tenantName(this.record.tenant) ?? this.#number.number);
+    // Printable, bounded: it lands on a desk phone's screen.
+    return display.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
+  }
+
+  #mediaStats(): Record<string, unknown> | null {
+    const v = this.#visitorMedia?.stats();
+    const a = this.#agentMedia?.stats();
+    if (!v || !a) return null;
+    return {
+      visitor: { packetsIn: v.packetsIn, packetsOut: v.packetsOut, latchedTo: v.latchedTo ?? null },
+      agent: { packetsIn: a.packetsIn, packetsOut: a.packetsOut, latchedTo: a.latchedTo ?? null },
+    };
+  }
+}
+
+function isCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+function outcomeOf(reason: ErrorCode): CallOutcome {
+  switch (reason) {
+    case 'agent_busy':
+      return 'busy';
+    case 'agent_no_answer':
+      return 'no_answer';
+    case 'no_agent_available':
+      return 'no_agent';
+    default:
+      return 'failed';
+  }
+}
+

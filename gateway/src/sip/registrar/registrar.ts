@@ -1,0 +1,239 @@
+/**
+ * The registrar (RFC 3261 §10.3) for agents' phones: digest authentication
+ * (SHA-256 and MD5 challenges side by side, RFC 8760), several contacts per
+ * agent, expiry, un-registration (Expires 0, `Contact: *`), and the flow each
+ * binding came over so calls reach phones behind NAT or on TCP.
+ */
+import {
+  formatDigestChallenge,
+  formatNameAddr,
+  formatUri,
+  isSipUri,
+  parseDigestCredentials,
+  verifyDigestResponse,
+  type DigestAlgorithm,
+  type NameAddr,
+  type SipRequest,
+} from '../message/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { ServerTransaction } from '../transaction/index.js';
+import type { SipStack } from '../sip-stack.js';
+import { NonceFactory } from './nonce.js';
+
+export interface Binding {
+  readonly uri: string;
+  readonly expiresAt: number;
+  readonly flowId: string | undefined;
+  readonly callId: string;
+  readonly cseq: number;
+}
+
+export interface RegistrarOptions {
+  readonly stack: SipStack;
+  /** Digest realm (the gateway's SIP domain). */
+  readonly realm: string;
+  /** The password of a digest username, the agent it belongs to and (optionally) its algorithms. */
+  readonly credentials: (
+    username: string,
+  ) => { agentId: string; password: string; algorithms?: readonly DigestAlgorithm[] | undefined } | undefined;
+  /** Challenged algorithms, most preferred first (RFC 8760 §2.4). */
+  readonly algorithms?: readonly DigestAlgorithm[];
+  /** The agent's bindings changed (registered, refreshed, expired, removed). */
+  readonly onBindings: (agentId: string, bindings: readonly Binding[]) => void;
+  readonly logger: Logger;
+  readonly minExpires?: number;
+  readonly maxExpires?: number;
+  readonly defaultExpires?: number;
+  readonly maxContactsPerAgent?: number;
+  readonly now?: () => number;
+}
+
+
+export class Registrar {
+  readonly #options: Required<Omit<RegistrarOptions, 'now'>> & { now: () => number };
+  readonly #nonces: NonceFactory;
+  readonly #log: Logger;
+  /** agentId → contact URI → binding */
+  readonly #bindings = new Map<string, Map<string, Binding>>();
+  #sweep: NodeJS.Timeout;
+
+  constructor(options: RegistrarOptions) {
+    this.#options = {
+      minExpires: 60,
+      maxExpires: 3600,
+      defaultExpires: 3600,
+      maxContactsPerAgent: 10,
+      algorithms: ['SHA-256', 'MD5'],
+      now: Date.now,
+      ...options,
+    };
+    this.#nonces = new NonceFactory({ now: this.#options.now });
+    this.#log = options.logger.child({ module: 'registrar' });
+    this.#sweep = setInterval(() => this.#expire(), 1000);
+    this.#sweep.unref();
+  }
+
+  bindings(agentId: string): Binding[] {
+    return [...(this.#bindings.get(agentId)?.values() ?? [])];
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+  }
+
+  handle(request: SipRequest, tx: ServerTransaction): void {
+    const stack = this.#options.stack;
+    const agent = this.#authenticate(request, tx);
+    if (!agent) return;
+
+    // The AOR is the To URI; an agent may register only its own (§10.3 step 6).
+    const aor = request.to.uri;
+    if (!isSipUri(aor) || (aor.user !== agent.username && aor.user !== agent.agentId)) {
+      stack.respond(tx, 403, { reason: 'Not Your Address Of Record' });
+      return;
+    }
+
+    const now = this.#options.now();
+    const current = this.#bindings.get(agent.agentId) ?? new Map<string, Binding>();
+    const headerExpires = parseExpires(request.headers.get('expires'));
+
+    if (request.isWildcardContact) {
+      // §10.3 step 6: "*" only with Expires: 0 and no other Contact.
+      if (headerExpires !== 0) {
+        stack.respond(tx, 400, { reason: 'Wildcard Contact Needs Expires 0' });
+        return;
+      }
+      current.clear();
+      this.#commit(agent.agentId, current);
+      stack.respond(tx, 200, { headers: [['Date', new Date(now).toUTCString()]] });
+      return;
+    }
+
+    const contacts: NameAddr[] = [...request.contacts];
+    for (const contact of contacts) {
+      const expires = parseExpires(paramOf(contact, 'expires')) ?? headerExpires ?? this.#options.defaultExpires;
+      if (expires > 0 && expires < this.#options.minExpires) {
+        stack.respond(tx, 423, { headers: [['Min-Expires', String(this.#options.minExpires)]] });
+        return;
+      }
+    }
+    for (const contact of contacts) {
+      const uri = formatUri(contact.uri);
+      const expires = Math.min(
+        parseExpires(paramOf(contact, 'expires')) ?? headerExpires ?? this.#options.defaultExpires,
+        this.#options.maxExpires,
+      );
+      const previous = current.get(uri);
+      // §10.3 step 7: an older request of the same registration changes nothing.
+      if (previous && previous.callId === request.callId && request.cseq.seq <= previous.cseq) continue;
+      if (expires === 0) {
+        current.delete(uri);
+        continue;
+      }
+      current.set(uri, {
+        uri,
+        expiresAt: now + expires * 1000,
+        flowId: tx.flow.id,
+        callId: request.callId,
+        cseq: request.cseq.seq,
+      });
+    }
+    if (current.size > this.#options.maxContactsPerAgent) {
+      stack.respond(tx, 403, { reason: 'Too Many Contacts' });
+      return;
+    }
+    this.#commit(agent.agentId, current);
+    const contactHeaders = [...current.values()].map((b): [string, string] => [
+      'Contact',
+      `${formatNameAddr({ uri: b.uri })};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`,
+    ]);
+    stack.respond(tx, 200, { headers: [...contactHeaders, ['Date', new Date(now).toUTCString()]] });
+    this.#log.info({ agentId: agent.agentId, contacts: current.size, flow: tx.flow.id }, 'registered');
+  }
+
+  #authenticate(request: SipRequest, tx: ServerTransaction): { agentId: string; username: string } | undefined {
+    const stack = this.#options.stack;
+    const header = request.headers.get('authorization');
+    // The To user says who is registering, before any credentials: its algorithms are challenged.
+    const toUri = request.to.uri;
+    const claimed = isSipUri(toUri) && toUri.user ? this.#options.credentials(toUri.user) : undefined;
+    const algorithms = claimed?.algorithms ?? this.#options.algorithms;
+    const challenge = (stale: boolean) =>
+      algorithms.map((algorithm): [string, string] => [
+        'WWW-Authenticate',
+        formatDigestChallenge({
+          realm: this.#options.realm,
+          nonce: this.#nonces.create(),
+          algorithm,
+          qop: ['auth'],
+          ...(stale ? { stale: true } : {}),
+        }),
+      ]);
+    if (!header) {
+      stack.respond(tx, 401, { headers: challenge(false) });
+      return undefined;
+    }
+    let credentials;
+    try {
+      credentials = parseDigestCredentials(header);
+    } catch {
+      stack.respond(tx, 400, { reason: 'Bad Authorization Header' });
+      return undefined;
+    }
+    const known = this.#options.credentials(credentials.username);
+    const nonce = this.#nonces.check(credentials.nonce);
+    if (!known || credentials.realm !== this.#options.realm || nonce === 'invalid') {
+      this.#log.info({ username: credentials.username }, 'REGISTER refused: unknown user, realm or nonce');
+      stack.respond(tx, 401, { headers: challenge(false) });
+      return undefined;
+    }
+    const ok = verifyDigestResponse(credentials, {
+      method: request.method,
+      password: known.password,
+      username: credentials.username,
+    });
+    if (!ok) {
+      this.#log.info({ username: credentials.username }, 'REGISTER refused: wrong digest response');
+      stack.respond(tx, 403, { reason: 'Bad Credentials' });
+      return undefined;
+    }
+    if (nonce === 'stale') {
+      stack.respond(tx, 401, { headers: challenge(true) });
+      return undefined;
+    }
+    return { agentId: known.agentId, username: credentials.username };
+  }
+
+  #commit(agentId: string, bindings: Map<string, Binding>): void {
+    if (bindings.size === 0) this.#bindings.delete(agentId);
+    else this.#bindings.set(agentId, bindings);
+    this.#options.onBindings(agentId, [...bindings.values()]);
+  }
+
+  #expire(): void {
+    const now = this.#options.now();
+    for (const [agentId, bindings] of this.#bindings) {
+      let changed = false;
+      for (const [uri, binding] of bindings) {
+        if (binding.expiresAt <= now) {
+          bindings.delete(uri);
+          changed = true;
+        }
+      }
+      if (changed) {
+        this.#log.info({ agentId, contacts: bindings.size }, 'binding expired');
+        this.#commit(agentId, bindings);
+      }
+    }
+  }
+}
+
+function paramOf(addr: NameAddr, name: string): string | undefined {
+  const found = addr.params.find(([key]) => key.toLowerCase() === name);
+  return found?.[1] ?? undefined;
+}
+
+function parseExpires(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,10}$/.test(value.trim())) return undefined;
+  return Math.min(Number(value.trim()), 2 ** 31 - 1);
+}

@@ -1,0 +1,210 @@
+import type { Server } from 'node:http';
+import {
+  createResponse,
+  type CreateResponseOptions,
+  type SipRequest,
+  type SipResponse,
+} from './message/index.js';
+import type { Logger } from '../observability/index.js';
+import { dialogId, type Dialog } from './dialog/dialog.js';
+import {
+  TransactionLayer,
+  type InviteServerTransaction,
+  type ServerTransaction,
+  type TimerBase,
+} from './transaction/index.js';
+import { TransportLayer, type Flow, type ListenerConfig } from './transport/index.js';
+
+/** What owns a dialog (a call leg) and gets its in-dialog requests. */
+export interface DialogUsage {
+  onRequest(request: SipRequest, tx: ServerTransaction): void;
+  onAck(ack: SipRequest, flow: Flow): void;
+}
+
+export type InviteHandler = (invite: SipRequest, tx: InviteServerTransaction) => void;
+export type RegisterHandler = (register: SipRequest, tx: ServerTransaction) => void;
+
+/** Methods this user agent understands (RFC 3261 §20.5 Allow). */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'REGISTER'] as const;
+const KNOWN_METHODS = new Set([...ALLOWED_METHODS, 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+/** Option tags we support (Require of anything else is refused with 420). */
+const SUPPORTED: readonly string[] = ['outbound', 'path'];
+
+export interface SipStackOptions {
+  readonly listen: readonly ListenerConfig[];
+  readonly ws?: { readonly server: Server; readonly path: string };
+  readonly advertisedHost?: string | undefined;
+  readonly maxMessageBytes: number;
+  readonly timers: TimerBase;
+  readonly userAgent: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The user-agent core both legs share (RFC 3261 §8, §12): it owns the
+ * transport and transaction layers, answers what needs no application
+ * (OPTIONS keep-alives, unknown dialogs with 481, unknown methods with
+ * 405/501, unsupported Require with 420) and hands INVITE and REGISTER to the
+ * handlers the gateway installs, and in-dialog requests to their dialog.
+ */
+export class SipStack {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly userAgent: string;
+  readonly #log: Logger;
+  readonly #dialogs = new Map<string, DialogUsage>();
+  #invite: InviteHandler | undefined;
+  #register: RegisterHandler | undefined;
+  /** Called for every request before dispatch: the SBC's chance to refuse (returns true when it answered). */
+  #screen: ((request: SipRequest, tx: ServerTransaction) => boolean) | undefined;
+
+  constructor(options: SipStackOptions) {
+    this.userAgent = options.userAgent;
+    this.#log = options.logger.child({ module: 'sip' });
+    this.transport = new TransportLayer({
+      listen: options.listen,
+      ...(options.ws ? { ws: options.ws } : {}),
+      advertisedHost: options.advertisedHost,
+      maxMessageBytes: options.maxMessageBytes,
+      logger: options.logger,
+    });
+    this.transactions = new TransactionLayer({
+      transport: this.transport,
+      timers: options.timers,
+      logger: options.logger,
+    });
+    this.transactions.on('request', (request, tx) => this.#dispatch(request, tx));
+    this.transactions.on('ack', (ack, flow) => {
+      const usage = this.#dialogFor(ack);
+      usage?.onAck(ack, flow);
+    });
+  }
+
+  start(): Promise<void> {
+    return this.transport.start();
+  }
+
+  async close(): Promise<void> {
+    this.transactions.close();
+    await this.transport.close();
+  }
+
+  onInvite(handler: InviteHandler): void {
+    this.#invite = handler;
+  }
+
+  onRegister(handler: RegisterHandler): void {
+    this.#register = handler;
+  }
+
+  /** Installs the SBC's per-request screen (rate limits, size, headers). */
+  screen(screen: (request: SipRequest, tx: ServerTransaction) => boolean): void {
+    this.#screen = screen;
+  }
+
+  /** Files a dialog so its in-dialog requests reach `usage`; returns the way to unfile it. */
+  addDialog(dialog: Dialog, usage: DialogUsage): () => void {
+    const id = dialog.id;
+    this.#dialogs.set(id, usage);
+    return () => {
+      if (this.#dialogs.get(id) === usage) this.#dialogs.delete(id);
+    };
+  }
+
+  get dialogCount(): number {
+    return this.#dialogs.size;
+  }
+
+  /** Builds and sends a response in `tx`, with our User-Agent (Server) header. */
+  respond(
+    tx: ServerTransaction,
+    status: number,
+    options: { reason?: string; headers?: readonly (readonly [string, string])[]; toTag?: string; body?: Buffer | string; contentType?: string } = {},
+  ): SipResponse {
+    const extra: CreateResponseOptions = {
+      ...(options.toTag !== undefined || status > 100 ? { toTag: options.toTag ?? true } : {}),
+      ...(options.body !== undefined ? { body: options.body } : {}),
+      headers: [
+        ['Server', this.userAgent],
+        ...(options.contentType ? ([['Content-Type', options.contentType]] as [string, string][]) : []),
+        ...(options.headers ?? []),
+      ],
+    };
+    const response = createResponse(tx.request, status, options.reason, extra);
+    this.transactions.respond(tx, response);
+    return response;
+  }
+
+  #dialogFor(request: SipRequest): DialogUsage | undefined {
+    const localTag = request.to.tag;
+    const remoteTag = request.from.tag;
+    if (localTag === undefined || remoteTag === undefined) return undefined;
+    return this.#dialogs.get(dialogId(request.callId, localTag, remoteTag));
+  }
+
+  #dispatch(request: SipRequest, tx: ServerTransaction): void {
+    try {
+      if (this.#screen?.(request, tx)) return;
+      const method = request.method;
+      if (!KNOWN_METHODS.has(method)) {
+        this.respond(tx, 501, { headers: [['Allow', ALLOWED_METHODS.join(', ')]] });
+        return;
+      }
+      const unsupported = request.headers
+        .getAll('require')
+        .map((tag) => tag.trim())
+        .filter((tag) => tag && !SUPPORTED.includes(tag));
+      if (unsupported.length > 0 && method !== 'CANCEL' && method !== 'ACK') {
+        this.respond(tx, 420, { headers: [['Unsupported', unsupported.join(', ')]] });
+        return;
+      }
+      if (request.to.tag !== undefined) {
+        const usage = this.#dialogFor(request);
+        if (usage) {
+          usage.onRequest(request, tx);
+          return;
+        }
+        // RFC 3261 §12.2.2: a request for a dialog we do not know.
+        this.respond(tx, 481);
+        return;
+      }
+      switch (method) {
+        case 'INVITE':
+          if (!this.#invite) {
+            this.respond(tx, 480, { reason: 'No Service' });
+            return;
+          }
+          this.#invite(request, tx as InviteServerTransaction);
+          return;
+        case 'REGISTER':
+          if (!this.#register) {
+            this.respond(tx, 405, { headers: [['Allow', ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join(', ')]] });
+            return;
+          }
+          this.#register(request, tx);
+          return;
+        case 'OPTIONS':
+          // Keep-alives and capability queries (§11.2).
+          this.respond(tx, 200, {
+            headers: [
+              ['Allow', ALLOWED_METHODS.join(', ')],
+              ['Accept', 'application/sdp'],
+              ['Supported', SUPPORTED.join(', ')],
+            ],
+          });
+          return;
+        case 'BYE':
+        case 'INFO':
+        case 'UPDATE':
+        case 'PRACK':
+          this.respond(tx, 481);
+          return;
+        default:
+          this.respond(tx, 405, { headers: [['Allow', ALLOWED_METHODS.join(', ')]] });
+      }
+    } catch (error) {
+      this.#log.error({ err: error, method: request.method, callId: request.callId }, 'request handler failed');
+      if (tx.finalStatus === undefined) this.respond(tx, 500);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export {
+  TransactionLayer,
+  type ClientTransaction,
+  type ServerTransaction,
+  type TransactionLayerEvents,
+  type TransactionStats,
+} from './transaction-layer.js';
+export { InviteClientTransaction, NonInviteClientTransaction, buildCancel } from './client-transactions.js';
+export { InviteServerTransaction, NonInviteServerTransaction } from './server-transactions.js';
+export { DEFAULT_TIMERS, type TimerBase } from './timers.js';

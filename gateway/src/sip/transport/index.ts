@@ -1,0 +1,2 @@
+export { TransportLayer, type ListenerConfig, type Target, type TransportLayerOptions } from './transport-layer.js';
+export { formatEndpoint, isReliable, type Endpoint, type Flow, type SipProtocol } from './flow.js';

@@ -1,0 +1,126 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { SipParseError, parseMessage, type SipRequest, type SipResponse } from '../message/index.js';
+import type { Endpoint, Flow } from './flow.js';
+
+export interface TransportEvents {
+  /** One whole SIP message, parsed (not yet validated). */
+  message: [SipRequest | SipResponse, Flow];
+  /** Bytes that are not a SIP message; `message` is what could be read, to answer 400/413. */
+  invalid: [{ flow: Flow; error: SipParseError; message?: SipRequest | SipResponse | undefined }];
+  /** A stream flow closed (connection gone). */
+  flowClosed: [Flow];
+  /** Something to count and log; the transport carries on. */
+  problem: [{ flow?: Flow; reason: string }];
+}
+
+const FLOW_CACHE = 10_000;
+
+/** SIP over UDP: one socket; a flow per remote address (cached, bounded). */
+export class UdpTransport extends EventEmitter<TransportEvents> {
+  readonly protocol = 'UDP' as const;
+  readonly #socket: Socket;
+  readonly #maxBytes: number;
+  readonly #flows = new Map<string, Flow>();
+  #local: Endpoint = { address: '', port: 0 };
+  #closed = false;
+
+  constructor(options: { host: string; maxMessageBytes: number }) {
+    super();
+    this.#maxBytes = options.maxMessageBytes;
+    this.#socket = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
+    this.#socket.on('message', (data, rinfo) => {
+      const flow = this.flowTo({ address: rinfo.address, port: rinfo.port });
+      if (data.length > this.#maxBytes) {
+        this.emit('problem', { flow, reason: `datagram of ${data.length} bytes > ${this.#maxBytes}` });
+        return;
+      }
+      // RFC 5626 §3.5.1 keep-alive (CRLF): nothing to parse.
+      if (data.length <= 4 && data.toString('latin1').trim() === '') return;
+      parseInto(this, data, flow, this.#maxBytes);
+    });
+    this.#socket.on('error', (error) => this.emit('problem', { reason: error.message }));
+  }
+
+  get local(): Endpoint {
+    return this.#local;
+  }
+
+  listen(host: string, port: number): Promise<Endpoint> {
+    return new Promise((resolve, reject) => {
+      this.#socket.once('error', reject);
+      this.#socket.bind(port, host, () => {
+        this.#socket.off('error', reject);
+        const address = this.#socket.address();
+        this.#local = { address: address.address, port: address.port };
+        resolve(this.#local);
+      });
+    });
+  }
+
+  /** The flow to a remote address (UDP needs no connection). */
+  flowTo(remote: Endpoint): Flow {
+    const id = `udp:${remote.address}:${remote.port}`;
+    let flow = this.#flows.get(id);
+    if (!flow) {
+      if (this.#flows.size >= FLOW_CACHE) {
+        const oldest = this.#flows.keys().next();
+        if (!oldest.done) this.#flows.delete(oldest.value);
+      }
+      const transport = this;
+      flow = {
+        id,
+        protocol: 'UDP',
+        get local() {
+          return transport.#local;
+        },
+        remote,
+        reliable: false,
+        origin: undefined,
+        get closed() {
+          return transport.#closed;
+        },
+        send(data) {
+          if (transport.#closed) return false;
+          transport.#socket.send(data, remote.port, remote.address, (error) => {
+            if (error) transport.emit('problem', { flow: this, reason: `send: ${error.message}` });
+          });
+          return true;
+        },
+        close() {
+          // Nothing to close: the socket is shared.
+        },
+      };
+      this.#flows.set(id, flow);
+    }
+    return flow;
+  }
+
+  flow(id: string): Flow | undefined {
+    return this.#flows.get(id);
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+}
+
+/** Parses one datagram or WebSocket message and emits `message` or `invalid`. */
+export function parseInto(
+  emitter: EventEmitter<TransportEvents>,
+  data: Buffer,
+  flow: Flow,
+  maxBytes: number,
+): void {
+  let message: SipRequest | SipResponse;
+  try {
+    message = parseMessage(data, { maxBytes });
+  } catch (error) {
+    const parseError = error instanceof SipParseError ? error : new SipParseError('unparseable');
+    emitter.emit('invalid', { flow, error: parseError });
+    return;
+  }
+  emitter.emit('message', message, flow);
+}

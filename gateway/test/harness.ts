@@ -1,0 +1,109 @@
+/**
+ * A real gateway in the test process, with keys made at test time, listening
+ * on free ports of 127.0.0.1, and a token issuer for its tenant.
+ */
+import {
+  createCallTokenIssuer,
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+  type IssueParams,
+  type PrivateClaims,
+} from '@parley/shared/tokens';
+import { PortAllocator } from '@parley/testkit';
+import { loadConfig, type ConfigInput } from '../src/config/index.js';
+import { startGateway, type Gateway } from '../src/gateway.js';
+import { createLogger } from '../src/observability/index.js';
+
+export const TENANT = 'acme';
+export const ORIGIN = 'https://shop.acme.test';
+export const API_KEY = 'test-api-key-0123456789';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly udp: string;
+  readonly tcp: string;
+  /** A fresh call token for the tenant (queue:sales by default). */
+  token(params?: Partial<IssueParams> & { privateClaims?: PrivateClaims }): Promise<string>;
+  /** GET on the /v1 API with the test API key. */
+  api<T = unknown>(path: string): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  readonly agents?: { id: string; password?: string; queues?: string[]; maxCalls?: number; digestAlgorithms?: ('SHA-256' | 'MD5')[] }[];
+  readonly ringTimeoutSeconds?: number;
+  readonly maxAttempts?: number;
+  readonly config?: Partial<ConfigInput>;
+}
+
+const ports = new PortAllocator();
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const [tenantKeys, gatewayKeys] = await Promise.all([generateSigningKeyPair('ES256'), generateEncryptionKeyPair()]);
+  const media = await ports.allocate(64, { protocols: ["udp"], even: true });
+  const input: ConfigInput = {
+    gatewayId: 'gw-test',
+    http: { host: '127.0.0.1', port: 0 },
+    log: { level: (process.env['PARLEY_TEST_LOG'] as 'debug' | undefined) ?? 'silent' },
+    tokens: { encryptionKeys: [gatewayKeys.privateJwk as Record<string, unknown> as { kty: string }] },
+    tenants: { [TENANT]: { name: "Acme Shop", jwks: [tenantKeys.publicJwk as Record<string, unknown> as { kty: string }] } },
+    sip: {
+      domain: 'parley.test',
+      listen: [
+        { protocol: 'udp', host: '127.0.0.1', port: 0 },
+        { protocol: 'tcp', host: '127.0.0.1', port: 0 },
+      ],
+      t1Ms: 100,
+      rateLimit: { perSecond: 1000, burst: 2000 },
+    },
+    queues: {
+      sales: { tenant: TENANT, ringTimeoutSeconds: options.ringTimeoutSeconds ?? 10, maxAttempts: options.maxAttempts ?? 3 },
+    },
+    agents: (options.agents ?? [{ id: 'agent1' }]).map((a) => ({
+      id: a.id,
+      tenant: TENANT,
+      password: a.password ?? 'secret',
+      queues: a.queues ?? ['sales'],
+      ...(a.maxCalls ? { maxCalls: a.maxCalls } : {}),
+      // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
+      digestAlgorithms: a.digestAlgorithms ?? ['MD5'],
+    })),
+    media: { address: '127.0.0.1', portMin: media.base, portMax: media.base + media.size - 1, inactivityTimeoutSeconds: 10 },
+    api: { keys: [{ id: 'test', key: API_KEY, privateClaims: true }] },
+    storage: { path: ':memory:' },
+    ...options.config,
+  };
+  const config = loadConfig({ input: input as Record<string, unknown> });
+  const gateway = await startGateway(config, { logger: createLogger(config.log.level) });
+  const issuer = await createCallTokenIssuer({
+    issuer: TENANT,
+    audience: 'gw-test',
+    signingKey: tenantKeys.privateJwk,
+    encryptionKey: gatewayKeys.publicJwk,
+  });
+  let session = 0;
+  return {
+    gateway,
+    udp: gateway.sip.udp ?? '',
+    tcp: gateway.sip.tcp ?? '',
+    async token(params = {}) {
+      session += 1;
+      const issued = await issuer.issue({
+        subject: params.subject ?? `web-session-${session}`,
+        scope: params.scope ?? 'queue:sales',
+        origin: params.origin ?? ORIGIN,
+        privateClaims: params.privateClaims ?? { customerId: `C-${session}`, name: 'Ada Lovelace', tier: 'gold' },
+        ...(params.ttlSeconds ? { ttlSeconds: params.ttlSeconds } : {}),
+      });
+      return issued.token;
+    },
+    async api<T>(path: string) {
+      const res = await fetch(`${gateway.httpUrl}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      return { status: res.status, body: (await res.json()) as T };
+    },
+    async close() {
+      await gateway.close();
+      media.release();
+    },
+  };
+}
