@@ -68,7 +68,7 @@ const isText = (v: unknown, max: number): v is string => typeof v === 'string' &
  */
 export function parseMessage(frame: unknown): MessageCheck {
   if (typeof frame !== 'string') return { ok: false, reason: 'not a text frame' };
-  if (Buffer.byteLength(frame, 'utf8') > MAX_MESSAGE_BYTES) return { ok: false, reason: 'too large' };
+  if (utf8Length(frame) > MAX_MESSAGE_BYTES) return { ok: false, reason: 'too large' };
   let value: unknown;
   try {
     value = JSON.parse(frame);
@@ -100,4 +100,10 @@ export function parseMessage(frame: unknown): MessageCheck {
     default:
       return { ok: false, reason: 'unknown type' };
   }
+}
+
+const encoder = new TextEncoder();
+/** Bytes of a string in UTF-8 (works in browsers and Node). */
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey, sign, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { CompactEncrypt, SignJWT, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_REASONS, type TokenReason } from '../errors/index.js';
@@ -56,7 +56,7 @@ async function issue(extra: Partial<Parameters<CallTokenIssuer['issue']>[0]> = {
 /** Signs an arbitrary header and payload with an ES256 key, bypassing every check jose makes. */
 function signRaw(header: Record<string, unknown>, payload: unknown, jwk: JWK = keys.tenant.privateJwk) {
   const input = `${b64({ alg: 'ES256', ...header })}.${b64(payload)}`;
-  const key = createPrivateKey({ key: jwk as import("node:crypto").JsonWebKey, format: 'jwk' });
+  const key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return Promise.resolve(`${input}.${signature.toString('base64url')}`);
 }
