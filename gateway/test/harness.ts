@@ -23,7 +23,7 @@ export interface TestGateway {
   readonly udp: string;
   readonly tcp: string;
   /** A fresh call token for the tenant (queue:sales by default). */
-  token(params?: Partial<IssueParams> & { privateClaims?: PrivateClaims }): Promise<string>;
+  token(params?: Partial<IssueParams> & { privateClaims?: PrivateClaims; issuedSecondsAgo?: number }): Promise<string>;
   /** GET on the /v1 API with the test API key. */
   api<T = unknown>(path: string): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
@@ -75,11 +75,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
   const config = loadConfig({ input: input as Record<string, unknown> });
   const gateway = await startGateway(config, { logger: createLogger(config.log.level) });
+  let skewMs = 0;
   const issuer = await createCallTokenIssuer({
     issuer: TENANT,
     audience: 'gw-test',
     signingKey: tenantKeys.privateJwk,
     encryptionKey: gatewayKeys.publicJwk,
+    now: () => Date.now() - skewMs,
   });
   let session = 0;
   return {
@@ -88,6 +90,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     tcp: gateway.sip.tcp ?? '',
     async token(params = {}) {
       session += 1;
+      skewMs = (params.issuedSecondsAgo ?? 0) * 1000;
       const issued = await issuer.issue({
         subject: params.subject ?? `web-session-${session}`,
         scope: params.scope ?? 'queue:sales',

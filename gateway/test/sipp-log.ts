@@ -1,0 +1,31 @@
+/** Reads what sipp received from its -trace_msg log. */
+export interface ReceivedResponse {
+  readonly status: number;
+  readonly text: string;
+  header(name: string): string | undefined;
+}
+
+export function responsesIn(messagesLog: string): ReceivedResponse[] {
+  const blocks = messagesLog.split(/^-{10,}.*$/m);
+  const out: ReceivedResponse[] = [];
+  for (const block of blocks) {
+    if (!/message received/.test(block)) continue;
+    const match = /^SIP\/2\.0 (\d{3}) .*$/m.exec(block);
+    if (!match) continue;
+    const text = block.slice(match.index);
+    out.push({
+      status: Number(match[1]),
+      text,
+      header(name) {
+        const line = new RegExp(`^${name}\\s*:\\s*(.*)$`, 'im').exec(text);
+        return line?.[1]?.trim();
+      },
+    });
+  }
+  return out;
+}
+
+/** The final response (≥ 200) to the INVITE, the first one sipp received. */
+export function finalResponse(messagesLog: string): ReceivedResponse | undefined {
+  return responsesIn(messagesLog).find((r) => r.status >= 200 && /CSeq:\s*\d+ INVITE/i.test(r.text));
+}
