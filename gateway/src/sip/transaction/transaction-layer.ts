@@ -58,8 +58,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.#transport = deps.transport;
     this.#timers = deps.timers;
     this.#log = deps.logger.child({ module: 'sip-transaction' });
-    this.#transport.on('request', (request, flow) => this.#onRequest(request, flow));
-    this.#transport.on('response', (response, flow) => this.#onResponse(response, flow));
+    // A fault handling one message must never take the process down: log it and go on.
+    this.#transport.on('request', (request, flow) => this.#guard(() => this.#onRequest(request, flow), request));
+    this.#transport.on('response', (response, flow) => this.#guard(() => this.#onResponse(response, flow), response));
+  }
+
+  #guard(work: () => void, message: SipRequest | SipResponse): void {
+    try {
+      work();
+    } catch (error) {
+      this.#log.error({ err: error, callId: safeCallId(message) }, 'SIP message handling failed');
+    }
   }
 
   stats(): TransactionStats {
@@ -229,4 +238,12 @@ function serverKey(request: SipRequest, method: string): string {
     sentBy,
     method,
   ].join(' ');
+}
+
+function safeCallId(message: SipRequest | SipResponse): string | undefined {
+  try {
+    return message.callId;
+  } catch {
+    return undefined;
+  }
 }

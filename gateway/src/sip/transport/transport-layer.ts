@@ -202,7 +202,13 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       return;
     }
     if (message.type === 'request') {
-      stampVia(message, flow);
+      try {
+        stampVia(message, flow);
+      } catch (error) {
+        // A Via we parsed but cannot write back (a branch with characters no token allows).
+        this.emit('dropped', { reason: `Via: ${(error as Error).message}`, flow });
+        return;
+      }
       this.emit('request', message, flow);
     } else {
       this.emit('response', message, flow);
@@ -219,7 +225,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     this.#log.debug({ flow: flow.id, reason: error.message }, 'refused a malformed message');
     if (message?.type !== 'request' || message.method === 'ACK') return;
     try {
-      stampVia(message, flow);
+      if (message.headers.has('via')) stampVia(message, flow);
       const response = createResponse(message, error.statusHint, undefined, { toTag: true as const });
       response.headers.set('Warning', `399 parley "${error.message.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`);
       void this.sendResponse(response, flow);

@@ -100,7 +100,8 @@ export class WsTransport extends EventEmitter<TransportEvents> {
   close(): Promise<void> {
     if (this.#ping) clearInterval(this.#ping);
     this.#server?.off('upgrade', this.#onUpgrade);
-    for (const flow of this.#flows.values()) flow.close();
+    // Shutdown does not wait for close handshakes of peers that may be gone.
+    for (const flow of this.#flows.values()) flow.terminate();
     return new Promise((resolve) => this.#wss.close(() => resolve()));
   }
 }
@@ -148,5 +149,9 @@ class WsFlow implements Flow {
 
   close(): void {
     this.#ws.close(1001, 'gateway closing');
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
   }
 }

@@ -1,0 +1,91 @@
+/** A bare UDP socket speaking SIP text, for tests that need exact control of every byte and timer. */
+import { createSocket, type Socket } from 'node:dgram';
+import { parseMessage, type SipRequest, type SipResponse } from '../src/sip/message/index.js';
+
+export class RawSipClient {
+  readonly #socket: Socket;
+  readonly received: { at: number; message: SipRequest | SipResponse }[] = [];
+  readonly #waiters: { predicate: (m: SipRequest | SipResponse) => boolean; resolve: (m: SipRequest | SipResponse) => void }[] = [];
+  port = 0;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('message', (data) => {
+      let message: SipRequest | SipResponse;
+      try {
+        message = parseMessage(data);
+      } catch {
+        return;
+      }
+      this.received.push({ at: Date.now(), message });
+      for (const waiter of [...this.#waiters]) {
+        if (waiter.predicate(message)) {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          waiter.resolve(message);
+        }
+      }
+    });
+  }
+
+  static async open(): Promise<RawSipClient> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const client = new RawSipClient(socket);
+    client.port = socket.address().port;
+    return client;
+  }
+
+  send(target: string, text: string | Buffer): void {
+    const [host = '127.0.0.1', port = '5060'] = target.split(':');
+    const data = typeof text === 'string' ? Buffer.from(text.replace(/\r?\n/g, '\r\n')) : text;
+    this.#socket.send(data, Number(port), host);
+  }
+
+  /** Resolves with the first message (already received or arriving) that matches. */
+  waitFor(predicate: (m: SipRequest | SipResponse) => boolean, timeoutMs = 3000): Promise<SipRequest | SipResponse> {
+    const found = this.received.find((r) => predicate(r.message));
+    if (found) return Promise.resolve(found.message);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a SIP message')), timeoutMs);
+      this.#waiters.push({
+        predicate,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  responses(status?: number): SipResponse[] {
+    return this.received
+      .map((r) => r.message)
+      .filter((m): m is SipResponse => m.type === 'response' && (status === undefined || m.status === status));
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
+
+let seq = 0;
+/** A minimal INVITE from the raw client (no SDP unless given). */
+export function inviteText(o: { to: string; port: number; branch?: string; callId?: string; headers?: string[]; sdp?: string }): string {
+  seq += 1;
+  const body = o.sdp ?? '';
+  return [
+    `INVITE sip:${o.to} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${o.port};branch=${o.branch ?? `z9hG4bK-raw-${seq}`};rport`,
+    `From: <sip:visitor@127.0.0.1:${o.port}>;tag=raw${seq}`,
+    `To: <sip:${o.to}>`,
+    `Call-ID: ${o.callId ?? `raw-call-${seq}-${Date.now()}`}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:visitor@127.0.0.1:${o.port}>`,
+    'Max-Forwards: 70',
+    ...(o.headers ?? []),
+    ...(body ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+}
