@@ -45,7 +45,9 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('contentLength' as const), value: fc.oneof(fc.integer({ min: -5, max: 100_000 }).map(String), fc.string({ maxLength: 6 })) }),
 );
 
-function mutate(text: string, ms: fc.Infer<typeof mutation>[]): Buffer {
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(text: string, ms: Mutation[]): Buffer {
   let buf = Buffer.from(text);
   for (const m of ms) {
     const lines = buf.toString('latin1').split('\r\n');
