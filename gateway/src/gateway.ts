@@ -125,6 +125,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     realm: config.sip.domain,
     credentials: (username) => agents.credentials(username),
     algorithms: config.sip.digestAlgorithms,
+    minExpires: config.sip.registration.minExpires,
+    maxExpires: config.sip.registration.maxExpires,
+    defaultExpires: config.sip.registration.defaultExpires,
     onBindings: (agentId, bindings) =>
       agents.setContacts(
         agentId,

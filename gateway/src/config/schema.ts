@@ -80,6 +80,14 @@ export const configSchema = z.strictObject({
        * (baresip 1.0 with SHA-256): list MD5 alone for those, here or per agent.
        */
       digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+      /** Registration lifetimes the registrar grants, in seconds (RFC 3261 §10.3). */
+      registration: z
+        .strictObject({
+          minExpires: z.number().int().min(1).default(60),
+          maxExpires: z.number().int().min(1).default(3600),
+          defaultExpires: z.number().int().min(1).default(3600),
+        })
+        .prefault({}),
     })
     .prefault({}),
   agents: z
