@@ -142,7 +142,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stack,
     media,
     agents,
-    bindings: (agentId) => registrar.bindings(agentId),
+    bindings: (agentId) => agents.get(agentId)?.contacts ?? [],
     numbers,
     calls: callStore,
     logger,

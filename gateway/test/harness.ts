@@ -34,6 +34,7 @@ export interface TestGatewayOptions {
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
+  readonly tenantMaxCalls?: number;
 }
 
 const ports = new PortAllocator();
@@ -46,7 +47,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     http: { host: '127.0.0.1', port: 0 },
     log: { level: (process.env['PARLEY_TEST_LOG'] as 'debug' | undefined) ?? 'silent' },
     tokens: { encryptionKeys: [gatewayKeys.privateJwk as Record<string, unknown> as { kty: string }] },
-    tenants: { [TENANT]: { name: "Acme Shop", jwks: [tenantKeys.publicJwk as Record<string, unknown> as { kty: string }] } },
+    tenants: {
+      [TENANT]: {
+        name: 'Acme Shop',
+        jwks: [tenantKeys.publicJwk as Record<string, unknown> as { kty: string }],
+        ...(options.tenantMaxCalls ? { maxConcurrentCalls: options.tenantMaxCalls } : {}),
+      },
+    },
     sip: {
       domain: 'parley.test',
       listen: [

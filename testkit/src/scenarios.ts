@@ -5,6 +5,7 @@
  * |------------------------|------|-----------------------------------------------------------------|
  * | `uac-bearer-pcmu`      | UAC  | INVITE + `Authorization: Bearer [field0]`, PCMU, 1 kHz tone, BYE after -d |
  * | `uac-bearer-await-bye` | UAC  | as uac-bearer-pcmu, but the tone plays once (2 s) and it waits for the peer's BYE |
+ * | `uac-bearer-hold-info` | UAC  | as uac-bearer-pcmu plus spoofed identity headers, hold and resume re-INVITEs, an INFO DTMF, BYE |
  * | `uac-cancel`           | UAC  | INVITE + Bearer, waits for 180, CANCEL after -d, expects 487     |
  * | `uas-busy-486`         | UAS  | 100 then 486 Busy Here                                          |
  * | `uas-ring-no-answer`   | UAS  | 100, 180, never answers; 200 to CANCEL, 487                     |
@@ -21,6 +22,7 @@ export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.u
 export type BundledScenarioName =
   | 'uac-bearer-pcmu'
   | 'uac-bearer-await-bye'
+  | 'uac-bearer-hold-info'
   | 'uac-cancel'
   | 'uas-busy-486'
   | 'uas-ring-no-answer'
@@ -43,7 +45,7 @@ export const TONE_PCMU_NAME = 'tone-1k-pcmu.ul';
  */
 export async function bundledScenario(name: BundledScenarioName): Promise<ScenarioFile> {
   const file = join(SCENARIO_DIR, `${name}.xml`);
-  if (name !== 'uac-bearer-pcmu' && name !== 'uac-bearer-await-bye') return { file };
+  if (!name.startsWith('uac-bearer')) return { file };
   const tone = await cachedTone({
     freqHz: 1000,
     seconds: 2,

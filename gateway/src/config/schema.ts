@@ -100,6 +100,11 @@ export const configSchema = z.strictObject({
         password: z.string().min(1),
         displayName: z.string().optional(),
         queues: z.array(z.string().min(1)).min(1),
+        /**
+         * A fixed contact (a PBX extension, a trunk): the agent is reachable there
+         * without registering, e.g. `sip:2001@pbx.example:5060;transport=tcp`.
+         */
+        contact: z.string().startsWith('sip:').optional(),
         /** Overrides sip.digestAlgorithms for this agent's phone. */
         digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).optional(),
         /** Calls at once before the agent counts as busy. */

@@ -9,6 +9,8 @@ export interface AgentConfig {
   readonly queues: readonly string[];
   readonly maxCalls: number;
   readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
+  /** A fixed contact: reachable without registering. */
+  readonly contact?: string | undefined;
 }
 
 /** Where an agent can be reached: one registered Contact (an agent may have several). */
@@ -60,7 +62,16 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     super();
     this.#now = now;
     for (const config of agents) {
-      const entry: AgentEntry = { config, contacts: [], activeCalls: 0, ringing: 0, idleSince: undefined };
+      const contacts: AgentContact[] = config.contact
+        ? [{ uri: config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
+        : [];
+      const entry: AgentEntry = {
+        config,
+        contacts,
+        activeCalls: 0,
+        ringing: 0,
+        idleSince: config.contact ? now() : undefined,
+      };
       this.#agents.set(config.id, entry);
       this.#byUsername.set(config.username ?? config.id, entry);
     }
@@ -92,7 +103,10 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
     const wasRegistered = entry.contacts.length > 0;
-    entry.contacts = [...contacts];
+    entry.contacts = [
+      ...(entry.config.contact ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }] : []),
+      ...contacts,
+    ];
     if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0) entry.idleSince = this.#now();
     this.#changed(entry);
   }

@@ -44,7 +44,10 @@ export function v1Router(deps: V1Deps): Router {
       agents: agents.map((a) => ({
         ...a,
         idleSince: a.idleSince === undefined ? null : new Date(a.idleSince).toISOString(),
-        contacts: a.contacts.map((c) => ({ uri: c.uri, expiresAt: new Date(c.expiresAt).toISOString() })),
+        contacts: a.contacts.map((c) => ({
+          uri: c.uri,
+          expiresAt: Number.isFinite(c.expiresAt) ? new Date(c.expiresAt).toISOString() : null,
+        })),
       })),
     });
   });
