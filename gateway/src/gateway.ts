@@ -83,6 +83,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
     portMin: config.media.portMin,
     portMax: config.media.portMax,
+    webrtcPortMin: config.media.webrtcPortMin,
+    webrtcPortMax: config.media.webrtcPortMax,
     logger,
   });
 

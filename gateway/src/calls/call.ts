@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, type ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
-import type { MediaEngine, MediaRouter, PlainRtpTransport, Sdp } from '../media/index.js';
+import type { MediaEngine, MediaRouter, PlainRtpTransport, Sdp, WebRtcTransport } from '../media/index.js';
 import type { SessionNumberPool } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import type { AgentDirectory, AgentPresence } from '../routing/index.js';
@@ -38,7 +38,17 @@ import {
   type Target,
 } from '../sip/index.js';
 import type { CallAttempt, CallOutcome, CallParty, CallRecord, CallState, CallStore } from '../storage/index.js';
-import { aim, readLegSdp, relaySdp, sdpText, type LegSdp } from './sdp-bridge.js';
+import {
+  agentOfferFromBrowser,
+  aim,
+  chosenCodec,
+  isWebRtcOffer,
+  localAnswer,
+  readLegSdp,
+  relaySdp,
+  sdpText,
+  type LegSdp,
+} from './sdp-bridge.js';
 
 export interface AgentBinding {
   readonly uri: string;
@@ -73,6 +83,10 @@ export interface CallInit {
 export interface CallEvents {
   state: [CallState];
   ended: [CallRecord];
+  /** A data-channel frame from the visitor (unchecked text; the manager validates and stores it). */
+  visitorMessage: [string];
+  /** The visitor's data channel opened. */
+  dataChannelOpen: [];
 }
 
 interface Attempt {
@@ -109,7 +123,10 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #tried = new Set<string>();
   readonly #offer: LegSdp;
   #router: MediaRouter | undefined;
-  #visitorMedia: PlainRtpTransport | undefined;
+  #visitorMedia: PlainRtpTransport | WebRtcTransport | undefined;
+  /** The visitor is a browser: its leg is WebRTC, terminated here. */
+  readonly #webrtc: boolean;
+  #agentCodec: ReturnType<typeof chosenCodec>;
   #agentMedia: PlainRtpTransport | undefined;
   #attempt: Attempt | undefined;
   #connected: Attempt | undefined;
@@ -130,6 +147,7 @@ export class Call extends EventEmitter<CallEvents> {
     const offer = readLegSdp(init.invite.body);
     if (!offer) throw new Error('the SBC admitted an INVITE without an audio offer');
     this.#offer = offer;
+    this.#webrtc = isWebRtcOffer(offer);
     this.#visitorContact = deps.stack.transport.contactUri(init.flow.protocol, 'parley');
     const claims = init.token.claims;
     this.#number = deps.numbers.lease(claims.iss, claims.sub);
@@ -189,9 +207,23 @@ export class Call extends EventEmitter<CallEvents> {
           this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'media_timeout' });
         }
       });
-      this.#visitorMedia = await this.#router.createPlainTransport({ name: 'visitor' });
+      if (this.#webrtc) {
+        const web = await this.#router.createWebRtcTransport({ name: 'visitor' });
+        this.#visitorMedia = web;
+        web.on('message', (text) => this.emit('visitorMessage', text));
+        web.on('dataChannelOpen', () => this.emit('dataChannelOpen'));
+        web.on('state', (state) => {
+          if ((state === 'failed' || state === 'closed') && this.state === 'answered') {
+            this.#log.info({ state }, 'browser media connection lost');
+            this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
+          }
+        });
+      } else {
+        const plain = await this.#router.createPlainTransport({ name: 'visitor' });
+        this.#visitorMedia = plain;
+        aim(plain, this.#offer);
+      }
       this.#agentMedia = await this.#router.createPlainTransport({ name: 'agent' });
-      aim(this.#visitorMedia, this.#offer);
     } catch (error) {
       this.#log.error({ err: error }, 'media could not be set up');
       this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'media_ports_exhausted' });
@@ -305,7 +337,9 @@ export class Call extends EventEmitter<CallEvents> {
     const display = this.#displayName();
     const identity = formatNameAddr({ displayName: display, uri: `sip:${number}@${this.#deps.domain}` });
     const callId = generateCallId();
-    const sdp = relaySdp(this.#offer, agentMedia, this.#lastSdp.agent);
+    const sdp = this.#webrtc
+      ? agentOfferFromBrowser(this.#offer, agentMedia, String(Date.now()), this.#tried.size)
+      : relaySdp(this.#offer, agentMedia, this.#lastSdp.agent);
     this.#lastSdp.agent = sdp;
     const invite = new SipRequest({
       method: 'INVITE',
@@ -407,25 +441,56 @@ export class Call extends EventEmitter<CallEvents> {
     attempt.record.status = 200;
     this.#connected = attempt;
     this.#endCall = this.#deps.agents.callStarted(attempt.agent.id);
+    void this.#connect(attempt, dialog, answer).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'the answered call could not be connected');
+      this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required' });
+    });
+  }
+
+  /** Joins the legs once the agent answered: media, the visitor's 200, both dialogs. */
+  async #connect(attempt: Attempt, dialog: Dialog, answer: LegSdp): Promise<void> {
+    const stack = this.#deps.stack;
     const visitorMedia = this.#visitorMedia;
     const agentMedia = this.#agentMedia;
-    if (!visitorMedia || !agentMedia || !this.#router) return;
+    const router = this.#router;
+    if (!visitorMedia || !agentMedia || !router) return;
     aim(agentMedia, answer);
-    this.#router.pipe(visitorMedia, agentMedia);
-    const visitorSdp = relaySdp(answer, visitorMedia, this.#lastSdp.visitor);
-    this.#lastSdp.visitor = visitorSdp;
+    let visitorBody: string;
+    if (visitorMedia.kind === 'webrtc') {
+      // The browser gets exactly the agent's codec: no transcoding.
+      const chosen = chosenCodec(answer);
+      if (!chosen) {
+        this.#sendBye(dialog, 'offer_required');
+        this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
+        return;
+      }
+      this.#agentCodec = chosen;
+      visitorBody = await visitorMedia.answer(this.#init.invite.body.toString('utf8'), chosen.codec, chosen.telephoneEvent);
+      if (this.state === 'ended') return; // the visitor gave up while we answered
+    } else {
+      const visitorSdp = relaySdp(answer, visitorMedia, this.#lastSdp.visitor);
+      this.#lastSdp.visitor = visitorSdp;
+      visitorBody = sdpText(visitorSdp);
+    }
+    router.pipe(visitorMedia, agentMedia);
     stack.respond(this.#init.tx, 200, {
       toTag: this.#visitorTag,
       headers: [['Contact', `<${this.#visitorContact}>`], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']],
       contentType: 'application/sdp',
-      body: sdpText(visitorSdp),
+      body: visitorBody,
     });
     this.#visitorDialog = Dialog.asUas(this.#init.invite, this.#visitorTag, this.#init.flow, this.#visitorContact);
     this.#unfile.push(stack.addDialog(this.#visitorDialog, this.#usage('visitor')));
     this.#unfile.push(stack.addDialog(dialog, this.#usage('agent')));
     this.record.sipStatus = 200;
     this.#transition('answered');
-    this.#log.info({ agent: attempt.agent.id, setupMs: this.#now() - this.record.createdAt }, 'call answered');
+    this.#log.info({ agent: attempt.agent.id, setupMs: this.#now() - this.record.createdAt, webrtc: this.#webrtc }, 'call answered');
+  }
+
+  /** Sends a data-channel message to the visitor; false when the channel is not open. */
+  sendToVisitor(text: string): boolean {
+    const media = this.#visitorMedia;
+    return media?.kind === 'webrtc' ? media.sendMessage(text) : false;
   }
 
   #attemptFailed(attempt: Attempt, status: number, reason: ErrorCode): void {
@@ -494,6 +559,7 @@ export class Call extends EventEmitter<CallEvents> {
         this.#forwardReinvite(side, request, tx, own, other);
         return;
       case 'INFO':
+        if (side === 'visitor' && this.#dtmfAsEvents(request, tx)) return;
         this.#forwardInfo(request, tx, other);
         return;
       case 'OPTIONS':
@@ -520,6 +586,20 @@ export class Call extends EventEmitter<CallEvents> {
     const toMedia = side === 'visitor' ? this.#agentMedia : this.#visitorMedia;
     if (!offer || !fromMedia || !toMedia) {
       stack.respond(tx, 488);
+      return;
+    }
+    if (fromMedia.kind === 'webrtc') {
+      // Renegotiating the browser's WebRTC session is not supported.
+      stack.respond(tx, 488, { reason: 'Renegotiation Not Supported' });
+      return;
+    }
+    if (toMedia.kind === 'webrtc') {
+      // The browser leg cannot be renegotiated: the gateway answers the agent's hold/resume itself.
+      own.refreshTarget(request);
+      aim(fromMedia, offer);
+      const answer = localAnswer(offer, fromMedia, this.#lastSdp.agent);
+      this.#lastSdp.agent = answer;
+      stack.respond(tx, 200, { contentType: 'application/sdp', body: sdpText(answer), headers: [['Contact', `<${own.localContact}>`]] });
       return;
     }
     own.refreshTarget(request);
@@ -557,6 +637,28 @@ export class Call extends EventEmitter<CallEvents> {
     });
     ict.on('timeout', () => finish(408));
     ict.on('transportError', () => finish(503));
+  }
+
+  /**
+   * A browser's DTMF arrives as INFO (application/dtmf-relay); when the agent
+   * negotiated telephone-event, it goes on as RFC 4733 events in the audio
+   * stream, which every phone and PBX understands. True when handled here.
+   */
+  #dtmfAsEvents(request: SipRequest, tx: ServerTransaction): boolean {
+    const media = this.#visitorMedia;
+    const type = (request.contentType ?? '').split(';')[0]?.trim().toLowerCase();
+    if (media?.kind !== 'webrtc' || type !== 'application/dtmf-relay' || !this.#agentCodec?.telephoneEvent) return false;
+    const body = request.body.toString('utf8');
+    const digit = /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1];
+    const duration = Number(/Duration\s*=\s*(\d+)/.exec(body)?.[1] ?? 160);
+    if (!digit) {
+      this.#deps.stack.respond(tx, 400, { reason: 'Bad DTMF Relay Body' });
+      return true;
+    }
+    this.#deps.stack.respond(tx, 200);
+    void media.sendDtmf(digit, Math.min(Math.max(duration, 40), 2000));
+    this.#log.debug({ digit }, 'DTMF sent to the agent as RFC 4733 events');
+    return true;
   }
 
   /** INFO (DTMF from browsers, RFC 6086 packages) passes to the other leg unchanged. */

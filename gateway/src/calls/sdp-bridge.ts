@@ -8,8 +8,12 @@ import {
   mediaEndpoint,
   parseSdp,
   rewriteEndpoint,
+  setDirection,
+  type AudioCodec,
   type PlainRtpTransport,
   type Sdp,
+  type SdpCodec,
+  type SdpDirection,
   type SdpEndpoint,
 } from '../media/index.js';
 
@@ -61,4 +65,63 @@ export function aim(transport: PlainRtpTransport, leg: LegSdp): void {
     rtpPort: leg.endpoint.rtpPort,
     rtcpPort: leg.endpoint.rtcpPort,
   });
+}
+
+/** A browser's offer (ICE, DTLS-SRTP): the leg is terminated by a WebRTC transport. */
+export function isWebRtcOffer(leg: LegSdp): boolean {
+  const proto = leg.sdp.media[leg.audio]?.proto ?? '';
+  return /TLS|SAVP/.test(proto);
+}
+
+const BRIDGEABLE = ['opus', 'PCMU', 'PCMA'];
+
+/**
+ * The offer for the agent leg of a browser call: a plain RTP/AVP offer with the
+ * browser's codecs the gateway can bridge without transcoding (Opus, PCMU,
+ * PCMA, in the browser's order and with its payload types) and telephone-event.
+ */
+export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, sessionId: string, version: number): Sdp {
+  const codecs = browser.endpoint.codecs.filter(
+    (c) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase()) || c.name.toLowerCase() === 'telephone-event',
+  );
+  const lines = [
+    'v=0',
+    `o=parley ${sessionId} ${version} IN IP4 ${via.localAddress}`,
+    's=parley',
+    `c=IN IP4 ${via.localAddress}`,
+    't=0 0',
+    `m=audio ${via.rtpPort} RTP/AVP ${codecs.map((c) => c.pt).join(' ')}`,
+    ...codecs.flatMap((c) => [
+      `a=rtpmap:${c.pt} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}`,
+      ...(c.fmtp ? [`a=fmtp:${c.pt} ${c.fmtp}`] : c.name.toLowerCase() === 'telephone-event' ? [`a=fmtp:${c.pt} 0-16`] : []),
+    ]),
+    'a=ptime:20',
+    'a=sendrecv',
+    '',
+  ];
+  return parseSdp(lines.join('\r\n'));
+}
+
+/** The codec the agent answered with (its first bridgeable one) and the matching telephone-event. */
+export function chosenCodec(answer: LegSdp): { codec: AudioCodec; telephoneEvent: AudioCodec | undefined } | undefined {
+  const codecs = answer.endpoint.codecs;
+  const first = codecs.find((c) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase()));
+  if (!first) return undefined;
+  const te = codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === first.clockRate);
+  const toCodec = (c: SdpCodec): AudioCodec => ({
+    name: c.name,
+    clockRate: c.clockRate,
+    channels: c.channels,
+    payloadType: c.pt,
+    fmtp: c.fmtp,
+  });
+  return { codec: toCodec(first), telephoneEvent: te ? toCodec(te) : undefined };
+}
+
+/** Our answer to a re-INVITE we handle locally (hold/resume on a leg whose peer cannot renegotiate). */
+export function localAnswer(offer: LegSdp, via: PlainRtpTransport, previous: Sdp | undefined): Sdp {
+  const mirrored: Record<string, string> = { sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive', sendrecv: 'sendrecv' };
+  const base = previous ?? relaySdp(offer, via, undefined);
+  const direction = mirrored[offer.endpoint.direction] ?? 'sendrecv';
+  return continueOrigin(previous, setDirection(base, direction as SdpDirection, offer.audio));
 }

@@ -141,6 +141,9 @@ export const configSchema = z.strictObject({
       announcedAddress: z.string().optional(),
       portMin: port.default(20000),
       portMax: port.default(20999),
+      /** UDP ports for browsers' WebRTC media (ICE-lite, one per call). */
+      webrtcPortMin: port.default(40000),
+      webrtcPortMax: port.default(40999),
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
     })

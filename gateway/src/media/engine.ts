@@ -42,11 +42,57 @@ export interface MediaRouter extends EventEmitter<MediaRouterEvents> {
   readonly closed: boolean;
   /** A plain RTP/RTCP socket pair on the configured address and port range. */
   createPlainTransport(options: { readonly name: string }): Promise<PlainRtpTransport>;
+  /** A WebRTC endpoint (ICE-lite, DTLS-SRTP, SCTP data channel) for a browser. */
+  createWebRtcTransport(options: { readonly name: string }): Promise<WebRtcTransport>;
   /**
-   * Joins two transports: RTP and RTCP received on one is sent out of the other,
-   * both ways, unchanged (no transcoding: the codecs were negotiated end to end).
+   * Joins two transports: RTP received on one is sent out of the other, both
+   * ways (no transcoding: the codecs were negotiated end to end). Between two
+   * plain transports RTCP is relayed too; a WebRTC transport terminates RTCP.
    */
-  pipe(a: PlainRtpTransport, b: PlainRtpTransport): void;
+  pipe(a: MediaTransport, b: MediaTransport): void;
+  close(): void;
+}
+
+export type MediaTransport = PlainRtpTransport | WebRtcTransport;
+
+/** An audio codec as SDP names it, with the payload type both legs use. */
+export interface AudioCodec {
+  readonly name: string;
+  readonly clockRate: number;
+  readonly channels: number;
+  readonly payloadType: number;
+  readonly fmtp?: string | undefined;
+}
+
+export interface WebRtcTransportEvents {
+  /** A text message arrived on the data channel. */
+  message: [string];
+  /** The data channel opened (the browser can now receive messages). */
+  dataChannelOpen: [];
+  /** ICE/DTLS state: `failed` and `closed` mean the browser is gone. */
+  state: ['new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'];
+}
+
+export interface WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
+  readonly kind: 'webrtc';
+  readonly id: string;
+  readonly name: string;
+  readonly closed: boolean;
+  /**
+   * Answers the browser's offer with exactly `codec` (plus telephone-event at
+   * its clock rate when given): the codec the agent chose, so no transcoding is
+   * needed. Resolves with the answer SDP (ICE-lite, host candidates included).
+   */
+  answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string>;
+  /** Sends a text message on the data channel; false when it is not open. */
+  sendMessage(text: string): boolean;
+  /**
+   * RFC 4733: sends DTMF `digit` as telephone-event packets in the stream
+   * toward the piped transport (the agent), when the agent negotiated events.
+   * Resolves false when it cannot (no telephone-event, not piped).
+   */
+  sendDtmf(digit: string, durationMs: number): Promise<boolean>;
+  stats(): TransportStats;
   close(): void;
 }
 
@@ -62,6 +108,7 @@ export interface TransportStats {
 }
 
 export interface PlainRtpTransport {
+  readonly kind?: 'plain';
   readonly id: string;
   readonly name: string;
   readonly closed: boolean;

@@ -3,6 +3,10 @@
  * the SDP helpers the B2BUA uses to anchor media on it.
  */
 export type {
+  AudioCodec,
+  MediaTransport,
+  WebRtcTransport,
+  WebRtcTransportEvents,
   MediaEngine,
   MediaRouter,
   MediaRouterEvents,

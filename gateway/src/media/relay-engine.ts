@@ -1,7 +1,7 @@
 /**
- * The default media engine for SIP-to-SIP legs: anchors plain RTP/RTCP on the
- * gateway and relays it unchanged between a call's legs (no transcoding, no
- * SRTP termination: what the ends negotiated passes through).
+ * The default media engine: anchors plain RTP/RTCP on the gateway and relays
+ * it unchanged between a call's legs (no transcoding: what the ends negotiated
+ * passes through), and terminates browsers' WebRTC with werift.
  *
  * Tree: RelayEngine → RelayRouter (one per call) → RelayTransport (one per leg),
  * ports from one {@link PortAllocator} per engine. See engine.ts for the seam.
@@ -29,6 +29,9 @@ export interface RelayEngineOptions {
    * take over (hijack guard). Default 1000 ms.
    */
   readonly latchGuardMs?: number;
+  /** UDP ports werift's ICE binds browsers' media to (one per call), inclusive. */
+  readonly webrtcPortMin?: number;
+  readonly webrtcPortMax?: number;
 }
 
 export interface RelayEngine extends MediaEngine {
@@ -81,6 +84,11 @@ export function createRelayEngine(options: RelayEngineOptions): RelayEngine {
         now,
         latchGuardMs,
         logger,
+        webrtc: {
+          address: options.address,
+          announcedAddress: options.announcedAddress,
+          portRange: [options.webrtcPortMin ?? 40000, options.webrtcPortMax ?? 40999],
+        },
         onClose: (r) => routers.delete(r),
       });
       routers.add(router);

@@ -7,14 +7,16 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ParleyError } from '@parley/shared/errors';
+import { DATA_CHANNEL_LABEL } from '@parley/shared/protocol';
 import type {
   MediaRouter,
   MediaRouterEvents,
   MediaRouterOptions,
-  PlainRtpTransport,
+  MediaTransport,
 } from './engine.js';
 import type { PortAllocator } from './port-allocator.js';
 import { RelayTransport } from './relay-transport.js';
+import { WeriftTransport } from './webrtc-transport.js';
 
 export interface RelayRouterOptions extends MediaRouterOptions {
   readonly allocator: PortAllocator;
@@ -22,6 +24,11 @@ export interface RelayRouterOptions extends MediaRouterOptions {
   readonly now: () => number;
   readonly latchGuardMs: number;
   readonly logger: Logger;
+  readonly webrtc: {
+    readonly address: string;
+    readonly announcedAddress: string | undefined;
+    readonly portRange: readonly [number, number];
+  };
   /** Called once when the router closes, so its engine forgets it. */
   readonly onClose: (router: RelayRouter) => void;
 }
@@ -37,6 +44,7 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
   readonly #options: RelayRouterOptions;
   readonly #logger: Logger;
   readonly #transports = new Set<RelayTransport>();
+  readonly #webrtc = new Set<WeriftTransport>();
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -82,8 +90,36 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
     return transport;
   }
 
-  pipe(a: PlainRtpTransport, b: PlainRtpTransport): void {
+  async createWebRtcTransport(options: { readonly name: string }): Promise<WeriftTransport> {
     if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    const transport = new WeriftTransport({
+      name: options.name,
+      address: this.#options.webrtc.address,
+      announcedAddress: this.#options.webrtc.announcedAddress,
+      portRange: this.#options.webrtc.portRange,
+      dataChannelLabel: DATA_CHANNEL_LABEL,
+      logger: this.#logger,
+      now: this.#options.now,
+      onClose: (t) => this.#webrtc.delete(t),
+    });
+    this.#webrtc.add(transport);
+    return Promise.resolve(transport);
+  }
+
+  pipe(a: MediaTransport, b: MediaTransport): void {
+    if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    if (a.kind === 'webrtc' || b.kind === 'webrtc') {
+      const [web, plain] = a.kind === 'webrtc' ? [a, b] : [b, a];
+      if (plain.kind === 'webrtc') throw new ParleyError('internal', 'cannot pipe two WebRTC transports');
+      const browser = this.#ownWebRtc(web);
+      const relay = this.#own(plain);
+      browser.toAgent = relay.rtp;
+      relay.rtp.peer = browser.fromAgent;
+      // RTCP is terminated on each side: werift makes its own reports for the browser.
+      relay.rtcp.peer = undefined;
+      this.#logger.debug({ webrtc: browser.id, plain: relay.id }, 'media transports piped');
+      return;
+    }
     const left = this.#own(a);
     const right = this.#own(b);
     if (left === right) throw new ParleyError('internal', 'cannot pipe a transport to itself');
@@ -96,12 +132,20 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     for (const transport of [...this.#transports]) transport.close();
+    for (const transport of [...this.#webrtc]) transport.close();
     this.#logger.debug('media router closed');
     this.#options.onClose(this);
     this.#safeEmit('close');
   }
 
-  #own(transport: PlainRtpTransport): RelayTransport {
+  #ownWebRtc(transport: MediaTransport): WeriftTransport {
+    if (!(transport instanceof WeriftTransport) || transport.closed || !this.#webrtc.has(transport)) {
+      throw new ParleyError('internal', `transport ${transport.id} is not open on this router`);
+    }
+    return transport;
+  }
+
+  #own(transport: MediaTransport): RelayTransport {
     if (
       !(transport instanceof RelayTransport) ||
       transport.closed ||
@@ -115,7 +159,7 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
   #checkInactivity(): void {
     const timeout = this.#options.inactivityTimeoutMs;
     const now = this.#options.now();
-    for (const transport of this.#transports) {
+    for (const transport of [...this.#transports, ...this.#webrtc]) {
       if (this.#closed) return; // a listener closed the router
       const counters = transport.counters;
       // Only once media has started on this transport, and once per silence period.

@@ -44,6 +44,7 @@ export interface RelayTransportOptions {
 }
 
 export class RelayTransport implements PlainRtpTransport {
+  readonly kind = 'plain' as const;
   readonly id = randomUUID();
   readonly name: string;
   readonly localAddress: string;
@@ -150,8 +151,8 @@ export class RelayTransport implements PlainRtpTransport {
       [this.rtp, other.rtp],
       [this.rtcp, other.rtcp],
     ] as const) {
-      if (mine.peer !== undefined && mine.peer !== theirs) mine.peer.peer = undefined;
-      if (theirs.peer !== undefined && theirs.peer !== mine) theirs.peer.peer = undefined;
+      if (mine.peer instanceof RtpChannel && mine.peer !== theirs) mine.peer.peer = undefined;
+      if (theirs.peer instanceof RtpChannel && theirs.peer !== mine) theirs.peer.peer = undefined;
       mine.peer = theirs;
       theirs.peer = mine;
     }

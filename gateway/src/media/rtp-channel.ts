@@ -47,9 +47,15 @@ export interface ChannelObserver {
 const MIN_RTP_LENGTH = 12;
 const MIN_RTCP_LENGTH = 8;
 
-export class RtpChannel {
-  /** The piped transport's channel of the same kind; undefined until pipe() and after close. */
-  peer: RtpChannel | undefined = undefined;
+/** Where a channel hands the packets it receives: the piped transport's channel, or a WebRTC sender. */
+export interface PacketSink {
+  /** Sends one packet on; false when there is nowhere to send it yet. */
+  deliver(packet: Buffer): boolean;
+}
+
+export class RtpChannel implements PacketSink {
+  /** Where received packets go; undefined until pipe() and after close. */
+  peer: PacketSink | undefined = undefined;
   readonly kind: 'rtp' | 'rtcp';
   readonly socket: Socket;
   readonly #counters: TransportCounters;
@@ -129,7 +135,7 @@ export class RtpChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.peer !== undefined && this.peer.peer === this) this.peer.peer = undefined;
+    if (this.peer instanceof RtpChannel && this.peer.peer === this) this.peer.peer = undefined;
     this.peer = undefined;
     this.#dstPort = 0;
   }
@@ -175,14 +181,17 @@ export class RtpChannel {
       counters.rtcpPacketsIn++;
     }
     const peer = this.peer;
-    if (peer === undefined || peer.#dstPort === 0) {
-      counters.unroutedPackets++;
-      return;
-    }
-    peer.socket.send(message, 0, length, peer.#dstPort, peer.#dstAddress);
-    const out = peer.#counters;
+    if (peer === undefined || !peer.deliver(message)) counters.unroutedPackets++;
+  }
+
+  /** Sends a packet out of this channel's socket to where the peer receives. */
+  deliver(message: Buffer): boolean {
+    if (this.#dstPort === 0) return false;
+    this.socket.send(message, 0, message.length, this.#dstPort, this.#dstAddress);
+    const out = this.#counters;
     out.packetsOut++;
-    out.bytesOut += length;
+    out.bytesOut += message.length;
+    return true;
   }
 
   #latch(address: string, port: number, now: number): boolean {

@@ -1,0 +1,233 @@
+/**
+ * A browser's end of a call: werift terminates ICE (lite), DTLS-SRTP and the
+ * SCTP data channel; audio is bridged to the piped plain transport (the agent
+ * leg) with no transcoding, because the answer offers the browser exactly the
+ * codec the agent chose.
+ *
+ * werift traps this works around (see ../shared/recipes/werift-notes.md):
+ * ICE-lite so it never does its public STUN lookup; bound to the announced
+ * interface so DTLS replies leave from the candidate address; `ontrack` set
+ * before setRemoteDescription; `sendRtp` forces the primary codec's payload
+ * type, so telephone-event toward the browser is dropped (browsers play no
+ * RFC 4733 events anyway) and DTMF toward the agent is made here.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCDataChannel,
+  type RTCRtpSender,
+  type RtpPacket,
+} from 'werift';
+import { ParleyError } from '@parley/shared/errors';
+import type { AudioCodec, TransportStats, WebRtcTransport, WebRtcTransportEvents } from './engine.js';
+import { TransportCounters, type PacketSink } from './rtp-channel.js';
+import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
+
+export interface WeriftTransportOptions {
+  readonly name: string;
+  /** Address ICE binds to and announces (host candidate). */
+  readonly address: string;
+  /** An extra host candidate (a public address in front of `address`). */
+  readonly announcedAddress?: string | undefined;
+  readonly portRange: readonly [number, number];
+  readonly dataChannelLabel: string;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly onClose: (transport: WeriftTransport) => void;
+}
+
+const GATHER_TIMEOUT_MS = 2000;
+
+export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> implements WebRtcTransport {
+  readonly kind = 'webrtc' as const;
+  readonly id = randomUUID();
+  readonly name: string;
+  /** @internal Shared with the router's inactivity check. */
+  readonly counters = new TransportCounters();
+  /** @internal Where browser audio goes (the piped plain transport's RTP channel). */
+  toAgent: PacketSink | undefined;
+  /** @internal What the piped plain transport hands us: agent audio for the browser. */
+  readonly fromAgent: PacketSink = { deliver: (packet) => this.#toBrowser(packet) };
+  readonly #options: WeriftTransportOptions;
+  readonly #log: Logger;
+  readonly #toAgentStream = new RtpRewriter();
+  #pc: RTCPeerConnection | undefined;
+  #sender: RTCRtpSender | undefined;
+  #channel: RTCDataChannel | undefined;
+  #codec: AudioCodec | undefined;
+  #telephoneEvent: AudioCodec | undefined;
+  #closed = false;
+
+  constructor(options: WeriftTransportOptions) {
+    super();
+    this.name = options.name;
+    this.#options = options;
+    this.#log = options.logger.child({ transportId: this.id, transport: options.name });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string> {
+    if (this.#closed) throw new ParleyError('internal', 'transport is closed');
+    if (this.#pc) throw new ParleyError('internal', 'transport has answered already');
+    this.#codec = codec;
+    this.#telephoneEvent = telephoneEvent;
+    const codecParams = (c: AudioCodec) =>
+      new RTCRtpCodecParameters({
+        mimeType: `audio/${c.name}`,
+        clockRate: c.clockRate,
+        channels: c.channels,
+        payloadType: c.payloadType,
+        ...(c.fmtp ? { parameters: c.fmtp } : {}),
+      });
+    const pc = new RTCPeerConnection({
+      iceLite: true,
+      iceUseIpv6: false,
+      iceInterfaceAddresses: { udp4: this.#options.address },
+      icePortRange: [this.#options.portRange[0], this.#options.portRange[1]],
+      ...(this.#options.announcedAddress ? { iceAdditionalHostAddresses: [this.#options.announcedAddress] } : {}),
+      iceServers: [],
+      codecs: { audio: [codecParams(codec)], video: [] },
+    });
+    this.#pc = pc;
+    // Before setRemoteDescription: with a=ssrc in the offer the track fires during it.
+    pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp));
+    });
+    pc.onDataChannel.subscribe((channel) => this.#adoptChannel(channel));
+    pc.connectionStateChange.subscribe((state) => {
+      this.#log.debug({ state }, 'WebRTC connection state');
+      this.emit('state', state);
+    });
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (!transceiver) throw new Error('the offer has no audio');
+      transceiver.setDirection('sendrecv');
+      this.#sender = transceiver.sender;
+      await pc.setLocalDescription(await pc.createAnswer());
+      await this.#gathered(pc);
+      const sdp = pc.localDescription?.sdp;
+      if (!sdp) throw new Error('no local description');
+      return sdp;
+    } catch (error) {
+      throw new ParleyError('offer_required', (error as Error).message, { cause: error });
+    }
+  }
+
+  sendMessage(text: string): boolean {
+    const channel = this.#channel;
+    if (!channel || channel.readyState !== 'open') return false;
+    channel.send(text);
+    return true;
+  }
+
+  async sendDtmf(digit: string, durationMs: number): Promise<boolean> {
+    const event = dtmfEvent(digit);
+    const te = this.#telephoneEvent;
+    const sink = this.toAgent;
+    if (event === undefined || !te || !sink || this.#closed) return false;
+    const stream = this.#toAgentStream;
+    const start = stream.timestampAt(this.#options.now(), te.clockRate);
+    const step = Math.round((te.clockRate * 50) / 1000);
+    const total = Math.max(step, Math.round((te.clockRate * durationMs) / 1000));
+    // RFC 4733 §2.5.1: one packet per 50 ms with the growing duration, then the end three times.
+    for (let duration = step, first = true; duration < total; duration += step, first = false) {
+      sink.deliver(stream.own(te.payloadType, first, start, dtmfPayload(event, false, duration)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (let i = 0; i < 3; i += 1) sink.deliver(stream.own(te.payloadType, false, start, dtmfPayload(event, true, total)));
+    return true;
+  }
+
+  stats(): TransportStats {
+    const c = this.counters;
+    return {
+      packetsIn: c.packetsIn,
+      packetsOut: c.packetsOut,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      lastRtpAt: c.lastRtpAt,
+      latchedTo: undefined,
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.toAgent = undefined;
+    const pc = this.#pc;
+    if (pc) {
+      pc.close().catch((error: unknown) => this.#log.debug({ err: error }, 'peer connection close failed'));
+    }
+    this.#options.onClose(this);
+    this.#log.debug({ packetsIn: this.counters.packetsIn, packetsOut: this.counters.packetsOut }, 'WebRTC transport closed');
+  }
+
+  #adoptChannel(channel: RTCDataChannel): void {
+    if (channel.label !== this.#options.dataChannelLabel || this.#channel) {
+      channel.close();
+      return;
+    }
+    this.#channel = channel;
+    const opened = () => this.emit('dataChannelOpen');
+    if (channel.readyState === 'open') opened();
+    else channel.stateChanged.subscribe((state) => state === 'open' && opened());
+    channel.onMessage.subscribe((data) => {
+      // Text only: binary frames are not part of the protocol.
+      if (typeof data === 'string') this.emit('message', data);
+    });
+  }
+
+  #fromBrowser(rtp: RtpPacket): void {
+    const c = this.counters;
+    const now = this.#options.now();
+    c.packetsIn++;
+    c.bytesIn += rtp.payload.length + 12;
+    c.rtpPacketsIn++;
+    c.lastRtpAt = now;
+    c.silent = false;
+    const codec = this.#codec;
+    const sink = this.toAgent;
+    if (!codec || !sink) {
+      c.unroutedPackets++;
+      return;
+    }
+    const h = rtp.header;
+    // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
+    if (h.payloadType !== codec.payloadType) return;
+    if (!sink.deliver(this.#toAgentStream.media(codec.payloadType, h.marker, h.ssrc, h.timestamp, rtp.payload, now))) {
+      c.unroutedPackets++;
+    }
+  }
+
+  #toBrowser(packet: Buffer): boolean {
+    const sender = this.#sender;
+    const codec = this.#codec;
+    if (!sender || !codec || this.#closed || packet.length < 12) return false;
+    // Telephone-event from the agent: sendRtp would relabel it as audio.
+    if ((packet[1]! & 0x7f) !== codec.payloadType) return true;
+    this.counters.packetsOut++;
+    this.counters.bytesOut += packet.length;
+    sender.sendRtp(packet).catch(() => undefined);
+    return true;
+  }
+
+  #gathered(pc: RTCPeerConnection): Promise<void> {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+      pc.iceGatheringStateChange.subscribe((state) => {
+        if (state === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+}
