@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager } from './calls/index.js';
+import { CallManager, MessageHub } from './calls/index.js';
+import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
@@ -24,7 +25,14 @@ import {
 } from './sbc/index.js';
 import { Registrar } from './sip/registrar/registrar.js';
 import { SipStack, type SipProtocol } from './sip/index.js';
-import { SqliteCallStore, SqliteSessionStore, openDatabase, type CallStore, type SessionStore } from './storage/index.js';
+import {
+  SqliteCallStore,
+  SqliteMessageStore,
+  SqliteSessionStore,
+  openDatabase,
+  type CallStore,
+  type SessionStore,
+} from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 
 export interface GatewayOptions {
@@ -63,6 +71,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const db = openDatabase(config.storage.path);
   const callStore = new SqliteCallStore(db);
   const sessions = new SqliteSessionStore(db);
+  const messageStore = new SqliteMessageStore(db);
   const tokens = await createTokenService({
     config,
     metrics,
@@ -99,7 +108,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     routers: [
       {
         path: '/v1',
-        router: v1Router({ apiKeys: config.api.keys, agents, calls: callStore, sessions, numbers }),
+        router: v1Router({ apiKeys: config.api.keys, agents, calls: callStore, sessions, numbers, messages: messageStore }),
       },
     ],
   });
@@ -160,6 +169,22 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   calls = callManager;
   stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
+  const hub = new MessageHub({
+    store: messageStore,
+    logger,
+    now,
+    onMessage: (from, ok) => metrics.messages.inc({ from, result: ok ? 'stored' : 'refused' }),
+  });
+  callManager.onCall((call) => hub.attach(call));
+  const onMessagesUpgrade = messagesUpgrade({ apiKeys: config.api.keys, calls: callManager, store: callStore, hub });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    if (onMessagesUpgrade(req, socket, head)) return;
+    // SIP over WebSocket answers its own path; anything else is refused here.
+    if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
 
   // The visitor INVITE pipeline: transport → parse → SBC middlewares → call.
   const pipeline: InviteMiddleware[] = [

@@ -15,10 +15,16 @@ export class CallManager {
   readonly #calls = new Map<string, Call>();
   readonly #perTenant = new Map<string, number>();
   #draining = false;
+  readonly #onCall: ((call: Call) => void)[] = [];
 
   constructor(deps: CallDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ module: 'calls' });
+  }
+
+  /** Called for every call admitted, before it starts (to wire its messages). */
+  onCall(listener: (call: Call) => void): void {
+    this.#onCall.push(listener);
   }
 
   get size(): number {
@@ -59,6 +65,7 @@ export class CallManager {
       if (left > 0) this.#perTenant.set(call.tenant, left);
       else this.#perTenant.delete(call.tenant);
     });
+    for (const listener of this.#onCall) listener(call);
     await call.start();
     return call;
   }

@@ -87,10 +87,14 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
       });
     const pc = new RTCPeerConnection({
       iceLite: true,
+      // Exactly one host candidate: the announced address, on a socket bound to
+      // `address`. With interface discovery on, werift announces every other
+      // interface (and drops loopback), each on a socket bound elsewhere.
+      iceUseIpv4: false,
       iceUseIpv6: false,
       iceInterfaceAddresses: { udp4: this.#options.address },
+      iceAdditionalHostAddresses: [this.#options.announcedAddress ?? this.#options.address],
       icePortRange: [this.#options.portRange[0], this.#options.portRange[1]],
-      ...(this.#options.announcedAddress ? { iceAdditionalHostAddresses: [this.#options.announcedAddress] } : {}),
       iceServers: [],
       codecs: { audio: [codecParams(codec)], video: [] },
     });

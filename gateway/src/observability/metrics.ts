@@ -75,6 +75,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messages = new Counter({
+    name: 'parley_messages_total',
+    help: 'Data-channel messages, by sender and result (stored, refused).',
+    labelNames: ['from', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',

@@ -1,6 +1,7 @@
 export { openDatabase, type SqliteDatabase } from './database.js';
 export { SqliteCallStore, type CallStore } from './call-store.js';
 export { SqliteSessionStore, type SessionStore } from './session-store.js';
+export { SqliteMessageStore, type MessageStore } from './message-store.js';
 export type {
   CallAttempt,
   CallOutcome,

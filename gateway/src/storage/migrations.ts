@@ -44,4 +44,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_session ON calls(tenant, session_id, created_at);
   CREATE INDEX calls_visitor_call_id ON calls(visitor_call_id);
   `,
+  `
+  CREATE TABLE messages (
+    call_id TEXT NOT NULL REFERENCES calls(id),
+    seq INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (call_id, seq)
+  );
+  `,
 ];

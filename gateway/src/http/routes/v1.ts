@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { SessionNumberPool } from '../../numbers/index.js';
 import type { AgentDirectory } from '../../routing/index.js';
-import type { CallRecord, CallStore, SessionStore } from '../../storage/index.js';
+import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
 import { canSee, principalOf, requireApiKey, type ApiKeyConfig } from '../api-auth.js';
 
 export interface V1Deps {
@@ -11,6 +11,7 @@ export interface V1Deps {
   readonly calls: CallStore;
   readonly sessions: SessionStore;
   readonly numbers: SessionNumberPool;
+  readonly messages: MessageStore;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -79,7 +80,7 @@ export function v1Router(deps: V1Deps): Router {
     if (!record || !canSee(principalOf(res), record.tenant)) {
       throw new ParleyError('not_found', 'no such call');
     }
-    res.json(callView(record));
+    res.json({ ...callView(record), messages: deps.messages.list(record.id) });
   });
 
   router.get('/calls', (req, res) => {
