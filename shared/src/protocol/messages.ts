@@ -107,3 +107,11 @@ const encoder = new TextEncoder();
 export function utf8Length(text: string): number {
   return encoder.encode(text).length;
 }
+
+/**
+ * What the gateway itself says on a message channel (never stored, never
+ * accepted from a peer): a message refused, or the call ended.
+ */
+export type GatewayNotice =
+  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly ref?: string; readonly reason: string }
+  | { readonly type: 'notice'; readonly code: 'call_ended'; readonly reason: string };
