@@ -18,6 +18,8 @@ import {
   type JwkSet,
   type KeyPairFiles,
 } from '@parley/shared/tokens';
+import { loopAudio, speak, startBaresipAgent, stopAll } from '@parley/testkit';
+import { randomBytes } from 'node:crypto';
 import { createCompanySite } from './company-site.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,7 +27,11 @@ const DIR = resolve(ROOT, '.var/demo');
 const HOST = '127.0.0.1';
 const SITE_PORT = Number(process.env['DEMO_PORT'] ?? 3000);
 const GATEWAY_PORT = Number(process.env['DEMO_GATEWAY_PORT'] ?? 8080);
+const SIP_PORT = Number(process.env['DEMO_SIP_PORT'] ?? 5070);
 const TENANT = 'demo-company';
+const GREETING =
+  'Hello, and thank you for calling the Demo Company. You are talking to a test agent of the Parley demo. ' +
+  'Everything you say is recorded on this machine. Goodbye for now.';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -69,11 +75,26 @@ async function main(): Promise<void> {
   await keyPair('gateway', () => generateEncryptionKeyPair('X25519'));
 
   say('==> gateway');
+  const agentPassword = randomBytes(12).toString('base64url');
   const config = {
     gatewayId: 'demo-gateway',
     http: { host: HOST, port: GATEWAY_PORT, publicUrl: gatewayUrl },
     tokens: { encryptionKeys: ['gateway.private.jwk.json'] },
     tenants: { [TENANT]: { name: 'Demo Company', jwks: ['tenant.public.jwk.json'], origins: [siteOrigin] } },
+    sip: {
+      listen: [
+        { protocol: 'udp', host: HOST, port: SIP_PORT },
+        { protocol: 'tcp', host: HOST, port: SIP_PORT },
+      ],
+      // baresip 1.0 cannot answer a SHA-256 digest challenge.
+      digestAlgorithms: ['MD5'],
+    },
+    queues: {
+      sales: { tenant: TENANT, ringTimeoutSeconds: 20 },
+      support: { tenant: TENANT, ringTimeoutSeconds: 20 },
+    },
+    agents: [{ id: 'agent1', tenant: TENANT, password: agentPassword, displayName: 'Demo agent', queues: ['sales', 'support'] }],
+    media: { address: HOST },
     storage: { path: join(DIR, 'parley.sqlite') },
   };
   const configPath = join(DIR, 'gateway.json');
@@ -85,12 +106,12 @@ async function main(): Promise<void> {
   });
   gateway.stdout?.pipe(log);
   gateway.stderr?.pipe(log);
-  const stopAll = () => {
+  const stop = () => {
     gateway.kill('SIGTERM');
-    process.exit(0);
+    void stopAll().finally(() => process.exit(0));
   };
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await waitForHealth(gatewayUrl, gateway);
   say(`  gateway up at ${gatewayUrl} (logs: ${join(DIR, 'gateway.log')})`);
 
@@ -104,6 +125,21 @@ async function main(): Promise<void> {
     signingKey: tenantKeys.privateJwk,
     encryptionKey,
   });
+
+  say('==> agent (baresip, answers with a spoken greeting and records the call)');
+  const spoken = await speak({ text: GREETING, path: join(DIR, 'greeting-16k.wav') });
+  // aufile does not resample: 48 kHz stereo for Opus, looped so the call is not hung up.
+  const greeting = await loopAudio({ input: spoken, path: join(DIR, 'greeting-48k.wav'), seconds: 600, gapSeconds: 2, rate: 48000, channels: 2 });
+  const agent = await startBaresipAgent({
+    user: 'agent1',
+    password: agentPassword,
+    registrar: `${HOST}:${SIP_PORT}`,
+    audioSource: greeting,
+    codecs: ['opus/48000/2'],
+    keepDir: true,
+  });
+  await agent.registered();
+  say(`  agent1 registered; recordings in ${agent.recordingDir}`);
 
   say('==> demo company site');
   const site = createCompanySite({ issuer, gatewayUrl, origin: siteOrigin, widgetDir: join(ROOT, 'widget/dist') });
