@@ -9,7 +9,14 @@ import { v1Router } from './http/routes/v1.js';
 import { createRelayEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
-import { AgentDirectory } from './routing/index.js';
+import {
+  AgentDirectory,
+  ValueService,
+  customerHistory,
+  loadValueModule,
+  weightedAlgorithm,
+  type TenantValueConfig,
+} from './routing/index.js';
 import {
   callToken,
   destination,
@@ -87,6 +94,31 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     onExhausted: () => metrics.numbersExhausted.inc(),
   });
   const agents = new AgentDirectory(config.agents, now);
+  const valueTenants: Record<string, TenantValueConfig> = {};
+  for (const [id, tenant] of Object.entries(config.tenants)) {
+    const routing = tenant.routing;
+    if (!routing) continue;
+    const algorithm =
+      routing.algorithm.kind === 'module'
+        ? await loadValueModule(routing.algorithm.path, '/')
+        : weightedAlgorithm({
+            version: routing.algorithm.version,
+            weights: routing.algorithm.weights,
+            tiers: routing.algorithm.tiers.map((t) => ({ name: t.name, minValue: t.minValue ?? Number.NEGATIVE_INFINITY })),
+          });
+    valueTenants[id] = {
+      benefit: routing.benefit,
+      burden: routing.burden,
+      algorithm,
+      historyWindowDays: routing.historyWindowDays,
+    };
+  }
+  const value = new ValueService({
+    tenants: valueTenants,
+    history: customerHistory(callStore),
+    logger,
+    now,
+  });
   const media = createRelayEngine({
     address: config.media.address,
     ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
@@ -159,8 +191,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
-    queue: (name) => config.queues[name] ?? { ringTimeoutSeconds: 20, maxAttempts: 3 },
+    queue: (name) => {
+      const q = config.queues[name];
+      return {
+        ringTimeoutSeconds: q?.ringTimeoutSeconds ?? 20,
+        maxAttempts: q?.maxAttempts ?? 3,
+        wrapUpSeconds: q?.wrapUpSeconds ?? 0,
+        routing: { strategy: q?.strategy ?? 'sequential', ringAtOnce: q?.ringAtOnce ?? 1, bands: q?.bands ?? {} },
+      };
+    },
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
+    value,
     onOutcome: (record) => {
       metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
       if (record.answeredAt !== null) metrics.callSetupSeconds.observe((record.answeredAt - record.createdAt) / 1000);
@@ -274,6 +315,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
+        agents.close();
         await stack.close();
         await media.close();
         await new Promise<void>((resolve) => {

@@ -18,8 +18,14 @@ import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { MediaEngine, MediaRouter, PlainRtpTransport, Sdp, WebRtcTransport } from '../media/index.js';
 import type { SessionNumberPool } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
-import type { AgentDirectory, AgentPresence } from '../routing/index.js';
-import { longestIdleCandidates } from '../routing/index.js';
+import {
+  rankCandidates,
+  type AgentDirectory,
+  type AgentPresence,
+  type QueueRouting,
+  type RoutingDecision,
+  type ValueService,
+} from '../routing/index.js';
 import { reasonHeader } from '../sbc/refusal.js';
 import {
   Dialog,
@@ -66,10 +72,19 @@ export interface CallDeps {
   readonly logger: Logger;
   readonly domain: string;
   readonly tenantName: (tenant: string) => string | undefined;
-  readonly queue: (name: string) => { ringTimeoutSeconds: number; maxAttempts: number };
+  readonly queue: (name: string) => QueueSettings;
+  /** Computes the customer's value; without it, agents are tried longest-idle first. */
+  readonly value?: ValueService | undefined;
   readonly mediaInactivityMs: number;
   readonly onOutcome?: (record: CallRecord) => void;
   readonly now?: () => number;
+}
+
+export interface QueueSettings {
+  readonly ringTimeoutSeconds: number;
+  readonly maxAttempts: number;
+  readonly wrapUpSeconds: number;
+  readonly routing: QueueRouting;
 }
 
 export interface CallInit {
@@ -91,11 +106,12 @@ export interface CallEvents {
 
 interface Attempt {
   readonly agent: AgentPresence;
+  /** This leg's own media transport (forks must not share one: early media would latch). */
+  readonly media: PlainRtpTransport;
   readonly record: CallAttempt;
   readonly invite: SipRequest;
   readonly ict: InviteClientTransaction;
   readonly stopRinging: () => void;
-  ringTimer: NodeJS.Timeout | undefined;
   cancelled: boolean;
   /** Set when the agent answered. */
   dialog?: Dialog;
@@ -127,12 +143,14 @@ export class Call extends EventEmitter<CallEvents> {
   /** The visitor is a browser: its leg is WebRTC, terminated here. */
   readonly #webrtc: boolean;
   #agentCodec: ReturnType<typeof chosenCodec>;
-  #agentMedia: PlainRtpTransport | undefined;
-  #attempt: Attempt | undefined;
+  /** Agent legs ringing now (one, or several with simultaneous ringing). */
+  readonly #ringing = new Set<Attempt>();
+  #batchTimer: NodeJS.Timeout | undefined;
   #connected: Attempt | undefined;
+  #decision: RoutingDecision | undefined;
   #visitorDialog: Dialog | undefined;
   #lastSdp: { visitor?: Sdp; agent?: Sdp } = {};
-  #endCall: (() => void) | undefined;
+  #endCall: ((wrapUpSeconds?: number) => void) | undefined;
   #unfile: (() => void)[] = [];
   #pendingReinvite = false;
   #lastFailure: ErrorCode = 'no_agent_available';
@@ -157,6 +175,7 @@ export class Call extends EventEmitter<CallEvents> {
       sessionId: claims.sub,
       sessionNumber: this.#number.number,
       numberFallback: this.#number.fallback,
+      customerId: typeof init.token.privateClaims.customerId === 'string' ? init.token.privateClaims.customerId : null,
       queue: init.queue,
       origin: claims.origin,
       visitorCallId: init.invite.callId,
@@ -171,6 +190,7 @@ export class Call extends EventEmitter<CallEvents> {
       reason: null,
       attempts: [],
       media: null,
+      routing: null,
       createdAt: this.#now(),
       ringingAt: null,
       answeredAt: null,
@@ -199,6 +219,7 @@ export class Call extends EventEmitter<CallEvents> {
       { sessionNumber: this.#number.number, fallback: this.#number.fallback, queue: this.#init.queue, visitor: this.record.visitorSource },
       'call admitted',
     );
+    const valuing = this.#evaluate();
     try {
       this.#router = this.#deps.media.createRouter({ callId: this.id, inactivityTimeoutMs: this.#deps.mediaInactivityMs });
       this.#router.on('inactive', ({ transportId }) => {
@@ -223,13 +244,31 @@ export class Call extends EventEmitter<CallEvents> {
         this.#visitorMedia = plain;
         aim(plain, this.#offer);
       }
-      this.#agentMedia = await this.#router.createPlainTransport({ name: 'agent' });
     } catch (error) {
       this.#log.error({ err: error }, 'media could not be set up');
       this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'media_ports_exhausted' });
       return;
     }
-    this.#tryNextAgent();
+    const value = await valuing;
+    if (this.state === 'ended') return;
+    await this.#ringNext(value);
+  }
+
+  /** The customer's value, from the tenant's providers and algorithm (undefined without a value service). */
+  async #evaluate(): Promise<Awaited<ReturnType<ValueService['evaluate']>> | undefined> {
+    const service = this.#deps.value;
+    if (!service?.has(this.record.tenant)) return undefined;
+    try {
+      return await service.evaluate(this.record.tenant, this.#init.token.privateClaims);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'value evaluation failed; routing without it');
+      return undefined;
+    }
+  }
+
+  /** Ended, or answered by an agent: nothing more to route. */
+  #over(): boolean {
+    return this.record.state === 'ended' || this.#connected !== undefined;
   }
 
   /** The visitor's connection closed (WebSocket gone). */
@@ -242,7 +281,6 @@ export class Call extends EventEmitter<CallEvents> {
   end(how: { outcome: CallOutcome; endedBy: CallParty; reason: string; status?: number }): void {
     if (this.state === 'ended') return;
     const now = this.#now();
-    const attempt = this.#attempt;
     // Visitor leg: a final response if it has none, else a BYE (unless the visitor ended it).
     const visitorFinal = this.#init.tx.finalStatus;
     if (visitorFinal === undefined) {
@@ -258,12 +296,15 @@ export class Call extends EventEmitter<CallEvents> {
     } else if (this.#visitorDialog && how.reason === 'visitor_gone') {
       this.#sendBye(this.#visitorDialog, how.reason);
     }
-    // Agent leg: cancel a ringing attempt, hang up a connected one (unless the agent ended it).
-    if (attempt && !attempt.dialog) this.#cancelAttempt(attempt, how.reason === 'cancelled' ? 'cancelled' : how.reason);
+    // Agent legs: cancel those ringing, hang up the connected one (unless the agent ended it).
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    for (const attempt of [...this.#ringing]) {
+      if (!attempt.dialog) this.#cancelAttempt(attempt, how.reason === 'cancelled' ? 'cancelled' : how.reason);
+    }
     if (this.#connected?.dialog && how.endedBy !== 'agent') this.#sendBye(this.#connected.dialog, how.reason);
 
     this.#router?.close();
-    this.#endCall?.();
+    this.#endCall?.(this.#deps.queue(this.#init.queue).wrapUpSeconds);
     for (const unfile of this.#unfile) unfile();
     this.#deps.numbers.release(this.record.tenant, this.record.sessionId, this.#number.number);
     this.record.outcome = how.outcome;
@@ -291,22 +332,69 @@ export class Call extends EventEmitter<CallEvents> {
     this.emit('state', next);
   }
 
-  #tryNextAgent(): void {
-    if (this.state === 'ended') return;
+  /**
+   * Rings the next agent(s): the best candidates not tried yet, one at a time
+   * (sequential) or several at once (simultaneous). When every leg of a batch
+   * failed or timed out, the next batch; after maxAttempts, the visitor is told.
+   */
+  async #ringNext(value?: Awaited<ReturnType<ValueService['evaluate']>>): Promise<void> {
+    if (this.state === 'ended' || this.#connected) return;
     const queue = this.#deps.queue(this.#init.queue);
+    const started = this.#now();
     if (this.#tried.size >= queue.maxAttempts) {
       this.end({ outcome: outcomeOf(this.#lastFailure), endedBy: 'gateway', reason: this.#lastFailure });
       return;
     }
-    const candidates = longestIdleCandidates(this.#deps.agents, this.record.tenant, this.#init.queue, this.#tried);
-    const agent = candidates.find((c) => this.#bindingOf(c.id) !== undefined);
-    if (!agent) {
+    const ranked = rankCandidates(
+      this.#deps.agents,
+      {
+        tenant: this.record.tenant,
+        queue: this.#init.queue,
+        valueTier: this.#decision?.tier ?? value?.result.tier,
+        routing: queue.routing,
+        exclude: this.#tried,
+      },
+      started,
+    ).filter((c) => this.#bindingOf(c.agent.id) !== undefined);
+    if (value && !this.#decision) {
+      this.#decision = {
+        value: value.result.value,
+        tier: value.result.tier,
+        terms: value.result.terms ?? {},
+        algorithm: value.algorithm,
+        benefit: value.benefit,
+        burden: value.burden,
+        history: value.history,
+        strategy: queue.routing.strategy,
+        candidates: ranked.map((c) => c.view),
+        decidedInMs: Math.max(0, this.#now() - this.record.createdAt),
+      };
+      this.record.routing = this.#decision as unknown as Record<string, unknown>;
+      this.#log.info({ value: this.#decision.value, tier: this.#decision.tier, candidates: ranked.length }, 'routing decided');
+    }
+    if (ranked.length === 0) {
       const reason: ErrorCode = this.#tried.size === 0 ? 'no_agent_available' : this.#lastFailure;
       this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
       return;
     }
-    this.#tried.add(agent.id);
-    this.#ring(agent, queue.ringTimeoutSeconds);
+    const size = queue.routing.strategy === 'simultaneous' ? Math.max(1, queue.routing.ringAtOnce) : 1;
+    const batch = ranked.slice(0, Math.min(size, queue.maxAttempts - this.#tried.size));
+    for (const { agent } of batch) this.#tried.add(agent.id);
+    const attempts = await Promise.all(batch.map(({ agent }) => this.#ring(agent)));
+    if (attempts.every((a) => a === undefined)) {
+      // None could even be sent (no route, no media ports): on to the next ones.
+      if (!this.#over()) await this.#ringNext();
+      return;
+    }
+    this.#batchTimer = setTimeout(() => {
+      this.#batchTimer = undefined;
+      for (const attempt of [...this.#ringing]) {
+        if (attempt.dialog) continue;
+        this.#log.info({ agent: attempt.agent.id }, 'agent did not answer in time');
+        this.#lastFailure = 'agent_no_answer';
+        this.#cancelAttempt(attempt, 'agent_no_answer');
+      }
+    }, queue.ringTimeoutSeconds * 1000);
   }
 
   #bindingOf(agentId: string): AgentBinding | undefined {
@@ -316,10 +404,10 @@ export class Call extends EventEmitter<CallEvents> {
       .sort((a, b) => b.expiresAt - a.expiresAt)[0];
   }
 
-  #ring(agent: AgentPresence, ringTimeoutSeconds: number): void {
+  async #ring(agent: AgentPresence): Promise<Attempt | undefined> {
     const binding = this.#bindingOf(agent.id);
-    const agentMedia = this.#agentMedia;
-    if (!binding || !agentMedia) return this.#tryNextAgent();
+    const router = this.#router;
+    if (!binding || !router || router.closed) return undefined;
     const stack = this.#deps.stack;
     let target: Target;
     try {
@@ -330,7 +418,19 @@ export class Call extends EventEmitter<CallEvents> {
     } catch (error) {
       this.#log.warn({ err: error, agent: agent.id, contact: binding.uri }, 'agent contact is not routable');
       this.#lastFailure = 'agent_unreachable';
-      return this.#tryNextAgent();
+      return undefined;
+    }
+    let agentMedia: PlainRtpTransport;
+    try {
+      agentMedia = await router.createPlainTransport({ name: `agent:${agent.id}` });
+    } catch (error) {
+      this.#log.warn({ err: error, agent: agent.id }, 'no media transport for the agent leg');
+      this.#lastFailure = 'agent_unreachable';
+      return undefined;
+    }
+    if (this.state === 'ended' || this.#connected) {
+      agentMedia.close();
+      return undefined;
     }
 
     const number = this.#number.number;
@@ -339,8 +439,7 @@ export class Call extends EventEmitter<CallEvents> {
     const callId = generateCallId();
     const sdp = this.#webrtc
       ? agentOfferFromBrowser(this.#offer, agentMedia, String(Date.now()), this.#tried.size)
-      : relaySdp(this.#offer, agentMedia, this.#lastSdp.agent);
-    this.#lastSdp.agent = sdp;
+      : relaySdp(this.#offer, agentMedia, undefined);
     const invite = new SipRequest({
       method: 'INVITE',
       requestUri: binding.uri,
@@ -368,19 +467,14 @@ export class Call extends EventEmitter<CallEvents> {
     this.#deps.calls.update(this.record);
     const attempt: Attempt = {
       agent,
+      media: agentMedia,
       record,
       invite,
       ict,
       stopRinging: this.#deps.agents.ringStarted(agent.id),
-      ringTimer: undefined,
       cancelled: false,
     };
-    this.#attempt = attempt;
-    attempt.ringTimer = setTimeout(() => {
-      this.#log.info({ agent: agent.id }, 'agent did not answer in time');
-      this.#lastFailure = 'agent_no_answer';
-      this.#cancelAttempt(attempt, 'agent_no_answer');
-    }, ringTimeoutSeconds * 1000);
+    this.#ringing.add(attempt);
     this.#log.info({ agent: agent.id, contact: binding.uri, agentCallId: callId }, 'ringing agent');
 
     ict.on('response', (response) => this.#onAgentResponse(attempt, response));
@@ -389,12 +483,13 @@ export class Call extends EventEmitter<CallEvents> {
       this.#log.warn({ err: error, agent: agent.id }, 'agent leg could not be sent');
       this.#attemptFailed(attempt, 503, 'agent_unreachable');
     });
+    return attempt;
   }
 
   #onAgentResponse(attempt: Attempt, response: SipResponse): void {
     const status = response.status;
     if (status < 200) {
-      if (status === 100 || this.state === 'ended' || attempt !== this.#attempt) return;
+      if (status === 100 || this.state === 'ended' || !this.#ringing.has(attempt)) return;
       if (this.state === 'routing') this.#transition('ringing');
       // Ringing reaches the visitor; early media is not forwarded (the widget plays ringback).
       this.#deps.stack.respond(this.#init.tx, 180, {
@@ -427,19 +522,23 @@ export class Call extends EventEmitter<CallEvents> {
     attempt.dialog = dialog;
     attempt.ack = dialog.createRequest('ACK', { cseq: attempt.invite.cseq.seq });
     void stack.transactions.sendAck(attempt.ack, dialog.target());
-    this.#clearRing(attempt);
+    attempt.stopRinging();
 
     const answer = readLegSdp(response.body);
-    if (this.state === 'ended' || attempt.cancelled || attempt !== this.#attempt || !answer) {
-      // Answered too late (the visitor hung up, or we moved on), or without usable SDP.
+    if (this.state === 'ended' || this.#connected || attempt.cancelled || !answer) {
+      // Answered too late (the visitor hung up, another agent won, we gave up), or without usable SDP.
       this.#sendBye(dialog, answer ? 'cancelled' : 'offer_required');
-      if (!answer && attempt === this.#attempt && this.state !== 'ended') {
-        this.#attemptFailed(attempt, 488, 'agent_unreachable');
-      }
+      this.#attemptFailed(attempt, answer ? 200 : 488, answer ? 'answered_elsewhere' : 'agent_unreachable');
       return;
     }
     attempt.record.status = 200;
     this.#connected = attempt;
+    this.#ringing.delete(attempt);
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    // The other forks: this call was answered elsewhere (RFC 3326 cause 200).
+    for (const other of [...this.#ringing]) this.#cancelAttempt(other, 'answered_elsewhere');
+    this.record.agentCallId = attempt.record.callId;
+    this.record.agentId = attempt.agent.id;
     this.#endCall = this.#deps.agents.callStarted(attempt.agent.id);
     void this.#connect(attempt, dialog, answer).catch((error: unknown) => {
       this.#log.error({ err: error }, 'the answered call could not be connected');
@@ -451,9 +550,9 @@ export class Call extends EventEmitter<CallEvents> {
   async #connect(attempt: Attempt, dialog: Dialog, answer: LegSdp): Promise<void> {
     const stack = this.#deps.stack;
     const visitorMedia = this.#visitorMedia;
-    const agentMedia = this.#agentMedia;
+    const agentMedia = attempt.media;
     const router = this.#router;
-    if (!visitorMedia || !agentMedia || !router) return;
+    if (!visitorMedia || !router) return;
     aim(agentMedia, answer);
     let visitorBody: string;
     if (visitorMedia.kind === 'webrtc') {
@@ -493,34 +592,36 @@ export class Call extends EventEmitter<CallEvents> {
     return media?.kind === 'webrtc' ? media.sendMessage(text) : false;
   }
 
-  #attemptFailed(attempt: Attempt, status: number, reason: ErrorCode): void {
+  #attemptFailed(attempt: Attempt, status: number, reason: ErrorCode | 'answered_elsewhere'): void {
     if (attempt.record.endedAt !== undefined) return;
     attempt.record.endedAt = this.#now();
-    attempt.record.status = status;
-    attempt.record.reason = reason;
-    this.#clearRing(attempt);
-    if (attempt !== this.#attempt || this.state === 'ended') return;
-    this.#lastFailure = reason;
+    attempt.record.status ??= status;
+    attempt.record.reason ??= reason;
+    attempt.stopRinging();
+    this.#ringing.delete(attempt);
+    if (attempt !== this.#connected) attempt.media.close();
+    if (this.state === 'ended' || this.#connected) return;
+    if (reason !== 'answered_elsewhere') this.#lastFailure = reason;
     this.#deps.calls.update(this.record);
-    this.#log.info({ agent: attempt.agent.id, status, reason }, 'agent leg failed; trying the next agent');
-    this.#tryNextAgent();
+    this.#log.info({ agent: attempt.agent.id, status, reason }, 'agent leg failed');
+    if (this.#ringing.size === 0) {
+      if (this.#batchTimer) clearTimeout(this.#batchTimer);
+      void this.#ringNext();
+    }
   }
 
   #cancelAttempt(attempt: Attempt, reason: string): void {
     if (attempt.cancelled || attempt.dialog) return;
     attempt.cancelled = true;
     attempt.record.reason ??= reason;
-    this.#clearRing(attempt);
+    attempt.stopRinging();
     attempt.ict.cancel((cancel) => {
-      cancel.headers.set('Reason', `SIP;cause=487;text="${reason}"`);
+      cancel.headers.set(
+        'Reason',
+        reason === 'answered_elsewhere' ? 'SIP;cause=200;text="Call completed elsewhere"' : `SIP;cause=487;text="${reason}"`,
+      );
       this.#deps.stack.transactions.sendCancel(cancel, attempt.ict);
     });
-  }
-
-  #clearRing(attempt: Attempt): void {
-    if (attempt.ringTimer) clearTimeout(attempt.ringTimer);
-    attempt.ringTimer = undefined;
-    attempt.stopRinging();
   }
 
   #sendBye(dialog: Dialog, reason: string): void {
@@ -582,8 +683,9 @@ export class Call extends EventEmitter<CallEvents> {
       return;
     }
     const offer = readLegSdp(request.body);
-    const fromMedia = side === 'visitor' ? this.#visitorMedia : this.#agentMedia;
-    const toMedia = side === 'visitor' ? this.#agentMedia : this.#visitorMedia;
+    const agentMedia = this.#connected?.media;
+    const fromMedia = side === 'visitor' ? this.#visitorMedia : agentMedia;
+    const toMedia = side === 'visitor' ? agentMedia : this.#visitorMedia;
     if (!offer || !fromMedia || !toMedia) {
       stack.respond(tx, 488);
       return;
@@ -690,7 +792,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   #mediaStats(): Record<string, unknown> | null {
     const v = this.#visitorMedia?.stats();
-    const a = this.#agentMedia?.stats();
+    const a = this.#connected?.media.stats();
     if (!v || !a) return null;
     return {
       visitor: { packetsIn: v.packetsIn, packetsOut: v.packetsOut, latchedTo: v.latchedTo ?? null },

@@ -113,7 +113,14 @@ export function loadConfig(options: LoadConfigOptions): Config {
     tenants: Object.fromEntries(
       Object.entries(config.tenants).map(([id, t]) => [
         id,
-        { ...t, jwks: t.jwks.map((k, i) => readJwk(k, baseDir, `tenants.${id}.jwks.${i}`)) },
+        {
+          ...t,
+          jwks: t.jwks.map((k, i) => readJwk(k, baseDir, `tenants.${id}.jwks.${i}`)),
+          // Module paths are relative to the config file.
+          ...(t.routing?.algorithm.kind === 'module'
+            ? { routing: { ...t.routing, algorithm: { ...t.routing.algorithm, path: resolve(baseDir, t.routing.algorithm.path) } } }
+            : {}),
+        },
       ]),
     ),
   };

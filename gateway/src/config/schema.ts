@@ -6,6 +6,52 @@ const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional() });
 /** A JWK given inline or as a path to a JWK file (relative to the config file). */
 const jwkOrFile = z.union([jwk, z.string().min(1)]);
 
+const provider = z.strictObject({
+  /** The company's scoring endpoint: POST { tenant, customerId, history } → { score }. */
+  url: z.url(),
+  timeoutMs: z.number().int().min(10).max(10_000).default(300),
+  retries: z.number().int().min(0).max(3).default(1),
+  cacheSeconds: z.number().int().min(0).max(3600).default(60),
+  /** The score used when the provider fails (the decision records that it did). */
+  default: z.number().default(0),
+  /** Sent as `Authorization: Bearer <secret>`. */
+  secret: z.string().optional(),
+});
+
+const valueAlgorithm = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('weighted'),
+    version: z.string().default('1'),
+    weights: z
+      .strictObject({
+        benefit: z.number().default(1),
+        burden: z.number().default(1),
+        calls: z.number().default(0),
+        minutes: z.number().default(0),
+        repeatContacts: z.number().default(0),
+      })
+      .prefault({}),
+    /** Highest first; a tier without minValue catches everything below the others. */
+    tiers: z
+      .array(z.strictObject({ name: z.string().min(1), minValue: z.number().optional() }))
+      .min(1)
+      .default([{ name: 'high', minValue: 100 }, { name: 'standard' }]),
+  }),
+  z.strictObject({
+    kind: z.literal('module'),
+    /** An ES module whose default export is { name, version, compute(input) }, relative to the config file. */
+    path: z.string().min(1),
+  }),
+]);
+
+const tenantRouting = z.strictObject({
+  benefit: provider.optional(),
+  burden: provider.optional(),
+  algorithm: valueAlgorithm.default({ kind: 'weighted', version: '1', weights: { benefit: 1, burden: 1, calls: 0, minutes: 0, repeatContacts: 0 }, tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }] }),
+  /** How far back Parley's own history of the customer counts. */
+  historyWindowDays: z.number().int().min(1).max(3650).default(30),
+});
+
 const tenant = z.strictObject({
   name: z.string().optional(),
   /** Public signing keys, inline or files. */
@@ -16,6 +62,8 @@ const tenant = z.strictObject({
   origins: z.array(z.string()).default([]),
   /** Calls of this tenant at once; more are refused with 503. */
   maxConcurrentCalls: z.number().int().min(1).default(100),
+  /** Value-based routing: the customer's value decides which agents ring first. */
+  routing: tenantRouting.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -105,6 +153,9 @@ export const configSchema = z.strictObject({
          * without registering, e.g. `sip:2001@pbx.example:5060;transport=tcp`.
          */
         contact: z.string().startsWith('sip:').optional(),
+        /** Seniority band queues match to customer value (`senior`, `junior`…). */
+        tier: z.string().optional(),
+        skills: z.array(z.string()).optional(),
         /** Overrides sip.digestAlgorithms for this agent's phone. */
         digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).optional(),
         /** Calls at once before the agent counts as busy. */
@@ -121,6 +172,13 @@ export const configSchema = z.strictObject({
         ringTimeoutSeconds: z.number().int().min(1).max(300).default(20),
         /** How many agents are tried before the visitor is told no one answered. */
         maxAttempts: z.number().int().min(1).max(50).default(3),
+        /** One agent at a time, or the top `ringAtOnce` at once (first to answer wins). */
+        strategy: z.enum(['sequential', 'simultaneous']).default('sequential'),
+        ringAtOnce: z.number().int().min(1).max(10).default(2),
+        /** Customer value band → agent tiers that serve it, best first (value routing). */
+        bands: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+        /** After a call, the agent gets this long without calls (wrap-up). */
+        wrapUpSeconds: z.number().int().min(0).max(3600).default(0),
       }),
     )
     .default({}),

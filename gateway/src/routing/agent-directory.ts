@@ -11,6 +11,9 @@ export interface AgentConfig {
   readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
   /** A fixed contact: reachable without registering. */
   readonly contact?: string | undefined;
+  /** Seniority or skill band (`senior`, `junior`…) that queues match to customer value bands. */
+  readonly tier?: string | undefined;
+  readonly skills?: readonly string[] | undefined;
 }
 
 /** Where an agent can be reached: one registered Contact (an agent may have several). */
@@ -21,7 +24,10 @@ export interface AgentContact {
   readonly flowId: string | undefined;
 }
 
-export type AgentState = 'offline' | 'available' | 'ringing' | 'busy';
+export type AgentState = 'offline' | 'away' | 'wrap-up' | 'available' | 'ringing' | 'busy';
+
+/** What the agent chose on the desk. */
+export type AgentAvailability = 'available' | 'away';
 
 export interface AgentPresence {
   readonly id: string;
@@ -35,6 +41,13 @@ export interface AgentPresence {
   readonly ringing: number;
   /** Since when the agent has been idle (epoch ms), the basis of longest-idle routing. */
   readonly idleSince: number | undefined;
+  readonly tier: string | undefined;
+  readonly skills: readonly string[];
+  readonly availability: AgentAvailability;
+  /** End of the wrap-up period after a call (epoch ms), while in wrap-up. */
+  readonly wrapUpUntil: number | undefined;
+  /** Average length of the agent's recent answered calls, in seconds. */
+  readonly recentHandleSeconds: number | undefined;
 }
 
 export interface AgentDirectoryEvents {
@@ -47,7 +60,14 @@ interface AgentEntry {
   activeCalls: number;
   ringing: number;
   idleSince: number | undefined;
+  availability: AgentAvailability;
+  wrapUpUntil: number | undefined;
+  wrapUpTimer: NodeJS.Timeout | undefined;
+  /** Lengths of the last answered calls, seconds, newest last. */
+  handled: number[];
 }
+
+const HANDLE_WINDOW = 10;
 
 /**
  * The agents of every tenant and what each is doing right now: registered
@@ -71,6 +91,10 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
         activeCalls: 0,
         ringing: 0,
         idleSince: config.contact ? now() : undefined,
+        availability: 'available',
+        wrapUpUntil: undefined,
+        wrapUpTimer: undefined,
+        handled: [],
       };
       this.#agents.set(config.id, entry);
       this.#byUsername.set(config.username ?? config.id, entry);
@@ -126,20 +150,58 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     };
   }
 
-  /** The agent answered. Returns a function to call when that call ends. */
-  callStarted(agentId: string): () => void {
+  /**
+   * The agent answered. Returns a function to call when that call ends, with
+   * the wrap-up time the queue gives (the agent gets no call during it).
+   */
+  callStarted(agentId: string): (wrapUpSeconds?: number) => void {
     const entry = this.#agents.get(agentId);
     if (!entry) return () => undefined;
     entry.activeCalls += 1;
+    const startedAt = this.#now();
     this.#changed(entry);
     let done = false;
-    return () => {
+    return (wrapUpSeconds = 0) => {
       if (done) return;
       done = true;
       entry.activeCalls -= 1;
-      if (entry.activeCalls === 0) entry.idleSince = this.#now();
+      const now = this.#now();
+      entry.handled.push((now - startedAt) / 1000);
+      if (entry.handled.length > HANDLE_WINDOW) entry.handled.shift();
+      if (entry.activeCalls === 0) entry.idleSince = now;
+      if (wrapUpSeconds > 0) this.#startWrapUp(entry, wrapUpSeconds);
       this.#changed(entry);
     };
+  }
+
+  /** The agent's own choice on the desk: available, or away (no calls). */
+  setAvailability(agentId: string, availability: AgentAvailability): void {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return;
+    entry.availability = availability;
+    if (availability === 'available') this.#endWrapUp(entry);
+    this.#changed(entry);
+  }
+
+  close(): void {
+    for (const entry of this.#agents.values()) this.#endWrapUp(entry);
+  }
+
+  #startWrapUp(entry: AgentEntry, seconds: number): void {
+    this.#endWrapUp(entry);
+    entry.wrapUpUntil = this.#now() + seconds * 1000;
+    entry.wrapUpTimer = setTimeout(() => {
+      entry.wrapUpTimer = undefined;
+      entry.wrapUpUntil = undefined;
+      this.#changed(entry);
+    }, seconds * 1000);
+    entry.wrapUpTimer.unref();
+  }
+
+  #endWrapUp(entry: AgentEntry): void {
+    if (entry.wrapUpTimer) clearTimeout(entry.wrapUpTimer);
+    entry.wrapUpTimer = undefined;
+    entry.wrapUpUntil = undefined;
   }
 
   #changed(entry: AgentEntry): void {
@@ -156,7 +218,12 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
         ? 'busy'
         : entry.ringing > 0
           ? 'ringing'
-          : 'available';
+          : entry.availability === 'away'
+            ? 'away'
+            : entry.wrapUpUntil !== undefined
+              ? 'wrap-up'
+              : 'available';
+    const handled = entry.handled;
     return {
       id: entry.config.id,
       tenant: entry.config.tenant,
@@ -168,6 +235,11 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       activeCalls: entry.activeCalls,
       ringing: entry.ringing,
       idleSince: entry.idleSince,
+      tier: entry.config.tier,
+      skills: entry.config.skills ?? [],
+      availability: entry.availability,
+      wrapUpUntil: entry.wrapUpUntil,
+      recentHandleSeconds: handled.length > 0 ? Math.round(handled.reduce((a, b) => a + b, 0) / handled.length) : undefined,
     };
   }
 }

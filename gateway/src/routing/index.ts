@@ -1,8 +1,23 @@
 export {
   AgentDirectory,
+  type AgentAvailability,
   type AgentConfig,
   type AgentContact,
   type AgentPresence,
   type AgentState,
 } from './agent-directory.js';
-export { longestIdleCandidates } from './longest-idle.js';
+export { rankCandidates, DEFAULT_QUEUE_ROUTING, type Candidate, type QueueRouting } from './candidates.js';
+export { ValueService, type TenantValueConfig, type ValueEvaluation, type HistoryLookup } from './value/value-service.js';
+export { weightedAlgorithm, DEFAULT_WEIGHTED, type WeightedConfig } from './value/builtin.js';
+export { loadValueModule } from './value/module-loader.js';
+export { ProviderClient, type ProviderConfig } from './value/provider-client.js';
+export type {
+  CandidateView,
+  CustomerHistory,
+  ProviderScore,
+  RoutingDecision,
+  ValueAlgorithm,
+  ValueInput,
+  ValueResult,
+} from './value/types.js';
+export { customerHistory } from './value/history.js';

@@ -9,6 +9,8 @@ export interface CallStore {
   get(id: string): CallRecord | undefined;
   listBySession(tenant: string, sessionId: string, limit?: number): CallRecord[];
   listRecent(limit: number, filter?: { tenant?: string; agentId?: string }): CallRecord[];
+  /** A customer's calls since `sinceMs`, oldest first (for value routing's history). */
+  listByCustomer(tenant: string, customerId: string, sinceMs: number): CallRecord[];
 }
 
 interface CallRow {
@@ -17,6 +19,7 @@ interface CallRow {
   session_id: string;
   session_number: string;
   number_fallback: number;
+  customer_id: string | null;
   queue: string | null;
   origin: string;
   visitor_call_id: string;
@@ -31,6 +34,7 @@ interface CallRow {
   reason: string | null;
   attempts: string;
   media: string | null;
+  routing: string | null;
   created_at: number;
   ringing_at: number | null;
   answered_at: number | null;
@@ -44,6 +48,7 @@ function fromRow(row: CallRow): CallRecord {
     sessionId: row.session_id,
     sessionNumber: row.session_number,
     numberFallback: row.number_fallback === 1,
+    customerId: row.customer_id,
     queue: row.queue,
     origin: row.origin,
     visitorCallId: row.visitor_call_id,
@@ -58,6 +63,7 @@ function fromRow(row: CallRow): CallRecord {
     reason: row.reason,
     attempts: JSON.parse(row.attempts) as CallRecord['attempts'],
     media: row.media ? (JSON.parse(row.media) as Record<string, unknown>) : null,
+    routing: row.routing ? (JSON.parse(row.routing) as Record<string, unknown>) : null,
     createdAt: row.created_at,
     ringingAt: row.ringing_at,
     answeredAt: row.answered_at,
@@ -72,6 +78,7 @@ function toParams(r: CallRecord) {
     session_id: r.sessionId,
     session_number: r.sessionNumber,
     number_fallback: r.numberFallback ? 1 : 0,
+    customer_id: r.customerId,
     queue: r.queue,
     origin: r.origin,
     visitor_call_id: r.visitorCallId,
@@ -86,6 +93,7 @@ function toParams(r: CallRecord) {
     reason: r.reason,
     attempts: JSON.stringify(r.attempts),
     media: r.media ? JSON.stringify(r.media) : null,
+    routing: r.routing ? JSON.stringify(r.routing) : null,
     created_at: r.createdAt,
     ringing_at: r.ringingAt,
     answered_at: r.answeredAt,
@@ -101,6 +109,7 @@ export class SqliteCallStore implements CallStore {
   readonly #recent;
   readonly #recentByTenant;
   readonly #recentByAgent;
+  readonly #byCustomer;
 
   constructor(db: SqliteDatabase) {
     const columns = Object.keys(toParams({} as CallRecord));
@@ -117,6 +126,7 @@ export class SqliteCallStore implements CallStore {
       'reason',
       'attempts',
       'media',
+      'routing',
       'ringing_at',
       'answered_at',
       'ended_at',
@@ -135,6 +145,9 @@ export class SqliteCallStore implements CallStore {
     this.#recentByAgent = db.prepare<[string, number], CallRow>(
       'SELECT * FROM calls WHERE agent_id = ? ORDER BY created_at DESC LIMIT ?',
     );
+    this.#byCustomer = db.prepare<[string, string, number], CallRow>(
+      'SELECT * FROM calls WHERE tenant = ? AND customer_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1000',
+    );
   }
 
   insert(record: CallRecord): void {
@@ -152,6 +165,10 @@ export class SqliteCallStore implements CallStore {
 
   listBySession(tenant: string, sessionId: string, limit = 50): CallRecord[] {
     return this.#bySession.all(tenant, sessionId, limit).map(fromRow);
+  }
+
+  listByCustomer(tenant: string, customerId: string, sinceMs: number): CallRecord[] {
+    return this.#byCustomer.all(tenant, customerId, sinceMs).map(fromRow);
   }
 
   listRecent(limit: number, filter: { tenant?: string; agentId?: string } = {}): CallRecord[] {

@@ -54,4 +54,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (call_id, seq)
   );
   `,
+  `
+  ALTER TABLE calls ADD COLUMN customer_id TEXT;
+  ALTER TABLE calls ADD COLUMN routing TEXT;
+  CREATE INDEX calls_customer ON calls(tenant, customer_id, created_at);
+  `,
 ];

@@ -28,6 +28,8 @@ export interface CallRecord {
   readonly sessionId: string;
   readonly sessionNumber: string;
   readonly numberFallback: boolean;
+  /** The customer id from the token's private claims, when the company gave one. */
+  readonly customerId: string | null;
   readonly queue: string | null;
   readonly origin: string;
   readonly visitorCallId: string;
@@ -44,6 +46,8 @@ export interface CallRecord {
   reason: string | null;
   attempts: CallAttempt[];
   media: Record<string, unknown> | null;
+  /** The routing decision: value, scores, algorithm, candidates. */
+  routing: Record<string, unknown> | null;
   readonly createdAt: number;
   ringingAt: number | null;
   answeredAt: number | null;
