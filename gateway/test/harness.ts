@@ -30,7 +30,18 @@ export interface TestGateway {
 }
 
 export interface TestGatewayOptions {
-  readonly agents?: { id: string; password?: string; queues?: string[]; maxCalls?: number; digestAlgorithms?: ('SHA-256' | 'MD5')[] }[];
+  readonly agents?: {
+    id: string;
+    password?: string;
+    queues?: string[];
+    maxCalls?: number;
+    tier?: string;
+    digestAlgorithms?: ('SHA-256' | 'MD5')[];
+  }[];
+  /** Extra settings of the `sales` queue (strategy, bands, wrap-up…). */
+  readonly queueExtra?: Record<string, unknown>;
+  /** Extra settings of the tenant (routing…). */
+  readonly tenantExtra?: Record<string, unknown>;
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
@@ -52,6 +63,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         name: 'Acme Shop',
         jwks: [tenantKeys.publicJwk as Record<string, unknown> as { kty: string }],
         ...(options.tenantMaxCalls ? { maxConcurrentCalls: options.tenantMaxCalls } : {}),
+        ...options.tenantExtra,
       },
     },
     sip: {
@@ -64,7 +76,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       rateLimit: { perSecond: 1000, burst: 2000 },
     },
     queues: {
-      sales: { tenant: TENANT, ringTimeoutSeconds: options.ringTimeoutSeconds ?? 10, maxAttempts: options.maxAttempts ?? 3 },
+      sales: {
+        tenant: TENANT,
+        ringTimeoutSeconds: options.ringTimeoutSeconds ?? 10,
+        maxAttempts: options.maxAttempts ?? 3,
+        ...options.queueExtra,
+      },
     },
     agents: (options.agents ?? [{ id: 'agent1' }]).map((a) => ({
       id: a.id,
@@ -72,6 +89,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       password: a.password ?? 'secret',
       queues: a.queues ?? ['sales'],
       ...(a.maxCalls ? { maxCalls: a.maxCalls } : {}),
+      ...(a.tier ? { tier: a.tier } : {}),
       // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
       digestAlgorithms: a.digestAlgorithms ?? ['MD5'],
     })),

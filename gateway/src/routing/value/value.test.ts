@@ -12,16 +12,16 @@ let base = '';
 let hits = 0;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = createServer((req, res): void => {
     hits += 1;
     const path = req.url ?? '';
-    if (path === '/ok') return res.end(JSON.stringify({ score: 120 }));
+    if (path === '/ok') return void res.end(JSON.stringify({ score: 120 }));
     if (path === '/slow') return void setTimeout(() => res.end(JSON.stringify({ score: 1 })), 500);
-    if (path === '/error') return res.writeHead(503).end('down');
-    if (path === '/garbage') return res.end('<html>not json</html>');
-    if (path === '/nan') return res.end(JSON.stringify({ score: 'lots' }));
-    if (path === '/huge') return res.end(JSON.stringify({ score: 1, pad: 'x'.repeat(100_000) }));
-    if (path === '/flaky') return hits % 2 === 1 ? res.writeHead(502).end() : res.end(JSON.stringify({ score: 7 }));
+    if (path === '/error') return void res.writeHead(503).end('down');
+    if (path === '/garbage') return void res.end('<html>not json</html>');
+    if (path === '/nan') return void res.end(JSON.stringify({ score: 'lots' }));
+    if (path === '/huge') return void res.end(JSON.stringify({ score: 1, pad: 'x'.repeat(100_000) }));
+    if (path === '/flaky') return void (hits % 2 === 1 ? res.writeHead(502).end() : res.end(JSON.stringify({ score: 7 })));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
