@@ -47,6 +47,8 @@ import type { CallAttempt, CallOutcome, CallParty, CallRecord, CallState, CallSt
 import {
   agentOfferFromBrowser,
   aim,
+  bridgeableCodecs,
+  plainAnswer,
   chosenCodec,
   isWebRtcOffer,
   localAnswer,
@@ -107,7 +109,7 @@ export interface CallEvents {
 interface Attempt {
   readonly agent: AgentPresence;
   /** This leg's own media transport (forks must not share one: early media would latch). */
-  readonly media: PlainRtpTransport;
+  readonly media: PlainRtpTransport | WebRtcTransport;
   readonly record: CallAttempt;
   readonly invite: SipRequest;
   readonly ict: InviteClientTransaction;
@@ -266,6 +268,10 @@ export class Call extends EventEmitter<CallEvents> {
     }
   }
 
+  #ended(): boolean {
+    return this.record.state === 'ended';
+  }
+
   /** Ended, or answered by an agent: nothing more to route. */
   #over(): boolean {
     return this.record.state === 'ended' || this.#connected !== undefined;
@@ -420,9 +426,29 @@ export class Call extends EventEmitter<CallEvents> {
       this.#lastFailure = 'agent_unreachable';
       return undefined;
     }
-    let agentMedia: PlainRtpTransport;
+    // An agent registered over WebSocket is a browser (the desk's softphone): a WebRTC leg.
+    const browserAgent = target.protocol === 'WS' || target.protocol === 'WSS';
+    let agentMedia: PlainRtpTransport | WebRtcTransport;
+    let sdpBody: string;
     try {
-      agentMedia = await router.createPlainTransport({ name: `agent:${agent.id}` });
+      if (browserAgent) {
+        const web = await router.createWebRtcTransport({ name: `agent:${agent.id}` });
+        agentMedia = web;
+        sdpBody = await web.offer(bridgeableCodecs(this.#offer));
+        web.on('state', (state) => {
+          if ((state === 'failed' || state === 'closed') && this.#connected?.media === web && this.state === 'answered') {
+            this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
+          }
+        });
+      } else {
+        const plain = await router.createPlainTransport({ name: `agent:${agent.id}` });
+        agentMedia = plain;
+        sdpBody = sdpText(
+          this.#webrtc
+            ? agentOfferFromBrowser(this.#offer, plain, String(Date.now()), this.#tried.size)
+            : relaySdp(this.#offer, plain, undefined),
+        );
+      }
     } catch (error) {
       this.#log.warn({ err: error, agent: agent.id }, 'no media transport for the agent leg');
       this.#lastFailure = 'agent_unreachable';
@@ -437,9 +463,6 @@ export class Call extends EventEmitter<CallEvents> {
     const display = this.#displayName();
     const identity = formatNameAddr({ displayName: display, uri: `sip:${number}@${this.#deps.domain}` });
     const callId = generateCallId();
-    const sdp = this.#webrtc
-      ? agentOfferFromBrowser(this.#offer, agentMedia, String(Date.now()), this.#tried.size)
-      : relaySdp(this.#offer, agentMedia, undefined);
     const invite = new SipRequest({
       method: 'INVITE',
       requestUri: binding.uri,
@@ -457,7 +480,7 @@ export class Call extends EventEmitter<CallEvents> {
         ['User-Agent', stack.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
-      body: sdpText(sdp),
+      body: sdpBody,
     });
     const ict = stack.transactions.request(invite, target) as InviteClientTransaction;
     const record: CallAttempt = { agentId: agent.id, callId, startedAt: this.#now() };
@@ -553,19 +576,30 @@ export class Call extends EventEmitter<CallEvents> {
     const agentMedia = attempt.media;
     const router = this.#router;
     if (!visitorMedia || !router) return;
-    aim(agentMedia, answer);
+    let chosen = chosenCodec(answer);
+    if (agentMedia.kind === 'webrtc') {
+      const codec = await agentMedia.accept(sdpText(answer.sdp));
+      chosen = { codec, telephoneEvent: undefined };
+    } else {
+      aim(agentMedia, answer);
+      // What we offered this agent: later SDP on its leg continues its o= line (RFC 3264 §8).
+      this.#lastSdp.agent = readLegSdp(attempt.invite.body)?.sdp;
+    }
+    if (this.#ended()) return; // the visitor gave up meanwhile
     let visitorBody: string;
-    if (visitorMedia.kind === 'webrtc') {
-      // The browser gets exactly the agent's codec: no transcoding.
-      const chosen = chosenCodec(answer);
+    if (visitorMedia.kind === 'webrtc' || agentMedia.kind === 'webrtc') {
+      // The visitor gets exactly the agent's codec: no transcoding.
       if (!chosen) {
         this.#sendBye(dialog, 'offer_required');
         this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
         return;
       }
       this.#agentCodec = chosen;
-      visitorBody = await visitorMedia.answer(this.#init.invite.body.toString('utf8'), chosen.codec, chosen.telephoneEvent);
-      if (this.state === 'ended') return; // the visitor gave up while we answered
+      visitorBody =
+        visitorMedia.kind === 'webrtc'
+          ? await visitorMedia.answer(this.#init.invite.body.toString('utf8'), chosen.codec, chosen.telephoneEvent)
+          : sdpText(plainAnswer(this.#offer, chosen.codec, visitorMedia, String(Date.now())));
+      if (this.#ended()) return; // the visitor gave up while we answered
     } else {
       const visitorSdp = relaySdp(answer, visitorMedia, this.#lastSdp.visitor);
       this.#lastSdp.visitor = visitorSdp;
@@ -691,7 +725,7 @@ export class Call extends EventEmitter<CallEvents> {
       return;
     }
     if (fromMedia.kind === 'webrtc') {
-      // Renegotiating the browser's WebRTC session is not supported.
+      // Renegotiating a browser's WebRTC session is not supported.
       stack.respond(tx, 488, { reason: 'Renegotiation Not Supported' });
       return;
     }
@@ -699,8 +733,8 @@ export class Call extends EventEmitter<CallEvents> {
       // The browser leg cannot be renegotiated: the gateway answers the agent's hold/resume itself.
       own.refreshTarget(request);
       aim(fromMedia, offer);
-      const answer = localAnswer(offer, fromMedia, this.#lastSdp.agent);
-      this.#lastSdp.agent = answer;
+      const answer = localAnswer(offer, fromMedia, this.#lastSdp[side]);
+      this.#lastSdp[side] = answer;
       stack.respond(tx, 200, { contentType: 'application/sdp', body: sdpText(answer), headers: [['Contact', `<${own.localContact}>`]] });
       return;
     }

@@ -74,6 +74,50 @@ export function isWebRtcOffer(leg: LegSdp): boolean {
 }
 
 const BRIDGEABLE = ['opus', 'PCMU', 'PCMA'];
+const isBridgeable = (c: SdpCodec) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase());
+const toCodec = (c: SdpCodec): AudioCodec => ({
+  name: c.name,
+  clockRate: c.clockRate,
+  channels: c.channels,
+  payloadType: c.pt,
+  fmtp: c.fmtp,
+});
+
+/** The audio codecs of an offer the gateway can pass through without transcoding, in its order. */
+export function bridgeableCodecs(leg: LegSdp): AudioCodec[] {
+  return leg.endpoint.codecs.filter(isBridgeable).map(toCodec);
+}
+
+/**
+ * Our answer to a plain SIP visitor when the agent is a browser: the codec the
+ * agent chose (same payload type: we offered the visitor's numbers), and
+ * telephone-event at its clock rate if the visitor offered it.
+ */
+export function plainAnswer(offer: LegSdp, codec: AudioCodec, via: PlainRtpTransport, sessionId: string): Sdp {
+  const te = offer.endpoint.codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === codec.clockRate);
+  const direction = { sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive', sendrecv: 'sendrecv' }[offer.endpoint.direction];
+  const lines = [
+    'v=0',
+    `o=parley ${sessionId} 1 IN IP4 ${via.localAddress}`,
+    's=parley',
+    `c=IN IP4 ${via.localAddress}`,
+    't=0 0',
+    ...offer.sdp.media.map((m, i) =>
+      i === offer.audio ? `m=audio ${via.rtpPort} RTP/AVP ${codec.payloadType}${te ? ` ${te.pt}` : ''}` : `m=${m.media} 0 ${m.proto} ${m.formats.join(' ')}`,
+    ),
+  ];
+  // Attributes belong to the audio section, which is the one that follows its m= line.
+  const audioAt = lines.findIndex((l) => l.startsWith(`m=audio ${via.rtpPort}`));
+  lines.splice(
+    audioAt + 1,
+    0,
+    `a=rtpmap:${codec.payloadType} ${codec.name}/${codec.clockRate}${codec.channels > 1 ? `/${codec.channels}` : ''}`,
+    ...(codec.fmtp ? [`a=fmtp:${codec.payloadType} ${codec.fmtp}`] : []),
+    ...(te ? [`a=rtpmap:${te.pt} telephone-event/${te.clockRate}`, `a=fmtp:${te.pt} 0-16`] : []),
+    `a=${direction ?? 'sendrecv'}`,
+  );
+  return parseSdp([...lines, ''].join('\r\n'));
+}
 
 /**
  * The offer for the agent leg of a browser call: a plain RTP/AVP offer with the
@@ -82,7 +126,7 @@ const BRIDGEABLE = ['opus', 'PCMU', 'PCMA'];
  */
 export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, sessionId: string, version: number): Sdp {
   const codecs = browser.endpoint.codecs.filter(
-    (c) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase()) || c.name.toLowerCase() === 'telephone-event',
+    (c) => isBridgeable(c) || c.name.toLowerCase() === 'telephone-event',
   );
   const lines = [
     'v=0',
@@ -105,16 +149,9 @@ export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, s
 /** The codec the agent answered with (its first bridgeable one) and the matching telephone-event. */
 export function chosenCodec(answer: LegSdp): { codec: AudioCodec; telephoneEvent: AudioCodec | undefined } | undefined {
   const codecs = answer.endpoint.codecs;
-  const first = codecs.find((c) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase()));
+  const first = codecs.find(isBridgeable);
   if (!first) return undefined;
   const te = codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === first.clockRate);
-  const toCodec = (c: SdpCodec): AudioCodec => ({
-    name: c.name,
-    clockRate: c.clockRate,
-    channels: c.channels,
-    payloadType: c.pt,
-    fmtp: c.fmtp,
-  });
   return { codec: toCodec(first), telephoneEvent: te ? toCodec(te) : undefined };
 }
 

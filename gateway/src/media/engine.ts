@@ -84,6 +84,10 @@ export interface WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
    * needed. Resolves with the answer SDP (ICE-lite, host candidates included).
    */
   answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string>;
+  /** Offers a browser (the agent desk's softphone) these codecs; resolves with the offer SDP. */
+  offer(codecs: readonly AudioCodec[]): Promise<string>;
+  /** Takes the browser's answer to {@link offer}; resolves with the codec it chose. */
+  accept(answer: string): Promise<AudioCodec>;
   /** Sends a text message on the data channel; false when it is not open. */
   sendMessage(text: string): boolean;
   /**

@@ -108,13 +108,21 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
 
   pipe(a: MediaTransport, b: MediaTransport): void {
     if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    if (a.kind === 'webrtc' && b.kind === 'webrtc') {
+      const left = this.#ownWebRtc(a);
+      const right = this.#ownWebRtc(b);
+      if (left === right) throw new ParleyError('internal', 'cannot pipe a transport to itself');
+      left.forward = right.input;
+      right.forward = left.input;
+      this.#logger.debug({ a: left.id, b: right.id }, 'media transports piped');
+      return;
+    }
     if (a.kind === 'webrtc' || b.kind === 'webrtc') {
       const [web, plain] = a.kind === 'webrtc' ? [a, b] : [b, a];
-      if (plain.kind === 'webrtc') throw new ParleyError('internal', 'cannot pipe two WebRTC transports');
       const browser = this.#ownWebRtc(web);
       const relay = this.#own(plain);
-      browser.toAgent = relay.rtp;
-      relay.rtp.peer = browser.fromAgent;
+      browser.forward = relay.rtp;
+      relay.rtp.peer = browser.input;
       // RTCP is terminated on each side: werift makes its own reports for the browser.
       relay.rtcp.peer = undefined;
       this.#logger.debug({ webrtc: browser.id, plain: relay.id }, 'media transports piped');

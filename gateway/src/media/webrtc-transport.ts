@@ -47,13 +47,13 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
   readonly name: string;
   /** @internal Shared with the router's inactivity check. */
   readonly counters = new TransportCounters();
-  /** @internal Where browser audio goes (the piped plain transport's RTP channel). */
-  toAgent: PacketSink | undefined;
-  /** @internal What the piped plain transport hands us: agent audio for the browser. */
-  readonly fromAgent: PacketSink = { deliver: (packet) => this.#toBrowser(packet) };
+  /** @internal Where this browser's audio goes (the piped transport's input). */
+  forward: PacketSink | undefined;
+  /** @internal Audio from the piped transport, for this browser. */
+  readonly input: PacketSink = { deliver: (packet) => this.#toBrowser(packet) };
   readonly #options: WeriftTransportOptions;
   readonly #log: Logger;
-  readonly #toAgentStream = new RtpRewriter();
+  readonly #forwardStream = new RtpRewriter();
   #pc: RTCPeerConnection | undefined;
   #sender: RTCRtpSender | undefined;
   #channel: RTCDataChannel | undefined;
@@ -73,18 +73,57 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
   }
 
   async answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string> {
-    if (this.#closed) throw new ParleyError('internal', 'transport is closed');
-    if (this.#pc) throw new ParleyError('internal', 'transport has answered already');
     this.#codec = codec;
     this.#telephoneEvent = telephoneEvent;
-    const codecParams = (c: AudioCodec) =>
-      new RTCRtpCodecParameters({
-        mimeType: `audio/${c.name}`,
-        clockRate: c.clockRate,
-        channels: c.channels,
-        payloadType: c.payloadType,
-        ...(c.fmtp ? { parameters: c.fmtp } : {}),
-      });
+    const pc = this.#createPc([codec]);
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (!transceiver) throw new Error('the offer has no audio');
+      transceiver.setDirection('sendrecv');
+      this.#sender = transceiver.sender;
+      await pc.setLocalDescription(await pc.createAnswer());
+      return await this.#localSdp(pc);
+    } catch (error) {
+      throw new ParleyError('offer_required', (error as Error).message, { cause: error });
+    }
+  }
+
+  async offer(codecs: readonly AudioCodec[]): Promise<string> {
+    const pc = this.#createPc(codecs);
+    try {
+      const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+      this.#sender = transceiver.sender;
+      await pc.setLocalDescription(await pc.createOffer());
+      return await this.#localSdp(pc);
+    } catch (error) {
+      throw new ParleyError('internal', `WebRTC offer failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async accept(answer: string): Promise<AudioCodec> {
+    const pc = this.#pc;
+    if (!pc) throw new ParleyError('internal', 'accept() before offer()');
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    } catch (error) {
+      throw new ParleyError('offer_required', (error as Error).message, { cause: error });
+    }
+    const negotiated = pc.getTransceivers().find((t) => t.kind === 'audio')?.codecs[0];
+    if (!negotiated) throw new ParleyError('offer_required', 'no codec in common');
+    this.#codec = {
+      name: negotiated.name,
+      clockRate: negotiated.clockRate,
+      channels: negotiated.channels ?? 1,
+      payloadType: negotiated.payloadType ?? 0,
+      fmtp: negotiated.parameters,
+    };
+    return this.#codec;
+  }
+
+  #createPc(codecs: readonly AudioCodec[]): RTCPeerConnection {
+    if (this.#closed) throw new ParleyError('internal', 'transport is closed');
+    if (this.#pc) throw new ParleyError('internal', 'transport is negotiated already');
     const pc = new RTCPeerConnection({
       iceLite: true,
       // Exactly one host candidate: the announced address, on a socket bound to
@@ -96,7 +135,19 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
       iceAdditionalHostAddresses: [this.#options.announcedAddress ?? this.#options.address],
       icePortRange: [this.#options.portRange[0], this.#options.portRange[1]],
       iceServers: [],
-      codecs: { audio: [codecParams(codec)], video: [] },
+      codecs: {
+        audio: codecs.map(
+          (c) =>
+            new RTCRtpCodecParameters({
+              mimeType: `audio/${c.name}`,
+              clockRate: c.clockRate,
+              channels: c.channels,
+              payloadType: c.payloadType,
+              ...(c.fmtp ? { parameters: c.fmtp } : {}),
+            }),
+        ),
+        video: [],
+      },
     });
     this.#pc = pc;
     // Before setRemoteDescription: with a=ssrc in the offer the track fires during it.
@@ -108,20 +159,14 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
       this.#log.debug({ state }, 'WebRTC connection state');
       this.emit('state', state);
     });
-    try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('the offer has no audio');
-      transceiver.setDirection('sendrecv');
-      this.#sender = transceiver.sender;
-      await pc.setLocalDescription(await pc.createAnswer());
-      await this.#gathered(pc);
-      const sdp = pc.localDescription?.sdp;
-      if (!sdp) throw new Error('no local description');
-      return sdp;
-    } catch (error) {
-      throw new ParleyError('offer_required', (error as Error).message, { cause: error });
-    }
+    return pc;
+  }
+
+  async #localSdp(pc: RTCPeerConnection): Promise<string> {
+    await this.#gathered(pc);
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new Error('no local description');
+    return sdp;
   }
 
   sendMessage(text: string): boolean {
@@ -134,9 +179,9 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
   async sendDtmf(digit: string, durationMs: number): Promise<boolean> {
     const event = dtmfEvent(digit);
     const te = this.#telephoneEvent;
-    const sink = this.toAgent;
+    const sink = this.forward;
     if (event === undefined || !te || !sink || this.#closed) return false;
-    const stream = this.#toAgentStream;
+    const stream = this.#forwardStream;
     const start = stream.timestampAt(this.#options.now(), te.clockRate);
     const step = Math.round((te.clockRate * 50) / 1000);
     const total = Math.max(step, Math.round((te.clockRate * durationMs) / 1000));
@@ -164,7 +209,7 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.toAgent = undefined;
+    this.forward = undefined;
     const pc = this.#pc;
     if (pc) {
       pc.close().catch((error: unknown) => this.#log.debug({ err: error }, 'peer connection close failed'));
@@ -197,7 +242,7 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
     c.lastRtpAt = now;
     c.silent = false;
     const codec = this.#codec;
-    const sink = this.toAgent;
+    const sink = this.forward;
     if (!codec || !sink) {
       c.unroutedPackets++;
       return;
@@ -205,7 +250,7 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
     const h = rtp.header;
     // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
     if (h.payloadType !== codec.payloadType) return;
-    if (!sink.deliver(this.#toAgentStream.media(codec.payloadType, h.marker, h.ssrc, h.timestamp, rtp.payload, now))) {
+    if (!sink.deliver(this.#forwardStream.media(codec.payloadType, h.marker, h.ssrc, h.timestamp, rtp.payload, now))) {
       c.unroutedPackets++;
     }
   }
@@ -214,7 +259,9 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
     const sender = this.#sender;
     const codec = this.#codec;
     if (!sender || !codec || this.#closed || packet.length < 12) return false;
-    // Telephone-event from the agent: sendRtp would relabel it as audio.
+    // Only the negotiated audio: both legs use the same payload type numbers (the
+    // gateway offers each side the other's), and anything else is telephone-event,
+    // which sendRtp would relabel as audio (browsers play no RFC 4733 events).
     if ((packet[1]! & 0x7f) !== codec.payloadType) return true;
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
