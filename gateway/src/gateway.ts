@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
 import { CallManager, MessageHub } from './calls/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
+import { DESK_EVENTS_PATH, DeskHub, DeskSessions, deskEventsUpgrade, deskRouter } from './desk/index.js';
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
@@ -132,6 +135,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
   let calls: CallManager | undefined;
+  // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
+  const deskMount = Router();
   const app = createHttpApp({
     tokens,
     metrics,
@@ -142,6 +147,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         path: '/v1',
         router: v1Router({ apiKeys: config.api.keys, agents, calls: callStore, sessions, numbers, messages: messageStore }),
       },
+      { path: '/desk', router: deskMount },
     ],
   });
   const server: Server = createServer(app);
@@ -218,11 +224,29 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   callManager.onCall((call) => hub.attach(call));
   const onMessagesUpgrade = messagesUpgrade({ apiKeys: config.api.keys, calls: callManager, store: callStore, hub });
+
+  const deskSessions = new DeskSessions({ secret: config.desk.sessionSecret, now });
+  const deskHub = new DeskHub({ calls: callManager, store: callStore, messages: hub, agents, logger });
+  deskMount.use(
+    deskRouter({
+      sessions: deskSessions,
+      agents,
+      calls: callManager,
+      store: callStore,
+      webSessions: sessions,
+      messages: hub,
+      sipDomain: config.sip.domain,
+      sipWsPath: config.sip.wsPath,
+      assetsDir: config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url)),
+    }),
+  );
+  const onDeskUpgrade = deskEventsUpgrade({ sessions: deskSessions, hub: deskHub });
+
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (onMessagesUpgrade(req, socket, head)) return;
+    if (onMessagesUpgrade(req, socket, head) || onDeskUpgrade(req, socket, head)) return;
     // SIP over WebSocket answers its own path; anything else is refused here.
-    if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path)) {
+    if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path) && path !== DESK_EVENTS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   });

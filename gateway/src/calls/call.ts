@@ -104,6 +104,12 @@ export interface CallEvents {
   visitorMessage: [string];
   /** The visitor's data channel opened. */
   dataChannelOpen: [];
+  /** An agent's phone (or desk) started ringing for this call. */
+  agentRinging: [string];
+  /** An agent's phone stopped ringing without taking the call (timeout, busy, answered elsewhere, cancelled). */
+  agentStopped: [string];
+  /** An agent took the call. */
+  answered: [string];
 }
 
 interface Attempt {
@@ -207,6 +213,26 @@ export class Call extends EventEmitter<CallEvents> {
 
   get tenant(): string {
     return this.record.tenant;
+  }
+
+  /** The verified token of the visitor: what the desk shows about the caller. */
+  get token(): VerifiedCallToken {
+    return this.#init.token;
+  }
+
+  /** The routing decision, once made. */
+  get decision(): RoutingDecision | undefined {
+    return this.#decision;
+  }
+
+  /** Agents whose phones ring for this call right now. */
+  get ringingAgents(): string[] {
+    return [...this.#ringing].filter((a) => !a.cancelled).map((a) => a.agent.id);
+  }
+
+  /** The agent who took the call, once answered. */
+  get agentId(): string | undefined {
+    return this.#connected?.agent.id;
   }
 
   /** Starts routing; resolves once the first agent leg is on its way (or the call ended). */
@@ -494,10 +520,13 @@ export class Call extends EventEmitter<CallEvents> {
       record,
       invite,
       ict,
-      stopRinging: this.#deps.agents.ringStarted(agent.id),
+      stopRinging: once(this.#deps.agents.ringStarted(agent.id), () => {
+        if (this.#connected?.agent.id !== agent.id) this.emit('agentStopped', agent.id);
+      }),
       cancelled: false,
     };
     this.#ringing.add(attempt);
+    this.emit('agentRinging', agent.id);
     this.#log.info({ agent: agent.id, contact: binding.uri, agentCallId: callId }, 'ringing agent');
 
     ict.on('response', (response) => this.#onAgentResponse(attempt, response));
@@ -545,7 +574,6 @@ export class Call extends EventEmitter<CallEvents> {
     attempt.dialog = dialog;
     attempt.ack = dialog.createRequest('ACK', { cseq: attempt.invite.cseq.seq });
     void stack.transactions.sendAck(attempt.ack, dialog.target());
-    attempt.stopRinging();
 
     const answer = readLegSdp(response.body);
     if (this.state === 'ended' || this.#connected || attempt.cancelled || !answer) {
@@ -556,6 +584,7 @@ export class Call extends EventEmitter<CallEvents> {
     }
     attempt.record.status = 200;
     this.#connected = attempt;
+    attempt.stopRinging();
     this.#ringing.delete(attempt);
     if (this.#batchTimer) clearTimeout(this.#batchTimer);
     // The other forks: this call was answered elsewhere (RFC 3326 cause 200).
@@ -617,6 +646,7 @@ export class Call extends EventEmitter<CallEvents> {
     this.#unfile.push(stack.addDialog(dialog, this.#usage('agent')));
     this.record.sipStatus = 200;
     this.#transition('answered');
+    this.emit('answered', attempt.agent.id);
     this.#log.info({ agent: attempt.agent.id, setupMs: this.#now() - this.record.createdAt, webrtc: this.#webrtc }, 'call answered');
   }
 
@@ -833,6 +863,17 @@ export class Call extends EventEmitter<CallEvents> {
       agent: { packetsIn: a.packetsIn, packetsOut: a.packetsOut, latchedTo: a.latchedTo ?? null },
     };
   }
+}
+
+/** Runs `first` then `then`, once, however often it is called. */
+function once(first: () => void, then: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    first();
+    then();
+  };
 }
 
 function isCode(value: string): value is ErrorCode {

@@ -223,6 +223,14 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  desk: z
+    .strictObject({
+      /** The built desk bundle (widget/dist, with desk.js). Default: the workspace's widget/dist. */
+      assetsDir: z.string().optional(),
+      /** Signs desk session cookies; random per start when absent (sessions end on restart). */
+      sessionSecret: z.string().min(16).optional(),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       /** SQLite file; `:memory:` for tests. */

@@ -1,0 +1,129 @@
+/**
+ * Live events for agent desks: each signed-in desk has a WebSocket; the hub
+ * tells it when a call rings at its agent (with the call's context), when that
+ * stops, when it is answered and ends, every data-channel message of the
+ * agent's call, and the agent's own presence. A desk sends chat for its call
+ * and its availability back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Call, CallManager, MessageHub } from '../calls/index.js';
+import type { Logger } from '../observability/index.js';
+import type { AgentDirectory, AgentPresence } from '../routing/index.js';
+import type { CallStore } from '../storage/index.js';
+import { callContext } from './call-context.js';
+
+export interface DeskSocket {
+  send(frame: string): void;
+}
+
+export class DeskHub {
+  readonly #sockets = new Map<string, Set<DeskSocket>>();
+  /** agentId → unsubscribe from its current call's messages */
+  readonly #messageSubs = new Map<string, () => void>();
+  readonly #calls: CallManager;
+  readonly #store: CallStore;
+  readonly #messages: MessageHub;
+  readonly #agents: AgentDirectory;
+  readonly #log: Logger;
+
+  constructor(deps: { calls: CallManager; store: CallStore; messages: MessageHub; agents: AgentDirectory; logger: Logger }) {
+    this.#calls = deps.calls;
+    this.#store = deps.store;
+    this.#messages = deps.messages;
+    this.#agents = deps.agents;
+    this.#log = deps.logger.child({ module: 'desk' });
+    deps.agents.on('change', (presence) => this.#toAgent(presence.id, { type: 'presence', agent: presenceView(presence) }));
+    deps.calls.onCall((call) => this.#watch(call));
+  }
+
+  /** A desk connected for `agentId`: it gets its presence and any call ringing or up for it now. */
+  connect(agentId: string, socket: DeskSocket): () => void {
+    const set = this.#sockets.get(agentId) ?? new Set<DeskSocket>();
+    set.add(socket);
+    this.#sockets.set(agentId, set);
+    const presence = this.#agents.get(agentId);
+    if (presence) socket.send(JSON.stringify({ type: 'presence', agent: presenceView(presence) }));
+    for (const call of this.#calls.list()) {
+      if (call.agentId === agentId) {
+        socket.send(JSON.stringify({ type: 'answered', call: callContext(call, this.#store) }));
+        for (const stored of this.#messages.history(call.id)) socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
+      } else if (call.ringingAgents.includes(agentId)) {
+        socket.send(JSON.stringify({ type: 'ring', call: callContext(call, this.#store) }));
+      }
+    }
+    return () => set.delete(socket);
+  }
+
+  /** A desk frame: `{ type: 'chat', callId, text }` or `{ type: 'availability', value }`. */
+  receive(agentId: string, frame: string): { ok: boolean; reason?: string } {
+    let message: { type?: unknown; callId?: unknown; text?: unknown; value?: unknown };
+    try {
+      message = JSON.parse(frame) as typeof message;
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
+    if (message.type === 'availability' && (message.value === 'available' || message.value === 'away')) {
+      this.#agents.setAvailability(agentId, message.value);
+      return { ok: true };
+    }
+    if (message.type === 'chat' && typeof message.callId === 'string' && typeof message.text === 'string') {
+      const call = this.#calls.get(message.callId);
+      if (!call || call.agentId !== agentId) return { ok: false, reason: 'not your call' };
+      const result = this.#messages.fromAgent(
+        call,
+        JSON.stringify({ type: 'chat', id: randomUUID(), at: new Date().toISOString(), text: message.text }),
+      );
+      return result.ok ? { ok: true } : { ok: false, reason: result.reason };
+    }
+    return { ok: false, reason: 'unknown message' };
+  }
+
+  #watch(call: Call): void {
+    call.on('agentRinging', (agentId) => this.#toAgent(agentId, { type: 'ring', call: callContext(call, this.#store) }));
+    call.on('agentStopped', (agentId) => this.#toAgent(agentId, { type: 'ring-stopped', callId: call.id }));
+    call.on('answered', (agentId) => {
+      this.#toAgent(agentId, { type: 'answered', call: callContext(call, this.#store) });
+      this.#messageSubs.get(agentId)?.();
+      const unsubscribe = this.#messages.subscribe(call.id, {
+        send: (stored) => this.#toAgent(agentId, { type: 'message', callId: call.id, stored: JSON.parse(stored) as unknown }),
+        close: () => undefined,
+      });
+      this.#messageSubs.set(agentId, unsubscribe);
+    });
+    call.once('ended', (record) => {
+      const agentId = record.agentId;
+      if (agentId && call.agentId === agentId) {
+        this.#messageSubs.get(agentId)?.();
+        this.#messageSubs.delete(agentId);
+        this.#toAgent(agentId, { type: 'ended', callId: call.id, reason: record.reason, outcome: record.outcome });
+      }
+    });
+  }
+
+  #toAgent(agentId: string, event: Record<string, unknown>): void {
+    const sockets = this.#sockets.get(agentId);
+    if (!sockets || sockets.size === 0) return;
+    const frame = JSON.stringify(event);
+    for (const socket of sockets) {
+      try {
+        socket.send(frame);
+      } catch (error) {
+        this.#log.debug({ err: error, agentId }, 'desk socket send failed');
+      }
+    }
+  }
+}
+
+export function presenceView(p: AgentPresence) {
+  return {
+    id: p.id,
+    displayName: p.displayName ?? p.id,
+    tier: p.tier ?? null,
+    state: p.state,
+    availability: p.availability,
+    registered: p.registered,
+    activeCalls: p.activeCalls,
+    wrapUpUntil: p.wrapUpUntil === undefined ? null : new Date(p.wrapUpUntil).toISOString(),
+    queues: p.queues,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The agent desk's HTTP side, mounted at /desk: the page itself, sign-in and
+ * sign-out, the agent's profile and SIP settings (for the desk's softphone),
+ * availability, recent calls and a call's full record. Every /desk/api route
+ * but login needs the desk session cookie; an agent sees only its own tenant's
+ * calls.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import express, { Router, type Request, type Response } from 'express';
+import { ParleyError } from '@parley/shared/errors';
+import type { CallManager, MessageHub } from '../calls/index.js';
+import { callView } from '../http/routes/v1.js';
+import type { AgentDirectory } from '../routing/index.js';
+import { TokenBuckets } from '../sbc/token-bucket.js';
+import type { CallStore, SessionStore } from '../storage/index.js';
+import { callContext } from './call-context.js';
+import { presenceView } from './desk-hub.js';
+import type { DeskIdentity, DeskSessions } from './desk-session.js';
+
+export interface DeskRouterDeps {
+  readonly sessions: DeskSessions;
+  readonly agents: AgentDirectory;
+  readonly calls: CallManager;
+  readonly store: CallStore;
+  readonly webSessions: SessionStore;
+  readonly messages: MessageHub;
+  readonly sipDomain: string;
+  readonly sipWsPath: string;
+  /** The built desk bundle (widget/dist); the page says so when it is missing. */
+  readonly assetsDir: string;
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Parley — agent desk</title>
+    <script type="module" src="/desk/assets/desk.js"></script>
+  </head>
+  <body style="margin:0;font-family:system-ui,sans-serif;background:#f4f5f9">
+    <parley-agent-desk></parley-agent-desk>
+  </body>
+</html>
+`;
+
+const same = (a: string, b: string) =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+export function deskRouter(deps: DeskRouterDeps): Router {
+  const router = Router();
+  const logins = new TokenBuckets({ perSecond: 0.2, burst: 10 });
+
+  router.get('/', (_req, res) => {
+    res.setHeader('content-security-policy', "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'");
+    res.type('html').send(PAGE);
+  });
+  if (existsSync(deps.assetsDir)) router.use('/assets', express.static(deps.assetsDir, { fallthrough: false }));
+
+  const api = Router();
+  api.use(express.json({ limit: '16kb' }));
+
+  api.post('/login', (req, res) => {
+    if (!logins.take(req.ip ?? 'unknown')) throw new ParleyError('rate_limited', 'too many sign-in attempts');
+    const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
+    if (typeof username !== 'string' || typeof password !== 'string') throw new ParleyError('bad_request', 'username and password are required');
+    const known = deps.agents.credentials(username);
+    // Compare even for unknown users, so timing does not tell which usernames exist.
+    const ok = same(password, known?.password ?? '\u0000no such agent');
+    const presence = known ? deps.agents.get(known.agentId) : undefined;
+    if (!known || !ok || !presence) throw new ParleyError('unauthorized', 'wrong username or password');
+    const { token, expiresAt } = deps.sessions.issue(presence.id, presence.tenant);
+    res.setHeader('set-cookie', deps.sessions.cookie(token, expiresAt, req.secure));
+    res.json({ agent: presenceView(presence) });
+  });
+
+  api.post('/logout', (req, res) => {
+    res.setHeader('set-cookie', deps.sessions.cookie('', 0, req.secure));
+    res.json({ ok: true });
+  });
+
+  api.use((req, res, next) => {
+    const identity = deps.sessions.fromRequest(req);
+    if (!identity) {
+      next(new ParleyError('unauthorized', 'sign in to the desk'));
+      return;
+    }
+    res.locals['desk'] = identity;
+    next();
+  });
+  const me = (res: Response) => res.locals['desk'] as DeskIdentity;
+
+  api.get('/me', (req: Request, res) => {
+    const identity = me(res);
+    const presence = deps.agents.get(identity.agentId);
+    if (!presence) throw new ParleyError('unauthorized', 'agent no longer configured');
+    const proto = req.secure ? 'wss' : 'ws';
+    res.json({
+      agent: presenceView(presence),
+      sip: { wsUrl: `${proto}://${req.headers.host ?? 'localhost'}${deps.sipWsPath}`, domain: deps.sipDomain, username: identity.agentId },
+    });
+  });
+
+  api.post('/availability', (req, res) => {
+    const value = (req.body as { availability?: unknown } | undefined)?.availability;
+    if (value !== 'available' && value !== 'away') throw new ParleyError('bad_request', 'availability is available or away');
+    deps.agents.setAvailability(me(res).agentId, value);
+    res.json({ agent: presenceView(deps.agents.get(me(res).agentId)!) });
+  });
+
+  api.get('/calls', (req, res) => {
+    const limit = Math.min(Number(req.query['limit'] ?? 20) || 20, 100);
+    res.json({ calls: deps.store.listRecent(limit, { agentId: me(res).agentId }).map(callView) });
+  });
+
+  api.get('/calls/:id', (req, res) => {
+    const record = deps.store.get(req.params.id);
+    if (!record || record.tenant !== me(res).tenant) throw new ParleyError('not_found', 'no such call');
+    const live = deps.calls.get(record.id);
+    res.json({
+      ...callView(record),
+      messages: deps.messages.history(record.id),
+      context: live ? callContext(live, deps.store) : null,
+      session: deps.webSessions.get(record.tenant, record.sessionId) ?? null,
+    });
+  });
+
+  router.use('/api', api);
+  return router;
+}
