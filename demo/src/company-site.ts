@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request } from 'express';
 import { createScreeningRouter } from '@parley/shared/screening';
 import type { CallTokenIssuer } from '@parley/shared/tokens';
-import { CUSTOMERS, customerById } from './customers.js';
+import { CUSTOMERS, customerById, customerByCustomerId } from './customers.js';
 
 export interface CompanySiteOptions {
   readonly issuer: CallTokenIssuer;
@@ -93,6 +93,18 @@ export function createCompanySite(options: CompanySiteOptions): Express {
       gateway: { url: options.gatewayUrl },
     }),
   );
+
+  // The company's own scoring services, which the gateway's value routing calls:
+  // benefit = what the customer brought (revenue), burden = what serving them costs.
+  app.post('/scores/benefit', express.json(), (req, res) => {
+    const customer = customerByCustomerId((req.body as { customerId?: unknown } | undefined)?.customerId);
+    res.json({ score: customer ? customer.revenue / 10 : 0 });
+  });
+  app.post('/scores/burden', express.json(), (req, res) => {
+    const body = (req.body ?? {}) as { customerId?: unknown; history?: { repeatContacts?: number } };
+    const customer = customerByCustomerId(body.customerId);
+    res.json({ score: (customer ? customer.cost / 10 : 0) + 5 * (body.history?.repeatContacts ?? 0) });
+  });
 
   if (options.widgetDir && existsSync(options.widgetDir)) app.use('/widget', express.static(options.widgetDir));
   app.use(express.static(PUBLIC_DIR));

@@ -29,9 +29,15 @@ const SITE_PORT = Number(process.env['DEMO_PORT'] ?? 3000);
 const GATEWAY_PORT = Number(process.env['DEMO_GATEWAY_PORT'] ?? 8080);
 const SIP_PORT = Number(process.env['DEMO_SIP_PORT'] ?? 5070);
 const TENANT = 'demo-company';
-const GREETING =
-  'Hello, and thank you for calling the Demo Company. You are talking to a test agent of the Parley demo. ' +
-  'Everything you say is recorded on this machine. Goodbye for now.';
+const greeting = (who: string) =>
+  `Hello, and thank you for calling the Demo Company. You are talking to our ${who}, a test agent of the Parley demo. ` +
+  'Everything you say is recorded on this machine.';
+/** The demo's agents: two SIP phones (baresip) of different tiers, and one for the desk's softphone. */
+const AGENTS = [
+  { id: 'senior', displayName: 'Senior agent', tier: 'senior', phone: true },
+  { id: 'junior', displayName: 'Junior agent', tier: 'junior', phone: true },
+  { id: 'desk', displayName: 'Desk agent', tier: 'senior', phone: false },
+] as const;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -75,12 +81,29 @@ async function main(): Promise<void> {
   await keyPair('gateway', () => generateEncryptionKeyPair('X25519'));
 
   say('==> gateway');
-  const agentPassword = randomBytes(12).toString('base64url');
+  const passwords = Object.fromEntries(AGENTS.map((a) => [a.id, randomBytes(9).toString('base64url')]));
   const config = {
     gatewayId: 'demo-gateway',
     http: { host: HOST, port: GATEWAY_PORT, publicUrl: gatewayUrl },
     tokens: { encryptionKeys: ['gateway.private.jwk.json'] },
-    tenants: { [TENANT]: { name: 'Demo Company', jwks: ['tenant.public.jwk.json'], origins: [siteOrigin] } },
+    tenants: {
+      [TENANT]: {
+        name: 'Demo Company',
+        jwks: ['tenant.public.jwk.json'],
+        origins: [siteOrigin],
+        // Value-based routing: the company's scoring endpoints (served by the demo site).
+        routing: {
+          benefit: { url: `${siteOrigin}/scores/benefit`, timeoutMs: 500 },
+          burden: { url: `${siteOrigin}/scores/burden`, timeoutMs: 500 },
+          algorithm: {
+            kind: 'weighted',
+            version: 'demo-1',
+            weights: { benefit: 1, burden: 1, repeatContacts: 5 },
+            tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }],
+          },
+        },
+      },
+    },
     sip: {
       listen: [
         { protocol: 'udp', host: HOST, port: SIP_PORT },
@@ -90,10 +113,18 @@ async function main(): Promise<void> {
       digestAlgorithms: ['MD5'],
     },
     queues: {
-      sales: { tenant: TENANT, ringTimeoutSeconds: 20 },
-      support: { tenant: TENANT, ringTimeoutSeconds: 20 },
+      // High-value customers reach a senior agent first; everyone else a junior one.
+      sales: { tenant: TENANT, ringTimeoutSeconds: 15, bands: { high: ['senior', 'junior'], standard: ['junior', 'senior'] } },
+      support: { tenant: TENANT, ringTimeoutSeconds: 15 },
     },
-    agents: [{ id: 'agent1', tenant: TENANT, password: agentPassword, displayName: 'Demo agent', queues: ['sales', 'support'] }],
+    agents: AGENTS.map((a) => ({
+      id: a.id,
+      tenant: TENANT,
+      password: passwords[a.id],
+      displayName: a.displayName,
+      tier: a.tier,
+      queues: ['sales', 'support'],
+    })),
     media: { address: HOST },
     storage: { path: join(DIR, 'parley.sqlite') },
   };
@@ -126,20 +157,22 @@ async function main(): Promise<void> {
     encryptionKey,
   });
 
-  say('==> agent (baresip, answers with a spoken greeting and records the call)');
-  const spoken = await speak({ text: GREETING, path: join(DIR, 'greeting-16k.wav') });
-  // aufile does not resample: 48 kHz stereo for Opus, looped so the call is not hung up.
-  const greeting = await loopAudio({ input: spoken, path: join(DIR, 'greeting-48k.wav'), seconds: 600, gapSeconds: 2, rate: 48000, channels: 2 });
-  const agent = await startBaresipAgent({
-    user: 'agent1',
-    password: agentPassword,
-    registrar: `${HOST}:${SIP_PORT}`,
-    audioSource: greeting,
-    codecs: ['opus/48000/2'],
-    keepDir: true,
-  });
-  await agent.registered();
-  say(`  agent1 registered; recordings in ${agent.recordingDir}`);
+  say('==> agents (baresip phones answering with a spoken greeting, recording the call)');
+  for (const a of AGENTS.filter((x) => x.phone)) {
+    const spoken = await speak({ text: greeting(a.displayName.toLowerCase()), path: join(DIR, `greeting-${a.id}-16k.wav`) });
+    // aufile does not resample: 48 kHz stereo for Opus, looped so the call is not hung up.
+    const audio = await loopAudio({ input: spoken, path: join(DIR, `greeting-${a.id}-48k.wav`), seconds: 600, gapSeconds: 2, rate: 48000, channels: 2 });
+    const phone = await startBaresipAgent({
+      user: a.id,
+      password: passwords[a.id] ?? '',
+      registrar: `${HOST}:${SIP_PORT}`,
+      audioSource: audio,
+      codecs: ['opus/48000/2'],
+      keepDir: true,
+    });
+    await phone.registered();
+    say(`  ${a.id} (${a.tier}) registered; recordings in ${phone.recordingDir}`);
+  }
 
   say('==> demo company site');
   const site = createCompanySite({ issuer, gatewayUrl, origin: siteOrigin, widgetDir: join(ROOT, 'widget/dist') });
@@ -149,6 +182,8 @@ async function main(): Promise<void> {
   });
   say('');
   say(`Parley demo is running. Open ${siteOrigin}/`);
+  say(`Agent desk: ${gatewayUrl}/desk — sign in as senior or junior (beside their phones), or as desk (the desk is the phone):`);
+  for (const a of AGENTS) say(`  ${a.id.padEnd(7)} password ${passwords[a.id]}`);
   say('Press Ctrl+C to stop.');
 }
 
