@@ -7,11 +7,32 @@
  * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts` against real SIP peers;
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const widget = (path: string): string =>
+  fileURLToPath(new URL(`./widget/${path}`, import.meta.url));
 
 const peerTests = ['**/*.sipp.test.ts', '**/*.baresip.test.ts', '**/*.e2e.test.ts'];
 
 export default defineConfig({
+  // The widget: `parley.js` (the element, loaded by the company's page) and
+  // beside it the call stack chunk (sip.js + CallClient), imported on first use.
+  build: {
+    lib: { entry: widget('src/index.ts'), formats: ['es'], fileName: () => 'parley.js' },
+    outDir: widget('dist'),
+    emptyOutDir: true,
+    sourcemap: true,
+    target: 'es2022',
+    rolldownOptions: {
+      // Lets modules both chunks use (error codes, call states) stay in parley.js,
+      // which the lazy chunk then imports, instead of a third file on first load.
+      preserveEntrySignatures: 'allow-extension',
+      // Vite keeps whitespace in ES library builds (for consumers' bundlers);
+      // parley.js is loaded by pages as it is, so minify it fully.
+      output: { chunkFileNames: 'parley-[name]-[hash].js', minify: true },
+    },
+  },
   test: {
     projects: [
       {

@@ -1,0 +1,36 @@
+// Size budget of the built widget (run after `vite build`): the gzip size of
+// the first-load file and of the lazy call-stack chunk. Fails when the first
+// load is over budget or when sip.js leaked into it.
+import { readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const dist = new URL('../dist/', import.meta.url);
+const FIRST_LOAD_BUDGET = 15_000; // bytes of gzip
+
+const gz = (name) => gzipSync(readFileSync(new URL(name, dist)), { level: 9 }).length;
+const kb = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
+const out = (line) => process.stdout.write(`${line}\n`);
+
+const chunks = readdirSync(dist).filter((f) => f.endsWith('.js') && f !== 'parley.js');
+const first = readFileSync(new URL('parley.js', dist), 'utf8');
+const firstGzip = gz('parley.js');
+
+out(
+  `first load  parley.js  ${kb(first.length)} min, ${kb(firstGzip)} gzip (budget ${kb(FIRST_LOAD_BUDGET)})`,
+);
+for (const chunk of chunks) {
+  out(
+    `lazy        ${chunk}  ${kb(readFileSync(new URL(chunk, dist)).length)} min, ${kb(gz(chunk))} gzip`,
+  );
+}
+
+const problems = [];
+if (firstGzip > FIRST_LOAD_BUDGET)
+  problems.push(`parley.js is ${kb(firstGzip)} gzip, over ${kb(FIRST_LOAD_BUDGET)}`);
+if (first.includes('SIP.js/'))
+  problems.push('sip.js is in parley.js: the call stack must load lazily');
+if (/\bimport\s*[^()'"]*from\s*["']\.\/parley-/.test(first))
+  problems.push('parley.js imports a chunk statically');
+if (chunks.length === 0) problems.push('no lazy chunk was built');
+for (const problem of problems) out(`size: ${problem}`);
+process.exitCode = problems.length > 0 ? 1 : 0;

@@ -1,0 +1,39 @@
+import { ParleyError } from '@parley/shared/errors';
+
+/** Why `send()` refused a message. */
+export type MessageRejectedReason =
+  'not_in_call' | 'channel_closed' | 'invalid' | 'too_large' | 'rate_limited';
+
+/**
+ * What `send()` rejects with: always code `message_rejected`, and a `reason`
+ * to tell the cases apart. Built only through the static factories.
+ */
+export class MessageRejectedError extends ParleyError<'message_rejected'> {
+  override readonly name = 'MessageRejectedError';
+  readonly reason: MessageRejectedReason;
+
+  private constructor(reason: MessageRejectedReason, detail: string) {
+    super('message_rejected', detail);
+    this.reason = reason;
+  }
+
+  static notInCall(): MessageRejectedError {
+    return new MessageRejectedError('not_in_call', 'there is no call in progress');
+  }
+
+  static channelClosed(): MessageRejectedError {
+    return new MessageRejectedError('channel_closed', 'the message channel is not open');
+  }
+
+  static invalid(why: string): MessageRejectedError {
+    return new MessageRejectedError('invalid', why);
+  }
+
+  static tooLarge(bytes: number, limit: number): MessageRejectedError {
+    return new MessageRejectedError('too_large', `${bytes} bytes, limit ${limit}`);
+  }
+
+  static rateLimited(): MessageRejectedError {
+    return new MessageRejectedError('rate_limited', 'too many messages per second');
+  }
+}

@@ -1,0 +1,35 @@
+import type { CallState } from '../api/call-state.js';
+
+/** What the status line says in each state (the live region announces it). */
+export function statusText(state: CallState, human?: string): string {
+  switch (state) {
+    case 'idle':
+      return '';
+    case 'permission':
+      return 'Please allow microphone access to start the call.';
+    case 'connecting':
+      return 'Connecting your call…';
+    case 'ringing':
+      return 'Ringing…';
+    case 'in-call':
+      return 'Connected. You can speak now.';
+    case 'ended':
+      return 'Call ended.';
+    case 'error':
+      return human ?? 'The call could not be connected. Please try again.';
+  }
+}
+
+/** `m:ss`, or `h:mm:ss` past an hour. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** Names a screen reader says for the keys that have none of their own. */
+export function digitLabel(digit: string): string {
+  return digit === '*' ? 'star' : digit === '#' ? 'hash' : digit;
+}

@@ -1,0 +1,146 @@
+import { css } from 'lit';
+
+/** Adopted as a constructable stylesheet (no inline <style>, CSP-friendly). */
+export const styles = css`
+  :host {
+    --_accent: var(--parley-accent, #0b57d0);
+    --_accent-text: var(--parley-accent-text, #fff);
+    --_danger: var(--parley-danger, #b3261e);
+    --_danger-text: var(--parley-danger-text, #fff);
+    --_bg: var(--parley-background, #fff);
+    --_text: var(--parley-text, #1f1f1f);
+    --_muted: var(--parley-muted-text, #5f6368);
+    --_border: var(--parley-border, #c4c7c5);
+    --_radius: var(--parley-radius, 0.5rem);
+    --_focus: var(--parley-focus, #0b57d0);
+    display: inline-block;
+    font-family: var(--parley-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    font-size: var(--parley-font-size, 1rem);
+    color: var(--_text);
+    line-height: 1.4;
+  }
+  [hidden] {
+    display: none !important;
+  }
+  .panel {
+    display: flex;
+    flex-direction: column;
+    gap: 0.5rem;
+    max-width: var(--parley-width, 20rem);
+  }
+  .panel.open {
+    padding: 0.75rem;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    box-shadow: var(--parley-shadow, 0 1px 3px rgb(0 0 0 / 0.15));
+  }
+  .status {
+    margin: 0;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+  }
+  .timer {
+    font-variant-numeric: tabular-nums;
+    color: var(--_muted);
+    margin-inline-end: auto;
+  }
+  button,
+  input {
+    font: inherit;
+  }
+  button {
+    min-height: 2.75rem;
+    min-width: 2.75rem;
+    padding: 0.5rem 1rem;
+    border: 1px solid transparent;
+    border-radius: var(--_radius);
+    background: var(--_accent);
+    color: var(--_accent-text);
+    cursor: pointer;
+  }
+  button.secondary {
+    background: transparent;
+    color: var(--_text);
+    border-color: var(--_border);
+  }
+  button.secondary[aria-pressed='true'] {
+    background: var(--_text);
+    color: var(--_bg);
+  }
+  button.danger {
+    background: var(--_danger);
+    color: var(--_danger-text);
+  }
+  button:disabled {
+    cursor: not-allowed;
+    opacity: 0.6;
+  }
+  :focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+  .keypad {
+    display: grid;
+    grid-template-columns: repeat(3, 1fr);
+    gap: 0.25rem;
+  }
+  .keypad button {
+    padding: 0.5rem;
+  }
+  .chat {
+    display: flex;
+    flex-direction: column;
+    gap: 0.5rem;
+  }
+  .log {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    max-height: 12rem;
+    overflow-y: auto;
+  }
+  .log:empty {
+    display: none;
+  }
+  .log li {
+    margin: 0.25rem 0;
+    overflow-wrap: anywhere;
+  }
+  .log .from {
+    font-weight: 600;
+  }
+  .log .notice {
+    color: var(--_danger);
+  }
+  form {
+    display: flex;
+    gap: 0.5rem;
+  }
+  input {
+    flex: 1;
+    min-width: 0;
+    padding: 0.5rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_bg);
+    color: var(--_text);
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+  @media (forced-colors: active) {
+    button {
+      border-color: ButtonText;
+    }
+  }
+`;

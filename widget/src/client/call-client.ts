@@ -1,0 +1,508 @@
+/**
+ * One visitor's calls, without a framework or a DOM: the state machine of
+ * `../api/call-state.ts` over sip.js (through the SipStack seam), the token
+ * endpoint, the microphone, the ringback tone and the message channel.
+ * Everything it touches is passed in, so a unit test drives it with fakes.
+ *
+ * One attempt at a time; `call()` again after `ended` or `error` starts a new
+ * attempt with a new token, WebSocket and peer connection. Whatever an attempt
+ * owns (microphone, tone, user agent, session, data channel) is released when
+ * it ends, and late events of an old attempt are ignored.
+ */
+import { ERROR_CODES, ParleyError, humanMessage, isErrorCode } from '@parley/shared/errors';
+import {
+  DATA_CHANNEL_LABEL,
+  MAX_MESSAGE_BYTES,
+  MESSAGE_BURST,
+  MESSAGE_RATE_PER_SECOND,
+  parseMessage,
+  reasonCode,
+  utf8Length,
+  type GatewayNotice,
+  type ParleyMessage,
+} from '@parley/shared/protocol';
+import type { GatewayInfo } from '@parley/shared/screening';
+import type {
+  CallClientApi,
+  CallClientEvents,
+  CallClientOptions,
+  CallStateChange,
+  DtmfDigit,
+} from '../api/call-stack.js';
+import { canTransition, type CallState } from '../api/call-state.js';
+import { MessageRejectedError } from '../api/message-rejected-error.js';
+import { fetchCallToken, type FetchLike } from './call-token.js';
+import {
+  DEFAULT_DOMAIN,
+  HANGUP_GRACE_MS,
+  ICE_GATHERING_TIMEOUT_MS,
+  QUEUE_PATTERN,
+} from './defaults.js';
+import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
+import { Emitter } from './emitter.js';
+import { sipWebSocketUrl } from './gateway-url.js';
+import { TokenBucket } from './rate-limiter.js';
+import type { Tone } from './ringback.js';
+import type {
+  SipBye,
+  SipResponse,
+  SipSession,
+  SipSessionState,
+  SipStack,
+  SipUserAgent,
+} from './sip-stack.js';
+
+export interface CallClientDeps {
+  readonly sip: SipStack;
+  readonly getUserMedia: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+  readonly fetch: FetchLike;
+  readonly ringback: () => Tone;
+  /** The page's URL: relative token and gateway URLs resolve against it. */
+  readonly baseUrl: string;
+  /** Monotonic milliseconds (`performance.now()`), for the call timer and the rate limit. */
+  readonly now: () => number;
+  /** Wall-clock milliseconds (`Date.now()`), for message timestamps. */
+  readonly wallClock: () => number;
+  readonly newId: () => string;
+}
+
+type Failure = {
+  readonly code: string;
+  readonly message?: string;
+  readonly human?: string;
+  readonly retryAfterSeconds?: number;
+};
+
+/** What one attempt owns; released together when it ends. */
+class Attempt {
+  over = false;
+  /** The WebSocket is up (a later close is `network_lost`). */
+  connected = false;
+  stream: MediaStream | undefined;
+  userAgent: SipUserAgent | undefined;
+  session: SipSession | undefined;
+  channel: RTCDataChannel | undefined;
+  channelOpen = false;
+  tone: Tone | undefined;
+  readonly abort = new AbortController();
+  readonly bucket: TokenBucket;
+
+  constructor(now: () => number) {
+    this.bucket = new TokenBucket(MESSAGE_RATE_PER_SECOND, MESSAGE_BURST, now);
+  }
+}
+
+export class CallClient implements CallClientApi {
+  readonly #options: CallClientOptions;
+  readonly #deps: CallClientDeps;
+  readonly #events = new Emitter<CallClientEvents>();
+  #state: CallState = 'idle';
+  #muted = false;
+  #connectedAt: number | undefined;
+  #attempt: Attempt | undefined;
+
+  constructor(options: CallClientOptions, deps: CallClientDeps) {
+    this.#options = options;
+    this.#deps = deps;
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  get connectedAt(): number | undefined {
+    return this.#connectedAt;
+  }
+
+  on<K extends keyof CallClientEvents>(
+    event: K,
+    listener: (...args: CallClientEvents[K]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  async call(): Promise<void> {
+    if (this.#state !== 'idle' && this.#state !== 'ended' && this.#state !== 'error') return;
+    const attempt = new Attempt(this.#deps.now);
+    this.#attempt = attempt;
+    this.#muted = false;
+    this.#connectedAt = undefined;
+    this.#transition({ state: 'permission' });
+    try {
+      await this.#run(attempt);
+    } catch (error) {
+      this.#fail(attempt, { code: 'call_failed', message: describe('call_failed', error) });
+    }
+  }
+
+  async hangup(): Promise<void> {
+    const attempt = this.#attempt;
+    if (!attempt || attempt.over) return;
+    attempt.over = true;
+    this.#transition({ state: 'ended' });
+    await this.#release(attempt);
+  }
+
+  async send(input: string | ParleyMessage): Promise<ParleyMessage> {
+    const attempt = this.#attempt;
+    if (!attempt || attempt.over || this.#state !== 'in-call')
+      throw MessageRejectedError.notInCall();
+    const channel = attempt.channel;
+    if (!channel || channel.readyState !== 'open') throw MessageRejectedError.channelClosed();
+    const message: ParleyMessage =
+      typeof input === 'string'
+        ? {
+            type: 'chat',
+            id: this.#deps.newId(),
+            at: new Date(this.#deps.wallClock()).toISOString(),
+            text: input,
+          }
+        : input;
+    let frame: string;
+    try {
+      frame = JSON.stringify(message);
+    } catch (error) {
+      throw MessageRejectedError.invalid(`not serialisable: ${String(error)}`);
+    }
+    if (typeof frame !== 'string') throw MessageRejectedError.invalid('not an object');
+    const bytes = utf8Length(frame);
+    if (bytes > MAX_MESSAGE_BYTES) throw MessageRejectedError.tooLarge(bytes, MAX_MESSAGE_BYTES);
+    const check = parseMessage(frame);
+    if (!check.ok) throw MessageRejectedError.invalid(check.reason);
+    if (!attempt.bucket.take()) throw MessageRejectedError.rateLimited();
+    channel.send(frame);
+    return check.message;
+  }
+
+  async sendDtmf(digit: DtmfDigit): Promise<void> {
+    if (!isDtmfDigit(digit))
+      throw new ParleyError('bad_request', `not a DTMF digit: ${String(digit)}`);
+    const session = this.#attempt?.session;
+    if (this.#state !== 'in-call' || !session)
+      throw new ParleyError('bad_request', 'DTMF needs a call in progress');
+    await session.info({ requestOptions: { body: dtmfRelayBody(digit) } });
+  }
+
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+    this.#applyMute(this.#attempt?.stream);
+  }
+
+  dispose(): void {
+    void this.hangup();
+    this.#events.clear();
+  }
+
+  // --- the attempt, step by step ---------------------------------------
+
+  async #run(attempt: Attempt): Promise<void> {
+    const { queue } = this.#options;
+    if (!this.#options.tokenUrl) {
+      this.#fail(attempt, {
+        code: 'invalid_config',
+        message: describe('invalid_config', 'no token-url'),
+      });
+      return;
+    }
+    if (!QUEUE_PATTERN.test(queue)) {
+      this.#fail(attempt, {
+        code: 'unknown_queue',
+        message: describe('unknown_queue', `queue name "${queue}"`),
+      });
+      return;
+    }
+
+    // 1. The microphone, asked once: the same stream goes to sip.js.
+    let stream: MediaStream;
+    try {
+      stream = await this.#deps.getUserMedia({ audio: true });
+    } catch (error) {
+      this.#fail(attempt, {
+        code: 'microphone_denied',
+        message: describe('microphone_denied', error),
+      });
+      return;
+    }
+    attempt.stream = stream;
+    if (attempt.over) return void stopTracks(stream);
+    this.#applyMute(stream);
+    this.#transition({ state: 'connecting' });
+
+    // 2. A call token from the company's server.
+    const tokenUrl = new URL(this.#options.tokenUrl, this.#deps.baseUrl).href;
+    let token: Awaited<ReturnType<typeof fetchCallToken>>;
+    try {
+      token = await fetchCallToken(this.#deps.fetch, tokenUrl, queue, attempt.abort.signal);
+    } catch {
+      return; // aborted by hangup()
+    }
+    if (attempt.over) return;
+    if (!token.ok) {
+      this.#fail(attempt, token);
+      return;
+    }
+    const gateway = this.#options.gateway ?? token.gateway?.url;
+    const server = gateway === undefined ? undefined : sipWebSocketUrl(gateway, this.#deps.baseUrl);
+    if (server === undefined) {
+      const detail =
+        gateway === undefined
+          ? 'no gateway URL (attribute or token response)'
+          : `bad gateway URL ${gateway}`;
+      this.#fail(attempt, { code: 'invalid_config', message: describe('invalid_config', detail) });
+      return;
+    }
+
+    // 3. The WebSocket (no REGISTER: the visitor only calls out).
+    const userAgent = this.#deps.sip.createUserAgent(
+      {
+        transportOptions: { server },
+        sessionDescriptionHandlerFactoryOptions: {
+          // Always set: sip.js's default configuration adds a public STUN server.
+          peerConnectionConfiguration: { iceServers: iceServers(token.gateway) },
+          iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
+        },
+        logLevel: 'error',
+        delegate: { onDisconnect: (error) => this.#onDisconnect(attempt, error) },
+      },
+      stream,
+    );
+    attempt.userAgent = userAgent;
+    try {
+      await userAgent.start();
+    } catch (error) {
+      this.#fail(attempt, {
+        code: 'gateway_unreachable',
+        message: describe('gateway_unreachable', error),
+      });
+      return;
+    }
+    if (attempt.over) return;
+    attempt.connected = true;
+
+    // 4. The INVITE: audio, a data channel created before the offer, the token.
+    const target = `sip:${queue}@${this.#options.domain || DEFAULT_DOMAIN}`;
+    const session = userAgent.invite(target, {
+      extraHeaders: [`Authorization: Bearer ${token.token}`],
+      sessionDescriptionHandlerOptions: {
+        constraints: { audio: true, video: false },
+        dataChannel: true,
+        dataChannelLabel: DATA_CHANNEL_LABEL,
+        iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
+        onDataChannel: (channel) => this.#adoptChannel(attempt, channel),
+      },
+      delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
+    });
+    attempt.session = session;
+    session.onStateChange((state) => this.#onSessionState(attempt, state));
+    await session.invite({
+      requestDelegate: {
+        onProgress: (response) => this.#onProgress(attempt, response),
+        onReject: (response) => this.#onFinalFailure(attempt, response),
+        onRedirect: (response) => this.#onFinalFailure(attempt, response),
+      },
+    });
+  }
+
+  #onProgress(attempt: Attempt, response: SipResponse): void {
+    if (attempt.over || this.#state !== 'connecting') return;
+    const status = response.message.statusCode ?? 0;
+    if (status <= 100 || status >= 200) return;
+    this.#transition({ state: 'ringing' });
+    attempt.tone = this.#deps.ringback();
+    attempt.tone.start();
+  }
+
+  /** A 3xx-6xx final response; its Reason header carries the Parley code. */
+  #onFinalFailure(attempt: Attempt, response: SipResponse): void {
+    const { statusCode, reasonPhrase } = response.message;
+    const code = knownCode(reasonCode(response.message.getHeader('Reason')));
+    this.#fail(attempt, {
+      code,
+      message: describe(code, `SIP ${statusCode ?? '?'} ${reasonPhrase ?? ''}`.trim()),
+    });
+  }
+
+  /** The other side hung up. A Reason with an error code (media_timeout, gateway_shutdown) is an error. */
+  #onBye(attempt: Attempt, bye: SipBye): void {
+    // With a delegate set, sip.js leaves answering the BYE to us (api/session.js onByeRequest).
+    bye.accept().catch(() => undefined);
+    if (attempt.over) return;
+    const code = reasonCode(bye.request.getHeader('Reason'));
+    if (code !== undefined && isErrorCode(code)) {
+      this.#fail(attempt, { code, message: describe(code, 'BYE') });
+      return;
+    }
+    attempt.over = true;
+    this.#transition({ state: 'ended' });
+    void this.#release(attempt);
+  }
+
+  #onSessionState(attempt: Attempt, state: SipSessionState): void {
+    if (attempt.over) return;
+    if (state === 'Established') {
+      attempt.tone?.stop();
+      this.#connectedAt = this.#deps.now();
+      this.#transition({ state: 'in-call' });
+      const remote = attempt.session?.remoteStream();
+      if (remote) this.#events.emit('media', remote);
+      return;
+    }
+    if (state === 'Terminated') {
+      // sip.js moves the session to Terminated before it hands the final
+      // response to our request delegate (api/inviter.js), and before a BYE's
+      // delegate runs its course: decide once those had their say.
+      queueMicrotask(() => {
+        const code = attempt.connected ? 'call_failed' : 'network_lost';
+        this.#fail(attempt, { code, message: describe(code, 'session terminated') });
+      });
+    }
+  }
+
+  #onDisconnect(attempt: Attempt, error: Error | undefined): void {
+    if (!attempt.connected) return; // start() rejects; handled there
+    attempt.connected = false;
+    this.#fail(attempt, {
+      code: 'network_lost',
+      message: describe('network_lost', error ?? 'WebSocket closed'),
+    });
+  }
+
+  #adoptChannel(attempt: Attempt, channel: RTCDataChannel): void {
+    attempt.channel = channel;
+    const setOpen = (open: boolean): void => {
+      if (attempt.over || attempt.channelOpen === open) return;
+      attempt.channelOpen = open;
+      this.#events.emit('channel', open);
+    };
+    channel.addEventListener('open', () => setOpen(true));
+    channel.addEventListener('close', () => setOpen(false));
+    channel.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if (attempt.over) return;
+      const check = parseMessage(event.data);
+      if (check.ok) {
+        this.#events.emit('message', check.message);
+        return;
+      }
+      const notice = parseNotice(event.data);
+      if (notice) this.#events.emit('notice', notice);
+    });
+    if (channel.readyState === 'open') setOpen(true);
+  }
+
+  // --- endings ------------------------------------------------------------
+
+  #fail(attempt: Attempt, failure: Failure): void {
+    if (attempt !== this.#attempt || attempt.over) return;
+    attempt.over = true;
+    const code = failure.code;
+    this.#transition({
+      state: 'error',
+      code,
+      message: failure.message || (isErrorCode(code) ? ERROR_CODES[code].message : code),
+      human: failure.human || humanMessage(code),
+      ...(failure.retryAfterSeconds === undefined
+        ? {}
+        : { retryAfterSeconds: failure.retryAfterSeconds }),
+    });
+    void this.#release(attempt);
+  }
+
+  /** Releases what the attempt holds; never rejects. */
+  async #release(attempt: Attempt): Promise<void> {
+    attempt.abort.abort();
+    attempt.tone?.stop();
+    if (attempt.channelOpen) {
+      attempt.channelOpen = false;
+      if (attempt === this.#attempt) this.#events.emit('channel', false);
+    }
+    attempt.channel?.close();
+    // Let sip.js finish the handler that ended the call first: a BYE's
+    // delegate runs before sip.js terminates the session, and a bye() of ours
+    // in between would terminate it twice (api/session.js onByeRequest throws).
+    await Promise.resolve();
+    const session = attempt.session;
+    if (session && attempt.connected) {
+      try {
+        if (session.state === 'Initial' || session.state === 'Establishing') await session.cancel();
+        else if (session.state === 'Established') await session.bye();
+      } catch {
+        // already ending
+      }
+      // After a CANCEL, the 487 still needs our ACK: keep the WebSocket a moment.
+      await terminated(session, HANGUP_GRACE_MS);
+    }
+    try {
+      await attempt.userAgent?.stop();
+    } catch {
+      // the transport was gone already
+    }
+    stopTracks(attempt.stream);
+  }
+
+  #transition(change: CallStateChange): void {
+    if (change.state === this.#state) return;
+    if (!canTransition(this.#state, change.state)) {
+      throw new ParleyError('internal', `call state ${this.#state} → ${change.state}`);
+    }
+    this.#state = change.state;
+    this.#events.emit('state', change);
+  }
+
+  #applyMute(stream: MediaStream | undefined): void {
+    for (const track of stream?.getAudioTracks() ?? []) track.enabled = !this.#muted;
+  }
+}
+
+/** A code this widget knows, or `call_failed` ("Unknown → call_failed"). */
+function knownCode(code: string | undefined): string {
+  return code !== undefined && isErrorCode(code) ? code : 'call_failed';
+}
+
+function describe(code: string, detail: unknown): string {
+  const base = isErrorCode(code) ? ERROR_CODES[code].message : code;
+  const text = detail instanceof Error ? `${detail.name}: ${detail.message}` : String(detail);
+  return `${base} (${text})`;
+}
+
+function iceServers(gateway: GatewayInfo | undefined): RTCIceServer[] {
+  return (gateway?.iceServers ?? []).map((server) => ({
+    urls: typeof server.urls === 'string' ? server.urls : [...server.urls],
+    ...(server.username === undefined ? {} : { username: server.username }),
+    ...(server.credential === undefined ? {} : { credential: server.credential }),
+  }));
+}
+
+function parseNotice(frame: unknown): GatewayNotice | undefined {
+  if (typeof frame !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(frame);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const notice = value as Record<string, unknown>;
+    const known = notice['code'] === 'message_rejected' || notice['code'] === 'call_ended';
+    return notice['type'] === 'notice' && known && typeof notice['reason'] === 'string'
+      ? (value as GatewayNotice)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stopTracks(stream: MediaStream | undefined): void {
+  for (const track of stream?.getTracks() ?? []) track.stop();
+}
+
+function terminated(session: SipSession, timeoutMs: number): Promise<void> {
+  if (session.state === 'Terminated') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    session.onStateChange((state) => {
+      if (state !== 'Terminated') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Asks the company's token endpoint for a call token (the route of
+ * `shared/src/screening/router.ts`): `POST { queue }` with the page's cookies,
+ * answered by `CallTokenResponse` or, on refusal, `CallTokenErrorResponse`.
+ */
+import { ERROR_CODES, humanMessage } from '@parley/shared/errors';
+import type {
+  CallTokenErrorResponse,
+  CallTokenResponse,
+  GatewayInfo,
+} from '@parley/shared/screening';
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export type CallTokenResult =
+  | {
+      readonly ok: true;
+      readonly token: string;
+      readonly expiresAt: string;
+      readonly gateway?: GatewayInfo;
+    }
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly human: string;
+      readonly retryAfterSeconds?: number;
+    };
+
+/** Never rejects, except with the AbortSignal's reason when it is aborted. */
+export async function fetchCallToken(
+  fetchFn: FetchLike,
+  url: string,
+  queue: string,
+  signal: AbortSignal,
+): Promise<CallTokenResult> {
+  let response: Response;
+  try {
+    response = await fetchFn(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ queue }),
+      credentials: 'include',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return failure('call_failed', `token endpoint unreachable: ${String(error)}`);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    body = undefined;
+  }
+  if (response.ok) {
+    return isTokenResponse(body)
+      ? {
+          ok: true,
+          token: body.token,
+          expiresAt: body.expiresAt,
+          ...(body.gateway ? { gateway: body.gateway } : {}),
+        }
+      : failure('call_failed', `token endpoint answered ${response.status} without a token`);
+  }
+  if (isErrorResponse(body)) {
+    const { code, message, human } = body.error;
+    return {
+      ok: false,
+      code,
+      message: typeof message === 'string' ? message : '',
+      human: typeof human === 'string' && human ? human : humanMessage(code),
+      ...(typeof body.retryAfterSeconds === 'number'
+        ? { retryAfterSeconds: body.retryAfterSeconds }
+        : {}),
+    };
+  }
+  return failure('call_failed', `token endpoint answered ${response.status}`);
+}
+
+function failure(code: 'call_failed', detail: string): CallTokenResult {
+  return {
+    ok: false,
+    code,
+    message: `${ERROR_CODES[code].message} (${detail})`,
+    human: humanMessage(code),
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isTokenResponse(body: unknown): body is CallTokenResponse {
+  // The token goes into a SIP header: a compact JWS (base64url and dots) only.
+  if (!isObject(body) || typeof body['token'] !== 'string' || !/^[\w.~+/=-]+$/.test(body['token']))
+    return false;
+  const gateway = body['gateway'];
+  return gateway === undefined || (isObject(gateway) && typeof gateway['url'] === 'string');
+}
+
+function isErrorResponse(body: unknown): body is CallTokenErrorResponse {
+  return (
+    isObject(body) &&
+    isObject(body['error']) &&
+    typeof body['error']['code'] === 'string' &&
+    body['error']['code'] !== ''
+  );
+}

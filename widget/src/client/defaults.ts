@@ -1,0 +1,17 @@
+/** Defaults of the call stack, in one place. */
+
+/** SIP domain of the request URI when the element names none. */
+export const DEFAULT_DOMAIN = 'parley.invalid';
+
+/**
+ * Longest wait for ICE candidates before the INVITE goes out. The gateway is
+ * ICE-lite and learns our address from our checks, so one host candidate (or
+ * none) is enough; gathering normally ends on the first candidate.
+ */
+export const ICE_GATHERING_TIMEOUT_MS = 500;
+
+/** How long a hang-up waits for the final response to a CANCEL before the WebSocket closes. */
+export const HANGUP_GRACE_MS = 2000;
+
+/** Queue names go into the SIP request URI's user part: keep to unreserved characters. */
+export const QUEUE_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;

@@ -1,0 +1,29 @@
+/**
+ * The call stack: the chunk `../index.ts` loads on the first interaction with
+ * the button. Its composition root: the CallClient with the browser's
+ * microphone, fetch, WebAudio and sip.js.
+ */
+import type { CallClientApi, CallClientOptions } from '../api/call-stack.js';
+import { CallClient } from './call-client.js';
+import { createRingback } from './ringback.js';
+import { createSipJsStack } from './sipjs-stack.js';
+
+export function createCallClient(options: CallClientOptions): CallClientApi {
+  return new CallClient(options, {
+    sip: createSipJsStack(),
+    getUserMedia: (constraints) => {
+      // Absent outside secure contexts (http: pages other than localhost).
+      if (!navigator.mediaDevices)
+        return Promise.reject(new Error('no navigator.mediaDevices (insecure context?)'));
+      return navigator.mediaDevices.getUserMedia(constraints);
+    },
+    fetch: (url, init) => fetch(url, init),
+    ringback: () => createRingback(),
+    baseUrl: document.baseURI,
+    now: () => performance.now(),
+    wallClock: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+  });
+}
+
+export { CallClient, type CallClientDeps } from './call-client.js';

@@ -1,0 +1,100 @@
+/**
+ * The seam between the CallClient and sip.js: the few things the client uses,
+ * typed narrowly so a unit test can fake them without a browser. The real
+ * implementation (`sipjs-stack.ts`) passes these options straight to sip.js's
+ * `UserAgent` and `Inviter`; their names and shapes are sip.js 0.21's.
+ */
+
+/** A SIP response as sip.js hands it to an outgoing request delegate. */
+export interface SipResponse {
+  readonly message: {
+    readonly statusCode?: number | undefined;
+    readonly reasonPhrase?: string | undefined;
+    getHeader(name: string): string | undefined;
+  };
+}
+
+/** sip.js `OutgoingRequestDelegate`. */
+export interface SipRequestDelegate {
+  onTrying?(response: SipResponse): void;
+  onProgress?(response: SipResponse): void;
+  onAccept?(response: SipResponse): void;
+  onRedirect?(response: SipResponse): void;
+  onReject?(response: SipResponse): void;
+}
+
+/** sip.js `Bye` (an incoming BYE); with a delegate set, accepting it is ours to do. */
+export interface SipBye {
+  readonly request: { getHeader(name: string): string | undefined };
+  accept(): Promise<void>;
+}
+
+/** sip.js `Body`. */
+export interface SipBody {
+  readonly contentDisposition: string;
+  readonly contentType: string;
+  readonly content: string;
+}
+
+/** The sip.js `UserAgentOptions` the client sets. */
+export interface SipUserAgentOptions {
+  readonly transportOptions: { readonly server: string; readonly connectionTimeout?: number };
+  readonly sessionDescriptionHandlerFactoryOptions: {
+    readonly peerConnectionConfiguration: RTCConfiguration;
+    readonly iceGatheringTimeout: number;
+  };
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  readonly userAgentString?: string;
+  readonly delegate: { onDisconnect(error?: Error): void };
+}
+
+/** sip.js `SessionDescriptionHandlerOptions` of the Web platform. */
+export interface SipMediaOptions {
+  readonly constraints: MediaStreamConstraints;
+  readonly dataChannel: boolean;
+  readonly dataChannelLabel: string;
+  readonly iceGatheringTimeout: number;
+  readonly onDataChannel: (channel: RTCDataChannel) => void;
+}
+
+/** The sip.js `InviterOptions` the client sets. */
+export interface SipInviterOptions {
+  readonly extraHeaders: string[];
+  readonly sessionDescriptionHandlerOptions: SipMediaOptions;
+  readonly delegate: { onBye(bye: SipBye): void };
+}
+
+/**
+ * sip.js `SessionState` values (a string enum there; compared as strings here
+ * so this module needs no runtime import of sip.js).
+ */
+export type SipSessionState =
+  'Initial' | 'Establishing' | 'Established' | 'Terminating' | 'Terminated';
+
+/** One outgoing call: sip.js `Inviter`. */
+export interface SipSession {
+  readonly state: SipSessionState;
+  onStateChange(listener: (state: SipSessionState) => void): void;
+  invite(options: { readonly requestDelegate: SipRequestDelegate }): Promise<unknown>;
+  cancel(): Promise<void>;
+  bye(): Promise<unknown>;
+  info(options: { readonly requestOptions: { readonly body: SipBody } }): Promise<unknown>;
+  /** The remote audio (the Web SessionDescriptionHandler's `remoteMediaStream`). */
+  remoteStream(): MediaStream | undefined;
+}
+
+/** sip.js `UserAgent`, plus a factory of its Inviters. */
+export interface SipUserAgent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** `new Inviter(userAgent, UserAgent.makeURI(target), options)`; throws on a bad URI. */
+  invite(target: string, options: SipInviterOptions): SipSession;
+}
+
+export interface SipStack {
+  /**
+   * A user agent whose sessions take their microphone from `microphone` (the
+   * stream the visitor already granted), so the browser asks only once.
+   */
+  createUserAgent(options: SipUserAgentOptions, microphone: MediaStream): SipUserAgent;
+}

@@ -1,0 +1,85 @@
+/**
+ * The SipStack on sip.js 0.21 (the only file of the widget that imports
+ * sip.js at run time). Two things it adds to sip.js's Web platform:
+ *
+ * - the microphone: a `MediaStreamFactory` that returns the stream the visitor
+ *   already granted instead of calling `getUserMedia` again (sip.js's default,
+ *   `media-stream-factory-default.js`, asks for a new one on every session);
+ * - short ICE gathering: the gateway is ICE-lite and learns the browser's
+ *   address from its connectivity checks, so the offer needs no complete
+ *   candidate list. Gathering ends on the first candidate (sip.js's
+ *   `iceGatheringComplete()`), and at the latest after `iceGatheringTimeout`
+ *   (sip.js's default factory would wait up to 5 s).
+ */
+import { Inviter, UserAgent, Web, type UserAgentOptions } from 'sip.js';
+import type { SipSession, SipSessionState, SipStack, SipUserAgent } from './sip-stack.js';
+
+export interface SipJsStackOptions {
+  /** Replaces the WebSocket transport (tests drive sip.js with a fake one). */
+  readonly transportConstructor?: UserAgentOptions['transportConstructor'];
+  /** Replaces the Web SessionDescriptionHandler (tests run without WebRTC). */
+  readonly sessionDescriptionHandlerFactory?: UserAgentOptions['sessionDescriptionHandlerFactory'];
+}
+
+export function createSipJsStack(overrides: SipJsStackOptions = {}): SipStack {
+  return {
+    createUserAgent(options, microphone): SipUserAgent {
+      const userAgent = new UserAgent({
+        ...options,
+        sessionDescriptionHandlerFactory:
+          overrides.sessionDescriptionHandlerFactory ?? grantedMicrophoneFactory(microphone),
+        ...(overrides.transportConstructor
+          ? { transportConstructor: overrides.transportConstructor }
+          : {}),
+      });
+      return {
+        start: () => userAgent.start(),
+        stop: () => userAgent.stop(),
+        invite(target, inviterOptions): SipSession {
+          const uri = UserAgent.makeURI(target);
+          if (!uri) throw new TypeError(`not a SIP URI: ${target}`);
+          return wrapInviter(new Inviter(userAgent, uri, inviterOptions));
+        },
+      };
+    },
+  };
+}
+
+function wrapInviter(inviter: Inviter): SipSession {
+  return {
+    get state() {
+      return String(inviter.state) as SipSessionState;
+    },
+    onStateChange(listener) {
+      inviter.stateChange.addListener((state) => listener(String(state) as SipSessionState));
+    },
+    invite: (options) => inviter.invite(options),
+    cancel: () => inviter.cancel(),
+    bye: () => inviter.bye(),
+    info: (options) => inviter.info(options),
+    remoteStream() {
+      const handler = inviter.sessionDescriptionHandler;
+      return handler instanceof Web.SessionDescriptionHandler
+        ? handler.remoteMediaStream
+        : undefined;
+    },
+  };
+}
+
+/** sip.js's Web SessionDescriptionHandler, fed the granted microphone, ending ICE gathering early. */
+function grantedMicrophoneFactory(
+  microphone: MediaStream,
+): UserAgentOptions['sessionDescriptionHandlerFactory'] {
+  const base = Web.defaultSessionDescriptionHandlerFactory(() => Promise.resolve(microphone));
+  return (session, options) => {
+    const handler = base(session, options);
+    if (handler instanceof Web.SessionDescriptionHandler) {
+      handler.peerConnectionDelegate = {
+        onicecandidate: (event) => {
+          if (event.candidate) handler.iceGatheringComplete();
+        },
+      };
+    }
+    return handler;
+  };
+}

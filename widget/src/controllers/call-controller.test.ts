@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type {
+  CallClientApi,
+  CallClientEvents,
+  CallStack,
+  CallStateChange,
+} from '../api/call-stack.js';
+import type { CallState } from '../api/call-state.js';
+import { MessageRejectedError } from '../api/message-rejected-error.js';
+import { Emitter } from '../client/emitter.js';
+import { CallController } from './call-controller.js';
+
+/** A host without a DOM: an EventTarget with Lit's controller-host methods. */
+class FakeHost extends EventTarget implements ReactiveControllerHost {
+  isConnected = true;
+  updates = 0;
+  readonly events: { type: string; detail: unknown; bubbles: boolean; composed: boolean }[] = [];
+  addController(_controller: ReactiveController): void {}
+  removeController(_controller: ReactiveController): void {}
+  requestUpdate(): void {
+    this.updates++;
+  }
+  get updateComplete(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  override dispatchEvent(event: Event): boolean {
+    const { type, bubbles, composed } = event;
+    this.events.push({ type, detail: (event as CustomEvent).detail, bubbles, composed });
+    return super.dispatchEvent(event);
+  }
+}
+
+/** A client the test moves by hand. */
+class ScriptedClient implements CallClientApi {
+  readonly events = new Emitter<CallClientEvents>();
+  state: CallState = 'idle';
+  muted = false;
+  connectedAt: number | undefined;
+  hungUp = 0;
+  call = async (): Promise<void> => this.move({ state: 'permission' });
+  hangup = async (): Promise<void> => {
+    this.hungUp++;
+    this.move({ state: 'ended' });
+  };
+  send = async (text: string | object) =>
+    ({ type: 'chat', id: 'v1', at: 'now', text: String(text) }) as const;
+  sendDtmf = async (): Promise<void> => undefined;
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+  }
+  on<K extends keyof CallClientEvents>(event: K, listener: (...args: CallClientEvents[K]) => void) {
+    return this.events.on(event, listener);
+  }
+  dispose(): void {}
+  move(change: CallStateChange): void {
+    this.state = change.state;
+    this.events.emit('state', change);
+  }
+}
+
+function setup(load?: () => Promise<CallStack>) {
+  const host = new FakeHost();
+  const client = new ScriptedClient();
+  let loads = 0;
+  const controller = new CallController(host as unknown as ReactiveControllerHost & HTMLElement, {
+    load:
+      load ??
+      (async () => {
+        loads++;
+        return { createCallClient: () => client };
+      }),
+    options: () => ({ tokenUrl: '/t', queue: 'sales' }),
+  });
+  const fired = (type: string) => host.events.filter((e) => e.type === type).map((e) => e.detail);
+  return { host, client, controller, fired, loads: () => loads };
+}
+
+describe('CallController', () => {
+  it('answers a click at once, then follows the client, firing bubbling, composed DOM events', async () => {
+    const t = setup();
+    const calling = t.controller.call();
+    expect(t.controller.state).toBe('permission'); // before the stack has loaded
+    await calling;
+    t.client.move({ state: 'connecting' });
+    t.client.move({ state: 'ringing' });
+    t.client.move({ state: 'in-call' });
+    expect(t.fired('parley-state')).toEqual([
+      { state: 'permission' },
+      { state: 'connecting' },
+      { state: 'ringing' },
+      { state: 'in-call' },
+    ]);
+    expect(t.host.events.every((e) => e.bubbles && e.composed)).toBe(true);
+  });
+
+  it('fires parley-error with the code and the human text', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({
+      state: 'error',
+      code: 'expired',
+      message: 'dev',
+      human: 'This call link has expired.',
+    });
+    expect(t.fired('parley-state').at(-1)).toEqual({ state: 'error', code: 'expired' });
+    expect(t.fired('parley-error')).toEqual([
+      { code: 'expired', message: 'dev', human: 'This call link has expired.' },
+    ]);
+    expect(t.controller.error?.human).toBe('This call link has expired.');
+  });
+
+  it('fires parley-message for received messages and keeps chat in the panel', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({ state: 'in-call' });
+    const message = { type: 'chat', id: 'a1', at: 'now', text: 'Hi there' } as const;
+    t.client.events.emit('message', message);
+    await t.controller.send('Hello');
+    expect(t.fired('parley-message')).toEqual([{ message }]);
+    expect(t.controller.chat).toEqual([
+      { id: 'a1', from: 'agent', text: 'Hi there' },
+      { id: 'v1', from: 'visitor', text: 'Hello' },
+    ]);
+  });
+
+  it('loads the call stack once, on prefetch', async () => {
+    const t = setup();
+    t.controller.prefetch();
+    t.controller.prefetch();
+    await t.controller.call();
+    expect(t.loads()).toBe(1);
+  });
+
+  it('reports call_failed when the call stack does not load, and tries again on the next click', async () => {
+    let fail = true;
+    const client = new ScriptedClient();
+    const t = setup(async () => {
+      if (fail) throw new TypeError('Failed to fetch dynamically imported module');
+      return { createCallClient: () => client };
+    });
+    await t.controller.call();
+    expect(t.fired('parley-error')).toMatchObject([{ code: 'call_failed' }]);
+    fail = false;
+    await t.controller.call();
+    expect(t.controller.state).toBe('permission');
+  });
+
+  it('does not start a call hung up while the stack was loading', async () => {
+    let release: (stack: CallStack) => void = () => undefined;
+    const t = setup(() => new Promise((resolve) => (release = resolve)));
+    const calling = t.controller.call();
+    await t.controller.hangup();
+    release({ createCallClient: () => t.client });
+    await calling;
+    expect(t.controller.state).toBe('ended');
+    expect(t.client.state).toBe('idle');
+  });
+
+  it('rejects send() before any call with a typed error', async () => {
+    const t = setup();
+    await expect(t.controller.send('Hi')).rejects.toBeInstanceOf(MessageRejectedError);
+  });
+
+  it('hangs up when the element leaves the page', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.host.isConnected = false;
+    t.controller.hostDisconnected();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(t.client.hungUp).toBe(1);
+  });
+});

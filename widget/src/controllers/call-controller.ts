@@ -1,0 +1,237 @@
+/**
+ * The element's call behaviour as a Lit ReactiveController: loads the call
+ * stack on demand, drives its CallClient, keeps what the element renders
+ * (state, timer, chat) and fires the element's DOM events. Loaded with the
+ * button, so it imports only types from the call stack.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ERROR_CODES, humanMessage } from '@parley/shared/errors';
+import type { ParleyMessage } from '@parley/shared/protocol';
+import type {
+  CallClientApi,
+  CallClientOptions,
+  CallStack,
+  CallStateChange,
+  DtmfDigit,
+} from '../api/call-stack.js';
+import { isActive, type CallState } from '../api/call-state.js';
+import type { ParleyErrorDetail, ParleyMessageDetail, ParleyStateDetail } from '../api/events.js';
+import { MessageRejectedError } from '../api/message-rejected-error.js';
+
+export interface ChatEntry {
+  readonly id: string;
+  readonly from: 'visitor' | 'agent' | 'notice';
+  readonly text: string;
+}
+
+export interface CallControllerOptions {
+  /** Loads the call stack (a dynamic import); called at most once successfully. */
+  load(): Promise<CallStack>;
+  /** The element's current attributes, read when a call starts. */
+  options(): CallClientOptions;
+}
+
+/** Entries kept in the chat panel. */
+const CHAT_HISTORY = 200;
+
+export class CallController implements ReactiveController {
+  state: CallState = 'idle';
+  error: ParleyErrorDetail | undefined;
+  muted = false;
+  channelOpen = false;
+  remoteStream: MediaStream | undefined;
+  chat: readonly ChatEntry[] = [];
+
+  readonly #host: ReactiveControllerHost & HTMLElement;
+  readonly #options: CallControllerOptions;
+  #stack: Promise<CallStack> | undefined;
+  #client: CallClientApi | undefined;
+  #clientKey = '';
+  #unsubscribe: (() => void)[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Bumped by every call() and hangup(), so a slow load cannot start a call nobody wants any more. */
+  #generation = 0;
+
+  constructor(host: ReactiveControllerHost & HTMLElement, options: CallControllerOptions) {
+    this.#host = host;
+    this.#options = options;
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.#syncTimer();
+  }
+
+  hostDisconnected(): void {
+    this.#syncTimer(true);
+    // Moving the element in the DOM disconnects and reconnects it at once:
+    // hang up only if it stays out of the page.
+    queueMicrotask(() => {
+      if (!this.#host.isConnected) void this.hangup();
+    });
+  }
+
+  /** Milliseconds since the call was answered. */
+  get elapsed(): number {
+    const at = this.#client?.connectedAt;
+    return at === undefined || this.state !== 'in-call' ? 0 : performance.now() - at;
+  }
+
+  /** Starts loading the call stack (on hover or focus), so the click finds it ready. */
+  prefetch(): void {
+    this.#load().catch(() => undefined);
+  }
+
+  async call(): Promise<void> {
+    if (isActive(this.state)) return;
+    const generation = ++this.#generation;
+    // At once, before the stack is loaded: the click is answered immediately.
+    this.#apply({ state: 'permission' });
+    let stack: CallStack;
+    try {
+      stack = await this.#load();
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#apply({
+        state: 'error',
+        code: 'call_failed',
+        message: `${ERROR_CODES.call_failed.message} (call stack did not load: ${String(error)})`,
+        human: humanMessage('call_failed'),
+      });
+      return;
+    }
+    if (generation !== this.#generation) return;
+    await this.#clientFor(stack).call();
+  }
+
+  async hangup(): Promise<void> {
+    this.#generation++;
+    const client = this.#client;
+    if (client && isActive(client.state)) {
+      await client.hangup();
+    } else if (isActive(this.state)) {
+      this.#apply({ state: 'ended' }); // still loading: nothing was sent yet
+    }
+  }
+
+  async send(message: string | ParleyMessage): Promise<ParleyMessage> {
+    const client = this.#client;
+    if (!client) throw MessageRejectedError.notInCall();
+    const sent = await client.send(message);
+    if (sent.type === 'chat') this.#addChat({ id: sent.id, from: 'visitor', text: sent.text });
+    return sent;
+  }
+
+  sendDtmf(digit: DtmfDigit): void {
+    this.#client?.sendDtmf(digit).catch(() => undefined);
+  }
+
+  toggleMute(): void {
+    const client = this.#client;
+    if (!client) return;
+    client.setMuted(!client.muted);
+    this.muted = client.muted;
+    this.#host.requestUpdate();
+  }
+
+  #load(): Promise<CallStack> {
+    this.#stack ??= this.#options.load().catch((error: unknown) => {
+      this.#stack = undefined; // a later click tries again
+      throw error;
+    });
+    return this.#stack;
+  }
+
+  /** The client for the current attributes (a new one when they changed). */
+  #clientFor(stack: CallStack): CallClientApi {
+    const options = this.#options.options();
+    const key = JSON.stringify(options);
+    if (this.#client && key === this.#clientKey) return this.#client;
+    this.#unsubscribe.forEach((off) => off());
+    this.#client?.dispose();
+    const client = stack.createCallClient(options);
+    this.#client = client;
+    this.#clientKey = key;
+    this.#unsubscribe = [
+      client.on('state', (change) => this.#apply(change)),
+      client.on('message', (message) => this.#onMessage(message)),
+      client.on('notice', (notice) => {
+        if (notice.code === 'message_rejected') {
+          this.#addChat({
+            id: `notice-${notice.ref ?? Date.now()}`,
+            from: 'notice',
+            text: humanMessage('message_rejected'),
+          });
+        }
+      }),
+      client.on('media', (stream) => {
+        this.remoteStream = stream;
+        this.#host.requestUpdate();
+      }),
+      client.on('channel', (open) => {
+        this.channelOpen = open;
+        this.#host.requestUpdate();
+      }),
+    ];
+    return client;
+  }
+
+  #apply(change: CallStateChange): void {
+    if (change.state === this.state) return;
+    this.state = change.state;
+    if (change.state === 'permission') {
+      this.error = undefined;
+      this.muted = false;
+      this.chat = [];
+      this.remoteStream = undefined;
+      this.channelOpen = false;
+    }
+    if (change.state === 'ended' || change.state === 'error') {
+      this.remoteStream = undefined;
+      this.channelOpen = false;
+    }
+    const code = change.code ?? 'call_failed';
+    if (change.state === 'error') {
+      this.error = {
+        code,
+        message: change.message ?? code,
+        human: change.human ?? humanMessage(code),
+        ...(change.retryAfterSeconds === undefined
+          ? {}
+          : { retryAfterSeconds: change.retryAfterSeconds }),
+      };
+    }
+    this.#syncTimer();
+    this.#host.requestUpdate();
+    const detail: ParleyStateDetail =
+      change.state === 'error' ? { state: change.state, code } : { state: change.state };
+    this.#fire('parley-state', detail);
+    if (change.state === 'error' && this.error) this.#fire('parley-error', this.error);
+  }
+
+  #onMessage(message: ParleyMessage): void {
+    if (message.type === 'chat')
+      this.#addChat({ id: message.id, from: 'agent', text: message.text });
+    this.#fire('parley-message', { message } satisfies ParleyMessageDetail);
+  }
+
+  #addChat(entry: ChatEntry): void {
+    this.chat = [...this.chat, entry].slice(-CHAT_HISTORY);
+    this.#host.requestUpdate();
+  }
+
+  #fire<T>(type: string, detail: T): void {
+    this.#host.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  /** A once-a-second re-render while in a call, for the timer. */
+  #syncTimer(stop = false): void {
+    const run = !stop && this.state === 'in-call';
+    if (run && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#host.requestUpdate(), 1000);
+    } else if (!run && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}

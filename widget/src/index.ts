@@ -1,0 +1,35 @@
+/**
+ * `parley.js`, the script a company's page loads:
+ *
+ * ```html
+ * <script type="module" src="https://…/parley.js"></script>
+ * <parley-call token-url="/api/call-token" queue="sales" label="Talk to us"></parley-call>
+ * ```
+ *
+ * It defines the element and nothing else; the call stack (sip.js and the
+ * CallClient) is a separate chunk, imported on the first hover, focus or click.
+ */
+import type { CallStack } from './api/call-stack.js';
+import { ParleyCall } from './call-element/parley-call.js';
+
+/** The defined `<parley-call>`: ParleyCall with its call stack loader. */
+export class ParleyCallElement extends ParleyCall {
+  protected override loadCallStack(): Promise<CallStack> {
+    return import('./client/index.js');
+  }
+}
+
+if (!customElements.get('parley-call')) customElements.define('parley-call', ParleyCallElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-call': ParleyCall;
+  }
+}
+
+export { ParleyCall } from './call-element/parley-call.js';
+export { CALL_STATES, type CallState } from './api/call-state.js';
+export { DTMF_DIGITS, type DtmfDigit } from './api/call-stack.js';
+export type { ParleyErrorDetail, ParleyMessageDetail, ParleyStateDetail } from './api/events.js';
+export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';
+export type { ParleyMessage, ChatMessage } from '@parley/shared/protocol';
