@@ -6,6 +6,7 @@ import {
   createCallTokenIssuer,
   generateEncryptionKeyPair,
   generateSigningKeyPair,
+  type CallTokenIssuer,
   type IssueParams,
   type PrivateClaims,
 } from '@parley/shared/tokens';
@@ -20,6 +21,8 @@ export const API_KEY = 'test-api-key-0123456789';
 
 export interface TestGateway {
   readonly gateway: Gateway;
+  /** Issues tokens for the tenant (what a company's server holds). */
+  readonly issuer: CallTokenIssuer;
   readonly udp: string;
   readonly tcp: string;
   /** A fresh call token for the tenant (queue:sales by default). */
@@ -111,6 +114,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   let session = 0;
   return {
     gateway,
+    issuer,
     udp: gateway.sip.udp ?? '',
     tcp: gateway.sip.tcp ?? '',
     async token(params = {}) {

@@ -1,0 +1,104 @@
+/**
+ * What the widget e2e tests share: a gateway, the demo company site (the real
+ * screening router and page, with the built widget), baresip agents, Chromium
+ * with a 700 Hz microphone, and probes into the page.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createCompanySite } from '@parley/demo/company-site';
+import { startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { freePort, makeTone } from '@parley/testkit';
+import { launchChromium } from '@parley/testkit/chromium';
+
+export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist/', import.meta.url));
+
+/** Runs in every page before its scripts: records peer connections and widget events. */
+export const PROBE = `
+  window.__pcs = [];
+  window.__states = [];
+  window.__errors = [];
+  window.__messages = [];
+  const Original = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+  document.addEventListener('parley-state', (e) => window.__states.push(e.detail.state));
+  document.addEventListener('parley-error', (e) => window.__errors.push(e.detail));
+  document.addEventListener('parley-message', (e) => window.__messages.push(e.detail.message));
+`;
+
+export interface WidgetWorld {
+  readonly gw: TestGateway;
+  readonly siteOrigin: string;
+  readonly browser: Browser;
+  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  close(): Promise<void>;
+}
+
+export async function startWidgetWorld(options: Parameters<typeof startTestGateway>[0] = {}): Promise<WidgetWorld> {
+  const gw = await startTestGateway(options);
+  const port = await freePort('tcp');
+  const siteOrigin = `http://127.0.0.1:${port}`;
+  const site = createCompanySite({ issuer: gw.issuer, gatewayUrl: gw.gateway.httpUrl, origin: siteOrigin, widgetDir: WIDGET_DIST });
+  // A token endpoint that hands out expired tokens, for the "refused token" case.
+  site.post('/test/expired-token', async (_req, res) => {
+    const token = await gw.token({ subject: 'expired', origin: siteOrigin, issuedSecondsAgo: 600 });
+    res.json({ token, expiresAt: new Date().toISOString(), claims: {}, gateway: { url: gw.gateway.httpUrl } });
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = site.listen(port, '127.0.0.1', () => resolve(s));
+  });
+  const mic = await makeTone({ path: '/tmp/parley-e2e-mic-700.wav', freqHz: 700, seconds: 30, rate: 48000, channels: 1, volume: 0.5 });
+  const browser = await launchChromium({ fakeAudioCapture: mic });
+  return {
+    gw,
+    siteOrigin,
+    browser,
+    async newPage() {
+      const context = await browser.newContext();
+      await context.addInitScript(PROBE);
+      const page = await context.newPage();
+      return { context, page };
+    },
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await gw.close();
+    },
+  };
+}
+
+type ProbeWindow = {
+  __pcs: RTCPeerConnection[];
+  __states: string[];
+  __errors: { code: string; human: string }[];
+  __messages: { text?: string }[];
+};
+
+export const states = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__states);
+export const errors = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__errors);
+export const received = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__messages);
+
+/** Audio arriving at the page: packets and total energy of the call's inbound RTP. */
+export function inboundAudio(page: Page): Promise<{ packets: number; energy: number }> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as ProbeWindow).__pcs.at(-1);
+    let out = { packets: 0, energy: 0 };
+    if (!pc) return out;
+    (await pc.getStats()).forEach((r: { type: string; kind?: string; packetsReceived?: number; totalAudioEnergy?: number }) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') out = { packets: r.packetsReceived ?? 0, energy: r.totalAudioEnergy ?? 0 };
+    });
+    return out;
+  });
+}
+
+/** The widget's visible status text. */
+export const statusText = (page: Page) => page.locator('parley-call [part="status"]').innerText();
+
+export async function clickCall(page: Page): Promise<void> {
+  await page.locator('parley-call').getByRole('button', { name: /call|try again/i }).first().click();
+}
