@@ -3,8 +3,9 @@
  * the gateway's config, starts the gateway as its own process, starts the demo
  * company site, and prints the URL to open.
  *
- * Ports: DEMO_PORT (company site, default 3000), DEMO_GATEWAY_PORT (8080).
- * Everything lives under .var/demo/ (keys, config, SQLite, logs).
+ * Ports: DEMO_PORT (company site, default 3000), DEMO_GATEWAY_PORT (8080),
+ * DEMO_SIP_PORT (5070, UDP and TCP). Everything lives under DEMO_DIR
+ * (default .var/demo/: keys, config, SQLite, logs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { createCompanySite } from './company-site.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIR = resolve(ROOT, '.var/demo');
+const DIR = resolve(ROOT, process.env['DEMO_DIR'] ?? '.var/demo');
 const HOST = '127.0.0.1';
 const SITE_PORT = Number(process.env['DEMO_PORT'] ?? 3000);
 const GATEWAY_PORT = Number(process.env['DEMO_GATEWAY_PORT'] ?? 8080);
@@ -125,7 +126,13 @@ async function main(): Promise<void> {
       tier: a.tier,
       queues: ['sales', 'support'],
     })),
-    media: { address: HOST },
+    media: {
+      address: HOST,
+      portMin: Number(process.env['DEMO_MEDIA_PORT'] ?? 21000),
+      portMax: Number(process.env['DEMO_MEDIA_PORT'] ?? 21000) + 499,
+      webrtcPortMin: Number(process.env['DEMO_MEDIA_PORT'] ?? 21000) + 500,
+      webrtcPortMax: Number(process.env['DEMO_MEDIA_PORT'] ?? 21000) + 999,
+    },
     storage: { path: join(DIR, 'parley.sqlite') },
   };
   const configPath = join(DIR, 'gateway.json');
