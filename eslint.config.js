@@ -18,6 +18,13 @@ export default tseslint.config(
     },
   },
   {
+    // Browser code.
+    files: ['demo/public/**/*.js', 'widget/**/*.ts'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', navigator: 'readonly', location: 'readonly' },
+    },
+  },
+  {
     // Scripts, tests, benchmarks and CLIs may print.
     files: ['**/*.test.ts', 'bench/**', 'scripts/**', 'e2e/**', '**/cli/**', 'demo/**'],
     rules: { 'no-console': 'off' },

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { Page } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
 import { API_KEY } from '@parley/gateway/test-harness';
 import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
@@ -114,7 +115,7 @@ describe('widget', () => {
 });
 
 describe('widget refusals: a message a person understands, and no INVITE to an agent', () => {
-  async function refusal(setup: (page: import('playwright-core').Page) => Promise<void>, code: keyof typeof ERROR_CODES) {
+  async function refusal(setup: (page: Page) => Promise<void>, code: keyof typeof ERROR_CODES) {
     const { context, page } = await world.newPage();
     await page.goto(`${world.siteOrigin}/`);
     await setup(page);

@@ -134,14 +134,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
   // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
-  let calls: CallManager | undefined;
+  const live: { calls?: CallManager } = {};
   // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
   const deskMount = Router();
   const app = createHttpApp({
     tokens,
     metrics,
     logger,
-    health: () => ({ ok: !closing, calls: calls?.size ?? 0 }),
+    health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
     routers: [
       {
         path: '/v1',
@@ -214,7 +214,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     },
     now,
   });
-  calls = callManager;
+  live.calls = callManager;
   stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
   const hub = new MessageHub({
     store: messageStore,

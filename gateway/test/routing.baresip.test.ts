@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundledScenario, runSipp, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { startTestGateway, type TestGateway } from './harness.js';
 
 let provider: Server;
 let providerUrl = '';

@@ -851,6 +851,7 @@ export class Call extends EventEmitter<CallEvents> {
     const name = this.#init.token.privateClaims.name;
     const display = typeof name === 'string' && name.trim() ? name.trim() : (this.#deps.tenantName(this.record.tenant) ?? this.#number.number);
     // Printable, bounded: it lands on a desk phone's screen.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
     return display.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
   }
 

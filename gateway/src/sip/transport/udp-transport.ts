@@ -24,6 +24,16 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
   readonly #flows = new Map<string, Flow>();
   #local: Endpoint = { address: '', port: 0 };
   #closed = false;
+  /** What a UDP flow needs of its transport (flows outlive no transport: the socket is shared). */
+  readonly #port: UdpPort = {
+    local: () => this.#local,
+    closed: () => this.#closed,
+    send: (data, remote, flow) => {
+      this.#socket.send(data, remote.port, remote.address, (error) => {
+        if (error) this.emit('problem', { flow, reason: `send: ${error.message}` });
+      });
+    },
+  };
 
   constructor(options: { host: string; maxMessageBytes: number }) {
     super();
@@ -67,30 +77,7 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
         const oldest = this.#flows.keys().next();
         if (!oldest.done) this.#flows.delete(oldest.value);
       }
-      const transport = this;
-      flow = {
-        id,
-        protocol: 'UDP',
-        get local() {
-          return transport.#local;
-        },
-        remote,
-        reliable: false,
-        origin: undefined,
-        get closed() {
-          return transport.#closed;
-        },
-        send(data) {
-          if (transport.#closed) return false;
-          transport.#socket.send(data, remote.port, remote.address, (error) => {
-            if (error) transport.emit('problem', { flow: this, reason: `send: ${error.message}` });
-          });
-          return true;
-        },
-        close() {
-          // Nothing to close: the socket is shared.
-        },
-      };
+      flow = new UdpFlow(id, remote, this.#port);
       this.#flows.set(id, flow);
     }
     return flow;
@@ -104,6 +91,46 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+}
+
+interface UdpPort {
+  local(): Endpoint;
+  closed(): boolean;
+  send(data: Buffer, remote: Endpoint, flow: Flow): void;
+}
+
+class UdpFlow implements Flow {
+  readonly protocol = 'UDP' as const;
+  readonly reliable = false;
+  readonly origin = undefined;
+
+  readonly #port: UdpPort;
+
+  constructor(
+    readonly id: string,
+    readonly remote: Endpoint,
+    port: UdpPort,
+  ) {
+    this.#port = port;
+  }
+
+  get local(): Endpoint {
+    return this.#port.local();
+  }
+
+  get closed(): boolean {
+    return this.#port.closed();
+  }
+
+  send(data: Buffer): boolean {
+    if (this.#port.closed()) return false;
+    this.#port.send(data, this.remote, this);
+    return true;
+  }
+
+  close(): void {
+    // Nothing to close: the socket is shared.
   }
 }
 
