@@ -15,6 +15,8 @@ export interface CompanySiteOptions {
   readonly issuer: CallTokenIssuer;
   /** The gateway's URL as the browser reaches it. */
   readonly gatewayUrl: string;
+  /** STUN/TURN servers for the browser, from the gateway's /.well-known/parley-gateway.json. */
+  readonly iceServers?: readonly { urls: string | readonly string[]; username?: string; credential?: string }[];
   /** This site's own origin, e.g. http://127.0.0.1:3000. */
   readonly origin: string;
   /** Where the built widget lives (widget/dist), if built. */
@@ -90,7 +92,7 @@ export function createCompanySite(options: CompanySiteOptions): Express {
         const id = cookie(req, 'demo_sid');
         return id ? { id, privateClaims: customerById(cookie(req, 'demo_customer')).claims } : undefined;
       },
-      gateway: { url: options.gatewayUrl },
+      gateway: { url: options.gatewayUrl, ...(options.iceServers ? { iceServers: options.iceServers } : {}) },
     }),
   );
 

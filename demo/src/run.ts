@@ -182,7 +182,18 @@ async function main(): Promise<void> {
   }
 
   say('==> demo company site');
-  const site = createCompanySite({ issuer, gatewayUrl, origin: siteOrigin, widgetDir: join(ROOT, 'widget/dist') });
+  // As a company would: the gateway's public settings (its URL, ICE servers) for the widget.
+  const client = (await (await fetch(`${gatewayUrl}/.well-known/parley-gateway.json`)).json()) as {
+    url: string;
+    iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  };
+  const site = createCompanySite({
+    issuer,
+    gatewayUrl: client.url,
+    iceServers: client.iceServers,
+    origin: siteOrigin,
+    widgetDir: join(ROOT, 'widget/dist'),
+  });
   await new Promise<void>((resolveListen, reject) => {
     const server = site.listen(SITE_PORT, HOST, () => resolveListen());
     server.once('error', (error) => reject(new Error(`cannot listen on ${siteOrigin}: ${error.message} (set DEMO_PORT)`)));

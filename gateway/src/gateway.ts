@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -149,15 +151,27 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       },
       { path: '/desk', router: deskMount },
     ],
+    client: {
+      gatewayId: config.gatewayId,
+      sipDomain: config.sip.domain,
+      sipWsPath: config.sip.wsPath,
+      publicUrl: config.http.publicUrl,
+      iceServers: config.media.iceServers,
+    },
   });
-  const server: Server = createServer(app);
+  const tls = config.http.tls;
+  // With a certificate: HTTPS, and SIP over WSS on the same server.
+  const server: Server = tls
+    ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app)
+    : createServer(app);
   await listen(server, config.http.port, config.http.host);
   const address = server.address() as AddressInfo;
-  const httpUrl = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  const scheme = tls ? 'https' : 'http';
+  const httpUrl = `${scheme}://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
   const stack = new SipStack({
     listen: config.sip.listen,
-    ws: { server, path: config.sip.wsPath },
+    ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },

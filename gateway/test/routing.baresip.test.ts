@@ -64,7 +64,7 @@ afterAll(async () => {
 
 interface Routed {
   agentId: string;
-  attempts: { agentId: string; status: number }[];
+  attempts: { agentId: string; status: number; reason?: string }[];
   routing: { value: number; tier: string; benefit: { fallback: boolean; error?: string }; candidates: { agentId: string }[]; algorithm: { name: string } };
 }
 
@@ -115,6 +115,20 @@ describe('value-based routing', () => {
       ['senior1', 486],
       ['junior1', 200],
     ]);
+  });
+
+  it('cancels an agent who goes away while ringing and rings the next one', async () => {
+    const senior = agents['senior1']!;
+    senior.events.on('event', (e) => {
+      if (e.type === 'CALL_INCOMING') gw.gateway.agents.setAvailability('senior1', 'away');
+    });
+    try {
+      const call = await callAs('C-GOLD', ['junior1']);
+      expect(call.agentId).toBe('junior1');
+      expect(call.attempts[0]).toMatchObject({ agentId: 'senior1', reason: 'agent_away' });
+    } finally {
+      gw.gateway.agents.setAvailability('senior1', 'available');
+    }
   });
 
   it('routes with the default value when the benefit provider times out, and says so', async () => {

@@ -20,6 +20,9 @@ export class CallManager {
   constructor(deps: CallDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ module: 'calls' });
+    deps.agents.on('change', (presence) => {
+      for (const call of this.#calls.values()) call.agentChanged(presence);
+    });
   }
 
   /** Called for every call admitted, before it starts (to wire its messages). */

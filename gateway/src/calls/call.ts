@@ -225,6 +225,21 @@ export class Call extends EventEmitter<CallEvents> {
     return this.#decision;
   }
 
+  /**
+   * An agent's presence changed: one who went away or offline while ringing
+   * for this call is cancelled, and the call moves on to the next candidate.
+   */
+  agentChanged(presence: AgentPresence): void {
+    // A ringing agent's state reads 'ringing': look at what it chose and whether it is reachable.
+    if (presence.availability !== 'away' && presence.registered) return;
+    for (const attempt of this.#ringing) {
+      if (attempt.agent.id !== presence.id || attempt.dialog || attempt.cancelled) continue;
+      this.#log.info({ agent: presence.id, availability: presence.availability, registered: presence.registered }, 'agent left while ringing');
+      this.#lastFailure = 'agent_away';
+      this.#cancelAttempt(attempt, 'agent_away');
+    }
+  }
+
   /** Agents whose phones ring for this call right now. */
   get ringingAgents(): string[] {
     return [...this.#ringing].filter((a) => !a.cancelled).map((a) => a.agent.id);

@@ -104,6 +104,10 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const config = parsed.data;
   const resolved = {
     ...config,
+    // TLS files are relative to the config file.
+    http: config.http.tls
+      ? { ...config.http, tls: { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) } }
+      : config.http,
     tokens: {
       ...config.tokens,
       encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>
@@ -155,6 +159,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
   if (resolved.media.portMin >= resolved.media.portMax) problems.push('media: portMin must be below portMax');
+  for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
+    try {
+      readFileSync(file);
+    } catch (error) {
+      problems.push(`http.tls: cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
   if (resolved.sip.t2Ms < resolved.sip.t1Ms) problems.push('sip: t2Ms must not be below t1Ms');
   if (problems.length > 0) throw invalid(problems);
   return deepFreeze(resolved) as Config;

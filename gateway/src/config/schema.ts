@@ -75,6 +75,8 @@ export const configSchema = z.strictObject({
       port: port.default(8080),
       /** The URL browsers use to reach this gateway (for links and the widget). */
       publicUrl: z.url().optional(),
+      /** Serve HTTPS (and SIP over WSS) with this certificate and key (PEM files). */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .prefault({}),
   log: z
@@ -202,6 +204,16 @@ export const configSchema = z.strictObject({
       /** UDP ports for browsers' WebRTC media (ICE-lite, one per call). */
       webrtcPortMin: port.default(40000),
       webrtcPortMax: port.default(40999),
+      /** STUN/TURN servers browsers should use (handed to the widget with the token). */
+      iceServers: z
+        .array(
+          z.strictObject({
+            urls: z.union([z.string(), z.array(z.string()).min(1)]),
+            username: z.string().optional(),
+            credential: z.string().optional(),
+          }),
+        )
+        .default([]),
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
     })

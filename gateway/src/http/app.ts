@@ -10,6 +10,14 @@ export interface HttpAppDeps {
   readonly logger: Logger;
   /** Routers of other modules, mounted at their paths. */
   readonly routers?: readonly { path: string; router: Router }[];
+  /** What browsers and company servers need to know to use this gateway (public). */
+  readonly client?: {
+    readonly gatewayId: string;
+    readonly sipDomain: string;
+    readonly sipWsPath: string;
+    readonly publicUrl?: string | undefined;
+    readonly iceServers: readonly { urls: string | readonly string[]; username?: string | undefined; credential?: string | undefined }[];
+  };
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
 }
@@ -43,6 +51,26 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     } catch (error) {
       next(error);
     }
+  });
+
+  /**
+   * The gateway's public client settings: a company's server reads them once
+   * and hands them to the widget with each token (`gateway` in the response).
+   */
+  app.get('/.well-known/parley-gateway.json', (req, res) => {
+    const client = deps.client;
+    if (!client) {
+      res.status(404).json({ error: { code: 'not_found', message: 'Not found.' } });
+      return;
+    }
+    const base = client.publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+    res.setHeader('cache-control', 'public, max-age=300');
+    res.json({
+      gatewayId: client.gatewayId,
+      url: base,
+      sip: { webSocket: `${base.replace(/^http/, 'ws')}${client.sipWsPath}`, domain: client.sipDomain },
+      iceServers: client.iceServers,
+    });
   });
 
   app.get('/.well-known/jwks.json', (_req, res) => {

@@ -32,7 +32,7 @@ const SUPPORTED: readonly string[] = ['outbound', 'path'];
 
 export interface SipStackOptions {
   readonly listen: readonly ListenerConfig[];
-  readonly ws?: { readonly server: Server; readonly path: string };
+  readonly ws?: { readonly server: Server; readonly path: string; readonly secure?: boolean };
   readonly advertisedHost?: string | undefined;
   readonly maxMessageBytes: number;
   readonly timers: TimerBase;

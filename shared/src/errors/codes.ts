@@ -229,6 +229,13 @@ export const ERROR_CODES = {
     message: 'No agent answered in time.',
     human: 'No one could answer right now. Please try again in a few minutes.',
   },
+  agent_away: {
+    domain: 'call',
+    http: 503,
+    sip: 480,
+    message: 'The agent went away or offline while the call rang.',
+    human: 'No one could answer right now. Please try again in a few minutes.',
+  },
   tenant_call_limit: {
     domain: 'call',
     http: 503,
