@@ -26,7 +26,9 @@ export interface TestGateway {
   readonly udp: string;
   readonly tcp: string;
   /** A fresh call token for the tenant (queue:sales by default). */
-  token(params?: Partial<IssueParams> & { privateClaims?: PrivateClaims; issuedSecondsAgo?: number }): Promise<string>;
+  token(
+    params?: Partial<IssueParams> & { privateClaims?: PrivateClaims; issuedSecondsAgo?: number },
+  ): Promise<string>;
   /** GET on the /v1 API with the test API key. */
   api<T = unknown>(path: string): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
@@ -54,13 +56,18 @@ export interface TestGatewayOptions {
 const ports = new PortAllocator();
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const [tenantKeys, gatewayKeys] = await Promise.all([generateSigningKeyPair('ES256'), generateEncryptionKeyPair()]);
-  const media = await ports.allocate(64, { protocols: ["udp"], even: true });
+  const [tenantKeys, gatewayKeys] = await Promise.all([
+    generateSigningKeyPair('ES256'),
+    generateEncryptionKeyPair(),
+  ]);
+  const media = await ports.allocate(64, { protocols: ['udp'], even: true });
   const input: ConfigInput = {
     gatewayId: 'gw-test',
     http: { host: '127.0.0.1', port: 0 },
     log: { level: (process.env['PARLEY_TEST_LOG'] as 'debug' | undefined) ?? 'silent' },
-    tokens: { encryptionKeys: [gatewayKeys.privateJwk as Record<string, unknown> as { kty: string }] },
+    tokens: {
+      encryptionKeys: [gatewayKeys.privateJwk as Record<string, unknown> as { kty: string }],
+    },
     tenants: {
       [TENANT]: {
         name: 'Acme Shop',
@@ -96,7 +103,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
       digestAlgorithms: a.digestAlgorithms ?? ['MD5'],
     })),
-    media: { address: '127.0.0.1', portMin: media.base, portMax: media.base + media.size - 1, inactivityTimeoutSeconds: 10 },
+    media: {
+      address: '127.0.0.1',
+      portMin: media.base,
+      portMax: media.base + media.size - 1,
+      inactivityTimeoutSeconds: 10,
+    },
     api: { keys: [{ id: 'test', key: API_KEY, privateClaims: true }] },
     storage: { path: ':memory:' },
     ...options.config,
@@ -119,18 +131,27 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     tcp: gateway.sip.tcp ?? '',
     async token(params = {}) {
       session += 1;
+      // The issuer is shared (the company site of e2e tests uses it): the skew lasts one token.
       skewMs = (params.issuedSecondsAgo ?? 0) * 1000;
-      const issued = await issuer.issue({
-        subject: params.subject ?? `web-session-${session}`,
-        scope: params.scope ?? 'queue:sales',
-        origin: params.origin ?? ORIGIN,
-        privateClaims: params.privateClaims ?? { customerId: `C-${session}`, name: 'Ada Lovelace', tier: 'gold' },
-        ...(params.ttlSeconds ? { ttlSeconds: params.ttlSeconds } : {}),
-      });
+      const issued = await issuer
+        .issue({
+          subject: params.subject ?? `web-session-${session}`,
+          scope: params.scope ?? 'queue:sales',
+          origin: params.origin ?? ORIGIN,
+          privateClaims: params.privateClaims ?? {
+            customerId: `C-${session}`,
+            name: 'Ada Lovelace',
+            tier: 'gold',
+          },
+          ...(params.ttlSeconds ? { ttlSeconds: params.ttlSeconds } : {}),
+        })
+        .finally(() => (skewMs = 0));
       return issued.token;
     },
     async api<T>(path: string) {
-      const res = await fetch(`${gateway.httpUrl}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      const res = await fetch(`${gateway.httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
       return { status: res.status, body: (await res.json()) as T };
     },
     async close() {
