@@ -8,16 +8,31 @@
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const widget = (path: string): string =>
   fileURLToPath(new URL(`./widget/${path}`, import.meta.url));
+
+/**
+ * The agent desk, `desk.js` (`PARLEY_BUILD=desk`, the second step of the
+ * widget's build script): one file with Lit and sip.js, written beside
+ * parley.js. A second build rather than a second entry: built together, the
+ * two would share Lit through a chunk parley.js then loads on first load.
+ */
+const deskBuild: BuildOptions = {
+  lib: { entry: widget('src/desk/index.ts'), formats: ['es'], fileName: () => 'desk.js' },
+  emptyOutDir: false,
+  rolldownOptions: { output: { minify: true } },
+};
+const buildingDesk = process.env['PARLEY_BUILD'] === 'desk';
 
 const peerTests = ['**/*.sipp.test.ts', '**/*.baresip.test.ts', '**/*.e2e.test.ts'];
 
 export default defineConfig({
   // The widget: `parley.js` (the element, loaded by the company's page) and
   // beside it the call stack chunk (sip.js + CallClient), imported on first use.
+  // With PARLEY_BUILD=desk, the agent desk's `desk.js` instead (deskBuild above).
   build: {
     lib: { entry: widget('src/index.ts'), formats: ['es'], fileName: () => 'parley.js' },
     outDir: widget('dist'),
@@ -32,6 +47,7 @@ export default defineConfig({
       // parley.js is loaded by pages as it is, so minify it fully.
       output: { chunkFileNames: 'parley-[name]-[hash].js', minify: true },
     },
+    ...(buildingDesk ? deskBuild : {}),
   },
   test: {
     projects: [

@@ -14,5 +14,13 @@ printf '\n==> typecheck\n'
 printf '\n==> lint\n'
 npx eslint . --max-warnings 0
 
-printf '\n==> tests (vitest: unit, protocol, e2e)\n'
-./scripts/in-netns.sh npx vitest run "$@"
+if [ "$#" -gt 0 ]; then
+  ./scripts/in-netns.sh npx vitest run "$@"
+  exit
+fi
+# One project after the other: the real peers (sipp, baresip, Chromium) and the
+# timer tests do not compete for the machine's cores.
+for project in unit protocol e2e; do
+  printf '\n==> tests: %s\n' "$project"
+  ./scripts/in-netns.sh npx vitest run --project "$project"
+done

@@ -1,7 +1,8 @@
 // Size budget of the built widget (run after `vite build`): the gzip size of
 // the first-load file and of the lazy call-stack chunk. Fails when the first
-// load is over budget or when sip.js leaked into it.
-import { readFileSync, readdirSync } from 'node:fs';
+// load is over budget or when sip.js leaked into it. The agent desk's desk.js
+// (its own page, no budget) is reported and checked to stand alone.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const dist = new URL('../dist/', import.meta.url);
@@ -11,7 +12,10 @@ const gz = (name) => gzipSync(readFileSync(new URL(name, dist)), { level: 9 }).l
 const kb = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
 const out = (line) => process.stdout.write(`${line}\n`);
 
-const chunks = readdirSync(dist).filter((f) => f.endsWith('.js') && f !== 'parley.js');
+const DESK = 'desk.js';
+const chunks = readdirSync(dist).filter(
+  (f) => f.endsWith('.js') && f !== 'parley.js' && f !== DESK,
+);
 const first = readFileSync(new URL('parley.js', dist), 'utf8');
 const firstGzip = gz('parley.js');
 
@@ -25,6 +29,14 @@ for (const chunk of chunks) {
 }
 
 const problems = [];
+if (existsSync(new URL(DESK, dist))) {
+  const desk = readFileSync(new URL(DESK, dist), 'utf8');
+  out(`desk        ${DESK}  ${kb(desk.length)} min, ${kb(gz(DESK))} gzip`);
+  if (/\bimport\s*[^()'"]*from\s*["']\.\//.test(desk) || /\bimport\(\s*["']\.\//.test(desk))
+    problems.push('desk.js imports another file: it must be one file');
+} else {
+  problems.push('no desk.js was built');
+}
 if (firstGzip > FIRST_LOAD_BUDGET)
   problems.push(`parley.js is ${kb(firstGzip)} gzip, over ${kb(FIRST_LOAD_BUDGET)}`);
 if (first.includes('SIP.js/'))

@@ -5,105 +5,19 @@
  * sends, Reason headers reaching us, BYE answered, INFO bodies).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmitterImpl, TransportState, type Transport } from 'sip.js';
 import { ERROR_CODES } from '@parley/shared/errors';
 import type { CallStateChange } from '../api/call-stack.js';
 import { CallClient } from './call-client.js';
 import { createSipJsStack } from './sipjs-stack.js';
 import { FakeTone, fakeMicrophone, json } from './testing/fakes.js';
+import { LoopTransport, header, reply } from './testing/loop-transport.js';
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 const ANSWER =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
 
 const CONTACT = 'Contact: <sip:gw@127.0.0.1:5080;transport=ws>';
-const transports: LoopTransport[] = [];
-
-/** sip.js's Transport over an in-memory wire: what sip.js sends is kept, `receive()` feeds it. */
-class LoopTransport implements Transport {
-  readonly protocol = 'WSS';
-  readonly stateChange = new EmitterImpl<TransportState>();
-  state = TransportState.Disconnected;
-  onConnect: (() => void) | undefined;
-  onDisconnect: ((error?: Error) => void) | undefined;
-  onMessage: ((message: string) => void) | undefined;
-  readonly sent: string[] = [];
-  readonly #waiters: (() => void)[] = [];
-
-  constructor() {
-    transports.push(this);
-  }
-
-  async connect(): Promise<void> {
-    this.#move(TransportState.Connected);
-    this.onConnect?.();
-  }
-
-  async disconnect(): Promise<void> {
-    this.#move(TransportState.Disconnected);
-  }
-
-  async dispose(): Promise<void> {
-    await this.disconnect();
-  }
-
-  isConnected(): boolean {
-    return this.state === TransportState.Connected;
-  }
-
-  async send(message: string): Promise<void> {
-    if (!this.isConnected()) throw new Error('Not connected.');
-    this.sent.push(message);
-    this.#waiters.splice(0).forEach((wake) => wake());
-  }
-
-  receive(message: string): void {
-    this.onMessage?.(message);
-  }
-
-  /** The WebSocket dropped. */
-  drop(): void {
-    this.#move(TransportState.Disconnected);
-    this.onDisconnect?.(new Error('WebSocket closed unexpectedly'));
-  }
-
-  /** The first message sent whose start line starts with `start`. */
-  async next(start: string): Promise<string> {
-    for (;;) {
-      const found = this.sent.find((m) => m.startsWith(start));
-      if (found) return found;
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-  }
-
-  #move(state: TransportState): void {
-    this.state = state;
-    this.stateChange.emit(state);
-  }
-}
-
-const header = (message: string, name: string): string => {
-  const line = message
-    .split('\r\n')
-    .find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  if (line === undefined) throw new Error(`no ${name} in\n${message}`);
-  return line.slice(line.indexOf(':') + 1).trim();
-};
-
-/** A response to `request` as the gateway would send it. */
-function reply(request: string, status: string, extra: string[] = [], body = ''): string {
-  const lines = [
-    `SIP/2.0 ${status}`,
-    `Via: ${header(request, 'Via')}`,
-    `From: ${header(request, 'From')}`,
-    `To: ${header(request, 'To')}${/;tag=/.test(header(request, 'To')) ? '' : ';tag=gw1'}`,
-    `Call-ID: ${header(request, 'Call-ID')}`,
-    `CSeq: ${header(request, 'CSeq')}`,
-    ...extra,
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
-  return `${lines.join('\r\n')}\r\n\r\n${body}`;
-}
+const transports = LoopTransport.created;
 
 function setup() {
   const mic = fakeMicrophone();

@@ -66,11 +66,17 @@ function wrapInviter(inviter: Inviter): SipSession {
   };
 }
 
-/** sip.js's Web SessionDescriptionHandler, fed the granted microphone, ending ICE gathering early. */
-function grantedMicrophoneFactory(
-  microphone: MediaStream,
-): UserAgentOptions['sessionDescriptionHandlerFactory'] {
-  const base = Web.defaultSessionDescriptionHandlerFactory(() => Promise.resolve(microphone));
+/**
+ * sip.js's Web SessionDescriptionHandler, fed the granted microphone, ending
+ * ICE gathering early. `microphone` is the stream itself (the widget's one
+ * call) or a function giving the stream of the session being set up (the
+ * desk's softphone, which asks for the microphone when the agent answers).
+ */
+export function grantedMicrophoneFactory(
+  microphone: MediaStream | (() => Promise<MediaStream>),
+): NonNullable<UserAgentOptions['sessionDescriptionHandlerFactory']> {
+  const stream = typeof microphone === 'function' ? microphone : () => Promise.resolve(microphone);
+  const base = Web.defaultSessionDescriptionHandlerFactory(stream);
   return (session, options) => {
     const handler = base(session, options);
     if (handler instanceof Web.SessionDescriptionHandler) {
