@@ -20,7 +20,9 @@ if [ "$#" -gt 0 ]; then
 fi
 # One project after the other: the real peers (sipp, baresip, Chromium) and the
 # timer tests do not compete for the machine's cores.
+status=0
 for project in unit protocol e2e; do
   printf '\n==> tests: %s\n' "$project"
-  ./scripts/in-netns.sh npx vitest run --project "$project"
+  ./scripts/in-netns.sh npx vitest run --project "$project" || status=1
 done
+exit $status
