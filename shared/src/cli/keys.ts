@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { generateEncryptionKeyPair, generateSigningKeyPair, type KeyPairFiles } from '../tokens/keys.js';
 
 const USAGE = `usage: parley-keys tenant  [--alg ES256|EdDSA] [--out DIR] [--name NAME]
-       parley-keys gateway [--crv P-256|X25519] [--out DIR] [--name NAME]`;
+       parley-keys gateway [--crv X25519|P-256] [--out DIR] [--name NAME]`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   let parsed;
@@ -23,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       allowPositionals: true,
       options: {
         alg: { type: 'string', default: 'ES256' },
-        crv: { type: 'string', default: 'P-256' },
+        crv: { type: 'string', default: 'X25519' },
         out: { type: 'string', default: '.' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
