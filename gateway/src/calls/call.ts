@@ -276,12 +276,9 @@ export class Call extends EventEmitter<CallEvents> {
         this.#visitorMedia = web;
         web.on('message', (text) => this.emit('visitorMessage', text));
         web.on('dataChannelOpen', () => this.emit('dataChannelOpen'));
-        web.on('state', (state) => {
-          if ((state === 'failed' || state === 'closed') && this.state === 'answered') {
-            this.#log.info({ state }, 'browser media connection lost');
-            this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
-          }
-        });
+        web.on('state', (state) =>
+          this.#browserMediaLost(state, () => this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' })),
+        );
       } else {
         const plain = await this.#router.createPlainTransport({ name: 'visitor' });
         this.#visitorMedia = plain;
@@ -306,6 +303,25 @@ export class Call extends EventEmitter<CallEvents> {
     } catch (error) {
       this.#log.warn({ err: error }, 'value evaluation failed; routing without it');
       return undefined;
+    }
+  }
+
+  /**
+   * A browser leg's WebRTC connection went away. `failed` (ICE consent lost) ends
+   * the call at once; `closed` is also what an orderly hang-up looks like, a
+   * moment before its BYE arrives, so the BYE gets a grace period to say why.
+   */
+  #browserMediaLost(state: string, end: () => void): void {
+    if (this.state !== 'answered') return;
+    if (state === 'failed') {
+      this.#log.info({ state }, 'browser media connection lost');
+      end();
+    } else if (state === 'closed') {
+      setTimeout(() => {
+        if (this.state !== 'answered') return;
+        this.#log.info({ state }, 'browser media connection closed without a BYE');
+        end();
+      }, 1500).unref();
     }
   }
 
@@ -476,11 +492,11 @@ export class Call extends EventEmitter<CallEvents> {
         const web = await router.createWebRtcTransport({ name: `agent:${agent.id}` });
         agentMedia = web;
         sdpBody = await web.offer(bridgeableCodecs(this.#offer));
-        web.on('state', (state) => {
-          if ((state === 'failed' || state === 'closed') && this.#connected?.media === web && this.state === 'answered') {
-            this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
-          }
-        });
+        web.on('state', (state) =>
+          this.#browserMediaLost(state, () => {
+            if (this.#connected?.media === web) this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
+          }),
+        );
       } else {
         const plain = await router.createPlainTransport({ name: `agent:${agent.id}` });
         agentMedia = plain;
