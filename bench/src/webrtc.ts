@@ -1,0 +1,262 @@
+/**
+ * The WebRTC side of Parley, measured:
+ *
+ * 1. setup: call setup latency with the real widget in Chromium on the demo
+ *    company page, to a baresip agent that answers when told: click → agent
+ *    ringing, and agent answer → first audio at the browser; N calls in a row
+ *    (webrtc/widget-setup.ts; the gateway runs in this process);
+ * 2. concurrent: bridged calls per gateway core: the gateway as its own process
+ *    pinned to one CPU, @roamhq/wrtc visitors and a sipp echo agent on the
+ *    other, calls stepped up and held; CPU, RSS, audio, failed setups per step
+ *    (webrtc/concurrent-calls.ts);
+ * 3. bytes: the built widget's first-load file and lazy call-stack chunk,
+ *    minified and gzipped (webrtc/widget-bytes.ts).
+ *
+ * Progress goes to stderr, a Markdown section for docs/benchmarks.md to stdout,
+ * everything measured to bench/results/webrtc-<date>.json. Run it in the
+ * private network namespace (Chromium then gathers a usable candidate and
+ * nothing leaves the machine):
+ *
+ *   ./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts [--quick] [--calls 20]
+ *       [--steps 10,25,50,75,100] [--hold-seconds 15] [--phases bytes,setup,concurrent]
+ *       [--poll-ms 10] [--gateway-cpu 0] [--client-cpu 1] [--per-agent 10] [--ramp 20]
+ *       [--timeout 900]
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCommand, stopAll } from '@parley/testkit';
+import { runConcurrency, type ConcurrencyResult } from './webrtc/concurrent-calls.js';
+import { loadAverage, machine, mb, ms, type Summary } from './webrtc/measure.js';
+import { REPO_ROOT } from './webrtc/pinned-gateway.js';
+import { measureWidgetBytes, type WidgetBytes } from './webrtc/widget-bytes.js';
+import { WIDGET_DIST, runWidgetSetup, type WidgetSetupResult } from './webrtc/widget-setup.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    calls: { type: 'string' },
+    steps: { type: 'string' },
+    'hold-seconds': { type: 'string' },
+    phases: { type: 'string', default: 'bytes,setup,concurrent' },
+    'poll-ms': { type: 'string', default: '10' },
+    'answer-delay-ms': { type: 'string', default: '300' },
+    'gateway-cpu': { type: 'string', default: '0' },
+    'client-cpu': { type: 'string', default: '1' },
+    'per-agent': { type: 'string', default: '10' },
+    ramp: { type: 'string', default: '20' },
+    'max-setups': { type: 'string', default: '10' },
+    'sample-rate': { type: 'string', default: '48000' },
+    timeout: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const num = (text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${text}`);
+  return n;
+};
+const QUICK = values.quick === true;
+const PHASES = new Set((values.phases ?? '').split(',').map((p) => p.trim()));
+const OPT = {
+  calls: num(values.calls, QUICK ? 3 : 20),
+  steps: (values.steps ?? (QUICK ? '5,10' : '10,25,50,75,100')).split(',').map((s) => num(s, 0)).filter((s) => s > 0),
+  holdSeconds: num(values['hold-seconds'], QUICK ? 4 : 15),
+  pollMs: num(values['poll-ms'], 10),
+  answerDelayMs: num(values['answer-delay-ms'], 300),
+  gatewayCpu: num(values['gateway-cpu'], 0),
+  clientCpu: num(values['client-cpu'], 1),
+  perAgent: num(values['per-agent'], 10),
+  ramp: num(values.ramp, 20),
+  maxSetups: num(values['max-setups'], 10),
+  sampleRate: num(values['sample-rate'], 48000),
+  timeoutSeconds: num(values.timeout, QUICK ? 300 : 900),
+};
+
+const started = performance.now();
+const progress = (line: string): void => {
+  process.stderr.write(`[webrtc ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+};
+
+// Whatever happens, nothing this started outlives it.
+let stopping = false;
+async function shutdown(code: number, why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  progress(why);
+  await stopAll().catch(() => undefined);
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(130, 'interrupted: stopping everything'));
+process.once('SIGTERM', () => void shutdown(143, 'terminated: stopping everything'));
+const watchdog = setTimeout(() => void shutdown(2, `time limit of ${OPT.timeoutSeconds} s reached: stopping everything`), OPT.timeoutSeconds * 1000);
+watchdog.unref();
+
+const host = machine();
+const inNetns = process.env['PARLEY_NETNS'] === '1';
+progress(`${host.cpu}, ${host.cores} CPUs, Node ${host.node}, load ${host.loadAverage}; ${inNetns ? 'in a private network namespace' : 'NOT in a network namespace (use ./scripts/in-netns.sh)'}`);
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-webrtc-'));
+
+let bytes: WidgetBytes | undefined;
+let setup: WidgetSetupResult | undefined;
+let concurrent: ConcurrencyResult | undefined;
+const errors: string[] = [];
+
+try {
+  if (PHASES.has('bytes') || PHASES.has('setup')) {
+    if (!existsSync(join(WIDGET_DIST, 'parley.js'))) {
+      progress('widget/dist is missing: building it (npx -y pnpm@9 --filter @parley/widget build)');
+      await runCommand('npx', ['-y', 'pnpm@9', '--filter', '@parley/widget', 'build'], { cwd: REPO_ROOT, timeoutMs: 300_000 });
+    }
+  }
+  if (PHASES.has('bytes')) {
+    bytes = measureWidgetBytes(WIDGET_DIST);
+    for (const f of bytes.files) progress(`bytes: ${f.file} (${f.role}) ${f.minBytes} min, ${f.gzipBytes} gzip`);
+  }
+  if (PHASES.has('setup')) {
+    progress(`setup: ${OPT.calls} calls in Chromium, one at a time`);
+    try {
+      setup = await runWidgetSetup({ calls: OPT.calls, pollMs: OPT.pollMs, answerDelayMs: OPT.answerDelayMs, holdMs: QUICK ? 300 : 1000, progress: (l) => progress(`setup: ${l}`) });
+    } catch (error) {
+      errors.push(`setup: ${(error as Error).stack ?? String(error)}`);
+      progress(`setup phase failed: ${(error as Error).message}`);
+    }
+    await stopAll();
+  }
+  if (PHASES.has('concurrent')) {
+    if (host.cores < 2) progress('concurrent: fewer than 2 CPUs: gateway and clients share one');
+    progress(`concurrent: steps ${OPT.steps.join(', ')}, hold ${OPT.holdSeconds} s each`);
+    try {
+      concurrent = await runConcurrency({
+        steps: OPT.steps,
+        holdSeconds: OPT.holdSeconds,
+        gatewayCpu: OPT.gatewayCpu,
+        clientCpu: host.cores < 2 ? OPT.gatewayCpu : OPT.clientCpu,
+        maxCallsPerAgent: OPT.perAgent,
+        rampPerSecond: OPT.ramp,
+        maxSetups: OPT.maxSetups,
+        sampleRate: OPT.sampleRate,
+        dir,
+        stopFailureShare: 0.5,
+        progress: (l) => progress(`concurrent: ${l}`),
+      });
+    } catch (error) {
+      errors.push(`concurrent: ${(error as Error).stack ?? String(error)}`);
+      progress(`concurrent phase failed: ${(error as Error).message}`);
+    }
+    await stopAll();
+  }
+} finally {
+  await stopAll();
+  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- Report ----------------------------------------------------------------
+const date = host.date.slice(0, 10);
+const out: string[] = [];
+const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+const sumRow = (label: string, s: Summary): string => row([label, s.n, ms(s.p50), ms(s.p95), ms(s.max)]);
+
+out.push('## WebRTC: call setup, concurrent calls per core, widget bytes — `./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts`', '');
+out.push(
+  `${date}, ${host.cpu}, ${host.cores} CPUs (nproc), ${host.memGiB} GiB, Node ${host.node.replace(/^v/, '')}, load average ${host.loadAverage} at the start and ${loadAverage()} at the end (a shared machine: expect ±20 %)${QUICK ? '; **--quick run**' : ''}${inNetns ? '; in the private network namespace of scripts/in-netns.sh' : ''}.`,
+  '',
+);
+
+if (setup) {
+  out.push('### Call setup in Chromium (real widget, demo company page, baresip agent)', '');
+  out.push(
+    `Debian's Chromium (headless, fake 700 Hz microphone) opens the demo company page in a fresh context for every call (first-time visitor: the lazy call stack, a token from the company's endpoint, the microphone, the WebSocket and the INVITE all happen after the click). The agent is baresip (Opus and PCMU, answer mode manual), told to answer ${OPT.answerDelayMs} ms after it rings. The gateway runs ${setup.gateway}. One warm-up call first, not counted; then ${OPT.calls} calls one at a time.`,
+    '',
+  );
+  out.push(row(['measure', 'calls', 'p50 ms', 'p95 ms', 'max ms']), '|---|---|---|---|---|');
+  out.push(sumRow('click → agent ringing (CALL_INCOMING)', setup.clickToRinging));
+  out.push(sumRow(`agent answers → first inbound RTP at the page (getStats poll)`, setup.acceptToFirstAudio));
+  if (setup.acceptToUnmute.n > 0) out.push(sumRow('agent answers → remote track unmute in the page (cross-check)', setup.acceptToUnmute));
+  out.push('');
+  if (Object.keys(setup.breakdown).length) {
+    out.push('Where the time goes (page events stamped with Date.now() by an init script; steps in order):', '');
+    out.push(row(['step', 'calls', 'p50 ms', 'p95 ms', 'max ms']), '|---|---|---|---|---|');
+    for (const [k, s] of Object.entries(setup.breakdown)) out.push(sumRow(k, s));
+    out.push('');
+  }
+  const codecs = [...new Set(setup.calls.map((c) => c.codec ?? '?'))].join(', ');
+  out.push(
+    `- Resolution of "first audio": getStats polled from the bench with page.evaluate every ${OPT.pollMs} ms; the polls actually came every ${ms(setup.pollPeriodMs)} ms on average (evaluate + getStats round trip), so the poll figure is late by up to that. "Answer" is when the bench sends \`accept\` over baresip's control socket; the unmute figure compares the page's Date.now() with the bench's (same clock, 1 ms).`,
+    `- Codec of the calls: ${codecs}.${setup.warmUp ? ` Warm-up call (cold gateway and browser): click → ringing ${ms(setup.warmUp.clickToRingingMs)} ms, answer → audio ${ms(setup.warmUp.acceptToFirstAudioMs)} ms.` : ''}`,
+  );
+  if (setup.failures.length) out.push(`- Failed calls: ${setup.failures.length} (${setup.failures.join('; ')}).`);
+  out.push('');
+}
+
+if (concurrent) {
+  const c = concurrent;
+  out.push('### Concurrent bridged calls on one gateway core', '');
+  out.push(
+    `The gateway as its own process (\`taskset -c ${OPT.gatewayCpu} node --import tsx gateway/src/main.ts --config …\`, log level warn, SQLite on disk), alone on ${c.gatewayPinned.split(' (')[0]}. Visitors: Node WebRTC clients (@roamhq/wrtc: an RTCAudioSource fed a 1 kHz tone in 10 ms frames at ${OPT.sampleRate / 1000} kHz, a \`parley\` data channel), each on its own WebSocket with a fresh call token, in one child process; agents: one sipp UAS (\`uas-answer-pcmu-echo\`, RTP echo) behind ${c.agents} static agent contacts × ${c.maxCallsPerAgent} calls. Clients, sipp and the bench share ${c.clientsPinned.split(' (')[0]}. Calls are placed at ${OPT.ramp}/s up to each step, then held ${OPT.holdSeconds} s while the gateway's utime+stime (/proc/<pid>/stat) and RSS are read every second. Audio path of every call: client → gateway (SRTP, werift) → plain RTP → sipp echo → gateway → client; "audio" counts the calls whose inbound packets grew during the hold. Per-call figures are above idle (gateway idle: ${c.idle.cpuPercent.toFixed(1)} % CPU, ${mb(c.idle.rssBytes)} MB RSS, after one warm-up call). Before the run, CPU ${OPT.gatewayCpu} was ${c.gatewayCoreBusyBeforePercent.toFixed(0)} % busy with other work; the "on its core" column shows what other tasks, interrupts and the hypervisor took from it during each hold.`,
+    '',
+  );
+  out.push(
+    row(['calls (step)', 'up', 'failed setups', 'INVITE→200 p50 / p95 ms, client', 'INVITE→200 p50 / p95 ms, gateway record', '200→DTLS connected p50 / p95 ms, client', 'gateway CPU % of one core', 'peak 1 s %', 'on its core: other tasks / irq / steal %', 'RSS MB', 'CPU % per call', 'RSS MB per call', 'audio flowing', 'RTP in / out per call, pkt/s', 'load clients CPU % / their core busy %']),
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of c.steps) {
+    const fails = s.failed ? `${s.failed} (${Object.entries(s.failures).map(([k, v]) => `${v}× ${k}`).join(', ')})` : '0';
+    out.push(
+      row([
+        s.target,
+        s.up,
+        fails,
+        `${ms(s.inviteMs.p50)} / ${ms(s.inviteMs.p95)}`,
+        s.gatewaySide ? `${ms(s.gatewaySide.setupMs.p50)} / ${ms(s.gatewaySide.setupMs.p95)}` : '–',
+        `${ms(s.dtlsMs.p50)} / ${ms(s.dtlsMs.p95)}`,
+        s.gatewayCpuPercent.toFixed(1),
+        s.gatewayPeakCpuPercent.toFixed(0),
+        [s.othersOnGatewayCorePercent, s.interruptsOnGatewayCorePercent, s.stealOnGatewayCorePercent].map((x) => (Number.isFinite(x) ? x.toFixed(0) : '–')).join(' / '),
+        mb(s.rssBytes),
+        s.cpuPercentPerCall.toFixed(2),
+        (s.rssBytesPerCall / 2 ** 20).toFixed(2),
+        `${s.audioFlowing}/${s.up}${s.droppedDuringHold ? ` (${s.droppedDuringHold} dropped)` : ''}`,
+        `${s.inboundPacketsPerSecond.toFixed(1)} / ${s.outboundPacketsPerSecond.toFixed(1)}`,
+        `${s.clientsCpuPercent.toFixed(0)} / ${s.clientCoreBusyPercent.toFixed(0)}`,
+      ]),
+    );
+  }
+  out.push('');
+  const codecs = [...new Set(c.steps.flatMap((s) => Object.keys(s.codecs)))].join(', ');
+  out.push(
+    `- Codec: ${codecs} (sipp answers PCMU only; the gateway does not transcode, so the browser leg is PCMU too).`,
+    `- Teardown: ${c.teardown.hungUp} calls hung up with BYE (${c.teardown.byeConfirmed} confirmed with 200); the gateway was at ${Object.entries(c.teardown.gaugesAfter).filter(([k]) => /calls_active|media_routers|sip_dialogs/.test(k)).map(([k, v]) => `${k.replace('parley_', '')} ${v}`).join(', ') || '?'} ${c.teardown.seconds.toFixed(1)} s later, RSS ${mb(c.teardown.rssAfterBytes)} MB.`,
+  );
+  for (const s of c.steps) {
+    const g = s.gatewaySide;
+    if (!g) continue;
+    out.push(
+      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}${Object.keys(g.failures).length ? `; failed calls: ${Object.entries(g.failures).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}${g.unknown ? `; ${g.unknown} calls unknown to the gateway` : ''}.`,
+    );
+  }
+  if (c.stoppedEarly) out.push(`- Stopped early: ${c.stoppedEarly}.`);
+  if (c.gatewayWarnings.length) out.push(`- The gateway logged ${c.gatewayWarnings.length} warning/error lines; first: \`${c.gatewayWarnings[0]?.slice(0, 200)}\`.`);
+  out.push('');
+}
+
+if (bytes) {
+  out.push('### Widget bytes', '');
+  out.push(`widget/dist as built (${bytes.builtAt.slice(0, 16).replace('T', ' ')} UTC); gzip level 9, brotli quality 11.`, '');
+  out.push(row(['file', 'loaded', 'min kB', 'gzip kB', 'brotli kB']), '|---|---|---|---|---|');
+  for (const f of bytes.files) out.push(row([f.file.replace(/-[A-Za-z0-9_-]{8}\.js$/, '-<hash>.js'), f.role, (f.minBytes / 1000).toFixed(1), (f.gzipBytes / 1000).toFixed(1), (f.brotliBytes / 1000).toFixed(1)]));
+  out.push('');
+}
+if (errors.length) out.push('### Errors', '', ...errors.map((e) => `- ${e.split('\n')[0]}`), '');
+
+process.stdout.write(`${out.join('\n')}\n`);
+const resultsDir = join(REPO_ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}.json`);
+writeFileSync(file, `${JSON.stringify({ machine: host, options: { ...OPT, quick: QUICK, phases: [...PHASES] }, inNetns, bytes, setup, concurrent, errors }, null, 2)}\n`);
+progress(`results: ${file}`);
+clearTimeout(watchdog);
+process.exit(errors.length ? 1 : 0);

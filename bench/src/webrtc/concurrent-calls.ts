@@ -1,0 +1,478 @@
+/**
+ * Concurrent bridged calls on one gateway core: the gateway as its own process
+ * pinned to `gatewayCpu`; visitors are @roamhq/wrtc clients (load-clients.ts,
+ * one child process pinned to `clientCpu`), each on its own WebSocket with a
+ * fresh token; agents are one sipp UAS (answers PCMU, echoes RTP) behind static
+ * agent contacts, also on `clientCpu`, as is this process while it runs.
+ *
+ * Calls are stepped up to each target, then held `holdSeconds` while the
+ * gateway's CPU (utime+stime deltas of /proc/<pid>/stat) and RSS are read
+ * every second, and every client's RTP counters are read at both ends of the
+ * hold: audio "flowed" for a call when its inbound packets grew (the UAS
+ * echoes the client's own audio back through the gateway).
+ */
+import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { PortAllocator, bundledScenario, spawnManaged, startSipp, type ManagedProcess, type SippInstance } from '@parley/testkit';
+import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, startPinnedGateway, type GatewayCallRecord, type PinnedGateway } from './pinned-gateway.js';
+import { cpuShares, cpuTimes, readProc, summary, usageBetween, type ProcReading, type Summary } from './measure.js';
+
+export interface ConcurrencyOptions {
+  readonly steps: readonly number[];
+  readonly holdSeconds: number;
+  readonly gatewayCpu: number;
+  readonly clientCpu: number;
+  readonly maxCallsPerAgent: number;
+  /** Calls placed per second while stepping up. */
+  readonly rampPerSecond: number;
+  /** Setups the clients run at once. */
+  readonly maxSetups: number;
+  /** Sample rate of the clients' tone frames. */
+  readonly sampleRate: number;
+  readonly dir: string;
+  /** A step whose setups fail more than this share ends the run. */
+  readonly stopFailureShare: number;
+  readonly progress: (line: string) => void;
+}
+
+export interface StepResult {
+  readonly target: number;
+  /** Calls up at the end of the hold. */
+  readonly up: number;
+  readonly placed: number;
+  readonly failed: number;
+  /** `status reason` → count, for the setups of this step that failed. */
+  readonly failures: Record<string, number>;
+  /** INVITE → 200 of this step's new calls, ms. */
+  readonly inviteMs: Summary;
+  /** This step's new calls at the client: 200 OK → ICE connected, → DTLS connected, ms. */
+  readonly iceMs: Summary;
+  readonly dtlsMs: Summary;
+  /** This step's new calls whose data channel opened. */
+  readonly dataChannelsOpen: number;
+  readonly holdSeconds: number;
+  readonly gatewayCpuPercent: number;
+  /** The load clients' process (all @roamhq/wrtc calls), % of one core: near 100 means the load generator, not the gateway, is the limit. */
+  readonly clientsCpuPercent: number;
+  /** Highest one-second CPU % during the hold. */
+  readonly gatewayPeakCpuPercent: number;
+  /** What other tasks took on the gateway's core (its CPU's task time minus the gateway's), %. */
+  readonly othersOnGatewayCorePercent: number;
+  /** irq + softirq time on the gateway's core (not charged to any task), %. */
+  readonly interruptsOnGatewayCorePercent: number;
+  /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
+  readonly stealOnGatewayCorePercent: number;
+  readonly rssBytes: number;
+  /** (CPU % − idle) / calls up. */
+  readonly cpuPercentPerCall: number;
+  /** (RSS − idle RSS) / calls up. */
+  readonly rssBytesPerCall: number;
+  /** Calls up whose inbound packets grew during the hold. */
+  readonly audioFlowing: number;
+  /** Calls up at the start of the hold that ended during it. */
+  readonly droppedDuringHold: number;
+  /** Per call up, mean over the hold. */
+  readonly inboundPacketsPerSecond: number;
+  readonly outboundPacketsPerSecond: number;
+  readonly codecs: Record<string, number>;
+  readonly gauges: Record<string, number>;
+  /** The load generator's CPU (clients, sipp, the bench), all tasks, % busy. */
+  readonly clientCoreBusyPercent: number;
+  /** The same new calls as the gateway recorded them (GET /v1/calls after the run). */
+  readonly gatewaySide?: GatewaySide;
+}
+
+export interface GatewaySide {
+  /** Visitor INVITE received → 200 OK sent to the visitor, ms. */
+  readonly setupMs: Summary;
+  /** INVITE received → INVITE sent to the agent (token, admission, routing, media), ms. */
+  readonly admitMs: Summary;
+  /** INVITE sent to the agent → its 180, ms. */
+  readonly agentRingMs: Summary;
+  /** Agent's 180 → 200 OK to the visitor (sipp answers at once; includes the werift answer), ms. */
+  readonly answerMs: Summary;
+  /** Failed new calls as the gateway saw them: `state/outcome/reason, attempts: status…` → count. */
+  readonly failures: Record<string, number>;
+  /** New calls the gateway has no record of. */
+  readonly unknown: number;
+}
+
+function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEvent>, records: ReadonlyMap<string, GatewayCallRecord>): GatewaySide {
+  const t = (iso: string | null | undefined): number | undefined => (iso ? Date.parse(iso) : undefined);
+  const gap = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? b - a : undefined);
+  const defined = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
+  const setup: (number | undefined)[] = [];
+  const admit: (number | undefined)[] = [];
+  const ring: (number | undefined)[] = [];
+  const answer: (number | undefined)[] = [];
+  const failures: Record<string, number> = {};
+  let unknown = 0;
+  for (const id of ids) {
+    const event = setups.get(id);
+    const record = event?.callId ? records.get(event.callId) : undefined;
+    if (!record) {
+      unknown += 1;
+      continue;
+    }
+    const created = t(record.createdAt);
+    const firstAttempt = t(record.attempts[0]?.startedAt);
+    if (event?.ok) {
+      setup.push(gap(created, t(record.answeredAt)));
+      admit.push(gap(created, firstAttempt));
+      ring.push(gap(firstAttempt, t(record.ringingAt)));
+      answer.push(gap(t(record.ringingAt), t(record.answeredAt)));
+    } else {
+      const attempts = record.attempts.map((a) => `${a.agentId}:${a.status ?? '-'}${a.reason ? ` ${a.reason}` : ''}`).join(', ');
+      const key = `${record.state}/${record.outcome ?? '-'}/${record.reason ?? '-'} (sip ${record.sipStatus ?? '-'}; attempts: ${attempts || 'none'})`;
+      failures[key] = (failures[key] ?? 0) + 1;
+    }
+  }
+  return { setupMs: summary(defined(setup)), admitMs: summary(defined(admit)), agentRingMs: summary(defined(ring)), answerMs: summary(defined(answer)), failures, unknown };
+}
+
+export interface ConcurrencyResult {
+  readonly gatewayPinned: string;
+  readonly clientsPinned: string;
+  readonly agents: number;
+  readonly maxCallsPerAgent: number;
+  readonly idle: { readonly cpuPercent: number; readonly rssBytes: number };
+  /** How busy the gateway's CPU was with other work (tasks + irq + steal) over 2 s before anything started, %. */
+  readonly gatewayCoreBusyBeforePercent: number;
+  readonly steps: readonly StepResult[];
+  readonly teardown: { readonly hungUp: number; readonly byeConfirmed: number; readonly seconds: number; readonly gaugesAfter: Record<string, number>; readonly rssAfterBytes: number };
+  readonly gatewayWarnings: readonly string[];
+  readonly stoppedEarly?: string;
+}
+
+interface CallEvent {
+  ev: 'call';
+  id: number;
+  callId: string;
+  ok: boolean;
+  status: number;
+  reason?: string;
+  gatherMs: number;
+  wsMs: number;
+  inviteMs: number;
+  totalMs: number;
+}
+interface ClientStats {
+  id: number;
+  up: boolean;
+  ended?: string;
+  inboundPackets?: number;
+  outboundPackets?: number;
+  codec?: string;
+  iceState?: string;
+  dataChannelOpen?: boolean;
+  iceMs?: number;
+  dtlsMs?: number;
+}
+type ClientEvent = CallEvent | { ev: 'stats'; calls: ClientStats[] } | { ev: 'hangup'; calls: number; confirmed: number } | { ev: 'ready'; pid: number };
+
+const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
+
+/** The load-clients child, spoken to in JSON lines. */
+class Clients {
+  readonly events = new EventEmitter<{ event: [ClientEvent] }>();
+  readonly process: ManagedProcess;
+  #partial = '';
+
+  constructor(settings: Record<string, unknown>, cpu: number) {
+    this.events.setMaxListeners(0);
+    this.process = spawnManaged({
+      command: 'taskset',
+      args: ['-c', String(cpu), 'node', '--import', 'tsx', 'bench/src/webrtc/load-clients.ts', JSON.stringify(settings)],
+      cwd: REPO_ROOT,
+      name: 'load-clients',
+      stdin: 'pipe',
+      maxLines: 200,
+      onOutput: (chunk, stream) => {
+        if (stream !== 'stdout') return;
+        const parts = (this.#partial + chunk).split('\n');
+        this.#partial = parts.pop() ?? '';
+        for (const line of parts) {
+          if (!line.startsWith('{')) continue;
+          try {
+            this.events.emit('event', JSON.parse(line) as ClientEvent);
+          } catch {
+            // A stray line (libwebrtc prints some): not ours.
+          }
+        }
+      },
+    });
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.process.stdin?.write(`${JSON.stringify(command)}\n`);
+  }
+
+  next<T extends ClientEvent['ev']>(ev: T, timeoutMs: number): Promise<Extract<ClientEvent, { ev: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off('event', on);
+        reject(new Error(`load clients: no "${ev}" within ${timeoutMs} ms\n${this.process.describe(20)}`));
+      }, timeoutMs);
+      const on = (e: ClientEvent): void => {
+        if (e.ev !== ev) return;
+        clearTimeout(timer);
+        this.events.off('event', on);
+        resolve(e as Extract<ClientEvent, { ev: T }>);
+      };
+      this.events.on('event', on);
+    });
+  }
+
+  async stats(): Promise<Map<number, ClientStats>> {
+    const reply = this.next('stats', 30_000);
+    this.send({ op: 'stats' });
+    return new Map((await reply).calls.map((c) => [c.id, c]));
+  }
+}
+
+const pick = (g: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(g).filter(([k]) => /calls_active|media_routers|sip_dialogs|sip_transactions|resident_memory/.test(k)));
+
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+export async function runConcurrency(o: ConcurrencyOptions): Promise<ConcurrencyResult> {
+  const maxTarget = Math.max(...o.steps);
+  // At least 10: an agent ringing for one call is offered no other until it answers
+  // (gateway/src/routing/candidates.ts), so a ramp needs several agents.
+  const agents = Math.max(10, Math.ceil(maxTarget / o.maxCallsPerAgent));
+  const ports = new PortAllocator();
+  const warnings: string[] = [];
+  const allCpus = `0-${Math.max(0, (await import('node:os')).availableParallelism() - 1)}`;
+  let sipp: SippInstance | undefined;
+  let gateway: PinnedGateway | undefined;
+  let clients: Clients | undefined;
+  try {
+    const before0 = cpuTimes(o.gatewayCpu);
+    await sleep(2000);
+    const before1 = cpuTimes(o.gatewayCpu);
+    const beforeShares = before0 && before1 ? cpuShares(before0, before1) : undefined;
+    const busyBefore = beforeShares ? beforeShares.tasks + beforeShares.interrupts + beforeShares.steal : Number.NaN;
+    o.progress(`CPU ${o.gatewayCpu} was ${busyBefore.toFixed(0)} % busy with other work before the gateway started`);
+    pin(process.pid, String(o.clientCpu));
+    sipp = await startSipp({ scenario: await bundledScenario('uas-answer-pcmu-echo'), rtpEcho: true, traceMessages: false, ports, name: 'sipp-uas' });
+    if (sipp.process.pid) pin(sipp.process.pid, String(o.clientCpu));
+    o.progress(`sipp UAS (PCMU, RTP echo) on ${sipp.address}, pinned to CPU ${o.clientCpu}`);
+    gateway = await startPinnedGateway({
+      dir: o.dir,
+      ports,
+      agentContact: sipp.address,
+      agents,
+      maxCallsPerAgent: o.maxCallsPerAgent,
+      maxCalls: maxTarget,
+      cpu: o.gatewayCpu,
+      onLine: (line) => {
+        if (warnings.length < 200) warnings.push(line.slice(0, 400));
+      },
+    });
+    const gw = gateway;
+    o.progress(`gateway pid ${gw.pid} pinned to CPU ${o.gatewayCpu}, ${agents} agents × ${o.maxCallsPerAgent} calls, ${gw.wsUrl}`);
+    clients = new Clients({ wsUrl: gw.wsUrl, origin: ORIGIN, queue: QUEUE, domain: DOMAIN, sampleRate: o.sampleRate, toneHz: 1000, maxSetups: o.maxSetups }, o.clientCpu);
+    const cl = clients;
+    await cl.next('ready', 30_000);
+
+    // Idle baseline (after a warm-up call, so the modules the call path loads are in).
+    const [warmToken] = await gw.issueTokens(1);
+    const warm = cl.next('call', 30_000);
+    cl.send({ op: 'call', id: 0, token: warmToken });
+    const warmResult = await warm;
+    o.progress(`warm-up call: ${warmResult.ok ? `up, INVITE→200 ${warmResult.inviteMs.toFixed(0)} ms` : `failed ${warmResult.status} ${warmResult.reason ?? ''}`}`);
+    await sleep(1000);
+    {
+      const hung = cl.next('hangup', 15_000);
+      cl.send({ op: 'hangup' });
+      await hung;
+    }
+    await sleep(2000);
+    const idleA = readProc(gw.pid);
+    await sleep(3000);
+    const idleB = readProc(gw.pid);
+    if (!idleA || !idleB) throw new Error('cannot read the gateway in /proc');
+    const idle = usageBetween(idleA, idleB);
+    o.progress(`idle: gateway ${idle.cpuPercent.toFixed(1)} % CPU, RSS ${(idle.rssBytes / 2 ** 20).toFixed(1)} MB`);
+
+    const results: StepResult[] = [];
+    const stepIds: number[][] = [];
+    const setups = new Map<number, CallEvent>();
+    cl.events.on('event', (e) => {
+      if (e.ev === 'call') setups.set(e.id, e);
+    });
+    let nextId = 1;
+    let stoppedEarly: string | undefined;
+    for (const target of o.steps) {
+      const before = await cl.stats();
+      const upNow = [...before.values()].filter((c) => c.up).length;
+      const need = Math.max(0, target - upNow);
+      o.progress(`step ${target}: ${upNow} up, placing ${need} at ${o.rampPerSecond}/s`);
+      const tokens = need > 0 ? await gw.issueTokens(need) : [];
+      const ids: number[] = [];
+      const stepStart = performance.now();
+      for (const token of tokens) {
+        const id = nextId;
+        nextId += 1;
+        ids.push(id);
+        cl.send({ op: 'call', id, token });
+        await sleep(1000 / o.rampPerSecond);
+      }
+      const deadline = performance.now() + 30_000 + need * 200;
+      while (ids.some((id) => !setups.has(id)) && performance.now() < deadline) await sleep(100);
+      const stepSetups = ids.map((id) => setups.get(id)).filter((s): s is CallEvent => s !== undefined);
+      const failures: Record<string, number> = {};
+      for (const s of stepSetups.filter((x) => !x.ok)) {
+        const key = `${s.status} ${s.reason ?? ''}`.trim();
+        failures[key] = (failures[key] ?? 0) + 1;
+      }
+      const missing = ids.length - stepSetups.length;
+      if (missing > 0) failures['no result (client timeout)'] = missing;
+      const failed = stepSetups.filter((x) => !x.ok).length + missing;
+      o.progress(`step ${target}: ${stepSetups.filter((x) => x.ok).length}/${ids.length} set up in ${((performance.now() - stepStart) / 1000).toFixed(1)} s${failed ? `, failed: ${JSON.stringify(failures)}` : ''}`);
+      await sleep(2000); // ICE, DTLS and the first packets of the last calls
+
+      const startStats = await cl.stats();
+      const readings: ProcReading[] = [];
+      const coreA = cpuTimes(o.gatewayCpu);
+      const loadCoreA = cpuTimes(o.clientCpu);
+      const clientsPid = cl.process.pid ?? 0;
+      const clientsA = readProc(clientsPid);
+      const first = readProc(gw.pid);
+      if (first) readings.push(first);
+      const holdEnd = performance.now() + o.holdSeconds * 1000;
+      while (performance.now() < holdEnd) {
+        await sleep(Math.min(1000, holdEnd - performance.now()));
+        const r = readProc(gw.pid);
+        if (r) readings.push(r);
+      }
+      const coreB = cpuTimes(o.gatewayCpu);
+      const loadCoreB = cpuTimes(o.clientCpu);
+      const clientsB = readProc(clientsPid);
+      const endStats = await cl.stats();
+      const a = readings[0];
+      const b = readings.at(-1);
+      if (!a || !b) throw new Error('the gateway is gone');
+      const usage = usageBetween(a, b);
+      let peak = 0;
+      for (let i = 1; i < readings.length; i += 1) {
+        const prev = readings[i - 1];
+        const cur = readings[i];
+        if (prev && cur) peak = Math.max(peak, usageBetween(prev, cur).cpuPercent);
+      }
+      const core = coreA && coreB ? cpuShares(coreA, coreB) : { tasks: Number.NaN, interrupts: Number.NaN, steal: Number.NaN };
+      const upCalls = [...endStats.values()].filter((c) => c.up);
+      const upAtStart = [...startStats.values()].filter((c) => c.up);
+      let flowing = 0;
+      let inbound = 0;
+      let outbound = 0;
+      const codecs: Record<string, number> = {};
+      for (const c of upCalls) {
+        const s0 = startStats.get(c.id);
+        const dIn = (c.inboundPackets ?? 0) - (s0?.inboundPackets ?? 0);
+        if (dIn > 0) flowing += 1;
+        inbound += dIn;
+        outbound += (c.outboundPackets ?? 0) - (s0?.outboundPackets ?? 0);
+        const codec = c.codec ?? 'none';
+        codecs[codec] = (codecs[codec] ?? 0) + 1;
+      }
+      const dropped = upAtStart.filter((c) => !endStats.get(c.id)?.up).length;
+      const gauges = await gw.gauges().catch(() => ({}));
+      const n = upCalls.length;
+      const step: StepResult = {
+        target,
+        up: n,
+        placed: ids.length,
+        failed,
+        failures,
+        inviteMs: summary(stepSetups.filter((x) => x.ok).map((x) => x.inviteMs)),
+        iceMs: summary(ids.map((id) => endStats.get(id)?.iceMs).filter((x): x is number => x !== undefined)),
+        dtlsMs: summary(ids.map((id) => endStats.get(id)?.dtlsMs).filter((x): x is number => x !== undefined)),
+        dataChannelsOpen: ids.filter((id) => endStats.get(id)?.dataChannelOpen).length,
+        holdSeconds: usage.seconds,
+        gatewayCpuPercent: usage.cpuPercent,
+        gatewayPeakCpuPercent: peak,
+        clientsCpuPercent: clientsA && clientsB ? usageBetween(clientsA, clientsB).cpuPercent : Number.NaN,
+        othersOnGatewayCorePercent: Math.max(0, core.tasks - usage.cpuPercent),
+        interruptsOnGatewayCorePercent: core.interrupts,
+        stealOnGatewayCorePercent: core.steal,
+        rssBytes: usage.rssBytes,
+        cpuPercentPerCall: n ? (usage.cpuPercent - idle.cpuPercent) / n : Number.NaN,
+        rssBytesPerCall: n ? (usage.rssBytes - idle.rssBytes) / n : Number.NaN,
+        audioFlowing: flowing,
+        droppedDuringHold: dropped,
+        inboundPacketsPerSecond: n ? inbound / n / usage.seconds : 0,
+        outboundPacketsPerSecond: n ? outbound / n / usage.seconds : 0,
+        codecs,
+        gauges: pick(gauges),
+        clientCoreBusyPercent: loadCoreA && loadCoreB ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(cpuShares(loadCoreA, loadCoreB)) : Number.NaN,
+      };
+      results.push(step);
+      stepIds.push(ids);
+      o.progress(
+        `step ${target}: ${n} up, gateway ${usage.cpuPercent.toFixed(1)} % CPU (peak ${peak.toFixed(0)} %, others on its core ${step.othersOnGatewayCorePercent.toFixed(0)} %, irq ${step.interruptsOnGatewayCorePercent.toFixed(0)} %, steal ${step.stealOnGatewayCorePercent.toFixed(0)} %), RSS ${(usage.rssBytes / 2 ** 20).toFixed(0)} MB, clients ${step.clientsCpuPercent.toFixed(0)} % CPU (their core ${step.clientCoreBusyPercent.toFixed(0)} % busy), audio ${flowing}/${n}, ${step.inboundPacketsPerSecond.toFixed(1)} pkt/s in per call, new calls: 200→DTLS p50 ${step.dtlsMs.p50.toFixed(0)} ms, data channel open ${step.dataChannelsOpen}/${ids.length}${dropped ? `, ${dropped} dropped` : ''}`,
+      );
+      if (ids.length > 0 && failed / ids.length > o.stopFailureShare) {
+        stoppedEarly = `step ${target}: ${failed} of ${ids.length} setups failed`;
+        o.progress(`stopping: ${stoppedEarly}`);
+        break;
+      }
+    }
+
+    // Teardown: BYE from every client, then the gateway must drop to no calls and no media routers.
+    const t0 = performance.now();
+    const hung = cl.next('hangup', 60_000);
+    cl.send({ op: 'hangup' });
+    const hangup = await hung;
+    let gaugesAfter: Record<string, number> = {};
+    const until = performance.now() + 15_000;
+    while (performance.now() < until) {
+      gaugesAfter = await gw.gauges().catch(() => ({}));
+      if (!gaugesAfter['parley_calls_active'] && !gaugesAfter['parley_media_routers']) break;
+      await sleep(250);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const rssAfter = readProc(gw.pid)?.rssBytes ?? Number.NaN;
+    o.progress(`teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s`);
+    // The gateway's own timing of every call, now that all have ended.
+    let withGateway: StepResult[] = results;
+    try {
+      const records = new Map((await gw.calls(500)).map((r) => [r.visitorCallId, r]));
+      withGateway = results.map((r, i) => ({ ...r, gatewaySide: gatewaySide(stepIds[i] ?? [], setups, records) }));
+      for (const r of withGateway) {
+        const g = r.gatewaySide;
+        if (g) o.progress(`step ${r.target} at the gateway: INVITE→200 p50 ${g.setupMs.p50.toFixed(0)} / p95 ${g.setupMs.p95.toFixed(0)} ms (admit ${g.admitMs.p50.toFixed(0)}, agent INVITE→180 ${g.agentRingMs.p50.toFixed(0)}, 180→200 ${g.answerMs.p50.toFixed(0)} ms p50)${Object.keys(g.failures).length ? `; failures: ${JSON.stringify(g.failures)}` : ''}${g.unknown ? `; ${g.unknown} unknown to the gateway` : ''}`);
+      }
+    } catch (error) {
+      o.progress(`could not read the call records: ${(error as Error).message}`);
+    }
+    return {
+      gatewayPinned: `CPU ${o.gatewayCpu} (taskset -c ${o.gatewayCpu}, own process)`,
+      clientsPinned: `CPU ${o.clientCpu} (load clients, sipp UAS and the bench process)`,
+      agents,
+      maxCallsPerAgent: o.maxCallsPerAgent,
+      idle: { cpuPercent: idle.cpuPercent, rssBytes: idle.rssBytes },
+      gatewayCoreBusyBeforePercent: busyBefore,
+      steps: withGateway,
+      teardown: { hungUp: hangup.calls, byeConfirmed: hangup.confirmed, seconds, gaugesAfter: pick(gaugesAfter), rssAfterBytes: rssAfter },
+      gatewayWarnings: warnings,
+      ...(stoppedEarly ? { stoppedEarly } : {}),
+    };
+  } finally {
+    if (clients) {
+      clients.send({ op: 'quit' });
+      await Promise.race([clients.process.exited, sleep(3000)]);
+      await clients.process.stop({ graceMs: 1000 });
+    }
+    await gateway?.stop();
+    await sipp?.stop();
+    ports.close();
+    try {
+      pin(process.pid, allCpus);
+    } catch {
+      // Leave it pinned: nothing else runs after this phase.
+    }
+  }
+}
