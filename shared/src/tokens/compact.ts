@@ -99,6 +99,25 @@ function gcmAndWrap(kek: Buffer, plaintext: Uint8Array, aad: string) {
   return { encryptedKey, iv, ciphertext, tag: gcm.getAuthTag() };
 }
 
+/**
+ * The public JWK of an ephemeral key, read from its SPKI DER. Not
+ * `export({ format: 'jwk' })`: on Node 20 that deadlocks the main thread when
+ * garbage collection finalises a key-generation job during the export
+ * (reproduced here within the first tokens of a loop; seen in gdb as
+ * ExportJWKEdKey → GC → ~KeyGenJob → uv_mutex_lock).
+ */
+function publicJwkFromSpki(key: KeyObject, x25519: boolean): Record<string, string> {
+  const der = key.export({ type: 'spki', format: 'der' });
+  if (x25519) {
+    // SPKI for X25519 ends with the 32-byte key (RFC 8410 §4).
+    return { kty: 'OKP', crv: 'X25519', x: b64u(der.subarray(der.length - 32)) };
+  }
+  // SPKI for P-256 ends with the uncompressed point 04 || X || Y (RFC 5480 §2.2).
+  const point = der.subarray(der.length - 65);
+  if (point[0] !== 0x04) throw new Error('unexpected P-256 public key encoding');
+  return { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33, 65)) };
+}
+
 /** Encrypts to a recipient's EC P-256 or X25519 public key with a fresh ephemeral key. */
 export function encryptEcdhEs(
   plaintext: Uint8Array,
@@ -110,11 +129,7 @@ export function encryptEcdhEs(
     curve === 'x25519'
       ? generateKeyPairSync('x25519')
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const epkJwk = ephemeral.publicKey.export({ format: 'jwk' });
-  const epk =
-    curve === 'x25519'
-      ? { kty: 'OKP', crv: 'X25519', x: epkJwk.x }
-      : { kty: 'EC', crv: 'P-256', x: epkJwk.x, y: epkJwk.y };
+  const epk = publicJwkFromSpki(ephemeral.publicKey, curve === 'x25519');
   const protectedHeader = b64u(
     JSON.stringify({
       alg: KEY_MANAGEMENT_ALGORITHM,
