@@ -147,7 +147,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     routers: [
       {
         path: '/v1',
-        router: v1Router({ apiKeys: config.api.keys, agents, calls: callStore, sessions, numbers, messages: messageStore }),
+        router: v1Router({
+          apiKeys: config.api.keys,
+          agents,
+          calls: callStore,
+          sessions,
+          numbers,
+          messages: messageStore,
+          live: (id) => live.calls?.get(id)?.record,
+        }),
       },
       { path: '/desk', router: deskMount },
     ],
@@ -277,7 +285,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ),
     sdpOffer,
   ];
+  const lag = lagMonitor();
   stack.onInvite((invite, tx) => {
+    // Overload: refuse at once, before any work, so retransmissions do not pile up.
+    if (callManager.settingUp >= config.sip.overload.maxSetupsInProgress || lag.current() > config.sip.overload.maxLagMs) {
+      metrics.invitesRefused.inc({ reason: 'overloaded' });
+      refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
+      return;
+    }
     let cancelled = false;
     tx.once('cancel', () => (cancelled = true));
     const ctx: InviteContext = { invite, tx, flow: tx.flow };
@@ -354,6 +369,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
         agents.close();
+        lag.stop();
         await stack.close();
         await media.close();
         await new Promise<void>((resolve) => {
@@ -366,6 +382,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return closed;
     },
   };
+}
+
+/** How late a 50 ms timer fires: the event loop's current lag (a smoothed value). */
+function lagMonitor(): { current(): number; stop(): void } {
+  let lag = 0;
+  let expected = performance.now() + 50;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lag = lag * 0.5 + Math.max(0, now - expected) * 0.5;
+    expected = now + 50;
+  }, 50);
+  timer.unref();
+  return { current: () => lag, stop: () => clearInterval(timer) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -93,8 +93,8 @@ describe('SBC: refused INVITEs never reach an agent', () => {
     const final = finalResponse(result.messages);
     expect(final?.status, result.messages).toBe(status);
     expect(final?.header('Reason')).toBe(`SIP;cause=${status};text="${code}"`);
-    expect(agent1.receivedRequests('INVITE').length).toBe(0);
-    expect(agent1.sipMessages().length).toBe(mark);
+    // Nothing of the call reached the agent (its phone may still refresh its registration).
+    expect(agent1.sipMessages().slice(mark).filter((m) => m.method !== 'REGISTER' && !/REGISTER/.test(m.header('cseq') ?? ''))).toEqual([]);
   });
 
   it('refuses a replayed token', async () => {

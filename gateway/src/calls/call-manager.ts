@@ -34,6 +34,13 @@ export class CallManager {
     return this.#calls.size;
   }
 
+  /** Calls not answered yet (routing or ringing): the work an overload guard watches. */
+  get settingUp(): number {
+    let n = 0;
+    for (const call of this.#calls.values()) if (call.state === 'routing' || call.state === 'ringing') n += 1;
+    return n;
+  }
+
   activeCount(tenant: string): number {
     return this.#perTenant.get(tenant) ?? 0;
   }

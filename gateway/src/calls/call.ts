@@ -391,7 +391,9 @@ export class Call extends EventEmitter<CallEvents> {
     this.record.state = next;
     if (next === 'ringing') this.record.ringingAt = this.#now();
     if (next === 'answered') this.record.answeredAt = this.#now();
-    if (next !== 'ended') this.#deps.calls.update(this.record);
+    // Stored at the moments that matter (admitted, answered, ended); while it
+    // rings, the live record is served from memory (/v1 reads the call manager first).
+    if (next === 'answered') this.#deps.calls.update(this.record);
     this.emit('state', next);
   }
 
@@ -544,7 +546,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.record.attempts.push(record);
     this.record.agentCallId = callId;
     this.record.agentId = agent.id;
-    this.#deps.calls.update(this.record);
     const attempt: Attempt = {
       agent,
       media: agentMedia,
@@ -697,7 +698,6 @@ export class Call extends EventEmitter<CallEvents> {
     if (attempt !== this.#connected) attempt.media.close();
     if (this.state === 'ended' || this.#connected) return;
     if (reason !== 'answered_elsewhere') this.#lastFailure = reason;
-    this.#deps.calls.update(this.record);
     this.#log.info({ agent: attempt.agent.id, status, reason }, 'agent leg failed');
     if (this.#ringing.size === 0) {
       if (this.#batchTimer) clearTimeout(this.#batchTimer);

@@ -125,6 +125,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
       userAgent: z.string().default('Parley'),
       /**
+       * Overload protection: new INVITEs get 503 + Retry-After when this many calls
+       * are being set up, or when the event loop lags more than maxLagMs, instead
+       * of everyone's retransmissions making it worse.
+       */
+      overload: z
+        .strictObject({
+          maxSetupsInProgress: z.number().int().min(1).default(300),
+          maxLagMs: z.number().int().min(10).default(300),
+        })
+        .prefault({}),
+      /**
        * Digest algorithms challenged, most preferred first (RFC 8760). Some phones
        * fail on the first challenge they cannot do instead of skipping it
        * (baresip 1.0 with SHA-256): list MD5 alone for those, here or per agent.

@@ -212,11 +212,12 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const now = this.#now();
     const contacts = entry.contacts.filter((c) => c.expiresAt > now);
     const registered = contacts.length > 0;
+    // An agent (or a trunk) with room for more calls is still offered calls while one rings.
     const state: AgentState = !registered
       ? 'offline'
       : entry.activeCalls >= entry.config.maxCalls
         ? 'busy'
-        : entry.ringing > 0
+        : entry.activeCalls + entry.ringing >= entry.config.maxCalls
           ? 'ringing'
           : entry.availability === 'away'
             ? 'away'

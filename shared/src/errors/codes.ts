@@ -278,6 +278,13 @@ export const ERROR_CODES = {
     message: 'Max-Forwards reached 0.',
     human: 'We could not connect your call. Please try again.',
   },
+  overloaded: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message: 'The gateway is over its limit of call setups in progress or is falling behind; retry after the time in Retry-After.',
+    human: 'Calling is very busy right now. Please try again in a moment.',
+  },
   gateway_shutdown: {
     domain: 'call',
     http: 503,

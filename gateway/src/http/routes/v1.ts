@@ -12,6 +12,8 @@ export interface V1Deps {
   readonly sessions: SessionStore;
   readonly numbers: SessionNumberPool;
   readonly messages: MessageStore;
+  /** The in-memory record of a call in progress (fresher than the stored one). */
+  readonly live?: (id: string) => CallRecord | undefined;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -76,7 +78,7 @@ export function v1Router(deps: V1Deps): Router {
   });
 
   router.get('/calls/:id', (req, res) => {
-    const record = deps.calls.get(req.params.id);
+    const record = deps.live?.(req.params.id) ?? deps.calls.get(req.params.id);
     if (!record || !canSee(principalOf(res), record.tenant)) {
       throw new ParleyError('not_found', 'no such call');
     }

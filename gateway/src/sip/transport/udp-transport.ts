@@ -61,6 +61,14 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
       this.#socket.once('error', reject);
       this.#socket.bind(port, host, () => {
         this.#socket.off('error', reject);
+        // The kernel default (about 200 kB) overflows at a few hundred calls per
+        // second; the kernel caps this at net.core.rmem_max.
+        try {
+          this.#socket.setRecvBufferSize(4 * 1024 * 1024);
+          this.#socket.setSendBufferSize(1024 * 1024);
+        } catch {
+          // Not permitted: keep the defaults.
+        }
         const address = this.#socket.address();
         this.#local = { address: address.address, port: address.port };
         resolve(this.#local);
