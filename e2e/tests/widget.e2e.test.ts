@@ -9,7 +9,8 @@ import type { Page } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
 import { API_KEY } from '@parley/gateway/test-harness';
 import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
-import { clickCall, errors, inboundAudio, received, startWidgetWorld, states, statusText, type WidgetWorld } from '../src/widget-fixture.js';
+import { launchChromium } from '@parley/testkit/chromium';
+import { PROBE, clickCall, errors, inboundAudio, received, startWidgetWorld, states, statusText, type WidgetWorld } from '../src/widget-fixture.js';
 
 let world: WidgetWorld;
 let agent: BaresipAgent;
@@ -157,19 +158,21 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
   });
 
   it('the microphone denied', async () => {
-    const context = await world.browser.newContext();
-    await context.addInitScript(`
-      ${'window.__states = []; window.__errors = [];'}
-      document.addEventListener('parley-state', (e) => window.__states.push(e.detail.state));
-      document.addEventListener('parley-error', (e) => window.__errors.push(e.detail));
-      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
-    `);
-    const page = await context.newPage();
-    await page.goto(`${world.siteOrigin}/`);
-    await clickCall(page);
-    await expect.poll(() => states(page), { timeout: 10_000 }).toContain('error');
-    expect((await errors(page)).map((e) => e.code)).toContain('microphone_denied');
-    expect(await statusText(page)).toContain(ERROR_CODES.microphone_denied.human);
-    await context.close();
+    // A browser whose permission prompt answers "Block", as a person would.
+    const denying = await launchChromium({ permissions: 'deny' });
+    try {
+      const context = await denying.newContext();
+      await context.addInitScript(PROBE);
+      const page = await context.newPage();
+      await page.goto(`${world.siteOrigin}/`);
+      const mark = agent.sipMessages().length;
+      await clickCall(page);
+      await expect.poll(() => states(page), { timeout: 10_000 }).toContain('error');
+      expect((await errors(page)).map((e) => e.code)).toContain('microphone_denied');
+      expect(await statusText(page)).toContain(ERROR_CODES.microphone_denied.human);
+      expect(agent.sipMessages().slice(mark).filter((m) => m.method === 'INVITE')).toEqual([]);
+    } finally {
+      await denying.close();
+    }
   });
 });

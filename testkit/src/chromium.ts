@@ -27,6 +27,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 ];
 
 export interface ChromiumOptions {
+  /** `deny`: the browser refuses microphone access as a person clicking "Block" would. Default `grant`. */
+  readonly permissions?: 'grant' | 'deny';
   /** WAV played as the microphone (48 kHz works best; it loops). */
   readonly fakeAudioCapture?: string;
   /** Default true. */
@@ -40,8 +42,12 @@ export interface ChromiumOptions {
 
 /** The command-line flags `launchChromium` uses. */
 export function chromiumArgs(options: ChromiumOptions = {}): string[] {
+  const base =
+    options.permissions === 'deny'
+      ? [...CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream'), '--deny-permission-prompts']
+      : CHROMIUM_ARGS;
   return [
-    ...CHROMIUM_ARGS,
+    ...base,
     ...(options.fakeAudioCapture
       ? [`--use-file-for-fake-audio-capture=${options.fakeAudioCapture}`]
       : []),
