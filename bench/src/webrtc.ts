@@ -20,7 +20,7 @@
  *   ./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts [--quick] [--calls 20]
  *       [--steps 10,25,50,75,100] [--hold-seconds 15] [--phases bytes,setup,concurrent]
  *       [--poll-ms 10] [--gateway-cpu 0] [--client-cpu 1] [--per-agent 10] [--ramp 20]
- *       [--timeout 900]
+ *       [--max-setups 10] [--sample-rate 8000] [--cpu-prof] [--timeout 900] [--keep]
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,9 +47,10 @@ const { values } = parseArgs({
     'per-agent': { type: 'string', default: '10' },
     ramp: { type: 'string', default: '20' },
     'max-setups': { type: 'string', default: '10' },
-    'sample-rate': { type: 'string', default: '48000' },
+    'sample-rate': { type: 'string', default: '8000' },
     timeout: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 
@@ -72,7 +73,7 @@ const OPT = {
   perAgent: num(values['per-agent'], 10),
   ramp: num(values.ramp, 20),
   maxSetups: num(values['max-setups'], 10),
-  sampleRate: num(values['sample-rate'], 48000),
+  sampleRate: num(values['sample-rate'], 8000),
   timeoutSeconds: num(values.timeout, QUICK ? 300 : 900),
 };
 
@@ -141,6 +142,7 @@ try {
         sampleRate: OPT.sampleRate,
         dir,
         stopFailureShare: 0.5,
+        ...(values['cpu-prof'] ? { cpuProfileTo: join(REPO_ROOT, 'bench', 'results', `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-gateway.cpuprofile`) } : {}),
         progress: (l) => progress(`concurrent: ${l}`),
       });
     } catch (error) {
@@ -185,7 +187,7 @@ if (setup) {
   }
   const codecs = [...new Set(setup.calls.map((c) => c.codec ?? '?'))].join(', ');
   out.push(
-    `- Resolution of "first audio": getStats polled from the bench with page.evaluate every ${OPT.pollMs} ms; the polls actually came every ${ms(setup.pollPeriodMs)} ms on average (evaluate + getStats round trip), so the poll figure is late by up to that. "Answer" is when the bench sends \`accept\` over baresip's control socket; the unmute figure compares the page's Date.now() with the bench's (same clock, 1 ms).`,
+    `- Resolution of "first audio": the audio receiver's getStats() (inbound-rtp packetsReceived) polled from the bench with page.evaluate every ${OPT.pollMs} ms; the polls actually came every ${ms(setup.pollPeriodMs)} ms on average (evaluate + getStats round trip), so the poll figure is late by up to that. "Answer" is when the bench sends \`accept\` over baresip's control socket; the unmute figure compares the page's Date.now() with the bench's (same clock, 1 ms).`,
     `- Codec of the calls: ${codecs}.${setup.warmUp ? ` Warm-up call (cold gateway and browser): click → ringing ${ms(setup.warmUp.clickToRingingMs)} ms, answer → audio ${ms(setup.warmUp.acceptToFirstAudioMs)} ms.` : ''}`,
   );
   if (setup.failures.length) out.push(`- Failed calls: ${setup.failures.length} (${setup.failures.join('; ')}).`);
@@ -200,8 +202,8 @@ if (concurrent) {
     '',
   );
   out.push(
-    row(['calls (step)', 'up', 'failed setups', 'INVITE→200 p50 / p95 ms, client', 'INVITE→200 p50 / p95 ms, gateway record', '200→DTLS connected p50 / p95 ms, client', 'gateway CPU % of one core', 'peak 1 s %', 'on its core: other tasks / irq / steal %', 'RSS MB', 'CPU % per call', 'RSS MB per call', 'audio flowing', 'RTP in / out per call, pkt/s', 'load clients CPU % / their core busy %']),
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    row(['calls (step)', 'up', 'failed setups', 'INVITE→200 p50 / p95 ms, client', 'INVITE→200 p50 / p95 ms, gateway record', '200→DTLS connected p50 / p95 ms, client', 'gateway CPU % of one core', 'peak 1 s %', 'on its core: other tasks / irq / steal %', 'RSS MB', 'CPU % per call', 'RSS MB per call', 'audio flowing', 'RTP in / out per call, pkt/s', 'load clients / sipp CPU %, their core busy %', 'UDP drops: gateway / others']),
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of c.steps) {
     const fails = s.failed ? `${s.failed} (${Object.entries(s.failures).map(([k, v]) => `${v}× ${k}`).join(', ')})` : '0';
@@ -221,7 +223,8 @@ if (concurrent) {
         (s.rssBytesPerCall / 2 ** 20).toFixed(2),
         `${s.audioFlowing}/${s.up}${s.droppedDuringHold ? ` (${s.droppedDuringHold} dropped)` : ''}`,
         `${s.inboundPacketsPerSecond.toFixed(1)} / ${s.outboundPacketsPerSecond.toFixed(1)}`,
-        `${s.clientsCpuPercent.toFixed(0)} / ${s.clientCoreBusyPercent.toFixed(0)}`,
+        `${s.clientsCpuPercent.toFixed(0)} / ${s.sippCpuPercent.toFixed(0)}, ${s.clientCoreBusyPercent.toFixed(0)}${s.loadGeneratorSaturated ? ' (saturated)' : ''}`,
+        `${s.udpDropsGateway} / ${s.udpDropsOthers}`,
       ]),
     );
   }
@@ -235,10 +238,15 @@ if (concurrent) {
     const g = s.gatewaySide;
     if (!g) continue;
     out.push(
-      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}${Object.keys(g.failures).length ? `; failed calls: ${Object.entries(g.failures).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}${g.unknown ? `; ${g.unknown} calls unknown to the gateway` : ''}.`,
+      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP through the relay over the calls' lifetime: ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${Object.keys(g.failures).length ? `; failed calls: ${Object.entries(g.failures).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}${g.unknown ? `; ${g.unknown} calls unknown to the gateway` : ''}.`,
     );
   }
   if (c.stoppedEarly) out.push(`- Stopped early: ${c.stoppedEarly}.`);
+  if (c.cpuProfile) {
+    out.push(
+      `- Where the gateway's CPU went over the whole run (\`node --cpu-prof\`, ${c.cpuProfile.busySeconds.toFixed(1)} s busy; self time): ${c.cpuProfile.areas.slice(0, 8).map((a) => `${a.name} ${a.percent.toFixed(1)} %`).join(', ')}. Top functions: ${c.cpuProfile.functions.slice(0, 8).map((f) => `\`${f.name}\` ${f.percent.toFixed(1)} %`).join(', ')}.`,
+    );
+  }
   if (c.gatewayWarnings.length) out.push(`- The gateway logged ${c.gatewayWarnings.length} warning/error lines; first: \`${c.gatewayWarnings[0]?.slice(0, 200)}\`.`);
   out.push('');
 }

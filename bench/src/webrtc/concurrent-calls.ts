@@ -12,10 +12,13 @@
  * echoes the client's own audio back through the gateway).
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeCpuProfile, type ProfileSummary } from '../cpu-profile.js';
 import { EventEmitter } from 'node:events';
 import { PortAllocator, bundledScenario, spawnManaged, startSipp, type ManagedProcess, type SippInstance } from '@parley/testkit';
 import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, startPinnedGateway, type GatewayCallRecord, type PinnedGateway } from './pinned-gateway.js';
-import { cpuShares, cpuTimes, readProc, summary, usageBetween, type ProcReading, type Summary } from './measure.js';
+import { cpuShares, cpuTimes, readProc, udpDrops, summary, usageBetween, type ProcReading, type Summary } from './measure.js';
 
 export interface ConcurrencyOptions {
   readonly steps: readonly number[];
@@ -33,6 +36,8 @@ export interface ConcurrencyOptions {
   /** A step whose setups fail more than this share ends the run. */
   readonly stopFailureShare: number;
   readonly progress: (line: string) => void;
+  /** Run the gateway with `node --cpu-prof` and copy the profile here (a path ending in .cpuprofile). */
+  readonly cpuProfileTo?: string;
 }
 
 export interface StepResult {
@@ -76,6 +81,13 @@ export interface StepResult {
   readonly outboundPacketsPerSecond: number;
   readonly codecs: Record<string, number>;
   readonly gauges: Record<string, number>;
+  /** Datagrams the kernel dropped during the hold (full receive buffers): on the gateway's sockets, and on everyone else's (clients, sipp). */
+  readonly udpDropsGateway: number;
+  readonly udpDropsOthers: number;
+  /** The load generator could not keep up (its core ≥ 97 % busy and the clients got back < 80 % of what they sent): the row measures it, not the gateway. */
+  readonly loadGeneratorSaturated: boolean;
+  /** sipp (UAS and RTP echo), % of one core. */
+  readonly sippCpuPercent: number;
   /** The load generator's CPU (clients, sipp, the bench), all tasks, % busy. */
   readonly clientCoreBusyPercent: number;
   /** The same new calls as the gateway recorded them (GET /v1/calls after the run). */
@@ -95,6 +107,14 @@ export interface GatewaySide {
   readonly failures: Record<string, number>;
   /** New calls the gateway has no record of. */
   readonly unknown: number;
+  /**
+   * The relay's packet counters summed over this step's answered calls (whole
+   * call): from the browsers, to the agent, back from the agent (sipp's echo),
+   * to the browsers. Where packets go missing tells who dropped them.
+   */
+  readonly packets: { readonly fromVisitors: number; readonly toAgent: number; readonly fromAgent: number; readonly toVisitors: number };
+  /** Up to 10 records of failed calls, as the gateway stored them. */
+  readonly failedRecords: readonly GatewayCallRecord[];
 }
 
 function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEvent>, records: ReadonlyMap<string, GatewayCallRecord>): GatewaySide {
@@ -106,6 +126,8 @@ function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEve
   const ring: (number | undefined)[] = [];
   const answer: (number | undefined)[] = [];
   const failures: Record<string, number> = {};
+  const failedRecords: GatewayCallRecord[] = [];
+  const packets = { fromVisitors: 0, toAgent: 0, fromAgent: 0, toVisitors: 0 };
   let unknown = 0;
   for (const id of ids) {
     const event = setups.get(id);
@@ -121,13 +143,18 @@ function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEve
       admit.push(gap(created, firstAttempt));
       ring.push(gap(firstAttempt, t(record.ringingAt)));
       answer.push(gap(t(record.ringingAt), t(record.answeredAt)));
+      packets.fromVisitors += record.media?.visitor?.packetsIn ?? 0;
+      packets.toAgent += record.media?.agent?.packetsOut ?? 0;
+      packets.fromAgent += record.media?.agent?.packetsIn ?? 0;
+      packets.toVisitors += record.media?.visitor?.packetsOut ?? 0;
     } else {
       const attempts = record.attempts.map((a) => `${a.agentId}:${a.status ?? '-'}${a.reason ? ` ${a.reason}` : ''}`).join(', ');
       const key = `${record.state}/${record.outcome ?? '-'}/${record.reason ?? '-'} (sip ${record.sipStatus ?? '-'}; attempts: ${attempts || 'none'})`;
       failures[key] = (failures[key] ?? 0) + 1;
+      if (failedRecords.length < 10) failedRecords.push(record);
     }
   }
-  return { setupMs: summary(defined(setup)), admitMs: summary(defined(admit)), agentRingMs: summary(defined(ring)), answerMs: summary(defined(answer)), failures, unknown };
+  return { setupMs: summary(defined(setup)), admitMs: summary(defined(admit)), agentRingMs: summary(defined(ring)), answerMs: summary(defined(answer)), failures, unknown, failedRecords, packets };
 }
 
 export interface ConcurrencyResult {
@@ -142,6 +169,8 @@ export interface ConcurrencyResult {
   readonly teardown: { readonly hungUp: number; readonly byeConfirmed: number; readonly seconds: number; readonly gaugesAfter: Record<string, number>; readonly rssAfterBytes: number };
   readonly gatewayWarnings: readonly string[];
   readonly stoppedEarly?: string;
+  /** Where the gateway's CPU went over the whole run (`--cpu-prof`). */
+  readonly cpuProfile?: ProfileSummary & { readonly file: string };
 }
 
 interface CallEvent {
@@ -257,7 +286,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     o.progress(`CPU ${o.gatewayCpu} was ${busyBefore.toFixed(0)} % busy with other work before the gateway started`);
     pin(process.pid, String(o.clientCpu));
     sipp = await startSipp({ scenario: await bundledScenario('uas-answer-pcmu-echo'), rtpEcho: true, traceMessages: false, ports, name: 'sipp-uas' });
-    if (sipp.process.pid) pin(sipp.process.pid, String(o.clientCpu));
+    const sippPid = sipp.process.pid ?? 0;
+    if (sippPid) pin(sippPid, String(o.clientCpu));
     o.progress(`sipp UAS (PCMU, RTP echo) on ${sipp.address}, pinned to CPU ${o.clientCpu}`);
     gateway = await startPinnedGateway({
       dir: o.dir,
@@ -267,6 +297,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       maxCallsPerAgent: o.maxCallsPerAgent,
       maxCalls: maxTarget,
       cpu: o.gatewayCpu,
+      ...(o.cpuProfileTo ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] } : {}),
       onLine: (line) => {
         if (warnings.length < 200) warnings.push(line.slice(0, 400));
       },
@@ -340,6 +371,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const loadCoreA = cpuTimes(o.clientCpu);
       const clientsPid = cl.process.pid ?? 0;
       const clientsA = readProc(clientsPid);
+      const sippA = readProc(sippPid);
+      const dropsA = udpDrops(gw.udpPorts);
       const first = readProc(gw.pid);
       if (first) readings.push(first);
       const holdEnd = performance.now() + o.holdSeconds * 1000;
@@ -351,6 +384,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const coreB = cpuTimes(o.gatewayCpu);
       const loadCoreB = cpuTimes(o.clientCpu);
       const clientsB = readProc(clientsPid);
+      const sippB = readProc(sippPid);
+      const dropsB = udpDrops(gw.udpPorts);
       const endStats = await cl.stats();
       const a = readings[0];
       const b = readings.at(-1);
@@ -381,6 +416,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const dropped = upAtStart.filter((c) => !endStats.get(c.id)?.up).length;
       const gauges = await gw.gauges().catch(() => ({}));
       const n = upCalls.length;
+      const loadCoreBusy = loadCoreA && loadCoreB ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(cpuShares(loadCoreA, loadCoreB)) : Number.NaN;
       const step: StepResult = {
         target,
         up: n,
@@ -395,6 +431,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         gatewayCpuPercent: usage.cpuPercent,
         gatewayPeakCpuPercent: peak,
         clientsCpuPercent: clientsA && clientsB ? usageBetween(clientsA, clientsB).cpuPercent : Number.NaN,
+        sippCpuPercent: sippA && sippB ? usageBetween(sippA, sippB).cpuPercent : Number.NaN,
         othersOnGatewayCorePercent: Math.max(0, core.tasks - usage.cpuPercent),
         interruptsOnGatewayCorePercent: core.interrupts,
         stealOnGatewayCorePercent: core.steal,
@@ -407,15 +444,23 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         outboundPacketsPerSecond: n ? outbound / n / usage.seconds : 0,
         codecs,
         gauges: pick(gauges),
-        clientCoreBusyPercent: loadCoreA && loadCoreB ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(cpuShares(loadCoreA, loadCoreB)) : Number.NaN,
+        clientCoreBusyPercent: loadCoreBusy,
+        udpDropsGateway: dropsB.inside - dropsA.inside,
+        udpDropsOthers: dropsB.outside - dropsA.outside,
+        loadGeneratorSaturated: loadCoreBusy >= 97 && inbound < 0.8 * outbound,
       };
       results.push(step);
       stepIds.push(ids);
       o.progress(
-        `step ${target}: ${n} up, gateway ${usage.cpuPercent.toFixed(1)} % CPU (peak ${peak.toFixed(0)} %, others on its core ${step.othersOnGatewayCorePercent.toFixed(0)} %, irq ${step.interruptsOnGatewayCorePercent.toFixed(0)} %, steal ${step.stealOnGatewayCorePercent.toFixed(0)} %), RSS ${(usage.rssBytes / 2 ** 20).toFixed(0)} MB, clients ${step.clientsCpuPercent.toFixed(0)} % CPU (their core ${step.clientCoreBusyPercent.toFixed(0)} % busy), audio ${flowing}/${n}, ${step.inboundPacketsPerSecond.toFixed(1)} pkt/s in per call, new calls: 200→DTLS p50 ${step.dtlsMs.p50.toFixed(0)} ms, data channel open ${step.dataChannelsOpen}/${ids.length}${dropped ? `, ${dropped} dropped` : ''}`,
+        `step ${target}: ${n} up, gateway ${usage.cpuPercent.toFixed(1)} % CPU (peak ${peak.toFixed(0)} %, others on its core ${step.othersOnGatewayCorePercent.toFixed(0)} %, irq ${step.interruptsOnGatewayCorePercent.toFixed(0)} %, steal ${step.stealOnGatewayCorePercent.toFixed(0)} %), RSS ${(usage.rssBytes / 2 ** 20).toFixed(0)} MB, clients ${step.clientsCpuPercent.toFixed(0)} % CPU, sipp ${step.sippCpuPercent.toFixed(0)} % (their core ${step.clientCoreBusyPercent.toFixed(0)} % busy), audio ${flowing}/${n}, ${step.inboundPacketsPerSecond.toFixed(1)} pkt/s in per call, new calls: 200→DTLS p50 ${step.dtlsMs.p50.toFixed(0)} ms, data channel open ${step.dataChannelsOpen}/${ids.length}, UDP drops: gateway ${step.udpDropsGateway}, others ${step.udpDropsOthers}${step.loadGeneratorSaturated ? ' — LOAD GENERATOR SATURATED' : ''}${dropped ? `, ${dropped} dropped` : ''}`,
       );
       if (ids.length > 0 && failed / ids.length > o.stopFailureShare) {
         stoppedEarly = `step ${target}: ${failed} of ${ids.length} setups failed`;
+        o.progress(`stopping: ${stoppedEarly}`);
+        break;
+      }
+      if (step.loadGeneratorSaturated) {
+        stoppedEarly = `step ${target}: the load generator's CPU ${o.clientCpu} was ${loadCoreBusy.toFixed(0)} % busy and the clients got back ${((inbound / Math.max(1, outbound)) * 100).toFixed(0)} % of the packets they sent: further steps would measure it, not the gateway`;
         o.progress(`stopping: ${stoppedEarly}`);
         break;
       }
@@ -443,12 +488,28 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       withGateway = results.map((r, i) => ({ ...r, gatewaySide: gatewaySide(stepIds[i] ?? [], setups, records) }));
       for (const r of withGateway) {
         const g = r.gatewaySide;
-        if (g) o.progress(`step ${r.target} at the gateway: INVITE→200 p50 ${g.setupMs.p50.toFixed(0)} / p95 ${g.setupMs.p95.toFixed(0)} ms (admit ${g.admitMs.p50.toFixed(0)}, agent INVITE→180 ${g.agentRingMs.p50.toFixed(0)}, 180→200 ${g.answerMs.p50.toFixed(0)} ms p50)${Object.keys(g.failures).length ? `; failures: ${JSON.stringify(g.failures)}` : ''}${g.unknown ? `; ${g.unknown} unknown to the gateway` : ''}`);
+        if (g) o.progress(`step ${r.target} at the gateway: INVITE→200 p50 ${g.setupMs.p50.toFixed(0)} / p95 ${g.setupMs.p95.toFixed(0)} ms (admit ${g.admitMs.p50.toFixed(0)}, agent INVITE→180 ${g.agentRingMs.p50.toFixed(0)}, 180→200 ${g.answerMs.p50.toFixed(0)} ms p50), packets from visitors ${g.packets.fromVisitors} → to agent ${g.packets.toAgent} → echoed back ${g.packets.fromAgent} → to visitors ${g.packets.toVisitors}${Object.keys(g.failures).length ? `; failures: ${JSON.stringify(g.failures)}` : ''}${g.unknown ? `; ${g.unknown} unknown to the gateway` : ''}`);
       }
     } catch (error) {
       o.progress(`could not read the call records: ${(error as Error).message}`);
     }
+    // The profile is written when the gateway exits.
+    let cpuProfile: ConcurrencyResult['cpuProfile'];
+    if (o.cpuProfileTo) {
+      await gw.stop();
+      try {
+        const file = readdirSync(join(o.dir, 'prof')).find((f) => f.endsWith('.cpuprofile'));
+        if (file) {
+          copyFileSync(join(o.dir, 'prof', file), o.cpuProfileTo);
+          cpuProfile = { ...summarizeCpuProfile(o.cpuProfileTo, { top: 15 }), file: o.cpuProfileTo };
+          o.progress(`gateway CPU profile: ${cpuProfile.areas.slice(0, 6).map((a) => `${a.name} ${a.percent.toFixed(0)} %`).join(', ')}`);
+        }
+      } catch (error) {
+        o.progress(`no CPU profile: ${(error as Error).message}`);
+      }
+    }
     return {
+      ...(cpuProfile ? { cpuProfile } : {}),
       gatewayPinned: `CPU ${o.gatewayCpu} (taskset -c ${o.gatewayCpu}, own process)`,
       clientsPinned: `CPU ${o.clientCpu} (load clients, sipp UAS and the bench process)`,
       agents,

@@ -144,3 +144,31 @@ export function machine(): Machine {
 
 export const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '–');
 export const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+/**
+ * Datagrams the kernel dropped on UDP sockets (full receive buffer), from
+ * /proc/net/udp's per-socket `drops` column, split into sockets whose local
+ * port is inside `ranges` and all others. Only this network namespace's
+ * sockets are listed, so inside scripts/in-netns.sh these are the run's own.
+ */
+export function udpDrops(ranges: readonly (readonly [number, number])[]): { inside: number; outside: number } {
+  const out = { inside: 0, outside: 0 };
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      const drops = Number(cols.at(-1));
+      if (!local || !Number.isFinite(drops)) continue;
+      const port = parseInt(local.split(':').at(-1) ?? '', 16);
+      if (ranges.some(([a, b]) => port >= a && port <= b)) out.inside += drops;
+      else out.outside += drops;
+    }
+  }
+  return out;
+}

@@ -31,6 +31,9 @@ export interface GatewayCallRecord {
   readonly createdAt: string;
   readonly ringingAt: string | null;
   readonly answeredAt: string | null;
+  readonly endedAt: string | null;
+  /** The relay's counters per leg at the end of the call. */
+  readonly media: { readonly visitor?: { packetsIn?: number; packetsOut?: number }; readonly agent?: { packetsIn?: number; packetsOut?: number } } | null;
   readonly attempts: readonly { agentId: string; startedAt: string; endedAt: string | null; status?: number; reason?: string }[];
 }
 
@@ -45,6 +48,8 @@ export interface PinnedGatewayOptions {
   readonly maxCalls: number;
   /** CPU for `taskset -c`; undefined: not pinned. */
   readonly cpu?: number;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
   /** Every line the gateway prints (warnings and errors at log level warn). */
   readonly onLine?: (line: string) => void;
 }
@@ -55,6 +60,8 @@ export interface PinnedGateway {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly configFile: string;
+  /** Every UDP port the gateway may use (SIP, plain RTP, WebRTC), as ranges. */
+  readonly udpPorts: readonly (readonly [number, number])[];
   /** `count` fresh tokens for queue:sales (own jti and web session each). */
   issueTokens(count: number): Promise<string[]>;
   /** The most recent call records (at most 500). */
@@ -116,7 +123,7 @@ export async function startPinnedGateway(options: PinnedGatewayOptions): Promise
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-    const node = ['node', '--import', 'tsx', 'gateway/src/main.ts', '--config', configFile];
+    const node = ['node', ...(options.nodeArgs ?? []), '--import', 'tsx', 'gateway/src/main.ts', '--config', configFile];
     const [command = 'node', ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
     const child = spawnManaged({
       command,
@@ -173,6 +180,11 @@ export async function startPinnedGateway(options: PinnedGatewayOptions): Promise
       httpUrl,
       wsUrl: `${httpUrl.replace('http', 'ws')}/sip`,
       configFile,
+      udpPorts: [
+        [sip.base, sip.base],
+        [media.base, media.base + media.size - 1],
+        [webrtc.base, webrtc.base + webrtc.size - 1],
+      ],
       async issueTokens(count) {
         for (let attempt = 1; attempt <= 3; attempt += 1) {
           const tokens = await batch(issued + 1, count);

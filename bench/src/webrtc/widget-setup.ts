@@ -146,14 +146,21 @@ export interface PageMarks {
 }
 
 type ProbeWindow = { __pcs: RTCPeerConnectionLike[]; __states: string[]; __marks: PageMarks };
-type RTCPeerConnectionLike = { getStats(): Promise<{ forEach(fn: (r: Record<string, unknown>) => void): void }> };
+type StatsLike = { getStats(): Promise<{ forEach(fn: (r: Record<string, unknown>) => void): void }> };
+type RTCPeerConnectionLike = StatsLike & { getReceivers(): (StatsLike & { track: { kind: string } | null })[] };
 
-/** packetsReceived of the newest peer connection's inbound audio, and its codec. */
+/**
+ * packetsReceived of the newest peer connection's inbound audio, and its codec.
+ * The audio receiver's getStats() (the same inbound-rtp report, scoped to one
+ * track) is used when there is one: it is cheaper than the whole connection's,
+ * which makes the polls come closer together.
+ */
 function inbound(page: Page): Promise<{ packets: number; codec: string | undefined }> {
   return page.evaluate(async () => {
     const pc = (globalThis as unknown as ProbeWindow).__pcs.at(-1);
     if (!pc) return { packets: 0, codec: undefined };
-    const stats = await pc.getStats();
+    const receiver = pc.getReceivers().find((r) => r.track?.kind === 'audio');
+    const stats = await (receiver ?? pc).getStats();
     let packets = 0;
     let codecId: string | undefined;
     const mimes: Record<string, string> = {};
