@@ -258,3 +258,28 @@ describe('calls', () => {
     expect(result.stats.successful, result.output).toBe(5);
   });
 });
+
+describe('caller-ID pool exhausted', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      config: { numbers: { ranges: [{ from: '+15550100', to: '+15550100' }], fallback: '+15550199', graceSeconds: 600 } },
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('still connects with the fallback number and the session header, and counts it', async () => {
+    const a = await agent(gw, 'agent1');
+    const froms: string[] = [];
+    for (const subject of ['holder-session', 'late-session']) {
+      const mark = a.sipMessages().length;
+      const result = await call(gw, await gw.token({ subject }), { durationMs: 300 });
+      expect(result.stats.successful, result.output).toBe(1);
+      const invite = await a.waitForRequest('INVITE', undefined, 5000, { since: mark });
+      froms.push(`${/<sip:(\+\d+)@/.exec(invite.header('from') ?? '')?.[1]} ${invite.header('x-parley-session')}`);
+    }
+    expect(froms).toEqual(['+15550100 holder-session', '+15550199 late-session']);
+    const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/parley_session_numbers_exhausted_total 1/);
+  });
+});

@@ -127,6 +127,9 @@ interface Attempt {
   ack?: SipRequest;
 }
 
+/** How long joining the legs after the agent's answer may take (WebRTC answer, piping). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 const ALLOWED_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   routing: ['ringing', 'answered', 'ended'],
   ringing: ['answered', 'ended'],
@@ -624,10 +627,18 @@ export class Call extends EventEmitter<CallEvents> {
     this.record.agentCallId = attempt.record.callId;
     this.record.agentId = attempt.agent.id;
     this.#endCall = this.#deps.agents.callStarted(attempt.agent.id);
-    void this.#connect(attempt, dialog, answer).catch((error: unknown) => {
-      this.#log.error({ err: error }, 'the answered call could not be connected');
-      this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required' });
+    // Joining the legs must finish in bounded time (a stuck WebRTC answer would leave
+    // both parties in silence with no one to end the call).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('joining the legs timed out')), CONNECT_TIMEOUT_MS);
     });
+    void Promise.race([this.#connect(attempt, dialog, answer), timeout])
+      .catch((error: unknown) => {
+        this.#log.error({ err: error }, 'the answered call could not be connected');
+        this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required' });
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   /** Joins the legs once the agent answered: media, the visitor's 200, both dialogs. */
