@@ -922,8 +922,9 @@ async function main(): Promise<Results> {
   return results;
 }
 
-// A watchdog outside this process: a thread stuck in native code (see
-// token-batch.ts) runs no timers. SIGKILL takes every peer along (pdeathsig).
+// A watchdog outside this process: a thread stuck in native code runs no
+// timers (token issuing did, before shared/src/tokens/compact.ts stopped
+// exporting ephemeral keys as JWK). SIGKILL takes every peer along (pdeathsig).
 spawnManaged({
   command: 'sh',
   args: [

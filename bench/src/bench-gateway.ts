@@ -3,23 +3,22 @@
  * (`node --import tsx gateway/src/main.ts --config FILE`, optionally pinned
  * with `taskset`): keys generated at run time, a config file in a temp dir,
  * real SQLite storage there, static agents (fixed contacts, no REGISTER) all
- * pointing at one SIP peer, and a token issuer for its tenant.
+ * pointing at one SIP peer, SIP over UDP (agents) and WebSocket (browsers),
+ * and a token issuer for its tenant.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateEncryptionKeyPair, generateSigningKeyPair } from '@parley/shared/tokens';
-import {
-  type ManagedProcess,
-  type PortAllocator,
-  type PortBlock,
-  spawnManaged,
-} from '@parley/testkit';
+import { createCallTokenIssuer, generateEncryptionKeyPair, generateSigningKeyPair } from '@parley/shared/tokens';
+import { type ManagedProcess, type PortAllocator, type PortBlock, spawnManaged } from '@parley/testkit';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TENANT = 'bench';
 export const QUEUE = 'sales';
-export const GATEWAY_ID = 'gw-bench';
+export const DOMAIN = 'parley.bench';
+/** The page origin the tokens name and browser-like clients send in the WebSocket handshake. */
+export const ORIGIN = 'https://shop.bench.test';
+const GATEWAY_ID = 'gw-bench';
 const API_KEY = 'bench-api-key-0123456789';
 
 export interface BenchGatewayOptions {
@@ -31,11 +30,11 @@ export interface BenchGatewayOptions {
   readonly maxCallsPerAgent: number;
   /** Ports for the media relay (2 RTP/RTCP pairs per call); the caller releases them. */
   readonly media: PortBlock;
+  /** Ports for browsers' WebRTC (one ICE socket per call); the caller releases them. */
+  readonly webrtc?: PortBlock;
   /** CPU for `taskset -c`; undefined: not pinned. */
   readonly cpu?: number;
-  /** CPU for the token-issuing child processes; undefined: not pinned. */
-  readonly tokenCpu?: number;
-  readonly logLevel?: 'warn' | 'info' | 'error';
+  readonly logLevel?: 'warn' | 'info' | 'debug';
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
   /** Every line the gateway prints. */
@@ -48,20 +47,44 @@ export interface IssuedBatch {
   readonly firstSession: number;
 }
 
+/** The parts of a call record (GET /v1/calls) the benchmarks read; times are ISO strings. */
+export interface GatewayCallRecord {
+  readonly visitorCallId: string;
+  readonly state: string;
+  readonly outcome: string | null;
+  readonly reason: string | null;
+  readonly sipStatus: number | null;
+  readonly createdAt: string;
+  readonly ringingAt: string | null;
+  readonly answeredAt: string | null;
+  readonly endedAt: string | null;
+  /** The relay's counters per leg at the end of the call. */
+  readonly media: {
+    readonly visitor?: { packetsIn?: number; packetsOut?: number };
+    readonly agent?: { packetsIn?: number; packetsOut?: number };
+  } | null;
+  readonly attempts: readonly { agentId: string; startedAt: string; endedAt: string | null; status?: number; reason?: string }[];
+}
+
 export interface BenchGateway {
   readonly process: ManagedProcess;
   readonly pid: number;
   /** `127.0.0.1:port` of the UDP listener. */
   readonly sip: string;
   readonly httpUrl: string;
+  /** SIP over WebSocket. */
+  readonly wsUrl: string;
   readonly configFile: string;
+  /** Every UDP port the gateway may use (SIP, plain RTP, WebRTC), as ranges. */
+  readonly udpPorts: readonly (readonly [number, number])[];
   /** GET on the gateway's HTTP API (/v1 with the bench API key). */
   get<T>(path: string): Promise<T>;
-  /**
-   * `count` fresh tokens for queue:sales, each with its own jti and web session,
-   * issued in a child process (see token-batch.ts), retried if it hangs.
-   */
+  /** `count` fresh tokens for queue:sales, each with its own jti and web session. */
   issueTokens(count: number): Promise<IssuedBatch>;
+  /** The most recent call records (at most 500). */
+  calls(limit: number): Promise<GatewayCallRecord[]>;
+  /** Prometheus gauges without labels, by name, from /metrics. */
+  gauges(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -69,26 +92,25 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
   const blocks: PortBlock[] = [];
   const release = (): void => blocks.forEach((b) => b.release());
   try {
-    const [tenantKeys, gatewayKeys] = await Promise.all([
-      generateSigningKeyPair('ES256'),
-      generateEncryptionKeyPair(),
-    ]);
-    const sipBlock = await options.ports.allocate(1, { protocols: ['udp'], even: false });
-    blocks.push(sipBlock);
-    const httpBlock = await options.ports.allocate(1, { protocols: ['tcp'], even: false });
-    blocks.push(httpBlock);
-    const { media } = options;
+    const [tenantKeys, gatewayKeys] = await Promise.all([generateSigningKeyPair('ES256'), generateEncryptionKeyPair()]);
+    const take = async (protocol: 'udp' | 'tcp'): Promise<PortBlock> => {
+      const block = await options.ports.allocate(1, { protocols: [protocol], even: false });
+      blocks.push(block);
+      return block;
+    };
+    const sipBlock = await take('udp');
+    const httpBlock = await take('tcp');
+    const { media, webrtc } = options;
     const config = {
       gatewayId: GATEWAY_ID,
       http: { host: '127.0.0.1', port: httpBlock.base },
       log: { level: options.logLevel ?? 'warn' },
       tokens: { encryptionKeys: [gatewayKeys.privateJwk] },
-      tenants: {
-        [TENANT]: { name: 'Bench Shop', jwks: [tenantKeys.publicJwk], maxConcurrentCalls: 100_000 },
-      },
+      tenants: { [TENANT]: { name: 'Bench Shop', jwks: [tenantKeys.publicJwk], maxConcurrentCalls: 100_000 } },
       sip: {
-        domain: 'parley.bench',
+        domain: DOMAIN,
         listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipBlock.base }],
+        // Every visitor comes from 127.0.0.1: the per-source limit would refuse a ramp.
         rateLimit: { perSecond: 100_000, burst: 100_000 },
       },
       queues: { [QUEUE]: { tenant: TENANT, ringTimeoutSeconds: 20, maxAttempts: 3 } },
@@ -106,6 +128,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         address: '127.0.0.1',
         portMin: media.base,
         portMax: media.base + media.size - 1,
+        ...(webrtc ? { webrtcPortMin: webrtc.base, webrtcPortMax: webrtc.base + webrtc.size - 1 } : {}),
         inactivityTimeoutSeconds: 60,
       },
       api: { keys: [{ id: 'bench', key: API_KEY }] },
@@ -114,119 +137,84 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-    const node = [
-      'node',
-      ...(options.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      'gateway/src/main.ts',
-      '--config',
-      configFile,
-    ];
-    const [command = 'node', ...args] =
-      options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+    const node = ['node', ...(options.nodeArgs ?? []), '--import', 'tsx', 'gateway/src/main.ts', '--config', configFile];
+    const [command = 'node', ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
     const child = spawnManaged({
       command,
       args,
       cwd: REPO_ROOT,
       name: 'gateway',
       maxLines: 400,
-      ...(options.onLine
-        ? {
-            onOutput: (chunk: string) => {
-              for (const line of chunk.split('\n')) if (line.trim()) options.onLine?.(line);
-            },
-          }
-        : {}),
+      onOutput: (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line.trim()) options.onLine?.(line);
+      },
     });
     const httpUrl = `http://127.0.0.1:${httpBlock.base}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (!child.running)
-        throw new Error(`the gateway exited while starting:\n${child.describe(40)}`);
+      if (!child.running) throw new Error(`the gateway exited while starting:\n${child.describe(40)}`);
       if (Date.now() > deadline) {
         await child.stop();
         throw new Error(`the gateway did not answer /healthz within 30 s:\n${child.describe(40)}`);
       }
-      const ok = await fetch(`${httpUrl}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
+      if (await fetch(`${httpUrl}/healthz`).then((r) => r.ok, () => false)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     if (child.pid === undefined) throw new Error('the gateway has no pid');
 
+    const issuer = await createCallTokenIssuer({
+      issuer: TENANT,
+      audience: GATEWAY_ID,
+      signingKey: tenantKeys.privateJwk,
+      encryptionKey: gatewayKeys.publicJwk,
+    });
     let session = 0;
-    /** The tokens, or what went wrong. */
-    const batch = async (first: number, count: number): Promise<string[] | string> => {
-      const script = ['node', '--import', 'tsx', 'bench/src/token-batch.ts'];
-      const [cmd = 'node', ...cmdArgs] =
-        options.tokenCpu === undefined
-          ? script
-          : ['taskset', '-c', String(options.tokenCpu), ...script];
-      let out = '';
-      const issuer = spawnManaged({
-        command: cmd,
-        args: cmdArgs,
-        cwd: REPO_ROOT,
-        name: 'token-batch',
-        stdin: 'pipe',
-        maxLines: 20,
-        onOutput: (chunk, stream) => {
-          if (stream === 'stdout') out += chunk;
-        },
-      });
-      issuer.stdin?.end(
-        JSON.stringify({
-          issuer: TENANT,
-          audience: GATEWAY_ID,
-          signingKey: tenantKeys.privateJwk,
-          encryptionKey: gatewayKeys.publicJwk,
-          scope: `queue:${QUEUE}`,
-          first,
-          count,
-        }),
-      );
-      const limitMs = 20_000 + count * 2;
-      let hung = false;
-      const limit = setTimeout(() => {
-        hung = true;
-        void issuer.stop({ signal: 'SIGKILL' });
-      }, limitMs);
-      const exit = await issuer.exited;
-      clearTimeout(limit);
-      const lines = out.split('\n').filter(Boolean);
-      if (exit.code === 0 && lines[lines.length - 1] === 'done' && lines.length === count + 1)
-        return lines.slice(0, -1);
-      return hung
-        ? `hung after ${lines.length} tokens (killed after ${limitMs / 1000} s)`
-        : `failed (exit ${exit.code ?? exit.signal}): ${issuer.output(5)}`;
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${httpUrl}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+      return (await res.json()) as T;
     };
     return {
       process: child,
       pid: child.pid,
       sip: `127.0.0.1:${sipBlock.base}`,
       httpUrl,
+      wsUrl: `${httpUrl.replace('http', 'ws')}/sip`,
       configFile,
-      async get<T>(path: string) {
-        const res = await fetch(`${httpUrl}${path}`, {
-          headers: { authorization: `Bearer ${API_KEY}` },
-        });
-        if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
-        return (await res.json()) as T;
-      },
+      udpPorts: [
+        [sipBlock.base, sipBlock.base],
+        [media.base, media.base + media.size - 1],
+        ...(webrtc ? [[webrtc.base, webrtc.base + webrtc.size - 1] as const] : []),
+      ],
+      get,
       async issueTokens(count) {
-        for (let attempt = 1; attempt <= 3; attempt += 1) {
-          const firstSession = session + 1;
-          session += count;
-          const result = await batch(firstSession, count);
-          if (typeof result !== 'string') return { tokens: result, firstSession };
-          process.stderr.write(
-            `[bench] token batch of ${count} ${result} (attempt ${attempt}): retrying\n`,
-          );
+        const firstSession = session + 1;
+        const tokens: string[] = [];
+        for (let i = 0; i < count; i += 1) {
+          session += 1;
+          const issued = await issuer.issue({
+            subject: `bench-visitor-${session}`,
+            scope: `queue:${QUEUE}`,
+            origin: ORIGIN,
+            privateClaims: { customerId: `C-${session}`, name: 'Ada Lovelace', tier: 'gold' },
+            // The most the issuer allows: a step's tokens are issued just before it.
+            ttlSeconds: 300,
+          });
+          tokens.push(issued.token);
         }
-        throw new Error(`could not issue ${count} tokens in three attempts`);
+        return { tokens, firstSession };
+      },
+      async calls(limit) {
+        return (await get<{ calls: GatewayCallRecord[] }>(`/v1/calls?limit=${limit}`)).calls;
+      },
+      async gauges() {
+        const text = await (await fetch(`${httpUrl}/metrics`)).text();
+        const out: Record<string, number> = {};
+        for (const line of text.split('\n')) {
+          const m = /^(parley_[a-z_]+)\s+([0-9.e+-]+)$/.exec(line);
+          if (m?.[1] && m[2]) out[m[1]] = Number(m[2]);
+        }
+        return out;
       },
       async stop() {
         await child.stop({ graceMs: 5000 });

@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { runCommand, stopAll } from '@parley/testkit';
 import { runConcurrency, type ConcurrencyResult } from './webrtc/concurrent-calls.js';
 import { loadAverage, machine, mb, ms, type Summary } from './webrtc/measure.js';
-import { REPO_ROOT } from './webrtc/pinned-gateway.js';
+import { REPO_ROOT } from './bench-gateway.js';
 import { measureWidgetBytes, type WidgetBytes } from './webrtc/widget-bytes.js';
 import { WIDGET_DIST, runWidgetSetup, type WidgetSetupResult } from './webrtc/widget-setup.js';
 

@@ -16,8 +16,8 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeCpuProfile, type ProfileSummary } from '../cpu-profile.js';
 import { EventEmitter } from 'node:events';
-import { PortAllocator, bundledScenario, spawnManaged, startSipp, type ManagedProcess, type SippInstance } from '@parley/testkit';
-import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, startPinnedGateway, type GatewayCallRecord, type PinnedGateway } from './pinned-gateway.js';
+import { PortAllocator, bundledScenario, spawnManaged, startSipp, type ManagedProcess, type PortBlock, type SippInstance } from '@parley/testkit';
+import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, startBenchGateway, type BenchGateway, type GatewayCallRecord } from '../bench-gateway.js';
 import { cpuShares, cpuTimes, readProc, udpDrops, summary, usageBetween, type ProcReading, type Summary } from './measure.js';
 
 export interface ConcurrencyOptions {
@@ -268,14 +268,13 @@ function pin(pid: number, cpus: string): void {
 
 export async function runConcurrency(o: ConcurrencyOptions): Promise<ConcurrencyResult> {
   const maxTarget = Math.max(...o.steps);
-  // At least 10: an agent ringing for one call is offered no other until it answers
-  // (gateway/src/routing/candidates.ts), so a ramp needs several agents.
   const agents = Math.max(10, Math.ceil(maxTarget / o.maxCallsPerAgent));
   const ports = new PortAllocator();
+  const portBlocks: PortBlock[] = [];
   const warnings: string[] = [];
   const allCpus = `0-${Math.max(0, (await import('node:os')).availableParallelism() - 1)}`;
   let sipp: SippInstance | undefined;
-  let gateway: PinnedGateway | undefined;
+  let gateway: BenchGateway | undefined;
   let clients: Clients | undefined;
   try {
     const before0 = cpuTimes(o.gatewayCpu);
@@ -289,13 +288,18 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     const sippPid = sipp.process.pid ?? 0;
     if (sippPid) pin(sippPid, String(o.clientCpu));
     o.progress(`sipp UAS (PCMU, RTP echo) on ${sipp.address}, pinned to CPU ${o.clientCpu}`);
-    gateway = await startPinnedGateway({
+    // Plain RTP: an RTP/RTCP pair per leg and call; WebRTC: one ICE socket per call (ICE-lite, rtcp-mux).
+    const media = await ports.allocate(Math.min(1000, maxTarget * 4 + 40), { protocols: ['udp'], even: true });
+    const webrtc = await ports.allocate(Math.min(1000, maxTarget * 2 + 20), { protocols: ['udp'], even: false });
+    portBlocks.push(media, webrtc);
+    gateway = await startBenchGateway({
       dir: o.dir,
       ports,
       agentContact: sipp.address,
       agents,
       maxCallsPerAgent: o.maxCallsPerAgent,
-      maxCalls: maxTarget,
+      media,
+      webrtc,
       cpu: o.gatewayCpu,
       ...(o.cpuProfileTo ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] } : {}),
       onLine: (line) => {
@@ -309,7 +313,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     await cl.next('ready', 30_000);
 
     // Idle baseline (after a warm-up call, so the modules the call path loads are in).
-    const [warmToken] = await gw.issueTokens(1);
+    const [warmToken] = (await gw.issueTokens(1)).tokens;
     const warm = cl.next('call', 30_000);
     cl.send({ op: 'call', id: 0, token: warmToken });
     const warmResult = await warm;
@@ -341,7 +345,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const upNow = [...before.values()].filter((c) => c.up).length;
       const need = Math.max(0, target - upNow);
       o.progress(`step ${target}: ${upNow} up, placing ${need} at ${o.rampPerSecond}/s`);
-      const tokens = need > 0 ? await gw.issueTokens(need) : [];
+      const tokens = need > 0 ? (await gw.issueTokens(need)).tokens : [];
       const ids: number[] = [];
       const stepStart = performance.now();
       for (const token of tokens) {
@@ -529,6 +533,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     }
     await gateway?.stop();
     await sipp?.stop();
+    for (const block of portBlocks) block.release();
     ports.close();
     try {
       pin(process.pid, allCpus);
