@@ -1,8 +1,9 @@
+import type { CallContext } from '@parley/shared/protocol';
 import type { Call } from '../calls/index.js';
 import type { CallStore } from '../storage/index.js';
 
 /** What the desk shows about a call: who is calling, from where, their value, and their history. */
-export function callContext(call: Call, store: CallStore) {
+export function callContext(call: Call, store: CallStore): CallContext {
   const record = call.record;
   const previous = store
     .listBySession(record.tenant, record.sessionId, 20)
@@ -29,4 +30,3 @@ export function callContext(call: Call, store: CallStore) {
   };
 }
 
-export type CallContext = ReturnType<typeof callContext>;

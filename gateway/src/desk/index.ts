@@ -2,4 +2,4 @@ export { DeskSessions, DESK_COOKIE, type DeskIdentity } from './desk-session.js'
 export { DeskHub, presenceView } from './desk-hub.js';
 export { deskRouter, type DeskRouterDeps } from './desk-router.js';
 export { deskEventsUpgrade, DESK_EVENTS_PATH } from './desk-events.js';
-export { callContext, type CallContext } from './call-context.js';
+export { callContext } from './call-context.js';

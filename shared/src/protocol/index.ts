@@ -1,2 +1,3 @@
 export * from './messages.js';
 export * from './headers.js';
+export * from './desk.js';

@@ -4,149 +4,19 @@
  * frames of the events WebSocket. The shapes mirror the gateway's JSON; frames
  * from the socket are checked by `parseDeskEvent` before anything uses them.
  */
-import { parseMessage, type StoredMessage } from '@parley/shared/protocol';
-import type { CallTokenPublicClaims, PrivateClaims } from '@parley/shared/tokens';
+import {
+  AGENT_STATES,
+  parseMessage,
+  type AgentState,
+  type CallContext,
+  type DeskAgent,
+  type PreviousCall,
+  type RoutingDecision,
+  type StoredMessage,
+  type DeskEvent,
+} from '@parley/shared/protocol';
 
-export const AGENT_STATES = ['offline', 'away', 'wrap-up', 'available', 'ringing', 'busy'] as const;
-export type AgentState = (typeof AGENT_STATES)[number];
-export type Availability = 'available' | 'away';
-
-/** The agent as the desk sees it (`presenceView` in desk-hub.ts). */
-export interface DeskAgent {
-  readonly id: string;
-  readonly displayName: string;
-  readonly tier: string | null;
-  readonly state: AgentState;
-  readonly availability: Availability;
-  /** A SIP phone (or this desk's softphone) is registered for the agent. */
-  readonly registered: boolean;
-  readonly activeCalls: number;
-  /** End of the wrap-up period (ISO), while in wrap-up. */
-  readonly wrapUpUntil: string | null;
-  readonly queues: readonly string[];
-}
-
-/** Where the desk's softphone registers. */
-export interface SipSettings {
-  readonly wsUrl: string;
-  readonly domain: string;
-  readonly username: string;
-}
-
-/** `GET /desk/api/me`. */
-export interface DeskProfile {
-  readonly agent: DeskAgent;
-  readonly sip: SipSettings;
-}
-
-/** One scoring provider's answer (the company's benefit or burden endpoint). */
-export interface ProviderScore {
-  readonly score: number;
-  /** The provider failed and the configured default was used. */
-  readonly fallback: boolean;
-  readonly error?: string;
-  readonly ms: number;
-  readonly cached?: boolean;
-}
-
-/** Parley's own history of the customer. */
-export interface CustomerHistory {
-  readonly windowDays: number;
-  readonly calls: number;
-  readonly answeredCalls: number;
-  readonly minutes: number;
-  readonly repeatContacts: number;
-}
-
-export interface RoutingCandidate {
-  readonly agentId: string;
-  readonly agentTier?: string | null;
-  readonly rank: number;
-  readonly idleMs: number;
-  readonly recentHandleSeconds?: number | null;
-}
-
-/** The routing decision: the customer's value and what made it. */
-export interface RoutingDecision {
-  readonly value: number;
-  readonly tier: string;
-  readonly terms: Readonly<Record<string, number>>;
-  readonly algorithm: { readonly name: string; readonly version: string; readonly error?: string };
-  readonly benefit: ProviderScore;
-  readonly burden: ProviderScore;
-  readonly history: CustomerHistory;
-  readonly strategy: string;
-  readonly candidates: readonly RoutingCandidate[];
-  readonly decidedInMs: number;
-}
-
-export interface PreviousCall {
-  readonly id: string;
-  readonly createdAt: string;
-  readonly outcome: string | null;
-  readonly agentId: string | null;
-  readonly talkSeconds: number;
-}
-
-/** Who is calling, from where, their value and their history (`call-context.ts`). */
-export interface CallContext {
-  readonly callId: string;
-  readonly state: string;
-  readonly queue: string | null;
-  readonly sessionNumber: string;
-  readonly sessionId: string;
-  readonly origin: string;
-  readonly createdAt: string;
-  readonly publicClaims: Partial<CallTokenPublicClaims>;
-  readonly privateClaims: PrivateClaims;
-  readonly routing: RoutingDecision | null;
-  readonly previousCalls: readonly PreviousCall[];
-}
-
-/** A call record as `GET /desk/api/calls` lists it (the fields the desk shows). */
-export interface CallSummary {
-  readonly id: string;
-  readonly sessionNumber: string;
-  readonly customerId: string | null;
-  readonly queue: string | null;
-  readonly origin: string;
-  readonly agentId: string | null;
-  readonly state: string;
-  readonly outcome: string | null;
-  readonly endedBy: string | null;
-  readonly reason: string | null;
-  readonly createdAt: string;
-  readonly answeredAt: string | null;
-  readonly endedAt: string | null;
-}
-
-/** `GET /desk/api/calls/:id`. */
-export interface CallDetail extends CallSummary {
-  readonly messages: readonly StoredMessage[];
-  /** Set while the call is live. */
-  readonly context: CallContext | null;
-  readonly session: unknown;
-}
-
-/** A frame of the events socket, gateway → desk. */
-export type DeskEvent =
-  | { readonly type: 'presence'; readonly agent: DeskAgent }
-  | { readonly type: 'ring'; readonly call: CallContext }
-  | { readonly type: 'ring-stopped'; readonly callId: string }
-  | { readonly type: 'answered'; readonly call: CallContext }
-  | { readonly type: 'message'; readonly callId: string; readonly stored: StoredMessage }
-  | {
-      readonly type: 'ended';
-      readonly callId: string;
-      readonly reason: string | null;
-      readonly outcome: string | null;
-    }
-  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly reason: string };
-
-/** A frame of the events socket, desk → gateway. */
-export type DeskCommand =
-  | { readonly type: 'chat'; readonly callId: string; readonly text: string }
-  | { readonly type: 'availability'; readonly value: Availability };
+export * from '@parley/shared/protocol/desk';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json =>
