@@ -1,3 +1,4 @@
+import { controlStyles } from '../styles/controls.js';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { ParleyMessage } from '@parley/shared/protocol';
 import { DTMF_DIGITS, type CallStack, type DtmfDigit } from '../api/call-stack.js';
@@ -46,7 +47,7 @@ import { styles } from './styles.js';
  * @cssprop --parley-shadow - Panel shadow.
  */
 export abstract class ParleyCall extends LitElement {
-  static override styles = styles;
+  static override styles = [controlStyles, styles];
 
   static override properties = {
     tokenUrl: { attribute: 'token-url' },

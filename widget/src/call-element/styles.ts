@@ -19,9 +19,7 @@ export const styles = css`
     color: var(--_text);
     line-height: 1.4;
   }
-  [hidden] {
-    display: none !important;
-  }
+
   .panel {
     display: flex;
     flex-direction: column;
@@ -38,12 +36,7 @@ export const styles = css`
   .status {
     margin: 0;
   }
-  .row {
-    display: flex;
-    flex-wrap: wrap;
-    align-items: center;
-    gap: 0.5rem;
-  }
+
   .timer {
     font-variant-numeric: tabular-nums;
     color: var(--_muted);
@@ -53,37 +46,12 @@ export const styles = css`
   input {
     font: inherit;
   }
-  button {
-    min-height: 2.75rem;
-    min-width: 2.75rem;
-    padding: 0.5rem 1rem;
-    border: 1px solid transparent;
-    border-radius: var(--_radius);
-    background: var(--_accent);
-    color: var(--_accent-text);
-    cursor: pointer;
-  }
-  button.secondary {
-    background: transparent;
-    color: var(--_text);
-    border-color: var(--_border);
-  }
+
   button.secondary[aria-pressed='true'] {
     background: var(--_text);
     color: var(--_bg);
   }
-  button.danger {
-    background: var(--_danger);
-    color: var(--_danger-text);
-  }
-  button:disabled {
-    cursor: not-allowed;
-    opacity: 0.6;
-  }
-  :focus-visible {
-    outline: 3px solid var(--_focus);
-    outline-offset: 2px;
-  }
+
   .keypad {
     display: grid;
     grid-template-columns: repeat(3, 1fr);
@@ -107,16 +75,7 @@ export const styles = css`
   .log:empty {
     display: none;
   }
-  .log li {
-    margin: 0.25rem 0;
-    overflow-wrap: anywhere;
-  }
-  .log .from {
-    font-weight: 600;
-  }
-  .log .notice {
-    color: var(--_danger);
-  }
+
   form {
     display: flex;
     gap: 0.5rem;
@@ -129,18 +88,5 @@ export const styles = css`
     border-radius: var(--_radius);
     background: var(--_bg);
     color: var(--_text);
-  }
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-  }
-  @media (forced-colors: active) {
-    button {
-      border-color: ButtonText;
-    }
   }
 `;

@@ -1,3 +1,4 @@
+import { controlStyles } from '../styles/controls.js';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { NavigationMessage } from '@parley/shared/protocol';
 import {
@@ -82,7 +83,7 @@ type Phase = 'loading' | 'signed-out' | 'idle' | 'ringing' | 'call' | 'ended';
  * @cssprop --parley-desk-width - Largest width of the desk (72rem).
  */
 export abstract class ParleyAgentDesk extends LitElement {
-  static override styles = styles;
+  static override styles = [controlStyles, styles];
 
   readonly #desk: DeskController;
   #phase: Phase = 'loading';

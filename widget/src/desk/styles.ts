@@ -24,9 +24,7 @@ export const styles = css`
     color: var(--_text);
     line-height: 1.4;
   }
-  [hidden] {
-    display: none !important;
-  }
+
   .desk {
     box-sizing: border-box;
     max-width: var(--parley-desk-width, 72rem);
@@ -67,12 +65,7 @@ export const styles = css`
     flex-direction: column;
     gap: 0.75rem;
   }
-  .row {
-    display: flex;
-    flex-wrap: wrap;
-    align-items: center;
-    gap: 0.5rem;
-  }
+
   .spacer {
     margin-inline-end: auto;
   }
@@ -196,21 +189,7 @@ export const styles = css`
   input {
     font: inherit;
   }
-  button {
-    min-height: 2.75rem;
-    min-width: 2.75rem;
-    padding: 0.5rem 1rem;
-    border: 1px solid transparent;
-    border-radius: var(--_radius);
-    background: var(--_accent);
-    color: var(--_accent-text);
-    cursor: pointer;
-  }
-  button.secondary {
-    background: transparent;
-    color: var(--_text);
-    border-color: var(--_border);
-  }
+
   button[aria-pressed='true'],
   button[role='switch'][aria-checked='false'] {
     background: var(--_text);
@@ -222,18 +201,7 @@ export const styles = css`
     font-weight: 600;
     min-width: 8rem;
   }
-  button.danger {
-    background: var(--_danger);
-    color: var(--_danger-text);
-  }
-  button:disabled {
-    cursor: not-allowed;
-    opacity: 0.6;
-  }
-  :focus-visible {
-    outline: 3px solid var(--_focus);
-    outline-offset: 2px;
-  }
+
   input[type='text'],
   input[type='password'],
   input:not([type]) {
@@ -274,20 +242,12 @@ export const styles = css`
     background: var(--_surface);
     border-radius: var(--_radius);
   }
-  .log li {
-    margin: 0.25rem 0;
-    overflow-wrap: anywhere;
-  }
-  .log .from {
-    font-weight: 600;
-  }
+
   .log .event {
     color: var(--_muted);
     font-style: italic;
   }
-  .log .notice {
-    color: var(--_danger);
-  }
+
   .chat form {
     display: flex;
     gap: 0.5rem;
@@ -313,19 +273,5 @@ export const styles = css`
   }
   td.num {
     font-variant-numeric: tabular-nums;
-  }
-
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-  }
-  @media (forced-colors: active) {
-    button {
-      border-color: ButtonText;
-    }
   }
 `;
