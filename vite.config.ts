@@ -62,7 +62,10 @@ export default defineConfig({
       {
         test: {
           name: 'protocol',
-          include: ['{gateway,testkit}/**/*.sipp.test.ts', '{gateway,testkit}/**/*.baresip.test.ts'],
+          include: [
+            '{gateway,testkit}/**/*.sipp.test.ts',
+            '{gateway,testkit}/**/*.baresip.test.ts',
+          ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -31,7 +31,8 @@ The list lives in \`shared/src/errors/codes.ts\`; this page is generated from it
 `;
 for (const [domain, list] of byDomain) {
   out += `\n## ${TITLES[domain]}\n\n| code | HTTP | SIP | meaning | the visitor sees |\n|---|---|---|---|---|\n`;
-  for (const [code, i] of list) out += `| \`${code}\` | ${i.http} | ${i.sip} | ${i.message} | ${i.human} |\n`;
+  for (const [code, i] of list)
+    out += `| \`${code}\` | ${i.http} | ${i.sip} | ${i.message} | ${i.human} |\n`;
 }
 writeFileSync(new URL('../docs/errors.md', import.meta.url), out);
 process.stdout.write(`docs/errors.md: ${Object.keys(ERROR_CODES).length} codes\n`);

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 printf '\n==> typecheck\n'
 ./scripts/typecheck.sh
 
-printf '\n==> lint\n'
+printf '\n==> lint and format\n'
 npx eslint . --max-warnings 0
+npx prettier --check . --log-level warn
 
 if [ "$#" -gt 0 ]; then
   ./scripts/in-netns.sh npx vitest run "$@"

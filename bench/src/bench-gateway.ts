@@ -9,8 +9,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCallTokenIssuer, generateEncryptionKeyPair, generateSigningKeyPair } from '@parley/shared/tokens';
-import { type ManagedProcess, type PortAllocator, type PortBlock, spawnManaged } from '@parley/testkit';
+import {
+  createCallTokenIssuer,
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+} from '@parley/shared/tokens';
+import {
+  type ManagedProcess,
+  type PortAllocator,
+  type PortBlock,
+  spawnManaged,
+} from '@parley/testkit';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TENANT = 'bench';
@@ -63,7 +72,13 @@ export interface GatewayCallRecord {
     readonly visitor?: { packetsIn?: number; packetsOut?: number };
     readonly agent?: { packetsIn?: number; packetsOut?: number };
   } | null;
-  readonly attempts: readonly { agentId: string; startedAt: string; endedAt: string | null; status?: number; reason?: string }[];
+  readonly attempts: readonly {
+    agentId: string;
+    startedAt: string;
+    endedAt: string | null;
+    status?: number;
+    reason?: string;
+  }[];
 }
 
 export interface BenchGateway {
@@ -92,7 +107,10 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
   const blocks: PortBlock[] = [];
   const release = (): void => blocks.forEach((b) => b.release());
   try {
-    const [tenantKeys, gatewayKeys] = await Promise.all([generateSigningKeyPair('ES256'), generateEncryptionKeyPair()]);
+    const [tenantKeys, gatewayKeys] = await Promise.all([
+      generateSigningKeyPair('ES256'),
+      generateEncryptionKeyPair(),
+    ]);
     const take = async (protocol: 'udp' | 'tcp'): Promise<PortBlock> => {
       const block = await options.ports.allocate(1, { protocols: [protocol], even: false });
       blocks.push(block);
@@ -106,7 +124,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       http: { host: '127.0.0.1', port: httpBlock.base },
       log: { level: options.logLevel ?? 'warn' },
       tokens: { encryptionKeys: [gatewayKeys.privateJwk] },
-      tenants: { [TENANT]: { name: 'Bench Shop', jwks: [tenantKeys.publicJwk], maxConcurrentCalls: 100_000 } },
+      tenants: {
+        [TENANT]: { name: 'Bench Shop', jwks: [tenantKeys.publicJwk], maxConcurrentCalls: 100_000 },
+      },
       sip: {
         domain: DOMAIN,
         listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipBlock.base }],
@@ -128,7 +148,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         address: '127.0.0.1',
         portMin: media.base,
         portMax: media.base + media.size - 1,
-        ...(webrtc ? { webrtcPortMin: webrtc.base, webrtcPortMax: webrtc.base + webrtc.size - 1 } : {}),
+        ...(webrtc
+          ? { webrtcPortMin: webrtc.base, webrtcPortMax: webrtc.base + webrtc.size - 1 }
+          : {}),
         inactivityTimeoutSeconds: 60,
       },
       api: { keys: [{ id: 'bench', key: API_KEY }] },
@@ -137,8 +159,17 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-    const node = ['node', ...(options.nodeArgs ?? []), '--import', 'tsx', 'gateway/src/main.ts', '--config', configFile];
-    const [command = 'node', ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+    const node = [
+      'node',
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      'gateway/src/main.ts',
+      '--config',
+      configFile,
+    ];
+    const [command = 'node', ...args] =
+      options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
     const child = spawnManaged({
       command,
       args,
@@ -152,12 +183,19 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const httpUrl = `http://127.0.0.1:${httpBlock.base}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (!child.running) throw new Error(`the gateway exited while starting:\n${child.describe(40)}`);
+      if (!child.running)
+        throw new Error(`the gateway exited while starting:\n${child.describe(40)}`);
       if (Date.now() > deadline) {
         await child.stop();
         throw new Error(`the gateway did not answer /healthz within 30 s:\n${child.describe(40)}`);
       }
-      if (await fetch(`${httpUrl}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${httpUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     if (child.pid === undefined) throw new Error('the gateway has no pid');
@@ -170,7 +208,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     });
     let session = 0;
     const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${httpUrl}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      const res = await fetch(`${httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
       if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
       return (await res.json()) as T;
     };

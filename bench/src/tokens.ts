@@ -60,7 +60,12 @@ async function run(alg: SigningAlgorithm, crv: EncryptionCurve) {
     subject: 'web-session-0001',
     scope: 'queue:sales',
     origin: 'https://shop.acme.example',
-    privateClaims: { customerId: 'C-100234', phone: '+15550100', tier: 'gold', name: 'Ada Lovelace' },
+    privateClaims: {
+      customerId: 'C-100234',
+      phone: '+15550100',
+      tier: 'gold',
+      name: 'Ada Lovelace',
+    },
   };
   process.stderr.write(`${alg} + ${crv}:\n`);
   const issued = await rate('issue', () => issuer.issue(params));
@@ -79,22 +84,47 @@ async function run(alg: SigningAlgorithm, crv: EncryptionCurve) {
   const privateKey = await importJWK(plainKey.privateJwk, 'ES256');
   const publicKey = await importJWK(plainKey.publicJwk, 'ES256');
   const payloadBytes = Buffer.from(tokens[0]!.split('.')[1]!, 'base64url').length;
-  const plain = await new CompactSign(new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(payloadBytes - 10) })))
+  const plain = await new CompactSign(
+    new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(payloadBytes - 10) })),
+  )
     .setProtectedHeader({ alg: 'ES256' })
     .sign(privateKey);
-  const plainJose = await rate('plain ES256 JWS verify (jose), same payload size', () => compactVerify(plain, publicKey));
+  const plainJose = await rate('plain ES256 JWS verify (jose), same payload size', () =>
+    compactVerify(plain, publicKey),
+  );
   // The same plain token through node:crypto directly, as our verifier does: the stricter baseline.
   const nodeKey = createPublicKey({ key: plainKey.publicJwk as JsonWebKey, format: 'jwk' });
   const [ph = '', pp = '', ps = ''] = plain.split('.');
   const plainNode = await rate('plain ES256 JWS verify (node:crypto), same payload size', () => {
-    if (!cryptoVerify('sha256', Buffer.from(`${ph}.${pp}`), { key: nodeKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(ps, 'base64url'))) throw new Error('bad');
+    if (
+      !cryptoVerify(
+        'sha256',
+        Buffer.from(`${ph}.${pp}`),
+        { key: nodeKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(ps, 'base64url'),
+      )
+    )
+      throw new Error('bad');
     return Promise.resolve(JSON.parse(Buffer.from(pp, 'base64url').toString()));
   });
-  return { alg, crv, tokenBytes, issued, verified, plainJose, plainNode, ratio: verified / Math.max(plainJose, plainNode) };
+  return {
+    alg,
+    crv,
+    tokenBytes,
+    issued,
+    verified,
+    plainJose,
+    plainNode,
+    ratio: verified / Math.max(plainJose, plainNode),
+  };
 }
 
 const results = [];
-for (const [alg, crv] of [['ES256', 'X25519'], ['EdDSA', 'X25519'], ['ES256', 'P-256']] as const) {
+for (const [alg, crv] of [
+  ['ES256', 'X25519'],
+  ['EdDSA', 'X25519'],
+  ['ES256', 'P-256'],
+] as const) {
   results.push(await run(alg, crv));
 }
 const rows = results.map(

@@ -64,7 +64,10 @@ const QUICK = values.quick === true;
 const PHASES = new Set((values.phases ?? '').split(',').map((p) => p.trim()));
 const OPT = {
   calls: num(values.calls, QUICK ? 3 : 20),
-  steps: (values.steps ?? (QUICK ? '5,10' : '10,25,50,75,100')).split(',').map((s) => num(s, 0)).filter((s) => s > 0),
+  steps: (values.steps ?? (QUICK ? '5,10' : '10,25,50,75,100'))
+    .split(',')
+    .map((s) => num(s, 0))
+    .filter((s) => s > 0),
   holdSeconds: num(values['hold-seconds'], QUICK ? 4 : 15),
   pollMs: num(values['poll-ms'], 10),
   answerDelayMs: num(values['answer-delay-ms'], 300),
@@ -79,7 +82,9 @@ const OPT = {
 
 const started = performance.now();
 const progress = (line: string): void => {
-  process.stderr.write(`[webrtc ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  process.stderr.write(
+    `[webrtc ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`,
+  );
 };
 
 // Whatever happens, nothing this started outlives it.
@@ -93,12 +98,17 @@ async function shutdown(code: number, why: string): Promise<void> {
 }
 process.once('SIGINT', () => void shutdown(130, 'interrupted: stopping everything'));
 process.once('SIGTERM', () => void shutdown(143, 'terminated: stopping everything'));
-const watchdog = setTimeout(() => void shutdown(2, `time limit of ${OPT.timeoutSeconds} s reached: stopping everything`), OPT.timeoutSeconds * 1000);
+const watchdog = setTimeout(
+  () => void shutdown(2, `time limit of ${OPT.timeoutSeconds} s reached: stopping everything`),
+  OPT.timeoutSeconds * 1000,
+);
 watchdog.unref();
 
 const host = machine();
 const inNetns = process.env['PARLEY_NETNS'] === '1';
-progress(`${host.cpu}, ${host.cores} CPUs, Node ${host.node}, load ${host.loadAverage}; ${inNetns ? 'in a private network namespace' : 'NOT in a network namespace (use ./scripts/in-netns.sh)'}`);
+progress(
+  `${host.cpu}, ${host.cores} CPUs, Node ${host.node}, load ${host.loadAverage}; ${inNetns ? 'in a private network namespace' : 'NOT in a network namespace (use ./scripts/in-netns.sh)'}`,
+);
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-webrtc-'));
 
 let bytes: WidgetBytes | undefined;
@@ -110,17 +120,27 @@ try {
   if (PHASES.has('bytes') || PHASES.has('setup')) {
     if (!existsSync(join(WIDGET_DIST, 'parley.js'))) {
       progress('widget/dist is missing: building it (npx -y pnpm@9 --filter @parley/widget build)');
-      await runCommand('npx', ['-y', 'pnpm@9', '--filter', '@parley/widget', 'build'], { cwd: REPO_ROOT, timeoutMs: 300_000 });
+      await runCommand('npx', ['-y', 'pnpm@9', '--filter', '@parley/widget', 'build'], {
+        cwd: REPO_ROOT,
+        timeoutMs: 300_000,
+      });
     }
   }
   if (PHASES.has('bytes')) {
     bytes = measureWidgetBytes(WIDGET_DIST);
-    for (const f of bytes.files) progress(`bytes: ${f.file} (${f.role}) ${f.minBytes} min, ${f.gzipBytes} gzip`);
+    for (const f of bytes.files)
+      progress(`bytes: ${f.file} (${f.role}) ${f.minBytes} min, ${f.gzipBytes} gzip`);
   }
   if (PHASES.has('setup')) {
     progress(`setup: ${OPT.calls} calls in Chromium, one at a time`);
     try {
-      setup = await runWidgetSetup({ calls: OPT.calls, pollMs: OPT.pollMs, answerDelayMs: OPT.answerDelayMs, holdMs: QUICK ? 300 : 1000, progress: (l) => progress(`setup: ${l}`) });
+      setup = await runWidgetSetup({
+        calls: OPT.calls,
+        pollMs: OPT.pollMs,
+        answerDelayMs: OPT.answerDelayMs,
+        holdMs: QUICK ? 300 : 1000,
+        progress: (l) => progress(`setup: ${l}`),
+      });
     } catch (error) {
       errors.push(`setup: ${(error as Error).stack ?? String(error)}`);
       progress(`setup phase failed: ${(error as Error).message}`);
@@ -142,7 +162,16 @@ try {
         sampleRate: OPT.sampleRate,
         dir,
         stopFailureShare: 0.5,
-        ...(values['cpu-prof'] ? { cpuProfileTo: join(REPO_ROOT, 'bench', 'results', `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-gateway.cpuprofile`) } : {}),
+        ...(values['cpu-prof']
+          ? {
+              cpuProfileTo: join(
+                REPO_ROOT,
+                'bench',
+                'results',
+                `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-gateway.cpuprofile`,
+              ),
+            }
+          : {}),
         progress: (l) => progress(`concurrent: ${l}`),
       });
     } catch (error) {
@@ -160,9 +189,13 @@ try {
 const date = host.date.slice(0, 10);
 const out: string[] = [];
 const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
-const sumRow = (label: string, s: Summary): string => row([label, s.n, ms(s.p50), ms(s.p95), ms(s.max)]);
+const sumRow = (label: string, s: Summary): string =>
+  row([label, s.n, ms(s.p50), ms(s.p95), ms(s.max)]);
 
-out.push('## WebRTC: call setup, concurrent calls per core, widget bytes — `./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts`', '');
+out.push(
+  '## WebRTC: call setup, concurrent calls per core, widget bytes — `./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts`',
+  '',
+);
 out.push(
   `${date}, ${host.cpu}, ${host.cores} CPUs (nproc), ${host.memGiB} GiB, Node ${host.node.replace(/^v/, '')}, load average ${host.loadAverage} at the start and ${loadAverage()} at the end (a shared machine: expect ±20 %)${QUICK ? '; **--quick run**' : ''}${inNetns ? '; in the private network namespace of scripts/in-netns.sh' : ''}.`,
   '',
@@ -176,11 +209,22 @@ if (setup) {
   );
   out.push(row(['measure', 'calls', 'p50 ms', 'p95 ms', 'max ms']), '|---|---|---|---|---|');
   out.push(sumRow('click → agent ringing (CALL_INCOMING)', setup.clickToRinging));
-  out.push(sumRow(`agent answers → first inbound RTP at the page (getStats poll)`, setup.acceptToFirstAudio));
-  if (setup.acceptToUnmute.n > 0) out.push(sumRow('agent answers → remote track unmute in the page (cross-check)', setup.acceptToUnmute));
+  out.push(
+    sumRow(
+      `agent answers → first inbound RTP at the page (getStats poll)`,
+      setup.acceptToFirstAudio,
+    ),
+  );
+  if (setup.acceptToUnmute.n > 0)
+    out.push(
+      sumRow('agent answers → remote track unmute in the page (cross-check)', setup.acceptToUnmute),
+    );
   out.push('');
   if (Object.keys(setup.breakdown).length) {
-    out.push('Where the time goes (page events stamped with Date.now() by an init script; steps in order):', '');
+    out.push(
+      'Where the time goes (page events stamped with Date.now() by an init script; steps in order):',
+      '',
+    );
     out.push(row(['step', 'calls', 'p50 ms', 'p95 ms', 'max ms']), '|---|---|---|---|---|');
     for (const [k, s] of Object.entries(setup.breakdown)) out.push(sumRow(k, s));
     out.push('');
@@ -190,7 +234,8 @@ if (setup) {
     `- Resolution of "first audio": the audio receiver's getStats() (inbound-rtp packetsReceived) polled from the bench with page.evaluate every ${OPT.pollMs} ms; the polls actually came every ${ms(setup.pollPeriodMs)} ms on average (evaluate + getStats round trip), so the poll figure is late by up to that. "Answer" is when the bench sends \`accept\` over baresip's control socket; the unmute figure compares the page's Date.now() with the bench's (same clock, 1 ms).`,
     `- Codec of the calls: ${codecs}.${setup.warmUp ? ` Warm-up call (cold gateway and browser): click → ringing ${ms(setup.warmUp.clickToRingingMs)} ms, answer → audio ${ms(setup.warmUp.acceptToFirstAudioMs)} ms.` : ''}`,
   );
-  if (setup.failures.length) out.push(`- Failed calls: ${setup.failures.length} (${setup.failures.join('; ')}).`);
+  if (setup.failures.length)
+    out.push(`- Failed calls: ${setup.failures.length} (${setup.failures.join('; ')}).`);
   out.push('');
 }
 
@@ -202,11 +247,32 @@ if (concurrent) {
     '',
   );
   out.push(
-    row(['calls (step)', 'up', 'failed setups', 'INVITE→200 p50 / p95 ms, client', 'INVITE→200 p50 / p95 ms, gateway record', '200→DTLS connected p50 / p95 ms, client', 'gateway CPU % of one core', 'peak 1 s %', 'on its core: other tasks / irq / steal %', 'RSS MB', 'CPU % per call', 'RSS MB per call', 'audio flowing', 'RTP in / out per call, pkt/s', 'load clients / sipp CPU %, their core busy %', 'UDP drops: gateway / others']),
+    row([
+      'calls (step)',
+      'up',
+      'failed setups',
+      'INVITE→200 p50 / p95 ms, client',
+      'INVITE→200 p50 / p95 ms, gateway record',
+      '200→DTLS connected p50 / p95 ms, client',
+      'gateway CPU % of one core',
+      'peak 1 s %',
+      'on its core: other tasks / irq / steal %',
+      'RSS MB',
+      'CPU % per call',
+      'RSS MB per call',
+      'audio flowing',
+      'RTP in / out per call, pkt/s',
+      'load clients / sipp CPU %, their core busy %',
+      'UDP drops: gateway / others',
+    ]),
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of c.steps) {
-    const fails = s.failed ? `${s.failed} (${Object.entries(s.failures).map(([k, v]) => `${v}× ${k}`).join(', ')})` : '0';
+    const fails = s.failed
+      ? `${s.failed} (${Object.entries(s.failures)
+          .map(([k, v]) => `${v}× ${k}`)
+          .join(', ')})`
+      : '0';
     out.push(
       row([
         s.target,
@@ -217,7 +283,13 @@ if (concurrent) {
         `${ms(s.dtlsMs.p50)} / ${ms(s.dtlsMs.p95)}`,
         s.gatewayCpuPercent.toFixed(1),
         s.gatewayPeakCpuPercent.toFixed(0),
-        [s.othersOnGatewayCorePercent, s.interruptsOnGatewayCorePercent, s.stealOnGatewayCorePercent].map((x) => (Number.isFinite(x) ? x.toFixed(0) : '–')).join(' / '),
+        [
+          s.othersOnGatewayCorePercent,
+          s.interruptsOnGatewayCorePercent,
+          s.stealOnGatewayCorePercent,
+        ]
+          .map((x) => (Number.isFinite(x) ? x.toFixed(0) : '–'))
+          .join(' / '),
         mb(s.rssBytes),
         s.cpuPercentPerCall.toFixed(2),
         (s.rssBytesPerCall / 2 ** 20).toFixed(2),
@@ -232,30 +304,62 @@ if (concurrent) {
   const codecs = [...new Set(c.steps.flatMap((s) => Object.keys(s.codecs)))].join(', ');
   out.push(
     `- Codec: ${codecs} (sipp answers PCMU only; the gateway does not transcode, so the browser leg is PCMU too).`,
-    `- Teardown: ${c.teardown.hungUp} calls hung up with BYE (${c.teardown.byeConfirmed} confirmed with 200); the gateway was at ${Object.entries(c.teardown.gaugesAfter).filter(([k]) => /calls_active|media_routers|sip_dialogs/.test(k)).map(([k, v]) => `${k.replace('parley_', '')} ${v}`).join(', ') || '?'} ${c.teardown.seconds.toFixed(1)} s later, RSS ${mb(c.teardown.rssAfterBytes)} MB.`,
+    `- Teardown: ${c.teardown.hungUp} calls hung up with BYE (${c.teardown.byeConfirmed} confirmed with 200); the gateway was at ${
+      Object.entries(c.teardown.gaugesAfter)
+        .filter(([k]) => /calls_active|media_routers|sip_dialogs/.test(k))
+        .map(([k, v]) => `${k.replace('parley_', '')} ${v}`)
+        .join(', ') || '?'
+    } ${c.teardown.seconds.toFixed(1)} s later, RSS ${mb(c.teardown.rssAfterBytes)} MB.`,
   );
   for (const s of c.steps) {
     const g = s.gatewaySide;
     if (!g) continue;
     out.push(
-      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP through the relay over the calls' lifetime: ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${Object.keys(g.failures).length ? `; failed calls: ${Object.entries(g.failures).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}${g.unknown ? `; ${g.unknown} calls unknown to the gateway` : ''}.`,
+      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP through the relay over the calls' lifetime: ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${
+        Object.keys(g.failures).length
+          ? `; failed calls: ${Object.entries(g.failures)
+              .map(([k, v]) => `${v}× ${k}`)
+              .join('; ')}`
+          : ''
+      }${g.unknown ? `; ${g.unknown} calls unknown to the gateway` : ''}.`,
     );
   }
   if (c.stoppedEarly) out.push(`- Stopped early: ${c.stoppedEarly}.`);
   if (c.cpuProfile) {
     out.push(
-      `- Where the gateway's CPU went over the whole run (\`node --cpu-prof\`, ${c.cpuProfile.busySeconds.toFixed(1)} s busy; self time): ${c.cpuProfile.areas.slice(0, 8).map((a) => `${a.name} ${a.percent.toFixed(1)} %`).join(', ')}. Top functions: ${c.cpuProfile.functions.slice(0, 8).map((f) => `\`${f.name}\` ${f.percent.toFixed(1)} %`).join(', ')}.`,
+      `- Where the gateway's CPU went over the whole run (\`node --cpu-prof\`, ${c.cpuProfile.busySeconds.toFixed(1)} s busy; self time): ${c.cpuProfile.areas
+        .slice(0, 8)
+        .map((a) => `${a.name} ${a.percent.toFixed(1)} %`)
+        .join(', ')}. Top functions: ${c.cpuProfile.functions
+        .slice(0, 8)
+        .map((f) => `\`${f.name}\` ${f.percent.toFixed(1)} %`)
+        .join(', ')}.`,
     );
   }
-  if (c.gatewayWarnings.length) out.push(`- The gateway logged ${c.gatewayWarnings.length} warning/error lines; first: \`${c.gatewayWarnings[0]?.slice(0, 200)}\`.`);
+  if (c.gatewayWarnings.length)
+    out.push(
+      `- The gateway logged ${c.gatewayWarnings.length} warning/error lines; first: \`${c.gatewayWarnings[0]?.slice(0, 200)}\`.`,
+    );
   out.push('');
 }
 
 if (bytes) {
   out.push('### Widget bytes', '');
-  out.push(`widget/dist as built (${bytes.builtAt.slice(0, 16).replace('T', ' ')} UTC); gzip level 9, brotli quality 11.`, '');
+  out.push(
+    `widget/dist as built (${bytes.builtAt.slice(0, 16).replace('T', ' ')} UTC); gzip level 9, brotli quality 11.`,
+    '',
+  );
   out.push(row(['file', 'loaded', 'min kB', 'gzip kB', 'brotli kB']), '|---|---|---|---|---|');
-  for (const f of bytes.files) out.push(row([f.file.replace(/-[A-Za-z0-9_-]{8}\.js$/, '-<hash>.js'), f.role, (f.minBytes / 1000).toFixed(1), (f.gzipBytes / 1000).toFixed(1), (f.brotliBytes / 1000).toFixed(1)]));
+  for (const f of bytes.files)
+    out.push(
+      row([
+        f.file.replace(/-[A-Za-z0-9_-]{8}\.js$/, '-<hash>.js'),
+        f.role,
+        (f.minBytes / 1000).toFixed(1),
+        (f.gzipBytes / 1000).toFixed(1),
+        (f.brotliBytes / 1000).toFixed(1),
+      ]),
+    );
   out.push('');
 }
 if (errors.length) out.push('### Errors', '', ...errors.map((e) => `- ${e.split('\n')[0]}`), '');
@@ -264,7 +368,10 @@ process.stdout.write(`${out.join('\n')}\n`);
 const resultsDir = join(REPO_ROOT, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}.json`);
-writeFileSync(file, `${JSON.stringify({ machine: host, options: { ...OPT, quick: QUICK, phases: [...PHASES] }, inNetns, bytes, setup, concurrent, errors }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ machine: host, options: { ...OPT, quick: QUICK, phases: [...PHASES] }, inNetns, bytes, setup, concurrent, errors }, null, 2)}\n`,
+);
 progress(`results: ${file}`);
 clearTimeout(watchdog);
 process.exit(errors.length ? 1 : 0);

@@ -81,15 +81,11 @@ $('get-token').addEventListener('click', async () => {
   } else {
     lastToken = undefined;
     $('check-token').disabled = true;
-    show(
-      'refused',
-      `Screening refused: ${body.error.code} (HTTP ${res.status})`,
-      [
-        ['message for the visitor', body.error.human],
-        ['for developers', body.error.message],
-        ...(body.retryAfterSeconds ? [['retry after', `${body.retryAfterSeconds} s`]] : []),
-      ],
-    );
+    show('refused', `Screening refused: ${body.error.code} (HTTP ${res.status})`, [
+      ['message for the visitor', body.error.human],
+      ['for developers', body.error.message],
+      ...(body.retryAfterSeconds ? [['retry after', `${body.retryAfterSeconds} s`]] : []),
+    ]);
   }
 });
 
@@ -107,7 +103,9 @@ $('check-token').addEventListener('click', async () => {
       ['private claims it decrypted', body.privateClaimNames.join(', ') || '(none)'],
     ]);
   } else {
-    show('refused', `The gateway refuses this token: ${body.error.code}`, [['why', body.error.message]]);
+    show('refused', `The gateway refuses this token: ${body.error.code}`, [
+      ['why', body.error.message],
+    ]);
   }
 });
 

@@ -16,7 +16,11 @@ export interface CompanySiteOptions {
   /** The gateway's URL as the browser reaches it. */
   readonly gatewayUrl: string;
   /** STUN/TURN servers for the browser, from the gateway's /.well-known/parley-gateway.json. */
-  readonly iceServers?: readonly { urls: string | readonly string[]; username?: string; credential?: string }[];
+  readonly iceServers?: readonly {
+    urls: string | readonly string[];
+    username?: string;
+    credential?: string;
+  }[];
   /** This site's own origin, e.g. http://127.0.0.1:3000. */
   readonly origin: string;
   /** Where the built widget lives (widget/dist), if built. */
@@ -50,7 +54,10 @@ export function createCompanySite(options: CompanySiteOptions): Express {
 
   app.post('/api/sign-in', express.json(), (req, res) => {
     const id = customerById((req.body as { customer?: string } | undefined)?.customer).id;
-    res.append('set-cookie', `demo_customer=${encodeURIComponent(id)}; Path=/; HttpOnly; SameSite=Lax`);
+    res.append(
+      'set-cookie',
+      `demo_customer=${encodeURIComponent(id)}; Path=/; HttpOnly; SameSite=Lax`,
+    );
     res.json({ customer: id });
   });
 
@@ -85,30 +92,46 @@ export function createCompanySite(options: CompanySiteOptions): Express {
         // Never open: shows the business-hours refusal at any time of day.
         holidays: { businessHours: { timeZone: 'UTC', weekly: {} } },
       },
-      rateLimit: { perIp: { max: 60, windowSeconds: 60 }, perSession: { max: 10, windowSeconds: 60 } },
+      rateLimit: {
+        perIp: { max: 60, windowSeconds: 60 },
+        perSession: { max: 10, windowSeconds: 60 },
+      },
       maxOutstandingPerSession: 5,
       ttlSeconds: 60,
       getSession: (req) => {
         const id = cookie(req, 'demo_sid');
-        return id ? { id, privateClaims: customerById(cookie(req, 'demo_customer')).claims } : undefined;
+        return id
+          ? { id, privateClaims: customerById(cookie(req, 'demo_customer')).claims }
+          : undefined;
       },
-      gateway: { url: options.gatewayUrl, ...(options.iceServers ? { iceServers: options.iceServers } : {}) },
+      gateway: {
+        url: options.gatewayUrl,
+        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+      },
     }),
   );
 
   // The company's own scoring services, which the gateway's value routing calls:
   // benefit = what the customer brought (revenue), burden = what serving them costs.
   app.post('/scores/benefit', express.json(), (req, res) => {
-    const customer = customerByCustomerId((req.body as { customerId?: unknown } | undefined)?.customerId);
+    const customer = customerByCustomerId(
+      (req.body as { customerId?: unknown } | undefined)?.customerId,
+    );
     res.json({ score: customer ? customer.revenue / 10 : 0 });
   });
   app.post('/scores/burden', express.json(), (req, res) => {
-    const body = (req.body ?? {}) as { customerId?: unknown; history?: { repeatContacts?: number } };
+    const body = (req.body ?? {}) as {
+      customerId?: unknown;
+      history?: { repeatContacts?: number };
+    };
     const customer = customerByCustomerId(body.customerId);
-    res.json({ score: (customer ? customer.cost / 10 : 0) + 5 * (body.history?.repeatContacts ?? 0) });
+    res.json({
+      score: (customer ? customer.cost / 10 : 0) + 5 * (body.history?.repeatContacts ?? 0),
+    });
   });
 
-  if (options.widgetDir && existsSync(options.widgetDir)) app.use('/widget', express.static(options.widgetDir));
+  if (options.widgetDir && existsSync(options.widgetDir))
+    app.use('/widget', express.static(options.widgetDir));
   app.use(express.static(PUBLIC_DIR));
   return app;
 }

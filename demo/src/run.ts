@@ -61,7 +61,8 @@ async function keyPair(name: string, make: () => Promise<KeyPairFiles>): Promise
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with code ${child.exitCode}; see ${DIR}/gateway.log`);
+    if (child.exitCode !== null)
+      throw new Error(`the gateway exited with code ${child.exitCode}; see ${DIR}/gateway.log`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) return;
     } catch {
@@ -69,7 +70,9 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 20_00
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the gateway did not answer ${url}/healthz within ${timeoutMs / 1000} s; see ${DIR}/gateway.log`);
+  throw new Error(
+    `the gateway did not answer ${url}/healthz within ${timeoutMs / 1000} s; see ${DIR}/gateway.log`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -82,7 +85,9 @@ async function main(): Promise<void> {
   await keyPair('gateway', () => generateEncryptionKeyPair('X25519'));
 
   say('==> gateway');
-  const passwords = Object.fromEntries(AGENTS.map((a) => [a.id, randomBytes(9).toString('base64url')]));
+  const passwords = Object.fromEntries(
+    AGENTS.map((a) => [a.id, randomBytes(9).toString('base64url')]),
+  );
   const config = {
     gatewayId: 'demo-gateway',
     http: { host: HOST, port: GATEWAY_PORT, publicUrl: gatewayUrl },
@@ -115,7 +120,11 @@ async function main(): Promise<void> {
     },
     queues: {
       // High-value customers reach a senior agent first; everyone else a junior one.
-      sales: { tenant: TENANT, ringTimeoutSeconds: 15, bands: { high: ['senior', 'junior'], standard: ['junior', 'senior'] } },
+      sales: {
+        tenant: TENANT,
+        ringTimeoutSeconds: 15,
+        bands: { high: ['senior', 'junior'], standard: ['junior', 'senior'] },
+      },
       support: { tenant: TENANT, ringTimeoutSeconds: 15 },
     },
     agents: AGENTS.map((a) => ({
@@ -138,10 +147,14 @@ async function main(): Promise<void> {
   const configPath = join(DIR, 'gateway.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const log = createWriteStream(join(DIR, 'gateway.log'), { flags: 'a' });
-  const gateway = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const gateway = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   gateway.stdout?.pipe(log);
   gateway.stderr?.pipe(log);
   const stop = () => {
@@ -166,9 +179,19 @@ async function main(): Promise<void> {
 
   say('==> agents (baresip phones answering with a spoken greeting, recording the call)');
   for (const a of AGENTS.filter((x) => x.phone)) {
-    const spoken = await speak({ text: greeting(a.displayName.toLowerCase()), path: join(DIR, `greeting-${a.id}-16k.wav`) });
+    const spoken = await speak({
+      text: greeting(a.displayName.toLowerCase()),
+      path: join(DIR, `greeting-${a.id}-16k.wav`),
+    });
     // aufile does not resample: 48 kHz stereo for Opus, looped so the call is not hung up.
-    const audio = await loopAudio({ input: spoken, path: join(DIR, `greeting-${a.id}-48k.wav`), seconds: 600, gapSeconds: 2, rate: 48000, channels: 2 });
+    const audio = await loopAudio({
+      input: spoken,
+      path: join(DIR, `greeting-${a.id}-48k.wav`),
+      seconds: 600,
+      gapSeconds: 2,
+      rate: 48000,
+      channels: 2,
+    });
     const phone = await startBaresipAgent({
       user: a.id,
       password: passwords[a.id] ?? '',
@@ -196,11 +219,15 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolveListen, reject) => {
     const server = site.listen(SITE_PORT, HOST, () => resolveListen());
-    server.once('error', (error) => reject(new Error(`cannot listen on ${siteOrigin}: ${error.message} (set DEMO_PORT)`)));
+    server.once('error', (error) =>
+      reject(new Error(`cannot listen on ${siteOrigin}: ${error.message} (set DEMO_PORT)`)),
+    );
   });
   say('');
   say(`Parley demo is running. Open ${siteOrigin}/`);
-  say(`Agent desk: ${gatewayUrl}/desk — sign in as senior or junior (beside their phones), or as desk (the desk is the phone):`);
+  say(
+    `Agent desk: ${gatewayUrl}/desk — sign in as senior or junior (beside their phones), or as desk (the desk is the phone):`,
+  );
   for (const a of AGENTS) say(`  ${a.id.padEnd(7)} password ${passwords[a.id]}`);
   say('Press Ctrl+C to stop.');
 }

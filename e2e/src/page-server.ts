@@ -7,7 +7,9 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function servePages(routes: Record<string, { type: string; body: string | Buffer }>): Promise<PageServer> {
+export async function servePages(
+  routes: Record<string, { type: string; body: string | Buffer }>,
+): Promise<PageServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const route = routes[path];

@@ -36,20 +36,39 @@ export interface WidgetWorld {
   close(): Promise<void>;
 }
 
-export async function startWidgetWorld(options: Parameters<typeof startTestGateway>[0] = {}): Promise<WidgetWorld> {
+export async function startWidgetWorld(
+  options: Parameters<typeof startTestGateway>[0] = {},
+): Promise<WidgetWorld> {
   const gw = await startTestGateway(options);
   const port = await freePort('tcp');
   const siteOrigin = `http://127.0.0.1:${port}`;
-  const site = createCompanySite({ issuer: gw.issuer, gatewayUrl: gw.gateway.httpUrl, origin: siteOrigin, widgetDir: WIDGET_DIST });
+  const site = createCompanySite({
+    issuer: gw.issuer,
+    gatewayUrl: gw.gateway.httpUrl,
+    origin: siteOrigin,
+    widgetDir: WIDGET_DIST,
+  });
   // A token endpoint that hands out expired tokens, for the "refused token" case.
   site.post('/test/expired-token', async (_req, res) => {
     const token = await gw.token({ subject: 'expired', origin: siteOrigin, issuedSecondsAgo: 600 });
-    res.json({ token, expiresAt: new Date().toISOString(), claims: {}, gateway: { url: gw.gateway.httpUrl } });
+    res.json({
+      token,
+      expiresAt: new Date().toISOString(),
+      claims: {},
+      gateway: { url: gw.gateway.httpUrl },
+    });
   });
   const server = await new Promise<Server>((resolve) => {
     const s = site.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const mic = await makeTone({ path: '/tmp/parley-e2e-mic-700.wav', freqHz: 700, seconds: 30, rate: 48000, channels: 1, volume: 0.5 });
+  const mic = await makeTone({
+    path: '/tmp/parley-e2e-mic-700.wav',
+    freqHz: 700,
+    seconds: 30,
+    rate: 48000,
+    channels: 1,
+    volume: 0.5,
+  });
   const browser = await launchChromium({ fakeAudioCapture: mic });
   return {
     gw,
@@ -79,9 +98,12 @@ type ProbeWindow = {
   __messages: { text?: string }[];
 };
 
-export const states = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__states);
-export const errors = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__errors);
-export const received = (page: Page) => page.evaluate(() => (window as unknown as ProbeWindow).__messages);
+export const states = (page: Page) =>
+  page.evaluate(() => (window as unknown as ProbeWindow).__states);
+export const errors = (page: Page) =>
+  page.evaluate(() => (window as unknown as ProbeWindow).__errors);
+export const received = (page: Page) =>
+  page.evaluate(() => (window as unknown as ProbeWindow).__messages);
 
 /** Audio arriving at the page: packets and total energy of the call's inbound RTP. */
 export function inboundAudio(page: Page): Promise<{ packets: number; energy: number }> {
@@ -89,9 +111,12 @@ export function inboundAudio(page: Page): Promise<{ packets: number; energy: num
     const pc = (window as unknown as ProbeWindow).__pcs.at(-1);
     let out = { packets: 0, energy: 0 };
     if (!pc) return out;
-    (await pc.getStats()).forEach((r: { type: string; kind?: string; packetsReceived?: number; totalAudioEnergy?: number }) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') out = { packets: r.packetsReceived ?? 0, energy: r.totalAudioEnergy ?? 0 };
-    });
+    (await pc.getStats()).forEach(
+      (r: { type: string; kind?: string; packetsReceived?: number; totalAudioEnergy?: number }) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio')
+          out = { packets: r.packetsReceived ?? 0, energy: r.totalAudioEnergy ?? 0 };
+      },
+    );
     return out;
   });
 }
@@ -100,5 +125,9 @@ export function inboundAudio(page: Page): Promise<{ packets: number; energy: num
 export const statusText = (page: Page) => page.locator('parley-call [part="status"]').innerText();
 
 export async function clickCall(page: Page): Promise<void> {
-  await page.locator('parley-call').getByRole('button', { name: /call|try again/i }).first().click();
+  await page
+    .locator('parley-call')
+    .getByRole('button', { name: /call|try again/i })
+    .first()
+    .click();
 }

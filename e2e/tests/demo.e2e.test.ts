@@ -21,7 +21,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   const ports = new PortAllocator();
-  const [site, gateway, sip] = await Promise.all([ports.allocate(1), ports.allocate(1), ports.allocate(1)]);
+  const [site, gateway, sip] = await Promise.all([
+    ports.allocate(1),
+    ports.allocate(1),
+    ports.allocate(1),
+  ]);
   const media = await ports.allocate(1000, { protocols: ['udp'] });
   demo = spawnManaged({
     command: process.execPath,
@@ -61,11 +65,15 @@ describe('the demo', () => {
     expect(text).toContain('demo-company');
     expect(text).toContain('queue:sales');
     await page.getByRole('button', { name: 'Check it at the gateway' }).click();
-    await expect.poll(() => page.locator('#result').innerText()).toContain('The gateway accepts this token');
+    await expect
+      .poll(() => page.locator('#result').innerText())
+      .toContain('The gateway accepts this token');
 
     await page.locator('#queue').selectOption('holidays');
     await page.getByRole('button', { name: 'Get a call token' }).click();
-    await expect.poll(() => page.locator('#result').innerText()).toContain('Screening refused: outside_business_hours');
+    await expect
+      .poll(() => page.locator('#result').innerText())
+      .toContain('Screening refused: outside_business_hours');
     await page.close();
   });
 
@@ -76,7 +84,9 @@ describe('the demo', () => {
     await page.goto(url);
     await clickCall(page);
     await expect.poll(() => states(page), { timeout: 20_000 }).toContain('in-call');
-    await expect.poll(async () => (await inboundAudio(page)).energy, { timeout: 15_000 }).toBeGreaterThan(0.001);
+    await expect
+      .poll(async () => (await inboundAudio(page)).energy, { timeout: 15_000 })
+      .toBeGreaterThan(0.001);
     await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => states(page)).toContain('ended');
     const health = (await (await fetch(`${gatewayUrl}/healthz`)).json()) as { ok: boolean };

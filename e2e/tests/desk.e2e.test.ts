@@ -8,7 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '@parley/testkit';
-import { clickCall, inboundAudio, received, startWidgetWorld, states, type WidgetWorld } from '../src/widget-fixture.js';
+import {
+  clickCall,
+  inboundAudio,
+  received,
+  startWidgetWorld,
+  states,
+  type WidgetWorld,
+} from '../src/widget-fixture.js';
 
 let world: WidgetWorld;
 let scores: Server;
@@ -20,7 +27,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const { customerId } = JSON.parse(body) as { customerId?: string };
-      res.setHeader('content-type', 'application/json').end(JSON.stringify({ score: customerId === 'C-1001' ? 420 : 5 }));
+      res
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ score: customerId === 'C-1001' ? 420 : 5 }));
     });
   });
   await new Promise<void>((r) => scores.listen(0, '127.0.0.1', r));
@@ -30,7 +39,10 @@ beforeAll(async () => {
     tenantExtra: {
       routing: {
         benefit: { url: `${url}/benefit`, timeoutMs: 500 },
-        algorithm: { kind: 'weighted', tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }] },
+        algorithm: {
+          kind: 'weighted',
+          tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }],
+        },
       },
     },
   });
@@ -50,14 +62,28 @@ describe('agent desk', () => {
     await desk.getByLabel('Username').fill('deskagent');
     await desk.getByLabel('Password').fill('secret');
     await desk.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => desk.locator('parley-agent-desk [part="phone-status"]').innerText(), { timeout: 15_000 }).toContain('Ready');
-    await expect.poll(async () => (await world.gw.api<{ agents: { id: string; registered: boolean }[] }>('/v1/agents')).body.agents[0]?.registered).toBe(true);
+    await expect
+      .poll(() => desk.locator('parley-agent-desk [part="phone-status"]').innerText(), {
+        timeout: 15_000,
+      })
+      .toContain('Ready');
+    await expect
+      .poll(
+        async () =>
+          (await world.gw.api<{ agents: { id: string; registered: boolean }[] }>('/v1/agents')).body
+            .agents[0]?.registered,
+      )
+      .toBe(true);
 
     // The visitor, signed in to the company site as Ada, calls.
     const { page: visitor } = await world.newPage();
     await visitor.goto(`${world.siteOrigin}/`);
     await visitor.evaluate(() =>
-      fetch('/api/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customer: 'C-1001' }) }),
+      fetch('/api/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ customer: 'C-1001' }),
+      }),
     );
     await clickCall(visitor);
 
@@ -74,17 +100,33 @@ describe('agent desk', () => {
     // Answered in the browser.
     await desk.locator('parley-agent-desk').getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => states(visitor), { timeout: 15_000 }).toContain('in-call');
-    await expect.poll(async () => (await inboundAudio(visitor)).energy, { timeout: 10_000 }).toBeGreaterThan(0.0001);
-    await expect.poll(async () => (await inboundAudio(desk)).energy, { timeout: 10_000 }).toBeGreaterThan(0.0001);
+    await expect
+      .poll(async () => (await inboundAudio(visitor)).energy, { timeout: 10_000 })
+      .toBeGreaterThan(0.0001);
+    await expect
+      .poll(async () => (await inboundAudio(desk)).energy, { timeout: 10_000 })
+      .toBeGreaterThan(0.0001);
 
     // Chat: visitor → desk, desk → visitor.
-    await visitor.waitForFunction(() => document.querySelector('parley-call')?.shadowRoot?.querySelector('[part~="chat-input"]') !== null);
-    await visitor.evaluate(() => (document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }).send('Is my order shipped?'));
+    await visitor.waitForFunction(
+      () =>
+        document.querySelector('parley-call')?.shadowRoot?.querySelector('[part~="chat-input"]') !==
+        null,
+    );
+    await visitor.evaluate(() =>
+      (
+        document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }
+      ).send('Is my order shipped?'),
+    );
     const deskChat = desk.locator('parley-agent-desk [part="chat-log"]');
-    await expect.poll(() => deskChat.innerText(), { timeout: 5000 }).toContain('Is my order shipped?');
+    await expect
+      .poll(() => deskChat.innerText(), { timeout: 5000 })
+      .toContain('Is my order shipped?');
     await desk.getByLabel('Message to the visitor').fill('Yes, it left this morning.');
     await desk.locator('parley-agent-desk').getByRole('button', { name: 'Send' }).click();
-    await expect.poll(async () => (await received(visitor)).map((m) => m.text), { timeout: 5000 }).toContain('Yes, it left this morning.');
+    await expect
+      .poll(async () => (await received(visitor)).map((m) => m.text), { timeout: 5000 })
+      .toContain('Yes, it left this morning.');
 
     // The agent hangs up; the visitor's widget shows the call ended.
     await desk.locator('parley-agent-desk').getByRole('button', { name: 'Hang up' }).click();
@@ -98,7 +140,11 @@ describe('agent desk', () => {
       routing: { tier: string; value: number };
       messages: { from: string; message: { text: string } }[];
     }>(`/v1/calls/${list.calls[0]!.id}`);
-    expect(record).toMatchObject({ agentId: 'deskagent', endedBy: 'agent', routing: { tier: 'high', value: 420 } });
+    expect(record).toMatchObject({
+      agentId: 'deskagent',
+      endedBy: 'agent',
+      routing: { tier: 'high', value: 420 },
+    });
     expect(record.messages.map((m) => [m.from, m.message.text])).toEqual([
       ['visitor', 'Is my order shipped?'],
       ['agent', 'Yes, it left this morning.'],

@@ -18,13 +18,25 @@ let browser: Browser;
 let pages: PageServer;
 
 beforeAll(async () => {
-  const mic = await makeTone({ path: '/tmp/parley-e2e-mic-700.wav', freqHz: 700, seconds: 30, rate: 48000, channels: 1, volume: 0.5 });
+  const mic = await makeTone({
+    path: '/tmp/parley-e2e-mic-700.wav',
+    freqHz: 700,
+    seconds: 30,
+    rate: 48000,
+    channels: 1,
+    volume: 0.5,
+  });
   pages = await servePages({
     '/': { type: 'text/html', body: RAW_SIP_PAGE },
     '/raw-sip.js': { type: 'text/javascript', body: RAW_SIP_SCRIPT },
   });
   gw = await startTestGateway({ agents: [{ id: 'agent1' }] });
-  agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp, codecs: ['opus/48000/2', 'PCMU', 'PCMA'] });
+  agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: gw.udp,
+    codecs: ['opus/48000/2', 'PCMU', 'PCMA'],
+  });
   await agent.registered();
   browser = await launchChromium({ fakeAudioCapture: mic });
 });
@@ -40,11 +52,28 @@ afterAll(async () => {
 async function openCall(): Promise<Page> {
   const token = await gw.token({ origin: pages.origin, subject: 'browser-session' });
   const page = await browser.newPage();
-  const params = new URLSearchParams({ ws: gw.gateway.sip.ws, token, queue: 'sales', domain: 'parley.test' });
+  const params = new URLSearchParams({
+    ws: gw.gateway.sip.ws,
+    token,
+    queue: 'sales',
+    domain: 'parley.test',
+  });
   await page.goto(`${pages.origin}/?${params}`);
-  await page.waitForFunction(() => (window as unknown as { parley: { answered: boolean; error: string | null; ended: boolean } }).parley.answered || (window as unknown as { parley: { error: string | null } }).parley.error || (window as unknown as { parley: { ended: boolean } }).parley.ended, undefined, { timeout: 15_000 });
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { parley: { answered: boolean; error: string | null; ended: boolean } })
+        .parley.answered ||
+      (window as unknown as { parley: { error: string | null } }).parley.error ||
+      (window as unknown as { parley: { ended: boolean } }).parley.ended,
+    undefined,
+    { timeout: 15_000 },
+  );
   const state = await page.evaluate(() => {
-    const p = (window as unknown as { parley: { answered: boolean; error: string | null; responses: unknown[] } }).parley;
+    const p = (
+      window as unknown as {
+        parley: { answered: boolean; error: string | null; responses: unknown[] };
+      }
+    ).parley;
     return { answered: p.answered, error: p.error, responses: p.responses };
   });
   expect(state, JSON.stringify(state)).toMatchObject({ answered: true, error: null });
@@ -57,32 +86,72 @@ describe('WebRTC leg', () => {
     const page = await openCall();
     // Audio from the agent reaches the browser.
     const inbound = () =>
-      page.evaluate(() => (window as unknown as { inboundAudio: () => Promise<{ packets: number; energy: number; mime: string } | null> }).inboundAudio());
-    await expect.poll(async () => (await inbound())?.packets ?? 0, { timeout: 10_000 }).toBeGreaterThan(50);
+      page.evaluate(() =>
+        (
+          window as unknown as {
+            inboundAudio: () => Promise<{ packets: number; energy: number; mime: string } | null>;
+          }
+        ).inboundAudio(),
+      );
+    await expect
+      .poll(async () => (await inbound())?.packets ?? 0, { timeout: 10_000 })
+      .toBeGreaterThan(50);
     expect(await inbound()).toMatchObject({ mime: 'audio/opus' });
     expect((await inbound())?.energy).toBeGreaterThan(0);
 
     // The data channel opens and a message goes both ways through the agent-side API.
-    await page.waitForFunction(() => (window as unknown as { parley: { channelOpen: boolean } }).parley.channelOpen, undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => (window as unknown as { parley: { channelOpen: boolean } }).parley.channelOpen,
+      undefined,
+      { timeout: 5000 },
+    );
     const { body: calls } = await gw.api<{ calls: { id: string }[] }>('/v1/calls?limit=1');
     const callId = calls.calls[0]!.id;
-    const ws = new WebSocket(`${gw.gateway.httpUrl.replace('http', 'ws')}/v1/calls/${callId}/messages`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const ws = new WebSocket(
+      `${gw.gateway.httpUrl.replace('http', 'ws')}/v1/calls/${callId}/messages`,
+      { headers: { authorization: `Bearer ${API_KEY}` } },
+    );
     const frames: string[] = [];
     ws.on('message', (d) => frames.push(d.toString()));
     await new Promise((resolve) => ws.once('open', resolve));
     await page.evaluate(() =>
       (window as unknown as { parley: { channel: RTCDataChannel } }).parley.channel.send(
-        JSON.stringify({ type: 'chat', id: 'm1', at: new Date().toISOString(), text: 'hello from the page' }),
+        JSON.stringify({
+          type: 'chat',
+          id: 'm1',
+          at: new Date().toISOString(),
+          text: 'hello from the page',
+        }),
       ),
     );
-    await expect.poll(() => frames.some((f) => f.includes('hello from the page')), { timeout: 5000 }).toBe(true);
-    ws.send(JSON.stringify({ type: 'chat', id: 'a1', at: new Date().toISOString(), text: 'hello from the agent' }));
-    await page.waitForFunction(() => (window as unknown as { parley: { received: string[] } }).parley.received.some((m) => m.includes('hello from the agent')), undefined, { timeout: 5000 });
-    await expect.poll(() => frames.some((f) => f.includes('"type":"ack"') && f.includes('"delivered":true'))).toBe(true);
+    await expect
+      .poll(() => frames.some((f) => f.includes('hello from the page')), { timeout: 5000 })
+      .toBe(true);
+    ws.send(
+      JSON.stringify({
+        type: 'chat',
+        id: 'a1',
+        at: new Date().toISOString(),
+        text: 'hello from the agent',
+      }),
+    );
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { parley: { received: string[] } }).parley.received.some((m) =>
+          m.includes('hello from the agent'),
+        ),
+      undefined,
+      { timeout: 5000 },
+    );
+    await expect
+      .poll(() => frames.some((f) => f.includes('"type":"ack"') && f.includes('"delivered":true')))
+      .toBe(true);
 
     // DTMF from the page (INFO) reaches the agent as RFC 4733 events.
     const dtmfMark = agent.mark();
-    await page.evaluate(() => (window as unknown as { sendInfo: (d: string) => void }).sendInfo('5'));
+    await page.evaluate(() =>
+      (window as unknown as { sendInfo: (d: string) => void }).sendInfo('5'),
+    );
     const dtmf = await agent.waitForEvent('CALL_DTMF_START', undefined, 5000, { since: dtmfMark });
     expect(JSON.stringify(dtmf)).toContain('5');
 
@@ -96,7 +165,11 @@ describe('WebRTC leg', () => {
     expect(heard.rms).toBeGreaterThan(0.02);
     expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
 
-    const { body: record } = await gw.api<{ outcome: string; endedBy: string; messages: { from: string; message: { text: string } }[] }>(`/v1/calls/${callId}`);
+    const { body: record } = await gw.api<{
+      outcome: string;
+      endedBy: string;
+      messages: { from: string; message: { text: string } }[];
+    }>(`/v1/calls/${callId}`);
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'visitor' });
     expect(record.messages.map((m) => [m.from, m.message.text])).toEqual([
       ['visitor', 'hello from the page'],

@@ -10,14 +10,29 @@ import { ERROR_CODES } from '@parley/shared/errors';
 import { API_KEY } from '@parley/gateway/test-harness';
 import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
-import { PROBE, clickCall, errors, inboundAudio, received, startWidgetWorld, states, statusText, type WidgetWorld } from '../src/widget-fixture.js';
+import {
+  PROBE,
+  clickCall,
+  errors,
+  inboundAudio,
+  received,
+  startWidgetWorld,
+  states,
+  statusText,
+  type WidgetWorld,
+} from '../src/widget-fixture.js';
 
 let world: WidgetWorld;
 let agent: BaresipAgent;
 
 beforeAll(async () => {
   world = await startWidgetWorld({ agents: [{ id: 'agent1' }] });
-  agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: world.gw.udp, codecs: ['opus/48000/2', 'PCMU'] });
+  agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: world.gw.udp,
+    codecs: ['opus/48000/2', 'PCMU'],
+  });
   await agent.registered();
 });
 
@@ -28,7 +43,9 @@ afterAll(async () => {
 });
 
 async function lastCall() {
-  const { body } = await world.gw.api<{ calls: { id: string; outcome: string; endedBy: string; reason: string; sessionId: string }[] }>('/v1/calls?limit=1');
+  const { body } = await world.gw.api<{
+    calls: { id: string; outcome: string; endedBy: string; reason: string; sessionId: string }[];
+  }>('/v1/calls?limit=1');
   return body.calls[0]!;
 }
 
@@ -40,7 +57,9 @@ describe('widget', () => {
     const started = Date.now();
     await clickCall(page);
     await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
-    expect(await states(page)).toEqual(expect.arrayContaining(['permission', 'connecting', 'in-call']));
+    expect(await states(page)).toEqual(
+      expect.arrayContaining(['permission', 'connecting', 'in-call']),
+    );
     const setupMs = Date.now() - started;
 
     // What the agent's phone received.
@@ -51,19 +70,43 @@ describe('widget', () => {
     expect(invite.header('p-asserted-identity')).toMatch(/<sip:\+1555\d{4}@parley\.test>/);
 
     // The agent's voice reaches the page.
-    await expect.poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 }).toBeGreaterThan(0.001);
+    await expect
+      .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+      .toBeGreaterThan(0.001);
 
     // A message round trip: page → agent-side API, agent-side API → page; both stored.
     const call = await lastCall();
-    const ws = new WebSocket(`${world.gw.gateway.httpUrl.replace('http', 'ws')}/v1/calls/${call.id}/messages`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const ws = new WebSocket(
+      `${world.gw.gateway.httpUrl.replace('http', 'ws')}/v1/calls/${call.id}/messages`,
+      { headers: { authorization: `Bearer ${API_KEY}` } },
+    );
     const frames: string[] = [];
     ws.on('message', (d) => frames.push(d.toString()));
     await new Promise((r) => ws.once('open', r));
-    await page.waitForFunction(() => document.querySelector('parley-call')?.shadowRoot?.querySelector('[part~="chat-input"]') !== null);
-    await page.evaluate(() => (document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }).send('Hello from the page'));
-    await expect.poll(() => frames.some((f) => f.includes('Hello from the page')), { timeout: 5000 }).toBe(true);
-    ws.send(JSON.stringify({ type: 'chat', id: 'agent-1', at: new Date().toISOString(), text: 'Hello from the agent' }));
-    await expect.poll(async () => (await received(page)).map((m) => m.text), { timeout: 5000 }).toContain('Hello from the agent');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('parley-call')?.shadowRoot?.querySelector('[part~="chat-input"]') !==
+        null,
+    );
+    await page.evaluate(() =>
+      (
+        document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }
+      ).send('Hello from the page'),
+    );
+    await expect
+      .poll(() => frames.some((f) => f.includes('Hello from the page')), { timeout: 5000 })
+      .toBe(true);
+    ws.send(
+      JSON.stringify({
+        type: 'chat',
+        id: 'agent-1',
+        at: new Date().toISOString(),
+        text: 'Hello from the agent',
+      }),
+    );
+    await expect
+      .poll(async () => (await received(page)).map((m) => m.text), { timeout: 5000 })
+      .toContain('Hello from the agent');
     ws.close();
 
     await page.waitForTimeout(1500);
@@ -75,7 +118,11 @@ describe('widget', () => {
     expect(heard.rms).toBeGreaterThan(0.02);
     expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
 
-    const { body: record } = await world.gw.api<{ outcome: string; endedBy: string; messages: { from: string; message: { text: string } }[] }>(`/v1/calls/${call.id}`);
+    const { body: record } = await world.gw.api<{
+      outcome: string;
+      endedBy: string;
+      messages: { from: string; message: { text: string } }[];
+    }>(`/v1/calls/${call.id}`);
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'visitor' });
     expect(record.messages.map((m) => [m.from, m.message.text])).toEqual([
       ['visitor', 'Hello from the page'],
@@ -111,7 +158,11 @@ describe('widget', () => {
     await agent.waitForRequest('BYE', undefined, 10_000, { since: mark });
     await expect.poll(() => world.gw.gateway.media.routerCount, { timeout: 10_000 }).toBe(0);
     expect(Date.now() - closedAt).toBeLessThan(10_000);
-    expect(await lastCall()).toMatchObject({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
+    expect(await lastCall()).toMatchObject({
+      outcome: 'answered',
+      endedBy: 'visitor',
+      reason: 'visitor_gone',
+    });
   });
 });
 
@@ -125,20 +176,43 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
     await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
     expect((await errors(page)).map((e) => e.code)).toContain(code);
     expect(await statusText(page)).toContain(ERROR_CODES[code].human);
-    expect(agent.sipMessages().slice(mark).filter((m) => m.method === 'INVITE')).toEqual([]);
+    expect(
+      agent
+        .sipMessages()
+        .slice(mark)
+        .filter((m) => m.method === 'INVITE'),
+    ).toEqual([]);
     await context.close();
   }
 
   it('a screening refusal (queue closed)', async () => {
-    await refusal((page) => page.evaluate(() => document.querySelector('parley-call')!.setAttribute('queue', 'holidays')), 'outside_business_hours');
+    await refusal(
+      (page) =>
+        page.evaluate(() =>
+          document.querySelector('parley-call')!.setAttribute('queue', 'holidays'),
+        ),
+      'outside_business_hours',
+    );
   });
 
   it('a token the gateway refuses (expired)', async () => {
-    await refusal((page) => page.evaluate(() => document.querySelector('parley-call')!.setAttribute('token-url', '/test/expired-token')), 'expired');
+    await refusal(
+      (page) =>
+        page.evaluate(() =>
+          document.querySelector('parley-call')!.setAttribute('token-url', '/test/expired-token'),
+        ),
+      'expired',
+    );
   });
 
   it('the gateway unreachable', async () => {
-    await refusal((page) => page.evaluate(() => document.querySelector('parley-call')!.setAttribute('gateway', 'ws://127.0.0.1:9/sip')), 'gateway_unreachable');
+    await refusal(
+      (page) =>
+        page.evaluate(() =>
+          document.querySelector('parley-call')!.setAttribute('gateway', 'ws://127.0.0.1:9/sip'),
+        ),
+      'gateway_unreachable',
+    );
   });
 
   it('no agent registered', async () => {
@@ -152,7 +226,12 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
       expect(await statusText(page)).toContain(ERROR_CODES.no_agent_available.human);
       await context.close();
     } finally {
-      agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: world.gw.udp, codecs: ['opus/48000/2', 'PCMU'] });
+      agent = await startBaresipAgent({
+        user: 'agent1',
+        password: 'secret',
+        registrar: world.gw.udp,
+        codecs: ['opus/48000/2', 'PCMU'],
+      });
       await agent.registered();
     }
   });
@@ -170,7 +249,12 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
       await expect.poll(() => states(page), { timeout: 10_000 }).toContain('error');
       expect((await errors(page)).map((e) => e.code)).toContain('microphone_denied');
       expect(await statusText(page)).toContain(ERROR_CODES.microphone_denied.human);
-      expect(agent.sipMessages().slice(mark).filter((m) => m.method === 'INVITE')).toEqual([]);
+      expect(
+        agent
+          .sipMessages()
+          .slice(mark)
+          .filter((m) => m.method === 'INVITE'),
+      ).toEqual([]);
     } finally {
       await denying.close();
     }

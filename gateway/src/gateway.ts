@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
 import { CallManager, MessageHub } from './calls/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
-import { DESK_EVENTS_PATH, DeskHub, DeskSessions, deskEventsUpgrade, deskRouter } from './desk/index.js';
+import {
+  DESK_EVENTS_PATH,
+  DeskHub,
+  DeskSessions,
+  deskEventsUpgrade,
+  deskRouter,
+} from './desk/index.js';
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
@@ -109,7 +115,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         : weightedAlgorithm({
             version: routing.algorithm.version,
             weights: routing.algorithm.weights,
-            tiers: routing.algorithm.tiers.map((t) => ({ name: t.name, minValue: t.minValue ?? Number.NEGATIVE_INFINITY })),
+            tiers: routing.algorithm.tiers.map((t) => ({
+              name: t.name,
+              minValue: t.minValue ?? Number.NEGATIVE_INFINITY,
+            })),
           });
     valueTenants[id] = {
       benefit: routing.benefit,
@@ -225,14 +234,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         ringTimeoutSeconds: q?.ringTimeoutSeconds ?? 20,
         maxAttempts: q?.maxAttempts ?? 3,
         wrapUpSeconds: q?.wrapUpSeconds ?? 0,
-        routing: { strategy: q?.strategy ?? 'sequential', ringAtOnce: q?.ringAtOnce ?? 1, bands: q?.bands ?? {} },
+        routing: {
+          strategy: q?.strategy ?? 'sequential',
+          ringAtOnce: q?.ringAtOnce ?? 1,
+          bands: q?.bands ?? {},
+        },
       };
     },
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value,
     onOutcome: (record) => {
       metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
-      if (record.answeredAt !== null) metrics.callSetupSeconds.observe((record.answeredAt - record.createdAt) / 1000);
+      if (record.answeredAt !== null)
+        metrics.callSetupSeconds.observe((record.answeredAt - record.createdAt) / 1000);
     },
     now,
   });
@@ -245,10 +259,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     onMessage: (from, ok) => metrics.messages.inc({ from, result: ok ? 'stored' : 'refused' }),
   });
   callManager.onCall((call) => hub.attach(call));
-  const onMessagesUpgrade = messagesUpgrade({ apiKeys: config.api.keys, calls: callManager, store: callStore, hub });
+  const onMessagesUpgrade = messagesUpgrade({
+    apiKeys: config.api.keys,
+    calls: callManager,
+    store: callStore,
+    hub,
+  });
 
   const deskSessions = new DeskSessions({ secret: config.desk.sessionSecret, now });
-  const deskHub = new DeskHub({ calls: callManager, store: callStore, messages: hub, agents, logger });
+  const deskHub = new DeskHub({
+    calls: callManager,
+    store: callStore,
+    messages: hub,
+    agents,
+    logger,
+  });
   deskMount.use(
     deskRouter({
       sessions: deskSessions,
@@ -259,7 +284,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       messages: hub,
       sipDomain: config.sip.domain,
       sipWsPath: config.sip.wsPath,
-      assetsDir: config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url)),
+      assetsDir:
+        config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url)),
     }),
   );
   const onDeskUpgrade = deskEventsUpgrade({ sessions: deskSessions, hub: deskHub });
@@ -288,7 +314,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const lag = lagMonitor();
   stack.onInvite((invite, tx) => {
     // Overload: refuse at once, before any work, so retransmissions do not pile up.
-    if (callManager.settingUp >= config.sip.overload.maxSetupsInProgress || lag.current() > config.sip.overload.maxLagMs) {
+    if (
+      callManager.settingUp >= config.sip.overload.maxSetupsInProgress ||
+      lag.current() > config.sip.overload.maxLagMs
+    ) {
       metrics.invitesRefused.inc({ reason: 'overloaded' });
       refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
       return;
@@ -301,7 +330,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         const refusal = await runInvitePipeline(pipeline, ctx);
         if (refusal) {
           metrics.invitesRefused.inc({ reason: refusal.code });
-          logger.info({ reason: refusal.code, detail: refusal.detail, source: tx.flow.remote.address, callId: invite.callId }, 'INVITE refused');
+          logger.info(
+            {
+              reason: refusal.code,
+              detail: refusal.detail,
+              source: tx.flow.remote.address,
+              callId: invite.callId,
+            },
+            'INVITE refused',
+          );
           if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
           return;
         }
@@ -342,7 +379,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(endpoint('TCP') ? { tcp: endpoint('TCP') } : {}),
     ws: `${httpUrl.replace(/^http/, 'ws')}${config.sip.wsPath}`,
   };
-  logger.info({ httpUrl, sip, gatewayId: config.gatewayId, tenants: Object.keys(config.tenants) }, 'gateway listening');
+  logger.info(
+    { httpUrl, sip, gatewayId: config.gatewayId, tenants: Object.keys(config.tenants) },
+    'gateway listening',
+  );
 
   let closed: Promise<void> | undefined;
   return {

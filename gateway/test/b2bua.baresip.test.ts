@@ -3,7 +3,14 @@
  * baresip agent registers with digest auth and answers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { analyse, bundledScenario, runSipp, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import {
+  analyse,
+  bundledScenario,
+  runSipp,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
 import { startTestGateway, type TestGateway } from './harness.js';
 
 let gw: TestGateway;
@@ -11,7 +18,12 @@ let agent: BaresipAgent;
 
 beforeAll(async () => {
   gw = await startTestGateway({ agents: [{ id: 'agent1' }] });
-  agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp, transport: 'udp' });
+  agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: gw.udp,
+    transport: 'udp',
+  });
   await agent.registered();
 });
 
@@ -27,7 +39,9 @@ afterEach(() => {
 
 describe('B2BUA over UDP with a baresip agent', () => {
   it('shows the agent registered at /v1/agents', async () => {
-    const { status, body } = await gw.api<{ agents: { id: string; registered: boolean; state: string; contacts: { uri: string }[] }[] }>('/v1/agents');
+    const { status, body } = await gw.api<{
+      agents: { id: string; registered: boolean; state: string; contacts: { uri: string }[] }[];
+    }>('/v1/agents');
     expect(status).toBe(200);
     expect(body.agents[0]).toMatchObject({ id: 'agent1', registered: true, state: 'available' });
     expect(body.agents[0]?.contacts[0]?.uri).toMatch(/^sip:agent1-/);
@@ -35,7 +49,10 @@ describe('B2BUA over UDP with a baresip agent', () => {
 
   it('bridges a call: the agent gets the session number, PAI and X-Parley-Session, audio flows both ways', async () => {
     const since = agent.sipMessages().length;
-    const token = await gw.token({ subject: 'web-sess-A', privateClaims: { customerId: 'C-9', name: 'Ada Lovelace' } });
+    const token = await gw.token({
+      subject: 'web-sess-A',
+      privateClaims: { customerId: 'C-9', name: 'Ada Lovelace' },
+    });
     const result = await runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu'),
       remote: gw.udp,
@@ -48,7 +65,9 @@ describe('B2BUA over UDP with a baresip agent', () => {
     expect(result.stats.successful, result.output).toBe(1);
 
     const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since });
-    const number = /^"Ada Lovelace" <sip:(\+1555\d{4})@parley\.test>/.exec(invite.header('from') ?? '')?.[1];
+    const number = /^"Ada Lovelace" <sip:(\+1555\d{4})@parley\.test>/.exec(
+      invite.header('from') ?? '',
+    )?.[1];
     expect(number, invite.raw).toBeDefined();
     expect(invite.header('p-asserted-identity')).toBe(`"Ada Lovelace" <sip:${number}@parley.test>`);
     expect(invite.header('x-parley-session')).toBe('web-sess-A');
@@ -62,7 +81,14 @@ describe('B2BUA over UDP with a baresip agent', () => {
     expect(heard.roughFrequencyHz).toBeGreaterThan(900);
     expect(heard.roughFrequencyHz).toBeLessThan(1100);
 
-    const calls = await gw.api<{ calls: { sessionNumber: string; outcome: string; agentId: string; media: { agent: { packetsIn: number }; visitor: { packetsIn: number } } }[] }>('/v1/calls');
+    const calls = await gw.api<{
+      calls: {
+        sessionNumber: string;
+        outcome: string;
+        agentId: string;
+        media: { agent: { packetsIn: number }; visitor: { packetsIn: number } };
+      }[];
+    }>('/v1/calls');
     const record = calls.body.calls[0];
     expect(record).toMatchObject({ sessionNumber: number, outcome: 'answered', agentId: 'agent1' });
     // The agent's tone reached the gateway too (sent back toward the visitor).

@@ -30,7 +30,11 @@ interface CallView {
 
 const agents: BaresipAgent[] = [];
 
-async function agent(gw: TestGateway, user: string, options: { transport?: SipTransport; answer?: 'auto' | 'manual' } = {}) {
+async function agent(
+  gw: TestGateway,
+  user: string,
+  options: { transport?: SipTransport; answer?: 'auto' | 'manual' } = {},
+) {
   const a = await startBaresipAgent({
     user,
     password: 'secret',
@@ -45,12 +49,22 @@ async function agent(gw: TestGateway, user: string, options: { transport?: SipTr
 
 async function lastCall(gw: TestGateway): Promise<CallView> {
   // The record is final once the call left the manager.
-  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
+    await new Promise((r) => setTimeout(r, 100));
   const { body } = await gw.api<{ calls: CallView[] }>('/v1/calls?limit=1');
   return body.calls[0]!;
 }
 
-async function call(gw: TestGateway, token: string, options: { scenario?: Parameters<typeof bundledScenario>[0]; durationMs?: number; transport?: 'udp' | 'tcp'; service?: string } = {}) {
+async function call(
+  gw: TestGateway,
+  token: string,
+  options: {
+    scenario?: Parameters<typeof bundledScenario>[0];
+    durationMs?: number;
+    transport?: 'udp' | 'tcp';
+    service?: string;
+  } = {},
+) {
   return runSipp({
     scenario: await bundledScenario(options.scenario ?? 'uac-bearer-pcmu'),
     remote: options.transport === 'tcp' ? gw.tcp : gw.udp,
@@ -79,9 +93,24 @@ describe('SBC: refused INVITEs never reach an agent', () => {
   afterAll(() => gw.close());
 
   const cases: [string, () => Promise<string>, number, string][] = [
-    ['a token with a bad signature → 403 bad_signature', async () => `${(await gw.token()).slice(0, -6)}AAAAAA`, 403, 'bad_signature'],
-    ['an expired token → 403 expired', async () => gw.token({ issuedSecondsAgo: 600 }), 403, 'expired'],
-    ['a token for another queue → 403 scope_denied', async () => gw.token({ scope: 'queue:billing' }), 403, 'scope_denied'],
+    [
+      'a token with a bad signature → 403 bad_signature',
+      async () => `${(await gw.token()).slice(0, -6)}AAAAAA`,
+      403,
+      'bad_signature',
+    ],
+    [
+      'an expired token → 403 expired',
+      async () => gw.token({ issuedSecondsAgo: 600 }),
+      403,
+      'expired',
+    ],
+    [
+      'a token for another queue → 403 scope_denied',
+      async () => gw.token({ scope: 'queue:billing' }),
+      403,
+      'scope_denied',
+    ],
     ['garbage → 403 malformed', async () => 'not.a.token', 403, 'malformed'],
   ];
 
@@ -94,7 +123,12 @@ describe('SBC: refused INVITEs never reach an agent', () => {
     expect(final?.status, result.messages).toBe(status);
     expect(final?.header('Reason')).toBe(`SIP;cause=${status};text="${code}"`);
     // Nothing of the call reached the agent (its phone may still refresh its registration).
-    expect(agent1.sipMessages().slice(mark).filter((m) => m.method !== 'REGISTER' && !/REGISTER/.test(m.header('cseq') ?? ''))).toEqual([]);
+    expect(
+      agent1
+        .sipMessages()
+        .slice(mark)
+        .filter((m) => m.method !== 'REGISTER' && !/REGISTER/.test(m.header('cseq') ?? '')),
+    ).toEqual([]);
   });
 
   it('refuses a replayed token', async () => {
@@ -107,7 +141,13 @@ describe('SBC: refused INVITEs never reach an agent', () => {
   });
 
   it('answers an INVITE without Authorization with 401 and a Bearer challenge', async () => {
-    const result = await runSipp({ scenario: { builtin: 'uac' }, remote: gw.udp, service: 'sales', calls: 1, timeoutMs: 15_000 });
+    const result = await runSipp({
+      scenario: { builtin: 'uac' },
+      remote: gw.udp,
+      service: 'sales',
+      calls: 1,
+      timeoutMs: 15_000,
+    });
     const final = finalResponse(result.messages);
     expect(final?.status).toBe(401);
     expect(final?.header('WWW-Authenticate')).toBe('Bearer realm="parley.test"');
@@ -116,13 +156,21 @@ describe('SBC: refused INVITEs never reach an agent', () => {
 
   it('answers an unknown queue with 404', async () => {
     const result = await call(gw, await gw.token(), { service: 'nope' });
-    expect(finalResponse(result.messages)?.header('Reason')).toBe('SIP;cause=404;text="unknown_queue"');
+    expect(finalResponse(result.messages)?.header('Reason')).toBe(
+      'SIP;cause=404;text="unknown_queue"',
+    );
   });
 
   it('answers 480 no_agent_available when no agent is registered', async () => {
     const result = await call(gw, await gw.token());
-    expect(finalResponse(result.messages)?.header('Reason')).toBe('SIP;cause=480;text="no_agent_available"');
-    expect(await lastCall(gw)).toMatchObject({ outcome: 'no_agent', sipStatus: 480, reason: 'no_agent_available' });
+    expect(finalResponse(result.messages)?.header('Reason')).toBe(
+      'SIP;cause=480;text="no_agent_available"',
+    );
+    expect(await lastCall(gw)).toMatchObject({
+      outcome: 'no_agent',
+      sipStatus: 480,
+      reason: 'no_agent_available',
+    });
   });
 });
 
@@ -140,7 +188,10 @@ describe('calls', () => {
   it.each(['udp', 'tcp'] as const)('bridges audio both ways over %s', async (transport) => {
     const a = await agent(gw, 'agent1', { transport });
     const mark = a.sipMessages().length;
-    const result = await call(gw, await gw.token({ subject: `sess-${transport}` }), { transport, durationMs: 2500 });
+    const result = await call(gw, await gw.token({ subject: `sess-${transport}` }), {
+      transport,
+      durationMs: 2500,
+    });
     expect(result.stats.successful, result.output).toBe(1);
     const invite = await a.waitForRequest('INVITE', undefined, 5000, { since: mark });
     expect(invite.transport.toUpperCase()).toBe(transport.toUpperCase());
@@ -159,7 +210,11 @@ describe('calls', () => {
     const result = await call(gw, await gw.token(), { scenario: 'uac-cancel', durationMs: 500 });
     expect(result.stats.successful, result.output).toBe(1);
     await a.waitForRequest('CANCEL', undefined, 5000, { since: mark });
-    expect(await lastCall(gw)).toMatchObject({ outcome: 'cancelled', endedBy: 'visitor', sipStatus: 487 });
+    expect(await lastCall(gw)).toMatchObject({
+      outcome: 'cancelled',
+      endedBy: 'visitor',
+      sipStatus: 487,
+    });
   });
 
   it('a busy agent passes the call to the next one', async () => {
@@ -173,7 +228,10 @@ describe('calls', () => {
     const record = await lastCall(gw);
     expect(record.agentId).toBe('agent2');
     expect(record.attempts.map((t) => [t.agentId, t.status])).toEqual(
-      expect.arrayContaining([['agent1', 486], ['agent2', 200]]),
+      expect.arrayContaining([
+        ['agent1', 486],
+        ['agent2', 200],
+      ]),
     );
   });
 
@@ -195,12 +253,16 @@ describe('calls', () => {
       if (e.type === 'CALL_INCOMING') void busy.hangup();
     });
     let result = await call(gw, await gw.token());
-    expect(finalResponse(result.messages)?.header('Reason')).toBe('SIP;cause=486;text="agent_busy"');
+    expect(finalResponse(result.messages)?.header('Reason')).toBe(
+      'SIP;cause=486;text="agent_busy"',
+    );
     await busy.stop();
     agents.splice(agents.indexOf(busy), 1);
     await agent(gw, 'agent2', { answer: 'manual' });
     result = await call(gw, await gw.token());
-    expect(finalResponse(result.messages)?.header('Reason')).toBe('SIP;cause=480;text="agent_no_answer"');
+    expect(finalResponse(result.messages)?.header('Reason')).toBe(
+      'SIP;cause=480;text="agent_no_answer"',
+    );
   });
 
   it('a BYE from the agent reaches the visitor', async () => {
@@ -228,15 +290,29 @@ describe('calls', () => {
     const numbers: string[] = [];
     for (let i = 0; i < 2; i += 1) {
       const mark = a.sipMessages().length;
-      await call(gw, await gw.token({ subject: 'sticky-session', privateClaims: { customerId: 'C-77', tier: 'gold' } }), { durationMs: 300 });
+      await call(
+        gw,
+        await gw.token({
+          subject: 'sticky-session',
+          privateClaims: { customerId: 'C-77', tier: 'gold' },
+        }),
+        { durationMs: 300 },
+      );
       const invite = await a.waitForRequest('INVITE', undefined, 5000, { since: mark });
       numbers.push(/<sip:(\+\d+)@/.exec(invite.header('from') ?? '')?.[1] ?? '');
     }
     expect(numbers[0]).toMatch(/^\+1555/);
     expect(numbers[1]).toBe(numbers[0]);
-    const { status, body } = await gw.api<{ sessionId: string; privateClaims: unknown; calls: unknown[] }>(`/v1/sessions/by-number/${encodeURIComponent(numbers[0]!)}`);
+    const { status, body } = await gw.api<{
+      sessionId: string;
+      privateClaims: unknown;
+      calls: unknown[];
+    }>(`/v1/sessions/by-number/${encodeURIComponent(numbers[0]!)}`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ sessionId: 'sticky-session', privateClaims: { customerId: 'C-77', tier: 'gold' } });
+    expect(body).toMatchObject({
+      sessionId: 'sticky-session',
+      privateClaims: { customerId: 'C-77', tier: 'gold' },
+    });
     expect(body.calls.length).toBe(2);
   });
 
@@ -263,7 +339,13 @@ describe('caller-ID pool exhausted', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({
-      config: { numbers: { ranges: [{ from: '+15550100', to: '+15550100' }], fallback: '+15550199', graceSeconds: 600 } },
+      config: {
+        numbers: {
+          ranges: [{ from: '+15550100', to: '+15550100' }],
+          fallback: '+15550199',
+          graceSeconds: 600,
+        },
+      },
     });
   });
   afterAll(() => gw.close());
@@ -276,7 +358,9 @@ describe('caller-ID pool exhausted', () => {
       const result = await call(gw, await gw.token({ subject }), { durationMs: 300 });
       expect(result.stats.successful, result.output).toBe(1);
       const invite = await a.waitForRequest('INVITE', undefined, 5000, { since: mark });
-      froms.push(`${/<sip:(\+\d+)@/.exec(invite.header('from') ?? '')?.[1]} ${invite.header('x-parley-session')}`);
+      froms.push(
+        `${/<sip:(\+\d+)@/.exec(invite.header('from') ?? '')?.[1]} ${invite.header('x-parley-session')}`,
+      );
     }
     expect(froms).toEqual(['+15550100 holder-session', '+15550199 late-session']);
     const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();

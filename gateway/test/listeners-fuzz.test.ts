@@ -36,13 +36,27 @@ function register(port: number, n: number): string {
 }
 
 const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    byte: fc.integer({ min: 0, max: 255 }),
+  }),
   fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 40 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.string({ maxLength: 40 }),
+  }),
   fc.record({ kind: fc.constant('dupLine' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('dropLine' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('bigHeader' as const), size: fc.integer({ min: 100, max: 70_000 }) }),
-  fc.record({ kind: fc.constant('contentLength' as const), value: fc.oneof(fc.integer({ min: -5, max: 100_000 }).map(String), fc.string({ maxLength: 6 })) }),
+  fc.record({
+    kind: fc.constant('bigHeader' as const),
+    size: fc.integer({ min: 100, max: 70_000 }),
+  }),
+  fc.record({
+    kind: fc.constant('contentLength' as const),
+    value: fc.oneof(fc.integer({ min: -5, max: 100_000 }).map(String), fc.string({ maxLength: 6 })),
+  }),
 );
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
@@ -76,7 +90,10 @@ function mutate(text: string, ms: Mutation[]): Buffer {
         buf = Buffer.from(lines.join('\r\n'), 'latin1');
         break;
       case 'contentLength':
-        buf = Buffer.from(buf.toString('latin1').replace(/Content-Length: [^\r]*/, `Content-Length: ${m.value}`), 'latin1');
+        buf = Buffer.from(
+          buf.toString('latin1').replace(/Content-Length: [^\r]*/, `Content-Length: ${m.value}`),
+          'latin1',
+        );
         break;
     }
   }
@@ -133,12 +150,20 @@ describe('listeners', () => {
   it('takes 6000 mutated INVITEs and REGISTERs over UDP and stays up without leaking', async () => {
     const client = await RawSipClient.open();
     try {
-      const samples = fc.sample(fc.tuple(fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 })), { numRuns: 6000, seed: 4475 });
+      const samples = fc.sample(
+        fc.tuple(fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 })),
+        { numRuns: 6000, seed: 4475 },
+      );
       let n = 0;
       for (const [isInvite, ms] of samples) {
         n += 1;
         const base = isInvite
-          ? inviteText({ to: `sales@${gw.udp}`, port: client.port, headers: ['Authorization: Bearer x.y.z'], sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n' })
+          ? inviteText({
+              to: `sales@${gw.udp}`,
+              port: client.port,
+              headers: ['Authorization: Bearer x.y.z'],
+              sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n',
+            })
           : register(client.port, n);
         const data = mutate(base, ms);
         if (data.length > 0 && data.length < 65_000) client.send(gw.udp, data);
@@ -158,9 +183,15 @@ describe('listeners', () => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    const samples = fc.sample(fc.array(mutation, { minLength: 1, maxLength: 3 }), { numRuns: 2000, seed: 7118 });
+    const samples = fc.sample(fc.array(mutation, { minLength: 1, maxLength: 3 }), {
+      numRuns: 2000,
+      seed: 7118,
+    });
     for (const ms of samples) {
-      const data = mutate(inviteText({ to: 'sales@parley.test', port: 5060 }).replace('SIP/2.0/UDP', 'SIP/2.0/WS'), ms);
+      const data = mutate(
+        inviteText({ to: 'sales@parley.test', port: 5060 }).replace('SIP/2.0/UDP', 'SIP/2.0/WS'),
+        ms,
+      );
       if (ws.readyState !== WebSocket.OPEN) break;
       if (data.length < 16_000) ws.send(data.toString('latin1'));
     }
@@ -188,7 +219,11 @@ describe('listeners', () => {
   it('answers an oversized datagram it can read with 413', async () => {
     const client = await RawSipClient.open();
     try {
-      const big = inviteText({ to: `sales@${gw.udp}`, port: client.port, headers: [`X-Pad: ${'p'.repeat(20_000)}`] });
+      const big = inviteText({
+        to: `sales@${gw.udp}`,
+        port: client.port,
+        headers: [`X-Pad: ${'p'.repeat(20_000)}`],
+      });
       client.send(gw.udp, big);
       await sleep(300);
       // The default limit is 16 kB: dropped at the socket (nothing to answer on) or 413.

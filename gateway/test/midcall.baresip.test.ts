@@ -3,7 +3,13 @@
  * scrubbing, and the per-tenant and per-source limits.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { bundledScenario, runSipp, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import {
+  bundledScenario,
+  runSipp,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
 import { startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 import { responsesIn } from './sipp-log.js';
@@ -39,7 +45,10 @@ describe('mid-call signalling', () => {
     });
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
 
-    const fresh = agent.sipMessages().slice(mark).filter((m) => m.method === 'INVITE' && m.direction === 'in');
+    const fresh = agent
+      .sipMessages()
+      .slice(mark)
+      .filter((m) => m.method === 'INVITE' && m.direction === 'in');
     expect(fresh.length).toBe(3);
     const [initial, hold, resume] = fresh;
     // The spoofed identity never reaches the agent: only the gateway's own.
@@ -80,11 +89,20 @@ describe('limits', () => {
   });
 
   it('answers a source over its request rate with 503 and Retry-After', async () => {
-    const gw = await startTestGateway({ config: { sip: { domain: 'parley.test', listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], rateLimit: { perSecond: 1, burst: 3 } } } });
+    const gw = await startTestGateway({
+      config: {
+        sip: {
+          domain: 'parley.test',
+          listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+          rateLimit: { perSecond: 1, burst: 3 },
+        },
+      },
+    });
     started.gw = gw;
     const client = await RawSipClient.open();
     try {
-      for (let i = 0; i < 6; i += 1) client.send(gw.udp, inviteText({ to: `sales@${gw.udp}`, port: client.port }));
+      for (let i = 0; i < 6; i += 1)
+        client.send(gw.udp, inviteText({ to: `sales@${gw.udp}`, port: client.port }));
       await new Promise((r) => setTimeout(r, 500));
       const limited = client.responses(503);
       expect(limited.length).toBeGreaterThanOrEqual(2);

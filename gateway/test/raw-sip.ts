@@ -5,7 +5,10 @@ import { parseMessage, type SipRequest, type SipResponse } from '../src/sip/mess
 export class RawSipClient {
   readonly #socket: Socket;
   readonly received: { at: number; message: SipRequest | SipResponse }[] = [];
-  readonly #waiters: { predicate: (m: SipRequest | SipResponse) => boolean; resolve: (m: SipRequest | SipResponse) => void }[] = [];
+  readonly #waiters: {
+    predicate: (m: SipRequest | SipResponse) => boolean;
+    resolve: (m: SipRequest | SipResponse) => void;
+  }[] = [];
   port = 0;
 
   private constructor(socket: Socket) {
@@ -42,11 +45,17 @@ export class RawSipClient {
   }
 
   /** Resolves with the first message (already received or arriving) that matches. */
-  waitFor(predicate: (m: SipRequest | SipResponse) => boolean, timeoutMs = 3000): Promise<SipRequest | SipResponse> {
+  waitFor(
+    predicate: (m: SipRequest | SipResponse) => boolean,
+    timeoutMs = 3000,
+  ): Promise<SipRequest | SipResponse> {
     const found = this.received.find((r) => predicate(r.message));
     if (found) return Promise.resolve(found.message);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a SIP message')), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error('timed out waiting for a SIP message')),
+        timeoutMs,
+      );
       this.#waiters.push({
         predicate,
         resolve: (m) => {
@@ -60,7 +69,10 @@ export class RawSipClient {
   responses(status?: number): SipResponse[] {
     return this.received
       .map((r) => r.message)
-      .filter((m): m is SipResponse => m.type === 'response' && (status === undefined || m.status === status));
+      .filter(
+        (m): m is SipResponse =>
+          m.type === 'response' && (status === undefined || m.status === status),
+      );
   }
 
   close(): void {
@@ -70,7 +82,14 @@ export class RawSipClient {
 
 let seq = 0;
 /** A minimal INVITE from the raw client (no SDP unless given). */
-export function inviteText(o: { to: string; port: number; branch?: string; callId?: string; headers?: string[]; sdp?: string }): string {
+export function inviteText(o: {
+  to: string;
+  port: number;
+  branch?: string;
+  callId?: string;
+  headers?: string[];
+  sdp?: string;
+}): string {
   seq += 1;
   const body = o.sdp ?? '';
   return [

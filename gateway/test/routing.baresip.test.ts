@@ -5,7 +5,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundledScenario, runSipp, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import {
+  bundledScenario,
+  runSipp,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
 import { startTestGateway, type TestGateway } from './harness.js';
 
 let provider: Server;
@@ -23,7 +29,10 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const { customerId } = JSON.parse(body) as { customerId: string };
-      const answer = () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ score: req.url === '/burden' ? 10 : (benefits[customerId] ?? 0) }));
+      const answer = () =>
+        res
+          .setHeader('content-type', 'application/json')
+          .end(JSON.stringify({ score: req.url === '/burden' ? 10 : (benefits[customerId] ?? 0) }));
       if (slow.has(customerId)) setTimeout(answer, 2000);
       else answer();
     });
@@ -39,14 +48,34 @@ beforeAll(async () => {
     queueExtra: { bands: { high: ['senior', 'junior'], standard: ['junior', 'senior'] } },
     tenantExtra: {
       routing: {
-        benefit: { url: `${providerUrl}/benefit`, timeoutMs: 300, retries: 0, cacheSeconds: 0, default: 0 },
-        burden: { url: `${providerUrl}/burden`, timeoutMs: 300, retries: 0, cacheSeconds: 0, default: 0 },
-        algorithm: { kind: 'weighted', tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }] },
+        benefit: {
+          url: `${providerUrl}/benefit`,
+          timeoutMs: 300,
+          retries: 0,
+          cacheSeconds: 0,
+          default: 0,
+        },
+        burden: {
+          url: `${providerUrl}/burden`,
+          timeoutMs: 300,
+          retries: 0,
+          cacheSeconds: 0,
+          default: 0,
+        },
+        algorithm: {
+          kind: 'weighted',
+          tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }],
+        },
       },
     },
   });
   for (const id of ['senior1', 'junior1']) {
-    agents[id] = await startBaresipAgent({ user: id, password: 'secret', registrar: gw.udp, answerMode: 'manual' });
+    agents[id] = await startBaresipAgent({
+      user: id,
+      password: 'secret',
+      registrar: gw.udp,
+      answerMode: 'manual',
+    });
     await agents[id]!.registered();
   }
 });
@@ -65,7 +94,13 @@ afterAll(async () => {
 interface Routed {
   agentId: string;
   attempts: { agentId: string; status: number; reason?: string }[];
-  routing: { value: number; tier: string; benefit: { fallback: boolean; error?: string }; candidates: { agentId: string }[]; algorithm: { name: string } };
+  routing: {
+    value: number;
+    tier: string;
+    benefit: { fallback: boolean; error?: string };
+    candidates: { agentId: string }[];
+    algorithm: { name: string };
+  };
 }
 
 async function callAs(customerId: string, answerers: string[]): Promise<Routed> {
@@ -86,7 +121,8 @@ async function callAs(customerId: string, answerers: string[]): Promise<Routed> 
     timeoutMs: 30_000,
   });
   expect(result.stats.successful, result.output).toBe(1);
-  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
+    await new Promise((r) => setTimeout(r, 100));
   const { body } = await gw.api<{ calls: Routed[] }>('/v1/calls?limit=1');
   return body.calls[0]!;
 }
@@ -94,7 +130,11 @@ async function callAs(customerId: string, answerers: string[]): Promise<Routed> 
 describe('value-based routing', () => {
   it('rings the senior agent first for a high-value customer', async () => {
     const call = await callAs('C-GOLD', ['senior1', 'junior1']);
-    expect(call.routing).toMatchObject({ value: 490, tier: 'high', algorithm: { name: 'weighted' } });
+    expect(call.routing).toMatchObject({
+      value: 490,
+      tier: 'high',
+      algorithm: { name: 'weighted' },
+    });
     expect(call.routing.candidates.map((c) => c.agentId)).toEqual(['senior1', 'junior1']);
     expect(call.agentId).toBe('senior1');
   });

@@ -27,5 +27,7 @@ export function responsesIn(messagesLog: string): ReceivedResponse[] {
 
 /** The final response (≥ 200) to the INVITE, the first one sipp received. */
 export function finalResponse(messagesLog: string): ReceivedResponse | undefined {
-  return responsesIn(messagesLog).find((r) => r.status >= 200 && /CSeq:\s*\d+ INVITE/i.test(r.text));
+  return responsesIn(messagesLog).find(
+    (r) => r.status >= 200 && /CSeq:\s*\d+ INVITE/i.test(r.text),
+  );
 }

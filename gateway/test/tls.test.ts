@@ -11,12 +11,33 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   gw = await startTestGateway({
-    config: { http: { host: '127.0.0.1', port: 0, tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } },
+    config: {
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') },
+      },
+    },
   });
 });
 afterAll(() => gw.close());
@@ -29,7 +50,9 @@ describe('TLS', () => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+    const reply = new Promise<string>((resolve) =>
+      ws.once('message', (d) => resolve(d.toString())),
+    );
     ws.send(
       [
         'OPTIONS sip:parley.test SIP/2.0',
@@ -46,7 +69,9 @@ describe('TLS', () => {
     );
     const text = await reply;
     expect(text).toMatch(/^SIP\/2\.0 200 OK/);
-    expect(text).toMatch(/Via: SIP\/2\.0\/WSS abc\.invalid;branch=z9hG4bK-tls-1;received=127\.0\.0\.1/);
+    expect(text).toMatch(
+      /Via: SIP\/2\.0\/WSS abc\.invalid;branch=z9hG4bK-tls-1;received=127\.0\.0\.1/,
+    );
     ws.close();
   });
 
@@ -54,7 +79,9 @@ describe('TLS', () => {
     const previous = process.env['NODE_TLS_REJECT_UNAUTHORIZED'];
     process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
     try {
-      const body = (await (await fetch(`${gw.gateway.httpUrl}/.well-known/parley-gateway.json`)).json()) as { sip: { webSocket: string; domain: string } };
+      const body = (await (
+        await fetch(`${gw.gateway.httpUrl}/.well-known/parley-gateway.json`)
+      ).json()) as { sip: { webSocket: string; domain: string } };
       expect(body.sip.webSocket).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/sip$/);
       expect(body.sip.domain).toBe('parley.test');
     } finally {

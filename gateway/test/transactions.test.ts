@@ -27,7 +27,9 @@ describe('server INVITE transaction over UDP', () => {
       const finals = client.responses(401);
       expect(finals.length).toBeGreaterThanOrEqual(5);
       expect(finals.length).toBeLessThanOrEqual(7);
-      const gaps = client.received.filter((r) => r.message.type === 'response' && r.message.status === 401).map((r, i, all) => (i === 0 ? 0 : r.at - all[i - 1]!.at));
+      const gaps = client.received
+        .filter((r) => r.message.type === 'response' && r.message.status === 401)
+        .map((r, i, all) => (i === 0 ? 0 : r.at - all[i - 1]!.at));
       expect(gaps[2]!).toBeGreaterThan(gaps[1]! * 1.5);
       expect(client.responses(100).length).toBe(1);
       await sleep(3300);
@@ -40,7 +42,12 @@ describe('server INVITE transaction over UDP', () => {
   it('answers a retransmitted INVITE from the transaction, and an ACK stops the retransmissions', async () => {
     const client = await RawSipClient.open();
     try {
-      const invite = inviteText({ to: `sales@${gw.udp}`, port: client.port, branch: 'z9hG4bK-retrans-1', callId: 'retrans-1' });
+      const invite = inviteText({
+        to: `sales@${gw.udp}`,
+        port: client.port,
+        branch: 'z9hG4bK-retrans-1',
+        callId: 'retrans-1',
+      });
       client.send(gw.udp, invite);
       const final = await client.waitFor((m) => m.type === 'response' && m.status === 401);
       client.send(gw.udp, invite);

@@ -44,7 +44,10 @@ export interface ChromiumOptions {
 export function chromiumArgs(options: ChromiumOptions = {}): string[] {
   const base =
     options.permissions === 'deny'
-      ? [...CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream'), '--deny-permission-prompts']
+      ? [
+          ...CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream'),
+          '--deny-permission-prompts',
+        ]
       : CHROMIUM_ARGS;
   return [
     ...base,

@@ -16,9 +16,34 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeCpuProfile, type ProfileSummary } from '../cpu-profile.js';
 import { EventEmitter } from 'node:events';
-import { PortAllocator, bundledScenario, spawnManaged, startSipp, type ManagedProcess, type PortBlock, type SippInstance } from '@parley/testkit';
-import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, startBenchGateway, type BenchGateway, type GatewayCallRecord } from '../bench-gateway.js';
-import { cpuShares, cpuTimes, readProc, udpDrops, summary, usageBetween, type ProcReading, type Summary } from './measure.js';
+import {
+  PortAllocator,
+  bundledScenario,
+  spawnManaged,
+  startSipp,
+  type ManagedProcess,
+  type PortBlock,
+  type SippInstance,
+} from '@parley/testkit';
+import {
+  DOMAIN,
+  ORIGIN,
+  QUEUE,
+  REPO_ROOT,
+  startBenchGateway,
+  type BenchGateway,
+  type GatewayCallRecord,
+} from '../bench-gateway.js';
+import {
+  cpuShares,
+  cpuTimes,
+  readProc,
+  udpDrops,
+  summary,
+  usageBetween,
+  type ProcReading,
+  type Summary,
+} from './measure.js';
 
 export interface ConcurrencyOptions {
   readonly steps: readonly number[];
@@ -112,15 +137,27 @@ export interface GatewaySide {
    * call): from the browsers, to the agent, back from the agent (sipp's echo),
    * to the browsers. Where packets go missing tells who dropped them.
    */
-  readonly packets: { readonly fromVisitors: number; readonly toAgent: number; readonly fromAgent: number; readonly toVisitors: number };
+  readonly packets: {
+    readonly fromVisitors: number;
+    readonly toAgent: number;
+    readonly fromAgent: number;
+    readonly toVisitors: number;
+  };
   /** Up to 10 records of failed calls, as the gateway stored them. */
   readonly failedRecords: readonly GatewayCallRecord[];
 }
 
-function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEvent>, records: ReadonlyMap<string, GatewayCallRecord>): GatewaySide {
-  const t = (iso: string | null | undefined): number | undefined => (iso ? Date.parse(iso) : undefined);
-  const gap = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? b - a : undefined);
-  const defined = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
+function gatewaySide(
+  ids: readonly number[],
+  setups: ReadonlyMap<number, CallEvent>,
+  records: ReadonlyMap<string, GatewayCallRecord>,
+): GatewaySide {
+  const t = (iso: string | null | undefined): number | undefined =>
+    iso ? Date.parse(iso) : undefined;
+  const gap = (a: number | undefined, b: number | undefined): number | undefined =>
+    a !== undefined && b !== undefined ? b - a : undefined;
+  const defined = (xs: (number | undefined)[]): number[] =>
+    xs.filter((x): x is number => x !== undefined);
   const setup: (number | undefined)[] = [];
   const admit: (number | undefined)[] = [];
   const ring: (number | undefined)[] = [];
@@ -148,13 +185,24 @@ function gatewaySide(ids: readonly number[], setups: ReadonlyMap<number, CallEve
       packets.fromAgent += record.media?.agent?.packetsIn ?? 0;
       packets.toVisitors += record.media?.visitor?.packetsOut ?? 0;
     } else {
-      const attempts = record.attempts.map((a) => `${a.agentId}:${a.status ?? '-'}${a.reason ? ` ${a.reason}` : ''}`).join(', ');
+      const attempts = record.attempts
+        .map((a) => `${a.agentId}:${a.status ?? '-'}${a.reason ? ` ${a.reason}` : ''}`)
+        .join(', ');
       const key = `${record.state}/${record.outcome ?? '-'}/${record.reason ?? '-'} (sip ${record.sipStatus ?? '-'}; attempts: ${attempts || 'none'})`;
       failures[key] = (failures[key] ?? 0) + 1;
       if (failedRecords.length < 10) failedRecords.push(record);
     }
   }
-  return { setupMs: summary(defined(setup)), admitMs: summary(defined(admit)), agentRingMs: summary(defined(ring)), answerMs: summary(defined(answer)), failures, unknown, failedRecords, packets };
+  return {
+    setupMs: summary(defined(setup)),
+    admitMs: summary(defined(admit)),
+    agentRingMs: summary(defined(ring)),
+    answerMs: summary(defined(answer)),
+    failures,
+    unknown,
+    failedRecords,
+    packets,
+  };
 }
 
 export interface ConcurrencyResult {
@@ -166,7 +214,13 @@ export interface ConcurrencyResult {
   /** How busy the gateway's CPU was with other work (tasks + irq + steal) over 2 s before anything started, %. */
   readonly gatewayCoreBusyBeforePercent: number;
   readonly steps: readonly StepResult[];
-  readonly teardown: { readonly hungUp: number; readonly byeConfirmed: number; readonly seconds: number; readonly gaugesAfter: Record<string, number>; readonly rssAfterBytes: number };
+  readonly teardown: {
+    readonly hungUp: number;
+    readonly byeConfirmed: number;
+    readonly seconds: number;
+    readonly gaugesAfter: Record<string, number>;
+    readonly rssAfterBytes: number;
+  };
   readonly gatewayWarnings: readonly string[];
   readonly stoppedEarly?: string;
   /** Where the gateway's CPU went over the whole run (`--cpu-prof`). */
@@ -197,7 +251,11 @@ interface ClientStats {
   iceMs?: number;
   dtlsMs?: number;
 }
-type ClientEvent = CallEvent | { ev: 'stats'; calls: ClientStats[] } | { ev: 'hangup'; calls: number; confirmed: number } | { ev: 'ready'; pid: number };
+type ClientEvent =
+  | CallEvent
+  | { ev: 'stats'; calls: ClientStats[] }
+  | { ev: 'hangup'; calls: number; confirmed: number }
+  | { ev: 'ready'; pid: number };
 
 const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
 
@@ -211,7 +269,15 @@ class Clients {
     this.events.setMaxListeners(0);
     this.process = spawnManaged({
       command: 'taskset',
-      args: ['-c', String(cpu), 'node', '--import', 'tsx', 'bench/src/webrtc/load-clients.ts', JSON.stringify(settings)],
+      args: [
+        '-c',
+        String(cpu),
+        'node',
+        '--import',
+        'tsx',
+        'bench/src/webrtc/load-clients.ts',
+        JSON.stringify(settings),
+      ],
       cwd: REPO_ROOT,
       name: 'load-clients',
       stdin: 'pipe',
@@ -236,11 +302,18 @@ class Clients {
     this.process.stdin?.write(`${JSON.stringify(command)}\n`);
   }
 
-  next<T extends ClientEvent['ev']>(ev: T, timeoutMs: number): Promise<Extract<ClientEvent, { ev: T }>> {
+  next<T extends ClientEvent['ev']>(
+    ev: T,
+    timeoutMs: number,
+  ): Promise<Extract<ClientEvent, { ev: T }>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.events.off('event', on);
-        reject(new Error(`load clients: no "${ev}" within ${timeoutMs} ms\n${this.process.describe(20)}`));
+        reject(
+          new Error(
+            `load clients: no "${ev}" within ${timeoutMs} ms\n${this.process.describe(20)}`,
+          ),
+        );
       }, timeoutMs);
       const on = (e: ClientEvent): void => {
         if (e.ev !== ev) return;
@@ -260,7 +333,11 @@ class Clients {
 }
 
 const pick = (g: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(g).filter(([k]) => /calls_active|media_routers|sip_dialogs|sip_transactions|resident_memory/.test(k)));
+  Object.fromEntries(
+    Object.entries(g).filter(([k]) =>
+      /calls_active|media_routers|sip_dialogs|sip_transactions|resident_memory/.test(k),
+    ),
+  );
 
 function pin(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
@@ -281,16 +358,32 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     await sleep(2000);
     const before1 = cpuTimes(o.gatewayCpu);
     const beforeShares = before0 && before1 ? cpuShares(before0, before1) : undefined;
-    const busyBefore = beforeShares ? beforeShares.tasks + beforeShares.interrupts + beforeShares.steal : Number.NaN;
-    o.progress(`CPU ${o.gatewayCpu} was ${busyBefore.toFixed(0)} % busy with other work before the gateway started`);
+    const busyBefore = beforeShares
+      ? beforeShares.tasks + beforeShares.interrupts + beforeShares.steal
+      : Number.NaN;
+    o.progress(
+      `CPU ${o.gatewayCpu} was ${busyBefore.toFixed(0)} % busy with other work before the gateway started`,
+    );
     pin(process.pid, String(o.clientCpu));
-    sipp = await startSipp({ scenario: await bundledScenario('uas-answer-pcmu-echo'), rtpEcho: true, traceMessages: false, ports, name: 'sipp-uas' });
+    sipp = await startSipp({
+      scenario: await bundledScenario('uas-answer-pcmu-echo'),
+      rtpEcho: true,
+      traceMessages: false,
+      ports,
+      name: 'sipp-uas',
+    });
     const sippPid = sipp.process.pid ?? 0;
     if (sippPid) pin(sippPid, String(o.clientCpu));
     o.progress(`sipp UAS (PCMU, RTP echo) on ${sipp.address}, pinned to CPU ${o.clientCpu}`);
     // Plain RTP: an RTP/RTCP pair per leg and call; WebRTC: one ICE socket per call (ICE-lite, rtcp-mux).
-    const media = await ports.allocate(Math.min(1000, maxTarget * 4 + 40), { protocols: ['udp'], even: true });
-    const webrtc = await ports.allocate(Math.min(1000, maxTarget * 2 + 20), { protocols: ['udp'], even: false });
+    const media = await ports.allocate(Math.min(1000, maxTarget * 4 + 40), {
+      protocols: ['udp'],
+      even: true,
+    });
+    const webrtc = await ports.allocate(Math.min(1000, maxTarget * 2 + 20), {
+      protocols: ['udp'],
+      even: false,
+    });
     portBlocks.push(media, webrtc);
     gateway = await startBenchGateway({
       dir: o.dir,
@@ -301,14 +394,29 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       media,
       webrtc,
       cpu: o.gatewayCpu,
-      ...(o.cpuProfileTo ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] } : {}),
+      ...(o.cpuProfileTo
+        ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] }
+        : {}),
       onLine: (line) => {
         if (warnings.length < 200) warnings.push(line.slice(0, 400));
       },
     });
     const gw = gateway;
-    o.progress(`gateway pid ${gw.pid} pinned to CPU ${o.gatewayCpu}, ${agents} agents × ${o.maxCallsPerAgent} calls, ${gw.wsUrl}`);
-    clients = new Clients({ wsUrl: gw.wsUrl, origin: ORIGIN, queue: QUEUE, domain: DOMAIN, sampleRate: o.sampleRate, toneHz: 1000, maxSetups: o.maxSetups }, o.clientCpu);
+    o.progress(
+      `gateway pid ${gw.pid} pinned to CPU ${o.gatewayCpu}, ${agents} agents × ${o.maxCallsPerAgent} calls, ${gw.wsUrl}`,
+    );
+    clients = new Clients(
+      {
+        wsUrl: gw.wsUrl,
+        origin: ORIGIN,
+        queue: QUEUE,
+        domain: DOMAIN,
+        sampleRate: o.sampleRate,
+        toneHz: 1000,
+        maxSetups: o.maxSetups,
+      },
+      o.clientCpu,
+    );
     const cl = clients;
     await cl.next('ready', 30_000);
 
@@ -317,7 +425,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     const warm = cl.next('call', 30_000);
     cl.send({ op: 'call', id: 0, token: warmToken });
     const warmResult = await warm;
-    o.progress(`warm-up call: ${warmResult.ok ? `up, INVITE→200 ${warmResult.inviteMs.toFixed(0)} ms` : `failed ${warmResult.status} ${warmResult.reason ?? ''}`}`);
+    o.progress(
+      `warm-up call: ${warmResult.ok ? `up, INVITE→200 ${warmResult.inviteMs.toFixed(0)} ms` : `failed ${warmResult.status} ${warmResult.reason ?? ''}`}`,
+    );
     await sleep(1000);
     {
       const hung = cl.next('hangup', 15_000);
@@ -330,7 +440,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     const idleB = readProc(gw.pid);
     if (!idleA || !idleB) throw new Error('cannot read the gateway in /proc');
     const idle = usageBetween(idleA, idleB);
-    o.progress(`idle: gateway ${idle.cpuPercent.toFixed(1)} % CPU, RSS ${(idle.rssBytes / 2 ** 20).toFixed(1)} MB`);
+    o.progress(
+      `idle: gateway ${idle.cpuPercent.toFixed(1)} % CPU, RSS ${(idle.rssBytes / 2 ** 20).toFixed(1)} MB`,
+    );
 
     const results: StepResult[] = [];
     const stepIds: number[][] = [];
@@ -357,7 +469,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       }
       const deadline = performance.now() + 30_000 + need * 200;
       while (ids.some((id) => !setups.has(id)) && performance.now() < deadline) await sleep(100);
-      const stepSetups = ids.map((id) => setups.get(id)).filter((s): s is CallEvent => s !== undefined);
+      const stepSetups = ids
+        .map((id) => setups.get(id))
+        .filter((s): s is CallEvent => s !== undefined);
       const failures: Record<string, number> = {};
       for (const s of stepSetups.filter((x) => !x.ok)) {
         const key = `${s.status} ${s.reason ?? ''}`.trim();
@@ -366,7 +480,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const missing = ids.length - stepSetups.length;
       if (missing > 0) failures['no result (client timeout)'] = missing;
       const failed = stepSetups.filter((x) => !x.ok).length + missing;
-      o.progress(`step ${target}: ${stepSetups.filter((x) => x.ok).length}/${ids.length} set up in ${((performance.now() - stepStart) / 1000).toFixed(1)} s${failed ? `, failed: ${JSON.stringify(failures)}` : ''}`);
+      o.progress(
+        `step ${target}: ${stepSetups.filter((x) => x.ok).length}/${ids.length} set up in ${((performance.now() - stepStart) / 1000).toFixed(1)} s${failed ? `, failed: ${JSON.stringify(failures)}` : ''}`,
+      );
       await sleep(2000); // ICE, DTLS and the first packets of the last calls
 
       const startStats = await cl.stats();
@@ -401,7 +517,10 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         const cur = readings[i];
         if (prev && cur) peak = Math.max(peak, usageBetween(prev, cur).cpuPercent);
       }
-      const core = coreA && coreB ? cpuShares(coreA, coreB) : { tasks: Number.NaN, interrupts: Number.NaN, steal: Number.NaN };
+      const core =
+        coreA && coreB
+          ? cpuShares(coreA, coreB)
+          : { tasks: Number.NaN, interrupts: Number.NaN, steal: Number.NaN };
       const upCalls = [...endStats.values()].filter((c) => c.up);
       const upAtStart = [...startStats.values()].filter((c) => c.up);
       let flowing = 0;
@@ -420,7 +539,12 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const dropped = upAtStart.filter((c) => !endStats.get(c.id)?.up).length;
       const gauges = await gw.gauges().catch(() => ({}));
       const n = upCalls.length;
-      const loadCoreBusy = loadCoreA && loadCoreB ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(cpuShares(loadCoreA, loadCoreB)) : Number.NaN;
+      const loadCoreBusy =
+        loadCoreA && loadCoreB
+          ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(
+              cpuShares(loadCoreA, loadCoreB),
+            )
+          : Number.NaN;
       const step: StepResult = {
         target,
         up: n,
@@ -428,13 +552,18 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         failed,
         failures,
         inviteMs: summary(stepSetups.filter((x) => x.ok).map((x) => x.inviteMs)),
-        iceMs: summary(ids.map((id) => endStats.get(id)?.iceMs).filter((x): x is number => x !== undefined)),
-        dtlsMs: summary(ids.map((id) => endStats.get(id)?.dtlsMs).filter((x): x is number => x !== undefined)),
+        iceMs: summary(
+          ids.map((id) => endStats.get(id)?.iceMs).filter((x): x is number => x !== undefined),
+        ),
+        dtlsMs: summary(
+          ids.map((id) => endStats.get(id)?.dtlsMs).filter((x): x is number => x !== undefined),
+        ),
         dataChannelsOpen: ids.filter((id) => endStats.get(id)?.dataChannelOpen).length,
         holdSeconds: usage.seconds,
         gatewayCpuPercent: usage.cpuPercent,
         gatewayPeakCpuPercent: peak,
-        clientsCpuPercent: clientsA && clientsB ? usageBetween(clientsA, clientsB).cpuPercent : Number.NaN,
+        clientsCpuPercent:
+          clientsA && clientsB ? usageBetween(clientsA, clientsB).cpuPercent : Number.NaN,
         sippCpuPercent: sippA && sippB ? usageBetween(sippA, sippB).cpuPercent : Number.NaN,
         othersOnGatewayCorePercent: Math.max(0, core.tasks - usage.cpuPercent),
         interruptsOnGatewayCorePercent: core.interrupts,
@@ -484,15 +613,23 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     }
     const seconds = (performance.now() - t0) / 1000;
     const rssAfter = readProc(gw.pid)?.rssBytes ?? Number.NaN;
-    o.progress(`teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s`);
+    o.progress(
+      `teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s`,
+    );
     // The gateway's own timing of every call, now that all have ended.
     let withGateway: StepResult[] = results;
     try {
       const records = new Map((await gw.calls(500)).map((r) => [r.visitorCallId, r]));
-      withGateway = results.map((r, i) => ({ ...r, gatewaySide: gatewaySide(stepIds[i] ?? [], setups, records) }));
+      withGateway = results.map((r, i) => ({
+        ...r,
+        gatewaySide: gatewaySide(stepIds[i] ?? [], setups, records),
+      }));
       for (const r of withGateway) {
         const g = r.gatewaySide;
-        if (g) o.progress(`step ${r.target} at the gateway: INVITE→200 p50 ${g.setupMs.p50.toFixed(0)} / p95 ${g.setupMs.p95.toFixed(0)} ms (admit ${g.admitMs.p50.toFixed(0)}, agent INVITE→180 ${g.agentRingMs.p50.toFixed(0)}, 180→200 ${g.answerMs.p50.toFixed(0)} ms p50), packets from visitors ${g.packets.fromVisitors} → to agent ${g.packets.toAgent} → echoed back ${g.packets.fromAgent} → to visitors ${g.packets.toVisitors}${Object.keys(g.failures).length ? `; failures: ${JSON.stringify(g.failures)}` : ''}${g.unknown ? `; ${g.unknown} unknown to the gateway` : ''}`);
+        if (g)
+          o.progress(
+            `step ${r.target} at the gateway: INVITE→200 p50 ${g.setupMs.p50.toFixed(0)} / p95 ${g.setupMs.p95.toFixed(0)} ms (admit ${g.admitMs.p50.toFixed(0)}, agent INVITE→180 ${g.agentRingMs.p50.toFixed(0)}, 180→200 ${g.answerMs.p50.toFixed(0)} ms p50), packets from visitors ${g.packets.fromVisitors} → to agent ${g.packets.toAgent} → echoed back ${g.packets.fromAgent} → to visitors ${g.packets.toVisitors}${Object.keys(g.failures).length ? `; failures: ${JSON.stringify(g.failures)}` : ''}${g.unknown ? `; ${g.unknown} unknown to the gateway` : ''}`,
+          );
       }
     } catch (error) {
       o.progress(`could not read the call records: ${(error as Error).message}`);
@@ -505,8 +642,16 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         const file = readdirSync(join(o.dir, 'prof')).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
           copyFileSync(join(o.dir, 'prof', file), o.cpuProfileTo);
-          cpuProfile = { ...summarizeCpuProfile(o.cpuProfileTo, { top: 15 }), file: o.cpuProfileTo };
-          o.progress(`gateway CPU profile: ${cpuProfile.areas.slice(0, 6).map((a) => `${a.name} ${a.percent.toFixed(0)} %`).join(', ')}`);
+          cpuProfile = {
+            ...summarizeCpuProfile(o.cpuProfileTo, { top: 15 }),
+            file: o.cpuProfileTo,
+          };
+          o.progress(
+            `gateway CPU profile: ${cpuProfile.areas
+              .slice(0, 6)
+              .map((a) => `${a.name} ${a.percent.toFixed(0)} %`)
+              .join(', ')}`,
+          );
         }
       } catch (error) {
         o.progress(`no CPU profile: ${(error as Error).message}`);
@@ -521,7 +666,13 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       idle: { cpuPercent: idle.cpuPercent, rssBytes: idle.rssBytes },
       gatewayCoreBusyBeforePercent: busyBefore,
       steps: withGateway,
-      teardown: { hungUp: hangup.calls, byeConfirmed: hangup.confirmed, seconds, gaugesAfter: pick(gaugesAfter), rssAfterBytes: rssAfter },
+      teardown: {
+        hungUp: hangup.calls,
+        byeConfirmed: hangup.confirmed,
+        seconds,
+        gaugesAfter: pick(gaugesAfter),
+        rssAfterBytes: rssAfter,
+      },
       gatewayWarnings: warnings,
       ...(stoppedEarly ? { stoppedEarly } : {}),
     };

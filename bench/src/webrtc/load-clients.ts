@@ -28,7 +28,8 @@ interface Settings {
   readonly maxSetups: number;
 }
 
-type Command = { op: 'call'; id: number; token: string } | { op: 'stats' } | { op: 'hangup' } | { op: 'quit' };
+type Command =
+  { op: 'call'; id: number; token: string } | { op: 'stats' } | { op: 'hangup' } | { op: 'quit' };
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings;
 const wrtc = loadWrtc();
@@ -39,7 +40,10 @@ const emit = (event: Record<string, unknown>): void => {
 // One 10 ms frame of the tone; a whole number of periods when toneHz divides 100·k, so frames join up.
 const frameSamples = settings.sampleRate / 100;
 const frame = new Int16Array(frameSamples);
-for (let i = 0; i < frameSamples; i += 1) frame[i] = Math.round(0.3 * 32767 * Math.sin((2 * Math.PI * settings.toneHz * i) / settings.sampleRate));
+for (let i = 0; i < frameSamples; i += 1)
+  frame[i] = Math.round(
+    0.3 * 32767 * Math.sin((2 * Math.PI * settings.toneHz * i) / settings.sampleRate),
+  );
 
 const calls = new Map<number, { call: SipWsCall; source: WrtcAudioSource }>();
 const feedStart = performance.now();
@@ -50,7 +54,14 @@ const feeder = setInterval(() => {
   framesFed = due;
   for (const { call, source } of calls.values()) {
     if (call.ended !== undefined) continue;
-    for (let k = 0; k < n; k += 1) source.onData({ samples: frame, sampleRate: settings.sampleRate, bitsPerSample: 16, channelCount: 1, numberOfFrames: frameSamples });
+    for (let k = 0; k < n; k += 1)
+      source.onData({
+        samples: frame,
+        sampleRate: settings.sampleRate,
+        bitsPerSample: 16,
+        channelCount: 1,
+        numberOfFrames: frameSamples,
+      });
   }
 }, 10);
 
@@ -70,14 +81,30 @@ function pump(): void {
 
 async function place(id: number, token: string): Promise<void> {
   const source = new wrtc.nonstandard.RTCAudioSource();
-  const call = new SipWsCall({ wrtc, wsUrl: settings.wsUrl, origin: settings.origin, token, queue: settings.queue, domain: settings.domain, source });
+  const call = new SipWsCall({
+    wrtc,
+    wsUrl: settings.wsUrl,
+    origin: settings.origin,
+    token,
+    queue: settings.queue,
+    domain: settings.domain,
+    source,
+  });
   calls.set(id, { call, source });
   const started = performance.now();
   let setup: CallSetup;
   try {
     setup = await call.start();
   } catch (error) {
-    setup = { ok: false, callId: '', status: 0, reason: (error as Error).message, gatherMs: 0, wsMs: 0, inviteMs: 0 };
+    setup = {
+      ok: false,
+      callId: '',
+      status: 0,
+      reason: (error as Error).message,
+      gatherMs: 0,
+      wsMs: 0,
+      inviteMs: 0,
+    };
   }
   // A refused call is closed at once; its setup figures stay in the report.
   if (!setup.ok) call.close();
@@ -86,7 +113,12 @@ async function place(id: number, token: string): Promise<void> {
 
 async function stats(): Promise<void> {
   const out = await Promise.all(
-    [...calls.entries()].map(async ([id, { call }]) => ({ id, up: call.up, ended: call.ended, ...(await call.counters().catch(() => ({}))) })),
+    [...calls.entries()].map(async ([id, { call }]) => ({
+      id,
+      up: call.up,
+      ended: call.ended,
+      ...(await call.counters().catch(() => ({}))),
+    })),
   );
   emit({ ev: 'stats', calls: out });
 }

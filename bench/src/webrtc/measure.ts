@@ -17,7 +17,9 @@ export interface Summary {
 /** Nearest-rank percentiles. */
 export function summary(values: readonly number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number): number => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? Number.NaN;
+  const rank = (p: number): number =>
+    sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ??
+    Number.NaN;
   return {
     n: sorted.length,
     p50: rank(50),
@@ -50,8 +52,14 @@ export function readProc(pid: number): ProcReading | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 (comm) may hold spaces: count from the last ')'. fields[0] is field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { atMs: performance.now(), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS, rssBytes: rssKb * 1024 };
+    const rssKb = Number(
+      /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0,
+    );
+    return {
+      atMs: performance.now(),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS,
+      rssBytes: rssKb * 1024,
+    };
   } catch {
     return undefined;
   }
@@ -67,7 +75,11 @@ export interface Usage {
 /** CPU % between two readings, RSS at the second. */
 export function usageBetween(a: ProcReading, b: ProcReading): Usage {
   const seconds = (b.atMs - a.atMs) / 1000;
-  return { seconds, cpuPercent: seconds > 0 ? ((b.cpuSeconds - a.cpuSeconds) / seconds) * 100 : Number.NaN, rssBytes: b.rssBytes };
+  return {
+    seconds,
+    cpuPercent: seconds > 0 ? ((b.cpuSeconds - a.cpuSeconds) / seconds) * 100 : Number.NaN,
+    rssBytes: b.rssBytes,
+  };
 }
 
 /** Load average (1 min) now. */
@@ -96,18 +108,31 @@ export function cpuTimes(cpu: number): CpuTimes | undefined {
       .split('\n')
       .find((l) => l.startsWith(`cpu${cpu} `));
     if (!line) return undefined;
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
-    return { tasks: user + nice + system, interrupts: irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+      line.trim().split(/\s+/).slice(1).map(Number);
+    return {
+      tasks: user + nice + system,
+      interrupts: irq + softirq,
+      steal,
+      total: user + nice + system + idle + iowait + irq + softirq + steal,
+    };
   } catch {
     return undefined;
   }
 }
 
 /** The shares of a CPU over a window, in %. */
-export function cpuShares(a: CpuTimes, b: CpuTimes): { tasks: number; interrupts: number; steal: number } {
+export function cpuShares(
+  a: CpuTimes,
+  b: CpuTimes,
+): { tasks: number; interrupts: number; steal: number } {
   const total = b.total - a.total;
   const pct = (x: number): number => (total > 0 ? (x / total) * 100 : Number.NaN);
-  return { tasks: pct(b.tasks - a.tasks), interrupts: pct(b.interrupts - a.interrupts), steal: pct(b.steal - a.steal) };
+  return {
+    tasks: pct(b.tasks - a.tasks),
+    interrupts: pct(b.interrupts - a.interrupts),
+    steal: pct(b.steal - a.steal),
+  };
 }
 
 export interface Machine {
@@ -122,7 +147,8 @@ export interface Machine {
 export function machine(): Machine {
   let cpu = 'unknown CPU';
   try {
-    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+    cpu =
+      /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
   } catch {
     // Not Linux.
   }
@@ -142,7 +168,8 @@ export function machine(): Machine {
   };
 }
 
-export const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '–');
+export const ms = (x: number): string =>
+  Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '–';
 export const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 /**
@@ -151,7 +178,10 @@ export const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
  * port is inside `ranges` and all others. Only this network namespace's
  * sockets are listed, so inside scripts/in-netns.sh these are the run's own.
  */
-export function udpDrops(ranges: readonly (readonly [number, number])[]): { inside: number; outside: number } {
+export function udpDrops(ranges: readonly (readonly [number, number])[]): {
+  inside: number;
+  outside: number;
+} {
   const out = { inside: 0, outside: 0 };
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text: string;

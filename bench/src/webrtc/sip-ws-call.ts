@@ -9,7 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Wrtc, WrtcAudioSource, WrtcDataChannel, WrtcPeerConnection, WrtcTrack } from './wrtc.js';
+import type {
+  Wrtc,
+  WrtcAudioSource,
+  WrtcDataChannel,
+  WrtcPeerConnection,
+  WrtcTrack,
+} from './wrtc.js';
 
 /**
  * The `ws` client, typed for what is used here: bench/ has `ws` but not
@@ -25,7 +31,11 @@ interface WsClient {
   on(event: 'close', fn: () => void): void;
   terminate(): void;
 }
-type WsClientClass = new (url: string, protocol: string, options: { origin: string; perMessageDeflate: boolean }) => WsClient;
+type WsClientClass = new (
+  url: string,
+  protocol: string,
+  options: { origin: string; perMessageDeflate: boolean },
+) => WsClient;
 const WebSocket = createRequire(import.meta.url)('ws') as WsClientClass;
 
 export interface CallOptions {
@@ -142,7 +152,8 @@ export class SipWsCall {
         this.#dataChannelOpen = true;
       };
       pc.oniceconnectionstatechange = () => {
-        if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') this.#iceAt ??= performance.now();
+        if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')
+          this.#iceAt ??= performance.now();
       };
       pc.onconnectionstatechange = () => {
         if (pc.connectionState === 'connected') this.#dtlsAt ??= performance.now();
@@ -162,7 +173,10 @@ export class SipWsCall {
       if (!offer) return fail(0, 'no local description');
 
       const t1 = performance.now();
-      const ws = new WebSocket(this.#o.wsUrl, 'sip', { origin: this.#o.origin, perMessageDeflate: false });
+      const ws = new WebSocket(this.#o.wsUrl, 'sip', {
+        origin: this.#o.origin,
+        perMessageDeflate: false,
+      });
       this.#ws = ws;
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
@@ -175,9 +189,16 @@ export class SipWsCall {
       });
 
       const final = new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no final response')), this.#o.answerTimeoutMs ?? 20_000);
+        const timer = setTimeout(
+          () => reject(new Error('no final response')),
+          this.#o.answerTimeoutMs ?? 20_000,
+        );
         ws.on('message', (data) => {
-          const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+          const text = Buffer.isBuffer(data)
+            ? data.toString('utf8')
+            : Array.isArray(data)
+              ? Buffer.concat(data).toString('utf8')
+              : Buffer.from(data).toString('utf8');
           const first = text.slice(0, text.indexOf(CRLF));
           if (first.startsWith('SIP/2.0')) {
             const status = Number(first.split(' ')[1]);
@@ -231,7 +252,13 @@ export class SipWsCall {
         ]),
       );
       if (response.status !== 200) {
-        return { ...fail(response.status, header(response.text, 'Reason') ?? response.text.slice(0, response.text.indexOf(CRLF))), inviteMs };
+        return {
+          ...fail(
+            response.status,
+            header(response.text, 'Reason') ?? response.text.slice(0, response.text.indexOf(CRLF)),
+          ),
+          inviteMs,
+        };
       }
       this.answeredAt = performance.now();
       const body = response.text.slice(response.text.indexOf(`${CRLF}${CRLF}`) + 4);
@@ -253,11 +280,13 @@ export class SipWsCall {
       `CSeq: ${header(text, 'CSeq') ?? ''}`,
     ];
     this.#ws?.send(sipMessage(lines));
-    if (first.startsWith('BYE')) this.ended ??= `bye-from-gateway${header(text, 'Reason') ? ` (${header(text, 'Reason')})` : ''}`;
+    if (first.startsWith('BYE'))
+      this.ended ??= `bye-from-gateway${header(text, 'Reason') ? ` (${header(text, 'Reason')})` : ''}`;
   }
 
   async counters(): Promise<CallCounters> {
-    const since = (t: number | undefined): number | undefined => (t !== undefined && this.answeredAt !== undefined ? t - this.answeredAt : undefined);
+    const since = (t: number | undefined): number | undefined =>
+      t !== undefined && this.answeredAt !== undefined ? t - this.answeredAt : undefined;
     const out = {
       inboundPackets: 0,
       inboundBytes: 0,

@@ -26,18 +26,28 @@ export function measureWidgetBytes(dist: string): WidgetBytes {
   if (!existsSync(join(dist, 'parley.js'))) throw new Error(`no parley.js in ${dist}`);
   const first = readFileSync(join(dist, 'parley.js'), 'utf8');
   // The chunks parley.js loads with import('./…'): the call stack (sip.js and the client).
-  const lazy = new Set([...first.matchAll(/import\(\s*[`'"]\.\/([^`'"]+\.js)[`'"]\s*\)/g)].map((m) => m[1]));
+  const lazy = new Set(
+    [...first.matchAll(/import\(\s*[`'"]\.\/([^`'"]+\.js)[`'"]\s*\)/g)].map((m) => m[1]),
+  );
   const files = readdirSync(dist)
     .filter((f) => f.endsWith('.js'))
     .map((file): FileBytes => {
       const bytes = readFileSync(join(dist, file));
-      const role: FileBytes['role'] = file === 'parley.js' ? 'first load' : file === 'desk.js' ? 'desk' : lazy.has(file) ? 'lazy call stack' : 'other chunk';
+      const role: FileBytes['role'] =
+        file === 'parley.js'
+          ? 'first load'
+          : file === 'desk.js'
+            ? 'desk'
+            : lazy.has(file)
+              ? 'lazy call stack'
+              : 'other chunk';
       return {
         file,
         role,
         minBytes: bytes.length,
         gzipBytes: gzipSync(bytes, { level: 9 }).length,
-        brotliBytes: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+        brotliBytes: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })
+          .length,
       };
     });
   const order = ['first load', 'lazy call stack', 'other chunk', 'desk'];

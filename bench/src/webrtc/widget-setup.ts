@@ -146,8 +146,12 @@ export interface PageMarks {
 }
 
 type ProbeWindow = { __pcs: RTCPeerConnectionLike[]; __states: string[]; __marks: PageMarks };
-type StatsLike = { getStats(): Promise<{ forEach(fn: (r: Record<string, unknown>) => void): void }> };
-type RTCPeerConnectionLike = StatsLike & { getReceivers(): (StatsLike & { track: { kind: string } | null })[] };
+type StatsLike = {
+  getStats(): Promise<{ forEach(fn: (r: Record<string, unknown>) => void): void }>;
+};
+type RTCPeerConnectionLike = StatsLike & {
+  getReceivers(): (StatsLike & { track: { kind: string } | null })[];
+};
 
 /**
  * packetsReceived of the newest peer connection's inbound audio, and its codec.
@@ -182,18 +186,38 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
   const gw = await startTestGateway({ agents: [{ id: 'agent1' }], ringTimeoutSeconds: 20 });
   const port = await freePort('tcp');
   const siteOrigin = `http://127.0.0.1:${port}`;
-  const site = createCompanySite({ issuer: gw.issuer, gatewayUrl: gw.gateway.httpUrl, origin: siteOrigin, widgetDir: WIDGET_DIST });
+  const site = createCompanySite({
+    issuer: gw.issuer,
+    gatewayUrl: gw.gateway.httpUrl,
+    origin: siteOrigin,
+    widgetDir: WIDGET_DIST,
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = site.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const mic = await makeTone({ path: '/tmp/parley-bench-webrtc-mic-700.wav', freqHz: 700, seconds: 30, rate: 48000, channels: 1, volume: 0.5 });
+  const mic = await makeTone({
+    path: '/tmp/parley-bench-webrtc-mic-700.wav',
+    freqHz: 700,
+    seconds: 30,
+    rate: 48000,
+    channels: 1,
+    volume: 0.5,
+  });
   const browser = await launchChromium({ fakeAudioCapture: mic });
-  const agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp, codecs: ['opus/48000/2', 'PCMU'], answerMode: 'manual' });
+  const agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: gw.udp,
+    codecs: ['opus/48000/2', 'PCMU'],
+    answerMode: 'manual',
+  });
   const pollPeriods: number[] = [];
   const failures: string[] = [];
   try {
     await agent.registered();
-    o.progress(`gateway in this process, baresip agent registered, Chromium ${browser.version()}, site ${siteOrigin}`);
+    o.progress(
+      `gateway in this process, baresip agent registered, Chromium ${browser.version()}, site ${siteOrigin}`,
+    );
 
     const oneCall = async (): Promise<CallTiming> => {
       const context = await browser.newContext();
@@ -222,10 +246,15 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
           const clickAt = performance.now();
           await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
           const ringDeadline = clickAt + 20_000;
-          while (ringingAt === undefined && performance.now() < ringDeadline && !closed) await sleep(2);
+          while (ringingAt === undefined && performance.now() < ringDeadline && !closed)
+            await sleep(2);
           if (ringingAt === undefined) {
-            const states = await page.evaluate(() => (globalThis as unknown as ProbeWindow).__states).catch(() => []);
-            throw new Error(`no CALL_INCOMING within 20 s${closed ? ` (closed: ${closed})` : ''}; widget states: ${states.join(' → ') || 'none'}; agent events: ${seen.join(', ') || 'none'}`);
+            const states = await page
+              .evaluate(() => (globalThis as unknown as ProbeWindow).__states)
+              .catch(() => []);
+            throw new Error(
+              `no CALL_INCOMING within 20 s${closed ? ` (closed: ${closed})` : ''}; widget states: ${states.join(' → ') || 'none'}; agent events: ${seen.join(', ') || 'none'}`,
+            );
           }
           const clickToRingingMs = ringingAt - clickAt;
 
@@ -254,21 +283,39 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
             polls += 1;
             await sleep(Math.max(0, o.pollMs - (performance.now() - now)));
           }
-          if (firstAudioAt === undefined) throw new Error('no inbound audio within 15 s of the answer');
+          if (firstAudioAt === undefined)
+            throw new Error('no inbound audio within 15 s of the answer');
           const marks = await page.evaluate(() => {
-            const g = globalThis as unknown as ProbeWindow & { performance: { timeOrigin: number; getEntriesByType(t: string): { name: string; responseEnd: number }[] } };
-            const chunk = g.performance.getEntriesByType('resource').find((e) => e.name.includes('parley-client'));
-            return { ...g.__marks, ...(chunk ? { chunk: Math.round(g.performance.timeOrigin + chunk.responseEnd) } : {}) };
+            const g = globalThis as unknown as ProbeWindow & {
+              performance: {
+                timeOrigin: number;
+                getEntriesByType(t: string): { name: string; responseEnd: number }[];
+              };
+            };
+            const chunk = g.performance
+              .getEntriesByType('resource')
+              .find((e) => e.name.includes('parley-client'));
+            return {
+              ...g.__marks,
+              ...(chunk ? { chunk: Math.round(g.performance.timeOrigin + chunk.responseEnd) } : {}),
+            };
           });
           const ringingWall = clickWall + clickToRingingMs;
           // When the bench read baresip's own trace of its 200 OK (stdout, so a little late).
           const agentOk = agent
             .sipMessages()
             .slice(sipMark)
-            .find((m) => m.direction === 'out' && m.status === 200 && /INVITE/i.test(m.header('cseq') ?? ''))?.loggedAt;
-          const gap = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? b - a : undefined);
+            .find(
+              (m) =>
+                m.direction === 'out' && m.status === 200 && /INVITE/i.test(m.header('cseq') ?? ''),
+            )?.loggedAt;
+          const gap = (a: number | undefined, b: number | undefined): number | undefined =>
+            a !== undefined && b !== undefined ? b - a : undefined;
           await sleep(o.holdMs);
-          await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click({ timeout: 5000 });
+          await page
+            .locator('parley-call')
+            .getByRole('button', { name: 'Hang up' })
+            .click({ timeout: 5000 });
           const byeDeadline = performance.now() + 10_000;
           while (!closed && performance.now() < byeDeadline) await sleep(20);
           if (!closed) throw new Error('the agent saw no hang-up within 10 s');
@@ -277,16 +324,25 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
             acceptToFirstAudioMs: firstAudioAt - acceptAt,
             acceptToUnmuteMs: gap(acceptWall, marks.unmute),
             breakdown: {
-              'click → token from the company site (in parallel with the next two)': gap(clickWall, marks.token),
+              'click → token from the company site (in parallel with the next two)': gap(
+                clickWall,
+                marks.token,
+              ),
               'click → call-stack chunk loaded': gap(clickWall, marks.chunk),
               'click → microphone granted': gap(clickWall, marks.mic),
               'click → SIP WebSocket created': gap(clickWall, marks.ws),
               'WebSocket created → open': gap(marks.ws, marks.wsOpen),
               'click → RTCPeerConnection created': gap(clickWall, marks.pc),
-              'RTCPeerConnection → INVITE sent (the widget sends on the first ICE candidate)': gap(marks.pc, marks.invite),
+              'RTCPeerConnection → INVITE sent (the widget sends on the first ICE candidate)': gap(
+                marks.pc,
+                marks.invite,
+              ),
               'INVITE sent → agent ringing': gap(marks.invite, ringingWall),
               'accept → agent sends 200 OK (its SIP trace)': gap(acceptWall, agentOk),
-              'agent 200 OK → 200 OK at the page (gateway: werift answer, relay)': gap(agentOk, marks.ok),
+              'agent 200 OK → 200 OK at the page (gateway: werift answer, relay)': gap(
+                agentOk,
+                marks.ok,
+              ),
               '200 OK at the page → answer SDP applied (sip.js)': gap(marks.ok, marks.answer),
               'answer applied → ICE connected': gap(marks.answer, marks.ice),
               'ICE connected → DTLS connected': gap(marks.ice, marks.dtls),
@@ -306,7 +362,9 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
     let warmUp: CallTiming | undefined;
     try {
       warmUp = await oneCall();
-      o.progress(`warm-up: click→ringing ${warmUp.clickToRingingMs.toFixed(0)} ms, answer→audio ${warmUp.acceptToFirstAudioMs.toFixed(0)} ms (${warmUp.codec ?? '?'})`);
+      o.progress(
+        `warm-up: click→ringing ${warmUp.clickToRingingMs.toFixed(0)} ms, answer→audio ${warmUp.acceptToFirstAudioMs.toFixed(0)} ms (${warmUp.codec ?? '?'})`,
+      );
     } catch (error) {
       failures.push(`warm-up: ${(error as Error).message}`);
       o.progress(`warm-up failed: ${(error as Error).message}`);
@@ -328,16 +386,23 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
       }
       await sleep(200);
     }
-    const defined = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
+    const defined = (xs: (number | undefined)[]): number[] =>
+      xs.filter((x): x is number => x !== undefined);
     return {
-      gateway: 'in the bench process (gateway/test/harness.ts startTestGateway), not pinned; Chromium, baresip and the bench share both cores',
+      gateway:
+        'in the bench process (gateway/test/harness.ts startTestGateway), not pinned; Chromium, baresip and the bench share both cores',
       warmUp,
       calls,
       failures,
       clickToRinging: summary(calls.map((c) => c.clickToRingingMs)),
       acceptToFirstAudio: summary(calls.map((c) => c.acceptToFirstAudioMs)),
       acceptToUnmute: summary(defined(calls.map((c) => c.acceptToUnmuteMs))),
-      breakdown: Object.fromEntries(Object.keys(calls[0]?.breakdown ?? {}).map((k) => [k, summary(defined(calls.map((c) => c.breakdown[k])))])),
+      breakdown: Object.fromEntries(
+        Object.keys(calls[0]?.breakdown ?? {}).map((k) => [
+          k,
+          summary(defined(calls.map((c) => c.breakdown[k]))),
+        ]),
+      ),
       pollPeriodMs: summary(pollPeriods).mean,
       pollMs: o.pollMs,
     };

@@ -59,11 +59,19 @@ export interface WrtcPeerConnection {
 
 export interface WrtcAudioSource {
   createTrack(): WrtcTrack;
-  onData(data: { samples: Int16Array; sampleRate: number; bitsPerSample?: number; channelCount?: number; numberOfFrames?: number }): void;
+  onData(data: {
+    samples: Int16Array;
+    sampleRate: number;
+    bitsPerSample?: number;
+    channelCount?: number;
+    numberOfFrames?: number;
+  }): void;
 }
 
 export interface Wrtc {
-  readonly RTCPeerConnection: new (config: { iceServers: readonly unknown[] }) => WrtcPeerConnection;
+  readonly RTCPeerConnection: new (config: {
+    iceServers: readonly unknown[];
+  }) => WrtcPeerConnection;
   readonly MediaStream: new (tracks: readonly WrtcTrack[]) => unknown;
   readonly nonstandard: { readonly RTCAudioSource: new () => WrtcAudioSource };
 }

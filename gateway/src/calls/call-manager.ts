@@ -37,7 +37,8 @@ export class CallManager {
   /** Calls not answered yet (routing or ringing): the work an overload guard watches. */
   get settingUp(): number {
     let n = 0;
-    for (const call of this.#calls.values()) if (call.state === 'routing' || call.state === 'ringing') n += 1;
+    for (const call of this.#calls.values())
+      if (call.state === 'routing' || call.state === 'ringing') n += 1;
     return n;
   }
 
@@ -58,7 +59,9 @@ export class CallManager {
     const { invite, tx, token, queue } = ctx;
     if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
     if (this.#draining) {
-      this.#deps.stack.respond(tx, 503, { headers: [reasonHeader('gateway_shutdown'), ['Retry-After', '10']] });
+      this.#deps.stack.respond(tx, 503, {
+        headers: [reasonHeader('gateway_shutdown'), ['Retry-After', '10']],
+      });
       return undefined;
     }
     if (cancelledEarly()) {
@@ -94,7 +97,11 @@ export class CallManager {
   drain(): void {
     this.#draining = true;
     for (const call of this.#calls.values()) {
-      call.end({ outcome: call.state === 'answered' ? 'answered' : 'failed', endedBy: 'gateway', reason: 'gateway_shutdown' });
+      call.end({
+        outcome: call.state === 'answered' ? 'answered' : 'failed',
+        endedBy: 'gateway',
+        reason: 'gateway_shutdown',
+      });
     }
   }
 }

@@ -15,7 +15,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, type ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
-import type { MediaEngine, MediaRouter, PlainRtpTransport, Sdp, WebRtcTransport } from '../media/index.js';
+import type {
+  MediaEngine,
+  MediaRouter,
+  PlainRtpTransport,
+  Sdp,
+  WebRtcTransport,
+} from '../media/index.js';
 import type { SessionNumberPool } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import {
@@ -43,7 +49,14 @@ import {
   type SipStack,
   type Target,
 } from '../sip/index.js';
-import type { CallAttempt, CallOutcome, CallParty, CallRecord, CallState, CallStore } from '../storage/index.js';
+import type {
+  CallAttempt,
+  CallOutcome,
+  CallParty,
+  CallRecord,
+  CallState,
+  CallStore,
+} from '../storage/index.js';
 import {
   agentOfferFromBrowser,
   aim,
@@ -186,7 +199,10 @@ export class Call extends EventEmitter<CallEvents> {
       sessionId: claims.sub,
       sessionNumber: this.#number.number,
       numberFallback: this.#number.fallback,
-      customerId: typeof init.token.privateClaims.customerId === 'string' ? init.token.privateClaims.customerId : null,
+      customerId:
+        typeof init.token.privateClaims.customerId === 'string'
+          ? init.token.privateClaims.customerId
+          : null,
       queue: init.queue,
       origin: claims.origin,
       visitorCallId: init.invite.callId,
@@ -237,7 +253,14 @@ export class Call extends EventEmitter<CallEvents> {
     if (presence.availability !== 'away' && presence.registered) return;
     for (const attempt of this.#ringing) {
       if (attempt.agent.id !== presence.id || attempt.dialog || attempt.cancelled) continue;
-      this.#log.info({ agent: presence.id, availability: presence.availability, registered: presence.registered }, 'agent left while ringing');
+      this.#log.info(
+        {
+          agent: presence.id,
+          availability: presence.availability,
+          registered: presence.registered,
+        },
+        'agent left while ringing',
+      );
       this.#lastFailure = 'agent_away';
       this.#cancelAttempt(attempt, 'agent_away');
     }
@@ -256,18 +279,29 @@ export class Call extends EventEmitter<CallEvents> {
   /** Starts routing; resolves once the first agent leg is on its way (or the call ended). */
   async start(): Promise<void> {
     this.#deps.calls.insert(this.record);
-    this.#init.tx.on('cancel', () => this.end({ outcome: 'cancelled', endedBy: 'visitor', status: 487, reason: 'cancelled' }));
+    this.#init.tx.on('cancel', () =>
+      this.end({ outcome: 'cancelled', endedBy: 'visitor', status: 487, reason: 'cancelled' }),
+    );
     this.#init.tx.on('timeout', () => {
       // No ACK for our 2xx within 64×T1 (RFC 3261 §13.3.1.4): the visitor is gone.
-      if (this.state === 'answered') this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'visitor_gone' });
+      if (this.state === 'answered')
+        this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'visitor_gone' });
     });
     this.#log.info(
-      { sessionNumber: this.#number.number, fallback: this.#number.fallback, queue: this.#init.queue, visitor: this.record.visitorSource },
+      {
+        sessionNumber: this.#number.number,
+        fallback: this.#number.fallback,
+        queue: this.#init.queue,
+        visitor: this.record.visitorSource,
+      },
       'call admitted',
     );
     const valuing = this.#evaluate();
     try {
-      this.#router = this.#deps.media.createRouter({ callId: this.id, inactivityTimeoutMs: this.#deps.mediaInactivityMs });
+      this.#router = this.#deps.media.createRouter({
+        callId: this.id,
+        inactivityTimeoutMs: this.#deps.mediaInactivityMs,
+      });
       this.#router.on('inactive', ({ transportId }) => {
         if (this.state === 'answered') {
           this.#log.warn({ transportId }, 'media stopped: ending the call');
@@ -280,7 +314,9 @@ export class Call extends EventEmitter<CallEvents> {
         web.on('message', (text) => this.emit('visitorMessage', text));
         web.on('dataChannelOpen', () => this.emit('dataChannelOpen'));
         web.on('state', (state) =>
-          this.#browserMediaLost(state, () => this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' })),
+          this.#browserMediaLost(state, () =>
+            this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' }),
+          ),
         );
       } else {
         const plain = await this.#router.createPlainTransport({ name: 'visitor' });
@@ -340,7 +376,11 @@ export class Call extends EventEmitter<CallEvents> {
   /** The visitor's connection closed (WebSocket gone). */
   visitorGone(): void {
     if (this.state === 'ended') return;
-    this.end({ outcome: this.state === 'answered' ? 'answered' : 'cancelled', endedBy: 'visitor', reason: 'visitor_gone' });
+    this.end({
+      outcome: this.state === 'answered' ? 'answered' : 'cancelled',
+      endedBy: 'visitor',
+      reason: 'visitor_gone',
+    });
   }
 
   /** Ends the call from any state; safe to call more than once. */
@@ -365,9 +405,11 @@ export class Call extends EventEmitter<CallEvents> {
     // Agent legs: cancel those ringing, hang up the connected one (unless the agent ended it).
     if (this.#batchTimer) clearTimeout(this.#batchTimer);
     for (const attempt of [...this.#ringing]) {
-      if (!attempt.dialog) this.#cancelAttempt(attempt, how.reason === 'cancelled' ? 'cancelled' : how.reason);
+      if (!attempt.dialog)
+        this.#cancelAttempt(attempt, how.reason === 'cancelled' ? 'cancelled' : how.reason);
     }
-    if (this.#connected?.dialog && how.endedBy !== 'agent') this.#sendBye(this.#connected.dialog, how.reason);
+    if (this.#connected?.dialog && how.endedBy !== 'agent')
+      this.#sendBye(this.#connected.dialog, how.reason);
 
     this.#router?.close();
     this.#endCall?.(this.#deps.queue(this.#init.queue).wrapUpSeconds);
@@ -380,7 +422,15 @@ export class Call extends EventEmitter<CallEvents> {
     this.record.media = this.#mediaStats();
     this.#transition('ended');
     this.#deps.calls.update(this.record);
-    this.#log.info({ outcome: how.outcome, endedBy: how.endedBy, reason: how.reason, status: this.record.sipStatus }, 'call ended');
+    this.#log.info(
+      {
+        outcome: how.outcome,
+        endedBy: how.endedBy,
+        reason: how.reason,
+        status: this.record.sipStatus,
+      },
+      'call ended',
+    );
     this.#deps.onOutcome?.(this.record);
     this.emit('ended', this.record);
   }
@@ -410,7 +460,11 @@ export class Call extends EventEmitter<CallEvents> {
     const queue = this.#deps.queue(this.#init.queue);
     const started = this.#now();
     if (this.#tried.size >= queue.maxAttempts) {
-      this.end({ outcome: outcomeOf(this.#lastFailure), endedBy: 'gateway', reason: this.#lastFailure });
+      this.end({
+        outcome: outcomeOf(this.#lastFailure),
+        endedBy: 'gateway',
+        reason: this.#lastFailure,
+      });
       return;
     }
     const ranked = rankCandidates(
@@ -438,14 +492,18 @@ export class Call extends EventEmitter<CallEvents> {
         decidedInMs: Math.max(0, this.#now() - this.record.createdAt),
       };
       this.record.routing = this.#decision as unknown as Record<string, unknown>;
-      this.#log.info({ value: this.#decision.value, tier: this.#decision.tier, candidates: ranked.length }, 'routing decided');
+      this.#log.info(
+        { value: this.#decision.value, tier: this.#decision.tier, candidates: ranked.length },
+        'routing decided',
+      );
     }
     if (ranked.length === 0) {
       const reason: ErrorCode = this.#tried.size === 0 ? 'no_agent_available' : this.#lastFailure;
       this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
       return;
     }
-    const size = queue.routing.strategy === 'simultaneous' ? Math.max(1, queue.routing.ringAtOnce) : 1;
+    const size =
+      queue.routing.strategy === 'simultaneous' ? Math.max(1, queue.routing.ringAtOnce) : 1;
     const batch = ranked.slice(0, Math.min(size, queue.maxAttempts - this.#tried.size));
     for (const { agent } of batch) this.#tried.add(agent.id);
     const attempts = await Promise.all(batch.map(({ agent }) => this.#ring(agent)));
@@ -482,9 +540,13 @@ export class Call extends EventEmitter<CallEvents> {
       const flow = stack.transport.flow(binding.flowId);
       const uri = uriTarget(binding.uri);
       // Reuse the connection the phone registered over (TCP, NAT); else its Contact.
-      target = flow && !flow.closed && flow.reliable ? { ...uri, protocol: flow.protocol, flow } : uri;
+      target =
+        flow && !flow.closed && flow.reliable ? { ...uri, protocol: flow.protocol, flow } : uri;
     } catch (error) {
-      this.#log.warn({ err: error, agent: agent.id, contact: binding.uri }, 'agent contact is not routable');
+      this.#log.warn(
+        { err: error, agent: agent.id, contact: binding.uri },
+        'agent contact is not routable',
+      );
       this.#lastFailure = 'agent_unreachable';
       return undefined;
     }
@@ -499,7 +561,8 @@ export class Call extends EventEmitter<CallEvents> {
         sdpBody = await web.offer(bridgeableCodecs(this.#offer));
         web.on('state', (state) =>
           this.#browserMediaLost(state, () => {
-            if (this.#connected?.media === web) this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
+            if (this.#connected?.media === web)
+              this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
           }),
         );
       } else {
@@ -523,7 +586,10 @@ export class Call extends EventEmitter<CallEvents> {
 
     const number = this.#number.number;
     const display = this.#displayName();
-    const identity = formatNameAddr({ displayName: display, uri: `sip:${number}@${this.#deps.domain}` });
+    const identity = formatNameAddr({
+      displayName: display,
+      uri: `sip:${number}@${this.#deps.domain}`,
+    });
     const callId = generateCallId();
     const invite = new SipRequest({
       method: 'INVITE',
@@ -565,7 +631,13 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ agent: agent.id, contact: binding.uri, agentCallId: callId }, 'ringing agent');
 
     ict.on('response', (response) => this.#onAgentResponse(attempt, response));
-    ict.on('timeout', () => this.#attemptFailed(attempt, 408, attempt.cancelled ? 'agent_no_answer' : 'agent_unreachable'));
+    ict.on('timeout', () =>
+      this.#attemptFailed(
+        attempt,
+        408,
+        attempt.cancelled ? 'agent_no_answer' : 'agent_unreachable',
+      ),
+    );
     ict.on('transportError', (error) => {
       this.#log.warn({ err: error, agent: agent.id }, 'agent leg could not be sent');
       this.#attemptFailed(attempt, 503, 'agent_unreachable');
@@ -605,7 +677,12 @@ export class Call extends EventEmitter<CallEvents> {
       if (attempt.ack) void stack.transactions.sendAck(attempt.ack, attempt.dialog.target());
       return;
     }
-    const dialog = Dialog.asUac(attempt.invite, response, attempt.ict.sentOn, attempt.invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '');
+    const dialog = Dialog.asUac(
+      attempt.invite,
+      response,
+      attempt.ict.sentOn,
+      attempt.invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '',
+    );
     attempt.dialog = dialog;
     attempt.ack = dialog.createRequest('ACK', { cseq: attempt.invite.cseq.seq });
     void stack.transactions.sendAck(attempt.ack, dialog.target());
@@ -614,7 +691,11 @@ export class Call extends EventEmitter<CallEvents> {
     if (this.state === 'ended' || this.#connected || attempt.cancelled || !answer) {
       // Answered too late (the visitor hung up, another agent won, we gave up), or without usable SDP.
       this.#sendBye(dialog, answer ? 'cancelled' : 'offer_required');
-      this.#attemptFailed(attempt, answer ? 200 : 488, answer ? 'answered_elsewhere' : 'agent_unreachable');
+      this.#attemptFailed(
+        attempt,
+        answer ? 200 : 488,
+        answer ? 'answered_elsewhere' : 'agent_unreachable',
+      );
       return;
     }
     attempt.record.status = 200;
@@ -669,7 +750,11 @@ export class Call extends EventEmitter<CallEvents> {
       this.#agentCodec = chosen;
       visitorBody =
         visitorMedia.kind === 'webrtc'
-          ? await visitorMedia.answer(this.#init.invite.body.toString('utf8'), chosen.codec, chosen.telephoneEvent)
+          ? await visitorMedia.answer(
+              this.#init.invite.body.toString('utf8'),
+              chosen.codec,
+              chosen.telephoneEvent,
+            )
           : sdpText(plainAnswer(this.#offer, chosen.codec, visitorMedia, String(Date.now())));
       if (this.#ended()) return; // the visitor gave up while we answered
     } else {
@@ -680,17 +765,32 @@ export class Call extends EventEmitter<CallEvents> {
     router.pipe(visitorMedia, agentMedia);
     stack.respond(this.#init.tx, 200, {
       toTag: this.#visitorTag,
-      headers: [['Contact', `<${this.#visitorContact}>`], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']],
+      headers: [
+        ['Contact', `<${this.#visitorContact}>`],
+        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE'],
+      ],
       contentType: 'application/sdp',
       body: visitorBody,
     });
-    this.#visitorDialog = Dialog.asUas(this.#init.invite, this.#visitorTag, this.#init.flow, this.#visitorContact);
+    this.#visitorDialog = Dialog.asUas(
+      this.#init.invite,
+      this.#visitorTag,
+      this.#init.flow,
+      this.#visitorContact,
+    );
     this.#unfile.push(stack.addDialog(this.#visitorDialog, this.#usage('visitor')));
     this.#unfile.push(stack.addDialog(dialog, this.#usage('agent')));
     this.record.sipStatus = 200;
     this.#transition('answered');
     this.emit('answered', attempt.agent.id);
-    this.#log.info({ agent: attempt.agent.id, setupMs: this.#now() - this.record.createdAt, webrtc: this.#webrtc }, 'call answered');
+    this.#log.info(
+      {
+        agent: attempt.agent.id,
+        setupMs: this.#now() - this.record.createdAt,
+        webrtc: this.#webrtc,
+      },
+      'call answered',
+    );
   }
 
   /** Sends a data-channel message to the visitor; false when the channel is not open. */
@@ -724,7 +824,9 @@ export class Call extends EventEmitter<CallEvents> {
     attempt.ict.cancel((cancel) => {
       cancel.headers.set(
         'Reason',
-        reason === 'answered_elsewhere' ? 'SIP;cause=200;text="Call completed elsewhere"' : `SIP;cause=487;text="${reason}"`,
+        reason === 'answered_elsewhere'
+          ? 'SIP;cause=200;text="Call completed elsewhere"'
+          : `SIP;cause=487;text="${reason}"`,
       );
       this.#deps.stack.transactions.sendCancel(cancel, attempt.ict);
     });
@@ -732,7 +834,9 @@ export class Call extends EventEmitter<CallEvents> {
 
   #sendBye(dialog: Dialog, reason: string): void {
     const bye = dialog.createRequest('BYE', {
-      headers: [isCode(reason) ? reasonHeader(reason) : ['Reason', `SIP;cause=200;text="${reason}"`]],
+      headers: [
+        isCode(reason) ? reasonHeader(reason) : ['Reason', `SIP;cause=200;text="${reason}"`],
+      ],
     });
     this.#deps.stack.transactions.request(bye, dialog.target());
   }
@@ -777,12 +881,20 @@ export class Call extends EventEmitter<CallEvents> {
         else stack.respond(tx, 488, { reason: 'Use re-INVITE To Change Media' });
         return;
       default:
-        stack.respond(tx, 405, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']] });
+        stack.respond(tx, 405, {
+          headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE']],
+        });
     }
   }
 
   /** Hold, resume, codec change: the re-INVITE goes to the other leg, its answer comes back. */
-  #forwardReinvite(side: 'visitor' | 'agent', request: SipRequest, tx: ServerTransaction, own: Dialog, other: Dialog): void {
+  #forwardReinvite(
+    side: 'visitor' | 'agent',
+    request: SipRequest,
+    tx: ServerTransaction,
+    own: Dialog,
+    other: Dialog,
+  ): void {
     const stack = this.#deps.stack;
     if (this.#pendingReinvite) {
       stack.respond(tx, 491); // RFC 3261 §14.2: glare
@@ -807,7 +919,11 @@ export class Call extends EventEmitter<CallEvents> {
       aim(fromMedia, offer);
       const answer = localAnswer(offer, fromMedia, this.#lastSdp[side]);
       this.#lastSdp[side] = answer;
-      stack.respond(tx, 200, { contentType: 'application/sdp', body: sdpText(answer), headers: [['Contact', `<${own.localContact}>`]] });
+      stack.respond(tx, 200, {
+        contentType: 'application/sdp',
+        body: sdpText(answer),
+        headers: [['Contact', `<${own.localContact}>`]],
+      });
       return;
     }
     own.refreshTarget(request);
@@ -815,7 +931,10 @@ export class Call extends EventEmitter<CallEvents> {
     const otherSide = side === 'visitor' ? 'agent' : 'visitor';
     const relayed = relaySdp(offer, toMedia, this.#lastSdp[otherSide]);
     this.#lastSdp[otherSide] = relayed;
-    const reinvite = other.createRequest('INVITE', { body: sdpText(relayed), contentType: 'application/sdp' });
+    const reinvite = other.createRequest('INVITE', {
+      body: sdpText(relayed),
+      contentType: 'application/sdp',
+    });
     const ict = stack.transactions.request(reinvite, other.target());
     const finish = (status: number, answer?: LegSdp) => {
       this.#pendingReinvite = false;
@@ -824,7 +943,11 @@ export class Call extends EventEmitter<CallEvents> {
         aim(toMedia, answer);
         const back = relaySdp(answer, fromMedia, this.#lastSdp[side]);
         this.#lastSdp[side] = back;
-        stack.respond(tx, 200, { contentType: 'application/sdp', body: sdpText(back), headers: [['Contact', `<${own.localContact}>`]] });
+        stack.respond(tx, 200, {
+          contentType: 'application/sdp',
+          body: sdpText(back),
+          headers: [['Contact', `<${own.localContact}>`]],
+        });
       } else {
         stack.respond(tx, status);
       }
@@ -855,7 +978,12 @@ export class Call extends EventEmitter<CallEvents> {
   #dtmfAsEvents(request: SipRequest, tx: ServerTransaction): boolean {
     const media = this.#visitorMedia;
     const type = (request.contentType ?? '').split(';')[0]?.trim().toLowerCase();
-    if (media?.kind !== 'webrtc' || type !== 'application/dtmf-relay' || !this.#agentCodec?.telephoneEvent) return false;
+    if (
+      media?.kind !== 'webrtc' ||
+      type !== 'application/dtmf-relay' ||
+      !this.#agentCodec?.telephoneEvent
+    )
+      return false;
     const body = request.body.toString('utf8');
     const digit = /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1];
     const duration = Number(/Duration\s*=\s*(\d+)/.exec(body)?.[1] ?? 160);
@@ -879,7 +1007,9 @@ export class Call extends EventEmitter<CallEvents> {
     }
     const info = other.createRequest('INFO', {
       headers,
-      ...(request.body.length > 0 ? { body: request.body, contentType: request.contentType ?? 'application/octet-stream' } : {}),
+      ...(request.body.length > 0
+        ? { body: request.body, contentType: request.contentType ?? 'application/octet-stream' }
+        : {}),
     });
     const nict = stack.transactions.request(info, other.target());
     nict.on('response', (response) => {
@@ -891,7 +1021,10 @@ export class Call extends EventEmitter<CallEvents> {
 
   #displayName(): string {
     const name = this.#init.token.privateClaims.name;
-    const display = typeof name === 'string' && name.trim() ? name.trim() : (this.#deps.tenantName(this.record.tenant) ?? this.#number.number);
+    const display =
+      typeof name === 'string' && name.trim()
+        ? name.trim()
+        : (this.#deps.tenantName(this.record.tenant) ?? this.#number.number);
     // Printable, bounded: it lands on a desk phone's screen.
     // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
     return display.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
@@ -935,4 +1068,3 @@ function outcomeOf(reason: ErrorCode): CallOutcome {
       return 'failed';
   }
 }
-

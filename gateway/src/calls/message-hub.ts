@@ -24,7 +24,8 @@ export interface MessageSubscriber {
   close(code: number, reason: string): void;
 }
 
-export type MessageResult = { ok: true; stored: StoredMessage; delivered: boolean } | { ok: false; reason: string };
+export type MessageResult =
+  { ok: true; stored: StoredMessage; delivered: boolean } | { ok: false; reason: string };
 
 export class MessageHub {
   readonly #store: MessageStore;
@@ -51,7 +52,9 @@ export class MessageHub {
     call.on('visitorMessage', (frame) => {
       const result = this.#accept(call.id, 'visitor', frame);
       if (!result.ok) {
-        call.sendToVisitor(notice({ type: 'notice', code: 'message_rejected', reason: result.reason }));
+        call.sendToVisitor(
+          notice({ type: 'notice', code: 'message_rejected', reason: result.reason }),
+        );
         return;
       }
       this.#broadcast(call.id, JSON.stringify(result.stored));

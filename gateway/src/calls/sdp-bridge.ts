@@ -74,7 +74,8 @@ export function isWebRtcOffer(leg: LegSdp): boolean {
 }
 
 const BRIDGEABLE = ['opus', 'PCMU', 'PCMA'];
-const isBridgeable = (c: SdpCodec) => BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase());
+const isBridgeable = (c: SdpCodec) =>
+  BRIDGEABLE.some((name) => name.toLowerCase() === c.name.toLowerCase());
 const toCodec = (c: SdpCodec): AudioCodec => ({
   name: c.name,
   clockRate: c.clockRate,
@@ -93,9 +94,21 @@ export function bridgeableCodecs(leg: LegSdp): AudioCodec[] {
  * agent chose (same payload type: we offered the visitor's numbers), and
  * telephone-event at its clock rate if the visitor offered it.
  */
-export function plainAnswer(offer: LegSdp, codec: AudioCodec, via: PlainRtpTransport, sessionId: string): Sdp {
-  const te = offer.endpoint.codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === codec.clockRate);
-  const direction = { sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive', sendrecv: 'sendrecv' }[offer.endpoint.direction];
+export function plainAnswer(
+  offer: LegSdp,
+  codec: AudioCodec,
+  via: PlainRtpTransport,
+  sessionId: string,
+): Sdp {
+  const te = offer.endpoint.codecs.find(
+    (c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === codec.clockRate,
+  );
+  const direction = {
+    sendonly: 'recvonly',
+    recvonly: 'sendonly',
+    inactive: 'inactive',
+    sendrecv: 'sendrecv',
+  }[offer.endpoint.direction];
   const lines = [
     'v=0',
     `o=parley ${sessionId} 1 IN IP4 ${via.localAddress}`,
@@ -103,7 +116,9 @@ export function plainAnswer(offer: LegSdp, codec: AudioCodec, via: PlainRtpTrans
     `c=IN IP4 ${via.localAddress}`,
     't=0 0',
     ...offer.sdp.media.map((m, i) =>
-      i === offer.audio ? `m=audio ${via.rtpPort} RTP/AVP ${codec.payloadType}${te ? ` ${te.pt}` : ''}` : `m=${m.media} 0 ${m.proto} ${m.formats.join(' ')}`,
+      i === offer.audio
+        ? `m=audio ${via.rtpPort} RTP/AVP ${codec.payloadType}${te ? ` ${te.pt}` : ''}`
+        : `m=${m.media} 0 ${m.proto} ${m.formats.join(' ')}`,
     ),
   ];
   // Attributes belong to the audio section, which is the one that follows its m= line.
@@ -124,7 +139,12 @@ export function plainAnswer(offer: LegSdp, codec: AudioCodec, via: PlainRtpTrans
  * browser's codecs the gateway can bridge without transcoding (Opus, PCMU,
  * PCMA, in the browser's order and with its payload types) and telephone-event.
  */
-export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, sessionId: string, version: number): Sdp {
+export function agentOfferFromBrowser(
+  browser: LegSdp,
+  via: PlainRtpTransport,
+  sessionId: string,
+  version: number,
+): Sdp {
   const codecs = browser.endpoint.codecs.filter(
     (c) => isBridgeable(c) || c.name.toLowerCase() === 'telephone-event',
   );
@@ -137,7 +157,11 @@ export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, s
     `m=audio ${via.rtpPort} RTP/AVP ${codecs.map((c) => c.pt).join(' ')}`,
     ...codecs.flatMap((c) => [
       `a=rtpmap:${c.pt} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}`,
-      ...(c.fmtp ? [`a=fmtp:${c.pt} ${c.fmtp}`] : c.name.toLowerCase() === 'telephone-event' ? [`a=fmtp:${c.pt} 0-16`] : []),
+      ...(c.fmtp
+        ? [`a=fmtp:${c.pt} ${c.fmtp}`]
+        : c.name.toLowerCase() === 'telephone-event'
+          ? [`a=fmtp:${c.pt} 0-16`]
+          : []),
     ]),
     'a=ptime:20',
     'a=sendrecv',
@@ -147,17 +171,26 @@ export function agentOfferFromBrowser(browser: LegSdp, via: PlainRtpTransport, s
 }
 
 /** The codec the agent answered with (its first bridgeable one) and the matching telephone-event. */
-export function chosenCodec(answer: LegSdp): { codec: AudioCodec; telephoneEvent: AudioCodec | undefined } | undefined {
+export function chosenCodec(
+  answer: LegSdp,
+): { codec: AudioCodec; telephoneEvent: AudioCodec | undefined } | undefined {
   const codecs = answer.endpoint.codecs;
   const first = codecs.find(isBridgeable);
   if (!first) return undefined;
-  const te = codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === first.clockRate);
+  const te = codecs.find(
+    (c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === first.clockRate,
+  );
   return { codec: toCodec(first), telephoneEvent: te ? toCodec(te) : undefined };
 }
 
 /** Our answer to a re-INVITE we handle locally (hold/resume on a leg whose peer cannot renegotiate). */
 export function localAnswer(offer: LegSdp, via: PlainRtpTransport, previous: Sdp | undefined): Sdp {
-  const mirrored: Record<string, string> = { sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive', sendrecv: 'sendrecv' };
+  const mirrored: Record<string, string> = {
+    sendonly: 'recvonly',
+    recvonly: 'sendonly',
+    inactive: 'inactive',
+    sendrecv: 'sendrecv',
+  };
   const base = previous ?? relaySdp(offer, via, undefined);
   const direction = mirrored[offer.endpoint.direction] ?? 'sendrecv';
   return continueOrigin(previous, setDirection(base, direction as SdpDirection, offer.audio));

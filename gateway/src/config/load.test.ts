@@ -8,7 +8,11 @@ import { loadConfig } from './load.js';
 async function validInput() {
   const gateway = await generateEncryptionKeyPair();
   const tenant = await generateSigningKeyPair();
-  return { gatewayId: 'gw', tokens: { encryptionKeys: [gateway.privateJwk] }, tenants: { acme: { jwks: [tenant.publicJwk] } } };
+  return {
+    gatewayId: 'gw',
+    tokens: { encryptionKeys: [gateway.privateJwk] },
+    tenants: { acme: { jwks: [tenant.publicJwk] } },
+  };
 }
 
 describe('loadConfig', () => {
@@ -23,8 +27,14 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
     const input = await validInput();
     writeFileSync(join(dir, 'gw.private.jwk.json'), JSON.stringify(input.tokens.encryptionKeys[0]));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...input, tokens: { encryptionKeys: ['gw.private.jwk.json'] } }));
-    const config = loadConfig({ file: join(dir, 'config.json'), env: { PARLEY_HTTP_PORT: '9999', PARLEY_LOG_LEVEL: 'warn' } });
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...input, tokens: { encryptionKeys: ['gw.private.jwk.json'] } }),
+    );
+    const config = loadConfig({
+      file: join(dir, 'config.json'),
+      env: { PARLEY_HTTP_PORT: '9999', PARLEY_LOG_LEVEL: 'warn' },
+    });
     expect(config.tokens.encryptionKeys[0]?.kid).toBe(input.tokens.encryptionKeys[0]?.kid);
     expect(config.http.port).toBe(9999);
     expect(config.log.level).toBe('warn');
@@ -34,7 +44,13 @@ describe('loadConfig', () => {
     const input = await validInput();
     const attempt = () =>
       loadConfig({
-        input: { ...input, gatewayId: '', http: { port: 70000 }, tenants: { acme: { jwks: [input.tokens.encryptionKeys[0]] } }, bogus: 1 },
+        input: {
+          ...input,
+          gatewayId: '',
+          http: { port: 70000 },
+          tenants: { acme: { jwks: [input.tokens.encryptionKeys[0]] } },
+          bogus: 1,
+        },
       });
     expect(attempt).toThrowError(/gatewayId/);
     expect(attempt).toThrowError(/http\.port/);
@@ -45,11 +61,17 @@ describe('loadConfig', () => {
     const input = await validInput();
     const gatewayPublic = (await generateEncryptionKeyPair()).publicJwk;
     const tenantPrivate = (await generateSigningKeyPair()).privateJwk;
-    expect(() => loadConfig({ input: { ...input, tokens: { encryptionKeys: [gatewayPublic] } } })).toThrowError(/must be a private key/);
-    expect(() => loadConfig({ input: { ...input, tenants: { acme: { jwks: [tenantPrivate] } } } })).toThrowError(/private key/);
+    expect(() =>
+      loadConfig({ input: { ...input, tokens: { encryptionKeys: [gatewayPublic] } } }),
+    ).toThrowError(/must be a private key/);
+    expect(() =>
+      loadConfig({ input: { ...input, tenants: { acme: { jwks: [tenantPrivate] } } } }),
+    ).toThrowError(/private key/);
   });
 
   it('says which file it could not read', () => {
-    expect(() => loadConfig({ file: '/nonexistent/parley.json' })).toThrowError(/cannot read config file \/nonexistent\/parley.json/);
+    expect(() => loadConfig({ file: '/nonexistent/parley.json' })).toThrowError(
+      /cannot read config file \/nonexistent\/parley.json/,
+    );
   });
 });

@@ -106,7 +106,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
     ...config,
     // TLS files are relative to the config file.
     http: config.http.tls
-      ? { ...config.http, tls: { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) } }
+      ? {
+          ...config.http,
+          tls: {
+            cert: resolve(baseDir, config.http.tls.cert),
+            key: resolve(baseDir, config.http.tls.key),
+          },
+        }
       : config.http,
     tokens: {
       ...config.tokens,
@@ -122,7 +128,15 @@ export function loadConfig(options: LoadConfigOptions): Config {
           jwks: t.jwks.map((k, i) => readJwk(k, baseDir, `tenants.${id}.jwks.${i}`)),
           // Module paths are relative to the config file.
           ...(t.routing?.algorithm.kind === 'module'
-            ? { routing: { ...t.routing, algorithm: { ...t.routing.algorithm, path: resolve(baseDir, t.routing.algorithm.path) } } }
+            ? {
+                routing: {
+                  ...t.routing,
+                  algorithm: {
+                    ...t.routing.algorithm,
+                    path: resolve(baseDir, t.routing.algorithm.path),
+                  },
+                },
+              }
             : {}),
         },
       ]),
@@ -130,27 +144,32 @@ export function loadConfig(options: LoadConfigOptions): Config {
   };
   const problems: string[] = [];
   resolved.tokens.encryptionKeys.forEach((k, i) => {
-    if (typeof k.d !== 'string') problems.push(`tokens.encryptionKeys.${i}: must be a private key (no "d")`);
+    if (typeof k.d !== 'string')
+      problems.push(`tokens.encryptionKeys.${i}: must be a private key (no "d")`);
     if (typeof k.kid !== 'string') problems.push(`tokens.encryptionKeys.${i}: needs a kid`);
   });
   for (const [id, t] of Object.entries(resolved.tenants)) {
     if (t.jwks.length === 0 && !t.jwksUrl) problems.push(`tenants.${id}: give jwks or jwksUrl`);
     t.jwks.forEach((k, i) => {
-      if ('d' in k) problems.push(`tenants.${id}.jwks.${i}: is a private key; give the public half`);
+      if ('d' in k)
+        problems.push(`tenants.${id}.jwks.${i}: is a private key; give the public half`);
     });
   }
   for (const [name, queue] of Object.entries(resolved.queues)) {
-    if (!resolved.tenants[queue.tenant]) problems.push(`queues.${name}.tenant: no tenant "${queue.tenant}"`);
+    if (!resolved.tenants[queue.tenant])
+      problems.push(`queues.${name}.tenant: no tenant "${queue.tenant}"`);
   }
   const agentIds = new Set<string>();
   resolved.agents.forEach((agent, i) => {
     if (agentIds.has(agent.id)) problems.push(`agents.${i}.id: "${agent.id}" is used twice`);
     agentIds.add(agent.id);
-    if (!resolved.tenants[agent.tenant]) problems.push(`agents.${i}.tenant: no tenant "${agent.tenant}"`);
+    if (!resolved.tenants[agent.tenant])
+      problems.push(`agents.${i}.tenant: no tenant "${agent.tenant}"`);
     for (const queue of agent.queues) {
       const q = resolved.queues[queue];
       if (!q) problems.push(`agents.${i}.queues: no queue "${queue}"`);
-      else if (q.tenant !== agent.tenant) problems.push(`agents.${i}.queues: "${queue}" belongs to tenant "${q.tenant}"`);
+      else if (q.tenant !== agent.tenant)
+        problems.push(`agents.${i}.queues: "${queue}" belongs to tenant "${q.tenant}"`);
     }
   });
   try {
@@ -158,7 +177,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   } catch (error) {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
-  if (resolved.media.portMin >= resolved.media.portMax) problems.push('media: portMin must be below portMax');
+  if (resolved.media.portMin >= resolved.media.portMax)
+    problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
     try {
       readFileSync(file);
@@ -178,4 +198,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-

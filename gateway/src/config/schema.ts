@@ -47,7 +47,12 @@ const valueAlgorithm = z.discriminatedUnion('kind', [
 const tenantRouting = z.strictObject({
   benefit: provider.optional(),
   burden: provider.optional(),
-  algorithm: valueAlgorithm.default({ kind: 'weighted', version: '1', weights: { benefit: 1, burden: 1, calls: 0, minutes: 0, repeatContacts: 0 }, tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }] }),
+  algorithm: valueAlgorithm.default({
+    kind: 'weighted',
+    version: '1',
+    weights: { benefit: 1, burden: 1, calls: 0, minutes: 0, repeatContacts: 0 },
+    tiers: [{ name: 'high', minValue: 100 }, { name: 'standard' }],
+  }),
   /** How far back Parley's own history of the customer counts. */
   historyWindowDays: z.number().int().min(1).max(3650).default(30),
 });
@@ -140,7 +145,10 @@ export const configSchema = z.strictObject({
        * fail on the first challenge they cannot do instead of skipping it
        * (baresip 1.0 with SHA-256): list MD5 alone for those, here or per agent.
        */
-      digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+      digestAlgorithms: z
+        .array(z.enum(['SHA-256', 'MD5']))
+        .min(1)
+        .default(['SHA-256', 'MD5']),
       /** Registration lifetimes the registrar grants, in seconds (RFC 3261 §10.3). */
       registration: z
         .strictObject({
@@ -170,7 +178,10 @@ export const configSchema = z.strictObject({
         tier: z.string().optional(),
         skills: z.array(z.string()).optional(),
         /** Overrides sip.digestAlgorithms for this agent's phone. */
-        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).optional(),
+        digestAlgorithms: z
+          .array(z.enum(['SHA-256', 'MD5']))
+          .min(1)
+          .optional(),
         /** Calls at once before the agent counts as busy. */
         maxCalls: z.number().int().min(1).max(10).default(1),
       }),
@@ -200,7 +211,10 @@ export const configSchema = z.strictObject({
       ranges: z
         .array(z.strictObject({ from: z.string(), to: z.string() }))
         .default([{ from: '+15550100', to: '+15550198' }]),
-      fallback: z.string().regex(/^\+[1-9]\d{1,14}$/).default('+15550199'),
+      fallback: z
+        .string()
+        .regex(/^\+[1-9]\d{1,14}$/)
+        .default('+15550199'),
       graceSeconds: z.number().int().min(0).default(1800),
     })
     .prefault({}),

@@ -13,7 +13,10 @@ export function callContext(call: Call, store: CallStore): CallContext {
       createdAt: new Date(c.createdAt).toISOString(),
       outcome: c.outcome,
       agentId: c.agentId,
-      talkSeconds: c.answeredAt !== null && c.endedAt !== null ? Math.round((c.endedAt - c.answeredAt) / 1000) : 0,
+      talkSeconds:
+        c.answeredAt !== null && c.endedAt !== null
+          ? Math.round((c.endedAt - c.answeredAt) / 1000)
+          : 0,
     }));
   return {
     callId: record.id,
@@ -29,4 +32,3 @@ export function callContext(call: Call, store: CallStore): CallContext {
     previousCalls: previous,
   };
 }
-

@@ -21,9 +21,14 @@ export function deskEventsUpgrade(deps: { sessions: DeskSessions; hub: DeskHub }
       const disconnect = deps.hub.connect(identity.agentId, { send: (frame) => ws.send(frame) });
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
-        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
+        const text = Array.isArray(data)
+          ? Buffer.concat(data).toString()
+          : Buffer.from(data as ArrayBuffer).toString();
         const result = deps.hub.receive(identity.agentId, text);
-        if (!result.ok) ws.send(JSON.stringify({ type: 'notice', code: 'message_rejected', reason: result.reason }));
+        if (!result.ok)
+          ws.send(
+            JSON.stringify({ type: 'notice', code: 'message_rejected', reason: result.reason }),
+          );
       });
       ws.on('close', disconnect);
       ws.on('error', () => undefined);

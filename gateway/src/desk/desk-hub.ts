@@ -27,13 +27,21 @@ export class DeskHub {
   readonly #agents: AgentDirectory;
   readonly #log: Logger;
 
-  constructor(deps: { calls: CallManager; store: CallStore; messages: MessageHub; agents: AgentDirectory; logger: Logger }) {
+  constructor(deps: {
+    calls: CallManager;
+    store: CallStore;
+    messages: MessageHub;
+    agents: AgentDirectory;
+    logger: Logger;
+  }) {
     this.#calls = deps.calls;
     this.#store = deps.store;
     this.#messages = deps.messages;
     this.#agents = deps.agents;
     this.#log = deps.logger.child({ module: 'desk' });
-    deps.agents.on('change', (presence) => this.#toAgent(presence.id, { type: 'presence', agent: presenceView(presence) }));
+    deps.agents.on('change', (presence) =>
+      this.#toAgent(presence.id, { type: 'presence', agent: presenceView(presence) }),
+    );
     deps.calls.onCall((call) => this.#watch(call));
   }
 
@@ -47,7 +55,8 @@ export class DeskHub {
     for (const call of this.#calls.list()) {
       if (call.agentId === agentId) {
         socket.send(JSON.stringify({ type: 'answered', call: callContext(call, this.#store) }));
-        for (const stored of this.#messages.history(call.id)) socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
+        for (const stored of this.#messages.history(call.id))
+          socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
       } else if (call.ringingAgents.includes(agentId)) {
         socket.send(JSON.stringify({ type: 'ring', call: callContext(call, this.#store) }));
       }
@@ -63,16 +72,28 @@ export class DeskHub {
     } catch {
       return { ok: false, reason: 'not JSON' };
     }
-    if (message.type === 'availability' && (message.value === 'available' || message.value === 'away')) {
+    if (
+      message.type === 'availability' &&
+      (message.value === 'available' || message.value === 'away')
+    ) {
       this.#agents.setAvailability(agentId, message.value);
       return { ok: true };
     }
-    if (message.type === 'chat' && typeof message.callId === 'string' && typeof message.text === 'string') {
+    if (
+      message.type === 'chat' &&
+      typeof message.callId === 'string' &&
+      typeof message.text === 'string'
+    ) {
       const call = this.#calls.get(message.callId);
       if (!call || call.agentId !== agentId) return { ok: false, reason: 'not your call' };
       const result = this.#messages.fromAgent(
         call,
-        JSON.stringify({ type: 'chat', id: randomUUID(), at: new Date().toISOString(), text: message.text }),
+        JSON.stringify({
+          type: 'chat',
+          id: randomUUID(),
+          at: new Date().toISOString(),
+          text: message.text,
+        }),
       );
       return result.ok ? { ok: true } : { ok: false, reason: result.reason };
     }
@@ -80,13 +101,22 @@ export class DeskHub {
   }
 
   #watch(call: Call): void {
-    call.on('agentRinging', (agentId) => this.#toAgent(agentId, { type: 'ring', call: callContext(call, this.#store) }));
-    call.on('agentStopped', (agentId) => this.#toAgent(agentId, { type: 'ring-stopped', callId: call.id }));
+    call.on('agentRinging', (agentId) =>
+      this.#toAgent(agentId, { type: 'ring', call: callContext(call, this.#store) }),
+    );
+    call.on('agentStopped', (agentId) =>
+      this.#toAgent(agentId, { type: 'ring-stopped', callId: call.id }),
+    );
     call.on('answered', (agentId) => {
       this.#toAgent(agentId, { type: 'answered', call: callContext(call, this.#store) });
       this.#messageSubs.get(agentId)?.();
       const unsubscribe = this.#messages.subscribe(call.id, {
-        send: (stored) => this.#toAgent(agentId, { type: 'message', callId: call.id, stored: JSON.parse(stored) as unknown }),
+        send: (stored) =>
+          this.#toAgent(agentId, {
+            type: 'message',
+            callId: call.id,
+            stored: JSON.parse(stored) as unknown,
+          }),
         close: () => undefined,
       });
       this.#messageSubs.set(agentId, unsubscribe);
@@ -96,7 +126,12 @@ export class DeskHub {
       if (agentId && call.agentId === agentId) {
         this.#messageSubs.get(agentId)?.();
         this.#messageSubs.delete(agentId);
-        this.#toAgent(agentId, { type: 'ended', callId: call.id, reason: record.reason, outcome: record.outcome });
+        this.#toAgent(agentId, {
+          type: 'ended',
+          callId: call.id,
+          reason: record.reason,
+          outcome: record.outcome,
+        });
       }
     });
   }

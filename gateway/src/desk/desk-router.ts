@@ -53,23 +53,30 @@ export function deskRouter(deps: DeskRouterDeps): Router {
   const logins = new TokenBuckets({ perSecond: 0.2, burst: 10 });
 
   router.get('/', (_req, res) => {
-    res.setHeader('content-security-policy', "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
+    );
     res.type('html').send(PAGE);
   });
-  if (existsSync(deps.assetsDir)) router.use('/assets', express.static(deps.assetsDir, { fallthrough: false }));
+  if (existsSync(deps.assetsDir))
+    router.use('/assets', express.static(deps.assetsDir, { fallthrough: false }));
 
   const api = Router();
   api.use(express.json({ limit: '16kb' }));
 
   api.post('/login', (req, res) => {
-    if (!logins.take(req.ip ?? 'unknown')) throw new ParleyError('rate_limited', 'too many sign-in attempts');
+    if (!logins.take(req.ip ?? 'unknown'))
+      throw new ParleyError('rate_limited', 'too many sign-in attempts');
     const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
-    if (typeof username !== 'string' || typeof password !== 'string') throw new ParleyError('bad_request', 'username and password are required');
+    if (typeof username !== 'string' || typeof password !== 'string')
+      throw new ParleyError('bad_request', 'username and password are required');
     const known = deps.agents.credentials(username);
     // Compare even for unknown users, so timing does not tell which usernames exist.
     const ok = same(password, known?.password ?? '\u0000no such agent');
     const presence = known ? deps.agents.get(known.agentId) : undefined;
-    if (!known || !ok || !presence) throw new ParleyError('unauthorized', 'wrong username or password');
+    if (!known || !ok || !presence)
+      throw new ParleyError('unauthorized', 'wrong username or password');
     const { token, expiresAt } = deps.sessions.issue(presence.id, presence.tenant);
     res.setHeader('set-cookie', deps.sessions.cookie(token, expiresAt, req.secure));
     res.json({ agent: presenceView(presence) });
@@ -98,13 +105,18 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     const proto = req.secure ? 'wss' : 'ws';
     res.json({
       agent: presenceView(presence),
-      sip: { wsUrl: `${proto}://${req.headers.host ?? 'localhost'}${deps.sipWsPath}`, domain: deps.sipDomain, username: identity.agentId },
+      sip: {
+        wsUrl: `${proto}://${req.headers.host ?? 'localhost'}${deps.sipWsPath}`,
+        domain: deps.sipDomain,
+        username: identity.agentId,
+      },
     });
   });
 
   api.post('/availability', (req, res) => {
     const value = (req.body as { availability?: unknown } | undefined)?.availability;
-    if (value !== 'available' && value !== 'away') throw new ParleyError('bad_request', 'availability is available or away');
+    if (value !== 'available' && value !== 'away')
+      throw new ParleyError('bad_request', 'availability is available or away');
     deps.agents.setAvailability(me(res).agentId, value);
     res.json({ agent: presenceView(deps.agents.get(me(res).agentId)!) });
   });
@@ -116,7 +128,8 @@ export function deskRouter(deps: DeskRouterDeps): Router {
 
   api.get('/calls/:id', (req, res) => {
     const record = deps.store.get(req.params.id);
-    if (!record || record.tenant !== me(res).tenant) throw new ParleyError('not_found', 'no such call');
+    if (!record || record.tenant !== me(res).tenant)
+      throw new ParleyError('not_found', 'no such call');
     const live = deps.calls.get(record.id);
     res.json({
       ...callView(record),

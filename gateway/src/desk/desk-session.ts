@@ -26,7 +26,9 @@ export class DeskSessions {
 
   issue(agentId: string, tenant: string): { token: string; expiresAt: number } {
     const expiresAt = this.#now() + TTL_MS;
-    const body = Buffer.from(JSON.stringify({ a: agentId, t: tenant, e: expiresAt })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ a: agentId, t: tenant, e: expiresAt })).toString(
+      'base64url',
+    );
     return { token: `${body}.${this.#mac(body)}`, expiresAt };
   }
 
@@ -38,8 +40,18 @@ export class DeskSessions {
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     try {
-      const { a, t, e } = JSON.parse(Buffer.from(body, 'base64url').toString()) as { a: unknown; t: unknown; e: unknown };
-      if (typeof a !== 'string' || typeof t !== 'string' || typeof e !== 'number' || e <= this.#now()) return undefined;
+      const { a, t, e } = JSON.parse(Buffer.from(body, 'base64url').toString()) as {
+        a: unknown;
+        t: unknown;
+        e: unknown;
+      };
+      if (
+        typeof a !== 'string' ||
+        typeof t !== 'string' ||
+        typeof e !== 'number' ||
+        e <= this.#now()
+      )
+        return undefined;
       return { agentId: a, tenant: t, expiresAt: e };
     } catch {
       return undefined;

@@ -1,4 +1,8 @@
-import { generateEncryptionKeyPair, generateSigningKeyPair, createCallTokenIssuer } from '@parley/shared/tokens';
+import {
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+  createCallTokenIssuer,
+} from '@parley/shared/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
@@ -22,9 +26,21 @@ beforeAll(async () => {
     }),
     { logger: createLogger('silent') },
   );
-  const issuer = await createCallTokenIssuer({ issuer: 'acme', audience: 'gw-test', signingKey: tenant.privateJwk, encryptionKey: gw.publicJwk });
+  const issuer = await createCallTokenIssuer({
+    issuer: 'acme',
+    audience: 'gw-test',
+    signingKey: tenant.privateJwk,
+    encryptionKey: gw.publicJwk,
+  });
   issue = async (origin = 'https://shop.acme.test') =>
-    (await issuer.issue({ subject: 's1', scope: 'queue:sales', origin, privateClaims: { customerId: 'secret-C-1' } })).token;
+    (
+      await issuer.issue({
+        subject: 's1',
+        scope: 'queue:sales',
+        origin,
+        privateClaims: { customerId: 'secret-C-1' },
+      })
+    ).token;
 });
 afterAll(() => gateway.close());
 
@@ -36,7 +52,9 @@ describe('gateway HTTP', () => {
   });
 
   it('publishes only public encryption keys at /.well-known/jwks.json', async () => {
-    const body = (await (await fetch(`${gateway.httpUrl}/.well-known/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
+    const body = (await (await fetch(`${gateway.httpUrl}/.well-known/jwks.json`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
     expect(body.keys).toHaveLength(1);
     expect(body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'X25519', use: 'enc' });
     expect(body.keys[0]).not.toHaveProperty('d');
@@ -45,16 +63,28 @@ describe('gateway HTTP', () => {
   it('checks a token without using it up, and never returns private claims', async () => {
     const token = await issue();
     for (let i = 0; i < 2; i += 1) {
-      const res = await fetch(`${gateway.httpUrl}/v1/tokens/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      const res = await fetch(`${gateway.httpUrl}/v1/tokens/check`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
       expect(res.status).toBe(200);
       const text = await res.text();
       expect(text).not.toContain('secret-C-1');
-      expect(JSON.parse(text)).toMatchObject({ ok: true, claims: { iss: 'acme', sub: 's1' }, privateClaimNames: ['customerId'] });
+      expect(JSON.parse(text)).toMatchObject({
+        ok: true,
+        claims: { iss: 'acme', sub: 's1' },
+        privateClaimNames: ['customerId'],
+      });
     }
   });
 
   it('refuses a bad token with its reason code, and counts it in /metrics', async () => {
-    const res = await fetch(`${gateway.httpUrl}/v1/tokens/check`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.test' }, body: JSON.stringify({ token: await issue() }) });
+    const res = await fetch(`${gateway.httpUrl}/v1/tokens/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.test' },
+      body: JSON.stringify({ token: await issue() }),
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ ok: false, error: { code: 'origin_mismatch' } });
     const metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
@@ -63,7 +93,11 @@ describe('gateway HTTP', () => {
   });
 
   it('answers malformed JSON and unknown paths with the JSON error shape', async () => {
-    const bad = await fetch(`${gateway.httpUrl}/v1/tokens/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const bad = await fetch(`${gateway.httpUrl}/v1/tokens/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'bad_request' } });
     const missing = await fetch(`${gateway.httpUrl}/nope`);

@@ -16,7 +16,11 @@ export interface HttpAppDeps {
     readonly sipDomain: string;
     readonly sipWsPath: string;
     readonly publicUrl?: string | undefined;
-    readonly iceServers: readonly { urls: string | readonly string[]; username?: string | undefined; credential?: string | undefined }[];
+    readonly iceServers: readonly {
+      urls: string | readonly string[];
+      username?: string | undefined;
+      credential?: string | undefined;
+    }[];
   };
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
@@ -68,7 +72,10 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.json({
       gatewayId: client.gatewayId,
       url: base,
-      sip: { webSocket: `${base.replace(/^http/, 'ws')}${client.sipWsPath}`, domain: client.sipDomain },
+      sip: {
+        webSocket: `${base.replace(/^http/, 'ws')}${client.sipWsPath}`,
+        domain: client.sipDomain,
+      },
       iceServers: client.iceServers,
     });
   });
@@ -91,7 +98,11 @@ export function createHttpApp(deps: HttpAppDeps): Express {
         ...(typeof req.headers.origin === 'string' ? { origin: req.headers.origin } : {}),
         ...(typeof body.scope === 'string' ? { requiredScope: body.scope } : {}),
       });
-      res.json({ ok: true, claims: verified.claims, privateClaimNames: Object.keys(verified.privateClaims) });
+      res.json({
+        ok: true,
+        claims: verified.claims,
+        privateClaimNames: Object.keys(verified.privateClaims),
+      });
     } catch (error) {
       if (error instanceof CallTokenError) {
         res.status(error.httpStatus).json({ ok: false, ...error.toJSON() });

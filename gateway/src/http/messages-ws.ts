@@ -25,14 +25,18 @@ export function messagesUpgrade(deps: {
   hub: MessageHub;
 }): (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
-  const digests = deps.apiKeys.map((k) => ({ key: k, digest: createHash('sha256').update(k.key).digest() }));
+  const digests = deps.apiKeys.map((k) => ({
+    key: k,
+    digest: createHash('sha256').update(k.key).digest(),
+  }));
   const authenticate = (req: IncomingMessage, url: URL) => {
     const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const presented = header ?? url.searchParams.get('access_token') ?? '';
     const digest = createHash('sha256').update(presented).digest();
     return digests.find((d) => timingSafeEqual(d.digest, digest))?.key;
   };
-  const refuse = (socket: Duplex, status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const refuse = (socket: Duplex, status: string) =>
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 
   return (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -56,22 +60,41 @@ export function messagesUpgrade(deps: {
         close: (code, reason) => ws.close(code, reason),
       });
       if (!call) {
-        ws.send(JSON.stringify({ type: 'notice', code: 'call_ended', reason: record.reason ?? 'ended' }));
+        ws.send(
+          JSON.stringify({ type: 'notice', code: 'call_ended', reason: record.reason ?? 'ended' }),
+        );
         ws.close(1000, 'call ended');
         unsubscribe();
         return;
       }
       ws.on('message', (data, isBinary) => {
         if (isBinary) {
-          ws.send(JSON.stringify({ type: 'notice', code: 'message_rejected', reason: 'binary frames are not accepted' }));
+          ws.send(
+            JSON.stringify({
+              type: 'notice',
+              code: 'message_rejected',
+              reason: 'binary frames are not accepted',
+            }),
+          );
           return;
         }
-        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+        const text = Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : Buffer.from(data as ArrayBuffer).toString('utf8');
         const result = deps.hub.fromAgent(call, text);
         if (result.ok) {
-          ws.send(JSON.stringify({ type: 'ack', id: result.stored.message.id, seq: result.stored.seq, delivered: result.delivered }));
+          ws.send(
+            JSON.stringify({
+              type: 'ack',
+              id: result.stored.message.id,
+              seq: result.stored.seq,
+              delivered: result.delivered,
+            }),
+          );
         } else {
-          ws.send(JSON.stringify({ type: 'notice', code: 'message_rejected', reason: result.reason }));
+          ws.send(
+            JSON.stringify({ type: 'notice', code: 'message_rejected', reason: result.reason }),
+          );
         }
       });
       ws.on('close', unsubscribe);

@@ -147,7 +147,11 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
   }
 
   #ownWebRtc(transport: MediaTransport): WeriftTransport {
-    if (!(transport instanceof WeriftTransport) || transport.closed || !this.#webrtc.has(transport)) {
+    if (
+      !(transport instanceof WeriftTransport) ||
+      transport.closed ||
+      !this.#webrtc.has(transport)
+    ) {
       throw new ParleyError('internal', `transport ${transport.id} is not open on this router`);
     }
     return transport;

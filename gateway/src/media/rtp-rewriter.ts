@@ -22,7 +22,14 @@ export class RtpRewriter {
    * our SSRC, the next sequence number, the source timestamp shifted so the
    * stream stays continuous across source changes.
    */
-  media(payloadType: number, marker: boolean, sourceSsrc: number, timestamp: number, payload: Buffer, now: number): Buffer {
+  media(
+    payloadType: number,
+    marker: boolean,
+    sourceSsrc: number,
+    timestamp: number,
+    payload: Buffer,
+    now: number,
+  ): Buffer {
     if (sourceSsrc !== this.#sourceSsrc) {
       // A new source (or the first): continue from where our stream stands.
       this.#sourceSsrc = sourceSsrc;

@@ -22,7 +22,12 @@ import {
   type RtpPacket,
 } from 'werift';
 import { ParleyError } from '@parley/shared/errors';
-import type { AudioCodec, TransportStats, WebRtcTransport, WebRtcTransportEvents } from './engine.js';
+import type {
+  AudioCodec,
+  TransportStats,
+  WebRtcTransport,
+  WebRtcTransportEvents,
+} from './engine.js';
 import { TransportCounters, type PacketSink } from './rtp-channel.js';
 import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
 
@@ -41,7 +46,10 @@ export interface WeriftTransportOptions {
 
 const GATHER_TIMEOUT_MS = 2000;
 
-export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> implements WebRtcTransport {
+export class WeriftTransport
+  extends EventEmitter<WebRtcTransportEvents>
+  implements WebRtcTransport
+{
   readonly kind = 'webrtc' as const;
   readonly id = randomUUID();
   readonly name: string;
@@ -97,7 +105,9 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
       await pc.setLocalDescription(await pc.createOffer());
       return await this.#localSdp(pc);
     } catch (error) {
-      throw new ParleyError('internal', `WebRTC offer failed: ${(error as Error).message}`, { cause: error });
+      throw new ParleyError('internal', `WebRTC offer failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -190,7 +200,8 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
       sink.deliver(stream.own(te.payloadType, first, start, dtmfPayload(event, false, duration)));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    for (let i = 0; i < 3; i += 1) sink.deliver(stream.own(te.payloadType, false, start, dtmfPayload(event, true, total)));
+    for (let i = 0; i < 3; i += 1)
+      sink.deliver(stream.own(te.payloadType, false, start, dtmfPayload(event, true, total)));
     return true;
   }
 
@@ -212,10 +223,15 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
     this.forward = undefined;
     const pc = this.#pc;
     if (pc) {
-      pc.close().catch((error: unknown) => this.#log.debug({ err: error }, 'peer connection close failed'));
+      pc.close().catch((error: unknown) =>
+        this.#log.debug({ err: error }, 'peer connection close failed'),
+      );
     }
     this.#options.onClose(this);
-    this.#log.debug({ packetsIn: this.counters.packetsIn, packetsOut: this.counters.packetsOut }, 'WebRTC transport closed');
+    this.#log.debug(
+      { packetsIn: this.counters.packetsIn, packetsOut: this.counters.packetsOut },
+      'WebRTC transport closed',
+    );
   }
 
   #adoptChannel(channel: RTCDataChannel): void {
@@ -250,7 +266,18 @@ export class WeriftTransport extends EventEmitter<WebRtcTransportEvents> impleme
     const h = rtp.header;
     // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
     if (h.payloadType !== codec.payloadType) return;
-    if (!sink.deliver(this.#forwardStream.media(codec.payloadType, h.marker, h.ssrc, h.timestamp, rtp.payload, now))) {
+    if (
+      !sink.deliver(
+        this.#forwardStream.media(
+          codec.payloadType,
+          h.marker,
+          h.ssrc,
+          h.timestamp,
+          rtp.payload,
+          now,
+        ),
+      )
+    ) {
       c.unroutedPackets++;
     }
   }

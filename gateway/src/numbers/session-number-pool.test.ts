@@ -10,20 +10,35 @@ function setup(size = 3, graceSeconds = 60) {
   let exhausted = 0;
   const make = () =>
     new SessionNumberPool({
-      config: { ranges: [{ from: '+15550100', to: `+155501${String(size - 1).padStart(2, '0')}` }], fallback: '+15550199', graceSeconds },
+      config: {
+        ranges: [{ from: '+15550100', to: `+155501${String(size - 1).padStart(2, '0')}` }],
+        fallback: '+15550199',
+        graceSeconds,
+      },
       store,
       logger: pino({ level: 'silent' }),
       now: () => clock,
       onExhausted: () => (exhausted += 1),
     });
   const touch = (sessionId: string) =>
-    store.touch({ tenant: 'acme', sessionId, origin: 'https://a.test', publicClaims: {} as never, privateClaims: {}, at: clock });
+    store.touch({
+      tenant: 'acme',
+      sessionId,
+      origin: 'https://a.test',
+      publicClaims: {} as never,
+      privateClaims: {},
+      at: clock,
+    });
   return { make, store, touch, advance: (ms: number) => (clock += ms), exhausted: () => exhausted };
 }
 
 describe('expandRanges', () => {
   it('expands E.164 blocks and refuses bad ones', () => {
-    expect(expandRanges([{ from: '+15550100', to: '+15550102' }])).toEqual(['+15550100', '+15550101', '+15550102']);
+    expect(expandRanges([{ from: '+15550100', to: '+15550102' }])).toEqual([
+      '+15550100',
+      '+15550101',
+      '+15550102',
+    ]);
     expect(() => expandRanges([{ from: '15550100', to: '+15550102' }])).toThrow(/E\.164/);
     expect(() => expandRanges([{ from: '+15550102', to: '+15550100' }])).toThrow(/order/);
     expect(() => expandRanges([{ from: '+1555', to: '+15550100' }])).toThrow(/length/);

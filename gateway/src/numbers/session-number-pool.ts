@@ -30,15 +30,18 @@ const MAX_POOL = 1_000_000;
 export function expandRanges(ranges: NumberPoolConfig['ranges']): string[] {
   const numbers: string[] = [];
   for (const { from, to } of ranges) {
-    if (!E164.test(from) || !E164.test(to)) throw new Error(`number range ${from}..${to}: not E.164`);
-    if (from.length !== to.length) throw new Error(`number range ${from}..${to}: ends differ in length`);
+    if (!E164.test(from) || !E164.test(to))
+      throw new Error(`number range ${from}..${to}: not E.164`);
+    if (from.length !== to.length)
+      throw new Error(`number range ${from}..${to}: ends differ in length`);
     const start = BigInt(from.slice(1));
     const end = BigInt(to.slice(1));
     if (end < start) throw new Error(`number range ${from}..${to}: ends in the wrong order`);
     if (end - start + 1n + BigInt(numbers.length) > BigInt(MAX_POOL)) {
       throw new Error(`number pool larger than ${MAX_POOL}`);
     }
-    for (let n = start; n <= end; n += 1n) numbers.push(`+${n.toString().padStart(from.length - 1, '0')}`);
+    for (let n = start; n <= end; n += 1n)
+      numbers.push(`+${n.toString().padStart(from.length - 1, '0')}`);
   }
   return numbers;
 }
@@ -110,7 +113,10 @@ export class SessionNumberPool {
     const number = this.#take(now);
     if (number === undefined) {
       this.#onExhausted();
-      this.#logger.warn({ tenant, sessionId, fallback: this.#config.fallback }, 'number pool exhausted: using the fallback number');
+      this.#logger.warn(
+        { tenant, sessionId, fallback: this.#config.fallback },
+        'number pool exhausted: using the fallback number',
+      );
       this.#store.assignNumber(tenant, sessionId, this.#config.fallback, true, expiresAt);
       return { number: this.#config.fallback, fallback: true };
     }

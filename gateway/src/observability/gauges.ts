@@ -35,7 +35,13 @@ export function registerLiveGauges(
     },
   });
   gauge('parley_sip_dialogs', 'SIP dialogs alive.', (g) => g.set(read.dialogs()));
-  gauge('parley_media_routers', 'Media routers alive (one per call).', (g) => g.set(read.mediaRouters()));
-  gauge('parley_session_numbers_leased', 'Caller-ID numbers held by web sessions.', (g) => g.set(read.numbersLeased()));
-  gauge('parley_agents_registered', 'Agents with at least one registered contact.', (g) => g.set(read.agentsRegistered()));
+  gauge('parley_media_routers', 'Media routers alive (one per call).', (g) =>
+    g.set(read.mediaRouters()),
+  );
+  gauge('parley_session_numbers_leased', 'Caller-ID numbers held by web sessions.', (g) =>
+    g.set(read.numbersLeased()),
+  );
+  gauge('parley_agents_registered', 'Agents with at least one registered contact.', (g) =>
+    g.set(read.agentsRegistered()),
+  );
 }

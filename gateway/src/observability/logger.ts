@@ -10,7 +10,14 @@ export function createLogger(level: LevelWithSilent, destination?: pino.Destinat
       base: { service: 'parley-gateway' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['token', '*.token', 'authorization', '*.authorization', 'privateClaims', '*.privateClaims'],
+        paths: [
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+          'privateClaims',
+          '*.privateClaims',
+        ],
         censor: '[redacted]',
       },
     },

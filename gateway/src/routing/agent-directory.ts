@@ -104,10 +104,16 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   /** Digest credentials for a username (the registrar's lookup). */
   credentials(
     username: string,
-  ): { agentId: string; password: string; algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined } | undefined {
+  ):
+    | { agentId: string; password: string; algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined }
+    | undefined {
     const entry = this.#byUsername.get(username);
     return entry
-      ? { agentId: entry.config.id, password: entry.config.password, algorithms: entry.config.digestAlgorithms }
+      ? {
+          agentId: entry.config.id,
+          password: entry.config.password,
+          algorithms: entry.config.digestAlgorithms,
+        }
       : undefined;
   }
 
@@ -128,10 +134,13 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     if (!entry) return;
     const wasRegistered = entry.contacts.length > 0;
     entry.contacts = [
-      ...(entry.config.contact ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }] : []),
+      ...(entry.config.contact
+        ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
+        : []),
       ...contacts,
     ];
-    if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0) entry.idleSince = this.#now();
+    if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0)
+      entry.idleSince = this.#now();
     this.#changed(entry);
   }
 
@@ -240,7 +249,10 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       skills: entry.config.skills ?? [],
       availability: entry.availability,
       wrapUpUntil: entry.wrapUpUntil,
-      recentHandleSeconds: handled.length > 0 ? Math.round(handled.reduce((a, b) => a + b, 0) / handled.length) : undefined,
+      recentHandleSeconds:
+        handled.length > 0
+          ? Math.round(handled.reduce((a, b) => a + b, 0) / handled.length)
+          : undefined,
     };
   }
 }

@@ -14,27 +14,50 @@ const agent = (id: string, tier: string, extra: Partial<AgentConfig> = {}): Agen
 
 function setup(now: { t: number }) {
   const directory = new AgentDirectory(
-    [agent('senior-a', 'senior'), agent('senior-b', 'senior'), agent('junior-a', 'junior'), agent('other-tenant', 'senior', { tenant: 'other' })],
+    [
+      agent('senior-a', 'senior'),
+      agent('senior-b', 'senior'),
+      agent('junior-a', 'junior'),
+      agent('other-tenant', 'senior', { tenant: 'other' }),
+    ],
     () => now.t,
   );
   for (const id of ['senior-a', 'senior-b', 'junior-a', 'other-tenant']) {
-    directory.setContacts(id, [{ uri: `sip:${id}@127.0.0.1`, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]);
+    directory.setContacts(id, [
+      { uri: `sip:${id}@127.0.0.1`, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined },
+    ]);
     now.t += 1000;
   }
   return directory;
 }
 
-const routing: QueueRouting = { strategy: 'sequential', ringAtOnce: 1, bands: { high: ['senior', 'junior'], standard: ['junior'] } };
+const routing: QueueRouting = {
+  strategy: 'sequential',
+  ringAtOnce: 1,
+  bands: { high: ['senior', 'junior'], standard: ['junior'] },
+};
 
 describe('rankCandidates', () => {
   it('puts the band’s preferred tier first, then the longest idle', () => {
     const now = { t: 1_000_000 };
     const directory = setup(now);
-    const high = rankCandidates(directory, { tenant: 'acme', queue: 'sales', valueTier: 'high', routing }, now.t);
+    const high = rankCandidates(
+      directory,
+      { tenant: 'acme', queue: 'sales', valueTier: 'high', routing },
+      now.t,
+    );
     expect(high.map((c) => c.agent.id)).toEqual(['senior-a', 'senior-b', 'junior-a']);
-    const standard = rankCandidates(directory, { tenant: 'acme', queue: 'sales', valueTier: 'standard', routing }, now.t);
+    const standard = rankCandidates(
+      directory,
+      { tenant: 'acme', queue: 'sales', valueTier: 'standard', routing },
+      now.t,
+    );
     expect(standard.map((c) => c.agent.id)).toEqual(['junior-a']);
-    const unknownBand = rankCandidates(directory, { tenant: 'acme', queue: 'sales', valueTier: 'vip', routing }, now.t);
+    const unknownBand = rankCandidates(
+      directory,
+      { tenant: 'acme', queue: 'sales', valueTier: 'vip', routing },
+      now.t,
+    );
     expect(unknownBand.map((c) => c.agent.id)).toEqual(['senior-a', 'senior-b', 'junior-a']);
   });
 
@@ -42,12 +65,20 @@ describe('rankCandidates', () => {
     const now = { t: 1_000_000 };
     const directory = setup(now);
     const stopRinging = directory.ringStarted('senior-a');
-    let ids = rankCandidates(directory, { tenant: 'acme', queue: 'sales', valueTier: 'high', routing }, now.t).map((c) => c.agent.id);
+    let ids = rankCandidates(
+      directory,
+      { tenant: 'acme', queue: 'sales', valueTier: 'high', routing },
+      now.t,
+    ).map((c) => c.agent.id);
     expect(ids).toEqual(['senior-b', 'junior-a']);
     stopRinging();
     directory.setAvailability('senior-b', 'away');
     const end = directory.callStarted('junior-a');
-    ids = rankCandidates(directory, { tenant: 'acme', queue: 'sales', valueTier: 'high', routing }, now.t).map((c) => c.agent.id);
+    ids = rankCandidates(
+      directory,
+      { tenant: 'acme', queue: 'sales', valueTier: 'high', routing },
+      now.t,
+    ).map((c) => c.agent.id);
     expect(ids).toEqual(['senior-a']);
     end(60);
     expect(directory.get('junior-a')?.state).toBe('wrap-up');

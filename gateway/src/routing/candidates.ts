@@ -18,7 +18,11 @@ export interface QueueRouting {
   readonly bands: Readonly<Record<string, readonly string[]>>;
 }
 
-export const DEFAULT_QUEUE_ROUTING: QueueRouting = { strategy: 'sequential', ringAtOnce: 1, bands: {} };
+export const DEFAULT_QUEUE_ROUTING: QueueRouting = {
+  strategy: 'sequential',
+  ringAtOnce: 1,
+  bands: {},
+};
 
 export interface Candidate {
   readonly agent: AgentPresence;
@@ -27,13 +31,25 @@ export interface Candidate {
 
 export function rankCandidates(
   directory: AgentDirectory,
-  request: { tenant: string; queue: string; valueTier: string | undefined; routing: QueueRouting; exclude?: ReadonlySet<string> },
+  request: {
+    tenant: string;
+    queue: string;
+    valueTier: string | undefined;
+    routing: QueueRouting;
+    exclude?: ReadonlySet<string>;
+  },
   now: number,
 ): Candidate[] {
-  const band = request.valueTier !== undefined ? request.routing.bands[request.valueTier] : undefined;
+  const band =
+    request.valueTier !== undefined ? request.routing.bands[request.valueTier] : undefined;
   const out: Candidate[] = [];
   for (const agent of directory.list({ tenant: request.tenant })) {
-    if (!agent.queues.includes(request.queue) || agent.state !== 'available' || request.exclude?.has(agent.id)) continue;
+    if (
+      !agent.queues.includes(request.queue) ||
+      agent.state !== 'available' ||
+      request.exclude?.has(agent.id)
+    )
+      continue;
     let rank = 0;
     if (band !== undefined) {
       const at = agent.tier !== undefined ? band.indexOf(agent.tier) : -1;

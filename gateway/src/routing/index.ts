@@ -6,8 +6,18 @@ export {
   type AgentPresence,
   type AgentState,
 } from './agent-directory.js';
-export { rankCandidates, DEFAULT_QUEUE_ROUTING, type Candidate, type QueueRouting } from './candidates.js';
-export { ValueService, type TenantValueConfig, type ValueEvaluation, type HistoryLookup } from './value/value-service.js';
+export {
+  rankCandidates,
+  DEFAULT_QUEUE_ROUTING,
+  type Candidate,
+  type QueueRouting,
+} from './candidates.js';
+export {
+  ValueService,
+  type TenantValueConfig,
+  type ValueEvaluation,
+  type HistoryLookup,
+} from './value/value-service.js';
 export { weightedAlgorithm, DEFAULT_WEIGHTED, type WeightedConfig } from './value/builtin.js';
 export { loadValueModule } from './value/module-loader.js';
 export { ProviderClient, type ProviderConfig } from './value/provider-client.js';

@@ -14,7 +14,9 @@ export interface InviteContext {
 }
 
 /** One SBC check. Returns a refusal to stop the INVITE, nothing to let it through. */
-export type InviteMiddleware = (ctx: InviteContext) => Refusal | undefined | Promise<Refusal | undefined>;
+export type InviteMiddleware = (
+  ctx: InviteContext,
+) => Refusal | undefined | Promise<Refusal | undefined>;
 
 /** Runs the middlewares in order; the first refusal wins. */
 export async function runInvitePipeline(

@@ -12,12 +12,20 @@ export interface Refusal {
  * The Reason header (RFC 3326) that carries a Parley code: the widget and
  * SIP systems read `text` as the machine-readable reason.
  */
-export function reasonHeader(code: ErrorCode, status: number = ERROR_CODES[code].sip): [string, string] {
+export function reasonHeader(
+  code: ErrorCode,
+  status: number = ERROR_CODES[code].sip,
+): [string, string] {
   return ['Reason', `SIP;cause=${status};text="${code}"`];
 }
 
 /** Answers `tx` with the code's SIP status, a Reason with the code and a Warning with the message. */
-export function refuse(stack: SipStack, tx: ServerTransaction, refusal: Refusal, toTag?: string): void {
+export function refuse(
+  stack: SipStack,
+  tx: ServerTransaction,
+  refusal: Refusal,
+  toTag?: string,
+): void {
   const info = ERROR_CODES[refusal.code];
   stack.respond(tx, info.sip, {
     ...(toTag ? { toTag } : {}),

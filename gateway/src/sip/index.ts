@@ -1,5 +1,18 @@
-export { SipStack, ALLOWED_METHODS, type DialogUsage, type InviteHandler, type RegisterHandler, type SipStackOptions } from './sip-stack.js';
+export {
+  SipStack,
+  ALLOWED_METHODS,
+  type DialogUsage,
+  type InviteHandler,
+  type RegisterHandler,
+  type SipStackOptions,
+} from './sip-stack.js';
 export { Dialog, dialogId, uriTarget } from './dialog/dialog.js';
 export * from './message/index.js';
 export type { Flow, Target, SipProtocol, Endpoint } from './transport/index.js';
-export type { ServerTransaction, ClientTransaction, InviteClientTransaction, InviteServerTransaction, TimerBase } from './transaction/index.js';
+export type {
+  ServerTransaction,
+  ClientTransaction,
+  InviteClientTransaction,
+  InviteServerTransaction,
+  TimerBase,
+} from './transaction/index.js';

@@ -25,8 +25,25 @@ export type InviteHandler = (invite: SipRequest, tx: InviteServerTransaction) =>
 export type RegisterHandler = (register: SipRequest, tx: ServerTransaction) => void;
 
 /** Methods this user agent understands (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'REGISTER'] as const;
-const KNOWN_METHODS = new Set([...ALLOWED_METHODS, 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+export const ALLOWED_METHODS = [
+  'INVITE',
+  'ACK',
+  'CANCEL',
+  'BYE',
+  'OPTIONS',
+  'INFO',
+  'UPDATE',
+  'REGISTER',
+] as const;
+const KNOWN_METHODS = new Set([
+  ...ALLOWED_METHODS,
+  'PRACK',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'REFER',
+  'MESSAGE',
+  'PUBLISH',
+]);
 /** Option tags we support (Require of anything else is refused with 420). */
 const SUPPORTED: readonly string[] = ['outbound', 'path'];
 
@@ -119,14 +136,22 @@ export class SipStack {
   respond(
     tx: ServerTransaction,
     status: number,
-    options: { reason?: string; headers?: readonly (readonly [string, string])[]; toTag?: string; body?: Buffer | string; contentType?: string } = {},
+    options: {
+      reason?: string;
+      headers?: readonly (readonly [string, string])[];
+      toTag?: string;
+      body?: Buffer | string;
+      contentType?: string;
+    } = {},
   ): SipResponse {
     const extra: CreateResponseOptions = {
       ...(options.toTag !== undefined || status > 100 ? { toTag: options.toTag ?? true } : {}),
       ...(options.body !== undefined ? { body: options.body } : {}),
       headers: [
         ['Server', this.userAgent],
-        ...(options.contentType ? ([['Content-Type', options.contentType]] as [string, string][]) : []),
+        ...(options.contentType
+          ? ([['Content-Type', options.contentType]] as [string, string][])
+          : []),
         ...(options.headers ?? []),
       ],
     };
@@ -178,7 +203,9 @@ export class SipStack {
           return;
         case 'REGISTER':
           if (!this.#register) {
-            this.respond(tx, 405, { headers: [['Allow', ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join(', ')]] });
+            this.respond(tx, 405, {
+              headers: [['Allow', ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join(', ')]],
+            });
             return;
           }
           this.#register(request, tx);
@@ -203,7 +230,10 @@ export class SipStack {
           this.respond(tx, 405, { headers: [['Allow', ALLOWED_METHODS.join(', ')]] });
       }
     } catch (error) {
-      this.#log.error({ err: error, method: request.method, callId: request.callId }, 'request handler failed');
+      this.#log.error(
+        { err: error, method: request.method, callId: request.callId },
+        'request handler failed',
+      );
       if (tx.finalStatus === undefined) this.respond(tx, 500);
     }
   }

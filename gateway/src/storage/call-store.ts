@@ -138,7 +138,9 @@ export class SqliteCallStore implements CallStore {
     this.#bySession = db.prepare<[string, string, number], CallRow>(
       'SELECT * FROM calls WHERE tenant = ? AND session_id = ? ORDER BY created_at DESC LIMIT ?',
     );
-    this.#recent = db.prepare<[number], CallRow>('SELECT * FROM calls ORDER BY created_at DESC LIMIT ?');
+    this.#recent = db.prepare<[number], CallRow>(
+      'SELECT * FROM calls ORDER BY created_at DESC LIMIT ?',
+    );
     this.#recentByTenant = db.prepare<[string, number], CallRow>(
       'SELECT * FROM calls WHERE tenant = ? ORDER BY created_at DESC LIMIT ?',
     );
@@ -178,6 +180,8 @@ export class SqliteCallStore implements CallStore {
         : filter.tenant !== undefined
           ? this.#recentByTenant.all(filter.tenant, limit)
           : this.#recent.all(limit);
-    return rows.map(fromRow).filter((r) => filter.tenant === undefined || r.tenant === filter.tenant);
+    return rows
+      .map(fromRow)
+      .filter((r) => filter.tenant === undefined || r.tenant === filter.tenant);
   }
 }

@@ -1,13 +1,7 @@
 import type { CallTokenPublicClaims, PrivateClaims } from '@parley/shared/tokens';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
-export type CallOutcome =
-  | 'answered'
-  | 'cancelled'
-  | 'busy'
-  | 'no_answer'
-  | 'no_agent'
-  | 'failed';
+export type CallOutcome = 'answered' | 'cancelled' | 'busy' | 'no_answer' | 'no_agent' | 'failed';
 export type CallParty = 'visitor' | 'agent' | 'gateway';
 
 /** One try at reaching an agent. */

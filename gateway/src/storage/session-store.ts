@@ -17,11 +17,19 @@ export interface SessionStore {
   /** The session currently holding `number` (fallback numbers are not looked up). */
   getByNumber(number: string): SessionRecord | undefined;
   /** Gives `number` to the session; any other session holding it loses it. */
-  assignNumber(tenant: string, sessionId: string, number: string, fallback: boolean, expiresAt: number): void;
+  assignNumber(
+    tenant: string,
+    sessionId: string,
+    number: string,
+    fallback: boolean,
+    expiresAt: number,
+  ): void;
   extendNumber(tenant: string, sessionId: string, expiresAt: number): void;
   releaseNumber(tenant: string, sessionId: string): void;
   /** Leases not yet expired at `now` (to rebuild the pool after a restart). */
-  liveLeases(now: number): { tenant: string; sessionId: string; number: string; expiresAt: number }[];
+  liveLeases(
+    now: number,
+  ): { tenant: string; sessionId: string; number: string; expiresAt: number }[];
 }
 
 interface SessionRow {
@@ -89,7 +97,10 @@ export class SqliteSessionStore implements SessionStore {
     this.#release = db.prepare(
       'UPDATE sessions SET number = NULL, number_fallback = 0, number_expires_at = NULL WHERE tenant = ? AND session_id = ?',
     );
-    this.#live = db.prepare<[number], { tenant: string; session_id: string; number: string; number_expires_at: number }>(
+    this.#live = db.prepare<
+      [number],
+      { tenant: string; session_id: string; number: string; number_expires_at: number }
+    >(
       'SELECT tenant, session_id, number, number_expires_at FROM sessions WHERE number IS NOT NULL AND number_fallback = 0 AND number_expires_at > ?',
     );
   }
@@ -115,7 +126,13 @@ export class SqliteSessionStore implements SessionStore {
     return row ? fromRow(row) : undefined;
   }
 
-  assignNumber(tenant: string, sessionId: string, number: string, fallback: boolean, expiresAt: number): void {
+  assignNumber(
+    tenant: string,
+    sessionId: string,
+    number: string,
+    fallback: boolean,
+    expiresAt: number,
+  ): void {
     this.#db.transaction(() => {
       if (!fallback) this.#clearNumber.run(number);
       this.#setNumber.run(number, fallback ? 1 : 0, expiresAt, tenant, sessionId);

@@ -62,15 +62,24 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
           tenant.origins.length > 0 &&
           !tenant.origins.includes(verified.claims.origin)
         ) {
-          throw new CallTokenError('origin_mismatch', `${verified.claims.origin} is not a tenant origin`);
+          throw new CallTokenError(
+            'origin_mismatch',
+            `${verified.claims.origin} is not a tenant origin`,
+          );
         }
         metrics.tokensVerified.inc({ tenant: verified.claims.iss });
-        log.debug({ tenant: verified.claims.iss, sub: verified.claims.sub, jti: verified.claims.jti }, 'token verified');
+        log.debug(
+          { tenant: verified.claims.iss, sub: verified.claims.sub, jti: verified.claims.jti },
+          'token verified',
+        );
         return verified;
       } catch (error) {
         const reason = error instanceof CallTokenError ? error.reason : 'malformed';
         metrics.tokensRefused.inc({ reason });
-        log.info({ reason, detail: error instanceof CallTokenError ? error.detail : undefined }, 'token refused');
+        log.info(
+          { reason, detail: error instanceof CallTokenError ? error.detail : undefined },
+          'token refused',
+        );
         throw error;
       } finally {
         end();

@@ -11,10 +11,15 @@ describe('parley-keys', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await main(['tenant', '--alg', 'EdDSA', '--out', out])).toBe(0);
     expect(await main(['gateway', '--out', out])).toBe(0);
-    const tenant = JSON.parse(readFileSync(join(out, 'tenant.private.jwk.json'), 'utf8')) as Record<string, string>;
+    const tenant = JSON.parse(readFileSync(join(out, 'tenant.private.jwk.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
     expect(tenant).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
     expect(statSync(join(out, 'tenant.private.jwk.json')).mode & 0o777).toBe(0o600);
-    const gatewayPublic = JSON.parse(readFileSync(join(out, 'gateway.public.jwk.json'), 'utf8')) as Record<string, string>;
+    const gatewayPublic = JSON.parse(
+      readFileSync(join(out, 'gateway.public.jwk.json'), 'utf8'),
+    ) as Record<string, string>;
     expect(gatewayPublic).toMatchObject({ kty: 'OKP', crv: 'X25519', alg: 'ECDH-ES+A256KW' });
     expect(gatewayPublic['d']).toBeUndefined();
     expect(await main(['tenant', '--out', out])).toBe(1);

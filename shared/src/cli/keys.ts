@@ -10,7 +10,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateEncryptionKeyPair, generateSigningKeyPair, type KeyPairFiles } from '../tokens/keys.js';
+import {
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+  type KeyPairFiles,
+} from '../tokens/keys.js';
 
 const USAGE = `usage: parley-keys tenant  [--alg ES256|EdDSA] [--out DIR] [--name NAME]
        parley-keys gateway [--crv X25519|P-256] [--out DIR] [--name NAME]`;

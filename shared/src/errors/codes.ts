@@ -45,7 +45,8 @@ export const ERROR_CODES = {
     domain: 'token',
     http: 401,
     sip: 403,
-    message: 'The call token is signed with an algorithm that is not accepted (only ES256 and EdDSA are).',
+    message:
+      'The call token is signed with an algorithm that is not accepted (only ES256 and EdDSA are).',
     human: `This call could not be authorised. ${TRY_AGAIN}`,
   },
   bad_header: {
@@ -282,7 +283,8 @@ export const ERROR_CODES = {
     domain: 'call',
     http: 503,
     sip: 503,
-    message: 'The gateway is over its limit of call setups in progress or is falling behind; retry after the time in Retry-After.',
+    message:
+      'The gateway is over its limit of call setups in progress or is falling behind; retry after the time in Retry-After.',
     human: 'Calling is very busy right now. Please try again in a moment.',
   },
   gateway_shutdown: {

@@ -60,7 +60,8 @@ export interface StoredMessage {
 
 export type MessageCheck = { ok: true; message: ParleyMessage } | { ok: false; reason: string };
 
-const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const isText = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
 
 /**
  * Checks a received frame against the schema and the size limit. Returns the
@@ -75,12 +76,16 @@ export function parseMessage(frame: unknown): MessageCheck {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not an object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not an object' };
   const m = value as Record<string, unknown>;
-  if (!isText(m['id'], 100) || !isText(m['at'], 40)) return { ok: false, reason: 'id and at are required' };
+  if (!isText(m['id'], 100) || !isText(m['at'], 40))
+    return { ok: false, reason: 'id and at are required' };
   switch (m['type']) {
     case 'chat':
-      return isText(m['text'], 2000) ? { ok: true, message: m as unknown as ChatMessage } : { ok: false, reason: 'chat needs text' };
+      return isText(m['text'], 2000)
+        ? { ok: true, message: m as unknown as ChatMessage }
+        : { ok: false, reason: 'chat needs text' };
     case 'form': {
       const fields = m['fields'];
       const ok =
@@ -89,14 +94,18 @@ export function parseMessage(frame: unknown): MessageCheck {
         fields !== null &&
         !Array.isArray(fields) &&
         Object.values(fields).every((v) => typeof v === 'string');
-      return ok ? { ok: true, message: m as unknown as FormMessage } : { ok: false, reason: 'form needs a name and string fields' };
+      return ok
+        ? { ok: true, message: m as unknown as FormMessage }
+        : { ok: false, reason: 'form needs a name and string fields' };
     }
     case 'navigation':
       return isText(m['url'], 2000) && (m['title'] === undefined || typeof m['title'] === 'string')
         ? { ok: true, message: m as unknown as NavigationMessage }
         : { ok: false, reason: 'navigation needs a url' };
     case 'custom':
-      return isText(m['name'], 100) ? { ok: true, message: m as unknown as CustomMessage } : { ok: false, reason: 'custom needs a name' };
+      return isText(m['name'], 100)
+        ? { ok: true, message: m as unknown as CustomMessage }
+        : { ok: false, reason: 'custom needs a name' };
     default:
       return { ok: false, reason: 'unknown type' };
   }
@@ -113,5 +122,10 @@ export function utf8Length(text: string): number {
  * accepted from a peer): a message refused, or the call ended.
  */
 export type GatewayNotice =
-  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly ref?: string; readonly reason: string }
+  | {
+      readonly type: 'notice';
+      readonly code: 'message_rejected';
+      readonly ref?: string;
+      readonly reason: string;
+    }
   | { readonly type: 'notice'; readonly code: 'call_ended'; readonly reason: string };

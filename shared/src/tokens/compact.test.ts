@@ -6,9 +6,13 @@ import { decryptEcdhEs, encryptEcdhEs, signCompact, verifyCompact } from './comp
 import { generateEncryptionKeyPair, generateSigningKeyPair } from './keys.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-const importEpk = (jwk: Record<string, unknown>) => createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+const importEpk = (jwk: Record<string, unknown>) =>
+  createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
 const header = (jwe: string) =>
-  JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>;
+  JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
 
 describe.each(['ES256', 'EdDSA'] as const)('JWS %s', (alg) => {
   it('jose verifies what we sign, and we verify what jose verifies', async () => {
@@ -30,7 +34,10 @@ describe.each(['P-256', 'X25519'] as const)('JWE ECDH-ES+A256KW / A256GCM on %s'
     const pair = await generateEncryptionKeyPair(crv);
     const pub = createPublicKey({ key: pair.publicJwk as JsonWebKey, format: 'jwk' });
     const jwe = encryptEcdhEs(new TextEncoder().encode('secret claims'), pub, { kid: 'g1' });
-    const { plaintext, protectedHeader } = await compactDecrypt(jwe, await importJWK(pair.privateJwk, 'ECDH-ES+A256KW'));
+    const { plaintext, protectedHeader } = await compactDecrypt(
+      jwe,
+      await importJWK(pair.privateJwk, 'ECDH-ES+A256KW'),
+    );
     expect(text(plaintext)).toBe('secret claims');
     expect(protectedHeader).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: 'g1' });
   });
@@ -40,7 +47,10 @@ describe.each(['P-256', 'X25519'] as const)('JWE ECDH-ES+A256KW / A256GCM on %s'
     const priv = createPrivateKey({ key: pair.privateJwk as JsonWebKey, format: 'jwk' });
     const jwe = await new CompactEncrypt(new TextEncoder().encode('from jose'))
       .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' })
-      .setKeyManagementParameters({ apu: new TextEncoder().encode('Alice'), apv: new TextEncoder().encode('Bob') })
+      .setKeyManagementParameters({
+        apu: new TextEncoder().encode('Alice'),
+        apv: new TextEncoder().encode('Bob'),
+      })
       .encrypt(await importJWK(pair.publicJwk, 'ECDH-ES+A256KW'));
     expect(text(decryptEcdhEs(jwe.split('.'), header(jwe), priv, importEpk))).toBe('from jose');
   });

@@ -115,7 +115,12 @@ function publicJwkFromSpki(key: KeyObject, x25519: boolean): Record<string, stri
   // SPKI for P-256 ends with the uncompressed point 04 || X || Y (RFC 5480 §2.2).
   const point = der.subarray(der.length - 65);
   if (point[0] !== 0x04) throw new Error('unexpected P-256 public key encoding');
-  return { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33, 65)) };
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: b64u(point.subarray(1, 33)),
+    y: b64u(point.subarray(33, 65)),
+  };
 }
 
 /** Encrypts to a recipient's EC P-256 or X25519 public key with a fresh ephemeral key. */
@@ -155,7 +160,13 @@ export function decryptEcdhEs(
   privateKey: KeyObject,
   importEpk: (jwk: Record<string, unknown>) => KeyObject,
 ): Buffer {
-  const [protectedHeader = '', encryptedKeyPart = '', ivPart = '', ciphertextPart = '', tagPart = ''] = parts;
+  const [
+    protectedHeader = '',
+    encryptedKeyPart = '',
+    ivPart = '',
+    ciphertextPart = '',
+    tagPart = '',
+  ] = parts;
   if (header['zip'] !== undefined) throw new Error('compressed JWE is not accepted');
   const epk = header['epk'];
   if (typeof epk !== 'object' || epk === null) throw new Error('epk is missing');
@@ -165,15 +176,21 @@ export function decryptEcdhEs(
   if (publicEpk.asymmetricKeyType !== privateKey.asymmetricKeyType) {
     throw new Error('epk is on another curve than the key');
   }
-  const apu = typeof header['apu'] === 'string' ? Buffer.from(header['apu'], 'base64url') : Buffer.alloc(0);
-  const apv = typeof header['apv'] === 'string' ? Buffer.from(header['apv'], 'base64url') : Buffer.alloc(0);
+  const apu =
+    typeof header['apu'] === 'string' ? Buffer.from(header['apu'], 'base64url') : Buffer.alloc(0);
+  const apv =
+    typeof header['apv'] === 'string' ? Buffer.from(header['apv'], 'base64url') : Buffer.alloc(0);
   const z = diffieHellman({ privateKey, publicKey: publicEpk });
   const kek = concatKdf(z, apu, apv);
   const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
-  const cek = Buffer.concat([unwrap.update(Buffer.from(encryptedKeyPart, 'base64url')), unwrap.final()]);
+  const cek = Buffer.concat([
+    unwrap.update(Buffer.from(encryptedKeyPart, 'base64url')),
+    unwrap.final(),
+  ]);
   const iv = Buffer.from(ivPart, 'base64url');
   const tag = Buffer.from(tagPart, 'base64url');
-  if (cek.length !== 32 || iv.length !== 12 || tag.length !== 16) throw new Error('bad key, iv or tag length');
+  if (cek.length !== 32 || iv.length !== 12 || tag.length !== 16)
+    throw new Error('bad key, iv or tag length');
   const gcm = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
   gcm.setAAD(Buffer.from(protectedHeader, 'ascii'));
   gcm.setAuthTag(tag);

@@ -46,7 +46,9 @@ async function finish(
 }
 
 /** A tenant's signing key pair (ES256 on P-256, or EdDSA on Ed25519); `kid` is the RFC 7638 thumbprint. */
-export async function generateSigningKeyPair(alg: SigningAlgorithm = 'ES256'): Promise<KeyPairFiles> {
+export async function generateSigningKeyPair(
+  alg: SigningAlgorithm = 'ES256',
+): Promise<KeyPairFiles> {
   const { privateKey, publicKey } =
     alg === 'EdDSA'
       ? await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
@@ -93,7 +95,8 @@ function toKeyObject(jwk: JWK): KeyObject {
 }
 
 function requireKid(jwk: JWK, what: string): string {
-  if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) throw new TypeError(`${what} has no kid`);
+  if (typeof jwk.kid !== 'string' || jwk.kid.length === 0)
+    throw new TypeError(`${what} has no kid`);
   return jwk.kid;
 }
 

@@ -47,7 +47,8 @@ beforeAll(async () => {
   original = await verifier.verify(token, { consume: false });
 });
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/%\u0000\u00ff😀 ';
+const ALPHABET =
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/%\u0000\u00ff😀 ';
 
 type Mutation =
   | { kind: 'replace'; at: number; char: string }
@@ -59,9 +60,21 @@ type Mutation =
   | { kind: 'replacePartJson'; part: 0 | 1; json: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), char: fc.constantFrom(...ALPHABET) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 20 }) }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    at: fc.nat(),
+    char: fc.constantFrom(...ALPHABET),
+  }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 40 }),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.string({ maxLength: 20 }),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swapParts' as const), a: fc.nat(2), b: fc.nat(2) }),
   fc.record({ kind: fc.constant('duplicatePart' as const), part: fc.nat(2) }),
@@ -73,7 +86,12 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function apply(input: string, m: Mutation): string {
-  const at = input.length === 0 ? 0 : m.kind === 'swapParts' || m.kind === 'duplicatePart' || m.kind === 'replacePartJson' ? 0 : (m as { at: number }).at % input.length;
+  const at =
+    input.length === 0
+      ? 0
+      : m.kind === 'swapParts' || m.kind === 'duplicatePart' || m.kind === 'replacePartJson'
+        ? 0
+        : (m as { at: number }).at % input.length;
   const parts = input.split('.');
   switch (m.kind) {
     case 'replace':

@@ -42,7 +42,9 @@ async function verifierFor(
   });
 }
 
-async function issue(extra: Partial<Parameters<CallTokenIssuer['issue']>[0]> = {}): Promise<string> {
+async function issue(
+  extra: Partial<Parameters<CallTokenIssuer['issue']>[0]> = {},
+): Promise<string> {
   const { token } = await issuer.issue({
     subject: 'web-session-1',
     scope: 'queue:sales listing:42',
@@ -54,7 +56,11 @@ async function issue(extra: Partial<Parameters<CallTokenIssuer['issue']>[0]> = {
 }
 
 /** Signs an arbitrary header and payload with an ES256 key, bypassing every check jose makes. */
-function signRaw(header: Record<string, unknown>, payload: unknown, jwk: JWK = keys.tenant.privateJwk) {
+function signRaw(
+  header: Record<string, unknown>,
+  payload: unknown,
+  jwk: JWK = keys.tenant.privateJwk,
+) {
   const input = `${b64({ alg: 'ES256', ...header })}.${b64(payload)}`;
   const key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
@@ -62,7 +68,9 @@ function signRaw(header: Record<string, unknown>, payload: unknown, jwk: JWK = k
 }
 
 function b64(value: unknown): string {
-  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString(
+    'base64url',
+  );
 }
 
 function payloadOf(token: string): Record<string, unknown> {
@@ -93,34 +101,46 @@ beforeAll(async () => {
 });
 
 describe('verifyCallToken: accepts', () => {
-  it.each(['ES256', 'EdDSA'] as const)('a token signed with %s and returns both claim sets', async (alg) => {
-    const own = await makeTestKeys(alg);
-    const token = (
-      await issueCallToken({
-        issuer: ISS,
+  it.each(['ES256', 'EdDSA'] as const)(
+    'a token signed with %s and returns both claim sets',
+    async (alg) => {
+      const own = await makeTestKeys(alg);
+      const token = (
+        await issueCallToken({
+          issuer: ISS,
+          audience: AUD,
+          signingKey: own.tenant.privateJwk,
+          encryptionKey: own.gateway.publicJwk,
+          subject: 's-1',
+          scope: 'queue:sales',
+          origin: ORIGIN,
+          privateClaims: { customerId: 'C-7', custom: { nested: [1, 2] } },
+          now,
+        })
+      ).token;
+      const verifier = await createCallTokenVerifier({
         audience: AUD,
-        signingKey: own.tenant.privateJwk,
-        encryptionKey: own.gateway.publicJwk,
-        subject: 's-1',
+        tenantKeys: new ConfiguredTenantKeys({ [ISS]: { jwks: [own.tenant.publicJwk] } }),
+        decryptionKeys: [own.gateway.privateJwk],
+        replayStore: new MemoryReplayStore({ now }),
+        now,
+      });
+      const verified = await verifier.verify(token, {
+        origin: ORIGIN,
+        requiredScope: 'queue:sales',
+      });
+      expect(verified.claims).toMatchObject({
+        iss: ISS,
+        aud: AUD,
+        sub: 's-1',
         scope: 'queue:sales',
         origin: ORIGIN,
-        privateClaims: { customerId: 'C-7', custom: { nested: [1, 2] } },
-        now,
-      })
-    ).token;
-    const verifier = await createCallTokenVerifier({
-      audience: AUD,
-      tenantKeys: new ConfiguredTenantKeys({ [ISS]: { jwks: [own.tenant.publicJwk] } }),
-      decryptionKeys: [own.gateway.privateJwk],
-      replayStore: new MemoryReplayStore({ now }),
-      now,
-    });
-    const verified = await verifier.verify(token, { origin: ORIGIN, requiredScope: 'queue:sales' });
-    expect(verified.claims).toMatchObject({ iss: ISS, aud: AUD, sub: 's-1', scope: 'queue:sales', origin: ORIGIN });
-    expect(verified.claims.exp - verified.claims.iat).toBe(60);
-    expect(verified.privateClaims).toEqual({ customerId: 'C-7', custom: { nested: [1, 2] } });
-    expect(verified.alg).toBe(alg);
-  });
+      });
+      expect(verified.claims.exp - verified.claims.iat).toBe(60);
+      expect(verified.privateClaims).toEqual({ customerId: 'C-7', custom: { nested: [1, 2] } });
+      expect(verified.alg).toBe(alg);
+    },
+  );
 
   it('keeps private claims out of the readable payload', async () => {
     const token = await issue();
@@ -142,7 +162,9 @@ describe('verifyCallToken: accepts', () => {
 
   it('decrypts with any of several gateway keys (rotation)', async () => {
     const old = await generateEncryptionKeyPair();
-    const verifier = await verifierFor({ decryptionKeys: [old.privateJwk, keys.gateway.privateJwk] });
+    const verifier = await verifierFor({
+      decryptionKeys: [old.privateJwk, keys.gateway.privateJwk],
+    });
     await expect(verifier.verify(await issue())).resolves.toBeDefined();
   });
 
@@ -153,20 +175,40 @@ describe('verifyCallToken: accepts', () => {
 });
 
 describe('verifyCallToken: every reason code', () => {
-  const cases: Record<Exclude<TokenReason, 'token_missing'>, () => Promise<TokenReason | 'ok' | 'untyped'>> = {
+  const cases: Record<
+    Exclude<TokenReason, 'token_missing'>,
+    () => Promise<TokenReason | 'ok' | 'untyped'>
+  > = {
     malformed: async () => reasonOf((await verifierFor()).verify('not-a-token')),
     too_large: async () =>
-      reasonOf((await verifierFor({ maxTokenBytes: 600 })).verify(await issue({ privateClaims: { blob: 'x'.repeat(600) } }))),
+      reasonOf(
+        (await verifierFor({ maxTokenBytes: 600 })).verify(
+          await issue({ privateClaims: { blob: 'x'.repeat(600) } }),
+        ),
+      ),
     unsupported_algorithm: async () => {
       const p = payloadOf(await issue());
       const none = `${b64({ alg: 'none', typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid })}.${b64(p)}.AAAA`;
       return reasonOf((await verifierFor()).verify(none));
     },
-    bad_header: async () => reasonOf((await verifierFor()).verify(await signRaw({ typ: 'JWT', kid: keys.tenant.publicJwk.kid }, payloadOf(await issue())))),
-    unknown_key: async () => reasonOf((await verifierFor()).verify(await signRaw({ typ: 'parley-call+jwt', kid: 'nope' }, payloadOf(await issue())))),
+    bad_header: async () =>
+      reasonOf(
+        (await verifierFor()).verify(
+          await signRaw({ typ: 'JWT', kid: keys.tenant.publicJwk.kid }, payloadOf(await issue())),
+        ),
+      ),
+    unknown_key: async () =>
+      reasonOf(
+        (await verifierFor()).verify(
+          await signRaw({ typ: 'parley-call+jwt', kid: 'nope' }, payloadOf(await issue())),
+        ),
+      ),
     key_unavailable: async () => {
       const verifier = await verifierFor({
-        tenantKeys: new ConfiguredTenantKeys({ [ISS]: { jwksUrl: 'http://127.0.0.1:9/jwks.json' } }, { timeoutMs: 500 }),
+        tenantKeys: new ConfiguredTenantKeys(
+          { [ISS]: { jwksUrl: 'http://127.0.0.1:9/jwks.json' } },
+          { timeoutMs: 500 },
+        ),
       });
       return reasonOf(verifier.verify(await issue()));
     },
@@ -176,8 +218,17 @@ describe('verifyCallToken: every reason code', () => {
       const flipped = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
       return reasonOf((await verifierFor()).verify(`${h}.${p}.${flipped}`));
     },
-    wrong_issuer: async () => reasonOf((await verifierFor()).verify(await signRaw({ typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid }, { ...payloadOf(await issue()), iss: 'evil' }))),
-    wrong_audience: async () => reasonOf((await verifierFor({ audience: 'other-gateway' })).verify(await issue())),
+    wrong_issuer: async () =>
+      reasonOf(
+        (await verifierFor()).verify(
+          await signRaw(
+            { typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid },
+            { ...payloadOf(await issue()), iss: 'evil' },
+          ),
+        ),
+      ),
+    wrong_audience: async () =>
+      reasonOf((await verifierFor({ audience: 'other-gateway' })).verify(await issue())),
     expired: async () => {
       const token = await issue();
       clock = T0 + 66_000;
@@ -195,7 +246,14 @@ describe('verifyCallToken: every reason code', () => {
     },
     lifetime_too_long: async () => {
       const p = payloadOf(await issue());
-      return reasonOf((await verifierFor()).verify(await signRaw({ typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid }, { ...p, exp: (p['iat'] as number) + 3600 })));
+      return reasonOf(
+        (await verifierFor()).verify(
+          await signRaw(
+            { typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid },
+            { ...p, exp: (p['iat'] as number) + 3600 },
+          ),
+        ),
+      );
     },
     replayed: async () => {
       const verifier = await verifierFor();
@@ -203,21 +261,34 @@ describe('verifyCallToken: every reason code', () => {
       await verifier.verify(token);
       return reasonOf(verifier.verify(token));
     },
-    origin_mismatch: async () => reasonOf((await verifierFor()).verify(await issue(), { origin: 'https://evil.test' })),
-    scope_denied: async () => reasonOf((await verifierFor()).verify(await issue(), { requiredScope: 'queue:billing' })),
+    origin_mismatch: async () =>
+      reasonOf((await verifierFor()).verify(await issue(), { origin: 'https://evil.test' })),
+    scope_denied: async () =>
+      reasonOf((await verifierFor()).verify(await issue(), { requiredScope: 'queue:billing' })),
     decrypt_failed: async () => {
       const stranger = await generateEncryptionKeyPair();
-      return reasonOf((await verifierFor({ decryptionKeys: [stranger.privateJwk] })).verify(await issue()));
+      return reasonOf(
+        (await verifierFor({ decryptionKeys: [stranger.privateJwk] })).verify(await issue()),
+      );
     },
     enc_mismatch: async () => {
       const donor = payloadOf(await issue());
       const p = payloadOf(await issue());
-      return reasonOf((await verifierFor()).verify(await signRaw({ typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid }, { ...p, enc: donor['enc'] })));
+      return reasonOf(
+        (await verifierFor()).verify(
+          await signRaw(
+            { typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid },
+            { ...p, enc: donor['enc'] },
+          ),
+        ),
+      );
     },
   };
 
   it('has a case for every token reason the verifier can give', () => {
-    expect(Object.keys(cases).sort()).toEqual(TOKEN_REASONS.filter((r) => r !== 'token_missing').sort());
+    expect(Object.keys(cases).sort()).toEqual(
+      TOKEN_REASONS.filter((r) => r !== 'token_missing').sort(),
+    );
   });
 
   it.each(Object.entries(cases))('%s', async (reason, run) => {
@@ -231,39 +302,124 @@ describe('verifyCallToken: attacks and malformed input', () => {
   const attacks: [string, () => Promise<string | unknown>, TokenReason][] = [
     ['a number instead of a string', async () => 42, 'malformed'],
     ['an empty string', async () => '', 'malformed'],
-    ['bad base64 in the header', async () => `%%%.${(await issue()).split('.').slice(1).join('.')}`, 'malformed'],
+    [
+      'bad base64 in the header',
+      async () => `%%%.${(await issue()).split('.').slice(1).join('.')}`,
+      'malformed',
+    ],
     ['a truncated token', async () => (await issue()).slice(0, 80), 'malformed'],
-    ['a token without signature part', async () => (await issue()).split('.').slice(0, 2).join('.'), 'malformed'],
-    ['a header that is not JSON', async () => `${b64('{nope')}.${(await issue()).split('.').slice(1).join('.')}`, 'malformed'],
-    ['a header that is a JSON array', async () => `${b64([1])}.${(await issue()).split('.').slice(1).join('.')}`, 'malformed'],
-    ['a payload that is not UTF-8', async () => `${(await issue()).split('.')[0]}.${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}.AAAA`, 'malformed'],
+    [
+      'a token without signature part',
+      async () => (await issue()).split('.').slice(0, 2).join('.'),
+      'malformed',
+    ],
+    [
+      'a header that is not JSON',
+      async () => `${b64('{nope')}.${(await issue()).split('.').slice(1).join('.')}`,
+      'malformed',
+    ],
+    [
+      'a header that is a JSON array',
+      async () => `${b64([1])}.${(await issue()).split('.').slice(1).join('.')}`,
+      'malformed',
+    ],
+    [
+      'a payload that is not UTF-8',
+      async () =>
+        `${(await issue()).split('.')[0]}.${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}.AAAA`,
+      'malformed',
+    ],
     ['a huge token', async () => 'a'.repeat(1_000_000), 'too_large'],
-    ['alg none with an empty signature', async () => `${b64({ ...header(), alg: 'none' })}.${b64(payloadOf(await issue()))}.`, 'malformed'],
-    ['alg none with a signature', async () => `${b64({ ...header(), alg: 'none' })}.${b64(payloadOf(await issue()))}.AAAA`, 'unsupported_algorithm'],
+    [
+      'alg none with an empty signature',
+      async () => `${b64({ ...header(), alg: 'none' })}.${b64(payloadOf(await issue()))}.`,
+      'malformed',
+    ],
+    [
+      'alg none with a signature',
+      async () => `${b64({ ...header(), alg: 'none' })}.${b64(payloadOf(await issue()))}.AAAA`,
+      'unsupported_algorithm',
+    ],
     [
       'HS256 signed with the public key as the secret',
       async () => {
         const secret = new TextEncoder().encode(JSON.stringify(keys.tenant.publicJwk));
-        return new SignJWT(payloadOf(await issue()) as Record<string, unknown>).setProtectedHeader({ alg: 'HS256', ...header() }).sign(secret);
+        return new SignJWT(payloadOf(await issue()) as Record<string, unknown>)
+          .setProtectedHeader({ alg: 'HS256', ...header() })
+          .sign(secret);
       },
       'unsupported_algorithm',
     ],
-    ['RS256 claimed', async () => `${b64({ ...header(), alg: 'RS256' })}.${b64(payloadOf(await issue()))}.AAAA`, 'unsupported_algorithm'],
-    ['EdDSA claimed for an ES256 key', async () => `${b64({ ...header(), alg: 'EdDSA' })}.${b64(payloadOf(await issue()))}.AAAA`, 'unsupported_algorithm'],
-    ['wrong typ', async () => signRaw({ ...header(), typ: 'at+jwt' }, payloadOf(await issue())), 'bad_header'],
+    [
+      'RS256 claimed',
+      async () => `${b64({ ...header(), alg: 'RS256' })}.${b64(payloadOf(await issue()))}.AAAA`,
+      'unsupported_algorithm',
+    ],
+    [
+      'EdDSA claimed for an ES256 key',
+      async () => `${b64({ ...header(), alg: 'EdDSA' })}.${b64(payloadOf(await issue()))}.AAAA`,
+      'unsupported_algorithm',
+    ],
+    [
+      'wrong typ',
+      async () => signRaw({ ...header(), typ: 'at+jwt' }, payloadOf(await issue())),
+      'bad_header',
+    ],
     ['no typ', async () => signRaw({ kid: header().kid }, payloadOf(await issue())), 'bad_header'],
-    ['no kid', async () => signRaw({ typ: 'parley-call+jwt' }, payloadOf(await issue())), 'bad_header'],
-    ['an unknown crit extension', async () => signRaw({ ...header(), crit: ['x-wow'], 'x-wow': 1 }, payloadOf(await issue())), 'bad_header'],
-    ['a payload without sub', async () => { const p = payloadOf(await issue()); delete p['sub']; return signRaw(header(), p); }, 'malformed'],
-    ['exp as a string', async () => signRaw(header(), { ...payloadOf(await issue()), exp: '9999999999' }), 'malformed'],
-    ['aud as an object', async () => signRaw(header(), { ...payloadOf(await issue()), aud: { a: 1 } }), 'malformed'],
-    ['no enc', async () => { const p = payloadOf(await issue()); delete p['enc']; return signRaw(header(), p); }, 'malformed'],
-    ['enc that is garbage', async () => signRaw(header(), { ...payloadOf(await issue()), enc: 'garbage' }), 'decrypt_failed'],
-    ['a nested JWS as the JWE', async () => signRaw(header(), { ...payloadOf(await issue()), enc: await issue() }), 'decrypt_failed'],
+    [
+      'no kid',
+      async () => signRaw({ typ: 'parley-call+jwt' }, payloadOf(await issue())),
+      'bad_header',
+    ],
+    [
+      'an unknown crit extension',
+      async () => signRaw({ ...header(), crit: ['x-wow'], 'x-wow': 1 }, payloadOf(await issue())),
+      'bad_header',
+    ],
+    [
+      'a payload without sub',
+      async () => {
+        const p = payloadOf(await issue());
+        delete p['sub'];
+        return signRaw(header(), p);
+      },
+      'malformed',
+    ],
+    [
+      'exp as a string',
+      async () => signRaw(header(), { ...payloadOf(await issue()), exp: '9999999999' }),
+      'malformed',
+    ],
+    [
+      'aud as an object',
+      async () => signRaw(header(), { ...payloadOf(await issue()), aud: { a: 1 } }),
+      'malformed',
+    ],
+    [
+      'no enc',
+      async () => {
+        const p = payloadOf(await issue());
+        delete p['enc'];
+        return signRaw(header(), p);
+      },
+      'malformed',
+    ],
+    [
+      'enc that is garbage',
+      async () => signRaw(header(), { ...payloadOf(await issue()), enc: 'garbage' }),
+      'decrypt_failed',
+    ],
+    [
+      'a nested JWS as the JWE',
+      async () => signRaw(header(), { ...payloadOf(await issue()), enc: await issue() }),
+      'decrypt_failed',
+    ],
     [
       'a JWE with dir + A256GCM (wrong algorithm)',
       async () => {
-        const jwe = await new CompactEncrypt(new TextEncoder().encode('{}')).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(new Uint8Array(32));
+        const jwe = await new CompactEncrypt(new TextEncoder().encode('{}'))
+          .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+          .encrypt(new Uint8Array(32));
         return signRaw(header(), { ...payloadOf(await issue()), enc: jwe });
       },
       'decrypt_failed',
@@ -273,7 +429,10 @@ describe('verifyCallToken: attacks and malformed input', () => {
       async () => {
         const a = String(payloadOf(await issue())['enc']).split('.');
         const b = String(payloadOf(await issue())['enc']).split('.');
-        return signRaw(header(), { ...payloadOf(await issue()), enc: [a[0], a[1], a[2], b[3], a[4]].join('.') });
+        return signRaw(header(), {
+          ...payloadOf(await issue()),
+          enc: [a[0], a[1], a[2], b[3], a[4]].join('.'),
+        });
       },
       'decrypt_failed',
     ],
@@ -281,13 +440,24 @@ describe('verifyCallToken: attacks and malformed input', () => {
       'a JWE made for the right gateway key but with a plaintext that is not ours',
       async () => {
         const jwe = await new CompactEncrypt(new TextEncoder().encode('[1,2,3]'))
-          .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: keys.gateway.publicJwk.kid })
+          .setProtectedHeader({
+            alg: 'ECDH-ES+A256KW',
+            enc: 'A256GCM',
+            kid: keys.gateway.publicJwk.kid,
+          })
           .encrypt(await importJWK(keys.gateway.publicJwk, 'ECDH-ES+A256KW'));
         return signRaw(header(), { ...payloadOf(await issue()), enc: jwe });
       },
       'enc_mismatch',
     ],
-    ['a token signed by another key under the tenant’s kid', async () => { const other: KeyPairFiles = await generateSigningKeyPair('ES256'); return signRaw(header(), payloadOf(await issue()), other.privateJwk); }, 'bad_signature'],
+    [
+      'a token signed by another key under the tenant’s kid',
+      async () => {
+        const other: KeyPairFiles = await generateSigningKeyPair('ES256');
+        return signRaw(header(), payloadOf(await issue()), other.privateJwk);
+      },
+      'bad_signature',
+    ],
   ];
 
   it.each(attacks)('%s → %s', async (_name, build, expected) => {
@@ -329,7 +499,8 @@ describe('tenant keys from a JWKS URL', () => {
       encryptionKey: keys.gateway.publicJwk,
       now,
     });
-    const token = (await rotated.issue({ subject: 's', scope: 'queue:sales', origin: ORIGIN })).token;
+    const token = (await rotated.issue({ subject: 's', scope: 'queue:sales', origin: ORIGIN }))
+      .token;
     await expect(verifier.verify(token)).resolves.toMatchObject({ alg: 'EdDSA' });
     expect(fetches).toBe(2);
   });
@@ -341,7 +512,10 @@ describe('tenant keys from a JWKS URL', () => {
       tenantKeys: new ConfiguredTenantKeys({ [ISS]: { jwksUrl: url } }, { cooldownMs: 60_000 }),
     });
     for (let i = 0; i < 5; i += 1) {
-      const token = await signRaw({ typ: 'parley-call+jwt', kid: `k${i}` }, payloadOf(await issue()));
+      const token = await signRaw(
+        { typ: 'parley-call+jwt', kid: `k${i}` },
+        payloadOf(await issue()),
+      );
       expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
     }
     expect(fetches).toBe(1);

@@ -154,7 +154,8 @@ export async function createCallTokenVerifier(
   const decryptionKeys = new Map<string, ImportedKey>();
   for (const jwk of options.decryptionKeys) {
     const imported = importEncryptionKey(jwk);
-    if (imported.key.type !== 'private') throw new TypeError(`decryption key ${imported.kid} is not private`);
+    if (imported.key.type !== 'private')
+      throw new TypeError(`decryption key ${imported.kid} is not private`);
     decryptionKeys.set(imported.kid, imported);
   }
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
@@ -181,9 +182,18 @@ export async function createCallTokenVerifier(
     const unverifiedIss = payload['iss'];
     if (!isText(unverifiedIss)) fail('malformed', 'iss is missing');
     const signingKey = await options.tenantKeys.resolve(unverifiedIss, kid);
-    if (signingKey.alg !== alg) fail('unsupported_algorithm', `key ${kid} is for ${signingKey.alg}`);
+    if (signingKey.alg !== alg)
+      fail('unsupported_algorithm', `key ${kid} is for ${signingKey.alg}`);
 
-    if (!verifyCompact(headerPart, payloadPart, signaturePart, alg as SigningAlgorithm, signingKey.key)) {
+    if (
+      !verifyCompact(
+        headerPart,
+        payloadPart,
+        signaturePart,
+        alg as SigningAlgorithm,
+        signingKey.key,
+      )
+    ) {
       fail('bad_signature');
     }
     // The signature covers payloadPart, so what was decoded from it above is now trusted.
@@ -194,7 +204,8 @@ export async function createCallTokenVerifier(
     if (claims.nbf > nowSeconds + tolerance || claims.iat > nowSeconds + tolerance) {
       fail('not_yet_valid', `nbf ${claims.nbf}, iat ${claims.iat}, now ${nowSeconds}`);
     }
-    if (claims.exp <= nowSeconds - tolerance) fail('expired', `exp ${claims.exp}, now ${nowSeconds}`);
+    if (claims.exp <= nowSeconds - tolerance)
+      fail('expired', `exp ${claims.exp}, now ${nowSeconds}`);
     if (claims.exp - claims.iat > MAX_TTL_SECONDS || claims.exp <= claims.iat) {
       fail('lifetime_too_long', `${claims.exp - claims.iat} s`);
     }
@@ -228,8 +239,14 @@ export async function createCallTokenVerifier(
   async function decryptEnvelope(enc: string, iss: string, jti: string): Promise<PrivateClaims> {
     const parts = splitJwe(enc);
     const encHeader = decodeJsonPart(parts[0] ?? '', 'enc header', 'decrypt_failed');
-    if (encHeader['alg'] !== KEY_MANAGEMENT_ALGORITHM || encHeader['enc'] !== CONTENT_ENCRYPTION_ALGORITHM) {
-      fail('decrypt_failed', `enc must use ${KEY_MANAGEMENT_ALGORITHM} with ${CONTENT_ENCRYPTION_ALGORITHM}`);
+    if (
+      encHeader['alg'] !== KEY_MANAGEMENT_ALGORITHM ||
+      encHeader['enc'] !== CONTENT_ENCRYPTION_ALGORITHM
+    ) {
+      fail(
+        'decrypt_failed',
+        `enc must use ${KEY_MANAGEMENT_ALGORITHM} with ${CONTENT_ENCRYPTION_ALGORITHM}`,
+      );
     }
     if (encHeader['crit'] !== undefined) fail('decrypt_failed', 'no crit extension is supported');
     const encKid = encHeader['kid'];
@@ -247,9 +264,11 @@ export async function createCallTokenVerifier(
     } catch (cause) {
       fail('decrypt_failed', 'plaintext is not JSON', cause);
     }
-    if (typeof envelope !== 'object' || envelope === null) fail('decrypt_failed', 'plaintext is not an object');
+    if (typeof envelope !== 'object' || envelope === null)
+      fail('decrypt_failed', 'plaintext is not an object');
     const { iss: innerIss, jti: innerJti, claims } = envelope as Record<string, unknown>;
-    if (innerIss !== iss || innerJti !== jti) fail('enc_mismatch', 'iss/jti of enc differ from the token');
+    if (innerIss !== iss || innerJti !== jti)
+      fail('enc_mismatch', 'iss/jti of enc differ from the token');
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
       fail('decrypt_failed', 'private claims are not an object');
     }

@@ -57,7 +57,8 @@ export function v1Router(deps: V1Deps): Router {
 
   router.get('/sessions/by-number/:number', (req, res) => {
     const number = req.params.number;
-    if (!E164.test(number)) throw new ParleyError('bad_request', 'the number must be E.164, e.g. +15550101');
+    if (!E164.test(number))
+      throw new ParleyError('bad_request', 'the number must be E.164, e.g. +15550101');
     const holder = deps.numbers.holder(number);
     const session = holder ? deps.sessions.get(holder.tenant, holder.sessionId) : undefined;
     const principal = principalOf(res);
@@ -89,7 +90,9 @@ export function v1Router(deps: V1Deps): Router {
     const principal = principalOf(res);
     const limit = Math.min(Number(req.query['limit'] ?? 50) || 50, 500);
     res.json({
-      calls: deps.calls.listRecent(limit, principal?.tenant ? { tenant: principal.tenant } : {}).map(callView),
+      calls: deps.calls
+        .listRecent(limit, principal?.tenant ? { tenant: principal.tenant } : {})
+        .map(callView),
     });
   });
 

@@ -46,7 +46,8 @@ export function weightedAlgorithm(config: WeightedConfig = DEFAULT_WEIGHTED): Va
         repeatContacts: -w.repeatContacts * input.history.repeatContacts,
       };
       const value = Object.values(terms).reduce((sum, term) => sum + term, 0);
-      const tier = tiers.find((t) => value >= t.minValue)?.name ?? tiers[tiers.length - 1]?.name ?? 'standard';
+      const tier =
+        tiers.find((t) => value >= t.minValue)?.name ?? tiers[tiers.length - 1]?.name ?? 'standard';
       return { value: Math.round(value * 100) / 100, tier, terms };
     },
   };

@@ -5,7 +5,12 @@ const DAY = 86_400_000;
 
 /** Parley's own history of a customer: calls, talk minutes and call-backs within a day. */
 export function customerHistory(store: CallStore) {
-  return (tenant: string, customerId: string, sinceMs: number, windowDays: number): CustomerHistory => {
+  return (
+    tenant: string,
+    customerId: string,
+    sinceMs: number,
+    windowDays: number,
+  ): CustomerHistory => {
     const calls = store.listByCustomer(tenant, customerId, sinceMs);
     let minutes = 0;
     let answered = 0;
@@ -18,6 +23,12 @@ export function customerHistory(store: CallStore) {
       const previous = calls[i - 1];
       if (previous && call.createdAt - previous.createdAt < DAY) repeats += 1;
     });
-    return { windowDays, calls: calls.length, answeredCalls: answered, minutes: Math.round(minutes * 10) / 10, repeatContacts: repeats };
+    return {
+      windowDays,
+      calls: calls.length,
+      answeredCalls: answered,
+      minutes: Math.round(minutes * 10) / 10,
+      repeatContacts: repeats,
+    };
   };
 }

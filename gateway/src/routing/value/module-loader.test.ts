@@ -20,12 +20,27 @@ describe('loadValueModule', () => {
     expect(algorithm).toMatchObject({ name: 'acme-ltv', version: '7' });
     const score = { score: 20, fallback: false, ms: 1, cached: false };
     const history = { windowDays: 30, calls: 0, answeredCalls: 0, minutes: 0, repeatContacts: 0 };
-    expect(await algorithm.compute({ tenant: 't', customerId: 'c', privateClaims: {}, benefit: score, burden: score, history })).toEqual({ value: 40, tier: 'high' });
+    expect(
+      await algorithm.compute({
+        tenant: 't',
+        customerId: 'c',
+        privateClaims: {},
+        benefit: score,
+        burden: score,
+        history,
+      }),
+    ).toEqual({ value: 40, tier: 'high' });
   });
 
   it('refuses a module that is missing, broken or of the wrong shape', async () => {
-    await expect(loadValueModule('nope.mjs', dir)).rejects.toMatchObject({ code: 'invalid_config' });
-    await expect(loadValueModule(write('broken.mjs', 'export default {'), dir)).rejects.toMatchObject({ code: 'invalid_config' });
-    await expect(loadValueModule(write('shape.mjs', 'export default { name: 1 }'), dir)).rejects.toThrow(/default export must be/);
+    await expect(loadValueModule('nope.mjs', dir)).rejects.toMatchObject({
+      code: 'invalid_config',
+    });
+    await expect(
+      loadValueModule(write('broken.mjs', 'export default {'), dir),
+    ).rejects.toMatchObject({ code: 'invalid_config' });
+    await expect(
+      loadValueModule(write('shape.mjs', 'export default { name: 1 }'), dir),
+    ).rejects.toThrow(/default export must be/);
   });
 });

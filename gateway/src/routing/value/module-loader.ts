@@ -14,7 +14,11 @@ export async function loadValueModule(path: string, baseDir: string): Promise<Va
   try {
     loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    throw new ParleyError('invalid_config', `value module ${file}: cannot load: ${(error as Error).message}`, { cause: error });
+    throw new ParleyError(
+      'invalid_config',
+      `value module ${file}: cannot load: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const candidate = loaded.default as Partial<ValueAlgorithm> | undefined;
   if (

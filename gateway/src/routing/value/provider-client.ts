@@ -32,30 +32,54 @@ export class ProviderClient {
     this.#now = options.now ?? Date.now;
   }
 
-  async score(tenant: string, customerId: string | undefined, context: Record<string, unknown>): Promise<ProviderScore> {
+  async score(
+    tenant: string,
+    customerId: string | undefined,
+    context: Record<string, unknown>,
+  ): Promise<ProviderScore> {
     const started = this.#now();
     if (customerId === undefined) {
-      return { score: this.#config.default, fallback: true, error: 'no_customer_id', ms: 0, cached: false };
+      return {
+        score: this.#config.default,
+        fallback: true,
+        error: 'no_customer_id',
+        ms: 0,
+        cached: false,
+      };
     }
     const key = `${tenant}\n${customerId}`;
     const hit = this.#cache.get(key);
-    if (hit && hit.until > started) return { score: hit.score, fallback: false, ms: 0, cached: true };
+    if (hit && hit.until > started)
+      return { score: hit.score, fallback: false, ms: 0, cached: true };
     let error = 'unknown';
     for (let attempt = 0; attempt <= this.#config.retries; attempt += 1) {
       const result = await this.#once(tenant, customerId, context);
       if (typeof result === 'number') {
         if (this.#cache.size > 10_000) this.#cache.clear();
-        this.#cache.set(key, { score: result, until: this.#now() + this.#config.cacheSeconds * 1000 });
+        this.#cache.set(key, {
+          score: result,
+          until: this.#now() + this.#config.cacheSeconds * 1000,
+        });
         return { score: result, fallback: false, ms: this.#now() - started, cached: false };
       }
       error = result.error;
       // A body we cannot read will not improve on a retry.
       if (error === 'bad_body' || error === 'too_large' || error.startsWith('http_4')) break;
     }
-    return { score: this.#config.default, fallback: true, error, ms: this.#now() - started, cached: false };
+    return {
+      score: this.#config.default,
+      fallback: true,
+      error,
+      ms: this.#now() - started,
+      cached: false,
+    };
   }
 
-  async #once(tenant: string, customerId: string, context: Record<string, unknown>): Promise<number | { error: string }> {
+  async #once(
+    tenant: string,
+    customerId: string,
+    context: Record<string, unknown>,
+  ): Promise<number | { error: string }> {
     let response: Response;
     try {
       response = await this.#fetch(this.#config.url, {

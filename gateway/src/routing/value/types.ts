@@ -37,4 +37,3 @@ export interface ValueAlgorithm {
   readonly version: string;
   compute(input: ValueInput): ValueResult | Promise<ValueResult>;
 }
-

@@ -8,7 +8,13 @@ import type { PrivateClaims } from '@parley/shared/tokens';
 import type { Logger } from '../../observability/index.js';
 import { DEFAULT_WEIGHTED, weightedAlgorithm } from './builtin.js';
 import { ProviderClient, type ProviderConfig } from './provider-client.js';
-import type { CustomerHistory, ProviderScore, ValueAlgorithm, ValueInput, ValueResult } from './types.js';
+import type {
+  CustomerHistory,
+  ProviderScore,
+  ValueAlgorithm,
+  ValueInput,
+  ValueResult,
+} from './types.js';
 
 export interface TenantValueConfig {
   readonly benefit?: ProviderConfig | undefined;
@@ -25,13 +31,21 @@ export interface ValueEvaluation {
   readonly history: CustomerHistory;
 }
 
-export type HistoryLookup = (tenant: string, customerId: string, sinceMs: number, windowDays: number) => CustomerHistory;
+export type HistoryLookup = (
+  tenant: string,
+  customerId: string,
+  sinceMs: number,
+  windowDays: number,
+) => CustomerHistory;
 
 const NO_PROVIDER = (): Promise<ProviderScore> =>
   Promise.resolve({ score: 0, fallback: true, error: 'not_configured', ms: 0, cached: false });
 
 export class ValueService {
-  readonly #tenants = new Map<string, { config: TenantValueConfig; benefit?: ProviderClient; burden?: ProviderClient }>();
+  readonly #tenants = new Map<
+    string,
+    { config: TenantValueConfig; benefit?: ProviderClient; burden?: ProviderClient }
+  >();
   readonly #history: HistoryLookup;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -64,7 +78,8 @@ export class ValueService {
   async evaluate(tenant: string, privateClaims: PrivateClaims): Promise<ValueEvaluation> {
     const entry = this.#tenants.get(tenant);
     const windowDays = entry?.config.historyWindowDays ?? 30;
-    const customerId = typeof privateClaims.customerId === 'string' ? privateClaims.customerId : undefined;
+    const customerId =
+      typeof privateClaims.customerId === 'string' ? privateClaims.customerId : undefined;
     const history: CustomerHistory =
       customerId !== undefined
         ? this.#history(tenant, customerId, this.#now() - windowDays * 86_400_000, windowDays)
@@ -78,16 +93,34 @@ export class ValueService {
     const algorithm = entry?.config.algorithm ?? this.#fallback;
     try {
       const result = await algorithm.compute(input);
-      if (!result || typeof result.value !== 'number' || !Number.isFinite(result.value) || typeof result.tier !== 'string') {
+      if (
+        !result ||
+        typeof result.value !== 'number' ||
+        !Number.isFinite(result.value) ||
+        typeof result.tier !== 'string'
+      ) {
         throw new Error('compute() must return { value: finite number, tier: string }');
       }
-      return { result, algorithm: { name: algorithm.name, version: algorithm.version }, benefit, burden, history };
+      return {
+        result,
+        algorithm: { name: algorithm.name, version: algorithm.version },
+        benefit,
+        burden,
+        history,
+      };
     } catch (error) {
       const message = (error as Error).message ?? String(error);
-      this.#log.warn({ tenant, algorithm: algorithm.name, err: message }, 'value algorithm failed; using the built-in default');
+      this.#log.warn(
+        { tenant, algorithm: algorithm.name, err: message },
+        'value algorithm failed; using the built-in default',
+      );
       return {
         result: this.#fallback.compute(input) as ValueResult,
-        algorithm: { name: this.#fallback.name, version: this.#fallback.version, error: `${algorithm.name}@${algorithm.version}: ${message}` },
+        algorithm: {
+          name: this.#fallback.name,
+          version: this.#fallback.version,
+          error: `${algorithm.name}@${algorithm.version}: ${message}`,
+        },
         benefit,
         burden,
         history,

@@ -20,8 +20,12 @@ beforeAll(async () => {
     if (path === '/error') return void res.writeHead(503).end('down');
     if (path === '/garbage') return void res.end('<html>not json</html>');
     if (path === '/nan') return void res.end(JSON.stringify({ score: 'lots' }));
-    if (path === '/huge') return void res.end(JSON.stringify({ score: 1, pad: 'x'.repeat(100_000) }));
-    if (path === '/flaky') return void (hits % 2 === 1 ? res.writeHead(502).end() : res.end(JSON.stringify({ score: 7 })));
+    if (path === '/huge')
+      return void res.end(JSON.stringify({ score: 1, pad: 'x'.repeat(100_000) }));
+    if (path === '/flaky')
+      return void (hits % 2 === 1
+        ? res.writeHead(502).end()
+        : res.end(JSON.stringify({ score: 7 })));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,14 +33,33 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const provider = (path: string, extra: Partial<ConstructorParameters<typeof ProviderClient>[0]> = {}) =>
-  new ProviderClient({ url: `${base}${path}`, timeoutMs: 100, retries: 0, cacheSeconds: 0, default: -1, ...extra });
+const provider = (
+  path: string,
+  extra: Partial<ConstructorParameters<typeof ProviderClient>[0]> = {},
+) =>
+  new ProviderClient({
+    url: `${base}${path}`,
+    timeoutMs: 100,
+    retries: 0,
+    cacheSeconds: 0,
+    default: -1,
+    ...extra,
+  });
 
-const noHistory: CustomerHistory = { windowDays: 30, calls: 0, answeredCalls: 0, minutes: 0, repeatContacts: 0 };
+const noHistory: CustomerHistory = {
+  windowDays: 30,
+  calls: 0,
+  answeredCalls: 0,
+  minutes: 0,
+  repeatContacts: 0,
+};
 
 describe('ProviderClient', () => {
   it('reads the score', async () => {
-    expect(await provider('/ok').score('acme', 'C-1', {})).toMatchObject({ score: 120, fallback: false });
+    expect(await provider('/ok').score('acme', 'C-1', {})).toMatchObject({
+      score: 120,
+      fallback: false,
+    });
   });
 
   it.each([
@@ -47,12 +70,19 @@ describe('ProviderClient', () => {
     ['/huge', 'too_large'],
     ['/nope', 'http_404'],
   ])('%s → the default, with the reason %s', async (path, error) => {
-    expect(await provider(path).score('acme', 'C-1', {})).toMatchObject({ score: -1, fallback: true, error });
+    expect(await provider(path).score('acme', 'C-1', {})).toMatchObject({
+      score: -1,
+      fallback: true,
+      error,
+    });
   });
 
   it('gives the default without a customer id, without calling', async () => {
     hits = 0;
-    expect(await provider('/ok').score('acme', undefined, {})).toMatchObject({ fallback: true, error: 'no_customer_id' });
+    expect(await provider('/ok').score('acme', undefined, {})).toMatchObject({
+      fallback: true,
+      error: 'no_customer_id',
+    });
     expect(hits).toBe(0);
   });
 
@@ -66,8 +96,18 @@ describe('ProviderClient', () => {
   });
 
   it('is unreachable-safe', async () => {
-    const client = new ProviderClient({ url: 'http://127.0.0.1:9/score', timeoutMs: 200, retries: 0, cacheSeconds: 0, default: 3 });
-    expect(await client.score('acme', 'C-3', {})).toMatchObject({ score: 3, fallback: true, error: 'unreachable' });
+    const client = new ProviderClient({
+      url: 'http://127.0.0.1:9/score',
+      timeoutMs: 200,
+      retries: 0,
+      cacheSeconds: 0,
+      default: 3,
+    });
+    expect(await client.score('acme', 'C-3', {})).toMatchObject({
+      score: 3,
+      fallback: true,
+      error: 'unreachable',
+    });
   });
 });
 
@@ -83,10 +123,20 @@ describe('weighted algorithm', () => {
         { name: 'low', minValue: Number.NEGATIVE_INFINITY },
       ],
     });
-    const input = { tenant: 't', customerId: 'c', privateClaims: {}, benefit: score(300), burden: score(50), history: { ...noHistory, calls: 4, minutes: 20, repeatContacts: 2 } };
+    const input = {
+      tenant: 't',
+      customerId: 'c',
+      privateClaims: {},
+      benefit: score(300),
+      burden: score(50),
+      history: { ...noHistory, calls: 4, minutes: 20, repeatContacts: 2 },
+    };
     // 300 − 100 − 4 − 10 − 20 = 166
     expect(algorithm.compute(input)).toMatchObject({ value: 166, tier: 'high' });
-    expect(algorithm.compute({ ...input, benefit: score(100) })).toMatchObject({ value: -34, tier: 'low' });
+    expect(algorithm.compute({ ...input, benefit: score(100) })).toMatchObject({
+      value: -34,
+      tier: 'low',
+    });
   });
 });
 
@@ -116,13 +166,29 @@ describe('ValueService', () => {
   });
 
   it('falls back to the built-in algorithm when a tenant module throws or answers nonsense', async () => {
-    const throwing: ValueAlgorithm = { name: 'acme-custom', version: '3', compute: () => { throw new Error('boom'); } };
-    const nonsense: ValueAlgorithm = { name: 'acme-nonsense', version: '1', compute: () => ({ value: Number.NaN, tier: 'x' }) };
+    const throwing: ValueAlgorithm = {
+      name: 'acme-custom',
+      version: '3',
+      compute: () => {
+        throw new Error('boom');
+      },
+    };
+    const nonsense: ValueAlgorithm = {
+      name: 'acme-nonsense',
+      version: '1',
+      compute: () => ({ value: Number.NaN, tier: 'x' }),
+    };
     for (const algorithm of [throwing, nonsense]) {
-      const service = new ValueService({ tenants: { acme: { algorithm, historyWindowDays: 30 } }, history, logger });
+      const service = new ValueService({
+        tenants: { acme: { algorithm, historyWindowDays: 30 } },
+        history,
+        logger,
+      });
       const evaluation = await service.evaluate('acme', { customerId: 'C-1' });
       expect(evaluation.algorithm.name).toBe('weighted');
-      expect(evaluation.algorithm.error).toMatch(new RegExp(`^${algorithm.name}@${algorithm.version}`));
+      expect(evaluation.algorithm.error).toMatch(
+        new RegExp(`^${algorithm.name}@${algorithm.version}`),
+      );
       expect(evaluation.result.tier).toBe('standard');
     }
   });

@@ -7,7 +7,11 @@ import type { InviteMiddleware } from '../invite-pipeline.js';
  * verify, name this queue in its scope and, over WebSocket, the page origin of
  * the handshake; the queue must belong to the token's tenant.
  */
-export function callToken(tokens: TokenService, queueTenant: (queue: string) => string | undefined, realm: string): InviteMiddleware {
+export function callToken(
+  tokens: TokenService,
+  queueTenant: (queue: string) => string | undefined,
+  realm: string,
+): InviteMiddleware {
   return async (ctx) => {
     const header = ctx.invite.headers.get('authorization') ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
@@ -32,7 +36,10 @@ export function callToken(tokens: TokenService, queueTenant: (queue: string) => 
       throw error;
     }
     if (ctx.queue !== undefined && queueTenant(ctx.queue) !== ctx.token.claims.iss) {
-      return { code: 'scope_denied', detail: `queue ${ctx.queue} is not of tenant ${ctx.token.claims.iss}` };
+      return {
+        code: 'scope_denied',
+        detail: `queue ${ctx.queue} is not of tenant ${ctx.token.claims.iss}`,
+      };
     }
     return undefined;
   };

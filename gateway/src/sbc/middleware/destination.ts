@@ -6,7 +6,8 @@ export function destination(queues: ReadonlySet<string>): InviteMiddleware {
   return (ctx) => {
     const uri = ctx.invite.uri;
     const user = isSipUri(uri) ? uri.user : undefined;
-    if (!user || !queues.has(user)) return { code: 'unknown_queue', detail: user ?? ctx.invite.requestUri };
+    if (!user || !queues.has(user))
+      return { code: 'unknown_queue', detail: user ?? ctx.invite.requestUri };
     ctx.queue = user;
     return undefined;
   };

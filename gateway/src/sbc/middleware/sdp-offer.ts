@@ -11,7 +11,8 @@ export const sdpOffer: InviteMiddleware = ({ invite }) => {
     const sdp = parseSdp(invite.body.toString('utf8'));
     const audio = sdp.media.findIndex((m) => m.media === 'audio');
     const endpoint = audio >= 0 ? mediaEndpoint(sdp, audio) : undefined;
-    if (!endpoint || endpoint.rejected) return { code: 'offer_required', detail: 'no audio stream' };
+    if (!endpoint || endpoint.rejected)
+      return { code: 'offer_required', detail: 'no audio stream' };
   } catch {
     return { code: 'offer_required', detail: 'unparseable SDP' };
   }

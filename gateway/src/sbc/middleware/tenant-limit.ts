@@ -1,7 +1,10 @@
 import type { InviteMiddleware } from '../invite-pipeline.js';
 
 /** A tenant's concurrent-call cap. */
-export function tenantLimit(active: (tenant: string) => number, max: (tenant: string) => number): InviteMiddleware {
+export function tenantLimit(
+  active: (tenant: string) => number,
+  max: (tenant: string) => number,
+): InviteMiddleware {
   return (ctx) => {
     const tenant = ctx.token?.claims.iss;
     if (tenant === undefined) return undefined;

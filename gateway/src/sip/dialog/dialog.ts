@@ -82,7 +82,12 @@ export class Dialog {
   }
 
   /** §12.1.2: the UAC side, from our INVITE and the response that created the dialog. */
-  static asUac(invite: SipRequest, response: SipResponse, flow: Flow | undefined, localContact: string): Dialog {
+  static asUac(
+    invite: SipRequest,
+    response: SipResponse,
+    flow: Flow | undefined,
+    localContact: string,
+  ): Dialog {
     const contact = response.contact;
     return new Dialog({
       callId: invite.callId,
@@ -102,7 +107,12 @@ export class Dialog {
   /** §12.2.1.1: a request within the dialog; CSeq increments except for ACK (and CANCEL). */
   createRequest(
     method: string,
-    options: { body?: Buffer | string; contentType?: string; headers?: readonly (readonly [string, string])[]; cseq?: number } = {},
+    options: {
+      body?: Buffer | string;
+      contentType?: string;
+      headers?: readonly (readonly [string, string])[];
+      cseq?: number;
+    } = {},
   ): SipRequest {
     const seq = options.cseq ?? (method === 'ACK' ? this.localSeq : ++this.localSeq);
     const headers: [string, string][] = [
@@ -113,9 +123,11 @@ export class Dialog {
       ['CSeq', `${seq} ${method}`],
       ['Max-Forwards', '70'],
     ];
-    if (method === 'INVITE' || method === 'UPDATE') headers.push(['Contact', `<${this.localContact}>`]);
+    if (method === 'INVITE' || method === 'UPDATE')
+      headers.push(['Contact', `<${this.localContact}>`]);
     for (const [name, value] of options.headers ?? []) headers.push([name, value]);
-    if (options.body !== undefined && options.contentType) headers.push(['Content-Type', options.contentType]);
+    if (options.body !== undefined && options.contentType)
+      headers.push(['Content-Type', options.contentType]);
     return new SipRequest({
       method,
       requestUri: this.#requestUri(),
@@ -145,7 +157,12 @@ export class Dialog {
   /** Where in-dialog requests go. */
   target(): Target {
     if (this.flow && !this.flow.closed) {
-      return { protocol: this.flow.protocol, address: this.flow.remote.address, port: this.flow.remote.port, flow: this.flow };
+      return {
+        protocol: this.flow.protocol,
+        address: this.flow.remote.address,
+        port: this.flow.remote.port,
+        flow: this.flow,
+      };
     }
     return uriTarget(this.routeSet[0] ? nameAddrUri(this.routeSet[0]) : this.remoteTarget);
   }
@@ -165,7 +182,11 @@ export function dialogId(callId: string, localTag: string, remoteTag: string): s
 }
 
 function stripTag(addr: NameAddr): NameAddr {
-  return { ...addr, tag: undefined, params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag') };
+  return {
+    ...addr,
+    tag: undefined,
+    params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag'),
+  };
 }
 
 function nameAddrUri(value: string): string {
@@ -177,9 +198,17 @@ function nameAddrUri(value: string): string {
 export function uriTarget(uriText: string): Target {
   const uri = parseUri(uriText);
   if (!isSipUri(uri)) throw new Error(`cannot route to ${uriText}`);
-  const transportParam = uri.params.find(([name]) => name.toLowerCase() === 'transport')?.[1]?.toUpperCase();
+  const transportParam = uri.params
+    .find(([name]) => name.toLowerCase() === 'transport')?.[1]
+    ?.toUpperCase();
   const protocol: SipProtocol =
-    transportParam === 'TCP' ? 'TCP' : transportParam === 'WS' ? 'WS' : transportParam === 'WSS' ? 'WSS' : 'UDP';
+    transportParam === 'TCP'
+      ? 'TCP'
+      : transportParam === 'WS'
+        ? 'WS'
+        : transportParam === 'WSS'
+          ? 'WSS'
+          : 'UDP';
   const maddr = uri.params.find(([name]) => name.toLowerCase() === 'maddr')?.[1];
   return {
     protocol,

@@ -35,7 +35,9 @@ export interface RegistrarOptions {
   /** The password of a digest username, the agent it belongs to and (optionally) its algorithms. */
   readonly credentials: (
     username: string,
-  ) => { agentId: string; password: string; algorithms?: readonly DigestAlgorithm[] | undefined } | undefined;
+  ) =>
+    | { agentId: string; password: string; algorithms?: readonly DigestAlgorithm[] | undefined }
+    | undefined;
   /** Challenged algorithms, most preferred first (RFC 8760 §2.4). */
   readonly algorithms?: readonly DigestAlgorithm[];
   /** The agent's bindings changed (registered, refreshed, expired, removed). */
@@ -47,7 +49,6 @@ export interface RegistrarOptions {
   readonly maxContactsPerAgent?: number;
   readonly now?: () => number;
 }
-
 
 export class Registrar {
   readonly #options: Required<Omit<RegistrarOptions, 'now'>> & { now: () => number };
@@ -111,7 +112,8 @@ export class Registrar {
 
     const contacts: NameAddr[] = [...request.contacts];
     for (const contact of contacts) {
-      const expires = parseExpires(paramOf(contact, 'expires')) ?? headerExpires ?? this.#options.defaultExpires;
+      const expires =
+        parseExpires(paramOf(contact, 'expires')) ?? headerExpires ?? this.#options.defaultExpires;
       if (expires > 0 && expires < this.#options.minExpires) {
         stack.respond(tx, 423, { headers: [['Min-Expires', String(this.#options.minExpires)]] });
         return;
@@ -125,7 +127,8 @@ export class Registrar {
       );
       const previous = current.get(uri);
       // §10.3 step 7: an older request of the same registration changes nothing.
-      if (previous && previous.callId === request.callId && request.cseq.seq <= previous.cseq) continue;
+      if (previous && previous.callId === request.callId && request.cseq.seq <= previous.cseq)
+        continue;
       if (expires === 0) {
         current.delete(uri);
         continue;
@@ -148,15 +151,22 @@ export class Registrar {
       `${formatNameAddr({ uri: b.uri })};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`,
     ]);
     stack.respond(tx, 200, { headers: [...contactHeaders, ['Date', new Date(now).toUTCString()]] });
-    this.#log.info({ agentId: agent.agentId, contacts: current.size, flow: tx.flow.id }, 'registered');
+    this.#log.info(
+      { agentId: agent.agentId, contacts: current.size, flow: tx.flow.id },
+      'registered',
+    );
   }
 
-  #authenticate(request: SipRequest, tx: ServerTransaction): { agentId: string; username: string } | undefined {
+  #authenticate(
+    request: SipRequest,
+    tx: ServerTransaction,
+  ): { agentId: string; username: string } | undefined {
     const stack = this.#options.stack;
     const header = request.headers.get('authorization');
     // The To user says who is registering, before any credentials: its algorithms are challenged.
     const toUri = request.to.uri;
-    const claimed = isSipUri(toUri) && toUri.user ? this.#options.credentials(toUri.user) : undefined;
+    const claimed =
+      isSipUri(toUri) && toUri.user ? this.#options.credentials(toUri.user) : undefined;
     const algorithms = claimed?.algorithms ?? this.#options.algorithms;
     const challenge = (stale: boolean) =>
       algorithms.map((algorithm): [string, string] => [
@@ -183,7 +193,10 @@ export class Registrar {
     const known = this.#options.credentials(credentials.username);
     const nonce = this.#nonces.check(credentials.nonce);
     if (!known || credentials.realm !== this.#options.realm || nonce === 'invalid') {
-      this.#log.info({ username: credentials.username }, 'REGISTER refused: unknown user, realm or nonce');
+      this.#log.info(
+        { username: credentials.username },
+        'REGISTER refused: unknown user, realm or nonce',
+      );
       stack.respond(tx, 401, { headers: challenge(false) });
       return undefined;
     }

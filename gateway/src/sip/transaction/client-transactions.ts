@@ -29,14 +29,24 @@ export interface ClientTransactionEvents {
   transportError: [Error];
 }
 
-abstract class ClientTransaction<State extends string> extends Transaction<State, ClientTransactionEvents> {
+abstract class ClientTransaction<State extends string> extends Transaction<
+  State,
+  ClientTransactionEvents
+> {
   protected readonly target: Target;
   protected readonly sendRequest: SendRequest;
   protected readonly base: TimerBase;
   protected timers: TimerValues;
   protected flow: Flow | undefined;
 
-  protected constructor(key: string, request: SipRequest, target: Target, initial: State, base: TimerBase, send: SendRequest) {
+  protected constructor(
+    key: string,
+    request: SipRequest,
+    target: Target,
+    initial: State,
+    base: TimerBase,
+    send: SendRequest,
+  ) {
     super(key, request, initial);
     this.target = target;
     this.sendRequest = send;
@@ -52,7 +62,10 @@ abstract class ClientTransaction<State extends string> extends Transaction<State
   /** Sends the request the first time; retransmissions reuse the flow. */
   protected async transmit(request: SipRequest = this.request): Promise<boolean> {
     try {
-      this.flow = await this.sendRequest(request, this.flow ? { ...this.target, flow: this.flow } : this.target);
+      this.flow = await this.sendRequest(
+        request,
+        this.flow ? { ...this.target, flow: this.flow } : this.target,
+      );
       this.timers = timerValues(this.base, this.flow.reliable);
       return true;
     } catch (error) {
@@ -72,7 +85,13 @@ export class InviteClientTransaction extends ClientTransaction<InviteClientState
   #cancelWanted: SipRequest | undefined;
   #onCancelReady: ((cancel: SipRequest) => void) | undefined;
 
-  constructor(key: string, request: SipRequest, target: Target, base: TimerBase, send: SendRequest) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    target: Target,
+    base: TimerBase,
+    send: SendRequest,
+  ) {
     super(key, request, target, 'calling', base, send);
   }
 
@@ -160,7 +179,13 @@ export class InviteClientTransaction extends ClientTransaction<InviteClientState
 }
 
 export class NonInviteClientTransaction extends ClientTransaction<NonInviteClientState> {
-  constructor(key: string, request: SipRequest, target: Target, base: TimerBase, send: SendRequest) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    target: Target,
+    base: TimerBase,
+    send: SendRequest,
+  ) {
     super(key, request, target, 'trying', base, send);
   }
 
@@ -191,7 +216,9 @@ export class NonInviteClientTransaction extends ClientTransaction<NonInviteClien
     this.startTimer('E', interval, () => {
       void this.transmit();
       // In Proceeding the interval is T2 (§17.1.2.2).
-      this.#retransmit(this.state === 'proceeding' ? this.timers.T2 : Math.min(interval * 2, this.timers.T2));
+      this.#retransmit(
+        this.state === 'proceeding' ? this.timers.T2 : Math.min(interval * 2, this.timers.T2),
+      );
     });
   }
 }

@@ -5,6 +5,10 @@ export {
   type TransactionLayerEvents,
   type TransactionStats,
 } from './transaction-layer.js';
-export { InviteClientTransaction, NonInviteClientTransaction, buildCancel } from './client-transactions.js';
+export {
+  InviteClientTransaction,
+  NonInviteClientTransaction,
+  buildCancel,
+} from './client-transactions.js';
 export { InviteServerTransaction, NonInviteServerTransaction } from './server-transactions.js';
 export { DEFAULT_TIMERS, type TimerBase } from './timers.js';

@@ -28,7 +28,8 @@ import { timerValues } from './timers.js';
 
 export type SendResponse = (response: SipResponse, flow: Flow) => void;
 
-export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+export type InviteServerState =
+  'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 export interface ServerTransactionEvents {
@@ -39,13 +40,23 @@ export interface ServerTransactionEvents {
   cancel: [SipRequest];
 }
 
-abstract class ServerTransaction<State extends string> extends Transaction<State, ServerTransactionEvents> {
+abstract class ServerTransaction<State extends string> extends Transaction<
+  State,
+  ServerTransactionEvents
+> {
   readonly flow: Flow;
   protected readonly timers: TimerValues;
   protected readonly send: SendResponse;
   protected lastResponse: SipResponse | undefined;
 
-  protected constructor(key: string, request: SipRequest, flow: Flow, initial: State, base: TimerBase, send: SendResponse) {
+  protected constructor(
+    key: string,
+    request: SipRequest,
+    flow: Flow,
+    initial: State,
+    base: TimerBase,
+    send: SendResponse,
+  ) {
     super(key, request, initial);
     this.flow = flow;
     this.timers = timerValues(base, flow.reliable);

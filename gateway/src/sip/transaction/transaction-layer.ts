@@ -9,14 +9,8 @@ import {
 } from '../message/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { Flow, Target, TransportLayer } from '../transport/index.js';
-import {
-  InviteClientTransaction,
-  NonInviteClientTransaction,
-} from './client-transactions.js';
-import {
-  InviteServerTransaction,
-  NonInviteServerTransaction,
-} from './server-transactions.js';
+import { InviteClientTransaction, NonInviteClientTransaction } from './client-transactions.js';
+import { InviteServerTransaction, NonInviteServerTransaction } from './server-transactions.js';
 import type { TimerBase } from './timers.js';
 
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
@@ -59,8 +53,12 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.#timers = deps.timers;
     this.#log = deps.logger.child({ module: 'sip-transaction' });
     // A fault handling one message must never take the process down: log it and go on.
-    this.#transport.on('request', (request, flow) => this.#guard(() => this.#onRequest(request, flow), request));
-    this.#transport.on('response', (response, flow) => this.#guard(() => this.#onResponse(response, flow), response));
+    this.#transport.on('request', (request, flow) =>
+      this.#guard(() => this.#onRequest(request, flow), request),
+    );
+    this.#transport.on('response', (response, flow) =>
+      this.#guard(() => this.#onResponse(response, flow), response),
+    );
   }
 
   #guard(work: () => void, message: SipRequest | SipResponse): void {
@@ -84,7 +82,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const { host, port } = this.#transport.sentBy(target.flow?.protocol ?? target.protocol);
     const protocol = target.flow?.protocol ?? target.protocol;
     const branch = generateBranch();
-    request.headers.prepend('Via', formatVia({ transport: protocol, host, port, branch, rport: true }));
+    request.headers.prepend(
+      'Via',
+      formatVia({ transport: protocol, host, port, branch, rport: true }),
+    );
     if (!request.headers.has('max-forwards')) request.headers.set('Max-Forwards', '70');
     return this.#startClient(request, target, branch);
   }
@@ -108,7 +109,13 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (!ack.headers.has('via')) {
       ack.headers.prepend(
         'Via',
-        formatVia({ transport: target.flow?.protocol ?? target.protocol, host, port, branch: generateBranch(), rport: true }),
+        formatVia({
+          transport: target.flow?.protocol ?? target.protocol,
+          host,
+          port,
+          branch: generateBranch(),
+          rport: true,
+        }),
       );
     }
     if (!ack.headers.has('max-forwards')) ack.headers.set('Max-Forwards', '70');

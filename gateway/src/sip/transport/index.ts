@@ -1,2 +1,7 @@
-export { TransportLayer, type ListenerConfig, type Target, type TransportLayerOptions } from './transport-layer.js';
+export {
+  TransportLayer,
+  type ListenerConfig,
+  type Target,
+  type TransportLayerOptions,
+} from './transport-layer.js';
 export { formatEndpoint, isReliable, type Endpoint, type Flow, type SipProtocol } from './flow.js';

@@ -56,7 +56,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       this.#server.listen(port, host, () => {
         this.#server.off('error', reject);
         const address = this.#server.address();
-        if (address === null || typeof address === 'string') throw new Error('TCP listener has no address');
+        if (address === null || typeof address === 'string')
+          throw new Error('TCP listener has no address');
         this.#local = { address: address.address, port: address.port };
         resolve(this.#local);
       });

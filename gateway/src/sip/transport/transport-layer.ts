@@ -71,12 +71,16 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     for (const listener of this.#options.listen) {
       if (listener.protocol === 'udp') {
         if (this.#udp) throw new Error('only one UDP listener is supported');
-        this.#udp = this.#wire(new UdpTransport({ host: listener.host, maxMessageBytes: this.#options.maxMessageBytes }));
+        this.#udp = this.#wire(
+          new UdpTransport({ host: listener.host, maxMessageBytes: this.#options.maxMessageBytes }),
+        );
         const local = await this.#udp.listen(listener.host, listener.port);
         this.#log.info({ protocol: 'UDP', local: formatEndpoint(local) }, 'SIP listening');
       } else {
         if (this.#tcp) throw new Error('only one TCP listener is supported');
-        this.#tcp = this.#wire(new TcpTransport({ maxMessageBytes: this.#options.maxMessageBytes }));
+        this.#tcp = this.#wire(
+          new TcpTransport({ maxMessageBytes: this.#options.maxMessageBytes }),
+        );
         const local = await this.#tcp.listen(listener.host, listener.port);
         this.#log.info({ protocol: 'TCP', local: formatEndpoint(local) }, 'SIP listening');
       }
@@ -104,7 +108,10 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     const local = this.local(protocol);
     if (!local) throw new Error(`no ${protocol} transport`);
     const host = this.#options.advertisedHost ?? local.address;
-    return { host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port: local.port };
+    return {
+      host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host,
+      port: local.port,
+    };
   }
 
   /** Our Contact URI on this protocol. */
@@ -121,7 +128,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       const found = this.#udp.flow(id);
       if (found) return found;
       const match = /^udp:(.+):(\d+)$/.exec(id);
-      return match?.[1] && match[2] ? this.#udp.flowTo({ address: match[1], port: Number(match[2]) }) : undefined;
+      return match?.[1] && match[2]
+        ? this.#udp.flowTo({ address: match[1], port: Number(match[2]) })
+        : undefined;
     }
     return this.#tcp?.flow(id) ?? this.#ws?.flow(id);
   }
@@ -140,7 +149,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     if (!receivedOn.closed && (receivedOn.reliable || receivedOn.protocol === 'UDP')) {
       // Reliable: the same connection. UDP: the received/rport the request got
       // on arrival equals the flow's remote address, so the flow is the answer.
-      if (receivedOn.reliable || this.#viaPointsAt(response, receivedOn)) return receivedOn.send(data);
+      if (receivedOn.reliable || this.#viaPointsAt(response, receivedOn))
+        return receivedOn.send(data);
     }
     const via = response.via;
     const address = via.received ?? via.host.replace(/^\[|\]$/g, '');
@@ -148,7 +158,11 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     const protocol = via.transport.toUpperCase() as SipProtocol;
     if (protocol === 'WS' || protocol === 'WSS') return false; // the WebSocket is gone
     try {
-      const flow = await this.#flowFor({ protocol: protocol === 'TCP' ? 'TCP' : 'UDP', address, port });
+      const flow = await this.#flowFor({
+        protocol: protocol === 'TCP' ? 'TCP' : 'UDP',
+        address,
+        port,
+      });
       return flow.send(data);
     } catch (error) {
       this.#log.debug({ err: error, to: `${address}:${port}` }, 'response could not be sent');
@@ -198,7 +212,11 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     try {
       validateMessage(message);
     } catch (error) {
-      this.#refuse(flow, error instanceof SipParseError ? error : new SipParseError(String(error)), message);
+      this.#refuse(
+        flow,
+        error instanceof SipParseError ? error : new SipParseError(String(error)),
+        message,
+      );
       return;
     }
     if (message.type === 'request') {
@@ -226,8 +244,13 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     if (message?.type !== 'request' || message.method === 'ACK') return;
     try {
       if (message.headers.has('via')) stampVia(message, flow);
-      const response = createResponse(message, error.statusHint, undefined, { toTag: true as const });
-      response.headers.set('Warning', `399 parley "${error.message.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`);
+      const response = createResponse(message, error.statusHint, undefined, {
+        toTag: true as const,
+      });
+      response.headers.set(
+        'Warning',
+        `399 parley "${error.message.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`,
+      );
       void this.sendResponse(response, flow);
     } catch {
       // Not even enough to answer with.
@@ -239,7 +262,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
 function stampVia(request: SipRequest, flow: Flow): void {
   const via = request.via;
   const host = via.host.replace(/^\[|\]$/g, '');
-  const needsReceived = host !== flow.remote.address || flow.protocol === 'WS' || flow.protocol === 'WSS';
+  const needsReceived =
+    host !== flow.remote.address || flow.protocol === 'WS' || flow.protocol === 'WSS';
   const needsRport = via.rport === true;
   if (!needsReceived && !needsRport) return;
   request.headers.shift('via');

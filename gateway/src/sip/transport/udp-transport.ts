@@ -1,6 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { SipParseError, parseMessage, type SipRequest, type SipResponse } from '../message/index.js';
+import {
+  SipParseError,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../message/index.js';
 import type { Endpoint, Flow } from './flow.js';
 
 export interface TransportEvents {
@@ -42,7 +47,10 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
     this.#socket.on('message', (data, rinfo) => {
       const flow = this.flowTo({ address: rinfo.address, port: rinfo.port });
       if (data.length > this.#maxBytes) {
-        this.emit('problem', { flow, reason: `datagram of ${data.length} bytes > ${this.#maxBytes}` });
+        this.emit('problem', {
+          flow,
+          reason: `datagram of ${data.length} bytes > ${this.#maxBytes}`,
+        });
         return;
       }
       // RFC 5626 §3.5.1 keep-alive (CRLF): nothing to parse.

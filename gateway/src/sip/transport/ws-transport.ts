@@ -26,7 +26,8 @@ export class WsTransport extends EventEmitter<TransportEvents> {
   readonly #flows = new Map<string, WsFlow>();
   #server: Server | undefined;
   #ping: NodeJS.Timeout | undefined;
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head);
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    this.#upgrade(req, socket, head);
 
   constructor(options: WsTransportOptions) {
     super();
@@ -69,15 +70,23 @@ export class WsTransport extends EventEmitter<TransportEvents> {
       .map((p) => p.trim());
     if (!offered.includes('sip')) {
       // RFC 7118 §4.1: the client MUST offer "sip".
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nWebSocket subprotocol "sip" required\n');
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nWebSocket subprotocol "sip" required\n',
+      );
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
-      const flow = new WsFlow(ws, this.protocol, this.local, {
-        address: req.socket.remoteAddress ?? '',
-        port: req.socket.remotePort ?? 0,
-      }, origin);
+      const flow = new WsFlow(
+        ws,
+        this.protocol,
+        this.local,
+        {
+          address: req.socket.remoteAddress ?? '',
+          port: req.socket.remotePort ?? 0,
+        },
+        origin,
+      );
       this.#flows.set(flow.id, flow);
       ws.on('message', (data, isBinary) => {
         const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
