@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
 import { CallManager, MessageHub } from './calls/index.js';
@@ -148,6 +148,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const live: { calls?: CallManager } = {};
   // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
   const deskMount = Router();
+  const assetsDir =
+    config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url));
+  // The widget's script for companies' pages: <script type="module" src="https://gateway/widget/parley.js">.
+  const widgetMount = Router();
+  if (existsSync(assetsDir))
+    widgetMount.use(express.static(assetsDir, { maxAge: '5m', fallthrough: false }));
   const app = createHttpApp({
     tokens,
     metrics,
@@ -167,6 +173,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         }),
       },
       { path: '/desk', router: deskMount },
+      { path: '/widget', router: widgetMount },
     ],
     client: {
       gatewayId: config.gatewayId,
