@@ -92,6 +92,13 @@ describe('gateway HTTP', () => {
     expect(metrics).toMatch(/parley_tokens_verified_total\{tenant="acme"\} 2/);
   });
 
+  it('serves the widget script for companies’ pages', async () => {
+    const res = await fetch(`${gateway.httpUrl}/widget/parley.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/javascript/);
+    expect((await res.text()).length).toBeGreaterThan(1000);
+  });
+
   it('answers malformed JSON and unknown paths with the JSON error shape', async () => {
     const bad = await fetch(`${gateway.httpUrl}/v1/tokens/check`, {
       method: 'POST',
