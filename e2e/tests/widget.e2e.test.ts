@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
 import { API_KEY } from '@parley/gateway/test-harness';
 import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
@@ -167,10 +167,25 @@ describe('widget', () => {
 });
 
 describe('widget refusals: a message a person understands, and no INVITE to an agent', () => {
-  async function refusal(setup: (page: Page) => Promise<void>, code: keyof typeof ERROR_CODES) {
-    const { context, page } = await world.newPage();
+  async function refusal(
+    code: keyof typeof ERROR_CODES,
+    options: {
+      /** An attribute of the element to set before the click. */
+      attribute?: [string, string];
+      /** Another browser (default: the world's). */
+      browser?: Browser;
+    } = {},
+  ) {
+    const context = await (options.browser ?? world.browser).newContext();
+    await context.addInitScript(PROBE);
+    const page = await context.newPage();
     await page.goto(`${world.siteOrigin}/`);
-    await setup(page);
+    if (options.attribute) {
+      await page.evaluate(
+        ([name, value]) => document.querySelector('parley-call')!.setAttribute(name, value),
+        options.attribute,
+      );
+    }
     const mark = agent.sipMessages().length;
     await clickCall(page);
     await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
@@ -185,46 +200,19 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
     await context.close();
   }
 
-  it('a screening refusal (queue closed)', async () => {
-    await refusal(
-      (page) =>
-        page.evaluate(() =>
-          document.querySelector('parley-call')!.setAttribute('queue', 'holidays'),
-        ),
-      'outside_business_hours',
-    );
-  });
+  it('a screening refusal (queue closed)', () =>
+    refusal('outside_business_hours', { attribute: ['queue', 'holidays'] }));
 
-  it('a token the gateway refuses (expired)', async () => {
-    await refusal(
-      (page) =>
-        page.evaluate(() =>
-          document.querySelector('parley-call')!.setAttribute('token-url', '/test/expired-token'),
-        ),
-      'expired',
-    );
-  });
+  it('a token the gateway refuses (expired)', () =>
+    refusal('expired', { attribute: ['token-url', '/test/expired-token'] }));
 
-  it('the gateway unreachable', async () => {
-    await refusal(
-      (page) =>
-        page.evaluate(() =>
-          document.querySelector('parley-call')!.setAttribute('gateway', 'ws://127.0.0.1:9/sip'),
-        ),
-      'gateway_unreachable',
-    );
-  });
+  it('the gateway unreachable', () =>
+    refusal('gateway_unreachable', { attribute: ['gateway', 'ws://127.0.0.1:9/sip'] }));
 
   it('no agent registered', async () => {
     await agent.stop();
     try {
-      const { context, page } = await world.newPage();
-      await page.goto(`${world.siteOrigin}/`);
-      await clickCall(page);
-      await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
-      expect((await errors(page)).map((e) => e.code)).toContain('no_agent_available');
-      expect(await statusText(page)).toContain(ERROR_CODES.no_agent_available.human);
-      await context.close();
+      await refusal('no_agent_available');
     } finally {
       agent = await startBaresipAgent({
         user: 'agent1',
@@ -240,21 +228,7 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
     // A browser whose permission prompt answers "Block", as a person would.
     const denying = await launchChromium({ permissions: 'deny' });
     try {
-      const context = await denying.newContext();
-      await context.addInitScript(PROBE);
-      const page = await context.newPage();
-      await page.goto(`${world.siteOrigin}/`);
-      const mark = agent.sipMessages().length;
-      await clickCall(page);
-      await expect.poll(() => states(page), { timeout: 10_000 }).toContain('error');
-      expect((await errors(page)).map((e) => e.code)).toContain('microphone_denied');
-      expect(await statusText(page)).toContain(ERROR_CODES.microphone_denied.human);
-      expect(
-        agent
-          .sipMessages()
-          .slice(mark)
-          .filter((m) => m.method === 'INVITE'),
-      ).toEqual([]);
+      await refusal('microphone_denied', { browser: denying });
     } finally {
       await denying.close();
     }
