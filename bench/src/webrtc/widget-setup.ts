@@ -16,16 +16,12 @@
  *   recorded in the page with Date.now() as a cross-check.
  */
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { createCompanySite } from '@parley/demo/company-site';
-import { startTestGateway } from '@parley/gateway/test-harness';
-import { freePort, makeTone, startBaresipAgent, type BaresipEvent } from '@parley/testkit';
-import { launchChromium } from '@parley/testkit/chromium';
+import { WIDGET_DIST, startWidgetWorld } from '@parley/e2e/widget-fixture';
+import { startBaresipAgent, type BaresipEvent } from '@parley/testkit';
 import { summary, type Summary } from './measure.js';
 
-export const WIDGET_DIST = fileURLToPath(new URL('../../../widget/dist/', import.meta.url));
+export { WIDGET_DIST };
 
 export interface WidgetSetupOptions {
   readonly calls: number;
@@ -183,27 +179,9 @@ const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, 
 
 export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetupResult> {
   if (!existsSync(`${WIDGET_DIST}parley.js`)) throw new Error(`no built widget in ${WIDGET_DIST}`);
-  const gw = await startTestGateway({ agents: [{ id: 'agent1' }], ringTimeoutSeconds: 20 });
-  const port = await freePort('tcp');
-  const siteOrigin = `http://127.0.0.1:${port}`;
-  const site = createCompanySite({
-    issuer: gw.issuer,
-    gatewayUrl: gw.gateway.httpUrl,
-    origin: siteOrigin,
-    widgetDir: WIDGET_DIST,
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = site.listen(port, '127.0.0.1', () => resolve(s));
-  });
-  const mic = await makeTone({
-    path: '/tmp/parley-bench-webrtc-mic-700.wav',
-    freqHz: 700,
-    seconds: 30,
-    rate: 48000,
-    channels: 1,
-    volume: 0.5,
-  });
-  const browser = await launchChromium({ fakeAudioCapture: mic });
+  // The e2e tests' world: a gateway in this process, the demo company site, Chromium with a 700 Hz microphone.
+  const world = await startWidgetWorld({ agents: [{ id: 'agent1' }], ringTimeoutSeconds: 20 });
+  const { gw, siteOrigin, browser } = world;
   const agent = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
@@ -408,11 +386,6 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
     };
   } finally {
     await agent.stop();
-    await browser.close().catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await gw.close();
+    await world.close();
   }
 }
