@@ -77,6 +77,24 @@ abstract class ClientTransaction<State extends string> extends Transaction<
     }
   }
 
+  /**
+   * Sends the request, then (unreliable transports) retransmits it from
+   * `interval` on, and gives up with `timeout` after `timeoutMs` (Timer B or F).
+   */
+  protected async begin(
+    retransmit: (interval: number) => void,
+    interval: number,
+    timer: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    if (!(await this.transmit())) return;
+    if (!this.flow?.reliable) retransmit(interval);
+    this.startTimer(timer, timeoutMs, () => {
+      this.emit('timeout');
+      this.setState('terminated' as State);
+    });
+  }
+
   abstract start(): Promise<void>;
   abstract receiveResponse(response: SipResponse): void;
 }
@@ -95,13 +113,8 @@ export class InviteClientTransaction extends ClientTransaction<InviteClientState
     super(key, request, target, 'calling', base, send);
   }
 
-  async start(): Promise<void> {
-    if (!(await this.transmit())) return;
-    if (!this.flow?.reliable) this.#retransmit(this.timers.A);
-    this.startTimer('B', this.timers.B, () => {
-      this.emit('timeout');
-      this.setState('terminated');
-    });
+  start(): Promise<void> {
+    return this.begin((interval) => this.#retransmit(interval), this.timers.A, 'B', this.timers.B);
   }
 
   receiveResponse(response: SipResponse): void {
@@ -189,13 +202,8 @@ export class NonInviteClientTransaction extends ClientTransaction<NonInviteClien
     super(key, request, target, 'trying', base, send);
   }
 
-  async start(): Promise<void> {
-    if (!(await this.transmit())) return;
-    if (!this.flow?.reliable) this.#retransmit(this.timers.E);
-    this.startTimer('F', this.timers.F, () => {
-      this.emit('timeout');
-      this.setState('terminated');
-    });
+  start(): Promise<void> {
+    return this.begin((interval) => this.#retransmit(interval), this.timers.E, 'F', this.timers.F);
   }
 
   receiveResponse(response: SipResponse): void {
