@@ -107,6 +107,11 @@ describe('agent desk', () => {
       .poll(async () => (await inboundAudio(desk)).energy, { timeout: 10_000 })
       .toBeGreaterThan(0.0001);
 
+    // The page the visitor is on reaches the desk (the widget's navigation message).
+    await expect
+      .poll(() => desk.locator('parley-agent-desk [part="call"]').innerText(), { timeout: 5000 })
+      .toContain(`${world.siteOrigin}/`);
+
     // Chat: visitor → desk, desk → visitor.
     await visitor.waitForFunction(
       () =>
@@ -138,14 +143,19 @@ describe('agent desk', () => {
       agentId: string;
       endedBy: string;
       routing: { tier: string; value: number };
-      messages: { from: string; message: { text: string } }[];
+      messages: { from: string; message: { type: string; text?: string; url?: string } }[];
     }>(`/v1/calls/${list.calls[0]!.id}`);
     expect(record).toMatchObject({
       agentId: 'deskagent',
       endedBy: 'agent',
       routing: { tier: 'high', value: 420 },
     });
-    expect(record.messages.map((m) => [m.from, m.message.text])).toEqual([
+    // The widget first tells the agent which page the visitor is on, then the chat.
+    expect(record.messages[0]?.message).toMatchObject({
+      type: 'navigation',
+      url: `${world.siteOrigin}/`,
+    });
+    expect(record.messages.slice(1).map((m) => [m.from, m.message.text])).toEqual([
       ['visitor', 'Is my order shipped?'],
       ['agent', 'Yes, it left this morning.'],
     ]);

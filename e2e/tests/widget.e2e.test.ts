@@ -121,10 +121,15 @@ describe('widget', () => {
     const { body: record } = await world.gw.api<{
       outcome: string;
       endedBy: string;
-      messages: { from: string; message: { text: string } }[];
+      messages: { from: string; message: { type: string; text?: string; url?: string } }[];
     }>(`/v1/calls/${call.id}`);
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'visitor' });
-    expect(record.messages.map((m) => [m.from, m.message.text])).toEqual([
+    // The widget first tells the agent which page the visitor is on, then the chat.
+    expect(record.messages[0]?.message).toMatchObject({
+      type: 'navigation',
+      url: `${world.siteOrigin}/`,
+    });
+    expect(record.messages.slice(1).map((m) => [m.from, m.message.text])).toEqual([
       ['visitor', 'Hello from the page'],
       ['agent', 'Hello from the agent'],
     ]);

@@ -378,7 +378,10 @@ export class CallClient implements CallClientApi {
       attempt.channelOpen = open;
       this.#events.emit('channel', open);
     };
-    channel.addEventListener('open', () => setOpen(true));
+    channel.addEventListener('open', () => {
+      setOpen(true);
+      this.#announcePage(channel);
+    });
     channel.addEventListener('close', () => setOpen(false));
     channel.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (attempt.over) return;
@@ -390,7 +393,29 @@ export class CallClient implements CallClientApi {
       const notice = parseNotice(event.data);
       if (notice) this.#events.emit('notice', notice);
     });
-    if (channel.readyState === 'open') setOpen(true);
+    if (channel.readyState === 'open') {
+      setOpen(true);
+      this.#announcePage(channel);
+    }
+  }
+
+  /** The page the visitor calls from, so the agent's desk can show it. */
+  #announcePage(channel: RTCDataChannel): void {
+    const location = (globalThis as { location?: { href?: string } }).location;
+    if (typeof location?.href !== 'string') return;
+    const title = (globalThis as { document?: { title?: string } }).document?.title;
+    const message: ParleyMessage = {
+      type: 'navigation',
+      id: this.#deps.newId(),
+      at: new Date(this.#deps.wallClock()).toISOString(),
+      url: location.href.slice(0, 2000),
+      ...(title ? { title: title.slice(0, 200) } : {}),
+    };
+    try {
+      channel.send(JSON.stringify(message));
+    } catch {
+      // The channel closed in between: nothing to announce to.
+    }
   }
 
   // --- endings ------------------------------------------------------------
