@@ -178,3 +178,59 @@ describe('value-based routing', () => {
     expect(call.agentId).toBe('junior1');
   });
 });
+
+describe('ringing several agents at once', () => {
+  let fork: TestGateway;
+  const phones: BaresipAgent[] = [];
+
+  beforeAll(async () => {
+    fork = await startTestGateway({
+      agents: [{ id: 'first' }, { id: 'second' }],
+      ringTimeoutSeconds: 5,
+      queueExtra: { strategy: 'simultaneous', ringAtOnce: 2 },
+    });
+    for (const id of ['first', 'second']) {
+      const phone = await startBaresipAgent({
+        user: id,
+        password: 'secret',
+        registrar: fork.udp,
+        answerMode: 'manual',
+      });
+      await phone.registered();
+      phones.push(phone);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(phones.map((p) => p.stop()));
+    await fork.close();
+  });
+
+  it('rings the top two together; the first to answer wins and the other is cancelled as completed elsewhere', async () => {
+    const [first, second] = phones as [BaresipAgent, BaresipAgent];
+    const mark = first.sipMessages().length;
+    second.events.on('event', (e) => {
+      if (e.type === 'CALL_INCOMING') setTimeout(() => void second.accept(), 300);
+    });
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-bearer-pcmu'),
+      remote: fork.udp,
+      service: 'sales',
+      calls: 1,
+      callDurationMs: 500,
+      injection: { rows: [[await fork.token()]] },
+      timeoutMs: 30_000,
+    });
+    expect(result.stats.successful, result.output).toBe(1);
+    const cancel = await first.waitForRequest('CANCEL', undefined, 3000, { since: mark });
+    expect(cancel.header('reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
+    for (let i = 0; i < 50 && fork.gateway.calls.size > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+    const { body } = await fork.api<{ calls: Routed[] }>('/v1/calls?limit=1');
+    const call = body.calls[0]!;
+    expect(call.agentId).toBe('second');
+    expect(call.attempts.map((a) => a.agentId).sort()).toEqual(['first', 'second']);
+    expect(call.attempts.find((a) => a.agentId === 'first')).toMatchObject({
+      reason: 'answered_elsewhere',
+    });
+  });
+});
