@@ -9,12 +9,13 @@ import {
   bundledScenario,
   runSipp,
   startBaresipAgent,
+  startSipp,
   stopAll,
   type BaresipAgent,
   type SipTransport,
 } from '@parley/testkit';
 import { startTestGateway, type TestGateway } from './harness.js';
-import { finalResponse } from './sipp-log.js';
+import { finalResponse, responsesIn } from './sipp-log.js';
 
 interface CallView {
   id: string;
@@ -365,5 +366,35 @@ describe('caller-ID pool exhausted', () => {
     expect(froms).toEqual(['+15550100 holder-session', '+15550199 late-session']);
     const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/parley_session_numbers_exhausted_total 1/);
+  });
+});
+
+describe('early media', () => {
+  it('passes a PBX agent’s 183 with SDP on to a SIP visitor, with the gateway’s media address', async () => {
+    const uas = await startSipp({
+      scenario: await bundledScenario('uas-early-media-183'),
+      rtpEcho: true,
+      name: 'pbx',
+    });
+    const gw = await startTestGateway({
+      agents: [{ id: 'pbx', contact: `sip:pbx@${uas.address}` }],
+    });
+    try {
+      const result = await call(gw, await gw.token(), { durationMs: 800 });
+      expect(result.stats.successful, result.output).toBe(1);
+      const early = responsesIn(result.messages).find((r) => r.status === 183);
+      expect(early?.header('Content-Type')).toBe('application/sdp');
+      expect(early?.text).toMatch(/m=audio \d+ RTP\/AVP 0/);
+      // Topology hiding: the visitor sees the gateway's relay port, not the PBX's.
+      const port = Number(/m=audio (\d+)/.exec(early?.text ?? '')?.[1]);
+      const { body } = await gw.api<{ calls: { media: { agent: { packetsIn: number } } }[] }>(
+        '/v1/calls?limit=1',
+      );
+      expect(port).toBeGreaterThan(0);
+      expect(body.calls[0]?.media.agent.packetsIn).toBeGreaterThan(0);
+    } finally {
+      await gw.close();
+      await uas.stop();
+    }
   });
 });

@@ -41,6 +41,8 @@ export interface TestGatewayOptions {
     queues?: string[];
     maxCalls?: number;
     tier?: string;
+    /** A fixed contact (a PBX): reachable without registering. */
+    contact?: string;
     digestAlgorithms?: ('SHA-256' | 'MD5')[];
   }[];
   /** Extra settings of the `sales` queue (strategy, bands, wrap-up…). */
@@ -100,6 +102,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       queues: a.queues ?? ['sales'],
       ...(a.maxCalls ? { maxCalls: a.maxCalls } : {}),
       ...(a.tier ? { tier: a.tier } : {}),
+      ...(a.contact ? { contact: a.contact } : {}),
       // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
       digestAlgorithms: a.digestAlgorithms ?? ['MD5'],
     })),

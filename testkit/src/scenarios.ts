@@ -9,6 +9,7 @@
  * | `uac-cancel`           | UAC  | INVITE + Bearer, waits for 180, CANCEL after -d, expects 487     |
  * | `uas-busy-486`         | UAS  | 100 then 486 Busy Here                                          |
  * | `uas-ring-no-answer`   | UAS  | 100, 180, never answers; 200 to CANCEL, 487                     |
+ * | `uas-early-media-183`  | UAS  | 100, 183 with SDP (early media), 200 600 ms later; echoes RTP     |
  * | `uas-answer-pcmu-echo` | UAS  | 100, 180, 200 with PCMU on -mp (use rtpEcho), waits for BYE     |
  * | `registrar`            | UAS  | stand-in registrar: 401 challenge, digest agent1/secret, 200     |
  */
@@ -27,6 +28,7 @@ export type BundledScenarioName =
   | 'uas-busy-486'
   | 'uas-ring-no-answer'
   | 'uas-answer-pcmu-echo'
+  | 'uas-early-media-183'
   | 'registrar';
 
 export interface ScenarioFile {

@@ -650,7 +650,8 @@ export class Call extends EventEmitter<CallEvents> {
     if (status < 200) {
       if (status === 100 || this.state === 'ended' || !this.#ringing.has(attempt)) return;
       if (this.state === 'routing') this.#transition('ringing');
-      // Ringing reaches the visitor; early media is not forwarded (the widget plays ringback).
+      if (status === 183 && this.#earlyMedia(attempt, response)) return;
+      // Ringing reaches the visitor (a browser plays its own ringback).
       this.#deps.stack.respond(this.#init.tx, 180, {
         toTag: this.#visitorTag,
         headers: [['Contact', `<${this.#visitorContact}>`]],
@@ -668,6 +669,38 @@ export class Call extends EventEmitter<CallEvents> {
       return;
     }
     this.#onAgentAnswer(attempt, response);
+  }
+
+  /**
+   * A 183 with SDP from a SIP agent (a PBX's ringback or announcement) is early
+   * media: for a SIP visitor with one agent ringing, the relay joins the legs
+   * now and the 183 goes on with our SDP. Browsers' legs and forked rings get a
+   * plain 180. True when handled here.
+   */
+  #earlyMedia(attempt: Attempt, response: SipResponse): boolean {
+    const visitorMedia = this.#visitorMedia;
+    const router = this.#router;
+    if (
+      !visitorMedia ||
+      !router ||
+      visitorMedia.kind === 'webrtc' ||
+      attempt.media.kind === 'webrtc'
+    )
+      return false;
+    if (this.#ringing.size !== 1) return false;
+    const early = readLegSdp(response.body);
+    if (!early) return false;
+    aim(attempt.media, early);
+    router.pipe(visitorMedia, attempt.media);
+    const sdp = relaySdp(early, visitorMedia, this.#lastSdp.visitor);
+    this.#lastSdp.visitor = sdp;
+    this.#deps.stack.respond(this.#init.tx, 183, {
+      toTag: this.#visitorTag,
+      headers: [['Contact', `<${this.#visitorContact}>`]],
+      contentType: 'application/sdp',
+      body: sdpText(sdp),
+    });
+    return true;
   }
 
   #onAgentAnswer(attempt: Attempt, response: SipResponse): void {
