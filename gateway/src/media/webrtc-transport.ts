@@ -8,8 +8,8 @@
  * ICE-lite so it never does its public STUN lookup; bound to the announced
  * interface so DTLS replies leave from the candidate address; `ontrack` set
  * before setRemoteDescription; `sendRtp` forces the primary codec's payload
- * type, so telephone-event toward the browser is dropped (browsers play no
- * RFC 4733 events anyway) and DTMF toward the agent is made here.
+ * type, so telephone-event toward the browser goes to the DTLS transport
+ * directly, and DTMF toward the agent is made here.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -17,9 +17,11 @@ import type { Logger } from 'pino';
 import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  RtpHeader,
+  RtpPacket,
   type RTCDataChannel,
+  type RTCDtlsTransport,
   type RTCRtpSender,
-  type RtpPacket,
 } from 'werift';
 import { ParleyError } from '@parley/shared/errors';
 import type {
@@ -67,6 +69,8 @@ export class WeriftTransport
   #channel: RTCDataChannel | undefined;
   #codec: AudioCodec | undefined;
   #telephoneEvent: AudioCodec | undefined;
+  /** The payload type the browser negotiated for telephone-event at the agent's clock rate. */
+  #browserEventType: number | undefined;
   #closed = false;
 
   constructor(options: WeriftTransportOptions) {
@@ -83,13 +87,21 @@ export class WeriftTransport
   async answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string> {
     this.#codec = codec;
     this.#telephoneEvent = telephoneEvent;
-    const pc = this.#createPc([codec]);
+    // The audio codec first (werift sends with the first); telephone-event beside it.
+    const pc = this.#createPc(telephoneEvent ? [codec, telephoneEvent] : [codec]);
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
       if (!transceiver) throw new Error('the offer has no audio');
       transceiver.setDirection('sendrecv');
       this.#sender = transceiver.sender;
+      this.#browserEventType = telephoneEvent
+        ? transceiver.codecs.find(
+            (c) =>
+              c.mimeType.toLowerCase() === 'audio/telephone-event' &&
+              c.clockRate === telephoneEvent.clockRate,
+          )?.payloadType
+        : undefined;
       await pc.setLocalDescription(await pc.createAnswer());
       return await this.#localSdp(pc);
     } catch (error) {
@@ -286,14 +298,45 @@ export class WeriftTransport
     const sender = this.#sender;
     const codec = this.#codec;
     if (!sender || !codec || this.#closed || packet.length < 12) return false;
-    // Only the negotiated audio: both legs use the same payload type numbers (the
-    // gateway offers each side the other's), and anything else is telephone-event,
-    // which sendRtp would relabel as audio (browsers play no RFC 4733 events).
-    if ((packet[1]! & 0x7f) !== codec.payloadType) return true;
+    // Both legs use the same payload type numbers (the gateway offers each side
+    // the other's): the audio codec, and telephone-event when it was negotiated.
+    const pt = packet[1]! & 0x7f;
+    if (pt === codec.payloadType) {
+      this.counters.packetsOut++;
+      this.counters.bytesOut += packet.length;
+      sender.sendRtp(packet).catch(() => undefined);
+    } else if (pt === this.#telephoneEvent?.payloadType) {
+      this.#sendEvent(sender, packet);
+    }
+    return true;
+  }
+
+  /**
+   * RFC 4733 events from the agent, in the same stream as its audio. sendRtp
+   * would relabel them with the audio codec's payload type, so they go straight
+   * to the DTLS transport with the sender's SSRC and the same sequence and
+   * timestamp offsets sendRtp applies to the audio around them.
+   */
+  #sendEvent(sender: RTCRtpSender, packet: Buffer): void {
+    const internals = sender as unknown as {
+      seqOffset?: number;
+      timestampOffset?: number;
+      dtlsTransport?: RTCDtlsTransport;
+    };
+    const transport = internals.dtlsTransport;
+    if (!transport || transport.state !== 'connected') return;
+    const rtp = RtpPacket.deSerialize(packet);
+    const header = new RtpHeader({
+      // The browser's number for telephone-event at this clock rate (an agent may use another).
+      payloadType: this.#browserEventType ?? rtp.header.payloadType,
+      marker: rtp.header.marker,
+      sequenceNumber: (rtp.header.sequenceNumber + (internals.seqOffset ?? 0)) & 0xffff,
+      timestamp: (rtp.header.timestamp + (internals.timestampOffset ?? 0)) >>> 0,
+      ssrc: sender.ssrc,
+    });
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
-    sender.sendRtp(packet).catch(() => undefined);
-    return true;
+    transport.sendRtp(rtp.payload, header).catch(() => undefined);
   }
 
   #gathered(pc: RTCPeerConnection): Promise<void> {
