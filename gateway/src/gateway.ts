@@ -21,6 +21,7 @@ import { createRelayEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
+  AgentAdmin,
   AgentDirectory,
   ValueService,
   customerHistory,
@@ -44,6 +45,7 @@ import {
 import { Registrar } from './sip/registrar/registrar.js';
 import { SipStack, type SipProtocol } from './sip/index.js';
 import {
+  SqliteAgentStore,
   SqliteCallStore,
   SqliteMessageStore,
   SqliteSessionStore,
@@ -105,6 +107,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     onExhausted: () => metrics.numbersExhausted.inc(),
   });
   const agents = new AgentDirectory(config.agents, now);
+  // Agents created through the API live in storage, next to the config file's.
+  const agentAdmin = new AgentAdmin({
+    directory: agents,
+    store: new SqliteAgentStore(db),
+    realm: config.sip.domain,
+    configured: new Set(config.agents.map((a) => a.id)),
+    tenantExists: (tenant) => config.tenants[tenant] !== undefined,
+    queueTenant: (queue) => config.queues[queue]?.tenant,
+    logger,
+    now,
+  });
+  const storedAgents = agentAdmin.load();
+  logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
   const valueTenants: Record<string, TenantValueConfig> = {};
   for (const [id, tenant] of Object.entries(config.tenants)) {
     const routing = tenant.routing;
@@ -165,6 +180,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         router: v1Router({
           apiKeys: config.api.keys,
           agents,
+          admin: agentAdmin,
           calls: callStore,
           sessions,
           numbers,
@@ -224,6 +240,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   stack.onRegister((request, tx) => registrar.handle(request, tx));
+  agents.on('removed', (agentId) => registrar.forget(agentId));
 
   const callManager = new CallManager({
     stack,
@@ -273,7 +290,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     hub,
   });
 
-  const deskSessions = new DeskSessions({ secret: config.desk.sessionSecret, now });
+  const deskSessions = new DeskSessions({
+    secret: config.desk.sessionSecret,
+    now,
+    agent: (agentId) => {
+      const presence = agents.get(agentId);
+      const stamp = agents.credentialStamp(agentId);
+      return presence && stamp ? { tenant: presence.tenant, stamp } : undefined;
+    },
+  });
   const deskHub = new DeskHub({
     calls: callManager,
     store: callStore,

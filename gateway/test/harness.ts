@@ -31,6 +31,12 @@ export interface TestGateway {
   ): Promise<string>;
   /** GET on the /v1 API with the test API key. */
   api<T = unknown>(path: string): Promise<{ status: number; body: T }>;
+  /** Any method on the /v1 API with the test API key and a JSON body. */
+  apiRequest<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }
 
@@ -126,6 +132,18 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     encryptionKey: gatewayKeys.publicJwk,
     now: () => Date.now() - skewMs,
   });
+  async function apiRequest<T>(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${gateway.httpUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${API_KEY}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
   let session = 0;
   return {
     gateway,
@@ -151,12 +169,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         .finally(() => (skewMs = 0));
       return issued.token;
     },
-    async api<T>(path: string) {
-      const res = await fetch(`${gateway.httpUrl}${path}`, {
-        headers: { authorization: `Bearer ${API_KEY}` },
-      });
-      return { status: res.status, body: (await res.json()) as T };
-    },
+    api: <T>(path: string) => apiRequest<T>('GET', path),
+    apiRequest,
     async close() {
       await gateway.close();
       media.release();

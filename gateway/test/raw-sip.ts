@@ -1,6 +1,13 @@
 /** A bare UDP socket speaking SIP text, for tests that need exact control of every byte and timer. */
 import { createSocket, type Socket } from 'node:dgram';
-import { parseMessage, type SipRequest, type SipResponse } from '../src/sip/message/index.js';
+import {
+  answerDigestChallenge,
+  formatDigestCredentials,
+  parseDigestChallenge,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../src/sip/message/index.js';
 
 export class RawSipClient {
   readonly #socket: Socket;
@@ -77,6 +84,75 @@ export class RawSipClient {
 
   close(): void {
     this.#socket.close();
+  }
+
+  /** CSeq of the last REGISTER built by {@link registerText}. */
+  cseq = 0;
+
+  /** A REGISTER of `user` at parley.test from this client. */
+  registerText(
+    user: string,
+    contacts: string[],
+    extra: string[] = [],
+    callId = `reg-${user}`,
+  ): string {
+    this.cseq += 1;
+    const cseq = this.cseq;
+    return [
+      `REGISTER sip:parley.test SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK-r${cseq}-${Date.now()};rport`,
+      `From: <sip:${user}@parley.test>;tag=f${cseq}`,
+      `To: <sip:${user}@parley.test>`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq} REGISTER`,
+      ...contacts.map((c) => `Contact: ${c}`),
+      ...extra,
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  /** The response to the REGISTER with CSeq `seq`. */
+  async responseTo(seq: number): Promise<SipResponse> {
+    return (await this.waitFor(
+      (m) => m.type === 'response' && m.cseq.method === 'REGISTER' && m.cseq.seq === seq,
+    )) as SipResponse;
+  }
+
+  /** REGISTER at `target`, answer the challenge with `algorithm`, return the final response. */
+  async register(
+    target: string,
+    user: string,
+    password: string,
+    contacts: string[],
+    extra: string[] = [],
+    algorithm = 'SHA-256',
+  ): Promise<SipResponse> {
+    this.send(target, this.registerText(user, contacts, extra));
+    const challenge = await this.responseTo(this.cseq);
+    if (challenge.status !== 401) return challenge;
+    const offered = challenge.headers.getAll('www-authenticate').map(parseDigestChallenge);
+    const chosen = offered.find((c) => c.algorithm === algorithm);
+    if (!chosen)
+      throw new Error(`no ${algorithm} challenge in ${offered.map((c) => c.algorithm).join(', ')}`);
+    const credentials = answerDigestChallenge(chosen, {
+      username: user,
+      password,
+      method: 'REGISTER',
+      uri: 'sip:parley.test',
+      cnonce: 'c0ffee',
+      nc: 1,
+    });
+    this.send(
+      target,
+      this.registerText(user, contacts, [
+        ...extra,
+        `Authorization: ${formatDigestCredentials(credentials)}`,
+      ]),
+    );
+    return this.responseTo(this.cseq);
   }
 }
 

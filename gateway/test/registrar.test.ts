@@ -16,7 +16,6 @@ import { RawSipClient } from './raw-sip.js';
 
 let gw: TestGateway;
 let client: RawSipClient;
-let cseq = 0;
 
 beforeAll(async () => {
   gw = await startTestGateway({
@@ -45,66 +44,19 @@ interface AgentView {
 const agentView = async (id: string) =>
   (await gw.api<{ agents: AgentView[] }>('/v1/agents')).body.agents.find((a) => a.id === id)!;
 
-function register(
-  user: string,
-  contacts: string[],
-  extra: string[] = [],
-  callId = `reg-${user}`,
-): string {
-  cseq += 1;
-  return [
-    `REGISTER sip:parley.test SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-r${cseq}-${Date.now()};rport`,
-    `From: <sip:${user}@parley.test>;tag=f${cseq}`,
-    `To: <sip:${user}@parley.test>`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${cseq} REGISTER`,
-    ...contacts.map((c) => `Contact: ${c}`),
-    ...extra,
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
+const register = (user: string, contacts: string[], extra: string[] = [], callId?: string) =>
+  client.registerText(user, contacts, extra, callId);
 
 /** REGISTER, answer the challenge with `algorithm`, return the final response. */
-async function registerWithAuth(
+const registerWithAuth = (
   user: string,
   password: string,
   contacts: string[],
   extra: string[] = [],
   algorithm = 'SHA-256',
-): Promise<SipResponse> {
-  const first = register(user, contacts, extra);
-  const firstCseq = cseq;
-  client.send(gw.udp, first);
-  const challenge = (await client.waitFor(
-    (m) => m.type === 'response' && m.cseq.seq === firstCseq,
-  )) as SipResponse;
-  expect(challenge.status).toBe(401);
-  const offered = challenge.headers.getAll('www-authenticate').map(parseDigestChallenge);
-  const chosen = offered.find((c) => c.algorithm === algorithm);
-  if (!chosen)
-    throw new Error(`no ${algorithm} challenge in ${offered.map((c) => c.algorithm).join(', ')}`);
-  const credentials = answerDigestChallenge(chosen, {
-    username: user,
-    password,
-    method: 'REGISTER',
-    uri: 'sip:parley.test',
-    cnonce: 'c0ffee',
-    nc: 1,
-  });
-  const second = register(user, contacts, [
-    ...extra,
-    `Authorization: ${formatDigestCredentials(credentials)}`,
-  ]);
-  const secondCseq = cseq;
-  client.send(gw.udp, second);
-  return (await client.waitFor(
-    (m) => m.type === 'response' && m.cseq.seq === secondCseq,
-  )) as SipResponse;
-}
+): Promise<SipResponse> => {
+  return client.register(gw.udp, user, password, contacts, extra, algorithm);
+};
 
 describe('registrar', () => {
   it('challenges with SHA-256 first, then MD5 (RFC 8760), and accepts SHA-256', async () => {
@@ -183,7 +135,7 @@ describe('registrar', () => {
     // agent2 may not register agent1's address of record with its own credentials.
     client.send(gw.udp, register('agent1', ['<sip:x@127.0.0.1:5096>']));
     const challenge = (await client.waitFor(
-      (m) => m.type === 'response' && m.cseq.seq === cseq,
+      (m) => m.type === 'response' && m.cseq.seq === client.cseq,
     )) as SipResponse;
     const chosen = challenge.headers.getAll('www-authenticate').map(parseDigestChallenge)[0]!;
     const creds = answerDigestChallenge(chosen, {
@@ -203,7 +155,7 @@ describe('registrar', () => {
       ),
     );
     const refused = (await client.waitFor(
-      (m) => m.type === 'response' && m.cseq.seq === cseq,
+      (m) => m.type === 'response' && m.cseq.seq === client.cseq,
     )) as SipResponse;
     expect(refused.status).toBe(403);
   });
@@ -211,7 +163,7 @@ describe('registrar', () => {
   it('answers credentials for a nonce it did not make with a fresh challenge', async () => {
     client.send(gw.udp, register('agent2', ['<sip:y@127.0.0.1:5095>']));
     const challenge = (await client.waitFor(
-      (m) => m.type === 'response' && m.cseq.seq === cseq,
+      (m) => m.type === 'response' && m.cseq.seq === client.cseq,
     )) as SipResponse;
     const chosen = parseDigestChallenge(challenge.headers.getAll('www-authenticate')[0]!);
     const forged = {
@@ -235,7 +187,7 @@ describe('registrar', () => {
       ),
     );
     const again = (await client.waitFor(
-      (m) => m.type === 'response' && m.cseq.seq === cseq,
+      (m) => m.type === 'response' && m.cseq.seq === client.cseq,
     )) as SipResponse;
     expect(again.status).toBe(401);
   });

@@ -18,7 +18,10 @@ export function deskEventsUpgrade(deps: { sessions: DeskSessions; hub: DeskHub }
       return true;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const disconnect = deps.hub.connect(identity.agentId, { send: (frame) => ws.send(frame) });
+      const disconnect = deps.hub.connect(identity.agentId, {
+        send: (frame) => ws.send(frame),
+        close: (code, reason) => ws.close(code, reason),
+      });
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
         const text = Array.isArray(data)

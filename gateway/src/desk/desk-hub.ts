@@ -15,6 +15,8 @@ import { callContext } from './call-context.js';
 
 export interface DeskSocket {
   send(frame: string): void;
+  /** Ends the desk's connection (its agent was deleted). */
+  close?(code: number, reason: string): void;
 }
 
 export class DeskHub {
@@ -42,6 +44,12 @@ export class DeskHub {
     deps.agents.on('change', (presence) =>
       this.#toAgent(presence.id, { type: 'presence', agent: presenceView(presence) }),
     );
+    deps.agents.on('removed', (agentId) => {
+      for (const socket of this.#sockets.get(agentId) ?? []) socket.close?.(4001, 'agent removed');
+      this.#sockets.delete(agentId);
+      this.#messageSubs.get(agentId)?.();
+      this.#messageSubs.delete(agentId);
+    });
     deps.calls.onCall((call) => this.#watch(call));
   }
 

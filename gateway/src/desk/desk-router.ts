@@ -11,7 +11,8 @@ import express, { Router, type Request, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { callView } from '../http/routes/v1.js';
-import type { AgentDirectory } from '../routing/index.js';
+import type { AgentCredentials, AgentDirectory } from '../routing/index.js';
+import { digestHa1 } from '../sip/message/index.js';
 import { TokenBuckets } from '../sbc/token-bucket.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
 import { callContext } from './call-context.js';
@@ -48,6 +49,27 @@ const PAGE = `<!doctype html>
 const same = (a: string, b: string) =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
+/**
+ * The desk password is the agent's SIP password: checked as is, or through the
+ * stored digest H(A1) when only that is kept. Unknown users cost the same
+ * comparison, so timing does not tell which usernames exist.
+ */
+function passwordMatches(
+  known: AgentCredentials | undefined,
+  password: string,
+  realm: string,
+): boolean {
+  if (known?.password !== undefined) return same(password, known.password);
+  const ha1 = known?.ha1?.['SHA-256'];
+  if (known && ha1 !== undefined)
+    return same(digestHa1(known.username, realm, password, 'SHA-256'), ha1);
+  const md5 = known?.ha1?.MD5;
+  if (known && md5 !== undefined)
+    return same(digestHa1(known.username, realm, password, 'MD5'), md5);
+  same(password, '\u0000no such agent');
+  return false;
+}
+
 export function deskRouter(deps: DeskRouterDeps): Router {
   const router = Router();
   const logins = new TokenBuckets({ perSecond: 0.2, burst: 10 });
@@ -72,12 +94,11 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     if (typeof username !== 'string' || typeof password !== 'string')
       throw new ParleyError('bad_request', 'username and password are required');
     const known = deps.agents.credentials(username);
-    // Compare even for unknown users, so timing does not tell which usernames exist.
-    const ok = same(password, known?.password ?? '\u0000no such agent');
+    const ok = passwordMatches(known, password, deps.sipDomain);
     const presence = known ? deps.agents.get(known.agentId) : undefined;
-    if (!known || !ok || !presence)
-      throw new ParleyError('unauthorized', 'wrong username or password');
-    const { token, expiresAt } = deps.sessions.issue(presence.id, presence.tenant);
+    const session = ok && presence ? deps.sessions.issue(presence.id) : undefined;
+    if (!presence || !session) throw new ParleyError('unauthorized', 'wrong username or password');
+    const { token, expiresAt } = session;
     res.setHeader('set-cookie', deps.sessions.cookie(token, expiresAt, req.secure));
     res.json({ agent: presenceView(presence) });
   });
@@ -108,7 +129,7 @@ export function deskRouter(deps: DeskRouterDeps): Router {
       sip: {
         wsUrl: `${proto}://${req.headers.host ?? 'localhost'}${deps.sipWsPath}`,
         domain: deps.sipDomain,
-        username: identity.agentId,
+        username: presence.username,
       },
     });
   });

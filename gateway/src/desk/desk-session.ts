@@ -1,7 +1,9 @@
 /**
  * Agent desk sessions: an HMAC-signed token in an HttpOnly, SameSite=Strict
- * cookie (`parley_desk`), naming the agent and its tenant, valid 12 hours.
- * Stateless: any gateway process with the same secret accepts it.
+ * cookie (`parley_desk`), naming the agent, its tenant and a stamp of its
+ * credentials, valid 12 hours. Stateless: any gateway process with the same
+ * secret accepts it, as long as the agent still exists in that tenant with the
+ * same password (deleting an agent or changing its password signs its desks out).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -15,20 +17,33 @@ export interface DeskIdentity {
   readonly expiresAt: number;
 }
 
+/** What the desk session must still match: the agent's tenant and credential stamp. */
+export type DeskAgentLookup = (
+  agentId: string,
+) => { readonly tenant: string; readonly stamp: string } | undefined;
+
 export class DeskSessions {
   readonly #secret: Buffer;
   readonly #now: () => number;
+  readonly #agent: DeskAgentLookup;
 
-  constructor(options: { secret?: string | undefined; now?: () => number } = {}) {
+  constructor(options: {
+    secret?: string | undefined;
+    now?: () => number;
+    agent: DeskAgentLookup;
+  }) {
     this.#secret = options.secret ? Buffer.from(options.secret) : randomBytes(32);
     this.#now = options.now ?? Date.now;
+    this.#agent = options.agent;
   }
 
-  issue(agentId: string, tenant: string): { token: string; expiresAt: number } {
+  issue(agentId: string): { token: string; expiresAt: number } | undefined {
+    const agent = this.#agent(agentId);
+    if (!agent) return undefined;
     const expiresAt = this.#now() + TTL_MS;
-    const body = Buffer.from(JSON.stringify({ a: agentId, t: tenant, e: expiresAt })).toString(
-      'base64url',
-    );
+    const body = Buffer.from(
+      JSON.stringify({ a: agentId, t: agent.tenant, k: agent.stamp, e: expiresAt }),
+    ).toString('base64url');
     return { token: `${body}.${this.#mac(body)}`, expiresAt };
   }
 
@@ -40,18 +55,16 @@ export class DeskSessions {
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     try {
-      const { a, t, e } = JSON.parse(Buffer.from(body, 'base64url').toString()) as {
+      const { a, t, k, e } = JSON.parse(Buffer.from(body, 'base64url').toString()) as {
         a: unknown;
         t: unknown;
+        k: unknown;
         e: unknown;
       };
-      if (
-        typeof a !== 'string' ||
-        typeof t !== 'string' ||
-        typeof e !== 'number' ||
-        e <= this.#now()
-      )
-        return undefined;
+      if (typeof a !== 'string' || typeof t !== 'string' || typeof e !== 'number') return undefined;
+      if (e <= this.#now()) return undefined;
+      const agent = this.#agent(a);
+      if (!agent || agent.tenant !== t || agent.stamp !== k) return undefined;
       return { agentId: a, tenant: t, expiresAt: e };
     } catch {
       return undefined;

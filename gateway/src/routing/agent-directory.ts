@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 export interface AgentConfig {
   readonly id: string;
   readonly tenant: string;
   readonly username?: string | undefined;
-  readonly password: string;
+  /** The secret as configured, or (for agents managed through the API) only its digest H(A1) values. */
+  readonly password?: string | undefined;
+  readonly ha1?: { readonly MD5?: string; readonly 'SHA-256'?: string } | undefined;
   readonly displayName?: string | undefined;
   readonly queues: readonly string[];
   readonly maxCalls: number;
@@ -14,6 +17,8 @@ export interface AgentConfig {
   /** Seniority or skill band (`senior`, `junior`…) that queues match to customer value bands. */
   readonly tier?: string | undefined;
   readonly skills?: readonly string[] | undefined;
+  /** Where the agent is defined: the config file (default) or the `/v1/agents` API. */
+  readonly source?: 'config' | 'api' | undefined;
 }
 
 /** Where an agent can be reached: one registered Contact (an agent may have several). */
@@ -32,8 +37,11 @@ export type AgentAvailability = 'available' | 'away';
 export interface AgentPresence {
   readonly id: string;
   readonly tenant: string;
+  readonly username: string;
   readonly displayName: string | undefined;
   readonly queues: readonly string[];
+  readonly maxCalls: number;
+  readonly source: 'config' | 'api';
   readonly state: AgentState;
   readonly registered: boolean;
   readonly contacts: readonly AgentContact[];
@@ -52,10 +60,21 @@ export interface AgentPresence {
 
 export interface AgentDirectoryEvents {
   change: [AgentPresence];
+  /** The agent was deleted: drop its registrations and desk sessions. */
+  removed: [agentId: string];
+}
+
+/** What the registrar and the desk check a sign-in against. */
+export interface AgentCredentials {
+  readonly agentId: string;
+  readonly username: string;
+  readonly password?: string | undefined;
+  readonly ha1?: { readonly MD5?: string; readonly 'SHA-256'?: string } | undefined;
+  readonly algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
 }
 
 interface AgentEntry {
-  readonly config: AgentConfig;
+  config: AgentConfig;
   contacts: AgentContact[];
   activeCalls: number;
   ringing: number;
@@ -69,6 +88,8 @@ interface AgentEntry {
 
 const HANDLE_WINDOW = 10;
 
+const usernameOf = (config: AgentConfig) => config.username ?? config.id;
+
 /**
  * The agents of every tenant and what each is doing right now: registered
  * contacts (from the registrar), calls ringing and in progress (from calls/).
@@ -81,40 +102,90 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   constructor(agents: readonly AgentConfig[], now: () => number = Date.now) {
     super();
     this.#now = now;
-    for (const config of agents) {
-      const contacts: AgentContact[] = config.contact
-        ? [{ uri: config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
-        : [];
-      const entry: AgentEntry = {
-        config,
-        contacts,
-        activeCalls: 0,
-        ringing: 0,
-        idleSince: config.contact ? now() : undefined,
-        availability: 'available',
-        wrapUpUntil: undefined,
-        wrapUpTimer: undefined,
-        handled: [],
-      };
-      this.#agents.set(config.id, entry);
-      this.#byUsername.set(config.username ?? config.id, entry);
-    }
+    for (const config of agents) this.upsert(config);
   }
 
-  /** Digest credentials for a username (the registrar's lookup). */
-  credentials(
-    username: string,
-  ):
-    | { agentId: string; password: string; algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined }
-    | undefined {
+  /** Digest credentials for a username (the registrar's and the desk's lookup). */
+  credentials(username: string): AgentCredentials | undefined {
     const entry = this.#byUsername.get(username);
     return entry
       ? {
           agentId: entry.config.id,
+          username: usernameOf(entry.config),
           password: entry.config.password,
+          ha1: entry.config.ha1,
           algorithms: entry.config.digestAlgorithms,
         }
       : undefined;
+  }
+
+  /**
+   * A short fingerprint of the agent's secret: desk sessions carry it, so a
+   * password change signs the agent's desks out.
+   */
+  credentialStamp(agentId: string): string | undefined {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return undefined;
+    const { password, ha1 } = entry.config;
+    const secret = `${usernameOf(entry.config)}\u0000${password ?? ''}\u0000${ha1?.['SHA-256'] ?? ''}\u0000${ha1?.MD5 ?? ''}`;
+    return createHash('sha256').update(secret).digest('base64url').slice(0, 16);
+  }
+
+  /** The agent's digest username (its id unless configured otherwise). */
+  username(agentId: string): string | undefined {
+    const entry = this.#agents.get(agentId);
+    return entry ? usernameOf(entry.config) : undefined;
+  }
+
+  /**
+   * Adds an agent, or replaces the settings of an existing one while keeping what
+   * it is doing (registrations, calls, availability, wrap-up).
+   * Throws a TypeError when the username belongs to another agent.
+   */
+  upsert(config: AgentConfig): 'created' | 'updated' {
+    const username = usernameOf(config);
+    const holder = this.#byUsername.get(username);
+    if (holder && holder.config.id !== config.id)
+      throw new TypeError(`username "${username}" belongs to agent "${holder.config.id}"`);
+    const existing = this.#agents.get(config.id);
+    const fixed = (c: AgentConfig): AgentContact[] =>
+      c.contact ? [{ uri: c.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }] : [];
+    if (existing) {
+      this.#byUsername.delete(usernameOf(existing.config));
+      const registered = existing.contacts.filter((c) => Number.isFinite(c.expiresAt));
+      existing.config = config;
+      existing.contacts = [...fixed(config), ...registered];
+      if (existing.idleSince === undefined && config.contact) existing.idleSince = this.#now();
+      this.#byUsername.set(username, existing);
+      this.#changed(existing);
+      return 'updated';
+    }
+    const entry: AgentEntry = {
+      config,
+      contacts: fixed(config),
+      activeCalls: 0,
+      ringing: 0,
+      idleSince: config.contact ? this.#now() : undefined,
+      availability: 'available',
+      wrapUpUntil: undefined,
+      wrapUpTimer: undefined,
+      handled: [],
+    };
+    this.#agents.set(config.id, entry);
+    this.#byUsername.set(username, entry);
+    this.#changed(entry);
+    return 'created';
+  }
+
+  /** Deletes an agent: no new calls; calls in progress go on to their end. */
+  remove(agentId: string): boolean {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return false;
+    this.#endWrapUp(entry);
+    this.#agents.delete(agentId);
+    this.#byUsername.delete(usernameOf(entry.config));
+    this.emit('removed', agentId);
+    return true;
   }
 
   get(agentId: string): AgentPresence | undefined {
@@ -237,8 +308,11 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     return {
       id: entry.config.id,
       tenant: entry.config.tenant,
+      username: usernameOf(entry.config),
       displayName: entry.config.displayName,
       queues: entry.config.queues,
+      maxCalls: entry.config.maxCalls,
+      source: entry.config.source ?? 'config',
       state,
       registered,
       contacts,

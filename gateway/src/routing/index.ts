@@ -3,6 +3,7 @@ export {
   type AgentAvailability,
   type AgentConfig,
   type AgentContact,
+  type AgentCredentials,
   type AgentPresence,
   type AgentState,
 } from './agent-directory.js';
@@ -31,3 +32,9 @@ export type {
   ValueResult,
 } from './value/types.js';
 export { customerHistory } from './value/history.js';
+export {
+  AgentAdmin,
+  agentInputSchema,
+  type AgentAdminOptions,
+  type AgentInput,
+} from './agent-admin.js';

@@ -2,6 +2,12 @@ export { openDatabase, type SqliteDatabase } from './database.js';
 export { SqliteCallStore, type CallStore } from './call-store.js';
 export { SqliteSessionStore, type SessionStore } from './session-store.js';
 export { SqliteMessageStore, type MessageStore } from './message-store.js';
+export {
+  SqliteAgentStore,
+  type AgentStore,
+  type StoredAgent,
+  type StoredAgentProfile,
+} from './agent-store.js';
 export type {
   CallAttempt,
   CallOutcome,

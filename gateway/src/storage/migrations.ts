@@ -59,4 +59,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE calls ADD COLUMN routing TEXT;
   CREATE INDEX calls_customer ON calls(tenant, customer_id, created_at);
   `,
+  `
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    username TEXT NOT NULL UNIQUE,
+    realm TEXT NOT NULL,
+    ha1_md5 TEXT NOT NULL,
+    ha1_sha256 TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX agents_tenant ON agents(tenant);
+  `,
 ];

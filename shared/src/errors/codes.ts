@@ -347,6 +347,13 @@ export const ERROR_CODES = {
     message: 'Not found.',
     human: 'Something went wrong. Please try again.',
   },
+  conflict: {
+    domain: 'request',
+    http: 409,
+    sip: 409,
+    message: 'The request conflicts with the current state (a name already taken, a resource managed elsewhere).',
+    human: 'Something went wrong. Please try again.',
+  },
   unauthorized: {
     domain: 'request',
     http: 401,

@@ -10,11 +10,14 @@ export class ParleyError<C extends ErrorCode = ErrorCode> extends Error {
   readonly code: C;
   /** Extra, machine-readable detail for logs (never secrets). */
   readonly detail: string | undefined;
+  /** Whether the detail goes into the JSON body (a caller's own mistake, e.g. which field is wrong). */
+  readonly exposeDetail: boolean;
 
-  constructor(code: C, detail?: string, options?: { cause?: unknown }) {
+  constructor(code: C, detail?: string, options?: { cause?: unknown; expose?: boolean }) {
     super(detail ? `${ERROR_CODES[code].message} (${detail})` : ERROR_CODES[code].message, options);
     this.code = code;
     this.detail = detail;
+    this.exposeDetail = options?.expose === true && detail !== undefined;
   }
 
   /** HTTP status an API answers this error with. */
@@ -29,12 +32,18 @@ export class ParleyError<C extends ErrorCode = ErrorCode> extends Error {
 
   /** The JSON body every Parley HTTP API uses for errors. */
   toJSON(): ErrorBody {
-    return { error: { code: this.code, message: ERROR_CODES[this.code].message } };
+    const message = ERROR_CODES[this.code].message;
+    return {
+      error:
+        this.exposeDetail && this.detail !== undefined
+          ? { code: this.code, message, detail: this.detail }
+          : { code: this.code, message },
+    };
   }
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; detail?: string };
 }
 
 export function isParleyError(value: unknown): value is ParleyError {

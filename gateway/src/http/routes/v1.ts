@@ -1,13 +1,15 @@
 import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { SessionNumberPool } from '../../numbers/index.js';
-import type { AgentDirectory } from '../../routing/index.js';
+import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
 import { canSee, principalOf, requireApiKey, type ApiKeyConfig } from '../api-auth.js';
 
 export interface V1Deps {
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly agents: AgentDirectory;
+  /** Creates, changes and deletes agents (`PUT`/`DELETE /v1/agents/:id`). */
+  readonly admin?: AgentAdmin;
   readonly calls: CallStore;
   readonly sessions: SessionStore;
   readonly numbers: SessionNumberPool;
@@ -35,6 +37,18 @@ export function callView(record: CallRecord) {
   };
 }
 
+/** An agent as the API shows it: presence and settings, never a secret. */
+function agentView(a: AgentPresence) {
+  return {
+    ...a,
+    idleSince: a.idleSince === undefined ? null : new Date(a.idleSince).toISOString(),
+    contacts: a.contacts.map((c) => ({
+      uri: c.uri,
+      expiresAt: Number.isFinite(c.expiresAt) ? new Date(c.expiresAt).toISOString() : null,
+    })),
+  };
+}
+
 /** The /v1 API for the company's systems and the agent desk. Every route needs an API key. */
 export function v1Router(deps: V1Deps): Router {
   const router = Router();
@@ -43,17 +57,27 @@ export function v1Router(deps: V1Deps): Router {
   router.get('/agents', (_req, res) => {
     const principal = principalOf(res);
     const agents = deps.agents.list(principal?.tenant ? { tenant: principal.tenant } : {});
-    res.json({
-      agents: agents.map((a) => ({
-        ...a,
-        idleSince: a.idleSince === undefined ? null : new Date(a.idleSince).toISOString(),
-        contacts: a.contacts.map((c) => ({
-          uri: c.uri,
-          expiresAt: Number.isFinite(c.expiresAt) ? new Date(c.expiresAt).toISOString() : null,
-        })),
-      })),
-    });
+    res.json({ agents: agents.map(agentView) });
   });
+
+  router.get('/agents/:id', (req, res) => {
+    const agent = deps.agents.get(req.params.id);
+    if (!agent || !canSee(principalOf(res), agent.tenant))
+      throw new ParleyError('not_found', 'no such agent');
+    res.json(agentView(agent));
+  });
+
+  const admin = deps.admin;
+  if (admin) {
+    router.put('/agents/:id', (req, res) => {
+      const { created, agent } = admin.put(principalOf(res)?.tenant, req.params.id, req.body);
+      res.status(created ? 201 : 200).json(agentView(agent));
+    });
+    router.delete('/agents/:id', (req, res) => {
+      admin.remove(principalOf(res)?.tenant, req.params.id);
+      res.status(204).end();
+    });
+  }
 
   router.get('/sessions/by-number/:number', (req, res) => {
     const number = req.params.number;

@@ -12,6 +12,7 @@ import {
   parseDigestCredentials,
   verifyDigestResponse,
   type DigestAlgorithm,
+  type DigestCredentials,
   type NameAddr,
   type SipRequest,
 } from '../message/index.js';
@@ -28,16 +29,20 @@ export interface Binding {
   readonly cseq: number;
 }
 
+/** An agent's digest secret: the password, or the stored H(A1) of each base algorithm. */
+export interface RegistrarCredentials {
+  readonly agentId: string;
+  readonly password?: string | undefined;
+  readonly ha1?: { readonly MD5?: string; readonly 'SHA-256'?: string } | undefined;
+  readonly algorithms?: readonly DigestAlgorithm[] | undefined;
+}
+
 export interface RegistrarOptions {
   readonly stack: SipStack;
   /** Digest realm (the gateway's SIP domain). */
   readonly realm: string;
-  /** The password of a digest username, the agent it belongs to and (optionally) its algorithms. */
-  readonly credentials: (
-    username: string,
-  ) =>
-    | { agentId: string; password: string; algorithms?: readonly DigestAlgorithm[] | undefined }
-    | undefined;
+  /** The secret of a digest username, the agent it belongs to and (optionally) its algorithms. */
+  readonly credentials: (username: string) => RegistrarCredentials | undefined;
   /** Challenged algorithms, most preferred first (RFC 8760 §2.4). */
   readonly algorithms?: readonly DigestAlgorithm[];
   /** The agent's bindings changed (registered, refreshed, expired, removed). */
@@ -80,6 +85,13 @@ export class Registrar {
 
   close(): void {
     clearInterval(this.#sweep);
+  }
+
+  /** Drops every binding of an agent (the agent was removed from the directory). */
+  forget(agentId: string): void {
+    if (!this.#bindings.has(agentId)) return;
+    this.#log.info({ agentId }, 'bindings dropped: agent removed');
+    this.#commit(agentId, new Map());
   }
 
   handle(request: SipRequest, tx: ServerTransaction): void {
@@ -200,11 +212,7 @@ export class Registrar {
       stack.respond(tx, 401, { headers: challenge(false) });
       return undefined;
     }
-    const ok = verifyDigestResponse(credentials, {
-      method: request.method,
-      password: known.password,
-      username: credentials.username,
-    });
+    const ok = verifySecret(credentials, known, request.method);
     if (!ok) {
       this.#log.info({ username: credentials.username }, 'REGISTER refused: wrong digest response');
       stack.respond(tx, 403, { reason: 'Bad Credentials' });
@@ -238,6 +246,31 @@ export class Registrar {
         this.#commit(agentId, bindings);
       }
     }
+  }
+}
+
+/** Checks the digest response against the password, or the stored H(A1) of its algorithm. */
+function verifySecret(
+  credentials: DigestCredentials,
+  known: RegistrarCredentials,
+  method: string,
+): boolean {
+  const algorithm = credentials.algorithm ?? 'MD5';
+  const base = algorithm.startsWith('SHA-256')
+    ? 'SHA-256'
+    : algorithm.startsWith('MD5')
+      ? 'MD5'
+      : undefined;
+  const ha1 = base ? known.ha1?.[base] : undefined;
+  if (known.password === undefined && ha1 === undefined) return false;
+  try {
+    return verifyDigestResponse(credentials, {
+      method,
+      username: credentials.username,
+      ...(known.password === undefined ? { ha1 } : { password: known.password }),
+    });
+  } catch {
+    return false;
   }
 }
 
