@@ -351,7 +351,8 @@ export const ERROR_CODES = {
     domain: 'request',
     http: 409,
     sip: 409,
-    message: 'The request conflicts with the current state (a name already taken, a resource managed elsewhere).',
+    message:
+      'The request conflicts with the current state (a name already taken, a resource managed elsewhere).',
     human: 'Something went wrong. Please try again.',
   },
   unauthorized: {
