@@ -203,6 +203,13 @@ describe('calls', () => {
     const record = await lastCall(gw);
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'visitor', agentId: 'agent1' });
     expect(record.media?.agent.packetsIn).toBeGreaterThan(50);
+    // The session's caller-ID number, as the phone received it over this transport.
+    expect(invite.header('from')).toMatch(
+      new RegExp(`<sip:\\${record.sessionNumber}@parley\\.test>;tag=`),
+    );
+    expect(invite.header('p-asserted-identity')).toContain(
+      `<sip:${record.sessionNumber}@parley.test>`,
+    );
   });
 
   it('CANCEL before answer reaches the agent as CANCEL; the visitor gets 487', async () => {

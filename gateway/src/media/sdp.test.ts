@@ -284,6 +284,27 @@ describe('rewriteEndpoint', () => {
     expect(out).not.toMatch(/192\.168|203\.0\.113\.7|127\.0\.0\.1|candidate|ice-/);
   });
 
+  it("drops the other side's software (a=tool) and RTCP CNAMEs (a=ssrc)", () => {
+    const baresip = crlf([
+      'v=0',
+      'o=- 2357586264 1239026596 IN IP4 192.0.2.10',
+      's=-',
+      'c=IN IP4 192.0.2.10',
+      't=0 0',
+      'a=tool:baresip 1.0.0',
+      'm=audio 29372 RTP/AVP 0 101',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-15',
+      'a=sendrecv',
+      'a=ssrc-group:FID 1 2',
+      'a=ssrc:89357495 cname:sip:agent1@pbx.example',
+    ]);
+    const out = formatSdp(rewriteEndpoint(parseSdp(baresip), 0, ours));
+    expect(out).not.toMatch(/tool|baresip|ssrc|agent1|pbx\.example/);
+    expect(out).toContain('a=rtpmap:101 telephone-event/8000');
+  });
+
   it('rewrites the session c= a section relies on, and no address of the other side remains', () => {
     const out = rewriteEndpoint(parseSdp(PHONE), 0, ours);
     expect(formatSdp(out)).not.toContain('192.0.2.10');

@@ -545,6 +545,12 @@ function leaksTopology(line: SdpLine): boolean {
   if (line.kind !== 'attribute') return false;
   const name = line.name.toLowerCase();
   return (
+    // The other side's software and version (`a=tool:baresip 1.0.0`) and its
+    // RTCP CNAME (`a=ssrc:… cname:sip:agent1@pbx.example`, often an address
+    // of record): an SBC hides who is behind it, not only where.
+    name === 'tool' ||
+    name === 'ssrc' ||
+    name === 'ssrc-group' ||
     name === 'candidate' ||
     name === 'remote-candidates' ||
     name === 'end-of-candidates' ||
@@ -565,7 +571,8 @@ export interface RewriteOptions {
  * address; a section that relied on the session c= now reads ours — rewrite
  * or reject every section you forward), a=rtcp (added only when RTCP is not on
  * rtpPort + 1), and the o= address (the other side's address again). ICE and
- * BUNDLE attributes are dropped at both levels ({@link leaksTopology}).
+ * BUNDLE attributes, a=tool and a=ssrc (CNAMEs) are dropped at both levels
+ * ({@link leaksTopology}).
  *
  * Kept: a=rtcp-mux (and rtcp-mux-only). The relay forwards RTP-port to
  * RTP-port and RTCP-port to RTCP-port, so it carries multiplexed and separate
