@@ -6,10 +6,13 @@
  * the agent is offered only the visitor's codec, the visitor sees nothing of
  * the agent's topology, the agent shows busy while in the call, the visitor's
  * BYE reaches the agent, and the record has both legs' Call-IDs and times.
+ * Then the other direction of mid-call signalling: the agent's hold and resume
+ * re-INVITEs reach the visitor, a re-INVITE crossing one gets 491, and the
+ * agent's BYE reaches the visitor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
-import { serialize, type SipResponse } from '../src/sip/message/index.js';
+import { serialize, type SipRequest, type SipResponse } from '../src/sip/message/index.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 import { RtpVisitor, type G711 } from './rtp-visitor.js';
@@ -62,6 +65,54 @@ function serializeUri(ok: SipResponse): string {
   return /<([^>]+)>/.exec(header)?.[1] ?? header.trim();
 }
 
+/** INVITE with a token and the visitor's SDP, wait for the 200, ACK it. */
+async function placeCall(visitor: RtpVisitor, session: string) {
+  const callId = `visitor-media-${session}-${Date.now()}`;
+  client.send(
+    gw.udp,
+    inviteText({
+      to: `sales@${gw.udp}`,
+      port: client.port,
+      callId,
+      headers: [`Authorization: Bearer ${await gw.token({ subject: session })}`],
+      sdp: visitor.sdp(),
+    }),
+  );
+  const ok = (await client.waitFor(
+    (m) => m.type === 'response' && m.callId === callId && m.status === 200,
+    10_000,
+  )) as SipResponse;
+  client.send(gw.udp, inDialog('ACK', ok, 1));
+  return { ok, callId };
+}
+
+/** The visitor's answer to a request from the gateway (RFC 3261 §8.2.6: Via, From, To, Call-ID, CSeq copied). */
+function respond(request: SipRequest, status: number, reason: string, sdp = ''): string {
+  return [
+    `SIP/2.0 ${status} ${reason}`,
+    ...request.headers.getLines('via').map((v) => `Via: ${v}`),
+    `From: ${request.headers.get('from')}`,
+    `To: ${request.headers.get('to')}`,
+    `Call-ID: ${request.callId}`,
+    `CSeq: ${request.headers.get('cseq')}`,
+    `Contact: <sip:visitor@127.0.0.1:${client.port}>`,
+    ...(sdp ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
+}
+
+const nextRequest = async (method: string, callId: string, after: number) =>
+  (await client.waitFor(
+    (m) =>
+      m.type === 'request' &&
+      m.method === method &&
+      m.callId === callId &&
+      client.received.findIndex((r) => r.message === m) >= after,
+    5000,
+  )) as SipRequest;
+
 function media(sdp: string): { host: string; port: number; payloadTypes: number[] } {
   const host = /^c=IN IP4 (\S+)/m.exec(sdp)?.[1];
   const m = /^m=audio (\d+) RTP\/AVP ([\d ]+)/m.exec(sdp);
@@ -78,23 +129,10 @@ describe('a SIP visitor and a baresip agent, through the relay', () => {
       let hungUp = false;
       try {
         const since = phone.sipMessages().length;
-        const callId = `visitor-media-${codec}-${Date.now()}`;
         const session = `web-sess-media-${codec}`;
-        client.send(
-          gw.udp,
-          inviteText({
-            to: `sales@${gw.udp}`,
-            port: client.port,
-            callId,
-            headers: [`Authorization: Bearer ${await gw.token({ subject: session })}`],
-            sdp: visitor.sdp(),
-          }),
-        );
-        ok = (await client.waitFor(
-          (m) => m.type === 'response' && m.callId === callId && m.status === 200,
-          10_000,
-        )) as SipResponse;
-        client.send(gw.udp, inDialog('ACK', ok, 1));
+        const placed = await placeCall(visitor, session);
+        ok = placed.ok;
+        const callId = placed.callId;
         const answer = media(ok.body.toString());
         // The agent answered with the one codec it was offered; telephone-event may follow.
         expect(answer.payloadTypes[0]).toBe(visitor.payloadType);
@@ -170,4 +208,82 @@ describe('a SIP visitor and a baresip agent, through the relay', () => {
       }
     },
   );
+
+  it("sends the agent's hold and resume to the visitor, answers the visitor's crossing re-INVITE with 491, and the agent's BYE", async () => {
+    const visitor = await RtpVisitor.open('PCMU', 1000);
+    const { ok, callId } = await placeCall(visitor, 'web-sess-agent-hold');
+    let ended = false;
+    try {
+      const answer = media(ok.body.toString());
+      visitor.start(answer.host, answer.port);
+      await sleep(300);
+
+      // The agent holds: its re-INVITE reaches the visitor, pointing at the relay.
+      let mark = client.received.length;
+      await phone.command('hold');
+      const hold = await nextRequest('INVITE', callId, mark);
+      expect(hold.body.toString()).toMatch(/a=sendonly/);
+      expect(media(hold.body.toString())).toMatchObject({ host: answer.host, port: answer.port });
+      // The visitor's own re-INVITE crosses it: glare, 491 (RFC 3261 §14.2).
+      const reinvite = inDialog('BYE', ok, 3)
+        .replace(/^BYE /, 'INVITE ')
+        .replace('CSeq: 3 BYE', 'CSeq: 3 INVITE')
+        .replace(
+          'Content-Length: 0\r\n\r\n',
+          `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(visitor.sdp())}\r\n\r\n${visitor.sdp()}`,
+        );
+      client.send(gw.udp, reinvite);
+      const glare = (await client.waitFor(
+        (m) => m.type === 'response' && m.callId === callId && m.cseq.seq === 3 && m.status >= 200,
+      )) as SipResponse;
+      expect(glare.status).toBe(491);
+      // The ACK of a non-2xx is part of the INVITE transaction: same branch (§17.1.1.3).
+      client.send(
+        gw.udp,
+        inDialog('ACK', glare, 3).replace(/^Via: .*$/m, `Via: ${glare.headers.getLines('via')[0]}`),
+      );
+      // Then the visitor accepts the hold.
+      const phoneMark = phone.sipMessages().length;
+      client.send(
+        gw.udp,
+        respond(hold, 200, 'OK', visitor.sdp().replace('a=sendrecv', 'a=recvonly')),
+      );
+      await nextRequest('ACK', callId, mark);
+      const toPhone = () =>
+        phone
+          .sipMessages()
+          .slice(phoneMark)
+          .find(
+            (m) =>
+              m.direction === 'in' && m.status === 200 && /INVITE/.test(m.header('cseq') ?? ''),
+          );
+      await expect.poll(toPhone, { timeout: 3000 }).toBeDefined();
+      expect(toPhone()!.body).toMatch(/a=recvonly/);
+
+      // Resume, the same way.
+      mark = client.received.length;
+      await phone.command('resume');
+      const resume = await nextRequest('INVITE', callId, mark);
+      expect(resume.body.toString()).toMatch(/a=sendrecv/);
+      client.send(gw.udp, respond(resume, 200, 'OK', visitor.sdp()));
+      await nextRequest('ACK', callId, mark);
+
+      // The agent hangs up: the visitor gets the BYE.
+      mark = client.received.length;
+      await phone.hangup();
+      const bye = await nextRequest('BYE', callId, mark);
+      client.send(gw.udp, respond(bye, 200, 'OK'));
+      ended = true;
+      for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1) await sleep(100);
+      const { body } = await gw.api<{ calls: Record<string, unknown>[] }>('/v1/calls?limit=1');
+      expect(body.calls[0]).toMatchObject({
+        visitorCallId: callId,
+        outcome: 'answered',
+        endedBy: 'agent',
+      });
+    } finally {
+      if (!ended) client.send(gw.udp, inDialog('BYE', ok, 9));
+      visitor.close();
+    }
+  });
 });
