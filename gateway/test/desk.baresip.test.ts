@@ -19,7 +19,11 @@ let gw: TestGateway;
 let phone: BaresipAgent;
 
 beforeAll(async () => {
-  gw = await startTestGateway({ agents: [{ id: 'agent1' }], ringTimeoutSeconds: 5 });
+  gw = await startTestGateway({
+    agents: [{ id: 'agent1' }, { id: 'rival', tenant: 'globex', queues: ['globex'] }],
+    otherTenants: ['globex'],
+    ringTimeoutSeconds: 5,
+  });
   phone = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
@@ -73,6 +77,17 @@ describe('agent desk backend', () => {
     });
     ws.on('message', (d) => events.push(JSON.parse(d.toString()) as (typeof events)[number]));
     await new Promise((r) => ws.once('open', r));
+    // Another tenant's agent, signed in at the same time, sees none of it.
+    const rival = await login('rival', 'secret');
+    expect(rival.status).toBe(200);
+    const rivalEvents: typeof events = [];
+    const rivalWs = new WebSocket(`${gw.gateway.httpUrl.replace('http', 'ws')}/desk/api/events`, {
+      headers: { cookie: rival.cookie },
+    });
+    rivalWs.on('message', (d) =>
+      rivalEvents.push(JSON.parse(d.toString()) as (typeof events)[number]),
+    );
+    await new Promise((r) => rivalWs.once('open', r));
 
     phone.events.on('event', (e) => {
       if (e.type === 'CALL_INCOMING') setTimeout(() => void phone.accept(), 300);
@@ -104,6 +119,10 @@ describe('agent desk backend', () => {
       .poll(() => events.some((e) => e.type === 'answered'), { timeout: 5000 })
       .toBe(true);
     const callId = String(events.find((e) => e.type === 'answered')!.call!['callId']);
+    rivalWs.send(JSON.stringify({ type: 'chat', callId, text: 'Psst, switch to us' }));
+    await expect
+      .poll(() => rivalEvents.find((e) => e.type === 'notice'), { timeout: 3000 })
+      .toMatchObject({ code: 'message_rejected' });
     ws.send(JSON.stringify({ type: 'chat', callId, text: 'How can I help?' }));
     await expect
       .poll(() => events.some((e) => e.type === 'message' && e.stored?.from === 'agent'), {
@@ -126,6 +145,19 @@ describe('agent desk backend', () => {
       await fetch(`${gw.gateway.httpUrl}/desk/api/calls`, { headers: { cookie } })
     ).json()) as { calls: { id: string }[] };
     expect(recent.calls[0]?.id).toBe(callId);
+
+    rivalWs.close();
+    expect(
+      rivalEvents.map((e) => e.type).filter((t) => t !== 'presence' && t !== 'notice'),
+    ).toEqual([]);
+    const peek = await fetch(`${gw.gateway.httpUrl}/desk/api/calls/${callId}`, {
+      headers: { cookie: rival.cookie },
+    });
+    expect(peek.status).toBe(404);
+    const rivalRecent = (await (
+      await fetch(`${gw.gateway.httpUrl}/desk/api/calls`, { headers: { cookie: rival.cookie } })
+    ).json()) as { calls: { id: string }[] };
+    expect(rivalRecent.calls).toEqual([]);
   });
 
   it('routes no call to an agent who is away', async () => {

@@ -43,6 +43,8 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   readonly agents?: {
     id: string;
+    /** Default: the test tenant. */
+    tenant?: string;
     password?: string;
     queues?: string[];
     maxCalls?: number;
@@ -55,6 +57,8 @@ export interface TestGatewayOptions {
   readonly queueExtra?: Record<string, unknown>;
   /** Extra settings of the tenant (routing…). */
   readonly tenantExtra?: Record<string, unknown>;
+  /** More tenants (no signing keys: they get no calls), each with one queue of its own name. */
+  readonly otherTenants?: string[];
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
@@ -83,6 +87,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         ...(options.tenantMaxCalls ? { maxConcurrentCalls: options.tenantMaxCalls } : {}),
         ...options.tenantExtra,
       },
+      ...Object.fromEntries(
+        (options.otherTenants ?? []).map((t) => [
+          t,
+          { name: t, jwks: [tenantKeys.publicJwk as Record<string, unknown> as { kty: string }] },
+        ]),
+      ),
     },
     sip: {
       domain: 'parley.test',
@@ -100,10 +110,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         maxAttempts: options.maxAttempts ?? 3,
         ...options.queueExtra,
       },
+      ...Object.fromEntries((options.otherTenants ?? []).map((t) => [t, { tenant: t }])),
     },
     agents: (options.agents ?? [{ id: 'agent1' }]).map((a) => ({
       id: a.id,
-      tenant: TENANT,
+      tenant: a.tenant ?? TENANT,
       password: a.password ?? 'secret',
       queues: a.queues ?? ['sales'],
       ...(a.maxCalls ? { maxCalls: a.maxCalls } : {}),
