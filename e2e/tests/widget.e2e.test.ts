@@ -4,6 +4,7 @@
  * baresip agent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Browser } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
@@ -50,7 +51,7 @@ async function lastCall() {
 }
 
 describe('widget', () => {
-  it('calls an agent: audio both ways, caller-ID and session to the agent, data channel both ways, hang up from the page', async () => {
+  it('calls an agent: audio both ways, caller-ID and session to the agent, chat panel both ways, keypad, mute, hang up from the page', async () => {
     const { context, page } = await world.newPage();
     await page.goto(`${world.siteOrigin}/`);
     const mark = agent.sipMessages().length;
@@ -88,11 +89,10 @@ describe('widget', () => {
         document.querySelector('parley-call')?.shadowRoot?.querySelector('[part~="chat-input"]') !==
         null,
     );
-    await page.evaluate(() =>
-      (
-        document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }
-      ).send('Hello from the page'),
-    );
+    // Typed into the chat panel, as a visitor does.
+    const widget = page.locator('parley-call');
+    await widget.locator('[part~="chat-input"]').fill('Hello from the page');
+    await widget.locator('[part~="chat-input"]').press('Enter');
     await expect
       .poll(() => frames.some((f) => f.includes('Hello from the page')), { timeout: 5000 })
       .toBe(true);
@@ -109,8 +109,28 @@ describe('widget', () => {
       .toContain('Hello from the agent');
     ws.close();
 
+    expect(await widget.locator('[part~="message"]').allTextContents()).toEqual([
+      expect.stringContaining('Hello from the page'),
+      expect.stringContaining('Hello from the agent'),
+    ]);
+
+    // The keypad: a digit pressed on the page reaches the phone as an RFC 4733 event.
+    await widget.getByRole('button', { name: 'Keypad' }).click();
+    const dtmfMark = agent.mark();
+    await widget.locator('[part~="keypad-button"]', { hasText: '7' }).click();
+    const dtmf = await agent.waitForEvent('CALL_DTMF_START', undefined, 5000, { since: dtmfMark });
+    expect(JSON.stringify(dtmf)).toContain('7');
+
+    // Mute and unmute; the timer runs.
+    const mute = widget.locator('[part~="mute-button"]');
+    await mute.click();
+    await expect.poll(() => mute.getAttribute('aria-pressed')).toBe('true');
+    await mute.click();
+    await expect.poll(() => mute.getAttribute('aria-pressed')).toBe('false');
+    expect(await widget.locator('[part~="timer"]').textContent()).toMatch(/\d+:\d\d/);
+
     await page.waitForTimeout(1500);
-    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await widget.getByRole('button', { name: 'Hang up' }).click();
     await agent.waitForRequest('BYE', undefined, 5000, { since: mark });
     await expect.poll(() => states(page)).toContain('ended');
 
@@ -121,9 +141,12 @@ describe('widget', () => {
     const { body: record } = await world.gw.api<{
       outcome: string;
       endedBy: string;
+      sessionNumber: string;
       messages: { from: string; message: { type: string; text?: string; url?: string } }[];
     }>(`/v1/calls/${call.id}`);
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'visitor' });
+    // The number the phone showed is the session's.
+    expect(invite.header('from')).toContain(`<sip:${record.sessionNumber}@parley.test>`);
     // The widget first tells the agent which page the visitor is on, then the chat.
     expect(record.messages[0]?.message).toMatchObject({
       type: 'navigation',
@@ -168,6 +191,106 @@ describe('widget', () => {
       endedBy: 'visitor',
       reason: 'visitor_gone',
     });
+  });
+});
+
+describe('widget: an agent without Opus', () => {
+  it('negotiates PCMU with the browser, no transcoding, audio both ways', async () => {
+    await agent.stop();
+    agent = await startBaresipAgent({
+      user: 'agent1',
+      password: 'secret',
+      registrar: world.gw.udp,
+      codecs: ['PCMU'],
+    });
+    await agent.registered();
+    try {
+      const { context, page } = await world.newPage();
+      await page.goto(`${world.siteOrigin}/`);
+      const mark = agent.sipMessages().length;
+      await clickCall(page);
+      await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
+      const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since: mark });
+      expect(invite.body).toMatch(/a=rtpmap:0 PCMU\/8000/);
+      await expect
+        .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+        .toBeGreaterThan(0.001);
+      // The browser itself is sending and receiving PCMU: the gateway only relays.
+      const codecs = await page.evaluate(async () => {
+        const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!;
+        const found: string[] = [];
+        (await pc.getStats()).forEach((r: { type: string; mimeType?: string }) => {
+          if (r.type === 'codec' && r.mimeType) found.push(r.mimeType);
+        });
+        return found;
+      });
+      expect(codecs).toContain('audio/PCMU');
+      expect(codecs.some((c) => /opus/i.test(c))).toBe(false);
+      await page.waitForTimeout(1500);
+      await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+      await agent.waitForRequest('BYE', undefined, 5000, { since: mark });
+      const heard = await analyse(agent.lastRecording().received!);
+      expect(heard.rms).toBeGreaterThan(0.02);
+      expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
+      await context.close();
+    } finally {
+      await agent.stop();
+      agent = await startBaresipAgent({
+        user: 'agent1',
+        password: 'secret',
+        registrar: world.gw.udp,
+        codecs: ['opus/48000/2', 'PCMU'],
+      });
+      await agent.registered();
+    }
+  });
+});
+
+describe('widget: the network drops mid-call', () => {
+  it('tells the visitor the network was lost, and the gateway ends both legs', async () => {
+    // The page reaches the gateway through a TCP relay the test can cut, as a
+    // lost network does: the connections die without a WebSocket close frame.
+    const sockets = new Set<Socket>();
+    const gatewayPort = Number(new URL(world.gw.gateway.httpUrl).port);
+    const relay = createServer((down) => {
+      const up = connect(gatewayPort, '127.0.0.1');
+      for (const s of [down, up]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      down.pipe(up).pipe(down);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const relayPort = (relay.address() as AddressInfo).port;
+    try {
+      const { context, page } = await world.newPage();
+      await page.goto(`${world.siteOrigin}/`);
+      await page.evaluate(
+        (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
+        `http://127.0.0.1:${relayPort}`,
+      );
+      const mark = agent.sipMessages().length;
+      await clickCall(page);
+      await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
+      await page.waitForTimeout(500);
+      const cutAt = Date.now();
+      for (const s of sockets) s.resetAndDestroy();
+      await expect.poll(() => states(page), { timeout: 10_000 }).toContain('error');
+      expect((await errors(page)).map((e) => e.code)).toContain('network_lost');
+      expect(await statusText(page)).toContain(ERROR_CODES.network_lost.human);
+      await agent.waitForRequest('BYE', undefined, 10_000, { since: mark });
+      await expect.poll(() => world.gw.gateway.media.routerCount, { timeout: 10_000 }).toBe(0);
+      expect(Date.now() - cutAt).toBeLessThan(10_000);
+      expect(await lastCall()).toMatchObject({
+        outcome: 'answered',
+        endedBy: 'visitor',
+        reason: 'visitor_gone',
+      });
+      await context.close();
+    } finally {
+      relay.close();
+    }
   });
 });
 
