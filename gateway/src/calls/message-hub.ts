@@ -24,14 +24,16 @@ export interface MessageSubscriber {
   close(code: number, reason: string): void;
 }
 
+/** A refusal names the refused message's id (`ref`) when the frame had a readable one. */
 export type MessageResult =
-  { ok: true; stored: StoredMessage; delivered: boolean } | { ok: false; reason: string };
+  | { ok: true; stored: StoredMessage; delivered: boolean }
+  | { ok: false; reason: string; ref?: string };
 
 export class MessageHub {
   readonly #store: MessageStore;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #rates = new TokenBuckets({ perSecond: MESSAGE_RATE_PER_SECOND, burst: MESSAGE_BURST });
+  readonly #rates: TokenBuckets;
   readonly #subscribers = new Map<string, Set<MessageSubscriber>>();
   readonly #onMessage: ((from: 'visitor' | 'agent', ok: boolean) => void) | undefined;
 
@@ -44,6 +46,12 @@ export class MessageHub {
     this.#store = deps.store;
     this.#log = deps.logger.child({ module: 'messages' });
     this.#now = deps.now ?? Date.now;
+    // The hub's clock, not Date.now: the rate limit must follow the same time as the stored timestamps.
+    this.#rates = new TokenBuckets({
+      perSecond: MESSAGE_RATE_PER_SECOND,
+      burst: MESSAGE_BURST,
+      now: this.#now,
+    });
     this.#onMessage = deps.onMessage;
   }
 
@@ -52,9 +60,7 @@ export class MessageHub {
     call.on('visitorMessage', (frame) => {
       const result = this.#accept(call.id, 'visitor', frame);
       if (!result.ok) {
-        call.sendToVisitor(
-          notice({ type: 'notice', code: 'message_rejected', reason: result.reason }),
-        );
+        call.sendToVisitor(rejectedNotice(result));
         return;
       }
       this.#broadcast(call.id, JSON.stringify(result.stored));
@@ -75,7 +81,12 @@ export class MessageHub {
     const set = this.#subscribers.get(callId) ?? new Set<MessageSubscriber>();
     set.add(subscriber);
     this.#subscribers.set(callId, set);
-    return () => set.delete(subscriber);
+    return () => {
+      set.delete(subscriber);
+      // An ended call's `ended` handler will not run again to drop its entry (a
+      // socket attached after the end): the last subscriber out removes it.
+      if (set.size === 0 && this.#subscribers.get(callId) === set) this.#subscribers.delete(callId);
+    };
   }
 
   /** A frame from the agent side for the call's visitor. */
@@ -94,16 +105,16 @@ export class MessageHub {
   #accept(callId: string, from: 'visitor' | 'agent', frame: string): MessageResult {
     if (!this.#rates.take(`${callId}\n${from}`)) return this.#refused(callId, from, 'rate limited');
     const checked = parseMessage(frame);
-    if (!checked.ok) return this.#refused(callId, from, checked.reason);
+    if (!checked.ok) return this.#refused(callId, from, checked.reason, checked.id);
     const stored = this.#store.append(callId, from, checked.message, this.#now());
     this.#onMessage?.(from, true);
     return { ok: true, stored, delivered: false };
   }
 
-  #refused(callId: string, from: 'visitor' | 'agent', reason: string): MessageResult {
+  #refused(callId: string, from: 'visitor' | 'agent', reason: string, ref?: string): MessageResult {
     this.#onMessage?.(from, false);
     this.#log.info({ callId, from, reason }, 'message refused');
-    return { ok: false, reason };
+    return ref === undefined ? { ok: false, reason } : { ok: false, reason, ref };
   }
 
   #broadcast(callId: string, frame: string): void {
@@ -113,6 +124,16 @@ export class MessageHub {
 
 function notice(value: GatewayNotice): string {
   return JSON.stringify(value);
+}
+
+/** The `message_rejected` notice for a refusal, with `ref` when the refused message had an id. */
+export function rejectedNotice(result: { reason: string; ref?: string }): string {
+  return notice({
+    type: 'notice',
+    code: 'message_rejected',
+    reason: result.reason,
+    ...(result.ref === undefined ? {} : { ref: result.ref }),
+  });
 }
 
 export { MAX_MESSAGE_BYTES };

@@ -11,6 +11,15 @@ import { createLogger } from '../observability/index.js';
 let gateway: Gateway;
 let issue: (origin?: string) => Promise<string>;
 
+const ICE_SERVERS = [
+  { urls: 'stun:stun.acme.test:3478' },
+  {
+    urls: ['turn:turn.acme.test:3478?transport=udp', 'turns:turn.acme.test:5349'],
+    username: 'parley',
+    credential: 'turn-secret',
+  },
+];
+
 beforeAll(async () => {
   const gw = await generateEncryptionKeyPair();
   const tenant = await generateSigningKeyPair();
@@ -21,6 +30,7 @@ beforeAll(async () => {
         http: { port: 0 },
         tokens: { encryptionKeys: [gw.privateJwk] },
         tenants: { acme: { jwks: [tenant.publicJwk] } },
+        media: { iceServers: ICE_SERVERS },
         storage: { path: ':memory:' },
       },
     }),
@@ -49,6 +59,19 @@ describe('gateway HTTP', () => {
     const res = await fetch(`${gateway.httpUrl}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true });
+  });
+
+  it('publishes the configured STUN and TURN servers at /.well-known/parley-gateway.json', async () => {
+    const res = await fetch(`${gateway.httpUrl}/.well-known/parley-gateway.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body['iceServers']).toEqual(ICE_SERVERS);
+    expect(body).toMatchObject({
+      gatewayId: 'gw-test',
+      url: gateway.httpUrl,
+      sip: { webSocket: `${gateway.httpUrl.replace(/^http/, 'ws')}${gateway.config.sip.wsPath}` },
+    });
   });
 
   it('publishes only public encryption keys at /.well-known/jwks.json', async () => {

@@ -6,13 +6,15 @@
  * each new one (`StoredMessage` JSON: `{ seq, from, receivedAt, message }`).
  * Frames the client sends are `ParleyMessage` JSON for the visitor; each is
  * answered with `{ type: 'ack', id, seq, delivered }` or a `message_rejected`
- * notice. When the call ends: a `call_ended` notice, then close 1000.
+ * notice (with `ref`, the refused message's id, when it had one). When the
+ * call ends: a `call_ended` notice, then close 1000.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { CallManager, MessageHub } from '../calls/index.js';
+import { rejectedNotice } from '../calls/message-hub.js';
 import type { CallStore } from '../storage/index.js';
 import type { ApiKeyConfig } from './api-auth.js';
 
@@ -69,13 +71,7 @@ export function messagesUpgrade(deps: {
       }
       ws.on('message', (data, isBinary) => {
         if (isBinary) {
-          ws.send(
-            JSON.stringify({
-              type: 'notice',
-              code: 'message_rejected',
-              reason: 'binary frames are not accepted',
-            }),
-          );
+          ws.send(rejectedNotice({ reason: 'binary frames are not accepted' }));
           return;
         }
         const text = Array.isArray(data)
@@ -92,9 +88,7 @@ export function messagesUpgrade(deps: {
             }),
           );
         } else {
-          ws.send(
-            JSON.stringify({ type: 'notice', code: 'message_rejected', reason: result.reason }),
-          );
+          ws.send(rejectedNotice(result));
         }
       });
       ws.on('close', unsubscribe);

@@ -58,7 +58,12 @@ export interface StoredMessage {
   readonly message: ParleyMessage;
 }
 
-export type MessageCheck = { ok: true; message: ParleyMessage } | { ok: false; reason: string };
+/**
+ * A refusal carries the frame's `id` when one could be read, so the sender can
+ * tell which of its messages was refused (`ref` of the `message_rejected` notice).
+ */
+export type MessageCheck =
+  { ok: true; message: ParleyMessage } | { ok: false; reason: string; id?: string };
 
 const isText = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
@@ -79,13 +84,15 @@ export function parseMessage(frame: unknown): MessageCheck {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, reason: 'not an object' };
   const m = value as Record<string, unknown>;
-  if (!isText(m['id'], 100) || !isText(m['at'], 40))
-    return { ok: false, reason: 'id and at are required' };
+  const id = m['id'];
+  const refused = (reason: string): MessageCheck =>
+    isText(id, 100) ? { ok: false, reason, id } : { ok: false, reason };
+  if (!isText(id, 100) || !isText(m['at'], 40)) return refused('id and at are required');
   switch (m['type']) {
     case 'chat':
       return isText(m['text'], 2000)
         ? { ok: true, message: m as unknown as ChatMessage }
-        : { ok: false, reason: 'chat needs text' };
+        : refused('chat needs text');
     case 'form': {
       const fields = m['fields'];
       const ok =
@@ -96,18 +103,18 @@ export function parseMessage(frame: unknown): MessageCheck {
         Object.values(fields).every((v) => typeof v === 'string');
       return ok
         ? { ok: true, message: m as unknown as FormMessage }
-        : { ok: false, reason: 'form needs a name and string fields' };
+        : refused('form needs a name and string fields');
     }
     case 'navigation':
       return isText(m['url'], 2000) && (m['title'] === undefined || typeof m['title'] === 'string')
         ? { ok: true, message: m as unknown as NavigationMessage }
-        : { ok: false, reason: 'navigation needs a url' };
+        : refused('navigation needs a url');
     case 'custom':
       return isText(m['name'], 100)
         ? { ok: true, message: m as unknown as CustomMessage }
-        : { ok: false, reason: 'custom needs a name' };
+        : refused('custom needs a name');
     default:
-      return { ok: false, reason: 'unknown type' };
+      return refused('unknown type');
   }
 }
 

@@ -35,8 +35,10 @@ export {
 } from './issue.js';
 export {
   createCallTokenVerifier,
+  verifyCallToken,
   type CallTokenVerifier,
   type CallTokenVerifierOptions,
+  type VerifyCallTokenOptions,
   type VerifyContext,
 } from './verify.js';
 export { MemoryReplayStore, type ReplayStore } from './replay-store.js';

@@ -14,6 +14,7 @@ import {
   type SigningAlgorithm,
   type VerifiedCallToken,
 } from './claims.js';
+import { ParleyError } from '../errors/index.js';
 import { CallTokenError } from './errors.js';
 import { decryptEcdhEs, verifyCompact } from './compact.js';
 import { importEncryptionKey, type ImportedKey } from './keys.js';
@@ -286,4 +287,33 @@ export async function createCallTokenVerifier(
       }
     },
   };
+}
+
+/** {@link CallTokenVerifierOptions} and the {@link VerifyContext} of the one token. */
+export type VerifyCallTokenOptions = CallTokenVerifierOptions & VerifyContext;
+
+/**
+ * Verifies one token: imports the decryption keys each time, so use
+ * {@link createCallTokenVerifier} for many. Same result as `verify`: resolves
+ * with the verified claims or rejects with a CallTokenError (the token's
+ * refusal). Keys that cannot be imported are the caller's configuration, not
+ * the token's fault: they reject with a ParleyError `invalid_config`. Nothing
+ * untyped ever leaves. `replayStore` stays required: a store made per call
+ * would never see a token twice.
+ */
+export async function verifyCallToken(
+  token: unknown,
+  options: VerifyCallTokenOptions,
+): Promise<VerifiedCallToken> {
+  let verifier: CallTokenVerifier;
+  try {
+    verifier = await createCallTokenVerifier(options);
+  } catch (error) {
+    throw new ParleyError(
+      'invalid_config',
+      `decryptionKeys: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return verifier.verify(token, options);
 }
