@@ -252,11 +252,12 @@ describe('GET /v1/sessions/by-number/:number', () => {
     expect(JSON.stringify(body)).not.toContain('Ada Lovelace');
   });
 
-  // Known leak: the call records keep `customerId`, read from the sealed private
-  // claims, and v1's callView shows it to every key. Flips to failing once fixed.
-  it.fails('hides the customer id taken from the private claims (known leak)', async () => {
+  // The call records keep `customerId`, read from the sealed private claims.
+  it('hides the customer id taken from the private claims from a key without privateClaims', async () => {
     const { body } = await byNumber(call.sessionNumber, PUBLIC_KEY);
     expect(JSON.stringify(body)).not.toContain(PRIVATE.customerId);
+    const full = await byNumber(call.sessionNumber, API_KEY);
+    expect(JSON.stringify(full.body)).toContain(PRIVATE.customerId);
   });
 
   it('answers a key of another tenant 404, exactly as for a number nobody holds', async () => {

@@ -144,7 +144,9 @@ export function deskRouter(deps: DeskRouterDeps): Router {
 
   api.get('/calls', (req, res) => {
     const limit = Math.min(Number(req.query['limit'] ?? 20) || 20, 100);
-    res.json({ calls: deps.store.listRecent(limit, { agentId: me(res).agentId }).map(callView) });
+    res.json({
+      calls: deps.store.listRecent(limit, { agentId: me(res).agentId }).map((c) => callView(c)),
+    });
   });
 
   api.get('/calls/:id', (req, res) => {

@@ -20,11 +20,16 @@ export interface V1Deps {
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-/** The call record as the API shows it (timestamps as ISO strings). */
-export function callView(record: CallRecord) {
+/**
+ * The call record as the API shows it (timestamps as ISO strings). The customer
+ * id comes from the token's sealed private claims: only callers allowed to read
+ * those (`privateClaims` keys, the tenant's own agents) see it.
+ */
+export function callView(record: CallRecord, options: { privateClaims?: boolean } = {}) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     ...record,
+    customerId: options.privateClaims === false ? null : record.customerId,
     createdAt: iso(record.createdAt),
     ringingAt: iso(record.ringingAt),
     answeredAt: iso(record.answeredAt),
@@ -98,7 +103,9 @@ export function v1Router(deps: V1Deps): Router {
       ...(principal?.privateClaims ? { privateClaims: session.privateClaims } : {}),
       firstSeenAt: new Date(session.firstSeenAt).toISOString(),
       lastSeenAt: new Date(session.lastSeenAt).toISOString(),
-      calls: deps.calls.listBySession(session.tenant, session.sessionId).map(callView),
+      calls: deps.calls
+        .listBySession(session.tenant, session.sessionId)
+        .map((c) => callView(c, { privateClaims: principal?.privateClaims === true })),
     });
   });
 
@@ -107,7 +114,10 @@ export function v1Router(deps: V1Deps): Router {
     if (!record || !canSee(principalOf(res), record.tenant)) {
       throw new ParleyError('not_found', 'no such call');
     }
-    res.json({ ...callView(record), messages: deps.messages.list(record.id) });
+    res.json({
+      ...callView(record, { privateClaims: principalOf(res)?.privateClaims === true }),
+      messages: deps.messages.list(record.id),
+    });
   });
 
   router.get('/calls', (req, res) => {
@@ -116,7 +126,7 @@ export function v1Router(deps: V1Deps): Router {
     res.json({
       calls: deps.calls
         .listRecent(limit, principal?.tenant ? { tenant: principal.tenant } : {})
-        .map(callView),
+        .map((c) => callView(c, { privateClaims: principal?.privateClaims === true })),
     });
   });
 
