@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const passwords = Object.fromEntries(
     AGENTS.map((a) => [a.id, randomBytes(9).toString('base64url')]),
   );
+  const apiKey = randomBytes(18).toString('base64url');
   const config = {
     gatewayId: 'demo-gateway',
     http: { host: HOST, port: GATEWAY_PORT, publicUrl: gatewayUrl },
@@ -143,6 +144,8 @@ async function main(): Promise<void> {
       webrtcPortMax: Number(process.env['DEMO_MEDIA_PORT'] ?? 21000) + 999,
     },
     storage: { path: join(DIR, 'parley.sqlite') },
+    // A key for the /v1 API, made now: the call records with their routing decisions.
+    api: { keys: [{ id: 'demo', key: apiKey, privateClaims: true }] },
   };
   const configPath = join(DIR, 'gateway.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -229,6 +232,9 @@ async function main(): Promise<void> {
     `Agent desk: ${gatewayUrl}/desk — sign in as senior or junior (beside their phones), or as desk (the desk is the phone):`,
   );
   for (const a of AGENTS) say(`  ${a.id.padEnd(7)} password ${passwords[a.id]}`);
+  say(
+    `Call records (who answered, the customer's value): curl -H 'Authorization: Bearer ${apiKey}' ${gatewayUrl}/v1/calls`,
+  );
   say('Press Ctrl+C to stop.');
 }
 

@@ -17,6 +17,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let demo: ManagedProcess;
 let url = '';
 let gatewayUrl = '';
+let apiKey = '';
 let browser: Browser;
 
 beforeAll(async () => {
@@ -46,6 +47,7 @@ beforeAll(async () => {
   });
   url = /Open (http\S+)/.exec(demo.output())?.[1] ?? '';
   gatewayUrl = /Agent desk: (http\S+)\/desk/.exec(demo.output())?.[1] ?? '';
+  apiKey = /Authorization: Bearer (\S+)'/.exec(demo.output())?.[1] ?? '';
   expect(url, demo.output()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   browser = await launchChromium();
 }, 90_000);
@@ -77,20 +79,41 @@ describe('the demo', () => {
     await page.close();
   });
 
-  it('calls the agent from the page and plays its greeting', async () => {
-    const context = await browser.newContext();
-    await context.addInitScript(PROBE);
-    const page = await context.newPage();
-    await page.goto(url);
-    await clickCall(page);
-    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('in-call');
-    await expect
-      .poll(async () => (await inboundAudio(page)).energy, { timeout: 15_000 })
-      .toBeGreaterThan(0.001);
-    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
-    await expect.poll(() => states(page)).toContain('ended');
-    const health = (await (await fetch(`${gatewayUrl}/healthz`)).json()) as { ok: boolean };
-    expect(health.ok).toBe(true);
-    await context.close();
-  });
+  it.each([
+    ['C-1001', 'senior', 'high'],
+    ['C-2002', 'junior', 'standard'],
+  ])(
+    'calls as customer %s: the %s agent answers (value band %s) and its greeting plays',
+    async (customer, agentId, band) => {
+      const context = await browser.newContext();
+      await context.addInitScript(PROBE);
+      const page = await context.newPage();
+      await page.goto(url);
+      // Signed in on the company's site as this customer.
+      await expect.poll(() => page.locator('#customer option').count()).toBeGreaterThan(1);
+      await page.locator('#customer').selectOption(customer);
+      await expect
+        .poll(async () => (await context.cookies()).find((c) => c.name === 'demo_customer')?.value)
+        .toBe(customer);
+      await clickCall(page);
+      await expect.poll(() => states(page), { timeout: 20_000 }).toContain('in-call');
+      await expect
+        .poll(async () => (await inboundAudio(page)).energy, { timeout: 15_000 })
+        .toBeGreaterThan(0.001);
+      await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+      await expect.poll(() => states(page)).toContain('ended');
+      const health = (await (await fetch(`${gatewayUrl}/healthz`)).json()) as { ok: boolean };
+      expect(health.ok).toBe(true);
+      // The record: who answered, and the value the company's scoring endpoints gave.
+      const { calls } = (await (
+        await fetch(`${gatewayUrl}/v1/calls?limit=1`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        })
+      ).json()) as {
+        calls: { agentId: string; customerId: string; routing: { tier: string; value: number } }[];
+      };
+      expect(calls[0]).toMatchObject({ agentId, customerId: customer, routing: { tier: band } });
+      await context.close();
+    },
+  );
 });
