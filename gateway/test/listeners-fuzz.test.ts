@@ -2,12 +2,22 @@
  * The gateway's listeners under hostile input: every RFC 4475 torture message
  * and many thousands of mutated INVITEs and REGISTERs, over UDP and over
  * WebSocket. The gateway must stay up, answer a well-formed OPTIONS afterwards,
- * and let every transaction it created end (no leak).
+ * and let every transaction it created end (no leak). And messages over the
+ * size limit on each transport: answered 513/413 when they can be (RFC 3261
+ * §21.5.14, §21.4.11), never a response to a response, and a stream closed
+ * only when it cannot be framed any more.
  */
+import { createConnection, type Socket } from 'node:net';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rfc4475, rfc4475Names } from '../src/sip/message/fixtures/fixtures.js';
+import {
+  SipStreamDecoder,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../src/sip/message/index.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 
@@ -121,6 +131,106 @@ async function stillAnswers(client: RawSipClient, n: number): Promise<void> {
   expect(answer.type === 'response' && answer.status).toBe(200);
 }
 
+/** The gateway's limit (config sip.maxMessageBytes, default 16 kB). */
+const MAX_BYTES = 16_384;
+
+/** A SIP peer over one TCP connection or WebSocket: what it received, and whether it was closed. */
+interface StreamPeer {
+  readonly received: (SipRequest | SipResponse)[];
+  /** Resolves with the WebSocket close code (TCP: 0) when the gateway closes. */
+  readonly closed: Promise<number>;
+  isClosed(): boolean;
+  send(text: string): Promise<void>;
+  close(): void;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+async function tcpPeer(): Promise<StreamPeer> {
+  const [host = '127.0.0.1', port = '0'] = gw.tcp.split(':');
+  const socket: Socket = createConnection({ host, port: Number(port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const decoder = new SipStreamDecoder();
+  const received: (SipRequest | SipResponse)[] = [];
+  let isClosed = false;
+  socket.on('data', (chunk) => {
+    for (const event of decoder.push(chunk))
+      if (event.type === 'message') received.push(event.message);
+  });
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      resolve(0);
+    }),
+  );
+  return {
+    received,
+    closed,
+    isClosed: () => isClosed,
+    send: (text) =>
+      new Promise((resolve, reject) =>
+        socket.write(text, (error) => (error ? reject(error) : resolve())),
+      ),
+    close: () => socket.destroy(),
+  };
+}
+
+async function wsPeer(): Promise<StreamPeer> {
+  const ws = new WebSocket(gw.gateway.sip.ws, 'sip');
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const received: (SipRequest | SipResponse)[] = [];
+  ws.on('message', (data: Buffer) => {
+    try {
+      received.push(parseMessage(data));
+    } catch {
+      // CRLF keep-alive answers and the like.
+    }
+  });
+  ws.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  return {
+    received,
+    closed,
+    isClosed: () => ws.readyState !== WebSocket.OPEN,
+    send: (text) =>
+      new Promise((resolve, reject) =>
+        ws.send(text, (error) => (error ? reject(error) : resolve())),
+      ),
+    close: () => ws.close(),
+  };
+}
+
+function options(transport: string, port: number, callId: string): string {
+  return [
+    `OPTIONS sip:parley.test SIP/2.0`,
+    `Via: SIP/2.0/${transport} 127.0.0.1:${port};branch=z9hG4bK-${callId};rport`,
+    `From: <sip:probe@127.0.0.1>;tag=o1`,
+    `To: <sip:parley.test>`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 OPTIONS',
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+const ofCall = (peer: { received: (SipRequest | SipResponse)[] }, callId: string) =>
+  peer.received.filter((m): m is SipResponse => m.type === 'response' && m.callId === callId);
+
 async function noLeaks(): Promise<void> {
   // Server transactions end within 64×T1 (6.4 s at T1 = 100 ms) plus T4 for Confirmed ones.
   for (let i = 0; i < 120; i += 1) {
@@ -177,26 +287,55 @@ describe('listeners', () => {
     }
   }, 60_000);
 
-  it('takes 2000 mutated messages over one WebSocket and stays up', async () => {
-    const ws = new WebSocket(gw.gateway.sip.ws, 'sip');
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const samples = fc.sample(fc.array(mutation, { minLength: 1, maxLength: 3 }), {
-      numRuns: 2000,
-      seed: 7118,
-    });
-    for (const ms of samples) {
-      const data = mutate(
-        inviteText({ to: 'sales@parley.test', port: 5060 }).replace('SIP/2.0/UDP', 'SIP/2.0/WS'),
-        ms,
-      );
-      if (ws.readyState !== WebSocket.OPEN) break;
-      if (data.length < 16_000) ws.send(data.toString('latin1'));
+  it('takes 2000 mutated INVITEs and REGISTERs over WebSocket, reopening it when closed, and stays up', async () => {
+    const samples = fc.sample(
+      fc.tuple(fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 })),
+      { numRuns: 2000, seed: 7118 },
+    );
+    let peer = await wsPeer();
+    let expected = 0;
+    let sent = 0;
+    let invites = 0;
+    let tooBig = 0;
+    let reopened = 0;
+    for (const [isInvite, ms] of samples) {
+      const base = isInvite
+        ? inviteText({ to: 'sales@parley.test', port: 5060 })
+        : register(5060, 10_000 + expected);
+      const text = mutate(base.replace('SIP/2.0/UDP', 'SIP/2.0/WS'), ms).toString('latin1');
+      if (text.length === 0) continue;
+      expected += 1;
+      // A send can fail only if the gateway closed the socket: reopen it and send again.
+      for (let attempt = 0; ; attempt += 1) {
+        if (peer.isClosed()) {
+          peer = await wsPeer();
+          reopened += 1;
+        }
+        try {
+          await peer.send(text);
+          break;
+        } catch (error) {
+          if (attempt > 0) throw error;
+        }
+      }
+      sent += 1;
+      if (isInvite) invites += 1;
+      // Over what the gateway reads at all, the WebSocket closes: 1009 Message Too Big (RFC 6455 §7.4.1).
+      if (Buffer.byteLength(text) > 65_535) {
+        tooBig += 1;
+        expect(await peer.closed).toBe(1009);
+      }
     }
+    peer.close();
+    expect(sent).toBe(expected);
+    expect(expected).toBeGreaterThan(1950);
+    expect(invites).toBeGreaterThan(800);
+    expect(sent - invites).toBeGreaterThan(800);
+    expect(tooBig).toBeGreaterThan(0);
+    // Every reopening followed a close for size, none was needed otherwise.
+    expect(reopened).toBeLessThanOrEqual(tooBig);
+    expect(reopened).toBeGreaterThanOrEqual(tooBig - 1);
     await sleep(300);
-    ws.close();
     const client = await RawSipClient.open();
     try {
       await stillAnswers(client, 2);
@@ -216,21 +355,166 @@ describe('listeners', () => {
     expect(status).toBe(400);
   });
 
-  it('answers an oversized datagram it can read with 413', async () => {
+  it('answers an oversized datagram it can read with 513 or 413, and nothing else (RFC 3261 §21.5.14)', async () => {
     const client = await RawSipClient.open();
     try {
-      const big = inviteText({
+      // The header section alone is over the limit: 513 Message Too Large.
+      const bigHead = inviteText({
         to: `sales@${gw.udp}`,
         port: client.port,
+        callId: 'oversize-head',
         headers: [`X-Pad: ${'p'.repeat(20_000)}`],
       });
-      client.send(gw.udp, big);
+      expect(Buffer.byteLength(bigHead)).toBeGreaterThan(MAX_BYTES);
+      client.send(gw.udp, bigHead);
+      // Only the body is: 413 Request Entity Too Large (§21.4.11).
+      const bigBody = inviteText({
+        to: `sales@${gw.udp}`,
+        port: client.port,
+        callId: 'oversize-body',
+        sdp: `v=0\r\n${'a=x\r\n'.repeat(4000)}`,
+      });
+      client.send(gw.udp, bigBody);
+      // Never a response to a response (§18.1.2), nor to an ACK, nor to what cannot be answered.
+      client.send(
+        gw.udp,
+        bigHead
+          .replace(/^INVITE [^\r]*/, 'SIP/2.0 200 OK')
+          .replace('Call-ID: oversize-head', 'Call-ID: oversize-response'),
+      );
+      client.send(
+        gw.udp,
+        bigHead
+          .replace(/^INVITE /, 'ACK ')
+          .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
+          .replace('Call-ID: oversize-head', 'Call-ID: oversize-ack'),
+      );
+      client.send(gw.udp, bigHead.replace(/Call-ID: [^\r]*\r\n/, '').replace('Via:', 'X-Via:'));
+      client.send(gw.udp, Buffer.alloc(30_000, 0x61));
+
+      const head = (await client.waitFor(
+        (m) => m.type === 'response' && m.callId === 'oversize-head',
+      )) as SipResponse;
+      const body = (await client.waitFor(
+        (m) => m.type === 'response' && m.callId === 'oversize-body',
+      )) as SipResponse;
+      expect(head.status).toBe(513);
+      expect(head.reason).toBe('Message Too Large');
+      expect(head.to.tag).toBeDefined();
+      expect(head.headers.get('warning')).toMatch(
+        /header section of a \d+-octet message is larger than 16384/,
+      );
+      expect(body.status).toBe(413);
       await sleep(300);
-      // The default limit is 16 kB: dropped at the socket (nothing to answer on) or 413.
-      expect(client.responses().every((r) => r.status === 413)).toBe(true);
+      // Exactly these two answers, once each (the refusal is not a transaction: no retransmission).
+      expect(client.responses().map((r) => `${r.callId} ${r.status}`)).toEqual([
+        'oversize-head 513',
+        'oversize-body 413',
+      ]);
+      expect(gw.gateway.stack.transactions.stats().server).toBe(0);
       await stillAnswers(client, 3);
     } finally {
       client.close();
+    }
+  });
+
+  it('over TCP: answers 413 to a body over the limit, skips it and keeps the connection (RFC 3261 §18.3)', async () => {
+    const peer = await tcpPeer();
+    try {
+      const invite = inviteText({ to: `sales@${gw.tcp}`, port: 5060, callId: 'tcp-big-body' })
+        .replace('SIP/2.0/UDP', 'SIP/2.0/TCP')
+        .replace(/Content-Length: 0\r\n\r\n$/, 'Content-Length: 40000\r\n\r\n');
+      // Content-Length still frames the stream: the body is skipped as it streams by.
+      await peer.send(invite);
+      for (let i = 0; i < 4; i += 1) await peer.send('b'.repeat(10_000));
+      await peer.send(options('TCP', 5060, 'tcp-after-big'));
+      await waitUntil(() => ofCall(peer, 'tcp-after-big').length > 0);
+      expect(ofCall(peer, 'tcp-big-body').map((r) => r.status)).toEqual([413]);
+      expect(ofCall(peer, 'tcp-after-big').map((r) => r.status)).toEqual([200]);
+      expect(peer.isClosed()).toBe(false);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('over TCP: closes the connection on a header section over the limit, answering nothing', async () => {
+    const peer = await tcpPeer();
+    try {
+      const invite = inviteText({
+        to: `sales@${gw.tcp}`,
+        port: 5060,
+        callId: 'tcp-big-head',
+        headers: [`X-Pad: ${'p'.repeat(20_000)}`],
+      }).replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
+      await peer.send(invite);
+      // The end of the head is not within the limit: the stream cannot be framed any more.
+      await peer.closed;
+      expect(peer.received).toEqual([]);
+    } finally {
+      peer.close();
+    }
+    const client = await RawSipClient.open();
+    try {
+      await stillAnswers(client, 4);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('over WebSocket: answers 513 or 413 to a message over the limit and keeps the socket; closes it (1009) beyond 64 kB', async () => {
+    const peer = await wsPeer();
+    try {
+      const ws = (text: string) => text.replace('SIP/2.0/UDP', 'SIP/2.0/WS');
+      await peer.send(
+        ws(
+          inviteText({
+            to: 'sales@parley.test',
+            port: 5060,
+            callId: 'ws-big-head',
+            headers: [`X-Pad: ${'p'.repeat(20_000)}`],
+          }),
+        ),
+      );
+      await peer.send(
+        ws(
+          inviteText({
+            to: 'sales@parley.test',
+            port: 5060,
+            callId: 'ws-big-body',
+            sdp: `v=0\r\n${'a=x\r\n'.repeat(4000)}`,
+          }),
+        ),
+      );
+      await peer.send(
+        ws(
+          inviteText({
+            to: 'sales@parley.test',
+            port: 5060,
+            callId: 'ws-big-response',
+            headers: [`X-Pad: ${'p'.repeat(20_000)}`],
+          }),
+        ).replace(/^INVITE [^\r]*/, 'SIP/2.0 180 Ringing'),
+      );
+      await peer.send(options('WS', 5060, 'ws-after-big'));
+      await waitUntil(() => ofCall(peer, 'ws-after-big').length > 0);
+      expect(ofCall(peer, 'ws-big-head').map((r) => r.status)).toEqual([513]);
+      expect(ofCall(peer, 'ws-big-body').map((r) => r.status)).toEqual([413]);
+      expect(ofCall(peer, 'ws-big-response')).toEqual([]);
+      expect(peer.isClosed()).toBe(false);
+      await peer.send(
+        ws(
+          inviteText({
+            to: 'sales@parley.test',
+            port: 5060,
+            callId: 'ws-huge',
+            headers: [`X-Pad: ${'p'.repeat(70_000)}`],
+          }),
+        ),
+      );
+      expect(await peer.closed).toBe(1009);
+      expect(ofCall(peer, 'ws-huge')).toEqual([]);
+    } finally {
+      peer.close();
     }
   });
 });

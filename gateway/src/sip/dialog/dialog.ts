@@ -1,9 +1,9 @@
 /**
  * A dialog (RFC 3261 §12): the peer-to-peer relationship one INVITE creates.
- * It builds in-dialog requests (§12.2.1.1) and knows where they go: over the
- * flow the dialog came on while that is open (the only way to reach a browser
- * on a WebSocket, and the NAT-friendly way for phones), else to the first
- * Route or the remote target.
+ * It builds in-dialog requests (§12.2.1.1) and knows where they go: to the
+ * first Route when a proxy record-routed, else over the flow the dialog came on
+ * while that is open (the only way to reach a browser on a WebSocket, and the
+ * NAT-friendly way for phones), else to the remote target.
  */
 import {
   SipRequest,
@@ -154,17 +154,34 @@ export class Dialog {
     if (contact) this.remoteTarget = formatUri(contact.uri);
   }
 
-  /** Where in-dialog requests go. */
+  /**
+   * Where in-dialog requests go. With a route set, to its first entry (RFC 3261
+   * §12.2.1.1 and §8.1.2: a proxy that record-routed stays on the path, and the
+   * address it named need not be the one the INVITE came from); a WebSocket
+   * flow stays the only way to a browser (it accepts no connections, RFC 7118). Without a route set,
+   * over the flow the dialog came on while it is open (symmetric, NAT-friendly),
+   * else to the remote target.
+   */
   target(): Target {
-    if (this.flow && !this.flow.closed) {
+    const flow = this.flow && !this.flow.closed ? this.flow : undefined;
+    const firstRoute = this.routeSet[0];
+    if (firstRoute !== undefined && !(flow && isWebSocket(flow))) {
+      try {
+        return uriTarget(nameAddrUri(firstRoute));
+      } catch (error) {
+        // A Route we cannot resolve (sips:, a bad URI): the flow is better than nothing.
+        if (!flow) throw error;
+      }
+    }
+    if (flow) {
       return {
-        protocol: this.flow.protocol,
-        address: this.flow.remote.address,
-        port: this.flow.remote.port,
-        flow: this.flow,
+        protocol: flow.protocol,
+        address: flow.remote.address,
+        port: flow.remote.port,
+        flow,
       };
     }
-    return uriTarget(this.routeSet[0] ? nameAddrUri(this.routeSet[0]) : this.remoteTarget);
+    return uriTarget(this.remoteTarget);
   }
 
   #routeHeaders(): [string, string][] {
@@ -187,6 +204,10 @@ function stripTag(addr: NameAddr): NameAddr {
     tag: undefined,
     params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag'),
   };
+}
+
+function isWebSocket(flow: Flow): boolean {
+  return flow.protocol === 'WS' || flow.protocol === 'WSS';
 }
 
 function nameAddrUri(value: string): string {

@@ -72,6 +72,48 @@ describe('createResponse', () => {
     expect(parseMessage(serialize(ok)).body.toString()).toBe('v=0\r\n');
   });
 
+  it('copies Record-Route, in order and verbatim, into responses that establish a dialog (RFC 3261 §12.1.1)', () => {
+    const routed = parseMessage(
+      REQUEST.replace(
+        'Max-Forwards: 69\r\n',
+        'Max-Forwards: 69\r\n' +
+          'Record-Route: <sip:p2.example.com;lr;ftag=1928301774>, <sip:p1.example.com;lr>\r\n' +
+          'Record-Route: <sip:edge.example.com;transport=tcp;lr>;x-unknown=1\r\n',
+      ),
+    ) as SipRequest;
+    const expected = [
+      '<sip:p2.example.com;lr;ftag=1928301774>, <sip:p1.example.com;lr>',
+      '<sip:edge.example.com;transport=tcp;lr>;x-unknown=1',
+    ];
+    for (const status of [180, 183, 200]) {
+      const r = createResponse(routed, status, undefined, { toTag: 'as83kd9bs' });
+      expect(r.headers.getLines('record-route')).toEqual(expected);
+      // What the UAC builds its route set from (§12.1.2): every value, in order.
+      expect(parseMessage(serialize(r)).headers.getAll('record-route')).toEqual([
+        '<sip:p2.example.com;lr;ftag=1928301774>',
+        '<sip:p1.example.com;lr>',
+        '<sip:edge.example.com;transport=tcp;lr>;x-unknown=1',
+      ]);
+    }
+    // No dialog: a 100 (hop by hop), a failure, a non-dialog method, an in-dialog request.
+    expect(createResponse(routed, 100).headers.has('record-route')).toBe(false);
+    expect(
+      createResponse(routed, 486, undefined, { toTag: true }).headers.has('record-route'),
+    ).toBe(false);
+    const options = parseMessage(
+      serialize(routed)
+        .toString()
+        .replace('INVITE sip:', 'OPTIONS sip:')
+        .replace(' INVITE\r\n', ' OPTIONS\r\n'),
+    ) as SipRequest;
+    expect(options.method).toBe('OPTIONS');
+    expect(
+      createResponse(options, 200, undefined, { toTag: true }).headers.has('record-route'),
+    ).toBe(false);
+    routed.headers.set('To', 'Bob <sip:bob@biloxi.example.com>;tag=dialog');
+    expect(createResponse(routed, 200).headers.has('record-route')).toBe(false);
+  });
+
   it('has a reason phrase for every class', () => {
     expect(reasonPhrase(404)).toBe('Not Found');
     expect(reasonPhrase(499)).toBe('Client Error');

@@ -2,7 +2,8 @@
  * Building a response to a request (RFC 3261 §8.2.6): Via (every value, in order), From,
  * To, Call-ID and CSeq are copied as they came; a To tag is added only when asked (a
  * UAS adds one to every response except 100, §8.2.6.2); Timestamp is copied into a 100
- * (§8.2.6.1). Header values are copied verbatim, never re-formatted.
+ * (§8.2.6.1); Record-Route is copied, in order, into a response that establishes a
+ * dialog (§12.1.1). Header values are copied verbatim, never re-formatted.
  */
 import { isToken } from './lexer.js';
 import { SipHeaders, type SipHeadersInit } from './sip-headers.js';
@@ -15,6 +16,23 @@ export interface CreateResponseOptions {
   /** Headers appended after the copied ones. */
   readonly headers?: SipHeadersInit | undefined;
   readonly body?: Buffer | string | undefined;
+}
+
+/** Methods whose out-of-dialog request creates a dialog (RFC 3261 §12.1; RFC 6665 §4.1, §4.2; RFC 3515). */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+/**
+ * RFC 3261 §12.1.1: a response that establishes a dialog (a 101-199 or 2xx to a
+ * dialog-creating request outside any dialog) carries the request's Record-Route, so the
+ * proxies that record-routed see the route set and the UAC builds its own from it.
+ */
+function establishesDialog(request: SipRequest, status: number): boolean {
+  return (
+    status > 100 &&
+    status < 300 &&
+    DIALOG_CREATING.has(request.method) &&
+    request.to.tag === undefined
+  );
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set(['toTag', 'headers', 'body']);
@@ -134,6 +152,11 @@ export function createResponse(
     throw new RangeError(`bad status ${status}`);
   const headers = new SipHeaders();
   for (const via of request.headers.getLines('via')) headers.append('Via', via);
+  if (establishesDialog(request, status)) {
+    // Every value, URI and parameters as they came, in order (§12.1.1).
+    for (const value of request.headers.getLines('record-route'))
+      headers.append('Record-Route', value);
+  }
   for (const key of ['from', 'to', 'call-id', 'cseq']) {
     for (const value of request.headers.getLines(key)) headers.append(key, value);
   }

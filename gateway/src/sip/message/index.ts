@@ -12,7 +12,12 @@ export {
   type SipRequestInit,
   type SipResponseInit,
 } from './sip-message.js';
-export { parseMessage, DEFAULT_MAX_MESSAGE_BYTES, type ParseOptions } from './parse-message.js';
+export {
+  parseMessage,
+  readOversized,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type ParseOptions,
+} from './parse-message.js';
 export { validateMessage, isCallId, type ValidateOptions } from './validate.js';
 export { serialize } from './serialize.js';
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INVITE, REGISTER } from './fixtures/fixtures.js';
-import { parseMessage } from './parse-message.js';
+import { parseMessage, readOversized } from './parse-message.js';
 import { SipParseError } from './sip-parse-error.js';
 import { isSipUri } from './uri.js';
 
@@ -162,12 +162,46 @@ describe('parseMessage', () => {
     expect(parseMessage(data).body.equals(body)).toBe(true);
   });
 
-  it('refuses with the status to answer: 413 too large, 505 other versions', () => {
+  it('refuses with the status to answer: 513/413 too large, 505 other versions', () => {
+    // RFC 3261 §21.5.14: the header section alone is over the limit.
     const big = refusal(OPTIONS('X-Pad: ' + 'a'.repeat(2000) + '\r\n'), { maxBytes: 1000 });
-    expect(big.statusHint).toBe(413);
+    expect(big.statusHint).toBe(513);
+    expect(big.sipStatus).toBe(513);
+    // §21.4.11: the head fits, the body makes it too large.
+    const body = 'b'.repeat(2000);
+    const bigBody = refusal(OPTIONS(`Content-Length: ${body.length}\r\n`, body), {
+      maxBytes: 1000,
+    });
+    expect(bigBody.statusHint).toBe(413);
     expect(refusal(OPTIONS().replace('SIP/2.0\r\n', 'SIP/3.0\r\n')).statusHint).toBe(505);
     expect(refusal(OPTIONS().replace('SIP/2.0\r\n', 'HTTP/1.1\r\n')).statusHint).toBe(400);
-    expect(big.sipStatus).toBe(413);
+  });
+
+  it('reads the head of a message refused for its size, to answer it', () => {
+    const pad = 'X-Pad: ' + 'a'.repeat(2000) + '\r\n';
+    const head = readOversized(Buffer.from(OPTIONS(pad)), 1000);
+    expect(head.error.statusHint).toBe(513);
+    expect(head.message?.type === 'request' && head.message.method).toBe('OPTIONS');
+    expect(head.message?.callId).toBe('a84b4c76e66710');
+    expect(head.message?.body.length).toBe(0);
+    const body = 'b'.repeat(2000);
+    const withBody = readOversized(
+      Buffer.from('\r\n' + OPTIONS(`Content-Length: ${body.length}\r\n`, body)),
+      1000,
+    );
+    expect(withBody.error.statusHint).toBe(413);
+    expect(withBody.message?.cseq.seq).toBe(63104);
+    // Nothing to answer with: no end of the head, a missing Call-ID, a broken start line.
+    expect(readOversized(Buffer.from('x'.repeat(2000)), 1000)).toMatchObject({
+      message: undefined,
+    });
+    expect(
+      readOversized(Buffer.from(OPTIONS(pad).replace(/Call-ID: [^\r]*\r\n/, '')), 1000).message,
+    ).toBeUndefined();
+    expect(
+      readOversized(Buffer.from(OPTIONS(pad).replace('OPTIONS sip:', 'OPTIONS  sip:')), 1000)
+        .message,
+    ).toBeUndefined();
   });
 
   it('refuses malformed framing and lines', () => {

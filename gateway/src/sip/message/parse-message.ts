@@ -17,7 +17,7 @@ import { validateMessage, type ValidateOptions } from './validate.js';
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_535;
 
 export interface ParseOptions {
-  /** Refuse (413) anything larger. Default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
+  /** Refuse (413 or 513, see readOversized) anything larger. Default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
   readonly maxBytes?: number;
   /**
    * True (the default) for a UDP datagram: octets after Content-Length are ignored and
@@ -44,8 +44,7 @@ export function parseMessage(
 ): SipRequest | SipResponse {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  if (buf.length > maxBytes)
-    throw new SipParseError(`message of ${buf.length} octets is larger than ${maxBytes}`, 413);
+  if (buf.length > maxBytes) throw oversized(buf, maxBytes).error;
   let start = 0;
   while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
   if (start >= buf.length) throw new SipParseError('no message, only CRLF');
@@ -81,6 +80,47 @@ export function parseMessage(
   if (options?.validate)
     validateMessage(message, options.validate === true ? undefined : options.validate);
   return message;
+}
+
+/**
+ * What can be read of a datagram or WebSocket message refused for its size, so that a
+ * request can still be answered (RFC 3261 §8.2.6: Via, From, To, Call-ID and CSeq are all
+ * a response needs): the error to refuse it with, and its head as a message without a
+ * body when that parses. The status says what was too large: 513 Message Too Large
+ * (§21.5.14) when the header section alone is over the limit, 413 Request Entity Too
+ * Large (§21.4.11) when only the body makes it so. Never throws.
+ */
+export function readOversized(
+  data: Buffer,
+  maxBytes: number,
+): { error: SipParseError; message: SipRequest | SipResponse | undefined } {
+  const { error, start, headEnd } = oversized(data, maxBytes);
+  if (headEnd === -1) return { error, message: undefined };
+  const head = scanHead(data, start, headEnd);
+  if (head.error !== undefined || head.framingError !== undefined)
+    return { error, message: undefined };
+  try {
+    return { error, message: finishMessage(head, Buffer.alloc(0), []) };
+  } catch {
+    return { error, message: undefined };
+  }
+}
+
+function oversized(
+  buf: Buffer,
+  maxBytes: number,
+): { error: SipParseError; start: number; headEnd: number } {
+  let start = 0;
+  while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+  const headEnd = buf.indexOf(CRLFCRLF, start);
+  const error =
+    headEnd === -1 || headEnd + 4 - start > maxBytes
+      ? new SipParseError(
+          `header section of a ${buf.length}-octet message is larger than ${maxBytes}`,
+          513,
+        )
+      : new SipParseError(`message of ${buf.length} octets is larger than ${maxBytes}`, 413);
+  return { error, start, headEnd };
 }
 
 /** @internal The start line and header lines of a message, scanned but not yet checked. */

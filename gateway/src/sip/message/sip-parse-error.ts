@@ -2,10 +2,11 @@ import { ParleyError } from '@parley/shared/errors';
 
 /**
  * The status a SIP element answers a message it cannot accept with (RFC 3261 §21.4):
- * 400 Bad Request for syntax, 413 Request Entity Too Large, 416 Unsupported URI Scheme,
- * 505 Version Not Supported.
+ * 400 Bad Request for syntax, 413 Request Entity Too Large (the body makes the message too
+ * large), 416 Unsupported URI Scheme, 505 Version Not Supported, and (§21.5.14) 513 Message
+ * Too Large (the header section alone is).
  */
-export type SipParseStatus = 400 | 413 | 416 | 505;
+export type SipParseStatus = 400 | 413 | 416 | 505 | 513;
 
 /**
  * The only error the message layer throws for bad input: a malformed, oversized or

@@ -106,10 +106,19 @@ describe('SipStreamDecoder', () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
+  it('closes on a header section larger than maxBytes however the chunks fall (513)', () => {
+    const big = REGISTER.replace('\r\n', `\r\nX-Pad: ${'p'.repeat(2000)}\r\n`);
+    for (const chunk of [Infinity, 700, 1500]) {
+      const decoder = new SipStreamDecoder({ maxBytes: 1024 });
+      expect(summary(feed(decoder, big + REGISTER, chunk)), String(chunk)).toEqual(['fatal 513']);
+      expect(decoder.failed).toBe(true);
+    }
+  });
+
   it('closes on a header section larger than maxBytes, and on bytes that are not SIP', () => {
     const decoder = new SipStreamDecoder({ maxBytes: 1024 });
     const events = feed(decoder, `INVITE sip:a@b SIP/2.0\r\nX-Long: ${'a'.repeat(5000)}`, 100);
-    expect(summary(events)).toEqual(['fatal 413']);
+    expect(summary(events)).toEqual(['fatal 513']);
     expect(decoder.bufferedBytes).toBe(0);
     for (const garbage of [
       'GET / HTTP/1.1\r\nHost: x\r\n\r\n',

@@ -8,9 +8,12 @@
  * - RFC 5626 §3.5.1 keep-alives between messages: CRLFCRLF is a `ping` (answer with
  *   CRLF), a lone CRLF a `pong`. A ping split across two chunks shows up as a `pong`
  *   followed by a `ping`, so it is still answered.
- * - A message larger than maxBytes is never buffered: when its head fits, its body is
- *   skipped as it streams by and a non-fatal 413 error carries the head (so the
- *   transport can answer 413); a header section larger than maxBytes is fatal.
+ * - A message larger than maxBytes is never buffered. When its head fits, its body is
+ *   skipped as it streams by (Content-Length still frames the stream) and a non-fatal
+ *   413 error carries the head, so the transport can answer 413 (RFC 3261 §21.4.11: the
+ *   body is what is too large). A header section larger than maxBytes is fatal (513,
+ *   §21.5.14, with nothing to answer on): whether its end came in the same chunk or not,
+ *   the connection is closed, so the outcome does not depend on how TCP cut the bytes.
  * - A well-framed message that does not parse is a non-fatal error (answer 400 and go
  *   on); bytes that are not SIP at all (TLS, HTTP, noise) are fatal.
  * After a fatal error every further byte is ignored until reset().
@@ -169,7 +172,7 @@ export class SipStreamDecoder {
       if (this.#scanned > this.#maxBytes) {
         this.#fail(
           events,
-          new SipParseError(`header section larger than ${this.#maxBytes} octets`, 413),
+          new SipParseError(`header section larger than ${this.#maxBytes} octets`, 513),
         );
       } else if (this.#firstLineIsGarbage()) {
         this.#fail(events, new SipParseError('not a SIP start line'));
@@ -185,6 +188,12 @@ export class SipStreamDecoder {
       return this.#fail(events, new SipParseError('no Content-Length on a stream transport'));
     }
     const headLength = headEnd + 4 - this.#start;
+    if (headLength > this.#maxBytes) {
+      return this.#fail(
+        events,
+        new SipParseError(`header section larger than ${this.#maxBytes} octets`, 513),
+      );
+    }
     if (headLength + head.contentLength > this.#maxBytes) {
       let partial: SipRequest | SipResponse | undefined;
       if (head.error === undefined) {

@@ -235,7 +235,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
 
   /**
    * A message we cannot take: answer a request with the parse error's status
-   * (400, 413, 416, 505) and the reason in a Warning when its Via, From, To,
+   * (400, 413, 416, 505, 513) and the reason in a Warning when its Via, From, To,
    * Call-ID and CSeq can be read; otherwise drop it (RFC 3261 §16.3 / §18.3).
    */
   #refuse(flow: Flow, error: SipParseError, message: SipRequest | SipResponse | undefined): void {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import {
   SipParseError,
   parseMessage,
+  readOversized,
   type SipRequest,
   type SipResponse,
 } from '../message/index.js';
@@ -11,7 +12,7 @@ import type { Endpoint, Flow } from './flow.js';
 export interface TransportEvents {
   /** One whole SIP message, parsed (not yet validated). */
   message: [SipRequest | SipResponse, Flow];
-  /** Bytes that are not a SIP message; `message` is what could be read, to answer 400/413. */
+  /** Bytes that are not a SIP message, or too many; `message` is what could be read, to answer 400/413/513. */
   invalid: [{ flow: Flow; error: SipParseError; message?: SipRequest | SipResponse | undefined }];
   /** A stream flow closed (connection gone). */
   flowClosed: [Flow];
@@ -46,13 +47,6 @@ export class UdpTransport extends EventEmitter<TransportEvents> {
     this.#socket = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
     this.#socket.on('message', (data, rinfo) => {
       const flow = this.flowTo({ address: rinfo.address, port: rinfo.port });
-      if (data.length > this.#maxBytes) {
-        this.emit('problem', {
-          flow,
-          reason: `datagram of ${data.length} bytes > ${this.#maxBytes}`,
-        });
-        return;
-      }
       // RFC 5626 §3.5.1 keep-alive (CRLF): nothing to parse.
       if (data.length <= 4 && data.toString('latin1').trim() === '') return;
       parseInto(this, data, flow, this.#maxBytes);
@@ -150,13 +144,23 @@ class UdpFlow implements Flow {
   }
 }
 
-/** Parses one datagram or WebSocket message and emits `message` or `invalid`. */
+/**
+ * Parses one datagram or WebSocket message and emits `message` or `invalid`. One over
+ * `maxBytes` is not parsed, but its head is read (a datagram is at most 64 kB) so a
+ * request can be refused with 513 or 413 rather than dropped in silence (RFC 3261
+ * §21.5.14, §21.4.11); the transport layer never answers a response (§18.1.2).
+ */
 export function parseInto(
   emitter: EventEmitter<TransportEvents>,
   data: Buffer,
   flow: Flow,
   maxBytes: number,
 ): void {
+  if (data.length > maxBytes) {
+    const { error, message: head } = readOversized(data, maxBytes);
+    emitter.emit('invalid', { flow, error, message: head });
+    return;
+  }
   let message: SipRequest | SipResponse;
   try {
     message = parseMessage(data, { maxBytes });

@@ -6,6 +6,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Endpoint, Flow } from './flow.js';
 import { parseInto, type TransportEvents } from './udp-transport.js';
 
+/** The largest WebSocket message read at all (the largest UDP payload is 65,507 octets). */
+const WS_READ_LIMIT = 65_535;
+
 export interface WsTransportOptions {
   readonly path: string;
   readonly maxMessageBytes: number;
@@ -35,7 +38,9 @@ export class WsTransport extends EventEmitter<TransportEvents> {
     this.protocol = this.#options.secure ? 'WSS' : 'WS';
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxMessageBytes,
+      // Up to a datagram's worth is read, so a message over maxMessageBytes can be
+      // refused with 413/513 like one over UDP; beyond that, ws closes with 1009.
+      maxPayload: Math.max(options.maxMessageBytes, WS_READ_LIMIT),
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
     });
