@@ -333,15 +333,19 @@ export class Call extends EventEmitter<CallEvents> {
     await this.#ringNext(value);
   }
 
-  /** The customer's value, from the tenant's providers and algorithm (undefined without a value service). */
+  /**
+   * The customer's value, from the tenant's providers and algorithm (undefined
+   * without a value service). If the lookup itself fails, the call is routed by
+   * the default value, and the decision stored with it says why.
+   */
   async #evaluate(): Promise<Awaited<ReturnType<ValueService['evaluate']>> | undefined> {
     const service = this.#deps.value;
     if (!service?.has(this.record.tenant)) return undefined;
     try {
       return await service.evaluate(this.record.tenant, this.#init.token.privateClaims);
     } catch (error) {
-      this.#log.warn({ err: error }, 'value evaluation failed; routing without it');
-      return undefined;
+      this.#log.warn({ err: error }, 'value evaluation failed; routing by the default value');
+      return service.failed(this.record.tenant, error);
     }
   }
 

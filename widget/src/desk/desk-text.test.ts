@@ -117,17 +117,78 @@ describe('the call context', () => {
       { label: 'History', value: '3 calls (2 answered), 14 min, 1 repeat contact in 30 days' },
       { label: 'Terms', value: 'benefit 50, burden -7.5' },
       { label: 'Algorithm', value: 'weighted@1', warning: false },
+      { label: 'Candidates', value: '1. agent1 (gold, idle 0:01)' },
     ]);
     const failed = valueRows({
       ...context('c1').routing!,
       algorithm: { name: 'custom', version: '2', error: 'threw' },
     });
-    expect(failed.at(-1)).toEqual({
+    expect(failed.find((r) => r.label === 'Algorithm')).toEqual({
       label: 'Algorithm',
       value: 'custom@2 (failed: threw)',
       warning: true,
     });
     expect(formatScore(1 / 3)).toBe('0.33');
+  });
+
+  describe('the candidates of the routing decision', () => {
+    const routing = {
+      ...context('c1').routing!,
+      candidates: [
+        { agentId: 'senior1', agentTier: 'senior', rank: 0, idleMs: 125_000 },
+        { agentId: 'junior1', agentTier: 'junior', rank: 1, idleMs: 40_000 },
+        { agentId: 'pbx', agentTier: null, rank: 1, idleMs: 0, recentHandleSeconds: null },
+      ],
+    };
+    const candidates = (
+      decision: typeof routing,
+      answeredBy?: string,
+    ): { label: string; value: string; warning?: boolean } | undefined =>
+      valueRows(decision, { answeredBy }).find((r) => r.label.startsWith('Candidates'));
+
+    it('lists who was considered, in ringing order, with tier and idle time', () => {
+      expect(candidates(routing)).toEqual({
+        label: 'Candidates',
+        value: '1. senior1 (senior, idle 2:05), 2. junior1 (junior, idle 0:40), 3. pbx (idle 0:00)',
+      });
+    });
+
+    it('marks who answered', () => {
+      expect(candidates(routing, 'junior1')?.value).toBe(
+        '1. senior1 (senior, idle 2:05), 2. junior1 (junior, idle 0:40, answered), 3. pbx (idle 0:00)',
+      );
+    });
+
+    it('names an agent who answered without being on the list (free only later)', () => {
+      expect(
+        candidates({ ...routing, candidates: routing.candidates.slice(0, 1) }, 'late1'),
+      ).toEqual({
+        label: 'Candidates',
+        value: '1. senior1 (senior, idle 2:05); answered by late1',
+      });
+    });
+
+    it('says when the value band had no agent, as a warning', () => {
+      expect(candidates({ ...routing, tier: 'vip', candidates: [] })).toEqual({
+        label: 'Candidates',
+        value: 'No agent available for the vip band',
+        warning: true,
+      });
+    });
+
+    it('says when several ring at once', () => {
+      expect(candidates({ ...routing, strategy: 'simultaneous' }, 'senior1')).toEqual({
+        label: 'Candidates (several ring at once)',
+        value:
+          '1. senior1 (senior, idle 2:05, answered), 2. junior1 (junior, idle 0:40), 3. pbx (idle 0:00)',
+      });
+    });
+
+    it('leaves the row out for a decision from a gateway that sent no candidate list', () => {
+      const old = { ...routing, candidates: undefined as unknown as typeof routing.candidates };
+      expect(candidates(old)).toBeUndefined();
+      expect(valueRows(old).at(-1)?.label).toBe('Algorithm');
+    });
   });
 
   it('describes previous calls and outcomes', () => {

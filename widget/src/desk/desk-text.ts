@@ -6,7 +6,13 @@ import type { NavigationMessage, StoredMessage } from '@parley/shared/protocol';
 import { formatDuration } from '../call-element/state-text.js';
 import type { DeskApiError } from './desk-api-error.js';
 import type { DeskConnection } from './desk-client.js';
-import type { CallContext, DeskAgent, ProviderScore, RoutingDecision } from './desk-protocol.js';
+import type {
+  CallContext,
+  DeskAgent,
+  ProviderScore,
+  RoutingCandidate,
+  RoutingDecision,
+} from './desk-protocol.js';
 import type { PhoneStatusChange } from './softphone.js';
 
 export { formatDuration };
@@ -162,8 +168,14 @@ function scoreText(score: ProviderScore): string {
   return score.cached ? `${base} (cached)` : `${base} (${Math.round(score.ms)} ms)`;
 }
 
-/** The customer's value and the scores behind it. */
-export function valueRows(routing: RoutingDecision): Row[] {
+/**
+ * The customer's value, the scores behind it, and the agents the decision
+ * considered. `answeredBy`: the agent who took the call, once one did.
+ */
+export function valueRows(
+  routing: RoutingDecision,
+  options: { readonly answeredBy?: string | undefined } = {},
+): Row[] {
   const { history, algorithm } = routing;
   const rows: Row[] = [
     { label: 'Value', value: `${formatScore(routing.value)} (${routing.tier})` },
@@ -189,7 +201,45 @@ export function valueRows(routing: RoutingDecision): Row[] {
     value: `${algorithm.name}@${algorithm.version}${algorithm.error ? ` (failed: ${algorithm.error})` : ''}`,
     warning: algorithm.error !== undefined,
   });
+  const candidates = candidatesRow(routing, options.answeredBy);
+  if (candidates) rows.push(candidates);
   return rows;
+}
+
+/**
+ * Who the routing decision considered, in the order they were to ring, and
+ * who answered. The list is the one made when the call was routed: an agent
+ * who became free later and took the call is named after it.
+ */
+export function candidatesRow(routing: RoutingDecision, answeredBy?: string): Row | undefined {
+  // parseCallContext does not check the list: a gateway of another version may
+  // leave it out, and "no agent available" would then be wrong. No row.
+  const candidates: readonly RoutingCandidate[] | undefined = Array.isArray(routing.candidates)
+    ? routing.candidates
+    : undefined;
+  if (!candidates) return undefined;
+  const label =
+    routing.strategy === 'simultaneous' ? 'Candidates (several ring at once)' : 'Candidates';
+  if (candidates.length === 0) {
+    return {
+      label,
+      value: `No agent available for the ${routing.tier} band`,
+      warning: true,
+    };
+  }
+  const listed = candidates.map((c, i) => {
+    const notes = [
+      ...(c.agentTier ? [c.agentTier] : []),
+      `idle ${formatDuration(c.idleMs)}`,
+      ...(c.agentId === answeredBy ? ['answered'] : []),
+    ];
+    return `${i + 1}. ${c.agentId} (${notes.join(', ')})`;
+  });
+  const late =
+    answeredBy !== undefined && !candidates.some((c) => c.agentId === answeredBy)
+      ? `; answered by ${answeredBy}`
+      : '';
+  return { label, value: `${listed.join(', ')}${late}` };
 }
 
 const OUTCOMES: Readonly<Record<string, string>> = {

@@ -482,7 +482,11 @@ export abstract class ParleyAgentDesk extends LitElement {
                 : html`<span class="muted">Answered on your phone: hang up there.</span>`
           }
         </div>
-        ${this.#chat(call)} ${context ? this.#details(context, call.page) : nothing}
+        ${this.#chat(call)}
+        ${
+          // The desk shows the calls of its own agent: this one took it.
+          context ? this.#details(context, call.page, desk.agent?.id) : nothing
+        }
       </section>
     `;
   }
@@ -544,7 +548,11 @@ export abstract class ParleyAgentDesk extends LitElement {
     if (log && this.#stickToBottom) log.scrollTop = log.scrollHeight;
   }
 
-  #details(context: CallContext, page: NavigationMessage | undefined): TemplateResult {
+  #details(
+    context: CallContext,
+    page: NavigationMessage | undefined,
+    answeredBy?: string,
+  ): TemplateResult {
     const customer = customerRows(context);
     const where = pageRows(context, page);
     const routing = context.routing;
@@ -564,7 +572,11 @@ export abstract class ParleyAgentDesk extends LitElement {
         </section>
         <section aria-label="Value">
           <h3>Value</h3>
-          ${routing ? rows(valueRows(routing)) : html`<p class="muted">No routing decision.</p>`}
+          ${
+            routing
+              ? rows(valueRows(routing, { answeredBy }))
+              : html`<p class="muted">No routing decision.</p>`
+          }
         </section>
         <section aria-label="Previous calls">
           <h3>Previous calls</h3>

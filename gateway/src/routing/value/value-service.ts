@@ -1,8 +1,9 @@
 /**
  * The customer's value for one call: the company's benefit and burden
  * providers and Parley's own history, fetched in parallel, then the tenant's
- * algorithm. A provider that fails gives its default; an algorithm that throws
- * or answers nonsense gives the built-in default; the decision records both.
+ * algorithm. A provider that fails gives its default; an algorithm that throws,
+ * answers nonsense or does not answer in time gives the built-in default; the
+ * decision records why.
  */
 import type { PrivateClaims } from '@parley/shared/tokens';
 import type { Logger } from '../../observability/index.js';
@@ -21,7 +22,31 @@ export interface TenantValueConfig {
   readonly burden?: ProviderConfig | undefined;
   readonly algorithm: ValueAlgorithm;
   readonly historyWindowDays: number;
+  /** How long the algorithm's compute() may take; default {@link ALGORITHM_TIMEOUT_MS}. */
+  readonly algorithmTimeoutMs?: number | undefined;
 }
+
+/**
+ * How long a value algorithm may take before the built-in default is used.
+ * A tenant module is code we do not control: one whose compute() never settles
+ * would hold the visitor in `routing` for good. The built-in formulas answer in
+ * microseconds and a module has its input already (the providers' scores are
+ * fetched before it runs), so a second is generous. A module that blocks the
+ * event loop (a synchronous endless loop) cannot be stopped this way; that
+ * would take running it in a worker.
+ */
+export const ALGORITHM_TIMEOUT_MS = 1000;
+
+/** compute() did not settle within the time limit. */
+export class AlgorithmTimeoutError extends Error {
+  override readonly name = 'AlgorithmTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`timeout: no answer in ${timeoutMs} ms`);
+  }
+}
+
+/** The value lookup itself failed (not a provider, not the algorithm): why, for the decision. */
+export const LOOKUP_FAILED = 'value_lookup_failed';
 
 export interface ValueEvaluation {
   readonly result: ValueResult;
@@ -91,8 +116,9 @@ export class ValueService {
     ]);
     const input: ValueInput = { tenant, customerId, privateClaims, benefit, burden, history };
     const algorithm = entry?.config.algorithm ?? this.#fallback;
+    const timeoutMs = entry?.config.algorithmTimeoutMs ?? ALGORITHM_TIMEOUT_MS;
     try {
-      const result = await algorithm.compute(input);
+      const result = await withTimeout(() => algorithm.compute(input), timeoutMs);
       if (
         !result ||
         typeof result.value !== 'number' ||
@@ -109,7 +135,7 @@ export class ValueService {
         history,
       };
     } catch (error) {
-      const message = (error as Error).message ?? String(error);
+      const message = error instanceof Error ? error.message : String(error);
       this.#log.warn(
         { tenant, algorithm: algorithm.name, err: message },
         'value algorithm failed; using the built-in default',
@@ -126,5 +152,65 @@ export class ValueService {
         history,
       };
     }
+  }
+
+  /**
+   * What the call routes by when {@link evaluate} itself failed (the history
+   * store threw, say): the configured provider defaults and the built-in
+   * algorithm, as when both providers and the algorithm fail, with the reason
+   * in the decision so the record says why the value is the default.
+   */
+  failed(tenant: string, error: unknown): ValueEvaluation {
+    const config = this.#tenants.get(tenant)?.config;
+    const message = error instanceof Error ? error.message : String(error);
+    const unscored = (provider: ProviderConfig | undefined): ProviderScore => ({
+      score: provider?.default ?? 0,
+      fallback: true,
+      error: provider ? LOOKUP_FAILED : 'not_configured',
+      ms: 0,
+      cached: false,
+    });
+    const history: CustomerHistory = {
+      windowDays: config?.historyWindowDays ?? 30,
+      calls: 0,
+      answeredCalls: 0,
+      minutes: 0,
+      repeatContacts: 0,
+    };
+    const benefit = unscored(config?.benefit);
+    const burden = unscored(config?.burden);
+    return {
+      // The built-in formula is synchronous and total: it cannot fail here too.
+      result: this.#fallback.compute({
+        tenant,
+        customerId: undefined,
+        privateClaims: {},
+        benefit,
+        burden,
+        history,
+      }) as ValueResult,
+      algorithm: {
+        name: this.#fallback.name,
+        version: this.#fallback.version,
+        error: `${LOOKUP_FAILED}: ${message}`,
+      },
+      benefit,
+      burden,
+      history,
+    };
+  }
+}
+
+/** Runs `compute`, rejecting with {@link AlgorithmTimeoutError} if it has not settled in `ms`. */
+async function withTimeout<T>(compute: () => T | Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AlgorithmTimeoutError(ms)), ms);
+  });
+  try {
+    // A synchronous throw from compute() becomes a rejection here, like an async one.
+    return await Promise.race([Promise.resolve().then(compute), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

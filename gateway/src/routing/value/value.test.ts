@@ -192,4 +192,89 @@ describe('ValueService', () => {
       expect(evaluation.result.tier).toBe('standard');
     }
   });
+
+  it('gives up on a tenant module whose compute() never settles, and says so', async () => {
+    const hanging: ValueAlgorithm = {
+      name: 'acme-hang',
+      version: '1',
+      compute: () => new Promise(() => undefined),
+    };
+    const service = new ValueService({
+      tenants: {
+        acme: {
+          benefit: { url: `${base}/ok`, timeoutMs: 100, retries: 0, cacheSeconds: 0, default: 0 },
+          algorithm: hanging,
+          historyWindowDays: 30,
+          algorithmTimeoutMs: 50,
+        },
+      },
+      history,
+      logger,
+    });
+    const started = Date.now();
+    const evaluation = await service.evaluate('acme', { customerId: 'C-1' });
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(evaluation.algorithm).toEqual({
+      name: 'weighted',
+      version: '1',
+      error: 'acme-hang@1: timeout: no answer in 50 ms',
+    });
+    // The providers' answers still count: the built-in formula runs on them.
+    expect(evaluation.benefit).toMatchObject({ score: 120, fallback: false });
+    expect(evaluation.result).toMatchObject({ value: 120, tier: 'high' });
+  });
+
+  it('a slow but settling module within the limit is used as is', async () => {
+    const slowModule: ValueAlgorithm = {
+      name: 'acme-slow',
+      version: '1',
+      compute: () =>
+        new Promise((resolve) => setTimeout(() => resolve({ value: 7, tier: 'gold' }), 20)),
+    };
+    const service = new ValueService({
+      tenants: { acme: { algorithm: slowModule, historyWindowDays: 30, algorithmTimeoutMs: 500 } },
+      history,
+      logger,
+    });
+    const evaluation = await service.evaluate('acme', { customerId: 'C-1' });
+    expect(evaluation.algorithm).toEqual({ name: 'acme-slow', version: '1' });
+    expect(evaluation.result).toEqual({ value: 7, tier: 'gold' });
+  });
+
+  it('builds the default decision, with the reason, when the lookup itself failed', async () => {
+    const service = new ValueService({
+      tenants: {
+        acme: {
+          benefit: { url: `${base}/ok`, timeoutMs: 100, retries: 0, cacheSeconds: 0, default: 150 },
+          algorithm: weightedAlgorithm(DEFAULT_WEIGHTED),
+          historyWindowDays: 14,
+        },
+      },
+      history: () => {
+        throw new Error('database is locked');
+      },
+      logger,
+    });
+    const error = await service.evaluate('acme', { customerId: 'C-1' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    const evaluation = service.failed('acme', error);
+    expect(evaluation.algorithm).toEqual({
+      name: 'weighted',
+      version: '1',
+      error: 'value_lookup_failed: database is locked',
+    });
+    expect(evaluation.benefit).toEqual({
+      score: 150,
+      fallback: true,
+      error: 'value_lookup_failed',
+      ms: 0,
+      cached: false,
+    });
+    expect(evaluation.burden).toMatchObject({ score: 0, fallback: true, error: 'not_configured' });
+    expect(evaluation.history).toMatchObject({ windowDays: 14, calls: 0 });
+    expect(evaluation.result).toMatchObject({ value: 150, tier: 'high' });
+  });
 });
