@@ -17,7 +17,7 @@ import {
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
-import { createRelayEngine, type MediaEngine } from './media/index.js';
+import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
@@ -148,7 +148,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
   });
-  const media = createRelayEngine({
+  const media = await createMediaEngine(config.media.engine, {
     address: config.media.address,
     ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
     portMin: config.media.portMin,

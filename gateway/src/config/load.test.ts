@@ -40,6 +40,19 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('warn');
   });
 
+  it('takes the media engine built in by default, or a module relative to the config file', async () => {
+    expect(loadConfig({ input: await validInput() }).media.engine).toBe('relay');
+    const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...(await validInput()), media: { engine: { module: 'engines/ms.js' } } }),
+    );
+    const config = loadConfig({ file: join(dir, 'config.json') });
+    expect(config.media.engine).toEqual({ module: join(dir, 'engines/ms.js') });
+    const bad = { ...(await validInput()), media: { engine: 'mediasoup' } };
+    expect(() => loadConfig({ input: bad })).toThrow(/media\.engine/);
+  });
+
   it('lists every problem with its path', async () => {
     const input = await validInput();
     const attempt = () =>

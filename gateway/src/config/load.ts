@@ -114,6 +114,11 @@ export function loadConfig(options: LoadConfigOptions): Config {
           },
         }
       : config.http,
+    // An engine module is relative to the config file.
+    media:
+      typeof config.media.engine === 'object'
+        ? { ...config.media, engine: { module: resolve(baseDir, config.media.engine.module) } }
+        : config.media,
     tokens: {
       ...config.tokens,
       encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>

@@ -241,6 +241,14 @@ export const configSchema = z.strictObject({
         .default([]),
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
+      /**
+       * The media engine: `relay` (built in: plain RTP relay and werift WebRTC),
+       * or `{ module }`, an ES module (path relative to the config file) whose
+       * `createMediaEngine(options)` returns a MediaEngine (e.g. one on mediasoup).
+       */
+      engine: z
+        .union([z.literal('relay'), z.strictObject({ module: z.string().min(1) })])
+        .default('relay'),
     })
     .prefault({}),
   api: z

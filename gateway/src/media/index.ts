@@ -15,6 +15,11 @@ export type {
   TransportStats,
 } from './engine.js';
 export { createRelayEngine, type RelayEngine, type RelayEngineOptions } from './relay-engine.js';
+export {
+  createMediaEngine,
+  type MediaEngineFactory,
+  type MediaEngineOptions,
+} from './engine-loader.js';
 export type { RelayRouter } from './relay-router.js';
 export type { RelayTransport, RelayTransportStats } from './relay-transport.js';
 export {
