@@ -25,6 +25,8 @@ export interface CompanySiteOptions {
   readonly origin: string;
   /** Where the built widget lives (widget/dist), if built. */
   readonly widgetDir?: string;
+  /** More origins the page may connect to, beside the gateway (CSP connect-src). */
+  readonly connectSources?: readonly string[];
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -41,6 +43,27 @@ function cookie(req: Request, name: string): string | undefined {
 export function createCompanySite(options: CompanySiteOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+
+  // A strict Content-Security-Policy, as a careful company sets one: the widget
+  // needs no inline script, no eval and no inline style, only its own script
+  // and connections to the gateway (HTTP and the SIP WebSocket).
+  const gateway = new URL(options.gatewayUrl);
+  const gatewayWs = `${gateway.protocol === 'https:' ? 'wss:' : 'ws:'}//${gateway.host}`;
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["connect-src 'self'", gateway.origin, gatewayWs, ...(options.connectSources ?? [])].join(' '),
+    "media-src 'self' blob:",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  app.use((_req, res, next) => {
+    res.setHeader('content-security-policy', csp);
+    next();
+  });
 
   // Every visitor gets a web session (the token's subject) on first sight.
   app.use((req, res, next) => {

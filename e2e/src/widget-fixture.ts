@@ -26,6 +26,9 @@ export const PROBE = `
   document.addEventListener('parley-state', (e) => window.__states.push(e.detail.state));
   document.addEventListener('parley-error', (e) => window.__errors.push(e.detail));
   document.addEventListener('parley-message', (e) => window.__messages.push(e.detail.message));
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) =>
+    window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
 `;
 
 export interface WidgetWorld {
@@ -47,6 +50,9 @@ export async function startWidgetWorld(
     gatewayUrl: gw.gateway.httpUrl,
     origin: siteOrigin,
     widgetDir: WIDGET_DIST,
+    // Tests point the widget at other local ports (a gateway that is down, a
+    // relay they cut): the CSP lets the page try them. `localhost` stays blocked.
+    connectSources: ['http://127.0.0.1:*', 'ws://127.0.0.1:*'],
   });
   // A token endpoint that hands out expired tokens, for the "refused token" case.
   site.post('/test/expired-token', async (_req, res) => {
@@ -130,4 +136,9 @@ export async function clickCall(page: Page): Promise<void> {
     .getByRole('button', { name: /call|try again/i })
     .first()
     .click();
+}
+
+/** Content-Security-Policy violations the page reported (the company site sets a strict one). */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
 }

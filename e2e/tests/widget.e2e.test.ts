@@ -14,6 +14,7 @@ import { launchChromium } from '@parley/testkit/chromium';
 import {
   PROBE,
   clickCall,
+  cspViolations,
   errors,
   inboundAudio,
   received,
@@ -157,6 +158,8 @@ describe('widget', () => {
       ['agent', 'Hello from the agent'],
     ]);
     expect(setupMs).toBeGreaterThan(0);
+    // All of it under the company's strict CSP (no inline script, eval or inline style).
+    expect(await cspViolations(page)).toEqual([]);
     await context.close();
   });
 
@@ -336,6 +339,9 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
 
   it('the gateway unreachable', () =>
     refusal('gateway_unreachable', { attribute: ['gateway', 'ws://127.0.0.1:9/sip'] }));
+
+  it("a gateway the page's Content-Security-Policy blocks (no hang in 'connecting')", () =>
+    refusal('gateway_unreachable', { attribute: ['gateway', 'ws://localhost:9/sip'] }));
 
   it('no agent registered', async () => {
     await agent.stop();

@@ -153,6 +153,8 @@ describe('a SIP visitor and a baresip agent, through the relay', () => {
         expect(serializeUri(ok)).toContain(gw.udp);
 
         const agentInvite = await phone.waitForRequest('INVITE', undefined, 5000, { since });
+        // The visitor's hop count, one less (RFC 7332 §3).
+        expect(agentInvite.header('max-forwards')).toBe('69');
         expect(media(agentInvite.body).payloadTypes.filter((pt) => pt < 96)).toEqual([
           visitor.payloadType,
         ]);

@@ -603,6 +603,9 @@ export class Call extends EventEmitter<CallEvents> {
         ['To', formatNameAddr({ uri: `sip:${agent.id}@${this.#deps.domain}` })],
         ['Call-ID', callId],
         ['CSeq', '1 INVITE'],
+        // RFC 7332 §3: a B2BUA carries the hop count on (one less), so a loop
+        // through it still ends in 483 instead of ringing forever.
+        ['Max-Forwards', String(Math.max(0, (this.#init.invite.maxForwards ?? 70) - 1))],
         ['Contact', `<${stack.transport.contactUri(target.protocol, 'parley')}>`],
         ['P-Asserted-Identity', identity],
         ['X-Parley-Session', this.record.sessionId],
@@ -867,6 +870,11 @@ export class Call extends EventEmitter<CallEvents> {
       );
       this.#deps.stack.transactions.sendCancel(cancel, attempt.ict);
     });
+    // The visitor does not wait for the phone's 487: a phone that went away or
+    // froze may never send one (the INVITE transaction would last 64×T1, 32 s).
+    // The next agent rings now; a 2xx that still comes is ACKed and sent a BYE.
+    if (reason === 'agent_away' || reason === 'agent_no_answer')
+      this.#attemptFailed(attempt, 487, reason);
   }
 
   #sendBye(dialog: Dialog, reason: string): void {

@@ -5,7 +5,8 @@ import type { CallStateChange } from '../api/call-stack.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { CallClient } from './call-client.js';
 import type { FetchLike } from './call-token.js';
-import { FakeChannel, FakeStack, FakeTone, fakeMicrophone, json } from './testing/fakes.js';
+import { FakeChannel, FakeStack, FakeTone, HANG, fakeMicrophone, json } from './testing/fakes.js';
+import { CONNECT_TIMEOUT_MS } from './defaults.js';
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
@@ -233,6 +234,23 @@ describe('CallClient', () => {
     expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'gateway_unreachable' });
     expect(t.sip.userAgent.sessions).toHaveLength(0);
     expect(t.mic.track.stopped).toBe(true);
+  });
+
+  it('gives up with gateway_unreachable when the WebSocket neither opens nor closes', async () => {
+    vi.useFakeTimers();
+    try {
+      const t = setup();
+      t.sip.startError = HANG;
+      const calling = t.client.call();
+      await vi.advanceTimersByTimeAsync(CONNECT_TIMEOUT_MS - 1);
+      expect(t.changes.at(-1)?.state).toBe('connecting');
+      await vi.advanceTimersByTimeAsync(1);
+      await calling;
+      expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'gateway_unreachable' });
+      expect(t.mic.track.stopped).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("shows the token endpoint's refusal: its code, its human text, its Retry-After", async () => {

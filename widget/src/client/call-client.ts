@@ -35,6 +35,7 @@ import { fetchCallToken, type FetchLike } from './call-token.js';
 import {
   DEFAULT_DOMAIN,
   HANGUP_GRACE_MS,
+  CONNECT_TIMEOUT_MS,
   ICE_GATHERING_TIMEOUT_MS,
   QUEUE_PATTERN,
 } from './defaults.js';
@@ -271,14 +272,25 @@ export class CallClient implements CallClientApi {
       stream,
     );
     attempt.userAgent = userAgent;
+    let connectTimer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await userAgent.start();
+      await Promise.race([
+        userAgent.start(),
+        new Promise<never>((_, reject) => {
+          connectTimer = setTimeout(
+            () => reject(new Error(`no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`)),
+            CONNECT_TIMEOUT_MS,
+          );
+        }),
+      ]);
     } catch (error) {
       this.#fail(attempt, {
         code: 'gateway_unreachable',
         message: describe('gateway_unreachable', error),
       });
       return;
+    } finally {
+      clearTimeout(connectTimer);
     }
     if (attempt.over) return;
     attempt.connected = true;

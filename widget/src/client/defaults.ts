@@ -10,6 +10,14 @@ export const DEFAULT_DOMAIN = 'parley.invalid';
  */
 export const ICE_GATHERING_TIMEOUT_MS = 500;
 
+/**
+ * Longest wait for the SIP WebSocket to open. sip.js's own connection timeout
+ * relies on a close event that a blocked socket (a page's CSP forbidding the
+ * gateway, some proxies) never fires, which would leave the call "connecting"
+ * for ever.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** How long a hang-up waits for the final response to a CANCEL before the WebSocket closes. */
 export const HANGUP_GRACE_MS = 2000;
 

@@ -129,6 +129,7 @@ export class FakeUserAgent implements SipUserAgent {
   ) {}
 
   async start(): Promise<void> {
+    if (this.startError === HANG) return new Promise<never>(() => undefined);
     if (this.startError) throw this.startError;
     this.started = true;
   }
@@ -157,6 +158,7 @@ export class FakeUserAgent implements SipUserAgent {
 
 export class FakeStack implements SipStack {
   readonly userAgents: FakeUserAgent[] = [];
+  /** start() rejects with this, or never settles with {@link HANG}. */
   startError: Error | undefined;
 
   createUserAgent(options: SipUserAgentOptions, microphone: MediaStream): SipUserAgent {
@@ -245,3 +247,6 @@ export const json = (
     status,
     headers: { 'Content-Type': 'application/json', ...headers },
   });
+
+/** A `startError` that makes start() never settle (a WebSocket that never opens nor closes). */
+export const HANG = new Error('hang');
