@@ -140,6 +140,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       burden: routing.burden,
       algorithm,
       historyWindowDays: routing.historyWindowDays,
+      algorithmTimeoutMs: routing.algorithmTimeoutMs,
     };
   }
   const value = new ValueService({

@@ -55,6 +55,8 @@ const tenantRouting = z.strictObject({
   }),
   /** How far back Parley's own history of the customer counts. */
   historyWindowDays: z.number().int().min(1).max(3650).default(30),
+  /** How long the algorithm's compute() may take before the built-in formula decides instead. */
+  algorithmTimeoutMs: z.number().int().min(10).max(10_000).default(1000),
 });
 
 const tenant = z.strictObject({
