@@ -14,6 +14,7 @@ import {
   received,
   startWidgetWorld,
   states,
+  statusText,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
 
@@ -132,6 +133,13 @@ describe('agent desk', () => {
     await expect
       .poll(async () => (await received(visitor)).map((m) => m.text), { timeout: 5000 })
       .toContain('Yes, it left this morning.');
+
+    // Hold from the desk: the visitor's widget says so, and again when the agent is back.
+    const deskEl = desk.locator('parley-agent-desk');
+    await deskEl.getByRole('button', { name: 'Hold' }).click();
+    await expect.poll(() => statusText(visitor), { timeout: 5000 }).toContain('On hold');
+    await deskEl.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => statusText(visitor), { timeout: 5000 }).toContain('Connected');
 
     // The agent hangs up; the visitor's widget shows the call ended.
     await desk.locator('parley-agent-desk').getByRole('button', { name: 'Hang up' }).click();

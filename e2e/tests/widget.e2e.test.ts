@@ -130,6 +130,12 @@ describe('widget', () => {
     await expect.poll(() => mute.getAttribute('aria-pressed')).toBe('false');
     expect(await widget.locator('[part~="timer"]').textContent()).toMatch(/\d+:\d\d/);
 
+    // The agent's phone holds (a re-INVITE the gateway answers): the widget says so, then resumes.
+    await agent.command('hold');
+    await expect.poll(() => statusText(page), { timeout: 5000 }).toContain('On hold');
+    await agent.command('resume');
+    await expect.poll(() => statusText(page), { timeout: 5000 }).toContain('Connected');
+
     await page.waitForTimeout(1500);
     await widget.getByRole('button', { name: 'Hang up' }).click();
     await agent.waitForRequest('BYE', undefined, 5000, { since: mark });

@@ -30,6 +30,11 @@ declare global {
 export { ParleyCall } from './call-element/parley-call.js';
 export { CALL_STATES, type CallState } from './api/call-state.js';
 export { DTMF_DIGITS, type DtmfDigit } from './api/call-stack.js';
-export type { ParleyErrorDetail, ParleyMessageDetail, ParleyStateDetail } from './api/events.js';
+export type {
+  ParleyErrorDetail,
+  ParleyHoldDetail,
+  ParleyMessageDetail,
+  ParleyStateDetail,
+} from './api/events.js';
 export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';
 export type { ParleyMessage, ChatMessage } from '@parley/shared/protocol';

@@ -65,6 +65,7 @@ import {
   chosenCodec,
   isWebRtcOffer,
   localAnswer,
+  offerDirection,
   readLegSdp,
   relaySdp,
   sdpText,
@@ -123,6 +124,8 @@ export interface CallEvents {
   agentStopped: [string];
   /** An agent took the call. */
   answered: [string];
+  /** The agent put the visitor on hold, or took them off it. */
+  hold: [boolean];
 }
 
 interface Attempt {
@@ -156,6 +159,7 @@ export class Call extends EventEmitter<CallEvents> {
   readonly visitorFlow: Flow;
   readonly #deps: CallDeps;
   readonly #init: CallInit;
+  #held = false;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #visitorTag = generateTag();
@@ -833,6 +837,31 @@ export class Call extends EventEmitter<CallEvents> {
     );
   }
 
+  /**
+   * The agent put the visitor on hold or took them off it: from the desk, or a
+   * phone's re-INVITE toward a browser leg (which the gateway answers itself).
+   * A browser visitor hears silence either way; this tells the widget why.
+   */
+  agentHold(held: boolean): void {
+    if (held === this.#held || !this.#connected || this.state === 'ended') return;
+    this.#held = held;
+    this.#log.info({ held }, held ? 'agent put the visitor on hold' : 'agent resumed the call');
+    this.emit('hold', held);
+    this.sendToVisitor(
+      JSON.stringify({
+        type: 'notice',
+        code: 'hold',
+        held,
+        reason: held ? 'the agent put the call on hold' : 'the agent resumed the call',
+      }),
+    );
+  }
+
+  /** Whether the agent has the visitor on hold. */
+  get held(): boolean {
+    return this.#held;
+  }
+
   /** Sends a data-channel message to the visitor; false when the channel is not open. */
   sendToVisitor(text: string): boolean {
     const media = this.#visitorMedia;
@@ -962,6 +991,9 @@ export class Call extends EventEmitter<CallEvents> {
       // The browser leg cannot be renegotiated: the gateway answers the agent's hold/resume itself.
       own.refreshTarget(request);
       aim(fromMedia, offer);
+      // RFC 6337 §5.3: sendonly or inactive from the agent is hold.
+      const offered = offerDirection(offer);
+      this.agentHold(offered === 'sendonly' || offered === 'inactive');
       const answer = localAnswer(offer, fromMedia, this.#lastSdp[side]);
       this.#lastSdp[side] = answer;
       stack.respond(tx, 200, {

@@ -4,6 +4,7 @@
  */
 import {
   continueOrigin,
+  direction,
   formatSdp,
   mediaEndpoint,
   parseSdp,
@@ -194,4 +195,13 @@ export function localAnswer(offer: LegSdp, via: PlainRtpTransport, previous: Sdp
   const base = previous ?? relaySdp(offer, via, undefined);
   const direction = mirrored[offer.endpoint.direction] ?? 'sendrecv';
   return continueOrigin(previous, setDirection(base, direction as SdpDirection, offer.audio));
+}
+
+/**
+ * The direction a peer's offer asks for its audio: a=sendonly/inactive, or the
+ * old hold of RFC 2543 (c=0.0.0.0, RFC 3264 §8.4) read as inactive.
+ */
+export function offerDirection(leg: LegSdp): SdpDirection {
+  if (leg.endpoint.address === '0.0.0.0') return 'inactive';
+  return direction(leg.sdp, leg.audio);
 }

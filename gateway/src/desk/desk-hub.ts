@@ -72,9 +72,18 @@ export class DeskHub {
     return () => set.delete(socket);
   }
 
-  /** A desk frame: `{ type: 'chat', callId, text }` or `{ type: 'availability', value }`. */
+  /**
+   * A desk frame: `{ type: 'chat', callId, text }`, `{ type: 'availability', value }`
+   * or `{ type: 'hold', callId, held }` (the visitor is told).
+   */
   receive(agentId: string, frame: string): { ok: boolean; reason?: string } {
-    let message: { type?: unknown; callId?: unknown; text?: unknown; value?: unknown };
+    let message: {
+      type?: unknown;
+      callId?: unknown;
+      text?: unknown;
+      value?: unknown;
+      held?: unknown;
+    };
     try {
       message = JSON.parse(frame) as typeof message;
     } catch {
@@ -104,6 +113,16 @@ export class DeskHub {
         }),
       );
       return result.ok ? { ok: true } : { ok: false, reason: result.reason };
+    }
+    if (
+      message.type === 'hold' &&
+      typeof message.callId === 'string' &&
+      typeof message.held === 'boolean'
+    ) {
+      const call = this.#calls.get(message.callId);
+      if (!call || call.agentId !== agentId) return { ok: false, reason: 'not your call' };
+      call.agentHold(message.held);
+      return { ok: true };
     }
     return { ok: false, reason: 'unknown message' };
   }

@@ -155,4 +155,6 @@ export type DeskEvent =
 /** A frame of the events socket, desk → gateway. */
 export type DeskCommand =
   | { readonly type: 'chat'; readonly callId: string; readonly text: string }
-  | { readonly type: 'availability'; readonly value: Availability };
+  | { readonly type: 'availability'; readonly value: Availability }
+  /** The agent put the visitor on hold (or resumed): the widget tells the visitor. */
+  | { readonly type: 'hold'; readonly callId: string; readonly held: boolean };

@@ -135,4 +135,11 @@ export type GatewayNotice =
       readonly ref?: string;
       readonly reason: string;
     }
-  | { readonly type: 'notice'; readonly code: 'call_ended'; readonly reason: string };
+  | { readonly type: 'notice'; readonly code: 'call_ended'; readonly reason: string }
+  /** The agent put the visitor on hold (`held: true`) or took them off it. */
+  | {
+      readonly type: 'notice';
+      readonly code: 'hold';
+      readonly held: boolean;
+      readonly reason: string;
+    };

@@ -13,6 +13,11 @@ export interface ParleyMessageDetail {
   readonly message: ParleyMessage;
 }
 
+/** `parley-hold`: the agent put the visitor on hold (`held: true`) or resumed the call. */
+export interface ParleyHoldDetail {
+  readonly held: boolean;
+}
+
 /** `parley-error`: the call failed; `code` is stable, `human` is what the visitor was shown. */
 export interface ParleyErrorDetail {
   readonly code: string;

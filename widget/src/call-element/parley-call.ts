@@ -3,7 +3,12 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import type { ParleyMessage } from '@parley/shared/protocol';
 import { DTMF_DIGITS, type CallStack, type DtmfDigit } from '../api/call-stack.js';
 import { isActive, type CallState } from '../api/call-state.js';
-import type { ParleyErrorDetail, ParleyMessageDetail, ParleyStateDetail } from '../api/events.js';
+import type {
+  ParleyErrorDetail,
+  ParleyHoldDetail,
+  ParleyMessageDetail,
+  ParleyStateDetail,
+} from '../api/events.js';
 import { CallController } from '../controllers/call-controller.js';
 import { digitLabel, formatDuration, statusText } from './state-text.js';
 import { styles } from './styles.js';
@@ -23,6 +28,7 @@ import { styles } from './styles.js';
  * @fires parley-state - `{ state, code? }` on every state change.
  * @fires parley-message - `{ message }` for each message from the agent's side.
  * @fires parley-error - `{ code, message, human, retryAfterSeconds? }` when a call fails.
+ * @fires parley-hold - `{ held }` when the agent puts the call on hold or resumes it.
  *
  * @csspart panel - The box around everything.
  * @csspart status - The status line (a polite live region).
@@ -153,7 +159,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human)}
+          ${statusText(state, error?.human, this.#call.held)}
         </p>
         ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
@@ -289,5 +295,6 @@ declare global {
     'parley-state': CustomEvent<ParleyStateDetail>;
     'parley-message': CustomEvent<ParleyMessageDetail>;
     'parley-error': CustomEvent<ParleyErrorDetail>;
+    'parley-hold': CustomEvent<ParleyHoldDetail>;
   }
 }

@@ -9,6 +9,11 @@ describe('statusText', () => {
     }
     expect(statusText('error', 'We are closed right now.')).toBe('We are closed right now.');
   });
+
+  it('says so when the agent has the call on hold', () => {
+    expect(statusText('in-call', undefined, true)).toMatch(/^On hold/);
+    expect(statusText('in-call')).toMatch(/^Connected/);
+  });
 });
 
 describe('formatDuration', () => {

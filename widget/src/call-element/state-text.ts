@@ -1,7 +1,7 @@
 import type { CallState } from '../api/call-state.js';
 
 /** What the status line says in each state (the live region announces it). */
-export function statusText(state: CallState, human?: string): string {
+export function statusText(state: CallState, human?: string, held = false): string {
   switch (state) {
     case 'idle':
       return '';
@@ -12,7 +12,9 @@ export function statusText(state: CallState, human?: string): string {
     case 'ringing':
       return 'Ringing…';
     case 'in-call':
-      return 'Connected. You can speak now.';
+      return held
+        ? 'On hold. The agent will be back with you shortly.'
+        : 'Connected. You can speak now.';
     case 'ended':
       return 'Call ended.';
     case 'error':

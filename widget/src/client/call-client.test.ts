@@ -465,9 +465,12 @@ describe('CallClient messages', () => {
     channel.receive(
       JSON.stringify({ type: 'notice', code: 'message_rejected', ref: 'm1', reason: 'too large' }),
     );
+    channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: true, reason: 'hold' }));
+    channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: 'yes', reason: 'bad' }));
     expect(messages).toEqual([chat]);
     expect(notices).toEqual([
       { type: 'notice', code: 'message_rejected', ref: 'm1', reason: 'too large' },
+      { type: 'notice', code: 'hold', held: true, reason: 'hold' },
     ]);
   });
 

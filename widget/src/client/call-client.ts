@@ -519,7 +519,10 @@ function parseNotice(frame: unknown): GatewayNotice | undefined {
     const value: unknown = JSON.parse(frame);
     if (typeof value !== 'object' || value === null) return undefined;
     const notice = value as Record<string, unknown>;
-    const known = notice['code'] === 'message_rejected' || notice['code'] === 'call_ended';
+    const known =
+      notice['code'] === 'message_rejected' ||
+      notice['code'] === 'call_ended' ||
+      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean');
     return notice['type'] === 'notice' && known && typeof notice['reason'] === 'string'
       ? (value as GatewayNotice)
       : undefined;

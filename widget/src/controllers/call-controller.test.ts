@@ -124,6 +124,27 @@ describe('CallController', () => {
     ]);
   });
 
+  it('shows the agent putting the call on hold and back, and fires parley-hold', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({ state: 'in-call' });
+    const hold = (held: boolean) =>
+      t.client.events.emit('notice', { type: 'notice', code: 'hold', held, reason: 'x' });
+    hold(true);
+    hold(true); // said twice: once is enough
+    expect(t.controller.held).toBe(true);
+    hold(false);
+    expect(t.controller.held).toBe(false);
+    expect(t.fired('parley-hold')).toEqual([{ held: true }, { held: false }]);
+    expect(t.controller.chat.map((c) => [c.from, c.text])).toEqual([
+      ['notice', 'The agent put you on hold.'],
+      ['notice', 'The agent is back.'],
+    ]);
+    hold(true);
+    t.client.move({ state: 'ended' });
+    expect(t.controller.held).toBe(false);
+  });
+
   it('loads the call stack once, on prefetch', async () => {
     const t = setup();
     t.controller.prefetch();

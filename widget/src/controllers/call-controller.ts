@@ -15,7 +15,12 @@ import type {
   DtmfDigit,
 } from '../api/call-stack.js';
 import { isActive, type CallState } from '../api/call-state.js';
-import type { ParleyErrorDetail, ParleyMessageDetail, ParleyStateDetail } from '../api/events.js';
+import type {
+  ParleyErrorDetail,
+  ParleyHoldDetail,
+  ParleyMessageDetail,
+  ParleyStateDetail,
+} from '../api/events.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 
 export interface ChatEntry {
@@ -38,6 +43,8 @@ export class CallController implements ReactiveController {
   state: CallState = 'idle';
   error: ParleyErrorDetail | undefined;
   muted = false;
+  /** The agent has the call on hold (the gateway said so on the data channel). */
+  held = false;
   channelOpen = false;
   remoteStream: MediaStream | undefined;
   chat: readonly ChatEntry[] = [];
@@ -156,6 +163,10 @@ export class CallController implements ReactiveController {
       client.on('state', (change) => this.#apply(change)),
       client.on('message', (message) => this.#onMessage(message)),
       client.on('notice', (notice) => {
+        if (notice.code === 'hold') {
+          this.#onHold(notice.held);
+          return;
+        }
         if (notice.code === 'message_rejected') {
           this.#addChat({
             id: `notice-${notice.ref ?? Date.now()}`,
@@ -190,6 +201,7 @@ export class CallController implements ReactiveController {
       this.remoteStream = undefined;
       this.channelOpen = false;
     }
+    if (change.state !== 'in-call') this.held = false;
     const code = change.code ?? 'call_failed';
     if (change.state === 'error') {
       this.error = {
@@ -207,6 +219,18 @@ export class CallController implements ReactiveController {
       change.state === 'error' ? { state: change.state, code } : { state: change.state };
     this.#fire('parley-state', detail);
     if (change.state === 'error' && this.error) this.#fire('parley-error', this.error);
+  }
+
+  #onHold(held: boolean): void {
+    if (held === this.held || this.state !== 'in-call') return;
+    this.held = held;
+    this.#addChat({
+      id: `hold-${Date.now()}`,
+      from: 'notice',
+      text: held ? 'The agent put you on hold.' : 'The agent is back.',
+    });
+    this.#host.requestUpdate();
+    this.#fire('parley-hold', { held } satisfies ParleyHoldDetail);
   }
 
   #onMessage(message: ParleyMessage): void {

@@ -352,7 +352,11 @@ export class DeskController implements ReactiveController {
   }
 
   toggleHold(): void {
-    this.#deps.phone.setHeld(!this.#deps.phone.held);
+    const held = !this.#deps.phone.held;
+    this.#deps.phone.setHeld(held);
+    // The visitor hears silence on hold: the gateway tells their widget why.
+    const call = this.#call;
+    if (call) this.#deps.client.send({ type: 'hold', callId: call.callId, held });
     this.#update();
   }
 

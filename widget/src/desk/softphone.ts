@@ -18,7 +18,8 @@
  * Hold is local: the gateway does not renegotiate browser legs, so hold stops
  * sending the microphone and silences the remote audio (the tracks are
  * disabled; the media keeps flowing, which also keeps the gateway's media
- * timeout quiet).
+ * timeout quiet). The desk controller also tells the gateway, which tells the
+ * visitor's widget that the call is on hold.
  */
 import { Emitter } from '../client/emitter.js';
 import { ICE_GATHERING_TIMEOUT_MS } from './defaults.js';
