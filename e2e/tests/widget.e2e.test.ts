@@ -29,14 +29,20 @@ let agent: BaresipAgent;
 
 beforeAll(async () => {
   world = await startWidgetWorld({ agents: [{ id: 'agent1' }] });
-  agent = await startBaresipAgent({
+  agent = await startAgent();
+});
+
+/** The agent's phone, registered: Opus first by default, as a softphone offers. */
+async function startAgent(codecs = ['opus/48000/2', 'PCMU']): Promise<BaresipAgent> {
+  const phone = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
     registrar: world.gw.udp,
-    codecs: ['opus/48000/2', 'PCMU'],
+    codecs,
   });
-  await agent.registered();
-});
+  await phone.registered();
+  return phone;
+}
 
 afterAll(async () => {
   await agent?.stop();
@@ -206,13 +212,7 @@ describe('widget', () => {
 describe('widget: an agent without Opus', () => {
   it('negotiates PCMU with the browser, no transcoding, audio both ways', async () => {
     await agent.stop();
-    agent = await startBaresipAgent({
-      user: 'agent1',
-      password: 'secret',
-      registrar: world.gw.udp,
-      codecs: ['PCMU'],
-    });
-    await agent.registered();
+    agent = await startAgent(['PCMU']);
     try {
       const { context, page } = await world.newPage();
       await page.goto(`${world.siteOrigin}/`);
@@ -244,13 +244,7 @@ describe('widget: an agent without Opus', () => {
       await context.close();
     } finally {
       await agent.stop();
-      agent = await startBaresipAgent({
-        user: 'agent1',
-        password: 'secret',
-        registrar: world.gw.udp,
-        codecs: ['opus/48000/2', 'PCMU'],
-      });
-      await agent.registered();
+      agent = await startAgent();
     }
   });
 });
@@ -354,13 +348,7 @@ describe('widget refusals: a message a person understands, and no INVITE to an a
     try {
       await refusal('no_agent_available');
     } finally {
-      agent = await startBaresipAgent({
-        user: 'agent1',
-        password: 'secret',
-        registrar: world.gw.udp,
-        codecs: ['opus/48000/2', 'PCMU'],
-      });
-      await agent.registered();
+      agent = await startAgent();
     }
   });
 

@@ -59,6 +59,8 @@ export interface TestGatewayOptions {
   readonly tenantExtra?: Record<string, unknown>;
   /** More tenants (no signing keys: they get no calls), each with one queue of its own name. */
   readonly otherTenants?: string[];
+  /** Extra SIP settings (registration lifetimes…), merged into the harness's own. */
+  readonly sipExtra?: Record<string, unknown>;
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
@@ -102,6 +104,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       ],
       t1Ms: 100,
       rateLimit: { perSecond: 1000, burst: 2000 },
+      ...options.sipExtra,
     },
     queues: {
       sales: {

@@ -72,19 +72,8 @@ beforeAll(async () => {
     queueExtra: {
       bands: { high: ['lead', 'senior', 'junior'], standard: ['junior', 'senior'] },
     },
-    // The harness's SIP settings, plus short registrations for the binding-expiry test.
-    config: {
-      sip: {
-        domain: 'parley.test',
-        listen: [
-          { protocol: 'udp', host: '127.0.0.1', port: 0 },
-          { protocol: 'tcp', host: '127.0.0.1', port: 0 },
-        ],
-        t1Ms: 100,
-        rateLimit: { perSecond: 1000, burst: 2000 },
-        registration: { minExpires: 1 },
-      },
-    },
+    // Short registrations for the binding-expiry test.
+    sipExtra: { registration: { minExpires: 1 } },
     tenantExtra: {
       routing: {
         benefit: {
@@ -196,6 +185,16 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+/** The lead rang first, went away while ringing (recorded so), and the senior took the call. */
+function expectLeadGoneThenSenior(call: Routed): void {
+  expect(call.routing?.candidates.map((c) => c.agentId)).toEqual(['lead1', 'senior1', 'junior1']);
+  expect(call.attempts.map((a) => [a.agentId, a.reason ?? a.status])).toEqual([
+    ['lead1', 'agent_away'],
+    ['senior1', 200],
+  ]);
+  expect(call.agentId).toBe('senior1');
 }
 
 describe('value-based routing', () => {
@@ -319,16 +318,7 @@ describe('an agent going offline while ringing', () => {
     try {
       const call = await callAs('C-GOLD', ['senior1']);
       expect((await signedOut)?.status).toBe(200);
-      expect(call.routing?.candidates.map((c) => c.agentId)).toEqual([
-        'lead1',
-        'senior1',
-        'junior1',
-      ]);
-      expect(call.attempts.map((a) => [a.agentId, a.reason ?? a.status])).toEqual([
-        ['lead1', 'agent_away'],
-        ['senior1', 200],
-      ]);
-      expect(call.agentId).toBe('senior1');
+      expectLeadGoneThenSenior(call);
       // The phone itself was told: its INVITE was cancelled.
       await lead.waitForRequest('CANCEL', undefined, 3000, { since });
     } finally {
@@ -355,16 +345,7 @@ describe('an agent going offline while ringing', () => {
       const since = phone.sipMessages().length;
       const call = await callAs('C-GOLD', ['senior1']);
       expect((await shortened)?.status).toBe(200);
-      expect(call.routing?.candidates.map((c) => c.agentId)).toEqual([
-        'lead1',
-        'senior1',
-        'junior1',
-      ]);
-      expect(call.attempts.map((a) => [a.agentId, a.reason ?? a.status])).toEqual([
-        ['lead1', 'agent_away'],
-        ['senior1', 200],
-      ]);
-      expect(call.agentId).toBe('senior1');
+      expectLeadGoneThenSenior(call);
       await phone.waitForRequest('CANCEL', undefined, 100, { since });
       expect(gw.gateway.agents.get('lead1')?.registered).toBe(false);
     } finally {
