@@ -28,6 +28,45 @@ const rtp = (pt: number, seq: number, ts: number, payload: Buffer) => {
   return out;
 };
 
+/** A werift peer standing in for Chrome: PCMU, and telephone-event/8000 at 126. */
+function browserPeer(): RTCPeerConnection {
+  return new RTCPeerConnection({
+    codecs: {
+      audio: [
+        new RTCRtpCodecParameters({
+          mimeType: 'audio/PCMU',
+          clockRate: 8000,
+          channels: 1,
+          payloadType: 0,
+        }),
+        new RTCRtpCodecParameters({
+          mimeType: 'audio/telephone-event',
+          clockRate: 8000,
+          channels: 1,
+          payloadType: 126,
+        }),
+      ],
+      video: [],
+    },
+    iceServers: [{ urls: 'stun:127.0.0.1:9' }],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+  });
+}
+
+/** The peer's offer, once its candidates are gathered. */
+async function offerFrom(browser: RTCPeerConnection): Promise<string> {
+  browser.addTransceiver('audio', { direction: 'sendrecv' });
+  await browser.setLocalDescription(await browser.createOffer());
+  await new Promise<void>((resolve) => {
+    if (browser.iceGatheringState === 'complete') resolve();
+    browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
+  });
+  return browser.localDescription!.sdp;
+}
+
 describe('WebRTC transport', () => {
   it('sends the agent’s audio and telephone-event to the browser with the browser’s payload types', async () => {
     const media = await ports.allocate(20, { protocols: ['udp'] });
@@ -50,41 +89,13 @@ describe('WebRTC transport', () => {
     const plain = await router.createPlainTransport({ name: 'agent' });
 
     // The "browser": PCMU and telephone-event/8000 at 126, as Chrome numbers it.
-    const browser = new RTCPeerConnection({
-      codecs: {
-        audio: [
-          new RTCRtpCodecParameters({
-            mimeType: 'audio/PCMU',
-            clockRate: 8000,
-            channels: 1,
-            payloadType: 0,
-          }),
-          new RTCRtpCodecParameters({
-            mimeType: 'audio/telephone-event',
-            clockRate: 8000,
-            channels: 1,
-            payloadType: 126,
-          }),
-        ],
-        video: [],
-      },
-      iceServers: [{ urls: 'stun:127.0.0.1:9' }],
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    });
+    const browser = browserPeer();
     cleanups.push(() => browser.close());
     const received: number[] = [];
     browser.onTrack.subscribe((track) =>
       track.onReceiveRtp.subscribe((p) => received.push(p.header.payloadType)),
     );
-    browser.addTransceiver('audio', { direction: 'sendrecv' });
-    await browser.setLocalDescription(await browser.createOffer());
-    await new Promise<void>((resolve) => {
-      if (browser.iceGatheringState === 'complete') resolve();
-      browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
-    });
+    await offerFrom(browser);
 
     // The agent answered PCMU with telephone-event at 101 (a PBX's own number for it).
     const answer = await web.answer(
@@ -118,4 +129,44 @@ describe('WebRTC transport', () => {
     expect(received).toContain(0);
     expect(received).not.toContain(101);
   }, 20_000);
+
+  it('announces the configured public address in SDP and ICE, while binding the local one', async () => {
+    const media = await ports.allocate(4, { protocols: ['udp'] });
+    const webrtc = await ports.allocate(4, { protocols: ['udp'] });
+    const engine = createRelayEngine({
+      address: '127.0.0.1',
+      announcedAddress: '192.0.2.44',
+      portMin: media.base,
+      portMax: media.base + media.size - 1,
+      webrtcPortMin: webrtc.base,
+      webrtcPortMax: webrtc.base + webrtc.size - 1,
+      logger: pino({ level: 'silent' }),
+    });
+    cleanups.push(
+      () => engine.close(),
+      () => media.release(),
+      () => webrtc.release(),
+    );
+    const router = engine.createRouter({ callId: 'nat-test', inactivityTimeoutMs: 0 });
+    const plain = await router.createPlainTransport({ name: 'agent' });
+    expect(plain.localAddress).toBe('192.0.2.44');
+    const web = await router.createWebRtcTransport({ name: 'visitor' });
+    const browser = browserPeer();
+    cleanups.push(() => browser.close());
+    const answer = await web.answer(await offerFrom(browser), {
+      name: 'PCMU',
+      clockRate: 8000,
+      channels: 1,
+      payloadType: 0,
+    });
+    const candidates = answer.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const line of candidates) {
+      expect(line).toContain(' 192.0.2.44 ');
+      const port = Number(line.split(' ')[5]);
+      expect(port).toBeGreaterThanOrEqual(webrtc.base);
+      expect(port).toBeLessThan(webrtc.base + webrtc.size);
+    }
+    expect(answer).not.toMatch(/a=candidate:.* 127\.0\.0\.1 /);
+  });
 });
