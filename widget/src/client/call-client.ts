@@ -32,6 +32,7 @@ import type {
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { fetchCallToken, type FetchLike } from './call-token.js';
+import { withTimeout } from './timeout.js';
 import {
   DEFAULT_DOMAIN,
   HANGUP_GRACE_MS,
@@ -272,25 +273,18 @@ export class CallClient implements CallClientApi {
       stream,
     );
     attempt.userAgent = userAgent;
-    let connectTimer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await Promise.race([
+      await withTimeout(
         userAgent.start(),
-        new Promise<never>((_, reject) => {
-          connectTimer = setTimeout(
-            () => reject(new Error(`no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`)),
-            CONNECT_TIMEOUT_MS,
-          );
-        }),
-      ]);
+        CONNECT_TIMEOUT_MS,
+        `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
+      );
     } catch (error) {
       this.#fail(attempt, {
         code: 'gateway_unreachable',
         message: describe('gateway_unreachable', error),
       });
       return;
-    } finally {
-      clearTimeout(connectTimer);
     }
     if (attempt.over) return;
     attempt.connected = true;

@@ -21,3 +21,6 @@ export const ENDED_SUMMARY_MS = 8000;
 
 /** Entries kept in a call's chat panel. */
 export const CHAT_HISTORY = 500;
+
+/** Longest wait for the softphone's WebSocket to open before retrying (see the widget's own). */
+export const CONNECT_TIMEOUT_MS = 10_000;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { CONNECT_TIMEOUT_MS } from './defaults.js';
 import { exponentialBackoff } from './reconnect-policy.js';
 import {
   CALL_HEADER,
@@ -7,7 +8,7 @@ import {
   type PhoneStatusChange,
 } from './softphone.js';
 import { SoftphoneError } from './softphone-error.js';
-import { FakePhoneStack, ManualTimers, fakeMicrophone, settle } from './testing/fakes.js';
+import { FakePhoneStack, HANG, ManualTimers, fakeMicrophone, settle } from './testing/fakes.js';
 
 const SETTINGS = {
   wsUrl: 'wss://gw.example/sip',
@@ -103,6 +104,21 @@ describe('Softphone registration', () => {
     t.stack.startError = new Error('ECONNREFUSED');
     await t.phone.start(SETTINGS);
     expect(t.phone.status).toMatchObject({ status: 'reconnecting', code: 'unreachable' });
+  });
+
+  it('retries instead of waiting for ever on a WebSocket that neither opens nor closes', async () => {
+    vi.useFakeTimers();
+    try {
+      const t = setup();
+      t.stack.startError = HANG;
+      const starting = t.phone.start(SETTINGS);
+      await vi.advanceTimersByTimeAsync(CONNECT_TIMEOUT_MS);
+      await starting;
+      expect(t.phone.status).toMatchObject({ status: 'reconnecting', code: 'unreachable' });
+      expect(t.phone.status.reason).toMatch(/no WebSocket connection in 10 s/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops: user agent stopped, retries cancelled, status off', async () => {

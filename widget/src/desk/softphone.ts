@@ -22,7 +22,8 @@
  * visitor's widget that the call is on hold.
  */
 import { Emitter } from '../client/emitter.js';
-import { ICE_GATHERING_TIMEOUT_MS } from './defaults.js';
+import { withTimeout } from '../client/timeout.js';
+import { CONNECT_TIMEOUT_MS, ICE_GATHERING_TIMEOUT_MS } from './defaults.js';
 import type {
   PhoneInvitation,
   PhoneStack,
@@ -293,7 +294,12 @@ export class Softphone {
 
   async #connect(userAgent: PhoneUserAgent, again: boolean): Promise<void> {
     try {
-      await (again ? userAgent.reconnect() : userAgent.start());
+      // sip.js waits for a close event a blocked socket never fires: bound the wait.
+      await withTimeout(
+        again ? userAgent.reconnect() : userAgent.start(),
+        CONNECT_TIMEOUT_MS,
+        `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
+      );
     } catch (error) {
       this.#scheduleRetry(userAgent, `cannot reach the gateway (${describe(error)})`);
       return;

@@ -339,6 +339,7 @@ export class FakePhoneUserAgent implements PhoneUserAgent {
 
   async start(): Promise<void> {
     this.started++;
+    if (this.startError === HANG) return new Promise<never>(() => undefined);
     if (this.startError) throw this.startError;
   }
 
@@ -453,3 +454,6 @@ export class FakeHost extends EventTarget implements ReactiveControllerHost {
 }
 
 export const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A `startError` that makes start() never settle (a WebSocket that neither opens nor closes). */
+export const HANG = new Error('hang');
