@@ -90,6 +90,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = new Metrics();
   const db = openDatabase(config.storage.path);
   const callStore = new SqliteCallStore(db);
+  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
+  const interrupted = callStore.closeInterrupted(now());
+  if (interrupted > 0)
+    logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
   const sessions = new SqliteSessionStore(db);
   const messageStore = new SqliteMessageStore(db);
   const tokens = await createTokenService({

@@ -11,6 +11,12 @@ export interface CallStore {
   listRecent(limit: number, filter?: { tenant?: string; agentId?: string }): CallRecord[];
   /** A customer's calls since `sinceMs`, oldest first (for value routing's history). */
   listByCustomer(tenant: string, customerId: string, sinceMs: number): CallRecord[];
+  /**
+   * Closes the records of calls a stopped gateway left open (routing, ringing or
+   * answered): ended by the gateway at `at` with reason `gateway_restart`. Run at
+   * start-up, before any call, by the one gateway that owns the store.
+   */
+  closeInterrupted(at: number): number;
 }
 
 interface CallRow {
@@ -110,6 +116,7 @@ export class SqliteCallStore implements CallStore {
   readonly #recentByTenant;
   readonly #recentByAgent;
   readonly #byCustomer;
+  readonly #closeInterrupted;
 
   constructor(db: SqliteDatabase) {
     const columns = Object.keys(toParams({} as CallRecord));
@@ -147,6 +154,12 @@ export class SqliteCallStore implements CallStore {
     this.#recentByAgent = db.prepare<[string, number], CallRow>(
       'SELECT * FROM calls WHERE agent_id = ? ORDER BY created_at DESC LIMIT ?',
     );
+    this.#closeInterrupted = db.prepare<[number]>(
+      `UPDATE calls SET state = 'ended',
+         outcome = CASE WHEN answered_at IS NOT NULL THEN 'answered' ELSE 'failed' END,
+         ended_by = 'gateway', reason = 'gateway_restart', ended_at = ?
+       WHERE state != 'ended'`,
+    );
     this.#byCustomer = db.prepare<[string, string, number], CallRow>(
       'SELECT * FROM calls WHERE tenant = ? AND customer_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1000',
     );
@@ -158,6 +171,10 @@ export class SqliteCallStore implements CallStore {
 
   update(record: CallRecord): void {
     this.#update.run(toParams(record));
+  }
+
+  closeInterrupted(at: number): number {
+    return this.#closeInterrupted.run(at).changes;
   }
 
   get(id: string): CallRecord | undefined {

@@ -287,6 +287,14 @@ export const ERROR_CODES = {
       'The gateway is over its limit of call setups in progress or is falling behind; retry after the time in Retry-After.',
     human: 'Calling is very busy right now. Please try again in a moment.',
   },
+  gateway_restart: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message:
+      'The gateway stopped while the call was in progress (a crash or a kill); its record was closed at the next start.',
+    human: 'The call was interrupted. Please call again.',
+  },
   gateway_shutdown: {
     domain: 'call',
     http: 503,
