@@ -18,7 +18,7 @@
  * sipp's own figure moves in 4 ms steps. `--cpu-prof` runs the gateway with
  * `node --cpu-prof` and reports where its CPU went.
  *
- *   pnpm bench b2bua [--quick] [--rates 50,100,200] [--step-seconds 10] [--phases latency,concurrent,rate]
+ *   pnpm bench b2bua [--quick] [--rates 50,100,200] [--step-seconds 10] [--phases latency,concurrent,rate,idle] [--idle-seconds 60]
  *                    [--cpu-prof] [--no-wire] [--keep] [--timeout 900]
  */
 import {
@@ -28,6 +28,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -69,11 +70,13 @@ const { values } = parseArgs({
     'max-p99-ms': { type: 'string', default: '1000' },
     retries: { type: 'string' },
     'noisy-wait': { type: 'string' },
-    phases: { type: 'string', default: 'latency,concurrent,rate' },
+    phases: { type: 'string', default: 'latency,concurrent,rate,idle' },
     timeout: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'no-wire': { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string' },
+    'heap-snapshot': { type: 'boolean', default: false },
   },
 });
 
@@ -103,6 +106,8 @@ const OPT = {
   noisyWaitPercent: num(values['noisy-wait'], 10),
   phases: new Set((values.phases ?? '').split(',').map((p) => p.trim())),
   timeoutSeconds: num(values.timeout, QUICK ? 240 : 900),
+  /** After the load: how long to watch the idle gateway give back what the calls held. */
+  idleSeconds: num(values['idle-seconds'], QUICK ? 10 : 60),
 };
 const MAX_CALLS_PER_AGENT = 10;
 const NORTP: ScenarioFile = { file: join(REPO_ROOT, 'bench/scenarios/uac-bearer-nortp.xml') };
@@ -205,6 +210,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'parley-bench-b2bua-'));
 const resultsDir = join(REPO_ROOT, 'bench/results');
 const stamp = machine.date.slice(0, 19).replace(/:/g, '-');
 const profileDir = join(resultsDir, `b2bua-${stamp}-cpuprofile`);
+const snapshotDir = join(resultsDir, `b2bua-${stamp}-heap`);
 const ports = new PortAllocator();
 const sqlite3 = which('sqlite3');
 let gateway: BenchGateway | undefined;
@@ -322,6 +328,90 @@ function callRecords(visitorCallIds: readonly string[]): Record<string, unknown>
 }
 
 /** `nodejs_heap_size_used_bytes` from the gateway's Prometheus metrics. */
+/** The gateway's own gauges and memory, read from /metrics. */
+interface GatewaySnapshot {
+  readonly atSeconds: number;
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
+  readonly calls: number;
+  readonly transactions: number;
+  readonly dialogs: number;
+  readonly mediaRouters: number;
+  /** Read right after a heap snapshot's full GC. */
+  readonly afterFullGc?: boolean;
+}
+
+interface IdleResult {
+  readonly seconds: number;
+  readonly snapshots: readonly GatewaySnapshot[];
+}
+
+async function snapshot(startedAt: number): Promise<GatewaySnapshot | undefined> {
+  if (!gateway) return undefined;
+  try {
+    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    const read = (pattern: RegExp): number => {
+      let total = 0;
+      for (const match of text.matchAll(pattern)) total += Number(match[1]);
+      return total;
+    };
+    return {
+      atSeconds: Math.round((performance.now() - startedAt) / 1000),
+      heapUsedBytes: read(/^parley_nodejs_heap_size_used_bytes\s+([0-9.e+]+)/gm),
+      rssBytes: read(/^parley_process_resident_memory_bytes\s+([0-9.e+]+)/gm),
+      calls: read(/^parley_calls_active\s+([0-9.e+]+)/gm),
+      transactions: read(/^parley_sip_transactions\{[^}]*\}\s+([0-9.e+]+)/gm),
+      dialogs: read(/^parley_sip_dialogs\s+([0-9.e+]+)/gm),
+      mediaRouters: read(/^parley_media_routers\s+([0-9.e+]+)/gm),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After the load: the gateway, left alone, must give back what the calls held
+ * (transactions after their RFC 3261 timers, dialogs, media routers) and its
+ * heap must fall back; a leak shows as objects or heap that stay.
+ */
+async function idlePhase(): Promise<IdleResult> {
+  const startedAt = performance.now();
+  const snapshots: GatewaySnapshot[] = [];
+  for (;;) {
+    const s = await snapshot(startedAt);
+    if (s) snapshots.push(s);
+    const elapsed = (performance.now() - startedAt) / 1000;
+    if (elapsed >= OPT.idleSeconds) break;
+    await new Promise((r) => setTimeout(r, Math.min(10_000, (OPT.idleSeconds - elapsed) * 1000)));
+  }
+  if (values['heap-snapshot'] && gateway) {
+    // The snapshot's full GC tells live objects from garbage a lazy GC has not collected yet.
+    mkdirSync(snapshotDir, { recursive: true });
+    process.kill(gateway.pid, 'SIGUSR2');
+    const deadline = performance.now() + 120_000;
+    const written = () => {
+      const file = readdirSync(snapshotDir).find((f) => f.endsWith('.heapsnapshot'));
+      return file ? statSync(join(snapshotDir, file)).size : 0;
+    };
+    // Written once its size stops changing.
+    let size = -1;
+    while (performance.now() < deadline && (written() === 0 || written() !== size)) {
+      size = written();
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const after = await snapshot(startedAt);
+    if (after) snapshots.push({ ...after, afterFullGc: true });
+    progress(`heap snapshot in ${snapshotDir}`);
+  }
+  const last = snapshots.at(-1);
+  if (last)
+    progress(
+      `idle ${last.atSeconds} s after the load: heap ${mb(last.heapUsedBytes)} MB (from ${mb(snapshots[0]?.heapUsedBytes ?? 0)}), ` +
+        `${last.transactions} transactions, ${last.dialogs} dialogs, ${last.mediaRouters} media routers, ${last.calls} calls`,
+    );
+  return { seconds: OPT.idleSeconds, snapshots };
+}
+
 async function heapUsed(): Promise<number | undefined> {
   if (!gateway) return undefined;
   try {
@@ -650,6 +740,7 @@ type Results = {
   gatewayErrors: string[];
   cpuProfile?: ProfileSummary & { file: string };
   uas?: Record<string, number | string>;
+  idle?: IdleResult;
   error?: string;
 };
 
@@ -801,6 +892,19 @@ function markdown(r: Results): string {
       '',
     );
   }
+  if (r.idle?.snapshots.length) {
+    out.push(
+      `### After the load: the gateway left alone for ${r.idle.seconds} s`,
+      '',
+      '| s after the load | heap used (MB) | RSS (MB) | calls | SIP transactions | dialogs | media routers |',
+      '|---|---|---|---|---|---|---|',
+      ...r.idle.snapshots.map(
+        (s) =>
+          `| ${s.atSeconds}${s.afterFullGc ? ' (after a full GC)' : ''} | ${mb(s.heapUsedBytes)} | ${mb(s.rssBytes)} | ${s.calls} | ${s.transactions} | ${s.dialogs} | ${s.mediaRouters} |`,
+      ),
+      '',
+    );
+  }
   if (r.error) out.push(`**The run stopped early:** ${r.error}`, '');
   return out.join('\n');
 }
@@ -865,7 +969,13 @@ async function main(): Promise<Results> {
     maxCallsPerAgent: MAX_CALLS_PER_AGENT,
     media: mediaBlock,
     cpu: OPT.gatewayCpu,
-    ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+    nodeArgs: [
+      ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      // A heap snapshot on SIGUSR2 (it runs a full GC first): the idle phase's last row.
+      ...(values['heap-snapshot']
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`]
+        : []),
+    ],
     onLine: onGatewayLine,
   });
   sampler = new ProcSampler(gateway.pid);
@@ -905,6 +1015,7 @@ async function main(): Promise<Results> {
   }
   // The agent side's view: calls it took, and anything it did not expect.
   await settle();
+  if (OPT.phases.has('idle') && !results.error) results.idle = await idlePhase();
   const agentSide = await uas.stop();
   const u = agentSide.stats;
   results.uas = {
