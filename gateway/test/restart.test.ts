@@ -8,46 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteCallStore, openDatabase, type CallRecord } from '../src/storage/index.js';
+import { testCallRecord } from '../src/storage/test-records.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
 const path = join(dir, 'parley.db');
 const at = Date.parse('2026-11-25T10:00:00Z');
 
-function record(
-  id: string,
-  state: CallRecord['state'],
-  extra: Partial<CallRecord> = {},
-): CallRecord {
-  return {
-    id,
+const record = (id: string, state: CallRecord['state'], extra: Partial<CallRecord> = {}) =>
+  testCallRecord(id, {
     tenant: TENANT,
-    sessionId: `web-${id}`,
-    sessionNumber: '+15550100',
-    numberFallback: false,
-    customerId: null,
-    queue: 'sales',
-    origin: 'https://shop.acme.test',
-    visitorCallId: `visitor-${id}`,
-    visitorTransport: 'WS',
-    visitorSource: '127.0.0.1:5060',
+    createdAt: at,
     agentCallId: `agent-${id}`,
     agentId: 'agent1',
     state,
-    outcome: null,
-    endedBy: null,
-    sipStatus: null,
-    reason: null,
-    attempts: [],
-    media: null,
-    routing: null,
-    createdAt: at,
     ringingAt: at + 300,
-    answeredAt: null,
-    endedAt: null,
     ...extra,
-  };
-}
+  });
 
 let gw: TestGateway;
 

@@ -23,6 +23,7 @@ import {
   type CallRecord,
   type SqliteDatabase,
 } from '../storage/index.js';
+import { testCallRecord } from '../storage/test-records.js';
 import type { Call, CallEvents } from './call.js';
 import { MessageHub, type MessageSubscriber } from './message-hub.js';
 
@@ -50,35 +51,8 @@ class FakeCall extends EventEmitter<CallEvents> {
   }
 }
 
-function callRecord(id: string): CallRecord {
-  return {
-    id,
-    tenant: 'acme',
-    sessionId: 'web-session-1',
-    sessionNumber: '+15550100',
-    numberFallback: false,
-    customerId: null,
-    queue: 'sales',
-    origin: 'https://shop.acme.test',
-    visitorCallId: `sip-${id}`,
-    visitorTransport: 'ws',
-    visitorSource: '127.0.0.1:5062',
-    agentCallId: null,
-    agentId: null,
-    state: 'routing',
-    outcome: null,
-    endedBy: null,
-    sipStatus: null,
-    reason: null,
-    attempts: [],
-    media: null,
-    routing: null,
-    createdAt: T0,
-    ringingAt: null,
-    answeredAt: null,
-    endedAt: null,
-  };
-}
+const callRecord = (id: string): CallRecord =>
+  testCallRecord(id, { sessionId: 'web-session-1', createdAt: T0 });
 
 class RecordingSubscriber implements MessageSubscriber {
   readonly frames: unknown[] = [];

@@ -28,6 +28,27 @@ const rtp = (pt: number, seq: number, ts: number, payload: Buffer) => {
   return out;
 };
 
+/** A relay engine bound to 127.0.0.1 on free ports, closed after the tests. */
+async function loopbackEngine(options: { announcedAddress?: string } = {}) {
+  const media = await ports.allocate(20, { protocols: ['udp'] });
+  const webrtc = await ports.allocate(20, { protocols: ['udp'] });
+  const engine = createRelayEngine({
+    address: '127.0.0.1',
+    ...options,
+    portMin: media.base,
+    portMax: media.base + media.size - 1,
+    webrtcPortMin: webrtc.base,
+    webrtcPortMax: webrtc.base + webrtc.size - 1,
+    logger: pino({ level: 'silent' }),
+  });
+  cleanups.push(
+    () => engine.close(),
+    () => media.release(),
+    () => webrtc.release(),
+  );
+  return { engine, webrtc };
+}
+
 /** A werift peer standing in for Chrome: PCMU, and telephone-event/8000 at 126. */
 function browserPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
@@ -69,21 +90,7 @@ async function offerFrom(browser: RTCPeerConnection): Promise<string> {
 
 describe('WebRTC transport', () => {
   it('sends the agent’s audio and telephone-event to the browser with the browser’s payload types', async () => {
-    const media = await ports.allocate(20, { protocols: ['udp'] });
-    const webrtc = await ports.allocate(20, { protocols: ['udp'] });
-    const engine = createRelayEngine({
-      address: '127.0.0.1',
-      portMin: media.base,
-      portMax: media.base + media.size - 1,
-      webrtcPortMin: webrtc.base,
-      webrtcPortMax: webrtc.base + webrtc.size - 1,
-      logger: pino({ level: 'silent' }),
-    });
-    cleanups.push(
-      () => engine.close(),
-      () => media.release(),
-      () => webrtc.release(),
-    );
+    const { engine } = await loopbackEngine();
     const router = engine.createRouter({ callId: 'te-test', inactivityTimeoutMs: 0 });
     const web = await router.createWebRtcTransport({ name: 'visitor' });
     const plain = await router.createPlainTransport({ name: 'agent' });
@@ -131,22 +138,7 @@ describe('WebRTC transport', () => {
   }, 20_000);
 
   it('announces the configured public address in SDP and ICE, while binding the local one', async () => {
-    const media = await ports.allocate(4, { protocols: ['udp'] });
-    const webrtc = await ports.allocate(4, { protocols: ['udp'] });
-    const engine = createRelayEngine({
-      address: '127.0.0.1',
-      announcedAddress: '192.0.2.44',
-      portMin: media.base,
-      portMax: media.base + media.size - 1,
-      webrtcPortMin: webrtc.base,
-      webrtcPortMax: webrtc.base + webrtc.size - 1,
-      logger: pino({ level: 'silent' }),
-    });
-    cleanups.push(
-      () => engine.close(),
-      () => media.release(),
-      () => webrtc.release(),
-    );
+    const { engine, webrtc } = await loopbackEngine({ announcedAddress: '192.0.2.44' });
     const router = engine.createRouter({ callId: 'nat-test', inactivityTimeoutMs: 0 });
     const plain = await router.createPlainTransport({ name: 'agent' });
     expect(plain.localAddress).toBe('192.0.2.44');
