@@ -40,3 +40,4 @@ export {
   type StoreResult,
 } from './store.js';
 export { normaliseOrigin } from './origin.js';
+export { gatewayInfoSource, type GatewayInfoSourceOptions } from './gateway-info.js';

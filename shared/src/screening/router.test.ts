@@ -138,6 +138,25 @@ describe('POST /call-token', () => {
     expect(body).not.toHaveProperty('gateway');
   });
 
+  it('asks a gateway function per token, with the session, and not for refusals', async () => {
+    const gateway = vi.fn(async (session: { id: string }) => ({
+      url: 'https://gw.parley.test',
+      iceServers: [{ urls: 'turn:turn.parley.test', username: `x:${session.id}`, credential: 'c' }],
+      iceTransportPolicy: 'relay' as const,
+    }));
+    await start({ gateway });
+    const body = (await (await post({ queue: 'sales' })).json()) as CallTokenResponse;
+    expect(body.gateway).toEqual({
+      url: 'https://gw.parley.test',
+      iceServers: [{ urls: 'turn:turn.parley.test', username: 'x:s1', credential: 'c' }],
+      iceTransportPolicy: 'relay',
+    });
+    expect(gateway).toHaveBeenCalledOnce();
+    expect(gateway.mock.calls[0]?.[0]).toMatchObject({ id: 's1' });
+    await expectError(await post({ queue: 'nope' }), 'unknown_queue');
+    expect(gateway).toHaveBeenCalledOnce();
+  });
+
   it('answers 429 with Retry-After and retryAfterSeconds when rate limited', async () => {
     await start({ rateLimit: { perIp: { max: 1, windowSeconds: 30 } } });
     expect((await post({ queue: 'sales' })).status).toBe(200);

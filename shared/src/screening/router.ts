@@ -43,12 +43,19 @@ export interface IceServer {
 export interface GatewayInfo {
   readonly url: string;
   readonly iceServers?: readonly IceServer[];
+  /** `relay`: the browser sends media through TURN only. Default `all`. */
+  readonly iceTransportPolicy?: 'all' | 'relay';
 }
 
 export interface ScreeningRouterOptions extends ScreeningOptions {
   /** The visitor's web session, from the company's own session middleware. */
   getSession(req: Request): ScreeningSession | undefined | Promise<ScreeningSession | undefined>;
-  readonly gateway?: GatewayInfo;
+  /**
+   * Handed to the widget with each token: fixed, or asked per token (e.g.
+   * {@link gatewayInfoSource}, for TURN credentials the gateway mints).
+   */
+  readonly gateway?:
+    GatewayInfo | ((session: ScreeningSession) => GatewayInfo | Promise<GatewayInfo>);
   /** Client address; default `req.ip` (which honours express's `trust proxy`). */
   readonly getIp?: (req: Request) => string | undefined;
   /** Largest accepted body. Default `4kb`. */
@@ -107,11 +114,14 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
       sendRefusal(res, decision);
       return;
     }
+    // A token was issued, so there is a session (screening refuses calls without one).
+    const info =
+      typeof gateway === 'function' ? (session ? await gateway(session) : undefined) : gateway;
     const answer: CallTokenResponse = {
       token: decision.token,
       expiresAt: decision.expiresAt.toISOString(),
       claims: decision.claims,
-      ...(gateway === undefined ? {} : { gateway }),
+      ...(info === undefined ? {} : { gateway: info }),
     };
     res.set('Cache-Control', 'no-store').status(200).json(answer);
   };
