@@ -4,7 +4,8 @@
  *
  * Test projects, by file name:
  * - unit:      `*.test.ts` beside the code (no network peers, no browser);
- * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts` against real SIP peers;
+ * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts` against
+ *              real SIP peers and a real TURN server;
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,12 @@ const deskBuild: BuildOptions = {
 };
 const buildingDesk = process.env['PARLEY_BUILD'] === 'desk';
 
-const peerTests = ['**/*.sipp.test.ts', '**/*.baresip.test.ts', '**/*.e2e.test.ts'];
+const peerTests = [
+  '**/*.sipp.test.ts',
+  '**/*.baresip.test.ts',
+  '**/*.coturn.test.ts',
+  '**/*.e2e.test.ts',
+];
 
 export default defineConfig({
   // The widget: `parley.js` (the element, loaded by the company's page) and
@@ -65,6 +71,7 @@ export default defineConfig({
           include: [
             '{gateway,testkit}/**/*.sipp.test.ts',
             '{gateway,testkit}/**/*.baresip.test.ts',
+            '{gateway,testkit}/**/*.coturn.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,

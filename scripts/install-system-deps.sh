@@ -10,6 +10,7 @@
 #   pocketsphinx(-en-us) speech recognition
 #   chromium           the browser for e2e tests (driven by playwright-core)
 #   tshark             packet captures for timing checks
+#   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
 set -euo pipefail
 
@@ -23,6 +24,7 @@ PACKAGES=(
   pocketsphinx-en-us
   chromium
   tshark
+  coturn
   iproute2
   util-linux
 )

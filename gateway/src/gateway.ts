@@ -17,7 +17,7 @@ import {
 import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
-import { createMediaEngine, type MediaEngine } from './media/index.js';
+import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
@@ -191,6 +191,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           numbers,
           messages: messageStore,
           live: (id) => live.calls?.get(id)?.record,
+          ice: createIceServerSource(config.media),
         }),
       },
       { path: '/desk', router: deskMount },
@@ -202,6 +203,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       sipWsPath: config.sip.wsPath,
       publicUrl: config.http.publicUrl,
       iceServers: config.media.iceServers,
+      iceTransportPolicy: config.media.iceTransportPolicy,
+      turn: config.media.turn !== undefined,
     },
   });
   const tls = config.http.tls;

@@ -61,6 +61,8 @@ export interface TestGatewayOptions {
   readonly otherTenants?: string[];
   /** Extra SIP settings (registration lifetimes…), merged into the harness's own. */
   readonly sipExtra?: Record<string, unknown>;
+  /** Extra media settings (TURN, ICE policy…), merged into the harness's own. */
+  readonly mediaExtra?: Record<string, unknown>;
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
@@ -131,6 +133,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       portMin: media.base,
       portMax: media.base + media.size - 1,
       inactivityTimeoutSeconds: 10,
+      ...options.mediaExtra,
     },
     api: { keys: [{ id: 'test', key: API_KEY, privateClaims: true }] },
     storage: { path: ':memory:' },

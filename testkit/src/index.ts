@@ -8,6 +8,13 @@
  */
 export { TestkitError, type TestkitErrorCode } from './testkit-error.js';
 export {
+  probeTurn,
+  startCoturn,
+  type Coturn,
+  type CoturnOptions,
+  type TurnProbeResult,
+} from './coturn.js';
+export {
   PortAllocator,
   defaultPortAllocator,
   freePort,

@@ -53,6 +53,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ input: bad })).toThrow(/media\.engine/);
   });
 
+  it('takes a TURN server whose secret may come from the environment, and refuses relay-only ICE without one', async () => {
+    const turn = { urls: ['turn:turn.example:3478?transport=udp'], secret: 'x'.repeat(16) };
+    const config = loadConfig({
+      input: { ...(await validInput()), media: { turn, iceTransportPolicy: 'relay' } },
+      env: { PARLEY_TURN_SECRET: 'from-the-environment-0123' },
+    });
+    expect(config.media.turn).toEqual({
+      urls: turn.urls,
+      secret: 'from-the-environment-0123',
+      ttlSeconds: 3600,
+    });
+    expect(config.media.iceTransportPolicy).toBe('relay');
+    expect(loadConfig({ input: await validInput() }).media.iceTransportPolicy).toBe('all');
+    // A static TURN server is enough for relay-only.
+    const staticTurn = { iceServers: [{ urls: ['turn:t.example'] }], iceTransportPolicy: 'relay' };
+    expect(
+      loadConfig({ input: { ...(await validInput()), media: staticTurn } }).media
+        .iceTransportPolicy,
+    ).toBe('relay');
+    const relayOnly = { ...(await validInput()), media: { iceTransportPolicy: 'relay' } };
+    expect(() => loadConfig({ input: relayOnly })).toThrow(
+      /media\.iceTransportPolicy: iceTransportPolicy "relay" needs a TURN server/,
+    );
+    const bad = {
+      ...(await validInput()),
+      media: { turn: { urls: ['stun:x.example'], secret: 'short', ttlSeconds: 10 } },
+    };
+    const attempt = () => loadConfig({ input: bad });
+    expect(attempt).toThrow(/media\.turn\.urls\.0: a turn: or turns: URL/);
+    expect(attempt).toThrow(/media\.turn\.secret/);
+    expect(attempt).toThrow(/media\.turn\.ttlSeconds/);
+  });
+
   it('lists every problem with its path', async () => {
     const input = await validInput();
     const attempt = () =>

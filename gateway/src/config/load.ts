@@ -42,6 +42,11 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
   PARLEY_SIP_ADVERTISED_HOST: (c, v) => void (section(c, 'sip')['advertisedHost'] = v),
   PARLEY_MEDIA_ADDRESS: (c, v) => void (section(c, 'media')['address'] = v),
   PARLEY_MEDIA_ANNOUNCED_ADDRESS: (c, v) => void (section(c, 'media')['announcedAddress'] = v),
+  PARLEY_TURN_SECRET: (c, v) => {
+    const media = section(c, 'media');
+    const turn = media['turn'];
+    if (typeof turn === 'object' && turn !== null) (turn as Record<string, unknown>)['secret'] = v;
+  },
 };
 
 function section(config: Record<string, unknown>, name: string): Record<string, unknown> {

@@ -241,6 +241,21 @@ export const configSchema = z.strictObject({
           }),
         )
         .default([]),
+      /**
+       * A TURN server (coturn with `use-auth-secret`) whose short-lived
+       * credentials the gateway mints per visitor (`POST /v1/ice-servers`).
+       */
+      turn: z
+        .strictObject({
+          urls: z.array(z.string().regex(/^turns?:\S+$/, 'a turn: or turns: URL')).min(1),
+          /** coturn's `static-auth-secret` (or PARLEY_TURN_SECRET). */
+          secret: z.string().min(16),
+          /** How long minted credentials work. */
+          ttlSeconds: z.number().int().min(60).max(86400).default(3600),
+        })
+        .optional(),
+      /** `relay`: browsers send media through TURN only (ICE relay candidates). */
+      iceTransportPolicy: z.enum(['all', 'relay']).default('all'),
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
       /**
@@ -252,6 +267,17 @@ export const configSchema = z.strictObject({
         .union([z.literal('relay'), z.strictObject({ module: z.string().min(1) })])
         .default('relay'),
     })
+    .refine(
+      (media) =>
+        media.iceTransportPolicy !== 'relay' ||
+        media.turn !== undefined ||
+        media.iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url))),
+      {
+        message:
+          'iceTransportPolicy "relay" needs a TURN server (media.turn or a turn: URL in media.iceServers)',
+        path: ['iceTransportPolicy'],
+      },
+    )
     .prefault({}),
   api: z
     .strictObject({

@@ -21,6 +21,9 @@ export interface HttpAppDeps {
       username?: string | undefined;
       credential?: string | undefined;
     }[];
+    readonly iceTransportPolicy?: 'all' | 'relay';
+    /** TURN credentials are minted per visitor at `POST /v1/ice-servers`. */
+    readonly turn?: boolean;
   };
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
@@ -77,6 +80,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
         domain: client.sipDomain,
       },
       iceServers: client.iceServers,
+      iceTransportPolicy: client.iceTransportPolicy ?? 'all',
+      // TURN credentials are per visitor: a company's server gets them with its API key.
+      ...(client.turn ? { turnCredentials: '/v1/ice-servers' } : {}),
     });
   });
 

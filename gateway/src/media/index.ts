@@ -20,6 +20,13 @@ export {
   type MediaEngineFactory,
   type MediaEngineOptions,
 } from './engine-loader.js';
+export {
+  createIceServerSource,
+  type IceServerEntry,
+  type IceServerSource,
+  type IceServersAnswer,
+  type IceTransportPolicy,
+} from './ice-servers.js';
 export type { RelayRouter } from './relay-router.js';
 export type { RelayTransport, RelayTransportStats } from './relay-transport.js';
 export {

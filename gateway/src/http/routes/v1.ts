@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
+import type { IceServerSource } from '../../media/index.js';
 import type { SessionNumberPool } from '../../numbers/index.js';
 import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
@@ -16,6 +17,8 @@ export interface V1Deps {
   readonly messages: MessageStore;
   /** The in-memory record of a call in progress (fresher than the stored one). */
   readonly live?: (id: string) => CallRecord | undefined;
+  /** STUN/TURN servers for a visitor (`POST /v1/ice-servers`), minted per request. */
+  readonly ice?: IceServerSource;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -119,6 +122,22 @@ export function v1Router(deps: V1Deps): Router {
       messages: deps.messages.list(record.id),
     });
   });
+
+  /**
+   * For a company's token endpoint: the ICE servers to hand the widget with
+   * the token, with fresh TURN credentials when the gateway has `media.turn`.
+   */
+  const ice = deps.ice;
+  if (ice) {
+    router.post('/ice-servers', (_req, res) => {
+      const answer = ice.forVisitor(principalOf(res)?.tenant ?? 'parley');
+      res.set('cache-control', 'no-store').json({
+        iceServers: answer.iceServers,
+        iceTransportPolicy: answer.iceTransportPolicy,
+        expiresAt: answer.expiresAt?.toISOString() ?? null,
+      });
+    });
+  }
 
   router.get('/calls', (req, res) => {
     const principal = principalOf(res);
