@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request } from 'express';
-import { createScreeningRouter } from '@parley/shared/screening';
+import { createScreeningRouter, type GatewayInfo } from '@parley/shared/screening';
 import type { CallTokenIssuer } from '@parley/shared/tokens';
 import { CUSTOMERS, customerById, customerByCustomerId } from './customers.js';
 
@@ -21,6 +21,11 @@ export interface CompanySiteOptions {
     username?: string;
     credential?: string;
   }[];
+  /**
+   * Asked per token instead of `gatewayUrl`/`iceServers`: for a gateway that
+   * mints TURN credentials (`gatewayInfoSource` from @parley/shared/screening).
+   */
+  readonly gatewayInfo?: () => Promise<GatewayInfo>;
   /** This site's own origin, e.g. http://127.0.0.1:3000. */
   readonly origin: string;
   /** Where the built widget lives (widget/dist), if built. */
@@ -127,7 +132,7 @@ export function createCompanySite(options: CompanySiteOptions): Express {
           ? { id, privateClaims: customerById(cookie(req, 'demo_customer')).claims }
           : undefined;
       },
-      gateway: {
+      gateway: options.gatewayInfo ?? {
         url: options.gatewayUrl,
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
       },

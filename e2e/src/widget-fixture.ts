@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createCompanySite } from '@parley/demo/company-site';
-import { startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { gatewayInfoSource } from '@parley/shared/screening';
 import { freePort, makeTone } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 
@@ -39,8 +40,18 @@ export interface WidgetWorld {
   close(): Promise<void>;
 }
 
+export interface WidgetWorldOptions {
+  /**
+   * The company site asks the gateway for ICE servers per token (with its API
+   * key, `gatewayInfoSource`), as a site must when the gateway mints TURN
+   * credentials.
+   */
+  readonly iceServersFromGateway?: boolean;
+}
+
 export async function startWidgetWorld(
   options: Parameters<typeof startTestGateway>[0] = {},
+  worldOptions: WidgetWorldOptions = {},
 ): Promise<WidgetWorld> {
   const gw = await startTestGateway(options);
   const port = await freePort('tcp');
@@ -50,6 +61,9 @@ export async function startWidgetWorld(
     gatewayUrl: gw.gateway.httpUrl,
     origin: siteOrigin,
     widgetDir: WIDGET_DIST,
+    ...(worldOptions.iceServersFromGateway
+      ? { gatewayInfo: gatewayInfoSource({ url: gw.gateway.httpUrl, apiKey: API_KEY }) }
+      : {}),
     // Tests point the widget at other local ports (a gateway that is down, a
     // relay they cut): the CSP lets the page try them. `localhost` stays blocked.
     connectSources: ['http://127.0.0.1:*', 'ws://127.0.0.1:*'],

@@ -136,7 +136,7 @@ describe('CallClient', () => {
     expect(t.states()).toEqual(['permission', 'connecting', 'in-call']);
   });
 
-  it('passes the ICE servers of the token response and prefers the gateway attribute', async () => {
+  it('passes the ICE servers and relay policy of the token response and prefers the gateway attribute', async () => {
     const iceServers = [{ urls: ['turn:turn.example:3478'], username: 'u', credential: 'c' }];
     const t = setup({
       gateway: 'wss://gw.example/custom',
@@ -145,14 +145,14 @@ describe('CallClient', () => {
           token: TOKEN,
           expiresAt: 'x',
           claims: {},
-          gateway: { url: 'https://other.example', iceServers },
+          gateway: { url: 'https://other.example', iceServers, iceTransportPolicy: 'relay' },
         }),
     });
     await dialled(t);
     expect(t.sip.userAgent.options.transportOptions.server).toBe('wss://gw.example/custom');
     expect(
       t.sip.userAgent.options.sessionDescriptionHandlerFactoryOptions.peerConnectionConfiguration,
-    ).toEqual({ iceServers });
+    ).toEqual({ iceServers, iceTransportPolicy: 'relay' });
   });
 
   it('maps a refusal with a Reason header to its code, even though sip.js terminates the session first', async () => {

@@ -264,7 +264,12 @@ export class CallClient implements CallClientApi {
         transportOptions: { server },
         sessionDescriptionHandlerFactoryOptions: {
           // Always set: sip.js's default configuration adds a public STUN server.
-          peerConnectionConfiguration: { iceServers: iceServers(token.gateway) },
+          peerConnectionConfiguration: {
+            iceServers: iceServers(token.gateway),
+            ...(token.gateway?.iceTransportPolicy === 'relay'
+              ? { iceTransportPolicy: 'relay' as const }
+              : {}),
+          },
           iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
         },
         logLevel: 'error',
