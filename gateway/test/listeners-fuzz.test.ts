@@ -437,6 +437,21 @@ describe('listeners', () => {
     }
   });
 
+  it('over TCP: answers 413 to a Content-Length too large to skip, then closes the connection', async () => {
+    const peer = await tcpPeer();
+    try {
+      const invite = inviteText({ to: `sales@${gw.tcp}`, port: 5060, callId: 'tcp-huge-body' })
+        .replace('SIP/2.0/UDP', 'SIP/2.0/TCP')
+        .replace(/Content-Length: 0\r\n\r\n$/, 'Content-Length: 999999999999\r\n\r\n');
+      // Skipping a terabyte would hold the connection for as long as the peer likes.
+      await peer.send(invite + 'b'.repeat(10_000));
+      await peer.closed;
+      expect(ofCall(peer, 'tcp-huge-body').map((r) => r.status)).toEqual([413]);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('over TCP: closes the connection on a header section over the limit, answering nothing', async () => {
     const peer = await tcpPeer();
     try {

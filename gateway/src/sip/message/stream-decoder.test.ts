@@ -106,6 +106,19 @@ describe('SipStreamDecoder', () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
+  it('refuses a body too large to skip with a fatal 413 that still carries the head to answer', () => {
+    const decoder = new SipStreamDecoder({ maxBytes: 2048, maxSkipBytes: 50_000 });
+    const huge = INVITE.replace('Content-Length: 205', 'Content-Length: 999999999999');
+    const events = feed(decoder, huge + 'x'.repeat(10_000) + REGISTER, 1400);
+    expect(summary(events)).toEqual(['fatal 413']);
+    const refused = events[0];
+    expect(
+      refused?.type === 'error' && refused.message?.type === 'request' && refused.message.callId,
+    ).toBe('a84b4c76e66710@gw.example.com');
+    expect(decoder.failed).toBe(true);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
   it('closes on a header section larger than maxBytes however the chunks fall (513)', () => {
     const big = REGISTER.replace('\r\n', `\r\nX-Pad: ${'p'.repeat(2000)}\r\n`);
     for (const chunk of [Infinity, 700, 1500]) {

@@ -11,7 +11,10 @@
  * - A message larger than maxBytes is never buffered. When its head fits, its body is
  *   skipped as it streams by (Content-Length still frames the stream) and a non-fatal
  *   413 error carries the head, so the transport can answer 413 (RFC 3261 §21.4.11: the
- *   body is what is too large). A header section larger than maxBytes is fatal (513,
+ *   body is what is too large). A body that would take more than maxSkipBytes to skip
+ *   (a Content-Length of gigabytes) is the same 413 but fatal: the transport answers
+ *   and closes the connection instead of reading it for minutes. A header section larger
+ *   than maxBytes is fatal (513,
  *   §21.5.14, with nothing to answer on): whether its end came in the same chunk or not,
  *   the connection is closed, so the outcome does not depend on how TCP cut the bytes.
  * - A well-framed message that does not parse is a non-fatal error (answer 400 and go
@@ -37,7 +40,10 @@ export type SipStreamEvent =
   | {
       readonly type: 'error';
       readonly error: SipParseError;
-      /** The stream cannot be framed any more: close the connection. */
+      /**
+       * The stream cannot be framed any more: close the connection (after answering
+       * `message`, when there is one).
+       */
       readonly fatal: boolean;
       /**
        * What could be parsed, so a request can still be answered: the head of a message
@@ -49,9 +55,17 @@ export type SipStreamEvent =
 export interface SipStreamDecoderOptions {
   /** Largest message accepted, head and body. Default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
   readonly maxBytes?: number;
+  /**
+   * Largest body of a refused message skipped to keep the connection; beyond it the
+   * 413 is fatal. Default {@link DEFAULT_MAX_SKIP_BYTES}.
+   */
+  readonly maxSkipBytes?: number;
   /** Run validateMessage on every message (a failure is a non-fatal error). */
   readonly validate?: boolean | ValidateOptions;
 }
+
+/** 1 MiB: a body a confused client might send, not a stream to read for minutes. */
+export const DEFAULT_MAX_SKIP_BYTES = 1 << 20;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -60,6 +74,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class SipStreamDecoder {
   readonly #maxBytes: number;
+  readonly #maxSkipBytes: number;
   readonly #validate: ValidateOptions | undefined;
   readonly #validateOn: boolean;
   #buf: Buffer = EMPTY;
@@ -76,6 +91,7 @@ export class SipStreamDecoder {
 
   constructor(options?: SipStreamDecoderOptions) {
     this.#maxBytes = options?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#maxSkipBytes = options?.maxSkipBytes ?? DEFAULT_MAX_SKIP_BYTES;
     this.#validateOn = options?.validate !== undefined && options.validate !== false;
     this.#validate = typeof options?.validate === 'object' ? options.validate : undefined;
   }
@@ -207,15 +223,18 @@ export class SipStreamDecoder {
         `message of ${headLength + head.contentLength} octets is larger than ${this.#maxBytes}`,
         413,
       );
-      events.push(
-        partial === undefined
-          ? { type: 'error', error, fatal: false }
-          : { type: 'error', error, fatal: false, message: partial },
-      );
       this.#start += headLength;
       const n = Math.min(head.contentLength, this.#end - this.#start);
       this.#start += n;
-      this.#skip = head.contentLength - n;
+      const skip = head.contentLength - n;
+      const fatal = skip > this.#maxSkipBytes;
+      events.push(
+        partial === undefined
+          ? { type: 'error', error, fatal }
+          : { type: 'error', error, fatal, message: partial },
+      );
+      if (fatal) return this.#stop();
+      this.#skip = skip;
       if (this.#skip > 0) this.#state = 'skip';
       return this.#skip === 0;
     }
@@ -269,6 +288,10 @@ export class SipStreamDecoder {
 
   #fail(events: SipStreamEvent[], error: SipParseError): false {
     events.push({ type: 'error', error, fatal: true });
+    return this.#stop();
+  }
+
+  #stop(): false {
     this.#state = 'failed';
     this.#buf = EMPTY;
     this.#start = this.#end = 0;

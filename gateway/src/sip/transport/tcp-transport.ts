@@ -110,7 +110,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
             break;
           case 'error':
             this.emit('invalid', { flow, error: event.error, message: event.message });
-            if (event.fatal) socket.destroy();
+            if (event.fatal) flow.closeAfterWrites(event.message !== undefined);
             break;
         }
       }
@@ -162,5 +162,18 @@ class TcpFlow implements Flow {
 
   close(): void {
     this.#socket.destroy();
+  }
+
+  /**
+   * After a fatal framing error: flush what was written (the 413 the transport layer
+   * answered synchronously) and close, or just close when nothing was answered.
+   */
+  closeAfterWrites(flush: boolean): void {
+    if (!flush) {
+      this.#socket.destroy();
+      return;
+    }
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 2000).unref();
   }
 }
