@@ -19,6 +19,8 @@ import { RawSipClient, inviteText } from './raw-sip.js';
 const PUBLIC_KEY = 'public-api-key-0123456789';
 /** Limited to another tenant. */
 const GLOBEX_KEY = 'globex-api-key-0123456789';
+/** May read, but not join calls' messages nor change agents. */
+const READER_KEY = 'reader-api-key-0123456789';
 const SDP =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 const PRIVATE = { customerId: 'C-4242', name: 'Ada Lovelace', tier: 'gold' };
@@ -42,6 +44,7 @@ beforeAll(async () => {
           { id: 'test', key: API_KEY, privateClaims: true },
           { id: 'public', key: PUBLIC_KEY, privateClaims: false },
           { id: 'globex', key: GLOBEX_KEY, tenant: 'globex', privateClaims: true },
+          { id: 'reader', key: READER_KEY, scopes: ['read'] },
         ],
       },
     },
@@ -142,6 +145,14 @@ describe('the message WebSocket', () => {
   it('refuses a key limited to another tenant as if the call did not exist (404)', async () => {
     expect(await upgradeStatus(messagesUrl(call.id), GLOBEX_KEY)).toBe(404);
     expect(await upgradeStatus(messagesUrl(call.id, `?access_token=${GLOBEX_KEY}`))).toBe(404);
+  });
+
+  it('refuses a key without the messages scope (403)', async () => {
+    expect(await upgradeStatus(messagesUrl(call.id), READER_KEY)).toBe(403);
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/calls/${call.id}`, {
+      headers: { authorization: `Bearer ${READER_KEY}` },
+    });
+    expect(res.status).toBe(200);
   });
 
   it('refuses an unknown call id (404)', async () => {

@@ -1,2 +1,2 @@
 export { loadConfig, type Config, type LoadConfigOptions } from './load.js';
-export type { ConfigInput } from './schema.js';
+export { API_SCOPES, type ApiScope, type ConfigInput } from './schema.js';

@@ -84,6 +84,27 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/media\.turn\.urls\.0: a turn: or turns: URL/);
     expect(attempt).toThrow(/media\.turn\.secret/);
     expect(attempt).toThrow(/media\.turn\.ttlSeconds/);
+    // A secret in the environment for a TURN server the config does not name.
+    const input = await validInput();
+    expect(() => loadConfig({ input, env: { PARLEY_TURN_SECRET: 'x'.repeat(20) } })).toThrow(
+      /PARLEY_TURN_SECRET is set but media\.turn is not/,
+    );
+  });
+
+  it('gives an API key every scope unless it names some, and refuses unknown ones', async () => {
+    const keys = [
+      { id: 'all', key: 'a'.repeat(16) },
+      { id: 'mint', key: 'b'.repeat(16), tenant: 'acme', scopes: ['ice-servers'] },
+    ];
+    const config = loadConfig({ input: { ...(await validInput()), api: { keys } } });
+    expect(config.api.keys.map((k) => k.scopes)).toEqual([
+      ['read', 'agents', 'messages', 'ice-servers'],
+      ['ice-servers'],
+    ]);
+    const bad = { ...(await validInput()), api: { keys: [{ ...keys[0], scopes: ['root'] }] } };
+    expect(() => loadConfig({ input: bad })).toThrow(/api\.keys\.0\.scopes\.0/);
+    const none = { ...(await validInput()), api: { keys: [{ ...keys[0], scopes: [] }] } };
+    expect(() => loadConfig({ input: none })).toThrow(/api\.keys\.0\.scopes/);
   });
 
   it('lists every problem with its path', async () => {

@@ -45,7 +45,12 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
   PARLEY_TURN_SECRET: (c, v) => {
     const media = section(c, 'media');
     const turn = media['turn'];
-    if (typeof turn === 'object' && turn !== null) (turn as Record<string, unknown>)['secret'] = v;
+    if (typeof turn !== 'object' || turn === null) {
+      throw invalid([
+        'PARLEY_TURN_SECRET is set but media.turn is not: give media.turn.urls (the TURN server) in the config, or unset it',
+      ]);
+    }
+    (turn as Record<string, unknown>)['secret'] = v;
   },
 };
 

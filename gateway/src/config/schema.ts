@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/**
+ * What an API key may do: `read` agents, sessions and calls; change `agents`;
+ * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`.
+ */
+export const API_SCOPES = ['read', 'agents', 'messages', 'ice-servers'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
 const port = z.number().int().min(0).max(65535);
 const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional() });
 
@@ -291,6 +298,11 @@ export const configSchema = z.strictObject({
             tenant: z.string().optional(),
             /** May read the decrypted private claims of sessions. */
             privateClaims: z.boolean().default(false),
+            /** What the key may do; default every scope. `["ice-servers"]` for a token endpoint. */
+            scopes: z
+              .array(z.enum(API_SCOPES))
+              .min(1)
+              .default(() => [...API_SCOPES]),
           }),
         )
         .default([]),

@@ -1,12 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
+import { API_SCOPES, type ApiScope } from '../config/index.js';
 
 export interface ApiKeyConfig {
   readonly id: string;
   readonly key: string;
   readonly tenant?: string | undefined;
   readonly privateClaims: boolean;
+  /** Default: every scope. */
+  readonly scopes?: readonly ApiScope[] | undefined;
 }
 
 /** Who is calling the /v1 API. */
@@ -15,6 +18,7 @@ export interface ApiPrincipal {
   /** Only this tenant's data, when set. */
   readonly tenant: string | undefined;
   readonly privateClaims: boolean;
+  readonly scopes: readonly ApiScope[];
 }
 
 /** The principal {@link requireApiKey} authenticated for this response. */
@@ -25,11 +29,27 @@ export function principalOf(res: Response): ApiPrincipal | undefined {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * `Authorization: Bearer <api key>`. Keys are compared as SHA-256 digests with
- * timingSafeEqual, so neither length nor content leaks through timing.
+ * Finds the key presented, comparing SHA-256 digests with timingSafeEqual so
+ * neither length nor content leaks through timing.
  */
-export function requireApiKey(keys: readonly ApiKeyConfig[]): RequestHandler {
+export function apiKeyFinder(
+  keys: readonly ApiKeyConfig[],
+): (presented: string) => ApiKeyConfig | undefined {
   const digests = keys.map((k) => ({ config: k, digest: digest(k.key) }));
+  return (presented) => {
+    const d = digest(presented);
+    return digests.find((k) => timingSafeEqual(k.digest, d))?.config;
+  };
+}
+
+/** Whether a key may act in `scope`. */
+export function keyHasScope(key: Pick<ApiKeyConfig, 'scopes'>, scope: ApiScope): boolean {
+  return (key.scopes ?? API_SCOPES).includes(scope);
+}
+
+/** `Authorization: Bearer <api key>` (see {@link apiKeyFinder}). */
+export function requireApiKey(keys: readonly ApiKeyConfig[]): RequestHandler {
+  const find = apiKeyFinder(keys);
   return (req, res, next) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -38,20 +58,30 @@ export function requireApiKey(keys: readonly ApiKeyConfig[]): RequestHandler {
       next(new ParleyError('unauthorized', 'an API key is required'));
       return;
     }
-    const presented = digest(match[1]);
-    const found = digests.find((d) => timingSafeEqual(d.digest, presented));
+    const found = find(match[1]);
     if (!found) {
       res.setHeader('www-authenticate', 'Bearer realm="parley", error="invalid_token"');
       next(new ParleyError('unauthorized', 'unknown API key'));
       return;
     }
-    res.locals['principal'] = {
-      keyId: found.config.id,
-      tenant: found.config.tenant,
-      privateClaims: found.config.privateClaims,
+    const principal: ApiPrincipal = {
+      keyId: found.id,
+      tenant: found.tenant,
+      privateClaims: found.privateClaims,
+      scopes: found.scopes ?? API_SCOPES,
     };
+    res.locals['principal'] = principal;
     next();
   };
+}
+
+/** Throws 403 `forbidden` unless the key {@link requireApiKey} authenticated has `scope`. */
+export function assertScope(res: Response, scope: ApiScope): void {
+  const principal = principalOf(res);
+  if (principal && keyHasScope(principal, scope)) return;
+  throw new ParleyError('forbidden', `this API key does not have the "${scope}" scope`, {
+    expose: true,
+  });
 }
 
 /** Refuses (404, not 403: existence is not disclosed) data of another tenant. */

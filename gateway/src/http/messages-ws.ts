@@ -7,16 +7,16 @@
  * Frames the client sends are `ParleyMessage` JSON for the visitor; each is
  * answered with `{ type: 'ack', id, seq, delivered }` or a `message_rejected`
  * notice (with `ref`, the refused message's id, when it had one). When the
- * call ends: a `call_ended` notice, then close 1000.
+ * call ends: a `call_ended` notice, then close 1000. The key needs the
+ * `messages` scope (403 otherwise).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { rejectedNotice } from '../calls/message-hub.js';
 import type { CallStore } from '../storage/index.js';
-import type { ApiKeyConfig } from './api-auth.js';
+import { apiKeyFinder, keyHasScope, type ApiKeyConfig } from './api-auth.js';
 
 export const MESSAGES_PATH = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/messages$/;
 
@@ -27,15 +27,10 @@ export function messagesUpgrade(deps: {
   hub: MessageHub;
 }): (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
-  const digests = deps.apiKeys.map((k) => ({
-    key: k,
-    digest: createHash('sha256').update(k.key).digest(),
-  }));
+  const find = apiKeyFinder(deps.apiKeys);
   const authenticate = (req: IncomingMessage, url: URL) => {
     const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const presented = header ?? url.searchParams.get('access_token') ?? '';
-    const digest = createHash('sha256').update(presented).digest();
-    return digests.find((d) => timingSafeEqual(d.digest, digest))?.key;
+    return find(header ?? url.searchParams.get('access_token') ?? '');
   };
   const refuse = (socket: Duplex, status: string) =>
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -47,6 +42,10 @@ export function messagesUpgrade(deps: {
     const key = authenticate(req, url);
     if (!key) {
       refuse(socket, '401 Unauthorized');
+      return true;
+    }
+    if (!keyHasScope(key, 'messages')) {
+      refuse(socket, '403 Forbidden');
       return true;
     }
     const callId = match[1];

@@ -4,7 +4,7 @@ import type { IceServerSource } from '../../media/index.js';
 import type { SessionNumberPool } from '../../numbers/index.js';
 import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
-import { canSee, principalOf, requireApiKey, type ApiKeyConfig } from '../api-auth.js';
+import { canSee, principalOf, requireApiKey, assertScope, type ApiKeyConfig } from '../api-auth.js';
 
 export interface V1Deps {
   readonly apiKeys: readonly ApiKeyConfig[];
@@ -57,18 +57,24 @@ function agentView(a: AgentPresence) {
   };
 }
 
-/** The /v1 API for the company's systems and the agent desk. Every route needs an API key. */
+/**
+ * The /v1 API for the company's systems and the agent desk. Every route needs
+ * an API key with the route's scope: `read` (GET), `agents` (PUT/DELETE
+ * agents), `ice-servers` (POST /v1/ice-servers).
+ */
 export function v1Router(deps: V1Deps): Router {
   const router = Router();
   router.use(requireApiKey(deps.apiKeys));
 
   router.get('/agents', (_req, res) => {
+    assertScope(res, 'read');
     const principal = principalOf(res);
     const agents = deps.agents.list(principal?.tenant ? { tenant: principal.tenant } : {});
     res.json({ agents: agents.map(agentView) });
   });
 
   router.get('/agents/:id', (req, res) => {
+    assertScope(res, 'read');
     const agent = deps.agents.get(req.params.id);
     if (!agent || !canSee(principalOf(res), agent.tenant))
       throw new ParleyError('not_found', 'no such agent');
@@ -78,16 +84,19 @@ export function v1Router(deps: V1Deps): Router {
   const admin = deps.admin;
   if (admin) {
     router.put('/agents/:id', (req, res) => {
+      assertScope(res, 'agents');
       const { created, agent } = admin.put(principalOf(res)?.tenant, req.params.id, req.body);
       res.status(created ? 201 : 200).json(agentView(agent));
     });
     router.delete('/agents/:id', (req, res) => {
+      assertScope(res, 'agents');
       admin.remove(principalOf(res)?.tenant, req.params.id);
       res.status(204).end();
     });
   }
 
   router.get('/sessions/by-number/:number', (req, res) => {
+    assertScope(res, 'read');
     const number = req.params.number;
     if (!E164.test(number))
       throw new ParleyError('bad_request', 'the number must be E.164, e.g. +15550101');
@@ -113,6 +122,7 @@ export function v1Router(deps: V1Deps): Router {
   });
 
   router.get('/calls/:id', (req, res) => {
+    assertScope(res, 'read');
     const record = deps.live?.(req.params.id) ?? deps.calls.get(req.params.id);
     if (!record || !canSee(principalOf(res), record.tenant)) {
       throw new ParleyError('not_found', 'no such call');
@@ -130,16 +140,19 @@ export function v1Router(deps: V1Deps): Router {
   const ice = deps.ice;
   if (ice) {
     router.post('/ice-servers', (_req, res) => {
-      const answer = ice.forVisitor(principalOf(res)?.tenant ?? 'parley');
+      assertScope(res, 'ice-servers');
+      const answer = ice.mint(principalOf(res)?.tenant ?? 'parley');
       res.set('cache-control', 'no-store').json({
         iceServers: answer.iceServers,
         iceTransportPolicy: answer.iceTransportPolicy,
         expiresAt: answer.expiresAt?.toISOString() ?? null,
+        ttlSeconds: answer.ttlSeconds,
       });
     });
   }
 
   router.get('/calls', (req, res) => {
+    assertScope(res, 'read');
     const principal = principalOf(res);
     const limit = Math.min(Number(req.query['limit'] ?? 50) || 50, 500);
     res.json({
