@@ -13,11 +13,14 @@ import { API_KEY, TENANT, startTestGateway, type TestGateway } from './harness.j
 
 const SECRET = randomBytes(24).toString('base64url');
 const TENANT_KEY = 'acme-only-api-key-0123456789';
+/** What a company's token endpoint needs, and nothing more. */
+const MINT_KEY = 'acme-mint-only-key-0123456789';
 
 interface IceServersBody {
   iceServers: { urls: string[]; username: string; credential: string }[];
   iceTransportPolicy: string;
   expiresAt: string;
+  ttlSeconds: number;
 }
 
 let coturn: Coturn;
@@ -36,6 +39,7 @@ beforeAll(async () => {
         keys: [
           { id: 'test', key: API_KEY, privateClaims: true },
           { id: 'acme', key: TENANT_KEY, tenant: TENANT },
+          { id: 'acme-mint', key: MINT_KEY, tenant: TENANT, scopes: ['ice-servers'] },
         ],
       },
     },
@@ -73,6 +77,7 @@ describe('TURN credentials minted by the gateway', () => {
       Math.floor(before / 1000) * 1000 + 600_000,
     );
     expect(Date.parse(answer.expiresAt)).toBe(Number(expiry) * 1000);
+    expect(answer.ttlSeconds).toBe(600);
     expect(JSON.stringify(body)).not.toContain(SECRET);
   });
 
@@ -87,7 +92,7 @@ describe('TURN credentials minted by the gateway', () => {
     },
   );
 
-  it('stop working at their expiry: coturn refuses them', async () => {
+  it('stop working at their expiry: coturn refuses the same credentials once their time has passed', async () => {
     const expired = turnRestCredentials({
       secret: SECRET,
       urls: coturn.urls,
@@ -110,6 +115,7 @@ describe('TURN credentials minted by the gateway', () => {
     const probe = await probeTurn(coturn, forged);
     expect(probe.ok).toBe(false);
     expect(probe.received).toBe(0);
+    expect(probe.output).toMatch(/Cannot complete Allocation/);
   });
 
   it('need an API key', async () => {
@@ -118,6 +124,21 @@ describe('TURN credentials minted by the gateway', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const wrong = await iceServers('not-a-key-0123456789');
     expect(wrong.status).toBe(401);
+  });
+
+  it('need only the ice-servers scope, which reads nothing else', async () => {
+    const { status, body } = await iceServers(MINT_KEY);
+    expect(status).toBe(200);
+    expect((body as IceServersBody).iceServers[1]?.username).toMatch(/^\d+:acme$/);
+    for (const path of ['/v1/calls', '/v1/agents']) {
+      const res = await fetch(`${gw.gateway.httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${MINT_KEY}` },
+      });
+      expect(res.status).toBe(403);
+      const error = ((await res.json()) as { error: { code: string; detail: string } }).error;
+      expect(error.code).toBe('forbidden');
+      expect(error.detail).toMatch(/"read" scope/);
+    }
   });
 
   it('are not in the public client settings, which point to where they are minted', async () => {

@@ -27,13 +27,24 @@ export interface IceServersAnswer {
   readonly iceTransportPolicy: IceTransportPolicy;
   /** When the minted TURN credentials stop working; null without `media.turn`. */
   readonly expiresAt: Date | null;
+  /** Their lifetime from now, for callers whose clock may differ; null without `media.turn`. */
+  readonly ttlSeconds: number | null;
 }
 
 export interface IceServerSource {
-  /** Whether `forVisitor` mints TURN credentials. */
+  /** Whether `mint` mints TURN credentials. */
   readonly mintsTurn: boolean;
-  /** Servers for one visitor; `user` shows in the TURN server's logs. */
-  forVisitor(user: string): IceServersAnswer;
+  /**
+   * Servers with fresh TURN credentials; `user` (cleaned to `[A-Za-z0-9._-]`, at
+   * most 64 characters) shows in the TURN server's logs. Whoever holds them may
+   * use the relay until they expire: keep `ttlSeconds` short.
+   */
+  mint(user: string): IceServersAnswer;
+}
+
+/** A name coturn can log: it splits the username at the first ':'. */
+export function turnUser(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'parley';
 }
 
 export function createIceServerSource(
@@ -43,20 +54,20 @@ export function createIceServerSource(
   const turn = config.turn;
   return {
     mintsTurn: turn !== undefined,
-    forVisitor(user) {
+    mint(user) {
       if (!turn) {
         return {
           iceServers: config.iceServers,
           iceTransportPolicy: config.iceTransportPolicy,
           expiresAt: null,
+          ttlSeconds: null,
         };
       }
       const minted = turnRestCredentials({
         secret: turn.secret,
         urls: turn.urls,
         ttlSeconds: turn.ttlSeconds,
-        // coturn splits the username at the first ':'; keep the user printable.
-        user: user.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'parley',
+        user: turnUser(user),
         now: now(),
       });
       const { expiresAt, ...server } = minted;
@@ -64,6 +75,7 @@ export function createIceServerSource(
         iceServers: [...config.iceServers, server],
         iceTransportPolicy: config.iceTransportPolicy,
         expiresAt,
+        ttlSeconds: turn.ttlSeconds,
       };
     },
   };

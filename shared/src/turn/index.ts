@@ -16,7 +16,7 @@ export interface TurnRestOptions {
   readonly urls: readonly string[];
   /** How long the credentials work. */
   readonly ttlSeconds: number;
-  /** Shown in the TURN server's logs after the expiry (no `:`). Default `parley`. */
+  /** Shown in the TURN server's logs after the expiry: 1–64 of `A-Z a-z 0-9 . _ -`. Default `parley`. */
   readonly user?: string;
   /** ms since the epoch. Default `Date.now()`. */
   readonly now?: number;
@@ -30,8 +30,9 @@ export interface TurnCredentials {
 }
 
 const TURN_URL = /^turns?:[^\s]+$/;
+const TURN_USER = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Credentials for one visitor; throws `ParleyError('invalid_config')` on bad options. */
+/** Fresh credentials; throws `ParleyError('invalid_config')` on bad options. */
 export function turnRestCredentials(options: TurnRestOptions): TurnCredentials {
   const { secret, urls, ttlSeconds } = options;
   if (typeof secret !== 'string' || secret.length < 16) {
@@ -44,10 +45,15 @@ export function turnRestCredentials(options: TurnRestOptions): TurnCredentials {
     throw new ParleyError('invalid_config', 'turn: ttlSeconds must be a positive integer');
   }
   const user = options.user ?? 'parley';
-  if (user.includes(':')) {
-    throw new ParleyError('invalid_config', 'turn: user must not contain ":"');
+  // coturn splits the username at the first ':' (its rest-api-separator) and logs the rest.
+  if (typeof user !== 'string' || !TURN_USER.test(user)) {
+    throw new ParleyError('invalid_config', 'turn: user must be 1-64 of A-Z a-z 0-9 . _ -');
   }
-  const expiry = Math.floor((options.now ?? Date.now()) / 1000) + ttlSeconds;
+  const now = options.now ?? Date.now();
+  if (!Number.isFinite(now)) {
+    throw new ParleyError('invalid_config', 'turn: now must be a finite number of ms');
+  }
+  const expiry = Math.floor(now / 1000) + ttlSeconds;
   const username = `${expiry}:${user}`;
   const credential = createHmac('sha1', secret).update(username).digest('base64');
   return { urls: [...urls], username, credential, expiresAt: new Date(expiry * 1000) };

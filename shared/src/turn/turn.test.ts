@@ -29,6 +29,11 @@ describe('turnRestCredentials', () => {
     [{ secret, urls, ttlSeconds: 0 }, /ttlSeconds/],
     [{ secret, urls, ttlSeconds: 1.5 }, /ttlSeconds/],
     [{ secret, urls, ttlSeconds: 60, user: 'a:b' }, /user/],
+    [{ secret, urls, ttlSeconds: 60, user: '' }, /user/],
+    [{ secret, urls, ttlSeconds: 60, user: 'x'.repeat(65) }, /user/],
+    [{ secret, urls, ttlSeconds: 60, user: 'caf\u00e9' }, /user/],
+    [{ secret, urls, ttlSeconds: 60, user: 'a\r\nb' }, /user/],
+    [{ secret, urls, ttlSeconds: 60, now: Number.NaN }, /now/],
   ])('refuses bad options with invalid_config (%#)', (options, message) => {
     let error: unknown;
     try {
