@@ -2,9 +2,11 @@
  * For a company's token endpoint when the gateway mints TURN credentials:
  * asks the gateway (`POST /v1/ice-servers`, with the company's API key) for
  * the ICE servers to hand the widget with each token, and reuses an answer
- * while more than half of its credentials' lifetime is left. When the gateway
- * cannot be asked, the token still goes out with `fallback` (no TURN): a call
- * that may need TURN is better than no call, and `onError` says what happened.
+ * while more than half of its credentials' lifetime is left (at most 12 h),
+ * so visitors share one credential for up to half its lifetime. When the
+ * gateway cannot be asked, a cached answer whose credentials still work is
+ * handed out; without one, `fallback` (no TURN): a call that may need TURN is
+ * better than no call. `onError` says what happened, once per failed request.
  */
 import type { GatewayInfo, IceServer } from './router.js';
 
@@ -13,7 +15,7 @@ export interface GatewayInfoSourceOptions {
   readonly url: string;
   /** Where the company's server reaches the gateway, if not at `url`. */
   readonly apiUrl?: string;
-  /** A /v1 API key of the gateway. */
+  /** A /v1 API key of the gateway (one with the `ice-servers` scope is enough). */
   readonly apiKey: string;
   /** Handed out when the gateway does not answer. Default `{ url }`. */
   readonly fallback?: GatewayInfo;
@@ -27,8 +29,16 @@ export interface GatewayInfoSourceOptions {
 interface IceServersBody {
   readonly iceServers: readonly IceServer[];
   readonly iceTransportPolicy: 'all' | 'relay';
-  readonly expiresAt: string | null;
+  /** Seconds the minted credentials work from the gateway's answer; null without TURN. */
+  readonly ttlSeconds: number | null;
 }
+
+/** An answer without minted credentials never goes stale: ask again in a minute anyway. */
+const STATIC_REUSE_MS = 60_000;
+/** Half of the longest TURN lifetime the gateway accepts (86400 s). */
+const MAX_REUSE_MS = 12 * 3600_000;
+/** Cached credentials are not handed out in their last seconds, even when the gateway is down. */
+const EXPIRY_MARGIN_MS = 30_000;
 
 /** Returns a function for `createScreeningRouter({ gateway })`. */
 export function gatewayInfoSource(options: GatewayInfoSourceOptions): () => Promise<GatewayInfo> {
@@ -36,65 +46,85 @@ export function gatewayInfoSource(options: GatewayInfoSourceOptions): () => Prom
   const now = options.now ?? Date.now;
   const endpoint = new URL('/v1/ice-servers', options.apiUrl ?? options.url).toString();
   const fallback = options.fallback ?? { url: options.url };
-  let cached: { info: GatewayInfo; reuseUntil: number } | undefined;
+  let cached: { info: GatewayInfo; reuseUntil: number; usableUntil: number } | undefined;
   let pending: Promise<GatewayInfo> | undefined;
 
-  const ask = async (): Promise<GatewayInfo> => {
+  const request = async (): Promise<GatewayInfo> => {
     const startedAt = now();
-    const response = await doFetch(endpoint, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${options.apiKey}` },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 2000),
-    });
-    if (!response.ok) {
-      throw new Error(`gateway answered ${response.status} to POST ${endpoint}`);
+    let response: Response;
+    let json: unknown;
+    try {
+      response = await doFetch(endpoint, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.apiKey}` },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 2000),
+      });
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new Error(`gateway answered ${response.status}`);
+      }
+      json = await response.json();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`POST ${endpoint}: ${reason}`, { cause: error });
     }
-    const body = parseBody(await response.json());
+    const body = parseBody(json, endpoint);
     const info: GatewayInfo = {
       url: options.url,
       iceServers: body.iceServers,
       iceTransportPolicy: body.iceTransportPolicy,
     };
-    const expiresAt = body.expiresAt === null ? Number.NaN : Date.parse(body.expiresAt);
-    // Without minted credentials the answer never goes stale: ask again in a minute anyway.
-    const reuseUntil = Number.isFinite(expiresAt)
-      ? startedAt + (expiresAt - startedAt) / 2
-      : startedAt + 60_000;
-    cached = { info, reuseUntil };
+    // The lifetime counts from when we asked, on our clock: the gateway's may differ.
+    const lifetimeMs = body.ttlSeconds === null ? null : body.ttlSeconds * 1000;
+    cached = {
+      info,
+      reuseUntil:
+        startedAt +
+        (lifetimeMs === null ? STATIC_REUSE_MS : Math.min(lifetimeMs / 2, MAX_REUSE_MS)),
+      usableUntil: lifetimeMs === null ? Infinity : startedAt + lifetimeMs - EXPIRY_MARGIN_MS,
+    };
     return info;
+  };
+
+  const refresh = async (): Promise<GatewayInfo> => {
+    try {
+      return await request();
+    } catch (error) {
+      options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      return cached && now() < cached.usableUntil ? cached.info : fallback;
+    }
   };
 
   return async () => {
     if (cached && now() < cached.reuseUntil) return cached.info;
-    pending ??= ask().finally(() => {
+    pending ??= refresh().finally(() => {
       pending = undefined;
     });
-    try {
-      return await pending;
-    } catch (error) {
-      options.onError?.(error instanceof Error ? error : new Error(String(error)));
-      return fallback;
-    }
+    return pending;
   };
 }
 
-function parseBody(value: unknown): IceServersBody {
-  const body = value as Partial<IceServersBody> | null;
+function parseBody(value: unknown, endpoint: string): IceServersBody {
+  const body = value as
+    (Partial<Omit<IceServersBody, 'ttlSeconds'>> & { ttlSeconds?: unknown }) | null;
   const servers = body?.iceServers;
   const policy = body?.iceTransportPolicy;
-  const expiresAt = body?.expiresAt;
+  const ttl = body?.ttlSeconds;
+  const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
   const serverOk = (s: IceServer) =>
     typeof s === 'object' &&
     s !== null &&
     (typeof s.urls === 'string' ||
-      (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string')));
+      (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string'))) &&
+    optionalString(s.username) &&
+    optionalString(s.credential);
   if (
     !Array.isArray(servers) ||
     !servers.every(serverOk) ||
     (policy !== 'all' && policy !== 'relay') ||
-    (expiresAt !== null && typeof expiresAt !== 'string')
+    (ttl !== null && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0))
   ) {
-    throw new Error('gateway answered POST /v1/ice-servers with an unexpected body');
+    throw new Error(`POST ${endpoint}: the gateway answered with an unexpected body`);
   }
-  return { iceServers: servers, iceTransportPolicy: policy, expiresAt: expiresAt ?? null };
+  return { iceServers: servers, iceTransportPolicy: policy, ttlSeconds: ttl };
 }

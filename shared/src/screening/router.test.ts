@@ -157,6 +157,20 @@ describe('POST /call-token', () => {
     expect(gateway).toHaveBeenCalledOnce();
   });
 
+  it('still hands out the token, without gateway, when the gateway function fails', async () => {
+    const errors: Error[] = [];
+    await start({
+      gateway: () => Promise.reject(new Error('gateway down')),
+      onGatewayError: (e) => errors.push(e),
+    });
+    const response = await post({ queue: 'sales' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as CallTokenResponse;
+    expect(body.token.split('.')).toHaveLength(3);
+    expect(body).not.toHaveProperty('gateway');
+    expect(errors.map((e) => e.message)).toEqual(['gateway down']);
+  });
+
   it('answers 429 with Retry-After and retryAfterSeconds when rate limited', async () => {
     await start({ rateLimit: { perIp: { max: 1, windowSeconds: 30 } } });
     expect((await post({ queue: 'sales' })).status).toBe(200);

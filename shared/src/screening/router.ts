@@ -56,6 +56,11 @@ export interface ScreeningRouterOptions extends ScreeningOptions {
    */
   readonly gateway?:
     GatewayInfo | ((session: ScreeningSession) => GatewayInfo | Promise<GatewayInfo>);
+  /**
+   * A `gateway` function failed: the token goes out without `gateway` (the widget
+   * then uses its own gateway attribute) rather than being lost; this says why.
+   */
+  readonly onGatewayError?: (error: Error) => void;
   /** Client address; default `req.ip` (which honours express's `trust proxy`). */
   readonly getIp?: (req: Request) => string | undefined;
   /** Largest accepted body. Default `4kb`. */
@@ -95,6 +100,20 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
   const { getSession, gateway, onDecision } = options;
   const getIp = options.getIp ?? ((req: Request) => req.ip ?? req.socket.remoteAddress);
 
+  const askGateway = async (session: ScreeningSession | undefined) => {
+    if (typeof gateway !== 'function' || !session) return undefined;
+    try {
+      return await gateway(session);
+    } catch (error) {
+      try {
+        options.onGatewayError?.(error instanceof Error ? error : new Error(String(error)));
+      } catch {
+        // A reporting hook must not lose the token.
+      }
+      return undefined;
+    }
+  };
+
   const handle: RequestHandler = async (req, res) => {
     const session = await getSession(req);
     const body: unknown = req.body;
@@ -115,8 +134,7 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
       return;
     }
     // A token was issued, so there is a session (screening refuses calls without one).
-    const info =
-      typeof gateway === 'function' ? (session ? await gateway(session) : undefined) : gateway;
+    const info = typeof gateway === 'function' ? await askGateway(session) : gateway;
     const answer: CallTokenResponse = {
       token: decision.token,
       expiresAt: decision.expiresAt.toISOString(),
