@@ -302,6 +302,27 @@ describe('CallClient', () => {
     expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'invalid_config' });
   });
 
+  it('refuses relay-only ICE without a TURN server, before any WebSocket', async () => {
+    const t = setup({
+      fetch: async () =>
+        json(200, {
+          token: TOKEN,
+          expiresAt: 'x',
+          claims: {},
+          gateway: {
+            url: 'https://gw.example',
+            iceServers: [{ urls: 'stun:stun.example' }],
+            iceTransportPolicy: 'relay',
+          },
+        }),
+    });
+    await t.client.call();
+    expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'invalid_config' });
+    expect(String(t.changes.at(-1)?.message)).toMatch(/no TURN server/);
+    expect(t.sip.userAgents).toHaveLength(0);
+    expect(t.mic.track.stopped).toBe(true);
+  });
+
   it('reports microphone_denied and asks for no token', async () => {
     const t = setup({
       getUserMedia: async () => {

@@ -258,6 +258,15 @@ export class CallClient implements CallClientApi {
       return;
     }
 
+    const ice = iceServers(token.gateway);
+    const relayOnly = token.gateway?.iceTransportPolicy === 'relay';
+    if (relayOnly && !ice.some(isTurnServer)) {
+      // The browser would gather nothing and the call would die in silence.
+      const detail = 'relay-only ICE, but the token response names no TURN server';
+      this.#fail(attempt, { code: 'invalid_config', message: describe('invalid_config', detail) });
+      return;
+    }
+
     // 3. The WebSocket (no REGISTER: the visitor only calls out).
     const userAgent = this.#deps.sip.createUserAgent(
       {
@@ -265,10 +274,8 @@ export class CallClient implements CallClientApi {
         sessionDescriptionHandlerFactoryOptions: {
           // Always set: sip.js's default configuration adds a public STUN server.
           peerConnectionConfiguration: {
-            iceServers: iceServers(token.gateway),
-            ...(token.gateway?.iceTransportPolicy === 'relay'
-              ? { iceTransportPolicy: 'relay' as const }
-              : {}),
+            iceServers: ice,
+            ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
           },
           iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
         },
@@ -510,6 +517,11 @@ function iceServers(gateway: GatewayInfo | undefined): RTCIceServer[] {
     ...(server.username === undefined ? {} : { username: server.username }),
     ...(server.credential === undefined ? {} : { credential: server.credential }),
   }));
+}
+
+function isTurnServer(server: RTCIceServer): boolean {
+  const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+  return urls.some((u) => /^turns?:/i.test(u));
 }
 
 function parseNotice(frame: unknown): GatewayNotice | undefined {
