@@ -28,7 +28,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -47,7 +46,14 @@ import {
   type SippInstance,
   type SippResult,
 } from '@parley/testkit';
-import { QUEUE, REPO_ROOT, startBenchGateway, type BenchGateway } from './bench-gateway.js';
+import {
+  QUEUE,
+  REPO_ROOT,
+  heapSnapshotArgs,
+  startBenchGateway,
+  takeHeapSnapshot,
+  type BenchGateway,
+} from './bench-gateway.js';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { summarize, type LatencySummary } from './latency-stats.js';
 import { ProcSampler, udpDrops, type UsageWindow } from './proc-usage.js';
@@ -386,22 +392,10 @@ async function idlePhase(): Promise<IdleResult> {
   }
   if (values['heap-snapshot'] && gateway) {
     // The snapshot's full GC tells live objects from garbage a lazy GC has not collected yet.
-    mkdirSync(snapshotDir, { recursive: true });
-    process.kill(gateway.pid, 'SIGUSR2');
-    const deadline = performance.now() + 120_000;
-    const written = () => {
-      const file = readdirSync(snapshotDir).find((f) => f.endsWith('.heapsnapshot'));
-      return file ? statSync(join(snapshotDir, file)).size : 0;
-    };
-    // Written once its size stops changing.
-    let size = -1;
-    while (performance.now() < deadline && (written() === 0 || written() !== size)) {
-      size = written();
-      await new Promise((r) => setTimeout(r, 2000));
-    }
+    const file = await takeHeapSnapshot(gateway, snapshotDir);
     const after = await snapshot(startedAt);
     if (after) snapshots.push({ ...after, afterFullGc: true });
-    progress(`heap snapshot in ${snapshotDir}`);
+    progress(file ? `heap snapshot ${file}` : `no heap snapshot in ${snapshotDir}`);
   }
   const last = snapshots.at(-1);
   if (last)
@@ -972,9 +966,7 @@ async function main(): Promise<Results> {
     nodeArgs: [
       ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       // A heap snapshot on SIGUSR2 (it runs a full GC first): the idle phase's last row.
-      ...(values['heap-snapshot']
-        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`]
-        : []),
+      ...(values['heap-snapshot'] ? heapSnapshotArgs(snapshotDir) : []),
     ],
     onLine: onGatewayLine,
   });

@@ -6,9 +6,10 @@
  * pointing at one SIP peer, SIP over UDP (agents) and WebSocket (browsers),
  * and a token issuer for its tenant.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import {
   createCallTokenIssuer,
   generateEncryptionKeyPair,
@@ -46,6 +47,8 @@ export interface BenchGatewayOptions {
   readonly logLevel?: 'warn' | 'info' | 'debug';
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** Open the inspector on a loopback port, for {@link BenchGateway.liveHeapBytes}. */
+  readonly inspect?: boolean;
   /** Every line the gateway prints. */
   readonly onLine?: (line: string) => void;
 }
@@ -100,6 +103,11 @@ export interface BenchGateway {
   calls(limit: number): Promise<GatewayCallRecord[]>;
   /** Prometheus gauges without labels, by name, from /metrics. */
   gauges(): Promise<Record<string, number>>;
+  /**
+   * The V8 heap in use after a full GC (forced through the inspector, so unlike a
+   * heap snapshot it costs no memory): what the gateway really holds. Needs `inspect`.
+   */
+  liveHeapBytes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +126,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     };
     const sipBlock = await take('udp');
     const httpBlock = await take('tcp');
+    const inspectBlock = options.inspect ? await take('tcp') : undefined;
     const { media, webrtc } = options;
     const config = {
       gatewayId: GATEWAY_ID,
@@ -162,6 +171,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const node = [
       'node',
       ...(options.nodeArgs ?? []),
+      ...(inspectBlock ? [`--inspect=127.0.0.1:${inspectBlock.base}`] : []),
       '--import',
       'tsx',
       'gateway/src/main.ts',
@@ -177,7 +187,11 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       name: 'gateway',
       maxLines: 400,
       onOutput: (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) options.onLine?.(line);
+        for (const line of chunk.split('\n')) {
+          // The inspector's own banner is not the gateway speaking.
+          if (!line.trim() || /^(Debugger listening on|For help, see:)/.test(line)) continue;
+          options.onLine?.(line);
+        }
       },
     });
     const httpUrl = `http://127.0.0.1:${httpBlock.base}`;
@@ -256,6 +270,15 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         }
         return out;
       },
+      async liveHeapBytes() {
+        if (!inspectBlock) throw new Error('the gateway was started without inspect');
+        await inspectorCollectGarbage(inspectBlock.base);
+        const text = await (await fetch(`${httpUrl}/metrics`)).text();
+        const value = /^parley_nodejs_heap_size_used_bytes\s+([0-9.e+]+)$/m.exec(text)?.[1];
+        if (value === undefined)
+          throw new Error('no parley_nodejs_heap_size_used_bytes in /metrics');
+        return Number(value);
+      },
       async stop() {
         await child.stop({ graceMs: 5000 });
         release();
@@ -264,5 +287,71 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
   } catch (error) {
     release();
     throw error;
+  }
+}
+
+/** Node flags that make a gateway write a heap snapshot into `dir` on SIGUSR2. */
+export function heapSnapshotArgs(dir: string): string[] {
+  return ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
+}
+
+/**
+ * Asks a gateway started with {@link heapSnapshotArgs} for a heap snapshot and waits
+ * until it is written (its size stops changing). V8 runs a full GC first, so the heap
+ * read afterwards is what the gateway really holds, not garbage a lazy GC left.
+ * Returns the file, or undefined when none was written within `timeoutMs`.
+ */
+export async function takeHeapSnapshot(
+  gw: Pick<BenchGateway, 'pid'>,
+  dir: string,
+  timeoutMs = 120_000,
+): Promise<string | undefined> {
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  process.kill(gw.pid, 'SIGUSR2');
+  const fresh = () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+  const size = () => {
+    const file = fresh();
+    return file ? statSync(join(dir, file)).size : 0;
+  };
+  const deadline = performance.now() + timeoutMs;
+  let last = -1;
+  while (performance.now() < deadline && (size() === 0 || size() !== last)) {
+    last = size();
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const file = fresh();
+  return file && size() > 0 ? join(dir, file) : undefined;
+}
+
+/** `HeapProfiler.collectGarbage` over the DevTools protocol of the process inspected at `port`. */
+async function inspectorCollectGarbage(port: number): Promise<void> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+    webSocketDebuggerUrl?: string;
+  }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`no inspector target on port ${port}`);
+  const ws = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('no answer to collectGarbage in 30 s')),
+        30_000,
+      );
+      ws.on('message', (data: Buffer) => {
+        const reply = JSON.parse(data.toString('utf8')) as { id?: number; error?: unknown };
+        if (reply.id !== 1) return;
+        clearTimeout(timer);
+        if (reply.error) reject(new Error(`collectGarbage: ${JSON.stringify(reply.error)}`));
+        else resolve();
+      });
+      ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    });
+  } finally {
+    ws.close();
   }
 }

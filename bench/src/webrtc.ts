@@ -310,6 +310,7 @@ if (concurrent) {
         .map(([k, v]) => `${k.replace('parley_', '')} ${v}`)
         .join(', ') || '?'
     } ${c.teardown.seconds.toFixed(1)} s later, RSS ${mb(c.teardown.rssAfterBytes)} MB.`,
+    `- Memory the calls left behind: the V8 heap in use after a full GC (HeapProfiler.collectGarbage through the inspector) was ${mb(c.idle.liveHeapBytes)} MB after the warm-up call and ${mb(c.teardown.liveHeapBytes)} MB once every call had ended (${((c.teardown.liveHeapBytes - c.idle.liveHeapBytes) / 2 ** 10).toFixed(0)} KB more), ${mb(c.teardown.liveHeapLaterBytes)} MB 40 s later, after every SIP timer (${((c.teardown.liveHeapLaterBytes - c.idle.liveHeapBytes) / 2 ** 10).toFixed(0)} KB more than idle). RSS does not fall back with it: V8 and glibc keep the pages they grew into for the next calls.`,
   );
   for (const s of c.steps) {
     const g = s.gatewaySide;

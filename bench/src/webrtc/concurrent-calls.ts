@@ -205,12 +205,20 @@ function gatewaySide(
   };
 }
 
+/** Longer than every RFC 3261 timer (64·T1 = 32 s), so what is left after it is held for good. */
+const TEARDOWN_SETTLE_SECONDS = 40;
+
 export interface ConcurrencyResult {
   readonly gatewayPinned: string;
   readonly clientsPinned: string;
   readonly agents: number;
   readonly maxCallsPerAgent: number;
-  readonly idle: { readonly cpuPercent: number; readonly rssBytes: number };
+  readonly idle: {
+    readonly cpuPercent: number;
+    readonly rssBytes: number;
+    /** V8 heap in use after a full GC, after the warm-up call. */
+    readonly liveHeapBytes: number;
+  };
   /** How busy the gateway's CPU was with other work (tasks + irq + steal) over 2 s before anything started, %. */
   readonly gatewayCoreBusyBeforePercent: number;
   readonly steps: readonly StepResult[];
@@ -220,6 +228,10 @@ export interface ConcurrencyResult {
     readonly seconds: number;
     readonly gaugesAfter: Record<string, number>;
     readonly rssAfterBytes: number;
+    /** V8 heap in use after a full GC once every call ended: above idle's is what the calls left behind. */
+    readonly liveHeapBytes: number;
+    /** The same, {@link TEARDOWN_SETTLE_SECONDS} later: what outlives every SIP timer (Timer B/F/H of 32 s). */
+    readonly liveHeapLaterBytes: number;
   };
   readonly gatewayWarnings: readonly string[];
   readonly stoppedEarly?: string;
@@ -397,6 +409,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       ...(o.cpuProfileTo
         ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] }
         : {}),
+      inspect: true,
       onLine: (line) => {
         if (warnings.length < 200) warnings.push(line.slice(0, 400));
       },
@@ -440,8 +453,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     const idleB = readProc(gw.pid);
     if (!idleA || !idleB) throw new Error('cannot read the gateway in /proc');
     const idle = usageBetween(idleA, idleB);
+    const idleHeap = await gw.liveHeapBytes();
     o.progress(
-      `idle: gateway ${idle.cpuPercent.toFixed(1)} % CPU, RSS ${(idle.rssBytes / 2 ** 20).toFixed(1)} MB`,
+      `idle: gateway ${idle.cpuPercent.toFixed(1)} % CPU, RSS ${(idle.rssBytes / 2 ** 20).toFixed(1)} MB, live heap ${(idleHeap / 2 ** 20).toFixed(1)} MB`,
     );
 
     const results: StepResult[] = [];
@@ -613,8 +627,14 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     }
     const seconds = (performance.now() - t0) / 1000;
     const rssAfter = readProc(gw.pid)?.rssBytes ?? Number.NaN;
+    const heapAfter = await gw.liveHeapBytes().catch(() => Number.NaN);
     o.progress(
-      `teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s`,
+      `teardown: waiting ${TEARDOWN_SETTLE_SECONDS} s for the SIP timers, then the live heap again`,
+    );
+    await sleep(TEARDOWN_SETTLE_SECONDS * 1000);
+    const heapLater = await gw.liveHeapBytes().catch(() => Number.NaN);
+    o.progress(
+      `teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s, RSS ${(rssAfter / 2 ** 20).toFixed(1)} MB, live heap ${(heapAfter / 2 ** 20).toFixed(1)} MB, ${(heapLater / 2 ** 20).toFixed(1)} MB ${TEARDOWN_SETTLE_SECONDS} s later (idle ${(idleHeap / 2 ** 20).toFixed(1)} MB)`,
     );
     // The gateway's own timing of every call, now that all have ended.
     let withGateway: StepResult[] = results;
@@ -663,7 +683,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       clientsPinned: `CPU ${o.clientCpu} (load clients, sipp UAS and the bench process)`,
       agents,
       maxCallsPerAgent: o.maxCallsPerAgent,
-      idle: { cpuPercent: idle.cpuPercent, rssBytes: idle.rssBytes },
+      idle: { cpuPercent: idle.cpuPercent, rssBytes: idle.rssBytes, liveHeapBytes: idleHeap },
       gatewayCoreBusyBeforePercent: busyBefore,
       steps: withGateway,
       teardown: {
@@ -672,6 +692,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         seconds,
         gaugesAfter: pick(gaugesAfter),
         rssAfterBytes: rssAfter,
+        liveHeapBytes: heapAfter,
+        liveHeapLaterBytes: heapLater,
       },
       gatewayWarnings: warnings,
       ...(stoppedEarly ? { stoppedEarly } : {}),
