@@ -9,7 +9,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createCompanySite } from '@parley/demo/company-site';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
 import { gatewayInfoSource } from '@parley/shared/screening';
-import { freePort, makeTone } from '@parley/testkit';
+import { expect } from 'vitest';
+import { analyse, freePort, makeTone, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 
 export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist/', import.meta.url));
@@ -155,4 +156,16 @@ export async function clickCall(page: Page): Promise<void> {
 /** Content-Security-Policy violations the page reported (the company site sets a strict one). */
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+}
+
+/**
+ * Chromium's fake microphone is a 700 Hz tone: the agent's recording of the call
+ * must carry it, not silence.
+ */
+export async function expectAgentHeardFakeMicrophone(agent: BaresipAgent): Promise<void> {
+  const recording = agent.lastRecording().received;
+  expect(recording, 'the agent recorded nothing').toBeDefined();
+  const heard = await analyse(recording ?? '');
+  expect(heard.rms).toBeGreaterThan(0.02);
+  expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
 }

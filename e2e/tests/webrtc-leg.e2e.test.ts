@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { analyse, makeTone, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { makeTone, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
 import { RAW_SIP_PAGE, RAW_SIP_SCRIPT } from '../src/raw-sip-page.js';
 import { servePages, type PageServer } from '../src/page-server.js';
+import { expectAgentHeardFakeMicrophone } from '../src/widget-fixture.js';
 
 let gw: TestGateway;
 let agent: BaresipAgent;
@@ -161,9 +162,7 @@ describe('WebRTC leg', () => {
     ws.close();
 
     // The agent heard the browser's 700 Hz microphone.
-    const heard = await analyse(agent.lastRecording().received!);
-    expect(heard.rms).toBeGreaterThan(0.02);
-    expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
+    await expectAgentHeardFakeMicrophone(agent);
 
     const { body: record } = await gw.api<{
       outcome: string;
