@@ -54,19 +54,25 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
     async verify(token, context) {
       const end = metrics.tokenVerifySeconds.startTimer();
       try {
-        const verified = await verifier.verify(token, context);
-        const tenant = config.tenants[verified.claims.iss];
-        if (
-          context?.origin !== undefined &&
-          tenant !== undefined &&
-          tenant.origins.length > 0 &&
-          !tenant.origins.includes(verified.claims.origin)
-        ) {
-          throw new CallTokenError(
-            'origin_mismatch',
-            `${verified.claims.origin} is not a tenant origin`,
-          );
-        }
+        const verified = await verifier.verify(token, {
+          ...context,
+          // Before the jti is used up: a token refused here is not burned.
+          check: (claims) => {
+            const tenant = config.tenants[claims.iss];
+            if (
+              context?.origin !== undefined &&
+              tenant !== undefined &&
+              tenant.origins.length > 0 &&
+              !tenant.origins.includes(claims.origin)
+            ) {
+              throw new CallTokenError(
+                'origin_mismatch',
+                `${claims.origin} is not a tenant origin`,
+              );
+            }
+            context?.check?.(claims);
+          },
+        });
         metrics.tokensVerified.inc({ tenant: verified.claims.iss });
         log.debug(
           { tenant: verified.claims.iss, sub: verified.claims.sub, jti: verified.claims.jti },

@@ -168,6 +168,24 @@ describe('verifyCallToken: accepts', () => {
     await expect(verifier.verify(await issue())).resolves.toBeDefined();
   });
 
+  it("runs the caller's check before using up the jti: a token it refuses is not burned", async () => {
+    const verifier = await verifierFor();
+    const token = await issue();
+    const refuse = () => {
+      throw new CallTokenError('origin_mismatch', 'not on the allowlist');
+    };
+    expect(await reasonOf(verifier.verify(token, { check: refuse }))).toBe('origin_mismatch');
+    // Any other error from the check is still a typed refusal.
+    const broken = () => {
+      throw new TypeError('bug');
+    };
+    expect(await reasonOf(verifier.verify(token, { check: broken }))).toBe('malformed');
+    const seen: string[] = [];
+    await verifier.verify(token, { check: (claims) => void seen.push(claims.jti) });
+    expect(seen).toEqual([payloadOf(token)['jti']]);
+    expect(await reasonOf(verifier.verify(token))).toBe('replayed');
+  });
+
   it('refuses to issue a token that lives more than 300 s', async () => {
     await expect(issue({ ttlSeconds: 301 })).rejects.toMatchObject({ code: 'bad_request' });
     await expect(issue({ ttlSeconds: 300 })).resolves.toBeTypeOf('string');

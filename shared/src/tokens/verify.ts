@@ -43,6 +43,13 @@ export interface VerifyContext {
   readonly requiredScope?: string;
   /** When false, `jti` is checked but not consumed (a dry run). Default true. */
   readonly consume?: boolean;
+  /**
+   * The caller's own checks of the verified public claims (e.g. the gateway's
+   * tenant origin allowlist), run after every other check and before `jti` is
+   * used up, so a token they refuse is not burned. Throw a CallTokenError to
+   * refuse; any other error is refused as `malformed`.
+   */
+  readonly check?: (claims: CallTokenPublicClaims) => void;
 }
 
 export interface CallTokenVerifier {
@@ -221,6 +228,15 @@ export async function createCallTokenVerifier(
     }
 
     const privateClaims = await decryptEnvelope(enc, claims.iss, claims.jti);
+
+    if (context.check) {
+      try {
+        context.check(claims);
+      } catch (error) {
+        if (error instanceof CallTokenError) throw error;
+        fail('malformed', 'the caller could not check the claims', error);
+      }
+    }
 
     if (context.consume !== false) {
       const first = await options.replayStore.consume(

@@ -21,9 +21,23 @@ export function callToken(
     // The token is for us only: it must not travel further (nor reach logs).
     ctx.invite.headers.delete('authorization');
     try {
+      const queue = ctx.queue;
       ctx.token = await tokens.verify(match[1], {
         ...(ctx.flow.origin !== undefined ? { origin: ctx.flow.origin } : {}),
-        ...(ctx.queue !== undefined ? { requiredScope: `queue:${ctx.queue}` } : {}),
+        ...(queue !== undefined
+          ? {
+              requiredScope: `queue:${queue}`,
+              // A queue of another tenant: refused before the token's jti is used up.
+              check: (claims) => {
+                if (queueTenant(queue) !== claims.iss) {
+                  throw new CallTokenError(
+                    'scope_denied',
+                    `queue ${queue} is not of tenant ${claims.iss}`,
+                  );
+                }
+              },
+            }
+          : {}),
       });
     } catch (error) {
       if (error instanceof CallTokenError) {
@@ -34,12 +48,6 @@ export function callToken(
         };
       }
       throw error;
-    }
-    if (ctx.queue !== undefined && queueTenant(ctx.queue) !== ctx.token.claims.iss) {
-      return {
-        code: 'scope_denied',
-        detail: `queue ${ctx.queue} is not of tenant ${ctx.token.claims.iss}`,
-      };
     }
     return undefined;
   };
