@@ -250,7 +250,7 @@ export const configSchema = z.strictObject({
         .default([]),
       /**
        * A TURN server (coturn with `use-auth-secret`) whose short-lived
-       * credentials the gateway mints per visitor (`POST /v1/ice-servers`).
+       * credentials the gateway mints on each `POST /v1/ice-servers`.
        */
       turn: z
         .strictObject({
