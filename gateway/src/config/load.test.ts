@@ -84,6 +84,13 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/media\.turn\.urls\.0: a turn: or turns: URL/);
     expect(attempt).toThrow(/media\.turn\.secret/);
     expect(attempt).toThrow(/media\.turn\.ttlSeconds/);
+    const ports = {
+      ...(await validInput()),
+      media: { webrtcPortMin: 41000, webrtcPortMax: 41000 },
+    };
+    expect(() => loadConfig({ input: ports })).toThrow(
+      /media\.webrtcPortMax: webrtcPortMin must be below webrtcPortMax/,
+    );
     // A secret in the environment for a TURN server the config does not name.
     const input = await validInput();
     expect(() => loadConfig({ input, env: { PARLEY_TURN_SECRET: 'x'.repeat(20) } })).toThrow(

@@ -274,6 +274,14 @@ export const configSchema = z.strictObject({
         .union([z.literal('relay'), z.strictObject({ module: z.string().min(1) })])
         .default('relay'),
     })
+    .refine((media) => media.portMin < media.portMax, {
+      message: 'portMin must be below portMax',
+      path: ['portMax'],
+    })
+    .refine((media) => media.webrtcPortMin < media.webrtcPortMax, {
+      message: 'webrtcPortMin must be below webrtcPortMax',
+      path: ['webrtcPortMax'],
+    })
     .refine(
       (media) =>
         media.iceTransportPolicy !== 'relay' ||

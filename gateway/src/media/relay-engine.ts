@@ -12,6 +12,7 @@ import { ParleyError } from '@parley/shared/errors';
 import type { MediaEngine, MediaRouterOptions } from './engine.js';
 import { createPortAllocator } from './port-allocator.js';
 import { RelayRouter } from './relay-router.js';
+import { createWebRtcPortPool } from './webrtc-ports.js';
 
 export interface RelayEngineOptions {
   /** Address the RTP/RTCP sockets bind to (and announce, unless `announcedAddress`). */
@@ -63,6 +64,11 @@ export function createRelayEngine(options: RelayEngineOptions): RelayEngine {
   const now = options.now ?? Date.now;
   const latchGuardMs = options.latchGuardMs ?? 1000;
   const localAddress = options.announcedAddress ?? options.address;
+  const webrtcPorts = createWebRtcPortPool({
+    address: options.address,
+    min: options.webrtcPortMin ?? 40000,
+    max: options.webrtcPortMax ?? 40999,
+  });
   const routers = new Set<RelayRouter>();
   let closed: Promise<void> | undefined;
 
@@ -87,7 +93,7 @@ export function createRelayEngine(options: RelayEngineOptions): RelayEngine {
         webrtc: {
           address: options.address,
           announcedAddress: options.announcedAddress,
-          portRange: [options.webrtcPortMin ?? 40000, options.webrtcPortMax ?? 40999],
+          ports: webrtcPorts,
         },
         onClose: (r) => routers.delete(r),
       });

@@ -17,6 +17,7 @@ import type {
 import type { PortAllocator } from './port-allocator.js';
 import { RelayTransport } from './relay-transport.js';
 import { WeriftTransport } from './webrtc-transport.js';
+import type { WebRtcPortPool } from './webrtc-ports.js';
 
 export interface RelayRouterOptions extends MediaRouterOptions {
   readonly allocator: PortAllocator;
@@ -27,7 +28,7 @@ export interface RelayRouterOptions extends MediaRouterOptions {
   readonly webrtc: {
     readonly address: string;
     readonly announcedAddress: string | undefined;
-    readonly portRange: readonly [number, number];
+    readonly ports: WebRtcPortPool;
   };
   /** Called once when the router closes, so its engine forgets it. */
   readonly onClose: (router: RelayRouter) => void;
@@ -96,7 +97,7 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
       name: options.name,
       address: this.#options.webrtc.address,
       announcedAddress: this.#options.webrtc.announcedAddress,
-      portRange: this.#options.webrtc.portRange,
+      ports: this.#options.webrtc.ports,
       dataChannelLabel: DATA_CHANNEL_LABEL,
       logger: this.#logger,
       now: this.#options.now,

@@ -32,6 +32,7 @@ import type {
 } from './engine.js';
 import { TransportCounters, type PacketSink } from './rtp-channel.js';
 import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
+import type { WebRtcPortLease, WebRtcPortPool } from './webrtc-ports.js';
 
 export interface WeriftTransportOptions {
   readonly name: string;
@@ -39,7 +40,8 @@ export interface WeriftTransportOptions {
   readonly address: string;
   /** An extra host candidate (a public address in front of `address`). */
   readonly announcedAddress?: string | undefined;
-  readonly portRange: readonly [number, number];
+  /** Where the transport's one ICE port comes from. */
+  readonly ports: WebRtcPortPool;
   readonly dataChannelLabel: string;
   readonly logger: Logger;
   readonly now: () => number;
@@ -72,6 +74,7 @@ export class WeriftTransport
   /** The payload type the browser negotiated for telephone-event at the agent's clock rate. */
   #browserEventType: number | undefined;
   #closed = false;
+  #port: WebRtcPortLease | undefined;
 
   constructor(options: WeriftTransportOptions) {
     super();
@@ -88,7 +91,10 @@ export class WeriftTransport
     this.#codec = codec;
     this.#telephoneEvent = telephoneEvent;
     // The audio codec first (werift sends with the first); telephone-event beside it.
-    const pc = this.#createPc(telephoneEvent ? [codec, telephoneEvent] : [codec]);
+    const pc = this.#createPc(
+      telephoneEvent ? [codec, telephoneEvent] : [codec],
+      await this.#leasePort(),
+    );
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
@@ -110,7 +116,7 @@ export class WeriftTransport
   }
 
   async offer(codecs: readonly AudioCodec[]): Promise<string> {
-    const pc = this.#createPc(codecs);
+    const pc = this.#createPc(codecs, await this.#leasePort());
     try {
       const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
       this.#sender = transceiver.sender;
@@ -143,7 +149,20 @@ export class WeriftTransport
     return this.#codec;
   }
 
-  #createPc(codecs: readonly AudioCodec[]): RTCPeerConnection {
+  /** The transport's ICE port, given back when it closes. */
+  async #leasePort(): Promise<number> {
+    if (this.#closed) throw new ParleyError('internal', 'transport is closed');
+    if (this.#port) throw new ParleyError('internal', 'transport is negotiated already');
+    const lease = await this.#options.ports.lease();
+    if (this.#closed) {
+      lease.release();
+      throw new ParleyError('internal', 'transport is closed');
+    }
+    this.#port = lease;
+    return lease.port;
+  }
+
+  #createPc(codecs: readonly AudioCodec[], port: number): RTCPeerConnection {
     if (this.#closed) throw new ParleyError('internal', 'transport is closed');
     if (this.#pc) throw new ParleyError('internal', 'transport is negotiated already');
     const pc = new RTCPeerConnection({
@@ -155,7 +174,8 @@ export class WeriftTransport
       iceUseIpv6: false,
       iceInterfaceAddresses: { udp4: this.#options.address },
       iceAdditionalHostAddresses: [this.#options.announcedAddress ?? this.#options.address],
-      icePortRange: [this.#options.portRange[0], this.#options.portRange[1]],
+      // The leased port first: werift binds it at once instead of trying the range in turn.
+      icePortRange: [port, port + 1],
       iceServers: [],
       codecs: {
         audio: codecs.map(
@@ -234,10 +254,14 @@ export class WeriftTransport
     this.#closed = true;
     this.forward = undefined;
     const pc = this.#pc;
+    const port = this.#port;
     if (pc) {
-      pc.close().catch((error: unknown) =>
-        this.#log.debug({ err: error }, 'peer connection close failed'),
-      );
+      pc.close()
+        .catch((error: unknown) => this.#log.debug({ err: error }, 'peer connection close failed'))
+        // Given back once werift's socket is closed, so the next lease can bind it.
+        .finally(() => port?.release());
+    } else {
+      port?.release();
     }
     this.#options.onClose(this);
     this.#log.debug(
