@@ -228,6 +228,15 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
       return (await res.json()) as T;
     };
+    const gauges = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${httpUrl}/metrics`)).text();
+      const out: Record<string, number> = {};
+      for (const line of text.split('\n')) {
+        const m = /^(parley_[a-z_]+)\s+([0-9.e+-]+)$/.exec(line);
+        if (m?.[1] && m[2]) out[m[1]] = Number(m[2]);
+      }
+      return out;
+    };
     return {
       process: child,
       pid: child.pid,
@@ -261,23 +270,14 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       async calls(limit) {
         return (await get<{ calls: GatewayCallRecord[] }>(`/v1/calls?limit=${limit}`)).calls;
       },
-      async gauges() {
-        const text = await (await fetch(`${httpUrl}/metrics`)).text();
-        const out: Record<string, number> = {};
-        for (const line of text.split('\n')) {
-          const m = /^(parley_[a-z_]+)\s+([0-9.e+-]+)$/.exec(line);
-          if (m?.[1] && m[2]) out[m[1]] = Number(m[2]);
-        }
-        return out;
-      },
+      gauges,
       async liveHeapBytes() {
         if (!inspectBlock) throw new Error('the gateway was started without inspect');
         await inspectorCollectGarbage(inspectBlock.base);
-        const text = await (await fetch(`${httpUrl}/metrics`)).text();
-        const value = /^parley_nodejs_heap_size_used_bytes\s+([0-9.e+]+)$/m.exec(text)?.[1];
+        const value = (await gauges())['parley_nodejs_heap_size_used_bytes'];
         if (value === undefined)
           throw new Error('no parley_nodejs_heap_size_used_bytes in /metrics');
-        return Number(value);
+        return value;
       },
       async stop() {
         await child.stop({ graceMs: 5000 });

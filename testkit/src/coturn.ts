@@ -64,13 +64,16 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
       '--verbose',
     ],
   });
-  try {
-    await proc.waitForOutput('Total General servers', 10_000);
-  } catch (error) {
+  const stop = async () => {
     await proc.stop();
     listen.release();
     relay.release();
     await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await proc.waitForOutput('Total General servers', 10_000);
+  } catch (error) {
+    await stop();
     throw error;
   }
   return {
@@ -82,12 +85,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
     relayPorts: { min: relay.base, max },
     process: proc,
     log: () => proc.output(),
-    async stop() {
-      await proc.stop();
-      listen.release();
-      relay.release();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import { CallTokenError } from '@parley/shared/tokens';
 import type { Logger, Metrics } from '../observability/index.js';
+import type { IceServerEntry, IceTransportPolicy } from '../media/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { errorHandler, notFound } from './errors.js';
 
@@ -16,13 +17,9 @@ export interface HttpAppDeps {
     readonly sipDomain: string;
     readonly sipWsPath: string;
     readonly publicUrl?: string | undefined;
-    readonly iceServers: readonly {
-      urls: string | readonly string[];
-      username?: string | undefined;
-      credential?: string | undefined;
-    }[];
-    readonly iceTransportPolicy?: 'all' | 'relay';
-    /** TURN credentials are minted per visitor at `POST /v1/ice-servers`. */
+    readonly iceServers: readonly IceServerEntry[];
+    readonly iceTransportPolicy?: IceTransportPolicy;
+    /** Short-lived TURN credentials are minted at `POST /v1/ice-servers`. */
     readonly turn?: boolean;
   };
   /** Reports whether the gateway is ready (false while draining). */
@@ -81,7 +78,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       },
       iceServers: client.iceServers,
       iceTransportPolicy: client.iceTransportPolicy ?? 'all',
-      // TURN credentials are per visitor: a company's server gets them with its API key.
+      // Minted TURN credentials are not public: a company's server gets them with its API key.
       ...(client.turn ? { turnCredentials: '/v1/ice-servers' } : {}),
     });
   });

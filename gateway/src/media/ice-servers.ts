@@ -4,7 +4,7 @@
  * short-lived TURN credentials (coturn's shared-secret scheme), so no
  * long-lived TURN password is ever handed to a browser.
  */
-import { turnRestCredentials } from '@parley/shared/turn';
+import { turnRestCredentials, turnUserName } from '@parley/shared/turn';
 
 export interface IceServerEntry {
   readonly urls: string | readonly string[];
@@ -32,8 +32,6 @@ export interface IceServersAnswer {
 }
 
 export interface IceServerSource {
-  /** Whether `mint` mints TURN credentials. */
-  readonly mintsTurn: boolean;
   /**
    * Servers with fresh TURN credentials; `user` (cleaned to `[A-Za-z0-9._-]`, at
    * most 64 characters) shows in the TURN server's logs. Whoever holds them may
@@ -42,18 +40,12 @@ export interface IceServerSource {
   mint(user: string): IceServersAnswer;
 }
 
-/** A name coturn can log: it splits the username at the first ':'. */
-export function turnUser(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'parley';
-}
-
 export function createIceServerSource(
   config: IceServersConfig,
   now: () => number = Date.now,
 ): IceServerSource {
   const turn = config.turn;
   return {
-    mintsTurn: turn !== undefined,
     mint(user) {
       if (!turn) {
         return {
@@ -67,7 +59,7 @@ export function createIceServerSource(
         secret: turn.secret,
         urls: turn.urls,
         ttlSeconds: turn.ttlSeconds,
-        user: turnUser(user),
+        user: turnUserName(user),
         now: now(),
       });
       const { expiresAt, ...server } = minted;

@@ -9,9 +9,10 @@
  * round-robin, so a port freed by a call that just ended is the last one reused
  * (late packets of the old call do not land in a new one).
  */
-import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import type { Socket, SocketType } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { ParleyError } from '@parley/shared/errors';
+import { RoundRobinSlots, bindSocket } from './round-robin.js';
 
 export interface PortAllocatorOptions {
   /** The address both sockets bind to. */
@@ -58,18 +59,17 @@ export function createPortAllocator(options: PortAllocatorOptions): PortAllocato
   const capacity = Math.floor((options.max - first + 1) / 2);
   const type: SocketType = isIPv6(address) ? 'udp6' : 'udp4';
   /** Pair indexes handed out or being bound. */
-  const taken = new Set<number>();
+  const slots = new RoundRobinSlots(capacity);
   /** Sockets not yet fully closed and allocations not yet settled, for drain(). */
   const closing = new Set<Promise<void>>();
   const pending = new Set<Promise<unknown>>();
-  let cursor = 0;
 
   function release(index: number, rtp: Socket, rtcp: Socket): void {
     closing.add(closeSocket(rtp));
     closing.add(closeSocket(rtcp));
     // The kernel frees the port when the fd closes, which dgram does at once
     // (only the 'close' event is deferred), so the pair may be reused now.
-    taken.delete(index);
+    slots.release(index);
   }
 
   function closeSocket(socket: Socket): Promise<void> {
@@ -97,45 +97,37 @@ export function createPortAllocator(options: PortAllocatorOptions): PortAllocato
   }
 
   async function tryAllocate(): Promise<PortPair> {
-    // Try each pair at most once per call; pairs taken by concurrent calls are skipped.
-    for (let tried = 0; tried < capacity; tried++) {
-      const index = cursor;
-      cursor = (cursor + 1) % capacity;
-      if (taken.has(index)) continue;
-      taken.add(index);
-      const rtpPort = first + index * 2;
-      const pair = await bindPair(type, address, rtpPort);
-      if (pair === undefined) {
-        taken.delete(index); // busy outside our control: skip it this time
-        continue;
-      }
-      const [rtp, rtcp] = pair;
-      let released = false;
-      return {
-        rtpPort,
-        rtcpPort: rtpPort + 1,
-        rtp,
-        rtcp,
-        get released() {
-          return released;
-        },
-        release() {
-          if (released) return;
-          released = true;
-          release(index, rtp, rtcp);
-        },
-      };
+    const claimed = await slots.claim((index) => bindPair(type, address, first + index * 2));
+    if (claimed === undefined) {
+      throw new ParleyError(
+        'media_ports_exhausted',
+        `${slots.inUse}/${capacity} pairs in use in ${first}-${options.max}`,
+      );
     }
-    throw new ParleyError(
-      'media_ports_exhausted',
-      `${taken.size}/${capacity} pairs in use in ${first}-${options.max}`,
-    );
+    const { index } = claimed;
+    const [rtp, rtcp] = claimed.value;
+    const rtpPort = first + index * 2;
+    let released = false;
+    return {
+      rtpPort,
+      rtcpPort: rtpPort + 1,
+      rtp,
+      rtcp,
+      get released() {
+        return released;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        release(index, rtp, rtcp);
+      },
+    };
   }
 
   return {
     allocate,
     get inUse() {
-      return taken.size;
+      return slots.inUse;
     },
     capacity,
     async drain() {
@@ -162,24 +154,4 @@ async function bindPair(
     return undefined;
   }
   return [rtp, rtcp];
-}
-
-function bindSocket(type: SocketType, address: string, port: number): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    // reuseAddr stays off: a port someone else holds must fail to bind.
-    const socket = createSocket({ type, reuseAddr: false });
-    const onError = (): void => {
-      try {
-        socket.close();
-      } catch {
-        // never bound, nothing to close
-      }
-      resolve(undefined);
-    };
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
 }

@@ -9,12 +9,13 @@
  * system call, the next free one is checked with a single bind, and werift is
  * given the range [port, port + 1], which it binds at its first try (werift
  * refuses a range of one port, so the range's last port is never leased: it is
- * only werift's fallback, taken if a race lost the leased one). Round-robin: a port a call just gave back is the last
- * to be reused, so late packets of an old call do not reach a new one.
+ * only werift's fallback, taken if a race lost the leased one). Round-robin,
+ * as the RTP pairs (`round-robin.ts`).
  */
-import { createSocket, type SocketType } from 'node:dgram';
+import type { SocketType } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { ParleyError } from '@parley/shared/errors';
+import { RoundRobinSlots, bindSocket } from './round-robin.js';
 
 export interface WebRtcPortLease {
   readonly port: number;
@@ -46,53 +47,41 @@ export function createWebRtcPortPool(options: WebRtcPortPoolOptions): WebRtcPort
       `WebRTC port range ${min}-${max} must be integers within 1024-65535, min < max`,
     );
   }
-  /** Ports min … max - 1; see above for max. */
-  const capacity = max - min;
+  // Ports min … max - 1; see above for max.
+  const slots = new RoundRobinSlots(max - min);
   const type: SocketType = isIPv6(address) ? 'udp6' : 'udp4';
-  const taken = new Set<number>();
-  let cursor = 0;
 
   /** Whether nothing else (another process, a socket still closing) holds the port. */
-  const bindable = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const socket = createSocket({ type, reuseAddr: false });
-      socket.once('error', () => {
-        socket.close();
-        resolve(false);
-      });
-      socket.bind({ port, address, exclusive: true }, () => {
-        socket.close(() => resolve(true));
-      });
-    });
+  const bindable = async (port: number): Promise<true | undefined> => {
+    const socket = await bindSocket(type, address, port);
+    if (socket === undefined) return undefined;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return true;
+  };
 
   return {
     get inUse() {
-      return taken.size;
+      return slots.inUse;
     },
-    capacity,
+    capacity: slots.capacity,
     async lease() {
-      for (let tried = 0; tried < capacity; tried += 1) {
-        const port = min + ((cursor + tried) % capacity);
-        if (taken.has(port)) continue;
-        taken.add(port);
-        if (await bindable(port)) {
-          cursor = (port - min + 1) % capacity;
-          let released = false;
-          return {
-            port,
-            release() {
-              if (released) return;
-              released = true;
-              taken.delete(port);
-            },
-          };
-        }
-        taken.delete(port);
+      const claimed = await slots.claim((index) => bindable(min + index));
+      if (claimed === undefined) {
+        throw new ParleyError(
+          'media_ports_exhausted',
+          `no free WebRTC port in ${min}-${max - 1} (${slots.inUse} in use)`,
+        );
       }
-      throw new ParleyError(
-        'media_ports_exhausted',
-        `no free WebRTC port in ${min}-${max - 1} (${taken.size} in use)`,
-      );
+      const { index } = claimed;
+      let released = false;
+      return {
+        port: min + index,
+        release() {
+          if (released) return;
+          released = true;
+          slots.release(index);
+        },
+      };
     },
   };
 }

@@ -162,9 +162,8 @@ export class WeriftTransport
     return lease.port;
   }
 
+  /** Right after {@link #leasePort}, which refused a closed or negotiated transport. */
   #createPc(codecs: readonly AudioCodec[], port: number): RTCPeerConnection {
-    if (this.#closed) throw new ParleyError('internal', 'transport is closed');
-    if (this.#pc) throw new ParleyError('internal', 'transport is negotiated already');
     const pc = new RTCPeerConnection({
       iceLite: true,
       // Exactly one host candidate: the announced address, on a socket bound to

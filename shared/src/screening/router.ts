@@ -100,8 +100,10 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
   const { getSession, gateway, onDecision } = options;
   const getIp = options.getIp ?? ((req: Request) => req.ip ?? req.socket.remoteAddress);
 
-  const askGateway = async (session: ScreeningSession | undefined) => {
-    if (typeof gateway !== 'function' || !session) return undefined;
+  /** The fixed gateway info, or the function's answer; a failing function does not lose the token. */
+  const gatewayFor = async (session: ScreeningSession | undefined) => {
+    if (typeof gateway !== 'function') return gateway;
+    if (!session) return undefined;
     try {
       return await gateway(session);
     } catch (error) {
@@ -134,7 +136,7 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
       return;
     }
     // A token was issued, so there is a session (screening refuses calls without one).
-    const info = typeof gateway === 'function' ? await askGateway(session) : gateway;
+    const info = await gatewayFor(session);
     const answer: CallTokenResponse = {
       token: decision.token,
       expiresAt: decision.expiresAt.toISOString(),

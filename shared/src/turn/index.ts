@@ -32,6 +32,14 @@ export interface TurnCredentials {
 const TURN_URL = /^turns?:[^\s]+$/;
 const TURN_USER = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Any name (a tenant id) as a user `turnRestCredentials` takes: coturn splits the
+ * username at the first ':' and logs the rest, so other characters become `_`.
+ */
+export function turnUserName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'parley';
+}
+
 /** Fresh credentials; throws `ParleyError('invalid_config')` on bad options. */
 export function turnRestCredentials(options: TurnRestOptions): TurnCredentials {
   const { secret, urls, ttlSeconds } = options;

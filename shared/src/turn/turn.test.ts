@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isParleyError } from '../errors/index.js';
-import { turnRestCredentials } from './index.js';
+import { turnRestCredentials, turnUserName } from './index.js';
 
 const secret = 'abcdefghijklmnopqrstuvwx';
 const urls = ['turn:127.0.0.1:3478?transport=udp'];
@@ -20,6 +20,25 @@ describe('turnRestCredentials', () => {
   it('puts the user after the expiry', () => {
     const c = turnRestCredentials({ secret, urls, ttlSeconds: 60, user: 'acme', now: 0 });
     expect(c.username).toBe('60:acme');
+  });
+
+  it.each([
+    ['acme', 'acme'],
+    ['a:b', 'a_b'],
+    ['tenant with spaces', 'tenant_with_spaces'],
+    ['caf\u00e9', 'caf_'],
+    ['x'.repeat(100), 'x'.repeat(64)],
+    ['', 'parley'],
+  ])('turns the name %j into the user %j, which it then accepts', (name, user) => {
+    expect(turnUserName(name)).toBe(user);
+    const c = turnRestCredentials({
+      secret,
+      urls,
+      ttlSeconds: 60,
+      user: turnUserName(name),
+      now: 0,
+    });
+    expect(c.username).toBe(`60:${user}`);
   });
 
   it.each([

@@ -1,0 +1,71 @@
+/**
+ * Round-robin over numbered slots (port pairs, ports), shared by the media
+ * port pools: each claim starts after the last slot tried, so a slot a call
+ * just gave back is the last one reused (late packets of an old call do not
+ * land in a new one), and slots taken by concurrent claims are skipped.
+ */
+import { createSocket, type Socket, type SocketType } from 'node:dgram';
+
+export class RoundRobinSlots {
+  readonly capacity: number;
+  readonly #taken = new Set<number>();
+  #cursor = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** Slots handed out or being claimed. */
+  get inUse(): number {
+    return this.#taken.size;
+  }
+
+  /**
+   * Tries each free slot at most once with `claim`, which gives undefined for a
+   * slot busy outside our control; the first value it gives wins. Undefined when
+   * every slot is taken or busy.
+   */
+  async claim<T>(
+    claim: (index: number) => Promise<T | undefined>,
+  ): Promise<{ readonly index: number; readonly value: T } | undefined> {
+    for (let tried = 0; tried < this.capacity; tried++) {
+      const index = this.#cursor;
+      this.#cursor = (this.#cursor + 1) % this.capacity;
+      if (this.#taken.has(index)) continue;
+      this.#taken.add(index);
+      const value = await claim(index);
+      if (value !== undefined) return { index, value };
+      this.#taken.delete(index); // busy outside our control: skip it this time
+    }
+    return undefined;
+  }
+
+  release(index: number): void {
+    this.#taken.delete(index);
+  }
+}
+
+/** A UDP socket bound exclusively to `port`, or undefined (nothing left open) if it is busy. */
+export function bindSocket(
+  type: SocketType,
+  address: string,
+  port: number,
+): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    // reuseAddr stays off: a port someone else holds must fail to bind.
+    const socket = createSocket({ type, reuseAddr: false });
+    const onError = (): void => {
+      try {
+        socket.close();
+      } catch {
+        // never bound, nothing to close
+      }
+      resolve(undefined);
+    };
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
