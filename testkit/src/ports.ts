@@ -4,7 +4,8 @@
  * racy (two peers can be handed the same number before either binds it), so
  * ports are reserved with lock files in a shared directory (`O_EXCL` create,
  * the owner's pid inside; a lock whose owner died is taken over) and then
- * checked by binding them on 127.0.0.1.
+ * checked: no socket of the namespace may use them in any state (the kernel's
+ * socket table, which also shows TIME_WAIT), and a bind on 127.0.0.1 must work.
  *
  * The default range (20000-31999) stays below Linux's ephemeral range
  * (32768-60999), so an outgoing connection never lands on a reserved port.
@@ -24,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { onProcessExit } from './cleanup.js';
+import { portInUse } from './socket-table.js';
 import { TestkitError } from './testkit-error.js';
 
 export type PortProtocol = 'udp' | 'tcp';
@@ -68,6 +70,10 @@ function isAlive(pid: number): boolean {
 }
 
 function canBind(protocol: PortProtocol, host: string, port: number): Promise<boolean> {
+  // A port some socket still uses in any state (a closed connection's TIME_WAIT
+  // among them) is not free for a peer that binds without SO_REUSEADDR, as
+  // sipp does, although Node's own listen (which sets it) would succeed.
+  if (portInUse(protocol, port)) return Promise.resolve(false);
   return new Promise((resolve) => {
     if (protocol === 'tcp') {
       const server = net.createServer();

@@ -35,6 +35,16 @@ describe('sipp scenarios against sipp', () => {
     }
   });
 
+  it('starts a TCP registrar twenty times in a row without racing its own readiness probe', async () => {
+    // The readiness check once bound the port itself to see whether sipp held
+    // it; a sipp binding in that moment died with "address already in use".
+    const scenario = await bundledScenario('registrar');
+    for (let i = 0; i < 20; i++) {
+      const sipp = await startSipp({ scenario, transport: 'tcp' });
+      await sipp.stop({ graceMs: 500 });
+    }
+  });
+
   it('uac-cancel → uas-ring-no-answer: CANCEL, 200, 487, ACK', async () => {
     const uas = await startSipp({ scenario: await bundledScenario('uas-ring-no-answer') });
     const uac = await runSipp({

@@ -24,12 +24,12 @@ import {
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as dgram from 'node:dgram';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { type PortAllocator, type PortBlock, defaultPortAllocator } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
+import { portListening } from './socket-table.js';
 import type { ScenarioFile } from './scenarios.js';
 import {
   type SippRttSample,
@@ -311,24 +311,13 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   }
 }
 
-/** True once something holds the port (our own exclusive bind fails). */
-function portBound(transport: 'udp' | 'tcp', address: string, port: number): Promise<boolean> {
-  return new Promise((resolveBound) => {
-    if (transport === 'tcp') {
-      const server = net.createServer();
-      server.once('error', () => resolveBound(true));
-      server.listen({ host: address, port, exclusive: true }, () =>
-        server.close(() => resolveBound(false)),
-      );
-      return;
-    }
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolveBound(true);
-    });
-    socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolveBound(false)));
-  });
+/**
+ * True once sipp holds its SIP port. Read from the kernel's socket table: a
+ * probe that binds the port itself would hold it for a moment, and a sipp
+ * binding in that moment fails with "address already in use".
+ */
+function portBound(transport: 'udp' | 'tcp', port: number): boolean {
+  return portListening(transport, port);
 }
 
 /**
@@ -342,7 +331,7 @@ export async function startSipp(options: SippOptions): Promise<SippInstance> {
   const transport = options.transport ?? 'udp';
   const result = finish(prepared, options, child);
   const deadline = Date.now() + 5000;
-  while (!(await portBound(transport, address, prepared.localPort))) {
+  while (!portBound(transport, prepared.localPort)) {
     if (!child.running || Date.now() > deadline) {
       await child.stop({ signal: 'SIGKILL' });
       const failed = await result;
