@@ -6,10 +6,23 @@ import { MIGRATIONS } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 /**
- * Opens (creating if needed) the SQLite file and brings its schema up to date.
+ * The tables of one module (marketplace, voicemail, accounts…), versioned on
+ * their own: each module's migrations are applied in order and counted in
+ * `module_migrations`, so modules grow their schemas independently of each
+ * other and of the core tables (`MIGRATIONS`, counted in `user_version`).
+ * Never edit a released migration; add the next.
+ */
+export interface SchemaModule {
+  readonly name: string;
+  readonly migrations: readonly string[];
+}
+
+/**
+ * Opens (creating if needed) the SQLite file and brings its schema up to date:
+ * the core tables first, then each module's.
  * WAL mode: readers (the HTTP API) never block the writer (the call path).
  */
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, modules: readonly SchemaModule[] = []): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -17,6 +30,7 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  for (const module of modules) migrateModule(db, module);
   return db;
 }
 
@@ -31,6 +45,33 @@ function migrate(db: SqliteDatabase): void {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] ?? '');
       db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+/** Applies the module's migrations not applied yet, each in a transaction with its count. */
+export function migrateModule(db: SqliteDatabase, module: SchemaModule): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS module_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)',
+  );
+  const row = db
+    .prepare<[string], { version: number }>(
+      'SELECT version FROM module_migrations WHERE module = ?',
+    )
+    .get(module.name);
+  const current = row?.version ?? 0;
+  if (current > module.migrations.length) {
+    throw new Error(
+      `the ${module.name} tables are at version ${current}, newer than this gateway knows (${module.migrations.length})`,
+    );
+  }
+  const save = db.prepare(
+    'INSERT INTO module_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version',
+  );
+  for (let version = current; version < module.migrations.length; version += 1) {
+    db.transaction(() => {
+      db.exec(module.migrations[version] ?? '');
+      save.run(module.name, version + 1);
     })();
   }
 }

@@ -1,4 +1,4 @@
-export { openDatabase, type SqliteDatabase } from './database.js';
+export { migrateModule, openDatabase, type SchemaModule, type SqliteDatabase } from './database.js';
 export { SqliteCallStore, type CallStore } from './call-store.js';
 export { SqliteSessionStore, type SessionStore } from './session-store.js';
 export { SqliteMessageStore, type MessageStore } from './message-store.js';
