@@ -30,87 +30,17 @@ import {
   type SipStack,
   type Target,
 } from '../sip/index.js';
+import { failedBeforeDialling, failureForStatus } from './dial-failure.js';
+import type {
+  AnsweredTrunkCall,
+  DialFailureReason,
+  DialOutcome,
+  DialRequest,
+  OutboundTrunkCallEvents,
+  TrunkDialFailure,
+} from './dial-types.js';
 import { buildTrunkInvite, nextInvite } from './outbound-invite.js';
 import type { Trunk, TrunkPeerInfo, TrunkSlot } from './trunk.js';
-
-/** Why an outbound trunk call did not connect. */
-export type DialFailureReason =
-  | 'busy'
-  | 'no_answer'
-  | 'rejected'
-  | 'unavailable'
-  | 'auth_failed'
-  | 'cancelled'
-  | 'invalid_number'
-  | 'not_allowed'
-  | 'call_limit';
-
-export interface TrunkDialFailure {
-  readonly reason: DialFailureReason;
-  /** The registry code for the caller's side (undefined for `cancelled`: the caller asked). */
-  readonly code: ErrorCode | undefined;
-  /** The carrier's final status, when one came. */
-  readonly status: number | undefined;
-  readonly detail: string;
-  /** The last peer tried. */
-  readonly peer: TrunkPeerInfo | undefined;
-}
-
-export interface TrunkProgress {
-  readonly status: number;
-  readonly reason: string;
-  readonly response: SipResponse;
-  /** The SDP answer of a 183 (early media: play it to the caller), if it carries one. */
-  readonly earlyMedia: Buffer | undefined;
-  readonly peer: TrunkPeerInfo;
-}
-
-export interface AnsweredTrunkCall {
-  /** The 2xx. */
-  readonly response: SipResponse;
-  /** The INVITE it answered (with its credentials, CSeq). */
-  readonly invite: SipRequest;
-  /** Our UAC dialog: file it (`stack.addDialog`) and end it with `dialog.createRequest('BYE')`. */
-  readonly dialog: Dialog;
-  /** The SDP answer (empty when the 2xx had none). */
-  readonly sdp: Buffer;
-  readonly peer: TrunkPeerInfo;
-  /** Puts credentials into an in-dialog request a carrier challenged (its BYE); false when it cannot. */
-  authorize(request: SipRequest, challenge: SipResponse): boolean;
-}
-
-export type DialOutcome =
-  | { readonly kind: 'answered'; readonly call: AnsweredTrunkCall }
-  | { readonly kind: 'failed'; readonly failure: TrunkDialFailure };
-
-export interface OutboundTrunkCallEvents {
-  /** An INVITE left for this peer (the first, or the next after a failover). */
-  attempt: [TrunkPeerInfo];
-  /** The carrier challenged (401, 407) and the INVITE went again with credentials. */
-  challenged: [401 | 407];
-  /** A provisional response other than 100. */
-  progress: [TrunkProgress];
-  answered: [AnsweredTrunkCall];
-  failed: [TrunkDialFailure];
-}
-
-export interface DialRequest {
-  /** E.164 of the number to call (already normalised by the service). */
-  readonly to: string;
-  /** E.164 caller ID: the web session's number. */
-  readonly callerNumber: string;
-  readonly callerName?: string | undefined;
-  /** Ask the network to withhold the caller ID from the called party (`Privacy: id`). */
-  readonly privacy?: boolean | undefined;
-  /** The SDP offer (PCMU/PCMA as the trunk allows: the leg builds it from `trunk.codecs`). */
-  readonly sdp: Buffer | string;
-  /** Extra headers (X-Parley-Call…). */
-  readonly headers?: readonly (readonly [string, string])[] | undefined;
-  /** Max-Forwards (a B2BUA passes the inbound one less one, RFC 7332 §3). Default 70. */
-  readonly maxForwards?: number | undefined;
-  /** CANCEL after this long without an answer; the failure is `no_answer`. */
-  readonly ringTimeoutMs?: number | undefined;
-}
 
 export interface OutboundTrunkCallDeps {
   readonly stack: SipStack;
@@ -163,6 +93,8 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
 
   /** @internal The service starts it once the caller could attach listeners. */
   start(): void {
+    // Cancelled or closed before it started: nothing goes out.
+    if (this.#state !== 'dialling') return;
     const { refusal, trunk } = this.#deps;
     if (refusal || !trunk) {
       const failure =
@@ -407,18 +339,15 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
 
   /** A carrier's final status → the failure the caller's side reports. */
   #failFor(status: number, reason: string, peer: TrunkPeerInfo): void {
-    const detail = `${status} ${reason}`;
-    if (status === 487 && this.#cancelled === 'cancelled')
-      this.#fail('cancelled', undefined, detail, status, peer);
-    else if (status === 486 || status === 600)
-      this.#fail('busy', 'number_busy', detail, status, peer);
-    else if (status === 480 || status === 487 || status === 408)
-      this.#fail('no_answer', 'number_no_answer', detail, status, peer);
-    else if (status === 484 || status === 604)
-      this.#fail('invalid_number', 'number_invalid', detail, status, peer);
-    else if (status >= 500 && status < 600)
-      this.#fail('unavailable', 'trunk_unavailable', detail, status, peer);
-    else this.#fail('rejected', 'number_rejected', detail, status, peer);
+    // After our CANCEL, whatever final comes (487, or a 503 that crossed it) ends it as asked.
+    const failure =
+      this.#cancelled === undefined
+        ? failureForStatus(status)
+        : {
+            reason: this.#cancelled,
+            code: this.#cancelled === 'no_answer' ? ('number_no_answer' as const) : undefined,
+          };
+    this.#fail(failure.reason, failure.code, `${status} ${reason}`, status, peer);
   }
 
   #fail(
@@ -457,13 +386,4 @@ function credentials(invite: SipRequest): [string, string][] {
 
 function isSdp(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/sdp';
-}
-
-/** A failure decided before any INVITE left (bad number, not allowed, trunk full). */
-export function failedBeforeDialling(
-  reason: DialFailureReason,
-  code: ErrorCode,
-  detail: string,
-): TrunkDialFailure {
-  return { reason, code, status: undefined, detail, peer: undefined };
 }

@@ -25,8 +25,8 @@ export {
   type TrunkClassification,
   type TrunkRefusalCode,
 } from './classify.js';
+export { OutboundTrunkCall } from './dialer.js';
 export {
-  OutboundTrunkCall,
   type AnsweredTrunkCall,
   type DialFailureReason,
   type DialOutcome,
@@ -34,5 +34,6 @@ export {
   type OutboundTrunkCallEvents,
   type TrunkDialFailure,
   type TrunkProgress,
-} from './dialer.js';
+} from './dial-types.js';
+export { failureForStatus } from './dial-failure.js';
 export { formatForTrunk, numberInUri, toE164, type NumberFormat } from './e164.js';

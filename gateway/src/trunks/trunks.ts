@@ -11,12 +11,9 @@ import { refuse } from '../sbc/refusal.js';
 import { DigestClient } from '../sip/digest-client.js';
 import type { Flow, InviteServerTransaction, SipRequest, SipStack } from '../sip/index.js';
 import { classifyInvite, type InboundTrunkCall, type TrunkClassification } from './classify.js';
-import {
-  OutboundTrunkCall,
-  failedBeforeDialling,
-  type DialRequest,
-  type TrunkDialFailure,
-} from './dialer.js';
+import { failedBeforeDialling } from './dial-failure.js';
+import type { DialRequest, TrunkDialFailure } from './dial-types.js';
+import { OutboundTrunkCall } from './dialer.js';
 import { Trunk, type TrunkPeerInfo } from './trunk.js';
 
 /**
