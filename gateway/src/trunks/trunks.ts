@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/index.js';
+import { E164 } from '../numbers/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { refuse } from '../sbc/refusal.js';
 import { DigestClient } from '../sip/digest-client.js';
@@ -181,7 +182,10 @@ export class Trunks extends EventEmitter<TrunksEvents> {
     const trunk = trunkId === undefined ? undefined : this.trunk(trunkId);
     let refusal: TrunkDialFailure | undefined;
     const to = trunk?.normalise(options.to);
-    const caller = trunk?.normalise(options.callerNumber);
+    // The caller ID is ours (the pool's or a checked claim): E.164 as it is, whatever its plan says.
+    const caller = E164.test(options.callerNumber)
+      ? options.callerNumber
+      : trunk?.normalise(options.callerNumber);
     if (!trunk || !trunk.allowsTenant(options.tenant) || this.#closed) {
       refusal = failedBeforeDialling(
         'not_allowed',
