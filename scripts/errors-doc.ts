@@ -9,6 +9,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   token: 'Call tokens (the gateway, `verifyCallToken`)',
   screening: 'Screening (the company server)',
   call: 'Calls',
+  trunk: 'Trunks to the telephone network',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',
   config: 'Configuration',

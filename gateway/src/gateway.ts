@@ -18,7 +18,7 @@ import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
-import { SessionNumberPool } from './numbers/index.js';
+import { NumberRanges, SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
   AgentAdmin,
@@ -54,6 +54,7 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { Trunks } from './trunks/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -77,6 +78,8 @@ export interface Gateway {
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
   readonly media: MediaEngine;
+  /** Carrier trunks (`trunks.<id>`); `trunks.setCallHook` decides what answers their calls. */
+  readonly trunks: Trunks;
   close(): Promise<void>;
 }
 
@@ -103,12 +106,22 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
     now,
   });
+  const callerNumbers = new Map(
+    Object.entries(config.tenants).map(([id, t]) => [id, new NumberRanges(t.callerNumbers)]),
+  );
   const numbers = new SessionNumberPool({
     config: config.numbers,
     store: sessions,
     logger,
     now,
     onExhausted: () => metrics.numbersExhausted.inc(),
+    claimRanges: (tenant) => callerNumbers.get(tenant),
+    onClaim: (outcome) =>
+      metrics.callerNumberClaims.inc(
+        outcome.accepted
+          ? { result: 'accepted', reason: '' }
+          : { result: 'refused', reason: outcome.reason },
+      ),
   });
   const agents = new AgentDirectory(config.agents, now);
   // Agents created through the API live in storage, next to the config file's.
@@ -230,6 +243,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
   stack.transport.on('dropped', () => metrics.sipDropped.inc());
   stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));
+  // Until flows exist, an accepted trunk call is answered 480 no_flow_attached (trunks.setCallHook).
+  const trunks = new Trunks({ config: config.trunks, stack, logger, metrics });
+  trunks.start();
 
   const registrar = new Registrar({
     stack,
@@ -362,6 +378,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
       return;
     }
+    // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
+    if (trunks.takeInvite(invite, tx)) return;
     let cancelled = false;
     tx.once('cancel', () => (cancelled = true));
     const ctx: InviteContext = { invite, tx, flow: tx.flow };
@@ -439,6 +457,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     agents,
     numbers,
     media,
+    trunks,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -448,6 +467,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
+        trunks.close();
         agents.close();
         lag.stop();
         await stack.close();

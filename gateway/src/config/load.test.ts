@@ -148,4 +148,70 @@ describe('loadConfig', () => {
       /cannot read config file \/nonexistent\/parley.json/,
     );
   });
+
+  it('reads a trunk password from the environment and fills the trunk defaults', async () => {
+    const input = {
+      ...(await validInput()),
+      trunks: {
+        carrier: {
+          peers: [{ host: '192.0.2.10' }],
+          auth: { username: 'u', passwordEnv: 'CARRIER_PASSWORD' },
+          inbound: { numbers: [{ number: '+14155550100', tenant: 'acme', flow: 'main' }] },
+        },
+      },
+    };
+    const config = loadConfig({ input, env: { CARRIER_PASSWORD: 'from-env' } });
+    const trunk = config.trunks['carrier'];
+    expect(trunk?.auth?.password).toBe('from-env');
+    expect(trunk?.peers[0]).toEqual({
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      priority: 10,
+      weight: 1,
+    });
+    expect(trunk?.keepAlive).toEqual({
+      intervalSeconds: 30,
+      timeoutMs: 2000,
+      failuresBeforeDown: 2,
+    });
+    expect(trunk?.codecs).toEqual(['PCMU', 'PCMA']);
+    expect(() => loadConfig({ input })).toThrow(/CARRIER_PASSWORD is not set/);
+  });
+
+  it('lists every trunk and caller-number problem', async () => {
+    const input = {
+      ...(await validInput()),
+      tenants: {
+        acme: {
+          ...(await validInput()).tenants.acme,
+          callerNumbers: [{ from: '+15550150', to: '+15550160' }],
+        },
+      },
+      trunks: {
+        carrier: {
+          peers: [{ host: '192.0.2.10' }],
+          inbound: {
+            allow: ['10.0.0.0/33'],
+            numbers: [
+              { number: '+14155550100', tenant: 'nobody', flow: 'main' },
+              { from: '+14155550199', to: '+14155550100', tenant: 'acme', flow: 'main' },
+            ],
+          },
+          outbound: { tenants: ['ghost'] },
+        },
+      },
+    };
+    let message = '';
+    try {
+      loadConfig({ input });
+    } catch (error) {
+      message = String((error as { detail?: string }).detail);
+    }
+    expect(message).toMatch(/tenants\.acme\.callerNumbers: overlaps numbers\.ranges/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.allow: .*prefix/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.numbers\.0\.tenant: no tenant "nobody"/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.numbers\.1: .*wrong order/);
+    expect(message).toMatch(/trunks\.carrier\.outbound\.tenants: no tenant "ghost"/);
+  });
 });

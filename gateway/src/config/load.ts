@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import type { JWK } from '@parley/shared/tokens';
 import { ParleyError } from '@parley/shared/errors';
 
-import { expandRanges } from '../numbers/index.js';
+import { parseIpRule } from '@parley/shared/screening';
+import { NumberRanges, expandRanges, rangeProblem } from '../numbers/index.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 type DeepReadonly<T> = T extends (infer U)[]
@@ -106,6 +107,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     if (value !== undefined && value !== '') apply(raw, value);
   }
   const parsed = configSchema.safeParse(raw);
+  const env = options.env ?? {};
   if (!parsed.success) {
     throw invalid(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
@@ -129,6 +131,15 @@ export function loadConfig(options: LoadConfigOptions): Config {
       typeof config.media.engine === 'object'
         ? { ...config.media, engine: { module: resolve(baseDir, config.media.engine.module) } }
         : config.media,
+    // A trunk password may come from the environment: read here, the only reader.
+    trunks: Object.fromEntries(
+      Object.entries(config.trunks).map(([id, t]) => [
+        id,
+        t.auth?.passwordEnv === undefined
+          ? t
+          : { ...t, auth: { ...t.auth, password: env[t.auth.passwordEnv] ?? '' } },
+      ]),
+    ),
     tokens: {
       ...config.tokens,
       encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>
@@ -192,6 +203,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   } catch (error) {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
+  problems.push(...numberProblems(resolved));
+  problems.push(...trunkProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
@@ -204,6 +217,61 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (resolved.sip.t2Ms < resolved.sip.t1Ms) problems.push('sip: t2Ms must not be below t1Ms');
   if (problems.length > 0) throw invalid(problems);
   return deepFreeze(resolved) as Config;
+}
+
+interface Resolved {
+  readonly tenants: Readonly<Record<string, Pick<TenantEntry, 'callerNumbers'>>>;
+  readonly trunks: ParsedConfig['trunks'];
+  readonly numbers: ParsedConfig['numbers'];
+}
+
+/** Tenants' caller-number blocks: well formed, and never the pool's numbers (S6). */
+function numberProblems(config: Resolved): string[] {
+  const problems: string[] = [];
+  let pool: NumberRanges | undefined;
+  try {
+    pool = new NumberRanges(config.numbers.ranges);
+  } catch {
+    pool = undefined; // reported above
+  }
+  for (const [id, t] of Object.entries(config.tenants)) {
+    const bad = t.callerNumbers.map(rangeProblem).filter((p) => p !== undefined);
+    for (const p of bad) problems.push(`tenants.${id}.callerNumbers: ${p}`);
+    if (bad.length === 0 && pool && new NumberRanges(t.callerNumbers).overlaps(pool))
+      problems.push(
+        `tenants.${id}.callerNumbers: overlaps numbers.ranges (the pool's own numbers)`,
+      );
+  }
+  return problems;
+}
+
+function trunkProblems(config: Resolved): string[] {
+  const problems: string[] = [];
+  for (const [id, t] of Object.entries(config.trunks)) {
+    const at = `trunks.${id}`;
+    if (t.auth?.passwordEnv !== undefined && !t.auth.password)
+      problems.push(`${at}.auth.passwordEnv: ${t.auth.passwordEnv} is not set`);
+    for (const entry of t.inbound.allow) {
+      try {
+        parseIpRule(entry);
+      } catch (error) {
+        problems.push(`${at}.inbound.allow: ${(error as Error).message}`);
+      }
+    }
+    t.inbound.numbers.forEach((n, i) => {
+      if (!config.tenants[n.tenant])
+        problems.push(`${at}.inbound.numbers.${i}.tenant: no tenant "${n.tenant}"`);
+      const problem =
+        n.from !== undefined && n.to !== undefined
+          ? rangeProblem({ from: n.from, to: n.to })
+          : undefined;
+      if (problem) problems.push(`${at}.inbound.numbers.${i}: ${problem}`);
+    });
+    for (const tenant of t.outbound.tenants) {
+      if (!config.tenants[tenant]) problems.push(`${at}.outbound.tenants: no tenant "${tenant}"`);
+    }
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -66,6 +66,10 @@ const tenantRouting = z.strictObject({
   algorithmTimeoutMs: z.number().int().min(10).max(10_000).default(1000),
 });
 
+const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number, e.g. +14155550100');
+/** A block of E.164 numbers, both ends included. */
+const e164Range = z.strictObject({ from: e164, to: e164 });
+
 const tenant = z.strictObject({
   name: z.string().optional(),
   /** Public signing keys, inline or files. */
@@ -78,6 +82,108 @@ const tenant = z.strictObject({
   maxConcurrentCalls: z.number().int().min(1).default(100),
   /** Value-based routing: the customer's value decides which agents ring first. */
   routing: tenantRouting.optional(),
+  /**
+   * The company's own numbers (S6): a call token's `callerNumber` claim inside
+   * these blocks is the session's caller ID; any other is refused and the
+   * session gets a number from the pool.
+   */
+  callerNumbers: z.array(e164Range).default([]),
+});
+
+const trunkPeer = z.strictObject({
+  /** The carrier's SIP address (an IP, or a name resolved when a request goes). */
+  host: z.string().min(1),
+  port: port.default(5060),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  /** Lower first; a peer is tried only when those before it are down or failed. */
+  priority: z.number().int().min(0).max(65535).default(10),
+  /** Among peers of one priority, the share of calls each gets first. */
+  weight: z.number().int().min(1).max(1000).default(1),
+});
+
+/** An inbound number (a DID) or a block of them, and what answers it. */
+const trunkNumber = z
+  .strictObject({
+    number: e164.optional(),
+    from: e164.optional(),
+    to: e164.optional(),
+    tenant: z.string().min(1),
+    /** The flow that answers the call (flows come with issue 10 item 4). */
+    flow: z.string().min(1),
+  })
+  .refine(
+    (n) => (n.number !== undefined) !== (n.from !== undefined && n.to !== undefined),
+    'give either number, or from and to',
+  );
+
+const trunk = z.strictObject({
+  name: z.string().optional(),
+  peers: z.array(trunkPeer).min(1),
+  /** Digest credentials the carrier challenges outbound INVITEs for (401/407). */
+  auth: z
+    .strictObject({
+      username: z.string().min(1),
+      password: z.string().min(1).optional(),
+      /** Or the name of an environment variable holding it (read at start-up). */
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .optional(),
+      /** Answer only challenges of this realm (default: any). */
+      realm: z.string().min(1).optional(),
+    })
+    .refine(
+      (a) => (a.password === undefined) !== (a.passwordEnv === undefined),
+      'give password or passwordEnv',
+    )
+    .optional(),
+  /** OPTIONS to each peer; a peer that stops answering is skipped until it answers again. */
+  keepAlive: z
+    .strictObject({
+      /** 0: no keep-alive (peers always count as up). */
+      intervalSeconds: z.number().int().min(0).max(3600).default(30),
+      /** An OPTIONS unanswered this long counts as a failure. */
+      timeoutMs: z.number().int().min(100).max(32000).default(2000),
+      failuresBeforeDown: z.number().int().min(1).max(100).default(2),
+    })
+    .prefault({}),
+  inbound: z
+    .strictObject({
+      /**
+       * Source addresses (IPs or CIDRs) INVITEs may come from, besides the peers'
+       * own IP hosts; an INVITE to one of the numbers from anywhere else gets 403.
+       */
+      allow: z.array(z.string().min(1)).default([]),
+      numbers: z.array(trunkNumber).default([]),
+    })
+    .prefault({}),
+  /** Calls through this trunk at once, inbound and outbound together; more get 503. */
+  maxConcurrentCalls: z.number().int().min(1).default(30),
+  /** Codecs allowed toward the carrier. */
+  codecs: z
+    .array(z.enum(['PCMU', 'PCMA']))
+    .min(1)
+    .default(['PCMU', 'PCMA']),
+  /**
+   * ISO 3166 country (e.g. `US`, `GB`) for numbers the carrier sends without
+   * `+` in national form; without it such numbers are read as E.164 without the `+`.
+   */
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  outbound: z
+    .strictObject({
+      /** How numbers are written in the Request-URI, To, From and P-Asserted-Identity. */
+      numberFormat: z.enum(['e164', 'e164-digits', 'national']).default('e164'),
+      /** Host of the Request-URI and To (default: the peer's host and port). */
+      domain: z.string().min(1).optional(),
+      /** Host of From and P-Asserted-Identity (default: the gateway's SIP address). */
+      fromDomain: z.string().min(1).optional(),
+      /** Tenants that may call out through this trunk (empty: every tenant). */
+      tenants: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
 });
 
 export const configSchema = z.strictObject({
@@ -215,6 +321,8 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({}),
+  /** Carrier SIP trunks to the telephone network (docs/trunks.md). */
+  trunks: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), trunk).default({}),
   numbers: z
     .strictObject({
       ranges: z
@@ -335,4 +443,5 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 export type TenantConfig = Parsed['tenants'][string];
+export type TrunkConfig = Parsed['trunks'][string];
 export type { Parsed as ParsedConfig };

@@ -75,6 +75,63 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly callerNumberClaims = new Counter({
+    name: 'parley_caller_number_claims_total',
+    help: "Call tokens' callerNumber claims (S6), by result (accepted, refused) and refusal reason.",
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkCalls = new Counter({
+    name: 'parley_trunk_calls_total',
+    help: 'Calls through trunks: inbound ones accepted, outbound ones dialled; by trunk and direction.',
+    labelNames: ['trunk', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkRefused = new Counter({
+    name: 'parley_trunk_refused_total',
+    help: 'Inbound trunk INVITEs refused, by trunk ("-" when none matched) and reason code.',
+    labelNames: ['trunk', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkDialOutcomes = new Counter({
+    name: 'parley_trunk_dial_outcomes_total',
+    help: 'Outbound trunk calls ended setting up, by trunk and outcome (answered, busy, no_answer, …).',
+    labelNames: ['trunk', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkChallenges = new Counter({
+    name: 'parley_trunk_auth_challenges_total',
+    help: 'Digest challenges (401, 407) to outbound trunk INVITEs, by trunk, status and whether they were answered.',
+    labelNames: ['trunk', 'status', 'answered'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkActiveCalls = new Gauge({
+    name: 'parley_trunk_calls_active',
+    help: 'Calls holding a slot of the trunk (inbound and outbound), by trunk.',
+    labelNames: ['trunk'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkPeerUp = new Gauge({
+    name: 'parley_trunk_peer_up',
+    help: '1 while the trunk peer answers its OPTIONS keep-alive, 0 while it is marked down.',
+    labelNames: ['trunk', 'peer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trunkOptionsRttSeconds = new Histogram({
+    name: 'parley_trunk_options_rtt_seconds',
+    help: 'OPTIONS keep-alive round trip to each trunk peer.',
+    labelNames: ['trunk', 'peer'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [this.registry],
+  });
+
   readonly messages = new Counter({
     name: 'parley_messages_total',
     help: 'Data-channel messages, by sender and result (stored, refused).',

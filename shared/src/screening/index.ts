@@ -41,3 +41,4 @@ export {
 } from './store.js';
 export { normaliseOrigin } from './origin.js';
 export { gatewayInfoSource, type GatewayInfoSourceOptions } from './gateway-info.js';
+export { matchIpRules, parseIp, parseIpRule, type IpAddress, type IpRule } from './ip.js';
