@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,7 @@ import {
   deskRouter,
 } from './desk/index.js';
 import type { Config } from './config/index.js';
-import { createHttpApp } from './http/index.js';
+import { createHttpApp, createHttpServer } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
@@ -178,6 +177,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     tokens,
     metrics,
     logger,
+    trustProxy: config.http.trustProxy,
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
     routers: [
       {
@@ -209,9 +209,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   const tls = config.http.tls;
   // With a certificate: HTTPS, and SIP over WSS on the same server.
-  const server: Server = tls
-    ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app)
-    : createServer(app);
+  const server: Server = createHttpServer(app, config.http);
   await listen(server, config.http.port, config.http.host);
   const address = server.address() as AddressInfo;
   const scheme = tls ? 'https' : 'http';
@@ -222,6 +220,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
+    tcp: { ...config.sip.tcp, exempt: config.sip.rateLimit.exempt },
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
     userAgent: config.sip.userAgent,
     logger,
