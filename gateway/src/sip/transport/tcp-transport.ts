@@ -158,7 +158,9 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     socket.on('data', (chunk) => {
       let completed = false;
       for (const event of flow.decoder.push(chunk)) {
-        if (event.type !== 'error') completed = true;
+        // A lone CRLF (a pong) answers our ping, and we send none over TCP: a
+        // peer's unsolicited ones are no sign of life.
+        if (event.type === 'message' || event.type === 'ping') completed = true;
         switch (event.type) {
           case 'message':
             this.emit('message', event.message, flow);
