@@ -158,7 +158,9 @@ describe('SIP over TCP against slow clients', () => {
 
   it('still serves a proper client afterwards', async () => {
     const { socket, closed } = await open(endpoint(gw.tcp));
-    const reply = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+    const reply = new Promise<string>((resolve) =>
+      socket.once('data', (d) => resolve(d.toString())),
+    );
     socket.write(options('fine'));
     expect(await reply).toMatch(/^SIP\/2\.0 200 /);
     socket.destroy();

@@ -105,7 +105,10 @@ const tenant = z.strictObject({
    * with this prefix, so tenants cannot learn each other's ids and usernames
    * by trying to take them. Default: the tenant id and a dot (`acme.`).
    */
-  agentNamespace: z.string().regex(/^[A-Za-z0-9._-]*$/).optional(),
+  agentNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .optional(),
   /** Calls of this tenant at once; more are refused with 503. */
   maxConcurrentCalls: z.number().int().min(1).default(100),
   /** Value-based routing: the customer's value decides which agents ring first. */

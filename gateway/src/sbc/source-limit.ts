@@ -26,7 +26,8 @@ export interface SourceLimitOptions {
  * sundayddr…), dropped without an answer as Kamailio's and OpenSIPS' SBC
  * practice does: answering tells the scanner a SIP server is there.
  */
-const SCANNERS = /friendly-scanner|sipvicious|sipcli|sip-scan|sipsak|sundayddr|iWar|VaxSIPUserAgent|pplsip|SIPScan/i;
+const SCANNERS =
+  /friendly-scanner|sipvicious|sipcli|sip-scan|sipsak|sundayddr|iWar|VaxSIPUserAgent|pplsip|SIPScan/i;
 
 /**
  * The SBC's per-request screen, run before any transaction exists:
@@ -65,4 +66,3 @@ export function sourceLimit(
     return true;
   };
 }
-

@@ -81,7 +81,10 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       } else {
         if (this.#tcp) throw new Error('only one TCP listener is supported');
         this.#tcp = this.#wire(
-          new TcpTransport({ ...this.#options.tcp, maxMessageBytes: this.#options.maxMessageBytes }),
+          new TcpTransport({
+            ...this.#options.tcp,
+            maxMessageBytes: this.#options.maxMessageBytes,
+          }),
         );
         const local = await this.#tcp.listen(listener.host, listener.port);
         this.#log.info({ protocol: 'TCP', local: formatEndpoint(local) }, 'SIP listening');
