@@ -238,6 +238,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     minExpires: config.sip.registration.minExpires,
     maxExpires: config.sip.registration.maxExpires,
     defaultExpires: config.sip.registration.defaultExpires,
+    security: config.sip.registration,
+    onAuthFailure: (reason) => metrics.registrarAuthFailures.inc({ reason }),
+    onLockout: () => metrics.registrarLockouts.inc(),
     onBindings: (agentId, bindings) =>
       agents.setContacts(
         agentId,
