@@ -29,6 +29,7 @@ import {
   type TenantValueConfig,
 } from './routing/index.js';
 import {
+  agentPolicy,
   callToken,
   destination,
   maxForwards,
@@ -118,6 +119,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     configured: new Set(config.agents.map((a) => a.id)),
     tenantExists: (tenant) => config.tenants[tenant] !== undefined,
     queueTenant: (queue) => config.queues[queue]?.tenant,
+    policy: agentPolicy(config.tenants),
     logger,
     now,
   });
@@ -345,7 +347,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const pipeline: InviteMiddleware[] = [
     scrubHeaders,
     maxForwards,
-    destination(new Set(Object.keys(config.queues))),
+    destination(),
     callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
     tenantLimit(
       (tenant) => callManager.activeCount(tenant),
