@@ -46,6 +46,8 @@ const FLOOD_RATE = Number(values['flood-rate']);
 const SLOW = Number(values['slow-connections']);
 const CALL_RATE = Number(values['call-rate']);
 const CALL_MS = 2000;
+/** Server transactions the steady calls alone keep alive (each call's INVITE and BYE, 32 s). */
+const SETTLED_TRANSACTIONS = Math.ceil(CALL_RATE * 2 * 40);
 
 interface PhaseResult {
   readonly phase: string;
@@ -167,7 +169,12 @@ async function phase(
   const note = (await running?.stop()) ?? '';
   const endedAt = performance.now();
   const usage = sampler.window(startedAt, endedAt);
-  await sleep(5000); // let what the phase left settle before the next
+  // Let what the phase left (transactions waiting for Timer H/J, 32 s) end before the
+  // next phase, so that one's figures are its own (bounded: 60 s).
+  const settleBound = performance.now() + 60_000;
+  await sleep(5000);
+  while ((await serverTransactions(gw)) > SETTLED_TRANSACTIONS && performance.now() < settleBound)
+    await sleep(1000);
   return {
     phase: name,
     cpuPercent: Math.round(usage?.cpuPercent ?? 0),
