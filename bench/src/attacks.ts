@@ -10,7 +10,7 @@
  * largest count of live server transactions (/metrics).
  *
  *   node --import tsx bench/src/attacks.ts [--repo DIR] [--seconds 20] [--flood-rate 500]
- *        [--slow-connections 1000] [--call-rate 5]
+ *        [--slow-connections 1000] [--call-rate 5] [--phases calls,flood,slow]
  *
  * `--repo DIR` runs the gateway of another checkout (e.g. an export of main) with
  * this harness: the before/after figures in docs/benchmarks.md come from one
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'flood-rate': { type: 'string', default: '500' },
     'slow-connections': { type: 'string', default: '1000' },
     'call-rate': { type: 'string', default: '5' },
+    /** Which phases, in order: `calls`, `flood`, `slow`. */
+    phases: { type: 'string', default: 'calls,flood,slow' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -214,9 +216,14 @@ async function main(): Promise<void> {
   const sampler = new ProcSampler(gw.pid);
   const results: PhaseResult[] = [];
   try {
-    results.push(await phase(gw, sampler, 'calls only'));
-    results.push(await phase(gw, sampler, `INVITE flood ${FLOOD_RATE}/s`, startFlood));
-    results.push(await phase(gw, sampler, `TCP slow clients ×${SLOW}`, startSlowClients));
+    for (const name of (values.phases ?? '').split(',')) {
+      if (name === 'calls') results.push(await phase(gw, sampler, 'calls only'));
+      else if (name === 'flood')
+        results.push(await phase(gw, sampler, `INVITE flood ${FLOOD_RATE}/s`, startFlood));
+      else if (name === 'slow')
+        results.push(await phase(gw, sampler, `TCP slow clients ×${SLOW}`, startSlowClients));
+      else throw new Error(`unknown phase ${name} (calls, flood, slow)`);
+    }
   } finally {
     sampler.stop();
     await gw.stop();
