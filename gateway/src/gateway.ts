@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,7 @@ import {
   deskRouter,
 } from './desk/index.js';
 import type { Config } from './config/index.js';
-import { createHttpApp } from './http/index.js';
+import { createHttpApp, createHttpServer } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
 import { NumberRanges, SessionNumberPool } from './numbers/index.js';
@@ -30,6 +29,7 @@ import {
   type TenantValueConfig,
 } from './routing/index.js';
 import {
+  agentPolicy,
   callToken,
   destination,
   maxForwards,
@@ -132,6 +132,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     configured: new Set(config.agents.map((a) => a.id)),
     tenantExists: (tenant) => config.tenants[tenant] !== undefined,
     queueTenant: (queue) => config.queues[queue]?.tenant,
+    policy: agentPolicy(config.tenants),
     logger,
     now,
   });
@@ -191,6 +192,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     tokens,
     metrics,
     logger,
+    trustProxy: config.http.trustProxy,
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
     routers: [
       {
@@ -222,9 +224,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   const tls = config.http.tls;
   // With a certificate: HTTPS, and SIP over WSS on the same server.
-  const server: Server = tls
-    ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app)
-    : createServer(app);
+  const server: Server = createHttpServer(app, config.http);
   await listen(server, config.http.port, config.http.host);
   const address = server.address() as AddressInfo;
   const scheme = tls ? 'https' : 'http';
@@ -235,6 +235,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
+    tcp: { ...config.sip.tcp, exempt: config.sip.rateLimit.exempt },
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
     userAgent: config.sip.userAgent,
     logger,
@@ -255,6 +256,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     minExpires: config.sip.registration.minExpires,
     maxExpires: config.sip.registration.maxExpires,
     defaultExpires: config.sip.registration.defaultExpires,
+    security: config.sip.registration,
+    onAuthFailure: (reason) => metrics.registrarAuthFailures.inc({ reason }),
+    onLockout: () => metrics.registrarLockouts.inc(),
     onBindings: (agentId, bindings) =>
       agents.setContacts(
         agentId,
@@ -359,7 +363,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const pipeline: InviteMiddleware[] = [
     scrubHeaders,
     maxForwards,
-    destination(new Set(Object.keys(config.queues))),
+    destination(),
     callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
     tenantLimit(
       (tenant) => callManager.activeCount(tenant),

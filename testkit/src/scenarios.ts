@@ -12,6 +12,8 @@
  * | `uas-early-media-183`  | UAS  | 100, 183 with SDP (early media), 200 600 ms later; echoes RTP     |
  * | `uas-answer-pcmu-echo` | UAS  | 100, 180, 200 with PCMU on -mp (use rtpEcho), waits for BYE     |
  * | `registrar`            | UAS  | stand-in registrar: 401 challenge, digest agent1/secret, 200     |
+ * | `uac-invite-flood`     | UAC  | one INVITE + Bearer `[token]` (-key token) per call, never ACKs (run with -nd) |
+ * | `uac-options-totag-flood` | UAC | one OPTIONS with a made-up To tag per call (run with -nd)     |
  *
  * Carriers (both sides of a trunk; peers bind another loopback address, e.g. 127.0.0.2):
  *
@@ -50,7 +52,9 @@ export type BundledScenarioName =
   | 'uas-carrier-proxy-auth'
   | 'uas-carrier-auth-ring'
   | 'uac-carrier-invite'
-  | 'uac-carrier-ring-cancel';
+  | 'uac-carrier-ring-cancel'
+  | 'uac-invite-flood'
+  | 'uac-options-totag-flood';
 
 export interface ScenarioFile {
   readonly file: string;

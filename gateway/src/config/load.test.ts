@@ -18,7 +18,7 @@ async function validInput() {
 describe('loadConfig', () => {
   it('fills defaults and freezes the result', async () => {
     const config = loadConfig({ input: await validInput() });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080, trustProxy: [] });
     expect(config.tokens.clockToleranceSeconds).toBe(5);
     expect(Object.isFrozen(config.http)).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
  * What an API key may do: `read` agents, sessions and calls; change `agents`;
@@ -8,6 +9,19 @@ export const API_SCOPES = ['read', 'agents', 'messages', 'ice-servers'] as const
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const port = z.number().int().min(0).max(65535);
+/** A SIP URI an agent is reached at: no URI headers, no control characters. */
+export const sipContact = z
+  .string()
+  .max(512)
+  .refine((value) => checkAgentContact(value) === undefined, {
+    error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
+  });
+/** A display name that goes into SIP headers: printable text only. */
+export const displayName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u, 'no control characters');
 const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional() });
 
 /** A JWK given inline or as a path to a JWK file (relative to the config file). */
@@ -76,8 +90,29 @@ const tenant = z.strictObject({
   jwks: z.array(jwkOrFile).default([]),
   /** Or a JWKS URL, cached and refetched on an unknown kid. */
   jwksUrl: z.url().optional(),
-  /** Page origins allowed to place calls (empty: any origin the token names). */
+  /**
+   * Page origins allowed to place calls (empty: any origin the token names). The
+   * token's `origin` claim must be one of them over every transport (WebSocket,
+   * UDP, TCP), and a WebSocket's `Origin` header must match the claim.
+   */
   origins: z.array(z.string()).default([]),
+  /** Refuse calls over a WebSocket whose handshake had no `Origin` (browsers always send one). */
+  requireWebSocketOrigin: z.boolean().default(false),
+  /**
+   * Hosts an API-made agent's `contact` may point at: addresses, CIDRs
+   * (`10.1.0.0/16`) or host names (`pbx.example.com`, `*.example.com`).
+   * Empty: any host.
+   */
+  agentContactHosts: z.array(z.string().min(1)).default([]),
+  /**
+   * Agent ids and usernames an API key bound to this tenant may create start
+   * with this prefix, so tenants cannot learn each other's ids and usernames
+   * by trying to take them. Default: the tenant id and a dot (`acme.`).
+   */
+  agentNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .optional(),
   /** Calls of this tenant at once; more are refused with 503. */
   maxConcurrentCalls: z.number().int().min(1).default(100),
   /** Value-based routing: the customer's value decides which agents ring first. */
@@ -197,6 +232,18 @@ export const configSchema = z.strictObject({
       publicUrl: z.url().optional(),
       /** Serve HTTPS (and SIP over WSS) with this certificate and key (PEM files). */
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /**
+       * Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed: the
+       * client address is the last one added before a trusted hop. Empty: the
+       * header is ignored and the socket's peer is the client.
+       */
+      trustProxy: z.array(z.string().min(1)).default([]),
+      /** A request's headers (an upgrade's too) must arrive within this time. */
+      headersTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
+      /** A whole request (headers and body) must arrive within this time. */
+      requestTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+      /** Open connections from one client address (trusted proxies are not counted). */
+      maxConnectionsPerSource: z.number().int().min(1).default(200),
     })
     .prefault({}),
   log: z
@@ -241,6 +288,29 @@ export const configSchema = z.strictObject({
         .strictObject({
           perSecond: z.number().positive().default(20),
           burst: z.number().int().positive().default(60),
+          /** Sources never limited (addresses or CIDRs): a SIP proxy in front, such as Kamailio. */
+          exempt: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
+      /** SIP over TCP against slow and greedy clients. */
+      tcp: z
+        .strictObject({
+          /** Open connections at most, all sources together. */
+          maxConnections: z.number().int().min(1).default(10_000),
+          /** Open connections from one address (exempt sources are not counted). */
+          maxConnectionsPerSource: z.number().int().min(1).default(32),
+          /** A message must be complete (headers and body) this long after its first byte. */
+          messageTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+          /**
+           * A connection with no complete message (or keep-alive) this long is
+           * closed; bytes of an unfinished message do not count. Phones
+           * re-register or ping well within it.
+           */
+          idleTimeoutMs: z
+            .number()
+            .int()
+            .min(1000)
+            .default(15 * 60_000),
         })
         .prefault({}),
       userAgent: z.string().default('Parley'),
@@ -270,6 +340,17 @@ export const configSchema = z.strictObject({
           minExpires: z.number().int().min(1).default(60),
           maxExpires: z.number().int().min(1).default(3600),
           defaultExpires: z.number().int().min(1).default(3600),
+          /** How long a digest nonce is good for; an older one is answered `stale=true`. */
+          nonceSeconds: z.number().int().min(10).max(3600).default(300),
+          /**
+           * Password guessing, per digest username whatever the source: after
+           * `backoffAfter` failures in a row each attempt waits twice as long
+           * (from 1 s, at most 60 s) and, after `lockoutAfter`, the account is
+           * locked for `lockoutSeconds` (even the right password is refused).
+           */
+          backoffAfter: z.number().int().min(1).default(5),
+          lockoutAfter: z.number().int().min(1).default(20),
+          lockoutSeconds: z.number().int().min(1).default(900),
         })
         .prefault({}),
     })
@@ -282,13 +363,13 @@ export const configSchema = z.strictObject({
         /** Digest username (default: id). */
         username: z.string().min(1).optional(),
         password: z.string().min(1),
-        displayName: z.string().optional(),
+        displayName: displayName.optional(),
         queues: z.array(z.string().min(1)).min(1),
         /**
          * A fixed contact (a PBX extension, a trunk): the agent is reachable there
          * without registering, e.g. `sip:2001@pbx.example:5060;transport=tcp`.
          */
-        contact: z.string().startsWith('sip:').optional(),
+        contact: sipContact.optional(),
         /** Seniority band queues match to customer value (`senior`, `junior`…). */
         tier: z.string().optional(),
         skills: z.array(z.string()).optional(),

@@ -4,6 +4,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { IceServerEntry, IceTransportPolicy } from '../media/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { errorHandler, notFound } from './errors.js';
+import { trustProxyFn } from './server.js';
 
 export interface HttpAppDeps {
   readonly tokens: TokenService;
@@ -22,6 +23,8 @@ export interface HttpAppDeps {
     /** Short-lived TURN credentials are minted at `POST /v1/ice-servers`. */
     readonly turn?: boolean;
   };
+  /** Proxies whose `X-Forwarded-For` is believed (`http.trustProxy`); none by default. */
+  readonly trustProxy?: readonly string[];
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
 }
@@ -29,7 +32,9 @@ export interface HttpAppDeps {
 export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Only configured proxies may say who the client is: anyone else could rotate
+  // X-Forwarded-For to escape per-address limits (the desk sign-in's).
+  app.set('trust proxy', trustProxyFn(deps.trustProxy ?? []));
   app.use(express.json({ limit: '64kb' }));
   app.use((req, res, next) => {
     res.setHeader('access-control-allow-origin', '*');

@@ -48,6 +48,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly registrarAuthFailures = new Counter({
+    name: 'parley_registrar_auth_failures_total',
+    help: 'REGISTER digest authentications refused, by reason (credentials, backoff, locked, replay).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly registrarLockouts = new Counter({
+    name: 'parley_registrar_lockouts_total',
+    help: 'Accounts locked by the registrar after repeated failed authentications.',
+    registers: [this.registry],
+  });
+
   readonly invitesRefused = new Counter({
     name: 'parley_invites_refused_total',
     help: 'Visitor INVITEs refused by the SBC, by reason code.',

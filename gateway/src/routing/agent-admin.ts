@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
 import type { Logger } from '../observability/index.js';
-import { digestHa1 } from '../sip/message/index.js';
+import { checkAgentContact, digestHa1 } from '../sip/message/index.js';
 import type { AgentStore, StoredAgent } from '../storage/index.js';
 import type { AgentConfig, AgentDirectory, AgentPresence } from './agent-directory.js';
 
@@ -23,7 +23,13 @@ export const agentInputSchema = z.strictObject({
   username: z.string().min(1).max(64).regex(SIP_USER, 'not a SIP user part').optional(),
   /** Required when creating the agent or changing its username; otherwise the old one stays. */
   password: z.string().min(8).max(128).optional(),
-  displayName: z.string().min(1).max(100).optional(),
+  // It becomes a SIP display name: CR/LF or other control characters would split headers.
+  displayName: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u, 'no control characters')
+    .optional(),
   queues: z.array(z.string().min(1)).min(1).max(50),
   maxCalls: z.number().int().min(1).max(10).default(1),
   tier: z.string().min(1).max(50).optional(),
@@ -32,9 +38,27 @@ export const agentInputSchema = z.strictObject({
     .array(z.enum(['SHA-256', 'MD5']))
     .min(1)
     .optional(),
-  contact: z.string().startsWith('sip:').max(512).optional(),
+  // It becomes the Request-URI of the agent's INVITE: a plain SIP URI, no headers.
+  contact: z
+    .string()
+    .max(512)
+    .refine((value) => checkAgentContact(value) === undefined, {
+      error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
+    })
+    .optional(),
 });
 export type AgentInput = z.input<typeof agentInputSchema>;
+
+/**
+ * What a tenant may do with its agents beyond the schema (config
+ * `tenants.<id>.agentNamespace`, `agentContactHosts`): each returns why not, or undefined.
+ */
+export interface AgentPolicy {
+  /** An id or username an API key bound to `tenant` may not take. */
+  nameRefusal(tenant: string, id: string, username: string): string | undefined;
+  /** A contact host `tenant`'s agents may not point at. */
+  contactRefusal(tenant: string, contact: string): string | undefined;
+}
 
 export interface AgentAdminOptions {
   readonly directory: AgentDirectory;
@@ -46,6 +70,7 @@ export interface AgentAdminOptions {
   readonly tenantExists: (tenant: string) => boolean;
   /** The tenant a queue belongs to, or undefined for no such queue. */
   readonly queueTenant: (queue: string) => string | undefined;
+  readonly policy?: AgentPolicy;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -91,6 +116,12 @@ export class AgentAdmin {
         skip('the config file defines an agent with this id');
         continue;
       }
+      const contact = agent.profile.contact;
+      const badContact = contact === undefined ? undefined : checkAgentContact(contact);
+      if (badContact) {
+        skip(`its contact is not accepted any more (${badContact}); set it again`);
+        continue;
+      }
       if (agent.realm !== this.#o.realm) {
         this.#log.warn(
           { agentId: agent.id, storedRealm: agent.realm, realm: this.#o.realm },
@@ -132,11 +163,21 @@ export class AgentAdmin {
       const owner = this.#o.queueTenant(queue);
       if (owner !== tenant) throw bad(`queues: no queue "${queue}" for tenant "${tenant}"`);
     }
+    const username = input.username ?? id;
+    // A tenant's key names agents only inside its namespace: another tenant's ids and
+    // usernames are never "taken" for it, so trying them tells it nothing.
+    const outside =
+      scope !== undefined ? this.#o.policy?.nameRefusal(tenant, id, username) : undefined;
+    if (outside) throw bad(outside);
+    const pointsAt =
+      input.contact !== undefined
+        ? this.#o.policy?.contactRefusal(tenant, input.contact)
+        : undefined;
+    if (pointsAt) throw bad(`contact: ${pointsAt}`);
     if (this.#o.configured.has(id))
       throw conflict(`agent "${id}" is defined in the config file; change it there`);
     const existing = this.#o.store.get(id);
     if (existing && existing.tenant !== tenant) throw conflict(`the agent id "${id}" is taken`);
-    const username = input.username ?? id;
     const holder = this.#o.directory.credentials(username);
     if (holder && holder.agentId !== id) throw conflict(`the username "${username}" is taken`);
 

@@ -36,5 +36,6 @@ export {
   AgentAdmin,
   agentInputSchema,
   type AgentAdminOptions,
+  type AgentPolicy,
   type AgentInput,
 } from './agent-admin.js';

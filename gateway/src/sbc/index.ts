@@ -8,3 +8,4 @@ export { destination } from './middleware/destination.js';
 export { callToken } from './middleware/call-token.js';
 export { tenantLimit } from './middleware/tenant-limit.js';
 export { sdpOffer } from './middleware/sdp-offer.js';
+export { agentPolicy, type AgentPolicy } from './agent-policy.js';
