@@ -11,6 +11,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   call: 'Calls',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',
+  speech: 'Speech (text to speech, transcription: `gateway/src/speech`)',
   config: 'Configuration',
 };
 
