@@ -24,11 +24,20 @@ export class WavFormatError extends Error {
   override readonly name = 'WavFormatError';
 }
 
+export interface WavHeader {
+  readonly format: PcmFormat;
+  /** Byte offset of the first sample in the file. */
+  readonly dataOffset: number;
+  /** Bytes of samples the header declares. */
+  readonly dataBytes: number;
+}
+
 /**
- * Reads a RIFF/WAVE buffer holding mono 16-bit PCM; chunks other than `fmt `
- * and `data` (LIST, fact…) are skipped, as the format allows.
+ * Reads the header of a RIFF/WAVE file holding mono 16-bit PCM (the start of
+ * the file is enough); chunks other than `fmt ` and `data` (LIST, fact…) are
+ * skipped, as the format allows.
  */
-export function parseWav(buffer: Buffer): WavAudio {
+export function parseWavHeader(buffer: Buffer): WavHeader {
   if (
     buffer.length < 12 ||
     buffer.toString('ascii', 0, 4) !== 'RIFF' ||
@@ -55,20 +64,29 @@ export function parseWav(buffer: Buffer): WavAudio {
       sampleRate = buffer.readUInt32LE(body + 4);
     } else if (id === 'data') {
       if (sampleRate === undefined) throw new WavFormatError('data before fmt');
-      // A file still being written (or cut short) declares more than it holds.
-      const end = Math.min(buffer.length, body + size) & ~1;
-      const bytes = buffer.subarray(body, end);
-      const samples = new Int16Array(bytes.length / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
       return {
         format: { encoding: 'pcm_s16le', sampleRate, channels: 1 },
         dataOffset: body,
-        samples,
+        dataBytes: size,
       };
     }
     offset = body + size + (size % 2);
   }
   throw new WavFormatError('no data chunk');
+}
+
+/** A whole RIFF/WAVE buffer of mono 16-bit PCM: header and samples. */
+export function parseWav(buffer: Buffer): WavAudio {
+  const header = parseWavHeader(buffer);
+  // A file cut short declares more than it holds.
+  const end = Math.min(buffer.length, header.dataOffset + header.dataBytes);
+  const bytes = buffer.subarray(
+    header.dataOffset,
+    header.dataOffset + ((end - header.dataOffset) & ~1),
+  );
+  const samples = new Int16Array(bytes.length / 2);
+  for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+  return { format: header.format, dataOffset: header.dataOffset, samples };
 }
 
 export async function readWav(path: string): Promise<WavAudio> {
