@@ -54,6 +54,7 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { createSpeech, type Speech } from './speech/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -77,6 +78,8 @@ export interface Gateway {
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
   readonly media: MediaEngine;
+  /** Text to speech and the transcriber (used by flows: say, transcribe). */
+  readonly speech: Speech;
   close(): Promise<void>;
 }
 
@@ -95,6 +98,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   if (interrupted > 0)
     logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
   const sessions = new SqliteSessionStore(db);
+  const speech = createSpeech(config, { logger, metrics });
   const messageStore = new SqliteMessageStore(db);
   const tokens = await createTokenService({
     config,
@@ -439,6 +443,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     agents,
     numbers,
     media,
+    speech,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -452,6 +457,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         lag.stop();
         await stack.close();
         await media.close();
+        await speech.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -28,8 +28,7 @@ import type {
 
 const run = promisify(execFile);
 
-/** The voices Debian's flite ships (`flite -lv`, less awb_time, which only tells the time). */
-export const FLITE_VOICES = ['slt', 'kal', 'kal16', 'awb', 'rms'] as const;
+export { FLITE_VOICES } from '../../config/schema.js';
 
 export interface FliteOptions {
   readonly cacheDir: string;
