@@ -62,6 +62,8 @@ const speech = z
         endSilenceMs: z.number().int().min(100).max(5000).default(500),
         /** An utterance this long is ended even if the speaker goes on. */
         maxUtteranceSeconds: z.number().int().min(5).max(600).default(30),
+        /** The second search pass at each utterance's end: fewer word errors, a later final. */
+        secondPass: z.boolean().default(true),
         /** A decoder process not ready this long after its start is killed. */
         startTimeoutMs: z.number().int().min(1000).max(120_000).default(30_000),
       })

@@ -18,6 +18,8 @@ export interface HostConfig {
   readonly endSilenceMs: number;
   /** Decoders kept loaded between streams (creating one takes ~250 ms). */
   readonly idleDecoders: number;
+  /** pocketsphinx's second pass (`-fwdflat`) at each utterance's end: fewer errors, a longer final. */
+  readonly secondPass: boolean;
 }
 
 export type HostRequest =

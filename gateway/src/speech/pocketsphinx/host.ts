@@ -43,6 +43,8 @@ function createDecoder(): Pointer {
     String(config.sampleRate),
     '-vad_postspeech',
     String(Math.max(1, Math.round(config.endSilenceMs / 10))),
+    '-fwdflat',
+    config.secondPass ? 'yes' : 'no',
   ];
   const parsed = lib.parseConfig(argv);
   if (!parsed) throw new Error(`pocketsphinx refused its options: ${argv.join(' ')}`);

@@ -28,6 +28,7 @@ function transcriber(options: Partial<PocketsphinxOptions> = {}): PocketsphinxTr
     partialIntervalMs: 100,
     endSilenceMs: 500,
     maxUtteranceSeconds: 30,
+    secondPass: true,
     startTimeoutMs: 30_000,
     endTimeoutMs: 30_000,
     logger: createLogger('silent'),

@@ -34,6 +34,8 @@ export interface PocketsphinxOptions {
   readonly partialIntervalMs: number;
   readonly endSilenceMs: number;
   readonly maxUtteranceSeconds: number;
+  /** The second pass at each utterance's end (docs/speech.md: accuracy against time to the final). */
+  readonly secondPass: boolean;
   /** A host not ready this long after its start is killed. */
   readonly startTimeoutMs: number;
   /** After `end()`, how long a stream waits for its last final. */
@@ -67,6 +69,7 @@ export class PocketsphinxTranscriber implements Transcriber {
       maxUtteranceMs: options.maxUtteranceSeconds * 1000,
       endSilenceMs: options.endSilenceMs,
       idleDecoders: options.idleDecoders,
+      secondPass: options.secondPass,
     };
   }
 
