@@ -275,6 +275,28 @@ describe('WebSocketTranscriber against the pocketsphinx recogniser server', () =
     expect(events.errors.map((e) => e.code)).toEqual(['transcriber_failed']);
   });
 
+  it('fails a stream whose recogniser never finishes after end, within endTimeoutMs', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    extraServers.push({
+      close: () =>
+        new Promise<void>((r) => (wss.close(), http.close(() => r()), http.closeAllConnections())),
+    });
+    const stream = client({
+      url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`,
+      endTimeoutMs: 300,
+    }).open();
+    const events = record(stream);
+    await new Promise<void>((resolve) => wss.once('connection', () => resolve()));
+    stream.write(new Int16Array(3200));
+    stream.end();
+    await events.closed;
+    expect(events.errors.map((e) => e.code)).toEqual(['transcriber_failed']);
+    expect(events.errors[0]?.detail).toMatch(/no end of stream within 300 ms/);
+    await expect.poll(() => wss.clients.size).toBe(0);
+  });
+
   it('closes safely twice and leaves no connection open on the server', async () => {
     const c = client();
     const stream = c.open();
