@@ -11,7 +11,7 @@ import { rename } from 'node:fs/promises';
 import { audioCacheDir, runCommand, speak } from '@parley/testkit';
 
 import { frames, readWav } from '../src/speech/pcm.js';
-import type { TranscriberStream } from '../src/speech/transcriber.js';
+import type { PartialResult, TranscriberStream } from '../src/speech/transcriber.js';
 
 export interface SpokenOptions {
   readonly voice?: string;
@@ -91,4 +91,36 @@ export async function feedInRealTime(
     const next = start + index * frameMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
   }
+}
+
+/**
+ * Speaks `audio` into `stream` the way a caller does, and proves the partials
+ * come while the audio arrives without timing anything: the first part of the
+ * sentence (up to `firstMs` past its start) is written in real time, then
+ * nothing more until a partial result comes (or came already); then the
+ * rest. Resolves with that partial and how much audio had been written when
+ * it came, both short of the sentence's end.
+ */
+export async function speakInto(
+  stream: TranscriberStream,
+  audio: Spoken,
+  options: { firstMs?: number; onFrame?: (writtenMs: number, at: number) => void } = {},
+): Promise<{ partial: PartialResult | undefined; writtenMs: number }> {
+  let first: { partial: PartialResult; writtenMs: number } | undefined;
+  const seen = new Promise<void>((resolve) => {
+    stream.once('partial', (partial) => {
+      first = { partial, writtenMs: stream.writtenMs };
+      resolve();
+    });
+    stream.once('close', () => resolve());
+  });
+  const cut = Math.round(
+    ((audio.speechStartMs + (options.firstMs ?? 1200)) * audio.sampleRate) / 1000,
+  );
+  const feedOptions = options.onFrame ? { onFrame: options.onFrame } : {};
+  await feedInRealTime(stream, audio.samples.subarray(0, cut), feedOptions);
+  await seen;
+  const result = { partial: first?.partial, writtenMs: first?.writtenMs ?? stream.writtenMs };
+  await feedInRealTime(stream, audio.samples.subarray(cut), feedOptions);
+  return result;
 }
