@@ -87,14 +87,18 @@ function handle(request: HostRequest): void {
         lib = loadPocketsphinx();
         idle.push(createDecoder());
       } catch (error) {
-        send({ t: 'fatal', message: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
+        const message = error instanceof Error ? error.message : String(error);
+        // Exit once the message is out (an exit right after send can lose it).
+        setTimeout(() => process.exit(1), 1000).unref();
+        process.send?.({ t: 'fatal', message } satisfies HostReply, () => process.exit(1));
+        return;
       }
       send({ t: 'ready', pid: process.pid });
       return;
     }
     case 'open': {
-      if (!lib || !config) return fail(request.id, new Error('host not initialised'));
+      // Only when init failed: the host is exiting, and its exit tells the gateway why.
+      if (!lib || !config) return;
       try {
         const decoder = idle.pop() ?? createDecoder();
         const stream = new StreamDecoder(lib, decoder, {
