@@ -87,6 +87,8 @@ function handle(request: HostRequest): void {
         lib = loadPocketsphinx();
         idle.push(createDecoder());
       } catch (error) {
+        // Not initialised: streams that arrive meanwhile are ignored until the exit.
+        lib = undefined;
         const message = error instanceof Error ? error.message : String(error);
         // Exit once the message is out (an exit right after send can lose it).
         setTimeout(() => process.exit(1), 1000).unref();
