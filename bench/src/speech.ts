@@ -7,6 +7,7 @@
  * text to speech cold and cached.
  *
  *   node --import tsx bench/src/speech.ts [--quick] [--streams 4,8,12,16] [--seconds 20]
+ *     [--only tts,frames,wer,delay,live]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ const QUICK = args.includes('--quick');
 const SENTENCE_SET = QUICK ? SENTENCES.slice(0, 6) : SENTENCES;
 const STREAM_STEPS = (flag('--streams') ?? (QUICK ? '2,4' : '4,8,12,16,20')).split(',').map(Number);
 const LIVE_SECONDS = Number(flag('--seconds') ?? (QUICK ? 8 : 20));
+const ONLY = new Set((flag('--only') ?? 'tts,frames,wer,delay,live').split(','));
 const MODEL = '/usr/share/pocketsphinx/model/en-us';
 const logger = createLogger('silent');
 
@@ -72,8 +74,10 @@ async function werSection(): Promise<void> {
     `### Word error rate (${SENTENCE_SET.length} sentences, ${SENTENCE_SET.reduce((n, s) => n + words(s).length, 0)} words)`,
   );
   out();
-  out('| voice | audio | WER | sentences exact | decoder CPU per audio second |');
-  out('|---|---|---|---|---|');
+  out(
+    '| voice | audio | WER | sentences exact | decoder CPU per second of audio | per second of speech |',
+  );
+  out('|---|---|---|---|---|---|');
   const conditions: { voice: string; rate: 8000 | 16000; label: string; secondPass?: boolean }[] = [
     { voice: 'slt', rate: 16000, label: '16 kHz' },
     {
@@ -100,6 +104,7 @@ async function werSection(): Promise<void> {
     let referenceWords = 0;
     let exact = 0;
     let audioSeconds = 0;
+    let speechSeconds = 0;
     for (const sentence of SENTENCE_SET) {
       const result = await transcribeFast(t, sentence, {
         voice: condition.voice,
@@ -111,6 +116,7 @@ async function werSection(): Promise<void> {
       referenceWords += reference.length;
       if (scored.errors === 0) exact += 1;
       audioSeconds += result.audioSeconds;
+      speechSeconds += result.speechSeconds;
       if (condition.label === '16 kHz' && condition.voice === 'slt' && scored.errors > 0) {
         console.error(`  ref: ${sentence}\n  hyp: ${result.hypothesis}`);
       }
@@ -118,7 +124,7 @@ async function werSection(): Promise<void> {
     const cpu = cpuSeconds(pid) - cpuBefore;
     await t.close();
     out(
-      `| ${condition.voice} | ${condition.label} | ${pct(wer({ errors, referenceWords, sentences: SENTENCE_SET.length, sentencesExact: exact }))} | ${exact}/${SENTENCE_SET.length} | ${(cpu / audioSeconds).toFixed(3)} s |`,
+      `| ${condition.voice} | ${condition.label} | ${pct(wer({ errors, referenceWords, sentences: SENTENCE_SET.length, sentencesExact: exact }))} | ${exact}/${SENTENCE_SET.length} | ${(cpu / audioSeconds).toFixed(3)} s | ${(cpu / speechSeconds).toFixed(3)} s |`,
     );
   }
   out();
@@ -134,9 +140,9 @@ async function delaySection(): Promise<void> {
   out(`### Word spoken → first partial result (slt, 16 kHz, real time, 4 streams at once)`);
   out();
   out(
-    '| engine | words | word → partial p50 | p95 | max | last word → final p50 | p95 | engine delay p50 | p95 | WER |',
+    '| engine | words (only in the final) | word → partial p50 | p95 | max | in audio time p50 | p95 | last word → final p50 | p95 | engine delay p50 | p95 | WER |',
   );
-  out('|---|---|---|---|---|---|---|---|---|---|');
+  out('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const engines: {
     label: string;
     make: () => Promise<{
@@ -191,8 +197,9 @@ async function delaySection(): Promise<void> {
     const sorted = [...d.wordToPartialMs].sort((a, b) => a - b);
     const f = summarize(d.utteranceToFinalMs);
     const e = summarize(d.engineDelayMs);
+    const a = [...d.wordToPartialAudioMs].sort((x, y) => x - y);
     out(
-      `| ${engine.label} | ${w.samples} | ${ms(w.p50Ms)} ms | ${ms(percentile(sorted, 95))} ms | ${ms(w.maxMs)} ms | ${ms(f.p50Ms)} ms | ${ms(
+      `| ${engine.label} | ${w.samples} (${d.wordsOnlyInFinal}) | ${ms(w.p50Ms)} ms | ${ms(percentile(sorted, 95))} ms | ${ms(w.maxMs)} ms | ${ms(percentile(a, 50))} ms | ${ms(percentile(a, 95))} ms | ${ms(f.p50Ms)} ms | ${ms(
         percentile(
           [...d.utteranceToFinalMs].sort((a, b) => a - b),
           95,
@@ -334,9 +341,9 @@ out(
   `${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()[0]!.toFixed(1)} at the start; Node ${process.version}; Debian pocketsphinx 0.8+5prealpha (en-us model), flite 2.2.`,
 );
 out();
-await ttsSection();
-await inProcessSection();
-await werSection();
-await delaySection();
-await liveSection();
+if (ONLY.has('tts')) await ttsSection();
+if (ONLY.has('frames')) await inProcessSection();
+if (ONLY.has('wer')) await werSection();
+if (ONLY.has('delay')) await delaySection();
+if (ONLY.has('live')) await liveSection();
 out(`load average at the end: ${loadavg()[0]!.toFixed(1)}`);

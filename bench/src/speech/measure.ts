@@ -41,7 +41,7 @@ export async function transcribeFast(
   transcriber: Transcriber,
   text: string,
   options: SpokenOptions = {},
-): Promise<{ hypothesis: string; audioSeconds: number; error?: string }> {
+): Promise<{ hypothesis: string; audioSeconds: number; speechSeconds: number; error?: string }> {
   const audio = await spoken(text, options);
   const stream = transcriber.open();
   const { heard, closed } = listen(stream);
@@ -54,6 +54,7 @@ export async function transcribeFast(
   return {
     hypothesis: heard.finals.map((f) => f.final.text).join(' '),
     audioSeconds: audio.samples.length / audio.sampleRate,
+    speechSeconds: (audio.speechEndMs - audio.speechStartMs) / 1000,
     ...(heard.error ? { error: heard.error } : {}),
   };
 }
@@ -61,6 +62,14 @@ export async function transcribeFast(
 export interface WordDelays {
   /** Word end (in the audio) → first partial (or final) showing it, ms, for words recognised right. */
   readonly wordToPartialMs: number[];
+  /**
+   * Word end → the audio position at which the decoder made the first partial
+   * showing it (`audioMs`), ms: the recogniser's own delay, which no load on
+   * the machine changes. Words a partial never showed are not in it.
+   */
+  readonly wordToPartialAudioMs: number[];
+  /** Words first shown by their final rather than a partial. */
+  wordsOnlyInFinal: number;
   /** Last word's end → the utterance's final, ms. */
   readonly utteranceToFinalMs: number[];
   /** Partial → when the last audio it covers was written (the engine's own delay), ms. */
@@ -83,6 +92,8 @@ export async function measureDelays(
 ): Promise<WordDelays> {
   const out: WordDelays = {
     wordToPartialMs: [],
+    wordToPartialAudioMs: [],
+    wordsOnlyInFinal: 0,
     utteranceToFinalMs: [],
     engineDelayMs: [],
     errors: [],
@@ -120,6 +131,7 @@ function collect(text: string, heard: Heard, out: WordDelays): void {
   const correct = new Set(scored.matches.filter((m) => m !== undefined));
   // First time each final word is shown by a partial of its utterance.
   const seen: (number | undefined)[] = new Array(finalWords.length).fill(undefined);
+  const seenAudioMs: (number | undefined)[] = new Array(finalWords.length).fill(undefined);
   for (const partial of heard.partials) {
     const indices = finalWords
       .map((w, index) => ({ w, index }))
@@ -130,7 +142,10 @@ function collect(text: string, heard: Heard, out: WordDelays): void {
     ).matches;
     matched.forEach((m, k) => {
       const index = indices[k]?.index;
-      if (m !== undefined && index !== undefined) seen[index] ??= partial.at;
+      if (m !== undefined && index !== undefined && seen[index] === undefined) {
+        seen[index] = partial.at;
+        seenAudioMs[index] = partial.audioMs;
+      }
     });
     if (partial.audioMs !== undefined) {
       const at = writtenAt(heard.writes, partial.audioMs);
@@ -141,6 +156,9 @@ function collect(text: string, heard: Heard, out: WordDelays): void {
     if (!correct.has(index)) return;
     const spokenAt = writtenAt(heard.writes, word.endMs);
     const shownAt = seen[index] ?? word.finalAt;
+    if (seen[index] === undefined) out.wordsOnlyInFinal += 1;
+    const audioMs = seenAudioMs[index];
+    if (audioMs !== undefined) out.wordToPartialAudioMs.push(Math.max(0, audioMs - word.endMs));
     if (spokenAt !== undefined) out.wordToPartialMs.push(Math.max(0, shownAt - spokenAt));
   });
   for (const { final, at } of heard.finals) {
