@@ -7,7 +7,7 @@
  * text to speech cold and cached.
  *
  *   node --import tsx bench/src/speech.ts [--quick] [--streams 4,8,12,16] [--seconds 20]
- *     [--only tts,frames,wer,delay,live] [--nice -10]
+ *     [--only tts,frames,wer,delay,live] [--nice -10] [--parallel 4]
  *
  * `--nice N` runs this process and the decoder processes at that priority
  * (root), to approximate cores of their own on a machine shared with other work.
@@ -49,6 +49,7 @@ function prioritise(pids: readonly number[]): void {
   for (const pid of pids) setPriority(pid, NICE);
 }
 prioritise([process.pid]);
+const PARALLEL = Number(flag('--parallel') ?? 4);
 const ONLY = new Set((flag('--only') ?? 'tts,frames,wer,delay,live').split(','));
 const MODEL = '/usr/share/pocketsphinx/model/en-us';
 const logger = createLogger('silent');
@@ -147,7 +148,9 @@ function cpuSeconds(pid: number): number {
 }
 
 async function delaySection(): Promise<void> {
-  out(`### Word spoken → first partial result (slt, 16 kHz, real time, 4 streams at once)`);
+  out(
+    `### Word spoken → first partial result (slt, 16 kHz, real time, ${PARALLEL} stream${PARALLEL > 1 ? 's' : ''} at once)`,
+  );
   out();
   out(
     '| engine | words (only in the final) | word → partial p50 | p95 | max | in audio time p50 | p95 | last word → final p50 | p95 | engine delay p50 | p95 | WER |',
@@ -205,7 +208,7 @@ async function delaySection(): Promise<void> {
     // Warm: start the decoder processes and load their models before measuring.
     await Promise.all([0, 1, 2, 3].map(() => transcribeFast(t, 'warm up')));
     prioritise(pids());
-    const d = await measureDelays(t, SENTENCE_SET, 4);
+    const d = await measureDelays(t, SENTENCE_SET, PARALLEL);
     await close();
     const w = summarize(d.wordToPartialMs);
     const sorted = [...d.wordToPartialMs].sort((a, b) => a - b);
@@ -235,8 +238,10 @@ async function liveSection(): Promise<void> {
     `### Live streams on one decoder process (one core): ${LIVE_SECONDS} s of speech each, real time`,
   );
   out();
-  out('| streams | decoder CPU (% of one core) | engine delay p50 | p95 | max | finals | errors |');
-  out('|---|---|---|---|---|---|---|');
+  out(
+    '| streams | decoder CPU (% of one core) | decoder RSS | engine delay p50 | p95 | max | finals | errors |',
+  );
+  out('|---|---|---|---|---|---|---|---|');
   for (const streams of STREAM_STEPS) {
     const t = pocketsphinx(1);
     await transcribeFast(t, 'warm up');
@@ -245,7 +250,7 @@ async function liveSection(): Promise<void> {
     await t.close();
     const sorted = [...run.engineDelayMs].sort((a, b) => a - b);
     out(
-      `| ${streams} | ${run.cpuPercent.toFixed(0)} % | ${ms(percentile(sorted, 50))} ms | ${ms(percentile(sorted, 95))} ms | ${ms(sorted.at(-1) ?? NaN)} ms | ${run.finals} | ${run.errors.length} |`,
+      `| ${streams} | ${run.cpuPercent.toFixed(0)} % | ${(run.rssBytes / 1048576).toFixed(0)} MB | ${ms(percentile(sorted, 50))} ms | ${ms(percentile(sorted, 95))} ms | ${ms(sorted.at(-1) ?? NaN)} ms | ${run.finals} | ${run.errors.length} |`,
     );
   }
   out();

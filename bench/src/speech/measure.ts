@@ -173,6 +173,8 @@ export interface LiveRun {
   readonly seconds: number;
   /** Decoder process CPU over the run, % of one core. */
   readonly cpuPercent: number;
+  /** Decoder process resident memory at the end of the run (all streams' decoders loaded). */
+  readonly rssBytes: number;
   readonly engineDelayMs: number[];
   readonly finals: number;
   readonly errors: string[];
@@ -222,6 +224,7 @@ export async function liveStreams(
     }),
   );
   const wall = (performance.now() - started) / 1000;
+  const rssBytes = pidsBefore.reduce((sum, pid) => sum + (readProcSample(pid)?.rssBytes ?? 0), 0);
   const cpu = pidsBefore.reduce(
     (sum, pid, i) => sum + (readProcSample(pid)?.cpuSeconds ?? 0) - (before[i] ?? 0),
     0,
@@ -238,6 +241,7 @@ export async function liveStreams(
     streams,
     seconds,
     cpuPercent: (cpu / wall) * 100,
+    rssBytes,
     engineDelayMs,
     finals: results.reduce((sum, heard) => sum + heard.finals.length, 0),
     errors: results.flatMap((heard) => (heard.error ? [heard.error] : [])),
