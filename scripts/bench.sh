@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks after setting the machine up; results go to docs/benchmarks.md by hand.
 #
-#   scripts/bench.sh [tokens|b2bua|routing|webrtc|attacks] [--quick] [--no-setup] [flags]
+#   scripts/bench.sh [tokens|b2bua|routing|webrtc|attacks|speech] [--quick] [--no-setup] [flags]
 #
 # With no name all five run, one after the other:
 #   tokens   token issue/verify rates, next to plain ES256 verifies (one core)
@@ -11,6 +11,8 @@
 #            (in the private network namespace of scripts/in-netns.sh)
 #   attacks  the gateway under an INVITE flood and TCP slow clients while sipp
 #            places calls (in the namespace; `--repo DIR` runs another checkout's gateway)
+#   speech   flite TTS cold/cached, pocketsphinx WER, word → partial delay,
+#            live transcription streams per decoder process
 # Other flags go to the benchmark named (with none named: `--seconds N` to tokens,
 # the rest to b2bua). `--quick`: a short smoke run of each. `--no-setup`: skip
 # scripts/setup.sh (system packages, pnpm install) on a machine already set up.
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 which=all
 case "${1:-}" in
-  tokens | b2bua | routing | webrtc | attacks)
+  tokens | b2bua | routing | webrtc | attacks | speech)
     which=$1
     shift
     ;;
@@ -52,16 +54,19 @@ done
 routing_args=()
 webrtc_args=()
 attack_args=()
+speech_args=()
 if [ "$quick" = 1 ]; then
   attack_args+=(--seconds 8 --slow-connections 200 --flood-rate 200)
   if [ ${#token_args[@]} -eq 0 ]; then token_args=(--seconds 0.3); fi
   b2bua_args+=(--quick)
   routing_args+=(--decisions 50)
   webrtc_args+=(--quick)
+  speech_args+=(--quick)
 fi
 if [ "$which" = routing ]; then routing_args+=(${other_args[@]+"${other_args[@]}"}); fi
 if [ "$which" = webrtc ]; then webrtc_args+=(${other_args[@]+"${other_args[@]}"}); fi
 if [ "$which" = attacks ]; then attack_args+=(${other_args[@]+"${other_args[@]}"}); fi
+if [ "$which" = speech ]; then speech_args+=(${other_args[@]+"${other_args[@]}"}); fi
 
 if [ "$setup" = 1 ]; then ./scripts/setup.sh; fi
 
@@ -85,4 +90,7 @@ fi
 if runs attacks; then
   printf '\n==> bench: attacks\n'
   ./scripts/in-netns.sh node --import tsx bench/src/attacks.ts ${attack_args[@]+"${attack_args[@]}"}
+if runs speech; then
+  printf '\n==> bench: speech\n'
+  node --import tsx bench/src/speech.ts ${speech_args[@]+"${speech_args[@]}"}
 fi

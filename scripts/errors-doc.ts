@@ -12,6 +12,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   trunk: 'Trunks to the telephone network',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',
+  speech: 'Speech (text to speech, transcription: `gateway/src/speech`)',
   config: 'Configuration',
 };
 

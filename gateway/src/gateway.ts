@@ -55,6 +55,7 @@ import {
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { Trunks } from './trunks/index.js';
+import { createSpeech, type Speech } from './speech/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -80,6 +81,8 @@ export interface Gateway {
   readonly media: MediaEngine;
   /** Carrier trunks (`trunks.<id>`); `trunks.setCallHook` decides what answers their calls. */
   readonly trunks: Trunks;
+  /** Text to speech and the transcriber (used by flows: say, transcribe). */
+  readonly speech: Speech;
   close(): Promise<void>;
 }
 
@@ -98,6 +101,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   if (interrupted > 0)
     logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
   const sessions = new SqliteSessionStore(db);
+  const speech = createSpeech(config, { logger, metrics });
   const messageStore = new SqliteMessageStore(db);
   const tokens = await createTokenService({
     config,
@@ -462,6 +466,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     numbers,
     media,
     trunks,
+    speech,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -476,6 +481,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         lag.stop();
         await stack.close();
         await media.close();
+        await speech.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

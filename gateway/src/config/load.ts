@@ -53,6 +53,15 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
     }
     (turn as Record<string, unknown>)['secret'] = v;
   },
+  PARLEY_SPEECH_TOKEN: (c, v) => {
+    const websocket = section(c, 'speech')['websocket'];
+    if (typeof websocket !== 'object' || websocket === null) {
+      throw invalid([
+        'PARLEY_SPEECH_TOKEN is set but speech.websocket is not: give speech.websocket.url in the config, or unset it',
+      ]);
+    }
+    (websocket as Record<string, unknown>)['token'] = v;
+  },
 };
 
 function section(config: Record<string, unknown>, name: string): Record<string, unknown> {

@@ -152,6 +152,42 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly speechStreams = new Gauge({
+    name: 'parley_speech_streams',
+    help: 'Transcription streams open now, by engine.',
+    labelNames: ['engine'] as const,
+    registers: [this.registry],
+  });
+
+  readonly speechPartialDelaySeconds = new Histogram({
+    name: 'parley_speech_partial_delay_seconds',
+    help: 'From writing the last audio a partial result covers to that partial, by engine.',
+    labelNames: ['engine'] as const,
+    buckets: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly speechEngineErrors = new Counter({
+    name: 'parley_speech_engine_errors_total',
+    help: 'Transcription streams ended by an engine error, by engine and code.',
+    labelNames: ['engine', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ttsRequests = new Counter({
+    name: 'parley_tts_requests_total',
+    help: 'Text-to-speech requests, by result (hit: served from the cache, miss: synthesised, error).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ttsSynthesisSeconds = new Histogram({
+    name: 'parley_tts_synthesis_seconds',
+    help: 'Time to synthesise one text (cache misses), queueing included.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',

@@ -7,7 +7,8 @@
  */
 export interface ErrorCodeInfo {
   /** Which layer raises it. */
-  readonly domain: 'token' | 'screening' | 'call' | 'trunk' | 'request' | 'widget' | 'config';
+  readonly domain:
+    'token' | 'screening' | 'call' | 'trunk' | 'request' | 'widget' | 'speech' | 'config';
   readonly http: number;
   readonly sip: number;
   /** For developers and logs. */
@@ -467,6 +468,50 @@ export const ERROR_CODES = {
     sip: 500,
     message: 'Internal error.',
     human: 'Something went wrong. Please try again.',
+  },
+
+  // Speech: text to speech and transcription (gateway/src/speech).
+  speech_text_invalid: {
+    domain: 'speech',
+    http: 400,
+    sip: 500,
+    message: 'The text to speak is empty or longer than the configured limit.',
+    human: 'Something went wrong. Please try again.',
+  },
+  speech_voice_unknown: {
+    domain: 'speech',
+    http: 400,
+    sip: 500,
+    message: 'The voice is not one of the configured text-to-speech voices.',
+    human: 'Something went wrong. Please try again.',
+  },
+  speech_synthesis_failed: {
+    domain: 'speech',
+    http: 500,
+    sip: 500,
+    message: 'Text to speech failed (the synthesiser exited with an error or timed out).',
+    human: 'Something went wrong. Please try again.',
+  },
+  transcriber_busy: {
+    domain: 'speech',
+    http: 503,
+    sip: 503,
+    message: 'The recogniser already runs the configured maximum of transcription streams.',
+    human: 'Transcription is not available right now.',
+  },
+  transcriber_unavailable: {
+    domain: 'speech',
+    http: 503,
+    sip: 503,
+    message: 'The recogniser could not be started or reached.',
+    human: 'Transcription is not available right now.',
+  },
+  transcriber_failed: {
+    domain: 'speech',
+    http: 502,
+    sip: 500,
+    message: 'The recogniser failed during a transcription stream; the stream ended.',
+    human: 'Transcription stopped; the recording goes on.',
   },
 
   // Configuration (gateway start-up, CLI).
