@@ -55,8 +55,10 @@ describe('SqliteLedgerStore', () => {
 
   it('refuses unbalanced, zero, fractional and same-account postings, and a reused key with other amounts', () => {
     const { store } = ledger();
-    const post = (postings: { account: string; amount: number }[], key = 'k') => () =>
-      store.post({ key, tenant: 'acme', kind: 'x', postings, at: 1 });
+    const post =
+      (postings: { account: string; amount: number }[], key = 'k') =>
+      () =>
+        store.post({ key, tenant: 'acme', kind: 'x', postings, at: 1 });
     expect(post([{ account: 'advertiser:a', amount: 5 }])).toThrow(/at least two/);
     expect(
       post([

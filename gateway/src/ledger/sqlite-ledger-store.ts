@@ -98,7 +98,9 @@ export class SqliteLedgerStore implements LedgerStore {
       txByKey: db.prepare<[string], TransactionRow>(
         'SELECT * FROM ledger_transactions WHERE key = ?',
       ),
-      txById: db.prepare<[number], TransactionRow>('SELECT * FROM ledger_transactions WHERE id = ?'),
+      txById: db.prepare<[number], TransactionRow>(
+        'SELECT * FROM ledger_transactions WHERE id = ?',
+      ),
       postings: db.prepare<[number], { account_id: string; amount: number }>(
         'SELECT account_id, amount FROM ledger_postings WHERE transaction_id = ? ORDER BY rowid',
       ),
@@ -258,8 +260,8 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   #withPostings(row: TransactionRow): LedgerTransaction {
-    const postings: Posting[] = this.#s
-      .postings.all(row.id)
+    const postings: Posting[] = this.#s.postings
+      .all(row.id)
       .map((p) => ({ account: p.account_id, amount: p.amount }));
     return {
       id: row.id,

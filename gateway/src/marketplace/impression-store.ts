@@ -1,0 +1,240 @@
+import type { SqliteDatabase } from '../storage/index.js';
+import type { Impression } from './model.js';
+
+/** A placement decision as logged (the auction's explanation). */
+export interface PlacementRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly publisherId: string;
+  readonly category: string;
+  readonly region: string;
+  readonly slots: number;
+  readonly deviceId: string;
+  readonly page: string | null;
+  readonly decision: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+/**
+ * The impression log (S3's log data structure): placements with their
+ * decisions, impressions with device, number and lease. SQLite now,
+ * PostgreSQL later.
+ */
+export interface ImpressionStore {
+  /** The placement, its impressions and the day's counts, in one transaction. */
+  logPlacement(placement: PlacementRecord, impressions: readonly Impression[], day: string): void;
+  impression(id: string): Impression | undefined;
+  placement(id: string): PlacementRecord | undefined;
+  byPlacement(placementId: string): Impression[];
+  /** The impression that held `number` at `at`: the latest lease begun at or before it. */
+  holderAt(number: string, at: number): Impression | undefined;
+  /** A device's log entries begun at or before `at` and not before `since`, newest first. */
+  byDevice(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): Impression[];
+  /** The device's latest impression of a listing begun at or before `at`. */
+  latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined;
+  /** Per leased number of the tenant, the end of its latest lease (the pool's memory). */
+  leaseHistory(tenant: string): { number: string; end: number }[];
+  list(filter: {
+    tenant?: string;
+    publisherId?: string;
+    listingId?: string;
+    limit: number;
+  }): Impression[];
+}
+
+interface ImpressionRow {
+  id: string;
+  tenant: string;
+  placement_id: string;
+  listing_id: string;
+  advertiser_id: string;
+  publisher_id: string;
+  slot: number;
+  price: number;
+  bid: number;
+  quality: number;
+  device_id: string;
+  page: string | null;
+  number: string | null;
+  number_kind: Impression['numberKind'];
+  lease_start: number;
+  lease_end: number;
+  created_at: number;
+}
+
+const impressionOf = (r: ImpressionRow): Impression => ({
+  id: r.id,
+  tenant: r.tenant,
+  placementId: r.placement_id,
+  listingId: r.listing_id,
+  advertiserId: r.advertiser_id,
+  publisherId: r.publisher_id,
+  slot: r.slot,
+  price: r.price,
+  bid: r.bid,
+  quality: r.quality,
+  deviceId: r.device_id,
+  page: r.page,
+  number: r.number,
+  numberKind: r.number_kind,
+  leaseStart: r.lease_start,
+  leaseEnd: r.lease_end,
+  createdAt: r.created_at,
+});
+
+export class SqliteImpressionStore implements ImpressionStore {
+  readonly #db: SqliteDatabase;
+  readonly #s;
+  readonly #log;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#s = {
+      placement: db.prepare(
+        `INSERT INTO mp_placements (id, tenant, publisher_id, category, region, slots, device_id, page, decision, created_at)
+         VALUES (@id, @tenant, @publisherId, @category, @region, @slots, @deviceId, @page, @decision, @createdAt)`,
+      ),
+      impression: db.prepare(
+        `INSERT INTO mp_impressions (id, tenant, placement_id, listing_id, advertiser_id, publisher_id, slot, price, bid,
+           quality, device_id, page, number, number_kind, lease_start, lease_end, created_at)
+         VALUES (@id, @tenant, @placementId, @listingId, @advertiserId, @publisherId, @slot, @price, @bid, @quality,
+           @deviceId, @page, @number, @numberKind, @leaseStart, @leaseEnd, @createdAt)`,
+      ),
+      daily: db.prepare(
+        `INSERT INTO mp_daily (day, tenant, listing_id, advertiser_id, publisher_id, impressions)
+         VALUES (?, ?, ?, ?, ?, 1)
+         ON CONFLICT (day, listing_id, publisher_id) DO UPDATE SET impressions = impressions + 1`,
+      ),
+      get: db.prepare<[string], ImpressionRow>('SELECT * FROM mp_impressions WHERE id = ?'),
+      byPlacement: db.prepare<[string], ImpressionRow>(
+        'SELECT * FROM mp_impressions WHERE placement_id = ? ORDER BY slot',
+      ),
+      getPlacement: db.prepare<
+        [string],
+        {
+          id: string;
+          tenant: string;
+          publisher_id: string;
+          category: string;
+          region: string;
+          slots: number;
+          device_id: string;
+          page: string | null;
+          decision: string;
+          created_at: number;
+        }
+      >('SELECT * FROM mp_placements WHERE id = ?'),
+      holderAt: db.prepare<[string, number], ImpressionRow>(
+        'SELECT * FROM mp_impressions WHERE number = ? AND lease_start <= ? ORDER BY lease_start DESC, rowid DESC LIMIT 1',
+      ),
+      byDevice: db.prepare<[string, string, number, number, number], ImpressionRow>(
+        `SELECT * FROM mp_impressions WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
+         ORDER BY lease_start DESC, rowid DESC LIMIT ?`,
+      ),
+      latestOfListing: db.prepare<[string, string, number], ImpressionRow>(
+        `SELECT * FROM mp_impressions WHERE listing_id = ? AND device_id = ? AND lease_start <= ?
+         ORDER BY lease_start DESC, rowid DESC LIMIT 1`,
+      ),
+      history: db.prepare<[string], { number: string; end: number }>(
+        `SELECT number, MAX(lease_end) AS end FROM mp_impressions
+         WHERE tenant = ? AND number_kind = 'leased' GROUP BY number`,
+      ),
+    };
+    this.#log = db.transaction(
+      (placement: PlacementRecord, impressions: readonly Impression[], day: string) => {
+        this.#s.placement.run({ ...placement, decision: JSON.stringify(placement.decision) });
+        for (const i of impressions) {
+          this.#s.impression.run(i);
+          this.#s.daily.run(day, i.tenant, i.listingId, i.advertiserId, i.publisherId);
+        }
+      },
+    );
+  }
+
+  logPlacement(placement: PlacementRecord, impressions: readonly Impression[], day: string): void {
+    this.#log(placement, impressions, day);
+  }
+
+  impression(id: string): Impression | undefined {
+    const row = this.#s.get.get(id);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  placement(id: string): PlacementRecord | undefined {
+    const r = this.#s.getPlacement.get(id);
+    return r
+      ? {
+          id: r.id,
+          tenant: r.tenant,
+          publisherId: r.publisher_id,
+          category: r.category,
+          region: r.region,
+          slots: r.slots,
+          deviceId: r.device_id,
+          page: r.page,
+          decision: JSON.parse(r.decision) as Record<string, unknown>,
+          createdAt: r.created_at,
+        }
+      : undefined;
+  }
+
+  byPlacement(placementId: string): Impression[] {
+    return this.#s.byPlacement.all(placementId).map(impressionOf);
+  }
+
+  holderAt(number: string, at: number): Impression | undefined {
+    const row = this.#s.holderAt.get(number, at);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  byDevice(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): Impression[] {
+    return this.#s.byDevice.all(tenant, deviceId, since, at, limit).map(impressionOf);
+  }
+
+  latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined {
+    const row = this.#s.latestOfListing.get(listingId, deviceId, at);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  leaseHistory(tenant: string): { number: string; end: number }[] {
+    return this.#s.history.all(tenant);
+  }
+
+  list(filter: {
+    tenant?: string;
+    publisherId?: string;
+    listingId?: string;
+    limit: number;
+  }): Impression[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    for (const [column, value] of [
+      ['tenant', filter.tenant],
+      ['publisher_id', filter.publisherId],
+      ['listing_id', filter.listingId],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    return this.#db
+      .prepare<(string | number)[], ImpressionRow>(
+        `SELECT * FROM mp_impressions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...params, filter.limit)
+      .map(impressionOf);
+  }
+}
