@@ -427,9 +427,9 @@ describe('marketplace API', () => {
       `id,deviceId,startedAt,durationSeconds,data.campaign\nc1,device-ffff-0006,${now},120,"summer, north"\nc2,device-ffff-0006,${now}\nc3,nobody-here,${now},5,x\n`,
     );
     expect(ok.results.map((r) => [r.at, r.status])).toEqual([
-      ['line 2', 'matched'],
-      ['line 3', 'invalid'],
-      ['line 4', 'unmatched'],
+      ['row 1', 'matched'],
+      ['row 2', 'invalid'],
+      ['row 3', 'unmatched'],
     ]);
     expect(ok.error).toBeNull();
     const broken = await post(

@@ -36,6 +36,36 @@ export interface ImpressionStore {
     at: number,
     limit: number,
   ): Impression[];
+  /**
+   * The device's log entries for call-entry matching, as few columns as the
+   * matching needs (read from the covering index alone), newest first.
+   */
+  logEntries(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): LogEntry[];
+  /**
+   * The same for many devices in one query (call-entry matching reads a chunk
+   * of entries at once: one statement instead of one per entry, measured 3x):
+   * per device, its log entries begun in [since, until], newest first, at most
+   * `perDevice`.
+   */
+  logEntriesOfDevices(
+    tenant: string,
+    deviceIds: readonly string[],
+    since: number,
+    until: number,
+    perDevice: number,
+  ): Map<string, LogEntry[]>;
+  /** The id of the impression that held `number` at `at` (S3's lookup through the virtual number). */
+  impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined;
+  /** The same for many (number, time) pairs in one query; answers in the order asked. */
+  impressionIdsAt(
+    lookups: readonly (readonly [string, number])[],
+  ): ({ id: string; listingId: string } | undefined)[];
   /** The device's latest impression of a listing begun at or before `at`. */
   latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined;
   /** Per leased number of the tenant, the end of its latest lease (the pool's memory). */
@@ -46,6 +76,14 @@ export interface ImpressionStore {
     listingId?: string;
     limit: number;
   }): Impression[];
+}
+
+/** A log entry as call-entry matching reads it. */
+export interface LogEntry {
+  readonly id: string;
+  readonly listingId: string;
+  readonly number: string | null;
+  readonly leaseStart: number;
 }
 
 interface ImpressionRow {
@@ -137,6 +175,37 @@ export class SqliteImpressionStore implements ImpressionStore {
         `SELECT * FROM mp_impressions WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
          ORDER BY lease_start DESC, rowid DESC LIMIT ?`,
       ),
+      logEntries: db.prepare<[string, string, number, number, number], LogEntry>(
+        `SELECT id, listing_id AS listingId, number, lease_start AS leaseStart FROM mp_impressions
+         WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
+         ORDER BY lease_start DESC LIMIT ?`,
+      ),
+      logEntriesOfDevices: db.prepare<
+        [string, number, number, string, number],
+        LogEntry & { deviceId: string }
+      >(
+        `SELECT deviceId, id, listingId, number, leaseStart FROM (
+           SELECT device_id AS deviceId, id, listing_id AS listingId, number, lease_start AS leaseStart,
+             ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY lease_start DESC) AS n
+           FROM mp_impressions
+           WHERE tenant = ? AND lease_start >= ? AND lease_start <= ?
+             AND device_id IN (SELECT value FROM json_each(?)))
+         WHERE n <= ? ORDER BY deviceId, leaseStart DESC`,
+      ),
+      impressionIdsAt: db.prepare<
+        [string],
+        { k: number; id: string | null; listingId: string | null }
+      >(
+        `SELECT j.key AS k, m.id AS id, m.listing_id AS listingId FROM json_each(?) j
+         LEFT JOIN mp_impressions m ON m.rowid = (
+           SELECT rowid FROM mp_impressions WHERE number = j.value ->> 0 AND lease_start <= j.value ->> 1
+           ORDER BY lease_start DESC LIMIT 1)
+         ORDER BY j.key`,
+      ),
+      impressionIdAt: db.prepare<[string, number], { id: string; listingId: string }>(
+        `SELECT id, listing_id AS listingId FROM mp_impressions WHERE number = ? AND lease_start <= ?
+         ORDER BY lease_start DESC LIMIT 1`,
+      ),
       latestOfListing: db.prepare<[string, string, number], ImpressionRow>(
         `SELECT * FROM mp_impressions WHERE listing_id = ? AND device_id = ? AND lease_start <= ?
          ORDER BY lease_start DESC, rowid DESC LIMIT 1`,
@@ -201,6 +270,59 @@ export class SqliteImpressionStore implements ImpressionStore {
     limit: number,
   ): Impression[] {
     return this.#s.byDevice.all(tenant, deviceId, since, at, limit).map(impressionOf);
+  }
+
+  logEntries(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): LogEntry[] {
+    return this.#s.logEntries.all(tenant, deviceId, since, at, limit);
+  }
+
+  logEntriesOfDevices(
+    tenant: string,
+    deviceIds: readonly string[],
+    since: number,
+    until: number,
+    perDevice: number,
+  ): Map<string, LogEntry[]> {
+    const out = new Map<string, LogEntry[]>();
+    if (deviceIds.length === 0) return out;
+    for (const row of this.#s.logEntriesOfDevices.all(
+      tenant,
+      since,
+      until,
+      JSON.stringify(deviceIds),
+      perDevice,
+    )) {
+      let list = out.get(row.deviceId);
+      if (!list) out.set(row.deviceId, (list = []));
+      list.push({
+        id: row.id,
+        listingId: row.listingId,
+        number: row.number,
+        leaseStart: row.leaseStart,
+      });
+    }
+    return out;
+  }
+
+  impressionIdsAt(
+    lookups: readonly (readonly [string, number])[],
+  ): ({ id: string; listingId: string } | undefined)[] {
+    if (lookups.length === 0) return [];
+    return this.#s.impressionIdsAt
+      .all(JSON.stringify(lookups))
+      .map((r) =>
+        r.id === null || r.listingId === null ? undefined : { id: r.id, listingId: r.listingId },
+      );
+  }
+
+  impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined {
+    return this.#s.impressionIdAt.get(number, at);
   }
 
   latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined {

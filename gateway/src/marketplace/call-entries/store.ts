@@ -21,6 +21,11 @@ export interface CallEntryStore {
   /** False (and nothing written) when the entry id was stored before. */
   insert(entry: StoredEntry): boolean;
   get(tenant: string, entryId: string): StoredEntry | undefined;
+  /** Which of these entry ids are stored, with their outcome (one query for a chunk). */
+  existing(
+    tenant: string,
+    entryIds: readonly string[],
+  ): Map<string, Pick<StoredEntry, 'status' | 'impressionId' | 'reason'>>;
   byImpression(impressionId: string): StoredEntry[];
 }
 
@@ -69,6 +74,18 @@ export class SqliteCallEntryStore implements CallEntryStore {
       get: db.prepare<[string, string], Row>(
         'SELECT * FROM mp_call_entries WHERE tenant = ? AND entry_id = ?',
       ),
+      existing: db.prepare<
+        [string, string],
+        {
+          entry_id: string;
+          status: StoredEntry['status'];
+          impression_id: string | null;
+          reason: string | null;
+        }
+      >(
+        `SELECT entry_id, status, impression_id, reason FROM mp_call_entries
+         WHERE tenant = ? AND entry_id IN (SELECT value FROM json_each(?))`,
+      ),
       byImpression: db.prepare<[string], Row>(
         'SELECT * FROM mp_call_entries WHERE impression_id = ? ORDER BY started_at',
       ),
@@ -86,6 +103,14 @@ export class SqliteCallEntryStore implements CallEntryStore {
   get(tenant: string, entryId: string): StoredEntry | undefined {
     const row = this.#s.get.get(tenant, entryId);
     return row ? entryOf(row) : undefined;
+  }
+
+  existing(tenant: string, entryIds: readonly string[]) {
+    const out = new Map<string, Pick<StoredEntry, 'status' | 'impressionId' | 'reason'>>();
+    if (entryIds.length === 0) return out;
+    for (const r of this.#s.existing.all(tenant, JSON.stringify(entryIds)))
+      out.set(r.entry_id, { status: r.status, impressionId: r.impression_id, reason: r.reason });
+    return out;
   }
 
   byImpression(impressionId: string): StoredEntry[] {
