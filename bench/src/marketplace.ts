@@ -14,7 +14,7 @@
  *    SQLite file qualify the same calls in different orders; every call must be
  *    charged exactly once and the books must balance.
  *
- *   node --import tsx bench/src/marketplace.ts [--quick]
+ *   node --import tsx bench/src/marketplace.ts [--quick] [--only auction|leases|entries|ledger]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,15 +102,18 @@ function ledgerWorker(path: string, calls: number, seed: number): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  });
   const quick = values.quick;
+  const runs = (name: string) => values.only === undefined || values.only === name;
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-marketplace-'));
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    await auction(dir, quick, print);
-    leases(quick, print);
-    await callEntries(dir, quick, print);
-    await ledger(dir, quick, print);
+    if (runs('auction')) await auction(dir, quick, print);
+    if (runs('leases')) leases(quick, print);
+    if (runs('entries')) await callEntries(dir, quick, print);
+    if (runs('ledger')) await ledger(dir, quick, print);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -157,15 +160,13 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
     }
   })();
   // Varied quality, as after real calls.
-  m.registry
-    .listings(undefined)
-    .forEach((l, i) =>
-      m.index.setStats(l.id, {
-        calls: i % 50,
-        answered: (i * 3) % 50 >= i % 50 ? i % 50 : (i * 3) % 50,
-        qualified: (i % 50) / 2,
-      }),
-    );
+  m.registry.listings(undefined).forEach((l, i) =>
+    m.index.setStats(l.id, {
+      calls: i % 50,
+      answered: (i * 3) % 50 >= i % 50 ? i % 50 : (i * 3) % 50,
+      qualified: (i % 50) / 2,
+    }),
+  );
   print(
     `auction: ${LISTINGS} listings created and indexed in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );

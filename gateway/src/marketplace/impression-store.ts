@@ -63,9 +63,7 @@ export interface ImpressionStore {
   /** The id of the impression that held `number` at `at` (S3's lookup through the virtual number). */
   impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined;
   /** The same for many (number, time) pairs in one query; answers in the order asked. */
-  impressionIdsAt(
-    lookups: readonly (readonly [string, number])[],
-  ): ({ id: string; listingId: string } | undefined)[];
+  impressionIdsAt(lookups: readonly (readonly [string, number])[]): (string | undefined)[];
   /** The device's latest impression of a listing begun at or before `at`. */
   latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined;
   /** Per leased number of the tenant, the end of its latest lease (the pool's memory). */
@@ -180,27 +178,23 @@ export class SqliteImpressionStore implements ImpressionStore {
          WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
          ORDER BY lease_start DESC LIMIT ?`,
       ),
+      // CROSS JOIN keeps the device list outside: one seek of the covering index per device
+      // (the planner would otherwise scan the tenant's whole index). The cap per device is applied while reading.
       logEntriesOfDevices: db.prepare<
-        [string, number, number, string, number],
+        [string, string, number, number],
         LogEntry & { deviceId: string }
       >(
-        `SELECT deviceId, id, listingId, number, leaseStart FROM (
-           SELECT device_id AS deviceId, id, listing_id AS listingId, number, lease_start AS leaseStart,
-             ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY lease_start DESC) AS n
-           FROM mp_impressions
-           WHERE tenant = ? AND lease_start >= ? AND lease_start <= ?
-             AND device_id IN (SELECT value FROM json_each(?)))
-         WHERE n <= ? ORDER BY deviceId, leaseStart DESC`,
+        `SELECT m.device_id AS deviceId, m.id AS id, m.listing_id AS listingId, m.number AS number,
+           m.lease_start AS leaseStart
+         FROM json_each(?) j CROSS JOIN mp_impressions m
+           ON m.tenant = ? AND m.device_id = j.value AND m.lease_start >= ? AND m.lease_start <= ?
+         ORDER BY j.key, m.lease_start DESC`,
       ),
-      impressionIdsAt: db.prepare<
-        [string],
-        { k: number; id: string | null; listingId: string | null }
-      >(
-        `SELECT j.key AS k, m.id AS id, m.listing_id AS listingId FROM json_each(?) j
-         LEFT JOIN mp_impressions m ON m.rowid = (
-           SELECT rowid FROM mp_impressions WHERE number = j.value ->> 0 AND lease_start <= j.value ->> 1
-           ORDER BY lease_start DESC LIMIT 1)
-         ORDER BY j.key`,
+      // The scalar subquery reads the covering index (number, lease_start, id) alone.
+      impressionIdsAt: db.prepare<[string], { id: string | null }>(
+        `SELECT (SELECT id FROM mp_impressions WHERE number = j.value ->> 0 AND lease_start <= j.value ->> 1
+                 ORDER BY lease_start DESC LIMIT 1) AS id
+         FROM json_each(?) j ORDER BY j.key`,
       ),
       impressionIdAt: db.prepare<[string, number], { id: string; listingId: string }>(
         `SELECT id, listing_id AS listingId FROM mp_impressions WHERE number = ? AND lease_start <= ?
@@ -291,34 +285,24 @@ export class SqliteImpressionStore implements ImpressionStore {
   ): Map<string, LogEntry[]> {
     const out = new Map<string, LogEntry[]>();
     if (deviceIds.length === 0) return out;
-    for (const row of this.#s.logEntriesOfDevices.all(
-      tenant,
-      since,
-      until,
-      JSON.stringify(deviceIds),
-      perDevice,
-    )) {
+    const rows = this.#s.logEntriesOfDevices.all(JSON.stringify(deviceIds), tenant, since, until);
+    for (const row of rows) {
       let list = out.get(row.deviceId);
       if (!list) out.set(row.deviceId, (list = []));
-      list.push({
-        id: row.id,
-        listingId: row.listingId,
-        number: row.number,
-        leaseStart: row.leaseStart,
-      });
+      if (list.length < perDevice)
+        list.push({
+          id: row.id,
+          listingId: row.listingId,
+          number: row.number,
+          leaseStart: row.leaseStart,
+        });
     }
     return out;
   }
 
-  impressionIdsAt(
-    lookups: readonly (readonly [string, number])[],
-  ): ({ id: string; listingId: string } | undefined)[] {
+  impressionIdsAt(lookups: readonly (readonly [string, number])[]): (string | undefined)[] {
     if (lookups.length === 0) return [];
-    return this.#s.impressionIdsAt
-      .all(JSON.stringify(lookups))
-      .map((r) =>
-        r.id === null || r.listingId === null ? undefined : { id: r.id, listingId: r.listingId },
-      );
+    return this.#s.impressionIdsAt.all(JSON.stringify(lookups)).map((r) => r.id ?? undefined);
   }
 
   impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined {

@@ -141,7 +141,12 @@ export class CallEntryMatcher {
         const o = outcomes.get(i);
         let result: Exclude<EntryResult, { status: 'duplicate' }>;
         if (o && 'leaseStart' in o) {
-          const impression = through.get(i) ?? { id: o.id, listingId: o.listingId };
+          const id = through.get(i) ?? o.id;
+          // Normally the log entry itself; another impression only if the number was leased again at that instant.
+          const impression =
+            id === o.id
+              ? { id, listingId: o.listingId }
+              : (this.#impressions.impressionIdAt(o.number ?? '', o.leaseStart) ?? o);
           result = {
             id: e.id,
             status: 'matched',
