@@ -173,7 +173,7 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
 
   const decide = (category: string, region: string) => {
     const now = Date.now();
-    const { eligible } = m.index.candidates('acme', category, region, now);
+    const { eligible } = m.index.candidates('acme', category, region, now, 4);
     return runAuction(eligible, 3, m.config.reserveCents);
   };
   const measure = (label: string, pick: (i: number) => [string, string]) => {
@@ -214,14 +214,14 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
   {
     const samples: number[] = [];
     for (let i = 0; i < 100; i += 1) {
-      const { eligible } = single.index.candidates('acme', 'plumbing', 'US-CA', Date.now());
+      const { eligible } = single.index.candidates('acme', 'plumbing', 'US-CA', Date.now(), 4);
       runAuction(eligible, 3, 100);
     }
     const start = performance.now();
     const n = Math.max(200, DECISIONS / 10);
     for (let i = 0; i < n; i += 1) {
       const t = performance.now();
-      const { eligible } = single.index.candidates('acme', 'plumbing', 'US-CA', Date.now());
+      const { eligible } = single.index.candidates('acme', 'plumbing', 'US-CA', Date.now(), 4);
       runAuction(eligible, 3, 100);
       samples.push(performance.now() - t);
     }

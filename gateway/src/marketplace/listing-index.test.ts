@@ -112,3 +112,27 @@ describe('ListingIndex', () => {
     expect(i.quality('q')?.score).toBeLessThan(0.6);
   });
 });
+
+describe('ListingIndex order', () => {
+  it('walks each bucket best first and stops at the limit, and follows score changes', () => {
+    const i = index(
+      listing('a', { bid: 300 }),
+      listing('b', { bid: 900 }),
+      listing('c', { bid: 600 }),
+      listing('d', { bid: 800, status: 'paused', pauseReason: 'manual' }),
+    );
+    const top = (limit: number) => i.candidates('acme', 'plumbing', 'US', at, limit);
+    expect(top(2)).toEqual({
+      eligible: [
+        expect.objectContaining({ listingId: 'b' }),
+        expect.objectContaining({ listingId: 'c' }),
+      ],
+      excluded: { paused: 1 },
+    });
+    // b's calls go unanswered: its quality falls below c's score.
+    i.setStats('b', { calls: 100, answered: 0, qualified: 0 });
+    expect(top(2).eligible.map((c) => c.listingId)).toEqual(['c', 'a']);
+    i.upsert(listing('a', { bid: 5000 }));
+    expect(top(1).eligible.map((c) => c.listingId)).toEqual(['a']);
+  });
+});

@@ -1,4 +1,4 @@
-import { type Candidate } from './auction.js';
+import { compareCandidates, type Candidate } from './auction.js';
 import type { Listing, ListingStats } from './model.js';
 import { qualityOf, type QualityOptions, type QualityScore } from './quality.js';
 import { compileSchedule, type ZonedClock } from './zoned-time.js';
@@ -12,8 +12,44 @@ interface Entry {
   open: (ms: number) => boolean;
   stats: { calls: number; answered: number; qualified: number };
   quality: QualityScore;
+  /** What the auction sees: rebuilt when the bid or the quality changes. */
+  candidate: Candidate;
   spentDay: string;
   spent: number;
+}
+
+const candidateOf = (listing: Listing, quality: QualityScore): Candidate => ({
+  listingId: listing.id,
+  bid: listing.bid,
+  quality: quality.score,
+  createdAt: listing.createdAt,
+});
+
+/**
+ * A bucket's entries, kept sorted best first (the auction's order): a
+ * placement walks from the top and stops once it has the slots it needs, so
+ * 10,000 listings in one category cost what a few do. A score change moves
+ * one entry (binary search and a splice), never a re-sort.
+ */
+class SortedBucket {
+  readonly entries: Entry[] = [];
+
+  insert(e: Entry): void {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.entries[mid];
+      if (at && compareCandidates(at.candidate, e.candidate) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.entries.splice(lo, 0, e);
+  }
+
+  remove(e: Entry): void {
+    const i = this.entries.indexOf(e);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
 }
 
 export interface IndexOptions {
@@ -38,15 +74,15 @@ export function regionChain(region: string): string[] {
 }
 
 /**
- * Every listing in memory, bucketed by (tenant, category, region), with what
- * eligibility needs (schedule compiled to a bitmap, today's spend, quality,
- * the advertiser's spendable funds): an auction reads its few buckets and
- * never the table.
+ * Every listing in memory, bucketed by (tenant, category, region) and sorted
+ * by auction score within a bucket, with what eligibility needs (schedule
+ * compiled to a bitmap, today's spend, quality, the advertiser's spendable
+ * funds): an auction reads the top of its few buckets and never the table.
  */
 export class ListingIndex {
   readonly #o: IndexOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #buckets = new Map<string, Set<Entry>>();
+  readonly #buckets = new Map<string, SortedBucket>();
   /** Advertiser id → what it can still spend (balance, plus the credit limit on credit). */
   readonly #funds = new Map<string, number>();
 
@@ -61,22 +97,33 @@ export class ListingIndex {
   /** Adds or replaces a listing (keeping its stats and spend). */
   upsert(listing: Listing): void {
     const old = this.#entries.get(listing.id);
-    if (old) this.#bucket(old.listing)?.delete(old);
+    if (old) this.#bucket(old.listing)?.remove(old);
     const stats = old?.stats ?? { calls: 0, answered: 0, qualified: 0 };
+    const quality = qualityOf(stats, this.#o.quality);
     const entry: Entry = {
       listing,
       open: compileSchedule(listing.schedule, this.#o.clock),
       stats,
-      quality: qualityOf(stats, this.#o.quality),
+      quality,
+      candidate: candidateOf(listing, quality),
       spentDay: old?.spentDay ?? '',
       spent: old?.spent ?? 0,
     };
     this.#entries.set(listing.id, entry);
     if (listing.status === 'archived') return;
     const key = bucketKey(listing.tenant, listing.category, listing.region);
-    let set = this.#buckets.get(key);
-    if (!set) this.#buckets.set(key, (set = new Set()));
-    set.add(entry);
+    let bucket = this.#buckets.get(key);
+    if (!bucket) this.#buckets.set(key, (bucket = new SortedBucket()));
+    bucket.insert(entry);
+  }
+
+  /** A new quality score: the entry moves to its new place in its bucket. */
+  #rescore(e: Entry): void {
+    const bucket = e.listing.status === 'archived' ? undefined : this.#bucket(e.listing);
+    bucket?.remove(e);
+    e.quality = qualityOf(e.stats, this.#o.quality);
+    e.candidate = candidateOf(e.listing, e.quality);
+    bucket?.insert(e);
   }
 
   get(id: string): Listing | undefined {
@@ -91,7 +138,7 @@ export class ListingIndex {
     const e = this.#entries.get(id);
     if (!e) return;
     e.stats = { ...stats };
-    e.quality = qualityOf(e.stats, this.#o.quality);
+    this.#rescore(e);
   }
 
   /** A call's progress, for the quality score. */
@@ -99,7 +146,7 @@ export class ListingIndex {
     const e = this.#entries.get(id);
     if (!e) return;
     e.stats[what] += 1;
-    e.quality = qualityOf(e.stats, this.#o.quality);
+    this.#rescore(e);
   }
 
   setSpend(id: string, day: string, spent: number): void {
@@ -161,38 +208,39 @@ export class ListingIndex {
 
   /**
    * The eligible listings of a placement: the buckets of the category and the
-   * request's region chain only. Ineligible ones are counted by reason.
+   * request's region chain only, each walked best first until it has given
+   * `limit` eligible listings (the best `limit` overall are among those).
+   * Ineligible ones met on the way are counted by reason.
    */
   candidates(
     tenant: string,
     category: string,
     region: string,
     now: number,
+    limit = Number.POSITIVE_INFINITY,
   ): { eligible: Candidate[]; excluded: Partial<Record<Ineligibility, number>> } {
     const day = this.today(now);
     const eligible: Candidate[] = [];
     const excluded: Partial<Record<Ineligibility, number>> = {};
     for (const r of regionChain(region)) {
-      const set = this.#buckets.get(bucketKey(tenant, category, r));
-      if (!set) continue;
-      for (const e of set) {
+      const bucket = this.#buckets.get(bucketKey(tenant, category, r));
+      if (!bucket) continue;
+      let taken = 0;
+      for (const e of bucket.entries) {
         const why = this.#check(e, now, day);
         if (why) {
           excluded[why] = (excluded[why] ?? 0) + 1;
           continue;
         }
-        eligible.push({
-          listingId: e.listing.id,
-          bid: e.listing.bid,
-          quality: e.quality.score,
-          createdAt: e.listing.createdAt,
-        });
+        eligible.push(e.candidate);
+        taken += 1;
+        if (taken >= limit) break;
       }
     }
     return { eligible, excluded };
   }
 
-  #bucket(l: Listing): Set<Entry> | undefined {
+  #bucket(l: Listing): SortedBucket | undefined {
     return this.#buckets.get(bucketKey(l.tenant, l.category, l.region));
   }
 }

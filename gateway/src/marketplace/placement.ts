@@ -75,7 +75,14 @@ export class PlacementService {
     const now = this.#o.now();
     const tenant = request.publisher.tenant;
     const started = performance.now();
-    const { eligible, excluded } = index.candidates(tenant, request.category, request.region, now);
+    // slots + 1: the listing after the last slot prices it.
+    const { eligible, excluded } = index.candidates(
+      tenant,
+      request.category,
+      request.region,
+      now,
+      request.slots + 1,
+    );
     const decision = runAuction(eligible, request.slots, this.#o.reserve);
     metrics?.auctionSeconds.observe((performance.now() - started) / 1000);
 
