@@ -192,6 +192,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   } catch (error) {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
+  problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
@@ -204,6 +205,41 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (resolved.sip.t2Ms < resolved.sip.t1Ms) problems.push('sip: t2Ms must not be below t1Ms');
   if (problems.length > 0) throw invalid(problems);
   return deepFreeze(resolved) as Config;
+}
+
+/** The marketplace's cross-checks: known tenants, real time zone, pools that expand and do not overlap. */
+function marketplaceProblems(
+  m: ParsedConfig['marketplace'],
+  tenantExists: (tenant: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: m.timeZone });
+  } catch {
+    problems.push(`marketplace.timeZone: no time zone "${m.timeZone}"`);
+  }
+  const owner = new Map<string, string>();
+  for (const [tenant, t] of Object.entries(m.tenants)) {
+    if (!tenantExists(tenant))
+      problems.push(`marketplace.tenants.${tenant}: no tenant "${tenant}"`);
+    let numbers: string[] = [];
+    try {
+      numbers = [...expandRanges(t.trackingNumbers.ranges), ...t.trackingNumbers.numbers];
+    } catch (error) {
+      problems.push(
+        `marketplace.tenants.${tenant}.trackingNumbers.ranges: ${(error as Error).message}`,
+      );
+    }
+    for (const n of numbers) {
+      const other = owner.get(n);
+      if (other !== undefined && other !== tenant)
+        problems.push(
+          `marketplace.tenants.${tenant}.trackingNumbers: ${n} is also in the pool of ${other}`,
+        );
+      owner.set(n, tenant);
+    }
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {
