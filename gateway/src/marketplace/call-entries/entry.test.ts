@@ -31,6 +31,9 @@ describe('parseEntry', () => {
       return r.ok ? 'ok' : r.reason;
     };
     expect(reason({ startedAt: '2025-02-30T10:00:00Z' })).toBe('startedAt: not a real time');
+    expect(reason({ startedAt: '2023-02-29T10:00:00Z' })).toBe('startedAt: not a real time');
+    expect(reason({ startedAt: '2024-02-29T10:00:00Z' })).toBe('ok');
+    expect(reason({ startedAt: '2025-04-31T10:00:00Z' })).toBe('startedAt: not a real time');
     expect(reason({ startedAt: '2025-05-31 10:00' })).toMatch(/^startedAt: must be an ISO 8601/);
     expect(reason({ startedAt: '2025-05-31T10:00:00' })).toMatch(/^startedAt: must be an ISO 8601/);
     expect(reason({ startedAt: '2026-01-01T00:00:00Z' })).toBe('startedAt: in the future');

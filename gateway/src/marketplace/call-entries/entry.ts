@@ -59,9 +59,7 @@ export function parseEntry(value: unknown, now: number): Parsed {
     startedAt = raw;
   } else if (typeof raw === 'string' && ISO_TIME.test(raw)) {
     startedAt = Date.parse(raw);
-    // Date.parse rolls 2025-02-30 over to March: a day that does not exist is refused.
-    if (!Number.isFinite(startedAt) || raw.slice(0, 10) !== isoDay(raw, startedAt))
-      return fail('startedAt: not a real time');
+    if (!Number.isFinite(startedAt) || !realDay(raw)) return fail('startedAt: not a real time');
   } else {
     return fail(
       'startedAt: must be an ISO 8601 time with a zone, e.g. 2025-01-15T14:30:00Z, or epoch milliseconds',
@@ -89,14 +87,15 @@ export function parseEntry(value: unknown, now: number): Parsed {
   };
 }
 
-/** The calendar day the time names, in its own offset (to catch days Date.parse rolled over). */
-function isoDay(raw: string, ms: number): string {
-  const zone = /(Z|[+-]\d{2}:?\d{2})$/.exec(raw)?.[1] ?? 'Z';
-  const offsetMinutes =
-    zone === 'Z'
-      ? 0
-      : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-  return new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 10);
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether the YYYY-MM-DD at the start of an ISO time exists (Date.parse rolls 2025-02-30 over to March). */
+function realDay(raw: string): boolean {
+  const year = Number(raw.slice(0, 4));
+  const month = Number(raw.slice(5, 7));
+  const day = Number(raw.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0));
 }
 
 /**
