@@ -17,7 +17,7 @@
  *   node --import tsx bench/src/marketplace.ts [--quick] [--only auction|leases|entries|ledger]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-marketplace-'));
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
+    calibrate(print);
     if (runs('auction')) await auction(dir, quick, print);
     if (runs('leases')) leases(quick, print);
     if (runs('entries')) await callEntries(dir, quick, print);
@@ -117,6 +118,28 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A gauge of the machine at the time of the run (it is shared, and its speed
+ * moves with the load): SQLite primary-key lookups per second on an
+ * in-memory table of 100,000 rows, with the load average.
+ */
+function calibrate(print: (l: string) => void): void {
+  const db = openDatabase(':memory:');
+  db.exec('CREATE TABLE gauge (id TEXT PRIMARY KEY, v INTEGER)');
+  const insert = db.prepare('INSERT INTO gauge VALUES (?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < 100_000; i += 1) insert.run(`k${i}`, i);
+  })();
+  const get = db.prepare('SELECT * FROM gauge WHERE id = ?');
+  const start = performance.now();
+  for (let i = 0; i < 100_000; i += 1) get.get(`k${(i * 7919) % 100_000}`);
+  const rate = 100_000 / ((performance.now() - start) / 1000);
+  print(
+    `machine gauge: ${Math.round(rate)} SQLite key lookups/s, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+  db.close();
 }
 
 async function auction(dir: string, quick: boolean, print: (l: string) => void): Promise<void> {
