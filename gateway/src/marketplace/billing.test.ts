@@ -100,6 +100,19 @@ describe('billing hooks', () => {
     expect(w.m.billing.recover(w.now() + 700_000)).toEqual({ charged: 0, closed: 0 });
   });
 
+  it('qualifyCall records, connects and charges in one call, once', () => {
+    const w = world();
+    const match = w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() });
+    if (!match) throw new Error('no match');
+    const input = { callId: 'one', match, connectedAt: w.now(), now: w.now() + 60_000 };
+    expect(w.m.hooks.qualifyCall({ ...input, now: w.now() + 10_000 })).toMatchObject({
+      status: 'not_yet',
+    });
+    expect(w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'charged', amount: 1000 });
+    expect(w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'duplicate' });
+    expect(w.m.calls.get('one')).toMatchObject({ charged: 1000, connectedAt: input.connectedAt });
+  });
+
   it('pauses a listing when the advertiser cannot pay another call, and resumes it on a deposit', () => {
     const w = world(1500);
     w.start('c1');

@@ -57,6 +57,17 @@ export interface MarketplaceCallHooks {
   advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
   qualify(callId: string, now: number): QualifyResult;
   callEnded(callId: string, at: number): QualifyResult;
+  /**
+   * All in one, for a call path that keeps its own timers: records the call
+   * and its connection if not yet recorded, then {@link qualify}. The same
+   * exactly-once charge (`charge:<callId>`).
+   */
+  qualifyCall(input: {
+    callId: string;
+    match: CallMatch;
+    connectedAt: number;
+    now: number;
+  }): QualifyResult;
 }
 
 export interface MarketplaceOptions {
@@ -204,6 +215,11 @@ export class Marketplace {
       advertiserConnected: (callId, at) => billing.connected(callId, at),
       qualify: (callId, now) => billing.qualify(callId, now),
       callEnded: (callId, at) => billing.ended(callId, at),
+      qualifyCall: ({ callId, match, connectedAt, now }) => {
+        billing.started(callId, match, connectedAt);
+        billing.connected(callId, connectedAt);
+        return billing.qualify(callId, now);
+      },
     };
   }
 
