@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks after setting the machine up; results go to docs/benchmarks.md by hand.
 #
-#   scripts/bench.sh [tokens|b2bua|routing|webrtc|attacks|speech] [--quick] [--no-setup] [flags]
+#   scripts/bench.sh [tokens|b2bua|routing|webrtc|attacks|speech|marketplace] [--quick] [--no-setup] [flags]
 #
 # With no name all five run, one after the other:
 #   tokens   token issue/verify rates, next to plain ES256 verifies (one core)
@@ -13,6 +13,8 @@
 #            places calls (in the namespace; `--repo DIR` runs another checkout's gateway)
 #   speech   flite TTS cold/cached, pocketsphinx WER, word → partial delay,
 #            live transcription streams per decoder process
+#   marketplace  auction decisions with 10,000 listings, number leases, call-entry
+#            matching against 1,000,000 impressions, the ledger under concurrent charges
 # Other flags go to the benchmark named (with none named: `--seconds N` to tokens,
 # the rest to b2bua). `--quick`: a short smoke run of each. `--no-setup`: skip
 # scripts/setup.sh (system packages, pnpm install) on a machine already set up.
@@ -21,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 which=all
 case "${1:-}" in
-  tokens | b2bua | routing | webrtc | attacks | speech)
+  tokens | b2bua | routing | webrtc | attacks | speech | marketplace)
     which=$1
     shift
     ;;
@@ -55,6 +57,7 @@ routing_args=()
 webrtc_args=()
 attack_args=()
 speech_args=()
+marketplace_args=()
 if [ "$quick" = 1 ]; then
   attack_args+=(--seconds 8 --slow-connections 200 --flood-rate 200)
   if [ ${#token_args[@]} -eq 0 ]; then token_args=(--seconds 0.3); fi
@@ -62,11 +65,13 @@ if [ "$quick" = 1 ]; then
   routing_args+=(--decisions 50)
   webrtc_args+=(--quick)
   speech_args+=(--quick)
+  marketplace_args+=(--quick)
 fi
 if [ "$which" = routing ]; then routing_args+=(${other_args[@]+"${other_args[@]}"}); fi
 if [ "$which" = webrtc ]; then webrtc_args+=(${other_args[@]+"${other_args[@]}"}); fi
 if [ "$which" = attacks ]; then attack_args+=(${other_args[@]+"${other_args[@]}"}); fi
 if [ "$which" = speech ]; then speech_args+=(${other_args[@]+"${other_args[@]}"}); fi
+if [ "$which" = marketplace ]; then marketplace_args+=(${other_args[@]+"${other_args[@]}"}); fi
 
 if [ "$setup" = 1 ]; then ./scripts/setup.sh; fi
 
@@ -90,7 +95,12 @@ fi
 if runs attacks; then
   printf '\n==> bench: attacks\n'
   ./scripts/in-netns.sh node --import tsx bench/src/attacks.ts ${attack_args[@]+"${attack_args[@]}"}
+fi
 if runs speech; then
   printf '\n==> bench: speech\n'
   node --import tsx bench/src/speech.ts ${speech_args[@]+"${speech_args[@]}"}
+fi
+if runs marketplace; then
+  printf '\n==> bench: marketplace\n'
+  node --import tsx bench/src/marketplace.ts ${marketplace_args[@]+"${marketplace_args[@]}"}
 fi

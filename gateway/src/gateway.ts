@@ -56,6 +56,8 @@ import {
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
+import { LEDGER_SCHEMA } from './ledger/index.js';
+import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -83,6 +85,8 @@ export interface Gateway {
   readonly trunks: Trunks;
   /** Text to speech and the transcriber (used by flows: say, transcribe). */
   readonly speech: Speech;
+  /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
+  readonly marketplace: Marketplace;
   close(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.storage.path);
+  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
   const interrupted = callStore.closeInterrupted(now());
@@ -140,6 +144,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
   });
+  const marketplace = new Marketplace({
+    db,
+    config: config.marketplace,
+    environment: {
+      tenantExists: (tenant) => config.tenants[tenant] !== undefined,
+      queueTenant: (queue) => config.queues[queue]?.tenant,
+      agentTenant: (agent) => agents.get(agent)?.tenant,
+    },
+    registry: metrics.registry,
+    logger,
+    now,
+  });
+  marketplace.start();
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
   const valueTenants: Record<string, TenantValueConfig> = {};
@@ -198,7 +215,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     trustProxy: config.http.trustProxy,
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
+    streamingPaths: ['/v1/call-entries'],
     routers: [
+      // Before the core /v1 API: the placement POST takes no API key.
+      {
+        path: '/v1',
+        router: marketplaceRouter({
+          marketplace,
+          apiKeys: config.api.keys,
+          sipDomain: config.sip.domain,
+        }),
+      },
       {
         path: '/v1',
         router: v1Router({
@@ -467,6 +494,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     media,
     trunks,
     speech,
+    marketplace,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -478,6 +506,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         registrar.close();
         trunks.close();
         agents.close();
+        marketplace.close();
         lag.stop();
         await stack.close();
         await media.close();

@@ -105,7 +105,7 @@ describe('loadConfig', () => {
     ];
     const config = loadConfig({ input: { ...(await validInput()), api: { keys } } });
     expect(config.api.keys.map((k) => k.scopes)).toEqual([
-      ['read', 'agents', 'messages', 'ice-servers'],
+      ['read', 'agents', 'messages', 'ice-servers', 'marketplace', 'call-entries'],
       ['ice-servers'],
     ]);
     const bad = { ...(await validInput()), api: { keys: [{ ...keys[0], scopes: ['root'] }] } };
@@ -129,6 +129,29 @@ describe('loadConfig', () => {
     expect(attempt).toThrowError(/gatewayId/);
     expect(attempt).toThrowError(/http\.port/);
     expect(attempt).toThrowError(/bogus/);
+  });
+
+  it('checks the marketplace: known tenants, a real time zone, tracking pools that do not overlap', async () => {
+    const input = await validInput();
+    const tenants = { ...input.tenants, globex: input.tenants.acme };
+    const attempt = () =>
+      loadConfig({
+        input: {
+          ...input,
+          tenants,
+          marketplace: {
+            timeZone: 'Mars/Olympus',
+            tenants: {
+              nowhere: {},
+              acme: { trackingNumbers: { ranges: [{ from: '+14155550100', to: '+14155550109' }] } },
+              globex: { trackingNumbers: { numbers: ['+14155550105'] } },
+            },
+          },
+        },
+      });
+    expect(attempt).toThrowError(/marketplace\.timeZone: no time zone "Mars\/Olympus"/);
+    expect(attempt).toThrowError(/marketplace\.tenants\.nowhere: no tenant/);
+    expect(attempt).toThrowError(/\+14155550105 is also in the pool of acme/);
   });
 
   it('refuses a public key where the private one is needed, and a private key where a public one is', async () => {

@@ -213,6 +213,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
   problems.push(...numberProblems(resolved));
+  problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
   problems.push(...trunkProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
@@ -278,6 +279,41 @@ function trunkProblems(config: Resolved): string[] {
     });
     for (const tenant of t.outbound.tenants) {
       if (!config.tenants[tenant]) problems.push(`${at}.outbound.tenants: no tenant "${tenant}"`);
+    }
+  }
+  return problems;
+}
+
+/** The marketplace's cross-checks: known tenants, real time zone, pools that expand and do not overlap. */
+function marketplaceProblems(
+  m: ParsedConfig['marketplace'],
+  tenantExists: (tenant: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: m.timeZone });
+  } catch {
+    problems.push(`marketplace.timeZone: no time zone "${m.timeZone}"`);
+  }
+  const owner = new Map<string, string>();
+  for (const [tenant, t] of Object.entries(m.tenants)) {
+    if (!tenantExists(tenant))
+      problems.push(`marketplace.tenants.${tenant}: no tenant "${tenant}"`);
+    let numbers: string[] = [];
+    try {
+      numbers = [...expandRanges(t.trackingNumbers.ranges), ...t.trackingNumbers.numbers];
+    } catch (error) {
+      problems.push(
+        `marketplace.tenants.${tenant}.trackingNumbers.ranges: ${(error as Error).message}`,
+      );
+    }
+    for (const n of numbers) {
+      const other = owner.get(n);
+      if (other !== undefined && other !== tenant)
+        problems.push(
+          `marketplace.tenants.${tenant}.trackingNumbers: ${n} is also in the pool of ${other}`,
+        );
+      owner.set(n, tenant);
     }
   }
   return problems;

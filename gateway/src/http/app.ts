@@ -25,6 +25,11 @@ export interface HttpAppDeps {
   };
   /** Proxies whose `X-Forwarded-For` is believed (`http.trustProxy`); none by default. */
   readonly trustProxy?: readonly string[];
+  /**
+   * Paths whose request bodies their routers read as streams (large uploads):
+   * the JSON body parser leaves them alone.
+   */
+  readonly streamingPaths?: readonly string[];
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
 }
@@ -35,11 +40,19 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   // Only configured proxies may say who the client is: anyone else could rotate
   // X-Forwarded-For to escape per-address limits (the desk sign-in's).
   app.set('trust proxy', trustProxyFn(deps.trustProxy ?? []));
-  app.use(express.json({ limit: '64kb' }));
+  const streaming = new Set(deps.streamingPaths ?? []);
+  app.use(
+    express.json({
+      limit: '64kb',
+      type: (req) =>
+        !streaming.has((req as express.Request).path) &&
+        /^application\/(?:[\w.+-]+\+)?json\b/i.test(req.headers['content-type'] ?? ''),
+    }),
+  );
   app.use((req, res, next) => {
     res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-allow-headers', 'content-type, authorization');
-    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'content-type, authorization, idempotency-key');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
     // CORS preflights are answered here, before any route's authentication.
     if (req.method === 'OPTIONS') {
       res.status(204).end();

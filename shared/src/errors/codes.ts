@@ -296,6 +296,14 @@ export const ERROR_CODES = {
       'The gateway stopped while the call was in progress (a crash or a kill); its record was closed at the next start.',
     human: 'The call was interrupted. Please call again.',
   },
+  listing_unavailable: {
+    domain: 'call',
+    http: 503,
+    sip: 480,
+    message:
+      'The marketplace listing may not take calls now (paused, outside its schedule, out of daily budget or funds).',
+    human: 'This advertiser cannot take calls right now. Please try another one.',
+  },
   gateway_shutdown: {
     domain: 'call',
     http: 503,

@@ -10,6 +10,14 @@ export interface CallClientOptions {
   /** URL of the company's token endpoint (`POST { queue }`), relative to the page. */
   readonly tokenUrl: string;
   readonly queue: string;
+  /**
+   * A marketplace listing to call instead of a queue (its web reference): the
+   * destination becomes `listing.<id>`, and the token request and the INVITE
+   * carry the listing and the impression it was shown with.
+   */
+  readonly listing?: string | undefined;
+  /** The impression the listing was shown with (`<parley-listings>` sets it). */
+  readonly impression?: string | undefined;
   /** SIP WebSocket URL; overrides the one the token endpoint names. */
   readonly gateway?: string | undefined;
   /** SIP domain of the request URI. Default `parley.invalid`. */

@@ -18,7 +18,9 @@ import { styles } from './styles.js';
  * gets a call token from `token-url` and calls `queue` through the Parley
  * gateway; in the call the visitor can mute, use a keypad and chat.
  *
- * Attributes: `token-url` (required), `queue` (required), `label` (button
+ * Attributes: `token-url` (required), `queue` (required unless `listing`),
+ * `listing` (a marketplace listing's web reference: calls `listing.<id>`),
+ * `impression` (the impression it was shown with), `label` (button
  * text, default "Call us"), `gateway` (SIP WebSocket URL, overrides the token
  * response's), `domain` (SIP domain, default `parley.invalid`).
  *
@@ -58,6 +60,8 @@ export abstract class ParleyCall extends LitElement {
   static override properties = {
     tokenUrl: { attribute: 'token-url' },
     queue: {},
+    listing: {},
+    impression: {},
     label: {},
     gateway: {},
     domain: {},
@@ -66,6 +70,8 @@ export abstract class ParleyCall extends LitElement {
 
   declare tokenUrl: string;
   declare queue: string;
+  declare listing: string | undefined;
+  declare impression: string | undefined;
   declare label: string;
   declare gateway: string | undefined;
   declare domain: string | undefined;
@@ -86,6 +92,8 @@ export abstract class ParleyCall extends LitElement {
       options: () => ({
         tokenUrl: this.tokenUrl,
         queue: this.queue,
+        listing: this.listing || undefined,
+        impression: this.impression || undefined,
         gateway: this.gateway || undefined,
         domain: this.domain || undefined,
       }),
