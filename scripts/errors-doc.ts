@@ -9,6 +9,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   token: 'Call tokens (the gateway, `verifyCallToken`)',
   screening: 'Screening (the company server)',
   call: 'Calls',
+  flow: 'Flows and queues (`docs/flows.md`)',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',
   config: 'Configuration',

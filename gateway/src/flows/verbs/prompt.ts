@@ -1,0 +1,59 @@
+/**
+ * `say` and `play`: audio on the caller's leg, looped, stopped by a key when
+ * asked. The key that stops it stays in the key stream for a `gather` after
+ * it (type-ahead); a key already typed ahead skips the prompt at once.
+ */
+import type { Audio, Digit } from '../ports.js';
+import type { VerbContext } from '../runtime/verb-context.js';
+import type { PromptResult } from './results.js';
+
+/** loop 0 ("until interrupted") still ends some day. */
+const ENDLESS = 10_000;
+
+export interface PromptOptions {
+  readonly loop: number;
+  /** true: any key; a string: those keys; false: none. */
+  readonly interruptible: boolean | string;
+}
+
+const stops = (interruptible: boolean | string, digit: Digit): boolean =>
+  interruptible === true || (typeof interruptible === 'string' && interruptible.includes(digit));
+
+export async function playPrompt(
+  ctx: VerbContext,
+  audio: () => Promise<Audio>,
+  options: PromptOptions,
+): Promise<PromptResult> {
+  if (options.interruptible !== false) {
+    const typed = ctx.digits.buffered.find((d) => stops(options.interruptible, d));
+    if (typed !== undefined) return { status: 'interrupted', key: typed, plays: 0 };
+  }
+  const sound = await audio();
+  await ctx.call.answer();
+  const stop = new AbortController();
+  const onEnd = (): void => stop.abort();
+  ctx.signal.addEventListener('abort', onEnd, { once: true });
+  let key: Digit | undefined;
+  const unsubscribe =
+    options.interruptible === false
+      ? () => undefined
+      : ctx.digits.onKey((digit) => {
+          if (key === undefined && stops(options.interruptible, digit)) {
+            key = digit;
+            stop.abort();
+          }
+        });
+  let plays = 0;
+  try {
+    const times = options.loop === 0 ? ENDLESS : options.loop;
+    while (plays < times && !stop.signal.aborted) {
+      plays += 1;
+      await ctx.call.play(sound, { signal: stop.signal });
+    }
+  } finally {
+    unsubscribe();
+    ctx.signal.removeEventListener('abort', onEnd);
+  }
+  if (ctx.signal.aborted) return { status: 'hangup', plays };
+  return key === undefined ? { status: 'completed', plays } : { status: 'interrupted', key, plays };
+}
