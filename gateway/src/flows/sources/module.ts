@@ -72,7 +72,8 @@ export class ModuleSource implements FlowSource {
         this.#timeoutMs,
       );
       onAbort = () => resolveLimit({ ok: true, verbs: [] });
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     const work = (async (): Promise<SourceAnswer> => {
       let value: unknown;

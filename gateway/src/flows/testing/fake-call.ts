@@ -36,7 +36,9 @@ export interface FakeCallEvents {
   answer: [];
   play: [PlayRecord];
   dial: [DialTarget, DialOptions];
+  /** After the verb that started it is listening to it. */
   recording: [FakeRecording];
+  /** After the flow is listening to it. */
   transcription: [FakeTranscription];
   hangup: [string];
   visitor: [QueueStatus];
@@ -202,14 +204,15 @@ export class FakeCall extends EventEmitter<FakeCallEvents> implements FlowCall {
     if (this.#options.recordingError) return Promise.reject(this.#options.recordingError);
     const recording = new FakeRecording(options);
     this.recordings.push(recording);
-    this.emit('recording', recording);
+    // On a later turn: the verb attaches its listeners when the promise resolves.
+    setImmediate(() => this.emit('recording', recording));
     return Promise.resolve(recording);
   }
 
   startTranscription(options: TranscriptionOptions): Transcription {
     const t = new FakeTranscription(options);
     this.transcriptions.push(t);
-    this.emit('transcription', t);
+    setImmediate(() => this.emit('transcription', t));
     return t;
   }
 

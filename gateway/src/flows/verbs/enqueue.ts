@@ -50,7 +50,9 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
   const ticket = joined.ticket;
   const joinedAt = ticket.position;
   const onHangup = (): void => ticket.leave('hangup');
-  ctx.signal.addEventListener('abort', onHangup, { once: true });
+  // The caller may have hung up while joining: leave at once then.
+  if (ctx.signal.aborted) onHangup();
+  else ctx.signal.addEventListener('abort', onHangup, { once: true });
   const waiting = (position: number, estimatedWaitSeconds: number | null): void => {
     ctx.emit({ type: 'queue.position', queue: verb.queue, position, estimatedWaitSeconds });
     tell({ state: 'waiting', position, estimatedWaitSeconds });

@@ -30,9 +30,9 @@ export async function playPrompt(
   }
   const sound = await audio();
   await ctx.call.answer();
-  const stop = new AbortController();
-  const onEnd = (): void => stop.abort();
-  ctx.signal.addEventListener('abort', onEnd, { once: true });
+  const interrupt = new AbortController();
+  // Linked, not listened to: the caller may have hung up while the audio was made.
+  const signal = AbortSignal.any([ctx.signal, interrupt.signal]);
   let key: Digit | undefined;
   const unsubscribe =
     options.interruptible === false
@@ -40,19 +40,18 @@ export async function playPrompt(
       : ctx.digits.onKey((digit) => {
           if (key === undefined && stops(options.interruptible, digit)) {
             key = digit;
-            stop.abort();
+            interrupt.abort();
           }
         });
   let plays = 0;
   try {
     const times = options.loop === 0 ? ENDLESS : options.loop;
-    while (plays < times && !stop.signal.aborted) {
+    while (plays < times && !signal.aborted) {
       plays += 1;
-      await ctx.call.play(sound, { signal: stop.signal });
+      await ctx.call.play(sound, { signal });
     }
   } finally {
     unsubscribe();
-    ctx.signal.removeEventListener('abort', onEnd);
   }
   if (ctx.signal.aborted) return { status: 'hangup', plays };
   return key === undefined ? { status: 'completed', plays } : { status: 'interrupted', key, plays };
