@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent } from '@parley/shared/protocol';
 import { createLogger } from '../../observability/index.js';
-import type { FlowEventSink } from '../events.js';
+import { fanOut, type FlowEventSink } from '../events.js';
 import type { WaitingQueues } from '../queue-port.js';
 import { FlowRunner } from '../runner.js';
 import type { FlowLimits } from '../run.js';
@@ -86,6 +86,8 @@ export interface HarnessOptions {
   readonly prompts?: Partial<PromptSettings>;
   readonly limits?: Partial<FlowLimits>;
   readonly fetch?: typeof fetch;
+  /** More sinks beside the event log (a store under test). */
+  readonly sinks?: readonly FlowEventSink[];
 }
 
 export function harness(options: HarnessOptions = {}) {
@@ -115,7 +117,7 @@ export function harness(options: HarnessOptions = {}) {
     prompts,
     queues: options.queues,
     recordingsDir,
-    sink: log,
+    sink: options.sinks ? fanOut([log, ...options.sinks]) : log,
     logger: createLogger('silent'),
     ...(options.limits ? { limits: options.limits } : {}),
   });
