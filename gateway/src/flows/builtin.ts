@@ -12,7 +12,11 @@ export const UNAVAILABLE_TEXT =
 
 export type BuiltinFlow = Extract<FlowRef, { builtin: string }>;
 
-export function unavailableFlow(reason: string, text = UNAVAILABLE_TEXT, voice?: string): BuiltinFlow {
+export function unavailableFlow(
+  reason: string,
+  text = UNAVAILABLE_TEXT,
+  voice?: string,
+): BuiltinFlow {
   const verbs: Verb[] = [
     { verb: 'say', text, voice, loop: 1, interruptible: false, actionHook: undefined },
     { verb: 'hangup', reason },

@@ -11,7 +11,10 @@ export interface FlowEventSink {
 }
 
 /** One sink that hands each event to several; one that throws does not stop the others. */
-export function fanOut(sinks: readonly FlowEventSink[], onError?: (error: unknown) => void): FlowEventSink {
+export function fanOut(
+  sinks: readonly FlowEventSink[],
+  onError?: (error: unknown) => void,
+): FlowEventSink {
   return {
     event(event) {
       for (const sink of sinks) {

@@ -33,5 +33,13 @@ export { FlowCatalog, createFlowCatalog, type FlowDefinition } from './sources/c
 export type { FlowRequest, FlowSource, SourceAnswer } from './sources/source.js';
 export { sign as signWebhookBody } from './sources/webhook.js';
 export { unavailableFlow, UNAVAILABLE_TEXT } from './builtin.js';
-export { parseVerbs, verbSchema, verbsSchema, MAX_VERBS, type Verb, type VerbInput, type VerbName } from './verbs/schema.js';
+export {
+  parseVerbs,
+  verbSchema,
+  verbsSchema,
+  MAX_VERBS,
+  type Verb,
+  type VerbInput,
+  type VerbName,
+} from './verbs/schema.js';
 export type * from './verbs/results.js';

@@ -54,7 +54,8 @@ export type Audio =
   | { readonly kind: 'pcm'; readonly samples: Int16Array; readonly sampleRate: number };
 
 /** A DTMF key: from RFC 4733 events and SIP INFO alike, each press once. */
-export type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
+export type Digit =
+  '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
 
 export interface RecordingOptions {
   /** Where the WAV goes (absolute; the directory may not exist yet: the recorder makes it). */
@@ -121,7 +122,10 @@ export interface Bridge {
   /** Who answered: the agent id, the number or the SIP URI. */
   readonly answeredBy: string;
   /** Settles when the conversation is over (either side hung up, or the signal aborted). */
-  readonly ended: Promise<{ readonly by: 'caller' | 'target' | 'gateway'; readonly reason: string }>;
+  readonly ended: Promise<{
+    readonly by: 'caller' | 'target' | 'gateway';
+    readonly reason: string;
+  }>;
   /** Hangs the target up (time limit): the caller stays and the flow goes on. */
   hangup(reason: string): void;
 }

@@ -71,8 +71,7 @@ export type JoinResult =
 
 /** A flow to run: one of `flows` by name, or built-in verbs. */
 export type FlowRef =
-  | { readonly flow: string }
-  | { readonly builtin: string; readonly verbs: readonly Verb[] };
+  { readonly flow: string } | { readonly builtin: string; readonly verbs: readonly Verb[] };
 
 export interface WaitingQueues {
   /** The queue's waiting settings; undefined for a queue that does not exist in the tenant. */

@@ -7,7 +7,10 @@ describe('redirect', () => {
   it('replaces the flow with another one', async () => {
     const h = harness({
       flows: {
-        main: [{ verb: 'redirect', flow: 'menu' }, { verb: 'say', text: 'never' }],
+        main: [
+          { verb: 'redirect', flow: 'menu' },
+          { verb: 'say', text: 'never' },
+        ],
         menu: [{ verb: 'say', text: 'Menu.' }],
       },
     });
@@ -38,7 +41,12 @@ describe('redirect', () => {
       limits: { redirectsInARow: 2 },
       flows: {
         menu: [
-          { verb: 'gather', numDigits: 1, timeout: 60, prompt: { say: { text: 'Press 9 to hear this again.' } } },
+          {
+            verb: 'gather',
+            numDigits: 1,
+            timeout: 60,
+            prompt: { say: { text: 'Press 9 to hear this again.' } },
+          },
           { verb: 'redirect', flow: 'menu' },
         ],
       },
@@ -64,22 +72,41 @@ describe('redirect', () => {
       flow: 'nowhere',
       fallback: 'parley.unavailable',
     });
-    expect(h.speech.spoken).toEqual(['We are sorry, no one can take your call right now. Please try again later.']);
+    expect(h.speech.spoken).toEqual([
+      'We are sorry, no one can take your call right now. Please try again later.',
+    ]);
     expect(call.hangups).toEqual(['flow_source_failed']);
   });
 });
 
 describe('events', () => {
   it('every event names the call, the tenant and the flow, in order, with ISO times', async () => {
-    const h = harness({ flows: { main: [{ verb: 'say', text: 'hi' }, { verb: 'pause', length: 0 }] } });
+    const h = harness({
+      flows: {
+        main: [
+          { verb: 'say', text: 'hi' },
+          { verb: 'pause', length: 0 },
+        ],
+      },
+    });
     const call = new FakeCall();
     await h.runner.run(call, 'main');
     for (const [i, event] of h.log.events.entries()) {
-      expect(event).toMatchObject({ callId: call.context.callId, tenant: 'acme', flow: 'main', seq: i + 1 });
+      expect(event).toMatchObject({
+        callId: call.context.callId,
+        tenant: 'acme',
+        flow: 'main',
+        seq: i + 1,
+      });
       expect(new Date(event.at).toISOString()).toBe(event.at);
     }
     const start = h.log.of('verb.start')[0];
-    expect(start?.options).toMatchObject({ verb: 'say', text: 'hi', loop: 1, interruptible: false });
+    expect(start?.options).toMatchObject({
+      verb: 'say',
+      text: 'hi',
+      loop: 1,
+      interruptible: false,
+    });
   });
 });
 
@@ -90,7 +117,13 @@ describe('parseVerbs', () => {
       ok: true,
       verbs: [
         { verb: 'gather', finishOnKey: '#', timeout: 5 },
-        { verb: 'record', maxLengthSeconds: 3600, silenceTimeoutSeconds: 5, finishOnKey: '1234567890*#', beep: true },
+        {
+          verb: 'record',
+          maxLengthSeconds: 3600,
+          silenceTimeoutSeconds: 5,
+          finishOnKey: '1234567890*#',
+          beep: true,
+        },
         { verb: 'hangup', reason: 'completed' },
       ],
     });
@@ -102,16 +135,33 @@ describe('parseVerbs', () => {
     ['a missing verb name', [{ text: 'a' }], 'unknown_verb'],
     ['an unknown option', [{ verb: 'say', text: 'a', colour: 'red' }], 'invalid_options'],
     ['a wrong type', [{ verb: 'gather', numDigits: 'four' }], 'invalid_options'],
-    ['play with both file and url', [{ verb: 'play', file: 'a.wav', url: 'https://a.test/a.wav' }], 'invalid_options'],
-    ['a hangup reason that is not a code', [{ verb: 'hangup', reason: 'because' }], 'invalid_options'],
-    ['a number that is not E.164', [{ verb: 'dial', target: { type: 'phone', number: '555-1234' } }], 'invalid_options'],
+    [
+      'play with both file and url',
+      [{ verb: 'play', file: 'a.wav', url: 'https://a.test/a.wav' }],
+      'invalid_options',
+    ],
+    [
+      'a hangup reason that is not a code',
+      [{ verb: 'hangup', reason: 'because' }],
+      'invalid_options',
+    ],
+    [
+      'a number that is not E.164',
+      [{ verb: 'dial', target: { type: 'phone', number: '555-1234' } }],
+      'invalid_options',
+    ],
     ['too many verbs', Array.from({ length: 101 }, () => ({ verb: 'pause' })), 'too_many_verbs'],
   ])('refuses %s', (_name, value, reason) => {
     expect(parseVerbs(value)).toMatchObject({ ok: false, reason });
   });
 
   it('says where the problem is', () => {
-    expect(parseVerbs([{ verb: 'say', text: 'ok' }, { verb: 'gather', timeout: -1 }])).toMatchObject({
+    expect(
+      parseVerbs([
+        { verb: 'say', text: 'ok' },
+        { verb: 'gather', timeout: -1 },
+      ]),
+    ).toMatchObject({
       detail: expect.stringMatching(/^1\.timeout: /),
     });
     expect(parseVerbs([{ verb: 'say', text: 'ok' }, { verb: 'dance' }])).toMatchObject({

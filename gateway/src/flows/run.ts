@@ -94,7 +94,7 @@ export class FlowRun {
   }
 
   async run(start: string | FlowRef): Promise<FlowOutcome> {
-    let reason: FlowEndReason = 'completed';
+    let reason: FlowEndReason;
     try {
       reason = await this.#loop(typeof start === 'string' ? { flow: start } : start);
     } catch (error) {
@@ -106,7 +106,8 @@ export class FlowRun {
     }
     if (this.#call.ended.aborted) {
       if (reason === 'completed' && !this.#hungUp) reason = 'caller_hangup';
-    } else if (reason === 'redirect_loop') await this.#call.hangup('flow_redirect_loop').catch(() => undefined);
+    } else if (reason === 'redirect_loop')
+      await this.#call.hangup('flow_redirect_loop').catch(() => undefined);
     else if (reason === 'failed') await this.#call.hangup('internal').catch(() => undefined);
     else await this.#call.hangup('completed').catch(() => undefined);
     this.#emit({ type: 'flow.end', reason });
@@ -123,7 +124,13 @@ export class FlowRun {
       const started = this.#deps.now();
       this.#emit({ type: 'verb.start', index, verb: verb.verb, options: { ...verb } });
       if (verb.verb === 'redirect') {
-        this.#emit({ type: 'verb.result', index, verb: 'redirect', result: { status: 'redirected', flow: verb.flow }, ms: 0 });
+        this.#emit({
+          type: 'verb.result',
+          index,
+          verb: 'redirect',
+          result: { status: 'redirected', flow: verb.flow },
+          ms: 0,
+        });
         if (!this.#countRedirect()) return 'redirect_loop';
         doc = await this.#open({ flow: verb.flow });
         index = 0;
@@ -201,7 +208,13 @@ export class FlowRun {
 
   /** The verbs of a flow (or of its fallback, when it gives none). */
   async #open(ref: FlowRef): Promise<Doc> {
-    if ('builtin' in ref) return this.#begin({ name: ref.builtin, kind: 'builtin', source: undefined, verbs: ref.verbs });
+    if ('builtin' in ref)
+      return this.#begin({
+        name: ref.builtin,
+        kind: 'builtin',
+        source: undefined,
+        verbs: ref.verbs,
+      });
     const source = this.#deps.catalog.get(ref.flow);
     if (!source) {
       this.#flow = ref.flow;
@@ -213,7 +226,13 @@ export class FlowRun {
       { event: 'call', flow: source.name, call: this.#call.context },
       this.#call.ended,
     );
-    if (answer.ok) return this.#begin({ name: source.name, kind: source.kind, source, verbs: answer.verbs ?? [] });
+    if (answer.ok)
+      return this.#begin({
+        name: source.name,
+        kind: source.kind,
+        source,
+        verbs: answer.verbs ?? [],
+      });
     return this.#fallbackFor(source, answer.reason, answer.detail);
   }
 
@@ -235,13 +254,25 @@ export class FlowRun {
     const builtin = unavailableFlow('flow_source_failed');
     const name = fallback ?? builtin.builtin;
     this.#emit({ type: 'source.error', source: kind, reason, detail, fallback: name });
-    this.#log.warn({ flow: this.#flow, reason, detail, fallback: name }, 'flow source failed: running the fallback');
+    this.#log.warn(
+      { flow: this.#flow, reason, detail, fallback: name },
+      'flow source failed: running the fallback',
+    );
     if (fallback !== undefined && fallback !== source?.name) {
       const next = this.#deps.catalog.get(fallback);
       if (next) {
         this.#flow = next.name;
-        const answer = await next.start({ event: 'call', flow: next.name, call: this.#call.context }, this.#call.ended);
-        if (answer.ok) return this.#begin({ name: next.name, kind: next.kind, source: next, verbs: answer.verbs ?? [] });
+        const answer = await next.start(
+          { event: 'call', flow: next.name, call: this.#call.context },
+          this.#call.ended,
+        );
+        if (answer.ok)
+          return this.#begin({
+            name: next.name,
+            kind: next.kind,
+            source: next,
+            verbs: answer.verbs ?? [],
+          });
         this.#emit({
           type: 'source.error',
           source: next.kind,
@@ -251,7 +282,12 @@ export class FlowRun {
         });
       }
     }
-    return this.#begin({ name: builtin.builtin, kind: 'builtin', source: undefined, verbs: builtin.verbs });
+    return this.#begin({
+      name: builtin.builtin,
+      kind: 'builtin',
+      source: undefined,
+      verbs: builtin.verbs,
+    });
   }
 
   #begin(doc: Doc): Doc {
@@ -265,8 +301,12 @@ export class FlowRun {
     this.#redirectsInARow += 1;
     this.#redirects += 1;
     const { redirectsInARow, redirectsPerCall } = this.#deps.limits;
-    if (this.#redirectsInARow <= redirectsInARow && this.#redirects <= redirectsPerCall) return true;
-    this.#log.warn({ inARow: this.#redirectsInARow, total: this.#redirects }, 'redirect loop: ending the call');
+    if (this.#redirectsInARow <= redirectsInARow && this.#redirects <= redirectsPerCall)
+      return true;
+    this.#log.warn(
+      { inARow: this.#redirectsInARow, total: this.#redirects },
+      'redirect loop: ending the call',
+    );
     return false;
   }
 
@@ -284,7 +324,11 @@ export class FlowRun {
       recordingPath: () => {
         this.#recordings += 1;
         const tenant = call.context.tenant.replace(/[^A-Za-z0-9._-]/g, '_');
-        return join(this.#deps.recordingsDir, tenant, `${call.context.callId}-${this.#recordings}.wav`);
+        return join(
+          this.#deps.recordingsDir,
+          tenant,
+          `${call.context.callId}-${this.#recordings}.wav`,
+        );
       },
       emit: (event) => this.#emit(event),
       now: this.#deps.now,

@@ -170,6 +170,12 @@ interface VerbEventBase extends EventBase {
   readonly verb: VerbName;
 }
 
+interface TranscriptText {
+  /** 0, 1, …: a partial and the final of one utterance have the same number. */
+  readonly utterance: number;
+  readonly text: string;
+}
+
 export type FlowEvent =
   | (EventBase & { readonly type: 'flow.start'; readonly source: FlowSourceKind })
   | (EventBase & { readonly type: 'flow.end'; readonly reason: FlowEndReason })
@@ -192,13 +198,16 @@ export type FlowEvent =
       /** From the verb's start to its result. */
       readonly ms: number;
     })
-  | (VerbEventBase & { readonly type: 'verb.error'; readonly error: VerbFailure; readonly ms: number })
-  | (EventBase & {
-      readonly type: 'transcript.partial' | 'transcript.final';
-      readonly utterance: number;
-      readonly text: string;
-      readonly confidence?: number;
+  | (VerbEventBase & {
+      readonly type: 'verb.error';
+      readonly error: VerbFailure;
+      readonly ms: number;
     })
+  /** The best guess so far for an utterance (replaces the previous partial of it). */
+  | (EventBase & TranscriptText & { readonly type: 'transcript.partial' })
+  /** One per utterance. */
+  | (EventBase &
+      TranscriptText & { readonly type: 'transcript.final'; readonly confidence?: number })
   | (EventBase & {
       /** The transcription started by a `transcribe` verb failed; the call goes on. */
       readonly type: 'transcript.error';
@@ -211,7 +220,11 @@ export type FlowEvent =
       readonly position: number;
       readonly estimatedWaitSeconds: number | null;
     })
-  | (EventBase & { readonly type: 'queue.offered'; readonly queue: string; readonly agentId: string });
+  | (EventBase & {
+      readonly type: 'queue.offered';
+      readonly queue: string;
+      readonly agentId: string;
+    });
 
 export type FlowEventType = FlowEvent['type'];
 

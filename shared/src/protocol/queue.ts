@@ -56,7 +56,10 @@ export function parseQueueStatus(frame: unknown): QueueStatus | undefined {
     const wait = m['estimatedWaitSeconds'];
     if (wait !== null && wait !== undefined && !isCount(wait)) return undefined;
   }
-  if (m['reason'] !== undefined && (typeof m['reason'] !== 'string' || !REASONS.includes(m['reason'])))
+  if (
+    m['reason'] !== undefined &&
+    (typeof m['reason'] !== 'string' || !REASONS.includes(m['reason']))
+  )
     return undefined;
   return value as QueueStatus;
 }

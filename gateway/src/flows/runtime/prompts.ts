@@ -37,7 +37,10 @@ export class PromptLoader {
   /** URL → bytes, in insertion order (the oldest is dropped first). */
   readonly #cache = new Map<string, { audio: Audio; until: number }>();
 
-  constructor(settings: PromptSettings, options: { fetch?: typeof fetch; now?: () => number } = {}) {
+  constructor(
+    settings: PromptSettings,
+    options: { fetch?: typeof fetch; now?: () => number } = {},
+  ) {
     this.#settings = settings;
     this.#fetch = options.fetch ?? fetch;
     this.#now = options.now ?? Date.now;
@@ -52,7 +55,8 @@ export class PromptLoader {
 
   async #file(name: string): Promise<Audio> {
     const [first] = this.#settings.dirs;
-    if (first === undefined) throw unavailable('no prompts.dirs configured: files cannot be played');
+    if (first === undefined)
+      throw unavailable('no prompts.dirs configured: files cannot be played');
     const wanted = isAbsolute(name) ? name : resolve(first, name);
     let real: string;
     try {
@@ -80,7 +84,9 @@ export class PromptLoader {
         await handle.close();
       }
     } catch (error) {
-      throw unavailable(`${name}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw unavailable(
+        `${name}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     if (!isWav(header)) throw unavailable(`${name}: not a WAV file`);
     return { kind: 'file', path: real };
@@ -98,7 +104,9 @@ export class PromptLoader {
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.#settings.fetchTimeoutMs)]),
       });
     } catch (error) {
-      throw unavailable(`${url}: ${(error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable'}`);
+      throw unavailable(
+        `${url}: ${(error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable'}`,
+      );
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
@@ -140,7 +148,9 @@ export class PromptLoader {
 }
 
 function isWav(bytes: Uint8Array): boolean {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(12, bytes.length)).toString('latin1');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(12, bytes.length)).toString(
+    'latin1',
+  );
   return text.startsWith('RIFF') && text.slice(8, 12) === 'WAVE';
 }
 

@@ -16,7 +16,9 @@ function tone(frequencyHz: number, onMs: number, offMs: number): Int16Array {
   const ramp = Math.min(40, Math.floor(on / 2));
   for (let i = 0; i < on; i += 1) {
     const envelope = Math.min(1, i / ramp, (on - 1 - i) / ramp);
-    samples[i] = Math.round(AMPLITUDE * envelope * Math.sin((2 * Math.PI * frequencyHz * i) / RATE));
+    samples[i] = Math.round(
+      AMPLITUDE * envelope * Math.sin((2 * Math.PI * frequencyHz * i) / RATE),
+    );
   }
   return samples;
 }

@@ -43,7 +43,9 @@ export class TranscriptionControl {
         ...(f.confidence === undefined ? {} : { confidence: f.confidence }),
       });
     });
-    stream.on('error', (error) => this.#emit({ type: 'transcript.error', error: verbFailure(error) }));
+    stream.on('error', (error) =>
+      this.#emit({ type: 'transcript.error', error: verbFailure(error) }),
+    );
     stream.once('close', () => {
       if (this.#running === stream) this.#running = undefined;
     });

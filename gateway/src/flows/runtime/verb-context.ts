@@ -36,7 +36,11 @@ export interface VerbContext {
 }
 
 /** Text to speech as Audio. */
-export function sayAudio(ctx: VerbContext, text: string, voice: string | undefined): Promise<Audio> {
+export function sayAudio(
+  ctx: VerbContext,
+  text: string,
+  voice: string | undefined,
+): Promise<Audio> {
   return ctx.speech.synthesize(text, voice, ctx.signal);
 }
 

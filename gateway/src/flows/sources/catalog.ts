@@ -23,7 +23,13 @@ export type FlowDefinition =
         readonly fallback?: string | undefined;
       };
     }
-  | { readonly module: { readonly path: string; readonly timeoutMs: number; readonly fallback?: string | undefined } };
+  | {
+      readonly module: {
+        readonly path: string;
+        readonly timeoutMs: number;
+        readonly fallback?: string | undefined;
+      };
+    };
 
 export class FlowCatalog {
   readonly #sources: ReadonlyMap<string, FlowSource>;
@@ -74,7 +80,10 @@ export async function createFlowCatalog(
     } else if ('module' in flow) {
       const fn = await loadFlowModule(flow.module.path, deps.baseDir ?? process.cwd());
       sources.push(
-        new ModuleSource(name, fn, { timeoutMs: flow.module.timeoutMs, fallback: flow.module.fallback }),
+        new ModuleSource(name, fn, {
+          timeoutMs: flow.module.timeoutMs,
+          fallback: flow.module.fallback,
+        }),
       );
     }
   }

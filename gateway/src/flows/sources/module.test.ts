@@ -57,20 +57,31 @@ describe('module flows', () => {
       ['throws.mjs', `export default () => { throw new Error('database down'); };`, 'module_threw'],
       ['nonsense.mjs', `export default () => 42;`, 'not_a_list'],
       ['badverb.mjs', `export default () => [{ verb: 'say' }];`, 'invalid_options'],
-      ['urlhook.mjs', `export default () => [{ verb: 'pause', actionHook: 'https://a.test/' }];`, 'invalid_options'],
+      [
+        'urlhook.mjs',
+        `export default () => [{ verb: 'pause', actionHook: 'https://a.test/' }];`,
+        'invalid_options',
+      ],
     ];
     for (const [file, text, reason] of cases) {
       const h = await moduleFlow(write(file, text), 100);
       const outcome = await h.runner.run(new FakeCall(), 'app');
       expect(outcome.reason, file).toBe('completed');
-      expect(h.log.of('source.error')[0], file).toMatchObject({ source: 'module', reason, fallback: 'sorry' });
+      expect(h.log.of('source.error')[0], file).toMatchObject({
+        source: 'module',
+        reason,
+        fallback: 'sorry',
+      });
       expect(h.speech.spoken, file).toEqual(['Sorry.']);
     }
   });
 
   it('cannot change what the gateway holds about the call', async () => {
     const h = await moduleFlow(
-      write('mutate.mjs', `export default (r) => { r.call.tenant = 'evil'; return [{ verb: 'pause', length: 0 }]; };`),
+      write(
+        'mutate.mjs',
+        `export default (r) => { r.call.tenant = 'evil'; return [{ verb: 'pause', length: 0 }]; };`,
+      ),
     );
     const call = new FakeCall();
     await h.runner.run(call, 'app');
@@ -80,12 +91,14 @@ describe('module flows', () => {
 
   it('refuses a module that is missing, broken or does not export a function', async () => {
     await expect(loadFlowModule('nope.mjs', dir)).rejects.toMatchObject({ code: 'invalid_config' });
-    await expect(loadFlowModule(write('broken.mjs', 'export default ('), dir)).rejects.toMatchObject({
+    await expect(
+      loadFlowModule(write('broken.mjs', 'export default ('), dir),
+    ).rejects.toMatchObject({
       code: 'invalid_config',
     });
-    await expect(loadFlowModule(write('object.mjs', 'export default { verbs: [] }'), dir)).rejects.toThrow(
-      /default export must be a function/,
-    );
+    await expect(
+      loadFlowModule(write('object.mjs', 'export default { verbs: [] }'), dir),
+    ).rejects.toThrow(/default export must be a function/);
   });
 
   it('the catalog loads config, webhook and module flows by name', async () => {
@@ -94,7 +107,9 @@ describe('module flows', () => {
       {
         plain: [{ verb: 'hangup', reason: 'completed' }],
         wrapped: { verbs: [] },
-        hook: { webhook: { url: 'https://hooks.acme.test/flow', timeoutMs: 1000, statusEvents: true } },
+        hook: {
+          webhook: { url: 'https://hooks.acme.test/flow', timeoutMs: 1000, statusEvents: true },
+        },
         code: { module: { path: join(dir, 'ok.mjs'), timeoutMs: 500, fallback: 'plain' } },
       },
       { logger: createLogger('silent') },

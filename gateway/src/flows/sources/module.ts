@@ -29,9 +29,13 @@ export async function loadFlowModule(path: string, baseDir: string): Promise<Flo
   try {
     loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    throw new ParleyError('invalid_config', `flow module ${file}: cannot load: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ParleyError(
+      'invalid_config',
+      `flow module ${file}: cannot load: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (typeof loaded.default !== 'function')
     throw new ParleyError(
@@ -68,7 +72,12 @@ export class ModuleSource implements FlowSource {
     let onAbort: (() => void) | undefined;
     const limit = new Promise<SourceAnswer>((resolveLimit) => {
       timer = setTimeout(
-        () => resolveLimit({ ok: false, reason: 'timeout', detail: `no answer in ${this.#timeoutMs} ms` }),
+        () =>
+          resolveLimit({
+            ok: false,
+            reason: 'timeout',
+            detail: `no answer in ${this.#timeoutMs} ms`,
+          }),
         this.#timeoutMs,
       );
       onAbort = () => resolveLimit({ ok: true, verbs: [] });
@@ -81,7 +90,11 @@ export class ModuleSource implements FlowSource {
         // A copy: the module cannot change what the gateway holds.
         value = await this.#fn(structuredClone(request));
       } catch (error) {
-        return { ok: false, reason: 'module_threw', detail: (error as Error)?.message ?? String(error) };
+        return {
+          ok: false,
+          reason: 'module_threw',
+          detail: (error as Error)?.message ?? String(error),
+        };
       }
       if (value === undefined && isAction) return { ok: true, verbs: undefined };
       return readAnswer(value, null);

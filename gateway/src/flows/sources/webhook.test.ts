@@ -72,13 +72,18 @@ function webhookFlow(handler: Handler, settings: Partial<WebhookSettings> = {}) 
     },
     { logger: createLogger('silent') },
   );
-  const h = harness({ sources: [source], flows: { sorry: [{ verb: 'say', text: 'Sorry, try later.' }] } });
+  const h = harness({
+    sources: [source],
+    flows: { sorry: [{ verb: 'say', text: 'Sorry, try later.' }] },
+  });
   return { h, path, requests: () => received.filter((r) => r.path === path) };
 }
 
 describe('webhook flows', () => {
   it('posts the call context and runs the verbs it answers', async () => {
-    const { h, requests } = webhookFlow((_req, res) => json(res, [{ verb: 'say', text: 'Hello from the webhook.' }]));
+    const { h, requests } = webhookFlow((_req, res) =>
+      json(res, [{ verb: 'say', text: 'Hello from the webhook.' }]),
+    );
     const call = new FakeCall({ context: { customerId: 'C-7', privateClaims: { plan: 'gold' } } });
     await h.runner.run(call, 'hooked');
     expect(h.speech.spoken).toEqual(['Hello from the webhook.']);
@@ -86,13 +91,22 @@ describe('webhook flows', () => {
     expect(first?.body).toMatchObject({
       event: 'call',
       flow: 'hooked',
-      call: { callId: call.context.callId, tenant: 'acme', channel: 'phone', from: '+14155550123', customerId: 'C-7', privateClaims: { plan: 'gold' } },
+      call: {
+        callId: call.context.callId,
+        tenant: 'acme',
+        channel: 'phone',
+        from: '+14155550123',
+        customerId: 'C-7',
+        privateClaims: { plan: 'gold' },
+      },
     });
     expect(h.log.of('flow.start')[0]).toMatchObject({ flow: 'hooked', source: 'webhook' });
   });
 
   it('accepts { verbs: [...] } as well as a bare list', async () => {
-    const { h } = webhookFlow((_req, res) => json(res, { verbs: [{ verb: 'say', text: 'Wrapped.' }] }));
+    const { h } = webhookFlow((_req, res) =>
+      json(res, { verbs: [{ verb: 'say', text: 'Wrapped.' }] }),
+    );
     await h.runner.run(new FakeCall(), 'hooked');
     expect(h.speech.spoken).toEqual(['Wrapped.']);
   });
@@ -101,7 +115,13 @@ describe('webhook flows', () => {
     const { h, requests } = webhookFlow((req, res) => {
       if (req.body['event'] === 'call')
         return json(res, [
-          { verb: 'gather', numDigits: 1, timeout: 60, actionHook: true, prompt: { say: { text: 'Press 1 or 2.' } } },
+          {
+            verb: 'gather',
+            numDigits: 1,
+            timeout: 60,
+            actionHook: true,
+            prompt: { say: { text: 'Press 1 or 2.' } },
+          },
           { verb: 'say', text: 'not reached: the answer replaces it' },
         ]);
       const digits = (req.body['result'] as { digits: string }).digits;
@@ -174,7 +194,9 @@ describe('webhook flows', () => {
     for (const request of [...requests(), ...statuses]) {
       const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(request.signature ?? '');
       expect(match).not.toBeNull();
-      const expected = createHmac('sha256', secret).update(`${match![1]}.${request.raw}`).digest('hex');
+      const expected = createHmac('sha256', secret)
+        .update(`${match![1]}.${request.raw}`)
+        .digest('hex');
       expect(match![2]).toBe(expected);
     }
   });
@@ -183,10 +205,30 @@ describe('webhook flows', () => {
     it.each<[string, Handler, string, RegExp]>([
       ['a timeout', () => undefined, 'timeout', /no answer in 300 ms/],
       ['an HTTP error', (_r, res) => res.writeHead(500).end('oops'), 'http_500', /answered 500/],
-      ['a body that is not JSON', (_r, res) => res.setHeader('content-type', 'text/html').end('<Response/>'), 'not_json', /text\/html/],
-      ['JSON that is not a list', (_r, res) => json(res, { say: 'hi' }), 'not_a_list', /list of verbs/],
-      ['an unknown verb', (_r, res) => json(res, [{ verb: 'conference', room: 'x' }]), 'unknown_verb', /0\.verb: unknown verb "conference"/],
-      ['invalid options', (_r, res) => json(res, [{ verb: 'gather', timeout: 'soon' }]), 'invalid_options', /0\.timeout/],
+      [
+        'a body that is not JSON',
+        (_r, res) => res.setHeader('content-type', 'text/html').end('<Response/>'),
+        'not_json',
+        /text\/html/,
+      ],
+      [
+        'JSON that is not a list',
+        (_r, res) => json(res, { say: 'hi' }),
+        'not_a_list',
+        /list of verbs/,
+      ],
+      [
+        'an unknown verb',
+        (_r, res) => json(res, [{ verb: 'conference', room: 'x' }]),
+        'unknown_verb',
+        /0\.verb: unknown verb "conference"/,
+      ],
+      [
+        'invalid options',
+        (_r, res) => json(res, [{ verb: 'gather', timeout: 'soon' }]),
+        'invalid_options',
+        /0\.timeout/,
+      ],
       [
         'an actionHook off the webhook origin',
         (_r, res) => json(res, [{ verb: 'pause', actionHook: 'https://elsewhere.test/x' }]),
@@ -199,7 +241,12 @@ describe('webhook flows', () => {
       const outcome = await h.runner.run(call, 'hooked');
       expect(outcome.reason).toBe('completed');
       expect(h.log.of('source.error')).toEqual([
-        expect.objectContaining({ source: 'webhook', reason, detail: expect.stringMatching(detail), fallback: 'sorry' }),
+        expect.objectContaining({
+          source: 'webhook',
+          reason,
+          detail: expect.stringMatching(detail),
+          fallback: 'sorry',
+        }),
       ]);
       expect(h.speech.spoken).toEqual(['Sorry, try later.']);
       expect(h.log.of('flow.start').map((e) => e.flow)).toEqual(['sorry']);
@@ -208,19 +255,33 @@ describe('webhook flows', () => {
     it('a webhook that cannot be reached', async () => {
       const source = new WebhookSource(
         'hooked',
-        { url: 'http://127.0.0.1:9/', statusUrl: undefined, timeoutMs: 1000, secret: undefined, statusEvents: false, fallback: undefined },
+        {
+          url: 'http://127.0.0.1:9/',
+          statusUrl: undefined,
+          timeoutMs: 1000,
+          secret: undefined,
+          statusEvents: false,
+          fallback: undefined,
+        },
         { logger: createLogger('silent') },
       );
       const h = harness({ sources: [source] });
       const call = new FakeCall();
       await h.runner.run(call, 'hooked');
-      expect(h.log.of('source.error')[0]).toMatchObject({ reason: 'unreachable', fallback: 'parley.unavailable' });
+      expect(h.log.of('source.error')[0]).toMatchObject({
+        reason: 'unreachable',
+        fallback: 'parley.unavailable',
+      });
       expect(call.hangups).toEqual(['flow_source_failed']);
     });
 
     it('a follow-up that fails runs the fallback too', async () => {
       const { h } = webhookFlow((req, res) => {
-        if (req.body['event'] === 'call') return json(res, [{ verb: 'pause', length: 0, actionHook: true }, { verb: 'say', text: 'never' }]);
+        if (req.body['event'] === 'call')
+          return json(res, [
+            { verb: 'pause', length: 0, actionHook: true },
+            { verb: 'say', text: 'never' },
+          ]);
         return res.writeHead(502).end();
       });
       await h.runner.run(new FakeCall(), 'hooked');
@@ -229,7 +290,9 @@ describe('webhook flows', () => {
     });
 
     it('a webhook that answers with a redirect to itself forever is stopped', async () => {
-      const { h } = webhookFlow((_req, res) => json(res, [{ verb: 'pause', length: 0, actionHook: true }]));
+      const { h } = webhookFlow((_req, res) =>
+        json(res, [{ verb: 'pause', length: 0, actionHook: true }]),
+      );
       const call = new FakeCall();
       const outcome = await h.runner.run(call, 'hooked');
       expect(outcome.reason).toBe('redirect_loop');

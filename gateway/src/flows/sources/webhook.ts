@@ -63,7 +63,11 @@ export class WebhookSource implements FlowSource {
   action(hook: true | string, request: FlowRequest, signal: AbortSignal): Promise<SourceAnswer> {
     const url = hook === true ? this.#settings.url : hook;
     if (new URL(url).origin !== this.#origin)
-      return Promise.resolve({ ok: false, reason: 'invalid_options', detail: 'actionHook off the webhook origin' });
+      return Promise.resolve({
+        ok: false,
+        reason: 'invalid_options',
+        detail: 'actionHook off the webhook origin',
+      });
     return this.#ask(url, request, signal, true);
   }
 
@@ -84,9 +88,14 @@ export class WebhookSource implements FlowSource {
     for (let event = queue.pending.shift(); event; event = queue.pending.shift()) {
       const url = this.#settings.statusUrl ?? this.#settings.url;
       try {
-        const response = await this.#post(url, { event: 'status', ...event }, AbortSignal.timeout(this.#settings.timeoutMs));
+        const response = await this.#post(
+          url,
+          { event: 'status', ...event },
+          AbortSignal.timeout(this.#settings.timeoutMs),
+        );
         await response.body?.cancel().catch(() => undefined);
-        if (!response.ok) this.#log.debug({ status: response.status, callId }, 'status callback refused');
+        if (!response.ok)
+          this.#log.debug({ status: response.status, callId }, 'status callback refused');
       } catch (error) {
         this.#log.debug({ err: error, callId }, 'status callback failed');
       }
@@ -95,7 +104,12 @@ export class WebhookSource implements FlowSource {
     this.#statusQueues.delete(callId);
   }
 
-  async #ask(url: string, request: FlowRequest, signal: AbortSignal, isAction: boolean): Promise<SourceAnswer> {
+  async #ask(
+    url: string,
+    request: FlowRequest,
+    signal: AbortSignal,
+    isAction: boolean,
+  ): Promise<SourceAnswer> {
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.#settings.timeoutMs)]);
     let response: Response;
     try {
@@ -114,7 +128,11 @@ export class WebhookSource implements FlowSource {
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      return { ok: false, reason: `http_${response.status}`, detail: `${url} answered ${response.status}` };
+      return {
+        ok: false,
+        reason: `http_${response.status}`,
+        detail: `${url} answered ${response.status}`,
+      };
     }
     let text: string;
     try {
@@ -123,7 +141,11 @@ export class WebhookSource implements FlowSource {
       const message = (error as Error).message;
       return message === 'too_large'
         ? { ok: false, reason: 'too_large', detail: `larger than ${MAX_ANSWER_BYTES} bytes` }
-        : { ok: false, reason: 'timeout', detail: `no whole answer in ${this.#settings.timeoutMs} ms` };
+        : {
+            ok: false,
+            reason: 'timeout',
+            detail: `no whole answer in ${this.#settings.timeoutMs} ms`,
+          };
     }
     let value: unknown;
     try {
@@ -145,7 +167,8 @@ export class WebhookSource implements FlowSource {
       accept: 'application/json',
       'user-agent': 'Parley',
     };
-    if (this.#settings.secret !== undefined) headers['x-parley-signature'] = sign(this.#settings.secret, text);
+    if (this.#settings.secret !== undefined)
+      headers['x-parley-signature'] = sign(this.#settings.secret, text);
     return this.#fetch(url, { method: 'POST', headers, body: text, signal, redirect: 'error' });
   }
 }

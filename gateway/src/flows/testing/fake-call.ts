@@ -78,7 +78,11 @@ export class FakeRecording extends EventEmitter<RecordingEvents> implements Reco
   }
   stop(): Promise<{ path: string; durationMs: number; bytes: number }> {
     this.stopped = true;
-    return Promise.resolve({ path: this.options.path, durationMs: this.frames * 20, bytes: 44 + this.frames * 320 });
+    return Promise.resolve({
+      path: this.options.path,
+      durationMs: this.frames * 20,
+      bytes: 44 + this.frames * 320,
+    });
   }
 }
 
@@ -97,9 +101,13 @@ export class FakeTranscription extends EventEmitter<TranscriptionEvents> impleme
 }
 
 /** A bridge the test ends. */
-export function fakeBridge(answeredBy: string): Bridge & { end(by?: 'caller' | 'target' | 'gateway'): void; hungUp: string | undefined } {
+export function fakeBridge(
+  answeredBy: string,
+): Bridge & { end(by?: 'caller' | 'target' | 'gateway'): void; hungUp: string | undefined } {
   let end!: (how: { by: 'caller' | 'target' | 'gateway'; reason: string }) => void;
-  const ended = new Promise<{ by: 'caller' | 'target' | 'gateway'; reason: string }>((r) => (end = r));
+  const ended = new Promise<{ by: 'caller' | 'target' | 'gateway'; reason: string }>(
+    (r) => (end = r),
+  );
   const bridge = {
     answeredBy,
     ended,
@@ -171,7 +179,9 @@ export class FakeCall extends EventEmitter<FakeCallEvents> implements FlowCall {
 
   play(audio: Audio, options: { signal: AbortSignal }): Promise<void> {
     if (this.#options.failPlay?.(audio)) {
-      return Promise.reject(Object.assign(new Error('cannot read the audio'), { code: 'prompt_unavailable' }));
+      return Promise.reject(
+        Object.assign(new Error('cannot read the audio'), { code: 'prompt_unavailable' }),
+      );
     }
     return new Promise((resolve) => {
       let done = false;
@@ -197,7 +207,8 @@ export class FakeCall extends EventEmitter<FakeCallEvents> implements FlowCall {
 
   /** The caller presses keys, one after the other. */
   press(keys: string): void {
-    for (const key of keys) for (const listener of [...this.#digitListeners]) listener(key as Digit);
+    for (const key of keys)
+      for (const listener of [...this.#digitListeners]) listener(key as Digit);
   }
 
   startRecording(options: RecordingOptions): Promise<Recording> {
@@ -219,7 +230,9 @@ export class FakeCall extends EventEmitter<FakeCallEvents> implements FlowCall {
   dial(target: DialTarget, options: DialOptions): Promise<DialAttempt> {
     this.dials.push(target);
     this.emit('dial', target, options);
-    return this.#options.dial ? this.#options.dial(target, options) : Promise.resolve({ status: 'no-answer' });
+    return this.#options.dial
+      ? this.#options.dial(target, options)
+      : Promise.resolve({ status: 'no-answer' });
   }
 
   hangup(reason: string): Promise<void> {
@@ -249,7 +262,9 @@ export class FakeSpeech implements SpeechSynthesizer {
 
   synthesize(text: string): Promise<Audio> {
     if (this.#fail?.(text))
-      return Promise.reject(Object.assign(new Error('flite failed'), { code: 'prompt_unavailable' }));
+      return Promise.reject(
+        Object.assign(new Error('flite failed'), { code: 'prompt_unavailable' }),
+      );
     this.spoken.push(text);
     const audio: Audio = { kind: 'pcm', samples: new Int16Array(160), sampleRate: 8000 };
     this.#texts.set(audio, text);

@@ -9,7 +9,12 @@ describe('dial', () => {
     const h = harness({
       flows: {
         main: [
-          { verb: 'dial', target: { type: 'phone', number: '+14155550199' }, timeout: 25, callerId: '+15550100' },
+          {
+            verb: 'dial',
+            target: { type: 'phone', number: '+14155550199' },
+            timeout: 25,
+            callerId: '+15550100',
+          },
           { verb: 'say', text: 'Thanks for calling.' },
         ],
       },
@@ -36,12 +41,23 @@ describe('dial', () => {
   });
 
   it.each<[DialAttempt, Record<string, unknown>]>([
-    [{ status: 'busy', sipStatus: 486 }, { status: 'busy', sipStatus: 486 }],
+    [
+      { status: 'busy', sipStatus: 486 },
+      { status: 'busy', sipStatus: 486 },
+    ],
     [{ status: 'no-answer' }, { status: 'no-answer' }],
-    [{ status: 'failed', sipStatus: 503, reason: 'agent_unreachable' }, { status: 'failed', sipStatus: 503, reason: 'agent_unreachable' }],
+    [
+      { status: 'failed', sipStatus: 503, reason: 'agent_unreachable' },
+      { status: 'failed', sipStatus: 503, reason: 'agent_unreachable' },
+    ],
   ])('gives %o as the result and goes on', async (attempt, result) => {
     const h = harness({
-      flows: { main: [{ verb: 'dial', target: { type: 'agent', agent: 'alice' } }, { verb: 'say', text: 'Sorry.' }] },
+      flows: {
+        main: [
+          { verb: 'dial', target: { type: 'agent', agent: 'alice' } },
+          { verb: 'say', text: 'Sorry.' },
+        ],
+      },
     });
     await h.runner.run(new FakeCall({ dial: () => Promise.resolve(attempt) }), 'main');
     expect(h.log.of('verb.result')[0]?.result).toEqual(result);
@@ -49,11 +65,15 @@ describe('dial', () => {
   });
 
   it('is cancelled when the caller hangs up while it rings', async () => {
-    const h = harness({ flows: { main: [{ verb: 'dial', target: { type: 'sip', uri: 'sip:desk@pbx.acme.test' } }] } });
+    const h = harness({
+      flows: { main: [{ verb: 'dial', target: { type: 'sip', uri: 'sip:desk@pbx.acme.test' } }] },
+    });
     const call = new FakeCall({
       dial: (_t, options) =>
         new Promise((resolve) =>
-          options.signal.addEventListener('abort', () => resolve({ status: 'canceled' }), { once: true }),
+          options.signal.addEventListener('abort', () => resolve({ status: 'canceled' }), {
+            once: true,
+          }),
         ),
     });
     call.once('dial', () => setImmediate(() => call.callerHangsUp()));
@@ -72,7 +92,10 @@ describe('dial', () => {
         ],
       },
     });
-    await h.runner.run(new FakeCall({ dial: () => Promise.resolve({ status: 'answered', bridge }) }), 'main');
+    await h.runner.run(
+      new FakeCall({ dial: () => Promise.resolve({ status: 'answered', bridge }) }),
+      'main',
+    );
     expect(bridge.hungUp).toBe('time_limit');
     expect(h.log.summary()).toEqual(['dial:answered', 'say:completed']);
   });
@@ -80,7 +103,14 @@ describe('dial', () => {
 
 describe('pause and hangup', () => {
   it('pause does not answer the call (TwiML: a first pause delays the answer)', async () => {
-    const h = harness({ flows: { main: [{ verb: 'pause', length: 0.05 }, { verb: 'hangup', reason: 'busy' }] } });
+    const h = harness({
+      flows: {
+        main: [
+          { verb: 'pause', length: 0.05 },
+          { verb: 'hangup', reason: 'busy' },
+        ],
+      },
+    });
     const call = new FakeCall();
     const outcome = await h.runner.run(call, 'main');
     expect(call.answered).toBe(false);
@@ -92,7 +122,12 @@ describe('pause and hangup', () => {
 
   it('hangup ends the flow: verbs after it do not run', async () => {
     const h = harness({
-      flows: { main: [{ verb: 'hangup', reason: 'outside_business_hours' }, { verb: 'say', text: 'never' }] },
+      flows: {
+        main: [
+          { verb: 'hangup', reason: 'outside_business_hours' },
+          { verb: 'say', text: 'never' },
+        ],
+      },
     });
     const call = new FakeCall();
     await h.runner.run(call, 'main');

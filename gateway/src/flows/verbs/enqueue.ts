@@ -67,7 +67,11 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
 
   const hold = new AbortController();
   const holding = holdLoop(ctx, settings, ticket, hold.signal, () =>
-    tell({ state: 'waiting', position: ticket.position, estimatedWaitSeconds: ticket.estimatedWaitSeconds }),
+    tell({
+      state: 'waiting',
+      position: ticket.position,
+      estimatedWaitSeconds: ticket.estimatedWaitSeconds,
+    }),
   );
   const end = await ticket.done;
   hold.abort();
@@ -87,7 +91,8 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
         talkSeconds: Math.round((ctx.now() - answeredAt) / 1000),
       };
     }
-    if (end.status !== 'hangup') tell({ state: 'left', reason: end.status === 'failed' ? 'error' : end.status });
+    if (end.status !== 'hangup')
+      tell({ state: 'left', reason: end.status === 'failed' ? 'error' : end.status });
     return { status: end.status, queue: verb.queue, waitSeconds: waited(), joinedAt };
   } finally {
     ctx.signal.removeEventListener('abort', onHangup);
@@ -115,7 +120,11 @@ async function holdLoop(
   while (!signal.aborted) {
     if (ctx.now() >= nextAnnouncement) {
       nextAnnouncement = everyMs > 0 ? ctx.now() + everyMs : Number.POSITIVE_INFINITY;
-      const text = announcement(settings.announcement, ticket.position, ticket.estimatedWaitSeconds);
+      const text = announcement(
+        settings.announcement,
+        ticket.position,
+        ticket.estimatedWaitSeconds,
+      );
       try {
         await ctx.call.play(await sayAudio(ctx, text, settings.voice), { signal });
       } catch {
@@ -143,7 +152,11 @@ async function holdLoop(
  * The announcement with `{position}` and `{minutes}` filled in. Without an
  * estimate, the sentences that mention `{minutes}` are left out.
  */
-export function announcement(template: string, position: number, waitSeconds: number | null): string {
+export function announcement(
+  template: string,
+  position: number,
+  waitSeconds: number | null,
+): string {
   const sentences = template.match(/[^.!?]+[.!?]*\s*/g) ?? [template];
   const minutes = waitSeconds === null ? null : Math.max(1, Math.ceil(waitSeconds / 60));
   return sentences

@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { FakeCall, FakeSpeech } from '../testing/fake-call.js';
 import { harness } from '../testing/harness.js';
 
-const resultOf = async (gather: Record<string, unknown>, drive: (call: FakeCall) => void, speech?: FakeSpeech) => {
-  const h = harness({ ...(speech ? { speech } : {}), flows: { main: [{ verb: 'gather', ...gather }] } });
+const resultOf = async (
+  gather: Record<string, unknown>,
+  drive: (call: FakeCall) => void,
+  speech?: FakeSpeech,
+) => {
+  const h = harness({
+    ...(speech ? { speech } : {}),
+    flows: { main: [{ verb: 'gather', ...gather }] },
+  });
   const call = new FakeCall({ playMode: 'hold' });
   drive(call);
   await h.runner.run(call, 'main');
@@ -52,14 +59,25 @@ describe('gather', () => {
   });
 
   it('stops when the caller hangs up while waiting for keys', async () => {
-    const h = harness({ flows: { main: [{ verb: 'gather', timeout: 600 }, { verb: 'say', text: 'never' }] } });
+    const h = harness({
+      flows: {
+        main: [
+          { verb: 'gather', timeout: 600 },
+          { verb: 'say', text: 'never' },
+        ],
+      },
+    });
     const call = new FakeCall();
     const done = h.runner.run(call, 'main');
     await h.log.when((e) => e.type === 'verb.start' && e.verb === 'gather');
     call.press('5');
     call.callerHangsUp();
     expect((await done).reason).toBe('caller_hangup');
-    expect(h.log.of('verb.result')[0]?.result).toEqual({ status: 'hangup', digits: '5', finishedBy: 'hangup' });
+    expect(h.log.of('verb.result')[0]?.result).toEqual({
+      status: 'hangup',
+      digits: '5',
+      finishedBy: 'hangup',
+    });
     expect(h.speech.spoken).toEqual([]);
   });
 
@@ -79,7 +97,12 @@ describe('gather', () => {
 
   it('a key press reaches the next verb in the same turn of the event loop (no polling)', async () => {
     const h = harness({
-      flows: { main: [{ verb: 'gather', numDigits: 1, timeout: 60 }, { verb: 'say', text: 'You pressed one.' }] },
+      flows: {
+        main: [
+          { verb: 'gather', numDigits: 1, timeout: 60 },
+          { verb: 'say', text: 'You pressed one.' },
+        ],
+      },
     });
     const call = new FakeCall({ playMode: 'hold' });
     const done = h.runner.run(call, 'main');

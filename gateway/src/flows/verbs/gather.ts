@@ -38,7 +38,12 @@ export async function gather(verb: GatherVerb, ctx: VerbContext): Promise<Gather
     const digit = await ctx.digits.next(wait * 1000, ctx.signal);
     if (digit === undefined) {
       if (ctx.signal.aborted) return { status: 'hangup', digits, finishedBy: 'hangup', ...extra };
-      return { status: digits === '' ? 'timeout' : 'completed', digits, finishedBy: 'timeout', ...extra };
+      return {
+        status: digits === '' ? 'timeout' : 'completed',
+        digits,
+        finishedBy: 'timeout',
+        ...extra,
+      };
     }
     if (verb.finishOnKey !== '' && digit === verb.finishOnKey)
       return { status: 'completed', digits, finishedBy: 'finishOnKey', ...extra };

@@ -12,7 +12,10 @@ import { say } from './say.js';
 import type { Verb } from './schema.js';
 import { transcribe } from './transcribe.js';
 
-export function runVerb(verb: Exclude<Verb, { verb: 'redirect' }>, ctx: VerbContext): Promise<VerbResult> {
+export function runVerb(
+  verb: Exclude<Verb, { verb: 'redirect' }>,
+  ctx: VerbContext,
+): Promise<VerbResult> {
   switch (verb.verb) {
     case 'say':
       return say(verb, ctx);

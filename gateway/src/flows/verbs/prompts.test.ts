@@ -9,14 +9,21 @@ import { harness, wavBytes } from '../testing/harness.js';
 
 describe('say', () => {
   it('answers the call, speaks the text and hangs up at the end of the flow', async () => {
-    const h = harness({ flows: { main: [{ verb: 'say', text: 'Welcome to Acme.', voice: 'slt' }] } });
+    const h = harness({
+      flows: { main: [{ verb: 'say', text: 'Welcome to Acme.', voice: 'slt' }] },
+    });
     const call = new FakeCall();
     const outcome = await h.runner.run(call, 'main');
     expect(outcome.reason).toBe('completed');
     expect(call.answered).toBe(true);
     expect(h.speech.spoken).toEqual(['Welcome to Acme.']);
     expect(h.log.summary()).toEqual(['say:completed']);
-    expect(h.log.events.map((e) => e.type)).toEqual(['flow.start', 'verb.start', 'verb.result', 'flow.end']);
+    expect(h.log.events.map((e) => e.type)).toEqual([
+      'flow.start',
+      'verb.start',
+      'verb.result',
+      'flow.end',
+    ]);
     expect(h.log.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(call.hangups).toEqual(['completed']);
   });
@@ -33,7 +40,12 @@ describe('say', () => {
     const h = harness({
       flows: {
         main: [
-          { verb: 'say', text: 'For sales press 1, for support press 2.', interruptible: true, loop: 0 },
+          {
+            verb: 'say',
+            text: 'For sales press 1, for support press 2.',
+            interruptible: true,
+            loop: 0,
+          },
           { verb: 'gather', numDigits: 2, timeout: 60 },
         ],
       },
@@ -50,7 +62,9 @@ describe('say', () => {
   });
 
   it('only stops at the keys it was given', async () => {
-    const h = harness({ flows: { main: [{ verb: 'say', text: 'Press hash.', interruptible: '#' }] } });
+    const h = harness({
+      flows: { main: [{ verb: 'say', text: 'Press hash.', interruptible: '#' }] },
+    });
     const call = new FakeCall({ playMode: 'hold' });
     call.once('play', (play) => {
       call.press('1');
@@ -59,7 +73,11 @@ describe('say', () => {
       expect(play.signal.aborted).toBe(true);
     });
     await h.runner.run(call, 'main');
-    expect(h.log.of('verb.result')[0]?.result).toEqual({ status: 'interrupted', key: '#', plays: 1 });
+    expect(h.log.of('verb.result')[0]?.result).toEqual({
+      status: 'interrupted',
+      key: '#',
+      plays: 1,
+    });
   });
 
   it('is not stopped by keys when not interruptible, and a gather after it does not get them', async () => {
@@ -83,7 +101,12 @@ describe('say', () => {
 
   it('stops at once when the caller hangs up, and nothing after it runs', async () => {
     const h = harness({
-      flows: { main: [{ verb: 'say', text: 'A long text', loop: 0 }, { verb: 'say', text: 'never' }] },
+      flows: {
+        main: [
+          { verb: 'say', text: 'A long text', loop: 0 },
+          { verb: 'say', text: 'never' },
+        ],
+      },
     });
     const call = new FakeCall({ playMode: 'hold' });
     call.once('play', (play) => {
@@ -102,7 +125,12 @@ describe('say', () => {
     const speech = new FakeSpeech((text) => text === 'broken');
     const h = harness({
       speech,
-      flows: { main: [{ verb: 'say', text: 'broken' }, { verb: 'say', text: 'fine' }] },
+      flows: {
+        main: [
+          { verb: 'say', text: 'broken' },
+          { verb: 'say', text: 'fine' },
+        ],
+      },
     });
     await h.runner.run(new FakeCall(), 'main');
     expect(h.log.summary()).toEqual(['say:error:prompt_unavailable', 'say:completed']);
@@ -154,8 +182,10 @@ describe('play', () => {
 
   describe('from a URL (a real local HTTP server)', () => {
     const server = createServer((req, res) => {
-      if (req.url === '/prompts/hello.wav') res.setHeader('content-type', 'audio/wav').end(wavBytes());
-      else if (req.url === '/prompts/big.wav') res.end(Buffer.concat([wavBytes(), Buffer.alloc(5000)]));
+      if (req.url === '/prompts/hello.wav')
+        res.setHeader('content-type', 'audio/wav').end(wavBytes());
+      else if (req.url === '/prompts/big.wav')
+        res.end(Buffer.concat([wavBytes(), Buffer.alloc(5000)]));
       else res.writeHead(404).end();
     });
     let base = '';
@@ -168,7 +198,10 @@ describe('play', () => {
 
     it('fetches allowed URLs, refuses others, and says why', async () => {
       const h = harness({
-        prompts: { urls: [`http://127.0.0.1:${(server.address() as AddressInfo).port}/prompts/`], maxBytes: 1000 },
+        prompts: {
+          urls: [`http://127.0.0.1:${(server.address() as AddressInfo).port}/prompts/`],
+          maxBytes: 1000,
+        },
         flows: {
           main: [
             { verb: 'play', url: `${base}/prompts/hello.wav` },
@@ -188,7 +221,10 @@ describe('play', () => {
         'play:error:prompt_unavailable',
         'play:error:prompt_unavailable',
       ]);
-      expect(call.plays[0]?.audio).toMatchObject({ kind: 'wav', name: `${base}/prompts/hello.wav` });
+      expect(call.plays[0]?.audio).toMatchObject({
+        kind: 'wav',
+        name: `${base}/prompts/hello.wav`,
+      });
       // The second play came from the cache: the same bytes.
       expect(call.plays[1]?.audio).toBe(call.plays[0]?.audio);
       expect(h.log.of('verb.error').map((e) => e.error.message)).toEqual([

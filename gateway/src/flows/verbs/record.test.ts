@@ -7,8 +7,18 @@ import { harness } from '../testing/harness.js';
 const SPEECH = -20;
 const QUIET = -70;
 
-async function recordWith(options: Record<string, unknown>, drive: (call: FakeCall, rec: FakeRecording) => void) {
-  const h = harness({ flows: { main: [{ verb: 'record', ...options }, { verb: 'say', text: 'Thank you.' }] } });
+async function recordWith(
+  options: Record<string, unknown>,
+  drive: (call: FakeCall, rec: FakeRecording) => void,
+) {
+  const h = harness({
+    flows: {
+      main: [
+        { verb: 'record', ...options },
+        { verb: 'say', text: 'Thank you.' },
+      ],
+    },
+  });
   const call = new FakeCall();
   call.once('recording', (rec) => drive(call, rec));
   await h.runner.run(call, 'main');
@@ -47,12 +57,18 @@ describe('record', () => {
       call.press('#');
     });
     expect(call.plays.map((p) => p.audio)).not.toContain(BEEP);
-    expect(result).toMatchObject({ status: 'completed', endedBy: 'key', key: '#', durationSeconds: 1 });
+    expect(result).toMatchObject({
+      status: 'completed',
+      endedBy: 'key',
+      key: '#',
+      durationSeconds: 1,
+    });
   });
 
   it('ends at the maximum length', async () => {
-    const { result } = await recordWith({ maxLengthSeconds: 1, silenceTimeoutSeconds: 0 }, (_call, rec) =>
-      rec.level(QUIET, 10),
+    const { result } = await recordWith(
+      { maxLengthSeconds: 1, silenceTimeoutSeconds: 0 },
+      (_call, rec) => rec.level(QUIET, 10),
     );
     expect(result).toMatchObject({ status: 'completed', endedBy: 'max-length' });
   });
@@ -69,8 +85,14 @@ describe('record', () => {
   });
 
   it('a recording that cannot start (full disk) is an error and the call goes on', async () => {
-    const h = harness({ flows: { main: [{ verb: 'record' }, { verb: 'say', text: 'Sorry, please try later.' }] } });
-    const call = new FakeCall({ recordingError: Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }) });
+    const h = harness({
+      flows: { main: [{ verb: 'record' }, { verb: 'say', text: 'Sorry, please try later.' }] },
+    });
+    const call = new FakeCall({
+      recordingError: Object.assign(new Error('ENOSPC: no space left on device'), {
+        code: 'ENOSPC',
+      }),
+    });
     const outcome = await h.runner.run(call, 'main');
     expect(outcome.reason).toBe('completed');
     expect(h.log.summary()).toEqual(['record:error:recording_failed', 'say:completed']);
@@ -88,7 +110,12 @@ describe('record', () => {
 
   it('two recordings of one call get two files', async () => {
     const h = harness({
-      flows: { main: [{ verb: 'record', finishOnKey: '#' }, { verb: 'record', finishOnKey: '#' }] },
+      flows: {
+        main: [
+          { verb: 'record', finishOnKey: '#' },
+          { verb: 'record', finishOnKey: '#' },
+        ],
+      },
     });
     const call = new FakeCall();
     call.on('recording', () => setImmediate(() => call.press('#')));
@@ -128,13 +155,23 @@ describe('transcribe', () => {
     ]);
     const results = h.log.of('verb.result').map((e) => e.result);
     expect(results[0]).toEqual({ status: 'started' });
-    expect(results[2]).toEqual({ status: 'stopped', utterances: 2, text: 'hello I would like a callback tomorrow' });
+    expect(results[2]).toEqual({
+      status: 'stopped',
+      utterances: 2,
+      text: 'hello I would like a callback tomorrow',
+    });
     expect(call.transcriptions[0]?.stopped).toBe(true);
   });
 
   it('stops by itself when the flow ends, and a recogniser failure is an event, not the end of the call', async () => {
     const h = harness({
-      flows: { main: [{ verb: 'transcribe', partialResults: false }, { verb: 'pause', length: 0.05 }, { verb: 'say', text: 'bye' }] },
+      flows: {
+        main: [
+          { verb: 'transcribe', partialResults: false },
+          { verb: 'pause', length: 0.05 },
+          { verb: 'say', text: 'bye' },
+        ],
+      },
     });
     const call = new FakeCall();
     call.once('transcription', (t) => {
@@ -144,7 +181,10 @@ describe('transcribe', () => {
     const outcome = await h.runner.run(call, 'main');
     expect(outcome.reason).toBe('completed');
     expect(h.log.of('transcript.partial')).toEqual([]);
-    expect(h.log.of('transcript.error')[0]?.error).toEqual({ code: 'verb_failed', message: 'pocketsphinx died' });
+    expect(h.log.of('transcript.error')[0]?.error).toEqual({
+      code: 'verb_failed',
+      message: 'pocketsphinx died',
+    });
     expect(call.transcriptions[0]?.stopped).toBe(true);
     expect(h.log.summary()).toEqual(['transcribe:started', 'pause:completed', 'say:completed']);
   });

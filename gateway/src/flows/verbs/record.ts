@@ -34,7 +34,9 @@ export async function record(verb: RecordVerb, ctx: VerbContext): Promise<Record
   try {
     recording = await ctx.call.startRecording({ path, signal: stop.signal });
   } catch (error) {
-    throw new VerbError('recording_failed', `${path}: ${(error as Error).message}`, { cause: error });
+    throw new VerbError('recording_failed', `${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const end = await new Promise<End>((resolve) => {
     let silentMs = 0;

@@ -226,8 +226,11 @@ export interface VerbsProblem {
  * Checks verbs from anywhere (config, webhook, module). Never throws: the
  * caller runs its fallback and records the problem.
  */
-export function parseVerbs(value: unknown): { ok: true; verbs: Verb[] } | ({ ok: false } & VerbsProblem) {
-  if (!Array.isArray(value)) return { ok: false, reason: 'not_a_list', detail: 'expected a list of verbs' };
+export function parseVerbs(
+  value: unknown,
+): { ok: true; verbs: Verb[] } | ({ ok: false } & VerbsProblem) {
+  if (!Array.isArray(value))
+    return { ok: false, reason: 'not_a_list', detail: 'expected a list of verbs' };
   if (value.length > MAX_VERBS)
     return { ok: false, reason: 'too_many_verbs', detail: `more than ${MAX_VERBS} verbs` };
   for (const [index, item] of value.entries()) {

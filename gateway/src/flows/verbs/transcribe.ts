@@ -7,7 +7,10 @@ import type { TranscribeVerb } from './schema.js';
  * the caller's leg. It runs in the background while the next verbs do;
  * results come as `transcript.partial` / `transcript.final` events.
  */
-export async function transcribe(verb: TranscribeVerb, ctx: VerbContext): Promise<TranscribeResult> {
+export async function transcribe(
+  verb: TranscribeVerb,
+  ctx: VerbContext,
+): Promise<TranscribeResult> {
   if (verb.stop) return ctx.transcription.stop();
   await ctx.call.answer();
   return ctx.transcription.start({ language: verb.language, partialResults: verb.partialResults });
