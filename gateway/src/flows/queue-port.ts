@@ -34,7 +34,7 @@ export interface QueueTicketEvents {
   position: [position: number, estimatedWaitSeconds: number | null];
   /** A free agent is being rung for the caller. */
   offering: [agentId: string];
-  /** The agent did not take it: the caller is back in its place. */
+  /** The agent did not take it: the caller is back in its place (a `position` event follows). */
   declined: [agentId: string];
 }
 
@@ -45,8 +45,11 @@ export type TicketEnd =
 /** A caller waiting in a queue. */
 export interface QueueTicket extends EventEmitter<QueueTicketEvents> {
   readonly queue: string;
+  /** 1 is next; 0 while the caller is being offered to an agent. */
   readonly position: number;
   readonly estimatedWaitSeconds: number | null;
+  /** The agent being rung for the caller now, if any. */
+  readonly offeredTo: string | undefined;
   /** Settles once, when the caller is out of the queue. */
   readonly done: Promise<TicketEnd>;
   /** The caller leaves now (hung up): never offered again. Safe twice. */

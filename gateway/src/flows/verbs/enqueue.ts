@@ -62,7 +62,7 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
     ctx.emit({ type: 'queue.offered', queue: verb.queue, agentId });
     tell({ state: 'connecting' });
   });
-  ticket.on('declined', () => waiting(ticket.position, ticket.estimatedWaitSeconds));
+  // After a declined offer the queue places the caller again: a `position` event follows.
   waiting(ticket.position, ticket.estimatedWaitSeconds);
 
   const hold = new AbortController();
