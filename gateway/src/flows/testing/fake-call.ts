@@ -125,8 +125,12 @@ export function fakeBridge(
 
 export interface FakeCallOptions {
   readonly context?: Partial<FlowCallContext>;
-  /** `instant`: each play ends on the next turn of the event loop; `hold`: only when aborted or finished. */
-  readonly playMode?: 'instant' | 'hold';
+  /**
+   * `instant`: each play ends on the next turn of the event loop; `hold`:
+   * only when aborted or finished; or a choice per audio (speech instant,
+   * music held).
+   */
+  readonly playMode?: 'instant' | 'hold' | ((audio: Audio) => 'instant' | 'hold');
   /** Plays of these audios reject (an unreadable file). */
   readonly failPlay?: (audio: Audio) => boolean;
   /** startRecording rejects with this. */
@@ -195,7 +199,8 @@ export class FakeCall extends EventEmitter<FakeCallEvents> implements FlowCall {
       this.plays.push(record);
       if (options.signal.aborted) return finish();
       options.signal.addEventListener('abort', finish, { once: true });
-      if ((this.#options.playMode ?? 'instant') === 'instant') setImmediate(finish);
+      const mode = this.#options.playMode ?? 'instant';
+      if ((typeof mode === 'function' ? mode(audio) : mode) === 'instant') setImmediate(finish);
       this.emit('play', record);
     });
   }

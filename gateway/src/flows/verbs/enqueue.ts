@@ -57,13 +57,16 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
     ctx.emit({ type: 'queue.position', queue: verb.queue, position, estimatedWaitSeconds });
     tell({ state: 'waiting', position, estimatedWaitSeconds });
   };
-  ticket.on('position', waiting);
-  ticket.on('offering', (agentId) => {
+  const offering = (agentId: string): void => {
     ctx.emit({ type: 'queue.offered', queue: verb.queue, agentId });
     tell({ state: 'connecting' });
-  });
+  };
+  ticket.on('position', waiting);
+  ticket.on('offering', offering);
   // After a declined offer the queue places the caller again: a `position` event follows.
-  waiting(ticket.position, ticket.estimatedWaitSeconds);
+  // Joining may have found a free agent at once.
+  if (ticket.offeredTo !== undefined) offering(ticket.offeredTo);
+  else waiting(ticket.position, ticket.estimatedWaitSeconds);
 
   const hold = new AbortController();
   const holding = holdLoop(ctx, settings, ticket, hold.signal, () =>
@@ -99,6 +102,9 @@ export async function enqueue(verb: EnqueueVerb, ctx: VerbContext): Promise<Enqu
   }
 }
 
+/** A play of the music shorter than this did not really play (an empty file). */
+const MIN_MUSIC_MS = 20;
+
 /**
  * Music, interrupted by the announcement when it is due. Runs until
  * `signal` aborts (the caller left the queue); never rejects.
@@ -117,29 +123,42 @@ async function holdLoop(
     music = await ctx.prompts.load(settings.music, signal).catch(() => music);
   }
   let nextAnnouncement = ctx.now();
+  let announced = 0;
   while (!signal.aborted) {
     if (ctx.now() >= nextAnnouncement) {
       nextAnnouncement = everyMs > 0 ? ctx.now() + everyMs : Number.POSITIVE_INFINITY;
-      const text = announcement(
-        settings.announcement,
-        ticket.position,
-        ticket.estimatedWaitSeconds,
-      );
-      try {
-        await ctx.call.play(await sayAudio(ctx, text, settings.voice), { signal });
-      } catch {
-        // The announcement is a courtesy: music goes on without it.
+      // Not while an agent is being rung for the caller (position 0).
+      if (ticket.position > 0) {
+        // The widget got the place on joining; later it gets it again with each announcement.
+        if (announced > 0) onAnnounce();
+        announced += 1;
+        const text = announcement(
+          settings.announcement,
+          ticket.position,
+          ticket.estimatedWaitSeconds,
+        );
+        try {
+          await ctx.call.play(await sayAudio(ctx, text, settings.voice), { signal });
+        } catch {
+          // The announcement is a courtesy: music goes on without it.
+        }
       }
-      if (everyMs > 0) onAnnounce();
       continue;
     }
     const slice = Number.isFinite(nextAnnouncement)
       ? AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, nextAnnouncement - ctx.now()))])
       : signal;
+    const started = ctx.now();
+    let played = false;
     try {
       await ctx.call.play(music, { signal: slice });
+      // A music file of no length (or a player that sends nothing) must not spin this loop.
+      played = slice.aborted || ctx.now() - started >= MIN_MUSIC_MS;
     } catch {
-      // No media for the music (the leg is going away): wait for the next announcement or the end.
+      // No media for the music (the leg is going away).
+    }
+    if (!played) {
+      // Wait for the next announcement or the end, in silence.
       await new Promise<void>((resolve) => {
         if (slice.aborted) return resolve();
         slice.addEventListener('abort', () => resolve(), { once: true });
