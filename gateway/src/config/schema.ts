@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  businessHours,
+  flowDefinition,
+  flowName,
+  prompts,
+  queueFlows,
+  queueWaiting,
+} from './flow-config.js';
 
 /**
  * What an API key may do: `read` agents, sessions and calls; change `agents`;
@@ -78,6 +86,8 @@ const tenant = z.strictObject({
   maxConcurrentCalls: z.number().int().min(1).default(100),
   /** Value-based routing: the customer's value decides which agents ring first. */
   routing: tenantRouting.optional(),
+  /** The flow for this tenant's calls that nothing else gives one (docs/flows.md). */
+  defaultFlow: flowName.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -212,9 +222,19 @@ export const configSchema = z.strictObject({
         bands: z.record(z.string(), z.array(z.string()).min(1)).default({}),
         /** After a call, the agent gets this long without calls (wrap-up). */
         wrapUpSeconds: z.number().int().min(0).max(3600).default(0),
+        /** Callers wait when every agent is busy (music, announcements); absent: refused as before. */
+        waiting: queueWaiting.optional(),
+        /** Flows run when no agent takes the call (names in `flows`). */
+        flows: queueFlows.optional(),
+        /** Outside these hours callers get `flows.closed` (or the built-in apology). */
+        businessHours: businessHours.optional(),
       }),
     )
     .default({}),
+  /** Flows by name: verbs, a webhook or a module (docs/flows.md). */
+  flows: z.record(flowName, flowDefinition).default({}),
+  /** Where `play` and queue music may read audio. */
+  prompts: prompts.prefault({}),
   numbers: z
     .strictObject({
       ranges: z
@@ -328,6 +348,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** SQLite file; `:memory:` for tests. */
       path: z.string().default('.var/parley.sqlite'),
+      /** Recordings of the `record` verb, one directory per tenant. */
+      recordingsDir: z.string().min(1).default('.var/recordings'),
     })
     .prefault({}),
 });

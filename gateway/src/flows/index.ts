@@ -43,3 +43,5 @@ export {
   type VerbName,
 } from './verbs/schema.js';
 export type * from './verbs/results.js';
+export { createFlowRunner } from './from-config.js';
+export { FLOW_SCHEMA, SqliteFlowEventStore, type FlowEventStore } from './flow-event-store.js';
