@@ -34,6 +34,7 @@ export type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from './api/events.js';
 export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';
