@@ -309,21 +309,21 @@ export const ERROR_CODES = {
     http: 503,
     sip: 480,
     message:
-      "The caller waited in the queue for the queue's longest wait (maxWaitSeconds) and no agent became free.",
+      'The caller waited the longest wait of the queue (waiting.maxWaitSeconds) without an agent.',
     human: 'No one could take your call in time. Please try again later.',
   },
   queue_full: {
     domain: 'flow',
     http: 503,
     sip: 480,
-    message: 'The queue already holds its largest number of waiting callers (waiting.maxCallers).',
+    message: 'The queue is full (waiting.maxCallers).',
     human: 'All our agents are busy right now. Please try again in a few minutes.',
   },
   flow_not_found: {
     domain: 'flow',
     http: 404,
     sip: 500,
-    message: 'No flow of that name is configured (a redirect, a fallback or a number names it).',
+    message: 'No flow of that name is configured.',
     human: 'We could not connect your call. Please try again.',
   },
   flow_source_failed: {
@@ -331,22 +331,21 @@ export const ERROR_CODES = {
     http: 502,
     sip: 500,
     message:
-      "The flow's webhook or module gave no usable verbs (timeout, HTTP error, not JSON, unknown verb, invalid options); the fallback flow ran instead.",
+      "The flow's webhook or module gave no usable verbs; the fallback flow ran (the record says why).",
     human: 'We could not connect your call. Please try again.',
   },
   flow_redirect_loop: {
     domain: 'flow',
     http: 508,
     sip: 500,
-    message:
-      'The flow redirected (or fetched new verbs) more often than allowed without the caller doing anything; the call was ended.',
+    message: 'Too many redirects without the caller doing anything; the call was ended.',
     human: 'We could not connect your call. Please try again.',
   },
   verb_failed: {
     domain: 'flow',
     http: 500,
     sip: 500,
-    message: 'A verb could not run (its event says why); the flow went on with the next verb.',
+    message: 'A verb could not run (its event says why); the flow went on.',
     human: 'Something went wrong. Please try again.',
   },
   prompt_unavailable: {
@@ -354,15 +353,14 @@ export const ERROR_CODES = {
     http: 502,
     sip: 500,
     message:
-      'The audio of a say or play could not be made or read (a file outside the allowed directories, missing or not WAV; a URL not allowed, failing or too large; speech synthesis failed); the flow went on.',
+      'The audio of a say or play could not be made or read (its event says why); the flow went on.',
     human: 'Something went wrong. Please try again.',
   },
   recording_failed: {
     domain: 'flow',
     http: 507,
     sip: 500,
-    message:
-      'A recording could not be written (disk full, directory not writable); the call went on without it.',
+    message: 'A recording could not be written (disk full); the call went on without it.',
     human: 'Your message could not be recorded. Please try again later.',
   },
 
