@@ -17,3 +17,4 @@ export type { QueueAgents } from './ports.js';
 export { estimatedWaitSeconds } from './estimated-wait.js';
 export { QueueDeskFeed, queueView, QUEUE_FRAME_MS } from './desk-feed.js';
 export { queueDefinitions } from './from-config.js';
+export { DirectoryQueueAgents } from './directory-agents.js';
