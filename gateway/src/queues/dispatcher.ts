@@ -54,11 +54,16 @@ export class QueueDispatcher {
           this.#deps.logger.error({ err: error, queue }, 'queue pass failed');
         }
         const next = this.#again.get(queue);
-        if (next === undefined) break;
+        if (next === undefined) {
+          // In the same turn as the check: a poke after it starts a new run
+          // rather than leaving its change to a run that has already decided to stop.
+          this.#running.delete(queue);
+          return;
+        }
         this.#again.delete(queue);
         since = next;
       }
-    })().finally(() => this.#running.delete(queue));
+    })();
     this.#running.set(queue, run);
     return run;
   }
