@@ -50,7 +50,8 @@ export function playAudio(ctx: VerbContext, ref: AudioRef): Promise<Audio> {
 
 /** Sleeps `ms`, or less when `signal` aborts. Never rejects. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+  // A zero sleep is no sleep (a timer would still cost the 1 ms Node gives setTimeout(0)).
+  if (signal.aborted || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);

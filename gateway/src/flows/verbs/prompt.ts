@@ -4,6 +4,7 @@
  * it (type-ahead); a key already typed ahead skips the prompt at once.
  */
 import type { Audio, Digit } from '../ports.js';
+import { linkedAbort } from '../runtime/linked-abort.js';
 import type { VerbContext } from '../runtime/verb-context.js';
 import type { PromptResult } from './results.js';
 
@@ -30,9 +31,9 @@ export async function playPrompt(
   }
   const sound = await audio();
   await ctx.call.answer();
-  const interrupt = new AbortController();
   // Linked, not listened to: the caller may have hung up while the audio was made.
-  const signal = AbortSignal.any([ctx.signal, interrupt.signal]);
+  const interrupt = linkedAbort(ctx.signal);
+  const signal = interrupt.signal;
   let key: Digit | undefined;
   const unsubscribe =
     options.interruptible === false
@@ -52,6 +53,7 @@ export async function playPrompt(
     }
   } finally {
     unsubscribe();
+    interrupt.dispose();
   }
   if (ctx.signal.aborted) return { status: 'hangup', plays };
   return key === undefined ? { status: 'completed', plays } : { status: 'interrupted', key, plays };
