@@ -143,10 +143,16 @@ async function perVerb(
 
 async function keyToNextVerb(): Promise<ReturnType<typeof summarize> & { p95Ms: number }> {
   const samples: number[] = [];
-  let waitingForKey: (() => void) | undefined;
+  const call = new InstantCall();
+  let pressedAt = 0;
+  const waitingForKey = (): void => {
+    pressedAt = performance.now();
+    call.press('5');
+  };
   const sink: FlowEventSink = {
     event(e: FlowEvent) {
-      if (e.type === 'verb.start' && e.verb === 'gather') setImmediate(() => waitingForKey?.());
+      // The gather is waiting once its start has run: press on the next turn.
+      if (e.type === 'verb.start' && e.verb === 'gather') setImmediate(waitingForKey);
     },
   };
   const r = runner(
@@ -159,15 +165,9 @@ async function keyToNextVerb(): Promise<ReturnType<typeof summarize> & { p95Ms: 
     },
     sink,
   );
-  const call = new InstantCall();
-  let pressedAt = 0;
   call.onPlay = () => {
     samples.push(performance.now() - pressedAt);
     if (samples.length >= KEYS) call.hangup();
-  };
-  waitingForKey = () => {
-    pressedAt = performance.now();
-    call.press('5');
   };
   await r.run(call, 'menu');
   return {
