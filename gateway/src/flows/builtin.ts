@@ -23,3 +23,8 @@ export function unavailableFlow(
   ];
   return { builtin: 'parley.unavailable', verbs };
 }
+
+/** What a busy queue with `waiting` runs for a caller no agent is free for: wait in it. */
+export function queueFlow(queue: string): BuiltinFlow {
+  return { builtin: 'parley.queue', verbs: [{ verb: 'enqueue', queue, actionHook: undefined }] };
+}

@@ -32,7 +32,7 @@ export { PromptLoader, type AudioRef, type PromptSettings } from './runtime/prom
 export { FlowCatalog, createFlowCatalog, type FlowDefinition } from './sources/catalog.js';
 export type { FlowRequest, FlowSource, SourceAnswer } from './sources/source.js';
 export { sign as signWebhookBody } from './sources/webhook.js';
-export { unavailableFlow, UNAVAILABLE_TEXT } from './builtin.js';
+export { queueFlow, unavailableFlow, UNAVAILABLE_TEXT, type BuiltinFlow } from './builtin.js';
 export {
   parseVerbs,
   verbSchema,

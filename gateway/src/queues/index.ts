@@ -18,3 +18,4 @@ export { estimatedWaitSeconds } from './estimated-wait.js';
 export { QueueDeskFeed, queueView, QUEUE_FRAME_MS } from './desk-feed.js';
 export { queueDefinitions } from './from-config.js';
 export { DirectoryQueueAgents } from './directory-agents.js';
+export { flowMetricsSink, observeQueues } from './metrics.js';

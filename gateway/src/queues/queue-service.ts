@@ -14,6 +14,7 @@ import type {
   FlowRef,
   JoinRequest,
   JoinResult,
+  TicketEnd,
   WaitingQueues,
   WaitingSettings,
 } from '../flows/queue-port.js';
@@ -71,6 +72,8 @@ export interface QueueServiceEvents {
   waiting: [queue: string, waiting: readonly WaitingEntry[], offered: number];
   /** A caller was offered to an agent, `decisionMs` after the change that made it possible. */
   offered: [entry: WaitingEntry, agentId: string, decisionMs: number];
+  /** A caller is out of the queue: how, and after how long. */
+  left: [queue: string, status: TicketEnd['status'], waitedMs: number];
 }
 
 export class QueueService extends EventEmitter<QueueServiceEvents> implements WaitingQueues {
@@ -159,7 +162,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     };
     const waiting = q.waiting ?? DEFAULT_WAITING;
     if (!(await this.#state.add(entry, waiting.maxCallers))) return { ok: false, reason: 'full' };
-    const ticket = new Ticket(request, (t) => void this.#leave(t));
+    const ticket = new Ticket(request, now, (t) => void this.#leave(t));
     this.#tickets.set(entry.callId, ticket);
     const timer = setTimeout(() => void this.#timeout(ticket), request.maxWaitSeconds * 1000);
     timer.unref();
@@ -282,6 +285,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       'caller left the queue',
     );
     ticket.finish(end);
+    this.emit('left', ticket.queue, end.status, this.#now() - ticket.joinedAt);
   }
 
   #exclude(entry: WaitingEntry, agentId: string): void {

@@ -20,8 +20,12 @@ export class Ticket extends EventEmitter<QueueTicketEvents> implements QueueTick
   #resolve!: (end: TicketEnd) => void;
   readonly #onLeave: (ticket: Ticket) => void;
 
-  constructor(request: JoinRequest, onLeave: (ticket: Ticket) => void) {
+  /** Epoch ms. */
+  readonly joinedAt: number;
+
+  constructor(request: JoinRequest, joinedAt: number, onLeave: (ticket: Ticket) => void) {
     super();
+    this.joinedAt = joinedAt;
     this.queue = request.queue;
     this.request = request;
     this.#onLeave = onLeave;
