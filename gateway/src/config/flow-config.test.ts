@@ -111,3 +111,17 @@ describe('flows and queueing in the config', () => {
     expect(() => loadConfig({ input })).toThrow(/queues\.sales\.businessHours\.timeZone/);
   });
 });
+
+describe('flowReferences', () => {
+  it('includes trunk numbers when the config has trunks', async () => {
+    const { flowReferences } = await import('./flow-config.js');
+    expect(
+      flowReferences({
+        flows: {},
+        tenants: {},
+        queues: {},
+        trunks: { carrier: { inbound: { numbers: [{ flow: 'ivr' }, {}] } } },
+      }),
+    ).toEqual([{ path: 'trunks.carrier.inbound.numbers.0.flow', flow: 'ivr' }]);
+  });
+});

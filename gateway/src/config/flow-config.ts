@@ -124,12 +124,26 @@ export const prompts = z.strictObject({
   cacheSeconds: z.number().int().min(0).max(86_400).default(300),
 });
 
-/** Flow names a config refers to, with where: every one must be a key of `flows`. */
+/**
+ * Flow names a config refers to, with where: every one must be a key of
+ * `flows`. Trunk numbers (`trunks.<id>.inbound.numbers[].flow`) are checked
+ * too when the config has trunks.
+ */
 export function flowReferences(config: {
   readonly flows: Readonly<Record<string, unknown>>;
   readonly tenants: Readonly<Record<string, { readonly defaultFlow?: string | undefined }>>;
   readonly queues: Readonly<
     Record<string, { readonly flows?: Readonly<Record<string, string | undefined>> | undefined }>
+  >;
+  readonly trunks?: Readonly<
+    Record<
+      string,
+      {
+        readonly inbound?:
+          | { readonly numbers?: readonly { readonly flow?: string | undefined }[] | undefined }
+          | undefined;
+      }
+    >
   >;
 }): { path: string; flow: string }[] {
   const refs: { path: string; flow: string }[] = [];
@@ -139,6 +153,11 @@ export function flowReferences(config: {
   for (const [name, q] of Object.entries(config.queues))
     for (const [key, flow] of Object.entries(q.flows ?? {}))
       if (flow !== undefined) refs.push({ path: `queues.${name}.flows.${key}`, flow });
+  for (const [id, trunk] of Object.entries(config.trunks ?? {}))
+    (trunk.inbound?.numbers ?? []).forEach((number, index) => {
+      if (number.flow !== undefined)
+        refs.push({ path: `trunks.${id}.inbound.numbers.${index}.flow`, flow: number.flow });
+    });
   for (const [name, flow] of Object.entries(config.flows)) {
     const list = Array.isArray(flow) ? flow : (flow as { verbs?: unknown[] }).verbs;
     const source =

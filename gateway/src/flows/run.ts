@@ -201,6 +201,8 @@ export class FlowRun {
       ...(failure !== undefined ? { error: failure } : {}),
     };
     const answer = await doc.source.action(hook, request, this.#call.ended);
+    // The caller left while the app was asked: its request was cut, which is not the app's failure.
+    if (this.#call.ended.aborted) return undefined;
     if (!answer.ok) return this.#fallbackFor(doc.source, answer.reason, answer.detail);
     if (answer.verbs === undefined) return undefined;
     return { ...doc, verbs: answer.verbs };
@@ -226,6 +228,8 @@ export class FlowRun {
       { event: 'call', flow: source.name, call: this.#call.context },
       this.#call.ended,
     );
+    if (this.#call.ended.aborted)
+      return { name: source.name, kind: source.kind, source, verbs: [] };
     if (answer.ok)
       return this.#begin({
         name: source.name,

@@ -300,3 +300,18 @@ describe('webhook flows', () => {
     });
   });
 });
+
+describe('a caller who hangs up while the webhook is asked', () => {
+  it('cuts the request and records no webhook failure', async () => {
+    let asked!: () => void;
+    const askedPromise = new Promise<void>((r) => (asked = r));
+    const { h } = webhookFlow(() => asked()); // never answers
+    const call = new FakeCall();
+    const done = h.runner.run(call, 'hooked');
+    await askedPromise;
+    call.callerHangsUp();
+    expect((await done).reason).toBe('caller_hangup');
+    expect(h.log.of('source.error')).toEqual([]);
+    expect(h.speech.spoken).toEqual([]);
+  });
+});
