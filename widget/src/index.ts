@@ -43,6 +43,7 @@ export type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from './api/events.js';
 export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';

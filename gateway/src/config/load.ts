@@ -3,8 +3,9 @@ import { dirname, resolve } from 'node:path';
 import type { JWK } from '@parley/shared/tokens';
 import { ParleyError } from '@parley/shared/errors';
 
-import { parseIpRule } from '@parley/shared/screening';
+import { compileBusinessHours, parseIpRule } from '@parley/shared/screening';
 import { NumberRanges, expandRanges, rangeProblem } from '../numbers/index.js';
+import { flowReferences } from './flow-config.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 type DeepReadonly<T> = T extends (infer U)[]
@@ -129,6 +130,19 @@ export function loadConfig(options: LoadConfigOptions): Config {
     http: config.http.tls
       ? {
           ...config.http,
+          // Flow modules and prompt directories are relative to the config file.
+          flows: Object.fromEntries(
+            Object.entries(config.flows).map(([name, flow]) => [
+              name,
+              !Array.isArray(flow) && 'module' in flow
+                ? { module: { ...flow.module, path: resolve(baseDir, flow.module.path) } }
+                : flow,
+            ]),
+          ),
+          prompts: {
+            ...config.prompts,
+            dirs: config.prompts.dirs.map((dir) => resolve(baseDir, dir)),
+          },
           tls: {
             cert: resolve(baseDir, config.http.tls.cert),
             key: resolve(baseDir, config.http.tls.key),
@@ -193,6 +207,17 @@ export function loadConfig(options: LoadConfigOptions): Config {
   for (const [name, queue] of Object.entries(resolved.queues)) {
     if (!resolved.tenants[queue.tenant])
       problems.push(`queues.${name}.tenant: no tenant "${queue.tenant}"`);
+    if (queue.businessHours) {
+      try {
+        compileBusinessHours(queue.businessHours, `queues.${name}.businessHours`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+  }
+  for (const ref of flowReferences(resolved)) {
+    if (!Object.hasOwn(resolved.flows, ref.flow))
+      problems.push(`${ref.path}: no flow "${ref.flow}"`);
   }
   const agentIds = new Set<string>();
   resolved.agents.forEach((agent, i) => {

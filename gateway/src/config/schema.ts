@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  businessHours,
+  flowDefinition,
+  flowName,
+  prompts,
+  queueFlows,
+  queueWaiting,
+} from './flow-config.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -222,6 +230,8 @@ const tenant = z.strictObject({
    * session gets a number from the pool.
    */
   callerNumbers: z.array(e164Range).default([]),
+  /** The flow for this tenant's calls that nothing else gives one (docs/flows.md). */
+  defaultFlow: flowName.optional(),
 });
 
 const trunkPeer = z.strictObject({
@@ -571,9 +581,19 @@ export const configSchema = z.strictObject({
         bands: z.record(z.string(), z.array(z.string()).min(1)).default({}),
         /** After a call, the agent gets this long without calls (wrap-up). */
         wrapUpSeconds: z.number().int().min(0).max(3600).default(0),
+        /** Callers wait when every agent is busy (music, announcements); absent: refused as before. */
+        waiting: queueWaiting.optional(),
+        /** Flows run when no agent takes the call (names in `flows`). */
+        flows: queueFlows.optional(),
+        /** Outside these hours callers get `flows.closed` (or the built-in apology). */
+        businessHours: businessHours.optional(),
       }),
     )
     .default({}),
+  /** Flows by name: verbs, a webhook or a module (docs/flows.md). */
+  flows: z.record(flowName, flowDefinition).default({}),
+  /** Where `play` and queue music may read audio. */
+  prompts: prompts.prefault({}),
   /** Carrier SIP trunks to the telephone network (docs/trunks.md). */
   trunks: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), trunk).default({}),
   numbers: z
@@ -690,6 +710,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** SQLite file; `:memory:` for tests. */
       path: z.string().default('.var/parley.sqlite'),
+      /** Recordings of the `record` verb, one directory per tenant. */
+      recordingsDir: z.string().min(1).default('.var/recordings'),
     })
     .prefault({}),
   /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */

@@ -188,6 +188,49 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly flowVerbs = new Counter({
+    name: 'parley_flow_verbs_total',
+    help: 'Flow verbs run, by verb and outcome (the result status, or error).',
+    labelNames: ['verb', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly flowSourceErrors = new Counter({
+    name: 'parley_flow_source_errors_total',
+    help: 'Webhook or module flows that gave no usable verbs (the fallback ran), by reason.',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueWaiting = new Gauge({
+    name: 'parley_queue_waiting',
+    help: 'Callers waiting in each queue (not counting those being offered to an agent).',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueLeft = new Counter({
+    name: 'parley_queue_left_total',
+    help: 'Callers out of a queue, by queue and how (bridged, timeout, hangup, failed).',
+    labelNames: ['queue', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueWaitSeconds = new Histogram({
+    name: 'parley_queue_wait_seconds',
+    help: 'How long callers waited in a queue before they left it (any way).',
+    labelNames: ['queue'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [this.registry],
+  });
+
+  readonly queueDecisionSeconds = new Histogram({
+    name: 'parley_queue_decision_seconds',
+    help: 'From the change that freed an agent (or a join) to the caller offered to it.',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',

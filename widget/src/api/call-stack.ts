@@ -3,7 +3,7 @@
  * stack (sip.js and the CallClient, `../client/`). The element imports only
  * these types; `../index.ts` loads the stack with a dynamic `import()`.
  */
-import type { GatewayNotice, ParleyMessage } from '@parley/shared/protocol';
+import type { GatewayNotice, ParleyMessage, QueueStatus } from '@parley/shared/protocol';
 import type { CallState } from './call-state.js';
 
 export interface CallClientOptions {
@@ -60,6 +60,8 @@ export interface CallClientEvents {
   message: [message: ParleyMessage];
   /** Something the gateway says on the message channel (a refused message, the end of the call). */
   notice: [notice: GatewayNotice];
+  /** The visitor's place in a queue while no agent is free (the gateway answered the call meanwhile). */
+  queue: [status: QueueStatus];
   /** The remote audio, once the call is answered. */
   media: [stream: MediaStream];
   /** The message channel opened (true) or closed (false). */

@@ -7,6 +7,7 @@ import type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from '../api/events.js';
 import { CallController } from '../controllers/call-controller.js';
@@ -31,6 +32,7 @@ import { styles } from './styles.js';
  * @fires parley-message - `{ message }` for each message from the agent's side.
  * @fires parley-error - `{ code, message, human, retryAfterSeconds? }` when a call fails.
  * @fires parley-hold - `{ held }` when the agent puts the call on hold or resumes it.
+ * @fires parley-queue - `{ state, queue, position?, estimatedWaitSeconds?, reason? }` while the visitor waits in a queue.
  *
  * @csspart panel - The box around everything.
  * @csspart status - The status line (a polite live region).
@@ -167,7 +169,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held)}
+          ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
         </p>
         ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
@@ -304,5 +306,6 @@ declare global {
     'parley-message': CustomEvent<ParleyMessageDetail>;
     'parley-error': CustomEvent<ParleyErrorDetail>;
     'parley-hold': CustomEvent<ParleyHoldDetail>;
+    'parley-queue': CustomEvent<ParleyQueueDetail>;
   }
 }

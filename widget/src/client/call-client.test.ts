@@ -493,13 +493,15 @@ describe('CallClient messages', () => {
     expect(channel.sent).toHaveLength(MESSAGE_BURST + 1);
   });
 
-  it('emits received messages and gateway notices, and drops anything else', async () => {
+  it('emits received messages, gateway notices and queue statuses, and drops anything else', async () => {
     const t = setup();
     const { channel } = await answered(t);
     const messages: unknown[] = [];
     const notices: unknown[] = [];
+    const queues: unknown[] = [];
     t.client.on('message', (m) => messages.push(m));
     t.client.on('notice', (n) => notices.push(n));
+    t.client.on('queue', (q) => queues.push(q));
     const chat = { type: 'chat', id: 'a1', at: 'now', text: 'hello from the agent' };
     channel.receive(JSON.stringify(chat));
     channel.receive('not json');
@@ -509,6 +511,18 @@ describe('CallClient messages', () => {
     );
     channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: true, reason: 'hold' }));
     channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: 'yes', reason: 'bad' }));
+    const queued = {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 3,
+      estimatedWaitSeconds: 240,
+      at: 'now',
+    };
+    channel.receive(JSON.stringify(queued));
+    channel.receive(JSON.stringify({ ...queued, position: 0 }));
+    channel.receive(JSON.stringify({ ...queued, state: 'sleeping' }));
+    expect(queues).toEqual([queued]);
     expect(messages).toEqual([chat]);
     expect(notices).toEqual([
       { type: 'notice', code: 'message_rejected', ref: 'm1', reason: 'too large' },

@@ -16,6 +16,7 @@ import {
   MESSAGE_BURST,
   MESSAGE_RATE_PER_SECOND,
   parseMessage,
+  parseQueueStatus,
   reasonCode,
   utf8Length,
   type GatewayNotice,
@@ -420,7 +421,12 @@ export class CallClient implements CallClientApi {
         return;
       }
       const notice = parseNotice(event.data);
-      if (notice) this.#events.emit('notice', notice);
+      if (notice) {
+        this.#events.emit('notice', notice);
+        return;
+      }
+      const queue = parseQueueStatus(event.data);
+      if (queue) this.#events.emit('queue', queue);
     });
     if (channel.readyState === 'open') {
       setOpen(true);
