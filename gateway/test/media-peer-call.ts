@@ -9,7 +9,7 @@ import type { AudioCodec } from '../src/media/engine.js';
 import { mediaEndpoint, parseSdp } from '../src/media/sdp.js';
 import type { RelayTransport } from '../src/media/relay-transport.js';
 import type { SipResponse } from '../src/sip/message/index.js';
-import type { RawSipClient} from './raw-sip.js';
+import type { RawSipClient } from './raw-sip.js';
 import { inviteText } from './raw-sip.js';
 
 export interface PeerCall {
