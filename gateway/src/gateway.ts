@@ -18,6 +18,7 @@ import type { Config } from './config/index.js';
 import { createHttpApp } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
+import { MediaApps } from './media/apps/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
@@ -77,6 +78,8 @@ export interface Gateway {
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
   readonly media: MediaEngine;
+  /** Players, recorders, DTMF listeners and transcriber feeds on call legs (one pacer). */
+  readonly mediaApps: MediaApps;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     webrtcPortMin: config.media.webrtcPortMin,
     webrtcPortMax: config.media.webrtcPortMax,
     logger,
+  });
+  const mediaApps = new MediaApps({
+    logger,
+    metrics: {
+      players: metrics.mediaPlayers,
+      recorders: metrics.mediaRecorders,
+      feeds: metrics.mediaFeeds,
+      lateFrames: metrics.mediaLateFrames,
+      skippedFrames: metrics.mediaSkippedFrames,
+      errors: metrics.mediaAppErrors,
+    },
   });
 
   // HTTP first: SIP over WebSocket shares its server.
@@ -439,6 +453,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     agents,
     numbers,
     media,
+    mediaApps,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -451,6 +466,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         agents.close();
         lag.stop();
         await stack.close();
+        mediaApps.close();
         await media.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
