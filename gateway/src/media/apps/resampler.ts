@@ -5,9 +5,11 @@
  * evaluated only at the output instants.
  *
  * Hand-written because the maintained package measured (libsamplerate-js
- * 2.1.2, WebAssembly) costs 127 µs per 20 ms frame for 8 → 16 kHz, 1.5 MB and
- * 24 ms to create per stream: a per-call resampler must cost a few µs and
- * nothing to create. This one: about 5 µs for that frame (docs/benchmarks.md).
+ * 2.1.2, WebAssembly) costs 1.5 MB and 24 ms to create per stream (200
+ * streams: 313 MB) and 127 µs per 20 ms frame for 8 → 16 kHz: a per-call
+ * resampler must cost nothing to create. This one shares its filter tables
+ * between streams; its per-frame cost is in docs/benchmarks.md (about 5-10x a
+ * µ-law encode of the same frame).
  */
 
 /** Zero crossings of the sinc on each side, in periods of the lower rate: the filter's length. */
@@ -32,9 +34,9 @@ function bessel0(x: number): number {
 }
 
 /** Filters are the same for every stream at the same ratio: made once, shared. */
-const designs = new Map<string, { taps: number; table: Float32Array }>();
+const designs = new Map<string, { taps: number; table: Float64Array }>();
 
-function design(up: number, down: number): { taps: number; table: Float32Array } {
+function design(up: number, down: number): { taps: number; table: Float64Array } {
   const key = `${up}/${down}`;
   const cached = designs.get(key);
   if (cached) return cached;
@@ -43,7 +45,7 @@ function design(up: number, down: number): { taps: number; table: Float32Array }
   const taps = 2 * Math.ceil(ZEROS / cutoff);
   // table[phase * taps + j]: the weight of buffer sample (index + j) for an output at
   // buffer position index + taps/2 - 1 + phase/up (a constant delay of taps/2 - 1 samples).
-  const table = new Float32Array(up * taps);
+  const table = new Float64Array(up * taps);
   const i0 = bessel0(BETA);
   const half = taps / 2;
   for (let phase = 0; phase < up; phase += 1) {
@@ -67,9 +69,9 @@ export class Resampler {
   readonly #up: number;
   readonly #down: number;
   readonly #taps: number;
-  readonly #table: Float32Array;
+  readonly #table: Float64Array;
   /** The last `taps` input samples, then the new block. */
-  #history: Float32Array;
+  #history: Float64Array;
   /** Position of the next output in input samples × up, relative to the start of the new block. */
   #position = 0;
 
@@ -85,7 +87,7 @@ export class Resampler {
     const { taps, table } = design(this.#up, this.#down);
     this.#taps = taps;
     this.#table = table;
-    this.#history = new Float32Array(taps);
+    this.#history = new Float64Array(taps);
   }
 
   /** Resamples the next block of the stream (state carries over between blocks). */
@@ -96,23 +98,31 @@ export class Resampler {
     const down = this.#down;
     const table = this.#table;
     // Work buffer: the filter's history, then the block.
-    const buffer = new Float32Array(taps + input.length);
+    const buffer = new Float64Array(taps + input.length);
     buffer.set(this.#history, 0);
     for (let i = 0; i < input.length; i += 1) buffer[taps + i] = input[i]!;
     // Output n uses input samples up to index (taps - 1 + floor(position / up)) of the buffer.
     const available = input.length * up;
     const count = Math.max(0, Math.ceil((available - this.#position) / down));
     const out = new Int16Array(count);
-    let position = this.#position;
+    // Integer index and phase, stepped without a division per output.
+    let index = Math.floor(this.#position / up);
+    let phase = this.#position - index * up;
+    const step = Math.floor(down / up);
+    const stepPhase = down - step * up;
     for (let n = 0; n < count; n += 1) {
-      const index = Math.floor(position / up);
-      const phase = position - index * up;
       const base = phase * taps;
       let acc = 0;
       for (let j = 0; j < taps; j += 1) acc += buffer[index + j]! * table[base + j]!;
       out[n] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc);
-      position += down;
+      index += step;
+      phase += stepPhase;
+      if (phase >= up) {
+        phase -= up;
+        index += 1;
+      }
     }
+    const position = this.#position + count * down;
     this.#position = position - available;
     this.#history = buffer.slice(buffer.length - taps);
     return out;
