@@ -272,3 +272,14 @@ describe('PCM feed', () => {
     expect(feed.closed).toBe(true);
   });
 });
+
+describe('a closed leg', () => {
+  it('ends new players, recorders and feeds at once', async () => {
+    const { apps, leg, dir } = await setup();
+    const media = await apps.attach(leg.router, leg.transport, { codec: PCMU });
+    media.close();
+    expect((await media.play(wavFile(join(dir, 'missing.wav')))).reason).toBe('closed');
+    expect((await media.record({ files: { in: join(dir, 'x.wav') } }).done).reason).toBe('closed');
+    expect(media.feed().closed).toBe(true);
+  });
+});

@@ -183,7 +183,9 @@ export class LegMedia {
   startPlayer(source: PcmSource | Promise<PcmSource>, options: PlayOptions = {}): Player {
     this.#player?.stop('replaced');
     const { metrics, logger } = this.#deps;
-    const player = new Player(
+    // `let`: a player on a closed leg ends inside its constructor, before this is assigned.
+    let player: Player | undefined = undefined;
+    player = new Player(
       {
         endpoint: this.endpoint,
         codec: this.codec,
@@ -197,8 +199,8 @@ export class LegMedia {
           if (this.#player === player) this.#player = undefined;
         },
       },
-      this.#closed ? Promise.reject(new Error('leg closed')) : source,
-      this.#closed ? { signal: AbortSignal.abort() } : options,
+      source,
+      options,
     );
     if (!player.ended) this.#player = player;
     return player;

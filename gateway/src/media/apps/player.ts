@@ -84,6 +84,8 @@ export class Player {
     this.done = new Promise((resolve) => (this.#resolve = resolve));
     deps.onStart?.();
     if (options.signal?.aborted || deps.endpoint.closed) {
+      // Never read: a source still opening must not become an unhandled rejection.
+      if (source instanceof Promise) source.catch(() => undefined);
       this.#finish(deps.endpoint.closed ? 'closed' : 'aborted');
       return;
     }
