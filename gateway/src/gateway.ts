@@ -18,6 +18,7 @@ import { createHttpApp, createHttpServer } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
 import { NumberRanges, SessionNumberPool } from './numbers/index.js';
+import { MediaApps } from './media/apps/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import {
   AgentAdmin,
@@ -77,6 +78,8 @@ export interface Gateway {
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly callStore: CallStore;
+  /** Players, recorders, DTMF listeners and transcriber feeds on call legs (one pacer). */
+  readonly mediaApps: MediaApps;
   readonly sessions: SessionStore;
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
@@ -196,6 +199,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     webrtcPortMin: config.media.webrtcPortMin,
     webrtcPortMax: config.media.webrtcPortMax,
     logger,
+  });
+  const mediaApps = new MediaApps({
+    logger,
+    metrics: {
+      players: metrics.mediaPlayers,
+      recorders: metrics.mediaRecorders,
+      feeds: metrics.mediaFeeds,
+      lateFrames: metrics.mediaLateFrames,
+      skippedFrames: metrics.mediaSkippedFrames,
+      errors: metrics.mediaAppErrors,
+    },
   });
 
   // HTTP first: SIP over WebSocket shares its server.
@@ -492,6 +506,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     agents,
     numbers,
     media,
+    mediaApps,
     trunks,
     speech,
     marketplace,
@@ -509,6 +524,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         marketplace.close();
         lag.stop();
         await stack.close();
+        mediaApps.close();
         await media.close();
         await speech.close();
         await new Promise<void>((resolve) => {

@@ -231,6 +231,43 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly mediaPlayers = new Gauge({
+    name: 'parley_media_players',
+    help: 'Media application players playing now (prompts, music on hold, beeps).',
+    registers: [this.registry],
+  });
+
+  readonly mediaRecorders = new Gauge({
+    name: 'parley_media_recorders',
+    help: 'Media application recorders recording now.',
+    registers: [this.registry],
+  });
+
+  readonly mediaFeeds = new Gauge({
+    name: 'parley_media_feeds',
+    help: 'Transcriber PCM feeds open now.',
+    registers: [this.registry],
+  });
+
+  readonly mediaLateFrames = new Counter({
+    name: 'parley_media_pacer_late_frames_total',
+    help: 'Pacer ticks (20 ms frames of every player and recorder) that ran 20 ms or more late.',
+    registers: [this.registry],
+  });
+
+  readonly mediaSkippedFrames = new Counter({
+    name: 'parley_media_pacer_skipped_frames_total',
+    help: 'Pacer ticks skipped after the event loop stalled for more than 100 ms.',
+    registers: [this.registry],
+  });
+
+  readonly mediaAppErrors = new Counter({
+    name: 'parley_media_app_errors_total',
+    help: 'Media applications ended by an error, by kind (player: unreadable source; recorder: unwritable file).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',
