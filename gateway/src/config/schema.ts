@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { gatedTenantSchema } from './gated.js';
 
 /**
  * What an API key may do: `read` agents, sessions and calls; change `agents`;
- * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`.
+ * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`;
+ * manage a gated facility's residents, devices and accounts (`gated`).
  */
-export const API_SCOPES = ['read', 'agents', 'messages', 'ice-servers'] as const;
+export const API_SCOPES = ['read', 'agents', 'messages', 'ice-servers', 'gated'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const port = z.number().int().min(0).max(65535);
@@ -88,6 +90,11 @@ const tenant = z.strictObject({
    * session gets a number from the pool.
    */
   callerNumbers: z.array(e164Range).default([]),
+  /**
+   * A gated facility (S4, docs/gated.md): residents reached only by callers on
+   * approved inbound calling accounts, through the authenticating server.
+   */
+  gated: gatedTenantSchema.optional(),
 });
 
 const trunkPeer = z.strictObject({

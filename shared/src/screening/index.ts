@@ -27,7 +27,9 @@ export type {
 } from './options.js';
 export {
   WEEKDAYS,
+  compileBusinessHours,
   type BusinessHours,
+  type CompiledBusinessHours,
   type LocalTime,
   type OpeningRange,
   type Weekday,
