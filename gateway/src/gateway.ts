@@ -54,12 +54,15 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
 import { Trunks } from './trunks/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
   readonly replayStore?: ReplayStore;
   readonly now?: () => number;
+  /** scrypt parameters of gated PINs (tests lower them). */
+  readonly pins?: PinHasher;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -80,6 +83,8 @@ export interface Gateway {
   readonly media: MediaEngine;
   /** Carrier trunks (`trunks.<id>`); `trunks.setCallHook` decides what answers their calls. */
   readonly trunks: Trunks;
+  /** Gated facilities (docs/gated.md): `gated.gate` and `gated.meter` are the call path's hooks. */
+  readonly gated: GatedModule;
   close(): Promise<void>;
 }
 
@@ -99,6 +104,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
   const sessions = new SqliteSessionStore(db);
   const messageStore = new SqliteMessageStore(db);
+  const gated = createGatedModule({
+    config,
+    db,
+    registry: metrics.registry,
+    logger,
+    now,
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
   const tokens = await createTokenService({
     config,
     metrics,
@@ -205,8 +218,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           messages: messageStore,
           live: (id) => live.calls?.get(id)?.record,
           ice: createIceServerSource(config.media),
+          gated: gated.adminRouter,
         }),
       },
+      { path: '/resident', router: gated.deviceRouter },
       { path: '/desk', router: deskMount },
       { path: '/widget', router: widgetMount },
     ],
@@ -250,16 +265,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const registrar = new Registrar({
     stack,
     realm: config.sip.domain,
-    credentials: (username) => agents.credentials(username),
+    // Resident devices of gated tenants register beside agents (their SIP usernames are Parley's own).
+    credentials: (username) => agents.credentials(username) ?? gated.gate.sipCredentials(username),
     algorithms: config.sip.digestAlgorithms,
     minExpires: config.sip.registration.minExpires,
     maxExpires: config.sip.registration.maxExpires,
     defaultExpires: config.sip.registration.defaultExpires,
-    onBindings: (agentId, bindings) =>
-      agents.setContacts(
-        agentId,
-        bindings.map((b) => ({ uri: b.uri, expiresAt: b.expiresAt, flowId: b.flowId })),
-      ),
+    onBindings: (agentId, bindings) => {
+      const contacts = bindings.map((b) => ({
+        uri: b.uri,
+        expiresAt: b.expiresAt,
+        flowId: b.flowId,
+      }));
+      agents.setContacts(agentId, contacts);
+      gated.gate.deviceBindings(agentId, contacts);
+    },
     logger,
     now,
   });
@@ -458,6 +478,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     numbers,
     media,
     trunks,
+    gated,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -469,6 +490,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         registrar.close();
         trunks.close();
         agents.close();
+        gated.close();
         lag.stop();
         await stack.close();
         await media.close();

@@ -27,7 +27,7 @@ import { BuiltinAuthenticator } from './auth/builtin.js';
 import { HookFailure, HttpAuthenticator } from './auth/http-authenticator.js';
 import { HttpHook } from './auth/http-hook.js';
 import type { CheckName, GateDecision, GateStage } from './decision.js';
-import type { DeviceContact, DevicePresence } from './devices/device-presence.js';
+import type { DeviceContact, DevicePresence, SignIn } from './devices/device-presence.js';
 import type { GatedMetrics } from './metrics.js';
 import { PendingCalls } from './pending-calls.js';
 import type { PinHasher } from './pins/pin-hash.js';
@@ -349,6 +349,23 @@ export class Gate {
       until: this.#now() + settings.signInMinutes * 60_000,
     });
     return { ok: true, decision };
+  }
+
+  /** The resident signed in on an app now, if any. */
+  signedIn(tenant: string, device: string): SignIn | undefined {
+    return this.#o.presence.signedIn(tenant, device, this.#now());
+  }
+
+  /** A call authorised to ring on this device and not connected yet (what the device may show). */
+  ringing(
+    tenant: string,
+    callId: string,
+    device: string,
+  ): { readonly callId: string; readonly callerName: string | null } | undefined {
+    const call = this.#pending.get(callId, this.#now());
+    if (!call || call.tenant !== tenant || call.connectedDevice !== null) return undefined;
+    if (!call.devices.some((d) => d.address === device)) return undefined;
+    return { callId, callerName: call.callerName };
   }
 
   signOut(tenant: string, device: string): void {

@@ -52,7 +52,7 @@ export class BuiltinAuthenticator implements Authenticator {
 
   async authorize(ctx: AuthorizeContext): Promise<Verdict> {
     const list = new CheckList();
-    const { accounts, residents } = this.#o.store;
+    const { accounts } = this.#o.store;
     const settings = this.#o.settings(ctx.tenant);
     if (!settings) return list.fail('caller_account', 'the tenant is not gated');
 
