@@ -8,14 +8,7 @@
 export interface ErrorCodeInfo {
   /** Which layer raises it. */
   readonly domain:
-    | 'token'
-    | 'screening'
-    | 'call'
-    | 'trunk'
-    | 'gated'
-    | 'request'
-    | 'widget'
-    | 'config';
+    'token' | 'screening' | 'call' | 'trunk' | 'gated' | 'request' | 'widget' | 'config';
   readonly http: number;
   readonly sip: number;
   /** For developers and logs. */
