@@ -372,18 +372,25 @@ export class Gate {
     this.#o.presence.signOut(tenant, device);
   }
 
-  /** For the registrar: a device's digest secret by its SIP username. */
+  /**
+   * For the registrar: a device's digest secret by its SIP username. An app
+   * (sip.js) answers MD5 only (widget/src/desk/sipjs-phone-stack.ts); a SIP
+   * phone gets the gateway's `sip.digestAlgorithms`.
+   */
   sipCredentials(username: string):
     | {
         agentId: string;
         ha1: { MD5: string; 'SHA-256': string };
-        algorithms: readonly ('SHA-256' | 'MD5')[];
+        algorithms: readonly ('SHA-256' | 'MD5')[] | undefined;
       }
     | undefined {
     const device = this.#o.store.devices.bySipUser(username);
     if (!device || !this.isGated(device.tenant) || device.realm !== this.#o.realm) return undefined;
-    // sip.js answers MD5 only (widget/src/desk/sipjs-phone-stack.ts); SIP phones do both.
-    return { agentId: username, ha1: device.ha1, algorithms: ['SHA-256', 'MD5'] };
+    return {
+      agentId: username,
+      ha1: device.ha1,
+      algorithms: device.kind === 'app' ? ['MD5'] : undefined,
+    };
   }
 
   /** From the registrar: a device's bindings changed (registered, refreshed, expired). */
