@@ -46,7 +46,8 @@ beforeAll(() => {
     for (let i = 0; i < ACCOUNTS; i += 1) store.accounts.insert(account(i));
   })();
   store.accounts.insert(account(5, 'other-facility'));
-});
+  // 100,000 inserts take seconds, more on a loaded machine: the hook may take its time.
+}, 180_000);
 
 afterAll(() => db.close());
 
