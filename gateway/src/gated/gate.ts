@@ -73,6 +73,13 @@ export interface GateOptions {
   readonly now?: () => number;
 }
 
+/** What an authenticator answered, and whether the facility's server failed to. */
+interface Decided {
+  readonly verdict: Verdict;
+  readonly decidedBy: GateDecision['decidedBy'];
+  readonly hookFailed: boolean;
+}
+
 /** Checks whose failure is a wrong PIN (or account number) and counts toward a lockout. */
 const PIN_CHECKS: ReadonlySet<CheckName> = new Set([
   'caller_account',
@@ -173,9 +180,9 @@ export class Gate {
         return this.#record(base, refusal('account_pin', 'not a PIN'), 'builtin', started);
       }
     }
-    const { verdict, decidedBy } = await this.#decide(ctx.tenant, (a) => a.authorize(ctx));
-    this.#settle(attempt, verdict, decidedBy);
-    const decision = this.#record(base, verdict, decidedBy, started);
+    const decided = await this.#decide(ctx.tenant, (a) => a.authorize(ctx));
+    this.#settle(attempt, decided);
+    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
     if (decision.allowed && decision.residentId !== null) {
       this.#pending.set({
         tenant: ctx.tenant,
@@ -337,11 +344,11 @@ export class Gate {
         decision: this.#record(base, refusal('resident_pin', 'not a PIN'), 'builtin', started),
       };
     }
-    const { verdict, decidedBy } = await this.#decide(tenant, (a) =>
+    const decided = await this.#decide(tenant, (a) =>
       a.signIn({ tenant, device, resident: input.resident, pin: input.pin }),
     );
-    this.#settle(gate.attempt, verdict, decidedBy);
-    const decision = this.#record(base, verdict, decidedBy, started);
+    this.#settle(gate.attempt, decided);
+    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
     if (!decision.allowed || decision.residentId === null)
       return { ok: false, code: 'pin_refused', decision };
     this.#o.presence.signIn(tenant, device, {
@@ -473,11 +480,11 @@ export class Gate {
       );
       return { ok: false, code: 'pin_refused', decision: d };
     }
-    const { verdict, decidedBy } = await this.#decide(base.tenant, (a) =>
+    const decided = await this.#decide(base.tenant, (a) =>
       a.verifyResident({ ...base, accountId, residentId, device, pin }),
     );
-    this.#settle(gate.attempt, verdict, decidedBy);
-    const decision = this.#record(base, verdict, decidedBy, started);
+    this.#settle(gate.attempt, decided);
+    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
     return decision.allowed ? { ok: true, decision } : { ok: false, code: 'pin_refused', decision };
   }
 
@@ -506,13 +513,19 @@ export class Gate {
     attempt.failed();
   }
 
-  #settle(
-    attempt: PinAttempt | undefined,
-    verdict: Verdict,
-    decidedBy: GateDecision['decidedBy'],
-  ): void {
+  /**
+   * Counts a reserved PIN try: a wrong PIN (or account number) fails it; a
+   * right one clears the counts; a facility server that failed to answer says
+   * nothing about the PIN, so the try is given back.
+   */
+  #settle(attempt: PinAttempt | undefined, decided: Decided): void {
     if (!attempt) return;
-    const failed = verdict.checks.find((c) => !c.ok)?.name;
+    const { verdict, decidedBy, hookFailed } = decided;
+    if (hookFailed && decidedBy === 'http') {
+      attempt.abandon();
+      return;
+    }
+    const failed = verdict.checks.findLast((c) => !c.ok)?.name;
     const wrongPin =
       failed !== undefined &&
       (PIN_CHECKS.has(failed) || (decidedBy === 'http' && failed === 'authenticator'));
@@ -529,11 +542,12 @@ export class Gate {
   async #decide(
     tenant: string,
     ask: (authenticator: Authenticator) => Promise<Verdict>,
-  ): Promise<{ verdict: Verdict; decidedBy: GateDecision['decidedBy'] }> {
+  ): Promise<Decided> {
     const hook = this.#hooks.get(tenant);
-    if (!hook) return { verdict: await ask(this.#builtin), decidedBy: 'builtin' };
+    if (!hook)
+      return { verdict: await ask(this.#builtin), decidedBy: 'builtin', hookFailed: false };
     try {
-      return { verdict: await ask(hook), decidedBy: 'http' };
+      return { verdict: await ask(hook), decidedBy: 'http', hookFailed: false };
     } catch (error) {
       if (!(error instanceof HookFailure)) throw error;
       this.#o.metrics.hookFailures.inc({ tenant, reason: error.reason });
@@ -548,11 +562,13 @@ export class Gate {
         return {
           verdict: { ...verdict, checks: [failure, ...verdict.checks] },
           decidedBy: 'builtin-after-http',
+          hookFailed: true,
         };
       }
       return {
         verdict: { ...refusal('authenticator', error.message), checks: [failure] },
         decidedBy: 'http',
+        hookFailed: true,
       };
     }
   }
@@ -563,9 +579,10 @@ export class Gate {
     decidedBy: GateDecision['decidedBy'],
     started: bigint,
   ): GateDecision {
+    // The last failing check decided (a failed facility server comes first, then the built-in checks).
     const failed = verdict.allowed
       ? null
-      : (verdict.checks.find((c) => !c.ok)?.name ?? 'authenticator');
+      : (verdict.checks.findLast((c) => !c.ok)?.name ?? 'authenticator');
     const durationUs = Number((process.hrtime.bigint() - started) / 1000n);
     const decision: GateDecision = {
       id: randomUUID(),

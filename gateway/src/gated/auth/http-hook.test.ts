@@ -172,6 +172,41 @@ describe('the facility’s authenticating server', () => {
     expect(d.checks[0]?.detail).toMatch(/^unreachable/);
   });
 
+  it('counts no wrong PIN when the server fails to answer (a down server locks nobody out)', async () => {
+    await world('deny', 150);
+    handler = () => undefined;
+    for (let i = 0; i < 6; i += 1) {
+      const d = await w.gate.authorize({
+        callId: `c-pin-${i}`,
+        tenant: TENANT,
+        channel: 'phone',
+        account: { number: '5550001111', pin: '9753' },
+      });
+      expect(d.failed).toBe('authenticator');
+    }
+    expect(w.store.pinAttempts.get('account:facility/#5550001111')).toBeUndefined();
+  });
+
+  it('says which built-in check failed after the server did (onFailure: builtin)', async () => {
+    await world('builtin', 150);
+    handler = () => undefined;
+    const d = await w.gate.authorize({
+      callId: 'c-unknown',
+      tenant: TENANT,
+      channel: 'phone',
+      callerNumber: '+14155559999',
+    });
+    expect(d).toMatchObject({
+      allowed: false,
+      decidedBy: 'builtin-after-http',
+      failed: 'caller_account',
+    });
+    expect(d.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['authenticator', false],
+      ['caller_account', false],
+    ]);
+  });
+
   it('lets the built-in checks decide when the tenant says so (onFailure: builtin)', async () => {
     await world('builtin', 150);
     handler = () => undefined; // never answers
