@@ -65,7 +65,7 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
   const router = Router();
   // Sign-in guesses: per source address and per device, like the desk's per-username limit.
   const bySource = new TokenBuckets({ perSecond: 0.2, burst: 10, now: deps.now });
-  const byDevice = new TokenBuckets({ perSecond: 0.1, burst: 5, now: deps.now });
+  const byDevice = new TokenBuckets({ perSecond: 0.1, burst: 10, now: deps.now });
 
   const device = (req: Request): DeviceIdentity => {
     const identity = deps.sessions.verify(bearer(req));
