@@ -10,6 +10,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   screening: 'Screening (the company server)',
   call: 'Calls',
   trunk: 'Trunks to the telephone network',
+  gated: 'Gated facilities (inbound calls to residents)',
   flow: 'Flows and queues (`docs/flows.md`)',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',

@@ -55,6 +55,7 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
 import { Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   readonly replayStore?: ReplayStore;
   readonly now?: () => number;
+  /** scrypt parameters of gated PINs (tests lower them). */
+  readonly pins?: PinHasher;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -80,6 +83,8 @@ export interface Gateway {
   readonly callStore: CallStore;
   /** Players, recorders, DTMF listeners and transcriber feeds on call legs (one pacer). */
   readonly mediaApps: MediaApps;
+  /** Gated facilities (docs/gated.md): `gated.gate` and `gated.meter` are the call path's hooks. */
+  readonly gated: GatedModule;
   readonly sessions: SessionStore;
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
@@ -110,6 +115,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const sessions = new SqliteSessionStore(db);
   const speech = createSpeech(config, { logger, metrics });
   const messageStore = new SqliteMessageStore(db);
+  const gated = createGatedModule({
+    config,
+    db,
+    registry: metrics.registry,
+    logger,
+    now,
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
   const tokens = await createTokenService({
     config,
     metrics,
@@ -252,8 +265,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           messages: messageStore,
           live: (id) => live.calls?.get(id)?.record,
           ice: createIceServerSource(config.media),
+          gated: gated.adminRouter,
         }),
       },
+      { path: '/resident', router: gated.deviceRouter },
       { path: '/desk', router: deskMount },
       { path: '/widget', router: widgetMount },
     ],
@@ -296,7 +311,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const registrar = new Registrar({
     stack,
     realm: config.sip.domain,
-    credentials: (username) => agents.credentials(username),
+    // Resident devices of gated tenants register beside agents (their SIP usernames are Parley's own).
+    credentials: (username) => agents.credentials(username) ?? gated.gate.sipCredentials(username),
     algorithms: config.sip.digestAlgorithms,
     minExpires: config.sip.registration.minExpires,
     maxExpires: config.sip.registration.maxExpires,
@@ -304,11 +320,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     security: config.sip.registration,
     onAuthFailure: (reason) => metrics.registrarAuthFailures.inc({ reason }),
     onLockout: () => metrics.registrarLockouts.inc(),
-    onBindings: (agentId, bindings) =>
-      agents.setContacts(
-        agentId,
-        bindings.map((b) => ({ uri: b.uri, expiresAt: b.expiresAt, flowId: b.flowId })),
-      ),
+    onBindings: (agentId, bindings) => {
+      const contacts = bindings.map((b) => ({
+        uri: b.uri,
+        expiresAt: b.expiresAt,
+        flowId: b.flowId,
+      }));
+      agents.setContacts(agentId, contacts);
+      gated.gate.deviceBindings(agentId, contacts);
+    },
     logger,
     now,
   });
@@ -505,6 +525,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     sessions,
     agents,
     numbers,
+    gated,
     media,
     mediaApps,
     trunks,
@@ -516,6 +537,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
         callManager.drain();
+        gated.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();

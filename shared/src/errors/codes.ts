@@ -8,7 +8,16 @@
 export interface ErrorCodeInfo {
   /** Which layer raises it. */
   readonly domain:
-    'token' | 'screening' | 'call' | 'trunk' | 'flow' | 'request' | 'widget' | 'speech' | 'config';
+    | 'token'
+    | 'screening'
+    | 'call'
+    | 'trunk'
+    | 'flow'
+    | 'gated'
+    | 'request'
+    | 'widget'
+    | 'speech'
+    | 'config';
   readonly http: number;
   readonly sip: number;
   /** For developers and logs. */
@@ -455,6 +464,38 @@ export const ERROR_CODES = {
     sip: 500,
     message: 'A recording could not be written (disk full); the call went on without it.',
     human: 'Your message could not be recorded. Please try again later.',
+  },
+
+  // Gated facilities (gateway/src/gated, docs/gated.md).
+  callee_not_available: {
+    domain: 'gated',
+    http: 403,
+    sip: 480,
+    message:
+      'The gated call was not authorised; which check failed is stored with the decision, never told to the caller.',
+    human: 'The person you are calling is not available.',
+  },
+  pin_refused: {
+    domain: 'gated',
+    http: 403,
+    sip: 403,
+    message: 'The PIN is not the right one for this resident, device or account.',
+    human: 'That PIN is not correct.',
+  },
+  pin_locked: {
+    domain: 'gated',
+    http: 429,
+    sip: 403,
+    message:
+      'Too many wrong PINs: the device, resident or account takes no PIN until the time in Retry-After.',
+    human: 'Too many wrong PINs. Please wait and try again later.',
+  },
+  balance_exhausted: {
+    domain: 'gated',
+    http: 402,
+    sip: 480,
+    message: "The inbound calling account's prepaid balance is used up; the call was ended.",
+    human: 'Your balance is used up.',
   },
 
   // The widget (never sent by the gateway; shown to the visitor).

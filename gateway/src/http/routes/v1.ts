@@ -19,6 +19,8 @@ export interface V1Deps {
   readonly live?: (id: string) => CallRecord | undefined;
   /** STUN/TURN servers for a visitor (`POST /v1/ice-servers`), minted per request. */
   readonly ice?: IceServerSource;
+  /** The gated facilities' API (`/v1/gated/<tenant>/…`, scope `gated`; gateway/src/gated). */
+  readonly gated?: Router;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -65,6 +67,7 @@ function agentView(a: AgentPresence) {
 export function v1Router(deps: V1Deps): Router {
   const router = Router();
   router.use(requireApiKey(deps.apiKeys));
+  if (deps.gated) router.use('/gated', deps.gated);
 
   router.get('/agents', (_req, res) => {
     assertScope(res, 'read');

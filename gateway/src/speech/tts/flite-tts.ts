@@ -28,7 +28,7 @@ import type {
 
 const run = promisify(execFile);
 
-export { FLITE_VOICES } from '../../config/schema.js';
+export { FLITE_VOICES } from '../../config/speech.js';
 
 export interface FliteOptions {
   readonly cacheDir: string;
