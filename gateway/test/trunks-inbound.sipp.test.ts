@@ -79,6 +79,7 @@ describe.skipIf(!sippAvailable())('trunk: calls from the telephone network (sipp
   beforeAll(async () => {
     gw = await startTestGateway({
       config: {
+        flows: { main: [{ verb: 'hangup' }], 'sales-line': [{ verb: 'hangup' }] },
         trunks: {
           carrier: {
             peers: [{ host: CARRIER }],

@@ -175,6 +175,7 @@ describe('loadConfig', () => {
   it('reads a trunk password from the environment and fills the trunk defaults', async () => {
     const input = {
       ...(await validInput()),
+      flows: { main: [{ verb: 'hangup' }] },
       trunks: {
         carrier: {
           peers: [{ host: '192.0.2.10' }],

@@ -130,19 +130,6 @@ export function loadConfig(options: LoadConfigOptions): Config {
     http: config.http.tls
       ? {
           ...config.http,
-          // Flow modules and prompt directories are relative to the config file.
-          flows: Object.fromEntries(
-            Object.entries(config.flows).map(([name, flow]) => [
-              name,
-              !Array.isArray(flow) && 'module' in flow
-                ? { module: { ...flow.module, path: resolve(baseDir, flow.module.path) } }
-                : flow,
-            ]),
-          ),
-          prompts: {
-            ...config.prompts,
-            dirs: config.prompts.dirs.map((dir) => resolve(baseDir, dir)),
-          },
           tls: {
             cert: resolve(baseDir, config.http.tls.cert),
             key: resolve(baseDir, config.http.tls.key),
@@ -154,6 +141,16 @@ export function loadConfig(options: LoadConfigOptions): Config {
       typeof config.media.engine === 'object'
         ? { ...config.media, engine: { module: resolve(baseDir, config.media.engine.module) } }
         : config.media,
+    // Flow modules and prompt directories are relative to the config file.
+    flows: Object.fromEntries(
+      Object.entries(config.flows).map(([name, flow]) => [
+        name,
+        !Array.isArray(flow) && 'module' in flow
+          ? { module: { ...flow.module, path: resolve(baseDir, flow.module.path) } }
+          : flow,
+      ]),
+    ),
+    prompts: { ...config.prompts, dirs: config.prompts.dirs.map((dir) => resolve(baseDir, dir)) },
     // A trunk password may come from the environment: read here, the only reader.
     trunks: Object.fromEntries(
       Object.entries(config.trunks).map(([id, t]) => [

@@ -15,6 +15,7 @@ function trunkSettings(extra: Record<string, unknown> = {}): Config['trunks'][st
       gatewayId: 'gw',
       tokens: { encryptionKeys: [{ kty: 'EC', kid: 'k', d: 'x' }] },
       tenants: { acme: { jwks: [{ kty: 'EC', kid: 's' }] } },
+      flows: { main: [{ verb: 'hangup' }] },
       trunks: {
         t: {
           peers: [{ host: '192.0.2.10' }, { host: '192.0.2.11', priority: 5 }],
