@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../gateway/src/observability/index.js';
+import { AgentDirectory } from '../../gateway/src/agents/index.js';
 import {
-  AgentDirectory,
   ValueService,
   customerHistory,
   rankCandidates,

@@ -20,9 +20,8 @@ import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
+import { AgentAdmin, AgentDirectory } from './agents/index.js';
 import {
-  AgentAdmin,
-  AgentDirectory,
   ValueService,
   customerHistory,
   loadValueModule,

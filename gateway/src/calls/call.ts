@@ -24,10 +24,9 @@ import type {
 } from '../media/index.js';
 import type { SessionNumberPool } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
+import { reachableContact, type AgentDirectory, type AgentPresence } from '../agents/index.js';
 import {
   rankCandidates,
-  type AgentDirectory,
-  type AgentPresence,
   type QueueRouting,
   type RoutingDecision,
   type ValueService,
@@ -532,10 +531,7 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   #bindingOf(agentId: string): AgentBinding | undefined {
-    const now = this.#now();
-    return [...this.#deps.bindings(agentId)]
-      .filter((b) => b.expiresAt > now)
-      .sort((a, b) => b.expiresAt - a.expiresAt)[0];
+    return reachableContact(this.#deps.bindings(agentId), this.#now());
   }
 
   async #ring(agent: AgentPresence): Promise<Attempt | undefined> {

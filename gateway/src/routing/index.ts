@@ -1,13 +1,4 @@
 export {
-  AgentDirectory,
-  type AgentAvailability,
-  type AgentConfig,
-  type AgentContact,
-  type AgentCredentials,
-  type AgentPresence,
-  type AgentState,
-} from './agent-directory.js';
-export {
   rankCandidates,
   DEFAULT_QUEUE_ROUTING,
   type Candidate,
@@ -32,9 +23,3 @@ export type {
   ValueResult,
 } from './value/types.js';
 export { customerHistory } from './value/history.js';
-export {
-  AgentAdmin,
-  agentInputSchema,
-  type AgentAdminOptions,
-  type AgentInput,
-} from './agent-admin.js';

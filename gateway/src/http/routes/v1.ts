@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { IceServerSource } from '../../media/index.js';
 import type { SessionNumberPool } from '../../numbers/index.js';
-import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
+import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../agents/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
 import { canSee, principalOf, requireApiKey, assertScope, type ApiKeyConfig } from '../api-auth.js';
 
