@@ -49,4 +49,4 @@ export {
   type SdpCodec,
   type SdpEndpoint,
   type RewriteOptions,
-} from './sdp.js';
+} from './sdp/index.js';
