@@ -66,6 +66,7 @@ for (let i = 0; i < 2000; i += 1) {
     sipStatus: 200,
     reason: null,
     attempts: [],
+    dialogs: [],
     media: null,
     routing: null,
     createdAt: Date.now() - i * 60_000,

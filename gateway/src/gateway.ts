@@ -25,6 +25,7 @@ import {
   ValueService,
   customerHistory,
   loadValueModule,
+  queueSettings,
   weightedAlgorithm,
   type TenantValueConfig,
 } from './routing/index.js';
@@ -90,7 +91,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const db = openDatabase(config.storage.path);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
-  const interrupted = callStore.closeInterrupted(now());
+  const interrupted = callStore.closeInterrupted(now()).length;
   if (interrupted > 0)
     logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
   const sessions = new SqliteSessionStore(db);
@@ -253,25 +254,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stack,
     media,
     agents,
-    bindings: (agentId) => agents.get(agentId)?.contacts ?? [],
     numbers,
     calls: callStore,
+    sessions,
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
-    queue: (name) => {
-      const q = config.queues[name];
-      return {
-        ringTimeoutSeconds: q?.ringTimeoutSeconds ?? 20,
-        maxAttempts: q?.maxAttempts ?? 3,
-        wrapUpSeconds: q?.wrapUpSeconds ?? 0,
-        routing: {
-          strategy: q?.strategy ?? 'sequential',
-          ringAtOnce: q?.ringAtOnce ?? 1,
-          bands: q?.bands ?? {},
-        },
-      };
-    },
+    queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value,
     onOutcome: (record) => {
@@ -380,17 +369,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           );
           if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
           return;
-        }
-        const token = ctx.token;
-        if (token) {
-          sessions.touch({
-            tenant: token.claims.iss,
-            sessionId: token.claims.sub,
-            origin: token.claims.origin,
-            publicClaims: token.claims,
-            privateClaims: token.privateClaims,
-            at: now(),
-          });
         }
         await callManager.admit(ctx, () => cancelled);
       } catch (error) {

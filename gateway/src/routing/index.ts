@@ -4,6 +4,7 @@ export {
   type Candidate,
   type QueueRouting,
 } from './candidates.js';
+export { queueSettings, type QueueSettings } from './queues.js';
 export {
   ValueService,
   type TenantValueConfig,

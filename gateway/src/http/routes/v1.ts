@@ -30,8 +30,10 @@ const E164 = /^\+[1-9]\d{1,14}$/;
  */
 export function callView(record: CallRecord, options: { privateClaims?: boolean } = {}) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  // The legs' dialogs (tags, contacts, addresses) are for the gateway's own restart, not for API users.
+  const { dialogs: _dialogs, ...shown } = record;
   return {
-    ...record,
+    ...shown,
     customerId: options.privateClaims === false ? null : record.customerId,
     createdAt: iso(record.createdAt),
     ringingAt: iso(record.ringingAt),
