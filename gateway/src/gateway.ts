@@ -21,27 +21,8 @@ import { createIceServerSource, createMediaEngine, type MediaEngine } from './me
 import { SessionNumberPool } from './numbers/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import { AgentAdmin, AgentDirectory } from './agents/index.js';
-import {
-  ValueService,
-  customerHistory,
-  loadValueModule,
-  queueSettings,
-  weightedAlgorithm,
-  type TenantValueConfig,
-} from './routing/index.js';
-import {
-  callToken,
-  destination,
-  maxForwards,
-  refuse,
-  runInvitePipeline,
-  scrubHeaders,
-  sdpOffer,
-  sourceLimit,
-  tenantLimit,
-  type InviteContext,
-  type InviteMiddleware,
-} from './sbc/index.js';
+import { customerHistory, queueSettings, valueServiceFromConfig } from './routing/index.js';
+import { inviteHandler, overloadGuard, sourceLimit, visitorPipeline } from './sbc/index.js';
 import { Registrar } from './sip/registrar/registrar.js';
 import { SipStack, type SipProtocol } from './sip/index.js';
 import {
@@ -91,9 +72,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const db = openDatabase(config.storage.path);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
-  const interrupted = callStore.closeInterrupted(now()).length;
-  if (interrupted > 0)
-    logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
+  const interrupted = callStore.closeInterrupted(now());
+  if (interrupted.length > 0)
+    logger.warn(
+      { calls: interrupted.length },
+      'closed the records of calls interrupted by the last stop',
+    );
   const sessions = new SqliteSessionStore(db);
   const messageStore = new SqliteMessageStore(db);
   const tokens = await createTokenService({
@@ -124,31 +108,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
-  const valueTenants: Record<string, TenantValueConfig> = {};
-  for (const [id, tenant] of Object.entries(config.tenants)) {
-    const routing = tenant.routing;
-    if (!routing) continue;
-    const algorithm =
-      routing.algorithm.kind === 'module'
-        ? await loadValueModule(routing.algorithm.path, '/')
-        : weightedAlgorithm({
-            version: routing.algorithm.version,
-            weights: routing.algorithm.weights,
-            tiers: routing.algorithm.tiers.map((t) => ({
-              name: t.name,
-              minValue: t.minValue ?? Number.NEGATIVE_INFINITY,
-            })),
-          });
-    valueTenants[id] = {
-      benefit: routing.benefit,
-      burden: routing.burden,
-      algorithm,
-      historyWindowDays: routing.historyWindowDays,
-      algorithmTimeoutMs: routing.algorithmTimeoutMs,
-    };
-  }
-  const value = new ValueService({
-    tenants: valueTenants,
+  const value = await valueServiceFromConfig({
+    tenants: config.tenants,
     history: customerHistory(callStore),
     logger,
     now,
@@ -327,56 +288,24 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
   });
 
-  // The visitor INVITE pipeline: transport → parse → SBC middlewares → call.
-  const pipeline: InviteMiddleware[] = [
-    scrubHeaders,
-    maxForwards,
-    destination(new Set(Object.keys(config.queues))),
-    callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
-    tenantLimit(
-      (tenant) => callManager.activeCount(tenant),
-      (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
-    ),
-    sdpOffer,
-  ];
-  const lag = lagMonitor();
-  stack.onInvite((invite, tx) => {
-    // Overload: refuse at once, before any work, so retransmissions do not pile up.
-    if (
-      callManager.settingUp >= config.sip.overload.maxSetupsInProgress ||
-      lag.current() > config.sip.overload.maxLagMs
-    ) {
-      metrics.invitesRefused.inc({ reason: 'overloaded' });
-      refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
-      return;
-    }
-    let cancelled = false;
-    tx.once('cancel', () => (cancelled = true));
-    const ctx: InviteContext = { invite, tx, flow: tx.flow };
-    void (async () => {
-      try {
-        const refusal = await runInvitePipeline(pipeline, ctx);
-        if (refusal) {
-          metrics.invitesRefused.inc({ reason: refusal.code });
-          logger.info(
-            {
-              reason: refusal.code,
-              detail: refusal.detail,
-              source: tx.flow.remote.address,
-              callId: invite.callId,
-            },
-            'INVITE refused',
-          );
-          if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
-          return;
-        }
-        await callManager.admit(ctx, () => cancelled);
-      } catch (error) {
-        logger.error({ err: error, callId: invite.callId }, 'INVITE handling failed');
-        if (tx.finalStatus === undefined) stack.respond(tx, 500);
-      }
-    })();
-  });
+  // The visitor INVITE: transport → parse → overload → SBC middlewares → call.
+  const overload = overloadGuard(config.sip.overload, () => callManager.settingUp);
+  stack.onInvite(
+    inviteHandler({
+      stack,
+      pipeline: visitorPipeline({
+        tokens,
+        realm: config.sip.domain,
+        queues: config.queues,
+        maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+        activeCalls: (tenant) => callManager.activeCount(tenant),
+      }),
+      overload,
+      admit: (ctx, cancelled) => callManager.admit(ctx, cancelled),
+      onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
+      logger,
+    }),
+  );
 
   registerLiveGauges(metrics, {
     activeCalls: () => callManager.size,
@@ -426,7 +355,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
         agents.close();
-        lag.stop();
+        overload.close();
         await stack.close();
         await media.close();
         await new Promise<void>((resolve) => {
@@ -439,19 +368,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return closed;
     },
   };
-}
-
-/** How late a 50 ms timer fires: the event loop's current lag (a smoothed value). */
-function lagMonitor(): { current(): number; stop(): void } {
-  let lag = 0;
-  let expected = performance.now() + 50;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lag = lag * 0.5 + Math.max(0, now - expected) * 0.5;
-    expected = now + 50;
-  }, 50);
-  timer.unref();
-  return { current: () => lag, stop: () => clearInterval(timer) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

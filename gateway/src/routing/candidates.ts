@@ -18,12 +18,6 @@ export interface QueueRouting {
   readonly bands: Readonly<Record<string, readonly string[]>>;
 }
 
-export const DEFAULT_QUEUE_ROUTING: QueueRouting = {
-  strategy: 'sequential',
-  ringAtOnce: 1,
-  bands: {},
-};
-
 export interface Candidate {
   readonly agent: AgentPresence;
   readonly view: CandidateView;

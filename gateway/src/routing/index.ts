@@ -1,9 +1,4 @@
-export {
-  rankCandidates,
-  DEFAULT_QUEUE_ROUTING,
-  type Candidate,
-  type QueueRouting,
-} from './candidates.js';
+export { rankCandidates, type Candidate, type QueueRouting } from './candidates.js';
 export { queueSettings, type QueueSettings } from './queues.js';
 export {
   ValueService,
@@ -13,6 +8,7 @@ export {
 } from './value/value-service.js';
 export { weightedAlgorithm, DEFAULT_WEIGHTED, type WeightedConfig } from './value/builtin.js';
 export { loadValueModule } from './value/module-loader.js';
+export { valueServiceFromConfig } from './value/from-config.js';
 export { ProviderClient, type ProviderConfig } from './value/provider-client.js';
 export type {
   CandidateView,
