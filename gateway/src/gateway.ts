@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager, MessageHub } from './calls/index.js';
+import { CallManager, MessageHub, hangUpInterrupted } from './calls/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
   DESK_EVENTS_PATH,
@@ -71,7 +71,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = new Metrics();
   const db = openDatabase(config.storage.path);
   const callStore = new SqliteCallStore(db);
-  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
+  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
+  // (their legs that can still be reached get a BYE once SIP listens).
   const interrupted = callStore.closeInterrupted(now());
   if (interrupted.length > 0)
     logger.warn(
@@ -188,6 +189,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
   });
   await stack.start();
+  hangUpInterrupted(stack, interrupted, logger);
   stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
   stack.transport.on('dropped', () => metrics.sipDropped.inc());
   stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));

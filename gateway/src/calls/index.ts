@@ -17,4 +17,5 @@ export {
 export { Leg, type LegEnd, type LegEndCause, type LegEvents } from './leg.js';
 export type { CallLeg } from './in-dialog.js';
 export { pickCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
+export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';

@@ -122,6 +122,7 @@ export class SqliteCallStore implements CallStore {
   readonly #byCustomer;
   readonly #closeInterrupted;
   readonly #open;
+  readonly #endAttempts;
   readonly #db: SqliteDatabase;
 
   constructor(db: SqliteDatabase) {
@@ -168,9 +169,10 @@ export class SqliteCallStore implements CallStore {
          ended_by = 'gateway', reason = 'gateway_restart', ended_at = ?
        WHERE state != 'ended'`,
     );
-    this.#open = db.prepare<[], Pick<CallRow, 'id' | 'dialogs'>>(
-      "SELECT id, dialogs FROM calls WHERE state != 'ended'",
+    this.#open = db.prepare<[], Pick<CallRow, 'id' | 'dialogs' | 'attempts'>>(
+      "SELECT id, dialogs, attempts FROM calls WHERE state != 'ended'",
     );
+    this.#endAttempts = db.prepare<[string, string]>('UPDATE calls SET attempts = ? WHERE id = ?');
     this.#byCustomer = db.prepare<[string, string, number], CallRow>(
       'SELECT * FROM calls WHERE tenant = ? AND customer_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1000',
     );
@@ -186,12 +188,18 @@ export class SqliteCallStore implements CallStore {
 
   closeInterrupted(at: number): InterruptedCall[] {
     return this.#db.transaction(() => {
-      const open = this.#open.all().map((row) => ({
+      const open = this.#open.all();
+      for (const row of open) {
+        // Their legs ended with the gateway: each attempt still open ends now too.
+        const attempts = JSON.parse(row.attempts) as CallRecord['attempts'];
+        for (const attempt of attempts) attempt.endedAt ??= at;
+        this.#endAttempts.run(JSON.stringify(attempts), row.id);
+      }
+      this.#closeInterrupted.run(at);
+      return open.map((row) => ({
         id: row.id,
         dialogs: JSON.parse(row.dialogs) as StoredDialog[],
       }));
-      this.#closeInterrupted.run(at);
-      return open;
     })();
   }
 
