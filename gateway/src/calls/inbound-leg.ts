@@ -225,13 +225,16 @@ export class InboundLeg extends Leg<InboundLegState> {
    */
   flowClosed(): void {
     if (this.ended) return;
+    let status: number | undefined;
     if (this.dialog) this.request('BYE', { headers: [byeReason('visitor_gone')] });
-    else if (this.tx.finalStatus === undefined)
-      this.stack.respond(this.tx, ERROR_CODES.visitor_gone.sip, {
+    else if (this.tx.finalStatus === undefined) {
+      status = ERROR_CODES.visitor_gone.sip;
+      this.stack.respond(this.tx, status, {
         toTag: this.localTag,
         headers: [reasonHeader('visitor_gone')],
       });
-    this.finish({ cause: 'flow_closed', by: 'remote', reason: 'visitor_gone' });
+    }
+    this.finish({ cause: 'flow_closed', by: 'remote', reason: 'visitor_gone', status });
   }
 
   protected terminate(reason: string): void {
