@@ -168,8 +168,10 @@ export class Call extends EventEmitter<CallEvents> {
   /**
    * The gateway answers the caller's leg itself, before any agent: with
    * `codec` from the caller's offer (and its telephone-event), as 183 early
-   * media or 200. Agents are then offered that codec only. False when the call
-   * ended (an offer without that codec ends it: 488 offer_required).
+   * media or 200. Agents rung from then on are offered that codec only (call
+   * it before they ring: one already ringing may answer with another, which
+   * cannot be bridged without transcoding). False when the call ended (an
+   * offer without that codec ends it: 488 offer_required).
    */
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
     if (this.#ending || this.#agents.agent || !(await this.setUpMedia())) return false;
