@@ -84,6 +84,7 @@ export class InboundLeg extends Leg<InboundLegState> {
   readonly localTag = generateTag();
   readonly contact: string;
   #answerBody: string | undefined;
+  #webrtcAnswer: Promise<void> | undefined;
 
   constructor(init: InboundLegInit) {
     super(init, 'offered', TRANSITIONS);
@@ -143,18 +144,18 @@ export class InboundLeg extends Leg<InboundLegState> {
     if (!transport) throw new ParleyError('internal', `leg ${this.name} has no media transport`);
     if (this.ended || this.state === 'answered') return !this.ended;
     if (transport.kind === 'webrtc') {
-      if (this.#answerBody !== undefined) return true;
       if (!('codec' in media))
         throw new ParleyError('internal', 'a WebRTC leg is answered with one codec');
-      const body = await transport.answer(
-        this.invite.body.toString('utf8'),
-        media.codec.codec,
-        media.codec.telephoneEvent,
-      );
-      if (this.ended) return false;
-      this.#answerBody = body;
-      this.settleCodec(media.codec);
-      return true;
+      const { codec, telephoneEvent } = media.codec;
+      // Once, even when asked twice at the same time: werift answers an offer once.
+      this.#webrtcAnswer ??= transport
+        .answer(this.invite.body.toString('utf8'), codec, telephoneEvent)
+        .then((body) => {
+          this.#answerBody = body;
+          this.settleCodec(media.codec);
+        });
+      await this.#webrtcAnswer;
+      return !this.ended;
     }
     const sdp =
       'codec' in media
