@@ -5,17 +5,18 @@
  * (`join-legs.ts`) in bounded time. What a flow's `dial` of a queue will run.
  */
 import { EventEmitter } from 'node:events';
-import type { AgentContact, AgentDirectory, AgentPresence } from '../agents/index.js';
+import type { ErrorCode } from '@parley/shared/errors';
+import type { AgentContact, AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import type { QueueSettings, RoutingDecision, ValueEvaluation } from '../routing/index.js';
-import type { SipStack } from '../sip/index.js';
-import { agentLeg } from './agent-request.js';
+import { agentLeg, callerIdentity } from './agent-request.js';
+import type { CallDeps, CallInit } from './call-types.js';
 import type { CallEnd, CallRecordKeeper } from './call-record.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './join-legs.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { RingStrategy, outcomeOf } from './ring-strategy.js';
+import { RingStrategy, evaluateValue } from './ring-strategy.js';
 import type { ChosenCodec, LegSdp } from './sdp-bridge.js';
 
 /** How long joining the legs after the agent's answer may take (WebRTC answer, piping). */
@@ -24,17 +25,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** What dialling needs of its call. @internal */
 export interface AgentDialHost {
   readonly callId: string;
+  readonly deps: CallDeps;
+  readonly init: CallInit;
   readonly caller: InboundLeg;
   readonly keeper: CallRecordKeeper;
   readonly log: Logger;
-  readonly now: () => number;
-  readonly stack: SipStack;
-  readonly agents: AgentDirectory;
-  readonly domain: string;
-  readonly queueName: string;
-  readonly queue: QueueSettings;
-  /** The caller as agents see it: the web session's number and a display name. */
-  readonly identity: { readonly number: string; readonly displayName: string };
   router(): MediaRouter | undefined;
   /** The codec the gateway answered the caller with itself, if it did. */
   gatewayCodec(): ChosenCodec | undefined;
@@ -51,25 +46,41 @@ export interface AgentDialEvents {
   stopped: [agentId: string];
   /** The agent's leg is joined to the caller's: the call is answered. */
   connected: [OutboundLeg, agentId: string];
+  /** No agent took the call and none is left to ring: why. */
+  exhausted: [ErrorCode];
 }
 
 export class AgentDial extends EventEmitter<AgentDialEvents> {
   readonly #host: AgentDialHost;
   readonly #ring: RingStrategy;
+  readonly #queue: QueueSettings;
+  readonly #now: () => number;
+  readonly #identity: { readonly number: string; readonly displayName: string };
   #agent: { readonly leg: OutboundLeg; readonly id: string } | undefined;
   #endCall: ((wrapUpSeconds?: number) => void) | undefined;
+  #valuing: Promise<ValueEvaluation | undefined> | undefined;
+  #started: Promise<void> | undefined;
 
   constructor(host: AgentDialHost) {
     super();
     this.#host = host;
+    const { deps, init, keeper } = host;
+    const record = keeper.record;
+    this.#queue = deps.queue(init.queue);
+    this.#now = deps.now ?? Date.now;
+    this.#identity = callerIdentity(
+      record.sessionNumber,
+      init.token,
+      deps.tenantName(record.tenant),
+    );
     this.#ring = new RingStrategy({
-      agents: host.agents,
-      queue: host.queue,
-      queueName: host.queueName,
-      tenant: host.keeper.record.tenant,
-      record: host.keeper,
+      agents: deps.agents,
+      queue: this.#queue,
+      queueName: init.queue,
+      tenant: record.tenant,
+      record: keeper,
       log: host.log,
-      now: host.now,
+      now: this.#now,
       dial: (agent, contact, tried) => this.#dial(agent.id, contact, tried),
       wanted: () => !host.ending() && !this.#agent,
     });
@@ -77,9 +88,7 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     this.#ring.on('stopped', (id) => this.emit('stopped', id));
     this.#ring.on('progress', (leg, _response, early) => this.#progress(leg, early));
     this.#ring.on('answered', (leg, agent) => this.#answered(leg, agent));
-    this.#ring.on('exhausted', (reason) =>
-      host.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason }),
-    );
+    this.#ring.on('exhausted', (reason) => this.emit('exhausted', reason));
   }
 
   get decision(): RoutingDecision | undefined {
@@ -95,9 +104,24 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     return this.#agent;
   }
 
-  /** Rings the first agents; resolves once their legs are on their way. */
-  start(value: ValueEvaluation | undefined): Promise<void> {
-    return this.#ring.start(value);
+  /** Starts computing the customer's value (the tenant's providers, in parallel with the call's set-up). */
+  evaluate(): Promise<ValueEvaluation | undefined> {
+    const { deps, init, keeper, log } = this.#host;
+    this.#valuing ??= evaluateValue(
+      deps.value,
+      keeper.record.tenant,
+      init.token.privateClaims,
+      log,
+    );
+    return this.#valuing;
+  }
+
+  /** Rings the first agents (once); resolves once their legs are on their way. */
+  start(): Promise<void> {
+    this.#started ??= this.evaluate().then((value) =>
+      this.#host.ending() ? undefined : this.#ring.start(value),
+    );
+    return this.#started;
   }
 
   agentChanged(presence: AgentPresence): void {
@@ -107,7 +131,7 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
   /** The call ended: ringing legs are cancelled with `reason`; the agent's wrap-up starts. */
   close(reason: string): void {
     this.#ring.close(reason);
-    this.#endCall?.(this.#host.queue.wrapUpSeconds);
+    this.#endCall?.(this.#queue.wrapUpSeconds);
   }
 
   async #dial(agentId: string, contact: AgentContact, tried: number): Promise<OutboundLeg> {
@@ -116,16 +140,16 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     if (!router || router.closed) throw new Error('the call has no media router');
     const record = host.keeper.record;
     const leg = await agentLeg({
-      stack: host.stack,
+      stack: host.deps.stack,
       router,
       logger: host.log,
-      domain: host.domain,
+      domain: host.deps.domain,
       agentId,
       contact,
       caller: host.caller,
       only: host.gatewayCodec(),
       attempt: tried,
-      identity: host.identity,
+      identity: this.#identity,
       call: { id: host.callId, sessionId: record.sessionId, tenant: record.tenant },
     });
     host.adopt(leg);
@@ -146,7 +170,7 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
   #answered(leg: OutboundLeg, agent: AgentPresence): void {
     const host = this.#host;
     this.#agent = { leg, id: agent.id };
-    this.#endCall = host.agents.callStarted(agent.id);
+    this.#endCall = host.deps.agents.callStarted(agent.id);
     withTimeout(
       joinAnswered(this.#joinContext(), leg),
       CONNECT_TIMEOUT_MS,
@@ -154,7 +178,8 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     ).then(
       (joined) => {
         if (joined === 'joined') {
-          const setupMs = host.now() - host.keeper.record.createdAt;
+          host.keeper.legsAnswered(host.caller, leg);
+          const setupMs = this.#now() - host.keeper.record.createdAt;
           host.log.info({ agent: agent.id, setupMs, webrtc: host.caller.webrtc }, 'call answered');
           this.emit('connected', leg, agent.id);
         }

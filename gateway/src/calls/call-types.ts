@@ -1,4 +1,5 @@
 /** What a call is made with (`CallDeps`, `CallInit`) and what it reports (`CallEvents`). */
+import type { ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentDirectory } from '../agents/index.js';
 import type { MediaEngine } from '../media/index.js';
@@ -42,6 +43,8 @@ export interface CallInit {
   readonly queue: string;
   /** Answer the caller before ringing agents (default: answered with the agent's codec). */
   readonly answer?: CallerAnswer | undefined;
+  /** Whether `start()` rings the queue's agents (default true); else `ringAgents()` does, later. */
+  readonly ringAgents?: boolean | undefined;
 }
 
 export interface CallEvents {
@@ -57,6 +60,8 @@ export interface CallEvents {
   agentStopped: [string];
   /** An agent took the call. */
   answered: [string];
+  /** No agent took the call and none is left to ring (the call ends too, unless `ringAgents` said otherwise). */
+  agentsExhausted: [ErrorCode];
   /** The agent put the visitor on hold, or took them off it. */
   hold: [boolean];
   /** A DTMF digit (SIP INFO) from a leg joined to no other, e.g. the caller while the gateway answers it. */

@@ -69,7 +69,7 @@ const token = {
 } as VerifiedCallToken;
 
 /** A call for the caller's INVITE carrying `sdp`, with one agent (the raw agent peer, a fixed contact). */
-async function placeCall(sdp: string, answer?: CallerAnswer) {
+async function placeCall(sdp: string, answer?: CallerAnswer, ringAgents?: boolean) {
   caller = await SipPeer.open();
   agent = await SipPeer.open();
   cleanups.push(
@@ -120,7 +120,7 @@ async function placeCall(sdp: string, answer?: CallerAnswer) {
         inviteText({ to: `sales@${gw.address}`, port: caller.port, callId, sdp }),
       );
       const { invite, tx } = await arriving;
-      return { invite, tx, flow: tx.flow, token, queue: 'sales', answer };
+      return { invite, tx, flow: tx.flow, token, queue: 'sales', answer, ringAgents };
     })(),
   );
   cleanups.push(() => call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'test_over' }));
@@ -294,6 +294,24 @@ describe('Call', () => {
     const held = await caller.response(callId, 200, 'INVITE');
     expect(held.body.toString()).toMatch(/a=recvonly/);
     expect(formats(held.body)).toEqual([8, 101]);
+  });
+
+  it('rings agents only when asked, and goes on without them when told to', async () => {
+    const visitor = await openRtp();
+    const { call, callId } = await placeCall(callerOffer(visitor.port), { codec: 'PCMU' }, false);
+    const exhausted: string[] = [];
+    call.on('agentsExhausted', (reason) => exhausted.push(reason));
+    await call.start();
+    const ok = await caller.response(callId, 200);
+    caller.inDialog(gw.address, ok, 'ACK', 1);
+    expect(agent.client.received).toEqual([]); // no agent rang
+
+    await call.ringAgents({ endOnNoAgent: false });
+    const offer = await agent.request('INVITE');
+    agent.respond(gw.address, offer, 486);
+    await expect.poll(() => exhausted, { timeout: 10_000 }).toEqual(['agent_busy']);
+    expect(call.state).not.toBe('ended');
+    expect(call.caller.state).toBe('answered');
   });
 
   it('ends the call 488 offer_required when the caller did not offer the codec asked for', async () => {

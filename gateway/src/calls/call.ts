@@ -17,16 +17,15 @@ import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import type { QueueSettings, RoutingDecision } from '../routing/index.js';
+import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
 import { AgentDial } from './agent-dial.js';
-import { callerIdentity } from './agent-request.js';
 import { CallRecordKeeper, callEndOf, mediaCounters, type CallEnd } from './call-record.js';
 import type { CallDeps, CallerAnswer, CallEvents, CallInit } from './call-types.js';
 import { InDialog, type CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
 import type { LegEnd } from './leg.js';
-import { evaluateValue } from './ring-strategy.js';
+import { outcomeOf } from './ring-strategy.js';
 import { pickCodec, type ChosenCodec } from './sdp-bridge.js';
 
 export class Call extends EventEmitter<CallEvents> {
@@ -37,7 +36,6 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #init: CallInit;
   readonly #log: Logger;
   readonly #keeper: CallRecordKeeper;
-  readonly #number: { number: string; fallback: boolean };
   readonly #legs = new Set<CallLeg>();
   readonly #peers = new Map<CallLeg, CallLeg>();
   readonly #agents: AgentDial;
@@ -47,6 +45,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** The codec the gateway answered the caller with itself. */
   #gatewayCodec: ChosenCodec | undefined;
   #ending = false;
+  #endOnNoAgent = true;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
@@ -54,13 +53,11 @@ export class Call extends EventEmitter<CallEvents> {
     this.#init = init;
     const claims = init.token.claims;
     const log = deps.logger.child({ module: 'call', callId: this.id, tenant: claims.iss });
-    const now = deps.now ?? Date.now;
     this.#log = log;
     this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log });
     const number = deps.numbers.lease(claims.iss, claims.sub);
-    this.#number = number;
     const keeper = new CallRecordKeeper(
-      { store: deps.calls, now, log },
+      { store: deps.calls, now: deps.now ?? Date.now, log },
       { id: this.id, ...init, number },
     );
     this.#keeper = keeper;
@@ -72,17 +69,13 @@ export class Call extends EventEmitter<CallEvents> {
       onDtmf: (l, digit) => this.emit('dtmf', digit, l),
       onDialogChange: () => keeper.save(),
     });
-    const queue: QueueSettings = deps.queue(init.queue);
     this.#agents = new AgentDial({
-      ...deps,
       callId: this.id,
+      deps,
+      init,
       caller: this.caller,
       keeper,
       log,
-      now,
-      queueName: init.queue,
-      queue,
-      identity: callerIdentity(number.number, init.token, deps.tenantName(claims.iss)),
       router: () => this.#router,
       gatewayCodec: () => this.#gatewayCodec,
       ending: () => this.#ending,
@@ -93,8 +86,11 @@ export class Call extends EventEmitter<CallEvents> {
     });
     this.#agents.on('ringing', (id) => this.emit('agentRinging', id));
     this.#agents.on('stopped', (id) => this.emit('agentStopped', id));
-    this.#agents.on('connected', (leg, agentId) => {
-      keeper.legsAnswered(this.caller, leg);
+    this.#agents.on('exhausted', (reason) => {
+      this.emit('agentsExhausted', reason);
+      if (this.#endOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
+    });
+    this.#agents.on('connected', (_leg, agentId) => {
       this.#transition('answered');
       this.emit('answered', agentId);
     });
@@ -148,21 +144,27 @@ export class Call extends EventEmitter<CallEvents> {
   /** Admits the call: media, then (with `init.answer`) the gateway's answer, then agents ring. */
   async start(): Promise<void> {
     this.#keeper.insert();
-    const { number, fallback } = this.#number;
-    const admitted = { sessionNumber: number, fallback, queue: this.#init.queue };
-    this.#log.info({ ...admitted, visitor: this.record.visitorSource }, 'call admitted');
-    const claims = this.token.privateClaims;
-    const valuing = evaluateValue(this.#deps.value, this.tenant, claims, this.#log);
+    const { sessionNumber, numberFallback: fallback, queue, visitorSource: visitor } = this.record;
+    this.#log.info({ sessionNumber, fallback, queue, visitor }, 'call admitted');
+    void this.#agents.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
     if (this.#init.answer && !(await this.answerCaller(this.#init.answer))) return;
-    const value = await valuing;
-    if (!this.#ending) await this.#agents.start(value);
+    if (this.#init.ringAgents ?? true) await this.ringAgents();
+  }
+
+  /**
+   * Rings the queue's agents (once per call) and joins the one who answers
+   * (`answered`); resolves once the first legs are on their way. When no one
+   * answers: `agentsExhausted`, and the call ends unless `endOnNoAgent` is false.
+   */
+  async ringAgents(options: { readonly endOnNoAgent?: boolean } = {}): Promise<void> {
+    this.#endOnNoAgent = options.endOnNoAgent ?? true;
+    if (await this.setUpMedia()) await this.#agents.start();
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
   setUpMedia(): Promise<boolean> {
-    this.#media ??= this.#createMedia();
-    return this.#media;
+    return (this.#media ??= this.#createMedia());
   }
 
   /**
@@ -226,7 +228,7 @@ export class Call extends EventEmitter<CallEvents> {
     this.#agents.close(how.reason);
     for (const leg of this.#legs) leg.close(how.reason);
     this.#router?.close();
-    this.#deps.numbers.release(this.tenant, this.record.sessionId, this.#number.number);
+    this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
     const media = mediaCounters(this.caller.media, this.#agents.agent?.leg.media);
     this.#keeper.finish({ ...how, status: this.caller.end?.status }, media);
     this.emit('state', 'ended');
