@@ -4,7 +4,7 @@
  * → the call. A refusal is a SIP final with a Reason carrying the code.
  */
 import type { Logger } from '../observability/index.js';
-import type { InviteHandler, SipStack } from '../sip/index.js';
+import type { InviteHandler, InviteServerTransaction, SipRequest, SipStack } from '../sip/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { runInvitePipeline, type InviteContext, type InviteMiddleware } from './invite-pipeline.js';
 import { callToken } from './middleware/call-token.js';
@@ -43,6 +43,11 @@ export interface InviteHandlerDeps {
   readonly stack: SipStack;
   readonly pipeline: readonly InviteMiddleware[];
   readonly overload: OverloadGuard;
+  /**
+   * INVITEs another module takes instead of the visitor pipeline (a carrier's
+   * call goes to its trunk); true when it took this one.
+   */
+  readonly divert?: (invite: SipRequest, tx: InviteServerTransaction) => boolean;
   /** Starts the call of an admitted INVITE; `cancelled` tells whether a CANCEL came meanwhile. */
   readonly admit: (ctx: InviteContext, cancelled: () => boolean) => Promise<unknown>;
   /** A refused INVITE, by code (metrics). */
@@ -59,6 +64,7 @@ export function inviteHandler(deps: InviteHandlerDeps): InviteHandler {
       refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
       return;
     }
+    if (deps.divert?.(invite, tx)) return;
     let cancelled = false;
     tx.once('cancel', () => (cancelled = true));
     const ctx: InviteContext = { invite, tx, flow: tx.flow };
