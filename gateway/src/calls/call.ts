@@ -278,6 +278,9 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** The caller's leg, or the agent's once answered, ended: so does the call. */
   #legEnded(leg: CallLeg, end: LegEnd): void {
+    const peer = this.#peers.get(leg); // an ended leg is joined to no one
+    if (peer && this.#peers.get(peer) === leg) this.#peers.delete(peer);
+    this.#peers.delete(leg);
     const role =
       leg === this.caller ? 'caller' : leg === this.#agents.agent?.leg ? 'agent' : 'other';
     const how = callEndOf(role, end, this.state === 'answered');
