@@ -6,7 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isParleyError } from '@parley/shared/errors';
-import { SipRequest, generateCallId } from '../sip/index.js';
+import { Dialog, SipRequest, generateCallId, parseNameAddr } from '../sip/index.js';
+import { readLegSdp } from './sdp-bridge.js';
 import type { LegEnd } from './leg.js';
 import { OutboundLeg, type OutboundFailure, type OutboundLegState } from './outbound-leg.js';
 import { SipPeer, openTestStack, plainSdp, silent, type TestStack } from './test-peers.js';
@@ -188,6 +189,52 @@ describe('OutboundLeg', () => {
     expect(bye.headers.get('reason')).toBe('SIP;cause=488;text="offer_required"');
     await until(() => seen.ended.length === 1, 'ended');
     expect(seen.failed).toEqual([{ status: 488, cause: 'unreachable' }]);
+  });
+
+  it('adopts a dialog another module answered (a trunk’s dialer) and ends on the party’s BYE', async () => {
+    peer = await SipPeer.open();
+    const invite = new SipRequest({
+      method: 'INVITE',
+      requestUri: peer.uri,
+      headers: [
+        ['From', '<sip:+15550100@parley.test>;tag=gw-2'],
+        ['To', `<${peer.uri}>`],
+        ['Call-ID', generateCallId()],
+        ['CSeq', '2 INVITE'],
+        ['Contact', `<sip:parley@${gw.address}>`],
+      ],
+      body: OFFER,
+    });
+    const dialog = new Dialog({
+      callId: invite.callId,
+      localTag: 'gw-2',
+      remoteTag: 'peer-tag',
+      local: parseNameAddr('<sip:+15550100@parley.test>'),
+      remote: parseNameAddr(`<${peer.uri}>`),
+      localSeq: 2,
+      remoteSeq: undefined,
+      remoteTarget: peer.uri,
+      routeSet: [],
+      flow: undefined,
+      localContact: `sip:parley@${gw.address}`,
+    });
+    const leg = OutboundLeg.adopt({
+      stack: gw.stack,
+      invite,
+      target: { protocol: 'UDP', address: '127.0.0.1', port: peer.port },
+      name: 'trunk:test',
+      logger: silent,
+      dialog,
+      answer: readLegSdp(plainSdp(31000, [[0, 'PCMU/8000']]))!,
+    });
+    legs.push(leg);
+    expect(leg.state).toBe('answered');
+    expect(() => leg.start()).toThrow(/started twice/);
+    const ended: LegEnd[] = [];
+    leg.on('ended', (e) => ended.push(e));
+    peer.send(gw.address, fromPeer(invite, 'BYE', 1));
+    await peer.response(invite.callId, 200, 'BYE');
+    expect(ended).toEqual([{ cause: 'bye', by: 'remote', reason: 'normal_clearing' }]);
   });
 
   it('hangs up an answered leg with a Reason; close() twice is safe; illegal moves throw', async () => {

@@ -86,6 +86,21 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     this.target = init.target;
   }
 
+  /**
+   * A leg whose INVITE another module sent and saw answered (a trunk's dialer,
+   * which retries with digest credentials and ACKs the 2xx): the leg takes
+   * over the dialog (BYE, re-INVITE, INFO) and the answer, in state `answered`.
+   */
+  static adopt(
+    init: OutboundLegInit & { readonly dialog: Dialog; readonly answer: LegSdp },
+  ): OutboundLeg {
+    const leg = new OutboundLeg(init);
+    leg.#answerSdp = init.answer;
+    leg.fileDialog(init.dialog);
+    leg.transition('answered');
+    return leg;
+  }
+
   get callId(): string {
     return this.invite.callId;
   }
@@ -97,7 +112,8 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
 
   /** Sends the INVITE. Listen first: responses arrive as events. */
   start(): void {
-    if (this.#ict) throw new ParleyError('internal', `leg ${this.name} started twice`);
+    if (this.#ict || this.state !== 'calling')
+      throw new ParleyError('internal', `leg ${this.name} started twice`);
     const ict = this.stack.transactions.request(
       this.invite,
       this.target,
