@@ -113,4 +113,42 @@ describe('limits', () => {
       client.close();
     }
   });
+
+  it("does not limit a trunk's carrier peers per source: a trunk's own call cap bounds them", async () => {
+    const carrier = '127.0.0.7';
+    const gw = await startTestGateway({
+      config: {
+        sip: {
+          domain: 'parley.test',
+          listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+          rateLimit: { perSecond: 1, burst: 3 },
+        },
+        trunks: {
+          carrier: { peers: [{ host: carrier, port: 5060 }], keepAlive: { intervalSeconds: 0 } },
+        },
+      },
+    });
+    started.gw = gw;
+    const client = await RawSipClient.open(carrier);
+    try {
+      const ids = Array.from({ length: 6 }, (_, i) => `carrier-burst-${i}-${Date.now()}`);
+      for (const callId of ids)
+        client.send(
+          gw.udp,
+          inviteText({ to: `+14155550999@${gw.udp}`, port: client.port, callId }),
+        );
+      // Each INVITE gets the trunk's own answer (no such number), none the rate limit's 503.
+      for (const callId of ids) {
+        const answer = await client.waitFor(
+          (m) => 'status' in m && m.status >= 300 && m.headers.get('call-id') === callId,
+          10_000,
+        );
+        expect('status' in answer && answer.status, callId).toBe(404);
+        expect(answer.headers.get('reason')).toContain('trunk_unknown_number');
+      }
+      expect(client.responses(503)).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
 });
