@@ -1,0 +1,431 @@
+/**
+ * A call's router in the mediasoup engine. Its legs: browser legs
+ * ({@link MsWebRtcTransport}) and plain legs ({@link MsPlainTransport}, relayed
+ * in Node until piped to a browser leg). pipe() joins them: two plain legs
+ * through the relay, anything with a browser leg through the worker (producer
+ * and consumer each way, no transcoding).
+ *
+ * The call's mediasoup routers are made on first need, all on one worker (the
+ * least loaded when the call's first one is made), so a call between two SIP
+ * legs costs the workers nothing. A consumer sends with its router's payload
+ * types, so each leg sits on a router that numbers the codecs as the leg
+ * negotiated them: usually one router serves both legs (the gateway offers
+ * each side the other's numbers); when an agent answered with numbers of its
+ * own (a PBX's telephone-event at 101, say), its leg gets a second router and
+ * the two are joined by mediasoup's pipeToRouter.
+ *
+ * The worker reports no per-packet events, so what the calls read (packet
+ * counters, the last RTP time behind the inactivity timer) is polled from the
+ * consumers every `statsIntervalMs`: one request per leg, giving that leg's
+ * packets out and its peer's packets in.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { types } from 'mediasoup';
+import { ParleyError } from '@parley/shared/errors';
+import type {
+  MediaRouter,
+  MediaRouterEvents,
+  MediaRouterOptions,
+  MediaTransport,
+} from '../engine.js';
+import type { PortAllocator } from '../port-allocator.js';
+import type { TransportCounters } from '../rtp-channel.js';
+import type { AudioCodec } from '../engine.js';
+import { legCapabilities, numberingOf, numbersAgree, routerCodecs } from './codecs.js';
+import { DtmfSender } from './dtmf.js';
+import { MsPlainTransport } from './plain-transport.js';
+import { MsWebRtcTransport } from './webrtc-transport.js';
+import { MAX_MESSAGE_SIZE } from './webrtc-sdp.js';
+import type { PooledWorker, WorkerPool } from './worker-pool.js';
+
+export interface MsRouterOptions extends MediaRouterOptions {
+  readonly pool: WorkerPool;
+  readonly allocator: PortAllocator;
+  /** Address the plain legs bind to. */
+  readonly address: string;
+  /** Address put in SDP. */
+  readonly localAddress: string;
+  readonly now: () => number;
+  readonly latchGuardMs: number;
+  /** How often the worker's counters are read (at most; sooner for a short inactivity timeout). */
+  readonly statsIntervalMs: number;
+  readonly logger: Logger;
+  readonly onClose: (router: MsRouter) => void;
+}
+
+/** One direction of a bridge: a consumer on `leg` of its peer's producer. */
+interface Feed {
+  readonly consumer: types.Consumer;
+  readonly leg: TransportCounters;
+  readonly peer: TransportCounters;
+  /** The peer's packets in at the last poll. */
+  lastIn: number;
+}
+
+/** How often silence is checked: a quarter of the timeout, between 20 ms and 1 s (as the relay). */
+function checkIntervalMs(timeoutMs: number): number {
+  return Math.min(1000, Math.max(20, Math.floor(timeoutMs / 4)));
+}
+
+export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRouter {
+  readonly id = randomUUID();
+  readonly callId: string;
+  readonly #options: MsRouterOptions;
+  readonly #log: Logger;
+  readonly #plain = new Set<MsPlainTransport>();
+  readonly #webrtc = new Set<MsWebRtcTransport>();
+  readonly #feeds: Feed[] = [];
+  readonly #bridged = new Set<string>();
+  readonly #dtmf = new Map<MsWebRtcTransport, DtmfSender>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #statsEveryMs: number;
+  #worker: PooledWorker | undefined;
+  /** The call's routers, one per numbering of its legs' codecs. */
+  readonly #routers: Promise<types.Router>[] = [];
+  readonly #directs = new Map<types.Router, Promise<types.DirectTransport>>();
+  #routing: Promise<unknown> = Promise.resolve();
+  #lastPoll = 0;
+  #polling = false;
+  #closed = false;
+
+  constructor(options: MsRouterOptions) {
+    super();
+    this.callId = options.callId;
+    this.#options = options;
+    this.#log = options.logger.child({ callId: options.callId, routerId: this.id });
+    const timeout = options.inactivityTimeoutMs;
+    this.#statsEveryMs =
+      timeout > 0
+        ? Math.min(options.statsIntervalMs, Math.max(250, Math.floor(timeout / 4)))
+        : options.statsIntervalMs;
+    // unref: a silent call must not keep the process alive on its own.
+    this.#timer = setInterval(
+      () => this.#tick(),
+      timeout > 0 ? checkIntervalMs(timeout) : this.#statsEveryMs,
+    ).unref();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async createPlainTransport(options: { readonly name: string }): Promise<MsPlainTransport> {
+    this.#notClosed();
+    const ports = await this.#options.allocator.allocate();
+    if (this.#closed) {
+      ports.release();
+      throw new ParleyError('internal', 'media router is closed');
+    }
+    const transport = new MsPlainTransport({
+      name: options.name,
+      ports,
+      address: this.#options.address,
+      localAddress: this.#options.localAddress,
+      now: this.#options.now,
+      latchGuardMs: this.#options.latchGuardMs,
+      logger: this.#log,
+      onClose: (t) => this.#plain.delete(t),
+    });
+    this.#plain.add(transport);
+    return transport;
+  }
+
+  async createWebRtcTransport(options: { readonly name: string }): Promise<MsWebRtcTransport> {
+    this.#notClosed();
+    const web: MsWebRtcTransport = new MsWebRtcTransport({
+      name: options.name,
+      create: (codecs) => this.#webRtcTransport(codecs),
+      direct: (router) => this.#directTransport(router),
+      dtmf: () => this.#dtmf.get(web),
+      logger: this.#log,
+      onClose: (t) => {
+        this.#webrtc.delete(t);
+        this.#dtmf.delete(t);
+      },
+    });
+    this.#webrtc.add(web);
+    return Promise.resolve(web);
+  }
+
+  async #webRtcTransport(
+    codecs: readonly AudioCodec[],
+  ): Promise<{ router: types.Router; transport: types.WebRtcTransport }> {
+    this.#notClosed();
+    const router = await this.#routerFor(codecs);
+    const worker = this.#worker;
+    if (!worker) throw new ParleyError('internal', 'media router has no worker');
+    const transport = await router.createWebRtcTransport({
+      webRtcServer: worker.webRtcServer,
+      enableSctp: true,
+      numSctpStreams: { OS: 1024, MIS: 1024 },
+      maxSctpMessageSize: MAX_MESSAGE_SIZE,
+    });
+    if (this.#closed) {
+      transport.close();
+      throw new ParleyError('internal', 'media router is closed');
+    }
+    return { router, transport };
+  }
+
+  pipe(a: MediaTransport, b: MediaTransport): void {
+    this.#notClosed();
+    const left = this.#own(a);
+    const right = this.#own(b);
+    if (left === right) throw new ParleyError('internal', 'cannot pipe a transport to itself');
+    if (left instanceof MsPlainTransport && right instanceof MsPlainTransport) {
+      if (!left.relay || !right.relay) {
+        throw new ParleyError('internal', 'cannot pipe a plain leg in the worker to another');
+      }
+      left.relay.pipeTo(right.relay);
+      this.#log.debug({ a: left.id, b: right.id }, 'media transports piped (relay)');
+      return;
+    }
+    const [web, other] =
+      left instanceof MsWebRtcTransport ? [left, right] : [right as MsWebRtcTransport, left];
+    if (!web.negotiated || (other instanceof MsWebRtcTransport && !other.negotiated)) {
+      throw new ParleyError('internal', 'pipe() before the browser leg was negotiated');
+    }
+    const key = [left.id, right.id].sort().join('|');
+    if (this.#bridged.has(key)) return;
+    this.#bridged.add(key);
+    this.#bridge(web, other).then(
+      () => this.#log.debug({ a: left.id, b: right.id }, 'media transports piped (worker)'),
+      (error: unknown) => {
+        if (this.#closed) return;
+        this.#log.error({ err: error }, 'media legs could not be joined');
+        this.#fail(`the legs could not be joined: ${(error as Error).message}`);
+      },
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const transport of [...this.#plain]) transport.close();
+    for (const transport of [...this.#webrtc]) transport.close();
+    if (this.#worker) {
+      this.#worker.routers -= 1;
+      this.#worker.off('died', this.#onWorkerDied);
+    }
+    for (const router of this.#routers) {
+      void router.then(
+        (r) => r.close(),
+        () => undefined,
+      );
+    }
+    this.#log.debug('media router closed');
+    this.#options.onClose(this);
+    this.#safeEmit('close');
+  }
+
+  async #bridge(
+    web: MsWebRtcTransport,
+    other: MsPlainTransport | MsWebRtcTransport,
+  ): Promise<void> {
+    const negotiated = web.negotiated!;
+    const webRouter = web.router;
+    const webProducer = web.producer;
+    if (!webRouter || !webProducer) {
+      throw new ParleyError('internal', 'the browser leg has no producer');
+    }
+    if (other instanceof MsWebRtcTransport) {
+      const otherRouter = other.router;
+      const otherProducer = other.producer;
+      if (!otherRouter || !otherProducer) {
+        throw new ParleyError('internal', 'the browser leg has no producer');
+      }
+      const toOther = await other.consume(await this.#across(webProducer, webRouter, otherRouter));
+      const toWeb = await web.consume(await this.#across(otherProducer, otherRouter, webRouter));
+      this.#feeds.push(
+        { consumer: toOther, leg: other.counters, peer: web.counters, lastIn: 0 },
+        { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
+      );
+      return;
+    }
+    // The plain leg carries the same codec, with the agent's own telephone-event number.
+    const te = negotiated.peerTelephoneEvent;
+    const plainRouter = await this.#routerFor([negotiated.codec, ...(te ? [te] : [])]);
+    const worker = await other.upgrade(plainRouter, negotiated.codec, te);
+    const plainProducer = other.producer;
+    if (!plainProducer) throw new ParleyError('internal', 'the plain leg has no producer');
+    const toPlain = await worker.consume({
+      producerId: (await this.#across(webProducer, webRouter, plainRouter)).id,
+      rtpCapabilities: legCapabilities(negotiated.codec, te),
+    });
+    const toWeb = await web.consume(await this.#across(plainProducer, plainRouter, webRouter));
+    this.#feeds.push(
+      { consumer: toPlain, leg: other.counters, peer: web.counters, lastIn: 0 },
+      { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
+    );
+    if (te) {
+      this.#dtmf.set(
+        web,
+        new DtmfSender({
+          direct: () => this.#directTransport(plainRouter),
+          agent: worker,
+          audio: toPlain,
+          codec: negotiated.codec,
+          telephoneEvent: te,
+          now: this.#options.now,
+          logger: this.#log,
+        }),
+      );
+    }
+  }
+
+  /** `producer` (on `from`) as a producer on `to`: itself, or piped there (pipeToRouter). */
+  async #across(
+    producer: types.Producer,
+    from: types.Router,
+    to: types.Router,
+  ): Promise<types.Producer> {
+    if (from === to) return producer;
+    // keepId off: both routers are on one worker, whose ids must be unique.
+    const { pipeProducer } = await from.pipeToRouter({
+      producerId: producer.id,
+      router: to,
+      keepId: false,
+    });
+    if (!pipeProducer) throw new ParleyError('internal', 'pipeToRouter gave no producer');
+    return pipeProducer;
+  }
+
+  /** A router of this call that numbers `codecs` as they are; made (on the call's worker) if none does. */
+  #routerFor(codecs: readonly AudioCodec[]): Promise<types.Router> {
+    // One at a time: two legs with the same numbers must not each make a router.
+    const found = this.#routing.then(() => this.#findOrMakeRouter(codecs));
+    this.#routing = found.catch(() => undefined);
+    return found;
+  }
+
+  async #findOrMakeRouter(codecs: readonly AudioCodec[]): Promise<types.Router> {
+    const numbering = numberingOf(codecs);
+    for (const candidate of this.#routers) {
+      const router = await candidate;
+      if (numbersAgree(router, numbering)) return router;
+    }
+    this.#notClosed();
+    if (!this.#worker) {
+      const worker = this.#options.pool.pick();
+      this.#worker = worker;
+      worker.routers += 1;
+      worker.on('died', this.#onWorkerDied);
+    }
+    const made = this.#worker.worker.createRouter({ mediaCodecs: routerCodecs(numbering) });
+    this.#routers.push(made);
+    const router = await made;
+    if (this.#closed) router.close();
+    return router;
+  }
+
+  #directTransport(router: types.Router): Promise<types.DirectTransport> {
+    let direct = this.#directs.get(router);
+    if (!direct) {
+      direct = router.createDirectTransport({ maxMessageSize: MAX_MESSAGE_SIZE });
+      this.#directs.set(router, direct);
+    }
+    return direct;
+  }
+
+  readonly #onWorkerDied = (error: Error): void => {
+    if (this.#closed) return;
+    this.#fail(`the media worker died: ${error.message}`);
+  };
+
+  /** The call's media is gone: say so (the call ends it as media_failed), then close. */
+  #fail(detail: string): void {
+    if (this.#closed) return;
+    this.#safeEmit('failed', { reason: 'media_failed', detail });
+    for (const web of [...this.#webrtc]) web.emit('state', 'failed');
+    this.close();
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#options.now();
+    if (this.#feeds.length > 0 && !this.#polling && now - this.#lastPoll >= this.#statsEveryMs) {
+      this.#lastPoll = now;
+      this.#polling = true;
+      void this.#poll().finally(() => {
+        this.#polling = false;
+      });
+    }
+    if (this.#options.inactivityTimeoutMs > 0) this.#checkInactivity(now);
+  }
+
+  /** Reads each feed's consumer: its leg's packets out, its peer's packets in. */
+  async #poll(): Promise<void> {
+    await Promise.all(
+      this.#feeds.map(async (feed) => {
+        if (feed.consumer.closed) return;
+        let stats: (types.ConsumerStat | types.ProducerStat)[];
+        try {
+          stats = await feed.consumer.getStats();
+        } catch {
+          return; // closed meanwhile
+        }
+        const now = this.#options.now();
+        for (const stat of stats) {
+          if (stat.type === 'outbound-rtp') {
+            feed.leg.packetsOut = stat.packetCount;
+            feed.leg.bytesOut = stat.byteCount;
+          } else if (stat.type === 'inbound-rtp') {
+            const peer = feed.peer;
+            if (stat.packetCount > feed.lastIn) {
+              feed.lastIn = stat.packetCount;
+              peer.lastRtpAt = now;
+              peer.silent = false;
+            }
+            peer.packetsIn = stat.packetCount;
+            peer.rtpPacketsIn = stat.packetCount;
+            peer.bytesIn = stat.byteCount;
+          }
+        }
+      }),
+    );
+  }
+
+  #checkInactivity(now: number): void {
+    const timeout = this.#options.inactivityTimeoutMs;
+    const legs: { id: string; activity: TransportCounters }[] = [
+      ...[...this.#plain].map((t) => ({ id: t.id, activity: t.activity })),
+      ...[...this.#webrtc].map((t) => ({ id: t.id, activity: t.counters })),
+    ];
+    for (const { id, activity } of legs) {
+      if (this.#closed) return; // a listener closed the router
+      // Only once media has started on this leg, and once per silence period.
+      if (activity.lastRtpAt === undefined || activity.silent) continue;
+      const silentForMs = now - activity.lastRtpAt;
+      if (silentForMs < timeout) continue;
+      activity.silent = true;
+      this.#log.info({ transportId: id, silentForMs }, 'media inactive');
+      this.#safeEmit('inactive', { transportId: id, silentForMs });
+    }
+  }
+
+  #own(transport: MediaTransport): MsPlainTransport | MsWebRtcTransport {
+    const mine =
+      (transport instanceof MsPlainTransport && this.#plain.has(transport)) ||
+      (transport instanceof MsWebRtcTransport && this.#webrtc.has(transport));
+    if (!mine || transport.closed) {
+      throw new ParleyError('internal', `transport ${transport.id} is not open on this router`);
+    }
+    return transport as MsPlainTransport | MsWebRtcTransport;
+  }
+
+  #notClosed(): void {
+    if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+  }
+
+  /** A throwing listener is logged, never allowed to break the router or crash a timer. */
+  #safeEmit<K extends keyof MediaRouterEvents>(event: K, ...args: MediaRouterEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: MediaRouterEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#log.error({ err: error, event }, 'media router listener threw');
+    }
+  }
+}
