@@ -72,7 +72,11 @@ export async function createMediasoupEngine(
     );
   }
   const logger = options.logger.child({ module: 'media', engine: 'mediasoup' });
-  const mediasoup = await loadMediasoup(workerBin);
+  const refused = (what: string, error: unknown): ParleyError =>
+    new ParleyError('invalid_config', `${what}: ${(error as Error).message}`, { cause: error });
+  const mediasoup = await loadMediasoup(workerBin).catch((error: unknown) => {
+    throw refused('mediasoup could not be loaded', error);
+  });
   const allocator = createPortAllocator({
     address: options.address,
     min: options.portMin,
@@ -88,7 +92,9 @@ export async function createMediasoupEngine(
     logLevel: options.logLevel ?? 'error',
     logger,
   });
-  await pool.start();
+  await pool.start().catch((error: unknown) => {
+    throw refused(`the mediasoup worker ${workerBin} did not start`, error);
+  });
   const first = pool.workers[0];
   const missing = first ? await probeWorker(first.worker) : ['a running worker'];
   if (missing.length > 0) {
