@@ -34,6 +34,8 @@ export interface NdcPeerOptions {
   readonly dataChannel?: boolean;
   /** How long to wait for ICE candidates before offering. Default 2000 ms. */
   readonly gatherTimeoutMs?: number;
+  /** Keep the newest this many packets received in {@link NdcPeer.received}. Default 500; 0 keeps none (benchmarks). */
+  readonly keep?: number;
 }
 
 export class NdcPeer {
@@ -42,10 +44,14 @@ export class NdcPeer {
   readonly channel: Ndc.DataChannel | undefined;
   readonly ssrc = randomInt(1, 2 ** 31);
   readonly messages: string[] = [];
-  /** RTP packets received (RTCP left out), newest last. */
+  /** RTP packets received (RTCP left out), newest last (at most `keep`). */
   readonly received: Buffer[] = [];
-  /** Keep only the newest this many packets (long runs). */
-  keep = 500;
+  readonly #keep: number;
+  packetsReceived = 0;
+  bytesReceived = 0;
+  packetsSent = 0;
+  /** performance.now() of the first RTP packet received. */
+  firstPacketAt: number | undefined;
   state = 'new';
   channelOpen = false;
   #seq = randomInt(0, 0xffff);
@@ -56,6 +62,7 @@ export class NdcPeer {
   constructor(options: NdcPeerOptions) {
     const ndc = loadNodeDataChannel();
     this.#gatherTimeoutMs = options.gatherTimeoutMs ?? 2000;
+    this.#keep = options.keep ?? 500;
     this.pc = new ndc.PeerConnection('parley-peer', { iceServers: [] });
     this.pc.onStateChange((state) => {
       this.state = state;
@@ -68,9 +75,13 @@ export class NdcPeer {
       // RTCP shares the track (rtcp-mux): payload types 200-204 with the marker bit set.
       const pt = message[1]! & 0x7f;
       if (pt >= 72 && pt <= 76) return;
-      this.received.push(message);
-      if (this.received.length > this.keep)
-        this.received.splice(0, this.received.length - this.keep);
+      this.packetsReceived += 1;
+      this.bytesReceived += message.length;
+      this.firstPacketAt ??= performance.now();
+      if (this.#keep > 0) {
+        this.received.push(message);
+        if (this.received.length > this.#keep) this.received.shift();
+      }
       for (const listener of this.#onRtp) listener(message);
     });
     if (options.dataChannel !== false) {
@@ -123,7 +134,9 @@ export class NdcPeer {
     packet.writeUInt32BE(this.ssrc, 8);
     payload.copy(packet, 12);
     try {
-      return this.track.sendMessageBinary(packet);
+      const sent = this.track.sendMessageBinary(packet);
+      if (sent) this.packetsSent += 1;
+      return sent;
     } catch {
       return false; // closed meanwhile
     }

@@ -48,18 +48,25 @@ export class DataChannel {
   /** Wires the stream both ways through `direct` (the call's DirectTransport). */
   async start(direct: types.DirectTransport, streamId: number): Promise<void> {
     const transport = this.#transport;
-    const fromBrowser = await transport.produceData({
-      sctpStreamParameters: { streamId, ordered: true },
-      label: 'parley',
-    });
-    const reader = await direct.consumeData({ dataProducerId: fromBrowser.id });
-    reader.on('message', (message, ppid) => {
-      if (ppid === PPID_STRING) this.#events.message(message.toString('utf8'));
-      else if (ppid === PPID_STRING_EMPTY) this.#events.message('');
-      // Binary frames are not part of the protocol.
-    });
-    const toBrowser = await direct.produceData({ label: 'parley' });
-    const writer = await transport.consumeData({ dataProducerId: toBrowser.id, ordered: true });
+    // The two directions are independent: set up in parallel (fewer worker round trips).
+    const read = async () => {
+      const fromBrowser = await transport.produceData({
+        sctpStreamParameters: { streamId, ordered: true },
+        label: 'parley',
+      });
+      const reader = await direct.consumeData({ dataProducerId: fromBrowser.id });
+      reader.on('message', (message, ppid) => {
+        if (ppid === PPID_STRING) this.#events.message(message.toString('utf8'));
+        else if (ppid === PPID_STRING_EMPTY) this.#events.message('');
+        // Binary frames are not part of the protocol.
+      });
+    };
+    const write = async () => {
+      const producer = await direct.produceData({ label: 'parley' });
+      const consumer = await transport.consumeData({ dataProducerId: producer.id, ordered: true });
+      return { producer, consumer };
+    };
+    const [, { producer: toBrowser, consumer: writer }] = await Promise.all([read(), write()]);
     if (writer.sctpStreamParameters?.streamId !== streamId) {
       // mediasoup hands out the lowest free stream id: the first consumer gets 0.
       this.#log.warn(

@@ -64,6 +64,18 @@ interface Feed {
   lastIn: number;
 }
 
+/**
+ * How Chrome (and Edge, Safari: libwebrtc) number the codecs of their offer:
+ * Opus 111, PCMU 0, PCMA 8, telephone-event 126 (8 kHz) and 110 (48 kHz).
+ */
+const BROWSER_NUMBERING: readonly AudioCodec[] = [
+  { name: 'opus', clockRate: 48000, channels: 2, payloadType: 111 },
+  { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
+  { name: 'PCMA', clockRate: 8000, channels: 1, payloadType: 8 },
+  { name: 'telephone-event', clockRate: 8000, channels: 1, payloadType: 126 },
+  { name: 'telephone-event', clockRate: 48000, channels: 1, payloadType: 110 },
+];
+
 /** How often silence is checked: a quarter of the timeout, between 20 ms and 1 s (as the relay). */
 function checkIntervalMs(timeoutMs: number): number {
   return Math.min(1000, Math.max(20, Math.floor(timeoutMs / 4)));
@@ -134,15 +146,29 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
 
   async createWebRtcTransport(options: { readonly name: string }): Promise<MsWebRtcTransport> {
     this.#notClosed();
+    // Made now (while the agent rings), numbered as browsers number codecs: the
+    // visitor's 200 then waits for none of it when the browser numbers them so.
+    const prepared = this.#webRtcTransport(BROWSER_NUMBERING);
+    prepared.catch(() => undefined);
     const web: MsWebRtcTransport = new MsWebRtcTransport({
       name: options.name,
-      create: (codecs) => this.#webRtcTransport(codecs),
+      create: async (codecs) => {
+        const made = await prepared.catch(() => undefined);
+        if (made && numbersAgree(made.router, numberingOf(codecs))) return made;
+        made?.transport.close();
+        return this.#webRtcTransport(codecs);
+      },
       direct: (router) => this.#directTransport(router),
       dtmf: () => this.#dtmf.get(web),
       logger: this.#log,
       onClose: (t) => {
         this.#webrtc.delete(t);
         this.#dtmf.delete(t);
+        // Unused (the leg never negotiated, or took another router): not kept until the call ends.
+        void prepared.then(
+          (made) => made.transport.close(),
+          () => undefined,
+        );
       },
     });
     this.#webrtc.add(web);
@@ -156,6 +182,8 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     const router = await this.#routerFor(codecs);
     const worker = this.#worker;
     if (!worker) throw new ParleyError('internal', 'media router has no worker');
+    // The data channel's DirectTransport, made meanwhile (cached per router).
+    this.#directTransport(router).catch(() => undefined);
     const transport = await router.createWebRtcTransport({
       webRtcServer: worker.webRtcServer,
       enableSctp: true,

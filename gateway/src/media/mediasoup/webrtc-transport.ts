@@ -125,14 +125,18 @@ export class MsWebRtcTransport
     // We answer passive (RFC 5763 §5: the offerer's actpass lets us choose): the
     // browser is the DTLS client and opens its channel on stream 0.
     const ourSetup = browser.setup === 'passive' ? 'active' : 'passive';
-    await this.#connect(browser, ourSetup);
     this.#negotiated = {
       codec: own,
       telephoneEvent: browserEvent,
       peerTelephoneEvent: browserEvent ? telephoneEvent : undefined,
     };
-    await this.#produce(browser);
-    if (browser.data && ourSetup === 'passive') await this.#openDataChannel(0);
+    // Independent requests to the worker, in parallel: this is the visitor's
+    // INVITE → 200 (each round trip waits behind every other call's work).
+    await Promise.all([
+      this.#connect(browser, ourSetup),
+      this.#produce(browser),
+      browser.data && ourSetup === 'passive' ? this.#openDataChannel(0) : undefined,
+    ]);
     this.#notClosed();
     return answerSdp({
       offer: browser,
@@ -175,13 +179,12 @@ export class MsWebRtcTransport
     if (!audio || !chosen) throw new ParleyError('offer_required', 'no codec in common');
     // We offered actpass: the browser chose; it is the client when it answered active.
     const ourSetup = browser.setup === 'active' ? 'passive' : 'active';
-    await this.#connect(browser, ourSetup);
     this.#negotiated = {
       codec: chosen,
       telephoneEvent: undefined,
       peerTelephoneEvent: undefined,
     };
-    await this.#produce(browser);
+    await Promise.all([this.#connect(browser, ourSetup), this.#produce(browser)]);
     return chosen;
   }
 
