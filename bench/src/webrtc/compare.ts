@@ -79,6 +79,19 @@ export function comparison(results: readonly ConcurrencyResult[]): string[] {
     );
   }
   out.push('');
+  const memoryAt = targets.includes(50) ? 50 : targets.at(-1);
+  if (memoryAt !== undefined) {
+    const parts = results.map((c) => {
+      const s = stepOf(c, memoryAt);
+      const byProcess = s
+        ? Object.entries(s.rssByProcess)
+            .map(([name, bytes]) => `${name.replace(/ \d+$/, '')} ${mb(bytes)} MB`)
+            .join(', ')
+        : '–';
+      return `${c.system}: ${byProcess}`;
+    });
+    out.push(`- RSS by process at ${memoryAt} calls: ${parts.join('; ')}.`, '');
+  }
   const janus = results.find((c) => c.system === 'janus');
   if (janus) {
     for (const c of results.filter((r) => r !== janus)) {

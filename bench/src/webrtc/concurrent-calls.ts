@@ -33,6 +33,7 @@ import {
   cpuShares,
   cpuTimes,
   readProc,
+  treeMemory,
   udpDrops,
   summary,
   usageBetween,
@@ -94,6 +95,8 @@ export interface StepResult {
   /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
   readonly stealOnGatewayCorePercent: number;
   readonly rssBytes: number;
+  /** RSS per process of the system at the end of the hold (Parley: node, its mediasoup worker, tsx's esbuild service). */
+  readonly rssByProcess: Record<string, number>;
   /** (CPU % − idle) / calls up. */
   readonly cpuPercentPerCall: number;
   /** (RSS − idle RSS) / calls up. */
@@ -597,6 +600,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         interruptsOnGatewayCorePercent: core.interrupts,
         stealOnGatewayCorePercent: core.steal,
         rssBytes: usage.rssBytes,
+        rssByProcess: Object.fromEntries(
+          treeMemory(gw.pid).map((p) => [`${p.name} ${p.pid}`, p.rssBytes]),
+        ),
         cpuPercentPerCall: n ? (usage.cpuPercent - idle.cpuPercent) / n : Number.NaN,
         rssBytesPerCall: n ? (usage.rssBytes - idle.rssBytes) / n : Number.NaN,
         audioFlowing: flowing,

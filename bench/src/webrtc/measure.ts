@@ -116,6 +116,22 @@ export function readProcTree(pid: number, children = descendants(pid)): ProcRead
   return { atMs: root.atMs, cpuSeconds, rssBytes };
 }
 
+/** Each process of a tree with its command name and RSS, for the report's memory breakdown. */
+export function treeMemory(pid: number): { pid: number; name: string; rssBytes: number }[] {
+  const out: { pid: number; name: string; rssBytes: number }[] = [];
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?';
+      const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
+      out.push({ pid: p, name, rssBytes: rssKb * 1024 });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
 export interface Usage {
   readonly seconds: number;
   /** CPU time over wall time, % of one core. */
