@@ -55,6 +55,14 @@ export class PooledWorker extends EventEmitter<PooledWorkerEvents> {
   }
 }
 
+/**
+ * The WebRtcServer's one UDP socket carries every browser of its worker (50
+ * packets/s each way per call): with the kernel's default 208 kB, a worker
+ * held off its core for a moment overflows it. 4 MiB (about 0.8 s of 500
+ * calls) rides that out; the kernel caps it at net.core.rmem_max/wmem_max.
+ */
+const WEBRTC_SOCKET_BUFFER = 4 * 1024 * 1024;
+
 /** How long to wait before trying again to start a worker that failed to start. */
 const RESPAWN_RETRY_MS = 1000;
 
@@ -152,6 +160,8 @@ export class WorkerPool {
               ip: address,
               ...(announcedAddress ? { announcedAddress } : {}),
               port,
+              recvBufferSize: WEBRTC_SOCKET_BUFFER,
+              sendBufferSize: WEBRTC_SOCKET_BUFFER,
             },
           ],
         });
