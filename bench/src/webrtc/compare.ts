@@ -90,8 +90,21 @@ export function comparison(results: readonly ConcurrencyResult[]): string[] {
         : '–';
       return `${c.system}: ${byProcess}`;
     });
-    out.push(`- RSS by process at ${memoryAt} calls: ${parts.join('; ')}.`, '');
+    out.push(`- RSS by process at ${memoryAt} calls: ${parts.join('; ')}.`);
   }
+  for (const t of targets.filter((x) => x >= 100)) {
+    const parts = results.map((c) => {
+      const s = stepOf(c, t);
+      const byProcess = s
+        ? Object.entries(s.cpuByProcess)
+            .map(([name, pct]) => `${name.replace(/ \d+$/, '')} ${pct.toFixed(1)} %`)
+            .join(', ')
+        : '–';
+      return `${c.system}: ${byProcess}`;
+    });
+    out.push(`- CPU by process at ${t} calls (% of one core): ${parts.join('; ')}.`);
+  }
+  out.push('');
   const janus = results.find((c) => c.system === 'janus');
   if (janus) {
     for (const c of results.filter((r) => r !== janus)) {

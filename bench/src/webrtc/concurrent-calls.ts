@@ -32,6 +32,7 @@ import { startServer, type ServerUnderTest, type SystemName } from './server-und
 import {
   cpuShares,
   cpuTimes,
+  descendants,
   readProc,
   treeMemory,
   udpDrops,
@@ -95,6 +96,8 @@ export interface StepResult {
   /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
   readonly stealOnGatewayCorePercent: number;
   readonly rssBytes: number;
+  /** CPU % of one core per process of the system over the hold. */
+  readonly cpuByProcess: Record<string, number>;
   /** RSS per process of the system at the end of the hold (Parley: node, its mediasoup worker, tsx's esbuild service). */
   readonly rssByProcess: Record<string, number>;
   /** (CPU % − idle) / calls up. */
@@ -519,6 +522,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const clientsA = readProc(clientsPid);
       const sippA = readProc(sippPid);
       const dropsA = udpDrops(gw.udpPorts);
+      const tree = [gw.pid, ...descendants(gw.pid)];
+      const perProcessA = new Map(tree.map((pid) => [pid, readProc(pid)]));
       const first = gw.read();
       if (first) readings.push(first);
       const holdEnd = performance.now() + o.holdSeconds * 1000;
@@ -532,6 +537,13 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const clientsB = readProc(clientsPid);
       const sippB = readProc(sippPid);
       const dropsB = udpDrops(gw.udpPorts);
+      const names = new Map(treeMemory(gw.pid).map((p) => [p.pid, p.name]));
+      const cpuByProcess: Record<string, number> = {};
+      for (const [pid, a0] of perProcessA) {
+        const b0 = readProc(pid);
+        if (a0 && b0)
+          cpuByProcess[`${names.get(pid) ?? '?'} ${pid}`] = usageBetween(a0, b0).cpuPercent;
+      }
       const endStats = await cl.stats();
       const a = readings[0];
       const b = readings.at(-1);
@@ -600,6 +612,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         interruptsOnGatewayCorePercent: core.interrupts,
         stealOnGatewayCorePercent: core.steal,
         rssBytes: usage.rssBytes,
+        cpuByProcess,
         rssByProcess: Object.fromEntries(
           treeMemory(gw.pid).map((p) => [`${p.name} ${p.pid}`, p.rssBytes]),
         ),
