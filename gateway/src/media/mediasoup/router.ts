@@ -265,8 +265,10 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       if (!otherRouter || !otherProducer) {
         throw new ParleyError('internal', 'the browser leg has no producer');
       }
-      const toOther = await other.consume(await this.#across(webProducer, webRouter, otherRouter));
-      const toWeb = await web.consume(await this.#across(otherProducer, otherRouter, webRouter));
+      const [toOther, toWeb] = await Promise.all([
+        this.#across(webProducer, webRouter, otherRouter).then((p) => other.consume(p)),
+        this.#across(otherProducer, otherRouter, webRouter).then((p) => web.consume(p)),
+      ]);
       this.#feeds.push(
         { consumer: toOther, leg: other.counters, peer: web.counters, lastIn: 0 },
         { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
@@ -279,11 +281,16 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     const worker = await other.upgrade(plainRouter, negotiated.codec, te);
     const plainProducer = other.producer;
     if (!plainProducer) throw new ParleyError('internal', 'the plain leg has no producer');
-    const toPlain = await worker.consume({
-      producerId: (await this.#across(webProducer, webRouter, plainRouter)).id,
-      rtpCapabilities: legCapabilities(negotiated.codec, te),
-    });
-    const toWeb = await web.consume(await this.#across(plainProducer, plainRouter, webRouter));
+    // Both directions at once: the browser's audio flows as soon as its DTLS is up.
+    const [toPlain, toWeb] = await Promise.all([
+      this.#across(webProducer, webRouter, plainRouter).then((producer) =>
+        worker.consume({
+          producerId: producer.id,
+          rtpCapabilities: legCapabilities(negotiated.codec, te),
+        }),
+      ),
+      this.#across(plainProducer, plainRouter, webRouter).then((producer) => web.consume(producer)),
+    ]);
     this.#feeds.push(
       { consumer: toPlain, leg: other.counters, peer: web.counters, lastIn: 0 },
       { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
