@@ -146,9 +146,13 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
 
   async createWebRtcTransport(options: { readonly name: string }): Promise<MsWebRtcTransport> {
     this.#notClosed();
-    // Made now (while the agent rings), numbered as browsers number codecs: the
-    // visitor's 200 then waits for none of it when the browser numbers them so.
-    const prepared = this.#webRtcTransport(BROWSER_NUMBERING);
+    // Made now (while the agent rings), numbered as browsers number codecs, with
+    // the data channel's stream: the visitor's 200 then waits for none of it
+    // when the browser numbers them so.
+    const prepared = this.#webRtcTransport(BROWSER_NUMBERING).then(async (made) => ({
+      ...made,
+      data: await web.prepareDataChannel(made.transport, made.router),
+    }));
     prepared.catch(() => undefined);
     const web: MsWebRtcTransport = new MsWebRtcTransport({
       name: options.name,

@@ -37,6 +37,8 @@ export interface MsWebRtcTransportOptions {
   readonly create: (codecs: readonly AudioCodec[]) => Promise<{
     readonly router: types.Router;
     readonly transport: types.WebRtcTransport;
+    /** The data channel on stream 0, when it was prepared with the transport. */
+    readonly data?: DataChannel;
   }>;
   /** Its router's DirectTransport (the data channel), made on first use. */
   readonly direct: (router: types.Router) => Promise<types.DirectTransport>;
@@ -121,7 +123,7 @@ export class MsWebRtcTransport
             c.name.toLowerCase() === 'telephone-event' && c.clockRate === telephoneEvent.clockRate,
         )
       : undefined;
-    await this.#open([own, ...(browserEvent ? [browserEvent] : [])]);
+    const prepared = await this.#open([own, ...(browserEvent ? [browserEvent] : [])]);
     // We answer passive (RFC 5763 §5: the offerer's actpass lets us choose): the
     // browser is the DTLS client and opens its channel on stream 0.
     const ourSetup = browser.setup === 'passive' ? 'active' : 'passive';
@@ -135,7 +137,11 @@ export class MsWebRtcTransport
     await Promise.all([
       this.#connect(browser, ourSetup),
       this.#produce(browser),
-      browser.data && ourSetup === 'passive' ? this.#openDataChannel(0) : undefined,
+      browser.data && ourSetup === 'passive'
+        ? prepared
+          ? this.#adoptDataChannel(prepared)
+          : this.#openDataChannel(0)
+        : undefined,
     ]);
     this.#notClosed();
     return answerSdp({
@@ -233,8 +239,19 @@ export class MsWebRtcTransport
   }
 
   /** Makes the worker's transport for these codecs and follows its ICE and DTLS states. */
-  async #open(codecs: readonly AudioCodec[]): Promise<void> {
-    const { router, transport } = await this.#options.create(codecs);
+  /** @internal The data channel of a transport made ahead (stream 0: see data-channel.ts). */
+  async prepareDataChannel(
+    transport: types.WebRtcTransport,
+    router: types.Router,
+  ): Promise<DataChannel> {
+    const channel = this.#dataChannel(transport);
+    await channel.start(await this.#options.direct(router), 0);
+    return channel;
+  }
+
+  /** Makes the worker's transport for these codecs and follows its ICE and DTLS states; its prepared data channel, if any. */
+  async #open(codecs: readonly AudioCodec[]): Promise<DataChannel | undefined> {
+    const { router, transport, data } = await this.#options.create(codecs);
     if (this.#closed) {
       transport.close();
       throw new ParleyError('internal', 'transport is closed');
@@ -253,6 +270,7 @@ export class MsWebRtcTransport
       // ICE-lite: "disconnected" is the browser's consent checks stopping (RFC 7675).
       if (state === 'disconnected') this.#state('failed');
     });
+    return data;
   }
 
   #worker(): types.WebRtcTransport {
@@ -304,15 +322,24 @@ export class MsWebRtcTransport
     }
   }
 
-  async #openDataChannel(streamId: number): Promise<void> {
-    const channel = new DataChannel(
-      this.#worker(),
+  #adoptDataChannel(channel: DataChannel): Promise<void> {
+    this.#data = channel;
+    return Promise.resolve();
+  }
+
+  #dataChannel(transport: types.WebRtcTransport): DataChannel {
+    return new DataChannel(
+      transport,
       {
         message: (text) => this.#emit('message', text),
         open: () => this.#emit('dataChannelOpen'),
       },
       this.#log,
     );
+  }
+
+  async #openDataChannel(streamId: number): Promise<void> {
+    const channel = this.#dataChannel(this.#worker());
     this.#data = channel;
     await channel.start(await this.#options.direct(this.#router!), streamId);
   }
