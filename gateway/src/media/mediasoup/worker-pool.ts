@@ -118,7 +118,7 @@ export class WorkerPool {
     const { mediasoup, logLevel } = this.#options;
     const worker = await mediasoup.createWorker({
       logLevel,
-      logTags: ['ice', 'dtls', 'sctp', 'rtp'],
+      logTags: ['ice', 'dtls', 'sctp'],
     });
     let server: { server: types.WebRtcServer; port: number };
     try {
