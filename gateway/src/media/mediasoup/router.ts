@@ -14,10 +14,7 @@
  * own (a PBX's telephone-event at 101, say), its leg gets a second router and
  * the two are joined by mediasoup's pipeToRouter.
  *
- * The worker reports no per-packet events, so what the calls read (packet
- * counters, the last RTP time behind the inactivity timer) is polled from the
- * consumers every `statsIntervalMs`: one request per leg, giving that leg's
- * packets out and its peer's packets in.
+ * Packet counters and the inactivity timer: meter.ts.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -31,10 +28,10 @@ import type {
   MediaTransport,
 } from '../engine.js';
 import type { PortAllocator } from '../port-allocator.js';
-import type { TransportCounters } from '../rtp-channel.js';
 import type { AudioCodec } from '../engine.js';
 import { legCapabilities, numberingOf, numbersAgree, routerCodecs } from './codecs.js';
 import { DtmfSender } from './dtmf.js';
+import { CallMeter } from './meter.js';
 import { MsPlainTransport } from './plain-transport.js';
 import { MsWebRtcTransport } from './webrtc-transport.js';
 import { MAX_MESSAGE_SIZE } from './webrtc-sdp.js';
@@ -55,15 +52,6 @@ export interface MsRouterOptions extends MediaRouterOptions {
   readonly onClose: (router: MsRouter) => void;
 }
 
-/** One direction of a bridge: a consumer on `leg` of its peer's producer. */
-interface Feed {
-  readonly consumer: types.Consumer;
-  readonly leg: TransportCounters;
-  readonly peer: TransportCounters;
-  /** The peer's packets in at the last poll. */
-  lastIn: number;
-}
-
 /**
  * How Chrome (and Edge, Safari: libwebrtc) number the codecs of their offer:
  * Opus 111, PCMU 0, PCMA 8, telephone-event 126 (8 kHz) and 110 (48 kHz).
@@ -76,11 +64,6 @@ const BROWSER_NUMBERING: readonly AudioCodec[] = [
   { name: 'telephone-event', clockRate: 48000, channels: 1, payloadType: 110 },
 ];
 
-/** How often silence is checked: a quarter of the timeout, between 20 ms and 1 s (as the relay). */
-function checkIntervalMs(timeoutMs: number): number {
-  return Math.min(1000, Math.max(20, Math.floor(timeoutMs / 4)));
-}
-
 export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRouter {
   readonly id = randomUUID();
   readonly callId: string;
@@ -88,18 +71,14 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   readonly #log: Logger;
   readonly #plain = new Set<MsPlainTransport>();
   readonly #webrtc = new Set<MsWebRtcTransport>();
-  readonly #feeds: Feed[] = [];
   readonly #bridged = new Set<string>();
   readonly #dtmf = new Map<MsWebRtcTransport, DtmfSender>();
-  readonly #timer: NodeJS.Timeout;
-  readonly #statsEveryMs: number;
+  readonly #meter: CallMeter;
   #worker: PooledWorker | undefined;
   /** The call's routers, one per numbering of its legs' codecs. */
   readonly #routers: Promise<types.Router>[] = [];
   readonly #directs = new Map<types.Router, Promise<types.DirectTransport>>();
   #routing: Promise<unknown> = Promise.resolve();
-  #lastPoll = 0;
-  #polling = false;
   #closed = false;
 
   constructor(options: MsRouterOptions) {
@@ -107,16 +86,19 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     this.callId = options.callId;
     this.#options = options;
     this.#log = options.logger.child({ callId: options.callId, routerId: this.id });
-    const timeout = options.inactivityTimeoutMs;
-    this.#statsEveryMs =
-      timeout > 0
-        ? Math.min(options.statsIntervalMs, Math.max(250, Math.floor(timeout / 4)))
-        : options.statsIntervalMs;
-    // unref: a silent call must not keep the process alive on its own.
-    this.#timer = setInterval(
-      () => this.#tick(),
-      timeout > 0 ? checkIntervalMs(timeout) : this.#statsEveryMs,
-    ).unref();
+    this.#meter = new CallMeter({
+      inactivityTimeoutMs: options.inactivityTimeoutMs,
+      statsIntervalMs: options.statsIntervalMs,
+      now: options.now,
+      legs: () => [
+        ...[...this.#plain].map((t) => ({ id: t.id, activity: t.activity })),
+        ...[...this.#webrtc].map((t) => ({ id: t.id, activity: t.counters })),
+      ],
+      onInactive: (event) => {
+        this.#log.info(event, 'media inactive');
+        this.#safeEmit('inactive', event);
+      },
+    });
   }
 
   get closed(): boolean {
@@ -235,7 +217,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#meter.stop();
     for (const transport of [...this.#plain]) transport.close();
     for (const transport of [...this.#webrtc]) transport.close();
     if (this.#worker) {
@@ -273,10 +255,8 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
         this.#across(webProducer, webRouter, otherRouter).then((p) => other.consume(p)),
         this.#across(otherProducer, otherRouter, webRouter).then((p) => web.consume(p)),
       ]);
-      this.#feeds.push(
-        { consumer: toOther, leg: other.counters, peer: web.counters, lastIn: 0 },
-        { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
-      );
+      this.#meter.watch(toOther, other.counters, web.counters);
+      this.#meter.watch(toWeb, web.counters, other.counters);
       return;
     }
     // The plain leg carries the same codec, with the agent's own telephone-event number.
@@ -295,10 +275,8 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       ),
       this.#across(plainProducer, plainRouter, webRouter).then((producer) => web.consume(producer)),
     ]);
-    this.#feeds.push(
-      { consumer: toPlain, leg: other.counters, peer: web.counters, lastIn: 0 },
-      { consumer: toWeb, leg: web.counters, peer: other.counters, lastIn: 0 },
-    );
+    this.#meter.watch(toPlain, other.counters, web.counters);
+    this.#meter.watch(toWeb, web.counters, other.counters);
     if (te) {
       this.#dtmf.set(
         web,
@@ -380,69 +358,6 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     this.#safeEmit('failed', { reason: 'media_failed', detail });
     for (const web of [...this.#webrtc]) web.emit('state', 'failed');
     this.close();
-  }
-
-  #tick(): void {
-    if (this.#closed) return;
-    const now = this.#options.now();
-    if (this.#feeds.length > 0 && !this.#polling && now - this.#lastPoll >= this.#statsEveryMs) {
-      this.#lastPoll = now;
-      this.#polling = true;
-      void this.#poll().finally(() => {
-        this.#polling = false;
-      });
-    }
-    if (this.#options.inactivityTimeoutMs > 0) this.#checkInactivity(now);
-  }
-
-  /** Reads each feed's consumer: its leg's packets out, its peer's packets in. */
-  async #poll(): Promise<void> {
-    await Promise.all(
-      this.#feeds.map(async (feed) => {
-        if (feed.consumer.closed) return;
-        let stats: (types.ConsumerStat | types.ProducerStat)[];
-        try {
-          stats = await feed.consumer.getStats();
-        } catch {
-          return; // closed meanwhile
-        }
-        const now = this.#options.now();
-        for (const stat of stats) {
-          if (stat.type === 'outbound-rtp') {
-            feed.leg.packetsOut = stat.packetCount;
-            feed.leg.bytesOut = stat.byteCount;
-          } else if (stat.type === 'inbound-rtp') {
-            const peer = feed.peer;
-            if (stat.packetCount > feed.lastIn) {
-              feed.lastIn = stat.packetCount;
-              peer.lastRtpAt = now;
-              peer.silent = false;
-            }
-            peer.packetsIn = stat.packetCount;
-            peer.rtpPacketsIn = stat.packetCount;
-            peer.bytesIn = stat.byteCount;
-          }
-        }
-      }),
-    );
-  }
-
-  #checkInactivity(now: number): void {
-    const timeout = this.#options.inactivityTimeoutMs;
-    const legs: { id: string; activity: TransportCounters }[] = [
-      ...[...this.#plain].map((t) => ({ id: t.id, activity: t.activity })),
-      ...[...this.#webrtc].map((t) => ({ id: t.id, activity: t.counters })),
-    ];
-    for (const { id, activity } of legs) {
-      if (this.#closed) return; // a listener closed the router
-      // Only once media has started on this leg, and once per silence period.
-      if (activity.lastRtpAt === undefined || activity.silent) continue;
-      const silentForMs = now - activity.lastRtpAt;
-      if (silentForMs < timeout) continue;
-      activity.silent = true;
-      this.#log.info({ transportId: id, silentForMs }, 'media inactive');
-      this.#safeEmit('inactive', { transportId: id, silentForMs });
-    }
   }
 
   #own(transport: MediaTransport): MsPlainTransport | MsWebRtcTransport {
