@@ -26,7 +26,17 @@ const deskBuild: BuildOptions = {
   emptyOutDir: false,
   rolldownOptions: { output: { minify: true } },
 };
-const buildingDesk = process.env['PARLEY_BUILD'] === 'desk';
+/**
+ * The resident phone of gated facilities, `resident.js` (`PARLEY_BUILD=resident`,
+ * the third step): one file with Lit and sip.js like the desk, for a tablet.
+ */
+const residentBuild: BuildOptions = {
+  lib: { entry: widget('src/resident/index.ts'), formats: ['es'], fileName: () => 'resident.js' },
+  emptyOutDir: false,
+  rolldownOptions: { output: { minify: true } },
+};
+const separate: Record<string, BuildOptions> = { desk: deskBuild, resident: residentBuild };
+const building = separate[process.env['PARLEY_BUILD'] ?? ''];
 
 const peerTests = [
   '**/*.sipp.test.ts',
@@ -38,7 +48,7 @@ const peerTests = [
 export default defineConfig({
   // The widget: `parley.js` (the element, loaded by the company's page) and
   // beside it the call stack chunk (sip.js + CallClient), imported on first use.
-  // With PARLEY_BUILD=desk, the agent desk's `desk.js` instead (deskBuild above).
+  // With PARLEY_BUILD=desk or resident, `desk.js` or `resident.js` instead (above).
   build: {
     lib: { entry: widget('src/index.ts'), formats: ['es'], fileName: () => 'parley.js' },
     outDir: widget('dist'),
@@ -53,7 +63,7 @@ export default defineConfig({
       // parley.js is loaded by pages as it is, so minify it fully.
       output: { chunkFileNames: 'parley-[name]-[hash].js', minify: true },
     },
-    ...(buildingDesk ? deskBuild : {}),
+    ...(building ?? {}),
   },
   test: {
     projects: [

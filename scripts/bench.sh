@@ -1,79 +1,85 @@
 #!/usr/bin/env bash
 # Runs the benchmarks after setting the machine up; results go to docs/benchmarks.md by hand.
 #
-#   scripts/bench.sh [tokens|b2bua|routing|webrtc] [--quick] [--no-setup] [flags]
+#   scripts/bench.sh [NAME] [--quick] [--no-setup] [flags]
 #
-# With no name all four run, one after the other:
-#   tokens   token issue/verify rates, next to plain ES256 verifies (one core)
-#   b2bua    sipp → gateway → sipp UAS on one core (needs sipp, taskset, 2 CPUs)
-#   routing  routing decisions with 1000 agents and 20 ms value providers
-#   webrtc   Chromium call setup, concurrent WebRTC calls per core, widget bytes
-#            (in the private network namespace of scripts/in-netns.sh)
-# Other flags go to the benchmark named (with none named: `--seconds N` to tokens,
-# the rest to b2bua). `--quick`: a short smoke run of each. `--no-setup`: skip
-# scripts/setup.sh (system packages, pnpm install) on a machine already set up.
+# With no NAME all of them run, one after the other (the table below, in order).
+# Flags other than these go to the benchmark named (with none named: `--seconds N`
+# to tokens, the rest to b2bua). `--quick`: a short smoke run of each (the
+# table's quick flags). `--no-setup`: skip scripts/setup.sh (system packages,
+# pnpm install) on a machine already set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# name | netns (1: inside scripts/in-netns.sh) | script | quick flags | what it measures
+BENCHMARKS=(
+  'tokens|0|bench/src/tokens.ts|--seconds 0.3|token issue/verify rates, next to plain ES256 verifies (one core)'
+  'b2bua|0|bench/src/b2bua.ts|--quick|sipp → gateway → sipp UAS on one core (needs sipp, taskset, 2 CPUs)'
+  'routing|0|bench/src/routing.ts|--decisions 50|routing decisions with 1000 agents and 20 ms value providers'
+  'webrtc|1|bench/src/webrtc.ts|--quick|Chromium call setup, concurrent WebRTC calls per core, widget bytes'
+  'attacks|1|bench/src/attacks.ts|--seconds 8 --slow-connections 200 --flood-rate 200|the gateway under an INVITE flood and TCP slow clients while sipp places calls (`--repo DIR` runs another checkout)'
+  'speech|0|bench/src/speech.ts|--quick|flite TTS cold/cached, pocketsphinx WER, word → partial delay, live transcription streams'
+  'marketplace|0|bench/src/marketplace.ts|--quick|auctions with 10,000 listings, number leases, call-entry matching against 1,000,000 impressions, the ledger under concurrent charges'
+  'queue|0|bench/src/queue.ts|--rounds 200|queue decisions with 1,000 callers waiting (agent free → its caller chosen and rung)'
+  'flows|0|bench/src/flows.ts|--runs 20 --keys 200|the flow runner'"'"'s cost per verb, and key press → next verb'
+  'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
+)
+
+usage() {
+  sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'
+  echo
+  echo "Benchmarks:"
+  for row in "${BENCHMARKS[@]}"; do
+    IFS='|' read -r name _ _ _ what <<<"$row"
+    printf '  %-12s %s\n' "$name" "$what"
+  done
+}
+
+names=()
+for row in "${BENCHMARKS[@]}"; do names+=("${row%%|*}"); done
+
 which=all
-case "${1:-}" in
-  tokens | b2bua | routing | webrtc)
-    which=$1
-    shift
-    ;;
-esac
+if [ $# -gt 0 ] && [[ " ${names[*]} " == *" $1 "* ]]; then
+  which=$1
+  shift
+fi
 
 quick=0
 setup=1
 token_args=()
-b2bua_args=()
-other_args=()
+named_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
     --quick) quick=1 ;;
     --no-setup) setup=0 ;;
     --seconds)
-      token_args+=("$1" "${2:?--seconds needs a value}")
+      if [ "$which" = all ]; then token_args+=("$1" "${2:?--seconds needs a value}"); else named_args+=("$1" "${2:?--seconds needs a value}"); fi
       shift
       ;;
-    --seconds=*) token_args+=("$1") ;;
-    *)
-      case "$which" in
-        tokens) token_args+=("$1") ;;
-        all | b2bua) b2bua_args+=("$1") ;;
-        *) other_args+=("$1") ;;
-      esac
-      ;;
+    *) named_args+=("$1") ;;
   esac
   shift
 done
-routing_args=()
-webrtc_args=()
-if [ "$quick" = 1 ]; then
-  if [ ${#token_args[@]} -eq 0 ]; then token_args=(--seconds 0.3); fi
-  b2bua_args+=(--quick)
-  routing_args+=(--decisions 50)
-  webrtc_args+=(--quick)
-fi
-if [ "$which" = routing ]; then routing_args+=(${other_args[@]+"${other_args[@]}"}); fi
-if [ "$which" = webrtc ]; then webrtc_args+=(${other_args[@]+"${other_args[@]}"}); fi
 
 if [ "$setup" = 1 ]; then ./scripts/setup.sh; fi
 
-runs() { [ "$which" = all ] || [ "$which" = "$1" ]; }
-if runs tokens; then
-  printf '\n==> bench: tokens\n'
-  node --import tsx bench/src/tokens.ts ${token_args[@]+"${token_args[@]}"}
-fi
-if runs b2bua; then
-  printf '\n==> bench: b2bua\n'
-  node --import tsx bench/src/b2bua.ts ${b2bua_args[@]+"${b2bua_args[@]}"}
-fi
-if runs routing; then
-  printf '\n==> bench: routing\n'
-  node --import tsx bench/src/routing.ts ${routing_args[@]+"${routing_args[@]}"}
-fi
-if runs webrtc; then
-  printf '\n==> bench: webrtc\n'
-  ./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts ${webrtc_args[@]+"${webrtc_args[@]}"}
-fi
+for row in "${BENCHMARKS[@]}"; do
+  IFS='|' read -r name netns script quick_flags _ <<<"$row"
+  if [ "$which" != all ] && [ "$which" != "$name" ]; then continue; fi
+  args=()
+  # shellcheck disable=SC2206 # the quick flags are words by design
+  if [ "$quick" = 1 ]; then args+=($quick_flags); fi
+  if [ "$which" = "$name" ]; then args+=(${named_args[@]+"${named_args[@]}"}); fi
+  if [ "$which" = all ] && [ "$name" = tokens ]; then args+=(${token_args[@]+"${token_args[@]}"}); fi
+  if [ "$which" = all ] && [ "$name" = b2bua ]; then args+=(${named_args[@]+"${named_args[@]}"}); fi
+  printf '\n==> bench: %s\n' "$name"
+  if [ "$netns" = 1 ]; then
+    ./scripts/in-netns.sh node --import tsx "$script" ${args[@]+"${args[@]}"}
+  else
+    node --import tsx "$script" ${args[@]+"${args[@]}"}
+  fi
+done

@@ -9,8 +9,12 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   token: 'Call tokens (the gateway, `verifyCallToken`)',
   screening: 'Screening (the company server)',
   call: 'Calls',
+  trunk: 'Trunks to the telephone network',
+  gated: 'Gated facilities (inbound calls to residents)',
+  flow: 'Flows and queues (`docs/flows.md`)',
   request: 'Any HTTP API',
   widget: 'Widget (shown to the visitor, never sent)',
+  speech: 'Speech (text to speech, transcription: `gateway/src/speech`)',
   config: 'Configuration',
 };
 

@@ -7,7 +7,9 @@
 #   sip-tester         sipp 3.6.1
 #   flite, espeak-ng   speech synthesis (flite's slt voice is what pocketsphinx recognises)
 #   sox                tones, resampling, level/frequency checks
-#   pocketsphinx(-en-us) speech recognition
+#   pocketsphinx(-en-us) speech recognition: tests, and the gateway's default transcriber
+#                      (gateway/src/speech loads libpocketsphinx3, a dependency of
+#                      pocketsphinx, through koffi; the en-us model is the one it uses)
 #   chromium           the browser for e2e tests (driven by playwright-core)
 #   tshark             packet captures for timing checks
 #   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls

@@ -53,6 +53,12 @@ export interface BenchGatewayOptions {
   readonly inspect?: boolean;
   /** Every line the gateway prints. */
   readonly onLine?: (line: string) => void;
+  /** Run the gateway of another checkout (e.g. main, for a before/after figure). Default this one. */
+  readonly repoRoot?: string;
+  /** Settings merged into `sip` (e.g. the default per-source rate limit instead of the bench's). */
+  readonly sipExtra?: Record<string, unknown>;
+  /** Listen for SIP over TCP as well (on a port of its own). */
+  readonly tcp?: boolean;
 }
 
 export interface IssuedBatch {
@@ -91,6 +97,8 @@ export interface BenchGateway {
   readonly pid: number;
   /** `127.0.0.1:port` of the UDP listener. */
   readonly sip: string;
+  /** `127.0.0.1:port` of the TCP listener, when started with `tcp`. */
+  readonly sipTcp?: string;
   readonly httpUrl: string;
   /** SIP over WebSocket. */
   readonly wsUrl: string;
@@ -127,6 +135,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       return block;
     };
     const sipBlock = await take('udp');
+    const tcpBlock = options.tcp ? await take('tcp') : undefined;
     const httpBlock = await take('tcp');
     const inspectBlock = options.inspect ? await take('tcp') : undefined;
     const { media, webrtc } = options;
@@ -140,9 +149,13 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       },
       sip: {
         domain: DOMAIN,
-        listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipBlock.base }],
+        listen: [
+          { protocol: 'udp', host: '127.0.0.1', port: sipBlock.base },
+          ...(tcpBlock ? [{ protocol: 'tcp', host: '127.0.0.1', port: tcpBlock.base }] : []),
+        ],
         // Every visitor comes from 127.0.0.1: the per-source limit would refuse a ramp.
         rateLimit: { perSecond: 100_000, burst: 100_000 },
+        ...options.sipExtra,
       },
       queues: { [QUEUE]: { tenant: TENANT, ringTimeoutSeconds: 20, maxAttempts: 3 } },
       agents: Array.from({ length: options.agents }, (_, i) => ({
@@ -186,7 +199,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const child = spawnManaged({
       command,
       args,
-      cwd: REPO_ROOT,
+      cwd: options.repoRoot ?? REPO_ROOT,
       name: 'gateway',
       maxLines: 400,
       onOutput: (chunk: string) => {
@@ -244,6 +257,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       process: child,
       pid: child.pid,
       sip: `127.0.0.1:${sipBlock.base}`,
+      ...(tcpBlock ? { sipTcp: `127.0.0.1:${tcpBlock.base}` } : {}),
       httpUrl,
       wsUrl: `${httpUrl.replace('http', 'ws')}/sip`,
       configFile,

@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager, MessageHub } from './calls/index.js';
+import { CallManager, MessageHub, hangUpInterrupted } from './calls/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
   DESK_EVENTS_PATH,
@@ -15,32 +14,20 @@ import {
   deskRouter,
 } from './desk/index.js';
 import type { Config } from './config/index.js';
-import { createHttpApp } from './http/index.js';
+import { createHttpApp, createHttpServer } from './http/index.js';
 import { v1Router } from './http/routes/v1.js';
 import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
-import { SessionNumberPool } from './numbers/index.js';
+import { NumberRanges, SessionNumberPool } from './numbers/index.js';
+import { MediaApps } from './media/apps/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
+import { AgentAdmin, AgentDirectory } from './agents/index.js';
+import { customerHistory, queueSettings, valueServiceFromConfig } from './routing/index.js';
 import {
-  AgentAdmin,
-  AgentDirectory,
-  ValueService,
-  customerHistory,
-  loadValueModule,
-  weightedAlgorithm,
-  type TenantValueConfig,
-} from './routing/index.js';
-import {
-  callToken,
-  destination,
-  maxForwards,
-  refuse,
-  runInvitePipeline,
-  scrubHeaders,
-  sdpOffer,
+  agentPolicy,
+  inviteHandler,
+  overloadGuard,
   sourceLimit,
-  tenantLimit,
-  type InviteContext,
-  type InviteMiddleware,
+  visitorPipeline,
 } from './sbc/index.js';
 import { Registrar } from './sip/registrar/registrar.js';
 import { SipStack, type SipProtocol } from './sip/index.js';
@@ -54,11 +41,18 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
+import { Trunks } from './trunks/index.js';
+import { createSpeech, type Speech } from './speech/index.js';
+import { LEDGER_SCHEMA } from './ledger/index.js';
+import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
   readonly replayStore?: ReplayStore;
   readonly now?: () => number;
+  /** scrypt parameters of gated PINs (tests lower them). */
+  readonly pins?: PinHasher;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -73,10 +67,20 @@ export interface Gateway {
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly callStore: CallStore;
+  /** Players, recorders, DTMF listeners and transcriber feeds on call legs (one pacer). */
+  readonly mediaApps: MediaApps;
+  /** Gated facilities (docs/gated.md): `gated.gate` and `gated.meter` are the call path's hooks. */
+  readonly gated: GatedModule;
   readonly sessions: SessionStore;
   readonly agents: AgentDirectory;
   readonly numbers: SessionNumberPool;
   readonly media: MediaEngine;
+  /** Carrier trunks (`trunks.<id>`); `trunks.setCallHook` decides what answers their calls. */
+  readonly trunks: Trunks;
+  /** Text to speech and the transcriber (used by flows: say, transcribe). */
+  readonly speech: Speech;
+  /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
+  readonly marketplace: Marketplace;
   close(): Promise<void>;
 }
 
@@ -88,14 +92,27 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.storage.path);
+  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
   const callStore = new SqliteCallStore(db);
-  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
+  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
+  // (their legs that can still be reached get a BYE once SIP listens).
   const interrupted = callStore.closeInterrupted(now());
-  if (interrupted > 0)
-    logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
+  if (interrupted.length > 0)
+    logger.warn(
+      { calls: interrupted.length },
+      'closed the records of calls interrupted by the last stop',
+    );
   const sessions = new SqliteSessionStore(db);
+  const speech = createSpeech(config, { logger, metrics });
   const messageStore = new SqliteMessageStore(db);
+  const gated = createGatedModule({
+    config,
+    db,
+    registry: metrics.registry,
+    logger,
+    now,
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
   const tokens = await createTokenService({
     config,
     metrics,
@@ -103,12 +120,22 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
     now,
   });
+  const callerNumbers = new Map(
+    Object.entries(config.tenants).map(([id, t]) => [id, new NumberRanges(t.callerNumbers)]),
+  );
   const numbers = new SessionNumberPool({
     config: config.numbers,
     store: sessions,
     logger,
     now,
     onExhausted: () => metrics.numbersExhausted.inc(),
+    claimRanges: (tenant) => callerNumbers.get(tenant),
+    onClaim: (outcome) =>
+      metrics.callerNumberClaims.inc(
+        outcome.accepted
+          ? { result: 'accepted', reason: '' }
+          : { result: 'refused', reason: outcome.reason },
+      ),
   });
   const agents = new AgentDirectory(config.agents, now);
   // Agents created through the API live in storage, next to the config file's.
@@ -119,36 +146,27 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     configured: new Set(config.agents.map((a) => a.id)),
     tenantExists: (tenant) => config.tenants[tenant] !== undefined,
     queueTenant: (queue) => config.queues[queue]?.tenant,
+    policy: agentPolicy(config.tenants),
     logger,
     now,
   });
+  const marketplace = new Marketplace({
+    db,
+    config: config.marketplace,
+    environment: {
+      tenantExists: (tenant) => config.tenants[tenant] !== undefined,
+      queueTenant: (queue) => config.queues[queue]?.tenant,
+      agentTenant: (agent) => agents.get(agent)?.tenant,
+    },
+    registry: metrics.registry,
+    logger,
+    now,
+  });
+  marketplace.start();
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
-  const valueTenants: Record<string, TenantValueConfig> = {};
-  for (const [id, tenant] of Object.entries(config.tenants)) {
-    const routing = tenant.routing;
-    if (!routing) continue;
-    const algorithm =
-      routing.algorithm.kind === 'module'
-        ? await loadValueModule(routing.algorithm.path, '/')
-        : weightedAlgorithm({
-            version: routing.algorithm.version,
-            weights: routing.algorithm.weights,
-            tiers: routing.algorithm.tiers.map((t) => ({
-              name: t.name,
-              minValue: t.minValue ?? Number.NEGATIVE_INFINITY,
-            })),
-          });
-    valueTenants[id] = {
-      benefit: routing.benefit,
-      burden: routing.burden,
-      algorithm,
-      historyWindowDays: routing.historyWindowDays,
-      algorithmTimeoutMs: routing.algorithmTimeoutMs,
-    };
-  }
-  const value = new ValueService({
-    tenants: valueTenants,
+  const value = await valueServiceFromConfig({
+    tenants: config.tenants,
     history: customerHistory(callStore),
     logger,
     now,
@@ -168,6 +186,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     },
     logger,
   });
+  const mediaApps = new MediaApps({
+    logger,
+    metrics: {
+      players: metrics.mediaPlayers,
+      recorders: metrics.mediaRecorders,
+      feeds: metrics.mediaFeeds,
+      lateFrames: metrics.mediaLateFrames,
+      skippedFrames: metrics.mediaSkippedFrames,
+      errors: metrics.mediaAppErrors,
+    },
+  });
 
   // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
@@ -184,8 +213,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     tokens,
     metrics,
     logger,
+    trustProxy: config.http.trustProxy,
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
+    streamingPaths: ['/v1/call-entries'],
     routers: [
+      // Before the core /v1 API: the placement POST takes no API key.
+      {
+        path: '/v1',
+        router: marketplaceRouter({
+          marketplace,
+          apiKeys: config.api.keys,
+          sipDomain: config.sip.domain,
+        }),
+      },
       {
         path: '/v1',
         router: v1Router({
@@ -198,8 +238,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           messages: messageStore,
           live: (id) => live.calls?.get(id)?.record,
           ice: createIceServerSource(config.media),
+          gated: gated.adminRouter,
         }),
       },
+      { path: '/resident', router: gated.deviceRouter },
       { path: '/desk', router: deskMount },
       { path: '/widget', router: widgetMount },
     ],
@@ -215,9 +257,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   const tls = config.http.tls;
   // With a certificate: HTTPS, and SIP over WSS on the same server.
-  const server: Server = tls
-    ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app)
-    : createServer(app);
+  const server: Server = createHttpServer(app, config.http);
   await listen(server, config.http.port, config.http.host);
   const address = server.address() as AddressInfo;
   const scheme = tls ? 'https' : 'http';
@@ -228,28 +268,41 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
+    tcp: { ...config.sip.tcp, exempt: config.sip.rateLimit.exempt },
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
     userAgent: config.sip.userAgent,
     logger,
   });
   await stack.start();
+  hangUpInterrupted(stack, interrupted, logger);
   stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
   stack.transport.on('dropped', () => metrics.sipDropped.inc());
   stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));
+  // Until flows exist, an accepted trunk call is answered 480 no_flow_attached (trunks.setCallHook).
+  const trunks = new Trunks({ config: config.trunks, stack, logger, metrics });
+  trunks.start();
 
   const registrar = new Registrar({
     stack,
     realm: config.sip.domain,
-    credentials: (username) => agents.credentials(username),
+    // Resident devices of gated tenants register beside agents (their SIP usernames are Parley's own).
+    credentials: (username) => agents.credentials(username) ?? gated.gate.sipCredentials(username),
     algorithms: config.sip.digestAlgorithms,
     minExpires: config.sip.registration.minExpires,
     maxExpires: config.sip.registration.maxExpires,
     defaultExpires: config.sip.registration.defaultExpires,
-    onBindings: (agentId, bindings) =>
-      agents.setContacts(
-        agentId,
-        bindings.map((b) => ({ uri: b.uri, expiresAt: b.expiresAt, flowId: b.flowId })),
-      ),
+    security: config.sip.registration,
+    onAuthFailure: (reason) => metrics.registrarAuthFailures.inc({ reason }),
+    onLockout: () => metrics.registrarLockouts.inc(),
+    onBindings: (agentId, bindings) => {
+      const contacts = bindings.map((b) => ({
+        uri: b.uri,
+        expiresAt: b.expiresAt,
+        flowId: b.flowId,
+      }));
+      agents.setContacts(agentId, contacts);
+      gated.gate.deviceBindings(agentId, contacts);
+    },
     logger,
     now,
   });
@@ -260,25 +313,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stack,
     media,
     agents,
-    bindings: (agentId) => agents.get(agentId)?.contacts ?? [],
     numbers,
     calls: callStore,
+    sessions,
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
-    queue: (name) => {
-      const q = config.queues[name];
-      return {
-        ringTimeoutSeconds: q?.ringTimeoutSeconds ?? 20,
-        maxAttempts: q?.maxAttempts ?? 3,
-        wrapUpSeconds: q?.wrapUpSeconds ?? 0,
-        routing: {
-          strategy: q?.strategy ?? 'sequential',
-          ringAtOnce: q?.ringAtOnce ?? 1,
-          bands: q?.bands ?? {},
-        },
-      };
-    },
+    queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value,
     onOutcome: (record) => {
@@ -345,67 +386,26 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
   });
 
-  // The visitor INVITE pipeline: transport → parse → SBC middlewares → call.
-  const pipeline: InviteMiddleware[] = [
-    scrubHeaders,
-    maxForwards,
-    destination(new Set(Object.keys(config.queues))),
-    callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
-    tenantLimit(
-      (tenant) => callManager.activeCount(tenant),
-      (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
-    ),
-    sdpOffer,
-  ];
-  const lag = lagMonitor();
-  stack.onInvite((invite, tx) => {
-    // Overload: refuse at once, before any work, so retransmissions do not pile up.
-    if (
-      callManager.settingUp >= config.sip.overload.maxSetupsInProgress ||
-      lag.current() > config.sip.overload.maxLagMs
-    ) {
-      metrics.invitesRefused.inc({ reason: 'overloaded' });
-      refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
-      return;
-    }
-    let cancelled = false;
-    tx.once('cancel', () => (cancelled = true));
-    const ctx: InviteContext = { invite, tx, flow: tx.flow };
-    void (async () => {
-      try {
-        const refusal = await runInvitePipeline(pipeline, ctx);
-        if (refusal) {
-          metrics.invitesRefused.inc({ reason: refusal.code });
-          logger.info(
-            {
-              reason: refusal.code,
-              detail: refusal.detail,
-              source: tx.flow.remote.address,
-              callId: invite.callId,
-            },
-            'INVITE refused',
-          );
-          if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
-          return;
-        }
-        const token = ctx.token;
-        if (token) {
-          sessions.touch({
-            tenant: token.claims.iss,
-            sessionId: token.claims.sub,
-            origin: token.claims.origin,
-            publicClaims: token.claims,
-            privateClaims: token.privateClaims,
-            at: now(),
-          });
-        }
-        await callManager.admit(ctx, () => cancelled);
-      } catch (error) {
-        logger.error({ err: error, callId: invite.callId }, 'INVITE handling failed');
-        if (tx.finalStatus === undefined) stack.respond(tx, 500);
-      }
-    })();
-  });
+  // The visitor INVITE: transport → parse → overload → SBC middlewares → call.
+  const overload = overloadGuard(config.sip.overload, () => callManager.settingUp);
+  stack.onInvite(
+    inviteHandler({
+      stack,
+      pipeline: visitorPipeline({
+        tokens,
+        realm: config.sip.domain,
+        queues: config.queues,
+        maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+        activeCalls: (tenant) => callManager.activeCount(tenant),
+      }),
+      overload,
+      // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
+      divert: (invite, tx) => trunks.takeInvite(invite, tx),
+      admit: (ctx, cancelled) => callManager.admit(ctx, cancelled),
+      onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
+      logger,
+    }),
+  );
 
   registerLiveGauges(metrics, {
     activeCalls: () => callManager.size,
@@ -444,20 +444,30 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     sessions,
     agents,
     numbers,
+    gated,
     media,
+    mediaApps,
+    trunks,
+    speech,
+    marketplace,
     close() {
       closed ??= (async () => {
         closing = true;
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
         callManager.drain();
+        gated.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
+        trunks.close();
         agents.close();
-        lag.stop();
+        marketplace.close();
+        overload.close();
         await stack.close();
+        mediaApps.close();
         await media.close();
+        await speech.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -468,19 +478,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return closed;
     },
   };
-}
-
-/** How late a 50 ms timer fires: the event loop's current lag (a smoothed value). */
-function lagMonitor(): { current(): number; stop(): void } {
-  let lag = 0;
-  let expected = performance.now() + 50;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lag = lag * 0.5 + Math.max(0, now - expected) * 0.5;
-    expected = now + 50;
-  }, 50);
-  timer.unref();
-  return { current: () => lag, stop: () => clearInterval(timer) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

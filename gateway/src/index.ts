@@ -14,3 +14,15 @@ export type {
   AudioCodec,
   TransportStats,
 } from './media/index.js';
+export type {
+  Speech,
+  TextToSpeech,
+  SpeechAudio,
+  SynthesizeOptions,
+  Transcriber,
+  TranscriberStream,
+  TranscriberStreamEvents,
+  PartialResult,
+  FinalResult,
+  WordTiming,
+} from './speech/index.js';

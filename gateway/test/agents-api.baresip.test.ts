@@ -244,7 +244,8 @@ describe('agents managed through /v1/agents', () => {
           'MD5',
         )
       ).status,
-    ).toBe(401);
+      // Refused like any unknown user or wrong password (issue 17: answered alike).
+    ).toBe(403);
     expect((await gw.apiRequest('DELETE', '/v1/agents/ada')).status).toBe(404);
   });
 

@@ -156,7 +156,8 @@ describe('SBC: refused INVITEs never reach an agent', () => {
   });
 
   it('answers an unknown queue with 404', async () => {
-    const result = await call(gw, await gw.token(), { service: 'nope' });
+    // A token for that queue: without one (or for another queue) the token is refused first.
+    const result = await call(gw, await gw.token({ scope: 'queue:nope' }), { service: 'nope' });
     expect(finalResponse(result.messages)?.header('Reason')).toBe(
       'SIP;cause=404;text="unknown_queue"',
     );

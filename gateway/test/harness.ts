@@ -14,6 +14,7 @@ import { PortAllocator } from '@parley/testkit';
 import { loadConfig, type ConfigInput } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/index.js';
+import type { PinHasher } from '../src/gated/index.js';
 
 export const TENANT = 'acme';
 export const ORIGIN = 'https://shop.acme.test';
@@ -67,6 +68,8 @@ export interface TestGatewayOptions {
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
   readonly tenantMaxCalls?: number;
+  /** scrypt parameters of gated PINs (cheap ones keep API tests fast). */
+  readonly pins?: PinHasher;
 }
 
 const ports = new PortAllocator();
@@ -147,7 +150,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     input: input as Record<string, unknown>,
     env: { PARLEY_MEDIA_ENGINE: process.env['PARLEY_MEDIA_ENGINE'] },
   });
-  const gateway = await startGateway(config, { logger: createLogger(config.log.level) });
+  const gateway = await startGateway(config, {
+    logger: createLogger(config.log.level),
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
   let skewMs = 0;
   const issuer = await createCallTokenIssuer({
     issuer: TENANT,

@@ -17,6 +17,7 @@ export class RawSipClient {
     resolve: (m: SipRequest | SipResponse) => void;
   }[] = [];
   port = 0;
+  address = '127.0.0.1';
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -37,11 +38,13 @@ export class RawSipClient {
     });
   }
 
-  static async open(): Promise<RawSipClient> {
+  /** A client on `address` (any of 127.0.0.0/8: each is another source to the gateway). */
+  static async open(address = '127.0.0.1'): Promise<RawSipClient> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
     const client = new RawSipClient(socket);
     client.port = socket.address().port;
+    client.address = address;
     return client;
   }
 
@@ -100,7 +103,7 @@ export class RawSipClient {
     const cseq = this.cseq;
     return [
       `REGISTER sip:parley.test SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK-r${cseq}-${Date.now()};rport`,
+      `Via: SIP/2.0/UDP ${this.address}:${this.port};branch=z9hG4bK-r${cseq}-${Date.now()};rport`,
       `From: <sip:${user}@parley.test>;tag=f${cseq}`,
       `To: <sip:${user}@parley.test>`,
       `Call-ID: ${callId}`,

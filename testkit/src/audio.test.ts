@@ -13,6 +13,7 @@ import {
   parseSoxStat,
   speak,
   transcribe,
+  wordsFound,
 } from './audio.js';
 import { runCommand } from './process.js';
 
@@ -89,5 +90,19 @@ describe('audio', () => {
       samples: 8000,
     });
     expect(parseSoxStat(stat(0, 0, -2147483648)).roughFrequencyHz).toBe(0);
+  });
+});
+
+describe('wordsFound', () => {
+  it('counts the expected words found in order', () => {
+    expect(wordsFound('please leave your message', 'please leave your message')).toBe(4);
+    expect(
+      wordsFound(
+        'please leave your message after the tone',
+        'leave lane here message after the tone',
+      ),
+    ).toBe(5);
+    expect(wordsFound('a b c', 'c b a')).toBe(1);
+    expect(wordsFound('a b c', '')).toBe(0);
   });
 });

@@ -44,11 +44,13 @@ export {
   parseSoxStat,
   speak,
   transcribe,
+  wordsFound,
   type AudioAnalysis,
   type LoopOptions,
   type SampleEncoding,
   type SpeakOptions,
   type ToneOptions,
+  type TranscribeOptions,
 } from './audio.js';
 export { parseSipMessage, type SipMessage } from './sip-message.js';
 export {

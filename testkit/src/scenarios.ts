@@ -11,7 +11,23 @@
  * | `uas-ring-no-answer`   | UAS  | 100, 180, never answers; 200 to CANCEL, 487                     |
  * | `uas-early-media-183`  | UAS  | 100, 183 with SDP (early media), 200 600 ms later; echoes RTP     |
  * | `uas-answer-pcmu-echo` | UAS  | 100, 180, 200 with PCMU on -mp (use rtpEcho), waits for BYE     |
+ * | `uas-answer-dtmf`      | UAS  | 200 with PCMU + telephone-event, then RFC 4733 keys 1 5 9 # (pcaps), waits for BYE |
  * | `registrar`            | UAS  | stand-in registrar: 401 challenge, digest agent1/secret, 200     |
+ * | `uac-invite-flood`     | UAC  | one INVITE + Bearer `[token]` (-key token) per call, never ACKs (run with -nd) |
+ * | `uac-options-totag-flood` | UAC | one OPTIONS with a made-up To tag per call (run with -nd)     |
+ *
+ * Carriers (both sides of a trunk; peers bind another loopback address, e.g. 127.0.0.2):
+ *
+ * | name                      | role | what it does                                                 |
+ * |---------------------------|------|--------------------------------------------------------------|
+ * | `uas-options`             | UAS  | 200 to every OPTIONS (a peer's keep-alive side)              |
+ * | `uas-carrier-answer`      | UAS  | 200 to OPTIONS; INVITE → 100, 180, 200 PCMU, waits for BYE   |
+ * | `uas-carrier-503`         | UAS  | INVITE → 503 (a peer out of service: failover)               |
+ * | `uas-carrier-auth`        | UAS  | INVITE → 401 digest challenge (MD5, qop=auth), checks the retried INVITE with verifyauth trunkuser/trunkpass, 183 SDP, 200 SDP, waits for BYE |
+ * | `uas-carrier-proxy-auth`  | UAS  | the same with a 407 (Proxy-Authenticate)                      |
+ * | `uas-carrier-auth-ring`   | UAS  | as uas-carrier-auth, then 180 and waits for the CANCEL: 200, 487 |
+ * | `uac-carrier-invite`      | UAC  | INVITE to DID [field0] from [field1] (+ header [field2], payload types [field3]), expects a final 403/404/480/488/503 |
+ * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -28,8 +44,19 @@ export type BundledScenarioName =
   | 'uas-busy-486'
   | 'uas-ring-no-answer'
   | 'uas-answer-pcmu-echo'
+  | 'uas-answer-dtmf'
   | 'uas-early-media-183'
-  | 'registrar';
+  | 'registrar'
+  | 'uas-options'
+  | 'uas-carrier-answer'
+  | 'uas-carrier-503'
+  | 'uas-carrier-auth'
+  | 'uas-carrier-proxy-auth'
+  | 'uas-carrier-auth-ring'
+  | 'uac-carrier-invite'
+  | 'uac-carrier-ring-cancel'
+  | 'uac-invite-flood'
+  | 'uac-options-totag-flood';
 
 export interface ScenarioFile {
   readonly file: string;

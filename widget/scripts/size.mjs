@@ -1,20 +1,23 @@
 // Size budget of the built widget (run after `vite build`): the gzip size of
 // the first-load file and of the lazy call-stack chunk. Fails when the first
 // load is over budget or when sip.js leaked into it. The agent desk's desk.js
-// (its own page, no budget) is reported and checked to stand alone.
+// (its own page, no budget) is reported and checked to stand alone; so is the
+// resident phone's resident.js, with a budget of its own (a tablet's one load).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const dist = new URL('../dist/', import.meta.url);
 const FIRST_LOAD_BUDGET = 15_000; // bytes of gzip
+const RESIDENT_BUDGET = 75_000; // bytes of gzip: Lit + sip.js + the phone
 
 const gz = (name) => gzipSync(readFileSync(new URL(name, dist)), { level: 9 }).length;
 const kb = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
 const out = (line) => process.stdout.write(`${line}\n`);
 
 const DESK = 'desk.js';
+const RESIDENT = 'resident.js';
 const chunks = readdirSync(dist).filter(
-  (f) => f.endsWith('.js') && f !== 'parley.js' && f !== DESK,
+  (f) => f.endsWith('.js') && f !== 'parley.js' && f !== DESK && f !== RESIDENT,
 );
 const first = readFileSync(new URL('parley.js', dist), 'utf8');
 const firstGzip = gz('parley.js');
@@ -36,6 +39,19 @@ if (existsSync(new URL(DESK, dist))) {
     problems.push('desk.js imports another file: it must be one file');
 } else {
   problems.push('no desk.js was built');
+}
+if (existsSync(new URL(RESIDENT, dist))) {
+  const resident = readFileSync(new URL(RESIDENT, dist), 'utf8');
+  const size = gz(RESIDENT);
+  out(
+    `resident    ${RESIDENT}  ${kb(resident.length)} min, ${kb(size)} gzip (budget ${kb(RESIDENT_BUDGET)})`,
+  );
+  if (/\bimport\s*[^()'"]*from\s*["']\.\//.test(resident) || /\bimport\(\s*["']\.\//.test(resident))
+    problems.push('resident.js imports another file: it must be one file');
+  if (size > RESIDENT_BUDGET)
+    problems.push(`resident.js is ${kb(size)} gzip, over ${kb(RESIDENT_BUDGET)}`);
+} else {
+  problems.push('no resident.js was built');
 }
 if (firstGzip > FIRST_LOAD_BUDGET)
   problems.push(`parley.js is ${kb(firstGzip)} gzip, over ${kb(FIRST_LOAD_BUDGET)}`);

@@ -7,10 +7,13 @@
  * ```
  *
  * It defines the element and nothing else; the call stack (sip.js and the
- * CallClient) is a separate chunk, imported on the first hover, focus or click.
+ * CallClient) is a separate chunk, imported on the first hover, focus or click,
+ * and the marketplace's `<parley-listings>` and `<parley-marketplace-report>`
+ * another, imported when the page has one of them.
  */
 import type { CallStack } from './api/call-stack.js';
 import { ParleyCall } from './call-element/parley-call.js';
+import { lazyDefine } from './lazy-define.js';
 
 /** The defined `<parley-call>`: ParleyCall with its call stack loader. */
 export class ParleyCallElement extends ParleyCall {
@@ -20,6 +23,12 @@ export class ParleyCallElement extends ParleyCall {
 }
 
 if (!customElements.get('parley-call')) customElements.define('parley-call', ParleyCallElement);
+
+// The marketplace's elements are a chunk of their own, loaded when a page uses one.
+lazyDefine(
+  ['parley-listings', 'parley-marketplace-report'],
+  () => import('./marketplace/index.js'),
+);
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -34,6 +43,7 @@ export type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from './api/events.js';
 export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';

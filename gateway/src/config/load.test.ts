@@ -18,7 +18,7 @@ async function validInput() {
 describe('loadConfig', () => {
   it('fills defaults and freezes the result', async () => {
     const config = loadConfig({ input: await validInput() });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080, trustProxy: [] });
     expect(config.tokens.clockToleranceSeconds).toBe(5);
     expect(Object.isFrozen(config.http)).toBe(true);
   });
@@ -126,7 +126,7 @@ describe('loadConfig', () => {
     ];
     const config = loadConfig({ input: { ...(await validInput()), api: { keys } } });
     expect(config.api.keys.map((k) => k.scopes)).toEqual([
-      ['read', 'agents', 'messages', 'ice-servers'],
+      ['read', 'agents', 'messages', 'ice-servers', 'marketplace', 'call-entries', 'gated'],
       ['ice-servers'],
     ]);
     const bad = { ...(await validInput()), api: { keys: [{ ...keys[0], scopes: ['root'] }] } };
@@ -152,6 +152,29 @@ describe('loadConfig', () => {
     expect(attempt).toThrowError(/bogus/);
   });
 
+  it('checks the marketplace: known tenants, a real time zone, tracking pools that do not overlap', async () => {
+    const input = await validInput();
+    const tenants = { ...input.tenants, globex: input.tenants.acme };
+    const attempt = () =>
+      loadConfig({
+        input: {
+          ...input,
+          tenants,
+          marketplace: {
+            timeZone: 'Mars/Olympus',
+            tenants: {
+              nowhere: {},
+              acme: { trackingNumbers: { ranges: [{ from: '+14155550100', to: '+14155550109' }] } },
+              globex: { trackingNumbers: { numbers: ['+14155550105'] } },
+            },
+          },
+        },
+      });
+    expect(attempt).toThrowError(/marketplace\.timeZone: no time zone "Mars\/Olympus"/);
+    expect(attempt).toThrowError(/marketplace\.tenants\.nowhere: no tenant/);
+    expect(attempt).toThrowError(/\+14155550105 is also in the pool of acme/);
+  });
+
   it('refuses a public key where the private one is needed, and a private key where a public one is', async () => {
     const input = await validInput();
     const gatewayPublic = (await generateEncryptionKeyPair()).publicJwk;
@@ -168,5 +191,72 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file: '/nonexistent/parley.json' })).toThrowError(
       /cannot read config file \/nonexistent\/parley.json/,
     );
+  });
+
+  it('reads a trunk password from the environment and fills the trunk defaults', async () => {
+    const input = {
+      ...(await validInput()),
+      flows: { main: [{ verb: 'hangup' }] },
+      trunks: {
+        carrier: {
+          peers: [{ host: '192.0.2.10' }],
+          auth: { username: 'u', passwordEnv: 'CARRIER_PASSWORD' },
+          inbound: { numbers: [{ number: '+14155550100', tenant: 'acme', flow: 'main' }] },
+        },
+      },
+    };
+    const config = loadConfig({ input, env: { CARRIER_PASSWORD: 'from-env' } });
+    const trunk = config.trunks['carrier'];
+    expect(trunk?.auth?.password).toBe('from-env');
+    expect(trunk?.peers[0]).toEqual({
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      priority: 10,
+      weight: 1,
+    });
+    expect(trunk?.keepAlive).toEqual({
+      intervalSeconds: 30,
+      timeoutMs: 2000,
+      failuresBeforeDown: 2,
+    });
+    expect(trunk?.codecs).toEqual(['PCMU', 'PCMA']);
+    expect(() => loadConfig({ input })).toThrow(/CARRIER_PASSWORD is not set/);
+  });
+
+  it('lists every trunk and caller-number problem', async () => {
+    const input = {
+      ...(await validInput()),
+      tenants: {
+        acme: {
+          ...(await validInput()).tenants.acme,
+          callerNumbers: [{ from: '+15550150', to: '+15550160' }],
+        },
+      },
+      trunks: {
+        carrier: {
+          peers: [{ host: '192.0.2.10' }],
+          inbound: {
+            allow: ['10.0.0.0/33'],
+            numbers: [
+              { number: '+14155550100', tenant: 'nobody', flow: 'main' },
+              { from: '+14155550199', to: '+14155550100', tenant: 'acme', flow: 'main' },
+            ],
+          },
+          outbound: { tenants: ['ghost'] },
+        },
+      },
+    };
+    let message = '';
+    try {
+      loadConfig({ input });
+    } catch (error) {
+      message = String((error as { detail?: string }).detail);
+    }
+    expect(message).toMatch(/tenants\.acme\.callerNumbers: overlaps numbers\.ranges/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.allow: .*prefix/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.numbers\.0\.tenant: no tenant "nobody"/);
+    expect(message).toMatch(/trunks\.carrier\.inbound\.numbers\.1: .*wrong order/);
+    expect(message).toMatch(/trunks\.carrier\.outbound\.tenants: no tenant "ghost"/);
   });
 });

@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import type { JWK } from '@parley/shared/tokens';
 import { ParleyError } from '@parley/shared/errors';
 
-import { expandRanges } from '../numbers/index.js';
+import { compileBusinessHours, parseIpRule } from '@parley/shared/screening';
+import { NumberRanges, expandRanges, rangeProblem } from '../numbers/index.js';
+import { flowReferences } from './flow-config.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 type DeepReadonly<T> = T extends (infer U)[]
@@ -52,6 +54,15 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
       ]);
     }
     (turn as Record<string, unknown>)['secret'] = v;
+  },
+  PARLEY_SPEECH_TOKEN: (c, v) => {
+    const websocket = section(c, 'speech')['websocket'];
+    if (typeof websocket !== 'object' || websocket === null) {
+      throw invalid([
+        'PARLEY_SPEECH_TOKEN is set but speech.websocket is not: give speech.websocket.url in the config, or unset it',
+      ]);
+    }
+    (websocket as Record<string, unknown>)['token'] = v;
   },
 };
 
@@ -107,6 +118,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     if (value !== undefined && value !== '') apply(raw, value);
   }
   const parsed = configSchema.safeParse(raw);
+  const env = options.env ?? {};
   if (!parsed.success) {
     throw invalid(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
@@ -138,6 +150,25 @@ export function loadConfig(options: LoadConfigOptions): Config {
           : {}),
       },
     },
+    // Flow modules and prompt directories are relative to the config file.
+    flows: Object.fromEntries(
+      Object.entries(config.flows).map(([name, flow]) => [
+        name,
+        !Array.isArray(flow) && 'module' in flow
+          ? { module: { ...flow.module, path: resolve(baseDir, flow.module.path) } }
+          : flow,
+      ]),
+    ),
+    prompts: { ...config.prompts, dirs: config.prompts.dirs.map((dir) => resolve(baseDir, dir)) },
+    // A trunk password may come from the environment: read here, the only reader.
+    trunks: Object.fromEntries(
+      Object.entries(config.trunks).map(([id, t]) => [
+        id,
+        t.auth?.passwordEnv === undefined
+          ? t
+          : { ...t, auth: { ...t.auth, password: env[t.auth.passwordEnv] ?? '' } },
+      ]),
+    ),
     tokens: {
       ...config.tokens,
       encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>
@@ -182,6 +213,17 @@ export function loadConfig(options: LoadConfigOptions): Config {
   for (const [name, queue] of Object.entries(resolved.queues)) {
     if (!resolved.tenants[queue.tenant])
       problems.push(`queues.${name}.tenant: no tenant "${queue.tenant}"`);
+    if (queue.businessHours) {
+      try {
+        compileBusinessHours(queue.businessHours, `queues.${name}.businessHours`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+  }
+  for (const ref of flowReferences(resolved)) {
+    if (!Object.hasOwn(resolved.flows, ref.flow))
+      problems.push(`${ref.path}: no flow "${ref.flow}"`);
   }
   const agentIds = new Set<string>();
   resolved.agents.forEach((agent, i) => {
@@ -201,6 +243,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
   } catch (error) {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }
+  problems.push(...numberProblems(resolved));
+  problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
+  problems.push(...trunkProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
@@ -213,6 +258,96 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (resolved.sip.t2Ms < resolved.sip.t1Ms) problems.push('sip: t2Ms must not be below t1Ms');
   if (problems.length > 0) throw invalid(problems);
   return deepFreeze(resolved) as Config;
+}
+
+interface Resolved {
+  readonly tenants: Readonly<Record<string, Pick<TenantEntry, 'callerNumbers'>>>;
+  readonly trunks: ParsedConfig['trunks'];
+  readonly numbers: ParsedConfig['numbers'];
+}
+
+/** Tenants' caller-number blocks: well formed, and never the pool's numbers (S6). */
+function numberProblems(config: Resolved): string[] {
+  const problems: string[] = [];
+  let pool: NumberRanges | undefined;
+  try {
+    pool = new NumberRanges(config.numbers.ranges);
+  } catch {
+    pool = undefined; // reported above
+  }
+  for (const [id, t] of Object.entries(config.tenants)) {
+    const bad = t.callerNumbers.map(rangeProblem).filter((p) => p !== undefined);
+    for (const p of bad) problems.push(`tenants.${id}.callerNumbers: ${p}`);
+    if (bad.length === 0 && pool && new NumberRanges(t.callerNumbers).overlaps(pool))
+      problems.push(
+        `tenants.${id}.callerNumbers: overlaps numbers.ranges (the pool's own numbers)`,
+      );
+  }
+  return problems;
+}
+
+function trunkProblems(config: Resolved): string[] {
+  const problems: string[] = [];
+  for (const [id, t] of Object.entries(config.trunks)) {
+    const at = `trunks.${id}`;
+    if (t.auth?.passwordEnv !== undefined && !t.auth.password)
+      problems.push(`${at}.auth.passwordEnv: ${t.auth.passwordEnv} is not set`);
+    for (const entry of t.inbound.allow) {
+      try {
+        parseIpRule(entry);
+      } catch (error) {
+        problems.push(`${at}.inbound.allow: ${(error as Error).message}`);
+      }
+    }
+    t.inbound.numbers.forEach((n, i) => {
+      if (!config.tenants[n.tenant])
+        problems.push(`${at}.inbound.numbers.${i}.tenant: no tenant "${n.tenant}"`);
+      const problem =
+        n.from !== undefined && n.to !== undefined
+          ? rangeProblem({ from: n.from, to: n.to })
+          : undefined;
+      if (problem) problems.push(`${at}.inbound.numbers.${i}: ${problem}`);
+    });
+    for (const tenant of t.outbound.tenants) {
+      if (!config.tenants[tenant]) problems.push(`${at}.outbound.tenants: no tenant "${tenant}"`);
+    }
+  }
+  return problems;
+}
+
+/** The marketplace's cross-checks: known tenants, real time zone, pools that expand and do not overlap. */
+function marketplaceProblems(
+  m: ParsedConfig['marketplace'],
+  tenantExists: (tenant: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: m.timeZone });
+  } catch {
+    problems.push(`marketplace.timeZone: no time zone "${m.timeZone}"`);
+  }
+  const owner = new Map<string, string>();
+  for (const [tenant, t] of Object.entries(m.tenants)) {
+    if (!tenantExists(tenant))
+      problems.push(`marketplace.tenants.${tenant}: no tenant "${tenant}"`);
+    let numbers: string[] = [];
+    try {
+      numbers = [...expandRanges(t.trackingNumbers.ranges), ...t.trackingNumbers.numbers];
+    } catch (error) {
+      problems.push(
+        `marketplace.tenants.${tenant}.trackingNumbers.ranges: ${(error as Error).message}`,
+      );
+    }
+    for (const n of numbers) {
+      const other = owner.get(n);
+      if (other !== undefined && other !== tenant)
+        problems.push(
+          `marketplace.tenants.${tenant}.trackingNumbers: ${n} is also in the pool of ${other}`,
+        );
+      owner.set(n, tenant);
+    }
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,13 +1,48 @@
 import { z } from 'zod';
+import {
+  businessHours,
+  flowDefinition,
+  flowName,
+  prompts,
+  queueFlows,
+  queueWaiting,
+} from './flow-config.js';
+import { gatedTenantSchema } from './gated.js';
+import { speech } from './speech.js';
+import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
  * What an API key may do: `read` agents, sessions and calls; change `agents`;
- * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`.
+ * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`;
+ * manage the `marketplace` (advertisers, publishers, listings, refunds);
+ * upload `call-entries` (a content provider's call log).
  */
-export const API_SCOPES = ['read', 'agents', 'messages', 'ice-servers'] as const;
+export const API_SCOPES = [
+  'read',
+  'agents',
+  'messages',
+  'ice-servers',
+  'marketplace',
+  'call-entries',
+  'gated',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const port = z.number().int().min(0).max(65535);
+/** A SIP URI an agent is reached at: no URI headers, no control characters. */
+export const sipContact = z
+  .string()
+  .max(512)
+  .refine((value) => checkAgentContact(value) === undefined, {
+    error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
+  });
+/** A display name that goes into SIP headers: printable text only. */
+export const displayName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u, 'no control characters');
+
 const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional() });
 
 /** A JWK given inline or as a path to a JWK file (relative to the config file). */
@@ -66,18 +101,225 @@ const tenantRouting = z.strictObject({
   algorithmTimeoutMs: z.number().int().min(10).max(10_000).default(1000),
 });
 
+const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number, e.g. +14155550100');
+/** A block of E.164 numbers, both ends included. */
+const e164Range = z.strictObject({ from: e164, to: e164 });
+
 const tenant = z.strictObject({
   name: z.string().optional(),
   /** Public signing keys, inline or files. */
   jwks: z.array(jwkOrFile).default([]),
   /** Or a JWKS URL, cached and refetched on an unknown kid. */
   jwksUrl: z.url().optional(),
-  /** Page origins allowed to place calls (empty: any origin the token names). */
+  /**
+   * Page origins allowed to place calls (empty: any origin the token names). The
+   * token's `origin` claim must be one of them over every transport (WebSocket,
+   * UDP, TCP), and a WebSocket's `Origin` header must match the claim.
+   */
   origins: z.array(z.string()).default([]),
+  /** Refuse calls over a WebSocket whose handshake had no `Origin` (browsers always send one). */
+  requireWebSocketOrigin: z.boolean().default(false),
+  /**
+   * Hosts an API-made agent's `contact` may point at: addresses, CIDRs
+   * (`10.1.0.0/16`) or host names (`pbx.example.com`, `*.example.com`).
+   * Empty: any host.
+   */
+  agentContactHosts: z.array(z.string().min(1)).default([]),
+  /**
+   * Agent ids and usernames an API key bound to this tenant may create start
+   * with this prefix, so tenants cannot learn each other's ids and usernames
+   * by trying to take them. Default: the tenant id and a dot (`acme.`).
+   */
+  agentNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .optional(),
   /** Calls of this tenant at once; more are refused with 503. */
   maxConcurrentCalls: z.number().int().min(1).default(100),
   /** Value-based routing: the customer's value decides which agents ring first. */
   routing: tenantRouting.optional(),
+  /**
+   * The company's own numbers (S6): a call token's `callerNumber` claim inside
+   * these blocks is the session's caller ID; any other is refused and the
+   * session gets a number from the pool.
+   */
+  callerNumbers: z.array(e164Range).default([]),
+  /** The flow for this tenant's calls that nothing else gives one (docs/flows.md). */
+  defaultFlow: flowName.optional(),
+  /**
+   * A gated facility (S4, docs/gated.md): residents reached only by callers on
+   * approved inbound calling accounts, through the authenticating server.
+   */
+  gated: gatedTenantSchema.optional(),
+});
+
+const trunkPeer = z.strictObject({
+  /** The carrier's SIP address (an IP, or a name resolved when a request goes). */
+  host: z.string().min(1),
+  port: port.default(5060),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  /** Lower first; a peer is tried only when those before it are down or failed. */
+  priority: z.number().int().min(0).max(65535).default(10),
+  /** Among peers of one priority, the share of calls each gets first. */
+  weight: z.number().int().min(1).max(1000).default(1),
+});
+
+/** An inbound number (a DID) or a block of them, and what answers it. */
+const trunkNumber = z
+  .strictObject({
+    number: e164.optional(),
+    from: e164.optional(),
+    to: e164.optional(),
+    tenant: z.string().min(1),
+    /** The flow that answers the call (flows come with issue 10 item 4). */
+    flow: z.string().min(1),
+  })
+  .refine(
+    (n) => (n.number !== undefined) !== (n.from !== undefined && n.to !== undefined),
+    'give either number, or from and to',
+  );
+
+const trunk = z.strictObject({
+  name: z.string().optional(),
+  peers: z.array(trunkPeer).min(1),
+  /** Digest credentials the carrier challenges outbound INVITEs for (401/407). */
+  auth: z
+    .strictObject({
+      username: z.string().min(1),
+      password: z.string().min(1).optional(),
+      /** Or the name of an environment variable holding it (read at start-up). */
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .optional(),
+      /** Answer only challenges of this realm (default: any). */
+      realm: z.string().min(1).optional(),
+    })
+    .refine(
+      (a) => (a.password === undefined) !== (a.passwordEnv === undefined),
+      'give password or passwordEnv',
+    )
+    .optional(),
+  /** OPTIONS to each peer; a peer that stops answering is skipped until it answers again. */
+  keepAlive: z
+    .strictObject({
+      /** 0: no keep-alive (peers always count as up). */
+      intervalSeconds: z.number().int().min(0).max(3600).default(30),
+      /** An OPTIONS unanswered this long counts as a failure. */
+      timeoutMs: z.number().int().min(100).max(32000).default(2000),
+      failuresBeforeDown: z.number().int().min(1).max(100).default(2),
+    })
+    .prefault({}),
+  inbound: z
+    .strictObject({
+      /**
+       * Source addresses (IPs or CIDRs) INVITEs may come from, besides the peers'
+       * own IP hosts; an INVITE to one of the numbers from anywhere else gets 403.
+       */
+      allow: z.array(z.string().min(1)).default([]),
+      numbers: z.array(trunkNumber).default([]),
+    })
+    .prefault({}),
+  /** Calls through this trunk at once, inbound and outbound together; more get 503. */
+  maxConcurrentCalls: z.number().int().min(1).default(30),
+  /** Codecs allowed toward the carrier. */
+  codecs: z
+    .array(z.enum(['PCMU', 'PCMA']))
+    .min(1)
+    .default(['PCMU', 'PCMA']),
+  /**
+   * ISO 3166 country (e.g. `US`, `GB`) for numbers the carrier sends without
+   * `+` in national form; without it such numbers are read as E.164 without the `+`.
+   */
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  outbound: z
+    .strictObject({
+      /** How numbers are written in the Request-URI, To, From and P-Asserted-Identity. */
+      numberFormat: z.enum(['e164', 'e164-digits', 'national']).default('e164'),
+      /** Host of the Request-URI and To (default: the peer's host and port). */
+      domain: z.string().min(1).optional(),
+      /** Host of From and P-Asserted-Identity (default: the gateway's SIP address). */
+      fromDomain: z.string().min(1).optional(),
+      /** Tenants that may call out through this trunk (empty: every tenant). */
+      tenants: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+});
+
+const bucket = (perSecond: number, burst: number) =>
+  z
+    .strictObject({
+      perSecond: z.number().positive().default(perSecond),
+      burst: z.number().int().positive().default(burst),
+    })
+    .prefault({});
+
+/** The pay-per-call marketplace of one tenant (docs/marketplace.md). */
+const marketplaceTenant = z.strictObject({
+  /** DIDs leased one per impression (S3's virtual numbers); the trunk must route them to the gateway. */
+  trackingNumbers: z
+    .strictObject({
+      ranges: z.array(z.strictObject({ from: e164, to: e164 })).default([]),
+      numbers: z.array(e164).default([]),
+      /** How long an impression holds its number. */
+      leaseSeconds: z.number().int().min(30).max(86_400).default(900),
+      /** A call this long after the lease ended still counts, while the number was not leased again. */
+      graceSeconds: z.number().int().min(0).max(604_800).default(3600),
+    })
+    .prefault({}),
+  /** Shown when the pool is exhausted and the listing has no static number of its own. */
+  fallbackNumber: e164.optional(),
+  /** How `POST /v1/call-entries` matches a content provider's entry to a logged impression. */
+  callEntries: z
+    .strictObject({
+      /** `time`: started within windowSeconds of the impression; `duration`: lasted minDurationSeconds; or both / either. */
+      rule: z.enum(['time', 'duration', 'time-and-duration', 'time-or-duration']).default('time'),
+      windowSeconds: z.number().int().min(1).max(2_592_000).default(3600),
+      minDurationSeconds: z.number().int().min(0).max(86_400).default(0),
+    })
+    .prefault({}),
+});
+
+const marketplace = z.strictObject({
+  /** ISO 4217 currency of every amount; the API takes and gives minor units (cents). */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('USD'),
+  /** The least a slot costs, in minor units; listings bidding less are not placed. */
+  reserveCents: z.number().int().min(0).max(1_000_000).default(100),
+  /** A publisher's share of each charge unless the publisher sets its own. */
+  publisherSharePercent: z.number().int().min(0).max(100).default(50),
+  /** IANA time zone of budget days and report days. */
+  timeZone: z.string().min(1).default('UTC'),
+  /** The quality score's neutral start (docs/marketplace.md, "Quality"). */
+  quality: z
+    .strictObject({
+      priorCalls: z.number().gt(0).max(1000).default(10),
+      priorAnswerRate: z.number().gt(0).max(1).default(0.5),
+      priorQualificationRate: z.number().gt(0).max(1).default(0.5),
+      /** Floor of the score (a listing never ranks as if it had quality 0). */
+      min: z.number().gt(0).max(1).default(0.1),
+    })
+    .prefault({}),
+  placement: z
+    .strictObject({
+      maxSlots: z.number().int().min(1).max(20).default(10),
+      /** Placements per visitor device, per publisher and per source address (token buckets). */
+      rateLimit: z
+        .strictObject({
+          perDevice: bucket(0.2, 10),
+          perPublisher: bucket(200, 400),
+          perAddress: bucket(2, 30),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Per tenant: tracking numbers and call-entry matching. */
+  tenants: z.record(z.string().min(1), marketplaceTenant).default({}),
 });
 
 export const configSchema = z.strictObject({
@@ -91,6 +333,18 @@ export const configSchema = z.strictObject({
       publicUrl: z.url().optional(),
       /** Serve HTTPS (and SIP over WSS) with this certificate and key (PEM files). */
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /**
+       * Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed: the
+       * client address is the last one added before a trusted hop. Empty: the
+       * header is ignored and the socket's peer is the client.
+       */
+      trustProxy: z.array(z.string().min(1)).default([]),
+      /** A request's headers (an upgrade's too) must arrive within this time. */
+      headersTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
+      /** A whole request (headers and body) must arrive within this time. */
+      requestTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+      /** Open connections from one client address (trusted proxies are not counted). */
+      maxConnectionsPerSource: z.number().int().min(1).default(200),
     })
     .prefault({}),
   log: z
@@ -135,6 +389,29 @@ export const configSchema = z.strictObject({
         .strictObject({
           perSecond: z.number().positive().default(20),
           burst: z.number().int().positive().default(60),
+          /** Sources never limited (addresses or CIDRs): a SIP proxy in front, such as Kamailio. */
+          exempt: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
+      /** SIP over TCP against slow and greedy clients. */
+      tcp: z
+        .strictObject({
+          /** Open connections at most, all sources together. */
+          maxConnections: z.number().int().min(1).default(10_000),
+          /** Open connections from one address (exempt sources are not counted). */
+          maxConnectionsPerSource: z.number().int().min(1).default(32),
+          /** A message must be complete (headers and body) this long after its first byte. */
+          messageTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+          /**
+           * A connection with no complete message (or keep-alive) this long is
+           * closed; bytes of an unfinished message do not count. Phones
+           * re-register or ping well within it.
+           */
+          idleTimeoutMs: z
+            .number()
+            .int()
+            .min(1000)
+            .default(15 * 60_000),
         })
         .prefault({}),
       userAgent: z.string().default('Parley'),
@@ -164,6 +441,17 @@ export const configSchema = z.strictObject({
           minExpires: z.number().int().min(1).default(60),
           maxExpires: z.number().int().min(1).default(3600),
           defaultExpires: z.number().int().min(1).default(3600),
+          /** How long a digest nonce is good for; an older one is answered `stale=true`. */
+          nonceSeconds: z.number().int().min(10).max(3600).default(300),
+          /**
+           * Password guessing, per digest username whatever the source: after
+           * `backoffAfter` failures in a row each attempt waits twice as long
+           * (from 1 s, at most 60 s) and, after `lockoutAfter`, the account is
+           * locked for `lockoutSeconds` (even the right password is refused).
+           */
+          backoffAfter: z.number().int().min(1).default(5),
+          lockoutAfter: z.number().int().min(1).default(20),
+          lockoutSeconds: z.number().int().min(1).default(900),
         })
         .prefault({}),
     })
@@ -176,13 +464,13 @@ export const configSchema = z.strictObject({
         /** Digest username (default: id). */
         username: z.string().min(1).optional(),
         password: z.string().min(1),
-        displayName: z.string().optional(),
+        displayName: displayName.optional(),
         queues: z.array(z.string().min(1)).min(1),
         /**
          * A fixed contact (a PBX extension, a trunk): the agent is reachable there
          * without registering, e.g. `sip:2001@pbx.example:5060;transport=tcp`.
          */
-        contact: z.string().startsWith('sip:').optional(),
+        contact: sipContact.optional(),
         /** Seniority band queues match to customer value (`senior`, `junior`…). */
         tier: z.string().optional(),
         skills: z.array(z.string()).optional(),
@@ -207,14 +495,27 @@ export const configSchema = z.strictObject({
         maxAttempts: z.number().int().min(1).max(50).default(3),
         /** One agent at a time, or the top `ringAtOnce` at once (first to answer wins). */
         strategy: z.enum(['sequential', 'simultaneous']).default('sequential'),
+        /** With `simultaneous`: how many ring together. The only default (routing/queues.ts adds none). */
         ringAtOnce: z.number().int().min(1).max(10).default(2),
         /** Customer value band → agent tiers that serve it, best first (value routing). */
         bands: z.record(z.string(), z.array(z.string()).min(1)).default({}),
         /** After a call, the agent gets this long without calls (wrap-up). */
         wrapUpSeconds: z.number().int().min(0).max(3600).default(0),
+        /** Callers wait when every agent is busy (music, announcements); absent: refused as before. */
+        waiting: queueWaiting.optional(),
+        /** Flows run when no agent takes the call (names in `flows`). */
+        flows: queueFlows.optional(),
+        /** Outside these hours callers get `flows.closed` (or the built-in apology). */
+        businessHours: businessHours.optional(),
       }),
     )
     .default({}),
+  /** Flows by name: verbs, a webhook or a module (docs/flows.md). */
+  flows: z.record(flowName, flowDefinition).default({}),
+  /** Where `play` and queue music may read audio. */
+  prompts: prompts.prefault({}),
+  /** Carrier SIP trunks to the telephone network (docs/trunks.md). */
+  trunks: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), trunk).default({}),
   numbers: z
     .strictObject({
       ranges: z
@@ -349,15 +650,21 @@ export const configSchema = z.strictObject({
       sessionSecret: z.string().min(16).optional(),
     })
     .prefault({}),
+  marketplace: marketplace.prefault({}),
   storage: z
     .strictObject({
       /** SQLite file; `:memory:` for tests. */
       path: z.string().default('.var/parley.sqlite'),
+      /** Recordings of the `record` verb, one directory per tenant. */
+      recordingsDir: z.string().min(1).default('.var/recordings'),
     })
     .prefault({}),
+  /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */
+  speech: speech.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 export type TenantConfig = Parsed['tenants'][string];
+export type TrunkConfig = Parsed['trunks'][string];
 export type { Parsed as ParsedConfig };

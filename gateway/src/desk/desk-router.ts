@@ -11,7 +11,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { callView } from '../http/routes/v1.js';
-import type { AgentCredentials, AgentDirectory } from '../routing/index.js';
+import type { AgentCredentials, AgentDirectory } from '../agents/index.js';
 import { digestHa1 } from '../sip/message/index.js';
 import { TokenBuckets } from '../sbc/token-bucket.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
@@ -72,7 +72,11 @@ function passwordMatches(
 
 export function deskRouter(deps: DeskRouterDeps): Router {
   const router = Router();
+  // Sign-in attempts per client address (`req.ip`: X-Forwarded-For only from
+  // http.trustProxy) and per username, so neither a rotating header nor many
+  // addresses guess one agent's password faster than this.
   const logins = new TokenBuckets({ perSecond: 0.2, burst: 10 });
+  const loginsPerUser = new TokenBuckets({ perSecond: 0.2, burst: 10 });
 
   router.get('/', (_req, res) => {
     res.setHeader(
@@ -93,6 +97,8 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
     if (typeof username !== 'string' || typeof password !== 'string')
       throw new ParleyError('bad_request', 'username and password are required');
+    if (!loginsPerUser.take(username.slice(0, 128)))
+      throw new ParleyError('rate_limited', 'too many sign-in attempts');
     const known = deps.agents.credentials(username);
     const ok = passwordMatches(known, password, deps.sipDomain);
     const presence = known ? deps.agents.get(known.agentId) : undefined;

@@ -4,6 +4,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { IceServerEntry, IceTransportPolicy } from '../media/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { errorHandler, notFound } from './errors.js';
+import { trustProxyFn } from './server.js';
 
 export interface HttpAppDeps {
   readonly tokens: TokenService;
@@ -22,6 +23,13 @@ export interface HttpAppDeps {
     /** Short-lived TURN credentials are minted at `POST /v1/ice-servers`. */
     readonly turn?: boolean;
   };
+  /** Proxies whose `X-Forwarded-For` is believed (`http.trustProxy`); none by default. */
+  readonly trustProxy?: readonly string[];
+  /**
+   * Paths whose request bodies their routers read as streams (large uploads):
+   * the JSON body parser leaves them alone.
+   */
+  readonly streamingPaths?: readonly string[];
   /** Reports whether the gateway is ready (false while draining). */
   readonly health?: () => { ok: boolean; [detail: string]: unknown };
 }
@@ -29,12 +37,22 @@ export interface HttpAppDeps {
 export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '64kb' }));
+  // Only configured proxies may say who the client is: anyone else could rotate
+  // X-Forwarded-For to escape per-address limits (the desk sign-in's).
+  app.set('trust proxy', trustProxyFn(deps.trustProxy ?? []));
+  const streaming = new Set(deps.streamingPaths ?? []);
+  app.use(
+    express.json({
+      limit: '64kb',
+      type: (req) =>
+        !streaming.has((req as express.Request).path) &&
+        /^application\/(?:[\w.+-]+\+)?json\b/i.test(req.headers['content-type'] ?? ''),
+    }),
+  );
   app.use((req, res, next) => {
     res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-allow-headers', 'content-type, authorization');
-    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'content-type, authorization, idempotency-key');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
     // CORS preflights are answered here, before any route's authentication.
     if (req.method === 'OPTIONS') {
       res.status(204).end();

@@ -1,2 +1,3 @@
 export { createHttpApp, type HttpAppDeps } from './app.js';
 export { errorHandler, notFound } from './errors.js';
+export { createHttpServer, trustProxyFn, type HttpServerOptions } from './server.js';

@@ -10,6 +10,9 @@
  * transports; `close()` is safe to call twice everywhere.
  */
 import type { EventEmitter } from 'node:events';
+import type { OutgoingRtp, RtpPacketView } from './rtp-packet.js';
+
+export type { OutgoingRtp, RtpPacketView } from './rtp-packet.js';
 
 export interface MediaEngine {
   readonly kind: string;
@@ -56,6 +59,74 @@ export interface MediaRouter extends EventEmitter<MediaRouterEvents> {
    * plain transports RTCP is relayed too; a WebRTC transport terminates RTCP.
    */
   pipe(a: MediaTransport, b: MediaTransport): void;
+  /**
+   * Opens the gateway's own media endpoint on one of this router's transports:
+   * what media applications (players, recorders, DTMF listeners, transcriber
+   * feeds: `media/apps/`) use to hear and speak on a leg. One per transport at
+   * a time (opening a second while one is open is an error); closing the
+   * transport or the router closes it.
+   *
+   * `codec` and `telephoneEvent` are what the leg negotiated (the engine does
+   * not read SDP): packets are sent and recognised with their payload types.
+   */
+  openEndpoint(transport: MediaTransport, options: MediaEndpointOptions): Promise<MediaEndpoint>;
+  close(): void;
+}
+
+export interface MediaEndpointOptions {
+  readonly codec: AudioCodec;
+  readonly telephoneEvent?: AudioCodec | undefined;
+}
+
+/**
+ * Which way a packet went on the leg: `in` the leg's peer sent it to the
+ * gateway; `out` the gateway sent it to the peer (relayed from the piped leg,
+ * or sent by an application).
+ */
+export type RtpDirection = 'in' | 'out';
+
+export interface MediaEndpointEvents {
+  /**
+   * Every RTP packet of the leg, both ways, whether the transport is piped to
+   * another leg or not (a tap: the relay goes on unchanged). RTCP is not
+   * reported. `in` packets arrive in network order (loss, reordering and
+   * duplicates included); `out` packets as they leave.
+   */
+  rtp: [packet: RtpPacketView, direction: RtpDirection];
+  /** The endpoint closed (by its owner, or with its transport or router). */
+  close: [];
+}
+
+/**
+ * The engine contract for media applications, kept at the RTP level so that
+ * every engine can provide it (the relay engine in-process; mediasoup with a
+ * DirectTransport or a PlainTransport to the gateway). What an engine must do:
+ *
+ * - report each RTP packet the leg receives (`in`) and sends (`out`);
+ * - send the packets {@link send} is given out of the leg, in one RTP stream
+ *   with what the piped leg sends: the same SSRC, sequence numbers and
+ *   timestamps continuing across every switch between the application and the
+ *   piped leg (see `rtp-stream.ts`);
+ * - give the application the floor: while it sends, and for 100 ms after its
+ *   last packet, packets from the piped leg are not sent to this leg;
+ * - from the first packet an application sends, stop relaying RTCP to and from
+ *   the leg (its SSRC is no longer the piped leg's).
+ */
+export interface MediaEndpoint extends EventEmitter<MediaEndpointEvents> {
+  readonly id: string;
+  /** The transport (leg) this endpoint speaks and listens on. */
+  readonly transportId: string;
+  readonly codec: AudioCodec;
+  readonly telephoneEvent: AudioCodec | undefined;
+  readonly closed: boolean;
+  /**
+   * Sends one packet on the leg. `payloadType` must be the codec's or
+   * telephone-event's; `timestamp` is in the application's own timeline (the
+   * stream maps it), and `marker` starts a new talkspurt (re-anchors the
+   * timeline: set it on a player's first packet). False when the packet could
+   * not be sent: closed, an unknown payload type, nowhere to send yet.
+   */
+  send(packet: OutgoingRtp): boolean;
   close(): void;
 }
 

@@ -1,9 +1,16 @@
 /**
- * The media module: the engine seam (engine.ts), the plain RTP relay engine and
- * the SDP helpers the B2BUA uses to anchor media on it.
+ * The media module: the engine seam (engine.ts, with the media endpoint media
+ * applications use), the plain RTP relay engine and the SDP helpers the B2BUA
+ * uses to anchor media on it. The applications themselves: `./apps/index.js`.
  */
 export type {
   AudioCodec,
+  MediaEndpoint,
+  MediaEndpointEvents,
+  MediaEndpointOptions,
+  OutgoingRtp,
+  RtpDirection,
+  RtpPacketView,
   MediaTransport,
   WebRtcTransport,
   WebRtcTransportEvents,
@@ -49,4 +56,4 @@ export {
   type SdpCodec,
   type SdpEndpoint,
   type RewriteOptions,
-} from './sdp.js';
+} from './sdp/index.js';

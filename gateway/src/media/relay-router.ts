@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { ParleyError } from '@parley/shared/errors';
 import { DATA_CHANNEL_LABEL } from '@parley/shared/protocol';
 import type {
+  MediaEndpoint,
+  MediaEndpointOptions,
   MediaRouter,
   MediaRouterEvents,
   MediaRouterOptions,
@@ -138,6 +140,19 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
     if (left === right) throw new ParleyError('internal', 'cannot pipe a transport to itself');
     left.pipeTo(right);
     this.#logger.debug({ a: left.id, b: right.id }, 'media transports piped');
+  }
+
+  openEndpoint(transport: MediaTransport, options: MediaEndpointOptions): Promise<MediaEndpoint> {
+    try {
+      if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+      const endpoint =
+        transport.kind === 'webrtc'
+          ? this.#ownWebRtc(transport).openEndpoint(options)
+          : this.#own(transport).openEndpoint(options);
+      return Promise.resolve(endpoint);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   close(): void {

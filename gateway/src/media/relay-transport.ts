@@ -8,8 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { ParleyError } from '@parley/shared/errors';
-import type { PlainRtpTransport, TransportStats } from './engine.js';
+import type { MediaEndpointOptions, PlainRtpTransport, TransportStats } from './engine.js';
 import type { PortPair } from './port-allocator.js';
+import { RelayEndpoint } from './rtp-endpoint.js';
+import { OutboundStream } from './rtp-stream.js';
 import {
   RtpChannel,
   TransportCounters,
@@ -61,7 +63,13 @@ export class RelayTransport implements PlainRtpTransport {
   readonly #onClose: (transport: RelayTransport) => void;
   /** The socket family: a remote of the other family could never be reached. */
   readonly #family: 4 | 6;
+  readonly #now: () => number;
   #closed = false;
+  #endpoint: RelayEndpoint | undefined;
+  /** Created with the first endpoint; kept after it closes (the leg's stream stays continuous). */
+  #stream: OutboundStream | undefined;
+  /** Set when an application first spoke: RTCP is no longer relayed to or from this leg. */
+  #rtcpTerminated = false;
 
   constructor(options: RelayTransportOptions) {
     this.name = options.name;
@@ -70,6 +78,7 @@ export class RelayTransport implements PlainRtpTransport {
     this.rtpPort = options.ports.rtpPort;
     this.rtcpPort = options.ports.rtcpPort;
     this.#onClose = options.onClose;
+    this.#now = options.now;
     this.#family = options.ports.rtp.address().family === 'IPv6' ? 6 : 4;
     const logger = options.logger.child({ transportId: this.id, transport: this.name });
     this.#logger = logger;
@@ -145,22 +154,78 @@ export class RelayTransport implements PlainRtpTransport {
     };
   }
 
+  /** True once a media application spoke on this leg (RTCP terminated, stream rewritten). */
+  get rtcpTerminated(): boolean {
+    return this.#rtcpTerminated;
+  }
+
   /** @internal Joins this transport's channels to `other`'s (called by the router). */
   pipeTo(other: RelayTransport): void {
+    const relayRtcp = !this.#rtcpTerminated && !other.rtcpTerminated;
     for (const [mine, theirs] of [
       [this.rtp, other.rtp],
       [this.rtcp, other.rtcp],
     ] as const) {
       if (mine.peer instanceof RtpChannel && mine.peer !== theirs) mine.peer.peer = undefined;
       if (theirs.peer instanceof RtpChannel && theirs.peer !== mine) theirs.peer.peer = undefined;
+      if (mine.kind === 'rtcp' && !relayRtcp) {
+        mine.peer = undefined;
+        theirs.peer = undefined;
+        continue;
+      }
       mine.peer = theirs;
       theirs.peer = mine;
     }
   }
 
+  /** @internal The transport's media endpoint (called by the router, which checked ownership). */
+  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
+    if (this.#closed) throw new ParleyError('internal', 'media transport is closed');
+    if (this.#endpoint) {
+      throw new ParleyError('internal', `transport ${this.id} has a media endpoint open already`);
+    }
+    const stream = (this.#stream ??= new OutboundStream(options.codec.clockRate));
+    const now = this.#now;
+    const endpoint = new RelayEndpoint({
+      ...options,
+      transportId: this.id,
+      stream,
+      now,
+      logger: this.#logger,
+      transmit: (packet) => {
+        this.#terminateRtcp();
+        return this.rtp.sendOwn(packet);
+      },
+      onClose: () => {
+        this.#endpoint = undefined;
+        this.rtp.tap = undefined;
+        // The hook stays while the stream rewrites: relayed packets must keep the stream's numbering.
+        if (!stream.rewriting) this.rtp.outbound = undefined;
+        else this.rtp.outbound = { relayed: (p) => stream.relayed(p, now()), sent: () => {} };
+      },
+    });
+    this.#endpoint = endpoint;
+    this.rtp.tap = (packet) => endpoint.received(packet);
+    this.rtp.outbound = {
+      relayed: (packet) => stream.relayed(packet, now()),
+      sent: (packet) => endpoint.sent(packet),
+    };
+    return endpoint;
+  }
+
+  /** The leg's SSRC is ours now: the piped leg's RTCP would describe a stream this peer never sees. */
+  #terminateRtcp(): void {
+    if (this.#rtcpTerminated) return;
+    this.#rtcpTerminated = true;
+    const theirs = this.rtcp.peer;
+    if (theirs instanceof RtpChannel && theirs.peer === this.rtcp) theirs.peer = undefined;
+    this.rtcp.peer = undefined;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#endpoint?.close();
     this.rtp.close();
     this.rtcp.close();
     this.#ports.release();

@@ -53,9 +53,24 @@ export interface PacketSink {
   deliver(packet: Buffer): boolean;
 }
 
+/**
+ * What a media endpoint hooks into an RTP channel's sending side: every packet
+ * relayed toward the leg passes `relayed` first (false: drop it, the
+ * application has the floor; it may rewrite the packet in place), and every
+ * packet that left is reported to `sent`.
+ */
+export interface OutboundHook {
+  relayed(packet: Buffer): boolean;
+  sent(packet: Buffer): void;
+}
+
 export class RtpChannel implements PacketSink {
   /** Where received packets go; undefined until pipe() and after close. */
   peer: PacketSink | undefined = undefined;
+  /** A media endpoint's tap on received RTP (never RTCP); called before the packet is relayed. */
+  tap: ((packet: Buffer) => void) | undefined = undefined;
+  /** A media endpoint's hook on the sending side (RTP channel only). */
+  outbound: OutboundHook | undefined = undefined;
   readonly kind: 'rtp' | 'rtcp';
   readonly socket: Socket;
   readonly #counters: TransportCounters;
@@ -137,6 +152,8 @@ export class RtpChannel implements PacketSink {
     this.#closed = true;
     if (this.peer instanceof RtpChannel && this.peer.peer === this) this.peer.peer = undefined;
     this.peer = undefined;
+    this.tap = undefined;
+    this.outbound = undefined;
     this.#dstPort = 0;
   }
 
@@ -177,6 +194,12 @@ export class RtpChannel implements PacketSink {
       counters.rtpPacketsIn++;
       counters.lastRtpAt = now;
       counters.silent = false;
+      const tap = this.tap;
+      if (tap !== undefined) {
+        tap(message);
+        // An application listening is where the packet goes when the leg is not piped.
+        if (this.peer === undefined) return;
+      }
     } else {
       counters.rtcpPacketsIn++;
     }
@@ -184,14 +207,34 @@ export class RtpChannel implements PacketSink {
     if (peer === undefined || !peer.deliver(message)) counters.unroutedPackets++;
   }
 
-  /** Sends a packet out of this channel's socket to where the peer receives. */
+  /** Sends a packet relayed from the piped channel to where the peer receives. */
   deliver(message: Buffer): boolean {
     if (this.#dstPort === 0) return false;
+    const hook = this.outbound;
+    if (hook === undefined) {
+      this.#send(message);
+      return true;
+    }
+    // Dropped while an application speaks: routed all the same (not "unrouted").
+    if (!hook.relayed(message)) return true;
+    this.#send(message);
+    hook.sent(message);
+    return true;
+  }
+
+  /** Sends a packet a media application made; false when there is nowhere to send yet. */
+  sendOwn(message: Buffer): boolean {
+    if (this.#dstPort === 0 || this.#closed) return false;
+    this.#send(message);
+    this.outbound?.sent(message);
+    return true;
+  }
+
+  #send(message: Buffer): void {
     this.socket.send(message, 0, message.length, this.#dstPort, this.#dstAddress);
     const out = this.#counters;
     out.packetsOut++;
     out.bytesOut += message.length;
-    return true;
   }
 
   #latch(address: string, port: number, now: number): boolean {

@@ -26,11 +26,14 @@ import {
 import { ParleyError } from '@parley/shared/errors';
 import type {
   AudioCodec,
+  MediaEndpointOptions,
   TransportStats,
   WebRtcTransport,
   WebRtcTransportEvents,
 } from './engine.js';
 import { TransportCounters, type PacketSink } from './rtp-channel.js';
+import { RelayEndpoint } from './rtp-endpoint.js';
+import { OutboundStream } from './rtp-stream.js';
 import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
 import type { WebRtcPortLease, WebRtcPortPool } from './webrtc-ports.js';
 
@@ -75,6 +78,9 @@ export class WeriftTransport
   #browserEventType: number | undefined;
   #closed = false;
   #port: WebRtcPortLease | undefined;
+  #endpoint: RelayEndpoint | undefined;
+  /** Created with the first media endpoint, kept after it (the browser's stream stays continuous). */
+  #stream: OutboundStream | undefined;
 
   constructor(options: WeriftTransportOptions) {
     super();
@@ -251,6 +257,7 @@ export class WeriftTransport
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#endpoint?.close();
     this.forward = undefined;
     const pc = this.#pc;
     const port = this.#port;
@@ -292,13 +299,22 @@ export class WeriftTransport
     c.rtpPacketsIn++;
     c.lastRtpAt = now;
     c.silent = false;
+    const h = rtp.header;
+    const endpoint = this.#endpoint;
+    endpoint?.receivedView({
+      payloadType: h.payloadType,
+      marker: h.marker,
+      sequenceNumber: h.sequenceNumber,
+      timestamp: h.timestamp,
+      ssrc: h.ssrc,
+      payload: rtp.payload,
+    });
     const codec = this.#codec;
     const sink = this.forward;
     if (!codec || !sink) {
-      c.unroutedPackets++;
+      if (!endpoint) c.unroutedPackets++;
       return;
     }
-    const h = rtp.header;
     // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
     if (h.payloadType !== codec.payloadType) return;
     if (
@@ -317,7 +333,34 @@ export class WeriftTransport
     }
   }
 
+  /** @internal The browser's media endpoint (called by the router, which checked ownership). */
+  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
+    if (this.#closed) throw new ParleyError('internal', 'media transport is closed');
+    if (this.#endpoint) {
+      throw new ParleyError('internal', `transport ${this.id} has a media endpoint open already`);
+    }
+    const stream = (this.#stream ??= new OutboundStream(options.codec.clockRate));
+    const endpoint = new RelayEndpoint({
+      ...options,
+      transportId: this.id,
+      stream,
+      now: this.#options.now,
+      logger: this.#log,
+      transmit: (packet) => this.#sendToBrowser(packet),
+      onClose: () => (this.#endpoint = undefined),
+    });
+    this.#endpoint = endpoint;
+    return endpoint;
+  }
+
+  /** Audio relayed from the piped transport: through the media stream once an application is involved. */
   #toBrowser(packet: Buffer): boolean {
+    const stream = this.#stream;
+    if (stream && !this.#closed && !stream.relayed(packet, this.#options.now())) return true;
+    return this.#sendToBrowser(packet);
+  }
+
+  #sendToBrowser(packet: Buffer): boolean {
     const sender = this.#sender;
     const codec = this.#codec;
     if (!sender || !codec || this.#closed || packet.length < 12) return false;
@@ -330,7 +373,10 @@ export class WeriftTransport
       sender.sendRtp(packet).catch(() => undefined);
     } else if (pt === this.#telephoneEvent?.payloadType) {
       this.#sendEvent(sender, packet);
+    } else {
+      return true;
     }
+    this.#endpoint?.sent(packet);
     return true;
   }
 

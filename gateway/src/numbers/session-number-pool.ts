@@ -1,5 +1,7 @@
 import type { Logger } from '../observability/index.js';
 import type { SessionStore } from '../storage/index.js';
+import { checkCallerNumberClaim, type ClaimRefusal } from './caller-number-claim.js';
+import { E164, type NumberRanges } from './number-ranges.js';
 
 export interface NumberPoolConfig {
   /** E.164 blocks, inclusive, e.g. { from: '+15550100', to: '+15550199' }. */
@@ -10,11 +12,19 @@ export interface NumberPoolConfig {
   readonly graceSeconds: number;
 }
 
+/** Where a session's number came from: its token's claim (S6), the pool, or the shared fallback. */
+export type SessionNumberSource = 'claim' | 'pool' | 'fallback';
+
 export interface SessionNumber {
   readonly number: string;
   /** True when the pool was exhausted and the shared fallback number was given. */
   readonly fallback: boolean;
+  readonly source: SessionNumberSource;
 }
+
+/** What became of a token's `callerNumber` claim (for the metric). */
+export type ClaimOutcome =
+  { readonly accepted: true } | { readonly accepted: false; readonly reason: ClaimRefusal };
 
 interface Lease {
   tenant: string;
@@ -23,8 +33,9 @@ interface Lease {
   activeCalls: number;
 }
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const MAX_POOL = 1_000_000;
+/** Expired claimed leases are dropped once the table is past this size (and then twice its live size). */
+const CLAIMED_PRUNE_FLOOR = 1024;
 
 /** Every number of the ranges, in order; throws a plain Error the config layer reports. */
 export function expandRanges(ranges: NumberPoolConfig['ranges']): string[] {
@@ -47,11 +58,18 @@ export function expandRanges(ranges: NumberPoolConfig['ranges']): string[] {
 }
 
 /**
- * Per-web-session caller-ID numbers: a session (tenant + token `sub`) holds one
+ * Per-web-session caller-ID numbers (S6): a session (tenant + token `sub`) holds one
  * number from the pool for as long as it keeps calling, plus a grace period
  * after its last call; then the number goes back, to the end of the free queue
  * so it is the last to be reused. Leases are written through to storage and
  * rebuilt from it on start, so a restart does not reshuffle numbers.
+ *
+ * The company's web application may assign the number itself: a `callerNumber`
+ * claim in the call token (see `callerNumberClaim`) is taken when it lies in the
+ * tenant's own blocks (`tenants.<id>.callerNumbers`, never the pool's), and the
+ * session then holds that number the same way (grace period, storage, `holder`).
+ * A claim outside them is refused, logged and counted, and the pool leases one
+ * as if there were no claim.
  */
 export class SessionNumberPool {
   readonly #config: NumberPoolConfig;
@@ -59,6 +77,8 @@ export class SessionNumberPool {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #onExhausted: () => void;
+  readonly #claimRanges: (tenant: string) => NumberRanges | undefined;
+  readonly #onClaim: (outcome: ClaimOutcome) => void;
   readonly #pool: ReadonlySet<string>;
   /** number → lease */
   readonly #leases = new Map<string, Lease>();
@@ -66,6 +86,9 @@ export class SessionNumberPool {
   readonly #bySession = new Map<string, string>();
   /** Free numbers, least recently used first (a Set keeps insertion order). */
   readonly #free = new Set<string>();
+  /** Numbers sessions hold by their token's claim: number → lease (never in the pool). */
+  readonly #claimed = new Map<string, Lease>();
+  #claimedPruneAt = CLAIMED_PRUNE_FLOOR;
 
   constructor(deps: {
     config: NumberPoolConfig;
@@ -73,17 +96,26 @@ export class SessionNumberPool {
     logger: Logger;
     now?: () => number;
     onExhausted?: () => void;
+    /** The tenant's blocks a token's `callerNumber` claim may name (`tenants.<id>.callerNumbers`). */
+    claimRanges?: (tenant: string) => NumberRanges | undefined;
+    /** Each claim's outcome, for the metric. */
+    onClaim?: (outcome: ClaimOutcome) => void;
   }) {
     this.#config = deps.config;
     this.#store = deps.store;
     this.#logger = deps.logger.child({ module: 'numbers' });
     this.#now = deps.now ?? Date.now;
     this.#onExhausted = deps.onExhausted ?? (() => undefined);
+    this.#claimRanges = deps.claimRanges ?? (() => undefined);
+    this.#onClaim = deps.onClaim ?? (() => undefined);
     const numbers = expandRanges(deps.config.ranges);
     this.#pool = new Set(numbers);
     for (const lease of this.#store.liveLeases(this.#now())) {
-      if (!this.#pool.has(lease.number)) continue;
-      this.#leases.set(lease.number, { ...lease, activeCalls: 0 });
+      const entry = { ...lease, activeCalls: 0 };
+      if (this.#pool.has(lease.number)) this.#leases.set(lease.number, entry);
+      else if (this.#claimRanges(lease.tenant)?.has(lease.number))
+        this.#claimed.set(lease.number, entry);
+      else continue;
       this.#bySession.set(key(lease.tenant, lease.sessionId), lease.number);
     }
     for (const n of numbers) if (!this.#leases.has(n)) this.#free.add(n);
@@ -97,10 +129,27 @@ export class SessionNumberPool {
     return this.#leases.size;
   }
 
-  /** The session's number for a call that starts now (the same one it had, if it still holds it). */
-  lease(tenant: string, sessionId: string): SessionNumber {
+  /**
+   * The session's number for a call that starts now: the one its token claims
+   * when the tenant may use it (`claim`: the token's `callerNumber`, anything or
+   * undefined), else the one it had from the pool if it still holds it, else a
+   * fresh one.
+   */
+  lease(tenant: string, sessionId: string, claim?: unknown): SessionNumber {
     const now = this.#now();
     const expiresAt = now + this.#config.graceSeconds * 1000;
+    if (claim !== undefined && claim !== null) {
+      const checked = checkCallerNumberClaim(claim, this.#claimRanges(tenant));
+      if (checked.ok) {
+        this.#onClaim({ accepted: true });
+        return this.#leaseClaimed(tenant, sessionId, checked.number, expiresAt);
+      }
+      this.#onClaim({ accepted: false, reason: checked.reason });
+      this.#logger.warn(
+        { tenant, sessionId, claim: String(claim).slice(0, 40), reason: checked.reason },
+        'callerNumber claim refused: leasing from the pool',
+      );
+    }
     const held = this.#bySession.get(key(tenant, sessionId));
     const current = held === undefined ? undefined : this.#leases.get(held);
     // Still ours, even past its grace period, as long as no other session reclaimed it.
@@ -108,7 +157,7 @@ export class SessionNumberPool {
       current.activeCalls += 1;
       current.expiresAt = expiresAt;
       this.#store.extendNumber(tenant, sessionId, expiresAt);
-      return { number: held, fallback: false };
+      return { number: held, fallback: false, source: 'pool' };
     }
     const number = this.#take(now);
     if (number === undefined) {
@@ -118,17 +167,60 @@ export class SessionNumberPool {
         'number pool exhausted: using the fallback number',
       );
       this.#store.assignNumber(tenant, sessionId, this.#config.fallback, true, expiresAt);
-      return { number: this.#config.fallback, fallback: true };
+      return { number: this.#config.fallback, fallback: true, source: 'fallback' };
     }
     this.#leases.set(number, { tenant, sessionId, expiresAt, activeCalls: 1 });
     this.#bySession.set(key(tenant, sessionId), number);
     this.#store.assignNumber(tenant, sessionId, number, false, expiresAt);
-    return { number, fallback: false };
+    return { number, fallback: false, source: 'pool' };
+  }
+
+  /** A claimed number: the session holds it from now; another session that held it loses it. */
+  #leaseClaimed(
+    tenant: string,
+    sessionId: string,
+    number: string,
+    expiresAt: number,
+  ): SessionNumber {
+    const current = this.#claimed.get(number);
+    if (current && current.tenant === tenant && current.sessionId === sessionId) {
+      current.activeCalls += 1;
+      current.expiresAt = expiresAt;
+      this.#store.extendNumber(tenant, sessionId, expiresAt);
+    } else {
+      if (current) {
+        // The company gave the number to a new session: the latest token wins.
+        this.#logger.info(
+          { number, from: current.sessionId, to: sessionId, activeCalls: current.activeCalls },
+          'claimed caller number moves to another session',
+        );
+        const previous = key(current.tenant, current.sessionId);
+        if (this.#bySession.get(previous) === number) this.#bySession.delete(previous);
+      }
+      this.#pruneClaimed();
+      this.#claimed.set(number, { tenant, sessionId, expiresAt, activeCalls: 1 });
+      this.#store.assignNumber(tenant, sessionId, number, false, expiresAt);
+    }
+    this.#bySession.set(key(tenant, sessionId), number);
+    return { number, fallback: false, source: 'claim' };
+  }
+
+  /** Drops claimed leases long expired once the table has grown (amortised: claims are unbounded). */
+  #pruneClaimed(): void {
+    if (this.#claimed.size < this.#claimedPruneAt) return;
+    const now = this.#now();
+    for (const [number, lease] of this.#claimed) {
+      if (lease.activeCalls > 0 || lease.expiresAt > now) continue;
+      this.#claimed.delete(number);
+      const k = key(lease.tenant, lease.sessionId);
+      if (this.#bySession.get(k) === number) this.#bySession.delete(k);
+    }
+    this.#claimedPruneAt = Math.max(CLAIMED_PRUNE_FLOOR, this.#claimed.size * 2);
   }
 
   /** A call that got `number` from {@link lease} ended; the grace period starts when the last one does. */
   release(tenant: string, sessionId: string, number: string): void {
-    const lease = this.#leases.get(number);
+    const lease = this.#leases.get(number) ?? this.#claimed.get(number);
     if (!lease || lease.tenant !== tenant || lease.sessionId !== sessionId) return;
     lease.activeCalls = Math.max(0, lease.activeCalls - 1);
     if (lease.activeCalls === 0) {
@@ -139,7 +231,7 @@ export class SessionNumberPool {
 
   /** The session holding `number` now, if any. */
   holder(number: string): { tenant: string; sessionId: string } | undefined {
-    const lease = this.#leases.get(number);
+    const lease = this.#leases.get(number) ?? this.#claimed.get(number);
     if (!lease || (lease.activeCalls === 0 && lease.expiresAt <= this.#now())) return undefined;
     return { tenant: lease.tenant, sessionId: lease.sessionId };
   }
@@ -162,8 +254,12 @@ export class SessionNumberPool {
     if (oldest === undefined) return undefined;
     const lease = this.#leases.get(oldest);
     if (lease) {
-      this.#bySession.delete(key(lease.tenant, lease.sessionId));
-      this.#store.releaseNumber(lease.tenant, lease.sessionId);
+      const k = key(lease.tenant, lease.sessionId);
+      // The session may hold a claimed number by now: only its pool number goes.
+      if (this.#bySession.get(k) === oldest) {
+        this.#bySession.delete(k);
+        this.#store.releaseNumber(lease.tenant, lease.sessionId);
+      }
     }
     this.#leases.delete(oldest);
     return oldest;

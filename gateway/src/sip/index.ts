@@ -4,11 +4,13 @@ export {
   type DialogUsage,
   type InviteHandler,
   type RegisterHandler,
+  type StatelessScreen,
   type SipStackOptions,
 } from './sip-stack.js';
 export { Dialog, dialogId, uriTarget } from './dialog/dialog.js';
 export * from './message/index.js';
-export type { Flow, Target, SipProtocol, Endpoint } from './transport/index.js';
+export type { Flow, Target, SipProtocol, Endpoint, TcpLimits } from './transport/index.js';
+export { addressList, inList } from './transport/index.js';
 export type {
   ServerTransaction,
   ClientTransaction,

@@ -13,7 +13,12 @@ import {
   type ServerTransaction,
   type TimerBase,
 } from './transaction/index.js';
-import { TransportLayer, type Flow, type ListenerConfig } from './transport/index.js';
+import {
+  TransportLayer,
+  type Flow,
+  type ListenerConfig,
+  type TcpLimits,
+} from './transport/index.js';
 
 /** What owns a dialog (a call leg) and gets its in-dialog requests. */
 export interface DialogUsage {
@@ -23,6 +28,11 @@ export interface DialogUsage {
 
 export type InviteHandler = (invite: SipRequest, tx: InviteServerTransaction) => void;
 export type RegisterHandler = (register: SipRequest, tx: ServerTransaction) => void;
+/**
+ * The SBC's screen, run on every request before it gets a transaction
+ * (`respondStateless` is the way to answer): true when it answered or dropped it.
+ */
+export type StatelessScreen = (request: SipRequest, flow: Flow) => boolean;
 
 /** Methods this user agent understands (RFC 3261 §20.5 Allow). */
 export const ALLOWED_METHODS = [
@@ -52,6 +62,8 @@ export interface SipStackOptions {
   readonly ws?: { readonly server: Server; readonly path: string; readonly secure?: boolean };
   readonly advertisedHost?: string | undefined;
   readonly maxMessageBytes: number;
+  /** SIP over TCP limits (config `sip.tcp`). */
+  readonly tcp?: TcpLimits | undefined;
   readonly timers: TimerBase;
   readonly userAgent: string;
   readonly logger: Logger;
@@ -72,8 +84,8 @@ export class SipStack {
   readonly #dialogs = new Map<string, DialogUsage>();
   #invite: InviteHandler | undefined;
   #register: RegisterHandler | undefined;
-  /** Called for every request before dispatch: the SBC's chance to refuse (returns true when it answered). */
-  #screen: ((request: SipRequest, tx: ServerTransaction) => boolean) | undefined;
+  /** Called for every request before any transaction: the SBC's chance to refuse (returns true when it answered or dropped). */
+  #screen: StatelessScreen | undefined;
 
   constructor(options: SipStackOptions) {
     this.userAgent = options.userAgent;
@@ -83,6 +95,7 @@ export class SipStack {
       ...(options.ws ? { ws: options.ws } : {}),
       advertisedHost: options.advertisedHost,
       maxMessageBytes: options.maxMessageBytes,
+      tcp: options.tcp,
       logger: options.logger,
     });
     this.transactions = new TransactionLayer({
@@ -90,6 +103,7 @@ export class SipStack {
       timers: options.timers,
       logger: options.logger,
     });
+    this.transactions.screen((request, flow) => this.#screenStateless(request, flow));
     this.transactions.on('request', (request, tx) => this.#dispatch(request, tx));
     this.transactions.on('ack', (ack, flow) => {
       const usage = this.#dialogFor(ack);
@@ -114,9 +128,28 @@ export class SipStack {
     this.#register = handler;
   }
 
-  /** Installs the SBC's per-request screen (rate limits, size, headers). */
-  screen(screen: (request: SipRequest, tx: ServerTransaction) => boolean): void {
+  /** Installs the SBC's per-request screen (rate limits, hostile requests), run before any transaction. */
+  screen(screen: StatelessScreen): void {
     this.#screen = screen;
+  }
+
+  /**
+   * Answers a request without a transaction (RFC 3261 §8.2.7, a stateless
+   * UAS): one response per request received, never retransmitted. ACKs are
+   * never answered.
+   */
+  respondStateless(
+    request: SipRequest,
+    flow: Flow,
+    status: number,
+    options: { reason?: string; headers?: readonly (readonly [string, string])[] } = {},
+  ): void {
+    if (request.method === 'ACK') return;
+    const response = createResponse(request, status, options.reason, {
+      toTag: true,
+      headers: [['Server', this.userAgent], ...(options.headers ?? [])],
+    });
+    void this.transport.sendResponse(response, flow);
   }
 
   /** Files a dialog so its in-dialog requests reach `usage`; returns the way to unfile it. */
@@ -167,9 +200,21 @@ export class SipStack {
     return this.#dialogs.get(dialogId(request.callId, localTag, remoteTag));
   }
 
+  /**
+   * Before any transaction: the SBC's screen, then requests for dialogs we do
+   * not know (RFC 3261 §12.2.2), answered 481 without a transaction so a
+   * flood of To-tagged requests leaves nothing behind.
+   */
+  #screenStateless(request: SipRequest, flow: Flow): boolean {
+    if (this.#screen?.(request, flow)) return true;
+    if (request.method === 'ACK' || request.to.tag === undefined) return false;
+    if (this.#dialogFor(request)) return false;
+    this.respondStateless(request, flow, 481);
+    return true;
+  }
+
   #dispatch(request: SipRequest, tx: ServerTransaction): void {
     try {
-      if (this.#screen?.(request, tx)) return;
       const method = request.method;
       if (!KNOWN_METHODS.has(method)) {
         this.respond(tx, 501, { headers: [['Allow', ALLOWED_METHODS.join(', ')]] });

@@ -14,13 +14,18 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Metrics } from '../observability/index.js';
 
+/** Where the gateway saw the token: over a WebSocket (whose Origin, if any, is `origin`). */
+export interface GatewayVerifyContext extends VerifyContext {
+  readonly websocket?: boolean;
+}
+
 /**
  * The gateway's side of call tokens: verification with metrics and logs, and the
  * public encryption keys companies encrypt private claims to.
  */
 export interface TokenService {
   /** Resolves with the verified token or rejects with CallTokenError. */
-  verify(token: unknown, context?: VerifyContext): Promise<VerifiedCallToken>;
+  verify(token: unknown, context?: GatewayVerifyContext): Promise<VerifiedCallToken>;
   /** The public halves of the gateway's encryption keys, for /.well-known/jwks.json. */
   readonly jwks: JwkSet;
 }
@@ -51,7 +56,8 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
 
   return {
     jwks,
-    async verify(token, context) {
+    async verify(token, gatewayContext) {
+      const { websocket, ...context } = gatewayContext ?? {};
       const end = metrics.tokenVerifySeconds.startTimer();
       try {
         const verified = await verifier.verify(token, {
@@ -59,18 +65,18 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
           // Before the jti is used up: a token refused here is not burned.
           check: (claims) => {
             const tenant = config.tenants[claims.iss];
-            if (
-              context?.origin !== undefined &&
-              tenant !== undefined &&
-              tenant.origins.length > 0 &&
-              !tenant.origins.includes(claims.origin)
-            ) {
+            // The allowlist holds whatever the transport: a token minted for a page
+            // outside it is refused over UDP, TCP and an Origin-less WebSocket too.
+            if (tenant !== undefined && !originAllowed(tenant.origins, claims.origin)) {
               throw new CallTokenError(
                 'origin_mismatch',
                 `${claims.origin} is not a tenant origin`,
               );
             }
-            context?.check?.(claims);
+            if (tenant?.requireWebSocketOrigin && websocket && context.origin === undefined) {
+              throw new CallTokenError('origin_mismatch', 'a WebSocket without an Origin header');
+            }
+            context.check?.(claims);
           },
         });
         metrics.tokensVerified.inc({ tenant: verified.claims.iss });
@@ -92,4 +98,19 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
       }
     },
   };
+}
+
+/** Whether `origin` is in the tenant's allowlist (an empty list allows any). */
+function originAllowed(allowed: readonly string[], origin: string): boolean {
+  if (allowed.length === 0) return true;
+  const wanted = normaliseOrigin(origin);
+  return allowed.some((entry) => normaliseOrigin(entry) === wanted);
+}
+
+function normaliseOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return origin;
+  }
 }

@@ -7,7 +7,17 @@
  */
 export interface ErrorCodeInfo {
   /** Which layer raises it. */
-  readonly domain: 'token' | 'screening' | 'call' | 'request' | 'widget' | 'config';
+  readonly domain:
+    | 'token'
+    | 'screening'
+    | 'call'
+    | 'trunk'
+    | 'flow'
+    | 'gated'
+    | 'request'
+    | 'widget'
+    | 'speech'
+    | 'config';
   readonly http: number;
   readonly sip: number;
   /** For developers and logs. */
@@ -300,8 +310,16 @@ export const ERROR_CODES = {
     http: 503,
     sip: 503,
     message:
-      'The gateway stopped while the call was in progress (a crash or a kill); its record was closed at the next start.',
+      'The gateway stopped while the call was in progress (a crash or a kill); at the next start its record was closed and its legs that could be reached were sent a BYE.',
     human: 'The call was interrupted. Please call again.',
+  },
+  listing_unavailable: {
+    domain: 'call',
+    http: 503,
+    sip: 480,
+    message:
+      'The marketplace listing may not take calls now (paused, outside its schedule, out of daily budget or funds).',
+    human: 'This advertiser cannot take calls right now. Please try another one.',
   },
   gateway_shutdown: {
     domain: 'call',
@@ -309,6 +327,183 @@ export const ERROR_CODES = {
     sip: 503,
     message: 'The gateway is shutting down.',
     human: 'The call was interrupted. Please call again.',
+  },
+
+  // Trunks to the telephone network (gateway/src/trunks).
+  trunk_source_not_allowed: {
+    domain: 'trunk',
+    http: 403,
+    sip: 403,
+    message:
+      "The INVITE for a trunk's number came from an address outside the trunk's access list.",
+    human: 'Not allowed.',
+  },
+  trunk_unknown_number: {
+    domain: 'trunk',
+    http: 404,
+    sip: 404,
+    message: 'The called number is none of the inbound numbers of the trunk it came from.',
+    human: 'This number does not exist.',
+  },
+  trunk_call_limit: {
+    domain: 'trunk',
+    http: 503,
+    sip: 503,
+    message: "The trunk's concurrent-call limit (inbound and outbound together) is reached.",
+    human: 'All lines are busy right now. Please try again in a few minutes.',
+  },
+  no_flow_attached: {
+    domain: 'trunk',
+    http: 503,
+    sip: 480,
+    message:
+      'The number was accepted but nothing answers it: no flow is attached to trunk calls yet.',
+    human: 'This number cannot take calls right now.',
+  },
+  trunk_not_allowed: {
+    domain: 'trunk',
+    http: 403,
+    sip: 403,
+    message: 'The tenant may not call out through this trunk, or no trunk is configured for it.',
+    human: 'This call is not allowed.',
+  },
+  trunk_unavailable: {
+    domain: 'trunk',
+    http: 503,
+    sip: 503,
+    message:
+      'No peer of the trunk could take the call: every one is down, or answered 503, timed out or could not be reached.',
+    human: 'We could not connect your call. Please try again.',
+  },
+  trunk_auth_failed: {
+    domain: 'trunk',
+    http: 502,
+    sip: 503,
+    message:
+      "The carrier refused the trunk's credentials, or challenged for a realm it has none for.",
+    human: 'We could not connect your call. Please try again.',
+  },
+  number_invalid: {
+    domain: 'trunk',
+    http: 400,
+    sip: 484,
+    message: 'The number to call is not a possible telephone number.',
+    human: 'This number is not valid.',
+  },
+  number_busy: {
+    domain: 'trunk',
+    http: 503,
+    sip: 486,
+    message: 'The called number was busy (486, 600).',
+    human: 'The number you called is busy. Please try again later.',
+  },
+  number_no_answer: {
+    domain: 'trunk',
+    http: 503,
+    sip: 480,
+    message: 'The called number did not answer in time (480, 487 after our ring timeout, 408).',
+    human: 'No one answered. Please try again later.',
+  },
+  number_rejected: {
+    domain: 'trunk',
+    http: 502,
+    sip: 480,
+    message:
+      "The telephone network refused the call (another 4xx, 5xx or 6xx; the carrier's status is in the detail).",
+    human: 'The call could not be connected. Please try again later.',
+  },
+
+  // Flows and queues (gateway/src/flows, gateway/src/queues; docs/flows.md).
+  queue_timeout: {
+    domain: 'flow',
+    http: 503,
+    sip: 480,
+    message:
+      'The caller waited the longest wait of the queue (waiting.maxWaitSeconds) without an agent.',
+    human: 'No one could take your call in time. Please try again later.',
+  },
+  queue_full: {
+    domain: 'flow',
+    http: 503,
+    sip: 480,
+    message: 'The queue is full (waiting.maxCallers).',
+    human: 'All our agents are busy right now. Please try again in a few minutes.',
+  },
+  flow_not_found: {
+    domain: 'flow',
+    http: 404,
+    sip: 500,
+    message: 'No flow of that name is configured.',
+    human: 'We could not connect your call. Please try again.',
+  },
+  flow_source_failed: {
+    domain: 'flow',
+    http: 502,
+    sip: 500,
+    message:
+      "The flow's webhook or module gave no usable verbs; the fallback flow ran (the record says why).",
+    human: 'We could not connect your call. Please try again.',
+  },
+  flow_redirect_loop: {
+    domain: 'flow',
+    http: 508,
+    sip: 500,
+    message: 'Too many redirects without the caller doing anything; the call was ended.',
+    human: 'We could not connect your call. Please try again.',
+  },
+  verb_failed: {
+    domain: 'flow',
+    http: 500,
+    sip: 500,
+    message: 'A verb could not run (its event says why); the flow went on.',
+    human: 'Something went wrong. Please try again.',
+  },
+  prompt_unavailable: {
+    domain: 'flow',
+    http: 502,
+    sip: 500,
+    message:
+      'The audio of a say or play could not be made or read (its event says why); the flow went on.',
+    human: 'Something went wrong. Please try again.',
+  },
+  recording_failed: {
+    domain: 'flow',
+    http: 507,
+    sip: 500,
+    message: 'A recording could not be written (disk full); the call went on without it.',
+    human: 'Your message could not be recorded. Please try again later.',
+  },
+
+  // Gated facilities (gateway/src/gated, docs/gated.md).
+  callee_not_available: {
+    domain: 'gated',
+    http: 403,
+    sip: 480,
+    message:
+      'The gated call was not authorised; which check failed is stored with the decision, never told to the caller.',
+    human: 'The person you are calling is not available.',
+  },
+  pin_refused: {
+    domain: 'gated',
+    http: 403,
+    sip: 403,
+    message: 'The PIN is not the right one for this resident, device or account.',
+    human: 'That PIN is not correct.',
+  },
+  pin_locked: {
+    domain: 'gated',
+    http: 429,
+    sip: 403,
+    message:
+      'Too many wrong PINs: the device, resident or account takes no PIN until the time in Retry-After.',
+    human: 'Too many wrong PINs. Please wait and try again later.',
+  },
+  balance_exhausted: {
+    domain: 'gated',
+    http: 402,
+    sip: 480,
+    message: "The inbound calling account's prepaid balance is used up; the call was ended.",
+    human: 'Your balance is used up.',
   },
 
   // The widget (never sent by the gateway; shown to the visitor).
@@ -391,6 +586,50 @@ export const ERROR_CODES = {
     sip: 500,
     message: 'Internal error.',
     human: 'Something went wrong. Please try again.',
+  },
+
+  // Speech: text to speech and transcription (gateway/src/speech).
+  speech_text_invalid: {
+    domain: 'speech',
+    http: 400,
+    sip: 500,
+    message: 'The text to speak is empty or longer than the configured limit.',
+    human: 'Something went wrong. Please try again.',
+  },
+  speech_voice_unknown: {
+    domain: 'speech',
+    http: 400,
+    sip: 500,
+    message: 'The voice is not one of the configured text-to-speech voices.',
+    human: 'Something went wrong. Please try again.',
+  },
+  speech_synthesis_failed: {
+    domain: 'speech',
+    http: 500,
+    sip: 500,
+    message: 'Text to speech failed (the synthesiser exited with an error or timed out).',
+    human: 'Something went wrong. Please try again.',
+  },
+  transcriber_busy: {
+    domain: 'speech',
+    http: 503,
+    sip: 503,
+    message: 'The recogniser already runs the configured maximum of transcription streams.',
+    human: 'Transcription is not available right now.',
+  },
+  transcriber_unavailable: {
+    domain: 'speech',
+    http: 503,
+    sip: 503,
+    message: 'The recogniser could not be started or reached.',
+    human: 'Transcription is not available right now.',
+  },
+  transcriber_failed: {
+    domain: 'speech',
+    http: 502,
+    sip: 500,
+    message: 'The recogniser failed during a transcription stream; the stream ended.',
+    human: 'Transcription stopped; the recording goes on.',
   },
 
   // Configuration (gateway start-up, CLI).

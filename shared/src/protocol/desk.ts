@@ -5,6 +5,7 @@
  * events WebSocket. The gateway builds these; the desk checks them on arrival.
  */
 import type { CallTokenPublicClaims, PrivateClaims } from '../tokens/index.js';
+import type { FlowEvent } from './flow-events.js';
 import type { StoredMessage } from './messages.js';
 
 export const AGENT_STATES = ['offline', 'away', 'wrap-up', 'available', 'ringing', 'busy'] as const;
@@ -137,6 +138,36 @@ export interface CallDetail extends CallSummary {
   readonly session: unknown;
 }
 
+/** A caller waiting in a queue, as the desk shows it. */
+export interface WaitingCallerView {
+  readonly callId: string;
+  /** 1 is next. */
+  readonly position: number;
+  /** When the caller joined (ISO). */
+  readonly since: string;
+  readonly value: number;
+  readonly tier: string | null;
+  readonly channel: 'browser' | 'sip' | 'phone';
+  readonly from: string | null;
+  readonly sessionNumber: string | null;
+  readonly customerId: string | null;
+}
+
+/** Who waits in a queue now (`gateway/src/queues/desk-feed.ts`). */
+export interface QueueView {
+  readonly queue: string;
+  /** Callers waiting (not counting those being offered to an agent). */
+  readonly waiting: number;
+  /** Callers being rung at an agent now. */
+  readonly offered: number;
+  readonly longestWaitSeconds: number;
+  /** The first callers, best first (at most {@link QUEUE_VIEW_CALLERS}). */
+  readonly callers: readonly WaitingCallerView[];
+}
+
+/** Callers listed in a `QueueView`; `waiting` counts them all. */
+export const QUEUE_VIEW_CALLERS = 50;
+
 /** A frame of the events socket, gateway → desk. */
 export type DeskEvent =
   | { readonly type: 'presence'; readonly agent: DeskAgent }
@@ -150,7 +181,11 @@ export type DeskEvent =
       readonly reason: string | null;
       readonly outcome: string | null;
     }
-  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly reason: string };
+  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly reason: string }
+  /** To the agents of a queue, whenever who waits in it changed (at most 4 a second). */
+  | { readonly type: 'queue'; readonly queue: QueueView }
+  /** To the agents ringing for or talking on a call: what its flow did (`flow-events.ts`). */
+  | { readonly type: 'flow'; readonly event: FlowEvent };
 
 /** A frame of the events socket, desk → gateway. */
 export type DeskCommand =

@@ -1,3 +1,5 @@
 export * from './messages.js';
 export * from './headers.js';
 export * from './desk.js';
+export * from './queue.js';
+export * from './flow-events.js';

@@ -27,7 +27,9 @@ export type {
 } from './options.js';
 export {
   WEEKDAYS,
+  compileBusinessHours,
   type BusinessHours,
+  type CompiledBusinessHours,
   type LocalTime,
   type OpeningRange,
   type Weekday,
@@ -41,3 +43,4 @@ export {
 } from './store.js';
 export { normaliseOrigin } from './origin.js';
 export { gatewayInfoSource, type GatewayInfoSourceOptions } from './gateway-info.js';
+export { matchIpRules, parseIp, parseIpRule, type IpAddress, type IpRule } from './ip.js';

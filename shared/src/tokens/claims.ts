@@ -35,6 +35,12 @@ export interface CallTokenPublicClaims {
   readonly scope: string;
   /** The page origin the token was issued for, e.g. `https://shop.example`. */
   readonly origin: string;
+  /**
+   * The caller-ID number (E.164) the company's web application assigned to
+   * this web session (S6); the gateway uses it only inside the tenant's
+   * configured blocks. May also be given as a private claim.
+   */
+  readonly callerNumber?: string;
 }
 
 /**
@@ -46,6 +52,8 @@ export interface PrivateClaims {
   readonly name?: string;
   readonly phone?: string;
   readonly tier?: string;
+  /** As the public `callerNumber`, hidden from the browser; this one wins when both are given. */
+  readonly callerNumber?: string;
   readonly [claim: string]: unknown;
 }
 

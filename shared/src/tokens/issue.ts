@@ -34,6 +34,8 @@ export interface IssueParams {
   /** Page origin, e.g. `https://shop.example`. */
   readonly origin: string;
   readonly privateClaims?: PrivateClaims;
+  /** The session's caller-ID number (E.164), a public claim (S6); or `privateClaims.callerNumber`. */
+  readonly callerNumber?: string;
   /** Default 60 s; more than 300 s is refused. */
   readonly ttlSeconds?: number;
   readonly jti?: string;
@@ -99,6 +101,7 @@ async function issueWith(
   requireText('subject', params.subject);
   requireText('scope', params.scope);
   requireText('origin', params.origin);
+  if (params.callerNumber !== undefined) requireText('callerNumber', params.callerNumber);
   const iat = Math.floor(now() / 1000);
   const jti = params.jti ?? randomUUID();
   const envelope: EncryptedEnvelope = {
@@ -120,6 +123,7 @@ async function issueWith(
     exp: iat + ttl,
     scope: params.scope,
     origin: params.origin,
+    ...(params.callerNumber === undefined ? {} : { callerNumber: params.callerNumber }),
   };
   const token = signCompact(
     { alg: signing.alg, kid: signing.kid, typ: CALL_TOKEN_TYP },

@@ -142,6 +142,24 @@ describe('verifyCallToken: accepts', () => {
     },
   );
 
+  it('carries a public callerNumber claim (S6) and refuses one that is not a string', async () => {
+    const verifier = await verifierFor();
+    const verified = await verifier.verify(await issue({ callerNumber: '+14155550142' }), {
+      origin: ORIGIN,
+    });
+    expect(verified.claims.callerNumber).toBe('+14155550142');
+    const plain = await verifier.verify(await issue(), { origin: ORIGIN });
+    expect('callerNumber' in plain.claims).toBe(false);
+    const payload = payloadOf(await issue());
+    const forged = await signRaw(
+      { typ: 'parley-call+jwt', kid: keys.tenant.publicJwk.kid },
+      { ...payload, callerNumber: 14155550142 },
+    );
+    await expect(verifier.verify(forged, { origin: ORIGIN })).rejects.toMatchObject({
+      code: 'malformed',
+    });
+  });
+
   it('keeps private claims out of the readable payload', async () => {
     const token = await issue();
     const text = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString();

@@ -146,7 +146,21 @@ function readClaims(payload: Record<string, unknown>): ReadClaims {
     fail('malformed', 'iat, nbf and exp must be integers');
   }
   if (!isText(enc)) fail('malformed', 'enc must be a compact JWE');
-  const claims = { iss, aud: audiences.join(' '), sub, jti, iat, nbf, exp, scope, origin };
+  const callerNumber = payload['callerNumber'];
+  if (callerNumber !== undefined && !isText(callerNumber))
+    fail('malformed', 'callerNumber must be a non-empty string');
+  const claims = {
+    iss,
+    aud: audiences.join(' '),
+    sub,
+    jti,
+    iat,
+    nbf,
+    exp,
+    scope,
+    origin,
+    ...(callerNumber === undefined ? {} : { callerNumber }),
+  };
   return { claims, audiences, enc };
 }
 

@@ -3,13 +3,21 @@
  * stack (sip.js and the CallClient, `../client/`). The element imports only
  * these types; `../index.ts` loads the stack with a dynamic `import()`.
  */
-import type { GatewayNotice, ParleyMessage } from '@parley/shared/protocol';
+import type { GatewayNotice, ParleyMessage, QueueStatus } from '@parley/shared/protocol';
 import type { CallState } from './call-state.js';
 
 export interface CallClientOptions {
   /** URL of the company's token endpoint (`POST { queue }`), relative to the page. */
   readonly tokenUrl: string;
   readonly queue: string;
+  /**
+   * A marketplace listing to call instead of a queue (its web reference): the
+   * destination becomes `listing.<id>`, and the token request and the INVITE
+   * carry the listing and the impression it was shown with.
+   */
+  readonly listing?: string | undefined;
+  /** The impression the listing was shown with (`<parley-listings>` sets it). */
+  readonly impression?: string | undefined;
   /** SIP WebSocket URL; overrides the one the token endpoint names. */
   readonly gateway?: string | undefined;
   /** SIP domain of the request URI. Default `parley.invalid`. */
@@ -52,6 +60,8 @@ export interface CallClientEvents {
   message: [message: ParleyMessage];
   /** Something the gateway says on the message channel (a refused message, the end of the call). */
   notice: [notice: GatewayNotice];
+  /** The visitor's place in a queue while no agent is free (the gateway answered the call meanwhile). */
+  queue: [status: QueueStatus];
   /** The remote audio, once the call is answered. */
   media: [stream: MediaStream];
   /** The message channel opened (true) or closed (false). */

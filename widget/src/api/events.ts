@@ -18,6 +18,20 @@ export interface ParleyHoldDetail {
   readonly held: boolean;
 }
 
+/**
+ * `parley-queue`: the visitor waits in a queue (`waiting`, with `position`
+ * and `estimatedWaitSeconds`), an agent is being rung (`connecting`), or the
+ * wait is over (`left`, with `reason`).
+ */
+export interface ParleyQueueDetail {
+  readonly state: 'waiting' | 'connecting' | 'left';
+  readonly queue: string;
+  readonly position?: number;
+  /** null: no estimate. */
+  readonly estimatedWaitSeconds?: number | null;
+  readonly reason?: string;
+}
+
 /** `parley-error`: the call failed; `code` is stable, `human` is what the visitor was shown. */
 export interface ParleyErrorDetail {
   readonly code: string;

@@ -7,6 +7,7 @@ import type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from '../api/events.js';
 import { CallController } from '../controllers/call-controller.js';
@@ -18,7 +19,9 @@ import { styles } from './styles.js';
  * gets a call token from `token-url` and calls `queue` through the Parley
  * gateway; in the call the visitor can mute, use a keypad and chat.
  *
- * Attributes: `token-url` (required), `queue` (required), `label` (button
+ * Attributes: `token-url` (required), `queue` (required unless `listing`),
+ * `listing` (a marketplace listing's web reference: calls `listing.<id>`),
+ * `impression` (the impression it was shown with), `label` (button
  * text, default "Call us"), `gateway` (SIP WebSocket URL, overrides the token
  * response's), `domain` (SIP domain, default `parley.invalid`).
  *
@@ -29,6 +32,7 @@ import { styles } from './styles.js';
  * @fires parley-message - `{ message }` for each message from the agent's side.
  * @fires parley-error - `{ code, message, human, retryAfterSeconds? }` when a call fails.
  * @fires parley-hold - `{ held }` when the agent puts the call on hold or resumes it.
+ * @fires parley-queue - `{ state, queue, position?, estimatedWaitSeconds?, reason? }` while the visitor waits in a queue.
  *
  * @csspart panel - The box around everything.
  * @csspart status - The status line (a polite live region).
@@ -58,6 +62,8 @@ export abstract class ParleyCall extends LitElement {
   static override properties = {
     tokenUrl: { attribute: 'token-url' },
     queue: {},
+    listing: {},
+    impression: {},
     label: {},
     gateway: {},
     domain: {},
@@ -66,6 +72,8 @@ export abstract class ParleyCall extends LitElement {
 
   declare tokenUrl: string;
   declare queue: string;
+  declare listing: string | undefined;
+  declare impression: string | undefined;
   declare label: string;
   declare gateway: string | undefined;
   declare domain: string | undefined;
@@ -86,6 +94,8 @@ export abstract class ParleyCall extends LitElement {
       options: () => ({
         tokenUrl: this.tokenUrl,
         queue: this.queue,
+        listing: this.listing || undefined,
+        impression: this.impression || undefined,
         gateway: this.gateway || undefined,
         domain: this.domain || undefined,
       }),
@@ -159,7 +169,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held)}
+          ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
         </p>
         ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
@@ -296,5 +306,6 @@ declare global {
     'parley-message': CustomEvent<ParleyMessageDetail>;
     'parley-error': CustomEvent<ParleyErrorDetail>;
     'parley-hold': CustomEvent<ParleyHoldDetail>;
+    'parley-queue': CustomEvent<ParleyQueueDetail>;
   }
 }

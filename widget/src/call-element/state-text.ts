@@ -1,7 +1,13 @@
+import type { QueueStatus } from '@parley/shared/protocol';
 import type { CallState } from '../api/call-state.js';
 
 /** What the status line says in each state (the live region announces it). */
-export function statusText(state: CallState, human?: string, held = false): string {
+export function statusText(
+  state: CallState,
+  human?: string,
+  held = false,
+  queue?: QueueStatus,
+): string {
   switch (state) {
     case 'idle':
       return '';
@@ -12,6 +18,7 @@ export function statusText(state: CallState, human?: string, held = false): stri
     case 'ringing':
       return 'Ringing…';
     case 'in-call':
+      if (queue) return queueText(queue);
       return held
         ? 'On hold. The agent will be back with you shortly.'
         : 'Connected. You can speak now.';
@@ -34,4 +41,17 @@ export function formatDuration(ms: number): string {
 /** Names a screen reader says for the keys that have none of their own. */
 export function digitLabel(digit: string): string {
   return digit === '*' ? 'star' : digit === '#' ? 'hash' : digit;
+}
+
+/**
+ * The visitor's place in a queue: "You are number 3 in the queue, about 4
+ * minutes." (the minutes rounded up; left out when there is no estimate).
+ */
+export function queueText(queue: QueueStatus): string {
+  if (queue.state === 'connecting') return 'An agent is taking your call…';
+  const place = `You are number ${queue.position ?? 1} in the queue`;
+  const seconds = queue.estimatedWaitSeconds;
+  if (seconds === null || seconds === undefined) return `${place}.`;
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `${place}, about ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;
 }

@@ -11,7 +11,13 @@ import { CONNECT_TIMEOUT_MS } from './defaults.js';
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
 function setup(
-  options: { fetch?: FetchLike; gateway?: string; getUserMedia?: () => Promise<MediaStream> } = {},
+  options: {
+    fetch?: FetchLike;
+    gateway?: string;
+    getUserMedia?: () => Promise<MediaStream>;
+    listing?: string;
+    impression?: string;
+  } = {},
 ) {
   const sip = new FakeStack();
   const mic = fakeMicrophone();
@@ -34,6 +40,7 @@ function setup(
       tokenUrl: '/api/call-token',
       queue: 'sales',
       ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...(options.listing ? { listing: options.listing, impression: options.impression } : {}),
     },
     {
       sip,
@@ -76,6 +83,20 @@ async function answered(t: ReturnType<typeof setup>) {
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('CallClient', () => {
+  it("calls a marketplace listing's web reference with its impression", async () => {
+    const t = setup({ listing: 'ls_abc123', impression: 'im_xyz789' });
+    const session = await dialled(t);
+    const [, init] = t.fetch.mock.calls[0] ?? [];
+    expect(init?.body).toBe(
+      JSON.stringify({ queue: 'listing.ls_abc123', listing: 'ls_abc123', impression: 'im_xyz789' }),
+    );
+    expect(session.target).toBe('sip:listing.ls_abc123@parley.invalid');
+    expect(session.options.extraHeaders).toEqual([
+      `Authorization: Bearer ${TOKEN}`,
+      'X-Parley-Impression: im_xyz789',
+    ]);
+  });
+
   it('goes idle → permission → connecting → ringing → in-call, asking for the microphone once', async () => {
     const t = setup();
     const media: MediaStream[] = [];
@@ -472,13 +493,15 @@ describe('CallClient messages', () => {
     expect(channel.sent).toHaveLength(MESSAGE_BURST + 1);
   });
 
-  it('emits received messages and gateway notices, and drops anything else', async () => {
+  it('emits received messages, gateway notices and queue statuses, and drops anything else', async () => {
     const t = setup();
     const { channel } = await answered(t);
     const messages: unknown[] = [];
     const notices: unknown[] = [];
+    const queues: unknown[] = [];
     t.client.on('message', (m) => messages.push(m));
     t.client.on('notice', (n) => notices.push(n));
+    t.client.on('queue', (q) => queues.push(q));
     const chat = { type: 'chat', id: 'a1', at: 'now', text: 'hello from the agent' };
     channel.receive(JSON.stringify(chat));
     channel.receive('not json');
@@ -488,6 +511,18 @@ describe('CallClient messages', () => {
     );
     channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: true, reason: 'hold' }));
     channel.receive(JSON.stringify({ type: 'notice', code: 'hold', held: 'yes', reason: 'bad' }));
+    const queued = {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 3,
+      estimatedWaitSeconds: 240,
+      at: 'now',
+    };
+    channel.receive(JSON.stringify(queued));
+    channel.receive(JSON.stringify({ ...queued, position: 0 }));
+    channel.receive(JSON.stringify({ ...queued, state: 'sleeping' }));
+    expect(queues).toEqual([queued]);
     expect(messages).toEqual([chat]);
     expect(notices).toEqual([
       { type: 'notice', code: 'message_rejected', ref: 'm1', reason: 'too large' },

@@ -16,6 +16,7 @@ import {
   MESSAGE_BURST,
   MESSAGE_RATE_PER_SECOND,
   parseMessage,
+  parseQueueStatus,
   reasonCode,
   utf8Length,
   type GatewayNotice,
@@ -38,6 +39,7 @@ import {
   HANGUP_GRACE_MS,
   CONNECT_TIMEOUT_MS,
   ICE_GATHERING_TIMEOUT_MS,
+  IMPRESSION_PATTERN,
   QUEUE_PATTERN,
 } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
@@ -202,7 +204,9 @@ export class CallClient implements CallClientApi {
   // --- the attempt, step by step ---------------------------------------
 
   async #run(attempt: Attempt): Promise<void> {
-    const { queue } = this.#options;
+    const { listing, impression } = this.#options;
+    // A listing's web reference is the destination `listing.<id>` (docs/marketplace.md).
+    const queue = listing ? `listing.${listing}` : this.#options.queue;
     if (!this.#options.tokenUrl) {
       this.#fail(attempt, {
         code: 'invalid_config',
@@ -238,7 +242,10 @@ export class CallClient implements CallClientApi {
     const tokenUrl = new URL(this.#options.tokenUrl, this.#deps.baseUrl).href;
     let token: Awaited<ReturnType<typeof fetchCallToken>>;
     try {
-      token = await fetchCallToken(this.#deps.fetch, tokenUrl, queue, attempt.abort.signal);
+      token = await fetchCallToken(this.#deps.fetch, tokenUrl, queue, attempt.abort.signal, {
+        ...(listing ? { listing } : {}),
+        ...(impression ? { impression } : {}),
+      });
     } catch {
       return; // aborted by hangup()
     }
@@ -304,7 +311,12 @@ export class CallClient implements CallClientApi {
     // 4. The INVITE: audio, a data channel created before the offer, the token.
     const target = `sip:${queue}@${this.#options.domain || DEFAULT_DOMAIN}`;
     const session = userAgent.invite(target, {
-      extraHeaders: [`Authorization: Bearer ${token.token}`],
+      extraHeaders: [
+        `Authorization: Bearer ${token.token}`,
+        ...(impression && IMPRESSION_PATTERN.test(impression)
+          ? [`X-Parley-Impression: ${impression}`]
+          : []),
+      ],
       sessionDescriptionHandlerOptions: {
         constraints: { audio: true, video: false },
         dataChannel: true,
@@ -409,7 +421,12 @@ export class CallClient implements CallClientApi {
         return;
       }
       const notice = parseNotice(event.data);
-      if (notice) this.#events.emit('notice', notice);
+      if (notice) {
+        this.#events.emit('notice', notice);
+        return;
+      }
+      const queue = parseQueueStatus(event.data);
+      if (queue) this.#events.emit('queue', queue);
     });
     if (channel.readyState === 'open') {
       setOpen(true);

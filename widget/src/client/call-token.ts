@@ -33,13 +33,15 @@ export async function fetchCallToken(
   url: string,
   queue: string,
   signal: AbortSignal,
+  /** More fields of the request (a marketplace call's listing and impression). */
+  extra: Readonly<Record<string, string>> = {},
 ): Promise<CallTokenResult> {
   let response: Response;
   try {
     response = await fetchFn(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ queue }),
+      body: JSON.stringify({ queue, ...extra }),
       credentials: 'include',
       cache: 'no-store',
       signal,

@@ -145,6 +145,56 @@ describe('CallController', () => {
     expect(t.controller.held).toBe(false);
   });
 
+  it('keeps the place in the queue the gateway sends, fires parley-queue, and forgets it when the wait is over', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({ state: 'in-call' });
+    const at = '2030-01-01T00:00:00.000Z';
+    t.client.events.emit('queue', {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 2,
+      estimatedWaitSeconds: 90,
+      at,
+    });
+    expect(t.controller.queue).toMatchObject({ position: 2, estimatedWaitSeconds: 90 });
+    t.client.events.emit('queue', {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 1,
+      estimatedWaitSeconds: 45,
+      at,
+    });
+    t.client.events.emit('queue', { type: 'queue', state: 'connecting', queue: 'sales', at });
+    expect(t.controller.queue?.state).toBe('connecting');
+    t.client.events.emit('queue', {
+      type: 'queue',
+      state: 'left',
+      queue: 'sales',
+      reason: 'answered',
+      at,
+    });
+    expect(t.controller.queue).toBeUndefined();
+    expect(t.fired('parley-queue')).toEqual([
+      { state: 'waiting', queue: 'sales', position: 2, estimatedWaitSeconds: 90 },
+      { state: 'waiting', queue: 'sales', position: 1, estimatedWaitSeconds: 45 },
+      { state: 'connecting', queue: 'sales' },
+      { state: 'left', queue: 'sales', reason: 'answered' },
+    ]);
+    t.client.events.emit('queue', {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 4,
+      estimatedWaitSeconds: null,
+      at,
+    });
+    t.client.move({ state: 'ended' });
+    expect(t.controller.queue).toBeUndefined();
+  });
+
   it('loads the call stack once, on prefetch', async () => {
     const t = setup();
     t.controller.prefetch();

@@ -6,7 +6,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ERROR_CODES, humanMessage } from '@parley/shared/errors';
-import type { ParleyMessage } from '@parley/shared/protocol';
+import type { ParleyMessage, QueueStatus } from '@parley/shared/protocol';
 import type {
   CallClientApi,
   CallClientOptions,
@@ -19,6 +19,7 @@ import type {
   ParleyErrorDetail,
   ParleyHoldDetail,
   ParleyMessageDetail,
+  ParleyQueueDetail,
   ParleyStateDetail,
 } from '../api/events.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
@@ -45,6 +46,8 @@ export class CallController implements ReactiveController {
   muted = false;
   /** The agent has the call on hold (the gateway said so on the data channel). */
   held = false;
+  /** The visitor's place in a queue while waiting for an agent (the gateway says so on the data channel). */
+  queue: QueueStatus | undefined;
   channelOpen = false;
   remoteStream: MediaStream | undefined;
   chat: readonly ChatEntry[] = [];
@@ -175,6 +178,7 @@ export class CallController implements ReactiveController {
           });
         }
       }),
+      client.on('queue', (status) => this.#onQueue(status)),
       client.on('media', (stream) => {
         this.remoteStream = stream;
         this.#host.requestUpdate();
@@ -201,7 +205,10 @@ export class CallController implements ReactiveController {
       this.remoteStream = undefined;
       this.channelOpen = false;
     }
-    if (change.state !== 'in-call') this.held = false;
+    if (change.state !== 'in-call') {
+      this.held = false;
+      this.queue = undefined;
+    }
     const code = change.code ?? 'call_failed';
     if (change.state === 'error') {
       this.error = {
@@ -231,6 +238,22 @@ export class CallController implements ReactiveController {
     });
     this.#host.requestUpdate();
     this.#fire('parley-hold', { held } satisfies ParleyHoldDetail);
+  }
+
+  #onQueue(status: QueueStatus): void {
+    if (this.state !== 'in-call') return;
+    this.queue = status.state === 'left' ? undefined : status;
+    this.#host.requestUpdate();
+    const detail: ParleyQueueDetail = {
+      state: status.state,
+      queue: status.queue,
+      ...(status.position === undefined ? {} : { position: status.position }),
+      ...(status.estimatedWaitSeconds === undefined
+        ? {}
+        : { estimatedWaitSeconds: status.estimatedWaitSeconds }),
+      ...(status.reason === undefined ? {} : { reason: status.reason }),
+    };
+    this.#fire('parley-queue', detail);
   }
 
   #onMessage(message: ParleyMessage): void {

@@ -33,6 +33,8 @@ export interface PhoneUserAgentOptions {
 
 /** sip.js `InvitationAcceptOptions` (Web platform). */
 export interface PhoneAcceptOptions {
+  /** Headers of the 200 OK (a resident device's `X-Parley-Device-Ticket`). */
+  readonly extraHeaders?: readonly string[];
   readonly sessionDescriptionHandlerOptions: {
     readonly constraints: MediaStreamConstraints;
     readonly iceGatheringTimeout: number;
@@ -49,6 +51,8 @@ export interface RegisterResponse {
 export interface PhoneInvitation {
   /** A header of the INVITE (`invitation.request.getHeader`). */
   header(name: string): string | undefined;
+  /** The display name of the INVITE's From (`invitation.remoteIdentity.displayName`), if any. */
+  remoteDisplayName(): string | undefined;
   readonly state: SipSessionState;
   onStateChange(listener: (state: SipSessionState) => void): void;
   /** 200 OK with our answer; the microphone comes from the stack's provider. */

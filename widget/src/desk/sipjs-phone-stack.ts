@@ -95,13 +95,18 @@ function wrapInvitation(invitation: Invitation): PhoneInvitation {
   };
   return {
     header: (name) => invitation.request.getHeader(name),
+    remoteDisplayName: () => invitation.remoteIdentity.displayName || undefined,
     get state() {
       return String(invitation.state) as SipSessionState;
     },
     onStateChange(listener) {
       invitation.stateChange.addListener((state) => listener(String(state) as SipSessionState));
     },
-    accept: (options) => invitation.accept(options),
+    accept: ({ extraHeaders, ...options }) =>
+      invitation.accept({
+        ...options,
+        ...(extraHeaders ? { extraHeaders: [...extraHeaders] } : {}),
+      }),
     reject: (options) => invitation.reject(options),
     bye: () => invitation.bye(),
     remoteStream: () => handler()?.remoteMediaStream,

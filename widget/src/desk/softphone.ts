@@ -70,6 +70,8 @@ export interface SoftphoneSettings {
   readonly username: string;
   readonly password: string;
   readonly displayName?: string;
+  /** The User-Agent header (default `Parley desk`). */
+  readonly userAgentString?: string;
 }
 
 export interface SoftphoneDeps {
@@ -138,6 +140,11 @@ export class Softphone {
     return this.#calls.get(callId)?.state;
   }
 
+  /** The caller's name the INVITE's From carries (what the gateway tells the phone). */
+  callerName(callId: string): string | undefined {
+    return this.#calls.get(callId)?.invitation.remoteDisplayName();
+  }
+
   /** An INVITE for the call is here and can be answered now. */
   canAnswer(callId: string): boolean {
     return this.#calls.get(callId)?.state === 'ringing';
@@ -166,7 +173,7 @@ export class Softphone {
           iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
         },
         logLevel: 'error',
-        userAgentString: 'Parley desk',
+        userAgentString: settings.userAgentString ?? 'Parley desk',
         delegate: {
           onInvite: (invitation) => this.#onInvite(userAgent, invitation),
           onDisconnect: (error) => {
@@ -221,7 +228,10 @@ export class Softphone {
    * Answers a ringing call: asks for the microphone, then accepts (200 OK).
    * Rejects with a SoftphoneError; after `microphone_denied` the call still rings.
    */
-  async answer(callId: string): Promise<void> {
+  async answer(
+    callId: string,
+    options: { readonly extraHeaders?: readonly string[] } = {},
+  ): Promise<void> {
     const call = this.#calls.get(callId);
     if (!call || call.state !== 'ringing') throw SoftphoneError.notRinging(callId);
     this.#move(call, 'answering');
@@ -243,6 +253,7 @@ export class Softphone {
     this.#answering = call;
     try {
       await call.invitation.accept({
+        ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
         sessionDescriptionHandlerOptions: {
           constraints: { audio: true, video: false },
           iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,

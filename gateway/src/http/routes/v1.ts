@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { IceServerSource } from '../../media/index.js';
 import type { SessionNumberPool } from '../../numbers/index.js';
-import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
+import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../agents/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
 import { canSee, principalOf, requireApiKey, assertScope, type ApiKeyConfig } from '../api-auth.js';
 
@@ -19,6 +19,8 @@ export interface V1Deps {
   readonly live?: (id: string) => CallRecord | undefined;
   /** STUN/TURN servers for a visitor (`POST /v1/ice-servers`), minted per request. */
   readonly ice?: IceServerSource;
+  /** The gated facilities' API (`/v1/gated/<tenant>/…`, scope `gated`; gateway/src/gated). */
+  readonly gated?: Router;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -30,8 +32,10 @@ const E164 = /^\+[1-9]\d{1,14}$/;
  */
 export function callView(record: CallRecord, options: { privateClaims?: boolean } = {}) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  // The legs' dialogs (tags, contacts, addresses) are for the gateway's own restart, not for API users.
+  const { dialogs: _dialogs, ...shown } = record;
   return {
-    ...record,
+    ...shown,
     customerId: options.privateClaims === false ? null : record.customerId,
     createdAt: iso(record.createdAt),
     ringingAt: iso(record.ringingAt),
@@ -65,6 +69,7 @@ function agentView(a: AgentPresence) {
 export function v1Router(deps: V1Deps): Router {
   const router = Router();
   router.use(requireApiKey(deps.apiKeys));
+  if (deps.gated) router.use('/gated', deps.gated);
 
   router.get('/agents', (_req, res) => {
     assertScope(res, 'read');

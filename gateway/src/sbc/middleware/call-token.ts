@@ -5,7 +5,10 @@ import type { InviteMiddleware } from '../invite-pipeline.js';
 /**
  * RFC 8898: the call token arrives as `Authorization: Bearer <token>`. It must
  * verify, name this queue in its scope and, over WebSocket, the page origin of
- * the handshake; the queue must belong to the token's tenant.
+ * the handshake; the queue must belong to the token's tenant. A queue that does
+ * not exist, or is another tenant's, is refused only now, after the token, and
+ * both alike (`unknown_queue`): a caller without a token learns no queue name,
+ * and a tenant none of another's.
  */
 export function callToken(
   tokens: TokenService,
@@ -20,16 +23,19 @@ export function callToken(
     }
     // The token is for us only: it must not travel further (nor reach logs).
     ctx.invite.headers.delete('authorization');
+    let notOurs = false;
     try {
       const queue = ctx.queue;
       ctx.token = await tokens.verify(match[1], {
         ...(ctx.flow.origin !== undefined ? { origin: ctx.flow.origin } : {}),
+        websocket: ctx.flow.protocol === 'WS' || ctx.flow.protocol === 'WSS',
         ...(queue !== undefined
           ? {
               requiredScope: `queue:${queue}`,
               // A queue of another tenant: refused before the token's jti is used up.
               check: (claims) => {
                 if (queueTenant(queue) !== claims.iss) {
+                  notOurs = true;
                   throw new CallTokenError(
                     'scope_denied',
                     `queue ${queue} is not of tenant ${claims.iss}`,
@@ -40,6 +46,7 @@ export function callToken(
           : {}),
       });
     } catch (error) {
+      if (notOurs) return { code: 'unknown_queue', detail: ctx.queue };
       if (error instanceof CallTokenError) {
         return {
           code: error.reason,

@@ -1,13 +1,18 @@
 import { isSipUri } from '../../sip/index.js';
 import type { InviteMiddleware } from '../invite-pipeline.js';
 
-/** The Request-URI user names the queue (`sip:sales@gateway`); an unknown one is 404. */
-export function destination(queues: ReadonlySet<string>): InviteMiddleware {
+/**
+ * The Request-URI user names the queue (`sip:sales@gateway`). Whether the
+ * queue exists is not answered here: the call token is checked first
+ * (`callToken` refuses an unknown queue, or another tenant's, as
+ * `unknown_queue`), so a caller without a token cannot list queue names.
+ * Only a Request-URI naming no queue at all is refused at once.
+ */
+export function destination(): InviteMiddleware {
   return (ctx) => {
     const uri = ctx.invite.uri;
     const user = isSipUri(uri) ? uri.user : undefined;
-    if (!user || !queues.has(user))
-      return { code: 'unknown_queue', detail: user ?? ctx.invite.requestUri };
+    if (!user) return { code: 'unknown_queue', detail: ctx.invite.requestUri };
     ctx.queue = user;
     return undefined;
   };

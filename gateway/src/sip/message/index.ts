@@ -77,3 +77,4 @@ export {
   type DigestSecret,
   type AnswerOptions,
 } from './digest.js';
+export { checkAgentContact, agentContactUri } from './agent-contact.js';

@@ -106,6 +106,15 @@ export class SipStreamDecoder {
     return this.#end - this.#start;
   }
 
+  /**
+   * True while a message has begun but is not complete (bytes of its head or
+   * body held, or an oversized body being skipped): the transport's deadline
+   * for a message to complete runs while this holds.
+   */
+  get inMessage(): boolean {
+    return this.#state === 'skip' || this.#state === 'body' || this.#end > this.#start;
+  }
+
   /** Forgets everything buffered and any failure (a new connection). */
   reset(): void {
     this.#buf = EMPTY;

@@ -4,6 +4,7 @@
  * agent, expiry, un-registration (Expires 0, `Contact: *`), and the flow each
  * binding came over so calls reach phones behind NAT or on TCP.
  */
+import { randomUUID } from 'node:crypto';
 import {
   formatDigestChallenge,
   formatNameAddr,
@@ -19,7 +20,21 @@ import {
 import type { Logger } from '../../observability/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import type { SipStack } from '../sip-stack.js';
+import { AccountGuard } from './account-guard.js';
 import { NonceFactory } from './nonce.js';
+import { NonceCounts } from './nonce-counts.js';
+
+/** Why an authentication was refused (metric label). */
+export type AuthFailure = 'credentials' | 'backoff' | 'locked' | 'replay';
+
+/** Against password guessing and replays (config `sip.registration`). */
+export interface RegistrarSecurity {
+  /** A nonce's lifetime; older ones are answered `stale=true`. */
+  readonly nonceSeconds: number;
+  readonly backoffAfter: number;
+  readonly lockoutAfter: number;
+  readonly lockoutSeconds: number;
+}
 
 export interface Binding {
   readonly uri: string;
@@ -52,12 +67,23 @@ export interface RegistrarOptions {
   readonly maxExpires?: number;
   readonly defaultExpires?: number;
   readonly maxContactsPerAgent?: number;
+  readonly security?: RegistrarSecurity;
+  /** An authentication was refused (for metrics). */
+  readonly onAuthFailure?: (reason: AuthFailure) => void;
+  /** An account was locked (for metrics). */
+  readonly onLockout?: (username: string) => void;
   readonly now?: () => number;
 }
 
 export class Registrar {
-  readonly #options: Required<Omit<RegistrarOptions, 'now'>> & { now: () => number };
+  readonly #options: Required<
+    Omit<RegistrarOptions, 'now' | 'onAuthFailure' | 'onLockout' | 'security'>
+  > & { now: () => number };
+  readonly #onAuthFailure: (reason: AuthFailure) => void;
+  readonly #onLockout: (username: string) => void;
   readonly #nonces: NonceFactory;
+  readonly #counts: NonceCounts;
+  readonly #guard: AccountGuard;
   readonly #log: Logger;
   /** agentId → contact URI → binding */
   readonly #bindings = new Map<string, Map<string, Binding>>();
@@ -73,9 +99,30 @@ export class Registrar {
       now: Date.now,
       ...options,
     };
-    this.#nonces = new NonceFactory({ now: this.#options.now });
+    const security: RegistrarSecurity = options.security ?? {
+      nonceSeconds: 300,
+      backoffAfter: 5,
+      lockoutAfter: 20,
+      lockoutSeconds: 900,
+    };
+    this.#onAuthFailure = options.onAuthFailure ?? (() => undefined);
+    this.#onLockout = options.onLockout ?? (() => undefined);
+    const nonceMs = security.nonceSeconds * 1000;
+    this.#nonces = new NonceFactory({ now: this.#options.now, maxAgeMs: nonceMs });
+    // A nonce's counts are kept a little past its lifetime: until then it is refused as stale anyway.
+    this.#counts = new NonceCounts({ ttlMs: nonceMs + 120_000 });
+    this.#guard = new AccountGuard({
+      backoffAfter: security.backoffAfter,
+      lockoutAfter: security.lockoutAfter,
+      lockoutMs: security.lockoutSeconds * 1000,
+    });
     this.#log = options.logger.child({ module: 'registrar' });
-    this.#sweep = setInterval(() => this.#expire(), 1000);
+    this.#sweep = setInterval(() => {
+      const now = this.#options.now();
+      this.#expire();
+      this.#counts.sweep(now);
+      this.#guard.sweep(now);
+    }, 1000);
     this.#sweep.unref();
   }
 
@@ -202,26 +249,58 @@ export class Registrar {
       stack.respond(tx, 400, { reason: 'Bad Authorization Header' });
       return undefined;
     }
-    const known = this.#options.credentials(credentials.username);
+    const username = credentials.username;
     const nonce = this.#nonces.check(credentials.nonce);
-    if (!known || credentials.realm !== this.#options.realm || nonce === 'invalid') {
-      this.#log.info(
-        { username: credentials.username },
-        'REGISTER refused: unknown user, realm or nonce',
-      );
+    if (credentials.realm !== this.#options.realm || nonce === 'invalid') {
+      this.#log.info({ username }, 'REGISTER refused: realm or nonce not ours');
       stack.respond(tx, 401, { headers: challenge(false) });
       return undefined;
     }
-    const ok = verifySecret(credentials, known, request.method);
-    if (!ok) {
-      this.#log.info({ username: credentials.username }, 'REGISTER refused: wrong digest response');
-      stack.respond(tx, 403, { reason: 'Bad Credentials' });
+    // One answer for every refusal below (unknown user, wrong password, back-off,
+    // lockout), so none tells a guesser whether the username exists.
+    const refuse = (reason: AuthFailure) => {
+      this.#onAuthFailure(reason);
+      stack.respond(tx, 403, { reason: 'Forbidden' });
       return undefined;
+    };
+    const now = this.#options.now();
+    const state = this.#guard.state(username, now);
+    if (state !== 'open') {
+      this.#log.info({ username, state }, 'REGISTER refused unchecked: too many failures');
+      return refuse(state === 'locked' ? 'locked' : 'backoff');
+    }
+    const known = this.#options.credentials(username);
+    const ok = known
+      ? verifySecret(credentials, known, request.method)
+      : verifySecret(credentials, NOBODY, request.method);
+    if (!known || !ok) {
+      const locked = this.#guard.failed(username, now);
+      if (locked) {
+        this.#onLockout(username);
+        this.#log.warn(
+          { username, source: tx.flow.remote.address },
+          'account locked: repeated failed authentications',
+        );
+      } else {
+        this.#log.info(
+          { username, source: tx.flow.remote.address },
+          'REGISTER refused: bad credentials',
+        );
+      }
+      return refuse('credentials');
     }
     if (nonce === 'stale') {
       stack.respond(tx, 401, { headers: challenge(true) });
       return undefined;
     }
+    // RFC 7616 §3.4.5: each request under one nonce has a new nc; a repeated one is a replay.
+    if (!this.#counts.use(credentials.nonce, credentials.qop ? credentials.nc : undefined, now)) {
+      this.#onAuthFailure('replay');
+      this.#log.info({ username, nc: credentials.nc }, 'REGISTER refused: nonce count reused');
+      stack.respond(tx, 401, { headers: challenge(true) });
+      return undefined;
+    }
+    this.#guard.succeeded(username);
     return { agentId: known.agentId, username: credentials.username };
   }
 
@@ -248,6 +327,12 @@ export class Registrar {
     }
   }
 }
+
+/** Stands in for an unknown user: the same digest work, never a match. */
+const NOBODY: RegistrarCredentials = {
+  agentId: '',
+  password: `\u0000nobody-${randomUUID()}`,
+};
 
 /** Checks the digest response against the password, or the stored H(A1) of its algorithm. */
 function verifySecret(

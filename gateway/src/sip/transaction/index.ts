@@ -1,6 +1,7 @@
 export {
   TransactionLayer,
   type ClientTransaction,
+  type RequestScreen,
   type ServerTransaction,
   type TransactionLayerEvents,
   type TransactionStats,

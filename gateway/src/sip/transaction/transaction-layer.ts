@@ -27,6 +27,12 @@ export interface TransactionLayerEvents {
   strayResponse: [SipResponse, Flow];
 }
 
+/**
+ * Runs before a request gets a transaction: true when it was answered
+ * statelessly or dropped, so that refusing costs no state and no timers.
+ */
+export type RequestScreen = (request: SipRequest, flow: Flow) => boolean;
+
 export interface TransactionStats {
   readonly server: number;
   readonly client: number;
@@ -46,6 +52,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   readonly #client = new Map<string, ClientTransaction>();
   /** Accepted ISTs by "Call-ID CSeq-number", to stop 2xx retransmission when the ACK comes. */
   readonly #awaitingAck = new Map<string, InviteServerTransaction>();
+  #screen: RequestScreen | undefined;
 
   constructor(deps: { transport: TransportLayer; timers: TimerBase; logger: Logger }) {
     super();
@@ -67,6 +74,16 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     } catch (error) {
       this.#log.error({ err: error, callId: safeCallId(message) }, 'SIP message handling failed');
     }
+  }
+
+  /**
+   * Installs the screen every new request and every ACK that no completed
+   * INVITE transaction absorbs passes before any state is made (RFC 3261
+   * §8.2.7: a stateless answer is sent once per request received, never
+   * retransmitted, so a flooder that never ACKs costs no transaction).
+   */
+  screen(screen: RequestScreen): void {
+    this.#screen = screen;
   }
 
   stats(): TransactionStats {
@@ -177,6 +194,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         ist.receiveAck();
         return;
       }
+      if (this.#screen?.(request, flow)) return;
       const accepted = this.#awaitingAck.get(`${request.callId} ${request.cseq.seq}`);
       if (accepted) {
         accepted.ackFor2xx();
@@ -192,6 +210,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       existing.receiveRetransmission();
       return;
     }
+    if (this.#screen?.(request, flow)) return;
     const send = (response: SipResponse, to: Flow) => {
       void this.#transport.sendResponse(response, to);
     };

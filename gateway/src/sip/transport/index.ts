@@ -5,3 +5,5 @@ export {
   type TransportLayerOptions,
 } from './transport-layer.js';
 export { formatEndpoint, isReliable, type Endpoint, type Flow, type SipProtocol } from './flow.js';
+export { addressList, inList } from './address-list.js';
+export type { TcpLimits } from './tcp-transport.js';

@@ -1,26 +1,47 @@
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { addressList, inList, type BlockList } from './address-list.js';
 import { randomUUID } from 'node:crypto';
 import { SipStreamDecoder } from '../message/index.js';
 import type { Endpoint, Flow } from './flow.js';
 import type { TransportEvents } from './udp-transport.js';
 
-export interface TcpTransportOptions {
-  readonly maxMessageBytes: number;
-  /** A connection silent this long is closed (phones re-register well within it). */
+/** Limits against slow and greedy clients (config `sip.tcp`). */
+export interface TcpLimits {
+  /**
+   * A connection with no complete message (nor keep-alive) received or sent
+   * this long is closed; a trickle of bytes of an unfinished message does not
+   * count as activity.
+   */
   readonly idleTimeoutMs?: number;
-  readonly connectTimeoutMs?: number;
+  /** A message must be complete (head and body) this long after its first byte. */
+  readonly messageTimeoutMs?: number;
+  /** Open connections at most, all sources together. */
   readonly maxConnections?: number;
+  /** Accepted connections from one address at once. */
+  readonly maxConnectionsPerSource?: number;
+  /** Sources (addresses or CIDRs) the per-source limit does not apply to (a proxy in front). */
+  readonly exempt?: readonly string[];
+}
+
+export interface TcpTransportOptions extends TcpLimits {
+  readonly maxMessageBytes: number;
+  readonly connectTimeoutMs?: number;
 }
 
 /**
  * SIP over TCP: a listener plus outgoing connections, one flow per connection.
  * Messages are framed by Content-Length (RFC 3261 §18.3); a connection that
- * sends garbage or an oversized message is closed.
+ * sends garbage or an oversized message is closed. Against slow clients
+ * (Slowloris over SIP): a per-source connection limit, a deadline for each
+ * message once begun, and an idle timer only whole messages reset.
  */
 export class TcpTransport extends EventEmitter<TransportEvents> {
   readonly protocol = 'TCP' as const;
-  readonly #options: Required<TcpTransportOptions>;
+  readonly #options: Required<Omit<TcpTransportOptions, 'exempt'>>;
+  readonly #exempt: BlockList | undefined;
+  /** Accepted connections per remote address. */
+  readonly #perSource = new Map<string, number>();
   readonly #server: Server;
   readonly #flows = new Map<string, TcpFlow>();
   /** remote "addr:port" → flow, to reuse a connection for requests to that peer. */
@@ -30,18 +51,35 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
 
   constructor(options: TcpTransportOptions) {
     super();
+    const { exempt, ...rest } = options;
     this.#options = {
       idleTimeoutMs: 15 * 60_000,
+      messageTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
       maxConnections: 10_000,
-      ...options,
+      maxConnectionsPerSource: 32,
+      ...rest,
     };
+    this.#exempt = addressList(exempt ?? []);
     this.#server = createServer((socket) => {
       if (this.#flows.size >= this.#options.maxConnections) {
         socket.destroy();
         this.emit('problem', { reason: 'too many TCP connections' });
         return;
       }
+      const source = socket.remoteAddress ?? '';
+      const open = this.#perSource.get(source) ?? 0;
+      if (open >= this.#options.maxConnectionsPerSource && !inList(this.#exempt, source)) {
+        socket.destroy();
+        this.emit('problem', { reason: `too many TCP connections from ${source}` });
+        return;
+      }
+      this.#perSource.set(source, open + 1);
+      socket.once('close', () => {
+        const left = (this.#perSource.get(source) ?? 1) - 1;
+        if (left <= 0) this.#perSource.delete(source);
+        else this.#perSource.set(source, left);
+      });
       this.#adopt(socket);
     });
   }
@@ -91,14 +129,38 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     return this.#adopt(socket);
   }
 
+  /** Open connections from `address` accepted by the listener (for tests and metrics). */
+  connectionsFrom(address: string): number {
+    return this.#perSource.get(address) ?? 0;
+  }
+
+  get connectionCount(): number {
+    return this.#flows.size;
+  }
+
   #adopt(socket: Socket): TcpFlow {
     const flow = new TcpFlow(socket, this.#options.maxMessageBytes);
     this.#flows.set(flow.id, flow);
     this.#byRemote.set(`${flow.remote.address}:${flow.remote.port}`, flow);
     socket.setNoDelay(true);
-    socket.setTimeout(this.#options.idleTimeoutMs, () => socket.destroy());
+    // Node's socket timeout restarts on any byte; these two do not.
+    const idle = setTimeout(() => {
+      this.emit('problem', { flow, reason: 'TCP connection idle' });
+      socket.destroy();
+    }, this.#options.idleTimeoutMs);
+    idle.unref();
+    let deadline: NodeJS.Timeout | undefined;
+    const stopDeadline = () => {
+      if (deadline) clearTimeout(deadline);
+      deadline = undefined;
+    };
+    flow.onSend = () => idle.refresh();
     socket.on('data', (chunk) => {
+      let completed = false;
       for (const event of flow.decoder.push(chunk)) {
+        // A lone CRLF (a pong) answers our ping, and we send none over TCP: a
+        // peer's unsolicited ones are no sign of life.
+        if (event.type === 'message' || event.type === 'ping') completed = true;
         switch (event.type) {
           case 'message':
             this.emit('message', event.message, flow);
@@ -109,14 +171,28 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
           case 'pong':
             break;
           case 'error':
+            completed = true; // a whole (bad) message was read: the next one gets its own deadline
             this.emit('invalid', { flow, error: event.error, message: event.message });
             if (event.fatal) flow.closeAfterWrites(event.message !== undefined);
             break;
         }
       }
+      if (completed) {
+        idle.refresh();
+        stopDeadline();
+      }
+      if (flow.decoder.inMessage && deadline === undefined && !socket.destroyed) {
+        deadline = setTimeout(() => {
+          this.emit('problem', { flow, reason: 'SIP message not completed in time' });
+          socket.destroy();
+        }, this.#options.messageTimeoutMs);
+        deadline.unref();
+      }
     });
     socket.on('error', () => undefined); // 'close' follows
     socket.on('close', () => {
+      clearTimeout(idle);
+      stopDeadline();
       this.#flows.delete(flow.id);
       const key = `${flow.remote.address}:${flow.remote.port}`;
       if (this.#byRemote.get(key) === flow) this.#byRemote.delete(key);
@@ -141,6 +217,8 @@ class TcpFlow implements Flow {
   readonly local: Endpoint;
   readonly remote: Endpoint;
   readonly decoder: SipStreamDecoder;
+  /** Called on each send (the transport's idle timer counts our own traffic). */
+  onSend: (() => void) | undefined;
   readonly #socket: Socket;
 
   constructor(socket: Socket, maxBytes: number) {
@@ -157,6 +235,7 @@ class TcpFlow implements Flow {
   send(data: Buffer): boolean {
     if (this.#socket.destroyed) return false;
     this.#socket.write(data);
+    this.onSend?.();
     return true;
   }
 

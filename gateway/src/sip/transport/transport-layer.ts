@@ -13,7 +13,7 @@ import {
 } from '../message/index.js';
 import type { Logger } from '../../observability/index.js';
 import { formatEndpoint, type Endpoint, type Flow, type SipProtocol } from './flow.js';
-import { TcpTransport } from './tcp-transport.js';
+import { TcpTransport, type TcpLimits } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
 import { WsTransport } from './ws-transport.js';
 
@@ -30,6 +30,8 @@ export interface TransportLayerOptions {
   /** Host for Via and Contact when the listener's own address is not reachable by peers. */
   readonly advertisedHost?: string | undefined;
   readonly maxMessageBytes: number;
+  /** SIP over TCP limits against slow and greedy clients (config `sip.tcp`). */
+  readonly tcp?: TcpLimits | undefined;
   readonly logger: Logger;
 }
 
@@ -79,7 +81,10 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       } else {
         if (this.#tcp) throw new Error('only one TCP listener is supported');
         this.#tcp = this.#wire(
-          new TcpTransport({ maxMessageBytes: this.#options.maxMessageBytes }),
+          new TcpTransport({
+            ...this.#options.tcp,
+            maxMessageBytes: this.#options.maxMessageBytes,
+          }),
         );
         const local = await this.#tcp.listen(listener.host, listener.port);
         this.#log.info({ protocol: 'TCP', local: formatEndpoint(local) }, 'SIP listening');
@@ -95,6 +100,11 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       );
       this.#ws.attach(this.#options.ws.server);
     }
+  }
+
+  /** The SIP over TCP transport, when listening (its connection counts are for tests and metrics). */
+  get tcp(): TcpTransport | undefined {
+    return this.#tcp;
   }
 
   /** The local address of each listener (after start; port 0 becomes the real port). */

@@ -269,6 +269,10 @@ export class FakeInvitation implements PhoneInvitation {
     return Object.entries(this.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   }
 
+  remoteDisplayName(): string | undefined {
+    return /^\s*"([^"]*)"/.exec(this.header('From') ?? '')?.[1];
+  }
+
   onStateChange(listener: (state: SipSessionState) => void): void {
     this.listeners.push(listener);
   }

@@ -1,0 +1,16 @@
+/** Verb results and flow events are wire types, shared with the desk: `@parley/shared/protocol`. */
+export type {
+  DialResult,
+  DialStatus,
+  EnqueueResult,
+  GatherResult,
+  HangupResult,
+  PauseResult,
+  PromptResult,
+  RecordResult,
+  RedirectResult,
+  TranscribeResult,
+  VerbFailure,
+  VerbResult,
+  VerbResults,
+} from '@parley/shared/protocol';

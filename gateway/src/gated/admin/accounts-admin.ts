@@ -1,0 +1,352 @@
+/**
+ * Inbound calling accounts of non-residents: `POST /v1/gated/<tenant>/accounts`,
+ * `GET`/`PATCH …/accounts/<id>`, the residents the facility approves them for
+ * (`PUT`/`DELETE …/accounts/<id>/residents/<residentId>`), prepaid credits
+ * (`POST …/accounts/<id>/credits`, idempotent by key) and charges. Phone
+ * numbers are E.164 (libphonenumber-js); only those the facility marks
+ * verified identify a caller.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { toE164 } from '../../trunks/e164.js';
+import type { Account, AccountPhone, Approval, StoredAccount } from '../types.js';
+import {
+  bad,
+  checkId,
+  checkPin,
+  conflict,
+  iso,
+  notFound,
+  parse,
+  type Actor,
+  type AdminDeps,
+} from './common.js';
+
+const phoneInput = z.strictObject({
+  /** E.164, or national with `country`. */
+  number: z.string().min(3).max(64),
+  /** ISO 3166 country for a national number. */
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  /** The facility verified it (a call back, a document): only then it identifies the caller. */
+  verified: z.boolean().default(false),
+});
+
+const fields = {
+  name: z.string().trim().min(1).max(100),
+  phones: z.array(phoneInput).max(10),
+  webLogin: z.string().trim().min(1).max(128).nullable(),
+  /** Minor units per started minute. */
+  ratePerMinute: z.number().int().min(0).max(1_000_000),
+  /** Write-only: the account PIN a caller keys after the account number. */
+  pin: z.string().max(64),
+};
+
+export const accountCreateSchema = z.strictObject({
+  ...fields,
+  phones: fields.phones.default([]),
+  webLogin: fields.webLogin.optional(),
+  ratePerMinute: fields.ratePerMinute.optional(),
+  pin: fields.pin.optional(),
+  /** The account number callers key; default: 10 random digits. */
+  number: z
+    .string()
+    .regex(/^\d{4,16}$/, '4-16 digits')
+    .optional(),
+  status: z.enum(['active', 'suspended']).default('active'),
+});
+
+export const accountUpdateSchema = z.strictObject({
+  name: fields.name.optional(),
+  phones: fields.phones.optional(),
+  webLogin: fields.webLogin.optional(),
+  ratePerMinute: fields.ratePerMinute.optional(),
+  pin: fields.pin.optional(),
+  status: z.enum(['active', 'suspended', 'closed']).optional(),
+});
+
+export const approvalSchema = z.strictObject({ status: z.enum(['approved', 'pending', 'denied']) });
+
+export const creditSchema = z.strictObject({
+  /** Minor units; negative takes money back (never below zero). */
+  amount: z
+    .number()
+    .int()
+    .min(-1_000_000_000)
+    .max(1_000_000_000)
+    .refine((n) => n !== 0, 'not 0'),
+  /** Idempotency key: the same credit sent twice counts once. */
+  key: z.string().min(1).max(100),
+  note: z.string().max(200).optional(),
+});
+
+export class AccountsAdmin {
+  readonly #d: AdminDeps;
+
+  constructor(deps: AdminDeps) {
+    this.#d = deps;
+  }
+
+  view(a: Account) {
+    return {
+      id: a.id,
+      number: a.number,
+      name: a.name,
+      phones: a.phones.map((p) => ({
+        number: p.number,
+        verified: p.verifiedAt !== null,
+        verifiedAt: iso(p.verifiedAt),
+      })),
+      webLogin: a.webLogin,
+      ratePerMinute: a.ratePerMinute,
+      balance: a.balance,
+      currency: this.#d.tenants[a.tenant]?.currency ?? null,
+      status: a.status,
+      pinSet: a.pinSet,
+      residents: this.#d.store.accounts.approvals(a.tenant, a.id).map(approvalView),
+      createdAt: iso(a.createdAt),
+      updatedAt: iso(a.updatedAt),
+    };
+  }
+
+  async create(actor: Actor, body: unknown): Promise<Account> {
+    const input = parse(accountCreateSchema, body);
+    const settings = this.#d.tenants[actor.tenant];
+    if (!settings) throw notFound('tenant');
+    if (input.pin !== undefined) checkPin(input.pin, settings, 'pin');
+    const { store } = this.#d;
+    const id = `acc_${randomBytes(10).toString('hex')}`;
+    const number = input.number ?? this.#freeNumber(actor.tenant);
+    if (store.accounts.byNumber(actor.tenant, number))
+      throw conflict(`number: "${number}" is another account's`);
+    const now = this.#d.now();
+    const phones = this.#phones(actor.tenant, input.phones, [], now, undefined);
+    if (input.webLogin) this.#webLoginFree(actor.tenant, input.webLogin, undefined);
+    const account: StoredAccount = {
+      tenant: actor.tenant,
+      id,
+      number,
+      name: input.name,
+      phones,
+      webLogin: input.webLogin ?? null,
+      ratePerMinute: input.ratePerMinute ?? settings.defaultRatePerMinute,
+      balance: 0,
+      status: input.status,
+      pinSet: input.pin !== undefined,
+      pinHash: input.pin === undefined ? null : await this.#d.pins.hash(input.pin),
+      createdAt: now,
+      updatedAt: now,
+    };
+    store.transaction(() => {
+      store.accounts.insert(account);
+      this.#audit(actor, 'account.create', id, null, {
+        ...audited(account),
+        ...(input.pin ? { pin: 'set' } : {}),
+      });
+    });
+    return account;
+  }
+
+  async update(actor: Actor, id: string, body: unknown): Promise<Account> {
+    const input = parse(accountUpdateSchema, body);
+    const settings = this.#d.tenants[actor.tenant];
+    const { store } = this.#d;
+    const existing = store.accounts.get(actor.tenant, id);
+    if (!existing || !settings) throw notFound('account');
+    if (input.pin !== undefined) checkPin(input.pin, settings, 'pin');
+    if (input.webLogin) this.#webLoginFree(actor.tenant, input.webLogin, id);
+    const now = this.#d.now();
+    const next: StoredAccount = {
+      ...existing,
+      name: input.name ?? existing.name,
+      phones: input.phones
+        ? this.#phones(actor.tenant, input.phones, existing.phones, now, id)
+        : existing.phones,
+      webLogin: input.webLogin === undefined ? existing.webLogin : input.webLogin,
+      ratePerMinute: input.ratePerMinute ?? existing.ratePerMinute,
+      status: input.status ?? existing.status,
+      pinSet: input.pin !== undefined || existing.pinSet,
+      pinHash: input.pin === undefined ? existing.pinHash : await this.#d.pins.hash(input.pin),
+      updatedAt: now,
+    };
+    store.transaction(() => {
+      store.accounts.update(next);
+      this.#audit(actor, 'account.update', id, audited(existing), {
+        ...audited(next),
+        ...(input.pin !== undefined ? { pin: 'changed' } : {}),
+      });
+    });
+    return store.accounts.get(actor.tenant, id) ?? next;
+  }
+
+  get(tenant: string, id: string): Account {
+    const a = this.#d.store.accounts.get(tenant, id);
+    if (!a) throw notFound('account');
+    return a;
+  }
+
+  setApproval(
+    actor: Actor,
+    accountId: string,
+    residentId: string,
+    body: unknown,
+  ): { created: boolean; approval: Approval } {
+    checkId(residentId, 'resident id');
+    const input = parse(approvalSchema, body);
+    const { store } = this.#d;
+    if (!store.accounts.get(actor.tenant, accountId)) throw notFound('account');
+    if (!store.residents.get(actor.tenant, residentId)) throw bad(`no resident "${residentId}"`);
+    const before = store.accounts.approval(actor.tenant, accountId, residentId);
+    const approval: Approval = {
+      tenant: actor.tenant,
+      accountId,
+      residentId,
+      status: input.status,
+      decidedAt: input.status === 'pending' ? null : this.#d.now(),
+      decidedBy: input.status === 'pending' ? null : actor.id,
+    };
+    store.transaction(() => {
+      store.accounts.setApproval(approval);
+      this.#audit(
+        actor,
+        'approval.set',
+        `${accountId}/${residentId}`,
+        before ? approvalView(before) : null,
+        approvalView(approval),
+        'approval',
+      );
+    });
+    return { created: !before, approval };
+  }
+
+  removeApproval(actor: Actor, accountId: string, residentId: string): void {
+    const { store } = this.#d;
+    const before = store.accounts.approval(actor.tenant, accountId, residentId);
+    if (!before) throw notFound('approval');
+    store.transaction(() => {
+      store.accounts.deleteApproval(actor.tenant, accountId, residentId);
+      this.#audit(
+        actor,
+        'approval.delete',
+        `${accountId}/${residentId}`,
+        approvalView(before),
+        null,
+        'approval',
+      );
+    });
+  }
+
+  credit(actor: Actor, accountId: string, body: unknown): { balance: number; duplicate: boolean } {
+    const input = parse(creditSchema, body);
+    const { store } = this.#d;
+    const before = store.accounts.get(actor.tenant, accountId);
+    if (!before) throw notFound('account');
+    return store.transaction(() => {
+      const result = store.billing.credit({
+        tenant: actor.tenant,
+        accountId,
+        key: input.key,
+        amount: input.amount,
+        note: input.note ?? null,
+        actor: actor.id,
+        at: this.#d.now(),
+      });
+      if (!result.ok) {
+        if (result.reason === 'key_reused')
+          throw conflict(`key: "${input.key}" was used for another credit`);
+        if (result.reason === 'insufficient')
+          throw conflict('amount: the balance would go below zero');
+        throw notFound('account');
+      }
+      if (!result.duplicate)
+        this.#audit(
+          actor,
+          'account.credit',
+          accountId,
+          { balance: before.balance },
+          {
+            balance: result.balance,
+            amount: input.amount,
+            key: input.key,
+            note: input.note ?? null,
+          },
+        );
+      return { balance: result.balance, duplicate: result.duplicate };
+    });
+  }
+
+  #freeNumber(tenant: string): string {
+    for (;;) {
+      const n = String(randomInt(1_000_000_000, 10_000_000_000));
+      if (!this.#d.store.accounts.byNumber(tenant, n)) return n;
+    }
+  }
+
+  #webLoginFree(tenant: string, login: string, id: string | undefined): void {
+    const holder = this.#d.store.accounts.byWebLogin(tenant, login);
+    if (holder && holder.id !== id) throw conflict('webLogin: another account has it');
+  }
+
+  #phones(
+    tenant: string,
+    input: readonly z.output<typeof phoneInput>[],
+    before: readonly AccountPhone[],
+    now: number,
+    id: string | undefined,
+  ): AccountPhone[] {
+    const out = new Map<string, AccountPhone>();
+    input.forEach((p, i) => {
+      const e164 = toE164(p.number, p.country);
+      if (!e164) throw bad(`phones.${i}.number: not a possible telephone number`);
+      if (this.#d.store.accounts.phoneHolder(tenant, e164, id))
+        throw conflict(`phones.${i}.number: ${e164} is on another account`);
+      const known = before.find((b) => b.number === e164);
+      out.set(e164, { number: e164, verifiedAt: p.verified ? (known?.verifiedAt ?? now) : null });
+    });
+    return [...out.values()];
+  }
+
+  #audit(
+    actor: Actor,
+    action: string,
+    entityId: string,
+    before: unknown,
+    after: unknown,
+    entity: 'account' | 'approval' = 'account',
+  ): void {
+    this.#d.store.audit.append({
+      tenant: actor.tenant,
+      at: this.#d.now(),
+      actor: actor.id,
+      action,
+      entity,
+      entityId,
+      before,
+      after,
+    });
+  }
+}
+
+export function approvalView(a: Approval) {
+  return {
+    residentId: a.residentId,
+    status: a.status,
+    decidedAt: iso(a.decidedAt),
+    decidedBy: a.decidedBy,
+  };
+}
+
+/** An account as the audit log keeps it: no PIN hash. */
+function audited(a: StoredAccount) {
+  return {
+    number: a.number,
+    name: a.name,
+    phones: a.phones.map((p) => ({ number: p.number, verified: p.verifiedAt !== null })),
+    webLogin: a.webLogin,
+    ratePerMinute: a.ratePerMinute,
+    status: a.status,
+    pinSet: a.pinSet,
+  };
+}

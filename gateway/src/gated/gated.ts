@@ -1,0 +1,95 @@
+/**
+ * The gated module as the composition root builds it: its tables on the
+ * gateway's database, the Gate (the authenticating server), the meter, and
+ * the two routers (the facility's API under `/v1/gated`, the resident
+ * device's under `/resident`). `close()` stops its timers; safe twice.
+ */
+import type { Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/index.js';
+import { migrateModule, type SqliteDatabase } from '../storage/index.js';
+import type { AdminDeps } from './admin/common.js';
+import { MemoryDevicePresence, type DevicePresence } from './devices/device-presence.js';
+import { Gate } from './gate.js';
+import { gatedAdminRouter } from './http/admin-router.js';
+import { deviceRouter } from './http/device-router.js';
+import { DeviceSessions } from './http/device-session.js';
+import { Meter } from './meter.js';
+import { GatedMetrics } from './metrics.js';
+import { PinHasher } from './pins/pin-hash.js';
+import { GATED_SCHEMA, createSqliteGatedStore, type GatedStore } from './store/index.js';
+
+export interface GatedModule {
+  readonly gate: Gate;
+  readonly meter: Meter;
+  readonly store: GatedStore;
+  readonly presence: DevicePresence;
+  /** Mounted at `/v1/gated` (behind the API key check). */
+  readonly adminRouter: Router;
+  /** Mounted at `/resident`. */
+  readonly deviceRouter: Router;
+  close(): void;
+}
+
+export interface GatedModuleOptions {
+  readonly config: Config;
+  readonly db: SqliteDatabase;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** scrypt parameters (tests lower them; the default is documented in pin-hash.ts). */
+  readonly pins?: PinHasher;
+}
+
+export function createGatedModule(options: GatedModuleOptions): GatedModule {
+  const { config, now, logger } = options;
+  migrateModule(options.db, GATED_SCHEMA);
+  const store = createSqliteGatedStore(options.db);
+  const presence = new MemoryDevicePresence();
+  const pins = options.pins ?? new PinHasher();
+  const metrics = new GatedMetrics(options.registry);
+  const tenants = Object.fromEntries(
+    Object.entries(config.tenants).flatMap(([id, t]) => (t.gated ? [[id, t.gated]] : [])),
+  );
+  const gate = new Gate({
+    tenants,
+    store,
+    presence,
+    pins,
+    metrics,
+    logger,
+    realm: config.sip.domain,
+    now,
+  });
+  const meter = new Meter({ billing: store.billing, metrics, logger, now });
+  meter.recover();
+  const adminDeps: AdminDeps = { store, presence, pins, tenants, realm: config.sip.domain, now };
+  const sessions = new DeviceSessions({
+    secret: config.desk.sessionSecret,
+    now,
+    stamp: (tenant, address) => store.devices.get(tenant, address)?.credentialStamp,
+  });
+  let closed = false;
+  return {
+    gate,
+    meter,
+    store,
+    presence,
+    adminRouter: gatedAdminRouter(adminDeps),
+    deviceRouter: deviceRouter({
+      gate,
+      store,
+      sessions,
+      sipDomain: config.sip.domain,
+      sipWsPath: config.sip.wsPath,
+      now,
+    }),
+    close() {
+      if (closed) return;
+      closed = true;
+      meter.close();
+      gate.close();
+    },
+  };
+}

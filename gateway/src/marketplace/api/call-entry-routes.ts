@@ -1,0 +1,67 @@
+/**
+ * `POST /v1/call-entries` (scope `call-entries`): a content provider's call
+ * log, one entry or many, as JSON, NDJSON or CSV. The body is read as a
+ * stream and the answer streams back: one result per entry in the batch's
+ * order, a summary, and the batch error if the reader had to stop.
+ */
+import { Router } from 'express';
+import { ParleyError } from '@parley/shared/errors';
+import { assertScope, principalOf } from '../../http/api-auth.js';
+import { ingest } from '../call-entries/ingest.js';
+import { formatOf, readEntries } from '../call-entries/sources.js';
+import type { Marketplace } from '../marketplace.js';
+
+export function callEntryRoutes(m: Marketplace): Router {
+  const router = Router();
+  router.post('/call-entries', async (req, res) => {
+    assertScope(res, 'call-entries');
+    const format = formatOf(req.headers['content-type']);
+    if (!format)
+      throw new ParleyError(
+        'bad_request',
+        'Content-Type must be text/csv, application/json or application/x-ndjson',
+        {
+          expose: true,
+        },
+      );
+    const principal = principalOf(res);
+    const tenant =
+      principal?.tenant ??
+      (typeof req.query['tenant'] === 'string' ? req.query['tenant'] : undefined);
+    if (tenant === undefined || !m.tenantExists(tenant))
+      throw new ParleyError(
+        'bad_request',
+        'tenant: give ?tenant= with an API key not bound to a tenant',
+        { expose: true },
+      );
+    const results = ingest(readEntries(req, format), {
+      matcher: m.entries,
+      tenant,
+      threshold: m.threshold(tenant),
+      now: () => m.now(),
+    });
+    res.status(200).type('application/json').setHeader('cache-control', 'no-store');
+    res.write('{"results":[');
+    let first = true;
+    let buffer = '';
+    const flush = async () => {
+      if (buffer === '') return;
+      const ok = res.write(buffer);
+      buffer = '';
+      if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+    };
+    let step = await results.next();
+    while (!step.done) {
+      m.metrics?.callEntries.inc({ result: step.value.status });
+      buffer += (first ? '' : ',') + JSON.stringify(step.value);
+      first = false;
+      if (buffer.length > 65_536) await flush();
+      step = await results.next();
+    }
+    await flush();
+    res.end(
+      `],"summary":${JSON.stringify(step.value.summary)},"error":${JSON.stringify(step.value.error)}}`,
+    );
+  });
+  return router;
+}

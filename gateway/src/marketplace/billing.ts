@@ -1,0 +1,335 @@
+/**
+ * Billing per lead (S8) and the call path's hooks: a call that reached a
+ * listing is recorded when it starts, marked when the advertiser leg
+ * connects, and charged once when it has been connected for the listing's
+ * minimum. The charge is one database transaction: the ledger's balanced
+ * postings under the idempotency key `charge:<callId>`, the call's state and
+ * the day's counts. A crash before the commit leaves no trace, after it the
+ * whole charge, and the key makes every repeat (timer, end of call, recovery
+ * after a restart, a second process) a no-op.
+ */
+import { ParleyError } from '@parley/shared/errors';
+import type { PostResult, Posting } from '../ledger/index.js';
+import { accountId, type MarketplaceAccounts } from './accounts.js';
+import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
+import type { DirectoryStore } from './directory-store.js';
+import type { ListingIndex } from './listing-index.js';
+import type { MarketplaceMetrics } from './metrics.js';
+import type { CallMatch } from './inbound-match.js';
+import type { MarketplaceRegistry } from './registry.js';
+import { describeIssue, refundSchema } from './validation.js';
+
+export type QualifyResult =
+  | { readonly status: 'charged'; readonly amount: number; readonly transactionId: number | null }
+  | { readonly status: 'duplicate'; readonly amount: number; readonly transactionId: number | null }
+  | { readonly status: 'not_yet'; readonly qualifiesAt: number }
+  | { readonly status: 'not_connected' }
+  | { readonly status: 'unknown_call' };
+
+export interface BillingOptions {
+  readonly calls: MarketplaceCallStore;
+  readonly directory: DirectoryStore;
+  readonly accounts: MarketplaceAccounts;
+  readonly index: ListingIndex;
+  readonly registry: MarketplaceRegistry;
+  readonly metrics?: MarketplaceMetrics | undefined;
+  /**
+   * Runs inside the charge's transaction after every write, before the
+   * commit: the crash test stops the process there.
+   */
+  readonly beforeCommit?: ((callId: string) => void) | undefined;
+}
+
+/** Splits a charge: the publisher's share (rounded down), the platform the rest. */
+export function chargePostings(
+  call: MarketplaceCall,
+  amount: number,
+  sharePercent: number,
+): Posting[] {
+  const share = call.publisherId === null ? 0 : Math.floor((amount * sharePercent) / 100);
+  const postings: Posting[] = [
+    { account: accountId.advertiser(call.advertiserId), amount: -amount },
+  ];
+  if (share > 0)
+    postings.push({ account: accountId.publisher(call.publisherId ?? ''), amount: share });
+  if (amount - share > 0)
+    postings.push({ account: accountId.platform(call.tenant), amount: amount - share });
+  return postings;
+}
+
+export class Billing {
+  readonly #o: BillingOptions;
+
+  constructor(options: BillingOptions) {
+    this.#o = options;
+  }
+
+  /** Hook: a call matched to a listing started (before routing to its destination). */
+  started(callId: string, match: CallMatch, at: number): MarketplaceCall {
+    const call: MarketplaceCall = {
+      callId,
+      tenant: match.tenant,
+      kind: match.kind,
+      listingId: match.listing.id,
+      advertiserId: match.listing.advertiserId,
+      publisherId: match.impression?.publisherId ?? null,
+      impressionId: match.impression?.id ?? null,
+      price: match.price,
+      minConnectedSeconds: match.listing.minConnectedSeconds,
+      day: this.#o.index.today(at),
+      startedAt: at,
+      connectedAt: null,
+      qualifiesAt: null,
+      qualifiedAt: null,
+      endedAt: null,
+      chargeKey: null,
+      charged: 0,
+      refunded: 0,
+    };
+    const { calls } = this.#o;
+    const inserted = calls.atomically(() => {
+      const fresh = calls.insert(call);
+      if (fresh) calls.count(call.day, call, { calls: 1 });
+      return fresh;
+    });
+    if (inserted) this.#o.index.count(call.listingId, 'calls');
+    return calls.get(callId) ?? call;
+  }
+
+  /**
+   * Hook: the advertiser leg connected. Answers when the call qualifies: the
+   * call path runs {@link qualify} then (a timer), and {@link ended} at the end.
+   */
+  connected(callId: string, at: number): { qualifiesAt: number } | undefined {
+    const { calls } = this.#o;
+    const call = calls.get(callId);
+    if (!call) return undefined;
+    if (call.connectedAt !== null) return { qualifiesAt: call.qualifiesAt ?? call.connectedAt };
+    const qualifiesAt = at + call.minConnectedSeconds * 1000;
+    calls.atomically(() => {
+      calls.setConnected(callId, at, qualifiesAt);
+      calls.count(this.#o.index.today(at), call, { answered: 1 });
+    });
+    this.#o.index.count(call.listingId, 'answered');
+    return { qualifiesAt };
+  }
+
+  /**
+   * Hook: charge the call if it has been connected long enough, exactly once.
+   * Safe to call any number of times, from any process sharing the database.
+   */
+  qualify(callId: string, now: number): QualifyResult {
+    const { calls, metrics } = this.#o;
+    const call = calls.get(callId);
+    if (!call) return { status: 'unknown_call' };
+    if (call.qualifiedAt !== null) {
+      metrics?.charges.inc({ result: 'duplicate' });
+      return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+    }
+    if (call.connectedAt === null || call.qualifiesAt === null) {
+      metrics?.charges.inc({ result: 'not_connected' });
+      return { status: 'not_connected' };
+    }
+    if (now < call.qualifiesAt) {
+      metrics?.charges.inc({ result: 'not_yet' });
+      return { status: 'not_yet', qualifiesAt: call.qualifiesAt };
+    }
+    return this.#charge(callId, now);
+  }
+
+  /**
+   * Hook: the call ended. A call connected long enough is charged now if its
+   * timer has not done it (a late timer must not lose a charge).
+   */
+  ended(callId: string, at: number): QualifyResult {
+    const { calls } = this.#o;
+    const call = calls.get(callId);
+    if (!call) return { status: 'unknown_call' };
+    let result: QualifyResult = { status: 'not_connected' };
+    if (call.qualifiedAt !== null)
+      result = { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+    else if (call.qualifiesAt !== null && at >= call.qualifiesAt)
+      result = this.#charge(callId, call.qualifiesAt);
+    else if (call.qualifiesAt !== null)
+      result = { status: 'not_yet', qualifiesAt: call.qualifiesAt };
+    calls.setEnded(callId, at);
+    return result;
+  }
+
+  /** Records that the gateway is alive (every second): recovery's bound on when calls could still be up. */
+  heartbeat(now: number): void {
+    this.#o.calls.heartbeat(now);
+  }
+
+  /**
+   * At start-up: calls a crash left open are closed at the last heartbeat;
+   * those connected long enough before it are charged (once: the key).
+   */
+  recover(now: number): { charged: number; closed: number } {
+    const { calls } = this.#o;
+    const aliveAt = calls.aliveAt() ?? now;
+    let charged = 0;
+    let closed = 0;
+    for (const call of calls.open()) {
+      if (call.qualifiedAt === null && call.qualifiesAt !== null && call.qualifiesAt <= aliveAt) {
+        if (this.#charge(call.callId, call.qualifiesAt).status === 'charged') charged += 1;
+      }
+      calls.setEnded(call.callId, Math.max(call.startedAt, aliveAt));
+      closed += 1;
+    }
+    return { charged, closed };
+  }
+
+  #charge(callId: string, at: number): QualifyResult {
+    const { calls, accounts, directory, metrics } = this.#o;
+    const key = `charge:${callId}`;
+    const outcome = calls.atomically((): QualifyResult & { call?: MarketplaceCall } => {
+      // Read again under the write lock: another process may have charged it.
+      const call = calls.get(callId);
+      if (!call) return { status: 'unknown_call' };
+      if (call.qualifiedAt !== null)
+        return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+      const day = this.#o.index.today(at);
+      const share =
+        call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
+      let posted: PostResult | undefined;
+      if (call.price > 0) {
+        posted = accounts.ledger.post({
+          key,
+          tenant: call.tenant,
+          kind: 'charge',
+          postings: chargePostings(call, call.price, share),
+          memo: `qualified call to listing ${call.listingId}`,
+          meta: {
+            callId,
+            listingId: call.listingId,
+            impressionId: call.impressionId,
+            publisherId: call.publisherId,
+            kind: call.kind,
+          },
+          at,
+        });
+      }
+      calls.setQualified(callId, at, posted ? key : null, call.price);
+      calls.count(day, call, { qualified: 1, spend: call.price });
+      this.#o.beforeCommit?.(callId);
+      return {
+        status: 'charged',
+        amount: call.price,
+        transactionId: posted?.transaction.id ?? null,
+        call,
+      };
+    });
+    metrics?.charges.inc({ result: outcome.status });
+    if (outcome.status === 'charged' && outcome.call) {
+      const call = outcome.call;
+      metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
+      this.#afterCharge(call, at);
+      return { status: 'charged', amount: outcome.amount, transactionId: outcome.transactionId };
+    }
+    return outcome;
+  }
+
+  /** The index learns the spend; a listing that cannot pay another call is paused with the reason. */
+  #afterCharge(call: MarketplaceCall, at: number): void {
+    const { index, registry } = this.#o;
+    const day = index.today(at);
+    index.addSpend(call.listingId, day, call.price);
+    index.count(call.listingId, 'qualified');
+    registry.fundsChanged(call.advertiserId);
+    this.checkPause(call.listingId, at);
+  }
+
+  /** Pauses the listing when its budget or its advertiser's funds cannot pay its bid. */
+  checkPause(listingId: string, at: number): void {
+    const { index, registry } = this.#o;
+    const why = index.ineligibility(listingId, at);
+    if (why === 'daily_budget_exhausted' || why === 'insufficient_funds')
+      registry.pauseForFunds(listingId, why, index.today(at));
+  }
+
+  /** `POST /v1/refunds`: gives back part or all of a call's charge, ledgered, once per key. */
+  refund(viewer: string | undefined, body: unknown, headerKey: string | undefined, now: number) {
+    const parsed = refundSchema.safeParse(body ?? {});
+    if (!parsed.success)
+      throw new ParleyError('bad_request', describeIssue(parsed.error), { expose: true });
+    const input = parsed.data;
+    const key = input.key ?? headerKey;
+    if (key === undefined)
+      throw new ParleyError(
+        'bad_request',
+        'a refund needs an idempotency key (key field or Idempotency-Key header)',
+        {
+          expose: true,
+        },
+      );
+    const { calls, accounts, directory } = this.#o;
+    const found = calls.get(input.callId);
+    if (!found || (viewer !== undefined && found.tenant !== viewer))
+      throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
+    const ledgerKey = `refund:${found.tenant}:${key}`;
+    const result = calls.atomically(() => {
+      const previous = accounts.ledger.transaction(ledgerKey);
+      if (previous)
+        return {
+          transaction: previous,
+          duplicate: true,
+          amount: -(previous.postings[0]?.amount ?? 0),
+        };
+      const call = calls.get(input.callId);
+      const charge = call?.chargeKey ? accounts.ledger.transaction(call.chargeKey) : undefined;
+      if (!call || !charge)
+        throw new ParleyError('conflict', 'the call was not charged: there is nothing to refund', {
+          expose: true,
+        });
+      const left = call.charged - call.refunded;
+      const amount = input.amountCents ?? left;
+      if (amount > left)
+        throw new ParleyError(
+          'conflict',
+          `amountCents ${amount} is more than the ${left} left to refund`,
+          {
+            expose: true,
+          },
+        );
+      if (amount <= 0)
+        throw new ParleyError('conflict', 'the charge was refunded in full already', {
+          expose: true,
+        });
+      const share =
+        call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
+      // The charge's split, reversed in proportion.
+      const postings = chargePostings(call, amount, share).map((p) => ({
+        account: p.account,
+        amount: -p.amount,
+      }));
+      const posted = accounts.ledger.post({
+        key: ledgerKey,
+        tenant: call.tenant,
+        kind: 'refund',
+        postings,
+        memo: input.reason,
+        meta: { callId: call.callId, listingId: call.listingId },
+        reverses: charge.id,
+        at: now,
+      });
+      calls.addRefund(call.callId, amount);
+      calls.count(this.#o.index.today(call.qualifiedAt ?? now), call, { spend: -amount });
+      return { ...posted, amount };
+    });
+    if (!result.duplicate) {
+      // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
+      const day = this.#o.index.today(found.qualifiedAt ?? now);
+      if (day === this.#o.index.today(now))
+        this.#o.index.addSpend(found.listingId, day, -result.amount);
+      this.#o.registry.fundsChanged(found.advertiserId);
+    }
+    return result;
+  }
+
+  #txId(call: MarketplaceCall): number | null {
+    return call.chargeKey
+      ? (this.#o.accounts.ledger.transaction(call.chargeKey)?.id ?? null)
+      : null;
+  }
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { LEDGER_SCHEMA } from '../../ledger/index.js';
+import { openDatabase } from '../../storage/index.js';
+import { SqliteImpressionStore } from '../impression-store.js';
+import type { Impression } from '../model.js';
+import { MARKETPLACE_SCHEMA } from '../schema.js';
+import { CallEntryMatcher, type MatchThreshold } from './matcher.js';
+import { SqliteCallEntryStore } from './store.js';
+
+const T0 = Date.UTC(2025, 0, 15, 12, 0);
+const MIN = 60_000;
+
+function world() {
+  const db = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
+  const impressions = new SqliteImpressionStore(db);
+  const store = new SqliteCallEntryStore(db);
+  const log = (id: string, deviceId: string, number: string | null, leaseStart: number) => {
+    const i: Impression = {
+      id,
+      tenant: 'acme',
+      placementId: `pl-${id}`,
+      listingId: `ls-${id}`,
+      advertiserId: 'ad',
+      publisherId: 'pb',
+      slot: 1,
+      price: 100,
+      bid: 100,
+      quality: 1,
+      deviceId,
+      page: null,
+      number,
+      numberKind: number === null ? 'none' : 'leased',
+      leaseStart,
+      leaseEnd: leaseStart + 15 * MIN,
+      createdAt: leaseStart,
+    };
+    impressions.logPlacement(
+      {
+        id: i.placementId,
+        tenant: 'acme',
+        publisherId: 'pb',
+        category: 'c',
+        region: '*',
+        slots: 1,
+        deviceId,
+        page: null,
+        decision: {},
+        createdAt: leaseStart,
+      },
+      [i],
+      '2025-01-15',
+    );
+  };
+  return { matcher: new CallEntryMatcher(impressions, store), log, store };
+}
+
+const entry = (
+  id: string,
+  deviceId: string,
+  startedAt: number,
+  extra: { number?: string; durationSeconds?: number } = {},
+) => ({
+  id,
+  deviceId,
+  number: extra.number,
+  startedAt,
+  durationSeconds: extra.durationSeconds,
+  data: { from: 'carrier' },
+});
+
+const time: MatchThreshold = { rule: 'time', windowSeconds: 30 * 60, minDurationSeconds: 0 };
+
+describe('CallEntryMatcher (S3)', () => {
+  it('matches the device’s latest impression within T, through its virtual number', () => {
+    const { matcher, log, store } = world();
+    log('old', 'dev-1', '+14155550101', T0 - 20 * MIN);
+    log('new', 'dev-1', '+14155550102', T0 - 5 * MIN);
+    const [r] = matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
+    expect(r).toEqual({
+      id: 'e1',
+      status: 'matched',
+      impressionId: 'new',
+      listingId: 'ls-new',
+      number: '+14155550102',
+    });
+    expect(store.byImpression('new').map((e) => [e.entryId, JSON.parse(e.data)])).toEqual([
+      ['e1', { from: 'carrier' }],
+    ]);
+  });
+
+  it('keeps only the impression that showed the number dialled, when the entry has one', () => {
+    const { matcher, log } = world();
+    log('a', 'dev-1', '+14155550101', T0 - 20 * MIN);
+    log('b', 'dev-1', '+14155550102', T0 - 5 * MIN);
+    const [r, s] = matcher.processChunk(
+      'acme',
+      [
+        entry('e1', 'dev-1', T0, { number: '+14155550101' }),
+        entry('e2', 'dev-1', T0, { number: '+14155550199' }),
+      ],
+      time,
+      T0,
+    );
+    expect(r).toMatchObject({ status: 'matched', impressionId: 'a' });
+    expect(s).toMatchObject({ status: 'unmatched', reason: 'number_mismatch' });
+  });
+
+  it('says no_device, and outside_threshold when the device was seen but longer than T ago', () => {
+    const { matcher, log } = world();
+    log('a', 'dev-1', '+14155550101', T0 - 31 * MIN);
+    const [r, s] = matcher.processChunk(
+      'acme',
+      [entry('e1', 'dev-1', T0), entry('e2', 'dev-2', T0)],
+      time,
+      T0,
+    );
+    expect(r).toMatchObject({ status: 'unmatched', reason: 'outside_threshold' });
+    expect(s).toMatchObject({ status: 'unmatched', reason: 'no_device' });
+  });
+
+  it('never matches an impression shown after the call started', () => {
+    const { matcher, log } = world();
+    log('later', 'dev-1', '+14155550101', T0 + MIN);
+    expect(matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0)[0]).toMatchObject({
+      reason: 'no_device',
+    });
+  });
+
+  it('applies the duration rules: D alone, T and D, T or D', () => {
+    const { matcher, log } = world();
+    log('a', 'dev-1', '+14155550101', T0 - 40 * MIN);
+    const rule = (r: MatchThreshold['rule']): MatchThreshold => ({
+      rule: r,
+      windowSeconds: 30 * 60,
+      minDurationSeconds: 90,
+    });
+    const run = (id: string, r: MatchThreshold['rule'], durationSeconds: number) =>
+      matcher.processChunk('acme', [entry(id, 'dev-1', T0, { durationSeconds })], rule(r), T0)[0]
+        ?.status;
+    expect(run('d1', 'duration', 120)).toBe('matched');
+    expect(run('d2', 'duration', 30)).toBe('unmatched');
+    expect(run('d3', 'time-and-duration', 120)).toBe('unmatched'); // 40 min > T
+    expect(run('d4', 'time-or-duration', 120)).toBe('matched');
+    expect(run('d5', 'time-or-duration', 30)).toBe('unmatched');
+  });
+
+  it('is idempotent by entry id: a repeat says duplicate and changes nothing', () => {
+    const { matcher, log, store } = world();
+    log('a', 'dev-1', '+14155550101', T0 - MIN);
+    const [first] = matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
+    const [again, inBatch] = matcher.processChunk(
+      'acme',
+      [{ ...entry('e1', 'dev-2', T0), data: { changed: true } }, entry('e1', 'dev-1', T0)],
+      time,
+      T0,
+    );
+    expect(first?.status).toBe('matched');
+    expect(again).toEqual({
+      id: 'e1',
+      status: 'duplicate',
+      previous: { status: 'matched', impressionId: 'a', reason: null },
+    });
+    expect(inBatch?.status).toBe('duplicate');
+    expect(store.get('acme', 'e1')?.data).toBe(JSON.stringify({ from: 'carrier' }));
+  });
+});

@@ -1,0 +1,341 @@
+import type { SqliteDatabase } from '../storage/index.js';
+import type { Impression } from './model.js';
+
+/** A placement decision as logged (the auction's explanation). */
+export interface PlacementRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly publisherId: string;
+  readonly category: string;
+  readonly region: string;
+  readonly slots: number;
+  readonly deviceId: string;
+  readonly page: string | null;
+  readonly decision: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+/**
+ * The impression log (S3's log data structure): placements with their
+ * decisions, impressions with device, number and lease. SQLite now,
+ * PostgreSQL later.
+ */
+export interface ImpressionStore {
+  /** The placement, its impressions and the day's counts, in one transaction. */
+  logPlacement(placement: PlacementRecord, impressions: readonly Impression[], day: string): void;
+  impression(id: string): Impression | undefined;
+  placement(id: string): PlacementRecord | undefined;
+  byPlacement(placementId: string): Impression[];
+  /** The impression that held `number` at `at`: the latest lease begun at or before it. */
+  holderAt(number: string, at: number): Impression | undefined;
+  /** A device's log entries begun at or before `at` and not before `since`, newest first. */
+  byDevice(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): Impression[];
+  /**
+   * The device's log entries for call-entry matching, as few columns as the
+   * matching needs (read from the covering index alone), newest first.
+   */
+  logEntries(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): LogEntry[];
+  /**
+   * The same for many devices in one query (call-entry matching reads a chunk
+   * of entries at once: one statement instead of one per entry, measured 3x):
+   * per device, its log entries begun in [since, until], newest first, at most
+   * `perDevice`.
+   */
+  logEntriesOfDevices(
+    tenant: string,
+    deviceIds: readonly string[],
+    since: number,
+    until: number,
+    perDevice: number,
+  ): Map<string, LogEntry[]>;
+  /** The id of the impression that held `number` at `at` (S3's lookup through the virtual number). */
+  impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined;
+  /** The same for many (number, time) pairs in one query; answers in the order asked. */
+  impressionIdsAt(lookups: readonly (readonly [string, number])[]): (string | undefined)[];
+  /** The device's latest impression of a listing begun at or before `at`. */
+  latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined;
+  /** Per leased number of the tenant, the end of its latest lease (the pool's memory). */
+  leaseHistory(tenant: string): { number: string; end: number }[];
+  list(filter: {
+    tenant?: string;
+    publisherId?: string;
+    listingId?: string;
+    limit: number;
+  }): Impression[];
+}
+
+/** A log entry as call-entry matching reads it. */
+export interface LogEntry {
+  readonly id: string;
+  readonly listingId: string;
+  readonly number: string | null;
+  readonly leaseStart: number;
+}
+
+interface ImpressionRow {
+  id: string;
+  tenant: string;
+  placement_id: string;
+  listing_id: string;
+  advertiser_id: string;
+  publisher_id: string;
+  slot: number;
+  price: number;
+  bid: number;
+  quality: number;
+  device_id: string;
+  page: string | null;
+  number: string | null;
+  number_kind: Impression['numberKind'];
+  lease_start: number;
+  lease_end: number;
+  created_at: number;
+}
+
+const impressionOf = (r: ImpressionRow): Impression => ({
+  id: r.id,
+  tenant: r.tenant,
+  placementId: r.placement_id,
+  listingId: r.listing_id,
+  advertiserId: r.advertiser_id,
+  publisherId: r.publisher_id,
+  slot: r.slot,
+  price: r.price,
+  bid: r.bid,
+  quality: r.quality,
+  deviceId: r.device_id,
+  page: r.page,
+  number: r.number,
+  numberKind: r.number_kind,
+  leaseStart: r.lease_start,
+  leaseEnd: r.lease_end,
+  createdAt: r.created_at,
+});
+
+export class SqliteImpressionStore implements ImpressionStore {
+  readonly #db: SqliteDatabase;
+  readonly #s;
+  readonly #log;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#s = {
+      placement: db.prepare(
+        `INSERT INTO mp_placements (id, tenant, publisher_id, category, region, slots, device_id, page, decision, created_at)
+         VALUES (@id, @tenant, @publisherId, @category, @region, @slots, @deviceId, @page, @decision, @createdAt)`,
+      ),
+      impression: db.prepare(
+        `INSERT INTO mp_impressions (id, tenant, placement_id, listing_id, advertiser_id, publisher_id, slot, price, bid,
+           quality, device_id, page, number, number_kind, lease_start, lease_end, created_at)
+         VALUES (@id, @tenant, @placementId, @listingId, @advertiserId, @publisherId, @slot, @price, @bid, @quality,
+           @deviceId, @page, @number, @numberKind, @leaseStart, @leaseEnd, @createdAt)`,
+      ),
+      daily: db.prepare(
+        `INSERT INTO mp_daily (day, tenant, listing_id, advertiser_id, publisher_id, impressions)
+         VALUES (?, ?, ?, ?, ?, 1)
+         ON CONFLICT (day, listing_id, publisher_id) DO UPDATE SET impressions = impressions + 1`,
+      ),
+      get: db.prepare<[string], ImpressionRow>('SELECT * FROM mp_impressions WHERE id = ?'),
+      byPlacement: db.prepare<[string], ImpressionRow>(
+        'SELECT * FROM mp_impressions WHERE placement_id = ? ORDER BY slot',
+      ),
+      getPlacement: db.prepare<
+        [string],
+        {
+          id: string;
+          tenant: string;
+          publisher_id: string;
+          category: string;
+          region: string;
+          slots: number;
+          device_id: string;
+          page: string | null;
+          decision: string;
+          created_at: number;
+        }
+      >('SELECT * FROM mp_placements WHERE id = ?'),
+      holderAt: db.prepare<[string, number], ImpressionRow>(
+        'SELECT * FROM mp_impressions WHERE number = ? AND lease_start <= ? ORDER BY lease_start DESC, rowid DESC LIMIT 1',
+      ),
+      byDevice: db.prepare<[string, string, number, number, number], ImpressionRow>(
+        `SELECT * FROM mp_impressions WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
+         ORDER BY lease_start DESC, rowid DESC LIMIT ?`,
+      ),
+      logEntries: db.prepare<[string, string, number, number, number], LogEntry>(
+        `SELECT id, listing_id AS listingId, number, lease_start AS leaseStart FROM mp_impressions
+         WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
+         ORDER BY lease_start DESC LIMIT ?`,
+      ),
+      // CROSS JOIN keeps the device list outside: one seek of the covering index per device
+      // (the planner would otherwise scan the tenant's whole index). The cap per device is applied while reading.
+      logEntriesOfDevices: db.prepare<
+        [string, string, number, number],
+        LogEntry & { deviceId: string }
+      >(
+        `SELECT m.device_id AS deviceId, m.id AS id, m.listing_id AS listingId, m.number AS number,
+           m.lease_start AS leaseStart
+         FROM json_each(?) j CROSS JOIN mp_impressions m
+           ON m.tenant = ? AND m.device_id = j.value AND m.lease_start >= ? AND m.lease_start <= ?
+         ORDER BY j.key, m.lease_start DESC`,
+      ),
+      impressionIdAt: db.prepare<[string, number], { id: string; listingId: string }>(
+        `SELECT id, listing_id AS listingId FROM mp_impressions WHERE number = ? AND lease_start <= ?
+         ORDER BY lease_start DESC LIMIT 1`,
+      ),
+      latestOfListing: db.prepare<[string, string, number], ImpressionRow>(
+        `SELECT * FROM mp_impressions WHERE listing_id = ? AND device_id = ? AND lease_start <= ?
+         ORDER BY lease_start DESC, rowid DESC LIMIT 1`,
+      ),
+      history: db.prepare<[string], { number: string; end: number }>(
+        `SELECT number, MAX(lease_end) AS end FROM mp_impressions
+         WHERE tenant = ? AND number_kind = 'leased' GROUP BY number`,
+      ),
+    };
+    this.#log = db.transaction(
+      (placement: PlacementRecord, impressions: readonly Impression[], day: string) => {
+        this.#s.placement.run({ ...placement, decision: JSON.stringify(placement.decision) });
+        for (const i of impressions) {
+          this.#s.impression.run(i);
+          this.#s.daily.run(day, i.tenant, i.listingId, i.advertiserId, i.publisherId);
+        }
+      },
+    );
+  }
+
+  logPlacement(placement: PlacementRecord, impressions: readonly Impression[], day: string): void {
+    this.#log(placement, impressions, day);
+  }
+
+  impression(id: string): Impression | undefined {
+    const row = this.#s.get.get(id);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  placement(id: string): PlacementRecord | undefined {
+    const r = this.#s.getPlacement.get(id);
+    return r
+      ? {
+          id: r.id,
+          tenant: r.tenant,
+          publisherId: r.publisher_id,
+          category: r.category,
+          region: r.region,
+          slots: r.slots,
+          deviceId: r.device_id,
+          page: r.page,
+          decision: JSON.parse(r.decision) as Record<string, unknown>,
+          createdAt: r.created_at,
+        }
+      : undefined;
+  }
+
+  byPlacement(placementId: string): Impression[] {
+    return this.#s.byPlacement.all(placementId).map(impressionOf);
+  }
+
+  holderAt(number: string, at: number): Impression | undefined {
+    const row = this.#s.holderAt.get(number, at);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  byDevice(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): Impression[] {
+    return this.#s.byDevice.all(tenant, deviceId, since, at, limit).map(impressionOf);
+  }
+
+  logEntries(
+    tenant: string,
+    deviceId: string,
+    since: number,
+    at: number,
+    limit: number,
+  ): LogEntry[] {
+    return this.#s.logEntries.all(tenant, deviceId, since, at, limit);
+  }
+
+  logEntriesOfDevices(
+    tenant: string,
+    deviceIds: readonly string[],
+    since: number,
+    until: number,
+    perDevice: number,
+  ): Map<string, LogEntry[]> {
+    const out = new Map<string, LogEntry[]>();
+    if (deviceIds.length === 0) return out;
+    const rows = this.#s.logEntriesOfDevices.all(JSON.stringify(deviceIds), tenant, since, until);
+    for (const row of rows) {
+      let list = out.get(row.deviceId);
+      if (!list) out.set(row.deviceId, (list = []));
+      if (list.length < perDevice)
+        list.push({
+          id: row.id,
+          listingId: row.listingId,
+          number: row.number,
+          leaseStart: row.leaseStart,
+        });
+    }
+    return out;
+  }
+
+  impressionIdsAt(lookups: readonly (readonly [string, number])[]): (string | undefined)[] {
+    if (lookups.length === 0) return [];
+    // One prepared seek each: batched through json_each it measured 2.5x slower (14 µs against 5.7 µs).
+    return lookups.map(([number, at]) => this.#s.impressionIdAt.get(number, at)?.id);
+  }
+
+  impressionIdAt(number: string, at: number): { id: string; listingId: string } | undefined {
+    return this.#s.impressionIdAt.get(number, at);
+  }
+
+  latestOfListing(listingId: string, deviceId: string, at: number): Impression | undefined {
+    const row = this.#s.latestOfListing.get(listingId, deviceId, at);
+    return row ? impressionOf(row) : undefined;
+  }
+
+  leaseHistory(tenant: string): { number: string; end: number }[] {
+    return this.#s.history.all(tenant);
+  }
+
+  list(filter: {
+    tenant?: string;
+    publisherId?: string;
+    listingId?: string;
+    limit: number;
+  }): Impression[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    for (const [column, value] of [
+      ['tenant', filter.tenant],
+      ['publisher_id', filter.publisherId],
+      ['listing_id', filter.listingId],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    return this.#db
+      .prepare<(string | number)[], ImpressionRow>(
+        `SELECT * FROM mp_impressions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...params, filter.limit)
+      .map(impressionOf);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The lookups the call path makes: which impression, listing, advertiser,
+ * publisher and destination a call belongs to, from the number it called
+ * (a leased tracking number, a listing's static number) and what is known of
+ * the caller, or from a web call's listing reference.
+ */
+import type { DirectoryStore } from './directory-store.js';
+import type { ImpressionStore } from './impression-store.js';
+import type { Ineligibility, ListingIndex } from './listing-index.js';
+import type { CallKind, Destination, Impression, Listing } from './model.js';
+
+export interface CallMatch {
+  /** `tracked`: a leased number (or a static one with the device known); `web`: `<parley-call listing>`; `direct`: no impression. */
+  readonly kind: CallKind;
+  readonly tenant: string;
+  readonly listing: Listing;
+  readonly advertiserId: string;
+  readonly publisherId: string | null;
+  readonly impression: Impression | null;
+  /** What a qualified call costs: the impression's auction price, or the listing's bid. */
+  readonly price: number;
+  readonly destination: Destination;
+  /** False when the listing may not take calls now (paused, out of budget or funds, closed). */
+  readonly routable: boolean;
+  readonly reason?: Ineligibility | undefined;
+  /** How the impression was found. */
+  readonly matchedBy:
+    'number' | 'number+device' | 'static-number+device' | 'listing' | 'impression';
+}
+
+export interface InboundQuery {
+  /** The number dialled (E.164), e.g. the To / Request-URI of the trunk's INVITE. */
+  readonly calledNumber: string;
+  readonly at: number;
+  /** The caller's number (From / P-Asserted-Identity), when the carrier gives it. */
+  readonly callerNumber?: string | undefined;
+  /** The visitor's device id, when the call carries one. */
+  readonly deviceId?: string | undefined;
+}
+
+export interface MatcherOptions {
+  readonly directory: DirectoryStore;
+  readonly impressions: ImpressionStore;
+  readonly index: ListingIndex;
+  /** The tenant whose tracking pool holds this number, if any. */
+  readonly poolTenant: (number: string) => string | undefined;
+  /** Seconds a call after a lease ended still counts (per tenant). */
+  readonly graceSeconds: (tenant: string) => number;
+  /** The tenant's fallback number (shown when the pool was exhausted), per tenant. */
+  readonly fallbackTenant: (number: string) => string | undefined;
+  /** Listing with this static number, if any. */
+  readonly staticListing: (number: string) => Listing | undefined;
+}
+
+export class CallMatcher {
+  readonly #o: MatcherOptions;
+
+  constructor(options: MatcherOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * A call from the telephone network: (called number, time, caller number or
+   * device id when known) → the impression and everything it names, or
+   * undefined when the number is not the marketplace's or no lease explains it.
+   */
+  inbound(q: InboundQuery): CallMatch | undefined {
+    const o = this.#o;
+    const devices = [q.deviceId, q.callerNumber].filter((d): d is string => !!d);
+    const poolTenant = o.poolTenant(q.calledNumber);
+    if (poolTenant !== undefined) {
+      const holder = o.impressions.holderAt(q.calledNumber, q.at);
+      if (!holder || q.at > holder.leaseEnd + o.graceSeconds(poolTenant) * 1000) return undefined;
+      const byDevice = devices.includes(holder.deviceId);
+      return this.#match('tracked', holder, q.at, byDevice ? 'number+device' : 'number');
+    }
+    const listing = o.staticListing(q.calledNumber);
+    if (listing) {
+      for (const device of devices) {
+        const i = o.impressions.latestOfListing(listing.id, device, q.at);
+        if (i && q.at <= i.leaseEnd + o.graceSeconds(listing.tenant) * 1000)
+          return this.#match('tracked', i, q.at, 'static-number+device');
+      }
+      return this.#direct(listing, q.at, 'direct');
+    }
+    const fallbackTenant = o.fallbackTenant(q.calledNumber);
+    if (fallbackTenant !== undefined) {
+      for (const device of devices) {
+        const grace = o.graceSeconds(fallbackTenant) * 1000;
+        const [i] = o.impressions.byDevice(
+          fallbackTenant,
+          device,
+          q.at - grace - 86_400_000,
+          q.at,
+          1,
+        );
+        if (i && i.number === q.calledNumber && q.at <= i.leaseEnd + grace)
+          return this.#match('tracked', i, q.at, 'static-number+device');
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * A web call to a listing's reference (`<parley-call listing impression>`):
+   * the impression when it is the listing's and still current, else a direct
+   * call to the listing (charged its bid). Undefined for no such listing.
+   */
+  web(q: {
+    listingId: string;
+    impressionId?: string | undefined;
+    deviceId?: string | undefined;
+    at: number;
+  }): CallMatch | undefined {
+    const listing = this.#o.index.get(q.listingId) ?? this.#o.directory.listing(q.listingId);
+    if (!listing || listing.status === 'archived') return undefined;
+    if (q.impressionId) {
+      const i = this.#o.impressions.impression(q.impressionId);
+      const current =
+        i !== undefined &&
+        i.listingId === listing.id &&
+        (q.deviceId === undefined || q.deviceId === i.deviceId) &&
+        q.at >= i.leaseStart &&
+        q.at <= i.leaseEnd + this.#o.graceSeconds(listing.tenant) * 1000;
+      if (current) return this.#match('web', i, q.at, 'impression');
+    }
+    return this.#direct(listing, q.at, 'direct');
+  }
+
+  #match(
+    kind: CallKind,
+    impression: Impression,
+    at: number,
+    matchedBy: CallMatch['matchedBy'],
+  ): CallMatch | undefined {
+    const listing =
+      this.#o.index.get(impression.listingId) ?? this.#o.directory.listing(impression.listingId);
+    if (!listing) return undefined;
+    const reason = this.#o.index.ineligibility(listing.id, at);
+    return {
+      kind,
+      tenant: listing.tenant,
+      listing,
+      advertiserId: listing.advertiserId,
+      publisherId: impression.publisherId,
+      impression,
+      price: impression.price,
+      destination: listing.destination,
+      routable: reason === undefined,
+      reason,
+      matchedBy,
+    };
+  }
+
+  #direct(listing: Listing, at: number, kind: CallKind): CallMatch {
+    const reason = this.#o.index.ineligibility(listing.id, at);
+    return {
+      kind,
+      tenant: listing.tenant,
+      listing,
+      advertiserId: listing.advertiserId,
+      publisherId: null,
+      impression: null,
+      price: listing.bid,
+      destination: listing.destination,
+      routable: reason === undefined,
+      reason,
+      matchedBy: 'listing',
+    };
+  }
+}

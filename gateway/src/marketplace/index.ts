@@ -1,0 +1,12 @@
+export {
+  Marketplace,
+  type MarketplaceCallHooks,
+  type MarketplaceConfig,
+  type MarketplaceOptions,
+} from './marketplace.js';
+export { MARKETPLACE_SCHEMA } from './schema.js';
+export { marketplaceRouter, type MarketplaceRouterDeps } from './api/router.js';
+export type { CallMatch, InboundQuery } from './inbound-match.js';
+export type { QualifyResult } from './billing.js';
+export type { MarketplaceEnvironment } from './registry.js';
+export type { Advertiser, Destination, Impression, Listing, Publisher } from './model.js';

@@ -1,0 +1,313 @@
+/**
+ * Queueing: callers wait in a queue when every agent is busy, and the
+ * highest-value, longest-waiting caller gets the next free agent. This is
+ * the `WaitingQueues` port of the `enqueue` verb: joining (refused when the
+ * queue is closed, full or unstaffed), each caller's ticket (position,
+ * estimated wait, offers), the longest wait, leaving at once on hang-up, and
+ * which flow runs when a caller leaves without an agent. The decisions are
+ * the dispatcher's; the state is behind `QueueState`.
+ */
+import { EventEmitter } from 'node:events';
+import type { CompiledBusinessHours } from '@parley/shared/screening';
+import { unavailableFlow, UNAVAILABLE_TEXT } from '../flows/builtin.js';
+import type {
+  FlowRef,
+  JoinRequest,
+  JoinResult,
+  TicketEnd,
+  WaitingQueues,
+  WaitingSettings,
+} from '../flows/queue-port.js';
+import type { EnqueueResult } from '../flows/verbs/results.js';
+import type { Logger } from '../observability/index.js';
+import { QueueDispatcher } from './dispatcher.js';
+import { estimatedWaitSeconds } from './estimated-wait.js';
+import type { QueueAgents } from './ports.js';
+import type { QueueState, WaitingEntry } from './queue-state.js';
+import { Ticket } from './ticket.js';
+
+/** A queue's waiting settings (config `queues.<name>.waiting`, defaults applied). */
+export interface WaitingConfig {
+  readonly maxWaitSeconds: number;
+  readonly maxCallers: number;
+  readonly music?:
+    { readonly file?: string | undefined; readonly url?: string | undefined } | undefined;
+  readonly toneHz: number;
+  readonly announceEverySeconds: number;
+  readonly announcement: string;
+  readonly voice?: string | undefined;
+  readonly unavailableText: string;
+  readonly defaultHandleSeconds: number;
+}
+
+export const DEFAULT_WAITING: WaitingConfig = {
+  maxWaitSeconds: 600,
+  maxCallers: 100,
+  toneHz: 440,
+  announceEverySeconds: 60,
+  announcement: 'You are number {position} in the queue. The wait is about {minutes}.',
+  unavailableText: UNAVAILABLE_TEXT,
+  defaultHandleSeconds: 180,
+};
+
+export interface QueueDefinition {
+  readonly tenant: string;
+  readonly ringTimeoutSeconds: number;
+  /** Absent: callers of a busy queue are refused as before; an explicit `enqueue` still waits (defaults). */
+  readonly waiting?: WaitingConfig | undefined;
+  /** Flows run when a caller leaves without an agent (names in `flows`). */
+  readonly flows?: {
+    readonly noAnswer?: string | undefined;
+    readonly closed?: string | undefined;
+    readonly maxWait?: string | undefined;
+  };
+  readonly businessHours?: CompiledBusinessHours | undefined;
+}
+
+/** An agent that let a caller ring out is not offered that caller again for this long. */
+export const DECLINE_BACKOFF_MS = 30_000;
+
+export interface QueueServiceEvents {
+  /** After every change of a queue: its callers waiting, best first (the desk's view). */
+  waiting: [queue: string, waiting: readonly WaitingEntry[], offered: number];
+  /** A caller was offered to an agent, `decisionMs` after the change that made it possible. */
+  offered: [entry: WaitingEntry, agentId: string, decisionMs: number];
+  /** A caller is out of the queue: how, and after how long. */
+  left: [queue: string, status: TicketEnd['status'], waitedMs: number];
+}
+
+export class QueueService extends EventEmitter<QueueServiceEvents> implements WaitingQueues {
+  readonly #queues: ReadonlyMap<string, QueueDefinition>;
+  readonly #state: QueueState;
+  readonly #agents: QueueAgents;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #dispatcher: QueueDispatcher;
+  readonly #tickets = new Map<string, Ticket>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** callId → agentId → until (epoch ms) */
+  readonly #declined = new Map<string, Map<string, number>>();
+  readonly #unsubscribe: () => void;
+  #closed = false;
+
+  constructor(deps: {
+    queues: Readonly<Record<string, QueueDefinition>>;
+    state: QueueState;
+    agents: QueueAgents;
+    logger: Logger;
+    now?: () => number;
+  }) {
+    super();
+    this.#queues = new Map(Object.entries(deps.queues));
+    this.#state = deps.state;
+    this.#agents = deps.agents;
+    this.#log = deps.logger.child({ module: 'queues' });
+    this.#now = deps.now ?? Date.now;
+    this.#dispatcher = new QueueDispatcher({
+      state: deps.state,
+      agents: deps.agents,
+      logger: this.#log,
+      now: this.#now,
+      offer: (entry, agentId, ms) => void this.#offer(entry, agentId, ms),
+      excluded: (callId, agentId) => (this.#declined.get(callId)?.get(agentId) ?? 0) > this.#now(),
+      settled: (queue, waiting) => this.#settled(queue, waiting),
+    });
+    this.#unsubscribe = deps.agents.onAgentChange((_agentId, queues) => {
+      for (const queue of queues) if (this.#queues.has(queue)) void this.#dispatcher.poke(queue);
+    });
+  }
+
+  /** Whether callers of a busy `queue` wait (it has `waiting` settings) rather than being refused. */
+  waitsWhenBusy(queue: string): boolean {
+    return this.#queues.get(queue)?.waiting !== undefined;
+  }
+
+  settings(queue: string, tenant: string): WaitingSettings | undefined {
+    const q = this.#queues.get(queue);
+    if (!q || q.tenant !== tenant) return undefined;
+    const w = q.waiting ?? DEFAULT_WAITING;
+    return {
+      queue,
+      maxWaitSeconds: w.maxWaitSeconds,
+      ringTimeoutSeconds: q.ringTimeoutSeconds,
+      music: w.music,
+      toneHz: w.toneHz,
+      announceEverySeconds: w.announceEverySeconds,
+      announcement: w.announcement,
+      voice: w.voice,
+    };
+  }
+
+  async join(request: JoinRequest): Promise<JoinResult> {
+    const q = this.#queues.get(request.queue);
+    const context = request.context;
+    if (this.#closed || !q || q.tenant !== context.tenant) return { ok: false, reason: 'unknown' };
+    const now = this.#now();
+    if (q.businessHours && !q.businessHours.isOpen(now)) return { ok: false, reason: 'closed' };
+    if (this.#agents.staffing(request.queue).agents === 0)
+      return { ok: false, reason: 'no-agents' };
+    const entry: WaitingEntry = {
+      callId: context.callId,
+      queue: request.queue,
+      tenant: context.tenant,
+      value: context.value?.value ?? 0,
+      tier: context.value?.tier,
+      joinedAt: now,
+      caller: {
+        channel: context.channel,
+        from: context.from,
+        sessionNumber: context.sessionNumber,
+        customerId: context.customerId,
+      },
+    };
+    const waiting = q.waiting ?? DEFAULT_WAITING;
+    if (!(await this.#state.add(entry, waiting.maxCallers))) return { ok: false, reason: 'full' };
+    const ticket = new Ticket(request, now, (t) => void this.#leave(t));
+    this.#tickets.set(entry.callId, ticket);
+    const timer = setTimeout(() => void this.#timeout(ticket), request.maxWaitSeconds * 1000);
+    timer.unref();
+    this.#timers.set(entry.callId, timer);
+    this.#log.info(
+      { callId: entry.callId, queue: request.queue, value: entry.value },
+      'caller joined the queue',
+    );
+    // The first pass gives the ticket its place (or an agent at once).
+    await this.#dispatcher.poke(request.queue);
+    return { ok: true, ticket };
+  }
+
+  fallback(
+    queue: string,
+    status: Exclude<EnqueueResult['status'], 'bridged' | 'hangup'>,
+    moreVerbs: boolean,
+  ): FlowRef | undefined {
+    const q = this.#queues.get(queue);
+    const flows = q?.flows ?? {};
+    const named =
+      status === 'timeout' ? flows.maxWait : status === 'closed' ? flows.closed : flows.noAnswer;
+    if (named !== undefined) return { flow: named };
+    if (moreVerbs) return undefined;
+    const reason =
+      status === 'timeout'
+        ? 'queue_timeout'
+        : status === 'closed'
+          ? 'outside_business_hours'
+          : status === 'full'
+            ? 'queue_full'
+            : 'no_agent_available';
+    const w = q?.waiting ?? DEFAULT_WAITING;
+    return unavailableFlow(reason, w.unavailableText, w.voice);
+  }
+
+  /** Callers in `queue` now (waiting and being offered). */
+  size(queue: string): Promise<number> {
+    return this.#state.size(queue);
+  }
+
+  /** Agents being offered a caller now: a call's own ring strategy must skip them. */
+  async offeredAgents(): Promise<ReadonlySet<string>> {
+    return new Set((await this.#state.offers()).keys());
+  }
+
+  /** Stops: every waiting caller's ticket ends as `failed` (the gateway is going away). Safe twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const ticket of [...this.#tickets.values()])
+      this.#finish(ticket, { status: 'failed', reason: 'gateway_shutdown' });
+  }
+
+  async #offer(entry: WaitingEntry, agentId: string, decisionMs: number): Promise<void> {
+    const ticket = this.#tickets.get(entry.callId);
+    if (!ticket || ticket.finished) {
+      await this.#state.remove(entry.queue, entry.callId);
+      return;
+    }
+    this.emit('offered', entry, agentId, decisionMs);
+    this.#log.info(
+      { callId: entry.callId, queue: entry.queue, agent: agentId, decisionMs },
+      'offering the caller',
+    );
+    ticket.offeredTo = agentId;
+    ticket.position = 0;
+    ticket.emit('offering', agentId);
+    let attempt: Awaited<ReturnType<JoinRequest['offer']>>;
+    try {
+      attempt = await ticket.request.offer(agentId);
+    } catch (error) {
+      this.#log.warn({ err: error, callId: entry.callId, agent: agentId }, 'offer failed');
+      attempt = { status: 'failed' };
+    }
+    ticket.offeredTo = undefined;
+    if (attempt.status === 'answered') {
+      await this.#state.remove(entry.queue, entry.callId);
+      this.#finish(ticket, { status: 'bridged', agentId, bridge: attempt.bridge });
+    } else if (ticket.finished) {
+      await this.#state.remove(entry.queue, entry.callId);
+    } else if (ticket.timedOut) {
+      await this.#state.remove(entry.queue, entry.callId);
+      this.#finish(ticket, { status: 'timeout' });
+    } else {
+      this.#exclude(entry, agentId);
+      await this.#state.decline(entry.queue, entry.callId);
+      ticket.emit('declined', agentId);
+    }
+    void this.#dispatcher.poke(entry.queue);
+  }
+
+  /** The caller hung up: out of the queue at once (its offer, if any, is cancelled by the call). */
+  async #leave(ticket: Ticket): Promise<void> {
+    this.#finish(ticket, { status: 'hangup' });
+    await this.#state.remove(ticket.queue, ticket.callId);
+    void this.#dispatcher.poke(ticket.queue);
+  }
+
+  async #timeout(ticket: Ticket): Promise<void> {
+    if (ticket.finished) return;
+    if (ticket.offeredTo !== undefined) {
+      ticket.timedOut = true; // ends when the offer does, unless that agent answers
+      return;
+    }
+    this.#finish(ticket, { status: 'timeout' });
+    await this.#state.remove(ticket.queue, ticket.callId);
+    void this.#dispatcher.poke(ticket.queue);
+  }
+
+  #finish(ticket: Ticket, end: Parameters<Ticket['finish']>[0]): void {
+    if (ticket.finished) return;
+    clearTimeout(this.#timers.get(ticket.callId));
+    this.#timers.delete(ticket.callId);
+    this.#tickets.delete(ticket.callId);
+    this.#declined.delete(ticket.callId);
+    this.#log.info(
+      { callId: ticket.callId, queue: ticket.queue, status: end.status },
+      'caller left the queue',
+    );
+    ticket.finish(end);
+    this.emit('left', ticket.queue, end.status, this.#now() - ticket.joinedAt);
+  }
+
+  #exclude(entry: WaitingEntry, agentId: string): void {
+    const until = this.#now() + DECLINE_BACKOFF_MS;
+    const map = this.#declined.get(entry.callId) ?? new Map<string, number>();
+    map.set(agentId, until);
+    this.#declined.set(entry.callId, map);
+    // When the backoff ends, that agent may take the caller after all.
+    setTimeout(() => void this.#dispatcher.poke(entry.queue), DECLINE_BACKOFF_MS + 1).unref();
+  }
+
+  #settled(queue: string, waiting: readonly WaitingEntry[]): void {
+    const q = this.#queues.get(queue);
+    const staffing = this.#agents.staffing(queue);
+    const handle = (q?.waiting ?? DEFAULT_WAITING).defaultHandleSeconds;
+    for (const [index, entry] of waiting.entries()) {
+      const ticket = this.#tickets.get(entry.callId);
+      ticket?.place(index + 1, estimatedWaitSeconds(index + 1, staffing, handle));
+    }
+    const offered = [...this.#tickets.values()].filter(
+      (t) => t.queue === queue && t.offeredTo !== undefined,
+    ).length;
+    this.emit('waiting', queue, waiting, offered);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * A trunk's inbound numbers: each DID or block of DIDs names the tenant and the
+ * flow that answer it. A single number wins over a block that holds it; among
+ * blocks, the first listed.
+ */
+import { NumberRanges } from '../numbers/index.js';
+
+export interface DidRoute {
+  readonly tenant: string;
+  /** The flow name the call is handed to. */
+  readonly flow: string;
+}
+
+export interface DidEntry extends DidRoute {
+  readonly number?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+export class DidTable {
+  readonly #single = new Map<string, DidRoute>();
+  readonly #blocks: NumberRanges;
+  readonly #blockRoutes: readonly DidRoute[];
+
+  constructor(entries: readonly DidEntry[]) {
+    const blocks: { from: string; to: string }[] = [];
+    const routes: DidRoute[] = [];
+    for (const entry of entries) {
+      const route = { tenant: entry.tenant, flow: entry.flow };
+      if (entry.number !== undefined) {
+        if (!this.#single.has(entry.number)) this.#single.set(entry.number, route);
+      } else if (entry.from !== undefined && entry.to !== undefined) {
+        blocks.push({ from: entry.from, to: entry.to });
+        routes.push(route);
+      }
+    }
+    this.#blocks = new NumberRanges(blocks);
+    this.#blockRoutes = routes;
+  }
+
+  /** The route of an E.164 number, or undefined when the trunk has no such number. */
+  lookup(e164: string): DidRoute | undefined {
+    return this.#single.get(e164) ?? this.#blockRoutes[this.#blocks.indexOf(e164)];
+  }
+}
