@@ -48,7 +48,7 @@ export interface EnginePorts {
 /** Makes the engine under test on 127.0.0.1 with these ports. */
 export type EngineFactory = (ports: EnginePorts) => Promise<MediaEngine>;
 
-const PCMU: AudioCodec = { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 };
+export const PCMU: AudioCodec = { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 };
 /** The agent's number for telephone-event (a PBX's; the browser's differs). */
 const AGENT_EVENT: AudioCodec = {
   name: 'telephone-event',
@@ -57,15 +57,15 @@ const AGENT_EVENT: AudioCodec = {
   payloadType: 101,
 };
 /** The tone browsers send, and the one phones send. */
-const BROWSER_HZ = 1000;
-const PHONE_HZ = 440;
-const LOOPBACK = '127.0.0.1';
+export const BROWSER_HZ = 1000;
+export const PHONE_HZ = 440;
+export const LOOPBACK = '127.0.0.1';
 
 const wrtc = loadWrtc();
 const portAllocator = new PortAllocator();
 
 /** A libwebrtc peer as the widget makes it: a microphone (a 1 kHz tone) and the `parley` channel. */
-class Browser {
+export class Browser {
   readonly pc: WrtcPeerConnection;
   readonly channel: WrtcDataChannel;
   readonly messages: string[] = [];
@@ -124,7 +124,7 @@ class Browser {
 }
 
 /** A SIP phone's media: RTP and RTCP sockets, a PCMU tone to send, what it received. */
-class Phone {
+export class Phone {
   readonly #phone: TestPhone;
   #timer: NodeJS.Timeout | undefined;
   #seq = 1000;

@@ -142,3 +142,15 @@ export function legCapabilities(
 export function isRoutable(codec: AudioCodec): boolean {
   return ROUTER_CODECS.some((c) => codecKey(c) === codecKey(codec));
 }
+
+/**
+ * How Chrome (and Edge, Safari: libwebrtc) number the codecs of their offer:
+ * Opus 111, PCMU 0, PCMA 8, telephone-event 126 (8 kHz) and 110 (48 kHz).
+ */
+export const BROWSER_NUMBERING: readonly AudioCodec[] = [
+  { name: 'opus', clockRate: 48000, channels: 2, payloadType: 111 },
+  { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
+  { name: 'PCMA', clockRate: 8000, channels: 1, payloadType: 8 },
+  { name: 'telephone-event', clockRate: 8000, channels: 1, payloadType: 126 },
+  { name: 'telephone-event', clockRate: 48000, channels: 1, payloadType: 110 },
+];

@@ -40,6 +40,13 @@ export interface MsPlainTransportOptions {
   readonly onClose: (transport: MsPlainTransport) => void;
 }
 
+/** What a plain leg carries in the worker: its router, codec and telephone-event (the router's numbers). */
+export interface Carries {
+  readonly router: types.Router;
+  readonly codec: AudioCodec;
+  readonly telephoneEvent: AudioCodec | undefined;
+}
+
 interface Remote {
   readonly address: string;
   readonly rtpPort: number;
@@ -62,6 +69,9 @@ export class MsPlainTransport implements PlainRtpTransport {
   #ms: types.PlainTransport | undefined;
   #producer: types.Producer | undefined;
   #upgrading: Promise<types.PlainTransport> | undefined;
+  /** Set as soon as the move into the worker starts (before the relay closes). */
+  #moving = false;
+  #carries: Carries | undefined;
   #remote: Remote | undefined;
   /** connect() calls in order (each waits for the one before). */
   #connecting: Promise<void> = Promise.resolve();
@@ -116,7 +126,17 @@ export class MsPlainTransport implements PlainRtpTransport {
 
   /** @internal Whether the leg is (or is moving) into the worker. */
   get inWorker(): boolean {
-    return this.#upgrading !== undefined;
+    return this.#moving || this.#upgrading !== undefined;
+  }
+
+  /** @internal The move into the worker, once started. */
+  get upgrading(): Promise<types.PlainTransport> | undefined {
+    return this.#upgrading;
+  }
+
+  /** @internal The codec and telephone-event the leg carries in the worker (its router's numbers). */
+  get carries(): Carries | undefined {
+    return this.#carries;
   }
 
   /** @internal The producer of what the peer sends, once in the worker. */
@@ -184,6 +204,8 @@ export class MsPlainTransport implements PlainRtpTransport {
     telephoneEvent: AudioCodec | undefined,
   ): Promise<types.PlainTransport> {
     if (this.#closed) throw new ParleyError('internal', 'transport is closed');
+    this.#moving = true;
+    this.#carries = { router, codec, telephoneEvent };
     // A leg moves into the worker only when first piped, so the relay never
     // routed anything: its counters (early packets, dropped) are not carried.
     const relay = this.#relay;

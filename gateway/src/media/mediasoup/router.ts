@@ -22,6 +22,8 @@ import type { Logger } from 'pino';
 import type { types } from 'mediasoup';
 import { ParleyError } from '@parley/shared/errors';
 import type {
+  MediaEndpoint,
+  MediaEndpointOptions,
   MediaRouter,
   MediaRouterEvents,
   MediaRouterOptions,
@@ -29,8 +31,15 @@ import type {
 } from '../engine.js';
 import type { PortAllocator } from '../port-allocator.js';
 import type { AudioCodec } from '../engine.js';
-import { legCapabilities, numberingOf, numbersAgree, routerCodecs } from './codecs.js';
+import {
+  BROWSER_NUMBERING,
+  legCapabilities,
+  numberingOf,
+  numbersAgree,
+  routerCodecs,
+} from './codecs.js';
 import { DtmfSender } from './dtmf.js';
+import { CallEndpoints } from './endpoints.js';
 import { CallMeter } from './meter.js';
 import { MsPlainTransport } from './plain-transport.js';
 import { MsWebRtcTransport } from './webrtc-transport.js';
@@ -52,18 +61,6 @@ export interface MsRouterOptions extends MediaRouterOptions {
   readonly onClose: (router: MsRouter) => void;
 }
 
-/**
- * How Chrome (and Edge, Safari: libwebrtc) number the codecs of their offer:
- * Opus 111, PCMU 0, PCMA 8, telephone-event 126 (8 kHz) and 110 (48 kHz).
- */
-const BROWSER_NUMBERING: readonly AudioCodec[] = [
-  { name: 'opus', clockRate: 48000, channels: 2, payloadType: 111 },
-  { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
-  { name: 'PCMA', clockRate: 8000, channels: 1, payloadType: 8 },
-  { name: 'telephone-event', clockRate: 8000, channels: 1, payloadType: 126 },
-  { name: 'telephone-event', clockRate: 48000, channels: 1, payloadType: 110 },
-];
-
 export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRouter {
   readonly id = randomUUID();
   readonly callId: string;
@@ -74,6 +71,8 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   readonly #bridged = new Set<string>();
   readonly #dtmf = new Map<MsWebRtcTransport, DtmfSender>();
   readonly #meter: CallMeter;
+  /** Media applications' endpoints on the legs (endpoints.ts). */
+  readonly #endpoints: CallEndpoints;
   #worker: PooledWorker | undefined;
   /** The call's routers, one per numbering of its legs' codecs. */
   readonly #routers: Promise<types.Router>[] = [];
@@ -99,6 +98,12 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
         this.#safeEmit('inactive', event);
       },
     });
+    this.#endpoints = new CallEndpoints({
+      direct: (router) => this.#directTransport(router),
+      now: options.now,
+      logger: this.#log,
+      delivering: (consumer, leg, from) => this.#meter.watch(consumer, leg.counters, from.counters),
+    });
   }
 
   get closed(): boolean {
@@ -120,7 +125,10 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       now: this.#options.now,
       latchGuardMs: this.#options.latchGuardMs,
       logger: this.#log,
-      onClose: (t) => this.#plain.delete(t),
+      onClose: (t) => {
+        this.#plain.delete(t);
+        this.#endpoints.closed(t.id);
+      },
     });
     this.#plain.add(transport);
     return transport;
@@ -150,6 +158,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       onClose: (t) => {
         this.#webrtc.delete(t);
         this.#dtmf.delete(t);
+        this.#endpoints.closed(t.id);
         // Unused (the leg never negotiated, or took another router): not kept until the call ends.
         void prepared.then(
           (made) => made.transport.close(),
@@ -214,12 +223,22 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     );
   }
 
+  openEndpoint(transport: MediaTransport, options: MediaEndpointOptions): Promise<MediaEndpoint> {
+    try {
+      this.#notClosed();
+      return this.#endpoints.open(this.#own(transport), options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#meter.stop();
     for (const transport of [...this.#plain]) transport.close();
     for (const transport of [...this.#webrtc]) transport.close();
+    this.#endpoints.close();
     if (this.#worker) {
       this.#worker.routers -= 1;
       this.#worker.off('died', this.#onWorkerDied);
@@ -251,12 +270,14 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       if (!otherRouter || !otherProducer) {
         throw new ParleyError('internal', 'the browser leg has no producer');
       }
-      const [toOther, toWeb] = await Promise.all([
-        this.#across(webProducer, webRouter, otherRouter).then((p) => other.consume(p)),
-        this.#across(otherProducer, otherRouter, webRouter).then((p) => web.consume(p)),
+      await Promise.all([
+        this.#across(webProducer, webRouter, otherRouter).then((p) =>
+          this.#endpoints.deliver(other, web, p, () => other.consume(p)),
+        ),
+        this.#across(otherProducer, otherRouter, webRouter).then((p) =>
+          this.#endpoints.deliver(web, other, p, () => web.consume(p)),
+        ),
       ]);
-      this.#meter.watch(toOther, other.counters, web.counters);
-      this.#meter.watch(toWeb, web.counters, other.counters);
       return;
     }
     // The plain leg carries the same codec, with the agent's own telephone-event number.
@@ -265,18 +286,22 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     const worker = await other.upgrade(plainRouter, negotiated.codec, te);
     const plainProducer = other.producer;
     if (!plainProducer) throw new ParleyError('internal', 'the plain leg has no producer');
+    // An endpoint opened on the leg while it was relayed follows it into the worker.
+    await this.#endpoints.moved(other);
     // Both directions at once: the browser's audio flows as soon as its DTLS is up.
-    const [toPlain, toWeb] = await Promise.all([
+    const [toPlain] = await Promise.all([
       this.#across(webProducer, webRouter, plainRouter).then((producer) =>
-        worker.consume({
-          producerId: producer.id,
-          rtpCapabilities: legCapabilities(negotiated.codec, te),
-        }),
+        this.#endpoints.deliver(other, web, producer, () =>
+          worker.consume({
+            producerId: producer.id,
+            rtpCapabilities: legCapabilities(negotiated.codec, te),
+          }),
+        ),
       ),
-      this.#across(plainProducer, plainRouter, webRouter).then((producer) => web.consume(producer)),
+      this.#across(plainProducer, plainRouter, webRouter).then((producer) =>
+        this.#endpoints.deliver(web, other, producer, () => web.consume(producer)),
+      ),
     ]);
-    this.#meter.watch(toPlain, other.counters, web.counters);
-    this.#meter.watch(toWeb, web.counters, other.counters);
     if (te) {
       this.#dtmf.set(
         web,

@@ -32,6 +32,8 @@ export interface BrowserAudio {
   readonly codecs: readonly AudioCodec[];
   readonly ssrc: number | undefined;
   readonly cname: string | undefined;
+  /** False when the browser only receives (`a=recvonly` or `a=inactive`): it has no stream to produce. */
+  readonly sends: boolean;
 }
 
 export interface BrowserDescription {
@@ -87,6 +89,7 @@ export function readBrowserSdp(text: string): BrowserDescription {
       codecs,
       ssrc: ssrcLine ? Number(ssrcLine.id) : audioSection.ssrcs?.[0]?.id,
       cname: ssrcLine?.value,
+      sends: audioSection.direction !== 'recvonly' && audioSection.direction !== 'inactive',
     };
   }
   const dataSection = media.find(

@@ -96,6 +96,11 @@ export class MsWebRtcTransport
     return this.#producer;
   }
 
+  /** @internal The worker's transport, once negotiated. */
+  get worker(): types.WebRtcTransport | undefined {
+    return this.#transport;
+  }
+
   /** @internal The router the leg's transport is on, once negotiated. */
   get router(): types.Router | undefined {
     return this.#router;
@@ -297,7 +302,8 @@ export class MsWebRtcTransport
   async #produce(browser: BrowserDescription): Promise<void> {
     const audio = browser.audio;
     const negotiated = this.#negotiated;
-    if (!audio || !negotiated) return;
+    // A browser that only listens (a recvonly offer) has nothing to produce.
+    if (!audio || !negotiated || (!audio.sends && audio.ssrc === undefined)) return;
     if (audio.ssrc === undefined) {
       // Browsers name their stream; without it (and without MID, see webrtc-sdp.ts) it cannot be told.
       throw new ParleyError('offer_required', 'the browser did not name its audio stream (a=ssrc)');
