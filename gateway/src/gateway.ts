@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager, MessageHub, hangUpInterrupted } from './calls/index.js';
+import { CallManager, MessageHub, Telephony, hangUpInterrupted } from './calls/index.js';
+import { FLOW_SCHEMA } from './flows/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
   DESK_EVENTS_PATH,
@@ -79,6 +80,8 @@ export interface Gateway {
   readonly trunks: Trunks;
   /** Text to speech and the transcriber (used by flows: say, transcribe). */
   readonly speech: Speech;
+  /** Flows on real calls: the runner, queueing, flow events; trunk calls run their DID's flow. */
+  readonly telephony: Telephony;
   /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
   readonly marketplace: Marketplace;
   close(): Promise<void>;
@@ -92,7 +95,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
+  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA, FLOW_SCHEMA]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
   // (their legs that can still be reached get a BYE once SIP listens).
@@ -284,7 +287,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       metrics.sipRateLimited.inc(),
     ),
   );
-  // Until flows exist, an accepted trunk call is answered 480 no_flow_attached (trunks.setCallHook).
+  // An accepted trunk call runs its DID's flow once telephony is built (below).
   const trunks = new Trunks({ config: config.trunks, stack, logger, metrics });
   trunks.start();
 
@@ -336,6 +339,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   live.calls = callManager;
+  const telephony = await Telephony.create({
+    config,
+    db,
+    stack,
+    agents,
+    trunks,
+    calls: callManager,
+    apps: mediaApps,
+    speech,
+    metrics,
+    logger,
+    now,
+  });
   stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
   const hub = new MessageHub({
     store: messageStore,
@@ -455,6 +471,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     mediaApps,
     trunks,
     speech,
+    telephony,
     marketplace,
     close() {
       closed ??= (async () => {
@@ -467,6 +484,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();
         trunks.close();
+        telephony.close();
         agents.close();
         marketplace.close();
         overload.close();

@@ -100,12 +100,15 @@ describe.skipIf(!sippAvailable())('trunk: calls from the telephone network (sipp
   });
   afterAll(() => gw.close());
 
-  it('answers an accepted DID 480 no_flow_attached while no flow is attached (the default hook)', async () => {
+  it("runs the DID's flow: one that hangs up before answering refuses the call 603", async () => {
     const result = await carrierCalls(gw, { called: '+14155550142' });
     const final = finalResponse(result.messages);
-    expect(final?.status, result.messages).toBe(480);
-    expect(final?.header('Reason')).toBe('SIP;cause=480;text="no_flow_attached"');
-    expect(trunk.activeCalls).toBe(0);
+    expect(final?.status, result.messages).toBe(603);
+    // `completed` is no error: a plain decline, without a Reason header.
+    expect(final?.header('Reason')).toBeUndefined();
+    await slotsReach(trunk, 0);
+    const stored = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0];
+    expect(stored).toMatchObject({ channel: 'phone', flow: 'sales-line', outcome: 'failed' });
     expect(
       metric(await metrics(gw), 'parley_trunk_calls_total', 'trunk="carrier",direction="inbound"'),
     ).toBe(1);

@@ -54,6 +54,7 @@ export type BundledScenarioName =
   | 'uas-carrier-proxy-auth'
   | 'uas-carrier-auth-ring'
   | 'uac-carrier-invite'
+  | 'uac-carrier-flow'
   | 'uac-carrier-ring-cancel'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';

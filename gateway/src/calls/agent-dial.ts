@@ -6,12 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from '@parley/shared/errors';
+import type { PrivateClaims } from '@parley/shared/tokens';
 import type { AgentContact, AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import type { QueueSettings, RoutingDecision, ValueEvaluation } from '../routing/index.js';
-import { agentLeg, callerIdentity } from './agent-request.js';
-import type { CallDeps, CallInit } from './call-types.js';
+import { agentLeg } from './agent-request.js';
+import type { CallDeps } from './call-types.js';
 import type { CallEnd, CallRecordKeeper } from './call-record.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './join-legs.js';
@@ -26,7 +27,12 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface AgentDialHost {
   readonly callId: string;
   readonly deps: CallDeps;
-  readonly init: CallInit;
+  /** The queue whose agents are rung. */
+  readonly queue: string;
+  /** The caller as agents' phones show it (number, display name). */
+  readonly identity: { readonly number: string; readonly displayName: string };
+  /** The token's private claims, for value providers (empty for a trunk call). */
+  readonly privateClaims: PrivateClaims;
   readonly caller: InboundLeg;
   readonly keeper: CallRecordKeeper;
   readonly log: Logger;
@@ -64,19 +70,15 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
   constructor(host: AgentDialHost) {
     super();
     this.#host = host;
-    const { deps, init, keeper } = host;
+    const { deps, keeper } = host;
     const record = keeper.record;
-    this.#queue = deps.queue(init.queue);
+    this.#queue = deps.queue(host.queue);
     this.#now = deps.now ?? Date.now;
-    this.#identity = callerIdentity(
-      record.sessionNumber,
-      init.token,
-      deps.tenantName(record.tenant),
-    );
+    this.#identity = host.identity;
     this.#ring = new RingStrategy({
       agents: deps.agents,
       queue: this.#queue,
-      queueName: init.queue,
+      queueName: host.queue,
       tenant: record.tenant,
       record: keeper,
       log: host.log,
@@ -106,13 +108,8 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
 
   /** Starts computing the customer's value (the tenant's providers, in parallel with the call's set-up). */
   evaluate(): Promise<ValueEvaluation | undefined> {
-    const { deps, init, keeper, log } = this.#host;
-    this.#valuing ??= evaluateValue(
-      deps.value,
-      keeper.record.tenant,
-      init.token.privateClaims,
-      log,
-    );
+    const { deps, privateClaims, keeper, log } = this.#host;
+    this.#valuing ??= evaluateValue(deps.value, keeper.record.tenant, privateClaims, log);
     return this.#valuing;
   }
 

@@ -5,7 +5,6 @@
  * the INVITE itself with the caller's identity (the web session's number),
  * the session headers, and the hop count carried on.
  */
-import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentContact } from '../agents/index.js';
 import type { MediaRouter, MediaTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
@@ -42,10 +41,10 @@ export function agentTarget(stack: SipStack, contact: AgentContact): Target {
  */
 export function callerIdentity(
   number: string,
-  token: VerifiedCallToken,
+  privateClaims: Readonly<Record<string, unknown>>,
   tenantName: string | undefined,
 ): { readonly number: string; readonly displayName: string } {
-  const name = token.privateClaims.name;
+  const name = privateClaims.name;
   const display = typeof name === 'string' && name.trim() ? name.trim() : (tenantName ?? number);
   // Printable, bounded: it lands on a desk phone's screen.
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
@@ -68,6 +67,10 @@ export interface AgentLegRequest {
   /** The caller as the agent sees it: the web session's number and a display name. */
   readonly identity: { readonly number: string; readonly displayName: string };
   readonly call: { readonly id: string; readonly sessionId: string; readonly tenant: string };
+  /** The To header's URI (default `sip:<agentId>@<domain>`); a flow's SIP URI target is its own. */
+  readonly to?: string | undefined;
+  /** The leg's name (default `agent:<agentId>`). */
+  readonly name?: string | undefined;
 }
 
 /**
@@ -79,7 +82,7 @@ export async function agentLeg(request: AgentLegRequest): Promise<OutboundLeg> {
   const { stack, router, caller } = request;
   const target = agentTarget(stack, request.contact);
   const only = request.only;
-  const name = `agent:${request.agentId}`;
+  const name = request.name ?? `agent:${request.agentId}`;
   let sdp: string;
   let transport: MediaTransport;
   // An agent registered over WebSocket is a browser (the desk's softphone): a WebRTC leg.
@@ -123,7 +126,7 @@ function agentInvite(request: AgentLegRequest, target: Target, sdp: string): Sip
     requestUri: request.contact.uri,
     headers: [
       ['From', `${from};tag=${generateTag()}`],
-      ['To', formatNameAddr({ uri: `sip:${request.agentId}@${domain}` })],
+      ['To', formatNameAddr({ uri: request.to ?? `sip:${request.agentId}@${domain}` })],
       ['Call-ID', generateCallId()],
       ['CSeq', '1 INVITE'],
       // RFC 7332 §3: a B2BUA carries the hop count on (one less), so a loop

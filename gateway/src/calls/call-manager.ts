@@ -3,7 +3,7 @@ import type { InviteContext } from '../sbc/invite-pipeline.js';
 import { reasonHeader } from '../sbc/refusal.js';
 import type { Flow } from '../sip/index.js';
 import type { SessionStore } from '../storage/index.js';
-import type { CallDeps } from './call-types.js';
+import type { CallDeps, CallInit, TrunkCaller } from './call-types.js';
 import { Call } from './call.js';
 
 export interface CallManagerDeps extends CallDeps {
@@ -41,11 +41,18 @@ export class CallManager {
     return this.#calls.size;
   }
 
-  /** Calls not answered yet (routing or ringing): the work an overload guard watches. */
+  /**
+   * Calls not answered yet (routing or ringing), the work an overload guard
+   * watches; a caller the gateway answered itself (a flow, a queue) is set up.
+   */
   get settingUp(): number {
     let n = 0;
     for (const call of this.#calls.values())
-      if (call.state === 'routing' || call.state === 'ringing') n += 1;
+      if (
+        (call.state === 'routing' || call.state === 'ringing') &&
+        call.caller.state !== 'answered'
+      )
+        n += 1;
     return n;
   }
 
@@ -85,6 +92,35 @@ export class CallManager {
       return undefined;
     }
     const call = new Call(this.#deps, { invite, tx, flow: ctx.flow, token, queue });
+    this.#track(call);
+    for (const listener of this.#onCall) listener(call);
+    await call.start();
+    return call;
+  }
+
+  /**
+   * Starts a call from the telephone network (a trunk's accepted INVITE): the
+   * caller's leg is set up but nothing rings; the DID's flow drives it
+   * (`onTrunkCall`). The trunk slot is released when the call ends.
+   */
+  async admitTrunk(
+    init: Pick<CallInit, 'invite' | 'tx' | 'flow'> & { readonly trunk: TrunkCaller },
+  ): Promise<Call | undefined> {
+    if (this.#draining) {
+      init.trunk.release();
+      this.#deps.stack.respond(init.tx, 503, {
+        headers: [reasonHeader('gateway_shutdown'), ['Retry-After', '10']],
+      });
+      return undefined;
+    }
+    const call = new Call(this.#deps, { ...init, ringAgents: false });
+    this.#track(call);
+    for (const listener of this.#onCall) listener(call);
+    await call.start();
+    return call;
+  }
+
+  #track(call: Call): void {
     this.#calls.set(call.id, call);
     this.#perTenant.set(call.tenant, this.activeCount(call.tenant) + 1);
     call.once('ended', () => {
@@ -93,9 +129,6 @@ export class CallManager {
       if (left > 0) this.#perTenant.set(call.tenant, left);
       else this.#perTenant.delete(call.tenant);
     });
-    for (const listener of this.#onCall) listener(call);
-    await call.start();
-    return call;
   }
 
   /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */

@@ -11,10 +11,10 @@
  * and when it ends; while it rings, the live record is served from memory
  * (/v1 reads the call manager first).
  */
-import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { MediaTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { formatNameAddr, type Dialog, type Flow, type SipRequest } from '../sip/index.js';
+import type { CallerView } from './caller-view.js';
 import type { LegEnd } from './leg.js';
 import type {
   CallAttempt,
@@ -35,8 +35,8 @@ const ALLOWED_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
 
 export interface CallRecordInit {
   readonly id: string;
-  readonly token: VerifiedCallToken;
-  readonly queue: string;
+  readonly caller: CallerView;
+  readonly queue: string | undefined;
   readonly invite: SipRequest;
   readonly flow: Flow;
   readonly number: { readonly number: string; readonly fallback: boolean };
@@ -63,20 +63,24 @@ export class CallRecordKeeper {
     this.#store = deps.store;
     this.#now = deps.now;
     this.#log = deps.log;
-    const claims = init.token.claims;
-    const customerId = init.token.privateClaims.customerId;
+    const caller = init.caller;
     this.record = {
       id: init.id,
-      tenant: claims.iss,
-      sessionId: claims.sub,
+      tenant: caller.tenant,
+      sessionId: caller.sessionId,
       sessionNumber: init.number.number,
       numberFallback: init.number.fallback,
-      customerId: typeof customerId === 'string' ? customerId : null,
-      queue: init.queue,
-      origin: claims.origin,
+      customerId: caller.customerId,
+      queue: init.queue ?? null,
+      origin: caller.origin,
       visitorCallId: init.invite.callId,
       visitorTransport: init.flow.protocol,
       visitorSource: `${init.flow.remote.address}:${init.flow.remote.port}`,
+      channel: caller.channel,
+      trunk: caller.trunk?.trunk ?? null,
+      called: caller.trunk?.called ?? null,
+      callerNumber: caller.trunk?.callerNumber ?? null,
+      flow: caller.trunk?.flow ?? null,
       agentCallId: null,
       agentId: null,
       state: 'routing',

@@ -35,12 +35,40 @@ export interface CallerAnswer {
   readonly early?: boolean;
 }
 
+/**
+ * A call from the telephone network (`trunks/`): what the carrier said about
+ * it, and the trunk slot it holds until it ends.
+ */
+export interface TrunkCaller {
+  /** `trunks.<id>`. */
+  readonly trunk: string;
+  readonly tenant: string;
+  /** The DID called, E.164. */
+  readonly called: string;
+  /** The caller's number, E.164; null when anonymous or withheld (`Privacy: id`). */
+  readonly callerNumber: string | null;
+  /** The DID's flow. */
+  readonly flow: string;
+  /** Frees the trunk slot: called once when the call ends. */
+  readonly release: () => void;
+}
+
+/**
+ * What started a call: a visitor's INVITE with a call token (a browser over
+ * the SIP WebSocket or a SIP visitor, for a queue) or a carrier's INVITE to
+ * one of the tenant's numbers (a trunk, for the DID's flow). Exactly one of
+ * `token` and `trunk`.
+ */
 export interface CallInit {
   readonly invite: SipRequest;
   readonly tx: InviteServerTransaction;
   readonly flow: Flow;
-  readonly token: VerifiedCallToken;
-  readonly queue: string;
+  /** A visitor's verified call token. */
+  readonly token?: VerifiedCallToken | undefined;
+  /** The queue a visitor called (the token's scope); a trunk call has none until a flow dials one. */
+  readonly queue?: string | undefined;
+  /** A call from the telephone network. */
+  readonly trunk?: TrunkCaller | undefined;
   /** Answer the caller before ringing agents (default: answered with the agent's codec). */
   readonly answer?: CallerAnswer | undefined;
   /** Whether `start()` rings the queue's agents (default true); else `ringAgents()` does, later. */
@@ -66,4 +94,6 @@ export interface CallEvents {
   hold: [boolean];
   /** A DTMF digit (SIP INFO) from a leg joined to no other, e.g. the caller while the gateway answers it. */
   dtmf: [digit: string, leg: CallLeg];
+  /** An agent a flow bridged (a `dial` or a queue's offer) hung up or was hung up; the call goes on. */
+  agentLeft: [agentId: string];
 }

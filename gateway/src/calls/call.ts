@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ParleyError } from '@parley/shared/errors';
+import type { ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
@@ -21,11 +22,14 @@ import type { Logger } from '../observability/index.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
 import { AgentDial } from './agent-dial.js';
+import { callerIdentity } from './agent-request.js';
 import { CallRecordKeeper, callEndOf, mediaCounters, type CallEnd } from './call-record.js';
+import { callerView, type CallerView } from './caller-view.js';
 import type { CallDeps, CallerAnswer, CallEvents, CallInit } from './call-types.js';
 import { InDialog, type CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
 import type { LegEnd } from './leg.js';
+import type { OutboundLeg } from './outbound-leg.js';
 import { outcomeOf } from './ring-strategy.js';
 import { pickCodec, type ChosenCodec } from './sdp-bridge.js';
 
@@ -39,7 +43,11 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #keeper: CallRecordKeeper;
   readonly #legs = new Set<CallLeg>();
   readonly #peers = new Map<CallLeg, CallLeg>();
-  readonly #agents: AgentDial;
+  readonly #view: CallerView;
+  /** Ringing a queue's agents: made for the visitor's queue, or when a flow dials a queue. */
+  #agents: AgentDial | undefined;
+  /** An agent a flow bridged (its own `dial`, or a queue's offer), and the end of its busy state. */
+  #flowAgent: { readonly leg: OutboundLeg; readonly id: string; end: () => void } | undefined;
   readonly #inDialog: InDialog;
   #media: Promise<boolean> | undefined;
   #router: MediaRouter | undefined;
@@ -52,15 +60,27 @@ export class Call extends EventEmitter<CallEvents> {
     super();
     this.#deps = deps;
     this.#init = init;
-    const claims = init.token.claims;
-    const log = deps.logger.child({ module: 'call', callId: this.id, tenant: claims.iss });
+    const log0 = deps.logger.child({ module: 'call', callId: this.id });
+    this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log0 });
+    const view = callerView(init, this.caller.webrtc);
+    this.#view = view;
+    const log = log0.child({ tenant: view.tenant });
     this.#log = log;
-    this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log });
-    // S6: the company's web application may name the session's number in the token.
-    const number = deps.numbers.lease(claims.iss, claims.sub, callerNumberClaim(init.token));
+    // S6: a visitor's session gets its caller-ID number (the token's `callerNumber` claim when
+    // it is inside the tenant's blocks); a trunk call is known by the DID it called.
+    const number = init.token
+      ? deps.numbers.lease(view.tenant, view.sessionId, callerNumberClaim(init.token))
+      : { number: view.trunk?.called ?? '', fallback: false };
     const keeper = new CallRecordKeeper(
       { store: deps.calls, now: deps.now ?? Date.now, log },
-      { id: this.id, ...init, number },
+      {
+        id: this.id,
+        caller: view,
+        queue: init.queue,
+        invite: init.invite,
+        flow: init.flow,
+        number,
+      },
     );
     this.#keeper = keeper;
     this.#inDialog = new InDialog({
@@ -71,31 +91,7 @@ export class Call extends EventEmitter<CallEvents> {
       onDtmf: (l, digit) => this.emit('dtmf', digit, l),
       onDialogChange: () => keeper.save(),
     });
-    this.#agents = new AgentDial({
-      callId: this.id,
-      deps,
-      init,
-      caller: this.caller,
-      keeper,
-      log,
-      router: () => this.#router,
-      gatewayCodec: () => this.#gatewayCodec,
-      ending: () => this.#ending,
-      adopt: (leg) => this.#adopt(leg),
-      bridge: (a, b) => this.bridge(a, b),
-      ringing: () => this.#transition('ringing'),
-      end: (how) => this.end(how),
-    });
-    this.#agents.on('ringing', (id) => this.emit('agentRinging', id));
-    this.#agents.on('stopped', (id) => this.emit('agentStopped', id));
-    this.#agents.on('exhausted', (reason) => {
-      this.emit('agentsExhausted', reason);
-      if (this.#endOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
-    });
-    this.#agents.on('connected', (_leg, agentId) => {
-      this.#transition('answered');
-      this.emit('answered', agentId);
-    });
+    if (init.queue !== undefined) this.#agents = this.#agentDial(init.queue);
     this.#adopt(this.caller);
   }
 
@@ -111,22 +107,37 @@ export class Call extends EventEmitter<CallEvents> {
     return this.record.tenant;
   }
 
-  /** The verified token of the visitor: what the desk shows about the caller. */
-  get token(): VerifiedCallToken {
+  /** The verified token of a visitor; undefined for a call from the telephone network. */
+  get token(): VerifiedCallToken | undefined {
     return this.#init.token;
   }
 
+  /** Who called (a visitor or the telephone network): what the desk and flows show. */
+  get callerView(): CallerView {
+    return this.#view;
+  }
+
   get decision(): RoutingDecision | undefined {
-    return this.#agents.decision;
+    return this.#agents?.decision;
   }
 
   get ringingAgents(): string[] {
-    return this.#agents.ringingAgents;
+    return this.#agents?.ringingAgents ?? [];
   }
 
-  /** The agent who took the call, once answered. */
+  /** The agent talking with the caller: who took the call, or whom a flow bridged. */
   get agentId(): string | undefined {
-    return this.#agents.agent?.id;
+    return this.#agents?.agent?.id ?? this.#flowAgent?.id;
+  }
+
+  /** The codec the gateway answered the caller with itself, if it did. */
+  get gatewayCodec(): ChosenCodec | undefined {
+    return this.#gatewayCodec;
+  }
+
+  /** Whether the call is ending or ended. */
+  get ending(): boolean {
+    return this.#ending;
   }
 
   get held(): boolean {
@@ -147,8 +158,9 @@ export class Call extends EventEmitter<CallEvents> {
   async start(): Promise<void> {
     this.#keeper.insert();
     const { sessionNumber, numberFallback: fallback, queue, visitorSource: visitor } = this.record;
-    this.#log.info({ sessionNumber, fallback, queue, visitor }, 'call admitted');
-    void this.#agents.evaluate(); // in parallel with the media
+    const { channel, trunk } = this.record;
+    this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
+    void this.#agents?.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
     if (this.#init.answer && !(await this.answerCaller(this.#init.answer))) return;
     if (this.#init.ringAgents ?? true) await this.ringAgents();
@@ -159,9 +171,65 @@ export class Call extends EventEmitter<CallEvents> {
    * (`answered`); resolves once the first legs are on their way. When no one
    * answers: `agentsExhausted`, and the call ends unless `endOnNoAgent` is false.
    */
-  async ringAgents(options: { readonly endOnNoAgent?: boolean } = {}): Promise<void> {
+  async ringAgents(
+    options: { readonly endOnNoAgent?: boolean; readonly queue?: string } = {},
+  ): Promise<void> {
     this.#endOnNoAgent = options.endOnNoAgent ?? true;
-    if (await this.setUpMedia()) await this.#agents.start();
+    const queue = options.queue ?? this.#init.queue;
+    if (!this.#agents && queue !== undefined) this.#agents = this.#agentDial(queue);
+    const agents = this.#agents;
+    if (!agents) {
+      this.#exhausted('no_agent_available');
+      return;
+    }
+    if (await this.setUpMedia()) await agents.start();
+  }
+
+  /** The customer's value (S1) for the call's queue, once computed; undefined without one. */
+  value(): Promise<{ readonly value: number; readonly tier: string } | undefined> {
+    return (this.#agents?.evaluate() ?? Promise.resolve(undefined)).then((v) =>
+      v ? { value: v.result.value, tier: v.result.tier } : undefined,
+    );
+  }
+
+  /** The call takes a leg another module made (a flow's dial): it closes it when the call ends. */
+  adoptLeg(leg: OutboundLeg): void {
+    this.#adopt(leg);
+  }
+
+  /**
+   * An agent a flow rang answered and is bridged to the caller: the agent is
+   * busy (`agents.callStarted`) until the leg ends, then in wrap-up; the desk
+   * gets `answered`, and `agentLeft` when the leg ends (the call goes on).
+   */
+  agentConnected(leg: OutboundLeg, agentId: string, wrapUpSeconds: number): void {
+    const endBusy = this.#deps.agents.callStarted(agentId);
+    const agent = { leg, id: agentId, end: () => endBusy(wrapUpSeconds) };
+    this.#flowAgent = agent;
+    this.record.agentId = agentId;
+    this.record.agentCallId = leg.callId;
+    this.#keeper.legsAnswered(this.caller, leg);
+    this.#transition('answered');
+    this.#keeper.save();
+    this.emit('answered', agentId);
+    leg.once('ended', () => {
+      agent.end();
+      if (this.#flowAgent === agent) this.#flowAgent = undefined;
+      if (!this.#ending) this.emit('agentLeft', agentId);
+    });
+  }
+
+  /** A flow rings an agent (`ringing`), or stopped ringing one: the desk shows it. */
+  showRinging(agentId: string, ringing: boolean): void {
+    if (ringing) this.emit('agentRinging', agentId);
+    else this.emit('agentStopped', agentId);
+  }
+
+  /** Another party a flow dialled answered (a number, a SIP URI): the record keeps its dialog. */
+  targetAnswered(leg: CallLeg): void {
+    this.#keeper.legsAnswered(this.caller, leg);
+    this.#transition('answered');
+    this.#keeper.save();
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
@@ -178,7 +246,16 @@ export class Call extends EventEmitter<CallEvents> {
    * offer without that codec ends it: 488 offer_required).
    */
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
-    if (this.#ending || this.#agents.agent || !(await this.setUpMedia())) return false;
+    if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
+    if (this.#gatewayCodec && ['early', 'answered'].includes(this.caller.state)) {
+      // Already answered by the gateway: early media becomes the answer with the same SDP.
+      if (!answer.early && this.caller.state === 'early') {
+        this.caller.answer();
+        this.#keeper.legsAnswered(this.caller);
+        this.#keeper.save();
+      }
+      return !this.caller.ended;
+    }
     const chosen = pickCodec(this.caller.offer, answer.codec);
     if (!chosen) {
       this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
@@ -207,12 +284,12 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */
   agentChanged(presence: AgentPresence): void {
-    this.#agents.agentChanged(presence);
+    this.#agents?.agentChanged(presence);
   }
 
   /** The agent put the visitor on hold or took them off it (the desk, or a phone's re-INVITE). */
   agentHold(held: boolean): void {
-    if (!this.#agents.agent || this.#ending) return;
+    if (!this.agentId || this.#ending) return;
     if (this.#inDialog.hold(held)) this.emit('hold', held);
   }
 
@@ -227,11 +304,14 @@ export class Call extends EventEmitter<CallEvents> {
     this.#ending = true;
     if (!this.caller.ended && this.caller.tx.finalStatus === undefined)
       this.caller.refuse(how.reason, how.status);
-    this.#agents.close(how.reason);
+    this.#agents?.close(how.reason);
     for (const leg of this.#legs) leg.close(how.reason);
     this.#router?.close();
-    this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
-    const media = mediaCounters(this.caller.media, this.#agents.agent?.leg.media);
+    if (this.#init.token)
+      this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
+    this.#view.trunk?.release();
+    const agentLeg = this.#agents?.agent?.leg ?? this.#flowAgent?.leg;
+    const media = mediaCounters(this.caller.media, agentLeg?.media);
     this.#keeper.finish({ ...how, status: this.caller.end?.status }, media);
     this.emit('state', 'ended');
     const { outcome, endedBy, reason } = how;
@@ -273,7 +353,7 @@ export class Call extends EventEmitter<CallEvents> {
     leg.on('mediaLost', () => {
       if (leg === this.caller)
         this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
-      else if (leg === this.#agents.agent?.leg)
+      else if (leg === this.#agents?.agent?.leg)
         this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
     });
   }
@@ -283,10 +363,51 @@ export class Call extends EventEmitter<CallEvents> {
     const peer = this.#peers.get(leg); // an ended leg is joined to no one
     if (peer && this.#peers.get(peer) === leg) this.#peers.delete(peer);
     this.#peers.delete(leg);
+    // A flow's bridged party ('other') hanging up leaves the caller in the flow.
     const role =
-      leg === this.caller ? 'caller' : leg === this.#agents.agent?.leg ? 'agent' : 'other';
+      leg === this.caller ? 'caller' : leg === this.#agents?.agent?.leg ? 'agent' : 'other';
     const how = callEndOf(role, end, this.state === 'answered');
     if (how && !this.#ending) this.end(how);
+  }
+
+  #agentDial(queue: string): AgentDial {
+    const deps = this.#deps;
+    const view = this.#view;
+    const record = this.record;
+    // Agents' phones show the web session's number (S6), or a trunk caller's own number.
+    const number = view.trunk
+      ? (view.trunk.callerNumber ?? record.sessionNumber)
+      : record.sessionNumber;
+    const agents = new AgentDial({
+      callId: this.id,
+      deps,
+      queue,
+      identity: callerIdentity(number, view.privateClaims, deps.tenantName(record.tenant)),
+      privateClaims: view.privateClaims,
+      caller: this.caller,
+      keeper: this.#keeper,
+      log: this.#log,
+      router: () => this.#router,
+      gatewayCodec: () => this.#gatewayCodec,
+      ending: () => this.#ending,
+      adopt: (leg) => this.#adopt(leg),
+      bridge: (a, b) => this.bridge(a, b),
+      ringing: () => this.#transition('ringing'),
+      end: (how) => this.end(how),
+    });
+    agents.on('ringing', (id) => this.emit('agentRinging', id));
+    agents.on('stopped', (id) => this.emit('agentStopped', id));
+    agents.on('exhausted', (reason) => this.#exhausted(reason));
+    agents.on('connected', (_leg, agentId) => {
+      this.#transition('answered');
+      this.emit('answered', agentId);
+    });
+    return agents;
+  }
+
+  #exhausted(reason: ErrorCode): void {
+    this.emit('agentsExhausted', reason);
+    if (this.#endOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
   }
 
   #transition(next: CallState): void {

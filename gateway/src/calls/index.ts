@@ -19,3 +19,6 @@ export type { CallLeg } from './in-dialog.js';
 export { pickCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
 export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';
+export { Telephony, type TelephonyDeps } from './flow/telephony.js';
+export { CallFlow, type FlowCallDeps } from './flow/flow-call.js';
+export { TargetDialer, type TargetDialerDeps } from './flow/dial-targets.js';

@@ -26,9 +26,12 @@ export function callContext(call: Call, store: CallStore): CallContext {
     sessionId: record.sessionId,
     origin: record.origin,
     createdAt: new Date(record.createdAt).toISOString(),
-    publicClaims: call.token.claims,
-    privateClaims: call.token.privateClaims,
+    publicClaims: call.token?.claims ?? {},
+    privateClaims: call.token?.privateClaims ?? {},
     routing: call.decision ?? null,
     previousCalls: previous,
+    channel: record.channel,
+    callerNumber: record.callerNumber,
+    called: record.called,
   };
 }

@@ -32,6 +32,11 @@ interface CallRow {
   visitor_call_id: string;
   visitor_transport: string;
   visitor_source: string;
+  channel: string;
+  trunk: string | null;
+  called: string | null;
+  caller_number: string | null;
+  flow: string | null;
   agent_call_id: string | null;
   agent_id: string | null;
   state: string;
@@ -62,6 +67,11 @@ function fromRow(row: CallRow): CallRecord {
     visitorCallId: row.visitor_call_id,
     visitorTransport: row.visitor_transport,
     visitorSource: row.visitor_source,
+    channel: row.channel as CallRecord['channel'],
+    trunk: row.trunk,
+    called: row.called,
+    callerNumber: row.caller_number,
+    flow: row.flow,
     agentCallId: row.agent_call_id,
     agentId: row.agent_id,
     state: row.state as CallRecord['state'],
@@ -93,6 +103,11 @@ function toParams(r: CallRecord) {
     visitor_call_id: r.visitorCallId,
     visitor_transport: r.visitorTransport,
     visitor_source: r.visitorSource,
+    channel: r.channel,
+    trunk: r.trunk,
+    called: r.called,
+    caller_number: r.callerNumber,
+    flow: r.flow,
     agent_call_id: r.agentCallId,
     agent_id: r.agentId,
     state: r.state,
@@ -143,6 +158,7 @@ export class SqliteCallStore implements CallStore {
       'media',
       'routing',
       'dialogs',
+      'flow',
       'ringing_at',
       'answered_at',
       'ended_at',

@@ -11,6 +11,7 @@ export {
 export type {
   CallAttempt,
   CallOutcome,
+  CallChannel,
   CallParty,
   CallRecord,
   CallState,

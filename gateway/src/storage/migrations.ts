@@ -76,4 +76,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls ADD COLUMN dialogs TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  ALTER TABLE calls ADD COLUMN channel TEXT NOT NULL DEFAULT 'browser';
+  ALTER TABLE calls ADD COLUMN trunk TEXT;
+  ALTER TABLE calls ADD COLUMN called TEXT;
+  ALTER TABLE calls ADD COLUMN caller_number TEXT;
+  ALTER TABLE calls ADD COLUMN flow TEXT;
+  `,
 ];

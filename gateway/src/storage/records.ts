@@ -3,6 +3,8 @@ import type { CallTokenPublicClaims, PrivateClaims } from '@parley/shared/tokens
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 export type CallOutcome = 'answered' | 'cancelled' | 'busy' | 'no_answer' | 'no_agent' | 'failed';
 export type CallParty = 'visitor' | 'agent' | 'gateway';
+/** Who called: a browser (the widget), a SIP visitor with a token, or the telephone network (a trunk). */
+export type CallChannel = 'browser' | 'sip' | 'phone';
 
 /** One try at reaching an agent. */
 export interface CallAttempt {
@@ -62,6 +64,16 @@ export interface CallRecord {
   readonly visitorCallId: string;
   readonly visitorTransport: string;
   readonly visitorSource: string;
+  /** The caller's side. */
+  readonly channel: CallChannel;
+  /** A call from the telephone network: the trunk it came through (`trunks.<id>`). */
+  readonly trunk: string | null;
+  /** A trunk call: the DID called (E.164). */
+  readonly called: string | null;
+  /** A trunk call: the caller's number (E.164), null when anonymous or withheld. */
+  readonly callerNumber: string | null;
+  /** The flow the call started with (a DID's), if any; later flows are in its flow events. */
+  flow: string | null;
   agentCallId: string | null;
   agentId: string | null;
   state: CallState;

@@ -111,6 +111,12 @@ export interface CallContext {
   readonly privateClaims: PrivateClaims;
   readonly routing: RoutingDecision | null;
   readonly previousCalls: readonly PreviousCall[];
+  /** Who called: a browser, a SIP visitor, or a phone through a trunk (older gateways: absent). */
+  readonly channel?: 'browser' | 'sip' | 'phone';
+  /** A phone caller's number (E.164), null when withheld. */
+  readonly callerNumber?: string | null;
+  /** The number a phone caller dialled (the DID). */
+  readonly called?: string | null;
 }
 
 /** A call record as `GET /desk/api/calls` lists it (the fields the desk shows). */

@@ -32,3 +32,4 @@ export {
 export { Pacer, FRAME_MS, type PacerStats } from './pacer.js';
 export { pcmCodecFor, SUPPORTED_CODECS, type PcmCodec } from './codec.js';
 export { Resampler } from './resampler.js';
+export { DecodedPrompts, type DecodedPromptsOptions } from './decoded-prompts.js';

@@ -1,0 +1,205 @@
+/**
+ * Flows on real calls, built once for the composition root: the flow runner
+ * (`flows/`) with flite behind its speech port, queueing (`queues/`) behind
+ * `enqueue`, the flow events stored with the call record, and the trunks'
+ * call hook: an accepted call to a DID becomes a call of the call manager
+ * (no token, nothing rung) on which the DID's flow runs through a
+ * {@link CallFlow}. `runOn(call, flow)` runs any flow on any call the same
+ * way (the hook other modules, voicemail and callbacks, connect to).
+ */
+import { ParleyError } from '@parley/shared/errors';
+import type { AgentDirectory } from '../../agents/index.js';
+import type { Config } from '../../config/index.js';
+import {
+  createFlowRunner,
+  fanOut,
+  SqliteFlowEventStore,
+  type Audio,
+  type FlowOutcome,
+  type FlowRef,
+  type FlowRunner,
+  type SpeechSynthesizer,
+} from '../../flows/index.js';
+import { DecodedPrompts, type MediaApps } from '../../media/apps/index.js';
+import type { Logger, Metrics } from '../../observability/index.js';
+import {
+  DirectoryQueueAgents,
+  flowMetricsSink,
+  MemoryQueueState,
+  observeQueues,
+  QueueService,
+  queueDefinitions,
+} from '../../queues/index.js';
+import { queueSettings } from '../../routing/index.js';
+import type { SipStack } from '../../sip/index.js';
+import type { Speech } from '../../speech/index.js';
+import type { SqliteDatabase } from '../../storage/index.js';
+import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
+import type { CallManager } from '../call-manager.js';
+import type { Call } from '../call.js';
+import { CallFlow } from './flow-call.js';
+import { TargetDialer } from './dial-targets.js';
+
+export interface TelephonyDeps {
+  readonly config: Config;
+  readonly db: SqliteDatabase;
+  readonly stack: SipStack;
+  readonly agents: AgentDirectory;
+  readonly trunks: Trunks;
+  readonly calls: CallManager;
+  readonly apps: MediaApps;
+  readonly speech: Speech;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export class Telephony {
+  readonly runner: FlowRunner;
+  readonly queues: QueueService;
+  readonly events: SqliteFlowEventStore;
+  readonly #deps: TelephonyDeps;
+  readonly #dialer: TargetDialer;
+  readonly #prompts = new DecodedPrompts();
+  readonly #log: Logger;
+  readonly #unobserve: () => void;
+  #closed = false;
+
+  private constructor(
+    deps: TelephonyDeps,
+    parts: {
+      runner: FlowRunner;
+      queues: QueueService;
+      agents: DirectoryQueueAgents;
+      events: SqliteFlowEventStore;
+      unobserve: () => void;
+    },
+  ) {
+    this.#deps = deps;
+    this.runner = parts.runner;
+    this.queues = parts.queues;
+    this.events = parts.events;
+    this.#unobserve = parts.unobserve;
+    this.#log = deps.logger.child({ module: 'telephony' });
+    const { config } = deps;
+    const settings = queueSettings(config.queues);
+    this.#dialer = new TargetDialer({
+      stack: deps.stack,
+      agents: deps.agents,
+      trunks: deps.trunks,
+      domain: config.sip.domain,
+      logger: this.#log,
+      tenantName: (tenant) => config.tenants[tenant]?.name,
+      wrapUpSeconds: (queue) =>
+        queue !== undefined && config.queues[queue] ? settings(queue).wrapUpSeconds : 0,
+      queueCandidates: (queue, tier) => parts.agents.candidates(queue, tier),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    deps.trunks.setCallHook((call, invite, tx) => void this.#trunkCall(call, invite, tx));
+  }
+
+  static async create(deps: TelephonyDeps): Promise<Telephony> {
+    const { config, metrics, logger } = deps;
+    const settings = queueSettings(config.queues);
+    const agents = new DirectoryQueueAgents(
+      deps.agents,
+      (name) => {
+        const q = config.queues[name];
+        return q ? { tenant: q.tenant, routing: settings(name).routing } : undefined;
+      },
+      deps.now,
+    );
+    const queues = new QueueService({
+      queues: queueDefinitions(config),
+      state: new MemoryQueueState(),
+      agents,
+      logger,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    const events = new SqliteFlowEventStore(deps.db);
+    const runner = await createFlowRunner(config, {
+      speech: fliteSpeech(deps.speech),
+      queues,
+      sink: fanOut([events, flowMetricsSink(metrics)], (error) =>
+        logger.error({ err: error }, 'a flow event sink failed'),
+      ),
+      logger,
+    });
+    const unobserve = observeQueues(queues, metrics);
+    return new Telephony(deps, { runner, queues, agents, events, unobserve });
+  }
+
+  /**
+   * Runs `flow` on `call` until it ends (the flow hangs up at its end).
+   * `trunkCodecs`: the codecs the gateway may answer with, in order.
+   */
+  runOn(
+    call: Call,
+    flow: string | FlowRef,
+    trunkCodecs?: readonly string[],
+  ): { readonly flowCall: CallFlow; readonly done: Promise<FlowOutcome> } {
+    const flowCall = new CallFlow(
+      call,
+      {
+        apps: this.#deps.apps,
+        prompts: this.#prompts,
+        transcriber: this.#deps.speech.transcriber,
+        dialer: this.#dialer,
+        trunkCodecs,
+      },
+      null,
+    );
+    return { flowCall, done: this.runner.run(flowCall, flow) };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unobserve();
+    this.queues.close();
+  }
+
+  async #trunkCall(
+    tc: InboundTrunkCall,
+    invite: Parameters<Parameters<Trunks['setCallHook']>[0]>[1],
+    tx: Parameters<Parameters<Trunks['setCallHook']>[0]>[2],
+  ): Promise<void> {
+    const call = await this.#deps.calls.admitTrunk({
+      invite,
+      tx,
+      flow: tx.flow,
+      trunk: {
+        trunk: tc.trunk,
+        tenant: tc.tenant,
+        called: tc.called,
+        callerNumber: tc.caller.kind === 'number' ? tc.caller.number : null,
+        flow: tc.flow,
+        release: () => tc.slot.release(),
+      },
+    });
+    if (!call || call.ending) return;
+    const { done } = this.runOn(call, tc.flow, tc.codecs);
+    const outcome = await done;
+    this.#log.info({ callId: call.id, flow: tc.flow, outcome }, 'trunk call flow ended');
+  }
+}
+
+/** The flows' speech port over flite's cache: a WAV file on disk. */
+function fliteSpeech(speech: Speech): SpeechSynthesizer {
+  return {
+    async synthesize(text, voice, signal): Promise<Audio> {
+      try {
+        const audio = await speech.tts.synthesize(text, {
+          ...(voice !== undefined ? { voice } : {}),
+          signal,
+        });
+        return { kind: 'file', path: audio.path };
+      } catch (error) {
+        throw new ParleyError(
+          'prompt_unavailable',
+          `cannot speak the text: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    },
+  };
+}

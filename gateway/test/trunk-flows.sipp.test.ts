@@ -1,0 +1,122 @@
+/**
+ * A DID's flow on a real call from the telephone network: sipp is the
+ * carrier (127.0.0.2, on the trunk's access list) calling the DID, a baresip
+ * phone is the agent. The caller is answered by the gateway, hears the
+ * flite prompt, presses 1 (RFC 4733), speaks (sipp's PCMA speech), presses #
+ * to end the recording and is dialled to the agent, who answers and hears
+ * the caller. What happened is read where it is kept: the call record row,
+ * the flow events, the WAV file, the agent's recording.
+ */
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FlowEvent } from '@parley/shared/protocol';
+import {
+  analyse,
+  bundledScenario,
+  runSipp,
+  sippAvailable,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+const CARRIER = '127.0.0.2';
+const DID = '+14155550142';
+
+afterAll(() => stopAll());
+
+describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carrier)', () => {
+  let gw: TestGateway;
+  let agent: BaresipAgent;
+  let recordings: string;
+
+  beforeAll(async () => {
+    recordings = await mkdtemp(join(tmpdir(), 'parley-trunk-flows-'));
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1' }],
+      config: {
+        storage: { path: ':memory:', recordingsDir: recordings },
+        flows: {
+          'sales-line': [
+            { verb: 'say', text: 'Welcome to Parley. Press one for sales.', interruptible: true },
+            { verb: 'gather', numDigits: 1, timeout: 10 },
+            { verb: 'record', maxLengthSeconds: 30, finishOnKey: '#', beep: false },
+            { verb: 'dial', target: { type: 'agent', agent: 'agent1' }, timeout: 10 },
+          ],
+        },
+        trunks: {
+          carrier: {
+            peers: [{ host: CARRIER }],
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'sales-line' }] },
+          },
+        },
+      },
+    });
+    agent = await startBaresipAgent({
+      user: 'agent1',
+      password: 'secret',
+      registrar: gw.udp,
+      codecs: ['PCMA', 'PCMU'],
+    });
+    await agent.registered();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.close();
+  });
+
+  it('answers, gathers the key, records the caller and bridges the caller to the agent', async () => {
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-carrier-flow'),
+      remote: gw.udp,
+      address: CARRIER,
+      calls: 1,
+      injection: { rows: [[DID, '4155550199']] },
+      timeoutMs: 60_000,
+      recvTimeoutMs: 30_000,
+    });
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    // The record is final once the call left the manager.
+    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+
+    const stored = gw.gateway.callStore.listRecent(1, { tenant: TENANT });
+    const record = stored[0]!;
+    expect(record).toMatchObject({
+      channel: 'phone',
+      trunk: 'carrier',
+      called: DID,
+      callerNumber: '+14155550199',
+      flow: 'sales-line',
+      agentId: 'agent1',
+      endedBy: 'visitor',
+    });
+    expect(record.answeredAt).not.toBeNull();
+
+    const events = gw.gateway.telephony.events.list(record.id);
+    const results = events.filter(
+      (e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result',
+    );
+    const byVerb = Object.fromEntries(results.map((e) => [e.verb, e.result]));
+    const all = JSON.stringify(events);
+    expect(byVerb['say'], all).toMatchObject({ status: 'interrupted', key: '1' });
+    expect(byVerb['gather'], all).toMatchObject({ digits: '1', finishedBy: 'numDigits' });
+    expect(byVerb['record'], all).toMatchObject({ status: 'completed', endedBy: 'key', key: '#' });
+    expect(byVerb['dial'], all).toMatchObject({ status: 'answered', answeredBy: 'agent1' });
+
+    // The recording holds the caller's speech (sipp's g711a.pcap), not silence.
+    const recorded = byVerb['record'] as { path: string };
+    expect((await stat(recorded.path)).size).toBeGreaterThan(8000);
+    const caller = await analyse(recorded.path);
+    expect(caller.rms).toBeGreaterThan(0.01);
+
+    // The agent's phone rang with the caller's number and heard the caller.
+    const invite = agent.receivedRequests('INVITE').at(-1)!;
+    expect(invite.header('from')).toContain('+14155550199');
+  });
+});

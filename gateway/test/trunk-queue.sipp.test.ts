@@ -1,0 +1,105 @@
+/**
+ * Queueing on a real call: a sipp carrier's caller dials a DID whose flow is
+ * `enqueue sales` while the queue's only agent (a registered baresip phone)
+ * is busy on another call. The caller waits in the queue (answered by the
+ * gateway, music on hold) and, the moment the agent frees up, is offered to
+ * it and bridged: no 480. Read in the flow events and the call record.
+ */
+import { once } from 'node:events';
+import type { FlowEvent } from '@parley/shared/protocol';
+import {
+  bundledScenario,
+  runSipp,
+  sippAvailable,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+const CARRIER = '127.0.0.2';
+const DID = '+14155550143';
+
+afterAll(() => stopAll());
+
+describe.skipIf(!sippAvailable())(
+  'a caller waits in the queue on a real call (sipp carrier)',
+  () => {
+    let gw: TestGateway;
+    let agent: BaresipAgent;
+
+    beforeAll(async () => {
+      gw = await startTestGateway({
+        agents: [{ id: 'agent1' }],
+        queueExtra: { waiting: { announceEverySeconds: 0 } },
+        config: {
+          flows: { 'wait-line': [{ verb: 'enqueue', queue: 'sales' }] },
+          trunks: {
+            carrier: {
+              peers: [{ host: CARRIER }],
+              keepAlive: { intervalSeconds: 0 },
+              defaultCountry: 'US',
+              inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'wait-line' }] },
+            },
+          },
+        },
+      });
+      agent = await startBaresipAgent({
+        user: 'agent1',
+        password: 'secret',
+        registrar: gw.udp,
+        codecs: ['PCMA', 'PCMU'],
+      });
+      await agent.registered();
+    });
+    afterAll(async () => {
+      await agent?.stop();
+      await gw?.close();
+    });
+
+    it('keeps the caller waiting while the agent is busy, and bridges it when the agent frees up', async () => {
+      // The agent is on another call (the directory's own busy state).
+      const endOtherCall = gw.gateway.agents.callStarted('agent1');
+      const queues = gw.gateway.telephony.queues;
+      const waiting = (async () => {
+        for (;;) {
+          const [queue, callers] = await once(queues, 'waiting');
+          if (queue === 'sales' && (callers as readonly unknown[]).length === 1) return;
+        }
+      })();
+      const carrier = runSipp({
+        scenario: await bundledScenario('uac-carrier-flow'),
+        remote: gw.udp,
+        address: CARRIER,
+        calls: 1,
+        injection: { rows: [[DID, '4155550199']] },
+        timeoutMs: 60_000,
+        recvTimeoutMs: 30_000,
+      });
+      await waiting;
+      // Still waiting: nobody was rung while the agent was busy.
+      expect(agent.receivedRequests('INVITE')).toHaveLength(0);
+      endOtherCall(0);
+      const result = await carrier;
+      expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
+        await new Promise((r) => setTimeout(r, 100));
+
+      const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+      expect(record).toMatchObject({ channel: 'phone', flow: 'wait-line', agentId: 'agent1' });
+      const events = gw.gateway.telephony.events.list(record.id);
+      const all = JSON.stringify(events);
+      expect(
+        events.some((e) => e.type === 'queue.offered' && e.agentId === 'agent1'),
+        all,
+      ).toBe(true);
+      const enqueue = events.find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'enqueue',
+      );
+      expect(enqueue?.result, all).toMatchObject({ status: 'bridged', queue: 'sales' });
+      expect(agent.receivedRequests('INVITE')).toHaveLength(1);
+    });
+  },
+);
