@@ -61,8 +61,16 @@ export class CallManager {
     return [...this.#calls.values()];
   }
 
-  /** Starts a call for an INVITE the SBC admitted (token verified, queue known). */
-  async admit(ctx: InviteContext, cancelledEarly: () => boolean): Promise<Call | undefined> {
+  /**
+   * Starts a call for an INVITE the SBC admitted (token verified, queue known).
+   * `options.ringAgents: false`: the caller's module rings someone else (the
+   * gated call path rings the resident's devices).
+   */
+  async admit(
+    ctx: InviteContext,
+    cancelledEarly: () => boolean,
+    options: { readonly ringAgents?: boolean } = {},
+  ): Promise<Call | undefined> {
     const { invite, tx, token, queue } = ctx;
     if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
     this.#deps.sessions.touch({
@@ -84,7 +92,14 @@ export class CallManager {
       this.#deps.stack.respond(tx, 487);
       return undefined;
     }
-    const call = new Call(this.#deps, { invite, tx, flow: ctx.flow, token, queue });
+    const call = new Call(this.#deps, {
+      invite,
+      tx,
+      flow: ctx.flow,
+      token,
+      queue,
+      ringAgents: options.ringAgents,
+    });
     this.#calls.set(call.id, call);
     this.#perTenant.set(call.tenant, this.activeCount(call.tenant) + 1);
     call.once('ended', () => {
