@@ -21,7 +21,7 @@ import type { GateDecision, DeviceTarget } from '../decision.js';
 import type { Gate } from '../gate.js';
 import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
-import { collectDevicePin } from './device-pin.js';
+import { collectDevicePin, say } from './device-pin.js';
 
 export interface GatedCallDeps {
   readonly gate: Gate;
@@ -45,6 +45,7 @@ export class GatedCall {
   #chosen: OutboundLeg | undefined;
   #connected = false;
   #over = false;
+  #announcing = false;
   #ringTimer: NodeJS.Timeout | undefined;
   #recheckTimer: NodeJS.Timeout | undefined;
 
@@ -78,14 +79,47 @@ export class GatedCall {
     await this.#ringDevices(decision);
   }
 
-  /** The meter's warning: a minute of balance left (logged; see docs/gated.md "What is left"). */
+  /** The meter's warning: the balance pays the minute under way and no more. The caller hears it. */
   balanceWarning(secondsLeft: number): void {
     this.#log.info({ secondsLeft }, 'gated call: balance for one more minute');
+    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceWarning'));
   }
 
-  /** The meter could not pay the next minute: the call ends (its meter is closed). */
+  /** The meter could not pay the next minute (its meter is closed): the caller hears why, then the call ends. */
   balanceExhausted(): void {
-    this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'balance_exhausted' });
+    const end = (): void =>
+      this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'balance_exhausted' });
+    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceExhausted')).then(
+      end,
+      end,
+    );
+  }
+
+  /**
+   * Speaks to the caller on their bridged leg (the application has the floor
+   * while it speaks; the relay resumes by itself). A failure is logged: the
+   * call goes on.
+   */
+  async #announce(text: string): Promise<void> {
+    const { caller, router } = this.call;
+    const codec = caller.codec;
+    if (!router || !caller.media || !codec || this.#gone || this.#announcing) return;
+    this.#announcing = true;
+    try {
+      const media = await this.#deps.mediaApps.attach(router, caller.media, {
+        codec: codec.codec,
+        telephoneEvent: codec.telephoneEvent,
+      });
+      try {
+        await say(media, this.#deps.tts, text);
+      } finally {
+        media.close();
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'the announcement to the caller could not be played');
+    } finally {
+      this.#announcing = false;
+    }
   }
 
   async #ringDevices(decision: GateDecision): Promise<void> {
