@@ -7,14 +7,11 @@
  * gateway and answers with the ticket in the 200 OK, audio arrives, and every
  * decision is stored.
  *
- * Until the gated call path exists (the lead wires `legs`/`flows` to the
- * Gate), the resident device is modelled as an agent of the gated tenant: an
- * agent whose SIP username and password are the device's, in the `sales`
- * queue, so today's call path rings it. The test plays the call path's part
- * where it does not exist yet: it calls `gate.authorize` once the device
- * rings (the call path will before ringing) and `gate.reverify` with the
- * ticket it reads from the device's 200 OK (the call path will before
- * connecting). See docs/gated.md, "What the call path must do".
+ * The gated call path (`gateway/src/gated/call/`) authorises the call before
+ * the device rings, rings the device's registration (a WebRTC leg over its
+ * WebSocket), and re-verifies the ticket the device puts in its 200 OK before
+ * it connects the caller. A caller on no account is refused (480) and the
+ * device never rings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -73,15 +70,6 @@ beforeAll(async () => {
   accountNumber = account.body.number;
   await api('PUT', `${base}/accounts/${account.body.id}/residents/r-1`, { status: 'approved' });
   await api('POST', `${base}/accounts/${account.body.id}/credits`, { amount: 500, key: 'seed' });
-
-  // The interim model: the device is also an agent of the gated tenant (same SIP credentials).
-  const agent = await api('PUT', `/v1/agents/${device.sipUser}`, {
-    tenant: TENANT,
-    password: device.secret,
-    queues: ['sales'],
-    digestAlgorithms: ['MD5'],
-  });
-  expect(agent.status).toBe(201);
 });
 
 afterAll(async () => {
@@ -178,19 +166,8 @@ describe('<parley-resident-phone>', () => {
     const callId = await ringingCallId(page);
     expect(callId).not.toBe('');
 
-    // The call path's hook (before ringing, once it exists): authorize.
-    const decision = await gw.gateway.gated.gate.authorize({
-      callId,
-      tenant: TENANT,
-      channel: 'sip',
-      privateClaims: { account: accountNumber },
-      callee: { device: 'tab-7' },
-    });
-    expect(decision).toMatchObject({
-      allowed: true,
-      callerName: 'Grace Hopper',
-      devices: [{ address: 'tab-7' }],
-    });
+    // The call path authorised the call before the device rang.
+    expect(gw.gateway.gated.gate.pendingCount).toBe(1);
 
     // A wrong PIN: refused, the call still rings.
     await phone(page).getByLabel('PIN', { exact: true }).fill('1357');
@@ -209,15 +186,9 @@ describe('<parley-resident-phone>', () => {
       })
       .toBe('Grace Hopper');
 
-    // The 200 OK carried the ticket; the call path's hook (before connecting) takes it once.
+    // The 200 OK carried the ticket; the call path re-verified it (once) before connecting.
     await expect.poll(() => tickets.length, { timeout: 10_000 }).toBeGreaterThan(0);
-    const ticket = tickets.at(-1);
-    expect(ticket).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    const reverified = await gw.gateway.gated.gate.reverify(callId, {
-      device: 'tab-7',
-      ticket: ticket!,
-    });
-    expect(reverified).toMatchObject({ allowed: true, stage: 'reverify' });
+    expect(tickets.at(-1)).toMatch(/^[A-Za-z0-9_-]{24}$/);
 
     // sipp's 1 kHz tone reaches the resident.
     await expect
@@ -247,7 +218,7 @@ describe('<parley-resident-phone>', () => {
     await page.close();
   });
 
-  it('does not answer a call the gateway has not authorised: the device declines it', async () => {
+  it('never rings for a caller the gateway refuses: 480 callee_not_available, the decision stored', async () => {
     const page = await browser.newPage();
     await page.goto(`${gw.gateway.httpUrl}/resident`);
     await phone(page).getByLabel('Facility').fill(TENANT);
@@ -258,6 +229,25 @@ describe('<parley-resident-phone>', () => {
     await expect
       .poll(() => phone(page).locator('[part="idle"]').isVisible(), { timeout: 20_000 })
       .toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await api<{ registered: boolean }>('GET', `/v1/gated/${TENANT}/devices/tab-7`)).body
+            .registered,
+      )
+      .toBe(true);
+    const rang: string[] = [];
+    await page.exposeFunction('recordRing', (e: string) => rang.push(e));
+    await page.evaluate(() =>
+      document.addEventListener('parley-resident-call', (e) =>
+        (window as unknown as { recordRing(e: string): void }).recordRing(
+          JSON.stringify((e as CustomEvent).detail),
+        ),
+      ),
+    );
+    const callIds: string[] = [];
+    gw.gateway.calls.onCall((call) => callIds.push(call.id));
+    // No account in the token: the Gate refuses (caller_account) before any device is notified.
     const token = await gw.token({ privateClaims: { name: 'Someone Else' } });
     const caller = runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu'),
@@ -268,27 +258,20 @@ describe('<parley-resident-phone>', () => {
       injection: { rows: [[token]] },
       timeoutMs: 90_000,
     });
-    await expect
-      .poll(() => phone(page).locator('[part="ringing"] [part="caller-name"]').innerText(), {
-        timeout: 30_000,
-      })
-      .toBe('Someone Else');
-    const callId = await ringingCallId(page);
-    await phone(page).getByLabel('PIN', { exact: true }).fill('2468');
-    await phone(page).getByRole('button', { name: 'Answer' }).click();
-    // No authorisation for this call: the gateway says 404 and the device declines (486).
-    await expect
-      .poll(() => phone(page).locator('[part="idle"] [part="error"]').innerText(), {
-        timeout: 10_000,
-      })
-      .toBe('This call cannot be taken here.');
     const result = await caller;
     expect(result.stats.successful).toBe(0);
+    expect(result.messages).toMatch(
+      /SIP\/2\.0 480[^\n]*\n[\s\S]*?Reason: SIP;cause=480;text="callee_not_available"/,
+    );
+    expect(callIds).toHaveLength(1);
     const { body } = await api<{ decisions: { stage: string; failed: string | null }[] }>(
       'GET',
-      `/v1/gated/${TENANT}/decisions?callId=${callId}`,
+      `/v1/gated/${TENANT}/decisions?callId=${callIds[0]}`,
     );
-    expect(body.decisions).toMatchObject([{ stage: 'device-pin', failed: 'pending_call' }]);
+    expect(body.decisions).toMatchObject([{ stage: 'authorize', failed: 'caller_account' }]);
+    // The device never rang.
+    expect(rang).toEqual([]);
+    expect(await phone(page).locator('[part="idle"]').isVisible()).toBe(true);
     await page.close();
   });
 });

@@ -42,6 +42,7 @@ import {
   type SessionStore,
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
+import { GatedCallPath } from './gated/call/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
 import { Trunks, trunkSources } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
@@ -360,6 +361,18 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     onMessage: (from, ok) => metrics.messages.inc({ from, result: ok ? 'stored' : 'refused' }),
   });
   callManager.onCall((call) => hub.attach(call));
+  // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
+  const gatedCalls = new GatedCallPath({
+    gate: gated.gate,
+    meter: gated.meter,
+    calls: callManager,
+    stack,
+    domain: config.sip.domain,
+    mediaApps,
+    tts: speech.tts,
+    settings: (tenant) => config.tenants[tenant]?.gated,
+    logger,
+  });
   const onMessagesUpgrade = messagesUpgrade({
     apiKeys: config.api.keys,
     calls: callManager,
@@ -423,7 +436,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       overload,
       // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
       divert: (invite, tx) => trunks.takeInvite(invite, tx),
-      admit: (ctx, cancelled) => callManager.admit(ctx, cancelled),
+      admit: (ctx, cancelled) =>
+        gatedCalls.handles(ctx)
+          ? gatedCalls.admit(ctx, cancelled)
+          : callManager.admit(ctx, cancelled),
       onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
       logger,
     }),
@@ -479,6 +495,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
         callManager.drain();
+        gatedCalls.close();
         gated.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));

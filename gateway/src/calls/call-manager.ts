@@ -68,8 +68,16 @@ export class CallManager {
     return [...this.#calls.values()];
   }
 
-  /** Starts a call for an INVITE the SBC admitted (token verified, queue known). */
-  async admit(ctx: InviteContext, cancelledEarly: () => boolean): Promise<Call | undefined> {
+  /**
+   * Starts a call for an INVITE the SBC admitted (token verified, queue known).
+   * `options.ringAgents: false`: the caller's module rings someone else (the
+   * gated call path rings the resident's devices).
+   */
+  async admit(
+    ctx: InviteContext,
+    cancelledEarly: () => boolean,
+    options: { readonly ringAgents?: boolean } = {},
+  ): Promise<Call | undefined> {
     const { invite, tx, token, queue } = ctx;
     if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
     this.#deps.sessions.touch({
@@ -91,7 +99,14 @@ export class CallManager {
       this.#deps.stack.respond(tx, 487);
       return undefined;
     }
-    const call = new Call(this.#deps, { invite, tx, flow: ctx.flow, token, queue });
+    const call = new Call(this.#deps, {
+      invite,
+      tx,
+      flow: ctx.flow,
+      token,
+      queue,
+      ringAgents: options.ringAgents,
+    });
     this.#track(call);
     for (const listener of this.#onCall) listener(call);
     await call.start();

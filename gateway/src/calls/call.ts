@@ -282,6 +282,28 @@ export class Call extends EventEmitter<CallEvents> {
     this.#peers.set(b, a);
   }
 
+  /**
+   * Takes a leg another module made for this call (the gated call path's
+   * device legs): its in-dialog requests are handled like an agent's, and it
+   * is closed when the call ends. Its own end is that module's to handle.
+   */
+  addLeg(leg: CallLeg): void {
+    this.#adopt(leg);
+  }
+
+  /** Another module joined `leg` to the caller and answered the caller: the call is answered. */
+  connected(leg: CallLeg): void {
+    if (this.#ending) return;
+    this.#keeper.legsAnswered(this.caller, leg);
+    this.#keeper.save();
+    this.#transition('answered');
+  }
+
+  /** Another module's leg rings for this call: so does the call (the record's state). */
+  ringing(): void {
+    if (!this.#ending) this.#transition('ringing');
+  }
+
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */
   agentChanged(presence: AgentPresence): void {
     this.#agents?.agentChanged(presence);

@@ -55,8 +55,8 @@ export interface OutboundFailure {
 export interface OutboundLegEvents extends LegEvents<OutboundLegState> {
   /** A provisional response (not 100); with its SDP when it is a 183 with early media. */
   progress: [SipResponse, LegSdp | undefined];
-  /** The party answered with this SDP (ACK sent, dialog filed). */
-  answered: [LegSdp];
+  /** The party answered with this SDP (ACK sent, dialog filed), in this 2xx (its headers: a device's ticket). */
+  answered: [LegSdp, SipResponse];
   /** It ended before an answer (not by our CANCEL): the final status and what it means. */
   failed: [OutboundFailure];
 }
@@ -240,7 +240,7 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     }
     this.#answerSdp = answer;
     this.transition('answered');
-    this.emitLeg('answered', answer);
+    this.emitLeg('answered', answer, response);
   }
 
   /** A 2xx without SDP: BYE, and the leg failed. */

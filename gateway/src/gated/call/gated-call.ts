@@ -1,0 +1,352 @@
+/**
+ * One visitor's call to a gated facility (docs/gated.md, steps 2–7), on the
+ * call's legs: the Gate authorises it before any device is notified; allowed,
+ * every live registration of the resident's devices rings, showing the
+ * caller's name only; the device that answers proves the resident (the app's
+ * ticket in its 200 OK, or a PIN keyed on a SIP phone), the Gate re-verifies
+ * it, the meter charges the first minute, and only then are the legs joined.
+ * Refused at any stage: the caller gets `480` with
+ * `Reason: SIP;cause=480;text="callee_not_available"`, whatever failed.
+ */
+import type { Call } from '../../calls/index.js';
+import type { OutboundLeg } from '../../calls/index.js';
+import { agentLeg } from '../../calls/agent-request.js';
+import { joinAnswered } from '../../calls/join-legs.js';
+import type { MediaApps } from '../../media/apps/index.js';
+import type { Logger } from '../../observability/index.js';
+import { getParam, isSipUri, type SipResponse, type SipStack } from '../../sip/index.js';
+import type { TextToSpeech } from '../../speech/index.js';
+import type { AuthorizeContext } from '../auth/authenticator.js';
+import type { GateDecision, DeviceTarget } from '../decision.js';
+import type { Gate } from '../gate.js';
+import type { Meter } from '../meter.js';
+import type { GatedTenantConfig } from '../../config/gated.js';
+import { collectDevicePin, say } from './device-pin.js';
+
+export interface GatedCallDeps {
+  readonly gate: Gate;
+  readonly meter: Meter;
+  readonly stack: SipStack;
+  readonly domain: string;
+  readonly mediaApps: MediaApps;
+  readonly tts: TextToSpeech;
+  readonly settings: (tenant: string) => GatedTenantConfig | undefined;
+  readonly logger: Logger;
+}
+
+/** The device's proof of the PIN keyed on the app (docs/gated.md, "The PIN on the app"). */
+const TICKET_HEADER = 'x-parley-device-ticket';
+
+export class GatedCall {
+  readonly call: Call;
+  readonly #deps: GatedCallDeps;
+  readonly #log: Logger;
+  readonly #ringing = new Map<OutboundLeg, DeviceTarget>();
+  #chosen: OutboundLeg | undefined;
+  #connected = false;
+  #over = false;
+  #announcing = false;
+  #ringTimer: NodeJS.Timeout | undefined;
+  #recheckTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: GatedCallDeps, call: Call) {
+    this.#deps = deps;
+    this.call = call;
+    this.#log = deps.logger.child({ module: 'gated-call', callId: call.id, tenant: call.tenant });
+    call.once('ended', () => this.#ended());
+  }
+
+  get #gone(): boolean {
+    return this.#over || this.call.state === 'ended';
+  }
+
+  /** Authorises the call and rings the resident's devices (or refuses it). */
+  async run(): Promise<void> {
+    const { gate } = this.#deps;
+    const call = this.call;
+    if (this.#gone) return;
+    const flow = call.caller.flow;
+    const callee = calleeOf(call);
+    const decision = await gate.authorize({
+      callId: call.id,
+      tenant: call.tenant,
+      channel: flow.protocol === 'WS' || flow.protocol === 'WSS' ? 'browser' : 'sip',
+      privateClaims: call.token?.privateClaims ?? {},
+      ...(callee ? { callee } : {}),
+    });
+    if (this.#gone) return;
+    if (!decision.allowed) return this.#refuse('refused by the gate');
+    await this.#ringDevices(decision);
+  }
+
+  /** The meter's warning: the balance pays the minute under way and no more. The caller hears it. */
+  balanceWarning(secondsLeft: number): void {
+    this.#log.info({ secondsLeft }, 'gated call: balance for one more minute');
+    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceWarning'));
+  }
+
+  /** The meter could not pay the next minute (its meter is closed): the caller hears why, then the call ends. */
+  balanceExhausted(): void {
+    const end = (): void =>
+      this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'balance_exhausted' });
+    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceExhausted')).then(
+      end,
+      end,
+    );
+  }
+
+  /**
+   * Speaks to the caller on their bridged leg (the application has the floor
+   * while it speaks; the relay resumes by itself). A failure is logged: the
+   * call goes on.
+   */
+  async #announce(text: string): Promise<void> {
+    const { caller, router } = this.call;
+    const codec = caller.codec;
+    if (!router || !caller.media || !codec || this.#gone || this.#announcing) return;
+    this.#announcing = true;
+    try {
+      const media = await this.#deps.mediaApps.attach(router, caller.media, {
+        codec: codec.codec,
+        telephoneEvent: codec.telephoneEvent,
+      });
+      try {
+        await say(media, this.#deps.tts, text);
+      } finally {
+        media.close();
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'the announcement to the caller could not be played');
+    } finally {
+      this.#announcing = false;
+    }
+  }
+
+  async #ringDevices(decision: GateDecision): Promise<void> {
+    const { gate, stack, domain } = this.#deps;
+    const call = this.call;
+    const router = call.router;
+    if (!router || router.closed) return this.#refuse('no media router');
+    // The caller's name only: their number is never shown to the resident.
+    const displayName = printable(decision.callerName ?? '');
+    let attempt = 0;
+    for (const device of decision.devices) {
+      for (const contact of gate.deviceContacts(call.tenant, device.address)) {
+        if (this.#gone) return;
+        try {
+          const leg = await agentLeg({
+            stack,
+            router,
+            logger: this.#log,
+            domain,
+            agentId: device.sipUser,
+            contact,
+            caller: call.caller,
+            only: undefined,
+            attempt: attempt++,
+            identity: { number: 'anonymous', displayName },
+            call: { id: call.id, sessionId: call.record.sessionId, tenant: call.tenant },
+          });
+          this.#ring(leg, device);
+        } catch (error) {
+          this.#log.warn({ err: error, device: device.address }, 'a device could not be rung');
+        }
+      }
+    }
+    if (this.#ringing.size === 0) return this.#refuse('no device could be rung');
+    const seconds = this.#deps.settings(call.tenant)?.pendingSeconds ?? 120;
+    this.#ringTimer = setTimeout(() => {
+      if (!this.#chosen) this.#refuse('no device answered');
+    }, seconds * 1000);
+  }
+
+  #ring(leg: OutboundLeg, device: DeviceTarget): void {
+    const call = this.call;
+    if (this.#gone) {
+      leg.close('cancelled');
+      return;
+    }
+    call.addLeg(leg);
+    this.#ringing.set(leg, device);
+    leg.on('progress', () => {
+      if (this.#chosen || this.#gone) return;
+      call.ringing();
+      call.caller.ring();
+    });
+    leg.on('answered', (_sdp, response) => void this.#answered(leg, device, response));
+    leg.on('ended', (end) => {
+      this.#ringing.delete(leg);
+      if (this.#gone) return;
+      if (leg === this.#chosen) {
+        if (this.#connected)
+          call.end({ outcome: 'answered', endedBy: 'agent', reason: 'normal_clearing' });
+        else this.#refuse('the device hung up before it was verified');
+      } else if (!this.#chosen && this.#ringing.size === 0) {
+        this.#refuse(`no device took the call (${end.reason})`);
+      }
+    });
+    leg.start();
+  }
+
+  async #answered(leg: OutboundLeg, device: DeviceTarget, response: SipResponse): Promise<void> {
+    const { gate, meter } = this.#deps;
+    const call = this.call;
+    if (this.#chosen || this.#gone) {
+      leg.close('answered_elsewhere');
+      return;
+    }
+    this.#chosen = leg;
+    clearTimeout(this.#ringTimer);
+    // One device answered: the others stop ringing (RFC 3326 cause 200).
+    for (const other of this.#ringing.keys()) if (other !== leg) other.close('answered_elsewhere');
+    const verdict =
+      device.kind === 'app'
+        ? await gate.reverify(call.id, {
+            device: device.address,
+            ticket: response.headers.get(TICKET_HEADER) ?? '',
+          })
+        : await this.#dtmfPin(leg, device);
+    if (this.#gone) return;
+    if (!verdict?.allowed) {
+      leg.close('callee_not_available');
+      return this.#refuse(`re-verification refused (${verdict?.failed ?? 'no PIN'})`);
+    }
+    const accountId = verdict.accountId;
+    if (accountId) {
+      const started = meter.start({
+        callId: call.id,
+        tenant: call.tenant,
+        accountId,
+        ratePerMinute: verdict.ratePerMinute ?? 0,
+      });
+      if (!started.ok) {
+        leg.close('balance_exhausted');
+        call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'balance_exhausted' });
+        return;
+      }
+    }
+    const joined = await joinAnswered(
+      {
+        caller: call.caller,
+        gatewayCodec: undefined,
+        bridge: (a, b) => call.bridge(a, b),
+        gone: () => this.#gone,
+      },
+      leg,
+    );
+    if (joined === 'joined') {
+      this.#connected = true;
+      call.connected(leg);
+      this.#log.info({ device: device.address }, 'gated call connected');
+      this.#startRechecks();
+    } else if (joined === 'codec') {
+      leg.close('offer_required');
+      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
+    }
+  }
+
+  /** A SIP phone answered: its resident keys the PIN (prompts by flite, digits by DTMF). */
+  async #dtmfPin(leg: OutboundLeg, device: DeviceTarget): Promise<GateDecision | undefined> {
+    const { gate, mediaApps, tts } = this.#deps;
+    const call = this.call;
+    const router = call.router;
+    await leg.acceptAnswer();
+    const codec = leg.codec;
+    if (!router || !leg.media || !codec || this.#gone) return undefined;
+    const media = await mediaApps.attach(router, leg.media, {
+      codec: codec.codec,
+      telephoneEvent: codec.telephoneEvent,
+    });
+    // Digits a phone sends by SIP INFO reach the call (its legs are joined to no other yet).
+    const onInfo = (digit: string, from: unknown): void => {
+      if (from === leg) media.dtmf.inject(digit, 100);
+    };
+    call.on('dtmf', onInfo);
+    const tenant = call.tenant;
+    const caller = this.#callerName();
+    try {
+      return await collectDevicePin({
+        media,
+        tts,
+        prompts: {
+          incoming: gate.prompt(tenant, 'residentIncoming', { caller }),
+          enterPin: gate.prompt(tenant, 'residentEnterPin'),
+          wrongPin: gate.prompt(tenant, 'residentWrongPin'),
+        },
+        attempts: this.#deps.settings(tenant)?.dtmfPinAttempts ?? 3,
+        verify: (pin) => gate.reverify(call.id, { device: device.address, pin }),
+        gone: () => this.#gone,
+        log: this.#log,
+      });
+    } finally {
+      call.off('dtmf', onInfo);
+      // The transport is bridged next: the gateway's own endpoint on it goes first.
+      media.close();
+    }
+  }
+
+  #callerName(): string {
+    const name = this.call.token?.privateClaims.name;
+    return typeof name === 'string' ? name : '';
+  }
+
+  #startRechecks(): void {
+    const seconds = this.#deps.settings(this.call.tenant)?.reverifyIntervalSeconds ?? 0;
+    if (seconds <= 0) return;
+    this.#recheckTimer = setInterval(() => {
+      void this.#deps.gate.recheck(this.call.id).then((decision) => {
+        if (!decision.allowed && !this.#gone) {
+          this.#log.info({ failed: decision.failed }, 'gated call refused on recheck: ending it');
+          this.call.end({
+            outcome: 'answered',
+            endedBy: 'gateway',
+            reason: 'callee_not_available',
+          });
+        }
+      });
+    }, seconds * 1000);
+  }
+
+  /** The caller hears "not available" (480 with the one code), never which check failed. */
+  #refuse(why: string): void {
+    if (this.#gone) return;
+    this.#log.info({ why }, 'gated call not connected');
+    this.call.end({
+      outcome: 'failed',
+      endedBy: 'gateway',
+      reason: 'callee_not_available',
+      status: 480,
+    });
+  }
+
+  #ended(): void {
+    if (this.#over) return;
+    this.#over = true;
+    clearTimeout(this.#ringTimer);
+    clearInterval(this.#recheckTimer);
+    this.#deps.meter.stop(this.call.id, 'hangup');
+    this.#deps.gate.forget(this.call.id);
+  }
+}
+
+/**
+ * The callee, from the Request-URI: its user is the facility's queue (what the
+ * call token's scope names), and a `resident` parameter the resident's number
+ * or a `device` parameter a device's address (`sip:visits@gw;resident=1001`).
+ * Neither: the one resident the account is approved for.
+ */
+export function calleeOf(call: Call): AuthorizeContext['callee'] {
+  const uri = call.caller.invite.uri;
+  if (!isSipUri(uri)) return undefined;
+  const param = (name: string): string | undefined => getParam(uri.params, name) || undefined;
+  const resident = param('resident');
+  if (resident) return { residentNumber: resident };
+  const device = param('device');
+  return device ? { device } : undefined;
+}
+
+/** Printable, bounded: it lands on a resident's screen (as an agent's caller name does). */
+function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+  return name.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
+}
