@@ -21,7 +21,11 @@ import {
   MemoryQueueState,
   QueueService,
 } from '../../gateway/src/queues/index.js';
-import { AgentDirectory, DEFAULT_QUEUE_ROUTING } from '../../gateway/src/routing/index.js';
+import { AgentDirectory } from '../../gateway/src/agents/index.js';
+import type { QueueRouting } from '../../gateway/src/routing/index.js';
+
+/** Sequential ringing, no bands: what a queue without routing settings does. */
+const DEFAULT_QUEUE_ROUTING: QueueRouting = { strategy: 'sequential', ringAtOnce: 1, bands: {} };
 import { percentile, summarize } from './latency-stats.js';
 
 const { values } = parseArgs({

@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../gateway/src/observability/index.js';
+import { AgentDirectory } from '../../gateway/src/agents/index.js';
 import {
-  AgentDirectory,
   ValueService,
   customerHistory,
   rankCandidates,
@@ -66,6 +66,7 @@ for (let i = 0; i < 2000; i += 1) {
     sipStatus: 200,
     reason: null,
     attempts: [],
+    dialogs: [],
     media: null,
     routing: null,
     createdAt: Date.now() - i * 60_000,

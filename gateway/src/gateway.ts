@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager, MessageHub } from './calls/index.js';
+import { CallManager, MessageHub, hangUpInterrupted } from './calls/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
   DESK_EVENTS_PATH,
@@ -20,28 +20,14 @@ import { createIceServerSource, createMediaEngine, type MediaEngine } from './me
 import { NumberRanges, SessionNumberPool } from './numbers/index.js';
 import { MediaApps } from './media/apps/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
-import {
-  AgentAdmin,
-  AgentDirectory,
-  ValueService,
-  customerHistory,
-  loadValueModule,
-  weightedAlgorithm,
-  type TenantValueConfig,
-} from './routing/index.js';
+import { AgentAdmin, AgentDirectory } from './agents/index.js';
+import { customerHistory, queueSettings, valueServiceFromConfig } from './routing/index.js';
 import {
   agentPolicy,
-  callToken,
-  destination,
-  maxForwards,
-  refuse,
-  runInvitePipeline,
-  scrubHeaders,
-  sdpOffer,
+  inviteHandler,
+  overloadGuard,
   sourceLimit,
-  tenantLimit,
-  type InviteContext,
-  type InviteMiddleware,
+  visitorPipeline,
 } from './sbc/index.js';
 import { Registrar } from './sip/registrar/registrar.js';
 import { SipStack, type SipProtocol } from './sip/index.js';
@@ -108,10 +94,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = new Metrics();
   const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
   const callStore = new SqliteCallStore(db);
-  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever.
+  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
+  // (their legs that can still be reached get a BYE once SIP listens).
   const interrupted = callStore.closeInterrupted(now());
-  if (interrupted > 0)
-    logger.warn({ calls: interrupted }, 'closed the records of calls interrupted by the last stop');
+  if (interrupted.length > 0)
+    logger.warn(
+      { calls: interrupted.length },
+      'closed the records of calls interrupted by the last stop',
+    );
   const sessions = new SqliteSessionStore(db);
   const speech = createSpeech(config, { logger, metrics });
   const messageStore = new SqliteMessageStore(db);
@@ -175,31 +165,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   marketplace.start();
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
-  const valueTenants: Record<string, TenantValueConfig> = {};
-  for (const [id, tenant] of Object.entries(config.tenants)) {
-    const routing = tenant.routing;
-    if (!routing) continue;
-    const algorithm =
-      routing.algorithm.kind === 'module'
-        ? await loadValueModule(routing.algorithm.path, '/')
-        : weightedAlgorithm({
-            version: routing.algorithm.version,
-            weights: routing.algorithm.weights,
-            tiers: routing.algorithm.tiers.map((t) => ({
-              name: t.name,
-              minValue: t.minValue ?? Number.NEGATIVE_INFINITY,
-            })),
-          });
-    valueTenants[id] = {
-      benefit: routing.benefit,
-      burden: routing.burden,
-      algorithm,
-      historyWindowDays: routing.historyWindowDays,
-      algorithmTimeoutMs: routing.algorithmTimeoutMs,
-    };
-  }
-  const value = new ValueService({
-    tenants: valueTenants,
+  const value = await valueServiceFromConfig({
+    tenants: config.tenants,
     history: customerHistory(callStore),
     logger,
     now,
@@ -301,6 +268,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
   });
   await stack.start();
+  hangUpInterrupted(stack, interrupted, logger);
   stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
   stack.transport.on('dropped', () => metrics.sipDropped.inc());
   stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));
@@ -339,25 +307,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stack,
     media,
     agents,
-    bindings: (agentId) => agents.get(agentId)?.contacts ?? [],
     numbers,
     calls: callStore,
+    sessions,
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
-    queue: (name) => {
-      const q = config.queues[name];
-      return {
-        ringTimeoutSeconds: q?.ringTimeoutSeconds ?? 20,
-        maxAttempts: q?.maxAttempts ?? 3,
-        wrapUpSeconds: q?.wrapUpSeconds ?? 0,
-        routing: {
-          strategy: q?.strategy ?? 'sequential',
-          ringAtOnce: q?.ringAtOnce ?? 1,
-          bands: q?.bands ?? {},
-        },
-      };
-    },
+    queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value,
     onOutcome: (record) => {
@@ -424,69 +380,26 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
   });
 
-  // The visitor INVITE pipeline: transport → parse → SBC middlewares → call.
-  const pipeline: InviteMiddleware[] = [
-    scrubHeaders,
-    maxForwards,
-    destination(),
-    callToken(tokens, (queue) => config.queues[queue]?.tenant, config.sip.domain),
-    tenantLimit(
-      (tenant) => callManager.activeCount(tenant),
-      (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
-    ),
-    sdpOffer,
-  ];
-  const lag = lagMonitor();
-  stack.onInvite((invite, tx) => {
-    // Overload: refuse at once, before any work, so retransmissions do not pile up.
-    if (
-      callManager.settingUp >= config.sip.overload.maxSetupsInProgress ||
-      lag.current() > config.sip.overload.maxLagMs
-    ) {
-      metrics.invitesRefused.inc({ reason: 'overloaded' });
-      refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
-      return;
-    }
-    // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
-    if (trunks.takeInvite(invite, tx)) return;
-    let cancelled = false;
-    tx.once('cancel', () => (cancelled = true));
-    const ctx: InviteContext = { invite, tx, flow: tx.flow };
-    void (async () => {
-      try {
-        const refusal = await runInvitePipeline(pipeline, ctx);
-        if (refusal) {
-          metrics.invitesRefused.inc({ reason: refusal.code });
-          logger.info(
-            {
-              reason: refusal.code,
-              detail: refusal.detail,
-              source: tx.flow.remote.address,
-              callId: invite.callId,
-            },
-            'INVITE refused',
-          );
-          if (tx.finalStatus === undefined) refuse(stack, tx, refusal);
-          return;
-        }
-        const token = ctx.token;
-        if (token) {
-          sessions.touch({
-            tenant: token.claims.iss,
-            sessionId: token.claims.sub,
-            origin: token.claims.origin,
-            publicClaims: token.claims,
-            privateClaims: token.privateClaims,
-            at: now(),
-          });
-        }
-        await callManager.admit(ctx, () => cancelled);
-      } catch (error) {
-        logger.error({ err: error, callId: invite.callId }, 'INVITE handling failed');
-        if (tx.finalStatus === undefined) stack.respond(tx, 500);
-      }
-    })();
-  });
+  // The visitor INVITE: transport → parse → overload → SBC middlewares → call.
+  const overload = overloadGuard(config.sip.overload, () => callManager.settingUp);
+  stack.onInvite(
+    inviteHandler({
+      stack,
+      pipeline: visitorPipeline({
+        tokens,
+        realm: config.sip.domain,
+        queues: config.queues,
+        maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+        activeCalls: (tenant) => callManager.activeCount(tenant),
+      }),
+      overload,
+      // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
+      divert: (invite, tx) => trunks.takeInvite(invite, tx),
+      admit: (ctx, cancelled) => callManager.admit(ctx, cancelled),
+      onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
+      logger,
+    }),
+  );
 
   registerLiveGauges(metrics, {
     activeCalls: () => callManager.size,
@@ -544,7 +457,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         trunks.close();
         agents.close();
         marketplace.close();
-        lag.stop();
+        overload.close();
         await stack.close();
         mediaApps.close();
         await media.close();
@@ -559,19 +472,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return closed;
     },
   };
-}
-
-/** How late a 50 ms timer fires: the event loop's current lag (a smoothed value). */
-function lagMonitor(): { current(): number; stop(): void } {
-  let lag = 0;
-  let expected = performance.now() + 50;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lag = lag * 0.5 + Math.max(0, now - expected) * 0.5;
-    expected = now + 50;
-  }, 50);
-  timer.unref();
-  return { current: () => lag, stop: () => clearInterval(timer) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -6,7 +6,7 @@
  * gateway's call layer.
  */
 import type { AudioCodec } from '../src/media/engine.js';
-import { mediaEndpoint, parseSdp } from '../src/media/sdp.js';
+import { mediaEndpoint, parseSdp } from '../src/media/sdp/index.js';
 import type { RelayTransport } from '../src/media/relay-transport.js';
 import type { SipResponse } from '../src/sip/message/index.js';
 import type { RawSipClient } from './raw-sip.js';

@@ -2,7 +2,14 @@ import type { Logger } from '../observability/index.js';
 import type { InviteContext } from '../sbc/invite-pipeline.js';
 import { reasonHeader } from '../sbc/refusal.js';
 import type { Flow } from '../sip/index.js';
-import { Call, type CallDeps } from './call.js';
+import type { SessionStore } from '../storage/index.js';
+import type { CallDeps } from './call-types.js';
+import { Call } from './call.js';
+
+export interface CallManagerDeps extends CallDeps {
+  /** Where each admitted call's web session is noted (first and last seen, claims). */
+  readonly sessions: SessionStore;
+}
 
 /**
  * The calls in progress: admits the INVITEs the SBC let through, counts them
@@ -10,14 +17,14 @@ import { Call, type CallDeps } from './call.js';
  * closed, and drains on shutdown.
  */
 export class CallManager {
-  readonly #deps: CallDeps;
+  readonly #deps: CallManagerDeps;
   readonly #log: Logger;
   readonly #calls = new Map<string, Call>();
   readonly #perTenant = new Map<string, number>();
   #draining = false;
   readonly #onCall: ((call: Call) => void)[] = [];
 
-  constructor(deps: CallDeps) {
+  constructor(deps: CallManagerDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ module: 'calls' });
     deps.agents.on('change', (presence) => {
@@ -58,6 +65,14 @@ export class CallManager {
   async admit(ctx: InviteContext, cancelledEarly: () => boolean): Promise<Call | undefined> {
     const { invite, tx, token, queue } = ctx;
     if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
+    this.#deps.sessions.touch({
+      tenant: token.claims.iss,
+      sessionId: token.claims.sub,
+      origin: token.claims.origin,
+      publicClaims: token.claims,
+      privateClaims: token.privateClaims,
+      at: (this.#deps.now ?? Date.now)(),
+    });
     if (this.#draining) {
       this.#deps.stack.respond(tx, 503, {
         headers: [reasonHeader('gateway_shutdown'), ['Retry-After', '10']],
@@ -86,9 +101,9 @@ export class CallManager {
   /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */
   flowClosed(flow: Flow): void {
     for (const call of this.#calls.values()) {
-      if (call.visitorFlow.id === flow.id) {
+      if (call.caller.flow.id === flow.id) {
         this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
-        call.visitorGone();
+        call.caller.flowClosed();
       }
     }
   }

@@ -1,3 +1,21 @@
-export { Call, type AgentBinding, type CallDeps, type CallEvents, type CallInit } from './call.js';
-export { CallManager } from './call-manager.js';
+/**
+ * Calls: the B2BUA. A call owns its legs (the caller's inbound leg, the
+ * outbound legs it makes), joins them on its media router, and keeps its record.
+ */
+export { Call } from './call.js';
+export type { CallDeps, CallEvents, CallInit, CallerAnswer } from './call-types.js';
+export { CallManager, type CallManagerDeps } from './call-manager.js';
+export { CallRecordKeeper, type CallEnd } from './call-record.js';
+export { InboundLeg, type AnswerMedia, type InboundLegState } from './inbound-leg.js';
+export {
+  OutboundLeg,
+  type OutboundFailure,
+  type OutboundFailureCause,
+  type OutboundLegEvents,
+  type OutboundLegState,
+} from './outbound-leg.js';
+export { Leg, type LegEnd, type LegEndCause, type LegEvents } from './leg.js';
+export type { CallLeg } from './in-dialog.js';
+export { pickCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
+export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';

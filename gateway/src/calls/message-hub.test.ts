@@ -24,7 +24,8 @@ import {
   type SqliteDatabase,
 } from '../storage/index.js';
 import { testCallRecord } from '../storage/test-records.js';
-import type { Call, CallEvents } from './call.js';
+import type { Call } from './call.js';
+import type { CallEvents } from './call-types.js';
 import { MessageHub, type MessageSubscriber } from './message-hub.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

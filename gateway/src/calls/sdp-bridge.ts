@@ -139,16 +139,21 @@ export function plainAnswer(
  * The offer for the agent leg of a browser call: a plain RTP/AVP offer with the
  * browser's codecs the gateway can bridge without transcoding (Opus, PCMU,
  * PCMA, in the browser's order and with its payload types) and telephone-event.
+ * With `only`, just that codec and its telephone-event: the caller's leg was
+ * answered with it already (see {@link offeredCodecs}).
  */
 export function agentOfferFromBrowser(
   browser: LegSdp,
   via: PlainRtpTransport,
   sessionId: string,
   version: number,
+  only?: ChosenCodec,
 ): Sdp {
-  const codecs = browser.endpoint.codecs.filter(
-    (c) => isBridgeable(c) || c.name.toLowerCase() === 'telephone-event',
-  );
+  const codecs = only
+    ? restrictTo(browser, only)
+    : browser.endpoint.codecs.filter(
+        (c) => isBridgeable(c) || c.name.toLowerCase() === 'telephone-event',
+      );
   const lines = [
     'v=0',
     `o=parley ${sessionId} ${version} IN IP4 ${via.localAddress}`,
@@ -171,10 +176,14 @@ export function agentOfferFromBrowser(
   return parseSdp(lines.join('\r\n'));
 }
 
+/** A codec a leg settled on, with the telephone-event (RFC 4733) at its clock rate when there is one. */
+export interface ChosenCodec {
+  readonly codec: AudioCodec;
+  readonly telephoneEvent: AudioCodec | undefined;
+}
+
 /** The codec the agent answered with (its first bridgeable one) and the matching telephone-event. */
-export function chosenCodec(
-  answer: LegSdp,
-): { codec: AudioCodec; telephoneEvent: AudioCodec | undefined } | undefined {
+export function chosenCodec(answer: LegSdp): ChosenCodec | undefined {
   const codecs = answer.endpoint.codecs;
   const first = codecs.find(isBridgeable);
   if (!first) return undefined;
@@ -204,4 +213,61 @@ export function localAnswer(offer: LegSdp, via: PlainRtpTransport, previous: Sdp
 export function offerDirection(leg: LegSdp): SdpDirection {
   if (leg.endpoint.address === '0.0.0.0') return 'inactive';
   return direction(leg.sdp, leg.audio);
+}
+
+/**
+ * The gateway's own choice for a leg it answers itself (before any agent):
+ * `name` (PCMU, PCMA, opus) as the offer numbers it, with the offer's
+ * telephone-event at the same clock rate. Undefined when the offer lacks it.
+ */
+export function pickCodec(offer: LegSdp, name: string): ChosenCodec | undefined {
+  const codecs = offer.endpoint.codecs;
+  const found = codecs.find((c) => c.name.toLowerCase() === name.toLowerCase() && isBridgeable(c));
+  if (!found) return undefined;
+  const te = codecs.find(
+    (c) => c.name.toLowerCase() === 'telephone-event' && c.clockRate === found.clockRate,
+  );
+  return { codec: toCodec(found), telephoneEvent: te ? toCodec(te) : undefined };
+}
+
+/** Whether an answer kept the codec a leg already uses (name and clock rate). */
+export function sameCodec(a: ChosenCodec | undefined, b: ChosenCodec | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.codec.name.toLowerCase() === b.codec.name.toLowerCase() &&
+    a.codec.clockRate === b.codec.clockRate
+  );
+}
+
+/**
+ * The codecs to offer the next leg: those of the caller's offer the gateway
+ * can bridge, or only the one (and its telephone-event) the caller's leg uses
+ * already when the gateway answered it itself.
+ */
+export function offeredCodecs(offer: LegSdp, only?: ChosenCodec): AudioCodec[] {
+  if (!only) return bridgeableCodecs(offer);
+  return [only.codec, ...(only.telephoneEvent ? [only.telephoneEvent] : [])];
+}
+
+/** The offer's lines for `only` (its codec and telephone-event), with the offer's numbers. */
+function restrictTo(offer: LegSdp, only: ChosenCodec): SdpCodec[] {
+  const wanted = [only.codec.payloadType, only.telephoneEvent?.payloadType];
+  return offer.endpoint.codecs.filter((c) => wanted.includes(c.pt));
+}
+
+/**
+ * The offer for the next leg of a plain SIP caller: the caller's own offer
+ * pointed at our transport ({@link relaySdp}), or, when the gateway answered the
+ * caller with one codec, a plain offer of that codec alone.
+ */
+export function plainOfferFrom(
+  caller: LegSdp,
+  via: PlainRtpTransport,
+  only: ChosenCodec | undefined,
+  sessionId: string,
+): Sdp {
+  return only
+    ? agentOfferFromBrowser(caller, via, sessionId, 1, only)
+    : relaySdp(caller, via, undefined);
 }

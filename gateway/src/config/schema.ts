@@ -497,6 +497,7 @@ export const configSchema = z.strictObject({
         maxAttempts: z.number().int().min(1).max(50).default(3),
         /** One agent at a time, or the top `ringAtOnce` at once (first to answer wins). */
         strategy: z.enum(['sequential', 'simultaneous']).default('sequential'),
+        /** With `simultaneous`: how many ring together. The only default (routing/queues.ts adds none). */
         ringAtOnce: z.number().int().min(1).max(10).default(2),
         /** Customer value band → agent tiers that serve it, best first (value routing). */
         bands: z.record(z.string(), z.array(z.string()).min(1)).default({}),

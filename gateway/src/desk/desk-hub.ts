@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Call, CallManager, MessageHub } from '../calls/index.js';
 import type { Logger } from '../observability/index.js';
-import type { AgentDirectory, AgentPresence } from '../routing/index.js';
+import type { AgentDirectory, AgentPresence } from '../agents/index.js';
 import type { DeskAgent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
 import { callContext } from './call-context.js';

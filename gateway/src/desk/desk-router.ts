@@ -11,7 +11,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { callView } from '../http/routes/v1.js';
-import type { AgentCredentials, AgentDirectory } from '../routing/index.js';
+import type { AgentCredentials, AgentDirectory } from '../agents/index.js';
 import { digestHa1 } from '../sip/message/index.js';
 import { TokenBuckets } from '../sbc/token-bucket.js';
 import type { CallStore, SessionStore } from '../storage/index.js';

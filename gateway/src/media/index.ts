@@ -56,4 +56,4 @@ export {
   type SdpCodec,
   type SdpEndpoint,
   type RewriteOptions,
-} from './sdp.js';
+} from './sdp/index.js';

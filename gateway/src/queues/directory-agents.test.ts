@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { DialAttempt } from '../flows/ports.js';
 import { fakeBridge, fakeContext } from '../flows/testing/fake-call.js';
 import { createLogger } from '../observability/index.js';
-import { AgentDirectory, DEFAULT_QUEUE_ROUTING } from '../routing/index.js';
+import { AgentDirectory } from '../agents/index.js';
+import type { QueueRouting } from '../routing/index.js';
+
+/** Sequential ringing, no bands: what a queue without routing settings does. */
+const DEFAULT_QUEUE_ROUTING: QueueRouting = { strategy: 'sequential', ringAtOnce: 1, bands: {} };
 import { DirectoryQueueAgents } from './directory-agents.js';
 import { QueueService } from './queue-service.js';
 import { MemoryQueueState } from './queue-state.js';

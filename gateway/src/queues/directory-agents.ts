@@ -4,12 +4,8 @@
  * over this gateway's own presence. Presence changes that leave an agent
  * available are what wake the queue: nothing polls.
  */
-import {
-  rankCandidates,
-  type AgentDirectory,
-  type AgentPresence,
-  type QueueRouting,
-} from '../routing/index.js';
+import type { AgentDirectory, AgentPresence } from '../agents/index.js';
+import { rankCandidates, type QueueRouting } from '../routing/index.js';
 import type { QueueAgents } from './ports.js';
 
 export class DirectoryQueueAgents implements QueueAgents {

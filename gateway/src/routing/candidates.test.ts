@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentDirectory, type AgentConfig } from './agent-directory.js';
+import { AgentDirectory, type AgentConfig } from '../agents/index.js';
 import { rankCandidates, type QueueRouting } from './candidates.js';
 
 const agent = (id: string, tier: string, extra: Partial<AgentConfig> = {}): AgentConfig => ({

@@ -4,7 +4,7 @@
  * wrap-up), ranked by how well their tier matches the customer's value band,
  * then longest idle, then shortest recent handle time.
  */
-import type { AgentDirectory, AgentPresence } from './agent-directory.js';
+import type { AgentDirectory, AgentPresence } from '../agents/index.js';
 import type { CandidateView } from './value/types.js';
 
 export interface QueueRouting {
@@ -17,12 +17,6 @@ export interface QueueRouting {
    */
   readonly bands: Readonly<Record<string, readonly string[]>>;
 }
-
-export const DEFAULT_QUEUE_ROUTING: QueueRouting = {
-  strategy: 'sequential',
-  ringAtOnce: 1,
-  bands: {},
-};
 
 export interface Candidate {
   readonly agent: AgentPresence;

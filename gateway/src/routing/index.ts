@@ -1,18 +1,5 @@
-export {
-  AgentDirectory,
-  type AgentAvailability,
-  type AgentConfig,
-  type AgentContact,
-  type AgentCredentials,
-  type AgentPresence,
-  type AgentState,
-} from './agent-directory.js';
-export {
-  rankCandidates,
-  DEFAULT_QUEUE_ROUTING,
-  type Candidate,
-  type QueueRouting,
-} from './candidates.js';
+export { rankCandidates, type Candidate, type QueueRouting } from './candidates.js';
+export { queueSettings, type QueueSettings } from './queues.js';
 export {
   ValueService,
   type TenantValueConfig,
@@ -21,6 +8,7 @@ export {
 } from './value/value-service.js';
 export { weightedAlgorithm, DEFAULT_WEIGHTED, type WeightedConfig } from './value/builtin.js';
 export { loadValueModule } from './value/module-loader.js';
+export { valueServiceFromConfig } from './value/from-config.js';
 export { ProviderClient, type ProviderConfig } from './value/provider-client.js';
 export type {
   CandidateView,
@@ -32,10 +20,3 @@ export type {
   ValueResult,
 } from './value/types.js';
 export { customerHistory } from './value/history.js';
-export {
-  AgentAdmin,
-  agentInputSchema,
-  type AgentAdminOptions,
-  type AgentPolicy,
-  type AgentInput,
-} from './agent-admin.js';

@@ -9,3 +9,10 @@ export { callToken } from './middleware/call-token.js';
 export { tenantLimit } from './middleware/tenant-limit.js';
 export { sdpOffer } from './middleware/sdp-offer.js';
 export { agentPolicy, type AgentPolicy } from './agent-policy.js';
+export {
+  inviteHandler,
+  visitorPipeline,
+  type InviteHandlerDeps,
+  type VisitorPipelineDeps,
+} from './invite-handler.js';
+export { overloadGuard, type OverloadGuard, type OverloadLimits } from './overload.js';

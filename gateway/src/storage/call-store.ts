@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from './database.js';
-import type { CallRecord } from './records.js';
+import type { CallRecord, InterruptedCall, StoredDialog } from './records.js';
 
 /** Where call records live. SQLite here; the interface is what a PostgreSQL store implements. */
 export interface CallStore {
@@ -15,8 +15,9 @@ export interface CallStore {
    * Closes the records of calls a stopped gateway left open (routing, ringing or
    * answered): ended by the gateway at `at` with reason `gateway_restart`. Run at
    * start-up, before any call, by the one gateway that owns the store.
+   * Returns those calls with the dialogs of their answered legs, to be ended.
    */
-  closeInterrupted(at: number): number;
+  closeInterrupted(at: number): InterruptedCall[];
 }
 
 interface CallRow {
@@ -41,6 +42,7 @@ interface CallRow {
   attempts: string;
   media: string | null;
   routing: string | null;
+  dialogs: string;
   created_at: number;
   ringing_at: number | null;
   answered_at: number | null;
@@ -70,6 +72,7 @@ function fromRow(row: CallRow): CallRecord {
     attempts: JSON.parse(row.attempts) as CallRecord['attempts'],
     media: row.media ? (JSON.parse(row.media) as Record<string, unknown>) : null,
     routing: row.routing ? (JSON.parse(row.routing) as Record<string, unknown>) : null,
+    dialogs: JSON.parse(row.dialogs) as StoredDialog[],
     createdAt: row.created_at,
     ringingAt: row.ringing_at,
     answeredAt: row.answered_at,
@@ -100,6 +103,7 @@ function toParams(r: CallRecord) {
     attempts: JSON.stringify(r.attempts),
     media: r.media ? JSON.stringify(r.media) : null,
     routing: r.routing ? JSON.stringify(r.routing) : null,
+    dialogs: JSON.stringify(r.dialogs),
     created_at: r.createdAt,
     ringing_at: r.ringingAt,
     answered_at: r.answeredAt,
@@ -117,8 +121,12 @@ export class SqliteCallStore implements CallStore {
   readonly #recentByAgent;
   readonly #byCustomer;
   readonly #closeInterrupted;
+  readonly #open;
+  readonly #endAttempts;
+  readonly #db: SqliteDatabase;
 
   constructor(db: SqliteDatabase) {
+    this.#db = db;
     const columns = Object.keys(toParams({} as CallRecord));
     this.#insert = db.prepare(
       `INSERT INTO calls (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
@@ -134,6 +142,7 @@ export class SqliteCallStore implements CallStore {
       'attempts',
       'media',
       'routing',
+      'dialogs',
       'ringing_at',
       'answered_at',
       'ended_at',
@@ -160,6 +169,10 @@ export class SqliteCallStore implements CallStore {
          ended_by = 'gateway', reason = 'gateway_restart', ended_at = ?
        WHERE state != 'ended'`,
     );
+    this.#open = db.prepare<[], Pick<CallRow, 'id' | 'dialogs' | 'attempts'>>(
+      "SELECT id, dialogs, attempts FROM calls WHERE state != 'ended'",
+    );
+    this.#endAttempts = db.prepare<[string, string]>('UPDATE calls SET attempts = ? WHERE id = ?');
     this.#byCustomer = db.prepare<[string, string, number], CallRow>(
       'SELECT * FROM calls WHERE tenant = ? AND customer_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1000',
     );
@@ -173,8 +186,21 @@ export class SqliteCallStore implements CallStore {
     this.#update.run(toParams(record));
   }
 
-  closeInterrupted(at: number): number {
-    return this.#closeInterrupted.run(at).changes;
+  closeInterrupted(at: number): InterruptedCall[] {
+    return this.#db.transaction(() => {
+      const open = this.#open.all();
+      for (const row of open) {
+        // Their legs ended with the gateway: each attempt still open ends now too.
+        const attempts = JSON.parse(row.attempts) as CallRecord['attempts'];
+        for (const attempt of attempts) attempt.endedAt ??= at;
+        this.#endAttempts.run(JSON.stringify(attempts), row.id);
+      }
+      this.#closeInterrupted.run(at);
+      return open.map((row) => ({
+        id: row.id,
+        dialogs: JSON.parse(row.dialogs) as StoredDialog[],
+      }));
+    })();
   }
 
   get(id: string): CallRecord | undefined {

@@ -14,5 +14,7 @@ export type {
   CallParty,
   CallRecord,
   CallState,
+  InterruptedCall,
   SessionRecord,
+  StoredDialog,
 } from './records.js';

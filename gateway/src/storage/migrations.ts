@@ -73,4 +73,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX agents_tenant ON agents(tenant);
   `,
+  `
+  ALTER TABLE calls ADD COLUMN dialogs TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

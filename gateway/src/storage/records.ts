@@ -15,6 +15,39 @@ export interface CallAttempt {
   reason?: string;
 }
 
+/**
+ * An answered leg's SIP dialog (RFC 3261 §12), kept so that a gateway that
+ * stopped without ending its calls (a crash, a kill) can still send the BYE at
+ * its next start: everything a request within the dialog needs.
+ */
+export interface StoredDialog {
+  /** Which leg: `caller`, or `agent:<id>`. */
+  readonly leg: string;
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** Our From (as UAC) or To (as UAS) without its tag, as a name-addr. */
+  readonly local: string;
+  readonly remote: string;
+  readonly remoteTarget: string;
+  readonly routeSet: readonly string[];
+  /** Our last CSeq number in the dialog. */
+  readonly localSeq: number;
+  readonly localContact: string;
+  /** The connection the peer was reached over, as the gateway saw it (its address and port). */
+  readonly transport: {
+    readonly protocol: string;
+    readonly address: string;
+    readonly port: number;
+  } | null;
+}
+
+/** A call a stopped gateway left open, closed at the next start, and the dialogs to end. */
+export interface InterruptedCall {
+  readonly id: string;
+  readonly dialogs: readonly StoredDialog[];
+}
+
 /** The stored record of a call: both legs, the session, timing and how it ended. */
 export interface CallRecord {
   readonly id: string;
@@ -42,6 +75,8 @@ export interface CallRecord {
   media: Record<string, unknown> | null;
   /** The routing decision: value, scores, algorithm, candidates. */
   routing: Record<string, unknown> | null;
+  /** The dialogs of the legs that were answered (not shown by the API: they locate the parties). */
+  dialogs: StoredDialog[];
   readonly createdAt: number;
   ringingAt: number | null;
   answeredAt: number | null;

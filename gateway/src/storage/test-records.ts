@@ -29,6 +29,7 @@ export function testCallRecord(id: string, overrides: Partial<CallRecord> = {}):
     attempts: [],
     media: null,
     routing: null,
+    dialogs: [],
     createdAt: Date.parse('2026-11-25T10:00:00Z'),
     ringingAt: null,
     answeredAt: null,

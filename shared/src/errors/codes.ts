@@ -303,7 +303,7 @@ export const ERROR_CODES = {
     http: 503,
     sip: 503,
     message:
-      'The gateway stopped while the call was in progress (a crash or a kill); its record was closed at the next start.',
+      'The gateway stopped while the call was in progress (a crash or a kill); at the next start its record was closed and its legs that could be reached were sent a BYE.',
     human: 'The call was interrupted. Please call again.',
   },
   listing_unavailable: {

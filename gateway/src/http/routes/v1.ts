@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { IceServerSource } from '../../media/index.js';
 import type { SessionNumberPool } from '../../numbers/index.js';
-import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../routing/index.js';
+import type { AgentAdmin, AgentDirectory, AgentPresence } from '../../agents/index.js';
 import type { CallRecord, CallStore, MessageStore, SessionStore } from '../../storage/index.js';
 import { canSee, principalOf, requireApiKey, assertScope, type ApiKeyConfig } from '../api-auth.js';
 
@@ -32,8 +32,10 @@ const E164 = /^\+[1-9]\d{1,14}$/;
  */
 export function callView(record: CallRecord, options: { privateClaims?: boolean } = {}) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  // The legs' dialogs (tags, contacts, addresses) are for the gateway's own restart, not for API users.
+  const { dialogs: _dialogs, ...shown } = record;
   return {
-    ...record,
+    ...shown,
     customerId: options.privateClaims === false ? null : record.customerId,
     createdAt: iso(record.createdAt),
     ringingAt: iso(record.ringingAt),

@@ -10,7 +10,7 @@ import {
   rewriteEndpoint,
   setDirection,
   type Sdp,
-} from './sdp.js';
+} from './index.js';
 
 const crlf = (lines: string[]): string => `${lines.join('\r\n')}\r\n`;
 

@@ -16,7 +16,7 @@ import {
   rewriteEndpoint,
   setDirection,
   type Sdp,
-} from './sdp.js';
+} from './index.js';
 
 const RUNS = 2000;
 const HEADER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n';

@@ -1,0 +1,82 @@
+/**
+ * How an agent's leg is joined to the caller's, without transcoding:
+ *
+ * - answered: a browser on either side gets exactly the codec the other
+ *   answered with (werift answers with one codec); two plain RTP legs pass
+ *   their SDP through the relay. When the gateway had answered the caller
+ *   itself, the agent was offered that codec only and must have kept it.
+ * - early media: a SIP agent's 183 with SDP (a PBX's ringback or announcement)
+ *   reaches a SIP caller while that agent alone rings.
+ */
+import type { InboundLeg } from './inbound-leg.js';
+import type { OutboundLeg } from './outbound-leg.js';
+import { sameCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
+
+export interface JoinContext {
+  readonly caller: InboundLeg;
+  /** The codec the gateway answered the caller with itself, if it did. */
+  readonly gatewayCodec: ChosenCodec | undefined;
+  readonly bridge: (a: InboundLeg, b: OutboundLeg) => void;
+  /** The call ended meanwhile. */
+  readonly gone: () => boolean;
+}
+
+/**
+ * Joins an agent's answered leg to the caller's: takes the agent's answer,
+ * answers the caller (200) with what fits, and bridges their media. `codec`
+ * when the answer cannot be bridged without transcoding.
+ */
+export async function joinAnswered(
+  context: JoinContext,
+  agent: OutboundLeg,
+): Promise<'joined' | 'codec' | 'gone'> {
+  const { caller, gatewayCodec } = context;
+  const chosen = await agent.acceptAnswer();
+  if (context.gone()) return 'gone'; // the caller gave up meanwhile
+  const oneCodec = caller.webrtc || agent.media?.kind === 'webrtc';
+  const fits = gatewayCodec ? sameCodec(chosen, gatewayCodec) : !oneCodec || chosen !== undefined;
+  const answerSdp = agent.answerSdp;
+  if (!fits || !answerSdp) return 'codec';
+  if (!gatewayCodec) {
+    // The caller gets exactly the agent's codec (no transcoding), or a plain caller the agent's SDP.
+    const answer = chosen && oneCodec ? { codec: chosen } : { relay: answerSdp };
+    if (!(await caller.prepareAnswer(answer)) || context.gone()) return 'gone';
+  }
+  context.bridge(caller, agent);
+  caller.answer();
+  return 'joined';
+}
+
+/**
+ * A 183 with SDP from a SIP agent is early media: for a SIP caller with this
+ * one agent ringing, the relay joins the legs now and the 183 goes on with our
+ * SDP. Browsers' legs and forked rings get a plain 180. True when handled here.
+ */
+export function passEarlyMedia(
+  context: JoinContext,
+  agent: OutboundLeg,
+  early: LegSdp,
+  ringingLegs: number,
+): boolean {
+  const { caller } = context;
+  if (caller.webrtc || agent.media?.kind === 'webrtc' || ringingLegs !== 1) return false;
+  agent.aimAt(early);
+  context.bridge(caller, agent);
+  void caller.prepareAnswer({ relay: early }).then((ok) => {
+    if (ok && !context.gone() && agent.state !== 'answered') caller.earlyMedia();
+  });
+  return true;
+}
+
+/** `work`, or a rejection with `message` after `ms`. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * A gateway killed mid-call (SIGKILL: no drain, no BYE) leaves an agent's
+ * phone in a call no one is on. At its next start, on the same SIP port, it
+ * closes the call's record and sends a BYE, with `Reason: …gateway_restart`,
+ * in every answered leg's stored dialog that can still be reached: the real
+ * baresip agent's call ends, and so does the SIP visitor's.
+ *
+ * The gateway runs as a child process (`parley-gateway --config`), as in
+ * production, so the kill is a real one.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCallTokenIssuer,
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+  type CallTokenIssuer,
+} from '@parley/shared/tokens';
+import {
+  PortAllocator,
+  spawnManaged,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+  type ManagedProcess,
+  type PortBlock,
+} from '@parley/testkit';
+import type { SipRequest, SipResponse } from '../src/sip/message/index.js';
+import { RawSipClient, inviteText } from './raw-sip.js';
+import { RtpVisitor } from './rtp-visitor.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const API_KEY = 'restart-test-key-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'parley-restart-bye-'));
+const configPath = join(dir, 'parley.json');
+const ports = new PortAllocator();
+
+let sipPort: PortBlock;
+let mediaPorts: PortBlock;
+let issuer: CallTokenIssuer;
+let gateway: ManagedProcess | undefined;
+let httpUrl = '';
+let phone: BaresipAgent;
+let client: RawSipClient;
+let visitor: RtpVisitor;
+
+/** Starts `parley-gateway --config` and waits until it listens. */
+async function startGateway(): Promise<ManagedProcess> {
+  const child = spawnManaged({
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath],
+    cwd: ROOT,
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'info' },
+    name: 'parley-gateway',
+  });
+  const line = await child.waitForOutput(/"msg":"gateway listening"/, 60_000).catch(() => {
+    throw new Error(`the gateway did not start:\n${child.describe()}`);
+  });
+  httpUrl = (JSON.parse(line) as { httpUrl: string }).httpUrl;
+  return child;
+}
+
+beforeAll(async () => {
+  const [tenantKeys, gatewayKeys] = await Promise.all([
+    generateSigningKeyPair('ES256'),
+    generateEncryptionKeyPair(),
+  ]);
+  sipPort = await ports.allocate(1, { protocols: ['udp'] });
+  mediaPorts = await ports.allocate(16, { protocols: ['udp'], even: true });
+  const sip = `127.0.0.1:${sipPort.base}`;
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      gatewayId: 'gw-restart',
+      http: { host: '127.0.0.1', port: 0 },
+      tokens: { encryptionKeys: [gatewayKeys.privateJwk] },
+      tenants: { acme: { name: 'Acme Shop', jwks: [tenantKeys.publicJwk] } },
+      sip: {
+        domain: 'parley.test',
+        listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort.base }],
+        t1Ms: 100,
+      },
+      queues: { sales: { tenant: 'acme', ringTimeoutSeconds: 10 } },
+      // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
+      agents: [
+        {
+          id: 'agent1',
+          tenant: 'acme',
+          password: 'secret',
+          queues: ['sales'],
+          digestAlgorithms: ['MD5'],
+        },
+      ],
+      media: {
+        address: '127.0.0.1',
+        portMin: mediaPorts.base,
+        portMax: mediaPorts.base + mediaPorts.size - 1,
+        // The visitor here sends no audio: only the kill may end this call.
+        inactivityTimeoutSeconds: 0,
+      },
+      api: { keys: [{ id: 'test', key: API_KEY }] },
+      storage: { path: join(dir, 'parley.sqlite') },
+    }),
+  );
+  issuer = await createCallTokenIssuer({
+    issuer: 'acme',
+    audience: 'gw-restart',
+    signingKey: tenantKeys.privateJwk,
+    encryptionKey: gatewayKeys.publicJwk,
+  });
+  gateway = await startGateway();
+  phone = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: sip,
+    transport: 'udp',
+  });
+  await phone.registered();
+  client = await RawSipClient.open();
+  visitor = await RtpVisitor.open('PCMU');
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  visitor?.close();
+  await phone?.stop();
+  await gateway?.stop();
+  await stopAll();
+  sipPort?.release();
+  mediaPorts?.release();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The visitor's ACK for the 2xx (RFC 3261 §13.2.2.4), or its 200 to a request. */
+function ackFor(ok: SipResponse): string {
+  const target = /<([^>]+)>/.exec(ok.headers.get('contact') ?? '')?.[1] ?? '';
+  return [
+    `ACK ${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-ack-${Date.now()};rport`,
+    `From: ${ok.headers.get('from')}`,
+    `To: ${ok.headers.get('to')}`,
+    `Call-ID: ${ok.callId}`,
+    'CSeq: 1 ACK',
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+function okTo(request: SipRequest): string {
+  return [
+    'SIP/2.0 200 OK',
+    ...request.headers.getLines('via').map((v) => `Via: ${v}`),
+    `From: ${request.headers.get('from')}`,
+    `To: ${request.headers.get('to')}`,
+    `Call-ID: ${request.callId}`,
+    `CSeq: ${request.headers.get('cseq')}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe('a gateway killed mid-call', () => {
+  it('sends the BYE at its next start: the baresip agent and the SIP visitor hang up', async () => {
+    const sip = `127.0.0.1:${sipPort.base}`;
+    const since = phone.sipMessages().length;
+    const events = phone.mark();
+    const { token } = await issuer.issue({
+      subject: 'web-session-restart',
+      scope: 'queue:sales',
+      origin: 'https://shop.acme.test',
+    });
+    const callId = `restart-${Date.now()}`;
+    client.send(
+      sip,
+      inviteText({
+        to: `sales@${sip}`,
+        port: client.port,
+        callId,
+        headers: [`Authorization: Bearer ${token}`],
+        sdp: visitor.sdp(),
+      }),
+    );
+    const ok = (await client.waitFor(
+      (m) => m.type === 'response' && m.callId === callId && m.status === 200,
+      15_000,
+    )) as SipResponse;
+    client.send(sip, ackFor(ok));
+    await phone.waitForEvent('CALL_ESTABLISHED', undefined, 10_000, { since: events });
+    const invite = await phone.waitForRequest('INVITE', undefined, 5000, { since });
+    const parleyCall = invite.header('x-parley-call') ?? '';
+    expect(parleyCall).not.toBe('');
+
+    // No drain, no BYE: the process is gone at once.
+    gateway?.signal('SIGKILL');
+    const exit = await gateway?.exited;
+    expect(exit?.signal).toBe('SIGKILL');
+    expect(
+      phone.receivedRequests('BYE').filter((m) => m.raw.includes(invite.header('call-id') ?? '-')),
+    ).toHaveLength(0);
+
+    gateway = await startGateway();
+
+    const bye = await phone.waitForRequest(
+      'BYE',
+      (m) => m.header('call-id') === invite.header('call-id'),
+      15_000,
+      { since },
+    );
+    expect(bye.header('reason')).toBe('SIP;cause=503;text="gateway_restart"');
+    await phone.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: events });
+
+    const visitorBye = (await client.waitFor(
+      (m) => m.type === 'request' && m.method === 'BYE' && m.callId === callId,
+      15_000,
+    )) as SipRequest;
+    expect(visitorBye.headers.get('reason')).toBe('SIP;cause=503;text="gateway_restart"');
+    client.send(sip, okTo(visitorBye));
+
+    const res = await fetch(`${httpUrl}/v1/calls/${parleyCall}`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    const record = (await res.json()) as {
+      state: string;
+      outcome: string;
+      reason: string;
+      attempts: { agentId: string; status: number; endedAt: string | null }[];
+      dialogs?: unknown;
+    };
+    expect(record).toMatchObject({
+      state: 'ended',
+      outcome: 'answered',
+      reason: 'gateway_restart',
+    });
+    expect(record.attempts).toEqual([
+      expect.objectContaining({ agentId: 'agent1', status: 200, endedAt: expect.any(String) }),
+    ]);
+    // The stored dialogs locate the parties: the API does not show them.
+    expect(record.dialogs).toBeUndefined();
+  });
+});
