@@ -13,14 +13,10 @@
  * stored), so a crash never places a callback twice: at the next start one in
  * progress is `interrupted`.
  */
+import type { StoredDialog } from '../storage/index.js';
 
 export type CallbackState =
-  | 'scheduled'
-  | 'calling'
-  | 'prompting'
-  | 'connecting'
-  | 'connected'
-  | 'ended';
+  'scheduled' | 'calling' | 'prompting' | 'connecting' | 'connected' | 'ended';
 
 /** How a callback ended. */
 export type CallbackOutcome =
@@ -130,6 +126,11 @@ export interface CallbackRecord {
   readonly chargeKey: string | null;
   readonly chargeTransactionId: number | null;
   readonly attempts: readonly CallbackAttempt[];
+  /**
+   * The answered legs' dialogs of the attempt in progress, so that a start
+   * after a crash can still send them a BYE (`calls/interrupted.ts`).
+   */
+  readonly dialogs: readonly StoredDialog[];
   /** The token's private claims the desk shows (customer id, name). */
   readonly privateClaims: Readonly<Record<string, unknown>>;
   readonly createdAt: number;

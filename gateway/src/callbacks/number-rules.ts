@@ -20,7 +20,10 @@ export function checkCallbackNumber(text: string, rules: NumberRules): string {
   const digits = trimmed.replace(/[\s().\-/]/g, '');
   // Emergency and service codes first: "911" must say "blocked", not "not a number".
   const national = digits.replace(/^\+\d{1,3}?(?=\d{2,6}$)/, '');
-  if (rules.emergency.includes(digits) || (digits.startsWith('+') && rules.emergency.includes(national)))
+  if (
+    rules.emergency.includes(digits) ||
+    (digits.startsWith('+') && rules.emergency.includes(national))
+  )
     throw new ParleyError('number_blocked', `${trimmed} is an emergency or service number`, {
       expose: true,
     });

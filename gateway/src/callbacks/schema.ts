@@ -39,6 +39,7 @@ export const CALLBACKS_SCHEMA: SchemaModule = {
       charge_key TEXT UNIQUE,
       charge_tx INTEGER,
       attempts TEXT NOT NULL,
+      dialogs TEXT NOT NULL,
       private_claims TEXT NOT NULL,
       watch_hash TEXT NOT NULL,
       created_at INTEGER NOT NULL,
