@@ -4,6 +4,7 @@
  * advertiser called and charged the callback fee.
  */
 import { z } from 'zod';
+import type { Config } from './load.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number, e.g. +14155550100');
 /** A whole E.164 number or a prefix ending in `*` (`+1900*`). */
@@ -61,7 +62,9 @@ export const callbacks = z
       .strictObject({
         enabled: z.boolean().default(false),
         /** The fee: `bid` (the listing's bid per call) or a fixed amount in minor units. */
-        feeCents: z.union([z.literal('bid'), z.number().int().min(0).max(1_000_000)]).default('bid'),
+        feeCents: z
+          .union([z.literal('bid'), z.number().int().min(0).max(1_000_000)])
+          .default('bid'),
         /** Caller ID toward the customer when a listing has no static number (else the tenant's fallback number). */
         callerNumber: e164.optional(),
       })
@@ -122,7 +125,22 @@ export const callbacks = z
         /** Emergency and service short codes, as typed (national digits), never called. */
         emergency: z
           .array(z.string().regex(/^\d{2,6}$/))
-          .default(['911', '112', '999', '000', '110', '118', '119', '100', '101', '102', '15', '17', '18', '08']),
+          .default([
+            '911',
+            '112',
+            '999',
+            '000',
+            '110',
+            '118',
+            '119',
+            '100',
+            '101',
+            '102',
+            '15',
+            '17',
+            '18',
+            '08',
+          ]),
         /** Countries (ISO 3166) whose numbers may be called; empty: any. */
         allowedCountries: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
       })
@@ -138,7 +156,8 @@ export const callbacks = z
   })
   .prefault({});
 
-export type CallbacksConfig = z.output<typeof callbacks>;
+/** The validated section as the frozen config holds it. */
+export type CallbacksConfig = Config['callbacks'];
 
 /** What the schema cannot check alone: names of queues, trunks and voices the section uses. */
 export function callbackProblems(config: {
@@ -152,7 +171,8 @@ export function callbackProblems(config: {
   if (c.trunk !== undefined && !Object.hasOwn(config.trunks, c.trunk))
     problems.push(`callbacks.trunk: no trunk "${c.trunk}"`);
   for (const [name, q] of Object.entries(c.queues)) {
-    if (!Object.hasOwn(config.queues, name)) problems.push(`callbacks.queues.${name}: no such queue`);
+    if (!Object.hasOwn(config.queues, name))
+      problems.push(`callbacks.queues.${name}: no such queue`);
     if (q.feeCents > 0 && q.advertiser === undefined)
       problems.push(`callbacks.queues.${name}.advertiser: a fee needs the advertiser who pays it`);
   }
