@@ -26,6 +26,7 @@ import type { CallbackEvent } from '@parley/shared/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { requestsIn } from './sipp-log.js';
 
 const CARRIER = '127.0.0.2';
 const CUSTOMER = '+14155550123';
@@ -116,7 +117,7 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
           listings: { enabled: true, feeCents: 'bid', callerNumber: '+14155550188' },
           prompt: { repeat: 1, keyTimeoutSeconds: 2 },
           ringTimeoutSeconds: 5,
-          retries: { maxAttempts: 1 },
+          retries: { maxAttempts: 2, busyDelaySeconds: 10, noAnswerDelaySeconds: 10 },
         },
       },
     });
@@ -170,15 +171,22 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
     expect(await callbackFees()).toEqual([]);
   });
 
-  it('busy: the advertiser is never called, the callback ends busy (one attempt allowed)', async () => {
-    await startCustomer('uas-busy-486');
+  it('busy: tried again once, 10 s later; the advertiser is never called, the callback ends busy', async () => {
+    const sipp = await startCustomer('uas-busy-486');
     const invitesBefore = advertiser.receivedRequests('INVITE').length;
-    const { record } = await callback();
+    const { record, phases } = await callback();
     expect(record.outcome).toBe('busy');
-    expect(record.attempts).toHaveLength(1);
-    expect(record.attempts[0]?.customer.status).toBe(486);
+    // maxAttempts 2: one retry, no more, after busyDelaySeconds.
+    expect(record.attempts).toHaveLength(2);
+    expect(record.attempts.map((a) => a.customer.status)).toEqual([486, 486]);
+    const [first, second] = record.attempts;
+    expect(second!.startedAt - first!.customer.endedAt!).toBeGreaterThanOrEqual(10_000);
+    // The page was told of the retry: scheduled again after the first call.
+    expect(phases.lastIndexOf('scheduled')).toBeGreaterThan(phases.indexOf('calling'));
     expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore);
     expect(await callbackFees()).toEqual([]);
+    const result = await sipp.stop();
+    expect(requestsIn(result.messages, 'INVITE')).toHaveLength(2);
   });
 
   it('"1": the advertiser rings, is bridged with audio both ways, and is charged once', async () => {

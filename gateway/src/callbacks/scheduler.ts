@@ -37,6 +37,8 @@ export class CallbackScheduler {
   /** Due and waiting for a free run slot. */
   readonly #ready: SchedulerEntry[] = [];
   readonly #running = new Map<string, SchedulerEntry>();
+  /** Added again while running (a retry): waits once its attempt is over. */
+  readonly #next = new Map<string, SchedulerEntry>();
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -55,7 +57,11 @@ export class CallbackScheduler {
   }
 
   add(entry: SchedulerEntry): void {
-    if (this.#closed || this.#running.has(entry.id)) return;
+    if (this.#closed) return;
+    if (this.#running.has(entry.id)) {
+      this.#next.set(entry.id, entry);
+      return;
+    }
     this.remove(entry.id);
     this.#waiting.set(entry.id, entry);
     this.#pump();
@@ -65,7 +71,7 @@ export class CallbackScheduler {
   remove(id: string): boolean {
     const i = this.#ready.findIndex((e) => e.id === id);
     if (i >= 0) this.#ready.splice(i, 1);
-    return this.#waiting.delete(id) || i >= 0;
+    return this.#waiting.delete(id) || this.#next.delete(id) || i >= 0;
   }
 
   close(): void {
@@ -73,6 +79,7 @@ export class CallbackScheduler {
     if (this.#timer) clearTimeout(this.#timer);
     this.#unsubscribe();
     this.#waiting.clear();
+    this.#next.clear();
     this.#ready.length = 0;
   }
 
@@ -115,6 +122,9 @@ export class CallbackScheduler {
         .catch(() => undefined)
         .finally(() => {
           this.#running.delete(entry.id);
+          const again = this.#next.get(entry.id);
+          this.#next.delete(entry.id);
+          if (again && !this.#closed) this.#waiting.set(again.id, again);
           this.#pump();
         });
     }
