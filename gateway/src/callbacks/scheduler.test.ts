@@ -40,17 +40,18 @@ describe('CallbackScheduler', () => {
 
   it('takes a retry added while its attempt runs, and runs it at the retry time', async () => {
     vi.useFakeTimers({ now: 0 });
-    let s: CallbackScheduler | undefined;
+    const ref: { s?: CallbackScheduler } = {};
     const { s: made, ran } = scheduler({
       run: (id) => {
         ran.push(id);
         // The attempt failed busy: the owner schedules the next one 120 s later.
         if (ran.length === 1)
-          s?.add({ id, dueAt: Date.now() + 120_000, waitFor: null, expiresAt: null });
+          ref.s?.add({ id, dueAt: Date.now() + 120_000, waitFor: null, expiresAt: null });
         return Promise.resolve();
       },
     });
-    s = made;
+    ref.s = made;
+    const s = made;
     s.add({ id: 'b', dueAt: 0, waitFor: null, expiresAt: null });
     await vi.advanceTimersByTimeAsync(0);
     expect(ran).toEqual(['b']);
