@@ -10,6 +10,7 @@ const TITLES: Record<ErrorCodeInfo['domain'], string> = {
   screening: 'Screening (the company server)',
   call: 'Calls',
   trunk: 'Trunks to the telephone network',
+  callback: 'Callbacks (`docs/callbacks.md`)',
   gated: 'Gated facilities (inbound calls to residents)',
   flow: 'Flows and queues (`docs/flows.md`)',
   request: 'Any HTTP API',

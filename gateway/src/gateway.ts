@@ -48,6 +48,11 @@ import { Trunks, trunkSources } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
 import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
+import {
+  CALLBACKS_SCHEMA,
+  createCallbacksModule,
+  type CallbacksModule,
+} from './callbacks/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -85,6 +90,8 @@ export interface Gateway {
   readonly telephony: Telephony;
   /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
   readonly marketplace: Marketplace;
+  /** Callbacks (docs/callbacks.md): the customer called first, the advertiser after "1". */
+  readonly callbacks: CallbacksModule;
   close(): Promise<void>;
 }
 
@@ -96,7 +103,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA, FLOW_SCHEMA]);
+  const db = openDatabase(config.storage.path, [
+    LEDGER_SCHEMA,
+    MARKETPLACE_SCHEMA,
+    FLOW_SCHEMA,
+    CALLBACKS_SCHEMA,
+  ]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
   // (their legs that can still be reached get a BYE once SIP listens).
@@ -211,6 +223,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url));
   // The widget's script for companies' pages: <script type="module" src="https://gateway/widget/parley.js">.
   const widgetMount = Router();
+  // Filled once the SIP stack exists (the callbacks place calls).
+  const callbacksMount = Router();
   if (existsSync(assetsDir))
     widgetMount.use(express.static(assetsDir, { maxAge: '5m', fallthrough: false }));
   const app = createHttpApp({
@@ -221,6 +235,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
     streamingPaths: ['/v1/call-entries'],
     routers: [
+      // Before the core /v1 API: the callback request takes a token, not an API key.
+      { path: '/v1/callbacks', router: callbacksMount },
       // Before the core /v1 API: the placement POST takes no API key.
       {
         path: '/v1',
@@ -353,6 +369,25 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
   });
+  const callbacks = createCallbacksModule({
+    config,
+    db,
+    stack,
+    trunks,
+    media,
+    mediaApps,
+    tts: speech.tts,
+    agents,
+    queue: queueSettings(config.queues),
+    value,
+    marketplace,
+    tokens,
+    apiKeys: config.api.keys,
+    logger,
+    now,
+  });
+  callbacksMount.use(callbacks.router);
+  callbacks.start();
   stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
   const hub = new MessageHub({
     store: messageStore,
@@ -489,6 +524,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     speech,
     telephony,
     marketplace,
+    callbacks,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -497,6 +533,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         callManager.drain();
         gatedCalls.close();
         gated.close();
+        callbacks.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
         registrar.close();

@@ -28,6 +28,8 @@
  * | `uas-carrier-auth-ring`   | UAS  | as uas-carrier-auth, then 180 and waits for the CANCEL: 200, 487 |
  * | `uac-carrier-invite`      | UAC  | INVITE to DID [field0] from [field1] (+ header [field2], payload types [field3]), expects a final 403/404/480/488/503 |
  * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
+ * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
+ * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -56,6 +58,8 @@ export type BundledScenarioName =
   | 'uac-carrier-invite'
   | 'uac-carrier-flow'
   | 'uac-carrier-ring-cancel'
+  | 'uas-carrier-press-1'
+  | 'uas-carrier-press-2'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 

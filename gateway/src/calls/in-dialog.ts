@@ -31,8 +31,12 @@ export type CallLeg = InboundLeg | OutboundLeg;
 
 export interface InDialogDeps {
   readonly log: Logger;
-  /** The caller's leg: its data channel gets the hold notices; its browser's DTMF becomes events. */
-  readonly caller: InboundLeg;
+  /**
+   * The caller's leg: its data channel gets the hold notices; its browser's
+   * DTMF becomes events. (An outbound leg for a call the gateway placed itself:
+   * a callback's customer.)
+   */
+  readonly caller: CallLeg;
   /** The leg joined to `leg`, if any. */
   readonly peerOf: (leg: CallLeg) => CallLeg | undefined;
   /** The party on the other side put the caller on hold, or took it off (a re-INVITE the gateway answered). */

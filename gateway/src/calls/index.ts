@@ -5,7 +5,7 @@
 export { Call } from './call.js';
 export type { CallDeps, CallEvents, CallInit, CallerAnswer } from './call-types.js';
 export { CallManager, type CallManagerDeps } from './call-manager.js';
-export { CallRecordKeeper, type CallEnd } from './call-record.js';
+export { CallRecordKeeper, storedDialog, type CallEnd } from './call-record.js';
 export { InboundLeg, type AnswerMedia, type InboundLegState } from './inbound-leg.js';
 export {
   OutboundLeg,
@@ -15,8 +15,16 @@ export {
   type OutboundLegState,
 } from './outbound-leg.js';
 export { Leg, type LegEnd, type LegEndCause, type LegEvents } from './leg.js';
-export type { CallLeg } from './in-dialog.js';
-export { pickCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
+export { InDialog, type CallLeg, type InDialogDeps } from './in-dialog.js';
+export {
+  RingStrategy,
+  evaluateValue,
+  type RingRecord,
+  type RingStrategyDeps,
+} from './ring-strategy.js';
+export { agentTarget } from './agent-request.js';
+export { byeReason } from './leg.js';
+export { pickCodec, readLegSdp, sdpText, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
 export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';
 export { Telephony, type TelephonyDeps } from './flow/telephony.js';

@@ -30,16 +30,31 @@ import {
 } from '../routing/index.js';
 import type { SipResponse } from '../sip/index.js';
 import type { CallAttempt, CallOutcome } from '../storage/index.js';
-import type { CallRecordKeeper } from './call-record.js';
 import type { OutboundFailure, OutboundLeg } from './outbound-leg.js';
 import type { LegSdp } from './sdp-bridge.js';
+
+/**
+ * Where the strategy writes what it tried: a call's record keeper
+ * (`call-record.ts`), or another owner of agent legs (a callback's attempt).
+ */
+export interface RingRecord {
+  readonly record: { readonly createdAt: number; routing: Record<string, unknown> | null };
+  /** An agent leg was sent. */
+  attemptStarted(agentId: string, callId: string): CallAttempt;
+  /** An agent leg is over; status and reason keep what was said first. */
+  attemptEnded(attempt: CallAttempt, status?: number, reason?: string): void;
+  /** An attempt's reason, said before its leg ended (a CANCEL's reason). */
+  attemptReason(attempt: CallAttempt, reason: string): void;
+  /** The agent who took the call. */
+  answeredBy(attempt: CallAttempt): void;
+}
 
 export interface RingStrategyDeps {
   readonly agents: AgentDirectory;
   readonly queue: QueueSettings;
   readonly queueName: string;
   readonly tenant: string;
-  readonly record: CallRecordKeeper;
+  readonly record: RingRecord;
   readonly log: Logger;
   readonly now: () => number;
   /** Makes (not starts) a leg to the agent at that contact; throws when it cannot be reached. */

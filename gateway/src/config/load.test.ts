@@ -126,7 +126,16 @@ describe('loadConfig', () => {
     ];
     const config = loadConfig({ input: { ...(await validInput()), api: { keys } } });
     expect(config.api.keys.map((k) => k.scopes)).toEqual([
-      ['read', 'agents', 'messages', 'ice-servers', 'marketplace', 'call-entries', 'gated'],
+      [
+        'read',
+        'agents',
+        'messages',
+        'ice-servers',
+        'marketplace',
+        'call-entries',
+        'gated',
+        'callbacks',
+      ],
       ['ice-servers'],
     ]);
     const bad = { ...(await validInput()), api: { keys: [{ ...keys[0], scopes: ['root'] }] } };

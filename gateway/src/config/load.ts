@@ -4,6 +4,7 @@ import type { JWK } from '@parley/shared/tokens';
 import { ParleyError } from '@parley/shared/errors';
 
 import { compileBusinessHours, parseIpRule } from '@parley/shared/screening';
+import { callbackProblems } from './callbacks.js';
 import { NumberRanges, expandRanges, rangeProblem } from '../numbers/index.js';
 import { flowReferences } from './flow-config.js';
 import { configSchema, type ParsedConfig } from './schema.js';
@@ -246,6 +247,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   problems.push(...numberProblems(resolved));
   problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
   problems.push(...trunkProblems(resolved));
+  problems.push(...callbackProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {

@@ -9,13 +9,14 @@ import {
 } from './flow-config.js';
 import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
+import { callbacks } from './callbacks.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
  * What an API key may do: `read` agents, sessions and calls; change `agents`;
  * join calls' `messages` (the agent-side WebSocket); mint `ice-servers`;
  * manage the `marketplace` (advertisers, publishers, listings, refunds);
- * upload `call-entries` (a content provider's call log).
+ * upload `call-entries` (a content provider's call log); cancel `callbacks`.
  */
 export const API_SCOPES = [
   'read',
@@ -25,6 +26,7 @@ export const API_SCOPES = [
   'marketplace',
   'call-entries',
   'gated',
+  'callbacks',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
@@ -661,6 +663,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */
   speech: speech.prefault({}),
+  /** Callbacks: the customer is called first, the advertiser after "1" (docs/callbacks.md). */
+  callbacks,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -5,6 +5,7 @@
  * events WebSocket. The gateway builds these; the desk checks them on arrival.
  */
 import type { CallTokenPublicClaims, PrivateClaims } from '../tokens/index.js';
+import type { CallbackContext } from './callbacks.js';
 import type { FlowEvent } from './flow-events.js';
 import type { StoredMessage } from './messages.js';
 
@@ -117,6 +118,8 @@ export interface CallContext {
   readonly callerNumber?: string | null;
   /** The number a phone caller dialled (the DID). */
   readonly called?: string | null;
+  /** Set when the call is an accepted callback (the customer was called first and pressed 1). */
+  readonly callback?: CallbackContext | null;
 }
 
 /** A call record as `GET /desk/api/calls` lists it (the fields the desk shows). */

@@ -42,5 +42,11 @@ export {
   type StoreResult,
 } from './store.js';
 export { normaliseOrigin } from './origin.js';
+export type {
+  CallbackDestinationOptions,
+  CallbackScreeningOptions,
+  CallbackScreeningRequest,
+} from './callback.js';
+export { numberListed, visitorNumber } from './phone.js';
 export { gatewayInfoSource, type GatewayInfoSourceOptions } from './gateway-info.js';
 export { matchIpRules, parseIp, parseIpRule, type IpAddress, type IpRule } from './ip.js';

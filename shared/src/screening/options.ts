@@ -16,6 +16,11 @@ import {
   type BusinessHours,
   type CompiledBusinessHours,
 } from './business-hours.js';
+import {
+  resolveCallbackOptions,
+  type CallbackScreeningOptions,
+  type ResolvedCallbackOptions,
+} from './callback.js';
 import { parseIpRule, type IpRule } from './ip.js';
 import { normaliseOrigin } from './origin.js';
 import { MemoryScreeningStore, type ScreeningStore } from './store.js';
@@ -96,8 +101,10 @@ export type ScreeningDecision = ScreeningAllowed | ScreeningRefused;
 export interface ScreeningOptions {
   /** From `createCallTokenIssuer(...)`. */
   readonly issuer: CallTokenIssuer;
-  /** Queue names visitors may ask for: a list, or options per name. */
+  /** Queue names visitors may ask for: a list, or options per name (may be empty with `callbacks`). */
   readonly queues: readonly string[] | Readonly<Record<string, QueueOptions>>;
+  /** Callback requests ("call me back"): destinations, number rules, per-number rate (callback.ts). */
+  readonly callbacks?: CallbackScreeningOptions;
   /** Page origins allowed to ask (`https://shop.example`); any http(s) origin when absent. */
   readonly allowedOrigins?: readonly string[];
   /** Accept requests without an `Origin` header (non-browser clients). Default false. */
@@ -150,9 +157,10 @@ export interface ResolvedOptions {
   readonly store: ScreeningStore;
   readonly now: () => number;
   readonly onDecision: ScreeningOptions['onDecision'];
+  readonly callbacks: ResolvedCallbackOptions | undefined;
 }
 
-const SCOPE_ENTRY = /^(queue|listing):[^\s]+$/;
+const SCOPE_ENTRY = /^(queue|listing|callback):[^\s]+$/;
 
 /** Validates `options`; throws `ParleyError('invalid_config')` naming the first bad field. */
 export function resolveOptions(options: ScreeningOptions): ResolvedOptions {
@@ -173,7 +181,11 @@ function resolve(options: ScreeningOptions): ResolvedOptions {
     throw new RangeError('issuer must be a CallTokenIssuer from createCallTokenIssuer(...)');
   }
   const ttlSeconds = optionalTtl(options.ttlSeconds, 'ttlSeconds');
-  const queues = resolveQueues(options.queues, ttlSeconds);
+  const queues = resolveQueues(options.queues, ttlSeconds, options.callbacks !== undefined);
+  const callbacks =
+    options.callbacks === undefined
+      ? undefined
+      : resolveCallbackOptions(options.callbacks, ttlSeconds, optionalTtl, rateLimit);
 
   let allowedOrigins: Set<string> | undefined;
   if (options.allowedOrigins !== undefined) {
@@ -263,12 +275,14 @@ function resolve(options: ScreeningOptions): ResolvedOptions {
     store: options.store ?? new MemoryScreeningStore(),
     now: options.now ?? Date.now,
     onDecision: options.onDecision,
+    callbacks,
   };
 }
 
 function resolveQueues(
   queues: ScreeningOptions['queues'],
   defaultTtl: number | undefined,
+  mayBeEmpty: boolean,
 ): Map<string, ResolvedQueue> {
   if (typeof queues !== 'object' || queues === null) {
     throw new RangeError('queues must be a list of names or an object of name → options');
@@ -276,7 +290,8 @@ function resolveQueues(
   const entries: [string, QueueOptions][] = Array.isArray(queues)
     ? queues.map((name: unknown) => [name as string, {}])
     : Object.entries(queues as Record<string, QueueOptions>);
-  if (entries.length === 0) throw new RangeError('queues must name at least one queue');
+  if (entries.length === 0 && !mayBeEmpty)
+    throw new RangeError('queues must name at least one queue');
   const resolved = new Map<string, ResolvedQueue>();
   for (const [name, queue] of entries) {
     const path = `queues.${String(name)}`;

@@ -1,6 +1,8 @@
 /**
- * The screening behind an express 5 route, `POST /call-token` with the JSON body
- * `{ "queue": "sales" }`. express is an optional peer dependency of
+ * The screening behind express 5 routes: `POST /call-token` with the JSON body
+ * `{ "queue": "sales" }`, and (with `callbacks` in the options) `POST
+ * /callback-token` with `{ "destination": "sales", "phone": "(415) 555-0123",
+ * "country": "US", "when": "now" }`. express is an optional peer dependency of
  * @parley/shared: this is the only file that imports it, so the core screening
  * works without it.
  *
@@ -164,13 +166,43 @@ export function createScreeningRouter(options: ScreeningRouterOptions): Router {
     sendRefusal(res, decision);
   };
 
+  /** `POST /callback-token`: the same answers, for a callback token (callback.ts). */
+  const handleCallback: RequestHandler = async (req, res) => {
+    const session = await getSession(req);
+    const body: Record<string, unknown> =
+      typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body)
+        ? (req.body as Record<string, unknown>)
+        : {};
+    const text = (name: string) => (typeof body[name] === 'string' ? body[name] : undefined);
+    const decision = await screening.screenCallback({
+      ip: getIp(req) ?? '',
+      origin: req.get('origin'),
+      sessionId: session?.id,
+      destination: text('destination'),
+      phone: text('phone'),
+      country: text('country'),
+      when: text('when'),
+      ...(session?.privateClaims === undefined ? {} : { privateClaims: session.privateClaims }),
+    });
+    if (!decision.ok) {
+      sendRefusal(res, decision);
+      return;
+    }
+    const info = await gatewayFor(session);
+    const answer: CallTokenResponse = {
+      token: decision.token,
+      expiresAt: decision.expiresAt.toISOString(),
+      claims: decision.claims,
+      ...(info === undefined ? {} : { gateway: info }),
+    };
+    res.set('Cache-Control', 'no-store').status(200).json(answer);
+  };
+
+  const json = express.json({ limit: options.bodyLimit ?? '4kb', strict: true });
   const router = express.Router();
-  router.post(
-    '/call-token',
-    express.json({ limit: options.bodyLimit ?? '4kb', strict: true }),
-    handle,
-    badBody,
-  );
+  router.post('/call-token', json, handle, badBody);
+  if (options.callbacks !== undefined)
+    router.post('/callback-token', json, handleCallback, badBody);
   return router;
 }
 

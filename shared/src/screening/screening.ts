@@ -27,6 +27,7 @@ import {
   type ScreeningRequest,
 } from './options.js';
 import { normaliseOrigin } from './origin.js';
+import { decideCallback, type CallbackScreeningRequest } from './callback.js';
 
 export interface Screening {
   /**
@@ -35,6 +36,12 @@ export interface Screening {
    * dependency fails (the store, the issuer, `isBlocked`).
    */
   screen(request: ScreeningRequest): Promise<ScreeningDecision>;
+  /**
+   * Decides one callback request (callback.ts): a token with the scope
+   * `callback:<destination>` and the number and time sealed in it, or a
+   * refusal. Refused with `callback_not_offered` when `callbacks` is not set.
+   */
+  screenCallback(request: CallbackScreeningRequest): Promise<ScreeningDecision>;
 }
 
 /** Validates `options` (throws `ParleyError('invalid_config')`) and returns the screening. */
@@ -44,6 +51,16 @@ export function createScreening(options: ScreeningOptions): Screening {
     async screen(request) {
       const decision = await decide(resolved, request);
       notifyDecision(resolved.onDecision, decision, request);
+      return decision;
+    },
+    async screenCallback(request) {
+      const decision = await decideCallback(resolved, request);
+      notifyDecision(resolved.onDecision, decision, {
+        ip: request.ip,
+        origin: request.origin,
+        sessionId: request.sessionId,
+        queue: `callback:${request.destination ?? ''}`,
+      });
       return decision;
     },
   };
@@ -80,9 +97,22 @@ export function notifyDecision(
   }
 }
 
-async function decide(o: ResolvedOptions, request: ScreeningRequest): Promise<ScreeningDecision> {
-  const shapeError = checkShape(request);
-  if (shapeError !== undefined) return refusal('bad_request', shapeError);
+/** The visitor as steps 1 to 6 admitted them. @internal */
+export interface AdmittedVisitor {
+  readonly origin: string;
+  readonly sessionId: string;
+  readonly now: number;
+}
+
+/**
+ * Steps 1 to 6, the same for a call token and a callback token: origin, IP
+ * blocklist, per-IP rate, session, session blocklist, per-session rate.
+ * @internal
+ */
+export async function admitVisitor(
+  o: ResolvedOptions,
+  request: Pick<ScreeningRequest, 'ip' | 'origin' | 'sessionId'>,
+): Promise<AdmittedVisitor | ScreeningRefused> {
   const now = o.now();
 
   // 1. Origin.
@@ -132,6 +162,15 @@ async function decide(o: ResolvedOptions, request: ScreeningRequest): Promise<Sc
     const limited = await rate(o, `rate:session:${sessionId}`, o.perSession, now, 'per-session');
     if (limited) return limited;
   }
+  return { origin, sessionId, now };
+}
+
+async function decide(o: ResolvedOptions, request: ScreeningRequest): Promise<ScreeningDecision> {
+  const shapeError = checkShape(request);
+  if (shapeError !== undefined) return refusal('bad_request', shapeError);
+  const admitted = await admitVisitor(o, request);
+  if ('ok' in admitted) return admitted;
+  const { origin, sessionId, now } = admitted;
 
   // 7. Queue known.
   const queueName = request.queue ?? '';
@@ -184,7 +223,8 @@ async function decide(o: ResolvedOptions, request: ScreeningRequest): Promise<Sc
   return { ok: true, token: issued.token, expiresAt: issued.expiresAt, claims: issued.claims };
 }
 
-async function rate(
+/** @internal */
+export async function rate(
   o: ResolvedOptions,
   key: string,
   limit: RateLimit,
@@ -201,7 +241,7 @@ async function rate(
 }
 
 /** Whole seconds to wait, at least 1 (a `Retry-After: 0` invites an immediate retry storm). */
-function seconds(ms: number): number {
+export function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
@@ -222,13 +262,13 @@ function checkShape(request: unknown): string | undefined {
   return undefined;
 }
 
-function isPlainObject(value: unknown): value is PrivateClaims {
+export function isPlainObject(value: unknown): value is PrivateClaims {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
 /** Untrusted text in a log detail: bounded, one line. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
 }

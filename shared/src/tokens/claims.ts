@@ -15,9 +15,12 @@ export const CONTENT_ENCRYPTION_ALGORITHM = 'A256GCM';
 
 /**
  * What a call token allows: a space-separated list (RFC 8693 §4.2 style) of
- * `queue:<name>` and `listing:<id>` entries.
+ * `queue:<name>` and `listing:<id>` entries, and `callback:<destination>`
+ * (a queue name or `listing.<id>`): the gateway may call the customer back
+ * for that destination, at the number and time in the private `callback`
+ * claim (docs/callbacks.md).
  */
-export type ScopeEntry = `queue:${string}` | `listing:${string}`;
+export type ScopeEntry = `queue:${string}` | `listing:${string}` | `callback:${string}`;
 
 /** The claims anyone holding the token can read. */
 export interface CallTokenPublicClaims {
@@ -54,7 +57,19 @@ export interface PrivateClaims {
   readonly tier?: string;
   /** As the public `callerNumber`, hidden from the browser; this one wins when both are given. */
   readonly callerNumber?: string;
+  /**
+   * A callback token's request, as the company's screening accepted it: the
+   * number to call (E.164) and when (`now`, `agent-free`, or an ISO 8601
+   * instant). The gateway calls exactly this number at this time.
+   */
+  readonly callback?: CallbackClaim;
   readonly [claim: string]: unknown;
+}
+
+/** What a callback token lets the gateway do (the private claim `callback`). */
+export interface CallbackClaim {
+  readonly phone: string;
+  readonly when: string;
 }
 
 /** The signed payload: public claims plus the compact JWE in `enc`. */

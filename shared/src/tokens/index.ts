@@ -11,6 +11,7 @@ export {
   type CallTokenPayload,
   type CallTokenPublicClaims,
   type PrivateClaims,
+  type CallbackClaim,
   type ScopeEntry,
   type SigningAlgorithm,
   type VerifiedCallToken,

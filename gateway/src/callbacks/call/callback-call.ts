@@ -1,0 +1,423 @@
+/**
+ * One attempt of a callback, live (S5):
+ *
+ *   dial the customer ──answered──▶ prompt, one key ──"1"──▶ can the advertiser pay?
+ *        │ busy, no answer,              │ "2", no key,         │ no: apology, hang up
+ *        │ failed                        │ hung up              │ yes: ringback, dial the
+ *        ▼                               ▼                      ▼ advertiser ──answered──▶
+ *   attempt over                 advertiser never called     connected (charged), bridged
+ *
+ * The customer leg goes through a trunk with the listing's or queue's number
+ * as caller ID; the gateway answers its media itself (prompts, keys by RFC
+ * 4733 and SIP INFO, ringback); the advertiser leg is offered the customer's
+ * codec, and the two are joined by the relay as they are. The owner
+ * (`CallbackRunner`) persists every step the host is told of before the next
+ * one is taken.
+ */
+import type { ErrorCode } from '@parley/shared/errors';
+import type { PrivateClaims } from '@parley/shared/tokens';
+import type { AgentDirectory } from '../../agents/index.js';
+import { InDialog, type CallLeg, type OutboundLeg } from '../../calls/index.js';
+import type { CallbacksConfig } from '../../config/callbacks.js';
+import { wavFile, type LegMedia, type MediaApps } from '../../media/apps/index.js';
+import { LOST_END_MS } from '../../media/apps/dtmf-listener.js';
+import type { MediaEngine, MediaRouter } from '../../media/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { QueueSettings, ValueService } from '../../routing/index.js';
+import type { Dialog, SipStack } from '../../sip/index.js';
+import type { TextToSpeech } from '../../speech/index.js';
+import type { Trunks } from '../../trunks/index.js';
+import type { AttemptLog } from '../attempt-log.js';
+import type { AdvertiserTarget, CallbackOutcome } from '../model.js';
+import { dialAdvertiser } from './advertiser-dial.js';
+import { ringback } from './ringback.js';
+import { dialThroughTrunk } from './trunk-dial.js';
+
+export interface CallbackCallDeps {
+  readonly stack: SipStack;
+  readonly trunks: Trunks;
+  readonly media: MediaEngine;
+  readonly mediaApps: MediaApps;
+  readonly tts: TextToSpeech;
+  readonly agents: AgentDirectory;
+  readonly queue: (name: string) => QueueSettings;
+  readonly value?: ValueService | undefined;
+  readonly logger: Logger;
+  readonly domain: string;
+  readonly config: CallbacksConfig;
+  readonly mediaInactivityMs: number;
+  readonly now: () => number;
+}
+
+/** What one attempt is about (from the callback's record). */
+export interface CallbackCallInit {
+  readonly id: string;
+  readonly tenant: string;
+  readonly sessionId: string;
+  readonly phone: string;
+  readonly callerNumber: string;
+  readonly advertiserName: string;
+  readonly target: AdvertiserTarget;
+  readonly privateClaims: PrivateClaims;
+}
+
+/** The owner's side: each step is persisted before the call goes on. */
+export interface CallbackCallHost {
+  /** The customer's phone rings (a 180/183 from the carrier). */
+  ringing(): void;
+  /** The customer answered: the prompt plays. */
+  prompting(): void;
+  /** "1": may the advertiser be called (can it pay the fee)? */
+  accepted(): boolean;
+  /** The advertiser is being called; the customer hears ringback. */
+  connecting(): void;
+  /** An agent's phone rings for this callback, or stopped (the desk). */
+  agent(agentId: string, ringing: boolean): void;
+  /**
+   * The advertiser answered: the connection is recorded and the fee charged
+   * (once) before the legs are bridged.
+   */
+  connected(party: string, agentId: string | undefined): void;
+}
+
+export interface AttemptResult {
+  readonly outcome: Exclude<CallbackOutcome, 'expired' | 'interrupted'>;
+  /** The registry code of a failure (`number_busy`, `callback_declined`…). */
+  readonly code: ErrorCode | undefined;
+  readonly detail: string;
+}
+
+const DECLINE = '2';
+const ACCEPT = '1';
+
+export class CallbackCall {
+  readonly #deps: CallbackCallDeps;
+  readonly #init: CallbackCallInit;
+  readonly #log: AttemptLog;
+  readonly #host: CallbackCallHost;
+  readonly #logger: Logger;
+  readonly #abort = new AbortController();
+  readonly #peers = new Map<CallLeg, CallLeg>();
+  #customer: OutboundLeg | undefined;
+  #advertiser: OutboundLeg | undefined;
+  #media: LegMedia | undefined;
+
+  constructor(
+    deps: CallbackCallDeps,
+    init: CallbackCallInit,
+    log: AttemptLog,
+    host: CallbackCallHost,
+  ) {
+    this.#deps = deps;
+    this.#init = init;
+    this.#log = log;
+    this.#host = host;
+    this.#logger = deps.logger.child({ module: 'callbacks', callback: init.id, attempt: log.n });
+  }
+
+  /** The answered legs' dialogs (stored, so that a start after a crash can send them a BYE). */
+  dialogs(): [string, Dialog][] {
+    const out: [string, Dialog][] = [];
+    for (const leg of [this.#customer, this.#advertiser])
+      if (leg?.dialog && !leg.ended) out.push([leg.name, leg.dialog]);
+    return out;
+  }
+
+  /** Stops the attempt (shutdown, a cancel): legs cancelled or hung up with `reason`. */
+  abort(reason: string): void {
+    this.#abort.abort(reason);
+    this.#customer?.close(reason);
+    this.#advertiser?.close(reason);
+  }
+
+  /** Runs the attempt to its end; never rejects. */
+  async run(): Promise<AttemptResult> {
+    const router = this.#deps.media.createRouter({
+      callId: this.#init.id,
+      inactivityTimeoutMs: this.#deps.mediaInactivityMs,
+    });
+    router.on('inactive', ({ transportId }) => {
+      this.#logger.warn({ transportId }, 'media stopped: ending the callback');
+      this.abort('media_timeout');
+    });
+    try {
+      const result = await this.#attempt(router);
+      this.#log.outcome = result.outcome;
+      return result;
+    } catch (error) {
+      this.#logger.error({ err: error }, 'callback attempt failed');
+      this.#log.outcome = 'failed';
+      return { outcome: 'failed', code: 'internal', detail: String(error) };
+    } finally {
+      this.#log.endedAt ??= this.#deps.now();
+      this.#media?.close();
+      this.#customer?.close('normal_clearing');
+      this.#advertiser?.close('normal_clearing');
+      router.close();
+    }
+  }
+
+  async #attempt(router: MediaRouter): Promise<AttemptResult> {
+    const { config, now } = this.#deps;
+    const init = this.#init;
+    const customerLog = this.#log.customer;
+    const dialled = await dialThroughTrunk(this.#deps, router, {
+      tenant: init.tenant,
+      trunk: config.trunk,
+      to: init.phone,
+      callerNumber: init.callerNumber,
+      callerName: init.advertiserName,
+      ringTimeoutMs: config.ringTimeoutSeconds * 1000,
+      name: 'customer',
+      headers: [['X-Parley-Callback', init.id]],
+      signal: this.#abort.signal,
+      onRinging: () => {
+        customerLog.ringingAt = now();
+        this.#host.ringing();
+      },
+    });
+    customerLog.callId = dialled.callId;
+    if (dialled.kind === 'failed') {
+      const f = dialled.failure;
+      customerLog.endedAt = now();
+      customerLog.status = f.status ?? null;
+      customerLog.result = f.reason;
+      const outcome =
+        f.reason === 'busy'
+          ? 'busy'
+          : f.reason === 'no_answer'
+            ? 'no_answer'
+            : f.reason === 'cancelled'
+              ? 'cancelled'
+              : 'failed';
+      return { outcome, code: f.code, detail: f.detail };
+    }
+    const customer = dialled.leg;
+    this.#customer = customer;
+    customerLog.answeredAt = now();
+    customerLog.result = 'answered';
+    customer.once('ended', () => (customerLog.endedAt = now()));
+    const inDialog = new InDialog({
+      log: this.#logger,
+      caller: customer,
+      peerOf: (leg) => this.#peers.get(leg),
+      onHold: () => undefined,
+      onDtmf: (_leg, digit) => this.#media?.dtmf.inject(digit, 160, 'info'),
+      onDialogChange: () => undefined,
+    });
+    customer.on('request', (request, tx) => inDialog.handle(customer, request, tx));
+    const transport = customer.media;
+    if (!transport || this.#abort.signal.aborted) return cancelled('the callback ended');
+    const media = await this.#deps.mediaApps.attach(router, transport, {
+      codec: dialled.codec.codec,
+      telephoneEvent: dialled.codec.telephoneEvent,
+    });
+    this.#media = media;
+    this.#host.prompting();
+    this.#log.promptAt = now();
+
+    const key = await this.#prompt(customer, media);
+    if (key === 'hung_up')
+      return {
+        outcome: 'no_key',
+        code: 'callback_no_key',
+        detail: 'the customer hung up before a key',
+      };
+    if (key === undefined) {
+      customer.hangUp('callback_no_key');
+      return { outcome: 'no_key', code: 'callback_no_key', detail: 'no key in time' };
+    }
+    if (key === DECLINE) {
+      await this.#say(media, config.prompt.declined);
+      customer.hangUp('callback_declined');
+      return { outcome: 'declined', code: 'callback_declined', detail: 'the customer pressed 2' };
+    }
+    if (!this.#host.accepted()) {
+      await this.#say(media, config.prompt.apology);
+      customer.hangUp('callback_cannot_pay');
+      return {
+        outcome: 'advertiser_cannot_pay',
+        code: 'callback_cannot_pay',
+        detail: 'the advertiser cannot pay the callback fee',
+      };
+    }
+    return this.#connect(router, customer, media, dialled.codec);
+  }
+
+  async #connect(
+    router: MediaRouter,
+    customer: OutboundLeg,
+    media: LegMedia,
+    codec: Parameters<typeof dialAdvertiser>[1]['codec'],
+  ): Promise<AttemptResult> {
+    const { config, now } = this.#deps;
+    const init = this.#init;
+    this.#host.connecting();
+    const ringing = media.startPlayer(ringback(), { loop: true });
+    // The customer hanging up while the advertiser rings stops the dialling.
+    const gone = new AbortController();
+    const onCustomerEnd = () => gone.abort('customer hung up');
+    customer.once('ended', onCustomerEnd);
+    const signal = AbortSignal.any([this.#abort.signal, gone.signal]);
+    const result = await dialAdvertiser(this.#deps, {
+      tenant: init.tenant,
+      target: init.target,
+      router,
+      codec,
+      customer: { number: init.phone, displayName: `Callback ${init.phone}` },
+      callback: { id: init.id, tenant: init.tenant, sessionId: init.sessionId },
+      privateClaims: init.privateClaims,
+      ringTimeoutMs: config.advertiserRingTimeoutSeconds * 1000,
+      log: this.#log,
+      signal,
+      onAgent: (agentId, isRinging) => this.#host.agent(agentId, isRinging),
+      onRinging: () => undefined,
+    });
+    customer.off('ended', onCustomerEnd);
+    if (customer.ended || this.#abort.signal.aborted) {
+      if (result.kind === 'answered') result.leg.close('cancelled');
+      return cancelled('the customer hung up while the advertiser was called');
+    }
+    if (result.kind === 'failed') {
+      ringing.stop('aborted');
+      await this.#say(media, config.prompt.apology);
+      customer.hangUp('callback_advertiser_unavailable');
+      return {
+        outcome: 'advertiser_unavailable',
+        code: 'callback_advertiser_unavailable',
+        detail: `${result.code}: ${result.detail}`,
+      };
+    }
+    const advertiser = result.leg;
+    this.#advertiser = advertiser;
+    // Recorded and charged before the media joins: a crash from here on is charged once, at restart.
+    this.#host.connected(result.party, result.agentId);
+    ringing.stop('aborted');
+    media.close();
+    this.#media = undefined;
+    const customerMedia = customer.media;
+    const advertiserMedia = advertiser.media;
+    if (!customerMedia || !advertiserMedia) return cancelled('a leg lost its media');
+    router.pipe(customerMedia, advertiserMedia);
+    this.#peers.set(customer, advertiser);
+    this.#peers.set(advertiser, customer);
+    this.#log.bridgedAt = now();
+    const inDialog = new InDialog({
+      log: this.#logger,
+      caller: customer,
+      peerOf: (leg) => this.#peers.get(leg),
+      onHold: () => undefined,
+      onDtmf: () => undefined,
+      onDialogChange: () => undefined,
+    });
+    customer.removeAllListeners('request');
+    customer.on('request', (request, tx) => inDialog.handle(customer, request, tx));
+    advertiser.on('request', (request, tx) => inDialog.handle(advertiser, request, tx));
+    this.#logger.info({ advertiser: result.party }, 'callback connected');
+    // Talking until either side hangs up (or the gateway stops it).
+    const ended = await Promise.race([
+      once(customer, 'customer'),
+      once(advertiser, 'advertiser'),
+      new Promise<'gateway'>((resolve) =>
+        this.#abort.signal.addEventListener('abort', () => resolve('gateway'), { once: true }),
+      ),
+    ]);
+    if (ended === 'customer') advertiser.hangUp('normal_clearing');
+    else if (ended === 'advertiser') customer.hangUp('normal_clearing');
+    result.endCall?.(result.wrapUpSeconds);
+    if (result.agentId !== undefined) this.#host.agent(result.agentId, false);
+    return { outcome: 'completed', code: undefined, detail: `ended by the ${ended}` };
+  }
+
+  /**
+   * The acceptance prompt, said up to `repeat` times, then `keyTimeoutSeconds`
+   * for a key. A key going down stops the prompt at once; the first 1 or 2
+   * decides (other keys are ignored). `hung_up` when the customer left.
+   */
+  async #prompt(customer: OutboundLeg, media: LegMedia): Promise<string | undefined | 'hung_up'> {
+    const { config } = this.#deps;
+    const stop = new AbortController();
+    let key: string | undefined;
+    let pressed: () => void = () => undefined;
+    const keyed = new Promise<void>((resolve) => (pressed = resolve));
+    const onKeyDown = ({ digit }: { digit: string }) => {
+      if (digit === ACCEPT || digit === DECLINE) stop.abort('key');
+    };
+    const onDigit = (d: { digit: string; source: 'rfc4733' | 'info'; at: number }) => {
+      if (key !== undefined || (d.digit !== ACCEPT && d.digit !== DECLINE)) return;
+      key = d.digit;
+      this.#log.key = d.digit;
+      this.#log.keyAt = d.at;
+      this.#log.keySource = d.source;
+      stop.abort('key');
+      pressed();
+    };
+    const onEnd = () => {
+      stop.abort('hung_up');
+      pressed();
+    };
+    media.dtmf.on('keydown', onKeyDown);
+    media.dtmf.on('digit', onDigit);
+    customer.once('ended', onEnd);
+    this.#abort.signal.addEventListener('abort', onEnd, { once: true });
+    try {
+      const text = config.prompt.text.replaceAll('{advertiser}', this.#init.advertiserName);
+      const audio = await this.#deps.tts.synthesize(text, {
+        ...(config.prompt.voice ? { voice: config.prompt.voice } : {}),
+        sampleRate: 8000,
+        signal: stop.signal,
+      });
+      for (let i = 0; i < config.prompt.repeat && !stop.signal.aborted; i += 1)
+        await media.play(wavFile(audio.path), { signal: stop.signal });
+    } catch (error) {
+      if (!stop.signal.aborted) this.#logger.warn({ err: error }, 'the prompt could not be said');
+    }
+    // After the prompt: the time for a key. A key already going down (keydown)
+    // is reported on its release, or LOST_END_MS later when its end packets are lost.
+    const wait =
+      stop.signal.aborted && key === undefined && stop.signal.reason === 'key'
+        ? LOST_END_MS + 200
+        : stop.signal.aborted
+          ? 0
+          : config.prompt.keyTimeoutSeconds * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      keyed,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
+    ]);
+    clearTimeout(timer);
+    media.dtmf.off('keydown', onKeyDown);
+    media.dtmf.off('digit', onDigit);
+    customer.off('ended', onEnd);
+    this.#abort.signal.removeEventListener('abort', onEnd);
+    if (customer.ended || this.#abort.signal.aborted) return 'hung_up';
+    return key;
+  }
+
+  /** Says `text` to the customer (to its end, or until they hang up). */
+  async #say(media: LegMedia, text: string): Promise<void> {
+    const { config } = this.#deps;
+    try {
+      const audio = await this.#deps.tts.synthesize(text, {
+        ...(config.prompt.voice ? { voice: config.prompt.voice } : {}),
+        sampleRate: 8000,
+        signal: this.#abort.signal,
+      });
+      await media.play(wavFile(audio.path), { signal: this.#abort.signal });
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'a message could not be said');
+    }
+  }
+}
+
+function cancelled(detail: string): AttemptResult {
+  return { outcome: 'cancelled', code: 'callback_cancelled', detail };
+}
+
+/** Resolves with `name` when the leg ends. */
+function once<T extends string>(leg: OutboundLeg, name: T): Promise<T> {
+  return new Promise((resolve) => {
+    if (leg.ended) resolve(name);
+    else leg.once('ended', () => resolve(name));
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The callbacks' two needs of the marketplace, over `Marketplace`: listings
+ * (who the advertiser is, where it takes calls, whose number the customer
+ * sees) and money (what the advertiser can spend, and the fee posted in the
+ * same double-entry ledger as the per-lead charges).
+ */
+import { ParleyError } from '@parley/shared/errors';
+import type { Marketplace } from '../marketplace/index.js';
+import type { ListingSource } from './destinations.js';
+
+/** The fee's ledger side: what `fee.ts` needs. */
+export interface CallbackBilling {
+  /** What the advertiser can spend now (balance, plus the credit limit on credit); undefined: no such advertiser. */
+  available(advertiserId: string): number | undefined;
+  /**
+   * Posts the fee, once per `key` (a repeat answers the first transaction).
+   * Runs inside the caller's database transaction: it commits with the
+   * callback's record or not at all.
+   */
+  post(input: {
+    readonly key: string;
+    readonly tenant: string;
+    readonly advertiserId: string;
+    readonly amountCents: number;
+    readonly meta: Readonly<Record<string, unknown>>;
+    readonly at: number;
+  }): { readonly transactionId: number; readonly duplicate: boolean };
+  /** After a charge: listings of an advertiser that cannot pay another call pause. */
+  fundsChanged(advertiserId: string): void;
+}
+
+const ADVERTISER = (id: string) => `advertiser:${id}`;
+const PLATFORM = (tenant: string) => `platform:${tenant}`;
+
+export function marketplaceListings(m: Marketplace): ListingSource {
+  return {
+    currency: m.config.currency,
+    fallbackNumber: (tenant) => m.config.tenants[tenant]?.fallbackNumber,
+    listing(listingId, impressionId, at) {
+      const match = m.hooks.matchWeb({
+        listingId,
+        ...(impressionId === undefined ? {} : { impressionId }),
+        at,
+      });
+      if (!match) return undefined;
+      let advertiserName: string;
+      try {
+        advertiserName = m.registry.advertiser(undefined, match.advertiserId).name;
+      } catch {
+        return undefined;
+      }
+      return {
+        tenant: match.tenant,
+        title: match.listing.title,
+        advertiserId: match.advertiserId,
+        advertiserName,
+        target: match.destination,
+        bidCents: match.listing.bid,
+        staticNumber: match.listing.staticNumber,
+        unavailable: match.reason,
+        openAt: (instant) => m.index.ineligibility(listingId, instant) !== 'outside_schedule',
+      };
+    },
+  };
+}
+
+export function marketplaceBilling(m: Marketplace): CallbackBilling {
+  return {
+    available(advertiserId) {
+      try {
+        return m.accounts.available(m.registry.advertiser(undefined, advertiserId));
+      } catch (error) {
+        if (error instanceof ParleyError && error.code === 'not_found') return undefined;
+        throw error;
+      }
+    },
+    post(input) {
+      m.accounts.openTenant(input.tenant, input.at);
+      const posted = m.accounts.ledger.post({
+        key: input.key,
+        tenant: input.tenant,
+        kind: 'callback_fee',
+        postings: [
+          { account: ADVERTISER(input.advertiserId), amount: -input.amountCents },
+          { account: PLATFORM(input.tenant), amount: input.amountCents },
+        ],
+        memo: 'callback connected',
+        meta: input.meta,
+        at: input.at,
+      });
+      return { transactionId: posted.transaction.id, duplicate: posted.duplicate };
+    },
+    fundsChanged: (advertiserId) => m.registry.fundsChanged(advertiserId),
+  };
+}

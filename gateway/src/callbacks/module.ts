@@ -1,0 +1,153 @@
+/**
+ * The callbacks module, built from its dependencies (the composition root
+ * passes them in): store, destinations, fees, progress, runner, scheduler,
+ * service and the `/v1/callbacks` routes. `close()` stops live attempts and
+ * the scheduler; safe twice.
+ */
+import type { Router } from 'express';
+import { reachableContact, type AgentDirectory } from '../agents/index.js';
+import { hangUpInterrupted } from '../calls/index.js';
+import type { Config } from '../config/index.js';
+import type { ApiKeyConfig } from '../http/api-auth.js';
+import type { Marketplace } from '../marketplace/index.js';
+import type { MediaApps } from '../media/apps/index.js';
+import type { MediaEngine } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import type { QueueSettings, ValueService } from '../routing/index.js';
+import type { SipStack } from '../sip/index.js';
+import type { TextToSpeech } from '../speech/index.js';
+import type { SqliteDatabase } from '../storage/index.js';
+import type { TokenService } from '../tokens/index.js';
+import type { Trunks } from '../trunks/index.js';
+import { CallbackDestinations } from './destinations.js';
+import { CallbackFees } from './fee.js';
+import {
+  marketplaceBilling,
+  marketplaceListings,
+  type CallbackBilling,
+} from './marketplace-ports.js';
+import { CallbackProgress } from './progress.js';
+import { callbackRoutes } from './routes.js';
+import { CallbackRunner, type CallbackDeskFeed } from './runner.js';
+import { CallbackScheduler } from './scheduler.js';
+import { CallbackService } from './service.js';
+import { SqliteCallbackStore } from './store.js';
+
+export interface CallbacksModuleDeps {
+  readonly config: Config;
+  readonly db: SqliteDatabase;
+  readonly stack: SipStack;
+  readonly trunks: Trunks;
+  readonly media: MediaEngine;
+  readonly mediaApps: MediaApps;
+  readonly tts: TextToSpeech;
+  readonly agents: AgentDirectory;
+  readonly queue: (name: string) => QueueSettings;
+  readonly value?: ValueService | undefined;
+  readonly marketplace?: Marketplace | undefined;
+  /** Overrides the marketplace's ledger (tests). */
+  readonly billing?: CallbackBilling | undefined;
+  readonly tokens: TokenService;
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly desk?: CallbackDeskFeed | undefined;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export interface CallbacksModule {
+  readonly service: CallbackService;
+  readonly runner: CallbackRunner;
+  readonly router: Router;
+  /** Closes interrupted callbacks (BYE to their legs) and schedules the waiting ones. */
+  start(): void;
+  close(): void;
+}
+
+/** Agents of `queue` that could take a call now (available, reachable, below maxCalls). */
+function freeAgents(agents: AgentDirectory, queue: string, now: number): number {
+  return agents
+    .list()
+    .filter(
+      (a) =>
+        a.queues.includes(queue) &&
+        a.state === 'available' &&
+        a.activeCalls + a.ringing < a.maxCalls &&
+        reachableContact(a.contacts, now) !== undefined,
+    ).length;
+}
+
+export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModule {
+  const { config, now, logger } = deps;
+  const store = new SqliteCallbackStore(deps.db);
+  const billing =
+    deps.billing ?? (deps.marketplace ? marketplaceBilling(deps.marketplace) : undefined);
+  const fees = new CallbackFees({ store, billing, now });
+  const progress = new CallbackProgress();
+  const runner = new CallbackRunner({
+    store,
+    fees,
+    progress,
+    config: config.callbacks,
+    desk: deps.desk,
+    logger,
+    now,
+    call: {
+      stack: deps.stack,
+      trunks: deps.trunks,
+      media: deps.media,
+      mediaApps: deps.mediaApps,
+      tts: deps.tts,
+      agents: deps.agents,
+      queue: deps.queue,
+      value: deps.value,
+      logger,
+      domain: config.sip.domain,
+      config: config.callbacks,
+      mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
+      now,
+    },
+  });
+  const ref: { service?: CallbackService } = {};
+  const scheduler = new CallbackScheduler({
+    maxConcurrent: config.callbacks.maxConcurrent,
+    now,
+    freeAgents: (queue) => freeAgents(deps.agents, queue, now()),
+    onAgentChange: (listener) => {
+      deps.agents.on('change', listener);
+      return () => deps.agents.off('change', listener);
+    },
+    run: (id) => ref.service?.run(id) ?? Promise.resolve(),
+    expire: (id) => ref.service?.expire(id),
+  });
+  const service = new CallbackService({
+    config: config.callbacks,
+    store,
+    destinations: new CallbackDestinations(
+      config,
+      deps.marketplace ? marketplaceListings(deps.marketplace) : undefined,
+    ),
+    fees,
+    progress,
+    runner,
+    scheduler,
+    logger,
+    now,
+  });
+  ref.service = service;
+  const router = callbackRoutes({ service, tokens: deps.tokens, apiKeys: deps.apiKeys });
+  let closed = false;
+  return {
+    service,
+    runner,
+    router,
+    start() {
+      hangUpInterrupted(deps.stack, service.start(), logger);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      scheduler.close();
+      for (const record of store.inProgress()) runner.abort(record.id, 'shutdown');
+    },
+  };
+}

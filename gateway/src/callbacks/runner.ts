@@ -1,0 +1,211 @@
+/**
+ * Runs a callback's attempts and keeps its record: every step is written
+ * before the next is taken (`calling` and the new attempt before the INVITE
+ * leaves; the connection before the charge; the charge before the media
+ * joins), so a crash never places a callback twice nor loses a fee. After a
+ * busy or unanswered customer the callback is scheduled again, up to
+ * `retries.maxAttempts`, `busyDelaySeconds` / `noAnswerDelaySeconds` later.
+ */
+import type { CallbackPhase } from '@parley/shared/protocol';
+import { storedDialog } from '../calls/index.js';
+import type { CallbacksConfig } from '../config/callbacks.js';
+import type { Logger } from '../observability/index.js';
+import { AttemptLog } from './attempt-log.js';
+import { CallbackCall, type AttemptResult, type CallbackCallDeps } from './call/callback-call.js';
+import type { CallbackFees } from './fee.js';
+import type { CallbackRecord, CallbackState } from './model.js';
+import { progressEvent, type CallbackProgress } from './progress.js';
+import type { CallbackStore } from './store.js';
+
+/** What the desk is told about callbacks ringing at, and answered by, agents. */
+export interface CallbackDeskFeed {
+  ringing(agentId: string, record: CallbackRecord, routing: Record<string, unknown> | null): void;
+  stopped(agentId: string, callbackId: string): void;
+  answered(agentId: string, record: CallbackRecord, routing: Record<string, unknown> | null): void;
+  ended(agentId: string, record: CallbackRecord): void;
+}
+
+export interface CallbackRunnerOptions {
+  readonly store: CallbackStore;
+  readonly fees: CallbackFees;
+  readonly call: CallbackCallDeps;
+  readonly config: CallbacksConfig;
+  readonly progress: CallbackProgress;
+  readonly desk?: CallbackDeskFeed | undefined;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Metrics hooks (optional). */
+  readonly onAttempt?: ((result: AttemptResult) => void) | undefined;
+  readonly onTimings?:
+    ((name: 'customer_ringing' | 'advertiser_ringing', seconds: number) => void) | undefined;
+}
+
+export type RunResult =
+  | { readonly kind: 'ended'; readonly record: CallbackRecord }
+  | { readonly kind: 'retry'; readonly record: CallbackRecord };
+
+export class CallbackRunner {
+  readonly #o: CallbackRunnerOptions;
+  readonly #live = new Map<string, CallbackCall>();
+
+  constructor(options: CallbackRunnerOptions) {
+    this.#o = options;
+  }
+
+  /** Callbacks whose attempt is live now. */
+  get live(): number {
+    return this.#live.size;
+  }
+
+  /** Stops a live attempt (a cancel, the gateway stopping). False when none is live. */
+  abort(id: string, reason: string): boolean {
+    const call = this.#live.get(id);
+    call?.abort(reason);
+    return call !== undefined;
+  }
+
+  /** Runs the next attempt of a scheduled callback; resolves when it is over. */
+  async run(id: string): Promise<RunResult | undefined> {
+    const { store, now, config } = this.#o;
+    const stored = store.get(id);
+    if (!stored || stored.state !== 'scheduled') return undefined;
+    const log = new AttemptLog(stored.attempts.length + 1, stored.phone, now);
+    // Written before the INVITE leaves: a crash from here on is `interrupted`, never placed twice.
+    let record = this.#save(stored, 'calling', log);
+    this.#publish(record);
+    const desk = this.#o.desk;
+    let agent: string | undefined;
+    const call: CallbackCall = new CallbackCall(
+      this.#o.call,
+      {
+        id: record.id,
+        tenant: record.tenant,
+        sessionId: record.sessionId,
+        phone: record.phone,
+        callerNumber: record.callerNumber,
+        advertiserName: record.advertiserName,
+        target: record.target,
+        privateClaims: record.privateClaims,
+      },
+      log,
+      {
+        ringing: () => {
+          this.#timing(
+            'customer_ringing',
+            record.attempts.length === 1 ? record.createdAt : log.startedAt,
+            log.customer.ringingAt,
+          );
+          this.#publish(record, 'ringing');
+        },
+        prompting: () => {
+          record = this.#save(record, 'prompting', log, call);
+          this.#publish(record);
+        },
+        accepted: () => {
+          record = this.#save(record, record.state, log, call);
+          return this.#o.fees.canPay(record);
+        },
+        connecting: () => {
+          record = this.#save(record, 'connecting', log, call);
+          this.#publish(record);
+        },
+        agent: (agentId, ringing) => {
+          if (ringing) desk?.ringing(agentId, record, log.record.routing);
+          else if (agentId !== agent) desk?.stopped(agentId, record.id);
+        },
+        connected: (_party, agentId) => {
+          const ringingAt = Math.min(
+            ...log.advertiser.map((l) => l.ringingAt ?? Number.POSITIVE_INFINITY),
+          );
+          if (log.keyAt !== null && Number.isFinite(ringingAt))
+            this.#timing('advertiser_ringing', log.keyAt, ringingAt);
+          record = this.#o.fees.connected(this.#snapshot(record, 'connected', log, call), now());
+          agent = agentId;
+          if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
+          this.#publish(record);
+        },
+      },
+    );
+    this.#live.set(id, call);
+    let result: AttemptResult;
+    try {
+      result = await call.run();
+    } finally {
+      this.#live.delete(id);
+    }
+    this.#o.onAttempt?.(result);
+    const retry =
+      (result.outcome === 'busy' || result.outcome === 'no_answer') &&
+      log.n < config.retries.maxAttempts;
+    const at = now();
+    if (retry) {
+      const delay =
+        result.outcome === 'busy'
+          ? config.retries.busyDelaySeconds
+          : config.retries.noAnswerDelaySeconds;
+      record = {
+        ...this.#snapshot(record, 'scheduled', log, undefined),
+        dueAt: at + delay * 1000,
+        code: result.code ?? null,
+      };
+      store.save(record);
+      this.#o.logger.info(
+        { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
+        'callback attempt failed: retry scheduled',
+      );
+      this.#publish(record);
+      return { kind: 'retry', record };
+    }
+    record = {
+      ...this.#snapshot(record, 'ended', log, undefined),
+      outcome: result.outcome,
+      code: result.code ?? null,
+      endedAt: at,
+    };
+    store.save(record);
+    this.#o.logger.info(
+      { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
+      'callback ended',
+    );
+    if (agent !== undefined) desk?.ended(agent, record);
+    this.#publish(record);
+    return { kind: 'ended', record };
+  }
+
+  /** The record with the state and the attempt as it is now (and the answered legs' dialogs). */
+  #snapshot(
+    record: CallbackRecord,
+    state: CallbackState,
+    log: AttemptLog,
+    call: CallbackCall | undefined,
+  ): CallbackRecord {
+    const attempts = record.attempts.filter((a) => a.n !== log.n);
+    return {
+      ...record,
+      state,
+      attempts: [...attempts, log.snapshot()],
+      dialogs: call ? call.dialogs().map(([leg, dialog]) => storedDialog(leg, dialog)) : [],
+      updatedAt: this.#o.now(),
+    };
+  }
+
+  #save(
+    record: CallbackRecord,
+    state: CallbackState,
+    log: AttemptLog,
+    call?: CallbackCall,
+  ): CallbackRecord {
+    const next = this.#snapshot(record, state, log, call);
+    this.#o.store.save(next);
+    return next;
+  }
+
+  #publish(record: CallbackRecord, phase?: CallbackPhase): void {
+    this.#o.progress.publish(progressEvent(record, this.#o.now(), phase));
+  }
+
+  #timing(name: 'customer_ringing' | 'advertiser_ringing', from: number, to: number | null): void {
+    if (to === null || to < from) return;
+    this.#o.onTimings?.(name, (to - from) / 1000);
+  }
+}

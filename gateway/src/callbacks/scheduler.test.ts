@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CallbackScheduler, type CallbackSchedulerOptions } from './scheduler.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function scheduler(over: Partial<CallbackSchedulerOptions> = {}) {
+  const ran: string[] = [];
+  let listener: () => void = () => undefined;
+  const s = new CallbackScheduler({
+    maxConcurrent: 10,
+    now: () => Date.now(),
+    freeAgents: () => 0,
+    onAgentChange: (l) => {
+      listener = l;
+      return () => undefined;
+    },
+    run: (id) => {
+      ran.push(id);
+      return Promise.resolve();
+    },
+    expire: () => undefined,
+    ...over,
+  });
+  return { s, ran, agentChanged: () => listener() };
+}
+
+describe('CallbackScheduler', () => {
+  it('runs a callback at its time, not before', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { s, ran } = scheduler();
+    s.add({ id: 'a', dueAt: 300_000, waitFor: null, expiresAt: null });
+    await vi.advanceTimersByTimeAsync(299_999);
+    expect(ran).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual(['a']);
+    s.close();
+  });
+
+  it('takes a retry added while its attempt runs, and runs it at the retry time', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const ref: { s?: CallbackScheduler } = {};
+    const { s: made, ran } = scheduler({
+      run: (id) => {
+        ran.push(id);
+        // The attempt failed busy: the owner schedules the next one 120 s later.
+        if (ran.length === 1)
+          ref.s?.add({ id, dueAt: Date.now() + 120_000, waitFor: null, expiresAt: null });
+        return Promise.resolve();
+      },
+    });
+    ref.s = made;
+    const s = made;
+    s.add({ id: 'b', dueAt: 0, waitFor: null, expiresAt: null });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(['b']);
+    expect(s.waiting).toBe(1);
+    await vi.advanceTimersByTimeAsync(119_999);
+    expect(ran).toEqual(['b']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual(['b', 'b']);
+    s.close();
+  });
+
+  it('runs an agent-free callback when its queue has a free agent, and expires one that waited too long', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let free = 0;
+    const expired: string[] = [];
+    const { s, ran, agentChanged } = scheduler({
+      freeAgents: (queue) => (queue === 'sales' ? free : 0),
+      expire: (id) => expired.push(id),
+    });
+    s.add({ id: 'c', dueAt: 0, waitFor: 'sales', expiresAt: 60_000 });
+    s.add({ id: 'd', dueAt: 0, waitFor: 'support', expiresAt: 60_000 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ran).toEqual([]);
+    free = 1;
+    agentChanged();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(['c']);
+    await vi.advanceTimersByTimeAsync(50_000);
+    expect(expired).toEqual(['d']);
+    s.close();
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * When each callback runs: at its time (now, a time slot, a retry), or for
+ * "when an agent is free" as soon as its queue has one (told by the agents'
+ * presence changes, never polled) until it expires. At most `maxConcurrent`
+ * run at once; the others wait their turn, soonest first. One timer for the
+ * soonest due time, whatever the number of callbacks waiting.
+ */
+export interface SchedulerEntry {
+  readonly id: string;
+  /** When it may run (epoch ms). */
+  readonly dueAt: number;
+  /** "When an agent is free": the queue it waits for. */
+  readonly waitFor: string | null;
+  /** When waiting gives up (agent-free). */
+  readonly expiresAt: number | null;
+}
+
+export interface CallbackSchedulerOptions {
+  readonly maxConcurrent: number;
+  readonly now: () => number;
+  /** Free agents of a queue now (candidates for a call). */
+  readonly freeAgents: (queue: string) => number;
+  /** Calls `listener` when an agent may have become free; returns the unsubscribe. */
+  readonly onAgentChange: (listener: () => void) => () => void;
+  /** Runs the callback's attempt; settles when the attempt is over. */
+  readonly run: (id: string) => Promise<void>;
+  /** An agent-free callback waited too long. */
+  readonly expire: (id: string) => void;
+}
+
+/** Timers longer than this are set in steps (setTimeout holds 2^31-1 ms at most). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class CallbackScheduler {
+  readonly #o: CallbackSchedulerOptions;
+  readonly #waiting = new Map<string, SchedulerEntry>();
+  /** Due and waiting for a free run slot. */
+  readonly #ready: SchedulerEntry[] = [];
+  readonly #running = new Map<string, SchedulerEntry>();
+  /** Added again while running (a retry): waits once its attempt is over. */
+  readonly #next = new Map<string, SchedulerEntry>();
+  readonly #unsubscribe: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: CallbackSchedulerOptions) {
+    this.#o = options;
+    this.#unsubscribe = options.onAgentChange(() => this.#pump());
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  get waiting(): number {
+    return this.#waiting.size + this.#ready.length;
+  }
+
+  add(entry: SchedulerEntry): void {
+    if (this.#closed) return;
+    if (this.#running.has(entry.id)) {
+      this.#next.set(entry.id, entry);
+      return;
+    }
+    this.remove(entry.id);
+    this.#waiting.set(entry.id, entry);
+    this.#pump();
+  }
+
+  /** Forgets a callback that has not started (cancelled). True when it was waiting. */
+  remove(id: string): boolean {
+    const i = this.#ready.findIndex((e) => e.id === id);
+    if (i >= 0) this.#ready.splice(i, 1);
+    return this.#waiting.delete(id) || this.#next.delete(id) || i >= 0;
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#unsubscribe();
+    this.#waiting.clear();
+    this.#next.clear();
+    this.#ready.length = 0;
+  }
+
+  /** Moves what is due to ready, starts what the slots allow, sets the next timer. */
+  #pump(): void {
+    if (this.#closed) return;
+    const now = this.#o.now();
+    const free = new Map<string, number>();
+    const freeFor = (queue: string) => {
+      let n = free.get(queue);
+      if (n === undefined) {
+        const inFlight = [...this.#running.values(), ...this.#ready].filter(
+          (e) => e.waitFor === queue,
+        ).length;
+        n = Math.max(0, this.#o.freeAgents(queue) - inFlight);
+      }
+      free.set(queue, n);
+      return n;
+    };
+    const due = [...this.#waiting.values()].sort((a, b) => a.dueAt - b.dueAt);
+    for (const entry of due) {
+      if (entry.expiresAt !== null && entry.expiresAt <= now) {
+        this.#waiting.delete(entry.id);
+        this.#o.expire(entry.id);
+        continue;
+      }
+      if (entry.dueAt > now) continue;
+      if (entry.waitFor !== null) {
+        if (freeFor(entry.waitFor) === 0) continue;
+        free.set(entry.waitFor, (free.get(entry.waitFor) ?? 1) - 1);
+      }
+      this.#waiting.delete(entry.id);
+      this.#ready.push(entry);
+    }
+    while (this.#ready.length > 0 && this.#running.size < this.#o.maxConcurrent) {
+      const entry = this.#ready.shift()!;
+      this.#running.set(entry.id, entry);
+      void this.#o
+        .run(entry.id)
+        .catch(() => undefined)
+        .finally(() => {
+          this.#running.delete(entry.id);
+          const again = this.#next.get(entry.id);
+          this.#next.delete(entry.id);
+          if (again && !this.#closed) this.#waiting.set(again.id, again);
+          this.#pump();
+        });
+    }
+    this.#arm(now);
+  }
+
+  #arm(now: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.#waiting.values()) {
+      if (e.dueAt > now) next = Math.min(next, e.dueAt);
+      if (e.expiresAt !== null) next = Math.min(next, e.expiresAt);
+    }
+    if (!Number.isFinite(next)) return;
+    this.#timer = setTimeout(() => this.#pump(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
+    this.#timer.unref();
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Callbacks as the API sees them: a request (a verified `callback:` token)
+ * becomes one stored record and a place in the scheduler; records are listed,
+ * fetched, cancelled and watched. At start, what a stop left in progress is
+ * closed as `interrupted` (its answered legs get a BYE) and a connected but
+ * uncharged callback is charged (once: the ledger key).
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { ParleyError } from '@parley/shared/errors';
+import type { CallbackEvent } from '@parley/shared/protocol';
+import type { VerifiedCallToken } from '@parley/shared/tokens';
+import type { CallbacksConfig } from '../config/callbacks.js';
+import type { Logger } from '../observability/index.js';
+import type { InterruptedCall } from '../storage/index.js';
+import type { CallbackDestinations } from './destinations.js';
+import type { CallbackFees } from './fee.js';
+import type { CallbackMode, CallbackRecord } from './model.js';
+import { checkCallbackNumber } from './number-rules.js';
+import { progressEvent, type CallbackProgress, type ProgressListener } from './progress.js';
+import type { CallbackRunner } from './runner.js';
+import type { CallbackScheduler } from './scheduler.js';
+import type { CallbackListFilter, CallbackStore } from './store.js';
+
+export interface CallbackServiceOptions {
+  readonly config: CallbacksConfig;
+  readonly store: CallbackStore;
+  readonly destinations: CallbackDestinations;
+  readonly fees: CallbackFees;
+  readonly progress: CallbackProgress;
+  readonly runner: CallbackRunner;
+  readonly scheduler: CallbackScheduler;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export interface CallbackRequest {
+  readonly token: VerifiedCallToken;
+  /** The destination the token's `callback:` scope names (checked by the verifier). */
+  readonly destination: string;
+  readonly page?: string | undefined;
+  readonly impressionId?: string | undefined;
+}
+
+export interface CallbackAccepted {
+  readonly record: CallbackRecord;
+  /** The secret that lets the requester watch and cancel this callback (only its hash is stored). */
+  readonly watchKey: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export class CallbackService {
+  readonly #o: CallbackServiceOptions;
+  readonly #log: Logger;
+
+  constructor(options: CallbackServiceOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'callbacks' });
+  }
+
+  /**
+   * Closes what the last stop left in progress and schedules what waits.
+   * Answers the interrupted callbacks' answered legs, for a BYE.
+   */
+  start(): InterruptedCall[] {
+    const { store, fees, now } = this.#o;
+    const interrupted: InterruptedCall[] = [];
+    for (const record of store.inProgress()) {
+      let r = record;
+      // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
+      if (r.connectedAt !== null) r = fees.charge(r);
+      const at = now();
+      store.save({
+        ...r,
+        state: 'ended',
+        outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
+        code: r.connectedAt !== null ? null : 'callback_interrupted',
+        dialogs: [],
+        updatedAt: at,
+        endedAt: at,
+      });
+      if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
+    }
+    if (interrupted.length > 0)
+      this.#log.warn(
+        { callbacks: interrupted.length },
+        'closed callbacks interrupted by the last stop',
+      );
+    for (const record of store.scheduled()) this.#schedule(record);
+    return interrupted;
+  }
+
+  /** Checks and stores a callback request, and schedules it. */
+  request(input: CallbackRequest): CallbackAccepted {
+    const { config, store, now } = this.#o;
+    const { claims, privateClaims } = input.token;
+    const claim = privateClaims.callback;
+    if (!claim)
+      throw new ParleyError('scope_denied', 'the token carries no callback claim (number, time)', {
+        expose: true,
+      });
+    const at = now();
+    const phone = checkCallbackNumber(claim.phone, config.numbers);
+    const resolved = this.#o.destinations.resolve(
+      input.destination,
+      claims.iss,
+      input.impressionId,
+      at,
+    );
+    const { mode, dueAt } = this.#when(claim.when, at, resolved.openAt, resolved.queue);
+    const { perNumber, perSession } = config.rateLimit;
+    if (store.countForNumber(phone, at - perNumber.windowSeconds * 1000) >= perNumber.max)
+      throw new ParleyError('rate_limited', 'too many callbacks asked for this number', {
+        expose: true,
+      });
+    if (
+      store.countForSession(claims.iss, claims.sub, at - perSession.windowSeconds * 1000) >=
+      perSession.max
+    )
+      throw new ParleyError('rate_limited', 'too many callbacks asked by this session', {
+        expose: true,
+      });
+    const record: CallbackRecord = {
+      id: randomUUID(),
+      tenant: resolved.tenant,
+      destination: resolved.destination,
+      listingId: resolved.listingId,
+      advertiserId: resolved.advertiserId,
+      advertiserName: resolved.advertiserName,
+      target: resolved.target,
+      phone,
+      callerNumber: resolved.callerNumber,
+      sessionId: claims.sub,
+      origin: claims.origin,
+      page: input.page ?? null,
+      impressionId: input.impressionId ?? null,
+      tokenId: claims.jti,
+      mode,
+      dueAt,
+      expiresAt: mode === 'agent-free' ? at + config.agentFreeMaxWaitSeconds * 1000 : null,
+      state: 'scheduled',
+      outcome: null,
+      code: null,
+      feeCents: resolved.feeCents,
+      currency: resolved.currency,
+      connectedAt: null,
+      chargedAt: null,
+      chargeKey: null,
+      chargeTransactionId: null,
+      attempts: [],
+      dialogs: [],
+      privateClaims: Object.fromEntries(
+        Object.entries(privateClaims).filter(([k]) => k !== 'callback'),
+      ),
+      createdAt: at,
+      updatedAt: at,
+      endedAt: null,
+    };
+    const watchKey = randomBytes(24).toString('base64url');
+    // The token's jti is unique in the table: a token is used for one callback only.
+    store.insert(record, sha256(watchKey));
+    this.#log.info(
+      { callback: record.id, destination: record.destination, mode, dueAt: new Date(dueAt) },
+      'callback requested',
+    );
+    this.#schedule(record);
+    return { record, watchKey };
+  }
+
+  get(id: string): CallbackRecord | undefined {
+    return this.#o.store.get(id);
+  }
+
+  list(filter: CallbackListFilter): CallbackRecord[] {
+    return this.#o.store.list(filter);
+  }
+
+  /** Whether `key` is the watch key handed out for callback `id`. */
+  watchKeyMatches(id: string, key: string): boolean {
+    const stored = this.#o.store.watchHash(id);
+    if (stored === undefined) return false;
+    const a = Buffer.from(stored, 'hex');
+    const b = Buffer.from(sha256(key), 'hex');
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Watches a callback's progress: the current state at once, then each change. */
+  watch(id: string, listener: ProgressListener): () => void {
+    const record = this.#o.store.get(id);
+    if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
+    listener(progressEvent(record, this.#o.now()));
+    return this.#o.progress.watch(id, listener);
+  }
+
+  /** Cancels a callback: a waiting one never runs; a live attempt is hung up. */
+  cancel(id: string): CallbackRecord {
+    const { store, scheduler, runner, now } = this.#o;
+    const record = store.get(id);
+    if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
+    if (record.state === 'ended') return record;
+    if (runner.abort(id, 'cancelled')) return record;
+    scheduler.remove(id);
+    const at = now();
+    const ended: CallbackRecord = {
+      ...record,
+      state: 'ended',
+      outcome: 'cancelled',
+      code: 'callback_cancelled',
+      updatedAt: at,
+      endedAt: at,
+    };
+    store.save(ended);
+    this.#o.progress.publish(progressEvent(ended, at) satisfies CallbackEvent);
+    return ended;
+  }
+
+  /** An agent-free callback that waited past agentFreeMaxWaitSeconds. */
+  expire(id: string): void {
+    const { store, now } = this.#o;
+    const record = store.get(id);
+    if (!record || record.state !== 'scheduled') return;
+    const at = now();
+    const ended: CallbackRecord = {
+      ...record,
+      state: 'ended',
+      outcome: 'expired',
+      code: 'callback_advertiser_unavailable',
+      updatedAt: at,
+      endedAt: at,
+    };
+    store.save(ended);
+    this.#o.progress.publish(progressEvent(ended, at));
+  }
+
+  /** Runs one attempt; a retry goes back to the scheduler. */
+  async run(id: string): Promise<void> {
+    const result = await this.#o.runner.run(id);
+    if (result?.kind === 'retry') this.#schedule(result.record);
+  }
+
+  #schedule(record: CallbackRecord): void {
+    this.#o.scheduler.add({
+      id: record.id,
+      dueAt: record.dueAt,
+      waitFor:
+        record.mode === 'agent-free' && record.target.kind === 'queue' ? record.target.queue : null,
+      expiresAt: record.expiresAt,
+    });
+  }
+
+  /** The claim's `when`: now, when an agent is free, or an instant in the destination's hours. */
+  #when(
+    when: string,
+    at: number,
+    openAt: (instant: number) => boolean,
+    queue: string | null,
+  ): { mode: CallbackMode; dueAt: number } {
+    if (when === 'now') {
+      if (!openAt(at))
+        throw new ParleyError('callback_slot_invalid', 'the destination is closed now', {
+          expose: true,
+        });
+      return { mode: 'now', dueAt: at };
+    }
+    if (when === 'agent-free') {
+      if (queue === null)
+        throw new ParleyError('callback_slot_invalid', '"when an agent is free" needs a queue', {
+          expose: true,
+        });
+      return { mode: 'agent-free', dueAt: at };
+    }
+    const instant = Date.parse(when);
+    if (!Number.isFinite(instant))
+      throw new ParleyError(
+        'callback_slot_invalid',
+        `"${when}" is not now, agent-free or an instant`,
+        {
+          expose: true,
+        },
+      );
+    if (instant > at + this.#o.config.maxDaysAhead * 86_400_000)
+      throw new ParleyError('callback_slot_invalid', 'the slot is too far ahead', { expose: true });
+    if (!openAt(Math.max(instant, at)))
+      throw new ParleyError('callback_slot_invalid', 'the destination is closed at that time', {
+        expose: true,
+      });
+    return { mode: 'slot', dueAt: Math.max(instant, at) };
+  }
+}
