@@ -46,6 +46,7 @@ import { Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
 import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
+import { VOICEMAIL_SCHEMA, wireVoicemail, type Voicemails } from './voicemail/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -81,6 +82,8 @@ export interface Gateway {
   readonly speech: Speech;
   /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
   readonly marketplace: Marketplace;
+  /** Live voicemail (docs/voicemail.md). */
+  readonly voicemails: Voicemails;
   close(): Promise<void>;
 }
 
@@ -92,7 +95,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
+  const db = openDatabase(config.storage.path, [
+    LEDGER_SCHEMA,
+    MARKETPLACE_SCHEMA,
+    VOICEMAIL_SCHEMA,
+  ]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
   // (their legs that can still be reached get a BYE once SIP listens).
@@ -197,6 +204,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const live: { calls?: CallManager } = {};
   // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
   const deskMount = Router();
+  // Filled once the call manager exists, like the desk's.
+  const voicemailMount = Router();
   const assetsDir =
     config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url));
   // The widget's script for companies' pages: <script type="module" src="https://gateway/widget/parley.js">.
@@ -211,6 +220,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
     streamingPaths: ['/v1/call-entries'],
     routers: [
+      { path: '/v1', router: voicemailMount },
       // Before the core /v1 API: the placement POST takes no API key.
       {
         path: '/v1',
@@ -370,10 +380,28 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }),
   );
   const onDeskUpgrade = deskEventsUpgrade({ sessions: deskSessions, hub: deskHub });
+  const voicemail = wireVoicemail({
+    config,
+    db,
+    calls: callManager,
+    apps: mediaApps,
+    speech,
+    agents,
+    desk: deskHub,
+    apiKeys: config.api.keys,
+    logger,
+    now,
+  });
+  voicemailMount.use(voicemail.router);
 
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (onMessagesUpgrade(req, socket, head) || onDeskUpgrade(req, socket, head)) return;
+    if (
+      onMessagesUpgrade(req, socket, head) ||
+      onDeskUpgrade(req, socket, head) ||
+      voicemail.upgrade(req, socket, head)
+    )
+      return;
     // SIP over WebSocket answers its own path; anything else is refused here.
     if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path) && path !== DESK_EVENTS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -444,11 +472,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     trunks,
     speech,
     marketplace,
+    voicemails: voicemail.voicemails,
     close() {
       closed ??= (async () => {
         closing = true;
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
+        voicemail.close();
         callManager.drain();
         gated.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.

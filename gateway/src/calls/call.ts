@@ -46,6 +46,7 @@ export class Call extends EventEmitter<CallEvents> {
   #gatewayCodec: ChosenCodec | undefined;
   #ending = false;
   #endOnNoAgent = true;
+  #keepOnNoAgent = false;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
@@ -88,7 +89,7 @@ export class Call extends EventEmitter<CallEvents> {
     this.#agents.on('stopped', (id) => this.emit('agentStopped', id));
     this.#agents.on('exhausted', (reason) => {
       this.emit('agentsExhausted', reason);
-      if (this.#endOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
+      if (this.#endOnNoAgent && !this.#keepOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
     });
     this.#agents.on('connected', (_leg, agentId) => {
       this.#transition('answered');
@@ -160,6 +161,14 @@ export class Call extends EventEmitter<CallEvents> {
   async ringAgents(options: { readonly endOnNoAgent?: boolean } = {}): Promise<void> {
     this.#endOnNoAgent = options.endOnNoAgent ?? true;
     if (await this.setUpMedia()) await this.#agents.start();
+  }
+
+  /**
+   * Another module answers when no agent takes the call (voicemail): on
+   * `agentsExhausted` the call stays up, whatever `ringAgents` was told.
+   */
+  keepOnNoAgent(): void {
+    this.#keepOnNoAgent = true;
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */

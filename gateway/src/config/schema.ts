@@ -9,6 +9,7 @@ import {
 } from './flow-config.js';
 import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
+import { voicemailSettings } from './voicemail.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -507,6 +508,8 @@ export const configSchema = z.strictObject({
         flows: queueFlows.optional(),
         /** Outside these hours callers get `flows.closed` (or the built-in apology). */
         businessHours: businessHours.optional(),
+        /** Live voicemail when every agent rang out or none is signed in (docs/voicemail.md). */
+        voicemail: voicemailSettings.optional(),
       }),
     )
     .default({}),

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Call, CallManager, MessageHub } from '../calls/index.js';
 import type { Logger } from '../observability/index.js';
 import type { AgentDirectory, AgentPresence } from '../agents/index.js';
-import type { DeskAgent } from '@parley/shared/protocol';
+import type { DeskAgent, DeskEvent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
 import { callContext } from './call-context.js';
 
@@ -125,6 +125,11 @@ export class DeskHub {
       return { ok: true };
     }
     return { ok: false, reason: 'unknown message' };
+  }
+
+  /** Sends an event to every desk of `agentId` (other modules' events: voicemail). */
+  notify(agentId: string, event: DeskEvent): void {
+    this.#toAgent(agentId, event as unknown as Record<string, unknown>);
   }
 
   #watch(call: Call): void {

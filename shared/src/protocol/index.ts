@@ -3,3 +3,4 @@ export * from './headers.js';
 export * from './desk.js';
 export * from './queue.js';
 export * from './flow-events.js';
+export * from './voicemail.js';
