@@ -3,6 +3,7 @@
  * service on the call manager, its store, the API routes and the `/live`
  * upgrade, and the desk fan-out (each event to the desks of the queue's agents).
  */
+import { resolve } from 'node:path';
 import type { Router } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -50,7 +51,8 @@ export function wireVoicemail(deps: {
     tts: deps.speech.tts,
     transcriber: deps.speech.transcriber,
     settings: (queue) => config.queues[queue]?.voicemail,
-    recordingsDir: config.storage.recordingsDir,
+    // Absolute: the API sends the file by its stored path.
+    recordingsDir: resolve(config.storage.recordingsDir),
     logger: deps.logger,
     now: deps.now,
   });
