@@ -383,6 +383,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const voicemail = wireVoicemail({
     config,
     db,
+    stack,
     calls: callManager,
     apps: mediaApps,
     speech,

@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyse, runCommand, speak, type AudioAnalysis } from '@parley/testkit';
+import { analyse, makeTone, runCommand, speak, type AudioAnalysis } from '@parley/testkit';
 import type { SipRequest, SipResponse } from '../src/sip/message/index.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 
@@ -46,6 +46,29 @@ export class VoicemailCaller {
     const raw = join(dir, 'speech.ul');
     await runCommand('sox', [wav, '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', raw]);
     return readFile(raw);
+  }
+
+  /** `seconds` of a `hz` sine, as 8 kHz µ-law. */
+  static async tone(hz: number, seconds: number): Promise<Buffer> {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-vm-tone-'));
+    const path = await makeTone({
+      path: join(dir, 'tone.ul'),
+      freqHz: hz,
+      seconds,
+      raw: true,
+      encoding: 'u-law',
+    });
+    return readFile(path);
+  }
+
+  /** Drops what is queued: silence from the next frame on. */
+  quiet(): void {
+    this.#queue.length = 0;
+  }
+
+  /** Frames queued and not sent yet. */
+  get queued(): number {
+    return this.#queue.length;
   }
 
   /** INVITEs `to` (the gateway's UDP address) with `token`; resolves with the 200, ACKed, RTP flowing. */

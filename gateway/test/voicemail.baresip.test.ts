@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
 import {
   analyse,
+  runCommand,
   startBaresipAgent,
   stopAll,
   transcribe,
@@ -62,6 +63,34 @@ afterAll(async () => {
   await gw?.close();
   await stopAll();
 });
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** baresip's recording without its leading and trailing silence. */
+async function trimmed(path: string): Promise<string> {
+  const out = path.replace(/\.wav$/, '-trimmed.wav');
+  await runCommand('sox', [
+    path,
+    out,
+    'silence',
+    '1',
+    '0.05',
+    '2%',
+    'reverse',
+    'silence',
+    '1',
+    '0.05',
+    '2%',
+    'reverse',
+  ]);
+  return out;
+}
 
 async function deskSocket(): Promise<{ ws: WebSocket; frames: Record<string, unknown>[] }> {
   const res = await fetch(`${gw.gateway.httpUrl}/desk/api/login`, {
@@ -177,6 +206,64 @@ describe('voicemail when no agent answers', () => {
     } finally {
       caller.close();
       desk.ws.close();
+    }
+  });
+
+  it('an agent takes the call mid-message: recording stops, audio flows both ways', async () => {
+    const caller = await VoicemailCaller.open();
+    try {
+      const started = new Promise<string>((resolve) => {
+        const off = gw.gateway.voicemails.live.onEvent((event) => {
+          if (event.type === 'voicemail-started') {
+            off();
+            resolve(event.voicemail.id);
+          }
+        });
+      });
+      await caller.call(gw.udp, await gw.token({ subject: 'web-sess-vm-take' }));
+      const id = await started;
+      caller.say(speech);
+      const since = agent.mark();
+      const taking = gw.apiRequest<VoicemailView>('POST', `/v1/voicemails/${id}/take`, {
+        agentId: 'agent1',
+      });
+      await agent.waitForEvent('CALL_INCOMING', undefined, 10_000, { since });
+      // From here the caller is quiet until its tone: the agent must hear the tone alone.
+      caller.quiet();
+      await agent.accept();
+      const taken = await taking;
+      expect(taken.status).toBe(200);
+      expect(taken.body).toMatchObject({ status: 'taken', takenBy: 'agent1', endReason: 'taken' });
+      // A second agent (or a second press) gets a clear "already taken".
+      const again = await gw.apiRequest<{ error: { code: string } }>(
+        'POST',
+        `/v1/voicemails/${id}/take`,
+        { agentId: 'agent1' },
+      );
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('conflict');
+
+      // The caller sends a 1 kHz tone; the agent's phone sends its 800 Hz one.
+      caller.say(await VoicemailCaller.tone(1000, 3));
+      const heardFrom = caller.heard.length;
+      await until(() => caller.heard.length - heardFrom >= 100, 'two seconds heard by the caller');
+      const atCaller = await caller.analyseHeard(heardFrom);
+      expect(atCaller.rms).toBeGreaterThan(0.05);
+      expect(Math.abs(atCaller.roughFrequencyHz - 800)).toBeLessThan(60);
+      await until(() => caller.queued === 0, 'the tone sent');
+      const closing = agent.mark();
+      caller.hangUp(gw.udp);
+      await agent.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: closing });
+      const received = agent.lastRecording().received;
+      expect(received).toBeDefined();
+      const atAgent = await analyse(await trimmed(received!));
+      expect(atAgent.rms).toBeGreaterThan(0.05);
+      expect(Math.abs(atAgent.roughFrequencyHz - 1000)).toBeLessThan(60);
+      const stored = gw.gateway.voicemails.get(id);
+      expect(stored).toMatchObject({ status: 'taken', takenBy: 'agent1', endReason: 'taken' });
+      expect(stored?.takenAt).toBeGreaterThan(0);
+    } finally {
+      caller.close();
     }
   });
 

@@ -19,6 +19,12 @@ export interface DeskSocket {
   close?(code: number, reason: string): void;
 }
 
+/** Answers a desk frame of another module (it may act later; the answer is immediate). */
+export type DeskCommandHandler = (
+  agentId: string,
+  frame: Readonly<Record<string, unknown>>,
+) => { ok: boolean; reason?: string };
+
 export class DeskHub {
   readonly #sockets = new Map<string, Set<DeskSocket>>();
   /** agentId → unsubscribe from its current call's messages */
@@ -28,6 +34,7 @@ export class DeskHub {
   readonly #messages: MessageHub;
   readonly #agents: AgentDirectory;
   readonly #log: Logger;
+  readonly #commands = new Map<string, DeskCommandHandler>();
 
   constructor(deps: {
     calls: CallManager;
@@ -124,7 +131,14 @@ export class DeskHub {
       call.agentHold(message.held);
       return { ok: true };
     }
+    const handler = typeof message.type === 'string' ? this.#commands.get(message.type) : undefined;
+    if (handler) return handler(agentId, message as Record<string, unknown>);
     return { ok: false, reason: 'unknown message' };
+  }
+
+  /** Another module's desk command (voicemail's `take-voicemail`): `handler` answers it. */
+  onCommand(type: string, handler: DeskCommandHandler): void {
+    this.#commands.set(type, handler);
   }
 
   /** Sends an event to every desk of `agentId` (other modules' events: voicemail). */

@@ -5,6 +5,8 @@
  * - `GET /v1/voicemails?queue=&limit=`: newest first.
  * - `GET /v1/voicemails/<id>`: one, with its transcript.
  * - `GET /v1/voicemails/<id>/recording`: the WAV (HTTP range requests, so a player can seek).
+ * - `POST /v1/voicemails/<id>/take` `{ agentId }` (`agents` scope): the agent takes the
+ *   call mid-message (their phone rings; answered, the caller is bridged to them).
  * - `GET /v1/voicemails/<id>/live` (WebSocket upgrade; `Authorization: Bearer`
  *   or `?access_token=`): the `VoicemailEvent` frames of a voicemail being
  *   recorded (what was said so far first), closed 1000 after `voicemail-ended`;
@@ -79,6 +81,24 @@ export function voicemailRouter(deps: VoicemailHttpDeps): Router {
     res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
       if (error && !res.headersSent) next(error);
     });
+  });
+
+  router.post('/voicemails/:id/take', auth, async (req, res, next) => {
+    try {
+      assertScope(res, 'agents');
+      const body = req.body as { agentId?: unknown } | undefined;
+      const agentId = body?.agentId;
+      if (typeof agentId !== 'string' || !agentId)
+        throw new ParleyError('bad_request', 'agentId (string) is required');
+      const view = await deps.voicemails.take(
+        String(req.params['id']),
+        agentId,
+        principalOf(res)?.tenant,
+      );
+      res.json(view);
+    } catch (error) {
+      next(error);
+    }
   });
 
   return router;

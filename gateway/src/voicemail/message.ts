@@ -20,7 +20,8 @@ import type { TextToSpeech, Transcriber, TranscriberStream } from '../speech/ind
 /** How long the last final may take after the recording ended before it is given up. */
 const LAST_FINAL_MS = 10_000;
 
-export type MessageEndReason = 'hangup' | 'key' | 'silence' | 'max-length' | 'stopped' | 'error';
+export type MessageEndReason =
+  'hangup' | 'key' | 'silence' | 'max-length' | 'stopped' | 'taken' | 'error';
 
 export interface MessageResult {
   /** False when the caller went away before the recording started (nothing kept). */

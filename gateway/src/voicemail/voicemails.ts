@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VoicemailView } from '@parley/shared/protocol';
-import { pickCodec, type Call, type CallManager } from '../calls/index.js';
+import { ParleyError } from '@parley/shared/errors';
+import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
 import type { VoicemailSettings } from '../config/voicemail.js';
-import type { MediaApps } from '../media/apps/index.js';
+import type { LegMedia, MediaApps } from '../media/apps/index.js';
 import { SUPPORTED_CODECS } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TextToSpeech, Transcriber } from '../speech/index.js';
@@ -20,8 +21,9 @@ import { VoicemailLive } from './live.js';
 import { VoicemailMessage, type MessageResult } from './message.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
 import { voicemailView } from './view.js';
+import { joinTaker, ringTaker, type TakeOverDeps } from './take-over.js';
 
-export interface VoicemailsDeps {
+export interface VoicemailsDeps extends TakeOverDeps {
   readonly calls: CallManager;
   readonly store: VoicemailStore;
   readonly apps: MediaApps;
@@ -40,6 +42,15 @@ interface Running {
   readonly id: string;
   readonly call: Call;
   readonly message: VoicemailMessage;
+  readonly leg: LegMedia;
+  /** The codec the caller was answered with: the only one a taker is offered. */
+  readonly codec: ChosenCodec;
+  /** Resolves when the message ended and its record is final. */
+  readonly done: Promise<void>;
+  recording: boolean;
+  /** The agent taking the call (while their phone rings, then for good). */
+  taker?: string | undefined;
+  takenAt?: number | undefined;
 }
 
 export class Voicemails {
@@ -123,8 +134,19 @@ export class Voicemails {
       file,
       logger: this.#log.child({ voicemailId: id, callId: call.id }),
     });
-    this.#running.set(id, { id, call, message });
+    let finished!: () => void;
+    const running: Running = {
+      id,
+      call,
+      message,
+      leg,
+      codec: chosen,
+      done: new Promise<void>((resolve) => (finished = resolve)),
+      recording: false,
+    };
+    this.#running.set(id, running);
     message.once('recording', () => {
+      running.recording = true;
       const claims = call.token.claims;
       const page = call.token.privateClaims['page'];
       store.insert({
@@ -154,10 +176,62 @@ export class Voicemails {
     message.on('transcriptError', (error) => store.transcriptFailed(id, error));
     const result = await message.run();
     this.#running.delete(id);
-    this.#finish(id, call, result);
+    this.#finish(running, result);
+    finished();
   }
 
-  #finish(id: string, call: Call, result: MessageResult): void {
+  /**
+   * `agentId` takes the call of voicemail `id` while it is recorded: their
+   * phone rings; when they answer, the recording stops and the caller is
+   * bridged to them. `conflict` when someone took it (or is taking it)
+   * already, `not_found` when it is not being recorded (ended, or still in
+   * its greeting), `forbidden` for an agent not of its queue.
+   */
+  async take(id: string, agentId: string, tenant?: string): Promise<VoicemailView> {
+    const running = this.#running.get(id);
+    const stored = running ? undefined : this.#deps.store.get(id);
+    if (stored?.status === 'taken' && (!tenant || stored.tenant === tenant))
+      throw new ParleyError('conflict', `the call was taken by ${stored.takenBy ?? 'an agent'}`, {
+        expose: true,
+      });
+    const record = running?.call.record;
+    if (!running || !record || !running.recording || (tenant && record.tenant !== tenant))
+      throw new ParleyError('not_found', 'no voicemail with this id is being recorded');
+    if (running.taker)
+      throw new ParleyError('conflict', `the call is already taken by ${running.taker}`, {
+        expose: true,
+      });
+    const agent = this.#deps.agents.get(agentId);
+    if (!agent || agent.tenant !== record.tenant || !agent.queues.includes(record.queue ?? ''))
+      throw new ParleyError('forbidden', `agent ${agentId} is not an agent of this queue`, {
+        expose: true,
+      });
+    running.taker = agentId;
+    let leg;
+    try {
+      leg = await ringTaker(this.#deps, running.call, agentId, running.codec);
+    } catch (error) {
+      running.taker = undefined;
+      throw error;
+    }
+    if (!this.#running.has(id)) {
+      leg.close('normal_clearing');
+      throw new ParleyError('conflict', 'the message ended before the agent answered', {
+        expose: true,
+      });
+    }
+    running.takenAt = this.#now();
+    running.message.stop('taken');
+    await running.done;
+    // The gateway's endpoint goes before the legs are bridged: the relay has the call again.
+    running.leg.close();
+    joinTaker(this.#deps, running.call, leg, agentId);
+    this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
+    return this.#viewOf(id);
+  }
+
+  #finish(running: Running, result: MessageResult): void {
+    const { id, call } = running;
     if (!result.recorded) {
       // Gone before the beep: no voicemail row, no file (the recorder never started).
       this.#log.info({ callId: call.id, reason: result.reason }, 'caller left before the beep');
@@ -165,17 +239,20 @@ export class Voicemails {
         call.end({ outcome: 'no_answer', endedBy: 'visitor', reason: 'cancelled' });
       return;
     }
+    const taken = result.reason === 'taken';
     this.#deps.store.finish(id, {
-      status: result.reason === 'error' ? 'failed' : 'left',
+      status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
       endedAt: this.#now(),
       durationMs: result.durationMs,
       endReason: result.reason,
+      ...(taken ? { takenBy: running.taker, takenAt: running.takenAt } : {}),
     });
     this.live.publish({ type: 'voicemail-ended', voicemail: this.#viewOf(id) });
     this.#log.info(
       { voicemailId: id, reason: result.reason, ms: result.durationMs },
       'voicemail left',
     );
+    if (taken) return; // the caller is being bridged to the agent
     const endedBy = result.reason === 'hangup' ? 'visitor' : 'gateway';
     call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
   }

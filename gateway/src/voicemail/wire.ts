@@ -15,6 +15,7 @@ import type { ApiKeyConfig } from '../http/api-auth.js';
 import type { MediaApps } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
+import type { SipStack } from '../sip/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { SqliteVoicemailStore } from './store.js';
@@ -30,6 +31,7 @@ export interface VoicemailWiring {
 export function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  readonly stack: SipStack;
   readonly calls: CallManager;
   readonly apps: MediaApps;
   readonly speech: Speech;
@@ -55,6 +57,10 @@ export function wireVoicemail(deps: {
     recordingsDir: resolve(config.storage.recordingsDir),
     logger: deps.logger,
     now: deps.now,
+    stack: deps.stack,
+    agents: deps.agents,
+    domain: config.sip.domain,
+    tenantName: (tenant) => config.tenants[tenant]?.name,
   });
   // Each voicemail's queue, while it is live: where its partials go.
   const queues = new Map<string, string>();
@@ -70,6 +76,17 @@ export function wireVoicemail(deps: {
     if (queue === undefined) return;
     for (const agent of deps.agents.list())
       if (agent.queues.includes(queue)) deps.desk.notify(agent.id, event);
+  });
+  // "Take the call" from the desk: the agent's phone (or this desk's softphone) rings.
+  deps.desk.onCommand('take-voicemail', (agentId, frame) => {
+    const id = frame['voicemailId'];
+    if (typeof id !== 'string') return { ok: false, reason: 'voicemailId is required' };
+    const tenant = deps.agents.get(agentId)?.tenant;
+    voicemails.take(id, agentId, tenant).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.desk.notify(agentId, { type: 'notice', code: 'take_failed', reason });
+    });
+    return { ok: true };
   });
   const http = { apiKeys: deps.apiKeys, voicemails, store };
   return {

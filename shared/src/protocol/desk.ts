@@ -182,7 +182,12 @@ export type DeskEvent =
       readonly reason: string | null;
       readonly outcome: string | null;
     }
-  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly reason: string }
+  | {
+      readonly type: 'notice';
+      /** take_failed: a `take-voicemail` could not be done (already taken, not answered…). */
+      readonly code: 'message_rejected' | 'take_failed';
+      readonly reason: string;
+    }
   /** To the agents of a queue, whenever who waits in it changed (at most 4 a second). */
   | { readonly type: 'queue'; readonly queue: QueueView }
   /** To the agents ringing for or talking on a call: what its flow did (`flow-events.ts`). */
