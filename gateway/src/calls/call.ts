@@ -91,7 +91,8 @@ export class Call extends EventEmitter<CallEvents> {
     this.#agents.on('stopped', (id) => this.emit('agentStopped', id));
     this.#agents.on('exhausted', (reason) => {
       this.emit('agentsExhausted', reason);
-      if (this.#endOnNoAgent && !this.#keepOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
+      if (this.#endOnNoAgent && !this.#keepOnNoAgent)
+        this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
     });
     this.#agents.on('connected', (_leg, agentId) => {
       this.#transition('answered');
