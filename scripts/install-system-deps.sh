@@ -14,6 +14,8 @@
 #   tshark             packet captures for timing checks
 #   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
+#   janus              the peer the WebRTC benchmark measures Parley against (its SIP plugin)
+#   libsrtp2-1 libusrsctp2 libuv1 libabsl20220623  what Parley's mediasoup worker links to at run time
 set -euo pipefail
 
 PACKAGES=(
@@ -29,6 +31,11 @@ PACKAGES=(
   coturn
   iproute2
   util-linux
+  janus
+  libsrtp2-1
+  libusrsctp2
+  libuv1
+  libabsl20220623
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -185,6 +185,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     portMax: config.media.portMax,
     webrtcPortMin: config.media.webrtcPortMin,
     webrtcPortMax: config.media.webrtcPortMax,
+    mediasoup: {
+      workers: config.media.mediasoup.workers,
+      workerBin: config.media.mediasoup.workerBin,
+      logLevel: config.media.mediasoup.logLevel,
+      statsIntervalMs: config.media.mediasoup.statsIntervalSeconds * 1000,
+    },
     logger,
   });
   const mediaApps = new MediaApps({
