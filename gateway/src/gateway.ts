@@ -53,6 +53,7 @@ import {
   createCallbacksModule,
   type CallbacksModule,
 } from './callbacks/index.js';
+import { VOICEMAIL_SCHEMA, wireVoicemail, type Voicemails } from './voicemail/index.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -92,6 +93,8 @@ export interface Gateway {
   readonly marketplace: Marketplace;
   /** Callbacks (docs/callbacks.md): the customer called first, the advertiser after "1". */
   readonly callbacks: CallbacksModule;
+  /** Live voicemail (docs/voicemail.md). */
+  readonly voicemails: Voicemails;
   close(): Promise<void>;
 }
 
@@ -108,6 +111,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     MARKETPLACE_SCHEMA,
     FLOW_SCHEMA,
     CALLBACKS_SCHEMA,
+    VOICEMAIL_SCHEMA,
   ]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
@@ -219,6 +223,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const live: { calls?: CallManager } = {};
   // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
   const deskMount = Router();
+  // Filled once the call manager exists, like the desk's.
+  const voicemailMount = Router();
   const assetsDir =
     config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url));
   // The widget's script for companies' pages: <script type="module" src="https://gateway/widget/parley.js">.
@@ -237,6 +243,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     routers: [
       // Before the core /v1 API: the callback request takes a token, not an API key.
       { path: '/v1/callbacks', router: callbacksMount },
+      { path: '/v1', router: voicemailMount },
       // Before the core /v1 API: the placement POST takes no API key.
       {
         path: '/v1',
@@ -446,10 +453,29 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }),
   );
   const onDeskUpgrade = deskEventsUpgrade({ sessions: deskSessions, hub: deskHub });
+  const voicemail = wireVoicemail({
+    config,
+    db,
+    stack,
+    calls: callManager,
+    apps: mediaApps,
+    speech,
+    agents,
+    desk: deskHub,
+    apiKeys: config.api.keys,
+    logger,
+    now,
+  });
+  voicemailMount.use(voicemail.router);
 
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (onMessagesUpgrade(req, socket, head) || onDeskUpgrade(req, socket, head)) return;
+    if (
+      onMessagesUpgrade(req, socket, head) ||
+      onDeskUpgrade(req, socket, head) ||
+      voicemail.upgrade(req, socket, head)
+    )
+      return;
     // SIP over WebSocket answers its own path; anything else is refused here.
     if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path) && path !== DESK_EVENTS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -525,11 +551,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     telephony,
     marketplace,
     callbacks,
+    voicemails: voicemail.voicemails,
     close() {
       closed ??= (async () => {
         closing = true;
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
+        voicemail.close();
         callManager.drain();
         gatedCalls.close();
         gated.close();

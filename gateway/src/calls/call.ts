@@ -55,6 +55,7 @@ export class Call extends EventEmitter<CallEvents> {
   #gatewayCodec: ChosenCodec | undefined;
   #ending = false;
   #endOnNoAgent = true;
+  #keepOnNoAgent = false;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
@@ -230,6 +231,14 @@ export class Call extends EventEmitter<CallEvents> {
     this.#keeper.legsAnswered(this.caller, leg);
     this.#transition('answered');
     this.#keeper.save();
+  }
+
+  /**
+   * Another module answers when no agent takes the call (voicemail): on
+   * `agentsExhausted` the call stays up, whatever `ringAgents` was told.
+   */
+  keepOnNoAgent(): void {
+    this.#keepOnNoAgent = true;
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
@@ -429,7 +438,8 @@ export class Call extends EventEmitter<CallEvents> {
 
   #exhausted(reason: ErrorCode): void {
     this.emit('agentsExhausted', reason);
-    if (this.#endOnNoAgent) this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
+    if (this.#endOnNoAgent && !this.#keepOnNoAgent)
+      this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
   }
 
   #transition(next: CallState): void {

@@ -10,6 +10,7 @@ import {
 import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
 import { callbacks } from './callbacks.js';
+import { voicemailSettings } from './voicemail.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -509,6 +510,8 @@ export const configSchema = z.strictObject({
         flows: queueFlows.optional(),
         /** Outside these hours callers get `flows.closed` (or the built-in apology). */
         businessHours: businessHours.optional(),
+        /** Live voicemail when every agent rang out or none is signed in (docs/voicemail.md). */
+        voicemail: voicemailSettings.optional(),
       }),
     )
     .default({}),

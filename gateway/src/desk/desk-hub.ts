@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Call, CallManager, MessageHub } from '../calls/index.js';
 import type { Logger } from '../observability/index.js';
 import type { AgentDirectory, AgentPresence } from '../agents/index.js';
-import type { DeskAgent } from '@parley/shared/protocol';
+import type { DeskAgent, DeskEvent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
 import { callContext } from './call-context.js';
 
@@ -18,6 +18,12 @@ export interface DeskSocket {
   /** Ends the desk's connection (its agent was deleted). */
   close?(code: number, reason: string): void;
 }
+
+/** Answers a desk frame of another module (it may act later; the answer is immediate). */
+export type DeskCommandHandler = (
+  agentId: string,
+  frame: Readonly<Record<string, unknown>>,
+) => { ok: boolean; reason?: string };
 
 export class DeskHub {
   readonly #sockets = new Map<string, Set<DeskSocket>>();
@@ -28,6 +34,7 @@ export class DeskHub {
   readonly #messages: MessageHub;
   readonly #agents: AgentDirectory;
   readonly #log: Logger;
+  readonly #commands = new Map<string, DeskCommandHandler>();
 
   constructor(deps: {
     calls: CallManager;
@@ -124,7 +131,19 @@ export class DeskHub {
       call.agentHold(message.held);
       return { ok: true };
     }
+    const handler = typeof message.type === 'string' ? this.#commands.get(message.type) : undefined;
+    if (handler) return handler(agentId, message as Record<string, unknown>);
     return { ok: false, reason: 'unknown message' };
+  }
+
+  /** Another module's desk command (voicemail's `take-voicemail`): `handler` answers it. */
+  onCommand(type: string, handler: DeskCommandHandler): void {
+    this.#commands.set(type, handler);
+  }
+
+  /** Sends an event to every desk of `agentId` (other modules' events: voicemail). */
+  notify(agentId: string, event: DeskEvent): void {
+    this.#toAgent(agentId, event as unknown as Record<string, unknown>);
   }
 
   #watch(call: Call): void {

@@ -8,6 +8,7 @@ import type { CallTokenPublicClaims, PrivateClaims } from '../tokens/index.js';
 import type { CallbackContext } from './callbacks.js';
 import type { FlowEvent } from './flow-events.js';
 import type { StoredMessage } from './messages.js';
+import type { VoicemailEvent } from './voicemail.js';
 
 export const AGENT_STATES = ['offline', 'away', 'wrap-up', 'available', 'ringing', 'busy'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
@@ -190,15 +191,24 @@ export type DeskEvent =
       readonly reason: string | null;
       readonly outcome: string | null;
     }
-  | { readonly type: 'notice'; readonly code: 'message_rejected'; readonly reason: string }
+  | {
+      readonly type: 'notice';
+      /** take_failed: a `take-voicemail` could not be done (already taken, not answered…). */
+      readonly code: 'message_rejected' | 'take_failed';
+      readonly reason: string;
+    }
   /** To the agents of a queue, whenever who waits in it changed (at most 4 a second). */
   | { readonly type: 'queue'; readonly queue: QueueView }
   /** To the agents ringing for or talking on a call: what its flow did (`flow-events.ts`). */
-  | { readonly type: 'flow'; readonly event: FlowEvent };
+  | { readonly type: 'flow'; readonly event: FlowEvent }
+  /** To the agents of the queue: a voicemail being left, its text as it is recognised, its end. */
+  | VoicemailEvent;
 
 /** A frame of the events socket, desk → gateway. */
 export type DeskCommand =
   | { readonly type: 'chat'; readonly callId: string; readonly text: string }
   | { readonly type: 'availability'; readonly value: Availability }
   /** The agent put the visitor on hold (or resumed): the widget tells the visitor. */
-  | { readonly type: 'hold'; readonly callId: string; readonly held: boolean };
+  | { readonly type: 'hold'; readonly callId: string; readonly held: boolean }
+  /** The agent takes the call of a voicemail being recorded (docs/voicemail.md). */
+  | { readonly type: 'take-voicemail'; readonly voicemailId: string };

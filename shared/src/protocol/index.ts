@@ -4,3 +4,4 @@ export * from './desk.js';
 export * from './queue.js';
 export * from './flow-events.js';
 export * from './callbacks.js';
+export * from './voicemail.js';

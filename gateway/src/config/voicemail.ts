@@ -1,0 +1,38 @@
+/** `queues.<name>.voicemail`: live voicemail when no agent takes the call (docs/voicemail.md). */
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+
+const greeting = z.union([
+  z.strictObject({
+    /** Spoken by the text-to-speech engine (cached, docs/speech.md). */
+    say: z.string().min(1).max(2000),
+    /** A voice of `speech.tts.voices` (default `speech.tts.defaultVoice`). */
+    voice: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    /** A WAV file (absolute path): 16-bit PCM, any rate (the player resamples). */
+    wav: z.string().refine(isAbsolute, 'must be an absolute path'),
+  }),
+]);
+
+export const voicemailSettings = z.strictObject({
+  /** What the caller hears first. */
+  greeting: greeting.prefault({
+    say: 'Nobody can take your call. Please leave a message after the tone.',
+  }),
+  /** A short tone after the greeting: recording starts after it. */
+  beep: z.boolean().default(true),
+  /** The message ends at this length. */
+  maxSeconds: z.number().int().min(1).max(3600).default(120),
+  /** The message ends after this much silence once the caller spoke (0: never). */
+  silenceSeconds: z.number().int().min(0).max(300).default(5),
+  /** Keys that end the message (DTMF: RFC 4733 or SIP INFO); empty: none. */
+  finishOnKeys: z
+    .string()
+    .regex(/^[0-9*#A-D]*$/)
+    .default('#'),
+  /** Transcribe the message while it is recorded (partial and final text to the desks). */
+  transcribe: z.boolean().default(true),
+});
+
+export type VoicemailSettings = z.infer<typeof voicemailSettings>;

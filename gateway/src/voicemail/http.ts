@@ -1,0 +1,153 @@
+/**
+ * The voicemail API (API key; `read` scope; a tenant's key sees its tenant's
+ * voicemails only, and private claims only with `privateClaims`):
+ *
+ * - `GET /v1/voicemails?queue=&limit=`: newest first.
+ * - `GET /v1/voicemails/<id>`: one, with its transcript.
+ * - `GET /v1/voicemails/<id>/recording`: the WAV (HTTP range requests, so a player can seek).
+ * - `POST /v1/voicemails/<id>/take` `{ agentId }` (`agents` scope): the agent takes the
+ *   call mid-message (their phone rings; answered, the caller is bridged to them).
+ * - `GET /v1/voicemails/<id>/live` (WebSocket upgrade; `Authorization: Bearer`
+ *   or `?access_token=`): the `VoicemailEvent` frames of a voicemail being
+ *   recorded (what was said so far first), closed 1000 after `voicemail-ended`;
+ *   a voicemail no longer live gets its `voicemail-ended` frame and the close.
+ */
+import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Router } from 'express';
+import { WebSocketServer } from 'ws';
+import { ParleyError } from '@parley/shared/errors';
+import {
+  apiKeyFinder,
+  assertScope,
+  canSee,
+  keyHasScope,
+  principalOf,
+  requireApiKey,
+  type ApiKeyConfig,
+} from '../http/api-auth.js';
+import type { Voicemails } from './voicemails.js';
+import type { VoicemailRecord, VoicemailStore } from './store.js';
+import { voicemailView } from './view.js';
+
+export const VOICEMAIL_LIVE_PATH = /^\/v1\/voicemails\/([A-Za-z0-9-]{1,64})\/live$/;
+
+export interface VoicemailHttpDeps {
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly voicemails: Voicemails;
+  readonly store: VoicemailStore;
+}
+
+export function voicemailRouter(deps: VoicemailHttpDeps): Router {
+  const router = Router();
+  const auth = requireApiKey(deps.apiKeys);
+  const visible = (res: Parameters<typeof principalOf>[0], id: string): VoicemailRecord => {
+    assertScope(res, 'read');
+    const record = deps.store.get(id);
+    if (!record || !canSee(principalOf(res), record.tenant))
+      throw new ParleyError('not_found', 'no such voicemail');
+    return record;
+  };
+
+  router.get('/voicemails', auth, (req, res) => {
+    assertScope(res, 'read');
+    const principal = principalOf(res);
+    const limit = Number(req.query['limit'] ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new ParleyError('bad_request', 'limit must be an integer from 1 to 500');
+    const queue = typeof req.query['queue'] === 'string' ? req.query['queue'] : undefined;
+    const records = deps.store.list({
+      tenant: principal?.tenant,
+      ...(queue ? { queue } : {}),
+      limit,
+    });
+    res.json({
+      voicemails: records.map((r) => voicemailView(r, principal?.privateClaims ?? false)),
+    });
+  });
+
+  router.get('/voicemails/:id', auth, (req, res) => {
+    const record = visible(res, String(req.params['id']));
+    res.json(voicemailView(record, principalOf(res)?.privateClaims ?? false));
+  });
+
+  router.get('/voicemails/:id/recording', auth, (req, res, next) => {
+    const record = visible(res, String(req.params['id']));
+    if (!record.recordingPath || !existsSync(record.recordingPath))
+      throw new ParleyError('not_found', 'this voicemail has no recording');
+    // express's sendFile answers Range requests (206) and sets Accept-Ranges.
+    res.type('audio/wav');
+    res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
+      if (error && !res.headersSent) next(error);
+    });
+  });
+
+  router.post('/voicemails/:id/take', auth, async (req, res, next) => {
+    try {
+      assertScope(res, 'agents');
+      const body = req.body as { agentId?: unknown } | undefined;
+      const agentId = body?.agentId;
+      if (typeof agentId !== 'string' || !agentId)
+        throw new ParleyError('bad_request', 'agentId (string) is required');
+      const view = await deps.voicemails.take(
+        String(req.params['id']),
+        agentId,
+        principalOf(res)?.tenant,
+      );
+      res.json(view);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  return router;
+}
+
+/** The `/v1/voicemails/<id>/live` upgrade handler: true when the path was its. */
+export function voicemailLiveUpgrade(
+  deps: VoicemailHttpDeps,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const find = apiKeyFinder(deps.apiKeys);
+  const refuse = (socket: Duplex, status: string) =>
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  return (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const id = VOICEMAIL_LIVE_PATH.exec(url.pathname)?.[1];
+    if (!id) return false;
+    const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const key = find(header ?? url.searchParams.get('access_token') ?? '');
+    if (!key) {
+      refuse(socket, '401 Unauthorized');
+      return true;
+    }
+    if (!keyHasScope(key, 'read')) {
+      refuse(socket, '403 Forbidden');
+      return true;
+    }
+    const record = deps.store.get(id);
+    if (!record || (key.tenant !== undefined && key.tenant !== record.tenant)) {
+      refuse(socket, '404 Not Found');
+      return true;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => undefined);
+      const unsubscribe = deps.voicemails.live.subscribe(id, (event) => {
+        if (event.type === 'voicemail-started' || event.type === 'voicemail-ended') {
+          const view = voicemailView(deps.store.get(id) ?? record, key.privateClaims);
+          ws.send(JSON.stringify({ ...event, voicemail: view }));
+        } else ws.send(JSON.stringify(event));
+        if (event.type === 'voicemail-ended') ws.close(1000, 'voicemail ended');
+      });
+      if (!unsubscribe) {
+        const view = voicemailView(deps.store.get(id) ?? record, key.privateClaims);
+        ws.send(JSON.stringify({ type: 'voicemail-ended', voicemail: view }));
+        ws.close(1000, 'voicemail ended');
+        return;
+      }
+      ws.on('close', unsubscribe);
+    });
+    return true;
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Voicemails as records: one row per message (its caller's context, status,
+ * transcript, who took the call), in the voicemail module's own tables
+ * (`vm_`, ordered migrations counted in `module_migrations`). The audio is a
+ * WAV file beside the other recordings; the row holds its path.
+ */
+import type { VoicemailStatus, VoicemailUtterance } from '@parley/shared/protocol';
+import type { SchemaModule, SqliteDatabase } from '../storage/index.js';
+
+/** Never edit a released migration; add the next. */
+export const VOICEMAIL_SCHEMA: SchemaModule = {
+  name: 'voicemail',
+  migrations: [
+    `
+    CREATE TABLE vm_voicemails (
+      id TEXT PRIMARY KEY,
+      call_id TEXT NOT NULL,
+      tenant TEXT NOT NULL,
+      queue TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('recording', 'left', 'taken', 'abandoned', 'failed')),
+      session_number TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      origin TEXT NOT NULL,
+      page TEXT,
+      public_claims TEXT NOT NULL,
+      private_claims TEXT NOT NULL,
+      recording_path TEXT,
+      created_at INTEGER NOT NULL,
+      ended_at INTEGER,
+      duration_ms INTEGER NOT NULL DEFAULT 0,
+      end_reason TEXT,
+      utterances TEXT NOT NULL DEFAULT '[]',
+      transcript TEXT,
+      transcript_error TEXT,
+      taken_by TEXT,
+      taken_at INTEGER
+    );
+    CREATE INDEX vm_voicemails_tenant ON vm_voicemails(tenant, created_at);
+    CREATE INDEX vm_voicemails_call ON vm_voicemails(call_id);
+    `,
+  ],
+};
+
+export interface VoicemailRecord {
+  readonly id: string;
+  readonly callId: string;
+  readonly tenant: string;
+  readonly queue: string;
+  readonly status: VoicemailStatus;
+  readonly sessionNumber: string;
+  readonly sessionId: string;
+  readonly origin: string;
+  readonly page: string | null;
+  readonly publicClaims: Readonly<Record<string, unknown>>;
+  readonly privateClaims: Readonly<Record<string, unknown>>;
+  readonly recordingPath: string | null;
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+  readonly durationMs: number;
+  readonly endReason: string | null;
+  readonly utterances: readonly VoicemailUtterance[];
+  readonly transcript: string | null;
+  readonly transcriptError: string | null;
+  readonly takenBy: string | null;
+  readonly takenAt: number | null;
+}
+
+export type NewVoicemail = Omit<
+  VoicemailRecord,
+  | 'status'
+  | 'endedAt'
+  | 'durationMs'
+  | 'endReason'
+  | 'utterances'
+  | 'transcript'
+  | 'transcriptError'
+  | 'takenBy'
+  | 'takenAt'
+>;
+
+/** How a message ended. */
+export interface VoicemailEnd {
+  readonly status: Exclude<VoicemailStatus, 'recording'>;
+  readonly endedAt: number;
+  readonly durationMs: number;
+  readonly endReason: string;
+  readonly takenBy?: string | undefined;
+  readonly takenAt?: number | undefined;
+}
+
+/** Storage of voicemails (SQLite now; a PostgreSQL implementation comes later). */
+export interface VoicemailStore {
+  insert(record: NewVoicemail): void;
+  /** Appends one final utterance (the transcript so far is kept even if the gateway stops). */
+  addUtterance(id: string, utterance: VoicemailUtterance): void;
+  /** The recogniser failed: the recording stays, the record says why. */
+  transcriptFailed(id: string, error: string): void;
+  finish(id: string, end: VoicemailEnd): void;
+  get(id: string): VoicemailRecord | undefined;
+  list(filter: { tenant?: string | undefined; queue?: string; limit: number }): VoicemailRecord[];
+  /** Rows left `recording` by a crash: closed as `left` (their file is complete up to the last second). */
+  closeInterrupted(at: number): number;
+}
+
+interface Row {
+  id: string;
+  call_id: string;
+  tenant: string;
+  queue: string;
+  status: VoicemailStatus;
+  session_number: string;
+  session_id: string;
+  origin: string;
+  page: string | null;
+  public_claims: string;
+  private_claims: string;
+  recording_path: string | null;
+  created_at: number;
+  ended_at: number | null;
+  duration_ms: number;
+  end_reason: string | null;
+  utterances: string;
+  transcript: string | null;
+  transcript_error: string | null;
+  taken_by: string | null;
+  taken_at: number | null;
+}
+
+export class SqliteVoicemailStore implements VoicemailStore {
+  readonly #db: SqliteDatabase;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  insert(r: NewVoicemail): void {
+    this.#db
+      .prepare(
+        `INSERT INTO vm_voicemails (id, call_id, tenant, queue, status, session_number, session_id,
+           origin, page, public_claims, private_claims, recording_path, created_at)
+         VALUES (?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.callId,
+        r.tenant,
+        r.queue,
+        r.sessionNumber,
+        r.sessionId,
+        r.origin,
+        r.page,
+        JSON.stringify(r.publicClaims),
+        JSON.stringify(r.privateClaims),
+        r.recordingPath,
+        r.createdAt,
+      );
+  }
+
+  addUtterance(id: string, utterance: VoicemailUtterance): void {
+    // One statement: read-modify-write inside SQLite, so two finals never lose one another.
+    this.#db
+      .prepare(
+        `UPDATE vm_voicemails SET
+           utterances = json_insert(utterances, '$[#]', json(?)),
+           transcript = trim(coalesce(transcript, '') || ' ' || ?)
+         WHERE id = ?`,
+      )
+      .run(JSON.stringify(utterance), utterance.text, id);
+  }
+
+  transcriptFailed(id: string, error: string): void {
+    this.#db.prepare('UPDATE vm_voicemails SET transcript_error = ? WHERE id = ?').run(error, id);
+  }
+
+  finish(id: string, end: VoicemailEnd): void {
+    this.#db
+      .prepare(
+        `UPDATE vm_voicemails SET status = ?, ended_at = ?, duration_ms = ?, end_reason = ?,
+           taken_by = ?, taken_at = ?
+         WHERE id = ? AND status = 'recording'`,
+      )
+      .run(
+        end.status,
+        end.endedAt,
+        Math.round(end.durationMs),
+        end.endReason,
+        end.takenBy ?? null,
+        end.takenAt ?? null,
+        id,
+      );
+  }
+
+  get(id: string): VoicemailRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM vm_voicemails WHERE id = ?').get(id) as
+      Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  list(filter: { tenant?: string | undefined; queue?: string; limit: number }): VoicemailRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(filter.tenant);
+    }
+    if (filter.queue !== undefined) {
+      where.push('queue = ?');
+      params.push(filter.queue);
+    }
+    const sql = `SELECT * FROM vm_voicemails ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...params, filter.limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  closeInterrupted(at: number): number {
+    return this.#db
+      .prepare(
+        `UPDATE vm_voicemails SET status = 'left', ended_at = ?, end_reason = 'interrupted'
+         WHERE status = 'recording'`,
+      )
+      .run(at).changes;
+  }
+}
+
+function fromRow(row: Row): VoicemailRecord {
+  return {
+    id: row.id,
+    callId: row.call_id,
+    tenant: row.tenant,
+    queue: row.queue,
+    status: row.status,
+    sessionNumber: row.session_number,
+    sessionId: row.session_id,
+    origin: row.origin,
+    page: row.page,
+    publicClaims: JSON.parse(row.public_claims) as Record<string, unknown>,
+    privateClaims: JSON.parse(row.private_claims) as Record<string, unknown>,
+    recordingPath: row.recording_path,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms,
+    endReason: row.end_reason,
+    utterances: JSON.parse(row.utterances) as VoicemailUtterance[],
+    transcript: row.transcript,
+    transcriptError: row.transcript_error,
+    takenBy: row.taken_by,
+    takenAt: row.taken_at,
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * Live voicemail for calls (issue 11, S7): when no agent of a queue with
+ * `voicemail` took the call (every candidate rang out, or none is signed in),
+ * the gateway answers the caller itself, runs a {@link VoicemailMessage} on
+ * the caller's leg, stores the record and its recording, and publishes the
+ * text as it is recognised ({@link VoicemailLive}: the queue's desks and the
+ * `/live` WebSocket). `take()` hands the caller to an agent mid-message.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VoicemailView } from '@parley/shared/protocol';
+import { ParleyError } from '@parley/shared/errors';
+import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
+import type { VoicemailSettings } from '../config/voicemail.js';
+import type { LegMedia, MediaApps } from '../media/apps/index.js';
+import { SUPPORTED_CODECS } from '../media/apps/index.js';
+import type { Logger } from '../observability/index.js';
+import type { TextToSpeech, Transcriber } from '../speech/index.js';
+import { VoicemailLive } from './live.js';
+import { VoicemailMessage, type MessageResult } from './message.js';
+import type { VoicemailRecord, VoicemailStore } from './store.js';
+import { voicemailView } from './view.js';
+import { joinTaker, ringTaker, type TakeOverDeps } from './take-over.js';
+
+export interface VoicemailsDeps extends TakeOverDeps {
+  readonly calls: CallManager;
+  readonly store: VoicemailStore;
+  readonly apps: MediaApps;
+  readonly tts: TextToSpeech;
+  readonly transcriber: Transcriber;
+  /** The queue's voicemail settings, when it has voicemail. */
+  readonly settings: (queue: string) => VoicemailSettings | undefined;
+  /** Recordings go to `<recordingsDir>/<tenant>/voicemail-<id>.wav`. */
+  readonly recordingsDir: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** A voicemail being recorded now. */
+interface Running {
+  readonly id: string;
+  readonly call: Call;
+  readonly message: VoicemailMessage;
+  readonly leg: LegMedia;
+  /** The codec the caller was answered with: the only one a taker is offered. */
+  readonly codec: ChosenCodec;
+  /** Resolves when the message ended and its record is final. */
+  readonly done: Promise<void>;
+  recording: boolean;
+  /** The agent taking the call (while their phone rings, then for good). */
+  taker?: string | undefined;
+  takenAt?: number | undefined;
+}
+
+export class Voicemails {
+  readonly live = new VoicemailLive();
+  readonly #deps: VoicemailsDeps;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #running = new Map<string, Running>();
+  #closed = false;
+
+  constructor(deps: VoicemailsDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ module: 'voicemail' });
+    this.#now = deps.now ?? Date.now;
+    deps.calls.onCall((call) => {
+      if (deps.settings(call.record.queue ?? '')) call.keepOnNoAgent();
+      call.once('agentsExhausted', (reason) => {
+        const settings = deps.settings(call.record.queue ?? '');
+        if (!settings) return;
+        this.#log.info({ callId: call.id, reason }, 'no agent took the call: voicemail answers');
+        void this.#answer(call, settings);
+      });
+    });
+  }
+
+  /** Voicemails being recorded now. */
+  get recording(): number {
+    return this.#running.size;
+  }
+
+  get(id: string): VoicemailRecord | undefined {
+    return this.#deps.store.get(id);
+  }
+
+  view(id: string, privateClaims: boolean): VoicemailView | undefined {
+    const record = this.#deps.store.get(id);
+    return record ? voicemailView(record, privateClaims) : undefined;
+  }
+
+  /** Ends every recording (what was said is kept); safe twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const running of this.#running.values()) running.message.stop('stopped');
+  }
+
+  async #answer(call: Call, settings: VoicemailSettings): Promise<void> {
+    const { apps, store } = this.#deps;
+    const codec = SUPPORTED_CODECS.find((name) => pickCodec(call.caller.offer, name));
+    const chosen = codec ? pickCodec(call.caller.offer, codec) : undefined;
+    if (!codec || !chosen || this.#closed) {
+      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
+      return;
+    }
+    if (!(await call.answerCaller({ codec }))) return;
+    const router = call.router;
+    const transport = call.caller.media;
+    if (!router || !transport) return;
+    let leg;
+    try {
+      leg = await apps.attach(router, transport, chosen);
+    } catch (error) {
+      this.#log.error({ err: error, callId: call.id }, 'voicemail media could not be attached');
+      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
+      return;
+    }
+    // SIP INFO digits (RFC 6086 dtmf-relay) reach the call, not the endpoint.
+    call.on('dtmf', (digit, from) => {
+      if (from === call.caller) leg.dtmf.inject(digit, 100);
+    });
+    const id = randomUUID();
+    const record = call.record;
+    const dir = join(this.#deps.recordingsDir, record.tenant);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `voicemail-${id}.wav`);
+    const message = new VoicemailMessage({
+      leg,
+      settings,
+      tts: this.#deps.tts,
+      transcriber: this.#deps.transcriber,
+      file,
+      logger: this.#log.child({ voicemailId: id, callId: call.id }),
+    });
+    let finished!: () => void;
+    const running: Running = {
+      id,
+      call,
+      message,
+      leg,
+      codec: chosen,
+      done: new Promise<void>((resolve) => (finished = resolve)),
+      recording: false,
+    };
+    this.#running.set(id, running);
+    message.once('recording', () => {
+      running.recording = true;
+      // A caller from the telephone network has no token: no origin, page or claims.
+      const claims = call.token?.claims;
+      const privateClaims = call.token?.privateClaims ?? {};
+      const page = privateClaims['page'];
+      store.insert({
+        id,
+        callId: call.id,
+        tenant: record.tenant,
+        queue: record.queue ?? '',
+        sessionNumber: record.sessionNumber,
+        sessionId: record.sessionId,
+        origin: claims?.origin ?? '',
+        page: typeof page === 'string' ? page : null,
+        publicClaims: { ...claims },
+        privateClaims,
+        recordingPath: file,
+        createdAt: this.#now(),
+      });
+      this.live.publish({ type: 'voicemail-started', voicemail: this.#viewOf(id) });
+    });
+    message.on('partial', (utterance, text) =>
+      this.live.publish({ type: 'voicemail-partial', voicemailId: id, utterance, text }),
+    );
+    message.on('final', (n, text, startMs, endMs) => {
+      const utterance = { utterance: n, text, startMs, endMs };
+      store.addUtterance(id, utterance);
+      this.live.publish({ type: 'voicemail-final', voicemailId: id, utterance });
+    });
+    message.on('transcriptError', (error) => store.transcriptFailed(id, error));
+    const result = await message.run();
+    this.#running.delete(id);
+    this.#finish(running, result);
+    finished();
+  }
+
+  /**
+   * `agentId` takes the call of voicemail `id` while it is recorded: their
+   * phone rings; when they answer, the recording stops and the caller is
+   * bridged to them. `conflict` when someone took it (or is taking it)
+   * already, `not_found` when it is not being recorded (ended, or still in
+   * its greeting), `forbidden` for an agent not of its queue.
+   */
+  async take(id: string, agentId: string, tenant?: string): Promise<VoicemailView> {
+    const running = this.#running.get(id);
+    const stored = running ? undefined : this.#deps.store.get(id);
+    if (stored?.status === 'taken' && (!tenant || stored.tenant === tenant))
+      throw new ParleyError('conflict', `the call was taken by ${stored.takenBy ?? 'an agent'}`, {
+        expose: true,
+      });
+    const record = running?.call.record;
+    if (!running || !record || !running.recording || (tenant && record.tenant !== tenant))
+      throw new ParleyError('not_found', 'no voicemail with this id is being recorded');
+    if (running.taker)
+      throw new ParleyError('conflict', `the call is already taken by ${running.taker}`, {
+        expose: true,
+      });
+    const agent = this.#deps.agents.get(agentId);
+    if (!agent || agent.tenant !== record.tenant || !agent.queues.includes(record.queue ?? ''))
+      throw new ParleyError('forbidden', `agent ${agentId} is not an agent of this queue`, {
+        expose: true,
+      });
+    running.taker = agentId;
+    let leg;
+    try {
+      leg = await ringTaker(this.#deps, running.call, agentId, running.codec);
+    } catch (error) {
+      running.taker = undefined;
+      throw error;
+    }
+    if (!this.#running.has(id)) {
+      leg.close('normal_clearing');
+      throw new ParleyError('conflict', 'the message ended before the agent answered', {
+        expose: true,
+      });
+    }
+    running.takenAt = this.#now();
+    running.message.stop('taken');
+    await running.done;
+    // The gateway's endpoint goes before the legs are bridged: the relay has the call again.
+    running.leg.close();
+    joinTaker(this.#deps, running.call, leg, agentId);
+    this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
+    return this.#viewOf(id);
+  }
+
+  #finish(running: Running, result: MessageResult): void {
+    const { id, call } = running;
+    if (!result.recorded) {
+      // Gone before the beep: no voicemail row, no file (the recorder never started).
+      this.#log.info({ callId: call.id, reason: result.reason }, 'caller left before the beep');
+      if (result.reason !== 'stopped')
+        call.end({ outcome: 'no_answer', endedBy: 'visitor', reason: 'cancelled' });
+      return;
+    }
+    const taken = result.reason === 'taken';
+    this.#deps.store.finish(id, {
+      status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
+      endedAt: this.#now(),
+      durationMs: result.durationMs,
+      endReason: result.reason,
+      ...(taken ? { takenBy: running.taker, takenAt: running.takenAt } : {}),
+    });
+    this.live.publish({ type: 'voicemail-ended', voicemail: this.#viewOf(id) });
+    this.#log.info(
+      { voicemailId: id, reason: result.reason, ms: result.durationMs },
+      'voicemail left',
+    );
+    if (taken) return; // the caller is being bridged to the agent
+    const endedBy = result.reason === 'hangup' ? 'visitor' : 'gateway';
+    call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
+  }
+
+  #viewOf(id: string): VoicemailView {
+    const record = this.#deps.store.get(id);
+    if (!record) throw new Error(`voicemail ${id} is not stored`);
+    return voicemailView(record, true);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Live voicemail on the wire (gateway `gateway/src/voicemail/`): the record
+ * the API lists, and the frames of its live stream (the desk's events socket
+ * and `GET /v1/voicemails/<id>/live`). docs/voicemail.md.
+ */
+
+/** recording: the caller is speaking; left: the message ended; taken: an agent took the call; abandoned: the caller hung up before the beep; failed. */
+export type VoicemailStatus = 'recording' | 'left' | 'taken' | 'abandoned' | 'failed';
+
+/** One recognised utterance of the message. */
+export interface VoicemailUtterance {
+  readonly utterance: number;
+  readonly text: string;
+  /** From the start of the recording, ms. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** A voicemail as `GET /v1/voicemails` lists it and the desk shows it. */
+export interface VoicemailView {
+  readonly id: string;
+  readonly callId: string;
+  readonly tenant: string;
+  readonly queue: string;
+  readonly status: VoicemailStatus;
+  /** The caller's web session number (what a phone agent sees as the caller). */
+  readonly sessionNumber: string;
+  readonly sessionId: string;
+  readonly origin: string;
+  /** The page the call was placed from (the token's `page` claim), if any. */
+  readonly page: string | null;
+  /** The token's public claims; private claims only for keys that may see them. */
+  readonly publicClaims: Readonly<Record<string, unknown>>;
+  readonly privateClaims?: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly endedAt: string | null;
+  readonly durationMs: number;
+  /** Why the recording ended: hangup, key, silence, max-length, taken, error. */
+  readonly endReason: string | null;
+  /** The final transcript (utterances joined), once known. */
+  readonly transcript: string | null;
+  readonly utterances: readonly VoicemailUtterance[];
+  /** Why there is no transcript (the recogniser failed: the recording is kept). */
+  readonly transcriptError: string | null;
+  /** The agent who took the call mid-message, and when. */
+  readonly takenBy: string | null;
+  readonly takenAt: string | null;
+  readonly hasRecording: boolean;
+}
+
+/** A frame of a voicemail's live stream. */
+export type VoicemailEvent =
+  | { readonly type: 'voicemail-started'; readonly voicemail: VoicemailView }
+  /** The best guess so far for an utterance: replaces the previous partial of the same utterance. */
+  | {
+      readonly type: 'voicemail-partial';
+      readonly voicemailId: string;
+      readonly utterance: number;
+      readonly text: string;
+    }
+  | {
+      readonly type: 'voicemail-final';
+      readonly voicemailId: string;
+      readonly utterance: VoicemailUtterance;
+    }
+  | { readonly type: 'voicemail-ended'; readonly voicemail: VoicemailView };
