@@ -14,7 +14,7 @@
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { MediaTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import { formatNameAddr, type Dialog, type Flow, type SipRequest } from '../sip/index.js';
+import { clientOf, formatNameAddr, type Dialog, type Flow, type SipRequest } from '../sip/index.js';
 import type { LegEnd } from './leg.js';
 import type {
   CallAttempt,
@@ -64,6 +64,7 @@ export class CallRecordKeeper {
     this.#now = deps.now;
     this.#log = deps.log;
     const claims = init.token.claims;
+    const visitor = clientOf(init.invite, init.flow);
     const customerId = init.token.privateClaims.customerId;
     this.record = {
       id: init.id,
@@ -75,8 +76,9 @@ export class CallRecordKeeper {
       queue: init.queue,
       origin: claims.origin,
       visitorCallId: init.invite.callId,
-      visitorTransport: init.flow.protocol,
-      visitorSource: `${init.flow.remote.address}:${init.flow.remote.port}`,
+      // Behind a trusted edge proxy, the visitor it names (sip/transport/edge.ts).
+      visitorTransport: visitor.protocol,
+      visitorSource: `${visitor.address}:${visitor.port}`,
       agentCallId: null,
       agentId: null,
       state: 'routing',
