@@ -13,6 +13,8 @@
 #   chromium           the browser for e2e tests (driven by playwright-core)
 #   tshark             packet captures for timing checks
 #   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls
+#   kamailio, kamailio-websocket-modules  the SIP edge in front of several gateways
+#                      (deploy/kamailio/, scripts/cluster.sh, the scale-out test)
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
 set -euo pipefail
 
@@ -27,6 +29,8 @@ PACKAGES=(
   chromium
   tshark
   coturn
+  kamailio
+  kamailio-websocket-modules
   iproute2
   util-linux
 )
