@@ -33,7 +33,7 @@ import {
   startClusterGateway,
   type ClusterGateway,
   type ClusterKeys,
-} from './cluster-node.js';
+} from '@parley/testkit/cluster';
 
 // Kamailio binds its own loopback address: the gateways trust it alone.
 const EDGE = '127.0.0.2';

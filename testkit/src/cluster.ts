@@ -20,7 +20,7 @@ import {
   spawnManaged,
   type ManagedProcess,
   type PortBlock,
-} from '@parley/testkit';
+} from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLUSTER_ID = 'gw-cluster';
