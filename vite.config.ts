@@ -4,7 +4,7 @@
  *
  * Test projects, by file name:
  * - unit:      `*.test.ts` beside the code (no network peers, no browser);
- * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts` against
+ * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts`, `*.kamailio.test.ts` against
  *              real SIP peers and a real TURN server;
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
@@ -42,6 +42,7 @@ const peerTests = [
   '**/*.sipp.test.ts',
   '**/*.baresip.test.ts',
   '**/*.coturn.test.ts',
+  '**/*.kamailio.test.ts',
   '**/*.e2e.test.ts',
 ];
 
@@ -82,6 +83,7 @@ export default defineConfig({
             '{gateway,testkit}/**/*.sipp.test.ts',
             '{gateway,testkit}/**/*.baresip.test.ts',
             '{gateway,testkit}/**/*.coturn.test.ts',
+            '{gateway,testkit}/**/*.kamailio.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,

@@ -13,6 +13,8 @@
 #   chromium           the browser for e2e tests (driven by playwright-core)
 #   tshark             packet captures for timing checks
 #   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls
+#   kamailio, kamailio-websocket-modules  the SIP edge in front of several gateways
+#                      (deploy/kamailio/, scripts/cluster.sh, the scale-out test)
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
 #   janus              the peer the WebRTC benchmark measures Parley against (its SIP plugin)
 #   libsrtp2-1 libusrsctp2 libuv1 libabsl20220623  what Parley's mediasoup worker links to at run time
@@ -29,6 +31,8 @@ PACKAGES=(
   chromium
   tshark
   coturn
+  kamailio
+  kamailio-websocket-modules
   iproute2
   util-linux
   janus

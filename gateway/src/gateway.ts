@@ -23,6 +23,7 @@ import { MediaApps } from './media/apps/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
 import { AgentAdmin, AgentDirectory } from './agents/index.js';
 import { customerHistory, queueSettings, valueServiceFromConfig } from './routing/index.js';
+import { reasonHeader } from './sbc/refusal.js';
 import {
   agentPolicy,
   inviteHandler,
@@ -95,6 +96,16 @@ export interface Gateway {
   readonly callbacks: CallbacksModule;
   /** Live voicemail (docs/voicemail.md). */
   readonly voicemails: Voicemails;
+  /** True from the first `drain()` on. */
+  readonly draining: boolean;
+  /**
+   * Drains, then closes (SIGTERM, docs/scaling.md): OPTIONS are answered 503
+   * (a proxy's probing takes the gateway out of its set), new INVITEs are
+   * refused 503 `gateway_shutdown`, `/healthz` says draining; the calls in
+   * progress get `timeoutMs` (config `drainTimeoutSeconds`) to finish, then
+   * the rest are ended with `gateway_shutdown`. Safe twice.
+   */
+  drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -220,6 +231,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
   // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
+  let draining = false;
   const live: { calls?: CallManager } = {};
   // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
   const deskMount = Router();
@@ -238,7 +250,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
     trustProxy: config.http.trustProxy,
-    health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
+    // Draining answers 503 too: a load balancer's health check stops sending browsers here.
+    health: () => ({ ok: !closing && !draining, draining, calls: live.calls?.size ?? 0 }),
     streamingPaths: ['/v1/call-entries'],
     routers: [
       // Before the core /v1 API: the callback request takes a token, not an API key.
@@ -298,6 +311,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
     tcp: { ...config.sip.tcp, exempt: rateExempt },
+    edge: config.sip.edge.trusted,
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
     userAgent: config.sip.userAgent,
     logger,
@@ -332,6 +346,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         uri: b.uri,
         expiresAt: b.expiresAt,
         flowId: b.flowId,
+        path: b.path,
+        transport: b.transport,
       }));
       agents.setContacts(agentId, contacts);
       gated.gate.deviceBindings(agentId, contacts);
@@ -495,6 +511,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         activeCalls: (tenant) => callManager.activeCount(tenant),
       }),
       overload,
+      draining: () => draining,
       // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
       divert: (invite, tx) => trunks.takeInvite(invite, tx),
       admit: (ctx, cancelled) =>
@@ -530,7 +547,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   );
 
   let closed: Promise<void> | undefined;
-  return {
+  let drained: Promise<void> | undefined;
+  const gateway: Gateway = {
     config,
     httpUrl,
     sip,
@@ -552,6 +570,34 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     marketplace,
     callbacks,
     voicemails: voicemail.voicemails,
+    get draining() {
+      return draining;
+    },
+    drain(timeoutMs = config.drainTimeoutSeconds * 1000) {
+      drained ??= (async () => {
+        draining = true;
+        metrics.draining.set(1);
+        stack.drain([reasonHeader('gateway_shutdown'), ['Retry-After', '10']]);
+        callManager.refuseNew();
+        const inProgress = callManager.size;
+        logger.info({ calls: inProgress, timeoutMs }, 'draining: no new calls');
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        });
+        const late = await Promise.race([callManager.idle().then(() => false), timedOut]);
+        clearTimeout(timer);
+        const cut = callManager.size;
+        metrics.drainedCalls.inc({ result: 'finished' }, Math.max(0, inProgress - cut));
+        if (cut > 0) metrics.drainedCalls.inc({ result: 'cut' }, cut);
+        logger.info(
+          { finished: Math.max(0, inProgress - cut), cut, timedOut: late },
+          'drained: closing',
+        );
+        await gateway.close();
+      })();
+      return drained;
+    },
     close() {
       closed ??= (async () => {
         closing = true;
@@ -584,6 +630,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return closed;
     },
   };
+  return gateway;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -3,7 +3,9 @@
  * parley-gateway --config FILE
  *
  * Reads the config file (or PARLEY_CONFIG), applies PARLEY_* environment
- * overrides, validates, starts, and drains on SIGTERM/SIGINT.
+ * overrides, validates, starts. SIGTERM or SIGINT drains (no new calls,
+ * OPTIONS answered 503, calls in progress get `drainTimeoutSeconds`); a second
+ * signal stops at once (the calls left end with `gateway_shutdown`).
  */
 import { parseArgs } from 'node:util';
 import { isParleyError } from '@parley/shared/errors';
@@ -15,15 +17,18 @@ async function main(): Promise<void> {
   const file = values.config ?? process.env['PARLEY_CONFIG'];
   const config = loadConfig({ ...(file ? { file } : {}), env: process.env });
   const gateway = await startGateway(config);
+  let signals = 0;
   const stop = (signal: string) => {
-    gateway.logger.info({ signal }, 'stopping');
-    gateway.close().then(
+    signals += 1;
+    gateway.logger.info({ signal }, signals === 1 ? 'draining' : 'stopping now');
+    const done = signals === 1 ? gateway.drain() : gateway.close();
+    done.then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

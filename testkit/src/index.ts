@@ -87,3 +87,10 @@ export {
   type BundledScenarioName,
   type ScenarioFile,
 } from './scenarios.js';
+export {
+  KAMAILIO_CONFIG,
+  parseDispatcherList,
+  startKamailio,
+  type Kamailio,
+  type KamailioOptions,
+} from './kamailio.js';

@@ -4,6 +4,7 @@
  * | name                   | role | what it does                                                    |
  * |------------------------|------|-----------------------------------------------------------------|
  * | `uac-bearer-pcmu`      | UAC  | INVITE + `Authorization: Bearer [field0]`, PCMU, 1 kHz tone, BYE after -d |
+ * | `uac-bearer-pcmu-routed` | UAC | as uac-bearer-pcmu, ACK and BYE to the Contact through the Record-Route set (behind a proxy) |
  * | `uac-bearer-await-bye` | UAC  | as uac-bearer-pcmu, but the tone plays once (2 s) and it waits for the peer's BYE |
  * | `uac-bearer-hold-info` | UAC  | as uac-bearer-pcmu plus spoofed identity headers, hold and resume re-INVITEs, an INFO DTMF, BYE |
  * | `uac-cancel`           | UAC  | INVITE + Bearer, waits for 180, CANCEL after -d, expects 487     |
@@ -40,6 +41,7 @@ export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.u
 
 export type BundledScenarioName =
   | 'uac-bearer-pcmu'
+  | 'uac-bearer-pcmu-routed'
   | 'uac-bearer-await-bye'
   | 'uac-bearer-hold-info'
   | 'uac-cancel'

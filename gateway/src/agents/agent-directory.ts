@@ -27,6 +27,10 @@ export interface AgentContact {
   readonly expiresAt: number;
   /** Transport flow the REGISTER came over, to reach phones behind NAT or on TCP. */
   readonly flowId: string | undefined;
+  /** RFC 3327 Path of the registration: the edge proxies a request to the phone passes. */
+  readonly path?: readonly string[] | undefined;
+  /** The phone's own transport as the registrar saw it (WS: a browser, the desk's softphone). */
+  readonly transport?: 'UDP' | 'TCP' | 'WS' | 'WSS' | undefined;
 }
 
 export type AgentState = 'offline' | 'away' | 'wrap-up' | 'available' | 'ringing' | 'busy';

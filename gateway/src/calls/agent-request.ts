@@ -28,11 +28,33 @@ import {
   type ChosenCodec,
 } from './sdp-bridge.js';
 
-/** Where the agent's INVITE goes: the connection its phone registered over (TCP, NAT), else its contact. */
+/**
+ * Where the agent's INVITE goes: through the Path its phone registered with
+ * (RFC 3327: the edge proxy that holds the phone's connection), else over the
+ * connection it registered on (TCP, NAT), else to its contact.
+ */
 export function agentTarget(stack: SipStack, contact: AgentContact): Target {
+  const first = contact.path?.[0];
+  if (first !== undefined) return uriTarget(routeUri(first));
   const flow = stack.transport.flow(contact.flowId);
   const uri = uriTarget(contact.uri);
   return flow && !flow.closed && flow.reliable ? { ...uri, protocol: flow.protocol, flow } : uri;
+}
+
+/** Whether the agent is a browser (the desk's softphone over WebSocket): it gets a WebRTC leg. */
+export function agentIsBrowser(stack: SipStack, contact: AgentContact, target: Target): boolean {
+  if (contact.transport === 'WS' || contact.transport === 'WSS') return true;
+  if (target.protocol === 'WS' || target.protocol === 'WSS') return true;
+  // Behind a proxy that did not say (no X-Parley-Source): the contact's own transport.
+  if (contact.path?.length) {
+    const own = uriTarget(contact.uri).protocol;
+    return own === 'WS' || own === 'WSS';
+  }
+  return false;
+}
+
+function routeUri(route: string): string {
+  return /<([^>]+)>/.exec(route)?.[1] ?? route.split(';')[0]?.trim() ?? route;
 }
 
 /**
@@ -86,7 +108,7 @@ export async function agentLeg(request: AgentLegRequest): Promise<OutboundLeg> {
   let sdp: string;
   let transport: MediaTransport;
   // An agent registered over WebSocket is a browser (the desk's softphone): a WebRTC leg.
-  if (target.protocol === 'WS' || target.protocol === 'WSS') {
+  if (agentIsBrowser(stack, request.contact, target)) {
     const web = await router.createWebRtcTransport({ name });
     transport = web;
     try {
@@ -125,6 +147,8 @@ function agentInvite(request: AgentLegRequest, target: Target, sdp: string): Sip
     method: 'INVITE',
     requestUri: request.contact.uri,
     headers: [
+      // RFC 3327 §5.3: the registration's Path becomes the request's route set.
+      ...(request.contact.path ?? []).map((route): [string, string] => ['Route', route]),
       ['From', `${from};tag=${generateTag()}`],
       ['To', formatNameAddr({ uri: request.to ?? `sip:${request.agentId}@${domain}` })],
       ['Call-ID', generateCallId()],

@@ -14,7 +14,8 @@ export interface CallManagerDeps extends CallDeps {
 /**
  * The calls in progress: admits the INVITEs the SBC let through, counts them
  * per tenant (for the SBC's cap), ends the calls of a visitor connection that
- * closed, and drains on shutdown.
+ * closed, and drains on shutdown: `refuseNew()` then `idle()` (the calls
+ * finish by themselves), then `drain()` ends what is left.
  */
 export class CallManager {
   readonly #deps: CallManagerDeps;
@@ -23,6 +24,7 @@ export class CallManager {
   readonly #perTenant = new Map<string, number>();
   #draining = false;
   readonly #onCall: ((call: Call) => void)[] = [];
+  readonly #idle: (() => void)[] = [];
 
   constructor(deps: CallManagerDeps) {
     this.#deps = deps;
@@ -143,6 +145,7 @@ export class CallManager {
       const left = this.activeCount(call.tenant) - 1;
       if (left > 0) this.#perTenant.set(call.tenant, left);
       else this.#perTenant.delete(call.tenant);
+      if (this.#calls.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
   }
 
@@ -156,7 +159,22 @@ export class CallManager {
     }
   }
 
-  /** Refuses new calls and ends every call in progress. */
+  /** From now on, INVITEs that reach admit() are refused 503 `gateway_shutdown`. */
+  refuseNew(): void {
+    this.#draining = true;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Resolves once no call is in progress (at once when none is). */
+  idle(): Promise<void> {
+    if (this.#calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Refuses new calls and ends every call in progress (`gateway_shutdown`). */
   drain(): void {
     this.#draining = true;
     for (const call of this.#calls.values()) {

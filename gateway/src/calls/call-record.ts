@@ -13,7 +13,7 @@
  */
 import type { MediaTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import { formatNameAddr, type Dialog, type Flow, type SipRequest } from '../sip/index.js';
+import { clientOf, formatNameAddr, type Dialog, type Flow, type SipRequest } from '../sip/index.js';
 import type { CallerView } from './caller-view.js';
 import type { LegEnd } from './leg.js';
 import type {
@@ -64,6 +64,8 @@ export class CallRecordKeeper {
     this.#now = deps.now;
     this.#log = deps.log;
     const caller = init.caller;
+    // Behind a trusted edge proxy, the visitor it names (sip/transport/edge.ts).
+    const visitor = clientOf(init.invite, init.flow);
     this.record = {
       id: init.id,
       tenant: caller.tenant,
@@ -74,8 +76,8 @@ export class CallRecordKeeper {
       queue: init.queue ?? null,
       origin: caller.origin,
       visitorCallId: init.invite.callId,
-      visitorTransport: init.flow.protocol,
-      visitorSource: `${init.flow.remote.address}:${init.flow.remote.port}`,
+      visitorTransport: visitor.protocol,
+      visitorSource: `${visitor.address}:${visitor.port}`,
       channel: caller.channel,
       trunk: caller.trunk?.trunk ?? null,
       called: caller.trunk?.called ?? null,

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import { AgentDirectory } from '../agents/index.js';
+import type { SipResponse } from '../sip/index.js';
 import { SessionNumberPool } from '../numbers/index.js';
 import {
   SqliteCallStore,
@@ -207,7 +208,7 @@ describe('Call', () => {
     expect(store.get(call.id)?.attempts[0]?.endedAt).toEqual(expect.any(Number));
   });
 
-  it('answers a browser itself with PCMU (200) before any agent, and offers the agent PCMU only', async () => {
+  it('answers a browser itself with PCMU (200) before any agent, offers the agent PCMU only, and answers the browser’s ICE restart', async () => {
     const browser = new RTCPeerConnection({
       codecs: {
         audio: [
@@ -245,10 +246,7 @@ describe('Call', () => {
     );
     browser.addTransceiver('audio', { direction: 'sendrecv' });
     await browser.setLocalDescription(await browser.createOffer());
-    await new Promise<void>((resolve) => {
-      if (browser.iceGatheringState === 'complete') resolve();
-      browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
-    });
+    await gathered(browser);
 
     const { call, callId } = await placeCall(browser.localDescription!.sdp, { codec: 'PCMU' });
     await call.start();
@@ -269,7 +267,29 @@ describe('Call', () => {
     // The agent's PCMU reaches the browser, unchanged.
     const gatewayPort = Number(audio(offer.body).split(' ')[1]);
     expect(await sendPcmu(phone, gatewayPort, () => heard.includes(0))).toBe(true);
-  }, 20_000);
+
+    // The browser's network changed: its re-INVITE with new ICE credentials (an
+    // ICE restart) is answered with the gateway's new ones, and audio flows again.
+    await browser.setLocalDescription(await browser.createOffer({ iceRestart: true }));
+    await gathered(browser);
+    caller.inDialog(gw.address, ok, 'ACK', 1);
+    caller.inDialog(gw.address, ok, 'INVITE', 2, { body: browser.localDescription!.sdp });
+    const restarted = (await caller.client.waitFor(
+      (m) => m.type === 'response' && m.callId === callId && m.cseq.seq === 2 && m.status >= 200,
+      10_000,
+    )) as SipResponse;
+    expect(restarted.status).toBe(200);
+    const ufrag = (sdp: Buffer) => /a=ice-ufrag:(\S+)/.exec(sdp.toString())?.[1];
+    expect(ufrag(restarted.body)).toBeDefined();
+    expect(ufrag(restarted.body)).not.toBe(ufrag(ok.body));
+    expect(formats(restarted.body)).toEqual([0, 126]);
+    await browser.setRemoteDescription({ type: 'answer', sdp: restarted.body.toString() });
+    // werift as the browser has the gap WeriftTransport.renegotiate works around.
+    const ice = browser.getTransceivers()[0]!.dtlsTransport.iceTransport;
+    if (!ice.connection.nominated) void ice.start();
+    heard.length = 0;
+    expect(await sendPcmu(phone, gatewayPort, () => heard.includes(0))).toBe(true);
+  }, 30_000);
 
   it('while no agent is joined, reports the caller’s INFO DTMF and answers its re-INVITE itself', async () => {
     const visitor = await openRtp();
@@ -333,6 +353,14 @@ describe('Call', () => {
 });
 
 /** An RTP socket on 127.0.0.1 (a port the system gave): what it receives is counted. */
+/** Once the werift browser's candidates are gathered. */
+async function gathered(browser: RTCPeerConnection): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (browser.iceGatheringState === 'complete') resolve();
+    browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
+  });
+}
+
 async function openRtp() {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));

@@ -4,8 +4,9 @@
  * - re-INVITE (hold, resume, a codec change) goes to the joined leg and its
  *   answer comes back, each side seeing only the gateway's media address; one
  *   at a time per call, a crossing one is answered 491 (RFC 3261 §14.2). A
- *   browser's leg cannot be renegotiated: a phone's re-INVITE toward it is
- *   answered by the gateway, and read as hold or resume (RFC 6337 §5.3).
+ *   phone's re-INVITE toward a browser's leg is answered by the gateway, and
+ *   read as hold or resume (RFC 6337 §5.3). The browser's own re-INVITE (an
+ *   ICE restart when its network changed) is answered by its WebRTC transport.
  * - INFO passes to the joined leg; a browser's DTMF INFO (application/dtmf-relay)
  *   becomes RFC 4733 events in the audio when the other leg negotiated them.
  * - hold notices: the caller's widget is told on the data channel why it hears
@@ -130,8 +131,9 @@ export class InDialog {
       return;
     }
     if (from.kind === 'webrtc') {
-      // Renegotiating a browser's WebRTC session is not supported.
-      leg.respond(tx, 488, { reason: 'Renegotiation Not Supported' });
+      // The browser's own re-INVITE (an ICE restart after a network change):
+      // answered by its transport; the other leg's media does not change.
+      this.#renegotiateBrowser(leg, request, tx);
       return;
     }
     if (to.kind === 'webrtc') {
@@ -200,8 +202,7 @@ export class InDialog {
       return;
     }
     if (media.kind === 'webrtc') {
-      // Renegotiating a browser's WebRTC session is not supported.
-      leg.respond(tx, 488, { reason: 'Renegotiation Not Supported' });
+      this.#renegotiateBrowser(leg, request, tx);
       return;
     }
     own.refreshTarget(request);
@@ -218,6 +219,43 @@ export class InDialog {
       headers: [['Contact', `<${own.localContact}>`]],
     });
     this.#deps.onDialogChange();
+  }
+
+  /**
+   * A browser's re-INVITE: its WebRTC transport answers (RFC 8839 §4.4.1.1.1:
+   * new ICE credentials restart ICE; the DTLS session and the codec stay). One
+   * at a time, like every re-INVITE of the call.
+   */
+  #renegotiateBrowser(leg: CallLeg, request: SipRequest, tx: ServerTransaction): void {
+    const media = leg.media;
+    const own = leg.dialog;
+    if (media?.kind !== 'webrtc' || !own) {
+      leg.respond(tx, 488);
+      return;
+    }
+    if (this.#pendingReinvite) {
+      leg.respond(tx, 491); // RFC 3261 §14.2: glare
+      return;
+    }
+    this.#pendingReinvite = true;
+    own.refreshTarget(request);
+    media.renegotiate(request.body.toString('utf8')).then(
+      (answer) => {
+        this.#pendingReinvite = false;
+        leg.respond(tx, 200, {
+          contentType: 'application/sdp',
+          body: answer,
+          headers: [['Contact', `<${own.localContact}>`]],
+        });
+        this.#deps.log.info('browser renegotiated (ICE restart)');
+        this.#deps.onDialogChange();
+      },
+      (error: unknown) => {
+        this.#pendingReinvite = false;
+        this.#deps.log.warn({ err: error }, 'browser re-offer refused');
+        leg.respond(tx, 488, { reason: 'Offer Not Acceptable' });
+      },
+    );
   }
 
   /**

@@ -328,6 +328,24 @@ const marketplace = z.strictObject({
 export const configSchema = z.strictObject({
   /** This gateway's id: tokens must name it in `aud`. */
   gatewayId: z.string().min(1),
+  /**
+   * On SIGTERM the gateway drains: OPTIONS are answered 503 (a SIP proxy in
+   * front stops sending it calls), new calls are refused, and calls in
+   * progress get this long to finish before the rest are ended with
+   * `gateway_shutdown` (docs/scaling.md).
+   */
+  drainTimeoutSeconds: z.number().int().min(0).max(86_400).default(30),
+  /** Visitors whose connection drops mid-call (docs/scaling.md, "Visitors that survive the network"). */
+  visitors: z
+    .strictObject({
+      /**
+       * A browser visitor's answered call outlives its WebSocket this long:
+       * the widget reconnects and rebinds the call (with a proof only its
+       * token can make); 0 ends the call when the connection closes.
+       */
+      reconnectGraceSeconds: z.number().int().min(0).max(300).default(20),
+    })
+    .prefault({}),
   http: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
@@ -394,6 +412,18 @@ export const configSchema = z.strictObject({
           burst: z.number().int().positive().default(60),
           /** Sources never limited (addresses or CIDRs): a SIP proxy in front, such as Kamailio. */
           exempt: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
+      /**
+       * A SIP edge proxy in front (Kamailio, deploy/kamailio/): requests from
+       * these addresses or CIDRs may say who the client really is, in
+       * `X-Parley-Source` (its transport, address and port) and
+       * `X-Parley-Origin` (the Origin of its WebSocket handshake); from anyone
+       * else those headers are removed unread.
+       */
+      edge: z
+        .strictObject({
+          trusted: z.array(z.string().min(1)).default([]),
         })
         .prefault({}),
       /** SIP over TCP against slow and greedy clients. */

@@ -161,6 +161,12 @@ export interface WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
    * needed. Resolves with the answer SDP (ICE-lite, host candidates included).
    */
   answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string>;
+  /**
+   * Answers the browser's new offer in an answered session (a re-INVITE): an
+   * ICE restart when its ICE credentials changed (its network changed), the
+   * same codec and DTLS session. Resolves with the answer SDP.
+   */
+  renegotiate(offer: string): Promise<string>;
   /** Offers a browser (the agent desk's softphone) these codecs; resolves with the offer SDP. */
   offer(codecs: readonly AudioCodec[]): Promise<string>;
   /** Takes the browser's answer to {@link offer}; resolves with the codec it chose. */

@@ -121,6 +121,32 @@ export class WeriftTransport
     }
   }
 
+  async renegotiate(offer: string): Promise<string> {
+    const pc = this.#pc;
+    if (!pc || this.#closed) throw new ParleyError('internal', 'renegotiate() before answer()');
+    try {
+      // New ICE credentials in the offer restart ICE (werift sees them change).
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (!transceiver) throw new Error('the offer has no audio');
+      transceiver.setDirection('sendrecv');
+      await pc.setLocalDescription(await pc.createAnswer());
+      // werift 0.24 starts ICE again only when DTLS is not connected: after an
+      // ICE restart the DTLS session goes on, so the checks of the new
+      // generation would be queued and never answered into a pair. Start them
+      // here (the DTLS and SRTP keys stay: RFC 8842 §5, no new handshake).
+      const ice = transceiver.dtlsTransport.iceTransport;
+      if (!ice.connection.nominated) {
+        ice.start().catch((error: unknown) => {
+          this.#log.warn({ err: error }, 'ICE restart failed');
+        });
+      }
+      return await this.#localSdp(pc);
+    } catch (error) {
+      throw new ParleyError('offer_required', (error as Error).message, { cause: error });
+    }
+  }
+
   async offer(codecs: readonly AudioCodec[]): Promise<string> {
     const pc = this.#createPc(codecs, await this.#leasePort());
     try {

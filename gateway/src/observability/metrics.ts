@@ -274,6 +274,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly draining = new Gauge({
+    name: 'parley_draining',
+    help: '1 while the gateway drains (SIGTERM): no new calls, those in progress finishing.',
+    registers: [this.registry],
+  });
+
+  readonly drainedCalls = new Counter({
+    name: 'parley_drain_calls_total',
+    help: 'Calls in progress when a drain began, by how they ended: finished (within drainTimeoutSeconds) or cut (ended with gateway_shutdown).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });

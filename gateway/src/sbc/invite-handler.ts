@@ -45,6 +45,12 @@ export interface InviteHandlerDeps {
   readonly pipeline: readonly InviteMiddleware[];
   readonly overload: OverloadGuard;
   /**
+   * True while the gateway drains (SIGTERM): new INVITEs are refused 503
+   * `gateway_shutdown` before any work, so a proxy in front tries another
+   * gateway and the token is not used up here.
+   */
+  readonly draining?: () => boolean;
+  /**
    * INVITEs another module takes instead of the visitor pipeline (a carrier's
    * call goes to its trunk); true when it took this one.
    */
@@ -63,6 +69,11 @@ export function inviteHandler(deps: InviteHandlerDeps): InviteHandler {
     if (deps.overload.overloaded()) {
       deps.onRefused?.('overloaded');
       refuse(stack, tx, { code: 'overloaded', headers: [['Retry-After', '5']] });
+      return;
+    }
+    if (deps.draining?.()) {
+      deps.onRefused?.('gateway_shutdown');
+      refuse(stack, tx, { code: 'gateway_shutdown', headers: [['Retry-After', '10']] });
       return;
     }
     if (deps.divert?.(invite, tx)) return;

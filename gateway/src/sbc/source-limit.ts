@@ -1,5 +1,6 @@
 import {
   addressList,
+  clientOf,
   inList,
   type Flow,
   type SipRequest,
@@ -16,7 +17,9 @@ export interface SourceLimitOptions {
   readonly burst: number;
   /**
    * Sources never limited (addresses or CIDRs): a proxy in front of the gateway
-   * (Kamailio, OpenSIPS) whose every request comes from one address.
+   * (Kamailio, OpenSIPS) whose every request comes from one address. A proxy
+   * in `sip.edge.trusted` that names each request's client is better left
+   * out of this list: its clients are then limited one by one.
    */
   readonly exempt?: readonly string[];
 }
@@ -38,6 +41,8 @@ const SCANNERS =
  *   per request and never retransmitted, and past a second budget of such
  *   answers it is dropped, so a flood is not reflected at its (spoofable)
  *   source; ACKs are never answered.
+ * Behind a trusted edge proxy the source is the client it names
+ * (X-Parley-Source); the proxy's own requests (its probes) are not counted.
  */
 export function sourceLimit(
   stack: SipStack,
@@ -51,10 +56,13 @@ export function sourceLimit(
   return (request: SipRequest, flow: Flow) => {
     const userAgent = request.headers.get('user-agent') ?? '';
     if (SCANNERS.test(userAgent)) {
-      onLimited(flow.remote.address);
+      onLimited(clientOf(request, flow).address);
       return true;
     }
-    const source = flow.remote.address;
+    if (inList(exempt, flow.remote.address)) return false;
+    const client = clientOf(request, flow);
+    if (!client.viaEdge && stack.transport.edge.trusts(flow.remote.address)) return false;
+    const source = client.address;
     if (inList(exempt, source)) return false;
     if (buckets.take(source)) return false;
     onLimited(source);

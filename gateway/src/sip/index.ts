@@ -10,7 +10,15 @@ export {
 export { Dialog, dialogId, uriTarget } from './dialog/dialog.js';
 export * from './message/index.js';
 export type { Flow, Target, SipProtocol, Endpoint, TcpLimits } from './transport/index.js';
-export { addressList, inList } from './transport/index.js';
+export {
+  addressList,
+  inList,
+  clientOf,
+  EdgeTrust,
+  EDGE_ORIGIN_HEADER,
+  EDGE_SOURCE_HEADER,
+  type RequestClient,
+} from './transport/index.js';
 export type {
   ServerTransaction,
   ClientTransaction,

@@ -64,6 +64,8 @@ export interface SipStackOptions {
   readonly maxMessageBytes: number;
   /** SIP over TCP limits (config `sip.tcp`). */
   readonly tcp?: TcpLimits | undefined;
+  /** SIP edge proxies whose X-Parley-Source/-Origin headers are believed (config `sip.edge.trusted`). */
+  readonly edge?: readonly string[] | undefined;
   readonly timers: TimerBase;
   readonly userAgent: string;
   readonly logger: Logger;
@@ -84,6 +86,8 @@ export class SipStack {
   readonly #dialogs = new Map<string, DialogUsage>();
   #invite: InviteHandler | undefined;
   #register: RegisterHandler | undefined;
+  /** Set while draining: the headers of the 503 that answers OPTIONS probes. */
+  #unavailable: readonly (readonly [string, string])[] | undefined;
   /** Called for every request before any transaction: the SBC's chance to refuse (returns true when it answered or dropped). */
   #screen: StatelessScreen | undefined;
 
@@ -96,6 +100,7 @@ export class SipStack {
       advertisedHost: options.advertisedHost,
       maxMessageBytes: options.maxMessageBytes,
       tcp: options.tcp,
+      edge: options.edge,
       logger: options.logger,
     });
     this.transactions = new TransactionLayer({
@@ -126,6 +131,20 @@ export class SipStack {
 
   onRegister(handler: RegisterHandler): void {
     this.#register = handler;
+  }
+
+  /**
+   * Draining: from now on out-of-dialog OPTIONS are answered 503 with
+   * `headers` (a Retry-After, a Reason), so a proxy's probing (Kamailio's
+   * dispatcher) takes this gateway out of its set and sends it no new calls.
+   * In-dialog requests are untouched: the calls in progress go on.
+   */
+  drain(headers: readonly (readonly [string, string])[] = []): void {
+    this.#unavailable = headers;
+  }
+
+  get draining(): boolean {
+    return this.#unavailable !== undefined;
   }
 
   /** Installs the SBC's per-request screen (rate limits, hostile requests), run before any transaction. */
@@ -256,6 +275,10 @@ export class SipStack {
           this.#register(request, tx);
           return;
         case 'OPTIONS':
+          if (this.#unavailable) {
+            this.respond(tx, 503, { headers: this.#unavailable });
+            return;
+          }
           // Keep-alives and capability queries (§11.2).
           this.respond(tx, 200, {
             headers: [

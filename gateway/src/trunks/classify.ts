@@ -16,6 +16,7 @@
 import type { ErrorCode } from '@parley/shared/errors';
 import { mediaEndpoint, parseSdp } from '../media/index.js';
 import {
+  clientOf,
   parseNameAddr,
   type Flow,
   type NameAddr,
@@ -82,8 +83,10 @@ export function classifyInvite(
   invite: SipRequest,
   flow: Flow,
 ): TrunkClassification {
-  if (flow.protocol === 'WS' || flow.protocol === 'WSS') return { kind: 'not-trunk' };
-  const source = flow.remote.address;
+  // Behind a trusted edge proxy, the carrier is the client it names (sip/transport/edge.ts).
+  const client = clientOf(invite, flow);
+  if (client.protocol === 'WS' || client.protocol === 'WSS') return { kind: 'not-trunk' };
+  const source = client.address;
   const fromTrunk = trunks.filter((t) => t.allowsSource(source));
   const called = calledNumber(invite);
 
@@ -136,7 +139,7 @@ export function classifyInvite(
     call: {
       trunk: trunk.id,
       peer: trunk.peerAt(source),
-      source: { address: source, port: flow.remote.port, protocol: flow.protocol },
+      source: { address: source, port: client.port, protocol: client.protocol },
       called: e164,
       caller: callerOf(invite, trunk),
       tenant: route.tenant,

@@ -10,7 +10,13 @@ import { E164 } from '../numbers/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { refuse } from '../sbc/refusal.js';
 import { DigestClient } from '../sip/digest-client.js';
-import type { Flow, InviteServerTransaction, SipRequest, SipStack } from '../sip/index.js';
+import {
+  clientOf,
+  type Flow,
+  type InviteServerTransaction,
+  type SipRequest,
+  type SipStack,
+} from '../sip/index.js';
 import { classifyInvite, type InboundTrunkCall, type TrunkClassification } from './classify.js';
 import { failedBeforeDialling } from './dial-failure.js';
 import type { DialRequest, TrunkDialFailure } from './dial-types.js';
@@ -123,7 +129,7 @@ export class Trunks extends EventEmitter<TrunksEvents> {
     if (this.#trunks.length === 0) return false;
     const result = this.classify(invite, tx.flow);
     if (result.kind === 'not-trunk') return false;
-    const source = tx.flow.remote.address;
+    const source = clientOf(invite, tx.flow).address;
     if (result.kind === 'refused') {
       this.#metrics.trunkRefused.inc({ trunk: result.trunk ?? '-', reason: result.code });
       this.#log.info(

@@ -157,6 +157,27 @@ describe('CallClient', () => {
     expect(t.states()).toEqual(['permission', 'connecting', 'in-call']);
   });
 
+  it("restarts ICE when the call's connection fails (a network change), and stops watching at hangup", async () => {
+    const t = setup();
+    const session = await dialled(t);
+    const peer = Object.assign(new EventTarget(), {
+      iceConnectionState: 'connected' as RTCIceConnectionState,
+    });
+    session.peer = peer as unknown as RTCPeerConnection;
+    session.accept();
+    const fail = () => {
+      peer.iceConnectionState = 'failed';
+      peer.dispatchEvent(new Event('iceconnectionstatechange'));
+    };
+    fail();
+    await Promise.resolve();
+    expect(session.iceRestarts).toBe(1);
+    expect(t.client.state).toBe('in-call');
+    await t.client.hangup();
+    fail();
+    expect(session.iceRestarts).toBe(1);
+  });
+
   it('passes the ICE servers and relay policy of the token response and prefers the gateway attribute', async () => {
     const iceServers = [{ urls: ['turn:turn.example:3478'], username: 'u', credential: 'c' }];
     const t = setup({

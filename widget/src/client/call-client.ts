@@ -44,6 +44,7 @@ import {
 } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { Emitter } from './emitter.js';
+import { watchIce } from './ice-restart.js';
 import { sipWebSocketUrl } from './gateway-url.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { Tone } from './ringback.js';
@@ -88,6 +89,8 @@ class Attempt {
   channel: RTCDataChannel | undefined;
   channelOpen = false;
   tone: Tone | undefined;
+  /** Stops watching the call's ICE (restarts on a network change). */
+  stopIceWatch: (() => void) | undefined;
   readonly abort = new AbortController();
   readonly bucket: TokenBucket;
 
@@ -379,6 +382,14 @@ export class CallClient implements CallClientApi {
       this.#transition({ state: 'in-call' });
       const remote = attempt.session?.remoteStream();
       if (remote) this.#events.emit('media', remote);
+      const session = attempt.session;
+      const peer = session?.peerConnection();
+      if (session && peer && !attempt.stopIceWatch) {
+        attempt.stopIceWatch = watchIce(peer, {
+          restart: () => session.restartIce(),
+          online: typeof window === 'undefined' ? undefined : window,
+        });
+      }
       return;
     }
     if (state === 'Terminated') {
@@ -474,6 +485,7 @@ export class CallClient implements CallClientApi {
   /** Releases what the attempt holds; never rejects. */
   async #release(attempt: Attempt): Promise<void> {
     attempt.abort.abort();
+    attempt.stopIceWatch?.();
     attempt.tone?.stop();
     if (attempt.channelOpen) {
       attempt.channelOpen = false;

@@ -81,6 +81,10 @@ export interface SipSession {
   info(options: { readonly requestOptions: { readonly body: SipBody } }): Promise<unknown>;
   /** The remote audio (the Web SessionDescriptionHandler's `remoteMediaStream`). */
   remoteStream(): MediaStream | undefined;
+  /** The call's peer connection, once the session has one. */
+  peerConnection(): RTCPeerConnection | undefined;
+  /** A re-INVITE with new ICE credentials (an ICE restart, after a network change). */
+  restartIce(): Promise<unknown>;
 }
 
 /** sip.js `UserAgent`, plus a factory of its Inviters. */

@@ -63,6 +63,14 @@ function wrapInviter(inviter: Inviter): SipSession {
         ? handler.remoteMediaStream
         : undefined;
     },
+    peerConnection() {
+      const handler = inviter.sessionDescriptionHandler;
+      return handler instanceof Web.SessionDescriptionHandler ? handler.peerConnection : undefined;
+    },
+    restartIce() {
+      const options: Web.SessionDescriptionHandlerOptions = { offerOptions: { iceRestart: true } };
+      return inviter.invite({ sessionDescriptionHandlerOptions: options });
+    },
   };
 }
 

@@ -74,6 +74,8 @@ export class MsWebRtcTransport
   #data: DataChannel | undefined;
   #offered: readonly AudioCodec[] | undefined;
   #closed = false;
+  /** Our DTLS role and the browser's ICE username fragment, from the answer (for ICE restarts). */
+  #answered: { setup: 'active' | 'passive'; ufrag: string | undefined } | undefined;
 
   constructor(options: MsWebRtcTransportOptions) {
     super();
@@ -149,12 +151,42 @@ export class MsWebRtcTransport
         : undefined,
     ]);
     this.#notClosed();
+    this.#answered = { setup: ourSetup, ufrag: iceUfrag(offer) };
     return answerSdp({
       offer: browser,
       local: this.#local(),
       codec: own,
       browserTelephoneEvent: browserEvent,
       setup: ourSetup,
+      sessionId: String(Date.now()),
+    });
+  }
+
+  /**
+   * The browser's re-INVITE after its network changed: new ICE credentials in
+   * its offer restart ICE on the worker's transport (new local ufrag and
+   * password, RFC 8445 §9); the DTLS session, the codec and the producer stay.
+   */
+  async renegotiate(offer: string): Promise<string> {
+    this.#notClosed();
+    const negotiated = this.#negotiated;
+    const answered = this.#answered;
+    if (!negotiated || !answered)
+      throw new ParleyError('internal', 'renegotiate() before answer()');
+    const browser = readBrowserSdp(offer);
+    if (!browser.audio) throw new ParleyError('offer_required', 'the offer has no audio');
+    const ufrag = iceUfrag(offer);
+    if (ufrag !== answered.ufrag) {
+      await this.#worker().restartIce();
+      answered.ufrag = ufrag;
+    }
+    this.#notClosed();
+    return answerSdp({
+      offer: browser,
+      local: this.#local(),
+      codec: negotiated.codec,
+      browserTelephoneEvent: negotiated.telephoneEvent,
+      setup: answered.setup,
       sessionId: String(Date.now()),
     });
   }
@@ -376,4 +408,9 @@ export class MsWebRtcTransport
       this.#log.error({ err: error, event }, 'WebRTC transport listener threw');
     }
   }
+}
+
+/** The offer's ICE username fragment (session or first media level). */
+function iceUfrag(sdp: string): string | undefined {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
 }

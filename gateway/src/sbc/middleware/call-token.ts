@@ -1,11 +1,13 @@
 import { CallTokenError } from '@parley/shared/tokens';
+import { clientOf } from '../../sip/index.js';
 import type { TokenService } from '../../tokens/index.js';
 import type { InviteMiddleware } from '../invite-pipeline.js';
 
 /**
  * RFC 8898: the call token arrives as `Authorization: Bearer <token>`. It must
  * verify, name this queue in its scope and, over WebSocket, the page origin of
- * the handshake; the queue must belong to the token's tenant. A queue that does
+ * the handshake (behind a trusted edge proxy, the origin and transport it
+ * reports in X-Parley-Origin/-Source: `sip/transport/edge.ts`); the queue must belong to the token's tenant. A queue that does
  * not exist, or is another tenant's, is refused only now, after the token, and
  * both alike (`unknown_queue`): a caller without a token learns no queue name,
  * and a tenant none of another's.
@@ -24,11 +26,12 @@ export function callToken(
     // The token is for us only: it must not travel further (nor reach logs).
     ctx.invite.headers.delete('authorization');
     let notOurs = false;
+    const client = clientOf(ctx.invite, ctx.flow);
     try {
       const queue = ctx.queue;
       ctx.token = await tokens.verify(match[1], {
-        ...(ctx.flow.origin !== undefined ? { origin: ctx.flow.origin } : {}),
-        websocket: ctx.flow.protocol === 'WS' || ctx.flow.protocol === 'WSS',
+        ...(client.origin !== undefined ? { origin: client.origin } : {}),
+        websocket: client.protocol === 'WS' || client.protocol === 'WSS',
         ...(queue !== undefined
           ? {
               requiredScope: `queue:${queue}`,

@@ -5,6 +5,7 @@
  * binding came over so calls reach phones behind NAT or on TCP.
  */
 import { randomUUID } from 'node:crypto';
+import { clientOf, type SipProtocol } from '../transport/index.js';
 import {
   formatDigestChallenge,
   formatNameAddr,
@@ -40,6 +41,10 @@ export interface Binding {
   readonly uri: string;
   readonly expiresAt: number;
   readonly flowId: string | undefined;
+  /** RFC 3327: the REGISTER's Path, in order (empty when it came straight to us). */
+  readonly path: readonly string[];
+  /** The phone's own transport (WS for a browser behind an edge proxy). */
+  readonly transport: SipProtocol;
   readonly callId: string;
   readonly cseq: number;
 }
@@ -170,6 +175,8 @@ export class Registrar {
     }
 
     const contacts: NameAddr[] = [...request.contacts];
+    const path = request.headers.getAll('path').map((p) => p.trim());
+    const transport = clientOf(request, tx.flow).protocol;
     for (const contact of contacts) {
       const expires =
         parseExpires(paramOf(contact, 'expires')) ?? headerExpires ?? this.#options.defaultExpires;
@@ -196,6 +203,8 @@ export class Registrar {
         uri,
         expiresAt: now + expires * 1000,
         flowId: tx.flow.id,
+        path,
+        transport,
         callId: request.callId,
         cseq: request.cseq.seq,
       });
@@ -209,7 +218,14 @@ export class Registrar {
       'Contact',
       `${formatNameAddr({ uri: b.uri })};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`,
     ]);
-    stack.respond(tx, 200, { headers: [...contactHeaders, ['Date', new Date(now).toUTCString()]] });
+    // RFC 3327 §5.3: the stored path is returned to a UA that supports Path.
+    const echoPath =
+      path.length > 0 && supportsPath(request)
+        ? [['Path', path.join(', ')] as [string, string]]
+        : [];
+    stack.respond(tx, 200, {
+      headers: [...contactHeaders, ...echoPath, ['Date', new Date(now).toUTCString()]],
+    });
     this.#log.info(
       { agentId: agent.agentId, contacts: current.size, flow: tx.flow.id },
       'registered',
@@ -357,6 +373,10 @@ function verifySecret(
   } catch {
     return false;
   }
+}
+
+function supportsPath(request: SipRequest): boolean {
+  return request.headers.getAll('supported').some((tag) => tag.trim().toLowerCase() === 'path');
 }
 
 function paramOf(addr: NameAddr, name: string): string | undefined {

@@ -12,6 +12,7 @@ import {
   type SipResponse,
 } from '../message/index.js';
 import type { Logger } from '../../observability/index.js';
+import { EdgeTrust } from './edge.js';
 import { formatEndpoint, type Endpoint, type Flow, type SipProtocol } from './flow.js';
 import { TcpTransport, type TcpLimits } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
@@ -32,6 +33,8 @@ export interface TransportLayerOptions {
   readonly maxMessageBytes: number;
   /** SIP over TCP limits against slow and greedy clients (config `sip.tcp`). */
   readonly tcp?: TcpLimits | undefined;
+  /** SIP edge proxies whose X-Parley-Source/-Origin headers are believed (config `sip.edge.trusted`). */
+  readonly edge?: readonly string[] | undefined;
   readonly logger: Logger;
 }
 
@@ -59,6 +62,7 @@ export interface TransportLayerEvents {
 export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   readonly #options: TransportLayerOptions;
   readonly #log: Logger;
+  readonly #edge: EdgeTrust;
   #udp: UdpTransport | undefined;
   #tcp: TcpTransport | undefined;
   #ws: WsTransport | undefined;
@@ -67,6 +71,12 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     super();
     this.#options = options;
     this.#log = options.logger.child({ module: 'sip-transport' });
+    this.#edge = new EdgeTrust(options.edge ?? []);
+  }
+
+  /** The SIP edge proxies in front (config `sip.edge.trusted`). */
+  get edge(): EdgeTrust {
+    return this.#edge;
   }
 
   async start(): Promise<void> {
@@ -237,6 +247,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
         this.emit('dropped', { reason: `Via: ${(error as Error).message}`, flow });
         return;
       }
+      // Who really sent it, when a trusted proxy says so; the headers go either way.
+      this.#edge.apply(message, flow);
       this.emit('request', message, flow);
     } else {
       this.emit('response', message, flow);

@@ -79,6 +79,19 @@ export class FakeSession implements SipSession {
     return this.remote;
   }
 
+  /** The peer connection a test gives the session (none by default). */
+  peer: RTCPeerConnection | undefined;
+  iceRestarts = 0;
+
+  peerConnection(): RTCPeerConnection | undefined {
+    return this.peer;
+  }
+
+  async restartIce(): Promise<unknown> {
+    this.iceRestarts++;
+    return {};
+  }
+
   // --- what the gateway does ---
   progress(status = 180): void {
     this.delegate?.onProgress?.(response(status));

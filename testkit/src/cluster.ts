@@ -1,0 +1,157 @@
+/**
+ * Gateways as child processes (`parley-gateway --config`, as in production,
+ * so SIGTERM drains and SIGKILL really kills), sharing one tenant's keys and
+ * one `gatewayId` (the audience of the tenant's tokens is the cluster), each
+ * with its own SIP port, media ports, SQLite file and agents, and trusting the
+ * SIP edge's address. Used by the scale-out test and `scripts/cluster.sh`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createCallTokenIssuer,
+  generateEncryptionKeyPair,
+  generateSigningKeyPair,
+  type CallTokenIssuer,
+} from '@parley/shared/tokens';
+import {
+  defaultPortAllocator,
+  spawnManaged,
+  type ManagedProcess,
+  type PortBlock,
+} from './index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLUSTER_ID = 'gw-cluster';
+export const CLUSTER_TENANT = 'acme';
+export const CLUSTER_API_KEY = 'cluster-api-key-0123456789';
+
+export interface ClusterKeys {
+  readonly tenantPublic: Record<string, unknown>;
+  readonly gatewayPrivate: Record<string, unknown>;
+  readonly issuer: CallTokenIssuer;
+}
+
+/** Keys made now: the tenant's signing pair and the cluster's encryption pair. */
+export async function clusterKeys(): Promise<ClusterKeys> {
+  const [tenant, gateway] = await Promise.all([
+    generateSigningKeyPair('ES256'),
+    generateEncryptionKeyPair(),
+  ]);
+  const issuer = await createCallTokenIssuer({
+    issuer: CLUSTER_TENANT,
+    audience: CLUSTER_ID,
+    signingKey: tenant.privateJwk,
+    encryptionKey: gateway.publicJwk,
+  });
+  return {
+    tenantPublic: tenant.publicJwk as Record<string, unknown>,
+    gatewayPrivate: gateway.privateJwk as Record<string, unknown>,
+    issuer,
+  };
+}
+
+export interface ClusterGatewayOptions {
+  readonly name: string;
+  readonly keys: ClusterKeys;
+  /** Agents of this gateway (they register with it; password `secret`). */
+  readonly agents: readonly string[];
+  /** The SIP edge's address (`sip.edge.trusted`). */
+  readonly edge: string;
+  readonly drainTimeoutSeconds?: number;
+  readonly httpPort?: number;
+  readonly logLevel?: string;
+}
+
+export interface ClusterGateway {
+  readonly name: string;
+  /** `127.0.0.1:port` (UDP). */
+  readonly sip: string;
+  readonly httpUrl: string;
+  readonly process: ManagedProcess;
+  api<T>(path: string): Promise<T>;
+  /** Stops it (SIGTERM, which drains) and frees its ports and files. */
+  stop(): Promise<void>;
+}
+
+export async function startClusterGateway(options: ClusterGatewayOptions): Promise<ClusterGateway> {
+  const ports = defaultPortAllocator();
+  const sipPort: PortBlock = await ports.allocate(1, { protocols: ['udp'] });
+  const media: PortBlock = await ports.allocate(32, { protocols: ['udp'], even: true });
+  const dir = mkdtempSync(join(tmpdir(), `parley-${options.name}-`));
+  const configPath = join(dir, 'parley.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      gatewayId: CLUSTER_ID,
+      drainTimeoutSeconds: options.drainTimeoutSeconds ?? 30,
+      http: { host: '127.0.0.1', port: options.httpPort ?? 0 },
+      tokens: { encryptionKeys: [options.keys.gatewayPrivate] },
+      tenants: { [CLUSTER_TENANT]: { name: 'Acme Shop', jwks: [options.keys.tenantPublic] } },
+      sip: {
+        domain: 'parley.test',
+        listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort.base }],
+        t1Ms: 100,
+        edge: { trusted: [options.edge] },
+        rateLimit: { perSecond: 1000, burst: 2000 },
+      },
+      queues: { sales: { tenant: CLUSTER_TENANT, ringTimeoutSeconds: 10 } },
+      // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
+      agents: options.agents.map((id) => ({
+        id,
+        tenant: CLUSTER_TENANT,
+        password: 'secret',
+        queues: ['sales'],
+        maxCalls: 4,
+        digestAlgorithms: ['MD5'],
+      })),
+      media: {
+        address: '127.0.0.1',
+        portMin: media.base,
+        portMax: media.base + media.size - 1,
+        inactivityTimeoutSeconds: 10,
+      },
+      api: { keys: [{ id: 'cluster', key: CLUSTER_API_KEY }] },
+      storage: { path: join(dir, 'parley.sqlite') },
+    }),
+  );
+  const child = spawnManaged({
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath],
+    cwd: ROOT,
+    env: { ...process.env, PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
+    name: options.name,
+  });
+  const cleanUp = () => {
+    sipPort.release();
+    media.release();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let line: string;
+  try {
+    line = await child.waitForOutput(/"msg":"gateway listening"/, 60_000);
+  } catch {
+    await child.stop({ signal: 'SIGKILL' });
+    cleanUp();
+    throw new Error(`${options.name} did not start:\n${child.describe()}`);
+  }
+  const httpUrl = (JSON.parse(line) as { httpUrl: string }).httpUrl;
+  return {
+    name: options.name,
+    sip: `127.0.0.1:${sipPort.base}`,
+    httpUrl,
+    process: child,
+    async api<T>(path: string): Promise<T> {
+      const res = await fetch(`${httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${CLUSTER_API_KEY}` },
+      });
+      return (await res.json()) as T;
+    },
+    async stop() {
+      // Drain time is the config's; a stop in a test's clean-up must not wait it.
+      await child.stop({ graceMs: 5000 });
+      cleanUp();
+    },
+  };
+}
