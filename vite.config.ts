@@ -4,8 +4,9 @@
  *
  * Test projects, by file name:
  * - unit:      `*.test.ts` beside the code (no network peers, no browser);
- * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts` against
- *              real SIP peers and a real TURN server;
+ * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts`,
+ *              `*.postgres.test.ts`, `*.redis.test.ts` against real SIP peers, a
+ *              real TURN server, PostgreSQL and Redis;
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,8 @@ const peerTests = [
   '**/*.sipp.test.ts',
   '**/*.baresip.test.ts',
   '**/*.coturn.test.ts',
+  '**/*.postgres.test.ts',
+  '**/*.redis.test.ts',
   '**/*.e2e.test.ts',
 ];
 
@@ -82,6 +85,8 @@ export default defineConfig({
             '{gateway,testkit}/**/*.sipp.test.ts',
             '{gateway,testkit}/**/*.baresip.test.ts',
             '{gateway,testkit}/**/*.coturn.test.ts',
+            '{gateway,testkit}/**/*.postgres.test.ts',
+            '{gateway,testkit}/**/*.redis.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,

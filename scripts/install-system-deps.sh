@@ -14,6 +14,9 @@
 #   tshark             packet captures for timing checks
 #   coturn             TURN server (turnserver, turnutils_uclient) for relay-only calls
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
+#   postgresql         storage.kind "postgres": the store tests and benchmarks start their
+#                      own cluster (testkit/src/postgres.ts: initdb + postgres in a temp dir)
+#   redis-server       shared.redis: the shared-state tests start their own (testkit/src/redis.ts)
 set -euo pipefail
 
 PACKAGES=(
@@ -29,6 +32,8 @@ PACKAGES=(
   coturn
   iproute2
   util-linux
+  postgresql
+  redis-server
 )
 
 if [ "$(id -u)" -ne 0 ]; then

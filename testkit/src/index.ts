@@ -87,3 +87,5 @@ export {
   type BundledScenarioName,
   type ScenarioFile,
 } from './scenarios.js';
+export { postgresBinDir, startPostgres, type Postgres, type PostgresOptions } from './postgres.js';
+export { startRedis, type RedisOptions, type RedisServer } from './redis.js';

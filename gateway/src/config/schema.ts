@@ -9,6 +9,7 @@ import {
 } from './flow-config.js';
 import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
+import { shared, storage } from './cluster.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -626,14 +627,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   marketplace: marketplace.prefault({}),
-  storage: z
-    .strictObject({
-      /** SQLite file; `:memory:` for tests. */
-      path: z.string().default('.var/parley.sqlite'),
-      /** Recordings of the `record` verb, one directory per tenant. */
-      recordingsDir: z.string().min(1).default('.var/recordings'),
-    })
-    .prefault({}),
+  /** What must last: SQLite (default) or PostgreSQL (docs/scaling.md). */
+  storage: storage.prefault({}),
+  /** The hot state several gateways share (Redis), and each gateway's lease. */
+  shared: shared.prefault({}),
   /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */
   speech: speech.prefault({}),
 });
