@@ -5,6 +5,7 @@ import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
 import { CallManager, MessageHub, hangUpInterrupted } from './calls/index.js';
+import { createSharedState, type SharedState } from './cluster/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
   DESK_EVENTS_PATH,
@@ -81,6 +82,8 @@ export interface Gateway {
   readonly speech: Speech;
   /** Advertisers, listings, auctions, tracking numbers, billing (its `hooks` are for the call path). */
   readonly marketplace: Marketplace;
+  /** The state shared with the cluster's other gateways (Redis), and this gateway's instance id. */
+  readonly shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -92,6 +95,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
+  // Redis-backed shared state when shared.redis is set (docs/scaling.md); else all in process.
+  const shared = await createSharedState({ config, registry: metrics.registry, logger, now });
   const db = openDatabase(config.storage.path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
@@ -117,7 +122,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config,
     metrics,
     logger,
-    ...(options.replayStore ? { replayStore: options.replayStore } : {}),
+    ...((options.replayStore ?? shared.replayStore)
+      ? { replayStore: options.replayStore ?? shared.replayStore }
+      : {}),
     now,
   });
   const callerNumbers = new Map(
@@ -208,7 +215,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
     trustProxy: config.http.trustProxy,
-    health: () => ({ ok: !closing, calls: live.calls?.size ?? 0 }),
+    health: () => ({ ok: !closing, calls: live.calls?.size ?? 0, ...shared.health() }),
     streamingPaths: ['/v1/call-entries'],
     routers: [
       // Before the core /v1 API: the placement POST takes no API key.
@@ -444,6 +451,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     trunks,
     speech,
     marketplace,
+    shared,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -467,6 +475,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           server.closeAllConnections();
         });
         db.close();
+        await shared.close();
         logger.info('gateway closed');
       })();
       return closed;
