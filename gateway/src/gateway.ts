@@ -144,7 +144,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           : { result: 'refused', reason: outcome.reason },
       ),
   });
-  const agents = new AgentDirectory(config.agents, now);
+  const agents = new AgentDirectory(config.agents, now, shared.agentLocks);
   // Agents created through the API live in storage, next to the config file's.
   const agentAdmin = new AgentAdmin({
     directory: agents,
@@ -172,6 +172,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   marketplace.start();
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
+  // Registrations and availability made through the cluster's other gateways (with Redis).
+  await shared.syncAgents(agents);
   const value = await valueServiceFromConfig({
     tenants: config.tenants,
     history: customerHistory(callStore),

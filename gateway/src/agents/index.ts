@@ -13,7 +13,10 @@ export {
   type AgentDirectoryEvents,
   type AgentPresence,
   type AgentState,
+  type ChangeOrigin,
+  type LocalAgentState,
 } from './agent-directory.js';
+export { LOCAL_AGENT_LOCKS, type AgentLocks } from './agent-locks.js';
 export {
   AgentAdmin,
   AGENT_ID,

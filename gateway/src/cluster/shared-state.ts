@@ -1,7 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { ReplayStore } from '@parley/shared/tokens';
+import { LOCAL_AGENT_LOCKS, type AgentDirectory, type AgentLocks } from '../agents/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
+import { RedisAgentLocks } from './agent-locks.js';
+import { RedisAgentSync } from './agent-sync.js';
 import { ClusterMetrics } from './metrics.js';
 import { RedisLink } from './redis-link.js';
 import { RedisReplayStore } from './replay-store.js';
@@ -18,6 +21,13 @@ export interface SharedState {
   readonly redis: RedisLink | undefined;
   /** The token replay store, when shared (else the token service's in-memory one). */
   readonly replayStore: ReplayStore | undefined;
+  /** Claims on agents' call slots across the cluster (none with one gateway). */
+  readonly agentLocks: AgentLocks;
+  /**
+   * Shares the agents' registrations and availability with the other gateways
+   * (with Redis; else nothing). Resolves once the others' state is read.
+   */
+  syncAgents(agents: AgentDirectory): Promise<void>;
   readonly metrics: ClusterMetrics;
   /** For /healthz: `up`, `down`, or `none` (no Redis configured). */
   health(): { redis: 'up' | 'down' | 'none' };
@@ -46,16 +56,32 @@ export async function createSharedState(deps: {
       )
     : undefined;
   await redis?.start();
+  const agentLocks = redis
+    ? new RedisAgentLocks(redis, {
+        instanceId,
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        leaseSeconds: config.shared.leaseSeconds,
+      })
+    : undefined;
+  let agentSync: RedisAgentSync | undefined;
   let closed = false;
   return {
     instanceId,
     redis,
     replayStore: redis ? new RedisReplayStore(redis, now) : undefined,
+    agentLocks: agentLocks ?? LOCAL_AGENT_LOCKS,
+    async syncAgents(agents) {
+      if (!redis || agentSync) return;
+      agentSync = new RedisAgentSync({ redis, agents, instanceId, logger });
+      await agentSync.start();
+    },
     metrics,
     health: () => ({ redis: redis ? (redis.up ? 'up' : 'down') : 'none' }),
     async close() {
       if (closed) return;
       closed = true;
+      agentSync?.close();
+      agentLocks?.close();
       await redis?.close();
     },
   };
