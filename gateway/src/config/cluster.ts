@@ -77,8 +77,8 @@ export const shared = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
     .optional(),
-  /** How often this gateway renews its lease in the shared store. */
+  /** How often this gateway renews its answered calls' agent slots in Redis. */
   heartbeatSeconds: z.number().int().min(1).max(60).default(2),
-  /** A gateway whose lease is older than this is dead: its open calls are closed by another. */
+  /** An answered call's agent slot lapses this long after its gateway last renewed it. */
   leaseSeconds: z.number().int().min(3).max(600).default(10),
 });
