@@ -319,6 +319,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     numbers,
     calls: callStore,
     sessions,
+    ...(shared.redis
+      ? {
+          tenantCalls: {
+            claims: shared.tenantCalls,
+            max: (tenant: string) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+            ttlMs: config.shared.leaseSeconds * 1000,
+          },
+        }
+      : {}),
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,

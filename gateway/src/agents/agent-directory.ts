@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { LOCAL_AGENT_LOCKS, type AgentLocks } from './agent-locks.js';
+import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
 
 export interface AgentConfig {
   readonly id: string;

@@ -16,7 +16,12 @@ export {
   type ChangeOrigin,
   type LocalAgentState,
 } from './agent-directory.js';
-export { LOCAL_AGENT_LOCKS, type AgentLocks } from './agent-locks.js';
+export {
+  LOCAL_AGENT_LOCKS,
+  LOCAL_SLOT_CLAIMS,
+  type AgentLocks,
+  type SlotClaims,
+} from './slot-claims.js';
 export {
   AgentAdmin,
   AGENT_ID,

@@ -1,13 +1,18 @@
 import type { Registry } from 'prom-client';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { LOCAL_AGENT_LOCKS, type AgentDirectory, type AgentLocks } from '../agents/index.js';
+import {
+  LOCAL_SLOT_CLAIMS,
+  type AgentDirectory,
+  type AgentLocks,
+  type SlotClaims,
+} from '../agents/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
-import { RedisAgentLocks } from './agent-locks.js';
 import { RedisAgentSync } from './agent-sync.js';
 import { ClusterMetrics } from './metrics.js';
 import { RedisLink } from './redis-link.js';
 import { RedisReplayStore } from './replay-store.js';
+import { RedisSlotClaims } from './slot-claims.js';
 
 /**
  * The state several gateways share, chosen by the config: with
@@ -23,6 +28,8 @@ export interface SharedState {
   readonly replayStore: ReplayStore | undefined;
   /** Claims on agents' call slots across the cluster (none with one gateway). */
   readonly agentLocks: AgentLocks;
+  /** Claims on tenants' concurrent calls (`maxConcurrentCalls`) across the cluster. */
+  readonly tenantCalls: SlotClaims;
   /**
    * Shares the agents' registrations and availability with the other gateways
    * (with Redis; else nothing). Resolves once the others' state is read.
@@ -56,20 +63,25 @@ export async function createSharedState(deps: {
       )
     : undefined;
   await redis?.start();
-  const agentLocks = redis
-    ? new RedisAgentLocks(redis, {
-        instanceId,
-        heartbeatSeconds: config.shared.heartbeatSeconds,
-        leaseSeconds: config.shared.leaseSeconds,
-      })
-    : undefined;
+  const claims = (namespace: string) =>
+    redis
+      ? new RedisSlotClaims(redis, {
+          namespace,
+          instanceId,
+          heartbeatSeconds: config.shared.heartbeatSeconds,
+          leaseSeconds: config.shared.leaseSeconds,
+        })
+      : undefined;
+  const agentLocks = claims('agent-slots');
+  const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
   let closed = false;
   return {
     instanceId,
     redis,
     replayStore: redis ? new RedisReplayStore(redis, now) : undefined,
-    agentLocks: agentLocks ?? LOCAL_AGENT_LOCKS,
+    agentLocks: agentLocks ?? LOCAL_SLOT_CLAIMS,
+    tenantCalls: tenantCalls ?? LOCAL_SLOT_CLAIMS,
     async syncAgents(agents) {
       if (!redis || agentSync) return;
       agentSync = new RedisAgentSync({ redis, agents, instanceId, logger });
@@ -82,6 +94,7 @@ export async function createSharedState(deps: {
       closed = true;
       agentSync?.close();
       agentLocks?.close();
+      tenantCalls?.close();
       await redis?.close();
     },
   };

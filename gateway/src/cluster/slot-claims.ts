@@ -1,16 +1,16 @@
-import type { AgentLocks } from '../agents/index.js';
+import type { SlotClaims } from '../agents/index.js';
 import type { RedisLink } from './redis-link.js';
 
 /**
- * Claims on agents' call slots in Redis: one sorted set per agent
- * (`agent-slots:<id>`), members the legs' holders, scores when each claim
+ * Slot claims in Redis (agents' `maxCalls`, tenants' concurrent calls): one
+ * sorted set per agent or tenant (`<namespace>:<id>`), members the holders, scores when each claim
  * lapses (Redis's own clock, so gateways' clocks do not matter). A claim is
  * one script: drop lapsed claims, count, add if under `maxCalls`. Answered
- * legs are renewed every heartbeat for `leaseSeconds`, so a killed gateway's
- * slots come free by then.
+ * held claims are renewed every heartbeat for `leaseSeconds`, so a killed
+ * gateway's slots come free by then.
  *
  * While Redis is down a claim is granted (counted as an error): a call then
- * rings as it would on a single gateway (whose own counts still hold) rather
+ * goes on as it would on a single gateway (whose own counts still hold) rather
  * than not at all.
  */
 const CLAIM = `
@@ -38,44 +38,51 @@ end
 return 1
 `;
 
-export class RedisAgentLocks implements AgentLocks {
+export class RedisSlotClaims implements SlotClaims {
   readonly #redis: RedisLink;
   readonly #instance: string;
+  readonly #namespace: string;
   readonly #holdMs: number;
-  /** Answered legs' claims: holder → agent id. */
+  /** Held claims: holder → id. */
   readonly #held = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
 
   constructor(
     redis: RedisLink,
-    options: { instanceId: string; heartbeatSeconds: number; leaseSeconds: number },
+    options: {
+      /** Key and metric label: `agent-slots`, `tenant-calls`. */
+      namespace: string;
+      instanceId: string;
+      heartbeatSeconds: number;
+      leaseSeconds: number;
+    },
   ) {
     this.#redis = redis;
+    this.#namespace = options.namespace;
     this.#instance = options.instanceId;
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(() => void this.#renew(), options.heartbeatSeconds * 1000);
     this.#timer.unref();
   }
 
-  claim(agentId: string, maxCalls: number, holder: string, ttlMs: number): Promise<boolean> {
+  claim(id: string, max: number, holder: string, ttlMs: number): Promise<boolean> {
     return this.#redis.run(
-      'agent_claim',
-      async (r) =>
-        (await r.eval(CLAIM, 1, this.#key(agentId), this.#member(holder), maxCalls, ttlMs)) === 1,
+      `${this.#op}_claim`,
+      async (r) => (await r.eval(CLAIM, 1, this.#key(id), this.#member(holder), max, ttlMs)) === 1,
       true,
     );
   }
 
-  hold(agentId: string, holder: string): void {
-    this.#held.set(holder, agentId);
-    void this.#renew([[holder, agentId]]);
+  hold(id: string, holder: string): void {
+    this.#held.set(holder, id);
+    void this.#renew([[holder, id]]);
   }
 
-  release(agentId: string, holder: string): void {
+  release(id: string, holder: string): void {
     this.#held.delete(holder);
     void this.#redis.run(
-      'agent_release',
-      (r) => r.zrem(this.#key(agentId), this.#member(holder)),
+      `${this.#op}_release`,
+      (r) => r.zrem(this.#key(id), this.#member(holder)),
       0,
     );
   }
@@ -86,17 +93,21 @@ export class RedisAgentLocks implements AgentLocks {
 
   async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
     if (entries.length === 0 || !this.#redis.up) return;
-    const keys = entries.map(([, agentId]) => this.#key(agentId));
+    const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));
     await this.#redis.run(
-      'agent_renew',
+      `${this.#op}_renew`,
       (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, ...members),
       null,
     );
   }
 
-  #key(agentId: string): string {
-    return this.#redis.key('agent-slots', encodeURIComponent(agentId));
+  get #op(): string {
+    return this.#namespace.replace(/-/g, '_');
+  }
+
+  #key(id: string): string {
+    return this.#redis.key(this.#namespace, encodeURIComponent(id));
   }
 
   /** The instance in the member says whose claim it is (for an operator reading Redis). */
