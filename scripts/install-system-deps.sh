@@ -17,6 +17,8 @@
 #   postgresql         storage.kind "postgres": the store tests and benchmarks start their
 #                      own cluster (testkit/src/postgres.ts: initdb + postgres in a temp dir)
 #   redis-server       shared.redis: the shared-state tests start their own (testkit/src/redis.ts)
+#   janus              the peer the WebRTC benchmark measures Parley against (its SIP plugin)
+#   libsrtp2-1 libusrsctp2 libuv1 libabsl20220623  what Parley's mediasoup worker links to at run time
 set -euo pipefail
 
 PACKAGES=(
@@ -34,6 +36,11 @@ PACKAGES=(
   util-linux
   postgresql
   redis-server
+  janus
+  libsrtp2-1
+  libusrsctp2
+  libuv1
+  libabsl20220623
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -12,6 +12,9 @@ step "system packages (baresip, sipp, sox, flite, pocketsphinx, chromium)"
 step "node packages (pnpm 9 via npx; corepack's signature check fails against our registry)"
 npx -y pnpm@9 install --frozen-lockfile --reporter=append-only
 
+step "mediasoup worker (Parley's build, cached in \${XDG_CACHE_HOME:-~/.cache}/parley: a fresh machine builds it once, about 11 minutes)"
+./scripts/mediasoup-worker.sh
+
 if [ -f widget/src/index.ts ]; then
   step "widget bundle"
   npx -y pnpm@9 --filter @parley/widget build

@@ -21,9 +21,14 @@ if [ "$#" -gt 0 ]; then
 fi
 # One project after the other: the real peers (sipp, baresip, Chromium) and the
 # timer tests do not compete for the machine's cores.
+# The e2e project runs once per media engine (mediasoup, then the werift relay);
+# PARLEY_MEDIA_ENGINE picks it (gateway/test/harness.ts).
 status=0
-for project in unit protocol e2e; do
-  printf '\n==> tests: %s\n' "$project"
-  ./scripts/in-netns.sh npx vitest run --project "$project" || status=1
+for project in unit protocol e2e:mediasoup e2e:relay; do
+  name=${project%%:*}
+  engine=${project#*:}
+  if [ "$engine" = "$project" ]; then engine=''; fi
+  printf '\n==> tests: %s%s\n' "$name" "${engine:+ (media engine: $engine)}"
+  PARLEY_MEDIA_ENGINE=$engine ./scripts/in-netns.sh npx vitest run --project "$name" || status=1
 done
 exit $status

@@ -40,10 +40,12 @@ export interface BenchGatewayOptions {
   readonly maxCallsPerAgent: number;
   /** Ports for the media relay (2 RTP/RTCP pairs per call); the caller releases them. */
   readonly media: PortBlock;
-  /** Ports for browsers' WebRTC (one ICE socket per call); the caller releases them. */
+  /** Ports for browsers' WebRTC (relay: one ICE socket per call; mediasoup: one per worker); the caller releases them. */
   readonly webrtc?: PortBlock;
   /** CPU for `taskset -c`; undefined: not pinned. */
   readonly cpu?: number;
+  /** The media engine (`media.engine`); default the config's (auto). */
+  readonly engine?: 'mediasoup' | 'relay';
   readonly logLevel?: 'warn' | 'info' | 'debug';
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
@@ -174,6 +176,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
           ? { webrtcPortMin: webrtc.base, webrtcPortMax: webrtc.base + webrtc.size - 1 }
           : {}),
         inactivityTimeoutSeconds: 60,
+        ...(options.engine ? { engine: options.engine } : {}),
       },
       api: { keys: [{ id: 'bench', key: API_KEY }] },
       storage: { path: join(options.dir, 'parley.sqlite') },

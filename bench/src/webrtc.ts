@@ -28,6 +28,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand, stopAll } from '@parley/testkit';
 import { runConcurrency, type ConcurrencyResult } from './webrtc/concurrent-calls.js';
+import { comparison } from './webrtc/compare.js';
+import { janusInstalled } from './webrtc/janus-server.js';
+import { SYSTEMS, type SystemName } from './webrtc/server-under-test.js';
 import { loadAverage, machine, mb, ms, type Summary } from './webrtc/measure.js';
 import { REPO_ROOT } from './bench-gateway.js';
 import { measureWidgetBytes, type WidgetBytes } from './webrtc/widget-bytes.js';
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     calls: { type: 'string' },
     steps: { type: 'string' },
+    systems: { type: 'string' },
+    client: { type: 'string', default: 'ndc' },
     'hold-seconds': { type: 'string' },
     phases: { type: 'string', default: 'bytes,setup,concurrent' },
     'poll-ms': { type: 'string', default: '10' },
@@ -64,7 +69,7 @@ const QUICK = values.quick === true;
 const PHASES = new Set((values.phases ?? '').split(',').map((p) => p.trim()));
 const OPT = {
   calls: num(values.calls, QUICK ? 3 : 20),
-  steps: (values.steps ?? (QUICK ? '5,10' : '10,25,50,75,100'))
+  steps: (values.steps ?? (QUICK ? '5,10' : '10,25,50,100,250,500'))
     .split(',')
     .map((s) => num(s, 0))
     .filter((s) => s > 0),
@@ -79,6 +84,12 @@ const OPT = {
   sampleRate: num(values['sample-rate'], 8000),
   timeoutSeconds: num(values.timeout, QUICK ? 300 : 900),
 };
+
+const CLIENT = values.client === 'wrtc' ? 'wrtc' : 'ndc';
+const SYSTEMS_RUN = (values.systems ?? SYSTEMS.join(','))
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x): x is SystemName => (SYSTEMS as readonly string[]).includes(x));
 
 const started = performance.now();
 const progress = (line: string): void => {
@@ -113,7 +124,7 @@ const dir = mkdtempSync(join(tmpdir(), 'parley-bench-webrtc-'));
 
 let bytes: WidgetBytes | undefined;
 let setup: WidgetSetupResult | undefined;
-let concurrent: ConcurrencyResult | undefined;
+const concurrent: ConcurrencyResult[] = [];
 const errors: string[] = [];
 
 try {
@@ -149,36 +160,48 @@ try {
   }
   if (PHASES.has('concurrent')) {
     if (host.cores < 2) progress('concurrent: fewer than 2 CPUs: gateway and clients share one');
-    progress(`concurrent: steps ${OPT.steps.join(', ')}, hold ${OPT.holdSeconds} s each`);
-    try {
-      concurrent = await runConcurrency({
-        steps: OPT.steps,
-        holdSeconds: OPT.holdSeconds,
-        gatewayCpu: OPT.gatewayCpu,
-        clientCpu: host.cores < 2 ? OPT.gatewayCpu : OPT.clientCpu,
-        maxCallsPerAgent: OPT.perAgent,
-        rampPerSecond: OPT.ramp,
-        maxSetups: OPT.maxSetups,
-        sampleRate: OPT.sampleRate,
-        dir,
-        stopFailureShare: 0.5,
-        ...(values['cpu-prof']
-          ? {
-              cpuProfileTo: join(
-                REPO_ROOT,
-                'bench',
-                'results',
-                `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-gateway.cpuprofile`,
-              ),
-            }
-          : {}),
-        progress: (l) => progress(`concurrent: ${l}`),
-      });
-    } catch (error) {
-      errors.push(`concurrent: ${(error as Error).stack ?? String(error)}`);
-      progress(`concurrent phase failed: ${(error as Error).message}`);
+    for (const system of SYSTEMS_RUN) {
+      if (system === 'janus' && !janusInstalled()) {
+        progress('concurrent: janus is not installed (scripts/install-system-deps.sh): skipped');
+        continue;
+      }
+      progress(
+        `concurrent ${system}: steps ${OPT.steps.join(', ')}, hold ${OPT.holdSeconds} s each, ${CLIENT} clients`,
+      );
+      try {
+        concurrent.push(
+          await runConcurrency({
+            system,
+            client: CLIENT,
+            steps: OPT.steps,
+            holdSeconds: OPT.holdSeconds,
+            gatewayCpu: OPT.gatewayCpu,
+            clientCpu: host.cores < 2 ? OPT.gatewayCpu : OPT.clientCpu,
+            maxCallsPerAgent: OPT.perAgent,
+            rampPerSecond: OPT.ramp,
+            maxSetups: OPT.maxSetups,
+            sampleRate: OPT.sampleRate,
+            dir: join(dir, system),
+            stopFailureShare: 0.5,
+            ...(values['cpu-prof'] && system !== 'janus'
+              ? {
+                  cpuProfileTo: join(
+                    REPO_ROOT,
+                    'bench',
+                    'results',
+                    `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-${system}.cpuprofile`,
+                  ),
+                }
+              : {}),
+            progress: (l) => progress(`concurrent ${system}: ${l}`),
+          }),
+        );
+      } catch (error) {
+        errors.push(`concurrent ${system}: ${(error as Error).stack ?? String(error)}`);
+        progress(`concurrent ${system} failed: ${(error as Error).message}`);
+      }
+      await stopAll();
     }
-    await stopAll();
   }
 } finally {
   await stopAll();
@@ -193,7 +216,7 @@ const sumRow = (label: string, s: Summary): string =>
   row([label, s.n, ms(s.p50), ms(s.p95), ms(s.max)]);
 
 out.push(
-  '## WebRTC: call setup, concurrent calls per core, widget bytes — `./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts`',
+  '## WebRTC: call setup, concurrent calls per core (Parley on mediasoup and on its relay engine, and Janus), widget bytes — `./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts`',
   '',
 );
 out.push(
@@ -239,11 +262,19 @@ if (setup) {
   out.push('');
 }
 
-if (concurrent) {
-  const c = concurrent;
-  out.push('### Concurrent bridged calls on one gateway core', '');
+if (concurrent.length > 1) out.push(...comparison(concurrent));
+for (const c of concurrent) {
+  out.push(`### Concurrent bridged calls on one core: ${c.system}`, '');
+  const what =
+    c.system === 'janus'
+      ? `Janus (Debian's janus ${'1.1'}, its SIP plugin, ICE-lite, WebSocket transport; \`taskset -c ${OPT.gatewayCpu} janus …\`)`
+      : `The gateway as its own process (\`taskset -c ${OPT.gatewayCpu} node --import tsx gateway/src/main.ts --config …\`, log level warn, SQLite on disk), media engine ${c.system === 'parley-mediasoup' ? 'mediasoup (its worker a child process on the same CPU, counted with it)' : 'relay (werift)'}`;
+  const clients =
+    c.client === 'wrtc'
+      ? `@roamhq/wrtc (libwebrtc: an RTCAudioSource fed a 1 kHz tone in 10 ms frames at ${OPT.sampleRate / 1000} kHz)`
+      : 'libdatachannel (node-datachannel: a pre-encoded 1 kHz PCMU packet every 20 ms, no audio engine)';
   out.push(
-    `The gateway as its own process (\`taskset -c ${OPT.gatewayCpu} node --import tsx gateway/src/main.ts --config …\`, log level warn, SQLite on disk), alone on ${c.gatewayPinned.split(' (')[0]}. Visitors: Node WebRTC clients (@roamhq/wrtc: an RTCAudioSource fed a 1 kHz tone in 10 ms frames at ${OPT.sampleRate / 1000} kHz, a \`parley\` data channel), each on its own WebSocket with a fresh call token, in one child process; agents: one sipp UAS (\`uas-answer-pcmu-echo\`, RTP echo) behind ${c.agents} static agent contacts × ${c.maxCallsPerAgent} calls. Clients, sipp and the bench share ${c.clientsPinned.split(' (')[0]}. Calls are placed at ${OPT.ramp}/s up to each step, then held ${OPT.holdSeconds} s while the gateway's utime+stime (/proc/<pid>/stat) and RSS are read every second. Audio path of every call: client → gateway (SRTP, werift) → plain RTP → sipp echo → gateway → client; "audio" counts the calls whose inbound packets grew during the hold. Per-call figures are above idle (gateway idle: ${c.idle.cpuPercent.toFixed(1)} % CPU, ${mb(c.idle.rssBytes)} MB RSS, after one warm-up call). Before the run, CPU ${OPT.gatewayCpu} was ${c.gatewayCoreBusyBeforePercent.toFixed(0)} % busy with other work; the "on its core" column shows what other tasks, interrupts and the hypervisor took from it during each hold.`,
+    `${what}, alone on ${c.gatewayPinned.split(' (')[0]}. Visitors: Node WebRTC clients (${clients}, a \`parley\` data channel), each on its own WebSocket${c.system === 'janus' ? '' : ' with a fresh call token'}, in one child process; agents: one sipp UAS (\`uas-answer-pcmu-echo\`, RTP echo)${c.system === 'janus' ? '' : ` behind ${c.agents} static agent contacts × ${c.maxCallsPerAgent} calls`}. Clients, sipp and the bench share ${c.clientsPinned.split(' (')[0]}. Calls are placed at ${OPT.ramp}/s up to each step, then held ${OPT.holdSeconds} s while the system's utime+stime (/proc/<pid>/stat, with its children) and RSS are read every second. Audio path of every call: client → server (SRTP) → plain RTP → sipp echo → server → client; "audio" counts the calls whose inbound packets grew during the hold. Per-call figures are above idle (idle: ${c.idle.cpuPercent.toFixed(1)} % CPU, ${mb(c.idle.rssBytes)} MB RSS, after one warm-up call). Before the run, CPU ${OPT.gatewayCpu} was ${c.gatewayCoreBusyBeforePercent.toFixed(0)} % busy with other work; the "on its core" column shows what other tasks, interrupts and the hypervisor took from it during each hold.`,
     '',
   );
   out.push(
@@ -254,6 +285,7 @@ if (concurrent) {
       'INVITE→200 p50 / p95 ms, client',
       'INVITE→200 p50 / p95 ms, gateway record',
       '200→DTLS connected p50 / p95 ms, client',
+      '200→first audio p50 / p95 ms, client',
       'gateway CPU % of one core',
       'peak 1 s %',
       'on its core: other tasks / irq / steal %',
@@ -265,7 +297,7 @@ if (concurrent) {
       'load clients / sipp CPU %, their core busy %',
       'UDP drops: gateway / others',
     ]),
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of c.steps) {
     const fails = s.failed
@@ -281,6 +313,7 @@ if (concurrent) {
         `${ms(s.inviteMs.p50)} / ${ms(s.inviteMs.p95)}`,
         s.gatewaySide ? `${ms(s.gatewaySide.setupMs.p50)} / ${ms(s.gatewaySide.setupMs.p95)}` : '–',
         `${ms(s.dtlsMs.p50)} / ${ms(s.dtlsMs.p95)}`,
+        `${ms(s.firstAudioMs.p50)} / ${ms(s.firstAudioMs.p95)}`,
         s.gatewayCpuPercent.toFixed(1),
         s.gatewayPeakCpuPercent.toFixed(0),
         [
@@ -316,7 +349,7 @@ if (concurrent) {
     const g = s.gatewaySide;
     if (!g) continue;
     out.push(
-      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (werift answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP through the relay over the calls' lifetime: ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${
+      `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (the browser's answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP over the calls' lifetime (mediasoup: as of the last read of its counters, every 5 s): ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${
         Object.keys(g.failures).length
           ? `; failed calls: ${Object.entries(g.failures)
               .map(([k, v]) => `${v}× ${k}`)

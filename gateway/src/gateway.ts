@@ -43,7 +43,7 @@ import {
 } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import { Trunks } from './trunks/index.js';
+import { Trunks, trunkSources } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
 import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
@@ -187,6 +187,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     portMax: config.media.portMax,
     webrtcPortMin: config.media.webrtcPortMin,
     webrtcPortMax: config.media.webrtcPortMax,
+    mediasoup: {
+      workers: config.media.mediasoup.workers,
+      workerBin: config.media.mediasoup.workerBin,
+      logLevel: config.media.mediasoup.logLevel,
+      statsIntervalMs: config.media.mediasoup.statsIntervalSeconds * 1000,
+    },
     logger,
   });
   const mediaApps = new MediaApps({
@@ -266,12 +272,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const scheme = tls ? 'https' : 'http';
   const httpUrl = `${scheme}://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
+  // A proxy in front and the carriers' peers are never limited per source.
+  const rateExempt = [...config.sip.rateLimit.exempt, ...trunkSources(config.trunks)];
   const stack = new SipStack({
     listen: config.sip.listen,
     ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
     advertisedHost: config.sip.advertisedHost,
     maxMessageBytes: config.sip.maxMessageBytes,
-    tcp: { ...config.sip.tcp, exempt: config.sip.rateLimit.exempt },
+    tcp: { ...config.sip.tcp, exempt: rateExempt },
     timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
     userAgent: config.sip.userAgent,
     logger,
@@ -280,7 +288,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   hangUpInterrupted(stack, interrupted, logger);
   stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
   stack.transport.on('dropped', () => metrics.sipDropped.inc());
-  stack.screen(sourceLimit(stack, config.sip.rateLimit, () => metrics.sipRateLimited.inc()));
+  stack.screen(
+    sourceLimit(stack, { ...config.sip.rateLimit, exempt: rateExempt }, () =>
+      metrics.sipRateLimited.inc(),
+    ),
+  );
   // Until flows exist, an accepted trunk call is answered 480 no_flow_attached (trunks.setCallHook).
   const trunks = new Trunks({ config: config.trunks, stack, logger, metrics });
   trunks.start();

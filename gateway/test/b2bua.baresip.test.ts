@@ -17,7 +17,10 @@ let gw: TestGateway;
 let agent: BaresipAgent;
 
 beforeAll(async () => {
-  gw = await startTestGateway({ agents: [{ id: 'agent1' }] });
+  gw = await startTestGateway({
+    agents: [{ id: 'agent1' }],
+    tenantExtra: { callerNumbers: [{ from: '+14155550140', to: '+14155550149' }] },
+  });
   agent = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
@@ -94,5 +97,28 @@ describe('B2BUA over UDP with a baresip agent', () => {
     // The agent's tone reached the gateway too (sent back toward the visitor).
     expect(record?.media.agent.packetsIn).toBeGreaterThan(50);
     expect(record?.media.visitor.packetsIn).toBeGreaterThan(50);
+  });
+
+  it("presents the number the company's token names when it lies in the tenant's blocks (S6)", async () => {
+    const since = agent.sipMessages().length;
+    const token = await gw.token({
+      subject: 'web-sess-B',
+      privateClaims: { name: 'Grace Hopper', callerNumber: '+14155550143' },
+    });
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-bearer-pcmu'),
+      remote: gw.udp,
+      service: 'sales',
+      calls: 1,
+      callDurationMs: 500,
+      injection: { rows: [[token]] },
+      timeoutMs: 30_000,
+    });
+    expect(result.stats.successful, result.output).toBe(1);
+    const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since });
+    expect(invite.header('from')).toMatch(/^"Grace Hopper" <sip:\+14155550143@parley\.test>;tag=/);
+    expect(invite.header('p-asserted-identity')).toBe(
+      '"Grace Hopper" <sip:+14155550143@parley.test>',
+    );
   });
 });

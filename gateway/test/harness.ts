@@ -152,13 +152,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       portMin: media.base,
       portMax: media.base + media.size - 1,
       inactivityTimeoutSeconds: 10,
+      // One worker per test gateway (tests run side by side); counters read every second.
+      mediasoup: { workers: 1, statsIntervalSeconds: 1 },
       ...options.mediaExtra,
     },
     api: { keys: [{ id: 'test', key: API_KEY, privateClaims: true }] },
     storage: { path: ':memory:' },
     ...options.config,
   };
-  const config = loadConfig({ input: input as Record<string, unknown> });
+  // PARLEY_MEDIA_ENGINE picks the engine for a test run (scripts/test.sh runs e2e on each);
+  // unset, the config's default (auto: mediasoup where its worker is installed).
+  const config = loadConfig({
+    input: input as Record<string, unknown>,
+    env: { PARLEY_MEDIA_ENGINE: process.env['PARLEY_MEDIA_ENGINE'] },
+  });
   const gateway = await startGateway(config, {
     logger: createLogger(config.log.level),
     ...(options.pins ? { pins: options.pins } : {}),

@@ -14,6 +14,15 @@ import { startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 import { responsesIn } from './sipp-log.js';
 
+/** Waits for `check` to hold (the answers arrive asynchronously), at most 10 s. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const started: { gw?: TestGateway; agents: BaresipAgent[] } = { agents: [] };
 afterEach(async () => {
   await Promise.all(started.agents.splice(0).map((a) => a.stop()));
@@ -103,12 +112,51 @@ describe('limits', () => {
     try {
       for (let i = 0; i < 6; i += 1)
         client.send(gw.udp, inviteText({ to: `sales@${gw.udp}`, port: client.port }));
-      await new Promise((r) => setTimeout(r, 500));
+      // Six answers: the burst's three reach the SBC (401, no token), the rest are refused.
+      await until(() => client.responses().filter((r) => r.status >= 200).length >= 6);
       const limited = client.responses(503);
       expect(limited.length).toBeGreaterThanOrEqual(2);
       expect(limited[0]!.headers.get('retry-after')).toBe('5');
       expect(limited[0]!.headers.get('reason')).toBe('SIP;cause=503;text="rate_limited"');
       expect(client.responses(401).length).toBe(3);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("does not limit a trunk's carrier peers per source: a trunk's own call cap bounds them", async () => {
+    const carrier = '127.0.0.7';
+    const gw = await startTestGateway({
+      config: {
+        sip: {
+          domain: 'parley.test',
+          listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+          rateLimit: { perSecond: 1, burst: 3 },
+        },
+        trunks: {
+          carrier: { peers: [{ host: carrier, port: 5060 }], keepAlive: { intervalSeconds: 0 } },
+        },
+      },
+    });
+    started.gw = gw;
+    const client = await RawSipClient.open(carrier);
+    try {
+      const ids = Array.from({ length: 6 }, (_, i) => `carrier-burst-${i}-${Date.now()}`);
+      for (const callId of ids)
+        client.send(
+          gw.udp,
+          inviteText({ to: `+14155550999@${gw.udp}`, port: client.port, callId }),
+        );
+      // Each INVITE gets the trunk's own answer (no such number), none the rate limit's 503.
+      for (const callId of ids) {
+        const answer = await client.waitFor(
+          (m) => 'status' in m && m.status >= 300 && m.headers.get('call-id') === callId,
+          10_000,
+        );
+        expect('status' in answer && answer.status, callId).toBe(404);
+        expect(answer.headers.get('reason')).toContain('trunk_unknown_number');
+      }
+      expect(client.responses(503)).toEqual([]);
     } finally {
       client.close();
     }

@@ -1,9 +1,11 @@
 /**
- * Concurrent bridged calls on one gateway core: the gateway as its own process
- * pinned to `gatewayCpu`; visitors are @roamhq/wrtc clients (load-clients.ts,
- * one child process pinned to `clientCpu`), each on its own WebSocket with a
- * fresh token; agents are one sipp UAS (answers PCMU, echoes RTP) behind static
- * agent contacts, also on `clientCpu`, as is this process while it runs.
+ * Concurrent bridged calls on one gateway core: the system under test
+ * (server-under-test.ts: Parley on mediasoup or on its relay engine, or Janus)
+ * as its own process(es) pinned to `gatewayCpu`; visitors are WebRTC clients
+ * (load-clients.ts: libdatachannel, or @roamhq/wrtc; one child process pinned
+ * to `clientCpu`), each on its own WebSocket (with a fresh token for Parley);
+ * agents are one sipp UAS (answers PCMU, echoes RTP) behind static agent
+ * contacts, also on `clientCpu`, as is this process while it runs.
  *
  * Calls are stepped up to each target, then held `holdSeconds` while the
  * gateway's CPU (utime+stime deltas of /proc/<pid>/stat) and RSS are read
@@ -25,19 +27,14 @@ import {
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
-import {
-  DOMAIN,
-  ORIGIN,
-  QUEUE,
-  REPO_ROOT,
-  startBenchGateway,
-  type BenchGateway,
-  type GatewayCallRecord,
-} from '../bench-gateway.js';
+import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, type GatewayCallRecord } from '../bench-gateway.js';
+import { startServer, type ServerUnderTest, type SystemName } from './server-under-test.js';
 import {
   cpuShares,
   cpuTimes,
+  descendants,
   readProc,
+  treeMemory,
   udpDrops,
   summary,
   usageBetween,
@@ -46,6 +43,10 @@ import {
 } from './measure.js';
 
 export interface ConcurrencyOptions {
+  /** What is loaded: Parley on mediasoup, Parley on the relay engine, or Janus. */
+  readonly system: SystemName;
+  /** The visitors' WebRTC stack: libdatachannel (light) or libwebrtc. */
+  readonly client: 'ndc' | 'wrtc';
   readonly steps: readonly number[];
   readonly holdSeconds: number;
   readonly gatewayCpu: number;
@@ -78,6 +79,8 @@ export interface StepResult {
   /** This step's new calls at the client: 200 OK → ICE connected, → DTLS connected, ms. */
   readonly iceMs: Summary;
   readonly dtlsMs: Summary;
+  /** This step's new calls at the client: answer (200 OK / accepted) → first audio packet received, ms. */
+  readonly firstAudioMs: Summary;
   /** This step's new calls whose data channel opened. */
   readonly dataChannelsOpen: number;
   readonly holdSeconds: number;
@@ -93,6 +96,10 @@ export interface StepResult {
   /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
   readonly stealOnGatewayCorePercent: number;
   readonly rssBytes: number;
+  /** CPU % of one core per process of the system over the hold. */
+  readonly cpuByProcess: Record<string, number>;
+  /** RSS per process of the system at the end of the hold (Parley: node, its mediasoup worker, tsx's esbuild service). */
+  readonly rssByProcess: Record<string, number>;
   /** (CPU % − idle) / calls up. */
   readonly cpuPercentPerCall: number;
   /** (RSS − idle RSS) / calls up. */
@@ -209,6 +216,8 @@ function gatewaySide(
 const TEARDOWN_SETTLE_SECONDS = 40;
 
 export interface ConcurrencyResult {
+  readonly system: SystemName;
+  readonly client: 'ndc' | 'wrtc';
   readonly gatewayPinned: string;
   readonly clientsPinned: string;
   readonly agents: number;
@@ -262,6 +271,7 @@ interface ClientStats {
   dataChannelOpen?: boolean;
   iceMs?: number;
   dtlsMs?: number;
+  firstAudioMs?: number;
 }
 type ClientEvent =
   | CallEvent
@@ -363,7 +373,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
   const warnings: string[] = [];
   const allCpus = `0-${Math.max(0, (await import('node:os')).availableParallelism() - 1)}`;
   let sipp: SippInstance | undefined;
-  let gateway: BenchGateway | undefined;
+  let gateway: ServerUnderTest | undefined;
   let clients: Clients | undefined;
   try {
     const before0 = cpuTimes(o.gatewayCpu);
@@ -388,38 +398,43 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     if (sippPid) pin(sippPid, String(o.clientCpu));
     o.progress(`sipp UAS (PCMU, RTP echo) on ${sipp.address}, pinned to CPU ${o.clientCpu}`);
     // Plain RTP: an RTP/RTCP pair per leg and call; WebRTC: one ICE socket per call (ICE-lite, rtcp-mux).
-    const media = await ports.allocate(Math.min(1000, maxTarget * 4 + 40), {
+    // Plain RTP: an RTP/RTCP pair per agent leg (and per SIP-plugin call in Janus); WebRTC:
+    // one ICE socket per call (relay, Janus; mediasoup needs one per worker).
+    const media = await ports.allocate(Math.min(2000, maxTarget * 2 + 100), {
       protocols: ['udp'],
       even: true,
     });
-    const webrtc = await ports.allocate(Math.min(1000, maxTarget * 2 + 20), {
+    const webrtc = await ports.allocate(Math.min(1200, maxTarget + 100), {
       protocols: ['udp'],
       even: false,
     });
     portBlocks.push(media, webrtc);
-    gateway = await startBenchGateway({
+    gateway = await startServer({
+      system: o.system,
       dir: o.dir,
       ports,
+      cpu: o.gatewayCpu,
       agentContact: sipp.address,
       agents,
       maxCallsPerAgent: o.maxCallsPerAgent,
       media,
       webrtc,
-      cpu: o.gatewayCpu,
-      ...(o.cpuProfileTo
+      ...(o.cpuProfileTo && o.system !== 'janus'
         ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] }
         : {}),
-      inspect: true,
       onLine: (line) => {
         if (warnings.length < 200) warnings.push(line.slice(0, 400));
       },
     });
     const gw = gateway;
     o.progress(
-      `gateway pid ${gw.pid} pinned to CPU ${o.gatewayCpu}, ${agents} agents × ${o.maxCallsPerAgent} calls, ${gw.wsUrl}`,
+      `${o.system} pid ${gw.pid} pinned to CPU ${o.gatewayCpu}, ${agents} agents × ${o.maxCallsPerAgent} calls, ${gw.wsUrl}`,
     );
     clients = new Clients(
       {
+        target: o.system === 'janus' ? 'janus' : 'parley',
+        client: o.client,
+        calleeUri: `sip:agent@${sipp.address}`,
         wsUrl: gw.wsUrl,
         origin: ORIGIN,
         queue: QUEUE,
@@ -434,7 +449,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     await cl.next('ready', 30_000);
 
     // Idle baseline (after a warm-up call, so the modules the call path loads are in).
-    const [warmToken] = (await gw.issueTokens(1)).tokens;
+    const [warmToken] = await gw.tokens(1);
     const warm = cl.next('call', 30_000);
     cl.send({ op: 'call', id: 0, token: warmToken });
     const warmResult = await warm;
@@ -448,10 +463,10 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       await hung;
     }
     await sleep(2000);
-    const idleA = readProc(gw.pid);
+    const idleA = gw.read();
     await sleep(3000);
-    const idleB = readProc(gw.pid);
-    if (!idleA || !idleB) throw new Error('cannot read the gateway in /proc');
+    const idleB = gw.read();
+    if (!idleA || !idleB) throw new Error('cannot read the system under test in /proc');
     const idle = usageBetween(idleA, idleB);
     const idleHeap = await gw.liveHeapBytes();
     o.progress(
@@ -471,7 +486,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const upNow = [...before.values()].filter((c) => c.up).length;
       const need = Math.max(0, target - upNow);
       o.progress(`step ${target}: ${upNow} up, placing ${need} at ${o.rampPerSecond}/s`);
-      const tokens = need > 0 ? (await gw.issueTokens(need)).tokens : [];
+      const tokens = need > 0 ? await gw.tokens(need) : [];
       const ids: number[] = [];
       const stepStart = performance.now();
       for (const token of tokens) {
@@ -507,12 +522,14 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const clientsA = readProc(clientsPid);
       const sippA = readProc(sippPid);
       const dropsA = udpDrops(gw.udpPorts);
-      const first = readProc(gw.pid);
+      const tree = [gw.pid, ...descendants(gw.pid)];
+      const perProcessA = new Map(tree.map((pid) => [pid, readProc(pid)]));
+      const first = gw.read();
       if (first) readings.push(first);
       const holdEnd = performance.now() + o.holdSeconds * 1000;
       while (performance.now() < holdEnd) {
         await sleep(Math.min(1000, holdEnd - performance.now()));
-        const r = readProc(gw.pid);
+        const r = gw.read();
         if (r) readings.push(r);
       }
       const coreB = cpuTimes(o.gatewayCpu);
@@ -520,6 +537,13 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       const clientsB = readProc(clientsPid);
       const sippB = readProc(sippPid);
       const dropsB = udpDrops(gw.udpPorts);
+      const names = new Map(treeMemory(gw.pid).map((p) => [p.pid, p.name]));
+      const cpuByProcess: Record<string, number> = {};
+      for (const [pid, a0] of perProcessA) {
+        const b0 = readProc(pid);
+        if (a0 && b0)
+          cpuByProcess[`${names.get(pid) ?? '?'} ${pid}`] = usageBetween(a0, b0).cpuPercent;
+      }
       const endStats = await cl.stats();
       const a = readings[0];
       const b = readings.at(-1);
@@ -572,6 +596,11 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         dtlsMs: summary(
           ids.map((id) => endStats.get(id)?.dtlsMs).filter((x): x is number => x !== undefined),
         ),
+        firstAudioMs: summary(
+          ids
+            .map((id) => endStats.get(id)?.firstAudioMs)
+            .filter((x): x is number => x !== undefined),
+        ),
         dataChannelsOpen: ids.filter((id) => endStats.get(id)?.dataChannelOpen).length,
         holdSeconds: usage.seconds,
         gatewayCpuPercent: usage.cpuPercent,
@@ -583,6 +612,10 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         interruptsOnGatewayCorePercent: core.interrupts,
         stealOnGatewayCorePercent: core.steal,
         rssBytes: usage.rssBytes,
+        cpuByProcess,
+        rssByProcess: Object.fromEntries(
+          treeMemory(gw.pid).map((p) => [`${p.name} ${p.pid}`, p.rssBytes]),
+        ),
         cpuPercentPerCall: n ? (usage.cpuPercent - idle.cpuPercent) / n : Number.NaN,
         rssBytesPerCall: n ? (usage.rssBytes - idle.rssBytes) / n : Number.NaN,
         audioFlowing: flowing,
@@ -626,19 +659,23 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       await sleep(250);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const rssAfter = readProc(gw.pid)?.rssBytes ?? Number.NaN;
+    const rssAfter = gw.read()?.rssBytes ?? Number.NaN;
     const heapAfter = await gw.liveHeapBytes().catch(() => Number.NaN);
-    o.progress(
-      `teardown: waiting ${TEARDOWN_SETTLE_SECONDS} s for the SIP timers, then the live heap again`,
-    );
-    await sleep(TEARDOWN_SETTLE_SECONDS * 1000);
-    const heapLater = await gw.liveHeapBytes().catch(() => Number.NaN);
+    let heapLater = Number.NaN;
+    if (gw.gateway) {
+      o.progress(
+        `teardown: waiting ${TEARDOWN_SETTLE_SECONDS} s for the SIP timers, then the live heap again`,
+      );
+      await sleep(TEARDOWN_SETTLE_SECONDS * 1000);
+      heapLater = await gw.liveHeapBytes().catch(() => Number.NaN);
+    }
     o.progress(
       `teardown: ${hangup.calls} hung up, ${hangup.confirmed} BYEs confirmed, gateway at ${JSON.stringify(pick(gaugesAfter))} after ${seconds.toFixed(1)} s, RSS ${(rssAfter / 2 ** 20).toFixed(1)} MB, live heap ${(heapAfter / 2 ** 20).toFixed(1)} MB, ${(heapLater / 2 ** 20).toFixed(1)} MB ${TEARDOWN_SETTLE_SECONDS} s later (idle ${(idleHeap / 2 ** 20).toFixed(1)} MB)`,
     );
     // The gateway's own timing of every call, now that all have ended.
     let withGateway: StepResult[] = results;
     try {
+      if (o.system === 'janus') throw new Error('Janus keeps no call records');
       const records = new Map((await gw.calls(500)).map((r) => [r.visitorCallId, r]));
       withGateway = results.map((r, i) => ({
         ...r,
@@ -679,6 +716,8 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     }
     return {
       ...(cpuProfile ? { cpuProfile } : {}),
+      system: o.system,
+      client: o.client,
       gatewayPinned: `CPU ${o.gatewayCpu} (taskset -c ${o.gatewayCpu}, own process)`,
       clientsPinned: `CPU ${o.clientCpu} (load clients, sipp UAS and the bench process)`,
       agents,

@@ -3,7 +3,7 @@
  * process's CPU and RSS from /proc, and a description of the machine.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 
 export interface Summary {
@@ -63,6 +63,73 @@ export function readProc(pid: number): ProcReading | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The pids of `pid`'s descendants (a gateway's mediasoup workers), from /proc/<pid>/stat's ppid. */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parents.get(ppid) ?? [];
+      list.push(Number(entry));
+      parents.set(ppid, list);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const child of parents.get(p) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * {@link readProc} of a process and its descendants, summed (the gateway and
+ * its mediasoup workers are one system); the children are looked up once per
+ * call, so pass `children` when reading often.
+ */
+export function readProcTree(pid: number, children = descendants(pid)): ProcReading | undefined {
+  const root = readProc(pid);
+  if (!root) return undefined;
+  let cpuSeconds = root.cpuSeconds;
+  let rssBytes = root.rssBytes;
+  for (const child of children) {
+    const r = readProc(child);
+    if (!r) continue;
+    cpuSeconds += r.cpuSeconds;
+    rssBytes += r.rssBytes;
+  }
+  return { atMs: root.atMs, cpuSeconds, rssBytes };
+}
+
+/** Each process of a tree with its command name and RSS, for the report's memory breakdown. */
+export function treeMemory(pid: number): { pid: number; name: string; rssBytes: number }[] {
+  const out: { pid: number; name: string; rssBytes: number }[] = [];
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?';
+      const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
+      out.push({ pid: p, name, rssBytes: rssKb * 1024 });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
 }
 
 export interface Usage {

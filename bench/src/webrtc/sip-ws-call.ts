@@ -1,7 +1,7 @@
 /**
- * One visitor call from Node: a libwebrtc peer connection (@roamhq/wrtc) with
- * a tone as its microphone and a `parley` data channel, calling the gateway
- * over its own SIP-over-WebSocket connection (RFC 7118, subprotocol `sip`)
+ * One visitor call from Node: a WebRTC peer (media-peer.ts: libdatachannel or
+ * libwebrtc) with a tone as its microphone and a `parley` data channel, calling
+ * the gateway over its own SIP-over-WebSocket connection (RFC 7118, subprotocol `sip`)
  * with a call token as `Authorization: Bearer` (RFC 8898). The SIP side is a
  * port of e2e/src/raw-sip-page.ts: INVITE with the complete offer (no trickle
  * ICE), ACK for the final response, BYE to hang up, 200 to any request the
@@ -9,13 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type {
-  Wrtc,
-  WrtcAudioSource,
-  WrtcDataChannel,
-  WrtcPeerConnection,
-  WrtcTrack,
-} from './wrtc.js';
+import type { MediaPeer } from './media-peer.js';
 
 /**
  * The `ws` client, typed for what is used here: bench/ has `ws` but not
@@ -39,7 +33,8 @@ type WsClientClass = new (
 const WebSocket = createRequire(import.meta.url)('ws') as WsClientClass;
 
 export interface CallOptions {
-  readonly wrtc: Wrtc;
+  /** The WebRTC end (offer, answer, audio, counters). */
+  readonly peer: MediaPeer;
   /** `ws://host:port/sip` */
   readonly wsUrl: string;
   /** Sent as the handshake's Origin: the gateway matches it with the token's origin. */
@@ -47,10 +42,6 @@ export interface CallOptions {
   readonly token: string;
   readonly queue: string;
   readonly domain: string;
-  /** The microphone: the caller feeds it (see ToneFeeder). */
-  readonly source: WrtcAudioSource;
-  /** How long ICE gathering may take before the offer goes out as it is. */
-  readonly gatherTimeoutMs?: number;
   /** INVITE → final response limit. */
   readonly answerTimeoutMs?: number;
 }
@@ -80,9 +71,43 @@ export interface CallCounters {
   readonly codec: string | undefined;
   readonly iceState: string;
   readonly dataChannelOpen: boolean;
-  /** 200 OK → ICE connected, and → DTLS done (connectionState connected), ms. */
+  /** 200 OK → ICE connected, → DTLS done (connectionState connected), → first audio packet received, ms. */
   readonly iceMs: number | undefined;
   readonly dtlsMs: number | undefined;
+  readonly firstAudioMs: number | undefined;
+}
+
+/** What the load clients drive, whichever server the call goes to (SipWsCall, JanusCall). */
+export interface BenchCall {
+  readonly up: boolean;
+  readonly ended: string | undefined;
+  start(): Promise<CallSetup>;
+  counters(): Promise<CallCounters>;
+  hangup(timeoutMs?: number): Promise<boolean>;
+  close(): void;
+}
+
+/** The peer's counters, its times made relative to the answer. */
+export async function countersSince(
+  peer: MediaPeer,
+  answeredAt: number | undefined,
+): Promise<CallCounters> {
+  const c = await peer.counters();
+  const since = (t: number | undefined): number | undefined =>
+    t !== undefined && answeredAt !== undefined ? t - answeredAt : undefined;
+  return {
+    inboundPackets: c.inboundPackets,
+    inboundBytes: c.inboundBytes,
+    outboundPackets: c.outboundPackets,
+    packetsLost: c.packetsLost,
+    jitterMs: c.jitterMs,
+    codec: c.codec,
+    iceState: c.iceState,
+    dataChannelOpen: c.dataChannelOpen,
+    iceMs: since(c.iceAt),
+    dtlsMs: since(c.dtlsAt),
+    firstAudioMs: since(c.firstAudioAt),
+  };
 }
 
 const rand = (): string => randomBytes(6).toString('hex');
@@ -96,7 +121,7 @@ function header(text: string, name: string): string | undefined {
   return new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(text)?.[1]?.trim();
 }
 
-export class SipWsCall {
+export class SipWsCall implements BenchCall {
   readonly #o: CallOptions;
   readonly #callId = `${rand()}${rand()}`;
   readonly #fromTag = rand();
@@ -104,18 +129,12 @@ export class SipWsCall {
   readonly #target: string;
   #toTag = '';
   #cseq = 1;
-  #pc: WrtcPeerConnection | undefined;
-  #channel: WrtcDataChannel | undefined;
-  #track: WrtcTrack | undefined;
   #ws: WsClient | undefined;
-  #dataChannelOpen = false;
   #pendingBye: (() => void) | undefined;
   /** Why the call ended, when it did: `bye-from-gateway`, `ws-closed`, `hangup`. */
   ended: string | undefined;
   /** performance.now() of the 200 OK. */
   answeredAt: number | undefined;
-  #iceAt: number | undefined;
-  #dtlsAt: number | undefined;
 
   constructor(options: CallOptions) {
     this.#o = options;
@@ -127,7 +146,6 @@ export class SipWsCall {
   }
 
   async start(): Promise<CallSetup> {
-    const { wrtc } = this.#o;
     const t0 = performance.now();
     let gatherMs = 0;
     let wsMs = 0;
@@ -142,34 +160,8 @@ export class SipWsCall {
       inviteMs: inviteAt ? performance.now() - inviteAt : 0,
     });
     try {
-      const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
-      this.#pc = pc;
-      this.#track = this.#o.source.createTrack();
-      pc.addTrack(this.#track, new wrtc.MediaStream([this.#track]));
-      const channel = pc.createDataChannel('parley');
-      this.#channel = channel;
-      channel.onopen = () => {
-        this.#dataChannelOpen = true;
-      };
-      pc.oniceconnectionstatechange = () => {
-        if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')
-          this.#iceAt ??= performance.now();
-      };
-      pc.onconnectionstatechange = () => {
-        if (pc.connectionState === 'connected') this.#dtlsAt ??= performance.now();
-      };
-      await pc.setLocalDescription(await pc.createOffer());
-      await new Promise<void>((resolve) => {
-        if (pc.iceGatheringState === 'complete') return resolve();
-        const timer = setTimeout(resolve, this.#o.gatherTimeoutMs ?? 2000);
-        pc.onicegatheringstatechange = () => {
-          if (pc.iceGatheringState !== 'complete') return;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const offer = await this.#o.peer.offer();
       gatherMs = performance.now() - t0;
-      const offer = pc.localDescription?.sdp;
       if (!offer) return fail(0, 'no local description');
 
       const t1 = performance.now();
@@ -262,7 +254,7 @@ export class SipWsCall {
       }
       this.answeredAt = performance.now();
       const body = response.text.slice(response.text.indexOf(`${CRLF}${CRLF}`) + 4);
-      await pc.setRemoteDescription({ type: 'answer', sdp: body });
+      await this.#o.peer.apply(body);
       return { ok: true, callId: this.#callId, status: 200, gatherMs, wsMs, inviteMs };
     } catch (error) {
       return fail(0, (error as Error).message);
@@ -284,37 +276,8 @@ export class SipWsCall {
       this.ended ??= `bye-from-gateway${header(text, 'Reason') ? ` (${header(text, 'Reason')})` : ''}`;
   }
 
-  async counters(): Promise<CallCounters> {
-    const since = (t: number | undefined): number | undefined =>
-      t !== undefined && this.answeredAt !== undefined ? t - this.answeredAt : undefined;
-    const out = {
-      inboundPackets: 0,
-      inboundBytes: 0,
-      outboundPackets: 0,
-      packetsLost: 0,
-      jitterMs: 0,
-      codec: undefined as string | undefined,
-      iceState: this.#pc?.iceConnectionState ?? 'none',
-      dataChannelOpen: this.#dataChannelOpen,
-      iceMs: since(this.#iceAt),
-      dtlsMs: since(this.#dtlsAt),
-    };
-    if (!this.#pc) return out;
-    const codecs = new Map<string, string>();
-    let codecId: string | undefined;
-    (await this.#pc.getStats()).forEach((r) => {
-      if (r.type === 'codec' && r.mimeType) codecs.set(r.id, r.mimeType);
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-        out.inboundPackets = r.packetsReceived ?? 0;
-        out.inboundBytes = r.bytesReceived ?? 0;
-        out.packetsLost = r.packetsLost ?? 0;
-        out.jitterMs = (r.jitter ?? 0) * 1000;
-        codecId = r.codecId;
-      }
-      if (r.type === 'outbound-rtp' && r.kind === 'audio') out.outboundPackets = r.packetsSent ?? 0;
-    });
-    out.codec = codecId ? codecs.get(codecId) : undefined;
-    return out;
+  counters(): Promise<CallCounters> {
+    return countersSince(this.#o.peer, this.answeredAt);
   }
 
   /** BYE (when the call is up), then closes the WebSocket and the peer connection. */
@@ -350,13 +313,7 @@ export class SipWsCall {
 
   close(): void {
     this.ended ??= 'closed';
-    try {
-      this.#channel?.close();
-      this.#track?.stop();
-      this.#pc?.close();
-    } catch {
-      // Already closed.
-    }
+    this.#o.peer.close();
     this.#ws?.terminate();
   }
 }

@@ -16,6 +16,7 @@ import { ParleyError } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
+import { callerNumberClaim } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
@@ -55,7 +56,8 @@ export class Call extends EventEmitter<CallEvents> {
     const log = deps.logger.child({ module: 'call', callId: this.id, tenant: claims.iss });
     this.#log = log;
     this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log });
-    const number = deps.numbers.lease(claims.iss, claims.sub);
+    // S6: the company's web application may name the session's number in the token.
+    const number = deps.numbers.lease(claims.iss, claims.sub, callerNumberClaim(init.token));
     const keeper = new CallRecordKeeper(
       { store: deps.calls, now: deps.now ?? Date.now, log },
       { id: this.id, ...init, number },

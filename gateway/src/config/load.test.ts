@@ -40,8 +40,17 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('warn');
   });
 
-  it('takes the media engine built in by default, or a module relative to the config file', async () => {
-    expect(loadConfig({ input: await validInput() }).media.engine).toBe('relay');
+  it('takes the media engine (auto by default, from PARLEY_MEDIA_ENGINE too), or a module relative to the config file', async () => {
+    expect(loadConfig({ input: await validInput() }).media.engine).toBe('auto');
+    const chosen = loadConfig({
+      input: await validInput(),
+      env: { PARLEY_MEDIA_ENGINE: 'relay' },
+    });
+    expect(chosen.media.engine).toBe('relay');
+    const input = await validInput();
+    expect(() => loadConfig({ input, env: { PARLEY_MEDIA_ENGINE: 'janus' } })).toThrow(
+      /media\.engine/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
     writeFileSync(
       join(dir, 'config.json'),
@@ -49,8 +58,20 @@ describe('loadConfig', () => {
     );
     const config = loadConfig({ file: join(dir, 'config.json') });
     expect(config.media.engine).toEqual({ module: join(dir, 'engines/ms.js') });
-    const bad = { ...(await validInput()), media: { engine: 'mediasoup' } };
+    const bad = { ...(await validInput()), media: { engine: 'janus' } };
     expect(() => loadConfig({ input: bad })).toThrow(/media\.engine/);
+    const worker = loadConfig({
+      file: join(dir, 'config.json'),
+      input: { media: { mediasoup: { workerBin: 'bin/mediasoup-worker', workers: 3 } } },
+    });
+    expect(worker.media.mediasoup).toMatchObject({
+      workerBin: join(dir, 'bin/mediasoup-worker'),
+      workers: 3,
+      statsIntervalSeconds: 5,
+    });
+    expect(() => loadConfig({ input: { ...input, media: { mediasoup: { workers: 0 } } } })).toThrow(
+      /media\.mediasoup\.workers/,
+    );
   });
 
   it('takes a TURN server whose secret may come from the environment, and refuses relay-only ICE without one', async () => {

@@ -44,6 +44,7 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
   PARLEY_SIP_ADVERTISED_HOST: (c, v) => void (section(c, 'sip')['advertisedHost'] = v),
   PARLEY_MEDIA_ADDRESS: (c, v) => void (section(c, 'media')['address'] = v),
   PARLEY_MEDIA_ANNOUNCED_ADDRESS: (c, v) => void (section(c, 'media')['announcedAddress'] = v),
+  PARLEY_MEDIA_ENGINE: (c, v) => void (section(c, 'media')['engine'] = v),
   PARLEY_TURN_SECRET: (c, v) => {
     const media = section(c, 'media');
     const turn = media['turn'];
@@ -136,11 +137,19 @@ export function loadConfig(options: LoadConfigOptions): Config {
           },
         }
       : config.http,
-    // An engine module is relative to the config file.
-    media:
-      typeof config.media.engine === 'object'
-        ? { ...config.media, engine: { module: resolve(baseDir, config.media.engine.module) } }
-        : config.media,
+    // An engine module and a worker binary are relative to the config file.
+    media: {
+      ...config.media,
+      ...(typeof config.media.engine === 'object'
+        ? { engine: { module: resolve(baseDir, config.media.engine.module) } }
+        : {}),
+      mediasoup: {
+        ...config.media.mediasoup,
+        ...(config.media.mediasoup.workerBin
+          ? { workerBin: resolve(baseDir, config.media.mediasoup.workerBin) }
+          : {}),
+      },
+    },
     // Flow modules and prompt directories are relative to the config file.
     flows: Object.fromEntries(
       Object.entries(config.flows).map(([name, flow]) => [

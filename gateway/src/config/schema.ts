@@ -568,13 +568,38 @@ export const configSchema = z.strictObject({
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
       /**
-       * The media engine: `relay` (built in: plain RTP relay and werift WebRTC),
+       * The media engine: `mediasoup` (its C++ workers: browsers' legs and the
+       * SIP legs piped to them), `relay` (built in: plain RTP relay and werift
+       * WebRTC), `auto` (mediasoup where its worker is installed, else relay),
        * or `{ module }`, an ES module (path relative to the config file) whose
-       * `createMediaEngine(options)` returns a MediaEngine (e.g. one on mediasoup).
+       * `createMediaEngine(options)` returns a MediaEngine.
        */
       engine: z
-        .union([z.literal('relay'), z.strictObject({ module: z.string().min(1) })])
-        .default('relay'),
+        .union([
+          z.enum(['auto', 'mediasoup', 'relay']),
+          z.strictObject({ module: z.string().min(1) }),
+        ])
+        .default('auto'),
+      /** The mediasoup engine (`engine` auto or mediasoup). */
+      mediasoup: z
+        .strictObject({
+          /** Worker processes (one per core the gateway may use, by default). */
+          workers: z.number().int().min(1).max(128).optional(),
+          /**
+           * The worker binary. Default: MEDIASOUP_WORKER_BIN, else the one in
+           * mediasoup's package (where scripts/setup.sh installs Parley's build).
+           */
+          workerBin: z.string().min(1).optional(),
+          /** The workers' own log level (their lines go to the gateway's log at debug). */
+          logLevel: z.enum(['debug', 'warn', 'error', 'none']).default('error'),
+          /**
+           * Longest interval between reads of the workers' packet counters (call
+           * records, the inactivity timer; a quarter of inactivityTimeoutSeconds
+           * when that is shorter).
+           */
+          statsIntervalSeconds: z.number().min(0.25).max(60).default(5),
+        })
+        .prefault({}),
     })
     .refine((media) => media.portMin < media.portMax, {
       message: 'portMin must be below portMax',

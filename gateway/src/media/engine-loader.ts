@@ -1,13 +1,17 @@
 /**
- * Where the media engine comes from: the built-in relay (plain RTP, and werift
- * for browsers), or an ES module the config names, so an engine on another
- * stack (mediasoup, where its worker installs) plugs in without touching the
- * gateway. The module exports `createMediaEngine(options)`.
+ * Where the media engine comes from: mediasoup (its C++ workers, the default
+ * wherever a worker fit for SIP legs is installed), the built-in relay (plain
+ * RTP, and werift for browsers), or an ES module the config names, so another
+ * engine plugs in without touching the gateway. The module exports
+ * `createMediaEngine(options)`.
  */
 import { pathToFileURL } from 'node:url';
 import { ParleyError } from '@parley/shared/errors';
 import type { Logger } from '../observability/index.js';
 import type { MediaEngine } from './engine.js';
+import { createMediasoupEngine } from './mediasoup/engine.js';
+import { findWorkerBin } from './mediasoup/load.js';
+import type { WorkerLogLevel } from './mediasoup/worker-pool.js';
 import { createRelayEngine } from './relay-engine.js';
 
 /** What an engine is given: the `media` section of the config, and a logger. */
@@ -22,8 +26,18 @@ export interface MediaEngineOptions {
   /** UDP ports for browsers' WebRTC. */
   readonly webrtcPortMin: number;
   readonly webrtcPortMax: number;
+  /** The mediasoup engine's settings (`media.mediasoup`). */
+  readonly mediasoup?: {
+    readonly workers?: number | undefined;
+    readonly workerBin?: string | undefined;
+    readonly logLevel?: WorkerLogLevel | undefined;
+    readonly statsIntervalMs?: number | undefined;
+  };
   readonly logger: Logger;
 }
+
+/** `auto`: mediasoup where its worker is installed, else the relay. */
+export type MediaEngineChoice = 'auto' | 'mediasoup' | 'relay' | { readonly module: string };
 
 /** The export an engine module provides. */
 export type MediaEngineFactory = (
@@ -31,10 +45,12 @@ export type MediaEngineFactory = (
 ) => MediaEngine | Promise<MediaEngine>;
 
 export async function createMediaEngine(
-  engine: 'relay' | { readonly module: string },
+  engine: MediaEngineChoice,
   options: MediaEngineOptions,
 ): Promise<MediaEngine> {
   if (engine === 'relay') return createRelayEngine(options);
+  if (engine === 'mediasoup') return createMediasoupEngine({ ...options, ...options.mediasoup });
+  if (engine === 'auto') return autoEngine(options);
   const where = `media.engine.module ${engine.module}`;
   let loaded: { createMediaEngine?: unknown };
   try {
@@ -62,4 +78,24 @@ export async function createMediaEngine(
   }
   options.logger.info({ engine: candidate.kind, module: engine.module }, 'media engine loaded');
   return candidate as MediaEngine;
+}
+
+/**
+ * mediasoup when a worker is installed and fit for SIP legs (Parley's build),
+ * else the relay, saying why: a gateway without the worker still starts.
+ */
+async function autoEngine(options: MediaEngineOptions): Promise<MediaEngine> {
+  const log = options.logger.child({ module: 'media' });
+  if (!findWorkerBin(options.mediasoup?.workerBin)) {
+    log.info(
+      'no mediasoup worker installed: media on the relay engine (./scripts/setup.sh builds one)',
+    );
+    return createRelayEngine(options);
+  }
+  try {
+    return await createMediasoupEngine({ ...options, ...options.mediasoup });
+  } catch (error) {
+    log.warn({ err: error }, 'the mediasoup engine did not start: media on the relay engine');
+    return createRelayEngine(options);
+  }
 }

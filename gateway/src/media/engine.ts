@@ -36,6 +36,12 @@ export interface MediaRouterOptions {
 export interface MediaRouterEvents {
   /** No RTP arrived on `transport` for the configured time. */
   inactive: [{ transportId: string; silentForMs: number }];
+  /**
+   * The call's media is gone for good (the mediasoup worker carrying it died,
+   * or its legs could not be joined); the router closes right after. The call
+   * ends with `reason` (an error code).
+   */
+  failed: [{ reason: 'media_failed'; detail: string }];
   /** The router closed (by its owner or because the engine closed). */
   close: [];
 }

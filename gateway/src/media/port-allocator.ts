@@ -30,6 +30,12 @@ export interface PortPair {
   readonly rtp: Socket;
   readonly rtcp: Socket;
   readonly released: boolean;
+  /**
+   * Closes both sockets but keeps the pair leased, so that another process (a
+   * mediasoup worker) can bind the same ports for this call; `release()` then
+   * gives the pair back. Safe twice.
+   */
+  closeSockets(): void;
   release(): void;
 }
 
@@ -64,12 +70,11 @@ export function createPortAllocator(options: PortAllocatorOptions): PortAllocato
   const closing = new Set<Promise<void>>();
   const pending = new Set<Promise<unknown>>();
 
-  function release(index: number, rtp: Socket, rtcp: Socket): void {
+  function closeSockets(rtp: Socket, rtcp: Socket): void {
+    // The kernel frees the port when the fd closes, which dgram does at once
+    // (only the 'close' event is deferred), so the ports may be bound again now.
     closing.add(closeSocket(rtp));
     closing.add(closeSocket(rtcp));
-    // The kernel frees the port when the fd closes, which dgram does at once
-    // (only the 'close' event is deferred), so the pair may be reused now.
-    slots.release(index);
   }
 
   function closeSocket(socket: Socket): Promise<void> {
@@ -108,6 +113,12 @@ export function createPortAllocator(options: PortAllocatorOptions): PortAllocato
     const [rtp, rtcp] = claimed.value;
     const rtpPort = first + index * 2;
     let released = false;
+    let socketsClosed = false;
+    const close = (): void => {
+      if (socketsClosed) return;
+      socketsClosed = true;
+      closeSockets(rtp, rtcp);
+    };
     return {
       rtpPort,
       rtcpPort: rtpPort + 1,
@@ -116,10 +127,12 @@ export function createPortAllocator(options: PortAllocatorOptions): PortAllocato
       get released() {
         return released;
       },
+      closeSockets: close,
       release() {
         if (released) return;
         released = true;
-        release(index, rtp, rtcp);
+        close();
+        slots.release(index);
       },
     };
   }

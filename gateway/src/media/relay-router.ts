@@ -18,7 +18,7 @@ import type {
 } from './engine.js';
 import type { PortAllocator } from './port-allocator.js';
 import { RelayTransport } from './relay-transport.js';
-import { WeriftTransport } from './webrtc-transport.js';
+import type { WeriftTransport } from './webrtc-transport.js';
 import type { WebRtcPortPool } from './webrtc-ports.js';
 
 export interface RelayRouterOptions extends MediaRouterOptions {
@@ -95,6 +95,10 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
 
   async createWebRtcTransport(options: { readonly name: string }): Promise<WeriftTransport> {
     if (this.#closed) throw new ParleyError('internal', 'media router is closed');
+    // werift is loaded on first use: a gateway whose browsers never reach this
+    // engine (the mediasoup engine relays only SIP legs here) saves its ~33 MB.
+    const { WeriftTransport } = await import('./webrtc-transport.js');
+    if (this.#closed) throw new ParleyError('internal', 'media router is closed');
     const transport = new WeriftTransport({
       name: options.name,
       address: this.#options.webrtc.address,
@@ -106,7 +110,7 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
       onClose: (t) => this.#webrtc.delete(t),
     });
     this.#webrtc.add(transport);
-    return Promise.resolve(transport);
+    return transport;
   }
 
   pipe(a: MediaTransport, b: MediaTransport): void {
@@ -164,13 +168,13 @@ export class RelayRouter extends EventEmitter<MediaRouterEvents> implements Medi
 
   #ownWebRtc(transport: MediaTransport): WeriftTransport {
     if (
-      !(transport instanceof WeriftTransport) ||
+      transport.kind !== 'webrtc' ||
       transport.closed ||
-      !this.#webrtc.has(transport)
+      !this.#webrtc.has(transport as WeriftTransport)
     ) {
       throw new ParleyError('internal', `transport ${transport.id} is not open on this router`);
     }
-    return transport;
+    return transport as WeriftTransport;
   }
 
   #own(transport: MediaTransport): RelayTransport {

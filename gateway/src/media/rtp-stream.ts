@@ -43,8 +43,13 @@ export class OutboundStream {
   #tsOffset = 0;
   #lastOwnAt = -Infinity;
 
-  constructor(clockRate: number) {
+  /**
+   * `rewriteFromStart`: every packet is rewritten from the first (a stream whose
+   * SSRC is fixed in advance: the mediasoup engine's producer of a leg's stream).
+   */
+  constructor(clockRate: number, options: { readonly rewriteFromStart?: boolean } = {}) {
     this.#clockRate = clockRate;
+    this.#rewriting = options.rewriteFromStart ?? false;
   }
 
   /** True once an application has sent: every packet is rewritten from then on. */

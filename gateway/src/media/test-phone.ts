@@ -125,3 +125,11 @@ export function randomPortBase(span: number): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** An RTP packet's payload (RFC 3550 §5.1: after the CSRCs and the header extension; padding off). */
+export function rtpPayload(packet: Buffer): Buffer {
+  let offset = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2);
+  const padding = packet[0]! & 0x20 ? packet[packet.length - 1]! : 0;
+  return packet.subarray(offset, packet.length - padding);
+}

@@ -26,6 +26,7 @@ export {
   type TrunkRefusalCode,
 } from './classify.js';
 export { OutboundTrunkCall } from './dialer.js';
+export { trunkSources } from './source-acl.js';
 export {
   type AnsweredTrunkCall,
   type DialFailureReason,

@@ -26,3 +26,35 @@ export class SourceAcl {
     return ip !== undefined && matchIpRules(ip, this.#rules) !== undefined;
   }
 }
+
+/**
+ * Every trunk's peer IP hosts and `inbound.allow` entries: the SBC's per-source
+ * request limit leaves them out (a carrier sends all its calls from a few
+ * addresses, and a trunk's own `maxConcurrentCalls` bounds what it can start),
+ * as the TCP per-source connection cap does.
+ */
+export function trunkSources(
+  trunks: Readonly<
+    Record<
+      string,
+      {
+        readonly peers: readonly { readonly host: string }[];
+        readonly inbound: { readonly allow: readonly string[] };
+      }
+    >
+  >,
+): string[] {
+  const entries = Object.values(trunks).flatMap((t) => [
+    ...t.peers.map((p) => p.host),
+    ...t.inbound.allow,
+  ]);
+  // Host names cannot be matched against a packet's source; inbound.allow admits them.
+  return [...new Set(entries)].filter((e) => {
+    try {
+      parseIpRule(e);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}

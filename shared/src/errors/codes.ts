@@ -261,6 +261,14 @@ export const ERROR_CODES = {
     message: 'The INVITE carries no usable SDP offer.',
     human: 'Your browser could not start the call. Please try another browser.',
   },
+  media_failed: {
+    domain: 'call',
+    http: 500,
+    sip: 500,
+    message:
+      "The call's media engine failed (its mediasoup worker died or the legs could not be joined); the call was ended.",
+    human: 'The call was lost because of a problem on our side. Please call again.',
+  },
   media_timeout: {
     domain: 'call',
     http: 500,

@@ -13,6 +13,7 @@ import {
   PCMU,
   levelAt,
   openTestLeg,
+  peakLevelAt,
   receivedPcm,
   sendPaced,
   tonePackets,
@@ -149,8 +150,8 @@ describe('recorder', () => {
     expect(said.roughFrequencyHz).toBeLessThan(1300);
     // Both tones in the mix.
     const pcm = new Int16Array((await readFile(files.mixed)).buffer.slice(44));
-    expect(levelAt(pcm, 8000, 700)).toBeGreaterThan(2000);
-    expect(levelAt(pcm, 8000, 1200)).toBeGreaterThan(2000);
+    expect(peakLevelAt(pcm, 8000, 700)).toBeGreaterThan(2000);
+    expect(peakLevelAt(pcm, 8000, 1200)).toBeGreaterThan(2000);
     expect(mixed.seconds).toBeCloseTo(result.durationMs / 1000, 1);
   });
 
@@ -259,7 +260,7 @@ describe('PCM feed', () => {
     const bytes = Buffer.concat(chunks);
     const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
     expect(feed.sampleRate).toBe(16000);
-    expect(levelAt(pcm, 16000, 900)).toBeGreaterThan(3000);
+    expect(peakLevelAt(pcm, 16000, 900)).toBeGreaterThan(3000);
   });
 
   it('drops frames instead of buffering without bound when nobody reads', async () => {

@@ -118,6 +118,23 @@ export function levelAt(pcm: Int16Array, rate: number, frequencyHz: number): num
   return (2 * Math.hypot(re, im)) / Math.max(1, pcm.length);
 }
 
+/**
+ * The loudest `windowMs` window's level at `frequencyHz`: a tone that arrived,
+ * whatever silence a late sender (a loaded machine) left around or inside it.
+ */
+export function peakLevelAt(
+  pcm: Int16Array,
+  rate: number,
+  frequencyHz: number,
+  windowMs = 100,
+): number {
+  const size = Math.round((rate * windowMs) / 1000);
+  let peak = 0;
+  for (let start = 0; start + size <= pcm.length; start += Math.round(size / 2))
+    peak = Math.max(peak, levelAt(pcm.subarray(start, start + size), rate, frequencyHz));
+  return peak;
+}
+
 /** Polls `check` (the media path is asynchronous), failing after `timeoutMs`. */
 export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
