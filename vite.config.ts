@@ -4,8 +4,10 @@
  *
  * Test projects, by file name:
  * - unit:      `*.test.ts` beside the code (no network peers, no browser);
- * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts`, `*.kamailio.test.ts` against
- *              real SIP peers and a real TURN server;
+ * - protocol:  `*.sipp.test.ts`, `*.baresip.test.ts`, `*.coturn.test.ts`,
+ *              `*.kamailio.test.ts`, `*.postgres.test.ts`, `*.redis.test.ts`
+ *              against real SIP peers, a real TURN server, Kamailio,
+ *              PostgreSQL and Redis;
  * - e2e:       `e2e/**\/*.e2e.test.ts`, Debian's Chromium via playwright-core.
  */
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,8 @@ const peerTests = [
   '**/*.baresip.test.ts',
   '**/*.coturn.test.ts',
   '**/*.kamailio.test.ts',
+  '**/*.postgres.test.ts',
+  '**/*.redis.test.ts',
   '**/*.e2e.test.ts',
 ];
 
@@ -84,6 +88,8 @@ export default defineConfig({
             '{gateway,testkit}/**/*.baresip.test.ts',
             '{gateway,testkit}/**/*.coturn.test.ts',
             '{gateway,testkit}/**/*.kamailio.test.ts',
+            '{gateway,testkit}/**/*.postgres.test.ts',
+            '{gateway,testkit}/**/*.redis.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,

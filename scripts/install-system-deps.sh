@@ -16,6 +16,9 @@
 #   kamailio, kamailio-websocket-modules  the SIP edge in front of several gateways
 #                      (deploy/kamailio/, scripts/cluster.sh, the scale-out test)
 #   iproute2, util-linux  ip, unshare, setpriv (scripts/in-netns.sh, process cleanup)
+#   postgresql         storage.kind "postgres": the store tests and benchmarks start their
+#                      own cluster (testkit/src/postgres.ts: initdb + postgres in a temp dir)
+#   redis-server       shared.redis: the shared-state tests start their own (testkit/src/redis.ts)
 #   janus              the peer the WebRTC benchmark measures Parley against (its SIP plugin)
 #   libsrtp2-1 libusrsctp2 libuv1 libabsl20220623  what Parley's mediasoup worker links to at run time
 set -euo pipefail
@@ -35,6 +38,8 @@ PACKAGES=(
   kamailio-websocket-modules
   iproute2
   util-linux
+  postgresql
+  redis-server
   janus
   libsrtp2-1
   libusrsctp2

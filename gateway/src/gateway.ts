@@ -5,6 +5,7 @@ import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
 import { CallManager, MessageHub, Telephony, hangUpInterrupted } from './calls/index.js';
+import { createSharedState, type SharedState } from './cluster/index.js';
 import { FLOW_SCHEMA } from './flows/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
 import {
@@ -106,6 +107,8 @@ export interface Gateway {
    * the rest are ended with `gateway_shutdown`. Safe twice.
    */
   drain(timeoutMs?: number): Promise<void>;
+  /** The state shared with the cluster's other gateways (Redis), and this gateway's instance id. */
+  readonly shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
+  // Redis-backed shared state when shared.redis is set (docs/scaling.md); else all in process.
+  const shared = await createSharedState({ config, registry: metrics.registry, logger, now });
   const db = openDatabase(config.storage.path, [
     LEDGER_SCHEMA,
     MARKETPLACE_SCHEMA,
@@ -148,7 +153,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config,
     metrics,
     logger,
-    ...(options.replayStore ? { replayStore: options.replayStore } : {}),
+    ...((options.replayStore ?? shared.replayStore)
+      ? { replayStore: options.replayStore ?? shared.replayStore }
+      : {}),
     now,
   });
   const callerNumbers = new Map(
@@ -168,7 +175,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           : { result: 'refused', reason: outcome.reason },
       ),
   });
-  const agents = new AgentDirectory(config.agents, now);
+  const agents = new AgentDirectory(config.agents, now, shared.agentLocks);
   // Agents created through the API live in storage, next to the config file's.
   const agentAdmin = new AgentAdmin({
     directory: agents,
@@ -196,6 +203,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   marketplace.start();
   const storedAgents = agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
+  // Registrations and availability made through the cluster's other gateways (with Redis).
+  await shared.syncAgents(agents);
   const value = await valueServiceFromConfig({
     tenants: config.tenants,
     history: customerHistory(callStore),
@@ -251,7 +260,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     trustProxy: config.http.trustProxy,
     // Draining answers 503 too: a load balancer's health check stops sending browsers here.
-    health: () => ({ ok: !closing && !draining, draining, calls: live.calls?.size ?? 0 }),
+    health: () => ({
+      ok: !closing && !draining,
+      draining,
+      calls: live.calls?.size ?? 0,
+      ...shared.health(),
+    }),
     streamingPaths: ['/v1/call-entries'],
     routers: [
       // Before the core /v1 API: the callback request takes a token, not an API key.
@@ -365,6 +379,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     numbers,
     calls: callStore,
     sessions,
+    ...(shared.redis
+      ? {
+          tenantCalls: {
+            claims: shared.tenantCalls,
+            max: (tenant: string) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
+            ttlMs: config.shared.leaseSeconds * 1000,
+          },
+        }
+      : {}),
     logger,
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
@@ -598,6 +621,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       })();
       return drained;
     },
+    shared,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -625,6 +649,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           server.closeAllConnections();
         });
         db.close();
+        await shared.close();
         logger.info('gateway closed');
       })();
       return closed;

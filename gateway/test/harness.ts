@@ -70,15 +70,31 @@ export interface TestGatewayOptions {
   readonly tenantMaxCalls?: number;
   /** scrypt parameters of gated PINs (cheap ones keep API tests fast). */
   readonly pins?: PinHasher;
+  /** Keys shared by the gateways of one cluster (`testKeys()`); default: fresh ones. */
+  readonly keys?: TestKeys;
+}
+
+/** The tenant's signing keys and the gateway's encryption keys. */
+export interface TestKeys {
+  readonly tenant: Awaited<ReturnType<typeof generateSigningKeyPair>>;
+  readonly gateway: Awaited<ReturnType<typeof generateEncryptionKeyPair>>;
+}
+
+/** Keys for several gateways of one cluster: every one accepts the same tokens. */
+export async function testKeys(): Promise<TestKeys> {
+  const [tenant, gateway] = await Promise.all([
+    generateSigningKeyPair('ES256'),
+    generateEncryptionKeyPair(),
+  ]);
+  return { tenant, gateway };
 }
 
 const ports = new PortAllocator();
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const [tenantKeys, gatewayKeys] = await Promise.all([
-    generateSigningKeyPair('ES256'),
-    generateEncryptionKeyPair(),
-  ]);
+  const keys = options.keys ?? (await testKeys());
+  const tenantKeys = keys.tenant;
+  const gatewayKeys = keys.gateway;
   const media = await ports.allocate(64, { protocols: ['udp'], even: true });
   const input: ConfigInput = {
     gatewayId: 'gw-test',

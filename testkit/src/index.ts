@@ -94,3 +94,5 @@ export {
   type Kamailio,
   type KamailioOptions,
 } from './kamailio.js';
+export { postgresBinDir, startPostgres, type Postgres, type PostgresOptions } from './postgres.js';
+export { startRedis, type RedisOptions, type RedisServer } from './redis.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
 
 export interface AgentConfig {
   readonly id: string;
@@ -66,6 +67,20 @@ export interface AgentDirectoryEvents {
   change: [AgentPresence];
   /** The agent was deleted: drop its registrations and desk sessions. */
   removed: [agentId: string];
+  /** This gateway's registrar or desk changed the agent's contacts or availability (for the cluster). */
+  localChange: [agentId: string];
+}
+
+/** Where a change comes from: this gateway (`local`), or another gateway's instance id. */
+export type ChangeOrigin = string;
+
+/** What this gateway knows first-hand of an agent: what the cluster's other gateways are told. */
+export interface LocalAgentState {
+  /** Contacts registered through this gateway (not the fixed one, not other gateways'). */
+  readonly contacts: readonly AgentContact[];
+  readonly availability: AgentAvailability;
+  /** When the availability was last chosen (epoch ms): the latest choice wins across gateways. */
+  readonly availabilityAt: number;
 }
 
 /** What the registrar and the desk check a sign-in against. */
@@ -79,7 +94,11 @@ export interface AgentCredentials {
 
 interface AgentEntry {
   config: AgentConfig;
+  /** The fixed contact (if any) and those registered through this gateway. */
   contacts: AgentContact[];
+  /** Contacts registered through other gateways, by their instance id. */
+  remote: Map<ChangeOrigin, readonly AgentContact[]>;
+  availabilityAt: number;
   activeCalls: number;
   ringing: number;
   idleSince: number | undefined;
@@ -91,6 +110,7 @@ interface AgentEntry {
 }
 
 const HANDLE_WINDOW = 10;
+const LOCAL: ChangeOrigin = 'local';
 
 const usernameOf = (config: AgentConfig) => config.username ?? config.id;
 
@@ -102,10 +122,17 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   readonly #agents = new Map<string, AgentEntry>();
   readonly #byUsername = new Map<string, AgentEntry>();
   readonly #now: () => number;
+  /** Slot claims shared with the cluster's other gateways (none alone). */
+  readonly locks: AgentLocks;
 
-  constructor(agents: readonly AgentConfig[], now: () => number = Date.now) {
+  constructor(
+    agents: readonly AgentConfig[],
+    now: () => number = Date.now,
+    locks: AgentLocks = LOCAL_AGENT_LOCKS,
+  ) {
     super();
     this.#now = now;
+    this.locks = locks;
     for (const config of agents) this.upsert(config);
   }
 
@@ -167,6 +194,8 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry: AgentEntry = {
       config,
       contacts: fixed(config),
+      remote: new Map(),
+      availabilityAt: 0,
       activeCalls: 0,
       ringing: 0,
       idleSince: config.contact ? this.#now() : undefined,
@@ -203,20 +232,42 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       .map((e) => this.#presence(e));
   }
 
-  /** The registrar's current bindings of an agent (replaces the previous set). */
-  setContacts(agentId: string, contacts: readonly AgentContact[]): void {
+  /**
+   * The current bindings of an agent (replaces the previous set from that
+   * origin): this gateway's registrar's (`local`), or another gateway's.
+   */
+  setContacts(
+    agentId: string,
+    contacts: readonly AgentContact[],
+    origin: ChangeOrigin = LOCAL,
+  ): void {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
-    const wasRegistered = entry.contacts.length > 0;
-    entry.contacts = [
-      ...(entry.config.contact
-        ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
-        : []),
-      ...contacts,
-    ];
+    const wasRegistered = this.#reachable(entry).length > 0;
+    if (origin === LOCAL)
+      entry.contacts = [
+        ...(entry.config.contact
+          ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
+          : []),
+        ...contacts,
+      ];
+    else if (contacts.length > 0) entry.remote.set(origin, contacts);
+    else entry.remote.delete(origin);
     if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0)
       entry.idleSince = this.#now();
     this.#changed(entry);
+    if (origin === LOCAL) this.emit('localChange', agentId);
+  }
+
+  /** What this gateway tells the others of the agent. */
+  localState(agentId: string): LocalAgentState | undefined {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return undefined;
+    return {
+      contacts: entry.contacts.filter((c) => Number.isFinite(c.expiresAt)),
+      availability: entry.availability,
+      availabilityAt: entry.availabilityAt,
+    };
   }
 
   /** An agent leg started ringing at this agent. Returns a function to call once it stopped ringing. */
@@ -258,13 +309,25 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     };
   }
 
-  /** The agent's own choice on the desk: available, or away (no calls). */
-  setAvailability(agentId: string, availability: AgentAvailability): void {
+  /**
+   * The agent's own choice on the desk: available, or away (no calls). From
+   * another gateway (`origin` its instance id, `at` when chosen) it is taken
+   * unless this gateway has seen a later choice.
+   */
+  setAvailability(
+    agentId: string,
+    availability: AgentAvailability,
+    origin: ChangeOrigin = LOCAL,
+    at: number = this.#now(),
+  ): void {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
+    if (origin !== LOCAL && at < entry.availabilityAt) return;
     entry.availability = availability;
+    entry.availabilityAt = at;
     if (availability === 'available') this.#endWrapUp(entry);
     this.#changed(entry);
+    if (origin === LOCAL) this.emit('localChange', agentId);
   }
 
   close(): void {
@@ -292,9 +355,14 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     this.emit('change', this.#presence(entry));
   }
 
-  #presence(entry: AgentEntry): AgentPresence {
+  /** Contacts not expired: this gateway's and the others'. */
+  #reachable(entry: AgentEntry): AgentContact[] {
     const now = this.#now();
-    const contacts = entry.contacts.filter((c) => c.expiresAt > now);
+    return [entry.contacts, ...entry.remote.values()].flat().filter((c) => c.expiresAt > now);
+  }
+
+  #presence(entry: AgentEntry): AgentPresence {
+    const contacts = this.#reachable(entry);
     const registered = contacts.length > 0;
     // An agent (or a trunk) with room for more calls is still offered calls while one rings.
     const state: AgentState = !registered

@@ -13,7 +13,15 @@ export {
   type AgentDirectoryEvents,
   type AgentPresence,
   type AgentState,
+  type ChangeOrigin,
+  type LocalAgentState,
 } from './agent-directory.js';
+export {
+  LOCAL_AGENT_LOCKS,
+  LOCAL_SLOT_CLAIMS,
+  type AgentLocks,
+  type SlotClaims,
+} from './slot-claims.js';
 export {
   AgentAdmin,
   AGENT_ID,

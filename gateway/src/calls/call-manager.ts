@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { SlotClaims } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
 import type { InviteContext } from '../sbc/invite-pipeline.js';
-import { reasonHeader } from '../sbc/refusal.js';
+import { reasonHeader, refuse } from '../sbc/refusal.js';
 import type { Flow } from '../sip/index.js';
 import type { SessionStore } from '../storage/index.js';
 import type { CallDeps, CallInit, TrunkCaller } from './call-types.js';
@@ -9,6 +11,16 @@ import { Call } from './call.js';
 export interface CallManagerDeps extends CallDeps {
   /** Where each admitted call's web session is noted (first and last seen, claims). */
   readonly sessions: SessionStore;
+  /**
+   * The tenants' concurrent calls across the cluster's gateways (the SBC's
+   * cap counts this gateway's only), with each tenant's cap. None alone.
+   */
+  readonly tenantCalls?: {
+    readonly claims: SlotClaims;
+    readonly max: (tenant: string) => number;
+    /** A claim made before a call is admitted lapses after this if its gateway dies. */
+    readonly ttlMs: number;
+  };
 }
 
 /**
@@ -101,6 +113,21 @@ export class CallManager {
       this.#deps.stack.respond(tx, 487);
       return undefined;
     }
+    // One of the tenant's concurrent calls across the cluster (shared.redis), claimed first.
+    const slot = await this.#claimTenantCall(token.claims.iss);
+    if (slot === false) {
+      refuse(this.#deps.stack, tx, {
+        code: 'tenant_call_limit',
+        detail: token.claims.iss,
+        headers: [['Retry-After', '30']],
+      });
+      return undefined;
+    }
+    if (cancelledEarly()) {
+      slot?.();
+      this.#deps.stack.respond(tx, 487);
+      return undefined;
+    }
     const call = new Call(this.#deps, {
       invite,
       tx,
@@ -109,6 +136,7 @@ export class CallManager {
       queue,
       ringAgents: options.ringAgents,
     });
+    if (slot) call.once('ended', slot);
     this.#track(call);
     for (const listener of this.#onCall) listener(call);
     await call.start();
@@ -147,6 +175,20 @@ export class CallManager {
       else this.#perTenant.delete(call.tenant);
       if (this.#calls.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
+  }
+
+  /**
+   * One of the tenant's concurrent calls across the cluster: false when the
+   * others hold them all; else a function releasing it (undefined alone).
+   */
+  async #claimTenantCall(tenant: string): Promise<(() => void) | false | undefined> {
+    const shared = this.#deps.tenantCalls;
+    if (!shared) return undefined;
+    const holder = randomUUID();
+    if (!(await shared.claims.claim(tenant, shared.max(tenant), holder, shared.ttlMs)))
+      return false;
+    shared.claims.hold(tenant, holder);
+    return () => shared.claims.release(tenant, holder);
   }
 
   /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */

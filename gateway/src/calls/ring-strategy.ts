@@ -11,6 +11,7 @@
  * `ringing`/`stopped` per agent (the desk), `progress` (180/183 for the
  * caller), `answered` (the winning leg) or `exhausted`.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from '@parley/shared/errors';
 import type { PrivateClaims } from '@parley/shared/tokens';
@@ -85,6 +86,8 @@ interface Attempt {
   readonly leg: OutboundLeg;
   readonly record: CallAttempt;
   readonly stopRinging: () => void;
+  /** This leg's claim on one of the agent's slots, cluster-wide (`AgentLocks`). */
+  readonly holder: string;
   cancelled: boolean;
   over: boolean;
 }
@@ -227,10 +230,21 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
   async #ring(agent: AgentPresence): Promise<Attempt | undefined> {
     const contact = this.#contactOf(agent.id);
     if (!contact || this.#over()) return undefined;
+    // Another gateway of the cluster may be ringing (or talking to) this agent:
+    // the shared claim says whether one of its slots is free.
+    const locks = this.#deps.agents.locks;
+    const holder = randomUUID();
+    const claimMs = (this.#deps.queue.ringTimeoutSeconds + CLAIM_MARGIN_SECONDS) * 1000;
+    if (!(await locks.claim(agent.id, agent.maxCalls, holder, claimMs))) {
+      this.#deps.log.info({ agent: agent.id }, 'agent is taken on another gateway');
+      this.#lastFailure = 'agent_busy';
+      return undefined;
+    }
     let leg: OutboundLeg;
     try {
       leg = await this.#deps.dial(agent, contact, this.#tried.size);
     } catch (error) {
+      locks.release(agent.id, holder);
       this.#deps.log.warn(
         { err: error, agent: agent.id, contact: contact.uri },
         'agent leg could not be made',
@@ -239,15 +253,20 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
       return undefined;
     }
     if (this.#over()) {
+      locks.release(agent.id, holder);
       leg.close('cancelled');
       return undefined;
     }
     const attempt: Attempt = {
       agent,
       leg,
+      holder,
       record: this.#deps.record.attemptStarted(agent.id, leg.callId),
       stopRinging: once(this.#deps.agents.ringStarted(agent.id), () => {
-        if (this.#winner?.agent.id !== agent.id) this.emit('stopped', agent.id);
+        if (this.#winner?.agent.id !== agent.id) {
+          locks.release(agent.id, holder);
+          this.emit('stopped', agent.id);
+        }
       }),
       cancelled: false,
       over: false,
@@ -259,8 +278,10 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
     leg.on('answered', () => this.#answered(attempt));
     leg.on('failed', (failure) => this.#failed(attempt, failure.status, failureReason(failure)));
     leg.on('ended', (end) => {
-      if (attempt === this.#winner) this.#deps.record.attemptEnded(attempt.record);
-      else if (end.cause === 'cancelled')
+      if (attempt === this.#winner) {
+        locks.release(agent.id, holder);
+        this.#deps.record.attemptEnded(attempt.record);
+      } else if (end.cause === 'cancelled')
         this.#failed(
           attempt,
           end.status ?? 487,
@@ -284,6 +305,7 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
       return;
     }
     this.#winner = attempt;
+    this.#deps.agents.locks.hold(attempt.agent.id, attempt.holder);
     this.#deps.record.answeredBy(attempt.record);
     attempt.stopRinging();
     this.#ringing.delete(attempt);
@@ -321,6 +343,9 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
     if (reason === 'agent_away' || reason === 'agent_no_answer') this.#failed(attempt, 487, reason);
   }
 }
+
+/** A ringing leg's claim outlives its ring timeout by this much, in case its gateway dies. */
+const CLAIM_MARGIN_SECONDS = 30;
 
 /** An agent leg's failure as the call's reason. */
 function failureReason(failure: OutboundFailure): ErrorCode {

@@ -268,4 +268,21 @@ describe('loadConfig', () => {
     expect(message).toMatch(/trunks\.carrier\.inbound\.numbers\.1: .*wrong order/);
     expect(message).toMatch(/trunks\.carrier\.outbound\.tenants: no tenant "ghost"/);
   });
+
+  it('takes shared Redis settings, and refuses PostgreSQL storage until its stores are in', async () => {
+    const input = await validInput();
+    const config = loadConfig({
+      input: { ...input, shared: { instanceId: 'gw-1', redis: { url: 'redis://127.0.0.1:6379' } } },
+    });
+    expect(config.shared).toMatchObject({
+      instanceId: 'gw-1',
+      heartbeatSeconds: 2,
+      leaseSeconds: 10,
+      redis: { keyPrefix: 'parley:', commandTimeoutMs: 500 },
+    });
+    const pg = { ...input, storage: { kind: 'postgres', postgres: { database: 'parley' } } };
+    expect(() => loadConfig({ input: pg })).toThrow(
+      /storage\.kind: "postgres" is not available yet/,
+    );
+  });
 });

@@ -170,6 +170,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
           : { ...t, auth: { ...t.auth, password: env[t.auth.passwordEnv] ?? '' } },
       ]),
     ),
+    // The PostgreSQL and Redis passwords may come from the environment: read here, the only reader.
+    storage: withPostgresPassword(config.storage, env),
+    shared: withRedisPassword(config.shared, env),
     tokens: {
       ...config.tokens,
       encryptionKeys: config.tokens.encryptionKeys.map((k, i) =>
@@ -248,6 +251,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
   problems.push(...trunkProblems(resolved));
   problems.push(...callbackProblems(resolved));
+  problems.push(...clusterProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)
     problems.push('media: portMin must be below portMax');
   for (const file of resolved.http.tls ? [resolved.http.tls.cert, resolved.http.tls.key] : []) {
@@ -266,6 +270,49 @@ interface Resolved {
   readonly tenants: Readonly<Record<string, Pick<TenantEntry, 'callerNumbers'>>>;
   readonly trunks: ParsedConfig['trunks'];
   readonly numbers: ParsedConfig['numbers'];
+}
+
+function withPostgresPassword(
+  storage: ParsedConfig['storage'],
+  env: Readonly<Record<string, string | undefined>>,
+): ParsedConfig['storage'] {
+  const pg = storage.postgres;
+  if (pg?.passwordEnv === undefined) return storage;
+  const password = env[pg.passwordEnv];
+  return { ...storage, postgres: { ...pg, ...(password ? { password } : {}) } };
+}
+
+function withRedisPassword(
+  shared: ParsedConfig['shared'],
+  env: Readonly<Record<string, string | undefined>>,
+): ParsedConfig['shared'] {
+  const redis = shared.redis;
+  if (redis?.passwordEnv === undefined) return shared;
+  const password = env[redis.passwordEnv];
+  if (!password) return shared;
+  const url = new URL(redis.url);
+  url.password = encodeURIComponent(password);
+  return { ...shared, redis: { ...redis, url: url.toString() } };
+}
+
+/** PostgreSQL chosen with its settings; passwords that should come from the environment did. */
+function clusterProblems(config: Pick<ParsedConfig, 'storage' | 'shared'>): string[] {
+  const problems: string[] = [];
+  const { storage, shared } = config;
+  if (storage.kind === 'postgres' && storage.postgres === undefined)
+    problems.push('storage.postgres: give url or database when storage.kind is "postgres"');
+  // Refused rather than silently served from SQLite: the PostgreSQL stores are not in yet.
+  if (storage.kind === 'postgres')
+    problems.push('storage.kind: "postgres" is not available yet (use "sqlite"; docs/scaling.md)');
+  const pg = storage.postgres;
+  if (pg?.passwordEnv !== undefined && pg.password === undefined)
+    problems.push(`storage.postgres.passwordEnv: ${pg.passwordEnv} is not set`);
+  const redis = shared.redis;
+  if (redis?.passwordEnv !== undefined && new URL(redis.url).password === '')
+    problems.push(`shared.redis.passwordEnv: ${redis.passwordEnv} is not set`);
+  if (shared.leaseSeconds < shared.heartbeatSeconds * 2)
+    problems.push('shared.leaseSeconds: must be at least twice heartbeatSeconds');
+  return problems;
 }
 
 /** Tenants' caller-number blocks: well formed, and never the pool's numbers (S6). */

@@ -11,6 +11,7 @@ import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
 import { callbacks } from './callbacks.js';
 import { voicemailSettings } from './voicemail.js';
+import { shared, storage } from './cluster.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -686,14 +687,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   marketplace: marketplace.prefault({}),
-  storage: z
-    .strictObject({
-      /** SQLite file; `:memory:` for tests. */
-      path: z.string().default('.var/parley.sqlite'),
-      /** Recordings of the `record` verb, one directory per tenant. */
-      recordingsDir: z.string().min(1).default('.var/recordings'),
-    })
-    .prefault({}),
+  /** What must last: SQLite (default) or PostgreSQL (docs/scaling.md). */
+  storage: storage.prefault({}),
+  /** The hot state several gateways share (Redis), and each gateway's lease. */
+  shared: shared.prefault({}),
   /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */
   speech: speech.prefault({}),
   /** Callbacks: the customer is called first, the advertiser after "1" (docs/callbacks.md). */

@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { AgentContact, AgentDirectory } from '../agents/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RedisLink } from './redis-link.js';
+
+/**
+ * Agents' registrations and availability shared between gateways: an agent
+ * whose phone registered through gateway A can be rung by gateway B, and
+ * "away" chosen on a desk served by A holds on B.
+ *
+ * Each gateway writes what it knows first-hand into the agent's hash
+ * (`agent:<id>`: field `contacts:<instance>`, and `availability`), and
+ * publishes the same on the `agents` channel; the others apply it to their
+ * AgentDirectory. On start (and when Redis comes back) a gateway reads every
+ * agent's hash. Contacts carry their expiry, so a dead gateway's registrations
+ * lapse with the phone's registration. A remote contact has no transport flow
+ * here: the gateway sends to its URI (a phone behind NAT is reached through the
+ * SIP edge, docs/scaling.md).
+ */
+const contactSchema = z.object({ uri: z.string(), expiresAt: z.number() });
+const messageSchema = z.object({
+  instance: z.string(),
+  agentId: z.string(),
+  contacts: z.array(contactSchema),
+  availability: z.enum(['available', 'away']),
+  availabilityAt: z.number(),
+});
+type AgentMessage = z.infer<typeof messageSchema>;
+const availabilitySchema = messageSchema.pick({ availability: true, availabilityAt: true });
+
+export class RedisAgentSync {
+  readonly #redis: RedisLink;
+  readonly #agents: AgentDirectory;
+  readonly #instance: string;
+  readonly #log: Logger;
+  readonly #sub: Redis;
+  readonly #channel: string;
+  readonly #onLocal = (agentId: string) => void this.#publish(agentId);
+  readonly #onUp = () => void this.load();
+  #closed = false;
+
+  constructor(deps: {
+    redis: RedisLink;
+    agents: AgentDirectory;
+    instanceId: string;
+    logger: Logger;
+  }) {
+    this.#redis = deps.redis;
+    this.#agents = deps.agents;
+    this.#instance = deps.instanceId;
+    this.#log = deps.logger.child({ module: 'agent-sync' });
+    this.#channel = this.#redis.key('agents');
+    this.#sub = this.#redis.subscriber();
+    this.#sub.on('message', (channel: string, text: string) => {
+      if (channel === this.#channel) this.#received(text);
+    });
+    this.#agents.on('localChange', this.#onLocal);
+    this.#redis.on('up', this.#onUp);
+  }
+
+  /** Subscribes, then reads what the other gateways wrote before this one started. */
+  async start(): Promise<void> {
+    await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not subscribe to agent changes');
+    });
+    await this.load();
+  }
+
+  /** Reads every agent's hash (one pipeline): the others' contacts, the latest availability. */
+  async load(): Promise<void> {
+    const ids = this.#agents.list().map((a) => a.id);
+    if (ids.length === 0) return;
+    const hashes = await this.#redis.run(
+      'agent_load',
+      async (r) => {
+        const pipeline = r.pipeline();
+        for (const id of ids) pipeline.hgetall(this.#key(id));
+        const results = (await pipeline.exec()) ?? [];
+        return results.map(([error, value]) => (error ? {} : (value as Record<string, string>)));
+      },
+      [] as Record<string, string>[],
+    );
+    hashes.forEach((hash, i) => {
+      const agentId = ids[i];
+      if (agentId !== undefined) this.#applyHash(agentId, hash);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#agents.off('localChange', this.#onLocal);
+    this.#redis.off('up', this.#onUp);
+  }
+
+  async #publish(agentId: string): Promise<void> {
+    const state = this.#agents.localState(agentId);
+    if (!state || this.#closed) return;
+    const contacts = state.contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt }));
+    const message: AgentMessage = {
+      instance: this.#instance,
+      agentId,
+      contacts,
+      availability: state.availability,
+      availabilityAt: state.availabilityAt,
+    };
+    const key = this.#key(agentId);
+    const field = `contacts:${this.#instance}`;
+    const lastExpiry = Math.max(0, ...contacts.map((c) => c.expiresAt));
+    await this.#redis.run(
+      'agent_publish',
+      (r) => {
+        const m = r.multi();
+        if (contacts.length > 0) m.hset(key, field, JSON.stringify(contacts));
+        else m.hdel(key, field);
+        if (state.availabilityAt > 0)
+          m.hset(key, 'availability', JSON.stringify(availabilitySchema.parse(message)));
+        // The hash outlives the longest registration in it (availability then starts afresh).
+        if (lastExpiry > Date.now()) m.pexpireat(key, lastExpiry, 'GT');
+        m.publish(this.#channel, JSON.stringify(message));
+        return m.exec();
+      },
+      null,
+    );
+  }
+
+  #received(text: string): void {
+    let message: AgentMessage;
+    try {
+      message = messageSchema.parse(JSON.parse(text));
+    } catch (error) {
+      this.#log.warn({ err: error }, 'unreadable agent change ignored');
+      return;
+    }
+    if (message.instance === this.#instance) return;
+    this.#agents.setContacts(message.agentId, remote(message.contacts), message.instance);
+    if (message.availabilityAt > 0)
+      this.#agents.setAvailability(
+        message.agentId,
+        message.availability,
+        message.instance,
+        message.availabilityAt,
+      );
+  }
+
+  #applyHash(agentId: string, hash: Record<string, string>): void {
+    for (const [field, value] of Object.entries(hash)) {
+      try {
+        if (field === 'availability') {
+          const a = availabilitySchema.parse(JSON.parse(value));
+          this.#agents.setAvailability(agentId, a.availability, 'cluster', a.availabilityAt);
+        } else if (field.startsWith('contacts:')) {
+          const instance = field.slice('contacts:'.length);
+          if (instance === this.#instance) continue;
+          const contacts = z.array(contactSchema).parse(JSON.parse(value));
+          this.#agents.setContacts(agentId, remote(contacts), instance);
+        }
+      } catch (error) {
+        this.#log.warn({ err: error, agentId, field }, 'unreadable agent state ignored');
+      }
+    }
+  }
+
+  #key(agentId: string): string {
+    return this.#redis.key('agent', encodeURIComponent(agentId));
+  }
+}
+
+function remote(contacts: readonly { uri: string; expiresAt: number }[]): AgentContact[] {
+  return contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, flowId: undefined }));
+}

@@ -1,0 +1,4 @@
+export { createSharedState, type SharedState } from './shared-state.js';
+export { ClusterMetrics } from './metrics.js';
+export { RedisLink, type RedisLinkOptions } from './redis-link.js';
+export { RedisReplayStore } from './replay-store.js';

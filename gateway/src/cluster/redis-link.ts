@@ -1,0 +1,136 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { Logger } from '../observability/index.js';
+import type { ClusterMetrics } from './metrics.js';
+
+export interface RedisLinkOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export interface RedisLinkEvents {
+  up: [];
+  down: [];
+}
+
+/**
+ * The gateway's connection to the shared Redis, made so that Redis being slow
+ * or gone never holds a call: no offline queue (a command while disconnected
+ * fails at once), a timeout on every command, reconnection in the background
+ * with back-off. `run()` turns a failure into the caller's fallback, counted
+ * and logged once per outage. Subscribers get their own connection
+ * (`subscriber()`): a connection in subscribe mode runs no other command.
+ */
+export class RedisLink extends EventEmitter<RedisLinkEvents> {
+  readonly client: Redis;
+  readonly prefix: string;
+  readonly #options: RedisLinkOptions;
+  readonly #logger: Logger;
+  readonly #metrics: ClusterMetrics;
+  readonly #subscribers: Redis[] = [];
+  #up = false;
+  #warned = false;
+  #closed = false;
+
+  constructor(options: RedisLinkOptions, deps: { logger: Logger; metrics: ClusterMetrics }) {
+    super();
+    this.#options = options;
+    this.prefix = options.keyPrefix;
+    this.#logger = deps.logger.child({ module: 'redis' });
+    this.#metrics = deps.metrics;
+    this.#metrics.redisUp.set(0);
+    this.client = this.#connect('commands');
+    this.client.on('ready', () => this.#setUp(true));
+    this.client.on('close', () => this.#setUp(false));
+    this.client.on('end', () => this.#setUp(false));
+  }
+
+  /** Resolves when first connected, or after the connect timeout (still down: the caller goes on). */
+  async start(): Promise<void> {
+    if (this.#up) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.#options.connectTimeoutMs);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.once('up', done);
+    });
+    if (!this.#up)
+      this.#logger.warn('Redis is not reachable: serving with local state until it is');
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  key(...parts: string[]): string {
+    return `${this.prefix}${parts.join(':')}`;
+  }
+
+  /**
+   * Runs a Redis operation; on failure (down, timeout, error) counts it, logs
+   * the first of an outage, and resolves the fallback instead.
+   */
+  async run<T>(op: string, fn: (client: Redis) => Promise<T>, fallback: T): Promise<T> {
+    this.#metrics.redisOps.inc({ op });
+    try {
+      return await fn(this.client);
+    } catch (error) {
+      this.#metrics.redisErrors.inc({ op });
+      if (!this.#warned) {
+        this.#warned = true;
+        this.#logger.warn({ err: error, op }, 'Redis operation failed: going on without it');
+      }
+      return fallback;
+    }
+  }
+
+  /** A connection of its own for SUBSCRIBE. */
+  subscriber(): Redis {
+    const sub = this.#connect('subscriber');
+    this.#subscribers.push(sub);
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of [this.client, ...this.#subscribers]) c.disconnect(false);
+    this.#setUp(false);
+  }
+
+  #connect(name: string): Redis {
+    const o = this.#options;
+    const client = new Redis(o.url, {
+      connectionName: `parley-${name}`,
+      enableOfflineQueue: name === 'subscriber',
+      commandTimeout: o.commandTimeoutMs,
+      connectTimeout: o.connectTimeoutMs,
+      maxRetriesPerRequest: 0,
+      // Back in the background, at most every 2 s: Redis coming back is noticed within that.
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      lazyConnect: false,
+    });
+    // Errors are reported through `run` and the up/down state; ioredis also emits them here.
+    client.on('error', () => undefined);
+    return client;
+  }
+
+  #setUp(up: boolean): void {
+    if (this.#up === up) return;
+    this.#up = up;
+    this.#metrics.redisUp.set(up ? 1 : 0);
+    if (up) {
+      if (this.#warned) this.#logger.info('Redis is reachable again');
+      this.#warned = false;
+      this.emit('up');
+    } else {
+      if (!this.#closed) this.#logger.warn('Redis connection lost');
+      this.emit('down');
+    }
+  }
+}

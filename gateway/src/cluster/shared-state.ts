@@ -1,0 +1,101 @@
+import type { Registry } from 'prom-client';
+import type { ReplayStore } from '@parley/shared/tokens';
+import {
+  LOCAL_SLOT_CLAIMS,
+  type AgentDirectory,
+  type AgentLocks,
+  type SlotClaims,
+} from '../agents/index.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/index.js';
+import { RedisAgentSync } from './agent-sync.js';
+import { ClusterMetrics } from './metrics.js';
+import { RedisLink } from './redis-link.js';
+import { RedisReplayStore } from './replay-store.js';
+import { RedisSlotClaims } from './slot-claims.js';
+
+/**
+ * The state several gateways share, chosen by the config: with
+ * `shared.redis.url`, Redis-backed stores; without, nothing here (every module
+ * keeps its in-process default). Owned by the gateway; `close()` is safe twice.
+ */
+export interface SharedState {
+  /** This process's id among the cluster's gateways (`shared.instanceId`, default `gatewayId`). */
+  readonly instanceId: string;
+  /** The Redis connection, when configured. */
+  readonly redis: RedisLink | undefined;
+  /** The token replay store, when shared (else the token service's in-memory one). */
+  readonly replayStore: ReplayStore | undefined;
+  /** Claims on agents' call slots across the cluster (none with one gateway). */
+  readonly agentLocks: AgentLocks;
+  /** Claims on tenants' concurrent calls (`maxConcurrentCalls`) across the cluster. */
+  readonly tenantCalls: SlotClaims;
+  /**
+   * Shares the agents' registrations and availability with the other gateways
+   * (with Redis; else nothing). Resolves once the others' state is read.
+   */
+  syncAgents(agents: AgentDirectory): Promise<void>;
+  readonly metrics: ClusterMetrics;
+  /** For /healthz: `up`, `down`, or `none` (no Redis configured). */
+  health(): { redis: 'up' | 'down' | 'none' };
+  close(): Promise<void>;
+}
+
+export async function createSharedState(deps: {
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+  now: () => number;
+}): Promise<SharedState> {
+  const { config, logger, now } = deps;
+  const metrics = new ClusterMetrics(deps.registry);
+  const instanceId = config.shared.instanceId ?? config.gatewayId;
+  const settings = config.shared.redis;
+  const redis = settings
+    ? new RedisLink(
+        {
+          url: settings.url,
+          keyPrefix: settings.keyPrefix,
+          commandTimeoutMs: settings.commandTimeoutMs,
+          connectTimeoutMs: settings.connectTimeoutMs,
+        },
+        { logger, metrics },
+      )
+    : undefined;
+  await redis?.start();
+  const claims = (namespace: string) =>
+    redis
+      ? new RedisSlotClaims(redis, {
+          namespace,
+          instanceId,
+          heartbeatSeconds: config.shared.heartbeatSeconds,
+          leaseSeconds: config.shared.leaseSeconds,
+        })
+      : undefined;
+  const agentLocks = claims('agent-slots');
+  const tenantCalls = claims('tenant-calls');
+  let agentSync: RedisAgentSync | undefined;
+  let closed = false;
+  return {
+    instanceId,
+    redis,
+    replayStore: redis ? new RedisReplayStore(redis, now) : undefined,
+    agentLocks: agentLocks ?? LOCAL_SLOT_CLAIMS,
+    tenantCalls: tenantCalls ?? LOCAL_SLOT_CLAIMS,
+    async syncAgents(agents) {
+      if (!redis || agentSync) return;
+      agentSync = new RedisAgentSync({ redis, agents, instanceId, logger });
+      await agentSync.start();
+    },
+    metrics,
+    health: () => ({ redis: redis ? (redis.up ? 'up' : 'down') : 'none' }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      agentSync?.close();
+      agentLocks?.close();
+      tenantCalls?.close();
+      await redis?.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { SlotClaims } from '../agents/index.js';
+import type { RedisLink } from './redis-link.js';
+
+/**
+ * Slot claims in Redis (agents' `maxCalls`, tenants' concurrent calls): one
+ * sorted set per agent or tenant (`<namespace>:<id>`), members the holders, scores when each claim
+ * lapses (Redis's own clock, so gateways' clocks do not matter). A claim is
+ * one script: drop lapsed claims, count, add if under `maxCalls`. Answered
+ * held claims are renewed every heartbeat for `leaseSeconds`, so a killed
+ * gateway's slots come free by then.
+ *
+ * While Redis is down a claim is granted (counted as an error): a call then
+ * goes on as it would on a single gateway (whose own counts still hold) rather
+ * than not at all.
+ */
+const CLAIM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+`;
+
+/** Renews held claims: `ZADD XX` (only those still there) for `ttl` from now. */
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[i - 1], 'XX', now + ttl, ARGV[i])
+  if redis.call('PTTL', KEYS[i - 1]) < ttl then redis.call('PEXPIRE', KEYS[i - 1], ttl) end
+end
+return 1
+`;
+
+export class RedisSlotClaims implements SlotClaims {
+  readonly #redis: RedisLink;
+  readonly #instance: string;
+  readonly #namespace: string;
+  readonly #holdMs: number;
+  /** Held claims: holder → id. */
+  readonly #held = new Map<string, string>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    redis: RedisLink,
+    options: {
+      /** Key and metric label: `agent-slots`, `tenant-calls`. */
+      namespace: string;
+      instanceId: string;
+      heartbeatSeconds: number;
+      leaseSeconds: number;
+    },
+  ) {
+    this.#redis = redis;
+    this.#namespace = options.namespace;
+    this.#instance = options.instanceId;
+    this.#holdMs = options.leaseSeconds * 1000;
+    this.#timer = setInterval(() => void this.#renew(), options.heartbeatSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  claim(id: string, max: number, holder: string, ttlMs: number): Promise<boolean> {
+    return this.#redis.run(
+      `${this.#op}_claim`,
+      async (r) => (await r.eval(CLAIM, 1, this.#key(id), this.#member(holder), max, ttlMs)) === 1,
+      true,
+    );
+  }
+
+  hold(id: string, holder: string): void {
+    this.#held.set(holder, id);
+    void this.#renew([[holder, id]]);
+  }
+
+  release(id: string, holder: string): void {
+    this.#held.delete(holder);
+    void this.#redis.run(
+      `${this.#op}_release`,
+      (r) => r.zrem(this.#key(id), this.#member(holder)),
+      0,
+    );
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
+    if (entries.length === 0 || !this.#redis.up) return;
+    const keys = entries.map(([, id]) => this.#key(id));
+    const members = entries.map(([holder]) => this.#member(holder));
+    await this.#redis.run(
+      `${this.#op}_renew`,
+      (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, ...members),
+      null,
+    );
+  }
+
+  get #op(): string {
+    return this.#namespace.replace(/-/g, '_');
+  }
+
+  #key(id: string): string {
+    return this.#redis.key(this.#namespace, encodeURIComponent(id));
+  }
+
+  /** The instance in the member says whose claim it is (for an operator reading Redis). */
+  #member(holder: string): string {
+    return `${this.#instance}/${holder}`;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Two gateways of one cluster on one real redis-server, a baresip phone as
+ * the agent and sipp as visitors (issue 16 item 1): an agent registered
+ * through gateway A is rung by a call that came to gateway B, "away" chosen on
+ * A holds on B, and an agent ringing for a call on A is not offered B's call.
+ */
+import {
+  bundledScenario,
+  runSipp,
+  startBaresipAgent,
+  startRedis,
+  stopAll,
+  type BaresipAgent,
+  type RedisServer,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentPresence } from '../../src/agents/index.js';
+import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import { finalResponse } from '../sipp-log.js';
+
+let redis: RedisServer;
+let a: TestGateway;
+let b: TestGateway;
+const phones: BaresipAgent[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const keys = await testKeys();
+  const start = (instanceId: string) =>
+    startTestGateway({
+      keys,
+      agents: [{ id: 'agent1', maxCalls: 1 }, { id: 'agent2' }],
+      ringTimeoutSeconds: 3,
+      maxAttempts: 1,
+      config: {
+        media: { address: '127.0.0.1' },
+        shared: { instanceId, redis: { url: redis.url, keyPrefix: 'agents-test:' } },
+      },
+    });
+  a = await start('gw-a');
+  b = await start('gw-b');
+});
+afterAll(async () => {
+  await Promise.all(phones.map((p) => p.stop()));
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+  await stopAll();
+});
+
+/** Resolves once the gateway's directory shows the agent as `test` says. */
+function presenceOn(
+  gw: TestGateway,
+  agentId: string,
+  test: (p: AgentPresence) => boolean,
+): Promise<AgentPresence> {
+  const now = gw.gateway.agents.get(agentId);
+  if (now && test(now)) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const on = (p: AgentPresence) => {
+      if (p.id !== agentId || !test(p)) return;
+      gw.gateway.agents.off('change', on);
+      resolve(p);
+    };
+    gw.gateway.agents.on('change', on);
+  });
+}
+
+async function phone(gw: TestGateway, user: string, answerMode: 'auto' | 'manual') {
+  const p = await startBaresipAgent({
+    user,
+    password: 'secret',
+    registrar: gw.udp,
+    transport: 'udp',
+    answerMode,
+  });
+  phones.push(p);
+  await p.registered();
+  return p;
+}
+
+async function call(gw: TestGateway, subject: string, durationMs = 1000) {
+  return runSipp({
+    scenario: await bundledScenario('uac-bearer-pcmu'),
+    remote: gw.udp,
+    service: 'sales',
+    calls: 1,
+    callDurationMs: durationMs,
+    injection: { rows: [[await gw.token({ subject })]] },
+    timeoutMs: 30_000,
+    recvTimeoutMs: 20_000,
+  });
+}
+
+describe('agents shared through Redis', () => {
+  it('rings through gateway B an agent registered through gateway A', async () => {
+    const agent = await phone(a, 'agent2', 'auto');
+    const onB = await presenceOn(b, 'agent2', (p) => p.registered);
+    expect(onB.contacts).toHaveLength(1);
+    expect(a.gateway.agents.get('agent2')?.contacts[0]?.uri).toBe(onB.contacts[0]?.uri);
+    const mark = agent.sipMessages().length;
+    const result = await call(b, 'sess-cross');
+    expect(result.stats.successful, result.output).toBe(1);
+    const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since: mark });
+    expect(invite.header('x-parley-session')).toBe('sess-cross');
+    const { body } = await b.api<{ calls: { agentId: string; outcome: string }[] }>(
+      '/v1/calls?limit=1',
+    );
+    expect(body.calls[0]).toMatchObject({ agentId: 'agent2', outcome: 'answered' });
+  });
+
+  it('holds "away" chosen on A on gateway B, and "available" again', async () => {
+    a.gateway.agents.setAvailability('agent2', 'away');
+    expect((await presenceOn(b, 'agent2', (p) => p.availability === 'away')).state).toBe('away');
+    a.gateway.agents.setAvailability('agent2', 'available');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'available');
+  });
+
+  it('never offers an agent ringing for a call on A a call that came to B', async () => {
+    const agent = await phone(a, 'agent1', 'manual');
+    await presenceOn(b, 'agent1', (p) => p.registered);
+    // agent2 away: agent1 is the only one for the queue on both gateways.
+    a.gateway.agents.setAvailability('agent2', 'away');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'away');
+    const mark = agent.sipMessages().length;
+    const first = call(a, 'sess-first');
+    await agent.waitForRequest('INVITE', undefined, 10_000, { since: mark });
+    // B's directory shows agent1 free (it counts only B's calls); the shared claim does not.
+    expect(b.gateway.agents.get('agent1')?.state).toBe('available');
+    const second = await call(b, 'sess-second');
+    expect(finalResponse(second.messages)?.status).toBeGreaterThanOrEqual(400);
+    const { body } = await b.api<{
+      calls: { outcome: string; attempts: unknown[]; reason: string }[];
+    }>('/v1/calls?limit=1');
+    expect(body.calls[0]).toMatchObject({ attempts: [], reason: 'agent_busy' });
+    // A's call rang out unanswered (manual phone): its claim is released.
+    expect((await first).stats.successful).toBe(0);
+    expect(
+      agent
+        .sipMessages()
+        .slice(mark)
+        .filter((m) => m.method === 'INVITE'),
+    ).toHaveLength(1);
+    const slots = await redis.cli('ZCARD', 'agents-test:agent-slots:agent1');
+    expect(slots.trim()).toBe('0');
+    a.gateway.agents.setAvailability('agent2', 'available');
+  });
+});
+
+describe('agent slot claims in Redis', () => {
+  it('grants maxCalls claims across gateways, frees released and lapsed ones', async () => {
+    const [la, lb] = [a.gateway.shared.agentLocks, b.gateway.shared.agentLocks];
+    expect(await la.claim('x', 2, 'h1', 60_000)).toBe(true);
+    expect(await lb.claim('x', 2, 'h2', 200)).toBe(true);
+    expect(await lb.claim('x', 2, 'h3', 60_000)).toBe(false);
+    // The same holder claiming again renews, it takes no second slot.
+    expect(await la.claim('x', 2, 'h1', 60_000)).toBe(true);
+    la.release('x', 'h1');
+    expect(await lb.claim('x', 2, 'h3', 60_000)).toBe(true);
+    expect(await la.claim('x', 2, 'h4', 60_000)).toBe(false);
+    // h2 lapses (200 ms by Redis's clock): its slot comes free without a release.
+    let granted = false;
+    for (let i = 0; i < 100 && !granted; i += 1) {
+      granted = await la.claim('x', 2, 'h4', 60_000);
+      if (!granted) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(granted).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Two gateways of one cluster share Redis: a call token used on one is
+ * refused on the other (issue 16: no replayed token is accepted anywhere).
+ */
+import { startRedis, type RedisServer } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SipResponse } from '../../src/sip/message/index.js';
+import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import { RawSipClient, inviteText } from '../raw-sip.js';
+
+let redis: RedisServer;
+let a: TestGateway;
+let b: TestGateway;
+let client: RawSipClient;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const keys = await testKeys();
+  const shared = (instanceId: string) => ({
+    shared: { instanceId, redis: { url: redis.url, keyPrefix: 'replay-test:' } },
+  });
+  a = await startTestGateway({ keys, config: shared('gw-a') });
+  b = await startTestGateway({ keys, config: shared('gw-b') });
+  client = await RawSipClient.open();
+});
+afterAll(async () => {
+  client?.close();
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+});
+
+/** The final answer's status and Reason to an INVITE carrying the token (no SDP). */
+async function invite(gw: TestGateway, token: string): Promise<[number, string]> {
+  const text = inviteText({
+    to: 'sales@parley.test',
+    port: client.port,
+    headers: [`Authorization: Bearer ${token}`],
+  });
+  const callId = /Call-ID: (.*)\r/.exec(text)![1]!;
+  client.send(gw.udp, text);
+  const final = (await client.waitFor(
+    (m) => m.type === 'response' && m.status >= 200 && m.callId === callId,
+    10_000,
+  )) as SipResponse;
+  return [final.status, final.headers.get('reason') ?? ''];
+}
+
+describe('the token replay store in Redis', () => {
+  it('refuses on gateway B a token used on gateway A', async () => {
+    const token = await a.token();
+    const [first, firstReason] = await invite(a, token);
+    // Past the token: refused later in the pipeline (this INVITE has no SDP offer).
+    expect(firstReason).not.toContain('replayed');
+    expect(first).not.toBe(403);
+    const [second, reason] = await invite(b, token);
+    expect(second).toBe(403);
+    expect(reason).toContain('text="replayed"');
+    // Stored once, in the cluster's keyspace (tenant and jti, URI-encoded).
+    const keys = (await redis.cli('--scan', '--pattern', 'replay-test:jti:*')).trim().split('\n');
+    expect(keys).toEqual([expect.stringMatching(/^replay-test:jti:acme%0A[0-9a-f-]+$/)]);
+  });
+
+  it('says Redis is up in /healthz', async () => {
+    const health = (await (await fetch(`${a.gateway.httpUrl}/healthz`)).json()) as {
+      redis: string;
+    };
+    expect(health.redis).toBe('up');
+  });
+
+  it('keeps refusing replays on the same gateway while Redis is down, and says so', async () => {
+    await redis.kill();
+    const token = await a.token();
+    const [first, firstReason] = await invite(a, token);
+    expect(firstReason).not.toContain('replayed');
+    expect(first).not.toBe(403);
+    const [again, reason] = await invite(a, token);
+    expect(again).toBe(403);
+    expect(reason).toContain('text="replayed"');
+    const health = (await (await fetch(`${a.gateway.httpUrl}/healthz`)).json()) as {
+      ok: boolean;
+      redis: string;
+    };
+    expect(health).toMatchObject({ ok: true, redis: 'down' });
+    const metrics = await (await fetch(`${a.gateway.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/parley_shared_redis_up 0/);
+    expect(metrics).toMatch(/parley_shared_redis_errors_total\{op="replay"\} [1-9]/);
+    await redis.restart();
+  });
+});
