@@ -78,14 +78,14 @@ beforeAll(async () => {
       routing: {
         benefit: {
           url: `${providerUrl}/benefit`,
-          timeoutMs: 300,
+          timeoutMs: 1000, // a loaded machine answers late; C-SLOW (2 s) still times out
           retries: 0,
           cacheSeconds: 0,
           default: 0,
         },
         burden: {
           url: `${providerUrl}/burden`,
-          timeoutMs: 300,
+          timeoutMs: 1000,
           retries: 0,
           cacheSeconds: 0,
           default: 0,
