@@ -36,16 +36,39 @@ export function readEntries(body: Readable, format: BodyFormat): AsyncGenerator<
 }
 
 async function* readCsv(body: Readable): AsyncGenerator<SourceItem> {
-  // Rows as arrays: the header and the cell count are checked here, row by row.
-  // Rows are counted here (`row 1` is the first after the header): csv-parse's
-  // per-record info (line numbers) costs a third of its parse time.
+  // A parse error is not let out of the parser as a stream error: Node's async
+  // iterator then drops the records parsed before it but not yet read (the
+  // rows before a broken quote went missing, depending on timing). Errors are
+  // skipped instead, noting how many records came before the first one, and
+  // reading stops there: where a quoted field ends is unknown, so no later
+  // row can be trusted.
+  let parsed = 0;
+  let firstError: { error: CsvFault; after: number } | undefined;
   const parser = body.pipe(
-    parseCsv({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+    parseCsv({
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      on_record: (record: string[]) => {
+        parsed += 1;
+        return record;
+      },
+      on_skip: (error) => {
+        firstError ??= { error: error as CsvFault, after: parsed };
+      },
+    }),
   );
   let header: string[] | undefined;
+  let read = 0;
   let row = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
+      read += 1;
+      if (firstError && read > firstError.after) break;
+      // Rows are counted here (`row 1` is the first after the header): csv-parse's
+      // per-record info (line numbers) costs a third of its parse time.
       if (!header) {
         header = record;
         const problem = checkCsvHeader(header);
@@ -68,16 +91,24 @@ async function* readCsv(body: Readable): AsyncGenerator<SourceItem> {
       yield { kind: 'value', at, value: csvRowToValue(header, record) };
     }
   } catch (error) {
-    // Quoting errors: where a quoted field ends is unknown, so no later row can be trusted.
-    const e = error as { code?: string; message?: string; lines?: number };
-    yield {
-      kind: 'batch-error',
-      at: `line ${e.lines ?? '?'} of the body (after row ${row})`,
-      reason: `CSV ${e.code ?? 'error'}: ${(e.message ?? String(error)).split(' at line')[0] ?? ''}; nothing from this line on was read`,
-    };
+    firstError ??= { error: error as CsvFault, after: read };
   } finally {
     body.resume();
   }
+  if (firstError) {
+    const e = firstError.error;
+    yield {
+      kind: 'batch-error',
+      at: `line ${e.lines ?? '?'} of the body (after row ${row})`,
+      reason: `CSV ${e.code ?? 'error'}: ${(e.message ?? String(e)).split(' at line')[0] ?? ''}; nothing from this line on was read`,
+    };
+  }
+}
+
+interface CsvFault {
+  readonly code?: string;
+  readonly message?: string;
+  readonly lines?: number;
 }
 
 async function* readNdjson(body: Readable): AsyncGenerator<SourceItem> {
