@@ -49,7 +49,12 @@ import { createGatedModule, type GatedModule, type PinHasher } from './gated/ind
 import { Trunks, trunkSources } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
-import { MARKETPLACE_SCHEMA, Marketplace, marketplaceRouter } from './marketplace/index.js';
+import {
+  MARKETPLACE_SCHEMA,
+  Marketplace,
+  marketplaceRouter,
+  trackedCalls,
+} from './marketplace/index.js';
 import {
   CALLBACKS_SCHEMA,
   createCallbacksModule,
@@ -414,6 +419,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
     now,
+    tracked: trackedCalls({ hooks: marketplace.hooks, now, logger }),
   });
   const callbacks = createCallbacksModule({
     config,

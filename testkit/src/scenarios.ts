@@ -28,6 +28,7 @@
  * | `uas-carrier-proxy-auth`  | UAS  | the same with a 407 (Proxy-Authenticate)                      |
  * | `uas-carrier-auth-ring`   | UAS  | as uas-carrier-auth, then 180 and waits for the CANCEL: 200, 487 |
  * | `uac-carrier-invite`      | UAC  | INVITE to DID [field0] from [field1] (+ header [field2], payload types [field3]), expects a final 403/404/480/488/503 |
+ * | `uac-carrier-call`        | UAC  | INVITE to DID [field0] from [field1] with PCMU, 200, ACK, the 1 kHz tone, BYE after -d |
  * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
  * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
  * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
@@ -59,6 +60,7 @@ export type BundledScenarioName =
   | 'uas-carrier-auth-ring'
   | 'uac-carrier-invite'
   | 'uac-carrier-flow'
+  | 'uac-carrier-call'
   | 'uac-carrier-ring-cancel'
   | 'uas-carrier-press-1'
   | 'uas-carrier-press-2'
@@ -81,7 +83,7 @@ export const TONE_PCMU_NAME = 'tone-1k-pcmu.ul';
  */
 export async function bundledScenario(name: BundledScenarioName): Promise<ScenarioFile> {
   const file = join(SCENARIO_DIR, `${name}.xml`);
-  if (!name.startsWith('uac-bearer')) return { file };
+  if (!name.startsWith('uac-bearer') && name !== 'uac-carrier-call') return { file };
   const tone = await cachedTone({
     freqHz: 1000,
     seconds: 2,

@@ -5,6 +5,7 @@ export {
   type MarketplaceOptions,
 } from './marketplace.js';
 export { MARKETPLACE_SCHEMA } from './schema.js';
+export { trackedCalls } from './tracked-calls.js';
 export { marketplaceRouter, type MarketplaceRouterDeps } from './api/router.js';
 export type { CallMatch, InboundQuery } from './inbound-match.js';
 export type { QualifyResult } from './billing.js';

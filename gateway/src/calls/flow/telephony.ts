@@ -31,6 +31,7 @@ import {
   queueDefinitions,
 } from '../../queues/index.js';
 import { queueSettings } from '../../routing/index.js';
+import { refuse } from '../../sbc/refusal.js';
 import type { SipStack } from '../../sip/index.js';
 import type { Speech } from '../../speech/index.js';
 import type { SqliteDatabase } from '../../storage/index.js';
@@ -39,6 +40,7 @@ import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
 import { CallFlow } from './flow-call.js';
 import { TargetDialer } from './dial-targets.js';
+import type { TrackedCalls } from './tracked-calls.js';
 
 export interface TelephonyDeps {
   readonly config: Config;
@@ -52,6 +54,8 @@ export interface TelephonyDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Marketplace tracking numbers: asked before a DID's own flow runs. */
+  readonly tracked?: TrackedCalls | undefined;
 }
 
 export class Telephony {
@@ -164,6 +168,16 @@ export class Telephony {
     invite: Parameters<Parameters<Trunks['setCallHook']>[0]>[1],
     tx: Parameters<Parameters<Trunks['setCallHook']>[0]>[2],
   ): Promise<void> {
+    const tracked = this.#deps.tracked?.route({
+      called: tc.called,
+      callerNumber: tc.caller.kind === 'number' ? tc.caller.number : null,
+      at: (this.#deps.now ?? Date.now)(),
+    });
+    if (tracked?.kind === 'refuse') {
+      tc.slot.release();
+      refuse(this.#deps.stack, tx, { code: tracked.code, detail: tracked.detail });
+      return;
+    }
     const call = await this.#deps.calls.admitTrunk({
       invite,
       tx,
@@ -178,7 +192,8 @@ export class Telephony {
       },
     });
     if (!call || call.ending) return;
-    const { done } = this.runOn(call, tc.flow, tc.codecs);
+    if (tracked) tracked.attach(call);
+    const { done } = this.runOn(call, tracked ? tracked.flow : tc.flow, tc.codecs);
     const outcome = await done;
     this.#log.info({ callId: call.id, flow: tc.flow, outcome }, 'trunk call flow ended');
   }

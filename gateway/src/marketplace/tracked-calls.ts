@@ -1,0 +1,86 @@
+/**
+ * Trunk calls to tracking numbers, live (issue 12 item 4): the called number
+ * and the time find the impression that leased it (`matchInbound`); the call
+ * is dialled to the listing's destination, counted when it starts, and the
+ * advertiser is charged once when the connection has lasted the listing's
+ * minimum (a timer at `qualifiesAt`; `callEnded` catches a late timer). The
+ * charge's idempotency key is the call id, so a restart's `recover` never
+ * charges it twice.
+ */
+import type { TrackedCalls, TrackedRoute } from '../calls/flow/tracked-calls.js';
+import type { FlowRef } from '../flows/index.js';
+import type { Logger } from '../observability/index.js';
+import type { MarketplaceCallHooks } from './marketplace.js';
+import type { Destination } from './model.js';
+
+export function trackedCalls(deps: {
+  readonly hooks: MarketplaceCallHooks;
+  readonly now: () => number;
+  readonly logger: Logger;
+}): TrackedCalls {
+  const { hooks, now } = deps;
+  const log = deps.logger.child({ module: 'tracked-calls' });
+  return {
+    route(query): TrackedRoute | undefined {
+      const match = hooks.matchInbound({
+        calledNumber: query.called,
+        at: query.at,
+        ...(query.callerNumber ? { callerNumber: query.callerNumber } : {}),
+      });
+      if (!match) return undefined;
+      if (!match.routable) {
+        return {
+          kind: 'refuse',
+          code: 'listing_unavailable',
+          detail: match.reason ?? 'unavailable',
+        };
+      }
+      return {
+        kind: 'route',
+        flow: destinationFlow(match.listing.id, match.destination),
+        attach(call) {
+          hooks.callStarted(call.id, match, now());
+          let timer: NodeJS.Timeout | undefined;
+          const onState = (state: string) => {
+            if (state !== 'answered' || timer) return;
+            const connected = hooks.advertiserConnected(call.id, now());
+            if (!connected) return;
+            timer = setTimeout(
+              () => {
+                const result = hooks.qualify(call.id, now());
+                log.info({ callId: call.id, result: result.status }, 'tracked call qualified');
+              },
+              Math.max(0, connected.qualifiesAt - now()),
+            );
+            timer.unref();
+          };
+          call.on('state', onState);
+          call.once('ended', () => {
+            call.off('state', onState);
+            clearTimeout(timer);
+            hooks.callEnded(call.id, now());
+          });
+          log.info(
+            { callId: call.id, listing: match.listing.id, impression: match.impression?.id },
+            'tracked call routed',
+          );
+        },
+      };
+    },
+  };
+}
+
+/** The listing's destination as a one-verb flow: `dial` it (the caller hears its early media). */
+function destinationFlow(listing: string, d: Destination): FlowRef {
+  const target =
+    d.kind === 'queue'
+      ? { type: 'queue' as const, queue: d.queue }
+      : d.kind === 'agent'
+        ? { type: 'agent' as const, agent: d.agent }
+        : { type: 'phone' as const, number: d.number, ...(d.trunk ? { trunk: d.trunk } : {}) };
+  // The dial verb's documented defaults (docs/flows.md): 30 s of ringing, 4 h of talk.
+  return {
+    builtin: `listing.${listing}`,
+    verbs: [{ verb: 'dial', target, timeout: 30, timeLimit: 14_400 }],
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * A marketplace tracking number on a real call (issue 12 item 4, S3/S8): a
+ * publisher's placement leases a DID to an impression; sipp, the carrier's
+ * caller on 127.0.0.2, dials that number through the trunk; the gateway
+ * matches the impression, dials the listing's queue where a baresip agent
+ * answers, and charges the advertiser once when the call has been connected
+ * for the listing's minimum. Read where it is kept: the agent's INVITE and
+ * recording, the marketplace's call, the advertiser's ledger.
+ */
+import {
+  analyse,
+  bundledScenario,
+  runSipp,
+  sippAvailable,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+const CARRIER = '127.0.0.2';
+const PAGE_ORIGIN = 'https://news.example';
+const NUMBERS = ['+14155550161', '+14155550162'];
+
+afterAll(() => stopAll());
+
+describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrier)', () => {
+  let gw: TestGateway;
+  let agent: BaresipAgent;
+  let advertiserId = '';
+  let placementKey = '';
+  let leased = '';
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1' }],
+      config: {
+        flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
+        marketplace: {
+          reserveCents: 300,
+          publisherSharePercent: 40,
+          tenants: { [TENANT]: { trackingNumbers: { numbers: NUMBERS, leaseSeconds: 600 } } },
+        },
+        trunks: {
+          carrier: {
+            peers: [{ host: CARRIER }],
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+            // A tracking number no impression explains runs its own flow.
+            inbound: {
+              numbers: NUMBERS.map((number) => ({
+                number,
+                tenant: TENANT,
+                flow: 'not-in-service',
+              })),
+            },
+          },
+        },
+      },
+    });
+    const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
+      tenant: TENANT,
+      name: 'Bob the Plumber',
+      initialBalanceCents: 100_000,
+    });
+    expect(advertiser.status).toBe(201);
+    advertiserId = advertiser.body.id;
+    const publisher = await gw.apiRequest<{ placementKey: string }>('POST', '/v1/publishers', {
+      tenant: TENANT,
+      name: 'Daily News',
+      origins: [PAGE_ORIGIN],
+    });
+    expect(publisher.status).toBe(201);
+    placementKey = publisher.body.placementKey;
+    const listing = await gw.apiRequest('POST', '/v1/listings', {
+      advertiserId,
+      title: 'Plumber',
+      category: 'plumbing',
+      region: 'US',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 1000,
+      dailyBudgetCents: 100_000,
+      qualification: { minConnectedSeconds: 1 },
+    });
+    expect(listing.status, JSON.stringify(listing.body)).toBe(201);
+    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
+    await agent.registered();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.close();
+  });
+
+  it("routes the leased number's call to the listing's agent and charges the impression's price once", async () => {
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/placements`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: PAGE_ORIGIN },
+      body: JSON.stringify({
+        publisher: placementKey,
+        category: 'plumbing',
+        region: 'US-CA',
+        slots: 1,
+        deviceId: 'device-track-0001',
+        page: 'https://news.example/local',
+      }),
+    });
+    const placement = (await res.json()) as {
+      slots: { impressionId: string; number: string | null; numberKind: string }[];
+    };
+    const slot = placement.slots[0];
+    expect(slot?.numberKind, JSON.stringify(placement)).toBe('leased');
+    leased = slot!.number!;
+
+    const since = agent.sipMessages().length;
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-carrier-call'),
+      remote: gw.udp,
+      address: CARRIER,
+      calls: 1,
+      callDurationMs: 3000,
+      injection: { rows: [[slot!.number!, '4155550777']] },
+      timeoutMs: 60_000,
+    });
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since });
+    // The agent sees the caller's own number (a trunk caller), not a session's.
+    expect(invite.header('from')).toMatch(/\+14155550777/);
+    const heard = await analyse(agent.lastRecording().received!);
+    expect(heard.roughFrequencyHz).toBeGreaterThan(900);
+    expect(heard.roughFrequencyHz).toBeLessThan(1100);
+
+    // The record is final once the call left the manager.
+    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+    const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+    expect(record).toMatchObject({ channel: 'phone', agentId: 'agent1', called: slot!.number });
+    const call = await gw.api<{ impressionId: string; chargedCents: number }>(
+      `/v1/marketplace/calls/${record.id}`,
+    );
+    expect(call.status, JSON.stringify(call.body)).toBe(200);
+    expect(call.body).toMatchObject({ impressionId: slot!.impressionId, chargedCents: 300 });
+    const ledger = await gw.api<{
+      transactions: { kind: string; postings: { account: string; amountCents: number }[] }[];
+    }>(`/v1/advertisers/${advertiserId}/ledger`);
+    const charges = ledger.body.transactions.filter((t) => t.kind === 'charge');
+    expect(charges).toHaveLength(1);
+    expect(charges[0]?.postings).toContainEqual({
+      account: `advertiser:${advertiserId}`,
+      amountCents: -300,
+    });
+  });
+
+  it("runs the number's own flow when no impression explains the call", async () => {
+    // The other number was never leased: its flow refuses the call.
+    const idle = NUMBERS.find((n) => n !== leased)!;
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-carrier-invite'),
+      remote: gw.udp,
+      address: CARRIER,
+      calls: 1,
+      injection: { rows: [[idle, '4155550778', 'X-Test: 1', '0']] },
+      timeoutMs: 30_000,
+    });
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    expect(result.messages).toMatch(/SIP\/2\.0 603/);
+  });
+});
