@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import { CallManager, MessageHub, Telephony, hangUpInterrupted } from './calls/index.js';
+import {
+  CallManager,
+  MessageHub,
+  Telephony,
+  hangUpInterrupted,
+  visitorFallbacks,
+} from './calls/index.js';
 import { createSharedState, type SharedState } from './cluster/index.js';
 import { FLOW_SCHEMA } from './flows/index.js';
 import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
@@ -420,6 +426,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
     tracked: trackedCalls({ hooks: marketplace.hooks, now, logger }),
+  });
+  // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
+  visitorFallbacks({
+    config,
+    calls: callManager,
+    run: (call, flow) => telephony.runOn(call, flow).done,
+    logger,
   });
   const callbacks = createCallbacksModule({
     config,

@@ -28,5 +28,6 @@ export { pickCodec, readLegSdp, sdpText, type ChosenCodec, type LegSdp } from '.
 export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';
 export { Telephony, type TelephonyDeps } from './flow/telephony.js';
+export { visitorFallbacks } from './flow/visitor-fallback.js';
 export { CallFlow, type FlowCallDeps } from './flow/flow-call.js';
 export { TargetDialer, type TargetDialerDeps } from './flow/dial-targets.js';
