@@ -35,7 +35,12 @@ let speech: Buffer;
 beforeAll(async () => {
   const recordingsDir = await mkdtemp(join(tmpdir(), 'parley-voicemail-'));
   gw = await startTestGateway({
-    config: { storage: { path: ':memory:', recordingsDir } },
+    config: {
+      storage: { path: ':memory:', recordingsDir },
+      // The recogniser's last result comes late on a loaded machine: the default 10 s
+      // would end the transcript with an error (seen once in about seven runs).
+      speech: { endTimeoutMs: 60_000 },
+    },
     agents: [{ id: 'agent1' }],
     ringTimeoutSeconds: 2,
     maxAttempts: 1,
