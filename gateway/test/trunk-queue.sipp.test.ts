@@ -5,7 +5,6 @@
  * gateway, music on hold) and, the moment the agent frees up, is offered to
  * it and bridged: no 480. Read in the flow events and the call record.
  */
-import { once } from 'node:events';
 import type { FlowEvent } from '@parley/shared/protocol';
 import {
   bundledScenario,
@@ -17,6 +16,7 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { callersWaiting } from './queue-wait.js';
 
 const CARRIER = '127.0.0.2';
 const DID = '+14155550143';
@@ -61,13 +61,7 @@ describe.skipIf(!sippAvailable())(
     it('keeps the caller waiting while the agent is busy, and bridges it when the agent frees up', async () => {
       // The agent is on another call (the directory's own busy state).
       const endOtherCall = gw.gateway.agents.callStarted('agent1');
-      const queues = gw.gateway.telephony.queues;
-      const waiting = (async () => {
-        for (;;) {
-          const [queue, callers] = await once(queues, 'waiting');
-          if (queue === 'sales' && (callers as readonly unknown[]).length === 1) return;
-        }
-      })();
+      const waiting = callersWaiting(gw.gateway, 'sales', 1);
       const carrier = runSipp({
         scenario: await bundledScenario('uac-carrier-flow'),
         remote: gw.udp,

@@ -4,7 +4,6 @@
  * (sipp, a SIP visitor with a call token) is put in the queue instead, and the
  * baresip agent takes the call as soon as it frees up.
  */
-import { once } from 'node:events';
 import type { FlowEvent } from '@parley/shared/protocol';
 import {
   bundledScenario,
@@ -16,6 +15,7 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { callersWaiting } from './queue-wait.js';
 
 afterAll(() => stopAll());
 
@@ -39,13 +39,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
   it('is enqueued instead of refused, and bridged to the agent when it frees up', async () => {
     // The agent is on another call (the directory's own busy state).
     const endOtherCall = gw.gateway.agents.callStarted('agent1');
-    const queues = gw.gateway.telephony.queues;
-    const waiting = (async () => {
-      for (;;) {
-        const [queue, callers] = await once(queues, 'waiting');
-        if (queue === 'sales' && (callers as readonly unknown[]).length === 1) return;
-      }
-    })();
+    const waiting = callersWaiting(gw.gateway, 'sales', 1);
     const token = await gw.token({ subject: 'web-sess-Q', privateClaims: { name: 'Ada' } });
     const visitor = runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu'),
