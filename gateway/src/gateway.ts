@@ -473,6 +473,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     settings: (tenant) => config.tenants[tenant]?.gated,
     logger,
   });
+  // Phone callers on a gated tenant's DID: the same path, answered and authorised by DTMF first.
+  telephony.setTrunkApp(gatedCalls);
   const onMessagesUpgrade = messagesUpgrade({
     apiKeys: config.api.keys,
     calls: callManager,
