@@ -174,7 +174,12 @@ export class GatedCall {
             only: call.gatewayCodec,
             attempt: attempt++,
             identity: { number: 'anonymous', displayName },
-            call: { id: call.id, sessionId: call.record.sessionId, tenant: call.tenant },
+            // A phone call's session is the caller's number (tel:…): never shown to the resident.
+            call: {
+              id: call.id,
+              sessionId: call.record.channel === 'phone' ? call.id : call.record.sessionId,
+              tenant: call.tenant,
+            },
           });
           this.#ring(leg, device);
         } catch (error) {

@@ -101,7 +101,8 @@ export class GatedPhoneCall implements SpokenCaller {
       this.#log.info({ failed: decision.failed, tries }, 'gated phone call refused');
       gate.forget(this.#call.id);
       await this.speak(gate.prompt(tenant, 'notAvailable'));
-      await port.hangup('callee_not_available');
+      // Not `port.hangup`: the call was answered by the gateway, but never connected.
+      this.#call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'callee_not_available' });
       return undefined;
     }
     await this.speak(gate.prompt(tenant, 'pleaseWait'));
