@@ -11,7 +11,7 @@
  *     │   (each wrong one counts toward the Gate's lockout)
  *     │ refused `callee` with several approved residents: gather the resident's number
  *     ├ refused (anything else, or tries used up): `notAvailable`, hang up
- *     └ allowed: `pleaseWait`, then the devices ring ({@link GatedCall})
+ *     └ allowed: the devices ring ({@link GatedCall}) while the caller hears `pleaseWait`
  *
  * The caller never learns which check failed: the one prompt, whatever it was.
  */
@@ -44,6 +44,7 @@ export class GatedPhoneCall implements SpokenCaller {
   readonly #speech: SpeechSynthesizer;
   readonly #log: Logger;
   #digits: DigitStream | undefined;
+  #speaking: AbortController | undefined;
 
   constructor(deps: GatedPhoneDeps, call: Call, port: FlowCall, speech: SpeechSynthesizer) {
     this.#deps = deps;
@@ -55,7 +56,7 @@ export class GatedPhoneCall implements SpokenCaller {
 
   /**
    * Answers, identifies the caller's account and asks the Gate. Resolves with
-   * the allowed decision (the caller heard `pleaseWait`), or undefined when
+   * the allowed decision (the caller starts hearing `pleaseWait`), or undefined when
    * the call was refused (the caller heard `notAvailable` and was hung up) or
    * ended.
    */
@@ -105,8 +106,9 @@ export class GatedPhoneCall implements SpokenCaller {
       this.#call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'callee_not_available' });
       return undefined;
     }
-    await this.speak(gate.prompt(tenant, 'pleaseWait'));
-    return port.ended.aborted ? undefined : decision;
+    // Said while the devices ring (not before: ringing starts at once).
+    void this.speak(gate.prompt(tenant, 'pleaseWait'));
+    return decision;
   }
 
   /**
@@ -117,7 +119,10 @@ export class GatedPhoneCall implements SpokenCaller {
   async speak(text: string, interruptible = false): Promise<void> {
     const port = this.#port;
     if (port.ended.aborted) return;
+    // One prompt at a time: a new one (a refusal after `pleaseWait`) cuts the one playing.
+    this.#speaking?.abort();
     const stop = new AbortController();
+    this.#speaking = stop;
     const onEnd = (): void => stop.abort();
     port.ended.addEventListener('abort', onEnd, { once: true });
     const unkey =
@@ -130,6 +135,7 @@ export class GatedPhoneCall implements SpokenCaller {
     } finally {
       unkey?.();
       port.ended.removeEventListener('abort', onEnd);
+      if (this.#speaking === stop) this.#speaking = undefined;
     }
   }
 
