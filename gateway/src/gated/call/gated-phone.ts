@@ -35,6 +35,8 @@ export interface GatedPhoneDeps {
   /** Account number + PIN pairs a caller may key in one call (`dtmfPinAttempts`). */
   readonly attempts: (tenant: string) => number;
   readonly logger: Logger;
+  /** Silence before a gather gives up: after its prompt, and between keys (unit tests shorten it). */
+  readonly keyTimeoutMs?: { readonly first: number; readonly next: number };
 }
 
 export class GatedPhoneCall implements SpokenCaller {
@@ -150,7 +152,8 @@ export class GatedPhoneCall implements SpokenCaller {
     if (digits.buffered.length === 0) await this.speak(prompt, true);
     let keys = '';
     while (keys.length < MAX_KEYS) {
-      const key = await digits.next(keys === '' ? FIRST_KEY_MS : NEXT_KEY_MS, this.#port.ended);
+      const { first, next } = this.#deps.keyTimeoutMs ?? { first: FIRST_KEY_MS, next: NEXT_KEY_MS };
+      const key = await digits.next(keys === '' ? first : next, this.#port.ended);
       if (key === undefined) break;
       if (key === '#') return keys;
       keys += key;
