@@ -99,5 +99,7 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     settings: (tenant) => config.tenants[tenant]?.gated,
     logger,
   });
+  // Phone callers on a gated tenant's DID: the same path, answered and authorised by DTMF first.
+  telephony.setTrunkApp(gatedCalls);
   return { telephony, callbacks, gatedCalls };
 }
