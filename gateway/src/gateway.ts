@@ -7,6 +7,7 @@ import type { ReplayStore } from '@parley/shared/tokens';
 import {
   CallManager,
   MessageHub,
+  ListingCalls,
   Telephony,
   hangUpInterrupted,
   visitorFallbacks,
@@ -304,6 +305,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           live: (id) => live.calls?.get(id)?.record,
           ice: createIceServerSource(config.media),
           gated: gated.adminRouter,
+          attribution: (id) => marketplace.attribution(id),
         }),
       },
       { path: '/resident', router: gated.deviceRouter },
@@ -413,6 +415,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   live.calls = callManager;
+  const tracked = trackedCalls({ hooks: marketplace.hooks, now, logger });
   const telephony = await Telephony.create({
     config,
     db,
@@ -425,7 +428,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
     now,
-    tracked: trackedCalls({ hooks: marketplace.hooks, now, logger }),
+    tracked,
+  });
+  // A visitor's web call to a listing (`sip:listing.<id>@…`) runs a dial of its destination.
+  const listingCalls = new ListingCalls({
+    stack,
+    calls: callManager,
+    tracked,
+    run: (call, flow) => telephony.runOn(call, flow).done,
+    logger,
+    now,
   });
   // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
   visitorFallbacks({
@@ -551,15 +563,18 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         queues: config.queues,
         maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
         activeCalls: (tenant) => callManager.activeCount(tenant),
+        listingTenant: (listing) => marketplace.listingTenant(listing),
       }),
       overload,
       draining: () => draining,
       // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
       divert: (invite, tx) => trunks.takeInvite(invite, tx),
       admit: (ctx, cancelled) =>
-        gatedCalls.handles(ctx)
-          ? gatedCalls.admit(ctx, cancelled)
-          : callManager.admit(ctx, cancelled),
+        listingCalls.handles(ctx)
+          ? listingCalls.admit(ctx, cancelled)
+          : gatedCalls.handles(ctx)
+            ? gatedCalls.admit(ctx, cancelled)
+            : callManager.admit(ctx, cancelled),
       onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
       logger,
     }),

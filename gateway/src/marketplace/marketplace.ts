@@ -25,9 +25,23 @@ import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
 import { MarketplaceRegistry, type MarketplaceEnvironment } from './registry.js';
 import { SqliteReportStore, type ReportStore } from './reports.js';
+import type { CallKind } from './model.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
+
+/** A Parley call's marketplace attribution, as the call record's API shows it. */
+export interface CallAttribution {
+  readonly kind: CallKind;
+  readonly listingId: string;
+  readonly advertiserId: string;
+  readonly publisherId: string | null;
+  readonly impressionId: string | null;
+  readonly priceCents: number;
+  readonly qualified: boolean;
+  readonly chargedCents: number;
+  readonly refundedCents: number;
+}
 
 /**
  * What the call path calls (the lead connects these to `calls/` and `trunks/`):
@@ -100,6 +114,7 @@ export class Marketplace {
   readonly reports: ReportStore;
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
+  readonly directory: SqliteDirectoryStore;
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
@@ -122,6 +137,7 @@ export class Marketplace {
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
     const directory = new SqliteDirectoryStore(o.db);
+    this.directory = directory;
     this.accounts = new MarketplaceAccounts(new SqliteLedgerStore(o.db), o.config.currency);
     this.index = new ListingIndex({
       clock,
@@ -248,6 +264,33 @@ export class Marketplace {
       { listings: this.index.size, pools: [...this.#numbers.keys()] },
       'marketplace ready',
     );
+  }
+
+  /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
+  listingTenant(listingId: string): string | undefined {
+    const listing = this.index.get(listingId) ?? this.directory.listing(listingId);
+    return listing && listing.status !== 'archived' ? listing.tenant : undefined;
+  }
+
+  /**
+   * What a Parley call was attributed to (`GET /v1/calls/<id>` shows it):
+   * kept in the marketplace's call row, keyed by the call id, written when
+   * the call was admitted. Undefined: not a marketplace call.
+   */
+  attribution(callId: string): CallAttribution | undefined {
+    const c = this.calls.get(callId);
+    if (!c) return undefined;
+    return {
+      kind: c.kind,
+      listingId: c.listingId,
+      advertiserId: c.advertiserId,
+      publisherId: c.publisherId,
+      impressionId: c.impressionId,
+      priceCents: c.price,
+      qualified: c.qualifiedAt !== null,
+      chargedCents: c.charged,
+      refundedCents: c.refunded,
+    };
   }
 
   /** The marketplace's clock (injected in tests). */
