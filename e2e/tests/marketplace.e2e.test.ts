@@ -42,6 +42,19 @@ beforeAll(async () => {
           },
         },
       },
+      // Tracking numbers must be a trunk's inbound numbers of their tenant (checked at start-up).
+      flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
+      trunks: {
+        carrier: {
+          peers: [{ host: '127.0.0.2' }],
+          keepAlive: { intervalSeconds: 0 },
+          inbound: {
+            numbers: [
+              { from: '+14155550100', to: '+14155550119', tenant: 'acme', flow: 'not-in-service' },
+            ],
+          },
+        },
+      },
     },
   });
   // The page server's origin must be known to the publisher: start it first, then fill its routes.

@@ -53,7 +53,7 @@ import {
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { GatedCallPath } from './gated/call/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import { Trunks, trunkSources } from './trunks/index.js';
+import { Trunks, inboundNumberLookup, trunkSources } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { LEDGER_SCHEMA } from './ledger/index.js';
 import {
@@ -207,6 +207,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       tenantExists: (tenant) => config.tenants[tenant] !== undefined,
       queueTenant: (queue) => config.queues[queue]?.tenant,
       agentTenant: (agent) => agents.get(agent)?.tenant,
+      inboundNumber: inboundNumberLookup(config.trunks),
     },
     registry: metrics.registry,
     logger,

@@ -182,6 +182,7 @@ export class Marketplace {
         this.#poolTenant.set(n, tenant);
       }
       if (t.fallbackNumber) this.#fallbackTenant.set(t.fallbackNumber, tenant);
+      checkRouted(o.environment, tenant, numbers, t.fallbackNumber);
       this.#numbers.set(tenant, {
         pool: new TrackingNumberPool(
           numbers,
@@ -323,4 +324,35 @@ export class Marketplace {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
   }
+}
+
+/**
+ * Start-up cross-check (with the trunks connected): every tracking number and
+ * the fallback number must be one of a trunk's inbound numbers, for the same
+ * tenant; otherwise the pool would lease numbers whose calls never arrive.
+ */
+function checkRouted(
+  environment: MarketplaceEnvironment,
+  tenant: string,
+  numbers: readonly string[],
+  fallbackNumber: string | undefined,
+): void {
+  const lookup = environment.inboundNumber?.bind(environment);
+  if (!lookup) return;
+  const path = `marketplace.tenants.${tenant}`;
+  const check = (number: string, where: string) => {
+    const route = lookup(number);
+    if (!route)
+      throw new ParleyError(
+        'invalid_config',
+        `${path}.${where}: ${number} is not an inbound number of any trunk (list it in trunks.<id>.inbound.numbers)`,
+      );
+    if (route.tenant !== tenant)
+      throw new ParleyError(
+        'invalid_config',
+        `${path}.${where}: ${number} reaches tenant ${route.tenant} through trunks.${route.trunk}, not ${tenant}`,
+      );
+  };
+  for (const number of numbers) check(number, 'trackingNumbers');
+  if (fallbackNumber !== undefined) check(fallbackNumber, 'fallbackNumber');
 }
