@@ -75,6 +75,8 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** scrypt parameters of gated PINs (tests lower them). */
   readonly pins?: PinHasher;
+  /** For crash tests: runs inside each marketplace charge's transaction, before the commit. */
+  readonly billingBeforeCommit?: (callId: string) => void;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -212,6 +214,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     registry: metrics.registry,
     logger,
     now,
+    beforeCommit: options.billingBeforeCommit,
   });
   marketplace.start();
   const storedAgents = agentAdmin.load();
