@@ -32,6 +32,8 @@ export function callToken(
     const client = clientOf(ctx.invite, ctx.flow);
     try {
       const queue = ctx.queue;
+      // A configured queue keeps its name even when it looks like a listing's reference.
+      if (queue !== undefined && queueTenant(queue) !== undefined) delete ctx.listing;
       const listing = listingTenant ? ctx.listing : undefined;
       const tenantOf = (): string | undefined =>
         listing !== undefined && listingTenant
