@@ -13,7 +13,7 @@ import type { SipStack } from './sip/index.js';
 import type { CallStore, SessionStore } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import type { Trunks } from './trunks/index.js';
+import { inboundNumberLookup, type Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { Marketplace } from './marketplace/index.js';
 import type { CallbacksModule } from './callbacks/index.js';
@@ -34,6 +34,8 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** scrypt parameters of gated PINs (tests lower them). */
   readonly pins?: PinHasher;
+  /** For crash tests: runs inside each marketplace charge's transaction, before the commit. */
+  readonly billingBeforeCommit?: (callId: string) => void;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -128,10 +130,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       tenantExists: (tenant) => config.tenants[tenant] !== undefined,
       queueTenant: (queue) => config.queues[queue]?.tenant,
       agentTenant: (agent) => agents.get(agent)?.tenant,
+      inboundNumber: inboundNumberLookup(config.trunks),
     },
     registry: metrics.registry,
     logger,
     now,
+    beforeCommit: options.billingBeforeCommit,
   });
   marketplace.start();
   const value = await valueServiceFromConfig({
@@ -168,6 +172,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       messages: stores.messages,
       live: (id) => live.calls?.get(id)?.record,
       gated: gated.adminRouter,
+      attribution: (id) => marketplace.attribution(id),
     },
     resident: gated.deviceRouter,
   });
@@ -197,7 +202,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   live.calls = callManager;
-  const { telephony, callbacks, gatedCalls } = await startApplications({
+  const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
     stack,
@@ -253,6 +258,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     calls: callManager,
     trunks,
     gatedCalls,
+    listingCalls,
+    marketplace,
     draining: () => draining,
     metrics,
     logger,

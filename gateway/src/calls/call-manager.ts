@@ -85,15 +85,18 @@ export class CallManager {
   /**
    * Starts a call for an INVITE the SBC admitted (token verified, queue known).
    * `options.ringAgents: false`: the caller's module rings someone else (the
-   * gated call path rings the resident's devices).
+   * gated call path rings the resident's devices). `options.queue`: the queue
+   * the record names instead of the Request-URI's (null: none; a listing's
+   * web call names its destination's queue, if any).
    */
   async admit(
     ctx: InviteContext,
     cancelledEarly: () => boolean,
-    options: { readonly ringAgents?: boolean } = {},
+    options: { readonly ringAgents?: boolean; readonly queue?: string | null } = {},
   ): Promise<Call | undefined> {
-    const { invite, tx, token, queue } = ctx;
-    if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
+    const { invite, tx, token } = ctx;
+    if (!token || !ctx.queue) throw new Error('admit() needs a verified token and a queue');
+    const queue = options.queue === undefined ? ctx.queue : (options.queue ?? undefined);
     this.#deps.sessions.touch({
       tenant: token.claims.iss,
       sessionId: token.claims.sub,

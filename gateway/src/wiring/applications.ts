@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { AgentDirectory } from '../agents/index.js';
 import { createCallbacksModule, type CallbacksModule } from '../callbacks/index.js';
-import { Telephony, visitorFallbacks, type CallManager } from '../calls/index.js';
+import { ListingCalls, Telephony, visitorFallbacks, type CallManager } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import { GatedCallPath } from '../gated/call/index.js';
 import type { GatedModule } from '../gated/index.js';
@@ -39,14 +39,17 @@ export interface ApplicationsDeps {
 
 /**
  * The applications on the call core: flows on real calls (trunk DIDs, the
- * visitors no agent took), callbacks, and gated tenants' visitors.
+ * visitors no agent took), marketplace calls (tracking numbers, web calls to
+ * listings), callbacks, and gated tenants' visitors.
  */
 export async function startApplications(deps: ApplicationsDeps): Promise<{
   readonly telephony: Telephony;
   readonly callbacks: CallbacksModule;
   readonly gatedCalls: GatedCallPath;
+  readonly listingCalls: ListingCalls;
 }> {
   const { config, logger, now } = deps;
+  const tracked = trackedCalls({ hooks: deps.marketplace.hooks, now, logger });
   const telephony = await Telephony.create({
     config,
     db: deps.db,
@@ -59,7 +62,16 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     metrics: deps.metrics,
     logger,
     now,
-    tracked: trackedCalls({ hooks: deps.marketplace.hooks, now, logger }),
+    tracked,
+  });
+  // A visitor's web call to a listing (`sip:listing.<id>@…`) runs a dial of its destination.
+  const listingCalls = new ListingCalls({
+    stack: deps.stack,
+    calls: deps.calls,
+    tracked,
+    run: (call, flow) => telephony.runOn(call, flow).done,
+    logger,
+    now,
   });
   // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
   visitorFallbacks({
@@ -101,5 +113,5 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
   });
   // Phone callers on a gated tenant's DID: the same path, answered and authorised by DTMF first.
   telephony.setTrunkApp(gatedCalls);
-  return { telephony, callbacks, gatedCalls };
+  return { telephony, callbacks, gatedCalls, listingCalls };
 }

@@ -1,8 +1,9 @@
 import type { AgentDirectory } from '../agents/index.js';
-import { CallManager, MessageHub } from '../calls/index.js';
+import { CallManager, MessageHub, type ListingCalls } from '../calls/index.js';
 import type { SharedState } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { GatedCallPath } from '../gated/call/index.js';
+import type { Marketplace } from '../marketplace/index.js';
 import type { MediaEngine } from '../media/index.js';
 import type { SessionNumberPool } from '../numbers/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
@@ -78,7 +79,8 @@ export function startCalls(deps: CallsDeps): {
 
 /**
  * The INVITE path: transport → parse → overload → SBC middlewares → call.
- * Carriers' INVITEs go the trunks' way; gated tenants' visitors the gated path's.
+ * Carriers' INVITEs go the trunks' way; web calls to marketplace listings
+ * the listings' path; gated tenants' visitors the gated path's.
  */
 export function acceptInvites(deps: {
   readonly config: Config;
@@ -87,11 +89,13 @@ export function acceptInvites(deps: {
   readonly calls: CallManager;
   readonly trunks: Trunks;
   readonly gatedCalls: GatedCallPath;
+  readonly listingCalls: ListingCalls;
+  readonly marketplace: Marketplace;
   readonly draining: () => boolean;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }): OverloadGuard {
-  const { config, calls, gatedCalls } = deps;
+  const { config, calls, gatedCalls, listingCalls } = deps;
   const overload = overloadGuard(config.sip.overload, () => calls.settingUp);
   deps.stack.onInvite(
     inviteHandler({
@@ -102,12 +106,17 @@ export function acceptInvites(deps: {
         queues: config.queues,
         maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
         activeCalls: (tenant) => calls.activeCount(tenant),
+        listingTenant: (listing) => deps.marketplace.listingTenant(listing),
       }),
       overload,
       draining: deps.draining,
       divert: (invite, tx) => deps.trunks.takeInvite(invite, tx),
       admit: (ctx, cancelled) =>
-        gatedCalls.handles(ctx) ? gatedCalls.admit(ctx, cancelled) : calls.admit(ctx, cancelled),
+        listingCalls.handles(ctx)
+          ? listingCalls.admit(ctx, cancelled)
+          : gatedCalls.handles(ctx)
+            ? gatedCalls.admit(ctx, cancelled)
+            : calls.admit(ctx, cancelled),
       onRefused: (reason) => deps.metrics.invitesRefused.inc({ reason }),
       logger: deps.logger,
     }),
