@@ -10,6 +10,7 @@ import {
   Telephony,
   hangUpInterrupted,
   visitorFallbacks,
+  earlyAnswerPolicy,
 } from './calls/index.js';
 import { createSharedState, type SharedState } from './cluster/index.js';
 import { FLOW_SCHEMA } from './flows/index.js';
@@ -405,6 +406,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value,
+    earlyAnswer: earlyAnswerPolicy(config.media.earlyAnswer, (q) =>
+      agents.list().filter((a) => a.queues.includes(q)),
+    ),
     onOutcome: (record) => {
       metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
       if (record.answeredAt !== null)

@@ -31,3 +31,8 @@ export { Telephony, type TelephonyDeps } from './flow/telephony.js';
 export { visitorFallbacks } from './flow/visitor-fallback.js';
 export { CallFlow, type FlowCallDeps } from './flow/flow-call.js';
 export { TargetDialer, type TargetDialerDeps } from './flow/dial-targets.js';
+export {
+  earlyAnswerPolicy,
+  type EarlyAnswerPolicy,
+  type EarlyAnswerSetting,
+} from './early-answer.js';
