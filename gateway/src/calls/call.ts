@@ -53,6 +53,8 @@ export class Call extends EventEmitter<CallEvents> {
   #router: MediaRouter | undefined;
   /** The codec the gateway answered the caller with itself. */
   #gatewayCodec: ChosenCodec | undefined;
+  /** The gateway's early answer was a 180 with SDP (the caller's own ringback), not a 183. */
+  #earlyRinging = false;
   #ending = false;
   #endOnNoAgent = true;
   #keepOnNoAgent = false;
@@ -278,8 +280,10 @@ export class Call extends EventEmitter<CallEvents> {
     if (this.#gatewayCodec && ['early', 'answered'].includes(this.caller.state)) {
       // Already answered by the gateway: early media becomes the answer with the same SDP.
       // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
-      if (answer.early && !answer.ringing && this.caller.state === 'early')
+      if (answer.early && !answer.ringing && this.#earlyRinging && this.caller.state === 'early') {
+        this.#earlyRinging = false;
         this.caller.earlyMedia(183);
+      }
       if (!answer.early && this.caller.state === 'early') {
         this.caller.answer();
         this.#keeper.legsAnswered(this.caller);
@@ -294,6 +298,7 @@ export class Call extends EventEmitter<CallEvents> {
     }
     this.#gatewayCodec = chosen;
     const how = answer.early ? (answer.ringing ? 'ringing' : 'early') : 'answer';
+    this.#earlyRinging = how === 'ringing';
     if (!(await this.caller.answerWith(chosen, how))) return false;
     if (answer.early) return true;
     this.#keeper.legsAnswered(this.caller);
