@@ -53,6 +53,8 @@ export class Call extends EventEmitter<CallEvents> {
   #router: MediaRouter | undefined;
   /** The codec the gateway answered the caller with itself. */
   #gatewayCodec: ChosenCodec | undefined;
+  /** The gateway's early answer was a 180 with SDP (the caller's own ringback), not a 183. */
+  #earlyRinging = false;
   #ending = false;
   #endOnNoAgent = true;
   #keepOnNoAgent = false;
@@ -163,7 +165,12 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
     void this.#agents?.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
-    if (this.#init.answer && !(await this.answerCaller(this.#init.answer))) return;
+    const answer =
+      this.#init.answer ??
+      (this.#init.ringAgents === false
+        ? undefined
+        : this.#deps.earlyAnswer?.(this.caller, this.#init.queue));
+    if (answer && !(await this.answerCaller(answer))) return;
     if (this.#init.ringAgents ?? true) await this.ringAgents();
   }
 
@@ -272,6 +279,11 @@ export class Call extends EventEmitter<CallEvents> {
     if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
     if (this.#gatewayCodec && ['early', 'answered'].includes(this.caller.state)) {
       // Already answered by the gateway: early media becomes the answer with the same SDP.
+      // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
+      if (answer.early && !answer.ringing && this.#earlyRinging && this.caller.state === 'early') {
+        this.#earlyRinging = false;
+        this.caller.earlyMedia(183);
+      }
       if (!answer.early && this.caller.state === 'early') {
         this.caller.answer();
         this.#keeper.legsAnswered(this.caller);
@@ -285,7 +297,9 @@ export class Call extends EventEmitter<CallEvents> {
       return false;
     }
     this.#gatewayCodec = chosen;
-    if (!(await this.caller.answerWith(chosen, answer.early ?? false))) return false;
+    const how = answer.early ? (answer.ringing ? 'ringing' : 'early') : 'answer';
+    this.#earlyRinging = how === 'ringing';
+    if (!(await this.caller.answerWith(chosen, how))) return false;
     if (answer.early) return true;
     this.#keeper.legsAnswered(this.caller);
     this.#keeper.save();

@@ -167,18 +167,26 @@ export class InboundLeg extends Leg<InboundLegState> {
     return true;
   }
 
-  /** Answers with `codec` (the gateway's own choice): 183 early media or 200. False when the leg ended. */
-  async answerWith(codec: ChosenCodec, early: boolean): Promise<boolean> {
+  /**
+   * Answers with `codec` (the gateway's own choice): 183 early media, 180
+   * with SDP (`ringing`: media set up, the caller's own ringback), or 200.
+   * False when the leg ended.
+   */
+  async answerWith(codec: ChosenCodec, how: 'early' | 'ringing' | 'answer'): Promise<boolean> {
     if (!(await this.prepareAnswer({ codec }))) return false;
-    if (early) this.earlyMedia();
-    else this.answer();
+    if (how === 'answer') this.answer();
+    else this.earlyMedia(how === 'ringing' ? 180 : 183);
     return true;
   }
 
-  /** Early media: 183 with the prepared answer (the caller hears what the leg's transport sends). */
-  earlyMedia(): void {
+  /**
+   * Early media: 183 with the prepared answer (the caller hears what the
+   * leg's transport sends), or 180 with it (RFC 3960 §3: the caller plays its
+   * own ringback until media arrives; its ICE and DTLS run meanwhile).
+   */
+  earlyMedia(status: 180 | 183 = 183): void {
     if (this.ended || this.state === 'answered') return;
-    this.stack.respond(this.tx, 183, {
+    this.stack.respond(this.tx, status, {
       toTag: this.localTag,
       headers: [['Contact', `<${this.contact}>`]],
       contentType: 'application/sdp',

@@ -32,3 +32,8 @@ export { visitorFallbacks } from './flow/visitor-fallback.js';
 export { ListingCalls, type ListingCallsDeps } from './flow/listing-calls.js';
 export { CallFlow, type FlowCallDeps } from './flow/flow-call.js';
 export { TargetDialer, type TargetDialerDeps } from './flow/dial-targets.js';
+export {
+  earlyAnswerPolicy,
+  type EarlyAnswerPolicy,
+  type EarlyAnswerSetting,
+} from './early-answer.js';

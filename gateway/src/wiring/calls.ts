@@ -1,5 +1,5 @@
 import type { AgentDirectory } from '../agents/index.js';
-import { CallManager, MessageHub, type ListingCalls } from '../calls/index.js';
+import { CallManager, MessageHub, earlyAnswerPolicy, type ListingCalls } from '../calls/index.js';
 import type { SharedState } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { GatedCallPath } from '../gated/call/index.js';
@@ -59,6 +59,10 @@ export function startCalls(deps: CallsDeps): {
     queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value: deps.value,
+    // Issue 15 item 3: a browser answered while agents ring (calls/early-answer.ts).
+    earlyAnswer: earlyAnswerPolicy(config.media.earlyAnswer, (queue) =>
+      deps.agents.list().filter((a) => a.queues.includes(queue)),
+    ),
     onOutcome: (record) => {
       metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
       if (record.answeredAt !== null)

@@ -76,6 +76,8 @@ export interface CallClientApi {
   readonly muted: boolean;
   /** `performance.now()`-style time the call was answered, if it was. */
   readonly connectedAt: number | undefined;
+  /** A call looks likely: fetch what it needs ahead (the call token). Optional for fakes. */
+  prefetch?(): void;
   /** Starts a call (from `idle`, `ended` or `error`; ignored otherwise). Never rejects. */
   call(): Promise<void>;
   /** Cancels or hangs up whatever is under way. Never rejects. */

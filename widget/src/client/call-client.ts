@@ -32,7 +32,8 @@ import type {
 } from '../api/call-stack.js';
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
-import { fetchCallToken, type FetchLike } from './call-token.js';
+import type { CallTokenResult, FetchLike } from './call-token.js';
+import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
 import {
   DEFAULT_DOMAIN,
@@ -43,6 +44,7 @@ import {
   QUEUE_PATTERN,
 } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
+import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { watchIce } from './ice-restart.js';
 import { sipWebSocketUrl } from './gateway-url.js';
@@ -107,10 +109,12 @@ export class CallClient implements CallClientApi {
   #muted = false;
   #connectedAt: number | undefined;
   #attempt: Attempt | undefined;
+  readonly #tokens: TokenPrefetch;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
     this.#options = options;
     this.#deps = deps;
+    this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
   }
 
   get state(): CallState {
@@ -130,6 +134,13 @@ export class CallClient implements CallClientApi {
     listener: (...args: CallClientEvents[K]) => void,
   ): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /** A call looks likely (hover, focus): the token is fetched ahead (`token-prefetch.ts`). */
+  prefetch(): void {
+    const request = this.#tokenRequest();
+    if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
+      this.#tokens.prefetch(request);
   }
 
   async call(): Promise<void> {
@@ -200,6 +211,7 @@ export class CallClient implements CallClientApi {
   }
 
   dispose(): void {
+    this.#tokens.close();
     void this.hangup();
     this.#events.clear();
   }
@@ -242,13 +254,12 @@ export class CallClient implements CallClientApi {
     this.#transition({ state: 'connecting' });
 
     // 2. A call token from the company's server.
-    const tokenUrl = new URL(this.#options.tokenUrl, this.#deps.baseUrl).href;
-    let token: Awaited<ReturnType<typeof fetchCallToken>>;
+    // Fetched ahead on hover or focus when it could be (`token-prefetch.ts`).
+    const request = this.#tokenRequest();
+    if (!request) return; // checked above
+    let token: CallTokenResult;
     try {
-      token = await fetchCallToken(this.#deps.fetch, tokenUrl, queue, attempt.abort.signal, {
-        ...(listing ? { listing } : {}),
-        ...(impression ? { impression } : {}),
-      });
+      token = await this.#tokens.take(request, attempt.abort.signal);
     } catch {
       return; // aborted by hangup()
     }
@@ -328,6 +339,7 @@ export class CallClient implements CallClientApi {
         onDataChannel: (channel) => this.#adoptChannel(attempt, channel),
       },
       delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
+      earlyMedia: true,
     });
     attempt.session = session;
     session.onStateChange((state) => this.#onSessionState(attempt, state));
@@ -341,10 +353,16 @@ export class CallClient implements CallClientApi {
   }
 
   #onProgress(attempt: Attempt, response: SipResponse): void {
-    if (attempt.over || this.#state !== 'connecting') return;
+    if (attempt.over) return;
     const status = response.message.statusCode ?? 0;
     if (status <= 100 || status >= 200) return;
+    const early = carriesEarlyMedia(response);
+    if (this.#state !== 'connecting') {
+      if (early) attempt.tone?.stop(); // the gateway's media from now on
+      return;
+    }
     this.#transition({ state: 'ringing' });
+    if (early) return;
     attempt.tone = this.#deps.ringback();
     attempt.tone.start();
   }
@@ -462,6 +480,17 @@ export class CallClient implements CallClientApi {
     } catch {
       // The channel closed in between: nothing to announce to.
     }
+  }
+
+  /** What the company's token endpoint is asked; undefined without a token URL. */
+  #tokenRequest(): TokenRequest | undefined {
+    const { listing, impression, tokenUrl } = this.#options;
+    if (!tokenUrl) return undefined;
+    return {
+      url: new URL(tokenUrl, this.#deps.baseUrl).href,
+      queue: listing ? `listing.${listing}` : this.#options.queue,
+      extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
+    };
   }
 
   // --- endings ------------------------------------------------------------

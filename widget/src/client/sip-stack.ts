@@ -10,6 +10,8 @@ export interface SipResponse {
   readonly message: {
     readonly statusCode?: number | undefined;
     readonly reasonPhrase?: string | undefined;
+    /** The message body (an SDP answer in a provisional response: early media). */
+    readonly body?: string | undefined;
     getHeader(name: string): string | undefined;
   };
 }
@@ -62,6 +64,8 @@ export interface SipInviterOptions {
   readonly extraHeaders: string[];
   readonly sessionDescriptionHandlerOptions: SipMediaOptions;
   readonly delegate: { onBye(bye: SipBye): void };
+  /** Apply the first provisional response's answer at once (`early-media.ts`). */
+  readonly earlyMedia?: boolean;
 }
 
 /**

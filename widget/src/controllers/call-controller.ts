@@ -87,9 +87,14 @@ export class CallController implements ReactiveController {
     return at === undefined || this.state !== 'in-call' ? 0 : performance.now() - at;
   }
 
-  /** Starts loading the call stack (on hover or focus), so the click finds it ready. */
+  /** Starts loading the call stack (on hover or focus) and fetching a token, so the click finds them ready. */
   prefetch(): void {
-    this.#load().catch(() => undefined);
+    this.#load().then(
+      (stack) => {
+        if (!isActive(this.state)) this.#clientFor(stack).prefetch?.();
+      },
+      () => undefined,
+    );
   }
 
   async call(): Promise<void> {
