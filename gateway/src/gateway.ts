@@ -453,7 +453,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   callbacksMount.use(callbacks.router);
   callbacks.start();
-  stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
+  stack.transport.on('flowClosed', (flow) =>
+    callManager.flowClosed(flow, config.visitors.reconnectGraceSeconds * 1000),
+  );
   const hub = new MessageHub({
     store: messageStore,
     logger,

@@ -284,6 +284,22 @@ export const ERROR_CODES = {
     message: "The visitor's connection closed during the call.",
     human: 'The connection was lost.',
   },
+  reconnect_refused: {
+    domain: 'call',
+    http: 403,
+    sip: 403,
+    message:
+      "A request for a visitor's call came over another connection without that call's rebind key (another session's, or none); the call stays with its own visitor.",
+    human: 'This call could not be resumed here.',
+  },
+  reconnect_expired: {
+    domain: 'call',
+    http: 500,
+    sip: 408,
+    message:
+      "The visitor's connection closed and the widget did not come back within visitors.reconnectGraceSeconds; the call was ended.",
+    human: 'The connection was lost and could not be restored. Please call again.',
+  },
   agent_unreachable: {
     domain: 'call',
     http: 502,
