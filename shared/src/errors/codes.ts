@@ -288,17 +288,15 @@ export const ERROR_CODES = {
     domain: 'call',
     http: 403,
     sip: 403,
-    message:
-      "A request for a visitor's call came over another connection without that call's rebind key (another session's, or none); the call stays with its own visitor.",
+    message: "A reconnect without the call's rebind key (another's, or none).",
     human: 'This call could not be resumed here.',
   },
   reconnect_expired: {
     domain: 'call',
     http: 500,
     sip: 408,
-    message:
-      "The visitor's connection closed and the widget did not come back within visitors.reconnectGraceSeconds; the call was ended.",
-    human: 'The connection was lost and could not be restored. Please call again.',
+    message: 'The visitor did not reconnect within the grace period.',
+    human: 'The connection was lost. Please call again.',
   },
   agent_unreachable: {
     domain: 'call',

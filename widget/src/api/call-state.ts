@@ -48,11 +48,5 @@ export function canTransition(from: CallState, to: CallState): boolean {
 
 /** States in which a call is under way (hang-up makes sense). */
 export function isActive(state: CallState): boolean {
-  return (
-    state === 'permission' ||
-    state === 'connecting' ||
-    state === 'ringing' ||
-    state === 'in-call' ||
-    state === 'reconnecting'
-  );
+  return state !== 'idle' && state !== 'ended' && state !== 'error';
 }
