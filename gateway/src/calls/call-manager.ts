@@ -201,7 +201,9 @@ export class CallManager {
     for (const call of this.#calls.values()) {
       if (call.caller.flow.id === flow.id) {
         this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
-        if (!this.#draining && call.caller.holdForReconnect(reconnectGraceMs)) continue;
+        // A page that closed its WebSocket on purpose (went away) is not coming back.
+        const graceMs = flow.closedByPeer ? 0 : reconnectGraceMs;
+        if (!this.#draining && call.caller.holdForReconnect(graceMs)) continue;
         call.caller.flowClosed();
       }
     }
