@@ -23,6 +23,7 @@ BENCHMARKS=(
   'queue|0|bench/src/queue.ts|--rounds 200|queue decisions with 1,000 callers waiting (agent free → its caller chosen and rung)'
   'flows|0|bench/src/flows.ts|--runs 20 --keys 200|the flow runner'"'"'s cost per verb, and key press → next verb'
   'flow-calls|1|bench/src/flow-calls.ts|--steps 5|flows on real calls, on the wire: answer → first prompt packet, key press → next verb, gateway CPU per say + gather + record call'
+  'reconnect|1|bench/src/reconnect.ts|--quick|a visitor'"'"'s WebSocket cut and back (WebSocket open → call rebound, audio pause) and ICE restarts (network change → re-INVITE answered), Chromium to baresip'
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
 )
 

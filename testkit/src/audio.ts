@@ -174,6 +174,25 @@ export async function analyse(path: string): Promise<AudioAnalysis> {
   return parseSoxStat(stderr);
 }
 
+/**
+ * Like {@link analyse}, for the last `seconds` of the file only: what a peer
+ * heard after something happened mid-call (a reconnect, an ICE restart).
+ */
+export async function analyseTail(path: string, seconds: number): Promise<AudioAnalysis> {
+  const { seconds: length } = await analyse(path);
+  const from = Math.max(0, length - seconds);
+  const { stderr } = await runCommand('sox', [
+    path,
+    '-n',
+    'remix',
+    '-',
+    'trim',
+    from.toFixed(3),
+    'stat',
+  ]);
+  return parseSoxStat(stderr);
+}
+
 /** Parses the text `sox … stat` prints (exported for tests). */
 export function parseSoxStat(text: string): AudioAnalysis {
   const field = (label: string): number => {

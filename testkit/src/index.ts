@@ -36,6 +36,7 @@ export {
 } from './process.js';
 export {
   analyse,
+  analyseTail,
   audioCacheDir,
   cachedTone,
   isSilent,

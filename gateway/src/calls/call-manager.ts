@@ -194,11 +194,19 @@ export class CallManager {
     return () => shared.claims.release(tenant, holder);
   }
 
-  /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */
-  flowClosed(flow: Flow): void {
+  /**
+   * A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL),
+   * except a browser's answered call, which waits `reconnectGraceMs`
+   * (`visitors.reconnectGraceSeconds`) for the widget to come back over a new
+   * connection and rebind it (`InboundLeg.holdForReconnect`, `rebind.ts`).
+   */
+  flowClosed(flow: Flow, reconnectGraceMs = 0): void {
     for (const call of this.#calls.values()) {
       if (call.caller.flow.id === flow.id) {
         this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
+        // A page that closed its WebSocket on purpose (went away) is not coming back.
+        const graceMs = flow.closedByPeer ? 0 : reconnectGraceMs;
+        if (!this.#draining && call.caller.holdForReconnect(graceMs)) continue;
         call.caller.flowClosed();
       }
     }

@@ -388,6 +388,8 @@ export class Call extends EventEmitter<CallEvents> {
     leg.on('ended', (end) => this.#legEnded(leg, end));
     // A browser's media gone while answered (ICE failed, closed without a BYE).
     leg.on('mediaLost', () => {
+      // The visitor is reconnecting: its rebind re-INVITE restarts ICE.
+      if (leg === this.caller && this.caller.reconnecting) return;
       if (leg === this.caller)
         this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
       else if (leg === this.#agents?.agent?.leg)

@@ -70,7 +70,10 @@ export function startCalls(deps: CallsDeps): {
     },
     now: deps.now,
   });
-  deps.stack.transport.on('flowClosed', (flow) => manager.flowClosed(flow));
+  // A browser's answered call outlives its WebSocket this long (docs/scaling.md).
+  deps.stack.transport.on('flowClosed', (flow) =>
+    manager.flowClosed(flow, config.visitors.reconnectGraceSeconds * 1000),
+  );
   const hub = new MessageHub({
     store: deps.messages,
     logger: deps.logger,

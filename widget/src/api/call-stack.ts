@@ -4,6 +4,7 @@
  * these types; `../index.ts` loads the stack with a dynamic `import()`.
  */
 import type { GatewayNotice, ParleyMessage, QueueStatus } from '@parley/shared/protocol';
+import type { ReconnectPolicy } from '../client/reconnect.js';
 import type { CallState } from './call-state.js';
 
 export interface CallClientOptions {
@@ -22,6 +23,12 @@ export interface CallClientOptions {
   readonly gateway?: string | undefined;
   /** SIP domain of the request URI. Default `parley.invalid`. */
   readonly domain?: string | undefined;
+  /**
+   * How a call whose WebSocket dropped is brought back (`client/reconnect.ts`);
+   * the window should not be longer than the gateway's
+   * `visitors.reconnectGraceSeconds` (20 s by default, like the window).
+   */
+  readonly reconnect?: Partial<ReconnectPolicy> | undefined;
 }
 
 /** A state change; `code`, `message` and `human` come with `error` (and an `ended` never has them). */

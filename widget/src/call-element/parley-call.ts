@@ -23,7 +23,10 @@ import { styles } from './styles.js';
  * `listing` (a marketplace listing's web reference: calls `listing.<id>`),
  * `impression` (the impression it was shown with), `label` (button
  * text, default "Call us"), `gateway` (SIP WebSocket URL, overrides the token
- * response's), `domain` (SIP domain, default `parley.invalid`).
+ * response's), `domain` (SIP domain, default `parley.invalid`),
+ * `reconnect-seconds` (how long a call whose WebSocket dropped is tried to be
+ * brought back, "Reconnecting…", default 20; keep it within the gateway's
+ * `visitors.reconnectGraceSeconds`).
  *
  * The class is abstract: `../index.ts` defines the element with the loader of
  * the call stack (sip.js), which is fetched on first hover, focus or click.
@@ -67,6 +70,7 @@ export abstract class ParleyCall extends LitElement {
     label: {},
     gateway: {},
     domain: {},
+    reconnectSeconds: { attribute: 'reconnect-seconds', type: Number },
     keypadOpen: { state: true },
   };
 
@@ -77,6 +81,7 @@ export abstract class ParleyCall extends LitElement {
   declare label: string;
   declare gateway: string | undefined;
   declare domain: string | undefined;
+  declare reconnectSeconds: number | undefined;
   declare protected keypadOpen: boolean;
 
   readonly #call: CallController;
@@ -98,6 +103,9 @@ export abstract class ParleyCall extends LitElement {
         impression: this.impression || undefined,
         gateway: this.gateway || undefined,
         domain: this.domain || undefined,
+        ...(this.reconnectSeconds !== undefined && this.reconnectSeconds > 0
+          ? { reconnect: { windowMs: this.reconnectSeconds * 1000 } }
+          : {}),
       }),
     });
     // Warm the call stack when a call looks likely.
@@ -171,7 +179,7 @@ export abstract class ParleyCall extends LitElement {
         >
           ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
         </p>
-        ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
+        ${state === 'in-call' || state === 'reconnecting' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
       </div>
     `;

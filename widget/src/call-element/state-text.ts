@@ -22,6 +22,8 @@ export function statusText(
       return held
         ? 'On hold. The agent will be back with you shortly.'
         : 'Connected. You can speak now.';
+    case 'reconnecting':
+      return 'Reconnecting…';
     case 'ended':
       return 'Call ended.';
     case 'error':

@@ -42,16 +42,19 @@ import {
   ICE_GATHERING_TIMEOUT_MS,
   IMPRESSION_PATTERN,
   QUEUE_PATTERN,
+  REBIND_HEADER,
 } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { watchIce } from './ice-restart.js';
+import { RECONNECT_DEFAULTS, reconnect, type RebindOutcome } from './reconnect.js';
 import { sipWebSocketUrl } from './gateway-url.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { Tone } from './ringback.js';
 import type {
   SipBye,
+  SipFinal,
   SipResponse,
   SipSession,
   SipSessionState,
@@ -93,6 +96,10 @@ class Attempt {
   tone: Tone | undefined;
   /** Stops watching the call's ICE (restarts on a network change). */
   stopIceWatch: (() => void) | undefined;
+  /** The gateway's rebind key (its 200 OK): a dropped WebSocket can bring the call back. */
+  rebindKey: string | undefined;
+  /** Set while a reconnect runs: the WebSocket dropped again under it. */
+  onDrop: (() => void) | undefined;
   readonly abort = new AbortController();
   readonly bucket: TokenBucket;
 
@@ -345,6 +352,9 @@ export class CallClient implements CallClientApi {
     session.onStateChange((state) => this.#onSessionState(attempt, state));
     await session.invite({
       requestDelegate: {
+        onAccept: (response) => {
+          attempt.rebindKey = response.message.getHeader(REBIND_HEADER)?.trim() || undefined;
+        },
         onProgress: (response) => this.#onProgress(attempt, response),
         onReject: (response) => this.#onFinalFailure(attempt, response),
         onRedirect: (response) => this.#onFinalFailure(attempt, response),
@@ -404,13 +414,16 @@ export class CallClient implements CallClientApi {
       const peer = session?.peerConnection();
       if (session && peer && !attempt.stopIceWatch) {
         attempt.stopIceWatch = watchIce(peer, {
-          restart: () => session.restartIce(),
+          // Without a WebSocket the re-INVITE could not leave (and sip.js would
+          // end the dialog on its transport error): the rebind restarts ICE then.
+          restart: () => (attempt.connected ? session.restartIce() : Promise.resolve()),
           online: typeof window === 'undefined' ? undefined : window,
         });
       }
       return;
     }
-    if (state === 'Terminated') {
+    // A reconnect in progress reports its own outcome (sip.js ends the dialog on a 481).
+    if (state === 'Terminated' && this.#state !== 'reconnecting') {
       // sip.js moves the session to Terminated before it hands the final
       // response to our request delegate (api/inviter.js), and before a BYE's
       // delegate runs its course: decide once those had their say.
@@ -424,10 +437,64 @@ export class CallClient implements CallClientApi {
   #onDisconnect(attempt: Attempt, error: Error | undefined): void {
     if (!attempt.connected) return; // start() rejects; handled there
     attempt.connected = false;
+    if (attempt.onDrop) return attempt.onDrop();
+    if (
+      !attempt.over &&
+      this.#state === 'in-call' &&
+      attempt.rebindKey !== undefined &&
+      attempt.session?.state === 'Established'
+    ) {
+      void this.#reconnect(attempt, attempt.session, attempt.rebindKey);
+      return;
+    }
     this.#fail(attempt, {
       code: 'network_lost',
       message: describe('network_lost', error ?? 'WebSocket closed'),
     });
+  }
+
+  /**
+   * The WebSocket dropped mid-call: "Reconnecting…", then the WebSocket again
+   * and the rebind re-INVITE (`reconnect.ts`), with an ICE restart when the
+   * media went down too; back `in-call`, or an error with the reason.
+   */
+  async #reconnect(attempt: Attempt, session: SipSession, key: string): Promise<void> {
+    const userAgent = attempt.userAgent;
+    if (!userAgent) return;
+    this.#transition({ state: 'reconnecting' });
+    const outcome = await reconnect(
+      {
+        connect: async (ms) => {
+          await withTimeout(
+            userAgent.reconnect(),
+            Math.min(ms, CONNECT_TIMEOUT_MS),
+            'no WebSocket connection',
+          );
+          attempt.connected = true;
+        },
+        rebind: (ms) => {
+          const state = session.peerConnection()?.iceConnectionState;
+          const iceRestart = state !== 'connected' && state !== 'completed';
+          const dropped = new Promise<never>((_, reject) => {
+            attempt.onDrop = () => reject(new Error('WebSocket dropped again'));
+          });
+          return Promise.race([
+            withTimeout(session.rebind({ key, iceRestart }), ms, 'no answer to the rebind'),
+            dropped,
+          ])
+            .then(rebindOutcome)
+            .finally(() => (attempt.onDrop = undefined));
+        },
+      },
+      attempt.abort.signal,
+      { ...RECONNECT_DEFAULTS, ...this.#options.reconnect },
+    );
+    if (attempt.over || (!outcome.ok && outcome.code === 'aborted')) return;
+    if (outcome.ok) {
+      this.#transition({ state: 'in-call' });
+      return;
+    }
+    this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
   }
 
   #adoptChannel(attempt: Attempt, channel: RTCDataChannel): void {
@@ -556,6 +623,17 @@ export class CallClient implements CallClientApi {
   #applyMute(stream: MediaStream | undefined): void {
     for (const track of stream?.getAudioTracks() ?? []) track.enabled = !this.#muted;
   }
+}
+
+/**
+ * The rebind's final response: 2xx back in the call; 481 or 408, the gateway
+ * no longer holds it (its grace ran out); else the Reason's code.
+ */
+function rebindOutcome(final: SipFinal): RebindOutcome {
+  if (final.statusCode >= 200 && final.statusCode < 300) return { ok: true };
+  if (final.statusCode === 481 || final.statusCode === 408)
+    return { ok: false, code: 'reconnect_expired' };
+  return { ok: false, code: knownCode(reasonCode(final.reason)) };
 }
 
 /** A code this widget knows, or `call_failed` ("Unknown → call_failed"). */

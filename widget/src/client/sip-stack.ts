@@ -89,12 +89,26 @@ export interface SipSession {
   peerConnection(): RTCPeerConnection | undefined;
   /** A re-INVITE with new ICE credentials (an ICE restart, after a network change). */
   restartIce(): Promise<unknown>;
+  /**
+   * The re-INVITE that rebinds the call to a new WebSocket: `X-Parley-Rebind`
+   * carries the key of the gateway's 200 OK; an ICE restart too when asked.
+   * Resolves with the final response (rejects when it could not be sent).
+   */
+  rebind(options: { readonly key: string; readonly iceRestart: boolean }): Promise<SipFinal>;
+}
+
+/** A final response's status and Reason header. */
+export interface SipFinal {
+  readonly statusCode: number;
+  readonly reason: string | undefined;
 }
 
 /** sip.js `UserAgent`, plus a factory of its Inviters. */
 export interface SipUserAgent {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Opens the WebSocket again after it dropped; sessions and dialogs stay (sip.js `reconnect()`). */
+  reconnect(): Promise<void>;
   /** `new Inviter(userAgent, UserAgent.makeURI(target), options)`; throws on a bad URI. */
   invite(target: string, options: SipInviterOptions): SipSession;
 }

@@ -84,7 +84,8 @@ export class CallController implements ReactiveController {
   /** Milliseconds since the call was answered. */
   get elapsed(): number {
     const at = this.#client?.connectedAt;
-    return at === undefined || this.state !== 'in-call' ? 0 : performance.now() - at;
+    const live = this.state === 'in-call' || this.state === 'reconnecting';
+    return at === undefined || !live ? 0 : performance.now() - at;
   }
 
   /** Starts loading the call stack (on hover or focus) and fetching a token, so the click finds them ready. */
@@ -278,7 +279,7 @@ export class CallController implements ReactiveController {
 
   /** A once-a-second re-render while in a call, for the timer. */
   #syncTimer(stop = false): void {
-    const run = !stop && this.state === 'in-call';
+    const run = !stop && (this.state === 'in-call' || this.state === 'reconnecting');
     if (run && this.#timer === undefined) {
       this.#timer = setInterval(() => this.#host.requestUpdate(), 1000);
     } else if (!run && this.#timer !== undefined) {
