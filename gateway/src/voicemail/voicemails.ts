@@ -47,6 +47,8 @@ interface Running {
   readonly codec: ChosenCodec;
   /** Resolves when the message ended and its record is final. */
   readonly done: Promise<void>;
+  /** Resolves when the recorder stopped (the transcript may still be finishing), or at `done`. */
+  readonly recorded: Promise<void>;
   recording: boolean;
   /** The agent taking the call (while their phone rings, then for good). */
   taker?: string | undefined;
@@ -135,13 +137,18 @@ export class Voicemails {
       logger: this.#log.child({ voicemailId: id, callId: call.id }),
     });
     let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
     const running: Running = {
       id,
       call,
       message,
       leg,
       codec: chosen,
-      done: new Promise<void>((resolve) => (finished = resolve)),
+      done,
+      recorded: Promise.race([
+        done,
+        new Promise<void>((resolve) => message.once('recorded', resolve)),
+      ]),
       recording: false,
     };
     this.#running.set(id, running);
@@ -224,11 +231,14 @@ export class Voicemails {
     }
     running.takenAt = this.#now();
     running.message.stop('taken');
-    await running.done;
+    // Bridged as soon as the recorder stopped, not once the recogniser's last final came.
+    await running.recorded;
     // The gateway's endpoint goes before the legs are bridged: the relay has the call again.
     running.leg.close();
     joinTaker(this.#deps, running.call, leg, agentId);
     this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
+    // The record says `taken` once the transcript's last part is in.
+    await running.done;
     return this.#viewOf(id);
   }
 
