@@ -520,11 +520,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     speech,
     agents,
     desk: deskHub,
+    deskSessions,
     apiKeys: config.api.keys,
     logger,
     now,
   });
   voicemailMount.use(voicemail.router);
+  deskMount.use(voicemail.deskRouter);
 
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
