@@ -7,6 +7,7 @@
  * it). Below, the inbox: every message of the agent's queues with its
  * transcript and a player (the WAV, seekable).
  *
+ * @csspart board - The whole page.
  * @csspart live - A message being recorded (caller, live-text, take-button).
  * @csspart inbox - The list of messages (message, transcript, player).
  * @csspart error - What went wrong (e.g. "already taken").
@@ -160,13 +161,15 @@ export class ParleyVoicemailDesk extends LitElement {
   }
 
   override render(): TemplateResult {
-    if (this._state === 'loading') return html`<p>Loading…</p>`;
+    if (this._state === 'loading') return html`<p part="board">Loading…</p>`;
     if (this._state === 'signed-out')
-      return html`<p>Sign in at <a href="/desk">the desk</a> first, then come back.</p>`;
+      return html`<p part="board">
+        Sign in at <a href="/desk">the desk</a> first, then come back.
+      </p>`;
     const items = this.#board.items;
     const live = items.filter((i) => i.voicemail.status === 'recording');
     const past = items.filter((i) => i.voicemail.status !== 'recording');
-    return html`
+    return html`<div part="board">
       <h1>Voicemail</h1>
       ${this._error ? html`<p class="error" part="error" role="alert">${this._error}</p>` : nothing}
       <h2>Leaving a message now</h2>
@@ -181,7 +184,7 @@ export class ParleyVoicemailDesk extends LitElement {
           ? html`<p class="meta">No messages.</p>`
           : html`<div part="inbox">${past.map((item) => this.#past(item))}</div>`
       }
-    `;
+    </div> `;
   }
 
   #caller(v: VoicemailView): TemplateResult {
