@@ -141,8 +141,12 @@ export class VoicemailMessage extends EventEmitter<MessageEvents> {
     const transcript = this.#endTranscript();
     this.emit('recorded');
     await transcript;
+    // Nobody stopped the message but its leg closed under the recorder: the caller hung up
+    // (a browser caller's leg stops its recorders as it closes; a SIP caller's endpoint says `closed`).
     const reason =
-      recorded.reason === 'stopped' ? (this.#stopReason ?? 'stopped') : RECORD_END[recorded.reason];
+      recorded.reason === 'stopped'
+        ? (this.#stopReason ?? (leg.closed ? 'hangup' : 'stopped'))
+        : RECORD_END[recorded.reason];
     if (recorded.error) logger.error({ err: recorded.error }, 'voicemail recording failed');
     return {
       recorded: true,

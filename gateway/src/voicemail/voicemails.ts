@@ -173,6 +173,7 @@ export class Voicemails {
         createdAt: this.#now(),
       });
       this.live.publish({ type: 'voicemail-started', voicemail: this.#viewOf(id) });
+      tellVisitor(call, true, () => this.#running.has(id) && !running.taker);
     });
     message.on('partial', (utterance, text) =>
       this.live.publish({ type: 'voicemail-partial', voicemailId: id, utterance, text }),
@@ -252,6 +253,7 @@ export class Voicemails {
       return;
     }
     const taken = result.reason === 'taken';
+    tellVisitor(call, false, () => true);
     this.#deps.store.finish(id, {
       status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
       endedAt: this.#now(),
@@ -274,4 +276,26 @@ export class Voicemails {
     if (!record) throw new Error(`voicemail ${id} is not stored`);
     return voicemailView(record, true);
   }
+}
+
+/**
+ * Tells a browser caller, on the call's data channel, that voicemail records
+ * them (the widget says "leave a message… or type it") or stopped. A SIP
+ * caller has no channel. The channel may still be opening when the beep
+ * ends: tried again every 500 ms, at most 20 times, while `wanted()`.
+ */
+function tellVisitor(call: Call, recording: boolean, wanted: () => boolean): void {
+  const notice = JSON.stringify({
+    type: 'notice',
+    code: 'voicemail',
+    recording,
+    reason: recording ? 'leave a message after the tone' : 'the message ended',
+  });
+  if (!call.token) return;
+  let tries = 0;
+  const attempt = (): void => {
+    if (call.ending || !wanted() || call.sendToVisitor(notice) || ++tries >= 20) return;
+    setTimeout(attempt, 500).unref();
+  };
+  attempt();
 }

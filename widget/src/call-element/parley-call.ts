@@ -169,7 +169,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
+          ${statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
         </p>
         ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
