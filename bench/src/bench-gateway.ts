@@ -59,6 +59,8 @@ export interface BenchGatewayOptions {
   readonly sipExtra?: Record<string, unknown>;
   /** Listen for SIP over TCP as well (on a port of its own). */
   readonly tcp?: boolean;
+  /** Run the gateway (and the decoder processes it starts) at this priority (`nice -n`; negative needs root). */
+  readonly nice?: number;
   /** Settings merged into the queue's (e.g. `voicemail`, `maxAttempts`). */
   readonly queueExtra?: Record<string, unknown>;
 }
@@ -201,8 +203,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       '--config',
       configFile,
     ];
+    const niced = options.nice === undefined ? node : ['nice', '-n', String(options.nice), ...node];
     const [command = 'node', ...args] =
-      options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+      options.cpu === undefined ? niced : ['taskset', '-c', String(options.cpu), ...niced];
     const child = spawnManaged({
       command,
       args,
