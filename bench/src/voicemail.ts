@@ -18,7 +18,7 @@
  * caller sent the audio up to that word's end to the first desk frame whose
  * text (finals so far + partial) holds it.
  *
- *   node --import tsx bench/src/voicemail.ts [--runs 12] [--quick] [--nice -10]
+ *   node --import tsx bench/src/voicemail.ts [--runs 12] [--quick] [--nice=-10]
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
