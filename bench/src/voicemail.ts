@@ -375,14 +375,15 @@ const row = (name: string, values: number[]): string => {
   const f = (p: number): string => percentile(sorted, p).toFixed(0);
   return `| ${name} | ${sorted.length} | ${f(50)} ms | ${f(95)} ms | ${(sorted.at(-1) ?? NaN).toFixed(0)} ms |`;
 };
-let commit = '';
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })
-    .toString()
-    .trim();
-} catch {
-  commit = 'unknown';
-}
+const commit = ((): string => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+})();
 console.log(
   `### Live voicemail (${started}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()
     .map((l) => l.toFixed(1))
