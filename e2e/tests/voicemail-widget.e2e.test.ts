@@ -125,6 +125,19 @@ describe('voicemail from the widget', () => {
       )
       .toBeGreaterThanOrEqual(2);
 
+    // The sentence loops: some utterances come through Chromium's capture better than others.
+    // The stored transcript (finals, appended as they come) gets the sentence's words.
+    const transcriptSoFar = async (): Promise<string> => {
+      const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
+      return body.voicemails[0]?.transcript ?? '';
+    };
+    await expect
+      .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
+        timeout: 40_000,
+        interval: 500,
+      })
+      .toBeGreaterThanOrEqual(3);
+
     // The visitor hangs up: the message is left, the widget no longer says it records.
     await visitor.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
     const message = board.locator('[part="message"]');
