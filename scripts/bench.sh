@@ -25,6 +25,7 @@ BENCHMARKS=(
   'flow-calls|1|bench/src/flow-calls.ts|--steps 5|flows on real calls, on the wire: answer → first prompt packet, key press → next verb, gateway CPU per say + gather + record call'
   'reconnect|1|bench/src/reconnect.ts|--quick|a visitor'"'"'s WebSocket cut and back (WebSocket open → call rebound, audio pause) and ICE restarts (network change → re-INVITE answered), Chromium to baresip'
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
+  'voicemail|1|bench/src/voicemail.ts|--quick|live voicemail: word spoken → text on the agent'"'"'s desk, "take the call" → audio both ways'
 )
 
 usage() {

@@ -241,11 +241,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     speech,
     agents,
     desk: desk.hub,
+    deskSessions: desk.sessions,
     apiKeys: config.api.keys,
     logger,
     now,
   });
   http.late.voicemail.use(voicemail.router);
+  http.late.desk.use(voicemail.deskRouter);
   routeUpgrades(http.server, config.sip.wsPath, [
     messagesUpgrade({ apiKeys: config.api.keys, calls: callManager, store: stores.calls, hub }),
     desk.upgrade,

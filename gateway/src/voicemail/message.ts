@@ -32,6 +32,12 @@ export interface MessageResult {
 export interface MessageEvents {
   /** The beep ended: the caller is being recorded into `file`. */
   recording: [];
+  /**
+   * The recording ended and its file is closed; the transcript's last final
+   * may still come (`ended` waits for it). A take-over bridges the caller
+   * here: waiting for the recogniser cost 1.4-2.1 s of silence (bench/src/voicemail.ts).
+   */
+  recorded: [];
   partial: [utterance: number, text: string];
   final: [utterance: number, text: string, startMs: number, endMs: number];
   transcriptError: [message: string];
@@ -128,9 +134,16 @@ export class VoicemailMessage extends EventEmitter<MessageEvents> {
     const recorded = await recorder.done;
     signal.removeEventListener('abort', onStop);
     leg.dtmf.off('digit', onDigit);
-    await this.#endTranscript();
+    // Ends the transcriber's input at once (before its first await), then waits for its last final.
+    const transcript = this.#endTranscript();
+    this.emit('recorded');
+    await transcript;
+    // Nobody stopped the message but its leg closed under the recorder: the caller hung up
+    // (a browser caller's leg stops its recorders as it closes; a SIP caller's endpoint says `closed`).
     const reason =
-      recorded.reason === 'stopped' ? (this.#stopReason ?? 'stopped') : RECORD_END[recorded.reason];
+      recorded.reason === 'stopped'
+        ? (this.#stopReason ?? (leg.closed ? 'hangup' : 'stopped'))
+        : RECORD_END[recorded.reason];
     if (recorded.error) logger.error({ err: recorded.error }, 'voicemail recording failed');
     return {
       recorded: true,

@@ -18,7 +18,7 @@ export function wireDesk(deps: {
   readonly messages: MessageHub;
   readonly logger: Logger;
   readonly now: () => number;
-}): { readonly hub: DeskHub; readonly upgrade: UpgradeHandler } {
+}): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
   const { config, agents } = deps;
   const sessions = new DeskSessions({
     secret: config.desk.sessionSecret,
@@ -49,5 +49,5 @@ export function wireDesk(deps: {
       assetsDir: assetsDir(config),
     }),
   );
-  return { hub, upgrade: deskEventsUpgrade({ sessions, hub }) };
+  return { hub, sessions, upgrade: deskEventsUpgrade({ sessions, hub }) };
 }

@@ -177,7 +177,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
+          ${statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
         </p>
         ${state === 'in-call' || state === 'reconnecting' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>

@@ -669,7 +669,8 @@ function parseNotice(frame: unknown): GatewayNotice | undefined {
     const known =
       notice['code'] === 'message_rejected' ||
       notice['code'] === 'call_ended' ||
-      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean');
+      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean') ||
+      (notice['code'] === 'voicemail' && typeof notice['recording'] === 'boolean');
     return notice['type'] === 'notice' && known && typeof notice['reason'] === 'string'
       ? (value as GatewayNotice)
       : undefined;

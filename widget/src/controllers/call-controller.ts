@@ -48,6 +48,8 @@ export class CallController implements ReactiveController {
   held = false;
   /** The visitor's place in a queue while waiting for an agent (the gateway says so on the data channel). */
   queue: QueueStatus | undefined;
+  /** No agent took the call and the gateway's voicemail is recording the visitor. */
+  voicemail = false;
   channelOpen = false;
   remoteStream: MediaStream | undefined;
   chat: readonly ChatEntry[] = [];
@@ -172,6 +174,11 @@ export class CallController implements ReactiveController {
       client.on('state', (change) => this.#apply(change)),
       client.on('message', (message) => this.#onMessage(message)),
       client.on('notice', (notice) => {
+        if (notice.code === 'voicemail') {
+          this.voicemail = this.state === 'in-call' && notice.recording;
+          this.#host.requestUpdate();
+          return;
+        }
         if (notice.code === 'hold') {
           this.#onHold(notice.held);
           return;
@@ -214,6 +221,7 @@ export class CallController implements ReactiveController {
     if (change.state !== 'in-call') {
       this.held = false;
       this.queue = undefined;
+      this.voicemail = false;
     }
     const code = change.code ?? 'call_failed';
     if (change.state === 'error') {
