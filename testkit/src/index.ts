@@ -37,6 +37,7 @@ export {
 export {
   analyse,
   audioCacheDir,
+  wavSeconds,
   cachedTone,
   isSilent,
   loopAudio,
