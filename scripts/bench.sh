@@ -23,6 +23,7 @@ BENCHMARKS=(
   'queue|0|bench/src/queue.ts|--rounds 200|queue decisions with 1,000 callers waiting (agent free → its caller chosen and rung)'
   'flows|0|bench/src/flows.ts|--runs 20 --keys 200|the flow runner'"'"'s cost per verb, and key press → next verb'
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
+  'callbacks|1|bench/src/callbacks.ts|--callbacks 5|callbacks on real peers (sipp customer behind a trunk, baresip advertiser): request → customer ringing, "1" → advertiser ringing'
 )
 
 usage() {
