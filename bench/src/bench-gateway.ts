@@ -59,6 +59,8 @@ export interface BenchGatewayOptions {
   readonly sipExtra?: Record<string, unknown>;
   /** Listen for SIP over TCP as well (on a port of its own). */
   readonly tcp?: boolean;
+  /** Top-level config sections added as they are (e.g. `flows`, `trunks`). */
+  readonly configExtra?: Record<string, unknown>;
 }
 
 export interface IssuedBatch {
@@ -180,6 +182,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       },
       api: { keys: [{ id: 'bench', key: API_KEY }] },
       storage: { path: join(options.dir, 'parley.sqlite') },
+      ...options.configExtra,
     };
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));

@@ -193,8 +193,12 @@ export class Call extends EventEmitter<CallEvents> {
     );
   }
 
-  /** The call takes a leg another module made (a flow's dial): it closes it when the call ends. */
-  adoptLeg(leg: OutboundLeg): void {
+  /**
+   * The call takes a leg another module made (a flow's dial, the gated call
+   * path's device legs): its in-dialog requests are handled like an agent's,
+   * and it is closed when the call ends. Its own end is that module's to handle.
+   */
+  adoptLeg(leg: CallLeg): void {
     this.#adopt(leg);
   }
 
@@ -220,14 +224,24 @@ export class Call extends EventEmitter<CallEvents> {
     });
   }
 
-  /** A flow rings an agent (`ringing`), or stopped ringing one: the desk shows it. */
-  showRinging(agentId: string, ringing: boolean): void {
-    if (ringing) this.emit('agentRinging', agentId);
-    else this.emit('agentStopped', agentId);
+  /**
+   * Another module's leg rings for this call (`ringing`), or stopped ringing:
+   * a call still routing is ringing from then on (the record's state), and
+   * the desk shows the agent's phone ringing when the leg is an agent's.
+   */
+  showRinging(agentId: string | undefined, ringing: boolean): void {
+    if (this.#ending) return;
+    if (ringing && this.state === 'routing') this.#transition('ringing');
+    if (agentId !== undefined) this.emit(ringing ? 'agentRinging' : 'agentStopped', agentId);
   }
 
-  /** Another party a flow dialled answered (a number, a SIP URI): the record keeps its dialog. */
+  /**
+   * Another module joined `leg` to the caller (a flow's dialled number or SIP
+   * URI, a gated tenant's device): the call is answered and its record keeps
+   * the leg's dialog.
+   */
   targetAnswered(leg: CallLeg): void {
+    if (this.#ending) return;
     this.#keeper.legsAnswered(this.caller, leg);
     this.#transition('answered');
     this.#keeper.save();
@@ -289,28 +303,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.#router.pipe(a.media, b.media);
     this.#peers.set(a, b);
     this.#peers.set(b, a);
-  }
-
-  /**
-   * Takes a leg another module made for this call (the gated call path's
-   * device legs): its in-dialog requests are handled like an agent's, and it
-   * is closed when the call ends. Its own end is that module's to handle.
-   */
-  addLeg(leg: CallLeg): void {
-    this.#adopt(leg);
-  }
-
-  /** Another module joined `leg` to the caller and answered the caller: the call is answered. */
-  connected(leg: CallLeg): void {
-    if (this.#ending) return;
-    this.#keeper.legsAnswered(this.caller, leg);
-    this.#keeper.save();
-    this.#transition('answered');
-  }
-
-  /** Another module's leg rings for this call: so does the call (the record's state). */
-  ringing(): void {
-    if (!this.#ending) this.#transition('ringing');
   }
 
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */

@@ -17,9 +17,6 @@ import { beep, wavFile } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TextToSpeech, Transcriber, TranscriberStream } from '../speech/index.js';
 
-/** How long the last final may take after the recording ended before it is given up. */
-const LAST_FINAL_MS = 10_000;
-
 export type MessageEndReason =
   'hangup' | 'key' | 'silence' | 'max-length' | 'stopped' | 'taken' | 'error';
 
@@ -179,21 +176,18 @@ export class VoicemailMessage extends EventEmitter<MessageEvents> {
     stream.once('close', () => feed.close());
   }
 
-  /** The recording ended: the last utterance's final, or its absence, within bounded time. */
+  /**
+   * The recording ended: the last utterance's final, or its absence. Bounded
+   * by the stream's own end timeout (`speech.endTimeoutMs`), which fails the
+   * stream (a `transcriptError`) when the engine does not flush in time: a
+   * second, shorter timer here cut slow flushes on a loaded machine and lost
+   * the message's transcript without saying so.
+   */
   async #endTranscript(): Promise<void> {
     const stream = this.#stream;
     if (!stream || stream.state === 'closed') return;
     const closed = new Promise<void>((resolve) => stream.once('close', resolve));
     stream.end();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), LAST_FINAL_MS);
-    });
-    const how = await Promise.race([closed, late]);
-    clearTimeout(timer);
-    if (how === 'late') {
-      this.#transcriptError ??= 'transcriber_failed: no final after the recording ended';
-      stream.close();
-    }
+    await closed;
   }
 }

@@ -177,6 +177,8 @@ export class Voicemails {
     });
     message.on('transcriptError', (error) => store.transcriptFailed(id, error));
     const result = await message.run();
+    // Also when the stream was cut without an error event: the record says why the transcript is short.
+    if (result.transcriptError) store.transcriptFailed(id, result.transcriptError);
     this.#running.delete(id);
     this.#finish(running, result);
     finished();

@@ -166,11 +166,11 @@ export class GatedCall {
       leg.close('cancelled');
       return;
     }
-    call.addLeg(leg);
+    call.adoptLeg(leg);
     this.#ringing.set(leg, device);
     leg.on('progress', () => {
       if (this.#chosen || this.#gone) return;
-      call.ringing();
+      call.showRinging(undefined, true);
       call.caller.ring();
     });
     leg.on('answered', (_sdp, response) => void this.#answered(leg, device, response));
@@ -236,7 +236,7 @@ export class GatedCall {
     );
     if (joined === 'joined') {
       this.#connected = true;
-      call.connected(leg);
+      call.targetAnswered(leg);
       this.#log.info({ device: device.address }, 'gated call connected');
       this.#startRechecks();
     } else if (joined === 'codec') {
