@@ -26,6 +26,7 @@ BENCHMARKS=(
   'reconnect|1|bench/src/reconnect.ts|--quick|a visitor'"'"'s WebSocket cut and back (WebSocket open → call rebound, audio pause) and ICE restarts (network change → re-INVITE answered), Chromium to baresip'
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
   'voicemail|1|bench/src/voicemail.ts|--quick|live voicemail: word spoken → text on the agent'"'"'s desk, "take the call" → audio both ways'
+  'callbacks|1|bench/src/callbacks.ts|--callbacks 5|callbacks on real peers (sipp customer behind a trunk, baresip advertiser): request → customer ringing, "1" → advertiser ringing'
 )
 
 usage() {

@@ -38,6 +38,7 @@ export {
   analyse,
   analyseTail,
   audioCacheDir,
+  wavSeconds,
   cachedTone,
   isSilent,
   loopAudio,

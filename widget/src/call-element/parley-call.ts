@@ -26,7 +26,10 @@ import { styles } from './styles.js';
  * response's), `domain` (SIP domain, default `parley.invalid`),
  * `reconnect-seconds` (how long a call whose WebSocket dropped is tried to be
  * brought back, "Reconnecting…", default 20; keep it within the gateway's
- * `visitors.reconnectGraceSeconds`).
+ * `visitors.reconnectGraceSeconds`), `callback` (offers "Call me back":
+ * `<parley-callback>` for the same queue or listing, a chunk of its own),
+ * `callback-token-url` (the company's callback token endpoint, default
+ * `callback-token` beside `token-url`).
  *
  * The class is abstract: `../index.ts` defines the element with the loader of
  * the call stack (sip.js), which is fetched on first hover, focus or click.
@@ -36,6 +39,7 @@ import { styles } from './styles.js';
  * @fires parley-error - `{ code, message, human, retryAfterSeconds? }` when a call fails.
  * @fires parley-hold - `{ held }` when the agent puts the call on hold or resumes it.
  * @fires parley-queue - `{ state, queue, position?, estimatedWaitSeconds?, reason? }` while the visitor waits in a queue.
+ * @fires parley-callback - from the embedded `<parley-callback>` (see there).
  *
  * @csspart panel - The box around everything.
  * @csspart status - The status line (a polite live region).
@@ -43,6 +47,7 @@ import { styles } from './styles.js';
  * @csspart timer - The call duration.
  * @csspart keypad - The DTMF keypad.
  * @csspart chat - The chat panel; chat-log, message, chat-input inside it.
+ * @csspart callback - The embedded `<parley-callback>` (with `callback`), collapsed to its button.
  *
  * @cssprop --parley-accent - Main button colour (default #0b57d0).
  * @cssprop --parley-accent-text - Text on the main button (#fff).
@@ -71,6 +76,8 @@ export abstract class ParleyCall extends LitElement {
     gateway: {},
     domain: {},
     reconnectSeconds: { attribute: 'reconnect-seconds', type: Number },
+    callback: { type: Boolean },
+    callbackTokenUrl: { attribute: 'callback-token-url' },
     keypadOpen: { state: true },
   };
 
@@ -82,6 +89,8 @@ export abstract class ParleyCall extends LitElement {
   declare gateway: string | undefined;
   declare domain: string | undefined;
   declare reconnectSeconds: number | undefined;
+  declare callback: boolean;
+  declare callbackTokenUrl: string | undefined;
   declare protected keypadOpen: boolean;
 
   readonly #call: CallController;
@@ -94,6 +103,7 @@ export abstract class ParleyCall extends LitElement {
     this.queue = '';
     this.label = 'Call us';
     this.keypadOpen = false;
+    this.callback = false;
     this.#call = new CallController(this, {
       load: () => this.loadCallStack(),
       options: () => ({
@@ -195,8 +205,21 @@ export abstract class ParleyCall extends LitElement {
     }
     const text = state === 'ended' ? 'Call again' : state === 'error' ? 'Try again' : this.label;
     return html`<div class="row">
-      <button part="button call-button" data-primary @click=${this.#start}>${text}</button>
-    </div>`;
+        <button part="button call-button" data-primary @click=${this.#start}>${text}</button>
+      </div>
+      ${
+        this.callback
+          ? html`<parley-callback
+              part="callback"
+              collapsed
+              token-url=${this.callbackTokenUrl ?? nothing}
+              call-token-url=${this.tokenUrl}
+              destination=${this.listing ? `listing.${this.listing}` : this.queue}
+              gateway=${this.gateway ?? nothing}
+              impression=${this.impression ?? nothing}
+            ></parley-callback>`
+          : nothing
+      }`;
   }
 
   #inCall(): TemplateResult {
