@@ -11,7 +11,7 @@ import type { Logger } from '../observability/index.js';
 import type { AgentDirectory, AgentPresence } from '../agents/index.js';
 import type { DeskAgent, DeskEvent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
-import { callContext } from './call-context.js';
+import { callContext, type FlowEventsOf } from './call-context.js';
 
 export interface DeskSocket {
   send(frame: string): void;
@@ -35,6 +35,7 @@ export class DeskHub {
   readonly #agents: AgentDirectory;
   readonly #log: Logger;
   readonly #commands = new Map<string, DeskCommandHandler>();
+  readonly #flowEvents: FlowEventsOf | undefined;
 
   constructor(deps: {
     calls: CallManager;
@@ -42,7 +43,10 @@ export class DeskHub {
     messages: MessageHub;
     agents: AgentDirectory;
     logger: Logger;
+    /** The stored flow events of a call, for the call's context (telephony's event store). */
+    flowEvents?: FlowEventsOf;
   }) {
+    this.#flowEvents = deps.flowEvents;
     this.#calls = deps.calls;
     this.#store = deps.store;
     this.#messages = deps.messages;
@@ -69,11 +73,18 @@ export class DeskHub {
     if (presence) socket.send(JSON.stringify({ type: 'presence', agent: presenceView(presence) }));
     for (const call of this.#calls.list()) {
       if (call.agentId === agentId) {
-        socket.send(JSON.stringify({ type: 'answered', call: callContext(call, this.#store) }));
+        socket.send(
+          JSON.stringify({
+            type: 'answered',
+            call: callContext(call, this.#store, this.#flowEvents),
+          }),
+        );
         for (const stored of this.#messages.history(call.id))
           socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
       } else if (call.ringingAgents.includes(agentId)) {
-        socket.send(JSON.stringify({ type: 'ring', call: callContext(call, this.#store) }));
+        socket.send(
+          JSON.stringify({ type: 'ring', call: callContext(call, this.#store, this.#flowEvents) }),
+        );
       }
     }
     return () => set.delete(socket);
@@ -148,13 +159,19 @@ export class DeskHub {
 
   #watch(call: Call): void {
     call.on('agentRinging', (agentId) =>
-      this.#toAgent(agentId, { type: 'ring', call: callContext(call, this.#store) }),
+      this.#toAgent(agentId, {
+        type: 'ring',
+        call: callContext(call, this.#store, this.#flowEvents),
+      }),
     );
     call.on('agentStopped', (agentId) =>
       this.#toAgent(agentId, { type: 'ring-stopped', callId: call.id }),
     );
     call.on('answered', (agentId) => {
-      this.#toAgent(agentId, { type: 'answered', call: callContext(call, this.#store) });
+      this.#toAgent(agentId, {
+        type: 'answered',
+        call: callContext(call, this.#store, this.#flowEvents),
+      });
       this.#messageSubs.get(agentId)?.();
       const unsubscribe = this.#messages.subscribe(call.id, {
         send: (stored) =>
