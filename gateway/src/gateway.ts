@@ -143,7 +143,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const callStore = new SqliteCallStore(db);
   // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
   // (their legs that can still be reached get a BYE once SIP listens).
-  const interrupted = callStore.closeInterrupted(now());
+  const interrupted = await callStore.closeInterrupted(now());
   if (interrupted.length > 0)
     logger.warn(
       { calls: interrupted.length },
@@ -172,7 +172,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const callerNumbers = new Map(
     Object.entries(config.tenants).map(([id, t]) => [id, new NumberRanges(t.callerNumbers)]),
   );
-  const numbers = new SessionNumberPool({
+  const numbers = await SessionNumberPool.load({
     config: config.numbers,
     store: sessions,
     logger,
@@ -212,7 +212,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   marketplace.start();
-  const storedAgents = agentAdmin.load();
+  const storedAgents = await agentAdmin.load();
   logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
   // Registrations and availability made through the cluster's other gateways (with Redis).
   await shared.syncAgents(agents);

@@ -3,10 +3,9 @@ import type { Call } from '../calls/index.js';
 import type { CallStore } from '../storage/index.js';
 
 /** What the desk shows about a call: who is calling, from where, their value, and their history. */
-export function callContext(call: Call, store: CallStore): CallContext {
+export async function callContext(call: Call, store: CallStore): Promise<CallContext> {
   const record = call.record;
-  const previous = store
-    .listBySession(record.tenant, record.sessionId, 20)
+  const previous = (await store.listBySession(record.tenant, record.sessionId, 20))
     .filter((c) => c.id !== record.id)
     .map((c) => ({
       id: c.id,
