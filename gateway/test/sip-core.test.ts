@@ -234,7 +234,7 @@ describe('Max-Forwards (RFC 3261 §16.3)', () => {
     expect(refused.headers.get('reason')).toBe('SIP;cause=483;text="too_many_hops"');
     await sleep(300);
     expect(agent.received).toHaveLength(0);
-    expect(gw.gateway.callStore.listRecent(10)).toHaveLength(0);
+    expect(await gw.gateway.callStore.listRecent(10)).toHaveLength(0);
     // Max-Forwards: 1 still passes (the last hop may deliver it).
     const next = await visitorInvite(gw, visitor);
     visitor.send(gw.udp, next.text.replace('Max-Forwards: 70', 'Max-Forwards: 1'));

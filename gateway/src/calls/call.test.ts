@@ -344,7 +344,7 @@ describe('Call', () => {
     await call.start();
     const refused = await caller.response(callId, 488);
     expect(refused.headers.get('reason')).toBe('SIP;cause=488;text="offer_required"');
-    expect(store.get(call.id)).toMatchObject({
+    expect(await store.get(call.id)).toMatchObject({
       state: 'ended',
       reason: 'offer_required',
       sipStatus: 488,
