@@ -63,22 +63,28 @@ export function messagesUpgrade(deps: {
     function upgrade(record: CallRecord): void {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const call = deps.calls.get(callId);
+        if (!call) {
+          // An ended call: its history, then call_ended.
+          const end = () => {
+            ws.send(
+              JSON.stringify({
+                type: 'notice',
+                code: 'call_ended',
+                reason: record.reason ?? 'ended',
+              }),
+            );
+            ws.close(1000, 'call ended');
+          };
+          deps.hub.history(callId).then((history) => {
+            for (const stored of history) ws.send(JSON.stringify(stored));
+            end();
+          }, end);
+          return;
+        }
         const unsubscribe = deps.hub.subscribe(callId, {
           send: (frame) => ws.send(frame),
           close: (code, reason) => ws.close(code, reason),
         });
-        if (!call) {
-          ws.send(
-            JSON.stringify({
-              type: 'notice',
-              code: 'call_ended',
-              reason: record.reason ?? 'ended',
-            }),
-          );
-          ws.close(1000, 'call ended');
-          unsubscribe();
-          return;
-        }
         ws.on('message', (data, isBinary) => {
           if (isBinary) {
             ws.send(rejectedNotice({ reason: 'binary frames are not accepted' }));
