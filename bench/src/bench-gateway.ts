@@ -29,7 +29,7 @@ export const DOMAIN = 'parley.bench';
 /** The page origin the tokens name and browser-like clients send in the WebSocket handshake. */
 export const ORIGIN = 'https://shop.bench.test';
 const GATEWAY_ID = 'gw-bench';
-const API_KEY = 'bench-api-key-0123456789';
+export const API_KEY = 'bench-api-key-0123456789';
 
 export interface BenchGatewayOptions {
   readonly dir: string;
@@ -59,6 +59,12 @@ export interface BenchGatewayOptions {
   readonly sipExtra?: Record<string, unknown>;
   /** Listen for SIP over TCP as well (on a port of its own). */
   readonly tcp?: boolean;
+  /** Top-level config sections added as they are (e.g. `flows`, `trunks`). */
+  readonly configExtra?: Record<string, unknown>;
+  /** Run the gateway (and the decoder processes it starts) at this priority (`nice -n`; negative needs root). */
+  readonly nice?: number;
+  /** Settings merged into the queue's (e.g. `voicemail`, `maxAttempts`). */
+  readonly queueExtra?: Record<string, unknown>;
 }
 
 export interface IssuedBatch {
@@ -157,7 +163,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         rateLimit: { perSecond: 100_000, burst: 100_000 },
         ...options.sipExtra,
       },
-      queues: { [QUEUE]: { tenant: TENANT, ringTimeoutSeconds: 20, maxAttempts: 3 } },
+      queues: {
+        [QUEUE]: { tenant: TENANT, ringTimeoutSeconds: 20, maxAttempts: 3, ...options.queueExtra },
+      },
       agents: Array.from({ length: options.agents }, (_, i) => ({
         id: `a${i}`,
         tenant: TENANT,
@@ -179,7 +187,11 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         ...(options.engine ? { engine: options.engine } : {}),
       },
       api: { keys: [{ id: 'bench', key: API_KEY }] },
-      storage: { path: join(options.dir, 'parley.sqlite') },
+      storage: {
+        path: join(options.dir, 'parley.sqlite'),
+        recordingsDir: join(options.dir, 'recordings'),
+      },
+      ...options.configExtra,
     };
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -194,8 +206,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       '--config',
       configFile,
     ];
+    const niced = options.nice === undefined ? node : ['nice', '-n', String(options.nice), ...node];
     const [command = 'node', ...args] =
-      options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+      options.cpu === undefined ? niced : ['taskset', '-c', String(options.cpu), ...niced];
     const child = spawnManaged({
       command,
       args,

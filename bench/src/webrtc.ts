@@ -21,6 +21,7 @@
  *       [--steps 10,25,50,75,100] [--hold-seconds 15] [--phases bytes,setup,concurrent]
  *       [--poll-ms 10] [--gateway-cpu 0] [--client-cpu 1] [--per-agent 10] [--ramp 20]
  *       [--max-setups 10] [--sample-rate 8000] [--cpu-prof] [--timeout 900] [--keep]
+ *       [--early-answer off|auto|PCMU|opus] [--dwell-ms 0]
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,8 @@ const { values } = parseArgs({
     'sample-rate': { type: 'string', default: '8000' },
     timeout: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'early-answer': { type: 'string', default: 'off' },
+    'dwell-ms': { type: 'string', default: '0' },
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
@@ -85,6 +88,8 @@ const OPT = {
   timeoutSeconds: num(values.timeout, QUICK ? 300 : 900),
 };
 
+const EARLY_ANSWERS = ['off', 'auto', 'PCMU', 'opus'] as const;
+const EARLY_ANSWER = EARLY_ANSWERS.find((e) => e === values['early-answer']) ?? 'off';
 const CLIENT = values.client === 'wrtc' ? 'wrtc' : 'ndc';
 const SYSTEMS_RUN = (values.systems ?? SYSTEMS.join(','))
   .split(',')
@@ -150,6 +155,8 @@ try {
         pollMs: OPT.pollMs,
         answerDelayMs: OPT.answerDelayMs,
         holdMs: QUICK ? 300 : 1000,
+        earlyAnswer: EARLY_ANSWER,
+        dwellMs: num(values['dwell-ms'], 0),
         progress: (l) => progress(`setup: ${l}`),
       });
     } catch (error) {

@@ -7,7 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request } from 'express';
-import { createScreeningRouter, type GatewayInfo } from '@parley/shared/screening';
+import {
+  createScreeningRouter,
+  type CallbackScreeningOptions,
+  type GatewayInfo,
+} from '@parley/shared/screening';
 import type { CallTokenIssuer } from '@parley/shared/tokens';
 import { CUSTOMERS, customerById, customerByCustomerId } from './customers.js';
 
@@ -32,6 +36,8 @@ export interface CompanySiteOptions {
   readonly widgetDir?: string;
   /** More origins the page may connect to, beside the gateway (CSP connect-src). */
   readonly connectSources?: readonly string[];
+  /** Callback requests its token endpoint accepts (`POST /api/callback-token`); none when absent. */
+  readonly callbacks?: CallbackScreeningOptions;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -126,6 +132,7 @@ export function createCompanySite(options: CompanySiteOptions): Express {
       },
       maxOutstandingPerSession: 5,
       ttlSeconds: 60,
+      ...(options.callbacks ? { callbacks: options.callbacks } : {}),
       getSession: (req) => {
         const id = cookie(req, 'demo_sid');
         return id

@@ -1,5 +1,5 @@
 /** A tiny HTTP server for test pages on 127.0.0.1 (the page's origin is what tokens name). */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface PageServer {
@@ -7,11 +7,16 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
+/** Answers a request itself (a token endpoint); false: not its path. */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+
 export async function servePages(
   routes: Record<string, { type: string; body: string | Buffer }>,
+  handle?: PageHandler,
 ): Promise<PageServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (handle?.(req, res, path)) return;
     const route = routes[path];
     if (!route) {
       res.writeHead(404).end();

@@ -48,6 +48,8 @@ export interface WidgetWorldOptions {
    * credentials.
    */
   readonly iceServersFromGateway?: boolean;
+  /** A WAV for Chromium's fake microphone (default: a 700 Hz tone). */
+  readonly microphone?: string;
 }
 
 export async function startWidgetWorld(
@@ -82,14 +84,16 @@ export async function startWidgetWorld(
   const server = await new Promise<Server>((resolve) => {
     const s = site.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const mic = await makeTone({
-    path: '/tmp/parley-e2e-mic-700.wav',
-    freqHz: 700,
-    seconds: 30,
-    rate: 48000,
-    channels: 1,
-    volume: 0.5,
-  });
+  const mic =
+    worldOptions.microphone ??
+    (await makeTone({
+      path: '/tmp/parley-e2e-mic-700.wav',
+      freqHz: 700,
+      seconds: 30,
+      rate: 48000,
+      channels: 1,
+      volume: 0.5,
+    }));
   const browser = await launchChromium({ fakeAudioCapture: mic });
   return {
     gw,

@@ -4,19 +4,26 @@
  * listings and shows them in auction order with the numbers leased for this
  * showing; the impressions are logged with the device, the page and the
  * numbers; a second device gets other numbers. A report page renders
- * `<parley-marketplace-report>` with its chart of calls and spend.
+ * `<parley-marketplace-report>` with its chart of calls and spend. Last, the
+ * visitor clicks a listing's call button (`<parley-listings token-url>`): the
+ * browser's call reaches the listing's baresip agent, who hears the page's
+ * microphone, and the call is attributed to the impression it was shown with
+ * and charged its price once.
  */
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { analyse, makeTone, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { servePages, type PageServer } from '../src/page-server.js';
 
 let gw: TestGateway;
 let pages: PageServer;
 let browser: Browser;
+let agent: BaresipAgent;
 let advertiserId = '';
+let publisherId = '';
 const titles: Record<string, string> = {};
 
 const publisherPage = (gateway: string, key: string) => `<!doctype html>
@@ -24,6 +31,14 @@ const publisherPage = (gateway: string, key: string) => `<!doctype html>
 <script type="module" src="${gateway}/widget/parley.js"></script></head>
 <body><h1>Plumbers near you</h1>
 <parley-listings gateway="${gateway}" publisher="${key}" category="plumbing" region="US-CA" slots="3"></parley-listings>
+</body></html>`;
+
+/** The same page with call buttons: the publisher's own token endpoint (`/call-token`). */
+const callPage = (gateway: string, key: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Daily News — call a plumber</title>
+<script type="module" src="${gateway}/widget/parley.js"></script></head>
+<body><h1>Call a plumber</h1>
+<parley-listings gateway="${gateway}" publisher="${key}" category="plumbing" region="US-CA" slots="3" token-url="/call-token"></parley-listings>
 </body></html>`;
 
 const reportPage = (gateway: string, id: string) => `<!doctype html>
@@ -42,22 +57,58 @@ beforeAll(async () => {
           },
         },
       },
+      // Tracking numbers must be a trunk's inbound numbers of their tenant (checked at start-up).
+      flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
+      trunks: {
+        carrier: {
+          peers: [{ host: '127.0.0.2' }],
+          keepAlive: { intervalSeconds: 0 },
+          inbound: {
+            numbers: [
+              { from: '+14155550100', to: '+14155550119', tenant: 'acme', flow: 'not-in-service' },
+            ],
+          },
+        },
+      },
     },
   });
   // The page server's origin must be known to the publisher: start it first, then fill its routes.
   const routes: Record<string, { type: string; body: string }> = {};
-  pages = await servePages(routes);
+  // The publisher's token endpoint: a call token for the listing the button names
+  // (scope listing:<id>), for this page's origin; what a company's server does.
+  pages = await servePages(routes, (req, res, path) => {
+    if (path !== '/call-token' || req.method !== 'POST') return false;
+    let raw = '';
+    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    req.on('end', () => {
+      const { listing } = JSON.parse(raw) as { listing: string };
+      void gw.issuer
+        .issue({ subject: 'web-sess-publisher', scope: `listing:${listing}`, origin: pages.origin })
+        .then((issued) =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              token: issued.token,
+              expiresAt: issued.expiresAt.toISOString(),
+              claims: {},
+              gateway: { url: gw.gateway.httpUrl },
+            }),
+          ),
+        );
+    });
+    return true;
+  });
   const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
     tenant: 'acme',
     name: 'Bay Plumbing Group',
     initialBalanceCents: 500_000,
   });
   advertiserId = advertiser.body.id;
-  const publisher = await gw.apiRequest<{ placementKey: string }>('POST', '/v1/publishers', {
-    tenant: 'acme',
-    name: 'Daily News',
-    origins: [pages.origin],
-  });
+  const publisher = await gw.apiRequest<{ id: string; placementKey: string }>(
+    'POST',
+    '/v1/publishers',
+    { tenant: 'acme', name: 'Daily News', origins: [pages.origin] },
+  );
+  publisherId = publisher.body.id;
   for (const [title, bid] of [
     ['Drain Doctors', 800],
     ['Pipe Pros', 1500],
@@ -81,17 +132,34 @@ beforeAll(async () => {
     type: 'text/html',
     body: publisherPage(gw.gateway.httpUrl, publisher.body.placementKey),
   };
+  routes['/call.html'] = {
+    type: 'text/html',
+    body: callPage(gw.gateway.httpUrl, publisher.body.placementKey),
+  };
   routes['/report.html'] = {
     type: 'text/html',
     body: reportPage(gw.gateway.httpUrl, advertiserId),
   };
-  browser = await launchChromium();
+  // The visitor's microphone: a 700 Hz tone the agent must hear.
+  const mic = await makeTone({
+    path: '/tmp/parley-e2e-mic-700.wav',
+    freqHz: 700,
+    seconds: 30,
+    rate: 48000,
+    channels: 1,
+    volume: 0.5,
+  });
+  browser = await launchChromium({ fakeAudioCapture: mic });
+  agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
+  await agent.registered();
 });
 
 afterAll(async () => {
+  await agent?.stop();
   await browser?.close();
   await pages?.close();
   await gw?.close();
+  await stopAll();
 });
 
 interface Shown {
@@ -208,5 +276,58 @@ describe('the report page', () => {
       fs.writeFileSync('/tmp/parley-e2e/marketplace-report.png', await page.screenshot()),
     );
     await context.close();
+  });
+});
+
+describe("a listing's call button", () => {
+  it('calls the listing from the browser, attributed to the impression and charged its price once', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['microphone']);
+    const page = await context.newPage();
+    await page.goto(`${pages.origin}/call.html`);
+    const first = page.locator('parley-listings li').first();
+    await first.locator('parley-call').waitFor();
+    const impression = (await first.getAttribute('data-impression')) ?? '';
+    const listing = (await first.getAttribute('data-listing')) ?? '';
+    expect(titles[listing]).toBe('Pipe Pros');
+    const mark = agent.sipMessages().length;
+    await first.locator('parley-call').getByRole('button', { name: /call/i }).first().click();
+    const invite = await agent.waitForRequest('INVITE', undefined, 15_000, { since: mark });
+    expect(invite.header('x-parley-impression')).toBeUndefined();
+
+    // The agent hears the page's microphone, then hangs up; the call is attributed and charged.
+    await expect
+      .poll(() => gw.gateway.calls.list().some((c) => c.state === 'answered'), { timeout: 15_000 })
+      .toBe(true);
+    await new Promise((r) => setTimeout(r, 2500));
+    await agent.hangup();
+    await expect.poll(() => gw.gateway.calls.size, { timeout: 10_000 }).toBe(0);
+    const heard = await analyse(agent.lastRecording().received ?? '');
+    expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
+    await context.close();
+
+    const calls = await gw.api<{ calls: { id: string; marketplace: Record<string, unknown> }[] }>(
+      '/v1/calls?limit=1',
+    );
+    const call = calls.body.calls[0];
+    // The auction's price of this impression (quality has moved since the first page: not 1100).
+    const shown = await gw.api<{ priceCents: number }>(`/v1/impressions/${impression}`);
+    const price = shown.body.priceCents;
+    expect(price).toBeGreaterThan(0);
+    expect(call?.marketplace).toMatchObject({
+      kind: 'web',
+      listingId: listing,
+      impressionId: impression,
+      publisherId,
+      advertiserId,
+      priceCents: price,
+      chargedCents: price,
+    });
+    const ledger = await gw.api<{ transactions: { kind: string; key: string }[] }>(
+      `/v1/advertisers/${advertiserId}/ledger`,
+    );
+    expect(
+      ledger.body.transactions.filter((t) => t.kind === 'charge' && t.key === `charge:${call?.id}`),
+    ).toHaveLength(1);
   });
 });

@@ -1,72 +1,32 @@
-import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import express, { Router } from 'express';
-import type { AddressInfo } from 'node:net';
 import type { ReplayStore } from '@parley/shared/tokens';
-import {
-  CallManager,
-  MessageHub,
-  Telephony,
-  hangUpInterrupted,
-  visitorFallbacks,
-} from './calls/index.js';
+import type { CallManager, Telephony } from './calls/index.js';
 import { createSharedState, type SharedState } from './cluster/index.js';
-import { FLOW_SCHEMA } from './flows/index.js';
-import { MESSAGES_PATH, messagesUpgrade } from './http/messages-ws.js';
-import {
-  DESK_EVENTS_PATH,
-  DeskHub,
-  DeskSessions,
-  deskEventsUpgrade,
-  deskRouter,
-} from './desk/index.js';
+import { messagesUpgrade } from './http/messages-ws.js';
 import type { Config } from './config/index.js';
-import { createHttpApp, createHttpServer } from './http/index.js';
-import { v1Router } from './http/routes/v1.js';
-import { createIceServerSource, createMediaEngine, type MediaEngine } from './media/index.js';
-import { NumberRanges, SessionNumberPool } from './numbers/index.js';
-import { MediaApps } from './media/apps/index.js';
+import type { MediaEngine } from './media/index.js';
+import type { SessionNumberPool } from './numbers/index.js';
+import type { MediaApps } from './media/apps/index.js';
 import { createLogger, Metrics, registerLiveGauges, type Logger } from './observability/index.js';
-import { AgentAdmin, AgentDirectory } from './agents/index.js';
-import { customerHistory, queueSettings, valueServiceFromConfig } from './routing/index.js';
-import { reasonHeader } from './sbc/refusal.js';
-import {
-  agentPolicy,
-  inviteHandler,
-  overloadGuard,
-  sourceLimit,
-  visitorPipeline,
-} from './sbc/index.js';
-import { Registrar } from './sip/registrar/registrar.js';
-import { SipStack, type SipProtocol } from './sip/index.js';
-import {
-  SqliteAgentStore,
-  SqliteCallStore,
-  SqliteMessageStore,
-  SqliteSessionStore,
-  openDatabase,
-  type CallStore,
-  type SessionStore,
-} from './storage/index.js';
+import type { AgentDirectory } from './agents/index.js';
+import { customerHistory, valueServiceFromConfig } from './routing/index.js';
+import type { SipStack } from './sip/index.js';
+import type { CallStore, SessionStore } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
-import { GatedCallPath } from './gated/call/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import { Trunks, trunkSources } from './trunks/index.js';
+import { inboundNumberLookup, type Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
-import { LEDGER_SCHEMA } from './ledger/index.js';
-import {
-  MARKETPLACE_SCHEMA,
-  Marketplace,
-  marketplaceRouter,
-  trackedCalls,
-} from './marketplace/index.js';
-import {
-  CALLBACKS_SCHEMA,
-  createCallbacksModule,
-  type CallbacksModule,
-} from './callbacks/index.js';
-import { VOICEMAIL_SCHEMA, wireVoicemail, type Voicemails } from './voicemail/index.js';
+import { Marketplace } from './marketplace/index.js';
+import type { CallbacksModule } from './callbacks/index.js';
+import { wireVoicemail, type Voicemails } from './voicemail/index.js';
+import { startApplications } from './wiring/applications.js';
+import { acceptInvites, startCalls } from './wiring/calls.js';
+import { wireDesk } from './wiring/desk.js';
+import { agentDirectory, callerNumberPool } from './wiring/directory.js';
+import { drainCalls } from './wiring/drain.js';
+import { routeUpgrades, startHttp } from './wiring/http.js';
+import { startMedia } from './wiring/media.js';
+import { sipAddresses, startSip } from './wiring/sip.js';
+import { openStores } from './wiring/stores.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -74,6 +34,8 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** scrypt parameters of gated PINs (tests lower them). */
   readonly pins?: PinHasher;
+  /** For crash tests: runs inside each marketplace charge's transaction, before the commit. */
+  readonly billingBeforeCommit?: (callId: string) => void;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -125,7 +87,8 @@ export interface Gateway {
 
 /**
  * The composition root: builds every module from the config and passes
- * dependencies in. Nothing else creates modules or reads the environment.
+ * dependencies in (the steps are in `wiring/`). Nothing else creates modules
+ * or reads the environment.
  */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log.level);
@@ -133,25 +96,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = new Metrics();
   // Redis-backed shared state when shared.redis is set (docs/scaling.md); else all in process.
   const shared = await createSharedState({ config, registry: metrics.registry, logger, now });
-  const db = openDatabase(config.storage.path, [
-    LEDGER_SCHEMA,
-    MARKETPLACE_SCHEMA,
-    FLOW_SCHEMA,
-    CALLBACKS_SCHEMA,
-    VOICEMAIL_SCHEMA,
-  ]);
-  const callStore = new SqliteCallStore(db);
-  // Calls a crash or a kill left open: closed now, so no record stays "in progress" for ever
-  // (their legs that can still be reached get a BYE once SIP listens).
-  const interrupted = await callStore.closeInterrupted(now());
-  if (interrupted.length > 0)
-    logger.warn(
-      { calls: interrupted.length },
-      'closed the records of calls interrupted by the last stop',
-    );
-  const sessions = new SqliteSessionStore(db);
+  const stores = await openStores(config, logger, now);
+  const { db } = stores;
   const speech = createSpeech(config, { logger, metrics });
-  const messageStore = new SqliteMessageStore(db);
   const gated = createGatedModule({
     config,
     db,
@@ -160,42 +107,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
     ...(options.pins ? { pins: options.pins } : {}),
   });
+  const replayStore = options.replayStore ?? shared.replayStore;
   const tokens = await createTokenService({
     config,
     metrics,
     logger,
-    ...((options.replayStore ?? shared.replayStore)
-      ? { replayStore: options.replayStore ?? shared.replayStore }
-      : {}),
+    ...(replayStore ? { replayStore } : {}),
     now,
   });
-  const callerNumbers = new Map(
-    Object.entries(config.tenants).map(([id, t]) => [id, new NumberRanges(t.callerNumbers)]),
-  );
-  const numbers = await SessionNumberPool.load({
-    config: config.numbers,
-    store: sessions,
-    logger,
-    now,
-    onExhausted: () => metrics.numbersExhausted.inc(),
-    claimRanges: (tenant) => callerNumbers.get(tenant),
-    onClaim: (outcome) =>
-      metrics.callerNumberClaims.inc(
-        outcome.accepted
-          ? { result: 'accepted', reason: '' }
-          : { result: 'refused', reason: outcome.reason },
-      ),
-  });
-  const agents = new AgentDirectory(config.agents, now, shared.agentLocks);
-  // Agents created through the API live in storage, next to the config file's.
-  const agentAdmin = new AgentAdmin({
-    directory: agents,
-    store: new SqliteAgentStore(db),
-    realm: config.sip.domain,
-    configured: new Set(config.agents.map((a) => a.id)),
-    tenantExists: (tenant) => config.tenants[tenant] !== undefined,
-    queueTenant: (queue) => config.queues[queue]?.tenant,
-    policy: agentPolicy(config.tenants),
+  const numbers = await callerNumberPool({ config, store: stores.sessions, metrics, logger, now });
+  const { agents, admin } = await agentDirectory({
+    config,
+    store: stores.agents,
+    shared,
     logger,
     now,
   });
@@ -206,70 +130,31 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       tenantExists: (tenant) => config.tenants[tenant] !== undefined,
       queueTenant: (queue) => config.queues[queue]?.tenant,
       agentTenant: (agent) => agents.get(agent)?.tenant,
+      inboundNumber: inboundNumberLookup(config.trunks),
     },
     registry: metrics.registry,
     logger,
     now,
+    beforeCommit: options.billingBeforeCommit,
   });
   marketplace.start();
-  const storedAgents = await agentAdmin.load();
-  logger.info({ configured: config.agents.length, stored: storedAgents }, 'agents loaded');
-  // Registrations and availability made through the cluster's other gateways (with Redis).
-  await shared.syncAgents(agents);
   const value = await valueServiceFromConfig({
     tenants: config.tenants,
-    history: customerHistory(callStore),
+    history: customerHistory(stores.calls),
     logger,
     now,
   });
-  const media = await createMediaEngine(config.media.engine, {
-    address: config.media.address,
-    ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
-    portMin: config.media.portMin,
-    portMax: config.media.portMax,
-    webrtcPortMin: config.media.webrtcPortMin,
-    webrtcPortMax: config.media.webrtcPortMax,
-    mediasoup: {
-      workers: config.media.mediasoup.workers,
-      workerBin: config.media.mediasoup.workerBin,
-      logLevel: config.media.mediasoup.logLevel,
-      statsIntervalMs: config.media.mediasoup.statsIntervalSeconds * 1000,
-    },
-    logger,
-  });
-  const mediaApps = new MediaApps({
-    logger,
-    metrics: {
-      players: metrics.mediaPlayers,
-      recorders: metrics.mediaRecorders,
-      feeds: metrics.mediaFeeds,
-      lateFrames: metrics.mediaLateFrames,
-      skippedFrames: metrics.mediaSkippedFrames,
-      errors: metrics.mediaAppErrors,
-    },
-  });
+  const { media, mediaApps } = await startMedia(config, metrics, logger);
 
   // HTTP first: SIP over WebSocket shares its server.
   let closing = false;
   let draining = false;
   const live: { calls?: CallManager } = {};
-  // Mounted now, filled once the call manager exists (routes must precede the 404 handler).
-  const deskMount = Router();
-  // Filled once the call manager exists, like the desk's.
-  const voicemailMount = Router();
-  const assetsDir =
-    config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url));
-  // The widget's script for companies' pages: <script type="module" src="https://gateway/widget/parley.js">.
-  const widgetMount = Router();
-  // Filled once the SIP stack exists (the callbacks place calls).
-  const callbacksMount = Router();
-  if (existsSync(assetsDir))
-    widgetMount.use(express.static(assetsDir, { maxAge: '5m', fallthrough: false }));
-  const app = createHttpApp({
+  const http = await startHttp({
+    config,
     tokens,
     metrics,
     logger,
-    trustProxy: config.http.trustProxy,
     // Draining answers 503 too: a load balancer's health check stops sending browsers here.
     health: () => ({
       ok: !closing && !draining,
@@ -277,240 +162,76 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       calls: live.calls?.size ?? 0,
       ...shared.health(),
     }),
-    streamingPaths: ['/v1/call-entries'],
-    routers: [
-      // Before the core /v1 API: the callback request takes a token, not an API key.
-      { path: '/v1/callbacks', router: callbacksMount },
-      { path: '/v1', router: voicemailMount },
-      // Before the core /v1 API: the placement POST takes no API key.
-      {
-        path: '/v1',
-        router: marketplaceRouter({
-          marketplace,
-          apiKeys: config.api.keys,
-          sipDomain: config.sip.domain,
-        }),
-      },
-      {
-        path: '/v1',
-        router: v1Router({
-          apiKeys: config.api.keys,
-          agents,
-          admin: agentAdmin,
-          calls: callStore,
-          sessions,
-          numbers,
-          messages: messageStore,
-          live: (id) => live.calls?.get(id)?.record,
-          ice: createIceServerSource(config.media),
-          gated: gated.adminRouter,
-        }),
-      },
-      { path: '/resident', router: gated.deviceRouter },
-      { path: '/desk', router: deskMount },
-      { path: '/widget', router: widgetMount },
-    ],
-    client: {
-      gatewayId: config.gatewayId,
-      sipDomain: config.sip.domain,
-      sipWsPath: config.sip.wsPath,
-      publicUrl: config.http.publicUrl,
-      iceServers: config.media.iceServers,
-      iceTransportPolicy: config.media.iceTransportPolicy,
-      turn: config.media.turn !== undefined,
+    marketplace,
+    v1: {
+      agents,
+      admin,
+      calls: stores.calls,
+      sessions: stores.sessions,
+      numbers,
+      messages: stores.messages,
+      live: (id) => live.calls?.get(id)?.record,
+      gated: gated.adminRouter,
+      attribution: (id) => marketplace.attribution(id),
     },
+    resident: gated.deviceRouter,
   });
-  const tls = config.http.tls;
-  // With a certificate: HTTPS, and SIP over WSS on the same server.
-  const server: Server = createHttpServer(app, config.http);
-  await listen(server, config.http.port, config.http.host);
-  const address = server.address() as AddressInfo;
-  const scheme = tls ? 'https' : 'http';
-  const httpUrl = `${scheme}://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
-
-  // A proxy in front and the carriers' peers are never limited per source.
-  const rateExempt = [...config.sip.rateLimit.exempt, ...trunkSources(config.trunks)];
-  const stack = new SipStack({
-    listen: config.sip.listen,
-    ws: { server, path: config.sip.wsPath, secure: tls !== undefined },
-    advertisedHost: config.sip.advertisedHost,
-    maxMessageBytes: config.sip.maxMessageBytes,
-    tcp: { ...config.sip.tcp, exempt: rateExempt },
-    edge: config.sip.edge.trusted,
-    timers: { t1: config.sip.t1Ms, t2: config.sip.t2Ms, t4: config.sip.t4Ms },
-    userAgent: config.sip.userAgent,
-    logger,
-  });
-  await stack.start();
-  hangUpInterrupted(stack, interrupted, logger);
-  stack.transport.on('request', (request) => metrics.sipRequests.inc({ method: request.method }));
-  stack.transport.on('dropped', () => metrics.sipDropped.inc());
-  stack.screen(
-    sourceLimit(stack, { ...config.sip.rateLimit, exempt: rateExempt }, () =>
-      metrics.sipRateLimited.inc(),
-    ),
-  );
-  // An accepted trunk call runs its DID's flow once telephony is built (below).
-  const trunks = new Trunks({ config: config.trunks, stack, logger, metrics });
-  trunks.start();
-
-  const registrar = new Registrar({
-    stack,
-    realm: config.sip.domain,
-    // Resident devices of gated tenants register beside agents (their SIP usernames are Parley's own).
-    credentials: (username) => agents.credentials(username) ?? gated.gate.sipCredentials(username),
-    algorithms: config.sip.digestAlgorithms,
-    minExpires: config.sip.registration.minExpires,
-    maxExpires: config.sip.registration.maxExpires,
-    defaultExpires: config.sip.registration.defaultExpires,
-    security: config.sip.registration,
-    onAuthFailure: (reason) => metrics.registrarAuthFailures.inc({ reason }),
-    onLockout: () => metrics.registrarLockouts.inc(),
-    onBindings: (agentId, bindings) => {
-      const contacts = bindings.map((b) => ({
-        uri: b.uri,
-        expiresAt: b.expiresAt,
-        flowId: b.flowId,
-        path: b.path,
-        transport: b.transport,
-      }));
-      agents.setContacts(agentId, contacts);
-      gated.gate.deviceBindings(agentId, contacts);
-    },
+  const { stack, trunks, registrar } = await startSip({
+    config,
+    server: http.server,
+    agents,
+    gated,
+    interrupted: stores.interrupted,
+    metrics,
     logger,
     now,
   });
-  stack.onRegister((request, tx) => registrar.handle(request, tx));
-  agents.on('removed', (agentId) => registrar.forget(agentId));
-
-  const callManager = new CallManager({
+  const { manager: callManager, hub } = startCalls({
+    config,
     stack,
     media,
     agents,
     numbers,
-    calls: callStore,
-    sessions,
-    ...(shared.redis
-      ? {
-          tenantCalls: {
-            claims: shared.tenantCalls,
-            max: (tenant: string) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
-            ttlMs: config.shared.leaseSeconds * 1000,
-          },
-        }
-      : {}),
-    logger,
-    domain: config.sip.domain,
-    tenantName: (tenant) => config.tenants[tenant]?.name,
-    queue: queueSettings(config.queues),
-    mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
+    calls: stores.calls,
+    sessions: stores.sessions,
+    messages: stores.messages,
+    shared,
     value,
-    onOutcome: (record) => {
-      metrics.calls.inc({ outcome: record.outcome ?? 'failed' });
-      if (record.answeredAt !== null)
-        metrics.callSetupSeconds.observe((record.answeredAt - record.createdAt) / 1000);
-    },
-    now,
-  });
-  live.calls = callManager;
-  const telephony = await Telephony.create({
-    config,
-    db,
-    stack,
-    agents,
-    trunks,
-    calls: callManager,
-    apps: mediaApps,
-    speech,
     metrics,
     logger,
     now,
-    tracked: trackedCalls({ hooks: marketplace.hooks, now, logger }),
   });
-  // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
-  visitorFallbacks({
-    config,
-    calls: callManager,
-    run: (call, flow) => telephony.runOn(call, flow).done,
-    logger,
-  });
-  const callbacks = createCallbacksModule({
+  live.calls = callManager;
+  const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
     stack,
     trunks,
+    agents,
+    calls: callManager,
     media,
     mediaApps,
-    tts: speech.tts,
-    agents,
-    queue: queueSettings(config.queues),
-    value,
+    speech,
+    gated,
     marketplace,
+    value,
     tokens,
-    apiKeys: config.api.keys,
+    callbacksMount: http.late.callbacks,
+    metrics,
     logger,
     now,
   });
-  callbacksMount.use(callbacks.router);
-  callbacks.start();
-  stack.transport.on('flowClosed', (flow) => callManager.flowClosed(flow));
-  const hub = new MessageHub({
-    store: messageStore,
-    logger,
-    now,
-    onMessage: (from, ok) => metrics.messages.inc({ from, result: ok ? 'stored' : 'refused' }),
-  });
-  callManager.onCall((call) => hub.attach(call));
-  // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
-  const gatedCalls = new GatedCallPath({
-    gate: gated.gate,
-    meter: gated.meter,
-    calls: callManager,
-    stack,
-    domain: config.sip.domain,
-    mediaApps,
-    tts: speech.tts,
-    settings: (tenant) => config.tenants[tenant]?.gated,
-    logger,
-  });
-  const onMessagesUpgrade = messagesUpgrade({
-    apiKeys: config.api.keys,
-    calls: callManager,
-    store: callStore,
-    hub,
-  });
-
-  const deskSessions = new DeskSessions({
-    secret: config.desk.sessionSecret,
-    now,
-    agent: (agentId) => {
-      const presence = agents.get(agentId);
-      const stamp = agents.credentialStamp(agentId);
-      return presence && stamp ? { tenant: presence.tenant, stamp } : undefined;
-    },
-  });
-  const deskHub = new DeskHub({
-    calls: callManager,
-    store: callStore,
-    messages: hub,
+  const desk = wireDesk({
+    config,
+    mount: http.late.desk,
     agents,
+    calls: callManager,
+    store: stores.calls,
+    webSessions: stores.sessions,
+    messages: hub,
     logger,
+    now,
   });
-  deskMount.use(
-    deskRouter({
-      sessions: deskSessions,
-      agents,
-      calls: callManager,
-      store: callStore,
-      webSessions: sessions,
-      messages: hub,
-      sipDomain: config.sip.domain,
-      sipWsPath: config.sip.wsPath,
-      assetsDir:
-        config.desk.assetsDir ?? fileURLToPath(new URL('../../widget/dist/', import.meta.url)),
-    }),
-  );
-  const onDeskUpgrade = deskEventsUpgrade({ sessions: deskSessions, hub: deskHub });
   const voicemail = wireVoicemail({
     config,
     db,
@@ -519,51 +240,32 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     apps: mediaApps,
     speech,
     agents,
-    desk: deskHub,
+    desk: desk.hub,
+    deskSessions: desk.sessions,
     apiKeys: config.api.keys,
     logger,
     now,
   });
-  voicemailMount.use(voicemail.router);
-
-  server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (
-      onMessagesUpgrade(req, socket, head) ||
-      onDeskUpgrade(req, socket, head) ||
-      voicemail.upgrade(req, socket, head)
-    )
-      return;
-    // SIP over WebSocket answers its own path; anything else is refused here.
-    if (path !== config.sip.wsPath && !MESSAGES_PATH.test(path) && path !== DESK_EVENTS_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    }
+  http.late.voicemail.use(voicemail.router);
+  http.late.desk.use(voicemail.deskRouter);
+  routeUpgrades(http.server, config.sip.wsPath, [
+    messagesUpgrade({ apiKeys: config.api.keys, calls: callManager, store: stores.calls, hub }),
+    desk.upgrade,
+    voicemail.upgrade,
+  ]);
+  const overload = acceptInvites({
+    config,
+    stack,
+    tokens,
+    calls: callManager,
+    trunks,
+    gatedCalls,
+    listingCalls,
+    marketplace,
+    draining: () => draining,
+    metrics,
+    logger,
   });
-
-  // The visitor INVITE: transport → parse → overload → SBC middlewares → call.
-  const overload = overloadGuard(config.sip.overload, () => callManager.settingUp);
-  stack.onInvite(
-    inviteHandler({
-      stack,
-      pipeline: visitorPipeline({
-        tokens,
-        realm: config.sip.domain,
-        queues: config.queues,
-        maxCalls: (tenant) => config.tenants[tenant]?.maxConcurrentCalls ?? 0,
-        activeCalls: (tenant) => callManager.activeCount(tenant),
-      }),
-      overload,
-      draining: () => draining,
-      // From a carrier (or to a carrier's number): the trunk's way, never the visitor pipeline.
-      divert: (invite, tx) => trunks.takeInvite(invite, tx),
-      admit: (ctx, cancelled) =>
-        gatedCalls.handles(ctx)
-          ? gatedCalls.admit(ctx, cancelled)
-          : callManager.admit(ctx, cancelled),
-      onRefused: (reason) => metrics.invitesRefused.inc({ reason }),
-      logger,
-    }),
-  );
 
   registerLiveGauges(metrics, {
     activeCalls: () => callManager.size,
@@ -574,15 +276,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     agentsRegistered: () => agents.list().filter((a) => a.registered).length,
   });
   metrics.up.set(1);
-  const endpoint = (protocol: SipProtocol) => {
-    const local = stack.transport.local(protocol);
-    return local ? `${local.address}:${local.port}` : undefined;
-  };
-  const sip = {
-    ...(endpoint('UDP') ? { udp: endpoint('UDP') } : {}),
-    ...(endpoint('TCP') ? { tcp: endpoint('TCP') } : {}),
-    ws: `${httpUrl.replace(/^http/, 'ws')}${config.sip.wsPath}`,
-  };
+  const httpUrl = http.url;
+  const sip = sipAddresses(stack, httpUrl, config.sip.wsPath);
   logger.info(
     { httpUrl, sip, gatewayId: config.gatewayId, tenants: Object.keys(config.tenants) },
     'gateway listening',
@@ -599,8 +294,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     stack,
     calls: callManager,
-    callStore,
-    sessions,
+    callStore: stores.calls,
+    sessions: stores.sessions,
     agents,
     numbers,
     gated,
@@ -618,24 +313,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     drain(timeoutMs = config.drainTimeoutSeconds * 1000) {
       drained ??= (async () => {
         draining = true;
-        metrics.draining.set(1);
-        stack.drain([reasonHeader('gateway_shutdown'), ['Retry-After', '10']]);
-        callManager.refuseNew();
-        const inProgress = callManager.size;
-        logger.info({ calls: inProgress, timeoutMs }, 'draining: no new calls');
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), timeoutMs);
-        });
-        const late = await Promise.race([callManager.idle().then(() => false), timedOut]);
-        clearTimeout(timer);
-        const cut = callManager.size;
-        metrics.drainedCalls.inc({ result: 'finished' }, Math.max(0, inProgress - cut));
-        if (cut > 0) metrics.drainedCalls.inc({ result: 'cut' }, cut);
-        logger.info(
-          { finished: Math.max(0, inProgress - cut), cut, timedOut: late },
-          'drained: closing',
-        );
+        await drainCalls({ stack, calls: callManager, metrics, logger }, timeoutMs);
         await gateway.close();
       })();
       return drained;
@@ -664,8 +342,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await media.close();
         await speech.close();
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
+          http.server.close(() => resolve());
+          http.server.closeAllConnections();
         });
         db.close();
         await shared.close();
@@ -675,14 +353,4 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     },
   };
   return gateway;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

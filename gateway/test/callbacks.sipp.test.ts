@@ -17,6 +17,7 @@ import {
   startBaresipAgent,
   startSipp,
   stopAll,
+  wavSeconds,
   type BaresipAgent,
   type BundledScenarioName,
   type PortBlock,
@@ -196,7 +197,11 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
     const done = callback();
     await established;
     // Two seconds of conversation: the advertiser's tone goes to the customer and comes back.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const deadline = Date.now() + 30_000;
+    while (wavSeconds(advertiser.lastRecording().received ?? '') < 2) {
+      if (Date.now() > deadline) throw new Error('the advertiser recorded less than 2 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await advertiser.hangup();
     const { record, phases } = await done;
     expect(record.outcome, JSON.stringify(record.attempts)).toBe('completed');

@@ -58,6 +58,24 @@ describe('marketplace API', () => {
           },
           placement: { rateLimit: { perDevice: { perSecond: 0.001, burst: 3 } } },
         },
+        // Tracking numbers must be a trunk's inbound numbers of their tenant (checked at start-up).
+        flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
+        trunks: {
+          carrier: {
+            peers: [{ host: '127.0.0.2' }],
+            keepAlive: { intervalSeconds: 0 },
+            inbound: {
+              numbers: [
+                {
+                  from: '+14155550101',
+                  to: '+14155550104',
+                  tenant: 'acme',
+                  flow: 'not-in-service',
+                },
+              ],
+            },
+          },
+        },
       },
     });
     const a = await gw.apiRequest<typeof advertiser>('POST', '/v1/advertisers', {

@@ -353,8 +353,9 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     const metrics = async () => (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
     const up = `trunk="kept",peer="${peer.id}"`;
     let options = await carrier(at['kept'] as number, 'uas-options');
+    // Peers start up: wait for a probe this sipp answered (an earlier one may have gone unanswered).
+    await answersProbe(kept, at['kept'] as number);
     await peersReach(kept, [true]);
-    await once(kept, 'probe');
     let log = (await options.stop()).messages;
     const probe = requestsIn(log, 'OPTIONS')[0];
     expect(probe?.startLine).toBe(`OPTIONS sip:${CARRIER}:${at['kept']} SIP/2.0`);

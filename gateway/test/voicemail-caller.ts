@@ -24,12 +24,20 @@ export class VoicemailCaller {
   callId = '';
   /** When the last frame of the audio queued by `say` was sent (performance.now()). */
   spokenUntil = 0;
+  /** When the first frame of the audio queued by the last `say` on a quiet line was sent (performance.now()). */
+  spokenFrom = 0;
+  /** Each RTP payload heard, with when (performance.now()): for benchmarks. */
+  onHeard: ((payload: Buffer, at: number) => void) | undefined;
+  #startPending = false;
 
   private constructor(sip: RawSipClient, rtp: Socket) {
     this.sip = sip;
     this.#rtp = rtp;
     rtp.on('message', (data) => {
-      if (data.length > 12 && (data[1]! & 0x7f) === 0) this.heard.push(data.subarray(12));
+      if (data.length > 12 && (data[1]! & 0x7f) === 0) {
+        this.heard.push(data.subarray(12));
+        this.onHeard?.(data.subarray(12), performance.now());
+      }
     });
   }
 
@@ -114,6 +122,7 @@ export class VoicemailCaller {
 
   /** Queues audio (µ-law) to be sent after what is queued already. */
   say(ulaw: Buffer): void {
+    if (this.#queue.length === 0) this.#startPending = true;
     for (let i = 0; i < ulaw.length; i += 160) {
       const frame = Buffer.alloc(160, SILENCE);
       ulaw.copy(frame, 0, i, Math.min(i + 160, ulaw.length));
@@ -158,6 +167,10 @@ export class VoicemailCaller {
       const due = Math.floor((performance.now() - start) / 20) + 1;
       while (seq < due) {
         const payload = this.#queue.shift() ?? Buffer.alloc(160, SILENCE);
+        if (this.#startPending) {
+          this.#startPending = false;
+          this.spokenFrom = performance.now();
+        }
         if (this.#queue.length === 0 && payload[0] !== SILENCE)
           this.spokenUntil = performance.now();
         const header = Buffer.alloc(12);

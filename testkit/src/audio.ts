@@ -16,7 +16,15 @@
  *   -40 dBFS 7 of 8; the result turns on sox's dither, hence `-R`):
  *   `transcribe(path, { narrowband: true })`.
  */
-import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -174,6 +182,25 @@ export async function analyse(path: string): Promise<AudioAnalysis> {
   return parseSoxStat(stderr);
 }
 
+/**
+ * Like {@link analyse}, for the last `seconds` of the file only: what a peer
+ * heard after something happened mid-call (a reconnect, an ICE restart).
+ */
+export async function analyseTail(path: string, seconds: number): Promise<AudioAnalysis> {
+  const { seconds: length } = await analyse(path);
+  const from = Math.max(0, length - seconds);
+  const { stderr } = await runCommand('sox', [
+    path,
+    '-n',
+    'remix',
+    '-',
+    'trim',
+    from.toFixed(3),
+    'stat',
+  ]);
+  return parseSoxStat(stderr);
+}
+
 /** Parses the text `sox … stat` prints (exported for tests). */
 export function parseSoxStat(text: string): AudioAnalysis {
   const field = (label: string): number => {
@@ -308,4 +335,29 @@ async function writeAtomically(
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/**
+ * Seconds of audio in a WAV file that may still be being written (baresip's
+ * call recordings): the file's size past the 44-byte header over the header's
+ * byte rate (the size fields are only filled in when the writer closes it).
+ * 0 when the file is missing or shorter than a header.
+ */
+export function wavSeconds(path: string): number {
+  let header: Buffer;
+  let size: number;
+  try {
+    size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      header = Buffer.alloc(44);
+      if (readSync(fd, header, 0, 44, 0) < 44) return 0;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+  const byteRate = header.readUInt32LE(28);
+  return byteRate > 0 ? Math.max(0, size - 44) / byteRate : 0;
 }

@@ -36,7 +36,9 @@ export {
 } from './process.js';
 export {
   analyse,
+  analyseTail,
   audioCacheDir,
+  wavSeconds,
   cachedTone,
   isSilent,
   loopAudio,

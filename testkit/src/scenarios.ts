@@ -4,6 +4,7 @@
  * | name                   | role | what it does                                                    |
  * |------------------------|------|-----------------------------------------------------------------|
  * | `uac-bearer-pcmu`      | UAC  | INVITE + `Authorization: Bearer [field0]`, PCMU, 1 kHz tone, BYE after -d |
+ * | `uac-bearer-impression` | UAC | as uac-bearer-pcmu, plus `X-Parley-Impression: [field1]` (a marketplace listing's web call) |
  * | `uac-bearer-pcmu-routed` | UAC | as uac-bearer-pcmu, ACK and BYE to the Contact through the Record-Route set (behind a proxy) |
  * | `uac-bearer-await-bye` | UAC  | as uac-bearer-pcmu, but the tone plays once (2 s) and it waits for the peer's BYE |
  * | `uac-bearer-hold-info` | UAC  | as uac-bearer-pcmu plus spoofed identity headers, hold and resume re-INVITEs, an INFO DTMF, BYE |
@@ -42,6 +43,7 @@ export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.u
 
 export type BundledScenarioName =
   | 'uac-bearer-pcmu'
+  | 'uac-bearer-impression'
   | 'uac-bearer-pcmu-routed'
   | 'uac-bearer-await-bye'
   | 'uac-bearer-hold-info'

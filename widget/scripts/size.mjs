@@ -7,7 +7,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const dist = new URL('../dist/', import.meta.url);
-const FIRST_LOAD_BUDGET = 15_000; // bytes of gzip
+// bytes of gzip. 15,000 until 2026-12-05; raised by 500 when the reconnecting state, the voicemail
+// notice and the "call me back" button landed together (15.21 kB): the first load stays what a page
+// needs before any click; the call stack, the callback form and the marketplace stay lazy chunks.
+const FIRST_LOAD_BUDGET = 15_500;
 const RESIDENT_BUDGET = 75_000; // bytes of gzip: Lit + sip.js + the phone
 
 const gz = (name) => gzipSync(readFileSync(new URL(name, dist)), { level: 9 }).length;

@@ -9,7 +9,8 @@
  * It defines the element and nothing else; the call stack (sip.js and the
  * CallClient) is a separate chunk, imported on the first hover, focus or click,
  * and the marketplace's `<parley-listings>` and `<parley-marketplace-report>`
- * another, imported when the page has one of them.
+ * another, imported when the page has one of them; so is "call me back"
+ * (`<parley-callback>`, libphonenumber-js).
  */
 import type { CallStack } from './api/call-stack.js';
 import { ParleyCall } from './call-element/parley-call.js';
@@ -29,6 +30,8 @@ lazyDefine(
   ['parley-listings', 'parley-marketplace-report'],
   () => import('./marketplace/index.js'),
 );
+// "Call me back" (with libphonenumber-js) too: for `<parley-call callback>` and the element alone.
+lazyDefine(['parley-callback', 'parley-call[callback]'], () => import('./callback/index.js'));
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -48,3 +51,4 @@ export type {
 } from './api/events.js';
 export { MessageRejectedError, type MessageRejectedReason } from './api/message-rejected-error.js';
 export type { ParleyMessage, ChatMessage } from '@parley/shared/protocol';
+export type { ParleyCallbackDetail } from './callback/callback-controller.js';

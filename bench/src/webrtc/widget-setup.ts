@@ -30,6 +30,14 @@ export interface WidgetSetupOptions {
   readonly answerDelayMs: number;
   /** How long each call stays up after the first audio. */
   readonly holdMs: number;
+  /** `media.earlyAnswer` of the gateway (issue 15 item 3). */
+  readonly earlyAnswer: 'off' | 'auto' | 'PCMU' | 'opus';
+  /**
+   * The pointer rests on the button this long before the click (a visitor
+   * reading it; the widget warms up on hover). 0: Playwright's click moves
+   * the pointer and clicks at once (the earlier runs' procedure).
+   */
+  readonly dwellMs: number;
   readonly progress: (line: string) => void;
 }
 
@@ -180,7 +188,11 @@ const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, 
 export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetupResult> {
   if (!existsSync(`${WIDGET_DIST}parley.js`)) throw new Error(`no built widget in ${WIDGET_DIST}`);
   // The e2e tests' world: a gateway in this process, the demo company site, Chromium with a 700 Hz microphone.
-  const world = await startWidgetWorld({ agents: [{ id: 'agent1' }], ringTimeoutSeconds: 20 });
+  const world = await startWidgetWorld({
+    agents: [{ id: 'agent1' }],
+    ringTimeoutSeconds: 20,
+    mediaExtra: { earlyAnswer: o.earlyAnswer },
+  });
   const { gw, siteOrigin, browser } = world;
   const agent = await startBaresipAgent({
     user: 'agent1',
@@ -210,6 +222,10 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
         const box = await button.boundingBox();
         if (!box) throw new Error('the call button has no box');
 
+        if (o.dwellMs > 0) {
+          await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+          await sleep(o.dwellMs);
+        }
         let ringingAt: number | undefined;
         let closed: string | undefined;
         const seen: string[] = [];
@@ -325,6 +341,7 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
               'answer applied → ICE connected': gap(marks.answer, marks.ice),
               'ICE connected → DTLS connected': gap(marks.ice, marks.dtls),
               'DTLS connected → first packet (unmute)': gap(marks.dtls, marks.unmute),
+              'agent 200 OK → first packet at the page (unmute)': gap(agentOk, marks.unmute),
             },
             polls,
             codec,

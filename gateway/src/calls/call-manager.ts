@@ -85,15 +85,18 @@ export class CallManager {
   /**
    * Starts a call for an INVITE the SBC admitted (token verified, queue known).
    * `options.ringAgents: false`: the caller's module rings someone else (the
-   * gated call path rings the resident's devices).
+   * gated call path rings the resident's devices). `options.queue`: the queue
+   * the record names instead of the Request-URI's (null: none; a listing's
+   * web call names its destination's queue, if any).
    */
   async admit(
     ctx: InviteContext,
     cancelledEarly: () => boolean,
-    options: { readonly ringAgents?: boolean } = {},
+    options: { readonly ringAgents?: boolean; readonly queue?: string | null } = {},
   ): Promise<Call | undefined> {
-    const { invite, tx, token, queue } = ctx;
-    if (!token || !queue) throw new Error('admit() needs a verified token and a queue');
+    const { invite, tx, token } = ctx;
+    if (!token || !ctx.queue) throw new Error('admit() needs a verified token and a queue');
+    const queue = options.queue === undefined ? ctx.queue : (options.queue ?? undefined);
     this.#deps.sessions.touch({
       tenant: token.claims.iss,
       sessionId: token.claims.sub,
@@ -191,11 +194,19 @@ export class CallManager {
     return () => shared.claims.release(tenant, holder);
   }
 
-  /** A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL). */
-  flowClosed(flow: Flow): void {
+  /**
+   * A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL),
+   * except a browser's answered call, which waits `reconnectGraceMs`
+   * (`visitors.reconnectGraceSeconds`) for the widget to come back over a new
+   * connection and rebind it (`InboundLeg.holdForReconnect`, `rebind.ts`).
+   */
+  flowClosed(flow: Flow, reconnectGraceMs = 0): void {
     for (const call of this.#calls.values()) {
       if (call.caller.flow.id === flow.id) {
         this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
+        // A page that closed its WebSocket on purpose (went away) is not coming back.
+        const graceMs = flow.closedByPeer ? 0 : reconnectGraceMs;
+        if (!this.#draining && call.caller.holdForReconnect(graceMs)) continue;
         call.caller.flowClosed();
       }
     }

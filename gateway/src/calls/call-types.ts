@@ -8,6 +8,7 @@ import type { Logger } from '../observability/index.js';
 import type { QueueSettings, ValueService } from '../routing/index.js';
 import type { Flow, InviteServerTransaction, SipRequest, SipStack } from '../sip/index.js';
 import type { CallRecord, CallState, CallStore } from '../storage/index.js';
+import type { EarlyAnswerPolicy } from './early-answer.js';
 import type { CallLeg } from './in-dialog.js';
 
 export interface CallDeps {
@@ -22,6 +23,8 @@ export interface CallDeps {
   readonly queue: (name: string) => QueueSettings;
   /** Computes the customer's value; without it, agents are tried longest-idle first. */
   readonly value?: ValueService | undefined;
+  /** Answers a browser visitor early with a codec decided before agents ring (`early-answer.ts`). */
+  readonly earlyAnswer?: EarlyAnswerPolicy | undefined;
   readonly mediaInactivityMs: number;
   readonly onOutcome?: (record: CallRecord) => void;
   readonly now?: () => number;
@@ -33,6 +36,11 @@ export interface CallerAnswer {
   readonly codec: string;
   /** 183 with SDP (early media) instead of 200. */
   readonly early?: boolean;
+  /**
+   * With `early`: 180 with SDP instead of 183, the caller playing its own
+   * ringback (RFC 3960 §3) while its media is set up (`early-answer.ts`).
+   */
+  readonly ringing?: boolean;
 }
 
 /**

@@ -53,6 +53,8 @@ export class Call extends EventEmitter<CallEvents> {
   #router: MediaRouter | undefined;
   /** The codec the gateway answered the caller with itself. */
   #gatewayCodec: ChosenCodec | undefined;
+  /** The gateway's early answer was a 180 with SDP (the caller's own ringback), not a 183. */
+  #earlyRinging = false;
   #ending = false;
   #endOnNoAgent = true;
   #keepOnNoAgent = false;
@@ -163,7 +165,12 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
     void this.#agents?.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
-    if (this.#init.answer && !(await this.answerCaller(this.#init.answer))) return;
+    const answer =
+      this.#init.answer ??
+      (this.#init.ringAgents === false
+        ? undefined
+        : this.#deps.earlyAnswer?.(this.caller, this.#init.queue));
+    if (answer && !(await this.answerCaller(answer))) return;
     if (this.#init.ringAgents ?? true) await this.ringAgents();
   }
 
@@ -193,8 +200,12 @@ export class Call extends EventEmitter<CallEvents> {
     );
   }
 
-  /** The call takes a leg another module made (a flow's dial): it closes it when the call ends. */
-  adoptLeg(leg: OutboundLeg): void {
+  /**
+   * The call takes a leg another module made (a flow's dial, the gated call
+   * path's device legs): its in-dialog requests are handled like an agent's,
+   * and it is closed when the call ends. Its own end is that module's to handle.
+   */
+  adoptLeg(leg: CallLeg): void {
     this.#adopt(leg);
   }
 
@@ -220,14 +231,24 @@ export class Call extends EventEmitter<CallEvents> {
     });
   }
 
-  /** A flow rings an agent (`ringing`), or stopped ringing one: the desk shows it. */
-  showRinging(agentId: string, ringing: boolean): void {
-    if (ringing) this.emit('agentRinging', agentId);
-    else this.emit('agentStopped', agentId);
+  /**
+   * Another module's leg rings for this call (`ringing`), or stopped ringing:
+   * a call still routing is ringing from then on (the record's state), and
+   * the desk shows the agent's phone ringing when the leg is an agent's.
+   */
+  showRinging(agentId: string | undefined, ringing: boolean): void {
+    if (this.#ending) return;
+    if (ringing && this.state === 'routing') this.#transition('ringing');
+    if (agentId !== undefined) this.emit(ringing ? 'agentRinging' : 'agentStopped', agentId);
   }
 
-  /** Another party a flow dialled answered (a number, a SIP URI): the record keeps its dialog. */
+  /**
+   * Another module joined `leg` to the caller (a flow's dialled number or SIP
+   * URI, a gated tenant's device): the call is answered and its record keeps
+   * the leg's dialog.
+   */
   targetAnswered(leg: CallLeg): void {
+    if (this.#ending) return;
     this.#keeper.legsAnswered(this.caller, leg);
     this.#transition('answered');
     this.#keeper.save();
@@ -258,6 +279,11 @@ export class Call extends EventEmitter<CallEvents> {
     if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
     if (this.#gatewayCodec && ['early', 'answered'].includes(this.caller.state)) {
       // Already answered by the gateway: early media becomes the answer with the same SDP.
+      // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
+      if (answer.early && !answer.ringing && this.#earlyRinging && this.caller.state === 'early') {
+        this.#earlyRinging = false;
+        this.caller.earlyMedia(183);
+      }
       if (!answer.early && this.caller.state === 'early') {
         this.caller.answer();
         this.#keeper.legsAnswered(this.caller);
@@ -271,7 +297,9 @@ export class Call extends EventEmitter<CallEvents> {
       return false;
     }
     this.#gatewayCodec = chosen;
-    if (!(await this.caller.answerWith(chosen, answer.early ?? false))) return false;
+    const how = answer.early ? (answer.ringing ? 'ringing' : 'early') : 'answer';
+    this.#earlyRinging = how === 'ringing';
+    if (!(await this.caller.answerWith(chosen, how))) return false;
     if (answer.early) return true;
     this.#keeper.legsAnswered(this.caller);
     this.#keeper.save();
@@ -289,28 +317,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.#router.pipe(a.media, b.media);
     this.#peers.set(a, b);
     this.#peers.set(b, a);
-  }
-
-  /**
-   * Takes a leg another module made for this call (the gated call path's
-   * device legs): its in-dialog requests are handled like an agent's, and it
-   * is closed when the call ends. Its own end is that module's to handle.
-   */
-  addLeg(leg: CallLeg): void {
-    this.#adopt(leg);
-  }
-
-  /** Another module joined `leg` to the caller and answered the caller: the call is answered. */
-  connected(leg: CallLeg): void {
-    if (this.#ending) return;
-    this.#keeper.legsAnswered(this.caller, leg);
-    this.#keeper.save();
-    this.#transition('answered');
-  }
-
-  /** Another module's leg rings for this call: so does the call (the record's state). */
-  ringing(): void {
-    if (!this.#ending) this.#transition('ringing');
   }
 
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */
@@ -382,6 +388,8 @@ export class Call extends EventEmitter<CallEvents> {
     leg.on('ended', (end) => this.#legEnded(leg, end));
     // A browser's media gone while answered (ICE failed, closed without a BYE).
     leg.on('mediaLost', () => {
+      // The visitor is reconnecting: its rebind re-INVITE restarts ICE.
+      if (leg === this.caller && this.caller.reconnecting) return;
       if (leg === this.caller)
         this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
       else if (leg === this.#agents?.agent?.leg)

@@ -28,10 +28,12 @@ import {
   generateTag,
   type Flow,
   type InviteServerTransaction,
+  type ServerTransaction,
   type SipRequest,
   type SipStack,
 } from '../sip/index.js';
 import { reasonHeader } from '../sbc/refusal.js';
+import { REBIND_HEADER, newRebindKey, sameRebindKey } from './rebind.js';
 import { LEG_ALLOW, Leg, byeReason, isErrorCode } from './leg.js';
 import {
   chosenCodec,
@@ -74,8 +76,11 @@ export interface InboundLegInit {
 export class InboundLeg extends Leg<InboundLegState> {
   readonly invite: SipRequest;
   readonly tx: InviteServerTransaction;
-  /** The connection the INVITE came over (a browser's WebSocket, a UDP source, a TCP connection). */
-  readonly flow: Flow;
+  /**
+   * A browser over WebSocket: the key that rebinds its call to a new
+   * connection (`rebind.ts`), sent in the 200 OK; undefined for others.
+   */
+  readonly rebindKey: string | undefined;
   /** The caller's SDP offer (the SBC admitted only INVITEs with an audio offer). */
   readonly offer: LegSdp;
   /** A browser: its media is WebRTC (ICE, DTLS-SRTP, a data channel), terminated here. */
@@ -85,16 +90,24 @@ export class InboundLeg extends Leg<InboundLegState> {
   readonly contact: string;
   #answerBody: string | undefined;
   #webrtcAnswer: Promise<void> | undefined;
+  #flow: Flow;
+  /** Running while the visitor's connection is gone and it may still come back. */
+  #reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(init: InboundLegInit) {
     super(init, 'offered', TRANSITIONS);
     this.invite = init.invite;
     this.tx = init.tx;
-    this.flow = init.flow;
+    this.#flow = init.flow;
     const offer = readLegSdp(init.invite.body);
     if (!offer) throw new ParleyError('offer_required', 'an inbound leg needs an audio offer');
     this.offer = offer;
     this.webrtc = isWebRtcOffer(offer);
+    this.rebindKey =
+      this.webrtc && (init.flow.protocol === 'WS' || init.flow.protocol === 'WSS')
+        ? newRebindKey()
+        : undefined;
+    this.once('ended', () => clearTimeout(this.#reconnectTimer));
     this.contact = init.stack.transport.contactUri(init.flow.protocol, 'parley');
     init.tx.on('cancel', () => {
       if (this.ended || init.tx.finalStatus !== undefined) return;
@@ -107,6 +120,82 @@ export class InboundLeg extends Leg<InboundLegState> {
       this.request('BYE', { headers: [byeReason('visitor_gone')] });
       this.finish({ cause: 'ack_timeout', by: 'remote', reason: 'visitor_gone' });
     });
+  }
+
+  /**
+   * The connection the leg's requests come over and ours go over: the
+   * INVITE's (a browser's WebSocket, a UDP source, a TCP connection), or the
+   * one a reconnected browser rebound the call to.
+   */
+  get flow(): Flow {
+    return this.#flow;
+  }
+
+  /** The visitor's connection closed and the leg waits for it to come back. */
+  get reconnecting(): boolean {
+    return this.#reconnectTimer !== undefined;
+  }
+
+  /**
+   * The connection closed: an answered browser leg waits `graceMs` for the
+   * widget to reconnect and rebind it (the call, the agent's leg and the media
+   * stay); then it ends `reconnect_expired`. False when the leg cannot wait
+   * (not answered, not a browser over WebSocket, no grace): `flowClosed()`.
+   */
+  holdForReconnect(graceMs: number): boolean {
+    if (this.ended || graceMs <= 0 || this.rebindKey === undefined) return false;
+    if (this.state !== 'answered') return false;
+    if (this.#reconnectTimer) return true;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.ended) return;
+      this.log.info({ leg: this.name, graceMs }, 'visitor did not reconnect in time');
+      // No BYE: the only way to the browser was the connection that closed.
+      this.finish({ cause: 'flow_closed', by: 'remote', reason: 'reconnect_expired' });
+    }, graceMs);
+    this.#reconnectTimer.unref();
+    this.log.info(
+      { leg: this.name, graceMs },
+      'visitor connection closed: waiting for it to reconnect',
+    );
+    return true;
+  }
+
+  /**
+   * A request over another connection than the leg's is a reconnect: it must
+   * carry this dialog's rebind key, else it is refused (403
+   * `reconnect_refused`) and the call stays with its visitor. Accepted, the
+   * leg and its dialog move to the new connection.
+   */
+  protected override admitRequest(request: SipRequest, tx: ServerTransaction): boolean {
+    const flow = tx.flow;
+    if (flow.id === this.#flow.id) return true;
+    const key = this.rebindKey;
+    if (key === undefined) return true; // a SIP phone's requests may come over any flow
+    const origin = this.#flow.origin;
+    if (
+      !sameRebindKey(key, request.headers.get(REBIND_HEADER)) ||
+      (origin !== undefined && flow.origin !== origin)
+    ) {
+      this.log.warn(
+        { leg: this.name, flow: flow.id, method: request.method },
+        "reconnect refused: not this call's rebind key (or another origin)",
+      );
+      this.respond(tx, ERROR_CODES.reconnect_refused.sip, {
+        headers: [reasonHeader('reconnect_refused')],
+      });
+      return false;
+    }
+    const was = this.#flow;
+    this.#flow = flow;
+    if (this.dialog) this.dialog.flow = flow;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.log.info(
+      { leg: this.name, from: was.id, to: flow.id },
+      'visitor reconnected: call rebound',
+    );
+    return true;
   }
 
   /**
@@ -167,18 +256,26 @@ export class InboundLeg extends Leg<InboundLegState> {
     return true;
   }
 
-  /** Answers with `codec` (the gateway's own choice): 183 early media or 200. False when the leg ended. */
-  async answerWith(codec: ChosenCodec, early: boolean): Promise<boolean> {
+  /**
+   * Answers with `codec` (the gateway's own choice): 183 early media, 180
+   * with SDP (`ringing`: media set up, the caller's own ringback), or 200.
+   * False when the leg ended.
+   */
+  async answerWith(codec: ChosenCodec, how: 'early' | 'ringing' | 'answer'): Promise<boolean> {
     if (!(await this.prepareAnswer({ codec }))) return false;
-    if (early) this.earlyMedia();
-    else this.answer();
+    if (how === 'answer') this.answer();
+    else this.earlyMedia(how === 'ringing' ? 180 : 183);
     return true;
   }
 
-  /** Early media: 183 with the prepared answer (the caller hears what the leg's transport sends). */
-  earlyMedia(): void {
+  /**
+   * Early media: 183 with the prepared answer (the caller hears what the
+   * leg's transport sends), or 180 with it (RFC 3960 §3: the caller plays its
+   * own ringback until media arrives; its ICE and DTLS run meanwhile).
+   */
+  earlyMedia(status: 180 | 183 = 183): void {
     if (this.ended || this.state === 'answered') return;
-    this.stack.respond(this.tx, 183, {
+    this.stack.respond(this.tx, status, {
       toTag: this.localTag,
       headers: [['Contact', `<${this.contact}>`]],
       contentType: 'application/sdp',
@@ -195,6 +292,9 @@ export class InboundLeg extends Leg<InboundLegState> {
       headers: [
         ['Contact', `<${this.contact}>`],
         ['Allow', LEG_ALLOW],
+        ...(this.rebindKey === undefined
+          ? []
+          : ([[REBIND_HEADER, this.rebindKey]] as [string, string][])),
       ],
       contentType: 'application/sdp',
       body: this.#preparedBody(),

@@ -29,5 +29,11 @@ export { hangUpInterrupted } from './interrupted.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';
 export { Telephony, type TelephonyDeps } from './flow/telephony.js';
 export { visitorFallbacks } from './flow/visitor-fallback.js';
+export { ListingCalls, type ListingCallsDeps } from './flow/listing-calls.js';
 export { CallFlow, type FlowCallDeps } from './flow/flow-call.js';
 export { TargetDialer, type TargetDialerDeps } from './flow/dial-targets.js';
+export {
+  earlyAnswerPolicy,
+  type EarlyAnswerPolicy,
+  type EarlyAnswerSetting,
+} from './early-answer.js';

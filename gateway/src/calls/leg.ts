@@ -227,6 +227,15 @@ export abstract class Leg<
     this.#release();
   }
 
+  /**
+   * Screens an in-dialog request before anything else looks at it: false when
+   * this method answered it (a refusal). Every request is admitted by default;
+   * an inbound leg checks one that came over another connection (a reconnect).
+   */
+  protected admitRequest(_request: SipRequest, _tx: ServerTransaction): boolean {
+    return true;
+  }
+
   /** Ends the leg the way its state needs; must finish() it. */
   protected abstract terminate(reason: string): void;
 
@@ -281,6 +290,8 @@ export abstract class Leg<
       this.stack.respond(tx, 481);
       return;
     }
+    // Before the CSeq check: a refused request must not move the dialog's CSeq.
+    if (!this.admitRequest(request, tx)) return;
     if (!dialog.acceptRemoteSeq(request)) {
       this.stack.respond(tx, 500, { reason: 'CSeq Out Of Order' });
       return;

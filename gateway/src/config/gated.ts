@@ -118,7 +118,7 @@ export const gatedTenantSchema = z.strictObject({
   pendingSeconds: z.number().int().min(10).max(600).default(120),
   /** Re-verify connected calls every this many seconds (0: never). */
   reverifyIntervalSeconds: z.number().int().min(0).max(3600).default(0),
-  /** PINs a plain SIP phone may key (DTMF) for one call before the device is dropped. */
+  /** PINs keyed by DTMF in one call: a resident's on a SIP phone, a phone caller's account + PIN pairs. */
   dtmfPinAttempts: z.number().int().min(1).max(5).default(3),
   /** Default weekly hours devices may ring (a device's own replace them); absent: any time. */
   callingHours: callingHoursSchema.optional(),

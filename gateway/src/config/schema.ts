@@ -600,6 +600,13 @@ export const configSchema = z.strictObject({
         .optional(),
       /** `relay`: browsers send media through TURN only (ICE relay candidates). */
       iceTransportPolicy: z.enum(['all', 'relay']).default('all'),
+      /**
+       * Answer a browser visitor while the agents ring (180 with SDP), so its
+       * ICE and DTLS are done when an agent answers: `off`, a codec (agents
+       * are offered it alone), or `auto` (Opus when every registered agent of
+       * the queue is a desk softphone, else PCMU).
+       */
+      earlyAnswer: z.enum(['off', 'auto', 'PCMU', 'PCMA', 'opus']).default('off'),
       /** A call whose media stopped this long is hung up (0: never). */
       inactivityTimeoutSeconds: z.number().int().min(0).default(30),
       /**

@@ -134,6 +134,10 @@ export class Billing {
       metrics?.charges.inc({ result: 'not_yet' });
       return { status: 'not_yet', qualifiesAt: call.qualifiesAt };
     }
+    // Committed before the charge: the gateway was alive, the call open, at `now`. A crash
+    // inside the charge's transaction leaves this proof, and `recover` charges the call
+    // (without it the last heartbeat could be up to a second before `qualifiesAt`).
+    calls.heartbeat(now);
     return this.#charge(callId, now);
   }
 

@@ -1,5 +1,6 @@
 export {
   Marketplace,
+  type CallAttribution,
   type MarketplaceCallHooks,
   type MarketplaceConfig,
   type MarketplaceOptions,

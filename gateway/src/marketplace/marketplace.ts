@@ -25,9 +25,23 @@ import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
 import { MarketplaceRegistry, type MarketplaceEnvironment } from './registry.js';
 import { SqliteReportStore, type ReportStore } from './reports.js';
+import type { CallKind } from './model.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
+
+/** A Parley call's marketplace attribution, as the call record's API shows it. */
+export interface CallAttribution {
+  readonly kind: CallKind;
+  readonly listingId: string;
+  readonly advertiserId: string;
+  readonly publisherId: string | null;
+  readonly impressionId: string | null;
+  readonly priceCents: number;
+  readonly qualified: boolean;
+  readonly chargedCents: number;
+  readonly refundedCents: number;
+}
 
 /**
  * What the call path calls (the lead connects these to `calls/` and `trunks/`):
@@ -100,6 +114,7 @@ export class Marketplace {
   readonly reports: ReportStore;
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
+  readonly directory: SqliteDirectoryStore;
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
@@ -122,6 +137,7 @@ export class Marketplace {
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
     const directory = new SqliteDirectoryStore(o.db);
+    this.directory = directory;
     this.accounts = new MarketplaceAccounts(new SqliteLedgerStore(o.db), o.config.currency);
     this.index = new ListingIndex({
       clock,
@@ -166,6 +182,7 @@ export class Marketplace {
         this.#poolTenant.set(n, tenant);
       }
       if (t.fallbackNumber) this.#fallbackTenant.set(t.fallbackNumber, tenant);
+      checkRouted(o.environment, tenant, numbers, t.fallbackNumber);
       this.#numbers.set(tenant, {
         pool: new TrackingNumberPool(
           numbers,
@@ -250,6 +267,33 @@ export class Marketplace {
     );
   }
 
+  /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
+  listingTenant(listingId: string): string | undefined {
+    const listing = this.index.get(listingId) ?? this.directory.listing(listingId);
+    return listing && listing.status !== 'archived' ? listing.tenant : undefined;
+  }
+
+  /**
+   * What a Parley call was attributed to (`GET /v1/calls/<id>` shows it):
+   * kept in the marketplace's call row, keyed by the call id, written when
+   * the call was admitted. Undefined: not a marketplace call.
+   */
+  attribution(callId: string): CallAttribution | undefined {
+    const c = this.calls.get(callId);
+    if (!c) return undefined;
+    return {
+      kind: c.kind,
+      listingId: c.listingId,
+      advertiserId: c.advertiserId,
+      publisherId: c.publisherId,
+      impressionId: c.impressionId,
+      priceCents: c.price,
+      qualified: c.qualifiedAt !== null,
+      chargedCents: c.charged,
+      refundedCents: c.refunded,
+    };
+  }
+
   /** The marketplace's clock (injected in tests). */
   now(): number {
     return this.#now();
@@ -280,4 +324,35 @@ export class Marketplace {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
   }
+}
+
+/**
+ * Start-up cross-check (with the trunks connected): every tracking number and
+ * the fallback number must be one of a trunk's inbound numbers, for the same
+ * tenant; otherwise the pool would lease numbers whose calls never arrive.
+ */
+function checkRouted(
+  environment: MarketplaceEnvironment,
+  tenant: string,
+  numbers: readonly string[],
+  fallbackNumber: string | undefined,
+): void {
+  const lookup = environment.inboundNumber?.bind(environment);
+  if (!lookup) return;
+  const path = `marketplace.tenants.${tenant}`;
+  const check = (number: string, where: string) => {
+    const route = lookup(number);
+    if (!route)
+      throw new ParleyError(
+        'invalid_config',
+        `${path}.${where}: ${number} is not an inbound number of any trunk (list it in trunks.<id>.inbound.numbers)`,
+      );
+    if (route.tenant !== tenant)
+      throw new ParleyError(
+        'invalid_config',
+        `${path}.${where}: ${number} reaches tenant ${route.tenant} through trunks.${route.trunk}, not ${tenant}`,
+      );
+  };
+  for (const number of numbers) check(number, 'trackingNumbers');
+  if (fallbackNumber !== undefined) check(fallbackNumber, 'fallbackNumber');
 }

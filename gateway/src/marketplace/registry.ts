@@ -34,6 +34,13 @@ export interface MarketplaceEnvironment {
    * trunks module is connected: a destination naming a trunk is then refused.
    */
   trunkAllowed?(tenant: string, trunk: string): boolean;
+  /**
+   * The trunk and tenant an inbound number (a DID) reaches the gateway
+   * through, or undefined when no trunk lists it. With it, start-up refuses a
+   * tracking number (or fallback number) that no trunk of its tenant would
+   * route: its calls would never arrive.
+   */
+  inboundNumber?(number: string): { readonly trunk: string; readonly tenant: string } | undefined;
 }
 
 export interface RegistryOptions {

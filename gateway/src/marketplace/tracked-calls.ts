@@ -1,15 +1,20 @@
 /**
- * Trunk calls to tracking numbers, live (issue 12 item 4): the called number
- * and the time find the impression that leased it (`matchInbound`); the call
- * is dialled to the listing's destination, counted when it starts, and the
- * advertiser is charged once when the connection has lasted the listing's
- * minimum (a timer at `qualifiesAt`; `callEnded` catches a late timer). The
- * charge's idempotency key is the call id, so a restart's `recover` never
- * charges it twice.
+ * Calls to the marketplace, live: a trunk call to a tracking number (issue 12
+ * item 4: the called number and the time find the impression that leased it,
+ * `matchInbound`) and a visitor's web call to a listing's reference
+ * (`matchWeb`: the impression the visitor named, when it is the listing's and
+ * current, else a direct call at the bid). Either way the call is dialled to
+ * the listing's destination, counted when it starts, and the advertiser is
+ * charged once when the connection has lasted the listing's minimum (a timer
+ * at `qualifiesAt`; `callEnded` catches a late timer). The charge's
+ * idempotency key is the call id, so a restart's `recover` never charges it
+ * twice.
  */
-import type { TrackedCalls, TrackedRoute } from '../calls/flow/tracked-calls.js';
+import type { TrackedCalls, TrackedRoute, WebRoute } from '../calls/flow/tracked-calls.js';
+import type { Call } from '../calls/index.js';
 import type { FlowRef } from '../flows/index.js';
 import type { Logger } from '../observability/index.js';
+import type { CallMatch } from './inbound-match.js';
 import type { MarketplaceCallHooks } from './marketplace.js';
 import type { Destination } from './model.js';
 
@@ -20,6 +25,51 @@ export function trackedCalls(deps: {
 }): TrackedCalls {
   const { hooks, now } = deps;
   const log = deps.logger.child({ module: 'tracked-calls' });
+
+  /** Follows a routed call for billing: started, advertiser connected, qualified, ended. */
+  const attach = (match: CallMatch) => (call: Call) => {
+    hooks.callStarted(call.id, match, now());
+    let timer: NodeJS.Timeout | undefined;
+    const onState = (state: string) => {
+      if (state !== 'answered' || timer) return;
+      const connected = hooks.advertiserConnected(call.id, now());
+      if (!connected) return;
+      timer = setTimeout(
+        () => {
+          const result = hooks.qualify(call.id, now());
+          log.info({ callId: call.id, result: result.status }, 'marketplace call qualified');
+        },
+        Math.max(0, connected.qualifiesAt - now()),
+      );
+      timer.unref();
+    };
+    call.on('state', onState);
+    call.once('ended', () => {
+      call.off('state', onState);
+      clearTimeout(timer);
+      hooks.callEnded(call.id, now());
+    });
+    log.info(
+      {
+        callId: call.id,
+        kind: match.kind,
+        listing: match.listing.id,
+        impression: match.impression?.id,
+        matchedBy: match.matchedBy,
+      },
+      'marketplace call routed',
+    );
+  };
+
+  const routeOf = (match: CallMatch): TrackedRoute =>
+    match.routable
+      ? {
+          kind: 'route',
+          flow: destinationFlow(match.listing.id, match.destination),
+          attach: attach(match),
+        }
+      : { kind: 'refuse', code: 'listing_unavailable', detail: match.reason ?? 'unavailable' };
+
   return {
     route(query): TrackedRoute | undefined {
       const match = hooks.matchInbound({
@@ -27,45 +77,20 @@ export function trackedCalls(deps: {
         at: query.at,
         ...(query.callerNumber ? { callerNumber: query.callerNumber } : {}),
       });
-      if (!match) return undefined;
-      if (!match.routable) {
-        return {
-          kind: 'refuse',
-          code: 'listing_unavailable',
-          detail: match.reason ?? 'unavailable',
-        };
-      }
-      return {
-        kind: 'route',
-        flow: destinationFlow(match.listing.id, match.destination),
-        attach(call) {
-          hooks.callStarted(call.id, match, now());
-          let timer: NodeJS.Timeout | undefined;
-          const onState = (state: string) => {
-            if (state !== 'answered' || timer) return;
-            const connected = hooks.advertiserConnected(call.id, now());
-            if (!connected) return;
-            timer = setTimeout(
-              () => {
-                const result = hooks.qualify(call.id, now());
-                log.info({ callId: call.id, result: result.status }, 'tracked call qualified');
-              },
-              Math.max(0, connected.qualifiesAt - now()),
-            );
-            timer.unref();
-          };
-          call.on('state', onState);
-          call.once('ended', () => {
-            call.off('state', onState);
-            clearTimeout(timer);
-            hooks.callEnded(call.id, now());
-          });
-          log.info(
-            { callId: call.id, listing: match.listing.id, impression: match.impression?.id },
-            'tracked call routed',
-          );
-        },
-      };
+      return match ? routeOf(match) : undefined;
+    },
+    web(query): WebRoute | undefined {
+      const match = hooks.matchWeb({
+        listingId: query.listing,
+        at: query.at,
+        ...(query.impression !== undefined ? { impressionId: query.impression } : {}),
+        ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}),
+      });
+      if (!match || match.tenant !== query.tenant) return undefined;
+      const route = routeOf(match);
+      if (route.kind === 'refuse') return route;
+      const d = match.destination;
+      return { ...route, queue: d.kind === 'queue' ? d.queue : undefined };
     },
   };
 }

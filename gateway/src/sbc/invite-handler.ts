@@ -9,6 +9,7 @@ import type { TokenService } from '../tokens/index.js';
 import { runInvitePipeline, type InviteContext, type InviteMiddleware } from './invite-pipeline.js';
 import { callToken } from './middleware/call-token.js';
 import { destination } from './middleware/destination.js';
+import { impressionHeader } from './middleware/impression.js';
 import { maxForwards } from './middleware/max-forwards.js';
 import { scrubHeaders } from './middleware/scrub-headers.js';
 import { sdpOffer } from './middleware/sdp-offer.js';
@@ -25,16 +26,23 @@ export interface VisitorPipelineDeps {
   readonly maxCalls: (tenant: string) => number;
   /** A tenant's calls in progress. */
   readonly activeCalls: (tenant: string) => number;
+  /**
+   * A marketplace listing's tenant (undefined: no such listing): with it,
+   * `sip:listing.<id>@…` is a listing's web reference (docs/marketplace.md).
+   */
+  readonly listingTenant?: (listing: string) => string | undefined;
 }
 
 /** The SBC middlewares a visitor's INVITE passes, in order. */
 export function visitorPipeline(deps: VisitorPipelineDeps): InviteMiddleware[] {
   return [
+    // Before the scrub, which drops every X-Parley-* header a visitor sends.
+    impressionHeader,
     scrubHeaders,
     maxForwards,
     // Unknown queues are refused only after the token (so names are not disclosed).
     destination(),
-    callToken(deps.tokens, (queue) => deps.queues[queue]?.tenant, deps.realm),
+    callToken(deps.tokens, (queue) => deps.queues[queue]?.tenant, deps.realm, deps.listingTenant),
     tenantLimit(deps.activeCalls, deps.maxCalls),
     sdpOffer,
   ];

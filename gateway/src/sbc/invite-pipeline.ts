@@ -11,6 +11,17 @@ export interface InviteContext {
   queue?: string;
   /** The verified call token (call-token middleware). */
   token?: VerifiedCallToken;
+  /**
+   * A marketplace listing's web reference: the Request-URI `sip:listing.<id>@…`
+   * (destination middleware); then `queue` is `listing.<id>`.
+   */
+  listing?: string;
+  /**
+   * The impression the visitor says the listing was shown with
+   * (`X-Parley-Impression`, read before the header scrub). A claim, not a
+   * fact: the marketplace accepts it only for its listing, inside its lease.
+   */
+  impression?: string;
 }
 
 /** One SBC check. Returns a refusal to stop the INVITE, nothing to let it through. */

@@ -43,3 +43,23 @@ export class DidTable {
     return this.#single.get(e164) ?? this.#blockRoutes[this.#blocks.indexOf(e164)];
   }
 }
+
+/**
+ * Which trunk (and tenant) an inbound number reaches the gateway through,
+ * across every configured trunk (the first that lists it); for start-up
+ * cross-checks of numbers other modules hand out (marketplace tracking numbers).
+ */
+export function inboundNumberLookup(
+  trunks: Readonly<Record<string, { readonly inbound: { readonly numbers: readonly DidEntry[] } }>>,
+): (e164: string) => { readonly trunk: string; readonly tenant: string } | undefined {
+  const tables = Object.entries(trunks).map(
+    ([trunk, t]) => [trunk, new DidTable(t.inbound.numbers)] as const,
+  );
+  return (e164) => {
+    for (const [trunk, table] of tables) {
+      const route = table.lookup(e164);
+      if (route) return { trunk, tenant: route.tenant };
+    }
+    return undefined;
+  };
+}

@@ -27,6 +27,7 @@ export {
 } from './classify.js';
 export { OutboundTrunkCall } from './dialer.js';
 export { trunkSources } from './source-acl.js';
+export { inboundNumberLookup } from './did-table.js';
 export {
   type AnsweredTrunkCall,
   type DialFailureReason,

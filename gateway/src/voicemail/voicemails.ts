@@ -47,6 +47,8 @@ interface Running {
   readonly codec: ChosenCodec;
   /** Resolves when the message ended and its record is final. */
   readonly done: Promise<void>;
+  /** Resolves when the recorder stopped (the transcript may still be finishing), or at `done`. */
+  readonly recorded: Promise<void>;
   recording: boolean;
   /** The agent taking the call (while their phone rings, then for good). */
   taker?: string | undefined;
@@ -135,13 +137,18 @@ export class Voicemails {
       logger: this.#log.child({ voicemailId: id, callId: call.id }),
     });
     let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
     const running: Running = {
       id,
       call,
       message,
       leg,
       codec: chosen,
-      done: new Promise<void>((resolve) => (finished = resolve)),
+      done,
+      recorded: Promise.race([
+        done,
+        new Promise<void>((resolve) => message.once('recorded', resolve)),
+      ]),
       recording: false,
     };
     this.#running.set(id, running);
@@ -166,6 +173,7 @@ export class Voicemails {
         createdAt: this.#now(),
       });
       this.live.publish({ type: 'voicemail-started', voicemail: this.#viewOf(id) });
+      tellVisitor(call, true, () => this.#running.has(id) && !running.taker);
     });
     message.on('partial', (utterance, text) =>
       this.live.publish({ type: 'voicemail-partial', voicemailId: id, utterance, text }),
@@ -177,6 +185,8 @@ export class Voicemails {
     });
     message.on('transcriptError', (error) => store.transcriptFailed(id, error));
     const result = await message.run();
+    // Also when the stream was cut without an error event: the record says why the transcript is short.
+    if (result.transcriptError) store.transcriptFailed(id, result.transcriptError);
     this.#running.delete(id);
     this.#finish(running, result);
     finished();
@@ -224,11 +234,14 @@ export class Voicemails {
     }
     running.takenAt = this.#now();
     running.message.stop('taken');
-    await running.done;
+    // Bridged as soon as the recorder stopped, not once the recogniser's last final came.
+    await running.recorded;
     // The gateway's endpoint goes before the legs are bridged: the relay has the call again.
     running.leg.close();
     joinTaker(this.#deps, running.call, leg, agentId);
     this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
+    // The record says `taken` once the transcript's last part is in.
+    await running.done;
     return this.#viewOf(id);
   }
 
@@ -242,6 +255,7 @@ export class Voicemails {
       return;
     }
     const taken = result.reason === 'taken';
+    tellVisitor(call, false, () => true);
     this.#deps.store.finish(id, {
       status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
       endedAt: this.#now(),
@@ -264,4 +278,26 @@ export class Voicemails {
     if (!record) throw new Error(`voicemail ${id} is not stored`);
     return voicemailView(record, true);
   }
+}
+
+/**
+ * Tells a browser caller, on the call's data channel, that voicemail records
+ * them (the widget says "leave a message… or type it") or stopped. A SIP
+ * caller has no channel. The channel may still be opening when the beep
+ * ends: tried again every 500 ms, at most 20 times, while `wanted()`.
+ */
+function tellVisitor(call: Call, recording: boolean, wanted: () => boolean): void {
+  const notice = JSON.stringify({
+    type: 'notice',
+    code: 'voicemail',
+    recording,
+    reason: recording ? 'leave a message after the tone' : 'the message ended',
+  });
+  if (!call.token) return;
+  let tries = 0;
+  const attempt = (): void => {
+    if (call.ending || !wanted() || call.sendToVisitor(notice) || ++tries >= 20) return;
+    setTimeout(attempt, 500).unref();
+  };
+  attempt();
 }

@@ -10,13 +10,14 @@ import type { Duplex } from 'node:stream';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager } from '../calls/index.js';
 import type { Config } from '../config/index.js';
-import type { DeskHub } from '../desk/index.js';
+import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
 import type { MediaApps } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
+import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { SqliteVoicemailStore } from './store.js';
 import { Voicemails } from './voicemails.js';
@@ -24,6 +25,8 @@ import { Voicemails } from './voicemails.js';
 export interface VoicemailWiring {
   readonly voicemails: Voicemails;
   readonly router: Router;
+  /** Mounted at /desk: the voicemail page and the desk's voicemail API (desk-routes.ts). */
+  readonly deskRouter: Router;
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   close(): void;
 }
@@ -37,6 +40,7 @@ export function wireVoicemail(deps: {
   readonly speech: Speech;
   readonly agents: AgentDirectory;
   readonly desk: DeskHub;
+  readonly deskSessions: DeskSessions;
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly logger: Logger;
   readonly now: () => number;
@@ -92,6 +96,12 @@ export function wireVoicemail(deps: {
   return {
     voicemails,
     router: voicemailRouter(http),
+    deskRouter: voicemailDeskRouter({
+      sessions: deps.deskSessions,
+      agents: deps.agents,
+      voicemails,
+      store,
+    }),
     upgrade: voicemailLiveUpgrade(http),
     close() {
       unsubscribe();

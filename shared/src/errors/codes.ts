@@ -284,6 +284,20 @@ export const ERROR_CODES = {
     message: "The visitor's connection closed during the call.",
     human: 'The connection was lost.',
   },
+  reconnect_refused: {
+    domain: 'call',
+    http: 403,
+    sip: 403,
+    message: "A reconnect without the call's rebind key (another's, or none).",
+    human: 'This call could not be resumed here.',
+  },
+  reconnect_expired: {
+    domain: 'call',
+    http: 500,
+    sip: 408,
+    message: 'The visitor did not reconnect within the grace period.',
+    human: 'The connection was lost. Please call again.',
+  },
   agent_unreachable: {
     domain: 'call',
     http: 502,

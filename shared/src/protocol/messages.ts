@@ -142,4 +142,15 @@ export type GatewayNotice =
       readonly code: 'hold';
       readonly held: boolean;
       readonly reason: string;
+    }
+  /**
+   * No agent took the call: the gateway's voicemail records the visitor
+   * (`recording: true`, after the greeting and the beep) or stopped (`false`:
+   * the message ended, or an agent took the call). docs/voicemail.md.
+   */
+  | {
+      readonly type: 'notice';
+      readonly code: 'voicemail';
+      readonly recording: boolean;
+      readonly reason: string;
     };

@@ -4,6 +4,7 @@
  * these types; `../index.ts` loads the stack with a dynamic `import()`.
  */
 import type { GatewayNotice, ParleyMessage, QueueStatus } from '@parley/shared/protocol';
+import type { ReconnectPolicy } from '../client/reconnect.js';
 import type { CallState } from './call-state.js';
 
 export interface CallClientOptions {
@@ -22,6 +23,12 @@ export interface CallClientOptions {
   readonly gateway?: string | undefined;
   /** SIP domain of the request URI. Default `parley.invalid`. */
   readonly domain?: string | undefined;
+  /**
+   * How a call whose WebSocket dropped is brought back (`client/reconnect.ts`);
+   * the window should not be longer than the gateway's
+   * `visitors.reconnectGraceSeconds` (20 s by default, like the window).
+   */
+  readonly reconnect?: Partial<ReconnectPolicy> | undefined;
 }
 
 /** A state change; `code`, `message` and `human` come with `error` (and an `ended` never has them). */
@@ -76,6 +83,8 @@ export interface CallClientApi {
   readonly muted: boolean;
   /** `performance.now()`-style time the call was answered, if it was. */
   readonly connectedAt: number | undefined;
+  /** A call looks likely: fetch what it needs ahead (the call token). Optional for fakes. */
+  prefetch?(): void;
   /** Starts a call (from `idle`, `ended` or `error`; ignored otherwise). Never rejects. */
   call(): Promise<void>;
   /** Cancels or hangs up whatever is under way. Never rejects. */

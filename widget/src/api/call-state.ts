@@ -4,16 +4,19 @@
  *
  * ```
  *            call()
- *   idle ───────────▶ permission ──▶ connecting ──▶ ringing ──▶ in-call
- *                         │               │  └──────────────────▶ │
- *                         ▼               ▼             ▼          ▼
- *                    error | ended   error | ended  error | ended  error | ended
+ *   idle ───────────▶ permission ──▶ connecting ──▶ ringing ──▶ in-call ◀──▶ reconnecting
+ *                         │               │  └──────────────────▶ │               │
+ *                         ▼               ▼             ▼          ▼               ▼
+ *                    error | ended   error | ended  error | ended  error | ended  error | ended
  *
  *   ended | error ──call()──▶ permission
  * ```
  *
  * `ended` is a call that finished normally (either side hung up); `error`
- * always comes with a code from `shared/src/errors/codes.ts`.
+ * always comes with a code from `shared/src/errors/codes.ts`. `reconnecting`:
+ * the WebSocket dropped mid-call and the widget is bringing the call back
+ * (`../client/reconnect.ts`); it returns to `in-call`, or ends in `error`
+ * (`reconnect_expired`, `reconnect_refused`).
  */
 export const CALL_STATES = [
   'idle',
@@ -21,6 +24,7 @@ export const CALL_STATES = [
   'connecting',
   'ringing',
   'in-call',
+  'reconnecting',
   'ended',
   'error',
 ] as const;
@@ -31,7 +35,8 @@ const NEXT: { readonly [S in CallState]: readonly CallState[] } = {
   permission: ['connecting', 'ended', 'error'],
   connecting: ['ringing', 'in-call', 'ended', 'error'],
   ringing: ['in-call', 'ended', 'error'],
-  'in-call': ['ended', 'error'],
+  'in-call': ['reconnecting', 'ended', 'error'],
+  reconnecting: ['in-call', 'ended', 'error'],
   ended: ['permission'],
   error: ['permission'],
 };
@@ -43,7 +48,5 @@ export function canTransition(from: CallState, to: CallState): boolean {
 
 /** States in which a call is under way (hang-up makes sense). */
 export function isActive(state: CallState): boolean {
-  return (
-    state === 'permission' || state === 'connecting' || state === 'ringing' || state === 'in-call'
-  );
+  return state !== 'idle' && state !== 'ended' && state !== 'error';
 }

@@ -23,7 +23,13 @@ import { styles } from './styles.js';
  * `listing` (a marketplace listing's web reference: calls `listing.<id>`),
  * `impression` (the impression it was shown with), `label` (button
  * text, default "Call us"), `gateway` (SIP WebSocket URL, overrides the token
- * response's), `domain` (SIP domain, default `parley.invalid`).
+ * response's), `domain` (SIP domain, default `parley.invalid`),
+ * `reconnect-seconds` (how long a call whose WebSocket dropped is tried to be
+ * brought back, "Reconnecting…", default 20; keep it within the gateway's
+ * `visitors.reconnectGraceSeconds`), `callback` (offers "Call me back":
+ * `<parley-callback>` for the same queue or listing, a chunk of its own),
+ * `callback-token-url` (the company's callback token endpoint, default
+ * `callback-token` beside `token-url`).
  *
  * The class is abstract: `../index.ts` defines the element with the loader of
  * the call stack (sip.js), which is fetched on first hover, focus or click.
@@ -33,6 +39,7 @@ import { styles } from './styles.js';
  * @fires parley-error - `{ code, message, human, retryAfterSeconds? }` when a call fails.
  * @fires parley-hold - `{ held }` when the agent puts the call on hold or resumes it.
  * @fires parley-queue - `{ state, queue, position?, estimatedWaitSeconds?, reason? }` while the visitor waits in a queue.
+ * @fires parley-callback - from the embedded `<parley-callback>` (see there).
  *
  * @csspart panel - The box around everything.
  * @csspart status - The status line (a polite live region).
@@ -40,6 +47,7 @@ import { styles } from './styles.js';
  * @csspart timer - The call duration.
  * @csspart keypad - The DTMF keypad.
  * @csspart chat - The chat panel; chat-log, message, chat-input inside it.
+ * @csspart callback - The embedded `<parley-callback>` (with `callback`), collapsed to its button.
  *
  * @cssprop --parley-accent - Main button colour (default #0b57d0).
  * @cssprop --parley-accent-text - Text on the main button (#fff).
@@ -67,6 +75,9 @@ export abstract class ParleyCall extends LitElement {
     label: {},
     gateway: {},
     domain: {},
+    reconnectSeconds: { attribute: 'reconnect-seconds', type: Number },
+    callback: { type: Boolean },
+    callbackTokenUrl: { attribute: 'callback-token-url' },
     keypadOpen: { state: true },
   };
 
@@ -77,6 +88,9 @@ export abstract class ParleyCall extends LitElement {
   declare label: string;
   declare gateway: string | undefined;
   declare domain: string | undefined;
+  declare reconnectSeconds: number | undefined;
+  declare callback: boolean;
+  declare callbackTokenUrl: string | undefined;
   declare protected keypadOpen: boolean;
 
   readonly #call: CallController;
@@ -89,6 +103,7 @@ export abstract class ParleyCall extends LitElement {
     this.queue = '';
     this.label = 'Call us';
     this.keypadOpen = false;
+    this.callback = false;
     this.#call = new CallController(this, {
       load: () => this.loadCallStack(),
       options: () => ({
@@ -98,6 +113,9 @@ export abstract class ParleyCall extends LitElement {
         impression: this.impression || undefined,
         gateway: this.gateway || undefined,
         domain: this.domain || undefined,
+        ...(this.reconnectSeconds !== undefined && this.reconnectSeconds > 0
+          ? { reconnect: { windowMs: this.reconnectSeconds * 1000 } }
+          : {}),
       }),
     });
     // Warm the call stack when a call looks likely.
@@ -169,9 +187,9 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held, this.#call.queue)}
+          ${statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
         </p>
-        ${state === 'in-call' ? this.#inCall() : this.#outOfCall(state)}
+        ${state === 'in-call' || state === 'reconnecting' ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
       </div>
     `;
@@ -187,8 +205,21 @@ export abstract class ParleyCall extends LitElement {
     }
     const text = state === 'ended' ? 'Call again' : state === 'error' ? 'Try again' : this.label;
     return html`<div class="row">
-      <button part="button call-button" data-primary @click=${this.#start}>${text}</button>
-    </div>`;
+        <button part="button call-button" data-primary @click=${this.#start}>${text}</button>
+      </div>
+      ${
+        this.callback
+          ? html`<parley-callback
+              part="callback"
+              collapsed
+              token-url=${this.callbackTokenUrl ?? nothing}
+              call-token-url=${this.tokenUrl}
+              destination=${this.listing ? `listing.${this.listing}` : this.queue}
+              gateway=${this.gateway ?? nothing}
+              impression=${this.impression ?? nothing}
+            ></parley-callback>`
+          : nothing
+      }`;
   }
 
   #inCall(): TemplateResult {

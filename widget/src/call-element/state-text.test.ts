@@ -10,6 +10,12 @@ describe('statusText', () => {
     expect(statusText('error', 'We are closed right now.')).toBe('We are closed right now.');
   });
 
+  it('says a message is being recorded when voicemail took the call, and nothing of it after', () => {
+    expect(statusText('in-call', undefined, false, undefined, true)).toMatch(/leave a message/);
+    expect(statusText('in-call', undefined, false, undefined, false)).toMatch(/^Connected/);
+    expect(statusText('ended', undefined, false, undefined, true)).toBe('Call ended.');
+  });
+
   it('says so when the agent has the call on hold', () => {
     expect(statusText('in-call', undefined, true)).toMatch(/^On hold/);
     expect(statusText('in-call')).toMatch(/^Connected/);

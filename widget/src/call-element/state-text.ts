@@ -7,6 +7,7 @@ export function statusText(
   human?: string,
   held = false,
   queue?: QueueStatus,
+  voicemail = false,
 ): string {
   switch (state) {
     case 'idle':
@@ -18,10 +19,13 @@ export function statusText(
     case 'ringing':
       return 'Ringing…';
     case 'in-call':
+      if (voicemail) return 'Nobody could answer: leave a message after the tone, or type it.';
       if (queue) return queueText(queue);
       return held
         ? 'On hold. The agent will be back with you shortly.'
         : 'Connected. You can speak now.';
+    case 'reconnecting':
+      return 'Reconnecting…';
     case 'ended':
       return 'Call ended.';
     case 'error':

@@ -17,6 +17,7 @@ function setup(
     getUserMedia?: () => Promise<MediaStream>;
     listing?: string;
     impression?: string;
+    reconnect?: { windowMs: number; firstDelayMs: number; maxDelayMs: number };
   } = {},
 ) {
   const sip = new FakeStack();
@@ -41,6 +42,7 @@ function setup(
       queue: 'sales',
       ...(options.gateway ? { gateway: options.gateway } : {}),
       ...(options.listing ? { listing: options.listing, impression: options.impression } : {}),
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
     },
     {
       sip,
@@ -252,12 +254,91 @@ describe('CallClient', () => {
     });
   });
 
-  it('reports network_lost when the WebSocket closes during a call', async () => {
+  it('reports network_lost when the WebSocket closes during a call the gateway gave no rebind key', async () => {
     const t = setup();
-    await answered(t);
+    const session = await dialled(t);
+    session.accept({});
     t.sip.userAgent.disconnect();
     await flush();
     expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'network_lost' });
+  });
+
+  describe('when the WebSocket drops during a call', () => {
+    const quick = { windowMs: 200, firstDelayMs: 1, maxDelayMs: 5 };
+
+    it("reconnects, rebinds the call with the gateway's key and is in the call again", async () => {
+      const t = setup({ reconnect: quick });
+      const { session } = await answered(t);
+      const ua = t.sip.userAgent;
+      ua.reconnects = [false, true]; // the first try fails: back-off, then the gateway is back
+      ua.disconnect();
+      expect(t.states().at(-1)).toBe('reconnecting');
+      await vi.waitFor(() => expect(session.rebinds).toHaveLength(1));
+      expect(ua.reconnectCalls).toBe(2);
+      // No peer connection to say ICE is fine: the rebind restarts ICE too.
+      expect(session.rebinds[0]).toMatchObject({ key: 'key-1', iceRestart: true });
+      session.rebinds[0]?.answer({ statusCode: 200, reason: undefined });
+      await vi.waitFor(() => expect(t.states().at(-1)).toBe('in-call'));
+      expect(t.states().slice(-2)).toEqual(['reconnecting', 'in-call']);
+      expect(ua.stopped).toBe(false);
+      // And again: a second drop is brought back the same way.
+      ua.reconnects = [true];
+      ua.disconnect();
+      await vi.waitFor(() => expect(session.rebinds).toHaveLength(2));
+    });
+
+    it('ends with reconnect_refused when the gateway refuses the rebind', async () => {
+      const t = setup({ reconnect: quick });
+      const { session } = await answered(t);
+      t.sip.userAgent.reconnects = [true];
+      t.sip.userAgent.disconnect();
+      await vi.waitFor(() => expect(session.rebinds).toHaveLength(1));
+      session.rebinds[0]?.answer({
+        statusCode: 403,
+        reason: 'SIP;cause=403;text="reconnect_refused"',
+      });
+      await vi.waitFor(() =>
+        expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'reconnect_refused' }),
+      );
+    });
+
+    it('ends with reconnect_expired when the gateway no longer holds the call (481)', async () => {
+      const t = setup({ reconnect: quick });
+      const { session } = await answered(t);
+      t.sip.userAgent.reconnects = [true];
+      t.sip.userAgent.disconnect();
+      await vi.waitFor(() => expect(session.rebinds).toHaveLength(1));
+      session.rebinds[0]?.answer({ statusCode: 481, reason: undefined });
+      await vi.waitFor(() =>
+        expect(t.changes.at(-1)).toMatchObject({
+          state: 'error',
+          code: 'reconnect_expired',
+          human: ERROR_CODES.reconnect_expired.human,
+        }),
+      );
+    });
+
+    it('ends with reconnect_expired when the WebSocket does not come back within the window', async () => {
+      const t = setup({ reconnect: quick });
+      await answered(t);
+      t.sip.userAgent.disconnect(); // every reconnect fails
+      await vi.waitFor(() =>
+        expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'reconnect_expired' }),
+      );
+      expect(t.sip.userAgent.reconnectCalls).toBeGreaterThan(1);
+      await vi.waitFor(() => expect(t.sip.userAgent.stopped).toBe(true));
+    });
+
+    it('stops trying when the visitor hangs up', async () => {
+      const t = setup({ reconnect: { windowMs: 5000, firstDelayMs: 20, maxDelayMs: 20 } });
+      await answered(t);
+      t.sip.userAgent.disconnect();
+      await t.client.hangup();
+      expect(t.states().slice(-2)).toEqual(['reconnecting', 'ended']);
+      const calls = t.sip.userAgent.reconnectCalls;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(t.sip.userAgent.reconnectCalls).toBe(calls);
+    });
   });
 
   it('reports network_lost when the WebSocket closes while ringing', async () => {

@@ -32,7 +32,8 @@ import type {
 } from '../api/call-stack.js';
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
-import { fetchCallToken, type FetchLike } from './call-token.js';
+import type { CallTokenResult, FetchLike } from './call-token.js';
+import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
 import {
   DEFAULT_DOMAIN,
@@ -41,15 +42,19 @@ import {
   ICE_GATHERING_TIMEOUT_MS,
   IMPRESSION_PATTERN,
   QUEUE_PATTERN,
+  REBIND_HEADER,
 } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
+import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { watchIce } from './ice-restart.js';
+import { RECONNECT_DEFAULTS, reconnect, type RebindOutcome } from './reconnect.js';
 import { sipWebSocketUrl } from './gateway-url.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { Tone } from './ringback.js';
 import type {
   SipBye,
+  SipFinal,
   SipResponse,
   SipSession,
   SipSessionState,
@@ -91,6 +96,10 @@ class Attempt {
   tone: Tone | undefined;
   /** Stops watching the call's ICE (restarts on a network change). */
   stopIceWatch: (() => void) | undefined;
+  /** The gateway's rebind key (its 200 OK): a dropped WebSocket can bring the call back. */
+  rebindKey: string | undefined;
+  /** Set while a reconnect runs: the WebSocket dropped again under it. */
+  onDrop: (() => void) | undefined;
   readonly abort = new AbortController();
   readonly bucket: TokenBucket;
 
@@ -107,10 +116,12 @@ export class CallClient implements CallClientApi {
   #muted = false;
   #connectedAt: number | undefined;
   #attempt: Attempt | undefined;
+  readonly #tokens: TokenPrefetch;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
     this.#options = options;
     this.#deps = deps;
+    this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
   }
 
   get state(): CallState {
@@ -130,6 +141,13 @@ export class CallClient implements CallClientApi {
     listener: (...args: CallClientEvents[K]) => void,
   ): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /** A call looks likely (hover, focus): the token is fetched ahead (`token-prefetch.ts`). */
+  prefetch(): void {
+    const request = this.#tokenRequest();
+    if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
+      this.#tokens.prefetch(request);
   }
 
   async call(): Promise<void> {
@@ -200,6 +218,7 @@ export class CallClient implements CallClientApi {
   }
 
   dispose(): void {
+    this.#tokens.close();
     void this.hangup();
     this.#events.clear();
   }
@@ -242,13 +261,12 @@ export class CallClient implements CallClientApi {
     this.#transition({ state: 'connecting' });
 
     // 2. A call token from the company's server.
-    const tokenUrl = new URL(this.#options.tokenUrl, this.#deps.baseUrl).href;
-    let token: Awaited<ReturnType<typeof fetchCallToken>>;
+    // Fetched ahead on hover or focus when it could be (`token-prefetch.ts`).
+    const request = this.#tokenRequest();
+    if (!request) return; // checked above
+    let token: CallTokenResult;
     try {
-      token = await fetchCallToken(this.#deps.fetch, tokenUrl, queue, attempt.abort.signal, {
-        ...(listing ? { listing } : {}),
-        ...(impression ? { impression } : {}),
-      });
+      token = await this.#tokens.take(request, attempt.abort.signal);
     } catch {
       return; // aborted by hangup()
     }
@@ -328,11 +346,15 @@ export class CallClient implements CallClientApi {
         onDataChannel: (channel) => this.#adoptChannel(attempt, channel),
       },
       delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
+      earlyMedia: true,
     });
     attempt.session = session;
     session.onStateChange((state) => this.#onSessionState(attempt, state));
     await session.invite({
       requestDelegate: {
+        onAccept: (response) => {
+          attempt.rebindKey = response.message.getHeader(REBIND_HEADER)?.trim() || undefined;
+        },
         onProgress: (response) => this.#onProgress(attempt, response),
         onReject: (response) => this.#onFinalFailure(attempt, response),
         onRedirect: (response) => this.#onFinalFailure(attempt, response),
@@ -341,10 +363,16 @@ export class CallClient implements CallClientApi {
   }
 
   #onProgress(attempt: Attempt, response: SipResponse): void {
-    if (attempt.over || this.#state !== 'connecting') return;
+    if (attempt.over) return;
     const status = response.message.statusCode ?? 0;
     if (status <= 100 || status >= 200) return;
+    const early = carriesEarlyMedia(response);
+    if (this.#state !== 'connecting') {
+      if (early) attempt.tone?.stop(); // the gateway's media from now on
+      return;
+    }
     this.#transition({ state: 'ringing' });
+    if (early) return;
     attempt.tone = this.#deps.ringback();
     attempt.tone.start();
   }
@@ -386,13 +414,16 @@ export class CallClient implements CallClientApi {
       const peer = session?.peerConnection();
       if (session && peer && !attempt.stopIceWatch) {
         attempt.stopIceWatch = watchIce(peer, {
-          restart: () => session.restartIce(),
+          // Without a WebSocket the re-INVITE could not leave (and sip.js would
+          // end the dialog on its transport error): the rebind restarts ICE then.
+          restart: () => (attempt.connected ? session.restartIce() : Promise.resolve()),
           online: typeof window === 'undefined' ? undefined : window,
         });
       }
       return;
     }
-    if (state === 'Terminated') {
+    // A reconnect in progress reports its own outcome (sip.js ends the dialog on a 481).
+    if (state === 'Terminated' && this.#state !== 'reconnecting') {
       // sip.js moves the session to Terminated before it hands the final
       // response to our request delegate (api/inviter.js), and before a BYE's
       // delegate runs its course: decide once those had their say.
@@ -406,10 +437,64 @@ export class CallClient implements CallClientApi {
   #onDisconnect(attempt: Attempt, error: Error | undefined): void {
     if (!attempt.connected) return; // start() rejects; handled there
     attempt.connected = false;
+    if (attempt.onDrop) return attempt.onDrop();
+    if (
+      !attempt.over &&
+      this.#state === 'in-call' &&
+      attempt.rebindKey !== undefined &&
+      attempt.session?.state === 'Established'
+    ) {
+      void this.#reconnect(attempt, attempt.session, attempt.rebindKey);
+      return;
+    }
     this.#fail(attempt, {
       code: 'network_lost',
       message: describe('network_lost', error ?? 'WebSocket closed'),
     });
+  }
+
+  /**
+   * The WebSocket dropped mid-call: "Reconnecting…", then the WebSocket again
+   * and the rebind re-INVITE (`reconnect.ts`), with an ICE restart when the
+   * media went down too; back `in-call`, or an error with the reason.
+   */
+  async #reconnect(attempt: Attempt, session: SipSession, key: string): Promise<void> {
+    const userAgent = attempt.userAgent;
+    if (!userAgent) return;
+    this.#transition({ state: 'reconnecting' });
+    const outcome = await reconnect(
+      {
+        connect: async (ms) => {
+          await withTimeout(
+            userAgent.reconnect(),
+            Math.min(ms, CONNECT_TIMEOUT_MS),
+            'no WebSocket connection',
+          );
+          attempt.connected = true;
+        },
+        rebind: (ms) => {
+          const state = session.peerConnection()?.iceConnectionState;
+          const iceRestart = state !== 'connected' && state !== 'completed';
+          const dropped = new Promise<never>((_, reject) => {
+            attempt.onDrop = () => reject(new Error('WebSocket dropped again'));
+          });
+          return Promise.race([
+            withTimeout(session.rebind({ key, iceRestart }), ms, 'no answer to the rebind'),
+            dropped,
+          ])
+            .then(rebindOutcome)
+            .finally(() => (attempt.onDrop = undefined));
+        },
+      },
+      attempt.abort.signal,
+      { ...RECONNECT_DEFAULTS, ...this.#options.reconnect },
+    );
+    if (attempt.over || (!outcome.ok && outcome.code === 'aborted')) return;
+    if (outcome.ok) {
+      this.#transition({ state: 'in-call' });
+      return;
+    }
+    this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
   }
 
   #adoptChannel(attempt: Attempt, channel: RTCDataChannel): void {
@@ -462,6 +547,17 @@ export class CallClient implements CallClientApi {
     } catch {
       // The channel closed in between: nothing to announce to.
     }
+  }
+
+  /** What the company's token endpoint is asked; undefined without a token URL. */
+  #tokenRequest(): TokenRequest | undefined {
+    const { listing, impression, tokenUrl } = this.#options;
+    if (!tokenUrl) return undefined;
+    return {
+      url: new URL(tokenUrl, this.#deps.baseUrl).href,
+      queue: listing ? `listing.${listing}` : this.#options.queue,
+      extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
+    };
   }
 
   // --- endings ------------------------------------------------------------
@@ -529,6 +625,17 @@ export class CallClient implements CallClientApi {
   }
 }
 
+/**
+ * The rebind's final response: 2xx back in the call; 481 or 408, the gateway
+ * no longer holds it (its grace ran out); else the Reason's code.
+ */
+function rebindOutcome(final: SipFinal): RebindOutcome {
+  if (final.statusCode >= 200 && final.statusCode < 300) return { ok: true };
+  if (final.statusCode === 481 || final.statusCode === 408)
+    return { ok: false, code: 'reconnect_expired' };
+  return { ok: false, code: knownCode(reasonCode(final.reason)) };
+}
+
 /** A code this widget knows, or `call_failed` ("Unknown → call_failed"). */
 function knownCode(code: string | undefined): string {
   return code !== undefined && isErrorCode(code) ? code : 'call_failed';
@@ -562,7 +669,8 @@ function parseNotice(frame: unknown): GatewayNotice | undefined {
     const known =
       notice['code'] === 'message_rejected' ||
       notice['code'] === 'call_ended' ||
-      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean');
+      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean') ||
+      (notice['code'] === 'voicemail' && typeof notice['recording'] === 'boolean');
     return notice['type'] === 'notice' && known && typeof notice['reason'] === 'string'
       ? (value as GatewayNotice)
       : undefined;

@@ -36,12 +36,26 @@ export async function fetchCallToken(
   /** More fields of the request (a marketplace call's listing and impression). */
   extra: Readonly<Record<string, string>> = {},
 ): Promise<CallTokenResult> {
+  return fetchToken(fetchFn, url, { queue, ...extra }, signal);
+}
+
+/**
+ * `POST body` to a token endpoint of the screening router (`/call-token`,
+ * `/callback-token`): the same answers for both. Never rejects, except with
+ * the AbortSignal's reason when it is aborted.
+ */
+export async function fetchToken(
+  fetchFn: FetchLike,
+  url: string,
+  body: Readonly<Record<string, string>>,
+  signal: AbortSignal,
+): Promise<CallTokenResult> {
   let response: Response;
   try {
     response = await fetchFn(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ queue, ...extra }),
+      body: JSON.stringify(body),
       credentials: 'include',
       cache: 'no-store',
       signal,
@@ -50,32 +64,32 @@ export async function fetchCallToken(
     if (signal.aborted) throw error;
     return failure('call_failed', `token endpoint unreachable: ${String(error)}`);
   }
-  let body: unknown;
+  let answer: unknown;
   try {
-    body = await response.json();
+    answer = await response.json();
   } catch (error) {
     if (signal.aborted) throw error;
-    body = undefined;
+    answer = undefined;
   }
   if (response.ok) {
-    return isTokenResponse(body)
+    return isTokenResponse(answer)
       ? {
           ok: true,
-          token: body.token,
-          expiresAt: body.expiresAt,
-          ...(body.gateway ? { gateway: body.gateway } : {}),
+          token: answer.token,
+          expiresAt: answer.expiresAt,
+          ...(answer.gateway ? { gateway: answer.gateway } : {}),
         }
       : failure('call_failed', `token endpoint answered ${response.status} without a token`);
   }
-  if (isErrorResponse(body)) {
-    const { code, message, human } = body.error;
+  if (isErrorResponse(answer)) {
+    const { code, message, human } = answer.error;
     return {
       ok: false,
       code,
       message: typeof message === 'string' ? message : '',
       human: typeof human === 'string' && human ? human : humanMessage(code),
-      ...(typeof body.retryAfterSeconds === 'number'
-        ? { retryAfterSeconds: body.retryAfterSeconds }
+      ...(typeof answer.retryAfterSeconds === 'number'
+        ? { retryAfterSeconds: answer.retryAfterSeconds }
         : {}),
     };
   }

@@ -10,6 +10,8 @@ export interface SipResponse {
   readonly message: {
     readonly statusCode?: number | undefined;
     readonly reasonPhrase?: string | undefined;
+    /** The message body (an SDP answer in a provisional response: early media). */
+    readonly body?: string | undefined;
     getHeader(name: string): string | undefined;
   };
 }
@@ -62,6 +64,8 @@ export interface SipInviterOptions {
   readonly extraHeaders: string[];
   readonly sessionDescriptionHandlerOptions: SipMediaOptions;
   readonly delegate: { onBye(bye: SipBye): void };
+  /** Apply the first provisional response's answer at once (`early-media.ts`). */
+  readonly earlyMedia?: boolean;
 }
 
 /**
@@ -85,12 +89,26 @@ export interface SipSession {
   peerConnection(): RTCPeerConnection | undefined;
   /** A re-INVITE with new ICE credentials (an ICE restart, after a network change). */
   restartIce(): Promise<unknown>;
+  /**
+   * The re-INVITE that rebinds the call to a new WebSocket: `X-Parley-Rebind`
+   * carries the key of the gateway's 200 OK; an ICE restart too when asked.
+   * Resolves with the final response (rejects when it could not be sent).
+   */
+  rebind(options: { readonly key: string; readonly iceRestart: boolean }): Promise<SipFinal>;
+}
+
+/** A final response's status and Reason header. */
+export interface SipFinal {
+  readonly statusCode: number;
+  readonly reason: string | undefined;
 }
 
 /** sip.js `UserAgent`, plus a factory of its Inviters. */
 export interface SipUserAgent {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Opens the WebSocket again after it dropped; sessions and dialogs stay (sip.js `reconnect()`). */
+  reconnect(): Promise<void>;
   /** `new Inviter(userAgent, UserAgent.makeURI(target), options)`; throws on a bad URI. */
   invite(target: string, options: SipInviterOptions): SipSession;
 }

@@ -12,7 +12,7 @@
  *   (sip.js's default factory would wait up to 5 s).
  */
 import { Inviter, UserAgent, Web, type UserAgentOptions } from 'sip.js';
-import type { SipSession, SipSessionState, SipStack, SipUserAgent } from './sip-stack.js';
+import type { SipFinal, SipSession, SipSessionState, SipStack, SipUserAgent } from './sip-stack.js';
 
 export interface SipJsStackOptions {
   /** Replaces the WebSocket transport (tests drive sip.js with a fake one). */
@@ -35,6 +35,7 @@ export function createSipJsStack(overrides: SipJsStackOptions = {}): SipStack {
       return {
         start: () => userAgent.start(),
         stop: () => userAgent.stop(),
+        reconnect: () => userAgent.reconnect(),
         invite(target, inviterOptions): SipSession {
           const uri = UserAgent.makeURI(target);
           if (!uri) throw new TypeError(`not a SIP URI: ${target}`);
@@ -70,6 +71,27 @@ function wrapInviter(inviter: Inviter): SipSession {
     restartIce() {
       const options: Web.SessionDescriptionHandlerOptions = { offerOptions: { iceRestart: true } };
       return inviter.invite({ sessionDescriptionHandlerOptions: options });
+    },
+    rebind({ key, iceRestart }) {
+      return new Promise<SipFinal>((resolve, reject) => {
+        const final = (response: {
+          message: { statusCode?: number; getHeader(name: string): string | undefined };
+        }): void =>
+          resolve({
+            statusCode: response.message.statusCode ?? 0,
+            reason: response.message.getHeader('Reason'),
+          });
+        const media: Web.SessionDescriptionHandlerOptions = {
+          offerOptions: { iceRestart },
+        };
+        inviter
+          .invite({
+            requestOptions: { extraHeaders: [`X-Parley-Rebind: ${key}`] },
+            requestDelegate: { onAccept: final, onReject: final },
+            sessionDescriptionHandlerOptions: media,
+          })
+          .catch(reject);
+      });
     },
   };
 }

@@ -48,6 +48,8 @@ export class CallController implements ReactiveController {
   held = false;
   /** The visitor's place in a queue while waiting for an agent (the gateway says so on the data channel). */
   queue: QueueStatus | undefined;
+  /** No agent took the call and the gateway's voicemail is recording the visitor. */
+  voicemail = false;
   channelOpen = false;
   remoteStream: MediaStream | undefined;
   chat: readonly ChatEntry[] = [];
@@ -84,12 +86,18 @@ export class CallController implements ReactiveController {
   /** Milliseconds since the call was answered. */
   get elapsed(): number {
     const at = this.#client?.connectedAt;
-    return at === undefined || this.state !== 'in-call' ? 0 : performance.now() - at;
+    const live = this.state === 'in-call' || this.state === 'reconnecting';
+    return at === undefined || !live ? 0 : performance.now() - at;
   }
 
-  /** Starts loading the call stack (on hover or focus), so the click finds it ready. */
+  /** Starts loading the call stack (on hover or focus) and fetching a token, so the click finds them ready. */
   prefetch(): void {
-    this.#load().catch(() => undefined);
+    this.#load().then(
+      (stack) => {
+        if (!isActive(this.state)) this.#clientFor(stack).prefetch?.();
+      },
+      () => undefined,
+    );
   }
 
   async call(): Promise<void> {
@@ -166,6 +174,11 @@ export class CallController implements ReactiveController {
       client.on('state', (change) => this.#apply(change)),
       client.on('message', (message) => this.#onMessage(message)),
       client.on('notice', (notice) => {
+        if (notice.code === 'voicemail') {
+          this.voicemail = this.state === 'in-call' && notice.recording;
+          this.#host.requestUpdate();
+          return;
+        }
         if (notice.code === 'hold') {
           this.#onHold(notice.held);
           return;
@@ -208,6 +221,7 @@ export class CallController implements ReactiveController {
     if (change.state !== 'in-call') {
       this.held = false;
       this.queue = undefined;
+      this.voicemail = false;
     }
     const code = change.code ?? 'call_failed';
     if (change.state === 'error') {
@@ -273,7 +287,7 @@ export class CallController implements ReactiveController {
 
   /** A once-a-second re-render while in a call, for the timer. */
   #syncTimer(stop = false): void {
-    const run = !stop && this.state === 'in-call';
+    const run = !stop && (this.state === 'in-call' || this.state === 'reconnecting');
     if (run && this.#timer === undefined) {
       this.#timer = setInterval(() => this.#host.requestUpdate(), 1000);
     } else if (!run && this.#timer !== undefined) {

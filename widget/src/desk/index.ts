@@ -13,6 +13,8 @@
 import type { DeskControllerDeps } from './desk-controller.js';
 import { ParleyAgentDesk } from './parley-agent-desk.js';
 import { createDeskServices } from './services.js';
+// The voicemail page (`/desk/voicemail`) loads this file too.
+import '../voicemail/index.js';
 
 /** The defined `<parley-agent-desk>`: ParleyAgentDesk with the browser's services. */
 export class ParleyAgentDeskElement extends ParleyAgentDesk {

@@ -82,7 +82,7 @@ export class CallFlow implements FlowCall {
     };
     if (call.ending) this.#ended.abort();
     else call.once('ended', () => this.#ended.abort());
-    if (browser) this.sendToVisitor = (status) => void call.sendToVisitor(JSON.stringify(status));
+    if (browser) this.sendToVisitor = queueStatusSender(call);
   }
 
   readonly sendToVisitor?: (status: QueueStatus) => void;
@@ -178,4 +178,32 @@ export class CallFlow implements FlowCall {
     const order = this.#deps.trunkCodecs ?? ['PCMU', 'PCMA'];
     return order.find((name) => pickCodec(offer, name)) ?? 'PCMU';
   }
+}
+
+/**
+ * Queue statuses to a browser visitor's data channel. A status is state, not
+ * an event: when the channel is not open yet (the caller joins the queue as
+ * the gateway answers, before the browser's SCTP association is up) the
+ * latest one is kept and sent when it opens, instead of being dropped and
+ * leaving the widget without its place in the queue.
+ */
+function queueStatusSender(call: Call): (status: QueueStatus) => void {
+  let pending: string | undefined;
+  let waiting = false;
+  return (status) => {
+    const text = JSON.stringify(status);
+    if (call.sendToVisitor(text)) {
+      pending = undefined;
+      return;
+    }
+    pending = text;
+    const media = call.caller.media;
+    if (waiting || media?.kind !== 'webrtc' || media.closed) return;
+    waiting = true;
+    media.once('dataChannelOpen', () => {
+      waiting = false;
+      if (pending !== undefined) call.sendToVisitor(pending);
+      pending = undefined;
+    });
+  };
 }

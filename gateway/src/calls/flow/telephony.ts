@@ -16,6 +16,7 @@ import {
   SqliteFlowEventStore,
   type Audio,
   type FlowOutcome,
+  type FlowCall,
   type FlowRef,
   type FlowRunner,
   type SpeechSynthesizer,
@@ -58,6 +59,18 @@ export interface TelephonyDeps {
   readonly tracked?: TrackedCalls | undefined;
 }
 
+/**
+ * An application that takes a DID's calls instead of the DID's flow (the
+ * gated facilities' phone path, docs/gated.md): it drives the call through the
+ * same `FlowCall` port and speech as the verbs do.
+ */
+export interface TrunkCallApp {
+  /** Whether the calls to `tenant`'s DIDs are this application's. */
+  handlesTrunk(tenant: string): boolean;
+  /** Runs the admitted call (nothing answered yet); resolves when the application is done with it. */
+  runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<void>;
+}
+
 export class Telephony {
   readonly runner: FlowRunner;
   readonly queues: QueueService;
@@ -67,6 +80,8 @@ export class Telephony {
   readonly #prompts = new DecodedPrompts();
   readonly #log: Logger;
   readonly #unobserve: () => void;
+  readonly #speech: SpeechSynthesizer;
+  #app: TrunkCallApp | undefined;
   #closed = false;
 
   private constructor(
@@ -85,6 +100,7 @@ export class Telephony {
     this.events = parts.events;
     this.#unobserve = parts.unobserve;
     this.#log = deps.logger.child({ module: 'telephony' });
+    this.#speech = fliteSpeech(deps.speech);
     const { config } = deps;
     const settings = queueSettings(config.queues);
     this.#dialer = new TargetDialer({
@@ -142,7 +158,17 @@ export class Telephony {
     flow: string | FlowRef,
     trunkCodecs?: readonly string[],
   ): { readonly flowCall: CallFlow; readonly done: Promise<FlowOutcome> } {
-    const flowCall = new CallFlow(
+    const flowCall = this.#flowCall(call, trunkCodecs);
+    return { flowCall, done: this.runner.run(flowCall, flow) };
+  }
+
+  /** The application that takes some tenants' DID calls instead of their flows (one at most). */
+  setTrunkApp(app: TrunkCallApp | undefined): void {
+    this.#app = app;
+  }
+
+  #flowCall(call: Call, trunkCodecs: readonly string[] | undefined): CallFlow {
+    return new CallFlow(
       call,
       {
         apps: this.#deps.apps,
@@ -153,7 +179,6 @@ export class Telephony {
       },
       null,
     );
-    return { flowCall, done: this.runner.run(flowCall, flow) };
   }
 
   close(): void {
@@ -192,6 +217,14 @@ export class Telephony {
       },
     });
     if (!call || call.ending) return;
+    const app = this.#app;
+    if (!tracked && app?.handlesTrunk(tc.tenant)) {
+      await app.runTrunk(call, this.#flowCall(call, tc.codecs), this.#speech).catch((error) => {
+        this.#log.error({ err: error, callId: call.id }, 'trunk application failed');
+        call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
+      });
+      return;
+    }
     if (tracked) tracked.attach(call);
     const { done } = this.runOn(call, tracked ? tracked.flow : tc.flow, tc.codecs);
     const outcome = await done;

@@ -37,6 +37,16 @@ export interface GatedCallDeps {
 /** The device's proof of the PIN keyed on the app (docs/gated.md, "The PIN on the app"). */
 const TICKET_HEADER = 'x-parley-device-ticket';
 
+/**
+ * A caller the gateway answered itself (a phone caller on a trunk DID,
+ * `gated-phone.ts`): refusals and balance notices are spoken to it on its
+ * own leg (the flows' media), and a refusal ends with a BYE, not a 480.
+ */
+export interface SpokenCaller {
+  /** Speaks `text` to the caller; resolves when it was heard (or could not be played). */
+  speak(text: string): Promise<void>;
+}
+
 export class GatedCall {
   readonly call: Call;
   readonly #deps: GatedCallDeps;
@@ -48,10 +58,14 @@ export class GatedCall {
   #announcing = false;
   #ringTimer: NodeJS.Timeout | undefined;
   #recheckTimer: NodeJS.Timeout | undefined;
+  readonly #spoken: SpokenCaller | undefined;
+  #callerName = '';
+  #refusing = false;
 
-  constructor(deps: GatedCallDeps, call: Call) {
+  constructor(deps: GatedCallDeps, call: Call, spoken?: SpokenCaller) {
     this.#deps = deps;
     this.call = call;
+    this.#spoken = spoken;
     this.#log = deps.logger.child({ module: 'gated-call', callId: call.id, tenant: call.tenant });
     call.once('ended', () => this.#ended());
   }
@@ -76,6 +90,12 @@ export class GatedCall {
     });
     if (this.#gone) return;
     if (!decision.allowed) return this.#refuse('refused by the gate');
+    await this.ring(decision);
+  }
+
+  /** Rings the devices of an allowed `authorize` decision (the phone path authorises first itself). */
+  async ring(decision: GateDecision): Promise<void> {
+    this.#callerName = decision.callerName ?? this.#tokenName();
     await this.#ringDevices(decision);
   }
 
@@ -101,6 +121,14 @@ export class GatedCall {
    * call goes on.
    */
   async #announce(text: string): Promise<void> {
+    if (this.#spoken) {
+      if (this.#gone || this.#announcing) return;
+      this.#announcing = true;
+      await this.#spoken.speak(text).finally(() => {
+        this.#announcing = false;
+      });
+      return;
+    }
     const { caller, router } = this.call;
     const codec = caller.codec;
     if (!router || !caller.media || !codec || this.#gone || this.#announcing) return;
@@ -142,10 +170,16 @@ export class GatedCall {
             agentId: device.sipUser,
             contact,
             caller: call.caller,
-            only: undefined,
+            // A caller the gateway answered (a phone): the device gets that codec only.
+            only: call.gatewayCodec,
             attempt: attempt++,
             identity: { number: 'anonymous', displayName },
-            call: { id: call.id, sessionId: call.record.sessionId, tenant: call.tenant },
+            // A phone call's session is the caller's number (tel:…): never shown to the resident.
+            call: {
+              id: call.id,
+              sessionId: call.record.channel === 'phone' ? call.id : call.record.sessionId,
+              tenant: call.tenant,
+            },
           });
           this.#ring(leg, device);
         } catch (error) {
@@ -166,11 +200,11 @@ export class GatedCall {
       leg.close('cancelled');
       return;
     }
-    call.addLeg(leg);
+    call.adoptLeg(leg);
     this.#ringing.set(leg, device);
     leg.on('progress', () => {
       if (this.#chosen || this.#gone) return;
-      call.ringing();
+      call.showRinging(undefined, true);
       call.caller.ring();
     });
     leg.on('answered', (_sdp, response) => void this.#answered(leg, device, response));
@@ -228,7 +262,7 @@ export class GatedCall {
     const joined = await joinAnswered(
       {
         caller: call.caller,
-        gatewayCodec: undefined,
+        gatewayCodec: call.gatewayCodec,
         bridge: (a, b) => call.bridge(a, b),
         gone: () => this.#gone,
       },
@@ -236,7 +270,7 @@ export class GatedCall {
     );
     if (joined === 'joined') {
       this.#connected = true;
-      call.connected(leg);
+      call.targetAnswered(leg);
       this.#log.info({ device: device.address }, 'gated call connected');
       this.#startRechecks();
     } else if (joined === 'codec') {
@@ -263,7 +297,7 @@ export class GatedCall {
     };
     call.on('dtmf', onInfo);
     const tenant = call.tenant;
-    const caller = this.#callerName();
+    const caller = this.#callerName;
     try {
       return await collectDevicePin({
         media,
@@ -285,7 +319,7 @@ export class GatedCall {
     }
   }
 
-  #callerName(): string {
+  #tokenName(): string {
     const name = this.call.token?.privateClaims.name;
     return typeof name === 'string' ? name : '';
   }
@@ -307,16 +341,27 @@ export class GatedCall {
     }, seconds * 1000);
   }
 
-  /** The caller hears "not available" (480 with the one code), never which check failed. */
+  /**
+   * The caller hears "not available" (a visitor: 480 with the one code; a
+   * phone caller: the spoken prompt, then a BYE), never which check failed.
+   */
   #refuse(why: string): void {
-    if (this.#gone) return;
+    if (this.#gone || this.#refusing) return;
+    this.#refusing = true;
     this.#log.info({ why }, 'gated call not connected');
-    this.call.end({
-      outcome: 'failed',
-      endedBy: 'gateway',
-      reason: 'callee_not_available',
-      status: 480,
-    });
+    const end = (): void =>
+      this.call.end({
+        outcome: 'failed',
+        endedBy: 'gateway',
+        reason: 'callee_not_available',
+        ...(this.#spoken ? {} : { status: 480 }),
+      });
+    if (!this.#spoken) return end();
+    for (const leg of this.#ringing.keys()) leg.close('callee_not_available');
+    this.#chosen?.close('callee_not_available');
+    void this.#spoken
+      .speak(this.#deps.gate.prompt(this.call.tenant, 'notAvailable'))
+      .then(end, end);
   }
 
   #ended(): void {

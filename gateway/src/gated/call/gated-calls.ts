@@ -2,18 +2,24 @@
  * The gated call path for the composition root: a visitor INVITE (web or
  * SIP) whose call token is of a gated tenant is admitted as a call that
  * rings no agent (`CallManager.admit` with `ringAgents: false`) and is run
- * by a {@link GatedCall}; the meter's events reach the call they are about.
+ * by a {@link GatedCall}; a call from the telephone network to a gated
+ * tenant's DID is the telephony core's trunk application ({@link TrunkCallApp}):
+ * a {@link GatedPhoneCall} answers and authorises it, then a GatedCall rings.
+ * The meter's events reach the call they are about.
  */
 import type { Call, CallManager } from '../../calls/index.js';
+import type { TrunkCallApp } from '../../calls/flow/telephony.js';
+import type { FlowCall, SpeechSynthesizer } from '../../flows/index.js';
 import type { InviteContext } from '../../sbc/invite-pipeline.js';
 import type { MeterEvents } from '../meter.js';
 import { GatedCall, type GatedCallDeps } from './gated-call.js';
+import { GatedPhoneCall } from './gated-phone.js';
 
 export interface GatedCallPathDeps extends GatedCallDeps {
   readonly calls: CallManager;
 }
 
-export class GatedCallPath {
+export class GatedCallPath implements TrunkCallApp {
   readonly #deps: GatedCallPathDeps;
   readonly #calls = new Map<string, GatedCall>();
   readonly #onWarning = ({ callId, secondsLeft }: MeterEvents['warning'][0]): void =>
@@ -42,11 +48,34 @@ export class GatedCallPath {
   async admit(ctx: InviteContext, cancelled: () => boolean): Promise<Call | undefined> {
     const call = await this.#deps.calls.admit(ctx, cancelled, { ringAgents: false });
     if (!call) return undefined;
-    const gated = new GatedCall(this.#deps, call);
+    await this.#track(new GatedCall(this.#deps, call)).run();
+    return call;
+  }
+
+  /** A trunk DID's call is this path's when its tenant is gated (instead of the DID's flow). */
+  handlesTrunk(tenant: string): boolean {
+    return this.#deps.gate.isGated(tenant);
+  }
+
+  /** A phone caller on a gated DID: answered, authorised (account and PIN by DTMF), then the devices ring. */
+  async runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<void> {
+    const { gate, settings, logger } = this.#deps;
+    const phone = new GatedPhoneCall(
+      { gate, attempts: (tenant) => settings(tenant)?.dtmfPinAttempts ?? 3, logger },
+      call,
+      port,
+      speech,
+    );
+    const decision = await phone.authorize();
+    if (!decision || call.ending) return;
+    await this.#track(new GatedCall(this.#deps, call, phone)).ring(decision);
+  }
+
+  #track(gated: GatedCall): GatedCall {
+    const call = gated.call;
     this.#calls.set(call.id, gated);
     call.once('ended', () => this.#calls.delete(call.id));
-    await gated.run();
-    return call;
+    return gated;
   }
 
   /** Stops listening to the meter (the calls end with the call manager's drain). Safe twice. */

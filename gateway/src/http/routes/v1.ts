@@ -21,6 +21,11 @@ export interface V1Deps {
   readonly ice?: IceServerSource;
   /** The gated facilities' API (`/v1/gated/<tenant>/…`, scope `gated`; gateway/src/gated). */
   readonly gated?: Router;
+  /**
+   * What a call was attributed to by the marketplace (listing, impression,
+   * advertiser, publisher, charge), shown as the record's `marketplace`.
+   */
+  readonly attribution?: (callId: string) => object | undefined;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -121,7 +126,10 @@ export function v1Router(deps: V1Deps): Router {
       ...(principal?.privateClaims ? { privateClaims: session.privateClaims } : {}),
       firstSeenAt: new Date(session.firstSeenAt).toISOString(),
       lastSeenAt: new Date(session.lastSeenAt).toISOString(),
-      calls: calls.map((c) => callView(c, { privateClaims: principal?.privateClaims === true })),
+      calls: calls.map((c) => ({
+        ...callView(c, { privateClaims: principal?.privateClaims === true }),
+        marketplace: deps.attribution?.(c.id) ?? null,
+      })),
     });
   });
 
@@ -133,6 +141,7 @@ export function v1Router(deps: V1Deps): Router {
     }
     res.json({
       ...callView(record, { privateClaims: principalOf(res)?.privateClaims === true }),
+      marketplace: deps.attribution?.(record.id) ?? null,
       messages: await deps.messages.list(record.id),
     });
   });
@@ -164,7 +173,10 @@ export function v1Router(deps: V1Deps): Router {
       principal?.tenant ? { tenant: principal.tenant } : {},
     );
     res.json({
-      calls: calls.map((c) => callView(c, { privateClaims: principal?.privateClaims === true })),
+      calls: calls.map((c) => ({
+        ...callView(c, { privateClaims: principal?.privateClaims === true }),
+        marketplace: deps.attribution?.(c.id) ?? null,
+      })),
     });
   });
 

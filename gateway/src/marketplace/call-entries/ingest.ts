@@ -7,8 +7,12 @@ import { parseEntry, type CallEntry } from './entry.js';
 import type { CallEntryMatcher, EntryResult, MatchThreshold } from './matcher.js';
 import type { SourceItem } from './sources.js';
 
-/** Entries written per transaction: large enough to amortise the commit, small enough to stream. */
-export const CHUNK = 512;
+/**
+ * Entries written per transaction: large enough to amortise the commit and the
+ * chunk's batched reads, small enough to stream (a chunk's results are held
+ * until its commit; 2,048 against 512 measured 5-10 % more entries/s under load).
+ */
+export const CHUNK = 2048;
 
 export type BatchResult =
   | ({ readonly at: string } & EntryResult)

@@ -10,12 +10,15 @@ import type { InviteMiddleware } from '../invite-pipeline.js';
  * reports in X-Parley-Origin/-Source: `sip/transport/edge.ts`); the queue must belong to the token's tenant. A queue that does
  * not exist, or is another tenant's, is refused only now, after the token, and
  * both alike (`unknown_queue`): a caller without a token learns no queue name,
- * and a tenant none of another's.
+ * and a tenant none of another's. A listing's web reference (`listing.<id>`,
+ * with `listingTenant` given) needs the scope `listing:<id>` and a listing of
+ * the token's tenant, refused the same way.
  */
 export function callToken(
   tokens: TokenService,
   queueTenant: (queue: string) => string | undefined,
   realm: string,
+  listingTenant?: (listing: string) => string | undefined,
 ): InviteMiddleware {
   return async (ctx) => {
     const header = ctx.invite.headers.get('authorization') ?? '';
@@ -29,19 +32,28 @@ export function callToken(
     const client = clientOf(ctx.invite, ctx.flow);
     try {
       const queue = ctx.queue;
+      // A configured queue keeps its name even when it looks like a listing's reference.
+      if (queue !== undefined && queueTenant(queue) !== undefined) delete ctx.listing;
+      const listing = listingTenant ? ctx.listing : undefined;
+      const tenantOf = (): string | undefined =>
+        listing !== undefined && listingTenant
+          ? listingTenant(listing)
+          : queue !== undefined
+            ? queueTenant(queue)
+            : undefined;
       ctx.token = await tokens.verify(match[1], {
         ...(client.origin !== undefined ? { origin: client.origin } : {}),
         websocket: client.protocol === 'WS' || client.protocol === 'WSS',
         ...(queue !== undefined
           ? {
-              requiredScope: `queue:${queue}`,
-              // A queue of another tenant: refused before the token's jti is used up.
+              requiredScope: listing !== undefined ? `listing:${listing}` : `queue:${queue}`,
+              // A queue (or listing) of another tenant: refused before the token's jti is used up.
               check: (claims) => {
-                if (queueTenant(queue) !== claims.iss) {
+                if (tenantOf() !== claims.iss) {
                   notOurs = true;
                   throw new CallTokenError(
                     'scope_denied',
-                    `queue ${queue} is not of tenant ${claims.iss}`,
+                    `${queue} is not of tenant ${claims.iss}`,
                   );
                 }
               },

@@ -21,6 +21,11 @@ export interface Flow {
   /** The WebSocket handshake's Origin header (the page the browser is on). */
   readonly origin: string | undefined;
   readonly closed: boolean;
+  /**
+   * Closed on purpose by the peer (a WebSocket close frame 1000 or 1001: the
+   * page went away or hung up), not lost (1006: no close frame, the network).
+   */
+  readonly closedByPeer?: boolean;
   /** Sends one whole message; false when the flow is closed or the send failed at once. */
   send(data: Buffer): boolean;
   close(): void;

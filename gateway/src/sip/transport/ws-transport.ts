@@ -104,7 +104,8 @@ export class WsTransport extends EventEmitter<TransportEvents> {
       });
       ws.on('pong', () => flow.alive());
       ws.on('error', (error) => this.emit('problem', { flow, reason: error.message }));
-      ws.on('close', () => {
+      ws.on('close', (code) => {
+        flow.closedByPeer = code === 1000 || code === 1001;
         this.#flows.delete(flow.id);
         this.emit('flowClosed', flow);
       });
@@ -125,6 +126,7 @@ class WsFlow implements Flow {
   readonly reliable = true;
   readonly #ws: WebSocket;
   #awaitingPong = false;
+  closedByPeer = false;
 
   constructor(
     ws: WebSocket,

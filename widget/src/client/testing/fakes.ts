@@ -8,6 +8,7 @@
 import type { Tone } from '../ringback.js';
 import type {
   SipBye,
+  SipFinal,
   SipInviterOptions,
   SipRequestDelegate,
   SipResponse,
@@ -92,14 +93,21 @@ export class FakeSession implements SipSession {
     return {};
   }
 
+  /** Rebind re-INVITEs sent; each waits for the test's `answerRebind`. */
+  readonly rebinds: { key: string; iceRestart: boolean; answer: (final: SipFinal) => void }[] = [];
+
+  rebind(options: { readonly key: string; readonly iceRestart: boolean }): Promise<SipFinal> {
+    return new Promise((resolve) => this.rebinds.push({ ...options, answer: resolve }));
+  }
+
   // --- what the gateway does ---
   progress(status = 180): void {
     this.delegate?.onProgress?.(response(status));
   }
 
-  accept(): void {
+  accept(headers: Record<string, string> = { 'x-parley-rebind': 'key-1' }): void {
     this.move('Established');
-    this.delegate?.onAccept?.(response(200));
+    this.delegate?.onAccept?.(response(200, headers));
   }
 
   reject(status: number, reason?: string): void {
@@ -149,6 +157,15 @@ export class FakeUserAgent implements SipUserAgent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+  }
+
+  /** Results of reconnect(), in order; an empty list: every reconnect fails. */
+  reconnects: boolean[] = [];
+  reconnectCalls = 0;
+
+  async reconnect(): Promise<void> {
+    this.reconnectCalls++;
+    if (!(this.reconnects.shift() ?? false)) throw new Error('WebSocket refused');
   }
 
   invite(target: string, options: SipInviterOptions): SipSession {

@@ -1,0 +1,251 @@
+/**
+ * Visitors that survive the network (issue 16 item 4), in Debian's Chromium
+ * through a real gateway to a baresip agent: the page's WebSocket is cut
+ * mid-call (a relay resets both sides, as a lost network does) and comes back;
+ * the page's network changes (ICE restart); a stranger's reconnect carrying
+ * another call's rebind key is refused; a visitor who does not come back in
+ * time has the call ended with the reason on the record. Audio is checked by
+ * tone at both ends: the page hears the agent (inbound energy grows after the
+ * event), the agent hears the page's 700 Hz microphone (the end of its
+ * recording, after the event).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Page, WebSocket as PageSocket } from 'playwright-core';
+import { ERROR_CODES } from '@parley/shared/errors';
+import { analyseTail, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { startCuttableRelay, type CuttableRelay } from '../src/cuttable-relay.js';
+import {
+  clickCall,
+  errors,
+  inboundAudio,
+  startWidgetWorld,
+  states,
+  statusText,
+  type WidgetWorld,
+} from '../src/widget-fixture.js';
+
+/** The gateway keeps a dropped visitor's call this long (visitors.reconnectGraceSeconds). */
+const GRACE_SECONDS = 8;
+
+let world: WidgetWorld;
+let agent: BaresipAgent;
+let relay: CuttableRelay;
+
+beforeAll(async () => {
+  world = await startWidgetWorld({
+    agents: [{ id: 'agent1' }],
+    config: { visitors: { reconnectGraceSeconds: GRACE_SECONDS } },
+  });
+  agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: world.gw.udp,
+    codecs: ['opus/48000/2', 'PCMU'],
+  });
+  await agent.registered();
+  relay = await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await agent?.stop();
+  await world?.close();
+  await stopAll();
+});
+
+/** The SIP messages the page sent and received over its WebSockets, in order. */
+function sipFrames(page: Page): { sent: string[]; received: string[] } {
+  const frames = { sent: [] as string[], received: [] as string[] };
+  page.on('websocket', (socket: PageSocket) => {
+    socket.on('framesent', ({ payload }) => frames.sent.push(String(payload)));
+    socket.on('framereceived', ({ payload }) => frames.received.push(String(payload)));
+  });
+  return frames;
+}
+
+function header(message: string, name: string): string | undefined {
+  const match = new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(message);
+  return match?.[1]?.trim();
+}
+
+/** A call from the page through the relay, answered by the agent. */
+async function callThroughRelay() {
+  const { context, page } = await world.newPage();
+  const frames = sipFrames(page);
+  await page.goto(`${world.siteOrigin}/`);
+  await page.evaluate(
+    (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
+    relay.url,
+  );
+  const mark = agent.sipMessages().length;
+  await clickCall(page);
+  await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
+  await expect
+    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+    .toBeGreaterThan(0.001);
+  const invite = frames.sent.find((f) => f.startsWith('INVITE '))!;
+  const ok = frames.received.find(
+    (f) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f),
+  )!;
+  return { context, page, frames, mark, invite, ok };
+}
+
+/** The page keeps hearing the agent: its inbound audio energy grows from now on. */
+async function pageHearsAgent(page: Page): Promise<void> {
+  const before = (await inboundAudio(page)).energy;
+  await expect
+    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+    .toBeGreaterThan(before + 0.01);
+}
+
+/** Hangs up from the page; the agent's recording ends with the page's 700 Hz tone. */
+async function hangUpAndCheckAgentHeardPage(page: Page, mark: number): Promise<void> {
+  // Two seconds of call after the event, for the tail of the recording.
+  await page.waitForTimeout(2500);
+  await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+  await agent.waitForRequest('BYE', undefined, 10_000, { since: mark });
+  await expect.poll(() => states(page)).toContain('ended');
+  const recording = agent.lastRecording().received;
+  expect(recording, 'the agent recorded nothing').toBeDefined();
+  const tail = await analyseTail(recording ?? '', 2);
+  expect(tail.rms).toBeGreaterThan(0.02);
+  expect(Math.abs(tail.roughFrequencyHz - 700)).toBeLessThan(60);
+}
+
+async function lastCall() {
+  const { body } = await world.gw.api<{
+    calls: { id: string; outcome: string; endedBy: string; reason: string }[];
+  }>('/v1/calls?limit=1');
+  return body.calls[0]!;
+}
+
+/** Rebind keys of calls already made (for the stranger's attempt). */
+const keysSeen: string[] = [];
+
+describe('widget: the WebSocket drops mid-call', () => {
+  it('shows Reconnecting…, comes back and the call goes on: audio both ways afterwards', async () => {
+    const { context, page, mark, ok } = await callThroughRelay();
+    keysSeen.push(header(ok, 'X-Parley-Rebind') ?? '');
+    expect(keysSeen[0]).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const byes = () =>
+      agent
+        .sipMessages()
+        .slice(mark)
+        .filter((m) => m.method === 'BYE').length;
+
+    relay.cut(); // the page's and the gateway's sides both see their connection reset
+    await expect.poll(() => statusText(page), { timeout: 10_000 }).toContain('Reconnecting');
+    await page.waitForTimeout(2000); // the network stays down for 2 s
+    relay.restore();
+    await expect
+      .poll(async () => (await states(page)).slice(-2), { timeout: 15_000 })
+      .toEqual(['reconnecting', 'in-call']);
+    expect(await statusText(page)).toContain('Connected');
+    expect(byes()).toBe(0); // the agent's leg stayed up all along
+
+    await pageHearsAgent(page);
+    await hangUpAndCheckAgentHeardPage(page, mark);
+    expect(await lastCall()).toMatchObject({
+      outcome: 'answered',
+      endedBy: 'visitor',
+      reason: 'normal_clearing',
+    });
+    await context.close();
+  });
+
+  it("refuses a reconnect carrying another call's rebind key (403 reconnect_refused); the call stays with its visitor", async () => {
+    const { context, page, mark, invite, ok } = await callThroughRelay();
+    expect(keysSeen[0]).toBeTruthy();
+    // A stranger knows this call's dialog (Call-ID, tags) and brings another session's key.
+    const stranger = new WebSocket(`${world.gw.gateway.httpUrl.replace('http', 'ws')}/sip`, 'sip', {
+      headers: { origin: world.siteOrigin },
+    });
+    const replies: string[] = [];
+    stranger.on('message', (data) => replies.push(String(data)));
+    await new Promise((resolve, reject) => {
+      stranger.once('open', resolve);
+      stranger.once('error', reject);
+    });
+    const cseq = Number((header(invite, 'CSeq') ?? '1').split(/\s+/)[0]) + 10;
+    const reinvite = [
+      `INVITE ${/<([^>]+)>/.exec(header(ok, 'Contact') ?? '')?.[1] ?? 'sip:parley@127.0.0.1'} SIP/2.0`,
+      `Via: SIP/2.0/WSS stranger.invalid;branch=z9hG4bK-stranger-${Date.now()}`,
+      'Max-Forwards: 70',
+      `From: ${header(invite, 'From')}`,
+      `To: ${header(ok, 'To')}`,
+      `Call-ID: ${header(invite, 'Call-ID')}`,
+      `CSeq: ${cseq} INVITE`,
+      'Contact: <sip:stranger@stranger.invalid;transport=ws>',
+      `X-Parley-Rebind: ${keysSeen[0]}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    stranger.send(reinvite);
+    await expect
+      .poll(() => replies.find((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r)), { timeout: 5000 })
+      .toBeDefined();
+    const final = replies.find((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r))!;
+    expect(final).toMatch(/^SIP\/2\.0 403/);
+    expect(header(final, 'Reason')).toContain('text="reconnect_refused"');
+    expect(ERROR_CODES.reconnect_refused.sip).toBe(403);
+    stranger.close();
+
+    // The visitor's call is untouched: still in the call, audio both ways.
+    expect((await states(page)).at(-1)).toBe('in-call');
+    await pageHearsAgent(page);
+    await hangUpAndCheckAgentHeardPage(page, mark);
+    expect(await lastCall()).toMatchObject({ outcome: 'answered', reason: 'normal_clearing' });
+    await context.close();
+  });
+
+  it('ends the call with reconnect_expired when the visitor does not come back within the grace', async () => {
+    const { context, page, mark } = await callThroughRelay();
+    relay.cut();
+    await expect.poll(() => statusText(page), { timeout: 10_000 }).toContain('Reconnecting');
+    // The gateway gives up after its grace: the agent gets a BYE with the reason.
+    const bye = await agent.waitForRequest('BYE', undefined, (GRACE_SECONDS + 10) * 1000, {
+      since: mark,
+    });
+    expect(bye.header('reason')).toContain('reconnect_expired');
+    expect(await lastCall()).toMatchObject({
+      outcome: 'answered',
+      endedBy: 'visitor',
+      reason: 'reconnect_expired',
+    });
+    // The page comes back too late: the gateway no longer knows the dialog (481).
+    relay.restore();
+    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
+    expect((await errors(page)).map((e) => e.code)).toContain('reconnect_expired');
+    expect(await statusText(page)).toContain(ERROR_CODES.reconnect_expired.human);
+    await context.close();
+  });
+});
+
+describe("widget: the page's network changes", () => {
+  it('restarts ICE (a re-INVITE with new ICE credentials): audio both ways afterwards', async () => {
+    const { context, page, frames, mark } = await callThroughRelay();
+    const ufrags = (): string[] =>
+      frames.sent
+        .filter((f) => f.startsWith('INVITE '))
+        .map((f) => /a=ice-ufrag:(\S+)/.exec(f)?.[1] ?? '');
+    expect(ufrags()).toHaveLength(1);
+    // What a page sees when its network comes back after a change.
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await expect.poll(() => ufrags().length, { timeout: 10_000 }).toBe(2);
+    expect(ufrags()[1]).not.toBe(ufrags()[0]);
+    await expect
+      .poll(
+        () =>
+          frames.received.filter((f) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f))
+            .length,
+        { timeout: 10_000 },
+      )
+      .toBe(2);
+    expect((await states(page)).at(-1)).toBe('in-call');
+    await pageHearsAgent(page);
+    await hangUpAndCheckAgentHeardPage(page, mark);
+    await context.close();
+  });
+});

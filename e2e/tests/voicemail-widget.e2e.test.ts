@@ -1,0 +1,169 @@
+/**
+ * A browser caller leaves a voicemail: Chromium's fake microphone plays a
+ * flite sentence (`--use-file-for-fake-audio-capture`, looped); the call goes
+ * from the widget on the company page to a queue whose only agent (a baresip
+ * phone) does not answer. The widget says it is leaving a message; the
+ * visitor also types a line, kept with the call; the agent's voicemail page
+ * (a second browser context) shows words of the sentence while the visitor
+ * speaks; after the visitor hangs up, the inbox and the stored record hold
+ * the sentence's words and the recording.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VoicemailView } from '@parley/shared/protocol';
+import {
+  analyse,
+  runCommand,
+  speak,
+  startBaresipAgent,
+  stopAll,
+  wordsFound,
+  type BaresipAgent,
+} from '@parley/testkit';
+import {
+  clickCall,
+  startWidgetWorld,
+  statusText,
+  type WidgetWorld,
+} from '../src/widget-fixture.js';
+
+// What pocketsphinx recognises over PCMU (media-apps.baresip.test.ts measures the same sentence).
+const SENTENCE = 'please leave your message after the tone';
+
+let world: WidgetWorld;
+let agent: BaresipAgent;
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-vm-widget-'));
+  // The sentence with a pause after it: Chromium loops the file.
+  const spoken = await speak({ text: SENTENCE, path: join(dir, 'sentence.wav'), rate: 48000 });
+  const microphone = join(dir, 'microphone.wav');
+  await runCommand('sox', [spoken, microphone, 'pad', '0.5', '1.5']);
+  world = await startWidgetWorld(
+    {
+      config: {
+        storage: { path: ':memory:', recordingsDir: join(dir, 'recordings') },
+        // A loaded machine delays the recogniser's last result; the default 10 s would
+        // end the transcript with an error.
+        speech: { endTimeoutMs: 60_000 },
+      },
+      agents: [{ id: 'vmagent' }],
+      ringTimeoutSeconds: 2,
+      maxAttempts: 1,
+      queueExtra: {
+        voicemail: {
+          greeting: { say: 'Please leave a message.' },
+          // The visitor hangs up: the looped sentence never leaves silence long enough.
+          silenceSeconds: 0,
+          maxSeconds: 60,
+        },
+      },
+    },
+    { microphone },
+  );
+  agent = await startBaresipAgent({
+    user: 'vmagent',
+    password: 'secret',
+    registrar: world.gw.udp,
+    transport: 'udp',
+    answerMode: 'manual',
+  });
+  await agent.registered();
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await world?.close();
+  await stopAll();
+});
+
+describe('voicemail from the widget', () => {
+  it('the widget says it records a message; the desk shows the words; the typed line is kept', async () => {
+    // The agent's voicemail page (signed in without the desk's softphone).
+    const { page: desk } = await world.newPage();
+    await desk.goto(`${world.gw.gateway.httpUrl}/desk/voicemail`);
+    const login = await desk.evaluate(async () => {
+      const res = await fetch('/desk/api/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'vmagent', password: 'secret' }),
+      });
+      return res.status;
+    });
+    expect(login).toBe(200);
+    await desk.reload();
+    const board = desk.locator('parley-voicemail-desk [part="board"]');
+    await expect
+      .poll(() => board.innerText(), { timeout: 15_000 })
+      .toContain('Nobody is leaving a message');
+
+    // The visitor calls; nobody answers; voicemail records.
+    const { page: visitor } = await world.newPage();
+    await visitor.goto(`${world.siteOrigin}/`);
+    await clickCall(visitor);
+    await expect.poll(() => statusText(visitor), { timeout: 30_000 }).toContain('leave a message');
+
+    // A typed line beside the spoken message.
+    await visitor.evaluate(() =>
+      (
+        document.querySelector('parley-call') as unknown as { send(t: string): Promise<unknown> }
+      ).send('Call me back at noon please'),
+    );
+
+    // The desk shows words of the sentence while the visitor is still on the line.
+    const live = board.locator('[part="live"]');
+    await expect.poll(() => live.count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(
+        async () => wordsFound(SENTENCE, await live.locator('[part="live-text"]').innerText()),
+        {
+          timeout: 30_000,
+          interval: 200,
+        },
+      )
+      .toBeGreaterThanOrEqual(2);
+
+    // The sentence loops: some utterances come through Chromium's capture better than others.
+    // The stored transcript (finals, appended as they come) gets the sentence's words.
+    const transcriptSoFar = async (): Promise<string> => {
+      const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
+      return body.voicemails[0]?.transcript ?? '';
+    };
+    await expect
+      .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
+        timeout: 40_000,
+        interval: 500,
+      })
+      .toBeGreaterThanOrEqual(3);
+
+    // The visitor hangs up: the message is left, the widget no longer says it records.
+    await visitor.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    const message = board.locator('[part="message"]');
+    await expect.poll(() => message.count(), { timeout: 60_000 }).toBe(1);
+    expect(await message.innerText()).toContain('message left');
+    expect(await statusText(visitor)).not.toContain('leave a message');
+
+    const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
+    const stored = body.voicemails[0];
+    expect(stored).toMatchObject({ status: 'left', endReason: 'hangup', hasRecording: true });
+    expect(
+      wordsFound(SENTENCE, stored?.transcript ?? ''),
+      stored?.transcript ?? '',
+    ).toBeGreaterThanOrEqual(3);
+    const file = world.gw.gateway.voicemails.get(stored!.id)?.recordingPath ?? '';
+    const measured = await analyse(file);
+    expect(measured.rms).toBeGreaterThan(0.01);
+    expect(measured.seconds).toBeGreaterThan(2);
+
+    // The typed line is stored with the voicemail's call.
+    const { body: call } = await world.gw.api<{
+      messages: { from: string; message: { type: string; text?: string } }[];
+    }>(`/v1/calls/${stored!.callId}`);
+    expect(call.messages.map((m) => [m.from, m.message.text])).toContainEqual([
+      'visitor',
+      'Call me back at noon please',
+    ]);
+  });
+});

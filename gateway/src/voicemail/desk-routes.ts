@@ -1,0 +1,111 @@
+/**
+ * The agent desk's voicemail side, mounted at /desk beside the desk router
+ * (desk session cookie; an agent sees the voicemails of its tenant's queues
+ * it belongs to, with the caller's context, private claims included, as the
+ * desk shows a ringing call):
+ *
+ * - `GET /desk/voicemail`: the page (`<parley-voicemail-desk>` from desk.js):
+ *   the live transcript of messages being recorded, "Take the call", and the
+ *   inbox with each message's transcript and a player.
+ * - `GET /desk/api/voicemails?limit=`: newest first.
+ * - `GET /desk/api/voicemails/<id>/recording`: the WAV, with range requests.
+ * - `POST /desk/api/voicemails/<id>/take`: this agent takes the call (its
+ *   registered phone or desk softphone rings); 409 when someone took it.
+ *
+ * The live frames come on the desk's own events socket (`/desk/api/events`).
+ */
+import { existsSync } from 'node:fs';
+import { Router, type Response } from 'express';
+import { ParleyError } from '@parley/shared/errors';
+import type { AgentDirectory } from '../agents/index.js';
+import type { DeskIdentity, DeskSessions } from '../desk/index.js';
+import type { VoicemailRecord, VoicemailStore } from './store.js';
+import { voicemailView } from './view.js';
+import type { Voicemails } from './voicemails.js';
+
+export interface VoicemailDeskDeps {
+  readonly sessions: DeskSessions;
+  readonly agents: AgentDirectory;
+  readonly voicemails: Voicemails;
+  readonly store: VoicemailStore;
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Parley — voicemail</title>
+    <script type="module" src="/desk/assets/desk.js"></script>
+  </head>
+  <body style="margin:0;font-family:system-ui,sans-serif;background:#f4f5f9">
+    <parley-voicemail-desk></parley-voicemail-desk>
+  </body>
+</html>
+`;
+
+export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
+  const router = Router();
+  router.get('/voicemail', (_req, res) => {
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
+    );
+    res.type('html').send(PAGE);
+  });
+
+  const api = Router();
+  api.use('/voicemails', (req, res, next) => {
+    const identity = deps.sessions.fromRequest(req);
+    if (!identity) {
+      next(new ParleyError('unauthorized', 'sign in to the desk'));
+      return;
+    }
+    res.locals['desk'] = identity;
+    next();
+  });
+  const me = (res: Response) => res.locals['desk'] as DeskIdentity;
+  const queuesOf = (res: Response): readonly string[] =>
+    deps.agents.get(me(res).agentId)?.queues ?? [];
+  const visible = (res: Response, id: string): VoicemailRecord => {
+    const record = deps.store.get(id);
+    if (!record || record.tenant !== me(res).tenant || !queuesOf(res).includes(record.queue))
+      throw new ParleyError('not_found', 'no such voicemail');
+    return record;
+  };
+
+  api.get('/voicemails', (req, res) => {
+    const limit = Number(req.query['limit'] ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      throw new ParleyError('bad_request', 'limit must be an integer from 1 to 200');
+    const tenant = me(res).tenant;
+    // One query per queue the agent is in: an agent's queues are few.
+    const records = queuesOf(res)
+      .flatMap((queue) => deps.store.list({ tenant, queue, limit }))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit);
+    res.json({ voicemails: records.map((r) => voicemailView(r, true)) });
+  });
+
+  api.get('/voicemails/:id/recording', (req, res, next) => {
+    const record = visible(res, String(req.params['id']));
+    if (!record.recordingPath || !existsSync(record.recordingPath))
+      throw new ParleyError('not_found', 'this voicemail has no recording');
+    res.type('audio/wav');
+    res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
+      if (error && !res.headersSent) next(error);
+    });
+  });
+
+  api.post('/voicemails/:id/take', async (req, res, next) => {
+    try {
+      const { agentId, tenant } = me(res);
+      res.json(await deps.voicemails.take(String(req.params['id']), agentId, tenant));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.use('/api', api);
+  return router;
+}

@@ -1,0 +1,117 @@
+import type { Router } from 'express';
+import type { AgentDirectory } from '../agents/index.js';
+import { createCallbacksModule, type CallbacksModule } from '../callbacks/index.js';
+import { ListingCalls, Telephony, visitorFallbacks, type CallManager } from '../calls/index.js';
+import type { Config } from '../config/index.js';
+import { GatedCallPath } from '../gated/call/index.js';
+import type { GatedModule } from '../gated/index.js';
+import { trackedCalls, type Marketplace } from '../marketplace/index.js';
+import type { MediaEngine } from '../media/index.js';
+import type { MediaApps } from '../media/apps/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { queueSettings, type ValueService } from '../routing/index.js';
+import type { SipStack } from '../sip/index.js';
+import type { Speech } from '../speech/index.js';
+import type { SqliteDatabase } from '../storage/index.js';
+import type { TokenService } from '../tokens/index.js';
+import type { Trunks } from '../trunks/index.js';
+
+export interface ApplicationsDeps {
+  readonly config: Config;
+  readonly db: SqliteDatabase;
+  readonly stack: SipStack;
+  readonly trunks: Trunks;
+  readonly agents: AgentDirectory;
+  readonly calls: CallManager;
+  readonly media: MediaEngine;
+  readonly mediaApps: MediaApps;
+  readonly speech: Speech;
+  readonly gated: GatedModule;
+  readonly marketplace: Marketplace;
+  readonly value: ValueService;
+  readonly tokens: TokenService;
+  /** Where the callbacks' API is mounted (`/v1/callbacks`). */
+  readonly callbacksMount: Router;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * The applications on the call core: flows on real calls (trunk DIDs, the
+ * visitors no agent took), marketplace calls (tracking numbers, web calls to
+ * listings), callbacks, and gated tenants' visitors.
+ */
+export async function startApplications(deps: ApplicationsDeps): Promise<{
+  readonly telephony: Telephony;
+  readonly callbacks: CallbacksModule;
+  readonly gatedCalls: GatedCallPath;
+  readonly listingCalls: ListingCalls;
+}> {
+  const { config, logger, now } = deps;
+  const tracked = trackedCalls({ hooks: deps.marketplace.hooks, now, logger });
+  const telephony = await Telephony.create({
+    config,
+    db: deps.db,
+    stack: deps.stack,
+    agents: deps.agents,
+    trunks: deps.trunks,
+    calls: deps.calls,
+    apps: deps.mediaApps,
+    speech: deps.speech,
+    metrics: deps.metrics,
+    logger,
+    now,
+    tracked,
+  });
+  // A visitor's web call to a listing (`sip:listing.<id>@…`) runs a dial of its destination.
+  const listingCalls = new ListingCalls({
+    stack: deps.stack,
+    calls: deps.calls,
+    tracked,
+    run: (call, flow) => telephony.runOn(call, flow).done,
+    logger,
+    now,
+  });
+  // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
+  visitorFallbacks({
+    config,
+    calls: deps.calls,
+    run: (call, flow) => telephony.runOn(call, flow).done,
+    logger,
+  });
+  const callbacks = createCallbacksModule({
+    config,
+    db: deps.db,
+    stack: deps.stack,
+    trunks: deps.trunks,
+    media: deps.media,
+    mediaApps: deps.mediaApps,
+    tts: deps.speech.tts,
+    agents: deps.agents,
+    queue: queueSettings(config.queues),
+    value: deps.value,
+    marketplace: deps.marketplace,
+    tokens: deps.tokens,
+    apiKeys: config.api.keys,
+    logger,
+    now,
+  });
+  deps.callbacksMount.use(callbacks.router);
+  callbacks.start();
+  // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
+  const gatedCalls = new GatedCallPath({
+    gate: deps.gated.gate,
+    meter: deps.gated.meter,
+    calls: deps.calls,
+    stack: deps.stack,
+    domain: config.sip.domain,
+    mediaApps: deps.mediaApps,
+    tts: deps.speech.tts,
+    settings: (tenant) => config.tenants[tenant]?.gated,
+    logger,
+  });
+  // Phone callers on a gated tenant's DID: the same path, answered and authorised by DTMF first.
+  telephony.setTrunkApp(gatedCalls);
+  return { telephony, callbacks, gatedCalls, listingCalls };
+}

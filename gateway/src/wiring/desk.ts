@@ -1,0 +1,53 @@
+import type { Router } from 'express';
+import type { AgentDirectory } from '../agents/index.js';
+import type { CallManager, MessageHub } from '../calls/index.js';
+import type { Config } from '../config/index.js';
+import { DeskHub, DeskSessions, deskEventsUpgrade, deskRouter } from '../desk/index.js';
+import type { Logger } from '../observability/index.js';
+import type { CallStore, SessionStore } from '../storage/index.js';
+import { assetsDir, type UpgradeHandler } from './http.js';
+
+/** The agents' desk: sign-in sessions, its pages and API on `mount`, its live events socket. */
+export function wireDesk(deps: {
+  readonly config: Config;
+  readonly mount: Router;
+  readonly agents: AgentDirectory;
+  readonly calls: CallManager;
+  readonly store: CallStore;
+  readonly webSessions: SessionStore;
+  readonly messages: MessageHub;
+  readonly logger: Logger;
+  readonly now: () => number;
+}): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
+  const { config, agents } = deps;
+  const sessions = new DeskSessions({
+    secret: config.desk.sessionSecret,
+    now: deps.now,
+    agent: (agentId) => {
+      const presence = agents.get(agentId);
+      const stamp = agents.credentialStamp(agentId);
+      return presence && stamp ? { tenant: presence.tenant, stamp } : undefined;
+    },
+  });
+  const hub = new DeskHub({
+    calls: deps.calls,
+    store: deps.store,
+    messages: deps.messages,
+    agents,
+    logger: deps.logger,
+  });
+  deps.mount.use(
+    deskRouter({
+      sessions,
+      agents,
+      calls: deps.calls,
+      store: deps.store,
+      webSessions: deps.webSessions,
+      messages: deps.messages,
+      sipDomain: config.sip.domain,
+      sipWsPath: config.sip.wsPath,
+      assetsDir: assetsDir(config),
+    }),
+  );
+  return { hub, sessions, upgrade: deskEventsUpgrade({ sessions, hub }) };
+}

@@ -1,0 +1,297 @@
+/**
+ * Callbacks on real peers, the cases beside "1" and "2" (issue 13): sipp on
+ * the carrier side of a trunk (127.0.0.2) is the customer's phone, a baresip
+ * phone the advertiser (agent1, a fixed contact).
+ * - no answer: tried again after noAnswerDelaySeconds, then given up; both
+ *   INVITEs CANCELled; the advertiser never rings; nothing charged;
+ * - an advertiser who cannot pay: refused when asked (no call placed); one
+ *   who could when asked but no longer can when "1" is pressed is never
+ *   called, the record says advertiser_cannot_pay, no ledger row;
+ * - an agent as the listing's destination: bridged, charged once;
+ * - a time slot: placed at its time, not before;
+ * - "when an agent is free": waits while the agent is away, placed when the
+ *   agent comes back;
+ * - cancelled during the conversation: both legs hung up, the outcome stays
+ *   `completed` and the fee (charged at connect) stays one.
+ */
+import {
+  PortAllocator,
+  bundledScenario,
+  sippAvailable,
+  startBaresipAgent,
+  startSipp,
+  stopAll,
+  type BaresipAgent,
+  type BundledScenarioName,
+  type PortBlock,
+  type SippInstance,
+} from '@parley/testkit';
+import type { CallbackEvent } from '@parley/shared/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallbackRecord } from '../src/callbacks/index.js';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { requestsIn } from './sipp-log.js';
+
+const CARRIER = '127.0.0.2';
+const CUSTOMER = '+14155550123';
+const ports = new PortAllocator();
+const held: PortBlock[] = [];
+let carrierPort = 0;
+let customer: SippInstance | undefined;
+let advertiser: BaresipAgent;
+let gw: TestGateway;
+
+async function startCustomer(scenario: BundledScenarioName): Promise<SippInstance> {
+  await customer?.stop();
+  customer = await startSipp({
+    scenario: await bundledScenario(scenario),
+    address: CARRIER,
+    localPort: carrierPort,
+    rtpEcho: true,
+    traceMessages: true,
+    name: `customer-${scenario}`,
+  });
+  return customer;
+}
+
+const SALES = { kind: 'queue', queue: 'sales' } as const;
+
+async function newListing(
+  money: Record<string, unknown> = { initialBalanceCents: 10_000 },
+  destination: Record<string, string> = SALES,
+): Promise<{ advertiserId: string; listingId: string }> {
+  const a = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
+    tenant: TENANT,
+    name: 'Bob the Plumber',
+    ...money,
+  });
+  expect(a.status, JSON.stringify(a.body)).toBe(201);
+  const l = await gw.apiRequest<{ id: string }>('POST', '/v1/listings', {
+    advertiserId: a.body.id,
+    title: 'Plumber',
+    category: 'plumbing',
+    region: 'US',
+    destination,
+    bidCents: 300,
+    dailyBudgetCents: 100_000,
+    qualification: { minConnectedSeconds: 0 },
+    staticNumber: '+14155550199',
+  });
+  expect(l.status, JSON.stringify(l.body)).toBe(201);
+  return { advertiserId: a.body.id, listingId: l.body.id };
+}
+
+/** Asks for a callback as the widget does: the id and the requester's key. */
+async function ask(listingId: string, when: string): Promise<{ id: string; key: string }> {
+  const token = await gw.token({
+    scope: `callback:listing.${listingId}`,
+    privateClaims: { callback: { phone: CUSTOMER, when } },
+  });
+  const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, destination: `listing.${listingId}` }),
+  });
+  const body = (await res.json()) as { id: string; key: string };
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body;
+}
+
+/** Resolves with the record and the phases seen once callback `id` ended. */
+function ended(id: string): Promise<{ record: CallbackRecord; phases: CallbackEvent[] }> {
+  const phases: CallbackEvent[] = [];
+  return new Promise((resolve) => {
+    const stop = gw.gateway.callbacks.service.watch(id, (e) => {
+      phases.push(e);
+      if (e.phase !== 'ended') return;
+      queueMicrotask(() => stop());
+      const record = gw.gateway.callbacks.service.get(id);
+      if (record) resolve({ record, phases });
+    });
+  });
+}
+
+async function fees(advertiserId: string): Promise<number> {
+  const { body } = await gw.api<{ transactions: { kind: string }[] }>(
+    `/v1/advertisers/${advertiserId}/ledger`,
+  );
+  return body.transactions.filter((t) => t.kind === 'callback_fee').length;
+}
+
+afterAll(async () => {
+  await customer?.stop();
+  await advertiser?.stop();
+  await gw?.close();
+  for (const block of held.splice(0)) block.release();
+  await stopAll();
+});
+
+describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', () => {
+  beforeAll(async () => {
+    const block = await ports.allocate(1, { protocols: ['udp'] });
+    held.push(block);
+    carrierPort = block.base;
+    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1', contact: advertiser.uri }],
+      config: {
+        trunks: {
+          carrier: {
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+            peers: [{ host: CARRIER, port: carrierPort }],
+          },
+        },
+        marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
+        callbacks: {
+          trunk: 'carrier',
+          listings: { enabled: true, feeCents: 'bid', callerNumber: '+14155550188' },
+          prompt: { repeat: 1, keyTimeoutSeconds: 2 },
+          ringTimeoutSeconds: 5,
+          retries: { maxAttempts: 2, busyDelaySeconds: 10, noAnswerDelaySeconds: 10 },
+          rateLimit: { perNumber: { max: 100 } },
+        },
+      },
+    });
+  });
+
+  it('no answer: tried again once, then given up; the advertiser never rings', async () => {
+    const { advertiserId, listingId } = await newListing();
+    const sipp = await startCustomer('uas-ring-no-answer');
+    const invitesBefore = advertiser.receivedRequests('INVITE').length;
+    const { id } = await ask(listingId, 'now');
+    const { record, phases } = await ended(id);
+    expect(record.outcome).toBe('no_answer');
+    expect(record.code).toBe('number_no_answer');
+    expect(record.attempts).toHaveLength(2);
+    const [first, second] = record.attempts;
+    expect(second!.startedAt - first!.customer.endedAt!).toBeGreaterThanOrEqual(10_000);
+    // The page was told of the retry and its time.
+    const retry = phases.find((e) => e.phase === 'scheduled' && e.attempt === 1);
+    expect(retry?.dueAt).not.toBeNull();
+    expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore);
+    expect(await fees(advertiserId)).toBe(0);
+    const result = await sipp.stop();
+    expect(requestsIn(result.messages, 'INVITE')).toHaveLength(2);
+    expect(requestsIn(result.messages, 'CANCEL')).toHaveLength(2);
+  });
+
+  it('an advertiser who cannot pay when asked: refused at once, no call placed', async () => {
+    const { listingId } = await newListing({ initialBalanceCents: 0 });
+    const token = await gw.token({
+      scope: `callback:listing.${listingId}`,
+      privateClaims: { callback: { phone: CUSTOMER, when: 'now' } },
+    });
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, destination: `listing.${listingId}` }),
+    });
+    const body = (await res.json()) as { error: { code: string; detail?: string } };
+    expect(res.status).toBe(503);
+    expect(body.error).toMatchObject({ code: 'listing_unavailable', detail: 'insufficient_funds' });
+    const listed = gw.gateway.callbacks.service.list({ limit: 500 });
+    expect(listed.filter((c) => c.listingId === listingId)).toEqual([]);
+  });
+
+  it('an advertiser who can no longer pay at "1" is never called; nothing charged', async () => {
+    // Credit enough when asked; the credit is withdrawn while the callback waits for an agent.
+    const { advertiserId, listingId } = await newListing({
+      billing: 'credit',
+      creditLimitCents: 1000,
+    });
+    await startCustomer('uas-carrier-press-1');
+    const invitesBefore = advertiser.receivedRequests('INVITE').length;
+    gw.gateway.agents.setAvailability('agent1', 'away');
+    const { id } = await ask(listingId, 'agent-free');
+    const done = ended(id);
+    const patched = await gw.apiRequest('PATCH', `/v1/advertisers/${advertiserId}`, {
+      creditLimitCents: 0,
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    gw.gateway.agents.setAvailability('agent1', 'available');
+    const { record, phases } = await done;
+    expect(record.outcome).toBe('advertiser_cannot_pay');
+    expect(record.code).toBe('callback_cannot_pay');
+    expect(record.attempts[0]?.key).toBe('1');
+    expect(record.attempts[0]?.advertiser).toEqual([]);
+    expect(phases.map((e) => e.phase)).not.toContain('connecting');
+    expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore);
+    expect(record.chargedAt).toBeNull();
+    expect(await fees(advertiserId)).toBe(0);
+  });
+
+  it('an agent as the destination: "1" bridges the agent, charged once', async () => {
+    const { advertiserId, listingId } = await newListing(undefined, {
+      kind: 'agent',
+      agent: 'agent1',
+    });
+    await startCustomer('uas-carrier-press-1');
+    const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
+    const { id } = await ask(listingId, 'now');
+    const done = ended(id);
+    await established;
+    await advertiser.hangup();
+    const { record } = await done;
+    expect(record.outcome, JSON.stringify(record.attempts)).toBe('completed');
+    expect(record.target).toMatchObject({ kind: 'agent' });
+    expect(await fees(advertiserId)).toBe(1);
+  });
+
+  it('a time slot is placed at its time, not before', async () => {
+    const { listingId } = await newListing();
+    await startCustomer('uas-carrier-press-2');
+    const slot = new Date(Date.now() + 4000);
+    const { id } = await ask(listingId, slot.toISOString());
+    const asked = gw.gateway.callbacks.service.get(id);
+    expect(asked?.mode).toBe('slot');
+    expect(asked?.dueAt).toBe(slot.getTime());
+    const { record, phases } = await ended(id);
+    expect(phases[0]?.phase).toBe('scheduled');
+    expect(phases[0]?.dueAt).toBe(slot.toISOString());
+    expect(record.attempts[0]!.startedAt).toBeGreaterThanOrEqual(slot.getTime());
+    expect(record.outcome).toBe('declined');
+  });
+
+  it('"when an agent is free" waits while the agent is away, and runs when it comes back', async () => {
+    const { listingId } = await newListing();
+    const sipp = await startCustomer('uas-carrier-press-2');
+    gw.gateway.agents.setAvailability('agent1', 'away');
+    const { id } = await ask(listingId, 'agent-free');
+    const done = ended(id);
+    const waiting = gw.gateway.callbacks.service.get(id);
+    expect(waiting).toMatchObject({ mode: 'agent-free', state: 'scheduled', attempts: [] });
+    const back = Date.now();
+    gw.gateway.agents.setAvailability('agent1', 'available');
+    const { record } = await done;
+    expect(record.attempts[0]!.startedAt).toBeGreaterThanOrEqual(back);
+    expect(record.outcome).toBe('declined');
+    const result = await sipp.stop();
+    expect(requestsIn(result.messages, 'INVITE')).toHaveLength(1);
+  });
+
+  it('cancelled during the conversation: both legs hung up, the fee stays one', async () => {
+    const { advertiserId, listingId } = await newListing();
+    await startCustomer('uas-carrier-press-1');
+    const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
+    const { id, key } = await ask(listingId, 'now');
+    const done = ended(id);
+    await established;
+    const closed = advertiser.waitForEvent('CALL_CLOSED', undefined, 30_000);
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks/${id}/cancel?key=${key}`, {
+      method: 'POST',
+    });
+    expect(res.status).toBe(200);
+    await closed;
+    const { record } = await done;
+    expect(record.connectedAt).not.toBeNull();
+    // They talked and the fee was charged at connect: the callback is completed, ended by the cancel.
+    expect(record.outcome).toBe('completed');
+    expect(record.attempts[0]?.endedAt).not.toBeNull();
+    expect(await fees(advertiserId)).toBe(1);
+    const sipp = customer!;
+    customer = undefined;
+    const result = await sipp.stop();
+    expect(requestsIn(result.messages, 'BYE').length).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The acceptance prompt as the customer hears it (issue 13): a baresip phone
+ * on the carrier side of a trunk (127.0.0.2) is the customer; it answers and
+ * records. pocketsphinx reads in what it recorded through the trunk (G.711)
+ * the words it reads in the prompt itself ("You asked Acme to call you.
+ * Press 1 to be connected now, or 2 to cancel.", flite at 8 kHz).
+ * It presses no key: the callback ends `no_key` and no advertiser is called.
+ */
+import {
+  sippAvailable,
+  speak,
+  startBaresipAgent,
+  stopAll,
+  transcribe,
+  wordsFound,
+  type BaresipAgent,
+} from '@parley/testkit';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './harness.js';
+
+const CARRIER = '127.0.0.2';
+const CUSTOMER = '+14155550123';
+const PROMPT = 'You asked Acme to call you. Press 1 to be connected now, or 2 to cancel.';
+let customer: BaresipAgent;
+let advertiser: BaresipAgent;
+let gw: TestGateway;
+const work = mkdtempSync(join(tmpdir(), 'parley-cb-prompt-'));
+
+afterAll(async () => {
+  await customer?.stop();
+  await advertiser?.stop();
+  await gw?.close();
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!sippAvailable())('callbacks: the prompt the customer hears', () => {
+  beforeAll(async () => {
+    customer = await startBaresipAgent({ user: CUSTOMER, address: CARRIER, name: 'customer' });
+    advertiser = await startBaresipAgent({ user: 'advertiser' });
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1', contact: advertiser.uri }],
+      config: {
+        trunks: {
+          carrier: {
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+            peers: [{ host: CARRIER, port: customer.listenPort }],
+          },
+        },
+        callbacks: {
+          trunk: 'carrier',
+          queues: { sales: { callerNumber: '+14155550188', name: 'Acme' } },
+          prompt: { repeat: 1, keyTimeoutSeconds: 2 },
+        },
+      },
+    });
+  });
+
+  it('reads in the phone recording as the prompt itself reads (pocketsphinx)', async () => {
+    const token = await gw.token({
+      scope: 'callback:sales',
+      privateClaims: { callback: { phone: CUSTOMER, when: 'now' } },
+    });
+    const closed = customer.waitForEvent('CALL_CLOSED', undefined, 60_000);
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, destination: 'sales' }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    expect(res.status).toBe(201);
+    await closed;
+    const heard = customer.lastRecording().received;
+    expect(heard, 'the customer recorded nothing').toBeDefined();
+    const words = await transcribe(heard ?? '', { narrowband: true });
+    // pocketsphinx's en-us model misreads this flite sentence even from the
+    // source ("you have to get me to tell you the headlines to be connected
+    // now…"): the phone's recording must read as the prompt itself reads at
+    // telephone bandwidth, most of its words in order.
+    const source = await speak({ text: PROMPT, path: join(work, 'prompt-8k.wav'), rate: 8000 });
+    const reference = await transcribe(source, { narrowband: true });
+    const expected = reference.split(' ').length;
+    expect(expected).toBeGreaterThanOrEqual(8);
+    expect(
+      wordsFound(reference, words),
+      `heard "${words}", source reads "${reference}"`,
+    ).toBeGreaterThanOrEqual(Math.ceil(expected * 0.6));
+    // The caller ID the customer saw is the queue's number.
+    const invite = customer.receivedRequests('INVITE')[0];
+    expect(invite?.header('from') ?? '').toMatch(/\+14155550188@/);
+    const record = gw.gateway.callbacks.service.get(id);
+    expect(record?.outcome).toBe('no_key');
+    expect(advertiser.receivedRequests('INVITE')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,395 @@
+/**
+ * Phone callers on a gated facility's DID (docs/gated.md, "Phone callers"),
+ * against real peers: sipp is the carrier (127.0.0.2, on the trunk's access
+ * list) calling the DID and keying account numbers and PINs as RFC 4733
+ * events (the pcaps sipp ships); the resident's plain SIP phone is a second
+ * sipp (registered with its device credential, it answers and keys the
+ * resident's PIN). The gateway answers the carrier, asks the Gate, gathers
+ * the account and PIN, rings the phone and bridges; every decision is read
+ * back from the facility's API.
+ *
+ * - a caller whose number is a verified number of an account: authorised by
+ *   the number alone, the phone rings with the account's name, connected;
+ * - a caller on no account keys the account number and a wrong PIN, hears
+ *   the re-prompt, keys the right PIN: connected, one minute charged;
+ * - PIN brute force: three wrong PINs in one call (the tries of a call are
+ *   used up: refused and hung up), and the account is locked: the next call,
+ *   with the right PIN, is refused `pin_lockout`; neither call is authorised, so nothing rings.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sippAvailable, startSipp, stopAll, type SippInstance } from '@parley/testkit';
+import type { Call } from '../src/calls/index.js';
+import { PinHasher } from '../src/gated/index.js';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { RawSipClient } from './raw-sip.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const CARRIER = '127.0.0.2';
+const DID = '+14155550177';
+const base = `/v1/gated/${TENANT}`;
+
+let gw: TestGateway;
+let client: RawSipClient;
+let work: string;
+const calls = new Map<string, Call>();
+const accounts: Record<string, { id: string; number: string }> = {};
+
+/**
+ * A carrier's caller: INVITE offering PCMU and telephone-event (PT 101), the
+ * gateway's 200 ACKed, then `keys` as RFC 4733 presses 400 ms apart from 1 s
+ * on (typed ahead: the gateway reads them as its prompts ask; no key twice
+ * in a row: sipp replays a pcap with its RTP timestamp, so the same key again
+ * would be the same event, RFC 4733 §2.5.1.1), then it waits
+ * for the gateway's BYE (a refusal, or the test ending the call).
+ */
+async function carrierScenario(name: string, keys: string): Promise<string> {
+  const pcap = (k: string): string =>
+    `/usr/share/sip-tester/dtmf_2833_${k === '#' ? 'pound' : k === '*' ? 'star' : k}.pcap`;
+  const presses = [...keys]
+    .map(
+      (k) =>
+        `  <nop><action><exec play_pcap_audio="${pcap(k)}" /></action></nop>\n  <pause milliseconds="400" />`,
+    )
+    .join('\n');
+  const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="${name}">
+  <send retrans="500" start_txn="invite">
+    <![CDATA[
+
+      INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[field0]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:[field1]@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+      a=ptime:20
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv response="100" optional="true" response_txn="invite" />
+  <recv response="180" optional="true" response_txn="invite" />
+  <recv response="183" optional="true" response_txn="invite" />
+  <recv response="200" rtd="true" response_txn="invite" />
+  <send ack_txn="invite">
+    <![CDATA[
+
+      ACK sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[field0]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <pause milliseconds="1000" />
+${presses}
+  <recv request="BYE" timeout="120000" />
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+`;
+  const file = join(work, `${name}.xml`);
+  await writeFile(file, xml);
+  return file;
+}
+
+function carrier(file: string, from: string): Promise<SippInstance> {
+  return startSipp({
+    scenario: { file },
+    remote: gw.udp,
+    address: CARRIER,
+    calls: 1,
+    injection: { rows: [[DID, from]] },
+    timeoutMs: 150_000,
+    recvTimeoutMs: 120_000,
+  });
+}
+
+/** The resident's phone: answers, keys 1593# (RFC 4733), echoes, waits for the BYE. */
+async function residentPhone(): Promise<SippInstance> {
+  const phone = await startSipp({
+    scenario: { file: join(FIXTURES, 'sipp-gated-device.xml') },
+    calls: 1,
+    rtpEcho: true,
+    timeoutMs: 150_000,
+  });
+  const registered = await client.register(
+    gw.udp,
+    device.sipUser,
+    device.secret,
+    [`<sip:${device.sipUser}@127.0.0.1:${phone.localPort}>`],
+    [],
+    'MD5',
+  );
+  expect(registered.status).toBe(200);
+  return phone;
+}
+
+let device: { sipUser: string; secret: string };
+
+async function account(
+  key: string,
+  body: Record<string, unknown>,
+  credit: number,
+): Promise<{ id: string; number: string }> {
+  const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${base}/accounts`, {
+    ratePerMinute: 10,
+    ...body,
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  accounts[key] = made.body;
+  await gw.apiRequest('PUT', `${base}/accounts/${made.body.id}/residents/r-1`, {
+    status: 'approved',
+  });
+  await gw.apiRequest('POST', `${base}/accounts/${made.body.id}/credits`, {
+    amount: credit,
+    key: `seed-${key}`,
+  });
+  return made.body;
+}
+
+/** The calls from the carrier, newest last. */
+function phoneCalls(): Call[] {
+  return [...calls.values()].filter((c) => c.record.channel === 'phone');
+}
+
+async function decisionsOf(callId: string) {
+  const { body } = await gw.apiRequest<{
+    decisions: { stage: string; allowed: boolean; failed: string | null; accountId: string }[];
+  }>('GET', `${base}/decisions?callId=${callId}`);
+  return body.decisions.reverse();
+}
+
+/** Waits until the call is connected to the phone (its meter runs), then ends it from the gateway. */
+async function connectedThenEnd(call: Call): Promise<void> {
+  await expect
+    .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
+    .toBe(true)
+    .catch(async (error: unknown) => {
+      throw new Error(`not connected: ${JSON.stringify(await decisionsOf(call.id))}`, {
+        cause: error,
+      });
+    });
+  await expect.poll(() => call.record.answeredAt, { timeout: 10_000 }).not.toBeNull();
+  call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'normal_clearing' });
+}
+
+async function newCall(before: number): Promise<Call> {
+  await expect.poll(() => phoneCalls().length, { timeout: 20_000 }).toBeGreaterThan(before);
+  return phoneCalls().at(-1)!;
+}
+
+afterAll(() => stopAll());
+
+describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)', () => {
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'parley-gated-trunk-'));
+    gw = await startTestGateway({
+      agents: [],
+      tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 3 }, dtmfPinAttempts: 3 } },
+      sipExtra: { digestAlgorithms: ['MD5'] },
+      pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
+      config: {
+        // A gated tenant's DID runs the gated path, not this flow.
+        flows: { 'facility-line': [{ verb: 'hangup' }] },
+        trunks: {
+          carrier: {
+            peers: [{ host: CARRIER }],
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'facility-line' }] },
+          },
+        },
+      },
+    });
+    client = await RawSipClient.open();
+    gw.gateway.calls.onCall((c) => calls.set(c.id, c));
+    const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(
+      'PUT',
+      `${base}/devices/cell-12`,
+      { kind: 'sip' },
+    );
+    expect(made.status).toBe(201);
+    device = made.body.credential;
+    await gw.apiRequest('PUT', `${base}/residents/r-1`, {
+      name: 'Rita',
+      pin: '1593',
+      devices: ['cell-12'],
+    });
+    await account(
+      'grace',
+      { name: 'Grace Hopper', phones: [{ number: '+14155550199', verified: true }] },
+      500,
+    );
+    await account(
+      'ada',
+      { name: 'Ada Lovelace', phones: [], number: '70517051', pin: '2580' },
+      500,
+    );
+    await account('eve', { name: 'Eve', phones: [], number: '70527052', pin: '3690' }, 500);
+  });
+  afterAll(async () => {
+    client?.close();
+    await gw?.close();
+  });
+
+  it(
+    'authorises a caller by its verified number alone: the phone rings with the account’s name, connected',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const phone = await residentPhone();
+      const before = phoneCalls().length;
+      const caller = await carrier(await carrierScenario('known', ''), '4155550199');
+      try {
+        const call = await newCall(before);
+        await connectedThenEnd(call);
+        const result = await caller.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+        const rang = await phone.result;
+        expect(rang.stats.successful, rang.output).toBe(1);
+        const invite = /INVITE sip:[\s\S]*?\r?\n\r?\n/.exec(rang.messages)?.[0] ?? '';
+        expect(invite).toMatch(/^From: "Grace Hopper" <sip:anonymous@/m);
+        expect(invite).not.toContain('4155550199');
+        const decisions = await decisionsOf(call.id);
+        expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+          ['authorize', true, null],
+          ['reverify', true, null],
+        ]);
+        expect(call.record).toMatchObject({ channel: 'phone', called: DID, outcome: 'answered' });
+      } finally {
+        await caller.stop().catch(() => undefined);
+        await phone.stop().catch(() => undefined);
+      }
+    },
+  );
+
+  it(
+    'gathers the account number and PIN: a wrong PIN is asked again, the right one connects, one minute charged',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const phone = await residentPhone();
+      const before = phoneCalls().length;
+      const caller = await carrier(
+        await carrierScenario('keyed', '70517051#1234#70517051#2580#'),
+        '4155550100',
+      );
+      try {
+        const call = await newCall(before);
+        await connectedThenEnd(call);
+        const result = await caller.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+        expect((await phone.result).stats.successful).toBe(1);
+        const decisions = await decisionsOf(call.id);
+        expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+          ['authorize', false, 'caller_account'],
+          ['authorize', false, 'account_pin'],
+          ['authorize', true, null],
+          ['reverify', true, null],
+        ]);
+        const ada = accounts['ada']!;
+        const charges = await gw.apiRequest<{ charges: { callId: string }[] }>(
+          'GET',
+          `${base}/accounts/${ada.id}/charges`,
+        );
+        expect(charges.body.charges.filter((c) => c.callId === call.id)).toHaveLength(1);
+        const view = await gw.apiRequest<{ balance: number }>('GET', `${base}/accounts/${ada.id}`);
+        expect(view.body.balance).toBe(490);
+      } finally {
+        await caller.stop().catch(() => undefined);
+        await phone.stop().catch(() => undefined);
+      }
+    },
+  );
+
+  it(
+    'locks an account out after PINs guessed by DTMF: the call’s tries end in a refusal, the next call is refused even with the right PIN',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const eve = accounts['eve']!;
+      // Call 1: three wrong PINs (the call's tries, and the tenant's maxFailures).
+      const before = phoneCalls().length;
+      const first = await carrier(
+        await carrierScenario('guess', '70527052#1234#70527052#4321#70527052#1357#'),
+        '4155550101',
+      );
+      let guessed: Call;
+      try {
+        guessed = await newCall(before);
+        const result = await first.result; // the gateway hung up (notAvailable, then BYE)
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      } finally {
+        await first.stop().catch(() => undefined);
+      }
+      const guesses = await decisionsOf(guessed.id);
+      expect(guesses.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+        ['authorize', false, 'caller_account'],
+        ['authorize', false, 'account_pin'],
+        ['authorize', false, 'account_pin'],
+        ['authorize', false, 'account_pin'],
+      ]);
+      expect(guessed.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
+
+      // Call 2, another number: the right PIN, but the account is locked.
+      const again = phoneCalls().length;
+      const second = await carrier(await carrierScenario('locked', '70527052#3690#'), '4155550102');
+      let locked: Call;
+      try {
+        locked = await newCall(again);
+        const result = await second.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      } finally {
+        await second.stop().catch(() => undefined);
+      }
+      const refused = await decisionsOf(locked.id);
+      expect(refused.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+        ['authorize', false, 'caller_account'],
+        ['authorize', false, 'pin_lockout'],
+      ]);
+      // The lockout is recorded (survives a restart): the stored attempts say locked.
+      const row = gw.gateway.gated.store.pinAttempts.get(`account:${TENANT}/#70527052`);
+      expect(row?.lockedUntil ?? 0, JSON.stringify(row)).toBeGreaterThan(Date.now());
+      const view = await gw.apiRequest<{ balance: number }>('GET', `${base}/accounts/${eve.id}`);
+      expect(view.body.balance).toBe(500);
+    },
+  );
+});

@@ -1,0 +1,231 @@
+/**
+ * A visitor's web call to a marketplace listing (issue 12, S8: the listing's
+ * web reference, `<parley-call listing impression>`), on real peers: a
+ * publisher's placement shows the listing (an impression); sipp, a SIP
+ * visitor with a call token scoped `listing:<id>`, calls
+ * `sip:listing.<id>@…` naming the impression in `X-Parley-Impression`; the
+ * gateway routes it to the listing's queue where a baresip agent answers and
+ * hears the caller's tone, attributes it to the impression, and charges the
+ * advertiser the impression's price once. Read where it is kept: the agent's
+ * recording, the call record through the API, the advertiser's ledger.
+ */
+import {
+  analyse,
+  bundledScenario,
+  runSipp,
+  sippAvailable,
+  startBaresipAgent,
+  stopAll,
+  type BaresipAgent,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+const PAGE_ORIGIN = 'https://news.example';
+const DEVICE = 'device-web-0001';
+
+afterAll(() => stopAll());
+
+interface LedgerView {
+  transactions: {
+    kind: string;
+    meta: Record<string, unknown>;
+    postings: { account: string; amountCents: number }[];
+  }[];
+}
+
+describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp visitor)", () => {
+  let gw: TestGateway;
+  let agent: BaresipAgent;
+  let advertiserId = '';
+  let publisherId = '';
+  let placementKey = '';
+  let listingId = '';
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1' }],
+      config: { marketplace: { reserveCents: 300, publisherSharePercent: 40 } },
+    });
+    const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
+      tenant: TENANT,
+      name: 'Bob the Plumber',
+      initialBalanceCents: 100_000,
+    });
+    expect(advertiser.status).toBe(201);
+    advertiserId = advertiser.body.id;
+    const publisher = await gw.apiRequest<{ id: string; placementKey: string }>(
+      'POST',
+      '/v1/publishers',
+      { tenant: TENANT, name: 'Daily News', origins: [PAGE_ORIGIN] },
+    );
+    expect(publisher.status).toBe(201);
+    publisherId = publisher.body.id;
+    placementKey = publisher.body.placementKey;
+    const listing = await gw.apiRequest<{ id: string }>('POST', '/v1/listings', {
+      advertiserId,
+      title: 'Plumber',
+      category: 'plumbing',
+      region: 'US',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 1000,
+      dailyBudgetCents: 100_000,
+      qualification: { minConnectedSeconds: 1 },
+    });
+    expect(listing.status, JSON.stringify(listing.body)).toBe(201);
+    listingId = listing.body.id;
+    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
+    await agent.registered();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.close();
+  });
+
+  async function place(): Promise<string> {
+    const res = await fetch(`${gw.gateway.httpUrl}/v1/placements`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: PAGE_ORIGIN },
+      body: JSON.stringify({
+        publisher: placementKey,
+        category: 'plumbing',
+        region: 'US-CA',
+        slots: 1,
+        deviceId: DEVICE,
+        page: 'https://news.example/local',
+      }),
+    });
+    const placement = (await res.json()) as { slots: { impressionId: string }[] };
+    const impression = placement.slots[0]?.impressionId;
+    expect(impression, JSON.stringify(placement)).toBeDefined();
+    return impression!;
+  }
+
+  async function callListing(
+    token: string,
+    impression: string,
+    durationMs: number,
+    scenario: 'uac-bearer-impression' = 'uac-bearer-impression',
+  ) {
+    return runSipp({
+      scenario: await bundledScenario(scenario),
+      remote: gw.udp,
+      service: `listing.${listingId}`,
+      calls: 1,
+      callDurationMs: durationMs,
+      injection: { rows: [[token, impression]] },
+      timeoutMs: 60_000,
+    });
+  }
+
+  async function settled(): Promise<void> {
+    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+  }
+
+  async function charges(): Promise<LedgerView['transactions']> {
+    const ledger = await gw.api<LedgerView>(`/v1/advertisers/${advertiserId}/ledger`);
+    return ledger.body.transactions.filter((t) => t.kind === 'charge');
+  }
+
+  it("routes the visitor to the listing's agent, attributes the impression and charges its price once", async () => {
+    const impression = await place();
+    const token = await gw.token({
+      subject: 'web-sess-L1',
+      scope: `listing:${listingId}`,
+      privateClaims: { name: 'Ada', deviceId: DEVICE },
+    });
+    const since = agent.sipMessages().length;
+    const result = await callListing(token, impression, 3000);
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since });
+    // The visitor's impression claim stays at the gateway (every X-Parley-* header is scrubbed).
+    expect(invite.header('x-parley-impression')).toBeUndefined();
+    const heard = await analyse(agent.lastRecording().received!);
+    expect(heard.roughFrequencyHz).toBeGreaterThan(900);
+    expect(heard.roughFrequencyHz).toBeLessThan(1100);
+    await settled();
+
+    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
+    expect(record).toMatchObject({ sessionId: 'web-sess-L1', agentId: 'agent1', queue: 'sales' });
+    // The Parley call record names what the call was attributed to.
+    const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
+      `/v1/calls/${record.id}`,
+    );
+    expect(view.body.marketplace).toMatchObject({
+      kind: 'web',
+      listingId,
+      advertiserId,
+      publisherId,
+      impressionId: impression,
+      priceCents: 300,
+      qualified: true,
+      chargedCents: 300,
+    });
+    const list = await gw.api<{ calls: { id: string; marketplace: unknown }[] }>(
+      '/v1/calls?limit=1',
+    );
+    expect(list.body.calls[0]).toMatchObject({
+      id: record.id,
+      marketplace: { impressionId: impression },
+    });
+
+    const charged = await charges();
+    expect(charged).toHaveLength(1);
+    expect(charged[0]?.meta).toMatchObject({ callId: record.id, impressionId: impression });
+    expect(charged[0]?.postings).toEqual(
+      expect.arrayContaining([
+        { account: `advertiser:${advertiserId}`, amountCents: -300 },
+        { account: `publisher:${publisherId}`, amountCents: 120 },
+      ]),
+    );
+  });
+
+  it("charges a call naming another listing's or no impression as a direct call, at the bid", async () => {
+    const token = await gw.token({ subject: 'web-sess-L2', scope: `listing:${listingId}` });
+    const result = await callListing(token, 'im_not-one-of-ours', 2500);
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    await settled();
+    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
+    const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
+      `/v1/calls/${record.id}`,
+    );
+    expect(view.body.marketplace).toMatchObject({
+      kind: 'direct',
+      impressionId: null,
+      publisherId: null,
+      chargedCents: 1000,
+    });
+    expect(await charges()).toHaveLength(2);
+  });
+
+  it('refuses a token for a queue (scope), and a paused listing (480 listing_unavailable)', async () => {
+    const queueToken = await gw.token({ subject: 'web-sess-L3', scope: 'queue:sales' });
+    const denied = await runSipp({
+      scenario: await bundledScenario('uac-bearer-impression'),
+      remote: gw.udp,
+      service: `listing.${listingId}`,
+      calls: 1,
+      injection: { rows: [[queueToken, 'none']] },
+      timeoutMs: 30_000,
+    });
+    expect(denied.stats.failed, denied.output).toBe(1);
+    expect(denied.messages).toMatch(/SIP\/2\.0 403[\s\S]*scope_denied/);
+
+    const paused = await gw.apiRequest('PATCH', `/v1/listings/${listingId}`, { status: 'paused' });
+    expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+    const token = await gw.token({ subject: 'web-sess-L4', scope: `listing:${listingId}` });
+    const before = (await charges()).length;
+    const refused = await runSipp({
+      scenario: await bundledScenario('uac-bearer-impression'),
+      remote: gw.udp,
+      service: `listing.${listingId}`,
+      calls: 1,
+      injection: { rows: [[token, 'none']] },
+      timeoutMs: 30_000,
+    });
+    expect(refused.stats.failed, refused.output).toBe(1);
+    expect(refused.messages).toMatch(/SIP\/2\.0 480[\s\S]*listing_unavailable/);
+    expect(await charges()).toHaveLength(before);
+  });
+});

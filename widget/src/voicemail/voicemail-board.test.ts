@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { VoicemailView } from '@parley/shared/protocol';
+import { VoicemailBoard, parseVoicemailEvent } from './voicemail-board.js';
+
+const view = (id: string, extra: Partial<VoicemailView> = {}): VoicemailView => ({
+  id,
+  callId: `call-${id}`,
+  tenant: 't',
+  queue: 'sales',
+  status: 'recording',
+  sessionNumber: '+15550100',
+  sessionId: 's',
+  origin: '',
+  page: null,
+  publicClaims: {},
+  createdAt: `2026-12-05T10:00:0${id}.000Z`,
+  endedAt: null,
+  durationMs: 0,
+  endReason: null,
+  transcript: null,
+  utterances: [],
+  transcriptError: null,
+  takenBy: null,
+  takenAt: null,
+  hasRecording: true,
+  ...extra,
+});
+
+describe('VoicemailBoard', () => {
+  it('grows the live text: a partial replaces the previous one, a final is kept', () => {
+    const board = new VoicemailBoard();
+    board.apply({ type: 'voicemail-started', voicemail: view('1') });
+    board.apply({ type: 'voicemail-partial', voicemailId: '1', utterance: 0, text: 'please' });
+    board.apply({ type: 'voicemail-partial', voicemailId: '1', utterance: 0, text: 'please call' });
+    expect(board.get('1')).toMatchObject({ finals: [], partial: 'please call' });
+    board.apply({
+      type: 'voicemail-final',
+      voicemailId: '1',
+      utterance: { utterance: 0, text: 'please call me', startMs: 0, endMs: 900 },
+    });
+    expect(board.get('1')).toMatchObject({ finals: ['please call me'], partial: '' });
+    board.apply({ type: 'voicemail-ended', voicemail: view('1', { status: 'left' }) });
+    expect(board.get('1')?.voicemail.status).toBe('left');
+    // The ended view had no utterances yet: the text that came live stays.
+    expect(board.get('1')?.finals).toEqual(['please call me']);
+  });
+
+  it('ignores frames of voicemails it does not know, lists newest first', () => {
+    const board = new VoicemailBoard();
+    expect(
+      board.apply({ type: 'voicemail-partial', voicemailId: 'x', utterance: 0, text: 'a' }),
+    ).toBe(false);
+    board.load([view('1'), view('3'), view('2')]);
+    expect(board.items.map((i) => i.voicemail.id)).toEqual(['3', '2', '1']);
+  });
+
+  it('parses only well-formed voicemail frames', () => {
+    expect(parseVoicemailEvent('{"type":"presence"}')).toBeUndefined();
+    expect(parseVoicemailEvent('not json')).toBeUndefined();
+    expect(parseVoicemailEvent(42)).toBeUndefined();
+    expect(parseVoicemailEvent('{"type":"voicemail-partial","voicemailId":1}')).toBeUndefined();
+    expect(
+      parseVoicemailEvent(JSON.stringify({ type: 'voicemail-started', voicemail: view('1') })),
+    ).toMatchObject({ type: 'voicemail-started' });
+    expect(
+      parseVoicemailEvent(
+        '{"type":"voicemail-partial","voicemailId":"1","utterance":0,"text":"a"}',
+      ),
+    ).toMatchObject({ text: 'a' });
+  });
+});

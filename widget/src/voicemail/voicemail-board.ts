@@ -1,0 +1,116 @@
+/**
+ * What the voicemail page shows, without a DOM: the voicemails (newest
+ * first) and, for each being recorded, its live text (the finals so far and
+ * the current partial, which replaces the previous one). Fed by the list the
+ * desk API returns and by the `voicemail-*` frames of the desk's events socket.
+ */
+import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
+
+export interface VoicemailItem {
+  readonly voicemail: VoicemailView;
+  /** Final utterances, in order (from the record, then from the frames). */
+  readonly finals: readonly string[];
+  /** The recogniser's guess for the utterance being spoken ('' when none). */
+  readonly partial: string;
+}
+
+export class VoicemailBoard {
+  readonly #items = new Map<string, VoicemailItem>();
+
+  /** Newest first. */
+  get items(): VoicemailItem[] {
+    return [...this.#items.values()].sort((a, b) =>
+      b.voicemail.createdAt.localeCompare(a.voicemail.createdAt),
+    );
+  }
+
+  get(id: string): VoicemailItem | undefined {
+    return this.#items.get(id);
+  }
+
+  /** The list from the API: replaces what is known, except text that came live since. */
+  load(list: readonly VoicemailView[]): void {
+    for (const voicemail of list) {
+      const known = this.#items.get(voicemail.id);
+      const finals = voicemail.utterances.map((u) => u.text);
+      this.#items.set(voicemail.id, {
+        voicemail,
+        finals: known && known.finals.length > finals.length ? known.finals : finals,
+        partial: known?.partial ?? '',
+      });
+    }
+  }
+
+  /** One frame of the live stream; true when something changed. */
+  apply(event: VoicemailEvent): boolean {
+    switch (event.type) {
+      case 'voicemail-started':
+      case 'voicemail-ended': {
+        const known = this.#items.get(event.voicemail.id);
+        const finals = event.voicemail.utterances.map((u) => u.text);
+        this.#items.set(event.voicemail.id, {
+          voicemail: event.voicemail,
+          finals: known && known.finals.length > finals.length ? known.finals : finals,
+          partial: event.type === 'voicemail-ended' ? '' : (known?.partial ?? ''),
+        });
+        return true;
+      }
+      case 'voicemail-partial': {
+        const known = this.#items.get(event.voicemailId);
+        if (!known) return false;
+        this.#items.set(event.voicemailId, { ...known, partial: event.text });
+        return true;
+      }
+      case 'voicemail-final': {
+        const known = this.#items.get(event.voicemailId);
+        if (!known) return false;
+        this.#items.set(event.voicemailId, {
+          ...known,
+          finals: [...known.finals, event.utterance.text],
+          partial: '',
+        });
+        return true;
+      }
+    }
+  }
+}
+
+/** A `voicemail-*` frame of the desk's events socket, or undefined for any other frame. */
+export function parseVoicemailEvent(data: unknown): VoicemailEvent | undefined {
+  if (typeof data !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const frame = value as Record<string, unknown>;
+  const view = frame['voicemail'] as Record<string, unknown> | undefined;
+  const isView =
+    typeof view === 'object' &&
+    view !== null &&
+    typeof view['id'] === 'string' &&
+    typeof view['createdAt'] === 'string' &&
+    Array.isArray(view['utterances']);
+  switch (frame['type']) {
+    case 'voicemail-started':
+    case 'voicemail-ended':
+      return isView ? (frame as unknown as VoicemailEvent) : undefined;
+    case 'voicemail-partial':
+      return typeof frame['voicemailId'] === 'string' && typeof frame['text'] === 'string'
+        ? (frame as unknown as VoicemailEvent)
+        : undefined;
+    case 'voicemail-final': {
+      const u = frame['utterance'] as Record<string, unknown> | undefined;
+      return typeof frame['voicemailId'] === 'string' &&
+        typeof u === 'object' &&
+        u !== null &&
+        typeof u['text'] === 'string'
+        ? (frame as unknown as VoicemailEvent)
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
