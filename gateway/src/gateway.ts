@@ -345,7 +345,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           http.server.close(() => resolve());
           http.server.closeAllConnections();
         });
-        db.close();
+        await stores.close();
         await shared.close();
         logger.info('gateway closed');
       })();

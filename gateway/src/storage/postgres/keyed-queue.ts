@@ -21,4 +21,9 @@ export class KeyedQueue {
   after(key: string): Promise<unknown> {
     return this.#tails.get(key) ?? Promise.resolve();
   }
+
+  /** Resolves once every write queued so far, for every key, has settled (before the pool closes). */
+  async idle(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);
+  }
 }

@@ -161,10 +161,11 @@ export class PgMessageStore implements MessageStore {
 
 export class PgSessionStore implements SessionStore {
   readonly #pool: PgPool;
-  readonly #queue = new KeyedQueue();
+  readonly #queue: KeyedQueue;
 
-  constructor(pool: PgPool) {
+  constructor(pool: PgPool, queue = new KeyedQueue()) {
     this.#pool = pool;
+    this.#queue = queue;
   }
 
   #write(tenant: string, sessionId: string, fn: () => Promise<unknown>): Promise<void> {
