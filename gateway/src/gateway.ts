@@ -229,6 +229,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     store: stores.calls,
     webSessions: stores.sessions,
     messages: hub,
+    flowEvents: (callId) => telephony.events.list(callId),
     logger,
     now,
   });

@@ -21,6 +21,7 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deskSocket } from './desk-socket.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
 const CARRIER = '127.0.0.2';
@@ -71,6 +72,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
   });
 
   it('answers, gathers the key, records the caller and bridges the caller to the agent', async () => {
+    const desk = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
     const result = await runSipp({
       scenario: await bundledScenario('uac-carrier-flow'),
       remote: gw.udp,
@@ -114,6 +116,20 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     expect((await stat(recorded.path)).size).toBeGreaterThan(8000);
     const caller = await analyse(recorded.path);
     expect(caller.rms).toBeGreaterThan(0.01);
+
+    // The agent's desk rang with what the caller did in the phone menu before.
+    const ring = await desk.frame((f) => f['type'] === 'ring');
+    desk.ws.close();
+    const flow = (ring['call'] as { flow?: { type: string; verb?: string; result?: unknown }[] })
+      .flow;
+    const shown = Object.fromEntries(
+      (flow ?? []).filter((e) => e.type === 'verb.result').map((e) => [e.verb, e.result]),
+    );
+    expect(shown, JSON.stringify(flow)).toMatchObject({
+      say: { status: 'interrupted', key: '1' },
+      gather: { digits: '1' },
+      record: { status: 'completed', endedBy: 'key' },
+    });
 
     // The agent's phone rang with the caller's number and heard the caller.
     const invite = agent.receivedRequests('INVITE').at(-1)!;

@@ -22,6 +22,7 @@ import {
   wordsFound,
   type BaresipAgent,
 } from '@parley/testkit';
+import { deskSocket } from './desk-socket.js';
 import { API_KEY, startTestGateway, type TestGateway } from './harness.js';
 import { VoicemailCaller } from './voicemail-caller.js';
 
@@ -97,25 +98,11 @@ async function trimmed(path: string): Promise<string> {
   return out;
 }
 
-async function deskSocket(): Promise<{ ws: WebSocket; frames: Record<string, unknown>[] }> {
-  const res = await fetch(`${gw.gateway.httpUrl}/desk/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'agent1', password: 'secret' }),
-  });
-  const cookie = res.headers.get('set-cookie')?.split(';')[0] ?? '';
-  const ws = new WebSocket(`${gw.gateway.httpUrl.replace('http', 'ws')}/desk/api/events`, {
-    headers: { cookie },
-  });
-  const frames: Record<string, unknown>[] = [];
-  ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  return { ws, frames };
-}
+const openDesk = () => deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
 
 describe('voicemail when no agent answers', () => {
   it('records the caller, transcribes it live to the desk and /live, and stores it', async () => {
-    const desk = await deskSocket();
+    const desk = await openDesk();
     const caller = await VoicemailCaller.open();
     try {
       const started = new Promise<string>((resolve) => {

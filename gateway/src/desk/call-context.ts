@@ -1,9 +1,28 @@
-import type { CallContext } from '@parley/shared/protocol';
+import type { CallContext, FlowEvent } from '@parley/shared/protocol';
 import type { Call } from '../calls/index.js';
 import type { CallStore } from '../storage/index.js';
 
-/** What the desk shows about a call: who is calling, from where, their value, and their history. */
-export async function callContext(call: Call, store: CallStore): Promise<CallContext> {
+/** The stored flow events of a call (the telephony's `FlowEventStore.list`). */
+export type FlowEventsOf = (callId: string) => readonly FlowEvent[];
+
+/** What the desk shows about a flow: what happened, not the verbs' starts. */
+const SHOWN: ReadonlySet<FlowEvent['type']> = new Set([
+  'verb.result',
+  'verb.error',
+  'source.error',
+  'transcript.final',
+  'transcript.error',
+]);
+
+/**
+ * What the desk shows about a call: who is calling, from where, their value,
+ * their history, and what the call's flow did before it reached the agent.
+ */
+export async function callContext(
+  call: Call,
+  store: CallStore,
+  flowEvents?: FlowEventsOf,
+): Promise<CallContext> {
   const record = call.record;
   const previous = (await store.listBySession(record.tenant, record.sessionId, 20))
     .filter((c) => c.id !== record.id)
@@ -32,5 +51,11 @@ export async function callContext(call: Call, store: CallStore): Promise<CallCon
     channel: record.channel,
     callerNumber: record.callerNumber,
     called: record.called,
+    ...flowOf(call.id, flowEvents),
   };
+}
+
+function flowOf(callId: string, flowEvents: FlowEventsOf | undefined): { flow?: FlowEvent[] } {
+  const events = flowEvents?.(callId).filter((e) => SHOWN.has(e.type)) ?? [];
+  return events.length > 0 ? { flow: events } : {};
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../observability/index.js';
 import type { AgentDirectory, AgentPresence } from '../agents/index.js';
 import type { DeskAgent, DeskEvent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
-import { callContext } from './call-context.js';
+import { callContext, type FlowEventsOf } from './call-context.js';
 
 export interface DeskSocket {
   send(frame: string): void;
@@ -37,6 +37,7 @@ export class DeskHub {
   /** Per agent, the last event still waiting for a store read (see #toAgent). */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #commands = new Map<string, DeskCommandHandler>();
+  readonly #flowEvents: FlowEventsOf | undefined;
 
   constructor(deps: {
     calls: CallManager;
@@ -44,7 +45,10 @@ export class DeskHub {
     messages: MessageHub;
     agents: AgentDirectory;
     logger: Logger;
+    /** The stored flow events of a call, for the call's context (telephony's event store). */
+    flowEvents?: FlowEventsOf;
   }) {
+    this.#flowEvents = deps.flowEvents;
     this.#calls = deps.calls;
     this.#store = deps.store;
     this.#messages = deps.messages;
@@ -74,12 +78,17 @@ export class DeskHub {
     const send = async () => {
       for (const call of calls) {
         if (call.agentId === agentId) {
-          const context = await callContext(call, this.#store);
+          const context = await callContext(call, this.#store, this.#flowEvents);
           socket.send(JSON.stringify({ type: 'answered', call: context }));
           for (const stored of await this.#messages.history(call.id))
             socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
         } else if (call.ringingAgents.includes(agentId)) {
-          socket.send(JSON.stringify({ type: 'ring', call: await callContext(call, this.#store) }));
+          socket.send(
+            JSON.stringify({
+              type: 'ring',
+              call: await callContext(call, this.#store, this.#flowEvents),
+            }),
+          );
         }
       }
     };
@@ -158,7 +167,7 @@ export class DeskHub {
     call.on('agentRinging', (agentId) =>
       this.#toAgent(agentId, async () => ({
         type: 'ring',
-        call: await callContext(call, this.#store),
+        call: await callContext(call, this.#store, this.#flowEvents),
       })),
     );
     call.on('agentStopped', (agentId) =>
@@ -167,7 +176,7 @@ export class DeskHub {
     call.on('answered', (agentId) => {
       this.#toAgent(agentId, async () => ({
         type: 'answered',
-        call: await callContext(call, this.#store),
+        call: await callContext(call, this.#store, this.#flowEvents),
       }));
       this.#messageSubs.get(agentId)?.();
       const unsubscribe = this.#messages.subscribe(call.id, {

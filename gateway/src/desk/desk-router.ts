@@ -15,7 +15,7 @@ import type { AgentCredentials, AgentDirectory } from '../agents/index.js';
 import { digestHa1 } from '../sip/message/index.js';
 import { TokenBuckets } from '../sbc/token-bucket.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
-import { callContext } from './call-context.js';
+import { callContext, type FlowEventsOf } from './call-context.js';
 import { presenceView } from './desk-hub.js';
 import type { DeskIdentity, DeskSessions } from './desk-session.js';
 
@@ -26,6 +26,8 @@ export interface DeskRouterDeps {
   readonly store: CallStore;
   readonly webSessions: SessionStore;
   readonly messages: MessageHub;
+  /** The stored flow events of a call, for the call's context. */
+  readonly flowEvents?: FlowEventsOf;
   readonly sipDomain: string;
   readonly sipWsPath: string;
   /** The built desk bundle (widget/dist); the page says so when it is missing. */
@@ -162,7 +164,7 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     res.json({
       ...callView(record),
       messages: await deps.messages.history(record.id),
-      context: live ? await callContext(live, deps.store) : null,
+      context: live ? await callContext(live, deps.store, deps.flowEvents) : null,
       session: (await deps.webSessions.get(record.tenant, record.sessionId)) ?? null,
     });
   });

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import type { Config } from '../config/index.js';
+import type { FlowEventsOf } from '../desk/call-context.js';
 import { DeskHub, DeskSessions, deskEventsUpgrade, deskRouter } from '../desk/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
@@ -16,6 +17,8 @@ export function wireDesk(deps: {
   readonly store: CallStore;
   readonly webSessions: SessionStore;
   readonly messages: MessageHub;
+  /** The stored flow events of a call (what its flow did before the agent). */
+  readonly flowEvents: FlowEventsOf;
   readonly logger: Logger;
   readonly now: () => number;
 }): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
@@ -35,6 +38,7 @@ export function wireDesk(deps: {
     messages: deps.messages,
     agents,
     logger: deps.logger,
+    flowEvents: deps.flowEvents,
   });
   deps.mount.use(
     deskRouter({
@@ -44,6 +48,7 @@ export function wireDesk(deps: {
       store: deps.store,
       webSessions: deps.webSessions,
       messages: deps.messages,
+      flowEvents: deps.flowEvents,
       sipDomain: config.sip.domain,
       sipWsPath: config.sip.wsPath,
       assetsDir: assetsDir(config),

@@ -121,6 +121,13 @@ export interface CallContext {
   readonly called?: string | null;
   /** Set when the call is an accepted callback (the customer was called first and pressed 1). */
   readonly callback?: CallbackContext | null;
+  /**
+   * What the call's flow did before it reached the agent (the phone menu, a
+   * recording, a transcript): its stored verb results and errors, source
+   * errors and final transcripts, in order. Absent on older gateways and on
+   * calls no flow ran on.
+   */
+  readonly flow?: readonly FlowEvent[];
 }
 
 /** A call record as `GET /desk/api/calls` lists it (the fields the desk shows). */

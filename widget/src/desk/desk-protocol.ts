@@ -10,6 +10,7 @@ import {
   type AgentState,
   type CallContext,
   type DeskAgent,
+  type FlowEvent,
   type PreviousCall,
   type RoutingDecision,
   type StoredMessage,
@@ -64,6 +65,13 @@ export function parseCallContext(value: unknown): CallContext | undefined {
           (c) => isObject(c) && isString(c['id']),
         ) as unknown as PreviousCall[])
       : [],
+    ...(Array.isArray(value['flow'])
+      ? {
+          flow: value['flow'].filter(
+            (e) => isObject(e) && isString(e['type']),
+          ) as unknown as FlowEvent[],
+        }
+      : {}),
   };
 }
 

@@ -29,6 +29,7 @@ import {
   valueRows,
   type Row,
 } from './desk-text.js';
+import { flowStepText } from './flow-text.js';
 import { styles } from './styles.js';
 
 type Phase = 'loading' | 'signed-out' | 'idle' | 'ringing' | 'call' | 'ended';
@@ -578,6 +579,7 @@ export abstract class ParleyAgentDesk extends LitElement {
               : html`<p class="muted">No routing decision.</p>`
           }
         </section>
+        ${this.#flowSteps(context)}
         <section aria-label="Previous calls">
           <h3>Previous calls</h3>
           ${
@@ -596,6 +598,18 @@ export abstract class ParleyAgentDesk extends LitElement {
         </section>
       </div>
     `;
+  }
+
+  /** What the call's flow did before it reached the agent (the phone menu), when one ran. */
+  #flowSteps(context: CallContext): TemplateResult | typeof nothing {
+    const lines = (context.flow ?? []).flatMap((e) => flowStepText(e) ?? []);
+    if (lines.length === 0) return nothing;
+    return html`<section aria-label="Before the call" part="flow">
+      <h3>Before the call</h3>
+      <ol class="previous">
+        ${lines.map((line) => html`<li>${line}</li>`)}
+      </ol>
+    </section>`;
   }
 
   #ended(ended: EndedCall): TemplateResult {
