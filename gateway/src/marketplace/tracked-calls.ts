@@ -34,12 +34,19 @@ export function trackedCalls(deps: {
       if (state !== 'answered' || timer) return;
       const connected = hooks.advertiserConnected(call.id, now());
       if (!connected) return;
+      arm(connected.qualifiesAt);
+    };
+    // A timer may fire a millisecond before the wall clock reaches `qualifiesAt` (timers run on
+    // the monotonic clock): `qualify` then answers not_yet, and the timer is armed again for
+    // what is left, instead of leaving the charge to the call's end (or to a crash's recovery).
+    const arm = (qualifiesAt: number): void => {
       timer = setTimeout(
         () => {
           const result = hooks.qualify(call.id, now());
           log.info({ callId: call.id, result: result.status }, 'marketplace call qualified');
+          if (result.status === 'not_yet') arm(result.qualifiesAt);
         },
-        Math.max(0, connected.qualifiesAt - now()),
+        Math.max(1, qualifiesAt - now()),
       );
       timer.unref();
     };
