@@ -268,6 +268,26 @@ describe('relay engine: symmetric RTP latching', () => {
     visitor.setRemote({ address: '127.0.0.1', rtpPort: moved.rtp.port, rtcpPort: moved.rtcp.port });
     expect(visitor.stats().latchedTo?.port).toBe(moved.rtp.port);
   });
+  it('after a re-INVITE moved the media, a late packet of the old stream does not latch it back', async () => {
+    let clock = 1_000_000;
+    const { visitor, agent, alice, bob } = await call({ engine: { now: () => clock } });
+    await alice.rtp.send(rtpPacket(1, 0xaa), visitor.rtpPort);
+    await bob.rtp.waitFor(1);
+    const moved = await phone();
+    visitor.setRemote({ address: '127.0.0.1', rtpPort: moved.rtp.port, rtcpPort: moved.rtcp.port });
+    // A packet Alice's old port sent before the move arrives after it: not relayed, no latch.
+    await alice.rtp.send(rtpPacket(2, 0xaa), visitor.rtpPort);
+    await bob.rtp.send(rtpPacket(5, 0xbb), agent.rtpPort);
+    expect((await moved.rtp.waitFor(1)).data).toEqual(rtpPacket(5, 0xbb));
+    expect(visitor.stats()).toMatchObject({ rejectedPackets: 1 });
+    expect(visitor.stats().latchedTo).toBeUndefined();
+    expect(alice.rtp.received).toHaveLength(0);
+    // A second later the old address is an ordinary source again (the phone moved back behind NAT).
+    clock += 1000;
+    await alice.rtp.send(rtpPacket(3, 0xaa), visitor.rtpPort);
+    await bob.rtp.waitFor(2);
+    expect(visitor.stats().latchedTo?.port).toBe(alice.rtp.port);
+  });
 });
 
 describe('relay engine: inactivity', () => {

@@ -86,6 +86,9 @@ export class RtpChannel implements PacketSink {
   #latchedPort = 0;
   #lastFromLatched = 0;
   #warnedReject = false;
+  /** Where the media came from before a re-INVITE moved it, and when it moved. */
+  #retired: Endpoint[] = [];
+  #movedAt = 0;
   /** Where this channel sends: the latched source, else the SDP address; port 0 = nowhere. */
   #dstAddress = '';
   #dstPort = 0;
@@ -138,12 +141,17 @@ export class RtpChannel implements PacketSink {
     const nextPort = unspecified ? 0 : port;
     if (nextAddress === this.#sdpAddress && nextPort === this.#sdpPort) return;
     const moved = this.#sdpAddress !== undefined && nextAddress !== undefined;
-    this.#sdpAddress = nextAddress;
-    this.#sdpPort = nextPort;
     if (moved) {
+      // The old stream's packets still in flight must not latch the channel back to it.
+      this.#retired = [this.latchedTo, this.sdpRemote].filter(
+        (e): e is Endpoint => e !== undefined,
+      );
+      this.#movedAt = this.#now();
       this.#latchedAddress = undefined;
       this.#latchedPort = 0;
     }
+    this.#sdpAddress = nextAddress;
+    this.#sdpPort = nextPort;
     this.#route();
   }
 
@@ -239,11 +247,12 @@ export class RtpChannel implements PacketSink {
 
   #latch(address: string, port: number, now: number): boolean {
     const fromSdpAddress = address === this.#sdpAddress && port === this.#sdpPort;
-    if (
-      this.#latchedAddress !== undefined &&
-      !fromSdpAddress &&
-      now - this.#lastFromLatched < this.#guardMs
-    ) {
+    const guarded =
+      this.#latchedAddress !== undefined
+        ? now - this.#lastFromLatched < this.#guardMs
+        : now - this.#movedAt < this.#guardMs &&
+          this.#retired.some((e) => e.address === address && e.port === port);
+    if (!fromSdpAddress && guarded) {
       if (!this.#warnedReject) {
         this.#warnedReject = true;
         this.#observer.rejected(this, { address, port });
