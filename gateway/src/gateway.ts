@@ -96,7 +96,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = new Metrics();
   // Redis-backed shared state when shared.redis is set (docs/scaling.md); else all in process.
   const shared = await createSharedState({ config, registry: metrics.registry, logger, now });
-  const stores = openStores(config, logger, now);
+  const stores = await openStores(config, logger, now);
   const { db } = stores;
   const speech = createSpeech(config, { logger, metrics });
   const gated = createGatedModule({
@@ -115,7 +115,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(replayStore ? { replayStore } : {}),
     now,
   });
-  const numbers = callerNumberPool({ config, store: stores.sessions, metrics, logger, now });
+  const numbers = await callerNumberPool({ config, store: stores.sessions, metrics, logger, now });
   const { agents, admin } = await agentDirectory({
     config,
     store: stores.agents,
@@ -346,7 +346,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           http.server.close(() => resolve());
           http.server.closeAllConnections();
         });
-        db.close();
+        await stores.close();
         await shared.close();
         logger.info('gateway closed');
       })();

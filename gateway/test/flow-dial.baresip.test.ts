@@ -133,7 +133,7 @@ describe('a flow dials out', () => {
     expect(await dialResult(callId)).toMatchObject({ status: 'answered' });
     for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
       await new Promise((r) => setTimeout(r, 100));
-    const record = gw.gateway.callStore.get(callId);
+    const record = await gw.gateway.callStore.get(callId);
     expect(record).toMatchObject({
       channel: 'phone',
       called: DID_PHONE,

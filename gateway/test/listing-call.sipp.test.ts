@@ -146,7 +146,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
     expect(heard.roughFrequencyHz).toBeLessThan(1100);
     await settled();
 
-    const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ sessionId: 'web-sess-L1', agentId: 'agent1', queue: 'sales' });
     // The Parley call record names what the call was attributed to.
     const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
@@ -186,7 +186,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
     const result = await callListing(token, 'im_not-one-of-ours', 2500);
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     await settled();
-    const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
       `/v1/calls/${record.id}`,
     );

@@ -216,7 +216,7 @@ describe('Record-Route and the route set (RFC 3261 §12.1.1, §12.2.1.1)', () =>
     await sleep(150);
     expect(visitor.received.some((r) => isRequest('BYE')(r.message))).toBe(false);
     expect(proxy.received.filter((r) => isRequest('BYE')(r.message))).toHaveLength(1);
-    const record = gw.gateway.callStore.listRecent(1)[0];
+    const record = (await gw.gateway.callStore.listRecent(1))[0];
     expect(record).toMatchObject({ outcome: 'answered', endedBy: 'agent' });
   });
 });
@@ -234,7 +234,7 @@ describe('Max-Forwards (RFC 3261 §16.3)', () => {
     expect(refused.headers.get('reason')).toBe('SIP;cause=483;text="too_many_hops"');
     await sleep(300);
     expect(agent.received).toHaveLength(0);
-    expect(gw.gateway.callStore.listRecent(10)).toHaveLength(0);
+    expect(await gw.gateway.callStore.listRecent(10)).toHaveLength(0);
     // Max-Forwards: 1 still passes (the last hop may deliver it).
     const next = await visitorInvite(gw, visitor);
     visitor.send(gw.udp, next.text.replace('Max-Forwards: 70', 'Max-Forwards: 1'));
@@ -264,7 +264,7 @@ describe('client transaction timers (RFC 3261 §17.1, T1 = 100 ms)', () => {
     expect(gaveUpAfter).toBeGreaterThanOrEqual(6400 - 5);
     expect(final.status).toBe(503);
     expect(final.headers.get('reason')).toBe('SIP;cause=503;text="agent_unreachable"');
-    const record = gw.gateway.callStore.listRecent(1)[0];
+    const record = (await gw.gateway.callStore.listRecent(1))[0];
     expect(record).toMatchObject({
       visitorCallId: callId,
       outcome: 'failed',

@@ -87,7 +87,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
       await new Promise((r) => setTimeout(r, 100));
 
-    const stored = gw.gateway.callStore.listRecent(1, { tenant: TENANT });
+    const stored = await gw.gateway.callStore.listRecent(1, { tenant: TENANT });
     const record = stored[0]!;
     expect(record).toMatchObject({
       channel: 'phone',

@@ -66,7 +66,7 @@ it("answers the phone's call to the DID and the phone hears the flow's prompt", 
 
   for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
     await new Promise((r) => setTimeout(r, 100));
-  const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0];
+  const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0];
   expect(record).toMatchObject({
     channel: 'phone',
     called: DID,

@@ -80,7 +80,7 @@ describe.skipIf(!sippAvailable())(
       for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
         await new Promise((r) => setTimeout(r, 100));
 
-      const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+      const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
       expect(record).toMatchObject({ channel: 'phone', flow: 'wait-line', agentId: 'agent1' });
       const events = gw.gateway.telephony.events.list(record.id);
       const all = JSON.stringify(events);

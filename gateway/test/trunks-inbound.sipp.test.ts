@@ -107,7 +107,7 @@ describe.skipIf(!sippAvailable())('trunk: calls from the telephone network (sipp
     // `completed` is no error: a plain decline, without a Reason header.
     expect(final?.header('Reason')).toBeUndefined();
     await slotsReach(trunk, 0);
-    const stored = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0];
+    const stored = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0];
     expect(stored).toMatchObject({ channel: 'phone', flow: 'sales-line', outcome: 'failed' });
     expect(
       metric(await metrics(gw), 'parley_trunk_calls_total', 'trunk="carrier",direction="inbound"'),

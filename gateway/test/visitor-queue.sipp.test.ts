@@ -59,7 +59,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
     for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
       await new Promise((r) => setTimeout(r, 100));
 
-    const record = gw.gateway.callStore.listRecent(1, { tenant: TENANT })[0]!;
+    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ sessionId: 'web-sess-Q', agentId: 'agent1' });
     const events = gw.gateway.telephony.events.list(record.id);
     const enqueue = events.find(

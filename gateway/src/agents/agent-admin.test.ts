@@ -36,9 +36,9 @@ function setup(now = { t: 1_000 }) {
 }
 
 /** The ParleyError a call throws: its code, HTTP status and the detail the API shows. */
-function refusal(fn: () => unknown) {
+async function refusal(fn: () => Promise<unknown>) {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (!isParleyError(error)) throw error;
     return { code: error.code, status: error.httpStatus, body: error.toJSON().error };
@@ -56,9 +56,9 @@ afterEach(() => {
 });
 
 describe('AgentAdmin', () => {
-  it('creates an agent the directory routes to, storing digest H(A1) values and never the password', () => {
+  it('creates an agent the directory routes to, storing digest H(A1) values and never the password', async () => {
     const { directory, store, admin } = setup();
-    const { created, agent } = admin.put('acme', 'ada', {
+    const { created, agent } = await admin.put('acme', 'ada', {
       password: PASSWORD,
       queues: ['sales', 'support'],
       displayName: 'Ada',
@@ -86,122 +86,130 @@ describe('AgentAdmin', () => {
       },
       algorithms: undefined,
     });
-    expect(store.get('ada')?.ha1['SHA-256']).toBe(digestHa1('ada', REALM, PASSWORD, 'SHA-256'));
+    expect((await store.get('ada'))?.ha1['SHA-256']).toBe(
+      digestHa1('ada', REALM, PASSWORD, 'SHA-256'),
+    );
     // Not in the table, not in the WAL, not in the file.
     db.pragma('wal_checkpoint(TRUNCATE)');
     expect(readFileSync(join(dir, 'parley.db')).includes(PASSWORD)).toBe(false);
   });
 
-  it('updates settings without the password, keeping registrations and the old secret', () => {
+  it('updates settings without the password, keeping registrations and the old secret', async () => {
     const { directory, admin } = setup();
-    admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
+    await admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
     directory.setContacts('ada', [
       { uri: 'sip:ada-phone@127.0.0.1', expiresAt: 61_000, flowId: undefined },
     ]);
     const before = directory.credentials('ada');
-    const { created, agent } = admin.put('acme', 'ada', { queues: ['support'], tier: 'junior' });
+    const { created, agent } = await admin.put('acme', 'ada', {
+      queues: ['support'],
+      tier: 'junior',
+    });
     expect(created).toBe(false);
     expect(agent).toMatchObject({ queues: ['support'], tier: 'junior', registered: true });
     expect(directory.credentials('ada')).toEqual(before);
   });
 
-  it('needs the password to create an agent or to change its username', () => {
+  it('needs the password to create an agent or to change its username', async () => {
     const { admin } = setup();
-    expect(refusal(() => admin.put('acme', 'ada', { queues: ['sales'] }))).toMatchObject({
+    expect(await refusal(() => admin.put('acme', 'ada', { queues: ['sales'] }))).toMatchObject({
       code: 'bad_request',
       status: 400,
       body: { detail: 'password: required to create an agent' },
     });
-    admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
+    await admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
     expect(
-      refusal(() => admin.put('acme', 'ada', { username: 'ada2', queues: ['sales'] })).body.detail,
+      (await refusal(() => admin.put('acme', 'ada', { username: 'ada2', queues: ['sales'] }))).body
+        .detail,
     ).toMatch(/password: required to change the username/);
   });
 
-  it('refuses bad input with the field that is wrong', () => {
+  it('refuses bad input with the field that is wrong', async () => {
     const { admin } = setup();
     // null: an API key for every tenant.
-    const detail = (id: string, body: unknown, scope: string | null = 'acme') =>
-      refusal(() => admin.put(scope ?? undefined, id, body)).body.detail;
+    const detail = async (id: string, body: unknown, scope: string | null = 'acme') =>
+      (await refusal(() => admin.put(scope ?? undefined, id, body))).body.detail;
     const ok = { password: PASSWORD, queues: ['sales'] };
-    expect(detail('bad id!', ok)).toMatch(/agent id/);
-    expect(detail('a'.repeat(65), ok)).toMatch(/agent id/);
-    expect(detail('ada', null)).toMatch(/^body:/);
-    expect(detail('ada', { ...ok, password: 'short' })).toMatch(/^password:/);
-    expect(detail('ada', { ...ok, queues: [] })).toMatch(/^queues:/);
-    expect(detail('ada', { ...ok, maxCalls: 0 })).toMatch(/^maxCalls:/);
-    expect(detail('ada', { ...ok, username: 'ada@evil' })).toMatch(/^username:/);
-    expect(detail('ada', { ...ok, contact: 'http://x' })).toMatch(/^contact:/);
-    expect(detail('ada', { ...ok, role: 'admin' })).toMatch(/role/);
-    expect(detail('ada', { ...ok, queues: ['nope'] })).toMatch(/no queue "nope"/);
-    expect(detail('ada', { ...ok, queues: ['rival'] })).toMatch(
+    expect(await detail('bad id!', ok)).toMatch(/agent id/);
+    expect(await detail('a'.repeat(65), ok)).toMatch(/agent id/);
+    expect(await detail('ada', null)).toMatch(/^body:/);
+    expect(await detail('ada', { ...ok, password: 'short' })).toMatch(/^password:/);
+    expect(await detail('ada', { ...ok, queues: [] })).toMatch(/^queues:/);
+    expect(await detail('ada', { ...ok, maxCalls: 0 })).toMatch(/^maxCalls:/);
+    expect(await detail('ada', { ...ok, username: 'ada@evil' })).toMatch(/^username:/);
+    expect(await detail('ada', { ...ok, contact: 'http://x' })).toMatch(/^contact:/);
+    expect(await detail('ada', { ...ok, role: 'admin' })).toMatch(/role/);
+    expect(await detail('ada', { ...ok, queues: ['nope'] })).toMatch(/no queue "nope"/);
+    expect(await detail('ada', { ...ok, queues: ['rival'] })).toMatch(
       /no queue "rival" for tenant "acme"/,
     );
-    expect(detail('ada', ok, null)).toMatch(/tenant: required/);
-    expect(detail('ada', { ...ok, tenant: 'globex' })).toMatch(/manages tenant "acme" only/);
-    expect(detail('ada', { ...ok, tenant: 'initech' }, null)).toMatch(/no tenant "initech"/);
+    expect(await detail('ada', ok, null)).toMatch(/tenant: required/);
+    expect(await detail('ada', { ...ok, tenant: 'globex' })).toMatch(/manages tenant "acme" only/);
+    expect(await detail('ada', { ...ok, tenant: 'initech' }, null)).toMatch(/no tenant "initech"/);
   });
 
-  it('refuses ids and usernames that are taken, and agents of the config file', () => {
+  it('refuses ids and usernames that are taken, and agents of the config file', async () => {
     const { admin } = setup();
-    admin.put(undefined, 'ada', { tenant: 'globex', password: PASSWORD, queues: ['rival'] });
+    await admin.put(undefined, 'ada', { tenant: 'globex', password: PASSWORD, queues: ['rival'] });
     expect(
-      refusal(() => admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] })),
+      await refusal(() => admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] })),
     ).toMatchObject({
       code: 'conflict',
       status: 409,
       body: { detail: 'the agent id "ada" is taken' },
     });
     expect(
-      refusal(() =>
-        admin.put('acme', 'bob', { username: 'ada', password: PASSWORD, queues: ['sales'] }),
+      (
+        await refusal(() =>
+          admin.put('acme', 'bob', { username: 'ada', password: PASSWORD, queues: ['sales'] }),
+        )
       ).body.detail,
     ).toBe('the username "ada" is taken');
     expect(
-      refusal(() => admin.put('acme', 'boss', { password: PASSWORD, queues: ['sales'] })).body
-        .detail,
+      (await refusal(() => admin.put('acme', 'boss', { password: PASSWORD, queues: ['sales'] })))
+        .body.detail,
     ).toMatch(/defined in the config file/);
-    expect(refusal(() => admin.remove('acme', 'boss')).code).toBe('conflict');
+    expect((await refusal(() => admin.remove('acme', 'boss'))).code).toBe('conflict');
   });
 
-  it('deletes an agent: gone from routing and storage, its registrations dropped', () => {
+  it('deletes an agent: gone from routing and storage, its registrations dropped', async () => {
     const { directory, store, admin } = setup();
-    admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
+    await admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
     const removed: string[] = [];
     directory.on('removed', (id) => removed.push(id));
-    expect(refusal(() => admin.remove('globex', 'ada'))).toMatchObject({
+    expect(await refusal(() => admin.remove('globex', 'ada'))).toMatchObject({
       code: 'not_found',
       status: 404,
     });
-    admin.remove('acme', 'ada');
+    await admin.remove('acme', 'ada');
     expect(removed).toEqual(['ada']);
     expect(directory.get('ada')).toBeUndefined();
     expect(directory.credentials('ada')).toBeUndefined();
-    expect(store.get('ada')).toBeUndefined();
-    expect(refusal(() => admin.remove('acme', 'ada')).code).toBe('not_found');
+    expect(await store.get('ada')).toBeUndefined();
+    expect((await refusal(() => admin.remove('acme', 'ada'))).code).toBe('not_found');
   });
 
-  it('loads stored agents after a restart, and skips one the config file now defines', () => {
+  it('loads stored agents after a restart, and skips one the config file now defines', async () => {
     const first = setup();
-    first.admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'], tier: 'senior' });
+    await first.admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'], tier: 'senior' });
     // Stored before the config file gave its agent 'boss' the same username: skipped.
-    const ada = first.store.get('ada')!;
-    first.store.put({ ...ada, id: 'cy', username: 'boss' });
-    first.store.put({ ...ada, id: 'boss', username: 'boss2' });
+    const ada = (await first.store.get('ada'))!;
+    await first.store.put({ ...ada, id: 'cy', username: 'boss' });
+    await first.store.put({ ...ada, id: 'boss', username: 'boss2' });
     const again = setup();
-    expect(again.admin.load()).toBe(1);
+    expect(await again.admin.load()).toBe(1);
     expect(again.directory.get('ada')).toMatchObject({ tier: 'senior', source: 'api' });
     expect(again.directory.credentials('boss')?.agentId).toBe('boss');
     expect(again.directory.get('cy')).toBeUndefined();
   });
 
-  it('changes the credential stamp (which signs desks out) when the password changes', () => {
+  it('changes the credential stamp (which signs desks out) when the password changes', async () => {
     const { directory, admin } = setup();
-    admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
+    await admin.put('acme', 'ada', { password: PASSWORD, queues: ['sales'] });
     const stamp = directory.credentialStamp('ada');
-    admin.put('acme', 'ada', { queues: ['support'] });
+    await admin.put('acme', 'ada', { queues: ['support'] });
     expect(directory.credentialStamp('ada')).toBe(stamp);
-    admin.put('acme', 'ada', { password: `${PASSWORD}!`, queues: ['support'] });
+    await admin.put('acme', 'ada', { password: `${PASSWORD}!`, queues: ['support'] });
     expect(directory.credentialStamp('ada')).not.toBe(stamp);
   });
 });

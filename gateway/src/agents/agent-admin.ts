@@ -107,9 +107,9 @@ export class AgentAdmin {
   }
 
   /** Puts the stored agents into the directory (at start-up, after the config's). */
-  load(): number {
+  async load(): Promise<number> {
     let loaded = 0;
-    for (const agent of this.#o.store.list()) {
+    for (const agent of await this.#o.store.list()) {
       const skip = (why: string) =>
         this.#log.warn({ agentId: agent.id }, `stored agent skipped: ${why}`);
       if (this.#o.configured.has(agent.id)) {
@@ -142,11 +142,11 @@ export class AgentAdmin {
    * Creates or replaces an agent. `scope` is the tenant the caller's API key is
    * bound to (undefined: any tenant).
    */
-  put(
+  async put(
     scope: string | undefined,
     id: string,
     body: unknown,
-  ): { created: boolean; agent: AgentPresence } {
+  ): Promise<{ created: boolean; agent: AgentPresence }> {
     if (!AGENT_ID.test(id)) throw bad('the agent id is 1-64 of A-Z a-z 0-9 . _ -');
     const parsed = agentInputSchema.safeParse(body);
     if (!parsed.success) {
@@ -176,7 +176,7 @@ export class AgentAdmin {
     if (pointsAt) throw bad(`contact: ${pointsAt}`);
     if (this.#o.configured.has(id))
       throw conflict(`agent "${id}" is defined in the config file; change it there`);
-    const existing = this.#o.store.get(id);
+    const existing = await this.#o.store.get(id);
     if (existing && existing.tenant !== tenant) throw conflict(`the agent id "${id}" is taken`);
     const holder = this.#o.directory.credentials(username);
     if (holder && holder.agentId !== id) throw conflict(`the username "${username}" is taken`);
@@ -214,7 +214,7 @@ export class AgentAdmin {
       updatedAt: now,
     };
     // Stored first: an agent the directory routes to is never one a restart would lose.
-    this.#o.store.put(agent);
+    await this.#o.store.put(agent);
     this.#o.directory.upsert(toConfig(agent));
     this.#log.info(
       { agentId: id, tenant, created: !existing },
@@ -224,8 +224,8 @@ export class AgentAdmin {
   }
 
   /** Deletes an API-managed agent; its phones are unregistered and its desk signed out. */
-  remove(scope: string | undefined, id: string): void {
-    const existing = this.#o.store.get(id);
+  async remove(scope: string | undefined, id: string): Promise<void> {
+    const existing = await this.#o.store.get(id);
     if (!existing || (scope !== undefined && existing.tenant !== scope)) {
       if (
         this.#o.configured.has(id) &&
@@ -234,7 +234,7 @@ export class AgentAdmin {
         throw conflict(`agent "${id}" is defined in the config file; remove it there`);
       throw new ParleyError('not_found', `no agent "${id}"`, { expose: true });
     }
-    this.#o.store.delete(id);
+    await this.#o.store.delete(id);
     this.#o.directory.remove(id);
     this.#log.info({ agentId: id, tenant: existing.tenant }, 'agent deleted');
   }

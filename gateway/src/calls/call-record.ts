@@ -105,8 +105,13 @@ export class CallRecordKeeper {
     return this.record.state;
   }
 
+  /**
+   * Written behind: the call never waits for the database. The store applies
+   * this record's writes in order; a failed write is logged (the live record
+   * stays right, and the next write carries every field again).
+   */
   insert(): void {
-    this.#store.insert(this.record);
+    this.#store.insert(this.record).catch((err: unknown) => this.#writeFailed('insert', err));
   }
 
   /** Moves the call to `next`; false (and nothing changes) when the move is not allowed. */
@@ -172,7 +177,11 @@ export class CallRecordKeeper {
   /** Writes the record (with the dialogs as they are now: target refreshes, our CSeq). */
   save(): void {
     this.record.dialogs = [...this.#dialogs].map(([leg, dialog]) => storedDialog(leg, dialog));
-    this.#store.update(this.record);
+    this.#store.update(this.record).catch((err: unknown) => this.#writeFailed('update', err));
+  }
+
+  #writeFailed(write: 'insert' | 'update', err: unknown): void {
+    this.#log.error({ err, write, callId: this.record.id }, 'call record not written');
   }
 
   /** The call ended: outcome, times and media counters, written once. */

@@ -159,7 +159,7 @@ describe('Call', () => {
       'SIP;cause=200;text="normal_clearing"',
     );
     await expect.poll(() => call.state, { timeout: 10_000 }).toBe('ended');
-    const record = store.get(call.id);
+    const record = await store.get(call.id);
     expect(record?.attempts).toEqual([
       expect.objectContaining({ agentId: 'agent1', status: 200, endedAt: expect.any(Number) }),
     ]);
@@ -205,7 +205,7 @@ describe('Call', () => {
     expect((await caller.request('BYE', callId)).headers.get('reason')).toBe(
       'SIP;cause=503;text="gateway_shutdown"',
     );
-    expect(store.get(call.id)?.attempts[0]?.endedAt).toEqual(expect.any(Number));
+    expect((await store.get(call.id))?.attempts[0]?.endedAt).toEqual(expect.any(Number));
   });
 
   it('answers a browser itself with PCMU (200) before any agent, offers the agent PCMU only, and answers the browser’s ICE restart', async () => {
@@ -344,7 +344,7 @@ describe('Call', () => {
     await call.start();
     const refused = await caller.response(callId, 488);
     expect(refused.headers.get('reason')).toBe('SIP;cause=488;text="offer_required"');
-    expect(store.get(call.id)).toMatchObject({
+    expect(await store.get(call.id)).toMatchObject({
       state: 'ended',
       reason: 'offer_required',
       sipStatus: 488,

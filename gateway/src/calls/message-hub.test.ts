@@ -88,9 +88,12 @@ function newCall(): FakeCall {
 }
 
 /** The rows as stored, read back through a second store on the same database. */
-function rows(callId: string): StoredMessage[] {
+function rows(callId: string): Promise<StoredMessage[]> {
   return new SqliteMessageStore(db).list(callId);
 }
+
+/** Lets the hub's reads of the history (SQLite: resolved at once) deliver. */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function notices(call: FakeCall): GatewayNotice[] {
   return call.toVisitor
@@ -114,7 +117,7 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 describe('MessageHub: messages that pass', () => {
-  it('stores chat, form, navigation and custom messages in order with seq, and relays them', () => {
+  it('stores chat, form, navigation and custom messages in order with seq, and relays them', async () => {
     const call = newCall();
     const agent = new RecordingSubscriber();
     hub.subscribe(call.id, agent);
@@ -147,7 +150,7 @@ describe('MessageHub: messages that pass', () => {
       call.fromVisitor(message);
     }
 
-    const stored = rows(call.id);
+    const stored = await rows(call.id);
     expect(stored).toEqual(
       sent.map((message, i) => ({
         seq: i + 1,
@@ -157,12 +160,13 @@ describe('MessageHub: messages that pass', () => {
       })),
     );
     // The agent side got each one as stored, the visitor nothing back.
+    await settled();
     expect(agent.frames).toEqual(stored);
     expect(call.toVisitor).toEqual([]);
     expect(counted).toEqual(sent.map(() => ({ from: 'visitor', ok: true })));
   });
 
-  it('numbers both sides in one sequence and sends agent messages to the visitor', () => {
+  it('numbers both sides in one sequence and sends agent messages to the visitor', async () => {
     const call = newCall();
     call.fromVisitor(chat('v1'));
     const result = hub.fromAgent(call.asCall(), JSON.stringify(chat('a1', 'How can I help?')));
@@ -172,35 +176,35 @@ describe('MessageHub: messages that pass', () => {
     expect(call.toVisitor.map((f) => JSON.parse(f) as unknown)).toEqual([
       chat('a1', 'How can I help?'),
     ]);
-    expect(rows(call.id).map((m) => [m.seq, m.from, m.message.id])).toEqual([
+    expect((await rows(call.id)).map((m) => [m.seq, m.from, m.message.id])).toEqual([
       [1, 'visitor', 'v1'],
       [2, 'agent', 'a1'],
       [3, 'visitor', 'v2'],
     ]);
   });
 
-  it('stores an agent message the visitor cannot get yet, as undelivered', () => {
+  it('stores an agent message the visitor cannot get yet, as undelivered', async () => {
     const call = newCall();
     call.channelOpen = false;
     const result = hub.fromAgent(call.asCall(), JSON.stringify(chat('a1')));
     expect(result).toMatchObject({ ok: true, delivered: false, stored: { seq: 1 } });
-    expect(rows(call.id)).toHaveLength(1);
+    expect(await rows(call.id)).toHaveLength(1);
   });
 
-  it('keeps each call its own sequence', () => {
+  it('keeps each call its own sequence', async () => {
     const first = newCall();
     const second = newCall();
     first.fromVisitor(chat('a'));
     second.fromVisitor(chat('b'));
     first.fromVisitor(chat('c'));
-    expect(rows(first.id).map((m) => [m.seq, m.message.id])).toEqual([
+    expect((await rows(first.id)).map((m) => [m.seq, m.message.id])).toEqual([
       [1, 'a'],
       [2, 'c'],
     ]);
-    expect(rows(second.id).map((m) => [m.seq, m.message.id])).toEqual([[1, 'b']]);
+    expect((await rows(second.id)).map((m) => [m.seq, m.message.id])).toEqual([[1, 'b']]);
   });
 
-  it('gives a new subscriber the history first, then new messages', () => {
+  it('gives a new subscriber the history first, then new messages', async () => {
     const call = newCall();
     call.fromVisitor(chat('before'));
     const agent = new RecordingSubscriber();
@@ -208,16 +212,19 @@ describe('MessageHub: messages that pass', () => {
     call.fromVisitor(chat('after'));
     unsubscribe();
     call.fromVisitor(chat('unheard'));
+    await settled();
     expect(agent.frames.map((f) => (f as StoredMessage).message.id)).toEqual(['before', 'after']);
-    expect(hub.history(call.id)).toHaveLength(3);
+    expect(await hub.history(call.id)).toHaveLength(3);
   });
 
-  it('tells subscribers the call ended and closes them', () => {
+  it('tells subscribers the call ended and closes them', async () => {
     const call = newCall();
     const agent = new RecordingSubscriber();
     hub.subscribe(call.id, agent);
     call.emit('ended', { ...callRecord(call.id), state: 'ended', reason: 'visitor_gone' });
+    await settled();
     expect(agent.frames).toEqual([{ type: 'notice', code: 'call_ended', reason: 'visitor_gone' }]);
+    await settled();
     expect(agent.closed).toEqual({ code: 1000, reason: 'call ended' });
   });
 });
@@ -254,7 +261,7 @@ describe('MessageHub: messages that are refused', () => {
 
   it.each(refusals)(
     'refuses %s, stores nothing and tells the visitor which message',
-    (_, frame, reason) => {
+    async (_, frame, reason) => {
       const call = newCall();
       const agent = new RecordingSubscriber();
       hub.subscribe(call.id, agent);
@@ -262,13 +269,14 @@ describe('MessageHub: messages that are refused', () => {
       expect(notices(call)).toEqual([
         { type: 'notice', code: 'message_rejected', ref: 'x1', reason },
       ]);
-      expect(rows(call.id)).toEqual([]);
+      expect(await rows(call.id)).toEqual([]);
+      await settled();
       expect(agent.frames).toEqual([]);
       expect(counted).toEqual([{ from: 'visitor', ok: false }]);
     },
   );
 
-  it('refuses a frame over the size limit, not JSON, or without id', () => {
+  it('refuses a frame over the size limit, not JSON, or without id', async () => {
     const call = newCall();
     const oversize = JSON.stringify({
       type: 'custom',
@@ -285,10 +293,10 @@ describe('MessageHub: messages that are refused', () => {
       { type: 'notice', code: 'message_rejected', reason: 'not JSON' },
       { type: 'notice', code: 'message_rejected', reason: 'id and at are required' },
     ]);
-    expect(rows(call.id)).toEqual([]);
+    expect(await rows(call.id)).toEqual([]);
   });
 
-  it('counts the size limit in UTF-8 bytes, not characters', () => {
+  it('counts the size limit in UTF-8 bytes, not characters', async () => {
     const call = newCall();
     const frame = (text: string) => JSON.stringify({ type: 'chat', id: 'u', at: 'now', text });
     const overhead = frame('').length;
@@ -298,10 +306,10 @@ describe('MessageHub: messages that are refused', () => {
       { type: 'notice', code: 'message_rejected', reason: 'too large' },
     ]);
     call.fromVisitor(frame('€'.repeat(Math.floor((MAX_MESSAGE_BYTES - overhead) / 3))));
-    expect(rows(call.id)).toHaveLength(1);
+    expect(await rows(call.id)).toHaveLength(1);
   });
 
-  it('answers a refused agent frame with the reason and the ref, and sends the visitor nothing', () => {
+  it('answers a refused agent frame with the reason and the ref, and sends the visitor nothing', async () => {
     const call = newCall();
     const result = hub.fromAgent(
       call.asCall(),
@@ -309,26 +317,26 @@ describe('MessageHub: messages that are refused', () => {
     );
     expect(result).toEqual({ ok: false, reason: 'chat needs text', ref: 'a9' });
     expect(call.toVisitor).toEqual([]);
-    expect(rows(call.id)).toEqual([]);
+    expect(await rows(call.id)).toEqual([]);
   });
 });
 
 describe('MessageHub: rate limit', () => {
-  it(`lets a burst of ${MESSAGE_BURST} through, then one per 100 ms`, () => {
+  it(`lets a burst of ${MESSAGE_BURST} through, then one per 100 ms`, async () => {
     const call = newCall();
     for (let i = 1; i <= MESSAGE_BURST; i += 1) call.fromVisitor(chat(`m${i}`));
     call.fromVisitor(chat('one-too-many'));
     expect(notices(call)).toEqual([
       { type: 'notice', code: 'message_rejected', reason: 'rate limited' },
     ]);
-    expect(rows(call.id)).toHaveLength(MESSAGE_BURST);
+    expect(await rows(call.id)).toHaveLength(MESSAGE_BURST);
 
     clock += 50; // half a token at 10 per second
     call.fromVisitor(chat('still-too-soon'));
-    expect(rows(call.id)).toHaveLength(MESSAGE_BURST);
+    expect(await rows(call.id)).toHaveLength(MESSAGE_BURST);
     clock += 100;
     call.fromVisitor(chat('after-refill'));
-    const stored = rows(call.id);
+    const stored = await rows(call.id);
     expect(stored).toHaveLength(MESSAGE_BURST + 1);
     expect(stored.at(-1)).toMatchObject({
       seq: MESSAGE_BURST + 1,
@@ -337,7 +345,7 @@ describe('MessageHub: rate limit', () => {
     expect(counted.filter((c) => !c.ok)).toHaveLength(2);
   });
 
-  it('counts refused frames too: garbage cannot be sent faster than messages', () => {
+  it('counts refused frames too: garbage cannot be sent faster than messages', async () => {
     const call = newCall();
     for (let i = 0; i < MESSAGE_BURST; i += 1) call.fromVisitor('garbage');
     call.fromVisitor(chat('valid-but-late'));
@@ -346,10 +354,10 @@ describe('MessageHub: rate limit', () => {
       code: 'message_rejected',
       reason: 'rate limited',
     });
-    expect(rows(call.id)).toEqual([]);
+    expect(await rows(call.id)).toEqual([]);
   });
 
-  it('limits each side of each call separately', () => {
+  it('limits each side of each call separately', async () => {
     const call = newCall();
     const other = newCall();
     for (let i = 0; i < MESSAGE_BURST; i += 1) call.fromVisitor(chat(`v${i}`));
@@ -358,7 +366,7 @@ describe('MessageHub: rate limit', () => {
       ok: true,
     });
     other.fromVisitor(chat('other-ok'));
-    expect(rows(other.id)).toHaveLength(1);
+    expect(await rows(other.id)).toHaveLength(1);
     for (let i = 1; i < MESSAGE_BURST; i += 1)
       hub.fromAgent(call.asCall(), JSON.stringify(chat(`a${i}`)));
     expect(hub.fromAgent(call.asCall(), JSON.stringify(chat('a-over')))).toEqual({

@@ -4,6 +4,11 @@
  * API, is checked against the shared schema and limits, stored with the call
  * in order, and relayed to the other side. Nothing is lost: a message to a
  * visitor whose channel is not open yet is stored and counted as undelivered.
+ *
+ * The hub numbers each call's messages itself (only the gateway running the
+ * call takes its messages) and writes them behind: relaying never waits for
+ * the database; a failed write is logged. A subscriber gets the stored
+ * history first, then the new messages, none twice.
  */
 import {
   MAX_MESSAGE_BYTES,
@@ -35,6 +40,8 @@ export class MessageHub {
   readonly #now: () => number;
   readonly #rates: TokenBuckets;
   readonly #subscribers = new Map<string, Set<MessageSubscriber>>();
+  /** The last seq given, per call in progress. */
+  readonly #seq = new Map<string, number>();
   readonly #onMessage: ((from: 'visitor' | 'agent', ok: boolean) => void) | undefined;
 
   constructor(deps: {
@@ -66,6 +73,7 @@ export class MessageHub {
       this.#broadcast(call.id, JSON.stringify(result.stored));
     });
     call.once('ended', (record) => {
+      this.#seq.delete(call.id);
       const subscribers = this.#subscribers.get(call.id);
       this.#subscribers.delete(call.id);
       for (const s of subscribers ?? []) {
@@ -77,12 +85,29 @@ export class MessageHub {
 
   /** An agent-side socket for a call: gets the history, then every new message. */
   subscribe(callId: string, subscriber: MessageSubscriber): () => void {
-    for (const stored of this.#store.list(callId)) subscriber.send(JSON.stringify(stored));
+    // Frames broadcast while the history is read wait, and go after it unless it had them.
+    let held: { frame: string; seq: number | undefined }[] | undefined = [];
+    let closing: [number, string] | undefined;
+    const entry: MessageSubscriber = {
+      send: (frame) => (held ? held.push({ frame, seq: seqOf(frame) }) : subscriber.send(frame)),
+      close: (code, reason) => (held ? (closing = [code, reason]) : subscriber.close(code, reason)),
+    };
+    const flush = (history: readonly StoredMessage[]) => {
+      const last = history.at(-1)?.seq ?? 0;
+      for (const stored of history) subscriber.send(JSON.stringify(stored));
+      for (const h of held ?? []) if (h.seq === undefined || h.seq > last) subscriber.send(h.frame);
+      held = undefined;
+      if (closing) subscriber.close(...closing);
+    };
+    this.#store.list(callId).then(flush, (err: unknown) => {
+      this.#log.error({ err, callId }, 'message history not read');
+      flush([]);
+    });
     const set = this.#subscribers.get(callId) ?? new Set<MessageSubscriber>();
-    set.add(subscriber);
+    set.add(entry);
     this.#subscribers.set(callId, set);
     return () => {
-      set.delete(subscriber);
+      set.delete(entry);
       // An ended call's `ended` handler will not run again to drop its entry (a
       // socket attached after the end): the last subscriber out removes it.
       if (set.size === 0 && this.#subscribers.get(callId) === set) this.#subscribers.delete(callId);
@@ -98,7 +123,7 @@ export class MessageHub {
     return { ...result, delivered };
   }
 
-  history(callId: string): StoredMessage[] {
+  history(callId: string): Promise<StoredMessage[]> {
     return this.#store.list(callId);
   }
 
@@ -106,7 +131,17 @@ export class MessageHub {
     if (!this.#rates.take(`${callId}\n${from}`)) return this.#refused(callId, from, 'rate limited');
     const checked = parseMessage(frame);
     if (!checked.ok) return this.#refused(callId, from, checked.reason, checked.id);
-    const stored = this.#store.append(callId, from, checked.message, this.#now());
+    const seq = (this.#seq.get(callId) ?? 0) + 1;
+    this.#seq.set(callId, seq);
+    const stored: StoredMessage = {
+      seq,
+      from,
+      receivedAt: new Date(this.#now()).toISOString(),
+      message: checked.message,
+    };
+    this.#store
+      .append(callId, stored)
+      .catch((err: unknown) => this.#log.error({ err, callId, seq }, 'message not stored'));
     this.#onMessage?.(from, true);
     return { ok: true, stored, delivered: false };
   }
@@ -120,6 +155,12 @@ export class MessageHub {
   #broadcast(callId: string, frame: string): void {
     for (const s of this.#subscribers.get(callId) ?? []) s.send(frame);
   }
+}
+
+/** The seq of a broadcast frame (a stored message), undefined for a notice. */
+function seqOf(frame: string): number | undefined {
+  const seq = (JSON.parse(frame) as { seq?: unknown }).seq;
+  return typeof seq === 'number' ? seq : undefined;
 }
 
 function notice(value: GatewayNotice): string {

@@ -269,7 +269,7 @@ describe('loadConfig', () => {
     expect(message).toMatch(/trunks\.carrier\.outbound\.tenants: no tenant "ghost"/);
   });
 
-  it('takes shared Redis settings, and refuses PostgreSQL storage until its stores are in', async () => {
+  it('takes shared Redis settings and PostgreSQL storage (refused without its settings)', async () => {
     const input = await validInput();
     const config = loadConfig({
       input: { ...input, shared: { instanceId: 'gw-1', redis: { url: 'redis://127.0.0.1:6379' } } },
@@ -281,8 +281,12 @@ describe('loadConfig', () => {
       redis: { keyPrefix: 'parley:', commandTimeoutMs: 500 },
     });
     const pg = { ...input, storage: { kind: 'postgres', postgres: { database: 'parley' } } };
-    expect(() => loadConfig({ input: pg })).toThrow(
-      /storage\.kind: "postgres" is not available yet/,
+    expect(loadConfig({ input: pg }).storage).toMatchObject({
+      kind: 'postgres',
+      postgres: { database: 'parley' },
+    });
+    expect(() => loadConfig({ input: { ...input, storage: { kind: 'postgres' } } })).toThrow(
+      /storage\.postgres: give url or database/,
     );
   });
 });

@@ -301,9 +301,6 @@ function clusterProblems(config: Pick<ParsedConfig, 'storage' | 'shared'>): stri
   const { storage, shared } = config;
   if (storage.kind === 'postgres' && storage.postgres === undefined)
     problems.push('storage.postgres: give url or database when storage.kind is "postgres"');
-  // Refused rather than silently served from SQLite: the PostgreSQL stores are not in yet.
-  if (storage.kind === 'postgres')
-    problems.push('storage.kind: "postgres" is not available yet (use "sqlite"; docs/scaling.md)');
   const pg = storage.postgres;
   if (pg?.passwordEnv !== undefined && pg.password === undefined)
     problems.push(`storage.postgres.passwordEnv: ${pg.passwordEnv} is not set`);

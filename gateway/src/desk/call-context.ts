@@ -18,10 +18,13 @@ const SHOWN: ReadonlySet<FlowEvent['type']> = new Set([
  * What the desk shows about a call: who is calling, from where, their value,
  * their history, and what the call's flow did before it reached the agent.
  */
-export function callContext(call: Call, store: CallStore, flowEvents?: FlowEventsOf): CallContext {
+export async function callContext(
+  call: Call,
+  store: CallStore,
+  flowEvents?: FlowEventsOf,
+): Promise<CallContext> {
   const record = call.record;
-  const previous = store
-    .listBySession(record.tenant, record.sessionId, 20)
+  const previous = (await store.listBySession(record.tenant, record.sessionId, 20))
     .filter((c) => c.id !== record.id)
     .map((c) => ({
       id: c.id,

@@ -34,6 +34,8 @@ export class DeskHub {
   readonly #messages: MessageHub;
   readonly #agents: AgentDirectory;
   readonly #log: Logger;
+  /** Per agent, the last event still waiting for a store read (see #toAgent). */
+  readonly #pending = new Map<string, Promise<void>>();
   readonly #commands = new Map<string, DeskCommandHandler>();
   readonly #flowEvents: FlowEventsOf | undefined;
 
@@ -71,22 +73,26 @@ export class DeskHub {
     this.#sockets.set(agentId, set);
     const presence = this.#agents.get(agentId);
     if (presence) socket.send(JSON.stringify({ type: 'presence', agent: presenceView(presence) }));
-    for (const call of this.#calls.list()) {
-      if (call.agentId === agentId) {
-        socket.send(
-          JSON.stringify({
-            type: 'answered',
-            call: callContext(call, this.#store, this.#flowEvents),
-          }),
-        );
-        for (const stored of this.#messages.history(call.id))
-          socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
-      } else if (call.ringingAgents.includes(agentId)) {
-        socket.send(
-          JSON.stringify({ type: 'ring', call: callContext(call, this.#store, this.#flowEvents) }),
-        );
+    // The calls' context comes from the store: sent in order, after the reads.
+    const calls = this.#calls.list();
+    const send = async () => {
+      for (const call of calls) {
+        if (call.agentId === agentId) {
+          const context = await callContext(call, this.#store, this.#flowEvents);
+          socket.send(JSON.stringify({ type: 'answered', call: context }));
+          for (const stored of await this.#messages.history(call.id))
+            socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
+        } else if (call.ringingAgents.includes(agentId)) {
+          socket.send(
+            JSON.stringify({
+              type: 'ring',
+              call: await callContext(call, this.#store, this.#flowEvents),
+            }),
+          );
+        }
       }
-    }
+    };
+    this.#inOrder(agentId, send);
     return () => set.delete(socket);
   }
 
@@ -159,19 +165,19 @@ export class DeskHub {
 
   #watch(call: Call): void {
     call.on('agentRinging', (agentId) =>
-      this.#toAgent(agentId, {
+      this.#toAgent(agentId, async () => ({
         type: 'ring',
-        call: callContext(call, this.#store, this.#flowEvents),
-      }),
+        call: await callContext(call, this.#store, this.#flowEvents),
+      })),
     );
     call.on('agentStopped', (agentId) =>
       this.#toAgent(agentId, { type: 'ring-stopped', callId: call.id }),
     );
     call.on('answered', (agentId) => {
-      this.#toAgent(agentId, {
+      this.#toAgent(agentId, async () => ({
         type: 'answered',
-        call: callContext(call, this.#store, this.#flowEvents),
-      });
+        call: await callContext(call, this.#store, this.#flowEvents),
+      }));
       this.#messageSubs.get(agentId)?.();
       const unsubscribe = this.#messages.subscribe(call.id, {
         send: (stored) =>
@@ -199,7 +205,36 @@ export class DeskHub {
     });
   }
 
-  #toAgent(agentId: string, event: Record<string, unknown>): void {
+  /**
+   * Sends an event to the agent's desks. Events that read the store first
+   * (`event` a function) keep their place: every event to one agent goes out
+   * in the order it was raised (a ring before its ring-stopped).
+   */
+  #toAgent(
+    agentId: string,
+    event: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
+  ): void {
+    if (typeof event !== 'function' && !this.#pending.has(agentId)) {
+      this.#deliver(agentId, event);
+      return;
+    }
+    this.#inOrder(agentId, async () =>
+      this.#deliver(agentId, typeof event === 'function' ? await event() : event),
+    );
+  }
+
+  #inOrder(agentId: string, task: () => Promise<void>): void {
+    const previous = this.#pending.get(agentId) ?? Promise.resolve();
+    const next = previous
+      .then(task)
+      .catch((err: unknown) => this.#log.error({ err, agentId }, 'desk event not sent'));
+    this.#pending.set(agentId, next);
+    void next.then(() => {
+      if (this.#pending.get(agentId) === next) this.#pending.delete(agentId);
+    });
+  }
+
+  #deliver(agentId: string, event: Record<string, unknown>): void {
     const sockets = this.#sockets.get(agentId);
     if (!sockets || sockets.size === 0) return;
     const frame = JSON.stringify(event);

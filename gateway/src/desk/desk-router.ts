@@ -150,23 +150,22 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     res.json({ agent: presenceView(deps.agents.get(me(res).agentId)!) });
   });
 
-  api.get('/calls', (req, res) => {
+  api.get('/calls', async (req, res) => {
     const limit = Math.min(Number(req.query['limit'] ?? 20) || 20, 100);
-    res.json({
-      calls: deps.store.listRecent(limit, { agentId: me(res).agentId }).map((c) => callView(c)),
-    });
+    const calls = await deps.store.listRecent(limit, { agentId: me(res).agentId });
+    res.json({ calls: calls.map((c) => callView(c)) });
   });
 
-  api.get('/calls/:id', (req, res) => {
-    const record = deps.store.get(req.params.id);
+  api.get('/calls/:id', async (req, res) => {
+    const record = await deps.store.get(req.params.id);
     if (!record || record.tenant !== me(res).tenant)
       throw new ParleyError('not_found', 'no such call');
     const live = deps.calls.get(record.id);
     res.json({
       ...callView(record),
-      messages: deps.messages.history(record.id),
-      context: live ? callContext(live, deps.store, deps.flowEvents) : null,
-      session: deps.webSessions.get(record.tenant, record.sessionId) ?? null,
+      messages: await deps.messages.history(record.id),
+      context: live ? await callContext(live, deps.store, deps.flowEvents) : null,
+      session: (await deps.webSessions.get(record.tenant, record.sessionId)) ?? null,
     });
   });
 

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { rejectedNotice } from '../calls/message-hub.js';
-import type { CallStore } from '../storage/index.js';
+import type { CallRecord, CallStore } from '../storage/index.js';
 import { apiKeyFinder, keyHasScope, type ApiKeyConfig } from './api-auth.js';
 
 export const MESSAGES_PATH = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/messages$/;
@@ -49,50 +49,67 @@ export function messagesUpgrade(deps: {
       return true;
     }
     const callId = match[1];
-    const record = deps.store.get(callId);
-    if (!record || (key.tenant !== undefined && key.tenant !== record.tenant)) {
-      refuse(socket, '404 Not Found');
-      return true;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const call = deps.calls.get(callId);
-      const unsubscribe = deps.hub.subscribe(callId, {
-        send: (frame) => ws.send(frame),
-        close: (code, reason) => ws.close(code, reason),
-      });
-      if (!call) {
-        ws.send(
-          JSON.stringify({ type: 'notice', code: 'call_ended', reason: record.reason ?? 'ended' }),
-        );
-        ws.close(1000, 'call ended');
-        unsubscribe();
-        return;
-      }
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) {
-          ws.send(rejectedNotice({ reason: 'binary frames are not accepted' }));
+    void deps.store.get(callId).then(
+      (record) => {
+        if (!record || (key.tenant !== undefined && key.tenant !== record.tenant)) {
+          refuse(socket, '404 Not Found');
           return;
         }
-        const text = Array.isArray(data)
-          ? Buffer.concat(data).toString('utf8')
-          : Buffer.from(data as ArrayBuffer).toString('utf8');
-        const result = deps.hub.fromAgent(call, text);
-        if (result.ok) {
-          ws.send(
-            JSON.stringify({
-              type: 'ack',
-              id: result.stored.message.id,
-              seq: result.stored.seq,
-              delivered: result.delivered,
-            }),
-          );
-        } else {
-          ws.send(rejectedNotice(result));
-        }
-      });
-      ws.on('close', unsubscribe);
-      ws.on('error', () => undefined);
-    });
+        upgrade(record);
+      },
+      () => refuse(socket, '503 Service Unavailable'),
+    );
     return true;
+    function upgrade(record: CallRecord): void {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const call = deps.calls.get(callId);
+        if (!call) {
+          // An ended call: its history, then call_ended.
+          const end = () => {
+            ws.send(
+              JSON.stringify({
+                type: 'notice',
+                code: 'call_ended',
+                reason: record.reason ?? 'ended',
+              }),
+            );
+            ws.close(1000, 'call ended');
+          };
+          deps.hub.history(callId).then((history) => {
+            for (const stored of history) ws.send(JSON.stringify(stored));
+            end();
+          }, end);
+          return;
+        }
+        const unsubscribe = deps.hub.subscribe(callId, {
+          send: (frame) => ws.send(frame),
+          close: (code, reason) => ws.close(code, reason),
+        });
+        ws.on('message', (data, isBinary) => {
+          if (isBinary) {
+            ws.send(rejectedNotice({ reason: 'binary frames are not accepted' }));
+            return;
+          }
+          const text = Array.isArray(data)
+            ? Buffer.concat(data).toString('utf8')
+            : Buffer.from(data as ArrayBuffer).toString('utf8');
+          const result = deps.hub.fromAgent(call, text);
+          if (result.ok) {
+            ws.send(
+              JSON.stringify({
+                type: 'ack',
+                id: result.stored.message.id,
+                seq: result.stored.seq,
+                delivered: result.delivered,
+              }),
+            );
+          } else {
+            ws.send(rejectedNotice(result));
+          }
+        });
+        ws.on('close', unsubscribe);
+        ws.on('error', () => undefined);
+      });
+    }
   };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/index.js';
-import type { SessionStore } from '../storage/index.js';
+import type { LiveLease, SessionStore } from '../storage/index.js';
 import { checkCallerNumberClaim, type ClaimRefusal } from './caller-number-claim.js';
 import { E164, type NumberRanges } from './number-ranges.js';
 
@@ -62,7 +62,9 @@ export function expandRanges(ranges: NumberPoolConfig['ranges']): string[] {
  * number from the pool for as long as it keeps calling, plus a grace period
  * after its last call; then the number goes back, to the end of the free queue
  * so it is the last to be reused. Leases are written through to storage and
- * rebuilt from it on start, so a restart does not reshuffle numbers.
+ * rebuilt from it on start (`SessionNumberPool.load`), so a restart does not
+ * reshuffle numbers. The memory is the truth while the gateway runs: the
+ * store's writes go behind (a failed one is logged), never delaying a call.
  *
  * The company's web application may assign the number itself: a `callerNumber`
  * claim in the call token (see `callerNumberClaim`) is taken when it lies in the
@@ -71,6 +73,20 @@ export function expandRanges(ranges: NumberPoolConfig['ranges']): string[] {
  * A claim outside them is refused, logged and counted, and the pool leases one
  * as if there were no claim.
  */
+export interface NumberPoolDeps {
+  config: NumberPoolConfig;
+  store: SessionStore;
+  logger: Logger;
+  now?: () => number;
+  onExhausted?: () => void;
+  /** The tenant's blocks a token's `callerNumber` claim may name (`tenants.<id>.callerNumbers`). */
+  claimRanges?: (tenant: string) => NumberRanges | undefined;
+  /** Each claim's outcome, for the metric. */
+  onClaim?: (outcome: ClaimOutcome) => void;
+  /** The leases the store held at start ({@link SessionNumberPool.load} reads them). */
+  live?: readonly LiveLease[];
+}
+
 export class SessionNumberPool {
   readonly #config: NumberPoolConfig;
   readonly #store: SessionStore;
@@ -90,17 +106,13 @@ export class SessionNumberPool {
   readonly #claimed = new Map<string, Lease>();
   #claimedPruneAt = CLAIMED_PRUNE_FLOOR;
 
-  constructor(deps: {
-    config: NumberPoolConfig;
-    store: SessionStore;
-    logger: Logger;
-    now?: () => number;
-    onExhausted?: () => void;
-    /** The tenant's blocks a token's `callerNumber` claim may name (`tenants.<id>.callerNumbers`). */
-    claimRanges?: (tenant: string) => NumberRanges | undefined;
-    /** Each claim's outcome, for the metric. */
-    onClaim?: (outcome: ClaimOutcome) => void;
-  }) {
+  /** A pool with the leases its store still holds (a restart keeps each session's number). */
+  static async load(deps: Omit<NumberPoolDeps, 'live'>): Promise<SessionNumberPool> {
+    const live = await deps.store.liveLeases((deps.now ?? Date.now)());
+    return new SessionNumberPool({ ...deps, live });
+  }
+
+  constructor(deps: NumberPoolDeps) {
     this.#config = deps.config;
     this.#store = deps.store;
     this.#logger = deps.logger.child({ module: 'numbers' });
@@ -110,7 +122,7 @@ export class SessionNumberPool {
     this.#onClaim = deps.onClaim ?? (() => undefined);
     const numbers = expandRanges(deps.config.ranges);
     this.#pool = new Set(numbers);
-    for (const lease of this.#store.liveLeases(this.#now())) {
+    for (const lease of deps.live ?? []) {
       const entry = { ...lease, activeCalls: 0 };
       if (this.#pool.has(lease.number)) this.#leases.set(lease.number, entry);
       else if (this.#claimRanges(lease.tenant)?.has(lease.number))
@@ -156,7 +168,7 @@ export class SessionNumberPool {
     if (held !== undefined && current) {
       current.activeCalls += 1;
       current.expiresAt = expiresAt;
-      this.#store.extendNumber(tenant, sessionId, expiresAt);
+      this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
       return { number: held, fallback: false, source: 'pool' };
     }
     const number = this.#take(now);
@@ -166,12 +178,14 @@ export class SessionNumberPool {
         { tenant, sessionId, fallback: this.#config.fallback },
         'number pool exhausted: using the fallback number',
       );
-      this.#store.assignNumber(tenant, sessionId, this.#config.fallback, true, expiresAt);
+      this.#write(
+        this.#store.assignNumber(tenant, sessionId, this.#config.fallback, true, expiresAt),
+      );
       return { number: this.#config.fallback, fallback: true, source: 'fallback' };
     }
     this.#leases.set(number, { tenant, sessionId, expiresAt, activeCalls: 1 });
     this.#bySession.set(key(tenant, sessionId), number);
-    this.#store.assignNumber(tenant, sessionId, number, false, expiresAt);
+    this.#write(this.#store.assignNumber(tenant, sessionId, number, false, expiresAt));
     return { number, fallback: false, source: 'pool' };
   }
 
@@ -186,7 +200,7 @@ export class SessionNumberPool {
     if (current && current.tenant === tenant && current.sessionId === sessionId) {
       current.activeCalls += 1;
       current.expiresAt = expiresAt;
-      this.#store.extendNumber(tenant, sessionId, expiresAt);
+      this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
     } else {
       if (current) {
         // The company gave the number to a new session: the latest token wins.
@@ -199,7 +213,7 @@ export class SessionNumberPool {
       }
       this.#pruneClaimed();
       this.#claimed.set(number, { tenant, sessionId, expiresAt, activeCalls: 1 });
-      this.#store.assignNumber(tenant, sessionId, number, false, expiresAt);
+      this.#write(this.#store.assignNumber(tenant, sessionId, number, false, expiresAt));
     }
     this.#bySession.set(key(tenant, sessionId), number);
     return { number, fallback: false, source: 'claim' };
@@ -225,7 +239,7 @@ export class SessionNumberPool {
     lease.activeCalls = Math.max(0, lease.activeCalls - 1);
     if (lease.activeCalls === 0) {
       lease.expiresAt = this.#now() + this.#config.graceSeconds * 1000;
-      this.#store.extendNumber(tenant, sessionId, lease.expiresAt);
+      this.#write(this.#store.extendNumber(tenant, sessionId, lease.expiresAt));
     }
   }
 
@@ -234,6 +248,10 @@ export class SessionNumberPool {
     const lease = this.#leases.get(number) ?? this.#claimed.get(number);
     if (!lease || (lease.activeCalls === 0 && lease.expiresAt <= this.#now())) return undefined;
     return { tenant: lease.tenant, sessionId: lease.sessionId };
+  }
+
+  #write(written: Promise<void>): void {
+    written.catch((err: unknown) => this.#logger.error({ err }, 'number lease not written'));
   }
 
   #take(now: number): string | undefined {
@@ -258,7 +276,7 @@ export class SessionNumberPool {
       // The session may hold a claimed number by now: only its pool number goes.
       if (this.#bySession.get(k) === oldest) {
         this.#bySession.delete(k);
-        this.#store.releaseNumber(lease.tenant, lease.sessionId);
+        this.#write(this.#store.releaseNumber(lease.tenant, lease.sessionId));
       }
     }
     this.#leases.delete(oldest);

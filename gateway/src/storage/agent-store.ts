@@ -29,15 +29,15 @@ export interface StoredAgent {
 
 /** The agent directory's durable part: agents managed through the API. */
 export interface AgentStore {
-  list(): StoredAgent[];
-  get(id: string): StoredAgent | undefined;
+  list(): Promise<StoredAgent[]>;
+  get(id: string): Promise<StoredAgent | undefined>;
   /** Creates or replaces the agent (keeps the first createdAt). */
-  put(agent: StoredAgent): void;
-  /** Returns whether there was such an agent. */
-  delete(id: string): boolean;
+  put(agent: StoredAgent): Promise<void>;
+  /** Resolves whether there was such an agent. */
+  delete(id: string): Promise<boolean>;
 }
 
-interface AgentRow {
+export interface AgentRow {
   id: string;
   tenant: string;
   username: string;
@@ -49,7 +49,7 @@ interface AgentRow {
   updated_at: number;
 }
 
-const fromRow = (row: AgentRow): StoredAgent => ({
+export const agentFromRow = (row: AgentRow): StoredAgent => ({
   id: row.id,
   tenant: row.tenant,
   username: row.username,
@@ -79,30 +79,34 @@ export class SqliteAgentStore implements AgentStore {
     this.#delete = db.prepare('DELETE FROM agents WHERE id = ?');
   }
 
-  list(): StoredAgent[] {
-    return this.#list.all().map(fromRow);
+  async list(): Promise<StoredAgent[]> {
+    return this.#list.all().map(agentFromRow);
   }
 
-  get(id: string): StoredAgent | undefined {
+  async get(id: string): Promise<StoredAgent | undefined> {
     const row = this.#get.get(id);
-    return row ? fromRow(row) : undefined;
+    return row ? agentFromRow(row) : undefined;
   }
 
-  put(agent: StoredAgent): void {
-    this.#put.run({
-      id: agent.id,
-      tenant: agent.tenant,
-      username: agent.username,
-      realm: agent.realm,
-      ha1_md5: agent.ha1.MD5,
-      ha1_sha256: agent.ha1['SHA-256'],
-      profile: JSON.stringify(agent.profile),
-      created_at: agent.createdAt,
-      updated_at: agent.updatedAt,
-    });
+  async put(agent: StoredAgent): Promise<void> {
+    this.#put.run(agentParams(agent));
   }
 
-  delete(id: string): boolean {
+  async delete(id: string): Promise<boolean> {
     return this.#delete.run(id).changes > 0;
   }
+}
+
+export function agentParams(agent: StoredAgent): AgentRow {
+  return {
+    id: agent.id,
+    tenant: agent.tenant,
+    username: agent.username,
+    realm: agent.realm,
+    ha1_md5: agent.ha1.MD5,
+    ha1_sha256: agent.ha1['SHA-256'],
+    profile: JSON.stringify(agent.profile),
+    created_at: agent.createdAt,
+    updated_at: agent.updatedAt,
+  };
 }

@@ -1,26 +1,37 @@
 import type { SqliteDatabase } from './database.js';
 import type { CallRecord, InterruptedCall, StoredDialog } from './records.js';
 
-/** Where call records live. SQLite here; the interface is what a PostgreSQL store implements. */
+/**
+ * Where call records live: SQLite (`SqliteCallStore`, one gateway, a file) or
+ * PostgreSQL (`PgCallStore`, gateways sharing a database); both pass the same
+ * contract (`store-contract.ts`).
+ *
+ * Writes take the record as it is when called (the caller keeps mutating its
+ * live copy) and are applied in call order per record; a read of a record
+ * sees every write this process asked for before it. So the call path can
+ * write behind (not wait) without a later write overtaking an earlier one.
+ */
 export interface CallStore {
-  insert(record: CallRecord): void;
+  insert(record: CallRecord): Promise<void>;
   /** Writes the mutable fields of the record. */
-  update(record: CallRecord): void;
-  get(id: string): CallRecord | undefined;
-  listBySession(tenant: string, sessionId: string, limit?: number): CallRecord[];
-  listRecent(limit: number, filter?: { tenant?: string; agentId?: string }): CallRecord[];
+  update(record: CallRecord): Promise<void>;
+  get(id: string): Promise<CallRecord | undefined>;
+  listBySession(tenant: string, sessionId: string, limit?: number): Promise<CallRecord[]>;
+  listRecent(limit: number, filter?: { tenant?: string; agentId?: string }): Promise<CallRecord[]>;
   /** A customer's calls since `sinceMs`, oldest first (for value routing's history). */
-  listByCustomer(tenant: string, customerId: string, sinceMs: number): CallRecord[];
+  listByCustomer(tenant: string, customerId: string, sinceMs: number): Promise<CallRecord[]>;
   /**
    * Closes the records of calls a stopped gateway left open (routing, ringing or
    * answered): ended by the gateway at `at` with reason `gateway_restart`. Run at
-   * start-up, before any call, by the one gateway that owns the store.
+   * start-up, before any call. SQLite: every open call of the file (one gateway
+   * owns it); PostgreSQL: the open calls this gateway instance (`shared.instanceId`)
+   * started, never another live gateway's.
    * Returns those calls with the dialogs of their answered legs, to be ended.
    */
-  closeInterrupted(at: number): InterruptedCall[];
+  closeInterrupted(at: number): Promise<InterruptedCall[]>;
 }
 
-interface CallRow {
+export interface CallRow {
   id: string;
   tenant: string;
   session_id: string;
@@ -54,7 +65,7 @@ interface CallRow {
   ended_at: number | null;
 }
 
-function fromRow(row: CallRow): CallRecord {
+export function callFromRow(row: CallRow): CallRecord {
   return {
     id: row.id,
     tenant: row.tenant,
@@ -90,7 +101,7 @@ function fromRow(row: CallRow): CallRecord {
   };
 }
 
-function toParams(r: CallRecord) {
+export function callParams(r: CallRecord) {
   return {
     id: r.id,
     tenant: r.tenant,
@@ -126,6 +137,33 @@ function toParams(r: CallRecord) {
   };
 }
 
+/** The columns `update` writes (the rest never change after insert). */
+export const MUTABLE_COLUMNS = [
+  'agent_call_id',
+  'agent_id',
+  'state',
+  'outcome',
+  'ended_by',
+  'sip_status',
+  'reason',
+  'attempts',
+  'media',
+  'routing',
+  'dialogs',
+  'flow',
+  'ringing_at',
+  'answered_at',
+  'ended_at',
+] as const;
+
+/** The attempts of an interrupted call, each still open ended at `at` (its legs ended with the gateway). */
+export function endAttempts(attempts: string, at: number): CallRecord['attempts'] {
+  const parsed = JSON.parse(attempts) as CallRecord['attempts'];
+  for (const attempt of parsed) attempt.endedAt ??= at;
+  return parsed;
+}
+
+/** SQLite's statements run at once: each method has done its work when it returns its promise. */
 export class SqliteCallStore implements CallStore {
   readonly #insert;
   readonly #update;
@@ -142,29 +180,12 @@ export class SqliteCallStore implements CallStore {
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    const columns = Object.keys(toParams({} as CallRecord));
+    const columns = Object.keys(callParams({} as CallRecord));
     this.#insert = db.prepare(
       `INSERT INTO calls (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
     );
-    const mutable = [
-      'agent_call_id',
-      'agent_id',
-      'state',
-      'outcome',
-      'ended_by',
-      'sip_status',
-      'reason',
-      'attempts',
-      'media',
-      'routing',
-      'dialogs',
-      'flow',
-      'ringing_at',
-      'answered_at',
-      'ended_at',
-    ];
     this.#update = db.prepare(
-      `UPDATE calls SET ${mutable.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+      `UPDATE calls SET ${MUTABLE_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
     );
     this.#get = db.prepare<[string], CallRow>('SELECT * FROM calls WHERE id = ?');
     this.#bySession = db.prepare<[string, string, number], CallRow>(
@@ -194,22 +215,20 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  insert(record: CallRecord): void {
-    this.#insert.run(toParams(record));
+  async insert(record: CallRecord): Promise<void> {
+    this.#insert.run(callParams(record));
   }
 
-  update(record: CallRecord): void {
-    this.#update.run(toParams(record));
+  async update(record: CallRecord): Promise<void> {
+    this.#update.run(callParams(record));
   }
 
-  closeInterrupted(at: number): InterruptedCall[] {
+  async closeInterrupted(at: number): Promise<InterruptedCall[]> {
     return this.#db.transaction(() => {
       const open = this.#open.all();
       for (const row of open) {
         // Their legs ended with the gateway: each attempt still open ends now too.
-        const attempts = JSON.parse(row.attempts) as CallRecord['attempts'];
-        for (const attempt of attempts) attempt.endedAt ??= at;
-        this.#endAttempts.run(JSON.stringify(attempts), row.id);
+        this.#endAttempts.run(JSON.stringify(endAttempts(row.attempts, at)), row.id);
       }
       this.#closeInterrupted.run(at);
       return open.map((row) => ({
@@ -219,20 +238,23 @@ export class SqliteCallStore implements CallStore {
     })();
   }
 
-  get(id: string): CallRecord | undefined {
+  async get(id: string): Promise<CallRecord | undefined> {
     const row = this.#get.get(id);
-    return row ? fromRow(row) : undefined;
+    return row ? callFromRow(row) : undefined;
   }
 
-  listBySession(tenant: string, sessionId: string, limit = 50): CallRecord[] {
-    return this.#bySession.all(tenant, sessionId, limit).map(fromRow);
+  async listBySession(tenant: string, sessionId: string, limit = 50): Promise<CallRecord[]> {
+    return this.#bySession.all(tenant, sessionId, limit).map(callFromRow);
   }
 
-  listByCustomer(tenant: string, customerId: string, sinceMs: number): CallRecord[] {
-    return this.#byCustomer.all(tenant, customerId, sinceMs).map(fromRow);
+  async listByCustomer(tenant: string, customerId: string, sinceMs: number): Promise<CallRecord[]> {
+    return this.#byCustomer.all(tenant, customerId, sinceMs).map(callFromRow);
   }
 
-  listRecent(limit: number, filter: { tenant?: string; agentId?: string } = {}): CallRecord[] {
+  async listRecent(
+    limit: number,
+    filter: { tenant?: string; agentId?: string } = {},
+  ): Promise<CallRecord[]> {
     const rows =
       filter.agentId !== undefined
         ? this.#recentByAgent.all(filter.agentId, limit)
@@ -240,7 +262,7 @@ export class SqliteCallStore implements CallStore {
           ? this.#recentByTenant.all(filter.tenant, limit)
           : this.#recent.all(limit);
     return rows
-      .map(fromRow)
+      .map(callFromRow)
       .filter((r) => filter.tenant === undefined || r.tenant === filter.tenant);
   }
 }

@@ -1,6 +1,6 @@
 export { migrateModule, openDatabase, type SchemaModule, type SqliteDatabase } from './database.js';
 export { SqliteCallStore, type CallStore } from './call-store.js';
-export { SqliteSessionStore, type SessionStore } from './session-store.js';
+export { SqliteSessionStore, type LiveLease, type SessionStore } from './session-store.js';
 export { SqliteMessageStore, type MessageStore } from './message-store.js';
 export {
   SqliteAgentStore,

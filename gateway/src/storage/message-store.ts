@@ -1,56 +1,51 @@
 import type { ParleyMessage, StoredMessage } from '@parley/shared/protocol';
 import type { SqliteDatabase } from './database.js';
 
-/** The data-channel messages of each call, in the order the gateway received them. */
+/**
+ * The data-channel messages of each call, in the order the gateway received
+ * them. Only the gateway running the call appends to it, so the caller (the
+ * message hub) numbers them: `seq` from 1, unique per call. Appends to one
+ * call are applied in call order, and `list` sees every append asked for
+ * before it (the hub writes behind).
+ */
 export interface MessageStore {
-  /** Stores one message and returns it with its place in the call (seq from 1). */
-  append(
-    callId: string,
-    from: 'visitor' | 'agent',
-    message: ParleyMessage,
-    at: number,
-  ): StoredMessage;
-  list(callId: string): StoredMessage[];
+  /** Stores one message at its place in the call. */
+  append(callId: string, message: StoredMessage): Promise<void>;
+  list(callId: string): Promise<StoredMessage[]>;
 }
 
+export interface MessageRow {
+  seq: number;
+  sender: string;
+  received_at: number;
+  body: string;
+}
+
+export const messageFromRow = (row: MessageRow): StoredMessage => ({
+  seq: row.seq,
+  from: row.sender as 'visitor' | 'agent',
+  receivedAt: new Date(row.received_at).toISOString(),
+  message: JSON.parse(row.body) as ParleyMessage,
+});
+
 export class SqliteMessageStore implements MessageStore {
-  readonly #append;
+  readonly #insert;
   readonly #list;
 
   constructor(db: SqliteDatabase) {
-    const next = db.prepare<[string], { seq: number }>(
-      'SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM messages WHERE call_id = ?',
-    );
-    const insert = db.prepare(
+    this.#insert = db.prepare<[string, number, string, number, string]>(
       'INSERT INTO messages (call_id, seq, sender, received_at, body) VALUES (?, ?, ?, ?, ?)',
     );
-    this.#append = db.transaction((callId: string, from: string, body: string, at: number) => {
-      const seq = next.get(callId)?.seq ?? 1;
-      insert.run(callId, seq, from, at, body);
-      return seq;
-    });
-    this.#list = db.prepare<
-      [string],
-      { seq: number; sender: string; received_at: number; body: string }
-    >('SELECT seq, sender, received_at, body FROM messages WHERE call_id = ? ORDER BY seq');
+    this.#list = db.prepare<[string], MessageRow>(
+      'SELECT seq, sender, received_at, body FROM messages WHERE call_id = ? ORDER BY seq',
+    );
   }
 
-  append(
-    callId: string,
-    from: 'visitor' | 'agent',
-    message: ParleyMessage,
-    at: number,
-  ): StoredMessage {
-    const seq = this.#append(callId, from, JSON.stringify(message), at);
-    return { seq, from, receivedAt: new Date(at).toISOString(), message };
+  async append(callId: string, m: StoredMessage): Promise<void> {
+    this.#insert.run(callId, m.seq, m.from, Date.parse(m.receivedAt), JSON.stringify(m.message));
   }
 
-  list(callId: string): StoredMessage[] {
-    return this.#list.all(callId).map((row) => ({
-      seq: row.seq,
-      from: row.sender as 'visitor' | 'agent',
-      receivedAt: new Date(row.received_at).toISOString(),
-      message: JSON.parse(row.body) as ParleyMessage,
-    }));
+  async list(callId: string): Promise<StoredMessage[]> {
+    return this.#list.all(callId).map(messageFromRow);
   }
 }

@@ -2,7 +2,11 @@ import type { CallTokenPublicClaims, PrivateClaims } from '@parley/shared/tokens
 import type { SqliteDatabase } from './database.js';
 import type { SessionRecord } from './records.js';
 
-/** Web sessions seen in call tokens, and the caller-ID number each one holds. */
+/**
+ * Web sessions seen in call tokens, and the caller-ID number each one holds.
+ * Writes are applied in call order (the number pool writes behind); reads see
+ * every write asked for before them.
+ */
 export interface SessionStore {
   /** Records that a verified token of this session arrived (creates or refreshes). */
   touch(input: {
@@ -12,10 +16,10 @@ export interface SessionStore {
     publicClaims: CallTokenPublicClaims;
     privateClaims: PrivateClaims;
     at: number;
-  }): void;
-  get(tenant: string, sessionId: string): SessionRecord | undefined;
+  }): Promise<void>;
+  get(tenant: string, sessionId: string): Promise<SessionRecord | undefined>;
   /** The session currently holding `number` (fallback numbers are not looked up). */
-  getByNumber(number: string): SessionRecord | undefined;
+  getByNumber(number: string): Promise<SessionRecord | undefined>;
   /** Gives `number` to the session; any other session holding it loses it. */
   assignNumber(
     tenant: string,
@@ -23,16 +27,21 @@ export interface SessionStore {
     number: string,
     fallback: boolean,
     expiresAt: number,
-  ): void;
-  extendNumber(tenant: string, sessionId: string, expiresAt: number): void;
-  releaseNumber(tenant: string, sessionId: string): void;
+  ): Promise<void>;
+  extendNumber(tenant: string, sessionId: string, expiresAt: number): Promise<void>;
+  releaseNumber(tenant: string, sessionId: string): Promise<void>;
   /** Leases not yet expired at `now` (to rebuild the pool after a restart). */
-  liveLeases(
-    now: number,
-  ): { tenant: string; sessionId: string; number: string; expiresAt: number }[];
+  liveLeases(now: number): Promise<LiveLease[]>;
 }
 
-interface SessionRow {
+export interface LiveLease {
+  readonly tenant: string;
+  readonly sessionId: string;
+  readonly number: string;
+  readonly expiresAt: number;
+}
+
+export interface SessionRow {
   tenant: string;
   session_id: string;
   origin: string;
@@ -45,7 +54,7 @@ interface SessionRow {
   last_seen_at: number;
 }
 
-function fromRow(row: SessionRow): SessionRecord {
+export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
     tenant: row.tenant,
     sessionId: row.session_id,
@@ -105,7 +114,7 @@ export class SqliteSessionStore implements SessionStore {
     );
   }
 
-  touch(input: Parameters<SessionStore['touch']>[0]): void {
+  async touch(input: Parameters<SessionStore['touch']>[0]): Promise<void> {
     this.#touch.run({
       tenant: input.tenant,
       sessionId: input.sessionId,
@@ -116,38 +125,38 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  get(tenant: string, sessionId: string): SessionRecord | undefined {
+  async get(tenant: string, sessionId: string): Promise<SessionRecord | undefined> {
     const row = this.#get.get(tenant, sessionId);
-    return row ? fromRow(row) : undefined;
+    return row ? sessionFromRow(row) : undefined;
   }
 
-  getByNumber(number: string): SessionRecord | undefined {
+  async getByNumber(number: string): Promise<SessionRecord | undefined> {
     const row = this.#getByNumber.get(number);
-    return row ? fromRow(row) : undefined;
+    return row ? sessionFromRow(row) : undefined;
   }
 
-  assignNumber(
+  async assignNumber(
     tenant: string,
     sessionId: string,
     number: string,
     fallback: boolean,
     expiresAt: number,
-  ): void {
+  ): Promise<void> {
     this.#db.transaction(() => {
       if (!fallback) this.#clearNumber.run(number);
       this.#setNumber.run(number, fallback ? 1 : 0, expiresAt, tenant, sessionId);
     })();
   }
 
-  extendNumber(tenant: string, sessionId: string, expiresAt: number): void {
+  async extendNumber(tenant: string, sessionId: string, expiresAt: number): Promise<void> {
     this.#extend.run(expiresAt, tenant, sessionId);
   }
 
-  releaseNumber(tenant: string, sessionId: string): void {
+  async releaseNumber(tenant: string, sessionId: string): Promise<void> {
     this.#release.run(tenant, sessionId);
   }
 
-  liveLeases(now: number) {
+  async liveLeases(now: number): Promise<LiveLease[]> {
     return this.#live.all(now).map((r) => ({
       tenant: r.tenant,
       sessionId: r.session_id,

@@ -13,12 +13,12 @@ export function callerNumberPool(deps: {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
-}): SessionNumberPool {
+}): Promise<SessionNumberPool> {
   const { config, metrics } = deps;
   const ranges = new Map(
     Object.entries(config.tenants).map(([id, t]) => [id, new NumberRanges(t.callerNumbers)]),
   );
-  return new SessionNumberPool({
+  return SessionNumberPool.load({
     config: config.numbers,
     store: deps.store,
     logger: deps.logger,
@@ -58,7 +58,7 @@ export async function agentDirectory(deps: {
     logger,
     now: deps.now,
   });
-  const stored = admin.load();
+  const stored = await admin.load();
   logger.info({ configured: config.agents.length, stored }, 'agents loaded');
   await deps.shared.syncAgents(agents);
   return { agents, admin };

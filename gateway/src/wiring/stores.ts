@@ -11,23 +11,56 @@ import {
   SqliteMessageStore,
   SqliteSessionStore,
   openDatabase,
+  type AgentStore,
+  type CallStore,
   type InterruptedCall,
+  type MessageStore,
+  type SessionStore,
   type SqliteDatabase,
 } from '../storage/index.js';
+import {
+  KeyedQueue,
+  PgAgentStore,
+  PgCallStore,
+  PgMessageStore,
+  PgSessionStore,
+  createPgPool,
+  migratePostgres,
+} from '../storage/postgres/index.js';
 
-/** The gateway's database and the core stores on it; modules open their own stores on `db`. */
+/**
+ * The gateway's core stores (call records and their messages, web sessions
+ * and their numbers, API-made agents) and the SQLite database the modules
+ * keep their own tables in (`db`).
+ */
 export interface Stores {
+  /** The modules' tables (flows, voicemail, marketplace, ledger, gated, callbacks): SQLite for now. */
   readonly db: SqliteDatabase;
-  readonly calls: SqliteCallStore;
-  readonly sessions: SqliteSessionStore;
-  readonly messages: SqliteMessageStore;
-  readonly agents: SqliteAgentStore;
+  readonly calls: CallStore;
+  readonly sessions: SessionStore;
+  readonly messages: MessageStore;
+  readonly agents: AgentStore;
   /** Calls a crash or a kill left open, closed at open (their legs get a BYE once SIP listens). */
   readonly interrupted: readonly InterruptedCall[];
+  /** Which database holds the core stores. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Closes the databases (after every writer stopped). */
+  close(): Promise<void>;
 }
 
-/** Opens the database with every module's schema and closes the records a crash left open. */
-export function openStores(config: Config, logger: Logger, now: () => number): Stores {
+/**
+ * Opens the databases and closes the records a crash left open. With
+ * `storage.kind: postgres` the core stores are PostgreSQL's (migrated at
+ * start, under an advisory lock so gateways starting together take turns),
+ * and a restarted gateway closes only its own calls (`owner` is
+ * `shared.instanceId`); the modules' tables stay in the SQLite file at
+ * `storage.path` until they are ported (docs/scaling.md).
+ */
+export async function openStores(
+  config: Config,
+  logger: Logger,
+  now: () => number,
+): Promise<Stores> {
   const db = openDatabase(config.storage.path, [
     LEDGER_SCHEMA,
     MARKETPLACE_SCHEMA,
@@ -35,9 +68,9 @@ export function openStores(config: Config, logger: Logger, now: () => number): S
     CALLBACKS_SCHEMA,
     VOICEMAIL_SCHEMA,
   ]);
-  const calls = new SqliteCallStore(db);
+  const core = await coreStores(config, db, logger);
   // So no record stays "in progress" for ever after a crash or a kill.
-  const interrupted = calls.closeInterrupted(now());
+  const interrupted = await core.calls.closeInterrupted(now());
   if (interrupted.length > 0)
     logger.warn(
       { calls: interrupted.length },
@@ -45,10 +78,60 @@ export function openStores(config: Config, logger: Logger, now: () => number): S
     );
   return {
     db,
-    calls,
-    sessions: new SqliteSessionStore(db),
-    messages: new SqliteMessageStore(db),
-    agents: new SqliteAgentStore(db),
+    ...core,
     interrupted,
+    async close() {
+      db.close();
+      await core.closeCore();
+    },
+  };
+}
+
+async function coreStores(
+  config: Config,
+  db: SqliteDatabase,
+  logger: Logger,
+): Promise<{
+  calls: CallStore;
+  sessions: SessionStore;
+  messages: MessageStore;
+  agents: AgentStore;
+  kind: 'sqlite' | 'postgres';
+  closeCore: () => Promise<void>;
+}> {
+  const settings = config.storage.postgres;
+  if (config.storage.kind === 'sqlite' || settings === undefined) {
+    return {
+      calls: new SqliteCallStore(db),
+      sessions: new SqliteSessionStore(db),
+      messages: new SqliteMessageStore(db),
+      agents: new SqliteAgentStore(db),
+      kind: 'sqlite',
+      closeCore: () => Promise.resolve(),
+    };
+  }
+  const pool = createPgPool(settings);
+  try {
+    const { applied } = await migratePostgres(pool);
+    logger.info({ applied }, 'PostgreSQL schema up to date');
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  // One queue for a call's record and its messages: a message never lands before its call.
+  const queue = new KeyedQueue();
+  const sessionQueue = new KeyedQueue();
+  const owner = config.shared.instanceId ?? config.gatewayId;
+  return {
+    calls: new PgCallStore(pool, owner, queue),
+    sessions: new PgSessionStore(pool, sessionQueue),
+    messages: new PgMessageStore(pool, queue),
+    agents: new PgAgentStore(pool),
+    kind: 'postgres',
+    // The writes still queued (the last calls' final records) land before the pool closes.
+    closeCore: async () => {
+      await Promise.all([queue.idle(), sessionQueue.idle()]);
+      await pool.end();
+    },
   };
 }

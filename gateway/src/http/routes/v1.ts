@@ -93,29 +93,30 @@ export function v1Router(deps: V1Deps): Router {
 
   const admin = deps.admin;
   if (admin) {
-    router.put('/agents/:id', (req, res) => {
+    router.put('/agents/:id', async (req, res) => {
       assertScope(res, 'agents');
-      const { created, agent } = admin.put(principalOf(res)?.tenant, req.params.id, req.body);
+      const { created, agent } = await admin.put(principalOf(res)?.tenant, req.params.id, req.body);
       res.status(created ? 201 : 200).json(agentView(agent));
     });
-    router.delete('/agents/:id', (req, res) => {
+    router.delete('/agents/:id', async (req, res) => {
       assertScope(res, 'agents');
-      admin.remove(principalOf(res)?.tenant, req.params.id);
+      await admin.remove(principalOf(res)?.tenant, req.params.id);
       res.status(204).end();
     });
   }
 
-  router.get('/sessions/by-number/:number', (req, res) => {
+  router.get('/sessions/by-number/:number', async (req, res) => {
     assertScope(res, 'read');
     const number = req.params.number;
     if (!E164.test(number))
       throw new ParleyError('bad_request', 'the number must be E.164, e.g. +15550101');
     const holder = deps.numbers.holder(number);
-    const session = holder ? deps.sessions.get(holder.tenant, holder.sessionId) : undefined;
+    const session = holder ? await deps.sessions.get(holder.tenant, holder.sessionId) : undefined;
     const principal = principalOf(res);
     if (!session || !canSee(principal, session.tenant)) {
       throw new ParleyError('not_found', `no session holds ${number}`);
     }
+    const calls = await deps.calls.listBySession(session.tenant, session.sessionId);
     res.json({
       tenant: session.tenant,
       sessionId: session.sessionId,
@@ -125,23 +126,23 @@ export function v1Router(deps: V1Deps): Router {
       ...(principal?.privateClaims ? { privateClaims: session.privateClaims } : {}),
       firstSeenAt: new Date(session.firstSeenAt).toISOString(),
       lastSeenAt: new Date(session.lastSeenAt).toISOString(),
-      calls: deps.calls.listBySession(session.tenant, session.sessionId).map((c) => ({
+      calls: calls.map((c) => ({
         ...callView(c, { privateClaims: principal?.privateClaims === true }),
         marketplace: deps.attribution?.(c.id) ?? null,
       })),
     });
   });
 
-  router.get('/calls/:id', (req, res) => {
+  router.get('/calls/:id', async (req, res) => {
     assertScope(res, 'read');
-    const record = deps.live?.(req.params.id) ?? deps.calls.get(req.params.id);
+    const record = deps.live?.(req.params.id) ?? (await deps.calls.get(req.params.id));
     if (!record || !canSee(principalOf(res), record.tenant)) {
       throw new ParleyError('not_found', 'no such call');
     }
     res.json({
       ...callView(record, { privateClaims: principalOf(res)?.privateClaims === true }),
       marketplace: deps.attribution?.(record.id) ?? null,
-      messages: deps.messages.list(record.id),
+      messages: await deps.messages.list(record.id),
     });
   });
 
@@ -163,17 +164,19 @@ export function v1Router(deps: V1Deps): Router {
     });
   }
 
-  router.get('/calls', (req, res) => {
+  router.get('/calls', async (req, res) => {
     assertScope(res, 'read');
     const principal = principalOf(res);
     const limit = Math.min(Number(req.query['limit'] ?? 50) || 50, 500);
+    const calls = await deps.calls.listRecent(
+      limit,
+      principal?.tenant ? { tenant: principal.tenant } : {},
+    );
     res.json({
-      calls: deps.calls
-        .listRecent(limit, principal?.tenant ? { tenant: principal.tenant } : {})
-        .map((c) => ({
-          ...callView(c, { privateClaims: principal?.privateClaims === true }),
-          marketplace: deps.attribution?.(c.id) ?? null,
-        })),
+      calls: calls.map((c) => ({
+        ...callView(c, { privateClaims: principal?.privateClaims === true }),
+        marketplace: deps.attribution?.(c.id) ?? null,
+      })),
     });
   });
 

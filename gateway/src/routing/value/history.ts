@@ -5,13 +5,13 @@ const DAY = 86_400_000;
 
 /** Parley's own history of a customer: calls, talk minutes and call-backs within a day. */
 export function customerHistory(store: CallStore) {
-  return (
+  return async (
     tenant: string,
     customerId: string,
     sinceMs: number,
     windowDays: number,
-  ): CustomerHistory => {
-    const calls = store.listByCustomer(tenant, customerId, sinceMs);
+  ): Promise<CustomerHistory> => {
+    const calls = await store.listByCustomer(tenant, customerId, sinceMs);
     let minutes = 0;
     let answered = 0;
     let repeats = 0;

@@ -61,7 +61,7 @@ export type HistoryLookup = (
   customerId: string,
   sinceMs: number,
   windowDays: number,
-) => CustomerHistory;
+) => Promise<CustomerHistory>;
 
 const NO_PROVIDER = (): Promise<ProviderScore> =>
   Promise.resolve({ score: 0, fallback: true, error: 'not_configured', ms: 0, cached: false });
@@ -107,7 +107,7 @@ export class ValueService {
       typeof privateClaims.customerId === 'string' ? privateClaims.customerId : undefined;
     const history: CustomerHistory =
       customerId !== undefined
-        ? this.#history(tenant, customerId, this.#now() - windowDays * 86_400_000, windowDays)
+        ? await this.#history(tenant, customerId, this.#now() - windowDays * 86_400_000, windowDays)
         : { windowDays, calls: 0, answeredCalls: 0, minutes: 0, repeatContacts: 0 };
     const context = { history };
     const [benefit, burden] = await Promise.all([

@@ -159,7 +159,7 @@ describe('weighted algorithm', () => {
 
 describe('ValueService', () => {
   const logger = pino({ level: 'silent' });
-  const history = () => noHistory;
+  const history = async () => noHistory;
 
   it('calls both providers in parallel', async () => {
     const service = new ValueService({

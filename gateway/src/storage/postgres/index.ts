@@ -1,0 +1,11 @@
+export {
+  createPgPool,
+  inTransaction,
+  migratePostgres,
+  type PgClient,
+  type PgPool,
+  type PostgresSettings,
+} from './pg-database.js';
+export { PG_MIGRATIONS } from './pg-migrations.js';
+export { KeyedQueue } from './keyed-queue.js';
+export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';

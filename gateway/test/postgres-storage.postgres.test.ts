@@ -1,0 +1,100 @@
+/**
+ * A gateway on PostgreSQL (`storage.kind: postgres`, issue 16 item 1): a
+ * real PostgreSQL from Debian (the testkit's), a sipp visitor with a call
+ * token, a baresip agent. The call's record, its web session and number, and
+ * an agent made through the API are read back from PostgreSQL itself, and
+ * from a second gateway started on the same database after the first one
+ * stopped (what lasts, lasts in the database, not in the process).
+ */
+import pg from 'pg';
+import {
+  bundledScenario,
+  runSipp,
+  sippAvailable,
+  startBaresipAgent,
+  startPostgres,
+  stopAll,
+  type BaresipAgent,
+  type Postgres,
+} from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+let postgres: Postgres;
+let url: string;
+let client: pg.Client;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  url = await postgres.createDatabase('parley_gateway');
+  client = new pg.Client({ connectionString: url });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.end();
+  await postgres?.stop();
+  await stopAll();
+});
+
+const onPostgres = () => ({
+  storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url } },
+});
+
+describe.skipIf(!sippAvailable())('a gateway on PostgreSQL', () => {
+  let gw: TestGateway;
+  let agent: BaresipAgent;
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.close();
+  });
+
+  it('stores the call, the session and its number, and an API-made agent in PostgreSQL', async () => {
+    gw = await startTestGateway({ agents: [{ id: 'agent1' }], config: onPostgres() });
+    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
+    await agent.registered();
+
+    const token = await gw.token({ subject: 'web-sess-PG', privateClaims: { name: 'Ada' } });
+    const result = await runSipp({
+      scenario: await bundledScenario('uac-bearer-pcmu'),
+      remote: gw.udp,
+      service: 'sales',
+      calls: 1,
+      callDurationMs: 1500,
+      injection: { rows: [[token]] },
+      timeoutMs: 30_000,
+    });
+    expect(result.stats.successful, result.output).toBe(1);
+    const put = await gw.apiRequest('PUT', '/v1/agents/bob', {
+      tenant: TENANT,
+      password: 'a-long-password-for-bob',
+      queues: ['sales'],
+    });
+    expect(put.status, JSON.stringify(put.body)).toBeLessThan(300);
+    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+    await gw.close();
+
+    // Read from PostgreSQL itself: the final record (the writes were queued, not lost on close).
+    const calls = await client.query<{ outcome: string; agent_id: string; session_id: string }>(
+      'SELECT outcome, agent_id, session_id FROM calls',
+    );
+    expect(calls.rows).toEqual([
+      { outcome: 'answered', agent_id: 'agent1', session_id: 'web-sess-PG' },
+    ]);
+    const sessions = await client.query<{ session_id: string; number: string }>(
+      'SELECT session_id, number FROM sessions',
+    );
+    expect(sessions.rows).toHaveLength(1);
+    expect(sessions.rows[0]).toMatchObject({ session_id: 'web-sess-PG' });
+    expect(sessions.rows[0]?.number).toMatch(/^\+\d+$/);
+
+    // A second gateway on the same database sees all of it.
+    gw = await startTestGateway({ agents: [{ id: 'agent1' }], config: onPostgres() });
+    const listed = await gw.api<{ calls: { sessionId: string; outcome: string }[] }>('/v1/calls');
+    expect(listed.body.calls).toEqual([
+      expect.objectContaining({ sessionId: 'web-sess-PG', outcome: 'answered' }),
+    ]);
+    const agents = await gw.api<{ agents: { id: string }[] }>('/v1/agents');
+    expect(agents.body.agents.map((a) => a.id).sort()).toEqual(['agent1', 'bob']);
+  });
+});
