@@ -53,7 +53,7 @@ export interface BaresipAgentOptions {
   readonly transport?: SipTransport;
   /** Address baresip binds and advertises. Default 127.0.0.1. */
   readonly address?: string;
-  /** SIP port (UDP and TCP). Default: a free one. */
+  /** SIP port (UDP and TCP; baresip adds TLS on the next port, keep it free too). Default: a free pair. */
   readonly listenPort?: number;
   /**
    * WAV baresip sends as its microphone. It must match the codecs' clock rate
@@ -502,7 +502,11 @@ export async function startBaresipAgent(options: BaresipAgentOptions): Promise<B
   try {
     let listenPort = options.listenPort;
     if (listenPort === undefined) {
-      const block = await ports.allocate(1, { even: false });
+      // Two ports: baresip also listens for SIP over TLS on sip_listen's port + 1
+      // (checked with `ss -ltn` on 1.0.0). Without the second one, another
+      // allocation (this agent's ctrl_tcp port) could get that port, and the
+      // event client would reach the TLS listener and never hear REGISTER_OK.
+      const block = await ports.allocate(2, { even: false });
       blocks.push(block);
       listenPort = block.base;
     }
