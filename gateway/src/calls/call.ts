@@ -7,8 +7,10 @@
  * By default the caller is answered with the codec of the agent who answers
  * (no transcoding). The gateway may answer the caller itself first
  * (`answerCaller`: 183 or 200, a codec it picks; agents are then offered that
- * codec only); meanwhile `caller.media` on `router` is where a media
- * application attaches. `end()` runs once, from any state, and closes it all.
+ * codec only: `gateway-answer.ts`); meanwhile `caller.media` on `router`
+ * (`call-media.ts`) is where a media application attaches. Legs other modules
+ * made report through `foreign-legs.ts`. `end()` runs once, from any state,
+ * and closes it all.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -23,15 +25,18 @@ import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
 import { AgentDial } from './agent-dial.js';
 import { callerIdentity } from './agent-request.js';
+import { CallMedia } from './call-media.js';
 import { CallRecordKeeper, callEndOf, mediaCounters, type CallEnd } from './call-record.js';
 import { callerView, type CallerView } from './caller-view.js';
 import type { CallDeps, CallerAnswer, CallEvents, CallInit } from './call-types.js';
+import { ForeignLegs } from './foreign-legs.js';
+import { GatewayAnswer } from './gateway-answer.js';
 import { InDialog, type CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
 import type { LegEnd } from './leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
 import { outcomeOf } from './ring-strategy.js';
-import { pickCodec, type ChosenCodec } from './sdp-bridge.js';
+import type { ChosenCodec } from './sdp-bridge.js';
 
 export class Call extends EventEmitter<CallEvents> {
   readonly id = randomUUID();
@@ -46,15 +51,11 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #view: CallerView;
   /** Ringing a queue's agents: made for the visitor's queue, or when a flow dials a queue. */
   #agents: AgentDial | undefined;
-  /** An agent a flow bridged (its own `dial`, or a queue's offer), and the end of its busy state. */
-  #flowAgent: { readonly leg: OutboundLeg; readonly id: string; end: () => void } | undefined;
+  /** Legs other modules made for the call: their ringing, answer, a flow's bridged agent. */
+  readonly #foreign: ForeignLegs;
   readonly #inDialog: InDialog;
-  #media: Promise<boolean> | undefined;
-  #router: MediaRouter | undefined;
-  /** The codec the gateway answered the caller with itself. */
-  #gatewayCodec: ChosenCodec | undefined;
-  /** The gateway's early answer was a 180 with SDP (the caller's own ringback), not a 183. */
-  #earlyRinging = false;
+  readonly #media: CallMedia;
+  readonly #answer: GatewayAnswer;
   #ending = false;
   #endOnNoAgent = true;
   #keepOnNoAgent = false;
@@ -94,6 +95,25 @@ export class Call extends EventEmitter<CallEvents> {
       onDtmf: (l, digit) => this.emit('dtmf', digit, l),
       onDialogChange: () => keeper.save(),
     });
+    this.#media = new CallMedia({
+      callId: this.id,
+      deps,
+      caller: this.caller,
+      log,
+      events: this,
+      silenceEnds: () => this.state === 'answered' || this.#answer.codec !== undefined,
+      ending: () => this.#ending,
+      end: (how) => this.end(how),
+    });
+    this.#answer = new GatewayAnswer(this.caller, keeper, (how) => this.end(how));
+    this.#foreign = new ForeignLegs({
+      caller: this.caller,
+      keeper,
+      agents: deps.agents,
+      events: this,
+      ending: () => this.#ending,
+      transition: (next) => this.#transition(next),
+    });
     if (init.queue !== undefined) this.#agents = this.#agentDial(init.queue);
     this.#adopt(this.caller);
   }
@@ -130,12 +150,12 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** The agent talking with the caller: who took the call, or whom a flow bridged. */
   get agentId(): string | undefined {
-    return this.#agents?.agent?.id ?? this.#flowAgent?.id;
+    return this.#agents?.agent?.id ?? this.#foreign.flowAgent?.id;
   }
 
   /** The codec the gateway answered the caller with itself, if it did. */
   get gatewayCodec(): ChosenCodec | undefined {
-    return this.#gatewayCodec;
+    return this.#answer.codec;
   }
 
   /** Whether the call is ending or ended. */
@@ -149,7 +169,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** The media router: one per call, every leg's transport on it (once `setUpMedia` ran). */
   get router(): MediaRouter | undefined {
-    return this.#router;
+    return this.#media.router;
   }
 
   /** Every leg the call made, the caller's first (ended ones too). */
@@ -209,49 +229,19 @@ export class Call extends EventEmitter<CallEvents> {
     this.#adopt(leg);
   }
 
-  /**
-   * An agent a flow rang answered and is bridged to the caller: the agent is
-   * busy (`agents.callStarted`) until the leg ends, then in wrap-up; the desk
-   * gets `answered`, and `agentLeft` when the leg ends (the call goes on).
-   */
+  /** An agent a flow rang answered and is bridged to the caller (`ForeignLegs`). */
   agentConnected(leg: OutboundLeg, agentId: string, wrapUpSeconds: number): void {
-    const endBusy = this.#deps.agents.callStarted(agentId);
-    const agent = { leg, id: agentId, end: () => endBusy(wrapUpSeconds) };
-    this.#flowAgent = agent;
-    this.record.agentId = agentId;
-    this.record.agentCallId = leg.callId;
-    this.#keeper.legsAnswered(this.caller, leg);
-    this.#transition('answered');
-    this.#keeper.save();
-    this.emit('answered', agentId);
-    leg.once('ended', () => {
-      agent.end();
-      if (this.#flowAgent === agent) this.#flowAgent = undefined;
-      if (!this.#ending) this.emit('agentLeft', agentId);
-    });
+    this.#foreign.agentConnected(leg, agentId, wrapUpSeconds);
   }
 
-  /**
-   * Another module's leg rings for this call (`ringing`), or stopped ringing:
-   * a call still routing is ringing from then on (the record's state), and
-   * the desk shows the agent's phone ringing when the leg is an agent's.
-   */
+  /** Another module's leg rings for this call, or stopped ringing (`ForeignLegs`). */
   showRinging(agentId: string | undefined, ringing: boolean): void {
-    if (this.#ending) return;
-    if (ringing && this.state === 'routing') this.#transition('ringing');
-    if (agentId !== undefined) this.emit(ringing ? 'agentRinging' : 'agentStopped', agentId);
+    this.#foreign.showRinging(agentId, ringing);
   }
 
-  /**
-   * Another module joined `leg` to the caller (a flow's dialled number or SIP
-   * URI, a gated tenant's device): the call is answered and its record keeps
-   * the leg's dialog.
-   */
+  /** Another module joined `leg` to the caller: the call is answered (`ForeignLegs`). */
   targetAnswered(leg: CallLeg): void {
-    if (this.#ending) return;
-    this.#keeper.legsAnswered(this.caller, leg);
-    this.#transition('answered');
-    this.#keeper.save();
+    this.#foreign.targetAnswered(leg);
   }
 
   /**
@@ -264,7 +254,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
   setUpMedia(): Promise<boolean> {
-    return (this.#media ??= this.#createMedia());
+    return this.#media.setUp();
   }
 
   /**
@@ -277,44 +267,19 @@ export class Call extends EventEmitter<CallEvents> {
    */
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
     if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
-    if (this.#gatewayCodec && ['early', 'answered'].includes(this.caller.state)) {
-      // Already answered by the gateway: early media becomes the answer with the same SDP.
-      // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
-      if (answer.early && !answer.ringing && this.#earlyRinging && this.caller.state === 'early') {
-        this.#earlyRinging = false;
-        this.caller.earlyMedia(183);
-      }
-      if (!answer.early && this.caller.state === 'early') {
-        this.caller.answer();
-        this.#keeper.legsAnswered(this.caller);
-        this.#keeper.save();
-      }
-      return !this.caller.ended;
-    }
-    const chosen = pickCodec(this.caller.offer, answer.codec);
-    if (!chosen) {
-      this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
-      return false;
-    }
-    this.#gatewayCodec = chosen;
-    const how = answer.early ? (answer.ringing ? 'ringing' : 'early') : 'answer';
-    this.#earlyRinging = how === 'ringing';
-    if (!(await this.caller.answerWith(chosen, how))) return false;
-    if (answer.early) return true;
-    this.#keeper.legsAnswered(this.caller);
-    this.#keeper.save();
-    return true;
+    return this.#answer.answer(answer);
   }
 
   /** Joins two legs' media (and their in-dialog requests): what one party says, the other hears. */
   bridge(a: CallLeg, b: CallLeg): void {
-    if (!this.#router || !a.media || !b.media)
+    const router = this.#media.router;
+    if (!router || !a.media || !b.media)
       throw new ParleyError('internal', 'both legs need their media transports to be bridged');
     for (const leg of [a, b]) {
       const old = this.#peers.get(leg);
       if (old) this.#peers.delete(old);
     }
-    this.#router.pipe(a.media, b.media);
+    router.pipe(a.media, b.media);
     this.#peers.set(a, b);
     this.#peers.set(b, a);
   }
@@ -343,11 +308,11 @@ export class Call extends EventEmitter<CallEvents> {
       this.caller.refuse(how.reason, how.status);
     this.#agents?.close(how.reason);
     for (const leg of this.#legs) leg.close(how.reason);
-    this.#router?.close();
+    this.#media.close();
     if (this.#init.token)
       this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
     this.#view.trunk?.release();
-    const agentLeg = this.#agents?.agent?.leg ?? this.#flowAgent?.leg;
+    const agentLeg = this.#agents?.agent?.leg ?? this.#foreign.flowAgent?.leg;
     const media = mediaCounters(this.caller.media, agentLeg?.media);
     this.#keeper.finish({ ...how, status: this.caller.end?.status }, media);
     this.emit('state', 'ended');
@@ -355,31 +320,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ outcome, endedBy, reason, status: this.record.sipStatus }, 'call ended');
     this.#deps.onOutcome?.(this.record);
     this.emit('ended', this.record);
-  }
-
-  async #createMedia(): Promise<boolean> {
-    try {
-      const router = this.#deps.media.createRouter({
-        callId: this.id,
-        inactivityTimeoutMs: this.#deps.mediaInactivityMs,
-      });
-      this.#router = router;
-      router.on('inactive', ({ transportId }) => {
-        if (this.state !== 'answered' && !this.#gatewayCodec) return;
-        this.#log.warn({ transportId }, 'media stopped: ending the call');
-        this.end({ outcome: 'answered', endedBy: 'gateway', reason: 'media_timeout' });
-      });
-      const media = await this.caller.openMedia(router, 'visitor');
-      if (media.kind === 'webrtc') {
-        media.on('message', (text) => this.emit('visitorMessage', text));
-        media.on('dataChannelOpen', () => this.emit('dataChannelOpen'));
-      }
-      return !this.#ending;
-    } catch (error) {
-      this.#log.error({ err: error }, 'media could not be set up');
-      this.end({ outcome: 'failed', endedBy: 'gateway', reason: 'media_ports_exhausted' });
-      return false;
-    }
   }
 
   #adopt(leg: CallLeg): void {
@@ -426,8 +366,8 @@ export class Call extends EventEmitter<CallEvents> {
       caller: this.caller,
       keeper: this.#keeper,
       log: this.#log,
-      router: () => this.#router,
-      gatewayCodec: () => this.#gatewayCodec,
+      router: () => this.#media.router,
+      gatewayCodec: () => this.#answer.codec,
       ending: () => this.#ending,
       adopt: (leg) => this.#adopt(leg),
       bridge: (a, b) => this.bridge(a, b),

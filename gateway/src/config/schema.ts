@@ -12,6 +12,9 @@ import { speech } from './speech.js';
 import { callbacks } from './callbacks.js';
 import { voicemailSettings } from './voicemail.js';
 import { shared, storage } from './cluster.js';
+import { marketplace } from './marketplace.js';
+import { e164Range, port } from './primitives.js';
+import { trunk } from './trunks.js';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
 
 /**
@@ -32,7 +35,6 @@ export const API_SCOPES = [
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
-const port = z.number().int().min(0).max(65535);
 /** A SIP URI an agent is reached at: no URI headers, no control characters. */
 export const sipContact = z
   .string()
@@ -105,10 +107,7 @@ const tenantRouting = z.strictObject({
   algorithmTimeoutMs: z.number().int().min(10).max(10_000).default(1000),
 });
 
-const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number, e.g. +14155550100');
 /** A block of E.164 numbers, both ends included. */
-const e164Range = z.strictObject({ from: e164, to: e164 });
-
 const tenant = z.strictObject({
   name: z.string().optional(),
   /** Public signing keys, inline or files. */
@@ -155,175 +154,6 @@ const tenant = z.strictObject({
    * approved inbound calling accounts, through the authenticating server.
    */
   gated: gatedTenantSchema.optional(),
-});
-
-const trunkPeer = z.strictObject({
-  /** The carrier's SIP address (an IP, or a name resolved when a request goes). */
-  host: z.string().min(1),
-  port: port.default(5060),
-  transport: z.enum(['udp', 'tcp']).default('udp'),
-  /** Lower first; a peer is tried only when those before it are down or failed. */
-  priority: z.number().int().min(0).max(65535).default(10),
-  /** Among peers of one priority, the share of calls each gets first. */
-  weight: z.number().int().min(1).max(1000).default(1),
-});
-
-/** An inbound number (a DID) or a block of them, and what answers it. */
-const trunkNumber = z
-  .strictObject({
-    number: e164.optional(),
-    from: e164.optional(),
-    to: e164.optional(),
-    tenant: z.string().min(1),
-    /** The flow that answers the call (flows come with issue 10 item 4). */
-    flow: z.string().min(1),
-  })
-  .refine(
-    (n) => (n.number !== undefined) !== (n.from !== undefined && n.to !== undefined),
-    'give either number, or from and to',
-  );
-
-const trunk = z.strictObject({
-  name: z.string().optional(),
-  peers: z.array(trunkPeer).min(1),
-  /** Digest credentials the carrier challenges outbound INVITEs for (401/407). */
-  auth: z
-    .strictObject({
-      username: z.string().min(1),
-      password: z.string().min(1).optional(),
-      /** Or the name of an environment variable holding it (read at start-up). */
-      passwordEnv: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .optional(),
-      /** Answer only challenges of this realm (default: any). */
-      realm: z.string().min(1).optional(),
-    })
-    .refine(
-      (a) => (a.password === undefined) !== (a.passwordEnv === undefined),
-      'give password or passwordEnv',
-    )
-    .optional(),
-  /** OPTIONS to each peer; a peer that stops answering is skipped until it answers again. */
-  keepAlive: z
-    .strictObject({
-      /** 0: no keep-alive (peers always count as up). */
-      intervalSeconds: z.number().int().min(0).max(3600).default(30),
-      /** An OPTIONS unanswered this long counts as a failure. */
-      timeoutMs: z.number().int().min(100).max(32000).default(2000),
-      failuresBeforeDown: z.number().int().min(1).max(100).default(2),
-    })
-    .prefault({}),
-  inbound: z
-    .strictObject({
-      /**
-       * Source addresses (IPs or CIDRs) INVITEs may come from, besides the peers'
-       * own IP hosts; an INVITE to one of the numbers from anywhere else gets 403.
-       */
-      allow: z.array(z.string().min(1)).default([]),
-      numbers: z.array(trunkNumber).default([]),
-    })
-    .prefault({}),
-  /** Calls through this trunk at once, inbound and outbound together; more get 503. */
-  maxConcurrentCalls: z.number().int().min(1).default(30),
-  /** Codecs allowed toward the carrier. */
-  codecs: z
-    .array(z.enum(['PCMU', 'PCMA']))
-    .min(1)
-    .default(['PCMU', 'PCMA']),
-  /**
-   * ISO 3166 country (e.g. `US`, `GB`) for numbers the carrier sends without
-   * `+` in national form; without it such numbers are read as E.164 without the `+`.
-   */
-  defaultCountry: z
-    .string()
-    .regex(/^[A-Z]{2}$/)
-    .optional(),
-  outbound: z
-    .strictObject({
-      /** How numbers are written in the Request-URI, To, From and P-Asserted-Identity. */
-      numberFormat: z.enum(['e164', 'e164-digits', 'national']).default('e164'),
-      /** Host of the Request-URI and To (default: the peer's host and port). */
-      domain: z.string().min(1).optional(),
-      /** Host of From and P-Asserted-Identity (default: the gateway's SIP address). */
-      fromDomain: z.string().min(1).optional(),
-      /** Tenants that may call out through this trunk (empty: every tenant). */
-      tenants: z.array(z.string().min(1)).default([]),
-    })
-    .prefault({}),
-});
-
-const bucket = (perSecond: number, burst: number) =>
-  z
-    .strictObject({
-      perSecond: z.number().positive().default(perSecond),
-      burst: z.number().int().positive().default(burst),
-    })
-    .prefault({});
-
-/** The pay-per-call marketplace of one tenant (docs/marketplace.md). */
-const marketplaceTenant = z.strictObject({
-  /** DIDs leased one per impression (S3's virtual numbers); the trunk must route them to the gateway. */
-  trackingNumbers: z
-    .strictObject({
-      ranges: z.array(z.strictObject({ from: e164, to: e164 })).default([]),
-      numbers: z.array(e164).default([]),
-      /** How long an impression holds its number. */
-      leaseSeconds: z.number().int().min(30).max(86_400).default(900),
-      /** A call this long after the lease ended still counts, while the number was not leased again. */
-      graceSeconds: z.number().int().min(0).max(604_800).default(3600),
-    })
-    .prefault({}),
-  /** Shown when the pool is exhausted and the listing has no static number of its own. */
-  fallbackNumber: e164.optional(),
-  /** How `POST /v1/call-entries` matches a content provider's entry to a logged impression. */
-  callEntries: z
-    .strictObject({
-      /** `time`: started within windowSeconds of the impression; `duration`: lasted minDurationSeconds; or both / either. */
-      rule: z.enum(['time', 'duration', 'time-and-duration', 'time-or-duration']).default('time'),
-      windowSeconds: z.number().int().min(1).max(2_592_000).default(3600),
-      minDurationSeconds: z.number().int().min(0).max(86_400).default(0),
-    })
-    .prefault({}),
-});
-
-const marketplace = z.strictObject({
-  /** ISO 4217 currency of every amount; the API takes and gives minor units (cents). */
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/)
-    .default('USD'),
-  /** The least a slot costs, in minor units; listings bidding less are not placed. */
-  reserveCents: z.number().int().min(0).max(1_000_000).default(100),
-  /** A publisher's share of each charge unless the publisher sets its own. */
-  publisherSharePercent: z.number().int().min(0).max(100).default(50),
-  /** IANA time zone of budget days and report days. */
-  timeZone: z.string().min(1).default('UTC'),
-  /** The quality score's neutral start (docs/marketplace.md, "Quality"). */
-  quality: z
-    .strictObject({
-      priorCalls: z.number().gt(0).max(1000).default(10),
-      priorAnswerRate: z.number().gt(0).max(1).default(0.5),
-      priorQualificationRate: z.number().gt(0).max(1).default(0.5),
-      /** Floor of the score (a listing never ranks as if it had quality 0). */
-      min: z.number().gt(0).max(1).default(0.1),
-    })
-    .prefault({}),
-  placement: z
-    .strictObject({
-      maxSlots: z.number().int().min(1).max(20).default(10),
-      /** Placements per visitor device, per publisher and per source address (token buckets). */
-      rateLimit: z
-        .strictObject({
-          perDevice: bucket(0.2, 10),
-          perPublisher: bucket(200, 400),
-          perAddress: bucket(2, 30),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  /** Per tenant: tracking numbers and call-entry matching. */
-  tenants: z.record(z.string().min(1), marketplaceTenant).default({}),
 });
 
 export const configSchema = z.strictObject({

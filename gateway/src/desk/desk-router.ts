@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import { callView } from '../http/routes/v1.js';
@@ -17,7 +17,8 @@ import { TokenBuckets } from '../sbc/token-bucket.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
 import { callContext, type FlowEventsOf } from './call-context.js';
 import { presenceView } from './desk-hub.js';
-import type { DeskIdentity, DeskSessions } from './desk-session.js';
+import { deskIdentity, deskPage, requireDeskSession } from './desk-http.js';
+import type { DeskSessions } from './desk-session.js';
 
 export interface DeskRouterDeps {
   readonly sessions: DeskSessions;
@@ -33,20 +34,6 @@ export interface DeskRouterDeps {
   /** The built desk bundle (widget/dist); the page says so when it is missing. */
   readonly assetsDir: string;
 }
-
-const PAGE = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Parley — agent desk</title>
-    <script type="module" src="/desk/assets/desk.js"></script>
-  </head>
-  <body style="margin:0;font-family:system-ui,sans-serif;background:#f4f5f9">
-    <parley-agent-desk></parley-agent-desk>
-  </body>
-</html>
-`;
 
 const same = (a: string, b: string) =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -80,13 +67,7 @@ export function deskRouter(deps: DeskRouterDeps): Router {
   const logins = new TokenBuckets({ perSecond: 0.2, burst: 10 });
   const loginsPerUser = new TokenBuckets({ perSecond: 0.2, burst: 10 });
 
-  router.get('/', (_req, res) => {
-    res.setHeader(
-      'content-security-policy',
-      "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
-    );
-    res.type('html').send(PAGE);
-  });
+  router.get('/', deskPage('agent desk', 'parley-agent-desk'));
   if (existsSync(deps.assetsDir))
     router.use('/assets', express.static(deps.assetsDir, { fallthrough: false }));
 
@@ -116,16 +97,8 @@ export function deskRouter(deps: DeskRouterDeps): Router {
     res.json({ ok: true });
   });
 
-  api.use((req, res, next) => {
-    const identity = deps.sessions.fromRequest(req);
-    if (!identity) {
-      next(new ParleyError('unauthorized', 'sign in to the desk'));
-      return;
-    }
-    res.locals['desk'] = identity;
-    next();
-  });
-  const me = (res: Response) => res.locals['desk'] as DeskIdentity;
+  api.use(requireDeskSession(deps.sessions));
+  const me = deskIdentity;
 
   api.get('/me', (req: Request, res) => {
     const identity = me(res);

@@ -1,5 +1,6 @@
 export { DeskSessions, DESK_COOKIE, type DeskIdentity } from './desk-session.js';
 export { DeskHub, presenceView } from './desk-hub.js';
+export { deskIdentity, deskPage, requireDeskSession } from './desk-http.js';
 export { deskRouter, type DeskRouterDeps } from './desk-router.js';
 export { deskEventsUpgrade, DESK_EVENTS_PATH } from './desk-events.js';
 export { callContext } from './call-context.js';

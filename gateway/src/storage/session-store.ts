@@ -54,6 +54,21 @@ export interface SessionRow {
   last_seen_at: number;
 }
 
+/** The columns of a live lease (`liveLeases`), in both stores. */
+export type LeaseRow = Pick<SessionRow, 'tenant' | 'session_id'> & {
+  number: string;
+  number_expires_at: number;
+};
+
+export function leaseFromRow(r: LeaseRow): LiveLease {
+  return {
+    tenant: r.tenant,
+    sessionId: r.session_id,
+    number: r.number,
+    expiresAt: r.number_expires_at,
+  };
+}
+
 export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
     tenant: row.tenant,
@@ -106,10 +121,7 @@ export class SqliteSessionStore implements SessionStore {
     this.#release = db.prepare(
       'UPDATE sessions SET number = NULL, number_fallback = 0, number_expires_at = NULL WHERE tenant = ? AND session_id = ?',
     );
-    this.#live = db.prepare<
-      [number],
-      { tenant: string; session_id: string; number: string; number_expires_at: number }
-    >(
+    this.#live = db.prepare<[number], LeaseRow>(
       'SELECT tenant, session_id, number, number_expires_at FROM sessions WHERE number IS NOT NULL AND number_fallback = 0 AND number_expires_at > ?',
     );
   }
@@ -157,11 +169,6 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async liveLeases(now: number): Promise<LiveLease[]> {
-    return this.#live.all(now).map((r) => ({
-      tenant: r.tenant,
-      sessionId: r.session_id,
-      number: r.number,
-      expiresAt: r.number_expires_at,
-    }));
+    return this.#live.all(now).map(leaseFromRow);
   }
 }

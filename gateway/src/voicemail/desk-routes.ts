@@ -14,12 +14,12 @@
  *
  * The live frames come on the desk's own events socket (`/desk/api/events`).
  */
-import { existsSync } from 'node:fs';
 import { Router, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { AgentDirectory } from '../agents/index.js';
-import type { DeskIdentity, DeskSessions } from '../desk/index.js';
+import { deskIdentity, deskPage, requireDeskSession, type DeskSessions } from '../desk/index.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
+import { sendRecording } from './http.js';
 import { voicemailView } from './view.js';
 import type { Voicemails } from './voicemails.js';
 
@@ -30,41 +30,13 @@ export interface VoicemailDeskDeps {
   readonly store: VoicemailStore;
 }
 
-const PAGE = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Parley — voicemail</title>
-    <script type="module" src="/desk/assets/desk.js"></script>
-  </head>
-  <body style="margin:0;font-family:system-ui,sans-serif;background:#f4f5f9">
-    <parley-voicemail-desk></parley-voicemail-desk>
-  </body>
-</html>
-`;
-
 export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
   const router = Router();
-  router.get('/voicemail', (_req, res) => {
-    res.setHeader(
-      'content-security-policy',
-      "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
-    );
-    res.type('html').send(PAGE);
-  });
+  router.get('/voicemail', deskPage('voicemail', 'parley-voicemail-desk'));
 
   const api = Router();
-  api.use('/voicemails', (req, res, next) => {
-    const identity = deps.sessions.fromRequest(req);
-    if (!identity) {
-      next(new ParleyError('unauthorized', 'sign in to the desk'));
-      return;
-    }
-    res.locals['desk'] = identity;
-    next();
-  });
-  const me = (res: Response) => res.locals['desk'] as DeskIdentity;
+  api.use('/voicemails', requireDeskSession(deps.sessions));
+  const me = deskIdentity;
   const queuesOf = (res: Response): readonly string[] =>
     deps.agents.get(me(res).agentId)?.queues ?? [];
   const visible = (res: Response, id: string): VoicemailRecord => {
@@ -88,13 +60,7 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
   });
 
   api.get('/voicemails/:id/recording', (req, res, next) => {
-    const record = visible(res, String(req.params['id']));
-    if (!record.recordingPath || !existsSync(record.recordingPath))
-      throw new ParleyError('not_found', 'this voicemail has no recording');
-    res.type('audio/wav');
-    res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
-      if (error && !res.headersSent) next(error);
-    });
+    sendRecording(visible(res, String(req.params['id'])), res, next);
   });
 
   api.post('/voicemails/:id/take', async (req, res, next) => {

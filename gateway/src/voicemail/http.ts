@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Router } from 'express';
+import { Router, type NextFunction, type Response } from 'express';
 import { WebSocketServer } from 'ws';
 import { ParleyError } from '@parley/shared/errors';
 import {
@@ -37,6 +37,17 @@ export interface VoicemailHttpDeps {
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly voicemails: Voicemails;
   readonly store: VoicemailStore;
+}
+
+/** The voicemail's WAV; 404 when it has none. Shared with the desk's route (`desk-routes.ts`). */
+export function sendRecording(record: VoicemailRecord, res: Response, next: NextFunction): void {
+  if (!record.recordingPath || !existsSync(record.recordingPath))
+    throw new ParleyError('not_found', 'this voicemail has no recording');
+  // express's sendFile answers Range requests (206) and sets Accept-Ranges.
+  res.type('audio/wav');
+  res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
+    if (error && !res.headersSent) next(error);
+  });
 }
 
 export function voicemailRouter(deps: VoicemailHttpDeps): Router {
@@ -73,14 +84,7 @@ export function voicemailRouter(deps: VoicemailHttpDeps): Router {
   });
 
   router.get('/voicemails/:id/recording', auth, (req, res, next) => {
-    const record = visible(res, String(req.params['id']));
-    if (!record.recordingPath || !existsSync(record.recordingPath))
-      throw new ParleyError('not_found', 'this voicemail has no recording');
-    // express's sendFile answers Range requests (206) and sets Accept-Ranges.
-    res.type('audio/wav');
-    res.sendFile(record.recordingPath, { dotfiles: 'allow' }, (error) => {
-      if (error && !res.headersSent) next(error);
-    });
+    sendRecording(visible(res, String(req.params['id'])), res, next);
   });
 
   router.post('/voicemails/:id/take', auth, async (req, res, next) => {

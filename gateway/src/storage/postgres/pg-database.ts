@@ -57,15 +57,22 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    return await onClient(client, fn);
+  } finally {
+    client.release();
+  }
+}
+
+/** `inTransaction` on a connection the caller holds (the migrations' locked one). */
+async function onClient<T>(client: PgClient, fn: (client: PgClient) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
 
@@ -105,20 +112,15 @@ export async function migratePostgres(
           `the ${module.name} tables are at version ${current}, newer than this gateway knows (${migrations.length})`,
         );
       for (let version = current; version < migrations.length; version += 1) {
-        await client.query('BEGIN');
-        try {
+        await onClient(client, async () => {
           await client.query(migrations[version] ?? '');
           await client.query(
             `INSERT INTO schema_migrations (module, version) VALUES ($1, $2)
              ON CONFLICT (module) DO UPDATE SET version = excluded.version`,
             [module.name, version + 1],
           );
-          await client.query('COMMIT');
-          applied += 1;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
+        });
+        applied += 1;
       }
     }
   } finally {

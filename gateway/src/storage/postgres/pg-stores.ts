@@ -24,7 +24,9 @@ import {
 import { messageFromRow, type MessageRow, type MessageStore } from '../message-store.js';
 import type { CallRecord, InterruptedCall, SessionRecord, StoredDialog } from '../records.js';
 import {
+  leaseFromRow,
   sessionFromRow,
+  type LeaseRow,
   type LiveLease,
   type SessionRow,
   type SessionStore,
@@ -251,21 +253,11 @@ export class PgSessionStore implements SessionStore {
   }
 
   async liveLeases(now: number): Promise<LiveLease[]> {
-    const { rows } = await this.#pool.query<{
-      tenant: string;
-      session_id: string;
-      number: string;
-      number_expires_at: number;
-    }>(
+    const { rows } = await this.#pool.query<LeaseRow>(
       'SELECT tenant, session_id, number, number_expires_at FROM sessions WHERE number IS NOT NULL AND number_fallback = 0 AND number_expires_at > $1',
       [now],
     );
-    return rows.map((r) => ({
-      tenant: r.tenant,
-      sessionId: r.session_id,
-      number: r.number,
-      expiresAt: r.number_expires_at,
-    }));
+    return rows.map(leaseFromRow);
   }
 }
 

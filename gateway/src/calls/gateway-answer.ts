@@ -1,0 +1,69 @@
+/**
+ * The gateway answering the caller's leg itself, before any agent
+ * (`Call.answerCaller`): the codec it picked from the caller's offer, and how
+ * far the answer went (180 or 183 with SDP, then 200). Kept apart from `Call`
+ * so the call's class is about its legs; the call asks this object for the
+ * codec (`codec`), which agents rung from then on are offered alone.
+ */
+import type { CallRecordKeeper, CallEnd } from './call-record.js';
+import type { CallerAnswer } from './call-types.js';
+import type { InboundLeg } from './inbound-leg.js';
+import { pickCodec, type ChosenCodec } from './sdp-bridge.js';
+
+export class GatewayAnswer {
+  readonly #caller: InboundLeg;
+  readonly #keeper: CallRecordKeeper;
+  readonly #end: (how: CallEnd) => void;
+  #codec: ChosenCodec | undefined;
+  /** The early answer was a 180 with SDP (the caller's own ringback), not a 183. */
+  #earlyRinging = false;
+
+  constructor(caller: InboundLeg, keeper: CallRecordKeeper, end: (how: CallEnd) => void) {
+    this.#caller = caller;
+    this.#keeper = keeper;
+    this.#end = end;
+  }
+
+  /** The codec the gateway answered the caller with, if it did. */
+  get codec(): ChosenCodec | undefined {
+    return this.#codec;
+  }
+
+  /**
+   * Answers (or moves an earlier answer on: 180 to 183, early to 200, same
+   * SDP). False when the caller's leg is gone; an offer without the codec
+   * ends the call (488 offer_required). The call checks it may answer first.
+   */
+  async answer(answer: CallerAnswer): Promise<boolean> {
+    const caller = this.#caller;
+    if (this.#codec && ['early', 'answered'].includes(caller.state)) {
+      // Already answered by the gateway: early media becomes the answer with the same SDP.
+      // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
+      if (answer.early && !answer.ringing && this.#earlyRinging && caller.state === 'early') {
+        this.#earlyRinging = false;
+        caller.earlyMedia(183);
+      }
+      if (!answer.early && caller.state === 'early') {
+        caller.answer();
+        this.#answered();
+      }
+      return !caller.ended;
+    }
+    const chosen = pickCodec(caller.offer, answer.codec);
+    if (!chosen) {
+      this.#end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
+      return false;
+    }
+    this.#codec = chosen;
+    const how = answer.early ? (answer.ringing ? 'ringing' : 'early') : 'answer';
+    this.#earlyRinging = how === 'ringing';
+    if (!(await caller.answerWith(chosen, how))) return false;
+    if (!answer.early) this.#answered();
+    return true;
+  }
+
+  #answered(): void {
+    this.#keeper.legsAnswered(this.#caller);
+    this.#keeper.save();
+  }
+}
