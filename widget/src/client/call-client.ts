@@ -167,9 +167,8 @@ export class CallClient implements CallClientApi {
   // --- the attempt, step by step ---------------------------------------
 
   async #run(attempt: Attempt): Promise<void> {
-    const { listing, impression } = this.#options;
-    // A listing's web reference is the destination `listing.<id>` (docs/marketplace.md).
-    const queue = listing ? `listing.${listing}` : this.#options.queue;
+    const { impression } = this.#options;
+    const queue = this.#destination();
     if (!this.#options.tokenUrl) {
       this.#fail(attempt, {
         code: 'invalid_config',
@@ -438,13 +437,19 @@ export class CallClient implements CallClientApi {
     }
   }
 
+  /** A listing's web reference is the destination `listing.<id>` (docs/marketplace.md). */
+  #destination(): string {
+    const { listing, queue } = this.#options;
+    return listing ? `listing.${listing}` : queue;
+  }
+
   /** What the company's token endpoint is asked; undefined without a token URL. */
   #tokenRequest(): TokenRequest | undefined {
     const { listing, impression, tokenUrl } = this.#options;
     if (!tokenUrl) return undefined;
     return {
       url: new URL(tokenUrl, this.#deps.baseUrl).href,
-      queue: listing ? `listing.${listing}` : this.#options.queue,
+      queue: this.#destination(),
       extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
     };
   }
