@@ -4,6 +4,7 @@
  * ends and late events of an old attempt can be told apart.
  */
 import { MESSAGE_BURST, MESSAGE_RATE_PER_SECOND } from '@parley/shared/protocol';
+import { HANGUP_GRACE_MS } from './defaults.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { RebindLink } from './rebind-steps.js';
 import type { Tone } from './ringback.js';
@@ -31,6 +32,42 @@ export class Attempt implements RebindLink {
   constructor(now: () => number) {
     this.bucket = new TokenBucket(MESSAGE_RATE_PER_SECOND, MESSAGE_BURST, now);
   }
+
+  /**
+   * Releases what the attempt holds; never rejects. `onChannelClosed` runs
+   * when the data channel was open (the client tells its listeners).
+   */
+  async release(onChannelClosed: () => void): Promise<void> {
+    this.abort.abort();
+    this.stopIceWatch?.();
+    this.tone?.stop();
+    if (this.channelOpen) {
+      this.channelOpen = false;
+      onChannelClosed();
+    }
+    this.channel?.close();
+    // Let sip.js finish the handler that ended the call first: a BYE's
+    // delegate runs before sip.js terminates the session, and a bye() of ours
+    // in between would terminate it twice (api/session.js onByeRequest throws).
+    await Promise.resolve();
+    const session = this.session;
+    if (session && this.connected) {
+      try {
+        if (session.state === 'Initial' || session.state === 'Establishing') await session.cancel();
+        else if (session.state === 'Established') await session.bye();
+      } catch {
+        // already ending
+      }
+      // After a CANCEL, the 487 still needs our ACK: keep the WebSocket a moment.
+      await terminated(session, HANGUP_GRACE_MS);
+    }
+    try {
+      await this.userAgent?.stop();
+    } catch {
+      // the transport was gone already
+    }
+    stopTracks(this.stream);
+  }
 }
 
 export function stopTracks(stream: MediaStream | undefined): void {
@@ -38,7 +75,7 @@ export function stopTracks(stream: MediaStream | undefined): void {
 }
 
 /** Resolves when the session is Terminated, or after `timeoutMs`. */
-export function terminated(session: SipSession, timeoutMs: number): Promise<void> {
+function terminated(session: SipSession, timeoutMs: number): Promise<void> {
   if (session.state === 'Terminated') return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

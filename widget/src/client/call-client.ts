@@ -20,13 +20,12 @@ import type {
 } from '../api/call-stack.js';
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
-import { Attempt, stopTracks, terminated } from './attempt.js';
+import { Attempt, stopTracks } from './attempt.js';
 import type { CallTokenResult, FetchLike } from './call-token.js';
 import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
 import {
   DEFAULT_DOMAIN,
-  HANGUP_GRACE_MS,
   CONNECT_TIMEOUT_MS,
   ICE_GATHERING_TIMEOUT_MS,
   IMPRESSION_PATTERN,
@@ -39,7 +38,7 @@ import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
 import { watchIce } from './ice-restart.js';
 import { connectionConfig } from './connection-config.js';
-import { dispatchFrame, encodeMessage, pageNavigation } from './message-channel.js';
+import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
 import { RECONNECT_DEFAULTS, reconnect } from './reconnect.js';
 import { rebindSteps } from './rebind-steps.js';
 import type { Tone } from './ringback.js';
@@ -273,7 +272,10 @@ export class CallClient implements CallClientApi {
         dataChannel: true,
         dataChannelLabel: DATA_CHANNEL_LABEL,
         iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        onDataChannel: (channel) => this.#adoptChannel(attempt, channel),
+        onDataChannel: (channel) =>
+          adoptChannel(attempt, channel, this.#events, () =>
+            pageNavigation(this.#deps.newId, this.#deps.wallClock),
+          ),
       },
       delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
       earlyMedia: true,
@@ -405,38 +407,6 @@ export class CallClient implements CallClientApi {
     this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
   }
 
-  #adoptChannel(attempt: Attempt, channel: RTCDataChannel): void {
-    attempt.channel = channel;
-    const setOpen = (open: boolean): void => {
-      if (attempt.over || attempt.channelOpen === open) return;
-      attempt.channelOpen = open;
-      this.#events.emit('channel', open);
-    };
-    channel.addEventListener('open', () => {
-      setOpen(true);
-      this.#announcePage(channel);
-    });
-    channel.addEventListener('close', () => setOpen(false));
-    channel.addEventListener('message', (event: MessageEvent<unknown>) => {
-      if (!attempt.over) dispatchFrame(event.data, this.#events);
-    });
-    if (channel.readyState === 'open') {
-      setOpen(true);
-      this.#announcePage(channel);
-    }
-  }
-
-  /** The page the visitor calls from, so the agent's desk can show it. */
-  #announcePage(channel: RTCDataChannel): void {
-    const message = pageNavigation(this.#deps.newId, this.#deps.wallClock);
-    if (!message) return;
-    try {
-      channel.send(JSON.stringify(message));
-    } catch {
-      // The channel closed in between: nothing to announce to.
-    }
-  }
-
   /** A listing's web reference is the destination `listing.<id>` (docs/marketplace.md). */
   #destination(): string {
     const { listing, queue } = this.#options;
@@ -473,36 +443,10 @@ export class CallClient implements CallClientApi {
   }
 
   /** Releases what the attempt holds; never rejects. */
-  async #release(attempt: Attempt): Promise<void> {
-    attempt.abort.abort();
-    attempt.stopIceWatch?.();
-    attempt.tone?.stop();
-    if (attempt.channelOpen) {
-      attempt.channelOpen = false;
+  #release(attempt: Attempt): Promise<void> {
+    return attempt.release(() => {
       if (attempt === this.#attempt) this.#events.emit('channel', false);
-    }
-    attempt.channel?.close();
-    // Let sip.js finish the handler that ended the call first: a BYE's
-    // delegate runs before sip.js terminates the session, and a bye() of ours
-    // in between would terminate it twice (api/session.js onByeRequest throws).
-    await Promise.resolve();
-    const session = attempt.session;
-    if (session && attempt.connected) {
-      try {
-        if (session.state === 'Initial' || session.state === 'Establishing') await session.cancel();
-        else if (session.state === 'Established') await session.bye();
-      } catch {
-        // already ending
-      }
-      // After a CANCEL, the 487 still needs our ACK: keep the WebSocket a moment.
-      await terminated(session, HANGUP_GRACE_MS);
-    }
-    try {
-      await attempt.userAgent?.stop();
-    } catch {
-      // the transport was gone already
-    }
-    stopTracks(attempt.stream);
+    });
   }
 
   #transition(change: CallStateChange): void {

@@ -2,7 +2,7 @@
  * The visitor's side of the call's message channel (the WebRTC data channel,
  * `@parley/shared/protocol`): what goes out is checked before it is sent,
  * what comes in is told apart (a message, a gateway notice, the queue
- * status), and the page the visitor calls from is announced.
+ * status), and the page the visitor calls from is announced once it opens.
  */
 import {
   MAX_MESSAGE_BYTES,
@@ -14,6 +14,7 @@ import {
 } from '@parley/shared/protocol';
 import type { CallClientEvents } from '../api/call-stack.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
+import type { Attempt } from './attempt.js';
 import type { Emitter } from './emitter.js';
 
 /** The frame to send and the message as the protocol reads it; throws MessageRejectedError. */
@@ -35,8 +36,47 @@ export function encodeMessage(message: ParleyMessage): {
   return { frame, message: check.message };
 }
 
+/**
+ * Follows the attempt's data channel: `channel` when it opens or closes, what
+ * arrives while the attempt lasts; once open, the page is announced.
+ */
+export function adoptChannel(
+  attempt: Attempt,
+  channel: RTCDataChannel,
+  events: Emitter<CallClientEvents>,
+  announcement: () => ParleyMessage | undefined,
+): void {
+  attempt.channel = channel;
+  const setOpen = (open: boolean): void => {
+    if (attempt.over || attempt.channelOpen === open) return;
+    attempt.channelOpen = open;
+    events.emit('channel', open);
+  };
+  const announce = (): void => {
+    const message = announcement();
+    if (!message) return;
+    try {
+      channel.send(JSON.stringify(message));
+    } catch {
+      // The channel closed in between: nothing to announce to.
+    }
+  };
+  channel.addEventListener('open', () => {
+    setOpen(true);
+    announce();
+  });
+  channel.addEventListener('close', () => setOpen(false));
+  channel.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!attempt.over) dispatchFrame(event.data, events);
+  });
+  if (channel.readyState === 'open') {
+    setOpen(true);
+    announce();
+  }
+}
+
 /** Emits what a frame from the gateway is; drops what it is not. */
-export function dispatchFrame(data: unknown, events: Emitter<CallClientEvents>): void {
+function dispatchFrame(data: unknown, events: Emitter<CallClientEvents>): void {
   const check = parseMessage(data);
   if (check.ok) {
     events.emit('message', check.message);
