@@ -40,6 +40,23 @@ const onPostgres = () => ({
   storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url } },
 });
 
+describe('a gateway whose PostgreSQL cannot be used', () => {
+  it('refuses to start with invalid_config naming storage.postgres, not a driver stack', async () => {
+    const missing = postgres.urlOf('parley_no_such_database');
+    const started = startTestGateway({
+      config: {
+        storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url: missing } },
+      },
+    });
+    await expect(started).rejects.toMatchObject({
+      code: 'invalid_config',
+      detail: expect.stringMatching(
+        /storage\.postgres: cannot use the database at .*parley_no_such_database.*does not exist/,
+      ) as unknown,
+    });
+  });
+});
+
 describe.skipIf(!sippAvailable())('a gateway on PostgreSQL', () => {
   let gw: TestGateway;
   let agent: BaresipAgent;

@@ -1,3 +1,4 @@
+import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
 import { FLOW_SCHEMA } from '../flows/index.js';
 import { LEDGER_SCHEMA } from '../ledger/index.js';
@@ -68,7 +69,10 @@ export async function openStores(
     CALLBACKS_SCHEMA,
     VOICEMAIL_SCHEMA,
   ]);
-  const core = await coreStores(config, db, logger);
+  const core = await coreStores(config, db, logger).catch((error: unknown) => {
+    db.close();
+    throw error;
+  });
   // So no record stays "in progress" for ever after a crash or a kill.
   const interrupted = await core.calls.closeInterrupted(now());
   if (interrupted.length > 0)
@@ -116,7 +120,16 @@ async function coreStores(
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
     await pool.end();
-    throw error;
+    // A server that is down or refuses the role is the settings' problem to the operator:
+    // one clear line at start-up (main.ts prints invalid_config's detail), not a driver stack.
+    const where = settings.url
+      ? redactPassword(settings.url)
+      : `${settings.host ?? 'localhost'}:${settings.port ?? 5432}/${settings.database ?? ''}`;
+    throw new ParleyError(
+      'invalid_config',
+      `\n  - storage.postgres: cannot use the database at ${where}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   // One queue for a call's record and its messages: a message never lands before its call.
   const queue = new KeyedQueue();
@@ -134,4 +147,15 @@ async function coreStores(
       await pool.end();
     },
   };
+}
+
+/** The URL with its password, if any, replaced: it goes to the operator's terminal and logs. */
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
 }
