@@ -46,6 +46,11 @@ export function canTransition(from: CallState, to: CallState): boolean {
   return NEXT[from].includes(to);
 }
 
+/** The call was answered and goes on (also while its WebSocket is brought back): the timer runs. */
+export function isAnswered(state: CallState): boolean {
+  return state === 'in-call' || state === 'reconnecting';
+}
+
 /** States in which a call is under way (hang-up makes sense). */
 export function isActive(state: CallState): boolean {
   return state !== 'idle' && state !== 'ended' && state !== 'error';

@@ -2,7 +2,7 @@ import { controlStyles } from '../styles/controls.js';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { ParleyMessage } from '@parley/shared/protocol';
 import { DTMF_DIGITS, type CallStack, type DtmfDigit } from '../api/call-stack.js';
-import { isActive, type CallState } from '../api/call-state.js';
+import { isActive, isAnswered, type CallState } from '../api/call-state.js';
 import type {
   ParleyErrorDetail,
   ParleyHoldDetail,
@@ -189,7 +189,7 @@ export abstract class ParleyCall extends LitElement {
         >
           ${statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
         </p>
-        ${state === 'in-call' || state === 'reconnecting' ? this.#inCall() : this.#outOfCall(state)}
+        ${isAnswered(state) ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>
       </div>
     `;

@@ -9,17 +9,18 @@
  * 4. `POST <gateway>/v1/callbacks/<id>/cancel?key=` cancels.
  * Nothing here touches the DOM: the controller turns results into state and events.
  */
-import { ERROR_CODES, humanMessage } from '@parley/shared/errors';
+import { humanMessage } from '@parley/shared/errors';
 import type { CallbackCreated, CallbackEvent } from '@parley/shared/protocol';
-import { fetchToken, type FetchLike } from '../client/call-token.js';
+import {
+  callFailed,
+  fetchToken,
+  isErrorResponse,
+  isObject,
+  type FetchLike,
+  type RequestFailure,
+} from '../client/call-token.js';
 
-export type CallbackFailure = {
-  readonly ok: false;
-  readonly code: string;
-  readonly message: string;
-  readonly human: string;
-  readonly retryAfterSeconds?: number;
-};
+export type CallbackFailure = RequestFailure;
 
 export interface CallbackRequest {
   /** The company's callback token endpoint. */
@@ -91,7 +92,7 @@ export async function requestCallback(
   const named = request.gateway ?? token.gateway?.url;
   const gateway = named === undefined ? undefined : gatewayHttpBase(named, request.page);
   if (gateway === undefined)
-    return failure('call_failed', 'no gateway URL: set the gateway attribute or answer it');
+    return callFailed('no gateway URL: set the gateway attribute or answer it');
   let response: Response;
   try {
     response = await fetchFn(`${gateway}/v1/callbacks`, {
@@ -108,7 +109,7 @@ export async function requestCallback(
     });
   } catch (error) {
     if (signal.aborted) throw error;
-    return failure('call_failed', `gateway unreachable: ${String(error)}`);
+    return callFailed(`gateway unreachable: ${String(error)}`);
   }
   const body = await response.json().catch((error: unknown) => {
     if (signal.aborted) throw error;
@@ -125,17 +126,16 @@ export async function requestCallback(
       cancel: `${gateway}/v1/callbacks/${encodeURIComponent(body.id)}/cancel?key=${encodeURIComponent(key)}`,
     };
   }
-  const error = isObject(body) && isObject(body['error']) ? body['error'] : undefined;
-  if (error && typeof error['code'] === 'string' && error['code'] !== '') {
-    const code = error['code'];
+  if (isErrorResponse(body)) {
+    const { code, message } = body.error;
     return {
       ok: false,
       code,
-      message: typeof error['message'] === 'string' ? error['message'] : '',
+      message: typeof message === 'string' ? message : '',
       human: humanMessage(code),
     };
   }
-  return failure('call_failed', `gateway answered ${response.status}`);
+  return callFailed(`gateway answered ${response.status}`);
 }
 
 /**
@@ -171,18 +171,6 @@ export async function cancelCallback(fetchFn: FetchLike, url: string): Promise<b
     return false;
   }
 }
-
-function failure(code: 'call_failed', detail: string): CallbackFailure {
-  return {
-    ok: false,
-    code,
-    message: `${ERROR_CODES[code].message} (${detail})`,
-    human: humanMessage(code),
-  };
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isCreated(body: unknown): body is CallbackCreated {
   return isObject(body) && typeof body['id'] === 'string' && typeof body['events'] === 'string';

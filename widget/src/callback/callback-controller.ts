@@ -52,6 +52,7 @@ export class CallbackController implements ReactiveController {
 
   readonly #host: ReactiveControllerHost & HTMLElement;
   readonly #o: CallbackControllerOptions;
+  readonly #fetch: FetchLike;
   #stopWatching: (() => void) | undefined;
   #cancelUrl: string | undefined;
   #abort: AbortController | undefined;
@@ -59,6 +60,7 @@ export class CallbackController implements ReactiveController {
   constructor(host: ReactiveControllerHost & HTMLElement, options: CallbackControllerOptions) {
     this.#host = host;
     this.#o = options;
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
     host.addController(this);
   }
 
@@ -88,11 +90,10 @@ export class CallbackController implements ReactiveController {
     this.#set({ phase: 'sending', when: ask.when });
     const abort = new AbortController();
     this.#abort = abort;
-    const fetchFn: FetchLike = this.#o.fetch ?? ((url, init) => fetch(url, init));
     let result;
     try {
       result = await requestCallback(
-        fetchFn,
+        this.#fetch,
         { ...this.#o.settings(), phone: checked.e164, country: checked.country, when: ask.when },
         abort.signal,
       );
@@ -127,7 +128,7 @@ export class CallbackController implements ReactiveController {
   /** Cancels the callback asked for (a live call is hung up by the gateway). */
   async cancel(): Promise<void> {
     if (!this.busy || this.#cancelUrl === undefined) return;
-    await cancelCallback(this.#o.fetch ?? ((url, init) => fetch(url, init)), this.#cancelUrl);
+    await cancelCallback(this.#fetch, this.#cancelUrl);
     // The `ended` event follows on the stream.
   }
 

@@ -3,21 +3,7 @@ import { css } from 'lit';
 /** `<parley-callback>`'s own styles (after `controlStyles`; constructable, CSP-friendly). */
 export const callbackStyles = css`
   :host {
-    --_accent: var(--parley-accent, #0b57d0);
-    --_accent-text: var(--parley-accent-text, #fff);
-    --_danger: var(--parley-danger, #b3261e);
-    --_danger-text: var(--parley-danger-text, #fff);
-    --_bg: var(--parley-background, #fff);
-    --_text: var(--parley-text, #1f1f1f);
-    --_muted: var(--parley-muted-text, #5f6368);
-    --_border: var(--parley-border, #c4c7c5);
-    --_radius: var(--parley-radius, 0.5rem);
-    --_focus: var(--parley-focus, #0b57d0);
     display: block;
-    font-family: var(--parley-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    font-size: var(--parley-font-size, 1rem);
-    color: var(--_text);
-    line-height: 1.4;
     max-width: var(--parley-width, 20rem);
   }
   form,

@@ -10,19 +10,7 @@
  * it ends, and late events of an old attempt are ignored.
  */
 import { ERROR_CODES, ParleyError, humanMessage, isErrorCode } from '@parley/shared/errors';
-import {
-  DATA_CHANNEL_LABEL,
-  MAX_MESSAGE_BYTES,
-  MESSAGE_BURST,
-  MESSAGE_RATE_PER_SECOND,
-  parseMessage,
-  parseQueueStatus,
-  reasonCode,
-  utf8Length,
-  type GatewayNotice,
-  type ParleyMessage,
-} from '@parley/shared/protocol';
-import type { GatewayInfo } from '@parley/shared/screening';
+import { DATA_CHANNEL_LABEL, reasonCode, type ParleyMessage } from '@parley/shared/protocol';
 import type {
   CallClientApi,
   CallClientEvents,
@@ -32,12 +20,12 @@ import type {
 } from '../api/call-stack.js';
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
+import { Attempt, stopTracks } from './attempt.js';
 import type { CallTokenResult, FetchLike } from './call-token.js';
 import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
 import {
   DEFAULT_DOMAIN,
-  HANGUP_GRACE_MS,
   CONNECT_TIMEOUT_MS,
   ICE_GATHERING_TIMEOUT_MS,
   IMPRESSION_PATTERN,
@@ -47,20 +35,14 @@ import {
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
+import { describe, knownCode, type Failure } from './failure.js';
 import { watchIce } from './ice-restart.js';
-import { RECONNECT_DEFAULTS, reconnect, type RebindOutcome } from './reconnect.js';
-import { sipWebSocketUrl } from './gateway-url.js';
-import { TokenBucket } from './rate-limiter.js';
+import { connectionConfig } from './connection-config.js';
+import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
+import { RECONNECT_DEFAULTS, reconnect } from './reconnect.js';
+import { rebindSteps } from './rebind-steps.js';
 import type { Tone } from './ringback.js';
-import type {
-  SipBye,
-  SipFinal,
-  SipResponse,
-  SipSession,
-  SipSessionState,
-  SipStack,
-  SipUserAgent,
-} from './sip-stack.js';
+import type { SipBye, SipResponse, SipSession, SipSessionState, SipStack } from './sip-stack.js';
 
 export interface CallClientDeps {
   readonly sip: SipStack;
@@ -74,38 +56,6 @@ export interface CallClientDeps {
   /** Wall-clock milliseconds (`Date.now()`), for message timestamps. */
   readonly wallClock: () => number;
   readonly newId: () => string;
-}
-
-type Failure = {
-  readonly code: string;
-  readonly message?: string;
-  readonly human?: string;
-  readonly retryAfterSeconds?: number;
-};
-
-/** What one attempt owns; released together when it ends. */
-class Attempt {
-  over = false;
-  /** The WebSocket is up (a later close is `network_lost`). */
-  connected = false;
-  stream: MediaStream | undefined;
-  userAgent: SipUserAgent | undefined;
-  session: SipSession | undefined;
-  channel: RTCDataChannel | undefined;
-  channelOpen = false;
-  tone: Tone | undefined;
-  /** Stops watching the call's ICE (restarts on a network change). */
-  stopIceWatch: (() => void) | undefined;
-  /** The gateway's rebind key (its 200 OK): a dropped WebSocket can bring the call back. */
-  rebindKey: string | undefined;
-  /** Set while a reconnect runs: the WebSocket dropped again under it. */
-  onDrop: (() => void) | undefined;
-  readonly abort = new AbortController();
-  readonly bucket: TokenBucket;
-
-  constructor(now: () => number) {
-    this.bucket = new TokenBucket(MESSAGE_RATE_PER_SECOND, MESSAGE_BURST, now);
-  }
 }
 
 export class CallClient implements CallClientApi {
@@ -187,20 +137,10 @@ export class CallClient implements CallClientApi {
             text: input,
           }
         : input;
-    let frame: string;
-    try {
-      frame = JSON.stringify(message);
-    } catch (error) {
-      throw MessageRejectedError.invalid(`not serialisable: ${String(error)}`);
-    }
-    if (typeof frame !== 'string') throw MessageRejectedError.invalid('not an object');
-    const bytes = utf8Length(frame);
-    if (bytes > MAX_MESSAGE_BYTES) throw MessageRejectedError.tooLarge(bytes, MAX_MESSAGE_BYTES);
-    const check = parseMessage(frame);
-    if (!check.ok) throw MessageRejectedError.invalid(check.reason);
+    const encoded = encodeMessage(message);
     if (!attempt.bucket.take()) throw MessageRejectedError.rateLimited();
-    channel.send(frame);
-    return check.message;
+    channel.send(encoded.frame);
+    return encoded.message;
   }
 
   async sendDtmf(digit: DtmfDigit): Promise<void> {
@@ -226,9 +166,8 @@ export class CallClient implements CallClientApi {
   // --- the attempt, step by step ---------------------------------------
 
   async #run(attempt: Attempt): Promise<void> {
-    const { listing, impression } = this.#options;
-    // A listing's web reference is the destination `listing.<id>` (docs/marketplace.md).
-    const queue = listing ? `listing.${listing}` : this.#options.queue;
+    const { impression } = this.#options;
+    const queue = this.#destination();
     if (!this.#options.tokenUrl) {
       this.#fail(attempt, {
         code: 'invalid_config',
@@ -275,25 +214,15 @@ export class CallClient implements CallClientApi {
       this.#fail(attempt, token);
       return;
     }
-    const gateway = this.#options.gateway ?? token.gateway?.url;
-    const server = gateway === undefined ? undefined : sipWebSocketUrl(gateway, this.#deps.baseUrl);
-    if (server === undefined) {
-      const detail =
-        gateway === undefined
-          ? 'no gateway URL (attribute or token response)'
-          : `bad gateway URL ${gateway}`;
-      this.#fail(attempt, { code: 'invalid_config', message: describe('invalid_config', detail) });
+    const config = connectionConfig(this.#options.gateway, token.gateway, this.#deps.baseUrl);
+    if (!config.ok) {
+      this.#fail(attempt, {
+        code: 'invalid_config',
+        message: describe('invalid_config', config.detail),
+      });
       return;
     }
-
-    const ice = iceServers(token.gateway);
-    const relayOnly = token.gateway?.iceTransportPolicy === 'relay';
-    if (relayOnly && !ice.some(isTurnServer)) {
-      // The browser would gather nothing and the call would die in silence.
-      const detail = 'relay-only ICE, but the token response names no TURN server';
-      this.#fail(attempt, { code: 'invalid_config', message: describe('invalid_config', detail) });
-      return;
-    }
+    const { server, relayOnly } = config;
 
     // 3. The WebSocket (no REGISTER: the visitor only calls out).
     const userAgent = this.#deps.sip.createUserAgent(
@@ -302,7 +231,7 @@ export class CallClient implements CallClientApi {
         sessionDescriptionHandlerFactoryOptions: {
           // Always set: sip.js's default configuration adds a public STUN server.
           peerConnectionConfiguration: {
-            iceServers: ice,
+            iceServers: config.iceServers,
             ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
           },
           iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
@@ -343,7 +272,10 @@ export class CallClient implements CallClientApi {
         dataChannel: true,
         dataChannelLabel: DATA_CHANNEL_LABEL,
         iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        onDataChannel: (channel) => this.#adoptChannel(attempt, channel),
+        onDataChannel: (channel) =>
+          adoptChannel(attempt, channel, this.#events, () =>
+            pageNavigation(this.#deps.newId, this.#deps.wallClock),
+          ),
       },
       delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
       earlyMedia: true,
@@ -463,29 +395,7 @@ export class CallClient implements CallClientApi {
     if (!userAgent) return;
     this.#transition({ state: 'reconnecting' });
     const outcome = await reconnect(
-      {
-        connect: async (ms) => {
-          await withTimeout(
-            userAgent.reconnect(),
-            Math.min(ms, CONNECT_TIMEOUT_MS),
-            'no WebSocket connection',
-          );
-          attempt.connected = true;
-        },
-        rebind: (ms) => {
-          const state = session.peerConnection()?.iceConnectionState;
-          const iceRestart = state !== 'connected' && state !== 'completed';
-          const dropped = new Promise<never>((_, reject) => {
-            attempt.onDrop = () => reject(new Error('WebSocket dropped again'));
-          });
-          return Promise.race([
-            withTimeout(session.rebind({ key, iceRestart }), ms, 'no answer to the rebind'),
-            dropped,
-          ])
-            .then(rebindOutcome)
-            .finally(() => (attempt.onDrop = undefined));
-        },
-      },
+      rebindSteps(userAgent, session, key, attempt),
       attempt.abort.signal,
       { ...RECONNECT_DEFAULTS, ...this.#options.reconnect },
     );
@@ -497,56 +407,10 @@ export class CallClient implements CallClientApi {
     this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
   }
 
-  #adoptChannel(attempt: Attempt, channel: RTCDataChannel): void {
-    attempt.channel = channel;
-    const setOpen = (open: boolean): void => {
-      if (attempt.over || attempt.channelOpen === open) return;
-      attempt.channelOpen = open;
-      this.#events.emit('channel', open);
-    };
-    channel.addEventListener('open', () => {
-      setOpen(true);
-      this.#announcePage(channel);
-    });
-    channel.addEventListener('close', () => setOpen(false));
-    channel.addEventListener('message', (event: MessageEvent<unknown>) => {
-      if (attempt.over) return;
-      const check = parseMessage(event.data);
-      if (check.ok) {
-        this.#events.emit('message', check.message);
-        return;
-      }
-      const notice = parseNotice(event.data);
-      if (notice) {
-        this.#events.emit('notice', notice);
-        return;
-      }
-      const queue = parseQueueStatus(event.data);
-      if (queue) this.#events.emit('queue', queue);
-    });
-    if (channel.readyState === 'open') {
-      setOpen(true);
-      this.#announcePage(channel);
-    }
-  }
-
-  /** The page the visitor calls from, so the agent's desk can show it. */
-  #announcePage(channel: RTCDataChannel): void {
-    const location = (globalThis as { location?: { href?: string } }).location;
-    if (typeof location?.href !== 'string') return;
-    const title = (globalThis as { document?: { title?: string } }).document?.title;
-    const message: ParleyMessage = {
-      type: 'navigation',
-      id: this.#deps.newId(),
-      at: new Date(this.#deps.wallClock()).toISOString(),
-      url: location.href.slice(0, 2000),
-      ...(title ? { title: title.slice(0, 200) } : {}),
-    };
-    try {
-      channel.send(JSON.stringify(message));
-    } catch {
-      // The channel closed in between: nothing to announce to.
-    }
+  /** A listing's web reference is the destination `listing.<id>` (docs/marketplace.md). */
+  #destination(): string {
+    const { listing, queue } = this.#options;
+    return listing ? `listing.${listing}` : queue;
   }
 
   /** What the company's token endpoint is asked; undefined without a token URL. */
@@ -555,7 +419,7 @@ export class CallClient implements CallClientApi {
     if (!tokenUrl) return undefined;
     return {
       url: new URL(tokenUrl, this.#deps.baseUrl).href,
-      queue: listing ? `listing.${listing}` : this.#options.queue,
+      queue: this.#destination(),
       extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
     };
   }
@@ -579,36 +443,10 @@ export class CallClient implements CallClientApi {
   }
 
   /** Releases what the attempt holds; never rejects. */
-  async #release(attempt: Attempt): Promise<void> {
-    attempt.abort.abort();
-    attempt.stopIceWatch?.();
-    attempt.tone?.stop();
-    if (attempt.channelOpen) {
-      attempt.channelOpen = false;
+  #release(attempt: Attempt): Promise<void> {
+    return attempt.release(() => {
       if (attempt === this.#attempt) this.#events.emit('channel', false);
-    }
-    attempt.channel?.close();
-    // Let sip.js finish the handler that ended the call first: a BYE's
-    // delegate runs before sip.js terminates the session, and a bye() of ours
-    // in between would terminate it twice (api/session.js onByeRequest throws).
-    await Promise.resolve();
-    const session = attempt.session;
-    if (session && attempt.connected) {
-      try {
-        if (session.state === 'Initial' || session.state === 'Establishing') await session.cancel();
-        else if (session.state === 'Established') await session.bye();
-      } catch {
-        // already ending
-      }
-      // After a CANCEL, the 487 still needs our ACK: keep the WebSocket a moment.
-      await terminated(session, HANGUP_GRACE_MS);
-    }
-    try {
-      await attempt.userAgent?.stop();
-    } catch {
-      // the transport was gone already
-    }
-    stopTracks(attempt.stream);
+    });
   }
 
   #transition(change: CallStateChange): void {
@@ -623,74 +461,4 @@ export class CallClient implements CallClientApi {
   #applyMute(stream: MediaStream | undefined): void {
     for (const track of stream?.getAudioTracks() ?? []) track.enabled = !this.#muted;
   }
-}
-
-/**
- * The rebind's final response: 2xx back in the call; 481 or 408, the gateway
- * no longer holds it (its grace ran out); else the Reason's code.
- */
-function rebindOutcome(final: SipFinal): RebindOutcome {
-  if (final.statusCode >= 200 && final.statusCode < 300) return { ok: true };
-  if (final.statusCode === 481 || final.statusCode === 408)
-    return { ok: false, code: 'reconnect_expired' };
-  return { ok: false, code: knownCode(reasonCode(final.reason)) };
-}
-
-/** A code this widget knows, or `call_failed` ("Unknown → call_failed"). */
-function knownCode(code: string | undefined): string {
-  return code !== undefined && isErrorCode(code) ? code : 'call_failed';
-}
-
-function describe(code: string, detail: unknown): string {
-  const base = isErrorCode(code) ? ERROR_CODES[code].message : code;
-  const text = detail instanceof Error ? `${detail.name}: ${detail.message}` : String(detail);
-  return `${base} (${text})`;
-}
-
-function iceServers(gateway: GatewayInfo | undefined): RTCIceServer[] {
-  return (gateway?.iceServers ?? []).map((server) => ({
-    urls: typeof server.urls === 'string' ? server.urls : [...server.urls],
-    ...(server.username === undefined ? {} : { username: server.username }),
-    ...(server.credential === undefined ? {} : { credential: server.credential }),
-  }));
-}
-
-function isTurnServer(server: RTCIceServer): boolean {
-  const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
-  return urls.some((u) => /^turns?:/i.test(u));
-}
-
-function parseNotice(frame: unknown): GatewayNotice | undefined {
-  if (typeof frame !== 'string') return undefined;
-  try {
-    const value: unknown = JSON.parse(frame);
-    if (typeof value !== 'object' || value === null) return undefined;
-    const notice = value as Record<string, unknown>;
-    const known =
-      notice['code'] === 'message_rejected' ||
-      notice['code'] === 'call_ended' ||
-      (notice['code'] === 'hold' && typeof notice['held'] === 'boolean') ||
-      (notice['code'] === 'voicemail' && typeof notice['recording'] === 'boolean');
-    return notice['type'] === 'notice' && known && typeof notice['reason'] === 'string'
-      ? (value as GatewayNotice)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function stopTracks(stream: MediaStream | undefined): void {
-  for (const track of stream?.getTracks() ?? []) track.stop();
-}
-
-function terminated(session: SipSession, timeoutMs: number): Promise<void> {
-  if (session.state === 'Terminated') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    session.onStateChange((state) => {
-      if (state !== 'Terminated') return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -12,6 +12,15 @@ import type {
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
+/** A refusal or failure, as the token endpoints and the gateway's HTTP API answer it. */
+export type RequestFailure = {
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+  readonly human: string;
+  readonly retryAfterSeconds?: number;
+};
+
 export type CallTokenResult =
   | {
       readonly ok: true;
@@ -19,13 +28,7 @@ export type CallTokenResult =
       readonly expiresAt: string;
       readonly gateway?: GatewayInfo;
     }
-  | {
-      readonly ok: false;
-      readonly code: string;
-      readonly message: string;
-      readonly human: string;
-      readonly retryAfterSeconds?: number;
-    };
+  | RequestFailure;
 
 /** Never rejects, except with the AbortSignal's reason when it is aborted. */
 export async function fetchCallToken(
@@ -62,7 +65,7 @@ export async function fetchToken(
     });
   } catch (error) {
     if (signal.aborted) throw error;
-    return failure('call_failed', `token endpoint unreachable: ${String(error)}`);
+    return callFailed(`token endpoint unreachable: ${String(error)}`);
   }
   let answer: unknown;
   try {
@@ -79,7 +82,7 @@ export async function fetchToken(
           expiresAt: answer.expiresAt,
           ...(answer.gateway ? { gateway: answer.gateway } : {}),
         }
-      : failure('call_failed', `token endpoint answered ${response.status} without a token`);
+      : callFailed(`token endpoint answered ${response.status} without a token`);
   }
   if (isErrorResponse(answer)) {
     const { code, message, human } = answer.error;
@@ -93,19 +96,20 @@ export async function fetchToken(
         : {}),
     };
   }
-  return failure('call_failed', `token endpoint answered ${response.status}`);
+  return callFailed(`token endpoint answered ${response.status}`);
 }
 
-function failure(code: 'call_failed', detail: string): CallTokenResult {
+/** `call_failed` with what went wrong in the message. */
+export function callFailed(detail: string): RequestFailure {
   return {
     ok: false,
-    code,
-    message: `${ERROR_CODES[code].message} (${detail})`,
-    human: humanMessage(code),
+    code: 'call_failed',
+    message: `${ERROR_CODES.call_failed.message} (${detail})`,
+    human: humanMessage('call_failed'),
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isTokenResponse(body: unknown): body is CallTokenResponse {
@@ -116,7 +120,8 @@ function isTokenResponse(body: unknown): body is CallTokenResponse {
   return gateway === undefined || (isObject(gateway) && typeof gateway['url'] === 'string');
 }
 
-function isErrorResponse(body: unknown): body is CallTokenErrorResponse {
+/** `{ error: { code, … } }` with a code: the error body of the registry (docs/errors.md). */
+export function isErrorResponse(body: unknown): body is CallTokenErrorResponse {
   return (
     isObject(body) &&
     isObject(body['error']) &&

@@ -12,6 +12,7 @@
  *   (sip.js's default factory would wait up to 5 s).
  */
 import { Inviter, UserAgent, Web, type UserAgentOptions } from 'sip.js';
+import { REBIND_HEADER } from './defaults.js';
 import type { SipFinal, SipSession, SipSessionState, SipStack, SipUserAgent } from './sip-stack.js';
 
 export interface SipJsStackOptions {
@@ -86,7 +87,7 @@ function wrapInviter(inviter: Inviter): SipSession {
         };
         inviter
           .invite({
-            requestOptions: { extraHeaders: [`X-Parley-Rebind: ${key}`] },
+            requestOptions: { extraHeaders: [`${REBIND_HEADER}: ${key}`] },
             requestDelegate: { onAccept: final, onReject: final },
             sessionDescriptionHandlerOptions: media,
           })

@@ -14,7 +14,7 @@ import type {
   CallStateChange,
   DtmfDigit,
 } from '../api/call-stack.js';
-import { isActive, type CallState } from '../api/call-state.js';
+import { isActive, isAnswered, type CallState } from '../api/call-state.js';
 import type {
   ParleyErrorDetail,
   ParleyHoldDetail,
@@ -86,8 +86,7 @@ export class CallController implements ReactiveController {
   /** Milliseconds since the call was answered. */
   get elapsed(): number {
     const at = this.#client?.connectedAt;
-    const live = this.state === 'in-call' || this.state === 'reconnecting';
-    return at === undefined || !live ? 0 : performance.now() - at;
+    return at === undefined || !isAnswered(this.state) ? 0 : performance.now() - at;
   }
 
   /** Starts loading the call stack (on hover or focus) and fetching a token, so the click finds them ready. */
@@ -287,7 +286,7 @@ export class CallController implements ReactiveController {
 
   /** A once-a-second re-render while in a call, for the timer. */
   #syncTimer(stop = false): void {
-    const run = !stop && (this.state === 'in-call' || this.state === 'reconnecting');
+    const run = !stop && isAnswered(this.state);
     if (run && this.#timer === undefined) {
       this.#timer = setInterval(() => this.#host.requestUpdate(), 1000);
     } else if (!run && this.#timer !== undefined) {

@@ -332,3 +332,18 @@ export function previousCallText(call: {
   const agent = call.agentId ? ` with ${call.agentId}` : '';
   return `${outcomeText(call.outcome)}${agent}${talk}`;
 }
+
+/** A call's time: the time of day today, else the date and time. */
+export function formatWhen(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleString(undefined, {
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+}

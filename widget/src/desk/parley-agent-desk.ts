@@ -1,35 +1,15 @@
 import { controlStyles } from '../styles/controls.js';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import type { NavigationMessage } from '@parley/shared/protocol';
-import {
-  DeskController,
-  type ActiveCall,
-  type DeskControllerDeps,
-  type EndedCall,
-  type RingingCall,
-} from './desk-controller.js';
+import { DeskController, type DeskControllerDeps } from './desk-controller.js';
 import type {
   DeskCallDetail,
   DeskErrorDetail,
   DeskMessageDetail,
   DeskStateDetail,
 } from './desk-events.js';
-import type { CallContext, CallSummary } from './desk-protocol.js';
-import {
-  agentStateText,
-  callerName,
-  connectionText,
-  customerRows,
-  formatDuration,
-  outcomeText,
-  pageRows,
-  phoneStatusText,
-  previousCallText,
-  talkMs,
-  valueRows,
-  type Row,
-} from './desk-text.js';
-import { flowStepText } from './flow-text.js';
+import { callCard, endedCard, ringingCard } from './call-cards.js';
+import { agentStateText, connectionText, phoneStatusText } from './desk-text.js';
+import { recentCalls } from './recent-calls.js';
 import { styles } from './styles.js';
 
 type Phase = 'loading' | 'signed-out' | 'idle' | 'ringing' | 'call' | 'ended';
@@ -273,15 +253,15 @@ export abstract class ParleyAgentDesk extends LitElement {
             </div>`
           : nothing
       }
-      ${this.#phone()} ${ringing.map((ring) => this.#ringing(ring))}
-      ${active ? this.#call(active) : nothing}
-      ${!active && desk.lastEnded ? this.#ended(desk.lastEnded) : nothing}
+      ${this.#phone()} ${ringing.map((ring) => ringingCard(desk, ring))}
+      ${active ? callCard(desk, active, this.#submitChat) : nothing}
+      ${!active && desk.lastEnded ? endedCard(desk.lastEnded) : nothing}
       ${
         !active && ringing.length === 0 && !desk.lastEnded
           ? html`<p class="muted">No calls right now.</p>`
           : nothing
       }
-      ${this.#recent()}
+      ${recentCalls(this.#desk)}
       <audio part="audio" autoplay hidden></audio>
     `;
   }
@@ -378,157 +358,6 @@ export abstract class ParleyAgentDesk extends LitElement {
     this.#desk.providePassword(password);
   };
 
-  #ringing(ring: RingingCall): TemplateResult {
-    const desk = this.#desk;
-    const context = ring.context;
-    const titleId = `ring-${ring.callId}`;
-    let actions: TemplateResult;
-    if (!desk.softphone) {
-      actions = html`<p class="muted">Answer on your phone.</p>`;
-    } else if (ring.phone === 'ringing') {
-      actions = html`
-        <button
-          part="button answer-button"
-          class="answer"
-          data-focus
-          @click=${() => void desk.answer(ring.callId)}
-        >
-          Answer
-        </button>
-        <button
-          part="button decline-button"
-          class="danger"
-          @click=${() => void desk.decline(ring.callId)}
-        >
-          Decline
-        </button>
-      `;
-    } else if (ring.phone === 'answering') {
-      actions = html`<button part="button answer-button" class="answer" disabled>
-        Answering…
-      </button>`;
-    } else {
-      actions = html`<p class="muted">
-        ${
-          desk.phone.status === 'registered'
-            ? 'Connecting the call to this browser…'
-            : 'This browser is not registered as your phone; answer on your SIP phone.'
-        }
-      </p>`;
-    }
-    return html`
-      <section part="ringing" class="card ring-card" aria-labelledby=${titleId}>
-        <h2 id=${titleId}>Incoming call${context?.queue ? html` on ${context.queue}` : nothing}</h2>
-        ${
-          context
-            ? html`<p part="caller-number" class="number">${context.sessionNumber || '—'}</p>
-                <p part="caller-name" class="caller">${callerName(context)}</p>`
-            : html`<p class="muted">Loading the caller's details…</p>`
-        }
-        <div class="row">${actions}</div>
-        ${context ? this.#details(context, ring.page) : nothing}
-      </section>
-    `;
-  }
-
-  #call(call: ActiveCall): TemplateResult {
-    const desk = this.#desk;
-    const context = call.context;
-    const held = call.here && desk.held;
-    const elapsed = formatDuration(desk.now() - call.answeredAt);
-    return html`
-      <section part="call" class="card" aria-labelledby="call-title">
-        <h2 id="call-title">On a call${context ? html` with ${callerName(context)}` : nothing}</h2>
-        ${
-          context
-            ? html`<p part="caller-number" class="number">${context.sessionNumber || '—'}</p>`
-            : nothing
-        }
-        <div class="row">
-          <span part="timer" class="timer spacer" role="timer" aria-label="Call duration"
-            >${elapsed}</span
-          >
-          ${held ? html`<span part="hold-status" class="badge warn">On hold</span>` : nothing}
-          ${
-            call.ending
-              ? html`<span class="muted">Hanging up…</span>`
-              : call.here
-                ? html`
-                    <button
-                      part="button mute-button"
-                      class="secondary"
-                      aria-pressed=${desk.muted ? 'true' : 'false'}
-                      ?disabled=${held}
-                      @click=${() => desk.toggleMute()}
-                    >
-                      ${desk.muted ? 'Unmute' : 'Mute'}
-                    </button>
-                    <button
-                      part="button hold-button"
-                      class="secondary"
-                      aria-pressed=${held ? 'true' : 'false'}
-                      @click=${() => desk.toggleHold()}
-                    >
-                      ${held ? 'Resume' : 'Hold'}
-                    </button>
-                    <button
-                      part="button hangup-button"
-                      class="danger"
-                      data-focus
-                      @click=${() => void desk.hangup()}
-                    >
-                      Hang up
-                    </button>
-                  `
-                : html`<span class="muted">Answered on your phone: hang up there.</span>`
-          }
-        </div>
-        ${this.#chat(call)}
-        ${
-          // The desk shows the calls of its own agent: this one took it.
-          context ? this.#details(context, call.page, desk.agent?.id) : nothing
-        }
-      </section>
-    `;
-  }
-
-  #chat(call: ActiveCall): TemplateResult {
-    const desk = this.#desk;
-    const canSend = desk.connection === 'open' && !call.ending;
-    return html`
-      <section part="chat" class="chat" aria-label="Chat with the visitor">
-        <ol part="chat-log" class="log" role="log" aria-label="Messages">
-          ${call.chat.map(
-            (entry) =>
-              html`<li part="message" class=${entry.from}>
-                ${
-                  entry.from === 'visitor' || entry.from === 'agent'
-                    ? html`<span class="from"
-                        >${entry.from === 'agent' ? 'You' : 'Visitor'}:</span
-                      > `
-                    : nothing
-                }${entry.text}
-              </li>`,
-          )}
-        </ol>
-        <form @submit=${this.#submitChat}>
-          <label class="visually-hidden" for="chat-input">Message to the visitor</label>
-          <input
-            id="chat-input"
-            part="chat-input"
-            name="text"
-            autocomplete="off"
-            maxlength="2000"
-            placeholder=${canSend ? 'Type a message' : 'Chat is not connected'}
-            ?disabled=${!canSend}
-            data-focus=${call.here ? nothing : ''}
-          />
-          <button part="button chat-send" type="submit" ?disabled=${!canSend}>Send</button>
-        </form>
-      </section>
-    `;
-  }
-
   readonly #submitChat = (event: SubmitEvent): void => {
     event.preventDefault();
     const input = this.renderRoot.querySelector<HTMLInputElement>('#chat-input');
@@ -548,155 +377,6 @@ export abstract class ParleyAgentDesk extends LitElement {
     const log = this.renderRoot.querySelector('.log');
     if (log && this.#stickToBottom) log.scrollTop = log.scrollHeight;
   }
-
-  #details(
-    context: CallContext,
-    page: NavigationMessage | undefined,
-    answeredBy?: string,
-  ): TemplateResult {
-    const customer = customerRows(context);
-    const where = pageRows(context, page);
-    const routing = context.routing;
-    return html`
-      <div part="details" class="details">
-        <section aria-label="Customer">
-          <h3>Customer</h3>
-          ${
-            customer.length > 0
-              ? rows(customer)
-              : html`<p class="muted">The company sent no customer details.</p>`
-          }
-        </section>
-        <section aria-label="Visit">
-          <h3>Visit</h3>
-          ${rows(where)}
-        </section>
-        <section aria-label="Value">
-          <h3>Value</h3>
-          ${
-            routing
-              ? rows(valueRows(routing, { answeredBy }))
-              : html`<p class="muted">No routing decision.</p>`
-          }
-        </section>
-        ${this.#flowSteps(context)}
-        <section aria-label="Previous calls">
-          <h3>Previous calls</h3>
-          ${
-            context.previousCalls.length > 0
-              ? html`<ul class="previous">
-                  ${context.previousCalls.map(
-                    (c) =>
-                      html`<li>
-                        <time datetime=${c.createdAt}>${formatWhen(c.createdAt)}</time>:
-                        ${previousCallText(c)}
-                      </li>`,
-                  )}
-                </ul>`
-              : html`<p class="muted">First call of this session.</p>`
-          }
-        </section>
-      </div>
-    `;
-  }
-
-  /** What the call's flow did before it reached the agent (the phone menu), when one ran. */
-  #flowSteps(context: CallContext): TemplateResult | typeof nothing {
-    const lines = (context.flow ?? []).flatMap((e) => flowStepText(e) ?? []);
-    if (lines.length === 0) return nothing;
-    return html`<section aria-label="Before the call" part="flow">
-      <h3>Before the call</h3>
-      <ol class="previous">
-        ${lines.map((line) => html`<li>${line}</li>`)}
-      </ol>
-    </section>`;
-  }
-
-  #ended(ended: EndedCall): TemplateResult {
-    return html`
-      <section part="ended" class="card" aria-labelledby="ended-title">
-        <h2 id="ended-title" tabindex="-1" data-focus>
-          Call ended${ended.context ? html` with ${callerName(ended.context)}` : nothing}
-        </h2>
-        <p>
-          ${
-            ended.outcome === null && ended.reason === null
-              ? 'Ended'
-              : outcomeText(ended.outcome, ended.reason)
-          },
-          talk time ${formatDuration(ended.talkMs)}.
-        </p>
-      </section>
-    `;
-  }
-
-  #recent(): TemplateResult {
-    const desk = this.#desk;
-    return html`
-      <section part="recent" class="card" aria-labelledby="recent-title">
-        <div class="row">
-          <h2 id="recent-title" class="spacer">Recent calls</h2>
-          <button part="button" class="secondary" @click=${() => void desk.refreshRecent()}>
-            Refresh
-          </button>
-        </div>
-        ${desk.recentError ? html`<p class="error-text" role="alert">${desk.recentError}</p>` : nothing}
-        ${
-          desk.recent.length === 0
-            ? html`<p class="muted">No calls yet.</p>`
-            : html`<table part="recent-table">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Caller</th>
-                    <th scope="col">Customer</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Talk time</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${desk.recent.map((call) => recentRow(call))}
-                </tbody>
-              </table>`
-        }
-      </section>
-    `;
-  }
-}
-
-function rows(list: readonly Row[]): TemplateResult {
-  return html`<dl>
-    ${list.map(
-      (row) =>
-        html`<dt>${row.label}</dt>
-          <dd class=${row.warning ? 'warning' : ''}>${row.warning ? '⚠ ' : ''}${row.value}</dd>`,
-    )}
-  </dl>`;
-}
-
-function recentRow(call: CallSummary): TemplateResult {
-  const talk = talkMs(call);
-  return html`<tr>
-    <td><time datetime=${call.createdAt}>${formatWhen(call.createdAt)}</time></td>
-    <td class="num">${call.sessionNumber}</td>
-    <td>${call.customerId ?? '—'}</td>
-    <td>${outcomeText(call.outcome, call.reason)}</td>
-    <td class="num">${talk === undefined ? '—' : formatDuration(talk)}</td>
-  </tr>`;
-}
-
-function formatWhen(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleString(undefined, {
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-      });
 }
 
 declare global {

@@ -3,26 +3,12 @@ import { css } from 'lit';
 /** Adopted as a constructable stylesheet (no inline <style>, CSP-friendly). */
 export const styles = css`
   :host {
-    --_accent: var(--parley-accent, #0b57d0);
-    --_accent-text: var(--parley-accent-text, #fff);
     --_success: var(--parley-success, #146c2e);
     --_success-text: var(--parley-success-text, #fff);
-    --_danger: var(--parley-danger, #b3261e);
-    --_danger-text: var(--parley-danger-text, #fff);
     --_warning: var(--parley-warning, #7a5900);
     --_warning-bg: var(--parley-warning-background, #fff4d6);
-    --_bg: var(--parley-background, #fff);
     --_surface: var(--parley-surface, #f4f5f9);
-    --_text: var(--parley-text, #1f1f1f);
-    --_muted: var(--parley-muted-text, #5f6368);
-    --_border: var(--parley-border, #c4c7c5);
-    --_radius: var(--parley-radius, 0.5rem);
-    --_focus: var(--parley-focus, #0b57d0);
     display: block;
-    font-family: var(--parley-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    font-size: var(--parley-font-size, 1rem);
-    color: var(--_text);
-    line-height: 1.4;
   }
 
   .desk {

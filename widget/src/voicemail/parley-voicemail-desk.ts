@@ -100,17 +100,24 @@ export class ParleyVoicemailDesk extends LitElement {
     this.#socket?.close();
   }
 
+  /** The list; a failure is shown (on the first load instead of "Loading…", which would stay for ever). */
   async #load(): Promise<void> {
-    const res = await fetch(`${API}/voicemails?limit=100`, { credentials: 'same-origin' });
-    if (res.status === 401) {
-      this._state = 'signed-out';
+    let body: { voicemails: VoicemailView[] };
+    try {
+      const res = await fetch(`${API}/voicemails?limit=100`, { credentials: 'same-origin' });
+      if (res.status === 401) {
+        this._state = 'signed-out';
+        return;
+      }
+      if (!res.ok) {
+        this._error = `the voicemails could not be loaded (HTTP ${res.status})`;
+        return;
+      }
+      body = (await res.json()) as { voicemails: VoicemailView[] };
+    } catch (error) {
+      this._error = `the voicemails could not be loaded (${String(error)})`;
       return;
     }
-    if (!res.ok) {
-      this._error = `the voicemails could not be loaded (HTTP ${res.status})`;
-      return;
-    }
-    const body = (await res.json()) as { voicemails: VoicemailView[] };
     this.#board.load(body.voicemails);
     this._state = 'ready';
     this.requestUpdate();
@@ -161,7 +168,12 @@ export class ParleyVoicemailDesk extends LitElement {
   }
 
   override render(): TemplateResult {
-    if (this._state === 'loading') return html`<p part="board">Loading…</p>`;
+    if (this._state === 'loading')
+      return this._error
+        ? html`<p part="board">
+            <span class="error" part="error" role="alert">${this._error}</span>
+          </p>`
+        : html`<p part="board">Loading…</p>`;
     if (this._state === 'signed-out')
       return html`<p part="board">
         Sign in at <a href="/desk">the desk</a> first, then come back.
