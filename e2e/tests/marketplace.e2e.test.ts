@@ -301,7 +301,7 @@ describe("a listing's call button", () => {
       .toBe(true);
     await new Promise((r) => setTimeout(r, 2500));
     await agent.hangup();
-    await expect.poll(() => gw.gateway.calls.size, { timeout: 10_000 }).toBe(0);
+    await gw.callsEnded();
     const heard = await analyse(agent.lastRecording().received ?? '');
     expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
     await context.close();

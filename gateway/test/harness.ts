@@ -38,6 +38,11 @@ export interface TestGateway {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
+  /**
+   * Resolves once no call is in progress (`CallManager.idle()`, no polling);
+   * fails with the number of calls still up after `timeoutMs`.
+   */
+  callsEnded(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -220,6 +225,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     api: <T>(path: string) => apiRequest<T>('GET', path),
     apiRequest,
+    async callsEnded(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const left = gateway.calls.size;
+          reject(new Error(`${left} call(s) still in progress after ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      try {
+        await Promise.race([gateway.calls.idle(), bound]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       await gateway.close();
       media.release();

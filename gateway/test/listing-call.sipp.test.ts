@@ -119,8 +119,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
   }
 
   async function settled(): Promise<void> {
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
   }
 
   async function charges(): Promise<LedgerView['transactions']> {

@@ -131,8 +131,7 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
     expect(heard.roughFrequencyHz).toBeLessThan(1100);
 
     // The record is final once the call left the manager.
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
     const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ channel: 'phone', agentId: 'agent1', called: slot!.number });
     const call = await gw.api<{ impressionId: string; chargedCents: number }>(

@@ -84,8 +84,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     });
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     // The record is final once the call left the manager.
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
 
     const stored = await gw.gateway.callStore.listRecent(1, { tenant: TENANT });
     const record = stored[0]!;

@@ -64,8 +64,7 @@ it("answers the phone's call to the DID and the phone hears the flow's prompt", 
   // At least 5 of its 7 words, in order (a narrowband word may be misheard).
   expect(wordsFound(PROMPT, words), words).toBeGreaterThanOrEqual(5);
 
-  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await gw.callsEnded();
   const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0];
   expect(record).toMatchObject({
     channel: 'phone',

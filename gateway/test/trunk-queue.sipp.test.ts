@@ -77,8 +77,7 @@ describe.skipIf(!sippAvailable())(
       endOtherCall(0);
       const result = await carrier;
       expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
-      for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-        await new Promise((r) => setTimeout(r, 100));
+      await gw.callsEnded();
 
       const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
       expect(record).toMatchObject({ channel: 'phone', flow: 'wait-line', agentId: 'agent1' });
