@@ -30,6 +30,7 @@ import {
   type BaresipAgent,
   type PortBlock,
   type SippInstance,
+  until,
 } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { PROBE, WIDGET_DIST } from '../src/widget-fixture.js';
@@ -51,14 +52,6 @@ const CALLBACK_PROBE = `
   window.__callback = [];
   document.addEventListener('parley-callback', (e) => window.__callback.push(e.detail));
 `;
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function callbackFees(): Promise<{ postings: { amountCents: number }[] }[]> {
   const { body } = await gw.api<{
@@ -201,7 +194,11 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
     await page.locator('parley-callback [part="status"][data-phase="connected"]').waitFor();
     expect(await status.innerText()).toMatch(/^Connected/);
     // Two seconds of the advertiser's tone recorded back from the customer's echo.
-    await until(() => wavSeconds(advertiser.lastRecording().received ?? '') >= 2, 'two seconds');
+    await until(
+      () => wavSeconds(advertiser.lastRecording().received ?? '') >= 2,
+      'two seconds',
+      30_000,
+    );
     await advertiser.hangup();
     await page.locator('parley-callback [part="status"][data-phase="ended"]').waitFor();
     expect(await status.innerText()).toMatch(/over/);

@@ -20,6 +20,7 @@ import {
   stopAll,
   wordsFound,
   type BaresipAgent,
+  until,
 } from '@parley/testkit';
 import { VoicemailCaller } from '@parley/gateway/voicemail-caller';
 import { startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
@@ -75,14 +76,6 @@ async function trimmed(path: string): Promise<string> {
   const silence = ['silence', '1', '0.05', '2%'];
   await runCommand('sox', [path, out, ...silence, 'reverse', ...silence, 'reverse']);
   return out;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('voicemail page of the desk', () => {

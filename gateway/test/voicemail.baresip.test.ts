@@ -21,6 +21,7 @@ import {
   transcribe,
   wordsFound,
   type BaresipAgent,
+  until,
 } from '@parley/testkit';
 import { deskSocket } from './desk-socket.js';
 import { API_KEY, startTestGateway, type TestGateway } from './harness.js';
@@ -69,14 +70,6 @@ afterAll(async () => {
   await gw?.close();
   await stopAll();
 });
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** baresip's recording without its leading and trailing silence. */
 async function trimmed(path: string): Promise<string> {

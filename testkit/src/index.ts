@@ -98,3 +98,4 @@ export {
 } from './kamailio.js';
 export { postgresBinDir, startPostgres, type Postgres, type PostgresOptions } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
+export { until } from './until.js';
