@@ -19,22 +19,12 @@ import {
 import type { CallbackEvent } from '@parley/shared/protocol';
 import { expect } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
-import type { ConfigInput } from '../src/config/index.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
-export const CARRIER = '127.0.0.2';
 export const CUSTOMER = '+14155550123';
 /** Where a listing's callback goes unless a test says otherwise. */
 export const SALES = { kind: 'queue', queue: 'sales' } as const;
-
-/** A trunk to the customer's phone at `port` on the carrier's address. */
-export function carrierTrunk(port: number): NonNullable<ConfigInput['trunks']>[string] {
-  return {
-    keepAlive: { intervalSeconds: 0 },
-    defaultCountry: 'US',
-    peers: [{ host: CARRIER, port }],
-  };
-}
 
 export interface CallbacksWorld {
   readonly gw: TestGateway;
@@ -85,7 +75,7 @@ export async function startCallbacksWorld(
     gw = await startTestGateway({
       agents: [{ id: 'agent1', contact: advertiser.uri }],
       config: {
-        trunks: { carrier: carrierTrunk(carrierPort) },
+        trunks: { carrier: carrierTrunk({ port: carrierPort }) },
         marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
         callbacks: {
           trunk: 'carrier',

@@ -28,11 +28,11 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PinHasher } from '../src/gated/index.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const CARRIER = '127.0.0.2';
 const DID = '+14155550178';
 const base = `/v1/gated/${TENANT}`;
 const NOT_AVAILABLE = 'the person you are calling is not available goodbye';
@@ -104,14 +104,7 @@ beforeAll(async () => {
     pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
     config: {
       flows: { 'facility-line': [{ verb: 'hangup' }] },
-      trunks: {
-        carrier: {
-          peers: [{ host: CARRIER }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-          inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'facility-line' }] },
-        },
-      },
+      trunks: { carrier: carrierTrunk({ dids: { [DID]: 'facility-line' } }) },
     },
   });
   client = await RawSipClient.open();

@@ -24,11 +24,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sippAvailable, startSipp, stopAll, type SippInstance } from '@parley/testkit';
 import type { Call } from '../src/calls/index.js';
 import { PinHasher } from '../src/gated/index.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const CARRIER = '127.0.0.2';
 const DID = '+14155550177';
 const base = `/v1/gated/${TENANT}`;
 
@@ -226,14 +226,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       config: {
         // A gated tenant's DID runs the gated path, not this flow.
         flows: { 'facility-line': [{ verb: 'hangup' }] },
-        trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'facility-line' }] },
-          },
-        },
+        trunks: { carrier: carrierTrunk({ dids: { [DID]: 'facility-line' } }) },
       },
     });
     client = await RawSipClient.open();

@@ -17,9 +17,9 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
 const PAGE_ORIGIN = 'https://news.example';
 const NUMBERS = ['+14155550161', '+14155550162'];
 
@@ -42,20 +42,11 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
           publisherSharePercent: 40,
           tenants: { [TENANT]: { trackingNumbers: { numbers: NUMBERS, leaseSeconds: 600 } } },
         },
+        // A tracking number no impression explains runs its own flow.
         trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            // A tracking number no impression explains runs its own flow.
-            inbound: {
-              numbers: NUMBERS.map((number) => ({
-                number,
-                tenant: TENANT,
-                flow: 'not-in-service',
-              })),
-            },
-          },
+          carrier: carrierTrunk({
+            dids: Object.fromEntries(NUMBERS.map((number) => [number, 'not-in-service'])),
+          }),
         },
       },
     });

@@ -22,9 +22,9 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deskSocket } from './desk-socket.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550142';
 
 afterAll(() => stopAll());
@@ -48,14 +48,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
             { verb: 'dial', target: { type: 'agent', agent: 'agent1' }, timeout: 10 },
           ],
         },
-        trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'sales-line' }] },
-          },
-        },
+        trunks: { carrier: carrierTrunk({ dids: { [DID]: 'sales-line' } }) },
       },
     });
     agent = await startBaresipAgent({

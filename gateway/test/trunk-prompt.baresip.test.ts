@@ -16,9 +16,9 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550142';
 const PROMPT = 'please leave your message after the tone';
 
@@ -33,14 +33,7 @@ beforeAll(async () => {
       flows: {
         welcome: [{ verb: 'say', text: PROMPT }, { verb: 'pause', length: 1 }, { verb: 'hangup' }],
       },
-      trunks: {
-        carrier: {
-          peers: [{ host: CARRIER }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-          inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'welcome' }] },
-        },
-      },
+      trunks: { carrier: carrierTrunk({ dids: { [DID]: 'welcome' } }) },
     },
   });
   phone = await startBaresipAgent({ user: '4155550199', address: CARRIER, codecs: ['PCMU'] });

@@ -15,10 +15,10 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550143';
 
 afterAll(() => stopAll());
@@ -35,14 +35,7 @@ describe.skipIf(!sippAvailable())(
         queueExtra: { waiting: { announceEverySeconds: 0 } },
         config: {
           flows: { 'wait-line': [{ verb: 'enqueue', queue: 'sales' }] },
-          trunks: {
-            carrier: {
-              peers: [{ host: CARRIER }],
-              keepAlive: { intervalSeconds: 0 },
-              defaultCountry: 'US',
-              inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'wait-line' }] },
-            },
-          },
+          trunks: { carrier: carrierTrunk({ dids: { [DID]: 'wait-line' } }) },
         },
       });
       agent = await startBaresipAgent({
