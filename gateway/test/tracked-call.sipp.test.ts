@@ -19,8 +19,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { placeOne, plumberListing } from './marketplace-setup.js';
 
-const PAGE_ORIGIN = 'https://news.example';
 const NUMBERS = ['+14155550161', '+14155550162'];
 
 afterAll(() => stopAll());
@@ -50,31 +50,7 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
         },
       },
     });
-    const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
-      tenant: TENANT,
-      name: 'Bob the Plumber',
-      initialBalanceCents: 100_000,
-    });
-    expect(advertiser.status).toBe(201);
-    advertiserId = advertiser.body.id;
-    const publisher = await gw.apiRequest<{ placementKey: string }>('POST', '/v1/publishers', {
-      tenant: TENANT,
-      name: 'Daily News',
-      origins: [PAGE_ORIGIN],
-    });
-    expect(publisher.status).toBe(201);
-    placementKey = publisher.body.placementKey;
-    const listing = await gw.apiRequest('POST', '/v1/listings', {
-      advertiserId,
-      title: 'Plumber',
-      category: 'plumbing',
-      region: 'US',
-      destination: { kind: 'queue', queue: 'sales' },
-      bidCents: 1000,
-      dailyBudgetCents: 100_000,
-      qualification: { minConnectedSeconds: 1 },
-    });
-    expect(listing.status, JSON.stringify(listing.body)).toBe(201);
+    ({ advertiserId, placementKey } = await plumberListing(gw));
     agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
     await agent.registered();
   });
@@ -84,21 +60,11 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
   });
 
   it("routes the leased number's call to the listing's agent and charges the impression's price once", async () => {
-    const res = await fetch(`${gw.gateway.httpUrl}/v1/placements`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: PAGE_ORIGIN },
-      body: JSON.stringify({
-        publisher: placementKey,
-        category: 'plumbing',
-        region: 'US-CA',
-        slots: 1,
-        deviceId: 'device-track-0001',
-        page: 'https://news.example/local',
-      }),
-    });
-    const placement = (await res.json()) as {
-      slots: { impressionId: string; number: string | null; numberKind: string }[];
-    };
+    const placement = await placeOne<{
+      impressionId: string;
+      number: string | null;
+      numberKind: string;
+    }>(gw, placementKey, 'device-track-0001');
     const slot = placement.slots[0];
     expect(slot?.numberKind, JSON.stringify(placement)).toBe('leased');
     leased = slot!.number!;
