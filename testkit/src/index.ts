@@ -46,6 +46,7 @@ export {
   parseSoxStat,
   speak,
   transcribe,
+  trimSilence,
   wordsFound,
   type AudioAnalysis,
   type LoopOptions,
