@@ -10,7 +10,12 @@ import {
   type IssueParams,
   type PrivateClaims,
 } from '@parley/shared/tokens';
-import { PortAllocator } from '@parley/testkit';
+import {
+  PortAllocator,
+  startBaresipAgent,
+  type BaresipAgent,
+  type BaresipAgentOptions,
+} from '@parley/testkit';
 import { loadConfig, type ConfigInput } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/index.js';
@@ -95,6 +100,24 @@ export async function testKeys(): Promise<TestKeys> {
 }
 
 const ports = new PortAllocator();
+
+/**
+ * A baresip phone signed in to `gw` as one of its agents (`agent1` and the
+ * harness's default password unless `options` say otherwise).
+ */
+export async function registeredAgent(
+  gw: TestGateway,
+  options: Partial<BaresipAgentOptions> = {},
+): Promise<BaresipAgent> {
+  const agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: gw.udp,
+    ...options,
+  });
+  await agent.registered();
+  return agent;
+}
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const keys = options.keys ?? (await testKeys());

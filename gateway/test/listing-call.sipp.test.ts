@@ -14,12 +14,11 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { placeOne, plumberListing } from './marketplace-setup.js';
 
 const DEVICE = 'device-web-0001';
@@ -48,8 +47,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
       config: { marketplace: { reserveCents: 300, publisherSharePercent: 40 } },
     });
     ({ advertiserId, publisherId, placementKey, listingId } = await plumberListing(gw));
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();

@@ -12,13 +12,12 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER, carrierTrunk } from './carrier.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { placeOne, plumberListing } from './marketplace-setup.js';
 
 const NUMBERS = ['+14155550161', '+14155550162'];
@@ -51,8 +50,7 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
       },
     });
     ({ advertiserId, placementKey } = await plumberListing(gw));
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();

@@ -16,14 +16,13 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deskSocket } from './desk-socket.js';
 import { CARRIER, carrierTrunk } from './carrier.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 
 const DID = '+14155550142';
 
@@ -51,13 +50,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
         trunks: { carrier: carrierTrunk({ dids: { [DID]: 'sales-line' } }) },
       },
     });
-    agent = await startBaresipAgent({
-      user: 'agent1',
-      password: 'secret',
-      registrar: gw.udp,
-      codecs: ['PCMA', 'PCMU'],
-    });
-    await agent.registered();
+    agent = await registeredAgent(gw, { codecs: ['PCMA', 'PCMU'] });
   });
   afterAll(async () => {
     await agent?.stop();

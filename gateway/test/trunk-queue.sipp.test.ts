@@ -10,13 +10,12 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER, carrierTrunk } from './carrier.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
 const DID = '+14155550143';
@@ -38,13 +37,7 @@ describe.skipIf(!sippAvailable())(
           trunks: { carrier: carrierTrunk({ dids: { [DID]: 'wait-line' } }) },
         },
       });
-      agent = await startBaresipAgent({
-        user: 'agent1',
-        password: 'secret',
-        registrar: gw.udp,
-        codecs: ['PCMA', 'PCMU'],
-      });
-      await agent.registered();
+      agent = await registeredAgent(gw, { codecs: ['PCMA', 'PCMU'] });
     });
     afterAll(async () => {
       await agent?.stop();

@@ -9,12 +9,11 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
 afterAll(() => stopAll());
@@ -28,8 +27,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
       agents: [{ id: 'agent1' }],
       queueExtra: { waiting: { announceEverySeconds: 0 } },
     });
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();
