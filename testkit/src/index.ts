@@ -100,3 +100,8 @@ export {
 export { postgresBinDir, startPostgres, type Postgres, type PostgresOptions } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
 export { until } from './until.js';
+export {
+  spawnGateway,
+  type GatewayProcess,
+  type GatewayProcessOptions,
+} from './gateway-process.js';
