@@ -1,6 +1,7 @@
 /**
  * The world of the listing callback tests on real peers
- * (`callbacks.sipp.test.ts`, `callbacks-cases.sipp.test.ts`): a gateway whose
+ * (`callbacks.sipp.test.ts`, `callbacks-cases.sipp.test.ts`, and in Chromium
+ * `e2e/tests/callback.e2e.test.ts`): a gateway whose
  * trunk goes to the carrier side (127.0.0.2), where a sipp scenario is the
  * customer's phone; a baresip phone is the advertiser (the `sales` queue's
  * agent at a fixed contact); listings charge their bid per callback.
