@@ -10,7 +10,7 @@ import { createCompanySite } from '@parley/demo/company-site';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
 import { gatewayInfoSource } from '@parley/shared/screening';
 import { expect } from 'vitest';
-import { analyse, freePort, makeTone, type BaresipAgent } from '@parley/testkit';
+import { analyse, cachedTone, freePort, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 
 export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist/', import.meta.url));
@@ -84,16 +84,7 @@ export async function startWidgetWorld(
   const server = await new Promise<Server>((resolve) => {
     const s = site.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const mic =
-    worldOptions.microphone ??
-    (await makeTone({
-      path: '/tmp/parley-e2e-mic-700.wav',
-      freqHz: 700,
-      seconds: 30,
-      rate: 48000,
-      channels: 1,
-      volume: 0.5,
-    }));
+  const mic = worldOptions.microphone ?? (await fakeMicrophone());
   const browser = await launchChromium({ fakeAudioCapture: mic });
   return {
     gw,
@@ -160,6 +151,14 @@ export async function clickCall(page: Page): Promise<void> {
 /** Content-Security-Policy violations the page reported (the company site sets a strict one). */
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+}
+
+/**
+ * Chromium's fake microphone in the e2e tests: a 700 Hz tone, 30 s at 48 kHz
+ * (generated once per machine), the tone {@link expectAgentHeardFakeMicrophone} finds.
+ */
+export function fakeMicrophone(): Promise<string> {
+  return cachedTone({ freqHz: 700, seconds: 30, rate: 48000, channels: 1, volume: 0.5 });
 }
 
 /**

@@ -16,30 +16,23 @@ import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompanySite } from '@parley/demo/company-site';
-import { startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { startCallbacksWorld, type CallbacksWorld } from '@parley/gateway/callbacks-world';
+import type { TestGateway } from '@parley/gateway/test-harness';
 import {
-  PortAllocator,
   analyse,
-  bundledScenario,
   freePort,
   sippAvailable,
-  startBaresipAgent,
-  startSipp,
   stopAll,
   wavSeconds,
   type BaresipAgent,
-  type PortBlock,
-  type SippInstance,
+  until,
 } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { PROBE, WIDGET_DIST } from '../src/widget-fixture.js';
 
-const CARRIER = '127.0.0.2';
-const ports = new PortAllocator();
-const held: PortBlock[] = [];
+let world: CallbacksWorld;
 let gw: TestGateway;
 let advertiser: BaresipAgent;
-let customer: SippInstance | undefined;
 let server: Server | undefined;
 let browser: Browser;
 let siteOrigin = '';
@@ -52,20 +45,7 @@ const CALLBACK_PROBE = `
   document.addEventListener('parley-callback', (e) => window.__callback.push(e.detail));
 `;
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function callbackFees(): Promise<{ postings: { amountCents: number }[] }[]> {
-  const { body } = await gw.api<{
-    transactions: { kind: string; postings: { amountCents: number }[] }[];
-  }>(`/v1/advertisers/${advertiserId}/ledger`);
-  return body.transactions.filter((t) => t.kind === 'callback_fee');
-}
+const callbackFees = () => world.fees(advertiserId);
 
 async function openForm(): Promise<Page> {
   const context = await browser.newContext();
@@ -78,48 +58,13 @@ async function openForm(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  const block = await ports.allocate(1, { protocols: ['udp'] });
-  held.push(block);
-  advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
-  gw = await startTestGateway({
-    agents: [{ id: 'agent1', contact: advertiser.uri }],
-    config: {
-      trunks: {
-        carrier: {
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-          peers: [{ host: CARRIER, port: block.base }],
-        },
-      },
-      marketplace: { reserveCents: 100, tenants: { acme: {} } },
-      callbacks: {
-        trunk: 'carrier',
-        listings: { enabled: true, feeCents: 'bid', callerNumber: '+14155550188' },
-        prompt: { repeat: 1, keyTimeoutSeconds: 5 },
-        ringTimeoutSeconds: 10,
-        retries: { maxAttempts: 1 },
-      },
-    },
+  world = await startCallbacksWorld({
+    prompt: { repeat: 1, keyTimeoutSeconds: 5 },
+    ringTimeoutSeconds: 10,
+    retries: { maxAttempts: 1 },
   });
-  const a = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
-    tenant: 'acme',
-    name: 'Bob the Plumber',
-    initialBalanceCents: 10_000,
-  });
-  advertiserId = a.body.id;
-  const l = await gw.apiRequest<{ id: string }>('POST', '/v1/listings', {
-    advertiserId,
-    title: 'Plumber',
-    category: 'plumbing',
-    region: 'US',
-    destination: { kind: 'queue', queue: 'sales' },
-    bidCents: 300,
-    dailyBudgetCents: 100_000,
-    qualification: { minConnectedSeconds: 0 },
-    staticNumber: '+14155550199',
-  });
-  expect(l.status, JSON.stringify(l.body)).toBe(201);
-  listingId = l.body.id;
+  ({ gw, advertiser } = world);
+  ({ advertiserId, listingId } = await world.newListing());
 
   const port = await freePort('tcp');
   siteOrigin = `http://127.0.0.1:${port}`;
@@ -151,10 +96,7 @@ afterAll(async () => {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-  await customer?.stop();
-  await advertiser?.stop();
-  await gw?.close();
-  for (const b of held.splice(0)) b.release();
+  await world?.close();
   await stopAll();
 });
 
@@ -181,14 +123,7 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
   });
 
   it('calls the customer, who presses 1 and is bridged to the advertiser; one fee', async () => {
-    customer = await startSipp({
-      scenario: await bundledScenario('uas-carrier-press-1'),
-      address: CARRIER,
-      localPort: held[0]!.base,
-      rtpEcho: true,
-      traceMessages: true,
-      name: 'customer-press-1',
-    });
+    await world.startCustomer('uas-carrier-press-1');
     const page = await openForm();
     await page.locator('parley-callback select').selectOption('US');
     await page.locator('parley-callback input[type="tel"]').fill('(415) 555-0123');
@@ -201,7 +136,11 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
     await page.locator('parley-callback [part="status"][data-phase="connected"]').waitFor();
     expect(await status.innerText()).toMatch(/^Connected/);
     // Two seconds of the advertiser's tone recorded back from the customer's echo.
-    await until(() => wavSeconds(advertiser.lastRecording().received ?? '') >= 2, 'two seconds');
+    await until(
+      () => wavSeconds(advertiser.lastRecording().received ?? '') >= 2,
+      'two seconds',
+      30_000,
+    );
     await advertiser.hangup();
     await page.locator('parley-callback [part="status"][data-phase="ended"]').waitFor();
     expect(await status.innerText()).toMatch(/over/);
@@ -237,8 +176,7 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
     expect(heard.roughFrequencyHz).toBeGreaterThan(700);
     expect(heard.roughFrequencyHz).toBeLessThan(900);
     // The customer's phone saw the listing's number as caller ID.
-    const result = await customer.stop();
-    customer = undefined;
+    const result = (await world.stopCustomer())!;
     expect(result.messages).toMatch(/From: "?[^\n]*<sip:\+14155550199@/);
     await page.context().close();
   });

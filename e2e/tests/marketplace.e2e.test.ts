@@ -14,7 +14,8 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
-import { analyse, makeTone, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { analyse, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { fakeMicrophone } from '../src/widget-fixture.js';
 import { launchChromium } from '@parley/testkit/chromium';
 import { servePages, type PageServer } from '../src/page-server.js';
 
@@ -141,14 +142,7 @@ beforeAll(async () => {
     body: reportPage(gw.gateway.httpUrl, advertiserId),
   };
   // The visitor's microphone: a 700 Hz tone the agent must hear.
-  const mic = await makeTone({
-    path: '/tmp/parley-e2e-mic-700.wav',
-    freqHz: 700,
-    seconds: 30,
-    rate: 48000,
-    channels: 1,
-    volume: 0.5,
-  });
+  const mic = await fakeMicrophone();
   browser = await launchChromium({ fakeAudioCapture: mic });
   agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
   await agent.registered();
@@ -301,7 +295,7 @@ describe("a listing's call button", () => {
       .toBe(true);
     await new Promise((r) => setTimeout(r, 2500));
     await agent.hangup();
-    await expect.poll(() => gw.gateway.calls.size, { timeout: 10_000 }).toBe(0);
+    await gw.callsEnded();
     const heard = await analyse(agent.lastRecording().received ?? '');
     expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
     await context.close();

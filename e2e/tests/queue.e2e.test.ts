@@ -9,8 +9,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registeredAgent } from '@parley/gateway/test-harness';
 import type { Page } from 'playwright-core';
-import { startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { stopAll, type BaresipAgent } from '@parley/testkit';
 import {
   clickCall,
   expectAgentHeardFakeMicrophone,
@@ -31,12 +32,7 @@ beforeAll(async () => {
     agents: [{ id: 'agent1' }],
     queueExtra: { waiting: { announceEverySeconds: 0, toneHz: MUSIC_HZ } },
   });
-  agent = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: world.gw.udp,
-  });
-  await agent.registered();
+  agent = await registeredAgent(world.gw);
 });
 
 afterAll(async () => {

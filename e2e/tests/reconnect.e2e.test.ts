@@ -10,10 +10,11 @@
  * recording, after the event).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registeredAgent } from '@parley/gateway/test-harness';
 import WebSocket from 'ws';
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
-import { analyseTail, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { analyseTail, stopAll, type BaresipAgent } from '@parley/testkit';
 import { startCuttableRelay, type CuttableRelay } from '../src/cuttable-relay.js';
 import {
   clickCall,
@@ -37,13 +38,7 @@ beforeAll(async () => {
     agents: [{ id: 'agent1' }],
     config: { visitors: { reconnectGraceSeconds: GRACE_SECONDS } },
   });
-  agent = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: world.gw.udp,
-    codecs: ['opus/48000/2', 'PCMU'],
-  });
-  await agent.registered();
+  agent = await registeredAgent(world.gw, { codecs: ['opus/48000/2', 'PCMU'] });
   relay = await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));
 });
 

@@ -15,10 +15,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { bundledScenario, makeTone, runSipp, stopAll } from '@parley/testkit';
+import { bundledScenario, runSipp, stopAll } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { TENANT, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
-import { inboundAudio } from '../src/widget-fixture.js';
+import { fakeMicrophone, inboundAudio } from '../src/widget-fixture.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -35,14 +35,7 @@ beforeAll(async () => {
     ringTimeoutSeconds: 60,
     tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 5 } } },
   });
-  const mic = await makeTone({
-    path: '/tmp/parley-e2e-mic-700.wav',
-    freqHz: 700,
-    seconds: 30,
-    rate: 48000,
-    channels: 1,
-    volume: 0.5,
-  });
+  const mic = await fakeMicrophone();
   browser = await launchChromium({ fakeAudioCapture: mic });
 
   // The facility, through its API.

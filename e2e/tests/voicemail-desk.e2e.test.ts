@@ -15,17 +15,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   analyse,
-  runCommand,
-  startBaresipAgent,
   stopAll,
+  trimSilence,
   wordsFound,
   type BaresipAgent,
+  until,
 } from '@parley/testkit';
 import { VoicemailCaller } from '@parley/gateway/voicemail-caller';
+import {
+  VOICEMAIL_SENTENCE as SENTENCE,
+  silentAgent,
+  voicemailQueue,
+} from '@parley/gateway/voicemail-setup';
 import { startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
-
-// What pocketsphinx recognises over PCMU (media-apps.baresip.test.ts measures the same sentence).
-const SENTENCE = 'please leave your message after the tone';
 
 let world: WidgetWorld;
 let agent: BaresipAgent;
@@ -33,33 +35,11 @@ let speech: Buffer;
 
 beforeAll(async () => {
   const recordingsDir = await mkdtemp(join(tmpdir(), 'parley-vm-desk-'));
-  world = await startWidgetWorld({
-    config: {
-      storage: { path: ':memory:', recordingsDir },
-      // A loaded machine delays the recogniser's last result; the default 10 s would
-      // end the transcript with an error.
-      speech: { endTimeoutMs: 60_000 },
-    },
-    agents: [{ id: 'vmagent' }],
-    ringTimeoutSeconds: 2,
-    maxAttempts: 1,
-    queueExtra: {
-      voicemail: {
-        greeting: { say: 'Please leave a message.' },
-        // The take ends the message, not silence.
-        silenceSeconds: 0,
-        maxSeconds: 60,
-      },
-    },
-  });
-  agent = await startBaresipAgent({
-    user: 'vmagent',
-    password: 'secret',
-    registrar: world.gw.udp,
-    transport: 'udp',
-    answerMode: 'manual',
-  });
-  await agent.registered();
+  // The take ends the message, not silence.
+  world = await startWidgetWorld(
+    voicemailQueue({ agent: 'vmagent', recordingsDir, silenceSeconds: 0, maxSeconds: 60 }),
+  );
+  agent = await silentAgent('vmagent', world.gw.udp);
   speech = await VoicemailCaller.speech(SENTENCE);
 });
 
@@ -68,22 +48,6 @@ afterAll(async () => {
   await world?.close();
   await stopAll();
 });
-
-/** baresip's recording without its leading and trailing silence. */
-async function trimmed(path: string): Promise<string> {
-  const out = path.replace(/\.wav$/, '-trimmed.wav');
-  const silence = ['silence', '1', '0.05', '2%'];
-  await runCommand('sox', [path, out, ...silence, 'reverse', ...silence, 'reverse']);
-  return out;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('voicemail page of the desk', () => {
   it('shows the live words, takes the call (audio both ways), then lists it with its recording', async () => {
@@ -168,7 +132,7 @@ describe('voicemail page of the desk', () => {
       const closing = agent.mark();
       caller.hangUp(world.gw.udp);
       await agent.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: closing });
-      const atAgent = await analyse(await trimmed(agent.lastRecording().received!));
+      const atAgent = await analyse(await trimSilence(agent.lastRecording().received!));
       expect(atAgent.rms).toBeGreaterThan(0.05);
       expect(Math.abs(atAgent.roughFrequencyHz - 1000)).toBeLessThan(60);
 

@@ -17,7 +17,6 @@ import {
   analyse,
   runCommand,
   speak,
-  startBaresipAgent,
   stopAll,
   wordsFound,
   type BaresipAgent,
@@ -28,9 +27,11 @@ import {
   statusText,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
-
-// What pocketsphinx recognises over PCMU (media-apps.baresip.test.ts measures the same sentence).
-const SENTENCE = 'please leave your message after the tone';
+import {
+  VOICEMAIL_SENTENCE as SENTENCE,
+  silentAgent,
+  voicemailQueue,
+} from '@parley/gateway/voicemail-setup';
 
 let world: WidgetWorld;
 let agent: BaresipAgent;
@@ -41,36 +42,17 @@ beforeAll(async () => {
   const spoken = await speak({ text: SENTENCE, path: join(dir, 'sentence.wav'), rate: 48000 });
   const microphone = join(dir, 'microphone.wav');
   await runCommand('sox', [spoken, microphone, 'pad', '0.5', '1.5']);
+  // The visitor hangs up: the looped sentence never leaves silence long enough.
   world = await startWidgetWorld(
-    {
-      config: {
-        storage: { path: ':memory:', recordingsDir: join(dir, 'recordings') },
-        // A loaded machine delays the recogniser's last result; the default 10 s would
-        // end the transcript with an error.
-        speech: { endTimeoutMs: 60_000 },
-      },
-      agents: [{ id: 'vmagent' }],
-      ringTimeoutSeconds: 2,
-      maxAttempts: 1,
-      queueExtra: {
-        voicemail: {
-          greeting: { say: 'Please leave a message.' },
-          // The visitor hangs up: the looped sentence never leaves silence long enough.
-          silenceSeconds: 0,
-          maxSeconds: 60,
-        },
-      },
-    },
+    voicemailQueue({
+      agent: 'vmagent',
+      recordingsDir: join(dir, 'recordings'),
+      silenceSeconds: 0,
+      maxSeconds: 60,
+    }),
     { microphone },
   );
-  agent = await startBaresipAgent({
-    user: 'vmagent',
-    password: 'secret',
-    registrar: world.gw.udp,
-    transport: 'udp',
-    answerMode: 'manual',
-  });
-  await agent.registered();
+  agent = await silentAgent('vmagent', world.gw.udp);
 });
 
 afterAll(async () => {

@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { makeTone, startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
+import { startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
 import { RAW_SIP_PAGE, RAW_SIP_SCRIPT } from '../src/raw-sip-page.js';
 import { servePages, type PageServer } from '../src/page-server.js';
-import { expectAgentHeardFakeMicrophone } from '../src/widget-fixture.js';
+import { expectAgentHeardFakeMicrophone, fakeMicrophone } from '../src/widget-fixture.js';
 
 let gw: TestGateway;
 let agent: BaresipAgent;
@@ -19,14 +19,7 @@ let browser: Browser;
 let pages: PageServer;
 
 beforeAll(async () => {
-  const mic = await makeTone({
-    path: '/tmp/parley-e2e-mic-700.wav',
-    freqHz: 700,
-    seconds: 30,
-    rate: 48000,
-    channels: 1,
-    volume: 0.5,
-  });
+  const mic = await fakeMicrophone();
   pages = await servePages({
     '/': { type: 'text/html', body: RAW_SIP_PAGE },
     '/raw-sip.js': { type: 'text/javascript', body: RAW_SIP_SCRIPT },

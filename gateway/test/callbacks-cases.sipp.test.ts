@@ -14,153 +14,35 @@
  * - cancelled during the conversation: both legs hung up, the outcome stays
  *   `completed` and the fee (charged at connect) stays one.
  */
-import {
-  PortAllocator,
-  bundledScenario,
-  sippAvailable,
-  startBaresipAgent,
-  startSipp,
-  stopAll,
-  type BaresipAgent,
-  type BundledScenarioName,
-  type PortBlock,
-  type SippInstance,
-} from '@parley/testkit';
-import type { CallbackEvent } from '@parley/shared/protocol';
+import { sippAvailable, stopAll, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallbackRecord } from '../src/callbacks/index.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CUSTOMER, startCallbacksWorld, type CallbacksWorld } from './callbacks-world.js';
+import type { TestGateway } from './harness.js';
 import { requestsIn } from './sipp-log.js';
 
-const CARRIER = '127.0.0.2';
-const CUSTOMER = '+14155550123';
-const ports = new PortAllocator();
-const held: PortBlock[] = [];
-let carrierPort = 0;
-let customer: SippInstance | undefined;
-let advertiser: BaresipAgent;
+let world: CallbacksWorld;
 let gw: TestGateway;
-
-async function startCustomer(scenario: BundledScenarioName): Promise<SippInstance> {
-  await customer?.stop();
-  customer = await startSipp({
-    scenario: await bundledScenario(scenario),
-    address: CARRIER,
-    localPort: carrierPort,
-    rtpEcho: true,
-    traceMessages: true,
-    name: `customer-${scenario}`,
-  });
-  return customer;
-}
-
-const SALES = { kind: 'queue', queue: 'sales' } as const;
-
-async function newListing(
-  money: Record<string, unknown> = { initialBalanceCents: 10_000 },
-  destination: Record<string, string> = SALES,
-): Promise<{ advertiserId: string; listingId: string }> {
-  const a = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
-    tenant: TENANT,
-    name: 'Bob the Plumber',
-    ...money,
-  });
-  expect(a.status, JSON.stringify(a.body)).toBe(201);
-  const l = await gw.apiRequest<{ id: string }>('POST', '/v1/listings', {
-    advertiserId: a.body.id,
-    title: 'Plumber',
-    category: 'plumbing',
-    region: 'US',
-    destination,
-    bidCents: 300,
-    dailyBudgetCents: 100_000,
-    qualification: { minConnectedSeconds: 0 },
-    staticNumber: '+14155550199',
-  });
-  expect(l.status, JSON.stringify(l.body)).toBe(201);
-  return { advertiserId: a.body.id, listingId: l.body.id };
-}
-
-/** Asks for a callback as the widget does: the id and the requester's key. */
-async function ask(listingId: string, when: string): Promise<{ id: string; key: string }> {
-  const token = await gw.token({
-    scope: `callback:listing.${listingId}`,
-    privateClaims: { callback: { phone: CUSTOMER, when } },
-  });
-  const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, destination: `listing.${listingId}` }),
-  });
-  const body = (await res.json()) as { id: string; key: string };
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  return body;
-}
-
-/** Resolves with the record and the phases seen once callback `id` ended. */
-function ended(id: string): Promise<{ record: CallbackRecord; phases: CallbackEvent[] }> {
-  const phases: CallbackEvent[] = [];
-  return new Promise((resolve) => {
-    const stop = gw.gateway.callbacks.service.watch(id, (e) => {
-      phases.push(e);
-      if (e.phase !== 'ended') return;
-      queueMicrotask(() => stop());
-      const record = gw.gateway.callbacks.service.get(id);
-      if (record) resolve({ record, phases });
-    });
-  });
-}
-
-async function fees(advertiserId: string): Promise<number> {
-  const { body } = await gw.api<{ transactions: { kind: string }[] }>(
-    `/v1/advertisers/${advertiserId}/ledger`,
-  );
-  return body.transactions.filter((t) => t.kind === 'callback_fee').length;
-}
+let advertiser: BaresipAgent;
+/** How many callback fees the advertiser's ledger holds. */
+const fees = async (advertiserId: string) => (await world.fees(advertiserId)).length;
 
 afterAll(async () => {
-  await customer?.stop();
-  await advertiser?.stop();
-  await gw?.close();
-  for (const block of held.splice(0)) block.release();
+  await world?.close();
   await stopAll();
 });
 
 describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', () => {
   beforeAll(async () => {
-    const block = await ports.allocate(1, { protocols: ['udp'] });
-    held.push(block);
-    carrierPort = block.base;
-    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
-    gw = await startTestGateway({
-      agents: [{ id: 'agent1', contact: advertiser.uri }],
-      config: {
-        trunks: {
-          carrier: {
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            peers: [{ host: CARRIER, port: carrierPort }],
-          },
-        },
-        marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
-        callbacks: {
-          trunk: 'carrier',
-          listings: { enabled: true, feeCents: 'bid', callerNumber: '+14155550188' },
-          prompt: { repeat: 1, keyTimeoutSeconds: 2 },
-          ringTimeoutSeconds: 5,
-          retries: { maxAttempts: 2, busyDelaySeconds: 10, noAnswerDelaySeconds: 10 },
-          rateLimit: { perNumber: { max: 100 } },
-        },
-      },
-    });
+    world = await startCallbacksWorld({ rateLimit: { perNumber: { max: 100 } } });
+    ({ gw, advertiser } = world);
   });
 
   it('no answer: tried again once, then given up; the advertiser never rings', async () => {
-    const { advertiserId, listingId } = await newListing();
-    const sipp = await startCustomer('uas-ring-no-answer');
+    const { advertiserId, listingId } = await world.newListing();
+    const sipp = await world.startCustomer('uas-ring-no-answer');
     const invitesBefore = advertiser.receivedRequests('INVITE').length;
-    const { id } = await ask(listingId, 'now');
-    const { record, phases } = await ended(id);
+    const { id } = await world.ask(listingId, 'now');
+    const { record, phases } = await world.ended(id);
     expect(record.outcome).toBe('no_answer');
     expect(record.code).toBe('number_no_answer');
     expect(record.attempts).toHaveLength(2);
@@ -177,7 +59,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
   });
 
   it('an advertiser who cannot pay when asked: refused at once, no call placed', async () => {
-    const { listingId } = await newListing({ initialBalanceCents: 0 });
+    const { listingId } = await world.newListing({ initialBalanceCents: 0 });
     const token = await gw.token({
       scope: `callback:listing.${listingId}`,
       privateClaims: { callback: { phone: CUSTOMER, when: 'now' } },
@@ -196,15 +78,15 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
 
   it('an advertiser who can no longer pay at "1" is never called; nothing charged', async () => {
     // Credit enough when asked; the credit is withdrawn while the callback waits for an agent.
-    const { advertiserId, listingId } = await newListing({
+    const { advertiserId, listingId } = await world.newListing({
       billing: 'credit',
       creditLimitCents: 1000,
     });
-    await startCustomer('uas-carrier-press-1');
+    await world.startCustomer('uas-carrier-press-1');
     const invitesBefore = advertiser.receivedRequests('INVITE').length;
     gw.gateway.agents.setAvailability('agent1', 'away');
-    const { id } = await ask(listingId, 'agent-free');
-    const done = ended(id);
+    const { id } = await world.ask(listingId, 'agent-free');
+    const done = world.ended(id);
     const patched = await gw.apiRequest('PATCH', `/v1/advertisers/${advertiserId}`, {
       creditLimitCents: 0,
     });
@@ -222,14 +104,14 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
   });
 
   it('an agent as the destination: "1" bridges the agent, charged once', async () => {
-    const { advertiserId, listingId } = await newListing(undefined, {
+    const { advertiserId, listingId } = await world.newListing(undefined, {
       kind: 'agent',
       agent: 'agent1',
     });
-    await startCustomer('uas-carrier-press-1');
+    await world.startCustomer('uas-carrier-press-1');
     const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
-    const { id } = await ask(listingId, 'now');
-    const done = ended(id);
+    const { id } = await world.ask(listingId, 'now');
+    const done = world.ended(id);
     await established;
     await advertiser.hangup();
     const { record } = await done;
@@ -239,14 +121,14 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
   });
 
   it('a time slot is placed at its time, not before', async () => {
-    const { listingId } = await newListing();
-    await startCustomer('uas-carrier-press-2');
+    const { listingId } = await world.newListing();
+    await world.startCustomer('uas-carrier-press-2');
     const slot = new Date(Date.now() + 4000);
-    const { id } = await ask(listingId, slot.toISOString());
+    const { id } = await world.ask(listingId, slot.toISOString());
     const asked = gw.gateway.callbacks.service.get(id);
     expect(asked?.mode).toBe('slot');
     expect(asked?.dueAt).toBe(slot.getTime());
-    const { record, phases } = await ended(id);
+    const { record, phases } = await world.ended(id);
     expect(phases[0]?.phase).toBe('scheduled');
     expect(phases[0]?.dueAt).toBe(slot.toISOString());
     expect(record.attempts[0]!.startedAt).toBeGreaterThanOrEqual(slot.getTime());
@@ -254,11 +136,11 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
   });
 
   it('"when an agent is free" waits while the agent is away, and runs when it comes back', async () => {
-    const { listingId } = await newListing();
-    const sipp = await startCustomer('uas-carrier-press-2');
+    const { listingId } = await world.newListing();
+    const sipp = await world.startCustomer('uas-carrier-press-2');
     gw.gateway.agents.setAvailability('agent1', 'away');
-    const { id } = await ask(listingId, 'agent-free');
-    const done = ended(id);
+    const { id } = await world.ask(listingId, 'agent-free');
+    const done = world.ended(id);
     const waiting = gw.gateway.callbacks.service.get(id);
     expect(waiting).toMatchObject({ mode: 'agent-free', state: 'scheduled', attempts: [] });
     const back = Date.now();
@@ -271,11 +153,11 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
   });
 
   it('cancelled during the conversation: both legs hung up, the fee stays one', async () => {
-    const { advertiserId, listingId } = await newListing();
-    await startCustomer('uas-carrier-press-1');
+    const { advertiserId, listingId } = await world.newListing();
+    await world.startCustomer('uas-carrier-press-1');
     const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
-    const { id, key } = await ask(listingId, 'now');
-    const done = ended(id);
+    const { id, key } = await world.ask(listingId, 'now');
+    const done = world.ended(id);
     await established;
     const closed = advertiser.waitForEvent('CALL_CLOSED', undefined, 30_000);
     const res = await fetch(`${gw.gateway.httpUrl}/v1/callbacks/${id}/cancel?key=${key}`, {
@@ -289,9 +171,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     expect(record.outcome).toBe('completed');
     expect(record.attempts[0]?.endedAt).not.toBeNull();
     expect(await fees(advertiserId)).toBe(1);
-    const sipp = customer!;
-    customer = undefined;
-    const result = await sipp.stop();
+    const result = (await world.stopCustomer())!;
     expect(requestsIn(result.messages, 'BYE').length).toBeGreaterThanOrEqual(1);
   });
 });

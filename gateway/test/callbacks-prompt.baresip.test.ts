@@ -19,10 +19,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CUSTOMER } from './callbacks-world.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
-const CUSTOMER = '+14155550123';
 const PROMPT = 'You asked Acme to call you. Press 1 to be connected now, or 2 to cancel.';
 let customer: BaresipAgent;
 let advertiser: BaresipAgent;
@@ -44,13 +44,7 @@ describe.skipIf(!sippAvailable())('callbacks: the prompt the customer hears', ()
     gw = await startTestGateway({
       agents: [{ id: 'agent1', contact: advertiser.uri }],
       config: {
-        trunks: {
-          carrier: {
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            peers: [{ host: CARRIER, port: customer.listenPort }],
-          },
-        },
+        trunks: { carrier: carrierTrunk({ port: customer.listenPort }) },
         callbacks: {
           trunk: 'carrier',
           queues: { sales: { callerNumber: '+14155550188', name: 'Acme' } },

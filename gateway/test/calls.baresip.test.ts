@@ -50,8 +50,7 @@ async function agent(
 
 async function lastCall(gw: TestGateway): Promise<CallView> {
   // The record is final once the call left the manager.
-  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await gw.callsEnded();
   const { body } = await gw.api<{ calls: CallView[] }>('/v1/calls?limit=1');
   return body.calls[0]!;
 }

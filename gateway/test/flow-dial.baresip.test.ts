@@ -14,6 +14,7 @@ import {
   stopAll,
   type AudioAnalysis,
   type BaresipAgent,
+  until,
 } from '@parley/testkit';
 import type { FlowEvent } from '@parley/shared/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,12 +80,16 @@ afterAll(async () => {
  * packets from the caller and sent it as many from the far end (the bridge).
  */
 async function audioBothWays(packets: number): Promise<string> {
-  for (;;) {
-    const [call] = gw.gateway.calls.list();
-    const stats = call?.caller.media?.stats();
-    if (call && stats && stats.packetsIn >= packets && stats.packetsOut >= packets) return call.id;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return until(
+    () => {
+      const [call] = gw.gateway.calls.list();
+      const stats = call?.caller.media?.stats();
+      return call && stats && stats.packetsIn >= packets && stats.packetsOut >= packets && call.id;
+    },
+    `${packets} RTP packets each way on the caller's transport`,
+    20_000,
+    100,
+  );
 }
 
 async function heard(phone: BaresipAgent): Promise<AudioAnalysis> {
@@ -100,15 +105,19 @@ function expectTone(analysis: AudioAnalysis, hz: number): void {
 }
 
 async function dialResult(callId: string): Promise<unknown> {
-  for (;;) {
-    const events = gw.gateway.telephony.events.list(callId);
-    const result = events.find(
-      (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-        e.type === 'verb.result' && e.verb === 'dial',
-    );
-    if (result) return result.result;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const result = await until(
+    () =>
+      gw.gateway.telephony.events
+        .list(callId)
+        .find(
+          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+            e.type === 'verb.result' && e.verb === 'dial',
+        ),
+    `the dial verb's result of ${callId}`,
+    20_000,
+    100,
+  );
+  return result.result;
 }
 
 describe('a flow dials out', () => {
@@ -131,8 +140,7 @@ describe('a flow dials out', () => {
     expectTone(await heard(caller), 800);
     expectTone(await heard(callee), 1000);
     expect(await dialResult(callId)).toMatchObject({ status: 'answered' });
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
     const record = await gw.gateway.callStore.get(callId);
     expect(record).toMatchObject({
       channel: 'phone',

@@ -27,14 +27,13 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PinHasher } from '../src/gated/index.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CARRIER } from './carrier.js';
+import type { TestGateway } from './harness.js';
+import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const CARRIER = '127.0.0.2';
 const DID = '+14155550178';
-const base = `/v1/gated/${TENANT}`;
 const NOT_AVAILABLE = 'the person you are calling is not available goodbye';
 const WARNING = 'you have one minute remaining';
 /**
@@ -51,21 +50,13 @@ let device: { sipUser: string; secret: string };
 const phones: BaresipAgent[] = [];
 
 async function account(name: string, number: string, credit: number): Promise<string> {
-  const made = await gw.apiRequest<{ id: string }>('POST', `${base}/accounts`, {
+  const made = await approvedAccount(
+    gw,
     name,
-    phones: [{ number, verified: true }],
-    ratePerMinute: 10,
-  });
-  expect(made.status).toBe(201);
-  await gw.apiRequest('PUT', `${base}/accounts/${made.body.id}/residents/r-1`, {
-    status: 'approved',
-  });
-  if (credit > 0)
-    await gw.apiRequest('POST', `${base}/accounts/${made.body.id}/credits`, {
-      amount: credit,
-      key: `seed-${name}`,
-    });
-  return made.body.id;
+    { name, phones: [{ number, verified: true }] },
+    credit,
+  );
+  return made.id;
 }
 
 /**
@@ -92,40 +83,11 @@ async function callAndRecord(user: string, name: string, source?: string): Promi
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'parley-gated-prompts-'));
-  gw = await startTestGateway({
-    agents: [],
-    tenantExtra: {
-      gated: {
-        pin: { delayMs: 0 },
-        prompts: { balanceExhausted: 'There is no money left on your account. Goodbye.' },
-      },
-    },
-    sipExtra: { digestAlgorithms: ['MD5'] },
-    pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
-    config: {
-      flows: { 'facility-line': [{ verb: 'hangup' }] },
-      trunks: {
-        carrier: {
-          peers: [{ host: CARRIER }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-          inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'facility-line' }] },
-        },
-      },
-    },
-  });
+  ({ gw, device } = await startGatedFacility(DID, {
+    pin: { delayMs: 0 },
+    prompts: { balanceExhausted: 'There is no money left on your account. Goodbye.' },
+  }));
   client = await RawSipClient.open();
-  const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-    'PUT',
-    `${base}/devices/cell-12`,
-    { kind: 'sip' },
-  );
-  device = made.body.credential;
-  await gw.apiRequest('PUT', `${base}/residents/r-1`, {
-    name: 'Rita',
-    pin: '1593',
-    devices: ['cell-12'],
-  });
 });
 afterAll(async () => {
   for (const phone of phones) await phone.stop();
@@ -149,7 +111,7 @@ it(
     expect(words).toMatch(/not available/);
     const { body } = await gw.apiRequest<{ decisions: { failed: string | null }[] }>(
       'GET',
-      `${base}/decisions?limit=1`,
+      `${GATED}/decisions?limit=1`,
     );
     expect(body.decisions[0]?.failed).toBe('device_active');
   },
@@ -209,7 +171,10 @@ it(
       expect(bridged.roughFrequencyHz).toBeGreaterThan(700);
       expect(bridged.roughFrequencyHz).toBeLessThan(900);
       expect((await phone.result).stats.successful).toBe(1);
-      const view = await gw.apiRequest<{ balance: number }>('GET', `${base}/accounts/${accountId}`);
+      const view = await gw.apiRequest<{ balance: number }>(
+        'GET',
+        `${GATED}/accounts/${accountId}`,
+      );
       expect(view.body.balance).toBe(0);
     } finally {
       await phone.stop().catch(() => undefined);

@@ -23,14 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sippAvailable, startSipp, stopAll, type SippInstance } from '@parley/testkit';
 import type { Call } from '../src/calls/index.js';
-import { PinHasher } from '../src/gated/index.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CARRIER } from './carrier.js';
+import { TENANT, type TestGateway } from './harness.js';
+import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const CARRIER = '127.0.0.2';
 const DID = '+14155550177';
-const base = `/v1/gated/${TENANT}`;
 
 let gw: TestGateway;
 let client: RawSipClient;
@@ -166,20 +165,8 @@ async function account(
   body: Record<string, unknown>,
   credit: number,
 ): Promise<{ id: string; number: string }> {
-  const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${base}/accounts`, {
-    ratePerMinute: 10,
-    ...body,
-  });
-  expect(made.status, JSON.stringify(made.body)).toBe(201);
-  accounts[key] = made.body;
-  await gw.apiRequest('PUT', `${base}/accounts/${made.body.id}/residents/r-1`, {
-    status: 'approved',
-  });
-  await gw.apiRequest('POST', `${base}/accounts/${made.body.id}/credits`, {
-    amount: credit,
-    key: `seed-${key}`,
-  });
-  return made.body;
+  accounts[key] = await approvedAccount(gw, key, body, credit);
+  return accounts[key];
 }
 
 /** The calls from the carrier, newest last. */
@@ -190,7 +177,7 @@ function phoneCalls(): Call[] {
 async function decisionsOf(callId: string) {
   const { body } = await gw.apiRequest<{
     decisions: { stage: string; allowed: boolean; failed: string | null; accountId: string }[];
-  }>('GET', `${base}/decisions?callId=${callId}`);
+  }>('GET', `${GATED}/decisions?callId=${callId}`);
   return body.decisions.reverse();
 }
 
@@ -218,38 +205,12 @@ afterAll(() => stopAll());
 describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'parley-gated-trunk-'));
-    gw = await startTestGateway({
-      agents: [],
-      tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 3 }, dtmfPinAttempts: 3 } },
-      sipExtra: { digestAlgorithms: ['MD5'] },
-      pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
-      config: {
-        // A gated tenant's DID runs the gated path, not this flow.
-        flows: { 'facility-line': [{ verb: 'hangup' }] },
-        trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'facility-line' }] },
-          },
-        },
-      },
-    });
+    ({ gw, device } = await startGatedFacility(DID, {
+      pin: { delayMs: 0, maxFailures: 3 },
+      dtmfPinAttempts: 3,
+    }));
     client = await RawSipClient.open();
     gw.gateway.calls.onCall((c) => calls.set(c.id, c));
-    const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-      'PUT',
-      `${base}/devices/cell-12`,
-      { kind: 'sip' },
-    );
-    expect(made.status).toBe(201);
-    device = made.body.credential;
-    await gw.apiRequest('PUT', `${base}/residents/r-1`, {
-      name: 'Rita',
-      pin: '1593',
-      devices: ['cell-12'],
-    });
     await account(
       'grace',
       { name: 'Grace Hopper', phones: [{ number: '+14155550199', verified: true }] },
@@ -327,10 +288,10 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         const ada = accounts['ada']!;
         const charges = await gw.apiRequest<{ charges: { callId: string }[] }>(
           'GET',
-          `${base}/accounts/${ada.id}/charges`,
+          `${GATED}/accounts/${ada.id}/charges`,
         );
         expect(charges.body.charges.filter((c) => c.callId === call.id)).toHaveLength(1);
-        const view = await gw.apiRequest<{ balance: number }>('GET', `${base}/accounts/${ada.id}`);
+        const view = await gw.apiRequest<{ balance: number }>('GET', `${GATED}/accounts/${ada.id}`);
         expect(view.body.balance).toBe(490);
       } finally {
         await caller.stop().catch(() => undefined);
@@ -388,7 +349,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       // The lockout is recorded (survives a restart): the stored attempts say locked.
       const row = gw.gateway.gated.store.pinAttempts.get(`account:${TENANT}/#70527052`);
       expect(row?.lockedUntil ?? 0, JSON.stringify(row)).toBeGreaterThan(Date.now());
-      const view = await gw.apiRequest<{ balance: number }>('GET', `${base}/accounts/${eve.id}`);
+      const view = await gw.apiRequest<{ balance: number }>('GET', `${GATED}/accounts/${eve.id}`);
       expect(view.body.balance).toBe(500);
     },
   );

@@ -10,7 +10,12 @@ import {
   type IssueParams,
   type PrivateClaims,
 } from '@parley/shared/tokens';
-import { PortAllocator } from '@parley/testkit';
+import {
+  PortAllocator,
+  startBaresipAgent,
+  type BaresipAgent,
+  type BaresipAgentOptions,
+} from '@parley/testkit';
 import { loadConfig, type ConfigInput } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/index.js';
@@ -38,6 +43,11 @@ export interface TestGateway {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
+  /**
+   * Resolves once no call is in progress (`CallManager.idle()`, no polling);
+   * fails with the number of calls still up after `timeoutMs`.
+   */
+  callsEnded(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,6 +100,24 @@ export async function testKeys(): Promise<TestKeys> {
 }
 
 const ports = new PortAllocator();
+
+/**
+ * A baresip phone signed in to `gw` as one of its agents (`agent1` and the
+ * harness's default password unless `options` say otherwise).
+ */
+export async function registeredAgent(
+  gw: TestGateway,
+  options: Partial<BaresipAgentOptions> = {},
+): Promise<BaresipAgent> {
+  const agent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: gw.udp,
+    ...options,
+  });
+  await agent.registered();
+  return agent;
+}
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const keys = options.keys ?? (await testKeys());
@@ -220,6 +248,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     api: <T>(path: string) => apiRequest<T>('GET', path),
     apiRequest,
+    async callsEnded(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const left = gateway.calls.size;
+          reject(new Error(`${left} call(s) still in progress after ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      try {
+        await Promise.race([gateway.calls.idle(), bound]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       await gateway.close();
       media.release();

@@ -14,14 +14,13 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
+import { placeOne, plumberListing } from './marketplace-setup.js';
 
-const PAGE_ORIGIN = 'https://news.example';
 const DEVICE = 'device-web-0001';
 
 afterAll(() => stopAll());
@@ -47,35 +46,8 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
       agents: [{ id: 'agent1' }],
       config: { marketplace: { reserveCents: 300, publisherSharePercent: 40 } },
     });
-    const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
-      tenant: TENANT,
-      name: 'Bob the Plumber',
-      initialBalanceCents: 100_000,
-    });
-    expect(advertiser.status).toBe(201);
-    advertiserId = advertiser.body.id;
-    const publisher = await gw.apiRequest<{ id: string; placementKey: string }>(
-      'POST',
-      '/v1/publishers',
-      { tenant: TENANT, name: 'Daily News', origins: [PAGE_ORIGIN] },
-    );
-    expect(publisher.status).toBe(201);
-    publisherId = publisher.body.id;
-    placementKey = publisher.body.placementKey;
-    const listing = await gw.apiRequest<{ id: string }>('POST', '/v1/listings', {
-      advertiserId,
-      title: 'Plumber',
-      category: 'plumbing',
-      region: 'US',
-      destination: { kind: 'queue', queue: 'sales' },
-      bidCents: 1000,
-      dailyBudgetCents: 100_000,
-      qualification: { minConnectedSeconds: 1 },
-    });
-    expect(listing.status, JSON.stringify(listing.body)).toBe(201);
-    listingId = listing.body.id;
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    ({ advertiserId, publisherId, placementKey, listingId } = await plumberListing(gw));
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();
@@ -83,19 +55,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
   });
 
   async function place(): Promise<string> {
-    const res = await fetch(`${gw.gateway.httpUrl}/v1/placements`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: PAGE_ORIGIN },
-      body: JSON.stringify({
-        publisher: placementKey,
-        category: 'plumbing',
-        region: 'US-CA',
-        slots: 1,
-        deviceId: DEVICE,
-        page: 'https://news.example/local',
-      }),
-    });
-    const placement = (await res.json()) as { slots: { impressionId: string }[] };
+    const placement = await placeOne<{ impressionId: string }>(gw, placementKey, DEVICE);
     const impression = placement.slots[0]?.impressionId;
     expect(impression, JSON.stringify(placement)).toBeDefined();
     return impression!;
@@ -119,8 +79,7 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
   }
 
   async function settled(): Promise<void> {
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
   }
 
   async function charges(): Promise<LedgerView['transactions']> {

@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCallTokenIssuer,
@@ -21,7 +20,7 @@ import {
 } from '@parley/shared/tokens';
 import {
   PortAllocator,
-  spawnManaged,
+  spawnGateway,
   startBaresipAgent,
   stopAll,
   type BaresipAgent,
@@ -32,7 +31,6 @@ import type { SipRequest, SipResponse } from '../src/sip/message/index.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 import { RtpVisitor } from './rtp-visitor.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const API_KEY = 'restart-test-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'parley-restart-bye-'));
 const configPath = join(dir, 'parley.json');
@@ -49,18 +47,9 @@ let visitor: RtpVisitor;
 
 /** Starts `parley-gateway --config` and waits until it listens. */
 async function startGateway(): Promise<ManagedProcess> {
-  const child = spawnManaged({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath],
-    cwd: ROOT,
-    env: { ...process.env, PARLEY_LOG_LEVEL: 'info' },
-    name: 'parley-gateway',
-  });
-  const line = await child.waitForOutput(/"msg":"gateway listening"/, 60_000).catch(() => {
-    throw new Error(`the gateway did not start:\n${child.describe()}`);
-  });
-  httpUrl = (JSON.parse(line) as { httpUrl: string }).httpUrl;
-  return child;
+  const started = await spawnGateway({ configPath, env: { PARLEY_LOG_LEVEL: 'info' } });
+  httpUrl = started.httpUrl;
+  return started.process;
 }
 
 beforeAll(async () => {

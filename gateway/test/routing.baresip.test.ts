@@ -164,8 +164,7 @@ async function placeCall(
     injection: { rows: [[token]] },
     timeoutMs: 30_000,
   });
-  for (let i = 0; i < 50 && target.gateway.calls.size > 0; i += 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await target.callsEnded();
   expect(target.gateway.calls.size, 'the call is still up').toBe(0);
   const { body } = await target.api<{ calls: Routed[] }>('/v1/calls?limit=1');
   return { sipp, call: body.calls[0]! };
@@ -515,8 +514,7 @@ describe('ringing several agents at once', () => {
     expect(result.stats.successful, result.output).toBe(1);
     const cancel = await first.waitForRequest('CANCEL', undefined, 3000, { since: mark });
     expect(cancel.header('reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
-    for (let i = 0; i < 50 && fork.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await fork.callsEnded();
     const { body } = await fork.api<{ calls: Routed[] }>('/v1/calls?limit=1');
     const call = body.calls[0]!;
     expect(call.agentId).toBe('second');

@@ -20,14 +20,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '@parley/shared/tokens';
 import {
   PortAllocator,
   bundledScenario,
   sippAvailable,
-  spawnManaged,
+  spawnGateway,
   startSipp,
   stopAll,
   type ManagedProcess,
@@ -35,7 +34,6 @@ import {
   type SippInstance,
 } from '@parley/testkit';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const API_KEY = 'crash-test-key-0123456789abcdef';
 const CARRIER = '127.0.0.2';
 const PAGE_ORIGIN = 'https://news.example';
@@ -67,18 +65,13 @@ let advertiserId = '';
 const callIds = new Set<string>();
 
 async function startGateway(killInCharge = false): Promise<ManagedProcess> {
-  const child = spawnManaged({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'gateway/test/fixtures/gateway-child.ts'), configPath],
-    cwd: ROOT,
-    env: { ...process.env, ...(killInCharge ? { PARLEY_TEST_KILL_IN_CHARGE: '1' } : {}) },
-    name: 'parley-gateway',
+  const started = await spawnGateway({
+    configPath,
+    entry: 'gateway/test/fixtures/gateway-child.ts',
+    env: killInCharge ? { PARLEY_TEST_KILL_IN_CHARGE: '1' } : {},
   });
-  const line = await child.waitForOutput(/"msg":"gateway listening"/, 60_000).catch(() => {
-    throw new Error(`the gateway did not start:\n${child.describe()}`);
-  });
-  httpUrl = (JSON.parse(line) as { httpUrl: string }).httpUrl;
-  return child;
+  httpUrl = started.httpUrl;
+  return started.process;
 }
 
 async function restart(killInCharge = false): Promise<void> {

@@ -12,15 +12,14 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
+import { placeOne, plumberListing } from './marketplace-setup.js';
 
-const CARRIER = '127.0.0.2';
-const PAGE_ORIGIN = 'https://news.example';
 const NUMBERS = ['+14155550161', '+14155550162'];
 
 afterAll(() => stopAll());
@@ -42,50 +41,16 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
           publisherSharePercent: 40,
           tenants: { [TENANT]: { trackingNumbers: { numbers: NUMBERS, leaseSeconds: 600 } } },
         },
+        // A tracking number no impression explains runs its own flow.
         trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            // A tracking number no impression explains runs its own flow.
-            inbound: {
-              numbers: NUMBERS.map((number) => ({
-                number,
-                tenant: TENANT,
-                flow: 'not-in-service',
-              })),
-            },
-          },
+          carrier: carrierTrunk({
+            dids: Object.fromEntries(NUMBERS.map((number) => [number, 'not-in-service'])),
+          }),
         },
       },
     });
-    const advertiser = await gw.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
-      tenant: TENANT,
-      name: 'Bob the Plumber',
-      initialBalanceCents: 100_000,
-    });
-    expect(advertiser.status).toBe(201);
-    advertiserId = advertiser.body.id;
-    const publisher = await gw.apiRequest<{ placementKey: string }>('POST', '/v1/publishers', {
-      tenant: TENANT,
-      name: 'Daily News',
-      origins: [PAGE_ORIGIN],
-    });
-    expect(publisher.status).toBe(201);
-    placementKey = publisher.body.placementKey;
-    const listing = await gw.apiRequest('POST', '/v1/listings', {
-      advertiserId,
-      title: 'Plumber',
-      category: 'plumbing',
-      region: 'US',
-      destination: { kind: 'queue', queue: 'sales' },
-      bidCents: 1000,
-      dailyBudgetCents: 100_000,
-      qualification: { minConnectedSeconds: 1 },
-    });
-    expect(listing.status, JSON.stringify(listing.body)).toBe(201);
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    ({ advertiserId, placementKey } = await plumberListing(gw));
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();
@@ -93,21 +58,11 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
   });
 
   it("routes the leased number's call to the listing's agent and charges the impression's price once", async () => {
-    const res = await fetch(`${gw.gateway.httpUrl}/v1/placements`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: PAGE_ORIGIN },
-      body: JSON.stringify({
-        publisher: placementKey,
-        category: 'plumbing',
-        region: 'US-CA',
-        slots: 1,
-        deviceId: 'device-track-0001',
-        page: 'https://news.example/local',
-      }),
-    });
-    const placement = (await res.json()) as {
-      slots: { impressionId: string; number: string | null; numberKind: string }[];
-    };
+    const placement = await placeOne<{
+      impressionId: string;
+      number: string | null;
+      numberKind: string;
+    }>(gw, placementKey, 'device-track-0001');
     const slot = placement.slots[0];
     expect(slot?.numberKind, JSON.stringify(placement)).toBe('leased');
     leased = slot!.number!;
@@ -131,8 +86,7 @@ describe.skipIf(!sippAvailable())('a tracking number on a real call (sipp carrie
     expect(heard.roughFrequencyHz).toBeLessThan(1100);
 
     // The record is final once the call left the manager.
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
     const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ channel: 'phone', agentId: 'agent1', called: slot!.number });
     const call = await gw.api<{ impressionId: string; chargedCents: number }>(

@@ -16,15 +16,14 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deskSocket } from './desk-socket.js';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550142';
 
 afterAll(() => stopAll());
@@ -48,23 +47,10 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
             { verb: 'dial', target: { type: 'agent', agent: 'agent1' }, timeout: 10 },
           ],
         },
-        trunks: {
-          carrier: {
-            peers: [{ host: CARRIER }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-            inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'sales-line' }] },
-          },
-        },
+        trunks: { carrier: carrierTrunk({ dids: { [DID]: 'sales-line' } }) },
       },
     });
-    agent = await startBaresipAgent({
-      user: 'agent1',
-      password: 'secret',
-      registrar: gw.udp,
-      codecs: ['PCMA', 'PCMU'],
-    });
-    await agent.registered();
+    agent = await registeredAgent(gw, { codecs: ['PCMA', 'PCMU'] });
   });
   afterAll(async () => {
     await agent?.stop();
@@ -84,8 +70,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     });
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     // The record is final once the call left the manager.
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
 
     const stored = await gw.gateway.callStore.listRecent(1, { tenant: TENANT });
     const record = stored[0]!;

@@ -16,9 +16,9 @@ import {
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550142';
 const PROMPT = 'please leave your message after the tone';
 
@@ -33,14 +33,7 @@ beforeAll(async () => {
       flows: {
         welcome: [{ verb: 'say', text: PROMPT }, { verb: 'pause', length: 1 }, { verb: 'hangup' }],
       },
-      trunks: {
-        carrier: {
-          peers: [{ host: CARRIER }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-          inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'welcome' }] },
-        },
-      },
+      trunks: { carrier: carrierTrunk({ dids: { [DID]: 'welcome' } }) },
     },
   });
   phone = await startBaresipAgent({ user: '4155550199', address: CARRIER, codecs: ['PCMU'] });
@@ -64,8 +57,7 @@ it("answers the phone's call to the DID and the phone hears the flow's prompt", 
   // At least 5 of its 7 words, in order (a narrowband word may be misheard).
   expect(wordsFound(PROMPT, words), words).toBeGreaterThanOrEqual(5);
 
-  for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await gw.callsEnded();
   const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0];
   expect(record).toMatchObject({
     channel: 'phone',

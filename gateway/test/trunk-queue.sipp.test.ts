@@ -10,15 +10,14 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
-const CARRIER = '127.0.0.2';
 const DID = '+14155550143';
 
 afterAll(() => stopAll());
@@ -35,23 +34,10 @@ describe.skipIf(!sippAvailable())(
         queueExtra: { waiting: { announceEverySeconds: 0 } },
         config: {
           flows: { 'wait-line': [{ verb: 'enqueue', queue: 'sales' }] },
-          trunks: {
-            carrier: {
-              peers: [{ host: CARRIER }],
-              keepAlive: { intervalSeconds: 0 },
-              defaultCountry: 'US',
-              inbound: { numbers: [{ number: DID, tenant: TENANT, flow: 'wait-line' }] },
-            },
-          },
+          trunks: { carrier: carrierTrunk({ dids: { [DID]: 'wait-line' } }) },
         },
       });
-      agent = await startBaresipAgent({
-        user: 'agent1',
-        password: 'secret',
-        registrar: gw.udp,
-        codecs: ['PCMA', 'PCMU'],
-      });
-      await agent.registered();
+      agent = await registeredAgent(gw, { codecs: ['PCMA', 'PCMU'] });
     });
     afterAll(async () => {
       await agent?.stop();
@@ -77,8 +63,7 @@ describe.skipIf(!sippAvailable())(
       endOtherCall(0);
       const result = await carrier;
       expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
-      for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-        await new Promise((r) => setTimeout(r, 100));
+      await gw.callsEnded();
 
       const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
       expect(record).toMatchObject({ channel: 'phone', flow: 'wait-line', agentId: 'agent1' });

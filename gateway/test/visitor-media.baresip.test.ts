@@ -182,7 +182,7 @@ describe('a SIP visitor and a baresip agent, through the relay', () => {
         expect(recorded.rms).toBeGreaterThan(0.05);
         expect(Math.abs(recorded.roughFrequencyHz - 1000)).toBeLessThan(100);
 
-        for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1) await sleep(100);
+        await gw.callsEnded();
         const { body } = await gw.api<{ calls: Record<string, unknown>[] }>('/v1/calls?limit=1');
         const record = body.calls[0]!;
         expect(record).toMatchObject({
@@ -276,7 +276,7 @@ describe('a SIP visitor and a baresip agent, through the relay', () => {
       const bye = await nextRequest('BYE', callId, mark);
       client.send(gw.udp, respond(bye, 200, 'OK'));
       ended = true;
-      for (let i = 0; i < 50 && gw.gateway.calls.size > 0; i += 1) await sleep(100);
+      await gw.callsEnded();
       const { body } = await gw.api<{ calls: Record<string, unknown>[] }>('/v1/calls?limit=1');
       expect(body.calls[0]).toMatchObject({
         visitorCallId: callId,

@@ -9,12 +9,11 @@ import {
   bundledScenario,
   runSipp,
   sippAvailable,
-  startBaresipAgent,
   stopAll,
   type BaresipAgent,
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
 afterAll(() => stopAll());
@@ -28,8 +27,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
       agents: [{ id: 'agent1' }],
       queueExtra: { waiting: { announceEverySeconds: 0 } },
     });
-    agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
-    await agent.registered();
+    agent = await registeredAgent(gw);
   });
   afterAll(async () => {
     await agent?.stop();
@@ -56,8 +54,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
     endOtherCall(0);
     const result = await visitor;
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
-    for (let i = 0; i < 100 && gw.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await gw.callsEnded();
 
     const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ sessionId: 'web-sess-Q', agentId: 'agent1' });

@@ -15,19 +15,17 @@ import WebSocket from 'ws';
 import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
 import {
   analyse,
-  runCommand,
-  startBaresipAgent,
   stopAll,
+  trimSilence,
   transcribe,
   wordsFound,
   type BaresipAgent,
+  until,
 } from '@parley/testkit';
 import { deskSocket } from './desk-socket.js';
 import { API_KEY, startTestGateway, type TestGateway } from './harness.js';
 import { VoicemailCaller } from './voicemail-caller.js';
-
-// What pocketsphinx recognises over PCMU (media-apps.baresip.test.ts measures the same sentence).
-const SENTENCE = 'please leave your message after the tone';
+import { VOICEMAIL_SENTENCE as SENTENCE, silentAgent, voicemailQueue } from './voicemail-setup.js';
 
 let gw: TestGateway;
 let agent: BaresipAgent;
@@ -35,33 +33,11 @@ let speech: Buffer;
 
 beforeAll(async () => {
   const recordingsDir = await mkdtemp(join(tmpdir(), 'parley-voicemail-'));
-  gw = await startTestGateway({
-    config: {
-      storage: { path: ':memory:', recordingsDir },
-      // The recogniser's last result comes late on a loaded machine: the default 10 s
-      // would end the transcript with an error (seen once in about seven runs).
-      speech: { endTimeoutMs: 60_000 },
-    },
-    agents: [{ id: 'agent1' }],
-    ringTimeoutSeconds: 2,
-    maxAttempts: 1,
-    queueExtra: {
-      voicemail: {
-        greeting: { say: 'Please leave a message.' },
-        silenceSeconds: 2,
-        maxSeconds: 30,
-      },
-    },
-  });
+  gw = await startTestGateway(
+    voicemailQueue({ agent: 'agent1', recordingsDir, silenceSeconds: 2, maxSeconds: 30 }),
+  );
   // Signed in, never answers: the call rings out to voicemail.
-  agent = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: gw.udp,
-    transport: 'udp',
-    answerMode: 'manual',
-  });
-  await agent.registered();
+  agent = await silentAgent('agent1', gw.udp);
   speech = await VoicemailCaller.speech(SENTENCE);
 });
 afterAll(async () => {
@@ -69,34 +45,6 @@ afterAll(async () => {
   await gw?.close();
   await stopAll();
 });
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** baresip's recording without its leading and trailing silence. */
-async function trimmed(path: string): Promise<string> {
-  const out = path.replace(/\.wav$/, '-trimmed.wav');
-  await runCommand('sox', [
-    path,
-    out,
-    'silence',
-    '1',
-    '0.05',
-    '2%',
-    'reverse',
-    'silence',
-    '1',
-    '0.05',
-    '2%',
-    'reverse',
-  ]);
-  return out;
-}
 
 const openDesk = () => deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
 
@@ -248,7 +196,7 @@ describe('voicemail when no agent answers', () => {
       await agent.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: closing });
       const received = agent.lastRecording().received;
       expect(received).toBeDefined();
-      const atAgent = await analyse(await trimmed(received!));
+      const atAgent = await analyse(await trimSilence(received!));
       expect(atAgent.rms).toBeGreaterThan(0.05);
       expect(Math.abs(atAgent.roughFrequencyHz - 1000)).toBeLessThan(60);
       const stored = gw.gateway.voicemails.get(id);

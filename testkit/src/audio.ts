@@ -201,6 +201,18 @@ export async function analyseTail(path: string, seconds: number): Promise<AudioA
   return parseSoxStat(stderr);
 }
 
+/**
+ * A copy of the recording (`<name>-trimmed.wav` beside it) without its leading
+ * and trailing silence (below 2 % for 50 ms): a call's recording starts and
+ * ends with quiet that would dilute {@link analyse}'s figures.
+ */
+export async function trimSilence(path: string): Promise<string> {
+  const out = path.replace(/\.wav$/, '-trimmed.wav');
+  const silence = ['silence', '1', '0.05', '2%'];
+  await runCommand('sox', [path, out, ...silence, 'reverse', ...silence, 'reverse']);
+  return out;
+}
+
 /** Parses the text `sox … stat` prints (exported for tests). */
 export function parseSoxStat(text: string): AudioAnalysis {
   const field = (label: string): number => {

@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createCallTokenIssuer,
   generateEncryptionKeyPair,
@@ -17,12 +16,11 @@ import {
 } from '@parley/shared/tokens';
 import {
   defaultPortAllocator,
-  spawnManaged,
+  spawnGateway,
   type ManagedProcess,
   type PortBlock,
 } from './index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLUSTER_ID = 'gw-cluster';
 export const CLUSTER_TENANT = 'acme';
 export const CLUSTER_API_KEY = 'cluster-api-key-0123456789';
@@ -116,27 +114,19 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       storage: { path: join(dir, 'parley.sqlite') },
     }),
   );
-  const child = spawnManaged({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'gateway/src/main.ts'), '--config', configPath],
-    cwd: ROOT,
-    env: { ...process.env, PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
-    name: options.name,
-  });
   const cleanUp = () => {
     sipPort.release();
     media.release();
     rmSync(dir, { recursive: true, force: true });
   };
-  let line: string;
-  try {
-    line = await child.waitForOutput(/"msg":"gateway listening"/, 60_000);
-  } catch {
-    await child.stop({ signal: 'SIGKILL' });
+  const { process: child, httpUrl } = await spawnGateway({
+    configPath,
+    env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
+    name: options.name,
+  }).catch((error: unknown) => {
     cleanUp();
-    throw new Error(`${options.name} did not start:\n${child.describe()}`);
-  }
-  const httpUrl = (JSON.parse(line) as { httpUrl: string }).httpUrl;
+    throw error;
+  });
   return {
     name: options.name,
     sip: `127.0.0.1:${sipPort.base}`,

@@ -46,6 +46,7 @@ export {
   parseSoxStat,
   speak,
   transcribe,
+  trimSilence,
   wordsFound,
   type AudioAnalysis,
   type LoopOptions,
@@ -98,3 +99,9 @@ export {
 } from './kamailio.js';
 export { postgresBinDir, startPostgres, type Postgres, type PostgresOptions } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
+export { until } from './until.js';
+export {
+  spawnGateway,
+  type GatewayProcess,
+  type GatewayProcessOptions,
+} from './gateway-process.js';

@@ -79,8 +79,7 @@ describe("a tenant's call cap across gateways", () => {
     expect(final?.header('Reason')).toBe('SIP;cause=503;text="tenant_call_limit"');
     expect((await first).stats.successful).toBe(1);
     // A's call ended: its claim is released, B takes the tenant's next call.
-    for (let i = 0; i < 100 && a.gateway.calls.size > 0; i += 1)
-      await new Promise((r) => setTimeout(r, 50));
+    await a.callsEnded();
     const again = await call(b, 'sess-b2', 500);
     expect(again.stats.successful, again.output).toBe(1);
   });

@@ -1,0 +1,180 @@
+/**
+ * The world of the listing callback tests on real peers
+ * (`callbacks.sipp.test.ts`, `callbacks-cases.sipp.test.ts`, and in Chromium
+ * `e2e/tests/callback.e2e.test.ts`): a gateway whose
+ * trunk goes to the carrier side (127.0.0.2), where a sipp scenario is the
+ * customer's phone; a baresip phone is the advertiser (the `sales` queue's
+ * agent at a fixed contact); listings charge their bid per callback.
+ */
+import {
+  PortAllocator,
+  bundledScenario,
+  startBaresipAgent,
+  startSipp,
+  type BaresipAgent,
+  type BundledScenarioName,
+  type PortBlock,
+  type SippInstance,
+  type SippResult,
+} from '@parley/testkit';
+import type { CallbackEvent } from '@parley/shared/protocol';
+import { expect } from 'vitest';
+import type { CallbackRecord } from '../src/callbacks/index.js';
+import { CARRIER, carrierTrunk } from './carrier.js';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+export const CUSTOMER = '+14155550123';
+/** Where a listing's callback goes unless a test says otherwise. */
+export const SALES = { kind: 'queue', queue: 'sales' } as const;
+
+export interface CallbacksWorld {
+  readonly gw: TestGateway;
+  readonly advertiser: BaresipAgent;
+  /** Stops the customer's last scenario and starts `scenario` on the carrier's port. */
+  startCustomer(scenario: BundledScenarioName): Promise<SippInstance>;
+  /** Stops the customer's scenario (its messages in the result); undefined when none runs. */
+  stopCustomer(): Promise<SippResult | undefined>;
+  /** An advertiser (10 000 cents by default) and its listing (bid 300) to `destination`. */
+  newListing(
+    money?: Record<string, unknown>,
+    destination?: Record<string, string>,
+  ): Promise<{ advertiserId: string; listingId: string }>;
+  /** Asks for a callback as the widget does: the id and the requester's key. */
+  ask(
+    listingId: string,
+    when: string,
+    extra?: { name?: string; page?: string },
+  ): Promise<{ id: string; key: string }>;
+  /** Resolves with the record and the events seen once callback `id` ended. */
+  ended(id: string): Promise<{ record: CallbackRecord; phases: CallbackEvent[] }>;
+  /** The advertiser's `callback_fee` transactions in its ledger. */
+  fees(advertiserId: string): Promise<{ postings: { amountCents: number }[] }[]>;
+  close(): Promise<void>;
+}
+
+const ports = new PortAllocator();
+
+/** `callbacksExtra` is merged into the gateway's `callbacks` settings. */
+export async function startCallbacksWorld(
+  callbacksExtra: Record<string, unknown> = {},
+): Promise<CallbacksWorld> {
+  const held: PortBlock[] = [];
+  let gw: TestGateway | undefined;
+  let advertiser: BaresipAgent | undefined;
+  let customer: SippInstance | undefined;
+  async function close(): Promise<void> {
+    await customer?.stop();
+    await advertiser?.stop();
+    await gw?.close();
+    for (const block of held.splice(0)) block.release();
+  }
+  try {
+    const block = await ports.allocate(1, { protocols: ['udp'] });
+    held.push(block);
+    const carrierPort = block.base;
+    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
+    gw = await startTestGateway({
+      agents: [{ id: 'agent1', contact: advertiser.uri }],
+      config: {
+        trunks: { carrier: carrierTrunk({ port: carrierPort }) },
+        marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
+        callbacks: {
+          trunk: 'carrier',
+          listings: { enabled: true, feeCents: 'bid', callerNumber: '+14155550188' },
+          prompt: { repeat: 1, keyTimeoutSeconds: 2 },
+          ringTimeoutSeconds: 5,
+          retries: { maxAttempts: 2, busyDelaySeconds: 10, noAnswerDelaySeconds: 10 },
+          ...callbacksExtra,
+        },
+      },
+    });
+    const api = gw;
+    return {
+      gw,
+      advertiser,
+      async startCustomer(scenario) {
+        await customer?.stop();
+        customer = await startSipp({
+          scenario: await bundledScenario(scenario),
+          address: CARRIER,
+          localPort: carrierPort,
+          rtpEcho: true,
+          traceMessages: true,
+          name: `customer-${scenario}`,
+        });
+        return customer;
+      },
+      async stopCustomer() {
+        const running = customer;
+        customer = undefined;
+        return running?.stop();
+      },
+      async newListing(money = { initialBalanceCents: 10_000 }, destination = SALES) {
+        const a = await api.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
+          tenant: TENANT,
+          name: 'Bob the Plumber',
+          ...money,
+        });
+        expect(a.status, JSON.stringify(a.body)).toBe(201);
+        const l = await api.apiRequest<{ id: string }>('POST', '/v1/listings', {
+          advertiserId: a.body.id,
+          title: 'Plumber',
+          category: 'plumbing',
+          region: 'US',
+          destination,
+          bidCents: 300,
+          dailyBudgetCents: 100_000,
+          qualification: { minConnectedSeconds: 0 },
+          staticNumber: '+14155550199',
+        });
+        expect(l.status, JSON.stringify(l.body)).toBe(201);
+        return { advertiserId: a.body.id, listingId: l.body.id };
+      },
+      async ask(listingId, when, extra = {}) {
+        const token = await api.token({
+          scope: `callback:listing.${listingId}`,
+          privateClaims: {
+            callback: { phone: CUSTOMER, when },
+            ...(extra.name ? { name: extra.name } : {}),
+          },
+        });
+        const res = await fetch(`${api.gateway.httpUrl}/v1/callbacks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            token,
+            destination: `listing.${listingId}`,
+            ...(extra.page ? { page: extra.page } : {}),
+          }),
+        });
+        const body = (await res.json()) as { id: string; key: string };
+        expect(res.status, JSON.stringify(body)).toBe(201);
+        return body;
+      },
+      ended(id) {
+        const service = api.gateway.callbacks.service;
+        const phases: CallbackEvent[] = [];
+        return new Promise((resolve, reject) => {
+          const stop = service.watch(id, (e) => {
+            phases.push(e);
+            if (e.phase !== 'ended') return;
+            queueMicrotask(() => stop());
+            const record = service.get(id);
+            if (record) resolve({ record, phases });
+            else reject(new Error(`callback ${id} ended without a record`));
+          });
+        });
+      },
+      async fees(advertiserId) {
+        const { body } = await api.api<{
+          transactions: { kind: string; postings: { account: string; amountCents: number }[] }[];
+        }>(`/v1/advertisers/${advertiserId}/ledger`);
+        return body.transactions.filter((t) => t.kind === 'callback_fee');
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

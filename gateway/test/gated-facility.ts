@@ -1,0 +1,76 @@
+/**
+ * A gated facility reached from the carrier (`gated-trunk.sipp.test.ts`,
+ * `gated-trunk-prompts.baresip.test.ts`): the tenant's DID comes in on the
+ * carrier trunk, resident r-1 "Rita" (PIN 1593) has one SIP device, cell-12,
+ * and callers' accounts are approved to call her.
+ */
+import { expect } from 'vitest';
+import { PinHasher } from '../src/gated/index.js';
+import { carrierTrunk } from './carrier.js';
+import { TENANT, startTestGateway, type TestGateway } from './harness.js';
+
+/** The tenant's gated API. */
+export const GATED = `/v1/gated/${TENANT}`;
+
+export interface GatedFacility {
+  readonly gw: TestGateway;
+  /** Resident r-1's device, to register a phone with. */
+  readonly device: { sipUser: string; secret: string };
+}
+
+/** `gated` is the tenant's `gated` settings (PIN, prompts…). */
+export async function startGatedFacility(
+  did: string,
+  gated: Record<string, unknown>,
+): Promise<GatedFacility> {
+  const gw = await startTestGateway({
+    agents: [],
+    tenantExtra: { gated },
+    sipExtra: { digestAlgorithms: ['MD5'] },
+    // Cheap scrypt: the PIN checks are not what these tests measure.
+    pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
+    config: {
+      // A gated tenant's DID runs the gated path, not this flow.
+      flows: { 'facility-line': [{ verb: 'hangup' }] },
+      trunks: { carrier: carrierTrunk({ dids: { [did]: 'facility-line' } }) },
+    },
+  });
+  const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(
+    'PUT',
+    `${GATED}/devices/cell-12`,
+    { kind: 'sip' },
+  );
+  expect(made.status).toBe(201);
+  await gw.apiRequest('PUT', `${GATED}/residents/r-1`, {
+    name: 'Rita',
+    pin: '1593',
+    devices: ['cell-12'],
+  });
+  return { gw, device: made.body.credential };
+}
+
+/**
+ * A caller's account (10 a minute), approved to call r-1, with `credit`
+ * (none when 0) under the idempotency key `seed-<key>`.
+ */
+export async function approvedAccount(
+  gw: TestGateway,
+  key: string,
+  body: Record<string, unknown>,
+  credit: number,
+): Promise<{ id: string; number: string }> {
+  const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${GATED}/accounts`, {
+    ratePerMinute: 10,
+    ...body,
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  await gw.apiRequest('PUT', `${GATED}/accounts/${made.body.id}/residents/r-1`, {
+    status: 'approved',
+  });
+  if (credit > 0)
+    await gw.apiRequest('POST', `${GATED}/accounts/${made.body.id}/credits`, {
+      amount: credit,
+      key: `seed-${key}`,
+    });
+  return made.body;
+}
