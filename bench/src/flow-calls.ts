@@ -316,14 +316,10 @@ async function step(calls: number): Promise<string> {
   const answer = summarize(callers.flatMap((c) => c.figures.answerToPromptMs ?? []));
   const key = summarize(callers.flatMap((c) => c.figures.keyToNextVerbMs ?? []));
   const failed = callers.filter((c) => c.figures.failure || !c.figures.ended).length;
-  const p95 = (values: readonly number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)] ?? Number.NaN;
-  };
   const fmt = (n: number) => n.toFixed(1);
   return (
-    `| ${calls} | ${failed} | ${fmt(answer.p50Ms)} / ${fmt(p95(callers.flatMap((c) => c.figures.answerToPromptMs ?? [])))} / ${fmt(answer.maxMs)} ms` +
-    ` | ${fmt(key.p50Ms)} / ${fmt(p95(callers.flatMap((c) => c.figures.keyToNextVerbMs ?? [])))} / ${fmt(key.maxMs)} ms` +
+    `| ${calls} | ${failed} | ${fmt(answer.p50Ms)} / ${fmt(answer.p95Ms)} / ${fmt(answer.maxMs)} ms` +
+    ` | ${fmt(key.p50Ms)} / ${fmt(key.p95Ms)} / ${fmt(key.maxMs)} ms` +
     ` | ${usage ? `${fmt(usage.cpuPercent)} % (${(usage.cpuPercent / calls).toFixed(2)} % per call), peak ${fmt(usage.peakCpuPercent)} %, run-wait ${fmt(usage.runWaitPercent)} %` : 'n/a'} |`
   );
 }
