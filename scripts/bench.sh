@@ -20,6 +20,9 @@ BENCHMARKS=(
   'attacks|1|bench/src/attacks.ts|--seconds 8 --slow-connections 200 --flood-rate 200|the gateway under an INVITE flood and TCP slow clients while sipp places calls (`--repo DIR` runs another checkout)'
   'speech|0|bench/src/speech.ts|--quick|flite TTS cold/cached, pocketsphinx WER, word → partial delay, live transcription streams'
   'marketplace|0|bench/src/marketplace.ts|--quick|auctions with 10,000 listings, number leases, call-entry matching against 1,000,000 impressions, the ledger under concurrent charges'
+  'gated|0|bench/src/gated.ts|--decisions 500 --pins 5 --accounts 2000|authenticating-server decisions with 100,000 accounts (gated facilities)'
+  'gated-ring|1|bench/src/gated-ring.ts|--calls 10|gated call set-up: a SIP visitor'"'"'s INVITE → the resident'"'"'s device ringing'
+  'gated-trunk-ring|1|bench/src/gated-trunk-ring.ts|--calls 10|gated call set-up for a phone caller: the carrier'"'"'s INVITE → answered, → the resident'"'"'s device ringing'
   'queue|0|bench/src/queue.ts|--rounds 200|queue decisions with 1,000 callers waiting (agent free → its caller chosen and rung)'
   'flows|0|bench/src/flows.ts|--runs 20 --keys 200|the flow runner'"'"'s cost per verb, and key press → next verb'
   'flow-calls|1|bench/src/flow-calls.ts|--steps 5|flows on real calls, on the wire: answer → first prompt packet, key press → next verb, gateway CPU per say + gather + record call'
@@ -36,7 +39,7 @@ usage() {
   echo "Benchmarks:"
   for row in "${BENCHMARKS[@]}"; do
     IFS='|' read -r name _ _ _ what <<<"$row"
-    printf '  %-12s %s\n' "$name" "$what"
+    printf '  %-17s %s\n' "$name" "$what"
   done
 }
 
@@ -47,6 +50,11 @@ which=all
 if [ $# -gt 0 ] && [[ " ${names[*]} " == *" $1 "* ]]; then
   which=$1
   shift
+elif [ $# -gt 0 ] && [[ "$1" != -* ]]; then
+  # Not a flag and not a name: without this it went to b2bua as a flag, after every benchmark ran.
+  echo "bench.sh: no benchmark named '$1'" >&2
+  usage >&2
+  exit 2
 fi
 
 quick=0

@@ -23,8 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortAllocator } from '@parley/testkit';
+import { dtmfPayload } from '../../gateway/src/media/rtp-rewriter.js';
 import {
+  createResponse,
   parseMessage,
+  serialize,
   type SipRequest,
   type SipResponse,
 } from '../../gateway/src/sip/message/index.js';
@@ -169,8 +172,8 @@ class FlowCaller {
     this.#rtp.close();
   }
 
-  #send(text: string): void {
-    this.#sip.send(Buffer.from(text), Number(gwPort), gwHost);
+  #send(text: string | Buffer): void {
+    this.#sip.send(typeof text === 'string' ? Buffer.from(text) : text, Number(gwPort), gwHost);
   }
 
   #onSip(data: Buffer): void {
@@ -195,7 +198,7 @@ class FlowCaller {
       return;
     }
     if (message.method === 'BYE') {
-      this.#reply(message, 200);
+      this.#send(serialize(createResponse(message, 200)));
       this.figures.ended = true;
       this.#end();
     }
@@ -232,23 +235,6 @@ class FlowCaller {
     );
   }
 
-  #reply(request: SipRequest, status: number): void {
-    const copy = (name: string) => request.headers.getAll(name).map((value) => `${name}: ${value}`);
-    this.#send(
-      [
-        `SIP/2.0 ${status} OK`,
-        ...copy('Via'),
-        ...copy('From'),
-        ...copy('To'),
-        ...copy('Call-ID'),
-        ...copy('CSeq'),
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-  }
-
   #onRtp(data: Buffer): void {
     if (data.length < 12 || (data[1]! & 0x7f) !== 0 || (data[1]! & 0x80) === 0) return;
     const at = performance.now();
@@ -264,16 +250,9 @@ class FlowCaller {
 
   /** RFC 4733 "1": three packets growing, then the end packet three times (§2.5.1.4). */
   #pressOne(): void {
-    const event = (duration: number, end: boolean) => {
-      const payload = Buffer.alloc(4);
-      payload[0] = 1;
-      payload[1] = (end ? 0x80 : 0) | 10;
-      payload.writeUInt16BE(duration, 2);
-      return payload;
-    };
     const ts = this.#ts;
     const sendEvent = (duration: number, end: boolean, marker: boolean) =>
-      this.#sendRtp(101, event(duration, end), marker, ts);
+      this.#sendRtp(101, dtmfPayload(1, end, duration), marker, ts);
     sendEvent(160, false, true);
     sendEvent(320, false, false);
     sendEvent(480, false, false);
@@ -316,14 +295,10 @@ async function step(calls: number): Promise<string> {
   const answer = summarize(callers.flatMap((c) => c.figures.answerToPromptMs ?? []));
   const key = summarize(callers.flatMap((c) => c.figures.keyToNextVerbMs ?? []));
   const failed = callers.filter((c) => c.figures.failure || !c.figures.ended).length;
-  const p95 = (values: readonly number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)] ?? Number.NaN;
-  };
   const fmt = (n: number) => n.toFixed(1);
   return (
-    `| ${calls} | ${failed} | ${fmt(answer.p50Ms)} / ${fmt(p95(callers.flatMap((c) => c.figures.answerToPromptMs ?? [])))} / ${fmt(answer.maxMs)} ms` +
-    ` | ${fmt(key.p50Ms)} / ${fmt(p95(callers.flatMap((c) => c.figures.keyToNextVerbMs ?? [])))} / ${fmt(key.maxMs)} ms` +
+    `| ${calls} | ${failed} | ${fmt(answer.p50Ms)} / ${fmt(answer.p95Ms)} / ${fmt(answer.maxMs)} ms` +
+    ` | ${fmt(key.p50Ms)} / ${fmt(key.p95Ms)} / ${fmt(key.maxMs)} ms` +
     ` | ${usage ? `${fmt(usage.cpuPercent)} % (${(usage.cpuPercent / calls).toFixed(2)} % per call), peak ${fmt(usage.peakCpuPercent)} %, run-wait ${fmt(usage.runWaitPercent)} %` : 'n/a'} |`
   );
 }

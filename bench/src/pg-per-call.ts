@@ -64,6 +64,7 @@ try {
   // 500 ms (PGSTAT_MIN_INTERVAL): wait past that before each reading.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const before = await counters();
+  console.error(`placing ${calls} calls with sipp, one a second (about ${calls} s)`);
   const result = await runSipp({
     scenario: await bundledScenario('uac-bearer-pcmu'),
     remote: gw.udp,

@@ -19,10 +19,10 @@ import { execFileSync } from 'node:child_process';
 
 import { spoken } from '../../gateway/test/speech-audio.js';
 import { createLogger } from '../../gateway/src/observability/index.js';
+import type { PocketsphinxTranscriber } from '../../gateway/src/speech/index.js';
 import {
   FLITE_VOICES,
   FliteTextToSpeech,
-  PocketsphinxTranscriber,
   startRecogniserServer,
   WebSocketTranscriber,
 } from '../../gateway/src/speech/index.js';
@@ -30,6 +30,7 @@ import { loadPocketsphinx } from '../../gateway/src/speech/pocketsphinx/bindings
 import { StreamDecoder } from '../../gateway/src/speech/pocketsphinx/decoder.js';
 import { percentile, summarize } from './latency-stats.js';
 import { liveStreams, measureDelays, transcribeFast } from './speech/measure.js';
+import { MODEL, pocketsphinx } from './speech/pocketsphinx.js';
 import { SENTENCES } from './speech/sentences.js';
 import { align, wer, words } from './speech/wer.js';
 
@@ -51,26 +52,7 @@ function prioritise(pids: readonly number[]): void {
 prioritise([process.pid]);
 const PARALLEL = Number(flag('--parallel') ?? 4);
 const ONLY = new Set((flag('--only') ?? 'tts,frames,wer,delay,live').split(','));
-const MODEL = '/usr/share/pocketsphinx/model/en-us';
 const logger = createLogger('silent');
-
-function pocketsphinx(processes: number, secondPass = true): PocketsphinxTranscriber {
-  return new PocketsphinxTranscriber({
-    hmm: `${MODEL}/en-us`,
-    dict: `${MODEL}/cmudict-en-us.dict`,
-    lm: `${MODEL}/en-us.lm.bin`,
-    processes,
-    maxStreams: 64,
-    idleDecoders: 8,
-    partialIntervalMs: 100,
-    endSilenceMs: 500,
-    maxUtteranceSeconds: 30,
-    secondPass,
-    startTimeoutMs: 60_000,
-    endTimeoutMs: 60_000,
-    logger,
-  });
-}
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : '–');
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
@@ -107,7 +89,7 @@ async function werSection(): Promise<void> {
         }))),
   ];
   for (const condition of conditions) {
-    const t = pocketsphinx(1, condition.secondPass ?? true);
+    const t = pocketsphinx(1, { secondPass: condition.secondPass ?? true });
     await transcribeFast(t, 'warm up', { voice: condition.voice });
     const pid = t.processIds[0]!;
     const cpuBefore = cpuSeconds(pid);
