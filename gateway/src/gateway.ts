@@ -13,7 +13,7 @@ import type { SipStack } from './sip/index.js';
 import type { CallStore, SessionStore } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import { inboundNumberLookup, type Trunks } from './trunks/index.js';
+import { inboundNumberLookup, outboundRules, type Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
 import { Marketplace } from './marketplace/index.js';
 import type { CallbacksModule } from './callbacks/index.js';
@@ -131,6 +131,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       queueTenant: (queue) => config.queues[queue]?.tenant,
       agentTenant: (agent) => agents.get(agent)?.tenant,
       inboundNumber: inboundNumberLookup(config.trunks),
+      outboundRefusal: outboundRules(config.trunks),
     },
     registry: metrics.registry,
     logger,

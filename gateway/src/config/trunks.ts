@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { e164, port } from './primitives.js';
 
+/** The start of an E.164 number: `+` and 1 to 15 digits, the first not 0. */
+const e164Prefix = z.string().regex(/^\+[1-9]\d{0,14}$/, 'an E.164 prefix, e.g. +1 or +1900');
+
 const trunkPeer = z.strictObject({
   /** The carrier's SIP address (an IP, or a name resolved when a request goes). */
   host: z.string().min(1),
@@ -95,6 +98,10 @@ export const trunk = z.strictObject({
       fromDomain: z.string().min(1).optional(),
       /** Tenants that may call out through this trunk (empty: every tenant). */
       tenants: z.array(z.string().min(1)).default([]),
+      /** E.164 prefixes the trunk may call (`+1`, `+44`); empty: every number not denied. */
+      allowPrefixes: z.array(e164Prefix).default([]),
+      /** E.164 prefixes the trunk never calls (`+1900`), whatever `allowPrefixes` says. */
+      denyPrefixes: z.array(e164Prefix).default([]),
     })
     .prefault({}),
 });

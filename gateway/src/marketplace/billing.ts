@@ -66,7 +66,19 @@ export class Billing {
 
   /** Hook: a call matched to a listing started (before routing to its destination). */
   started(callId: string, match: CallMatch, at: number): MarketplaceCall {
-    const call: MarketplaceCall = {
+    const call = this.#record(callId, match, at);
+    const { calls } = this.#o;
+    const inserted = calls.atomically(() => {
+      const fresh = calls.insert(call);
+      if (fresh) calls.count(call.day, call, { calls: 1 });
+      return fresh;
+    });
+    if (inserted) this.#o.index.count(call.listingId, 'calls');
+    return calls.get(callId) ?? call;
+  }
+
+  #record(callId: string, match: CallMatch, at: number): MarketplaceCall {
+    return {
       callId,
       tenant: match.tenant,
       kind: match.kind,
@@ -85,15 +97,22 @@ export class Billing {
       chargeKey: null,
       charged: 0,
       refunded: 0,
+      refusal: null,
     };
-    const { calls } = this.#o;
-    const inserted = calls.atomically(() => {
-      const fresh = calls.insert(call);
-      if (fresh) calls.count(call.day, call, { calls: 1 });
-      return fresh;
+  }
+
+  /**
+   * Hook: a call matched to a listing that could not be put through (its
+   * destination refused by the trunk's rules, `match.blocked`): recorded
+   * ended, with the reason, not counted as one of the listing's calls (it
+   * never had the chance to answer) and never charged.
+   */
+  refused(callId: string, match: CallMatch, at: number, refusal: string): void {
+    this.#o.calls.insert({
+      ...this.#record(callId, match, at),
+      endedAt: at,
+      refusal,
     });
-    if (inserted) this.#o.index.count(call.listingId, 'calls');
-    return calls.get(callId) ?? call;
   }
 
   /**

@@ -23,6 +23,8 @@ export interface MarketplaceCall {
   readonly chargeKey: string | null;
   readonly charged: number;
   readonly refunded: number;
+  /** Why the call was not put through (`number_not_allowed: …`), or null. */
+  readonly refusal: string | null;
 }
 
 /**
@@ -70,6 +72,7 @@ interface Row {
   charge_key: string | null;
   charged: number;
   refunded: number;
+  refusal: string | null;
 }
 
 const callOf = (r: Row): MarketplaceCall => ({
@@ -91,6 +94,7 @@ const callOf = (r: Row): MarketplaceCall => ({
   chargeKey: r.charge_key,
   charged: r.charged,
   refunded: r.refunded,
+  refusal: r.refusal,
 });
 
 export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
@@ -103,10 +107,10 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
       insert: db.prepare(
         `INSERT INTO mp_calls (call_id, tenant, kind, listing_id, advertiser_id, publisher_id, impression_id, price,
            min_connected_seconds, day, started_at, connected_at, qualifies_at, qualified_at, ended_at, charge_key,
-           charged, refunded)
+           charged, refunded, refusal)
          VALUES (@callId, @tenant, @kind, @listingId, @advertiserId, @publisherId, @impressionId, @price,
            @minConnectedSeconds, @day, @startedAt, @connectedAt, @qualifiesAt, @qualifiedAt, @endedAt, @chargeKey,
-           @charged, @refunded)
+           @charged, @refunded, @refusal)
          ON CONFLICT (call_id) DO NOTHING`,
       ),
       get: db.prepare<[string], Row>('SELECT * FROM mp_calls WHERE call_id = ?'),

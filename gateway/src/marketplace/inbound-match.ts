@@ -6,6 +6,7 @@
  */
 import type { DirectoryStore } from './directory-store.js';
 import type { ImpressionStore } from './impression-store.js';
+import type { DestinationRefusal } from './listing-checks.js';
 import type { Ineligibility, ListingIndex } from './listing-index.js';
 import type { CallKind, Destination, Impression, Listing } from './model.js';
 
@@ -23,6 +24,12 @@ export interface CallMatch {
   /** False when the listing may not take calls now (paused, out of budget or funds, closed). */
   readonly routable: boolean;
   readonly reason?: Ineligibility | undefined;
+  /**
+   * Routable, but the destination cannot be dialled now: the trunk's outbound
+   * rules refuse its number (they changed since the listing was written). The
+   * call is refused with this code, recorded, never charged.
+   */
+  readonly blocked?: DestinationRefusal | undefined;
   /** How the impression was found. */
   readonly matchedBy:
     'number' | 'number+device' | 'static-number+device' | 'listing' | 'impression';

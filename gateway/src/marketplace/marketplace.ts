@@ -20,6 +20,7 @@ import { SqliteDirectoryStore } from './directory-store.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
 import { CallMatcher, type CallMatch, type InboundQuery } from './inbound-match.js';
 import { ListingIndex } from './listing-index.js';
+import { checkRouted, destinationRefusal } from './listing-checks.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
@@ -41,6 +42,8 @@ export interface CallAttribution {
   readonly qualified: boolean;
   readonly chargedCents: number;
   readonly refundedCents: number;
+  /** Why the call was not put through to the listing (`number_not_allowed: …`), or null. */
+  readonly refusal: string | null;
 }
 
 /**
@@ -68,6 +71,8 @@ export interface MarketplaceCallHooks {
     at: number;
   }): CallMatch | undefined;
   callStarted(callId: string, match: CallMatch, at: number): void;
+  /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
+  callRefused(callId: string, match: CallMatch, at: number): void;
   advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
   qualify(callId: string, now: number): QualifyResult;
   callEnded(callId: string, at: number): QualifyResult;
@@ -226,9 +231,16 @@ export class Marketplace {
     const billing = this.billing;
     const matcher = this.matcher;
     this.hooks = {
-      matchInbound: (q) => matcher.inbound(q),
-      matchWeb: (q) => matcher.web(q),
+      matchInbound: (q) => this.#dialable(matcher.inbound(q)),
+      matchWeb: (q) => this.#dialable(matcher.web(q)),
       callStarted: (callId, match, at) => void billing.started(callId, match, at),
+      callRefused: (callId, match, at) =>
+        billing.refused(
+          callId,
+          match,
+          at,
+          match.blocked ? `${match.blocked.code}: ${match.blocked.detail}` : 'refused',
+        ),
       advertiserConnected: (callId, at) => billing.connected(callId, at),
       qualify: (callId, now) => billing.qualify(callId, now),
       callEnded: (callId, at) => billing.ended(callId, at),
@@ -291,7 +303,24 @@ export class Marketplace {
       qualified: c.qualifiedAt !== null,
       chargedCents: c.charged,
       refundedCents: c.refunded,
+      refusal: c.refusal,
     };
+  }
+
+  /**
+   * A routable match whose number destination the trunks' outbound rules
+   * refuse now (checked when the listing was written, but the rules may have
+   * changed since: a restart with a new config) is marked `blocked`.
+   */
+  #dialable(match: CallMatch | undefined): CallMatch | undefined {
+    if (!match?.routable) return match;
+    const blocked = destinationRefusal(this.#environment, match.tenant, match.destination);
+    if (!blocked) return match;
+    this.#log.warn(
+      { listing: match.listing.id, code: blocked.code, detail: blocked.detail },
+      "a call to the listing is refused: the trunk's outbound rules refuse its destination",
+    );
+    return { ...match, blocked };
   }
 
   /** The marketplace's clock (injected in tests). */
@@ -324,35 +353,4 @@ export class Marketplace {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
   }
-}
-
-/**
- * Start-up cross-check (with the trunks connected): every tracking number and
- * the fallback number must be one of a trunk's inbound numbers, for the same
- * tenant; otherwise the pool would lease numbers whose calls never arrive.
- */
-function checkRouted(
-  environment: MarketplaceEnvironment,
-  tenant: string,
-  numbers: readonly string[],
-  fallbackNumber: string | undefined,
-): void {
-  const lookup = environment.inboundNumber?.bind(environment);
-  if (!lookup) return;
-  const path = `marketplace.tenants.${tenant}`;
-  const check = (number: string, where: string) => {
-    const route = lookup(number);
-    if (!route)
-      throw new ParleyError(
-        'invalid_config',
-        `${path}.${where}: ${number} is not an inbound number of any trunk (list it in trunks.<id>.inbound.numbers)`,
-      );
-    if (route.tenant !== tenant)
-      throw new ParleyError(
-        'invalid_config',
-        `${path}.${where}: ${number} reaches tenant ${route.tenant} through trunks.${route.trunk}, not ${tenant}`,
-      );
-  };
-  for (const number of numbers) check(number, 'trackingNumbers');
-  if (fallbackNumber !== undefined) check(fallbackNumber, 'fallbackNumber');
 }

@@ -10,7 +10,8 @@ import type { MarketplaceAccounts } from './accounts.js';
 import type { DirectoryStore } from './directory-store.js';
 import { newId, newPlacementKey } from './ids.js';
 import type { ListingIndex } from './listing-index.js';
-import type { Advertiser, Destination, Listing, PauseReason, Publisher } from './model.js';
+import { checkDestination } from './listing-checks.js';
+import type { Advertiser, Listing, PauseReason, Publisher } from './model.js';
 import {
   advertiserCreate,
   advertiserUpdate,
@@ -30,10 +31,18 @@ export interface MarketplaceEnvironment {
   /** The tenant of an agent, or undefined for no such agent. */
   agentTenant(agent: string): string | undefined;
   /**
-   * Whether the tenant may send calls out through this trunk. Absent until the
-   * trunks module is connected: a destination naming a trunk is then refused.
+   * Why the trunk (named, else the tenant's default) would not call this number
+   * for the tenant (`trunks.<id>.outbound`: tenants, deny and allow prefixes),
+   * or undefined when it would. Absent without the trunks module: a
+   * destination naming a trunk is then refused.
    */
-  trunkAllowed?(tenant: string, trunk: string): boolean;
+  outboundRefusal?(
+    tenant: string,
+    trunk: string | undefined,
+    number: string,
+  ):
+    | { readonly rule: string; readonly kind: 'tenant' | 'number'; readonly detail: string }
+    | undefined;
   /**
    * The trunk and tenant an inbound number (a DID) reaches the gateway
    * through, or undefined when no trunk lists it. With it, start-up refuses a
@@ -244,7 +253,7 @@ export class MarketplaceRegistry {
     const advertiser = this.#o.store.advertiser(input.advertiserId);
     if (!advertiser || !visible(viewer, advertiser.tenant))
       throw bad(`advertiserId: no advertiser ${input.advertiserId}`);
-    this.#checkDestination(advertiser.tenant, input.destination);
+    checkDestination(this.#o.environment, advertiser.tenant, input.destination);
     const now = this.#o.now();
     const listing: Listing = {
       id: newId('ls'),
@@ -278,7 +287,7 @@ export class MarketplaceRegistry {
     const old = this.listing(viewer, id);
     if (old.status === 'archived')
       throw new ParleyError('conflict', 'the listing is archived', { expose: true });
-    if (input.destination) this.#checkDestination(old.tenant, input.destination);
+    if (input.destination) checkDestination(this.#o.environment, old.tenant, input.destination);
     const status = input.status ?? old.status;
     const manualChange = input.status !== undefined && input.status !== old.status;
     const updated: Listing = {
@@ -366,34 +375,6 @@ export class MarketplaceRegistry {
       throw bad('tenant: required with an API key not bound to a tenant');
     if (!this.#o.environment.tenantExists(requested)) throw bad(`tenant: no tenant ${requested}`);
     return requested;
-  }
-
-  #checkDestination(tenant: string, d: Destination): void {
-    const env = this.#o.environment;
-    switch (d.kind) {
-      case 'queue': {
-        const owner = env.queueTenant(d.queue);
-        if (owner === undefined) throw bad(`destination.queue: no queue ${d.queue}`);
-        if (owner !== tenant)
-          throw bad(`destination.queue: ${d.queue} is not a queue of tenant ${tenant}`);
-        return;
-      }
-      case 'agent': {
-        const owner = env.agentTenant(d.agent);
-        if (owner === undefined) throw bad(`destination.agent: no agent ${d.agent}`);
-        if (owner !== tenant)
-          throw bad(`destination.agent: ${d.agent} is not an agent of tenant ${tenant}`);
-        return;
-      }
-      case 'number': {
-        if (d.trunk === undefined) return;
-        if (!env.trunkAllowed)
-          throw bad('destination.trunk: no trunks are configured on this gateway');
-        if (!env.trunkAllowed(tenant, d.trunk))
-          throw bad(`destination.trunk: ${d.trunk} is not a trunk of tenant ${tenant}`);
-        return;
-      }
-    }
   }
 
   #unique<T>(fn: () => T): T {

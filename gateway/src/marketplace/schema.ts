@@ -158,5 +158,10 @@ export const MARKETPLACE_SCHEMA: SchemaModule = {
     -- long enough before it are charged (docs/marketplace.md, "Billing").
     CREATE TABLE mp_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), alive_at INTEGER NOT NULL);
     `,
+    `
+    -- Why a call was not put through to the listing's destination (the trunk's
+    -- outbound rules refuse its number now): never connected, never charged.
+    ALTER TABLE mp_calls ADD COLUMN refusal TEXT;
+    `,
   ],
 };

@@ -68,14 +68,39 @@ export function trackedCalls(deps: {
     );
   };
 
-  const routeOf = (match: CallMatch): TrackedRoute =>
-    match.routable
-      ? {
-          kind: 'route',
-          flow: destinationFlow(match.listing.id, match.destination),
-          attach: attach(match),
-        }
-      : { kind: 'refuse', code: 'listing_unavailable', detail: match.reason ?? 'unavailable' };
+  /**
+   * A call whose destination the trunk's rules refuse now is still admitted,
+   * so that its Parley record ends with the reason (`number_not_allowed`), but
+   * its flow only hangs up with that code (SIP 403 and a Reason header): the
+   * number is never dialled, the marketplace keeps the call with its refusal,
+   * and nothing is charged.
+   */
+  const refused = (match: CallMatch) => (call: Call) => {
+    hooks.callRefused(call.id, match, now());
+    log.warn(
+      { callId: call.id, listing: match.listing.id, refusal: match.blocked },
+      'marketplace call refused: destination not allowed',
+    );
+  };
+
+  const routeOf = (match: CallMatch): TrackedRoute => {
+    if (!match.routable)
+      return { kind: 'refuse', code: 'listing_unavailable', detail: match.reason ?? 'unavailable' };
+    if (match.blocked)
+      return {
+        kind: 'route',
+        flow: {
+          builtin: `listing.${match.listing.id}`,
+          verbs: [{ verb: 'hangup', reason: match.blocked.code }],
+        },
+        attach: refused(match),
+      };
+    return {
+      kind: 'route',
+      flow: destinationFlow(match.listing.id, match.destination),
+      attach: attach(match),
+    };
+  };
 
   return {
     route(query): TrackedRoute | undefined {

@@ -28,6 +28,7 @@ export {
 export { OutboundTrunkCall } from './dialer.js';
 export { trunkSources } from './source-acl.js';
 export { inboundNumberLookup } from './did-table.js';
+export { outboundRefusal, outboundRules, type OutboundRefusal } from './outbound-rules.js';
 export {
   type AnsweredTrunkCall,
   type DialFailureReason,

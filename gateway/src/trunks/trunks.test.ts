@@ -19,7 +19,7 @@ function trunks(): Trunks {
           keepAlive: { intervalSeconds: 0 },
           defaultCountry: 'US',
           maxConcurrentCalls: 1,
-          outbound: { tenants: ['acme'] },
+          outbound: { tenants: ['acme'], denyPrefixes: ['+1900'] },
         },
       },
     },
@@ -81,6 +81,25 @@ describe('Trunks.dial refusals (before any INVITE)', () => {
       failure: { reason: 'call_limit', code: 'trunk_call_limit' },
     });
     slot?.release();
+    expect(t.trunk('us')?.activeCalls).toBe(0);
+  });
+
+  it("refuses a number the trunk's outbound rules deny, naming the rule, and holds no slot", async () => {
+    const t = trunks();
+    const denied = await t.dial({
+      tenant: 'acme',
+      to: '900 555 0100',
+      callerNumber: '+14155550142',
+      sdp,
+    }).outcome;
+    expect(denied).toMatchObject({
+      kind: 'failed',
+      failure: {
+        reason: 'not_allowed',
+        code: 'number_not_allowed',
+        detail: '+19005550100 is refused by trunks.us.outbound.denyPrefixes (+1900)',
+      },
+    });
     expect(t.trunk('us')?.activeCalls).toBe(0);
   });
 

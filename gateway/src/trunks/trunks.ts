@@ -21,6 +21,7 @@ import { classifyInvite, type InboundTrunkCall, type TrunkClassification } from 
 import { failedBeforeDialling } from './dial-failure.js';
 import type { DialRequest, TrunkDialFailure } from './dial-types.js';
 import { OutboundTrunkCall } from './dialer.js';
+import { outboundRefusal } from './outbound-rules.js';
 import { Trunk, type TrunkPeerInfo } from './trunk.js';
 
 /**
@@ -192,6 +193,10 @@ export class Trunks extends EventEmitter<TrunksEvents> {
     const caller = E164.test(options.callerNumber)
       ? options.callerNumber
       : trunk?.normalise(options.callerNumber);
+    const rule =
+      trunk && to !== undefined
+        ? outboundRefusal(trunk.id, trunk.settings, options.tenant, to)
+        : undefined;
     if (!trunk || !trunk.allowsTenant(options.tenant) || this.#closed) {
       refusal = failedBeforeDialling(
         'not_allowed',
@@ -200,6 +205,8 @@ export class Trunks extends EventEmitter<TrunksEvents> {
           ? `tenant ${options.tenant} may not use trunk ${trunk.id}`
           : `no trunk ${trunkId ?? 'for ' + options.tenant}`,
       );
+    } else if (rule?.kind === 'number') {
+      refusal = failedBeforeDialling('not_allowed', 'number_not_allowed', rule.detail);
     } else if (to === undefined || caller === undefined) {
       refusal = failedBeforeDialling(
         'invalid_number',

@@ -398,6 +398,14 @@ export const ERROR_CODES = {
       "The carrier refused the trunk's credentials, or challenged for a realm it has none for.",
     human: 'We could not connect your call. Please try again.',
   },
+  number_not_allowed: {
+    domain: 'trunk',
+    http: 403,
+    sip: 403,
+    message:
+      "The trunk's outbound rules refuse this number (outbound.denyPrefixes or allowPrefixes; the detail names the rule).",
+    human: 'This call is not allowed.',
+  },
   number_invalid: {
     domain: 'trunk',
     http: 400,

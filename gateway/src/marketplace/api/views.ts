@@ -111,6 +111,7 @@ export function callView(c: MarketplaceCall) {
     endedAt: iso(c.endedAt),
     chargedCents: c.charged,
     refundedCents: c.refunded,
+    refusal: c.refusal,
   };
 }
 
