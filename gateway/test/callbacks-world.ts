@@ -76,7 +76,23 @@ export async function startCallbacksWorld(
     gw = await startTestGateway({
       agents: [{ id: 'agent1', contact: advertiser.uri }],
       config: {
-        trunks: { carrier: carrierTrunk({ port: carrierPort }) },
+        // The listings' static numbers must be the trunk's inbound numbers (each listing its own).
+        flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
+        trunks: {
+          carrier: {
+            ...carrierTrunk({ port: carrierPort }),
+            inbound: {
+              numbers: [
+                {
+                  from: '+14155550190',
+                  to: '+14155550199',
+                  tenant: TENANT,
+                  flow: 'not-in-service',
+                },
+              ],
+            },
+          },
+        },
         marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
         callbacks: {
           trunk: 'carrier',
@@ -89,6 +105,8 @@ export async function startCallbacksWorld(
       },
     });
     const api = gw;
+    // The first listing shows +14155550199 (the callbacks' caller ID), the next ones 198, 197…
+    let staticNumbers = 199;
     return {
       gw,
       advertiser,
@@ -125,7 +143,7 @@ export async function startCallbacksWorld(
           bidCents: 300,
           dailyBudgetCents: 100_000,
           qualification: { minConnectedSeconds: 0 },
-          staticNumber: '+14155550199',
+          staticNumber: `+14155550${staticNumbers--}`,
         });
         expect(l.status, JSON.stringify(l.body)).toBe(201);
         return { advertiserId: a.body.id, listingId: l.body.id };

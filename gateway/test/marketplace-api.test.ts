@@ -72,6 +72,13 @@ describe('marketplace API', () => {
                   tenant: 'acme',
                   flow: 'not-in-service',
                 },
+                // The listings' static numbers (each listing its own).
+                {
+                  from: '+14155550196',
+                  to: '+14155550199',
+                  tenant: 'acme',
+                  flow: 'not-in-service',
+                },
               ],
             },
           },
@@ -92,11 +99,11 @@ describe('marketplace API', () => {
     });
     expect(p.status).toBe(201);
     publisher = p.body;
-    for (const [name, bid, budget] of [
-      ['low', 500, 100_000],
-      ['high', 1500, 100_000],
-      ['mid', 1000, 100_000],
-      ['tight', 900, 1000],
+    for (const [name, bid, budget, staticNumber] of [
+      ['low', 500, 100_000, '+14155550196'],
+      ['high', 1500, 100_000, '+14155550197'],
+      ['mid', 1000, 100_000, '+14155550199'],
+      ['tight', 900, 1000, '+14155550198'],
     ] as const) {
       const l = await gw.apiRequest<Listing>('POST', '/v1/listings', {
         advertiserId: advertiser.id,
@@ -107,7 +114,7 @@ describe('marketplace API', () => {
         bidCents: bid,
         dailyBudgetCents: budget,
         qualification: { minConnectedSeconds: 0 },
-        staticNumber: '+14155550199',
+        staticNumber,
       });
       expect(l.status, JSON.stringify(l.body)).toBe(201);
       listings[name] = l.body;

@@ -1,8 +1,10 @@
 /**
  * A listing's numbers checked against the trunks through the API: a number
  * destination must be one the trunk's outbound rules let the tenant call
- * (`number_not_allowed` / `trunk_not_allowed`, naming the rule), and nothing
- * is written when it is not.
+ * (`number_not_allowed` / `trunk_not_allowed`, naming the rule); a static
+ * number must be an inbound number of a trunk for the listing's tenant, and
+ * nobody else's (a tracking pool's, the fallback, another listing's). Nothing
+ * is written when it is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
@@ -131,5 +133,63 @@ describe('listing numbers against the trunks (API)', () => {
       number: '+14155550100',
       trunk: 'carrier',
     });
+  });
+
+  it('refuses a static number no trunk of the tenant owns, or one the marketplace hands out otherwise', async () => {
+    const before = await count();
+    const cases: [string, number, RegExp][] = [
+      ['+14155550999', 400, /\+14155550999 is not an inbound number of any trunk/],
+      [
+        '+14155550201',
+        400,
+        /\+14155550201 reaches tenant globex through trunks\.carrier, not acme/,
+      ],
+      [
+        '+14155550101',
+        409,
+        /in use: a tracking number of tenant acme's pool \(leased per impression\)/,
+      ],
+      ['+14155550103', 409, /in use: the fallback number of tenant acme/],
+    ];
+    for (const [staticNumber, status, detail] of cases) {
+      const res = await listing({ staticNumber });
+      expect(res.status, staticNumber).toBe(status);
+      expect(res.body.error.detail).toMatch(detail);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it("refuses another listing's static number, at creation and by update", async () => {
+    const first = await listing({ staticNumber: '+14155550105' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const again = await listing({ staticNumber: '+14155550105' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({
+      code: 'conflict',
+      detail: `staticNumber: +14155550105 is already the static number of listing ${first.body.id}`,
+    });
+    const second = await listing({ staticNumber: '+14155550106' });
+    expect(second.status).toBe(201);
+    const taken = await gw.apiRequest<Refusal>('PATCH', `/v1/listings/${second.body.id}`, {
+      staticNumber: '+14155550105',
+    });
+    expect(taken.status).toBe(409);
+    expect(
+      (await gw.api<{ staticNumber: string }>(`/v1/listings/${second.body.id}`)).body,
+    ).toMatchObject({ staticNumber: '+14155550106' });
+    // A listing keeps its own number through an update; an archived one gives it up.
+    const same = await gw.apiRequest('PATCH', `/v1/listings/${first.body.id}`, {
+      staticNumber: '+14155550105',
+      title: 'Plumber (24 h)',
+    });
+    expect(same.status).toBe(200);
+    const archived = await gw.apiRequest('PATCH', `/v1/listings/${first.body.id}`, {
+      status: 'archived',
+    });
+    expect(archived.status).toBe(200);
+    const moved = await gw.apiRequest('PATCH', `/v1/listings/${second.body.id}`, {
+      staticNumber: '+14155550105',
+    });
+    expect(moved.status).toBe(200);
   });
 });

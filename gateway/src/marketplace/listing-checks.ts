@@ -71,6 +71,49 @@ export function destinationRefusal(
     : { code: 'number_not_allowed', detail: `destination.number: ${refusal.detail}` };
 }
 
+/** What the registry needs to know of a static number's other owners. */
+export interface StaticNumberOwners {
+  /** The live listing that already shows this number, if any. */
+  listingByStaticNumber(number: string): { readonly id: string } | undefined;
+  /** Another use of the number by the marketplace (`the tracking pool of tenant acme`), if any. */
+  marketplaceUse(number: string): string | undefined;
+}
+
+/**
+ * A listing's static number is shown on pages and called from phones: it
+ * must reach the gateway through a trunk, for the listing's tenant, and be
+ * nobody else's (not leased from a tracking pool, not a fallback number, not
+ * another live listing's). Otherwise its calls would never arrive, or would be
+ * matched to someone else.
+ */
+export function checkStaticNumber(
+  env: MarketplaceEnvironment,
+  owners: StaticNumberOwners,
+  tenant: string,
+  number: string,
+  listingId: string | undefined,
+): void {
+  const where = `staticNumber: ${number}`;
+  if (env.inboundNumber) {
+    const route = env.inboundNumber(number);
+    if (!route)
+      throw bad(
+        `${where} is not an inbound number of any trunk (list it in trunks.<id>.inbound.numbers)`,
+      );
+    if (route.tenant !== tenant)
+      throw bad(
+        `${where} reaches tenant ${route.tenant} through trunks.${route.trunk}, not ${tenant}`,
+      );
+  }
+  const use = owners.marketplaceUse(number);
+  if (use !== undefined) throw conflict(`${where} is in use: ${use}`);
+  const other = owners.listingByStaticNumber(number);
+  if (other && other.id !== listingId)
+    throw conflict(`${where} is already the static number of listing ${other.id}`);
+}
+
+const conflict = (detail: string) => new ParleyError('conflict', detail, { expose: true });
+
 /**
  * Start-up cross-check (with the trunks connected): every tracking number and
  * the fallback number must be one of a trunk's inbound numbers, for the same

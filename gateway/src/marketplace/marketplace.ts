@@ -156,6 +156,7 @@ export class Marketplace {
       environment: o.environment,
       defaultSharePercent: o.config.publisherSharePercent,
       now: this.#now,
+      numberUse: (n) => this.#numberUse(n),
     });
     this.impressions = new SqliteImpressionStore(o.db);
     this.calls = new SqliteMarketplaceCallStore(o.db);
@@ -264,6 +265,7 @@ export class Marketplace {
         'marketplace calls left open by the last stop: closed, and charged when they had qualified',
       );
     this.registry.resumeBudgets(day);
+    this.#recheckStaticNumbers();
     this.billing.heartbeat(now);
     const heartbeat = setInterval(() => this.billing.heartbeat(this.#now()), HEARTBEAT_MS);
     const housekeeping = setInterval(
@@ -305,6 +307,36 @@ export class Marketplace {
       refundedCents: c.refunded,
       refusal: c.refusal,
     };
+  }
+
+  /**
+   * Listings' static numbers were checked when written; the trunks and pools
+   * of this start's config may disagree now. Said loudly, not refused: the
+   * listings are data, and the calls to such a number go where the config
+   * sends them (a pool's lease first).
+   */
+  #recheckStaticNumbers(): void {
+    for (const l of this.directory.listings()) {
+      if (l.staticNumber === null || l.status === 'archived') continue;
+      try {
+        this.registry.checkStaticNumber(l.tenant, l.staticNumber, l.id);
+      } catch (error) {
+        this.#log.warn(
+          { listing: l.id, detail: (error as Error).message },
+          "a listing's static number no longer fits the trunks and pools of the config",
+        );
+      }
+    }
+  }
+
+  /** How the marketplace hands out a number other than as a listing's static number, if it does. */
+  #numberUse(number: string): string | undefined {
+    const pool = this.#poolTenant.get(number);
+    if (pool !== undefined)
+      return `a tracking number of tenant ${pool}'s pool (leased per impression)`;
+    const fallback = this.#fallbackTenant.get(number);
+    if (fallback !== undefined) return `the fallback number of tenant ${fallback}`;
+    return undefined;
   }
 
   /**

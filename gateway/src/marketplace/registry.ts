@@ -10,7 +10,7 @@ import type { MarketplaceAccounts } from './accounts.js';
 import type { DirectoryStore } from './directory-store.js';
 import { newId, newPlacementKey } from './ids.js';
 import type { ListingIndex } from './listing-index.js';
-import { checkDestination } from './listing-checks.js';
+import { checkDestination, checkStaticNumber } from './listing-checks.js';
 import type { Advertiser, Listing, PauseReason, Publisher } from './model.js';
 import {
   advertiserCreate,
@@ -59,6 +59,8 @@ export interface RegistryOptions {
   readonly environment: MarketplaceEnvironment;
   readonly defaultSharePercent: number;
   readonly now: () => number;
+  /** Numbers the marketplace hands out otherwise (tracking pools, fallback numbers): not static numbers. */
+  readonly numberUse?: ((number: string) => string | undefined) | undefined;
 }
 
 const bad = (detail: string) => new ParleyError('bad_request', detail, { expose: true });
@@ -254,6 +256,8 @@ export class MarketplaceRegistry {
     if (!advertiser || !visible(viewer, advertiser.tenant))
       throw bad(`advertiserId: no advertiser ${input.advertiserId}`);
     checkDestination(this.#o.environment, advertiser.tenant, input.destination);
+    if (input.staticNumber !== undefined)
+      this.checkStaticNumber(advertiser.tenant, input.staticNumber, undefined);
     const now = this.#o.now();
     const listing: Listing = {
       id: newId('ls'),
@@ -288,6 +292,8 @@ export class MarketplaceRegistry {
     if (old.status === 'archived')
       throw new ParleyError('conflict', 'the listing is archived', { expose: true });
     if (input.destination) checkDestination(this.#o.environment, old.tenant, input.destination);
+    if (input.staticNumber && input.staticNumber !== old.staticNumber)
+      this.checkStaticNumber(old.tenant, input.staticNumber, old.id);
     const status = input.status ?? old.status;
     const manualChange = input.status !== undefined && input.status !== old.status;
     const updated: Listing = {
@@ -375,6 +381,20 @@ export class MarketplaceRegistry {
       throw bad('tenant: required with an API key not bound to a tenant');
     if (!this.#o.environment.tenantExists(requested)) throw bad(`tenant: no tenant ${requested}`);
     return requested;
+  }
+
+  /** Throws when a listing may not show this static number (listing-checks.ts). */
+  checkStaticNumber(tenant: string, number: string, listingId: string | undefined): void {
+    checkStaticNumber(
+      this.#o.environment,
+      {
+        listingByStaticNumber: (n) => this.#o.store.listingByStaticNumber(n),
+        marketplaceUse: (n) => this.#o.numberUse?.(n),
+      },
+      tenant,
+      number,
+      listingId,
+    );
   }
 
   #unique<T>(fn: () => T): T {
