@@ -284,6 +284,10 @@ describe("a listing's call button", () => {
     const impression = (await first.getAttribute('data-impression')) ?? '';
     const listing = (await first.getAttribute('data-listing')) ?? '';
     expect(titles[listing]).toBe('Pipe Pros');
+    // The button carries the impression sealed by the gateway, not the bare id (a claim).
+    expect(await first.locator('parley-call').getAttribute('impression')).toMatch(
+      new RegExp(`^${impression}\\.[\\w-]{22}$`),
+    );
     const mark = agent.sipMessages().length;
     await first.locator('parley-call').getByRole('button', { name: /call/i }).first().click();
     const invite = await agent.waitForRequest('INVITE', undefined, 15_000, { since: mark });

@@ -54,11 +54,16 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
     await gw?.close();
   });
 
-  async function place(): Promise<string> {
-    const placement = await placeOne<{ impressionId: string }>(gw, placementKey, DEVICE);
-    const impression = placement.slots[0]?.impressionId;
-    expect(impression, JSON.stringify(placement)).toBeDefined();
-    return impression!;
+  /** The impression shown to `device` and its sealed reference (what the page's button sends). */
+  async function place(device = DEVICE): Promise<{ impressionId: string; reference: string }> {
+    const placement = await placeOne<{ impressionId: string; reference: string }>(
+      gw,
+      placementKey,
+      device,
+    );
+    const slot = placement.slots[0];
+    expect(slot?.reference, JSON.stringify(placement)).toMatch(/^im_[\w-]+\.[\w-]{22}$/);
+    return slot!;
   }
 
   async function callListing(
@@ -82,20 +87,28 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
     await gw.callsEnded();
   }
 
+  async function publisherBalance(): Promise<number> {
+    const ledger = await gw.api<LedgerView>('/v1/marketplace/ledger');
+    return ledger.body.transactions
+      .flatMap((t) => t.postings)
+      .filter((p) => p.account === `publisher:${publisherId}`)
+      .reduce((sum, p) => sum + p.amountCents, 0);
+  }
+
   async function charges(): Promise<LedgerView['transactions']> {
     const ledger = await gw.api<LedgerView>(`/v1/advertisers/${advertiserId}/ledger`);
     return ledger.body.transactions.filter((t) => t.kind === 'charge');
   }
 
   it("routes the visitor to the listing's agent, attributes the impression and charges its price once", async () => {
-    const impression = await place();
+    const { impressionId: impression, reference } = await place();
     const token = await gw.token({
       subject: 'web-sess-L1',
       scope: `listing:${listingId}`,
       privateClaims: { name: 'Ada', deviceId: DEVICE },
     });
     const since = agent.sipMessages().length;
-    const result = await callListing(token, impression, 3000);
+    const result = await callListing(token, reference, 3000);
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     const invite = await agent.waitForRequest('INVITE', undefined, 5000, { since });
     // The visitor's impression claim stays at the gateway (every X-Parley-* header is scrubbed).
@@ -140,22 +153,56 @@ describe.skipIf(!sippAvailable())("a web call to a listing's reference (sipp vis
     );
   });
 
-  it("charges a call naming another listing's or no impression as a direct call, at the bid", async () => {
-    const token = await gw.token({ subject: 'web-sess-L2', scope: `listing:${listingId}` });
-    const result = await callListing(token, 'im_not-one-of-ours', 2500);
-    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
-    await settled();
-    const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
-    const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
-      `/v1/calls/${record.id}`,
-    );
-    expect(view.body.marketplace).toMatchObject({
-      kind: 'direct',
-      impressionId: null,
-      publisherId: null,
-      chargedCents: 1000,
-    });
-    expect(await charges()).toHaveLength(2);
+  it('does not attribute a forged, swapped or bare impression: a direct call at the bid, the impression and its publisher never charged', async () => {
+    const shown = await place();
+    const other = await place('device-web-0002');
+    const mac = (reference: string) => reference.slice(reference.indexOf('.') + 1);
+    const flipped = mac(shown.reference).startsWith('A') ? 'B' : 'A';
+    const claims: [string, string][] = [
+      // The seal of another impression on this one's id: the visitor swapped them.
+      [`${shown.impressionId}.${mac(other.reference)}`, 'forged'],
+      // One character of the seal changed.
+      [`${shown.impressionId}.${flipped}${mac(shown.reference).slice(1)}`, 'forged'],
+      // The bare id, as an old page (or a visitor who read the page) would send it.
+      [shown.impressionId, 'unsealed'],
+      ['im_not-one-of-ours.AAAAAAAAAAAAAAAAAAAAAA', 'unknown'],
+    ];
+    const publisherBefore = await publisherBalance();
+    for (const [n, [claim, why]] of claims.entries()) {
+      const before = (await charges()).length;
+      const token = await gw.token({
+        subject: `web-sess-T${n}`,
+        scope: `listing:${listingId}`,
+        privateClaims: { deviceId: DEVICE },
+      });
+      const result = await callListing(token, claim, 2500);
+      expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      await settled();
+      const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
+      const view = await gw.api<{ marketplace: Record<string, unknown> | null }>(
+        `/v1/calls/${record.id}`,
+      );
+      // The call went through to the agent, unattributed: the listing's bid, no publisher.
+      expect(record.agentId, claim).toBe('agent1');
+      expect(view.body.marketplace, claim).toMatchObject({
+        kind: 'direct',
+        impressionId: null,
+        publisherId: null,
+        priceCents: 1000,
+        chargedCents: 1000,
+        claim: `${why}: ${claim}`,
+      });
+      const charged = await charges();
+      expect(charged).toHaveLength(before + 1);
+      expect(charged.find((t) => t.meta['callId'] === record.id)?.meta).toMatchObject({
+        impressionId: null,
+      });
+    }
+    // No charge named the shown impression after its first (attributed) call, and its
+    // publisher was paid nothing for these calls.
+    expect(await publisherBalance()).toBe(publisherBefore);
+    const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/parley_marketplace_unattributed_claims_total\{reason="forged"\} 2/);
   });
 
   it('refuses a token for a queue (scope), and a paused listing (480 listing_unavailable)', async () => {

@@ -98,6 +98,7 @@ export class Billing {
       charged: 0,
       refunded: 0,
       refusal: null,
+      claim: match.claim ?? null,
     };
   }
 

@@ -25,6 +25,8 @@ export interface MarketplaceCall {
   readonly refunded: number;
   /** Why the call was not put through (`number_not_allowed: …`), or null. */
   readonly refusal: string | null;
+  /** The impression the caller claimed, when it was not taken, and why (`forged im_…`), or null. */
+  readonly claim: string | null;
 }
 
 /**
@@ -73,6 +75,7 @@ interface Row {
   charged: number;
   refunded: number;
   refusal: string | null;
+  claim: string | null;
 }
 
 const callOf = (r: Row): MarketplaceCall => ({
@@ -95,6 +98,7 @@ const callOf = (r: Row): MarketplaceCall => ({
   charged: r.charged,
   refunded: r.refunded,
   refusal: r.refusal,
+  claim: r.claim,
 });
 
 export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
@@ -107,10 +111,10 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
       insert: db.prepare(
         `INSERT INTO mp_calls (call_id, tenant, kind, listing_id, advertiser_id, publisher_id, impression_id, price,
            min_connected_seconds, day, started_at, connected_at, qualifies_at, qualified_at, ended_at, charge_key,
-           charged, refunded, refusal)
+           charged, refunded, refusal, claim)
          VALUES (@callId, @tenant, @kind, @listingId, @advertiserId, @publisherId, @impressionId, @price,
            @minConnectedSeconds, @day, @startedAt, @connectedAt, @qualifiesAt, @qualifiedAt, @endedAt, @chargeKey,
-           @charged, @refunded, @refusal)
+           @charged, @refunded, @refusal, @claim)
          ON CONFLICT (call_id) DO NOTHING`,
       ),
       get: db.prepare<[string], Row>('SELECT * FROM mp_calls WHERE call_id = ?'),

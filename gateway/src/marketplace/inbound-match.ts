@@ -30,6 +30,8 @@ export interface CallMatch {
    * call is refused with this code, recorded, never charged.
    */
   readonly blocked?: DestinationRefusal | undefined;
+  /** A web call's claimed impression that was not taken, and why (it went through unattributed). */
+  readonly claim?: string | undefined;
   /** How the impression was found. */
   readonly matchedBy:
     'number' | 'number+device' | 'static-number+device' | 'listing' | 'impression';
@@ -123,13 +125,19 @@ export class CallMatcher {
     if (!listing || listing.status === 'archived') return undefined;
     if (q.impressionId) {
       const i = this.#o.impressions.impression(q.impressionId);
-      const current =
-        i !== undefined &&
-        i.listingId === listing.id &&
-        (q.deviceId === undefined || q.deviceId === i.deviceId) &&
-        q.at >= i.leaseStart &&
-        q.at <= i.leaseEnd + this.#o.graceSeconds(listing.tenant) * 1000;
-      if (current) return this.#match('web', i, q.at, 'impression');
+      const why =
+        i === undefined
+          ? 'unknown'
+          : i.listingId !== listing.id
+            ? 'other_listing'
+            : q.deviceId !== undefined && q.deviceId !== i.deviceId
+              ? 'other_device'
+              : q.at < i.leaseStart ||
+                  q.at > i.leaseEnd + this.#o.graceSeconds(listing.tenant) * 1000
+                ? 'outside_lease'
+                : undefined;
+      if (i && why === undefined) return this.#match('web', i, q.at, 'impression');
+      return { ...this.#direct(listing, q.at, 'direct'), claim: `${why}: ${q.impressionId}` };
     }
     return this.#direct(listing, q.at, 'direct');
   }

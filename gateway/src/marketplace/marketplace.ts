@@ -19,8 +19,10 @@ import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-st
 import { SqliteDirectoryStore } from './directory-store.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
 import { CallMatcher, type CallMatch, type InboundQuery } from './inbound-match.js';
+import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
-import { checkRouted, destinationRefusal } from './listing-checks.js';
+import { checkRouted } from './listing-checks.js';
+import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
@@ -44,6 +46,8 @@ export interface CallAttribution {
   readonly refundedCents: number;
   /** Why the call was not put through to the listing (`number_not_allowed: …`), or null. */
   readonly refusal: string | null;
+  /** An impression the caller claimed that was not taken, and why (`forged: im_…`), or null. */
+  readonly claim: string | null;
 }
 
 /**
@@ -120,6 +124,8 @@ export class Marketplace {
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
   readonly directory: SqliteDirectoryStore;
+  /** Seals the impression references pages get, opens those web calls bring back. */
+  readonly seal: ImpressionSeal;
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
@@ -159,6 +165,7 @@ export class Marketplace {
       numberUse: (n) => this.#numberUse(n),
     });
     this.impressions = new SqliteImpressionStore(o.db);
+    this.seal = ImpressionSeal.fromDatabase(o.db);
     this.calls = new SqliteMarketplaceCallStore(o.db);
     this.entryStore = new SqliteCallEntryStore(o.db);
     this.reports = new SqliteReportStore(o.db);
@@ -231,9 +238,17 @@ export class Marketplace {
     this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
     const billing = this.billing;
     const matcher = this.matcher;
+    const checks: MatchChecks = {
+      environment: o.environment,
+      seal: this.seal,
+      impressions: this.impressions,
+      matcher,
+      metrics: this.metrics,
+      log: this.#log,
+    };
     this.hooks = {
-      matchInbound: (q) => this.#dialable(matcher.inbound(q)),
-      matchWeb: (q) => this.#dialable(matcher.web(q)),
+      matchInbound: (q) => dialable(checks, matcher.inbound(q)),
+      matchWeb: (q) => dialable(checks, sealedWebMatch(checks, q)),
       callStarted: (callId, match, at) => void billing.started(callId, match, at),
       callRefused: (callId, match, at) =>
         billing.refused(
@@ -306,6 +321,7 @@ export class Marketplace {
       chargedCents: c.charged,
       refundedCents: c.refunded,
       refusal: c.refusal,
+      claim: c.claim,
     };
   }
 
@@ -337,22 +353,6 @@ export class Marketplace {
     const fallback = this.#fallbackTenant.get(number);
     if (fallback !== undefined) return `the fallback number of tenant ${fallback}`;
     return undefined;
-  }
-
-  /**
-   * A routable match whose number destination the trunks' outbound rules
-   * refuse now (checked when the listing was written, but the rules may have
-   * changed since: a restart with a new config) is marked `blocked`.
-   */
-  #dialable(match: CallMatch | undefined): CallMatch | undefined {
-    if (!match?.routable) return match;
-    const blocked = destinationRefusal(this.#environment, match.tenant, match.destination);
-    if (!blocked) return match;
-    this.#log.warn(
-      { listing: match.listing.id, code: blocked.code, detail: blocked.detail },
-      "a call to the listing is refused: the trunk's outbound rules refuse its destination",
-    );
-    return { ...match, blocked };
   }
 
   /** The marketplace's clock (injected in tests). */

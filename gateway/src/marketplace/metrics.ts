@@ -12,6 +12,7 @@ export class MarketplaceMetrics {
   readonly charges: Counter<'result'>;
   readonly chargedCents: Counter<'tenant'>;
   readonly callEntries: Counter<'result'>;
+  readonly unattributed: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,6 +55,12 @@ export class MarketplaceMetrics {
       name: 'parley_marketplace_call_entries_total',
       help: 'Call entries received, by result (matched, unmatched, duplicate, invalid).',
       labelNames: ['result'] as const,
+      registers,
+    });
+    this.unattributed = new Counter({
+      name: 'parley_marketplace_unattributed_claims_total',
+      help: 'Web calls whose claimed impression was not taken, by reason (unsealed, forged, unknown, other_listing, other_device, outside_lease).',
+      labelNames: ['reason'] as const,
       registers,
     });
   }

@@ -163,5 +163,13 @@ export const MARKETPLACE_SCHEMA: SchemaModule = {
     -- outbound rules refuse its number now): never connected, never charged.
     ALTER TABLE mp_calls ADD COLUMN refusal TEXT;
     `,
+    `
+    -- An impression the web caller claimed that was not taken (a broken seal,
+    -- another listing's, expired), and why: the call went through unattributed.
+    ALTER TABLE mp_calls ADD COLUMN claim TEXT;
+    -- The key that seals impression references handed to pages (HMAC-SHA256),
+    -- made once per database so a restart keeps the references shown before it valid.
+    CREATE TABLE mp_keys (name TEXT PRIMARY KEY, secret BLOB NOT NULL);
+    `,
   ],
 };

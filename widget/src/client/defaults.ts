@@ -23,8 +23,8 @@ export const HANGUP_GRACE_MS = 2000;
 
 /** Queue names go into the SIP request URI's user part: keep to unreserved characters. */
 export const QUEUE_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;
-/** A marketplace impression id (`im_…`): safe in a SIP header value. */
-export const IMPRESSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A marketplace impression reference (`im_….<seal>`, or a bare id): safe in a SIP header value. */
+export const IMPRESSION_PATTERN = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})?$/;
 
 /** The gateway's rebind key for a dropped WebSocket (gateway/src/calls/rebind.ts). */
 export const REBIND_HEADER = 'X-Parley-Rebind';

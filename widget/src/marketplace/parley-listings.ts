@@ -154,7 +154,7 @@ export class ParleyListings extends LitElement {
                 ? html`<parley-call
                     token-url=${this.tokenUrl}
                     listing=${s.listing.id}
-                    impression=${s.impressionId}
+                    impression=${s.reference}
                     label=${this.callLabel}
                   ></parley-call>`
                 : nothing

@@ -3,6 +3,8 @@
 export interface PlacedListing {
   readonly slot: number;
   readonly impressionId: string;
+  /** The impression sealed by the gateway: what a call button sends back (the bare id is not attributed). */
+  readonly reference: string;
   readonly listing: {
     readonly id: string;
     readonly title: string;

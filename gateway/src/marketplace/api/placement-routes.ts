@@ -86,6 +86,12 @@ export function placementRoutes(m: Marketplace): Router {
       slots: result.slots.map((s) => ({
         slot: s.slot,
         impressionId: s.impressionId,
+        // What the page's call button sends back: the impression sealed to its listing and device.
+        reference: m.seal.seal({
+          id: s.impressionId,
+          listingId: s.listing.id,
+          deviceId: input.deviceId,
+        }),
         listing: s.listing,
         number: s.number,
         numberKind: s.numberKind,

@@ -112,6 +112,7 @@ export function callView(c: MarketplaceCall) {
     chargedCents: c.charged,
     refundedCents: c.refunded,
     refusal: c.refusal,
+    claim: c.claim,
   };
 }
 
