@@ -60,6 +60,18 @@ export interface ClusterGatewayOptions {
   readonly drainTimeoutSeconds?: number;
   readonly httpPort?: number;
   readonly logLevel?: string;
+  /**
+   * Shared stores (issue 16 item 1): the call records, sessions and agents in
+   * this PostgreSQL database and the hot state in this Redis, the gateway's
+   * instance id its `name`. Without them each gateway keeps its own SQLite file
+   * and an agent is rung only by the gateway it registered with.
+   */
+  readonly shared?: {
+    readonly postgresUrl: string;
+    readonly redisUrl: string;
+    readonly heartbeatSeconds?: number;
+    readonly leaseSeconds?: number;
+  };
 }
 
 export interface ClusterGateway {
@@ -111,7 +123,18 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         inactivityTimeoutSeconds: 10,
       },
       api: { keys: [{ id: 'cluster', key: CLUSTER_API_KEY }] },
-      storage: { path: join(dir, 'parley.sqlite') },
+      storage: {
+        path: join(dir, 'parley.sqlite'),
+        ...(options.shared && { kind: 'postgres', postgres: { url: options.shared.postgresUrl } }),
+      },
+      ...(options.shared && {
+        shared: {
+          instanceId: options.name,
+          redis: { url: options.shared.redisUrl },
+          heartbeatSeconds: options.shared.heartbeatSeconds ?? 2,
+          leaseSeconds: options.shared.leaseSeconds ?? 10,
+        },
+      }),
     }),
   );
   const cleanUp = () => {
