@@ -79,8 +79,14 @@ export interface ClusterGateway {
   /** `127.0.0.1:port` (UDP). */
   readonly sip: string;
   readonly httpUrl: string;
+  /** The gateway's current process (a new one after `restart()`). */
   readonly process: ManagedProcess;
   api<T>(path: string): Promise<T>;
+  /**
+   * Starts it again on the same ports, config and files once its process has
+   * exited (after a SIGTERM's drain, or a SIGKILL): a rolling restart's step.
+   */
+  restart(): Promise<void>;
   /** Stops it (SIGTERM, which drains) and frees its ports and files. */
   stop(): Promise<void>;
 }
@@ -142,19 +148,29 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     media.release();
     rmSync(dir, { recursive: true, force: true });
   };
-  const { process: child, httpUrl } = await spawnGateway({
-    configPath,
-    env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
-    name: options.name,
-  }).catch((error: unknown) => {
+  const spawn = () =>
+    spawnGateway({
+      configPath,
+      env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
+      name: options.name,
+    });
+  let { process: child, httpUrl } = await spawn().catch((error: unknown) => {
     cleanUp();
     throw error;
   });
   return {
     name: options.name,
     sip: `127.0.0.1:${sipPort.base}`,
-    httpUrl,
-    process: child,
+    get httpUrl() {
+      return httpUrl;
+    },
+    get process() {
+      return child;
+    },
+    async restart() {
+      await child.exited;
+      ({ process: child, httpUrl } = await spawn());
+    },
     async api<T>(path: string): Promise<T> {
       const res = await fetch(`${httpUrl}${path}`, {
         headers: { authorization: `Bearer ${CLUSTER_API_KEY}` },

@@ -9,6 +9,10 @@
  *   hearing the caller's tone: a registration made through one gateway is
  *   rung by the others.
  * - A token used through one gateway is refused by another (403, `replayed`).
+ * - A rolling restart (each gateway SIGTERMed, drained, started again on its
+ *   ports, back in the dispatcher's set) while calls are being placed: every
+ *   call succeeds, the restarted first gateway rings the agent registered
+ *   with it before it stopped.
  * - A gateway drained (SIGTERM) while calls are being placed: every call
  *   placed succeeds, on it or on the others.
  * - A gateway SIGKILLed mid-calls: its call is closed by a survivor
@@ -229,6 +233,32 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
     }
     expect(await rows('session_id = $1', [`web-session-${session}`])).toHaveLength(1);
   });
+
+  it('restarts every gateway in turn while calls are being placed: every call succeeds', async () => {
+    const before = (await rows()).length;
+    const calls = 60;
+    const stream = await startSipp({
+      scenario: await bundledScenario('uac-bearer-pcmu-routed'),
+      remote: kamailio.sip,
+      service: 'sales',
+      calls,
+      rate: 2,
+      callDurationMs: 1000,
+      injection: { rows: await tokens(calls) },
+      timeoutMs: 120_000,
+    });
+    for (const gw of gateways) {
+      gw.process.signal('SIGTERM');
+      expect((await gw.process.exited).code).toBe(0);
+      await gw.restart();
+      await dispatcherSays(gw, 'active');
+    }
+    const placed = await stream.result;
+    expect(placed.stats.successful, placed.output).toBe(calls);
+    const after = (await rows()).slice(before);
+    expect(after).toHaveLength(calls);
+    expect(after.filter((r) => r.outcome !== 'answered' || r.agent_id !== 'agent0')).toEqual([]);
+  }, 180_000);
 
   it('drains a gateway while calls are being placed: every call succeeds', async () => {
     const drained = gateways[1]!;
