@@ -180,6 +180,9 @@ export class PgMessageStore implements MessageStore {
   }
 }
 
+/** The first key of the advisory locks that order a number's assignments (migrations use another). */
+const NUMBER_LOCK = 0x5041524c; // "PARL"
+
 export class PgSessionStore implements SessionStore {
   readonly #pool: PgPool;
   readonly #queue: KeyedQueue;
@@ -240,11 +243,21 @@ export class PgSessionStore implements SessionStore {
   ): Promise<void> {
     return this.#write(tenant, sessionId, () =>
       inTransaction(this.#pool, async (client) => {
-        if (!fallback)
+        if (!fallback) {
+          // Two sessions given one number at once (on two keys of the write
+          // queue, or by two gateways): under READ COMMITTED the second would
+          // not see the first's uncommitted row to take it back, and would hit
+          // sessions_live_number. One transaction per number at a time: the
+          // later one sees the earlier one's row and takes the number from it.
+          await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+            NUMBER_LOCK,
+            number,
+          ]);
           await client.query(
             'UPDATE sessions SET number = NULL, number_expires_at = NULL WHERE number = $1 AND number_fallback = 0',
             [number],
           );
+        }
         await client.query(
           'UPDATE sessions SET number = $1, number_fallback = $2, number_expires_at = $3 WHERE tenant = $4 AND session_id = $5',
           [number, fallback ? 1 : 0, expiresAt, tenant, sessionId],
