@@ -122,7 +122,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(replayStore ? { replayStore } : {}),
     now,
   });
-  const numbers = await callerNumberPool({ config, store: stores.sessions, metrics, logger, now });
+  const numbers = await callerNumberPool({
+    config,
+    store: stores.sessions,
+    shared,
+    metrics,
+    logger,
+    now,
+  });
   const { agents, admin } = await agentDirectory({
     config,
     store: stores.agents,

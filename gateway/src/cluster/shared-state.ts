@@ -10,7 +10,9 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { RedisAgentSync } from './agent-sync.js';
 import { ClusterMetrics } from './metrics.js';
+import { RedisNumberLeases } from './number-leases.js';
 import { GatewayPresence } from './presence.js';
+import type { SharedNumberLeases } from '../numbers/index.js';
 import { RedisLink } from './redis-link.js';
 import { RedisReplayStore } from './replay-store.js';
 import { RedisSlotClaims } from './slot-claims.js';
@@ -37,6 +39,8 @@ export interface SharedState {
    */
   syncAgents(agents: AgentDirectory): Promise<void>;
   readonly metrics: ClusterMetrics;
+  /** Who holds which caller-ID number, agreed between the gateways (with Redis). */
+  readonly numberLeases: SharedNumberLeases | undefined;
   /** This gateway's lease in Redis, and whether another gateway holds its own (with Redis). */
   readonly presence: GatewayPresence | undefined;
   /** For /healthz: `up`, `down`, or `none` (no Redis configured). */
@@ -84,6 +88,12 @@ export async function createSharedState(deps: {
           leaseSeconds: config.shared.leaseSeconds,
         })
       : undefined;
+  const numberLeases = redis
+    ? new RedisNumberLeases(redis, {
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        leaseSeconds: config.shared.leaseSeconds,
+      })
+    : undefined;
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
@@ -100,6 +110,7 @@ export async function createSharedState(deps: {
       await agentSync.start();
     },
     metrics,
+    numberLeases,
     presence,
     health: () => ({ redis: redis ? (redis.up ? 'up' : 'down') : 'none' }),
     async close() {
@@ -108,6 +119,7 @@ export async function createSharedState(deps: {
       agentSync?.close();
       agentLocks?.close();
       tenantCalls?.close();
+      numberLeases?.close();
       await presence?.close();
       await redis?.close();
     },
