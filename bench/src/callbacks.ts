@@ -39,8 +39,11 @@ const gw = await startTestGateway({
         keepAlive: { intervalSeconds: 0 },
         defaultCountry: 'US',
         peers: [{ host: CARRIER, port: block.base }],
+        // A listing's static number must be one of the trunk's inbound numbers.
+        inbound: { numbers: [{ number: '+14155550199', tenant: TENANT, flow: 'not-in-service' }] },
       },
     },
+    flows: { 'not-in-service': [{ verb: 'hangup', reason: 'rejected' }] },
     marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
     callbacks: {
       trunk: 'carrier',
@@ -75,6 +78,7 @@ try {
     qualification: { minConnectedSeconds: 0 },
     staticNumber: '+14155550199',
   });
+  if (l.status !== 201) throw new Error(`listing: ${l.status} ${JSON.stringify(l.body)}`);
   const toRinging: number[] = [];
   const keyToAdvertiser: number[] = [];
   for (let i = 0; i < N; i += 1) {
