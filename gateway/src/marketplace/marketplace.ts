@@ -21,7 +21,7 @@ import { SqliteImpressionStore, type ImpressionStore } from './impression-store.
 import { CallMatcher, type CallMatch, type InboundQuery } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
-import { checkRouted } from './listing-checks.js';
+import { checkRouted, destinationRefusal } from './listing-checks.js';
 import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { TrackingNumberPool } from './number-pool.js';
@@ -333,7 +333,15 @@ export class Marketplace {
    */
   #recheckStaticNumbers(): void {
     for (const l of this.directory.listings()) {
-      if (l.staticNumber === null || l.status === 'archived') continue;
+      if (l.status === 'archived') continue;
+      // Its calls will be refused (number_not_allowed) until the destination or the rules change.
+      const blocked = destinationRefusal(this.#environment, l.tenant, l.destination);
+      if (blocked)
+        this.#log.warn(
+          { listing: l.id, code: blocked.code, detail: blocked.detail },
+          "a listing's destination is refused by the trunks' outbound rules of this config",
+        );
+      if (l.staticNumber === null) continue;
       try {
         this.registry.checkStaticNumber(l.tenant, l.staticNumber, l.id);
       } catch (error) {
