@@ -230,6 +230,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     webSessions: stores.sessions,
     messages: hub,
     flowEvents: (callId) => telephony.events.list(callId),
+    flows: telephony,
     logger,
     now,
   });

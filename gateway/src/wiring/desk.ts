@@ -3,12 +3,22 @@ import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import type { FlowEventsOf } from '../desk/call-context.js';
-import { DeskHub, DeskSessions, deskEventsUpgrade, deskRouter } from '../desk/index.js';
+import {
+  DeskFlowFeed,
+  DeskHub,
+  DeskSessions,
+  deskEventsUpgrade,
+  deskRouter,
+} from '../desk/index.js';
+import type { FlowEventSink } from '../flows/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
 import { assetsDir, type UpgradeHandler } from './http.js';
 
-/** The agents' desk: sign-in sessions, its pages and API on `mount`, its live events socket. */
+/**
+ * The agents' desk: sign-in sessions, its pages and API on `mount`, its live
+ * events socket, and the flows' events live.
+ */
 export function wireDesk(deps: {
   readonly config: Config;
   readonly mount: Router;
@@ -19,6 +29,8 @@ export function wireDesk(deps: {
   readonly messages: MessageHub;
   /** The stored flow events of a call (what its flow did before the agent). */
   readonly flowEvents: FlowEventsOf;
+  /** Where flow events are raised (telephony): the desks get them live. */
+  readonly flows: { addSink(sink: FlowEventSink): () => void };
   readonly logger: Logger;
   readonly now: () => number;
 }): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
@@ -40,6 +52,7 @@ export function wireDesk(deps: {
     logger: deps.logger,
     flowEvents: deps.flowEvents,
   });
+  deps.flows.addSink(new DeskFlowFeed({ desk: hub, calls: deps.calls, agents }));
   deps.mount.use(
     deskRouter({
       sessions,

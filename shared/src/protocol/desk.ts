@@ -206,8 +206,14 @@ export type DeskEvent =
     }
   /** To the agents of a queue, whenever who waits in it changed (at most 4 a second). */
   | { readonly type: 'queue'; readonly queue: QueueView }
-  /** To the agents ringing for or talking on a call: what its flow did (`flow-events.ts`). */
+  /**
+   * What a call's flow is doing, live (`flow-events.ts`): to the agents ringing
+   * for or talking on the call, to the agents of the queue it waits in, and,
+   * while it is in no queue yet (a phone menu), to the agents of its tenant.
+   * Partial transcripts go only to the agents ringing for or talking on it.
+   */
   | { readonly type: 'flow'; readonly event: FlowEvent }
+
   /** To the agents of the queue: a voicemail being left, its text as it is recognised, its end. */
   | VoicemailEvent;
 

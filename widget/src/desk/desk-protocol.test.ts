@@ -37,6 +37,23 @@ describe('parseDeskEvent', () => {
     expect(
       parseDeskEvent(frame({ type: 'notice', code: 'message_rejected', reason: 'rate limited' })),
     ).toEqual({ type: 'notice', code: 'message_rejected', reason: 'rate limited' });
+    const flow = {
+      type: 'verb.result',
+      callId: 'c1',
+      tenant: 'acme',
+      seq: 4,
+      at: '2026-12-05T10:00:00.000Z',
+      flow: 'menu',
+      index: 1,
+      verb: 'gather',
+      ms: 800,
+      result: { status: 'completed', digits: '7', finishedBy: 'numDigits' },
+    };
+    expect(parseDeskEvent(frame({ type: 'flow', event: flow }))).toEqual({
+      type: 'flow',
+      event: flow,
+    });
+    expect(parseDeskEvent(frame({ type: 'flow', event: { type: 'verb.result' } }))).toBeUndefined();
   });
 
   it('fills what an older gateway leaves out of a call context', () => {

@@ -154,6 +154,16 @@ export function parseDeskEvent(frame: unknown): DeskEvent | undefined {
             reason: isString(value['reason']) ? value['reason'] : 'rejected',
           }
         : undefined;
+    case 'flow': {
+      const event = value['event'];
+      return isObject(event) &&
+        isString(event['type']) &&
+        isString(event['callId']) &&
+        isString(event['flow']) &&
+        typeof event['seq'] === 'number'
+        ? { type: 'flow', event: event as unknown as FlowEvent }
+        : undefined;
+    }
     default:
       return undefined;
   }
