@@ -231,6 +231,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     messages: hub,
     flowEvents: (callId) => telephony.events.list(callId),
     flows: telephony,
+    callbacks,
     logger,
     now,
   });

@@ -3,7 +3,9 @@ import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import type { FlowEventsOf } from '../desk/call-context.js';
+import type { CallbackDeskFeed } from '../callbacks/runner.js';
 import {
+  DeskCallbackFeed,
   DeskFlowFeed,
   DeskHub,
   DeskSessions,
@@ -17,7 +19,7 @@ import { assetsDir, type UpgradeHandler } from './http.js';
 
 /**
  * The agents' desk: sign-in sessions, its pages and API on `mount`, its live
- * events socket, and the flows' events live.
+ * events socket, and what goes to it live from the flows and the callbacks.
  */
 export function wireDesk(deps: {
   readonly config: Config;
@@ -31,6 +33,8 @@ export function wireDesk(deps: {
   readonly flowEvents: FlowEventsOf;
   /** Where flow events are raised (telephony): the desks get them live. */
   readonly flows: { addSink(sink: FlowEventSink): () => void };
+  /** The callbacks module: the desks of a callback's destination follow it live. */
+  readonly callbacks: { setDesk(feed: CallbackDeskFeed | undefined): void };
   readonly logger: Logger;
   readonly now: () => number;
 }): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
@@ -53,6 +57,7 @@ export function wireDesk(deps: {
     flowEvents: deps.flowEvents,
   });
   deps.flows.addSink(new DeskFlowFeed({ desk: hub, calls: deps.calls, agents }));
+  deps.callbacks.setDesk(new DeskCallbackFeed({ desk: hub, agents, now: deps.now }));
   deps.mount.use(
     deskRouter({
       sessions,

@@ -137,7 +137,7 @@ export class DeskController implements ReactiveController {
   /** What the live region says (incoming calls, answers, ends). */
   announcement = '';
   remoteStream: MediaStream | undefined;
-  /** Flows the desk follows live (`flow` frames). */
+  /** Flows and callbacks the desk follows live (`flow` and `callback` frames). */
   readonly live = new LiveActivity();
 
   readonly #host: Host;
@@ -525,6 +525,9 @@ export class DeskController implements ReactiveController {
         break;
       case 'flow':
         this.live.flow(event.event);
+        break;
+      case 'callback':
+        this.live.callback(event.callback);
         break;
       case 'notice': {
         const text = `Message not sent: ${event.reason}.`;

@@ -54,6 +54,14 @@ describe('parseDeskEvent', () => {
       event: flow,
     });
     expect(parseDeskEvent(frame({ type: 'flow', event: { type: 'verb.result' } }))).toBeUndefined();
+    const callback = { id: 'cb1', phase: 'connecting', key: '1', at: '2026-12-05T10:00:00.000Z' };
+    expect(parseDeskEvent(frame({ type: 'callback', callback }))).toMatchObject({
+      type: 'callback',
+      callback: { ...callback, agentId: null, page: null, privateClaims: {}, phone: '' },
+    });
+    expect(
+      parseDeskEvent(frame({ type: 'callback', callback: { ...callback, phase: 'dancing' } })),
+    ).toBeUndefined();
   });
 
   it('fills what an older gateway leaves out of a call context', () => {

@@ -6,6 +6,9 @@
  */
 import {
   AGENT_STATES,
+  CALLBACK_PHASES,
+  type CallbackPhase,
+  type DeskCallbackView,
   parseMessage,
   type AgentState,
   type CallContext,
@@ -164,7 +167,37 @@ export function parseDeskEvent(frame: unknown): DeskEvent | undefined {
         ? { type: 'flow', event: event as unknown as FlowEvent }
         : undefined;
     }
+    case 'callback': {
+      const view = value['callback'];
+      return isObject(view) &&
+        isString(view['id']) &&
+        CALLBACK_PHASES.includes(view['phase'] as CallbackPhase) &&
+        isString(view['at'])
+        ? { type: 'callback', callback: parseCallbackView(view) }
+        : undefined;
+    }
     default:
       return undefined;
   }
+}
+
+/** A `callback` frame's view with its optional fields filled (another gateway version). */
+function parseCallbackView(v: Json): DeskCallbackView {
+  return {
+    id: v['id'] as string,
+    phase: v['phase'] as CallbackPhase,
+    attempt: typeof v['attempt'] === 'number' ? v['attempt'] : 0,
+    outcome: stringOrNull(v['outcome']),
+    code: stringOrNull(v['code']),
+    destination: isString(v['destination']) ? v['destination'] : '',
+    listingId: stringOrNull(v['listingId']),
+    advertiserName: isString(v['advertiserName']) ? v['advertiserName'] : '',
+    page: stringOrNull(v['page']),
+    phone: isString(v['phone']) ? v['phone'] : '',
+    key: stringOrNull(v['key']),
+    keyAt: stringOrNull(v['keyAt']),
+    agentId: stringOrNull(v['agentId']),
+    privateClaims: isObject(v['privateClaims']) ? v['privateClaims'] : {},
+    at: v['at'] as string,
+  };
 }

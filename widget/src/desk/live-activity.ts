@@ -1,11 +1,12 @@
 /**
  * What the desk follows live besides its own calls: the flows of calls that
  * may reach the agent (`flow` frames: the phone menu, a recording, a
- * transcript, a dial, while they happen). No DOM: the element lists the view.
+ * transcript, a dial, while they happen) and the callbacks of its queues
+ * (`callback` frames, one per phase). No DOM: the element lists the view.
  * Frames come in order per call; one seen twice (a reconnect) is dropped by
  * its `seq`.
  */
-import type { FlowEvent } from '@parley/shared/protocol';
+import type { DeskCallbackView, FlowEvent } from '@parley/shared/protocol';
 import { flowStepText, verbStartText } from './flow-text.js';
 
 /** A call's flow as the desk shows it. */
@@ -29,11 +30,12 @@ interface FlowEntry {
   seq: number;
 }
 
-/** Flows kept once over (the newest), so the panel does not grow forever. */
+/** Flows and callbacks kept once over (the newest), so the panel does not grow forever. */
 export const LIVE_KEPT_ENDED = 5;
 
 export class LiveActivity {
   readonly #flows = new Map<string, FlowEntry>();
+  readonly #callbacks = new Map<string, DeskCallbackView>();
 
   /** A `flow` frame; false when it changed nothing (seen before). */
   flow(event: FlowEvent): boolean {
@@ -68,6 +70,17 @@ export class LiveActivity {
     return true;
   }
 
+  /** A `callback` frame; false when it is older than what is shown. */
+  callback(view: DeskCallbackView): boolean {
+    const known = this.#callbacks.get(view.id);
+    if (known && known.at > view.at) return false;
+    // Re-inserted: the map's order is the order of their latest change.
+    this.#callbacks.delete(view.id);
+    this.#callbacks.set(view.id, view);
+    if (view.phase === 'ended') this.#trim(this.#callbacks, (v) => v.phase === 'ended');
+    return true;
+  }
+
   get flows(): LiveFlow[] {
     return [...this.#flows.values()].map((e) => ({
       callId: e.callId,
@@ -78,8 +91,13 @@ export class LiveActivity {
     }));
   }
 
+  get callbacks(): DeskCallbackView[] {
+    return [...this.#callbacks.values()];
+  }
+
   clear(): void {
     this.#flows.clear();
+    this.#callbacks.clear();
   }
 
   /** Drops the oldest finished entries beyond LIVE_KEPT_ENDED. */
