@@ -6,7 +6,7 @@
  * queue's agent at a fixed contact). The agent's desk socket gets one
  * `callback` frame per phase, in order, with what the callback is about
  * (the page, the advertiser's name, the customer's name) and the customer's
- * number masked.
+ * number masked; a desk that connects in the middle catches up.
  * - "1": calling, ringing, prompting, connecting (key 1), ringing the agent,
  *   connected to the agent, ended completed.
  * - "2": … prompting, ended declined (key 2); the advertiser never rings.
@@ -37,7 +37,9 @@ const views = (desk: DeskSocket, id: string): DeskCallbackView[] =>
     .filter((v) => v.id === id);
 
 /** Asks for a callback to `sales`, then presses `key` on the customer's phone once it prompts. */
-async function callbackPressing(key: string): Promise<{ id: string; desk: DeskSocket }> {
+async function callbackPressing(
+  key: string,
+): Promise<{ id: string; desk: DeskSocket; late: DeskSocket }> {
   const desk = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
   const token = await gw.token({
     scope: 'callback:sales',
@@ -53,6 +55,9 @@ async function callbackPressing(key: string): Promise<{ id: string; desk: DeskSo
   const phase = (p: string) => (f: Record<string, unknown>) =>
     f['type'] === 'callback' && (f['callback'] as DeskCallbackView).phase === p;
   await desk.frame(phase('prompting'));
+  // A desk that connects now catches up: the callback as it is, then what follows.
+  const late = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
+  await late.frame(phase('prompting'));
   const sent = await customer.command('sndcode', key);
   expect(sent.ok, JSON.stringify(sent)).toBe(true);
   if (key === '1') {
@@ -60,8 +65,10 @@ async function callbackPressing(key: string): Promise<{ id: string; desk: DeskSo
     await customer.hangup();
   }
   await desk.frame(phase('ended'));
+  await late.frame(phase('ended'));
   desk.ws.close();
-  return { id, desk };
+  late.ws.close();
+  return { id, desk, late };
 }
 
 describe.skipIf(!sippAvailable())('callbacks on the desk of their queue', () => {
@@ -82,8 +89,15 @@ describe.skipIf(!sippAvailable())('callbacks on the desk of their queue', () => 
   });
 
   it('"1": the desk follows it from calling the customer to the end of the talk', async () => {
-    const { id, desk } = await callbackPressing('1');
+    const { id, desk, late } = await callbackPressing('1');
     const seen = views(desk, id);
+    expect(views(late, id).map((v) => v.phase)).toEqual([
+      'prompting',
+      'connecting',
+      'connecting',
+      'connected',
+      'ended',
+    ]);
     expect(seen.map((v) => `${v.phase}${v.agentId ? ` ${v.agentId}` : ''}`)).toEqual([
       'calling',
       'ringing',

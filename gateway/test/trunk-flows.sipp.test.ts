@@ -60,7 +60,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
 
   it('answers, gathers the key, records the caller and bridges the caller to the agent', async () => {
     const desk = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
-    const result = await runSipp({
+    const running = runSipp({
       scenario: await bundledScenario('uac-carrier-flow'),
       remote: gw.udp,
       address: CARRIER,
@@ -69,6 +69,15 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
       timeoutMs: 60_000,
       recvTimeoutMs: 30_000,
     });
+    // A desk that connects while the caller records catches up on the flow so far.
+    await desk.frame(
+      (f) =>
+        f['type'] === 'flow' &&
+        flowEvent(f).type === 'verb.start' &&
+        (flowEvent(f) as { verb?: string }).verb === 'record',
+    );
+    const late = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
+    const result = await running;
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     // The record is final once the call left the manager.
     await gw.callsEnded();
@@ -107,7 +116,18 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     const ring = await desk.frame((f) => f['type'] === 'ring');
     // …and saw the flow live, frame by frame, from the first prompt on (issue 10).
     await desk.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');
+    await late.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');
     desk.ws.close();
+    late.ws.close();
+    const caughtUp = late.frames.filter((f) => f['type'] === 'flow').map(flowEvent);
+    expect(caughtUp[0]?.type).toBe('flow.start');
+    expect(caughtUp.map((e) => e.seq)).toEqual(
+      desk.frames
+        .filter((f) => f['type'] === 'flow')
+        .map(flowEvent)
+        .filter((e) => e.type !== 'transcript.partial' && e.type !== 'queue.position')
+        .map((e) => e.seq),
+    );
     const live = desk.frames.filter((f) => f['type'] === 'flow').map(flowEvent);
     expect(live.every((e) => e.callId === record.id)).toBe(true);
     expect(

@@ -53,12 +53,19 @@ export function deskCallbackView(
   };
 }
 
+interface LiveCallback {
+  readonly rung: Set<string>;
+  agent: string | null;
+  /** The last frame sent and its record (replayed to a desk that connects). */
+  last?: { readonly record: CallbackRecord; readonly frame: DeskEvent };
+}
+
 export class DeskCallbackFeed implements CallbackDeskFeed {
   readonly #desk: DeskNotifier;
   readonly #agents: AgentDirectory;
   readonly #now: () => number;
   /** Per live callback: agents rung for it (they keep seeing it to its end), and who answered. */
-  readonly #live = new Map<string, { rung: Set<string>; agent: string | null }>();
+  readonly #live = new Map<string, LiveCallback>();
 
   constructor(deps: { desk: DeskNotifier; agents: AgentDirectory; now: () => number }) {
     this.#desk = deps.desk;
@@ -111,7 +118,15 @@ export class DeskCallbackFeed implements CallbackDeskFeed {
     return this.#live.size;
   }
 
-  #entry(id: string): { rung: Set<string>; agent: string | null } {
+  /** The last frame of each live callback `agentId` watches (a desk that just connected). */
+  replay(agentId: string): DeskEvent[] {
+    const out: DeskEvent[] = [];
+    for (const live of this.#live.values())
+      if (live.last && this.watchers(live.last.record).has(agentId)) out.push(live.last.frame);
+    return out;
+  }
+
+  #entry(id: string): LiveCallback {
     let live = this.#live.get(id);
     if (!live) {
       live = { rung: new Set(), agent: null };
@@ -126,5 +141,7 @@ export class DeskCallbackFeed implements CallbackDeskFeed {
       callback: deskCallbackView(record, phase, agentId, this.#now()),
     };
     for (const watcher of this.watchers(record)) this.#desk.notify(watcher, frame);
+    const live = this.#live.get(record.id);
+    if (live) live.last = { record, frame };
   }
 }

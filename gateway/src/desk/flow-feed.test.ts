@@ -74,3 +74,23 @@ describe('DeskFlowFeed', () => {
     expect(f.size).toBe(0);
   });
 });
+
+describe('DeskFlowFeed replay', () => {
+  it('gives a desk that connects the flows in progress it watches, until they end', () => {
+    const { f } = feed({ ringingAgents: [] });
+    const start = ev({ type: 'flow.start', source: 'config' });
+    const gather = ev({ type: 'verb.start', index: 0, verb: 'gather', options: {} });
+    const partial = ev({ type: 'transcript.partial', utterance: 0, text: 'he' });
+    f.event(start);
+    f.event(gather);
+    f.event(partial);
+    expect(f.replay('ann')).toEqual([
+      { type: 'flow', event: start },
+      { type: 'flow', event: gather },
+    ]);
+    expect(f.replay('cy')).toEqual([]); // another tenant
+    f.event(ev({ type: 'flow.end', reason: 'completed' }));
+    expect(f.replay('ann')).toEqual([]);
+    expect(f.size).toBe(0);
+  });
+});

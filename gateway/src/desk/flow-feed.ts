@@ -16,7 +16,7 @@
  * the hub queues each frame behind the agent's earlier events (a `ring` and
  * its context are read from the store first), so every desk gets them in order.
  */
-import type { DeskEvent, FlowEvent } from '@parley/shared/protocol';
+import { STORED_FLOW_EVENTS, type DeskEvent, type FlowEvent } from '@parley/shared/protocol';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager } from '../calls/index.js';
 import type { FlowEventSink } from '../flows/index.js';
@@ -26,12 +26,18 @@ export interface DeskNotifier {
   notify(agentId: string, event: DeskEvent): void;
 }
 
+/** Events of one flow in progress kept for a desk that connects (a long flow keeps its last ones). */
+export const REPLAYED_PER_CALL = 100;
+const KEPT: ReadonlySet<string> = new Set(STORED_FLOW_EVENTS);
+
 export class DeskFlowFeed implements FlowEventSink {
   readonly #desk: DeskNotifier;
   readonly #calls: CallManager;
   readonly #agents: AgentDirectory;
   /** callId → the queue its flow put it in (from `queue.position` / `queue.offered`). */
   readonly #queues = new Map<string, string>();
+  /** callId → the stored kinds of events of its flow so far, until `flow.end`. */
+  readonly #running = new Map<string, FlowEvent[]>();
 
   constructor(deps: { desk: DeskNotifier; calls: CallManager; agents: AgentDirectory }) {
     this.#desk = deps.desk;
@@ -45,7 +51,26 @@ export class DeskFlowFeed implements FlowEventSink {
     const frame: DeskEvent = { type: 'flow', event };
     for (const agentId of this.watchers(event)) this.#desk.notify(agentId, frame);
     // A redirect ends one flow and starts the next; the queue is learnt again from its events.
-    if (event.type === 'flow.end') this.#queues.delete(event.callId);
+    if (event.type === 'flow.end') {
+      this.#queues.delete(event.callId);
+      this.#running.delete(event.callId);
+    } else if (KEPT.has(event.type)) {
+      const kept = this.#running.get(event.callId) ?? [];
+      kept.push(event);
+      if (kept.length > REPLAYED_PER_CALL) kept.shift();
+      this.#running.set(event.callId, kept);
+    }
+  }
+
+  /** The flows in progress `agentId` watches, as frames (a desk that just connected catches up). */
+  replay(agentId: string): DeskEvent[] {
+    const out: DeskEvent[] = [];
+    for (const events of this.#running.values()) {
+      const last = events.at(-1);
+      if (last && this.watchers(last).has(agentId))
+        for (const event of events) out.push({ type: 'flow', event });
+    }
+    return out;
   }
 
   /** The agents whose desks get `event` (exported for the unit test's sake, no state changes). */
@@ -62,8 +87,8 @@ export class DeskFlowFeed implements FlowEventSink {
     return near;
   }
 
-  /** Calls whose queue is remembered now (leak checks). */
+  /** Calls whose queue or events are remembered now (leak checks). */
   get size(): number {
-    return this.#queues.size;
+    return new Set([...this.#queues.keys(), ...this.#running.keys()]).size;
   }
 }

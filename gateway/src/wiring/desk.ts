@@ -56,8 +56,12 @@ export function wireDesk(deps: {
     logger: deps.logger,
     flowEvents: deps.flowEvents,
   });
-  deps.flows.addSink(new DeskFlowFeed({ desk: hub, calls: deps.calls, agents }));
-  deps.callbacks.setDesk(new DeskCallbackFeed({ desk: hub, agents, now: deps.now }));
+  const flows = new DeskFlowFeed({ desk: hub, calls: deps.calls, agents });
+  deps.flows.addSink(flows);
+  const callbacks = new DeskCallbackFeed({ desk: hub, agents, now: deps.now });
+  deps.callbacks.setDesk(callbacks);
+  // A desk that connects (or reconnects) mid-flow or mid-callback catches up.
+  hub.onConnectReplay((agentId) => [...flows.replay(agentId), ...callbacks.replay(agentId)]);
   deps.mount.use(
     deskRouter({
       sessions,
