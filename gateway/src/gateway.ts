@@ -352,6 +352,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
         voicemail.close();
+        desk.close();
         callManager.drain();
         gatedCalls.close();
         gated.close();

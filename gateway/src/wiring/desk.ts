@@ -13,6 +13,7 @@ import {
   deskRouter,
 } from '../desk/index.js';
 import type { FlowEventSink } from '../flows/index.js';
+import { QueueDeskFeed, type QueueService } from '../queues/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CallStore, SessionStore } from '../storage/index.js';
 import { assetsDir, type UpgradeHandler } from './http.js';
@@ -32,12 +33,18 @@ export function wireDesk(deps: {
   /** The stored flow events of a call (what its flow did before the agent). */
   readonly flowEvents: FlowEventsOf;
   /** Where flow events are raised (telephony): the desks get them live. */
-  readonly flows: { addSink(sink: FlowEventSink): () => void };
+  readonly flows: { addSink(sink: FlowEventSink): () => void; readonly queues: QueueService };
   /** The callbacks module: the desks of a callback's destination follow it live. */
   readonly callbacks: { setDesk(feed: CallbackDeskFeed | undefined): void };
   readonly logger: Logger;
   readonly now: () => number;
-}): { readonly hub: DeskHub; readonly sessions: DeskSessions; readonly upgrade: UpgradeHandler } {
+}): {
+  readonly hub: DeskHub;
+  readonly sessions: DeskSessions;
+  readonly upgrade: UpgradeHandler;
+  /** Stops the queues' desk feed (its timers). */
+  close(): void;
+} {
   const { config, agents } = deps;
   const sessions = new DeskSessions({
     secret: config.desk.sessionSecret,
@@ -60,8 +67,24 @@ export function wireDesk(deps: {
   deps.flows.addSink(flows);
   const callbacks = new DeskCallbackFeed({ desk: hub, agents, now: deps.now });
   deps.callbacks.setDesk(callbacks);
-  // A desk that connects (or reconnects) mid-flow or mid-callback catches up.
-  hub.onConnectReplay((agentId) => [...flows.replay(agentId), ...callbacks.replay(agentId)]);
+  // Who waits in each queue, to the desks of its agents (at most four frames a second a queue).
+  const queueAgents = (queue: string) =>
+    agents
+      .list()
+      .filter((a) => a.queues.includes(queue))
+      .map((a) => a.id);
+  const queues = new QueueDeskFeed(deps.flows.queues, (queue, event) => {
+    for (const agentId of queueAgents(queue)) hub.notify(agentId, event);
+  });
+  // A desk that connects (or reconnects) catches up on its queues, flows and callbacks.
+  hub.onConnectReplay((agentId) => [
+    ...(agents.get(agentId)?.queues ?? []).flatMap((queue) => {
+      const view = queues.view(queue);
+      return view ? [{ type: 'queue' as const, queue: view }] : [];
+    }),
+    ...flows.replay(agentId),
+    ...callbacks.replay(agentId),
+  ]);
   deps.mount.use(
     deskRouter({
       sessions,
@@ -76,5 +99,10 @@ export function wireDesk(deps: {
       assetsDir: assetsDir(config),
     }),
   );
-  return { hub, sessions, upgrade: deskEventsUpgrade({ sessions, hub }) };
+  return {
+    hub,
+    sessions,
+    upgrade: deskEventsUpgrade({ sessions, hub }),
+    close: () => queues.close(),
+  };
 }

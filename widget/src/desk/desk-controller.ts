@@ -529,6 +529,9 @@ export class DeskController implements ReactiveController {
       case 'callback':
         this.live.callback(event.callback);
         break;
+      case 'queue':
+        this.live.queue(event.queue);
+        break;
       case 'notice': {
         const text = `Message not sent: ${event.reason}.`;
         if (this.#call) this.#notice(this.#call, text);

@@ -54,6 +54,15 @@ describe('parseDeskEvent', () => {
       event: flow,
     });
     expect(parseDeskEvent(frame({ type: 'flow', event: { type: 'verb.result' } }))).toBeUndefined();
+    const queue = {
+      queue: 'sales',
+      waiting: 1,
+      offered: 0,
+      longestWaitSeconds: 12,
+      callers: [{ callId: 'c9', position: 1, channel: 'phone', from: '+14155550199' }],
+    };
+    expect(parseDeskEvent(frame({ type: 'queue', queue }))).toEqual({ type: 'queue', queue });
+    expect(parseDeskEvent(frame({ type: 'queue', queue: { queue: 'sales' } }))).toBeUndefined();
     const callback = { id: 'cb1', phase: 'connecting', key: '1', at: '2026-12-05T10:00:00.000Z' };
     expect(parseDeskEvent(frame({ type: 'callback', callback }))).toMatchObject({
       type: 'callback',

@@ -18,6 +18,7 @@ import {
   type RoutingDecision,
   type StoredMessage,
   type DeskEvent,
+  type WaitingCallerView,
 } from '@parley/shared/protocol';
 
 export * from '@parley/shared/protocol/desk';
@@ -165,6 +166,27 @@ export function parseDeskEvent(frame: unknown): DeskEvent | undefined {
         isString(event['flow']) &&
         typeof event['seq'] === 'number'
         ? { type: 'flow', event: event as unknown as FlowEvent }
+        : undefined;
+    }
+    case 'queue': {
+      const queue = value['queue'];
+      return isObject(queue) &&
+        isString(queue['queue']) &&
+        typeof queue['waiting'] === 'number' &&
+        Array.isArray(queue['callers'])
+        ? {
+            type: 'queue',
+            queue: {
+              queue: queue['queue'],
+              waiting: queue['waiting'],
+              offered: typeof queue['offered'] === 'number' ? queue['offered'] : 0,
+              longestWaitSeconds:
+                typeof queue['longestWaitSeconds'] === 'number' ? queue['longestWaitSeconds'] : 0,
+              callers: queue['callers'].filter(
+                (c) => isObject(c) && isString(c['callId']),
+              ) as unknown as WaitingCallerView[],
+            },
+          }
         : undefined;
     }
     case 'callback': {

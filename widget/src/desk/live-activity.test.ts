@@ -85,3 +85,23 @@ describe('LiveActivity: flows', () => {
     expect(live.flows).toEqual([]);
   });
 });
+
+describe('LiveActivity: queues', () => {
+  it('lists the queues someone waits in, by name, the latest view of each', () => {
+    const live = new LiveActivity();
+    const view = (queue: string, waiting: number, offered = 0) => ({
+      queue,
+      waiting,
+      offered,
+      longestWaitSeconds: 3,
+      callers: [],
+    });
+    live.queue(view('support', 2));
+    live.queue(view('sales', 1));
+    live.queue(view('billing', 0));
+    expect(live.queues.map((q) => `${q.queue} ${q.waiting}`)).toEqual(['sales 1', 'support 2']);
+    live.queue(view('sales', 0, 1));
+    live.queue(view('support', 0));
+    expect(live.queues.map((q) => `${q.queue} ${q.offered}`)).toEqual(['sales 1']);
+  });
+});

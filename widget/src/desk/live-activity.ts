@@ -1,12 +1,12 @@
 /**
  * What the desk follows live besides its own calls: the flows of calls that
  * may reach the agent (`flow` frames: the phone menu, a recording, a
- * transcript, a dial, while they happen) and the callbacks of its queues
- * (`callback` frames, one per phase). No DOM: the element lists the view.
+ * transcript, a dial, while they happen), the callbacks of its queues
+ * (`callback` frames, one per phase) and who waits in its queues (`queue`). No DOM: the element lists the view.
  * Frames come in order per call; one seen twice (a reconnect) is dropped by
  * its `seq`.
  */
-import type { DeskCallbackView, FlowEvent } from '@parley/shared/protocol';
+import type { DeskCallbackView, FlowEvent, QueueView } from '@parley/shared/protocol';
 import { flowStepText, verbStartText } from './flow-text.js';
 
 /** A call's flow as the desk shows it. */
@@ -36,6 +36,19 @@ export const LIVE_KEPT_ENDED = 5;
 export class LiveActivity {
   readonly #flows = new Map<string, FlowEntry>();
   readonly #callbacks = new Map<string, DeskCallbackView>();
+  readonly #queues = new Map<string, QueueView>();
+
+  /** A `queue` frame: who waits in one of the agent's queues now. */
+  queue(view: QueueView): void {
+    this.#queues.set(view.queue, view);
+  }
+
+  /** The agent's queues with someone waiting or being offered, by name. */
+  get queues(): QueueView[] {
+    return [...this.#queues.values()]
+      .filter((q) => q.waiting > 0 || q.offered > 0)
+      .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
 
   /** A `flow` frame; false when it changed nothing (seen before). */
   flow(event: FlowEvent): boolean {
@@ -98,6 +111,7 @@ export class LiveActivity {
   clear(): void {
     this.#flows.clear();
     this.#callbacks.clear();
+    this.#queues.clear();
   }
 
   /** Drops the oldest finished entries beyond LIVE_KEPT_ENDED. */
