@@ -9,8 +9,12 @@
  * the advertiser (the listing's queue's agent). The advertiser hears its own
  * 800 Hz tone come back through the customer (audio both ways), the page
  * shows every phase up to "connected" and then the end, and the advertiser's
- * ledger holds exactly one callback fee. A number that is not one is refused
- * in the page, with `parley-error`, and nothing is asked.
+ * ledger holds exactly one callback fee. The queue agent's desk (another
+ * Chromium page, its softphone off: the agent's phone is the baresip one)
+ * follows the callback live in its "Live" card: connected to the agent, then
+ * ended, with the listing's advertiser and the customer's number masked. A
+ * number that is not one is refused in the page, with `parley-error`, and
+ * nothing is asked.
  */
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
@@ -46,6 +50,19 @@ const CALLBACK_PROBE = `
 `;
 
 const callbackFees = () => world.fees(advertiserId);
+
+/** The agent's desk, signed in, its softphone off (the agent answers on its baresip phone). */
+async function openDesk(): Promise<Page> {
+  const context = await browser.newContext();
+  await context.addInitScript(() => localStorage.setItem('parley-desk.softphone', 'off'));
+  const desk = await context.newPage();
+  await desk.goto(`${gw.gateway.httpUrl}/desk`);
+  await desk.getByLabel('Username').fill('agent1');
+  await desk.getByLabel('Password').fill('secret');
+  await desk.getByRole('button', { name: 'Sign in' }).click();
+  await desk.locator('parley-agent-desk [part="recent"]').waitFor();
+  return desk;
+}
 
 async function openForm(): Promise<Page> {
   const context = await browser.newContext();
@@ -124,6 +141,7 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
 
   it('calls the customer, who presses 1 and is bridged to the advertiser; one fee', async () => {
     await world.startCustomer('uas-carrier-press-1');
+    const desk = await openDesk();
     const page = await openForm();
     await page.locator('parley-callback select').selectOption('US');
     await page.locator('parley-callback input[type="tel"]').fill('(415) 555-0123');
@@ -141,9 +159,21 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
       'two seconds',
       30_000,
     );
+    // The desk follows it live: connected to the agent while they talk.
+    const onDesk = (phase: string) =>
+      desk.locator(`parley-agent-desk [part="live-callback"][data-phase="${phase}"]`);
+    await onDesk('connected').waitFor();
+    expect(await onDesk('connected').innerText()).toMatch(/Connected to agent1/);
     await advertiser.hangup();
     await page.locator('parley-callback [part="status"][data-phase="ended"]').waitFor();
     expect(await status.innerText()).toMatch(/over/);
+    await onDesk('ended').waitFor();
+    const shown = await onDesk('ended').innerText();
+    expect(shown).toMatch(/Callback for Bob the Plumber/);
+    expect(shown).toMatch(/\+14••••••123/);
+    expect(shown).toMatch(/Ended: completed/);
+    expect(shown).not.toMatch(/4155550123/);
+    await desk.context().close();
 
     const seen = await page.evaluate(
       () => (window as unknown as { __callback: { phase: string; id?: string }[] }).__callback,

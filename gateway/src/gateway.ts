@@ -254,6 +254,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     webSessions: stores.sessions,
     messages: hub,
     flowEvents: (callId) => telephony.events.list(callId),
+    flows: telephony,
+    callbacks,
     logger,
     now,
   });
@@ -351,6 +353,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
         voicemail.close();
+        desk.close();
         callManager.drain();
         gatedCalls.close();
         gated.close();

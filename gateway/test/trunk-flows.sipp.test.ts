@@ -25,6 +25,7 @@ import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 
 const DID = '+14155550142';
+const flowEvent = (frame: Record<string, unknown>) => frame['event'] as FlowEvent;
 
 afterAll(() => stopAll());
 
@@ -59,7 +60,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
 
   it('answers, gathers the key, records the caller and bridges the caller to the agent', async () => {
     const desk = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
-    const result = await runSipp({
+    const running = runSipp({
       scenario: await bundledScenario('uac-carrier-flow'),
       remote: gw.udp,
       address: CARRIER,
@@ -68,6 +69,15 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
       timeoutMs: 60_000,
       recvTimeoutMs: 30_000,
     });
+    // A desk that connects while the caller records catches up on the flow so far.
+    await desk.frame(
+      (f) =>
+        f['type'] === 'flow' &&
+        flowEvent(f).type === 'verb.start' &&
+        (flowEvent(f) as { verb?: string }).verb === 'record',
+    );
+    const late = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
+    const result = await running;
     expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
     // The record is final once the call left the manager.
     await gw.callsEnded();
@@ -104,7 +114,50 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
 
     // The agent's desk rang with what the caller did in the phone menu before.
     const ring = await desk.frame((f) => f['type'] === 'ring');
+    // …and saw the flow live, frame by frame, from the first prompt on (issue 10).
+    await desk.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');
+    await late.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');
     desk.ws.close();
+    late.ws.close();
+    const caughtUp = late.frames.filter((f) => f['type'] === 'flow').map(flowEvent);
+    expect(caughtUp[0]?.type).toBe('flow.start');
+    expect(caughtUp.map((e) => e.seq)).toEqual(
+      desk.frames
+        .filter((f) => f['type'] === 'flow')
+        .map(flowEvent)
+        .filter((e) => e.type !== 'transcript.partial' && e.type !== 'queue.position')
+        .map((e) => e.seq),
+    );
+    const live = desk.frames.filter((f) => f['type'] === 'flow').map(flowEvent);
+    expect(live.every((e) => e.callId === record.id)).toBe(true);
+    expect(
+      live.map((e) => e.seq),
+      'in the order they happened',
+    ).toEqual(live.map((e) => e.seq).sort((a, b) => a - b));
+    const steps = live
+      .filter((e) => e.type !== 'queue.offered')
+      .map((e) => ('verb' in e ? `${e.type} ${e.verb}` : e.type));
+    expect(steps).toEqual([
+      'flow.start',
+      'verb.start say',
+      'verb.result say',
+      'verb.start gather',
+      'verb.result gather',
+      'verb.start record',
+      'verb.result record',
+      'verb.start dial',
+      'verb.result dial',
+      'flow.end',
+    ]);
+    const gathered = live.find((e) => e.type === 'verb.result' && e.verb === 'gather');
+    expect(gathered, JSON.stringify(live)).toMatchObject({
+      result: { digits: '1', finishedBy: 'numDigits' },
+    });
+    // The gather's result reached the desk before the call rang at it.
+    const order = desk.frames.map((f) =>
+      f['type'] === 'flow' ? `${flowEvent(f).type} ${String(flowEvent(f).seq)}` : f['type'],
+    );
+    expect(order.indexOf(`verb.result ${gathered!.seq}`)).toBeLessThan(order.indexOf('ring'));
     const flow = (ring['call'] as { flow?: { type: string; verb?: string; result?: unknown }[] })
       .flow;
     const shown = Object.fromEntries(

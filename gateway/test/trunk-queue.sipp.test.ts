@@ -5,7 +5,7 @@
  * gateway, music on hold) and, the moment the agent frees up, is offered to
  * it and bridged: no 480. Read in the flow events and the call record.
  */
-import type { FlowEvent } from '@parley/shared/protocol';
+import type { FlowEvent, QueueView } from '@parley/shared/protocol';
 import {
   bundledScenario,
   runSipp,
@@ -15,6 +15,7 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER, carrierTrunk } from './carrier.js';
+import { deskSocket } from './desk-socket.js';
 import { TENANT, registeredAgent, startTestGateway, type TestGateway } from './harness.js';
 import { callersWaiting } from './queue-wait.js';
 
@@ -46,6 +47,7 @@ describe.skipIf(!sippAvailable())(
 
     it('keeps the caller waiting while the agent is busy, and bridges it when the agent frees up', async () => {
       // The agent is on another call (the directory's own busy state).
+      const desk = await deskSocket(gw.gateway.httpUrl, 'agent1', 'secret');
       const endOtherCall = gw.gateway.agents.callStarted('agent1');
       const waiting = callersWaiting(gw.gateway, 'sales', 1);
       const carrier = runSipp({
@@ -60,6 +62,13 @@ describe.skipIf(!sippAvailable())(
       await waiting;
       // Still waiting: nobody was rung while the agent was busy.
       expect(agent.receivedRequests('INVITE')).toHaveLength(0);
+      // The agent's desk shows who waits in its queue.
+      const shown = (await desk.frame(
+        (f) => f['type'] === 'queue' && (f['queue'] as QueueView).waiting === 1,
+      )) as { queue: QueueView };
+      expect(shown.queue).toMatchObject({ queue: 'sales', waiting: 1 });
+      expect(shown.queue.callers[0]).toMatchObject({ position: 1, channel: 'phone' });
+      expect(shown.queue.callers[0]?.from ?? '').toContain('4155550199');
       endOtherCall(0);
       const result = await carrier;
       expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
@@ -79,6 +88,14 @@ describe.skipIf(!sippAvailable())(
       );
       expect(enqueue?.result, all).toMatchObject({ status: 'bridged', queue: 'sales' });
       expect(agent.receivedRequests('INVITE')).toHaveLength(1);
+      // …and that nobody waits any more once the agent took the caller.
+      await desk.frame(
+        (f) =>
+          f['type'] === 'queue' &&
+          (f['queue'] as QueueView).waiting === 0 &&
+          (f['queue'] as QueueView).offered === 0,
+      );
+      desk.ws.close();
     });
   },
 );

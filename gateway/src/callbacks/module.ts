@@ -60,6 +60,8 @@ export interface CallbacksModule {
   readonly router: Router;
   /** Closes interrupted callbacks (BYE to their legs) and schedules the waiting ones. */
   start(): void;
+  /** Where the desks are told about callbacks (the desk is wired after this module). */
+  setDesk(feed: CallbackDeskFeed | undefined): void;
   close(): void;
 }
 
@@ -83,12 +85,19 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     deps.billing ?? (deps.marketplace ? marketplaceBilling(deps.marketplace) : undefined);
   const fees = new CallbackFees({ store, billing, now });
   const progress = new CallbackProgress();
+  let desk = deps.desk;
   const runner = new CallbackRunner({
     store,
     fees,
     progress,
     config: config.callbacks,
-    desk: deps.desk,
+    desk: {
+      progress: (...a) => desk?.progress(...a),
+      ringing: (...a) => desk?.ringing(...a),
+      stopped: (...a) => desk?.stopped(...a),
+      answered: (...a) => desk?.answered(...a),
+      ended: (...a) => desk?.ended(...a),
+    },
     logger,
     now,
     call: {
@@ -142,6 +151,9 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     router,
     start() {
       hangUpInterrupted(deps.stack, service.start(), logger);
+    },
+    setDesk(feed) {
+      desk = feed;
     },
     close() {
       if (closed) return;

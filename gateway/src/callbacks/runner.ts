@@ -17,8 +17,13 @@ import type { CallbackRecord, CallbackState } from './model.js';
 import { progressEvent, type CallbackProgress } from './progress.js';
 import type { CallbackStore } from './store.js';
 
-/** What the desk is told about callbacks ringing at, and answered by, agents. */
+/**
+ * What the desks are told about callbacks (`desk/callback-feed.ts`): every
+ * phase of one (`progress`, the same moments the customer's page is told),
+ * and the agents it rings at and is answered by. Called inline: must not throw.
+ */
 export interface CallbackDeskFeed {
+  progress(record: CallbackRecord, phase: CallbackPhase): void;
   ringing(agentId: string, record: CallbackRecord, routing: Record<string, unknown> | null): void;
   stopped(agentId: string, callbackId: string): void;
   answered(agentId: string, record: CallbackRecord, routing: Record<string, unknown> | null): void;
@@ -201,7 +206,13 @@ export class CallbackRunner {
   }
 
   #publish(record: CallbackRecord, phase?: CallbackPhase): void {
-    this.#o.progress.publish(progressEvent(record, this.#o.now(), phase));
+    const event = progressEvent(record, this.#o.now(), phase);
+    this.#o.progress.publish(event);
+    try {
+      this.#o.desk?.progress(record, event.phase);
+    } catch (error) {
+      this.#o.logger.error({ err: error, callback: record.id }, 'callback desk feed failed');
+    }
   }
 
   #timing(name: 'customer_ringing' | 'advertiser_ringing', from: number, to: number | null): void {

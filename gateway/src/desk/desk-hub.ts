@@ -25,6 +25,9 @@ export type DeskCommandHandler = (
   frame: Readonly<Record<string, unknown>>,
 ) => { ok: boolean; reason?: string };
 
+/** What another module's live feed replays to a desk that just connected (callbacks, flows in progress). */
+export type DeskReplay = (agentId: string) => readonly DeskEvent[];
+
 export class DeskHub {
   readonly #sockets = new Map<string, Set<DeskSocket>>();
   /** agentId → unsubscribe from its current call's messages */
@@ -38,6 +41,7 @@ export class DeskHub {
   readonly #pending = new Map<string, Promise<void>>();
   readonly #commands = new Map<string, DeskCommandHandler>();
   readonly #flowEvents: FlowEventsOf | undefined;
+  readonly #replays: DeskReplay[] = [];
 
   constructor(deps: {
     calls: CallManager;
@@ -75,6 +79,8 @@ export class DeskHub {
     if (presence) socket.send(JSON.stringify({ type: 'presence', agent: presenceView(presence) }));
     // The calls' context comes from the store: sent in order, after the reads.
     const calls = this.#calls.list();
+    // Taken now, with the socket joining: what is raised from here on is queued behind it.
+    const replayed = this.#replays.flatMap((replay) => replay(agentId));
     const send = async () => {
       for (const call of calls) {
         if (call.agentId === agentId) {
@@ -91,6 +97,7 @@ export class DeskHub {
           );
         }
       }
+      for (const event of replayed) socket.send(JSON.stringify(event));
     };
     this.#inOrder(agentId, send);
     return () => set.delete(socket);
@@ -156,6 +163,11 @@ export class DeskHub {
   /** Another module's desk command (voicemail's `take-voicemail`): `handler` answers it. */
   onCommand(type: string, handler: DeskCommandHandler): void {
     this.#commands.set(type, handler);
+  }
+
+  /** What `replay` gives is sent to each desk that connects, after its calls (a reconnect catches up). */
+  onConnectReplay(replay: DeskReplay): void {
+    this.#replays.push(replay);
   }
 
   /** Sends an event to every desk of `agentId` (other modules' events: voicemail). */

@@ -5,7 +5,7 @@
  * events WebSocket. The gateway builds these; the desk checks them on arrival.
  */
 import type { CallTokenPublicClaims, PrivateClaims } from '../tokens/index.js';
-import type { CallbackContext } from './callbacks.js';
+import type { CallbackContext, DeskCallbackView } from './callbacks.js';
 import type { FlowEvent } from './flow-events.js';
 import type { StoredMessage } from './messages.js';
 import type { VoicemailEvent } from './voicemail.js';
@@ -206,8 +206,15 @@ export type DeskEvent =
     }
   /** To the agents of a queue, whenever who waits in it changed (at most 4 a second). */
   | { readonly type: 'queue'; readonly queue: QueueView }
-  /** To the agents ringing for or talking on a call: what its flow did (`flow-events.ts`). */
+  /**
+   * What a call's flow is doing, live (`flow-events.ts`): to the agents ringing
+   * for or talking on the call, to the agents of the queue it waits in, and,
+   * while it is in no queue yet (a phone menu), to the agents of its tenant.
+   * Partial transcripts go only to the agents ringing for or talking on it.
+   */
   | { readonly type: 'flow'; readonly event: FlowEvent }
+  /** A callback to the agent's queue (or to the agent), one frame per phase (docs/callbacks.md). */
+  | { readonly type: 'callback'; readonly callback: DeskCallbackView }
   /** To the agents of the queue: a voicemail being left, its text as it is recognised, its end. */
   | VoicemailEvent;
 

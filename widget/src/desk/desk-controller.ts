@@ -36,6 +36,7 @@ import { CHAT_HISTORY } from './defaults.js';
 import { describeMessage, latestPage, ringAnnouncement, signInErrorText } from './desk-text.js';
 import type { PhoneCallChange, PhoneCallState, PhoneStatusChange, Softphone } from './softphone.js';
 import { SoftphoneError } from './softphone-error.js';
+import { LiveActivity } from './live-activity.js';
 
 /** `checking`: asking the gateway whether the session cookie is still good. */
 export type DeskAuth = 'checking' | 'signed-out' | 'signing-in' | 'signed-in';
@@ -136,6 +137,8 @@ export class DeskController implements ReactiveController {
   /** What the live region says (incoming calls, answers, ends). */
   announcement = '';
   remoteStream: MediaStream | undefined;
+  /** Flows and callbacks the desk follows live (`flow` and `callback` frames). */
+  readonly live = new LiveActivity();
 
   readonly #host: Host;
   readonly #deps: DeskControllerDeps;
@@ -433,6 +436,7 @@ export class DeskController implements ReactiveController {
     this.agent = undefined;
     this.sip = undefined;
     this.#rings.clear();
+    this.live.clear();
     this.#call = undefined;
     this.remoteStream = undefined;
     this.lastEnded = undefined;
@@ -518,6 +522,15 @@ export class DeskController implements ReactiveController {
         break;
       case 'ended':
         this.#onEnded(event.callId, event.outcome, event.reason);
+        break;
+      case 'flow':
+        this.live.flow(event.event);
+        break;
+      case 'callback':
+        this.live.callback(event.callback);
+        break;
+      case 'queue':
+        this.live.queue(event.queue);
         break;
       case 'notice': {
         const text = `Message not sent: ${event.reason}.`;

@@ -37,6 +37,40 @@ describe('parseDeskEvent', () => {
     expect(
       parseDeskEvent(frame({ type: 'notice', code: 'message_rejected', reason: 'rate limited' })),
     ).toEqual({ type: 'notice', code: 'message_rejected', reason: 'rate limited' });
+    const flow = {
+      type: 'verb.result',
+      callId: 'c1',
+      tenant: 'acme',
+      seq: 4,
+      at: '2026-12-05T10:00:00.000Z',
+      flow: 'menu',
+      index: 1,
+      verb: 'gather',
+      ms: 800,
+      result: { status: 'completed', digits: '7', finishedBy: 'numDigits' },
+    };
+    expect(parseDeskEvent(frame({ type: 'flow', event: flow }))).toEqual({
+      type: 'flow',
+      event: flow,
+    });
+    expect(parseDeskEvent(frame({ type: 'flow', event: { type: 'verb.result' } }))).toBeUndefined();
+    const queue = {
+      queue: 'sales',
+      waiting: 1,
+      offered: 0,
+      longestWaitSeconds: 12,
+      callers: [{ callId: 'c9', position: 1, channel: 'phone', from: '+14155550199' }],
+    };
+    expect(parseDeskEvent(frame({ type: 'queue', queue }))).toEqual({ type: 'queue', queue });
+    expect(parseDeskEvent(frame({ type: 'queue', queue: { queue: 'sales' } }))).toBeUndefined();
+    const callback = { id: 'cb1', phase: 'connecting', key: '1', at: '2026-12-05T10:00:00.000Z' };
+    expect(parseDeskEvent(frame({ type: 'callback', callback }))).toMatchObject({
+      type: 'callback',
+      callback: { ...callback, agentId: null, page: null, privateClaims: {}, phone: '' },
+    });
+    expect(
+      parseDeskEvent(frame({ type: 'callback', callback: { ...callback, phase: 'dancing' } })),
+    ).toBeUndefined();
   });
 
   it('fills what an older gateway leaves out of a call context', () => {

@@ -6,6 +6,9 @@
  */
 import {
   AGENT_STATES,
+  CALLBACK_PHASES,
+  type CallbackPhase,
+  type DeskCallbackView,
   parseMessage,
   type AgentState,
   type CallContext,
@@ -15,6 +18,7 @@ import {
   type RoutingDecision,
   type StoredMessage,
   type DeskEvent,
+  type WaitingCallerView,
 } from '@parley/shared/protocol';
 
 export * from '@parley/shared/protocol/desk';
@@ -154,7 +158,68 @@ export function parseDeskEvent(frame: unknown): DeskEvent | undefined {
             reason: isString(value['reason']) ? value['reason'] : 'rejected',
           }
         : undefined;
+    case 'flow': {
+      const event = value['event'];
+      return isObject(event) &&
+        isString(event['type']) &&
+        isString(event['callId']) &&
+        isString(event['flow']) &&
+        typeof event['seq'] === 'number'
+        ? { type: 'flow', event: event as unknown as FlowEvent }
+        : undefined;
+    }
+    case 'queue': {
+      const queue = value['queue'];
+      return isObject(queue) &&
+        isString(queue['queue']) &&
+        typeof queue['waiting'] === 'number' &&
+        Array.isArray(queue['callers'])
+        ? {
+            type: 'queue',
+            queue: {
+              queue: queue['queue'],
+              waiting: queue['waiting'],
+              offered: typeof queue['offered'] === 'number' ? queue['offered'] : 0,
+              longestWaitSeconds:
+                typeof queue['longestWaitSeconds'] === 'number' ? queue['longestWaitSeconds'] : 0,
+              callers: queue['callers'].filter(
+                (c) => isObject(c) && isString(c['callId']),
+              ) as unknown as WaitingCallerView[],
+            },
+          }
+        : undefined;
+    }
+    case 'callback': {
+      const view = value['callback'];
+      return isObject(view) &&
+        isString(view['id']) &&
+        CALLBACK_PHASES.includes(view['phase'] as CallbackPhase) &&
+        isString(view['at'])
+        ? { type: 'callback', callback: parseCallbackView(view) }
+        : undefined;
+    }
     default:
       return undefined;
   }
+}
+
+/** A `callback` frame's view with its optional fields filled (another gateway version). */
+function parseCallbackView(v: Json): DeskCallbackView {
+  return {
+    id: v['id'] as string,
+    phase: v['phase'] as CallbackPhase,
+    attempt: typeof v['attempt'] === 'number' ? v['attempt'] : 0,
+    outcome: stringOrNull(v['outcome']),
+    code: stringOrNull(v['code']),
+    destination: isString(v['destination']) ? v['destination'] : '',
+    listingId: stringOrNull(v['listingId']),
+    advertiserName: isString(v['advertiserName']) ? v['advertiserName'] : '',
+    page: stringOrNull(v['page']),
+    phone: isString(v['phone']) ? v['phone'] : '',
+    key: stringOrNull(v['key']),
+    keyAt: stringOrNull(v['keyAt']),
+    agentId: stringOrNull(v['agentId']),
+    privateClaims: isObject(v['privateClaims']) ? v['privateClaims'] : {},
+    at: v['at'] as string,
+  };
 }

@@ -1,6 +1,6 @@
 import type { FlowEvent } from '@parley/shared/protocol';
 import { describe, expect, it } from 'vitest';
-import { flowStepText } from './flow-text.js';
+import { flowStepText, verbStartText } from './flow-text.js';
 
 const base = { callId: 'c1', tenant: 'acme', seq: 1, at: '2026-12-05T10:00:00Z', flow: 'menu' };
 const result = (verb: string, result: Record<string, unknown>): FlowEvent =>
@@ -64,5 +64,20 @@ describe('flowStepText', () => {
       options: {},
     } as unknown as FlowEvent;
     expect(flowStepText(start)).toBeUndefined();
+  });
+});
+
+describe('verbStartText', () => {
+  const start = (verb: string, options: Record<string, unknown> = {}): FlowEvent =>
+    ({ ...base, type: 'verb.start', index: 0, verb, options }) as unknown as FlowEvent;
+  it('says what the verb running now does', () => {
+    expect(verbStartText(start('say'))).toBe('Playing a prompt');
+    expect(verbStartText(start('gather'))).toBe('Waiting for keys');
+    expect(verbStartText(start('record'))).toBe('Recording the caller');
+    expect(verbStartText(start('dial', { target: { type: 'phone', number: '+1415' } }))).toBe(
+      'Dialling +1415',
+    );
+    expect(verbStartText(start('enqueue', { queue: 'sales' }))).toBe('Joining queue sales');
+    expect(verbStartText(result('gather', { status: 'completed' }))).toBeUndefined();
   });
 });

@@ -5,6 +5,43 @@
  */
 import type { FlowEvent, VerbResults } from '@parley/shared/protocol';
 
+/**
+ * What a verb that just started is doing (the desk's live view of a flow,
+ * `flow` frames): "Playing a prompt", "Waiting for keys", "Dialling agent1"…
+ */
+export function verbStartText(event: FlowEvent): string | undefined {
+  if (event.type !== 'verb.start') return undefined;
+  const o = event.options;
+  switch (event.verb) {
+    case 'say':
+    case 'play':
+      return 'Playing a prompt';
+    case 'gather':
+      return 'Waiting for keys';
+    case 'record':
+      return 'Recording the caller';
+    case 'transcribe':
+      return 'Transcribing';
+    case 'dial':
+      return `Dialling ${dialTargetText(o['target'])}`;
+    case 'enqueue':
+      return `Joining queue ${String(o['queue'] ?? '')}`.trim();
+    case 'pause':
+      return 'Pausing';
+    case 'hangup':
+      return 'Hanging up';
+    case 'redirect':
+      return `Going to flow ${String(o['flow'] ?? '')}`.trim();
+  }
+}
+
+function dialTargetText(target: unknown): string {
+  if (typeof target !== 'object' || target === null) return '';
+  const t = target as Record<string, unknown>;
+  const name = t['agent'] ?? t['queue'] ?? t['number'] ?? t['uri'];
+  return typeof name === 'string' ? name : '';
+}
+
 /** The line for one flow event; undefined for events the desk does not show (verb starts). */
 export function flowStepText(event: FlowEvent): string | undefined {
   switch (event.type) {

@@ -9,6 +9,7 @@ import type {
 } from './desk-events.js';
 import { callCard, endedCard, ringingCard } from './call-cards.js';
 import { agentStateText, connectionText, phoneStatusText } from './desk-text.js';
+import { livePanel } from './live-panel.js';
 import { recentCalls } from './recent-calls.js';
 import { styles } from './styles.js';
 
@@ -261,7 +262,7 @@ export abstract class ParleyAgentDesk extends LitElement {
           ? html`<p class="muted">No calls right now.</p>`
           : nothing
       }
-      ${recentCalls(this.#desk)}
+      ${livePanel(desk.live)} ${recentCalls(this.#desk)}
       <audio part="audio" autoplay hidden></audio>
     `;
   }

@@ -18,6 +18,7 @@ import {
   type FlowOutcome,
   type FlowCall,
   type FlowRef,
+  type FlowEventSink,
   type FlowRunner,
   type SpeechSynthesizer,
 } from '../../flows/index.js';
@@ -76,6 +77,7 @@ export class Telephony {
   readonly queues: QueueService;
   readonly events: SqliteFlowEventStore;
   readonly #deps: TelephonyDeps;
+  readonly #sinks: Set<FlowEventSink>;
   readonly #dialer: TargetDialer;
   readonly #prompts = new DecodedPrompts();
   readonly #log: Logger;
@@ -91,9 +93,11 @@ export class Telephony {
       queues: QueueService;
       agents: DirectoryQueueAgents;
       events: SqliteFlowEventStore;
+      sinks: Set<FlowEventSink>;
       unobserve: () => void;
     },
   ) {
+    this.#sinks = parts.sinks;
     this.#deps = deps;
     this.runner = parts.runner;
     this.queues = parts.queues;
@@ -137,16 +141,24 @@ export class Telephony {
       ...(deps.now ? { now: deps.now } : {}),
     });
     const events = new SqliteFlowEventStore(deps.db);
+    // Sinks added later (`addSink`: the desk, wired after the applications).
+    const sinks = new Set<FlowEventSink>();
+    const onError = (error: unknown) => logger.error({ err: error }, 'a flow event sink failed');
+    const late: FlowEventSink = { event: (e) => fanOut([...sinks], onError).event(e) };
     const runner = await createFlowRunner(config, {
       speech: fliteSpeech(deps.speech),
       queues,
-      sink: fanOut([events, flowMetricsSink(metrics)], (error) =>
-        logger.error({ err: error }, 'a flow event sink failed'),
-      ),
+      sink: fanOut([events, flowMetricsSink(metrics), late], onError),
       logger,
     });
     const unobserve = observeQueues(queues, metrics);
-    return new Telephony(deps, { runner, queues, agents, events, unobserve });
+    return new Telephony(deps, { runner, queues, agents, events, sinks, unobserve });
+  }
+
+  /** Another place every flow event goes to (the desks, `desk/flow-feed.ts`); returns the removal. */
+  addSink(sink: FlowEventSink): () => void {
+    this.#sinks.add(sink);
+    return () => this.#sinks.delete(sink);
   }
 
   /**
@@ -185,6 +197,7 @@ export class Telephony {
     if (this.#closed) return;
     this.#closed = true;
     this.#unobserve();
+    this.#sinks.clear();
     this.queues.close();
   }
 
