@@ -9,8 +9,9 @@
  * after a restart, a second process) a no-op.
  */
 import { ParleyError } from '@parley/shared/errors';
-import type { PostResult, Posting } from '../ledger/index.js';
-import { accountId, type MarketplaceAccounts } from './accounts.js';
+import type { PostResult } from '../ledger/index.js';
+import type { MarketplaceAccounts } from './accounts.js';
+import { chargePostings } from './billing-postings.js';
 import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
@@ -18,6 +19,8 @@ import type { MarketplaceMetrics } from './metrics.js';
 import type { CallMatch } from './inbound-match.js';
 import type { MarketplaceRegistry } from './registry.js';
 import { describeIssue, refundSchema } from './validation.js';
+
+export { chargePostings };
 
 export type QualifyResult =
   | { readonly status: 'charged'; readonly amount: number; readonly transactionId: number | null }
@@ -38,23 +41,6 @@ export interface BillingOptions {
    * commit: the crash test stops the process there.
    */
   readonly beforeCommit?: ((callId: string) => void) | undefined;
-}
-
-/** Splits a charge: the publisher's share (rounded down), the platform the rest. */
-export function chargePostings(
-  call: MarketplaceCall,
-  amount: number,
-  sharePercent: number,
-): Posting[] {
-  const share = call.publisherId === null ? 0 : Math.floor((amount * sharePercent) / 100);
-  const postings: Posting[] = [
-    { account: accountId.advertiser(call.advertiserId), amount: -amount },
-  ];
-  if (share > 0)
-    postings.push({ account: accountId.publisher(call.publisherId ?? ''), amount: share });
-  if (amount - share > 0)
-    postings.push({ account: accountId.platform(call.tenant), amount: amount - share });
-  return postings;
 }
 
 export class Billing {
