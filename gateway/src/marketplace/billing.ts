@@ -12,6 +12,7 @@ import { ParleyError } from '@parley/shared/errors';
 import type { PostResult } from '../ledger/index.js';
 import type { MarketplaceAccounts } from './accounts.js';
 import { chargePostings } from './billing-postings.js';
+import { chargeShared, refundShared } from './billing-shared.js';
 import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
@@ -26,6 +27,16 @@ export type QualifyResult =
   | { readonly status: 'charged'; readonly amount: number; readonly transactionId: number | null }
   | { readonly status: 'duplicate'; readonly amount: number; readonly transactionId: number | null }
   | { readonly status: 'not_yet'; readonly qualifiesAt: number }
+  /**
+   * Only with the shared ledger (`storage.kind: postgres`): the call qualified
+   * but its charge would have taken the advertiser below its funds or the
+   * listing past its daily budget (calls routed at once on several gateways);
+   * it is recorded as qualified, charged 0, and the listing pauses.
+   */
+  | {
+      readonly status: 'refused';
+      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
+    }
   | { readonly status: 'not_connected' }
   | { readonly status: 'unknown_call' };
 
@@ -104,13 +115,13 @@ export class Billing {
    * Hook: charge the call if it has been connected long enough, exactly once.
    * Safe to call any number of times, from any process sharing the database.
    */
-  qualify(callId: string, now: number): QualifyResult {
+  async qualify(callId: string, now: number): Promise<QualifyResult> {
     const { calls, metrics } = this.#o;
     const call = calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     if (call.qualifiedAt !== null) {
       metrics?.charges.inc({ result: 'duplicate' });
-      return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
     }
     if (call.connectedAt === null || call.qualifiesAt === null) {
       metrics?.charges.inc({ result: 'not_connected' });
@@ -131,15 +142,15 @@ export class Billing {
    * Hook: the call ended. A call connected long enough is charged now if its
    * timer has not done it (a late timer must not lose a charge).
    */
-  ended(callId: string, at: number): QualifyResult {
+  async ended(callId: string, at: number): Promise<QualifyResult> {
     const { calls } = this.#o;
     const call = calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     let result: QualifyResult = { status: 'not_connected' };
     if (call.qualifiedAt !== null)
-      result = { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+      result = { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
     else if (call.qualifiesAt !== null && at >= call.qualifiesAt)
-      result = this.#charge(callId, call.qualifiesAt);
+      result = await this.#charge(callId, call.qualifiesAt);
     else if (call.qualifiesAt !== null)
       result = { status: 'not_yet', qualifiesAt: call.qualifiesAt };
     calls.setEnded(callId, at);
@@ -155,14 +166,14 @@ export class Billing {
    * At start-up: calls a crash left open are closed at the last heartbeat;
    * those connected long enough before it are charged (once: the key).
    */
-  recover(now: number): { charged: number; closed: number } {
+  async recover(now: number): Promise<{ charged: number; closed: number }> {
     const { calls } = this.#o;
     const aliveAt = calls.aliveAt() ?? now;
     let charged = 0;
     let closed = 0;
     for (const call of calls.open()) {
       if (call.qualifiedAt === null && call.qualifiesAt !== null && call.qualifiesAt <= aliveAt) {
-        if (this.#charge(call.callId, call.qualifiesAt).status === 'charged') charged += 1;
+        if ((await this.#charge(call.callId, call.qualifiesAt)).status === 'charged') charged += 1;
       }
       calls.setEnded(call.callId, Math.max(call.startedAt, aliveAt));
       closed += 1;
@@ -170,7 +181,49 @@ export class Billing {
     return { charged, closed };
   }
 
-  #charge(callId: string, at: number): QualifyResult {
+  #charge(callId: string, at: number): Promise<QualifyResult> {
+    return this.#o.accounts.shared ? this.#chargeShared(callId, at) : this.#chargeLocal(callId, at);
+  }
+
+  async #chargeShared(callId: string, at: number): Promise<QualifyResult> {
+    const { calls, accounts, directory, metrics, index } = this.#o;
+    const shared = accounts.shared;
+    const call = calls.get(callId);
+    if (!call || !shared) return { status: 'unknown_call' };
+    if (call.qualifiedAt !== null)
+      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
+    const day = index.today(at);
+    const moved = await chargeShared(shared, directory, call, day, at);
+    const paid = moved.status === 'refused' ? 0 : call.price;
+    const recorded = calls.atomically(() => {
+      // The timer and the call's end may both have charged (the key made it once): recorded once.
+      if (calls.get(callId)?.qualifiedAt !== null) return false;
+      const key = moved.status !== 'refused' && call.price > 0 ? `charge:${callId}` : null;
+      calls.setQualified(callId, at, key, paid);
+      calls.count(day, call, { qualified: 1, spend: paid });
+      this.#o.beforeCommit?.(callId);
+      return true;
+    });
+    if (moved.status === 'refused') {
+      metrics?.charges.inc({ result: 'refused' });
+      if (recorded) {
+        index.count(call.listingId, 'qualified');
+        this.#o.registry.pauseForFunds(call.listingId, moved.reason, day);
+      }
+      return moved;
+    }
+    const status = recorded && moved.status === 'charged' ? 'charged' : 'duplicate';
+    metrics?.charges.inc({ result: status });
+    if (status === 'charged') {
+      metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
+      await this.#afterCharge(call, at);
+    } else if (recorded) {
+      index.count(call.listingId, 'qualified');
+    }
+    return { status, amount: call.price, transactionId: moved.transactionId };
+  }
+
+  async #chargeLocal(callId: string, at: number): Promise<QualifyResult> {
     const { calls, accounts, directory, metrics } = this.#o;
     const key = `charge:${callId}`;
     const outcome = calls.atomically((): QualifyResult & { call?: MarketplaceCall } => {
@@ -178,7 +231,7 @@ export class Billing {
       const call = calls.get(callId);
       if (!call) return { status: 'unknown_call' };
       if (call.qualifiedAt !== null)
-        return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+        return { status: 'duplicate', amount: call.charged, transactionId: this.#txIdLocal(call) };
       const day = this.#o.index.today(at);
       const share =
         call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
@@ -214,19 +267,19 @@ export class Billing {
     if (outcome.status === 'charged' && outcome.call) {
       const call = outcome.call;
       metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
-      this.#afterCharge(call, at);
+      await this.#afterCharge(call, at);
       return { status: 'charged', amount: outcome.amount, transactionId: outcome.transactionId };
     }
     return outcome;
   }
 
   /** The index learns the spend; a listing that cannot pay another call is paused with the reason. */
-  #afterCharge(call: MarketplaceCall, at: number): void {
+  async #afterCharge(call: MarketplaceCall, at: number): Promise<void> {
     const { index, registry } = this.#o;
     const day = index.today(at);
     index.addSpend(call.listingId, day, call.price);
     index.count(call.listingId, 'qualified');
-    registry.fundsChanged(call.advertiserId);
+    await registry.fundsChanged(call.advertiserId);
     this.checkPause(call.listingId, at);
   }
 
@@ -239,7 +292,12 @@ export class Billing {
   }
 
   /** `POST /v1/refunds`: gives back part or all of a call's charge, ledgered, once per key. */
-  refund(viewer: string | undefined, body: unknown, headerKey: string | undefined, now: number) {
+  async refund(
+    viewer: string | undefined,
+    body: unknown,
+    headerKey: string | undefined,
+    now: number,
+  ): Promise<PostResult & { amount: number }> {
     const parsed = refundSchema.safeParse(body ?? {});
     if (!parsed.success)
       throw new ParleyError('bad_request', describeIssue(parsed.error), { expose: true });
@@ -258,7 +316,36 @@ export class Billing {
     if (!found || (viewer !== undefined && found.tenant !== viewer))
       throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
     const ledgerKey = `refund:${found.tenant}:${key}`;
-    const result = calls.atomically(() => {
+    const result = accounts.shared
+      ? await refundShared({
+          shared: accounts.shared,
+          directory,
+          calls,
+          call: found,
+          ledgerKey,
+          amount: input.amountCents,
+          reason: input.reason,
+          day: this.#o.index.today(found.qualifiedAt ?? now),
+          now,
+        })
+      : this.#refundLocal(ledgerKey, input, now);
+    if (!result.duplicate) {
+      // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
+      const day = this.#o.index.today(found.qualifiedAt ?? now);
+      if (day === this.#o.index.today(now))
+        this.#o.index.addSpend(found.listingId, day, -result.amount);
+      await this.#o.registry.fundsChanged(found.advertiserId);
+    }
+    return result;
+  }
+
+  #refundLocal(
+    ledgerKey: string,
+    input: { callId: string; amountCents?: number | undefined; reason?: string | undefined },
+    now: number,
+  ): PostResult & { amount: number } {
+    const { calls, accounts, directory } = this.#o;
+    return calls.atomically(() => {
       const previous = accounts.ledger.transaction(ledgerKey);
       if (previous)
         return {
@@ -307,17 +394,15 @@ export class Billing {
       calls.count(this.#o.index.today(call.qualifiedAt ?? now), call, { spend: -amount });
       return { ...posted, amount };
     });
-    if (!result.duplicate) {
-      // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
-      const day = this.#o.index.today(found.qualifiedAt ?? now);
-      if (day === this.#o.index.today(now))
-        this.#o.index.addSpend(found.listingId, day, -result.amount);
-      this.#o.registry.fundsChanged(found.advertiserId);
-    }
-    return result;
   }
 
-  #txId(call: MarketplaceCall): number | null {
+  async #txId(call: MarketplaceCall): Promise<number | null> {
+    return call.chargeKey
+      ? ((await this.#o.accounts.book.transaction(call.chargeKey))?.id ?? null)
+      : null;
+  }
+
+  #txIdLocal(call: MarketplaceCall): number | null {
     return call.chargeKey
       ? (this.#o.accounts.ledger.transaction(call.chargeKey)?.id ?? null)
       : null;

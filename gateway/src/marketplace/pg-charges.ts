@@ -152,4 +152,13 @@ export class PgCharges {
     );
     return rows[0]?.spent ?? 0;
   }
+
+  /** Every listing's spend of the day across every gateway. */
+  async spentOn(day: string): Promise<Map<string, number>> {
+    const { rows } = await this.#pool.query<{ listing_id: string; spent: number }>(
+      'SELECT listing_id, spent FROM mp_listing_spend WHERE day = $1',
+      [day],
+    );
+    return new Map(rows.map((r) => [r.listing_id, r.spent]));
+  }
 }
