@@ -73,7 +73,8 @@ export async function refundShared(input: {
     return {
       transaction: previous,
       duplicate: true,
-      amount: -(previous.postings[0]?.amount ?? 0),
+      // What went back to the advertiser: the refund's one credit.
+      amount: previous.postings.find((p) => p.amount > 0)?.amount ?? 0,
     };
   const charge = call.chargeKey ? await ledger.transaction(call.chargeKey) : undefined;
   if (!charge)

@@ -351,7 +351,8 @@ export class Billing {
         return {
           transaction: previous,
           duplicate: true,
-          amount: -(previous.postings[0]?.amount ?? 0),
+          // What went back to the advertiser: the refund's one credit.
+          amount: previous.postings.find((p) => p.amount > 0)?.amount ?? 0,
         };
       const call = calls.get(input.callId);
       const charge = call?.chargeKey ? accounts.ledger.transaction(call.chargeKey) : undefined;
