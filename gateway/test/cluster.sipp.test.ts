@@ -12,9 +12,9 @@
  * - SIGKILL on a gateway: its probes go unanswered and the dispatcher marks
  *   it inactive; the calls placed meanwhile all succeed on the survivor.
  *
- * Agents register with one gateway each: until registrations are shared
- * (issue 16 item 1, Redis), a call is answered by an agent of the gateway
- * that took it.
+ * Agents register with one gateway each and no store is shared: a call is
+ * answered by an agent of the gateway that took it. The same cluster on
+ * PostgreSQL and Redis: `cluster/scale-out.kamailio.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -60,6 +60,18 @@ export interface ClusterGatewayOptions {
   readonly drainTimeoutSeconds?: number;
   readonly httpPort?: number;
   readonly logLevel?: string;
+  /**
+   * Shared stores (issue 16 item 1): the call records, sessions and agents in
+   * this PostgreSQL database and the hot state in this Redis, the gateway's
+   * instance id its `name`. Without them each gateway keeps its own SQLite file
+   * and an agent is rung only by the gateway it registered with.
+   */
+  readonly shared?: {
+    readonly postgresUrl: string;
+    readonly redisUrl: string;
+    readonly heartbeatSeconds?: number;
+    readonly leaseSeconds?: number;
+  };
 }
 
 export interface ClusterGateway {
@@ -67,8 +79,14 @@ export interface ClusterGateway {
   /** `127.0.0.1:port` (UDP). */
   readonly sip: string;
   readonly httpUrl: string;
+  /** The gateway's current process (a new one after `restart()`). */
   readonly process: ManagedProcess;
   api<T>(path: string): Promise<T>;
+  /**
+   * Starts it again on the same ports, config and files once its process has
+   * exited (after a SIGTERM's drain, or a SIGKILL): a rolling restart's step.
+   */
+  restart(): Promise<void>;
   /** Stops it (SIGTERM, which drains) and frees its ports and files. */
   stop(): Promise<void>;
 }
@@ -111,7 +129,18 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         inactivityTimeoutSeconds: 10,
       },
       api: { keys: [{ id: 'cluster', key: CLUSTER_API_KEY }] },
-      storage: { path: join(dir, 'parley.sqlite') },
+      storage: {
+        path: join(dir, 'parley.sqlite'),
+        ...(options.shared && { kind: 'postgres', postgres: { url: options.shared.postgresUrl } }),
+      },
+      ...(options.shared && {
+        shared: {
+          instanceId: options.name,
+          redis: { url: options.shared.redisUrl },
+          heartbeatSeconds: options.shared.heartbeatSeconds ?? 2,
+          leaseSeconds: options.shared.leaseSeconds ?? 10,
+        },
+      }),
     }),
   );
   const cleanUp = () => {
@@ -119,19 +148,29 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     media.release();
     rmSync(dir, { recursive: true, force: true });
   };
-  const { process: child, httpUrl } = await spawnGateway({
-    configPath,
-    env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
-    name: options.name,
-  }).catch((error: unknown) => {
+  const spawn = () =>
+    spawnGateway({
+      configPath,
+      env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
+      name: options.name,
+    });
+  let { process: child, httpUrl } = await spawn().catch((error: unknown) => {
     cleanUp();
     throw error;
   });
   return {
     name: options.name,
     sip: `127.0.0.1:${sipPort.base}`,
-    httpUrl,
-    process: child,
+    get httpUrl() {
+      return httpUrl;
+    },
+    get process() {
+      return child;
+    },
+    async restart() {
+      await child.exited;
+      ({ process: child, httpUrl } = await spawn());
+    },
     async api<T>(path: string): Promise<T> {
       const res = await fetch(`${httpUrl}${path}`, {
         headers: { authorization: `Bearer ${CLUSTER_API_KEY}` },
