@@ -169,4 +169,12 @@ export class PgCharges {
     );
     return new Map(rows.map((r) => [r.listing_id, r.spent]));
   }
+
+  /** Every advertiser account's balance (account id → minor units). */
+  async advertiserBalances(): Promise<Map<string, number>> {
+    const { rows } = await this.#pool.query<{ id: string; balance: number }>(
+      `SELECT id, balance FROM ledger_accounts WHERE kind = 'advertiser'`,
+    );
+    return new Map(rows.map((r) => [r.id, r.balance]));
+  }
 }

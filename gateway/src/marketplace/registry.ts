@@ -88,10 +88,22 @@ export class MarketplaceRegistry {
     await this.refreshSpend(day);
   }
 
-  /** The index learns every advertiser's funds from the ledger that holds the money. */
+  /**
+   * The index learns every advertiser's funds from the ledger that holds the
+   * money (with the shared ledger, in one query: what other gateways charged
+   * and deposited), and listings paused for want of funds resume.
+   */
   async refreshFunds(): Promise<void> {
-    const { store, index, accounts } = this.#o;
-    for (const a of store.advertisers()) index.setFunds(a.id, await accounts.availableNow(a));
+    const { store, accounts } = this.#o;
+    const balances = accounts.shared ? await accounts.shared.advertiserBalances() : undefined;
+    for (const a of store.advertisers()) {
+      const available =
+        balances === undefined
+          ? await accounts.availableNow(a)
+          : (balances.get(accountId.advertiser(a.id)) ?? 0) +
+            (a.billing === 'credit' ? a.creditLimit : 0);
+      this.#applyFunds(a, available);
+    }
   }
 
   /**
@@ -208,9 +220,12 @@ export class MarketplaceRegistry {
   async fundsChanged(advertiserId: string): Promise<void> {
     const a = this.#o.store.advertiser(advertiserId);
     if (!a) return;
-    const available = await this.#o.accounts.availableNow(a);
+    this.#applyFunds(a, await this.#o.accounts.availableNow(a));
+  }
+
+  #applyFunds(a: Advertiser, available: number): void {
     this.#o.index.setFunds(a.id, available);
-    for (const l of this.#o.store.listings({ advertiserId })) {
+    for (const l of this.#o.store.listings({ advertiserId: a.id })) {
       if (l.status === 'paused' && l.pauseReason === 'insufficient_funds' && available >= l.bid)
         this.#setStatus(l, 'active', null, null);
     }

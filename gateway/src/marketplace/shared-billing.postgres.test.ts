@@ -160,6 +160,14 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
         reason: 'insufficient_funds',
       });
     }
+    // Money paid in through A: B learns it from PostgreSQL (its 5 s refresh, run here at once).
+    await a.registry.deposit(undefined, advertiser.id, { amountCents: 10_000 }, 'topup-after');
+    await b.registry.refreshFunds();
+    for (const m of [a, b]) {
+      expect(m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
+        routable: true,
+      });
+    }
   });
 
   it('stops at the daily budget across gateways, counts a deposit once, and refunds what was charged', async () => {
