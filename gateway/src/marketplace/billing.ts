@@ -13,6 +13,7 @@ import type { PostResult } from '../ledger/index.js';
 import type { MarketplaceAccounts } from './accounts.js';
 import { chargePostings } from './billing-postings.js';
 import { chargeShared, refundShared } from './billing-shared.js';
+import { refundLocal } from './refund-local.js';
 import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
@@ -328,7 +329,7 @@ export class Billing {
           day: this.#o.index.today(found.qualifiedAt ?? now),
           now,
         })
-      : this.#refundLocal(ledgerKey, input, now);
+      : refundLocal(this.#o, ledgerKey, input, now);
     if (!result.duplicate) {
       // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
       const day = this.#o.index.today(found.qualifiedAt ?? now);
@@ -337,64 +338,6 @@ export class Billing {
       await this.#o.registry.fundsChanged(found.advertiserId);
     }
     return result;
-  }
-
-  #refundLocal(
-    ledgerKey: string,
-    input: { callId: string; amountCents?: number | undefined; reason?: string | undefined },
-    now: number,
-  ): PostResult & { amount: number } {
-    const { calls, accounts, directory } = this.#o;
-    return calls.atomically(() => {
-      const previous = accounts.ledger.transaction(ledgerKey);
-      if (previous)
-        return {
-          transaction: previous,
-          duplicate: true,
-          // What went back to the advertiser: the refund's one credit.
-          amount: previous.postings.find((p) => p.amount > 0)?.amount ?? 0,
-        };
-      const call = calls.get(input.callId);
-      const charge = call?.chargeKey ? accounts.ledger.transaction(call.chargeKey) : undefined;
-      if (!call || !charge)
-        throw new ParleyError('conflict', 'the call was not charged: there is nothing to refund', {
-          expose: true,
-        });
-      const left = call.charged - call.refunded;
-      const amount = input.amountCents ?? left;
-      if (amount > left)
-        throw new ParleyError(
-          'conflict',
-          `amountCents ${amount} is more than the ${left} left to refund`,
-          {
-            expose: true,
-          },
-        );
-      if (amount <= 0)
-        throw new ParleyError('conflict', 'the charge was refunded in full already', {
-          expose: true,
-        });
-      const share =
-        call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
-      // The charge's split, reversed in proportion.
-      const postings = chargePostings(call, amount, share).map((p) => ({
-        account: p.account,
-        amount: -p.amount,
-      }));
-      const posted = accounts.ledger.post({
-        key: ledgerKey,
-        tenant: call.tenant,
-        kind: 'refund',
-        postings,
-        memo: input.reason,
-        meta: { callId: call.callId, listingId: call.listingId },
-        reverses: charge.id,
-        at: now,
-      });
-      calls.addRefund(call.callId, amount);
-      calls.count(this.#o.index.today(call.qualifiedAt ?? now), call, { spend: -amount });
-      return { ...posted, amount };
-    });
   }
 
   async #txId(call: MarketplaceCall): Promise<number | null> {
