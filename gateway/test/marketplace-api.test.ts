@@ -322,16 +322,19 @@ describe('marketplace API', () => {
       '/v1/refunds',
       { ...refund, key: 'r-1' },
     );
-    const r2 = await gw.apiRequest<{ duplicate: boolean }>('POST', '/v1/refunds', {
-      ...refund,
-      key: 'r-1',
-    });
+    const r2 = await gw.apiRequest<{ duplicate: boolean; amountCents: number }>(
+      'POST',
+      '/v1/refunds',
+      { ...refund, key: 'r-1' },
+    );
     expect([r1.status, r1.body.duplicate, r2.status, r2.body.duplicate]).toEqual([
       201,
       false,
       200,
       true,
     ]);
+    // The repeat answers what the first refund gave back.
+    expect([r1.body.amountCents, r2.body.amountCents]).toEqual([250, 250]);
     const tooMuch = await gw.apiRequest<{ error: { code: string } }>('POST', '/v1/refunds', {
       ...refund,
       amountCents: 800,
