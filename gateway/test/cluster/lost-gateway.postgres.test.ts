@@ -25,9 +25,10 @@ import {
   type Postgres,
   type RedisServer,
 } from '@parley/testkit';
-import type { SipRequest, SipResponse } from '../../src/sip/message/index.js';
+import type { SipRequest } from '../../src/sip/message/index.js';
+import { answeredVisitorCall } from '../answered-visitor-call.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
-import { RawSipClient, inviteText } from '../raw-sip.js';
+import { RawSipClient } from '../raw-sip.js';
 import { RtpVisitor } from '../rtp-visitor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-lost-gateway-'));
@@ -130,23 +131,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The visitor's ACK for the 2xx (RFC 3261 §13.2.2.4). */
-function ackFor(ok: SipResponse): string {
-  const target = /<([^>]+)>/.exec(ok.headers.get('contact') ?? '')?.[1] ?? '';
-  return [
-    `ACK ${target} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-ack-${Date.now()};rport`,
-    `From: ${ok.headers.get('from')}`,
-    `To: ${ok.headers.get('to')}`,
-    `Call-ID: ${ok.callId}`,
-    'CSeq: 1 ACK',
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
 async function row(id: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await db.query<Record<string, unknown>>(
     'SELECT owner, state, outcome, reason FROM calls WHERE id = $1',
@@ -165,26 +149,14 @@ describe('a gateway of a cluster killed mid-call', () => {
       scope: 'queue:sales',
       origin: 'https://shop.acme.test',
     });
-    const callId = `lost-${Date.now()}`;
-    client.send(
+    const { callId, invite, parleyCall } = await answeredVisitorCall({
+      client,
+      visitor,
+      phone,
       sip,
-      inviteText({
-        to: `sales@${sip}`,
-        port: client.port,
-        callId,
-        headers: [`Authorization: Bearer ${token}`],
-        sdp: visitor.sdp(),
-      }),
-    );
-    const ok = (await client.waitFor(
-      (m) => m.type === 'response' && m.callId === callId && m.status === 200,
-      15_000,
-    )) as SipResponse;
-    client.send(sip, ackFor(ok));
-    await phone.waitForEvent('CALL_ESTABLISHED', undefined, 10_000, { since: events });
-    const invite = await phone.waitForRequest('INVITE', undefined, 5000, { since });
-    const parleyCall = invite.header('x-parley-call') ?? '';
-    expect(parleyCall).not.toBe('');
+      token,
+      callId: `lost-${Date.now()}`,
+    });
     expect(await row(parleyCall)).toMatchObject({ owner: 'gw-victim', state: 'answered' });
 
     // A live gateway's calls are not the survivor's to close.
