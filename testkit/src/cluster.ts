@@ -17,6 +17,7 @@ import {
 import {
   defaultPortAllocator,
   spawnGateway,
+  type Kamailio,
   type ManagedProcess,
   type PortBlock,
 } from './index.js';
@@ -183,4 +184,59 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       cleanUp();
     },
   };
+}
+
+/** Call tokens for `queue:sales`, one new web session each (`web-session-<n>`), as sipp injection rows. */
+export class SessionTokens {
+  readonly #keys: ClusterKeys;
+  #count = 0;
+
+  constructor(keys: ClusterKeys) {
+    this.#keys = keys;
+  }
+
+  /** The subject of the last token made. */
+  get lastSubject(): string {
+    return `web-session-${this.#count}`;
+  }
+
+  async rows(n: number): Promise<string[][]> {
+    const rows: string[][] = [];
+    for (let i = 0; i < n; i += 1) {
+      this.#count += 1;
+      const { token } = await this.#keys.issuer.issue({
+        subject: this.lastSubject,
+        scope: 'queue:sales',
+        origin: 'https://shop.acme.test',
+      });
+      rows.push([token]);
+    }
+    return rows;
+  }
+}
+
+/**
+ * Polls Kamailio's dispatcher until `gw` has `state` (the probe's own pace, no
+ * fixed sleep); resolves with how long it took.
+ */
+export async function dispatcherSays(
+  kamailio: Kamailio,
+  gw: ClusterGateway,
+  state: 'active' | 'inactive',
+  timeoutMs = 20_000,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const states = await kamailio.gateways();
+    if (states[gw.sip] === state) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`dispatcher never said ${gw.name} ${state}: ${JSON.stringify(states)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The gateway's calls in progress (its /healthz). */
+export async function callsInProgress(gw: ClusterGateway): Promise<number> {
+  const res = await fetch(`${gw.httpUrl}/healthz`);
+  return ((await res.json()) as { calls: number }).calls;
 }

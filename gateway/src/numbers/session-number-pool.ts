@@ -32,6 +32,8 @@ interface Lease {
   sessionId: string;
   expiresAt: number;
   activeCalls: number;
+  /** Just agreed in prepare() and written with its expiry: the call's lease() need not write it again. */
+  written?: boolean;
 }
 
 const MAX_POOL = 1_000_000;
@@ -203,7 +205,7 @@ export class SessionNumberPool {
     const expiresAt = this.#now() + this.#config.graceSeconds * 1000;
     const activeCalls =
       previous && key(previous.tenant, previous.sessionId) === k ? previous.activeCalls : 0;
-    this.#leases.set(n, { tenant, sessionId, expiresAt, activeCalls });
+    this.#leases.set(n, { tenant, sessionId, expiresAt, activeCalls, written: true });
     this.#bySession.set(k, n);
     this.#write(this.#store.assignNumber(tenant, sessionId, n, false, expiresAt));
   }
@@ -236,7 +238,8 @@ export class SessionNumberPool {
       current.activeCalls += 1;
       current.expiresAt = expiresAt;
       if (current.activeCalls === 1) this.#shared?.hold(held, key(tenant, sessionId));
-      this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
+      if (current.written) current.written = false;
+      else this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
       return { number: held, fallback: false, source: 'pool' };
     }
     // In a cluster a number is taken only in prepare(), where the gateways agree:

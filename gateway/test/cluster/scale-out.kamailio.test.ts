@@ -37,7 +37,10 @@ import {
   type RedisServer,
 } from '@parley/testkit';
 import {
+  SessionTokens,
+  callsInProgress,
   clusterKeys,
+  dispatcherSays,
   startClusterGateway,
   type ClusterGateway,
   type ClusterKeys,
@@ -56,7 +59,7 @@ let keys: ClusterKeys;
 let gateways: ClusterGateway[] = [];
 let agent: BaresipAgent;
 let kamailio: Kamailio;
-let session = 0;
+let tokens: SessionTokens;
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -64,6 +67,7 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: postgresUrl });
   await db.connect();
   keys = await clusterKeys();
+  tokens = new SessionTokens(keys);
   const shared = {
     postgresUrl,
     redisUrl: redis.url,
@@ -103,20 +107,6 @@ afterAll(async () => {
   await stopAll();
 });
 
-async function tokens(n: number): Promise<string[][]> {
-  const rows: string[][] = [];
-  for (let i = 0; i < n; i += 1) {
-    session += 1;
-    const { token } = await keys.issuer.issue({
-      subject: `web-session-${session}`,
-      scope: 'queue:sales',
-      origin: 'https://shop.acme.test',
-    });
-    rows.push([token]);
-  }
-  return rows;
-}
-
 interface Row {
   id: string;
   owner: string;
@@ -135,28 +125,11 @@ async function rows(where = 'TRUE', params: unknown[] = []): Promise<Row[]> {
   return result.rows;
 }
 
-/** Polls Kamailio's dispatcher until `gw` has `state` (the probe's own pace, no fixed sleep). */
-async function dispatcherSays(gw: ClusterGateway, state: 'active' | 'inactive'): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    const states = await kamailio.gateways();
-    if (states[gw.sip] === state) return;
-    if (Date.now() - started > 20_000)
-      throw new Error(`dispatcher never said ${gw.name} ${state}: ${JSON.stringify(states)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Resolves once every gateway in `gws` has at least `n` calls in progress (its /healthz). */
 async function inProgress(gws: readonly ClusterGateway[], n: number): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const counts = await Promise.all(
-      gws.map(
-        async (gw) =>
-          ((await (await fetch(`${gw.httpUrl}/healthz`)).json()) as { calls: number }).calls,
-      ),
-    );
+    const counts = await Promise.all(gws.map(callsInProgress));
     if (counts.every((c) => c >= n)) return;
     if (Date.now() - started > 20_000) throw new Error(`calls in progress: ${counts.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -165,7 +138,7 @@ async function inProgress(gws: readonly ClusterGateway[], n: number): Promise<vo
 
 describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
   it('spreads calls over every gateway; the agent registered with one answers all, each offered once, with audio', async () => {
-    for (const gw of gateways) await dispatcherSays(gw, 'active');
+    for (const gw of gateways) await dispatcherSays(kamailio, gw, 'active');
     const invitesBefore = agent.receivedRequests('INVITE').length;
     const result = await runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu-routed'),
@@ -175,7 +148,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       rate: 2,
       // Short calls: the agent takes 4 at a time (maxCalls), across the gateways.
       callDurationMs: 1000,
-      injection: { rows: await tokens(6) },
+      injection: { rows: await tokens.rows(6) },
       timeoutMs: 60_000,
     });
     expect(result.stats.successful, result.output).toBe(6);
@@ -196,7 +169,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
   });
 
   it('refuses on a second gateway a token used through the first (403, replayed)', async () => {
-    const [[token]] = (await tokens(1)) as [[string]];
+    const [[token]] = (await tokens.rows(1)) as [[string]];
     const first = await runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu-routed'),
       remote: kamailio.sip,
@@ -207,7 +180,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       timeoutMs: 30_000,
     });
     expect(first.stats.successful, first.output).toBe(1);
-    const [used] = await rows('session_id = $1', [`web-session-${session}`]);
+    const [used] = await rows('session_id = $1', [tokens.lastSubject]);
     const other = gateways.find((g) => g.name !== used?.owner)!;
 
     const client = await RawSipClient.open();
@@ -231,7 +204,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
     } finally {
       client.close();
     }
-    expect(await rows('session_id = $1', [`web-session-${session}`])).toHaveLength(1);
+    expect(await rows('session_id = $1', [tokens.lastSubject])).toHaveLength(1);
   });
 
   it('restarts every gateway in turn while calls are being placed: every call succeeds', async () => {
@@ -244,14 +217,14 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       calls,
       rate: 2,
       callDurationMs: 1000,
-      injection: { rows: await tokens(calls) },
+      injection: { rows: await tokens.rows(calls) },
       timeoutMs: 120_000,
     });
     for (const gw of gateways) {
       gw.process.signal('SIGTERM');
       expect((await gw.process.exited).code).toBe(0);
       await gw.restart();
-      await dispatcherSays(gw, 'active');
+      await dispatcherSays(kamailio, gw, 'active');
     }
     const placed = await stream.result;
     expect(placed.stats.successful, placed.output).toBe(calls);
@@ -270,7 +243,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       calls: 8,
       rate: 2,
       callDurationMs: 1000,
-      injection: { rows: await tokens(8) },
+      injection: { rows: await tokens.rows(8) },
       timeoutMs: 60_000,
     });
     // Once the stream has reached it, the gateway is told to stop.
@@ -287,7 +260,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
 
   it('closes the calls of a SIGKILLed gateway from a survivor; the other calls end normally; none left open', async () => {
     const [survivor, victim] = gateways as [ClusterGateway, ClusterGateway];
-    await dispatcherSays(victim, 'active');
+    await dispatcherSays(kamailio, victim, 'active');
     const before = (await rows()).length;
     const since = agent.sipMessages().length;
     const long = await startSipp({
@@ -297,7 +270,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       calls: 2,
       rate: 10,
       callDurationMs: 8000 + LEASE_SECONDS * 1000,
-      injection: { rows: await tokens(2) },
+      injection: { rows: await tokens.rows(2) },
       timeoutMs: 60_000,
     });
     await inProgress([survivor, victim], 1);
