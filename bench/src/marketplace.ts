@@ -32,7 +32,11 @@ import {
   readEntries,
   type BodyFormat,
 } from '../../gateway/src/marketplace/call-entries/sources.js';
-import { MARKETPLACE_SCHEMA, Marketplace } from '../../gateway/src/marketplace/index.js';
+import {
+  MARKETPLACE_SCHEMA,
+  Marketplace,
+  type Advertiser,
+} from '../../gateway/src/marketplace/index.js';
 import { TrackingNumberPool } from '../../gateway/src/marketplace/number-pool.js';
 import { createLogger } from '../../gateway/src/observability/index.js';
 import { openDatabase, type SqliteDatabase } from '../../gateway/src/storage/index.js';
@@ -46,18 +50,18 @@ const environment = {
 };
 
 /** `start` loads the index and runs crash recovery: once per file, never in the ledger's racing processes. */
-function marketplaceOn(
+async function marketplaceOn(
   db: SqliteDatabase,
   input: Record<string, unknown> = {},
   start = true,
-): Marketplace {
+): Promise<Marketplace> {
   const m = new Marketplace({
     db,
     config: configSchema.shape.marketplace.parse(input),
     environment,
     logger,
   });
-  if (start) m.start();
+  if (start) await m.start();
   return m;
 }
 
@@ -68,15 +72,15 @@ if (process.argv.includes(WORKER_FLAG)) {
   const [path = '', calls = '0', seed = '1'] = process.argv.slice(
     process.argv.indexOf(WORKER_FLAG) + 1,
   );
-  ledgerWorker(path, Number(calls), Number(seed));
+  await ledgerWorker(path, Number(calls), Number(seed));
 } else {
   await main();
 }
 
-function ledgerWorker(path: string, calls: number, seed: number): void {
+async function ledgerWorker(path: string, calls: number, seed: number): Promise<void> {
   const db = openDatabase(path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const m = marketplaceOn(db, {}, false);
-  m.registry.load(m.index.today(Date.now()));
+  const m = await marketplaceOn(db, {}, false);
+  await m.registry.load(m.index.today(Date.now()));
   const order = Array.from({ length: calls }, (_, i) => i);
   let s = seed;
   for (let i = order.length - 1; i > 0; i -= 1) {
@@ -85,12 +89,12 @@ function ledgerWorker(path: string, calls: number, seed: number): void {
     [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
   }
   process.stdout.write('ready\n');
-  process.stdin.once('data', () => {
+  process.stdin.once('data', async () => {
     const t0 = performance.now();
     let charged = 0;
     let duplicate = 0;
     for (const i of order) {
-      const r = m.billing.qualify(`bench-${i}`, Date.now());
+      const r = await m.billing.qualify(`bench-${i}`, Date.now());
       if (r.status === 'charged') charged += 1;
       else if (r.status === 'duplicate') duplicate += 1;
     }
@@ -150,18 +154,20 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
     { length: 5000 },
     (_, i) => `+1415${String(2_000_000 + i).padStart(7, '0')}`,
   );
-  const m = marketplaceOn(db, {
+  const m = await marketplaceOn(db, {
     tenants: { acme: { trackingNumbers: { numbers, leaseSeconds: 30 } } },
     placement: { maxSlots: 10 },
   });
-  const advertisers = Array.from({ length: 100 }, (_, i) =>
-    m.registry.createAdvertiser(undefined, {
-      tenant: 'acme',
-      name: `A${i}`,
-      initialBalanceCents: 1e9,
-    }),
-  );
-  const publisher = m.registry.createPublisher(undefined, {
+  const advertisers: Advertiser[] = [];
+  for (let i = 0; i < 100; i += 1)
+    advertisers.push(
+      await m.registry.createAdvertiser(undefined, {
+        tenant: 'acme',
+        name: `A${i}`,
+        initialBalanceCents: 1e9,
+      }),
+    );
+  const publisher = await m.registry.createPublisher(undefined, {
     tenant: 'acme',
     name: 'P',
     origins: ['https://p.example'],
@@ -216,8 +222,8 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
   };
   // Worst case: all 10,000 listings in the one category and region asked for.
   const one = openDatabase(join(dir, 'auction-one.sqlite'), [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const single = marketplaceOn(one);
-  const adv = single.registry.createAdvertiser(undefined, {
+  const single = await marketplaceOn(one);
+  const adv = await single.registry.createAdvertiser(undefined, {
     tenant: 'acme',
     name: 'A',
     initialBalanceCents: 1e9,
@@ -310,7 +316,7 @@ async function callEntries(dir: string, quick: boolean, print: (l: string) => vo
   const ENTRIES = quick ? 20_000 : 200_000;
   const path = join(dir, 'entries.sqlite');
   const db = openDatabase(path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const m = marketplaceOn(db, {
+  const m = await marketplaceOn(db, {
     tenants: { acme: { callEntries: { rule: 'time', windowSeconds: 3600 } } },
   });
   const now = Date.now();
@@ -404,13 +410,13 @@ async function ledger(dir: string, quick: boolean, print: (l: string) => void): 
   const WORKERS = 4;
   const path = join(dir, 'ledger.sqlite');
   const db = openDatabase(path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const m = marketplaceOn(db);
-  const advertiser = m.registry.createAdvertiser(undefined, {
+  const m = await marketplaceOn(db);
+  const advertiser = await m.registry.createAdvertiser(undefined, {
     tenant: 'acme',
     name: 'A',
     initialBalanceCents: 1e10,
   });
-  const publisher = m.registry.createPublisher(undefined, {
+  const publisher = await m.registry.createPublisher(undefined, {
     tenant: 'acme',
     name: 'P',
     origins: ['https://p.example'],

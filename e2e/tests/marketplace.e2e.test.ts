@@ -251,7 +251,7 @@ describe('the report page', () => {
       if (!match) continue;
       hooks.callStarted(callId, match, at);
       hooks.advertiserConnected(callId, at);
-      expect(hooks.qualify(callId, at).status).toBe('charged');
+      expect((await hooks.qualify(callId, at)).status).toBe('charged');
     }
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -151,8 +151,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
     beforeCommit: options.billingBeforeCommit,
+    shared: stores.sharedMoney,
   });
-  marketplace.start();
+  await marketplace.start();
   const value = await valueServiceFromConfig({
     tenants: config.tenants,
     history: customerHistory(stores.calls),

@@ -300,9 +300,12 @@ describe('marketplace API', () => {
     if (!match) return;
     hooks.callStarted('call-1', match, at);
     expect(hooks.advertiserConnected('call-1', at)).toEqual({ qualifiesAt: at });
-    expect(hooks.qualify('call-1', at)).toMatchObject({ status: 'charged', amount: 1000 });
-    expect(hooks.qualify('call-1', at + 1)).toMatchObject({ status: 'duplicate', amount: 1000 });
-    expect(hooks.callEnded('call-1', at + 5000)).toMatchObject({ status: 'duplicate' });
+    expect(await hooks.qualify('call-1', at)).toMatchObject({ status: 'charged', amount: 1000 });
+    expect(await hooks.qualify('call-1', at + 1)).toMatchObject({
+      status: 'duplicate',
+      amount: 1000,
+    });
+    expect(await hooks.callEnded('call-1', at + 5000)).toMatchObject({ status: 'duplicate' });
 
     const ledger = await gw.api<{
       transactions: { kind: string; postings: { account: string; amountCents: number }[] }[];
@@ -325,16 +328,19 @@ describe('marketplace API', () => {
       '/v1/refunds',
       { ...refund, key: 'r-1' },
     );
-    const r2 = await gw.apiRequest<{ duplicate: boolean }>('POST', '/v1/refunds', {
-      ...refund,
-      key: 'r-1',
-    });
+    const r2 = await gw.apiRequest<{ duplicate: boolean; amountCents: number }>(
+      'POST',
+      '/v1/refunds',
+      { ...refund, key: 'r-1' },
+    );
     expect([r1.status, r1.body.duplicate, r2.status, r2.body.duplicate]).toEqual([
       201,
       false,
       200,
       true,
     ]);
+    // The repeat answers what the first refund gave back.
+    expect([r1.body.amountCents, r2.body.amountCents]).toEqual([250, 250]);
     const tooMuch = await gw.apiRequest<{ error: { code: string } }>('POST', '/v1/refunds', {
       ...refund,
       amountCents: 800,
@@ -353,7 +359,10 @@ describe('marketplace API', () => {
     if (!match) return;
     hooks.callStarted('call-2', match, at);
     hooks.advertiserConnected('call-2', at);
-    expect(hooks.callEnded('call-2', at + 1000)).toMatchObject({ status: 'charged', amount: 900 });
+    expect(await hooks.callEnded('call-2', at + 1000)).toMatchObject({
+      status: 'charged',
+      amount: 900,
+    });
     const tight = await gw.api<Listing>(`/v1/listings/${listings['tight']?.id}`);
     expect(tight.body).toMatchObject({
       status: 'paused',

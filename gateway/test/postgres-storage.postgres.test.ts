@@ -114,3 +114,42 @@ describe.skipIf(!sippAvailable())('a gateway on PostgreSQL', () => {
     expect(agents.body.agents.map((a) => a.id).sort()).toEqual(['agent1', 'bob']);
   });
 });
+
+describe('the marketplace money of a gateway on PostgreSQL', () => {
+  it('keeps deposits and balances in the shared ledger, once per key', async () => {
+    const gw = await startTestGateway({ config: onPostgres() });
+    try {
+      const created = await gw.apiRequest('POST', '/v1/advertisers', {
+        tenant: TENANT,
+        name: 'Plumbing PG',
+        initialBalanceCents: 2_500,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = (created.body as { id: string }).id;
+      for (const expected of [201, 200]) {
+        const deposit = await gw.apiRequest('POST', `/v1/advertisers/${id}/deposits`, {
+          amountCents: 1_000,
+          key: 'topup-pg',
+        });
+        expect(deposit.status, JSON.stringify(deposit.body)).toBe(expected);
+      }
+      const shown = await gw.api<{ balanceCents: number }>(`/v1/advertisers/${id}`);
+      expect(shown.body.balanceCents).toBe(3_500);
+      // Read from PostgreSQL itself: the money is there, not in the gateway's SQLite file.
+      const account = await client.query<{ balance: string }>(
+        'SELECT balance FROM ledger_accounts WHERE id = $1',
+        [`advertiser:${id}`],
+      );
+      expect(account.rows).toEqual([{ balance: '3500' }]);
+      const deposits = await client.query<{ key: string }>(
+        `SELECT key FROM ledger_transactions WHERE kind = 'deposit' ORDER BY id`,
+      );
+      expect(deposits.rows.map((r) => r.key)).toEqual([
+        `deposit:${id}:initial`,
+        `deposit:${id}:topup-pg`,
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+});

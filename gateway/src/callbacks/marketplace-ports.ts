@@ -68,7 +68,11 @@ export function marketplaceBilling(m: Marketplace): CallbackBilling {
   return {
     available(advertiserId) {
       try {
-        return m.accounts.available(m.registry.advertiser(undefined, advertiserId));
+        const advertiser = m.registry.advertiser(undefined, advertiserId);
+        // With the shared ledger (storage.kind: postgres) the money is in PostgreSQL, and the
+        // index holds its funds (refreshed at each change and every few seconds). The fee itself
+        // is still posted to this gateway's SQLite ledger: not yet in the shared balance.
+        return m.accounts.shared ? m.index.funds(advertiser.id) : m.accounts.available(advertiser);
       } catch (error) {
         if (error instanceof ParleyError && error.code === 'not_found') return undefined;
         throw error;
@@ -90,6 +94,8 @@ export function marketplaceBilling(m: Marketplace): CallbackBilling {
       });
       return { transactionId: posted.transaction.id, duplicate: posted.duplicate };
     },
-    fundsChanged: (advertiserId) => m.registry.fundsChanged(advertiserId),
+    // SQLite's ledger answers at once; the index is refreshed again at the next change anyway.
+    fundsChanged: (advertiserId) =>
+      void m.registry.fundsChanged(advertiserId).catch(() => undefined),
   };
 }

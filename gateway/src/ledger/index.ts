@@ -1,5 +1,13 @@
-export type { LedgerStore } from './ledger-store.js';
+export type {
+  GuardedPostResult,
+  LedgerStore,
+  PostCheck,
+  PostGuard,
+  SharedLedgerStore,
+} from './ledger-store.js';
 export { LEDGER_SCHEMA, SqliteLedgerStore } from './sqlite-ledger-store.js';
+export { LEDGER_PG_MIGRATIONS } from './pg-ledger-schema.js';
+export { PgLedgerStore } from './pg-ledger-store.js';
 export { MAX_POSTING, assertBalanced, samePostings } from './postings.js';
 export type {
   AccountKind,

@@ -46,3 +46,60 @@ export interface LedgerStore {
    */
   verify(): LedgerProblem[];
 }
+
+/**
+ * A condition a post must meet, checked in the post's own database
+ * transaction after the balances moved (so under the rows' locks): a
+ * statement that must change at least one row, else the whole post rolls back
+ * and answers `refused` with the reason. The marketplace's daily budget is
+ * one (`marketplace/pg-budget.ts`).
+ */
+export interface PostCheck {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly refusal: string;
+}
+
+/** What a guarded post may refuse for besides its checks' reasons. */
+export interface PostGuard {
+  /** The account whose balance must stay at or above `min` (an advertiser: minus its credit limit). */
+  readonly floor?: { readonly account: string; readonly min: number; readonly refusal: string };
+  readonly checks?: readonly PostCheck[];
+}
+
+export type GuardedPostResult = PostResult | { readonly refused: string };
+
+/**
+ * The ledger shared by every gateway (PostgreSQL, `storage.kind: postgres`):
+ * the {@link LedgerStore} contract, each answer a promise, and the key's
+ * uniqueness is the database's (a unique constraint, never a read then a
+ * write), so two gateways posting one key write it once.
+ */
+export interface SharedLedgerStore {
+  openAccount(input: {
+    id: string;
+    tenant: string;
+    kind: AccountKind;
+    currency: string;
+    at: number;
+  }): Promise<LedgerAccount>;
+  account(id: string): Promise<LedgerAccount | undefined>;
+  post(input: PostInput): Promise<PostResult>;
+  /**
+   * {@link post} that also checks, in the same transaction, that the funds
+   * and limits allow it: a balance below its floor or a failed check rolls it
+   * all back (`refused`). A repeat of a posted key answers `duplicate` and
+   * checks nothing.
+   */
+  postGuarded(input: PostInput, guard: PostGuard): Promise<GuardedPostResult>;
+  transaction(key: string): Promise<LedgerTransaction | undefined>;
+  transactionById(id: number): Promise<LedgerTransaction | undefined>;
+  list(filter: {
+    account?: string;
+    tenant?: string;
+    limit: number;
+    beforeId?: number;
+  }): Promise<LedgerTransaction[]>;
+  reversedAmount(id: number, account: string): Promise<number>;
+  verify(): Promise<LedgerProblem[]>;
+}

@@ -55,7 +55,7 @@ export const LEDGER_SCHEMA: SchemaModule = {
   ],
 };
 
-interface AccountRow {
+export interface AccountRow {
   id: string;
   tenant: string;
   kind: AccountKind;
@@ -63,7 +63,7 @@ interface AccountRow {
   balance: number;
   created_at: number;
 }
-interface TransactionRow {
+export interface TransactionRow {
   id: number;
   key: string;
   tenant: string;
@@ -74,7 +74,7 @@ interface TransactionRow {
   created_at: number;
 }
 
-const accountOf = (r: AccountRow): LedgerAccount => ({
+export const accountOf = (r: AccountRow): LedgerAccount => ({
   id: r.id,
   tenant: r.tenant,
   kind: r.kind,

@@ -1,5 +1,12 @@
-import type { LedgerStore, PostResult } from '../ledger/index.js';
+import type {
+  LedgerStore,
+  LedgerTransaction,
+  PostInput,
+  PostResult,
+  SharedLedgerStore,
+} from '../ledger/index.js';
 import type { Advertiser } from './model.js';
+import type { PgCharges } from './pg-charges.js';
 
 /** The ledger accounts of the marketplace. */
 export const accountId = {
@@ -11,18 +18,104 @@ export const accountId = {
   funding: (tenant: string) => `funding:${tenant}`,
 };
 
-/** The marketplace's view of the ledger: its accounts, balances and deposits. */
+/** What the API reads of the ledger, whichever database holds it. */
+export interface LedgerReader {
+  list(filter: {
+    account?: string;
+    tenant?: string;
+    limit: number;
+    beforeId?: number;
+  }): Promise<LedgerTransaction[]>;
+  transaction(key: string): Promise<LedgerTransaction | undefined>;
+}
+
+/**
+ * The marketplace's view of the ledger: its accounts, balances and deposits.
+ * The synchronous methods are the gateway's SQLite ledger (written inside the
+ * SQLite transactions of the directory and the billing). With `shared` (the
+ * PostgreSQL ledger every gateway of a cluster uses, `storage.kind:
+ * postgres`) the money is there: the `…Now` methods and {@link book} read and
+ * write the ledger that holds the money in either case.
+ */
 export class MarketplaceAccounts {
   readonly #ledger: LedgerStore;
   readonly #currency: string;
+  readonly shared: PgCharges | undefined;
 
-  constructor(ledger: LedgerStore, currency: string) {
+  constructor(ledger: LedgerStore, currency: string, shared?: PgCharges) {
     this.#ledger = ledger;
     this.#currency = currency;
+    this.shared = shared;
   }
 
   get ledger(): LedgerStore {
     return this.#ledger;
+  }
+
+  /** The ledger that holds the money (the shared one when there is one), for reading. */
+  get book(): LedgerReader {
+    const shared: SharedLedgerStore | undefined = this.shared?.ledger;
+    if (shared) return shared;
+    const local = this.#ledger;
+    return {
+      list: (filter) => Promise.resolve(local.list(filter)),
+      transaction: (key) => Promise.resolve(local.transaction(key)),
+    };
+  }
+
+  /** Opens the accounts in the shared ledger (the SQLite ones open inside the directory's transaction). */
+  async openShared(
+    tenant: string,
+    accounts: readonly { id: string; kind: 'advertiser' | 'publisher' }[],
+    at: number,
+  ): Promise<void> {
+    const ledger = this.shared?.ledger;
+    if (!ledger) return;
+    const currency = this.#currency;
+    await ledger.openAccount({
+      id: accountId.platform(tenant),
+      tenant,
+      kind: 'platform',
+      currency,
+      at,
+    });
+    await ledger.openAccount({
+      id: accountId.funding(tenant),
+      tenant,
+      kind: 'funding',
+      currency,
+      at,
+    });
+    for (const a of accounts) await ledger.openAccount({ ...a, tenant, currency, at });
+  }
+
+  /** The balance in the ledger that holds the money. */
+  async balanceNow(account: string): Promise<number> {
+    const ledger = this.shared?.ledger;
+    if (!ledger) return this.balance(account);
+    return (await ledger.account(account))?.balance ?? 0;
+  }
+
+  /** {@link available} from the ledger that holds the money. */
+  async availableNow(a: Advertiser): Promise<number> {
+    return (
+      (await this.balanceNow(accountId.advertiser(a.id))) +
+      (a.billing === 'credit' ? a.creditLimit : 0)
+    );
+  }
+
+  /** {@link deposit} into the ledger that holds the money. */
+  async depositNow(
+    a: Advertiser,
+    amount: number,
+    key: string,
+    memo: string | undefined,
+    at: number,
+  ): Promise<PostResult> {
+    const ledger = this.shared?.ledger;
+    if (!ledger) return this.deposit(a, amount, key, memo, at);
+    await this.openShared(a.tenant, [{ id: accountId.advertiser(a.id), kind: 'advertiser' }], at);
+    return ledger.post(this.#depositInput(a, amount, key, memo, at));
   }
 
   openTenant(tenant: string, at: number): void {
@@ -81,7 +174,17 @@ export class MarketplaceAccounts {
     memo: string | undefined,
     at: number,
   ): PostResult {
-    return this.#ledger.post({
+    return this.#ledger.post(this.#depositInput(a, amount, key, memo, at));
+  }
+
+  #depositInput(
+    a: Advertiser,
+    amount: number,
+    key: string,
+    memo: string | undefined,
+    at: number,
+  ): PostInput {
+    return {
       key: `deposit:${a.id}:${key}`,
       tenant: a.tenant,
       kind: 'deposit',
@@ -92,6 +195,6 @@ export class MarketplaceAccounts {
       ...(memo === undefined ? {} : { memo }),
       meta: { advertiserId: a.id },
       at,
-    });
+    };
   }
 }

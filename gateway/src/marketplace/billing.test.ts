@@ -6,7 +6,7 @@ import { openDatabase } from '../storage/index.js';
 import { Marketplace } from './marketplace.js';
 import { MARKETPLACE_SCHEMA } from './schema.js';
 
-function world(balance = 10_000) {
+async function world(balance = 10_000) {
   let now = Date.UTC(2025, 0, 15, 12, 0);
   const db = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
   const m = new Marketplace({
@@ -20,8 +20,8 @@ function world(balance = 10_000) {
     logger: createLogger('silent'),
     now: () => now,
   });
-  m.start();
-  const advertiser = m.registry.createAdvertiser(undefined, {
+  await m.start();
+  const advertiser = await m.registry.createAdvertiser(undefined, {
     tenant: 'acme',
     name: 'A',
     initialBalanceCents: balance,
@@ -44,80 +44,86 @@ function world(balance = 10_000) {
 }
 
 describe('billing hooks', () => {
-  it('charges only after the minimum connected time, once', () => {
-    const w = world();
+  it('charges only after the minimum connected time, once', async () => {
+    const w = await world();
     w.start('c1');
     const connectedAt = w.now();
     expect(w.m.hooks.advertiserConnected('c1', connectedAt)).toEqual({
       qualifiesAt: connectedAt + 60_000,
     });
-    expect(w.m.hooks.qualify('c1', connectedAt + 59_999)).toEqual({
+    expect(await w.m.hooks.qualify('c1', connectedAt + 59_999)).toEqual({
       status: 'not_yet',
       qualifiesAt: connectedAt + 60_000,
     });
-    expect(w.m.hooks.qualify('c1', connectedAt + 60_000)).toMatchObject({
+    expect(await w.m.hooks.qualify('c1', connectedAt + 60_000)).toMatchObject({
       status: 'charged',
       amount: 1000,
     });
-    expect(w.m.hooks.callEnded('c1', connectedAt + 90_000)).toMatchObject({ status: 'duplicate' });
+    expect(await w.m.hooks.callEnded('c1', connectedAt + 90_000)).toMatchObject({
+      status: 'duplicate',
+    });
     expect(w.m.accounts.ledger.verify()).toEqual([]);
   });
 
-  it('never charges a call that ended short, nor one that never connected', () => {
-    const w = world();
+  it('never charges a call that ended short, nor one that never connected', async () => {
+    const w = await world();
     w.start('short');
     w.m.hooks.advertiserConnected('short', w.now());
-    expect(w.m.hooks.callEnded('short', w.now() + 30_000)).toMatchObject({ status: 'not_yet' });
+    expect(await w.m.hooks.callEnded('short', w.now() + 30_000)).toMatchObject({
+      status: 'not_yet',
+    });
     w.start('unanswered');
-    expect(w.m.hooks.qualify('unanswered', w.now() + 120_000)).toEqual({ status: 'not_connected' });
-    expect(w.m.hooks.callEnded('unanswered', w.now() + 120_000)).toEqual({
+    expect(await w.m.hooks.qualify('unanswered', w.now() + 120_000)).toEqual({
+      status: 'not_connected',
+    });
+    expect(await w.m.hooks.callEnded('unanswered', w.now() + 120_000)).toEqual({
       status: 'not_connected',
     });
     expect(w.m.accounts.ledger.list({ limit: 10 }).filter((t) => t.kind === 'charge')).toEqual([]);
   });
 
-  it('charges at the end a qualified call whose timer never ran', () => {
-    const w = world();
+  it('charges at the end a qualified call whose timer never ran', async () => {
+    const w = await world();
     w.start('late');
     w.m.hooks.advertiserConnected('late', w.now());
-    expect(w.m.hooks.callEnded('late', w.now() + 75_000)).toMatchObject({
+    expect(await w.m.hooks.callEnded('late', w.now() + 75_000)).toMatchObject({
       status: 'charged',
       amount: 1000,
     });
   });
 
-  it('after a crash, charges the calls that had qualified before the last heartbeat, and only those', () => {
-    const w = world();
+  it('after a crash, charges the calls that had qualified before the last heartbeat, and only those', async () => {
+    const w = await world();
     w.start('due');
     w.m.hooks.advertiserConnected('due', w.now());
     w.start('young');
     w.m.hooks.advertiserConnected('young', w.now() + 30_000);
     w.m.billing.heartbeat(w.now() + 61_000);
     // The process dies here; a new one starts on the same file.
-    expect(w.m.billing.recover(w.now() + 600_000)).toEqual({ charged: 1, closed: 2 });
+    expect(await w.m.billing.recover(w.now() + 600_000)).toEqual({ charged: 1, closed: 2 });
     expect(w.m.calls.get('due')?.charged).toBe(1000);
     expect(w.m.calls.get('young')?.qualifiedAt).toBeNull();
-    expect(w.m.billing.recover(w.now() + 700_000)).toEqual({ charged: 0, closed: 0 });
+    expect(await w.m.billing.recover(w.now() + 700_000)).toEqual({ charged: 0, closed: 0 });
   });
 
-  it('qualifyCall records, connects and charges in one call, once', () => {
-    const w = world();
+  it('qualifyCall records, connects and charges in one call, once', async () => {
+    const w = await world();
     const match = w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() });
     if (!match) throw new Error('no match');
     const input = { callId: 'one', match, connectedAt: w.now(), now: w.now() + 60_000 };
-    expect(w.m.hooks.qualifyCall({ ...input, now: w.now() + 10_000 })).toMatchObject({
+    expect(await w.m.hooks.qualifyCall({ ...input, now: w.now() + 10_000 })).toMatchObject({
       status: 'not_yet',
     });
-    expect(w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'charged', amount: 1000 });
-    expect(w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'duplicate' });
+    expect(await w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'charged', amount: 1000 });
+    expect(await w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'duplicate' });
     expect(w.m.calls.get('one')).toMatchObject({ charged: 1000, connectedAt: input.connectedAt });
   });
 
-  it('pauses a listing when the advertiser cannot pay another call, and resumes it on a deposit', () => {
-    const w = world(1500);
+  it('pauses a listing when the advertiser cannot pay another call, and resumes it on a deposit', async () => {
+    const w = await world(1500);
     w.start('c1');
     w.m.hooks.advertiserConnected('c1', w.now() - 60_000);
-    expect(w.m.hooks.qualify('c1', w.now())).toMatchObject({ status: 'charged' });
+    expect(await w.m.hooks.qualify('c1', w.now())).toMatchObject({ status: 'charged' });
     expect(w.m.registry.listing(undefined, w.listing.id)).toMatchObject({
       status: 'paused',
       pauseReason: 'insufficient_funds',
@@ -126,7 +132,7 @@ describe('billing hooks', () => {
       routable: false,
       reason: 'insufficient_funds',
     });
-    w.m.registry.deposit(undefined, w.advertiser.id, { amountCents: 5000 }, 'topup-1');
+    await w.m.registry.deposit(undefined, w.advertiser.id, { amountCents: 5000 }, 'topup-1');
     expect(w.m.registry.listing(undefined, w.listing.id)).toMatchObject({
       status: 'active',
       pauseReason: null,

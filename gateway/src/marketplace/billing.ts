@@ -9,8 +9,11 @@
  * after a restart, a second process) a no-op.
  */
 import { ParleyError } from '@parley/shared/errors';
-import type { PostResult, Posting } from '../ledger/index.js';
-import { accountId, type MarketplaceAccounts } from './accounts.js';
+import type { PostResult } from '../ledger/index.js';
+import type { MarketplaceAccounts } from './accounts.js';
+import { chargePostings } from './billing-postings.js';
+import { chargeShared, refundShared } from './billing-shared.js';
+import { refundLocal } from './refund-local.js';
 import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
@@ -19,10 +22,22 @@ import type { CallMatch } from './inbound-match.js';
 import type { MarketplaceRegistry } from './registry.js';
 import { describeIssue, refundSchema } from './validation.js';
 
+export { chargePostings };
+
 export type QualifyResult =
   | { readonly status: 'charged'; readonly amount: number; readonly transactionId: number | null }
   | { readonly status: 'duplicate'; readonly amount: number; readonly transactionId: number | null }
   | { readonly status: 'not_yet'; readonly qualifiesAt: number }
+  /**
+   * Only with the shared ledger (`storage.kind: postgres`): the call qualified
+   * but its charge would have taken the advertiser below its funds or the
+   * listing past its daily budget (calls routed at once on several gateways);
+   * it is recorded as qualified, charged 0, and the listing pauses.
+   */
+  | {
+      readonly status: 'refused';
+      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
+    }
   | { readonly status: 'not_connected' }
   | { readonly status: 'unknown_call' };
 
@@ -38,23 +53,6 @@ export interface BillingOptions {
    * commit: the crash test stops the process there.
    */
   readonly beforeCommit?: ((callId: string) => void) | undefined;
-}
-
-/** Splits a charge: the publisher's share (rounded down), the platform the rest. */
-export function chargePostings(
-  call: MarketplaceCall,
-  amount: number,
-  sharePercent: number,
-): Posting[] {
-  const share = call.publisherId === null ? 0 : Math.floor((amount * sharePercent) / 100);
-  const postings: Posting[] = [
-    { account: accountId.advertiser(call.advertiserId), amount: -amount },
-  ];
-  if (share > 0)
-    postings.push({ account: accountId.publisher(call.publisherId ?? ''), amount: share });
-  if (amount - share > 0)
-    postings.push({ account: accountId.platform(call.tenant), amount: amount - share });
-  return postings;
 }
 
 export class Billing {
@@ -138,13 +136,13 @@ export class Billing {
    * Hook: charge the call if it has been connected long enough, exactly once.
    * Safe to call any number of times, from any process sharing the database.
    */
-  qualify(callId: string, now: number): QualifyResult {
+  async qualify(callId: string, now: number): Promise<QualifyResult> {
     const { calls, metrics } = this.#o;
     const call = calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     if (call.qualifiedAt !== null) {
       metrics?.charges.inc({ result: 'duplicate' });
-      return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
     }
     if (call.connectedAt === null || call.qualifiesAt === null) {
       metrics?.charges.inc({ result: 'not_connected' });
@@ -165,15 +163,15 @@ export class Billing {
    * Hook: the call ended. A call connected long enough is charged now if its
    * timer has not done it (a late timer must not lose a charge).
    */
-  ended(callId: string, at: number): QualifyResult {
+  async ended(callId: string, at: number): Promise<QualifyResult> {
     const { calls } = this.#o;
     const call = calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     let result: QualifyResult = { status: 'not_connected' };
     if (call.qualifiedAt !== null)
-      result = { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+      result = { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
     else if (call.qualifiesAt !== null && at >= call.qualifiesAt)
-      result = this.#charge(callId, call.qualifiesAt);
+      result = await this.#charge(callId, call.qualifiesAt);
     else if (call.qualifiesAt !== null)
       result = { status: 'not_yet', qualifiesAt: call.qualifiesAt };
     calls.setEnded(callId, at);
@@ -189,14 +187,14 @@ export class Billing {
    * At start-up: calls a crash left open are closed at the last heartbeat;
    * those connected long enough before it are charged (once: the key).
    */
-  recover(now: number): { charged: number; closed: number } {
+  async recover(now: number): Promise<{ charged: number; closed: number }> {
     const { calls } = this.#o;
     const aliveAt = calls.aliveAt() ?? now;
     let charged = 0;
     let closed = 0;
     for (const call of calls.open()) {
       if (call.qualifiedAt === null && call.qualifiesAt !== null && call.qualifiesAt <= aliveAt) {
-        if (this.#charge(call.callId, call.qualifiesAt).status === 'charged') charged += 1;
+        if ((await this.#charge(call.callId, call.qualifiesAt)).status === 'charged') charged += 1;
       }
       calls.setEnded(call.callId, Math.max(call.startedAt, aliveAt));
       closed += 1;
@@ -204,7 +202,49 @@ export class Billing {
     return { charged, closed };
   }
 
-  #charge(callId: string, at: number): QualifyResult {
+  #charge(callId: string, at: number): Promise<QualifyResult> {
+    return this.#o.accounts.shared ? this.#chargeShared(callId, at) : this.#chargeLocal(callId, at);
+  }
+
+  async #chargeShared(callId: string, at: number): Promise<QualifyResult> {
+    const { calls, accounts, directory, metrics, index } = this.#o;
+    const shared = accounts.shared;
+    const call = calls.get(callId);
+    if (!call || !shared) return { status: 'unknown_call' };
+    if (call.qualifiedAt !== null)
+      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
+    const day = index.today(at);
+    const moved = await chargeShared(shared, directory, call, day, at);
+    const paid = moved.status === 'refused' ? 0 : call.price;
+    const recorded = calls.atomically(() => {
+      // The timer and the call's end may both have charged (the key made it once): recorded once.
+      if (calls.get(callId)?.qualifiedAt !== null) return false;
+      const key = moved.status !== 'refused' && call.price > 0 ? `charge:${callId}` : null;
+      calls.setQualified(callId, at, key, paid);
+      calls.count(day, call, { qualified: 1, spend: paid });
+      this.#o.beforeCommit?.(callId);
+      return true;
+    });
+    if (moved.status === 'refused') {
+      metrics?.charges.inc({ result: 'refused' });
+      if (recorded) {
+        index.count(call.listingId, 'qualified');
+        this.#o.registry.pauseForFunds(call.listingId, moved.reason, day);
+      }
+      return moved;
+    }
+    const status = recorded && moved.status === 'charged' ? 'charged' : 'duplicate';
+    metrics?.charges.inc({ result: status });
+    if (status === 'charged') {
+      metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
+      await this.#afterCharge(call, at);
+    } else if (recorded) {
+      index.count(call.listingId, 'qualified');
+    }
+    return { status, amount: call.price, transactionId: moved.transactionId };
+  }
+
+  async #chargeLocal(callId: string, at: number): Promise<QualifyResult> {
     const { calls, accounts, directory, metrics } = this.#o;
     const key = `charge:${callId}`;
     const outcome = calls.atomically((): QualifyResult & { call?: MarketplaceCall } => {
@@ -212,7 +252,7 @@ export class Billing {
       const call = calls.get(callId);
       if (!call) return { status: 'unknown_call' };
       if (call.qualifiedAt !== null)
-        return { status: 'duplicate', amount: call.charged, transactionId: this.#txId(call) };
+        return { status: 'duplicate', amount: call.charged, transactionId: this.#txIdLocal(call) };
       const day = this.#o.index.today(at);
       const share =
         call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
@@ -248,19 +288,19 @@ export class Billing {
     if (outcome.status === 'charged' && outcome.call) {
       const call = outcome.call;
       metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
-      this.#afterCharge(call, at);
+      await this.#afterCharge(call, at);
       return { status: 'charged', amount: outcome.amount, transactionId: outcome.transactionId };
     }
     return outcome;
   }
 
   /** The index learns the spend; a listing that cannot pay another call is paused with the reason. */
-  #afterCharge(call: MarketplaceCall, at: number): void {
+  async #afterCharge(call: MarketplaceCall, at: number): Promise<void> {
     const { index, registry } = this.#o;
     const day = index.today(at);
     index.addSpend(call.listingId, day, call.price);
     index.count(call.listingId, 'qualified');
-    registry.fundsChanged(call.advertiserId);
+    await registry.fundsChanged(call.advertiserId);
     this.checkPause(call.listingId, at);
   }
 
@@ -273,7 +313,12 @@ export class Billing {
   }
 
   /** `POST /v1/refunds`: gives back part or all of a call's charge, ledgered, once per key. */
-  refund(viewer: string | undefined, body: unknown, headerKey: string | undefined, now: number) {
+  async refund(
+    viewer: string | undefined,
+    body: unknown,
+    headerKey: string | undefined,
+    now: number,
+  ): Promise<PostResult & { amount: number }> {
     const parsed = refundSchema.safeParse(body ?? {});
     if (!parsed.success)
       throw new ParleyError('bad_request', describeIssue(parsed.error), { expose: true });
@@ -292,66 +337,36 @@ export class Billing {
     if (!found || (viewer !== undefined && found.tenant !== viewer))
       throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
     const ledgerKey = `refund:${found.tenant}:${key}`;
-    const result = calls.atomically(() => {
-      const previous = accounts.ledger.transaction(ledgerKey);
-      if (previous)
-        return {
-          transaction: previous,
-          duplicate: true,
-          amount: -(previous.postings[0]?.amount ?? 0),
-        };
-      const call = calls.get(input.callId);
-      const charge = call?.chargeKey ? accounts.ledger.transaction(call.chargeKey) : undefined;
-      if (!call || !charge)
-        throw new ParleyError('conflict', 'the call was not charged: there is nothing to refund', {
-          expose: true,
-        });
-      const left = call.charged - call.refunded;
-      const amount = input.amountCents ?? left;
-      if (amount > left)
-        throw new ParleyError(
-          'conflict',
-          `amountCents ${amount} is more than the ${left} left to refund`,
-          {
-            expose: true,
-          },
-        );
-      if (amount <= 0)
-        throw new ParleyError('conflict', 'the charge was refunded in full already', {
-          expose: true,
-        });
-      const share =
-        call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
-      // The charge's split, reversed in proportion.
-      const postings = chargePostings(call, amount, share).map((p) => ({
-        account: p.account,
-        amount: -p.amount,
-      }));
-      const posted = accounts.ledger.post({
-        key: ledgerKey,
-        tenant: call.tenant,
-        kind: 'refund',
-        postings,
-        memo: input.reason,
-        meta: { callId: call.callId, listingId: call.listingId },
-        reverses: charge.id,
-        at: now,
-      });
-      calls.addRefund(call.callId, amount);
-      calls.count(this.#o.index.today(call.qualifiedAt ?? now), call, { spend: -amount });
-      return { ...posted, amount };
-    });
+    const result = accounts.shared
+      ? await refundShared({
+          shared: accounts.shared,
+          directory,
+          calls,
+          call: found,
+          ledgerKey,
+          amount: input.amountCents,
+          reason: input.reason,
+          day: this.#o.index.today(found.qualifiedAt ?? now),
+          now,
+        })
+      : refundLocal(this.#o, ledgerKey, input, now);
     if (!result.duplicate) {
       // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
       const day = this.#o.index.today(found.qualifiedAt ?? now);
       if (day === this.#o.index.today(now))
         this.#o.index.addSpend(found.listingId, day, -result.amount);
-      this.#o.registry.fundsChanged(found.advertiserId);
+      await this.#o.registry.fundsChanged(found.advertiserId);
     }
     return result;
   }
 
-  #txId(call: MarketplaceCall): number | null {
+  async #txId(call: MarketplaceCall): Promise<number | null> {
+    return call.chargeKey
+      ? ((await this.#o.accounts.book.transaction(call.chargeKey))?.id ?? null)
+      : null;
+  }
+
+  #txIdLocal(call: MarketplaceCall): number | null {
     return call.chargeKey
       ? (this.#o.accounts.ledger.transaction(call.chargeKey)?.id ?? null)
       : null;

@@ -12,3 +12,10 @@ export type { CallMatch, InboundQuery } from './inbound-match.js';
 export type { QualifyResult } from './billing.js';
 export type { MarketplaceEnvironment } from './registry.js';
 export type { Advertiser, Destination, Impression, Listing, Publisher } from './model.js';
+export {
+  MARKETPLACE_PG_MIGRATIONS,
+  PgCharges,
+  dailyBudgetCheck,
+  type SharedChargeInput,
+  type SharedChargeResult,
+} from './pg-charges.js';

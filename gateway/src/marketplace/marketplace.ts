@@ -23,6 +23,7 @@ import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
 import { checkRouted, destinationRefusal } from './listing-checks.js';
 import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
+import type { PgCharges } from './pg-charges.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
@@ -78,8 +79,8 @@ export interface MarketplaceCallHooks {
   /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
   callRefused(callId: string, match: CallMatch, at: number): void;
   advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
-  qualify(callId: string, now: number): QualifyResult;
-  callEnded(callId: string, at: number): QualifyResult;
+  qualify(callId: string, now: number): Promise<QualifyResult>;
+  callEnded(callId: string, at: number): Promise<QualifyResult>;
   /**
    * All in one, for a call path that keeps its own timers: records the call
    * and its connection if not yet recorded, then {@link qualify}. The same
@@ -90,7 +91,7 @@ export interface MarketplaceCallHooks {
     match: CallMatch;
     connectedAt: number;
     now: number;
-  }): QualifyResult;
+  }): Promise<QualifyResult>;
 }
 
 export interface MarketplaceOptions {
@@ -103,9 +104,18 @@ export interface MarketplaceOptions {
   readonly now?: () => number;
   /** For the crash test: runs inside each charge's transaction before the commit. */
   readonly beforeCommit?: (callId: string) => void;
+  /**
+   * The money in the PostgreSQL ledger every gateway shares (`storage.kind:
+   * postgres`, migrated with `LEDGER_PG_MIGRATIONS` and
+   * `MARKETPLACE_PG_MIGRATIONS`): balances, deposits, charges, refunds and
+   * the listings' daily spend. Without it, the SQLite file's ledger.
+   */
+  readonly shared?: PgCharges | undefined;
 }
 
 const HEARTBEAT_MS = 1000;
+/** With the shared ledger: how often the index learns the funds and spend other gateways changed. */
+const SHARED_REFRESH_MS = 5000;
 const HOUSEKEEPING_MS = 60_000;
 
 export class Marketplace {
@@ -149,7 +159,11 @@ export class Marketplace {
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
     const directory = new SqliteDirectoryStore(o.db);
     this.directory = directory;
-    this.accounts = new MarketplaceAccounts(new SqliteLedgerStore(o.db), o.config.currency);
+    this.accounts = new MarketplaceAccounts(
+      new SqliteLedgerStore(o.db),
+      o.config.currency,
+      o.shared,
+    );
     this.index = new ListingIndex({
       clock,
       timeZone: o.config.timeZone,
@@ -260,20 +274,20 @@ export class Marketplace {
       advertiserConnected: (callId, at) => billing.connected(callId, at),
       qualify: (callId, now) => billing.qualify(callId, now),
       callEnded: (callId, at) => billing.ended(callId, at),
-      qualifyCall: ({ callId, match, connectedAt, now }) => {
+      qualifyCall: async ({ callId, match, connectedAt, now }) => {
         billing.started(callId, match, connectedAt);
         billing.connected(callId, connectedAt);
-        return billing.qualify(callId, now);
+        return await billing.qualify(callId, now);
       },
     };
   }
 
   /** Loads the index, charges what a crash left due, and starts the heartbeat and housekeeping. */
-  start(): void {
+  async start(): Promise<void> {
     const now = this.#now();
     const day = this.index.today(now);
-    this.registry.load(day);
-    const recovered = this.billing.recover(now);
+    await this.registry.load(day);
+    const recovered = await this.billing.recover(now);
     if (recovered.closed > 0)
       this.#log.warn(
         recovered,
@@ -290,10 +304,29 @@ export class Marketplace {
     heartbeat.unref();
     housekeeping.unref();
     this.#timers.push(heartbeat, housekeeping);
+    if (this.accounts.shared) {
+      const refresh = setInterval(() => {
+        this.#refreshShared().catch((error: unknown) =>
+          this.#log.warn({ err: error }, 'could not read the shared funds and spend'),
+        );
+      }, SHARED_REFRESH_MS);
+      refresh.unref();
+      this.#timers.push(refresh);
+    }
     this.#log.info(
       { listings: this.index.size, pools: [...this.#numbers.keys()] },
       'marketplace ready',
     );
+  }
+
+  /** What other gateways charged and deposited: the index decides placements and routing on it. */
+  async #refreshShared(): Promise<void> {
+    const day = this.index.today(this.#now());
+    await this.registry.refreshFunds();
+    await this.registry.refreshSpend(day);
+    const now = this.#now();
+    for (const l of this.directory.listings())
+      if (l.status === 'active') this.billing.checkPause(l.id, now);
   }
 
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */

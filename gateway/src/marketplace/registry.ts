@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
-import type { MarketplaceAccounts } from './accounts.js';
+import { accountId, type MarketplaceAccounts } from './accounts.js';
 import type { DirectoryStore } from './directory-store.js';
 import { newId, newPlacementKey } from './ids.js';
 import type { ListingIndex } from './listing-index.js';
@@ -85,9 +85,9 @@ export class MarketplaceRegistry {
   }
 
   /** Loads every listing and advertiser into the auction index (start-up). */
-  load(day: string): void {
-    const { store, index, accounts } = this.#o;
-    for (const a of store.advertisers()) index.setFunds(a.id, accounts.available(a));
+  async load(day: string): Promise<void> {
+    const { store, index } = this.#o;
+    await this.refreshFunds();
     const stats = store.stats();
     const spend = store.spendOn(day);
     for (const l of store.listings()) {
@@ -96,11 +96,43 @@ export class MarketplaceRegistry {
       if (s) index.setStats(l.id, s);
       index.setSpend(l.id, day, spend.get(l.id) ?? 0);
     }
+    await this.refreshSpend(day);
+  }
+
+  /**
+   * The index learns every advertiser's funds from the ledger that holds the
+   * money (with the shared ledger, in one query: what other gateways charged
+   * and deposited), and listings paused for want of funds resume.
+   */
+  async refreshFunds(): Promise<void> {
+    const { store, accounts } = this.#o;
+    const balances = accounts.shared ? await accounts.shared.advertiserBalances() : undefined;
+    for (const a of store.advertisers()) {
+      const available =
+        balances === undefined
+          ? await accounts.availableNow(a)
+          : (balances.get(accountId.advertiser(a.id)) ?? 0) +
+            (a.billing === 'credit' ? a.creditLimit : 0);
+      this.#applyFunds(a, available);
+    }
+  }
+
+  /**
+   * With the shared ledger, the index learns today's spend of every listing
+   * across the gateways (this gateway's own charges it learns at once). The
+   * index only decides what is placed and routed: the charge itself checks
+   * the budget in the database.
+   */
+  async refreshSpend(day: string): Promise<void> {
+    const shared = this.#o.accounts.shared;
+    if (!shared) return;
+    for (const [listingId, spent] of await shared.spentOn(day))
+      if (this.#o.index.get(listingId)) this.#o.index.setSpend(listingId, day, spent);
   }
 
   // --- advertisers ------------------------------------------------------
 
-  createAdvertiser(viewer: Viewer, body: unknown): Advertiser {
+  async createAdvertiser(viewer: Viewer, body: unknown): Promise<Advertiser> {
     const input = parse(advertiserCreate, body);
     const tenant = this.#tenantFor(viewer, input.tenant);
     const now = this.#o.now();
@@ -118,7 +150,7 @@ export class MarketplaceRegistry {
       this.#o.store.atomically(() => {
         this.#o.store.putAdvertiser(advertiser);
         this.#o.accounts.openAdvertiser(advertiser);
-        if (input.initialBalanceCents)
+        if (input.initialBalanceCents && !this.#o.accounts.shared)
           this.#o.accounts.deposit(
             advertiser,
             input.initialBalanceCents,
@@ -128,11 +160,24 @@ export class MarketplaceRegistry {
           );
       }),
     );
-    this.#o.index.setFunds(advertiser.id, this.#o.accounts.available(advertiser));
+    await this.#o.accounts.openShared(
+      tenant,
+      [{ id: accountId.advertiser(advertiser.id), kind: 'advertiser' }],
+      now,
+    );
+    if (input.initialBalanceCents && this.#o.accounts.shared)
+      await this.#o.accounts.depositNow(
+        advertiser,
+        input.initialBalanceCents,
+        'initial',
+        'initial balance',
+        now,
+      );
+    this.#o.index.setFunds(advertiser.id, await this.#o.accounts.availableNow(advertiser));
     return advertiser;
   }
 
-  updateAdvertiser(viewer: Viewer, id: string, body: unknown): Advertiser {
+  async updateAdvertiser(viewer: Viewer, id: string, body: unknown): Promise<Advertiser> {
     const input = parse(advertiserUpdate, body);
     const old = this.advertiser(viewer, id);
     const billing = input.billing ?? old.billing;
@@ -147,7 +192,7 @@ export class MarketplaceRegistry {
       updatedAt: this.#o.now(),
     };
     this.#unique(() => this.#o.store.putAdvertiser(updated));
-    this.fundsChanged(updated.id);
+    await this.fundsChanged(updated.id);
     return updated;
   }
 
@@ -161,20 +206,20 @@ export class MarketplaceRegistry {
     return this.#o.store.advertisers(viewer);
   }
 
-  deposit(viewer: Viewer, id: string, body: unknown, headerKey: string | undefined) {
+  async deposit(viewer: Viewer, id: string, body: unknown, headerKey: string | undefined) {
     const input = parse(depositSchema, body);
     const advertiser = this.advertiser(viewer, id);
     const key = input.key ?? headerKey;
     if (key === undefined)
       throw bad('a deposit needs an idempotency key (key field or Idempotency-Key header)');
-    const result = this.#o.accounts.deposit(
+    const result = await this.#o.accounts.depositNow(
       advertiser,
       input.amountCents,
       key,
       input.memo,
       this.#o.now(),
     );
-    this.fundsChanged(advertiser.id);
+    await this.fundsChanged(advertiser.id);
     return result;
   }
 
@@ -183,12 +228,15 @@ export class MarketplaceRegistry {
    * credit limit): the index learns them, and listings paused for want of
    * funds resume when the money is there.
    */
-  fundsChanged(advertiserId: string): void {
+  async fundsChanged(advertiserId: string): Promise<void> {
     const a = this.#o.store.advertiser(advertiserId);
     if (!a) return;
-    const available = this.#o.accounts.available(a);
+    this.#applyFunds(a, await this.#o.accounts.availableNow(a));
+  }
+
+  #applyFunds(a: Advertiser, available: number): void {
     this.#o.index.setFunds(a.id, available);
-    for (const l of this.#o.store.listings({ advertiserId })) {
+    for (const l of this.#o.store.listings({ advertiserId: a.id })) {
       if (l.status === 'paused' && l.pauseReason === 'insufficient_funds' && available >= l.bid)
         this.#setStatus(l, 'active', null, null);
     }
@@ -196,7 +244,7 @@ export class MarketplaceRegistry {
 
   // --- publishers -------------------------------------------------------
 
-  createPublisher(viewer: Viewer, body: unknown): Publisher {
+  async createPublisher(viewer: Viewer, body: unknown): Promise<Publisher> {
     const input = parse(publisherCreate, body);
     const tenant = this.#tenantFor(viewer, input.tenant);
     const now = this.#o.now();
@@ -215,6 +263,11 @@ export class MarketplaceRegistry {
       this.#o.store.putPublisher(publisher);
       this.#o.accounts.openPublisher(tenant, publisher.id, now);
     });
+    await this.#o.accounts.openShared(
+      tenant,
+      [{ id: accountId.publisher(publisher.id), kind: 'publisher' }],
+      now,
+    );
     return publisher;
   }
 

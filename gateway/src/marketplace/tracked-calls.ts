@@ -42,9 +42,16 @@ export function trackedCalls(deps: {
     const arm = (qualifiesAt: number): void => {
       timer = setTimeout(
         () => {
-          const result = hooks.qualify(call.id, now());
-          log.info({ callId: call.id, result: result.status }, 'marketplace call qualified');
-          if (result.status === 'not_yet') arm(result.qualifiesAt);
+          // Promise.resolve: a hooks double may answer at once.
+          Promise.resolve(hooks.qualify(call.id, now())).then(
+            (result) => {
+              log.info({ callId: call.id, result: result.status }, 'marketplace call qualified');
+              if (result.status === 'not_yet') arm(result.qualifiesAt);
+            },
+            // The database failed: the call's end (`callEnded`) or the next start's recovery charges it.
+            (error: unknown) =>
+              log.error({ callId: call.id, err: error }, 'marketplace charge failed'),
+          );
         },
         Math.max(1, qualifiesAt - now()),
       );
@@ -54,7 +61,9 @@ export function trackedCalls(deps: {
     call.once('ended', () => {
       call.off('state', onState);
       clearTimeout(timer);
-      hooks.callEnded(call.id, now());
+      Promise.resolve(hooks.callEnded(call.id, now())).catch((error: unknown) =>
+        log.error({ callId: call.id, err: error }, 'marketplace charge at the end failed'),
+      );
     });
     log.info(
       {

@@ -1,8 +1,8 @@
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
 import { FLOW_SCHEMA } from '../flows/index.js';
-import { LEDGER_SCHEMA } from '../ledger/index.js';
-import { MARKETPLACE_SCHEMA } from '../marketplace/index.js';
+import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
+import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
 import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
 import { VOICEMAIL_SCHEMA } from '../voicemail/index.js';
 import type { Logger } from '../observability/index.js';
@@ -36,8 +36,17 @@ import {
  * keep their own tables in (`db`).
  */
 export interface Stores {
-  /** The modules' tables (flows, voicemail, marketplace, ledger, gated, callbacks): SQLite for now. */
+  /**
+   * The modules' tables (flows, voicemail, marketplace, ledger, gated,
+   * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney}.
+   */
   readonly db: SqliteDatabase;
+  /**
+   * With `storage.kind: postgres`: the ledger and the listings' daily spend in
+   * PostgreSQL, shared by every gateway (the marketplace's balances, charges,
+   * deposits and refunds). Undefined with SQLite.
+   */
+  readonly sharedMoney: PgCharges | undefined;
   readonly calls: CallStore;
   readonly sessions: SessionStore;
   readonly messages: MessageStore;
@@ -57,8 +66,9 @@ export interface Stores {
  * `storage.kind: postgres` the core stores are PostgreSQL's (migrated at
  * start, under an advisory lock so gateways starting together take turns),
  * and a restarted gateway closes only its own calls (`owner` is
- * `shared.instanceId`); the modules' tables stay in the SQLite file at
- * `storage.path` until they are ported (docs/scaling.md).
+ * `shared.instanceId`); so is the marketplace's money (the ledger and the
+ * listings' daily spend, `sharedMoney`). The modules' other tables stay in
+ * the SQLite file at `storage.path` until they are ported (docs/scaling.md).
  */
 export async function openStores(
   config: Config,
@@ -104,6 +114,7 @@ async function coreStores(
   messages: MessageStore;
   agents: AgentStore;
   kind: 'sqlite' | 'postgres';
+  sharedMoney: PgCharges | undefined;
   shared: SharedCallRecords | undefined;
   closeCore: () => Promise<void>;
 }> {
@@ -115,13 +126,17 @@ async function coreStores(
       messages: new SqliteMessageStore(db),
       agents: new SqliteAgentStore(db),
       kind: 'sqlite',
+      sharedMoney: undefined,
       shared: undefined,
       closeCore: () => Promise.resolve(),
     };
   }
   const pool = createPgPool(settings);
   try {
-    const { applied } = await migratePostgres(pool);
+    const { applied } = await migratePostgres(pool, [
+      { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
+      { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
+    ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
     await pool.end();
@@ -148,6 +163,7 @@ async function coreStores(
     messages: new PgMessageStore(pool, queue),
     agents: new PgAgentStore(pool),
     kind: 'postgres',
+    sharedMoney: new PgCharges(pool, config.marketplace.currency),
     // The writes still queued (the last calls' final records) land before the pool closes.
     closeCore: async () => {
       await Promise.all([queue.idle(), sessionQueue.idle()]);

@@ -32,70 +32,79 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
   const listing = (l: Parameters<typeof listingView>[0]) =>
     listingView(l, m.index, m.now(), sipDomain);
 
-  router.post('/advertisers', (req, res) => {
+  router.post('/advertisers', async (req, res) => {
     assertScope(res, 'marketplace');
-    res
-      .status(201)
-      .json(advertiserView(m.registry.createAdvertiser(viewer(res), req.body), m.accounts));
+    const created = await m.registry.createAdvertiser(viewer(res), req.body);
+    res.status(201).json(await advertiserView(created, m.accounts));
   });
-  router.get('/advertisers', (_req, res) => {
+  router.get('/advertisers', async (_req, res) => {
     assertScope(res, 'read');
     res.json({
-      advertisers: m.registry.advertisers(viewer(res)).map((a) => advertiserView(a, m.accounts)),
+      advertisers: await Promise.all(
+        m.registry.advertisers(viewer(res)).map((a) => advertiserView(a, m.accounts)),
+      ),
     });
   });
-  router.get('/advertisers/:id', (req, res) => {
+  router.get('/advertisers/:id', async (req, res) => {
     assertScope(res, 'read');
-    res.json(advertiserView(m.registry.advertiser(viewer(res), req.params.id), m.accounts));
+    res.json(await advertiserView(m.registry.advertiser(viewer(res), req.params.id), m.accounts));
   });
-  router.patch('/advertisers/:id', (req, res) => {
+  router.patch('/advertisers/:id', async (req, res) => {
     assertScope(res, 'marketplace');
-    res.json(
-      advertiserView(m.registry.updateAdvertiser(viewer(res), req.params.id, req.body), m.accounts),
+    const updated = await m.registry.updateAdvertiser(viewer(res), req.params.id, req.body);
+    res.json(await advertiserView(updated, m.accounts));
+  });
+  router.post('/advertisers/:id/deposits', async (req, res) => {
+    assertScope(res, 'marketplace');
+    const result = await m.registry.deposit(
+      viewer(res),
+      req.params.id,
+      req.body,
+      idempotencyKey(req),
     );
-  });
-  router.post('/advertisers/:id/deposits', (req, res) => {
-    assertScope(res, 'marketplace');
-    const result = m.registry.deposit(viewer(res), req.params.id, req.body, idempotencyKey(req));
     const advertiser = m.registry.advertiser(viewer(res), req.params.id);
     res.status(result.duplicate ? 200 : 201).json({
       duplicate: result.duplicate,
       transaction: transactionView(result.transaction),
-      advertiser: advertiserView(advertiser, m.accounts),
+      advertiser: await advertiserView(advertiser, m.accounts),
     });
   });
-  router.get('/advertisers/:id/ledger', (req, res) => {
+  router.get('/advertisers/:id/ledger', async (req, res) => {
     assertScope(res, 'read');
     const a = m.registry.advertiser(viewer(res), req.params.id);
     res.json({
       account: accountId.advertiser(a.id),
-      balanceCents: m.accounts.balance(accountId.advertiser(a.id)),
-      transactions: m.accounts.ledger
-        .list({ account: accountId.advertiser(a.id), limit: limitOf(req) })
-        .map(transactionView),
+      balanceCents: await m.accounts.balanceNow(accountId.advertiser(a.id)),
+      transactions: (
+        await m.accounts.book.list({ account: accountId.advertiser(a.id), limit: limitOf(req) })
+      ).map(transactionView),
     });
   });
 
-  router.post('/publishers', (req, res) => {
+  router.post('/publishers', async (req, res) => {
     assertScope(res, 'marketplace');
-    res
-      .status(201)
-      .json(publisherView(m.registry.createPublisher(viewer(res), req.body), m.accounts));
+    const created = await m.registry.createPublisher(viewer(res), req.body);
+    res.status(201).json(await publisherView(created, m.accounts));
   });
-  router.get('/publishers', (_req, res) => {
+  router.get('/publishers', async (_req, res) => {
     assertScope(res, 'read');
     res.json({
-      publishers: m.registry.publishers(viewer(res)).map((p) => publisherView(p, m.accounts)),
+      publishers: await Promise.all(
+        m.registry.publishers(viewer(res)).map((p) => publisherView(p, m.accounts)),
+      ),
     });
   });
-  router.get('/publishers/:id', (req, res) => {
+  router.get('/publishers/:id', async (req, res) => {
     assertScope(res, 'read');
-    res.json(publisherView(m.registry.publisher(viewer(res), req.params.id), m.accounts));
+    res.json(await publisherView(m.registry.publisher(viewer(res), req.params.id), m.accounts));
   });
-  router.patch('/publishers/:id', (req, res) => {
+  router.patch('/publishers/:id', async (req, res) => {
     assertScope(res, 'marketplace');
     res.json(
-      publisherView(m.registry.updatePublisher(viewer(res), req.params.id, req.body), m.accounts),
+      await publisherView(
+        m.registry.updatePublisher(viewer(res), req.params.id, req.body),
+        m.accounts,
+      ),
     );
   });
 
@@ -189,19 +198,22 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
     const tenants = Object.keys(m.config.tenants).filter((t) => canSee(principalOf(res), t));
     res.json({ pools: Object.fromEntries(tenants.map((t) => [t, m.numbers(t) ?? null])) });
   });
-  router.get('/marketplace/ledger', (req, res) => {
+  router.get('/marketplace/ledger', async (req, res) => {
     assertScope(res, 'read');
     const tenant = viewer(res);
     res.json({
-      transactions: m.accounts.ledger
-        .list({ ...(tenant === undefined ? {} : { tenant }), limit: limitOf(req) })
-        .map(transactionView),
+      transactions: (
+        await m.accounts.book.list({
+          ...(tenant === undefined ? {} : { tenant }),
+          limit: limitOf(req),
+        })
+      ).map(transactionView),
     });
   });
 
-  router.post('/refunds', (req, res) => {
+  router.post('/refunds', async (req, res) => {
     assertScope(res, 'marketplace');
-    const result = m.billing.refund(viewer(res), req.body, idempotencyKey(req), m.now());
+    const result = await m.billing.refund(viewer(res), req.body, idempotencyKey(req), m.now());
     res.status(result.duplicate ? 200 : 201).json({
       duplicate: result.duplicate,
       amountCents: result.amount,

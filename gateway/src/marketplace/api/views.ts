@@ -7,7 +7,8 @@ import type { Advertiser, Impression, Listing, Publisher } from '../model.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function advertiserView(a: Advertiser, accounts: MarketplaceAccounts) {
+export async function advertiserView(a: Advertiser, accounts: MarketplaceAccounts) {
+  const balance = await accounts.balanceNow(accountId.advertiser(a.id));
   return {
     id: a.id,
     tenant: a.tenant,
@@ -15,14 +16,15 @@ export function advertiserView(a: Advertiser, accounts: MarketplaceAccounts) {
     externalId: a.externalId,
     billing: a.billing,
     creditLimitCents: a.creditLimit,
-    balanceCents: accounts.balance(accountId.advertiser(a.id)),
-    availableCents: accounts.available(a),
+    balanceCents: balance,
+    availableCents: balance + (a.billing === 'credit' ? a.creditLimit : 0),
     createdAt: iso(a.createdAt),
     updatedAt: iso(a.updatedAt),
   };
 }
 
-export function publisherView(p: Publisher, accounts: MarketplaceAccounts) {
+export async function publisherView(p: Publisher, accounts: MarketplaceAccounts) {
+  const earned = await accounts.balanceNow(accountId.publisher(p.id));
   return {
     id: p.id,
     tenant: p.tenant,
@@ -31,7 +33,7 @@ export function publisherView(p: Publisher, accounts: MarketplaceAccounts) {
     origins: p.origins,
     sharePercent: p.sharePercent,
     status: p.status,
-    earnedCents: accounts.balance(accountId.publisher(p.id)),
+    earnedCents: earned,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

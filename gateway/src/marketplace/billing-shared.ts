@@ -1,0 +1,145 @@
+/**
+ * The charge and the refund when the money is in the ledger every gateway
+ * shares (`storage.kind: postgres`, {@link PgCharges}). The money moves in one
+ * PostgreSQL transaction (the key, the advertiser's floor, the listing's daily
+ * budget); then this gateway's own record of the call (its SQLite row and the
+ * day's counts) is written once. A crash between the two leaves the call
+ * unqualified here: the next `qualify`, `ended` or `recover` charges again,
+ * the key answers `duplicate`, and the record is written then.
+ */
+import { ParleyError } from '@parley/shared/errors';
+import type { PostResult } from '../ledger/index.js';
+import { chargePostings } from './billing-postings.js';
+import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
+import type { DirectoryStore } from './directory-store.js';
+import type { PgCharges } from './pg-charges.js';
+
+export type SharedChargeOutcome =
+  | { readonly status: 'charged' | 'duplicate'; readonly transactionId: number | null }
+  | {
+      readonly status: 'refused';
+      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
+    };
+
+/** Moves the money of a qualified call in the shared ledger (nothing for a call priced 0). */
+export async function chargeShared(
+  shared: PgCharges,
+  directory: DirectoryStore,
+  call: MarketplaceCall,
+  day: string,
+  at: number,
+): Promise<SharedChargeOutcome> {
+  if (call.price <= 0) return { status: 'charged', transactionId: null };
+  const advertiser = directory.advertiser(call.advertiserId);
+  const listing = directory.listing(call.listingId);
+  const share =
+    call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
+  await shared.openAccounts(call, at);
+  const result = await shared.charge({
+    call,
+    price: call.price,
+    sharePercent: share,
+    creditLimit: advertiser?.billing === 'credit' ? advertiser.creditLimit : 0,
+    // A listing deleted from under its call: its budget no longer limits (the balance still does).
+    dailyBudget: listing?.dailyBudget ?? Number.MAX_SAFE_INTEGER,
+    day,
+    at,
+  });
+  return result.status === 'refused'
+    ? result
+    : { status: result.status, transactionId: result.transaction.id };
+}
+
+/**
+ * A refund in the shared ledger: at most what is left of the charge, checked
+ * in the refund's transaction under a per-charge lock (two refunds with
+ * different keys on two gateways cannot give back more than was charged).
+ */
+export async function refundShared(input: {
+  shared: PgCharges;
+  directory: DirectoryStore;
+  calls: MarketplaceCallStore;
+  call: MarketplaceCall;
+  ledgerKey: string;
+  amount: number | undefined;
+  reason: string | undefined;
+  day: string;
+  now: number;
+}): Promise<PostResult & { amount: number }> {
+  const { shared, call, ledgerKey } = input;
+  const ledger = shared.ledger;
+  const previous = await ledger.transaction(ledgerKey);
+  if (previous)
+    return {
+      transaction: previous,
+      duplicate: true,
+      // What went back to the advertiser: the refund's one credit.
+      amount: previous.postings.find((p) => p.amount > 0)?.amount ?? 0,
+    };
+  const charge = call.chargeKey ? await ledger.transaction(call.chargeKey) : undefined;
+  if (!charge)
+    throw new ParleyError('conflict', 'the call was not charged: there is nothing to refund', {
+      expose: true,
+    });
+  const advertiserAccount = charge.postings.find((p) => p.amount < 0)?.account ?? '';
+  const chargedAmount = -(charge.postings.find((p) => p.amount < 0)?.amount ?? 0);
+  const left = chargedAmount - (await ledger.reversedAmount(charge.id, advertiserAccount));
+  const amount = input.amount ?? left;
+  if (amount > left)
+    throw new ParleyError(
+      'conflict',
+      `amountCents ${amount} is more than the ${left} left to refund`,
+      {
+        expose: true,
+      },
+    );
+  if (amount <= 0)
+    throw new ParleyError('conflict', 'the charge was refunded in full already', { expose: true });
+  const share =
+    call.publisherId === null
+      ? 0
+      : (input.directory.publisher(call.publisherId)?.sharePercent ?? 0);
+  const postings = chargePostings(call, amount, share).map((p) => ({
+    account: p.account,
+    amount: -p.amount,
+  }));
+  const posted = await ledger.postGuarded(
+    {
+      key: ledgerKey,
+      tenant: call.tenant,
+      kind: 'refund',
+      postings,
+      ...(input.reason === undefined ? {} : { memo: input.reason }),
+      meta: { callId: call.callId, listingId: call.listingId },
+      reverses: charge.id,
+      at: input.now,
+    },
+    {
+      checks: [
+        // Its own statement, so the next one's snapshot sees the refunds committed while it waited.
+        { sql: 'SELECT pg_advisory_xact_lock($1)', params: [charge.id], refusal: 'locked' },
+        {
+          sql: `SELECT 1 WHERE (SELECT COALESCE(SUM(p.amount), 0) FROM ledger_postings p
+                  JOIN ledger_transactions t ON t.id = p.transaction_id
+                  WHERE t.reverses = $1 AND p.account_id = $2) <= $3::BIGINT`,
+          params: [charge.id, advertiserAccount, chargedAmount],
+          refusal: 'over_refunded',
+        },
+      ],
+    },
+  );
+  if ('refused' in posted)
+    throw new ParleyError(
+      'conflict',
+      'the charge was refunded meanwhile: nothing is left to refund',
+      {
+        expose: true,
+      },
+    );
+  if (!posted.duplicate)
+    input.calls.atomically(() => {
+      input.calls.addRefund(call.callId, amount);
+      input.calls.count(input.day, call, { spend: -amount });
+    });
+  return { ...posted, amount };
+}

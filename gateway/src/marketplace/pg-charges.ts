@@ -1,0 +1,180 @@
+/**
+ * A qualified call's charge in the ledger every gateway shares (PostgreSQL,
+ * `storage.kind: postgres`): one transaction that writes the key
+ * `charge:<callId>` once (a unique constraint), debits the advertiser only
+ * down to minus its credit limit (a conditional UPDATE) and adds the price to
+ * the listing's spend of the day only up to its daily budget (a conditional
+ * upsert). Two gateways charging calls of one listing at once therefore
+ * charge exactly what the balance and the budget cover, each call once.
+ */
+import {
+  PgLedgerStore,
+  type LedgerTransaction,
+  type PostCheck,
+  type SharedLedgerStore,
+} from '../ledger/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
+import { accountId } from './accounts.js';
+import { chargePostings } from './billing-postings.js';
+import type { MarketplaceCall } from './call-store.js';
+
+/** The marketplace's own tables in PostgreSQL (module `marketplace`): so far the shared daily spend. */
+export const MARKETPLACE_PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE mp_listing_spend (
+    listing_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    spent BIGINT NOT NULL CHECK (spent >= 0),
+    PRIMARY KEY (listing_id, day)
+  );
+  `,
+];
+
+/**
+ * Adds `amount` to the listing's spend of `day` unless that passes `budget`:
+ * the row is created or updated by one statement, under the row's lock, so
+ * concurrent charges see each other's spend.
+ */
+export function dailyBudgetCheck(
+  listingId: string,
+  day: string,
+  amount: number,
+  budget: number,
+): PostCheck {
+  return {
+    sql: `INSERT INTO mp_listing_spend (listing_id, day, spent)
+          SELECT $1, $2, $3::BIGINT WHERE $3::BIGINT <= $4::BIGINT
+          ON CONFLICT (listing_id, day) DO UPDATE SET spent = mp_listing_spend.spent + excluded.spent
+          WHERE mp_listing_spend.spent + excluded.spent <= $4::BIGINT`,
+    params: [listingId, day, amount, budget],
+    refusal: 'daily_budget_exhausted',
+  };
+}
+
+export type SharedChargeResult =
+  | { readonly status: 'charged' | 'duplicate'; readonly transaction: LedgerTransaction }
+  | {
+      readonly status: 'refused';
+      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
+    };
+
+export interface SharedChargeInput {
+  readonly call: Pick<
+    MarketplaceCall,
+    'callId' | 'tenant' | 'kind' | 'listingId' | 'advertiserId' | 'publisherId' | 'impressionId'
+  >;
+  readonly price: number;
+  readonly sharePercent: number;
+  /** 0 for a prepaid advertiser: its balance may not go below minus this. */
+  readonly creditLimit: number;
+  readonly dailyBudget: number;
+  /** The budget day of the charge (`marketplace.timeZone`). */
+  readonly day: string;
+  readonly at: number;
+}
+
+export class PgCharges {
+  readonly #pool: PgPool;
+  readonly #ledger: SharedLedgerStore;
+  readonly #currency: string;
+
+  /** `pool`: the database of `storage.postgres`, migrated with the ledger's and the marketplace's modules. */
+  constructor(pool: PgPool, currency: string) {
+    this.#pool = pool;
+    this.#ledger = new PgLedgerStore(pool);
+    this.#currency = currency;
+  }
+
+  get ledger(): SharedLedgerStore {
+    return this.#ledger;
+  }
+
+  /** Opens the accounts a charge posts to (idempotent; before the first charge of an advertiser). */
+  async openAccounts(
+    call: Pick<MarketplaceCall, 'tenant' | 'advertiserId' | 'publisherId'>,
+    at: number,
+  ): Promise<void> {
+    const accounts: [string, string][] = [
+      [accountId.platform(call.tenant), 'platform'],
+      [accountId.funding(call.tenant), 'funding'],
+      [accountId.advertiser(call.advertiserId), 'advertiser'],
+    ];
+    if (call.publisherId !== null)
+      accounts.push([accountId.publisher(call.publisherId), 'publisher']);
+    // One statement: before each charge, so it costs one round trip, not a read per account.
+    await this.#pool.query(
+      `INSERT INTO ledger_accounts (id, tenant, kind, currency, balance, created_at)
+       SELECT a.id, $1, a.kind, $2, 0, $3 FROM UNNEST($4::TEXT[], $5::TEXT[]) AS a(id, kind)
+       ON CONFLICT (id) DO NOTHING`,
+      [call.tenant, this.#currency, at, accounts.map((a) => a[0]), accounts.map((a) => a[1])],
+    );
+  }
+
+  /** Charges the call once (key `charge:<callId>`), or refuses with what could not pay. */
+  async charge(input: SharedChargeInput): Promise<SharedChargeResult> {
+    const { call } = input;
+    const result = await this.#ledger.postGuarded(
+      {
+        key: `charge:${call.callId}`,
+        tenant: call.tenant,
+        kind: 'charge',
+        postings: chargePostings(call, input.price, input.sharePercent),
+        memo: `qualified call to listing ${call.listingId}`,
+        meta: {
+          callId: call.callId,
+          listingId: call.listingId,
+          impressionId: call.impressionId,
+          publisherId: call.publisherId,
+          kind: call.kind,
+        },
+        at: input.at,
+      },
+      {
+        floor: {
+          account: accountId.advertiser(call.advertiserId),
+          min: -input.creditLimit,
+          refusal: 'insufficient_funds',
+        },
+        checks: [dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget)],
+      },
+    );
+    if ('refused' in result)
+      return {
+        status: 'refused',
+        reason:
+          result.refused === 'daily_budget_exhausted'
+            ? 'daily_budget_exhausted'
+            : 'insufficient_funds',
+      };
+    return {
+      status: result.duplicate ? 'duplicate' : 'charged',
+      transaction: result.transaction,
+    };
+  }
+
+  /** The listing's spend of the day across every gateway. */
+  async spent(listingId: string, day: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ spent: number }>(
+      'SELECT spent FROM mp_listing_spend WHERE listing_id = $1 AND day = $2',
+      [listingId, day],
+    );
+    return rows[0]?.spent ?? 0;
+  }
+
+  /** Every listing's spend of the day across every gateway. */
+  async spentOn(day: string): Promise<Map<string, number>> {
+    const { rows } = await this.#pool.query<{ listing_id: string; spent: number }>(
+      'SELECT listing_id, spent FROM mp_listing_spend WHERE day = $1',
+      [day],
+    );
+    return new Map(rows.map((r) => [r.listing_id, r.spent]));
+  }
+
+  /** Every advertiser account's balance (account id → minor units). */
+  async advertiserBalances(): Promise<Map<string, number>> {
+    const { rows } = await this.#pool.query<{ id: string; balance: number }>(
+      `SELECT id, balance FROM ledger_accounts WHERE kind = 'advertiser'`,
+    );
+    return new Map(rows.map((r) => [r.id, r.balance]));
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Two gateways' marketplaces on one PostgreSQL (Debian `postgresql`, started
+ * by the testkit), as `storage.kind: postgres` wires them: each its own
+ * SQLite file for the directory and its own calls, the money (the ledger and
+ * the listings' daily spend) in the shared database. Concurrent qualified
+ * calls of one listing on both, with a balance that covers only some of them.
+ */
+import { startPostgres, type Postgres } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../config/schema.js';
+import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
+import { createLogger } from '../observability/index.js';
+import { openDatabase, type SqliteDatabase } from '../storage/index.js';
+import { createPgPool, migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { accountId } from './accounts.js';
+import type { QualifyResult } from './billing.js';
+import { Marketplace } from './marketplace.js';
+import { MARKETPLACE_PG_MIGRATIONS, PgCharges } from './pg-charges.js';
+import { MARKETPLACE_SCHEMA } from './schema.js';
+
+let pg: Postgres;
+const pools: PgPool[] = [];
+const closers: (() => void)[] = [];
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  for (const close of closers) close();
+  await Promise.all(pools.map((p) => p.end()));
+  await pg?.stop();
+});
+
+const NOW = Date.UTC(2026, 11, 5, 15, 0);
+
+async function gateway(url: string, db: SqliteDatabase): Promise<Marketplace> {
+  const pool = createPgPool({ url, poolSize: 5 });
+  pools.push(pool);
+  await migratePostgres(pool, [
+    { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
+    { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
+  ]);
+  const m = new Marketplace({
+    db,
+    config: configSchema.shape.marketplace.parse({}),
+    environment: {
+      tenantExists: () => true,
+      queueTenant: () => 'acme',
+      agentTenant: () => undefined,
+    },
+    logger: createLogger('silent'),
+    now: () => NOW,
+    shared: new PgCharges(pool, 'USD'),
+  });
+  closers.push(
+    () => m.close(),
+    () => db.close(),
+  );
+  return m;
+}
+
+let databases = 0;
+/** Gateway A makes the advertiser and listing; B gets the same directory rows (its own file). */
+async function pair(balance: number, dailyBudgetCents = 1_000_000) {
+  const url = await pg.createDatabase(`billing_${(databases += 1)}`);
+  const dbA = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
+  const a = await gateway(url, dbA);
+  await a.start();
+  const advertiser = await a.registry.createAdvertiser(undefined, {
+    tenant: 'acme',
+    name: 'Plumbing',
+    initialBalanceCents: balance,
+  });
+  const listing = a.registry.createListing(undefined, {
+    advertiserId: advertiser.id,
+    title: 'Plumber',
+    category: 'plumbing',
+    destination: { kind: 'queue', queue: 'sales' },
+    bidCents: 1000,
+    dailyBudgetCents,
+    qualification: { minConnectedSeconds: 60 },
+  });
+  const dbB = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
+  for (const table of ['mp_advertisers', 'mp_listings']) {
+    const rows = dbA.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+    for (const row of rows) {
+      const columns = Object.keys(row);
+      dbB
+        .prepare(
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        )
+        .run(...columns.map((c) => row[c]));
+    }
+  }
+  const b = await gateway(url, dbB);
+  await b.start();
+  return { a, b, advertiser, listing };
+}
+
+/** A call routed to the listing on `m`, connected a minute ago: it qualifies now. */
+function connect(m: Marketplace, listingId: string, callId: string): void {
+  const match = m.hooks.matchWeb({ listingId, at: NOW - 60_000 });
+  if (!match?.routable) throw new Error(`listing not routable: ${match?.reason}`);
+  m.hooks.callStarted(callId, match, NOW - 60_000);
+  m.hooks.advertiserConnected(callId, NOW - 60_000);
+}
+
+const statuses = (results: QualifyResult[]) =>
+  results.map((r) => (r.status === 'refused' ? `refused:${r.reason}` : r.status)).sort();
+
+describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', () => {
+  it('charges exactly the calls the balance covers, each once, and a replayed key charges nothing', async () => {
+    const { a, b, advertiser, listing } = await pair(4_500);
+    const ids = Array.from({ length: 12 }, (_, i) => `call-${i}`);
+    const on = (i: number) => (i % 2 === 0 ? a : b);
+    ids.forEach((id, i) => connect(on(i), listing.id, id));
+
+    const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual([
+      ...Array.from({ length: 4 }, () => 'charged'),
+      ...Array.from({ length: 8 }, () => 'refused:insufficient_funds'),
+    ]);
+
+    // Replays: the timer again, the call's end, and the key on the other gateway (a call both saw).
+    const charged = ids.filter((_, i) => results[i]?.status === 'charged');
+    for (const [i, id] of ids.entries()) {
+      expect((await on(i).hooks.qualify(id, NOW + 1)).status).not.toBe('charged');
+      expect((await on(i).hooks.callEnded(id, NOW + 2)).status).not.toBe('charged');
+    }
+    for (const id of charged) {
+      const other = ids.indexOf(id) % 2 === 0 ? b : a;
+      const match = other.hooks.matchWeb({ listingId: listing.id, at: NOW });
+      if (!match) throw new Error('no match');
+      const replay = await other.hooks.qualifyCall({
+        callId: id,
+        match,
+        connectedAt: NOW - 60_000,
+        now: NOW,
+      });
+      expect(replay.status).toBe('duplicate');
+    }
+
+    const ledger = a.accounts.shared?.ledger;
+    if (!ledger) throw new Error('no shared ledger');
+    const charges = (await ledger.list({ limit: 100 })).filter((t) => t.kind === 'charge');
+    expect(new Set(charges.map((t) => t.key))).toEqual(
+      new Set(charged.map((id) => `charge:${id}`)),
+    );
+    expect(charges).toHaveLength(4);
+    expect(await ledger.verify()).toEqual([]);
+    expect(await a.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(500);
+    expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(500);
+    // Each gateway's own records: the refused calls qualified but charged nothing.
+    const local = ids.map((id, i) => on(i).calls.get(id));
+    expect(local.reduce((sum, c) => sum + (c?.charged ?? 0), 0)).toBe(4_000);
+    expect(local.every((c) => c?.qualifiedAt !== null)).toBe(true);
+    // Both gateways paused the listing for want of funds (no gateway routes to it any more).
+    for (const m of [a, b]) {
+      expect(m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
+        routable: false,
+        reason: 'insufficient_funds',
+      });
+    }
+    // Money paid in through A: B learns it from PostgreSQL (its 5 s refresh, run here at once).
+    await a.registry.deposit(undefined, advertiser.id, { amountCents: 10_000 }, 'topup-after');
+    await b.registry.refreshFunds();
+    for (const m of [a, b]) {
+      expect(m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
+        routable: true,
+      });
+    }
+  });
+
+  it('stops at the daily budget across gateways, counts a deposit once, and refunds what was charged', async () => {
+    const { a, b, advertiser, listing } = await pair(100_000, 3_000);
+    const ids = Array.from({ length: 8 }, (_, i) => `call-${i}`);
+    const on = (i: number) => (i % 2 === 0 ? a : b);
+    ids.forEach((id, i) => connect(on(i), listing.id, id));
+    const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual([
+      ...Array.from({ length: 3 }, () => 'charged'),
+      ...Array.from({ length: 5 }, () => 'refused:daily_budget_exhausted'),
+    ]);
+    expect(await a.accounts.shared?.spent(listing.id, a.index.today(NOW))).toBe(3_000);
+
+    // One deposit key sent to both gateways at once: one deposit.
+    const deposits = await Promise.all(
+      [a, b].map((m) =>
+        m.registry.deposit(undefined, advertiser.id, { amountCents: 5_000 }, 'topup-1'),
+      ),
+    );
+    expect(deposits.filter((d) => !d.duplicate)).toHaveLength(1);
+    expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(
+      100_000 - 3_000 + 5_000,
+    );
+
+    // A refund on the gateway that handled the call, in the shared ledger, once per key.
+    const index = results.findIndex((r) => r.status === 'charged');
+    const m = on(index);
+    const refund = await m.billing.refund(
+      undefined,
+      { callId: ids[index], reason: 'not a lead' },
+      'r-1',
+      NOW + 10,
+    );
+    const again = await m.billing.refund(
+      undefined,
+      { callId: ids[index], reason: 'not a lead' },
+      'r-1',
+      NOW + 11,
+    );
+    expect(refund).toMatchObject({ duplicate: false, amount: 1_000 });
+    expect(again).toMatchObject({ duplicate: true, amount: 1_000 });
+    await expect(
+      m.billing.refund(undefined, { callId: ids[index], reason: 'not a lead' }, 'r-2', NOW + 12),
+    ).rejects.toThrow(/refunded in full/);
+    expect(await a.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(
+      100_000 - 3_000 + 5_000 + 1_000,
+    );
+    expect(await a.accounts.shared?.ledger.verify()).toEqual([]);
+  });
+});
