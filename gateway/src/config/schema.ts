@@ -345,6 +345,8 @@ export const configSchema = z.strictObject({
           .optional(),
         /** Calls at once before the agent counts as busy. */
         maxCalls: z.number().int().min(1).max(10).default(1),
+        /** The agent's own box: a direct call (a flow's `dial` of this agent) they do not answer (docs/voicemail.md). */
+        voicemail: voicemailSettings.optional(),
       }),
     )
     .default([]),
@@ -371,7 +373,7 @@ export const configSchema = z.strictObject({
         flows: queueFlows.optional(),
         /** Outside these hours callers get `flows.closed` (or the built-in apology). */
         businessHours: businessHours.optional(),
-        /** Live voicemail when every agent rang out or none is signed in (docs/voicemail.md). */
+        /** Live voicemail when every agent rang out, none is signed in, outside `businessHours`, or at `waiting.maxWaitSeconds` (docs/voicemail.md). */
         voicemail: voicemailSettings.optional(),
       }),
     )

@@ -1,4 +1,7 @@
-/** `queues.<name>.voicemail`: live voicemail when no agent takes the call (docs/voicemail.md). */
+/**
+ * `queues.<name>.voicemail` and `agents[].voicemail`: live voicemail when no
+ * agent takes the call (docs/voicemail.md).
+ */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
@@ -20,6 +23,8 @@ export const voicemailSettings = z.strictObject({
   greeting: greeting.prefault({
     say: 'Nobody can take your call. Please leave a message after the tone.',
   }),
+  /** What the caller hears first outside the queue's `businessHours` (default: `greeting`). */
+  closedGreeting: greeting.optional(),
   /** A short tone after the greeting: recording starts after it. */
   beep: z.boolean().default(true),
   /** The message ends at this length. */

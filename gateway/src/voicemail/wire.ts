@@ -17,8 +17,10 @@ import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
+import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
+import { agentVoicemail, watchQueueCalls, type AgentVoicemail } from './rules.js';
 import { SqliteVoicemailStore } from './store.js';
 import { Voicemails } from './voicemails.js';
 
@@ -28,6 +30,8 @@ export interface VoicemailWiring {
   /** Mounted at /desk: the voicemail page and the desk's voicemail API (desk-routes.ts). */
   readonly deskRouter: Router;
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** For a flow's `dial` of an agent who did not answer (`Telephony.setAgentVoicemail`). */
+  readonly agentVoicemail: AgentVoicemail;
   close(): void;
 }
 
@@ -56,7 +60,6 @@ export function wireVoicemail(deps: {
     apps: deps.apps,
     tts: deps.speech.tts,
     transcriber: deps.speech.transcriber,
-    settings: (queue) => config.queues[queue]?.voicemail,
     // Absolute: the API sends the file by its stored path.
     recordingsDir: resolve(config.storage.recordingsDir),
     logger: deps.logger,
@@ -66,20 +69,37 @@ export function wireVoicemail(deps: {
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
   });
-  // Each voicemail's queue, while it is live: where its partials go.
-  const queues = new Map<string, string>();
+  const hours = queueDefinitions(config);
+  const rules = {
+    calls: deps.calls,
+    voicemails,
+    queue: (name: string) => {
+      const settings = config.queues[name]?.voicemail;
+      return settings ? { settings, hours: hours[name]?.businessHours } : undefined;
+    },
+    agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
+    now: deps.now,
+    logger: deps.logger,
+  };
+  watchQueueCalls(rules);
+  // Each live voicemail's box: its queue's agents, or the one agent whose box it is.
+  const boxes = new Map<string, { queue: string; agent: string | null }>();
   const unsubscribe = voicemails.live.onEvent((event) => {
-    let queue: string | undefined;
+    let box: { queue: string; agent: string | null } | undefined;
     if (event.type === 'voicemail-started') {
-      queue = event.voicemail.queue;
-      queues.set(event.voicemail.id, queue);
+      box = event.voicemail;
+      boxes.set(event.voicemail.id, { queue: box.queue, agent: box.agent });
     } else if (event.type === 'voicemail-ended') {
-      queue = event.voicemail.queue;
-      queues.delete(event.voicemail.id);
-    } else queue = queues.get(event.voicemailId);
-    if (queue === undefined) return;
+      box = event.voicemail;
+      boxes.delete(event.voicemail.id);
+    } else box = boxes.get(event.voicemailId);
+    if (box === undefined) return;
+    if (box.agent !== null) {
+      deps.desk.notify(box.agent, event);
+      return;
+    }
     for (const agent of deps.agents.list())
-      if (agent.queues.includes(queue)) deps.desk.notify(agent.id, event);
+      if (agent.queues.includes(box.queue)) deps.desk.notify(agent.id, event);
   });
   // "Take the call" from the desk: the agent's phone (or this desk's softphone) rings.
   deps.desk.onCommand('take-voicemail', (agentId, frame) => {
@@ -103,6 +123,7 @@ export function wireVoicemail(deps: {
       store,
     }),
     upgrade: voicemailLiveUpgrade(http),
+    agentVoicemail: agentVoicemail(rules),
     close() {
       unsubscribe();
       voicemails.close();

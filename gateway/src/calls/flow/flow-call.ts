@@ -22,7 +22,7 @@ import type {
   TranscriptionOptions,
 } from '../../flows/ports.js';
 import type { DialTarget } from '../../flows/verbs/schema.js';
-import type { DecodedPrompts, MediaApps } from '../../media/apps/index.js';
+import type { DecodedPrompts, LegMedia, MediaApps } from '../../media/apps/index.js';
 import type { Transcriber } from '../../speech/index.js';
 import type { CallOutcome } from '../../storage/index.js';
 import { formatUri } from '../../sip/index.js';
@@ -34,11 +34,23 @@ import type { TargetDialer } from './dial-targets.js';
 import { CallerRecording } from './recording.js';
 import { CallerTranscription } from './transcription.js';
 
+/**
+ * Voicemail answers a direct call the agent did not take (their own box,
+ * docs/voicemail.md) on the flow's media: resolves when it is over (true), or
+ * undefined when the agent has no voicemail.
+ */
+export type AgentVoicemailHook = (
+  call: Call,
+  agentId: string,
+  media: () => Promise<LegMedia>,
+) => Promise<boolean> | undefined;
+
 export interface FlowCallDeps {
   readonly apps: MediaApps;
   readonly prompts: DecodedPrompts;
   readonly transcriber: Transcriber;
   readonly dialer: TargetDialer;
+  readonly agentVoicemail?: AgentVoicemailHook | undefined;
   /** Codecs a trunk call may be answered with, its trunk's order (`trunks.<id>.codecs`). */
   readonly trunkCodecs?: readonly string[] | undefined;
 }
@@ -142,11 +154,27 @@ export class CallFlow implements FlowCall {
         ? (call.callerView.trunk.callerNumber ?? record.sessionNumber)
         : record.sessionNumber);
     const value = await call.value();
-    return this.#deps.dialer.dial(call, target, {
+    const attempt = await this.#deps.dialer.dial(call, target, {
       ...options,
       callerId,
       tier: value?.tier,
     });
+    return target.type === 'agent'
+      ? this.#orVoicemail(target.agent, attempt, options.signal)
+      : attempt;
+  }
+
+  /** A direct call the agent did not take (no answer, busy, unreachable) goes to their own box. */
+  async #orVoicemail(
+    agentId: string,
+    attempt: DialAttempt,
+    signal: AbortSignal,
+  ): Promise<DialAttempt> {
+    if (attempt.status === 'answered' || attempt.status === 'canceled') return attempt;
+    if (attempt.reason === 'unknown_agent' || signal.aborted || this.#call.ending) return attempt;
+    const voicemail = this.#deps.agentVoicemail?.(this.#call, agentId, () => this.#media.media());
+    if (!voicemail) return attempt;
+    return (await voicemail) ? { ...attempt, reason: 'voicemail' } : attempt;
   }
 
   hangup(reason: string): Promise<void> {

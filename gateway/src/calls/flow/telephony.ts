@@ -39,7 +39,7 @@ import type { SqliteDatabase } from '../../storage/index.js';
 import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
-import { CallFlow } from './flow-call.js';
+import { CallFlow, type AgentVoicemailHook } from './flow-call.js';
 import { TargetDialer } from './dial-targets.js';
 import type { TrackedCalls } from './tracked-calls.js';
 
@@ -82,6 +82,7 @@ export class Telephony {
   readonly #unobserve: () => void;
   readonly #speech: SpeechSynthesizer;
   #app: TrunkCallApp | undefined;
+  #agentVoicemail: AgentVoicemailHook | undefined;
   #closed = false;
 
   private constructor(
@@ -167,6 +168,11 @@ export class Telephony {
     this.#app = app;
   }
 
+  /** Voicemail for a `dial` of an agent who did not answer (the voicemail module, docs/voicemail.md). */
+  setAgentVoicemail(voicemail: AgentVoicemailHook | undefined): void {
+    this.#agentVoicemail = voicemail;
+  }
+
   #flowCall(call: Call, trunkCodecs: readonly string[] | undefined): CallFlow {
     return new CallFlow(
       call,
@@ -175,6 +181,7 @@ export class Telephony {
         prompts: this.#prompts,
         transcriber: this.#deps.speech.transcriber,
         dialer: this.#dialer,
+        agentVoicemail: (c, agentId, media) => this.#agentVoicemail?.(c, agentId, media),
         trunkCodecs,
       },
       null,
