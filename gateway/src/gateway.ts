@@ -247,7 +247,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
   });
-  telephony.setAgentVoicemail(voicemail.agentVoicemail);
+  telephony.setVoicemail(voicemail.flowVoicemail);
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);
   routeUpgrades(http.server, config.sip.wsPath, [

@@ -17,11 +17,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAll, transcribe, wordsFound, type BaresipAgent } from '@parley/testkit';
+import { stopAll, wordsFound, type BaresipAgent } from '@parley/testkit';
 import { CARRIER, carrierTrunk } from './carrier.js';
-import { deskSocket, type DeskSocket } from './desk-socket.js';
+import { deskSocket } from './desk-socket.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 import { VoicemailCaller } from './voicemail-caller.js';
+import {
+  heardWords,
+  leaveSentence,
+  sentenceKept,
+  voicemailFrames,
+  voicemailStarted,
+} from './voicemail-checks.js';
 import { VOICEMAIL_SENTENCE as SENTENCE, silentAgent } from './voicemail-setup.js';
 
 const DID = '+14155550150';
@@ -91,50 +98,9 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** Resolves with the id of the next voicemail that starts, and what the caller heard until then. */
-function nextVoicemail(caller: VoicemailCaller): Promise<{ id: string; heardFrames: number }> {
-  return new Promise((resolve) => {
-    const off = gw.gateway.voicemails.live.onEvent((event) => {
-      if (event.type === 'voicemail-started') {
-        off();
-        resolve({ id: event.voicemail.id, heardFrames: caller.heard.length });
-      }
-    });
-  });
-}
-
-/** The words pocketsphinx finds in what the caller heard (the first `frames` 20 ms frames). */
-async function heardWords(caller: VoicemailCaller, frames: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'parley-vm-heard-'));
-  const path = join(dir, 'heard.ul');
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, Buffer.concat(caller.heard.slice(0, frames)));
-  return transcribe(path, { narrowband: true });
-}
-
-/** The caller speaks the sentence, then is silent: the message ends on silence, the gateway hangs up. */
-async function leaveMessage(caller: VoicemailCaller): Promise<void> {
-  caller.say(speech);
-  await caller.byeFromGateway(gw.udp, 40_000);
-}
-
-async function expectSentenceKept(id: string): Promise<void> {
-  const stored = await gw.api<{ transcript: string | null }>(`/v1/voicemails/${id}`);
-  expect(stored.status).toBe(200);
-  expect(
-    wordsFound(SENTENCE, stored.body.transcript ?? ''),
-    stored.body.transcript ?? '',
-  ).toBeGreaterThanOrEqual(4);
-  const file = gw.gateway.voicemails.get(id)?.recordingPath ?? '';
-  const words = await transcribe(file, { narrowband: true });
-  expect(wordsFound(SENTENCE, words), words).toBeGreaterThanOrEqual(4);
-}
-
-const voicemailFrames = (desk: DeskSocket, id: string) =>
-  desk.frames.filter((f) => {
-    const v = f['voicemail'] as { id?: string } | undefined;
-    return v?.id === id || f['voicemailId'] === id;
-  });
+const nextVoicemail = (caller: VoicemailCaller) => voicemailStarted(gw, caller);
+const leaveMessage = (caller: VoicemailCaller) => leaveSentence(gw, caller, speech);
+const expectSentenceKept = (id: string) => sentenceKept(gw, id);
 
 describe('when voicemail answers', () => {
   it("a direct call to an agent who does not answer goes to the agent's own box", async () => {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VoicemailCause, VoicemailView } from '@parley/shared/protocol';
+import type { VoicemailCause, VoicemailResult, VoicemailView } from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
 import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
 import type { VoicemailSettings } from '../config/voicemail.js';
@@ -103,30 +103,31 @@ export class Voicemails {
 
   /**
    * Voicemail answers `call` for `box`: resolves when the message is over
-   * (for a taken call, when the call ended), false when it could not answer.
+   * (for a taken call, when the call ended). `flowMedia`: the media
+   * applications a flow has on the caller's leg already.
    */
   async answer(
     call: Call,
     box: VoicemailBox,
     flowMedia?: () => Promise<LegMedia>,
-  ): Promise<boolean> {
+  ): Promise<VoicemailResult> {
     this.#log.info(
       { callId: call.id, queue: box.queue, agent: box.agent, cause: box.cause },
       'voicemail answers',
     );
-    const taken = await this.#answer(call, box, flowMedia);
-    if (taken === undefined) return false;
-    if (taken && !call.ending)
+    const outcome = await this.#answer(call, box, flowMedia);
+    if (outcome === undefined) return { status: 'failed' };
+    if (outcome.status === 'taken' && !call.ending)
       await new Promise<void>((resolve) => call.once('ended', () => resolve()));
-    return true;
+    return outcome.status === 'hangup' ? { status: 'hangup' } : outcome;
   }
 
-  /** Undefined when voicemail could not answer; else whether the call was taken. */
+  /** Undefined when voicemail could not answer. */
   async #answer(
     call: Call,
     box: VoicemailBox,
     flowMedia: (() => Promise<LegMedia>) | undefined,
-  ): Promise<boolean | undefined> {
+  ): Promise<{ voicemailId: string; status: VoicemailResult['status'] } | undefined> {
     const { store } = this.#deps;
     const settings = box.settings;
     // A call the gateway answered already (a flow's early answer) keeps its codec.
@@ -209,7 +210,14 @@ export class Voicemails {
     this.#running.delete(id);
     this.#finish(running, result);
     finished();
-    return result.reason === 'taken';
+    const status = !result.recorded
+      ? 'hangup'
+      : result.reason === 'taken'
+        ? 'taken'
+        : result.reason === 'error'
+          ? 'failed'
+          : 'left';
+    return { voicemailId: id, status };
   }
 
   /**

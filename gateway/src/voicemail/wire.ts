@@ -20,7 +20,7 @@ import type { SqliteDatabase } from '../storage/index.js';
 import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
-import { agentVoicemail, watchQueueCalls, type AgentVoicemail } from './rules.js';
+import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { SqliteVoicemailStore } from './store.js';
 import { Voicemails } from './voicemails.js';
 
@@ -30,8 +30,8 @@ export interface VoicemailWiring {
   /** Mounted at /desk: the voicemail page and the desk's voicemail API (desk-routes.ts). */
   readonly deskRouter: Router;
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
-  /** For a flow's `dial` of an agent who did not answer (`Telephony.setAgentVoicemail`). */
-  readonly agentVoicemail: AgentVoicemail;
+  /** A flow's `voicemail` verb and `dial` of an agent who did not answer (`Telephony.setVoicemail`). */
+  readonly flowVoicemail: FlowVoicemail;
   close(): void;
 }
 
@@ -74,10 +74,13 @@ export function wireVoicemail(deps: {
     calls: deps.calls,
     voicemails,
     queue: (name: string) => {
-      const settings = config.queues[name]?.voicemail;
-      return settings ? { settings, hours: hours[name]?.businessHours } : undefined;
+      const q = config.queues[name];
+      if (!q?.voicemail) return undefined;
+      const waits = q.waiting !== undefined;
+      return { tenant: q.tenant, settings: q.voicemail, hours: hours[name]?.businessHours, waits };
     },
     agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
+    agentTenant: (id: string) => deps.agents.get(id)?.tenant,
     now: deps.now,
     logger: deps.logger,
   };
@@ -123,7 +126,7 @@ export function wireVoicemail(deps: {
       store,
     }),
     upgrade: voicemailLiveUpgrade(http),
-    agentVoicemail: agentVoicemail(rules),
+    flowVoicemail: flowVoicemail(rules),
     close() {
       unsubscribe();
       voicemails.close();

@@ -8,7 +8,7 @@
  * direction, and `dial` rings agents, queues, numbers and SIP URIs
  * (`dial-targets.ts`) with the session's number as caller ID (S6).
  */
-import type { QueueStatus } from '@parley/shared/protocol';
+import type { QueueStatus, VoicemailResult } from '@parley/shared/protocol';
 import type {
   Audio,
   DialAttempt,
@@ -20,6 +20,7 @@ import type {
   RecordingOptions,
   Transcription,
   TranscriptionOptions,
+  VoicemailRequest,
 } from '../../flows/ports.js';
 import type { DialTarget } from '../../flows/verbs/schema.js';
 import type { DecodedPrompts, LegMedia, MediaApps } from '../../media/apps/index.js';
@@ -35,22 +36,22 @@ import { CallerRecording } from './recording.js';
 import { CallerTranscription } from './transcription.js';
 
 /**
- * Voicemail answers a direct call the agent did not take (their own box,
- * docs/voicemail.md) on the flow's media: resolves when it is over (true), or
- * undefined when the agent has no voicemail.
+ * The voicemail module (docs/voicemail.md): the caller leaves a message in
+ * `box` on the flow's media applications; resolves when it is over
+ * (`unavailable` when the box has no voicemail).
  */
-export type AgentVoicemailHook = (
+export type FlowVoicemailHook = (
   call: Call,
-  agentId: string,
+  box: VoicemailRequest,
   media: () => Promise<LegMedia>,
-) => Promise<boolean> | undefined;
+) => Promise<VoicemailResult>;
 
 export interface FlowCallDeps {
   readonly apps: MediaApps;
   readonly prompts: DecodedPrompts;
   readonly transcriber: Transcriber;
   readonly dialer: TargetDialer;
-  readonly agentVoicemail?: AgentVoicemailHook | undefined;
+  readonly voicemail?: FlowVoicemailHook | undefined;
   /** Codecs a trunk call may be answered with, its trunk's order (`trunks.<id>.codecs`). */
   readonly trunkCodecs?: readonly string[] | undefined;
 }
@@ -164,6 +165,14 @@ export class CallFlow implements FlowCall {
       : attempt;
   }
 
+  async voicemail(box: VoicemailRequest): Promise<VoicemailResult> {
+    if (!this.#deps.voicemail) return { status: 'unavailable' };
+    // Answered (200) on the flow's codec first: the flow's media applications play the greeting.
+    await this.answer();
+    if (this.#call.ending) return { status: 'hangup' };
+    return this.#deps.voicemail(this.#call, box, () => this.#media.media());
+  }
+
   /** A direct call the agent did not take (no answer, busy, unreachable) goes to their own box. */
   async #orVoicemail(
     agentId: string,
@@ -172,9 +181,12 @@ export class CallFlow implements FlowCall {
   ): Promise<DialAttempt> {
     if (attempt.status === 'answered' || attempt.status === 'canceled') return attempt;
     if (attempt.reason === 'unknown_agent' || signal.aborted || this.#call.ending) return attempt;
-    const voicemail = this.#deps.agentVoicemail?.(this.#call, agentId, () => this.#media.media());
-    if (!voicemail) return attempt;
-    return (await voicemail) ? { ...attempt, reason: 'voicemail' } : attempt;
+    const hook = this.#deps.voicemail;
+    if (!hook) return attempt;
+    // The dial answered early (183): voicemail turns it into the 200 on the same media.
+    const box = { agent: agentId, cause: 'no-answer' } as const;
+    const result = await hook(this.#call, box, () => this.#media.media());
+    return result.status === 'unavailable' ? attempt : { ...attempt, reason: 'voicemail' };
   }
 
   hangup(reason: string): Promise<void> {

@@ -39,7 +39,7 @@ import type { SqliteDatabase } from '../../storage/index.js';
 import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
-import { CallFlow, type AgentVoicemailHook } from './flow-call.js';
+import { CallFlow, type FlowVoicemailHook } from './flow-call.js';
 import { TargetDialer } from './dial-targets.js';
 import type { TrackedCalls } from './tracked-calls.js';
 
@@ -82,7 +82,7 @@ export class Telephony {
   readonly #unobserve: () => void;
   readonly #speech: SpeechSynthesizer;
   #app: TrunkCallApp | undefined;
-  #agentVoicemail: AgentVoicemailHook | undefined;
+  #voicemail: FlowVoicemailHook | undefined;
   #closed = false;
 
   private constructor(
@@ -168,9 +168,9 @@ export class Telephony {
     this.#app = app;
   }
 
-  /** Voicemail for a `dial` of an agent who did not answer (the voicemail module, docs/voicemail.md). */
-  setAgentVoicemail(voicemail: AgentVoicemailHook | undefined): void {
-    this.#agentVoicemail = voicemail;
+  /** The `voicemail` verb, and a `dial` of an agent who did not answer (the voicemail module, docs/voicemail.md). */
+  setVoicemail(voicemail: FlowVoicemailHook | undefined): void {
+    this.#voicemail = voicemail;
   }
 
   #flowCall(call: Call, trunkCodecs: readonly string[] | undefined): CallFlow {
@@ -181,7 +181,8 @@ export class Telephony {
         prompts: this.#prompts,
         transcriber: this.#deps.speech.transcriber,
         dialer: this.#dialer,
-        agentVoicemail: (c, agentId, media) => this.#agentVoicemail?.(c, agentId, media),
+        voicemail: (c, box, media) =>
+          this.#voicemail?.(c, box, media) ?? Promise.resolve({ status: 'unavailable' }),
         trunkCodecs,
       },
       null,
