@@ -244,6 +244,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     desk: desk.hub,
     deskSessions: desk.sessions,
     apiKeys: config.api.keys,
+    httpUrl: config.http.publicUrl ?? http.url,
     logger,
     now,
   });

@@ -43,6 +43,19 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
     ALTER TABLE vm_voicemails ADD COLUMN agent TEXT;
     ALTER TABLE vm_voicemails ADD COLUMN cause TEXT NOT NULL DEFAULT 'no-answer';
     `,
+    // The webhook outbox (webhooks.ts): events wait here until the company's server took them.
+    `
+    CREATE TABLE vm_webhook_outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      tenant TEXT NOT NULL,
+      url TEXT NOT NULL,
+      body TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT,
+      created_at INTEGER NOT NULL
+    );
+    `,
   ],
 };
 

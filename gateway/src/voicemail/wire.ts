@@ -22,6 +22,7 @@ import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { SqliteVoicemailStore } from './store.js';
+import { VoicemailWebhooks } from './webhooks.js';
 import { Voicemails } from './voicemails.js';
 
 export interface VoicemailWiring {
@@ -32,6 +33,7 @@ export interface VoicemailWiring {
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** A flow's `voicemail` verb and `dial` of an agent who did not answer (`Telephony.setVoicemail`). */
   readonly flowVoicemail: FlowVoicemail;
+  readonly webhooks: VoicemailWebhooks;
   close(): void;
 }
 
@@ -46,6 +48,8 @@ export function wireVoicemail(deps: {
   readonly desk: DeskHub;
   readonly deskSessions: DeskSessions;
   readonly apiKeys: readonly ApiKeyConfig[];
+  /** Where the company reaches the API (`http.publicUrl`, or where it listens): the webhooks' recording URLs. */
+  readonly httpUrl: string;
   readonly logger: Logger;
   readonly now: () => number;
 }): VoicemailWiring {
@@ -85,6 +89,17 @@ export function wireVoicemail(deps: {
     logger: deps.logger,
   };
   watchQueueCalls(rules);
+  const webhooks = new VoicemailWebhooks({
+    db: deps.db,
+    target: (tenant) => config.tenants[tenant]?.voicemail?.webhook,
+    tenantOf: (id) => store.get(id)?.tenant,
+    recordingUrl: (id) => `${deps.httpUrl.replace(/\/$/, '')}/v1/voicemails/${id}/recording`,
+    maxBackoffMs: config.voicemail.webhookMaxBackoffSeconds * 1000,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  const unhook = voicemails.live.onEvent((event) => webhooks.publish(event));
+  webhooks.start();
   // Each live voicemail's box: its queue's agents, or the one agent whose box it is.
   const boxes = new Map<string, { queue: string; agent: string | null }>();
   const unsubscribe = voicemails.live.onEvent((event) => {
@@ -127,7 +142,10 @@ export function wireVoicemail(deps: {
     }),
     upgrade: voicemailLiveUpgrade(http),
     flowVoicemail: flowVoicemail(rules),
+    webhooks,
     close() {
+      unhook();
+      webhooks.close();
       unsubscribe();
       voicemails.close();
     },
