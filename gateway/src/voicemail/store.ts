@@ -129,6 +129,10 @@ export interface VoicemailStore {
   list(filter: VoicemailFilter): VoicemailRecord[];
   /** Rows left `recording` by a crash: closed as `left` (their file is complete up to the last second). */
   closeInterrupted(at: number): number;
+  /** Ended voicemails created before `before` (epoch ms), oldest first: retention's. */
+  expired(before: number, limit: number): VoicemailRecord[];
+  /** Deletes the row (the transcript with it). */
+  delete(id: string): void;
 }
 
 interface Row {
@@ -248,6 +252,20 @@ export class SqliteVoicemailStore implements VoicemailStore {
       ORDER BY created_at DESC, id LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, filter.limit) as Row[];
     return rows.map(fromRow);
+  }
+
+  expired(before: number, limit: number): VoicemailRecord[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM vm_voicemails WHERE created_at < ? AND status != 'recording'
+         ORDER BY created_at LIMIT ?`,
+      )
+      .all(before, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  delete(id: string): void {
+    this.#db.prepare('DELETE FROM vm_voicemails WHERE id = ?').run(id);
   }
 
   closeInterrupted(at: number): number {

@@ -21,6 +21,7 @@ import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
+import { VoicemailRetention } from './retention.js';
 import { SqliteVoicemailStore } from './store.js';
 import { VoicemailWebhooks } from './webhooks.js';
 import { Voicemails } from './voicemails.js';
@@ -34,6 +35,7 @@ export interface VoicemailWiring {
   /** A flow's `voicemail` verb and `dial` of an agent who did not answer (`Telephony.setVoicemail`). */
   readonly flowVoicemail: FlowVoicemail;
   readonly webhooks: VoicemailWebhooks;
+  readonly retention: VoicemailRetention;
   close(): void;
 }
 
@@ -100,6 +102,14 @@ export function wireVoicemail(deps: {
   });
   const unhook = voicemails.live.onEvent((event) => webhooks.publish(event));
   webhooks.start();
+  const retention = new VoicemailRetention({
+    store,
+    retentionDays: config.voicemail.retentionDays,
+    intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  retention.start();
   // Each live voicemail's box: its queue's agents, or the one agent whose box it is.
   const boxes = new Map<string, { queue: string; agent: string | null }>();
   const unsubscribe = voicemails.live.onEvent((event) => {
@@ -143,7 +153,9 @@ export function wireVoicemail(deps: {
     upgrade: voicemailLiveUpgrade(http),
     flowVoicemail: flowVoicemail(rules),
     webhooks,
+    retention,
     close() {
+      retention.close();
       unhook();
       webhooks.close();
       unsubscribe();
