@@ -5,6 +5,7 @@
 #
 #   ./scripts/cluster.sh        three gateways
 #   ./scripts/cluster.sh 2      two
+#   ./scripts/cluster.sh --shared   on one PostgreSQL and one Redis (started here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec node --import tsx testkit/src/cluster-main.ts "$@"

@@ -5,6 +5,9 @@
  * and the server's own counters (`pg_stat_database`: transactions, rows
  * inserted, updated, fetched) read before and after, divided by the calls.
  * Each visitor is a new web session (a session row and a number lease).
+ * The gateway also shares a Redis (the testkit's, from Debian), as a cluster's
+ * gateways do: its commands per call, by operation, are read from the
+ * gateway's own counter (`parley_shared_redis_ops_total`).
  *
  *   ./scripts/in-netns.sh node --import tsx bench/src/pg-per-call.ts [--calls 30]
  */
@@ -16,6 +19,7 @@ import {
   runSipp,
   startBaresipAgent,
   startPostgres,
+  startRedis,
   stopAll,
 } from '@parley/testkit';
 
@@ -30,7 +34,7 @@ interface Counters {
   tup_returned: number;
 }
 
-const postgres = await startPostgres();
+const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
 const url = await postgres.createDatabase('parley_bench');
 const client = new pg.Client({ connectionString: url });
 await client.connect();
@@ -52,8 +56,18 @@ const counters = async (): Promise<Counters> => {
 
 const gw = await startTestGateway({
   agents: [{ id: 'agent1' }],
-  config: { storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url } } },
+  config: {
+    storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url } },
+    shared: { instanceId: 'bench-gw', redis: { url: redis.url } },
+  },
 });
+/** The gateway's Redis commands so far, by operation. */
+const redisOps = async (): Promise<Map<string, number>> => {
+  const metric = await gw.gateway.metrics.registry
+    .getSingleMetric('parley_shared_redis_ops_total')
+    ?.get();
+  return new Map((metric?.values ?? []).map((v) => [String(v.labels.op), v.value]));
+};
 const agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
 try {
   await agent.registered();
@@ -64,6 +78,8 @@ try {
   // 500 ms (PGSTAT_MIN_INTERVAL): wait past that before each reading.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const before = await counters();
+  const redisBefore = await redisOps();
+  const started = Date.now();
   console.error(`placing ${calls} calls with sipp, one a second (about ${calls} s)`);
   const result = await runSipp({
     scenario: await bundledScenario('uac-bearer-pcmu'),
@@ -77,6 +93,8 @@ try {
   });
   for (let i = 0; i < 200 && gw.gateway.calls.size > 0; i += 1)
     await new Promise((r) => setTimeout(r, 100));
+  const redisAfter = await redisOps();
+  const seconds = (Date.now() - started) / 1000;
   await gw.close();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const after = await counters();
@@ -90,10 +108,24 @@ try {
   console.log(
     `| PostgreSQL (pg_stat_database) | ${per('xact_commit')} | ${per('tup_inserted')} | ${per('tup_updated')} | ${per('tup_fetched')} | ${per('tup_returned')} |`,
   );
+  // Heartbeat work (leases, renewals, the lost-gateway sweep) runs per second, not per call.
+  console.log(
+    `\nRedis commands over ${seconds.toFixed(0)} s, per call (heartbeat ones also per second):`,
+  );
+  console.log('| operation | per call | per second |');
+  console.log('|---|---|---|');
+  let total = 0;
+  for (const [op, value] of [...redisAfter].sort()) {
+    const n = value - (redisBefore.get(op) ?? 0);
+    if (n === 0) continue;
+    total += n;
+    console.log(`| ${op} | ${(n / ok).toFixed(2)} | ${(n / seconds).toFixed(2)} |`);
+  }
+  console.log(`| all | ${(total / ok).toFixed(2)} | ${(total / seconds).toFixed(2)} |`);
 } finally {
   await agent.stop();
   await gw.close();
   await client.end();
-  await postgres.stop();
+  await Promise.all([postgres.stop(), redis.stop()]);
   await stopAll();
 }

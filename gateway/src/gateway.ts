@@ -1,6 +1,11 @@
 import type { ReplayStore } from '@parley/shared/tokens';
 import type { CallManager, Telephony } from './calls/index.js';
-import { createSharedState, type SharedState } from './cluster/index.js';
+import {
+  createSharedState,
+  watchLostGateways,
+  type LostGatewaySweeper,
+  type SharedState,
+} from './cluster/index.js';
 import { messagesUpgrade } from './http/messages-ws.js';
 import type { Config } from './config/index.js';
 import type { MediaEngine } from './media/index.js';
@@ -82,6 +87,8 @@ export interface Gateway {
   drain(timeoutMs?: number): Promise<void>;
   /** The state shared with the cluster's other gateways (Redis), and this gateway's instance id. */
   readonly shared: SharedState;
+  /** Closes dead gateways' calls (with PostgreSQL and Redis shared; else undefined). */
+  readonly lostGateways: LostGatewaySweeper | undefined;
   close(): Promise<void>;
 }
 
@@ -115,7 +122,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(replayStore ? { replayStore } : {}),
     now,
   });
-  const numbers = await callerNumberPool({ config, store: stores.sessions, metrics, logger, now });
+  const numbers = await callerNumberPool({
+    config,
+    store: stores.sessions,
+    shared,
+    metrics,
+    logger,
+    now,
+  });
   const { agents, admin } = await agentDirectory({
     config,
     store: stores.agents,
@@ -202,6 +216,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   live.calls = callManager;
+  // With PostgreSQL and Redis shared: this gateway closes the calls of one that died.
+  const lostGateways = watchLostGateways({
+    shared,
+    records: stores.shared,
+    stack,
+    heartbeatSeconds: config.shared.heartbeatSeconds,
+    logger,
+    now,
+  });
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
@@ -322,6 +345,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return drained;
     },
     shared,
+    lostGateways,
     close() {
       closed ??= (async () => {
         closing = true;
@@ -334,6 +358,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         callbacks.close();
         // Let the BYEs and CANCELs of the drain leave before the sockets close.
         await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
+        lostGateways?.close();
         registrar.close();
         trunks.close();
         telephony.close();

@@ -12,9 +12,9 @@
  * - SIGKILL on a gateway: its probes go unanswered and the dispatcher marks
  *   it inactive; the calls placed meanwhile all succeed on the survivor.
  *
- * Agents register with one gateway each: until registrations are shared
- * (issue 16 item 1, Redis), a call is answered by an agent of the gateway
- * that took it.
+ * Agents register with one gateway each and no store is shared: a call is
+ * answered by an agent of the gateway that took it. The same cluster on
+ * PostgreSQL and Redis: `cluster/scale-out.kamailio.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -29,7 +29,10 @@ import {
   type Kamailio,
 } from '@parley/testkit';
 import {
+  SessionTokens,
+  callsInProgress,
   clusterKeys,
+  dispatcherSays,
   startClusterGateway,
   type ClusterGateway,
   type ClusterKeys,
@@ -42,7 +45,7 @@ let keys: ClusterKeys;
 let gateways: ClusterGateway[] = [];
 let agents: BaresipAgent[] = [];
 let kamailio: Kamailio;
-let session = 0;
+let tokens: SessionTokens;
 
 interface CallsBody {
   calls: { outcome: string; agentId: string | null }[];
@@ -50,6 +53,7 @@ interface CallsBody {
 
 beforeAll(async () => {
   keys = await clusterKeys();
+  tokens = new SessionTokens(keys);
   gateways = await Promise.all(
     [0, 1, 2].map((i) =>
       startClusterGateway({ name: `gw${i}`, keys, agents: [`agent${i}`], edge: EDGE }),
@@ -76,40 +80,9 @@ afterAll(async () => {
   await stopAll();
 });
 
-async function tokens(n: number): Promise<string[][]> {
-  const rows: string[][] = [];
-  for (let i = 0; i < n; i += 1) {
-    session += 1;
-    const { token } = await keys.issuer.issue({
-      subject: `web-session-${session}`,
-      scope: 'queue:sales',
-      origin: 'https://shop.acme.test',
-    });
-    rows.push([token]);
-  }
-  return rows;
-}
-
 async function answered(gw: ClusterGateway): Promise<number> {
   const body = await gw.api<CallsBody>('/v1/calls');
   return body.calls.filter((c) => c.outcome === 'answered').length;
-}
-
-/** Polls Kamailio's dispatcher until `gw` has `state` (no fixed sleep: the probe's own pace). */
-async function dispatcherSays(
-  gw: ClusterGateway,
-  state: 'active' | 'inactive',
-  timeoutMs = 20_000,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const states = await kamailio.gateways();
-    if (states[gw.sip] === state) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`dispatcher never said ${gw.name} ${state}: ${JSON.stringify(states)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Every record, the calls in progress included. */
@@ -117,14 +90,10 @@ async function records(gw: ClusterGateway): Promise<number> {
   return (await gw.api<CallsBody>('/v1/calls')).calls.length;
 }
 
-async function callsInProgress(gw: ClusterGateway): Promise<number> {
-  const res = await fetch(`${gw.httpUrl}/healthz`);
-  return ((await res.json()) as { calls: number }).calls;
-}
-
 describe('three gateways behind Kamailio', () => {
   it('spreads calls over every gateway; each reaches its agent with audio', async () => {
-    for (const gw of gateways) expect(await dispatcherSays(gw, 'active')).toBeGreaterThanOrEqual(0);
+    for (const gw of gateways)
+      expect(await dispatcherSays(kamailio, gw, 'active')).toBeGreaterThanOrEqual(0);
     const result = await runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu-routed'),
       remote: kamailio.sip,
@@ -132,7 +101,7 @@ describe('three gateways behind Kamailio', () => {
       calls: 6,
       rate: 2,
       callDurationMs: 3000,
-      injection: { rows: await tokens(6) },
+      injection: { rows: await tokens.rows(6) },
       timeoutMs: 60_000,
     });
     expect(result.stats.successful, result.output).toBe(6);
@@ -157,7 +126,7 @@ describe('three gateways behind Kamailio', () => {
       service: 'sales',
       calls: 1,
       callDurationMs: 8000,
-      injection: { rows: await tokens(1) },
+      injection: { rows: await tokens.rows(1) },
       timeoutMs: 60_000,
     });
     // The gateway that owns the long call.
@@ -168,7 +137,7 @@ describe('three gateways behind Kamailio', () => {
       if (!owner) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     owner.process.signal('SIGTERM');
-    await dispatcherSays(owner, 'inactive');
+    await dispatcherSays(kamailio, owner, 'inactive');
 
     const result = await runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu-routed'),
@@ -177,7 +146,7 @@ describe('three gateways behind Kamailio', () => {
       calls: 4,
       rate: 2,
       callDurationMs: 1000,
-      injection: { rows: await tokens(4) },
+      injection: { rows: await tokens.rows(4) },
       timeoutMs: 60_000,
     });
     expect(result.stats.successful, result.output).toBe(4);
@@ -200,7 +169,7 @@ describe('three gateways behind Kamailio', () => {
     const [victim, survivor] = gateways as [ClusterGateway, ClusterGateway];
     const before = await answered(survivor);
     victim.process.signal('SIGKILL');
-    const outAfterMs = await dispatcherSays(victim, 'inactive');
+    const outAfterMs = await dispatcherSays(kamailio, victim, 'inactive');
     // A figure, not an assertion (docs/benchmarks.md): probe interval 1 s + 2 s timeout.
     console.info(`dispatcher took the killed gateway out after ${outAfterMs} ms`);
 
@@ -211,7 +180,7 @@ describe('three gateways behind Kamailio', () => {
       calls: 3,
       rate: 2,
       callDurationMs: 1000,
-      injection: { rows: await tokens(3) },
+      injection: { rows: await tokens.rows(3) },
       timeoutMs: 60_000,
     });
     expect(result.stats.successful, result.output).toBe(3);

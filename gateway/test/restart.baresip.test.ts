@@ -27,8 +27,9 @@ import {
   type ManagedProcess,
   type PortBlock,
 } from '@parley/testkit';
-import type { SipRequest, SipResponse } from '../src/sip/message/index.js';
-import { RawSipClient, inviteText } from './raw-sip.js';
+import type { SipRequest } from '../src/sip/message/index.js';
+import { answeredVisitorCall, okTo } from './answered-visitor-call.js';
+import { RawSipClient } from './raw-sip.js';
 import { RtpVisitor } from './rtp-visitor.js';
 
 const API_KEY = 'restart-test-key-0123456789';
@@ -123,37 +124,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The visitor's ACK for the 2xx (RFC 3261 §13.2.2.4), or its 200 to a request. */
-function ackFor(ok: SipResponse): string {
-  const target = /<([^>]+)>/.exec(ok.headers.get('contact') ?? '')?.[1] ?? '';
-  return [
-    `ACK ${target} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-ack-${Date.now()};rport`,
-    `From: ${ok.headers.get('from')}`,
-    `To: ${ok.headers.get('to')}`,
-    `Call-ID: ${ok.callId}`,
-    'CSeq: 1 ACK',
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
-function okTo(request: SipRequest): string {
-  return [
-    'SIP/2.0 200 OK',
-    ...request.headers.getLines('via').map((v) => `Via: ${v}`),
-    `From: ${request.headers.get('from')}`,
-    `To: ${request.headers.get('to')}`,
-    `Call-ID: ${request.callId}`,
-    `CSeq: ${request.headers.get('cseq')}`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
 describe('a gateway killed mid-call', () => {
   it('sends the BYE at its next start: the baresip agent and the SIP visitor hang up', async () => {
     const sip = `127.0.0.1:${sipPort.base}`;
@@ -164,26 +134,14 @@ describe('a gateway killed mid-call', () => {
       scope: 'queue:sales',
       origin: 'https://shop.acme.test',
     });
-    const callId = `restart-${Date.now()}`;
-    client.send(
+    const { callId, invite, parleyCall } = await answeredVisitorCall({
+      client,
+      visitor,
+      phone,
       sip,
-      inviteText({
-        to: `sales@${sip}`,
-        port: client.port,
-        callId,
-        headers: [`Authorization: Bearer ${token}`],
-        sdp: visitor.sdp(),
-      }),
-    );
-    const ok = (await client.waitFor(
-      (m) => m.type === 'response' && m.callId === callId && m.status === 200,
-      15_000,
-    )) as SipResponse;
-    client.send(sip, ackFor(ok));
-    await phone.waitForEvent('CALL_ESTABLISHED', undefined, 10_000, { since: events });
-    const invite = await phone.waitForRequest('INVITE', undefined, 5000, { since });
-    const parleyCall = invite.header('x-parley-call') ?? '';
-    expect(parleyCall).not.toBe('');
+      token,
+      callId: `restart-${Date.now()}`,
+    });
 
     // No drain, no BYE: the process is gone at once.
     gateway?.signal('SIGKILL');

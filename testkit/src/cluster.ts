@@ -17,6 +17,7 @@ import {
 import {
   defaultPortAllocator,
   spawnGateway,
+  type Kamailio,
   type ManagedProcess,
   type PortBlock,
 } from './index.js';
@@ -60,6 +61,18 @@ export interface ClusterGatewayOptions {
   readonly drainTimeoutSeconds?: number;
   readonly httpPort?: number;
   readonly logLevel?: string;
+  /**
+   * Shared stores (issue 16 item 1): the call records, sessions and agents in
+   * this PostgreSQL database and the hot state in this Redis, the gateway's
+   * instance id its `name`. Without them each gateway keeps its own SQLite file
+   * and an agent is rung only by the gateway it registered with.
+   */
+  readonly shared?: {
+    readonly postgresUrl: string;
+    readonly redisUrl: string;
+    readonly heartbeatSeconds?: number;
+    readonly leaseSeconds?: number;
+  };
 }
 
 export interface ClusterGateway {
@@ -67,8 +80,14 @@ export interface ClusterGateway {
   /** `127.0.0.1:port` (UDP). */
   readonly sip: string;
   readonly httpUrl: string;
+  /** The gateway's current process (a new one after `restart()`). */
   readonly process: ManagedProcess;
   api<T>(path: string): Promise<T>;
+  /**
+   * Starts it again on the same ports, config and files once its process has
+   * exited (after a SIGTERM's drain, or a SIGKILL): a rolling restart's step.
+   */
+  restart(): Promise<void>;
   /** Stops it (SIGTERM, which drains) and frees its ports and files. */
   stop(): Promise<void>;
 }
@@ -111,7 +130,18 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         inactivityTimeoutSeconds: 10,
       },
       api: { keys: [{ id: 'cluster', key: CLUSTER_API_KEY }] },
-      storage: { path: join(dir, 'parley.sqlite') },
+      storage: {
+        path: join(dir, 'parley.sqlite'),
+        ...(options.shared && { kind: 'postgres', postgres: { url: options.shared.postgresUrl } }),
+      },
+      ...(options.shared && {
+        shared: {
+          instanceId: options.name,
+          redis: { url: options.shared.redisUrl },
+          heartbeatSeconds: options.shared.heartbeatSeconds ?? 2,
+          leaseSeconds: options.shared.leaseSeconds ?? 10,
+        },
+      }),
     }),
   );
   const cleanUp = () => {
@@ -119,19 +149,29 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     media.release();
     rmSync(dir, { recursive: true, force: true });
   };
-  const { process: child, httpUrl } = await spawnGateway({
-    configPath,
-    env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
-    name: options.name,
-  }).catch((error: unknown) => {
+  const spawn = () =>
+    spawnGateway({
+      configPath,
+      env: { PARLEY_LOG_LEVEL: options.logLevel ?? 'info' },
+      name: options.name,
+    });
+  let { process: child, httpUrl } = await spawn().catch((error: unknown) => {
     cleanUp();
     throw error;
   });
   return {
     name: options.name,
     sip: `127.0.0.1:${sipPort.base}`,
-    httpUrl,
-    process: child,
+    get httpUrl() {
+      return httpUrl;
+    },
+    get process() {
+      return child;
+    },
+    async restart() {
+      await child.exited;
+      ({ process: child, httpUrl } = await spawn());
+    },
     async api<T>(path: string): Promise<T> {
       const res = await fetch(`${httpUrl}${path}`, {
         headers: { authorization: `Bearer ${CLUSTER_API_KEY}` },
@@ -144,4 +184,59 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       cleanUp();
     },
   };
+}
+
+/** Call tokens for `queue:sales`, one new web session each (`web-session-<n>`), as sipp injection rows. */
+export class SessionTokens {
+  readonly #keys: ClusterKeys;
+  #count = 0;
+
+  constructor(keys: ClusterKeys) {
+    this.#keys = keys;
+  }
+
+  /** The subject of the last token made. */
+  get lastSubject(): string {
+    return `web-session-${this.#count}`;
+  }
+
+  async rows(n: number): Promise<string[][]> {
+    const rows: string[][] = [];
+    for (let i = 0; i < n; i += 1) {
+      this.#count += 1;
+      const { token } = await this.#keys.issuer.issue({
+        subject: this.lastSubject,
+        scope: 'queue:sales',
+        origin: 'https://shop.acme.test',
+      });
+      rows.push([token]);
+    }
+    return rows;
+  }
+}
+
+/**
+ * Polls Kamailio's dispatcher until `gw` has `state` (the probe's own pace, no
+ * fixed sleep); resolves with how long it took.
+ */
+export async function dispatcherSays(
+  kamailio: Kamailio,
+  gw: ClusterGateway,
+  state: 'active' | 'inactive',
+  timeoutMs = 20_000,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const states = await kamailio.gateways();
+    if (states[gw.sip] === state) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`dispatcher never said ${gw.name} ${state}: ${JSON.stringify(states)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The gateway's calls in progress (its /healthz). */
+export async function callsInProgress(gw: ClusterGateway): Promise<number> {
+  const res = await fetch(`${gw.httpUrl}/healthz`);
+  return ((await res.json()) as { calls: number }).calls;
 }

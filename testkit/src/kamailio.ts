@@ -5,6 +5,7 @@
  * dispatcher probing each gateway with OPTIONS every second.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,9 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
   try {
     // Printed once the UDP socket is bound, before the workers start reading it.
     await proc.waitForOutput('SO_RCVBUF is finally', 10_000);
+    // The TCP (WebSocket) listener comes later than the UDP socket: a client
+    // right after that line was refused (fresh28, edge-websocket test).
+    await tcpAccepts(host, ws.base, 10_000);
   } catch (error) {
     await stop();
     throw error;
@@ -107,6 +111,25 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
     log: () => proc.output(),
     stop,
   };
+}
+
+/** Resolves once `host:port` accepts a TCP connection (closed at once), retrying every 50 ms. */
+async function tcpAccepts(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    if (Date.now() > deadline)
+      throw new Error(`kamailio: nothing accepted TCP on ${host}:${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SlotClaims } from '../agents/index.js';
+import { callerNumberClaim } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import type { InviteContext } from '../sbc/invite-pipeline.js';
 import { reasonHeader, refuse } from '../sbc/refusal.js';
@@ -126,6 +127,8 @@ export class CallManager {
       });
       return undefined;
     }
+    // In a cluster the gateways agree on the session's caller-ID number first (shared.redis).
+    await this.#deps.numbers.prepare(token.claims.iss, token.claims.sub, callerNumberClaim(token));
     if (cancelledEarly()) {
       slot?.();
       this.#deps.stack.respond(tx, 487);

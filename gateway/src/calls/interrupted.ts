@@ -5,7 +5,10 @@
  * §15.1.1), with `Reason: SIP;cause=503;text="gateway_restart"`, so an agent's
  * phone does not stay in a call no one is on. A browser's leg went with its
  * WebSocket (a browser accepts no connection, RFC 7118 §5): nothing to send.
+ * A surviving gateway of a cluster does the same for a dead one's calls, with
+ * `gateway_lost` (`cluster/lost-gateways.ts`).
  */
+import type { ErrorCode } from '@parley/shared/errors';
 import type { Logger } from '../observability/index.js';
 import { reasonHeader } from '../sbc/refusal.js';
 import { Dialog, parseNameAddr, type SipStack, type Target } from '../sip/index.js';
@@ -16,6 +19,7 @@ export function hangUpInterrupted(
   stack: SipStack,
   calls: readonly InterruptedCall[],
   logger: Logger,
+  reason: Extract<ErrorCode, 'gateway_restart' | 'gateway_lost'> = 'gateway_restart',
 ): number {
   const log = logger.child({ module: 'calls' });
   let sent = 0;
@@ -29,7 +33,7 @@ export function hangUpInterrupted(
       }
       try {
         const dialog = restore(stored);
-        const bye = dialog.createRequest('BYE', { headers: [reasonHeader('gateway_restart')] });
+        const bye = dialog.createRequest('BYE', { headers: [reasonHeader(reason)] });
         const tx = stack.transactions.request(bye, targetOf(stored, dialog));
         tx.on('response', (response) => {
           if (response.status >= 200)
@@ -45,8 +49,7 @@ export function hangUpInterrupted(
       }
     }
   }
-  if (sent > 0)
-    log.warn({ legs: sent }, 'sent BYE to the legs of calls interrupted by the last stop');
+  if (sent > 0) log.warn({ legs: sent, reason }, 'sent BYE to the legs of interrupted calls');
   return sent;
 }
 

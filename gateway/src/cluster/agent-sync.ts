@@ -64,11 +64,18 @@ export class RedisAgentSync {
     await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
       this.#log.warn({ err: error }, 'could not subscribe to agent changes');
     });
-    await this.load();
+    await this.load({ restoreOwn: true });
   }
 
-  /** Reads every agent's hash (one pipeline): the others' contacts, the latest availability. */
-  async load(): Promise<void> {
+  /**
+   * Reads every agent's hash (one pipeline): the others' contacts, the latest
+   * availability. At start (`restoreOwn`) also the contacts this instance
+   * wrote before it stopped: a restarted gateway (a rolling restart, a crash)
+   * rings its agents' phones at once instead of waiting for each to register
+   * again. They come back without their connection (a UDP phone's address
+   * still reaches it) and the phone's next REGISTER replaces them.
+   */
+  async load(options: { restoreOwn?: boolean } = {}): Promise<void> {
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return;
     const hashes = await this.#redis.run(
@@ -83,7 +90,7 @@ export class RedisAgentSync {
     );
     hashes.forEach((hash, i) => {
       const agentId = ids[i];
-      if (agentId !== undefined) this.#applyHash(agentId, hash);
+      if (agentId !== undefined) this.#applyHash(agentId, hash, options.restoreOwn === true);
     });
   }
 
@@ -144,7 +151,7 @@ export class RedisAgentSync {
       );
   }
 
-  #applyHash(agentId: string, hash: Record<string, string>): void {
+  #applyHash(agentId: string, hash: Record<string, string>, restoreOwn: boolean): void {
     for (const [field, value] of Object.entries(hash)) {
       try {
         if (field === 'availability') {
@@ -152,9 +159,12 @@ export class RedisAgentSync {
           this.#agents.setAvailability(agentId, a.availability, 'cluster', a.availabilityAt);
         } else if (field.startsWith('contacts:')) {
           const instance = field.slice('contacts:'.length);
-          if (instance === this.#instance) continue;
           const contacts = z.array(contactSchema).parse(JSON.parse(value));
-          this.#agents.setContacts(agentId, remote(contacts), instance);
+          if (instance !== this.#instance)
+            this.#agents.setContacts(agentId, remote(contacts), instance);
+          // Never over a registration this process already holds.
+          else if (restoreOwn && !this.#agents.localState(agentId)?.contacts.length)
+            this.#agents.setContacts(agentId, remote(contacts));
         }
       } catch (error) {
         this.#log.warn({ err: error, agentId, field }, 'unreadable agent state ignored');

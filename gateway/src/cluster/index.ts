@@ -2,3 +2,5 @@ export { createSharedState, type SharedState } from './shared-state.js';
 export { ClusterMetrics } from './metrics.js';
 export { RedisLink, type RedisLinkOptions } from './redis-link.js';
 export { RedisReplayStore } from './replay-store.js';
+export { LostGatewaySweeper, watchLostGateways } from './lost-gateways.js';
+export { GatewayPresence } from './presence.js';

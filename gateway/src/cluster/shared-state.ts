@@ -10,6 +10,9 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { RedisAgentSync } from './agent-sync.js';
 import { ClusterMetrics } from './metrics.js';
+import { RedisNumberLeases } from './number-leases.js';
+import { GatewayPresence } from './presence.js';
+import type { SharedNumberLeases } from '../numbers/index.js';
 import { RedisLink } from './redis-link.js';
 import { RedisReplayStore } from './replay-store.js';
 import { RedisSlotClaims } from './slot-claims.js';
@@ -36,6 +39,10 @@ export interface SharedState {
    */
   syncAgents(agents: AgentDirectory): Promise<void>;
   readonly metrics: ClusterMetrics;
+  /** Who holds which caller-ID number, agreed between the gateways (with Redis). */
+  readonly numberLeases: SharedNumberLeases | undefined;
+  /** This gateway's lease in Redis, and whether another gateway holds its own (with Redis). */
+  readonly presence: GatewayPresence | undefined;
   /** For /healthz: `up`, `down`, or `none` (no Redis configured). */
   health(): { redis: 'up' | 'down' | 'none' };
   close(): Promise<void>;
@@ -63,6 +70,15 @@ export async function createSharedState(deps: {
       )
     : undefined;
   await redis?.start();
+  const presence = redis
+    ? new GatewayPresence(redis, {
+        instanceId,
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        leaseSeconds: config.shared.leaseSeconds,
+      })
+    : undefined;
+  // Before any call: a survivor must never take this gateway's calls for a dead one's.
+  await presence?.beat();
   const claims = (namespace: string) =>
     redis
       ? new RedisSlotClaims(redis, {
@@ -72,6 +88,12 @@ export async function createSharedState(deps: {
           leaseSeconds: config.shared.leaseSeconds,
         })
       : undefined;
+  const numberLeases = redis
+    ? new RedisNumberLeases(redis, {
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        leaseSeconds: config.shared.leaseSeconds,
+      })
+    : undefined;
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
@@ -88,6 +110,8 @@ export async function createSharedState(deps: {
       await agentSync.start();
     },
     metrics,
+    numberLeases,
+    presence,
     health: () => ({ redis: redis ? (redis.up ? 'up' : 'down') : 'none' }),
     async close() {
       if (closed) return;
@@ -95,6 +119,8 @@ export async function createSharedState(deps: {
       agentSync?.close();
       agentLocks?.close();
       tenantCalls?.close();
+      numberLeases?.close();
+      await presence?.close();
       await redis?.close();
     },
   };

@@ -13,3 +13,4 @@ export {
   type ClaimRefusal,
 } from './caller-number-claim.js';
 export { E164, NumberRanges, rangeProblem, type NumberRange } from './number-ranges.js';
+export type { SharedNumberLeases } from './shared-leases.js';

@@ -2,6 +2,7 @@ import type { Logger } from '../observability/index.js';
 import type { LiveLease, SessionStore } from '../storage/index.js';
 import { checkCallerNumberClaim, type ClaimRefusal } from './caller-number-claim.js';
 import { E164, type NumberRanges } from './number-ranges.js';
+import type { SharedNumberLeases } from './shared-leases.js';
 
 export interface NumberPoolConfig {
   /** E.164 blocks, inclusive, e.g. { from: '+15550100', to: '+15550199' }. */
@@ -31,9 +32,13 @@ interface Lease {
   sessionId: string;
   expiresAt: number;
   activeCalls: number;
+  /** Just agreed in prepare() and written with its expiry: the call's lease() need not write it again. */
+  written?: boolean;
 }
 
 const MAX_POOL = 1_000_000;
+/** Numbers tried per call in a cluster before the fallback (each one another gateway holds). */
+const MAX_CLAIM_TRIES = 16;
 /** Expired claimed leases are dropped once the table is past this size (and then twice its live size). */
 const CLAIMED_PRUNE_FLOOR = 1024;
 
@@ -85,6 +90,8 @@ export interface NumberPoolDeps {
   onClaim?: (outcome: ClaimOutcome) => void;
   /** The leases the store held at start ({@link SessionNumberPool.load} reads them). */
   live?: readonly LiveLease[];
+  /** With several gateways (shared.redis): where they agree on who holds which number. */
+  shared?: SharedNumberLeases;
 }
 
 export class SessionNumberPool {
@@ -95,6 +102,7 @@ export class SessionNumberPool {
   readonly #onExhausted: () => void;
   readonly #claimRanges: (tenant: string) => NumberRanges | undefined;
   readonly #onClaim: (outcome: ClaimOutcome) => void;
+  readonly #shared: SharedNumberLeases | undefined;
   readonly #pool: ReadonlySet<string>;
   /** number → lease */
   readonly #leases = new Map<string, Lease>();
@@ -120,6 +128,7 @@ export class SessionNumberPool {
     this.#onExhausted = deps.onExhausted ?? (() => undefined);
     this.#claimRanges = deps.claimRanges ?? (() => undefined);
     this.#onClaim = deps.onClaim ?? (() => undefined);
+    this.#shared = deps.shared;
     const numbers = expandRanges(deps.config.ranges);
     this.#pool = new Set(numbers);
     for (const lease of deps.live ?? []) {
@@ -139,6 +148,66 @@ export class SessionNumberPool {
 
   get leased(): number {
     return this.#leases.size;
+  }
+
+  /**
+   * In a cluster, before {@link lease}: agrees with the other gateways on the
+   * session's pool number. The one the cluster last gave the session (or this
+   * gateway did) if it can still be claimed, else the first free one no other
+   * gateway holds; each number another holds goes to the end of the free
+   * queue. A session whose token claims a number of the tenant's own blocks
+   * needs nothing here (the company gave it). Alone (no `shared`), nothing to do.
+   */
+  async prepare(tenant: string, sessionId: string, claim?: unknown): Promise<void> {
+    const shared = this.#shared;
+    if (!shared) return;
+    if (claim !== undefined && claim !== null) {
+      if (checkCallerNumberClaim(claim, this.#claimRanges(tenant)).ok) return;
+    }
+    const holder = key(tenant, sessionId);
+    const ttlMs = this.#config.graceSeconds * 1000;
+    const mine = this.#bySession.get(holder);
+    const theirs = await shared.sessionNumber(holder);
+    for (const n of new Set([theirs, mine])) {
+      if (n === undefined || !this.#pool.has(n)) continue;
+      if (await shared.claim(n, holder, ttlMs)) return this.#adopt(tenant, sessionId, n);
+    }
+    const tried = new Set<string>();
+    for (let i = 0; i < MAX_CLAIM_TRIES; i += 1) {
+      const n = this.#take(this.#now());
+      if (n === undefined) return;
+      if (tried.has(n)) {
+        // Round the whole free queue: every free number is held elsewhere.
+        this.#free.add(n);
+        return;
+      }
+      tried.add(n);
+      if (await shared.claim(n, holder, ttlMs)) return this.#adopt(tenant, sessionId, n);
+      // Another gateway's session has it: the last to try again.
+      this.#free.add(n);
+    }
+  }
+
+  /** The session holds `n` (the cluster agreed): whoever held it here loses it. */
+  #adopt(tenant: string, sessionId: string, n: string): void {
+    const k = key(tenant, sessionId);
+    this.#free.delete(n);
+    const previous = this.#leases.get(n);
+    if (previous) {
+      const pk = key(previous.tenant, previous.sessionId);
+      if (pk !== k && this.#bySession.get(pk) === n) this.#bySession.delete(pk);
+    }
+    const old = this.#bySession.get(k);
+    if (old !== undefined && old !== n && this.#leases.get(old)?.sessionId === sessionId) {
+      this.#leases.delete(old);
+      this.#free.add(old);
+    }
+    const expiresAt = this.#now() + this.#config.graceSeconds * 1000;
+    const activeCalls =
+      previous && key(previous.tenant, previous.sessionId) === k ? previous.activeCalls : 0;
+    this.#leases.set(n, { tenant, sessionId, expiresAt, activeCalls, written: true });
+    this.#bySession.set(k, n);
+    this.#write(this.#store.assignNumber(tenant, sessionId, n, false, expiresAt));
   }
 
   /**
@@ -168,10 +237,14 @@ export class SessionNumberPool {
     if (held !== undefined && current) {
       current.activeCalls += 1;
       current.expiresAt = expiresAt;
-      this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
+      if (current.activeCalls === 1) this.#shared?.hold(held, key(tenant, sessionId));
+      if (current.written) current.written = false;
+      else this.#write(this.#store.extendNumber(tenant, sessionId, expiresAt));
       return { number: held, fallback: false, source: 'pool' };
     }
-    const number = this.#take(now);
+    // In a cluster a number is taken only in prepare(), where the gateways agree:
+    // none agreed (every one held elsewhere) is an exhausted pool.
+    const number = this.#shared ? undefined : this.#take(now);
     if (number === undefined) {
       this.#onExhausted();
       this.#logger.warn(
@@ -239,6 +312,8 @@ export class SessionNumberPool {
     lease.activeCalls = Math.max(0, lease.activeCalls - 1);
     if (lease.activeCalls === 0) {
       lease.expiresAt = this.#now() + this.#config.graceSeconds * 1000;
+      if (this.#leases.get(number) === lease)
+        this.#shared?.unhold(number, key(tenant, sessionId), this.#config.graceSeconds * 1000);
       this.#write(this.#store.extendNumber(tenant, sessionId, lease.expiresAt));
     }
   }

@@ -31,6 +31,18 @@ export interface CallStore {
   closeInterrupted(at: number): Promise<InterruptedCall[]>;
 }
 
+/**
+ * The call records of a database several gateways share (PostgreSQL): what a
+ * surviving gateway needs to close the open calls of one that died
+ * (`cluster/lost-gateways.ts`).
+ */
+export interface SharedCallRecords {
+  /** The instances, other than this one, that own calls still open. */
+  openOwners(): Promise<string[]>;
+  /** Closes `owner`'s open calls with `reason`; each call is returned by one caller only. */
+  closeOwned(owner: string, at: number, reason: string): Promise<InterruptedCall[]>;
+}
+
 export interface CallRow {
   id: string;
   tenant: string;

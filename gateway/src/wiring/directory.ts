@@ -10,6 +10,8 @@ import type { AgentStore, SessionStore } from '../storage/index.js';
 export function callerNumberPool(deps: {
   readonly config: Config;
   readonly store: SessionStore;
+  /** With Redis, the gateways agree on who holds which number. */
+  readonly shared: SharedState;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -25,6 +27,7 @@ export function callerNumberPool(deps: {
     now: deps.now,
     onExhausted: () => metrics.numbersExhausted.inc(),
     claimRanges: (tenant) => ranges.get(tenant),
+    shared: deps.shared.numberLeases,
     onClaim: (outcome) =>
       metrics.callerNumberClaims.inc(
         outcome.accepted

@@ -17,6 +17,7 @@ import {
   type InterruptedCall,
   type MessageStore,
   type SessionStore,
+  type SharedCallRecords,
   type SqliteDatabase,
 } from '../storage/index.js';
 import {
@@ -45,6 +46,8 @@ export interface Stores {
   readonly interrupted: readonly InterruptedCall[];
   /** Which database holds the core stores. */
   readonly kind: 'sqlite' | 'postgres';
+  /** The call records other gateways share (PostgreSQL only): a survivor closes a dead gateway's. */
+  readonly shared: SharedCallRecords | undefined;
   /** Closes the databases (after every writer stopped). */
   close(): Promise<void>;
 }
@@ -101,6 +104,7 @@ async function coreStores(
   messages: MessageStore;
   agents: AgentStore;
   kind: 'sqlite' | 'postgres';
+  shared: SharedCallRecords | undefined;
   closeCore: () => Promise<void>;
 }> {
   const settings = config.storage.postgres;
@@ -111,6 +115,7 @@ async function coreStores(
       messages: new SqliteMessageStore(db),
       agents: new SqliteAgentStore(db),
       kind: 'sqlite',
+      shared: undefined,
       closeCore: () => Promise.resolve(),
     };
   }
@@ -135,8 +140,10 @@ async function coreStores(
   const queue = new KeyedQueue();
   const sessionQueue = new KeyedQueue();
   const owner = config.shared.instanceId ?? config.gatewayId;
+  const calls = new PgCallStore(pool, owner, queue);
   return {
-    calls: new PgCallStore(pool, owner, queue),
+    calls,
+    shared: calls,
     sessions: new PgSessionStore(pool, sessionQueue),
     messages: new PgMessageStore(pool, queue),
     agents: new PgAgentStore(pool),

@@ -328,6 +328,14 @@ export const ERROR_CODES = {
       'The gateway stopped while the call was in progress (a crash or a kill); at the next start its record was closed and its legs that could be reached were sent a BYE.',
     human: 'The call was interrupted. Please call again.',
   },
+  gateway_lost: {
+    domain: 'call',
+    http: 503,
+    sip: 503,
+    message:
+      'The gateway carrying the call stopped answering (its lease in the shared Redis lapsed: a crash, a kill or a cut) while the call was in progress; a surviving gateway of the cluster closed its record and sent a BYE to its legs that could be reached.',
+    human: 'The call was interrupted. Please call again.',
+  },
   listing_unavailable: {
     domain: 'call',
     http: 503,

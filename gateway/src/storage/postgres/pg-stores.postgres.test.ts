@@ -123,6 +123,28 @@ describe.each(kinds)('the stores on %s', (_kind, open) => {
       { tenant: 'acme', sessionId: 'b', number: '+15550100', expiresAt: 2000 },
     ]);
   });
+
+  it('gives a number to one session when many ask for it at once (no unique-index error)', async () => {
+    const { sessions } = await open();
+    const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    await Promise.all(
+      ids.map((sessionId) =>
+        sessions.touch({
+          tenant: 'acme',
+          sessionId,
+          origin: 'https://a.test',
+          publicClaims: {} as never,
+          privateClaims: {},
+          at: 1,
+        }),
+      ),
+    );
+    await Promise.all(
+      ids.map((sessionId) => sessions.assignNumber('acme', sessionId, '+15550199', false, 5000)),
+    );
+    const holders = await sessions.liveLeases(0);
+    expect(holders.filter((l) => l.number === '+15550199')).toHaveLength(1);
+  });
 });
 
 describe('PostgreSQL migrations', () => {

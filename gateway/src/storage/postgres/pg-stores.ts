@@ -20,6 +20,7 @@ import {
   MUTABLE_COLUMNS,
   type CallRow,
   type CallStore,
+  type SharedCallRecords,
 } from '../call-store.js';
 import { messageFromRow, type MessageRow, type MessageStore } from '../message-store.js';
 import type { CallRecord, InterruptedCall, SessionRecord, StoredDialog } from '../records.js';
@@ -38,7 +39,7 @@ const COLUMNS = [...Object.keys(callParams({} as CallRecord)), 'owner'];
 const INSERT = `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
 const UPDATE = `UPDATE calls SET ${MUTABLE_COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`;
 
-export class PgCallStore implements CallStore {
+export class PgCallStore implements CallStore, SharedCallRecords {
   readonly #pool: PgPool;
   readonly #owner: string;
   readonly #queue: KeyedQueue;
@@ -108,19 +109,37 @@ export class PgCallStore implements CallStore {
   }
 
   closeInterrupted(at: number): Promise<InterruptedCall[]> {
+    return this.closeOwned(this.#owner, at, 'gateway_restart');
+  }
+
+  /** The instances, other than this one, that own calls still open (`calls_open` index). */
+  async openOwners(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ owner: string }>(
+      `SELECT DISTINCT owner FROM calls WHERE state <> 'ended' AND owner <> $1`,
+      [this.#owner],
+    );
+    return rows.map((row) => row.owner);
+  }
+
+  /**
+   * Closes `owner`'s open calls, ended by the gateway at `at` with `reason`
+   * (`gateway_restart` for this instance's own at start, `gateway_lost` for a
+   * dead one's). FOR UPDATE and `state <> 'ended'`: of two gateways closing
+   * the same calls at once, each call is closed (and returned) once.
+   */
+  closeOwned(owner: string, at: number, reason: string): Promise<InterruptedCall[]> {
     return inTransaction(this.#pool, async (client) => {
-      // FOR UPDATE: of two starts of the same instance, each call is closed once.
       const { rows } = await client.query<Pick<CallRow, 'id' | 'dialogs' | 'attempts'>>(
         `SELECT id, dialogs, attempts FROM calls WHERE state <> 'ended' AND owner = $1 FOR UPDATE`,
-        [this.#owner],
+        [owner],
       );
       for (const row of rows) {
         await client.query(
           `UPDATE calls SET state = 'ended',
              outcome = CASE WHEN answered_at IS NOT NULL THEN 'answered' ELSE 'failed' END,
-             ended_by = 'gateway', reason = 'gateway_restart', ended_at = $2, attempts = $3
+             ended_by = 'gateway', reason = $4, ended_at = $2, attempts = $3
            WHERE id = $1`,
-          [row.id, at, JSON.stringify(endAttempts(row.attempts, at))],
+          [row.id, at, JSON.stringify(endAttempts(row.attempts, at)), reason],
         );
       }
       return rows.map((row) => ({
@@ -160,6 +179,9 @@ export class PgMessageStore implements MessageStore {
     return rows.map(messageFromRow);
   }
 }
+
+/** The first key of the advisory locks that order a number's assignments (migrations use another). */
+const NUMBER_LOCK = 0x5041524c; // "PARL"
 
 export class PgSessionStore implements SessionStore {
   readonly #pool: PgPool;
@@ -221,11 +243,21 @@ export class PgSessionStore implements SessionStore {
   ): Promise<void> {
     return this.#write(tenant, sessionId, () =>
       inTransaction(this.#pool, async (client) => {
-        if (!fallback)
+        if (!fallback) {
+          // Two sessions given one number at once (on two keys of the write
+          // queue, or by two gateways): under READ COMMITTED the second would
+          // not see the first's uncommitted row to take it back, and would hit
+          // sessions_live_number. One transaction per number at a time: the
+          // later one sees the earlier one's row and takes the number from it.
+          await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+            NUMBER_LOCK,
+            number,
+          ]);
           await client.query(
             'UPDATE sessions SET number = NULL, number_expires_at = NULL WHERE number = $1 AND number_fallback = 0',
             [number],
           );
+        }
         await client.query(
           'UPDATE sessions SET number = $1, number_fallback = $2, number_expires_at = $3 WHERE tenant = $4 AND session_id = $5',
           [number, fallback ? 1 : 0, expiresAt, tenant, sessionId],

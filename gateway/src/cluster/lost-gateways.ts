@@ -1,0 +1,99 @@
+import { hangUpInterrupted } from '../calls/index.js';
+import type { Logger } from '../observability/index.js';
+import type { SipStack } from '../sip/index.js';
+import type { SharedCallRecords } from '../storage/index.js';
+import type { ClusterMetrics } from './metrics.js';
+import type { GatewayPresence } from './presence.js';
+import type { SharedState } from './shared-state.js';
+
+/**
+ * Starts the sweeper when the gateway shares both a database (PostgreSQL call
+ * records) and Redis (the leases); else there is nothing to sweep: undefined.
+ */
+export function watchLostGateways(deps: {
+  shared: SharedState;
+  records: SharedCallRecords | undefined;
+  stack: SipStack;
+  heartbeatSeconds: number;
+  logger: Logger;
+  now: () => number;
+}): LostGatewaySweeper | undefined {
+  const { shared, records } = deps;
+  if (!records || !shared.presence) return undefined;
+  return new LostGatewaySweeper({
+    records,
+    presence: shared.presence,
+    stack: deps.stack,
+    metrics: shared.metrics,
+    logger: deps.logger.child({ module: 'cluster' }),
+    now: deps.now,
+    heartbeatSeconds: deps.heartbeatSeconds,
+  });
+}
+
+/**
+ * A surviving gateway closes a dead one's calls (issue 16): every heartbeat
+ * it asks the shared database which other instances own open calls and, for
+ * each whose lease in Redis is gone, closes their records with `gateway_lost`
+ * and sends a BYE in every answered leg's stored dialog, as a restarted
+ * gateway does for its own (`calls/interrupted.ts`). The database closes each
+ * call once however many survivors sweep at the same time (FOR UPDATE), so
+ * each BYE goes out once.
+ */
+export class LostGatewaySweeper {
+  readonly #deps: SweeperDeps;
+  readonly #timer: NodeJS.Timeout;
+  #running: Promise<number> | undefined;
+  #closed = false;
+
+  constructor(deps: SweeperDeps) {
+    this.#deps = deps;
+    this.#timer = setInterval(() => void this.sweep(), deps.heartbeatSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** One pass (one at a time); resolves with the number of calls it closed. */
+  sweep(): Promise<number> {
+    this.#running ??= this.#sweep().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #sweep(): Promise<number> {
+    const { records, presence, stack, metrics, logger, now } = this.#deps;
+    if (this.#closed) return 0;
+    let closed = 0;
+    try {
+      for (const owner of await records.openOwners()) {
+        if (this.#closed || (await presence.alive(owner))) continue;
+        const calls = await records.closeOwned(owner, now(), 'gateway_lost');
+        if (calls.length === 0) continue;
+        closed += calls.length;
+        metrics.lostCallsClosed.inc(calls.length);
+        logger.warn(
+          { instance: owner, calls: calls.length },
+          'closed the open calls of a gateway whose lease lapsed',
+        );
+        if (!this.#closed) hangUpInterrupted(stack, calls, logger, 'gateway_lost');
+      }
+    } catch (error) {
+      // The database is down or slow: the next heartbeat tries again.
+      logger.warn({ err: error }, 'could not look for lost gateways’ calls');
+    }
+    return closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+  }
+}
+
+export interface SweeperDeps {
+  readonly records: SharedCallRecords;
+  readonly presence: GatewayPresence;
+  readonly stack: SipStack;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly heartbeatSeconds: number;
+}
