@@ -271,9 +271,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     desk: desk.hub,
     deskSessions: desk.sessions,
     apiKeys: config.api.keys,
+    httpUrl: config.http.publicUrl ?? http.url,
     logger,
     now,
   });
+  telephony.setVoicemail(voicemail.flowVoicemail);
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);
   routeUpgrades(http.server, config.sip.wsPath, [

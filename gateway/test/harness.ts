@@ -63,6 +63,8 @@ export interface TestGatewayOptions {
     /** A fixed contact (a PBX): reachable without registering. */
     contact?: string;
     digestAlgorithms?: ('SHA-256' | 'MD5')[];
+    /** The agent's own voicemail box (`agents[].voicemail`). */
+    voicemail?: Record<string, unknown>;
   }[];
   /** Extra settings of the `sales` queue (strategy, bands, wrap-up…). */
   readonly queueExtra?: Record<string, unknown>;
@@ -175,6 +177,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       ...(a.maxCalls ? { maxCalls: a.maxCalls } : {}),
       ...(a.tier ? { tier: a.tier } : {}),
       ...(a.contact ? { contact: a.contact } : {}),
+      ...(a.voicemail ? { voicemail: a.voicemail } : {}),
       // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
       digestAlgorithms: a.digestAlgorithms ?? ['MD5'],
     })),

@@ -168,17 +168,22 @@ export function inviteText(o: {
   callId?: string;
   headers?: string[];
   sdp?: string;
+  /** The address the client's socket is bound to (default 127.0.0.1). */
+  host?: string;
+  /** The user in From (default `visitor`). */
+  from?: string;
 }): string {
   seq += 1;
   const body = o.sdp ?? '';
+  const host = o.host ?? '127.0.0.1';
   return [
     `INVITE sip:${o.to} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${o.port};branch=${o.branch ?? `z9hG4bK-raw-${seq}`};rport`,
-    `From: <sip:visitor@127.0.0.1:${o.port}>;tag=raw${seq}`,
+    `Via: SIP/2.0/UDP ${host}:${o.port};branch=${o.branch ?? `z9hG4bK-raw-${seq}`};rport`,
+    `From: <sip:${o.from ?? 'visitor'}@${host}:${o.port}>;tag=raw${seq}`,
     `To: <sip:${o.to}>`,
     `Call-ID: ${o.callId ?? `raw-call-${seq}-${Date.now()}`}`,
     'CSeq: 1 INVITE',
-    `Contact: <sip:visitor@127.0.0.1:${o.port}>`,
+    `Contact: <sip:${o.from ?? 'visitor'}@${host}:${o.port}>`,
     'Max-Forwards: 70',
     ...(o.headers ?? []),
     ...(body ? ['Content-Type: application/sdp'] : []),

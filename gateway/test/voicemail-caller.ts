@@ -30,8 +30,12 @@ export class VoicemailCaller {
   onHeard: ((payload: Buffer, at: number) => void) | undefined;
   #startPending = false;
 
-  private constructor(sip: RawSipClient, rtp: Socket) {
+  /** The loopback address the caller sends from (a carrier's is 127.0.0.2). */
+  readonly address: string;
+
+  private constructor(sip: RawSipClient, rtp: Socket, address: string) {
     this.sip = sip;
+    this.address = address;
     this.#rtp = rtp;
     rtp.on('message', (data) => {
       if (data.length > 12 && (data[1]! & 0x7f) === 0) {
@@ -41,10 +45,10 @@ export class VoicemailCaller {
     });
   }
 
-  static async open(): Promise<VoicemailCaller> {
+  static async open(address = '127.0.0.1'): Promise<VoicemailCaller> {
     const rtp = createSocket('udp4');
-    await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
-    return new VoicemailCaller(await RawSipClient.open(), rtp);
+    await new Promise<void>((resolve) => rtp.bind(0, address, resolve));
+    return new VoicemailCaller(await RawSipClient.open(address), rtp, address);
   }
 
   /** `text` spoken by flite, as 8 kHz µ-law. */
@@ -79,15 +83,24 @@ export class VoicemailCaller {
     return this.#queue.length;
   }
 
-  /** INVITEs `to` (the gateway's UDP address) with `token`; resolves with the 200, ACKed, RTP flowing. */
-  async call(gateway: string, token: string, timeoutMs = 30_000): Promise<SipResponse> {
+  /**
+   * INVITEs the gateway's UDP address with `token` (a visitor; none: a phone
+   * on a trunk, `to` its DID); resolves with the 200, ACKed, RTP flowing.
+   */
+  async call(
+    gateway: string,
+    token: string | undefined,
+    timeoutMs = 30_000,
+    to = 'sales',
+  ): Promise<SipResponse> {
     const port = this.#rtp.address().port;
+    const local = this.address;
     this.callId = `voicemail-${port}-${Date.now()}`;
     const sdp = [
       'v=0',
-      'o=visitor 1 1 IN IP4 127.0.0.1',
+      `o=visitor 1 1 IN IP4 ${local}`,
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${local}`,
       't=0 0',
       `m=audio ${port} RTP/AVP 0 101`,
       'a=rtpmap:0 PCMU/8000',
@@ -100,11 +113,13 @@ export class VoicemailCaller {
     this.sip.send(
       gateway,
       inviteText({
-        to: `sales@${gateway}`,
+        to: `${to}@${gateway}`,
         port: this.sip.port,
         callId: this.callId,
-        headers: [`Authorization: Bearer ${token}`],
+        headers: token === undefined ? [] : [`Authorization: Bearer ${token}`],
         sdp,
+        host: local,
+        ...(token === undefined ? { from: '+14155550199' } : {}),
       }),
     );
     const ok = (await this.sip.waitFor(
@@ -136,7 +151,7 @@ export class VoicemailCaller {
       (m) => m.type === 'request' && m.method === 'BYE' && m.callId === this.callId,
       timeoutMs,
     )) as SipRequest;
-    this.sip.send(gateway, respond(bye, this.sip.port));
+    this.sip.send(gateway, respond(bye, this.sip.port, this.address));
     return bye;
   }
 
@@ -193,7 +208,7 @@ export class VoicemailCaller {
     const uri = /<([^>]+)>/.exec(contact)?.[1] ?? contact.trim();
     return [
       `${method} ${uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.sip.port};branch=z9hG4bK-${method}-${cseq}-${Date.now()};rport`,
+      `Via: SIP/2.0/UDP ${this.address}:${this.sip.port};branch=z9hG4bK-${method}-${cseq}-${Date.now()};rport`,
       `From: ${ok.headers.get('from')}`,
       `To: ${ok.headers.get('to')}`,
       `Call-ID: ${ok.callId}`,
@@ -207,7 +222,7 @@ export class VoicemailCaller {
   }
 }
 
-function respond(request: SipRequest, port: number): string {
+function respond(request: SipRequest, port: number, host: string): string {
   return [
     'SIP/2.0 200 OK',
     ...request.headers.getLines('via').map((v) => `Via: ${v}`),
@@ -215,7 +230,7 @@ function respond(request: SipRequest, port: number): string {
     `To: ${request.headers.get('to')}`,
     `Call-ID: ${request.callId}`,
     `CSeq: ${request.headers.get('cseq')}`,
-    `Contact: <sip:visitor@127.0.0.1:${port}>`,
+    `Contact: <sip:visitor@${host}:${port}>`,
     'Content-Length: 0',
     '',
     '',

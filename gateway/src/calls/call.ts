@@ -59,6 +59,7 @@ export class Call extends EventEmitter<CallEvents> {
   #ending = false;
   #endOnNoAgent = true;
   #keepOnNoAgent = false;
+  #skipAgents: ErrorCode | undefined;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
@@ -206,8 +207,8 @@ export class Call extends EventEmitter<CallEvents> {
     const queue = options.queue ?? this.#init.queue;
     if (!this.#agents && queue !== undefined) this.#agents = this.#agentDial(queue);
     const agents = this.#agents;
-    if (!agents) {
-      this.#exhausted('no_agent_available');
+    if (!agents || this.#skipAgents) {
+      this.#exhausted(this.#skipAgents ?? 'no_agent_available');
       return;
     }
     if (await this.setUpMedia()) await agents.start();
@@ -250,6 +251,11 @@ export class Call extends EventEmitter<CallEvents> {
    */
   keepOnNoAgent(): void {
     this.#keepOnNoAgent = true;
+  }
+
+  /** No agent is rung (voicemail outside business hours): `agentsExhausted(reason)` at once instead. */
+  skipAgents(reason: ErrorCode): void {
+    this.#skipAgents = reason;
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */

@@ -10,7 +10,7 @@ import {
 import { gatedTenantSchema } from './gated.js';
 import { speech } from './speech.js';
 import { callbacks } from './callbacks.js';
-import { voicemailSettings } from './voicemail.js';
+import { voicemailSection, voicemailSettings, voicemailTenant } from './voicemail.js';
 import { shared, storage } from './cluster.js';
 import { marketplace } from './marketplace.js';
 import { e164Range, port } from './primitives.js';
@@ -154,6 +154,8 @@ const tenant = z.strictObject({
    * approved inbound calling accounts, through the authenticating server.
    */
   gated: gatedTenantSchema.optional(),
+  /** The company's voicemail webhook (docs/voicemail.md). */
+  voicemail: voicemailTenant.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -345,6 +347,8 @@ export const configSchema = z.strictObject({
           .optional(),
         /** Calls at once before the agent counts as busy. */
         maxCalls: z.number().int().min(1).max(10).default(1),
+        /** The agent's own box: a direct call (a flow's `dial` of this agent) they do not answer (docs/voicemail.md). */
+        voicemail: voicemailSettings.optional(),
       }),
     )
     .default([]),
@@ -371,7 +375,7 @@ export const configSchema = z.strictObject({
         flows: queueFlows.optional(),
         /** Outside these hours callers get `flows.closed` (or the built-in apology). */
         businessHours: businessHours.optional(),
-        /** Live voicemail when every agent rang out or none is signed in (docs/voicemail.md). */
+        /** Live voicemail when every agent rang out, none is signed in, outside `businessHours`, or at `waiting.maxWaitSeconds` (docs/voicemail.md). */
         voicemail: voicemailSettings.optional(),
       }),
     )
@@ -530,6 +534,8 @@ export const configSchema = z.strictObject({
   shared: shared.prefault({}),
   /** Text to speech (flite) and speech to text (pocketsphinx or a company's recogniser). */
   speech: speech.prefault({}),
+  /** Voicemail records: retention, webhook retries (docs/voicemail.md). */
+  voicemail: voicemailSection.prefault({}),
   /** Callbacks: the customer is called first, the advertiser after "1" (docs/callbacks.md). */
   callbacks,
 });

@@ -1,4 +1,7 @@
-/** `queues.<name>.voicemail`: live voicemail when no agent takes the call (docs/voicemail.md). */
+/**
+ * `queues.<name>.voicemail` and `agents[].voicemail`: live voicemail when no
+ * agent takes the call (docs/voicemail.md).
+ */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
@@ -20,6 +23,8 @@ export const voicemailSettings = z.strictObject({
   greeting: greeting.prefault({
     say: 'Nobody can take your call. Please leave a message after the tone.',
   }),
+  /** What the caller hears first outside the queue's `businessHours` (default: `greeting`). */
+  closedGreeting: greeting.optional(),
   /** A short tone after the greeting: recording starts after it. */
   beep: z.boolean().default(true),
   /** The message ends at this length. */
@@ -36,3 +41,32 @@ export const voicemailSettings = z.strictObject({
 });
 
 export type VoicemailSettings = z.infer<typeof voicemailSettings>;
+
+/** `tenants.<id>.voicemail`: where the company hears of its voicemails. */
+export const voicemailTenant = z.strictObject({
+  /**
+   * Each voicemail event (started, partial and final text, ended with the
+   * recording's URL) is POSTed here, in order, retried until it is taken
+   * (docs/voicemail.md, "Webhooks").
+   */
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      /** Signs each request: `X-Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`. */
+      secret: z.string().min(16).optional(),
+      /** Partial text too (several a second while the caller speaks), not only finals. */
+      partials: z.boolean().default(true),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .optional(),
+});
+
+/** `voicemail`: the gateway's voicemail records (docs/voicemail.md). */
+export const voicemailSection = z.strictObject({
+  /** Recordings and transcripts older than this many days are deleted (row and file); 0 keeps them. */
+  retentionDays: z.number().int().min(0).max(36_500).default(0),
+  /** How often the retention sweeper runs. */
+  sweepIntervalSeconds: z.number().int().min(1).max(86_400).default(3600),
+  /** Webhook retries wait twice as long each time, from 1 s up to this. */
+  webhookMaxBackoffSeconds: z.number().int().min(1).max(3600).default(300),
+});

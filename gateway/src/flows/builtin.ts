@@ -28,3 +28,15 @@ export function unavailableFlow(
 export function queueFlow(queue: string): BuiltinFlow {
   return { builtin: 'parley.queue', verbs: [{ verb: 'enqueue', queue, actionHook: undefined }] };
 }
+
+/**
+ * What a queue with voicemail runs for a caller it gives up on (the longest
+ * wait, outside business hours, no agent, full): a message in its box.
+ */
+export function voicemailFlow(
+  queue: string,
+  status: 'timeout' | 'closed' | 'full' | 'no-agents' | 'failed',
+): BuiltinFlow {
+  const cause = status === 'timeout' ? 'max-wait' : status === 'closed' ? 'closed' : 'no-answer';
+  return { builtin: 'parley.voicemail', verbs: [{ verb: 'voicemail', queue, cause }] };
+}

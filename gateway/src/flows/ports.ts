@@ -15,7 +15,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { QueueStatus } from '@parley/shared/protocol';
-import type { DialStatus } from './verbs/results.js';
+import type { DialStatus, VoicemailResult } from './verbs/results.js';
 import type { DialTarget } from './verbs/schema.js';
 
 /** Who is calling, as flows, webhooks and modules see it. JSON-safe. */
@@ -138,6 +138,12 @@ export type DialAttempt =
       readonly reason?: string;
     };
 
+/** Whose box a `voicemail` verb leaves the message in, and why. */
+export type VoicemailRequest = (
+  | { readonly queue: string; readonly agent?: undefined }
+  | { readonly agent: string; readonly queue?: undefined }
+) & { readonly cause: 'no-answer' | 'closed' | 'max-wait' };
+
 /**
  * The call a flow runs on. One per call; the adapter owns the legs and the
  * media endpoint and closes them when the call ends.
@@ -173,6 +179,12 @@ export interface FlowCall {
    * attempt is decided; an answered one is bridged until `bridge.ended`.
    */
   dial(target: DialTarget, options: DialOptions): Promise<DialAttempt>;
+  /**
+   * The caller leaves a message in a queue's or an agent's box (the voicemail
+   * module); resolves when it is over (a taken call: when the call ended).
+   * Absent where voicemail is not wired.
+   */
+  voicemail?(box: VoicemailRequest): Promise<VoicemailResult>;
   /**
    * Ends the call: before the answer a SIP final response (busy 486,
    * rejected/completed 603, an error code: its SIP status and Reason), after

@@ -12,6 +12,7 @@ export function queueDefinitions(config: Pick<Config, 'queues'>): Record<string,
         ringTimeoutSeconds: q.ringTimeoutSeconds,
         waiting: q.waiting,
         flows: q.flows ?? {},
+        voicemail: q.voicemail !== undefined,
         businessHours: q.businessHours
           ? compileBusinessHours(
               {

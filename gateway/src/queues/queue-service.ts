@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CompiledBusinessHours } from '@parley/shared/screening';
-import { unavailableFlow, UNAVAILABLE_TEXT } from '../flows/builtin.js';
+import { unavailableFlow, UNAVAILABLE_TEXT, voicemailFlow } from '../flows/builtin.js';
 import type {
   FlowRef,
   JoinRequest,
@@ -62,6 +62,8 @@ export interface QueueDefinition {
     readonly maxWait?: string | undefined;
   };
   readonly businessHours?: CompiledBusinessHours | undefined;
+  /** The queue has voicemail: a caller it gives up on leaves a message (docs/voicemail.md). */
+  readonly voicemail?: boolean | undefined;
 }
 
 /** An agent that let a caller ring out is not offered that caller again for this long. */
@@ -187,6 +189,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       status === 'timeout' ? flows.maxWait : status === 'closed' ? flows.closed : flows.noAnswer;
     if (named !== undefined) return { flow: named };
     if (moreVerbs) return undefined;
+    if (q?.voicemail) return voicemailFlow(queue, status);
     const reason =
       status === 'timeout'
         ? 'queue_timeout'

@@ -41,7 +41,11 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
     deps.agents.get(me(res).agentId)?.queues ?? [];
   const visible = (res: Response, id: string): VoicemailRecord => {
     const record = deps.store.get(id);
-    if (!record || record.tenant !== me(res).tenant || !queuesOf(res).includes(record.queue))
+    const mine =
+      record?.agent === null
+        ? queuesOf(res).includes(record.queue)
+        : record?.agent === me(res).agentId;
+    if (!record || record.tenant !== me(res).tenant || !mine)
       throw new ParleyError('not_found', 'no such voicemail');
     return record;
   };
@@ -51,9 +55,10 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
       throw new ParleyError('bad_request', 'limit must be an integer from 1 to 200');
     const tenant = me(res).tenant;
-    // One query per queue the agent is in: an agent's queues are few.
+    // One query per queue the agent is in (an agent's queues are few), and one for their own box.
     const records = queuesOf(res)
       .flatMap((queue) => deps.store.list({ tenant, queue, limit }))
+      .concat(deps.store.list({ tenant, agent: me(res).agentId, limit }))
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, limit);
     res.json({ voicemails: records.map((r) => voicemailView(r, true)) });

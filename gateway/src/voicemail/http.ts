@@ -68,9 +68,11 @@ export function voicemailRouter(deps: VoicemailHttpDeps): Router {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500)
       throw new ParleyError('bad_request', 'limit must be an integer from 1 to 500');
     const queue = typeof req.query['queue'] === 'string' ? req.query['queue'] : undefined;
+    const agent = typeof req.query['agent'] === 'string' ? req.query['agent'] : undefined;
     const records = deps.store.list({
       tenant: principal?.tenant,
       ...(queue ? { queue } : {}),
+      ...(agent ? { agent } : {}),
       limit,
     });
     res.json({

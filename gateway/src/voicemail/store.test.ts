@@ -7,6 +7,8 @@ const base: NewVoicemail = {
   callId: 'call-1',
   tenant: 'acme',
   queue: 'sales',
+  agent: null,
+  cause: 'no-answer',
   sessionNumber: '+15550101',
   sessionId: 'sess-1',
   origin: 'https://shop.acme.test',

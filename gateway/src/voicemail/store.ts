@@ -4,7 +4,7 @@
  * (`vm_`, ordered migrations counted in `module_migrations`). The audio is a
  * WAV file beside the other recordings; the row holds its path.
  */
-import type { VoicemailStatus, VoicemailUtterance } from '@parley/shared/protocol';
+import type { VoicemailCause, VoicemailStatus, VoicemailUtterance } from '@parley/shared/protocol';
 import type { SchemaModule, SqliteDatabase } from '../storage/index.js';
 
 /** Never edit a released migration; add the next. */
@@ -38,6 +38,24 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
     CREATE INDEX vm_voicemails_tenant ON vm_voicemails(tenant, created_at);
     CREATE INDEX vm_voicemails_call ON vm_voicemails(call_id);
     `,
+    // Per-agent boxes and why voicemail answered (issue 11, item 4).
+    `
+    ALTER TABLE vm_voicemails ADD COLUMN agent TEXT;
+    ALTER TABLE vm_voicemails ADD COLUMN cause TEXT NOT NULL DEFAULT 'no-answer';
+    `,
+    // The webhook outbox (webhooks.ts): events wait here until the company's server took them.
+    `
+    CREATE TABLE vm_webhook_outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      tenant TEXT NOT NULL,
+      url TEXT NOT NULL,
+      body TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT,
+      created_at INTEGER NOT NULL
+    );
+    `,
   ],
 };
 
@@ -46,6 +64,9 @@ export interface VoicemailRecord {
   readonly callId: string;
   readonly tenant: string;
   readonly queue: string;
+  /** The agent whose own box it is, or null for a queue's box. */
+  readonly agent: string | null;
+  readonly cause: VoicemailCause;
   readonly status: VoicemailStatus;
   readonly sessionNumber: string;
   readonly sessionId: string;
@@ -88,6 +109,14 @@ export interface VoicemailEnd {
   readonly takenAt?: number | undefined;
 }
 
+export interface VoicemailFilter {
+  readonly tenant?: string | undefined;
+  readonly queue?: string | undefined;
+  /** An agent's own box. */
+  readonly agent?: string | undefined;
+  readonly limit: number;
+}
+
 /** Storage of voicemails (SQLite now; a PostgreSQL implementation comes later). */
 export interface VoicemailStore {
   insert(record: NewVoicemail): void;
@@ -97,9 +126,13 @@ export interface VoicemailStore {
   transcriptFailed(id: string, error: string): void;
   finish(id: string, end: VoicemailEnd): void;
   get(id: string): VoicemailRecord | undefined;
-  list(filter: { tenant?: string | undefined; queue?: string; limit: number }): VoicemailRecord[];
+  list(filter: VoicemailFilter): VoicemailRecord[];
   /** Rows left `recording` by a crash: closed as `left` (their file is complete up to the last second). */
   closeInterrupted(at: number): number;
+  /** Ended voicemails created before `before` (epoch ms), oldest first: retention's. */
+  expired(before: number, limit: number): VoicemailRecord[];
+  /** Deletes the row (the transcript with it). */
+  delete(id: string): void;
 }
 
 interface Row {
@@ -107,6 +140,8 @@ interface Row {
   call_id: string;
   tenant: string;
   queue: string;
+  agent: string | null;
+  cause: VoicemailCause;
   status: VoicemailStatus;
   session_number: string;
   session_id: string;
@@ -136,15 +171,17 @@ export class SqliteVoicemailStore implements VoicemailStore {
   insert(r: NewVoicemail): void {
     this.#db
       .prepare(
-        `INSERT INTO vm_voicemails (id, call_id, tenant, queue, status, session_number, session_id,
-           origin, page, public_claims, private_claims, recording_path, created_at)
-         VALUES (?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO vm_voicemails (id, call_id, tenant, queue, agent, cause, status, session_number,
+           session_id, origin, page, public_claims, private_claims, recording_path, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         r.id,
         r.callId,
         r.tenant,
         r.queue,
+        r.agent,
+        r.cause,
         r.sessionNumber,
         r.sessionId,
         r.origin,
@@ -196,7 +233,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return row ? fromRow(row) : undefined;
   }
 
-  list(filter: { tenant?: string | undefined; queue?: string; limit: number }): VoicemailRecord[] {
+  list(filter: VoicemailFilter): VoicemailRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.tenant !== undefined) {
@@ -207,10 +244,28 @@ export class SqliteVoicemailStore implements VoicemailStore {
       where.push('queue = ?');
       params.push(filter.queue);
     }
+    if (filter.agent !== undefined) {
+      where.push('agent = ?');
+      params.push(filter.agent);
+    }
     const sql = `SELECT * FROM vm_voicemails ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, filter.limit) as Row[];
     return rows.map(fromRow);
+  }
+
+  expired(before: number, limit: number): VoicemailRecord[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM vm_voicemails WHERE created_at < ? AND status != 'recording'
+         ORDER BY created_at LIMIT ?`,
+      )
+      .all(before, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  delete(id: string): void {
+    this.#db.prepare('DELETE FROM vm_voicemails WHERE id = ?').run(id);
   }
 
   closeInterrupted(at: number): number {
@@ -229,6 +284,8 @@ function fromRow(row: Row): VoicemailRecord {
     callId: row.call_id,
     tenant: row.tenant,
     queue: row.queue,
+    agent: row.agent,
+    cause: row.cause,
     status: row.status,
     sessionNumber: row.session_number,
     sessionId: row.session_id,

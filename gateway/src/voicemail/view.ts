@@ -11,6 +11,8 @@ export function voicemailView(record: VoicemailRecord, privateClaims: boolean): 
     callId: record.callId,
     tenant: record.tenant,
     queue: record.queue,
+    agent: record.agent,
+    cause: record.cause,
     status: record.status,
     sessionNumber: record.sessionNumber,
     sessionId: record.sessionId,

@@ -1,15 +1,15 @@
 /**
- * Live voicemail for calls (issue 11, S7): when no agent of a queue with
- * `voicemail` took the call (every candidate rang out, or none is signed in),
- * the gateway answers the caller itself, runs a {@link VoicemailMessage} on
- * the caller's leg, stores the record and its recording, and publishes the
- * text as it is recognised ({@link VoicemailLive}: the queue's desks and the
- * `/live` WebSocket). `take()` hands the caller to an agent mid-message.
+ * Live voicemail for calls (issue 11, S7): `answer()` (called by the rules in
+ * `rules.ts`: a queue's calls no agent took, a direct call an agent did not
+ * answer) answers the caller itself, runs a {@link VoicemailMessage} on the
+ * caller's leg, stores the record and its recording, and publishes the text
+ * as it is recognised ({@link VoicemailLive}: the box's desks and the `/live`
+ * WebSocket). `take()` hands the caller to an agent mid-message.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VoicemailView } from '@parley/shared/protocol';
+import type { VoicemailCause, VoicemailResult, VoicemailView } from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
 import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
 import type { VoicemailSettings } from '../config/voicemail.js';
@@ -22,6 +22,7 @@ import { VoicemailMessage, type MessageResult } from './message.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
 import { voicemailView } from './view.js';
 import { joinTaker, ringTaker, type TakeOverDeps } from './take-over.js';
+import { tellVisitor } from './visitor-notice.js';
 
 export interface VoicemailsDeps extends TakeOverDeps {
   readonly calls: CallManager;
@@ -29,17 +30,27 @@ export interface VoicemailsDeps extends TakeOverDeps {
   readonly apps: MediaApps;
   readonly tts: TextToSpeech;
   readonly transcriber: Transcriber;
-  /** The queue's voicemail settings, when it has voicemail. */
-  readonly settings: (queue: string) => VoicemailSettings | undefined;
   /** Recordings go to `<recordingsDir>/<tenant>/voicemail-<id>.wav`. */
   readonly recordingsDir: string;
   readonly logger: Logger;
   readonly now?: () => number;
 }
 
+/** Whose box a message goes to, with what settings, and why voicemail answered. */
+export interface VoicemailBox {
+  /** The queue's box ('' for an agent's own box). */
+  readonly queue: string;
+  /** An agent's own box: only that agent sees it live and may take the call. */
+  readonly agent?: string | undefined;
+  /** Its settings, the greeting already the one for `cause`. */
+  readonly settings: VoicemailSettings;
+  readonly cause: VoicemailCause;
+}
+
 /** A voicemail being recorded now. */
 interface Running {
   readonly id: string;
+  readonly box: VoicemailBox;
   readonly call: Call;
   readonly message: VoicemailMessage;
   readonly leg: LegMedia;
@@ -67,15 +78,6 @@ export class Voicemails {
     this.#deps = deps;
     this.#log = deps.logger.child({ module: 'voicemail' });
     this.#now = deps.now ?? Date.now;
-    deps.calls.onCall((call) => {
-      if (deps.settings(call.record.queue ?? '')) call.keepOnNoAgent();
-      call.once('agentsExhausted', (reason) => {
-        const settings = deps.settings(call.record.queue ?? '');
-        if (!settings) return;
-        this.#log.info({ callId: call.id, reason }, 'no agent took the call: voicemail answers');
-        void this.#answer(call, settings);
-      });
-    });
   }
 
   /** Voicemails being recorded now. */
@@ -99,30 +101,45 @@ export class Voicemails {
     for (const running of this.#running.values()) running.message.stop('stopped');
   }
 
-  async #answer(call: Call, settings: VoicemailSettings): Promise<void> {
-    const { apps, store } = this.#deps;
+  /**
+   * Voicemail answers `call` for `box`: resolves when the message is over
+   * (for a taken call, when the call ended). `flowMedia`: the media
+   * applications a flow has on the caller's leg already.
+   */
+  async answer(
+    call: Call,
+    box: VoicemailBox,
+    flowMedia?: () => Promise<LegMedia>,
+  ): Promise<VoicemailResult> {
+    this.#log.info(
+      { callId: call.id, queue: box.queue, agent: box.agent, cause: box.cause },
+      'voicemail answers',
+    );
+    const outcome = await this.#answer(call, box, flowMedia);
+    if (outcome === undefined) return { status: 'failed' };
+    if (outcome.status === 'taken' && !call.ending)
+      await new Promise<void>((resolve) => call.once('ended', () => resolve()));
+    return outcome.status === 'hangup' ? { status: 'hangup' } : outcome;
+  }
+
+  /** Undefined when voicemail could not answer. */
+  async #answer(
+    call: Call,
+    box: VoicemailBox,
+    flowMedia: (() => Promise<LegMedia>) | undefined,
+  ): Promise<{ voicemailId: string; status: VoicemailResult['status'] } | undefined> {
+    const { store } = this.#deps;
+    const settings = box.settings;
+    // A call the gateway answered already (a flow's early answer) keeps its codec.
     const codec = SUPPORTED_CODECS.find((name) => pickCodec(call.caller.offer, name));
-    const chosen = codec ? pickCodec(call.caller.offer, codec) : undefined;
-    if (!codec || !chosen || this.#closed) {
+    const chosen = call.gatewayCodec ?? (codec ? pickCodec(call.caller.offer, codec) : undefined);
+    if (!chosen || this.#closed) {
       call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
-      return;
+      return undefined;
     }
-    if (!(await call.answerCaller({ codec }))) return;
-    const router = call.router;
-    const transport = call.caller.media;
-    if (!router || !transport) return;
-    let leg;
-    try {
-      leg = await apps.attach(router, transport, chosen);
-    } catch (error) {
-      this.#log.error({ err: error, callId: call.id }, 'voicemail media could not be attached');
-      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
-      return;
-    }
-    // SIP INFO digits (RFC 6086 dtmf-relay) reach the call, not the endpoint.
-    call.on('dtmf', (digit, from) => {
-      if (from === call.caller) leg.dtmf.inject(digit, 100);
-    });
+    if (!(await call.answerCaller({ codec: chosen.codec.name }))) return undefined;
+    const leg = await this.#media(call, chosen, flowMedia);
+    if (!leg) return undefined;
     const id = randomUUID();
     const record = call.record;
     const dir = join(this.#deps.recordingsDir, record.tenant);
@@ -140,6 +157,7 @@ export class Voicemails {
     const done = new Promise<void>((resolve) => (finished = resolve));
     const running: Running = {
       id,
+      box,
       call,
       message,
       leg,
@@ -162,7 +180,9 @@ export class Voicemails {
         id,
         callId: call.id,
         tenant: record.tenant,
-        queue: record.queue ?? '',
+        queue: box.queue,
+        agent: box.agent ?? null,
+        cause: box.cause,
         sessionNumber: record.sessionNumber,
         sessionId: record.sessionId,
         origin: claims?.origin ?? '',
@@ -190,6 +210,14 @@ export class Voicemails {
     this.#running.delete(id);
     this.#finish(running, result);
     finished();
+    const status = !result.recorded
+      ? 'hangup'
+      : result.reason === 'taken'
+        ? 'taken'
+        : result.reason === 'error'
+          ? 'failed'
+          : 'left';
+    return { voicemailId: id, status };
   }
 
   /**
@@ -214,10 +242,18 @@ export class Voicemails {
         expose: true,
       });
     const agent = this.#deps.agents.get(agentId);
-    if (!agent || agent.tenant !== record.tenant || !agent.queues.includes(record.queue ?? ''))
-      throw new ParleyError('forbidden', `agent ${agentId} is not an agent of this queue`, {
-        expose: true,
-      });
+    const box = running.box;
+    const allowed =
+      agent?.tenant === record.tenant &&
+      (box.agent === undefined ? agent.queues.includes(box.queue) : box.agent === agentId);
+    if (!allowed)
+      throw new ParleyError(
+        'forbidden',
+        box.agent === undefined
+          ? `agent ${agentId} is not an agent of this queue`
+          : `this message is for ${box.agent}`,
+        { expose: true },
+      );
     running.taker = agentId;
     let leg;
     try {
@@ -243,6 +279,33 @@ export class Voicemails {
     // The record says `taken` once the transcript's last part is in.
     await running.done;
     return this.#viewOf(id);
+  }
+
+  /**
+   * The media applications on the caller's leg: a flow's own (`flowMedia`:
+   * the endpoint is open already), or attached now.
+   */
+  async #media(
+    call: Call,
+    codec: ChosenCodec,
+    flowMedia: (() => Promise<LegMedia>) | undefined,
+  ): Promise<LegMedia | undefined> {
+    const router = call.router;
+    const transport = call.caller.media;
+    try {
+      if (flowMedia) return await flowMedia();
+      if (!router || !transport) return undefined;
+      const leg = await this.#deps.apps.attach(router, transport, codec);
+      // SIP INFO digits (RFC 6086 dtmf-relay) reach the call, not the endpoint.
+      call.on('dtmf', (digit, from) => {
+        if (from === call.caller) leg.dtmf.inject(digit, 100);
+      });
+      return leg;
+    } catch (error) {
+      this.#log.error({ err: error, callId: call.id }, 'voicemail media could not be attached');
+      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
+      return undefined;
+    }
   }
 
   #finish(running: Running, result: MessageResult): void {
@@ -278,26 +341,4 @@ export class Voicemails {
     if (!record) throw new Error(`voicemail ${id} is not stored`);
     return voicemailView(record, true);
   }
-}
-
-/**
- * Tells a browser caller, on the call's data channel, that voicemail records
- * them (the widget says "leave a message… or type it") or stopped. A SIP
- * caller has no channel. The channel may still be opening when the beep
- * ends: tried again every 500 ms, at most 20 times, while `wanted()`.
- */
-function tellVisitor(call: Call, recording: boolean, wanted: () => boolean): void {
-  const notice = JSON.stringify({
-    type: 'notice',
-    code: 'voicemail',
-    recording,
-    reason: recording ? 'leave a message after the tone' : 'the message ended',
-  });
-  if (!call.token) return;
-  let tries = 0;
-  const attempt = (): void => {
-    if (call.ending || !wanted() || call.sendToVisitor(notice) || ++tries >= 20) return;
-    setTimeout(attempt, 500).unref();
-  };
-  attempt();
 }

@@ -17,9 +17,13 @@ import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
+import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
+import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
+import { VoicemailRetention } from './retention.js';
 import { SqliteVoicemailStore } from './store.js';
+import { VoicemailWebhooks } from './webhooks.js';
 import { Voicemails } from './voicemails.js';
 
 export interface VoicemailWiring {
@@ -28,6 +32,10 @@ export interface VoicemailWiring {
   /** Mounted at /desk: the voicemail page and the desk's voicemail API (desk-routes.ts). */
   readonly deskRouter: Router;
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** A flow's `voicemail` verb and `dial` of an agent who did not answer (`Telephony.setVoicemail`). */
+  readonly flowVoicemail: FlowVoicemail;
+  readonly webhooks: VoicemailWebhooks;
+  readonly retention: VoicemailRetention;
   close(): void;
 }
 
@@ -42,6 +50,8 @@ export function wireVoicemail(deps: {
   readonly desk: DeskHub;
   readonly deskSessions: DeskSessions;
   readonly apiKeys: readonly ApiKeyConfig[];
+  /** Where the company reaches the API (`http.publicUrl`, or where it listens): the webhooks' recording URLs. */
+  readonly httpUrl: string;
   readonly logger: Logger;
   readonly now: () => number;
 }): VoicemailWiring {
@@ -56,7 +66,6 @@ export function wireVoicemail(deps: {
     apps: deps.apps,
     tts: deps.speech.tts,
     transcriber: deps.speech.transcriber,
-    settings: (queue) => config.queues[queue]?.voicemail,
     // Absolute: the API sends the file by its stored path.
     recordingsDir: resolve(config.storage.recordingsDir),
     logger: deps.logger,
@@ -66,20 +75,59 @@ export function wireVoicemail(deps: {
     domain: config.sip.domain,
     tenantName: (tenant) => config.tenants[tenant]?.name,
   });
-  // Each voicemail's queue, while it is live: where its partials go.
-  const queues = new Map<string, string>();
+  const hours = queueDefinitions(config);
+  const rules = {
+    calls: deps.calls,
+    voicemails,
+    queue: (name: string) => {
+      const q = config.queues[name];
+      if (!q?.voicemail) return undefined;
+      const waits = q.waiting !== undefined;
+      return { tenant: q.tenant, settings: q.voicemail, hours: hours[name]?.businessHours, waits };
+    },
+    agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
+    agentTenant: (id: string) => deps.agents.get(id)?.tenant,
+    now: deps.now,
+    logger: deps.logger,
+  };
+  watchQueueCalls(rules);
+  const webhooks = new VoicemailWebhooks({
+    db: deps.db,
+    target: (tenant) => config.tenants[tenant]?.voicemail?.webhook,
+    tenantOf: (id) => store.get(id)?.tenant,
+    recordingUrl: (id) => `${deps.httpUrl.replace(/\/$/, '')}/v1/voicemails/${id}/recording`,
+    maxBackoffMs: config.voicemail.webhookMaxBackoffSeconds * 1000,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  const unhook = voicemails.live.onEvent((event) => webhooks.publish(event));
+  webhooks.start();
+  const retention = new VoicemailRetention({
+    store,
+    retentionDays: config.voicemail.retentionDays,
+    intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  retention.start();
+  // Each live voicemail's box: its queue's agents, or the one agent whose box it is.
+  const boxes = new Map<string, { queue: string; agent: string | null }>();
   const unsubscribe = voicemails.live.onEvent((event) => {
-    let queue: string | undefined;
+    let box: { queue: string; agent: string | null } | undefined;
     if (event.type === 'voicemail-started') {
-      queue = event.voicemail.queue;
-      queues.set(event.voicemail.id, queue);
+      box = event.voicemail;
+      boxes.set(event.voicemail.id, { queue: box.queue, agent: box.agent });
     } else if (event.type === 'voicemail-ended') {
-      queue = event.voicemail.queue;
-      queues.delete(event.voicemail.id);
-    } else queue = queues.get(event.voicemailId);
-    if (queue === undefined) return;
+      box = event.voicemail;
+      boxes.delete(event.voicemail.id);
+    } else box = boxes.get(event.voicemailId);
+    if (box === undefined) return;
+    if (box.agent !== null) {
+      deps.desk.notify(box.agent, event);
+      return;
+    }
     for (const agent of deps.agents.list())
-      if (agent.queues.includes(queue)) deps.desk.notify(agent.id, event);
+      if (agent.queues.includes(box.queue)) deps.desk.notify(agent.id, event);
   });
   // "Take the call" from the desk: the agent's phone (or this desk's softphone) rings.
   deps.desk.onCommand('take-voicemail', (agentId, frame) => {
@@ -103,7 +151,13 @@ export function wireVoicemail(deps: {
       store,
     }),
     upgrade: voicemailLiveUpgrade(http),
+    flowVoicemail: flowVoicemail(rules),
+    webhooks,
+    retention,
     close() {
+      retention.close();
+      unhook();
+      webhooks.close();
       unsubscribe();
       voicemails.close();
     },

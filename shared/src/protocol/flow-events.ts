@@ -19,6 +19,7 @@ export const FLOW_VERBS = [
   'pause',
   'hangup',
   'redirect',
+  'voicemail',
 ] as const;
 export type VerbName = (typeof FLOW_VERBS)[number];
 
@@ -98,6 +99,18 @@ export interface HangupResult {
   readonly reason: string;
 }
 
+export interface VoicemailResult {
+  /**
+   * `left` (the caller left a message, voicemail hung up), `taken` (an agent
+   * took the call mid-message and the conversation is over), `hangup` (the
+   * caller left before the beep), `unavailable` (the box has no voicemail:
+   * the flow goes on), `failed`.
+   */
+  readonly status: 'left' | 'taken' | 'hangup' | 'unavailable' | 'failed';
+  /** The voicemail's id (`GET /v1/voicemails/<id>`), once recorded. */
+  readonly voicemailId?: string;
+}
+
 export interface RedirectResult {
   readonly status: 'redirected';
   readonly flow: string;
@@ -114,6 +127,7 @@ export interface VerbResults {
   pause: PauseResult;
   hangup: HangupResult;
   redirect: RedirectResult;
+  voicemail: VoicemailResult;
 }
 
 export type VerbResult = VerbResults[VerbName];

@@ -7,6 +7,13 @@
 /** recording: the caller is speaking; left: the message ended; taken: an agent took the call; abandoned: the caller hung up before the beep; failed. */
 export type VoicemailStatus = 'recording' | 'left' | 'taken' | 'abandoned' | 'failed';
 
+/**
+ * Why voicemail answered: no agent took the call (rang out, none signed in, or
+ * a direct call the agent did not answer), outside the queue's business hours,
+ * or the caller waited the queue's longest wait.
+ */
+export type VoicemailCause = 'no-answer' | 'closed' | 'max-wait';
+
 /** One recognised utterance of the message. */
 export interface VoicemailUtterance {
   readonly utterance: number;
@@ -21,7 +28,11 @@ export interface VoicemailView {
   readonly id: string;
   readonly callId: string;
   readonly tenant: string;
+  /** The queue whose box it is ('' for an agent's own box). */
   readonly queue: string;
+  /** The agent whose own box it is (a direct call to them), or null for a queue's box. */
+  readonly agent: string | null;
+  readonly cause: VoicemailCause;
   readonly status: VoicemailStatus;
   /** The caller's web session number (what a phone agent sees as the caller). */
   readonly sessionNumber: string;

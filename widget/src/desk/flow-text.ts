@@ -81,6 +81,8 @@ function resultText(verb: string, result: unknown): string {
       return `Dialled: ${String(r['status'])}${typeof r['answeredBy'] === 'string' ? ` (${r['answeredBy']})` : ''}`;
     case 'enqueue':
       return `Waited in ${String(r['queue'])}: ${String(r['status'])}, ${Math.round(Number(r['waitSeconds'] ?? 0))} s`;
+    case 'voicemail':
+      return `Voicemail: ${String(r['status'])}`;
     case 'transcribe':
       return typeof r['text'] === 'string' && r['text'] ? `Said: “${r['text']}”` : 'Transcribed';
     default:

@@ -7,6 +7,8 @@ const view = (id: string, extra: Partial<VoicemailView> = {}): VoicemailView => 
   callId: `call-${id}`,
   tenant: 't',
   queue: 'sales',
+  agent: null,
+  cause: 'no-answer',
   status: 'recording',
   sessionNumber: '+15550100',
   sessionId: 's',

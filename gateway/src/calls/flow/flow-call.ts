@@ -8,7 +8,7 @@
  * direction, and `dial` rings agents, queues, numbers and SIP URIs
  * (`dial-targets.ts`) with the session's number as caller ID (S6).
  */
-import type { QueueStatus } from '@parley/shared/protocol';
+import type { QueueStatus, VoicemailResult } from '@parley/shared/protocol';
 import type {
   Audio,
   DialAttempt,
@@ -20,9 +20,10 @@ import type {
   RecordingOptions,
   Transcription,
   TranscriptionOptions,
+  VoicemailRequest,
 } from '../../flows/ports.js';
 import type { DialTarget } from '../../flows/verbs/schema.js';
-import type { DecodedPrompts, MediaApps } from '../../media/apps/index.js';
+import type { DecodedPrompts, LegMedia, MediaApps } from '../../media/apps/index.js';
 import type { Transcriber } from '../../speech/index.js';
 import type { CallOutcome } from '../../storage/index.js';
 import { formatUri } from '../../sip/index.js';
@@ -34,11 +35,23 @@ import type { TargetDialer } from './dial-targets.js';
 import { CallerRecording } from './recording.js';
 import { CallerTranscription } from './transcription.js';
 
+/**
+ * The voicemail module (docs/voicemail.md): the caller leaves a message in
+ * `box` on the flow's media applications; resolves when it is over
+ * (`unavailable` when the box has no voicemail).
+ */
+export type FlowVoicemailHook = (
+  call: Call,
+  box: VoicemailRequest,
+  media: () => Promise<LegMedia>,
+) => Promise<VoicemailResult>;
+
 export interface FlowCallDeps {
   readonly apps: MediaApps;
   readonly prompts: DecodedPrompts;
   readonly transcriber: Transcriber;
   readonly dialer: TargetDialer;
+  readonly voicemail?: FlowVoicemailHook | undefined;
   /** Codecs a trunk call may be answered with, its trunk's order (`trunks.<id>.codecs`). */
   readonly trunkCodecs?: readonly string[] | undefined;
 }
@@ -142,11 +155,38 @@ export class CallFlow implements FlowCall {
         ? (call.callerView.trunk.callerNumber ?? record.sessionNumber)
         : record.sessionNumber);
     const value = await call.value();
-    return this.#deps.dialer.dial(call, target, {
+    const attempt = await this.#deps.dialer.dial(call, target, {
       ...options,
       callerId,
       tier: value?.tier,
     });
+    return target.type === 'agent'
+      ? this.#orVoicemail(target.agent, attempt, options.signal)
+      : attempt;
+  }
+
+  async voicemail(box: VoicemailRequest): Promise<VoicemailResult> {
+    if (!this.#deps.voicemail) return { status: 'unavailable' };
+    // Answered (200) on the flow's codec first: the flow's media applications play the greeting.
+    await this.answer();
+    if (this.#call.ending) return { status: 'hangup' };
+    return this.#deps.voicemail(this.#call, box, () => this.#media.media());
+  }
+
+  /** A direct call the agent did not take (no answer, busy, unreachable) goes to their own box. */
+  async #orVoicemail(
+    agentId: string,
+    attempt: DialAttempt,
+    signal: AbortSignal,
+  ): Promise<DialAttempt> {
+    if (attempt.status === 'answered' || attempt.status === 'canceled') return attempt;
+    if (attempt.reason === 'unknown_agent' || signal.aborted || this.#call.ending) return attempt;
+    const hook = this.#deps.voicemail;
+    if (!hook) return attempt;
+    // The dial answered early (183): voicemail turns it into the 200 on the same media.
+    const box = { agent: agentId, cause: 'no-answer' } as const;
+    const result = await hook(this.#call, box, () => this.#media.media());
+    return result.status === 'unavailable' ? attempt : { ...attempt, reason: 'voicemail' };
   }
 
   hangup(reason: string): Promise<void> {

@@ -40,7 +40,7 @@ import type { SqliteDatabase } from '../../storage/index.js';
 import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
-import { CallFlow } from './flow-call.js';
+import { CallFlow, type FlowVoicemailHook } from './flow-call.js';
 import { TargetDialer } from './dial-targets.js';
 import type { TrackedCalls } from './tracked-calls.js';
 
@@ -84,6 +84,7 @@ export class Telephony {
   readonly #unobserve: () => void;
   readonly #speech: SpeechSynthesizer;
   #app: TrunkCallApp | undefined;
+  #voicemail: FlowVoicemailHook | undefined;
   #closed = false;
 
   private constructor(
@@ -179,6 +180,11 @@ export class Telephony {
     this.#app = app;
   }
 
+  /** The `voicemail` verb, and a `dial` of an agent who did not answer (the voicemail module, docs/voicemail.md). */
+  setVoicemail(voicemail: FlowVoicemailHook | undefined): void {
+    this.#voicemail = voicemail;
+  }
+
   #flowCall(call: Call, trunkCodecs: readonly string[] | undefined): CallFlow {
     return new CallFlow(
       call,
@@ -187,6 +193,8 @@ export class Telephony {
         prompts: this.#prompts,
         transcriber: this.#deps.speech.transcriber,
         dialer: this.#dialer,
+        voicemail: (c, box, media) =>
+          this.#voicemail?.(c, box, media) ?? Promise.resolve({ status: 'unavailable' }),
         trunkCodecs,
       },
       null,

@@ -4,7 +4,9 @@
  * puts the caller in the queue (an `enqueue`: hold music, announcements, and
  * the next free agent takes the call; the queue's own fallbacks follow), a
  * queue with `flows.noAnswer` runs that flow; otherwise, or when the queue has
- * voicemail (which answers then, docs/voicemail.md), the call ends as before.
+ * voicemail and no `waiting` (voicemail answers then, docs/voicemail.md), the
+ * call ends as before. A queue with both waits first; its longest wait runs
+ * voicemail (the queue's fallback).
  * Trunk calls run their DID's flows and are left alone.
  */
 import type { Config } from '../../config/index.js';
@@ -25,7 +27,7 @@ export function visitorFallbacks(deps: {
     if (!call.token) return;
     const queue = call.record.queue;
     const settings = queue ? deps.config.queues[queue] : undefined;
-    if (!queue || !settings || settings.voicemail) return;
+    if (!queue || !settings || (settings.voicemail && !settings.waiting)) return;
     const flow: string | FlowRef | undefined = settings.waiting
       ? { builtin: `queue.${queue}`, verbs: [{ verb: 'enqueue', queue }] }
       : settings.flows?.noAnswer;

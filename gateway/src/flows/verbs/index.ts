@@ -11,6 +11,7 @@ import type { VerbResult } from './results.js';
 import { say } from './say.js';
 import type { Verb } from './schema.js';
 import { transcribe } from './transcribe.js';
+import { voicemail } from './voicemail.js';
 
 export function runVerb(
   verb: Exclude<Verb, { verb: 'redirect' }>,
@@ -35,5 +36,7 @@ export function runVerb(
       return pause(verb, ctx);
     case 'hangup':
       return hangup(verb, ctx);
+    case 'voicemail':
+      return voicemail(verb, ctx);
   }
 }

@@ -13,4 +13,5 @@ export type {
   VerbFailure,
   VerbResult,
   VerbResults,
+  VoicemailResult,
 } from '@parley/shared/protocol';

@@ -171,6 +171,24 @@ export const hangupVerb = z.strictObject({
   reason: hangupReason.default('completed'),
 });
 
+/**
+ * `voicemail`: the caller leaves a message in a box (docs/voicemail.md): a
+ * queue's (`queue`) or an agent's own (`agent`), with its configured
+ * greeting; the flow ends with the message, or goes on when the box has no
+ * voicemail. A queue with `voicemail` and `waiting` runs it when a caller
+ * waited `maxWaitSeconds`.
+ */
+export const voicemailVerb = z.strictObject({
+  verb: z.literal('voicemail'),
+  queue: name.optional(),
+  agent: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
+  /** Why: `closed` plays the queue's `closedGreeting`; `max-wait` is what a queue's longest wait runs. */
+  cause: z.enum(['no-answer', 'closed', 'max-wait']).default('no-answer'),
+});
+
 export const redirectVerb = z.strictObject({
   verb: z.literal('redirect'),
   /** The flow that replaces this one (its name in `flows`). */
@@ -188,6 +206,7 @@ export const verbSchema = z.discriminatedUnion('verb', [
   pauseVerb,
   hangupVerb,
   redirectVerb,
+  voicemailVerb,
 ]);
 
 export const verbsSchema = z.array(verbSchema).max(MAX_VERBS);
@@ -206,6 +225,7 @@ export type EnqueueVerb = VerbOf<'enqueue'>;
 export type PauseVerb = VerbOf<'pause'>;
 export type HangupVerb = VerbOf<'hangup'>;
 export type RedirectVerb = VerbOf<'redirect'>;
+export type VoicemailVerb = VerbOf<'voicemail'>;
 export type DialTarget = z.output<typeof dialTarget>;
 export type GatherPrompt = NonNullable<GatherVerb['prompt']>;
 

@@ -1,0 +1,96 @@
+/**
+ * Retention on a real SQLite file and real WAV files: what is older than
+ * `retentionDays` goes (row and file), the rest stays, a message being
+ * recorded is never touched, and a row whose file is already gone is deleted.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../observability/index.js';
+import { openDatabase } from '../storage/index.js';
+import { VoicemailRetention } from './retention.js';
+import { SqliteVoicemailStore, VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 11, 5, 12);
+
+describe('VoicemailRetention', () => {
+  it('deletes the rows and files past retention, and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-vm-retention-'));
+    const store = new SqliteVoicemailStore(
+      openDatabase(join(dir, 'db.sqlite'), [VOICEMAIL_SCHEMA]),
+    );
+    const add = (id: string, ageDays: number, file: boolean, ended = true): string => {
+      const path = join(dir, `voicemail-${id}.wav`);
+      if (file) writeFileSync(path, Buffer.from('RIFF....WAVE'));
+      const record: NewVoicemail = {
+        id,
+        callId: `call-${id}`,
+        tenant: 'acme',
+        queue: 'sales',
+        agent: null,
+        cause: 'no-answer',
+        sessionNumber: '+15550101',
+        sessionId: 's',
+        origin: '',
+        page: null,
+        publicClaims: {},
+        privateClaims: {},
+        recordingPath: path,
+        createdAt: NOW - ageDays * DAY,
+      };
+      store.insert(record);
+      store.addUtterance(id, { utterance: 0, text: 'call me back', startMs: 0, endMs: 500 });
+      if (ended)
+        store.finish(id, {
+          status: 'left',
+          endedAt: record.createdAt,
+          durationMs: 1,
+          endReason: 'hangup',
+        });
+      return path;
+    };
+    const old = add('old', 40, true);
+    const older = add('older', 400, true);
+    const gone = add('gone', 50, false);
+    const recent = add('recent', 10, true);
+    const live = add('live', 45, true, false);
+    const retention = new VoicemailRetention({
+      store,
+      retentionDays: 30,
+      intervalMs: 3_600_000,
+      logger: createLogger('silent'),
+      now: () => NOW,
+    });
+    expect(await retention.sweep()).toBe(3);
+    for (const [id, path] of [
+      ['old', old],
+      ['older', older],
+      ['gone', gone],
+    ] as const) {
+      expect(store.get(id)).toBeUndefined();
+      expect(existsSync(path)).toBe(false);
+    }
+    expect(store.get('recent')?.transcript).toBe('call me back');
+    expect(existsSync(recent)).toBe(true);
+    // Still being recorded: never deleted, however old.
+    expect(store.get('live')?.status).toBe('recording');
+    expect(existsSync(live)).toBe(true);
+    expect(await retention.sweep()).toBe(0);
+    retention.close();
+  });
+
+  it('keeps everything with retentionDays 0', async () => {
+    const store = new SqliteVoicemailStore(openDatabase(':memory:', [VOICEMAIL_SCHEMA]));
+    const retention = new VoicemailRetention({
+      store,
+      retentionDays: 0,
+      intervalMs: 1000,
+      logger: createLogger('silent'),
+      now: () => NOW,
+    });
+    expect(await retention.sweep()).toBe(0);
+    retention.close();
+  });
+});
