@@ -32,6 +32,8 @@ export function verbStartText(event: FlowEvent): string | undefined {
       return 'Hanging up';
     case 'redirect':
       return `Going to flow ${String(o['flow'] ?? '')}`.trim();
+    case 'voicemail':
+      return 'Recording a voicemail';
   }
 }
 
