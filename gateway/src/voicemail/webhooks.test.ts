@@ -105,7 +105,8 @@ describe('VoicemailWebhooks', () => {
       const mac = createHmac('sha256', SECRET).update(`${t}.${g.body}`).digest('hex');
       expect(v1).toBe(mac);
     }
-    expect(hooks.pending).toBe(0);
+    // The receiver keeps a request before it answers: the last row goes once its 200 is read.
+    await until(() => hooks.pending === 0, 'the outbox emptied by the last 2xx');
     hooks.close();
   });
 
