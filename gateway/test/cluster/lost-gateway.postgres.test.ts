@@ -19,6 +19,7 @@ import {
   startPostgres,
   startRedis,
   stopAll,
+  until,
   type BaresipAgent,
   type ManagedProcess,
   type PortBlock,
@@ -157,6 +158,11 @@ describe('a gateway of a cluster killed mid-call', () => {
       token,
       callId: `lost-${Date.now()}`,
     });
+    // The record's writes go behind the call (queued per call): wait for the answer's.
+    await until(
+      async () => (await row(parleyCall))?.state === 'answered',
+      'the answered record in PostgreSQL',
+    );
     expect(await row(parleyCall)).toMatchObject({ owner: 'gw-victim', state: 'answered' });
 
     // A live gateway's calls are not the survivor's to close.

@@ -31,6 +31,7 @@ import {
   startRedis,
   startSipp,
   stopAll,
+  until,
   type BaresipAgent,
   type Kamailio,
   type Postgres,
@@ -125,6 +126,17 @@ async function rows(where = 'TRUE', params: unknown[] = []): Promise<Row[]> {
   return result.rows;
 }
 
+/**
+ * The records once `count` are stored and all ended: a gateway writes a call's
+ * record behind the call (queued per call), so sipp may be done a moment before.
+ */
+function settledRows(count: number): Promise<Row[]> {
+  return until(async () => {
+    const all = await rows();
+    return all.length >= count && all.every((r) => r.state === 'ended') ? all : undefined;
+  }, `${count} ended records in PostgreSQL`);
+}
+
 /** Resolves once every gateway in `gws` has at least `n` calls in progress (its /healthz). */
 async function inProgress(gws: readonly ClusterGateway[], n: number): Promise<void> {
   const started = Date.now();
@@ -152,7 +164,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       timeoutMs: 60_000,
     });
     expect(result.stats.successful, result.output).toBe(6);
-    const stored = await rows();
+    const stored = await settledRows(6);
     expect(stored).toHaveLength(6);
     const perOwner = new Map<string, number>();
     for (const r of stored) {
@@ -180,8 +192,11 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       timeoutMs: 30_000,
     });
     expect(first.stats.successful, first.output).toBe(1);
-    const [used] = await rows('session_id = $1', [tokens.lastSubject]);
-    const other = gateways.find((g) => g.name !== used?.owner)!;
+    const used = await until(
+      async () => (await rows('session_id = $1', [tokens.lastSubject]))[0],
+      "the first call's record",
+    );
+    const other = gateways.find((g) => g.name !== used.owner)!;
 
     const client = await RawSipClient.open();
     try {
@@ -228,7 +243,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
     }
     const placed = await stream.result;
     expect(placed.stats.successful, placed.output).toBe(calls);
-    const after = (await rows()).slice(before);
+    const after = (await settledRows(before + calls)).slice(before);
     expect(after).toHaveLength(calls);
     expect(after.filter((r) => r.outcome !== 'answered' || r.agent_id !== 'agent0')).toEqual([]);
   }, 180_000);
@@ -252,7 +267,7 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
     const placed = await stream.result;
     expect(placed.stats.successful, placed.output).toBe(8);
     expect((await drained.process.exited).code).toBe(0);
-    const after = await rows();
+    const after = await settledRows(before + 8);
     expect(after).toHaveLength(before + 8);
     expect(after.slice(before).filter((r) => r.outcome !== 'answered')).toEqual([]);
     gateways = gateways.filter((g) => g !== drained);
@@ -274,8 +289,11 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
       timeoutMs: 60_000,
     });
     await inProgress([survivor, victim], 1);
-    const [victimCall] = await rows("owner = $1 AND state <> 'ended'", [victim.name]);
-    expect(victimCall).toBeDefined();
+    // The record's writes go behind the call (queued per call): wait for the answer's.
+    const victimCall = await until(
+      async () => (await rows("owner = $1 AND state = 'answered'", [victim.name]))[0],
+      "the victim's answered call in PostgreSQL",
+    );
 
     victim.process.signal('SIGKILL');
     expect((await victim.process.exited).signal).toBe('SIGKILL');
@@ -290,10 +308,10 @@ describe('three gateways behind Kamailio on PostgreSQL and Redis', () => {
     // The killed gateway's call was lost (sipp got the survivor's BYE); the other ended as planned.
     expect(placed.stats.successful, placed.output).toBe(1);
     expect(placed.stats.failed, placed.output).toBe(1);
-    const after = await rows();
+    const after = await settledRows(before + 2);
     expect(after).toHaveLength(before + 2);
     expect(after.filter((r) => r.state !== 'ended')).toEqual([]);
-    expect(await rows('id = $1', [victimCall!.id])).toEqual([
+    expect(await rows('id = $1', [victimCall.id])).toEqual([
       expect.objectContaining({ owner: victim.name, outcome: 'answered', reason: 'gateway_lost' }),
     ]);
     const metrics = await (await fetch(`${survivor.httpUrl}/metrics`)).text();
