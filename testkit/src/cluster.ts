@@ -59,6 +59,8 @@ export interface ClusterGatewayOptions {
   /** The SIP edge's address (`sip.edge.trusted`). */
   readonly edge: string;
   readonly drainTimeoutSeconds?: number;
+  /** Calls each agent takes at once (`agents[].maxCalls`; default 4). */
+  readonly agentMaxCalls?: number;
   readonly httpPort?: number;
   readonly logLevel?: string;
   /**
@@ -120,7 +122,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         tenant: CLUSTER_TENANT,
         password: 'secret',
         queues: ['sales'],
-        maxCalls: 4,
+        maxCalls: options.agentMaxCalls ?? 4,
         digestAlgorithms: ['MD5'],
       })),
       media: {
