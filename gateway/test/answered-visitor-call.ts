@@ -83,3 +83,48 @@ export function okTo(request: SipRequest): string {
     '',
   ].join('\r\n');
 }
+
+/**
+ * The config of a child-process gateway for those tests: tenant `acme` with
+ * queue `sales` and agent `agent1` (password `secret`, MD5: baresip 1.0 fails
+ * on a SHA-256 challenge instead of skipping it), no media inactivity timeout
+ * (the visitor sends no audio: only the kill may end the call). `extra` is
+ * spread over it (storage, shared, api).
+ */
+export function childGatewayConfig(o: {
+  gatewayId: string;
+  gatewayKey: unknown;
+  tenantKey: unknown;
+  sipPort: number;
+  media: { base: number; size: number };
+  extra: Record<string, unknown>;
+}): string {
+  return JSON.stringify({
+    gatewayId: o.gatewayId,
+    http: { host: '127.0.0.1', port: 0 },
+    tokens: { encryptionKeys: [o.gatewayKey] },
+    tenants: { acme: { name: 'Acme Shop', jwks: [o.tenantKey] } },
+    sip: {
+      domain: 'parley.test',
+      listen: [{ protocol: 'udp', host: '127.0.0.1', port: o.sipPort }],
+      t1Ms: 100,
+    },
+    queues: { sales: { tenant: 'acme', ringTimeoutSeconds: 10 } },
+    agents: [
+      {
+        id: 'agent1',
+        tenant: 'acme',
+        password: 'secret',
+        queues: ['sales'],
+        digestAlgorithms: ['MD5'],
+      },
+    ],
+    media: {
+      address: '127.0.0.1',
+      portMin: o.media.base,
+      portMax: o.media.base + o.media.size - 1,
+      inactivityTimeoutSeconds: 0,
+    },
+    ...o.extra,
+  });
+}

@@ -28,7 +28,7 @@ import {
   type PortBlock,
 } from '@parley/testkit';
 import type { SipRequest } from '../src/sip/message/index.js';
-import { answeredVisitorCall, okTo } from './answered-visitor-call.js';
+import { answeredVisitorCall, childGatewayConfig, okTo } from './answered-visitor-call.js';
 import { RawSipClient } from './raw-sip.js';
 import { RtpVisitor } from './rtp-visitor.js';
 
@@ -63,36 +63,16 @@ beforeAll(async () => {
   const sip = `127.0.0.1:${sipPort.base}`;
   writeFileSync(
     configPath,
-    JSON.stringify({
+    childGatewayConfig({
       gatewayId: 'gw-restart',
-      http: { host: '127.0.0.1', port: 0 },
-      tokens: { encryptionKeys: [gatewayKeys.privateJwk] },
-      tenants: { acme: { name: 'Acme Shop', jwks: [tenantKeys.publicJwk] } },
-      sip: {
-        domain: 'parley.test',
-        listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort.base }],
-        t1Ms: 100,
+      gatewayKey: gatewayKeys.privateJwk,
+      tenantKey: tenantKeys.publicJwk,
+      sipPort: sipPort.base,
+      media: mediaPorts,
+      extra: {
+        api: { keys: [{ id: 'test', key: API_KEY }] },
+        storage: { path: join(dir, 'parley.sqlite') },
       },
-      queues: { sales: { tenant: 'acme', ringTimeoutSeconds: 10 } },
-      // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
-      agents: [
-        {
-          id: 'agent1',
-          tenant: 'acme',
-          password: 'secret',
-          queues: ['sales'],
-          digestAlgorithms: ['MD5'],
-        },
-      ],
-      media: {
-        address: '127.0.0.1',
-        portMin: mediaPorts.base,
-        portMax: mediaPorts.base + mediaPorts.size - 1,
-        // The visitor here sends no audio: only the kill may end this call.
-        inactivityTimeoutSeconds: 0,
-      },
-      api: { keys: [{ id: 'test', key: API_KEY }] },
-      storage: { path: join(dir, 'parley.sqlite') },
     }),
   );
   issuer = await createCallTokenIssuer({

@@ -27,7 +27,7 @@ import {
   type RedisServer,
 } from '@parley/testkit';
 import type { SipRequest } from '../../src/sip/message/index.js';
-import { answeredVisitorCall } from '../answered-visitor-call.js';
+import { answeredVisitorCall, childGatewayConfig } from '../answered-visitor-call.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
 import { RawSipClient } from '../raw-sip.js';
 import { RtpVisitor } from '../rtp-visitor.js';
@@ -68,36 +68,16 @@ beforeAll(async () => {
   const configPath = join(dir, 'victim.json');
   writeFileSync(
     configPath,
-    JSON.stringify({
+    childGatewayConfig({
       gatewayId: survivor.gateway.config.gatewayId,
-      http: { host: '127.0.0.1', port: 0 },
-      tokens: { encryptionKeys: [keys.gateway.privateJwk] },
-      tenants: { acme: { name: 'Acme Shop', jwks: [keys.tenant.publicJwk] } },
-      sip: {
-        domain: 'parley.test',
-        listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort.base }],
-        t1Ms: 100,
+      gatewayKey: keys.gateway.privateJwk,
+      tenantKey: keys.tenant.publicJwk,
+      sipPort: sipPort.base,
+      media: mediaPorts,
+      extra: {
+        storage: { ...storage, path: join(dir, 'victim.sqlite') },
+        shared: { ...shared, instanceId: 'gw-victim' },
       },
-      queues: { sales: { tenant: 'acme', ringTimeoutSeconds: 10 } },
-      // baresip 1.0 fails on a SHA-256 challenge instead of skipping it.
-      agents: [
-        {
-          id: 'agent1',
-          tenant: 'acme',
-          password: 'secret',
-          queues: ['sales'],
-          digestAlgorithms: ['MD5'],
-        },
-      ],
-      media: {
-        address: '127.0.0.1',
-        portMin: mediaPorts.base,
-        portMax: mediaPorts.base + mediaPorts.size - 1,
-        // The visitor here sends no audio: only the kill may end this call.
-        inactivityTimeoutSeconds: 0,
-      },
-      storage: { ...storage, path: join(dir, 'victim.sqlite') },
-      shared: { ...shared, instanceId: 'gw-victim' },
     }),
   );
   issuer = await createCallTokenIssuer({
