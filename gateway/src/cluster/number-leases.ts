@@ -15,6 +15,21 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
+/**
+ * The holder's last number, taken again when free or still the holder's.
+ * KEYS: session key. ARGV: holder, ttl, the number keys' prefix.
+ */
+const RECLAIM = `
+local number = redis.call('GET', KEYS[1])
+if not number then return false end
+local key = ARGV[3] .. number
+local current = redis.call('GET', key)
+if current and current ~= ARGV[1] then return false end
+redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return number
+`;
+
 /** Renews the claims still the holders' (`number`, `holder` pairs in ARGV after the ttl). */
 const RENEW = `
 local ttl = ARGV[1]
@@ -52,10 +67,20 @@ export class RedisNumberLeases implements SharedNumberLeases {
     this.#timer.unref();
   }
 
-  sessionNumber(holder: string): Promise<string | undefined> {
+  reclaim(holder: string, ttlMs: number): Promise<string | undefined> {
     return this.#redis.run(
-      'number_lookup',
-      async (r) => (await r.get(this.#sessionKey(holder))) ?? undefined,
+      'number_reclaim',
+      async (r) => {
+        const number = await r.eval(
+          RECLAIM,
+          1,
+          this.#sessionKey(holder),
+          holder,
+          Math.max(ttlMs, this.#holdMs),
+          this.#numberKey(''),
+        );
+        return typeof number === 'string' ? number : undefined;
+      },
       undefined,
     );
   }

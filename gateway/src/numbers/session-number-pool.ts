@@ -166,12 +166,17 @@ export class SessionNumberPool {
     }
     const holder = key(tenant, sessionId);
     const ttlMs = this.#config.graceSeconds * 1000;
+    const theirs = await shared.reclaim(holder, ttlMs);
+    if (theirs !== undefined && this.#pool.has(theirs))
+      return this.#adopt(tenant, sessionId, theirs);
     const mine = this.#bySession.get(holder);
-    const theirs = await shared.sessionNumber(holder);
-    for (const n of new Set([theirs, mine])) {
-      if (n === undefined || !this.#pool.has(n)) continue;
-      if (await shared.claim(n, holder, ttlMs)) return this.#adopt(tenant, sessionId, n);
-    }
+    if (
+      mine !== undefined &&
+      mine !== theirs &&
+      this.#pool.has(mine) &&
+      (await shared.claim(mine, holder, ttlMs))
+    )
+      return this.#adopt(tenant, sessionId, mine);
     const tried = new Set<string>();
     for (let i = 0; i < MAX_CLAIM_TRIES; i += 1) {
       const n = this.#take(this.#now());

@@ -6,8 +6,13 @@
  * implementation is `cluster/number-leases.ts`.
  */
 export interface SharedNumberLeases {
-  /** The number the cluster last gave this holder (a session: `tenant\nsessionId`), if any. */
-  sessionNumber(holder: string): Promise<string | undefined>;
+  /**
+   * The number the cluster last gave this holder (a session: `tenant\nsessionId`),
+   * taken again for `ttlMs` when it is still free or the holder's; undefined
+   * when there is none or another holder has it. One round trip: a returning
+   * session's call needs nothing more.
+   */
+  reclaim(holder: string, ttlMs: number): Promise<string | undefined>;
   /**
    * Takes `number` for `holder` for `ttlMs` (or keeps it, if already the
    * holder's). False when another holder has it. When the shared store cannot
