@@ -38,6 +38,35 @@ async function callback(): Promise<{ record: CallbackRecord; phases: string[] }>
 
 const callbackFees = () => world.fees(advertiserId);
 
+/**
+ * Reads a callback's server-sent events as a page does, until `last` arrives;
+ * returns the phases in the order they came.
+ */
+async function phasesFromStream(url: string, last: string): Promise<string[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { signal: abort.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const phases: string[] = [];
+  let buffered = '';
+  try {
+    while (!phases.includes(last)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += value;
+      const frames = buffered.split('\n\n');
+      buffered = frames.pop() ?? '';
+      for (const frame of frames) {
+        const data = frame.split('\n').find((line) => line.startsWith('data: '));
+        if (data) phases.push((JSON.parse(data.slice(6)) as { phase: string }).phase);
+      }
+    }
+  } finally {
+    abort.abort();
+  }
+  return phases;
+}
+
 afterAll(async () => {
   await world?.close();
   await stopAll();
@@ -100,8 +129,17 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
     await world.startCustomer('uas-carrier-press-1');
     const invitesBefore = advertiser.receivedRequests('INVITE').length;
     const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
-    const done = callback();
+    const asked = await world.ask(listingId, 'now', { name: 'Ada', page: '/plumbers' });
+    const done = world
+      .ended(asked.id)
+      .then(({ record, phases }) => ({ record, phases: phases.map((e) => e.phase) }));
     await established;
+    // A page that opens its event stream only now still sees every step, in order.
+    const late = await phasesFromStream(
+      `${gw.gateway.httpUrl}/v1/callbacks/${asked.id}/events?key=${asked.key}`,
+      'connected',
+    );
+    expect(late).toEqual(['calling', 'ringing', 'prompting', 'connecting', 'connected']);
     // Two seconds of conversation: the advertiser's tone goes to the customer and comes back.
     await until(
       () => wavSeconds(advertiser.lastRecording().received ?? '') >= 2,

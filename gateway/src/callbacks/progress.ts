@@ -1,7 +1,10 @@
 /**
  * Progress of callbacks for whoever watches them (the customer's page, over
- * server-sent events): each change is published to the callback's watchers;
- * a new watcher first gets where the callback is now.
+ * server-sent events): each change is published to the callback's watchers.
+ * Each live callback's events are also kept (a handful per call) so that a
+ * watcher who connects late (the page opens its stream after the POST returned,
+ * while the gateway may already be calling) still sees every step: "calling
+ * you" is never skipped. The history goes when the callback ends.
  */
 import type { CallbackEvent, CallbackPhase } from '@parley/shared/protocol';
 import type { CallbackRecord } from './model.js';
@@ -26,11 +29,18 @@ export function progressEvent(
   };
 }
 
+/** Events kept per live callback (a callback has about six; retries add a few). */
+const HISTORY_PER_CALLBACK = 64;
+/** Live callbacks whose history is kept; past it the oldest goes first. */
+const HISTORY_CALLBACKS = 10_000;
+
 export class CallbackProgress {
   readonly #watchers = new Map<string, Set<ProgressListener>>();
+  readonly #history = new Map<string, CallbackEvent[]>();
 
   /** Tells the callback's watchers; a throwing watcher is dropped, never breaks the call. */
   publish(event: CallbackEvent): void {
+    this.#remember(event);
     const set = this.#watchers.get(event.id);
     if (!set) return;
     for (const listener of [...set]) {
@@ -40,6 +50,29 @@ export class CallbackProgress {
         set.delete(listener);
       }
     }
+  }
+
+  /** What was published for a live callback so far, oldest first (empty once it ended). */
+  history(id: string): readonly CallbackEvent[] {
+    return this.#history.get(id) ?? [];
+  }
+
+  #remember(event: CallbackEvent): void {
+    if (event.phase === 'ended') {
+      this.#history.delete(event.id);
+      return;
+    }
+    let past = this.#history.get(event.id);
+    if (!past) {
+      if (this.#history.size >= HISTORY_CALLBACKS) {
+        const oldest = this.#history.keys().next();
+        if (!oldest.done) this.#history.delete(oldest.value);
+      }
+      past = [];
+      this.#history.set(event.id, past);
+    }
+    if (past.length >= HISTORY_PER_CALLBACK) past.shift();
+    past.push(event);
   }
 
   /** Watches one callback; returns the unsubscribe. */

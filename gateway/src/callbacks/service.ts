@@ -184,11 +184,16 @@ export class CallbackService {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Watches a callback's progress: the current state at once, then each change. */
+  /**
+   * Watches a callback's progress: what a live callback went through so far
+   * (or, with no history here, its state now) at once, then each change.
+   */
   watch(id: string, listener: ProgressListener): () => void {
     const record = this.#o.store.get(id);
     if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
-    listener(progressEvent(record, this.#o.now()));
+    const past = this.#o.progress.history(id);
+    if (past.length > 0 && record.state !== 'ended') for (const event of past) listener(event);
+    else listener(progressEvent(record, this.#o.now()));
     return this.#o.progress.watch(id, listener);
   }
 
