@@ -18,10 +18,14 @@ export interface GatedFacility {
   readonly device: { sipUser: string; secret: string };
 }
 
-/** `gated` is the tenant's `gated` settings (PIN, prompts…). */
+/**
+ * `gated` is the tenant's `gated` settings (PIN, prompts…); `flow` the DID's
+ * flow (default: the gate alone).
+ */
 export async function startGatedFacility(
   did: string,
   gated: Record<string, unknown>,
+  flow: Record<string, unknown>[] = [{ verb: 'gate' }],
 ): Promise<GatedFacility> {
   const gw = await startTestGateway({
     agents: [],
@@ -30,8 +34,8 @@ export async function startGatedFacility(
     // Cheap scrypt: the PIN checks are not what these tests measure.
     pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
     config: {
-      // A gated tenant's DID runs the gated path, not this flow.
-      flows: { 'facility-line': [{ verb: 'hangup' }] },
+      // The DID's flow: the `gate` verb hands the call to the gated path.
+      flows: { 'facility-line': flow as never },
       trunks: { carrier: carrierTrunk({ dids: { [did]: 'facility-line' } }) },
     },
   });

@@ -15,7 +15,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { QueueStatus } from '@parley/shared/protocol';
-import type { DialStatus, VoicemailResult } from './verbs/results.js';
+import type { DialStatus, GateResult, VoicemailResult } from './verbs/results.js';
 import type { DialTarget } from './verbs/schema.js';
 
 /** Who is calling, as flows, webhooks and modules see it. JSON-safe. */
@@ -185,6 +185,13 @@ export interface FlowCall {
    * Absent where voicemail is not wired.
    */
   voicemail?(box: VoicemailRequest): Promise<VoicemailResult>;
+  /**
+   * The gated facility's call path (docs/gated.md): authorise the caller,
+   * ring the resident's devices, connect once re-verified; resolves when the
+   * call is over (a refusal ends it after the not-available prompt). Absent
+   * where the call's tenant is not a gated facility.
+   */
+  gate?(): Promise<GateResult>;
   /**
    * Ends the call: before the answer a SIP final response (busy 486,
    * rejected/completed 603, an error code: its SIP status and Reason), after

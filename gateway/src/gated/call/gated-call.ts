@@ -53,7 +53,7 @@ export class GatedCall {
   readonly #log: Logger;
   readonly #ringing = new Map<OutboundLeg, DeviceTarget>();
   #chosen: OutboundLeg | undefined;
-  #connected = false;
+  #connectedAt: number | undefined;
   #over = false;
   #announcing = false;
   #ringTimer: NodeJS.Timeout | undefined;
@@ -68,6 +68,11 @@ export class GatedCall {
     this.#spoken = spoken;
     this.#log = deps.logger.child({ module: 'gated-call', callId: call.id, tenant: call.tenant });
     call.once('ended', () => this.#ended());
+  }
+
+  /** When the caller was joined to the re-verified device (ms since the epoch); undefined: never. */
+  get connectedAt(): number | undefined {
+    return this.#connectedAt;
   }
 
   get #gone(): boolean {
@@ -212,7 +217,7 @@ export class GatedCall {
       this.#ringing.delete(leg);
       if (this.#gone) return;
       if (leg === this.#chosen) {
-        if (this.#connected)
+        if (this.#connectedAt !== undefined)
           call.end({ outcome: 'answered', endedBy: 'agent', reason: 'normal_clearing' });
         else this.#refuse('the device hung up before it was verified');
       } else if (!this.#chosen && this.#ringing.size === 0) {
@@ -269,7 +274,7 @@ export class GatedCall {
       leg,
     );
     if (joined === 'joined') {
-      this.#connected = true;
+      this.#connectedAt = Date.now();
       call.targetAnswered(leg);
       this.#log.info({ device: device.address }, 'gated call connected');
       this.#startRechecks();
