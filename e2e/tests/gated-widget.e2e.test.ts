@@ -1,0 +1,291 @@
+/**
+ * Chromium as a gated facility's caller (docs/gated.md, "The call path"): the
+ * facility's own visiting page (served by this test, on its own origin) has
+ * `<parley-call>`; its token endpoint mints, at test time, a call token whose
+ * private claims carry the visitor's inbound calling account. The resident's
+ * device is `<parley-resident-phone>` in a second Chromium page, signed in.
+ *
+ * - an approved account: the Gate authorises it, the device rings with the
+ *   account's name, the resident's PIN is re-verified with the ticket in the
+ *   200 OK, the widget is in the call, audio arrives on both pages (each
+ *   page's only inbound audio is the other's microphone: the gateway says
+ *   nothing to either), a minute is charged, the decisions are stored;
+ * - an account the facility suspended: the widget shows
+ *   `callee_not_available` (its `parley-error` and status line), the device
+ *   never rings, the decision is stored with `account_status`.
+ *
+ * The demo site's customers are fixed at build time and carry no gated
+ * account: hence this page and token endpoint of the test's own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { stopAll, until } from '@parley/testkit';
+import { launchChromium } from '@parley/testkit/chromium';
+import { TENANT, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
+import { servePages, type PageServer } from '../src/page-server.js';
+import {
+  PROBE,
+  clickCall,
+  errors,
+  fakeMicrophone,
+  inboundAudio,
+  states,
+  statusText,
+} from '../src/widget-fixture.js';
+
+const GATED = `/v1/gated/${TENANT}`;
+
+let gw: TestGateway;
+let pages: PageServer;
+let browser: Browser;
+let resident: Page;
+/** What the resident's device reported (`parley-resident-call` details). */
+const residentCalls: string[] = [];
+const accounts: Record<string, { id: string; number: string }> = {};
+
+/** The facility's visiting page: the widget, and its token endpoint beside it. */
+const visitPage = (gateway: string, account: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Northside: call a resident</title>
+<script type="module" src="${gateway}/widget/parley.js"></script></head>
+<body><h1>Call Rita</h1>
+<parley-call token-url="/call-token?account=${account}" queue="sales" domain="parley.test" label="Call Rita"></parley-call>
+</body></html>`;
+
+const phone = (page: Page) => page.locator('parley-resident-phone');
+
+beforeAll(async () => {
+  gw = await startTestGateway({
+    agents: [],
+    ringTimeoutSeconds: 60,
+    tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 5 } } },
+  });
+  // The facility's site: the page, and a token endpoint that puts the visitor's
+  // account (what its own login knows; here the query) in the private claims.
+  pages = await servePages({}, (req, res, path) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const account = url.searchParams.get('account') ?? '';
+    if (path === '/visit.html') {
+      res
+        .writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' })
+        .end(visitPage(gw.gateway.httpUrl, account));
+      return true;
+    }
+    if (path !== '/call-token' || req.method !== 'POST') return false;
+    req.resume();
+    req.on('end', () => {
+      void gw.issuer
+        .issue({
+          subject: `visit-${account}`,
+          scope: 'queue:sales',
+          origin: pages.origin,
+          privateClaims: { name: 'Web visitor', account },
+        })
+        .then((issued) =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              token: issued.token,
+              expiresAt: issued.expiresAt.toISOString(),
+              claims: {},
+              gateway: { url: gw.gateway.httpUrl },
+            }),
+          ),
+        );
+    });
+    return true;
+  });
+
+  // The facility, through its API: a tablet, Rita on it, two visitors' accounts.
+  const created = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(
+    'PUT',
+    `${GATED}/devices/tab-7`,
+    { kind: 'app', name: 'Unit B tablet 7' },
+  );
+  expect(created.status).toBe(201);
+  const device = created.body.credential;
+  const rita = await gw.apiRequest('PUT', `${GATED}/residents/r-1`, {
+    name: 'Rita Resident',
+    pin: '2468',
+    devices: ['tab-7'],
+  });
+  expect(rita.status).toBe(201);
+  // Both approved to call Rita; the facility has suspended Mallory's account.
+  for (const [key, name, status] of [
+    ['grace', 'Grace Hopper', 'active'],
+    ['mallory', 'Mallory Jones', 'suspended'],
+  ] as const) {
+    const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${GATED}/accounts`, {
+      name,
+      phones: [],
+      ratePerMinute: 10,
+      status,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    accounts[key] = made.body;
+    await gw.apiRequest('PUT', `${GATED}/accounts/${made.body.id}/residents/r-1`, {
+      status: 'approved',
+    });
+    await gw.apiRequest('POST', `${GATED}/accounts/${made.body.id}/credits`, {
+      amount: 500,
+      key: `seed-${key}`,
+    });
+  }
+
+  const mic = await fakeMicrophone();
+  browser = await launchChromium({ fakeAudioCapture: mic });
+
+  // The resident's tablet: the device signs in with its credential, registers,
+  // and Rita signs in with her PIN.
+  resident = await browser.newPage();
+  await resident.exposeFunction('recordResidentCall', (e: string) => residentCalls.push(e));
+  await resident.addInitScript(() => {
+    document.addEventListener('parley-resident-call', (e) =>
+      (window as unknown as { recordResidentCall(e: string): void }).recordResidentCall(
+        JSON.stringify((e as CustomEvent).detail),
+      ),
+    );
+    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = [];
+    const Original = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Original {
+      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+        super(...args);
+        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.push(this);
+      }
+    };
+  });
+  await resident.goto(`${gw.gateway.httpUrl}/resident`);
+  await phone(resident).getByLabel('Facility').fill(TENANT);
+  await phone(resident).getByLabel('Device', { exact: true }).fill('tab-7');
+  await phone(resident).getByLabel('Device secret').fill(device.secret);
+  await phone(resident).getByRole('button', { name: 'Connect' }).click();
+  // (`until`, not expect.poll: this is set-up, outside any test.)
+  await until(
+    async () => (await phone(resident).locator('[part="status"]').innerText()).includes('Ready'),
+    'the tablet to be ready',
+    20_000,
+  );
+  await until(
+    async () =>
+      (await gw.apiRequest<{ registered: boolean }>('GET', `${GATED}/devices/tab-7`)).body
+        .registered,
+    'the tablet to be registered',
+  );
+  await phone(resident).getByLabel('PIN', { exact: true }).fill('2468');
+  await phone(resident).getByRole('button', { name: 'Sign in' }).click();
+  await until(
+    async () =>
+      (await phone(resident).locator('[part="idle"]').innerText()).includes('Rita Resident'),
+    'Rita to be signed in on the tablet',
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await pages?.close();
+  await gw?.close();
+  await stopAll();
+});
+
+/** The visitor's page of the facility's site, for `account`'s number. */
+async function visitor(account: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  await context.addInitScript(PROBE);
+  const page = await context.newPage();
+  await page.goto(`${pages.origin}/visit.html?account=${account}`);
+  return { context, page };
+}
+
+async function decisions(accountId: string) {
+  const { body } = await gw.apiRequest<{
+    decisions: { stage: string; allowed: boolean; failed: string | null; callId: string }[];
+  }>('GET', `${GATED}/decisions?accountId=${accountId}`);
+  return body.decisions.reverse();
+}
+
+describe('the widget as a gated caller', () => {
+  it('an approved account: the device rings with its name, the PIN connects it, audio both ways, a minute charged', async () => {
+    const grace = accounts['grace']!;
+    const { context, page } = await visitor(grace.number);
+    await clickCall(page);
+
+    // The resident's device rings with the account's name.
+    await expect
+      .poll(() => phone(resident).locator('[part="ringing"] [part="caller-name"]').innerText(), {
+        timeout: 30_000,
+      })
+      .toBe('Grace Hopper');
+    // The widget hears it ring (the device's 180 reached the browser).
+    await expect.poll(() => states(page), { timeout: 10_000 }).toContain('ringing');
+    expect(await states(page)).not.toContain('in-call');
+
+    // Rita keys her PIN on the pad and answers: re-verified, connected.
+    for (const digit of '2468')
+      await phone(resident).getByRole('button', { name: digit, exact: true }).click();
+    await phone(resident).getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('in-call');
+    await expect
+      .poll(() => phone(resident).locator('[part="call"] [part="caller-name"]').innerText(), {
+        timeout: 20_000,
+      })
+      .toBe('Grace Hopper');
+
+    // Audio both ways: the visitor's microphone reaches the tablet, the tablet's the visitor.
+    await expect
+      .poll(async () => (await inboundAudio(resident)).energy, { timeout: 15_000 })
+      .toBeGreaterThan(0.0001);
+    await expect
+      .poll(async () => (await inboundAudio(page)).energy, { timeout: 15_000 })
+      .toBeGreaterThan(0.0001);
+
+    // The meter charged the first minute at connect.
+    const charges = await gw.apiRequest<{ charges: { amount: number }[] }>(
+      'GET',
+      `${GATED}/accounts/${grace.id}/charges`,
+    );
+    expect(charges.body.charges.map((c) => c.amount)).toEqual([10]);
+
+    // The visitor hangs up; the tablet is idle again, the call over.
+    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => states(page), { timeout: 10_000 }).toContain('ended');
+    await expect
+      .poll(() => phone(resident).locator('[part="idle"]').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    await gw.callsEnded(10_000);
+    expect(await errors(page)).toEqual([]);
+
+    // The Gate's decisions, in order: authorised by the token's account, the
+    // PIN on the device, the ticket re-verified before connecting.
+    const made = await decisions(grace.id);
+    expect(made.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+      ['authorize', true, null],
+      ['device-pin', true, null],
+      ['reverify', true, null],
+    ]);
+    expect(new Set(made.map((d) => d.callId)).size).toBe(1);
+    await context.close();
+  });
+
+  it('a suspended account: callee_not_available in the widget, the device never rings', async () => {
+    const mallory = accounts['mallory']!;
+    const rangBefore = residentCalls.filter((e) => e.includes('"state":"ringing"')).length;
+    const { context, page } = await visitor(mallory.number);
+    await clickCall(page);
+
+    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
+    expect((await errors(page)).map((e) => e.code)).toEqual(['callee_not_available']);
+    await expect
+      .poll(() => statusText(page))
+      .toContain('The person you are calling is not available.');
+    // Nothing of the check that failed reaches the page.
+    expect(JSON.stringify(await errors(page))).not.toContain('account_status');
+
+    // The decision is stored with its reason; the tablet never rang.
+    await gw.callsEnded(10_000);
+    const made = await decisions(mallory.id);
+    expect(made.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+      ['authorize', false, 'account_status'],
+    ]);
+    expect(residentCalls.filter((e) => e.includes('"state":"ringing"')).length).toBe(rangBefore);
+    expect(await phone(resident).locator('[part="idle"]').isVisible()).toBe(true);
+    await context.close();
+  });
+});
