@@ -12,7 +12,10 @@
  *   nothing to either), a minute is charged, the decisions are stored;
  * - an account the facility suspended: the widget shows
  *   `callee_not_available` (its `parley-error` and status line), the device
- *   never rings, the decision is stored with `account_status`.
+ *   never rings, the decision is stored with `account_status`;
+ * - an account suspended during a connected call: the recheck (every
+ *   second here) refuses it and the gateway ends the call; the widget shows
+ *   `callee_not_available`, the tablet is idle again.
  *
  * The demo site's customers are fixed at build time and carry no gated
  * account: hence this page and token endpoint of the test's own.
@@ -57,7 +60,8 @@ beforeAll(async () => {
   gw = await startTestGateway({
     agents: [],
     ringTimeoutSeconds: 60,
-    tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 5 } } },
+    // Connected calls are re-verified every second (the third case suspends an account mid-call).
+    tenantExtra: { gated: { pin: { delayMs: 0, maxFailures: 5 }, reverifyIntervalSeconds: 1 } },
   });
   // The facility's site: the page, and a token endpoint that puts the visitor's
   // account (what its own login knows; here the query) in the private claims.
@@ -108,10 +112,11 @@ beforeAll(async () => {
     devices: ['tab-7'],
   });
   expect(rita.status).toBe(201);
-  // Both approved to call Rita; the facility has suspended Mallory's account.
+  // All approved to call Rita; the facility has suspended Mallory's account.
   for (const [key, name, status] of [
     ['grace', 'Grace Hopper', 'active'],
     ['mallory', 'Mallory Jones', 'suspended'],
+    ['hal', 'Hal Abelson', 'active'],
   ] as const) {
     const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${GATED}/accounts`, {
       name,
@@ -253,13 +258,17 @@ describe('the widget as a gated caller', () => {
     expect(await errors(page)).toEqual([]);
 
     // The Gate's decisions, in order: authorised by the token's account, the
-    // PIN on the device, the ticket re-verified before connecting.
+    // PIN on the device, the ticket re-verified before connecting (then the
+    // rechecks of the connected call, every second, all allowed).
     const made = await decisions(grace.id);
-    expect(made.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+    const shown = made.map((d) => [d.stage, d.allowed, d.failed]);
+    expect(shown.filter(([stage]) => stage !== 'recheck')).toEqual([
       ['authorize', true, null],
       ['device-pin', true, null],
       ['reverify', true, null],
     ]);
+    for (const r of shown.filter(([stage]) => stage === 'recheck'))
+      expect(r).toEqual(['recheck', true, null]);
     expect(new Set(made.map((d) => d.callId)).size).toBe(1);
     await context.close();
   });
@@ -286,6 +295,58 @@ describe('the widget as a gated caller', () => {
     ]);
     expect(residentCalls.filter((e) => e.includes('"state":"ringing"')).length).toBe(rangBefore);
     expect(await phone(resident).locator('[part="idle"]').isVisible()).toBe(true);
+    await context.close();
+  });
+
+  it('an account suspended during the call: the next recheck ends it, the widget says callee_not_available', async () => {
+    const hal = accounts['hal']!;
+    const { context, page } = await visitor(hal.number);
+    await clickCall(page);
+    await expect
+      .poll(() => phone(resident).locator('[part="ringing"] [part="caller-name"]').innerText(), {
+        timeout: 30_000,
+      })
+      .toBe('Hal Abelson');
+    for (const digit of '2468')
+      await phone(resident).getByRole('button', { name: digit, exact: true }).click();
+    await phone(resident).getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('in-call');
+    // A recheck of the connected call passed; then the facility suspends the account.
+    await expect
+      .poll(async () => (await decisions(hal.id)).some((d) => d.stage === 'recheck' && d.allowed), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    const suspended = await gw.apiRequest('PATCH', `${GATED}/accounts/${hal.id}`, {
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+
+    // The next recheck refuses: the gateway's BYE carries the one code the widget shows.
+    await expect.poll(() => states(page), { timeout: 20_000 }).toContain('error');
+    expect((await errors(page)).map((e) => e.code)).toEqual(['callee_not_available']);
+    await expect
+      .poll(() => statusText(page))
+      .toContain('The person you are calling is not available.');
+    await expect
+      .poll(() => phone(resident).locator('[part="idle"]').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    await gw.callsEnded(10_000);
+    const made = await decisions(hal.id);
+    expect(made.at(-1)).toMatchObject({
+      stage: 'recheck',
+      allowed: false,
+      failed: 'account_status',
+    });
+    const call = await gw.apiRequest<{ outcome: string; reason: string; endedBy: string }>(
+      'GET',
+      `/v1/calls/${made.at(-1)!.callId}`,
+    );
+    expect(call.body).toMatchObject({
+      outcome: 'answered',
+      endedBy: 'gateway',
+      reason: 'callee_not_available',
+    });
     await context.close();
   });
 });
