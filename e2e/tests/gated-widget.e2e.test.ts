@@ -37,6 +37,9 @@ import {
 } from '../src/widget-fixture.js';
 
 const GATED = `/v1/gated/${TENANT}`;
+/** The residents' numbers (what a visitor chooses on the facility's site). */
+const RITA = '4701';
+const SAM = '5812';
 
 let gw: TestGateway;
 let pages: PageServer;
@@ -47,11 +50,11 @@ const residentCalls: string[] = [];
 const accounts: Record<string, { id: string; number: string }> = {};
 
 /** The facility's visiting page: the widget, and its token endpoint beside it. */
-const visitPage = (gateway: string, account: string) => `<!doctype html>
+const visitPage = (gateway: string, query: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Northside: call a resident</title>
 <script type="module" src="${gateway}/widget/parley.js"></script></head>
 <body><h1>Call Rita</h1>
-<parley-call token-url="/call-token?account=${account}" queue="sales" domain="parley.test" label="Call Rita"></parley-call>
+<parley-call token-url="/call-token?${query}" queue="sales" domain="parley.test" label="Call Rita"></parley-call>
 </body></html>`;
 
 const phone = (page: Page) => page.locator('parley-resident-phone');
@@ -68,10 +71,12 @@ beforeAll(async () => {
   pages = await servePages({}, (req, res, path) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const account = url.searchParams.get('account') ?? '';
+    // The resident the visitor chose on the site (the number the facility gave them), if any.
+    const resident = url.searchParams.get('resident');
     if (path === '/visit.html') {
       res
         .writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' })
-        .end(visitPage(gw.gateway.httpUrl, account));
+        .end(visitPage(gw.gateway.httpUrl, url.searchParams.toString()));
       return true;
     }
     if (path !== '/call-token' || req.method !== 'POST') return false;
@@ -82,7 +87,7 @@ beforeAll(async () => {
           subject: `visit-${account}`,
           scope: 'queue:sales',
           origin: pages.origin,
-          privateClaims: { name: 'Web visitor', account },
+          privateClaims: { name: 'Web visitor', account, ...(resident ? { resident } : {}) },
         })
         .then((issued) =>
           res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -117,6 +122,7 @@ beforeAll(async () => {
     ['grace', 'Grace Hopper', 'active'],
     ['mallory', 'Mallory Jones', 'suspended'],
     ['hal', 'Hal Abelson', 'active'],
+    ['ada', 'Ada Lovelace', 'active'],
   ] as const) {
     const made = await gw.apiRequest<{ id: string; number: string }>('POST', `${GATED}/accounts`, {
       name,
@@ -134,6 +140,19 @@ beforeAll(async () => {
       key: `seed-${key}`,
     });
   }
+
+  // Ada may also call Sam (on a tablet of his own): she must say whom she calls.
+  expect((await gw.apiRequest('PUT', `${GATED}/residents/r-1`, { number: RITA })).status).toBe(200);
+  await gw.apiRequest('PUT', `${GATED}/devices/tab-9`, { kind: 'app', name: 'Unit C tablet 9' });
+  await gw.apiRequest('PUT', `${GATED}/residents/r-2`, {
+    name: 'Sam Resident',
+    number: SAM,
+    pin: '1357',
+    devices: ['tab-9'],
+  });
+  await gw.apiRequest('PUT', `${GATED}/accounts/${accounts['ada']!.id}/residents/r-2`, {
+    status: 'approved',
+  });
 
   const mic = await fakeMicrophone();
   browser = await launchChromium({ fakeAudioCapture: mic });
@@ -191,17 +210,27 @@ afterAll(async () => {
 });
 
 /** The visitor's page of the facility's site, for `account`'s number. */
-async function visitor(account: string): Promise<{ context: BrowserContext; page: Page }> {
+async function visitor(
+  account: string,
+  resident?: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   await context.addInitScript(PROBE);
   const page = await context.newPage();
-  await page.goto(`${pages.origin}/visit.html?account=${account}`);
+  const query = new URLSearchParams({ account, ...(resident ? { resident } : {}) });
+  await page.goto(`${pages.origin}/visit.html?${query}`);
   return { context, page };
 }
 
 async function decisions(accountId: string) {
   const { body } = await gw.apiRequest<{
-    decisions: { stage: string; allowed: boolean; failed: string | null; callId: string }[];
+    decisions: {
+      stage: string;
+      allowed: boolean;
+      failed: string | null;
+      callId: string;
+      residentId: string | null;
+    }[];
   }>('GET', `${GATED}/decisions?accountId=${accountId}`);
   return body.decisions.reverse();
 }
@@ -348,5 +377,40 @@ describe('the widget as a gated caller', () => {
       reason: 'callee_not_available',
     });
     await context.close();
+  });
+
+  it('an account approved for two residents: the site names the one chosen (claim `resident`), else it is refused', async () => {
+    const ada = accounts['ada']!;
+    const rang = () => residentCalls.filter((e) => e.includes('"state":"ringing"')).length;
+    const before = rang();
+    // No resident named: the Gate cannot choose for her (callee), nothing rings.
+    const first = await visitor(ada.number);
+    await clickCall(first.page);
+    await expect.poll(() => states(first.page), { timeout: 20_000 }).toContain('error');
+    expect((await errors(first.page)).map((e) => e.code)).toEqual(['callee_not_available']);
+    await gw.callsEnded(10_000);
+    expect((await decisions(ada.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+      ['authorize', false, 'callee'],
+    ]);
+    expect(rang()).toBe(before);
+    await first.context.close();
+
+    // Rita's number in the token: Rita's tablet rings with Ada's name; Ada gives up.
+    const second = await visitor(ada.number, RITA);
+    await clickCall(second.page);
+    await expect
+      .poll(() => phone(resident).locator('[part="ringing"] [part="caller-name"]').innerText(), {
+        timeout: 30_000,
+      })
+      .toBe('Ada Lovelace');
+    await second.page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => states(second.page), { timeout: 10_000 }).toContain('ended');
+    await expect
+      .poll(() => phone(resident).locator('[part="idle"]').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    await gw.callsEnded(10_000);
+    const made = await decisions(ada.id);
+    expect(made.at(-1)).toMatchObject({ stage: 'authorize', allowed: true, residentId: 'r-1' });
+    await second.context.close();
   });
 });

@@ -14,13 +14,13 @@ import { agentLeg } from '../../calls/agent-request.js';
 import { joinAnswered } from '../../calls/join-legs.js';
 import type { MediaApps } from '../../media/apps/index.js';
 import type { Logger } from '../../observability/index.js';
-import { getParam, isSipUri, type SipResponse, type SipStack } from '../../sip/index.js';
+import type { SipResponse, SipStack } from '../../sip/index.js';
 import type { TextToSpeech } from '../../speech/index.js';
-import type { AuthorizeContext } from '../auth/authenticator.js';
 import type { GateDecision, DeviceTarget } from '../decision.js';
 import type { Gate } from '../gate.js';
 import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
+import { calleeOf, printable } from './callee.js';
 import { collectDevicePin, say } from './device-pin.js';
 
 export interface GatedCallDeps {
@@ -377,26 +377,4 @@ export class GatedCall {
     this.#deps.meter.stop(this.call.id, 'hangup');
     this.#deps.gate.forget(this.call.id);
   }
-}
-
-/**
- * The callee, from the Request-URI: its user is the facility's queue (what the
- * call token's scope names), and a `resident` parameter the resident's number
- * or a `device` parameter a device's address (`sip:visits@gw;resident=1001`).
- * Neither: the one resident the account is approved for.
- */
-export function calleeOf(call: Call): AuthorizeContext['callee'] {
-  const uri = call.caller.invite.uri;
-  if (!isSipUri(uri)) return undefined;
-  const param = (name: string): string | undefined => getParam(uri.params, name) || undefined;
-  const resident = param('resident');
-  if (resident) return { residentNumber: resident };
-  const device = param('device');
-  return device ? { device } : undefined;
-}
-
-/** Printable, bounded: it lands on a resident's screen (as an agent's caller name does). */
-function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-  return name.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
 }
