@@ -1,6 +1,6 @@
 /**
  * The carrier's side of gated DID calls in sipp tests (`gated-trunk.sipp.test.ts`,
- * `gated-rechecks.sipp.test.ts`): a caller that keys DTMF as RFC 4733 and waits
+ * `gated-residents.sipp.test.ts`): a caller that keys DTMF as RFC 4733 and waits
  * for the gateway's BYE.
  */
 import { writeFile } from 'node:fs/promises';

@@ -13,7 +13,10 @@
  *   (`account_status`) and the gateway ends the call, a BYE with
  *   `Reason: …;text="callee_not_available"` to the caller and to the phone;
  * - the facility withdraws an approval during a call: the next recheck
- *   refuses (`account_resident`) and the call ends the same way.
+ *   refuses (`account_resident`) and the call ends the same way;
+ * - a wrong PIN keyed on Sam's phone, three times: each refused
+ *   (`resident_pin`), the phone gets a BYE, the caller hears the
+ *   not-available prompt and is hung up; nothing is charged.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,10 +66,14 @@ async function decisionsOf(callId: string): Promise<Decision[]> {
   return body.decisions.reverse();
 }
 
-/** Sam's phone (sipp): registered with cell-14's credential; answers, keys 1593#, echoes. */
-async function samsPhone(): Promise<SippInstance> {
+/**
+ * Sam's phone (sipp): registered with cell-14's credential; answers, keys
+ * 1593# (his PIN; `wrongPins`: three wrong ones), echoes.
+ */
+async function samsPhone(wrongPins = false): Promise<SippInstance> {
+  const fixture = wrongPins ? 'sipp-gated-device-wrong-pin.xml' : 'sipp-gated-device.xml';
   const phone = await startSipp({
-    scenario: { file: join(FIXTURES, 'sipp-gated-device.xml') },
+    scenario: { file: join(FIXTURES, fixture) },
     calls: 1,
     rtpEcho: true,
     timeoutMs: 150_000,
@@ -275,6 +282,57 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
           allowed: false,
           failed: 'account_resident',
         });
+      } finally {
+        await caller.stop().catch(() => undefined);
+        await phone.stop().catch(() => undefined);
+      }
+    },
+  );
+
+  it(
+    'a wrong PIN keyed on the resident’s phone, three times: the phone is hung up, the caller refused, nothing charged',
+    { timeout: 180_000 },
+    async () => {
+      const ivy = await gw.apiRequest<{ id: string }>('POST', `${GATED}/accounts`, {
+        name: 'Ivy Caller',
+        phones: [{ number: '+14155550143', verified: true }],
+        ratePerMinute: 10,
+      });
+      expect(ivy.status).toBe(201);
+      await gw.apiRequest('PUT', `${GATED}/accounts/${ivy.body.id}/residents/r-2`, {
+        status: 'approved',
+      });
+      await gw.apiRequest('POST', `${GATED}/accounts/${ivy.body.id}/credits`, {
+        amount: 500,
+        key: 'seed-ivy',
+      });
+      const phone = await samsPhone(true);
+      const before = calls.length;
+      const caller = await carrier(await carrierScenario(work, 'wrong-pin', ''), '4155550143');
+      try {
+        const call = await newCall(before);
+        // The phone is hung up after the third wrong PIN; then the caller (the prompt, the BYE).
+        const rang = await phone.result;
+        expect(rang.stats.successful, rang.output).toBe(1);
+        expect(byeReason(rang.messages), rang.messages).toMatch(/text="callee_not_available"/);
+        const result = await caller.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+        expect(byeReason(result.messages), result.messages).toMatch(/text="callee_not_available"/);
+        await gw.callsEnded(10_000);
+        expect(call.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
+        const decisions = await decisionsOf(call.id);
+        expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+          ['authorize', true, null],
+          ['reverify', false, 'resident_pin'],
+          ['reverify', false, 'resident_pin'],
+          ['reverify', false, 'resident_pin'],
+        ]);
+        expect(gw.gateway.gated.meter.isRunning(call.id)).toBe(false);
+        const view = await gw.apiRequest<{ balance: number }>(
+          'GET',
+          `${GATED}/accounts/${ivy.body.id}`,
+        );
+        expect(view.body.balance).toBe(500);
       } finally {
         await caller.stop().catch(() => undefined);
         await phone.stop().catch(() => undefined);
