@@ -138,6 +138,12 @@ export type DialAttempt =
       readonly reason?: string;
     };
 
+/** What a `gate` verb says of the call: the resident it is for, when the line is one resident's. */
+export interface GateOptions {
+  /** The resident's number (as the facility's API has it). */
+  readonly resident?: string;
+}
+
 /** Whose box a `voicemail` verb leaves the message in, and why. */
 export type VoicemailRequest = (
   | { readonly queue: string; readonly agent?: undefined }
@@ -191,7 +197,7 @@ export interface FlowCall {
    * call is over (a refusal ends it after the not-available prompt). Absent
    * where the call's tenant is not a gated facility.
    */
-  gate?(): Promise<GateResult>;
+  gate?(options: GateOptions): Promise<GateResult>;
   /**
    * Ends the call: before the answer a SIP final response (busy 486,
    * rejected/completed 603, an error code: its SIP status and Reason), after

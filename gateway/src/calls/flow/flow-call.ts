@@ -16,6 +16,7 @@ import type {
   Digit,
   FlowCall,
   FlowCallContext,
+  GateOptions,
   Recording,
   RecordingOptions,
   Transcription,
@@ -50,7 +51,11 @@ export type FlowVoicemailHook = (
  * A gated facility's call path (docs/gated.md): runs the `gate` verb on the
  * call through the same port; resolves when the call is over.
  */
-export type FlowGateHook = (call: Call, port: FlowCall) => Promise<GateResult>;
+export type FlowGateHook = (
+  call: Call,
+  port: FlowCall,
+  options: GateOptions,
+) => Promise<GateResult>;
 
 export interface FlowCallDeps {
   readonly apps: MediaApps;
@@ -105,11 +110,11 @@ export class CallFlow implements FlowCall {
     else call.once('ended', () => this.#ended.abort());
     if (browser) this.sendToVisitor = queueStatusSender(call);
     const gate = deps.gate;
-    if (gate) this.gate = () => gate(call, this);
+    if (gate) this.gate = (options) => gate(call, this, options);
   }
 
   readonly sendToVisitor?: (status: QueueStatus) => void;
-  readonly gate?: () => Promise<GateResult>;
+  readonly gate?: (options: GateOptions) => Promise<GateResult>;
 
   get ended(): AbortSignal {
     return this.#ended.signal;

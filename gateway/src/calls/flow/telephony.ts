@@ -19,6 +19,7 @@ import {
   type FlowOutcome,
   type FlowCall,
   type FlowRef,
+  type GateOptions,
   type FlowEventSink,
   type FlowRunner,
   type SpeechSynthesizer,
@@ -70,7 +71,12 @@ export interface TrunkCallApp {
   /** Whether `tenant`'s DID calls may run `gate` (its flows get the verb's port). */
   handlesTrunk(tenant: string): boolean;
   /** Runs the call from the `gate` verb; resolves when the call is over. */
-  runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<GateResult>;
+  runTrunk(
+    call: Call,
+    port: FlowCall,
+    speech: SpeechSynthesizer,
+    options: GateOptions,
+  ): Promise<GateResult>;
 }
 
 export class Telephony {
@@ -176,7 +182,8 @@ export class Telephony {
     // A gated facility's DID calls (and theirs only) may go through its Gate.
     const gate =
       call.callerView.trunk && app?.handlesTrunk(call.tenant) === true
-        ? (c: Call, port: FlowCall) => app.runTrunk(c, port, this.#speech)
+        ? (c: Call, port: FlowCall, options: GateOptions) =>
+            app.runTrunk(c, port, this.#speech, options)
         : undefined;
     const flowCall = this.#flowCall(call, trunkCodecs, gate);
     return { flowCall, done: this.runner.run(flowCall, flow) };

@@ -41,6 +41,20 @@ describe('gate', () => {
     expect(h.speech.spoken).toEqual(['Welcome to the visiting line.']);
   });
 
+  it('passes the resident a line is for', async () => {
+    const h = harness({ flows: { line: [{ verb: 'gate', resident: '4701' }] } });
+    const asked: unknown[] = [];
+    const call = Object.assign(new FakeCall({ playMode: 'instant' }), {
+      gate: (options: unknown): Promise<GateResult> => {
+        asked.push(options);
+        return Promise.resolve({ status: 'refused' });
+      },
+    });
+    await h.runner.run(call, 'line');
+    expect(asked).toEqual([{ resident: '4701' }]);
+    expect(h.log.summary()).toEqual(['gate:refused']);
+  });
+
   it('fails on a call with no gate (not a gated tenant’s) and the flow goes on', async () => {
     const h = harness({
       flows: {

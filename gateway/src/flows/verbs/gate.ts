@@ -9,9 +9,9 @@ import type { VerbContext } from '../runtime/verb-context.js';
 import type { GateResult } from './results.js';
 import type { GateVerb } from './schema.js';
 
-export async function gate(_verb: GateVerb, ctx: VerbContext): Promise<GateResult> {
+export async function gate(verb: GateVerb, ctx: VerbContext): Promise<GateResult> {
   if (!ctx.call.gate)
     throw new ParleyError('verb_failed', "this call's tenant is not a gated facility");
   if (ctx.signal.aborted) return { status: 'hangup' };
-  return ctx.call.gate();
+  return ctx.call.gate(verb.resident === undefined ? {} : { resident: verb.resident });
 }

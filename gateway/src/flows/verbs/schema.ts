@@ -199,6 +199,14 @@ export const voicemailVerb = z.strictObject({
  */
 export const gateVerb = z.strictObject({
   verb: z.literal('gate'),
+  /**
+   * The resident this line is for (their number, as the facility's API has
+   * it): a DID per resident; the caller is not asked whom they call.
+   */
+  resident: z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .optional(),
 });
 
 export const redirectVerb = z.strictObject({

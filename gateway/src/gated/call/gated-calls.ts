@@ -11,7 +11,7 @@ import type { GateResult } from '@parley/shared/protocol';
 import type { Call, CallManager } from '../../calls/index.js';
 import type { CallRecord } from '../../storage/index.js';
 import type { TrunkCallApp } from '../../calls/flow/telephony.js';
-import type { FlowCall, SpeechSynthesizer } from '../../flows/index.js';
+import type { FlowCall, GateOptions, SpeechSynthesizer } from '../../flows/index.js';
 import type { InviteContext } from '../../sbc/invite-pipeline.js';
 import type { MeterEvents } from '../meter.js';
 import { GatedCall, type GatedCallDeps } from './gated-call.js';
@@ -64,7 +64,12 @@ export class GatedCallPath implements TrunkCallApp {
    * authorised (account and PIN by DTMF), then the devices ring. Resolves
    * when the call is over.
    */
-  async runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<GateResult> {
+  async runTrunk(
+    call: Call,
+    port: FlowCall,
+    speech: SpeechSynthesizer,
+    options: GateOptions = {},
+  ): Promise<GateResult> {
     const { gate, settings, logger } = this.#deps;
     const phone = new GatedPhoneCall(
       { gate, attempts: (tenant) => settings(tenant)?.dtmfPinAttempts ?? 3, logger },
@@ -73,7 +78,7 @@ export class GatedCallPath implements TrunkCallApp {
       speech,
     );
     const over = callOver(call);
-    const decision = await phone.authorize();
+    const decision = await phone.authorize(options.resident);
     if (!decision || call.ending) return outcome(await over, undefined);
     const gated = this.#track(new GatedCall(this.#deps, call, phone));
     await gated.ring(decision);
