@@ -20,13 +20,16 @@ export interface GatedFacility {
 
 /**
  * `gated` is the tenant's `gated` settings (PIN, prompts…); `flow` the DID's
- * flow (default: the gate alone).
+ * flow (default: the gate alone); `lines` more DIDs of the facility, each
+ * with its own flow.
  */
 export async function startGatedFacility(
   did: string,
   gated: Record<string, unknown>,
   flow: Record<string, unknown>[] = [{ verb: 'gate' }],
+  lines: Record<string, Record<string, unknown>[]> = {},
 ): Promise<GatedFacility> {
+  const more = Object.keys(lines).map((number, i) => [number, `line-${i + 1}`] as const);
   const gw = await startTestGateway({
     agents: [],
     tenantExtra: { gated },
@@ -35,8 +38,15 @@ export async function startGatedFacility(
     pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
     config: {
       // The DID's flow: the `gate` verb hands the call to the gated path.
-      flows: { 'facility-line': flow as never },
-      trunks: { carrier: carrierTrunk({ dids: { [did]: 'facility-line' } }) },
+      flows: {
+        'facility-line': flow as never,
+        ...Object.fromEntries(more.map(([number, name]) => [name, lines[number] as never])),
+      },
+      trunks: {
+        carrier: carrierTrunk({
+          dids: { [did]: 'facility-line', ...Object.fromEntries(more) },
+        }),
+      },
     },
   });
   const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(

@@ -14,6 +14,9 @@
  *   `Reason: …;text="callee_not_available"` to the caller and to the phone;
  * - the facility withdraws an approval during a call: the next recheck
  *   refuses (`account_resident`) and the call ends the same way;
+ * - Sam's own line (its flow `[{ verb: 'gate', resident: '5812' }]`): an
+ *   account approved for Rita and Sam is not asked whom it calls, Sam's
+ *   phone rings, Rita's never;
  * - a wrong PIN keyed on Sam's phone, three times: each refused
  *   (`resident_pin`), the phone gets a BYE, the caller hears the
  *   not-available prompt and is hung up; nothing is charged.
@@ -40,6 +43,8 @@ import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const DID = '+14155550176';
+/** Sam's own line: its flow's gate names him. */
+const SAMS_LINE = '+14155550175';
 /** Residents' numbers a caller keys (no key twice in a row: see `carrierScenario`). */
 const RITA = '4701';
 const SAM = '5812';
@@ -90,13 +95,13 @@ async function samsPhone(wrongPins = false): Promise<SippInstance> {
   return phone;
 }
 
-function carrier(file: string, from: string): Promise<SippInstance> {
+function carrier(file: string, from: string, did = DID): Promise<SippInstance> {
   return startSipp({
     scenario: { file },
     remote: gw.udp,
     address: CARRIER,
     calls: 1,
-    injection: { rows: [[DID, from]] },
+    injection: { rows: [[did, from]] },
     timeoutMs: 150_000,
     recvTimeoutMs: 120_000,
   });
@@ -137,10 +142,12 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'parley-gated-rechecks-'));
     let rita1: { sipUser: string; secret: string };
-    ({ gw, device: rita1 } = await startGatedFacility(DID, {
-      pin: { delayMs: 0 },
-      reverifyIntervalSeconds: 1,
-    }));
+    ({ gw, device: rita1 } = await startGatedFacility(
+      DID,
+      { pin: { delayMs: 0 }, reverifyIntervalSeconds: 1 },
+      [{ verb: 'gate' }],
+      { [SAMS_LINE]: [{ verb: 'gate', resident: SAM }] },
+    ));
     gw.gateway.calls.onCall((c) => calls.push(c));
     client = await RawSipClient.open();
     // Rita (r-1, cell-12) gets a number; Sam (r-2) has his own phone, cell-14.
@@ -282,6 +289,54 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
           allowed: false,
           failed: 'account_resident',
         });
+      } finally {
+        await caller.stop().catch(() => undefined);
+        await phone.stop().catch(() => undefined);
+      }
+    },
+  );
+
+  it(
+    'Sam’s own line names him in its gate: the caller is not asked whom it calls, only his phone rings',
+    { timeout: 180_000 },
+    async () => {
+      const kay = await approvedAccount(
+        gw,
+        'kay',
+        { name: 'Kay Caller', phones: [{ number: '+14155550144', verified: true }] },
+        500,
+      );
+      await gw.apiRequest('PUT', `${GATED}/accounts/${kay.id}/residents/r-2`, {
+        status: 'approved',
+      });
+      const phone = await samsPhone();
+      const before = calls.length;
+      const ritaInvites = rita.receivedRequests('INVITE').length;
+      const caller = await carrier(
+        await carrierScenario(work, 'sams-line', ''),
+        '4155550144',
+        SAMS_LINE,
+      );
+      try {
+        const call = await newCall(before);
+        await expect
+          .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
+          .toBe(true);
+        call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'normal_clearing' });
+        const result = await caller.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+        expect((await phone.result).stats.successful).toBe(1);
+        // (Rechecks of the connected call, every second, may come after these: all allowed.)
+        const decisions = await decisionsOf(call.id);
+        const shown = decisions.map((d) => [d.stage, d.allowed, d.failed, d.residentId]);
+        expect(shown.filter(([stage]) => stage !== 'recheck')).toEqual([
+          ['authorize', true, null, 'r-2'],
+          ['reverify', true, null, 'r-2'],
+        ]);
+        for (const d of decisions.filter((r) => r.stage === 'recheck'))
+          expect(d.allowed).toBe(true);
+        expect(rita.receivedRequests('INVITE').length).toBe(ritaInvites);
+        expect(call.record.called).toBe(SAMS_LINE);
       } finally {
         await caller.stop().catch(() => undefined);
         await phone.stop().catch(() => undefined);
