@@ -50,6 +50,8 @@ export interface CallbacksModuleDeps {
   readonly tokens: TokenService;
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly desk?: CallbackDeskFeed | undefined;
+  /** Crash tests: runs inside each fee's transaction, before the commit. */
+  readonly feeBeforeCommit?: ((callbackId: string) => void) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -83,21 +85,23 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
   const store = new SqliteCallbackStore(deps.db);
   const billing =
     deps.billing ?? (deps.marketplace ? marketplaceBilling(deps.marketplace) : undefined);
-  const fees = new CallbackFees({ store, billing, now });
+  const fees = new CallbackFees({ store, billing, now, beforeCommit: deps.feeBeforeCommit });
   const progress = new CallbackProgress();
   let desk = deps.desk;
+  // The desk is wired after this module: every call goes to the feed set by then.
+  const deskFeed: CallbackDeskFeed = {
+    progress: (...a) => desk?.progress(...a),
+    ringing: (...a) => desk?.ringing(...a),
+    stopped: (...a) => desk?.stopped(...a),
+    answered: (...a) => desk?.answered(...a),
+    ended: (...a) => desk?.ended(...a),
+  };
   const runner = new CallbackRunner({
     store,
     fees,
     progress,
     config: config.callbacks,
-    desk: {
-      progress: (...a) => desk?.progress(...a),
-      ringing: (...a) => desk?.ringing(...a),
-      stopped: (...a) => desk?.stopped(...a),
-      answered: (...a) => desk?.answered(...a),
-      ended: (...a) => desk?.ended(...a),
-    },
+    desk: deskFeed,
     logger,
     now,
     call: {
@@ -139,6 +143,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     progress,
     runner,
     scheduler,
+    desk: deskFeed,
     logger,
     now,
   });

@@ -17,7 +17,7 @@ import type { CallbackFees } from './fee.js';
 import type { CallbackMode, CallbackRecord } from './model.js';
 import { checkCallbackNumber } from './number-rules.js';
 import { progressEvent, type CallbackProgress, type ProgressListener } from './progress.js';
-import type { CallbackRunner } from './runner.js';
+import type { CallbackDeskFeed, CallbackRunner } from './runner.js';
 import type { CallbackScheduler } from './scheduler.js';
 import type { CallbackListFilter, CallbackStore } from './store.js';
 
@@ -29,6 +29,8 @@ export interface CallbackServiceOptions {
   readonly progress: CallbackProgress;
   readonly runner: CallbackRunner;
   readonly scheduler: CallbackScheduler;
+  /** The desks of the callback's queue or agent see it end when it is cancelled or expires waiting. */
+  readonly desk?: CallbackDeskFeed | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -215,7 +217,7 @@ export class CallbackService {
       endedAt: at,
     };
     store.save(ended);
-    this.#o.progress.publish(progressEvent(ended, at) satisfies CallbackEvent);
+    this.#ended(ended, at);
     return ended;
   }
 
@@ -234,7 +236,21 @@ export class CallbackService {
       endedAt: at,
     };
     store.save(ended);
-    this.#o.progress.publish(progressEvent(ended, at));
+    this.#ended(ended, at);
+  }
+
+  /**
+   * A callback ended while it waited (cancelled, expired): its page and the
+   * desks that would have seen it run are told. The desk feed must not
+   * break the cancel: a failure is logged.
+   */
+  #ended(record: CallbackRecord, at: number): void {
+    this.#o.progress.publish(progressEvent(record, at) satisfies CallbackEvent);
+    try {
+      this.#o.desk?.progress(record, 'ended');
+    } catch (error) {
+      this.#log.error({ err: error, callback: record.id }, 'callback desk feed failed');
+    }
   }
 
   /** Runs one attempt; a retry goes back to the scheduler. */
