@@ -72,6 +72,7 @@ function record(id: string): CallbackRecord {
     chargeTransactionId: null,
     attempts: [],
     dialogs: [],
+    ringing: [],
     privateClaims: {},
     createdAt: 0,
     updatedAt: 0,

@@ -6,7 +6,7 @@
  */
 import type { Router } from 'express';
 import { reachableContact, type AgentDirectory } from '../agents/index.js';
-import { hangUpInterrupted } from '../calls/index.js';
+import { cancelInterrupted, hangUpInterrupted } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
 import type { Marketplace } from '../marketplace/index.js';
@@ -155,7 +155,9 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     runner,
     router,
     start() {
-      hangUpInterrupted(deps.stack, service.start(), logger);
+      const { interrupted, ringing } = service.start();
+      hangUpInterrupted(deps.stack, interrupted, logger);
+      cancelInterrupted(deps.stack, ringing, logger);
     },
     setDesk(feed) {
       desk = feed;

@@ -114,6 +114,10 @@ export class CallbackRunner {
           record = this.#save(record, 'connecting', log, call);
           this.#publish(record);
         },
+        // Written while it rings: a crash now leaves an INVITE the next start CANCELs.
+        advertiserRinging: () => {
+          record = this.#save(record, record.state, log, call);
+        },
         agent: (agentId, ringing) => {
           if (ringing) desk?.ringing(agentId, record, log.record.routing);
           else if (agentId !== agent) desk?.stopped(agentId, record.id);
@@ -190,6 +194,7 @@ export class CallbackRunner {
       state,
       attempts: [...attempts, log.snapshot()],
       dialogs: call ? call.dialogs().map(([leg, dialog]) => storedDialog(leg, dialog)) : [],
+      ringing: call ? call.ringing() : [],
       updatedAt: this.#o.now(),
     };
   }

@@ -51,5 +51,7 @@ export const CALLBACKS_SCHEMA: SchemaModule = {
     CREATE INDEX cb_callbacks_session ON cb_callbacks(tenant, session_id, created_at);
     CREATE INDEX cb_callbacks_tenant ON cb_callbacks(tenant, created_at);
     `,
+    // The advertiser's ringing INVITEs, for the CANCEL after a crash (model.ts `ringing`).
+    `ALTER TABLE cb_callbacks ADD COLUMN ringing TEXT NOT NULL DEFAULT '[]';`,
   ],
 };

@@ -11,6 +11,7 @@ import type { CallbackEvent } from '@parley/shared/protocol';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { CallbacksConfig } from '../config/callbacks.js';
 import type { Logger } from '../observability/index.js';
+import type { StoredInvite } from '../calls/index.js';
 import type { InterruptedCall } from '../storage/index.js';
 import type { CallbackDestinations } from './destinations.js';
 import type { CallbackFees } from './fee.js';
@@ -62,11 +63,13 @@ export class CallbackService {
 
   /**
    * Closes what the last stop left in progress and schedules what waits.
-   * Answers the interrupted callbacks' answered legs, for a BYE.
+   * Answers the interrupted callbacks' answered legs, for a BYE, and their
+   * advertiser INVITEs that were ringing, for a CANCEL.
    */
-  start(): InterruptedCall[] {
+  start(): { interrupted: InterruptedCall[]; ringing: StoredInvite[] } {
     const { store, fees, now } = this.#o;
     const interrupted: InterruptedCall[] = [];
+    const ringing: StoredInvite[] = [];
     for (const record of store.inProgress()) {
       let r = record;
       // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
@@ -78,10 +81,12 @@ export class CallbackService {
         outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
         code: r.connectedAt !== null ? null : 'callback_interrupted',
         dialogs: [],
+        ringing: [],
         updatedAt: at,
         endedAt: at,
       });
       if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
+      ringing.push(...r.ringing);
     }
     if (interrupted.length > 0)
       this.#log.warn(
@@ -89,7 +94,7 @@ export class CallbackService {
         'closed callbacks interrupted by the last stop',
       );
     for (const record of store.scheduled()) this.#schedule(record);
-    return interrupted;
+    return { interrupted, ringing };
   }
 
   /** Checks and stores a callback request, and schedules it. */
@@ -151,6 +156,7 @@ export class CallbackService {
       chargeTransactionId: null,
       attempts: [],
       dialogs: [],
+      ringing: [],
       privateClaims: Object.fromEntries(
         Object.entries(privateClaims).filter(([k]) => k !== 'callback'),
       ),

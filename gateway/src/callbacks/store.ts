@@ -5,6 +5,7 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase, StoredDialog } from '../storage/index.js';
+import type { StoredInvite } from '../calls/index.js';
 import type {
   AdvertiserTarget,
   CallbackAttempt,
@@ -72,6 +73,7 @@ interface Row {
   charge_tx: number | null;
   attempts: string;
   dialogs: string;
+  ringing: string;
   private_claims: string;
   created_at: number;
   updated_at: number;
@@ -79,7 +81,7 @@ interface Row {
 }
 
 const COLUMNS =
-  'id, tenant, destination, listing_id, advertiser_id, advertiser_name, target, phone, caller_number, session_id, origin, page, impression_id, token_id, mode, due_at, expires_at, state, outcome, code, fee, currency, connected_at, charged_at, charge_key, charge_tx, attempts, dialogs, private_claims, created_at, updated_at, ended_at';
+  'id, tenant, destination, listing_id, advertiser_id, advertiser_name, target, phone, caller_number, session_id, origin, page, impression_id, token_id, mode, due_at, expires_at, state, outcome, code, fee, currency, connected_at, charged_at, charge_key, charge_tx, attempts, dialogs, ringing, private_claims, created_at, updated_at, ended_at';
 
 function toRow(r: CallbackRecord): Row {
   return {
@@ -111,6 +113,7 @@ function toRow(r: CallbackRecord): Row {
     charge_tx: r.chargeTransactionId,
     attempts: JSON.stringify(r.attempts),
     dialogs: JSON.stringify(r.dialogs),
+    ringing: JSON.stringify(r.ringing),
     private_claims: JSON.stringify(r.privateClaims),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
@@ -148,6 +151,7 @@ function fromRow(row: Row): CallbackRecord {
     chargeTransactionId: row.charge_tx,
     attempts: JSON.parse(row.attempts) as CallbackAttempt[],
     dialogs: JSON.parse(row.dialogs) as StoredDialog[],
+    ringing: JSON.parse(row.ringing) as StoredInvite[],
     privateClaims: JSON.parse(row.private_claims) as Record<string, unknown>,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -169,7 +173,7 @@ export class SqliteCallbackStore implements CallbackStore {
       save: db.prepare<Row>(
         `UPDATE cb_callbacks SET due_at = @due_at, expires_at = @expires_at, state = @state, outcome = @outcome,
            code = @code, connected_at = @connected_at, charged_at = @charged_at, charge_key = @charge_key,
-           charge_tx = @charge_tx, attempts = @attempts, dialogs = @dialogs, updated_at = @updated_at, ended_at = @ended_at
+           charge_tx = @charge_tx, attempts = @attempts, dialogs = @dialogs, ringing = @ringing, updated_at = @updated_at, ended_at = @ended_at
          WHERE id = @id`,
       ),
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM cb_callbacks WHERE id = ?`),
