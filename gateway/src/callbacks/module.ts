@@ -60,8 +60,8 @@ export interface CallbacksModule {
   readonly service: CallbackService;
   readonly runner: CallbackRunner;
   readonly router: Router;
-  /** Closes interrupted callbacks (BYE to their legs) and schedules the waiting ones. */
-  start(): void;
+  /** Closes interrupted callbacks (BYE to their legs, CANCEL to ringing INVITEs), charges what is owed, schedules the waiting ones. */
+  start(): Promise<void>;
   /** Where the desks are told about callbacks (the desk is wired after this module). */
   setDesk(feed: CallbackDeskFeed | undefined): void;
   close(): void;
@@ -154,8 +154,8 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     service,
     runner,
     router,
-    start() {
-      const { interrupted, ringing } = service.start();
+    async start() {
+      const { interrupted, ringing } = await service.start();
       hangUpInterrupted(deps.stack, interrupted, logger);
       cancelInterrupted(deps.stack, ringing, logger);
     },

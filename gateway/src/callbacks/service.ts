@@ -66,14 +66,14 @@ export class CallbackService {
    * Answers the interrupted callbacks' answered legs, for a BYE, and their
    * advertiser INVITEs that were ringing, for a CANCEL.
    */
-  start(): { interrupted: InterruptedCall[]; ringing: StoredInvite[] } {
-    const { store, fees, now } = this.#o;
+  async start(): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
+    const { store, now } = this.#o;
     const interrupted: InterruptedCall[] = [];
     const ringing: StoredInvite[] = [];
     for (const record of store.inProgress()) {
       let r = record;
       // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
-      if (r.connectedAt !== null) r = fees.charge(r);
+      if (r.connectedAt !== null) r = await this.#charge(r);
       const at = now();
       store.save({
         ...r,
@@ -93,8 +93,20 @@ export class CallbackService {
         { callbacks: interrupted.length },
         'closed callbacks interrupted by the last stop',
       );
+    // Ended, connected and never charged: the charge failed then (a shared ledger that was down).
+    for (const record of store.uncharged()) await this.#charge(record);
     for (const record of store.scheduled()) this.#schedule(record);
     return { interrupted, ringing };
+  }
+
+  /** Charges a connected callback (once: the key); a failure is logged, tried again at the next start. */
+  async #charge(record: CallbackRecord): Promise<CallbackRecord> {
+    try {
+      return await this.#o.fees.charge(record);
+    } catch (error) {
+      this.#log.error({ err: error, callback: record.id }, 'callback fee not charged yet');
+      return record;
+    }
   }
 
   /** Checks and stores a callback request, and schedules it. */

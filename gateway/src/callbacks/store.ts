@@ -36,6 +36,8 @@ export interface CallbackStore {
   scheduled(): CallbackRecord[];
   /** Callbacks a stop left between scheduled and ended. */
   inProgress(): CallbackRecord[];
+  /** Ended callbacks that connected and were not charged (the shared ledger was down). */
+  uncharged(): CallbackRecord[];
   /** Callbacks asked for this number since `since` (every state). */
   countForNumber(phone: string, since: number): number;
   /** Callbacks asked by this web session since `since`. */
@@ -183,6 +185,10 @@ export class SqliteCallbackStore implements CallbackStore {
       inProgress: db.prepare<[], Row>(
         `SELECT ${COLUMNS} FROM cb_callbacks WHERE state NOT IN ('scheduled', 'ended')`,
       ),
+      uncharged: db.prepare<[], Row>(
+        `SELECT ${COLUMNS} FROM cb_callbacks
+         WHERE state = 'ended' AND connected_at IS NOT NULL AND charged_at IS NULL`,
+      ),
       forNumber: db.prepare<[string, number], { n: number }>(
         'SELECT count(*) AS n FROM cb_callbacks WHERE phone = ? AND created_at >= ?',
       ),
@@ -248,6 +254,10 @@ export class SqliteCallbackStore implements CallbackStore {
 
   inProgress(): CallbackRecord[] {
     return this.#s.inProgress.all().map(fromRow);
+  }
+
+  uncharged(): CallbackRecord[] {
+    return this.#s.uncharged.all().map(fromRow);
   }
 
   countForNumber(phone: string, since: number): number {

@@ -101,7 +101,7 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     now,
   });
   deps.callbacksMount.use(callbacks.router);
-  callbacks.start();
+  await callbacks.start();
   // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
   const gatedCalls = new GatedCallPath({
     gate: deps.gated.gate,

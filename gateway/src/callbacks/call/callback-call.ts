@@ -85,7 +85,7 @@ export interface CallbackCallHost {
    * The advertiser answered: the connection is recorded and the fee charged
    * (once) before the legs are bridged.
    */
-  connected(party: string, agentId: string | undefined): void;
+  connected(party: string, agentId: string | undefined): void | Promise<void>;
 }
 
 export interface AttemptResult {
@@ -316,7 +316,7 @@ export class CallbackCall {
     const advertiser = result.leg;
     this.#advertiser = advertiser;
     // Recorded and charged before the media joins: a crash from here on is charged once, at restart.
-    this.#host.connected(result.party, result.agentId);
+    await this.#host.connected(result.party, result.agentId);
     ringing.stop('aborted');
     media.close();
     this.#media = undefined;
