@@ -262,6 +262,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     callbacks,
     logger,
     now,
+    fanout: shared.deskFanout,
   });
   const voicemail = wireVoicemail({
     config,
