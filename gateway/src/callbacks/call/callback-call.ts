@@ -320,6 +320,13 @@ export class CallbackCall {
     ringing.stop('aborted');
     media.close();
     this.#media = undefined;
+    if (this.#abort.signal.aborted || customer.ended || advertiser.ended) {
+      // Ended (a cancel, a hang-up) while the charge was written (the shared ledger is a
+      // round trip away): connected and charged, never bridged; `run()` closes the legs.
+      result.endCall?.(result.wrapUpSeconds);
+      if (result.agentId !== undefined) this.#host.agent(result.agentId, false);
+      return { outcome: 'completed', code: undefined, detail: 'ended as it connected' };
+    }
     const customerMedia = customer.media;
     const advertiserMedia = advertiser.media;
     if (!customerMedia || !advertiserMedia) return cancelled('a leg lost its media');
