@@ -32,6 +32,8 @@ export interface ApplicationsDeps {
   readonly tokens: TokenService;
   /** Where the callbacks' API is mounted (`/v1/callbacks`). */
   readonly callbacksMount: Router;
+  /** Crash tests: inside each callback fee's transaction, before the commit. */
+  readonly callbackFeeBeforeCommit?: ((callbackId: string) => void) | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -94,11 +96,12 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     marketplace: deps.marketplace,
     tokens: deps.tokens,
     apiKeys: config.api.keys,
+    feeBeforeCommit: deps.callbackFeeBeforeCommit,
     logger,
     now,
   });
   deps.callbacksMount.use(callbacks.router);
-  callbacks.start();
+  await callbacks.start();
   // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
   const gatedCalls = new GatedCallPath({
     gate: deps.gated.gate,
