@@ -8,91 +8,32 @@ import type { Registry } from 'prom-client';
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
 import { SqliteLedgerStore } from '../ledger/index.js';
-import { expandRanges } from '../numbers/session-number-pool.js';
 import type { Logger } from '../observability/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
 import { MarketplaceAccounts } from './accounts.js';
-import { Billing, type QualifyResult } from './billing.js';
+import { Billing } from './billing.js';
 import { CallEntryMatcher, type MatchThreshold } from './call-entries/matcher.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
 import { SqliteDirectoryStore } from './directory-store.js';
+import type { MarketplaceEnvironment } from './environment.js';
+import { marketplaceHooks, type CallAttribution, type MarketplaceCallHooks } from './hooks.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
-import { CallMatcher, type CallMatch, type InboundQuery } from './inbound-match.js';
+import { CallMatcher } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
-import { checkRouted, destinationRefusal } from './listing-checks.js';
-import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
 import type { PgCharges } from './pg-charges.js';
 import { MarketplaceMetrics } from './metrics.js';
-import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
-import { MarketplaceRegistry, type MarketplaceEnvironment } from './registry.js';
+import { MarketplaceRegistry } from './registry.js';
 import { SqliteReportStore, type ReportStore } from './reports.js';
-import type { CallKind } from './model.js';
+import { recheckListings } from './startup-checks.js';
+import { tenantPools } from './tenant-pools.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
 
-/** A Parley call's marketplace attribution, as the call record's API shows it. */
-export interface CallAttribution {
-  readonly kind: CallKind;
-  readonly listingId: string;
-  readonly advertiserId: string;
-  readonly publisherId: string | null;
-  readonly impressionId: string | null;
-  readonly priceCents: number;
-  readonly qualified: boolean;
-  readonly chargedCents: number;
-  readonly refundedCents: number;
-  /** Why the call was not put through to the listing (`number_not_allowed: …`), or null. */
-  readonly refusal: string | null;
-  /** An impression the caller claimed that was not taken, and why (`forged: im_…`), or null. */
-  readonly claim: string | null;
-}
-
-/**
- * What the call path calls (the lead connects these to `calls/` and `trunks/`):
- *
- * 1. inbound INVITE from a trunk to a DID → {@link matchInbound}; a web call to
- *    `sip:listing.<id>@…` → {@link matchWeb}. Undefined: not the marketplace's.
- *    `routable: false`: refuse (the listing is paused, out of budget or funds,
- *    or closed; `reason` says which).
- * 2. route to `match.destination` (queue, agent, or number through a trunk);
- *    the call record should carry `match.impression?.id`, `match.listing.id`,
- *    `match.advertiserId`, `match.publisherId`.
- * 3. {@link callStarted} when the call is admitted (counts a call);
- *    {@link advertiserConnected} when the advertiser leg answers (counts an
- *    answer; answers `qualifiesAt`); {@link qualify} at `qualifiesAt` (a
- *    timer); {@link callEnded} when the call ends (charges a call whose timer
- *    was late, never one that ended short).
- */
-export interface MarketplaceCallHooks {
-  matchInbound(q: InboundQuery): CallMatch | undefined;
-  matchWeb(q: {
-    listingId: string;
-    impressionId?: string;
-    deviceId?: string;
-    at: number;
-  }): CallMatch | undefined;
-  callStarted(callId: string, match: CallMatch, at: number): void;
-  /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
-  callRefused(callId: string, match: CallMatch, at: number): void;
-  advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
-  qualify(callId: string, now: number): Promise<QualifyResult>;
-  callEnded(callId: string, at: number): Promise<QualifyResult>;
-  /**
-   * All in one, for a call path that keeps its own timers: records the call
-   * and its connection if not yet recorded, then {@link qualify}. The same
-   * exactly-once charge (`charge:<callId>`).
-   */
-  qualifyCall(input: {
-    callId: string;
-    match: CallMatch;
-    connectedAt: number;
-    now: number;
-  }): Promise<QualifyResult>;
-}
+export type { CallAttribution, MarketplaceCallHooks } from './hooks.js';
 
 export interface MarketplaceOptions {
   /** The gateway's database, migrated with LEDGER_SCHEMA and MARKETPLACE_SCHEMA. */
@@ -139,9 +80,9 @@ export class Marketplace {
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
-  readonly #numbers = new Map<string, TenantNumbers>();
-  readonly #poolTenant = new Map<string, string>();
-  readonly #fallbackTenant = new Map<string, string>();
+  readonly #numbers: ReadonlyMap<string, TenantNumbers>;
+  readonly #poolTenant: ReadonlyMap<string, string>;
+  readonly #fallbackTenant: ReadonlyMap<string, string>;
   readonly #timers: NodeJS.Timeout[] = [];
   #closed = false;
 
@@ -184,43 +125,10 @@ export class Marketplace {
     this.entryStore = new SqliteCallEntryStore(o.db);
     this.reports = new SqliteReportStore(o.db);
 
-    const now = this.#now();
-    for (const [tenant, t] of Object.entries(o.config.tenants)) {
-      if (!o.environment.tenantExists(tenant))
-        throw new ParleyError('invalid_config', `marketplace.tenants.${tenant}: no such tenant`);
-      let numbers: string[];
-      try {
-        numbers = [
-          ...new Set([...expandRanges(t.trackingNumbers.ranges), ...t.trackingNumbers.numbers]),
-        ];
-      } catch (error) {
-        throw new ParleyError(
-          'invalid_config',
-          `marketplace.tenants.${tenant}.trackingNumbers: ${(error as Error).message}`,
-        );
-      }
-      for (const n of numbers) {
-        const other = this.#poolTenant.get(n);
-        if (other !== undefined && other !== tenant)
-          throw new ParleyError(
-            'invalid_config',
-            `tracking number ${n} is in the pools of ${other} and ${tenant}`,
-          );
-        this.#poolTenant.set(n, tenant);
-      }
-      if (t.fallbackNumber) this.#fallbackTenant.set(t.fallbackNumber, tenant);
-      checkRouted(o.environment, tenant, numbers, t.fallbackNumber);
-      this.#numbers.set(tenant, {
-        pool: new TrackingNumberPool(
-          numbers,
-          t.trackingNumbers.leaseSeconds,
-          this.impressions.leaseHistory(tenant),
-          now,
-        ),
-        leaseSeconds: t.trackingNumbers.leaseSeconds,
-        fallbackNumber: t.fallbackNumber,
-      });
-    }
+    const pools = tenantPools(o.config, o.environment, this.impressions, this.#now());
+    this.#numbers = pools.numbers;
+    this.#poolTenant = pools.poolTenant;
+    this.#fallbackTenant = pools.fallbackTenant;
     this.placements = new PlacementService({
       index: this.index,
       impressions: this.impressions,
@@ -250,36 +158,15 @@ export class Marketplace {
       beforeCommit: o.beforeCommit,
     });
     this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
-    const billing = this.billing;
-    const matcher = this.matcher;
-    const checks: MatchChecks = {
+    this.hooks = marketplaceHooks({
       environment: o.environment,
       seal: this.seal,
       impressions: this.impressions,
-      matcher,
+      matcher: this.matcher,
       metrics: this.metrics,
       log: this.#log,
-    };
-    this.hooks = {
-      matchInbound: (q) => dialable(checks, matcher.inbound(q)),
-      matchWeb: (q) => dialable(checks, sealedWebMatch(checks, q)),
-      callStarted: (callId, match, at) => void billing.started(callId, match, at),
-      callRefused: (callId, match, at) =>
-        billing.refused(
-          callId,
-          match,
-          at,
-          match.blocked ? `${match.blocked.code}: ${match.blocked.detail}` : 'refused',
-        ),
-      advertiserConnected: (callId, at) => billing.connected(callId, at),
-      qualify: (callId, now) => billing.qualify(callId, now),
-      callEnded: (callId, at) => billing.ended(callId, at),
-      qualifyCall: async ({ callId, match, connectedAt, now }) => {
-        billing.started(callId, match, connectedAt);
-        billing.connected(callId, connectedAt);
-        return await billing.qualify(callId, now);
-      },
-    };
+      billing: this.billing,
+    });
   }
 
   /** Loads the index, charges what a crash left due, and starts the heartbeat and housekeeping. */
@@ -294,7 +181,7 @@ export class Marketplace {
         'marketplace calls left open by the last stop: closed, and charged when they had qualified',
       );
     this.registry.resumeBudgets(day);
-    this.#recheckStaticNumbers();
+    recheckListings(this.directory.listings(), this.#environment, this.registry, this.#log);
     this.billing.heartbeat(now);
     const heartbeat = setInterval(() => this.billing.heartbeat(this.#now()), HEARTBEAT_MS);
     const housekeeping = setInterval(
@@ -356,34 +243,6 @@ export class Marketplace {
       refusal: c.refusal,
       claim: c.claim,
     };
-  }
-
-  /**
-   * Listings' static numbers were checked when written; the trunks and pools
-   * of this start's config may disagree now. Said loudly, not refused: the
-   * listings are data, and the calls to such a number go where the config
-   * sends them (a pool's lease first).
-   */
-  #recheckStaticNumbers(): void {
-    for (const l of this.directory.listings()) {
-      if (l.status === 'archived') continue;
-      // Its calls will be refused (number_not_allowed) until the destination or the rules change.
-      const blocked = destinationRefusal(this.#environment, l.tenant, l.destination);
-      if (blocked)
-        this.#log.warn(
-          { listing: l.id, code: blocked.code, detail: blocked.detail },
-          "a listing's destination is refused by the trunks' outbound rules of this config",
-        );
-      if (l.staticNumber === null) continue;
-      try {
-        this.registry.checkStaticNumber(l.tenant, l.staticNumber, l.id);
-      } catch (error) {
-        this.#log.warn(
-          { listing: l.id, detail: (error as Error).message },
-          "a listing's static number no longer fits the trunks and pools of the config",
-        );
-      }
-    }
   }
 
   /** How the marketplace hands out a number other than as a listing's static number, if it does. */

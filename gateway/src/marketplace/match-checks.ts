@@ -10,7 +10,7 @@ import type { ImpressionStore } from './impression-store.js';
 import type { CallMatch, CallMatcher } from './inbound-match.js';
 import { destinationRefusal } from './listing-checks.js';
 import type { MarketplaceMetrics } from './metrics.js';
-import type { MarketplaceEnvironment } from './registry.js';
+import type { MarketplaceEnvironment } from './environment.js';
 
 export interface MatchChecks {
   readonly environment: MarketplaceEnvironment;
