@@ -21,7 +21,7 @@ export interface ListingSource {
     listingId: string,
     impressionId: string | undefined,
     at: number,
-  ):
+  ): Promise<
     | {
         readonly tenant: string;
         readonly title: string;
@@ -35,7 +35,8 @@ export interface ListingSource {
         /** Whether its schedule has it open at `instant`. */
         readonly openAt: (instant: number) => boolean;
       }
-    | undefined;
+    | undefined
+  >;
   /** The tenant's fallback number (`marketplace.tenants.<t>.fallbackNumber`). */
   fallbackNumber(tenant: string): string | undefined;
   readonly currency: string;
@@ -76,15 +77,15 @@ export class CallbackDestinations {
    * Resolves `destination` for a callback of `tenant` (the token's issuer).
    * Throws `callback_not_offered`, `listing_unavailable` or `scope_denied`.
    */
-  resolve(
+  async resolve(
     destination: string,
     tenant: string,
     impressionId: string | undefined,
     at: number,
-  ): ResolvedDestination {
+  ): Promise<ResolvedDestination> {
     const listingId = LISTING.exec(destination)?.[1];
     if (listingId !== undefined)
-      return this.#listing(destination, listingId, tenant, impressionId, at);
+      return await this.#listing(destination, listingId, tenant, impressionId, at);
     const offered = this.#config.callbacks.queues[destination];
     const queue = this.#config.queues[destination];
     if (!offered || !queue)
@@ -112,19 +113,19 @@ export class CallbackDestinations {
     };
   }
 
-  #listing(
+  async #listing(
     destination: string,
     listingId: string,
     tenant: string,
     impressionId: string | undefined,
     at: number,
-  ): ResolvedDestination {
+  ): Promise<ResolvedDestination> {
     const settings = this.#config.callbacks.listings;
     if (!settings.enabled || !this.#listings)
       throw new ParleyError('callback_not_offered', 'listings offer no callbacks', {
         expose: true,
       });
-    const found = this.#listings.listing(listingId, impressionId, at);
+    const found = await this.#listings.listing(listingId, impressionId, at);
     if (!found || found.tenant !== tenant)
       throw new ParleyError('callback_not_offered', `no listing ${listingId}`, { expose: true });
     if (found.unavailable !== undefined && found.unavailable !== 'outside_schedule')

@@ -36,8 +36,8 @@ export function marketplaceListings(m: Marketplace): ListingSource {
   return {
     currency: m.config.currency,
     fallbackNumber: (tenant) => m.config.tenants[tenant]?.fallbackNumber,
-    listing(listingId, impressionId, at) {
-      const match = m.hooks.matchWeb({
+    async listing(listingId, impressionId, at) {
+      const match = await m.hooks.matchWeb({
         listingId,
         ...(impressionId === undefined ? {} : { impressionId }),
         at,

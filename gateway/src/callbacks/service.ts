@@ -91,7 +91,7 @@ export class CallbackService {
   }
 
   /** Checks and stores a callback request, and schedules it. */
-  request(input: CallbackRequest): CallbackAccepted {
+  async request(input: CallbackRequest): Promise<CallbackAccepted> {
     const { config, store, now } = this.#o;
     const { claims, privateClaims } = input.token;
     const claim = privateClaims.callback;
@@ -101,7 +101,7 @@ export class CallbackService {
       });
     const at = now();
     const phone = checkCallbackNumber(claim.phone, config.numbers);
-    const resolved = this.#o.destinations.resolve(
+    const resolved = await this.#o.destinations.resolve(
       input.destination,
       claims.iss,
       input.impressionId,

@@ -41,13 +41,13 @@ export interface CallAttribution {
  *    was late, never one that ended short).
  */
 export interface MarketplaceCallHooks {
-  matchInbound(q: InboundQuery): CallMatch | undefined;
+  matchInbound(q: InboundQuery): Promise<CallMatch | undefined>;
   matchWeb(q: {
     listingId: string;
     impressionId?: string;
     deviceId?: string;
     at: number;
-  }): CallMatch | undefined;
+  }): Promise<CallMatch | undefined>;
   callStarted(callId: string, match: CallMatch, at: number): void;
   /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
   callRefused(callId: string, match: CallMatch, at: number): void;
@@ -72,8 +72,8 @@ export function marketplaceHooks(
 ): MarketplaceCallHooks {
   const { billing, matcher } = checks;
   return {
-    matchInbound: (q) => dialable(checks, matcher.inbound(q)),
-    matchWeb: (q) => dialable(checks, sealedWebMatch(checks, q)),
+    matchInbound: async (q) => dialable(checks, await matcher.inbound(q)),
+    matchWeb: async (q) => dialable(checks, await sealedWebMatch(checks, q)),
     callStarted: (callId, match, at) => void billing.started(callId, match, at),
     callRefused: (callId, match, at) =>
       billing.refused(

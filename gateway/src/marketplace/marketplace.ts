@@ -15,7 +15,7 @@ import { Billing } from './billing.js';
 import { CallEntryMatcher, type MatchThreshold } from './call-entries/matcher.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
-import { SqliteDirectoryStore } from './directory-store.js';
+import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
 import type { MarketplaceEnvironment } from './environment.js';
 import { marketplaceHooks, type CallAttribution, type MarketplaceCallHooks } from './hooks.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
@@ -29,6 +29,12 @@ import { MarketplaceRegistry } from './registry.js';
 import { SqliteReportStore, type ReportStore } from './reports.js';
 import { recheckListings } from './startup-checks.js';
 import { tenantPools } from './tenant-pools.js';
+import { LocalNumberLeases } from './number-leases.js';
+import type { Listing } from './model.js';
+import type { PgPool } from '../storage/postgres/index.js';
+import { PgDirectoryStore } from './postgres/pg-directory-store.js';
+import { PgImpressionStore } from './postgres/pg-impression-store.js';
+import { PgNumberLeases } from './postgres/pg-number-leases.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
@@ -74,9 +80,10 @@ export class Marketplace {
   readonly reports: ReportStore;
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
-  readonly directory: SqliteDirectoryStore;
-  /** Seals the impression references pages get, opens those web calls bring back. */
-  readonly seal: ImpressionSeal;
+  readonly directory: DirectoryStore;
+  readonly #pgDirectory: PgDirectoryStore | undefined;
+  readonly #pool: PgPool | undefined;
+  #seal: ImpressionSeal | undefined;
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
@@ -98,7 +105,14 @@ export class Marketplace {
       );
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
-    const directory = new SqliteDirectoryStore(o.db);
+    // With PostgreSQL (storage.kind: postgres, `o.shared`), the directory, the impression log,
+    // the sealing key and the number leases are the cluster's; calls and reports stay this gateway's.
+    const pool = o.shared?.pool;
+    this.#pool = pool;
+    this.#pgDirectory = pool
+      ? new PgDirectoryStore(pool, new SqliteDirectoryStore(o.db))
+      : undefined;
+    const directory: DirectoryStore = this.#pgDirectory ?? new SqliteDirectoryStore(o.db);
     this.directory = directory;
     this.accounts = new MarketplaceAccounts(
       new SqliteLedgerStore(o.db),
@@ -119,13 +133,23 @@ export class Marketplace {
       now: this.#now,
       numberUse: (n) => this.#numberUse(n),
     });
-    this.impressions = new SqliteImpressionStore(o.db);
-    this.seal = ImpressionSeal.fromDatabase(o.db);
+    const local = new SqliteImpressionStore(o.db);
+    this.impressions = pool
+      ? new PgImpressionStore(pool, (day, shown) => local.count(day, shown))
+      : local;
+    this.#seal = pool ? undefined : ImpressionSeal.fromDatabase(o.db);
     this.calls = new SqliteMarketplaceCallStore(o.db);
     this.entryStore = new SqliteCallEntryStore(o.db);
     this.reports = new SqliteReportStore(o.db);
 
-    const pools = tenantPools(o.config, o.environment, this.impressions, this.#now());
+    const impressions = this.impressions;
+    const pools = tenantPools(o.config, o.environment, (tenant, numbers, leaseSeconds) =>
+      pool
+        ? new PgNumberLeases(pool, tenant, numbers, leaseSeconds, () =>
+            impressions.leaseHistory(tenant),
+          )
+        : new LocalNumberLeases(numbers, leaseSeconds, () => impressions.leaseHistory(tenant)),
+    );
     this.#numbers = pools.numbers;
     this.#poolTenant = pools.poolTenant;
     this.#fallbackTenant = pools.fallbackTenant;
@@ -147,6 +171,13 @@ export class Marketplace {
       graceSeconds: grace,
       fallbackTenant: (n) => this.#fallbackTenant.get(n),
       staticListing: (n) => directory.listingByStaticNumber(n),
+      fetchListing: this.#pgDirectory
+        ? async (id) => {
+            const listing = await this.#pgDirectory?.fetchListing(id);
+            if (listing && !this.index.get(id)) await this.#learn([listing]);
+            return listing;
+          }
+        : undefined,
     });
     this.billing = new Billing({
       calls: this.calls,
@@ -160,7 +191,8 @@ export class Marketplace {
     this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
     this.hooks = marketplaceHooks({
       environment: o.environment,
-      seal: this.seal,
+      // Read when a call comes (with PostgreSQL the key is read at start).
+      seal: { open: (reference, find) => this.seal.open(reference, find) },
       impressions: this.impressions,
       matcher: this.matcher,
       metrics: this.metrics,
@@ -173,6 +205,9 @@ export class Marketplace {
   async start(): Promise<void> {
     const now = this.#now();
     const day = this.index.today(now);
+    if (this.#pool) this.#seal = await ImpressionSeal.fromPostgres(this.#pool);
+    await this.#pgDirectory?.refresh();
+    for (const n of this.#numbers.values()) await n.pool.start(now);
     await this.registry.load(day);
     const recovered = await this.billing.recover(now);
     if (recovered.closed > 0)
@@ -209,11 +244,29 @@ export class Marketplace {
   /** What other gateways charged and deposited: the index decides placements and routing on it. */
   async #refreshShared(): Promise<void> {
     const day = this.index.today(this.#now());
+    // Listings and advertisers other gateways made or changed (their status, bid, destination).
+    if (this.#pgDirectory) await this.#learn(await this.#pgDirectory.refresh());
     await this.registry.refreshFunds();
     await this.registry.refreshSpend(day);
     const now = this.#now();
     for (const l of this.directory.listings())
       if (l.status === 'active') this.billing.checkPause(l.id, now);
+  }
+
+  /** Seals the impression references pages get, opens those web calls bring back. */
+  get seal(): ImpressionSeal {
+    if (!this.#seal)
+      throw new Error('the marketplace is not started (its sealing key is not read)');
+    return this.#seal;
+  }
+
+  /** Listings another gateway made or changed: the index places and routes them as they are now. */
+  async #learn(listings: readonly Listing[]): Promise<void> {
+    if (listings.length === 0) return;
+    const day = this.index.today(this.#now());
+    for (const l of listings) this.index.upsert(l);
+    await this.registry.refreshFunds();
+    await this.registry.refreshSpend(day);
   }
 
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
@@ -275,9 +328,9 @@ export class Marketplace {
   }
 
   /** Tracking numbers of a tenant: pool size and leases now. */
-  numbers(tenant: string): { size: number; leased: number } | undefined {
+  async numbers(tenant: string): Promise<{ size: number; leased: number } | undefined> {
     const n = this.#numbers.get(tenant);
-    return n ? { size: n.pool.size, leased: n.pool.leasedAt(this.#now()) } : undefined;
+    return n ? { size: n.pool.size, leased: await n.pool.leasedAt(this.#now()) } : undefined;
   }
 
   close(): void {

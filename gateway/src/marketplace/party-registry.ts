@@ -72,6 +72,24 @@ export abstract class PartyRegistry {
     }
   }
 
+  /** The directory's writes so far are in the database (the API answers after it). */
+  async written(): Promise<void> {
+    try {
+      await this.o.store.flush?.();
+    } catch (error) {
+      // Another gateway's advertiser took the external id first (PostgreSQL's unique_violation).
+      if ((error as { code?: unknown }).code === '23505')
+        throw new ParleyError(
+          'conflict',
+          'a row with this key exists (made through another gateway)',
+          {
+            expose: true,
+          },
+        );
+      throw error;
+    }
+  }
+
   // --- advertisers ------------------------------------------------------
 
   async createAdvertiser(viewer: Viewer, body: unknown): Promise<Advertiser> {
@@ -102,6 +120,7 @@ export abstract class PartyRegistry {
           );
       }),
     );
+    await this.written();
     await this.o.accounts.openShared(
       tenant,
       [{ id: accountId.advertiser(advertiser.id), kind: 'advertiser' }],
@@ -134,6 +153,7 @@ export abstract class PartyRegistry {
       updatedAt: this.o.now(),
     };
     this.#unique(() => this.o.store.putAdvertiser(updated));
+    await this.written();
     await this.fundsChanged(updated.id);
     return updated;
   }
@@ -205,6 +225,7 @@ export abstract class PartyRegistry {
       this.o.store.putPublisher(publisher);
       this.o.accounts.openPublisher(tenant, publisher.id, now);
     });
+    await this.written();
     await this.o.accounts.openShared(
       tenant,
       [{ id: accountId.publisher(publisher.id), kind: 'publisher' }],

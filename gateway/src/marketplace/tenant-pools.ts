@@ -1,16 +1,14 @@
 /**
  * The tenants' tracking-number pools of the config (`marketplace.tenants.<t>`):
  * every DID of a pool in one tenant's pool only, routed to the gateway by a
- * trunk of that tenant, each pool's leases and LRU order rebuilt from the
- * impression log.
+ * trunk of that tenant, with the leases of each pool (`number-leases.ts`).
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
 import { expandRanges } from '../numbers/session-number-pool.js';
 import type { MarketplaceEnvironment } from './environment.js';
-import type { ImpressionStore } from './impression-store.js';
 import { checkRouted } from './listing-checks.js';
-import { TrackingNumberPool } from './number-pool.js';
+import type { NumberLeases } from './number-leases.js';
 import type { TenantNumbers } from './placement.js';
 
 export interface TenantPools {
@@ -24,8 +22,7 @@ export interface TenantPools {
 export function tenantPools(
   config: Config['marketplace'],
   environment: MarketplaceEnvironment,
-  impressions: Pick<ImpressionStore, 'leaseHistory'>,
-  now: number,
+  leases: (tenant: string, numbers: readonly string[], leaseSeconds: number) => NumberLeases,
 ): TenantPools {
   const numbers = new Map<string, TenantNumbers>();
   const poolTenant = new Map<string, string>();
@@ -56,12 +53,7 @@ export function tenantPools(
     if (t.fallbackNumber) fallbackTenant.set(t.fallbackNumber, tenant);
     checkRouted(environment, tenant, dids, t.fallbackNumber);
     numbers.set(tenant, {
-      pool: new TrackingNumberPool(
-        dids,
-        t.trackingNumbers.leaseSeconds,
-        impressions.leaseHistory(tenant),
-        now,
-      ),
+      pool: leases(tenant, dids, t.trackingNumbers.leaseSeconds),
       leaseSeconds: t.trackingNumbers.leaseSeconds,
       fallbackNumber: t.fallbackNumber,
     });
