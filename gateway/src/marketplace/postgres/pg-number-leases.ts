@@ -55,11 +55,11 @@ export class PgNumberLeases implements NumberLeases {
   async lease(now: number): Promise<Lease | undefined> {
     const end = now + this.#leaseMs;
     const { rows } = await this.#pool.query<{ number: string }>(
-      `UPDATE mp_number_leases SET lease_end = $3
+      `UPDATE mp_number_leases SET lease_end = $3, seq = nextval('mp_number_lease_seq')
        WHERE number = (
          SELECT number FROM mp_number_leases
          WHERE tenant = $1 AND lease_end <= $2 AND number = ANY($4::TEXT[])
-         ORDER BY lease_end, number LIMIT 1 FOR UPDATE SKIP LOCKED
+         ORDER BY lease_end, seq, number LIMIT 1 FOR UPDATE SKIP LOCKED
        )
        RETURNING number`,
       [this.#tenant, now, end, this.#numbers],

@@ -110,11 +110,14 @@ export const MARKETPLACE_PG_MIGRATIONS: readonly string[] = [
   -- Tracking-number leases agreed by every gateway: one row per number of a
   -- pool; a lease takes the least recently released free number under its
   -- row lock (FOR UPDATE SKIP LOCKED), so two gateways never lease one number at once.
+  -- seq orders leases ending in the same millisecond as they were taken (the LRU's FIFO).
+  CREATE SEQUENCE mp_number_lease_seq;
   CREATE TABLE mp_number_leases (
     number TEXT PRIMARY KEY,
     tenant TEXT NOT NULL,
-    lease_end BIGINT NOT NULL
+    lease_end BIGINT NOT NULL,
+    seq BIGINT NOT NULL DEFAULT 0
   );
-  CREATE INDEX mp_number_leases_free ON mp_number_leases(tenant, lease_end, number);
+  CREATE INDEX mp_number_leases_free ON mp_number_leases(tenant, lease_end, seq, number);
   `,
 ];
