@@ -228,7 +228,7 @@ export class Marketplace {
     this.#timers.push(heartbeat, housekeeping);
     if (this.accounts.shared) {
       const refresh = setInterval(() => {
-        this.#refreshShared().catch((error: unknown) =>
+        this.refreshShared().catch((error: unknown) =>
           this.#log.warn({ err: error }, 'could not read the shared funds and spend'),
         );
       }, SHARED_REFRESH_MS);
@@ -241,8 +241,11 @@ export class Marketplace {
     );
   }
 
-  /** What other gateways charged and deposited: the index decides placements and routing on it. */
-  async #refreshShared(): Promise<void> {
+  /**
+   * What other gateways made, changed, charged and deposited (every 5 s with
+   * the shared stores): the index decides placements and routing on it.
+   */
+  async refreshShared(): Promise<void> {
     const day = this.index.today(this.#now());
     // Listings and advertisers other gateways made or changed (their status, bid, destination).
     if (this.#pgDirectory) await this.#learn(await this.#pgDirectory.refresh());

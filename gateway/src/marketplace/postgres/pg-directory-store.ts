@@ -100,9 +100,16 @@ export class PgDirectoryStore implements DirectoryStore {
     return listing;
   }
 
+  /**
+   * The database's row replaces the copy's unless the copy's is newer (a
+   * write of this gateway made while the rows were read); at the same
+   * millisecond the database's wins (this gateway's writes before the read
+   * had landed). Answers whether the copy changed.
+   */
   #take<T extends { id: string; updatedAt: number }>(map: Map<string, T>, row: T): boolean {
     const mine = map.get(row.id);
-    if (mine && mine.updatedAt >= row.updatedAt) return false;
+    if (mine && mine.updatedAt > row.updatedAt) return false;
+    if (mine && JSON.stringify(mine) === JSON.stringify(row)) return false;
     map.set(row.id, row);
     return true;
   }
