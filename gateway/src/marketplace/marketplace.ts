@@ -22,6 +22,7 @@ import { SqliteImpressionStore, type ImpressionStore } from './impression-store.
 import { CallMatcher } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
+import { destinationRefusal } from './listing-checks.js';
 import type { PgCharges } from './pg-charges.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
@@ -123,6 +124,11 @@ export class Marketplace {
       clock,
       timeZone: o.config.timeZone,
       quality: o.config.quality,
+      // A number destination this start's trunk rules refuse is not placed (issue 12).
+      refusal: (l) => {
+        const refused = destinationRefusal(o.environment, l.tenant, l.destination);
+        return refused ? `${refused.code}: ${refused.detail}` : undefined;
+      },
     });
     this.registry = new MarketplaceRegistry({
       store: directory,

@@ -17,12 +17,12 @@ export function recheckListings(
 ): void {
   for (const l of listings) {
     if (l.status === 'archived') continue;
-    // Its calls will be refused (number_not_allowed) until the destination or the rules change.
+    // Not placed, and its calls refused (number_not_allowed), until the destination or the rules change.
     const blocked = destinationRefusal(environment, l.tenant, l.destination);
     if (blocked)
       log.warn(
         { listing: l.id, code: blocked.code, detail: blocked.detail },
-        "a listing's destination is refused by the trunks' outbound rules of this config",
+        "a listing's destination is refused by the trunks' outbound rules of this config: not placed in auctions",
       );
     if (l.staticNumber === null) continue;
     try {
