@@ -34,6 +34,11 @@ export interface ListingSource {
         readonly unavailable: string | undefined;
         /** Whether its schedule has it open at `instant`. */
         readonly openAt: (instant: number) => boolean;
+        /**
+         * The impression the page's reference proves (sealed, the listing's,
+         * current), or null: a bare or forged id is only a claim, not kept.
+         */
+        readonly impressionId: string | null;
       }
     | undefined
   >;
@@ -57,6 +62,8 @@ export interface ResolvedDestination {
   readonly queue: string | null;
   /** Whether the destination takes calls at `instant` (business hours, a listing's schedule). */
   readonly openAt: (instant: number) => boolean;
+  /** A listing's impression the callback is attributed to (verified by its seal), or null. */
+  readonly impressionId: string | null;
 }
 
 const LISTING = /^listing\.(.+)$/;
@@ -110,6 +117,7 @@ export class CallbackDestinations {
       currency: this.#listings?.currency ?? this.#config.marketplace.currency,
       queue: destination,
       openAt: (instant) => hours === undefined || hours.isOpen(instant),
+      impressionId: null,
     };
   }
 
@@ -152,6 +160,7 @@ export class CallbackDestinations {
       currency: this.#listings.currency,
       queue: target.kind === 'queue' ? target.queue : null,
       openAt: found.openAt,
+      impressionId: found.impressionId,
     };
   }
 }

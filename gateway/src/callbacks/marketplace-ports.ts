@@ -59,6 +59,7 @@ export function marketplaceListings(m: Marketplace): ListingSource {
         staticNumber: match.listing.staticNumber,
         unavailable: match.reason,
         openAt: (instant) => m.index.ineligibility(listingId, instant) !== 'outside_schedule',
+        impressionId: match.impression?.id ?? null,
       };
     },
   };

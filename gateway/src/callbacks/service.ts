@@ -133,7 +133,8 @@ export class CallbackService {
       sessionId: claims.sub,
       origin: claims.origin,
       page: input.page ?? null,
-      impressionId: input.impressionId ?? null,
+      // The page's reference is a claim: only an impression its seal proves is kept (docs/marketplace.md).
+      impressionId: resolved.impressionId,
       tokenId: claims.jti,
       mode,
       dueAt,
