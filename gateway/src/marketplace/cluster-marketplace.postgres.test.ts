@@ -123,6 +123,8 @@ describe('the marketplace of two gateways on one PostgreSQL', () => {
     });
     await b.registry.written();
     expect(a.index.get(fresh.id)).toBeUndefined();
+    // The SBC's token check finds its tenant (read from the database), then the call path routes it.
+    expect(await a.listingTenant(fresh.id)).toBe('acme');
     expect(await a.hooks.matchWeb({ listingId: fresh.id, at: NOW })).toMatchObject({
       kind: 'direct',
       routable: true,

@@ -177,13 +177,7 @@ export class Marketplace {
       graceSeconds: grace,
       fallbackTenant: (n) => this.#fallbackTenant.get(n),
       staticListing: (n) => directory.listingByStaticNumber(n),
-      fetchListing: this.#pgDirectory
-        ? async (id) => {
-            const listing = await this.#pgDirectory?.fetchListing(id);
-            if (listing && !this.index.get(id)) await this.#learn([listing]);
-            return listing;
-          }
-        : undefined,
+      fetchListing: this.#pgDirectory ? (id) => this.#fetchListing(id) : undefined,
     });
     this.billing = new Billing({
       calls: this.calls,
@@ -269,6 +263,13 @@ export class Marketplace {
     return this.#seal;
   }
 
+  /** A listing another gateway made since this one's last refresh (none with SQLite). */
+  async #fetchListing(id: string): Promise<Listing | undefined> {
+    const listing = await this.#pgDirectory?.fetchListing(id);
+    if (listing && !this.index.get(id)) await this.#learn([listing]);
+    return listing;
+  }
+
   /** Listings another gateway made or changed: the index places and routes them as they are now. */
   async #learn(listings: readonly Listing[]): Promise<void> {
     if (listings.length === 0) return;
@@ -279,8 +280,11 @@ export class Marketplace {
   }
 
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
-  listingTenant(listingId: string): string | undefined {
-    const listing = this.index.get(listingId) ?? this.directory.listing(listingId);
+  async listingTenant(listingId: string): Promise<string | undefined> {
+    const listing =
+      this.index.get(listingId) ??
+      this.directory.listing(listingId) ??
+      (await this.#fetchListing(listingId));
     return listing && listing.status !== 'archived' ? listing.tenant : undefined;
   }
 
