@@ -48,8 +48,8 @@ export function marketplaceListings(m: Marketplace): ListingSource {
   return {
     currency: m.config.currency,
     fallbackNumber: (tenant) => m.config.tenants[tenant]?.fallbackNumber,
-    listing(listingId, impressionId, at) {
-      const match = m.hooks.matchWeb({
+    async listing(listingId, impressionId, at) {
+      const match = await m.hooks.matchWeb({
         listingId,
         ...(impressionId === undefined ? {} : { impressionId }),
         at,
@@ -71,6 +71,7 @@ export function marketplaceListings(m: Marketplace): ListingSource {
         staticNumber: match.listing.staticNumber,
         unavailable: match.reason,
         openAt: (instant) => m.index.ineligibility(listingId, instant) !== 'outside_schedule',
+        impressionId: match.impression?.id ?? null,
       };
     },
   };

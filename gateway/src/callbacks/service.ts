@@ -110,7 +110,7 @@ export class CallbackService {
   }
 
   /** Checks and stores a callback request, and schedules it. */
-  request(input: CallbackRequest): CallbackAccepted {
+  async request(input: CallbackRequest): Promise<CallbackAccepted> {
     const { config, store, now } = this.#o;
     const { claims, privateClaims } = input.token;
     const claim = privateClaims.callback;
@@ -120,7 +120,7 @@ export class CallbackService {
       });
     const at = now();
     const phone = checkCallbackNumber(claim.phone, config.numbers);
-    const resolved = this.#o.destinations.resolve(
+    const resolved = await this.#o.destinations.resolve(
       input.destination,
       claims.iss,
       input.impressionId,
@@ -152,7 +152,8 @@ export class CallbackService {
       sessionId: claims.sub,
       origin: claims.origin,
       page: input.page ?? null,
-      impressionId: input.impressionId ?? null,
+      // The page's reference is a claim: only an impression its seal proves is kept (docs/marketplace.md).
+      impressionId: resolved.impressionId,
       tokenId: claims.jti,
       mode,
       dueAt,

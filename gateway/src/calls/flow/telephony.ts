@@ -229,7 +229,7 @@ export class Telephony {
     invite: Parameters<Parameters<Trunks['setCallHook']>[0]>[1],
     tx: Parameters<Parameters<Trunks['setCallHook']>[0]>[2],
   ): Promise<void> {
-    const tracked = this.#deps.tracked?.route({
+    const tracked = await this.#deps.tracked?.route({
       called: tc.called,
       callerNumber: tc.caller.kind === 'number' ? tc.caller.number : null,
       at: (this.#deps.now ?? Date.now)(),
