@@ -22,6 +22,8 @@ import { heardWords } from './voicemail-checks.js';
 
 const CLOSED_TEXT = 'We are closed for the holiday. Please call again on Monday morning.';
 const DEFAULT_TEXT = 'Thank you for calling Acme. Our office will phone you back tomorrow.';
+/** The words of a sentence, as pocketsphinx spells them. */
+const spoken = (text: string) => text.toLowerCase().replace(/[^a-z ]/g, '');
 /** A schedule with no opening hours: closed whenever the test runs. */
 const NEVER_OPEN = { timeZone: 'UTC', weekly: {} };
 
@@ -104,10 +106,8 @@ function steps(events: readonly FlowEvent[]): string[] {
 describe('a visitor whose queue no agent will take', () => {
   it("outside business hours: no agent rings, the queue's closed flow says its prompt and hangs up", async () => {
     const { words, events, record, rang } = await callQueue('sales', 'web-closed');
-    expect(
-      wordsFound('closed holiday please call again monday morning', words),
-      words,
-    ).toBeGreaterThanOrEqual(4);
+    expect(wordsFound(spoken(CLOSED_TEXT), words), words).toBeGreaterThanOrEqual(5);
+    expect(words).toMatch(/monday/);
     expect(rang).toBe(false);
     expect(steps(events)).toEqual([
       'flow.start closed-line',
@@ -126,10 +126,7 @@ describe('a visitor whose queue no agent will take', () => {
 
   it("outside business hours with no closed flow: the tenant's default flow runs", async () => {
     const { words, events, record, rang } = await callQueue('support', 'web-default-closed');
-    expect(
-      wordsFound('thank you for calling our office will phone you back tomorrow', words),
-      words,
-    ).toBeGreaterThanOrEqual(4);
+    expect(wordsFound(spoken(DEFAULT_TEXT), words), words).toBeGreaterThanOrEqual(5);
     expect(rang).toBe(false);
     expect(steps(events)[0]).toBe('flow.start after-hours');
     expect(steps(events)).toContain('verb.result after-hours say:completed');
@@ -139,10 +136,7 @@ describe('a visitor whose queue no agent will take', () => {
 
   it("open, with no agent for the queue: the tenant's default flow runs instead of a refusal", async () => {
     const { words, events, record } = await callQueue('help', 'web-default-open');
-    expect(
-      wordsFound('thank you for calling our office will phone you back tomorrow', words),
-      words,
-    ).toBeGreaterThanOrEqual(4);
+    expect(wordsFound(spoken(DEFAULT_TEXT), words), words).toBeGreaterThanOrEqual(5);
     expect(steps(events)[0]).toBe('flow.start after-hours');
     expect(steps(events).at(-1)).toBe('flow.end after-hours completed');
     expect(record).toMatchObject({ queue: 'help', outcome: 'answered', reason: 'completed' });
