@@ -5,15 +5,18 @@ import type { DecodedPrompts, MediaApps, PcmSource } from '../../media/apps/inde
 import type { Call } from '../call.js';
 import { CallerMedia } from './caller-media.js';
 
+/** The DTMF listener of the leg: keys by hand, INFO digits injected. */
+class FakeDtmf extends EventEmitter {
+  readonly injected: string[] = [];
+  inject(digit: string): void {
+    this.injected.push(digit);
+    this.emit('digit', { digit });
+  }
+}
+
 /** The media applications on the caller's leg: its keys (RFC 4733) and its player, by hand. */
 class FakeLegMedia {
-  readonly dtmf = Object.assign(new EventEmitter(), {
-    injected: [] as string[],
-    inject(digit: string): void {
-      this.injected.push(digit);
-      this.emit('digit', { digit });
-    },
-  });
+  readonly dtmf = new FakeDtmf();
   played: PcmSource[] = [];
   result: { reason: string; error?: Error } = { reason: 'done' };
   play(source: PcmSource): Promise<{ reason: string; error?: Error }> {
