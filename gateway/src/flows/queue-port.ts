@@ -82,8 +82,9 @@ export interface WaitingQueues {
   join(request: JoinRequest): Promise<JoinResult>;
   /**
    * What runs when a caller leaves `queue` without an agent: the queue's flow
-   * for that case, or its built-in say-and-hang-up. Undefined: go on with the
-   * flow's next verb (the flow handles it, TwiML's way).
+   * for that case; else (no verbs left) its voicemail, the tenant's default
+   * flow, or the built-in say-and-hang-up. Undefined: go on with the flow's
+   * next verb (the flow handles it, TwiML's way).
    */
   fallback(
     queue: string,

@@ -3,7 +3,9 @@ import { compileBusinessHours, type BusinessHours } from '@parley/shared/screeni
 import type { Config } from '../config/index.js';
 import type { QueueDefinition } from './queue-service.js';
 
-export function queueDefinitions(config: Pick<Config, 'queues'>): Record<string, QueueDefinition> {
+export function queueDefinitions(
+  config: Pick<Config, 'queues' | 'tenants'>,
+): Record<string, QueueDefinition> {
   return Object.fromEntries(
     Object.entries(config.queues).map(([name, q]) => [
       name,
@@ -13,6 +15,7 @@ export function queueDefinitions(config: Pick<Config, 'queues'>): Record<string,
         waiting: q.waiting,
         flows: q.flows ?? {},
         voicemail: q.voicemail !== undefined,
+        defaultFlow: config.tenants[q.tenant]?.defaultFlow,
         businessHours: q.businessHours
           ? compileBusinessHours(
               {

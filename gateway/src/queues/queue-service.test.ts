@@ -194,6 +194,32 @@ describe('QueueService', () => {
     });
   });
 
+  it('falls back, with no verbs left, to the queue flow, its voicemail, the tenant default flow, then the apology', () => {
+    const closed = compileBusinessHours({ timeZone: 'UTC', weekly: {} });
+    const s = setup({
+      queues: {
+        named: { flows: { closed: 'shut' }, voicemail: true, defaultFlow: 'house' },
+        boxed: { voicemail: true, defaultFlow: 'house' },
+        house: { defaultFlow: 'house', businessHours: closed },
+        bare: {},
+      },
+    });
+    expect(s.service.fallback('named', 'closed', false)).toEqual({ flow: 'shut' });
+    expect(s.service.fallback('named', 'no-agents', true)).toBeUndefined();
+    expect(s.service.fallback('boxed', 'closed', false)).toMatchObject({
+      builtin: 'parley.voicemail',
+      verbs: [{ verb: 'voicemail', queue: 'boxed', cause: 'closed' }],
+    });
+    expect(s.service.fallback('house', 'closed', false)).toEqual({ flow: 'house' });
+    expect(s.service.fallback('house', 'timeout', true)).toBeUndefined();
+    expect(s.service.fallback('bare', 'closed', false)).toMatchObject({
+      builtin: 'parley.unavailable',
+      verbs: [{ verb: 'say' }, { verb: 'hangup', reason: 'outside_business_hours' }],
+    });
+    expect(s.service.isOpen('house')).toBe(false);
+    expect(s.service.isOpen('bare')).toBe(true);
+  });
+
   it('a max wait that passes while an agent rings ends the wait only if that agent does not answer', async () => {
     const s = setup();
     s.agents.add('alice', ['sales'], { state: 'available' });

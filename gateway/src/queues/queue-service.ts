@@ -64,6 +64,8 @@ export interface QueueDefinition {
   readonly businessHours?: CompiledBusinessHours | undefined;
   /** The queue has voicemail: a caller it gives up on leaves a message (docs/voicemail.md). */
   readonly voicemail?: boolean | undefined;
+  /** The tenant's default flow (`tenants.<id>.defaultFlow`): in place of the built-in apology. */
+  readonly defaultFlow?: string | undefined;
 }
 
 /** An agent that let a caller ring out is not offered that caller again for this long. */
@@ -140,12 +142,18 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     };
   }
 
+  /** Whether `queue` takes calls at this moment (its `businessHours`; a queue without any always does). */
+  isOpen(queue: string): boolean {
+    const hours = this.#queues.get(queue)?.businessHours;
+    return hours === undefined || hours.isOpen(this.#now());
+  }
+
   async join(request: JoinRequest): Promise<JoinResult> {
     const q = this.#queues.get(request.queue);
     const context = request.context;
     if (this.#closed || !q || q.tenant !== context.tenant) return { ok: false, reason: 'unknown' };
     const now = this.#now();
-    if (q.businessHours && !q.businessHours.isOpen(now)) return { ok: false, reason: 'closed' };
+    if (!this.isOpen(request.queue)) return { ok: false, reason: 'closed' };
     if (this.#agents.staffing(request.queue).agents === 0)
       return { ok: false, reason: 'no-agents' };
     const entry: WaitingEntry = {
@@ -190,6 +198,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     if (named !== undefined) return { flow: named };
     if (moreVerbs) return undefined;
     if (q?.voicemail) return voicemailFlow(queue, status);
+    if (q?.defaultFlow !== undefined) return { flow: q.defaultFlow };
     const reason =
       status === 'timeout'
         ? 'queue_timeout'

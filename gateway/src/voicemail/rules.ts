@@ -6,7 +6,8 @@
  *   (every candidate rang out, none is signed in) and voicemail answers (with
  *   `waiting`, once the caller waited the longest wait: the queue's fallback
  *   runs the `voicemail` verb, queues/queue-service.ts); outside the queue's
- *   `businessHours` no agent is rung at all and the caller hears `closedGreeting`.
+ *   `businessHours` no agent is rung at all and the caller hears `closedGreeting`
+ *   (unless the queue names a `flows.closed`, which runs instead, as for a DID's `enqueue`).
  * - An agent with `voicemail`: a direct call to them (a flow's `dial` of the
  *   agent) they do not answer goes to their own box.
  */
@@ -26,6 +27,8 @@ export interface QueueVoicemail {
   readonly hours?: CompiledBusinessHours | undefined;
   /** The queue has `waiting`: callers no agent took wait in it first (voicemail at the longest wait). */
   readonly waits: boolean;
+  /** The queue names a `flows.closed`: outside business hours that flow runs instead (calls/flow/visitor-fallback.ts). */
+  readonly closedFlow?: boolean | undefined;
 }
 
 export interface VoicemailRulesDeps {
@@ -66,6 +69,7 @@ export function watchQueueCalls(deps: VoicemailRulesDeps): void {
     const q = queue ? deps.queue(queue) : undefined;
     if (!queue || !q) return;
     const closed = q.hours !== undefined && !q.hours.isOpen(deps.now());
+    if (closed && q.closedFlow) return;
     if (closed) call.skipAgents('outside_business_hours');
     call.keepOnNoAgent();
     call.once('agentsExhausted', (reason) => {

@@ -83,7 +83,9 @@ export function wireVoicemail(deps: {
       const q = config.queues[name];
       if (!q?.voicemail) return undefined;
       const waits = q.waiting !== undefined;
-      return { tenant: q.tenant, settings: q.voicemail, hours: hours[name]?.businessHours, waits };
+      const closedFlow = q.flows?.closed !== undefined;
+      const at = hours[name]?.businessHours;
+      return { tenant: q.tenant, settings: q.voicemail, hours: at, waits, closedFlow };
     },
     agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
     agentTenant: (id: string) => deps.agents.get(id)?.tenant,

@@ -75,10 +75,11 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     logger,
     now,
   });
-  // A visitor's call no agent took waits in its queue, or runs the queue's noAnswer flow.
+  // A visitor's call no agent takes (or to a closed queue) runs its queue's flows, as a DID's enqueue would.
   visitorFallbacks({
     config,
     calls: deps.calls,
+    queues: telephony.queues,
     run: (call, flow) => telephony.runOn(call, flow).done,
     logger,
   });

@@ -1,86 +1,36 @@
 /**
- * The desk's behaviour as a Lit ReactiveController: sign-in, the events
- * socket, the softphone, and the view the element renders (agent, ringing
- * calls, the call in progress with its chat, recent calls). It joins the two
- * sources of truth about a call, the gateway's desk events (`ring`,
- * `answered`, `ended`, keyed by call id) and the softphone's SIP sessions
- * (keyed by the same id, from `X-Parley-Call`), and fires the element's DOM
+ * The desk's behaviour as a Lit ReactiveController: what the agent does
+ * (availability, the softphone, answering, chat) and the view the element
+ * renders, over its parts, one job each: the session (`desk-session.ts`:
+ * sign-in, cookie, expiry, suspend), the live call feed (`desk-calls.ts`:
+ * rings, the call in progress and its chat, joining the gateway's events and
+ * the softphone's sessions), what flows and callbacks do live
+ * (`live-activity.ts`), and the ring tone and timer (`desk-timers.ts`). It
+ * routes the events socket's frames to them and fires the element's DOM
  * events. Everything it drives is passed in, so a unit test runs it with a
  * fake host, fetch, WebSocket and SIP stack.
- *
- * The password typed at sign-in is kept in this object only (never in
- * storage): the softphone needs it for digest authentication. After a page
- * reload the session cookie still signs the desk in, and the softphone asks
- * for the password again.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { NavigationMessage, StoredMessage } from '@parley/shared/protocol';
 import type { Tone } from '../client/ringback.js';
 import { DeskApiError } from './desk-api-error.js';
+import { DeskCallActions } from './desk-call-actions.js';
+import { DeskCalls } from './desk-calls.js';
 import type { DeskClient, DeskConnection } from './desk-client.js';
-import type {
-  DeskCallDetail,
-  DeskErrorDetail,
-  DeskMessageDetail,
-  DeskStateDetail,
-} from './desk-events.js';
+import type { DeskErrorDetail, DeskStateDetail } from './desk-events.js';
 import type {
   Availability,
-  CallContext,
   CallSummary,
   DeskAgent,
   DeskEvent,
   SipSettings,
 } from './desk-protocol.js';
-import { CHAT_HISTORY } from './defaults.js';
-import { describeMessage, latestPage, ringAnnouncement, signInErrorText } from './desk-text.js';
-import type { PhoneCallChange, PhoneCallState, PhoneStatusChange, Softphone } from './softphone.js';
-import { SoftphoneError } from './softphone-error.js';
+import { DeskSession } from './desk-session.js';
+import { RingTone, Ticker } from './desk-timers.js';
+import type * as View from './desk-view.js';
 import { LiveActivity } from './live-activity.js';
+import type { PhoneStatusChange, Softphone } from './softphone.js';
 
-/** `checking`: asking the gateway whether the session cookie is still good. */
-export type DeskAuth = 'checking' | 'signed-out' | 'signing-in' | 'signed-in';
-
-export interface RingingCall {
-  readonly callId: string;
-  /** From the `ring` event; undefined while only the INVITE is here. */
-  readonly context: CallContext | undefined;
-  readonly page: NavigationMessage | undefined;
-  /** The INVITE's state on this browser, if it came here. */
-  readonly phone: PhoneCallState | undefined;
-}
-
-export interface ChatEntry {
-  readonly key: string;
-  readonly from: 'visitor' | 'agent' | 'event' | 'notice';
-  readonly text: string;
-}
-
-export interface ActiveCall {
-  readonly callId: string;
-  readonly context: CallContext | undefined;
-  /** Wall-clock ms when the desk learnt of the answer (the timer's zero). */
-  readonly answeredAt: number;
-  /** Answered by this browser's softphone (mute, hold and hang-up work here). */
-  readonly here: boolean;
-  /** Hung up here; the gateway's `ended` is on its way. */
-  readonly ending: boolean;
-  readonly chat: readonly ChatEntry[];
-  readonly page: NavigationMessage | undefined;
-}
-
-export interface EndedCall {
-  readonly callId: string;
-  readonly context: CallContext | undefined;
-  readonly outcome: string | null;
-  readonly reason: string | null;
-  readonly talkMs: number;
-}
-
-export interface DeskPreferences {
-  get(key: string): string | null;
-  set(key: string, value: string): void;
-}
+export type * from './desk-view.js';
 
 export interface DeskControllerDeps {
   readonly client: DeskClient;
@@ -90,69 +40,38 @@ export interface DeskControllerDeps {
   /** Wall-clock milliseconds. */
   readonly now?: () => number;
   /** Where "Use this browser as my phone" is remembered (never the password). */
-  readonly preferences?: DeskPreferences;
+  readonly preferences?: View.DeskPreferences;
   readonly setInterval?: (callback: () => void, ms: number) => unknown;
   readonly clearInterval?: (handle: unknown) => void;
 }
 
 type Host = ReactiveControllerHost & EventTarget & { readonly isConnected?: boolean };
 
-interface RingEntry {
-  context: CallContext | undefined;
-  page: NavigationMessage | undefined;
-  /** Came with a desk event (else only as an INVITE). */
-  fromEvent: boolean;
-}
-
-interface CallEntry {
-  readonly callId: string;
-  context: CallContext | undefined;
-  readonly answeredAt: number;
-  entries: ChatEntry[];
-  readonly seqs: Set<number>;
-  messages: StoredMessage[];
-  /** `parley-desk-call` `answered` was fired (it needs the context). */
-  announced: boolean;
-  /** The softphone's session of this call ended before the gateway's `ended`. */
-  ending: boolean;
-}
-
 const SOFTPHONE_PREFERENCE = 'parley-desk.softphone';
 
 export class DeskController implements ReactiveController {
-  auth: DeskAuth = 'checking';
-  signInError: string | undefined;
-  agent: DeskAgent | undefined;
-  sip: SipSettings | undefined;
   connection: DeskConnection = 'closed';
   /** "Use this browser as my phone". */
   softphone: boolean;
   phone: PhoneStatusChange;
-  microphoneBlocked = false;
   recent: readonly CallSummary[] = [];
   recentError: string | undefined;
-  lastEnded: EndedCall | undefined;
   /** The latest problem to show (dismissable). */
   error: DeskErrorDetail | undefined;
-  /** What the live region says (incoming calls, answers, ends). */
-  announcement = '';
-  remoteStream: MediaStream | undefined;
   /** Flows and callbacks the desk follows live (`flow` and `callback` frames). */
   readonly live = new LiveActivity();
 
   readonly #host: Host;
   readonly #deps: DeskControllerDeps;
   readonly #now: () => number;
-  readonly #rings = new Map<string, RingEntry>();
-  #call: CallEntry | undefined;
-  #password: string | undefined;
-  #tone: Tone | undefined;
-  #ticker: unknown;
+  readonly #session: DeskSession;
+  readonly #calls: DeskCalls;
+  readonly #actions: DeskCallActions;
+  readonly #tone: RingTone;
+  readonly #ticker: Ticker;
   #wasOpen = false;
-  #suspended = false;
   #lastState = '';
   #unsubscribe: (() => void)[] = [];
-  #noticeCount = 0;
 
   constructor(host: Host, deps: DeskControllerDeps) {
     this.#host = host;
@@ -160,32 +79,95 @@ export class DeskController implements ReactiveController {
     this.#now = deps.now ?? Date.now;
     this.softphone = deps.preferences?.get(SOFTPHONE_PREFERENCE) !== 'off';
     this.phone = deps.phone.status;
+    const fire = <T>(type: string, detail: T) => this.#fire(type, detail);
+    const changed = () => this.#update();
+    this.#session = new DeskSession({
+      client: deps.client,
+      phone: deps.phone,
+      softphone: () => this.softphone,
+      fire,
+      changed,
+      connecting: () => (this.#wasOpen = false),
+      entered: () => void this.refreshRecent(),
+      left: () => {
+        this.#calls.clear();
+        this.live.clear();
+        this.recent = [];
+        this.error = undefined;
+        this.#tone.stop();
+        this.#update();
+      },
+    });
+    this.#calls = new DeskCalls({
+      client: deps.client,
+      phone: deps.phone,
+      now: this.#now,
+      fire,
+      changed,
+      // The call's timer stops with the next render (#update).
+      ended: () => void this.refreshRecent(),
+      connected: () => this.connection === 'open',
+    });
+    this.#actions = new DeskCallActions({
+      client: deps.client,
+      phone: deps.phone,
+      calls: this.#calls,
+      session: this.#session,
+      fire,
+      report: (error) => this.#report(error),
+      rang: () => this.#syncTone(),
+      changed,
+    });
+    this.#tone = new RingTone(deps.ringTone);
+    this.#ticker = new Ticker(
+      () => this.#host.requestUpdate(),
+      deps.setInterval,
+      deps.clearInterval,
+    );
     host.addController(this);
   }
 
   // --- the view -----------------------------------------------------------
 
-  get ringing(): RingingCall[] {
-    return [...this.#rings].map(([callId, ring]) => ({
-      callId,
-      context: ring.context,
-      page: ring.page,
-      phone: this.#deps.phone.callState(callId),
-    }));
+  get auth(): View.DeskAuth {
+    return this.#session.auth;
   }
 
-  get active(): ActiveCall | undefined {
-    const call = this.#call;
-    if (!call) return undefined;
-    return {
-      callId: call.callId,
-      context: call.context,
-      answeredAt: call.answeredAt,
-      here: this.#deps.phone.callState(call.callId) === 'connected',
-      ending: call.ending,
-      chat: call.entries,
-      page: latestPage(call.messages),
-    };
+  get signInError(): string | undefined {
+    return this.#session.signInError;
+  }
+
+  get agent(): DeskAgent | undefined {
+    return this.#session.agent;
+  }
+
+  get sip(): SipSettings | undefined {
+    return this.#session.sip;
+  }
+
+  get microphoneBlocked(): boolean {
+    return this.#session.microphoneBlocked;
+  }
+
+  get ringing(): View.RingingCall[] {
+    return this.#calls.ringing;
+  }
+
+  get active(): View.ActiveCall | undefined {
+    return this.#calls.active;
+  }
+
+  get lastEnded(): View.EndedCall | undefined {
+    return this.#calls.lastEnded;
+  }
+
+  /** What the live region says (incoming calls, answers, ends). */
+  get announcement(): string {
+    return this.#calls.announcement;
+  }
+
+  get remoteStream(): MediaStream | undefined {
+    return this.#calls.remoteStream;
   }
 
   get muted(): boolean {
@@ -198,8 +180,7 @@ export class DeskController implements ReactiveController {
 
   /** The softphone is on but has no password (after a reload) or the gateway refused it. */
   get needsPassword(): boolean {
-    if (!this.softphone || this.auth !== 'signed-in') return false;
-    return this.#password === undefined || this.phone.code === 'password_refused';
+    return this.#session.needsPassword;
   }
 
   /** Wall-clock now, for the element's timers. */
@@ -212,7 +193,7 @@ export class DeskController implements ReactiveController {
   hostConnected(): void {
     if (this.#unsubscribe.length === 0) this.#subscribe();
     if (this.auth === 'checking') {
-      void this.#resume();
+      void this.#session.check();
     } else {
       this.resume();
     }
@@ -234,60 +215,27 @@ export class DeskController implements ReactiveController {
    * ringing a browser that is gone, and the events socket closes.
    */
   suspend(): void {
-    if (this.auth !== 'signed-in' || this.#suspended) return;
-    this.#suspended = true;
-    this.#deps.client.disconnect();
-    void this.#deps.phone.stop();
-    this.#stopTone();
+    if (this.#session.suspend()) this.#tone.stop();
   }
 
   /** Connects again after suspend() (the page came back from the back-forward cache). */
   resume(): void {
-    if (!this.#suspended || this.auth !== 'signed-in') return;
-    this.#suspended = false;
-    this.#wasOpen = false;
-    this.#deps.client.connect();
-    void this.#startPhone();
+    this.#session.resume();
   }
 
   // --- what the agent does ------------------------------------------------
 
-  async signIn(username: string, password: string): Promise<void> {
-    if (this.auth === 'signing-in') return;
-    if (!username.trim() || !password) {
-      this.signInError = 'Enter your username and password.';
-      this.#update();
-      return;
-    }
-    this.auth = 'signing-in';
-    this.signInError = undefined;
-    this.#update();
-    try {
-      await this.#deps.client.login(username.trim(), password);
-      const profile = await this.#deps.client.me();
-      this.#password = password;
-      this.#enter(profile.agent, profile.sip);
-    } catch (error) {
-      this.auth = 'signed-out';
-      this.signInError =
-        error instanceof DeskApiError ? signInErrorText(error) : `Sign-in failed: ${String(error)}`;
-      this.#fire<DeskErrorDetail>('parley-desk-error', {
-        code: 'sign_in_failed',
-        message: this.signInError,
-      });
-      this.#update();
-    }
+  signIn(username: string, password: string): Promise<void> {
+    return this.#session.signIn(username, password);
   }
 
-  async signOut(): Promise<void> {
-    if (this.auth !== 'signed-in') return;
-    await this.#deps.client.logout().catch(() => undefined);
-    await this.#leave();
+  signOut(): Promise<void> {
+    return this.#session.signOut();
   }
 
   async setAvailability(value: Availability): Promise<void> {
     try {
-      this.agent = await this.#deps.client.setAvailability(value);
+      this.#session.agent = await this.#deps.client.setAvailability(value);
       this.#update();
     } catch (error) {
       this.#apiFailed(error, 'Availability could not be changed');
@@ -300,7 +248,7 @@ export class DeskController implements ReactiveController {
     if (!enabled && this.active?.here) return;
     this.softphone = enabled;
     this.#deps.preferences?.set(SOFTPHONE_PREFERENCE, enabled ? 'on' : 'off');
-    if (enabled) void this.#startPhone();
+    if (enabled) void this.#session.startPhone();
     else {
       void this.#deps.phone.stop();
       this.#syncTone();
@@ -310,77 +258,32 @@ export class DeskController implements ReactiveController {
 
   /** The password for the softphone, when the desk resumed a session without it. */
   providePassword(password: string): void {
-    if (!password) return;
-    this.#password = password;
-    void this.#startPhone();
+    this.#session.providePassword(password);
   }
 
-  async answer(callId: string): Promise<void> {
-    this.error = undefined;
-    try {
-      await this.#deps.phone.answer(callId);
-    } catch (error) {
-      const denied = error instanceof SoftphoneError && error.reason === 'microphone_denied';
-      this.microphoneBlocked ||= denied;
-      this.#report(
-        denied ? 'microphone_denied' : 'answer_failed',
-        denied
-          ? 'The browser blocked the microphone. Allow it for this page and answer again.'
-          : `The call could not be answered${error instanceof Error ? `: ${error.message}` : ''}.`,
-      );
-    }
-    this.#update();
+  answer(callId: string): Promise<void> {
+    return this.#actions.answer(callId);
   }
 
-  async decline(callId: string): Promise<void> {
-    try {
-      await this.#deps.phone.decline(callId);
-    } catch {
-      // no longer ringing here
-    }
-    if (this.#rings.delete(callId))
-      this.#fire<DeskCallDetail>('parley-desk-call', { phase: 'ring-stopped', callId });
-    this.#syncTone();
-    this.#update();
+  decline(callId: string): Promise<void> {
+    return this.#actions.decline(callId);
   }
 
-  async hangup(): Promise<void> {
-    const call = this.#call;
-    if (call) await this.#deps.phone.hangup(call.callId);
+  hangup(): Promise<void> {
+    return this.#actions.hangup();
   }
 
   toggleMute(): void {
-    this.#deps.phone.setMuted(!this.#deps.phone.muted);
-    this.#update();
+    this.#actions.toggleMute();
   }
 
   toggleHold(): void {
-    const held = !this.#deps.phone.held;
-    this.#deps.phone.setHeld(held);
-    // The visitor hears silence on hold: the gateway tells their widget why.
-    const call = this.#call;
-    if (call) this.#deps.client.send({ type: 'hold', callId: call.callId, held });
-    this.#update();
+    this.#actions.toggleHold();
   }
 
   /** Sends a chat message to the visitor; false when it could not go (the chat says why). */
   sendChat(text: string): boolean {
-    const call = this.#call;
-    const trimmed = text.trim();
-    if (!call || !trimmed) return false;
-    if (trimmed.length > 2000) {
-      this.#notice(call, 'Message not sent: it is longer than 2000 characters.');
-      return false;
-    }
-    if (!this.#deps.client.send({ type: 'chat', callId: call.callId, text: trimmed })) {
-      this.#notice(call, 'Message not sent: not connected to the gateway.');
-      this.#fire<DeskErrorDetail>('parley-desk-error', {
-        code: 'not_connected',
-        message: 'not connected to the gateway',
-      });
-      return false;
-    }
-    return true; // it shows when the gateway relays it back, in its place
+    return this.#actions.sendChat(text);
   }
 
   async refreshRecent(): Promise<void> {
@@ -389,7 +292,7 @@ export class DeskController implements ReactiveController {
       this.recent = await this.#deps.client.recentCalls();
       this.recentError = undefined;
     } catch (error) {
-      if (error instanceof DeskApiError && error.unauthorized) return this.#expired();
+      if (error instanceof DeskApiError && error.unauthorized) return this.#session.expired();
       this.recentError = 'Recent calls could not be loaded.';
     }
     this.#update();
@@ -400,79 +303,6 @@ export class DeskController implements ReactiveController {
     this.#update();
   }
 
-  // --- session ------------------------------------------------------------
-
-  async #resume(): Promise<void> {
-    try {
-      const profile = await this.#deps.client.me();
-      this.#enter(profile.agent, profile.sip);
-    } catch (error) {
-      this.auth = 'signed-out';
-      if (!(error instanceof DeskApiError && error.unauthorized))
-        this.signInError =
-          error instanceof DeskApiError ? signInErrorText(error) : 'The desk could not start.';
-      this.#update();
-    }
-  }
-
-  #enter(agent: DeskAgent, sip: SipSettings): void {
-    this.auth = 'signed-in';
-    this.agent = agent;
-    this.sip = sip;
-    this.signInError = undefined;
-    this.#wasOpen = false;
-    this.#suspended = false;
-    this.#deps.client.connect();
-    void this.#startPhone(true);
-    void this.refreshRecent();
-    this.#update();
-  }
-
-  async #leave(message?: string): Promise<void> {
-    this.#deps.client.disconnect();
-    this.#password = undefined;
-    await this.#deps.phone.stop();
-    this.auth = 'signed-out';
-    this.agent = undefined;
-    this.sip = undefined;
-    this.#rings.clear();
-    this.live.clear();
-    this.#call = undefined;
-    this.remoteStream = undefined;
-    this.lastEnded = undefined;
-    this.recent = [];
-    this.error = undefined;
-    this.announcement = '';
-    this.microphoneBlocked = false;
-    this.signInError = message;
-    this.#stopTone();
-    this.#update();
-  }
-
-  async #expired(): Promise<void> {
-    if (this.auth !== 'signed-in') return;
-    const message = 'Your session has expired. Please sign in again.';
-    this.#fire<DeskErrorDetail>('parley-desk-error', { code: 'session_expired', message });
-    await this.#leave(message);
-  }
-
-  async #startPhone(checkMicrophone = false): Promise<void> {
-    const sip = this.sip;
-    if (!this.softphone || !sip || this.#password === undefined || this.auth !== 'signed-in')
-      return;
-    const phone = this.#deps.phone;
-    await phone.start({
-      ...sip,
-      password: this.#password,
-      ...(this.agent ? { displayName: this.agent.displayName } : {}),
-    });
-    if (checkMicrophone) {
-      // Ask now, at sign-in, rather than while a call rings.
-      this.microphoneBlocked = !(await phone.checkMicrophone());
-      this.#update();
-    }
-  }
-
   // --- events -------------------------------------------------------------
 
   #subscribe(): void {
@@ -480,7 +310,7 @@ export class DeskController implements ReactiveController {
     this.#unsubscribe = [
       client.on('event', (event) => this.#onEvent(event)),
       client.on('connection', (state) => this.#onConnection(state)),
-      client.on('unauthorized', () => void this.#expired()),
+      client.on('unauthorized', () => void this.#session.expired()),
       phone.on('status', (status) => {
         this.phone = status;
         if (status.status === 'failed')
@@ -490,254 +320,31 @@ export class DeskController implements ReactiveController {
           });
         this.#update();
       }),
-      phone.on('call', (change) => this.#onPhoneCall(change)),
-      phone.on('media', (callId, stream) => {
-        if (this.#call?.callId !== callId) return;
-        this.remoteStream = stream;
+      phone.on('call', (change) => {
+        this.#calls.phoneCall(change);
+        this.#syncTone();
         this.#update();
       }),
+      phone.on('media', (callId, stream) => this.#calls.media(callId, stream)),
     ];
   }
 
   #onEvent(event: DeskEvent): void {
-    switch (event.type) {
-      case 'presence':
-        this.agent = event.agent;
-        break;
-      case 'ring':
-        this.#onRing(event.call);
-        break;
-      case 'ring-stopped':
-        if (this.#rings.delete(event.callId))
-          this.#fire<DeskCallDetail>('parley-desk-call', {
-            phase: 'ring-stopped',
-            callId: event.callId,
-          });
-        break;
-      case 'answered':
-        this.#onAnswered(event.call.callId, event.call);
-        break;
-      case 'message':
-        this.#onMessage(event.callId, event.stored);
-        break;
-      case 'ended':
-        this.#onEnded(event.callId, event.outcome, event.reason);
-        break;
-      case 'flow':
-        this.live.flow(event.event);
-        break;
-      case 'callback':
-        this.live.callback(event.callback);
-        break;
-      case 'queue':
-        this.live.queue(event.queue);
-        break;
-      case 'notice': {
-        const text = `Message not sent: ${event.reason}.`;
-        if (this.#call) this.#notice(this.#call, text);
-        this.#fire<DeskErrorDetail>('parley-desk-error', {
-          code: 'message_rejected',
-          message: text,
-        });
-        break;
-      }
-    }
+    if (event.type === 'presence') this.#session.agent = event.agent;
+    else if (event.type === 'flow') this.live.flow(event.event);
+    else if (event.type === 'callback') this.live.callback(event.callback);
+    else if (event.type === 'queue') this.live.queue(event.queue);
+    else this.#calls.frame(event);
     this.#syncTone();
     this.#update();
-  }
-
-  #onRing(context: CallContext): void {
-    if (this.#call?.callId === context.callId) return; // already answered (a replay after reconnect)
-    const known = this.#rings.get(context.callId);
-    this.#rings.set(context.callId, {
-      context,
-      page: known?.page,
-      fromEvent: true,
-    });
-    if (known?.context) return;
-    this.lastEnded = undefined;
-    this.announcement = ringAnnouncement(context);
-    this.#fire<DeskCallDetail>('parley-desk-call', {
-      phase: 'ringing',
-      callId: context.callId,
-      call: context,
-    });
-    void this.#loadPage(context.callId);
-  }
-
-  /** The visitor's latest page, from the messages stored so far (best effort). */
-  async #loadPage(callId: string): Promise<void> {
-    try {
-      const detail = await this.#deps.client.callDetail(callId);
-      const ring = this.#rings.get(callId);
-      if (ring) {
-        ring.page = latestPage(detail.messages) ?? ring.page;
-        if (!ring.context && detail.context) {
-          ring.context = detail.context;
-          this.announcement = ringAnnouncement(detail.context);
-        }
-      } else if (this.#call?.callId === callId) {
-        for (const stored of detail.messages) this.#addMessage(this.#call, stored);
-        this.#call.context ??= detail.context ?? undefined;
-      }
-      this.#update();
-    } catch {
-      // the ring panel shows what the ring event had
-    }
-  }
-
-  #onAnswered(callId: string, context: CallContext | undefined): void {
-    const ring = this.#rings.get(callId);
-    this.#rings.delete(callId);
-    let call = this.#call;
-    if (call?.callId !== callId) {
-      call = {
-        callId,
-        context: context ?? ring?.context,
-        answeredAt: this.#now(),
-        entries: [],
-        seqs: new Set(),
-        messages: [],
-        announced: false,
-        ending: false,
-      };
-      this.#call = call;
-      this.remoteStream = this.#deps.phone.remoteStream(callId);
-      this.lastEnded = undefined;
-      this.announcement = 'Call connected.';
-      this.#syncTicker();
-    }
-    call.context ??= context;
-    if (call.context && !call.announced) {
-      call.announced = true;
-      const here = this.#deps.phone.callState(callId) === 'connected';
-      this.#fire<DeskCallDetail>('parley-desk-call', {
-        phase: 'answered',
-        callId,
-        call: call.context,
-        here,
-      });
-    }
-  }
-
-  #onMessage(callId: string, stored: StoredMessage): void {
-    const call = this.#call;
-    if (call?.callId === callId) {
-      if (!this.#addMessage(call, stored)) return;
-    } else {
-      const ring = this.#rings.get(callId);
-      if (!ring) return;
-      if (stored.from === 'visitor' && stored.message.type === 'navigation')
-        ring.page = stored.message;
-    }
-    this.#fire<DeskMessageDetail>('parley-desk-message', { callId, stored });
-  }
-
-  /** Adds a message in its place by `seq`; false for one seen before (replays after a reconnect). */
-  #addMessage(call: CallEntry, stored: StoredMessage): boolean {
-    if (call.seqs.has(stored.seq)) return false;
-    call.seqs.add(stored.seq);
-    call.messages = [...call.messages, stored].sort((a, b) => a.seq - b.seq);
-    const { from, text } = describeMessage(stored);
-    const entry: ChatEntry = { key: `m${stored.seq}`, from, text };
-    const entries = [...call.entries];
-    const after = entries.findIndex(
-      (e) => e.key.startsWith('m') && Number(e.key.slice(1)) > stored.seq,
-    );
-    if (after === -1) entries.push(entry);
-    else entries.splice(after, 0, entry);
-    call.entries = entries.slice(-CHAT_HISTORY);
-    return true;
-  }
-
-  #notice(call: CallEntry, text: string): void {
-    call.entries = [
-      ...call.entries,
-      { key: `n${++this.#noticeCount}`, from: 'notice' as const, text },
-    ].slice(-CHAT_HISTORY);
-    this.#update();
-  }
-
-  #onEnded(callId: string, outcome: string | null, reason: string | null): void {
-    const ring = this.#rings.get(callId);
-    this.#rings.delete(callId);
-    const call = this.#call;
-    if (call?.callId === callId) {
-      this.lastEnded = {
-        callId,
-        context: call.context,
-        outcome,
-        reason,
-        talkMs: Math.max(0, this.#now() - call.answeredAt),
-      };
-      this.#call = undefined;
-      this.remoteStream = undefined;
-      this.announcement = 'Call ended.';
-    } else if (this.lastEnded?.callId === callId) {
-      // Ended on the phone first; now the gateway says how.
-      this.lastEnded = { ...this.lastEnded, outcome, reason };
-    } else if (!ring) {
-      return;
-    }
-    this.#fire<DeskCallDetail>('parley-desk-call', { phase: 'ended', callId, outcome, reason });
-    this.#syncTicker();
-    void this.refreshRecent();
   }
 
   #onConnection(state: DeskConnection): void {
     this.connection = state;
     if (state === 'open') {
-      if (this.#wasOpen) void this.#resync();
+      if (this.#wasOpen) void this.#calls.resync();
       this.#wasOpen = true;
     }
-    this.#update();
-  }
-
-  /**
-   * After a reconnect the gateway sends the agent's presence, the calls
-   * ringing for it and its call in progress again: forget rings it does not
-   * repeat, and ask whether the call in progress ended meanwhile.
-   */
-  async #resync(): Promise<void> {
-    for (const [callId, ring] of this.#rings) {
-      if (ring.fromEvent && this.#deps.phone.callState(callId) === undefined)
-        this.#rings.delete(callId);
-    }
-    const call = this.#call;
-    if (!call) return;
-    try {
-      const detail = await this.#deps.client.callDetail(call.callId);
-      if (detail.endedAt !== null && this.#call === call)
-        this.#onEnded(call.callId, detail.outcome, detail.reason);
-      else for (const stored of detail.messages) this.#addMessage(call, stored);
-    } catch {
-      // the next event will tell
-    }
-    this.#update();
-  }
-
-  #onPhoneCall(change: PhoneCallChange): void {
-    const { callId, state } = change;
-    if (state === 'ringing' && !this.#rings.has(callId) && this.#call?.callId !== callId) {
-      // The INVITE came before the ring event (two sockets, no order between them).
-      this.#rings.set(callId, { context: undefined, page: undefined, fromEvent: false });
-      this.lastEnded = undefined;
-      this.announcement = 'Incoming call.';
-      void this.#loadPage(callId);
-    } else if (state === 'connected') {
-      this.#onAnswered(callId, undefined);
-      this.remoteStream = this.#deps.phone.remoteStream(callId) ?? this.remoteStream;
-    } else if (state === 'ended') {
-      const ring = this.#rings.get(callId);
-      if (ring && !ring.fromEvent) this.#rings.delete(callId);
-      const call = this.#call;
-      if (call?.callId === callId) {
-        call.ending = true;
-        // Without the events socket no `ended` will come: end it here.
-        if (this.connection !== 'open') this.#onEnded(callId, null, null);
-      }
-    }
-    this.#syncTone();
     this.#update();
   }
 
@@ -745,47 +352,30 @@ export class DeskController implements ReactiveController {
 
   #apiFailed(error: unknown, what: string): void {
     if (error instanceof DeskApiError && error.unauthorized) {
-      void this.#expired();
+      void this.#session.expired();
       return;
     }
-    this.#report('api_failed', `${what}${error instanceof Error ? `: ${error.message}` : ''}.`);
+    const message = `${what}${error instanceof Error ? `: ${error.message}` : ''}.`;
+    this.#report({ code: 'api_failed', message });
   }
 
-  #report(code: string, message: string): void {
-    this.error = { code, message };
-    this.#fire<DeskErrorDetail>('parley-desk-error', this.error);
+  #report(error: DeskErrorDetail | undefined): void {
+    this.error = error;
+    if (!error) return;
+    this.#fire<DeskErrorDetail>('parley-desk-error', error);
     this.#update();
   }
 
   /** The ring tone plays while a call rings and this browser is the phone. */
   #syncTone(): void {
-    const ring = this.softphone && this.auth === 'signed-in' && this.#rings.size > 0;
-    if (ring && !this.#tone && this.#deps.ringTone) {
-      this.#tone = this.#deps.ringTone();
-      this.#tone.start();
-    } else if (!ring) {
-      this.#stopTone();
-    }
-  }
-
-  #stopTone(): void {
-    this.#tone?.stop();
-    this.#tone = undefined;
+    this.#tone.set(this.softphone && this.auth === 'signed-in' && this.#calls.anyRinging);
   }
 
   /** A once-a-second render while a call timer or a wrap-up countdown shows. */
   #syncTicker(stop = false): void {
-    const run = !stop && (this.#call !== undefined || this.agent?.wrapUpUntil != null);
-    if (run && this.#ticker === undefined) {
-      const every = this.#deps.setInterval ?? ((callback, ms) => setInterval(callback, ms));
-      this.#ticker = every(() => this.#host.requestUpdate(), 1000);
-    } else if (!run && this.#ticker !== undefined) {
-      const clear =
-        this.#deps.clearInterval ??
-        ((handle) => clearInterval(handle as ReturnType<typeof setInterval>));
-      clear(this.#ticker);
-      this.#ticker = undefined;
-    }
+    this.#ticker.set(
+      !stop && (this.#calls.callId !== undefined || this.agent?.wrapUpUntil != null),
+    );
   }
 
   #update(): void {

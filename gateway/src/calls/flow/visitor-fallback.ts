@@ -1,45 +1,88 @@
 /**
  * What a visitor's call (a browser or a SIP visitor with a token) does when no
- * agent takes it (docs/flows.md, "when flows run"): a queue with `waiting`
- * puts the caller in the queue (an `enqueue`: hold music, announcements, and
- * the next free agent takes the call; the queue's own fallbacks follow), a
- * queue with `flows.noAnswer` runs that flow; otherwise, or when the queue has
- * voicemail and no `waiting` (voicemail answers then, docs/voicemail.md), the
- * call ends as before. A queue with both waits first; its longest wait runs
- * voicemail (the queue's fallback).
+ * agent takes it (docs/flows.md, "where flows run"), the same as a DID's
+ * `enqueue` of the queue would:
+ *
+ * - outside the queue's `businessHours` no agent is rung: the queue's
+ *   `flows.closed` runs, else its voicemail answers (voicemail/rules.ts), else
+ *   the tenant's `defaultFlow`, else the built-in apology and a hang-up with
+ *   `outside_business_hours` (`WaitingQueues.fallback(queue, 'closed')`, the
+ *   chain a DID caller's `enqueue` of a closed queue follows);
+ * - open, and every agent rang out or none is free: a queue with `waiting`
+ *   puts the caller in the queue (an `enqueue`: hold music, announcements, the
+ *   next free agent; the queue's own fallbacks follow), else the queue's
+ *   `flows.noAnswer`, else the tenant's `defaultFlow`; a queue with voicemail
+ *   and no `waiting` leaves it to voicemail, and with none of these the call
+ *   ends as before (480 `no_agent_available`).
+ *
  * Trunk calls run their DID's flows and are left alone.
  */
 import type { Config } from '../../config/index.js';
-import type { FlowRef } from '../../flows/index.js';
+import type { FlowRef, WaitingQueues } from '../../flows/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
 import { outcomeOf } from '../ring-strategy.js';
 
-export function visitorFallbacks(deps: {
-  readonly config: Config;
-  readonly calls: CallManager;
+/** The queues as visitor calls need them (`QueueService`). */
+export interface VisitorQueues {
+  /** Whether `queue` takes calls now (its business hours). */
+  isOpen(queue: string): boolean;
+  readonly fallback: WaitingQueues['fallback'];
+}
+
+export interface VisitorFallbackDeps {
+  readonly config: Pick<Config, 'queues' | 'tenants'>;
+  readonly calls: Pick<CallManager, 'onCall'>;
+  readonly queues: VisitorQueues;
   readonly run: (call: Call, flow: string | FlowRef) => Promise<unknown>;
   readonly logger: Logger;
-}): void {
+}
+
+export function visitorFallbacks(deps: VisitorFallbackDeps): void {
   const log = deps.logger.child({ module: 'visitor-fallback' });
   deps.calls.onCall((call) => {
     if (!call.token) return;
     const queue = call.record.queue;
-    const settings = queue ? deps.config.queues[queue] : undefined;
-    if (!queue || !settings || (settings.voicemail && !settings.waiting)) return;
-    const flow: string | FlowRef | undefined = settings.waiting
-      ? { builtin: `queue.${queue}`, verbs: [{ verb: 'enqueue', queue }] }
-      : settings.flows?.noAnswer;
-    if (!flow) return;
+    if (!queue) return;
+    const choice = visitorFlow(deps, queue);
+    if (!choice) return;
+    if (choice.closed) call.skipAgents('outside_business_hours');
     call.keepOnNoAgent();
     call.once('agentsExhausted', (reason) => {
       if (call.ending) return;
-      log.info({ callId: call.id, queue, reason }, 'no agent took the call: its queue flow runs');
-      deps.run(call, flow).catch((error: unknown) => {
+      log.info(
+        { callId: call.id, queue, reason, closed: choice.closed },
+        'no agent takes the call: its queue flow runs',
+      );
+      deps.run(call, choice.flow).catch((error: unknown) => {
         log.error({ err: error, callId: call.id }, 'the queue flow failed');
         if (!call.ending) call.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
       });
     });
   });
+}
+
+/**
+ * The flow a visitor's call to `queue` runs when no agent takes it, decided
+ * when the call starts (as voicemail's rules are); undefined: not ours (no
+ * such queue, voicemail answers, or the call ends as before).
+ */
+export function visitorFlow(
+  deps: Pick<VisitorFallbackDeps, 'config' | 'queues'>,
+  queue: string,
+): { readonly flow: string | FlowRef; readonly closed: boolean } | undefined {
+  const settings = deps.config.queues[queue];
+  if (!settings) return undefined;
+  if (!deps.queues.isOpen(queue)) {
+    // The queue's voicemail answers with its closed greeting (voicemail/rules.ts) unless a closed flow is named.
+    if (settings.voicemail && settings.flows?.closed === undefined) return undefined;
+    const flow = deps.queues.fallback(queue, 'closed', false);
+    return flow ? { flow, closed: true } : undefined;
+  }
+  if (settings.voicemail && !settings.waiting) return undefined;
+  const flow: string | FlowRef | undefined = settings.waiting
+    ? { builtin: `queue.${queue}`, verbs: [{ verb: 'enqueue', queue }] }
+    : (settings.flows?.noAnswer ?? deps.config.tenants[settings.tenant]?.defaultFlow);
+  return flow === undefined ? undefined : { flow, closed: false };
 }
