@@ -16,10 +16,11 @@ import type { MediaApps } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
-import type { SqliteDatabase } from '../storage/index.js';
+import type { MessageStore, SqliteDatabase } from '../storage/index.js';
 import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
+import { VoicemailInbox } from './inbox.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
 import { SqliteVoicemailStore } from './store.js';
@@ -42,6 +43,8 @@ export interface VoicemailWiring {
 export function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** The calls' data-channel messages: what a browser caller typed, shown with its voicemail. */
+  readonly messages: MessageStore;
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly apps: MediaApps;
@@ -140,7 +143,13 @@ export function wireVoicemail(deps: {
     });
     return { ok: true };
   });
-  const http = { apiKeys: deps.apiKeys, voicemails, store };
+  const inbox = new VoicemailInbox({
+    store,
+    messages: deps.messages,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  const http = { apiKeys: deps.apiKeys, voicemails, store, inbox };
   return {
     voicemails,
     router: voicemailRouter(http),
@@ -149,6 +158,7 @@ export function wireVoicemail(deps: {
       agents: deps.agents,
       voicemails,
       store,
+      inbox,
     }),
     upgrade: voicemailLiveUpgrade(http),
     flowVoicemail: flowVoicemail(rules),
