@@ -72,6 +72,10 @@ describe('VoicemailBoard', () => {
     ).toMatchObject({ typed: more });
     board.apply({ type: 'voicemail-typed', voicemailId: '1', typed: more });
     expect(board.get('1')?.voicemail.typed).toEqual([...typed, more]);
+    // An answer without typed lines (the take's, "mark heard"'s) keeps them too.
+    board.load([view('1', { status: 'left', heardAt: '2026-12-05T10:01:00.000Z' })]);
+    expect(board.get('1')?.voicemail).toMatchObject({ heardAt: '2026-12-05T10:01:00.000Z' });
+    expect(board.get('1')?.voicemail.typed).toEqual([...typed, more]);
     board.remove('2');
     expect(board.items.map((i) => i.voicemail.id)).toEqual(['1']);
   });

@@ -28,13 +28,15 @@ export class VoicemailBoard {
     return this.#items.get(id);
   }
 
-  /** The list from the API: replaces what is known, except text that came live since. */
+  /** The list from the API (or one answer): replaces what is known, except text that came live since. */
   load(list: readonly VoicemailView[]): void {
     for (const voicemail of list) {
       const known = this.#items.get(voicemail.id);
       const finals = voicemail.utterances.map((u) => u.text);
+      // A view without typed lines (the take's or "mark heard"'s answer) keeps those known.
+      const typed = voicemail.typed ?? known?.voicemail.typed;
       this.#items.set(voicemail.id, {
-        voicemail,
+        voicemail: typed ? { ...voicemail, typed } : voicemail,
         finals: known && known.finals.length > finals.length ? known.finals : finals,
         partial: known?.partial ?? '',
       });
