@@ -57,6 +57,11 @@ export const voicemailTenant = z.strictObject({
       /** Partial text too (several a second while the caller speaks), not only finals. */
       partials: z.boolean().default(true),
       timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+      /**
+       * This tenant's longest wait between retries (1 s, then twice as long
+       * each time up to this); default `voicemail.webhookMaxBackoffSeconds`.
+       */
+      maxBackoffSeconds: z.number().int().min(1).max(3600).optional(),
     })
     .optional(),
 });

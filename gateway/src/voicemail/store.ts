@@ -62,6 +62,10 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
     ALTER TABLE vm_voicemails ADD COLUMN heard_by TEXT;
     CREATE INDEX vm_voicemails_tenant_heard ON vm_voicemails(tenant, heard_at);
     `,
+    // The webhook outbox is read per receiver (a lane per tenant and URL, webhooks.ts).
+    `
+    CREATE INDEX vm_webhook_outbox_lane ON vm_webhook_outbox(tenant, url, id);
+    `,
   ],
 };
 

@@ -96,7 +96,15 @@ export function wireVoicemail(deps: {
   watchQueueCalls(rules);
   const webhooks = new VoicemailWebhooks({
     db: deps.db,
-    target: (tenant) => config.tenants[tenant]?.voicemail?.webhook,
+    target: (tenant) => {
+      const webhook = config.tenants[tenant]?.voicemail?.webhook;
+      if (!webhook) return undefined;
+      const { maxBackoffSeconds, ...rest } = webhook;
+      return {
+        ...rest,
+        ...(maxBackoffSeconds === undefined ? {} : { maxBackoffMs: maxBackoffSeconds * 1000 }),
+      };
+    },
     tenantOf: (id) => store.get(id)?.tenant,
     recordingUrl: (id) => `${deps.httpUrl.replace(/\/$/, '')}/v1/voicemails/${id}/recording`,
     maxBackoffMs: config.voicemail.webhookMaxBackoffSeconds * 1000,
