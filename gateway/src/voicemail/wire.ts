@@ -88,7 +88,8 @@ export function wireVoicemail(deps: {
       const waits = q.waiting !== undefined;
       return { tenant: q.tenant, settings: q.voicemail, hours: hours[name]?.businessHours, waits };
     },
-    agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
+    // The config file's agents and those made through the API alike.
+    agent: (id: string) => deps.agents.voicemail(id),
     agentTenant: (id: string) => deps.agents.get(id)?.tenant,
     now: deps.now,
     logger: deps.logger,
