@@ -115,12 +115,39 @@ async function lastCall() {
   return body.calls[0]!;
 }
 
+/**
+ * A metric's value now, from the gateway's own registry: a counter by its
+ * labels, or one series of a histogram (`series`: `<name>_count`, `<name>_sum`).
+ */
+async function metricValue(
+  name: string,
+  labels: Record<string, string> = {},
+  series = name,
+): Promise<number> {
+  const metric = await world.gw.gateway.metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => ((v as { metricName?: string }).metricName ?? name) === series)
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 /** Rebind keys of calls already made (for the stranger's attempt). */
 const keysSeen: string[] = [];
 
 describe('widget: the WebSocket drops mid-call', () => {
   it('shows Reconnecting…, comes back and the call goes on: audio both ways afterwards', async () => {
     const { context, page, mark, ok } = await callThroughRelay();
+    const rebound = await metricValue('parley_visitor_reconnects_total', { outcome: 'rebound' });
+    const gaps = await metricValue(
+      'parley_visitor_reconnect_gap_seconds',
+      {},
+      'parley_visitor_reconnect_gap_seconds_count',
+    );
+    const gapSum = await metricValue(
+      'parley_visitor_reconnect_gap_seconds',
+      {},
+      'parley_visitor_reconnect_gap_seconds_sum',
+    );
     keysSeen.push(header(ok, 'X-Parley-Rebind') ?? '');
     expect(keysSeen[0]).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const byes = () =>
@@ -138,6 +165,24 @@ describe('widget: the WebSocket drops mid-call', () => {
       .toEqual(['reconnecting', 'in-call']);
     expect(await statusText(page)).toContain('Connected');
     expect(byes()).toBe(0); // the agent's leg stayed up all along
+    // Counted: one rebind, its gap at least the 2 s the network was down.
+    expect(await metricValue('parley_visitor_reconnects_total', { outcome: 'rebound' })).toBe(
+      rebound + 1,
+    );
+    expect(
+      await metricValue(
+        'parley_visitor_reconnect_gap_seconds',
+        {},
+        'parley_visitor_reconnect_gap_seconds_count',
+      ),
+    ).toBe(gaps + 1);
+    const gap =
+      (await metricValue(
+        'parley_visitor_reconnect_gap_seconds',
+        {},
+        'parley_visitor_reconnect_gap_seconds_sum',
+      )) - gapSum;
+    expect(gap).toBeGreaterThanOrEqual(1.9);
 
     await pageHearsAgent(page);
     await hangUpAndCheckAgentHeardPage(page, mark);
@@ -151,6 +196,7 @@ describe('widget: the WebSocket drops mid-call', () => {
 
   it("refuses a reconnect carrying another call's rebind key (403 reconnect_refused); the call stays with its visitor", async () => {
     const { context, page, mark, invite, ok } = await callThroughRelay();
+    const refused = await metricValue('parley_visitor_reconnects_total', { outcome: 'refused' });
     expect(keysSeen[0]).toBeTruthy();
     // A stranger knows this call's dialog (Call-ID, tags) and brings another session's key.
     const stranger = new WebSocket(`${world.gw.gateway.httpUrl.replace('http', 'ws')}/sip`, 'sip', {
@@ -185,6 +231,9 @@ describe('widget: the WebSocket drops mid-call', () => {
     expect(final).toMatch(/^SIP\/2\.0 403/);
     expect(header(final, 'Reason')).toContain('text="reconnect_refused"');
     expect(ERROR_CODES.reconnect_refused.sip).toBe(403);
+    expect(await metricValue('parley_visitor_reconnects_total', { outcome: 'refused' })).toBe(
+      refused + 1,
+    );
     stranger.close();
 
     // The visitor's call is untouched: still in the call, audio both ways.
@@ -197,6 +246,7 @@ describe('widget: the WebSocket drops mid-call', () => {
 
   it('ends the call with reconnect_expired when the visitor does not come back within the grace', async () => {
     const { context, page, mark } = await callThroughRelay();
+    const expired = await metricValue('parley_visitor_reconnects_total', { outcome: 'expired' });
     relay.cut();
     await expect.poll(() => statusText(page), { timeout: 10_000 }).toContain('Reconnecting');
     // The gateway gives up after its grace: the agent gets a BYE with the reason.
@@ -204,6 +254,9 @@ describe('widget: the WebSocket drops mid-call', () => {
       since: mark,
     });
     expect(bye.header('reason')).toContain('reconnect_expired');
+    expect(await metricValue('parley_visitor_reconnects_total', { outcome: 'expired' })).toBe(
+      expired + 1,
+    );
     expect(await lastCall()).toMatchObject({
       outcome: 'answered',
       endedBy: 'visitor',
@@ -221,6 +274,7 @@ describe('widget: the WebSocket drops mid-call', () => {
 describe("widget: the page's network changes", () => {
   it('restarts ICE (a re-INVITE with new ICE credentials): audio both ways afterwards', async () => {
     const { context, page, frames, mark } = await callThroughRelay();
+    const restarts = await metricValue('parley_ice_restarts_total', { result: 'answered' });
     const ufrags = (): string[] =>
       frames.sent
         .filter((f) => f.startsWith('INVITE '))
@@ -239,6 +293,9 @@ describe("widget: the page's network changes", () => {
       )
       .toBe(2);
     expect((await states(page)).at(-1)).toBe('in-call');
+    expect(await metricValue('parley_ice_restarts_total', { result: 'answered' })).toBe(
+      restarts + 1,
+    );
     await pageHearsAgent(page);
     await hangUpAndCheckAgentHeardPage(page, mark);
     await context.close();

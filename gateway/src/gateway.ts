@@ -259,6 +259,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     callbacks,
     logger,
     now,
+    fanout: shared.deskFanout,
   });
   const voicemail = wireVoicemail({
     config,

@@ -198,7 +198,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   // unset, the config's default (auto: mediasoup where its worker is installed).
   const config = loadConfig({
     input: input as Record<string, unknown>,
-    env: { PARLEY_MEDIA_ENGINE: process.env['PARLEY_MEDIA_ENGINE'] },
+    env: {
+      PARLEY_MEDIA_ENGINE: process.env['PARLEY_MEDIA_ENGINE'],
+      PARLEY_MEDIA_EARLY_ANSWER: process.env['PARLEY_MEDIA_EARLY_ANSWER'],
+    },
   });
   const gateway = await startGateway(config, {
     logger: createLogger(config.log.level),

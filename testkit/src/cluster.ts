@@ -61,6 +61,13 @@ export interface ClusterGatewayOptions {
   readonly drainTimeoutSeconds?: number;
   /** Calls each agent takes at once (`agents[].maxCalls`; default 4). */
   readonly agentMaxCalls?: number;
+  /**
+   * `host:port` every agent's fixed contact points at (`sip:<id>@host:port`,
+   * a sipp UAS answering for them all: benchmarks); without, agents register.
+   */
+  readonly agentContact?: string;
+  /** UDP ports for the media relay (default 32: a test's few calls). */
+  readonly mediaPorts?: number;
   readonly httpPort?: number;
   readonly logLevel?: string;
   /**
@@ -97,7 +104,10 @@ export interface ClusterGateway {
 export async function startClusterGateway(options: ClusterGatewayOptions): Promise<ClusterGateway> {
   const ports = defaultPortAllocator();
   const sipPort: PortBlock = await ports.allocate(1, { protocols: ['udp'] });
-  const media: PortBlock = await ports.allocate(32, { protocols: ['udp'], even: true });
+  const media: PortBlock = await ports.allocate(options.mediaPorts ?? 32, {
+    protocols: ['udp'],
+    even: true,
+  });
   const dir = mkdtempSync(join(tmpdir(), `parley-${options.name}-`));
   const configPath = join(dir, 'parley.json');
   writeFileSync(
@@ -124,6 +134,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         queues: ['sales'],
         maxCalls: options.agentMaxCalls ?? 4,
         digestAlgorithms: ['MD5'],
+        ...(options.agentContact ? { contact: `sip:${id}@${options.agentContact}` } : {}),
       })),
       media: {
         address: '127.0.0.1',

@@ -104,4 +104,14 @@ export interface CallEvents {
   dtmf: [digit: string, leg: CallLeg];
   /** An agent a flow bridged (a `dial` or a queue's offer) hung up or was hung up; the call goes on. */
   agentLeft: [agentId: string];
+  /**
+   * The browser visitor's connection: closed and waited for (`waiting`), back
+   * and rebound (`rebound`, with the gap in ms), a reconnect with a wrong key
+   * (`refused`), or not back within the grace (`expired`).
+   */
+  reconnect: [outcome: VisitorReconnect, gapMs: number | undefined];
+  /** The browser restarted ICE (a re-INVITE after a network change): answered or refused. */
+  iceRestart: [ok: boolean];
 }
+
+export type VisitorReconnect = 'waiting' | 'rebound' | 'refused' | 'expired';

@@ -95,7 +95,9 @@ export class Call extends EventEmitter<CallEvents> {
       onHold: (held) => this.agentHold(held),
       onDtmf: (l, digit) => this.emit('dtmf', digit, l),
       onDialogChange: () => keeper.save(),
+      onIceRestart: (ok) => this.emit('iceRestart', ok),
     });
+    this.caller.on('reconnect', (outcome, gapMs) => this.emit('reconnect', outcome, gapMs));
     this.#media = new CallMedia({
       callId: this.id,
       deps,

@@ -46,6 +46,8 @@ export interface InDialogDeps {
   readonly onDtmf: (leg: CallLeg, digit: string) => void;
   /** A dialog changed (a target refresh, our CSeq): the record keeps dialogs current. */
   readonly onDialogChange: () => void;
+  /** The browser restarted ICE (its re-INVITE answered, or refused). */
+  readonly onIceRestart?: (ok: boolean) => void;
 }
 
 export class InDialog {
@@ -249,11 +251,13 @@ export class InDialog {
         });
         this.#deps.log.info('browser renegotiated (ICE restart)');
         this.#deps.onDialogChange();
+        this.#deps.onIceRestart?.(true);
       },
       (error: unknown) => {
         this.#pendingReinvite = false;
         this.#deps.log.warn({ err: error }, 'browser re-offer refused');
         leg.respond(tx, 488, { reason: 'Offer Not Acceptable' });
+        this.#deps.onIceRestart?.(false);
       },
     );
   }

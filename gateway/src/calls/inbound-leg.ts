@@ -34,7 +34,8 @@ import {
 } from '../sip/index.js';
 import { reasonHeader } from '../sbc/refusal.js';
 import { REBIND_HEADER, newRebindKey, sameRebindKey } from './rebind.js';
-import { LEG_ALLOW, Leg, byeReason, isErrorCode } from './leg.js';
+import { LEG_ALLOW, Leg, byeReason, isErrorCode, type LegEvents } from './leg.js';
+import type { VisitorReconnect } from './call-types.js';
 import {
   chosenCodec,
   isWebRtcOffer,
@@ -73,7 +74,12 @@ export interface InboundLegInit {
   readonly logger: Logger;
 }
 
-export class InboundLeg extends Leg<InboundLegState> {
+export interface InboundLegEvents extends LegEvents<InboundLegState> {
+  /** The visitor's connection: see `CallEvents.reconnect`. */
+  reconnect: [outcome: VisitorReconnect, gapMs: number | undefined];
+}
+
+export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
   readonly invite: SipRequest;
   readonly tx: InviteServerTransaction;
   /**
@@ -93,6 +99,8 @@ export class InboundLeg extends Leg<InboundLegState> {
   #flow: Flow;
   /** Running while the visitor's connection is gone and it may still come back. */
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** When the visitor's connection closed (while it is waited for). */
+  #lostAt: number | undefined;
 
   constructor(init: InboundLegInit) {
     super(init, 'offered', TRANSITIONS);
@@ -150,14 +158,17 @@ export class InboundLeg extends Leg<InboundLegState> {
       this.#reconnectTimer = undefined;
       if (this.ended) return;
       this.log.info({ leg: this.name, graceMs }, 'visitor did not reconnect in time');
+      this.emitLeg('reconnect', 'expired', undefined);
       // No BYE: the only way to the browser was the connection that closed.
       this.finish({ cause: 'flow_closed', by: 'remote', reason: 'reconnect_expired' });
     }, graceMs);
     this.#reconnectTimer.unref();
+    this.#lostAt = performance.now();
     this.log.info(
       { leg: this.name, graceMs },
       'visitor connection closed: waiting for it to reconnect',
     );
+    this.emitLeg('reconnect', 'waiting', undefined);
     return true;
   }
 
@@ -184,6 +195,7 @@ export class InboundLeg extends Leg<InboundLegState> {
       this.respond(tx, ERROR_CODES.reconnect_refused.sip, {
         headers: [reasonHeader('reconnect_refused')],
       });
+      this.emitLeg('reconnect', 'refused', undefined);
       return false;
     }
     const was = this.#flow;
@@ -191,10 +203,13 @@ export class InboundLeg extends Leg<InboundLegState> {
     if (this.dialog) this.dialog.flow = flow;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
+    const gapMs = this.#lostAt === undefined ? undefined : performance.now() - this.#lostAt;
+    this.#lostAt = undefined;
     this.log.info(
-      { leg: this.name, from: was.id, to: flow.id },
+      { leg: this.name, from: was.id, to: flow.id, gapMs },
       'visitor reconnected: call rebound',
     );
+    this.emitLeg('reconnect', 'rebound', gapMs);
     return true;
   }
 

@@ -14,6 +14,8 @@ import { RedisNumberLeases } from './number-leases.js';
 import { GatewayPresence } from './presence.js';
 import type { SharedNumberLeases } from '../numbers/index.js';
 import { RedisLink } from './redis-link.js';
+import { RedisDeskFanout } from './desk-fanout.js';
+import type { DeskFanout } from '../desk/desk-fanout.js';
 import { RedisReplayStore } from './replay-store.js';
 import { RedisSlotClaims } from './slot-claims.js';
 
@@ -43,6 +45,8 @@ export interface SharedState {
   readonly numberLeases: SharedNumberLeases | undefined;
   /** This gateway's lease in Redis, and whether another gateway holds its own (with Redis). */
   readonly presence: GatewayPresence | undefined;
+  /** Desk events between the gateways (with Redis): a desk sees its agent's calls on every gateway. */
+  readonly deskFanout: DeskFanout | undefined;
   /** For /healthz: `up`, `down`, or `none` (no Redis configured). */
   health(): { redis: 'up' | 'down' | 'none' };
   close(): Promise<void>;
@@ -94,6 +98,8 @@ export async function createSharedState(deps: {
         leaseSeconds: config.shared.leaseSeconds,
       })
     : undefined;
+  const deskFanout = redis ? new RedisDeskFanout({ redis, instanceId, logger }) : undefined;
+  await deskFanout?.start();
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
@@ -112,6 +118,7 @@ export async function createSharedState(deps: {
     metrics,
     numberLeases,
     presence,
+    deskFanout,
     health: () => ({ redis: redis ? (redis.up ? 'up' : 'down') : 'none' }),
     async close() {
       if (closed) return;

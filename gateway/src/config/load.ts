@@ -52,6 +52,7 @@ const ENV_OVERRIDES: Record<string, (config: Record<string, unknown>, value: str
   PARLEY_MEDIA_ADDRESS: (c, v) => void (section(c, 'media')['address'] = v),
   PARLEY_MEDIA_ANNOUNCED_ADDRESS: (c, v) => void (section(c, 'media')['announcedAddress'] = v),
   PARLEY_MEDIA_ENGINE: (c, v) => void (section(c, 'media')['engine'] = v),
+  PARLEY_MEDIA_EARLY_ANSWER: (c, v) => void (section(c, 'media')['earlyAnswer'] = v),
   PARLEY_TURN_SECRET: (c, v) => {
     const media = section(c, 'media');
     const turn = media['turn'];

@@ -14,6 +14,26 @@ const SHOWN: ReadonlySet<FlowEvent['type']> = new Set([
   'transcript.error',
 ]);
 
+type PreviousCalls = CallContext['previousCalls'];
+
+/**
+ * The session's earlier calls, read once per call: the ring frame to each
+ * agent rung and the answer frame all show the same history (one store read
+ * per call instead of one per frame; on PostgreSQL that was 2+ per call).
+ */
+const previousByCall = new WeakMap<Call, Promise<PreviousCalls>>();
+
+function previousCalls(call: Call, store: CallStore): Promise<PreviousCalls> {
+  let previous = previousByCall.get(call);
+  if (!previous) {
+    previous = readPrevious(call, store);
+    previousByCall.set(call, previous);
+    // A failed read is tried again by the next frame.
+    previous.catch(() => previousByCall.delete(call));
+  }
+  return previous;
+}
+
 /**
  * What the desk shows about a call: who is calling, from where, their value,
  * their history, and what the call's flow did before it reached the agent.
@@ -24,18 +44,7 @@ export async function callContext(
   flowEvents?: FlowEventsOf,
 ): Promise<CallContext> {
   const record = call.record;
-  const previous = (await store.listBySession(record.tenant, record.sessionId, 20))
-    .filter((c) => c.id !== record.id)
-    .map((c) => ({
-      id: c.id,
-      createdAt: new Date(c.createdAt).toISOString(),
-      outcome: c.outcome,
-      agentId: c.agentId,
-      talkSeconds:
-        c.answeredAt !== null && c.endedAt !== null
-          ? Math.round((c.endedAt - c.answeredAt) / 1000)
-          : 0,
-    }));
+  const previous = await previousCalls(call, store);
   return {
     callId: record.id,
     state: record.state,
@@ -53,6 +62,22 @@ export async function callContext(
     called: record.called,
     ...flowOf(call.id, flowEvents),
   };
+}
+
+async function readPrevious(call: Call, store: CallStore): Promise<PreviousCalls> {
+  const record = call.record;
+  return (await store.listBySession(record.tenant, record.sessionId, 20))
+    .filter((c) => c.id !== record.id)
+    .map((c) => ({
+      id: c.id,
+      createdAt: new Date(c.createdAt).toISOString(),
+      outcome: c.outcome,
+      agentId: c.agentId,
+      talkSeconds:
+        c.answeredAt !== null && c.endedAt !== null
+          ? Math.round((c.endedAt - c.answeredAt) / 1000)
+          : 0,
+    }));
 }
 
 function flowOf(callId: string, flowEvents: FlowEventsOf | undefined): { flow?: FlowEvent[] } {

@@ -12,6 +12,8 @@ import type { AgentDirectory, AgentPresence } from '../agents/index.js';
 import type { DeskAgent, DeskEvent } from '@parley/shared/protocol';
 import type { CallStore } from '../storage/index.js';
 import { callContext, type FlowEventsOf } from './call-context.js';
+import type { DeskFanout } from './desk-fanout.js';
+import { DeskRelay } from './desk-relay.js';
 
 export interface DeskSocket {
   send(frame: string): void;
@@ -28,6 +30,13 @@ export type DeskCommandHandler = (
 /** What another module's live feed replays to a desk that just connected (callbacks, flows in progress). */
 export type DeskReplay = (agentId: string) => readonly DeskEvent[];
 
+/**
+ * Frames about this gateway's own calls, callbacks and flows go to the desks
+ * connected to other gateways too; an agent's presence and a queue's view are
+ * each gateway's own (every gateway sends its desks its own).
+ */
+const LOCAL_ONLY: ReadonlySet<unknown> = new Set(['presence', 'queue']);
+
 export class DeskHub {
   readonly #sockets = new Map<string, Set<DeskSocket>>();
   /** agentId → unsubscribe from its current call's messages */
@@ -42,6 +51,8 @@ export class DeskHub {
   readonly #commands = new Map<string, DeskCommandHandler>();
   readonly #flowEvents: FlowEventsOf | undefined;
   readonly #replays: DeskReplay[] = [];
+  readonly #socketIds = new WeakMap<DeskSocket, string>();
+  readonly #relay: DeskRelay | undefined;
 
   constructor(deps: {
     calls: CallManager;
@@ -51,8 +62,39 @@ export class DeskHub {
     logger: Logger;
     /** The stored flow events of a call, for the call's context (telephony's event store). */
     flowEvents?: FlowEventsOf;
+    /** The cluster's desk fan-out (`shared.redis`): desks see calls on every gateway. */
+    fanout?: DeskFanout;
   }) {
     this.#flowEvents = deps.flowEvents;
+    this.#relay = deps.fanout
+      ? new DeskRelay(
+          deps.fanout,
+          {
+            deliverHere: (agentId, frame) => this.#deliverFrame(agentId, frame),
+            sendToSocket: (agentId, socketId, frames) => {
+              for (const socket of this.#sockets.get(agentId) ?? [])
+                if (this.#socketIds.get(socket) === socketId)
+                  for (const frame of frames) socket.send(frame);
+            },
+            receive: (agentId, frame) => this.receive(agentId, frame),
+            // In the agent's queue of events: the replay leaves before anything raised after it.
+            framesFor: (agentId, send) =>
+              this.#inOrder(agentId, async () => {
+                const events = await this.#collect(
+                  agentId,
+                  this.#calls.list(),
+                  this.#replays.flatMap((replay) => replay(agentId)),
+                );
+                send(
+                  events
+                    .filter((event) => !LOCAL_ONLY.has(event['type']))
+                    .map((event) => JSON.stringify(event)),
+                );
+              }),
+          },
+          deps.logger.child({ module: 'desk-relay' }),
+        )
+      : undefined;
     this.#calls = deps.calls;
     this.#store = deps.store;
     this.#messages = deps.messages;
@@ -82,25 +124,39 @@ export class DeskHub {
     // Taken now, with the socket joining: what is raised from here on is queued behind it.
     const replayed = this.#replays.flatMap((replay) => replay(agentId));
     const send = async () => {
-      for (const call of calls) {
-        if (call.agentId === agentId) {
-          const context = await callContext(call, this.#store, this.#flowEvents);
-          socket.send(JSON.stringify({ type: 'answered', call: context }));
-          for (const stored of await this.#messages.history(call.id))
-            socket.send(JSON.stringify({ type: 'message', callId: call.id, stored }));
-        } else if (call.ringingAgents.includes(agentId)) {
-          socket.send(
-            JSON.stringify({
-              type: 'ring',
-              call: await callContext(call, this.#store, this.#flowEvents),
-            }),
-          );
-        }
-      }
-      for (const event of replayed) socket.send(JSON.stringify(event));
+      for (const event of await this.#collect(agentId, calls, replayed))
+        socket.send(JSON.stringify(event));
     };
     this.#inOrder(agentId, send);
+    if (this.#relay) {
+      const socketId = randomUUID();
+      this.#socketIds.set(socket, socketId);
+      this.#relay.connected(agentId, socketId);
+    }
     return () => set.delete(socket);
+  }
+
+  /** What a desk of `agentId` is sent when it connects: its calls (with context and chat), then the replays. */
+  async #collect(
+    agentId: string,
+    calls: readonly Call[],
+    replayed: readonly DeskEvent[],
+  ): Promise<Record<string, unknown>[]> {
+    const events: Record<string, unknown>[] = [];
+    for (const call of calls) {
+      if (call.agentId === agentId) {
+        events.push({
+          type: 'answered',
+          call: await callContext(call, this.#store, this.#flowEvents),
+        });
+        for (const stored of await this.#messages.history(call.id))
+          events.push({ type: 'message', callId: call.id, stored });
+      } else if (call.ringingAgents.includes(agentId)) {
+        events.push({ type: 'ring', call: await callContext(call, this.#store, this.#flowEvents) });
+      }
+    }
+    for (const event of replayed) events.push(event as unknown as Record<string, unknown>);
+    return events;
   }
 
   /**
@@ -133,6 +189,7 @@ export class DeskHub {
       typeof message.text === 'string'
     ) {
       const call = this.#calls.get(message.callId);
+      if (!call && this.#relay?.forward(agentId, message.callId, frame)) return { ok: true };
       if (!call || call.agentId !== agentId) return { ok: false, reason: 'not your call' };
       const result = this.#messages.fromAgent(
         call,
@@ -151,6 +208,7 @@ export class DeskHub {
       typeof message.held === 'boolean'
     ) {
       const call = this.#calls.get(message.callId);
+      if (!call && this.#relay?.forward(agentId, message.callId, frame)) return { ok: true };
       if (!call || call.agentId !== agentId) return { ok: false, reason: 'not your call' };
       call.agentHold(message.held);
       return { ok: true };
@@ -247,9 +305,14 @@ export class DeskHub {
   }
 
   #deliver(agentId: string, event: Record<string, unknown>): void {
+    const frame = JSON.stringify(event);
+    if (this.#relay && !LOCAL_ONLY.has(event['type'])) this.#relay.shared(agentId, frame);
+    this.#deliverFrame(agentId, frame);
+  }
+
+  #deliverFrame(agentId: string, frame: string): void {
     const sockets = this.#sockets.get(agentId);
     if (!sockets || sockets.size === 0) return;
-    const frame = JSON.stringify(event);
     for (const socket of sockets) {
       try {
         socket.send(frame);

@@ -68,6 +68,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly visitorReconnects = new Counter({
+    name: 'parley_visitor_reconnects_total',
+    help: "Browser visitors' connections lost mid-call, by what followed: waiting, rebound, refused (a wrong rebind key), expired (not back within visitors.reconnectGraceSeconds).",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly visitorReconnectGapSeconds = new Histogram({
+    name: 'parley_visitor_reconnect_gap_seconds',
+    help: "From a browser visitor's connection closing to its call rebound over the new one.",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly iceRestarts = new Counter({
+    name: 'parley_ice_restarts_total',
+    help: "Browser visitors' ICE restarts (a re-INVITE after a network change), by result (answered, refused).",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly calls = new Counter({
     name: 'parley_calls_total',
     help: 'Calls ended, by outcome.',

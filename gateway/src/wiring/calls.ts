@@ -81,6 +81,13 @@ export function startCalls(deps: CallsDeps): {
     onMessage: (from, ok) => metrics.messages.inc({ from, result: ok ? 'stored' : 'refused' }),
   });
   manager.onCall((call) => hub.attach(call));
+  manager.onCall((call) => {
+    call.on('reconnect', (outcome, gapMs) => {
+      metrics.visitorReconnects.inc({ outcome });
+      if (gapMs !== undefined) metrics.visitorReconnectGapSeconds.observe(gapMs / 1000);
+    });
+    call.on('iceRestart', (ok) => metrics.iceRestarts.inc({ result: ok ? 'answered' : 'refused' }));
+  });
   return { manager, hub };
 }
 

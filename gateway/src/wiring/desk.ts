@@ -12,6 +12,7 @@ import {
   deskEventsUpgrade,
   deskRouter,
 } from '../desk/index.js';
+import type { DeskFanout } from '../desk/desk-fanout.js';
 import type { FlowEventSink } from '../flows/index.js';
 import { QueueDeskFeed, type QueueService } from '../queues/index.js';
 import type { Logger } from '../observability/index.js';
@@ -38,6 +39,8 @@ export function wireDesk(deps: {
   readonly callbacks: { setDesk(feed: CallbackDeskFeed | undefined): void };
   readonly logger: Logger;
   readonly now: () => number;
+  /** The cluster's desk fan-out (with Redis). */
+  readonly fanout?: DeskFanout | undefined;
 }): {
   readonly hub: DeskHub;
   readonly sessions: DeskSessions;
@@ -62,6 +65,7 @@ export function wireDesk(deps: {
     agents,
     logger: deps.logger,
     flowEvents: deps.flowEvents,
+    ...(deps.fanout ? { fanout: deps.fanout } : {}),
   });
   const flows = new DeskFlowFeed({ desk: hub, calls: deps.calls, agents });
   deps.flows.addSink(flows);

@@ -74,6 +74,13 @@ export async function openStores(
   config: Config,
   logger: Logger,
   now: () => number,
+  options: {
+    /**
+     * Only bring the schemas up to date (`parley-gateway migrate`): no
+     * interrupted call is closed, since a running gateway may own them.
+     */
+    readonly migrateOnly?: boolean;
+  } = {},
 ): Promise<Stores> {
   const db = openDatabase(config.storage.path, [
     LEDGER_SCHEMA,
@@ -87,7 +94,7 @@ export async function openStores(
     throw error;
   });
   // So no record stays "in progress" for ever after a crash or a kill.
-  const interrupted = await core.calls.closeInterrupted(now());
+  const interrupted = options.migrateOnly ? [] : await core.calls.closeInterrupted(now());
   if (interrupted.length > 0)
     logger.warn(
       { calls: interrupted.length },
