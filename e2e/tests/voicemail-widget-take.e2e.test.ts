@@ -117,7 +117,7 @@ describe('a browser caller taken over mid-message', () => {
     await clickCall(visitor);
     await expect.poll(() => statusText(visitor), { timeout: 30_000 }).toContain('leave a message');
     const live = board.locator('[part="live"]');
-    await expect.poll(() => live.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => live.count(), { timeout: 60_000 }).toBe(1);
 
     // The typed line reaches the agent's page while the message is recorded.
     await visitor.evaluate(() =>
@@ -133,7 +133,7 @@ describe('a browser caller taken over mid-message', () => {
             .innerText()
             .catch(() => ''),
         {
-          timeout: 15_000,
+          timeout: 60_000,
         },
       )
       .toContain('I am on the train, please call back');
@@ -141,26 +141,26 @@ describe('a browser caller taken over mid-message', () => {
     // Take the call: the agent's phone rings and answers; the recording stops.
     const since = agent.mark();
     await live.getByRole('button', { name: 'Take the call' }).click();
-    await agent.waitForEvent('CALL_INCOMING', undefined, 15_000, { since });
+    await agent.waitForEvent('CALL_INCOMING', undefined, 30_000, { since });
     await agent.accept();
     const message = board.locator('[part="message"]');
     await expect.poll(() => message.count(), { timeout: 30_000 }).toBe(1);
     expect(await message.innerText()).toContain('taken by vmagent');
     await expect
-      .poll(() => statusText(visitor), { timeout: 15_000 })
+      .poll(() => statusText(visitor), { timeout: 30_000 })
       .not.toContain('leave a message');
 
     // The page hears the phone's 800 Hz tone.
     await expect
       .poll(async () => Math.abs((await remotePeakHz(visitor)).hz - 800), {
-        timeout: 20_000,
+        timeout: 60_000,
         interval: 200,
       })
       .toBeLessThan(60);
     // The phone records the page's 1 kHz tone: two more seconds of it sent, then the visitor hangs up.
     const sentAtTake = await packetsSent(visitor);
     await expect
-      .poll(async () => (await packetsSent(visitor)) - sentAtTake, { timeout: 20_000 })
+      .poll(async () => (await packetsSent(visitor)) - sentAtTake, { timeout: 60_000 })
       .toBeGreaterThanOrEqual(100);
     const closing = agent.mark();
     await visitor.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
@@ -190,5 +190,5 @@ describe('a browser caller taken over mid-message', () => {
     await expect.poll(() => message.count()).toBe(0);
     expect(existsSync(file)).toBe(false);
     expect((await world.gw.api(`/v1/voicemails/${id}`)).status).toBe(404);
-  }, 180_000);
+  }, 300_000); // backstops only: a fresh run at load 17 ran the voicemail e2e waits out (see voicemail-widget)
 });
