@@ -31,6 +31,7 @@ BENCHMARKS=(
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
   'voicemail|1|bench/src/voicemail.ts|--quick|live voicemail: word spoken → text on the agent'"'"'s desk, "take the call" → audio both ways'
   'callbacks|1|bench/src/callbacks.ts|--callbacks 5|callbacks on real peers (sipp customer behind a trunk, baresip advertiser): request → customer ringing, "1" → advertiser ringing'
+  'callbacks-concurrent|1|bench/src/callbacks-concurrent.ts|--concurrent 5|concurrent callbacks (sipp customers behind a trunk, sipp advertiser agents): gateway CPU per callback, request → all connected'
 )
 
 usage() {

@@ -7,7 +7,7 @@
  *   accepted) to the customer's 180 at the gateway (goal p95 ≤ 1 s);
  * - "1" → advertiser ringing: the key's arrival to the advertiser's 180
  *   (goal p95 ≤ 300 ms): the fee check, the advertiser's INVITE, its 180.
- * Concurrent callbacks per core are not measured here.
+ * Concurrent callbacks: `callbacks-concurrent.ts`.
  *
  *   ./scripts/in-netns.sh node --import tsx bench/src/callbacks.ts [--callbacks 20]
  */

@@ -37,7 +37,8 @@ const DID = '+14155550177';
 const CALLER = '+14155550199';
 
 const gw = await startGatedGateway({
-  flows: { 'facility-line': [{ verb: 'hangup' }] },
+  // The DID's flow: the gate alone (the flow runner's own cost is in the figures).
+  flows: { 'facility-line': [{ verb: 'gate' }] },
   trunks: {
     carrier: {
       peers: [{ host: CARRIER }],

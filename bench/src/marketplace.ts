@@ -272,7 +272,7 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
   const start = performance.now();
   for (let i = 0; i < PLACEMENTS; i += 1) {
     const t = performance.now();
-    m.placements.place({
+    await m.placements.place({
       publisher,
       category: categories[i % 20] ?? '',
       region: 'US-CA',
@@ -284,7 +284,7 @@ async function auction(dir: string, quick: boolean, print: (l: string) => void):
   }
   const s = summarize(samples);
   print(
-    `placement (auction + 3 leases + log in SQLite): ${Math.round(PLACEMENTS / ((performance.now() - start) / 1000))} placements/s, p50 ${s.p50Ms.toFixed(3)} ms, p99 ${s.p99Ms.toFixed(3)} ms; pool ${JSON.stringify(m.numbers('acme'))}`,
+    `placement (auction + 3 leases + log in SQLite): ${Math.round(PLACEMENTS / ((performance.now() - start) / 1000))} placements/s, p50 ${s.p50Ms.toFixed(3)} ms, p99 ${s.p99Ms.toFixed(3)} ms; pool ${JSON.stringify(await m.numbers('acme'))}`,
   );
   m.close();
   db.close();

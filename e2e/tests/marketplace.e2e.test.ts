@@ -243,7 +243,7 @@ describe('the report page', () => {
       [1, 'e2e-call-2'],
     ] as const) {
       const at = Date.now();
-      const match = hooks.matchInbound({
+      const match = await hooks.matchInbound({
         calledNumber: impressions.body.impressions[n]?.number ?? '',
         at,
       });

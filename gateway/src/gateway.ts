@@ -41,6 +41,8 @@ export interface GatewayOptions {
   readonly pins?: PinHasher;
   /** For crash tests: runs inside each marketplace charge's transaction, before the commit. */
   readonly billingBeforeCommit?: (callId: string) => void;
+  /** For crash tests: runs inside each callback fee's transaction, before the commit. */
+  readonly callbackFeeBeforeCommit?: (callbackId: string) => void;
 }
 
 /** A running gateway. `close()` stops everything it started; safe to call twice. */
@@ -242,6 +244,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     value,
     tokens,
     callbacksMount: http.late.callbacks,
+    callbackFeeBeforeCommit: options.callbackFeeBeforeCommit,
     metrics,
     logger,
     now,

@@ -20,7 +20,7 @@ import {
 import type { CallbackEvent } from '@parley/shared/protocol';
 import { expect } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
-import { CARRIER, carrierTrunk } from './carrier.js';
+import { CARRIER, carrierTrunk, type TrunkInput } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
 export const CUSTOMER = '+14155550123';
@@ -54,9 +54,13 @@ export interface CallbacksWorld {
 
 const ports = new PortAllocator();
 
-/** `callbacksExtra` is merged into the gateway's `callbacks` settings. */
+/**
+ * `callbacksExtra` is merged into the gateway's `callbacks` settings;
+ * `trunks` are added beside the customer's `carrier` (an advertiser's number).
+ */
 export async function startCallbacksWorld(
   callbacksExtra: Record<string, unknown> = {},
+  trunks: Record<string, TrunkInput> = {},
 ): Promise<CallbacksWorld> {
   const held: PortBlock[] = [];
   let gw: TestGateway | undefined;
@@ -92,6 +96,7 @@ export async function startCallbacksWorld(
               ],
             },
           },
+          ...trunks,
         },
         marketplace: { reserveCents: 100, tenants: { [TENANT]: {} } },
         callbacks: {

@@ -18,11 +18,18 @@ export interface GatedFacility {
   readonly device: { sipUser: string; secret: string };
 }
 
-/** `gated` is the tenant's `gated` settings (PIN, prompts…). */
+/**
+ * `gated` is the tenant's `gated` settings (PIN, prompts…); `flow` the DID's
+ * flow (default: the gate alone); `lines` more DIDs of the facility, each
+ * with its own flow.
+ */
 export async function startGatedFacility(
   did: string,
   gated: Record<string, unknown>,
+  flow: Record<string, unknown>[] = [{ verb: 'gate' }],
+  lines: Record<string, Record<string, unknown>[]> = {},
 ): Promise<GatedFacility> {
+  const more = Object.keys(lines).map((number, i) => [number, `line-${i + 1}`] as const);
   const gw = await startTestGateway({
     agents: [],
     tenantExtra: { gated },
@@ -30,9 +37,16 @@ export async function startGatedFacility(
     // Cheap scrypt: the PIN checks are not what these tests measure.
     pins: new PinHasher({ logN: 4, r: 8, p: 1 }),
     config: {
-      // A gated tenant's DID runs the gated path, not this flow.
-      flows: { 'facility-line': [{ verb: 'hangup' }] },
-      trunks: { carrier: carrierTrunk({ dids: { [did]: 'facility-line' } }) },
+      // The DID's flow: the `gate` verb hands the call to the gated path.
+      flows: {
+        'facility-line': flow as never,
+        ...Object.fromEntries(more.map(([number, name]) => [name, lines[number] as never])),
+      },
+      trunks: {
+        carrier: carrierTrunk({
+          dids: { [did]: 'facility-line', ...Object.fromEntries(more) },
+        }),
+      },
     },
   });
   const made = await gw.apiRequest<{ credential: { sipUser: string; secret: string } }>(

@@ -16,7 +16,7 @@
  *   used up: refused and hung up), and the account is locked: the next call,
  *   with the right PIN, is refused `pin_lockout`; neither call is authorised, so nothing rings.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { sippAvailable, startSipp, stopAll, type SippInstance } from '@parley/te
 import type { Call } from '../src/calls/index.js';
 import { CARRIER } from './carrier.js';
 import { TENANT, type TestGateway } from './harness.js';
+import { carrierScenario } from './gated-carrier.js';
 import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
@@ -36,95 +37,6 @@ let client: RawSipClient;
 let work: string;
 const calls = new Map<string, Call>();
 const accounts: Record<string, { id: string; number: string }> = {};
-
-/**
- * A carrier's caller: INVITE offering PCMU and telephone-event (PT 101), the
- * gateway's 200 ACKed, then `keys` as RFC 4733 presses 400 ms apart from 1 s
- * on (typed ahead: the gateway reads them as its prompts ask; no key twice
- * in a row: sipp replays a pcap with its RTP timestamp, so the same key again
- * would be the same event, RFC 4733 §2.5.1.1), then it waits
- * for the gateway's BYE (a refusal, or the test ending the call).
- */
-async function carrierScenario(name: string, keys: string): Promise<string> {
-  const pcap = (k: string): string =>
-    `/usr/share/sip-tester/dtmf_2833_${k === '#' ? 'pound' : k === '*' ? 'star' : k}.pcap`;
-  const presses = [...keys]
-    .map(
-      (k) =>
-        `  <nop><action><exec play_pcap_audio="${pcap(k)}" /></action></nop>\n  <pause milliseconds="400" />`,
-    )
-    .join('\n');
-  const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="${name}">
-  <send retrans="500" start_txn="invite">
-    <![CDATA[
-
-      INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:[field1]@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
-      a=ptime:20
-      a=sendrecv
-
-    ]]>
-  </send>
-  <recv response="100" optional="true" response_txn="invite" />
-  <recv response="180" optional="true" response_txn="invite" />
-  <recv response="183" optional="true" response_txn="invite" />
-  <recv response="200" rtd="true" response_txn="invite" />
-  <send ack_txn="invite">
-    <![CDATA[
-
-      ACK sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <pause milliseconds="1000" />
-${presses}
-  <recv request="BYE" timeout="120000" />
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
-`;
-  const file = join(work, `${name}.xml`);
-  await writeFile(file, xml);
-  return file;
-}
 
 function carrier(file: string, from: string): Promise<SippInstance> {
   return startSipp({
@@ -236,7 +148,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
     async () => {
       const phone = await residentPhone();
       const before = phoneCalls().length;
-      const caller = await carrier(await carrierScenario('known', ''), '4155550199');
+      const caller = await carrier(await carrierScenario(work, 'known', ''), '4155550199');
       try {
         const call = await newCall(before);
         await connectedThenEnd(call);
@@ -269,7 +181,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       const phone = await residentPhone();
       const before = phoneCalls().length;
       const caller = await carrier(
-        await carrierScenario('keyed', '70517051#1234#70517051#2580#'),
+        await carrierScenario(work, 'keyed', '70517051#1234#70517051#2580#'),
         '4155550100',
       );
       try {
@@ -310,7 +222,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       // Call 1: three wrong PINs (the call's tries, and the tenant's maxFailures).
       const before = phoneCalls().length;
       const first = await carrier(
-        await carrierScenario('guess', '70527052#1234#70527052#4321#70527052#1357#'),
+        await carrierScenario(work, 'guess', '70527052#1234#70527052#4321#70527052#1357#'),
         '4155550101',
       );
       let guessed: Call;
@@ -332,7 +244,10 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
 
       // Call 2, another number: the right PIN, but the account is locked.
       const again = phoneCalls().length;
-      const second = await carrier(await carrierScenario('locked', '70527052#3690#'), '4155550102');
+      const second = await carrier(
+        await carrierScenario(work, 'locked', '70527052#3690#'),
+        '4155550102',
+      );
       let locked: Call;
       try {
         locked = await newCall(again);

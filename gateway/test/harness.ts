@@ -76,6 +76,8 @@ export interface TestGatewayOptions {
   readonly sipExtra?: Record<string, unknown>;
   /** Extra media settings (TURN, ICE policy…), merged into the harness's own. */
   readonly mediaExtra?: Record<string, unknown>;
+  /** Media ports reserved for the gateway (two per leg); default 64. */
+  readonly mediaPortCount?: number;
   readonly ringTimeoutSeconds?: number;
   readonly maxAttempts?: number;
   readonly config?: Partial<ConfigInput>;
@@ -125,7 +127,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const keys = options.keys ?? (await testKeys());
   const tenantKeys = keys.tenant;
   const gatewayKeys = keys.gateway;
-  const media = await ports.allocate(64, { protocols: ['udp'], even: true });
+  const media = await ports.allocate(options.mediaPortCount ?? 64, {
+    protocols: ['udp'],
+    even: true,
+  });
   const input: ConfigInput = {
     gatewayId: 'gw-test',
     http: { host: '127.0.0.1', port: 0 },

@@ -280,7 +280,7 @@ describe('marketplace API', () => {
     expect(slot?.numberKind).toBe('leased');
     const { hooks } = gw.gateway.marketplace;
     const at = Date.now();
-    const match = hooks.matchInbound({
+    const match = await hooks.matchInbound({
       calledNumber: slot?.number ?? '',
       at,
       callerNumber: '+14155550777',
@@ -354,7 +354,7 @@ describe('marketplace API', () => {
   it('pauses a listing whose budget cannot pay another call, with the reason, and places it no more', async () => {
     const { hooks } = gw.gateway.marketplace;
     const at = Date.now();
-    const match = hooks.matchWeb({ listingId: listings['tight']?.id ?? '', at });
+    const match = await hooks.matchWeb({ listingId: listings['tight']?.id ?? '', at });
     expect(match).toMatchObject({ kind: 'direct', price: 900, routable: true });
     if (!match) return;
     hooks.callStarted('call-2', match, at);
@@ -369,7 +369,7 @@ describe('marketplace API', () => {
       pauseReason: 'daily_budget_exhausted',
       eligible: false,
     });
-    expect(hooks.matchWeb({ listingId: listings['tight']?.id ?? '', at })).toMatchObject({
+    expect(await hooks.matchWeb({ listingId: listings['tight']?.id ?? '', at })).toMatchObject({
       routable: false,
       reason: 'daily_budget_exhausted',
     });

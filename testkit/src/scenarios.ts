@@ -13,6 +13,7 @@
  * | `uas-ring-no-answer`   | UAS  | 100, 180, never answers; 200 to CANCEL, 487                     |
  * | `uas-early-media-183`  | UAS  | 100, 183 with SDP (early media), 200 600 ms later; echoes RTP     |
  * | `uas-answer-pcmu-echo` | UAS  | 100, 180, 200 with PCMU on -mp (use rtpEcho), waits for BYE     |
+ * | `uas-answer-ack-optional` | UAS | the same, but takes a BYE that comes without the ACK (its caller killed before it ACKed) |
  * | `uas-answer-dtmf`      | UAS  | 200 with PCMU + telephone-event, then RFC 4733 keys 1 5 9 # (pcaps), waits for BYE |
  * | `registrar`            | UAS  | stand-in registrar: 401 challenge, digest agent1/secret, 200     |
  * | `uac-invite-flood`     | UAC  | one INVITE + Bearer `[token]` (-key token) per call, never ACKs (run with -nd) |
@@ -51,6 +52,7 @@ export type BundledScenarioName =
   | 'uas-busy-486'
   | 'uas-ring-no-answer'
   | 'uas-answer-pcmu-echo'
+  | 'uas-answer-ack-optional'
   | 'uas-answer-dtmf'
   | 'uas-early-media-183'
   | 'registrar'

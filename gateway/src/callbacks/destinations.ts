@@ -21,7 +21,7 @@ export interface ListingSource {
     listingId: string,
     impressionId: string | undefined,
     at: number,
-  ):
+  ): Promise<
     | {
         readonly tenant: string;
         readonly title: string;
@@ -34,8 +34,14 @@ export interface ListingSource {
         readonly unavailable: string | undefined;
         /** Whether its schedule has it open at `instant`. */
         readonly openAt: (instant: number) => boolean;
+        /**
+         * The impression the page's reference proves (sealed, the listing's,
+         * current), or null: a bare or forged id is only a claim, not kept.
+         */
+        readonly impressionId: string | null;
       }
-    | undefined;
+    | undefined
+  >;
   /** The tenant's fallback number (`marketplace.tenants.<t>.fallbackNumber`). */
   fallbackNumber(tenant: string): string | undefined;
   readonly currency: string;
@@ -56,6 +62,8 @@ export interface ResolvedDestination {
   readonly queue: string | null;
   /** Whether the destination takes calls at `instant` (business hours, a listing's schedule). */
   readonly openAt: (instant: number) => boolean;
+  /** A listing's impression the callback is attributed to (verified by its seal), or null. */
+  readonly impressionId: string | null;
 }
 
 const LISTING = /^listing\.(.+)$/;
@@ -76,15 +84,15 @@ export class CallbackDestinations {
    * Resolves `destination` for a callback of `tenant` (the token's issuer).
    * Throws `callback_not_offered`, `listing_unavailable` or `scope_denied`.
    */
-  resolve(
+  async resolve(
     destination: string,
     tenant: string,
     impressionId: string | undefined,
     at: number,
-  ): ResolvedDestination {
+  ): Promise<ResolvedDestination> {
     const listingId = LISTING.exec(destination)?.[1];
     if (listingId !== undefined)
-      return this.#listing(destination, listingId, tenant, impressionId, at);
+      return await this.#listing(destination, listingId, tenant, impressionId, at);
     const offered = this.#config.callbacks.queues[destination];
     const queue = this.#config.queues[destination];
     if (!offered || !queue)
@@ -109,22 +117,23 @@ export class CallbackDestinations {
       currency: this.#listings?.currency ?? this.#config.marketplace.currency,
       queue: destination,
       openAt: (instant) => hours === undefined || hours.isOpen(instant),
+      impressionId: null,
     };
   }
 
-  #listing(
+  async #listing(
     destination: string,
     listingId: string,
     tenant: string,
     impressionId: string | undefined,
     at: number,
-  ): ResolvedDestination {
+  ): Promise<ResolvedDestination> {
     const settings = this.#config.callbacks.listings;
     if (!settings.enabled || !this.#listings)
       throw new ParleyError('callback_not_offered', 'listings offer no callbacks', {
         expose: true,
       });
-    const found = this.#listings.listing(listingId, impressionId, at);
+    const found = await this.#listings.listing(listingId, impressionId, at);
     if (!found || found.tenant !== tenant)
       throw new ParleyError('callback_not_offered', `no listing ${listingId}`, { expose: true });
     if (found.unavailable !== undefined && found.unavailable !== 'outside_schedule')
@@ -151,6 +160,7 @@ export class CallbackDestinations {
       currency: this.#listings.currency,
       queue: target.kind === 'queue' ? target.queue : null,
       openAt: found.openAt,
+      impressionId: found.impressionId,
     };
   }
 }

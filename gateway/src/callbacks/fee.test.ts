@@ -22,6 +22,7 @@ function setup() {
   ] as const)
     ledger.openAccount({ id, tenant: 'acme', kind, currency: 'USD', at: 0 });
   const billing: CallbackBilling = {
+    ledger: 'local',
     available: (id) =>
       id === 'ad1' ? 10_000 + (ledger.account('advertiser:ad1')?.balance ?? 0) : undefined,
     post: (input) => {
@@ -72,6 +73,7 @@ function record(id: string): CallbackRecord {
     chargeTransactionId: null,
     attempts: [],
     dialogs: [],
+    ringing: [],
     privateClaims: {},
     createdAt: 0,
     updatedAt: 0,
@@ -83,20 +85,20 @@ const fees = (ledger: SqliteLedgerStore) =>
   ledger.list({ account: 'advertiser:ad1', limit: 100 }).filter((t) => t.kind === 'callback_fee');
 
 describe('CallbackFees', () => {
-  it('charges a connected callback once, however often it is asked', () => {
+  it('charges a connected callback once, however often it is asked', async () => {
     const { store, ledger, billing } = setup();
     const cb = new CallbackFees({ store, billing, now: () => 1000 });
     store.insert(record('c1'), 'hash');
-    const charged = cb.connected(record('c1'), 1000);
+    const charged = await cb.connected(record('c1'), 1000);
     expect(charged.chargeKey).toBe('callback:c1');
-    cb.charge(charged);
-    cb.charge(store.get('c1')!);
+    await cb.charge(charged);
+    await cb.charge(store.get('c1')!);
     expect(fees(ledger)).toHaveLength(1);
     expect(ledger.account('advertiser:ad1')?.balance).toBe(-250);
     expect(ledger.verify()).toEqual([]);
   });
 
-  it('leaves no trace of a charge that crashed before its commit; the retry charges once', () => {
+  it('leaves no trace of a charge that crashed before its commit; the retry charges once', async () => {
     const { store, ledger, billing } = setup();
     let crash = true;
     const cb = new CallbackFees({
@@ -108,15 +110,15 @@ describe('CallbackFees', () => {
       },
     });
     store.insert(record('c2'), 'hash');
-    expect(() => cb.connected(record('c2'), 1000)).toThrow(/crash/);
+    await expect(cb.connected(record('c2'), 1000)).rejects.toThrow(/crash/);
     // The connection was written (its own transaction); the charge was not.
     const stored = store.get('c2')!;
     expect(stored.connectedAt).toBe(1000);
     expect(stored.chargedAt).toBeNull();
     expect(fees(ledger)).toHaveLength(0);
     crash = false;
-    cb.charge(stored);
-    cb.charge(store.get('c2')!);
+    await cb.charge(stored);
+    await cb.charge(store.get('c2')!);
     expect(fees(ledger)).toHaveLength(1);
     expect(store.get('c2')?.chargeTransactionId).toBe(fees(ledger)[0]?.id);
   });

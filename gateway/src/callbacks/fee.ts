@@ -3,15 +3,22 @@
  * response to establishing a connection"): charged when the advertiser leg
  * connects, exactly once, in the marketplace's ledger.
  *
- * Two writes, each one transaction: first the connection (`connectedAt`),
- * then the charge (the ledger's balanced postings under the key
- * `callback:<id>` together with the record's `chargedAt`). A crash between
- * them leaves a connected, uncharged callback that the next start charges
- * ({@link CallbackFees.charge} again); a crash inside the charge leaves no
- * trace of it, and the same recovery charges it; the key makes every repeat
- * a no-op. An advertiser who cannot pay is never called ({@link canPay}).
+ * Two writes: first the connection (`connectedAt`), then the charge. A crash
+ * between them leaves a connected, uncharged callback that the next start
+ * charges ({@link CallbackFees.charge} again); the ledger key `callback:<id>`
+ * makes every repeat a no-op. An advertiser who cannot pay is never called
+ * ({@link canPay}).
+ *
+ * - The gateway's SQLite ledger: the postings and the record's `chargedAt`
+ *   are one transaction; a crash inside it leaves no trace, and the same
+ *   recovery charges it.
+ * - The shared PostgreSQL ledger (`storage.kind: postgres`): the postings
+ *   are committed there first (the key is unique in that table: once across
+ *   gateways), then the record's `chargedAt` here. A crash between the two
+ *   leaves the money moved and the record uncharged: the recovery posts
+ *   again, the key answers the first transaction, and the record gets it.
  */
-import type { CallbackBilling } from './marketplace-ports.js';
+import type { CallbackBilling, FeePosting } from './marketplace-ports.js';
 import { chargeKey, type CallbackRecord } from './model.js';
 import type { CallbackStore } from './store.js';
 
@@ -42,7 +49,7 @@ export class CallbackFees {
   }
 
   /** The advertiser leg answered: the connection is written, then charged. */
-  connected(record: CallbackRecord, at: number): CallbackRecord {
+  async connected(record: CallbackRecord, at: number): Promise<CallbackRecord> {
     const connected: CallbackRecord = {
       ...record,
       state: 'connected',
@@ -57,32 +64,26 @@ export class CallbackFees {
    * Charges a connected callback once: safe to call any number of times, from
    * any process on the same database. Answers the record as stored after it.
    */
-  charge(record: CallbackRecord): CallbackRecord {
+  async charge(record: CallbackRecord): Promise<CallbackRecord> {
     const { store, billing } = this.#o;
     const key = chargeKey(record.id);
+    let shared: { transactionId: number } | undefined;
+    if (billing?.ledger === 'shared') {
+      const current = store.get(record.id) ?? record;
+      if (current.chargedAt !== null || current.connectedAt === null)
+        return this.#done(record, current, 'duplicate');
+      if (this.#payable(current)) shared = await billing.post(this.#posting(current, key));
+    }
     const result = store.atomically(() => {
       // Read again under the write lock: a repeat (or another process) may have charged it.
       const current = store.get(record.id) ?? record;
       if (current.chargedAt !== null || current.connectedAt === null)
         return { record: current, outcome: 'duplicate' as const };
       const at = this.#o.now();
-      const payable = current.feeCents > 0 && current.advertiserId !== null && billing;
-      let transactionId: number | null = null;
-      if (payable) {
-        transactionId = billing.post({
-          key,
-          tenant: current.tenant,
-          advertiserId: current.advertiserId ?? '',
-          amountCents: current.feeCents,
-          meta: {
-            callbackId: current.id,
-            listingId: current.listingId,
-            destination: current.destination,
-            impressionId: current.impressionId,
-          },
-          at,
-        }).transactionId;
-      }
+      const payable = this.#payable(current);
+      let transactionId: number | null = shared?.transactionId ?? null;
+      if (payable && billing?.ledger === 'local')
+        transactionId = billing.post(this.#posting(current, key)).transactionId;
       const charged: CallbackRecord = {
         ...current,
         chargedAt: at,
@@ -94,14 +95,40 @@ export class CallbackFees {
       this.#o.beforeCommit?.(current.id);
       return { record: charged, outcome: payable ? ('charged' as const) : ('free' as const) };
     });
-    if (result.outcome !== 'duplicate') {
-      this.#o.afterCommit?.(record.id);
-      if (result.outcome === 'charged' && record.advertiserId !== null)
-        billing?.fundsChanged(record.advertiserId);
-    }
-    this.#o.onCharge?.(result.outcome, result.outcome === 'charged' ? record.feeCents : 0);
+    if (result.outcome !== 'duplicate') this.#o.afterCommit?.(record.id);
+    return this.#done(record, result.record, result.outcome);
+  }
+
+  #payable(r: CallbackRecord): boolean {
+    return r.feeCents > 0 && r.advertiserId !== null && this.#o.billing !== undefined;
+  }
+
+  #posting(r: CallbackRecord, key: string): FeePosting {
+    return {
+      key,
+      tenant: r.tenant,
+      advertiserId: r.advertiserId ?? '',
+      amountCents: r.feeCents,
+      meta: {
+        callbackId: r.id,
+        listingId: r.listingId,
+        destination: r.destination,
+        impressionId: r.impressionId,
+      },
+      at: this.#o.now(),
+    };
+  }
+
+  #done(
+    record: CallbackRecord,
+    stored: CallbackRecord,
+    outcome: 'charged' | 'duplicate' | 'free',
+  ): CallbackRecord {
+    if (outcome === 'charged' && record.advertiserId !== null)
+      this.#o.billing?.fundsChanged(record.advertiserId);
+    this.#o.onCharge?.(outcome, outcome === 'charged' ? record.feeCents : 0);
     // The live record keeps its in-memory fields (state) with the charge's.
-    return { ...record, ...pick(result.record) };
+    return { ...record, ...pick(stored) };
   }
 }
 

@@ -14,6 +14,7 @@
  * progress is `interrupted`.
  */
 import type { StoredDialog } from '../storage/index.js';
+import type { StoredInvite } from '../calls/index.js';
 
 export type CallbackState =
   'scheduled' | 'calling' | 'prompting' | 'connecting' | 'connected' | 'ended';
@@ -131,6 +132,12 @@ export interface CallbackRecord {
    * after a crash can still send them a BYE (`calls/interrupted.ts`).
    */
   readonly dialogs: readonly StoredDialog[];
+  /**
+   * The advertiser's INVITEs of the attempt in progress that ring and are not
+   * answered yet, so that a start after a crash can CANCEL them
+   * (`calls/interrupted-invites.ts`).
+   */
+  readonly ringing: readonly StoredInvite[];
   /** The token's private claims the desk shows (customer id, name). */
   readonly privateClaims: Readonly<Record<string, unknown>>;
   readonly createdAt: number;

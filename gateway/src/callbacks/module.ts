@@ -6,7 +6,7 @@
  */
 import type { Router } from 'express';
 import { reachableContact, type AgentDirectory } from '../agents/index.js';
-import { hangUpInterrupted } from '../calls/index.js';
+import { cancelInterrupted, hangUpInterrupted } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
 import type { Marketplace } from '../marketplace/index.js';
@@ -50,6 +50,8 @@ export interface CallbacksModuleDeps {
   readonly tokens: TokenService;
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly desk?: CallbackDeskFeed | undefined;
+  /** Crash tests: runs inside each fee's transaction, before the commit. */
+  readonly feeBeforeCommit?: ((callbackId: string) => void) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -58,8 +60,8 @@ export interface CallbacksModule {
   readonly service: CallbackService;
   readonly runner: CallbackRunner;
   readonly router: Router;
-  /** Closes interrupted callbacks (BYE to their legs) and schedules the waiting ones. */
-  start(): void;
+  /** Closes interrupted callbacks (BYE to their legs, CANCEL to ringing INVITEs), charges what is owed, schedules the waiting ones. */
+  start(): Promise<void>;
   /** Where the desks are told about callbacks (the desk is wired after this module). */
   setDesk(feed: CallbackDeskFeed | undefined): void;
   close(): void;
@@ -83,21 +85,23 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
   const store = new SqliteCallbackStore(deps.db);
   const billing =
     deps.billing ?? (deps.marketplace ? marketplaceBilling(deps.marketplace) : undefined);
-  const fees = new CallbackFees({ store, billing, now });
+  const fees = new CallbackFees({ store, billing, now, beforeCommit: deps.feeBeforeCommit });
   const progress = new CallbackProgress();
   let desk = deps.desk;
+  // The desk is wired after this module: every call goes to the feed set by then.
+  const deskFeed: CallbackDeskFeed = {
+    progress: (...a) => desk?.progress(...a),
+    ringing: (...a) => desk?.ringing(...a),
+    stopped: (...a) => desk?.stopped(...a),
+    answered: (...a) => desk?.answered(...a),
+    ended: (...a) => desk?.ended(...a),
+  };
   const runner = new CallbackRunner({
     store,
     fees,
     progress,
     config: config.callbacks,
-    desk: {
-      progress: (...a) => desk?.progress(...a),
-      ringing: (...a) => desk?.ringing(...a),
-      stopped: (...a) => desk?.stopped(...a),
-      answered: (...a) => desk?.answered(...a),
-      ended: (...a) => desk?.ended(...a),
-    },
+    desk: deskFeed,
     logger,
     now,
     call: {
@@ -139,6 +143,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     progress,
     runner,
     scheduler,
+    desk: deskFeed,
     logger,
     now,
   });
@@ -149,8 +154,10 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     service,
     runner,
     router,
-    start() {
-      hangUpInterrupted(deps.stack, service.start(), logger);
+    async start() {
+      const { interrupted, ringing } = await service.start();
+      hangUpInterrupted(deps.stack, interrupted, logger);
+      cancelInterrupted(deps.stack, ringing, logger);
     },
     setDesk(feed) {
       desk = feed;

@@ -94,7 +94,12 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
       requiredScope: `callback:${destination}`,
       ...(typeof req.headers.origin === 'string' ? { origin: req.headers.origin } : {}),
     });
-    const { record, watchKey: key } = service.request({ token, destination, page, impressionId });
+    const { record, watchKey: key } = await service.request({
+      token,
+      destination,
+      page,
+      impressionId,
+    });
     const created: CallbackCreated = {
       id: record.id,
       phase: 'scheduled',

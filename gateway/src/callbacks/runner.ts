@@ -114,17 +114,21 @@ export class CallbackRunner {
           record = this.#save(record, 'connecting', log, call);
           this.#publish(record);
         },
+        // Written while it rings: a crash now leaves an INVITE the next start CANCELs.
+        advertiserRinging: () => {
+          record = this.#save(record, record.state, log, call);
+        },
         agent: (agentId, ringing) => {
           if (ringing) desk?.ringing(agentId, record, log.record.routing);
           else if (agentId !== agent) desk?.stopped(agentId, record.id);
         },
-        connected: (_party, agentId) => {
+        connected: async (_party, agentId) => {
           const ringingAt = Math.min(
             ...log.advertiser.map((l) => l.ringingAt ?? Number.POSITIVE_INFINITY),
           );
           if (log.keyAt !== null && Number.isFinite(ringingAt))
             this.#timing('advertiser_ringing', log.keyAt, ringingAt);
-          record = this.#o.fees.connected(this.#snapshot(record, 'connected', log, call), now());
+          record = await this.#charge(this.#snapshot(record, 'connected', log, call), true);
           agent = agentId;
           if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
           this.#publish(record);
@@ -161,6 +165,10 @@ export class CallbackRunner {
       this.#publish(record);
       return { kind: 'retry', record };
     }
+    // A charge that failed at the connection (the shared ledger unreachable) is tried again now,
+    // and else at the next start (`CallbackService.start`): the connection is written.
+    if (record.connectedAt !== null && record.chargedAt === null)
+      record = await this.#charge(record, false);
     record = {
       ...this.#snapshot(record, 'ended', log, undefined),
       outcome: result.outcome,
@@ -177,6 +185,21 @@ export class CallbackRunner {
     return { kind: 'ended', record };
   }
 
+  /**
+   * The connection written (first time) and the fee charged; a failed charge
+   * is logged and leaves the record connected, uncharged.
+   */
+  async #charge(record: CallbackRecord, connecting: boolean): Promise<CallbackRecord> {
+    const { fees, store, now } = this.#o;
+    try {
+      return connecting ? await fees.connected(record, now()) : await fees.charge(record);
+    } catch (error) {
+      this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
+      const stored = store.get(record.id);
+      return { ...record, connectedAt: stored?.connectedAt ?? record.connectedAt };
+    }
+  }
+
   /** The record with the state and the attempt as it is now (and the answered legs' dialogs). */
   #snapshot(
     record: CallbackRecord,
@@ -190,6 +213,7 @@ export class CallbackRunner {
       state,
       attempts: [...attempts, log.snapshot()],
       dialogs: call ? call.dialogs().map(([leg, dialog]) => storedDialog(leg, dialog)) : [],
+      ringing: call ? call.ringing() : [],
       updatedAt: this.#o.now(),
     };
   }

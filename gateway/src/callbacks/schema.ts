@@ -51,5 +51,12 @@ export const CALLBACKS_SCHEMA: SchemaModule = {
     CREATE INDEX cb_callbacks_session ON cb_callbacks(tenant, session_id, created_at);
     CREATE INDEX cb_callbacks_tenant ON cb_callbacks(tenant, created_at);
     `,
+    // The advertiser's ringing INVITEs, for the CANCEL after a crash (model.ts `ringing`);
+    // connected callbacks whose charge failed (a shared ledger that was down), charged at start.
+    `
+    ALTER TABLE cb_callbacks ADD COLUMN ringing TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX cb_callbacks_uncharged ON cb_callbacks(id)
+      WHERE connected_at IS NOT NULL AND charged_at IS NULL;
+    `,
   ],
 };

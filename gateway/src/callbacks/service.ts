@@ -11,13 +11,14 @@ import type { CallbackEvent } from '@parley/shared/protocol';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { CallbacksConfig } from '../config/callbacks.js';
 import type { Logger } from '../observability/index.js';
+import type { StoredInvite } from '../calls/index.js';
 import type { InterruptedCall } from '../storage/index.js';
 import type { CallbackDestinations } from './destinations.js';
 import type { CallbackFees } from './fee.js';
 import type { CallbackMode, CallbackRecord } from './model.js';
 import { checkCallbackNumber } from './number-rules.js';
 import { progressEvent, type CallbackProgress, type ProgressListener } from './progress.js';
-import type { CallbackRunner } from './runner.js';
+import type { CallbackDeskFeed, CallbackRunner } from './runner.js';
 import type { CallbackScheduler } from './scheduler.js';
 import type { CallbackListFilter, CallbackStore } from './store.js';
 
@@ -29,6 +30,8 @@ export interface CallbackServiceOptions {
   readonly progress: CallbackProgress;
   readonly runner: CallbackRunner;
   readonly scheduler: CallbackScheduler;
+  /** The desks of the callback's queue or agent see it end when it is cancelled or expires waiting. */
+  readonly desk?: CallbackDeskFeed | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -60,15 +63,17 @@ export class CallbackService {
 
   /**
    * Closes what the last stop left in progress and schedules what waits.
-   * Answers the interrupted callbacks' answered legs, for a BYE.
+   * Answers the interrupted callbacks' answered legs, for a BYE, and their
+   * advertiser INVITEs that were ringing, for a CANCEL.
    */
-  start(): InterruptedCall[] {
-    const { store, fees, now } = this.#o;
+  async start(): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
+    const { store, now } = this.#o;
     const interrupted: InterruptedCall[] = [];
+    const ringing: StoredInvite[] = [];
     for (const record of store.inProgress()) {
       let r = record;
       // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
-      if (r.connectedAt !== null) r = fees.charge(r);
+      if (r.connectedAt !== null) r = await this.#charge(r);
       const at = now();
       store.save({
         ...r,
@@ -76,22 +81,36 @@ export class CallbackService {
         outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
         code: r.connectedAt !== null ? null : 'callback_interrupted',
         dialogs: [],
+        ringing: [],
         updatedAt: at,
         endedAt: at,
       });
       if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
+      ringing.push(...r.ringing);
     }
     if (interrupted.length > 0)
       this.#log.warn(
         { callbacks: interrupted.length },
         'closed callbacks interrupted by the last stop',
       );
+    // Ended, connected and never charged: the charge failed then (a shared ledger that was down).
+    for (const record of store.uncharged()) await this.#charge(record);
     for (const record of store.scheduled()) this.#schedule(record);
-    return interrupted;
+    return { interrupted, ringing };
+  }
+
+  /** Charges a connected callback (once: the key); a failure is logged, tried again at the next start. */
+  async #charge(record: CallbackRecord): Promise<CallbackRecord> {
+    try {
+      return await this.#o.fees.charge(record);
+    } catch (error) {
+      this.#log.error({ err: error, callback: record.id }, 'callback fee not charged yet');
+      return record;
+    }
   }
 
   /** Checks and stores a callback request, and schedules it. */
-  request(input: CallbackRequest): CallbackAccepted {
+  async request(input: CallbackRequest): Promise<CallbackAccepted> {
     const { config, store, now } = this.#o;
     const { claims, privateClaims } = input.token;
     const claim = privateClaims.callback;
@@ -101,7 +120,7 @@ export class CallbackService {
       });
     const at = now();
     const phone = checkCallbackNumber(claim.phone, config.numbers);
-    const resolved = this.#o.destinations.resolve(
+    const resolved = await this.#o.destinations.resolve(
       input.destination,
       claims.iss,
       input.impressionId,
@@ -133,7 +152,8 @@ export class CallbackService {
       sessionId: claims.sub,
       origin: claims.origin,
       page: input.page ?? null,
-      impressionId: input.impressionId ?? null,
+      // The page's reference is a claim: only an impression its seal proves is kept (docs/marketplace.md).
+      impressionId: resolved.impressionId,
       tokenId: claims.jti,
       mode,
       dueAt,
@@ -149,6 +169,7 @@ export class CallbackService {
       chargeTransactionId: null,
       attempts: [],
       dialogs: [],
+      ringing: [],
       privateClaims: Object.fromEntries(
         Object.entries(privateClaims).filter(([k]) => k !== 'callback'),
       ),
@@ -215,7 +236,7 @@ export class CallbackService {
       endedAt: at,
     };
     store.save(ended);
-    this.#o.progress.publish(progressEvent(ended, at) satisfies CallbackEvent);
+    this.#ended(ended, at);
     return ended;
   }
 
@@ -234,7 +255,21 @@ export class CallbackService {
       endedAt: at,
     };
     store.save(ended);
-    this.#o.progress.publish(progressEvent(ended, at));
+    this.#ended(ended, at);
+  }
+
+  /**
+   * A callback ended while it waited (cancelled, expired): its page and the
+   * desks that would have seen it run are told. The desk feed must not
+   * break the cancel: a failure is logged.
+   */
+  #ended(record: CallbackRecord, at: number): void {
+    this.#o.progress.publish(progressEvent(record, at) satisfies CallbackEvent);
+    try {
+      this.#o.desk?.progress(record, 'ended');
+    } catch (error) {
+      this.#log.error({ err: error, callback: record.id }, 'callback desk feed failed');
+    }
   }
 
   /** Runs one attempt; a retry goes back to the scheduler. */

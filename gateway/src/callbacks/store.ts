@@ -5,6 +5,7 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase, StoredDialog } from '../storage/index.js';
+import type { StoredInvite } from '../calls/index.js';
 import type {
   AdvertiserTarget,
   CallbackAttempt,
@@ -35,6 +36,8 @@ export interface CallbackStore {
   scheduled(): CallbackRecord[];
   /** Callbacks a stop left between scheduled and ended. */
   inProgress(): CallbackRecord[];
+  /** Ended callbacks that connected and were not charged (the shared ledger was down). */
+  uncharged(): CallbackRecord[];
   /** Callbacks asked for this number since `since` (every state). */
   countForNumber(phone: string, since: number): number;
   /** Callbacks asked by this web session since `since`. */
@@ -72,6 +75,7 @@ interface Row {
   charge_tx: number | null;
   attempts: string;
   dialogs: string;
+  ringing: string;
   private_claims: string;
   created_at: number;
   updated_at: number;
@@ -79,7 +83,7 @@ interface Row {
 }
 
 const COLUMNS =
-  'id, tenant, destination, listing_id, advertiser_id, advertiser_name, target, phone, caller_number, session_id, origin, page, impression_id, token_id, mode, due_at, expires_at, state, outcome, code, fee, currency, connected_at, charged_at, charge_key, charge_tx, attempts, dialogs, private_claims, created_at, updated_at, ended_at';
+  'id, tenant, destination, listing_id, advertiser_id, advertiser_name, target, phone, caller_number, session_id, origin, page, impression_id, token_id, mode, due_at, expires_at, state, outcome, code, fee, currency, connected_at, charged_at, charge_key, charge_tx, attempts, dialogs, ringing, private_claims, created_at, updated_at, ended_at';
 
 function toRow(r: CallbackRecord): Row {
   return {
@@ -111,6 +115,7 @@ function toRow(r: CallbackRecord): Row {
     charge_tx: r.chargeTransactionId,
     attempts: JSON.stringify(r.attempts),
     dialogs: JSON.stringify(r.dialogs),
+    ringing: JSON.stringify(r.ringing),
     private_claims: JSON.stringify(r.privateClaims),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
@@ -148,6 +153,7 @@ function fromRow(row: Row): CallbackRecord {
     chargeTransactionId: row.charge_tx,
     attempts: JSON.parse(row.attempts) as CallbackAttempt[],
     dialogs: JSON.parse(row.dialogs) as StoredDialog[],
+    ringing: JSON.parse(row.ringing) as StoredInvite[],
     privateClaims: JSON.parse(row.private_claims) as Record<string, unknown>,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -169,7 +175,7 @@ export class SqliteCallbackStore implements CallbackStore {
       save: db.prepare<Row>(
         `UPDATE cb_callbacks SET due_at = @due_at, expires_at = @expires_at, state = @state, outcome = @outcome,
            code = @code, connected_at = @connected_at, charged_at = @charged_at, charge_key = @charge_key,
-           charge_tx = @charge_tx, attempts = @attempts, dialogs = @dialogs, updated_at = @updated_at, ended_at = @ended_at
+           charge_tx = @charge_tx, attempts = @attempts, dialogs = @dialogs, ringing = @ringing, updated_at = @updated_at, ended_at = @ended_at
          WHERE id = @id`,
       ),
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM cb_callbacks WHERE id = ?`),
@@ -178,6 +184,10 @@ export class SqliteCallbackStore implements CallbackStore {
       ),
       inProgress: db.prepare<[], Row>(
         `SELECT ${COLUMNS} FROM cb_callbacks WHERE state NOT IN ('scheduled', 'ended')`,
+      ),
+      uncharged: db.prepare<[], Row>(
+        `SELECT ${COLUMNS} FROM cb_callbacks
+         WHERE state = 'ended' AND connected_at IS NOT NULL AND charged_at IS NULL`,
       ),
       forNumber: db.prepare<[string, number], { n: number }>(
         'SELECT count(*) AS n FROM cb_callbacks WHERE phone = ? AND created_at >= ?',
@@ -244,6 +254,10 @@ export class SqliteCallbackStore implements CallbackStore {
 
   inProgress(): CallbackRecord[] {
     return this.#s.inProgress.all().map(fromRow);
+  }
+
+  uncharged(): CallbackRecord[] {
+    return this.#s.uncharged.all().map(fromRow);
   }
 
   countForNumber(phone: string, since: number): number {

@@ -26,6 +26,7 @@ export { agentTarget } from './agent-request.js';
 export { byeReason } from './leg.js';
 export { pickCodec, readLegSdp, sdpText, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
 export { hangUpInterrupted } from './interrupted.js';
+export { cancelInterrupted, storedInvite, type StoredInvite } from './interrupted-invites.js';
 export { MessageHub, type MessageResult, type MessageSubscriber } from './message-hub.js';
 export { Telephony, type TelephonyDeps } from './flow/telephony.js';
 export { visitorFallbacks } from './flow/visitor-fallback.js';

@@ -8,6 +8,7 @@ export type {
   DialOptions,
   FlowCall,
   FlowCallContext,
+  GateOptions,
   Recording,
   RecordingEvents,
   RecordingOptions,

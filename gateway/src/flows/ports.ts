@@ -15,7 +15,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { QueueStatus } from '@parley/shared/protocol';
-import type { DialStatus, VoicemailResult } from './verbs/results.js';
+import type { DialStatus, GateResult, VoicemailResult } from './verbs/results.js';
 import type { DialTarget } from './verbs/schema.js';
 
 /** Who is calling, as flows, webhooks and modules see it. JSON-safe. */
@@ -138,6 +138,12 @@ export type DialAttempt =
       readonly reason?: string;
     };
 
+/** What a `gate` verb says of the call: the resident it is for, when the line is one resident's. */
+export interface GateOptions {
+  /** The resident's number (as the facility's API has it). */
+  readonly resident?: string;
+}
+
 /** Whose box a `voicemail` verb leaves the message in, and why. */
 export type VoicemailRequest = (
   | { readonly queue: string; readonly agent?: undefined }
@@ -185,6 +191,13 @@ export interface FlowCall {
    * Absent where voicemail is not wired.
    */
   voicemail?(box: VoicemailRequest): Promise<VoicemailResult>;
+  /**
+   * The gated facility's call path (docs/gated.md): authorise the caller,
+   * ring the resident's devices, connect once re-verified; resolves when the
+   * call is over (a refusal ends it after the not-available prompt). Absent
+   * where the call's tenant is not a gated facility.
+   */
+  gate?(options: GateOptions): Promise<GateResult>;
   /**
    * Ends the call: before the answer a SIP final response (busy 486,
    * rejected/completed 603, an error code: its SIP status and Reason), after

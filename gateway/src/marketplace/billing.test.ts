@@ -35,8 +35,8 @@ async function world(balance = 10_000) {
     dailyBudgetCents: 100_000,
     qualification: { minConnectedSeconds: 60 },
   });
-  const start = (callId: string) => {
-    const match = m.hooks.matchWeb({ listingId: listing.id, at: now });
+  const start = async (callId: string) => {
+    const match = await m.hooks.matchWeb({ listingId: listing.id, at: now });
     if (!match) throw new Error('no match');
     m.hooks.callStarted(callId, match, now);
   };
@@ -46,7 +46,7 @@ async function world(balance = 10_000) {
 describe('billing hooks', () => {
   it('charges only after the minimum connected time, once', async () => {
     const w = await world();
-    w.start('c1');
+    await w.start('c1');
     const connectedAt = w.now();
     expect(w.m.hooks.advertiserConnected('c1', connectedAt)).toEqual({
       qualifiesAt: connectedAt + 60_000,
@@ -67,12 +67,12 @@ describe('billing hooks', () => {
 
   it('never charges a call that ended short, nor one that never connected', async () => {
     const w = await world();
-    w.start('short');
+    await w.start('short');
     w.m.hooks.advertiserConnected('short', w.now());
     expect(await w.m.hooks.callEnded('short', w.now() + 30_000)).toMatchObject({
       status: 'not_yet',
     });
-    w.start('unanswered');
+    await w.start('unanswered');
     expect(await w.m.hooks.qualify('unanswered', w.now() + 120_000)).toEqual({
       status: 'not_connected',
     });
@@ -84,7 +84,7 @@ describe('billing hooks', () => {
 
   it('charges at the end a qualified call whose timer never ran', async () => {
     const w = await world();
-    w.start('late');
+    await w.start('late');
     w.m.hooks.advertiserConnected('late', w.now());
     expect(await w.m.hooks.callEnded('late', w.now() + 75_000)).toMatchObject({
       status: 'charged',
@@ -94,9 +94,9 @@ describe('billing hooks', () => {
 
   it('after a crash, charges the calls that had qualified before the last heartbeat, and only those', async () => {
     const w = await world();
-    w.start('due');
+    await w.start('due');
     w.m.hooks.advertiserConnected('due', w.now());
-    w.start('young');
+    await w.start('young');
     w.m.hooks.advertiserConnected('young', w.now() + 30_000);
     w.m.billing.heartbeat(w.now() + 61_000);
     // The process dies here; a new one starts on the same file.
@@ -108,7 +108,7 @@ describe('billing hooks', () => {
 
   it('qualifyCall records, connects and charges in one call, once', async () => {
     const w = await world();
-    const match = w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() });
+    const match = await w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() });
     if (!match) throw new Error('no match');
     const input = { callId: 'one', match, connectedAt: w.now(), now: w.now() + 60_000 };
     expect(await w.m.hooks.qualifyCall({ ...input, now: w.now() + 10_000 })).toMatchObject({
@@ -121,14 +121,14 @@ describe('billing hooks', () => {
 
   it('pauses a listing when the advertiser cannot pay another call, and resumes it on a deposit', async () => {
     const w = await world(1500);
-    w.start('c1');
+    await w.start('c1');
     w.m.hooks.advertiserConnected('c1', w.now() - 60_000);
     expect(await w.m.hooks.qualify('c1', w.now())).toMatchObject({ status: 'charged' });
     expect(w.m.registry.listing(undefined, w.listing.id)).toMatchObject({
       status: 'paused',
       pauseReason: 'insufficient_funds',
     });
-    expect(w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() })).toMatchObject({
+    expect(await w.m.hooks.matchWeb({ listingId: w.listing.id, at: w.now() })).toMatchObject({
       routable: false,
       reason: 'insufficient_funds',
     });

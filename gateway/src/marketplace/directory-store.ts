@@ -10,10 +10,17 @@ import type {
 } from './model.js';
 
 /**
- * Advertisers, publishers and listings (SQLite now, PostgreSQL later). Writes
- * are whole rows: the registry validates first, then writes once.
+ * Advertisers, publishers and listings: SQLite (one gateway), or PostgreSQL
+ * with a copy in each gateway's memory (`postgres/pg-directory-store.ts`).
+ * Writes are whole rows: the registry validates first, then writes once.
  */
 export interface DirectoryStore {
+  /**
+   * Waits until the writes made so far are in the database (with PostgreSQL
+   * they land behind the gateway's copy) and throws one it refused; SQLite
+   * writes at once.
+   */
+  flush?(): Promise<void>;
   /** Runs `fn` in one database transaction (a failure leaves nothing). */
   atomically<T>(fn: () => T): T;
   putAdvertiser(a: Advertiser): void;
@@ -41,7 +48,7 @@ export interface DirectoryStore {
   spendOn(day: string): Map<string, number>;
 }
 
-interface AdvertiserRow {
+export interface AdvertiserRow {
   id: string;
   tenant: string;
   name: string;
@@ -51,7 +58,7 @@ interface AdvertiserRow {
   created_at: number;
   updated_at: number;
 }
-interface PublisherRow {
+export interface PublisherRow {
   id: string;
   tenant: string;
   name: string;
@@ -62,7 +69,7 @@ interface PublisherRow {
   created_at: number;
   updated_at: number;
 }
-interface ListingRow {
+export interface ListingRow {
   id: string;
   tenant: string;
   advertiser_id: string;
@@ -83,7 +90,7 @@ interface ListingRow {
   updated_at: number;
 }
 
-const advertiserOf = (r: AdvertiserRow): Advertiser => ({
+export const advertiserOf = (r: AdvertiserRow): Advertiser => ({
   id: r.id,
   tenant: r.tenant,
   name: r.name,
@@ -93,7 +100,7 @@ const advertiserOf = (r: AdvertiserRow): Advertiser => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
-const publisherOf = (r: PublisherRow): Publisher => ({
+export const publisherOf = (r: PublisherRow): Publisher => ({
   id: r.id,
   tenant: r.tenant,
   name: r.name,
@@ -104,7 +111,7 @@ const publisherOf = (r: PublisherRow): Publisher => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
-const listingOf = (r: ListingRow): Listing => ({
+export const listingOf = (r: ListingRow): Listing => ({
   id: r.id,
   tenant: r.tenant,
   advertiserId: r.advertiser_id,

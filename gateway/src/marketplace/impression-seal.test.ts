@@ -9,33 +9,36 @@ import type { Impression } from './model.js';
 import { MARKETPLACE_SCHEMA } from './schema.js';
 
 const shown = { id: 'im_aaaaaaaaaaaa', listingId: 'ls_one', deviceId: 'device-1' } as Impression;
-const find = (id: string) => (id === shown.id ? shown : undefined);
+const find = async (id: string) => (id === shown.id ? shown : undefined);
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('ImpressionSeal', () => {
-  it('opens its own references, and nothing else', () => {
+  it('opens its own references, and nothing else', async () => {
     const seal = new ImpressionSeal(Buffer.alloc(32, 7));
     const reference = seal.seal(shown);
     expect(reference).toMatch(/^im_aaaaaaaaaaaa\.[\w-]{22}$/);
-    expect(seal.open(reference, find)).toEqual({ ok: true, impression: shown });
-    expect(seal.open(shown.id, find)).toEqual({ ok: false, why: 'unsealed' });
-    expect(seal.open('im_other.AAAA', find)).toEqual({ ok: false, why: 'unknown' });
+    expect(await seal.open(reference, find)).toEqual({ ok: true, impression: shown });
+    expect(await seal.open(shown.id, find)).toEqual({ ok: false, why: 'unsealed' });
+    expect(await seal.open('im_other.AAAA', find)).toEqual({ ok: false, why: 'unknown' });
     const mac = reference.slice(reference.indexOf('.') + 1);
     const flipped = `${shown.id}.${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`;
-    expect(seal.open(flipped, find)).toEqual({ ok: false, why: 'forged' });
-    expect(seal.open(`${shown.id}.${mac.slice(2)}`, find)).toEqual({ ok: false, why: 'forged' });
+    expect(await seal.open(flipped, find)).toEqual({ ok: false, why: 'forged' });
+    expect(await seal.open(`${shown.id}.${mac.slice(2)}`, find)).toEqual({
+      ok: false,
+      why: 'forged',
+    });
     // Sealed for another listing or device: the stored impression's do not match.
     const elsewhere = seal.seal({ ...shown, listingId: 'ls_two' });
-    expect(seal.open(elsewhere, find)).toEqual({ ok: false, why: 'forged' });
-    expect(seal.open(seal.seal({ ...shown, deviceId: 'device-2' }), find).ok).toBe(false);
+    expect(await seal.open(elsewhere, find)).toEqual({ ok: false, why: 'forged' });
+    expect((await seal.open(seal.seal({ ...shown, deviceId: 'device-2' }), find)).ok).toBe(false);
     // Another gateway's key: forged.
-    expect(new ImpressionSeal(Buffer.alloc(32, 8)).open(reference, find).ok).toBe(false);
+    expect((await new ImpressionSeal(Buffer.alloc(32, 8)).open(reference, find)).ok).toBe(false);
   });
 
-  it('keeps its key in the database: a reference shown before a restart still opens after it', () => {
+  it('keeps its key in the database: a reference shown before a restart still opens after it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-seal-'));
     dirs.push(dir);
     const path = join(dir, 'p.db');
@@ -43,10 +46,10 @@ describe('ImpressionSeal', () => {
     const reference = ImpressionSeal.fromDatabase(first).seal(shown);
     first.close();
     const again = openDatabase(path, [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-    expect(ImpressionSeal.fromDatabase(again).open(reference, find).ok).toBe(true);
+    expect((await ImpressionSeal.fromDatabase(again).open(reference, find)).ok).toBe(true);
     again.close();
     const other = openDatabase(join(dir, 'q.db'), [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-    expect(ImpressionSeal.fromDatabase(other).open(reference, find).ok).toBe(false);
+    expect((await ImpressionSeal.fromDatabase(other).open(reference, find)).ok).toBe(false);
     other.close();
   });
 });

@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SqliteDatabase } from '../storage/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
 import type { Impression } from './model.js';
 
 /** 128 bits of the MAC are plenty against guessing and keep the header short (22 characters). */
@@ -41,6 +42,25 @@ export class ImpressionSeal {
     return new ImpressionSeal(row.secret);
   }
 
+  /**
+   * The cluster's sealing key in PostgreSQL (`storage.kind: postgres`): the
+   * first gateway to start makes it, every other reads the same, so a
+   * reference one gateway sealed opens on any other.
+   */
+  static async fromPostgres(pool: PgPool): Promise<ImpressionSeal> {
+    await pool.query(
+      'INSERT INTO mp_keys (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+      [KEY_NAME, randomBytes(32)],
+    );
+    const { rows } = await pool.query<{ secret: Buffer }>(
+      'SELECT secret FROM mp_keys WHERE name = $1',
+      [KEY_NAME],
+    );
+    const secret = rows[0]?.secret;
+    if (!secret) throw new Error('the impression sealing key is missing');
+    return new ImpressionSeal(secret);
+  }
+
   /** The reference a page gets for an impression: `<impression id>.<mac>`. */
   seal(impression: Pick<Impression, 'id' | 'listingId' | 'deviceId'>): string {
     return `${impression.id}.${this.#mac(impression).toString('base64url')}`;
@@ -51,10 +71,13 @@ export class ImpressionSeal {
    * impression's id, listing and device; else why not (`unsealed`: a bare id,
    * `forged`: a MAC that does not match, `unknown`: no such impression).
    */
-  open(reference: string, find: (id: string) => Impression | undefined): OpenedReference {
+  async open(
+    reference: string,
+    find: (id: string) => Promise<Impression | undefined>,
+  ): Promise<OpenedReference> {
     const dot = reference.indexOf('.');
     if (dot < 0) return { ok: false, why: 'unsealed' };
-    const impression = find(reference.slice(0, dot));
+    const impression = await find(reference.slice(0, dot));
     if (!impression) return { ok: false, why: 'unknown' };
     const given = Buffer.from(reference.slice(dot + 1), 'base64url');
     const expected = this.#mac(impression);

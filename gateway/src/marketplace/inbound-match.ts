@@ -59,6 +59,12 @@ export interface MatcherOptions {
   readonly fallbackTenant: (number: string) => string | undefined;
   /** Listing with this static number, if any. */
   readonly staticListing: (number: string) => Listing | undefined;
+  /**
+   * A listing neither the index nor the directory knows yet, read from the
+   * shared store (another gateway made it since the last refresh) and added
+   * to both; absent with SQLite.
+   */
+  readonly fetchListing?: ((id: string) => Promise<Listing | undefined>) | undefined;
 }
 
 export class CallMatcher {
@@ -73,22 +79,22 @@ export class CallMatcher {
    * device id when known) → the impression and everything it names, or
    * undefined when the number is not the marketplace's or no lease explains it.
    */
-  inbound(q: InboundQuery): CallMatch | undefined {
+  async inbound(q: InboundQuery): Promise<CallMatch | undefined> {
     const o = this.#o;
     const devices = [q.deviceId, q.callerNumber].filter((d): d is string => !!d);
     const poolTenant = o.poolTenant(q.calledNumber);
     if (poolTenant !== undefined) {
-      const holder = o.impressions.holderAt(q.calledNumber, q.at);
+      const holder = await o.impressions.holderAt(q.calledNumber, q.at);
       if (!holder || q.at > holder.leaseEnd + o.graceSeconds(poolTenant) * 1000) return undefined;
       const byDevice = devices.includes(holder.deviceId);
-      return this.#match('tracked', holder, q.at, byDevice ? 'number+device' : 'number');
+      return await this.#match('tracked', holder, q.at, byDevice ? 'number+device' : 'number');
     }
     const listing = o.staticListing(q.calledNumber);
     if (listing) {
       for (const device of devices) {
-        const i = o.impressions.latestOfListing(listing.id, device, q.at);
+        const i = await o.impressions.latestOfListing(listing.id, device, q.at);
         if (i && q.at <= i.leaseEnd + o.graceSeconds(listing.tenant) * 1000)
-          return this.#match('tracked', i, q.at, 'static-number+device');
+          return await this.#match('tracked', i, q.at, 'static-number+device');
       }
       return this.#direct(listing, q.at, 'direct');
     }
@@ -96,7 +102,7 @@ export class CallMatcher {
     if (fallbackTenant !== undefined) {
       for (const device of devices) {
         const grace = o.graceSeconds(fallbackTenant) * 1000;
-        const [i] = o.impressions.byDevice(
+        const [i] = await o.impressions.byDevice(
           fallbackTenant,
           device,
           q.at - grace - 86_400_000,
@@ -104,7 +110,7 @@ export class CallMatcher {
           1,
         );
         if (i && i.number === q.calledNumber && q.at <= i.leaseEnd + grace)
-          return this.#match('tracked', i, q.at, 'static-number+device');
+          return await this.#match('tracked', i, q.at, 'static-number+device');
       }
     }
     return undefined;
@@ -115,16 +121,16 @@ export class CallMatcher {
    * the impression when it is the listing's and still current, else a direct
    * call to the listing (charged its bid). Undefined for no such listing.
    */
-  web(q: {
+  async web(q: {
     listingId: string;
     impressionId?: string | undefined;
     deviceId?: string | undefined;
     at: number;
-  }): CallMatch | undefined {
-    const listing = this.#o.index.get(q.listingId) ?? this.#o.directory.listing(q.listingId);
+  }): Promise<CallMatch | undefined> {
+    const listing = await this.#listing(q.listingId);
     if (!listing || listing.status === 'archived') return undefined;
     if (q.impressionId) {
-      const i = this.#o.impressions.impression(q.impressionId);
+      const i = await this.#o.impressions.impression(q.impressionId);
       const why =
         i === undefined
           ? 'unknown'
@@ -136,20 +142,29 @@ export class CallMatcher {
                   q.at > i.leaseEnd + this.#o.graceSeconds(listing.tenant) * 1000
                 ? 'outside_lease'
                 : undefined;
-      if (i && why === undefined) return this.#match('web', i, q.at, 'impression');
+      if (i && why === undefined) return await this.#match('web', i, q.at, 'impression');
       return { ...this.#direct(listing, q.at, 'direct'), claim: `${why}: ${q.impressionId}` };
     }
     return this.#direct(listing, q.at, 'direct');
   }
 
-  #match(
+  /**
+   * The listing from the index, else the directory, else (a listing another
+   * gateway made since this one's last refresh) the shared store.
+   */
+  async #listing(id: string): Promise<Listing | undefined> {
+    return (
+      this.#o.index.get(id) ?? this.#o.directory.listing(id) ?? (await this.#o.fetchListing?.(id))
+    );
+  }
+
+  async #match(
     kind: CallKind,
     impression: Impression,
     at: number,
     matchedBy: CallMatch['matchedBy'],
-  ): CallMatch | undefined {
-    const listing =
-      this.#o.index.get(impression.listingId) ?? this.#o.directory.listing(impression.listingId);
+  ): Promise<CallMatch | undefined> {
+    const listing = await this.#listing(impression.listingId);
     if (!listing) return undefined;
     const reason = this.#o.index.ineligibility(listing.id, at);
     return {

@@ -6,7 +6,7 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { Destination } from './model.js';
-import type { MarketplaceEnvironment } from './registry.js';
+import type { MarketplaceEnvironment } from './environment.js';
 
 const bad = (detail: string) => new ParleyError('bad_request', detail, { expose: true });
 

@@ -5,7 +5,17 @@ import { compileSchedule, type ZonedClock } from './zoned-time.js';
 
 /** Why a listing cannot be placed or routed to now. */
 export type Ineligibility =
-  'paused' | 'archived' | 'outside_schedule' | 'daily_budget_exhausted' | 'insufficient_funds';
+  | 'paused'
+  | 'archived'
+  | 'outside_schedule'
+  | 'daily_budget_exhausted'
+  | 'insufficient_funds'
+  /**
+   * Not placed (only): the trunks' outbound rules of this start refuse its
+   * number destination. A call to it still arrives, and is refused with
+   * `number_not_allowed` and recorded (docs/marketplace.md).
+   */
+  | 'destination_refused';
 
 interface Entry {
   listing: Listing;
@@ -16,6 +26,8 @@ interface Entry {
   candidate: Candidate;
   spentDay: string;
   spent: number;
+  /** Why the trunks would not dial its destination (the rule), or undefined: not placed while set. */
+  refusal: string | undefined;
 }
 
 const candidateOf = (listing: Listing, quality: QualityScore): Candidate => ({
@@ -57,6 +69,8 @@ export interface IndexOptions {
   /** Zone of budget days. */
   readonly timeZone: string;
   readonly quality: QualityOptions;
+  /** Why the trunks would refuse to dial the listing's destination now (`number_not_allowed: …`), if they would. */
+  readonly refusal?: ((listing: Listing) => string | undefined) | undefined;
 }
 
 const bucketKey = (tenant: string, category: string, region: string) =>
@@ -108,6 +122,8 @@ export class ListingIndex {
       candidate: candidateOf(listing, quality),
       spentDay: old?.spentDay ?? '',
       spent: old?.spent ?? 0,
+      // The rules are this start's config: checked once per change of the listing, not per auction.
+      refusal: this.#o.refusal?.(listing),
     };
     this.#entries.set(listing.id, entry);
     if (listing.status === 'archived') return;
@@ -190,6 +206,21 @@ export class ListingIndex {
     return this.#check(e, now, day);
   }
 
+  /**
+   * Why an auction would not place the listing now: why it cannot take a
+   * call, or `destination_refused` (with the rule) when the trunks refuse its
+   * number destination.
+   */
+  placement(
+    id: string,
+    now: number,
+  ): { reason: Ineligibility; detail: string | undefined } | undefined {
+    const why = this.ineligibility(id, now);
+    if (why) return { reason: why, detail: undefined };
+    const refusal = this.#entries.get(id)?.refusal;
+    return refusal ? { reason: 'destination_refused', detail: refusal } : undefined;
+  }
+
   #check(e: Entry, now: number, day: string): Ineligibility | undefined {
     const l = e.listing;
     if (l.status === 'archived') return 'archived';
@@ -227,7 +258,7 @@ export class ListingIndex {
       if (!bucket) continue;
       let taken = 0;
       for (const e of bucket.entries) {
-        const why = this.#check(e, now, day);
+        const why = this.#check(e, now, day) ?? (e.refusal ? 'destination_refused' : undefined);
         if (why) {
           excluded[why] = (excluded[why] ?? 0) + 1;
           continue;

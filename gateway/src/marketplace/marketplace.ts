@@ -8,91 +8,39 @@ import type { Registry } from 'prom-client';
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
 import { SqliteLedgerStore } from '../ledger/index.js';
-import { expandRanges } from '../numbers/session-number-pool.js';
 import type { Logger } from '../observability/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
 import { MarketplaceAccounts } from './accounts.js';
-import { Billing, type QualifyResult } from './billing.js';
+import { Billing } from './billing.js';
 import { CallEntryMatcher, type MatchThreshold } from './call-entries/matcher.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
-import { SqliteDirectoryStore } from './directory-store.js';
+import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
+import type { MarketplaceEnvironment } from './environment.js';
+import { marketplaceHooks, type CallAttribution, type MarketplaceCallHooks } from './hooks.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
-import { CallMatcher, type CallMatch, type InboundQuery } from './inbound-match.js';
+import { CallMatcher } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
-import { checkRouted, destinationRefusal } from './listing-checks.js';
-import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
+import { destinationRefusal } from './listing-checks.js';
 import type { PgCharges } from './pg-charges.js';
 import { MarketplaceMetrics } from './metrics.js';
-import { TrackingNumberPool } from './number-pool.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
-import { MarketplaceRegistry, type MarketplaceEnvironment } from './registry.js';
+import { MarketplaceRegistry } from './registry.js';
 import { SqliteReportStore, type ReportStore } from './reports.js';
-import type { CallKind } from './model.js';
+import { recheckListings } from './startup-checks.js';
+import { tenantPools } from './tenant-pools.js';
+import { LocalNumberLeases } from './number-leases.js';
+import type { Listing } from './model.js';
+import type { PgPool } from '../storage/postgres/index.js';
+import { PgDirectoryStore } from './postgres/pg-directory-store.js';
+import { PgImpressionStore } from './postgres/pg-impression-store.js';
+import { PgNumberLeases } from './postgres/pg-number-leases.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
 
-/** A Parley call's marketplace attribution, as the call record's API shows it. */
-export interface CallAttribution {
-  readonly kind: CallKind;
-  readonly listingId: string;
-  readonly advertiserId: string;
-  readonly publisherId: string | null;
-  readonly impressionId: string | null;
-  readonly priceCents: number;
-  readonly qualified: boolean;
-  readonly chargedCents: number;
-  readonly refundedCents: number;
-  /** Why the call was not put through to the listing (`number_not_allowed: …`), or null. */
-  readonly refusal: string | null;
-  /** An impression the caller claimed that was not taken, and why (`forged: im_…`), or null. */
-  readonly claim: string | null;
-}
-
-/**
- * What the call path calls (the lead connects these to `calls/` and `trunks/`):
- *
- * 1. inbound INVITE from a trunk to a DID → {@link matchInbound}; a web call to
- *    `sip:listing.<id>@…` → {@link matchWeb}. Undefined: not the marketplace's.
- *    `routable: false`: refuse (the listing is paused, out of budget or funds,
- *    or closed; `reason` says which).
- * 2. route to `match.destination` (queue, agent, or number through a trunk);
- *    the call record should carry `match.impression?.id`, `match.listing.id`,
- *    `match.advertiserId`, `match.publisherId`.
- * 3. {@link callStarted} when the call is admitted (counts a call);
- *    {@link advertiserConnected} when the advertiser leg answers (counts an
- *    answer; answers `qualifiesAt`); {@link qualify} at `qualifiesAt` (a
- *    timer); {@link callEnded} when the call ends (charges a call whose timer
- *    was late, never one that ended short).
- */
-export interface MarketplaceCallHooks {
-  matchInbound(q: InboundQuery): CallMatch | undefined;
-  matchWeb(q: {
-    listingId: string;
-    impressionId?: string;
-    deviceId?: string;
-    at: number;
-  }): CallMatch | undefined;
-  callStarted(callId: string, match: CallMatch, at: number): void;
-  /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
-  callRefused(callId: string, match: CallMatch, at: number): void;
-  advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
-  qualify(callId: string, now: number): Promise<QualifyResult>;
-  callEnded(callId: string, at: number): Promise<QualifyResult>;
-  /**
-   * All in one, for a call path that keeps its own timers: records the call
-   * and its connection if not yet recorded, then {@link qualify}. The same
-   * exactly-once charge (`charge:<callId>`).
-   */
-  qualifyCall(input: {
-    callId: string;
-    match: CallMatch;
-    connectedAt: number;
-    now: number;
-  }): Promise<QualifyResult>;
-}
+export type { CallAttribution, MarketplaceCallHooks } from './hooks.js';
 
 export interface MarketplaceOptions {
   /** The gateway's database, migrated with LEDGER_SCHEMA and MARKETPLACE_SCHEMA. */
@@ -133,15 +81,16 @@ export class Marketplace {
   readonly reports: ReportStore;
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
-  readonly directory: SqliteDirectoryStore;
-  /** Seals the impression references pages get, opens those web calls bring back. */
-  readonly seal: ImpressionSeal;
+  readonly directory: DirectoryStore;
+  readonly #pgDirectory: PgDirectoryStore | undefined;
+  readonly #pool: PgPool | undefined;
+  #seal: ImpressionSeal | undefined;
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #environment: MarketplaceEnvironment;
-  readonly #numbers = new Map<string, TenantNumbers>();
-  readonly #poolTenant = new Map<string, string>();
-  readonly #fallbackTenant = new Map<string, string>();
+  readonly #numbers: ReadonlyMap<string, TenantNumbers>;
+  readonly #poolTenant: ReadonlyMap<string, string>;
+  readonly #fallbackTenant: ReadonlyMap<string, string>;
   readonly #timers: NodeJS.Timeout[] = [];
   #closed = false;
 
@@ -157,7 +106,14 @@ export class Marketplace {
       );
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
-    const directory = new SqliteDirectoryStore(o.db);
+    // With PostgreSQL (storage.kind: postgres, `o.shared`), the directory, the impression log,
+    // the sealing key and the number leases are the cluster's; calls and reports stay this gateway's.
+    const pool = o.shared?.pool;
+    this.#pool = pool;
+    this.#pgDirectory = pool
+      ? new PgDirectoryStore(pool, new SqliteDirectoryStore(o.db))
+      : undefined;
+    const directory: DirectoryStore = this.#pgDirectory ?? new SqliteDirectoryStore(o.db);
     this.directory = directory;
     this.accounts = new MarketplaceAccounts(
       new SqliteLedgerStore(o.db),
@@ -168,6 +124,11 @@ export class Marketplace {
       clock,
       timeZone: o.config.timeZone,
       quality: o.config.quality,
+      // A number destination this start's trunk rules refuse is not placed (issue 12).
+      refusal: (l) => {
+        const refused = destinationRefusal(o.environment, l.tenant, l.destination);
+        return refused ? `${refused.code}: ${refused.detail}` : undefined;
+      },
     });
     this.registry = new MarketplaceRegistry({
       store: directory,
@@ -178,49 +139,26 @@ export class Marketplace {
       now: this.#now,
       numberUse: (n) => this.#numberUse(n),
     });
-    this.impressions = new SqliteImpressionStore(o.db);
-    this.seal = ImpressionSeal.fromDatabase(o.db);
+    const local = new SqliteImpressionStore(o.db);
+    this.impressions = pool
+      ? new PgImpressionStore(pool, (day, shown) => local.count(day, shown))
+      : local;
+    this.#seal = pool ? undefined : ImpressionSeal.fromDatabase(o.db);
     this.calls = new SqliteMarketplaceCallStore(o.db);
     this.entryStore = new SqliteCallEntryStore(o.db);
     this.reports = new SqliteReportStore(o.db);
 
-    const now = this.#now();
-    for (const [tenant, t] of Object.entries(o.config.tenants)) {
-      if (!o.environment.tenantExists(tenant))
-        throw new ParleyError('invalid_config', `marketplace.tenants.${tenant}: no such tenant`);
-      let numbers: string[];
-      try {
-        numbers = [
-          ...new Set([...expandRanges(t.trackingNumbers.ranges), ...t.trackingNumbers.numbers]),
-        ];
-      } catch (error) {
-        throw new ParleyError(
-          'invalid_config',
-          `marketplace.tenants.${tenant}.trackingNumbers: ${(error as Error).message}`,
-        );
-      }
-      for (const n of numbers) {
-        const other = this.#poolTenant.get(n);
-        if (other !== undefined && other !== tenant)
-          throw new ParleyError(
-            'invalid_config',
-            `tracking number ${n} is in the pools of ${other} and ${tenant}`,
-          );
-        this.#poolTenant.set(n, tenant);
-      }
-      if (t.fallbackNumber) this.#fallbackTenant.set(t.fallbackNumber, tenant);
-      checkRouted(o.environment, tenant, numbers, t.fallbackNumber);
-      this.#numbers.set(tenant, {
-        pool: new TrackingNumberPool(
-          numbers,
-          t.trackingNumbers.leaseSeconds,
-          this.impressions.leaseHistory(tenant),
-          now,
-        ),
-        leaseSeconds: t.trackingNumbers.leaseSeconds,
-        fallbackNumber: t.fallbackNumber,
-      });
-    }
+    const impressions = this.impressions;
+    const pools = tenantPools(o.config, o.environment, (tenant, numbers, leaseSeconds) =>
+      pool
+        ? new PgNumberLeases(pool, tenant, numbers, leaseSeconds, () =>
+            impressions.leaseHistory(tenant),
+          )
+        : new LocalNumberLeases(numbers, leaseSeconds, () => impressions.leaseHistory(tenant)),
+    );
+    this.#numbers = pools.numbers;
+    this.#poolTenant = pools.poolTenant;
+    this.#fallbackTenant = pools.fallbackTenant;
     this.placements = new PlacementService({
       index: this.index,
       impressions: this.impressions,
@@ -239,6 +177,7 @@ export class Marketplace {
       graceSeconds: grace,
       fallbackTenant: (n) => this.#fallbackTenant.get(n),
       staticListing: (n) => directory.listingByStaticNumber(n),
+      fetchListing: this.#pgDirectory ? (id) => this.#fetchListing(id) : undefined,
     });
     this.billing = new Billing({
       calls: this.calls,
@@ -250,42 +189,25 @@ export class Marketplace {
       beforeCommit: o.beforeCommit,
     });
     this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
-    const billing = this.billing;
-    const matcher = this.matcher;
-    const checks: MatchChecks = {
+    this.hooks = marketplaceHooks({
       environment: o.environment,
-      seal: this.seal,
+      // Read when a call comes (with PostgreSQL the key is read at start).
+      seal: { open: (reference, find) => this.seal.open(reference, find) },
       impressions: this.impressions,
-      matcher,
+      matcher: this.matcher,
       metrics: this.metrics,
       log: this.#log,
-    };
-    this.hooks = {
-      matchInbound: (q) => dialable(checks, matcher.inbound(q)),
-      matchWeb: (q) => dialable(checks, sealedWebMatch(checks, q)),
-      callStarted: (callId, match, at) => void billing.started(callId, match, at),
-      callRefused: (callId, match, at) =>
-        billing.refused(
-          callId,
-          match,
-          at,
-          match.blocked ? `${match.blocked.code}: ${match.blocked.detail}` : 'refused',
-        ),
-      advertiserConnected: (callId, at) => billing.connected(callId, at),
-      qualify: (callId, now) => billing.qualify(callId, now),
-      callEnded: (callId, at) => billing.ended(callId, at),
-      qualifyCall: async ({ callId, match, connectedAt, now }) => {
-        billing.started(callId, match, connectedAt);
-        billing.connected(callId, connectedAt);
-        return await billing.qualify(callId, now);
-      },
-    };
+      billing: this.billing,
+    });
   }
 
   /** Loads the index, charges what a crash left due, and starts the heartbeat and housekeeping. */
   async start(): Promise<void> {
     const now = this.#now();
     const day = this.index.today(now);
+    if (this.#pool) this.#seal = await ImpressionSeal.fromPostgres(this.#pool);
+    await this.#pgDirectory?.refresh();
+    for (const n of this.#numbers.values()) await n.pool.start(now);
     await this.registry.load(day);
     const recovered = await this.billing.recover(now);
     if (recovered.closed > 0)
@@ -294,7 +216,7 @@ export class Marketplace {
         'marketplace calls left open by the last stop: closed, and charged when they had qualified',
       );
     this.registry.resumeBudgets(day);
-    this.#recheckStaticNumbers();
+    recheckListings(this.directory.listings(), this.#environment, this.registry, this.#log);
     this.billing.heartbeat(now);
     const heartbeat = setInterval(() => this.billing.heartbeat(this.#now()), HEARTBEAT_MS);
     const housekeeping = setInterval(
@@ -306,7 +228,7 @@ export class Marketplace {
     this.#timers.push(heartbeat, housekeeping);
     if (this.accounts.shared) {
       const refresh = setInterval(() => {
-        this.#refreshShared().catch((error: unknown) =>
+        this.refreshShared().catch((error: unknown) =>
           this.#log.warn({ err: error }, 'could not read the shared funds and spend'),
         );
       }, SHARED_REFRESH_MS);
@@ -319,9 +241,14 @@ export class Marketplace {
     );
   }
 
-  /** What other gateways charged and deposited: the index decides placements and routing on it. */
-  async #refreshShared(): Promise<void> {
+  /**
+   * What other gateways made, changed, charged and deposited (every 5 s with
+   * the shared stores): the index decides placements and routing on it.
+   */
+  async refreshShared(): Promise<void> {
     const day = this.index.today(this.#now());
+    // Listings and advertisers other gateways made or changed (their status, bid, destination).
+    if (this.#pgDirectory) await this.#learn(await this.#pgDirectory.refresh());
     await this.registry.refreshFunds();
     await this.registry.refreshSpend(day);
     const now = this.#now();
@@ -329,9 +256,35 @@ export class Marketplace {
       if (l.status === 'active') this.billing.checkPause(l.id, now);
   }
 
+  /** Seals the impression references pages get, opens those web calls bring back. */
+  get seal(): ImpressionSeal {
+    if (!this.#seal)
+      throw new Error('the marketplace is not started (its sealing key is not read)');
+    return this.#seal;
+  }
+
+  /** A listing another gateway made since this one's last refresh (none with SQLite). */
+  async #fetchListing(id: string): Promise<Listing | undefined> {
+    const listing = await this.#pgDirectory?.fetchListing(id);
+    if (listing && !this.index.get(id)) await this.#learn([listing]);
+    return listing;
+  }
+
+  /** Listings another gateway made or changed: the index places and routes them as they are now. */
+  async #learn(listings: readonly Listing[]): Promise<void> {
+    if (listings.length === 0) return;
+    const day = this.index.today(this.#now());
+    for (const l of listings) this.index.upsert(l);
+    await this.registry.refreshFunds();
+    await this.registry.refreshSpend(day);
+  }
+
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
-  listingTenant(listingId: string): string | undefined {
-    const listing = this.index.get(listingId) ?? this.directory.listing(listingId);
+  async listingTenant(listingId: string): Promise<string | undefined> {
+    const listing =
+      this.index.get(listingId) ??
+      this.directory.listing(listingId) ??
+      (await this.#fetchListing(listingId));
     return listing && listing.status !== 'archived' ? listing.tenant : undefined;
   }
 
@@ -356,34 +309,6 @@ export class Marketplace {
       refusal: c.refusal,
       claim: c.claim,
     };
-  }
-
-  /**
-   * Listings' static numbers were checked when written; the trunks and pools
-   * of this start's config may disagree now. Said loudly, not refused: the
-   * listings are data, and the calls to such a number go where the config
-   * sends them (a pool's lease first).
-   */
-  #recheckStaticNumbers(): void {
-    for (const l of this.directory.listings()) {
-      if (l.status === 'archived') continue;
-      // Its calls will be refused (number_not_allowed) until the destination or the rules change.
-      const blocked = destinationRefusal(this.#environment, l.tenant, l.destination);
-      if (blocked)
-        this.#log.warn(
-          { listing: l.id, code: blocked.code, detail: blocked.detail },
-          "a listing's destination is refused by the trunks' outbound rules of this config",
-        );
-      if (l.staticNumber === null) continue;
-      try {
-        this.registry.checkStaticNumber(l.tenant, l.staticNumber, l.id);
-      } catch (error) {
-        this.#log.warn(
-          { listing: l.id, detail: (error as Error).message },
-          "a listing's static number no longer fits the trunks and pools of the config",
-        );
-      }
-    }
   }
 
   /** How the marketplace hands out a number other than as a listing's static number, if it does. */
@@ -416,9 +341,9 @@ export class Marketplace {
   }
 
   /** Tracking numbers of a tenant: pool size and leases now. */
-  numbers(tenant: string): { size: number; leased: number } | undefined {
+  async numbers(tenant: string): Promise<{ size: number; leased: number } | undefined> {
     const n = this.#numbers.get(tenant);
-    return n ? { size: n.pool.size, leased: n.pool.leasedAt(this.#now()) } : undefined;
+    return n ? { size: n.pool.size, leased: await n.pool.leasedAt(this.#now()) } : undefined;
   }
 
   close(): void {

@@ -10,11 +10,11 @@ import type { ImpressionStore } from './impression-store.js';
 import type { CallMatch, CallMatcher } from './inbound-match.js';
 import { destinationRefusal } from './listing-checks.js';
 import type { MarketplaceMetrics } from './metrics.js';
-import type { MarketplaceEnvironment } from './registry.js';
+import type { MarketplaceEnvironment } from './environment.js';
 
 export interface MatchChecks {
   readonly environment: MarketplaceEnvironment;
-  readonly seal: ImpressionSeal;
+  readonly seal: Pick<ImpressionSeal, 'open'>;
   readonly impressions: ImpressionStore;
   readonly matcher: CallMatcher;
   readonly metrics: MarketplaceMetrics | undefined;
@@ -38,15 +38,15 @@ export interface WebQuery {
  * verify: the call still goes through, as a direct call to the listing (its
  * bid, no publisher, no impression), and the call keeps the claim and why.
  */
-export function sealedWebMatch(c: MatchChecks, q: WebQuery): CallMatch | undefined {
-  if (q.impressionId === undefined) return c.matcher.web(q);
-  const opened = c.seal.open(q.impressionId, (id) => c.impressions.impression(id));
+export async function sealedWebMatch(c: MatchChecks, q: WebQuery): Promise<CallMatch | undefined> {
+  if (q.impressionId === undefined) return await c.matcher.web(q);
+  const opened = await c.seal.open(q.impressionId, (id) => c.impressions.impression(id));
   const claimed = q.impressionId.slice(0, 80);
   const { impressionId: _claimed, ...rest } = q;
   let match: CallMatch | undefined;
-  if (opened.ok) match = c.matcher.web({ ...rest, impressionId: opened.impression.id });
+  if (opened.ok) match = await c.matcher.web({ ...rest, impressionId: opened.impression.id });
   else {
-    const direct = c.matcher.web(rest);
+    const direct = await c.matcher.web(rest);
     match = direct ? { ...direct, claim: `${opened.why}: ${claimed}` } : undefined;
   }
   if (match?.claim !== undefined) {

@@ -18,17 +18,7 @@ import { accountId } from './accounts.js';
 import { chargePostings } from './billing-postings.js';
 import type { MarketplaceCall } from './call-store.js';
 
-/** The marketplace's own tables in PostgreSQL (module `marketplace`): so far the shared daily spend. */
-export const MARKETPLACE_PG_MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE mp_listing_spend (
-    listing_id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    spent BIGINT NOT NULL CHECK (spent >= 0),
-    PRIMARY KEY (listing_id, day)
-  );
-  `,
-];
+export { MARKETPLACE_PG_MIGRATIONS } from './postgres/pg-schema.js';
 
 /**
  * Adds `amount` to the listing's spend of `day` unless that passes `budget`:
@@ -83,6 +73,11 @@ export class PgCharges {
     this.#pool = pool;
     this.#ledger = new PgLedgerStore(pool);
     this.#currency = currency;
+  }
+
+  /** The shared database: the marketplace's other shared stores (`postgres/`) use it too. */
+  get pool(): PgPool {
+    return this.#pool;
   }
 
   get ledger(): SharedLedgerStore {

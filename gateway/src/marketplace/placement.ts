@@ -10,7 +10,7 @@ import { newId } from './ids.js';
 import type { ListingIndex } from './listing-index.js';
 import type { MarketplaceMetrics } from './metrics.js';
 import type { Impression, Listing, Publisher } from './model.js';
-import type { TrackingNumberPool } from './number-pool.js';
+import type { NumberLeases } from './number-leases.js';
 
 export interface PlacementRequest {
   readonly publisher: Publisher;
@@ -39,7 +39,7 @@ export interface PlacementResult {
 }
 
 export interface TenantNumbers {
-  readonly pool: TrackingNumberPool;
+  readonly pool: NumberLeases;
   readonly leaseSeconds: number;
   readonly fallbackNumber: string | undefined;
 }
@@ -70,7 +70,7 @@ export class PlacementService {
     this.#o = options;
   }
 
-  place(request: PlacementRequest): PlacementResult {
+  async place(request: PlacementRequest): Promise<PlacementResult> {
     const { index, impressions, metrics } = this.#o;
     const now = this.#o.now();
     const tenant = request.publisher.tenant;
@@ -94,7 +94,7 @@ export class PlacementService {
     for (const s of decision.slots) {
       const listing = index.get(s.listingId);
       if (!listing) continue;
-      const number = this.#number(request, listing, numbers, now);
+      const number = await this.#number(request, listing, numbers, now);
       const impression: Impression = {
         id: newId('im'),
         tenant,
@@ -132,7 +132,7 @@ export class PlacementService {
         leaseEnd: impression.leaseEnd,
       });
     }
-    impressions.logPlacement(
+    await impressions.logPlacement(
       {
         id: placementId,
         tenant,
@@ -166,19 +166,19 @@ export class PlacementService {
     return { placementId, slots };
   }
 
-  #number(
+  async #number(
     request: PlacementRequest,
     listing: Listing,
     numbers: TenantNumbers | undefined,
     now: number,
-  ): { number: string | null; kind: Impression['numberKind']; end: number } {
+  ): Promise<{ number: string | null; kind: Impression['numberKind']; end: number }> {
     const leaseMs = (numbers?.leaseSeconds ?? 900) * 1000;
     const key = `${request.publisher.id}\u0000${request.deviceId}\u0000${listing.id}`;
     const held = this.#held.get(key);
     // Reused while at least a quarter of the lease is left; otherwise a fresh one.
     if (held && held.end - now >= leaseMs / 4)
       return { number: held.number, kind: 'leased', end: held.end };
-    const lease = numbers?.pool.lease(now);
+    const lease = await numbers?.pool.lease(now);
     if (lease) {
       this.#held.delete(key);
       this.#held.set(key, { number: lease.number, end: lease.end });

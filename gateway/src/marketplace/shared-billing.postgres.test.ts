@@ -1,8 +1,8 @@
 /**
  * Two gateways' marketplaces on one PostgreSQL (Debian `postgresql`, started
  * by the testkit), as `storage.kind: postgres` wires them: each its own
- * SQLite file for the directory and its own calls, the money (the ledger and
- * the listings' daily spend) in the shared database. Concurrent qualified
+ * SQLite file for its calls and reports; the directory, the impressions and
+ * the money (the ledger and the listings' daily spend) in the shared database. Concurrent qualified
  * calls of one listing on both, with a balance that covers only some of them.
  */
 import { startPostgres, type Postgres } from '@parley/testkit';
@@ -59,7 +59,7 @@ async function gateway(url: string, db: SqliteDatabase): Promise<Marketplace> {
 }
 
 let databases = 0;
-/** Gateway A makes the advertiser and listing; B gets the same directory rows (its own file). */
+/** Gateway A makes the advertiser and listing; B reads them from the shared directory. */
 async function pair(balance: number, dailyBudgetCents = 1_000_000) {
   const url = await pg.createDatabase(`billing_${(databases += 1)}`);
   const dbA = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
@@ -79,26 +79,17 @@ async function pair(balance: number, dailyBudgetCents = 1_000_000) {
     dailyBudgetCents,
     qualification: { minConnectedSeconds: 60 },
   });
+  // The directory is the cluster's (PostgreSQL): B reads A's rows once A's writes landed.
+  await a.registry.written();
   const dbB = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  for (const table of ['mp_advertisers', 'mp_listings']) {
-    const rows = dbA.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
-    for (const row of rows) {
-      const columns = Object.keys(row);
-      dbB
-        .prepare(
-          `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-        )
-        .run(...columns.map((c) => row[c]));
-    }
-  }
   const b = await gateway(url, dbB);
   await b.start();
   return { a, b, advertiser, listing };
 }
 
 /** A call routed to the listing on `m`, connected a minute ago: it qualifies now. */
-function connect(m: Marketplace, listingId: string, callId: string): void {
-  const match = m.hooks.matchWeb({ listingId, at: NOW - 60_000 });
+async function connect(m: Marketplace, listingId: string, callId: string): Promise<void> {
+  const match = await m.hooks.matchWeb({ listingId, at: NOW - 60_000 });
   if (!match?.routable) throw new Error(`listing not routable: ${match?.reason}`);
   m.hooks.callStarted(callId, match, NOW - 60_000);
   m.hooks.advertiserConnected(callId, NOW - 60_000);
@@ -112,7 +103,7 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     const { a, b, advertiser, listing } = await pair(4_500);
     const ids = Array.from({ length: 12 }, (_, i) => `call-${i}`);
     const on = (i: number) => (i % 2 === 0 ? a : b);
-    ids.forEach((id, i) => connect(on(i), listing.id, id));
+    for (const [i, id] of ids.entries()) await connect(on(i), listing.id, id);
 
     const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
     expect(statuses(results)).toEqual([
@@ -128,7 +119,7 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     }
     for (const id of charged) {
       const other = ids.indexOf(id) % 2 === 0 ? b : a;
-      const match = other.hooks.matchWeb({ listingId: listing.id, at: NOW });
+      const match = await other.hooks.matchWeb({ listingId: listing.id, at: NOW });
       if (!match) throw new Error('no match');
       const replay = await other.hooks.qualifyCall({
         callId: id,
@@ -155,7 +146,7 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     expect(local.every((c) => c?.qualifiedAt !== null)).toBe(true);
     // Both gateways paused the listing for want of funds (no gateway routes to it any more).
     for (const m of [a, b]) {
-      expect(m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
+      expect(await m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
         routable: false,
         reason: 'insufficient_funds',
       });
@@ -164,7 +155,7 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     await a.registry.deposit(undefined, advertiser.id, { amountCents: 10_000 }, 'topup-after');
     await b.registry.refreshFunds();
     for (const m of [a, b]) {
-      expect(m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
+      expect(await m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
         routable: true,
       });
     }
@@ -174,7 +165,7 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     const { a, b, advertiser, listing } = await pair(100_000, 3_000);
     const ids = Array.from({ length: 8 }, (_, i) => `call-${i}`);
     const on = (i: number) => (i % 2 === 0 ? a : b);
-    ids.forEach((id, i) => connect(on(i), listing.id, id));
+    for (const [i, id] of ids.entries()) await connect(on(i), listing.id, id);
     const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
     expect(statuses(results)).toEqual([
       ...Array.from({ length: 3 }, () => 'charged'),

@@ -40,7 +40,7 @@ describe('trackedCalls', () => {
       },
       callEnded: () => ({ status: 'not_connected' }) as QualifyResult,
     } as unknown as MarketplaceCallHooks;
-    const route = trackedCalls({ hooks, now: clock, logger: createLogger('silent') }).route({
+    const route = await trackedCalls({ hooks, now: clock, logger: createLogger('silent') }).route({
       called: '+14155550100',
       callerNumber: null,
       at: clock(),

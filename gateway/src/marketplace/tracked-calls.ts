@@ -112,16 +112,16 @@ export function trackedCalls(deps: {
   };
 
   return {
-    route(query): TrackedRoute | undefined {
-      const match = hooks.matchInbound({
+    async route(query): Promise<TrackedRoute | undefined> {
+      const match = await hooks.matchInbound({
         calledNumber: query.called,
         at: query.at,
         ...(query.callerNumber ? { callerNumber: query.callerNumber } : {}),
       });
       return match ? routeOf(match) : undefined;
     },
-    web(query): WebRoute | undefined {
-      const match = hooks.matchWeb({
+    async web(query): Promise<WebRoute | undefined> {
+      const match = await hooks.matchWeb({
         listingId: query.listing,
         at: query.at,
         ...(query.impression !== undefined ? { impressionId: query.impression } : {}),

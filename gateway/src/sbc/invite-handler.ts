@@ -30,7 +30,7 @@ export interface VisitorPipelineDeps {
    * A marketplace listing's tenant (undefined: no such listing): with it,
    * `sip:listing.<id>@…` is a listing's web reference (docs/marketplace.md).
    */
-  readonly listingTenant?: (listing: string) => string | undefined;
+  readonly listingTenant?: (listing: string) => Promise<string | undefined>;
 }
 
 /** The SBC middlewares a visitor's INVITE passes, in order. */

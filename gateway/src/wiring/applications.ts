@@ -32,6 +32,8 @@ export interface ApplicationsDeps {
   readonly tokens: TokenService;
   /** Where the callbacks' API is mounted (`/v1/callbacks`). */
   readonly callbacksMount: Router;
+  /** Crash tests: inside each callback fee's transaction, before the commit. */
+  readonly callbackFeeBeforeCommit?: ((callbackId: string) => void) | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -94,11 +96,12 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     marketplace: deps.marketplace,
     tokens: deps.tokens,
     apiKeys: config.api.keys,
+    feeBeforeCommit: deps.callbackFeeBeforeCommit,
     logger,
     now,
   });
   deps.callbacksMount.use(callbacks.router);
-  callbacks.start();
+  await callbacks.start();
   // Visitors of gated tenants: the Gate, the resident's devices, the meter (docs/gated.md).
   const gatedCalls = new GatedCallPath({
     gate: deps.gated.gate,
@@ -113,5 +116,27 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
   });
   // Phone callers on a gated tenant's DID: the same path, answered and authorised by DTMF first.
   telephony.setTrunkApp(gatedCalls);
+  for (const warning of gatedDidsWithoutGate(config)) logger.warn(warning);
   return { telephony, callbacks, gatedCalls, listingCalls };
+}
+
+/**
+ * A gated tenant's DID reaches a resident only through its flow's `gate` verb
+ * (a flow without one never does). Said at start for flows whose verbs are in
+ * the config; a webhook's or module's verbs are known only at call time.
+ */
+export function gatedDidsWithoutGate(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const [id, trunk] of Object.entries(config.trunks)) {
+    trunk.inbound.numbers.forEach((n, i) => {
+      if (!config.tenants[n.tenant]?.gated) return;
+      const flow = config.flows[n.flow];
+      if (flow === undefined || 'webhook' in flow || 'module' in flow) return;
+      if (JSON.stringify(flow).includes('"verb":"gate"')) return;
+      warnings.push(
+        `trunks.${id}.inbound.numbers.${i}: tenant "${n.tenant}" is gated, but flow "${n.flow}" has no gate verb: its callers never reach a resident`,
+      );
+    });
+  }
+  return warnings;
 }

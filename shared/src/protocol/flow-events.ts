@@ -20,6 +20,7 @@ export const FLOW_VERBS = [
   'hangup',
   'redirect',
   'voicemail',
+  'gate',
 ] as const;
 export type VerbName = (typeof FLOW_VERBS)[number];
 
@@ -111,6 +112,19 @@ export interface VoicemailResult {
   readonly voicemailId?: string;
 }
 
+export interface GateResult {
+  /**
+   * `connected` (the Gate allowed the call, the resident's device answered and
+   * was re-verified, and the conversation is over), `refused` (the caller
+   * heard the not-available prompt: which check failed is in the Gate's
+   * decisions, never here), `hangup` (the caller left before the resident
+   * was connected).
+   */
+  readonly status: 'connected' | 'refused' | 'hangup';
+  /** Seconds from the connect to the end, once connected. */
+  readonly talkSeconds?: number;
+}
+
 export interface RedirectResult {
   readonly status: 'redirected';
   readonly flow: string;
@@ -128,6 +142,7 @@ export interface VerbResults {
   hangup: HangupResult;
   redirect: RedirectResult;
   voicemail: VoicemailResult;
+  gate: GateResult;
 }
 
 export type VerbResult = VerbResults[VerbName];

@@ -34,6 +34,8 @@ export function verbStartText(event: FlowEvent): string | undefined {
       return `Going to flow ${String(o['flow'] ?? '')}`.trim();
     case 'voicemail':
       return 'Recording a voicemail';
+    case 'gate':
+      return 'Asking the facility’s gate';
   }
 }
 

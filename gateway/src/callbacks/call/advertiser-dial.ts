@@ -49,7 +49,9 @@ export interface AdvertiserDialRequest {
   readonly signal: AbortSignal;
   /** An agent's phone (or desk) rings, or stopped ringing without taking the call. */
   readonly onAgent: (agentId: string, ringing: boolean) => void;
-  /** The first ringing of any advertiser leg. */
+  /** An agent's leg was made (before its INVITE leaves): the caller keeps its INVITE while it rings. */
+  readonly onLeg?: ((leg: OutboundLeg) => void) | undefined;
+  /** An advertiser leg rings (each leg's first provisional response). */
   readonly onRinging: () => void;
 }
 
@@ -179,6 +181,7 @@ async function dialAgent(
     log.warn({ err: error }, 'agent leg could not be made');
     return { kind: 'failed', code: 'agent_unreachable', detail: 'no media or no route' };
   }
+  request.onLeg?.(leg);
   const record = request.log.attemptStarted(agentId, leg.callId);
   const entry = request.log.agentLeg(agentId);
   const stopRinging = deps.agents.ringStarted(agentId);
@@ -273,8 +276,8 @@ async function dialQueue(
       record: request.log,
       log,
       now: deps.now,
-      dial: (agent, contact) =>
-        callbackAgentLeg({
+      dial: async (agent, contact) => {
+        const leg = await callbackAgentLeg({
           stack: deps.stack,
           router: request.router,
           logger: log,
@@ -284,7 +287,10 @@ async function dialQueue(
           codec: request.codec,
           caller: request.customer,
           callback: request.callback,
-        }),
+        });
+        request.onLeg?.(leg);
+        return leg;
+      },
       wanted: () => !settled && !request.signal.aborted,
     });
     const finish = (result: AdvertiserDialResult) => {
@@ -298,14 +304,14 @@ async function dialQueue(
       finish({ kind: 'failed', code: 'callback_cancelled', detail: 'the callback ended' });
     };
     request.signal.addEventListener('abort', onAbort, { once: true });
-    let rang = false;
     strategy.on('ringing', (id) => request.onAgent(id, true));
     strategy.on('stopped', (id) => request.onAgent(id, false));
     strategy.on('progress', (leg) => {
       const entry = request.log.agentLeg(leg.name.replace(/^agent:/, ''));
-      if (entry && entry.ringingAt === null) entry.ringingAt = deps.now();
-      if (!rang) request.onRinging();
-      rang = true;
+      if (entry && entry.ringingAt === null) {
+        entry.ringingAt = deps.now();
+        request.onRinging();
+      }
     });
     strategy.on('exhausted', (code) =>
       finish({ kind: 'failed', code, detail: 'no agent took the callback' }),

@@ -17,7 +17,13 @@
 import type { ErrorCode } from '@parley/shared/errors';
 import type { PrivateClaims } from '@parley/shared/tokens';
 import type { AgentDirectory } from '../../agents/index.js';
-import { InDialog, type CallLeg, type OutboundLeg } from '../../calls/index.js';
+import {
+  InDialog,
+  storedInvite,
+  type CallLeg,
+  type OutboundLeg,
+  type StoredInvite,
+} from '../../calls/index.js';
 import type { CallbacksConfig } from '../../config/callbacks.js';
 import { wavFile, type LegMedia, type MediaApps } from '../../media/apps/index.js';
 import { LOST_END_MS } from '../../media/apps/dtmf-listener.js';
@@ -71,13 +77,15 @@ export interface CallbackCallHost {
   accepted(): boolean;
   /** The advertiser is being called; the customer hears ringback. */
   connecting(): void;
+  /** One of the advertiser's phones rings (its first provisional response). */
+  advertiserRinging(): void;
   /** An agent's phone rings for this callback, or stopped (the desk). */
   agent(agentId: string, ringing: boolean): void;
   /**
    * The advertiser answered: the connection is recorded and the fee charged
    * (once) before the legs are bridged.
    */
-  connected(party: string, agentId: string | undefined): void;
+  connected(party: string, agentId: string | undefined): void | Promise<void>;
 }
 
 export interface AttemptResult {
@@ -100,6 +108,8 @@ export class CallbackCall {
   readonly #peers = new Map<CallLeg, CallLeg>();
   #customer: OutboundLeg | undefined;
   #advertiser: OutboundLeg | undefined;
+  /** The advertiser's legs dialled (agents), for their INVITEs while they ring. */
+  readonly #dialled = new Set<OutboundLeg>();
   #media: LegMedia | undefined;
 
   constructor(
@@ -120,6 +130,17 @@ export class CallbackCall {
     const out: [string, Dialog][] = [];
     for (const leg of [this.#customer, this.#advertiser])
       if (leg?.dialog && !leg.ended) out.push([leg.name, leg.dialog]);
+    return out;
+  }
+
+  /** The advertiser's INVITEs sent and still ringing (stored, so that a start after a crash CANCELs them). */
+  ringing(): StoredInvite[] {
+    const out: StoredInvite[] = [];
+    for (const leg of this.#dialled) {
+      if (leg.state !== 'calling' && leg.state !== 'ringing' && leg.state !== 'early') continue;
+      const stored = storedInvite(leg.name, leg.invite, leg.target);
+      if (stored) out.push(stored);
+    }
     return out;
   }
 
@@ -271,7 +292,11 @@ export class CallbackCall {
       log: this.#log,
       signal,
       onAgent: (agentId, isRinging) => this.#host.agent(agentId, isRinging),
-      onRinging: () => undefined,
+      onLeg: (leg) => {
+        this.#dialled.add(leg);
+        leg.once('ended', () => this.#dialled.delete(leg));
+      },
+      onRinging: () => this.#host.advertiserRinging(),
     });
     customer.off('ended', onCustomerEnd);
     if (customer.ended || this.#abort.signal.aborted) {
@@ -291,10 +316,17 @@ export class CallbackCall {
     const advertiser = result.leg;
     this.#advertiser = advertiser;
     // Recorded and charged before the media joins: a crash from here on is charged once, at restart.
-    this.#host.connected(result.party, result.agentId);
+    await this.#host.connected(result.party, result.agentId);
     ringing.stop('aborted');
     media.close();
     this.#media = undefined;
+    if (this.#abort.signal.aborted || customer.ended || advertiser.ended) {
+      // Ended (a cancel, a hang-up) while the charge was written (the shared ledger is a
+      // round trip away): connected and charged, never bridged; `run()` closes the legs.
+      result.endCall?.(result.wrapUpSeconds);
+      if (result.agentId !== undefined) this.#host.agent(result.agentId, false);
+      return { outcome: 'completed', code: undefined, detail: 'ended as it connected' };
+    }
     const customerMedia = customer.media;
     const advertiserMedia = advertiser.media;
     if (!customerMedia || !advertiserMedia) return cancelled('a leg lost its media');

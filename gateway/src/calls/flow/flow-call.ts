@@ -8,7 +8,7 @@
  * direction, and `dial` rings agents, queues, numbers and SIP URIs
  * (`dial-targets.ts`) with the session's number as caller ID (S6).
  */
-import type { QueueStatus, VoicemailResult } from '@parley/shared/protocol';
+import type { GateResult, QueueStatus, VoicemailResult } from '@parley/shared/protocol';
 import type {
   Audio,
   DialAttempt,
@@ -16,6 +16,7 @@ import type {
   Digit,
   FlowCall,
   FlowCallContext,
+  GateOptions,
   Recording,
   RecordingOptions,
   Transcription,
@@ -46,12 +47,24 @@ export type FlowVoicemailHook = (
   media: () => Promise<LegMedia>,
 ) => Promise<VoicemailResult>;
 
+/**
+ * A gated facility's call path (docs/gated.md): runs the `gate` verb on the
+ * call through the same port; resolves when the call is over.
+ */
+export type FlowGateHook = (
+  call: Call,
+  port: FlowCall,
+  options: GateOptions,
+) => Promise<GateResult>;
+
 export interface FlowCallDeps {
   readonly apps: MediaApps;
   readonly prompts: DecodedPrompts;
   readonly transcriber: Transcriber;
   readonly dialer: TargetDialer;
   readonly voicemail?: FlowVoicemailHook | undefined;
+  /** The `gate` verb: only on a gated tenant's call. */
+  readonly gate?: FlowGateHook | undefined;
   /** Codecs a trunk call may be answered with, its trunk's order (`trunks.<id>.codecs`). */
   readonly trunkCodecs?: readonly string[] | undefined;
 }
@@ -96,9 +109,12 @@ export class CallFlow implements FlowCall {
     if (call.ending) this.#ended.abort();
     else call.once('ended', () => this.#ended.abort());
     if (browser) this.sendToVisitor = queueStatusSender(call);
+    const gate = deps.gate;
+    if (gate) this.gate = (options) => gate(call, this, options);
   }
 
   readonly sendToVisitor?: (status: QueueStatus) => void;
+  readonly gate?: (options: GateOptions) => Promise<GateResult>;
 
   get ended(): AbortSignal {
     return this.#ended.signal;

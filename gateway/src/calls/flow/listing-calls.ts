@@ -45,7 +45,7 @@ export class ListingCalls {
     const { token, listing } = ctx;
     if (!token || listing === undefined) throw new Error('admit() needs a verified listing call');
     const deviceId = token.privateClaims['deviceId'];
-    const route = this.#deps.tracked.web({
+    const route = await this.#deps.tracked.web({
       tenant: token.claims.iss,
       listing,
       impression: ctx.impression,

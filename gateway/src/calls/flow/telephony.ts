@@ -8,6 +8,7 @@
  * way (the hook other modules, voicemail and callbacks, connect to).
  */
 import { ParleyError } from '@parley/shared/errors';
+import type { GateResult } from '@parley/shared/protocol';
 import type { AgentDirectory } from '../../agents/index.js';
 import type { Config } from '../../config/index.js';
 import {
@@ -18,6 +19,7 @@ import {
   type FlowOutcome,
   type FlowCall,
   type FlowRef,
+  type GateOptions,
   type FlowEventSink,
   type FlowRunner,
   type SpeechSynthesizer,
@@ -40,7 +42,7 @@ import type { SqliteDatabase } from '../../storage/index.js';
 import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
-import { CallFlow, type FlowVoicemailHook } from './flow-call.js';
+import { CallFlow, type FlowGateHook, type FlowVoicemailHook } from './flow-call.js';
 import { TargetDialer } from './dial-targets.js';
 import type { TrackedCalls } from './tracked-calls.js';
 
@@ -61,15 +63,20 @@ export interface TelephonyDeps {
 }
 
 /**
- * An application that takes a DID's calls instead of the DID's flow (the
- * gated facilities' phone path, docs/gated.md): it drives the call through the
- * same `FlowCall` port and speech as the verbs do.
+ * An application some tenants' DID calls reach from their flow's `gate` verb
+ * (the gated facilities' phone path, docs/gated.md): it drives the call
+ * through the same `FlowCall` port and speech as the verbs do.
  */
 export interface TrunkCallApp {
-  /** Whether the calls to `tenant`'s DIDs are this application's. */
+  /** Whether `tenant`'s DID calls may run `gate` (its flows get the verb's port). */
   handlesTrunk(tenant: string): boolean;
-  /** Runs the admitted call (nothing answered yet); resolves when the application is done with it. */
-  runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<void>;
+  /** Runs the call from the `gate` verb; resolves when the call is over. */
+  runTrunk(
+    call: Call,
+    port: FlowCall,
+    speech: SpeechSynthesizer,
+    options: GateOptions,
+  ): Promise<GateResult>;
 }
 
 export class Telephony {
@@ -171,11 +178,18 @@ export class Telephony {
     flow: string | FlowRef,
     trunkCodecs?: readonly string[],
   ): { readonly flowCall: CallFlow; readonly done: Promise<FlowOutcome> } {
-    const flowCall = this.#flowCall(call, trunkCodecs);
+    const app = this.#app;
+    // A gated facility's DID calls (and theirs only) may go through its Gate.
+    const gate =
+      call.callerView.trunk && app?.handlesTrunk(call.tenant) === true
+        ? (c: Call, port: FlowCall, options: GateOptions) =>
+            app.runTrunk(c, port, this.#speech, options)
+        : undefined;
+    const flowCall = this.#flowCall(call, trunkCodecs, gate);
     return { flowCall, done: this.runner.run(flowCall, flow) };
   }
 
-  /** The application that takes some tenants' DID calls instead of their flows (one at most). */
+  /** The application behind the `gate` verb of some tenants' calls (one at most). */
   setTrunkApp(app: TrunkCallApp | undefined): void {
     this.#app = app;
   }
@@ -185,7 +199,7 @@ export class Telephony {
     this.#voicemail = voicemail;
   }
 
-  #flowCall(call: Call, trunkCodecs: readonly string[] | undefined): CallFlow {
+  #flowCall(call: Call, trunkCodecs: readonly string[] | undefined, gate?: FlowGateHook): CallFlow {
     return new CallFlow(
       call,
       {
@@ -196,6 +210,7 @@ export class Telephony {
         voicemail: (c, box, media) =>
           this.#voicemail?.(c, box, media) ?? Promise.resolve({ status: 'unavailable' }),
         trunkCodecs,
+        gate,
       },
       null,
     );
@@ -214,7 +229,7 @@ export class Telephony {
     invite: Parameters<Parameters<Trunks['setCallHook']>[0]>[1],
     tx: Parameters<Parameters<Trunks['setCallHook']>[0]>[2],
   ): Promise<void> {
-    const tracked = this.#deps.tracked?.route({
+    const tracked = await this.#deps.tracked?.route({
       called: tc.called,
       callerNumber: tc.caller.kind === 'number' ? tc.caller.number : null,
       at: (this.#deps.now ?? Date.now)(),
@@ -238,14 +253,6 @@ export class Telephony {
       },
     });
     if (!call || call.ending) return;
-    const app = this.#app;
-    if (!tracked && app?.handlesTrunk(tc.tenant)) {
-      await app.runTrunk(call, this.#flowCall(call, tc.codecs), this.#speech).catch((error) => {
-        this.#log.error({ err: error, callId: call.id }, 'trunk application failed');
-        call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
-      });
-      return;
-    }
     if (tracked) tracked.attach(call);
     const { done } = this.runOn(call, tracked ? tracked.flow : tc.flow, tc.codecs);
     const outcome = await done;

@@ -22,7 +22,7 @@ export interface TrackedCalls {
     readonly called: string;
     readonly callerNumber: string | null;
     readonly at: number;
-  }): TrackedRoute | undefined;
+  }): Promise<TrackedRoute | undefined>;
   /**
    * A visitor's web call to a listing (`<parley-call listing impression>`).
    * Undefined: no such listing (or not of `tenant`).
@@ -35,7 +35,7 @@ export interface TrackedCalls {
     /** The visitor's device id (the token's private claim `deviceId`), when known. */
     readonly deviceId: string | undefined;
     readonly at: number;
-  }): WebRoute | undefined;
+  }): Promise<WebRoute | undefined>;
 }
 
 /** A web call's route: the trunk route, plus the queue the call record names (a queue destination). */

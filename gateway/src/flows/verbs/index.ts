@@ -2,6 +2,7 @@
 import type { VerbContext } from '../runtime/verb-context.js';
 import { dial } from './dial.js';
 import { enqueue } from './enqueue.js';
+import { gate } from './gate.js';
 import { gather } from './gather.js';
 import { hangup } from './hangup.js';
 import { pause } from './pause.js';
@@ -38,5 +39,7 @@ export function runVerb(
       return hangup(verb, ctx);
     case 'voicemail':
       return voicemail(verb, ctx);
+    case 'gate':
+      return gate(verb, ctx);
   }
 }

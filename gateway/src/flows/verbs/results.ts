@@ -3,6 +3,7 @@ export type {
   DialResult,
   DialStatus,
   EnqueueResult,
+  GateResult,
   GatherResult,
   HangupResult,
   PauseResult,

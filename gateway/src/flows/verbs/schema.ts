@@ -189,6 +189,26 @@ export const voicemailVerb = z.strictObject({
   cause: z.enum(['no-answer', 'closed', 'max-wait']).default('no-answer'),
 });
 
+/**
+ * `gate`: the call goes through a gated facility's authenticating server
+ * (docs/gated.md, "Phone callers on a DID"): the caller's account (by number,
+ * or the account number and PIN keyed), the resident, the device, the
+ * balance; allowed, the resident's devices ring and the call is connected
+ * once the resident is re-verified; refused, the caller hears the
+ * not-available prompt and the call ends. Only on a gated tenant's call.
+ */
+export const gateVerb = z.strictObject({
+  verb: z.literal('gate'),
+  /**
+   * The resident this line is for (their number, as the facility's API has
+   * it): a DID per resident; the caller is not asked whom they call.
+   */
+  resident: z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .optional(),
+});
+
 export const redirectVerb = z.strictObject({
   verb: z.literal('redirect'),
   /** The flow that replaces this one (its name in `flows`). */
@@ -207,6 +227,7 @@ export const verbSchema = z.discriminatedUnion('verb', [
   hangupVerb,
   redirectVerb,
   voicemailVerb,
+  gateVerb,
 ]);
 
 export const verbsSchema = z.array(verbSchema).max(MAX_VERBS);
@@ -226,6 +247,7 @@ export type PauseVerb = VerbOf<'pause'>;
 export type HangupVerb = VerbOf<'hangup'>;
 export type RedirectVerb = VerbOf<'redirect'>;
 export type VoicemailVerb = VerbOf<'voicemail'>;
+export type GateVerb = VerbOf<'gate'>;
 export type DialTarget = z.output<typeof dialTarget>;
 export type GatherPrompt = NonNullable<GatherVerb['prompt']>;
 

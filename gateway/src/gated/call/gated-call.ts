@@ -14,13 +14,13 @@ import { agentLeg } from '../../calls/agent-request.js';
 import { joinAnswered } from '../../calls/join-legs.js';
 import type { MediaApps } from '../../media/apps/index.js';
 import type { Logger } from '../../observability/index.js';
-import { getParam, isSipUri, type SipResponse, type SipStack } from '../../sip/index.js';
+import type { SipResponse, SipStack } from '../../sip/index.js';
 import type { TextToSpeech } from '../../speech/index.js';
-import type { AuthorizeContext } from '../auth/authenticator.js';
 import type { GateDecision, DeviceTarget } from '../decision.js';
 import type { Gate } from '../gate.js';
 import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
+import { calleeOf, printable } from './callee.js';
 import { collectDevicePin, say } from './device-pin.js';
 
 export interface GatedCallDeps {
@@ -53,7 +53,7 @@ export class GatedCall {
   readonly #log: Logger;
   readonly #ringing = new Map<OutboundLeg, DeviceTarget>();
   #chosen: OutboundLeg | undefined;
-  #connected = false;
+  #connectedAt: number | undefined;
   #over = false;
   #announcing = false;
   #ringTimer: NodeJS.Timeout | undefined;
@@ -68,6 +68,11 @@ export class GatedCall {
     this.#spoken = spoken;
     this.#log = deps.logger.child({ module: 'gated-call', callId: call.id, tenant: call.tenant });
     call.once('ended', () => this.#ended());
+  }
+
+  /** When the caller was joined to the re-verified device (ms since the epoch); undefined: never. */
+  get connectedAt(): number | undefined {
+    return this.#connectedAt;
   }
 
   get #gone(): boolean {
@@ -212,7 +217,7 @@ export class GatedCall {
       this.#ringing.delete(leg);
       if (this.#gone) return;
       if (leg === this.#chosen) {
-        if (this.#connected)
+        if (this.#connectedAt !== undefined)
           call.end({ outcome: 'answered', endedBy: 'agent', reason: 'normal_clearing' });
         else this.#refuse('the device hung up before it was verified');
       } else if (!this.#chosen && this.#ringing.size === 0) {
@@ -269,7 +274,7 @@ export class GatedCall {
       leg,
     );
     if (joined === 'joined') {
-      this.#connected = true;
+      this.#connectedAt = Date.now();
       call.targetAnswered(leg);
       this.#log.info({ device: device.address }, 'gated call connected');
       this.#startRechecks();
@@ -372,26 +377,4 @@ export class GatedCall {
     this.#deps.meter.stop(this.call.id, 'hangup');
     this.#deps.gate.forget(this.call.id);
   }
-}
-
-/**
- * The callee, from the Request-URI: its user is the facility's queue (what the
- * call token's scope names), and a `resident` parameter the resident's number
- * or a `device` parameter a device's address (`sip:visits@gw;resident=1001`).
- * Neither: the one resident the account is approved for.
- */
-export function calleeOf(call: Call): AuthorizeContext['callee'] {
-  const uri = call.caller.invite.uri;
-  if (!isSipUri(uri)) return undefined;
-  const param = (name: string): string | undefined => getParam(uri.params, name) || undefined;
-  const resident = param('resident');
-  if (resident) return { residentNumber: resident };
-  const device = param('device');
-  return device ? { device } : undefined;
-}
-
-/** Printable, bounded: it lands on a resident's screen (as an agent's caller name does). */
-function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-  return name.replace(/[\u0000-\u001f\u007f"\\]/g, ' ').slice(0, 64);
 }

@@ -7,9 +7,11 @@
  * a {@link GatedPhoneCall} answers and authorises it, then a GatedCall rings.
  * The meter's events reach the call they are about.
  */
+import type { GateResult } from '@parley/shared/protocol';
 import type { Call, CallManager } from '../../calls/index.js';
+import type { CallRecord } from '../../storage/index.js';
 import type { TrunkCallApp } from '../../calls/flow/telephony.js';
-import type { FlowCall, SpeechSynthesizer } from '../../flows/index.js';
+import type { FlowCall, GateOptions, SpeechSynthesizer } from '../../flows/index.js';
 import type { InviteContext } from '../../sbc/invite-pipeline.js';
 import type { MeterEvents } from '../meter.js';
 import { GatedCall, type GatedCallDeps } from './gated-call.js';
@@ -57,8 +59,17 @@ export class GatedCallPath implements TrunkCallApp {
     return this.#deps.gate.isGated(tenant);
   }
 
-  /** A phone caller on a gated DID: answered, authorised (account and PIN by DTMF), then the devices ring. */
-  async runTrunk(call: Call, port: FlowCall, speech: SpeechSynthesizer): Promise<void> {
+  /**
+   * A phone caller on a gated DID, from its flow's `gate` verb: answered,
+   * authorised (account and PIN by DTMF), then the devices ring. Resolves
+   * when the call is over.
+   */
+  async runTrunk(
+    call: Call,
+    port: FlowCall,
+    speech: SpeechSynthesizer,
+    options: GateOptions = {},
+  ): Promise<GateResult> {
     const { gate, settings, logger } = this.#deps;
     const phone = new GatedPhoneCall(
       { gate, attempts: (tenant) => settings(tenant)?.dtmfPinAttempts ?? 3, logger },
@@ -66,9 +77,12 @@ export class GatedCallPath implements TrunkCallApp {
       port,
       speech,
     );
-    const decision = await phone.authorize();
-    if (!decision || call.ending) return;
-    await this.#track(new GatedCall(this.#deps, call, phone)).ring(decision);
+    const over = callOver(call);
+    const decision = await phone.authorize(options.resident);
+    if (!decision || call.ending) return outcome(await over, undefined);
+    const gated = this.#track(new GatedCall(this.#deps, call, phone));
+    await gated.ring(decision);
+    return outcome(await over, gated.connectedAt);
   }
 
   #track(gated: GatedCall): GatedCall {
@@ -85,4 +99,22 @@ export class GatedCallPath implements TrunkCallApp {
     this.#deps.meter.off('warning', this.#onWarning);
     this.#deps.meter.off('end', this.#onEnd);
   }
+}
+
+/** Resolves with the record when the call has ended (at once when it already has). */
+function callOver(call: Call): Promise<CallRecord> {
+  if (call.state === 'ended') return Promise.resolve(call.record);
+  return new Promise((resolve) => call.once('ended', resolve));
+}
+
+/** The `gate` verb's result: the flow learns connected, refused or hangup, never which check failed. */
+function outcome(record: CallRecord, connectedAt: number | undefined): GateResult {
+  if (connectedAt !== undefined) {
+    const end = record.endedAt ?? Date.now();
+    return {
+      status: 'connected',
+      talkSeconds: Math.max(0, Math.round((end - connectedAt) / 1000)),
+    };
+  }
+  return { status: record.endedBy === 'visitor' ? 'hangup' : 'refused' };
 }

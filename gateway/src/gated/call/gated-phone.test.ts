@@ -74,6 +74,19 @@ describe('GatedPhoneCall', () => {
     expect(said.at(-1)).toBe(world.gate.prompt(TENANT, 'pleaseWait'));
   });
 
+  it('a line that is one resident’s (the gate verb names them): the caller is not asked to choose', async () => {
+    world.device('cell-1');
+    world.device('cell-2');
+    await world.resident('r-1', { number: '1001', devices: ['cell-1'], pin: '1111' });
+    await world.resident('r-2', { number: '1002', devices: ['cell-2'], pin: '2222' });
+    await world.account('a-3', { phone: '+14155550124', approve: ['r-1', 'r-2'] });
+    const { phone, said } = phoneCall('+14155550124');
+    const decision = await phone.authorize('1002');
+    expect(decision?.allowed).toBe(true);
+    expect(decision?.residentId).toBe('r-2');
+    expect(said).toEqual([world.gate.prompt(TENANT, 'pleaseWait')]);
+  });
+
   it('a caller who keys nothing hears the account prompt, then not-available, and the call ends', async () => {
     const { phone, said, ends } = phoneCall(null);
     // No key: the gather gives up after its first-key timeout (shortened here).

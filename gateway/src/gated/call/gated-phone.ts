@@ -57,12 +57,14 @@ export class GatedPhoneCall implements SpokenCaller {
   }
 
   /**
-   * Answers, identifies the caller's account and asks the Gate. Resolves with
+   * Answers, identifies the caller's account and asks the Gate (for
+   * `resident`, a resident's number, when the line is theirs: the caller is
+   * not asked to choose). Resolves with
    * the allowed decision (the caller starts hearing `pleaseWait`), or undefined when
    * the call was refused (the caller heard `notAvailable` and was hung up) or
    * ended.
    */
-  async authorize(): Promise<GateDecision | undefined> {
+  async authorize(resident?: string): Promise<GateDecision | undefined> {
     const { gate } = this.#deps;
     const port = this.#port;
     const tenant = this.#call.tenant;
@@ -74,6 +76,7 @@ export class GatedPhoneCall implements SpokenCaller {
       tenant,
       channel: 'phone',
       callerNumber: port.context.from,
+      ...(resident === undefined ? {} : { callee: { residentNumber: resident } }),
     };
     let context = base;
     let decision = await gate.authorize(context);

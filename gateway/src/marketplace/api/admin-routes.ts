@@ -100,17 +100,16 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
   });
   router.patch('/publishers/:id', async (req, res) => {
     assertScope(res, 'marketplace');
-    res.json(
-      await publisherView(
-        m.registry.updatePublisher(viewer(res), req.params.id, req.body),
-        m.accounts,
-      ),
-    );
+    const updated = m.registry.updatePublisher(viewer(res), req.params.id, req.body);
+    await m.registry.written();
+    res.json(await publisherView(updated, m.accounts));
   });
 
-  router.post('/listings', (req, res) => {
+  router.post('/listings', async (req, res) => {
     assertScope(res, 'marketplace');
-    res.status(201).json(listing(m.registry.createListing(viewer(res), req.body)));
+    const created = m.registry.createListing(viewer(res), req.body);
+    await m.registry.written();
+    res.status(201).json(listing(created));
   });
   router.get('/listings', (req, res) => {
     assertScope(res, 'read');
@@ -122,29 +121,31 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
     assertScope(res, 'read');
     res.json(listing(m.registry.listing(viewer(res), req.params.id)));
   });
-  router.patch('/listings/:id', (req, res) => {
+  router.patch('/listings/:id', async (req, res) => {
     assertScope(res, 'marketplace');
-    res.json(listing(m.registry.updateListing(viewer(res), req.params.id, req.body)));
+    const updated = m.registry.updateListing(viewer(res), req.params.id, req.body);
+    await m.registry.written();
+    res.json(listing(updated));
   });
 
-  router.get('/placements/:id', (req, res) => {
+  router.get('/placements/:id', async (req, res) => {
     assertScope(res, 'read');
-    const p = m.impressions.placement(req.params.id);
+    const p = await m.impressions.placement(req.params.id);
     if (!p || !canSee(principalOf(res), p.tenant))
       throw new ParleyError('not_found', 'no such placement', { expose: true });
     res.json({
       ...p,
       createdAt: new Date(p.createdAt).toISOString(),
-      impressions: m.impressions.byPlacement(p.id).map(impressionView),
+      impressions: (await m.impressions.byPlacement(p.id)).map(impressionView),
     });
   });
 
-  router.get('/impressions', (req, res) => {
+  router.get('/impressions', async (req, res) => {
     assertScope(res, 'read');
     const tenant = viewer(res);
     res.json({
-      impressions: m.impressions
-        .list({
+      impressions: (
+        await m.impressions.list({
           ...(tenant === undefined ? {} : { tenant }),
           ...(text(req.query['publisherId'])
             ? { publisherId: text(req.query['publisherId']) }
@@ -152,12 +153,12 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
           ...(text(req.query['listingId']) ? { listingId: text(req.query['listingId']) } : {}),
           limit: limitOf(req),
         })
-        .map(impressionView),
+      ).map(impressionView),
     });
   });
-  router.get('/impressions/:id', (req, res) => {
+  router.get('/impressions/:id', async (req, res) => {
     assertScope(res, 'read');
-    const i = m.impressions.impression(req.params.id);
+    const i = await m.impressions.impression(req.params.id);
     if (!i || !canSee(principalOf(res), i.tenant))
       throw new ParleyError('not_found', 'no such impression', { expose: true });
     res.json({
@@ -173,30 +174,31 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
     });
   });
 
-  router.get('/marketplace/calls', (req, res) => {
+  router.get('/marketplace/calls', async (req, res) => {
     assertScope(res, 'read');
     const tenant = viewer(res);
     res.json({
-      calls: m.calls
-        .list({
+      calls: (
+        await m.calls.list({
           ...(tenant === undefined ? {} : { tenant }),
           ...(text(req.query['listingId']) ? { listingId: text(req.query['listingId']) } : {}),
           limit: limitOf(req),
         })
-        .map(callView),
+      ).map(callView),
     });
   });
-  router.get('/marketplace/calls/:id', (req, res) => {
+  router.get('/marketplace/calls/:id', async (req, res) => {
     assertScope(res, 'read');
-    const c = m.calls.get(req.params.id);
+    const c = await m.calls.get(req.params.id);
     if (!c || !canSee(principalOf(res), c.tenant))
       throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
     res.json(callView(c));
   });
-  router.get('/marketplace/numbers', (_req, res) => {
+  router.get('/marketplace/numbers', async (_req, res) => {
     assertScope(res, 'read');
     const tenants = Object.keys(m.config.tenants).filter((t) => canSee(principalOf(res), t));
-    res.json({ pools: Object.fromEntries(tenants.map((t) => [t, m.numbers(t) ?? null])) });
+    const pools = await Promise.all(tenants.map(async (t) => [t, (await m.numbers(t)) ?? null]));
+    res.json({ pools: Object.fromEntries(pools) });
   });
   router.get('/marketplace/ledger', async (req, res) => {
     assertScope(res, 'read');

@@ -26,7 +26,7 @@ export function placementRoutes(m: Marketplace): Router {
     return error;
   };
 
-  router.post('/placements', (req, res) => {
+  router.post('/placements', async (req, res) => {
     const parsed = placementSchema.safeParse(req.body ?? {});
     if (!parsed.success)
       throw refuse(
@@ -73,7 +73,7 @@ export function placementRoutes(m: Marketplace): Router {
         ),
       );
     }
-    const result = m.placements.place({
+    const result = await m.placements.place({
       publisher: p,
       category: input.category,
       region: input.region,

@@ -41,7 +41,7 @@ export async function publisherView(p: Publisher, accounts: MarketplaceAccounts)
 
 export function listingView(l: Listing, index: ListingIndex, now: number, sipDomain: string) {
   const quality = index.quality(l.id);
-  const reason = index.ineligibility(l.id, now);
+  const unplaced = index.placement(l.id, now);
   return {
     id: l.id,
     tenant: l.tenant,
@@ -59,9 +59,10 @@ export function listingView(l: Listing, index: ListingIndex, now: number, sipDom
     staticNumber: l.staticNumber,
     status: l.status,
     pauseReason: l.pauseReason,
-    /** Whether an auction would consider it now, and why not. */
-    eligible: reason === undefined,
-    ineligibleReason: reason ?? null,
+    /** Whether an auction would consider it now, and why not (`destination_refused`: with the rule). */
+    eligible: unplaced === undefined,
+    ineligibleReason: unplaced?.reason ?? null,
+    ineligibleDetail: unplaced?.detail ?? null,
     quality: quality ?? null,
     /** How a caller reaches it: the web reference for `<parley-call listing>`, the static number. */
     references: {

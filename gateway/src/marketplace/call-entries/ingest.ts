@@ -51,10 +51,12 @@ export async function* ingest(
   let pending: (BatchResult | { at: string; entry: CallEntry })[] = [];
   let valid = 0;
 
-  const flush = function* (): Generator<BatchResult> {
+  const flush = async function* (): AsyncGenerator<BatchResult> {
     const entries = pending.flatMap((p) => ('entry' in p ? [p.entry] : []));
     const results =
-      entries.length > 0 ? o.matcher.processChunk(o.tenant, entries, o.threshold, o.now()) : [];
+      entries.length > 0
+        ? await o.matcher.processChunk(o.tenant, entries, o.threshold, o.now())
+        : [];
     let r = 0;
     for (const p of pending) {
       const result: BatchResult = 'entry' in p ? { at: p.at, ...(results[r++] as EntryResult) } : p;

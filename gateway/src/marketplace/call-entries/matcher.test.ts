@@ -71,11 +71,11 @@ const entry = (
 const time: MatchThreshold = { rule: 'time', windowSeconds: 30 * 60, minDurationSeconds: 0 };
 
 describe('CallEntryMatcher (S3)', () => {
-  it('matches the device’s latest impression within T, through its virtual number', () => {
+  it('matches the device’s latest impression within T, through its virtual number', async () => {
     const { matcher, log, store } = world();
     log('old', 'dev-1', '+14155550101', T0 - 20 * MIN);
     log('new', 'dev-1', '+14155550102', T0 - 5 * MIN);
-    const [r] = matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
+    const [r] = await matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
     expect(r).toEqual({
       id: 'e1',
       status: 'matched',
@@ -88,11 +88,11 @@ describe('CallEntryMatcher (S3)', () => {
     ]);
   });
 
-  it('keeps only the impression that showed the number dialled, when the entry has one', () => {
+  it('keeps only the impression that showed the number dialled, when the entry has one', async () => {
     const { matcher, log } = world();
     log('a', 'dev-1', '+14155550101', T0 - 20 * MIN);
     log('b', 'dev-1', '+14155550102', T0 - 5 * MIN);
-    const [r, s] = matcher.processChunk(
+    const [r, s] = await matcher.processChunk(
       'acme',
       [
         entry('e1', 'dev-1', T0, { number: '+14155550101' }),
@@ -105,10 +105,10 @@ describe('CallEntryMatcher (S3)', () => {
     expect(s).toMatchObject({ status: 'unmatched', reason: 'number_mismatch' });
   });
 
-  it('says no_device, and outside_threshold when the device was seen but longer than T ago', () => {
+  it('says no_device, and outside_threshold when the device was seen but longer than T ago', async () => {
     const { matcher, log } = world();
     log('a', 'dev-1', '+14155550101', T0 - 31 * MIN);
-    const [r, s] = matcher.processChunk(
+    const [r, s] = await matcher.processChunk(
       'acme',
       [entry('e1', 'dev-1', T0), entry('e2', 'dev-2', T0)],
       time,
@@ -118,15 +118,17 @@ describe('CallEntryMatcher (S3)', () => {
     expect(s).toMatchObject({ status: 'unmatched', reason: 'no_device' });
   });
 
-  it('never matches an impression shown after the call started', () => {
+  it('never matches an impression shown after the call started', async () => {
     const { matcher, log } = world();
     log('later', 'dev-1', '+14155550101', T0 + MIN);
-    expect(matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0)[0]).toMatchObject({
+    expect(
+      (await matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0))[0],
+    ).toMatchObject({
       reason: 'no_device',
     });
   });
 
-  it('applies the duration rules: D alone, T and D, T or D', () => {
+  it('applies the duration rules: D alone, T and D, T or D', async () => {
     const { matcher, log } = world();
     log('a', 'dev-1', '+14155550101', T0 - 40 * MIN);
     const rule = (r: MatchThreshold['rule']): MatchThreshold => ({
@@ -134,21 +136,27 @@ describe('CallEntryMatcher (S3)', () => {
       windowSeconds: 30 * 60,
       minDurationSeconds: 90,
     });
-    const run = (id: string, r: MatchThreshold['rule'], durationSeconds: number) =>
-      matcher.processChunk('acme', [entry(id, 'dev-1', T0, { durationSeconds })], rule(r), T0)[0]
-        ?.status;
-    expect(run('d1', 'duration', 120)).toBe('matched');
-    expect(run('d2', 'duration', 30)).toBe('unmatched');
-    expect(run('d3', 'time-and-duration', 120)).toBe('unmatched'); // 40 min > T
-    expect(run('d4', 'time-or-duration', 120)).toBe('matched');
-    expect(run('d5', 'time-or-duration', 30)).toBe('unmatched');
+    const run = async (id: string, r: MatchThreshold['rule'], durationSeconds: number) =>
+      (
+        await matcher.processChunk(
+          'acme',
+          [entry(id, 'dev-1', T0, { durationSeconds })],
+          rule(r),
+          T0,
+        )
+      )[0]?.status;
+    expect(await run('d1', 'duration', 120)).toBe('matched');
+    expect(await run('d2', 'duration', 30)).toBe('unmatched');
+    expect(await run('d3', 'time-and-duration', 120)).toBe('unmatched'); // 40 min > T
+    expect(await run('d4', 'time-or-duration', 120)).toBe('matched');
+    expect(await run('d5', 'time-or-duration', 30)).toBe('unmatched');
   });
 
-  it('is idempotent by entry id: a repeat says duplicate and changes nothing', () => {
+  it('is idempotent by entry id: a repeat says duplicate and changes nothing', async () => {
     const { matcher, log, store } = world();
     log('a', 'dev-1', '+14155550101', T0 - MIN);
-    const [first] = matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
-    const [again, inBatch] = matcher.processChunk(
+    const [first] = await matcher.processChunk('acme', [entry('e1', 'dev-1', T0)], time, T0);
+    const [again, inBatch] = await matcher.processChunk(
       'acme',
       [{ ...entry('e1', 'dev-2', T0), data: { changed: true } }, entry('e1', 'dev-1', T0)],
       time,

@@ -59,56 +59,70 @@ export class CallEntryMatcher {
   }
 
   /**
-   * Matches and stores a chunk of valid entries in one transaction. The
-   * chunk's reads are batched: one query for the stored entry ids, one for the
-   * log entries of all its devices, one for the lookups through the numbers
-   * (per-entry queries cost three times as much, measured).
+   * Matches and stores a chunk of valid entries. The chunk's reads are
+   * batched: one query for the log entries of all its devices, one for the
+   * lookups through the numbers (per-entry queries cost three times as much,
+   * measured). The impression log is read first (it may be the shared
+   * PostgreSQL one); then, in one transaction of the entries' store, the
+   * stored entry ids are read and the new entries written, so a repeated id
+   * is answered `duplicate` even when two batches race.
    */
-  processChunk(
+  async processChunk(
     tenant: string,
     entries: readonly CallEntry[],
     t: MatchThreshold,
     now: number,
-  ): EntryResult[] {
-    return this.#store.atomically(() => {
-      const stored = this.#store.existing(
-        tenant,
-        entries.map((e) => e.id),
-      );
-      const windowMs = t.windowSeconds * 1000;
-      const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
-      const first = new Map<string, number>();
-      const fresh: number[] = [];
-      entries.forEach((e, i) => {
-        if (stored.has(e.id) || first.has(e.id)) return;
-        first.set(e.id, i);
-        fresh.push(i);
-      });
-      const at = (i: number) => entries[i] as CallEntry;
+  ): Promise<EntryResult[]> {
+    const windowMs = t.windowSeconds * 1000;
+    const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
+    // Every entry's first occurrence in the chunk is matched; the store decides below which are new.
+    const first = new Map<string, number>();
+    const fresh: number[] = [];
+    entries.forEach((e, i) => {
+      if (first.has(e.id)) return;
+      first.set(e.id, i);
+      fresh.push(i);
+    });
+    const at = (i: number) => entries[i] as CallEntry;
+    const outcomes = new Map<number, Exclude<EntryResult, { status: 'duplicate' }> | LogEntry>();
+    const through = new Map<number, { id: string; listingId: string } | undefined>();
+    if (fresh.length > 0) {
       const starts = fresh.map((i) => at(i).startedAt);
       const since = timeBound ? Math.min(...starts) - windowMs : 0;
       const until = Math.max(...starts);
       const devices = [...new Set(fresh.map((i) => at(i).deviceId))];
-      const logs = this.#impressions.logEntriesOfDevices(
+      const logs = await this.#impressions.logEntriesOfDevices(
         tenant,
         devices,
         since,
         until,
         MAX_LOG_ENTRIES,
       );
-
       // 1–2. Per entry: the device's log entries before the call, and the threshold.
-      const outcomes = new Map<number, Exclude<EntryResult, { status: 'duplicate' }> | LogEntry>();
       for (const i of fresh)
-        outcomes.set(i, this.#select(tenant, at(i), t, logs.get(at(i).deviceId) ?? []));
+        outcomes.set(i, await this.#select(tenant, at(i), t, logs.get(at(i).deviceId) ?? []));
       // 3–4. The virtual number of each kept log entry, and the impression id through it.
       const chosen = [...outcomes].filter((o): o is [number, LogEntry] => 'leaseStart' in o[1]);
       const withNumber = chosen.filter(([, log]) => log.number !== null);
-      const found = this.#impressions.impressionIdsAt(
+      const found = await this.#impressions.impressionIdsAt(
         withNumber.map(([, log]) => [log.number ?? '', log.leaseStart] as const),
       );
-      const through = new Map(withNumber.map(([i], k) => [i, found[k]]));
-
+      for (const [k, [i, log]] of withNumber.entries()) {
+        const id = found[k] ?? log.id;
+        // Normally the log entry itself; another impression only if the number was leased again at that instant.
+        through.set(
+          i,
+          id === log.id
+            ? { id, listingId: log.listingId }
+            : ((await this.#impressions.impressionIdAt(log.number ?? '', log.leaseStart)) ?? log),
+        );
+      }
+    }
+    return this.#store.atomically(() => {
+      const stored = this.#store.existing(
+        tenant,
+        entries.map((e) => e.id),
+      );
       const results: EntryResult[] = [];
       entries.forEach((e, i) => {
         const before = stored.get(e.id);
@@ -141,12 +155,7 @@ export class CallEntryMatcher {
         const o = outcomes.get(i);
         let result: Exclude<EntryResult, { status: 'duplicate' }>;
         if (o && 'leaseStart' in o) {
-          const id = through.get(i) ?? o.id;
-          // Normally the log entry itself; another impression only if the number was leased again at that instant.
-          const impression =
-            id === o.id
-              ? { id, listingId: o.listingId }
-              : (this.#impressions.impressionIdAt(o.number ?? '', o.leaseStart) ?? o);
+          const impression = through.get(i) ?? { id: o.id, listingId: o.listingId };
           result = {
             id: e.id,
             status: 'matched',
@@ -176,19 +185,19 @@ export class CallEntryMatcher {
   }
 
   /** The log entry an entry matches (steps 1–2), or why none does. */
-  #select(
+  async #select(
     tenant: string,
     e: CallEntry,
     t: MatchThreshold,
     deviceLog: readonly LogEntry[],
-  ): Exclude<EntryResult, { status: 'duplicate' }> | LogEntry {
+  ): Promise<Exclude<EntryResult, { status: 'duplicate' }> | LogEntry> {
     const windowMs = t.windowSeconds * 1000;
     const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
     const since = timeBound ? e.startedAt - windowMs : 0;
     let logEntries = deviceLog.filter((l) => l.leaseStart <= e.startedAt && l.leaseStart >= since);
     // The batch read keeps the newest few per device: a device with more asks on its own.
     if (logEntries.length === 0 && deviceLog.length >= MAX_LOG_ENTRIES)
-      logEntries = this.#impressions.logEntries(
+      logEntries = await this.#impressions.logEntries(
         tenant,
         e.deviceId,
         since,
@@ -199,7 +208,7 @@ export class CallEntryMatcher {
       const earlier =
         deviceLog.some((l) => l.leaseStart <= e.startedAt) ||
         (since > 0 &&
-          this.#impressions.logEntries(tenant, e.deviceId, 0, e.startedAt, 1).length > 0);
+          (await this.#impressions.logEntries(tenant, e.deviceId, 0, e.startedAt, 1)).length > 0);
       return earlier
         ? {
             id: e.id,

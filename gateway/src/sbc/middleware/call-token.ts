@@ -18,7 +18,7 @@ export function callToken(
   tokens: TokenService,
   queueTenant: (queue: string) => string | undefined,
   realm: string,
-  listingTenant?: (listing: string) => string | undefined,
+  listingTenant?: (listing: string) => Promise<string | undefined>,
 ): InviteMiddleware {
   return async (ctx) => {
     const header = ctx.invite.headers.get('authorization') ?? '';
@@ -35,12 +35,11 @@ export function callToken(
       // A configured queue keeps its name even when it looks like a listing's reference.
       if (queue !== undefined && queueTenant(queue) !== undefined) delete ctx.listing;
       const listing = listingTenant ? ctx.listing : undefined;
+      // Read before the token (it may read the shared directory: a listing another gateway just made).
+      const listingOwner =
+        listing !== undefined && listingTenant ? await listingTenant(listing) : undefined;
       const tenantOf = (): string | undefined =>
-        listing !== undefined && listingTenant
-          ? listingTenant(listing)
-          : queue !== undefined
-            ? queueTenant(queue)
-            : undefined;
+        listing !== undefined ? listingOwner : queue !== undefined ? queueTenant(queue) : undefined;
       ctx.token = await tokens.verify(match[1], {
         ...(client.origin !== undefined ? { origin: client.origin } : {}),
         websocket: client.protocol === 'WS' || client.protocol === 'WSS',

@@ -9,6 +9,7 @@ export {
 export {
   InviteClientTransaction,
   NonInviteClientTransaction,
+  ackForNon2xx,
   buildCancel,
 } from './client-transactions.js';
 export { InviteServerTransaction, NonInviteServerTransaction } from './server-transactions.js';

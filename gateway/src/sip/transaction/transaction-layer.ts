@@ -118,6 +118,16 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   /**
+   * Sends the CANCEL of an INVITE whose transaction this process no longer
+   * has (sent before a restart, `calls/interrupted-invites.ts`): the CANCEL
+   * carries the INVITE's Via as it was, so its branch is the INVITE's (§9.1).
+   */
+  cancelOrphan(cancel: SipRequest, target: Target): NonInviteClientTransaction {
+    if (!cancel.headers.has('max-forwards')) cancel.headers.set('Max-Forwards', '70');
+    return this.#startClient(cancel, target, cancel.via.branch ?? '') as NonInviteClientTransaction;
+  }
+
+  /**
    * Sends a request outside any transaction: the ACK for a 2xx (RFC 3261
    * §13.2.2.4), which the UAC core retransmits itself on each 2xx retransmission.
    */

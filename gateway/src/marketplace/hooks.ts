@@ -1,0 +1,94 @@
+/**
+ * What the call path calls on the marketplace ({@link MarketplaceCallHooks}),
+ * built over the matcher, the checks of `match-checks.ts` and the billing.
+ */
+import type { Billing, QualifyResult } from './billing.js';
+import type { CallMatch, InboundQuery } from './inbound-match.js';
+import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
+import type { CallKind } from './model.js';
+
+/** A Parley call's marketplace attribution, as the call record's API shows it. */
+export interface CallAttribution {
+  readonly kind: CallKind;
+  readonly listingId: string;
+  readonly advertiserId: string;
+  readonly publisherId: string | null;
+  readonly impressionId: string | null;
+  readonly priceCents: number;
+  readonly qualified: boolean;
+  readonly chargedCents: number;
+  readonly refundedCents: number;
+  /** Why the call was not put through to the listing (`number_not_allowed: …`), or null. */
+  readonly refusal: string | null;
+  /** An impression the caller claimed that was not taken, and why (`forged: im_…`), or null. */
+  readonly claim: string | null;
+}
+
+/**
+ * What the call path calls (the lead connects these to `calls/` and `trunks/`):
+ *
+ * 1. inbound INVITE from a trunk to a DID → {@link matchInbound}; a web call to
+ *    `sip:listing.<id>@…` → {@link matchWeb}. Undefined: not the marketplace's.
+ *    `routable: false`: refuse (the listing is paused, out of budget or funds,
+ *    or closed; `reason` says which).
+ * 2. route to `match.destination` (queue, agent, or number through a trunk);
+ *    the call record should carry `match.impression?.id`, `match.listing.id`,
+ *    `match.advertiserId`, `match.publisherId`.
+ * 3. {@link callStarted} when the call is admitted (counts a call);
+ *    {@link advertiserConnected} when the advertiser leg answers (counts an
+ *    answer; answers `qualifiesAt`); {@link qualify} at `qualifiesAt` (a
+ *    timer); {@link callEnded} when the call ends (charges a call whose timer
+ *    was late, never one that ended short).
+ */
+export interface MarketplaceCallHooks {
+  matchInbound(q: InboundQuery): Promise<CallMatch | undefined>;
+  matchWeb(q: {
+    listingId: string;
+    impressionId?: string;
+    deviceId?: string;
+    at: number;
+  }): Promise<CallMatch | undefined>;
+  callStarted(callId: string, match: CallMatch, at: number): void;
+  /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
+  callRefused(callId: string, match: CallMatch, at: number): void;
+  advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
+  qualify(callId: string, now: number): Promise<QualifyResult>;
+  callEnded(callId: string, at: number): Promise<QualifyResult>;
+  /**
+   * All in one, for a call path that keeps its own timers: records the call
+   * and its connection if not yet recorded, then {@link qualify}. The same
+   * exactly-once charge (`charge:<callId>`).
+   */
+  qualifyCall(input: {
+    callId: string;
+    match: CallMatch;
+    connectedAt: number;
+    now: number;
+  }): Promise<QualifyResult>;
+}
+
+export function marketplaceHooks(
+  checks: MatchChecks & { readonly billing: Billing },
+): MarketplaceCallHooks {
+  const { billing, matcher } = checks;
+  return {
+    matchInbound: async (q) => dialable(checks, await matcher.inbound(q)),
+    matchWeb: async (q) => dialable(checks, await sealedWebMatch(checks, q)),
+    callStarted: (callId, match, at) => void billing.started(callId, match, at),
+    callRefused: (callId, match, at) =>
+      billing.refused(
+        callId,
+        match,
+        at,
+        match.blocked ? `${match.blocked.code}: ${match.blocked.detail}` : 'refused',
+      ),
+    advertiserConnected: (callId, at) => billing.connected(callId, at),
+    qualify: (callId, now) => billing.qualify(callId, now),
+    callEnded: (callId, at) => billing.ended(callId, at),
+    qualifyCall: async ({ callId, match, connectedAt, now }) => {
+      billing.started(callId, match, connectedAt);
+      billing.connected(callId, connectedAt);
+      return await billing.qualify(callId, now);
+    },
+  };
+}
