@@ -125,6 +125,10 @@ describe('voicemail from the widget', () => {
     const message = board.locator('[part="message"]');
     await expect.poll(() => message.count(), { timeout: 60_000 }).toBe(1);
     expect(await message.innerText()).toContain('message left');
+    // The typed line is shown with the message.
+    expect(await message.locator('[part="typed"]').innerText()).toContain(
+      'Call me back at noon please',
+    );
     expect(await statusText(visitor)).not.toContain('leave a message');
 
     const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');

@@ -267,6 +267,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const voicemail = wireVoicemail({
     config,
     db,
+    messages: stores.messages,
     stack,
     calls: callManager,
     apps: mediaApps,

@@ -212,4 +212,44 @@ describe('AgentAdmin', () => {
     await admin.put('acme', 'ada', { password: `${PASSWORD}!`, queues: ['support'] });
     expect(directory.credentialStamp('ada')).not.toBe(stamp);
   });
+
+  it('gives an API-made agent its own voicemail box, kept across a restart; no greeting from a file', async () => {
+    const { directory, admin } = setup();
+    await admin.put('acme', 'ada', {
+      password: PASSWORD,
+      queues: ['sales'],
+      voicemail: { greeting: { say: 'You have reached Ada.' }, maxSeconds: 60 },
+    });
+    expect(directory.voicemail('ada')).toMatchObject({
+      greeting: { say: 'You have reached Ada.' },
+      maxSeconds: 60,
+      beep: true,
+      silenceSeconds: 5,
+      finishOnKeys: '#',
+      transcribe: true,
+    });
+    // Defaults for what it leaves out, as agents[].voicemail in the config file.
+    await admin.put('acme', 'bea', { password: PASSWORD, queues: ['sales'], voicemail: {} });
+    expect(directory.voicemail('bea')?.greeting).toEqual({
+      say: 'Nobody can take your call. Please leave a message after the tone.',
+    });
+    expect(directory.voicemail('boss')).toBeUndefined();
+    // A key never names a file on the gateway.
+    const wav = await refusal(() =>
+      admin.put('acme', 'cy', {
+        password: PASSWORD,
+        queues: ['sales'],
+        voicemail: { greeting: { wav: '/etc/passwd' } },
+      }),
+    );
+    expect(wav).toMatchObject({ code: 'bad_request', status: 400 });
+    expect(wav.body.detail).toContain('voicemail.greeting');
+    // A restart: the stored agent comes back with its box.
+    const again = setup();
+    await again.admin.load();
+    expect(again.directory.voicemail('ada')?.greeting).toEqual({ say: 'You have reached Ada.' });
+    // Updated without a box: it has none any more.
+    await admin.put('acme', 'ada', { queues: ['sales'] });
+    expect(directory.voicemail('ada')).toBeUndefined();
+  });
 });

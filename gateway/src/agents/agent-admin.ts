@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
+import { apiVoicemailSettings } from '../config/voicemail.js';
 import type { Logger } from '../observability/index.js';
 import { checkAgentContact, digestHa1 } from '../sip/message/index.js';
 import type { AgentStore, StoredAgent } from '../storage/index.js';
@@ -46,6 +47,11 @@ export const agentInputSchema = z.strictObject({
       error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
     })
     .optional(),
+  /**
+   * The agent's own voicemail box: a direct call to them they do not answer
+   * (docs/voicemail.md); the settings of `agents[].voicemail`, greetings spoken only.
+   */
+  voicemail: apiVoicemailSettings.optional(),
 });
 export type AgentInput = z.input<typeof agentInputSchema>;
 
@@ -91,6 +97,7 @@ function toConfig(agent: StoredAgent): AgentConfig {
     skills: agent.profile.skills,
     digestAlgorithms: agent.profile.digestAlgorithms,
     contact: agent.profile.contact,
+    voicemail: agent.profile.voicemail,
     source: 'api',
   };
 }
@@ -209,6 +216,7 @@ export class AgentAdmin {
           ? { digestAlgorithms: input.digestAlgorithms }
           : {}),
         ...(input.contact !== undefined ? { contact: input.contact } : {}),
+        ...(input.voicemail !== undefined ? { voicemail: input.voicemail } : {}),
       },
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,

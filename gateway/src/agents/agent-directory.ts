@@ -1,3 +1,4 @@
+import type { VoicemailSettings } from '../config/voicemail.js';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
@@ -20,6 +21,8 @@ export interface AgentConfig {
   readonly skills?: readonly string[] | undefined;
   /** Where the agent is defined: the config file (default) or the `/v1/agents` API. */
   readonly source?: 'config' | 'api' | undefined;
+  /** The agent's own voicemail box (`agents[].voicemail`, or `voicemail` of `PUT /v1/agents/<id>`). */
+  readonly voicemail?: VoicemailSettings | undefined;
 }
 
 /** Where an agent can be reached: one registered Contact (an agent may have several). */
@@ -160,6 +163,11 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const { password, ha1 } = entry.config;
     const secret = `${usernameOf(entry.config)}\u0000${password ?? ''}\u0000${ha1?.['SHA-256'] ?? ''}\u0000${ha1?.MD5 ?? ''}`;
     return createHash('sha256').update(secret).digest('base64url').slice(0, 16);
+  }
+
+  /** The agent's own voicemail box, if it has one (docs/voicemail.md). */
+  voicemail(agentId: string): VoicemailSettings | undefined {
+    return this.#agents.get(agentId)?.config.voicemail;
   }
 
   /** The agent's digest username (its id unless configured otherwise). */

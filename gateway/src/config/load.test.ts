@@ -135,6 +135,7 @@ describe('loadConfig', () => {
         'call-entries',
         'gated',
         'callbacks',
+        'voicemails',
       ],
       ['ice-servers'],
     ]);

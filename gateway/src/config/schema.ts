@@ -32,6 +32,7 @@ export const API_SCOPES = [
   'call-entries',
   'gated',
   'callbacks',
+  'voicemails',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

@@ -5,13 +5,19 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
+const sayGreeting = z.strictObject({
+  /** Spoken by the text-to-speech engine (cached, docs/speech.md). */
+  say: z.string().min(1).max(2000),
+  /** A voice of `speech.tts.voices` (default `speech.tts.defaultVoice`). */
+  voice: z.string().min(1).optional(),
+});
+
+const DEFAULT_GREETING = {
+  say: 'Nobody can take your call. Please leave a message after the tone.',
+};
+
 const greeting = z.union([
-  z.strictObject({
-    /** Spoken by the text-to-speech engine (cached, docs/speech.md). */
-    say: z.string().min(1).max(2000),
-    /** A voice of `speech.tts.voices` (default `speech.tts.defaultVoice`). */
-    voice: z.string().min(1).optional(),
-  }),
+  sayGreeting,
   z.strictObject({
     /** A WAV file (absolute path): 16-bit PCM, any rate (the player resamples). */
     wav: z.string().refine(isAbsolute, 'must be an absolute path'),
@@ -20,9 +26,7 @@ const greeting = z.union([
 
 export const voicemailSettings = z.strictObject({
   /** What the caller hears first. */
-  greeting: greeting.prefault({
-    say: 'Nobody can take your call. Please leave a message after the tone.',
-  }),
+  greeting: greeting.prefault(DEFAULT_GREETING),
   /** What the caller hears first outside the queue's `businessHours` (default: `greeting`). */
   closedGreeting: greeting.optional(),
   /** A short tone after the greeting: recording starts after it. */
@@ -42,6 +46,15 @@ export const voicemailSettings = z.strictObject({
 
 export type VoicemailSettings = z.infer<typeof voicemailSettings>;
 
+/**
+ * An agent's box as `PUT /v1/agents/<id>` sets it: the same settings, but
+ * greetings only spoken (`say`): an API key never names a file on the gateway.
+ */
+export const apiVoicemailSettings = voicemailSettings.extend({
+  greeting: sayGreeting.prefault(DEFAULT_GREETING),
+  closedGreeting: sayGreeting.optional(),
+});
+
 /** `tenants.<id>.voicemail`: where the company hears of its voicemails. */
 export const voicemailTenant = z.strictObject({
   /**
@@ -57,6 +70,11 @@ export const voicemailTenant = z.strictObject({
       /** Partial text too (several a second while the caller speaks), not only finals. */
       partials: z.boolean().default(true),
       timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+      /**
+       * This tenant's longest wait between retries (1 s, then twice as long
+       * each time up to this); default `voicemail.webhookMaxBackoffSeconds`.
+       */
+      maxBackoffSeconds: z.number().int().min(1).max(3600).optional(),
     })
     .optional(),
 });

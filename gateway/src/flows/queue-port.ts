@@ -91,4 +91,11 @@ export interface WaitingQueues {
     status: Exclude<EnqueueResult['status'], 'bridged' | 'hangup'>,
     moreVerbs: boolean,
   ): FlowRef | undefined;
+  /**
+   * What runs when a `dial` of `queue` (of `tenant`) found no agent to take
+   * the call: for a queue with voicemail, what an `enqueue` would run (the
+   * queue's `flows.noAnswer`/`flows.closed`, else its box), unless verbs
+   * follow. Undefined: the flow goes on (a queue without voicemail, as before).
+   */
+  dialFallback(queue: string, tenant: string, moreVerbs: boolean): FlowRef | undefined;
 }

@@ -190,6 +190,24 @@ export class FlowRun {
       }
     }
     const hook = 'actionHook' in verb ? verb.actionHook : undefined;
+    // A dial of a queue with voicemail that no agent took falls to the queue's box, as an enqueue
+    // does (docs/flows.md#dial), unless the flow handles it (verbs after it, an actionHook).
+    if (
+      verb.verb === 'dial' &&
+      verb.target.type === 'queue' &&
+      hook === undefined &&
+      result !== undefined &&
+      (result.status === 'no-answer' || result.status === 'busy' || result.status === 'failed') &&
+      this.#deps.queues &&
+      !this.#call.ended.aborted
+    ) {
+      const ref = this.#deps.queues.dialFallback(
+        verb.target.queue,
+        this.#call.context.tenant,
+        index + 1 < doc.verbs.length,
+      );
+      if (ref) return this.#countRedirect() ? this.#open(ref) : 'loop';
+    }
     if (hook === undefined || !doc.source || this.#call.ended.aborted) return undefined;
     if (!this.#countRedirect()) return 'loop';
     const request: FlowRequest = {

@@ -52,7 +52,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use((req, res, next) => {
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-allow-headers', 'content-type, authorization, idempotency-key');
-    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS');
     // CORS preflights are answered here, before any route's authentication.
     if (req.method === 'OPTIONS') {
       res.status(204).end();

@@ -220,6 +220,33 @@ describe('QueueService', () => {
     expect(s.service.isOpen('bare')).toBe(true);
   });
 
+  it("a dial of a queue no agent took falls to the queue's box only when it has voicemail", () => {
+    const closedAlways = { isOpen: () => false } as unknown as QueueDefinition['businessHours'];
+    const s = setup({
+      queues: {
+        sales: {},
+        support: { voicemail: true },
+        night: { voicemail: true, businessHours: closedAlways },
+        billing: { voicemail: true, flows: { noAnswer: 'sorry' } },
+      },
+    });
+    // No voicemail: the flow goes on as before (no apology added to a dial).
+    expect(s.service.dialFallback('sales', 'acme', false)).toBeUndefined();
+    expect(s.service.dialFallback('support', 'acme', false)).toEqual({
+      builtin: 'parley.voicemail',
+      verbs: [{ verb: 'voicemail', queue: 'support', cause: 'no-answer' }],
+    });
+    expect(s.service.dialFallback('night', 'acme', false)).toMatchObject({
+      verbs: [{ verb: 'voicemail', queue: 'night', cause: 'closed' }],
+    });
+    // The queue's own flow for the case first, as for an enqueue; verbs after the dial: the flow's.
+    expect(s.service.dialFallback('billing', 'acme', false)).toEqual({ flow: 'sorry' });
+    expect(s.service.dialFallback('support', 'acme', true)).toBeUndefined();
+    // Another tenant's queue, or none: nothing.
+    expect(s.service.dialFallback('support', 'other', false)).toBeUndefined();
+    expect(s.service.dialFallback('nope', 'acme', false)).toBeUndefined();
+  });
+
   it('a max wait that passes while an agent rings ends the wait only if that agent does not answer', async () => {
     const s = setup();
     s.agents.add('alice', ['sales'], { state: 'available' });

@@ -186,6 +186,14 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     return { ok: true, ticket };
   }
 
+  dialFallback(queue: string, tenant: string, moreVerbs: boolean): FlowRef | undefined {
+    const q = this.#queues.get(queue);
+    if (!q?.voicemail || q.tenant !== tenant) return undefined;
+    // A dial rings the queue's agents whatever the hours; closed, the caller hears the closed greeting.
+    const closed = q.businessHours !== undefined && !q.businessHours.isOpen(this.#now());
+    return this.fallback(queue, closed ? 'closed' : 'no-agents', moreVerbs);
+  }
+
   fallback(
     queue: string,
     status: Exclude<EnqueueResult['status'], 'bridged' | 'hangup'>,

@@ -1,3 +1,4 @@
+import type { VoicemailSettings } from '../config/voicemail.js';
 import type { SqliteDatabase } from './database.js';
 
 /** What routing needs of an agent, besides the credentials. */
@@ -9,6 +10,8 @@ export interface StoredAgentProfile {
   readonly skills?: readonly string[] | undefined;
   readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
   readonly contact?: string | undefined;
+  /** The agent's own voicemail box (docs/voicemail.md). */
+  readonly voicemail?: VoicemailSettings | undefined;
 }
 
 /**

@@ -11,6 +11,8 @@
  * - `GET /desk/api/voicemails/<id>/recording`: the WAV, with range requests.
  * - `POST /desk/api/voicemails/<id>/take`: this agent takes the call (its
  *   registered phone or desk softphone rings); 409 when someone took it.
+ * - `POST /desk/api/voicemails/<id>/heard`: marks it heard by this agent.
+ * - `DELETE /desk/api/voicemails/<id>`: deletes it (WAV and row); 409 while recorded.
  *
  * The live frames come on the desk's own events socket (`/desk/api/events`).
  */
@@ -18,6 +20,7 @@ import { Router, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { AgentDirectory } from '../agents/index.js';
 import { deskIdentity, deskPage, requireDeskSession, type DeskSessions } from '../desk/index.js';
+import type { VoicemailInbox } from './inbox.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
 import { sendRecording } from './http.js';
 import { voicemailView } from './view.js';
@@ -28,6 +31,7 @@ export interface VoicemailDeskDeps {
   readonly agents: AgentDirectory;
   readonly voicemails: Voicemails;
   readonly store: VoicemailStore;
+  readonly inbox: VoicemailInbox;
 }
 
 export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
@@ -50,8 +54,15 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
     return record;
   };
 
-  api.get('/voicemails', (req, res) => {
-    const limit = Number(req.query['limit'] ?? 50);
+  api.get('/voicemails', async (req, res, next) => {
+    try {
+      res.json({ voicemails: await deps.inbox.withTyped(list(req.query['limit'], res)) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  const list = (rawLimit: unknown, res: Response) => {
+    const limit = Number(rawLimit ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
       throw new ParleyError('bad_request', 'limit must be an integer from 1 to 200');
     const tenant = me(res).tenant;
@@ -61,8 +72,8 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
       .concat(deps.store.list({ tenant, agent: me(res).agentId, limit }))
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, limit);
-    res.json({ voicemails: records.map((r) => voicemailView(r, true)) });
-  });
+    return records.map((r) => voicemailView(r, true));
+  };
 
   api.get('/voicemails/:id/recording', (req, res, next) => {
     sendRecording(visible(res, String(req.params['id'])), res, next);
@@ -72,6 +83,20 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
     try {
       const { agentId, tenant } = me(res);
       res.json(await deps.voicemails.take(String(req.params['id']), agentId, tenant));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  api.post('/voicemails/:id/heard', (req, res) => {
+    const record = visible(res, String(req.params['id']));
+    res.json(voicemailView(deps.inbox.markHeard(record, me(res).agentId), true));
+  });
+
+  api.delete('/voicemails/:id', async (req, res, next) => {
+    try {
+      await deps.inbox.delete(visible(res, String(req.params['id'])));
+      res.status(204).end();
     } catch (error) {
       next(error);
     }

@@ -2,8 +2,11 @@
  * The voicemail API (API key; `read` scope; a tenant's key sees its tenant's
  * voicemails only, and private claims only with `privateClaims`):
  *
- * - `GET /v1/voicemails?queue=&limit=`: newest first.
- * - `GET /v1/voicemails/<id>`: one, with its transcript.
+ * - `GET /v1/voicemails?queue=&agent=&heard=&limit=`: newest first.
+ * - `GET /v1/voicemails/<id>`: one, with its transcript and what the caller typed.
+ * - `POST /v1/voicemails/<id>/heard` `{ agentId? }` (`voicemails` scope): marks it heard.
+ * - `DELETE /v1/voicemails/<id>` (`voicemails` scope): deletes its WAV and its row;
+ *   `409 conflict` while it is being recorded.
  * - `GET /v1/voicemails/<id>/recording`: the WAV (HTTP range requests, so a player can seek).
  * - `POST /v1/voicemails/<id>/take` `{ agentId }` (`agents` scope): the agent takes the
  *   call mid-message (their phone rings; answered, the caller is bridged to them).
@@ -27,6 +30,7 @@ import {
   requireApiKey,
   type ApiKeyConfig,
 } from '../http/api-auth.js';
+import type { VoicemailInbox } from './inbox.js';
 import type { Voicemails } from './voicemails.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
 import { voicemailView } from './view.js';
@@ -35,8 +39,10 @@ export const VOICEMAIL_LIVE_PATH = /^\/v1\/voicemails\/([A-Za-z0-9-]{1,64})\/liv
 
 export interface VoicemailHttpDeps {
   readonly apiKeys: readonly ApiKeyConfig[];
-  readonly voicemails: Voicemails;
+  /** `take()` for the take route, `live` for the `/live` upgrade. */
+  readonly voicemails: Pick<Voicemails, 'take' | 'live'>;
   readonly store: VoicemailStore;
+  readonly inbox: VoicemailInbox;
 }
 
 /** The voicemail's WAV; 404 when it has none. Shared with the desk's route (`desk-routes.ts`). */
@@ -53,8 +59,12 @@ export function sendRecording(record: VoicemailRecord, res: Response, next: Next
 export function voicemailRouter(deps: VoicemailHttpDeps): Router {
   const router = Router();
   const auth = requireApiKey(deps.apiKeys);
-  const visible = (res: Parameters<typeof principalOf>[0], id: string): VoicemailRecord => {
-    assertScope(res, 'read');
+  const visible = (
+    res: Parameters<typeof principalOf>[0],
+    id: string,
+    scope: 'read' | 'voicemails' = 'read',
+  ): VoicemailRecord => {
+    assertScope(res, scope);
     const record = deps.store.get(id);
     if (!record || !canSee(principalOf(res), record.tenant))
       throw new ParleyError('not_found', 'no such voicemail');
@@ -69,10 +79,14 @@ export function voicemailRouter(deps: VoicemailHttpDeps): Router {
       throw new ParleyError('bad_request', 'limit must be an integer from 1 to 500');
     const queue = typeof req.query['queue'] === 'string' ? req.query['queue'] : undefined;
     const agent = typeof req.query['agent'] === 'string' ? req.query['agent'] : undefined;
+    const heard = req.query['heard'];
+    if (heard !== undefined && heard !== 'true' && heard !== 'false')
+      throw new ParleyError('bad_request', 'heard must be true or false');
     const records = deps.store.list({
       tenant: principal?.tenant,
       ...(queue ? { queue } : {}),
       ...(agent ? { agent } : {}),
+      ...(heard !== undefined ? { heard: heard === 'true' } : {}),
       limit,
     });
     res.json({
@@ -80,9 +94,32 @@ export function voicemailRouter(deps: VoicemailHttpDeps): Router {
     });
   });
 
-  router.get('/voicemails/:id', auth, (req, res) => {
-    const record = visible(res, String(req.params['id']));
-    res.json(voicemailView(record, principalOf(res)?.privateClaims ?? false));
+  router.get('/voicemails/:id', auth, async (req, res, next) => {
+    try {
+      const record = visible(res, String(req.params['id']));
+      res.json(await deps.inbox.view(record, principalOf(res)?.privateClaims ?? false));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post('/voicemails/:id/heard', auth, (req, res) => {
+    const record = visible(res, String(req.params['id']), 'voicemails');
+    const body = req.body as { agentId?: unknown } | undefined;
+    const by = body?.agentId;
+    if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 128))
+      throw new ParleyError('bad_request', 'agentId must be a string of 1 to 128 characters');
+    const marked = deps.inbox.markHeard(record, by ?? null);
+    res.json(voicemailView(marked, principalOf(res)?.privateClaims ?? false));
+  });
+
+  router.delete('/voicemails/:id', auth, async (req, res, next) => {
+    try {
+      await deps.inbox.delete(visible(res, String(req.params['id']), 'voicemails'));
+      res.status(204).end();
+    } catch (error) {
+      next(error);
+    }
   });
 
   router.get('/voicemails/:id/recording', auth, (req, res, next) => {

@@ -1,10 +1,10 @@
 /**
  * The live stream of voicemails being recorded: each subscriber of a
  * voicemail gets its `voicemail-started` frame, the finals so far and the
- * current partial on subscribing (so a late desk or API client catches up),
+ * current partial and the lines typed so far on subscribing (so a late desk or API client catches up),
  * then every frame as it comes, until `voicemail-ended`.
  */
-import type { VoicemailEvent, VoicemailUtterance } from '@parley/shared/protocol';
+import type { VoicemailEvent, VoicemailTyped, VoicemailUtterance } from '@parley/shared/protocol';
 
 export type LiveListener = (event: VoicemailEvent) => void;
 
@@ -12,6 +12,7 @@ interface Live {
   started: VoicemailEvent & { type: 'voicemail-started' };
   finals: VoicemailUtterance[];
   partial: { utterance: number; text: string } | undefined;
+  typed: VoicemailTyped[];
   listeners: Set<LiveListener>;
 }
 
@@ -38,6 +39,7 @@ export class VoicemailLive {
     for (const utterance of live.finals)
       listener({ type: 'voicemail-final', voicemailId: id, utterance });
     if (live.partial) listener({ type: 'voicemail-partial', voicemailId: id, ...live.partial });
+    for (const typed of live.typed) listener({ type: 'voicemail-typed', voicemailId: id, typed });
     live.listeners.add(listener);
     return () => live.listeners.delete(listener);
   }
@@ -48,7 +50,13 @@ export class VoicemailLive {
         ? event.voicemail.id
         : event.voicemailId;
     if (event.type === 'voicemail-started')
-      this.#live.set(id, { started: event, finals: [], partial: undefined, listeners: new Set() });
+      this.#live.set(id, {
+        started: event,
+        finals: [],
+        partial: undefined,
+        typed: [],
+        listeners: new Set(),
+      });
     const live = this.#live.get(id);
     if (event.type === 'voicemail-partial' && live)
       live.partial = { utterance: event.utterance, text: event.text };
@@ -56,6 +64,7 @@ export class VoicemailLive {
       live.finals.push(event.utterance);
       if (live.partial?.utterance === event.utterance.utterance) live.partial = undefined;
     }
+    if (event.type === 'voicemail-typed' && live) live.typed.push(event.typed);
     for (const listener of [...(live?.listeners ?? []), ...this.#everyone]) listener(event);
     if (event.type === 'voicemail-ended') this.#live.delete(id);
   }

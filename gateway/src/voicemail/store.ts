@@ -56,6 +56,16 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
       created_at INTEGER NOT NULL
     );
     `,
+    // Heard / not heard (issue 11, item 4): set once, by the desk or the API.
+    `
+    ALTER TABLE vm_voicemails ADD COLUMN heard_at INTEGER;
+    ALTER TABLE vm_voicemails ADD COLUMN heard_by TEXT;
+    CREATE INDEX vm_voicemails_tenant_heard ON vm_voicemails(tenant, heard_at);
+    `,
+    // The webhook outbox is read per receiver (a lane per tenant and URL, webhooks.ts).
+    `
+    CREATE INDEX vm_webhook_outbox_lane ON vm_webhook_outbox(tenant, url, id);
+    `,
   ],
 };
 
@@ -84,6 +94,10 @@ export interface VoicemailRecord {
   readonly transcriptError: string | null;
   readonly takenBy: string | null;
   readonly takenAt: number | null;
+  /** When someone first marked it heard (epoch ms), or null. */
+  readonly heardAt: number | null;
+  /** Who marked it heard: an agent's id (the desk), or what the API said (`agentId`), or null. */
+  readonly heardBy: string | null;
 }
 
 export type NewVoicemail = Omit<
@@ -97,6 +111,8 @@ export type NewVoicemail = Omit<
   | 'transcriptError'
   | 'takenBy'
   | 'takenAt'
+  | 'heardAt'
+  | 'heardBy'
 >;
 
 /** How a message ended. */
@@ -114,6 +130,8 @@ export interface VoicemailFilter {
   readonly queue?: string | undefined;
   /** An agent's own box. */
   readonly agent?: string | undefined;
+  /** true: only heard ones; false: only those nobody marked heard. */
+  readonly heard?: boolean | undefined;
   readonly limit: number;
 }
 
@@ -133,6 +151,11 @@ export interface VoicemailStore {
   expired(before: number, limit: number): VoicemailRecord[];
   /** Deletes the row (the transcript with it). */
   delete(id: string): void;
+  /**
+   * Marks an ended voicemail heard: false when there is no such ended one.
+   * The first time and who are kept (marking twice changes nothing).
+   */
+  markHeard(id: string, at: number, by: string | null): boolean;
 }
 
 interface Row {
@@ -159,6 +182,8 @@ interface Row {
   transcript_error: string | null;
   taken_by: string | null;
   taken_at: number | null;
+  heard_at: number | null;
+  heard_by: string | null;
 }
 
 export class SqliteVoicemailStore implements VoicemailStore {
@@ -248,6 +273,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
       where.push('agent = ?');
       params.push(filter.agent);
     }
+    if (filter.heard !== undefined)
+      where.push(filter.heard ? 'heard_at IS NOT NULL' : 'heard_at IS NULL');
     const sql = `SELECT * FROM vm_voicemails ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, filter.limit) as Row[];
@@ -266,6 +293,18 @@ export class SqliteVoicemailStore implements VoicemailStore {
 
   delete(id: string): void {
     this.#db.prepare('DELETE FROM vm_voicemails WHERE id = ?').run(id);
+  }
+
+  markHeard(id: string, at: number, by: string | null): boolean {
+    const record = this.get(id);
+    if (!record || record.status === 'recording') return false;
+    this.#db
+      .prepare(
+        `UPDATE vm_voicemails SET heard_at = ?, heard_by = ?
+         WHERE id = ? AND heard_at IS NULL AND status != 'recording'`,
+      )
+      .run(at, by, id);
+    return true;
   }
 
   closeInterrupted(at: number): number {
@@ -303,5 +342,7 @@ function fromRow(row: Row): VoicemailRecord {
     transcriptError: row.transcript_error,
     takenBy: row.taken_by,
     takenAt: row.taken_at,
+    heardAt: row.heard_at,
+    heardBy: row.heard_by,
   };
 }

@@ -29,6 +29,8 @@ export function voicemailView(record: VoicemailRecord, privateClaims: boolean): 
     transcriptError: record.transcriptError,
     takenBy: record.takenBy,
     takenAt: iso(record.takenAt),
+    heardAt: iso(record.heardAt),
+    heardBy: record.heardBy,
     hasRecording: record.recordingPath !== null,
   };
 }

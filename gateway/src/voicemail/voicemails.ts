@@ -9,7 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VoicemailCause, VoicemailResult, VoicemailView } from '@parley/shared/protocol';
+import {
+  parseMessage,
+  type VoicemailCause,
+  type VoicemailResult,
+  type VoicemailView,
+} from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
 import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
 import type { VoicemailSettings } from '../config/voicemail.js';
@@ -194,6 +199,16 @@ export class Voicemails {
       });
       this.live.publish({ type: 'voicemail-started', voicemail: this.#viewOf(id) });
       tellVisitor(call, true, () => this.#running.has(id) && !running.taker);
+      // What a browser caller types meanwhile goes live too (the message hub stores it with the call).
+      const typed = (frame: string) => {
+        const parsed = parseMessage(frame);
+        if (!parsed.ok || parsed.message.type !== 'chat' || !this.#running.has(id)) return;
+        const at = new Date(this.#now()).toISOString();
+        const line = { at, text: parsed.message.text };
+        this.live.publish({ type: 'voicemail-typed', voicemailId: id, typed: line });
+      };
+      call.on('visitorMessage', typed);
+      void done.then(() => call.off('visitorMessage', typed));
     });
     message.on('partial', (utterance, text) =>
       this.live.publish({ type: 'voicemail-partial', voicemailId: id, utterance, text }),

@@ -2,7 +2,9 @@
  * The voicemail webhook outbox against a real HTTP receiver and a real SQLite
  * file: events arrive in order, signed; a failing receiver gets the same
  * delivery again until it answers 2xx; what a stopped gateway had not sent
- * is sent by the next one from the same database.
+ * is sent by the next one from the same database; one tenant's failing
+ * receiver does not hold back another tenant's events (a lane per receiver),
+ * and a tenant's own back-off applies to its retries.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -148,4 +150,102 @@ describe('VoicemailWebhooks', () => {
     await until(() => second.pending === 0, 'the outbox emptied', 15_000, 10);
     second.close();
   });
+
+  it("delivers each receiver's events on its own: a failing one is retried, the healthy one is not held back", async () => {
+    const healthy = await receiver([]);
+    // Fails until the test says otherwise.
+    const failing = await receiver(Array.from({ length: 1000 }, () => 500));
+    servers.push(healthy.server, failing.server);
+    const path = join(mkdtempSync(join(tmpdir(), 'parley-vmhooks-')), 'db.sqlite');
+    const of = (id: string, tenant: string) => ({ ...view, id, tenant });
+    const eventsOf = (id: string, tenant: string): VoicemailEvent[] => [
+      { type: 'voicemail-started', voicemail: of(id, tenant) as unknown as VoicemailView },
+      {
+        type: 'voicemail-final',
+        voicemailId: id,
+        utterance: { utterance: 0, text: `first of ${id}`, startMs: 0, endMs: 900 },
+      },
+      {
+        type: 'voicemail-final',
+        voicemailId: id,
+        utterance: { utterance: 1, text: `second of ${id}`, startMs: 900, endMs: 1800 },
+      },
+      { type: 'voicemail-ended', voicemail: of(id, tenant) as unknown as VoicemailView },
+    ];
+    const hooks = new VoicemailWebhooks({
+      db: openDatabase(path, [VOICEMAIL_SCHEMA]),
+      target: (tenant) =>
+        tenant === 'acme'
+          ? { url: healthy.url, partials: true, timeoutMs: 2000 }
+          : tenant === 'globex'
+            ? // Its own back-off: retried within 30 ms, where the gateway's default would wait a minute.
+              { url: failing.url, partials: true, timeoutMs: 2000, maxBackoffMs: 30 }
+            : undefined,
+      tenantOf: (id) => (id === 'vm-a' ? 'acme' : id === 'vm-g' ? 'globex' : undefined),
+      recordingUrl: (id) => `https://gw.example/v1/voicemails/${id}/recording`,
+      maxBackoffMs: 60_000,
+      logger: createLogger('silent'),
+    });
+    hooks.start();
+    // The failing tenant's events first, so that in one outbox they would be ahead.
+    const globex = eventsOf('vm-g', 'globex');
+    const acme = eventsOf('vm-a', 'acme');
+    for (let i = 0; i < 4; i++) {
+      hooks.publish(globex[i]!);
+      hooks.publish(acme[i]!);
+    }
+    await arrived(healthy.got, 4);
+    await arrived(failing.got, 3);
+    const bodies = (got: Received[]) =>
+      got.map((g) => {
+        const body = JSON.parse(g.body) as { type: string; utterance?: { text: string } };
+        return body.utterance ? `${body.type}:${body.utterance.text}` : body.type;
+      });
+    expect(bodies(healthy.got)).toEqual([
+      'voicemail-started',
+      'voicemail-final:first of vm-a',
+      'voicemail-final:second of vm-a',
+      'voicemail-ended',
+    ]);
+    expect(JSON.parse(healthy.got[0]!.body)).toMatchObject({ tenant: 'acme' });
+    // The failing receiver only ever got its first event, retried with the same delivery id.
+    const first = failing.got[0]!.delivery;
+    expect(new Set(failing.got.map((g) => g.delivery))).toEqual(new Set([first]));
+    expect(failing.got.slice(0, 3).map((g) => g.attempt)).toEqual(['1', '2', '3']);
+    expect(new Set(bodies(failing.got))).toEqual(new Set(['voicemail-started']));
+    expect(hooks.pending).toBe(4);
+
+    // It recovers: its events come in order, the first one again with the same id.
+    failing.got.length = 0;
+    recover(failing);
+    await arrived(failing.got, 4);
+    await until(() => hooks.pending === 0, 'the outbox emptied', 15_000, 10);
+    const recovered = failing.got.slice(failing.got.length - 4);
+    expect(recovered[0]!.delivery).toBe(first);
+    expect(bodies(recovered)).toEqual([
+      'voicemail-started',
+      'voicemail-final:first of vm-g',
+      'voicemail-final:second of vm-g',
+      'voicemail-ended',
+    ]);
+    hooks.close();
+  });
 });
+
+/** From now on the receiver answers 200 (it still keeps every request). */
+function recover(r: { server: Server; got: Received[] }): void {
+  r.server.removeAllListeners('request');
+  r.server.on('request', (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      r.got.push({
+        delivery: String(req.headers['x-parley-delivery']),
+        attempt: String(req.headers['x-parley-attempt']),
+        signature: '',
+        body: Buffer.concat(chunks).toString(),
+      });
+      res.end();
+    });
+  });
+}

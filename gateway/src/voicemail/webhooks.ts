@@ -6,9 +6,11 @@
  * Never lost: an event is written to the outbox table (`vm_webhook_outbox`)
  * before anything is sent, and its row is deleted only after a 2xx, so a
  * receiver that is down, slow or failing, or a gateway that stops, only
- * delays it. Delivered in order (the oldest row first, one at a time: a
- * failing head waits, 1 s then twice as long each time up to the maximum,
- * and the rest wait behind it). At least once: a delivery whose 2xx was lost
+ * delays it. Delivered in order per receiver (a lane per tenant and URL:
+ * its oldest row first, one at a time; a failing head waits, 1 s then twice
+ * as long each time up to the tenant's maximum, and the rest of that lane
+ * wait behind it). Lanes are independent: one tenant's failing receiver
+ * never delays another's events. At least once: a delivery whose 2xx was lost
  * is sent again with the same `X-Parley-Delivery` id, which the receiver uses
  * to drop duplicates.
  */
@@ -22,6 +24,8 @@ export interface WebhookTarget {
   readonly secret?: string | undefined;
   readonly partials: boolean;
   readonly timeoutMs: number;
+  /** This tenant's longest wait between retries (default: the gateway's `maxBackoffMs`). */
+  readonly maxBackoffMs?: number | undefined;
 }
 
 export interface VoicemailWebhooksDeps {
@@ -32,6 +36,7 @@ export interface VoicemailWebhooksDeps {
   readonly tenantOf: (voicemailId: string) => string | undefined;
   /** Where the company downloads the recording (`GET /v1/voicemails/<id>/recording`, API key). */
   readonly recordingUrl: (voicemailId: string) => string;
+  /** The longest wait between retries for a tenant whose webhook sets none. */
   readonly maxBackoffMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -47,14 +52,22 @@ interface OutboxRow {
   next_at: number;
 }
 
+/** One receiver's deliveries: sent one at a time, in order, whatever the other lanes do. */
+interface Lane {
+  readonly tenant: string;
+  readonly url: string;
+  timer: NodeJS.Timeout | undefined;
+  sending: boolean;
+}
+
 export class VoicemailWebhooks {
   readonly #deps: VoicemailWebhooksDeps;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #sending = false;
+  /** Per tenant and URL (`tenant\nurl`). */
+  readonly #lanes = new Map<string, Lane>();
   #closed = false;
 
   constructor(deps: VoicemailWebhooksDeps) {
@@ -64,9 +77,12 @@ export class VoicemailWebhooks {
     this.#fetch = deps.fetch ?? fetch;
   }
 
-  /** Sends what the outbox holds (left by the last run too). */
+  /** Sends what the outbox holds (left by the last run too), each receiver's lane on its own. */
   start(): void {
-    this.#pump();
+    const lanes = this.#deps.db
+      .prepare('SELECT DISTINCT tenant, url FROM vm_webhook_outbox')
+      .all() as { tenant: string; url: string }[];
+    for (const { tenant, url } of lanes) this.#pump(this.#lane(tenant, url));
   }
 
   /** Deliveries waiting in the outbox. */
@@ -96,14 +112,14 @@ export class VoicemailWebhooks {
         'INSERT INTO vm_webhook_outbox (tenant, url, body, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
       )
       .run(tenant, target.url, body, now, now);
-    this.#pump();
+    this.#pump(this.#lane(tenant, target.url));
   }
 
   /** Stops sending (what is left stays in the outbox for the next start); safe twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
+    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
     this.#abort.abort();
   }
 
@@ -122,23 +138,38 @@ export class VoicemailWebhooks {
     return { ...event };
   }
 
-  #pump(): void {
-    if (this.#closed || this.#sending) return;
-    clearTimeout(this.#timer);
+  #lane(tenant: string, url: string): Lane {
+    const key = `${tenant}\n${url}`;
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { tenant, url, timer: undefined, sending: false };
+      this.#lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  #pump(lane: Lane): void {
+    if (this.#closed || lane.sending) return;
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
     const head = this.#deps.db
-      .prepare('SELECT * FROM vm_webhook_outbox ORDER BY id LIMIT 1')
-      .get() as OutboxRow | undefined;
-    if (!head) return;
-    const wait = head.next_at - this.#now();
-    if (wait > 0) {
-      this.#timer = setTimeout(() => this.#pump(), wait);
-      this.#timer.unref();
+      .prepare('SELECT * FROM vm_webhook_outbox WHERE tenant = ? AND url = ? ORDER BY id LIMIT 1')
+      .get(lane.tenant, lane.url) as OutboxRow | undefined;
+    if (!head) {
+      // Empty: forgotten until its next event (a tenant's old URL does not stay for ever).
+      this.#lanes.delete(`${lane.tenant}\n${lane.url}`);
       return;
     }
-    this.#sending = true;
+    const wait = head.next_at - this.#now();
+    if (wait > 0) {
+      lane.timer = setTimeout(() => this.#pump(lane), wait);
+      lane.timer.unref();
+      return;
+    }
+    lane.sending = true;
     void this.#deliver(head).finally(() => {
-      this.#sending = false;
-      this.#pump();
+      lane.sending = false;
+      this.#pump(lane);
     });
   }
 
@@ -175,7 +206,10 @@ export class VoicemailWebhooks {
       db.prepare('DELETE FROM vm_webhook_outbox WHERE id = ?').run(row.id);
       return;
     }
-    const backoff = Math.min(1000 * 2 ** row.attempts, this.#deps.maxBackoffMs);
+    const backoff = Math.min(
+      1000 * 2 ** row.attempts,
+      target?.maxBackoffMs ?? this.#deps.maxBackoffMs,
+    );
     db.prepare(
       'UPDATE vm_webhook_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
     ).run(this.#now() + backoff, failure, row.id);

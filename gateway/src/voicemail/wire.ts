@@ -16,10 +16,11 @@ import type { MediaApps } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
-import type { SqliteDatabase } from '../storage/index.js';
+import type { MessageStore, SqliteDatabase } from '../storage/index.js';
 import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
+import { VoicemailInbox } from './inbox.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
 import { SqliteVoicemailStore } from './store.js';
@@ -42,6 +43,8 @@ export interface VoicemailWiring {
 export function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** The calls' data-channel messages: what a browser caller typed, shown with its voicemail. */
+  readonly messages: MessageStore;
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly apps: MediaApps;
@@ -87,7 +90,8 @@ export function wireVoicemail(deps: {
       const at = hours[name]?.businessHours;
       return { tenant: q.tenant, settings: q.voicemail, hours: at, waits, closedFlow };
     },
-    agent: (id: string) => config.agents.find((a) => a.id === id)?.voicemail,
+    // The config file's agents and those made through the API alike.
+    agent: (id: string) => deps.agents.voicemail(id),
     agentTenant: (id: string) => deps.agents.get(id)?.tenant,
     now: deps.now,
     logger: deps.logger,
@@ -95,7 +99,15 @@ export function wireVoicemail(deps: {
   watchQueueCalls(rules);
   const webhooks = new VoicemailWebhooks({
     db: deps.db,
-    target: (tenant) => config.tenants[tenant]?.voicemail?.webhook,
+    target: (tenant) => {
+      const webhook = config.tenants[tenant]?.voicemail?.webhook;
+      if (!webhook) return undefined;
+      const { maxBackoffSeconds, ...rest } = webhook;
+      return {
+        ...rest,
+        ...(maxBackoffSeconds === undefined ? {} : { maxBackoffMs: maxBackoffSeconds * 1000 }),
+      };
+    },
     tenantOf: (id) => store.get(id)?.tenant,
     recordingUrl: (id) => `${deps.httpUrl.replace(/\/$/, '')}/v1/voicemails/${id}/recording`,
     maxBackoffMs: config.voicemail.webhookMaxBackoffSeconds * 1000,
@@ -142,7 +154,13 @@ export function wireVoicemail(deps: {
     });
     return { ok: true };
   });
-  const http = { apiKeys: deps.apiKeys, voicemails, store };
+  const inbox = new VoicemailInbox({
+    store,
+    messages: deps.messages,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  const http = { apiKeys: deps.apiKeys, voicemails, store, inbox };
   return {
     voicemails,
     router: voicemailRouter(http),
@@ -151,6 +169,7 @@ export function wireVoicemail(deps: {
       agents: deps.agents,
       voicemails,
       store,
+      inbox,
     }),
     upgrade: voicemailLiveUpgrade(http),
     flowVoicemail: flowVoicemail(rules),

@@ -56,7 +56,23 @@ export interface VoicemailView {
   /** The agent who took the call mid-message, and when. */
   readonly takenBy: string | null;
   readonly takenAt: string | null;
+  /** Marked heard (desk "Mark heard", `POST /v1/voicemails/<id>/heard`): the first time and by whom. */
+  readonly heardAt: string | null;
+  readonly heardBy: string | null;
   readonly hasRecording: boolean;
+  /**
+   * What the caller typed on the call's data channel (a browser caller may
+   * type instead of speaking), in order: the desk's list and
+   * `GET /v1/voicemails/<id>` fill it in; absent in live frames and webhooks.
+   */
+  readonly typed?: readonly VoicemailTyped[];
+}
+
+/** A line a browser caller typed during the call (a `chat` message of the data channel). */
+export interface VoicemailTyped {
+  /** When the gateway received it (ISO time). */
+  readonly at: string;
+  readonly text: string;
 }
 
 /** A frame of a voicemail's live stream. */
@@ -73,5 +89,11 @@ export type VoicemailEvent =
       readonly type: 'voicemail-final';
       readonly voicemailId: string;
       readonly utterance: VoicemailUtterance;
+    }
+  /** A line the caller typed on the call's data channel while the message was recorded. */
+  | {
+      readonly type: 'voicemail-typed';
+      readonly voicemailId: string;
+      readonly typed: VoicemailTyped;
     }
   | { readonly type: 'voicemail-ended'; readonly voicemail: VoicemailView };

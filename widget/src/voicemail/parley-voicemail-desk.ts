@@ -5,11 +5,12 @@
  * their text as it is recognised, word by word, with "Take the call" (the
  * agent's phone or desk softphone rings; answered, the caller is bridged to
  * it). Below, the inbox: every message of the agent's queues with its
- * transcript and a player (the WAV, seekable).
+ * transcript, what the caller typed, a player (the WAV, seekable), and
+ * "Mark heard" / "Delete".
  *
  * @csspart board - The whole page.
  * @csspart live - A message being recorded (caller, live-text, take-button).
- * @csspart inbox - The list of messages (message, transcript, player).
+ * @csspart inbox - The list of messages (message, transcript, typed, player, heard-button, delete-button).
  * @csspart error - What went wrong (e.g. "already taken").
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
@@ -63,6 +64,25 @@ export class ParleyVoicemailDesk extends LitElement {
     button[disabled] {
       opacity: 0.6;
     }
+    button.secondary {
+      background: #5f6368;
+    }
+    button.danger {
+      background: var(--parley-danger, #b3261e);
+    }
+    .actions {
+      display: flex;
+      gap: 0.5rem;
+      margin-top: 0.5rem;
+    }
+    .typed {
+      margin: 0.25rem 0;
+      padding-left: 1.25rem;
+    }
+    .new {
+      color: var(--parley-accent, #0b57d0);
+      font-weight: 600;
+    }
     .error {
       color: var(--parley-danger, #b3261e);
     }
@@ -76,6 +96,8 @@ export class ParleyVoicemailDesk extends LitElement {
   declare _error: string;
   readonly #board = new VoicemailBoard();
   readonly #taking = new Set<string>();
+  /** Voicemails with a "mark heard" or "delete" request in flight. */
+  readonly #busy = new Set<string>();
   #socket: WebSocket | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #connected = false;
@@ -167,6 +189,32 @@ export class ParleyVoicemailDesk extends LitElement {
     }
   }
 
+  /** "Mark heard" (`heard`) or "Delete": the board follows the answer. */
+  async #act(id: string, action: 'heard' | 'delete'): Promise<void> {
+    this.#busy.add(id);
+    this._error = '';
+    this.requestUpdate();
+    try {
+      const url = `${API}/voicemails/${encodeURIComponent(id)}${action === 'heard' ? '/heard' : ''}`;
+      const res = await fetch(url, {
+        method: action === 'heard' ? 'POST' : 'DELETE',
+        credentials: 'same-origin',
+      });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+        this._error = `the voicemail could not be ${action === 'heard' ? 'marked heard' : 'deleted'}: ${body.error?.message ?? `HTTP ${res.status}`}`;
+        return;
+      }
+      if (action === 'delete') this.#board.remove(id);
+      else this.#board.load([(await res.json()) as VoicemailView]);
+    } catch (error) {
+      this._error = String(error);
+    } finally {
+      this.#busy.delete(id);
+      this.requestUpdate();
+    }
+  }
+
   override render(): TemplateResult {
     if (this._state === 'loading')
       return this._error
@@ -220,6 +268,7 @@ export class ParleyVoicemailDesk extends LitElement {
         ${item.finals.join(' ')}
         <span class="partial" part="partial">${item.partial}</span>
       </p>
+      ${this.#typed(v)}
       <button part="take-button" ?disabled=${taking} @click=${() => void this.#take(v.id)}>
         ${taking ? 'Ringing your phone…' : 'Take the call'}
       </button>
@@ -235,9 +284,14 @@ export class ParleyVoicemailDesk extends LitElement {
           ? 'message left'
           : v.status;
     const text = v.transcript ?? item.finals.join(' ');
+    const busy = this.#busy.has(v.id);
     return html`<section part="message" data-voicemail=${v.id}>
       ${this.#caller(v)}
-      <div class="meta">${status} · ${Math.round(v.durationMs / 1000)} s</div>
+      <div class="meta">
+        ${v.heardAt === null ? html`<span class="new" part="unheard">new</span> · ` : nothing}
+        ${status} · ${Math.round(v.durationMs / 1000)} s
+        ${v.heardAt !== null ? html` · heard${v.heardBy ? ` by ${v.heardBy}` : ''}` : nothing}
+      </div>
       <p part="transcript">
         ${text || html`<span class="meta">(no words recognised)</span>`}
         ${
@@ -256,6 +310,46 @@ export class ParleyVoicemailDesk extends LitElement {
             ></audio>`
           : nothing
       }
+      ${this.#typed(v)}
+      <div class="actions">
+        ${
+          v.heardAt === null
+            ? html`<button
+                part="heard-button"
+                class="secondary"
+                ?disabled=${busy}
+                @click=${() => void this.#act(v.id, 'heard')}
+              >
+                Mark heard
+              </button>`
+            : nothing
+        }
+        <button
+          part="delete-button"
+          class="danger"
+          ?disabled=${busy}
+          @click=${() => void this.#act(v.id, 'delete')}
+        >
+          Delete
+        </button>
+      </div>
     </section>`;
+  }
+
+  /** What the caller typed on the call's data channel (a browser caller may type instead of speaking). */
+  #typed(v: VoicemailView): TemplateResult | typeof nothing {
+    const typed = v.typed ?? [];
+    if (typed.length === 0) return nothing;
+    return html`<div part="typed">
+      <span class="meta">Typed by the caller:</span>
+      <ul class="typed">
+        ${typed.map(
+          (t) =>
+            html`<li>
+              ${t.text} <span class="meta">(${new Date(t.at).toLocaleTimeString()})</span>
+            </li>`,
+        )}
+      </ul>
+    </div>`;
   }
 }

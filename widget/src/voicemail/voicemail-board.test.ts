@@ -24,6 +24,8 @@ const view = (id: string, extra: Partial<VoicemailView> = {}): VoicemailView => 
   transcriptError: null,
   takenBy: null,
   takenAt: null,
+  heardAt: null,
+  heardBy: null,
   hasRecording: true,
   ...extra,
 });
@@ -54,6 +56,28 @@ describe('VoicemailBoard', () => {
     ).toBe(false);
     board.load([view('1'), view('3'), view('2')]);
     expect(board.items.map((i) => i.voicemail.id)).toEqual(['3', '2', '1']);
+  });
+
+  it('keeps the typed lines the list gave when a frame comes; forgets a deleted voicemail', () => {
+    const board = new VoicemailBoard();
+    const typed = [{ at: '2026-12-05T10:00:05.000Z', text: 'call me at noon' }];
+    board.load([view('1', { typed }), view('2')]);
+    board.apply({ type: 'voicemail-ended', voicemail: view('1', { status: 'left' }) });
+    expect(board.get('1')?.voicemail).toMatchObject({ status: 'left', typed });
+    const more = { at: '2026-12-05T10:00:06.000Z', text: 'or tomorrow' };
+    expect(
+      parseVoicemailEvent(
+        JSON.stringify({ type: 'voicemail-typed', voicemailId: '1', typed: more }),
+      ),
+    ).toMatchObject({ typed: more });
+    board.apply({ type: 'voicemail-typed', voicemailId: '1', typed: more });
+    expect(board.get('1')?.voicemail.typed).toEqual([...typed, more]);
+    // An answer without typed lines (the take's, "mark heard"'s) keeps them too.
+    board.load([view('1', { status: 'left', heardAt: '2026-12-05T10:01:00.000Z' })]);
+    expect(board.get('1')?.voicemail).toMatchObject({ heardAt: '2026-12-05T10:01:00.000Z' });
+    expect(board.get('1')?.voicemail.typed).toEqual([...typed, more]);
+    board.remove('2');
+    expect(board.items.map((i) => i.voicemail.id)).toEqual(['1']);
   });
 
   it('parses only well-formed voicemail frames', () => {

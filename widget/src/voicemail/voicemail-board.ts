@@ -28,17 +28,24 @@ export class VoicemailBoard {
     return this.#items.get(id);
   }
 
-  /** The list from the API: replaces what is known, except text that came live since. */
+  /** The list from the API (or one answer): replaces what is known, except text that came live since. */
   load(list: readonly VoicemailView[]): void {
     for (const voicemail of list) {
       const known = this.#items.get(voicemail.id);
       const finals = voicemail.utterances.map((u) => u.text);
+      // A view without typed lines (the take's or "mark heard"'s answer) keeps those known.
+      const typed = voicemail.typed ?? known?.voicemail.typed;
       this.#items.set(voicemail.id, {
-        voicemail,
+        voicemail: typed ? { ...voicemail, typed } : voicemail,
         finals: known && known.finals.length > finals.length ? known.finals : finals,
         partial: known?.partial ?? '',
       });
     }
+  }
+
+  /** A voicemail deleted: no longer shown. */
+  remove(id: string): void {
+    this.#items.delete(id);
   }
 
   /** One frame of the live stream; true when something changed. */
@@ -48,8 +55,10 @@ export class VoicemailBoard {
       case 'voicemail-ended': {
         const known = this.#items.get(event.voicemail.id);
         const finals = event.voicemail.utterances.map((u) => u.text);
+        // Frames carry no typed lines (the list does): keep what the list gave.
+        const typed = event.voicemail.typed ?? known?.voicemail.typed;
         this.#items.set(event.voicemail.id, {
-          voicemail: event.voicemail,
+          voicemail: typed ? { ...event.voicemail, typed } : event.voicemail,
           finals: known && known.finals.length > finals.length ? known.finals : finals,
           partial: event.type === 'voicemail-ended' ? '' : (known?.partial ?? ''),
         });
@@ -59,6 +68,13 @@ export class VoicemailBoard {
         const known = this.#items.get(event.voicemailId);
         if (!known) return false;
         this.#items.set(event.voicemailId, { ...known, partial: event.text });
+        return true;
+      }
+      case 'voicemail-typed': {
+        const known = this.#items.get(event.voicemailId);
+        if (!known) return false;
+        const typed = [...(known.voicemail.typed ?? []), event.typed];
+        this.#items.set(event.voicemailId, { ...known, voicemail: { ...known.voicemail, typed } });
         return true;
       }
       case 'voicemail-final': {
@@ -101,6 +117,16 @@ export function parseVoicemailEvent(data: unknown): VoicemailEvent | undefined {
       return typeof frame['voicemailId'] === 'string' && typeof frame['text'] === 'string'
         ? (frame as unknown as VoicemailEvent)
         : undefined;
+    case 'voicemail-typed': {
+      const t = frame['typed'] as Record<string, unknown> | undefined;
+      return typeof frame['voicemailId'] === 'string' &&
+        typeof t === 'object' &&
+        t !== null &&
+        typeof t['text'] === 'string' &&
+        typeof t['at'] === 'string'
+        ? (frame as unknown as VoicemailEvent)
+        : undefined;
+    }
     case 'voicemail-final': {
       const u = frame['utterance'] as Record<string, unknown> | undefined;
       return typeof frame['voicemailId'] === 'string' &&

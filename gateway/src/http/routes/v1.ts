@@ -1,3 +1,4 @@
+import type { VoicemailSettings } from '../../config/voicemail.js';
 import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import type { IceServerSource } from '../../media/index.js';
@@ -55,9 +56,11 @@ export function callView(record: CallRecord, options: { privateClaims?: boolean 
 }
 
 /** An agent as the API shows it: presence and settings, never a secret. */
-function agentView(a: AgentPresence) {
+function agentView(a: AgentPresence, voicemail: VoicemailSettings | undefined) {
   return {
     ...a,
+    /** The agent's own voicemail box (docs/voicemail.md), or null. */
+    voicemail: voicemail ?? null,
     idleSince: a.idleSince === undefined ? null : new Date(a.idleSince).toISOString(),
     contacts: a.contacts.map((c) => ({
       uri: c.uri,
@@ -80,7 +83,7 @@ export function v1Router(deps: V1Deps): Router {
     assertScope(res, 'read');
     const principal = principalOf(res);
     const agents = deps.agents.list(principal?.tenant ? { tenant: principal.tenant } : {});
-    res.json({ agents: agents.map(agentView) });
+    res.json({ agents: agents.map((a) => agentView(a, deps.agents.voicemail(a.id))) });
   });
 
   router.get('/agents/:id', (req, res) => {
@@ -88,7 +91,7 @@ export function v1Router(deps: V1Deps): Router {
     const agent = deps.agents.get(req.params.id);
     if (!agent || !canSee(principalOf(res), agent.tenant))
       throw new ParleyError('not_found', 'no such agent');
-    res.json(agentView(agent));
+    res.json(agentView(agent, deps.agents.voicemail(agent.id)));
   });
 
   const admin = deps.admin;
@@ -96,7 +99,7 @@ export function v1Router(deps: V1Deps): Router {
     router.put('/agents/:id', async (req, res) => {
       assertScope(res, 'agents');
       const { created, agent } = await admin.put(principalOf(res)?.tenant, req.params.id, req.body);
-      res.status(created ? 201 : 200).json(agentView(agent));
+      res.status(created ? 201 : 200).json(agentView(agent, deps.agents.voicemail(agent.id)));
     });
     router.delete('/agents/:id', async (req, res) => {
       assertScope(res, 'agents');
