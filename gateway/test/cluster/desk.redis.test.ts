@@ -9,54 +9,30 @@
  * - A second desk connecting to B mid-call catches up (the call, its chat).
  * - Another tenant's agent, signed in on B, cannot chat into the call.
  */
-import {
-  bundledScenario,
-  runSipp,
-  startBaresipAgent,
-  startRedis,
-  stopAll,
-  type BaresipAgent,
-  type RedisServer,
-} from '@parley/testkit';
+import { bundledScenario, runSipp, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deskSocket } from '../desk-socket.js';
-import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import type { TestGateway } from '../harness.js';
+import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
 
-let redis: RedisServer;
+let cluster: TwoGateways;
 let a: TestGateway;
 let b: TestGateway;
 let phone: BaresipAgent;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const keys = await testKeys();
-  const start = (instanceId: string) =>
-    startTestGateway({
-      keys,
+  cluster = await twoGatewaysOnRedis({
+    keyPrefix: 'desk-test:',
+    gateway: {
       agents: [{ id: 'agent1' }, { id: 'rival', tenant: 'globex', queues: ['globex'] }],
       otherTenants: ['globex'],
-      config: {
-        media: { address: '127.0.0.1' },
-        shared: { instanceId, redis: { url: redis.url, keyPrefix: 'desk-test:' } },
-      },
-    });
-  a = await start('gw-a');
-  b = await start('gw-b');
-  phone = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: a.udp,
-    transport: 'udp',
-    answerMode: 'auto',
+    },
+    phone: { answerMode: 'auto' },
   });
-  await phone.registered();
+  ({ a, b, phone } = cluster);
 });
 afterAll(async () => {
-  await phone?.stop();
-  await a?.close();
-  await b?.close();
-  await redis?.stop();
-  await stopAll();
+  await cluster?.close();
 });
 
 describe('desk events across gateways', () => {

@@ -7,66 +7,36 @@
  * through B keeps its number; a third session, while both numbers are held,
  * gets the fallback. The agent's phone shows each number in the INVITE's From.
  */
-import {
-  bundledScenario,
-  runSipp,
-  startBaresipAgent,
-  startRedis,
-  stopAll,
-  type BaresipAgent,
-  type RedisServer,
-} from '@parley/testkit';
+import { bundledScenario, runSipp, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import type { TestGateway } from '../harness.js';
+import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
 
-let redis: RedisServer;
+let cluster: TwoGateways;
 let a: TestGateway;
 let b: TestGateway;
 let phone: BaresipAgent;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const keys = await testKeys();
-  const start = (instanceId: string) =>
-    startTestGateway({
-      keys,
+  cluster = await twoGatewaysOnRedis({
+    keyPrefix: 'numbers-test:',
+    gateway: {
       agents: [{ id: 'agent1', maxCalls: 4 }],
       config: {
-        media: { address: '127.0.0.1' },
         numbers: {
           ranges: [{ from: '+15550100', to: '+15550101' }],
           fallback: '+15550199',
           graceSeconds: 600,
         },
-        shared: { instanceId, redis: { url: redis.url, keyPrefix: 'numbers-test:' } },
       },
-    });
-  a = await start('gw-a');
-  b = await start('gw-b');
-  phone = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: a.udp,
-    transport: 'udp',
+    },
+    // B rings the phone registered through A once it has heard of it (Redis pub/sub).
+    bHearsPhone: true,
   });
-  await phone.registered();
-  // B rings the phone registered through A once it has heard of it (Redis pub/sub).
-  if (!b.gateway.agents.get('agent1')?.registered)
-    await new Promise<void>((resolve) => {
-      const on = () => {
-        if (!b.gateway.agents.get('agent1')?.registered) return;
-        b.gateway.agents.off('change', on);
-        resolve();
-      };
-      b.gateway.agents.on('change', on);
-    });
+  ({ a, b, phone } = cluster);
 });
 afterAll(async () => {
-  await phone?.stop();
-  await a?.close();
-  await b?.close();
-  await redis?.stop();
-  await stopAll();
+  await cluster?.close();
 });
 
 /** One call of `subject`'s web session through `gw`; the number the agent's phone was shown. */

@@ -5,54 +5,26 @@
  * `tenant_call_limit`; once it ended, B takes calls again. Real peers: one
  * redis-server, a baresip agent, sipp visitors.
  */
-import {
-  bundledScenario,
-  runSipp,
-  startBaresipAgent,
-  startRedis,
-  stopAll,
-  type BaresipAgent,
-  type RedisServer,
-} from '@parley/testkit';
+import { bundledScenario, runSipp, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import type { TestGateway } from '../harness.js';
 import { finalResponse } from '../sipp-log.js';
+import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
 
-let redis: RedisServer;
+let cluster: TwoGateways;
 let a: TestGateway;
 let b: TestGateway;
 let phone: BaresipAgent;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const keys = await testKeys();
-  const start = (instanceId: string) =>
-    startTestGateway({
-      keys,
-      tenantMaxCalls: 1,
-      agents: [{ id: 'agent1', maxCalls: 2 }],
-      config: {
-        media: { address: '127.0.0.1' },
-        shared: { instanceId, redis: { url: redis.url, keyPrefix: 'tenant-test:' } },
-      },
-    });
-  a = await start('gw-a');
-  b = await start('gw-b');
-  phone = await startBaresipAgent({
-    user: 'agent1',
-    password: 'secret',
-    registrar: a.udp,
-    transport: 'udp',
-    answerMode: 'auto',
+  cluster = await twoGatewaysOnRedis({
+    keyPrefix: 'tenant-test:',
+    gateway: { tenantMaxCalls: 1, agents: [{ id: 'agent1', maxCalls: 2 }] },
   });
-  await phone.registered();
+  ({ a, b, phone } = cluster);
 });
 afterAll(async () => {
-  await phone?.stop();
-  await a?.close();
-  await b?.close();
-  await redis?.stop();
-  await stopAll();
+  await cluster?.close();
 });
 
 async function call(gw: TestGateway, subject: string, durationMs: number) {
