@@ -92,7 +92,8 @@ export interface LogEntry {
   readonly leaseStart: number;
 }
 
-interface ImpressionRow {
+/** An impression's row, the same in SQLite and PostgreSQL. */
+export interface ImpressionRow {
   id: string;
   tenant: string;
   placement_id: string;
@@ -112,7 +113,7 @@ interface ImpressionRow {
   created_at: number;
 }
 
-const impressionOf = (r: ImpressionRow): Impression => ({
+export const impressionOf = (r: ImpressionRow): Impression => ({
   id: r.id,
   tenant: r.tenant,
   placementId: r.placement_id,

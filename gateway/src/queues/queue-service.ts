@@ -190,8 +190,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     const q = this.#queues.get(queue);
     if (!q?.voicemail || q.tenant !== tenant) return undefined;
     // A dial rings the queue's agents whatever the hours; closed, the caller hears the closed greeting.
-    const closed = q.businessHours !== undefined && !q.businessHours.isOpen(this.#now());
-    return this.fallback(queue, closed ? 'closed' : 'no-agents', moreVerbs);
+    return this.fallback(queue, this.isOpen(queue) ? 'no-agents' : 'closed', moreVerbs);
   }
 
   fallback(
