@@ -29,6 +29,7 @@ function setup(now = { t: 1_000 }) {
     configured: new Set(['boss']),
     tenantExists: (t) => t === 'acme' || t === 'globex',
     queueTenant: (q) => queues[q],
+    voices: ['slt', 'kal'],
     logger: createLogger('silent'),
     now: () => now.t,
   });
@@ -244,10 +245,23 @@ describe('AgentAdmin', () => {
     );
     expect(wav).toMatchObject({ code: 'bad_request', status: 400 });
     expect(wav.body.detail).toContain('voicemail.greeting');
+    // A voice the gateway cannot speak is refused now, not found silent at call time.
+    const voice = await refusal(() =>
+      admin.put('acme', 'cy', {
+        password: PASSWORD,
+        queues: ['sales'],
+        voicemail: { closedGreeting: { say: 'Closed.', voice: 'nobody' } },
+      }),
+    );
+    expect(voice).toMatchObject({ code: 'bad_request', status: 400 });
+    expect(voice.body.detail).toBe(
+      'voicemail.closedGreeting.voice: "nobody" is not one of speech.tts.voices',
+    );
     // A restart: the stored agent comes back with its box.
     const again = setup();
     await again.admin.load();
     expect(again.directory.voicemail('ada')?.greeting).toEqual({ say: 'You have reached Ada.' });
+    expect(again.directory.voicemail('ada')?.maxSeconds).toBe(60);
     // Updated without a box: it has none any more.
     await admin.put('acme', 'ada', { queues: ['sales'] });
     expect(directory.voicemail('ada')).toBeUndefined();

@@ -76,6 +76,8 @@ export interface AgentAdminOptions {
   readonly tenantExists: (tenant: string) => boolean;
   /** The tenant a queue belongs to, or undefined for no such queue. */
   readonly queueTenant: (queue: string) => string | undefined;
+  /** The voices a voicemail greeting may name (`speech.tts.voices`); unset: any. */
+  readonly voices?: readonly string[];
   readonly policy?: AgentPolicy;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -169,6 +171,12 @@ export class AgentAdmin {
     for (const queue of input.queues) {
       const owner = this.#o.queueTenant(queue);
       if (owner !== tenant) throw bad(`queues: no queue "${queue}" for tenant "${tenant}"`);
+    }
+    // An unknown voice would only fail at call time, the caller hearing no greeting.
+    for (const key of ['greeting', 'closedGreeting'] as const) {
+      const voice = input.voicemail?.[key]?.voice;
+      if (voice !== undefined && this.#o.voices && !this.#o.voices.includes(voice))
+        throw bad(`voicemail.${key}.voice: "${voice}" is not one of speech.tts.voices`);
     }
     const username = input.username ?? id;
     // A tenant's key names agents only inside its namespace: another tenant's ids and

@@ -57,6 +57,7 @@ export async function agentDirectory(deps: {
     configured: new Set(config.agents.map((a) => a.id)),
     tenantExists: (tenant) => config.tenants[tenant] !== undefined,
     queueTenant: (queue) => config.queues[queue]?.tenant,
+    voices: config.speech.tts.voices,
     policy: agentPolicy(config.tenants),
     logger,
     now: deps.now,
