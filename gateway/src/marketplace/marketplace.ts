@@ -4,6 +4,7 @@
  * billing, call-entry sync and reports. `gateway.ts` builds one and mounts
  * its router; the call path uses {@link Marketplace.hooks}.
  */
+import { isId } from './ids.js';
 import type { Registry } from 'prom-client';
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
@@ -83,6 +84,8 @@ export class Marketplace {
   readonly hooks: MarketplaceCallHooks;
   readonly directory: DirectoryStore;
   readonly #pgDirectory: PgDirectoryStore | undefined;
+  /** Listing ids the shared directory did not have, until when not to ask again. */
+  readonly #misses = new Map<string, number>();
   readonly #pool: PgPool | undefined;
   #seal: ImpressionSeal | undefined;
   readonly #now: () => number;
@@ -264,9 +267,25 @@ export class Marketplace {
   }
 
   /** A listing another gateway made since this one's last refresh (none with SQLite). */
+  /**
+   * A listing this gateway does not know, read from the shared directory. It
+   * runs before a call's token is checked, so a name that cannot be a listing
+   * id costs no query, and a miss is remembered for a few seconds (a stranger
+   * repeating a made-up id reaches the database once).
+   */
   async #fetchListing(id: string): Promise<Listing | undefined> {
+    if (!isId('ls', id)) return undefined;
+    const now = this.#now();
+    const missed = this.#misses.get(id);
+    if (missed !== undefined && missed > now) return undefined;
     const listing = await this.#pgDirectory?.fetchListing(id);
-    if (listing && !this.index.get(id)) await this.#learn([listing]);
+    if (!listing) {
+      if (this.#misses.size >= 10_000) this.#misses.clear();
+      this.#misses.set(id, now + 5_000);
+      return undefined;
+    }
+    this.#misses.delete(id);
+    if (!this.index.get(id)) await this.#learn([listing]);
     return listing;
   }
 
