@@ -325,21 +325,32 @@ describe('calls', () => {
   });
 
   it('completes calls through 10 % UDP loss by retransmission', async () => {
-    await agent(gw, 'agent1');
-    const tokens = await Promise.all(Array.from({ length: 5 }, () => gw.token()));
-    const result = await runSipp({
-      scenario: await bundledScenario('uac-bearer-pcmu'),
-      remote: gw.udp,
-      service: 'sales',
-      calls: 5,
-      rate: 1,
-      concurrency: 1,
-      callDurationMs: 200,
-      lostPercent: 10,
-      injection: { rows: tokens.map((t) => [t]) },
-      timeoutMs: 60_000,
-    });
-    expect(result.stats.successful, result.output).toBe(5);
+    // sipp retransmits on RFC 3261's T1 of 500 ms (retrans="500" in the scenario), so
+    // this gateway uses the same T1. With the suite's 100 ms the gateway's BYE server
+    // transaction ends after 64 x T1 = 6.4 s while sipp still retransmits the BYE for
+    // 32 s; when the first four 200s were all lost (10 % each way), sipp's late
+    // retransmission met no transaction, drew 481 and sipp aborted the call (seen once
+    // in a fresh run). Matching timers make the test the RFC's case, not a race.
+    const lossy = await startTestGateway({ sipExtra: { t1Ms: 500 } });
+    try {
+      await agent(lossy, 'agent1');
+      const tokens = await Promise.all(Array.from({ length: 5 }, () => lossy.token()));
+      const result = await runSipp({
+        scenario: await bundledScenario('uac-bearer-pcmu'),
+        remote: lossy.udp,
+        service: 'sales',
+        calls: 5,
+        rate: 1,
+        concurrency: 1,
+        callDurationMs: 200,
+        lostPercent: 10,
+        injection: { rows: tokens.map((t) => [t]) },
+        timeoutMs: 90_000,
+      });
+      expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(5);
+    } finally {
+      await lossy.close();
+    }
   });
 });
 
