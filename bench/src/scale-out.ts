@@ -225,7 +225,18 @@ try {
           `  answered ${step.answered}/${calls}${step.why ? ` (${step.why})` : ''}, INVITE→200 p50 ${step.p50Ms.toFixed(0)} ms p99 ${step.p99Ms.toFixed(0)} ms, ` +
             perGateway.map((g) => `${g.calls} calls ${g.cpuPercent.toFixed(0)} % CPU`).join(' | '),
         );
-        if (!clean(step)) break;
+        if (!clean(step)) {
+          // Why, from both ends: sipp's first errors and the gateways' records of the step.
+          const outcomes = await db.query<{ outcome: string; reason: string; n: string }>(
+            'SELECT outcome, reason, count(*) AS n FROM calls WHERE created_at >= $1 GROUP BY outcome, reason',
+            [since],
+          );
+          progress(
+            `  records: ${outcomes.rows.map((r) => `${r.n} ${r.outcome}/${r.reason}`).join(', ')}`,
+          );
+          progress(`  sipp's errors: ${result.errors.split('\n').slice(0, 12).join('\n    ')}`);
+          break;
+        }
       }
       for (const s of samplers) s.stop();
     } finally {

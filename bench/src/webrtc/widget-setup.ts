@@ -218,7 +218,7 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
               ),
               'INVITE sent → agent ringing': gap(marks.invite, ringingWall),
               'accept → agent sends 200 OK (its SIP trace)': gap(acceptWall, agentOk),
-              'agent 200 OK → 200 OK at the page (gateway: werift answer, relay)': gap(
+              'agent 200 OK → 200 OK at the page (through the gateway)': gap(
                 agentOk,
                 marks.ok,
               ),
