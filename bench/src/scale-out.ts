@@ -234,7 +234,25 @@ try {
           progress(
             `  records: ${outcomes.rows.map((r) => `${r.n} ${r.outcome}/${r.reason}`).join(', ')}`,
           );
-          progress(`  sipp's errors: ${result.errors.split('\n').slice(0, 12).join('\n    ')}`);
+          for (const g of gateways) {
+            const metrics = await (await fetch(`${g.httpUrl}/metrics`)).text();
+            const refused = metrics
+              .split('\n')
+              .filter((l) => /^parley_(invites|tokens)_refused_total\{/.test(l))
+              .join(', ');
+            progress(`  ${g.name} refused: ${refused || 'none'}`);
+          }
+          // sipp's error log, one line per aborted call: count them by what came instead.
+          const why = new Map<string, number>();
+          for (const m of result.errors.matchAll(
+            /Aborting call[^\n]*?(while [^\n]*?)(?:, received '([^\n]*))?$/gm,
+          )) {
+            const k = `${m[1]} ${m[2] ?? ''}`.trim();
+            why.set(k, (why.get(k) ?? 0) + 1);
+          }
+          progress(
+            `  sipp: ${[...why].map(([k, n]) => `${n} × ${k}`).join('; ') || result.errors.slice(0, 400)}`,
+          );
           break;
         }
       }
