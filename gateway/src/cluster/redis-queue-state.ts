@@ -144,8 +144,14 @@ export class RedisQueueState implements QueueState {
     return this.#redis.run(
       'queue_add',
       async (r) =>
-        (await r.eval(ADD, 1, this.#entries(entry.queue), entry.callId, JSON.stringify(stored), max)) ===
-        1,
+        (await r.eval(
+          ADD,
+          1,
+          this.#entries(entry.queue),
+          entry.callId,
+          JSON.stringify(stored),
+          max,
+        )) === 1,
       false,
     );
   }
@@ -163,7 +169,11 @@ export class RedisQueueState implements QueueState {
       'queue_waiting',
       async (r) => {
         // One transaction: an offer claimed between two reads would show its caller as waiting.
-        const results = await r.multi().hgetall(this.#entries(queue)).hkeys(this.#offered(queue)).exec();
+        const results = await r
+          .multi()
+          .hgetall(this.#entries(queue))
+          .hkeys(this.#offered(queue))
+          .exec();
         const [entries, offered] = (results ?? []).map(([error, value]) => {
           if (error) throw error;
           return value;
@@ -214,7 +224,10 @@ export class RedisQueueState implements QueueState {
       async (r) => {
         const all = await r.hgetall(this.#redis.key('queue-offers'));
         return new Map(
-          Object.entries(all).map(([agent, value]) => [agent, value.slice(value.indexOf('\n') + 1)]),
+          Object.entries(all).map(([agent, value]) => [
+            agent,
+            value.slice(value.indexOf('\n') + 1),
+          ]),
         );
       },
       new Map<string, string>(),

@@ -33,12 +33,7 @@ export interface DispatcherDeps {
    * After each pass, with the callers still waiting, best first (positions,
    * desk), the number being offered now, and whether the pass claimed any.
    */
-  settled(
-    queue: string,
-    waiting: readonly WaitingEntry[],
-    offered: number,
-    claimed: boolean,
-  ): void;
+  settled(queue: string, waiting: readonly WaitingEntry[], offered: number, claimed: boolean): void;
 }
 
 export class QueueDispatcher {

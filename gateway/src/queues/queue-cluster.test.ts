@@ -43,8 +43,12 @@ function cluster() {
   const agents = new FakeAgents();
   const bus = new Bus();
   /** Every offer made, in order: [gateway, callId, agentId], and how to settle it. */
-  const offers: { gateway: string; callId: string; agentId: string; settle(a: DialAttempt): void }[] =
-    [];
+  const offers: {
+    gateway: string;
+    callId: string;
+    agentId: string;
+    settle(a: DialAttempt): void;
+  }[] = [];
   const gateway = (name: string) => {
     const service = new QueueService({
       queues: { sales: { tenant: 'acme', ringTimeoutSeconds: 20, waiting: undefined } },
@@ -61,7 +65,9 @@ function cluster() {
         context: fakeContext({ callId, value: { value, tier: 'standard' } }),
         maxWaitSeconds: 600,
         offer: (agentId) =>
-          new Promise<DialAttempt>((settle) => offers.push({ gateway: name, callId, agentId, settle })),
+          new Promise<DialAttempt>((settle) =>
+            offers.push({ gateway: name, callId, agentId, settle }),
+          ),
       });
       if (!result.ok) throw new Error(`refused: ${result.reason}`);
       return result.ticket;

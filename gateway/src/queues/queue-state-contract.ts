@@ -29,13 +29,21 @@ export function entry(
     value,
     tier,
     joinedAt,
-    caller: { channel: 'sip', from: `sip:${callId}@example.com`, sessionNumber: null, customerId: null },
+    caller: {
+      channel: 'sip',
+      from: `sip:${callId}@example.com`,
+      sessionNumber: null,
+      customerId: null,
+    },
   };
 }
 
 const ids = (list: readonly WaitingEntry[]): string[] => list.map((e) => e.callId);
 
-export function describeQueueStateContract(name: string, make: () => Promise<QueueStatePair>): void {
+export function describeQueueStateContract(
+  name: string,
+  make: () => Promise<QueueStatePair>,
+): void {
   describe(`QueueState contract: ${name}`, () => {
     let pair: QueueStatePair;
     beforeEach(async () => {
@@ -101,7 +109,10 @@ export function describeQueueStateContract(name: string, make: () => Promise<Que
         [0, 1, 2, 3, 4].map((i) => (i % 2 ? a : b).claim('sales', `c${i}`, 'agent1')),
       );
       expect(tries.filter(Boolean)).toHaveLength(1);
-      const again = await Promise.all([a.claim('sales', 'c5', 'agent2'), b.claim('sales', 'c5', 'agent3')]);
+      const again = await Promise.all([
+        a.claim('sales', 'c5', 'agent2'),
+        b.claim('sales', 'c5', 'agent3'),
+      ]);
       expect(again.filter(Boolean)).toHaveLength(1);
     });
 

@@ -61,7 +61,7 @@ describeQueueStateContract('redis, two gateways', async () => {
 });
 
 describe('RedisQueueState in a cluster', () => {
-  it("refuses an agent whose call slots are held on any gateway, until they are released", async () => {
+  it('refuses an agent whose call slots are held on any gateway, until they are released', async () => {
     const l = await link('slots:');
     const s = state(l, 'gw-a', 2);
     const claims = new RedisSlotClaims(l, {

@@ -83,7 +83,11 @@ describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', ()
     await until(() => phone.receivedRequests('INVITE').length === 1, 'the agent’s INVITE from B');
 
     // A caller on A: the agent is taken on B, so it waits, first.
-    const firstJoined = waitingWhen(a.gateway, (w) => w.length === 1, 'the first caller waiting on A');
+    const firstJoined = waitingWhen(
+      a.gateway,
+      (w) => w.length === 1,
+      'the first caller waiting on A',
+    );
     const first = runSipp({
       scenario: await bundledScenario('uac-bearer-pcmu'),
       remote: a.udp,
@@ -124,7 +128,10 @@ describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', ()
     await phone.hangup();
     const busyResult = await busyCall;
     expect(busyResult.stats.successful, busyResult.output).toBe(1);
-    await until(() => phone.receivedRequests('INVITE').length === 2, 'the agent rung for A’s caller');
+    await until(
+      () => phone.receivedRequests('INVITE').length === 2,
+      'the agent rung for A’s caller',
+    );
     expect(phone.receivedRequests('INVITE')[1]!.source).toContain(`:${port(a.udp)}`);
     await secondMovesUp;
 
@@ -135,7 +142,11 @@ describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', ()
     await b.callsEnded();
 
     const record = await a.gateway.callStore.get(firstId);
-    expect(record).toMatchObject({ sessionId: 'first-on-a', agentId: 'agent1', outcome: 'answered' });
+    expect(record).toMatchObject({
+      sessionId: 'first-on-a',
+      agentId: 'agent1',
+      outcome: 'answered',
+    });
     const events = a.gateway.telephony.events.list(firstId);
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'queue.offered', queue: 'sales', agentId: 'agent1' }),
