@@ -58,16 +58,29 @@ async function waitingWhen(
   }
 }
 
+/** Queue positions told to each call's caller (live flow events, not stored), by gateway. */
+const told = new Map<Gateway, Map<string, number[]>>();
+
+function listenForPositions(gateway: Gateway): void {
+  const calls = new Map<string, number[]>();
+  told.set(gateway, calls);
+  gateway.telephony.addSink({
+    event(e) {
+      if (e.type !== 'queue.position') return;
+      calls.set(e.callId, [...(calls.get(e.callId) ?? []), e.position]);
+    },
+  });
+}
+
 function positions(gateway: Gateway, callId: string): number[] {
-  return gateway.telephony.events
-    .list(callId)
-    .filter((e): e is Extract<FlowEvent, { type: 'queue.position' }> => e.type === 'queue.position')
-    .map((e) => e.position);
+  return told.get(gateway)?.get(callId) ?? [];
 }
 
 describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', () => {
   it('offers a caller waiting on A to the agent freed on B; positions are the cluster’s', async () => {
     const { a, b, phone } = cluster;
+    listenForPositions(a.gateway);
+    listenForPositions(b.gateway);
     const port = (address: string) => address.slice(address.lastIndexOf(':') + 1);
 
     // The agent is in a call on B (a visitor that waits for the gateway's BYE).
