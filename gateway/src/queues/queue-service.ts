@@ -128,10 +128,13 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     this.#unsubscribe = deps.agents.onAgentChange((_agentId, queues) => {
       for (const queue of queues) {
         if (!this.#queues.has(queue)) continue;
-        // Told after this gateway's own pass: the agent's call released its
-        // slot in Redis in the same turn as this change, so by then the
-        // release is ahead of the others' claims.
-        void this.#dispatcher.poke(queue).then(() => this.#changes?.publish(queue));
+        // A turn later, and told after this gateway's own pass: the agent's
+        // call releases its slot in Redis in the same turn as this change, so
+        // the release goes out first and is ahead of the others' claims.
+        setImmediate(() => {
+          if (this.#closed) return;
+          void this.#dispatcher.poke(queue).then(() => this.#changes?.publish(queue));
+        });
       }
     });
     this.#unsubscribeChanges =
