@@ -243,6 +243,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     marketplace,
     value,
     tokens,
+    shared,
     callbacksMount: http.late.callbacks,
     callbackFeeBeforeCommit: options.callbackFeeBeforeCommit,
     metrics,

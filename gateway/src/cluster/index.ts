@@ -4,3 +4,5 @@ export { RedisLink, type RedisLinkOptions } from './redis-link.js';
 export { RedisReplayStore } from './replay-store.js';
 export { LostGatewaySweeper, watchLostGateways } from './lost-gateways.js';
 export { GatewayPresence } from './presence.js';
+export { RedisQueueState, type RedisQueueStateOptions } from './redis-queue-state.js';
+export { RedisQueueChanges } from './queue-changes.js';

@@ -18,6 +18,9 @@ import { RedisDeskFanout } from './desk-fanout.js';
 import type { DeskFanout } from '../desk/desk-fanout.js';
 import { RedisReplayStore } from './replay-store.js';
 import { RedisSlotClaims } from './slot-claims.js';
+import type { QueueChanges, QueueState } from '../queues/index.js';
+import { RedisQueueChanges } from './queue-changes.js';
+import { RedisQueueState } from './redis-queue-state.js';
 
 /**
  * The state several gateways share, chosen by the config: with
@@ -40,6 +43,15 @@ export interface SharedState {
    * (with Redis; else nothing). Resolves once the others' state is read.
    */
   syncAgents(agents: AgentDirectory): Promise<void>;
+  /**
+   * Queue membership shared by the gateways (with Redis; else undefined: the
+   * queue service keeps it in memory): the state and the change notices.
+   * `maxCalls`: an agent's call slots, which a queue offer must find free.
+   */
+  shareQueues(deps: {
+    queues: readonly string[];
+    maxCalls: (agentId: string) => number;
+  }): Promise<{ readonly state: QueueState; readonly changes: QueueChanges } | undefined>;
   readonly metrics: ClusterMetrics;
   /** Who holds which caller-ID number, agreed between the gateways (with Redis). */
   readonly numberLeases: SharedNumberLeases | undefined;
@@ -103,6 +115,7 @@ export async function createSharedState(deps: {
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
+  let queueState: RedisQueueState | undefined;
   let closed = false;
   return {
     instanceId,
@@ -115,6 +128,22 @@ export async function createSharedState(deps: {
       agentSync = new RedisAgentSync({ redis, agents, instanceId, logger });
       await agentSync.start();
     },
+    async shareQueues({ queues, maxCalls }) {
+      if (!redis) return undefined;
+      const changes = new RedisQueueChanges({ redis, instanceId, logger });
+      await changes.start();
+      queueState?.close();
+      queueState = new RedisQueueState(redis, {
+        instanceId,
+        queues,
+        maxCalls,
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        purged: (queue) => changes.announce(queue),
+      });
+      // A restart under the same instance id: the callers of before are gone with their legs.
+      for (const queue of await queueState.forgetOwn()) changes.publish(queue);
+      return { state: queueState, changes };
+    },
     metrics,
     numberLeases,
     presence,
@@ -124,6 +153,7 @@ export async function createSharedState(deps: {
       if (closed) return;
       closed = true;
       agentSync?.close();
+      queueState?.close();
       agentLocks?.close();
       tenantCalls?.close();
       numberLeases?.close();

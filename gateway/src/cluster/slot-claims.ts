@@ -38,6 +38,11 @@ end
 return 1
 `;
 
+/** The sorted set of `id`'s claims in `namespace` (the queue state reads agents' slots too). */
+export function slotClaimKey(redis: RedisLink, namespace: string, id: string): string {
+  return redis.key(namespace, encodeURIComponent(id));
+}
+
 export class RedisSlotClaims implements SlotClaims {
   readonly #redis: RedisLink;
   readonly #instance: string;
@@ -107,7 +112,7 @@ export class RedisSlotClaims implements SlotClaims {
   }
 
   #key(id: string): string {
-    return this.#redis.key(this.#namespace, encodeURIComponent(id));
+    return slotClaimKey(this.#redis, this.#namespace, id);
   }
 
   /** The instance in the member says whose claim it is (for an operator reading Redis). */

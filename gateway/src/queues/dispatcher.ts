@@ -8,6 +8,13 @@
  * passes (of one queue or of several queues sharing agents) run at once.
  * Passes of one queue run one after the other; a change during a pass
  * makes another pass follow it.
+ *
+ * In a cluster the waiting callers are every gateway's (the shared state),
+ * and a gateway can offer only its own (their legs are here). A pass still
+ * goes down the whole list in order: an agent it would give to another
+ * gateway's caller is left for that gateway (which makes the same pass on
+ * the same shared list when told of the change), so a later caller here does
+ * not take it first. `claimed` says whether this pass claimed any offer.
  */
 import type { Logger } from '../observability/index.js';
 import type { QueueAgents } from './ports.js';
@@ -20,10 +27,13 @@ export interface DispatcherDeps {
   readonly now: () => number;
   /** The pairing is claimed: ring the agent for the caller. `decisionMs`: from the change to the claim. */
   offer(entry: WaitingEntry, agentId: string, decisionMs: number): void;
-  /** The agent let this caller ring out recently: do not offer it again yet. */
-  excluded(callId: string, agentId: string): boolean;
-  /** After each pass, with the callers still waiting, best first (positions, desk). */
-  settled(queue: string, waiting: readonly WaitingEntry[]): void;
+  /** Whether the caller's leg is on this gateway (only those are offered here). */
+  mine(callId: string): boolean;
+  /**
+   * After each pass, with the callers still waiting, best first (positions,
+   * desk), the number being offered now, and whether the pass claimed any.
+   */
+  settled(queue: string, waiting: readonly WaitingEntry[], offered: number, claimed: boolean): void;
 }
 
 export class QueueDispatcher {
@@ -73,10 +83,11 @@ export class QueueDispatcher {
     let waiting = await state.waiting(queue);
     // Any free agent at all? (No band: every agent of the queue.) If not, nothing to pair.
     const anyone = waiting.length > 0 ? agents.candidates(queue, undefined) : [];
+    let claimed = 0;
     if (anyone.length > 0) {
       const busy = new Set((await state.offers()).keys());
       const byTier = new Map<string, readonly string[]>();
-      let claimed = 0;
+      const now = this.#deps.now();
       for (const entry of waiting) {
         if (anyone.every((a) => busy.has(a))) break;
         const key = entry.tier ?? '';
@@ -85,16 +96,25 @@ export class QueueDispatcher {
           candidates = entry.tier === undefined ? anyone : agents.candidates(queue, entry.tier);
           byTier.set(key, candidates);
         }
-        const agent = candidates.find((a) => !busy.has(a) && !this.#deps.excluded(entry.callId, a));
-        if (agent === undefined) continue;
-        busy.add(agent);
-        if (await state.claim(queue, entry.callId, agent)) {
+        const free = candidates.filter((a) => !busy.has(a) && (entry.declinedBy?.[a] ?? 0) <= now);
+        if (free.length === 0) continue;
+        if (!this.#deps.mine(entry.callId)) {
+          // Another gateway's caller: that gateway offers it this agent.
+          busy.add(free[0]!);
+          continue;
+        }
+        for (const agent of free) {
+          busy.add(agent);
+          // Refused: the caller left, or the agent is taken (an offer, or a call on another gateway).
+          if (!(await state.claim(queue, entry.callId, agent))) continue;
           claimed += 1;
           this.#deps.offer(entry, agent, this.#deps.now() - since);
+          break;
         }
       }
       if (claimed > 0) waiting = await state.waiting(queue);
     }
-    this.#deps.settled(queue, waiting);
+    const size = await state.size(queue);
+    this.#deps.settled(queue, waiting, Math.max(0, size - waiting.length), claimed > 0);
   }
 }

@@ -13,7 +13,7 @@ export {
   type WaitingCaller,
   type WaitingEntry,
 } from './queue-state.js';
-export type { QueueAgents } from './ports.js';
+export type { QueueAgents, QueueChanges } from './ports.js';
 export { estimatedWaitSeconds } from './estimated-wait.js';
 export { QueueDeskFeed, queueView, QUEUE_FRAME_MS } from './desk-feed.js';
 export { queueDefinitions } from './from-config.js';

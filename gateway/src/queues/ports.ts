@@ -29,3 +29,18 @@ export interface QueueAgents {
    */
   onAgentChange(listener: (agentId: string, queues: readonly string[]) => void): () => void;
 }
+
+/**
+ * Queue changes shared with the cluster's other gateways (with Redis; none on
+ * a single gateway): when a gateway changed a queue (a caller joined, left or
+ * was declined, an offer was claimed) or an agent may have come free on it,
+ * the others look at the queue again: their dispatchers offer their own
+ * callers, in the cluster's order, and give their callers and desks the new
+ * positions. A notice carries no state; the shared `QueueState` is the truth.
+ */
+export interface QueueChanges {
+  /** Tells the other gateways that `queue` changed. Fire and forget. */
+  publish(queue: string): void;
+  /** `listener` gets the queues the others (or the shared state's sweeper) changed. Returns the unsubscribe. */
+  subscribe(listener: (queue: string) => void): () => void;
+}

@@ -5,7 +5,9 @@
  * queue is closed, full or unstaffed), each caller's ticket (position,
  * estimated wait, offers), the longest wait, leaving at once on hang-up, and
  * which flow runs when a caller leaves without an agent. The decisions are
- * the dispatcher's; the state is behind `QueueState`.
+ * the dispatcher's; the state is behind `QueueState`. In a cluster (Redis)
+ * the state is shared and every change here is told to the other gateways
+ * (`QueueChanges`), whose dispatchers then look at the queue again.
  */
 import { EventEmitter } from 'node:events';
 import type { CompiledBusinessHours } from '@parley/shared/screening';
@@ -22,7 +24,7 @@ import type { EnqueueResult } from '../flows/verbs/results.js';
 import type { Logger } from '../observability/index.js';
 import { QueueDispatcher } from './dispatcher.js';
 import { estimatedWaitSeconds } from './estimated-wait.js';
-import type { QueueAgents } from './ports.js';
+import type { QueueAgents, QueueChanges } from './ports.js';
 import type { QueueState, WaitingEntry } from './queue-state.js';
 import { Ticket } from './ticket.js';
 
@@ -89,9 +91,9 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
   readonly #dispatcher: QueueDispatcher;
   readonly #tickets = new Map<string, Ticket>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
-  /** callId → agentId → until (epoch ms) */
-  readonly #declined = new Map<string, Map<string, number>>();
+  readonly #changes: QueueChanges | undefined;
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeChanges: () => void;
   #closed = false;
 
   constructor(deps: {
@@ -100,6 +102,8 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     agents: QueueAgents;
     logger: Logger;
     now?: () => number;
+    /** The cluster's other gateways (with Redis); absent: this gateway alone. */
+    changes?: QueueChanges | undefined;
   }) {
     super();
     this.#queues = new Map(Object.entries(deps.queues));
@@ -113,12 +117,30 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       logger: this.#log,
       now: this.#now,
       offer: (entry, agentId, ms) => void this.#offer(entry, agentId, ms),
-      excluded: (callId, agentId) => (this.#declined.get(callId)?.get(agentId) ?? 0) > this.#now(),
-      settled: (queue, waiting) => this.#settled(queue, waiting),
+      mine: (callId) => this.#tickets.has(callId),
+      settled: (queue, waiting, offered, claimed) => {
+        this.#settled(queue, waiting, offered);
+        // An offer claimed here moved the others' callers up.
+        if (claimed) this.#changes?.publish(queue);
+      },
     });
+    this.#changes = deps.changes;
     this.#unsubscribe = deps.agents.onAgentChange((_agentId, queues) => {
-      for (const queue of queues) if (this.#queues.has(queue)) void this.#dispatcher.poke(queue);
+      for (const queue of queues) {
+        if (!this.#queues.has(queue)) continue;
+        // A turn later, and told after this gateway's own pass: the agent's
+        // call releases its slot in Redis in the same turn as this change, so
+        // the release goes out first and is ahead of the others' claims.
+        setImmediate(() => {
+          if (this.#closed) return;
+          void this.#dispatcher.poke(queue).then(() => this.#changes?.publish(queue));
+        });
+      }
     });
+    this.#unsubscribeChanges =
+      deps.changes?.subscribe((queue) => {
+        if (this.#queues.has(queue) && !this.#closed) void this.#dispatcher.poke(queue);
+      }) ?? (() => undefined);
   }
 
   /** Whether callers of a busy `queue` wait (it has `waiting` settings) rather than being refused. */
@@ -181,6 +203,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       { callId: entry.callId, queue: request.queue, value: entry.value },
       'caller joined the queue',
     );
+    this.#changes?.publish(request.queue);
     // The first pass gives the ticket its place (or an agent at once).
     await this.#dispatcher.poke(request.queue);
     return { ok: true, ticket };
@@ -228,19 +251,29 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     return new Set((await this.#state.offers()).keys());
   }
 
-  /** Stops: every waiting caller's ticket ends as `failed` (the gateway is going away). Safe twice. */
+  /**
+   * Stops: every waiting caller's ticket ends as `failed` (the gateway is
+   * going away) and leaves the (shared) state. Safe twice.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    for (const ticket of [...this.#tickets.values()])
+    this.#unsubscribeChanges();
+    for (const ticket of [...this.#tickets.values()]) {
       this.#finish(ticket, { status: 'failed', reason: 'gateway_shutdown' });
+      void this.#state
+        .remove(ticket.queue, ticket.callId)
+        .then(() => this.#changes?.publish(ticket.queue));
+    }
   }
 
   async #offer(entry: WaitingEntry, agentId: string, decisionMs: number): Promise<void> {
     const ticket = this.#tickets.get(entry.callId);
     if (!ticket || ticket.finished) {
+      // The caller left as the offer was claimed: the agent is free again.
       await this.#state.remove(entry.queue, entry.callId);
+      this.#changed(entry.queue);
       return;
     }
     this.emit('offered', entry, agentId, decisionMs);
@@ -268,18 +301,19 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       await this.#state.remove(entry.queue, entry.callId);
       this.#finish(ticket, { status: 'timeout' });
     } else {
-      this.#exclude(entry, agentId);
-      await this.#state.decline(entry.queue, entry.callId);
+      await this.#state.decline(entry.queue, entry.callId, this.#now() + DECLINE_BACKOFF_MS);
+      // When the backoff ends, that agent may take the caller after all.
+      setTimeout(() => void this.#dispatcher.poke(entry.queue), DECLINE_BACKOFF_MS + 1).unref();
       ticket.emit('declined', agentId);
     }
-    void this.#dispatcher.poke(entry.queue);
+    this.#changed(entry.queue);
   }
 
   /** The caller hung up: out of the queue at once (its offer, if any, is cancelled by the call). */
   async #leave(ticket: Ticket): Promise<void> {
     this.#finish(ticket, { status: 'hangup' });
     await this.#state.remove(ticket.queue, ticket.callId);
-    void this.#dispatcher.poke(ticket.queue);
+    this.#changed(ticket.queue);
   }
 
   async #timeout(ticket: Ticket): Promise<void> {
@@ -290,7 +324,13 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     }
     this.#finish(ticket, { status: 'timeout' });
     await this.#state.remove(ticket.queue, ticket.callId);
-    void this.#dispatcher.poke(ticket.queue);
+    this.#changed(ticket.queue);
+  }
+
+  /** `queue` changed here: the other gateways are told, and this one's dispatcher looks again. */
+  #changed(queue: string): void {
+    this.#changes?.publish(queue);
+    void this.#dispatcher.poke(queue);
   }
 
   #finish(ticket: Ticket, end: Parameters<Ticket['finish']>[0]): void {
@@ -298,7 +338,6 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     clearTimeout(this.#timers.get(ticket.callId));
     this.#timers.delete(ticket.callId);
     this.#tickets.delete(ticket.callId);
-    this.#declined.delete(ticket.callId);
     this.#log.info(
       { callId: ticket.callId, queue: ticket.queue, status: end.status },
       'caller left the queue',
@@ -307,16 +346,7 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     this.emit('left', ticket.queue, end.status, this.#now() - ticket.joinedAt);
   }
 
-  #exclude(entry: WaitingEntry, agentId: string): void {
-    const until = this.#now() + DECLINE_BACKOFF_MS;
-    const map = this.#declined.get(entry.callId) ?? new Map<string, number>();
-    map.set(agentId, until);
-    this.#declined.set(entry.callId, map);
-    // When the backoff ends, that agent may take the caller after all.
-    setTimeout(() => void this.#dispatcher.poke(entry.queue), DECLINE_BACKOFF_MS + 1).unref();
-  }
-
-  #settled(queue: string, waiting: readonly WaitingEntry[]): void {
+  #settled(queue: string, waiting: readonly WaitingEntry[], offered: number): void {
     const q = this.#queues.get(queue);
     const staffing = this.#agents.staffing(queue);
     const handle = (q?.waiting ?? DEFAULT_WAITING).defaultHandleSeconds;
@@ -324,9 +354,6 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
       const ticket = this.#tickets.get(entry.callId);
       ticket?.place(index + 1, estimatedWaitSeconds(index + 1, staffing, handle));
     }
-    const offered = [...this.#tickets.values()].filter(
-      (t) => t.queue === queue && t.offeredTo !== undefined,
-    ).length;
     this.emit('waiting', queue, waiting, offered);
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Who waits in each queue and which agents have an offer in progress: the
- * state queueing decides from, behind an interface so that a Redis-backed one
- * can hold it for a cluster of gateways later. The methods are asynchronous
- * for that reason; the decisions that must not race (an agent offered two
- * callers, a caller offered to two agents) are single operations here
- * (`claim`), which a Redis implementation makes atomic with a script.
+ * state queueing decides from, behind an interface: in this process's memory
+ * for one gateway (here), in Redis for a cluster of gateways
+ * (`cluster/redis-queue-state.ts`, wired when `shared.redis` is set). The
+ * methods are asynchronous for that reason; the decisions that must not race
+ * (an agent offered two callers, a caller offered to two agents) are single
+ * operations here (`claim`), which the Redis implementation makes atomic with
+ * a script. `queue-state-contract.ts` (in `testing/`) holds the cases both
+ * pass.
  *
  * Order: the highest value first (S1's customer value), then the longest
  * wait, then the order of joining.
@@ -28,10 +31,19 @@ export interface WaitingEntry {
   /** Epoch ms. */
   readonly joinedAt: number;
   readonly caller: WaitingCaller;
+  /**
+   * Agents that let this caller ring out, each with the time (epoch ms) until
+   * which it is not offered this caller again (set by `decline`, read by every
+   * gateway's dispatcher).
+   */
+  readonly declinedBy?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface QueueState {
-  /** Adds a caller; false (and nothing added) when `max` callers are in the queue already. */
+  /**
+   * Adds a caller; false (and nothing added) when `max` callers are in the
+   * queue already. A caller already in the queue is left as it is (true).
+   */
   add(entry: WaitingEntry, max: number): Promise<boolean>;
   /** Takes a caller out (waiting or offered); true when it was there. Releases its agent. */
   remove(queue: string, callId: string): Promise<boolean>;
@@ -44,8 +56,12 @@ export interface QueueState {
    * and the agent has no offer in progress (in any queue). True when done.
    */
   claim(queue: string, callId: string, agentId: string): Promise<boolean>;
-  /** The agent did not take it: the caller is back in its place, the agent free. */
-  decline(queue: string, callId: string): Promise<void>;
+  /**
+   * The agent did not take it: the caller is back in its place, the agent
+   * free, and that agent is not offered this caller before `until` (epoch ms,
+   * the entry's `declinedBy`).
+   */
+  decline(queue: string, callId: string, until: number): Promise<void>;
   /** Agents with an offer in progress, any queue: agentId → callId. */
   offers(): Promise<ReadonlyMap<string, string>>;
 }
@@ -73,9 +89,9 @@ export class MemoryQueueState implements QueueState {
 
   add(entry: WaitingEntry, max: number): Promise<boolean> {
     const q = this.#queue(entry.queue);
-    if (q.waiting.length + q.offered.size >= max) return Promise.resolve(false);
     if (q.offered.has(entry.callId) || q.waiting.some((e) => e.callId === entry.callId))
       return Promise.resolve(true);
+    if (q.waiting.length + q.offered.size >= max) return Promise.resolve(false);
     insertSorted(q.waiting, entry);
     return Promise.resolve(true);
   }
@@ -115,13 +131,14 @@ export class MemoryQueueState implements QueueState {
     return Promise.resolve(true);
   }
 
-  decline(queue: string, callId: string): Promise<void> {
+  decline(queue: string, callId: string, until: number): Promise<void> {
     const q = this.#queues.get(queue);
     const offered = q?.offered.get(callId);
     if (!q || !offered) return Promise.resolve();
     q.offered.delete(callId);
     if (this.#offers.get(offered.agentId) === callId) this.#offers.delete(offered.agentId);
-    insertSorted(q.waiting, offered.entry);
+    const declinedBy = { ...offered.entry.declinedBy, [offered.agentId]: until };
+    insertSorted(q.waiting, { ...offered.entry, declinedBy });
     return Promise.resolve();
   }
 

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { AgentDirectory } from '../agents/index.js';
 import { createCallbacksModule, type CallbacksModule } from '../callbacks/index.js';
 import { ListingCalls, Telephony, visitorFallbacks, type CallManager } from '../calls/index.js';
+import type { SharedState } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { GatedCallPath } from '../gated/call/index.js';
 import type { GatedModule } from '../gated/index.js';
@@ -9,6 +10,7 @@ import { trackedCalls, type Marketplace } from '../marketplace/index.js';
 import type { MediaEngine } from '../media/index.js';
 import type { MediaApps } from '../media/apps/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { MemoryQueueState } from '../queues/index.js';
 import { queueSettings, type ValueService } from '../routing/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { Speech } from '../speech/index.js';
@@ -30,6 +32,8 @@ export interface ApplicationsDeps {
   readonly marketplace: Marketplace;
   readonly value: ValueService;
   readonly tokens: TokenService;
+  /** The cluster's shared state: with Redis, queue membership lives there. */
+  readonly shared: SharedState;
   /** Where the callbacks' API is mounted (`/v1/callbacks`). */
   readonly callbacksMount: Router;
   /** Crash tests: inside each callback fee's transaction, before the commit. */
@@ -52,6 +56,11 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
 }> {
   const { config, logger, now } = deps;
   const tracked = trackedCalls({ hooks: deps.marketplace.hooks, now, logger });
+  // A cluster (Redis) shares who waits in each queue; one gateway keeps it in memory.
+  const sharedQueues = await deps.shared.shareQueues({
+    queues: Object.keys(config.queues),
+    maxCalls: (agentId) => deps.agents.get(agentId)?.maxCalls ?? 1,
+  });
   const telephony = await Telephony.create({
     config,
     db: deps.db,
@@ -65,6 +74,8 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     logger,
     now,
     tracked,
+    queueState: sharedQueues?.state ?? new MemoryQueueState(),
+    queueChanges: sharedQueues?.changes,
   });
   // A visitor's web call to a listing (`sip:listing.<id>@…`) runs a dial of its destination.
   const listingCalls = new ListingCalls({

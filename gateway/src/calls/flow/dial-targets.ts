@@ -5,6 +5,7 @@
  * number as caller ID, S6), or a SIP URI. Every target is offered the codec
  * the gateway answered the caller with, so the bridge needs no transcoding.
  */
+import { randomUUID } from 'node:crypto';
 import { ParleyError } from '@parley/shared/errors';
 import type { AgentDirectory } from '../../agents/index.js';
 import { reachableContact } from '../../agents/index.js';
@@ -32,6 +33,9 @@ export interface TargetDialerDeps {
   readonly queueCandidates: (queue: string, tier: string | undefined) => readonly string[];
   readonly now?: () => number;
 }
+
+/** An agent's slot is claimed for its ring time and this much more (as a visitor call's ring strategy does). */
+const SLOT_CLAIM_MARGIN_SECONDS = 30;
 
 export class TargetDialer {
   readonly #deps: TargetDialerDeps;
@@ -86,6 +90,16 @@ export class TargetDialer {
       return { status: 'busy', reason: 'agent_busy' };
     // Ringing from now (synchronously): a visitor's ring strategy skips an agent being offered.
     const stopRinging = agents.ringStarted(agentId);
+    // In a cluster the agent may be ringing or talking on another gateway: one
+    // of its call slots must be free (held while the call lasts, as a visitor
+    // call's ring strategy does). Alone, always granted.
+    const holder = randomUUID();
+    const claimMs = (options.timeoutSeconds + SLOT_CLAIM_MARGIN_SECONDS) * 1000;
+    if (!(await agents.locks.claim(agentId, presence.maxCalls, holder, claimMs))) {
+      stopRinging();
+      return { status: 'busy', reason: 'agent_busy' };
+    }
+    let held = false;
     call.showRinging(agentId, true);
     try {
       const leg = await this.#leg(call, {
@@ -101,6 +115,9 @@ export class TargetDialer {
         earlyMedia: false,
         onBridged: (answered) => {
           stopRinging();
+          held = true;
+          agents.locks.hold(agentId, holder);
+          answered.once('ended', () => agents.locks.release(agentId, holder));
           call.agentConnected(answered, agentId, wrapUp);
         },
       });
@@ -112,6 +129,7 @@ export class TargetDialer {
       return { status: 'failed', reason: 'agent_unreachable' };
     } finally {
       stopRinging();
+      if (!held) agents.locks.release(agentId, holder);
     }
   }
 

@@ -29,10 +29,11 @@ import type { Logger, Metrics } from '../../observability/index.js';
 import {
   DirectoryQueueAgents,
   flowMetricsSink,
-  MemoryQueueState,
   observeQueues,
   QueueService,
   queueDefinitions,
+  type QueueChanges,
+  type QueueState,
 } from '../../queues/index.js';
 import { queueSettings } from '../../routing/index.js';
 import { refuse } from '../../sbc/refusal.js';
@@ -60,6 +61,10 @@ export interface TelephonyDeps {
   readonly now?: () => number;
   /** Marketplace tracking numbers: asked before a DID's own flow runs. */
   readonly tracked?: TrackedCalls | undefined;
+  /** Who waits in the queues: this process's memory, or the cluster's Redis. */
+  readonly queueState: QueueState;
+  /** With the cluster's Redis: queue changes told to and heard from the other gateways. */
+  readonly queueChanges?: QueueChanges | undefined;
 }
 
 /**
@@ -143,7 +148,8 @@ export class Telephony {
     );
     const queues = new QueueService({
       queues: queueDefinitions(config),
-      state: new MemoryQueueState(),
+      state: deps.queueState,
+      changes: deps.queueChanges,
       agents,
       logger,
       ...(deps.now ? { now: deps.now } : {}),

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../observability/index.js';
+import type { QueueChanges } from '../queues/index.js';
+import type { RedisLink } from './redis-link.js';
+
+const messageSchema = z.object({ from: z.string(), queue: z.string() });
+
+/**
+ * "Queue X changed" between gateways, over one Redis channel (`queues`): a
+ * gateway that added, removed, declined or offered a caller, or saw an agent
+ * come free, publishes the queue's name; the others' queue services look at
+ * the queue again (offer their own callers in the cluster's order, give their
+ * callers and desks the new positions). Pub/sub, not a stream: a notice
+ * carries no state (the queue state in Redis is the truth), and a gateway
+ * that missed one while cut from Redis looks again at its next change.
+ * `announce` is for changes this gateway found in the shared state itself
+ * (a lost gateway's callers swept): this gateway's listeners hear it too.
+ */
+export class RedisQueueChanges implements QueueChanges {
+  readonly #redis: RedisLink;
+  readonly #instance: string;
+  readonly #sub: Redis;
+  readonly #channel: string;
+  readonly #log: Logger;
+  readonly #listeners = new Set<(queue: string) => void>();
+
+  constructor(deps: { redis: RedisLink; instanceId: string; logger: Logger }) {
+    this.#redis = deps.redis;
+    this.#instance = deps.instanceId;
+    this.#log = deps.logger.child({ module: 'queue-changes' });
+    this.#channel = this.#redis.key('queues');
+    this.#sub = this.#redis.subscriber();
+    this.#sub.on('message', (channel: string, text: string) => {
+      if (channel === this.#channel) this.#received(text);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not subscribe to queue changes');
+    });
+  }
+
+  publish(queue: string): void {
+    const message = JSON.stringify({ from: this.#instance, queue });
+    void this.#redis.run('queue_notice', (r) => r.publish(this.#channel, message), 0);
+  }
+
+  /** Tells the other gateways and this one's listeners. */
+  announce(queue: string): void {
+    this.publish(queue);
+    this.#deliver(queue);
+  }
+
+  subscribe(listener: (queue: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #received(text: string): void {
+    let message: z.infer<typeof messageSchema>;
+    try {
+      message = messageSchema.parse(JSON.parse(text));
+    } catch (error) {
+      this.#log.warn({ err: error }, 'unreadable queue notice ignored');
+      return;
+    }
+    if (message.from !== this.#instance) this.#deliver(message.queue);
+  }
+
+  #deliver(queue: string): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(queue);
+      } catch (error) {
+        this.#log.error({ err: error, queue }, 'a queue change listener failed');
+      }
+    }
+  }
+}

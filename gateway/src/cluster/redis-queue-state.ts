@@ -1,0 +1,293 @@
+import type { QueueState, WaitingEntry } from '../queues/index.js';
+import { compareEntries } from '../queues/index.js';
+import type { RedisLink } from './redis-link.js';
+import { slotClaimKey } from './slot-claims.js';
+
+/**
+ * Queue membership in Redis, for a cluster of gateways (issue 16): every
+ * gateway's waiting callers in one order, so a caller waiting on gateway A is
+ * offered an agent freed on B, and positions are the cluster's.
+ *
+ * Keys (under the link's prefix), per queue `<q>`:
+ * - `queue:<q>`: hash, callId → the entry as JSON, with `owner` (the gateway
+ *   whose leg it is) and `declinedBy`;
+ * - `queue-offered:<q>`: hash, callId → the agent it is being offered to;
+ * - `queue-offers` (all queues): hash, agentId → `<q>\n<callId>`: an agent
+ *   has one offer at a time across queues and gateways.
+ *
+ * Every write is one script, so two gateways cannot both add the last place,
+ * offer one caller twice or one agent two callers. `claim` also refuses an
+ * agent whose call slots (`agent-slots:<id>`, `slot-claims.ts`) are all held:
+ * busy in a call or ringing on any gateway. Entries of a gateway whose lease
+ * lapsed (`presence.ts`: killed, or cut from Redis) are removed by `sweep()`,
+ * run every heartbeat; the queues it changed go to `purged` (the gateways are
+ * told, their callers move up). A gateway restarted under the same instance
+ * id drops its own entries of before (`forgetOwn()`, at start): their legs
+ * are gone.
+ *
+ * While Redis is down, joining fails as a full queue would and nothing is
+ * offered: the gateway's own callers wait until it is back or they time out.
+ */
+
+/** KEYS: entries. ARGV: callId, entry JSON, max. */
+const ADD = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** Takes `callId`'s offer out (if any). KEYS: entries, offered, offers. ARGV: callId, queue. */
+const DROP_OFFER = `
+local function drop_offer(offered, offers, call, queue)
+  local agent = redis.call('HGET', offered, call)
+  if not agent then return false end
+  redis.call('HDEL', offered, call)
+  if redis.call('HGET', offers, agent) == queue .. '\\n' .. call then redis.call('HDEL', offers, agent) end
+  return agent
+end
+`;
+
+/** KEYS: entries, offered, offers. ARGV: callId, queue. */
+const REMOVE = `${DROP_OFFER}
+drop_offer(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
+return redis.call('HDEL', KEYS[1], ARGV[1])
+`;
+
+/** KEYS: entries, offered, offers, the agent's slots. ARGV: callId, agentId, queue, agent's maxCalls. */
+const CLAIM = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZCOUNT', KEYS[4], '(' .. string.format('%d', now), '+inf') >= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '\\n' .. ARGV[1])
+return 1
+`;
+
+/** KEYS: entries, offered, offers. ARGV: callId, queue, until (epoch ms). */
+const DECLINE = `${DROP_OFFER}
+local agent = drop_offer(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
+if not agent then return 0 end
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw then
+  local entry = cjson.decode(raw)
+  if type(entry.declinedBy) ~= 'table' then entry.declinedBy = {} end
+  entry.declinedBy[agent] = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+end
+return 1
+`;
+
+/**
+ * Removes the entries whose owner's lease (`<lease prefix><owner>`) is gone,
+ * and those of `forget` (a restarted gateway's from its previous life).
+ * KEYS: entries, offered, offers. ARGV: queue, lease prefix, forget. Returns how many.
+ */
+const SWEEP = `${DROP_OFFER}
+local all = redis.call('HGETALL', KEYS[1])
+local alive = {}
+local removed = 0
+for i = 1, #all, 2 do
+  local ok, entry = pcall(cjson.decode, all[i + 1])
+  local owner = ok and type(entry) == 'table' and entry.owner or nil
+  local live = false
+  if type(owner) == 'string' and owner ~= ARGV[3] then
+    if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[2] .. owner) == 1 end
+    live = alive[owner]
+  end
+  if not live then
+    drop_offer(KEYS[2], KEYS[3], all[i], ARGV[1])
+    redis.call('HDEL', KEYS[1], all[i])
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
+interface StoredEntry extends WaitingEntry {
+  /** The owner's instance id, URI-encoded as in its lease key. */
+  readonly owner: string;
+}
+
+export interface RedisQueueStateOptions {
+  /** This gateway's instance id (its entries' owner). */
+  readonly instanceId: string;
+  /** The queues to sweep (the config's). */
+  readonly queues: readonly string[];
+  /** An agent's `maxCalls` (its slots in `agent-slots`). */
+  readonly maxCalls: (agentId: string) => number;
+  readonly heartbeatSeconds: number;
+  /** A sweep removed a lost gateway's callers from `queue`. */
+  readonly purged?: ((queue: string) => void) | undefined;
+}
+
+export class RedisQueueState implements QueueState {
+  readonly #redis: RedisLink;
+  readonly #options: RedisQueueStateOptions;
+  readonly #owner: string;
+  readonly #timer: NodeJS.Timeout;
+  #sweeping: Promise<string[]> | undefined;
+
+  constructor(redis: RedisLink, options: RedisQueueStateOptions) {
+    this.#redis = redis;
+    this.#options = options;
+    this.#owner = encodeURIComponent(options.instanceId);
+    this.#timer = setInterval(() => void this.#sweepAndTell(), options.heartbeatSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  add(entry: WaitingEntry, max: number): Promise<boolean> {
+    const stored: StoredEntry = { ...entry, owner: this.#owner };
+    return this.#redis.run(
+      'queue_add',
+      async (r) =>
+        (await r.eval(
+          ADD,
+          1,
+          this.#entries(entry.queue),
+          entry.callId,
+          JSON.stringify(stored),
+          max,
+        )) === 1,
+      false,
+    );
+  }
+
+  remove(queue: string, callId: string): Promise<boolean> {
+    return this.#redis.run(
+      'queue_remove',
+      async (r) => (await r.eval(REMOVE, 3, ...this.#keys(queue), callId, queue)) === 1,
+      false,
+    );
+  }
+
+  waiting(queue: string): Promise<readonly WaitingEntry[]> {
+    return this.#redis.run(
+      'queue_waiting',
+      async (r) => {
+        // One transaction: an offer claimed between two reads would show its caller as waiting.
+        const results = await r
+          .multi()
+          .hgetall(this.#entries(queue))
+          .hkeys(this.#offered(queue))
+          .exec();
+        const [entries, offered] = (results ?? []).map(([error, value]) => {
+          if (error) throw error;
+          return value;
+        }) as [Record<string, string>, string[]];
+        const out = new Set(offered);
+        return Object.entries(entries)
+          .filter(([callId]) => !out.has(callId))
+          .flatMap(([, json]) => parseEntry(json))
+          .sort(compareEntries);
+      },
+      [],
+    );
+  }
+
+  size(queue: string): Promise<number> {
+    return this.#redis.run('queue_size', (r) => r.hlen(this.#entries(queue)), 0);
+  }
+
+  claim(queue: string, callId: string, agentId: string): Promise<boolean> {
+    return this.#redis.run(
+      'queue_claim',
+      async (r) =>
+        (await r.eval(
+          CLAIM,
+          4,
+          ...this.#keys(queue),
+          slotClaimKey(this.#redis, 'agent-slots', agentId),
+          callId,
+          agentId,
+          queue,
+          this.#options.maxCalls(agentId),
+        )) === 1,
+      false,
+    );
+  }
+
+  async decline(queue: string, callId: string, until: number): Promise<void> {
+    await this.#redis.run(
+      'queue_decline',
+      (r) => r.eval(DECLINE, 3, ...this.#keys(queue), callId, queue, Math.round(until)),
+      null,
+    );
+  }
+
+  offers(): Promise<ReadonlyMap<string, string>> {
+    return this.#redis.run(
+      'queue_offers',
+      async (r) => {
+        const all = await r.hgetall(this.#redis.key('queue-offers'));
+        return new Map(
+          Object.entries(all).map(([agent, value]) => [
+            agent,
+            value.slice(value.indexOf('\n') + 1),
+          ]),
+        );
+      },
+      new Map<string, string>(),
+    );
+  }
+
+  /** Removes the callers of gateways whose lease lapsed; resolves with the queues it changed. */
+  sweep(): Promise<string[]> {
+    this.#sweeping ??= this.#sweep('').finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  /** At start: removes this instance's callers left from before a restart (and lost gateways'). */
+  forgetOwn(): Promise<string[]> {
+    return this.#sweep(this.#owner);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  async #sweep(forget: string): Promise<string[]> {
+    if (!this.#redis.up) return [];
+    const changed: string[] = [];
+    const leases = this.#redis.key('gateway', '');
+    for (const queue of this.#options.queues) {
+      const removed = await this.#redis.run(
+        'queue_sweep',
+        (r) => r.eval(SWEEP, 3, ...this.#keys(queue), queue, leases, forget),
+        0,
+      );
+      if (Number(removed) > 0) changed.push(queue);
+    }
+    return changed;
+  }
+
+  async #sweepAndTell(): Promise<void> {
+    for (const queue of await this.sweep()) this.#options.purged?.(queue);
+  }
+
+  #keys(queue: string): [string, string, string] {
+    return [this.#entries(queue), this.#offered(queue), this.#redis.key('queue-offers')];
+  }
+
+  #entries(queue: string): string {
+    return this.#redis.key('queue', encodeURIComponent(queue));
+  }
+
+  #offered(queue: string): string {
+    return this.#redis.key('queue-offered', encodeURIComponent(queue));
+  }
+}
+
+/** An entry as stored (without its owner); none when unreadable. */
+function parseEntry(json: string): WaitingEntry[] {
+  try {
+    const stored = JSON.parse(json) as Record<string, unknown>;
+    delete stored['owner'];
+    return [stored as unknown as WaitingEntry];
+  } catch {
+    return [];
+  }
+}

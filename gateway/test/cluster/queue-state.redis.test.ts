@@ -1,0 +1,119 @@
+/**
+ * Queue membership in Redis (issue 16), on a real redis-server: the queue
+ * state contract (src/queues/queue-state-contract.ts) with two gateways'
+ * states on one Redis, each with its own connection; a claim refused while
+ * the agent's call slots are held on any gateway; a lost gateway's callers
+ * swept once its lease is gone, and a restarted gateway's own of before.
+ */
+import { startRedis, type RedisServer } from '@parley/testkit';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterMetrics } from '../../src/cluster/metrics.js';
+import { RedisLink } from '../../src/cluster/redis-link.js';
+import { RedisQueueState } from '../../src/cluster/redis-queue-state.js';
+import { RedisSlotClaims } from '../../src/cluster/slot-claims.js';
+import { describeQueueStateContract, entry } from '../../src/queues/queue-state-contract.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+let round = 0;
+
+async function link(prefix: string): Promise<RedisLink> {
+  const l = new RedisLink(
+    { url: redis.url, keyPrefix: prefix, commandTimeoutMs: 2000, connectTimeoutMs: 2000 },
+    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
+  );
+  await l.start();
+  return l;
+}
+
+function state(l: RedisLink, instanceId: string, maxCalls = 1): RedisQueueState {
+  return new RedisQueueState(l, {
+    instanceId,
+    queues: ['sales', 'support'],
+    maxCalls: () => maxCalls,
+    heartbeatSeconds: 60,
+  });
+}
+
+describeQueueStateContract('redis, two gateways', async () => {
+  // A fresh prefix per case: the server is shared by the file.
+  const prefix = `contract-${round++}:`;
+  const [la, lb] = [await link(prefix), await link(prefix)];
+  const [a, b] = [state(la, 'gw-a'), state(lb, 'gw-b')];
+  return {
+    a,
+    b,
+    async close() {
+      a.close();
+      b.close();
+      await la.close();
+      await lb.close();
+    },
+  };
+});
+
+describe('RedisQueueState in a cluster', () => {
+  it('refuses an agent whose call slots are held on any gateway, until they are released', async () => {
+    const l = await link('slots:');
+    const s = state(l, 'gw-a', 2);
+    const claims = new RedisSlotClaims(l, {
+      namespace: 'agent-slots',
+      instanceId: 'gw-b',
+      heartbeatSeconds: 60,
+      leaseSeconds: 120,
+    });
+    try {
+      await s.add(entry('c1', 0, 1), 10);
+      expect(await claims.claim('agent1', 2, 'call-1', 60_000)).toBe(true);
+      expect(await claims.claim('agent1', 2, 'call-2', 60_000)).toBe(true);
+      expect(await s.claim('sales', 'c1', 'agent1')).toBe(false);
+      claims.release('agent1', 'call-2');
+      // maxCalls 2, one call on: the agent may take a queue caller.
+      expect(await s.claim('sales', 'c1', 'agent1')).toBe(true);
+    } finally {
+      claims.close();
+      s.close();
+      await l.close();
+    }
+  });
+
+  it("sweeps a lost gateway's callers (and their offers), keeps the living ones'", async () => {
+    const l = await link('sweep:');
+    const a = state(l, 'gw-a');
+    const b = state(l, 'gw b');
+    try {
+      // Only gw-a holds its lease (presence.ts writes `gateway:<instance>`).
+      await l.client.set('sweep:gateway:gw-a', '1');
+      await a.add(entry('a1', 0, 1), 10);
+      await b.add(entry('b1', 5, 2), 10);
+      await b.add(entry('b2', 0, 3, 'support'), 10);
+      expect(await b.claim('sales', 'b1', 'agent1')).toBe(true);
+      expect((await a.sweep()).sort()).toEqual(['sales', 'support']);
+      expect((await a.waiting('sales')).map((e) => e.callId)).toEqual(['a1']);
+      expect(await a.size('sales')).toBe(1);
+      expect(await a.size('support')).toBe(0);
+      expect((await a.offers()).size).toBe(0);
+      expect(await a.sweep()).toEqual([]);
+      // The agent is free for the living gateway's caller.
+      expect(await a.claim('sales', 'a1', 'agent1')).toBe(true);
+      // gw-a restarts under the same id: its callers of before (their legs) are gone.
+      const restarted = state(l, 'gw-a');
+      expect(await restarted.forgetOwn()).toEqual(['sales']);
+      restarted.close();
+      expect(await a.size('sales')).toBe(0);
+      expect((await a.offers()).size).toBe(0);
+    } finally {
+      a.close();
+      b.close();
+      await l.close();
+    }
+  });
+});
