@@ -27,10 +27,10 @@ describe('trackedCalls', () => {
       matchedBy: 'number',
     } as unknown as CallMatch;
     const hooks = {
-      matchInbound: () => match,
-      callStarted: () => undefined,
-      advertiserConnected: () => ({ qualifiesAt }),
-      qualify: (_id: string, now: number): QualifyResult => {
+      matchInbound: async () => match,
+      callStarted: async () => undefined,
+      advertiserConnected: async () => ({ qualifiesAt }),
+      qualify: async (_id: string, now: number): Promise<QualifyResult> => {
         const result: QualifyResult =
           now < qualifiesAt
             ? { status: 'not_yet', qualifiesAt }
@@ -38,7 +38,7 @@ describe('trackedCalls', () => {
         results.push(result.status);
         return result;
       },
-      callEnded: () => ({ status: 'not_connected' }) as QualifyResult,
+      callEnded: async () => ({ status: 'not_connected' }) as QualifyResult,
     } as unknown as MarketplaceCallHooks;
     const route = await trackedCalls({ hooks, now: clock, logger: createLogger('silent') }).route({
       called: '+14155550100',
