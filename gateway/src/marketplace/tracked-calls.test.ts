@@ -49,6 +49,8 @@ describe('trackedCalls', () => {
     const call = Object.assign(new EventEmitter(), { id: 'c1' }) as unknown as Call;
     if (route?.kind === 'route') route.attach(call);
     call.emit('state', 'answered');
+    // The answer is recorded (a promise) and the timer armed before the wall clock lags.
+    await vi.advanceTimersByTimeAsync(0);
     lag = 2;
     await vi.advanceTimersByTimeAsync(1000);
     expect(results).toEqual(['not_yet']);
