@@ -249,8 +249,8 @@ describe('the report page', () => {
       });
       expect(match?.routable).toBe(true);
       if (!match) continue;
-      hooks.callStarted(callId, match, at);
-      hooks.advertiserConnected(callId, at);
+      await hooks.callStarted(callId, match, at);
+      await hooks.advertiserConnected(callId, at);
       expect((await hooks.qualify(callId, at)).status).toBe('charged');
     }
     const context = await browser.newContext();

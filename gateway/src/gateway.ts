@@ -154,6 +154,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
     beforeCommit: options.billingBeforeCommit,
     shared: stores.sharedMoney,
+    instanceId: config.shared.instanceId ?? config.gatewayId,
   });
   await marketplace.start();
   const value = await valueServiceFromConfig({
@@ -190,7 +191,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       messages: stores.messages,
       live: (id) => live.calls?.get(id)?.record,
       gated: gated.adminRouter,
-      attribution: (id) => marketplace.attribution(id),
+      attribution: (ids) => marketplace.attributions(ids),
     },
     resident: gated.deviceRouter,
   });
@@ -228,6 +229,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     heartbeatSeconds: config.shared.heartbeatSeconds,
     logger,
     now,
+    // Its marketplace calls too: closed, and charged once when they had qualified.
+    onLost: (owner) => marketplace.recoverLost(owner),
   });
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,

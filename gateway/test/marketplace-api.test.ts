@@ -298,8 +298,8 @@ describe('marketplace API', () => {
     });
     expect(match?.price).toBe(1000);
     if (!match) return;
-    hooks.callStarted('call-1', match, at);
-    expect(hooks.advertiserConnected('call-1', at)).toEqual({ qualifiesAt: at });
+    await hooks.callStarted('call-1', match, at);
+    expect(await hooks.advertiserConnected('call-1', at)).toEqual({ qualifiesAt: at });
     expect(await hooks.qualify('call-1', at)).toMatchObject({ status: 'charged', amount: 1000 });
     expect(await hooks.qualify('call-1', at + 1)).toMatchObject({
       status: 'duplicate',
@@ -357,8 +357,8 @@ describe('marketplace API', () => {
     const match = await hooks.matchWeb({ listingId: listings['tight']?.id ?? '', at });
     expect(match).toMatchObject({ kind: 'direct', price: 900, routable: true });
     if (!match) return;
-    hooks.callStarted('call-2', match, at);
-    hooks.advertiserConnected('call-2', at);
+    await hooks.callStarted('call-2', match, at);
+    await hooks.advertiserConnected('call-2', at);
     expect(await hooks.callEnded('call-2', at + 1000)).toMatchObject({
       status: 'charged',
       amount: 900,

@@ -17,6 +17,8 @@ export function watchLostGateways(deps: {
   heartbeatSeconds: number;
   logger: Logger;
   now: () => number;
+  /** The modules' own records of a lost instance's calls (the marketplace's). */
+  onLost?: ((owner: string) => Promise<unknown>) | undefined;
 }): LostGatewaySweeper | undefined {
   const { shared, records } = deps;
   if (!records || !shared.presence) return undefined;
@@ -28,6 +30,7 @@ export function watchLostGateways(deps: {
     logger: deps.logger.child({ module: 'cluster' }),
     now: deps.now,
     heartbeatSeconds: deps.heartbeatSeconds,
+    onLost: deps.onLost,
   });
 }
 
@@ -36,7 +39,8 @@ export function watchLostGateways(deps: {
  * it asks the shared database which other instances own open calls and, for
  * each whose lease in Redis is gone, closes their records with `gateway_lost`
  * and sends a BYE in every answered leg's stored dialog, as a restarted
- * gateway does for its own (`calls/interrupted.ts`). The database closes each
+ * gateway does for its own (`calls/interrupted.ts`), then lets the modules
+ * recover their own records of those calls (`onLost`: the marketplace's). The database closes each
  * call once however many survivors sweep at the same time (FOR UPDATE), so
  * each BYE goes out once.
  */
@@ -74,6 +78,15 @@ export class LostGatewaySweeper {
           'closed the open calls of a gateway whose lease lapsed',
         );
         if (!this.#closed) hangUpInterrupted(stack, calls, logger, 'gateway_lost');
+        // The modules' records of those calls (the marketplace's: closed, charged when due).
+        await this.#deps
+          .onLost?.(owner)
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error, instance: owner },
+              'could not recover a lost gateway’s records',
+            ),
+          );
       }
     } catch (error) {
       // The database is down or slow: the next heartbeat tries again.
@@ -96,4 +109,5 @@ export interface SweeperDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly heartbeatSeconds: number;
+  readonly onLost?: ((owner: string) => Promise<unknown>) | undefined;
 }

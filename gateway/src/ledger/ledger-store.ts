@@ -65,6 +65,12 @@ export interface PostGuard {
   /** The account whose balance must stay at or above `min` (an advertiser: minus its credit limit). */
   readonly floor?: { readonly account: string; readonly min: number; readonly refusal: string };
   readonly checks?: readonly PostCheck[];
+  /**
+   * Other rows that must commit with the money (the marketplace call's
+   * qualified state and the day's counts), written in the post's transaction
+   * after the checks; not run when the key was posted before.
+   */
+  readonly writes?: readonly { readonly sql: string; readonly params: readonly unknown[] }[];
 }
 
 export type GuardedPostResult = PostResult | { readonly refused: string };

@@ -149,6 +149,7 @@ export class PgLedgerStore implements SharedLedgerStore {
       const result = await client.query(check.sql, [...check.params]);
       if (!result.rowCount) throw new Refused(check.refusal);
     }
+    for (const write of guard.writes ?? []) await client.query(write.sql, [...write.params]);
     const transaction = await this.#byId(client, id);
     if (!transaction) throw new Error('ledger transaction vanished');
     return { transaction, duplicate: false };

@@ -1,18 +1,19 @@
 /**
  * The charge and the refund when the money is in the ledger every gateway
- * shares (`storage.kind: postgres`, {@link PgCharges}). The money moves in one
- * PostgreSQL transaction (the key, the advertiser's floor, the listing's daily
- * budget); then this gateway's own record of the call (its SQLite row and the
- * day's counts) is written once. A crash between the two leaves the call
- * unqualified here: the next `qualify`, `ended` or `recover` charges again,
- * the key answers `duplicate`, and the record is written then.
+ * shares (`storage.kind: postgres`, {@link PgCharges}), and so are the call
+ * rows and the daily counts (`postgres/pg-call-store.ts`): the money, the
+ * call's state and the day's counts move in one PostgreSQL transaction (the
+ * ledger's key, the advertiser's floor, the listing's daily budget, then the
+ * call's row and counts, written only if the call was not qualified yet). A
+ * crash leaves all or nothing; a repeat finds the key and writes nothing.
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { PostResult } from '../ledger/index.js';
 import { chargePostings } from './billing-postings.js';
-import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
+import type { MarketplaceCall } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { PgCharges } from './pg-charges.js';
+import { qualifiedWrite, refundWrite } from './postgres/pg-call-store.js';
 
 export type SharedChargeOutcome =
   | { readonly status: 'charged' | 'duplicate'; readonly transactionId: number | null }
@@ -44,6 +45,12 @@ export async function chargeShared(
     dailyBudget: listing?.dailyBudget ?? Number.MAX_SAFE_INTEGER,
     day,
     at,
+    writes: [
+      qualifiedWrite(call.callId, day, at, {
+        chargeKey: `charge:${call.callId}`,
+        charged: call.price,
+      }),
+    ],
   });
   return result.status === 'refused'
     ? result
@@ -58,7 +65,6 @@ export async function chargeShared(
 export async function refundShared(input: {
   shared: PgCharges;
   directory: DirectoryStore;
-  calls: MarketplaceCallStore;
   call: MarketplaceCall;
   ledgerKey: string;
   amount: number | undefined;
@@ -126,6 +132,8 @@ export async function refundShared(input: {
           refusal: 'over_refunded',
         },
       ],
+      // The call's refunded amount and the day's spend commit with the refund.
+      writes: [refundWrite(call.callId, input.day, amount)],
     },
   );
   if ('refused' in posted)
@@ -136,10 +144,5 @@ export async function refundShared(input: {
         expose: true,
       },
     );
-  if (!posted.duplicate)
-    input.calls.atomically(() => {
-      input.calls.addRefund(call.callId, amount);
-      input.calls.count(input.day, call, { spend: -amount });
-    });
   return { ...posted, amount };
 }

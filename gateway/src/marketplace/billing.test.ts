@@ -38,7 +38,7 @@ async function world(balance = 10_000) {
   const start = async (callId: string) => {
     const match = await m.hooks.matchWeb({ listingId: listing.id, at: now });
     if (!match) throw new Error('no match');
-    m.hooks.callStarted(callId, match, now);
+    await m.hooks.callStarted(callId, match, now);
   };
   return { m, db, listing, advertiser, start, tick: (ms: number) => (now += ms), now: () => now };
 }
@@ -48,7 +48,7 @@ describe('billing hooks', () => {
     const w = await world();
     await w.start('c1');
     const connectedAt = w.now();
-    expect(w.m.hooks.advertiserConnected('c1', connectedAt)).toEqual({
+    expect(await w.m.hooks.advertiserConnected('c1', connectedAt)).toEqual({
       qualifiesAt: connectedAt + 60_000,
     });
     expect(await w.m.hooks.qualify('c1', connectedAt + 59_999)).toEqual({
@@ -68,7 +68,7 @@ describe('billing hooks', () => {
   it('never charges a call that ended short, nor one that never connected', async () => {
     const w = await world();
     await w.start('short');
-    w.m.hooks.advertiserConnected('short', w.now());
+    await w.m.hooks.advertiserConnected('short', w.now());
     expect(await w.m.hooks.callEnded('short', w.now() + 30_000)).toMatchObject({
       status: 'not_yet',
     });
@@ -85,7 +85,7 @@ describe('billing hooks', () => {
   it('charges at the end a qualified call whose timer never ran', async () => {
     const w = await world();
     await w.start('late');
-    w.m.hooks.advertiserConnected('late', w.now());
+    await w.m.hooks.advertiserConnected('late', w.now());
     expect(await w.m.hooks.callEnded('late', w.now() + 75_000)).toMatchObject({
       status: 'charged',
       amount: 1000,
@@ -95,14 +95,14 @@ describe('billing hooks', () => {
   it('after a crash, charges the calls that had qualified before the last heartbeat, and only those', async () => {
     const w = await world();
     await w.start('due');
-    w.m.hooks.advertiserConnected('due', w.now());
+    await w.m.hooks.advertiserConnected('due', w.now());
     await w.start('young');
-    w.m.hooks.advertiserConnected('young', w.now() + 30_000);
-    w.m.billing.heartbeat(w.now() + 61_000);
+    await w.m.hooks.advertiserConnected('young', w.now() + 30_000);
+    await w.m.billing.heartbeat(w.now() + 61_000);
     // The process dies here; a new one starts on the same file.
     expect(await w.m.billing.recover(w.now() + 600_000)).toEqual({ charged: 1, closed: 2 });
-    expect(w.m.calls.get('due')?.charged).toBe(1000);
-    expect(w.m.calls.get('young')?.qualifiedAt).toBeNull();
+    expect((await w.m.calls.get('due'))?.charged).toBe(1000);
+    expect((await w.m.calls.get('young'))?.qualifiedAt).toBeNull();
     expect(await w.m.billing.recover(w.now() + 700_000)).toEqual({ charged: 0, closed: 0 });
   });
 
@@ -116,13 +116,16 @@ describe('billing hooks', () => {
     });
     expect(await w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'charged', amount: 1000 });
     expect(await w.m.hooks.qualifyCall(input)).toMatchObject({ status: 'duplicate' });
-    expect(w.m.calls.get('one')).toMatchObject({ charged: 1000, connectedAt: input.connectedAt });
+    expect(await w.m.calls.get('one')).toMatchObject({
+      charged: 1000,
+      connectedAt: input.connectedAt,
+    });
   });
 
   it('pauses a listing when the advertiser cannot pay another call, and resumes it on a deposit', async () => {
     const w = await world(1500);
     await w.start('c1');
-    w.m.hooks.advertiserConnected('c1', w.now() - 60_000);
+    await w.m.hooks.advertiserConnected('c1', w.now() - 60_000);
     expect(await w.m.hooks.qualify('c1', w.now())).toMatchObject({ status: 'charged' });
     expect(w.m.registry.listing(undefined, w.listing.id)).toMatchObject({
       status: 'paused',

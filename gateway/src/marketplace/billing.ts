@@ -14,7 +14,11 @@ import type { MarketplaceAccounts } from './accounts.js';
 import { chargePostings } from './billing-postings.js';
 import { chargeShared, refundShared } from './billing-shared.js';
 import { refundLocal } from './refund-local.js';
-import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
+import {
+  SqliteMarketplaceCallStore,
+  type MarketplaceCall,
+  type MarketplaceCallStore,
+} from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
 import type { MarketplaceMetrics } from './metrics.js';
@@ -63,16 +67,14 @@ export class Billing {
   }
 
   /** Hook: a call matched to a listing started (before routing to its destination). */
-  started(callId: string, match: CallMatch, at: number): MarketplaceCall {
+  async started(callId: string, match: CallMatch, at: number): Promise<MarketplaceCall> {
     const call = this.#record(callId, match, at);
     const { calls } = this.#o;
-    const inserted = calls.atomically(() => {
-      const fresh = calls.insert(call);
-      if (fresh) calls.count(call.day, call, { calls: 1 });
-      return fresh;
-    });
-    if (inserted) this.#o.index.count(call.listingId, 'calls');
-    return calls.get(callId) ?? call;
+    if (await calls.insert(call, true)) {
+      this.#o.index.count(call.listingId, 'calls');
+      return call;
+    }
+    return (await calls.get(callId)) ?? call;
   }
 
   #record(callId: string, match: CallMatch, at: number): MarketplaceCall {
@@ -106,30 +108,27 @@ export class Billing {
    * ended, with the reason, not counted as one of the listing's calls (it
    * never had the chance to answer) and never charged.
    */
-  refused(callId: string, match: CallMatch, at: number, refusal: string): void {
-    this.#o.calls.insert({
-      ...this.#record(callId, match, at),
-      endedAt: at,
-      refusal,
-    });
+  async refused(callId: string, match: CallMatch, at: number, refusal: string): Promise<void> {
+    await this.#o.calls.insert({ ...this.#record(callId, match, at), endedAt: at, refusal }, false);
   }
 
   /**
    * Hook: the advertiser leg connected. Answers when the call qualifies: the
    * call path runs {@link qualify} then (a timer), and {@link ended} at the end.
    */
-  connected(callId: string, at: number): { qualifiesAt: number } | undefined {
+  async connected(callId: string, at: number): Promise<{ qualifiesAt: number } | undefined> {
     const { calls } = this.#o;
-    const call = calls.get(callId);
+    const call = await calls.get(callId);
     if (!call) return undefined;
     if (call.connectedAt !== null) return { qualifiesAt: call.qualifiesAt ?? call.connectedAt };
     const qualifiesAt = at + call.minConnectedSeconds * 1000;
-    calls.atomically(() => {
-      calls.setConnected(callId, at, qualifiesAt);
-      calls.count(this.#o.index.today(at), call, { answered: 1 });
-    });
-    this.#o.index.count(call.listingId, 'answered');
-    return { qualifiesAt };
+    if (await calls.connect(callId, this.#o.index.today(at), at, qualifiesAt)) {
+      this.#o.index.count(call.listingId, 'answered');
+      return { qualifiesAt };
+    }
+    // Connected meanwhile (another gateway, or a repeat): its time stands.
+    const now = await calls.get(callId);
+    return { qualifiesAt: now?.qualifiesAt ?? qualifiesAt };
   }
 
   /**
@@ -138,7 +137,7 @@ export class Billing {
    */
   async qualify(callId: string, now: number): Promise<QualifyResult> {
     const { calls, metrics } = this.#o;
-    const call = calls.get(callId);
+    const call = await calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     if (call.qualifiedAt !== null) {
       metrics?.charges.inc({ result: 'duplicate' });
@@ -155,7 +154,7 @@ export class Billing {
     // Committed before the charge: the gateway was alive, the call open, at `now`. A crash
     // inside the charge's transaction leaves this proof, and `recover` charges the call
     // (without it the last heartbeat could be up to a second before `qualifiesAt`).
-    calls.heartbeat(now);
+    await calls.heartbeat(now);
     return this.#charge(callId, now);
   }
 
@@ -165,7 +164,7 @@ export class Billing {
    */
   async ended(callId: string, at: number): Promise<QualifyResult> {
     const { calls } = this.#o;
-    const call = calls.get(callId);
+    const call = await calls.get(callId);
     if (!call) return { status: 'unknown_call' };
     let result: QualifyResult = { status: 'not_connected' };
     if (call.qualifiedAt !== null)
@@ -174,29 +173,32 @@ export class Billing {
       result = await this.#charge(callId, call.qualifiesAt);
     else if (call.qualifiesAt !== null)
       result = { status: 'not_yet', qualifiesAt: call.qualifiesAt };
-    calls.setEnded(callId, at);
+    await calls.setEnded(callId, at);
     return result;
   }
 
   /** Records that the gateway is alive (every second): recovery's bound on when calls could still be up. */
-  heartbeat(now: number): void {
-    this.#o.calls.heartbeat(now);
+  heartbeat(now: number): Promise<void> {
+    return this.#o.calls.heartbeat(now);
   }
 
   /**
    * At start-up: calls a crash left open are closed at the last heartbeat;
    * those connected long enough before it are charged (once: the key).
    */
-  async recover(now: number): Promise<{ charged: number; closed: number }> {
+  async recover(now: number, owner?: string): Promise<{ charged: number; closed: number }> {
     const { calls } = this.#o;
-    const aliveAt = calls.aliveAt() ?? now;
+    // Another instance's (a survivor recovering a dead gateway's calls), else this one's.
+    const own = owner === undefined ? calls : calls.ownedBy?.(owner);
+    if (!own) return { charged: 0, closed: 0 };
+    const aliveAt = (await own.aliveAt()) ?? now;
     let charged = 0;
     let closed = 0;
-    for (const call of calls.open()) {
+    for (const call of await own.open()) {
       if (call.qualifiedAt === null && call.qualifiesAt !== null && call.qualifiesAt <= aliveAt) {
         if ((await this.#charge(call.callId, call.qualifiesAt)).status === 'charged') charged += 1;
       }
-      calls.setEnded(call.callId, Math.max(call.startedAt, aliveAt));
+      await calls.setEnded(call.callId, Math.max(call.startedAt, aliveAt));
       closed += 1;
     }
     return { charged, closed };
@@ -209,22 +211,28 @@ export class Billing {
   async #chargeShared(callId: string, at: number): Promise<QualifyResult> {
     const { calls, accounts, directory, metrics, index } = this.#o;
     const shared = accounts.shared;
-    const call = calls.get(callId);
+    const call = await calls.get(callId);
     if (!call || !shared) return { status: 'unknown_call' };
     if (call.qualifiedAt !== null)
       return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
     const day = index.today(at);
+    // The money, the call's qualified state and the day's counts: one transaction.
     const moved = await chargeShared(shared, directory, call, day, at);
-    const paid = moved.status === 'refused' ? 0 : call.price;
-    const recorded = calls.atomically(() => {
-      // The timer and the call's end may both have charged (the key made it once): recorded once.
-      if (calls.get(callId)?.qualifiedAt !== null) return false;
+    let recorded = moved.status === 'charged' && call.price > 0;
+    if (!recorded) {
+      // Refused, priced 0, or charged before (a record from before the call rows were shared):
+      // the call is recorded qualified once, with what it paid.
+      const paid = moved.status === 'refused' ? 0 : call.price;
       const key = moved.status !== 'refused' && call.price > 0 ? `charge:${callId}` : null;
-      calls.setQualified(callId, at, key, paid);
-      calls.count(day, call, { qualified: 1, spend: paid });
-      this.#o.beforeCommit?.(callId);
-      return true;
-    });
+      const r = await calls.qualify(
+        callId,
+        day,
+        at,
+        () => ({ chargeKey: key, charged: paid }),
+        this.#o.beforeCommit,
+      );
+      recorded = r?.recorded === true;
+    }
     if (moved.status === 'refused') {
       metrics?.charges.inc({ result: 'refused' });
       if (recorded) {
@@ -238,8 +246,6 @@ export class Billing {
     if (status === 'charged') {
       metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
       await this.#afterCharge(call, at);
-    } else if (recorded) {
-      index.count(call.listingId, 'qualified');
     }
     return { status, amount: call.price, transactionId: moved.transactionId };
   }
@@ -247,51 +253,54 @@ export class Billing {
   async #chargeLocal(callId: string, at: number): Promise<QualifyResult> {
     const { calls, accounts, directory, metrics } = this.#o;
     const key = `charge:${callId}`;
-    const outcome = calls.atomically((): QualifyResult & { call?: MarketplaceCall } => {
-      // Read again under the write lock: another process may have charged it.
-      const call = calls.get(callId);
-      if (!call) return { status: 'unknown_call' };
-      if (call.qualifiedAt !== null)
-        return { status: 'duplicate', amount: call.charged, transactionId: this.#txIdLocal(call) };
-      const day = this.#o.index.today(at);
-      const share =
-        call.publisherId === null ? 0 : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
-      let posted: PostResult | undefined;
-      if (call.price > 0) {
-        posted = accounts.ledger.post({
-          key,
-          tenant: call.tenant,
-          kind: 'charge',
-          postings: chargePostings(call, call.price, share),
-          memo: `qualified call to listing ${call.listingId}`,
-          meta: {
-            callId,
-            listingId: call.listingId,
-            impressionId: call.impressionId,
-            publisherId: call.publisherId,
-            kind: call.kind,
-          },
-          at,
-        });
-      }
-      calls.setQualified(callId, at, posted ? key : null, call.price);
-      calls.count(day, call, { qualified: 1, spend: call.price });
-      this.#o.beforeCommit?.(callId);
-      return {
-        status: 'charged',
-        amount: call.price,
-        transactionId: posted?.transaction.id ?? null,
-        call,
-      };
-    });
-    metrics?.charges.inc({ result: outcome.status });
-    if (outcome.status === 'charged' && outcome.call) {
-      const call = outcome.call;
-      metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
-      await this.#afterCharge(call, at);
-      return { status: 'charged', amount: outcome.amount, transactionId: outcome.transactionId };
+    let posted: PostResult | undefined;
+    // The SQLite ledger's post runs inside the call store's write transaction: one commit.
+    const record = await calls.qualify(
+      callId,
+      this.#o.index.today(at),
+      at,
+      (call) => {
+        const share =
+          call.publisherId === null
+            ? 0
+            : (directory.publisher(call.publisherId)?.sharePercent ?? 0);
+        if (call.price > 0)
+          posted = accounts.ledger.post({
+            key,
+            tenant: call.tenant,
+            kind: 'charge',
+            postings: chargePostings(call, call.price, share),
+            memo: `qualified call to listing ${call.listingId}`,
+            meta: {
+              callId,
+              listingId: call.listingId,
+              impressionId: call.impressionId,
+              publisherId: call.publisherId,
+              kind: call.kind,
+            },
+            at,
+          });
+        return { chargeKey: posted ? key : null, charged: call.price };
+      },
+      this.#o.beforeCommit,
+    );
+    if (!record) {
+      metrics?.charges.inc({ result: 'unknown_call' });
+      return { status: 'unknown_call' };
     }
-    return outcome;
+    const { call } = record;
+    if (!record.recorded) {
+      metrics?.charges.inc({ result: 'duplicate' });
+      return { status: 'duplicate', amount: call.charged, transactionId: this.#txIdLocal(call) };
+    }
+    metrics?.charges.inc({ result: 'charged' });
+    metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
+    await this.#afterCharge(call, at);
+    return {
+      status: 'charged',
+      amount: call.price,
+      transactionId: (posted as PostResult | undefined)?.transaction.id ?? null,
+    };
   }
 
   /** The index learns the spend; a listing that cannot pay another call is paused with the reason. */
@@ -333,7 +342,7 @@ export class Billing {
         },
       );
     const { calls, accounts, directory } = this.#o;
-    const found = calls.get(input.callId);
+    const found = await calls.get(input.callId);
     if (!found || (viewer !== undefined && found.tenant !== viewer))
       throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
     const ledgerKey = `refund:${found.tenant}:${key}`;
@@ -341,7 +350,6 @@ export class Billing {
       ? await refundShared({
           shared: accounts.shared,
           directory,
-          calls,
           call: found,
           ledgerKey,
           amount: input.amountCents,
@@ -349,7 +357,7 @@ export class Billing {
           day: this.#o.index.today(found.qualifiedAt ?? now),
           now,
         })
-      : refundLocal(this.#o, ledgerKey, input, now);
+      : refundLocal(this.#sqliteCalls(), this.#o, ledgerKey, input, now);
     if (!result.duplicate) {
       // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
       const day = this.#o.index.today(found.qualifiedAt ?? now);
@@ -364,6 +372,14 @@ export class Billing {
     return call.chargeKey
       ? ((await this.#o.accounts.book.transaction(call.chargeKey))?.id ?? null)
       : null;
+  }
+
+  /** With the file's ledger the calls are the file's too (the marketplace wires them so). */
+  #sqliteCalls(): SqliteMarketplaceCallStore {
+    const calls = this.#o.calls;
+    if (!(calls instanceof SqliteMarketplaceCallStore))
+      throw new Error('the SQLite ledger needs the SQLite call store');
+    return calls;
   }
 
   #txIdLocal(call: MarketplaceCall): number | null {

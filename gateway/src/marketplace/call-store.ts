@@ -29,33 +29,77 @@ export interface MarketplaceCall {
   readonly claim: string | null;
 }
 
-/**
- * Marketplace calls and the daily counts they feed (SQLite now, PostgreSQL
- * later). The billing writes a charge's every row inside one transaction
- * ({@link atomically}) together with the ledger's.
- */
-export interface MarketplaceCallStore {
-  atomically<T>(fn: () => T): T;
-  insert(call: MarketplaceCall): boolean;
-  get(callId: string): MarketplaceCall | undefined;
-  setConnected(callId: string, connectedAt: number, qualifiesAt: number): void;
-  setQualified(callId: string, at: number, chargeKey: string | null, charged: number): void;
-  setEnded(callId: string, at: number): void;
-  addRefund(callId: string, amount: number): void;
-  /** Adds to the day's counts of a listing and publisher. */
-  count(
-    day: string,
-    call: Pick<MarketplaceCall, 'tenant' | 'listingId' | 'advertiserId' | 'publisherId'>,
-    add: { calls?: number; answered?: number; qualified?: number; spend?: number },
-  ): void;
-  /** Calls not ended (a crash left them open). */
-  open(): MarketplaceCall[];
-  aliveAt(): number | undefined;
-  heartbeat(at: number): void;
-  list(filter: { tenant?: string; listingId?: string; limit: number }): MarketplaceCall[];
+/** What a call adds to the day's counts of its listing and publisher. */
+export interface CountDelta {
+  readonly calls?: number;
+  readonly answered?: number;
+  readonly qualified?: number;
+  readonly spend?: number;
 }
 
-interface Row {
+/** What the money said when a call qualified: the ledger key (null: nothing posted) and the amount. */
+export interface QualifiedMoney {
+  readonly chargeKey: string | null;
+  readonly charged: number;
+}
+
+export type QualifyRecord =
+  | { readonly call: MarketplaceCall; readonly recorded: true; readonly money: QualifiedMoney }
+  | { readonly call: MarketplaceCall; readonly recorded: false };
+
+/**
+ * Marketplace calls and the daily counts they feed: the gateway's SQLite
+ * file, or PostgreSQL shared by the gateways (`postgres/pg-call-store.ts`;
+ * `postgres/call-store.postgres.test.ts` runs the same cases on both). Each
+ * change of a call and its count are written together, and the count only
+ * when the change happened: a call recorded, connected or qualified twice (by
+ * two gateways, or again after a crash) is counted once.
+ */
+export interface MarketplaceCallStore {
+  /**
+   * Records the call once (keyed by its id) and counts it as one of the
+   * day's calls unless `counted` is false (a refused call). False: it was
+   * recorded before, and nothing was written.
+   */
+  insert(call: MarketplaceCall, counted: boolean): Promise<boolean>;
+  get(callId: string): Promise<MarketplaceCall | undefined>;
+  /** Many calls in one query (a page of the API's calls). */
+  getMany(callIds: readonly string[]): Promise<Map<string, MarketplaceCall>>;
+  /** Marks the call connected and counts the answer on `day`, once; false: it was before (or no such call). */
+  connect(callId: string, day: string, connectedAt: number, qualifiesAt: number): Promise<boolean>;
+  /**
+   * Marks the call qualified and counts it on `day` (one qualified call, the
+   * spend), once. `money` is asked first, with the call as stored: with
+   * SQLite inside the same write transaction (the file's ledger posts the
+   * charge there, so charge, call and count commit together). `beforeCommit`
+   * runs last before the commit (the crash test). Undefined: no such call;
+   * `recorded: false`: it was qualified before, and nothing was written.
+   */
+  qualify(
+    callId: string,
+    day: string,
+    at: number,
+    money: (call: MarketplaceCall) => QualifiedMoney,
+    beforeCommit?: (callId: string) => void,
+  ): Promise<QualifyRecord | undefined>;
+  setEnded(callId: string, at: number): Promise<void>;
+  /** Adds a refund to the call and takes it off `day`'s spend. */
+  refund(callId: string, day: string, amount: number): Promise<void>;
+  /** This gateway's calls not ended (a crash left them open). */
+  open(): Promise<MarketplaceCall[]>;
+  /** When this gateway was last known alive (recovery's bound). */
+  aliveAt(): Promise<number | undefined>;
+  /**
+   * PostgreSQL only: another gateway instance's open calls and heartbeat (a
+   * survivor recovers a dead one's calls).
+   */
+  ownedBy?(owner: string): Pick<MarketplaceCallStore, 'open' | 'aliveAt'>;
+  heartbeat(at: number): Promise<void>;
+  list(filter: { tenant?: string; listingId?: string; limit: number }): Promise<MarketplaceCall[]>;
+}
+
+/** A call's row, the same in SQLite and PostgreSQL. */
+export interface CallRow {
   call_id: string;
   tenant: string;
   kind: CallKind;
@@ -78,7 +122,7 @@ interface Row {
   claim: string | null;
 }
 
-const callOf = (r: Row): MarketplaceCall => ({
+export const callOf = (r: CallRow): MarketplaceCall => ({
   callId: r.call_id,
   tenant: r.tenant,
   kind: r.kind,
@@ -101,6 +145,7 @@ const callOf = (r: Row): MarketplaceCall => ({
   claim: r.claim,
 });
 
+/** The store in the gateway's SQLite file (one gateway). */
 export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
   readonly #db: SqliteDatabase;
   readonly #s;
@@ -117,7 +162,10 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
            @charged, @refunded, @refusal, @claim)
          ON CONFLICT (call_id) DO NOTHING`,
       ),
-      get: db.prepare<[string], Row>('SELECT * FROM mp_calls WHERE call_id = ?'),
+      get: db.prepare<[string], CallRow>('SELECT * FROM mp_calls WHERE call_id = ?'),
+      getMany: db.prepare<[string], CallRow>(
+        'SELECT * FROM mp_calls WHERE call_id IN (SELECT value FROM json_each(?))',
+      ),
       connected: db.prepare(
         'UPDATE mp_calls SET connected_at = ?, qualifies_at = ? WHERE call_id = ? AND connected_at IS NULL',
       ),
@@ -133,7 +181,7 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
            answered = answered + excluded.answered, qualified = qualified + excluded.qualified,
            spend = spend + excluded.spend`,
       ),
-      open: db.prepare<[], Row>('SELECT * FROM mp_calls WHERE ended_at IS NULL'),
+      open: db.prepare<[], CallRow>('SELECT * FROM mp_calls WHERE ended_at IS NULL'),
       aliveAt: db.prepare<[], { alive_at: number }>(
         'SELECT alive_at FROM mp_heartbeat WHERE id = 1',
       ),
@@ -143,40 +191,31 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
     };
   }
 
+  /**
+   * Runs `fn` in one write transaction of the file (the SQLite ledger's
+   * refund commits with the call's refunded amount); the sync methods nest.
+   */
   atomically<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate();
   }
 
-  insert(call: MarketplaceCall): boolean {
-    return this.#s.insert.run(call).changes === 1;
-  }
-
-  get(callId: string): MarketplaceCall | undefined {
+  /** The call, read in the caller's transaction. */
+  getNow(callId: string): MarketplaceCall | undefined {
     const row = this.#s.get.get(callId);
     return row ? callOf(row) : undefined;
   }
 
-  setConnected(callId: string, connectedAt: number, qualifiesAt: number): void {
-    this.#s.connected.run(connectedAt, qualifiesAt, callId);
+  /** {@link refund}, in the caller's transaction. */
+  refundNow(callId: string, day: string, amount: number): void {
+    this.atomically(() => {
+      const call = this.getNow(callId);
+      if (!call) return;
+      this.#s.refund.run(amount, callId);
+      this.#count(day, call, { spend: -amount });
+    });
   }
 
-  setQualified(callId: string, at: number, chargeKey: string | null, charged: number): void {
-    this.#s.qualified.run(at, chargeKey, charged, callId);
-  }
-
-  setEnded(callId: string, at: number): void {
-    this.#s.ended.run(at, callId);
-  }
-
-  addRefund(callId: string, amount: number): void {
-    this.#s.refund.run(amount, callId);
-  }
-
-  count(
-    day: string,
-    call: Pick<MarketplaceCall, 'tenant' | 'listingId' | 'advertiserId' | 'publisherId'>,
-    add: { calls?: number; answered?: number; qualified?: number; spend?: number },
-  ): void {
+  #count(day: string, call: MarketplaceCall, add: CountDelta): void {
     this.#s.count.run({
       day,
       tenant: call.tenant,
@@ -190,19 +229,84 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
     });
   }
 
-  open(): MarketplaceCall[] {
+  async insert(call: MarketplaceCall, counted: boolean): Promise<boolean> {
+    return this.atomically(() => {
+      const fresh = this.#s.insert.run(call).changes === 1;
+      if (fresh && counted) this.#count(call.day, call, { calls: 1 });
+      return fresh;
+    });
+  }
+
+  async get(callId: string): Promise<MarketplaceCall | undefined> {
+    return this.getNow(callId);
+  }
+
+  async getMany(callIds: readonly string[]): Promise<Map<string, MarketplaceCall>> {
+    if (callIds.length === 0) return new Map();
+    const rows = this.#s.getMany.all(JSON.stringify(callIds));
+    return new Map(rows.map((r) => [r.call_id, callOf(r)]));
+  }
+
+  async connect(
+    callId: string,
+    day: string,
+    connectedAt: number,
+    qualifiesAt: number,
+  ): Promise<boolean> {
+    return this.atomically(() => {
+      const call = this.getNow(callId);
+      if (!call || this.#s.connected.run(connectedAt, qualifiesAt, callId).changes !== 1)
+        return false;
+      this.#count(day, call, { answered: 1 });
+      return true;
+    });
+  }
+
+  async qualify(
+    callId: string,
+    day: string,
+    at: number,
+    money: (call: MarketplaceCall) => QualifiedMoney,
+    beforeCommit?: (callId: string) => void,
+  ): Promise<QualifyRecord | undefined> {
+    return this.atomically((): QualifyRecord | undefined => {
+      // Read under the write lock: another process may have qualified it.
+      const call = this.getNow(callId);
+      if (!call) return undefined;
+      if (call.qualifiedAt !== null) return { call, recorded: false };
+      const m = money(call);
+      this.#s.qualified.run(at, m.chargeKey, m.charged, callId);
+      this.#count(day, call, { qualified: 1, spend: m.charged });
+      beforeCommit?.(callId);
+      return { call, recorded: true, money: m };
+    });
+  }
+
+  async setEnded(callId: string, at: number): Promise<void> {
+    this.#s.ended.run(at, callId);
+  }
+
+  async refund(callId: string, day: string, amount: number): Promise<void> {
+    this.refundNow(callId, day, amount);
+  }
+
+  async open(): Promise<MarketplaceCall[]> {
     return this.#s.open.all().map(callOf);
   }
 
-  aliveAt(): number | undefined {
+  async aliveAt(): Promise<number | undefined> {
     return this.#s.aliveAt.get()?.alive_at;
   }
 
-  heartbeat(at: number): void {
+  async heartbeat(at: number): Promise<void> {
     this.#s.heartbeat.run(at);
   }
 
-  list(filter: { tenant?: string; listingId?: string; limit: number }): MarketplaceCall[] {
+  async list(filter: {
+    tenant?: string;
+    listingId?: string;
+    limit: number;
+  }): Promise<MarketplaceCall[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (filter.tenant !== undefined) {
@@ -214,7 +318,7 @@ export class SqliteMarketplaceCallStore implements MarketplaceCallStore {
       params.push(filter.listingId);
     }
     return this.#db
-      .prepare<(string | number)[], Row>(
+      .prepare<(string | number)[], CallRow>(
         `SELECT * FROM mp_calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`,
       )
       .all(...params, filter.limit)

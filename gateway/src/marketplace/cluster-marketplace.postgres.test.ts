@@ -1,11 +1,12 @@
 /**
  * Two gateways' marketplaces on one PostgreSQL (Debian `postgresql`, started
  * by the testkit), as `storage.kind: postgres` wires them: the directory, the
- * impression log, the sealing key and the tracking-number leases are the
- * cluster's; each gateway keeps its calls and reports in its own SQLite file.
+ * impression log, the sealing key, the tracking-number leases, the calls,
+ * their daily counts (reports, quality scores) and the call entries are the
+ * cluster's.
  */
 import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../config/schema.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { createLogger } from '../observability/index.js';
@@ -28,9 +29,11 @@ afterAll(async () => {
 });
 
 const NOW = Date.UTC(2026, 11, 6, 15, 0);
+/** Each marketplace's pool, to count the statements it sends. */
+const poolOf = new Map<Marketplace, PgPool>();
 const POOL = ['+14155550101', '+14155550102', '+14155550103'];
 
-async function gateway(url: string): Promise<Marketplace> {
+async function gateway(url: string, instanceId: string): Promise<Marketplace> {
   const pool = createPgPool({ url, poolSize: 5 });
   pools.push(pool);
   await migratePostgres(pool, [
@@ -51,11 +54,13 @@ async function gateway(url: string): Promise<Marketplace> {
     logger: createLogger('silent'),
     now: () => NOW,
     shared: new PgCharges(pool, 'USD'),
+    instanceId,
   });
   closers.push(
     () => m.close(),
     () => db.close(),
   );
+  poolOf.set(m, pool);
   await m.start();
   return m;
 }
@@ -64,8 +69,8 @@ let databases = 0;
 async function cluster() {
   const url = await pg.createDatabase(`cluster_${(databases += 1)}`);
   // Both start before anything is made: B learns A's records from the database.
-  const a = await gateway(url);
-  const b = await gateway(url);
+  const a = await gateway(url, 'gw-a');
+  const b = await gateway(url, 'gw-b');
   const advertiser = await a.registry.createAdvertiser(undefined, {
     tenant: 'acme',
     name: 'Plumbing Inc',
@@ -198,18 +203,202 @@ describe('the marketplace of two gateways on one PostgreSQL', () => {
     expect((await a.numbers('acme'))?.leased).toBe(3);
     expect((await b.numbers('acme'))?.leased).toBe(3);
 
-    // A call to one of them, on B: counted by B only.
+    // A call to one of them, on B, recorded again by A (a repeat, or a second gateway): one call.
     const match = await b.hooks.matchInbound({ calledNumber: leased[0] ?? '', at: NOW + 1000 });
     if (!match) throw new Error('no match');
     await b.hooks.callStarted('call-1', match, NOW + 1000);
+    await a.hooks.callStarted('call-1', match, NOW + 1000);
     const day = a.index.today(NOW);
     const report = (m: Marketplace) =>
       m.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day });
-    const [onA, onB] = [report(a), report(b)];
-    // Each gateway counted its own placements; together, every impression once.
-    expect((onA[0]?.impressions ?? 0) + (onB[0]?.impressions ?? 0)).toBe(4);
-    expect(onA[0]?.impressions).toBe(2);
+    // One view of the cluster: both gateways' reports show every impression and the call, once.
+    for (const m of [a, b])
+      expect(await report(m)).toMatchObject([{ id: listing.id, impressions: 4, calls: 1 }]);
     expect((await a.impressions.list({ listingId: listing.id, limit: 10 })).length).toBe(4);
-    expect((onA[0]?.calls ?? 0) + (onB[0]?.calls ?? 0)).toBe(1);
+  });
+
+  it("counts calls carried by A in B's report and quality score, once; a survivor recovers a lost gateway's calls", async () => {
+    const { a, b, listing } = await cluster();
+    await b.refreshShared();
+    const day = a.index.today(NOW);
+    // Three calls through A: two answered and kept long enough (charged), one never answered.
+    for (const id of ['q-1', 'q-2', 'open-1']) {
+      const match = await a.hooks.matchWeb({ listingId: listing.id, at: NOW - 120_000 });
+      if (!match) throw new Error('no match');
+      await a.hooks.callStarted(id, match, NOW - 120_000);
+    }
+    for (const id of ['q-1', 'q-2']) {
+      await a.hooks.advertiserConnected(id, NOW - 120_000);
+      // A repeat of the answer (through B) is not a second answer.
+      await b.hooks.advertiserConnected(id, NOW - 110_000);
+      expect(await a.hooks.qualify(id, NOW)).toMatchObject({ status: 'charged', amount: 500 });
+      // B qualifying the same call: the key and the call's row say it is done.
+      expect(await b.hooks.qualify(id, NOW)).toMatchObject({ status: 'duplicate' });
+      await a.hooks.callEnded(id, NOW + 1000);
+    }
+    expect(
+      await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 3, answered: 2, qualified: 2, spendCents: 1000 }]);
+    expect(
+      await b.reports.daily({
+        subject: 'advertiser',
+        id: listing.advertiserId,
+        from: day,
+        to: day,
+      }),
+    ).toMatchObject([{ calls: 3, answered: 2, qualified: 2, spendCents: 1000 }]);
+    // B's auction learns A's calls at its refresh: the quality score of 3 calls, 2 answered, 2 qualified.
+    const before = b.index.quality(listing.id);
+    await b.refreshShared();
+    const quality = b.index.quality(listing.id);
+    expect(quality).toEqual(a.index.quality(listing.id));
+    expect(quality?.answerRate).toBeCloseTo((2 + 10 * 0.5) / (3 + 10));
+    expect(quality?.qualificationRate).toBeCloseTo((2 + 10 * 0.5) / (2 + 10));
+    expect(quality).not.toEqual(before);
+    // A call B reads is A's attribution too (the call rows are shared).
+    expect(await b.attribution('q-1')).toMatchObject({ qualified: true, chargedCents: 500 });
+    // A call through A that qualified before A died, its charge not made (its timer never ran).
+    const due = await a.hooks.matchWeb({ listingId: listing.id, at: NOW - 120_000 });
+    if (!due) throw new Error('no match');
+    await a.hooks.callStarted('due-1', due, NOW - 120_000);
+    await a.hooks.advertiserConnected('due-1', NOW - 120_000);
+    // B restarting recovers only its own open calls: A's stay open.
+    expect(await b.billing.recover(NOW + 5000)).toEqual({ charged: 0, closed: 0 });
+    expect((await a.calls.get('open-1'))?.endedAt).toBeNull();
+    // A is lost (its lease lapsed): B, a survivor, closes A's calls and charges the one due, once.
+    expect(await b.recoverLost('gw-a')).toEqual({ charged: 1, closed: 2 });
+    expect(await b.recoverLost('gw-a')).toEqual({ charged: 0, closed: 0 });
+    expect(await b.attribution('due-1')).toMatchObject({ qualified: true, chargedCents: 500 });
+    expect(await a.billing.recover(NOW + 5000)).toEqual({ charged: 0, closed: 0 });
+  });
+
+  it('stores a call entry once across gateways: the second gateway answers duplicate', async () => {
+    const { a, b, publisher } = await cluster();
+    await b.refreshShared();
+    const slot = (await place(a, publisher.placementKey, 'dev-9')).slots[0];
+    if (!slot) throw new Error('nothing placed');
+    const entry = {
+      id: 'e-1',
+      deviceId: 'dev-9',
+      number: undefined,
+      startedAt: NOW + 60_000,
+      durationSeconds: undefined,
+      data: {},
+    };
+    const threshold = a.threshold('acme');
+    const [onA, onB] = await Promise.all(
+      [a, b].map((m) => m.entries.processChunk('acme', [entry], threshold, NOW + 120_000)),
+    );
+    const results = [...(onA ?? []), ...(onB ?? [])];
+    expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'matched']);
+    expect(results.find((r) => r.status === 'duplicate')).toMatchObject({
+      previous: { status: 'matched', impressionId: slot.impressionId },
+    });
+    expect(await b.entryStore.byImpression(slot.impressionId)).toHaveLength(1);
+  });
+
+  it('asks PostgreSQL once where once does: a sealed impression, the devices, the slots’ numbers, a new listing’s funds', async () => {
+    const { a, b, advertiser, publisher, listing } = await cluster();
+    await b.refreshShared();
+    const statements = (m: Marketplace) => {
+      const pool = poolOf.get(m);
+      if (!pool) throw new Error('no pool');
+      const spy = vi.spyOn(pool, 'query');
+      return {
+        matching: (pattern: RegExp) =>
+          spy.mock.calls.filter((c) => pattern.test(String(c[0]))).length,
+        done: () => spy.mockRestore(),
+      };
+    };
+    // Two more listings: a placement of three slots leases its three numbers in one statement.
+    for (const title of ['Drains', 'Boilers'])
+      a.registry.createListing(undefined, {
+        advertiserId: advertiser.id,
+        title,
+        category: 'plumbing',
+        region: 'US',
+        destination: { kind: 'queue', queue: 'sales' },
+        bidCents: 400,
+        dailyBudgetCents: 50_000,
+      });
+    await a.registry.written();
+    let counted = statements(a);
+    const placement = a.registry.publisherByKey(publisher.placementKey);
+    if (!placement) throw new Error('no publisher');
+    const placed = await a.placements.place({
+      publisher: placement,
+      category: 'plumbing',
+      region: 'US-CA',
+      slots: 3,
+      deviceId: 'dev-1',
+      page: null,
+    });
+    expect(placed.slots.map((x) => x.numberKind)).toEqual(['leased', 'leased', 'leased']);
+    expect(new Set(placed.slots.map((x) => x.number)).size).toBe(3);
+    expect(counted.matching(/UPDATE mp_number_leases/)).toBe(1);
+    counted.done();
+
+    // A sealed web call on B reads its impression once (the seal's check hands it on).
+    const slot = placed.slots.find((x) => x.listing.id === listing.id);
+    if (!slot) throw new Error('the listing was not placed');
+    const reference = a.seal.seal({
+      id: slot.impressionId,
+      listingId: listing.id,
+      deviceId: 'dev-1',
+    });
+    counted = statements(b);
+    expect(
+      await b.hooks.matchWeb({
+        listingId: listing.id,
+        impressionId: reference,
+        deviceId: 'dev-1',
+        at: NOW,
+      }),
+    ).toMatchObject({ kind: 'web', impression: { id: slot.impressionId } });
+    expect(counted.matching(/FROM mp_impressions WHERE id = \$1/)).toBe(1);
+    counted.done();
+
+    // A call to a static number with the caller's device and number: one read for both.
+    const fixed = a.registry.createListing(undefined, {
+      advertiserId: advertiser.id,
+      title: 'Fixed line',
+      category: 'heating',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 300,
+      dailyBudgetCents: 50_000,
+      staticNumber: '+14155550177',
+    });
+    await a.registry.written();
+    counted = statements(a);
+    expect(
+      await a.hooks.matchInbound({
+        calledNumber: '+14155550177',
+        deviceId: 'dev-7',
+        callerNumber: '+14155559999',
+        at: NOW,
+      }),
+    ).toMatchObject({ kind: 'direct', listing: { id: fixed.id } });
+    expect(counted.matching(/mp_impressions/)).toBe(1);
+    counted.done();
+
+    // A listing made through B a moment ago, called on A: A learns its advertiser's funds and
+    // its spend, not every advertiser's balance while the call waits.
+    const fresh = b.registry.createListing(undefined, {
+      advertiserId: advertiser.id,
+      title: 'Roofer',
+      category: 'roofing',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 700,
+      dailyBudgetCents: 50_000,
+    });
+    await b.registry.written();
+    counted = statements(a);
+    expect(await a.hooks.matchWeb({ listingId: fresh.id, at: NOW })).toMatchObject({
+      routable: true,
+      listing: { id: fresh.id },
+    });
+    expect(counted.matching(/kind = 'advertiser'/)).toBe(0);
+    expect(counted.matching(/FROM mp_listing_spend WHERE listing_id = \$1/)).toBe(1);
+    counted.done();
   });
 });

@@ -3,7 +3,6 @@ import type {
   Advertiser,
   Destination,
   Listing,
-  ListingStats,
   PauseReason,
   Publisher,
   Schedule,
@@ -42,10 +41,6 @@ export interface DirectoryStore {
     pausedDay: string | null,
     at: number,
   ): void;
-  /** Calls, answered and qualified per listing, over all time (quality scores). */
-  stats(): Map<string, ListingStats>;
-  /** Spend per listing on one budget day. */
-  spendOn(day: string): Map<string, number>;
 }
 
 export interface AdvertiserRow {
@@ -271,28 +266,5 @@ export class SqliteDirectoryStore implements DirectoryStore {
     at: number,
   ): void {
     this.#s.setStatus.run(status, reason, pausedDay, at, id);
-  }
-
-  stats(): Map<string, ListingStats> {
-    const rows = this.#db
-      .prepare<[], { listing_id: string; calls: number; answered: number; qualified: number }>(
-        'SELECT listing_id, SUM(calls) AS calls, SUM(answered) AS answered, SUM(qualified) AS qualified FROM mp_daily GROUP BY listing_id',
-      )
-      .all();
-    return new Map(
-      rows.map((r) => [
-        r.listing_id,
-        { calls: r.calls, answered: r.answered, qualified: r.qualified },
-      ]),
-    );
-  }
-
-  spendOn(day: string): Map<string, number> {
-    const rows = this.#db
-      .prepare<[string], { listing_id: string; spend: number }>(
-        'SELECT listing_id, SUM(spend) AS spend FROM mp_daily WHERE day = ? GROUP BY listing_id',
-      )
-      .all(day);
-    return new Map(rows.map((r) => [r.listing_id, r.spend]));
   }
 }

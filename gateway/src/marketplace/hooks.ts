@@ -5,6 +5,7 @@
 import type { Billing, QualifyResult } from './billing.js';
 import type { CallMatch, InboundQuery } from './inbound-match.js';
 import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
+import type { MarketplaceCall } from './call-store.js';
 import type { CallKind } from './model.js';
 
 /** A Parley call's marketplace attribution, as the call record's API shows it. */
@@ -23,6 +24,21 @@ export interface CallAttribution {
   /** An impression the caller claimed that was not taken, and why (`forged: im_…`), or null. */
   readonly claim: string | null;
 }
+
+/** A marketplace call's row as its attribution. */
+export const attributionOf = (c: MarketplaceCall): CallAttribution => ({
+  kind: c.kind,
+  listingId: c.listingId,
+  advertiserId: c.advertiserId,
+  publisherId: c.publisherId,
+  impressionId: c.impressionId,
+  priceCents: c.price,
+  qualified: c.qualifiedAt !== null,
+  chargedCents: c.charged,
+  refundedCents: c.refunded,
+  refusal: c.refusal,
+  claim: c.claim,
+});
 
 /**
  * What the call path calls (the lead connects these to `calls/` and `trunks/`):
@@ -48,10 +64,10 @@ export interface MarketplaceCallHooks {
     deviceId?: string;
     at: number;
   }): Promise<CallMatch | undefined>;
-  callStarted(callId: string, match: CallMatch, at: number): void;
+  callStarted(callId: string, match: CallMatch, at: number): Promise<void>;
   /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
-  callRefused(callId: string, match: CallMatch, at: number): void;
-  advertiserConnected(callId: string, at: number): { qualifiesAt: number } | undefined;
+  callRefused(callId: string, match: CallMatch, at: number): Promise<void>;
+  advertiserConnected(callId: string, at: number): Promise<{ qualifiesAt: number } | undefined>;
   qualify(callId: string, now: number): Promise<QualifyResult>;
   callEnded(callId: string, at: number): Promise<QualifyResult>;
   /**
@@ -74,7 +90,9 @@ export function marketplaceHooks(
   return {
     matchInbound: async (q) => dialable(checks, await matcher.inbound(q)),
     matchWeb: async (q) => dialable(checks, await sealedWebMatch(checks, q)),
-    callStarted: (callId, match, at) => void billing.started(callId, match, at),
+    callStarted: async (callId, match, at) => {
+      await billing.started(callId, match, at);
+    },
     callRefused: (callId, match, at) =>
       billing.refused(
         callId,
@@ -86,8 +104,8 @@ export function marketplaceHooks(
     qualify: (callId, now) => billing.qualify(callId, now),
     callEnded: (callId, at) => billing.ended(callId, at),
     qualifyCall: async ({ callId, match, connectedAt, now }) => {
-      billing.started(callId, match, connectedAt);
-      billing.connected(callId, connectedAt);
+      await billing.started(callId, match, connectedAt);
+      await billing.connected(callId, connectedAt);
       return await billing.qualify(callId, now);
     },
   };

@@ -33,14 +33,13 @@ export interface ImpressionStore {
   byPlacement(placementId: string): Promise<Impression[]>;
   /** The impression that held `number` at `at`: the latest lease begun at or before it. */
   holderAt(number: string, at: number): Promise<Impression | undefined>;
-  /** A device's log entries begun at or before `at` and not before `since`, newest first. */
-  byDevice(
+  /** Per device (one query for all), its latest log entry of the tenant begun in [since, at]. */
+  latestByDevices(
     tenant: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     since: number,
     at: number,
-    limit: number,
-  ): Promise<Impression[]>;
+  ): Promise<Map<string, Impression>>;
   /**
    * The device's log entries for call-entry matching, as few columns as the
    * matching needs (read from the covering index alone), newest first.
@@ -72,8 +71,12 @@ export interface ImpressionStore {
   ): Promise<{ id: string; listingId: string } | undefined>;
   /** The same for many (number, time) pairs in one query; answers in the order asked. */
   impressionIdsAt(lookups: readonly (readonly [string, number])[]): Promise<(string | undefined)[]>;
-  /** The device's latest impression of a listing begun at or before `at`. */
-  latestOfListing(listingId: string, deviceId: string, at: number): Promise<Impression | undefined>;
+  /** Per device (one query for all), its latest impression of the listing begun at or before `at`. */
+  latestOfListing(
+    listingId: string,
+    deviceIds: readonly string[],
+    at: number,
+  ): Promise<Map<string, Impression>>;
   /** Per leased number of the tenant, the end of its latest lease (the pool's memory). */
   leaseHistory(tenant: string): Promise<{ number: string; end: number }[]>;
   list(filter: {
@@ -178,9 +181,9 @@ export class SqliteImpressionStore implements ImpressionStore {
       holderAt: db.prepare<[string, number], ImpressionRow>(
         'SELECT * FROM mp_impressions WHERE number = ? AND lease_start <= ? ORDER BY lease_start DESC, rowid DESC LIMIT 1',
       ),
-      byDevice: db.prepare<[string, string, number, number, number], ImpressionRow>(
+      byDevice: db.prepare<[string, string, number, number], ImpressionRow>(
         `SELECT * FROM mp_impressions WHERE tenant = ? AND device_id = ? AND lease_start >= ? AND lease_start <= ?
-         ORDER BY lease_start DESC, rowid DESC LIMIT ?`,
+         ORDER BY lease_start DESC, rowid DESC LIMIT 1`,
       ),
       logEntries: db.prepare<[string, string, number, number, number], LogEntry>(
         `SELECT id, listing_id AS listingId, number, lease_start AS leaseStart FROM mp_impressions
@@ -223,14 +226,6 @@ export class SqliteImpressionStore implements ImpressionStore {
     );
   }
 
-  /** Counts the impressions in the day's counts (with the PostgreSQL log: this gateway's reports). */
-  count(day: string, impressions: readonly Impression[]): void {
-    this.#db.transaction(() => {
-      for (const i of impressions)
-        this.#s.daily.run(day, i.tenant, i.listingId, i.advertiserId, i.publisherId);
-    })();
-  }
-
   async logPlacement(
     placement: PlacementRecord,
     impressions: readonly Impression[],
@@ -271,14 +266,18 @@ export class SqliteImpressionStore implements ImpressionStore {
     return row ? impressionOf(row) : undefined;
   }
 
-  async byDevice(
+  async latestByDevices(
     tenant: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     since: number,
     at: number,
-    limit: number,
-  ): Promise<Impression[]> {
-    return this.#s.byDevice.all(tenant, deviceId, since, at, limit).map(impressionOf);
+  ): Promise<Map<string, Impression>> {
+    const out = new Map<string, Impression>();
+    for (const d of deviceIds) {
+      const row = this.#s.byDevice.get(tenant, d, since, at);
+      if (row) out.set(d, impressionOf(row));
+    }
+    return out;
   }
 
   async logEntries(
@@ -332,11 +331,15 @@ export class SqliteImpressionStore implements ImpressionStore {
 
   async latestOfListing(
     listingId: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     at: number,
-  ): Promise<Impression | undefined> {
-    const row = this.#s.latestOfListing.get(listingId, deviceId, at);
-    return row ? impressionOf(row) : undefined;
+  ): Promise<Map<string, Impression>> {
+    const out = new Map<string, Impression>();
+    for (const d of deviceIds) {
+      const row = this.#s.latestOfListing.get(listingId, d, at);
+      if (row) out.set(d, impressionOf(row));
+    }
+    return out;
   }
 
   async leaseHistory(tenant: string): Promise<{ number: string; end: number }[]> {

@@ -90,25 +90,30 @@ export class CallMatcher {
       return await this.#match('tracked', holder, q.at, byDevice ? 'number+device' : 'number');
     }
     const listing = o.staticListing(q.calledNumber);
+    // The devices' impressions in one query; the first device (its id, then the caller's number) that explains the call wins.
     if (listing) {
+      const latest =
+        devices.length > 0
+          ? await o.impressions.latestOfListing(listing.id, devices, q.at)
+          : new Map<string, Impression>();
       for (const device of devices) {
-        const i = await o.impressions.latestOfListing(listing.id, device, q.at);
+        const i = latest.get(device);
         if (i && q.at <= i.leaseEnd + o.graceSeconds(listing.tenant) * 1000)
           return await this.#match('tracked', i, q.at, 'static-number+device');
       }
       return this.#direct(listing, q.at, 'direct');
     }
     const fallbackTenant = o.fallbackTenant(q.calledNumber);
-    if (fallbackTenant !== undefined) {
+    if (fallbackTenant !== undefined && devices.length > 0) {
+      const grace = o.graceSeconds(fallbackTenant) * 1000;
+      const latest = await o.impressions.latestByDevices(
+        fallbackTenant,
+        devices,
+        q.at - grace - 86_400_000,
+        q.at,
+      );
       for (const device of devices) {
-        const grace = o.graceSeconds(fallbackTenant) * 1000;
-        const [i] = await o.impressions.byDevice(
-          fallbackTenant,
-          device,
-          q.at - grace - 86_400_000,
-          q.at,
-          1,
-        );
+        const i = latest.get(device);
         if (i && i.number === q.calledNumber && q.at <= i.leaseEnd + grace)
           return await this.#match('tracked', i, q.at, 'static-number+device');
       }
@@ -124,13 +129,18 @@ export class CallMatcher {
   async web(q: {
     listingId: string;
     impressionId?: string | undefined;
+    /** The impression itself when the caller has read it already (the seal's check): not read again. */
+    impression?: Impression | undefined;
     deviceId?: string | undefined;
     at: number;
   }): Promise<CallMatch | undefined> {
     const listing = await this.#listing(q.listingId);
     if (!listing || listing.status === 'archived') return undefined;
     if (q.impressionId) {
-      const i = await this.#o.impressions.impression(q.impressionId);
+      const i =
+        q.impression?.id === q.impressionId
+          ? q.impression
+          : await this.#o.impressions.impression(q.impressionId);
       const why =
         i === undefined
           ? 'unknown'

@@ -18,7 +18,12 @@ import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
 import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
 import type { MarketplaceEnvironment } from './environment.js';
-import { marketplaceHooks, type CallAttribution, type MarketplaceCallHooks } from './hooks.js';
+import {
+  attributionOf,
+  marketplaceHooks,
+  type CallAttribution,
+  type MarketplaceCallHooks,
+} from './hooks.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
 import { CallMatcher } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
@@ -34,9 +39,12 @@ import { tenantPools } from './tenant-pools.js';
 import { LocalNumberLeases } from './number-leases.js';
 import type { Listing } from './model.js';
 import type { PgPool } from '../storage/postgres/index.js';
+import { PgCallEntryStore } from './postgres/pg-call-entry-store.js';
+import { PgMarketplaceCallStore } from './postgres/pg-call-store.js';
 import { PgDirectoryStore } from './postgres/pg-directory-store.js';
 import { PgImpressionStore } from './postgres/pg-impression-store.js';
 import { PgNumberLeases } from './postgres/pg-number-leases.js';
+import { PgReportStore } from './postgres/pg-report-store.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
@@ -57,9 +65,16 @@ export interface MarketplaceOptions {
    * The money in the PostgreSQL ledger every gateway shares (`storage.kind:
    * postgres`, migrated with `LEDGER_PG_MIGRATIONS` and
    * `MARKETPLACE_PG_MIGRATIONS`): balances, deposits, charges, refunds and
-   * the listings' daily spend. Without it, the SQLite file's ledger.
+   * the listings' daily spend. Its database then holds the marketplace's
+   * other tables too (directory, impressions, calls, daily counts, call
+   * entries). Without it, the SQLite file's.
    */
   readonly shared?: PgCharges | undefined;
+  /**
+   * This gateway instance (`shared.instanceId`): with PostgreSQL, the calls
+   * it carries are its own, and at start it recovers only those.
+   */
+  readonly instanceId?: string | undefined;
 }
 
 const HEARTBEAT_MS = 1000;
@@ -109,13 +124,12 @@ export class Marketplace {
       );
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
-    // With PostgreSQL (storage.kind: postgres, `o.shared`), the directory, the impression log,
-    // the sealing key and the number leases are the cluster's; calls and reports stay this gateway's.
+    // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's: the
+    // directory, the impression log, the sealing key, the number leases, the calls, the daily
+    // counts (reports, quality scores) and the call entries.
     const pool = o.shared?.pool;
     this.#pool = pool;
-    this.#pgDirectory = pool
-      ? new PgDirectoryStore(pool, new SqliteDirectoryStore(o.db))
-      : undefined;
+    this.#pgDirectory = pool ? new PgDirectoryStore(pool) : undefined;
     const directory: DirectoryStore = this.#pgDirectory ?? new SqliteDirectoryStore(o.db);
     this.directory = directory;
     this.accounts = new MarketplaceAccounts(
@@ -142,14 +156,13 @@ export class Marketplace {
       now: this.#now,
       numberUse: (n) => this.#numberUse(n),
     });
-    const local = new SqliteImpressionStore(o.db);
-    this.impressions = pool
-      ? new PgImpressionStore(pool, (day, shown) => local.count(day, shown))
-      : local;
+    this.impressions = pool ? new PgImpressionStore(pool) : new SqliteImpressionStore(o.db);
     this.#seal = pool ? undefined : ImpressionSeal.fromDatabase(o.db);
-    this.calls = new SqliteMarketplaceCallStore(o.db);
-    this.entryStore = new SqliteCallEntryStore(o.db);
-    this.reports = new SqliteReportStore(o.db);
+    this.calls = pool
+      ? new PgMarketplaceCallStore(pool, o.instanceId ?? 'gateway')
+      : new SqliteMarketplaceCallStore(o.db);
+    this.entryStore = pool ? new PgCallEntryStore(pool) : new SqliteCallEntryStore(o.db);
+    this.reports = pool ? new PgReportStore(pool) : new SqliteReportStore(o.db);
 
     const impressions = this.impressions;
     const pools = tenantPools(o.config, o.environment, (tenant, numbers, leaseSeconds) =>
@@ -211,7 +224,7 @@ export class Marketplace {
     if (this.#pool) this.#seal = await ImpressionSeal.fromPostgres(this.#pool);
     await this.#pgDirectory?.refresh();
     for (const n of this.#numbers.values()) await n.pool.start(now);
-    await this.registry.load(day);
+    await this.registry.load(day, this.reports);
     const recovered = await this.billing.recover(now);
     if (recovered.closed > 0)
       this.#log.warn(
@@ -220,8 +233,12 @@ export class Marketplace {
       );
     this.registry.resumeBudgets(day);
     recheckListings(this.directory.listings(), this.#environment, this.registry, this.#log);
-    this.billing.heartbeat(now);
-    const heartbeat = setInterval(() => this.billing.heartbeat(this.#now()), HEARTBEAT_MS);
+    await this.billing.heartbeat(now);
+    const heartbeat = setInterval(() => {
+      this.billing
+        .heartbeat(this.#now())
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'marketplace heartbeat failed'));
+    }, HEARTBEAT_MS);
     const housekeeping = setInterval(
       () => this.registry.resumeBudgets(this.index.today(this.#now())),
       HOUSEKEEPING_MS,
@@ -251,12 +268,32 @@ export class Marketplace {
   async refreshShared(): Promise<void> {
     const day = this.index.today(this.#now());
     // Listings and advertisers other gateways made or changed (their status, bid, destination).
-    if (this.#pgDirectory) await this.#learn(await this.#pgDirectory.refresh());
+    if (this.#pgDirectory) for (const l of await this.#pgDirectory.refresh()) this.index.upsert(l);
     await this.registry.refreshFunds();
     await this.registry.refreshSpend(day);
+    // The quality scores learn the calls every gateway carried (the cluster's daily counts).
+    if (this.#pool)
+      for (const [listingId, stats] of await this.reports.stats())
+        if (this.index.get(listingId)) this.index.setStats(listingId, stats);
     const now = this.#now();
     for (const l of this.directory.listings())
       if (l.status === 'active') this.billing.checkPause(l.id, now);
+  }
+
+  /**
+   * A dead gateway's marketplace calls (its lease in Redis lapsed: the
+   * cluster's sweeper, `cluster/lost-gateways.ts`): closed at its last
+   * heartbeat, and charged once when they had qualified before it, as its own
+   * restart would. Several survivors at once: each call charged once (the key).
+   */
+  async recoverLost(owner: string): Promise<{ charged: number; closed: number }> {
+    const recovered = await this.billing.recover(this.#now(), owner);
+    if (recovered.closed > 0)
+      this.#log.warn(
+        { instance: owner, ...recovered },
+        'closed the marketplace calls of a lost gateway',
+      );
+    return recovered;
   }
 
   /** Seals the impression references pages get, opens those web calls bring back. */
@@ -285,17 +322,23 @@ export class Marketplace {
       return undefined;
     }
     this.#misses.delete(id);
-    if (!this.index.get(id)) await this.#learn([listing]);
+    if (!this.index.get(id)) await this.#learn(listing);
     return listing;
   }
 
-  /** Listings another gateway made or changed: the index places and routes them as they are now. */
-  async #learn(listings: readonly Listing[]): Promise<void> {
-    if (listings.length === 0) return;
+  /**
+   * A listing another gateway made, learnt while a call waits: the index
+   * places and routes it with its own advertiser's funds and its own spend
+   * today (two queries), not every advertiser's (the 5 s refresh does those).
+   */
+  async #learn(listing: Listing): Promise<void> {
     const day = this.index.today(this.#now());
-    for (const l of listings) this.index.upsert(l);
-    await this.registry.refreshFunds();
-    await this.registry.refreshSpend(day);
+    this.index.upsert(listing);
+    const shared = this.accounts.shared;
+    await Promise.all([
+      this.registry.fundsChanged(listing.advertiserId),
+      shared?.spent(listing.id, day).then((spent) => this.index.setSpend(listing.id, day, spent)),
+    ]);
   }
 
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
@@ -312,24 +355,15 @@ export class Marketplace {
    * kept in the marketplace's call row, keyed by the call id, written when
    * the call was admitted. Undefined: not a marketplace call.
    */
-  attribution(callId: string): CallAttribution | undefined {
-    const c = this.calls.get(callId);
-    if (!c) return undefined;
-    return {
-      kind: c.kind,
-      listingId: c.listingId,
-      advertiserId: c.advertiserId,
-      publisherId: c.publisherId,
-      impressionId: c.impressionId,
-      priceCents: c.price,
-      qualified: c.qualifiedAt !== null,
-      chargedCents: c.charged,
-      refundedCents: c.refunded,
-      refusal: c.refusal,
-      claim: c.claim,
-    };
+  async attribution(callId: string): Promise<CallAttribution | undefined> {
+    return (await this.attributions([callId])).get(callId);
   }
 
+  /** {@link attribution} of many calls in one query (a page of `GET /v1/calls`). */
+  async attributions(callIds: readonly string[]): Promise<Map<string, CallAttribution>> {
+    const calls = await this.calls.getMany(callIds);
+    return new Map([...calls].map(([id, c]) => [id, attributionOf(c)]));
+  }
   /** How the marketplace hands out a number other than as a listing's static number, if it does. */
   #numberUse(number: string): string | undefined {
     const pool = this.#poolTenant.get(number);

@@ -44,7 +44,13 @@ export async function sealedWebMatch(c: MatchChecks, q: WebQuery): Promise<CallM
   const claimed = q.impressionId.slice(0, 80);
   const { impressionId: _claimed, ...rest } = q;
   let match: CallMatch | undefined;
-  if (opened.ok) match = await c.matcher.web({ ...rest, impressionId: opened.impression.id });
+  // The impression the seal's check read is handed on: a sealed web call reads it once.
+  if (opened.ok)
+    match = await c.matcher.web({
+      ...rest,
+      impressionId: opened.impression.id,
+      impression: opened.impression,
+    });
   else {
     const direct = await c.matcher.web(rest);
     match = direct ? { ...direct, claim: `${opened.why}: ${claimed}` } : undefined;

@@ -14,6 +14,11 @@ export interface NumberLeases {
   start(now: number): Promise<void>;
   /** A number for one impression, or undefined when every number is leased (exhausted). */
   lease(now: number): Promise<Lease | undefined>;
+  /**
+   * Numbers for `count` impressions of one placement (at most 31), least
+   * recently released first; fewer when the pool runs out.
+   */
+  leaseMany(now: number, count: number): Promise<Lease[]>;
   /** Numbers under lease at `now`. */
   leasedAt(now: number): Promise<number>;
 }
@@ -51,6 +56,16 @@ export class LocalNumberLeases implements NumberLeases {
 
   async lease(now: number): Promise<Lease | undefined> {
     return this.#pool.lease(now);
+  }
+
+  async leaseMany(now: number, count: number): Promise<Lease[]> {
+    const out: Lease[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const lease = this.#pool.lease(now);
+      if (!lease) break;
+      out.push(lease);
+    }
+    return out;
   }
 
   async leasedAt(now: number): Promise<number> {

@@ -61,6 +61,8 @@ export interface SharedChargeInput {
   /** The budget day of the charge (`marketplace.timeZone`). */
   readonly day: string;
   readonly at: number;
+  /** Rows that commit with the charge (the call's qualified state and counts, `qualifiedWrite`). */
+  readonly writes?: readonly { readonly sql: string; readonly params: readonly unknown[] }[];
 }
 
 export class PgCharges {
@@ -131,6 +133,7 @@ export class PgCharges {
           refusal: 'insufficient_funds',
         },
         checks: [dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget)],
+        ...(input.writes ? { writes: input.writes } : {}),
       },
     );
     if ('refused' in result)

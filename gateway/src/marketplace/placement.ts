@@ -91,10 +91,18 @@ export class PlacementService {
     const numbers = this.#o.numbers(tenant);
     const logged: Impression[] = [];
     const slots: PlacedSlot[] = [];
-    for (const s of decision.slots) {
+    const placed = decision.slots.flatMap((s) => {
       const listing = index.get(s.listingId);
-      if (!listing) continue;
-      const number = await this.#number(request, listing, numbers, now);
+      return listing ? [{ s, listing }] : [];
+    });
+    const shown = await this.#numbers(
+      request,
+      placed.map((p) => p.listing),
+      numbers,
+      now,
+    );
+    for (const [k, { s, listing }] of placed.entries()) {
+      const number = shown[k] ?? { number: null, kind: 'none' as const, end: now };
       const impression: Impression = {
         id: newId('im'),
         tenant,
@@ -166,28 +174,47 @@ export class PlacementService {
     return { placementId, slots };
   }
 
-  async #number(
+  /**
+   * The number each slot's listing is shown with: a lease the device already
+   * holds for it, else a fresh lease (the slots' fresh leases taken in one
+   * go), else (pool exhausted) its static number or the tenant's fallback.
+   */
+  async #numbers(
     request: PlacementRequest,
-    listing: Listing,
+    listings: readonly Listing[],
     numbers: TenantNumbers | undefined,
     now: number,
-  ): Promise<{ number: string | null; kind: Impression['numberKind']; end: number }> {
+  ): Promise<{ number: string | null; kind: Impression['numberKind']; end: number }[]> {
     const leaseMs = (numbers?.leaseSeconds ?? 900) * 1000;
-    const key = `${request.publisher.id}\u0000${request.deviceId}\u0000${listing.id}`;
-    const held = this.#held.get(key);
+    const keys = listings.map(
+      (l) => `${request.publisher.id}\u0000${request.deviceId}\u0000${l.id}`,
+    );
     // Reused while at least a quarter of the lease is left; otherwise a fresh one.
-    if (held && held.end - now >= leaseMs / 4)
-      return { number: held.number, kind: 'leased', end: held.end };
-    const lease = await numbers?.pool.lease(now);
-    if (lease) {
-      this.#held.delete(key);
-      this.#held.set(key, { number: lease.number, end: lease.end });
-      return { number: lease.number, kind: 'leased', end: lease.end };
-    }
-    if (numbers && numbers.pool.size > 0)
-      this.#o.metrics?.numbersExhausted.inc({ tenant: listing.tenant });
-    const fallback = listing.staticNumber ?? numbers?.fallbackNumber ?? null;
-    return { number: fallback, kind: fallback === null ? 'none' : 'static', end: now + leaseMs };
+    const held = keys.map((key) => {
+      const h = this.#held.get(key);
+      return h && h.end - now >= leaseMs / 4 ? h : undefined;
+    });
+    const needed = held.filter((h) => h === undefined).length;
+    const fresh = numbers && needed > 0 ? await numbers.pool.leaseMany(now, needed) : [];
+    return listings.map((listing, k) => {
+      const h = held[k];
+      if (h) return { number: h.number, kind: 'leased' as const, end: h.end };
+      const key = keys[k] ?? '';
+      const lease = fresh.shift();
+      if (lease) {
+        this.#held.delete(key);
+        this.#held.set(key, { number: lease.number, end: lease.end });
+        return { number: lease.number, kind: 'leased' as const, end: lease.end };
+      }
+      if (numbers && numbers.pool.size > 0)
+        this.#o.metrics?.numbersExhausted.inc({ tenant: listing.tenant });
+      const fallback = listing.staticNumber ?? numbers?.fallbackNumber ?? null;
+      return {
+        number: fallback,
+        kind: fallback === null ? ('none' as const) : ('static' as const),
+        end: now + leaseMs,
+      };
+    });
   }
 
   /** Held leases are kept in insertion order, which is end order: drop the expired head. */

@@ -6,15 +6,17 @@
 import { ParleyError } from '@parley/shared/errors';
 import type { PostResult } from '../ledger/index.js';
 import type { BillingOptions } from './billing.js';
+import type { SqliteMarketplaceCallStore } from './call-store.js';
 import { chargePostings } from './billing-postings.js';
 
 export function refundLocal(
-  o: Pick<BillingOptions, 'calls' | 'accounts' | 'directory' | 'index'>,
+  calls: SqliteMarketplaceCallStore,
+  o: Pick<BillingOptions, 'accounts' | 'directory' | 'index'>,
   ledgerKey: string,
   input: { callId: string; amountCents?: number | undefined; reason?: string | undefined },
   now: number,
 ): PostResult & { amount: number } {
-  const { calls, accounts, directory } = o;
+  const { accounts, directory } = o;
   return calls.atomically(() => {
     const previous = accounts.ledger.transaction(ledgerKey);
     if (previous)
@@ -24,7 +26,7 @@ export function refundLocal(
         // What went back to the advertiser: the refund's one credit.
         amount: previous.postings.find((p) => p.amount > 0)?.amount ?? 0,
       };
-    const call = calls.get(input.callId);
+    const call = calls.getNow(input.callId);
     const charge = call?.chargeKey ? accounts.ledger.transaction(call.chargeKey) : undefined;
     if (!call || !charge)
       throw new ParleyError('conflict', 'the call was not charged: there is nothing to refund', {
@@ -61,8 +63,7 @@ export function refundLocal(
       reverses: charge.id,
       at: now,
     });
-    calls.addRefund(call.callId, amount);
-    calls.count(o.index.today(call.qualifiedAt ?? now), call, { spend: -amount });
+    calls.refundNow(call.callId, o.index.today(call.qualifiedAt ?? now), amount);
     return { ...posted, amount };
   });
 }

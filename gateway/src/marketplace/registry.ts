@@ -7,6 +7,7 @@ import { listingCreate, listingUpdate } from './validation.js';
 import { newId } from './ids.js';
 import { checkDestination, checkStaticNumber } from './listing-checks.js';
 import type { Listing, PauseReason } from './model.js';
+import type { ReportStore } from './reports.js';
 import { PartyRegistry, bad, notFound, parse, visible, type Viewer } from './party-registry.js';
 
 export type { MarketplaceEnvironment } from './environment.js';
@@ -18,12 +19,11 @@ export type { RegistryOptions, Viewer } from './party-registry.js';
  * Advertisers and publishers: {@link PartyRegistry}.
  */
 export class MarketplaceRegistry extends PartyRegistry {
-  /** Loads every listing and advertiser into the auction index (start-up). */
-  async load(day: string): Promise<void> {
+  /** Loads every listing and advertiser into the auction index, with the daily counts' statistics (start-up). */
+  async load(day: string, counts: Pick<ReportStore, 'stats' | 'spendOn'>): Promise<void> {
     const { store, index } = this.o;
     await this.refreshFunds();
-    const stats = store.stats();
-    const spend = store.spendOn(day);
+    const [stats, spend] = await Promise.all([counts.stats(), counts.spendOn(day)]);
     for (const l of store.listings()) {
       index.upsert(l);
       const s = stats.get(l.id);

@@ -6,6 +6,7 @@
  * impression log.
  */
 import type { SqliteDatabase } from '../storage/index.js';
+import type { ListingStats } from './model.js';
 
 export type ReportSubject = 'listing' | 'advertiser' | 'publisher';
 
@@ -34,10 +35,64 @@ export interface ReportQuery {
   readonly to: string;
 }
 
-/** Reports (SQLite now, PostgreSQL later). */
+/**
+ * The daily counts as reports and quality scores read them: the gateway's
+ * SQLite file, or PostgreSQL with every gateway's counts
+ * (`postgres/pg-report-store.ts`).
+ */
 export interface ReportStore {
-  daily(q: ReportQuery): ReportRow[];
+  daily(q: ReportQuery): Promise<ReportRow[]>;
+  /** Calls, answered and qualified per listing, over all time (the quality scores). */
+  stats(): Promise<Map<string, ListingStats>>;
+  /** Spend per listing on one budget day. */
+  spendOn(day: string): Promise<Map<string, number>>;
 }
+
+/** The report's query over `mp_daily` (the same SQL on both databases; `?` placeholders). */
+export function reportSql(q: ReportQuery): { sql: string; params: string[] } {
+  const column = COLUMN[q.subject];
+  const where = ['day >= ?', 'day <= ?'];
+  const params: string[] = [q.from, q.to];
+  if (q.tenant !== undefined) {
+    where.push('tenant = ?');
+    params.push(q.tenant);
+  }
+  if (q.id !== undefined) {
+    where.push(`${column} = ?`);
+    params.push(q.id);
+  }
+  return {
+    sql: `SELECT day, ${column} AS id, SUM(impressions) AS impressions, SUM(calls) AS calls,
+            SUM(answered) AS answered, SUM(qualified) AS qualified, SUM(spend) AS spend
+          FROM mp_daily WHERE ${where.join(' AND ')} GROUP BY day, ${column} ORDER BY day, ${column}`,
+    params,
+  };
+}
+
+/** A report row as both databases answer it (PostgreSQL's sums as numbers). */
+export interface DailySums {
+  day: string;
+  id: string;
+  impressions: number;
+  calls: number;
+  answered: number;
+  qualified: number;
+  spend: number;
+}
+
+export const reportRowOf = (r: DailySums): ReportRow =>
+  withRates({
+    day: r.day,
+    id: r.id,
+    impressions: Number(r.impressions),
+    calls: Number(r.calls),
+    answered: Number(r.answered),
+    qualified: Number(r.qualified),
+    spendCents: Number(r.spend),
+  });
+
+const STATS_SQL =
+  'SELECT listing_id, SUM(calls) AS calls, SUM(answered) AS answered, SUM(qualified) AS qualified FROM mp_daily GROUP BY listing_id';
 
 const COLUMN: Record<ReportSubject, string> = {
   listing: 'listing_id',
@@ -60,47 +115,35 @@ export class SqliteReportStore implements ReportStore {
     this.#db = db;
   }
 
-  daily(q: ReportQuery): ReportRow[] {
-    const column = COLUMN[q.subject];
-    const where = ['day >= ?', 'day <= ?'];
-    const params: string[] = [q.from, q.to];
-    if (q.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(q.tenant);
-    }
-    if (q.id !== undefined) {
-      where.push(`${column} = ?`);
-      params.push(q.id);
-    }
+  async daily(q: ReportQuery): Promise<ReportRow[]> {
+    const { sql, params } = reportSql(q);
     return this.#db
-      .prepare<
-        string[],
-        {
-          day: string;
-          id: string;
-          impressions: number;
-          calls: number;
-          answered: number;
-          qualified: number;
-          spend: number;
-        }
-      >(
-        `SELECT day, ${column} AS id, SUM(impressions) AS impressions, SUM(calls) AS calls, SUM(answered) AS answered,
-           SUM(qualified) AS qualified, SUM(spend) AS spend
-         FROM mp_daily WHERE ${where.join(' AND ')} GROUP BY day, ${column} ORDER BY day, ${column}`,
-      )
+      .prepare<string[], DailySums>(sql)
       .all(...params)
-      .map((r) =>
-        withRates({
-          day: r.day,
-          id: r.id,
-          impressions: r.impressions,
-          calls: r.calls,
-          answered: r.answered,
-          qualified: r.qualified,
-          spendCents: r.spend,
-        }),
-      );
+      .map(reportRowOf);
+  }
+
+  async stats(): Promise<Map<string, ListingStats>> {
+    const rows = this.#db
+      .prepare<[], { listing_id: string; calls: number; answered: number; qualified: number }>(
+        STATS_SQL,
+      )
+      .all();
+    return new Map(
+      rows.map((r) => [
+        r.listing_id,
+        { calls: r.calls, answered: r.answered, qualified: r.qualified },
+      ]),
+    );
+  }
+
+  async spendOn(day: string): Promise<Map<string, number>> {
+    const rows = this.#db
+      .prepare<[string], { listing_id: string; spend: number }>(
+        'SELECT listing_id, SUM(spend) AS spend FROM mp_daily WHERE day = ? GROUP BY listing_id',
+      )
+      .all(day);
+    return new Map(rows.map((r) => [r.listing_id, r.spend]));
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Two gateways' marketplaces on one PostgreSQL (Debian `postgresql`, started
- * by the testkit), as `storage.kind: postgres` wires them: each its own
- * SQLite file for its calls and reports; the directory, the impressions and
- * the money (the ledger and the listings' daily spend) in the shared database. Concurrent qualified
+ * by the testkit), as `storage.kind: postgres` wires them: the directory,
+ * the impressions, the calls and their counts and the money (the ledger and
+ * the listings' daily spend) in the shared database. Concurrent qualified
  * calls of one listing on both, with a balance that covers only some of them.
  */
 import { startPostgres, type Postgres } from '@parley/testkit';
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 const NOW = Date.UTC(2026, 11, 5, 15, 0);
 
-async function gateway(url: string, db: SqliteDatabase): Promise<Marketplace> {
+async function gateway(url: string, db: SqliteDatabase, instanceId: string): Promise<Marketplace> {
   const pool = createPgPool({ url, poolSize: 5 });
   pools.push(pool);
   await migratePostgres(pool, [
@@ -50,6 +50,7 @@ async function gateway(url: string, db: SqliteDatabase): Promise<Marketplace> {
     logger: createLogger('silent'),
     now: () => NOW,
     shared: new PgCharges(pool, 'USD'),
+    instanceId,
   });
   closers.push(
     () => m.close(),
@@ -63,7 +64,7 @@ let databases = 0;
 async function pair(balance: number, dailyBudgetCents = 1_000_000) {
   const url = await pg.createDatabase(`billing_${(databases += 1)}`);
   const dbA = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const a = await gateway(url, dbA);
+  const a = await gateway(url, dbA, 'gw-a');
   await a.start();
   const advertiser = await a.registry.createAdvertiser(undefined, {
     tenant: 'acme',
@@ -82,7 +83,7 @@ async function pair(balance: number, dailyBudgetCents = 1_000_000) {
   // The directory is the cluster's (PostgreSQL): B reads A's rows once A's writes landed.
   await a.registry.written();
   const dbB = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-  const b = await gateway(url, dbB);
+  const b = await gateway(url, dbB, 'gw-b');
   await b.start();
   return { a, b, advertiser, listing };
 }
@@ -91,8 +92,8 @@ async function pair(balance: number, dailyBudgetCents = 1_000_000) {
 async function connect(m: Marketplace, listingId: string, callId: string): Promise<void> {
   const match = await m.hooks.matchWeb({ listingId, at: NOW - 60_000 });
   if (!match?.routable) throw new Error(`listing not routable: ${match?.reason}`);
-  m.hooks.callStarted(callId, match, NOW - 60_000);
-  m.hooks.advertiserConnected(callId, NOW - 60_000);
+  await m.hooks.callStarted(callId, match, NOW - 60_000);
+  await m.hooks.advertiserConnected(callId, NOW - 60_000);
 }
 
 const statuses = (results: QualifyResult[]) =>
@@ -140,10 +141,14 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     expect(await ledger.verify()).toEqual([]);
     expect(await a.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(500);
     expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(500);
-    // Each gateway's own records: the refused calls qualified but charged nothing.
-    const local = ids.map((id, i) => on(i).calls.get(id));
-    expect(local.reduce((sum, c) => sum + (c?.charged ?? 0), 0)).toBe(4_000);
-    expect(local.every((c) => c?.qualifiedAt !== null)).toBe(true);
+    // The shared call rows: the refused calls qualified but charged nothing; counted once each.
+    const rows = await Promise.all(ids.map((id, i) => on(i).calls.get(id)));
+    expect(rows.reduce((sum, c) => sum + (c?.charged ?? 0), 0)).toBe(4_000);
+    expect(rows.every((c) => c?.qualifiedAt !== null)).toBe(true);
+    const day = a.index.today(NOW);
+    expect(
+      await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 12, answered: 12, qualified: 12, spendCents: 4_000 }]);
     // Both gateways paused the listing for want of funds (no gateway routes to it any more).
     for (const m of [a, b]) {
       expect(await m.hooks.matchWeb({ listingId: listing.id, at: NOW })).toMatchObject({
@@ -208,5 +213,11 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
       100_000 - 3_000 + 5_000 + 1_000,
     );
     expect(await a.accounts.shared?.ledger.verify()).toEqual([]);
+    // The refund is in the call's row and the day's spend, seen from either gateway.
+    expect(await b.calls.get(ids[index] ?? '')).toMatchObject({ charged: 1_000, refunded: 1_000 });
+    const day = a.index.today(NOW);
+    expect(
+      await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 8, qualified: 8, spendCents: 2_000 }]);
   });
 });

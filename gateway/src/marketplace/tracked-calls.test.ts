@@ -27,10 +27,10 @@ describe('trackedCalls', () => {
       matchedBy: 'number',
     } as unknown as CallMatch;
     const hooks = {
-      matchInbound: () => match,
-      callStarted: () => undefined,
-      advertiserConnected: () => ({ qualifiesAt }),
-      qualify: (_id: string, now: number): QualifyResult => {
+      matchInbound: async () => match,
+      callStarted: async () => undefined,
+      advertiserConnected: async () => ({ qualifiesAt }),
+      qualify: async (_id: string, now: number): Promise<QualifyResult> => {
         const result: QualifyResult =
           now < qualifiesAt
             ? { status: 'not_yet', qualifiesAt }
@@ -38,7 +38,7 @@ describe('trackedCalls', () => {
         results.push(result.status);
         return result;
       },
-      callEnded: () => ({ status: 'not_connected' }) as QualifyResult,
+      callEnded: async () => ({ status: 'not_connected' }) as QualifyResult,
     } as unknown as MarketplaceCallHooks;
     const route = await trackedCalls({ hooks, now: clock, logger: createLogger('silent') }).route({
       called: '+14155550100',
@@ -49,6 +49,8 @@ describe('trackedCalls', () => {
     const call = Object.assign(new EventEmitter(), { id: 'c1' }) as unknown as Call;
     if (route?.kind === 'route') route.attach(call);
     call.emit('state', 'answered');
+    // The answer is recorded (a promise) and the timer armed before the wall clock lags.
+    await vi.advanceTimersByTimeAsync(0);
     lag = 2;
     await vi.advanceTimersByTimeAsync(1000);
     expect(results).toEqual(['not_yet']);

@@ -28,13 +28,28 @@ export function trackedCalls(deps: {
 
   /** Follows a routed call for billing: started, advertiser connected, qualified, ended. */
   const attach = (match: CallMatch) => (call: Call) => {
-    hooks.callStarted(call.id, match, now());
+    // The records are written in order (started, connected, ended): each step waits for the last.
+    let last: Promise<void> = hooks
+      .callStarted(call.id, match, now())
+      .catch((error: unknown) =>
+        log.error({ callId: call.id, err: error }, 'marketplace call not recorded'),
+      );
+    const next = (failure: string, step: () => Promise<void>): void => {
+      last = last
+        .then(step)
+        .catch((error: unknown) => log.error({ callId: call.id, err: error }, failure));
+    };
     let timer: NodeJS.Timeout | undefined;
+    let answered = false;
+    let over = false;
     const onState = (state: string) => {
-      if (state !== 'answered' || timer) return;
-      const connected = hooks.advertiserConnected(call.id, now());
-      if (!connected) return;
-      arm(connected.qualifiesAt);
+      if (state !== 'answered' || answered) return;
+      answered = true;
+      const at = now();
+      next('marketplace answer not recorded', async () => {
+        const connected = await hooks.advertiserConnected(call.id, at);
+        if (connected && !over) arm(connected.qualifiesAt);
+      });
     };
     // A timer may fire a millisecond before the wall clock reaches `qualifiesAt` (timers run on
     // the monotonic clock): `qualify` then answers not_yet, and the timer is armed again for
@@ -42,11 +57,10 @@ export function trackedCalls(deps: {
     const arm = (qualifiesAt: number): void => {
       timer = setTimeout(
         () => {
-          // Promise.resolve: a hooks double may answer at once.
-          Promise.resolve(hooks.qualify(call.id, now())).then(
+          hooks.qualify(call.id, now()).then(
             (result) => {
               log.info({ callId: call.id, result: result.status }, 'marketplace call qualified');
-              if (result.status === 'not_yet') arm(result.qualifiesAt);
+              if (result.status === 'not_yet' && !over) arm(result.qualifiesAt);
             },
             // The database failed: the call's end (`callEnded`) or the next start's recovery charges it.
             (error: unknown) =>
@@ -59,11 +73,13 @@ export function trackedCalls(deps: {
     };
     call.on('state', onState);
     call.once('ended', () => {
+      over = true;
       call.off('state', onState);
       clearTimeout(timer);
-      Promise.resolve(hooks.callEnded(call.id, now())).catch((error: unknown) =>
-        log.error({ callId: call.id, err: error }, 'marketplace charge at the end failed'),
-      );
+      const at = now();
+      next('marketplace charge at the end failed', async () => {
+        await hooks.callEnded(call.id, at);
+      });
     });
     log.info(
       {
@@ -85,7 +101,11 @@ export function trackedCalls(deps: {
    * and nothing is charged.
    */
   const refused = (match: CallMatch) => (call: Call) => {
-    hooks.callRefused(call.id, match, now());
+    hooks
+      .callRefused(call.id, match, now())
+      .catch((error: unknown) =>
+        log.error({ callId: call.id, err: error }, 'refused marketplace call not recorded'),
+      );
     log.warn(
       { callId: call.id, listing: match.listing.id, refusal: match.blocked },
       'marketplace call refused: destination not allowed',

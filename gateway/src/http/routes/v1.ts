@@ -26,7 +26,8 @@ export interface V1Deps {
    * What a call was attributed to by the marketplace (listing, impression,
    * advertiser, publisher, charge), shown as the record's `marketplace`.
    */
-  readonly attribution?: (callId: string) => object | undefined;
+  /** The marketplace's attribution of these calls (one query for a page of calls). */
+  readonly attribution?: (callIds: readonly string[]) => Promise<ReadonlyMap<string, object>>;
 }
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -76,6 +77,10 @@ function agentView(a: AgentPresence, voicemail: VoicemailSettings | undefined) {
  */
 export function v1Router(deps: V1Deps): Router {
   const router = Router();
+  const attributionsOf = async (calls: readonly { id: string }[]) =>
+    deps.attribution && calls.length > 0
+      ? deps.attribution(calls.map((c) => c.id))
+      : new Map<string, object>();
   router.use(requireApiKey(deps.apiKeys));
   if (deps.gated) router.use('/gated', deps.gated);
 
@@ -120,6 +125,7 @@ export function v1Router(deps: V1Deps): Router {
       throw new ParleyError('not_found', `no session holds ${number}`);
     }
     const calls = await deps.calls.listBySession(session.tenant, session.sessionId);
+    const attributed = await attributionsOf(calls);
     res.json({
       tenant: session.tenant,
       sessionId: session.sessionId,
@@ -131,7 +137,7 @@ export function v1Router(deps: V1Deps): Router {
       lastSeenAt: new Date(session.lastSeenAt).toISOString(),
       calls: calls.map((c) => ({
         ...callView(c, { privateClaims: principal?.privateClaims === true }),
-        marketplace: deps.attribution?.(c.id) ?? null,
+        marketplace: attributed.get(c.id) ?? null,
       })),
     });
   });
@@ -144,7 +150,7 @@ export function v1Router(deps: V1Deps): Router {
     }
     res.json({
       ...callView(record, { privateClaims: principalOf(res)?.privateClaims === true }),
-      marketplace: deps.attribution?.(record.id) ?? null,
+      marketplace: (await attributionsOf([record])).get(record.id) ?? null,
       messages: await deps.messages.list(record.id),
     });
   });
@@ -175,10 +181,11 @@ export function v1Router(deps: V1Deps): Router {
       limit,
       principal?.tenant ? { tenant: principal.tenant } : {},
     );
+    const attributed = await attributionsOf(calls);
     res.json({
       calls: calls.map((c) => ({
         ...callView(c, { privateClaims: principal?.privateClaims === true }),
-        marketplace: deps.attribution?.(c.id) ?? null,
+        marketplace: attributed.get(c.id) ?? null,
       })),
     });
   });

@@ -163,7 +163,7 @@ export function adminRoutes(m: Marketplace, sipDomain: string): Router {
       throw new ParleyError('not_found', 'no such impression', { expose: true });
     res.json({
       ...impressionView(i),
-      callEntries: m.entryStore.byImpression(i.id).map((e) => ({
+      callEntries: (await m.entryStore.byImpression(i.id)).map((e) => ({
         entryId: e.entryId,
         deviceId: e.deviceId,
         number: e.number,

@@ -20,7 +20,7 @@ const MAX_DAYS = 366;
 
 export function reportRoutes(m: Marketplace): Router {
   const router = Router();
-  const handle = (req: Request, res: Response) => {
+  const handle = async (req: Request, res: Response) => {
     assertScope(res, 'read');
     const subject = SUBJECTS[String(req.params['subject'])];
     if (!subject)
@@ -53,7 +53,7 @@ export function reportRoutes(m: Marketplace): Router {
       else if (subject === 'advertiser') m.registry.advertiser(tenant, id);
       else m.registry.publisher(tenant, id);
     }
-    const rows = m.reports.daily({ subject, tenant, id, from, to });
+    const rows = await m.reports.daily({ subject, tenant, id, from, to });
     if (req.query['format'] === 'csv') {
       res
         .type('text/csv')

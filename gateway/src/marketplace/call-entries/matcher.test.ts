@@ -83,7 +83,7 @@ describe('CallEntryMatcher (S3)', () => {
       listingId: 'ls-new',
       number: '+14155550102',
     });
-    expect(store.byImpression('new').map((e) => [e.entryId, JSON.parse(e.data)])).toEqual([
+    expect((await store.byImpression('new')).map((e) => [e.entryId, JSON.parse(e.data)])).toEqual([
       ['e1', { from: 'carrier' }],
     ]);
   });
@@ -169,6 +169,6 @@ describe('CallEntryMatcher (S3)', () => {
       previous: { status: 'matched', impressionId: 'a', reason: null },
     });
     expect(inBatch?.status).toBe('duplicate');
-    expect(store.get('acme', 'e1')?.data).toBe(JSON.stringify({ from: 'carrier' }));
+    expect((await store.get('acme', 'e1'))?.data).toBe(JSON.stringify({ from: 'carrier' }));
   });
 });

@@ -63,9 +63,10 @@ export class CallEntryMatcher {
    * batched: one query for the log entries of all its devices, one for the
    * lookups through the numbers (per-entry queries cost three times as much,
    * measured). The impression log is read first (it may be the shared
-   * PostgreSQL one); then, in one transaction of the entries' store, the
-   * stored entry ids are read and the new entries written, so a repeated id
-   * is answered `duplicate` even when two batches race.
+   * PostgreSQL one); then the entries' store writes, in one transaction, the
+   * entries whose ids are new and answers the others' earlier outcome, so a
+   * repeated id is answered `duplicate` even when two batches (or two
+   * gateways) race.
    */
   async processChunk(
     tenant: string,
@@ -118,70 +119,78 @@ export class CallEntryMatcher {
         );
       }
     }
-    return this.#store.atomically(() => {
-      const stored = this.#store.existing(
-        tenant,
-        entries.map((e) => e.id),
-      );
-      const results: EntryResult[] = [];
-      entries.forEach((e, i) => {
-        const before = stored.get(e.id);
-        if (before) {
-          results.push({
-            id: e.id,
-            status: 'duplicate',
-            previous: {
-              status: before.status,
-              impressionId: before.impressionId,
-              reason: before.reason,
-            },
-          });
-          return;
-        }
-        const firstIndex = first.get(e.id) ?? i;
-        if (firstIndex !== i) {
-          const earlier = results[firstIndex];
-          const previous =
-            earlier?.status === 'matched'
-              ? { status: 'matched' as const, impressionId: earlier.impressionId, reason: null }
-              : {
-                  status: 'unmatched' as const,
-                  impressionId: null,
-                  reason: earlier?.status === 'unmatched' ? earlier.reason : null,
-                };
-          results.push({ id: e.id, status: 'duplicate', previous });
-          return;
-        }
-        const o = outcomes.get(i);
-        let result: Exclude<EntryResult, { status: 'duplicate' }>;
-        if (o && 'leaseStart' in o) {
-          const impression = through.get(i) ?? { id: o.id, listingId: o.listingId };
-          result = {
-            id: e.id,
-            status: 'matched',
-            impressionId: impression.id,
-            listingId: impression.listingId,
-            number: o.number,
-          };
-        } else result = o ?? { id: e.id, status: 'unmatched', reason: 'no_device', detail: '' };
-        // 5. The entry's data, stored with the impression.
-        this.#store.insert({
+    // Each new entry's outcome, decided before the store says which ids are new.
+    const decided = new Map<number, Exclude<EntryResult, { status: 'duplicate' }>>();
+    for (const i of fresh) {
+      const e = at(i);
+      const o = outcomes.get(i);
+      if (o && 'leaseStart' in o) {
+        const impression = through.get(i) ?? { id: o.id, listingId: o.listingId };
+        decided.set(i, {
+          id: e.id,
+          status: 'matched',
+          impressionId: impression.id,
+          listingId: impression.listingId,
+          number: o.number,
+        });
+      } else
+        decided.set(i, o ?? { id: e.id, status: 'unmatched', reason: 'no_device', detail: '' });
+    }
+    // 5. The entries' data, stored with the impressions: the ids stored before are not written.
+    const stored = await this.#store.insertNew(
+      tenant,
+      fresh.map((i) => {
+        const e = at(i);
+        const result = decided.get(i);
+        return {
           tenant,
           entryId: e.id,
-          status: result.status,
-          reason: result.status === 'unmatched' ? result.reason : null,
-          impressionId: result.status === 'matched' ? result.impressionId : null,
+          status: result?.status ?? 'unmatched',
+          reason: result?.status === 'unmatched' ? result.reason : null,
+          impressionId: result?.status === 'matched' ? result.impressionId : null,
           deviceId: e.deviceId,
           number: e.number ?? null,
           startedAt: e.startedAt,
           durationSeconds: e.durationSeconds ?? null,
           data: JSON.stringify(e.data),
           receivedAt: now,
+        };
+      }),
+    );
+    const results: EntryResult[] = [];
+    entries.forEach((e, i) => {
+      const before = stored.get(e.id);
+      if (before) {
+        results.push({
+          id: e.id,
+          status: 'duplicate',
+          previous: {
+            status: before.status,
+            impressionId: before.impressionId,
+            reason: before.reason,
+          },
         });
-        results.push(result);
-      });
-      return results;
+        return;
+      }
+      const firstIndex = first.get(e.id) ?? i;
+      if (firstIndex !== i) {
+        const earlier = results[firstIndex];
+        const previous =
+          earlier?.status === 'matched'
+            ? { status: 'matched' as const, impressionId: earlier.impressionId, reason: null }
+            : {
+                status: 'unmatched' as const,
+                impressionId: null,
+                reason: earlier?.status === 'unmatched' ? earlier.reason : null,
+              };
+        results.push({ id: e.id, status: 'duplicate', previous });
+        return;
+      }
+      results.push(
+        decided.get(i) ?? { id: e.id, status: 'unmatched', reason: 'no_device', detail: '' },
+      );
     });
+    return results;
   }
 
   /** The log entry an entry matches (steps 1–2), or why none does. */

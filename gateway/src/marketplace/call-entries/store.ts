@@ -14,22 +14,28 @@ export interface StoredEntry {
   readonly receivedAt: number;
 }
 
-/** Stored call entries (idempotent by tenant and entry id). SQLite now, PostgreSQL later. */
+/** What an entry stored before was answered. */
+export type StoredOutcome = Pick<StoredEntry, 'status' | 'impressionId' | 'reason'>;
+
+/**
+ * Stored call entries, idempotent by tenant and entry id: the gateway's
+ * SQLite file, or PostgreSQL shared by the gateways
+ * (`../postgres/pg-call-entry-store.ts`), so an entry sent to two gateways
+ * is stored once and answered `duplicate` by the second.
+ */
 export interface CallEntryStore {
-  /** Runs `fn` in one transaction (a chunk of entries is written together). */
-  atomically<T>(fn: () => T): T;
-  /** False (and nothing written) when the entry id was stored before. */
-  insert(entry: StoredEntry): boolean;
-  get(tenant: string, entryId: string): StoredEntry | undefined;
-  /** Which of these entry ids are stored, with their outcome (one query for a chunk). */
-  existing(
-    tenant: string,
-    entryIds: readonly string[],
-  ): Map<string, Pick<StoredEntry, 'status' | 'impressionId' | 'reason'>>;
-  byImpression(impressionId: string): StoredEntry[];
+  /**
+   * Stores, in one transaction, the entries whose ids are not stored yet;
+   * answers the outcome of those that were (nothing written for them). Two
+   * batches racing with one id: one stores it, the other gets its outcome.
+   */
+  insertNew(tenant: string, entries: readonly StoredEntry[]): Promise<Map<string, StoredOutcome>>;
+  get(tenant: string, entryId: string): Promise<StoredEntry | undefined>;
+  byImpression(impressionId: string): Promise<StoredEntry[]>;
 }
 
-interface Row {
+/** An entry's row, the same in SQLite and PostgreSQL. */
+export interface EntryRow {
   tenant: string;
   entry_id: string;
   status: 'matched' | 'unmatched';
@@ -43,7 +49,7 @@ interface Row {
   received_at: number;
 }
 
-const entryOf = (r: Row): StoredEntry => ({
+export const entryOf = (r: EntryRow): StoredEntry => ({
   tenant: r.tenant,
   entryId: r.entry_id,
   status: r.status,
@@ -86,7 +92,7 @@ export class SqliteCallEntryStore implements CallEntryStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, entry_id) DO NOTHING`,
       ),
-      get: db.prepare<[string, string], Row>(
+      get: db.prepare<[string, string], EntryRow>(
         'SELECT * FROM mp_call_entries WHERE tenant = ? AND entry_id = ?',
       ),
       existing: db.prepare<
@@ -101,49 +107,58 @@ export class SqliteCallEntryStore implements CallEntryStore {
         `SELECT entry_id, status, impression_id, reason FROM mp_call_entries
          WHERE tenant = ? AND entry_id IN (SELECT value FROM json_each(?))`,
       ),
-      byImpression: db.prepare<[string], Row>(
+      byImpression: db.prepare<[string], EntryRow>(
         'SELECT * FROM mp_call_entries WHERE impression_id = ? ORDER BY started_at',
       ),
     };
   }
 
-  atomically<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+  async insertNew(
+    tenant: string,
+    entries: readonly StoredEntry[],
+  ): Promise<Map<string, StoredOutcome>> {
+    return this.#db
+      .transaction(() => {
+        const before = this.#existing(
+          tenant,
+          entries.map((e) => e.entryId),
+        );
+        for (const e of entries) if (!before.has(e.entryId)) this.#insert(e);
+        return before;
+      })
+      .immediate();
   }
 
-  insert(entry: StoredEntry): boolean {
-    const e = entry;
-    return (
-      this.#s.insert.run(
-        e.tenant,
-        e.entryId,
-        e.status,
-        e.reason,
-        e.impressionId,
-        e.deviceId,
-        e.number,
-        e.startedAt,
-        e.durationSeconds,
-        e.data,
-        e.receivedAt,
-      ).changes === 1
+  #insert(e: StoredEntry): void {
+    this.#s.insert.run(
+      e.tenant,
+      e.entryId,
+      e.status,
+      e.reason,
+      e.impressionId,
+      e.deviceId,
+      e.number,
+      e.startedAt,
+      e.durationSeconds,
+      e.data,
+      e.receivedAt,
     );
   }
 
-  get(tenant: string, entryId: string): StoredEntry | undefined {
+  async get(tenant: string, entryId: string): Promise<StoredEntry | undefined> {
     const row = this.#s.get.get(tenant, entryId);
     return row ? entryOf(row) : undefined;
   }
 
-  existing(tenant: string, entryIds: readonly string[]) {
-    const out = new Map<string, Pick<StoredEntry, 'status' | 'impressionId' | 'reason'>>();
+  #existing(tenant: string, entryIds: readonly string[]): Map<string, StoredOutcome> {
+    const out = new Map<string, StoredOutcome>();
     if (entryIds.length === 0) return out;
     for (const r of this.#s.existing.all(tenant, JSON.stringify(entryIds)))
       out.set(r.entry_id, { status: r.status, impressionId: r.impression_id, reason: r.reason });
     return out;
   }
 
-  byImpression(impressionId: string): StoredEntry[] {
+  async byImpression(impressionId: string): Promise<StoredEntry[]> {
     return this.#s.byImpression.all(impressionId).map(entryOf);
   }
 }

@@ -8,8 +8,7 @@
  * listing another gateway made a moment ago). Writes change the copy at once
  * and are written to PostgreSQL in order behind it; {@link flush} waits for
  * them (the API answers after it) and reports a write the database refused.
- * Quality counts and a day's spend stay with the gateway's reports
- * (`local`: its SQLite file's `mp_daily`).
+ * Quality counts and a day's spend are the daily counts' (`pg-report-store.ts`).
  */
 import type { PgPool } from '../../storage/postgres/index.js';
 import {
@@ -21,23 +20,39 @@ import {
   type ListingRow,
   type PublisherRow,
 } from '../directory-store.js';
-import type { Advertiser, Listing, ListingStats, PauseReason, Publisher } from '../model.js';
+import type { Advertiser, Listing, PauseReason, Publisher } from '../model.js';
 
 const byCreation = <T extends { createdAt: number; id: string }>(a: T, b: T) =>
   a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class PgDirectoryStore implements DirectoryStore {
   readonly #pool: PgPool;
-  readonly #local: Pick<DirectoryStore, 'stats' | 'spendOn'>;
   readonly #advertisers = new Map<string, Advertiser>();
   readonly #publishers = new Map<string, Publisher>();
   readonly #listings = new Map<string, Listing>();
+  /** Static number → the listings that show it (a call to a static number finds its listing at once). */
+  readonly #byStatic = new Map<string, Set<string>>();
   #tail: Promise<void> = Promise.resolve();
   #failed: Error | undefined;
 
-  constructor(pool: PgPool, local: Pick<DirectoryStore, 'stats' | 'spendOn'>) {
+  constructor(pool: PgPool) {
     this.#pool = pool;
-    this.#local = local;
+  }
+
+  /** Every change of the copy's listings goes through here (the static numbers' map follows). */
+  #setListing(l: Listing): void {
+    const old = this.#listings.get(l.id);
+    if (old?.staticNumber && old.staticNumber !== l.staticNumber) {
+      const ids = this.#byStatic.get(old.staticNumber);
+      ids?.delete(l.id);
+      if (ids?.size === 0) this.#byStatic.delete(old.staticNumber);
+    }
+    this.#listings.set(l.id, l);
+    if (l.staticNumber) {
+      let ids = this.#byStatic.get(l.staticNumber);
+      if (!ids) this.#byStatic.set(l.staticNumber, (ids = new Set()));
+      ids.add(l.id);
+    }
   }
 
   /** Writes queued behind the copy: each lands in order; a refusal is kept for {@link flush}. */
@@ -77,7 +92,7 @@ export class PgDirectoryStore implements DirectoryStore {
     const changed: Listing[] = [];
     for (const r of listings.rows) {
       const l = listingOf(r);
-      if (this.#take(this.#listings, l)) changed.push(l);
+      if (this.#take(this.#listings, l, (r) => this.#setListing(r))) changed.push(l);
     }
     return changed;
   }
@@ -91,7 +106,7 @@ export class PgDirectoryStore implements DirectoryStore {
     ]);
     if (!rows[0]) return undefined;
     const listing = listingOf(rows[0]);
-    this.#take(this.#listings, listing);
+    this.#take(this.#listings, listing, (r) => this.#setListing(r));
     const { rows: owners } = await this.#pool.query<AdvertiserRow>(
       'SELECT * FROM mp_advertisers WHERE id = $1',
       [listing.advertiserId],
@@ -106,11 +121,15 @@ export class PgDirectoryStore implements DirectoryStore {
    * millisecond the database's wins (this gateway's writes before the read
    * had landed). Answers whether the copy changed.
    */
-  #take<T extends { id: string; updatedAt: number }>(map: Map<string, T>, row: T): boolean {
+  #take<T extends { id: string; updatedAt: number }>(
+    map: Map<string, T>,
+    row: T,
+    set: (row: T) => void = (r) => map.set(r.id, r),
+  ): boolean {
     const mine = map.get(row.id);
     if (mine && mine.updatedAt > row.updatedAt) return false;
     if (mine && JSON.stringify(mine) === JSON.stringify(row)) return false;
-    map.set(row.id, row);
+    set(row);
     return true;
   }
 
@@ -184,7 +203,7 @@ export class PgDirectoryStore implements DirectoryStore {
   }
 
   putListing(l: Listing): void {
-    this.#listings.set(l.id, l);
+    this.#setListing(l);
     this.#write(
       `INSERT INTO mp_listings (id, tenant, advertiser_id, title, description, category, region, schedule,
          destination, bid, daily_budget, min_connected_seconds, static_number, status, pause_reason, paused_day,
@@ -234,7 +253,13 @@ export class PgDirectoryStore implements DirectoryStore {
   }
 
   listingByStaticNumber(number: string): Listing | undefined {
-    return this.listings().find((l) => l.staticNumber === number && l.status !== 'archived');
+    // The earliest made of the live listings showing it (as SQLite's query answers).
+    let found: Listing | undefined;
+    for (const id of this.#byStatic.get(number) ?? []) {
+      const l = this.#listings.get(id);
+      if (l && l.status !== 'archived' && (!found || byCreation(l, found) < 0)) found = l;
+    }
+    return found;
   }
 
   setListingStatus(
@@ -245,18 +270,10 @@ export class PgDirectoryStore implements DirectoryStore {
     at: number,
   ): void {
     const l = this.#listings.get(id);
-    if (l) this.#listings.set(id, { ...l, status, pauseReason: reason, pausedDay, updatedAt: at });
+    if (l) this.#setListing({ ...l, status, pauseReason: reason, pausedDay, updatedAt: at });
     this.#write(
       'UPDATE mp_listings SET status = $1, pause_reason = $2, paused_day = $3, updated_at = $4 WHERE id = $5',
       [status, reason, pausedDay, at, id],
     );
-  }
-
-  stats(): Map<string, ListingStats> {
-    return this.#local.stats();
-  }
-
-  spendOn(day: string): Map<string, number> {
-    return this.#local.spendOn(day);
   }
 }

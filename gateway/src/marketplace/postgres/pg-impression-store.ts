@@ -21,18 +21,9 @@ const COLUMNS =
 
 export class PgImpressionStore implements ImpressionStore {
   readonly #pool: PgPool;
-  readonly #counted: (day: string, impressions: readonly Impression[]) => void;
 
-  /**
-   * @param counted the day's impression counts: kept where the gateway keeps
-   *   its reports (its SQLite file's `mp_daily`, see docs/marketplace.md).
-   */
-  constructor(
-    pool: PgPool,
-    counted: (day: string, impressions: readonly Impression[]) => void = () => undefined,
-  ) {
+  constructor(pool: PgPool) {
     this.#pool = pool;
-    this.#counted = counted;
   }
 
   async logPlacement(
@@ -85,8 +76,16 @@ export class PgImpressionStore implements ImpressionStore {
           column('createdAt'),
         ],
       );
+      // The day's impression counts of the cluster (reports), in the placement's transaction.
+      await client.query(
+        `INSERT INTO mp_daily (day, tenant, listing_id, advertiser_id, publisher_id, impressions)
+         SELECT $1::TEXT, tenant, listing_id, advertiser_id, publisher_id, COUNT(*)
+         FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[]) AS i(tenant, listing_id, advertiser_id, publisher_id)
+         GROUP BY tenant, listing_id, advertiser_id, publisher_id
+         ON CONFLICT (day, listing_id, publisher_id) DO UPDATE SET impressions = mp_daily.impressions + excluded.impressions`,
+        [day, column('tenant'), column('listingId'), column('advertiserId'), column('publisherId')],
+      );
     });
-    this.#counted(day, impressions);
   }
 
   async impression(id: string): Promise<Impression | undefined> {
@@ -138,18 +137,17 @@ export class PgImpressionStore implements ImpressionStore {
     );
   }
 
-  async byDevice(
+  async latestByDevices(
     tenant: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     since: number,
     at: number,
-    limit: number,
-  ): Promise<Impression[]> {
-    return this.#all(
-      `SELECT ${COLUMNS} FROM mp_impressions
-       WHERE tenant = $1 AND device_id = $2 AND lease_start >= $3 AND lease_start <= $4
-       ORDER BY lease_start DESC, seq DESC LIMIT $5`,
-      [tenant, deviceId, since, at, limit],
+  ): Promise<Map<string, Impression>> {
+    return this.#perDevice(
+      deviceIds,
+      `SELECT ${COLUMNS} FROM mp_impressions WHERE tenant = $2 AND device_id = d.device_id
+       AND lease_start >= $3 AND lease_start <= $4 ORDER BY lease_start DESC, seq DESC LIMIT 1`,
+      [tenant, since, at],
     );
   }
 
@@ -227,14 +225,32 @@ export class PgImpressionStore implements ImpressionStore {
 
   async latestOfListing(
     listingId: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     at: number,
-  ): Promise<Impression | undefined> {
-    return this.#one(
-      `SELECT ${COLUMNS} FROM mp_impressions WHERE listing_id = $1 AND device_id = $2 AND lease_start <= $3
-       ORDER BY lease_start DESC, seq DESC LIMIT 1`,
-      [listingId, deviceId, at],
+  ): Promise<Map<string, Impression>> {
+    return this.#perDevice(
+      deviceIds,
+      `SELECT ${COLUMNS} FROM mp_impressions WHERE listing_id = $2 AND device_id = d.device_id
+       AND lease_start <= $3 ORDER BY lease_start DESC, seq DESC LIMIT 1`,
+      [listingId, at],
     );
+  }
+
+  /** One query for several devices: `latest` (over `d.device_id`, parameters from $2) per device. */
+  async #perDevice(
+    deviceIds: readonly string[],
+    latest: string,
+    params: unknown[],
+  ): Promise<Map<string, Impression>> {
+    const out = new Map<string, Impression>();
+    if (deviceIds.length === 0) return out;
+    const { rows } = await this.#pool.query<ImpressionRow & { device: string }>(
+      `SELECT d.device_id AS device, m.* FROM UNNEST($1::TEXT[]) AS d(device_id)
+       CROSS JOIN LATERAL (${latest}) m`,
+      [deviceIds, ...params],
+    );
+    for (const r of rows) out.set(r.device, impressionOf(r));
+    return out;
   }
 
   async leaseHistory(tenant: string): Promise<{ number: string; end: number }[]> {

@@ -53,19 +53,35 @@ export class PgNumberLeases implements NumberLeases {
   }
 
   async lease(now: number): Promise<Lease | undefined> {
+    return (await this.leaseMany(now, 1))[0];
+  }
+
+  /**
+   * One statement for a placement's slots: the `count` free numbers released
+   * longest ago, locked and leased together. Their `seq` is the sequence's
+   * next value times 32 plus their rank, so leases taken later still order
+   * after, and these among themselves in the order they were handed out.
+   */
+  async leaseMany(now: number, count: number): Promise<Lease[]> {
+    if (count <= 0) return [];
+    if (count > 31) throw new Error('at most 31 numbers per placement');
     const end = now + this.#leaseMs;
-    const { rows } = await this.#pool.query<{ number: string }>(
-      `UPDATE mp_number_leases SET lease_end = $3, seq = nextval('mp_number_lease_seq')
-       WHERE number = (
-         SELECT number FROM mp_number_leases
+    const { rows } = await this.#pool.query<{ number: string; k: number }>(
+      `WITH f AS (
+         SELECT number, lease_end, seq FROM mp_number_leases
          WHERE tenant = $1 AND lease_end <= $2 AND number = ANY($4::TEXT[])
-         ORDER BY lease_end, seq, number LIMIT 1 FOR UPDATE SKIP LOCKED
-       )
-       RETURNING number`,
-      [this.#tenant, now, end, this.#numbers],
+         ORDER BY lease_end, seq, number LIMIT $5 FOR UPDATE SKIP LOCKED
+       ), r AS (
+         SELECT number, row_number() OVER (ORDER BY lease_end, seq, number) AS k FROM f
+       ), b AS (SELECT nextval('mp_number_lease_seq') AS base)
+       UPDATE mp_number_leases m SET lease_end = $3, seq = b.base * 32 + r.k
+       FROM r, b WHERE m.number = r.number
+       RETURNING m.number, r.k`,
+      [this.#tenant, now, end, this.#numbers, count],
     );
-    const number = rows[0]?.number;
-    return number === undefined ? undefined : { number, start: now, end };
+    return rows
+      .sort((x, y) => Number(x.k) - Number(y.k))
+      .map((r) => ({ number: r.number, start: now, end }));
   }
 
   async leasedAt(now: number): Promise<number> {

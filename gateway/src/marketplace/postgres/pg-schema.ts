@@ -120,4 +120,82 @@ export const MARKETPLACE_PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX mp_number_leases_free ON mp_number_leases(tenant, lease_end, seq, number);
   `,
+  `
+  -- Calls that reached a listing, through any gateway: one row per call id (a
+  -- second gateway recording the same call finds it), owned by the gateway
+  -- instance that carries it (\`shared.instanceId\`): at start a gateway closes
+  -- and charges only its own calls a crash left open.
+  CREATE TABLE mp_calls (
+    call_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('tracked', 'web', 'direct')),
+    listing_id TEXT NOT NULL,
+    advertiser_id TEXT NOT NULL,
+    publisher_id TEXT,
+    impression_id TEXT,
+    price BIGINT NOT NULL,
+    min_connected_seconds INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    connected_at BIGINT,
+    qualifies_at BIGINT,
+    qualified_at BIGINT,
+    ended_at BIGINT,
+    charge_key TEXT,
+    charged BIGINT NOT NULL DEFAULT 0,
+    refunded BIGINT NOT NULL DEFAULT 0,
+    refusal TEXT,
+    claim TEXT
+  );
+  CREATE INDEX mp_calls_open ON mp_calls(owner) WHERE ended_at IS NULL;
+  CREATE INDEX mp_calls_listing ON mp_calls(listing_id, started_at);
+  CREATE INDEX mp_calls_recent ON mp_calls(started_at);
+
+  -- The cluster's daily counts (reports, quality scores): every count is
+  -- written in the transaction that changes the call (or logs the placement)
+  -- it counts, by a statement that counts only when the change happened.
+  CREATE TABLE mp_daily (
+    day TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    listing_id TEXT NOT NULL,
+    advertiser_id TEXT NOT NULL,
+    publisher_id TEXT NOT NULL,
+    impressions BIGINT NOT NULL DEFAULT 0,
+    calls BIGINT NOT NULL DEFAULT 0,
+    answered BIGINT NOT NULL DEFAULT 0,
+    qualified BIGINT NOT NULL DEFAULT 0,
+    spend BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, listing_id, publisher_id)
+  );
+  CREATE INDEX mp_daily_tenant ON mp_daily(tenant, day);
+
+  -- The same counts over all time per listing (the quality scores every
+  -- gateway reads every 5 s: one row per listing, not a sum over the days).
+  CREATE TABLE mp_listing_stats (
+    listing_id TEXT PRIMARY KEY,
+    calls BIGINT NOT NULL DEFAULT 0,
+    answered BIGINT NOT NULL DEFAULT 0,
+    qualified BIGINT NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE mp_call_entries (
+    tenant TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('matched', 'unmatched')),
+    reason TEXT,
+    impression_id TEXT,
+    device_id TEXT NOT NULL,
+    number TEXT,
+    started_at BIGINT NOT NULL,
+    duration_seconds DOUBLE PRECISION,
+    data TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant, entry_id)
+  );
+  CREATE INDEX mp_call_entries_impression ON mp_call_entries(impression_id) WHERE impression_id IS NOT NULL;
+
+  -- When each gateway instance was last known alive (its calls' recovery bound).
+  CREATE TABLE mp_heartbeats (owner TEXT PRIMARY KEY, alive_at BIGINT NOT NULL);
+  `,
 ];

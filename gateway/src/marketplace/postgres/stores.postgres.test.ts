@@ -63,11 +63,9 @@ const kinds: [string, () => Promise<Stores>][] = [
     'postgres',
     async () => {
       const pool = await pgPool();
-      const db = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-      const local = new SqliteDirectoryStore(db);
       return {
         impressions: new PgImpressionStore(pool),
-        directory: new PgDirectoryStore(pool, local),
+        directory: new PgDirectoryStore(pool),
         leases: (numbers, history = []) =>
           new PgNumberLeases(pool, 'acme', numbers, 60, async () => history),
       };
@@ -189,12 +187,15 @@ describe.each(kinds)('the marketplace stores on %s', (_kind, open) => {
         ['+14155550101', T0 + 30 * MIN],
       ]),
     ).toEqual(['im_1', 'im_2', undefined, 'im_3']);
-    expect((await s.byDevice('acme', 'dev-1', 0, T0 + 60 * MIN, 10)).map((i) => i.id)).toEqual(
-      expect.arrayContaining(['im_1', 'im_2']),
-    );
-    expect(await s.byDevice('acme', 'dev-1', T0 + 1, T0 + 60 * MIN, 10)).toEqual([]);
-    expect((await s.latestOfListing('ls_1', 'dev-2', T0 + 40 * MIN))?.id).toBe('im_3');
-    expect(await s.latestOfListing('ls_1', 'dev-2', T0)).toBeUndefined();
+    // Several devices in one query: each its latest (im_1 and im_2 began together: either is dev-1's).
+    const latest = await s.latestByDevices('acme', ['dev-1', 'dev-2', 'dev-9'], 0, T0 + 60 * MIN);
+    expect(['im_1', 'im_2']).toContain(latest.get('dev-1')?.id);
+    expect(latest.get('dev-2')?.id).toBe('im_3');
+    expect(latest.has('dev-9')).toBe(false);
+    expect((await s.latestByDevices('acme', ['dev-1'], T0 + 1, T0 + 60 * MIN)).size).toBe(0);
+    const ofListing = await s.latestOfListing('ls_1', ['dev-2', 'dev-1'], T0 + 40 * MIN);
+    expect([ofListing.get('dev-2')?.id, ofListing.get('dev-1')?.id]).toEqual(['im_3', 'im_1']);
+    expect((await s.latestOfListing('ls_1', ['dev-2'], T0)).size).toBe(0);
     expect(await s.logEntries('acme', 'dev-2', 0, T0 + 40 * MIN, 5)).toEqual([
       { id: 'im_3', listingId: 'ls_1', number: '+14155550101', leaseStart: T0 + 20 * MIN },
     ]);
@@ -247,6 +248,13 @@ describe.each(kinds)('the marketplace stores on %s', (_kind, open) => {
     expect(d.listingByStaticNumber('+14155550150')?.id).toBe('ls_1');
     d.setListingStatus('ls_1', 'archived', null, null, T0 + 5);
     expect(d.listingByStaticNumber('+14155550150')).toBeUndefined();
+    // The number shown by another listing, then changed: the lookup follows both.
+    const other = listing('ls_3', { staticNumber: '+14155550150', createdAt: T0 + 2 });
+    d.putListing(other);
+    expect(d.listingByStaticNumber('+14155550150')?.id).toBe('ls_3');
+    d.putListing({ ...other, staticNumber: '+14155550151', updatedAt: T0 + 3 });
+    expect(d.listingByStaticNumber('+14155550150')).toBeUndefined();
+    expect(d.listingByStaticNumber('+14155550151')?.id).toBe('ls_3');
     d.setListingStatus('ls_2', 'paused', 'daily_budget_exhausted', '2026-12-06', T0 + 6);
     await d.flush?.();
     expect(d.listing('ls_2')).toMatchObject({
@@ -273,14 +281,34 @@ describe.each(kinds)('the marketplace stores on %s', (_kind, open) => {
     expect((await pool.lease(T0 + 60_000))?.number).toBe('+1002');
     expect(await pool.leasedAt(T0 + 60_000)).toBe(1);
   });
+
+  it('leases a placement’s numbers together, in the order single leases would take them', async () => {
+    const { leases } = await open();
+    const pool = leases(
+      ['+1001', '+1002', '+1003', '+1004'],
+      [{ number: '+1001', end: T0 - 1000 }],
+    );
+    await pool.start(T0);
+    const many = await pool.leaseMany(T0, 3);
+    expect(many.map((l) => l.number)).toEqual(['+1002', '+1003', '+1004']);
+    // One left: a placement of two gets one.
+    expect((await pool.leaseMany(T0, 2)).map((l) => l.number)).toEqual(['+1001']);
+    expect(await pool.leaseMany(T0 + 1, 2)).toEqual([]);
+    // They come back in the order they were handed out.
+    expect((await pool.leaseMany(T0 + 60_000, 4)).map((l) => l.number)).toEqual([
+      '+1002',
+      '+1003',
+      '+1004',
+      '+1001',
+    ]);
+  });
 });
 
 describe('the marketplace stores shared by two gateways (PostgreSQL)', () => {
   it('a second gateway reads the first one’s directory and impressions', async () => {
     const pool = await pgPool();
-    const db = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
-    const a = new PgDirectoryStore(pool, new SqliteDirectoryStore(db));
-    const b = new PgDirectoryStore(pool, new SqliteDirectoryStore(db));
+    const a = new PgDirectoryStore(pool);
+    const b = new PgDirectoryStore(pool);
     await b.refresh();
     a.putAdvertiser(advertiser('ad_1'));
     a.putListing(listing('ls_1'));
