@@ -14,6 +14,10 @@
  *   hears the greeting and is connected (the meter runs, the record is
  *   answered); the flow's `gate` result is `connected` once the call ends.
  *   (Audio both ways through the gate: `gated-trunk-prompts.baresip.test.ts`.)
+ * - a second line whose greeting a key interrupts: a caller on no account
+ *   (sipp as the carrier, RFC 4733) keys the account number and PIN during
+ *   the greeting; the gate reads them as typed ahead (as a `gather` after the
+ *   greeting would), asks nothing, and connects.
  */
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowEvent } from '@parley/shared/protocol';
 import {
+  sippAvailable,
   startBaresipAgent,
   startSipp,
   stopAll,
@@ -31,6 +36,7 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Call } from '../src/calls/index.js';
 import { CARRIER } from './carrier.js';
+import { carrierScenario } from './gated-carrier.js';
 import type { TestGateway } from './harness.js';
 import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
@@ -40,6 +46,8 @@ const DID = '+14155550179';
 const GREETING = 'Welcome to the family visiting line.';
 const GREETING_WORDS = 'welcome to the family visiting line';
 const NOT_AVAILABLE = 'the person you are calling is not available goodbye';
+/** A line whose greeting a key interrupts (type-ahead into the gate). */
+const TYPE_AHEAD_DID = '+14155550173';
 
 let gw: TestGateway;
 let client: RawSipClient;
@@ -104,10 +112,14 @@ function verbEvents(call: Call): { type: string; verb: string; at: number; statu
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'parley-gated-flow-'));
-  ({ gw, device } = await startGatedFacility(DID, { pin: { delayMs: 0 } }, [
-    { verb: 'say', text: GREETING },
-    { verb: 'gate' },
-  ]));
+  ({ gw, device } = await startGatedFacility(
+    DID,
+    { pin: { delayMs: 0 } },
+    [{ verb: 'say', text: GREETING }, { verb: 'gate' }],
+    {
+      [TYPE_AHEAD_DID]: [{ verb: 'say', text: GREETING, interruptible: true }, { verb: 'gate' }],
+    },
+  ));
   gw.gateway.calls.onCall((c) => calls.push(c));
   client = await RawSipClient.open();
 });
@@ -211,6 +223,88 @@ it(
       ]);
       expect((await resident.result).stats.successful).toBe(1);
     } finally {
+      await resident.stop().catch(() => undefined);
+    }
+  },
+);
+
+it.skipIf(!sippAvailable())(
+  'keys typed during an interruptible greeting reach the gate: the account number and PIN are not asked again',
+  {
+    timeout: 150_000,
+  },
+  async () => {
+    const made = await approvedAccount(
+      gw,
+      'typed',
+      { name: 'Typing Caller', phones: [], number: '70537053', pin: '2580' },
+      500,
+    );
+    const resident = await startSipp({
+      scenario: { file: join(FIXTURES, 'sipp-gated-device.xml') },
+      calls: 1,
+      rtpEcho: true,
+      timeoutMs: 120_000,
+    });
+    // The carrier keys the account number and PIN from 1 s after its ACK: while the greeting plays.
+    const caller = await startSipp({
+      scenario: { file: await carrierScenario(work, 'typed-ahead', '70537053#2580#') },
+      remote: gw.udp,
+      address: CARRIER,
+      calls: 1,
+      injection: { rows: [[TYPE_AHEAD_DID, '4155550133']] },
+      timeoutMs: 120_000,
+      recvTimeoutMs: 100_000,
+    });
+    try {
+      const registered = await client.register(
+        gw.udp,
+        device.sipUser,
+        device.secret,
+        [`<sip:${device.sipUser}@127.0.0.1:${resident.localPort}>`],
+        [],
+        'MD5',
+      );
+      expect(registered.status).toBe(200);
+      await expect
+        .poll(() => calls.filter((c) => c.record.called === TYPE_AHEAD_DID).length, {
+          timeout: 20_000,
+        })
+        .toBe(1);
+      const call = calls.find((c) => c.record.called === TYPE_AHEAD_DID)!;
+      await expect
+        .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
+        .toBe(true)
+        .catch(async (error: unknown) => {
+          const { body } = await gw.apiRequest('GET', `${GATED}/decisions?callId=${call.id}`);
+          throw new Error(`not connected: ${JSON.stringify(body)}`, { cause: error });
+        });
+      call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'normal_clearing' });
+      const result = await caller.result;
+      expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      expect((await resident.result).stats.successful).toBe(1);
+      await gw.callsEnded(10_000);
+
+      // The greeting was interrupted by the first key; the gate connected.
+      expect(verbEvents(call).map((e) => [e.type, e.verb, e.status])).toEqual([
+        ['verb.start', 'say', undefined],
+        ['verb.result', 'say', 'interrupted'],
+        ['verb.start', 'gate', undefined],
+        ['verb.result', 'gate', 'connected'],
+      ]);
+      // The number names no account; the pair keyed ahead does, at the first try.
+      const { body } = await gw.apiRequest<{
+        decisions: { stage: string; allowed: boolean; failed: string | null; accountId: string }[];
+      }>('GET', `${GATED}/decisions?callId=${call.id}`);
+      const decisions = body.decisions.reverse();
+      expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+        ['authorize', false, 'caller_account'],
+        ['authorize', true, null],
+        ['reverify', true, null],
+      ]);
+      expect(decisions[1]?.accountId).toBe(made.id);
+    } finally {
+      await caller.stop().catch(() => undefined);
       await resident.stop().catch(() => undefined);
     }
   },

@@ -14,7 +14,11 @@
  *   the re-prompt, keys the right PIN: connected, one minute charged;
  * - PIN brute force: three wrong PINs in one call (the tries of a call are
  *   used up: refused and hung up), and the account is locked: the next call,
- *   with the right PIN, is refused `pin_lockout`; neither call is authorised, so nothing rings.
+ *   with the right PIN, is refused `pin_lockout`; neither call is authorised, so nothing rings;
+ * - the resident's wrong PIN keyed on her phone three times (`maxFailures` 3):
+ *   the device and the resident are locked (stored, counted in
+ *   `parley_gated_pin_lockouts_total`); the next call rings her phone, the
+ *   right PIN is refused `pin_lockout`, nothing connects.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,10 +54,14 @@ function carrier(file: string, from: string): Promise<SippInstance> {
   });
 }
 
-/** The resident's phone: answers, keys 1593# (RFC 4733), echoes, waits for the BYE. */
-async function residentPhone(): Promise<SippInstance> {
+/**
+ * The resident's phone: answers, keys 1593# (RFC 4733; `wrongPins`: three
+ * wrong PINs instead), echoes, waits for the BYE.
+ */
+async function residentPhone(wrongPins = false): Promise<SippInstance> {
+  const fixture = wrongPins ? 'sipp-gated-device-wrong-pin.xml' : 'sipp-gated-device.xml';
   const phone = await startSipp({
-    scenario: { file: join(FIXTURES, 'sipp-gated-device.xml') },
+    scenario: { file: join(FIXTURES, fixture) },
     calls: 1,
     rtpEcho: true,
     timeoutMs: 150_000,
@@ -105,6 +113,13 @@ async function connectedThenEnd(call: Call): Promise<void> {
     });
   await expect.poll(() => call.record.answeredAt, { timeout: 10_000 }).not.toBeNull();
   call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'normal_clearing' });
+}
+
+/** A counter's value in the gateway's /metrics (0 when absent). */
+async function counter(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
 async function newCall(before: number): Promise<Call> {
@@ -266,6 +281,81 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       expect(row?.lockedUntil ?? 0, JSON.stringify(row)).toBeGreaterThan(Date.now());
       const view = await gw.apiRequest<{ balance: number }>('GET', `${GATED}/accounts/${eve.id}`);
       expect(view.body.balance).toBe(500);
+    },
+  );
+
+  // Last: it locks Rita and her phone out for the rest of the file.
+  it(
+    'locks the resident out after three wrong PINs keyed on her phone: stored, counted; the next call, with the right PIN, is refused pin_lockout',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const lockouts = {
+        device: await counter('parley_gated_pin_lockouts_total', 'subject="device"'),
+        resident: await counter('parley_gated_pin_lockouts_total', 'subject="resident"'),
+      };
+      // Call 1: Grace (authorised by her number); Rita's phone keys three wrong PINs.
+      const wrong = await residentPhone(true);
+      const before = phoneCalls().length;
+      const first = await carrier(await carrierScenario(work, 'resident-guess', ''), '4155550199');
+      let guessed: Call;
+      try {
+        guessed = await newCall(before);
+        const rang = await wrong.result; // the gateway's BYE after the third wrong PIN
+        expect(rang.stats.successful, rang.output).toBe(1);
+        const result = await first.result; // the not-available prompt, then the BYE
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      } finally {
+        await first.stop().catch(() => undefined);
+        await wrong.stop().catch(() => undefined);
+      }
+      await gw.callsEnded(10_000);
+      expect((await decisionsOf(guessed.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+        ['authorize', true, null],
+        ['reverify', false, 'resident_pin'],
+        ['reverify', false, 'resident_pin'],
+        ['reverify', false, 'resident_pin'],
+      ]);
+      expect(guessed.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
+      // Locked (maxFailures 3): the device and the resident, stored (a restart keeps it), counted.
+      for (const subject of [`device:${TENANT}/cell-12`, `resident:${TENANT}/r-1`]) {
+        const row = gw.gateway.gated.store.pinAttempts.get(subject);
+        expect(row?.lockedUntil ?? 0, `${subject}: ${JSON.stringify(row)}`).toBeGreaterThan(
+          Date.now(),
+        );
+      }
+      expect(await counter('parley_gated_pin_lockouts_total', 'subject="device"')).toBe(
+        lockouts.device + 1,
+      );
+      expect(await counter('parley_gated_pin_lockouts_total', 'subject="resident"')).toBe(
+        lockouts.resident + 1,
+      );
+
+      // Call 2: the phone rings again and keys the right PIN, but the lockout stands.
+      const right = await residentPhone();
+      const again = phoneCalls().length;
+      const second = await carrier(
+        await carrierScenario(work, 'resident-locked', ''),
+        '4155550199',
+      );
+      let locked: Call;
+      try {
+        locked = await newCall(again);
+        expect((await right.result).stats.successful).toBe(1);
+        const result = await second.result;
+        expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+      } finally {
+        await second.stop().catch(() => undefined);
+        await right.stop().catch(() => undefined);
+      }
+      await gw.callsEnded(10_000);
+      expect((await decisionsOf(locked.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+        ['authorize', true, null],
+        ['reverify', false, 'pin_lockout'],
+      ]);
+      expect(locked.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
+      expect(gw.gateway.gated.meter.isRunning(locked.id)).toBe(false);
     },
   );
 });

@@ -138,10 +138,19 @@ export type DialAttempt =
       readonly reason?: string;
     };
 
-/** What a `gate` verb says of the call: the resident it is for, when the line is one resident's. */
+/**
+ * What a `gate` verb says of the call: the resident it is for, when the line
+ * is one resident's, and the keys the caller typed ahead.
+ */
 export interface GateOptions {
   /** The resident's number (as the facility's API has it). */
   readonly resident?: string;
+  /**
+   * Keys pressed before the verb and not read yet, oldest first: kept as a
+   * `gather` keeps them (after a `say` or `play` a key interrupted), so a
+   * caller who keys the account number during the greeting is not asked again.
+   */
+  readonly typedAhead?: readonly Digit[];
 }
 
 /** Whose box a `voicemail` verb leaves the message in, and why. */

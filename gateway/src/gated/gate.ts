@@ -16,49 +16,30 @@
  * Whoever decides (the built-in checks or the facility's server), the Gate
  * applies the PIN lockouts, keeps the pending calls and tickets, records every
  * decision with its checks, counts and logs, and answers the caller only
- * "proceed" or "not available".
+ * "proceed" or "not available". Its parts, one job each: who decides
+ * (`auth/decider.ts`), the PIN rules and lockouts (`pins/pin-checks.ts`),
+ * the stored decisions (`decision-log.ts`), the pending calls and tickets
+ * (`pending-calls.ts`), and the devices' credentials and registrations
+ * for the registrar (`devices/device-access.ts`); this file is the stages.
  */
-import { randomUUID } from 'node:crypto';
 import type { GatedPrompts, GatedTenantConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
-import { digestHa1 } from '../sip/message/index.js';
-import type { AuthorizeContext, Authenticator, Verdict } from './auth/authenticator.js';
-import { BuiltinAuthenticator } from './auth/builtin.js';
-import { HookFailure, HttpAuthenticator } from './auth/http-authenticator.js';
-import { HttpHook } from './auth/http-hook.js';
-import type { CheckName, GateDecision, GateStage } from './decision.js';
+import type { AuthorizeContext, Verdict } from './auth/authenticator.js';
+import { Decider } from './auth/decider.js';
+import { refusal, withTicket } from './auth/verdicts.js';
+import type { GateDecision } from './decision.js';
+import { DecisionLog, type DecisionBase } from './decision-log.js';
+import { DeviceAccess, type DeviceSipCredentials } from './devices/device-access.js';
 import type { DeviceContact, DevicePresence, SignIn } from './devices/device-presence.js';
+import type { DeviceData, DevicePinResult, PinResult } from './gate-results.js';
 import type { GatedMetrics } from './metrics.js';
-import { PendingCalls } from './pending-calls.js';
+import { PendingCalls, type PendingCall } from './pending-calls.js';
+import { PinChecks, type PinRefused } from './pins/pin-checks.js';
 import type { PinHasher } from './pins/pin-hash.js';
-import { PinGuard, pinSubject, type PinAttempt, type PinPolicy } from './pins/pin-guard.js';
+import { pinSubject, type PinAttempt } from './pins/pin-guard.js';
 import type { GatedStore } from './store/index.js';
 
-/** What the device gave just before connecting. */
-export type DeviceData =
-  /** A plain SIP phone: the PIN the resident keyed (DTMF) after answering. */
-  | { readonly device: string; readonly pin: string }
-  /** A resident app: the ticket `devicePin` gave it, sent back in its 200 OK (`X-Parley-Device-Ticket`). */
-  | { readonly device: string; readonly ticket: string };
-
-export type PinResult =
-  | { readonly ok: true; readonly decision: GateDecision }
-  | {
-      readonly ok: false;
-      readonly code: 'pin_refused' | 'pin_locked' | 'not_found';
-      /** With `pin_locked`: when to try again. */
-      readonly retryAfterMs?: number;
-      readonly decision: GateDecision;
-    };
-
-export type DevicePinResult =
-  | {
-      readonly ok: true;
-      readonly ticket: string;
-      readonly expiresAt: number;
-      readonly decision: GateDecision;
-    }
-  | Extract<PinResult, { ok: false }>;
+export type { DeviceData, DevicePinResult, PinResult } from './gate-results.js';
 
 export interface GateOptions {
   /** The gated tenants and their settings (`tenants.<id>.gated`). */
@@ -73,71 +54,44 @@ export interface GateOptions {
   readonly now?: () => number;
 }
 
-/** What an authenticator answered, and whether the facility's server failed to. */
-interface Decided {
-  readonly verdict: Verdict;
-  readonly decidedBy: GateDecision['decidedBy'];
-  readonly hookFailed: boolean;
-}
-
-/** Checks whose failure is a wrong PIN (or account number) and counts toward a lockout. */
-const PIN_CHECKS: ReadonlySet<CheckName> = new Set([
-  'caller_account',
-  'account_pin',
-  'resident_pin',
-  'resident_pin_device',
-]);
-
 export class Gate {
   readonly #o: GateOptions;
   readonly #now: () => number;
-  readonly #log: Logger;
-  readonly #builtin: BuiltinAuthenticator;
-  readonly #hooks = new Map<string, HttpAuthenticator>();
-  readonly #guard: PinGuard;
+  readonly #decider: Decider;
+  readonly #decisions: DecisionLog;
+  readonly #pinChecks: PinChecks;
+  readonly #devices: DeviceAccess;
   readonly #pending = new PendingCalls();
   readonly #sweep: NodeJS.Timeout;
 
   constructor(options: GateOptions) {
     this.#o = options;
-    this.#now = options.now ?? Date.now;
-    this.#log = options.logger.child({ module: 'gated' });
-    this.#builtin = new BuiltinAuthenticator({
+    const now = options.now ?? Date.now;
+    this.#now = now;
+    const logger = options.logger.child({ module: 'gated' });
+    this.#decider = new Decider({ ...options, logger, now });
+    this.#decisions = new DecisionLog({
+      store: options.store,
+      metrics: options.metrics,
+      logger,
+      notAvailable: (tenant) =>
+        this.isGated(tenant)
+          ? this.prompt(tenant, 'notAvailable')
+          : 'The person you are calling is not available.',
+      now,
+    });
+    this.#pinChecks = new PinChecks({
+      store: options.store.pinAttempts,
+      metrics: options.metrics,
+      logger,
+      now,
+    });
+    this.#devices = new DeviceAccess({
       store: options.store,
       presence: options.presence,
-      pins: options.pins,
-      settings: (tenant) => {
-        const t = options.tenants[tenant];
-        return t ? { minimumMinutes: t.minimumMinutes, callingHours: t.callingHours } : undefined;
-      },
-      now: this.#now,
-    });
-    for (const [tenant, settings] of Object.entries(options.tenants)) {
-      const a = settings.authenticator;
-      if (a.kind !== 'http') continue;
-      this.#hooks.set(
-        tenant,
-        new HttpAuthenticator({
-          hook: new HttpHook({ url: a.url, secret: a.secret, timeoutMs: a.timeoutMs }, this.#now),
-          devices: options.store.devices,
-          presence: options.presence,
-          callingHours: settings.callingHours,
-          now: this.#now,
-        }),
-      );
-    }
-    this.#guard = new PinGuard({
-      store: options.store.pinAttempts,
-      now: this.#now,
-      onFailure: (subject) =>
-        options.metrics.pinFailures.inc({ subject: subject.split(':')[0] ?? 'unknown' }),
-      onLockout: (subject, until) => {
-        options.metrics.pinLockouts.inc({ subject: subject.split(':')[0] ?? 'unknown' });
-        this.#log.warn(
-          { subject, until: new Date(until).toISOString() },
-          'PIN lockout: too many wrong PINs',
-        );
-      },
+      realm: options.realm,
+      isGated: (tenant) => this.isGated(tenant),
+      now,
     });
     this.#sweep = setInterval(() => this.#pending.sweep(this.#now()), 30_000);
     this.#sweep.unref();
@@ -169,20 +123,20 @@ export class Gate {
     const base = { tenant: ctx.tenant, callId: ctx.callId, stage: 'authorize' as const };
     let attempt: PinAttempt | undefined;
     if (ctx.account) {
-      const gate = this.#guard.begin(
+      const gate = this.#pinChecks.begin(
         [pinSubject.account(ctx.tenant, `#${ctx.account.number.slice(0, 32)}`)],
-        this.#policy(settings),
+        settings,
       );
-      if (!gate.ok) return this.#record(base, this.#lockedVerdict(gate), 'builtin', started);
+      if (!gate.ok) return this.#refused(base, this.#pinChecks.lockedVerdict(gate), started);
       attempt = gate.attempt;
-      if (!this.#pinShape(ctx.account.pin, settings)) {
-        this.#pinFailed(attempt);
-        return this.#record(base, refusal('account_pin', 'not a PIN'), 'builtin', started);
+      if (!this.#pinChecks.wellFormed(ctx.account.pin, settings)) {
+        attempt.failed();
+        return this.#refused(base, refusal('account_pin', 'not a PIN'), started);
       }
     }
-    const decided = await this.#decide(ctx.tenant, (a) => a.authorize(ctx));
-    this.#settle(attempt, decided);
-    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
+    const decided = await this.#decider.decide(ctx.tenant, (a) => a.authorize(ctx));
+    this.#pinChecks.settle(attempt, decided);
+    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
     if (decision.allowed && decision.residentId !== null) {
       this.#pending.set({
         tenant: ctx.tenant,
@@ -212,22 +166,14 @@ export class Gate {
     const base = { tenant, callId, stage: 'device-pin' as const };
     const call = this.#pending.get(callId, this.#now());
     if (!call || call.tenant !== tenant || !call.devices.some((d) => d.address === device)) {
-      const d = this.#record(
+      const d = this.#refused(
         base,
         refusal('pending_call', 'no such call ringing on this device'),
-        'builtin',
         started,
       );
       return { ok: false, code: 'not_found', decision: d };
     }
-    const result = await this.#residentPin(
-      base,
-      call.accountId,
-      call.residentId,
-      device,
-      pin,
-      started,
-    );
+    const result = await this.#residentPin(base, call, device, pin, started);
     if (!result.ok) return result;
     const expiresAt = this.#now() + this.#settings(tenant).ticketSeconds * 1000;
     const ticket = this.#pending.issueTicket(call, device, expiresAt);
@@ -244,34 +190,19 @@ export class Gate {
     const call = this.#pending.get(callId, now);
     const base = { tenant: call?.tenant ?? '', callId, stage: 'reverify' as const };
     if (!call || !call.devices.some((d) => d.address === data.device))
-      return this.#record(
+      return this.#refused(
         base,
         refusal('pending_call', 'not authorised for this device'),
-        'builtin',
         started,
       );
     let decision: GateDecision;
     if ('pin' in data) {
-      decision = (
-        await this.#residentPin(
-          base,
-          call.accountId,
-          call.residentId,
-          data.device,
-          data.pin,
-          started,
-        )
-      ).decision;
+      decision = (await this.#residentPin(base, call, data.device, data.pin, started)).decision;
     } else {
       const check = this.#pending.takeTicket(call, data.device, data.ticket, now);
       if (check !== 'ok')
-        return this.#record(
-          base,
-          refusal('device_ticket', `ticket ${check}`, call),
-          'builtin',
-          started,
-        );
-      const { verdict, decidedBy } = await this.#decide(call.tenant, (a) =>
+        return this.#refused(base, refusal('device_ticket', `ticket ${check}`, call), started);
+      const { verdict, decidedBy } = await this.#decider.decide(call.tenant, (a) =>
         a.recheck({
           stage: 'reverify',
           tenant: call.tenant,
@@ -281,7 +212,7 @@ export class Gate {
           device: data.device,
         }),
       );
-      decision = this.#record(base, withTicket(verdict), decidedBy, started);
+      decision = this.#decisions.record(base, withTicket(verdict), decidedBy, started);
     }
     if (decision.allowed) call.connectedDevice = data.device;
     return decision;
@@ -294,13 +225,8 @@ export class Gate {
     const base = { tenant: call?.tenant ?? '', callId, stage: 'recheck' as const };
     const device = call?.connectedDevice;
     if (!call || !device)
-      return this.#record(
-        base,
-        refusal('pending_call', 'not a connected gated call'),
-        'builtin',
-        started,
-      );
-    const { verdict, decidedBy } = await this.#decide(call.tenant, (a) =>
+      return this.#refused(base, refusal('pending_call', 'not a connected gated call'), started);
+    const { verdict, decidedBy } = await this.#decider.decide(call.tenant, (a) =>
       a.recheck({
         stage: 'recheck',
         tenant: call.tenant,
@@ -310,7 +236,7 @@ export class Gate {
         device,
       }),
     );
-    return this.#record(base, verdict, decidedBy, started);
+    return this.#decisions.record(base, verdict, decidedBy, started);
   }
 
   /** The call ended (or will not be connected): its authorisation and tickets go. */
@@ -334,21 +260,21 @@ export class Gate {
     const base = { tenant, callId: null, stage: 'sign-in' as const };
     const subjects = [pinSubject.device(tenant, device)];
     if (input.resident !== undefined) subjects.push(pinSubject.resident(tenant, input.resident));
-    const gate = this.#guard.begin(subjects, this.#policy(settings));
+    const gate = this.#pinChecks.begin(subjects, settings);
     if (!gate.ok) return this.#locked(base, gate, started);
-    if (!this.#pinShape(input.pin, settings)) {
-      this.#pinFailed(gate.attempt);
+    if (!this.#pinChecks.wellFormed(input.pin, settings)) {
+      gate.attempt.failed();
       return {
         ok: false,
         code: 'pin_refused',
-        decision: this.#record(base, refusal('resident_pin', 'not a PIN'), 'builtin', started),
+        decision: this.#refused(base, refusal('resident_pin', 'not a PIN'), started),
       };
     }
-    const decided = await this.#decide(tenant, (a) =>
+    const decided = await this.#decider.decide(tenant, (a) =>
       a.signIn({ tenant, device, resident: input.resident, pin: input.pin }),
     );
-    this.#settle(gate.attempt, decided);
-    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
+    this.#pinChecks.settle(gate.attempt, decided);
+    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
     if (!decision.allowed || decision.residentId === null)
       return { ok: false, code: 'pin_refused', decision };
     this.#o.presence.signIn(tenant, device, {
@@ -356,11 +282,6 @@ export class Gate {
       until: this.#now() + settings.signInMinutes * 60_000,
     });
     return { ok: true, decision };
-  }
-
-  /** The resident signed in on an app now, if any. */
-  signedIn(tenant: string, device: string): SignIn | undefined {
-    return this.#o.presence.signedIn(tenant, device, this.#now());
   }
 
   /** A call authorised to ring on this device and not connected yet (what the device may show). */
@@ -375,55 +296,39 @@ export class Gate {
     return { callId, callerName: call.callerName };
   }
 
-  signOut(tenant: string, device: string): void {
-    this.#o.presence.signOut(tenant, device);
+  // The registrar's and the device API's questions (no decisions): devices/device-access.ts.
+
+  /** The resident signed in on an app now, if any. */
+  signedIn(tenant: string, device: string): SignIn | undefined {
+    return this.#devices.signedIn(tenant, device);
   }
 
-  /**
-   * For the registrar: a device's digest secret by its SIP username. An app
-   * (sip.js) answers MD5 only (widget/src/desk/sipjs-phone-stack.ts); a SIP
-   * phone gets the gateway's `sip.digestAlgorithms`.
-   */
-  sipCredentials(username: string):
-    | {
-        agentId: string;
-        ha1: { MD5: string; 'SHA-256': string };
-        algorithms: readonly ('SHA-256' | 'MD5')[] | undefined;
-      }
-    | undefined {
-    const device = this.#o.store.devices.bySipUser(username);
-    if (!device || !this.isGated(device.tenant) || device.realm !== this.#o.realm) return undefined;
-    return {
-      agentId: username,
-      ha1: device.ha1,
-      algorithms: device.kind === 'app' ? ['MD5'] : undefined,
-    };
+  signOut(tenant: string, device: string): void {
+    this.#devices.signOut(tenant, device);
+  }
+
+  /** For the registrar: a device's digest secret by its SIP username. */
+  sipCredentials(username: string): DeviceSipCredentials | undefined {
+    return this.#devices.sipCredentials(username);
   }
 
   /** From the registrar: a device's bindings changed (registered, refreshed, expired). */
   deviceBindings(sipUser: string, contacts: readonly DeviceContact[]): void {
-    const device = this.#o.store.devices.bySipUser(sipUser);
-    if (!device) return;
-    this.#o.presence.setContacts(device.tenant, device.address, contacts);
+    this.#devices.bindings(sipUser, contacts);
   }
 
   /** Where to ring a device now (its live registrations). */
   deviceContacts(tenant: string, address: string): readonly DeviceContact[] {
-    return this.#o.presence.contacts(tenant, address, this.#now());
+    return this.#devices.contacts(tenant, address);
   }
 
-  /** Whether a device credential is right (the device sign-in, like the desk's against H(A1)). */
+  /** Whether a device credential is right (the device sign-in). */
   deviceCredentialMatches(
     tenant: string,
     address: string,
     secret: string,
   ): { sipUser: string; stamp: string } | undefined {
-    const device = this.#o.store.devices.get(tenant, address);
-    const ha1 = digestHa1(device?.sipUser ?? 'nobody', this.#o.realm, secret, 'SHA-256');
-    if (!device || device.realm !== this.#o.realm || !this.isGated(tenant)) return undefined;
-    return ha1 === device.ha1['SHA-256']
-      ? { sipUser: device.sipUser, stamp: device.credentialStamp }
-      : undefined;
+    return this.#devices.credentialMatches(tenant, address, secret);
   }
 
   close(): void {
@@ -439,223 +344,52 @@ export class Gate {
     return settings;
   }
 
-  #policy(settings: GatedTenantConfig): PinPolicy {
-    return {
-      maxFailures: settings.pin.maxFailures,
-      delayMs: settings.pin.delayMs,
-      lockoutMs: settings.pin.lockoutMinutes * 60_000,
-    };
-  }
-
-  #pinShape(pin: string, settings: GatedTenantConfig): boolean {
-    return (
-      pin.length >= settings.pin.minLength &&
-      pin.length <= settings.pin.maxLength &&
-      /^\d+$/.test(pin)
-    );
-  }
-
   /** The resident PIN stages (device-pin, reverify by DTMF), behind the device and resident lockouts. */
   async #residentPin(
-    base: { tenant: string; callId: string; stage: 'device-pin' | 'reverify' },
-    accountId: string | null,
-    residentId: string,
+    base: DecisionBase & { readonly callId: string; readonly stage: 'device-pin' | 'reverify' },
+    { accountId, residentId }: PendingCall,
     device: string,
     pin: string,
     started: bigint,
   ): Promise<PinResult> {
     const settings = this.#settings(base.tenant);
-    const gate = this.#guard.begin(
+    const gate = this.#pinChecks.begin(
       [pinSubject.device(base.tenant, device), pinSubject.resident(base.tenant, residentId)],
-      this.#policy(settings),
+      settings,
     );
     if (!gate.ok) return this.#locked(base, gate, started);
-    if (!this.#pinShape(pin, settings)) {
-      this.#pinFailed(gate.attempt);
-      const d = this.#record(
+    if (!this.#pinChecks.wellFormed(pin, settings)) {
+      gate.attempt.failed();
+      const d = this.#refused(
         base,
         refusal('resident_pin', 'not a PIN', { accountId, residentId }),
-        'builtin',
         started,
       );
       return { ok: false, code: 'pin_refused', decision: d };
     }
-    const decided = await this.#decide(base.tenant, (a) =>
+    const decided = await this.#decider.decide(base.tenant, (a) =>
       a.verifyResident({ ...base, accountId, residentId, device, pin }),
     );
-    this.#settle(gate.attempt, decided);
-    const decision = this.#record(base, decided.verdict, decided.decidedBy, started);
+    this.#pinChecks.settle(gate.attempt, decided);
+    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
     return decision.allowed ? { ok: true, decision } : { ok: false, code: 'pin_refused', decision };
   }
 
+  /** A refusal the Gate makes itself (before or instead of asking the authenticator). */
+  #refused(base: DecisionBase, verdict: Verdict, started: bigint): GateDecision {
+    return this.#decisions.record(base, verdict, 'builtin', started);
+  }
+
   #locked(
-    base: { tenant: string; callId: string | null; stage: GateStage },
-    gate: Extract<ReturnType<PinGuard['begin']>, { ok: false }>,
+    base: DecisionBase,
+    gate: PinRefused,
     started: bigint,
   ): Extract<PinResult, { ok: false }> {
     return {
       ok: false,
       code: 'pin_locked',
       retryAfterMs: gate.retryAfterMs,
-      decision: this.#record(base, this.#lockedVerdict(gate), 'builtin', started),
+      decision: this.#refused(base, this.#pinChecks.lockedVerdict(gate), started),
     };
   }
-
-  #lockedVerdict(gate: Extract<ReturnType<PinGuard['begin']>, { ok: false }>): Verdict {
-    const seconds = Math.ceil(gate.retryAfterMs / 1000);
-    return refusal(
-      'pin_lockout',
-      `${gate.subject} ${gate.locked ? 'locked' : 'waiting'}, ${seconds} s`,
-    );
-  }
-
-  #pinFailed(attempt: PinAttempt): void {
-    attempt.failed();
-  }
-
-  /**
-   * Counts a reserved PIN try: a wrong PIN (or account number) fails it; a
-   * right one clears the counts; a facility server that failed to answer says
-   * nothing about the PIN, so the try is given back.
-   */
-  #settle(attempt: PinAttempt | undefined, decided: Decided): void {
-    if (!attempt) return;
-    const { verdict, decidedBy, hookFailed } = decided;
-    if (hookFailed && decidedBy === 'http') {
-      attempt.abandon();
-      return;
-    }
-    const failed = verdict.checks.findLast((c) => !c.ok)?.name;
-    const wrongPin =
-      failed !== undefined &&
-      (PIN_CHECKS.has(failed) || (decidedBy === 'http' && failed === 'authenticator'));
-    if (wrongPin) this.#pinFailed(attempt);
-    else if (
-      verdict.allowed ||
-      verdict.checks.some((c) => c.ok && (c.name === 'account_pin' || c.name === 'resident_pin'))
-    )
-      attempt.succeeded();
-    else attempt.abandon();
-  }
-
-  /** Asks the tenant's authenticator; a failed facility server is refused or replaced (onFailure). */
-  async #decide(
-    tenant: string,
-    ask: (authenticator: Authenticator) => Promise<Verdict>,
-  ): Promise<Decided> {
-    const hook = this.#hooks.get(tenant);
-    if (!hook)
-      return { verdict: await ask(this.#builtin), decidedBy: 'builtin', hookFailed: false };
-    try {
-      return { verdict: await ask(hook), decidedBy: 'http', hookFailed: false };
-    } catch (error) {
-      if (!(error instanceof HookFailure)) throw error;
-      this.#o.metrics.hookFailures.inc({ tenant, reason: error.reason });
-      this.#log.warn(
-        { tenant, reason: error.message },
-        "the facility's authenticating server failed",
-      );
-      const failure = { name: 'authenticator' as const, ok: false, detail: error.message };
-      const settings = this.#settings(tenant).authenticator;
-      if (settings.kind === 'http' && settings.onFailure === 'builtin') {
-        const verdict = await ask(this.#builtin);
-        return {
-          verdict: { ...verdict, checks: [failure, ...verdict.checks] },
-          decidedBy: 'builtin-after-http',
-          hookFailed: true,
-        };
-      }
-      return {
-        verdict: { ...refusal('authenticator', error.message), checks: [failure] },
-        decidedBy: 'http',
-        hookFailed: true,
-      };
-    }
-  }
-
-  #record(
-    base: { tenant: string; callId: string | null; stage: GateStage },
-    verdict: Verdict,
-    decidedBy: GateDecision['decidedBy'],
-    started: bigint,
-  ): GateDecision {
-    // The last failing check decided (a failed facility server comes first, then the built-in checks).
-    const failed = verdict.allowed
-      ? null
-      : (verdict.checks.findLast((c) => !c.ok)?.name ?? 'authenticator');
-    const durationUs = Number((process.hrtime.bigint() - started) / 1000n);
-    const decision: GateDecision = {
-      id: randomUUID(),
-      ...base,
-      at: this.#now(),
-      allowed: verdict.allowed,
-      decidedBy,
-      checks: verdict.checks,
-      failed,
-      accountId: verdict.accountId,
-      residentId: verdict.residentId,
-      devices: verdict.devices,
-      callerName: verdict.callerName,
-      ratePerMinute: verdict.ratePerMinute,
-      balance: verdict.balance,
-      outward: verdict.allowed
-        ? { kind: 'proceed' }
-        : {
-            kind: 'not_available',
-            code: 'callee_not_available',
-            prompt: this.isGated(base.tenant)
-              ? this.prompt(base.tenant, 'notAvailable')
-              : 'The person you are calling is not available.',
-          },
-      durationUs,
-    };
-    const { outward: _outward, ...record } = decision;
-    this.#o.store.decisions.insert(record);
-    this.#o.metrics.decisions.inc({
-      tenant: base.tenant,
-      stage: base.stage,
-      result: decision.allowed ? 'allowed' : 'refused',
-      failed: failed ?? '',
-    });
-    this.#o.metrics.decisionSeconds.observe(
-      { stage: base.stage, decided_by: decidedBy },
-      durationUs / 1e6,
-    );
-    const fields = {
-      tenant: base.tenant,
-      callId: base.callId,
-      stage: base.stage,
-      decision: decision.id,
-    };
-    if (decision.allowed) this.#log.debug(fields, 'gated decision: allowed');
-    else
-      this.#log.info(
-        { ...fields, failed, detail: verdict.checks.find((c) => !c.ok)?.detail },
-        'gated decision: refused',
-      );
-    return decision;
-  }
-}
-
-/** A verdict refusing on one check. */
-function refusal(
-  name: CheckName,
-  detail: string,
-  partial: { accountId?: string | null; residentId?: string | null } = {},
-): Verdict {
-  return {
-    allowed: false,
-    checks: [{ name, ok: false, detail }],
-    accountId: partial.accountId ?? null,
-    residentId: partial.residentId ?? null,
-    devices: [],
-    callerName: null,
-    ratePerMinute: null,
-    balance: null,
-  };
-}
-
-/** The ticket check, first in a reverify by ticket. */
-function withTicket(verdict: Verdict): Verdict {
-  return { ...verdict, checks: [{ name: 'device_ticket', ok: true }, ...verdict.checks] };
 }

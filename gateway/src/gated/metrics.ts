@@ -51,7 +51,7 @@ export class GatedMetrics {
     });
     this.meterEnds = new Counter({
       name: 'parley_gated_meter_ends_total',
-      help: 'Metered calls ended, by reason (hangup, balance_exhausted, gateway_restart…).',
+      help: 'Metered calls ended, by reason (hangup, balance_exhausted, callee_not_available: a recheck refused, gateway_restart…).',
       labelNames: ['tenant', 'reason'],
       registers,
     });

@@ -18,7 +18,9 @@ export class DigitStream {
   #waiter: Waiter | undefined;
   readonly #unsubscribe: () => void;
 
-  constructor(call: Pick<FlowCall, 'onDigit'>) {
+  /** `typedAhead`: keys an earlier reader left unread (another stream's), read first. */
+  constructor(call: Pick<FlowCall, 'onDigit'>, typedAhead: readonly Digit[] = []) {
+    this.#buffer.push(...typedAhead.slice(-MAX_BUFFERED));
     this.#unsubscribe = call.onDigit((digit) => this.#arrived(digit));
   }
 

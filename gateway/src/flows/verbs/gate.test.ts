@@ -55,6 +55,51 @@ describe('gate', () => {
     expect(h.log.summary()).toEqual(['gate:refused']);
   });
 
+  it('hands the keys that interrupted the greeting to the gate, as a gather would get them', async () => {
+    const h = harness({
+      flows: {
+        line: [
+          { verb: 'say', text: 'Welcome to the visiting line.', interruptible: true },
+          { verb: 'gate' },
+        ],
+      },
+    });
+    const asked: unknown[] = [];
+    const call = Object.assign(new FakeCall({ playMode: 'hold' }), {
+      gate: (options: unknown): Promise<GateResult> => {
+        asked.push(options);
+        return Promise.resolve({ status: 'refused' });
+      },
+    });
+    // The caller keys the account number and PIN while the greeting plays.
+    call.once('play', () => call.press('7051#2580#'));
+    await h.runner.run(call, 'line');
+    expect(h.log.summary()).toEqual(['say:interrupted', 'gate:refused']);
+    expect(asked).toEqual([{ typedAhead: [...'7051#2580#'] }]);
+  });
+
+  it('drops keys pressed during a greeting nobody could interrupt, as a gather would', async () => {
+    const h = harness({
+      flows: {
+        line: [{ verb: 'say', text: 'Welcome to the visiting line.' }, { verb: 'gate' }],
+      },
+    });
+    const asked: unknown[] = [];
+    const call = Object.assign(new FakeCall({ playMode: 'hold' }), {
+      gate: (options: unknown): Promise<GateResult> => {
+        asked.push(options);
+        return Promise.resolve({ status: 'refused' });
+      },
+    });
+    call.once('play', (play) => {
+      call.press('12');
+      play.finish();
+    });
+    await h.runner.run(call, 'line');
+    expect(h.log.summary()).toEqual(['say:completed', 'gate:refused']);
+    expect(asked).toEqual([{}]);
+  });
+
   it('fails on a call with no gate (not a gated tenant’s) and the flow goes on', async () => {
     const h = harness({
       flows: {

@@ -13,5 +13,11 @@ export async function gate(verb: GateVerb, ctx: VerbContext): Promise<GateResult
   if (!ctx.call.gate)
     throw new ParleyError('verb_failed', "this call's tenant is not a gated facility");
   if (ctx.signal.aborted) return { status: 'hangup' };
-  return ctx.call.gate(verb.resident === undefined ? {} : { resident: verb.resident });
+  // Type-ahead as `gather` has it: the keys after an interrupted prompt go to the gate's gathers.
+  const typedAhead = ctx.typeAhead ? [...ctx.digits.buffered] : [];
+  ctx.digits.clear();
+  return ctx.call.gate({
+    ...(verb.resident === undefined ? {} : { resident: verb.resident }),
+    ...(typedAhead.length > 0 ? { typedAhead } : {}),
+  });
 }

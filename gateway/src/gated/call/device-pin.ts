@@ -5,11 +5,13 @@
  * or SIP INFO injected by the call), and asks the Gate to re-verify them,
  * `attempts` times at most (`residentWrongPin` between tries).
  */
+import type { Call, OutboundLeg } from '../../calls/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { LegMedia } from '../../media/apps/index.js';
+import type { LegMedia, MediaApps } from '../../media/apps/index.js';
 import { wavFile, type Digit } from '../../media/apps/index.js';
 import type { TextToSpeech } from '../../speech/index.js';
 import type { GateDecision } from '../decision.js';
+import type { Gate } from '../gate.js';
 
 /** How long the phone may stay silent after a prompt, and between two keys. */
 const FIRST_DIGIT_MS = 10_000;
@@ -33,6 +35,63 @@ export interface DevicePinOptions {
   /** The call ended meanwhile. */
   readonly gone: () => boolean;
   readonly log: Logger;
+}
+
+export interface PhonePinOptions {
+  readonly call: Call;
+  /** The phone's leg, just answered (its media not taken yet: `acceptAnswer`). */
+  readonly leg: OutboundLeg;
+  readonly gate: Gate;
+  readonly mediaApps: MediaApps;
+  readonly tts: TextToSpeech;
+  /** The device's address. */
+  readonly device: string;
+  /** The name the phone is told (`residentIncoming`'s `{caller}`). */
+  readonly callerName: string;
+  readonly attempts: number;
+  readonly gone: () => boolean;
+  readonly log: Logger;
+}
+
+/**
+ * A SIP phone answered a gated call: the gateway's own media on its leg asks
+ * for the PIN and the Gate re-verifies it. Undefined when the call ended first.
+ */
+export async function phonePin(options: PhonePinOptions): Promise<GateDecision | undefined> {
+  const { call, leg, gate, tts } = options;
+  const router = call.router;
+  await leg.acceptAnswer();
+  const codec = leg.codec;
+  if (!router || !leg.media || !codec || options.gone()) return undefined;
+  const media = await options.mediaApps.attach(router, leg.media, {
+    codec: codec.codec,
+    telephoneEvent: codec.telephoneEvent,
+  });
+  // Digits a phone sends by SIP INFO reach the call (its legs are joined to no other yet).
+  const onInfo = (digit: string, from: unknown): void => {
+    if (from === leg) media.dtmf.inject(digit, 100);
+  };
+  call.on('dtmf', onInfo);
+  const tenant = call.tenant;
+  try {
+    return await collectDevicePin({
+      media,
+      tts,
+      prompts: {
+        incoming: gate.prompt(tenant, 'residentIncoming', { caller: options.callerName }),
+        enterPin: gate.prompt(tenant, 'residentEnterPin'),
+        wrongPin: gate.prompt(tenant, 'residentWrongPin'),
+      },
+      attempts: options.attempts,
+      verify: (pin) => gate.reverify(call.id, { device: options.device, pin }),
+      gone: options.gone,
+      log: options.log,
+    });
+  } finally {
+    call.off('dtmf', onInfo);
+    // The transport is bridged next: the gateway's own endpoint on it goes first.
+    media.close();
+  }
 }
 
 /** Speaks `text` on the leg (synthesised once, cached); stops when `signal` aborts. */

@@ -6,7 +6,11 @@
  * ticket in its 200 OK, or a PIN keyed on a SIP phone), the Gate re-verifies
  * it, the meter charges the first minute, and only then are the legs joined.
  * Refused at any stage: the caller gets `480` with
- * `Reason: SIP;cause=480;text="callee_not_available"`, whatever failed.
+ * `Reason: SIP;cause=480;text="callee_not_available"`, whatever failed (a
+ * phone caller hears the not-available prompt, then a BYE). Refused by a
+ * recheck once connected: the device is hung up at once, the meter stops,
+ * and the caller gets the same answer (a BYE with that Reason; a phone
+ * caller hears the prompt first).
  */
 import type { Call } from '../../calls/index.js';
 import type { OutboundLeg } from '../../calls/index.js';
@@ -21,7 +25,7 @@ import type { Gate } from '../gate.js';
 import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
 import { calleeOf, printable } from './callee.js';
-import { collectDevicePin, say } from './device-pin.js';
+import { phonePin, say } from './device-pin.js';
 
 export interface GatedCallDeps {
   readonly gate: Gate;
@@ -112,6 +116,7 @@ export class GatedCall {
 
   /** The meter could not pay the next minute (its meter is closed): the caller hears why, then the call ends. */
   balanceExhausted(): void {
+    if (this.#refusing) return; // the call is ending already, with its own prompt
     const end = (): void =>
       this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'balance_exhausted' });
     void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceExhausted')).then(
@@ -127,7 +132,7 @@ export class GatedCall {
    */
   async #announce(text: string): Promise<void> {
     if (this.#spoken) {
-      if (this.#gone || this.#announcing) return;
+      if (this.#gone || this.#refusing || this.#announcing) return;
       this.#announcing = true;
       await this.#spoken.speak(text).finally(() => {
         this.#announcing = false;
@@ -215,7 +220,8 @@ export class GatedCall {
     leg.on('answered', (_sdp, response) => void this.#answered(leg, device, response));
     leg.on('ended', (end) => {
       this.#ringing.delete(leg);
-      if (this.#gone) return;
+      // Refusing: the call ends once the caller heard why (`#refuse`, `#withdraw`).
+      if (this.#gone || this.#refusing) return;
       if (leg === this.#chosen) {
         if (this.#connectedAt !== undefined)
           call.end({ outcome: 'answered', endedBy: 'agent', reason: 'normal_clearing' });
@@ -244,7 +250,18 @@ export class GatedCall {
             device: device.address,
             ticket: response.headers.get(TICKET_HEADER) ?? '',
           })
-        : await this.#dtmfPin(leg, device);
+        : await phonePin({
+            call,
+            leg,
+            gate,
+            mediaApps: this.#deps.mediaApps,
+            tts: this.#deps.tts,
+            device: device.address,
+            callerName: this.#callerName,
+            attempts: this.#deps.settings(call.tenant)?.dtmfPinAttempts ?? 3,
+            gone: () => this.#gone,
+            log: this.#log,
+          });
     if (this.#gone) return;
     if (!verdict?.allowed) {
       leg.close('callee_not_available');
@@ -284,46 +301,6 @@ export class GatedCall {
     }
   }
 
-  /** A SIP phone answered: its resident keys the PIN (prompts by flite, digits by DTMF). */
-  async #dtmfPin(leg: OutboundLeg, device: DeviceTarget): Promise<GateDecision | undefined> {
-    const { gate, mediaApps, tts } = this.#deps;
-    const call = this.call;
-    const router = call.router;
-    await leg.acceptAnswer();
-    const codec = leg.codec;
-    if (!router || !leg.media || !codec || this.#gone) return undefined;
-    const media = await mediaApps.attach(router, leg.media, {
-      codec: codec.codec,
-      telephoneEvent: codec.telephoneEvent,
-    });
-    // Digits a phone sends by SIP INFO reach the call (its legs are joined to no other yet).
-    const onInfo = (digit: string, from: unknown): void => {
-      if (from === leg) media.dtmf.inject(digit, 100);
-    };
-    call.on('dtmf', onInfo);
-    const tenant = call.tenant;
-    const caller = this.#callerName;
-    try {
-      return await collectDevicePin({
-        media,
-        tts,
-        prompts: {
-          incoming: gate.prompt(tenant, 'residentIncoming', { caller }),
-          enterPin: gate.prompt(tenant, 'residentEnterPin'),
-          wrongPin: gate.prompt(tenant, 'residentWrongPin'),
-        },
-        attempts: this.#deps.settings(tenant)?.dtmfPinAttempts ?? 3,
-        verify: (pin) => gate.reverify(call.id, { device: device.address, pin }),
-        gone: () => this.#gone,
-        log: this.#log,
-      });
-    } finally {
-      call.off('dtmf', onInfo);
-      // The transport is bridged next: the gateway's own endpoint on it goes first.
-      media.close();
-    }
-  }
-
   #tokenName(): string {
     const name = this.call.token?.privateClaims.name;
     return typeof name === 'string' ? name : '';
@@ -336,14 +313,31 @@ export class GatedCall {
       void this.#deps.gate.recheck(this.call.id).then((decision) => {
         if (!decision.allowed && !this.#gone) {
           this.#log.info({ failed: decision.failed }, 'gated call refused on recheck: ending it');
-          this.call.end({
-            outcome: 'answered',
-            endedBy: 'gateway',
-            reason: 'callee_not_available',
-          });
+          this.#withdraw();
         }
       });
     }, seconds * 1000);
+  }
+
+  /**
+   * A connected call the Gate no longer allows (suspended, approval
+   * withdrawn): the resident's device is hung up at once; a phone caller
+   * hears the not-available prompt (never why), then the BYE; a web caller
+   * gets the BYE with the one code, which the widget shows.
+   */
+  #withdraw(): void {
+    if (this.#gone || this.#refusing) return;
+    this.#refusing = true;
+    clearInterval(this.#recheckTimer);
+    // No minute is charged while the caller hears why (the meter's record says why it stopped).
+    this.#deps.meter.stop(this.call.id, 'callee_not_available');
+    const end = (): void =>
+      this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'callee_not_available' });
+    if (!this.#spoken) return end();
+    this.#chosen?.close('callee_not_available');
+    void this.#spoken
+      .speak(this.#deps.gate.prompt(this.call.tenant, 'notAvailable'))
+      .then(end, end);
   }
 
   /**

@@ -77,8 +77,8 @@ export class GatedCallPath implements TrunkCallApp {
       port,
       speech,
     );
-    const over = callOver(call);
-    const decision = await phone.authorize(options.resident);
+    const over = callOver(call, port);
+    const decision = await phone.authorize(options);
     if (!decision || call.ending) return outcome(await over, undefined);
     const gated = this.#track(new GatedCall(this.#deps, call, phone));
     await gated.ring(decision);
@@ -101,10 +101,17 @@ export class GatedCallPath implements TrunkCallApp {
   }
 }
 
-/** Resolves with the record when the call has ended (at once when it already has). */
-function callOver(call: Call): Promise<CallRecord> {
-  if (call.state === 'ended') return Promise.resolve(call.record);
-  return new Promise((resolve) => call.once('ended', resolve));
+/**
+ * Resolves with the call's record once the call is over: when the flow
+ * port's `ended` aborts (the port listens to the call's end; at once when it
+ * already has).
+ */
+function callOver(call: Call, port: FlowCall): Promise<CallRecord> {
+  const ended = port.ended;
+  if (ended.aborted) return Promise.resolve(call.record);
+  return new Promise((resolve) =>
+    ended.addEventListener('abort', () => resolve(call.record), { once: true }),
+  );
 }
 
 /** The `gate` verb's result: the flow learns connected, refused or hangup, never which check failed. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Call } from '../../calls/index.js';
-import type { Audio, SpeechSynthesizer } from '../../flows/index.js';
+import type { Audio, Digit, SpeechSynthesizer } from '../../flows/index.js';
 import { FakeCall } from '../../flows/testing/fake-call.js';
 import { createLogger } from '../../observability/index.js';
 import type { CallEnd } from '../../calls/call-record.js';
@@ -81,7 +81,7 @@ describe('GatedPhoneCall', () => {
     await world.resident('r-2', { number: '1002', devices: ['cell-2'], pin: '2222' });
     await world.account('a-3', { phone: '+14155550124', approve: ['r-1', 'r-2'] });
     const { phone, said } = phoneCall('+14155550124');
-    const decision = await phone.authorize('1002');
+    const decision = await phone.authorize({ resident: '1002' });
     expect(decision?.allowed).toBe(true);
     expect(decision?.residentId).toBe('r-2');
     expect(said).toEqual([world.gate.prompt(TENANT, 'pleaseWait')]);
@@ -98,6 +98,17 @@ describe('GatedPhoneCall', () => {
     expect(ends).toEqual([
       { outcome: 'failed', endedBy: 'gateway', reason: 'callee_not_available' },
     ]);
+  });
+
+  it('keys typed before the gate (during the flow’s greeting) are read first: no account prompt', async () => {
+    world.device('cell-1');
+    await world.resident('r-1', { devices: ['cell-1'], pin: '1111' });
+    await world.account('a-2', { number: '7051', pin: '2580', approve: ['r-1'] });
+    const { phone, said } = phoneCall('+14155550999');
+    const decision = await phone.authorize({ typedAhead: [...'7051#2580#'] as Digit[] });
+    expect(decision?.allowed).toBe(true);
+    expect(decision?.accountId).toBe('a-2');
+    expect(said).toEqual([world.gate.prompt(TENANT, 'pleaseWait')]);
   });
 
   it('types ahead: the account number and PIN keyed during the first prompt are read without asking again', async () => {

@@ -16,7 +16,7 @@
  * The caller never learns which check failed: the one prompt, whatever it was.
  */
 import type { Call } from '../../calls/index.js';
-import type { FlowCall, SpeechSynthesizer } from '../../flows/index.js';
+import type { FlowCall, GateOptions, SpeechSynthesizer } from '../../flows/index.js';
 import { DigitStream } from '../../flows/runtime/digits.js';
 import type { Logger } from '../../observability/index.js';
 import type { AuthorizeContext } from '../auth/authenticator.js';
@@ -59,24 +59,28 @@ export class GatedPhoneCall implements SpokenCaller {
   /**
    * Answers, identifies the caller's account and asks the Gate (for
    * `resident`, a resident's number, when the line is theirs: the caller is
-   * not asked to choose). Resolves with
-   * the allowed decision (the caller starts hearing `pleaseWait`), or undefined when
-   * the call was refused (the caller heard `notAvailable` and was hung up) or
-   * ended.
+   * not asked to choose; `typedAhead`, keys from before the `gate` verb, are
+   * read first). Resolves with the allowed decision (the caller starts
+   * hearing `pleaseWait`), or undefined when the call was refused (the caller
+   * heard `notAvailable` and was hung up) or ended.
    */
-  async authorize(resident?: string): Promise<GateDecision | undefined> {
+  async authorize(options: GateOptions = {}): Promise<GateDecision | undefined> {
     const { gate } = this.#deps;
     const port = this.#port;
     const tenant = this.#call.tenant;
+    // Listening before the answer: no key falls between the flow's stream and this one.
+    this.#digits = new DigitStream(port, options.typedAhead);
     await port.answer();
-    if (port.ended.aborted) return undefined;
-    this.#digits = new DigitStream(port);
+    if (port.ended.aborted) {
+      this.#digits.close();
+      return undefined;
+    }
     const base: AuthorizeContext = {
       callId: this.#call.id,
       tenant,
       channel: 'phone',
       callerNumber: port.context.from,
-      ...(resident === undefined ? {} : { callee: { residentNumber: resident } }),
+      ...(options.resident === undefined ? {} : { callee: { residentNumber: options.resident } }),
     };
     let context = base;
     let decision = await gate.authorize(context);
@@ -98,7 +102,7 @@ export class GatedPhoneCall implements SpokenCaller {
         if (resident === undefined) break;
         context = { ...context, callee: { residentNumber: resident } };
       } else break;
-      if (port.ended.aborted) return undefined;
+      if (port.ended.aborted) break;
       decision = await gate.authorize(context);
     }
     this.#digits.close();
