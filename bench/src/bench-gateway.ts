@@ -147,7 +147,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const { media, webrtc } = options;
     const config = {
       gatewayId: GATEWAY_ID,
-      http: { host: '127.0.0.1', port: httpBlock.base },
+      // Every visitor's WebSocket comes from 127.0.0.1: the per-source cap (200) would refuse the 201st.
+      http: { host: '127.0.0.1', port: httpBlock.base, maxConnectionsPerSource: 100_000 },
       log: { level: options.logLevel ?? 'warn' },
       tokens: { encryptionKeys: [gatewayKeys.privateJwk] },
       tenants: {

@@ -225,7 +225,36 @@ try {
           `  answered ${step.answered}/${calls}${step.why ? ` (${step.why})` : ''}, INVITE→200 p50 ${step.p50Ms.toFixed(0)} ms p99 ${step.p99Ms.toFixed(0)} ms, ` +
             perGateway.map((g) => `${g.calls} calls ${g.cpuPercent.toFixed(0)} % CPU`).join(' | '),
         );
-        if (!clean(step)) break;
+        if (!clean(step)) {
+          // Why, from both ends: sipp's first errors and the gateways' records of the step.
+          const outcomes = await db.query<{ outcome: string; reason: string; n: string }>(
+            'SELECT outcome, reason, count(*) AS n FROM calls WHERE created_at >= $1 GROUP BY outcome, reason',
+            [since],
+          );
+          progress(
+            `  records: ${outcomes.rows.map((r) => `${r.n} ${r.outcome}/${r.reason}`).join(', ')}`,
+          );
+          for (const g of gateways) {
+            const metrics = await (await fetch(`${g.httpUrl}/metrics`)).text();
+            const refused = metrics
+              .split('\n')
+              .filter((l) => /^parley_(invites|tokens)_refused_total\{/.test(l))
+              .join(', ');
+            progress(`  ${g.name} refused: ${refused || 'none'}`);
+          }
+          // sipp's error log, one line per aborted call: count them by what came instead.
+          const why = new Map<string, number>();
+          for (const m of result.errors.matchAll(
+            /Aborting call[^\n]*?(while [^\n]*?)(?:, received '([^\n]*))?$/gm,
+          )) {
+            const k = `${m[1]} ${m[2] ?? ''}`.trim();
+            why.set(k, (why.get(k) ?? 0) + 1);
+          }
+          progress(
+            `  sipp: ${[...why].map(([k, n]) => `${n} × ${k}`).join('; ') || result.errors.slice(0, 400)}`,
+          );
+          break;
+        }
       }
       for (const s of samplers) s.stop();
     } finally {

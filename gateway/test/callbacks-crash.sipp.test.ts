@@ -62,7 +62,11 @@ interface CallbackView {
   connectedAt: string | null;
   chargedAt: string | null;
   chargeTransactionId: number | null;
-  attempts: { advertiser: { ringingAt: number | null }[]; key: string | null }[];
+  attempts: {
+    customer: { ringingAt: number | null };
+    advertiser: { ringingAt: number | null }[];
+    key: string | null;
+  }[];
 }
 
 let sipPort: PortBlock;
@@ -371,6 +375,34 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
   });
 
+  it("killed while the customer's phone rings: interrupted, its INVITE CANCELled at the next start", async () => {
+    const feesBefore = (await callbackFees()).length;
+    const { customer, advertiser } = await phonesFor('uas-ring-no-answer', 'uas-answer-pcmu-echo');
+    const cb = await ask();
+    // Ringing, as the gateway stored it (the 180 came and the INVITE was written with it).
+    await until(
+      // (`until` takes null as an answer: a leg not ringing yet is null, not undefined.)
+      async () => (await record(cb.id)).attempts[0]?.customer.ringingAt ?? undefined,
+      "the customer's ringing in the record",
+      30_000,
+    );
+    await restart();
+    const customerEnd = await finished(customer);
+    expect(requestsIn(customerEnd.messages, 'CANCEL')).toHaveLength(1);
+    const after = await record(cb.id);
+    expect(after).toMatchObject({
+      state: 'ended',
+      outcome: 'interrupted',
+      code: 'callback_interrupted',
+      connectedAt: null,
+      chargedAt: null,
+    });
+    expect(after.attempts[0]?.advertiser).toEqual([]);
+    expect(await callbackFees()).toHaveLength(feesBefore);
+    const advertiserEnd = await advertiser.stop();
+    expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
+  });
+
   it('killed while the advertiser rings: interrupted, nothing charged, BYE and CANCEL', async () => {
     const feesBefore = (await callbackFees()).length;
     const { customer, advertiser } = await phonesFor('uas-carrier-press-1', 'uas-ring-no-answer');
@@ -379,7 +411,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     // Ringing, as the gateway stored it (the 180 arrived and the INVITE was written with it):
     // a row to read, no event to await.
     await until(
-      async () => (await record(cb.id)).attempts[0]?.advertiser[0]?.ringingAt,
+      async () => (await record(cb.id)).attempts[0]?.advertiser[0]?.ringingAt ?? undefined,
       "the advertiser's ringing in the record",
       30_000,
     );

@@ -167,4 +167,23 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
     const listed = await gw.api<{ callbacks: { id: string; outcome: string }[] }>('/v1/callbacks');
     expect(listed.body.callbacks.find((c) => c.id === record.id)?.outcome).toBe('completed');
   });
+
+  it('counts every attempt by outcome and times both phones ringing in /metrics', async () => {
+    const text = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
+    const sum = (pattern: RegExp): number =>
+      text
+        .split('\n')
+        .filter((line) => pattern.test(line))
+        .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
+    // The cases above, in order: declined, no key, busy twice (one retry), completed.
+    const attempts = (outcome: string) =>
+      sum(new RegExp(`^parley_callback_attempts_total\\{[^}]*outcome="${outcome}"`));
+    expect(attempts('declined')).toBe(1);
+    expect(attempts('no_key')).toBe(1);
+    expect(attempts('busy')).toBe(2);
+    expect(attempts('completed')).toBe(1);
+    // Each customer phone that rang (not the busy one), and the one advertiser rung after "1".
+    expect(sum(/^parley_callback_ringing_seconds_count\{leg="customer"\}/)).toBe(3);
+    expect(sum(/^parley_callback_ringing_seconds_count\{leg="advertiser"\}/)).toBe(1);
+  });
 });

@@ -218,10 +218,7 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
               ),
               'INVITE sent → agent ringing': gap(marks.invite, ringingWall),
               'accept → agent sends 200 OK (its SIP trace)': gap(acceptWall, agentOk),
-              'agent 200 OK → 200 OK at the page (gateway: werift answer, relay)': gap(
-                agentOk,
-                marks.ok,
-              ),
+              'agent 200 OK → 200 OK at the page (through the gateway)': gap(agentOk, marks.ok),
               '200 OK at the page → answer SDP applied (sip.js)': gap(marks.ok, marks.answer),
               'answer applied → ICE connected': gap(marks.answer, marks.ice),
               'ICE connected → DTLS connected': gap(marks.ice, marks.dtls),

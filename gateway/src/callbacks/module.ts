@@ -5,6 +5,7 @@
  * the scheduler; safe twice.
  */
 import type { Router } from 'express';
+import type { Registry } from 'prom-client';
 import { reachableContact, type AgentDirectory } from '../agents/index.js';
 import { cancelInterrupted, hangUpInterrupted } from '../calls/index.js';
 import type { Config } from '../config/index.js';
@@ -27,6 +28,7 @@ import {
   type CallbackBilling,
 } from './marketplace-ports.js';
 import { CallbackProgress } from './progress.js';
+import { CallbackMetrics } from './metrics.js';
 import { callbackRoutes } from './routes.js';
 import { CallbackRunner, type CallbackDeskFeed } from './runner.js';
 import { CallbackScheduler } from './scheduler.js';
@@ -52,6 +54,8 @@ export interface CallbacksModuleDeps {
   readonly desk?: CallbackDeskFeed | undefined;
   /** Crash tests: runs inside each fee's transaction, before the commit. */
   readonly feeBeforeCommit?: ((callbackId: string) => void) | undefined;
+  /** Where the callbacks' metrics go (absent: none kept). */
+  readonly registry?: Registry | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -96,6 +100,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     answered: (...a) => desk?.answered(...a),
     ended: (...a) => desk?.ended(...a),
   };
+  const metrics = deps.registry ? new CallbackMetrics(deps.registry) : undefined;
   const runner = new CallbackRunner({
     store,
     fees,
@@ -104,6 +109,8 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     desk: deskFeed,
     logger,
     now,
+    onAttempt: metrics && ((result) => metrics.attempt(result)),
+    onTimings: metrics && ((name, seconds) => metrics.timing(name, seconds)),
     call: {
       stack: deps.stack,
       trunks: deps.trunks,

@@ -94,7 +94,9 @@ export class CallbackRunner {
       },
       log,
       {
+        // Written while it rings: a crash now leaves the customer's INVITE, which the next start CANCELs.
         ringing: () => {
+          record = this.#save(record, record.state, log, call);
           this.#timing(
             'customer_ringing',
             record.attempts.length === 1 ? record.createdAt : log.startedAt,

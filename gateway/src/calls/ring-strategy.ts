@@ -94,7 +94,16 @@ interface Attempt {
 
 export class RingStrategy extends EventEmitter<RingStrategyEvents> {
   readonly #deps: RingStrategyDeps;
+  /** Agents rung (what `maxAttempts` counts). */
   readonly #tried = new Set<string>();
+  /**
+   * Agents this gateway's view showed free whose cluster-wide slot claim was
+   * refused (busy on another gateway): never rung, so not counted against
+   * `maxAttempts`, only passed over. Every gateway ranks the same agents
+   * first; counting them made a cluster of three refuse calls `agent_busy`
+   * with most agents free (bench/src/scale-out.ts, 3 gateways at 40/s).
+   */
+  readonly #taken = new Set<string>();
   /** Agent legs ringing now (one, or several with simultaneous ringing). */
   readonly #ringing = new Set<Attempt>();
   #batchTimer: NodeJS.Timeout | undefined;
@@ -174,7 +183,7 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
         queue: this.#deps.queueName,
         valueTier: this.#decision?.tier ?? value?.result.tier,
         routing: queue.routing,
-        exclude: this.#tried,
+        exclude: new Set([...this.#tried, ...this.#taken]),
       },
       this.#deps.now(),
     ).filter((c) => this.#contactOf(c.agent.id) !== undefined);
@@ -198,7 +207,10 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
       );
     }
     if (ranked.length === 0) {
-      this.emit('exhausted', this.#tried.size === 0 ? 'no_agent_available' : this.#lastFailure);
+      this.emit(
+        'exhausted',
+        this.#tried.size === 0 && this.#taken.size === 0 ? 'no_agent_available' : this.#lastFailure,
+      );
       return;
     }
     const size =
@@ -237,6 +249,8 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
     const claimMs = (this.#deps.queue.ringTimeoutSeconds + CLAIM_MARGIN_SECONDS) * 1000;
     if (!(await locks.claim(agent.id, agent.maxCalls, holder, claimMs))) {
       this.#deps.log.info({ agent: agent.id }, 'agent is taken on another gateway');
+      this.#tried.delete(agent.id);
+      this.#taken.add(agent.id);
       this.#lastFailure = 'agent_busy';
       return undefined;
     }

@@ -3,8 +3,9 @@ import type { RedisLink } from './redis-link.js';
 
 /**
  * The token replay store every gateway of a cluster shares (a jti used on one
- * is refused on all): `SET jti 1 PX ttl NX` answers whether this is the
- * first use, atomically. Each gateway also remembers its own ids in memory, so
+ * is refused on all): `SET jti <use> PX ttl NX` answers whether this is the
+ * first use, atomically; when it is taken, the same use (the same INVITE
+ * failed over by the SIP edge) is not a replay. Each gateway also remembers its own ids in memory, so
  * while Redis is down a replay on the same gateway is still refused (a replay
  * through another gateway then is not: counted in
  * `parley_shared_redis_errors_total{op="replay"}`, said by /health).
@@ -20,14 +21,19 @@ export class RedisReplayStore implements ReplayStore {
     this.#local = new MemoryReplayStore({ now });
   }
 
-  async consume(id: string, expiresAtMs: number): Promise<boolean> {
-    if (!(await this.#local.consume(id, expiresAtMs))) return false;
+  async consume(id: string, expiresAtMs: number, use?: string): Promise<boolean> {
+    if (!(await this.#local.consume(id, expiresAtMs, use))) return false;
     const ttl = Math.max(1, expiresAtMs - this.#now());
+    const key = this.#redis.key('jti', encodeURIComponent(id));
+    // The value is the use (`-` without one): taken already, the same use is no replay.
+    const value = use === undefined ? '-' : `u:${use}`;
     const answer = await this.#redis.run(
       'replay',
-      (r) => r.set(this.#redis.key('jti', encodeURIComponent(id)), '1', 'PX', ttl, 'NX'),
-      'OK' as const,
+      async (r) =>
+        (await r.set(key, value, 'PX', ttl, 'NX')) === 'OK' ||
+        (use !== undefined && (await r.get(key)) === value),
+      true,
     );
-    return answer === 'OK';
+    return answer;
   }
 }

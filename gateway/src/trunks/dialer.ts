@@ -70,6 +70,7 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   #peerIndex = -1;
   #cseq = 0;
   #invite: SipRequest | undefined;
+  #target: Target | undefined;
   #ict: InviteClientTransaction | undefined;
   #ringing = false;
   #challenges = 0;
@@ -89,6 +90,17 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
 
   get state(): 'dialling' | 'answered' | 'failed' | 'closed' {
     return this.#state;
+  }
+
+  /**
+   * The INVITE out now and where it went, once the carrier sent a provisional
+   * response and while nothing final came: what a restart after a crash needs
+   * to CANCEL it (RFC 3261 §9.1: no CANCEL before a provisional response).
+   */
+  ringingInvite(): { readonly invite: SipRequest; readonly target: Target } | undefined {
+    if (this.#state !== 'dialling' || !this.#ringing || !this.#invite || !this.#target)
+      return undefined;
+    return { invite: this.#invite, target: this.#target };
   }
 
   /** @internal The service starts it once the caller could attach listeners. */
@@ -198,6 +210,7 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       port: peer.port,
     };
     this.#invite = invite;
+    this.#target = target;
     const ict = this.#deps.stack.transactions.request(invite, target) as InviteClientTransaction;
     this.#ict = ict;
     this.emit('attempt', peer);

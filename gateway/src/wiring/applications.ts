@@ -98,6 +98,7 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
     tokens: deps.tokens,
     apiKeys: config.api.keys,
     feeBeforeCommit: deps.callbackFeeBeforeCommit,
+    registry: deps.metrics.registry,
     logger,
     now,
   });

@@ -147,6 +147,40 @@ describe('agents shared through Redis', () => {
   });
 });
 
+describe('an agent taken on another gateway', () => {
+  it('is passed over, not counted as a try: the next agent takes the call (maxAttempts 1)', async () => {
+    const ringing = phones.find((p) => p.user === 'agent1')!;
+    const free = phones.find((p) => p.user === 'agent2')!;
+    // agent2 takes a short call on B (agent1 away): on B agent1 is now the longest idle.
+    a.gateway.agents.setAvailability('agent1', 'away');
+    await presenceOn(b, 'agent1', (p) => p.availability === 'away');
+    expect((await call(b, 'sess-warm', 300)).stats.successful).toBe(1);
+    await b.callsEnded();
+    a.gateway.agents.setAvailability('agent1', 'available');
+    await presenceOn(b, 'agent1', (p) => p.availability === 'available');
+    // agent1 rings for a call on A (agent2 away there, so A can only pick agent1).
+    a.gateway.agents.setAvailability('agent2', 'away');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'away');
+    const mark = ringing.sipMessages().length;
+    const first = call(a, 'sess-hold');
+    await ringing.waitForRequest('INVITE', undefined, 10_000, { since: mark });
+    a.gateway.agents.setAvailability('agent2', 'available');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'available');
+    // On B both look free; agent1 ranks first (longest idle there). Its claim is
+    // refused: B rings agent2 instead, although the queue allows one attempt.
+    expect(b.gateway.agents.get('agent1')?.state).toBe('available');
+    const freeMark = free.sipMessages().length;
+    const second = await call(b, 'sess-next');
+    expect(second.stats.successful, second.output).toBe(1);
+    await free.waitForRequest('INVITE', undefined, 5000, { since: freeMark });
+    const { body } = await b.api<{ calls: { agentId: string; outcome: string }[] }>(
+      '/v1/calls?limit=1',
+    );
+    expect(body.calls[0]).toMatchObject({ agentId: 'agent2', outcome: 'answered' });
+    expect((await first).stats.successful).toBe(0);
+  });
+});
+
 describe('agent slot claims in Redis', () => {
   it('grants maxCalls claims across gateways, frees released and lapsed ones', async () => {
     const [la, lb] = [a.gateway.shared.agentLocks, b.gateway.shared.agentLocks];

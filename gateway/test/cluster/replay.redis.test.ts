@@ -31,11 +31,16 @@ afterAll(async () => {
 });
 
 /** The final answer's status and Reason to an INVITE carrying the token (no SDP). */
-async function invite(gw: TestGateway, token: string): Promise<[number, string]> {
+async function invite(
+  gw: TestGateway,
+  token: string,
+  sameCall?: string,
+): Promise<[number, string]> {
   const text = inviteText({
     to: 'sales@parley.test',
     port: client.port,
     headers: [`Authorization: Bearer ${token}`],
+    ...(sameCall !== undefined ? { callId: sameCall } : {}),
   });
   const callId = /Call-ID: (.*)\r/.exec(text)![1]!;
   client.send(gw.udp, text);
@@ -59,6 +64,24 @@ describe('the token replay store in Redis', () => {
     // Stored once, in the cluster's keyspace (tenant and jti, URI-encoded).
     const keys = (await redis.cli('--scan', '--pattern', 'replay-test:jti:*')).trim().split('\n');
     expect(keys).toEqual([expect.stringMatching(/^replay-test:jti:acme%0A[0-9a-f-]+$/)]);
+    // Its value is the Call-ID it was spent on.
+    expect((await redis.cli('GET', keys[0]!)).trim()).toMatch(/^u:raw-call-/);
+  });
+
+  it('takes on B the same INVITE failed over from A (its Call-ID), and no other', async () => {
+    // A SIP edge (Kamailio's failover after its timer) sends the same call to another
+    // gateway with a new branch: the token was spent on that call, not on another one.
+    const token = await a.token();
+    const callId = `failover-${Date.now()}`;
+    const [first, firstReason] = await invite(a, token, callId);
+    expect(first).not.toBe(403);
+    expect(firstReason).not.toContain('replayed');
+    const [again, againReason] = await invite(b, token, callId);
+    expect(againReason).not.toContain('replayed');
+    expect(again).toBe(first);
+    const [other, reason] = await invite(b, token);
+    expect(other).toBe(403);
+    expect(reason).toContain('text="replayed"');
   });
 
   it('says Redis is up in /healthz', async () => {

@@ -44,6 +44,11 @@ export interface VerifyContext {
   /** When false, `jti` is checked but not consumed (a dry run). Default true. */
   readonly consume?: boolean;
   /**
+   * What the token is spent on (a SIP INVITE's Call-ID): the same use again
+   * is not a replay (`ReplayStore.consume`), any other is.
+   */
+  readonly use?: string;
+  /**
    * The caller's own checks of the verified public claims (e.g. the gateway's
    * tenant origin allowlist), run after every other check and before `jti` is
    * used up, so a token they refuse is not burned. Throw a CallTokenError to
@@ -256,6 +261,7 @@ export async function createCallTokenVerifier(
       const first = await options.replayStore.consume(
         `${claims.iss}\n${claims.jti}`,
         (claims.exp + tolerance) * 1000,
+        context.use,
       );
       if (!first) fail('replayed', claims.jti);
     }

@@ -18,7 +18,7 @@ import type { MediaRouter } from '../../media/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { QueueSettings, ValueService } from '../../routing/index.js';
 import type { SipStack } from '../../sip/index.js';
-import type { Trunks } from '../../trunks/index.js';
+import type { OutboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { AttemptLog } from '../attempt-log.js';
 import type { AdvertiserTarget } from '../model.js';
 import { callbackAgentLeg } from './agent-leg.js';
@@ -51,6 +51,8 @@ export interface AdvertiserDialRequest {
   readonly onAgent: (agentId: string, ringing: boolean) => void;
   /** An agent's leg was made (before its INVITE leaves): the caller keeps its INVITE while it rings. */
   readonly onLeg?: ((leg: OutboundLeg) => void) | undefined;
+  /** A phone number's trunk call was made: the caller keeps its INVITE while it rings. */
+  readonly onTrunkDial?: ((call: OutboundTrunkCall) => void) | undefined;
   /** An advertiser leg rings (each leg's first provisional response). */
   readonly onRinging: () => void;
 }
@@ -104,6 +106,7 @@ async function dialNumber(
     name: 'advertiser',
     headers: [['X-Parley-Callback', request.callback.id]],
     signal: request.signal,
+    onDial: request.onTrunkDial,
     onRinging: () => {
       leg.ringingAt = deps.now();
       if (!rang) request.onRinging();

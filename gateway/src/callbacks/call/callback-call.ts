@@ -32,7 +32,7 @@ import type { Logger } from '../../observability/index.js';
 import type { QueueSettings, ValueService } from '../../routing/index.js';
 import type { Dialog, SipStack } from '../../sip/index.js';
 import type { TextToSpeech } from '../../speech/index.js';
-import type { Trunks } from '../../trunks/index.js';
+import type { OutboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { AttemptLog } from '../attempt-log.js';
 import type { AdvertiserTarget, CallbackOutcome } from '../model.js';
 import { dialAdvertiser } from './advertiser-dial.js';
@@ -110,6 +110,8 @@ export class CallbackCall {
   #advertiser: OutboundLeg | undefined;
   /** The advertiser's legs dialled (agents), for their INVITEs while they ring. */
   readonly #dialled = new Set<OutboundLeg>();
+  /** The trunk calls made (the customer, an advertiser's number), for their INVITEs while they ring. */
+  readonly #trunkDials = new Map<OutboundTrunkCall, string>();
   #media: LegMedia | undefined;
 
   constructor(
@@ -133,9 +135,14 @@ export class CallbackCall {
     return out;
   }
 
-  /** The advertiser's INVITEs sent and still ringing (stored, so that a start after a crash CANCELs them). */
+  /** The INVITEs sent and still ringing, both phones' (stored, so that a start after a crash CANCELs them). */
   ringing(): StoredInvite[] {
     const out: StoredInvite[] = [];
+    for (const [call, name] of this.#trunkDials) {
+      const pending = call.ringingInvite();
+      const stored = pending && storedInvite(name, pending.invite, pending.target);
+      if (stored) out.push(stored);
+    }
     for (const leg of this.#dialled) {
       if (leg.state !== 'calling' && leg.state !== 'ringing' && leg.state !== 'early') continue;
       const stored = storedInvite(leg.name, leg.invite, leg.target);
@@ -192,6 +199,7 @@ export class CallbackCall {
       name: 'customer',
       headers: [['X-Parley-Callback', init.id]],
       signal: this.#abort.signal,
+      onDial: (call) => this.#trunkDials.set(call, 'customer'),
       onRinging: () => {
         customerLog.ringingAt = now();
         this.#host.ringing();
@@ -296,6 +304,7 @@ export class CallbackCall {
         this.#dialled.add(leg);
         leg.once('ended', () => this.#dialled.delete(leg));
       },
+      onTrunkDial: (call) => this.#trunkDials.set(call, 'advertiser'),
       onRinging: () => this.#host.advertiserRinging(),
     });
     customer.off('ended', onCustomerEnd);

@@ -9,7 +9,7 @@ import { OutboundLeg, byeReason, readLegSdp, type ChosenCodec } from '../../call
 import type { AudioCodec, MediaRouter } from '../../media/index.js';
 import type { Logger } from '../../observability/index.js';
 import { uriTarget, type SipStack } from '../../sip/index.js';
-import type { TrunkDialFailure, Trunks } from '../../trunks/index.js';
+import type { OutboundTrunkCall, TrunkDialFailure, Trunks } from '../../trunks/index.js';
 import { plainOffer, trunkCodecs } from './offer.js';
 
 export interface TrunkDialRequest {
@@ -26,6 +26,8 @@ export interface TrunkDialRequest {
   readonly headers: readonly (readonly [string, string])[];
   /** The first 180/183. */
   readonly onRinging: () => void;
+  /** The trunk call, as soon as it is made: its INVITE is kept while it rings (CANCELled after a crash). */
+  readonly onDial?: ((call: OutboundTrunkCall) => void) | undefined;
   /** Cancels the dialling (the callback ended meanwhile). */
   readonly signal: AbortSignal;
 }
@@ -84,6 +86,7 @@ export async function dialThroughTrunk(
     headers: request.headers,
     ringTimeoutMs: request.ringTimeoutMs,
   });
+  request.onDial?.(out);
   const onAbort = () => out.cancel('cancelled');
   request.signal.addEventListener('abort', onAbort, { once: true });
   let rang = false;

@@ -42,6 +42,8 @@ export function callToken(
         listing !== undefined ? listingOwner : queue !== undefined ? queueTenant(queue) : undefined;
       ctx.token = await tokens.verify(match[1], {
         ...(client.origin !== undefined ? { origin: client.origin } : {}),
+        // Spent on this INVITE: the SIP edge failing it over to another gateway is no replay.
+        use: ctx.invite.callId,
         websocket: client.protocol === 'WS' || client.protocol === 'WSS',
         ...(queue !== undefined
           ? {
