@@ -1,15 +1,17 @@
 /**
  * A gateway for benchmarks, run as its own process the way production runs it
- * (`node --import tsx gateway/src/main.ts --config FILE`, optionally pinned
- * with `taskset`): keys generated at run time, a config file in a temp dir,
+ * (`node --conditions=parley-dist gateway/dist/main.js --config FILE`, built
+ * first when stale; `runtime: 'tsx'` runs the sources instead; optionally
+ * pinned with `taskset`): keys generated at run time, a config file in a temp dir,
  * real SQLite storage there, static agents (fixed contacts, no REGISTER) all
  * pointing at one SIP peer, SIP over UDP (agents) and WebSocket (browsers),
  * and a token issuer for its tenant.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { ensureGatewayBuild, gatewayEntryArgs, type GatewayRuntime } from './gateway-build.js';
 import {
   createCallTokenIssuer,
   generateEncryptionKeyPair,
@@ -55,6 +57,13 @@ export interface BenchGatewayOptions {
   readonly onLine?: (line: string) => void;
   /** Run the gateway of another checkout (e.g. main, for a before/after figure). Default this one. */
   readonly repoRoot?: string;
+  /**
+   * The compiled build (default, built when stale) or the sources through tsx
+   * (the default for a checkout from before the build, without scripts/build-gateway.sh).
+   */
+  readonly runtime?: GatewayRuntime;
+  /** Added to the gateway's environment. */
+  readonly env?: Record<string, string>;
   /** Settings merged into `sip` (e.g. the default per-source rate limit instead of the bench's). */
   readonly sipExtra?: Record<string, unknown>;
   /** Listen for SIP over TCP as well (on a port of its own). */
@@ -111,6 +120,8 @@ export interface BenchGateway {
   readonly configFile: string;
   /** Every UDP port the gateway may use (SIP, plain RTP, WebRTC), as ranges. */
   readonly udpPorts: readonly (readonly [number, number])[];
+  /** The inspector's port on 127.0.0.1 (with `inspect`). */
+  readonly inspectPort?: number;
   /** GET on the gateway's HTTP API (/v1 with the bench API key). */
   get<T>(path: string): Promise<T>;
   /** `count` fresh tokens for queue:sales, each with its own jti and web session. */
@@ -197,13 +208,15 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const configFile = join(options.dir, 'gateway.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
 
+    const root = options.repoRoot ?? REPO_ROOT;
+    const runtime =
+      options.runtime ?? (existsSync(join(root, 'scripts', 'build-gateway.sh')) ? 'dist' : 'tsx');
+    if (runtime === 'dist') await ensureGatewayBuild(root, options.onLine);
     const node = [
       'node',
       ...(options.nodeArgs ?? []),
       ...(inspectBlock ? [`--inspect=127.0.0.1:${inspectBlock.base}`] : []),
-      '--import',
-      'tsx',
-      'gateway/src/main.ts',
+      ...gatewayEntryArgs(runtime),
       '--config',
       configFile,
     ];
@@ -213,7 +226,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     const child = spawnManaged({
       command,
       args,
-      cwd: options.repoRoot ?? REPO_ROOT,
+      cwd: root,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
       name: 'gateway',
       maxLines: 400,
       onOutput: (chunk: string) => {
@@ -275,6 +289,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       httpUrl,
       wsUrl: `${httpUrl.replace('http', 'ws')}/sip`,
       configFile,
+      ...(inspectBlock ? { inspectPort: inspectBlock.base } : {}),
       udpPorts: [
         [sipBlock.base, sipBlock.base],
         [media.base, media.base + media.size - 1],

@@ -21,7 +21,13 @@
  *       [--steps 10,25,50,75,100] [--hold-seconds 15] [--phases bytes,setup,concurrent]
  *       [--poll-ms 10] [--gateway-cpu 0] [--client-cpu 1] [--per-agent 10] [--ramp 20]
  *       [--max-setups 10] [--sample-rate 8000] [--cpu-prof] [--timeout 900] [--keep]
- *       [--early-answer off|auto|PCMU|opus] [--dwell-ms 0]
+ *       [--early-answer off|auto|PCMU|opus] [--dwell-ms 0] [--gateway-runtime dist|tsx]
+ *       [--gateway-node-args "--max-semi-space-size=1"]
+ *
+ * The concurrent phase runs Parley's gateway the production way, its compiled
+ * build (`node --conditions=parley-dist gateway/dist/main.js`, built first by
+ * scripts/build-gateway.sh when missing or stale); `--gateway-runtime tsx` runs
+ * its sources through tsx instead, as the tests do.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +40,7 @@ import { SYSTEMS, type SystemName } from './webrtc/server-under-test.js';
 import { machine } from './webrtc/measure.js';
 import { report } from './webrtc/report.js';
 import { REPO_ROOT } from './bench-gateway.js';
+import { GATEWAY_RUNTIMES, type GatewayRuntime } from './gateway-build.js';
 import { measureWidgetBytes, type WidgetBytes } from './webrtc/widget-bytes.js';
 import { WIDGET_DIST, runWidgetSetup, type WidgetSetupResult } from './webrtc/widget-setup.js';
 
@@ -59,6 +66,8 @@ const { values } = parseArgs({
     'early-answer': { type: 'string', default: 'off' },
     'dwell-ms': { type: 'string', default: '0' },
     'cpu-prof': { type: 'boolean', default: false },
+    'gateway-runtime': { type: 'string', default: 'dist' },
+    'gateway-node-args': { type: 'string', default: '' },
   },
 });
 
@@ -91,6 +100,10 @@ const OPT = {
 const EARLY_ANSWERS = ['off', 'auto', 'PCMU', 'opus'] as const;
 const EARLY_ANSWER = EARLY_ANSWERS.find((e) => e === values['early-answer']) ?? 'off';
 const CLIENT = values.client === 'wrtc' ? 'wrtc' : 'ndc';
+const GATEWAY_RUNTIME = GATEWAY_RUNTIMES.find((r) => r === values['gateway-runtime']);
+if (!GATEWAY_RUNTIME)
+  throw new Error(`--gateway-runtime: dist or tsx, not ${values['gateway-runtime']}`);
+const gatewayRuntime: GatewayRuntime = GATEWAY_RUNTIME;
 const SYSTEMS_RUN = (values.systems ?? SYSTEMS.join(','))
   .split(',')
   .map((x) => x.trim())
@@ -190,6 +203,8 @@ try {
             sampleRate: OPT.sampleRate,
             dir: join(dir, system),
             stopFailureShare: 0.5,
+            gatewayRuntime,
+            gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(' ').filter(Boolean),
             ...(values['cpu-prof'] && system !== 'janus'
               ? {
                   cpuProfileTo: join(

@@ -28,6 +28,7 @@ import {
   type SippInstance,
 } from '@parley/testkit';
 import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT, type GatewayCallRecord } from '../bench-gateway.js';
+import type { GatewayRuntime } from '../gateway-build.js';
 import { startServer, type ServerUnderTest, type SystemName } from './server-under-test.js';
 import {
   cpuShares,
@@ -64,6 +65,10 @@ export interface ConcurrencyOptions {
   readonly progress: (line: string) => void;
   /** Run the gateway with `node --cpu-prof` and copy the profile here (a path ending in .cpuprofile). */
   readonly cpuProfileTo?: string;
+  /** Parley: its compiled build (default) or its sources through tsx. */
+  readonly gatewayRuntime?: GatewayRuntime;
+  /** Parley: Node flags added to its process (e.g. V8 heap settings). */
+  readonly gatewayNodeArgs?: readonly string[];
 }
 
 export interface StepResult {
@@ -217,6 +222,9 @@ const TEARDOWN_SETTLE_SECONDS = 40;
 
 export interface ConcurrencyResult {
   readonly system: SystemName;
+  /** Parley: how its process ran (compiled build or tsx), and the Node flags added. */
+  readonly gatewayRuntime?: GatewayRuntime;
+  readonly gatewayNodeArgs?: readonly string[];
   readonly client: 'ndc' | 'wrtc';
   readonly gatewayPinned: string;
   readonly clientsPinned: string;
@@ -419,9 +427,13 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       maxCallsPerAgent: o.maxCallsPerAgent,
       media,
       webrtc,
-      ...(o.cpuProfileTo && o.system !== 'janus'
-        ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')] }
-        : {}),
+      ...(o.gatewayRuntime ? { runtime: o.gatewayRuntime } : {}),
+      nodeArgs: [
+        ...(o.gatewayNodeArgs ?? []),
+        ...(o.cpuProfileTo && o.system !== 'janus'
+          ? ['--cpu-prof', '--cpu-prof-dir', join(o.dir, 'prof')]
+          : []),
+      ],
       onLine: (line) => {
         if (warnings.length < 200) warnings.push(line.slice(0, 400));
       },
@@ -717,6 +729,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     return {
       ...(cpuProfile ? { cpuProfile } : {}),
       system: o.system,
+      ...(o.system === 'janus'
+        ? {}
+        : { gatewayRuntime: o.gatewayRuntime ?? 'dist', gatewayNodeArgs: o.gatewayNodeArgs ?? [] }),
       client: o.client,
       gatewayPinned: `CPU ${o.gatewayCpu} (taskset -c ${o.gatewayCpu}, own process)`,
       clientsPinned: `CPU ${o.clientCpu} (load clients, sipp UAS and the bench process)`,

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import type { ManagedProcess, PortAllocator, PortBlock } from '@parley/testkit';
 import { startBenchGateway, type BenchGateway, type GatewayCallRecord } from '../bench-gateway.js';
+import type { GatewayRuntime } from '../gateway-build.js';
 import { startJanus } from './janus-server.js';
 import { descendants, readProcTree, type ProcReading } from './measure.js';
 
@@ -47,6 +48,8 @@ export interface ServerOptions {
   /** Browsers' ICE ports. */
   readonly webrtc: PortBlock;
   readonly nodeArgs?: readonly string[];
+  /** Parley: its compiled build (default) or its sources through tsx. */
+  readonly runtime?: GatewayRuntime;
   readonly onLine: (line: string) => void;
 }
 
@@ -87,6 +90,7 @@ export async function startServer(o: ServerOptions): Promise<ServerUnderTest> {
     cpu: o.cpu,
     engine: o.system === 'parley-mediasoup' ? 'mediasoup' : 'relay',
     ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
+    ...(o.runtime ? { runtime: o.runtime } : {}),
     inspect: true,
     onLine: o.onLine,
   });

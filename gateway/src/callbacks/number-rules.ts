@@ -5,9 +5,18 @@
  * emergency or service short code, not on the block list, of an allowed
  * country. Configurable in `callbacks.numbers` (docs/callbacks.md).
  */
+import { createRequire } from 'node:module';
 import { ParleyError } from '@parley/shared/errors';
-import { parsePhoneNumberFromString, type NumberType } from 'libphonenumber-js/max';
+import type * as PhoneMax from 'libphonenumber-js/max';
+import type { NumberType } from 'libphonenumber-js/max';
 import type { CallbacksConfig } from '../config/callbacks.js';
+
+let max: typeof PhoneMax | undefined;
+/** libphonenumber with its full metadata, loaded with the first callback number it checks. */
+function phoneMax(): typeof PhoneMax {
+  max ??= createRequire(import.meta.url)('libphonenumber-js/max') as typeof PhoneMax;
+  return max;
+}
 
 export type NumberRules = CallbacksConfig['numbers'];
 
@@ -31,7 +40,7 @@ export function checkCallbackNumber(text: string, rules: NumberRules): string {
     throw new ParleyError('number_invalid', 'the number must be in E.164 (+ and digits)', {
       expose: true,
     });
-  const parsed = parsePhoneNumberFromString(trimmed, { extract: false });
+  const parsed = phoneMax().parsePhoneNumberFromString(trimmed, { extract: false });
   if (!parsed?.isValid())
     throw new ParleyError('number_invalid', `${trimmed} is not a valid phone number`, {
       expose: true,

@@ -1,7 +1,16 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/index.js';
 import type { ClusterMetrics } from './metrics.js';
+
+let ioredis: typeof IORedis | undefined;
+/** ioredis, loaded with the first link: a gateway without `shared.redis` never holds it. */
+function redisClass(): typeof Redis {
+  ioredis ??= createRequire(import.meta.url)('ioredis') as typeof IORedis;
+  return ioredis.Redis;
+}
 
 export interface RedisLinkOptions {
   readonly url: string;
@@ -105,7 +114,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
   #connect(name: string): Redis {
     const o = this.#options;
-    const client = new Redis(o.url, {
+    const client = new (redisClass())(o.url, {
       connectionName: `parley-${name}`,
       enableOfflineQueue: name === 'subscriber',
       commandTimeout: o.commandTimeoutMs,

@@ -23,8 +23,16 @@ interface OpusScriptConstructor {
   new (rate: number, channels: number, application: number): OpusScript;
   readonly Application: { readonly VOIP: number };
 }
-// A CommonJS module: loaded with require (the project has no esModuleInterop).
-const OpusScript = createRequire(import.meta.url)('opusscript') as OpusScriptConstructor;
+let loaded: OpusScriptConstructor | undefined;
+/**
+ * opusscript, loaded with the first Opus codec (a CommonJS module: with
+ * require, the project has no esModuleInterop): a gateway whose legs never
+ * carry Opus through a media application does not hold libopus's WebAssembly.
+ */
+function opusScript(): OpusScriptConstructor {
+  loaded ??= createRequire(import.meta.url)('opusscript') as OpusScriptConstructor;
+  return loaded;
+}
 
 const RATE = 48000;
 const FRAME = 960;
@@ -33,6 +41,7 @@ const SET_COMPLEXITY = 4010;
 const COMPLEXITY = 3;
 
 export function createOpusCodec(): PcmCodec {
+  const OpusScript = opusScript();
   let encoder: OpusScript | undefined;
   let decoder: OpusScript | undefined;
   return {

@@ -1,6 +1,7 @@
 /**
- * The gateway's handle on one pocketsphinx host process: starts it (`fork`
- * with tsx, as the gateway itself runs), routes its replies to streams by id,
+ * The gateway's handle on one pocketsphinx host process: starts it (`fork`,
+ * the way the gateway itself runs: the compiled host.js beside this file in
+ * the production build, host.ts through tsx from the sources), routes its replies to streams by id,
  * and reports its exit once. The child dies with the gateway: it exits on IPC
  * disconnect, which the kernel delivers however the gateway ends.
  */
@@ -11,11 +12,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { HostConfig, HostReply, HostRequest } from './host-protocol.js';
 
-const HOST_SCRIPT = fileURLToPath(new URL('./host.ts', import.meta.url));
+/** True in the production build (gateway/dist, scripts/build-gateway.sh). */
+const COMPILED = import.meta.url.endsWith('.js');
+const HOST_SCRIPT = fileURLToPath(new URL(COMPILED ? './host.js' : './host.ts', import.meta.url));
 
-/** tsx's loader, resolved from here so the child starts whatever the working directory. */
-function tsxLoader(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Node flags of the host: the build's module condition, or tsx's loader (resolved from here). */
+function hostExecArgv(): string[] {
+  if (COMPILED) return ['--conditions=parley-dist'];
+  return ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
 }
 
 export interface HostExit {
@@ -47,7 +51,7 @@ export class HostProcess extends EventEmitter<HostProcessEvents> {
   constructor(config: HostConfig, startTimeoutMs: number) {
     super();
     this.#child = fork(HOST_SCRIPT, [], {
-      execArgv: ['--import', tsxLoader()],
+      execArgv: hostExecArgv(),
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -1,5 +1,13 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { PG_MIGRATIONS } from './pg-migrations.js';
+
+let loaded: typeof pg | undefined;
+/** node-postgres, loaded with the first pool: a gateway on SQLite never holds it. */
+function pgModule(): typeof pg {
+  loaded ??= createRequire(import.meta.url)('pg') as typeof pg;
+  return loaded;
+}
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -22,14 +30,14 @@ export interface PostgresSettings {
  */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8
+    oid === pgModule().types.builtins.INT8
       ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+      : pgModule().types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 /** A pool to the database of `storage.postgres` (migrations not run: see {@link migratePostgres}). */
 export function createPgPool(settings: PostgresSettings): PgPool {
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     ...(settings.url !== undefined
       ? { connectionString: settings.url }
       : {

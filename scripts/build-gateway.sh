@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The gateway's production build: shared/ and gateway/ compiled to JavaScript
+# (tsc, one .js per .ts, source maps beside them) in their ignored dist/
+# folders. Run it as `node --conditions=parley-dist gateway/dist/main.js
+# --config FILE` (`pnpm --filter @parley/gateway start`): the condition makes
+# `@parley/shared/*` resolve to shared/dist instead of its TypeScript sources.
+# Tests and `pnpm --filter @parley/gateway dev` run the sources through tsx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf shared/dist gateway/dist
+npx tsc -p shared/tsconfig.build.json
+npx tsc -p gateway/tsconfig.build.json
+# A stamp the benchmarks compare with the sources' times (bench/src/gateway-build.ts).
+date -u +%Y-%m-%dT%H:%M:%SZ > gateway/dist/.built
