@@ -6,7 +6,9 @@
  * shows it live. "Take the call" rings the phone, which answers: the widget
  * no longer says it records, the page hears the phone's 800 Hz and the phone
  * records the page's 1 kHz. The inbox lists the message taken by the agent
- * with the typed line; "Mark heard" then "Delete" remove it (WAV and row).
+ * with the typed line; "Mark heard" then "Delete" remove it (WAV and row),
+ * and a second voicemail page of the agent, open meanwhile, follows both
+ * without a reload (the `voicemail-heard` / `voicemail-deleted` frames).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -92,20 +94,37 @@ const packetsSent = (page: Page) =>
     return sent;
   });
 
+/**
+ * The agent's voicemail page in a browser context of its own, signed in, its
+ * events socket open; `frames`: what that socket received.
+ */
+async function voicemailPage(): Promise<{ page: Page; frames: Record<string, unknown>[] }> {
+  const { page: desk } = await world.newPage();
+  await desk.goto(`${world.gw.gateway.httpUrl}/desk/voicemail`);
+  const login = await desk.evaluate(async () => {
+    const res = await fetch('/desk/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'vmagent', password: 'secret' }),
+    });
+    return res.status;
+  });
+  expect(login).toBe(200);
+  // Signed in: its events socket gets a first frame (the agent's presence) once the hub has it.
+  const socket = desk.waitForEvent('websocket', (ws) => ws.url().endsWith('/desk/api/events'));
+  await desk.reload();
+  const ws = await socket;
+  const frames: Record<string, unknown>[] = [];
+  ws.on('framereceived', ({ payload }) => {
+    frames.push(JSON.parse(String(payload)) as Record<string, unknown>);
+  });
+  await expect.poll(() => frames.length, { timeout: 15_000 }).toBeGreaterThan(0);
+  return { page: desk, frames };
+}
+
 describe('a browser caller taken over mid-message', () => {
   it('the agent takes the call from the voicemail page and both hear each other', async () => {
-    const { page: desk } = await world.newPage();
-    await desk.goto(`${world.gw.gateway.httpUrl}/desk/voicemail`);
-    const login = await desk.evaluate(async () => {
-      const res = await fetch('/desk/api/login', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'vmagent', password: 'secret' }),
-      });
-      return res.status;
-    });
-    expect(login).toBe(200);
-    await desk.reload();
+    const { page: desk, frames } = await voicemailPage();
     const board = desk.locator('parley-voicemail-desk [part="board"]');
     await expect
       .poll(() => board.innerText(), { timeout: 15_000 })
@@ -179,15 +198,27 @@ describe('a browser caller taken over mid-message', () => {
     expect(await message.locator('[part="typed"]').innerText()).toContain(
       'I am on the train, please call back',
     );
-    const file = world.gw.gateway.voicemails.get(id)?.recordingPath ?? '';
+    const file = (await world.gw.gateway.voicemails.get(id))?.recordingPath ?? '';
     expect(existsSync(file)).toBe(true);
+    // The `voicemail-ended` frame (the webhook's body too) carries the typed line.
+    const ended = frames.find((f) => f['type'] === 'voicemail-ended');
+    expect((ended?.['voicemail'] as VoicemailView | undefined)?.typed).toEqual(stored.typed);
+
+    // A second page of the agent, open before the changes: it follows them without a reload.
+    const other = (await voicemailPage()).page.locator(
+      'parley-voicemail-desk [part="board"] [part="message"]',
+    );
+    await expect.poll(() => other.count(), { timeout: 15_000 }).toBe(1);
+    expect(await other.innerText()).toContain('new');
 
     // "Mark heard", then "Delete": the WAV and the row go.
     await message.getByRole('button', { name: 'Mark heard' }).click();
     await expect.poll(() => message.innerText()).toContain('heard by vmagent');
-    expect(world.gw.gateway.voicemails.get(id)?.heardBy).toBe('vmagent');
+    expect((await world.gw.gateway.voicemails.get(id))?.heardBy).toBe('vmagent');
+    await expect.poll(() => other.innerText(), { timeout: 15_000 }).toContain('heard by vmagent');
     await message.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => message.count()).toBe(0);
+    await expect.poll(() => other.count(), { timeout: 15_000 }).toBe(0);
     expect(existsSync(file)).toBe(false);
     expect((await world.gw.api(`/v1/voicemails/${id}`)).status).toBe(404);
   }, 300_000); // backstops only: a fresh run at load 17 ran the voicemail e2e waits out (see voicemail-widget)

@@ -138,7 +138,7 @@ describe('voicemail from the widget', () => {
       wordsFound(SENTENCE, stored?.transcript ?? ''),
       stored?.transcript ?? '',
     ).toBeGreaterThanOrEqual(3);
-    const file = world.gw.gateway.voicemails.get(stored!.id)?.recordingPath ?? '';
+    const file = (await world.gw.gateway.voicemails.get(stored!.id))?.recordingPath ?? '';
     const measured = await analyse(file);
     expect(measured.rms).toBeGreaterThan(0.01);
     expect(measured.seconds).toBeGreaterThan(2);

@@ -268,10 +268,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
     fanout: shared.deskFanout,
   });
-  const voicemail = wireVoicemail({
+  const voicemail = await wireVoicemail({
     config,
     db,
+    pool: stores.pool,
+    instanceId: config.shared.instanceId ?? config.gatewayId,
     messages: stores.messages,
+    hub,
     stack,
     calls: callManager,
     apps: mediaApps,
@@ -364,7 +367,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         closing = true;
         metrics.up.set(0);
         const hadCalls = callManager.size > 0;
-        voicemail.close();
+        const voicemailClosed = voicemail.close();
         desk.close();
         callManager.drain();
         gatedCalls.close();
@@ -387,6 +390,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           http.server.close(() => resolve());
           http.server.closeAllConnections();
         });
+        await voicemailClosed;
         await stores.close();
         await shared.close();
         logger.info('gateway closed');

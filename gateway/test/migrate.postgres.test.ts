@@ -62,7 +62,9 @@ describe('parley-gateway migrate', () => {
         'SELECT module, version FROM schema_migrations ORDER BY module',
       );
       const modules = versions.rows.map((r) => r.module);
-      expect(modules).toEqual(expect.arrayContaining(['core', 'ledger', 'marketplace']));
+      expect(modules).toEqual(
+        expect.arrayContaining(['core', 'ledger', 'marketplace', 'voicemail']),
+      );
       for (const row of versions.rows) expect(row.version).toBeGreaterThan(0);
       // A call a running gateway owns, in progress: the command must not close it.
       await db.query(

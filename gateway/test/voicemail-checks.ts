@@ -52,7 +52,7 @@ export async function sentenceKept(gw: TestGateway, id: string): Promise<void> {
   expect(stored.status).toBe(200);
   const transcript = stored.body.transcript ?? '';
   expect(wordsFound(SENTENCE, transcript), transcript).toBeGreaterThanOrEqual(4);
-  const file = gw.gateway.voicemails.get(id)?.recordingPath ?? '';
+  const file = (await gw.gateway.voicemails.get(id))?.recordingPath ?? '';
   const words = await transcribe(file, { narrowband: true });
   expect(wordsFound(SENTENCE, words), words).toBeGreaterThanOrEqual(4);
 }

@@ -137,7 +137,7 @@ describe('voicemail when no agent answers', () => {
         headers: { authorization: `Bearer ${API_KEY}`, range: 'bytes=0-43' },
       });
       expect(range.status).toBe(206);
-      const file = gw.gateway.voicemails.get(id)?.recordingPath ?? '';
+      const file = (await gw.gateway.voicemails.get(id))?.recordingPath ?? '';
       const measured = await analyse(file);
       expect(measured.rms).toBeGreaterThan(0.01);
       expect(measured.seconds).toBeGreaterThan(2);
@@ -199,7 +199,7 @@ describe('voicemail when no agent answers', () => {
       const atAgent = await analyse(await trimSilence(received!));
       expect(atAgent.rms).toBeGreaterThan(0.05);
       expect(Math.abs(atAgent.roughFrequencyHz - 1000)).toBeLessThan(60);
-      const stored = gw.gateway.voicemails.get(id);
+      const stored = await gw.gateway.voicemails.get(id);
       expect(stored).toMatchObject({ status: 'taken', takenBy: 'agent1', endReason: 'taken' });
       expect(stored?.takenAt).toBeGreaterThan(0);
     } finally {

@@ -12,9 +12,12 @@
  * - `POST /desk/api/voicemails/<id>/take`: this agent takes the call (its
  *   registered phone or desk softphone rings); 409 when someone took it.
  * - `POST /desk/api/voicemails/<id>/heard`: marks it heard by this agent.
- * - `DELETE /desk/api/voicemails/<id>`: deletes it (WAV and row); 409 while recorded.
+ * - `DELETE /desk/api/voicemails/<id>`: deletes it (WAV and row); 409 while recorded
+ *   (202 when the WAV is on another gateway: see http.ts).
  *
- * The live frames come on the desk's own events socket (`/desk/api/events`).
+ * The live frames come on the desk's own events socket (`/desk/api/events`),
+ * and so do `voicemail-heard` and `voicemail-deleted` (inbox.ts) to every desk
+ * of the box, whichever gateway or desk made the change.
  */
 import { Router, type Response } from 'express';
 import { ParleyError } from '@parley/shared/errors';
@@ -43,8 +46,8 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
   const me = deskIdentity;
   const queuesOf = (res: Response): readonly string[] =>
     deps.agents.get(me(res).agentId)?.queues ?? [];
-  const visible = (res: Response, id: string): VoicemailRecord => {
-    const record = deps.store.get(id);
+  const visible = async (res: Response, id: string): Promise<VoicemailRecord> => {
+    const record = await deps.store.get(id);
     const mine =
       record?.agent === null
         ? queuesOf(res).includes(record.queue)
@@ -56,27 +59,34 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
 
   api.get('/voicemails', async (req, res, next) => {
     try {
-      res.json({ voicemails: await deps.inbox.withTyped(list(req.query['limit'], res)) });
+      res.json({ voicemails: await deps.inbox.withTyped(await list(req.query['limit'], res)) });
     } catch (error) {
       next(error);
     }
   });
-  const list = (rawLimit: unknown, res: Response) => {
+  const list = async (rawLimit: unknown, res: Response) => {
     const limit = Number(rawLimit ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
       throw new ParleyError('bad_request', 'limit must be an integer from 1 to 200');
     const tenant = me(res).tenant;
     // One query per queue the agent is in (an agent's queues are few), and one for their own box.
-    const records = queuesOf(res)
-      .flatMap((queue) => deps.store.list({ tenant, queue, limit }))
-      .concat(deps.store.list({ tenant, agent: me(res).agentId, limit }))
+    const lists = await Promise.all([
+      ...queuesOf(res).map((queue) => deps.store.list({ tenant, queue, limit })),
+      deps.store.list({ tenant, agent: me(res).agentId, limit }),
+    ]);
+    const records = lists
+      .flat()
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, limit);
     return records.map((r) => voicemailView(r, true));
   };
 
-  api.get('/voicemails/:id/recording', (req, res, next) => {
-    sendRecording(visible(res, String(req.params['id'])), res, next);
+  api.get('/voicemails/:id/recording', async (req, res, next) => {
+    try {
+      sendRecording(await visible(res, String(req.params['id'])), deps.store.gateway, res, next);
+    } catch (error) {
+      next(error);
+    }
   });
 
   api.post('/voicemails/:id/take', async (req, res, next) => {
@@ -88,15 +98,19 @@ export function voicemailDeskRouter(deps: VoicemailDeskDeps): Router {
     }
   });
 
-  api.post('/voicemails/:id/heard', (req, res) => {
-    const record = visible(res, String(req.params['id']));
-    res.json(voicemailView(deps.inbox.markHeard(record, me(res).agentId), true));
+  api.post('/voicemails/:id/heard', async (req, res, next) => {
+    try {
+      const record = await visible(res, String(req.params['id']));
+      res.json(voicemailView(await deps.inbox.markHeard(record, me(res).agentId), true));
+    } catch (error) {
+      next(error);
+    }
   });
 
   api.delete('/voicemails/:id', async (req, res, next) => {
     try {
-      await deps.inbox.delete(visible(res, String(req.params['id'])));
-      res.status(204).end();
+      const result = await deps.inbox.delete(await visible(res, String(req.params['id'])));
+      res.status(result === 'deleted' ? 204 : 202).end();
     } catch (error) {
       next(error);
     }

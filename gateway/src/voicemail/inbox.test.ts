@@ -4,6 +4,8 @@
  * /v1, errors come from the registry, a delete removes the file and the row,
  * and a message still being recorded is neither deleted nor marked (409).
  * `GET /v1/voicemails/<id>` shows what the caller typed on the data channel.
+ * Each mark and delete is told to the box's desks (`voicemail-heard`,
+ * `voicemail-deleted`); a row deleted meanwhile is 404, not 409.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,21 +14,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VoicemailView } from '@parley/shared/protocol';
+import type { VoicemailInboxEvent, VoicemailView } from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
 import { errorHandler } from '../http/index.js';
 import { createLogger } from '../observability/index.js';
 import { SqliteCallStore, SqliteMessageStore, openDatabase } from '../storage/index.js';
 import { testCallRecord } from '../storage/test-records.js';
 import { voicemailRouter } from './http.js';
-import { VoicemailInbox } from './inbox.js';
+import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
 import { VoicemailLive } from './live.js';
-import { SqliteVoicemailStore, VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
+import { SqliteVoicemailStore } from './sqlite-store.js';
+import { VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
 
 const NOW = Date.UTC(2026, 11, 6, 1);
 const dir = mkdtempSync(join(tmpdir(), 'parley-vm-inbox-'));
 const db = openDatabase(join(dir, 'db.sqlite'), [VOICEMAIL_SCHEMA]);
-const store = new SqliteVoicemailStore(db);
+const store = new SqliteVoicemailStore(db, 'gw-a');
+/** What the inbox told the desks. */
+const told: { box: VoicemailBoxOf; event: VoicemailInboxEvent }[] = [];
+let inbox: VoicemailInbox;
 const messages = new SqliteMessageStore(db);
 let server: Server;
 let base = '';
@@ -44,7 +50,7 @@ const keys = [
   },
 ];
 
-function add(id: string, ended: boolean): string {
+async function add(id: string, ended: boolean): Promise<string> {
   const path = join(dir, `voicemail-${id}.wav`);
   writeFileSync(path, Buffer.from('RIFF....WAVE'));
   const record: NewVoicemail = {
@@ -63,9 +69,14 @@ function add(id: string, ended: boolean): string {
     recordingPath: path,
     createdAt: NOW - 60_000,
   };
-  store.insert(record);
+  await store.insert(record);
   if (ended)
-    store.finish(id, { status: 'left', endedAt: NOW, durationMs: 4000, endReason: 'silence' });
+    await store.finish(id, {
+      status: 'left',
+      endedAt: NOW,
+      durationMs: 4000,
+      endReason: 'silence',
+    });
   return path;
 }
 
@@ -89,7 +100,13 @@ async function call<T = VoicemailView>(
 
 beforeAll(async () => {
   const logger = createLogger('silent');
-  const inbox = new VoicemailInbox({ store, messages, logger, now: () => NOW });
+  inbox = new VoicemailInbox({
+    store,
+    messages,
+    logger,
+    now: () => NOW,
+    notify: (box, event) => told.push({ box, event }),
+  });
   const app = express();
   app.use(express.json());
   app.use(
@@ -117,8 +134,9 @@ afterAll(() => {
 
 describe('the voicemail API: heard and delete', () => {
   it('marks a voicemail heard once (the first mark is kept) and filters the list by it', async () => {
-    add('h1', true);
-    add('h2', true);
+    await add('h1', true);
+    await add('h2', true);
+    told.length = 0;
     const marked = await call('POST', '/voicemails/h1/heard', keys[1]!.key, { agentId: 'alice' });
     expect(marked.status).toBe(200);
     expect(marked.body).toMatchObject({
@@ -126,9 +144,22 @@ describe('the voicemail API: heard and delete', () => {
       heardAt: new Date(NOW).toISOString(),
       heardBy: 'alice',
     });
+    // The box's desks are told, once.
+    expect(told).toEqual([
+      {
+        box: expect.objectContaining({ queue: 'sales', agent: null }) as unknown,
+        event: {
+          type: 'voicemail-heard',
+          voicemailId: 'h1',
+          heardAt: new Date(NOW).toISOString(),
+          heardBy: 'alice',
+        },
+      },
+    ]);
     const again = await call('POST', '/voicemails/h1/heard', keys[0]!.key, { agentId: 'bob' });
     expect(again.body).toMatchObject({ heardBy: 'alice' });
-    expect(store.get('h1')?.heardBy).toBe('alice');
+    expect((await store.get('h1'))?.heardBy).toBe('alice');
+    expect(told).toHaveLength(1);
 
     const unheard = await call<{ voicemails: VoicemailView[] }>(
       'GET',
@@ -153,11 +184,13 @@ describe('the voicemail API: heard and delete', () => {
   });
 
   it('deletes the WAV and the row; the voicemail is then gone', async () => {
-    const file = add('d1', true);
+    const file = await add('d1', true);
+    told.length = 0;
     const res = await call('DELETE', '/voicemails/d1', keys[1]!.key);
     expect(res.status).toBe(204);
     expect(existsSync(file)).toBe(false);
-    expect(store.get('d1')).toBeUndefined();
+    expect(await store.get('d1')).toBeUndefined();
+    expect(told.map((t) => t.event)).toEqual([{ type: 'voicemail-deleted', voicemailId: 'd1' }]);
     const gone = await call<{ error: { code: string } }>('GET', '/voicemails/d1', keys[1]!.key);
     expect(gone.status).toBe(404);
     expect(gone.body.error.code).toBe('not_found');
@@ -165,7 +198,7 @@ describe('the voicemail API: heard and delete', () => {
   });
 
   it('never deletes or marks a message still being recorded (409), keeping its file and row', async () => {
-    const file = add('r1', false);
+    const file = await add('r1', false);
     const del = await call<{ error: { code: string; detail?: string } }>(
       'DELETE',
       '/voicemails/r1',
@@ -181,11 +214,28 @@ describe('the voicemail API: heard and delete', () => {
     );
     expect(heard.status).toBe(409);
     expect(existsSync(file)).toBe(true);
-    expect(store.get('r1')).toMatchObject({ status: 'recording', heardAt: null });
+    expect(await store.get('r1')).toMatchObject({ status: 'recording', heardAt: null });
+  });
+
+  it('answers 404, not 409, for a row deleted between the read and the change', async () => {
+    await add('g1', true);
+    const read = await store.get('g1');
+    await store.delete('g1');
+    await expect(inbox.markHeard(read!, 'alice')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(inbox.delete(read!)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it("marks another gateway's voicemail for deletion instead of touching its file", async () => {
+    const file = await add('e1', true);
+    const read = await store.get('e1');
+    // As the shared index would give it: recorded on gw-b, whose disk holds the WAV.
+    expect(await inbox.delete({ ...read!, gateway: 'gw-b' })).toBe('requested');
+    expect(existsSync(file)).toBe(true);
+    expect(await store.get('e1')).toBeUndefined();
   });
 
   it('checks scopes and tenants as the rest of /v1 does', async () => {
-    const file = add('s1', true);
+    const file = await add('s1', true);
     // A key without the `voicemails` scope may read, not change.
     expect((await call('GET', '/voicemails/s1', keys[3]!.key)).status).toBe(200);
     const forbidden = await call<{ error: { code: string } }>(
@@ -202,13 +252,13 @@ describe('the voicemail API: heard and delete', () => {
     // No key: 401.
     expect((await call('DELETE', '/voicemails/s1', 'nope')).status).toBe(401);
     expect(existsSync(file)).toBe(true);
-    expect(store.get('s1')?.heardAt).toBeNull();
+    expect((await store.get('s1'))?.heardAt).toBeNull();
     const bad = await call('POST', '/voicemails/s1/heard', keys[1]!.key, { agentId: 42 });
     expect(bad.status).toBe(400);
   });
 
   it('shows what the caller typed on the data channel with the voicemail', async () => {
-    add('t1', true);
+    await add('t1', true);
     // Messages belong to a stored call (foreign key), as on a real gateway.
     new SqliteCallStore(db).insert(testCallRecord('call-t1', { createdAt: NOW - 60_000 }));
     const at = new Date(NOW - 30_000).toISOString();

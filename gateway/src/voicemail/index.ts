@@ -10,8 +10,10 @@ export {
 } from './message.js';
 export { Voicemails, type VoicemailsDeps } from './voicemails.js';
 export { VoicemailLive, type LiveListener } from './live.js';
+export { SqliteVoicemailStore } from './sqlite-store.js';
+export { PgVoicemailStore } from './postgres/pg-store.js';
+export { VOICEMAIL_PG_MIGRATIONS } from './postgres/pg-schema.js';
 export {
-  SqliteVoicemailStore,
   VOICEMAIL_SCHEMA,
   type NewVoicemail,
   type VoicemailEnd,

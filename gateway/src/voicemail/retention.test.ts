@@ -2,6 +2,7 @@
  * Retention on a real SQLite file and real WAV files: what is older than
  * `retentionDays` goes (row and file), the rest stays, a message being
  * recorded is never touched, and a row whose file is already gone is deleted.
+ * A row another gateway marked for deletion goes too, with retention off.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/index.js';
 import { openDatabase } from '../storage/index.js';
 import { VoicemailRetention } from './retention.js';
-import { SqliteVoicemailStore, VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
+import { SqliteVoicemailStore } from './sqlite-store.js';
+import { VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 5, 12);
@@ -21,7 +23,7 @@ describe('VoicemailRetention', () => {
     const store = new SqliteVoicemailStore(
       openDatabase(join(dir, 'db.sqlite'), [VOICEMAIL_SCHEMA]),
     );
-    const add = (id: string, ageDays: number, file: boolean, ended = true): string => {
+    const add = async (id: string, ageDays: number, file: boolean, ended = true) => {
       const path = join(dir, `voicemail-${id}.wav`);
       if (file) writeFileSync(path, Buffer.from('RIFF....WAVE'));
       const record: NewVoicemail = {
@@ -40,10 +42,10 @@ describe('VoicemailRetention', () => {
         recordingPath: path,
         createdAt: NOW - ageDays * DAY,
       };
-      store.insert(record);
-      store.addUtterance(id, { utterance: 0, text: 'call me back', startMs: 0, endMs: 500 });
+      await store.insert(record);
+      await store.addUtterance(id, { utterance: 0, text: 'call me back', startMs: 0, endMs: 500 });
       if (ended)
-        store.finish(id, {
+        await store.finish(id, {
           status: 'left',
           endedAt: record.createdAt,
           durationMs: 1,
@@ -51,11 +53,11 @@ describe('VoicemailRetention', () => {
         });
       return path;
     };
-    const old = add('old', 40, true);
-    const older = add('older', 400, true);
-    const gone = add('gone', 50, false);
-    const recent = add('recent', 10, true);
-    const live = add('live', 45, true, false);
+    const old = await add('old', 40, true);
+    const older = await add('older', 400, true);
+    const gone = await add('gone', 50, false);
+    const recent = await add('recent', 10, true);
+    const live = await add('live', 45, true, false);
     const retention = new VoicemailRetention({
       store,
       retentionDays: 30,
@@ -69,13 +71,13 @@ describe('VoicemailRetention', () => {
       ['older', older],
       ['gone', gone],
     ] as const) {
-      expect(store.get(id)).toBeUndefined();
+      expect(await store.get(id)).toBeUndefined();
       expect(existsSync(path)).toBe(false);
     }
-    expect(store.get('recent')?.transcript).toBe('call me back');
+    expect((await store.get('recent'))?.transcript).toBe('call me back');
     expect(existsSync(recent)).toBe(true);
     // Still being recorded: never deleted, however old.
-    expect(store.get('live')?.status).toBe('recording');
+    expect((await store.get('live'))?.status).toBe('recording');
     expect(existsSync(live)).toBe(true);
     expect(await retention.sweep()).toBe(0);
     retention.close();
@@ -91,6 +93,45 @@ describe('VoicemailRetention', () => {
       now: () => NOW,
     });
     expect(await retention.sweep()).toBe(0);
+    retention.close();
+  });
+  it('deletes the file then the row of a voicemail marked for deletion, with retention off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-vm-retention-'));
+    const store = new SqliteVoicemailStore(openDatabase(':memory:', [VOICEMAIL_SCHEMA]), 'gw-a');
+    const path = join(dir, 'voicemail-m.wav');
+    writeFileSync(path, Buffer.from('RIFF....WAVE'));
+    const record: NewVoicemail = {
+      id: 'm',
+      callId: 'call-m',
+      tenant: 'acme',
+      queue: 'sales',
+      agent: null,
+      cause: 'no-answer',
+      sessionNumber: '+15550101',
+      sessionId: 's',
+      origin: '',
+      page: null,
+      publicClaims: {},
+      privateClaims: {},
+      recordingPath: path,
+      createdAt: NOW - DAY,
+    };
+    await store.insert(record);
+    await store.finish('m', { status: 'left', endedAt: NOW, durationMs: 1, endReason: 'key' });
+    await store.insert({ ...record, id: 'kept', recordingPath: null });
+    await store.finish('kept', { status: 'left', endedAt: NOW, durationMs: 1, endReason: 'key' });
+    expect(await store.requestDelete('m', NOW)).toBe(true);
+    const retention = new VoicemailRetention({
+      store,
+      retentionDays: 0,
+      intervalMs: 1000,
+      logger: createLogger('silent'),
+      now: () => NOW,
+    });
+    expect(await retention.sweep()).toBe(1);
+    expect(existsSync(path)).toBe(false);
+    expect(await store.expired(0, 10)).toEqual([]);
+    expect((await store.get('kept'))?.id).toBe('kept');
     retention.close();
   });
 });

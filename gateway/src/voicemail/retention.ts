@@ -1,13 +1,28 @@
 /**
  * Voicemail retention (`voicemail.retentionDays`, docs/voicemail.md): a
  * sweeper deletes the messages older than that, the WAV and the row (its
- * transcript) together. The file goes first: a stop between the two leaves
- * a row whose file is gone, which the next sweep deletes, never a file no
- * row names. A message still being recorded is never touched.
+ * transcript) together ({@link removeVoicemail}, the API's delete too). The
+ * file goes first: a stop between the two leaves a row whose file is gone,
+ * which the next sweep deletes, never a file no row names. A message still
+ * being recorded is never touched. With the index shared (`storage.kind:
+ * postgres`) each gateway sweeps only the rows whose WAV it holds, and also
+ * deletes those another gateway marked for deletion (a delete asked there).
  */
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/index.js';
-import type { VoicemailStore } from './store.js';
+import type { VoicemailRecord, VoicemailStore } from './store.js';
+
+/**
+ * Deletes a voicemail whose WAV is on this gateway: the file, then the row.
+ * Throws (row and file kept) when the file could not be removed.
+ */
+export async function removeVoicemail(
+  store: VoicemailStore,
+  record: Pick<VoicemailRecord, 'id' | 'recordingPath'>,
+): Promise<boolean> {
+  if (record.recordingPath !== null) await rm(record.recordingPath, { force: true });
+  return store.delete(record.id);
+}
 
 const DAY_MS = 86_400_000;
 /** Rows per pass: a large backlog is worked off over passes, the event loop free between them. */
@@ -36,9 +51,12 @@ export class VoicemailRetention {
     this.#now = deps.now ?? Date.now;
   }
 
-  /** Sweeps now, then every `intervalMs` (nothing with `retentionDays` 0). */
-  start(): void {
-    if (this.#deps.retentionDays === 0 || this.#closed) return;
+  /**
+   * Sweeps now, then every `intervalMs`: with `retentionDays` 0 only the
+   * deletions another gateway asked for (`shared`: the index is the cluster's).
+   */
+  start(shared = false): void {
+    if ((this.#deps.retentionDays === 0 && !shared) || this.#closed) return;
     void this.sweep();
     this.#timer = setInterval(() => void this.sweep(), this.#deps.intervalMs);
     this.#timer.unref();
@@ -57,26 +75,33 @@ export class VoicemailRetention {
 
   async #sweep(): Promise<number> {
     const { store, retentionDays } = this.#deps;
-    if (retentionDays === 0) return 0;
-    const before = this.#now() - retentionDays * DAY_MS;
+    // 0 keeps everything: only the rows marked for deletion go.
+    const before = retentionDays === 0 ? 0 : this.#now() - retentionDays * DAY_MS;
     let deleted = 0;
     for (;;) {
-      const batch = store.expired(before, BATCH);
+      let batch: VoicemailRecord[];
+      try {
+        batch = await store.expired(before, BATCH);
+      } catch (error) {
+        this.#log.error({ err: error }, 'voicemails past retention not read');
+        return deleted;
+      }
       for (const record of batch) {
         try {
-          if (record.recordingPath !== null) await rm(record.recordingPath, { force: true });
+          if (await removeVoicemail(store, record)) deleted += 1;
         } catch (error) {
           // Kept (row and file) and tried again next sweep: never a row gone with its file left.
-          this.#log.error({ err: error, voicemailId: record.id }, 'voicemail file not deleted');
+          this.#log.error({ err: error, voicemailId: record.id }, 'voicemail not deleted');
           return deleted;
         }
-        store.delete(record.id);
-        deleted += 1;
       }
       if (batch.length < BATCH || this.#closed) break;
     }
     if (deleted > 0)
-      this.#log.info({ deleted, retentionDays }, 'voicemails past retention deleted');
+      this.#log.info(
+        { deleted, retentionDays },
+        'voicemails past retention or deleted elsewhere removed',
+      );
     return deleted;
   }
 }

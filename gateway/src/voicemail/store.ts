@@ -1,11 +1,15 @@
 /**
  * Voicemails as records: one row per message (its caller's context, status,
  * transcript, who took the call), in the voicemail module's own tables
- * (`vm_`, ordered migrations counted in `module_migrations`). The audio is a
- * WAV file beside the other recordings; the row holds its path.
+ * (`vm_`, ordered migrations counted in `module_migrations`; in PostgreSQL,
+ * `postgres/pg-schema.ts`). The audio is a WAV file beside the other
+ * recordings of the gateway that recorded it: the row holds its path and
+ * that gateway (`gateway`, `shared.instanceId`), which alone deletes the file.
+ * Two stores keep the same contract: `sqlite-store.ts` (one gateway) and
+ * `postgres/pg-store.ts` (`storage.kind: postgres`, every gateway's).
  */
 import type { VoicemailCause, VoicemailStatus, VoicemailUtterance } from '@parley/shared/protocol';
-import type { SchemaModule, SqliteDatabase } from '../storage/index.js';
+import type { SchemaModule } from '../storage/index.js';
 
 /** Never edit a released migration; add the next. */
 export const VOICEMAIL_SCHEMA: SchemaModule = {
@@ -66,6 +70,13 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
     `
     CREATE INDEX vm_webhook_outbox_lane ON vm_webhook_outbox(tenant, url, id);
     `,
+    // The gateway holding the WAV (issue 16): it alone deletes the file, then the row;
+    // a delete asked on another gateway marks the row (deleted_at) for it.
+    `
+    ALTER TABLE vm_voicemails ADD COLUMN gateway TEXT NOT NULL DEFAULT '';
+    ALTER TABLE vm_voicemails ADD COLUMN deleted_at INTEGER;
+    CREATE INDEX vm_voicemails_gateway ON vm_voicemails(gateway, created_at);
+    `,
   ],
 };
 
@@ -98,6 +109,8 @@ export interface VoicemailRecord {
   readonly heardAt: number | null;
   /** Who marked it heard: an agent's id (the desk), or what the API said (`agentId`), or null. */
   readonly heardBy: string | null;
+  /** The gateway that recorded it (`shared.instanceId`): its WAV is on that gateway's disk. */
+  readonly gateway: string;
 }
 
 export type NewVoicemail = Omit<
@@ -113,6 +126,7 @@ export type NewVoicemail = Omit<
   | 'takenAt'
   | 'heardAt'
   | 'heardBy'
+  | 'gateway'
 >;
 
 /** How a message ended. */
@@ -135,30 +149,56 @@ export interface VoicemailFilter {
   readonly limit: number;
 }
 
-/** Storage of voicemails (SQLite now; a PostgreSQL implementation comes later). */
+/** What {@link VoicemailStore.markHeard} found. */
+export type MarkHeard = 'marked' | 'recording' | 'missing';
+
+/**
+ * Storage of voicemails: `SqliteVoicemailStore` (one gateway) and
+ * `PgVoicemailStore` (`storage.kind: postgres`, shared by the cluster), the
+ * same cases run on both (`postgres/stores.postgres.test.ts`). Writes to one
+ * voicemail land in the order they were asked; a read sees the writes asked
+ * before it. A row marked for deletion (`requestDelete`) is no longer read,
+ * listed or marked; its gateway's `expired` gives it, to delete its file then
+ * the row.
+ */
 export interface VoicemailStore {
-  insert(record: NewVoicemail): void;
+  /** This gateway (`shared.instanceId`): the rows it inserts hold its WAVs. */
+  readonly gateway: string;
+  insert(record: NewVoicemail): Promise<void>;
   /** Appends one final utterance (the transcript so far is kept even if the gateway stops). */
-  addUtterance(id: string, utterance: VoicemailUtterance): void;
+  addUtterance(id: string, utterance: VoicemailUtterance): Promise<void>;
   /** The recogniser failed: the recording stays, the record says why. */
-  transcriptFailed(id: string, error: string): void;
-  finish(id: string, end: VoicemailEnd): void;
-  get(id: string): VoicemailRecord | undefined;
-  list(filter: VoicemailFilter): VoicemailRecord[];
-  /** Rows left `recording` by a crash: closed as `left` (their file is complete up to the last second). */
-  closeInterrupted(at: number): number;
-  /** Ended voicemails created before `before` (epoch ms), oldest first: retention's. */
-  expired(before: number, limit: number): VoicemailRecord[];
-  /** Deletes the row (the transcript with it). */
-  delete(id: string): void;
+  transcriptFailed(id: string, error: string): Promise<void>;
+  /** Ends a message being recorded (a second end changes nothing). */
+  finish(id: string, end: VoicemailEnd): Promise<void>;
+  get(id: string): Promise<VoicemailRecord | undefined>;
+  list(filter: VoicemailFilter): Promise<VoicemailRecord[]>;
   /**
-   * Marks an ended voicemail heard: false when there is no such ended one.
-   * The first time and who are kept (marking twice changes nothing).
+   * This gateway's rows left `recording` by a crash: closed as `left` (their
+   * file is complete up to the last second). Another gateway's are its own.
    */
-  markHeard(id: string, at: number, by: string | null): boolean;
+  closeInterrupted(at: number): Promise<number>;
+  /**
+   * This gateway's ended voicemails created before `before` (epoch ms), and
+   * those marked for deletion, oldest first: retention's, whose files are here.
+   */
+  expired(before: number, limit: number): Promise<VoicemailRecord[]>;
+  /** Deletes the row (the transcript with it); false when it was gone already. */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Marks an ended row for deletion by the gateway holding its WAV (a delete
+   * asked on another gateway): false when there is no such ended row.
+   */
+  requestDelete(id: string, at: number): Promise<boolean>;
+  /**
+   * Marks an ended voicemail heard. The first time and who are kept (marking
+   * twice changes nothing); `recording` while it is recorded, `missing` when gone.
+   */
+  markHeard(id: string, at: number, by: string | null): Promise<MarkHeard>;
 }
 
-interface Row {
+/** A row of `vm_voicemails`, the same in SQLite and PostgreSQL. */
+export interface VoicemailRow {
   id: string;
   call_id: string;
   tenant: string;
@@ -184,140 +224,10 @@ interface Row {
   taken_at: number | null;
   heard_at: number | null;
   heard_by: string | null;
+  gateway: string;
 }
 
-export class SqliteVoicemailStore implements VoicemailStore {
-  readonly #db: SqliteDatabase;
-
-  constructor(db: SqliteDatabase) {
-    this.#db = db;
-  }
-
-  insert(r: NewVoicemail): void {
-    this.#db
-      .prepare(
-        `INSERT INTO vm_voicemails (id, call_id, tenant, queue, agent, cause, status, session_number,
-           session_id, origin, page, public_claims, private_claims, recording_path, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.id,
-        r.callId,
-        r.tenant,
-        r.queue,
-        r.agent,
-        r.cause,
-        r.sessionNumber,
-        r.sessionId,
-        r.origin,
-        r.page,
-        JSON.stringify(r.publicClaims),
-        JSON.stringify(r.privateClaims),
-        r.recordingPath,
-        r.createdAt,
-      );
-  }
-
-  addUtterance(id: string, utterance: VoicemailUtterance): void {
-    // One statement: read-modify-write inside SQLite, so two finals never lose one another.
-    this.#db
-      .prepare(
-        `UPDATE vm_voicemails SET
-           utterances = json_insert(utterances, '$[#]', json(?)),
-           transcript = trim(coalesce(transcript, '') || ' ' || ?)
-         WHERE id = ?`,
-      )
-      .run(JSON.stringify(utterance), utterance.text, id);
-  }
-
-  transcriptFailed(id: string, error: string): void {
-    this.#db.prepare('UPDATE vm_voicemails SET transcript_error = ? WHERE id = ?').run(error, id);
-  }
-
-  finish(id: string, end: VoicemailEnd): void {
-    this.#db
-      .prepare(
-        `UPDATE vm_voicemails SET status = ?, ended_at = ?, duration_ms = ?, end_reason = ?,
-           taken_by = ?, taken_at = ?
-         WHERE id = ? AND status = 'recording'`,
-      )
-      .run(
-        end.status,
-        end.endedAt,
-        Math.round(end.durationMs),
-        end.endReason,
-        end.takenBy ?? null,
-        end.takenAt ?? null,
-        id,
-      );
-  }
-
-  get(id: string): VoicemailRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM vm_voicemails WHERE id = ?').get(id) as
-      Row | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
-  list(filter: VoicemailFilter): VoicemailRecord[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(filter.tenant);
-    }
-    if (filter.queue !== undefined) {
-      where.push('queue = ?');
-      params.push(filter.queue);
-    }
-    if (filter.agent !== undefined) {
-      where.push('agent = ?');
-      params.push(filter.agent);
-    }
-    if (filter.heard !== undefined)
-      where.push(filter.heard ? 'heard_at IS NOT NULL' : 'heard_at IS NULL');
-    const sql = `SELECT * FROM vm_voicemails ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, id LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...params, filter.limit) as Row[];
-    return rows.map(fromRow);
-  }
-
-  expired(before: number, limit: number): VoicemailRecord[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM vm_voicemails WHERE created_at < ? AND status != 'recording'
-         ORDER BY created_at LIMIT ?`,
-      )
-      .all(before, limit) as Row[];
-    return rows.map(fromRow);
-  }
-
-  delete(id: string): void {
-    this.#db.prepare('DELETE FROM vm_voicemails WHERE id = ?').run(id);
-  }
-
-  markHeard(id: string, at: number, by: string | null): boolean {
-    const record = this.get(id);
-    if (!record || record.status === 'recording') return false;
-    this.#db
-      .prepare(
-        `UPDATE vm_voicemails SET heard_at = ?, heard_by = ?
-         WHERE id = ? AND heard_at IS NULL AND status != 'recording'`,
-      )
-      .run(at, by, id);
-    return true;
-  }
-
-  closeInterrupted(at: number): number {
-    return this.#db
-      .prepare(
-        `UPDATE vm_voicemails SET status = 'left', ended_at = ?, end_reason = 'interrupted'
-         WHERE status = 'recording'`,
-      )
-      .run(at).changes;
-  }
-}
-
-function fromRow(row: Row): VoicemailRecord {
+export function voicemailFromRow(row: VoicemailRow): VoicemailRecord {
   return {
     id: row.id,
     callId: row.call_id,
@@ -344,5 +254,49 @@ function fromRow(row: Row): VoicemailRecord {
     takenAt: row.taken_at,
     heardAt: row.heard_at,
     heardBy: row.heard_by,
+    gateway: row.gateway,
+  };
+}
+
+/** The columns `insert` writes, in order, with their values (both stores). */
+export function insertValues(r: NewVoicemail, gateway: string): unknown[] {
+  return [
+    r.id,
+    r.callId,
+    r.tenant,
+    r.queue,
+    r.agent,
+    r.cause,
+    r.sessionNumber,
+    r.sessionId,
+    r.origin,
+    r.page,
+    JSON.stringify(r.publicClaims),
+    JSON.stringify(r.privateClaims),
+    r.recordingPath,
+    r.createdAt,
+    gateway,
+  ];
+}
+
+export const INSERT_COLUMNS = `id, call_id, tenant, queue, agent, cause, session_number, session_id,
+  origin, page, public_claims, private_claims, recording_path, created_at, gateway`;
+
+/** The row `insert` writes, as a record (the `voicemail-started` frame needs no read). */
+export function insertedRecord(r: NewVoicemail, gateway: string): VoicemailRecord {
+  return {
+    ...r,
+    status: 'recording',
+    endedAt: null,
+    durationMs: 0,
+    endReason: null,
+    utterances: [],
+    transcript: null,
+    transcriptError: null,
+    takenBy: null,
+    takenAt: null,
+    heardAt: null,
+    heardBy: null,
+    gateway,
   };
 }

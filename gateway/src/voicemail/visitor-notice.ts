@@ -1,5 +1,9 @@
-/** What a browser caller is told on its data channel while voicemail records it. */
-import type { Call } from '../calls/index.js';
+/**
+ * A browser caller's data channel while voicemail records it: what it is told
+ * (`tellVisitor`) and what it types (`followTyped`).
+ */
+import type { StoredMessage, VoicemailTyped } from '@parley/shared/protocol';
+import type { Call, MessageHub } from '../calls/index.js';
 
 /**
  * Tells a browser caller, on the call's data channel, that voicemail records
@@ -21,4 +25,26 @@ export function tellVisitor(call: Call, recording: boolean, wanted: () => boolea
     setTimeout(attempt, 500).unref();
   };
   attempt();
+}
+
+/**
+ * The `chat` lines the caller of `callId` typed, as the message hub accepted
+ * them (a line it refused, rate limited or malformed, never comes): those
+ * before now first (the stored history), then each new one. Returns the
+ * unsubscribe.
+ */
+export function followTyped(
+  hub: Pick<MessageHub, 'subscribe'>,
+  callId: string,
+  onLine: (line: VoicemailTyped) => void,
+): () => void {
+  return hub.subscribe(callId, {
+    send: (frame) => {
+      const stored = JSON.parse(frame) as Partial<StoredMessage>;
+      // Notices (the call's end) have no `from`.
+      if (stored.from !== 'visitor' || stored.message?.type !== 'chat') return;
+      onLine({ at: stored.receivedAt ?? '', text: stored.message.text });
+    },
+    close: () => undefined,
+  });
 }

@@ -4,34 +4,52 @@
  * answer) answers the caller itself, runs a {@link VoicemailMessage} on the
  * caller's leg, stores the record and its recording, and publishes the text
  * as it is recognised ({@link VoicemailLive}: the box's desks and the `/live`
- * WebSocket). `take()` hands the caller to an agent mid-message.
+ * WebSocket). `take()` hands the caller to an agent mid-message. What a
+ * browser caller types meanwhile comes from the message hub's accepted
+ * messages (`MessageHub.subscribe`), so a line the hub refused (rate limit,
+ * malformed) is never published.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  parseMessage,
-  type VoicemailCause,
-  type VoicemailResult,
-  type VoicemailView,
+import type {
+  VoicemailCause,
+  VoicemailResult,
+  VoicemailTyped,
+  VoicemailView,
 } from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
-import { pickCodec, type Call, type CallManager, type ChosenCodec } from '../calls/index.js';
+import {
+  pickCodec,
+  type Call,
+  type CallManager,
+  type ChosenCodec,
+  type MessageHub,
+} from '../calls/index.js';
 import type { VoicemailSettings } from '../config/voicemail.js';
 import type { LegMedia, MediaApps } from '../media/apps/index.js';
 import { SUPPORTED_CODECS } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TextToSpeech, Transcriber } from '../speech/index.js';
+import { callerMedia } from './caller-media.js';
 import { VoicemailLive } from './live.js';
 import { VoicemailMessage, type MessageResult } from './message.js';
-import type { VoicemailRecord, VoicemailStore } from './store.js';
+import {
+  insertedRecord,
+  type NewVoicemail,
+  type VoicemailEnd,
+  type VoicemailRecord,
+  type VoicemailStore,
+} from './store.js';
 import { voicemailView } from './view.js';
 import { joinTaker, ringTaker, type TakeOverDeps } from './take-over.js';
-import { tellVisitor } from './visitor-notice.js';
+import { followTyped, tellVisitor } from './visitor-notice.js';
 
 export interface VoicemailsDeps extends TakeOverDeps {
   readonly calls: CallManager;
   readonly store: VoicemailStore;
+  /** The calls' data-channel messages as the hub accepted them (what a browser caller types). */
+  readonly messages: Pick<MessageHub, 'subscribe'>;
   readonly apps: MediaApps;
   readonly tts: TextToSpeech;
   readonly transcriber: Transcriber;
@@ -66,6 +84,10 @@ interface Running {
   /** Resolves when the recorder stopped (the transcript may still be finishing), or at `done`. */
   readonly recorded: Promise<void>;
   recording: boolean;
+  /** What the caller typed on the data channel, in order (the `voicemail-ended` view carries it). */
+  readonly typed: VoicemailTyped[];
+  /** The row as inserted (the `voicemail-started` view, without a read). */
+  inserted?: VoicemailRecord | undefined;
   /** The agent taking the call (while their phone rings, then for good). */
   taker?: string | undefined;
   takenAt?: number | undefined;
@@ -90,20 +112,35 @@ export class Voicemails {
     return this.#running.size;
   }
 
-  get(id: string): VoicemailRecord | undefined {
+  get(id: string): Promise<VoicemailRecord | undefined> {
     return this.#deps.store.get(id);
   }
 
-  view(id: string, privateClaims: boolean): VoicemailView | undefined {
-    const record = this.#deps.store.get(id);
-    return record ? voicemailView(record, privateClaims) : undefined;
+  /** The tenant, queue and agent of a voicemail being recorded here (its partial and final frames name only its id). */
+  liveBox(id: string): { tenant: string; queue: string; agent: string | null } | undefined {
+    const running = this.#running.get(id);
+    if (!running) return undefined;
+    return {
+      tenant: running.call.record.tenant,
+      queue: running.box.queue,
+      agent: running.box.agent ?? null,
+    };
   }
 
-  /** Ends every recording (what was said is kept); safe twice. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const running of this.#running.values()) running.message.stop('stopped');
+  /**
+   * Ends every recording (what was said is kept); safe twice. Resolves once
+   * their records are final (the transcripts' last parts in), or after `boundMs`.
+   */
+  async close(boundMs = 5000): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      for (const running of this.#running.values()) running.message.stop('stopped');
+    }
+    const done = Promise.all([...this.#running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
+    await Promise.race([done, bound]);
+    clearTimeout(timer);
   }
 
   /**
@@ -143,7 +180,7 @@ export class Voicemails {
       return undefined;
     }
     if (!(await call.answerCaller({ codec: chosen.codec.name }))) return undefined;
-    const leg = await this.#media(call, chosen, flowMedia);
+    const leg = await callerMedia(this.#deps.apps, call, chosen, flowMedia, this.#log);
     if (!leg) return undefined;
     const id = randomUUID();
     const record = call.record;
@@ -173,6 +210,7 @@ export class Voicemails {
         new Promise<void>((resolve) => message.once('recorded', resolve)),
       ]),
       recording: false,
+      typed: [],
     };
     this.#running.set(id, running);
     message.once('recording', () => {
@@ -181,7 +219,7 @@ export class Voicemails {
       const claims = call.token?.claims;
       const privateClaims = call.token?.privateClaims ?? {};
       const page = privateClaims['page'];
-      store.insert({
+      const inserted: NewVoicemail = {
         id,
         callId: call.id,
         tenant: record.tenant,
@@ -196,35 +234,42 @@ export class Voicemails {
         privateClaims,
         recordingPath: file,
         createdAt: this.#now(),
-      });
-      this.live.publish({ type: 'voicemail-started', voicemail: this.#viewOf(id) });
-      tellVisitor(call, true, () => this.#running.has(id) && !running.taker);
-      // What a browser caller types meanwhile goes live too (the message hub stores it with the call).
-      const typed = (frame: string) => {
-        const parsed = parseMessage(frame);
-        if (!parsed.ok || parsed.message.type !== 'chat' || !this.#running.has(id)) return;
-        const at = new Date(this.#now()).toISOString();
-        const line = { at, text: parsed.message.text };
-        this.live.publish({ type: 'voicemail-typed', voicemailId: id, typed: line });
       };
-      call.on('visitorMessage', typed);
-      void done.then(() => call.off('visitorMessage', typed));
+      running.inserted = insertedRecord(inserted, store.gateway);
+      this.#write(id, store.insert(inserted));
+      this.live.publish({
+        type: 'voicemail-started',
+        voicemail: voicemailView(running.inserted, true),
+      });
+      tellVisitor(call, true, () => this.#running.has(id) && !running.taker);
+      // What a browser caller typed, as the message hub accepted it (stored with the call).
+      const unsubscribe = followTyped(this.#deps.messages, call.id, (line) => {
+        if (!this.#running.has(id)) return;
+        running.typed.push(line);
+        this.live.publish({ type: 'voicemail-typed', voicemailId: id, typed: line });
+      });
+      void done.then(unsubscribe);
     });
     message.on('partial', (utterance, text) =>
       this.live.publish({ type: 'voicemail-partial', voicemailId: id, utterance, text }),
     );
     message.on('final', (n, text, startMs, endMs) => {
       const utterance = { utterance: n, text, startMs, endMs };
-      store.addUtterance(id, utterance);
+      this.#write(id, store.addUtterance(id, utterance));
       this.live.publish({ type: 'voicemail-final', voicemailId: id, utterance });
     });
-    message.on('transcriptError', (error) => store.transcriptFailed(id, error));
+    message.on('transcriptError', (error) => this.#write(id, store.transcriptFailed(id, error)));
     const result = await message.run();
     // Also when the stream was cut without an error event: the record says why the transcript is short.
-    if (result.transcriptError) store.transcriptFailed(id, result.transcriptError);
+    if (result.transcriptError) this.#write(id, store.transcriptFailed(id, result.transcriptError));
     this.#running.delete(id);
-    this.#finish(running, result);
-    finished();
+    try {
+      await this.#finish(running, result);
+    } catch (err) {
+      this.#log.error({ err, voicemailId: id }, 'voicemail not finished');
+    } finally {
+      finished();
+    }
     const status = !result.recorded
       ? 'hangup'
       : result.reason === 'taken'
@@ -244,11 +289,19 @@ export class Voicemails {
    */
   async take(id: string, agentId: string, tenant?: string): Promise<VoicemailView> {
     const running = this.#running.get(id);
-    const stored = running ? undefined : this.#deps.store.get(id);
-    if (stored?.status === 'taken' && (!tenant || stored.tenant === tenant))
+    const stored = running ? undefined : await this.#deps.store.get(id);
+    const visible = stored && (!tenant || stored.tenant === tenant);
+    if (visible && stored.status === 'taken')
       throw new ParleyError('conflict', `the call was taken by ${stored.takenBy ?? 'an agent'}`, {
         expose: true,
       });
+    // Being recorded on another gateway of the cluster: the caller's leg is there.
+    if (visible && stored.status === 'recording' && stored.gateway !== this.#deps.store.gateway)
+      throw new ParleyError(
+        'elsewhere',
+        `this voicemail is being recorded on gateway ${stored.gateway}: take it there`,
+        { expose: true },
+      );
     const record = running?.call.record;
     if (!running || !record || !running.recording || (tenant && record.tenant !== tenant))
       throw new ParleyError('not_found', 'no voicemail with this id is being recorded');
@@ -293,37 +346,10 @@ export class Voicemails {
     this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
     // The record says `taken` once the transcript's last part is in.
     await running.done;
-    return this.#viewOf(id);
+    return this.#viewOf(id, running);
   }
 
-  /**
-   * The media applications on the caller's leg: a flow's own (`flowMedia`:
-   * the endpoint is open already), or attached now.
-   */
-  async #media(
-    call: Call,
-    codec: ChosenCodec,
-    flowMedia: (() => Promise<LegMedia>) | undefined,
-  ): Promise<LegMedia | undefined> {
-    const router = call.router;
-    const transport = call.caller.media;
-    try {
-      if (flowMedia) return await flowMedia();
-      if (!router || !transport) return undefined;
-      const leg = await this.#deps.apps.attach(router, transport, codec);
-      // SIP INFO digits (RFC 6086 dtmf-relay) reach the call, not the endpoint.
-      call.on('dtmf', (digit, from) => {
-        if (from === call.caller) leg.dtmf.inject(digit, 100);
-      });
-      return leg;
-    } catch (error) {
-      this.#log.error({ err: error, callId: call.id }, 'voicemail media could not be attached');
-      call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'internal' });
-      return undefined;
-    }
-  }
-
-  #finish(running: Running, result: MessageResult): void {
+  async #finish(running: Running, result: MessageResult): Promise<void> {
     const { id, call } = running;
     if (!result.recorded) {
       // Gone before the beep: no voicemail row, no file (the recorder never started).
@@ -334,14 +360,16 @@ export class Voicemails {
     }
     const taken = result.reason === 'taken';
     tellVisitor(call, false, () => true);
-    this.#deps.store.finish(id, {
+    const end = {
       status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
       endedAt: this.#now(),
       durationMs: result.durationMs,
       endReason: result.reason,
       ...(taken ? { takenBy: running.taker, takenAt: running.takenAt } : {}),
-    });
-    this.live.publish({ type: 'voicemail-ended', voicemail: this.#viewOf(id) });
+    } as const;
+    this.#write(id, this.#deps.store.finish(id, end));
+    const voicemail = await this.#viewOf(id, running, end);
+    this.live.publish({ type: 'voicemail-ended', voicemail });
     this.#log.info(
       { voicemailId: id, reason: result.reason, ms: result.durationMs },
       'voicemail left',
@@ -351,9 +379,30 @@ export class Voicemails {
     call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
   }
 
-  #viewOf(id: string): VoicemailView {
-    const record = this.#deps.store.get(id);
-    if (!record) throw new Error(`voicemail ${id} is not stored`);
-    return voicemailView(record, true);
+  /**
+   * The stored voicemail with what the caller typed; the row as inserted
+   * (ended at least) when the store cannot be read, so the frame still goes.
+   */
+  async #viewOf(id: string, running: Running, end?: VoicemailEnd): Promise<VoicemailView> {
+    const record = await this.#deps.store.get(id).catch((err: unknown) => {
+      this.#log.error({ err, voicemailId: id }, 'voicemail not read');
+      return undefined;
+    });
+    const inserted = running.inserted && {
+      ...running.inserted,
+      ...end,
+      takenBy: end?.takenBy ?? null,
+      takenAt: end?.takenAt ?? null,
+    };
+    const base = record ?? inserted;
+    if (!base) throw new Error(`voicemail ${id} is not stored`);
+    return { ...voicemailView(base, true), typed: [...running.typed] };
+  }
+
+  /** A write behind the call (the store keeps one voicemail's writes in order): a failure is logged. */
+  #write(id: string, write: Promise<void>): void {
+    write.catch((err: unknown) =>
+      this.#log.error({ err, voicemailId: id }, 'voicemail row not written'),
+    );
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Wires live voicemail into the gateway (gateway.ts only calls this): the
- * service on the call manager, its store, the API routes and the `/live`
- * upgrade, and the desk fan-out (each event to the desks of the queue's agents).
+ * service on the call manager, its store (SQLite, or PostgreSQL shared by the
+ * cluster with `storage.kind: postgres`), the API routes and the `/live`
+ * upgrade, and the desk fan-out (each event to the desks of the box's agents:
+ * the live frames, and a voicemail marked heard or deleted).
  */
 import { resolve } from 'node:path';
 import type { Router } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AgentDirectory } from '../agents/index.js';
-import type { CallManager } from '../calls/index.js';
+import type { CallManager, MessageHub } from '../calls/index.js';
 import type { Config } from '../config/index.js';
 import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
@@ -17,13 +19,17 @@ import type { Logger } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { MessageStore, SqliteDatabase } from '../storage/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
+import type { VoicemailEvent, VoicemailInboxEvent } from '@parley/shared/protocol';
 import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
-import { VoicemailInbox } from './inbox.js';
+import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
+import { PgVoicemailStore } from './postgres/pg-store.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
-import { SqliteVoicemailStore } from './store.js';
+import { SqliteVoicemailStore } from './sqlite-store.js';
+import type { VoicemailStore } from './store.js';
 import { VoicemailWebhooks } from './webhooks.js';
 import { Voicemails } from './voicemails.js';
 
@@ -37,14 +43,22 @@ export interface VoicemailWiring {
   readonly flowVoicemail: FlowVoicemail;
   readonly webhooks: VoicemailWebhooks;
   readonly retention: VoicemailRetention;
-  close(): void;
+  readonly store: VoicemailStore;
+  /** Stops the sweeper, the webhooks and the recordings; the last rows' writes land first. */
+  close(): Promise<void>;
 }
 
-export function wireVoicemail(deps: {
+export async function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** `storage.kind: postgres`: the shared database (migrated with `VOICEMAIL_PG_MIGRATIONS`). */
+  readonly pool?: PgPool | undefined;
+  /** This gateway's instance id (`shared.instanceId`): the WAVs it records are on its disk. */
+  readonly instanceId: string;
   /** The calls' data-channel messages: what a browser caller typed, shown with its voicemail. */
   readonly messages: MessageStore;
+  /** The message hub: the lines a caller types while recording, as it accepted them. */
+  readonly hub: Pick<MessageHub, 'subscribe'>;
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly apps: MediaApps;
@@ -57,15 +71,17 @@ export function wireVoicemail(deps: {
   readonly httpUrl: string;
   readonly logger: Logger;
   readonly now: () => number;
-}): VoicemailWiring {
+}): Promise<VoicemailWiring> {
   const { config } = deps;
-  const store = new SqliteVoicemailStore(deps.db);
-  const interrupted = store.closeInterrupted(deps.now());
+  const pgStore = deps.pool ? new PgVoicemailStore(deps.pool, deps.instanceId) : undefined;
+  const store: VoicemailStore = pgStore ?? new SqliteVoicemailStore(deps.db, deps.instanceId);
+  const interrupted = await store.closeInterrupted(deps.now());
   if (interrupted > 0)
     deps.logger.warn({ voicemails: interrupted }, 'closed voicemails interrupted by the last stop');
   const voicemails = new Voicemails({
     calls: deps.calls,
     store,
+    messages: deps.hub,
     apps: deps.apps,
     tts: deps.speech.tts,
     transcriber: deps.speech.transcriber,
@@ -108,7 +124,7 @@ export function wireVoicemail(deps: {
         ...(maxBackoffSeconds === undefined ? {} : { maxBackoffMs: maxBackoffSeconds * 1000 }),
       };
     },
-    tenantOf: (id) => store.get(id)?.tenant,
+    tenantOf: (id) => voicemails.liveBox(id)?.tenant,
     recordingUrl: (id) => `${deps.httpUrl.replace(/\/$/, '')}/v1/voicemails/${id}/recording`,
     maxBackoffMs: config.voicemail.webhookMaxBackoffSeconds * 1000,
     logger: deps.logger,
@@ -116,6 +132,15 @@ export function wireVoicemail(deps: {
   });
   const unhook = voicemails.live.onEvent((event) => webhooks.publish(event));
   webhooks.start();
+  // Each voicemail's box: its queue's agents, or the one agent whose box it is.
+  const notifyBox = (box: VoicemailBoxOf, event: VoicemailEvent | VoicemailInboxEvent) => {
+    if (box.agent !== null) {
+      deps.desk.notify(box.agent, event);
+      return;
+    }
+    for (const agent of deps.agents.list())
+      if (agent.queues.includes(box.queue)) deps.desk.notify(agent.id, event);
+  };
   const retention = new VoicemailRetention({
     store,
     retentionDays: config.voicemail.retentionDays,
@@ -123,25 +148,11 @@ export function wireVoicemail(deps: {
     logger: deps.logger,
     now: deps.now,
   });
-  retention.start();
-  // Each live voicemail's box: its queue's agents, or the one agent whose box it is.
-  const boxes = new Map<string, { queue: string; agent: string | null }>();
+  // Shared index: also the deletions asked on other gateways of the WAVs held here.
+  retention.start(pgStore !== undefined);
   const unsubscribe = voicemails.live.onEvent((event) => {
-    let box: { queue: string; agent: string | null } | undefined;
-    if (event.type === 'voicemail-started') {
-      box = event.voicemail;
-      boxes.set(event.voicemail.id, { queue: box.queue, agent: box.agent });
-    } else if (event.type === 'voicemail-ended') {
-      box = event.voicemail;
-      boxes.delete(event.voicemail.id);
-    } else box = boxes.get(event.voicemailId);
-    if (box === undefined) return;
-    if (box.agent !== null) {
-      deps.desk.notify(box.agent, event);
-      return;
-    }
-    for (const agent of deps.agents.list())
-      if (agent.queues.includes(box.queue)) deps.desk.notify(agent.id, event);
+    const box = 'voicemail' in event ? event.voicemail : voicemails.liveBox(event.voicemailId);
+    if (box !== undefined) notifyBox(box, event);
   });
   // "Take the call" from the desk: the agent's phone (or this desk's softphone) rings.
   deps.desk.onCommand('take-voicemail', (agentId, frame) => {
@@ -157,6 +168,7 @@ export function wireVoicemail(deps: {
   const inbox = new VoicemailInbox({
     store,
     messages: deps.messages,
+    notify: notifyBox,
     logger: deps.logger,
     now: deps.now,
   });
@@ -175,12 +187,14 @@ export function wireVoicemail(deps: {
     flowVoicemail: flowVoicemail(rules),
     webhooks,
     retention,
-    close() {
+    store,
+    async close() {
       retention.close();
       unhook();
       webhooks.close();
       unsubscribe();
-      voicemails.close();
+      await voicemails.close();
+      await pgStore?.idle();
     },
   };
 }

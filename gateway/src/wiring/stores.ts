@@ -4,7 +4,7 @@ import { FLOW_SCHEMA } from '../flows/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
 import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
-import { VOICEMAIL_SCHEMA } from '../voicemail/index.js';
+import { VOICEMAIL_PG_MIGRATIONS, VOICEMAIL_SCHEMA } from '../voicemail/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   SqliteAgentStore,
@@ -28,6 +28,7 @@ import {
   PgSessionStore,
   createPgPool,
   migratePostgres,
+  type PgPool,
 } from '../storage/postgres/index.js';
 
 /**
@@ -38,7 +39,8 @@ import {
 export interface Stores {
   /**
    * The modules' tables (flows, voicemail, marketplace, ledger, gated,
-   * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney}.
+   * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney},
+   * the voicemail index in {@link pool}.
    */
   readonly db: SqliteDatabase;
   /**
@@ -47,6 +49,11 @@ export interface Stores {
    * deposits and refunds). Undefined with SQLite.
    */
   readonly sharedMoney: PgCharges | undefined;
+  /**
+   * With `storage.kind: postgres`: the shared database, for the modules'
+   * stores ported to it (the voicemail index). Undefined with SQLite.
+   */
+  readonly pool: PgPool | undefined;
   readonly calls: CallStore;
   readonly sessions: SessionStore;
   readonly messages: MessageStore;
@@ -67,7 +74,7 @@ export interface Stores {
  * start, under an advisory lock so gateways starting together take turns),
  * and a restarted gateway closes only its own calls (`owner` is
  * `shared.instanceId`); so is the marketplace's money (the ledger and the
- * listings' daily spend, `sharedMoney`). The modules' other tables stay in
+ * listings' daily spend, `sharedMoney`), and the voicemail index (`pool`). The modules' other tables stay in
  * the SQLite file at `storage.path` until they are ported (docs/scaling.md).
  */
 export async function openStores(
@@ -122,6 +129,7 @@ async function coreStores(
   agents: AgentStore;
   kind: 'sqlite' | 'postgres';
   sharedMoney: PgCharges | undefined;
+  pool: PgPool | undefined;
   shared: SharedCallRecords | undefined;
   closeCore: () => Promise<void>;
 }> {
@@ -134,6 +142,7 @@ async function coreStores(
       agents: new SqliteAgentStore(db),
       kind: 'sqlite',
       sharedMoney: undefined,
+      pool: undefined,
       shared: undefined,
       closeCore: () => Promise.resolve(),
     };
@@ -143,6 +152,7 @@ async function coreStores(
     const { applied } = await migratePostgres(pool, [
       { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
       { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
+      { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
@@ -171,6 +181,7 @@ async function coreStores(
     agents: new PgAgentStore(pool),
     kind: 'postgres',
     sharedMoney: new PgCharges(pool, config.marketplace.currency),
+    pool,
     // The writes still queued (the last calls' final records) land before the pool closes.
     closeCore: async () => {
       await Promise.all([queue.idle(), sessionQueue.idle()]);

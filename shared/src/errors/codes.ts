@@ -668,6 +668,14 @@ export const ERROR_CODES = {
       'The request conflicts with the current state (a name already taken, a resource managed elsewhere).',
     human: 'Something went wrong. Please try again.',
   },
+  elsewhere: {
+    domain: 'request',
+    http: 421,
+    sip: 500,
+    message:
+      "What was asked is on another gateway of the cluster (a voicemail's recording, or one being recorded there): the detail names it; ask that gateway.",
+    human: 'Something went wrong. Please try again.',
+  },
   unauthorized: {
     domain: 'request',
     http: 401,

@@ -8,7 +8,7 @@ import type { CallTokenPublicClaims, PrivateClaims } from '../tokens/index.js';
 import type { CallbackContext, DeskCallbackView } from './callbacks.js';
 import type { FlowEvent } from './flow-events.js';
 import type { StoredMessage } from './messages.js';
-import type { VoicemailEvent } from './voicemail.js';
+import type { VoicemailEvent, VoicemailInboxEvent } from './voicemail.js';
 
 export const AGENT_STATES = ['offline', 'away', 'wrap-up', 'available', 'ringing', 'busy'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
@@ -216,7 +216,9 @@ export type DeskEvent =
   /** A callback to the agent's queue (or to the agent), one frame per phase (docs/callbacks.md). */
   | { readonly type: 'callback'; readonly callback: DeskCallbackView }
   /** To the agents of the queue: a voicemail being left, its text as it is recognised, its end. */
-  | VoicemailEvent;
+  | VoicemailEvent
+  /** To the agents of the box: a stored voicemail marked heard or deleted. */
+  | VoicemailInboxEvent;
 
 /** A frame of the events socket, desk → gateway. */
 export type DeskCommand =

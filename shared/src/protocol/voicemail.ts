@@ -62,8 +62,9 @@ export interface VoicemailView {
   readonly hasRecording: boolean;
   /**
    * What the caller typed on the call's data channel (a browser caller may
-   * type instead of speaking), in order: the desk's list and
-   * `GET /v1/voicemails/<id>` fill it in; absent in live frames and webhooks.
+   * type instead of speaking), in order: the desk's list,
+   * `GET /v1/voicemails/<id>` and the `voicemail-ended` frame and webhook
+   * fill it in; absent in the other live frames (`voicemail-typed` brings each line).
    */
   readonly typed?: readonly VoicemailTyped[];
 }
@@ -97,3 +98,18 @@ export type VoicemailEvent =
       readonly typed: VoicemailTyped;
     }
   | { readonly type: 'voicemail-ended'; readonly voicemail: VoicemailView };
+
+/**
+ * A stored voicemail changed through the API or a desk: to every desk of its
+ * box (the queue's agents, or the agent whose box it is), on every gateway,
+ * so an inbox follows without a reload.
+ */
+export type VoicemailInboxEvent =
+  | {
+      readonly type: 'voicemail-heard';
+      readonly voicemailId: string;
+      /** The first mark (ISO time) and who made it. */
+      readonly heardAt: string;
+      readonly heardBy: string | null;
+    }
+  | { readonly type: 'voicemail-deleted'; readonly voicemailId: string };

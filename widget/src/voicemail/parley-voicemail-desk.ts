@@ -6,7 +6,9 @@
  * agent's phone or desk softphone rings; answered, the caller is bridged to
  * it). Below, the inbox: every message of the agent's queues with its
  * transcript, what the caller typed, a player (the WAV, seekable), and
- * "Mark heard" / "Delete".
+ * "Mark heard" / "Delete". A message marked heard or deleted on another
+ * desk (or through the API, on any gateway) changes here too, from the
+ * `voicemail-heard` / `voicemail-deleted` frames of the events socket.
  *
  * @csspart board - The whole page.
  * @csspart live - A message being recorded (caller, live-text, take-button).

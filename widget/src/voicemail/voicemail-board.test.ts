@@ -80,6 +80,41 @@ describe('VoicemailBoard', () => {
     expect(board.items.map((i) => i.voicemail.id)).toEqual(['1']);
   });
 
+  it('follows a voicemail marked heard or deleted on another desk (frames, no reload)', () => {
+    const board = new VoicemailBoard();
+    board.load([view('1', { status: 'left' }), view('2', { status: 'left' })]);
+    const heard = parseVoicemailEvent(
+      JSON.stringify({
+        type: 'voicemail-heard',
+        voicemailId: '1',
+        heardAt: '2026-12-05T10:02:00.000Z',
+        heardBy: 'bob',
+      }),
+    );
+    expect(heard).toBeDefined();
+    expect(board.apply(heard!)).toBe(true);
+    expect(board.get('1')?.voicemail).toMatchObject({
+      heardAt: '2026-12-05T10:02:00.000Z',
+      heardBy: 'bob',
+    });
+    // The first mark stays: a later frame changes nothing.
+    expect(
+      board.apply({
+        type: 'voicemail-heard',
+        voicemailId: '1',
+        heardAt: '2026-12-05T10:03:00.000Z',
+        heardBy: 'carol',
+      }),
+    ).toBe(false);
+    expect(board.get('1')?.voicemail.heardBy).toBe('bob');
+    const deleted = parseVoicemailEvent('{"type":"voicemail-deleted","voicemailId":"2"}');
+    expect(board.apply(deleted!)).toBe(true);
+    expect(board.items.map((i) => i.voicemail.id)).toEqual(['1']);
+    expect(board.apply({ type: 'voicemail-deleted', voicemailId: '2' })).toBe(false);
+    expect(parseVoicemailEvent('{"type":"voicemail-heard","voicemailId":"1"}')).toBeUndefined();
+    expect(parseVoicemailEvent('{"type":"voicemail-deleted"}')).toBeUndefined();
+  });
+
   it('parses only well-formed voicemail frames', () => {
     expect(parseVoicemailEvent('{"type":"presence"}')).toBeUndefined();
     expect(parseVoicemailEvent('not json')).toBeUndefined();

@@ -2,9 +2,14 @@
  * What the voicemail page shows, without a DOM: the voicemails (newest
  * first) and, for each being recorded, its live text (the finals so far and
  * the current partial, which replaces the previous one). Fed by the list the
- * desk API returns and by the `voicemail-*` frames of the desk's events socket.
+ * desk API returns and by the `voicemail-*` frames of the desk's events socket
+ * (a message marked heard or deleted on another desk, or through the API,
+ * comes as `voicemail-heard` / `voicemail-deleted`).
  */
-import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
+import type { VoicemailEvent, VoicemailInboxEvent, VoicemailView } from '@parley/shared/protocol';
+
+/** The frames the board follows. */
+export type VoicemailBoardEvent = VoicemailEvent | VoicemailInboxEvent;
 
 export interface VoicemailItem {
   readonly voicemail: VoicemailView;
@@ -49,8 +54,20 @@ export class VoicemailBoard {
   }
 
   /** One frame of the live stream; true when something changed. */
-  apply(event: VoicemailEvent): boolean {
+  apply(event: VoicemailBoardEvent): boolean {
     switch (event.type) {
+      case 'voicemail-deleted':
+        return this.#items.delete(event.voicemailId);
+      case 'voicemail-heard': {
+        const known = this.#items.get(event.voicemailId);
+        if (!known || known.voicemail.heardAt !== null) return false;
+        const { heardAt, heardBy } = event;
+        this.#items.set(event.voicemailId, {
+          ...known,
+          voicemail: { ...known.voicemail, heardAt, heardBy },
+        });
+        return true;
+      }
       case 'voicemail-started':
       case 'voicemail-ended': {
         const known = this.#items.get(event.voicemail.id);
@@ -92,7 +109,7 @@ export class VoicemailBoard {
 }
 
 /** A `voicemail-*` frame of the desk's events socket, or undefined for any other frame. */
-export function parseVoicemailEvent(data: unknown): VoicemailEvent | undefined {
+export function parseVoicemailEvent(data: unknown): VoicemailBoardEvent | undefined {
   if (typeof data !== 'string') return undefined;
   let value: unknown;
   try {
@@ -113,6 +130,16 @@ export function parseVoicemailEvent(data: unknown): VoicemailEvent | undefined {
     case 'voicemail-started':
     case 'voicemail-ended':
       return isView ? (frame as unknown as VoicemailEvent) : undefined;
+    case 'voicemail-deleted':
+      return typeof frame['voicemailId'] === 'string'
+        ? (frame as unknown as VoicemailInboxEvent)
+        : undefined;
+    case 'voicemail-heard':
+      return typeof frame['voicemailId'] === 'string' &&
+        typeof frame['heardAt'] === 'string' &&
+        (frame['heardBy'] === null || typeof frame['heardBy'] === 'string')
+        ? (frame as unknown as VoicemailInboxEvent)
+        : undefined;
     case 'voicemail-partial':
       return typeof frame['voicemailId'] === 'string' && typeof frame['text'] === 'string'
         ? (frame as unknown as VoicemailEvent)

@@ -1,0 +1,48 @@
+/**
+ * The voicemail index in PostgreSQL (module `voicemail` in
+ * `schema_migrations`), shared by every gateway of a cluster. Columns and
+ * kinds follow SQLite's (`../store.ts`: JSON as TEXT, epoch milliseconds as
+ * BIGINT), so both stores read rows the same way. The webhook outbox stays in
+ * each gateway's SQLite file: a gateway delivers the events it raised. Never
+ * edit a released migration; add the next.
+ */
+export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE vm_voicemails (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    agent TEXT,
+    cause TEXT NOT NULL DEFAULT 'no-answer',
+    status TEXT NOT NULL CHECK (status IN ('recording', 'left', 'taken', 'abandoned', 'failed')),
+    session_number TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    page TEXT,
+    public_claims TEXT NOT NULL,
+    private_claims TEXT NOT NULL,
+    recording_path TEXT,
+    created_at BIGINT NOT NULL,
+    ended_at BIGINT,
+    duration_ms BIGINT NOT NULL DEFAULT 0,
+    end_reason TEXT,
+    utterances TEXT NOT NULL DEFAULT '[]',
+    transcript TEXT,
+    transcript_error TEXT,
+    taken_by TEXT,
+    taken_at BIGINT,
+    heard_at BIGINT,
+    heard_by TEXT,
+    -- The gateway holding the WAV (shared.instanceId): it alone deletes the file, then the row.
+    gateway TEXT NOT NULL,
+    -- A delete asked on another gateway: hidden at once, removed by its gateway's next sweep.
+    deleted_at BIGINT
+  );
+  CREATE INDEX vm_voicemails_tenant ON vm_voicemails(tenant, created_at);
+  CREATE INDEX vm_voicemails_tenant_queue ON vm_voicemails(tenant, queue, created_at);
+  CREATE INDEX vm_voicemails_tenant_agent ON vm_voicemails(tenant, agent, created_at);
+  CREATE INDEX vm_voicemails_call ON vm_voicemails(call_id);
+  CREATE INDEX vm_voicemails_gateway ON vm_voicemails(gateway, created_at);
+  `,
+];
