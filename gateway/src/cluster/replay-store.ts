@@ -1,4 +1,4 @@
-import { MemoryReplayStore, type ReplayStore } from '@parley/shared/tokens';
+import { MemoryReplayStore, sameUse, type ReplayStore } from '@parley/shared/tokens';
 import type { RedisLink } from './redis-link.js';
 
 /**
@@ -25,15 +25,20 @@ export class RedisReplayStore implements ReplayStore {
     if (!(await this.#local.consume(id, expiresAtMs, use))) return false;
     const ttl = Math.max(1, expiresAtMs - this.#now());
     const key = this.#redis.key('jti', encodeURIComponent(id));
-    // The value is the use (`-` without one): taken already, the same use is no replay.
-    const value = use === undefined ? '-' : `u:${use}`;
-    const answer = await this.#redis.run(
+    // The value is when and on what it was spent (`<ms> u:<use>`, `<ms> -` without a use):
+    // taken already, the same use within SAME_USE_WINDOW_MS is no replay (gateways' clocks
+    // are NTP-close; the window is 32 s).
+    const now = this.#now();
+    const value = `${now} ${use === undefined ? '-' : `u:${use}`}`;
+    return this.#redis.run(
       'replay',
-      async (r) =>
-        (await r.set(key, value, 'PX', ttl, 'NX')) === 'OK' ||
-        (use !== undefined && (await r.get(key)) === value),
+      async (r) => {
+        if ((await r.set(key, value, 'PX', ttl, 'NX')) === 'OK') return true;
+        if (use === undefined) return false;
+        const first = /^(\d+) u:(.*)$/s.exec((await r.get(key)) ?? '');
+        return first !== null && sameUse({ use: first[2], at: Number(first[1]) }, use, now);
+      },
       true,
     );
-    return answer;
   }
 }

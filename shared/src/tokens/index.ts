@@ -42,7 +42,12 @@ export {
   type VerifyCallTokenOptions,
   type VerifyContext,
 } from './verify.js';
-export { MemoryReplayStore, type ReplayStore } from './replay-store.js';
+export {
+  MemoryReplayStore,
+  SAME_USE_WINDOW_MS,
+  sameUse,
+  type ReplayStore,
+} from './replay-store.js';
 export {
   ConfiguredTenantKeys,
   RemoteJwks,
