@@ -30,6 +30,12 @@ export function clusterProblems(config: Pick<ParsedConfig, 'storage' | 'shared'>
   const redis = shared.redis;
   if (redis?.passwordEnv !== undefined && new URL(redis.url).password === '')
     problems.push(`shared.redis.passwordEnv: ${redis.passwordEnv} is not set`);
+  // Every gateway of a cluster shares gatewayId (the tokens' audience), the default id: each
+  // would take the others' calls, recordings and queue callers for its own.
+  if (redis !== undefined && shared.instanceId === undefined)
+    problems.push(
+      'shared.instanceId: give each gateway of a cluster (shared.redis) its own id; the default, gatewayId, is the same on every gateway',
+    );
   if (shared.leaseSeconds < shared.heartbeatSeconds * 2)
     problems.push('shared.leaseSeconds: must be at least twice heartbeatSeconds');
   return problems;

@@ -281,6 +281,10 @@ describe('loadConfig', () => {
       leaseSeconds: 10,
       redis: { keyPrefix: 'parley:', commandTimeoutMs: 500 },
     });
+    // A cluster's gateways share gatewayId: each needs its own instanceId.
+    expect(() =>
+      loadConfig({ input: { ...input, shared: { redis: { url: 'redis://127.0.0.1:6379' } } } }),
+    ).toThrow(/shared\.instanceId: give each gateway of a cluster/);
     const pg = { ...input, storage: { kind: 'postgres', postgres: { database: 'parley' } } };
     expect(loadConfig({ input: pg }).storage).toMatchObject({
       kind: 'postgres',

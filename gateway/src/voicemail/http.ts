@@ -199,43 +199,47 @@ export function voicemailLiveUpgrade(
       refuse(socket, '403 Forbidden');
       return true;
     }
-    void deps.store.get(id).then(
-      (record) => {
-        if (!record || (key.tenant !== undefined && key.tenant !== record.tenant))
-          return refuse(socket, '404 Not Found');
-        const live = deps.voicemails.live.ids.includes(id);
-        // Recorded on another gateway of the cluster: its live stream is there.
-        if (!live && record.status === 'recording' && record.gateway !== deps.store.gateway)
-          return refuse(socket, '421 Misdirected Request');
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          ws.on('error', () => undefined);
-          const shown = (view: VoicemailView): VoicemailView => {
-            if (key.privateClaims) return view;
-            const { privateClaims: _private, ...rest } = view;
-            return rest;
-          };
-          const unsubscribe = deps.voicemails.live.subscribe(id, (event) => {
-            if (event.type === 'voicemail-started' || event.type === 'voicemail-ended')
-              ws.send(JSON.stringify({ ...event, voicemail: shown(event.voicemail) }));
-            else ws.send(JSON.stringify(event));
-            if (event.type === 'voicemail-ended') ws.close(1000, 'voicemail ended');
+    void deps.store
+      .get(id)
+      .then(
+        (record) => {
+          if (!record || (key.tenant !== undefined && key.tenant !== record.tenant))
+            return refuse(socket, '404 Not Found');
+          const live = deps.voicemails.live.ids.includes(id);
+          // Recorded on another gateway of the cluster: its live stream is there.
+          if (!live && record.status === 'recording' && record.gateway !== deps.store.gateway)
+            return refuse(socket, '421 Misdirected Request');
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            ws.on('error', () => undefined);
+            const shown = (view: VoicemailView): VoicemailView => {
+              if (key.privateClaims) return view;
+              const { privateClaims: _private, ...rest } = view;
+              return rest;
+            };
+            const unsubscribe = deps.voicemails.live.subscribe(id, (event) => {
+              if (event.type === 'voicemail-started' || event.type === 'voicemail-ended')
+                ws.send(JSON.stringify({ ...event, voicemail: shown(event.voicemail) }));
+              else ws.send(JSON.stringify(event));
+              if (event.type === 'voicemail-ended') ws.close(1000, 'voicemail ended');
+            });
+            if (unsubscribe) {
+              ws.on('close', unsubscribe);
+              return;
+            }
+            void deps.store.get(id).then(
+              (now) => {
+                const view = voicemailView(now ?? record, key.privateClaims);
+                ws.send(JSON.stringify({ type: 'voicemail-ended', voicemail: view }));
+                ws.close(1000, 'voicemail ended');
+              },
+              () => ws.close(1011, 'voicemail not read'),
+            );
           });
-          if (unsubscribe) {
-            ws.on('close', unsubscribe);
-            return;
-          }
-          void deps.store.get(id).then(
-            (now) => {
-              const view = voicemailView(now ?? record, key.privateClaims);
-              ws.send(JSON.stringify({ type: 'voicemail-ended', voicemail: view }));
-              ws.close(1000, 'voicemail ended');
-            },
-            () => ws.close(1011, 'voicemail not read'),
-          );
-        });
-      },
-      () => refuse(socket, '503 Service Unavailable'),
-    );
+        },
+        () => refuse(socket, '503 Service Unavailable'),
+      )
+      // Anything thrown in the upgrade above ends this socket, never the process.
+      .catch(() => socket.destroy());
     return true;
   };
 }

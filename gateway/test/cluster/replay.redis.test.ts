@@ -68,20 +68,44 @@ describe('the token replay store in Redis', () => {
     expect((await redis.cli('GET', keys[0]!)).trim()).toMatch(/^\d+ u:raw-call-/);
   });
 
-  it('takes on B the same INVITE failed over from A (its Call-ID), and no other', async () => {
-    // A SIP edge (Kamailio's failover after its timer) sends the same call to another
-    // gateway with a new branch: the token was spent on that call, not on another one.
+  it('takes on B the same INVITE failed over from A (new branch), and no other use', async () => {
+    // A SIP edge (Kamailio's failover after its timer) sends the same INVITE to another
+    // gateway on a new branch: the token was spent on that call, not on another one.
     const token = await a.token();
-    const callId = `failover-${Date.now()}`;
-    const [first, firstReason] = await invite(a, token, callId);
+    const text = inviteText({
+      to: 'sales@parley.test',
+      port: client.port,
+      headers: [`Authorization: Bearer ${token}`],
+    });
+    const callId = /Call-ID: (.*)\r/.exec(text)![1]!;
+    const final = async (gw: TestGateway, branch: string, fromTag?: string) => {
+      let message = text.replace(/branch=[^;\r]+/, `branch=${branch}`);
+      if (fromTag !== undefined) message = message.replace(/;tag=raw\d+/, `;tag=${fromTag}`);
+      client.send(gw.udp, message);
+      const response = (await client.waitFor(
+        (m) =>
+          m.type === 'response' &&
+          m.status >= 200 &&
+          m.callId === callId &&
+          m.via.branch === branch,
+        10_000,
+      )) as SipResponse;
+      return [response.status, response.headers.get('reason') ?? ''] as const;
+    };
+    const [first, firstReason] = await final(a, 'z9hG4bK-first');
     expect(first).not.toBe(403);
     expect(firstReason).not.toContain('replayed');
-    const [again, againReason] = await invite(b, token, callId);
+    const [again, againReason] = await final(b, 'z9hG4bK-failover');
     expect(againReason).not.toContain('replayed');
     expect(again).toBe(first);
-    const [other, reason] = await invite(b, token);
+    // The same Call-ID in a new dialog (another From tag) is another use.
+    const [other, reason] = await final(b, 'z9hG4bK-other', 'another');
     expect(other).toBe(403);
     expect(reason).toContain('text="replayed"');
+    // A copy on a new branch to the same gateway while the first transaction lives is a
+    // merged request (RFC 3261 §8.2.2.2): 482, not a second call on the token.
+    const [merged] = await final(a, 'z9hG4bK-copy');
+    expect(merged).toBe(482);
   });
 
   it('says Redis is up in /healthz', async () => {

@@ -42,8 +42,9 @@ export function callToken(
         listing !== undefined ? listingOwner : queue !== undefined ? queueTenant(queue) : undefined;
       ctx.token = await tokens.verify(match[1], {
         ...(client.origin !== undefined ? { origin: client.origin } : {}),
-        // Spent on this INVITE: the SIP edge failing it over to another gateway is no replay.
-        use: ctx.invite.callId,
+        // Spent on this INVITE (Call-ID, From tag, CSeq: what a proxy's failover keeps): the
+        // SIP edge failing it over to another gateway is no replay.
+        use: `${ctx.invite.callId} ${ctx.invite.from.tag ?? ''} ${ctx.invite.cseq.seq}`,
         websocket: client.protocol === 'WS' || client.protocol === 'WSS',
         ...(queue !== undefined
           ? {

@@ -49,6 +49,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   readonly #timers: TimerBase;
   readonly #log: Logger;
   readonly #server = new Map<string, ServerTransaction>();
+  /** Call-ID, From tag, CSeq and method of live server transactions of out-of-dialog requests → their key. */
+  readonly #outOfDialog = new Map<string, string>();
   readonly #client = new Map<string, ClientTransaction>();
   /** Accepted ISTs by "Call-ID CSeq-number", to stop 2xx retransmission when the ACK comes. */
   readonly #awaitingAck = new Map<string, InviteServerTransaction>();
@@ -221,6 +223,21 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     if (this.#screen?.(request, flow)) return;
+    // RFC 3261 §8.2.2.2, merged requests: the same out-of-dialog request (From tag, Call-ID,
+    // CSeq) on another branch while the first one's transaction lives is answered 482,
+    // statelessly. A copy of a visitor's INVITE sent again on a new branch cannot become a
+    // second call on the token it carries.
+    const merged =
+      request.to.tag === undefined
+        ? `${request.callId} ${request.from.tag ?? ''} ${request.cseq.seq} ${method}`
+        : undefined;
+    if (merged !== undefined && method !== 'CANCEL') {
+      const first = this.#outOfDialog.get(merged);
+      if (first !== undefined && first !== key && this.#server.has(first)) {
+        void this.#transport.sendResponse(createResponse(request, 482), flow);
+        return;
+      }
+    }
     const send = (response: SipResponse, to: Flow) => {
       void this.#transport.sendResponse(response, to);
     };
@@ -229,8 +246,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         ? new InviteServerTransaction(key, request, flow, this.#timers, send)
         : new NonInviteServerTransaction(key, request, flow, this.#timers, send);
     this.#server.set(key, tx);
+    if (merged !== undefined && method !== 'CANCEL') this.#outOfDialog.set(merged, key);
     tx.once('terminated', () => {
       if (this.#server.get(key) === tx) this.#server.delete(key);
+      if (merged !== undefined && this.#outOfDialog.get(merged) === key)
+        this.#outOfDialog.delete(merged);
     });
 
     if (method === 'CANCEL') {
