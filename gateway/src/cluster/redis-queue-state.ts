@@ -107,6 +107,34 @@ end
 return removed
 `;
 
+/**
+ * KEYS: entries, offered, offers. ARGV: queue, owner, then this gateway's live callIds of
+ * the queue. Removes the owner's entries that are not live (a `remove` whose answer was
+ * lost: the caller left but the entry stayed); returns how many it removed, then the live
+ * ones present.
+ */
+const RECONCILE = `${DROP_OFFER}
+local live = {}
+for i = 3, #ARGV do live[ARGV[i]] = true end
+local all = redis.call('HGETALL', KEYS[1])
+local present = {'0'}
+local removed = 0
+for i = 1, #all, 2 do
+  local ok, entry = pcall(cjson.decode, all[i + 1])
+  if ok and type(entry) == 'table' and entry.owner == ARGV[2] then
+    if live[all[i]] then
+      present[#present + 1] = all[i]
+    else
+      drop_offer(KEYS[2], KEYS[3], all[i], ARGV[1])
+      redis.call('HDEL', KEYS[1], all[i])
+      removed = removed + 1
+    end
+  end
+end
+present[1] = tostring(removed)
+return present
+`;
+
 interface StoredEntry extends WaitingEntry {
   /** The owner's instance id, URI-encoded as in its lease key. */
   readonly owner: string;
@@ -130,6 +158,11 @@ export class RedisQueueState implements QueueState {
   readonly #owner: string;
   readonly #timer: NodeJS.Timeout;
   #sweeping: Promise<string[]> | undefined;
+  /**
+   * This gateway's callers as it last added them (callId → entry and the queue's max),
+   * until it removes them: what each heartbeat reconciles Redis with.
+   */
+  readonly #mine = new Map<string, { readonly entry: WaitingEntry; readonly max: number }>();
 
   constructor(redis: RedisLink, options: RedisQueueStateOptions) {
     this.#redis = redis;
@@ -139,7 +172,13 @@ export class RedisQueueState implements QueueState {
     this.#timer.unref();
   }
 
-  add(entry: WaitingEntry, max: number): Promise<boolean> {
+  async add(entry: WaitingEntry, max: number): Promise<boolean> {
+    const added = await this.#add(entry, max);
+    if (added) this.#mine.set(entry.callId, { entry, max });
+    return added;
+  }
+
+  #add(entry: WaitingEntry, max: number): Promise<boolean> {
     const stored: StoredEntry = { ...entry, owner: this.#owner };
     return this.#redis.run(
       'queue_add',
@@ -157,6 +196,7 @@ export class RedisQueueState implements QueueState {
   }
 
   remove(queue: string, callId: string): Promise<boolean> {
+    this.#mine.delete(callId);
     return this.#redis.run(
       'queue_remove',
       async (r) => (await r.eval(REMOVE, 3, ...this.#keys(queue), callId, queue)) === 1,
@@ -265,7 +305,46 @@ export class RedisQueueState implements QueueState {
   }
 
   async #sweepAndTell(): Promise<void> {
-    for (const queue of await this.sweep()) this.#options.purged?.(queue);
+    const changed = new Set(await this.sweep());
+    for (const queue of await this.reconcile()) changed.add(queue);
+    for (const queue of changed) this.#options.purged?.(queue);
+  }
+
+  /**
+   * Makes Redis hold exactly this gateway's live callers: an entry whose `remove` was lost
+   * (a Redis blip as the caller left) is dropped, and a live caller swept meanwhile (this
+   * gateway was cut from Redis past its lease, and the others took it for dead) is put back
+   * in its place (its `joinedAt` kept). Run every heartbeat; resolves with the queues changed.
+   */
+  async reconcile(): Promise<string[]> {
+    if (!this.#redis.up) return [];
+    const changed: string[] = [];
+    for (const queue of this.#options.queues) {
+      const live = [...this.#mine.values()].filter((m) => m.entry.queue === queue);
+      const answer = await this.#redis.run(
+        'queue_reconcile',
+        async (r) =>
+          (await r.eval(
+            RECONCILE,
+            3,
+            ...this.#keys(queue),
+            queue,
+            this.#owner,
+            ...live.map((m) => m.entry.callId),
+          )) as string[],
+        null,
+      );
+      if (answer === null) continue;
+      const [removed, ...present] = answer;
+      const there = new Set(present);
+      let touched = Number(removed) > 0;
+      for (const { entry, max } of live) {
+        if (there.has(entry.callId) || !this.#mine.has(entry.callId)) continue;
+        if (await this.#add(entry, max)) touched = true;
+      }
+      if (touched) changed.push(queue);
+    }
+    return changed;
   }
 
   #keys(queue: string): [string, string, string] {

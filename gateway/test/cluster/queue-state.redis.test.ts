@@ -116,4 +116,26 @@ describe('RedisQueueState in a cluster', () => {
       await l.close();
     }
   });
+
+  it('reconciles its own callers every heartbeat: a lost remove undone, a swept caller back', async () => {
+    const l = await link('reconcile:');
+    const a = state(l, 'gw-a');
+    try {
+      await a.add(entry('a1', 0, 1), 10);
+      await a.add(entry('a2', 0, 2), 10);
+      // A remove whose answer was lost leaves the entry in Redis (the caller left here).
+      await a.remove('sales', 'a2');
+      const ghost = JSON.stringify({ ...entry('a2', 0, 2), owner: 'gw-a' });
+      await l.client.hset('reconcile:queue:sales', 'a2', ghost);
+      // Other gateways took gw-a for dead while it was cut off: its live caller was swept.
+      await l.client.hdel('reconcile:queue:sales', 'a1');
+      expect(await a.reconcile()).toEqual(['sales']);
+      const back = await a.waiting('sales');
+      expect(back.map((e) => [e.callId, e.joinedAt])).toEqual([['a1', 1]]);
+      expect(await a.reconcile()).toEqual([]);
+    } finally {
+      a.close();
+      await l.close();
+    }
+  });
 });
