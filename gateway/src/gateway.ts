@@ -231,6 +231,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
     // Its marketplace calls too: closed, and charged once when they had qualified.
     onLost: (owner) => marketplace.recoverLost(owner),
+    moduleOwners: () => marketplace.openCallOwners(),
   });
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,

@@ -19,6 +19,8 @@ export function watchLostGateways(deps: {
   now: () => number;
   /** The modules' own records of a lost instance's calls (the marketplace's). */
   onLost?: ((owner: string) => Promise<unknown>) | undefined;
+  /** Instances with open records in the modules' own tables (swept even when no call record is open). */
+  moduleOwners?: (() => Promise<string[]>) | undefined;
 }): LostGatewaySweeper | undefined {
   const { shared, records } = deps;
   if (!records || !shared.presence) return undefined;
@@ -31,6 +33,7 @@ export function watchLostGateways(deps: {
     now: deps.now,
     heartbeatSeconds: deps.heartbeatSeconds,
     onLost: deps.onLost,
+    moduleOwners: deps.moduleOwners,
   });
 }
 
@@ -67,17 +70,24 @@ export class LostGatewaySweeper {
     if (this.#closed) return 0;
     let closed = 0;
     try {
-      for (const owner of await records.openOwners()) {
+      // A lost instance is swept while any of its records is open, the call records' or a
+      // module's: the modules' recovery does not hang on this survivor having closed the
+      // call records (another survivor may have, or their rows were closed before its death),
+      // and a failed recovery is tried again at the next heartbeat. Both are idempotent.
+      const owners = new Set(await records.openOwners());
+      for (const owner of (await this.#deps.moduleOwners?.()) ?? []) owners.add(owner);
+      for (const owner of owners) {
         if (this.#closed || (await presence.alive(owner))) continue;
         const calls = await records.closeOwned(owner, now(), 'gateway_lost');
-        if (calls.length === 0) continue;
-        closed += calls.length;
-        metrics.lostCallsClosed.inc(calls.length);
-        logger.warn(
-          { instance: owner, calls: calls.length },
-          'closed the open calls of a gateway whose lease lapsed',
-        );
-        if (!this.#closed) hangUpInterrupted(stack, calls, logger, 'gateway_lost');
+        if (calls.length > 0) {
+          closed += calls.length;
+          metrics.lostCallsClosed.inc(calls.length);
+          logger.warn(
+            { instance: owner, calls: calls.length },
+            'closed the open calls of a gateway whose lease lapsed',
+          );
+          if (!this.#closed) hangUpInterrupted(stack, calls, logger, 'gateway_lost');
+        }
         // The modules' records of those calls (the marketplace's: closed, charged when due).
         await this.#deps
           .onLost?.(owner)
@@ -110,4 +120,5 @@ export interface SweeperDeps {
   readonly now: () => number;
   readonly heartbeatSeconds: number;
   readonly onLost?: ((owner: string) => Promise<unknown>) | undefined;
+  readonly moduleOwners?: (() => Promise<string[]>) | undefined;
 }

@@ -94,6 +94,8 @@ export interface MarketplaceCallStore {
    * survivor recovers a dead one's calls).
    */
   ownedBy?(owner: string): Pick<MarketplaceCallStore, 'open' | 'aliveAt'>;
+  /** Other gateways with open calls here (shared stores only): whose a lost gateway's sweep recovers. */
+  openOwners?(): Promise<string[]>;
   heartbeat(at: number): Promise<void>;
   list(filter: { tenant?: string; listingId?: string; limit: number }): Promise<MarketplaceCall[]>;
 }

@@ -286,6 +286,11 @@ export class Marketplace {
    * heartbeat, and charged once when they had qualified before it, as its own
    * restart would. Several survivors at once: each call charged once (the key).
    */
+  /** Gateways other than this one with open marketplace calls (shared stores; none with SQLite). */
+  async openCallOwners(): Promise<string[]> {
+    return (await this.calls.openOwners?.()) ?? [];
+  }
+
   async recoverLost(owner: string): Promise<{ charged: number; closed: number }> {
     const recovered = await this.billing.recover(this.#now(), owner);
     if (recovered.closed > 0)

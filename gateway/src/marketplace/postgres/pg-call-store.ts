@@ -190,6 +190,14 @@ export class PgMarketplaceCallStore implements MarketplaceCallStore {
     return this.#aliveAtOf(this.#owner);
   }
 
+  async openOwners(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ owner: string }>(
+      'SELECT DISTINCT owner FROM mp_calls WHERE ended_at IS NULL AND owner <> $1',
+      [this.#owner],
+    );
+    return rows.map((r) => r.owner);
+  }
+
   ownedBy(owner: string): Pick<MarketplaceCallStore, 'open' | 'aliveAt'> {
     return { open: () => this.#openOf(owner), aliveAt: () => this.#aliveAtOf(owner) };
   }
