@@ -223,15 +223,16 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     if (this.#screen?.(request, flow)) return;
-    // RFC 3261 §8.2.2.2, merged requests: the same out-of-dialog request (From tag, Call-ID,
+    // RFC 3261 §8.2.2.2, merged requests: the same out-of-dialog INVITE (From tag, Call-ID,
     // CSeq) on another branch while the first one's transaction lives is answered 482,
     // statelessly. A copy of a visitor's INVITE sent again on a new branch cannot become a
     // second call on the token it carries.
+    // INVITEs only: a REGISTER's replay is the registrar's to judge (nonce counts, 401).
     const merged =
-      request.to.tag === undefined
+      method === 'INVITE' && request.to.tag === undefined
         ? `${request.callId} ${request.from.tag ?? ''} ${request.cseq.seq} ${method}`
         : undefined;
-    if (merged !== undefined && method !== 'CANCEL') {
+    if (merged !== undefined) {
       const first = this.#outOfDialog.get(merged);
       if (first !== undefined && first !== key && this.#server.has(first)) {
         void this.#transport.sendResponse(createResponse(request, 482), flow);
@@ -246,7 +247,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         ? new InviteServerTransaction(key, request, flow, this.#timers, send)
         : new NonInviteServerTransaction(key, request, flow, this.#timers, send);
     this.#server.set(key, tx);
-    if (merged !== undefined && method !== 'CANCEL') this.#outOfDialog.set(merged, key);
+    if (merged !== undefined) this.#outOfDialog.set(merged, key);
     tx.once('terminated', () => {
       if (this.#server.get(key) === tx) this.#server.delete(key);
       if (merged !== undefined && this.#outOfDialog.get(merged) === key)
