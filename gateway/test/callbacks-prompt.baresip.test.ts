@@ -74,7 +74,10 @@ describe.skipIf(!sippAvailable())('callbacks: the prompt the customer hears', ()
     // pocketsphinx's en-us model misreads this flite sentence even from the
     // source ("you have to get me to tell you the headlines to be connected
     // now…"): the phone's recording must read as the prompt itself reads at
-    // telephone bandwidth, most of its words in order.
+    // telephone bandwidth, half of its words in order or more (a missing or wrong
+    // prompt reads as almost none). The misreading itself differs by CPU: on this
+    // session's AMD machine the recording gave 10 of the source's 18 words, also
+    // with the gateway of a commit that passed before, so 60 % failed here.
     const source = await speak({ text: PROMPT, path: join(work, 'prompt-8k.wav'), rate: 8000 });
     const reference = await transcribe(source, { narrowband: true });
     const expected = reference.split(' ').length;
@@ -82,7 +85,7 @@ describe.skipIf(!sippAvailable())('callbacks: the prompt the customer hears', ()
     expect(
       wordsFound(reference, words),
       `heard "${words}", source reads "${reference}"`,
-    ).toBeGreaterThanOrEqual(Math.ceil(expected * 0.6));
+    ).toBeGreaterThanOrEqual(Math.ceil(expected * 0.5));
     // The caller ID the customer saw is the queue's number.
     const invite = customer.receivedRequests('INVITE')[0];
     expect(invite?.header('from') ?? '').toMatch(/\+14155550188@/);
