@@ -206,6 +206,26 @@ async function finished(phone: SippInstance): Promise<SippResult> {
   return result;
 }
 
+/** Closed `interrupted` at the restart, nothing charged, and the advertiser never called. */
+async function endedBeforeTheAdvertiser(
+  id: string,
+  feesBefore: number,
+  advertiser: SippInstance,
+): Promise<void> {
+  const after = await record(id);
+  expect(after).toMatchObject({
+    state: 'ended',
+    outcome: 'interrupted',
+    code: 'callback_interrupted',
+    connectedAt: null,
+    chargedAt: null,
+  });
+  expect(after.attempts[0]?.advertiser).toEqual([]);
+  expect(await callbackFees()).toHaveLength(feesBefore);
+  const advertiserEnd = await advertiser.stop();
+  expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
+}
+
 describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKILL)', () => {
   beforeAll(async () => {
     const [tenantKeys, gatewayKeys] = await Promise.all([
@@ -361,18 +381,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     await restart();
     const customerEnd = await finished(customer);
     expect(requestsIn(customerEnd.messages, 'BYE')).toHaveLength(1);
-    const after = await record(cb.id);
-    expect(after).toMatchObject({
-      state: 'ended',
-      outcome: 'interrupted',
-      code: 'callback_interrupted',
-      connectedAt: null,
-      chargedAt: null,
-    });
-    expect(after.attempts[0]?.advertiser).toEqual([]);
-    expect(await callbackFees()).toHaveLength(feesBefore);
-    const advertiserEnd = await advertiser.stop();
-    expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
+    await endedBeforeTheAdvertiser(cb.id, feesBefore, advertiser);
   });
 
   it("killed while the customer's phone rings: interrupted, its INVITE CANCELled at the next start", async () => {
@@ -389,18 +398,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     await restart();
     const customerEnd = await finished(customer);
     expect(requestsIn(customerEnd.messages, 'CANCEL')).toHaveLength(1);
-    const after = await record(cb.id);
-    expect(after).toMatchObject({
-      state: 'ended',
-      outcome: 'interrupted',
-      code: 'callback_interrupted',
-      connectedAt: null,
-      chargedAt: null,
-    });
-    expect(after.attempts[0]?.advertiser).toEqual([]);
-    expect(await callbackFees()).toHaveLength(feesBefore);
-    const advertiserEnd = await advertiser.stop();
-    expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
+    await endedBeforeTheAdvertiser(cb.id, feesBefore, advertiser);
   });
 
   it('killed while the advertiser rings: interrupted, nothing charged, BYE and CANCEL', async () => {
