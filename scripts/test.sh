@@ -23,12 +23,32 @@ fi
 # timer tests do not compete for the machine's cores.
 # The e2e project runs once per media engine (mediasoup, then the werift relay);
 # PARLEY_MEDIA_ENGINE picks it (gateway/test/harness.ts).
+# Each project's output is also kept, so that the run ends with a summary of
+# what failed: CI shows only the tail of a long log.
 status=0
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+summary=''
 for project in unit protocol e2e:mediasoup e2e:relay; do
   name=${project%%:*}
   engine=${project#*:}
   if [ "$engine" = "$project" ]; then engine=''; fi
+  label="$name${engine:+ ($engine)}"
   printf '\n==> tests: %s%s\n' "$name" "${engine:+ (media engine: $engine)}"
-  PARLEY_MEDIA_ENGINE=$engine ./scripts/in-netns.sh npx vitest run --project "$name" || status=1
+  log="$logs/${project/:/-}.log"
+  set +e
+  PARLEY_MEDIA_ENGINE=$engine ./scripts/in-netns.sh npx vitest run --project "$name" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    summary+="  $label: passed"$'\n'
+  else
+    status=1
+    summary+="  $label: FAILED (exit $rc)"$'\n'
+    # vitest's failure headings ("FAIL  |project| file > test"), without colours.
+    failed=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sort -u | head -40 || true)
+    if [ -n "$failed" ]; then summary+="$failed"$'\n'; fi
+  fi
 done
+printf '\n==> summary\n%s' "$summary"
 exit $status
