@@ -10,12 +10,12 @@ import { bundledScenario, startSipp, stopAll } from '@parley/testkit';
 import { MediaApps, type Digit } from '../src/media/apps/index.js';
 import { until } from '../src/media/apps/test-leg.js';
 import { createRelayEngine } from '../src/media/relay-engine.js';
-import { randomPortBase } from '../src/media/test-phone.js';
+import { reservePortBase } from '../src/media/test-phone.js';
 import { callPeer } from './media-peer-call.js';
 import { RawSipClient } from './raw-sip.js';
 
 const logger = pino({ level: 'silent' });
-const base = randomPortBase(8);
+const base = await reservePortBase(8);
 const engine = createRelayEngine({
   address: '127.0.0.1',
   portMin: base,

@@ -29,7 +29,7 @@ import { MediaApps, tone, wavFile } from '../src/media/apps/index.js';
 import { levelAt, until } from '../src/media/apps/test-leg.js';
 import { wavHeader } from '../src/media/apps/wav.js';
 import { createRelayEngine, type RelayEngine } from '../src/media/relay-engine.js';
-import { randomPortBase } from '../src/media/test-phone.js';
+import { reservePortBase } from '../src/media/test-phone.js';
 import { callPeer } from './media-peer-call.js';
 import { RawSipClient } from './raw-sip.js';
 
@@ -42,7 +42,7 @@ let prompt: string;
 const phones: BaresipAgent[] = [];
 
 beforeAll(async () => {
-  const base = randomPortBase(16);
+  const base = await reservePortBase(16);
   engine = createRelayEngine({
     address: '127.0.0.1',
     portMin: base,

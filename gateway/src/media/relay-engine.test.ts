@@ -7,7 +7,7 @@ import type { RelayTransport } from './relay-transport.js';
 import {
   openTestPhone,
   openTestSocket,
-  randomPortBase,
+  reservePortBase,
   rtcpPacket,
   rtpPacket,
   sleep,
@@ -21,8 +21,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function engine(options: Partial<RelayEngineOptions> = {}, pairs = 8): RelayEngine {
-  const base = randomPortBase(pairs * 2);
+async function engine(options: Partial<RelayEngineOptions> = {}, pairs = 8): Promise<RelayEngine> {
+  const base = await reservePortBase(pairs * 2);
   const e = createRelayEngine({
     address: '127.0.0.1',
     portMin: base,
@@ -63,7 +63,7 @@ async function call(
     pipe?: boolean;
   } = {},
 ): Promise<Call> {
-  const e = engine(options.engine);
+  const e = await engine(options.engine);
   const router = e.createRouter({
     callId: 'call-1',
     inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0,
@@ -344,7 +344,7 @@ describe('relay engine: inactivity', () => {
 
 describe('relay engine: ports and closing', () => {
   it('returns ports on close: allocate the whole range, close, allocate again', async () => {
-    const e = engine({}, 3);
+    const e = await engine({}, 3);
     const router = e.createRouter({ callId: 'a', inactivityTimeoutMs: 1000 });
     const first = await Promise.all(
       [0, 1, 2].map((i) => router.createPlainTransport({ name: `${i}` })),
@@ -389,7 +389,7 @@ describe('relay engine: ports and closing', () => {
   });
 
   it('cascades engine → routers → transports, each close safe twice, events once', async () => {
-    const e = engine();
+    const e = await engine();
     const routers = [0, 1].map((i) => e.createRouter({ callId: `c${i}`, inactivityTimeoutMs: 50 }));
     const transports = await Promise.all(
       routers.flatMap((r) => [
@@ -422,7 +422,7 @@ describe('relay engine: ports and closing', () => {
   });
 
   it('a router closed while binding ports gives them back', async () => {
-    const e = engine({}, 2);
+    const e = await engine({}, 2);
     const router = e.createRouter({ callId: 'x', inactivityTimeoutMs: 0 });
     const pending = router.createPlainTransport({ name: 'a' });
     router.close();

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createRelayEngine } from './relay-engine.js';
 import type { RelayTransport } from './relay-transport.js';
-import { randomPortBase, sleep } from './test-phone.js';
+import { reservePortBase, sleep } from './test-phone.js';
 
 const enabled = process.env['PARLEY_MEDIA_BENCH'] === '1';
 const calls = Number(process.env['PARLEY_MEDIA_BENCH_CALLS'] ?? 50);
@@ -43,7 +43,7 @@ process.on('SIGTERM', () => { process.stdout.write(String(received)); process.ex
 it.skipIf(!enabled)(
   `relays ${calls} calls at ${PPS} pps per leg (prints CPU use)`,
   async () => {
-    const base = randomPortBase(calls * 4 + 2);
+    const base = await reservePortBase(calls * 4 + 2);
     const engine = createRelayEngine({
       address: '127.0.0.1',
       portMin: base,

@@ -5,7 +5,7 @@ import { createRelayEngine } from './relay-engine.js';
 import { parseRtp } from './rtp-packet.js';
 import {
   openTestPhone,
-  randomPortBase,
+  reservePortBase,
   rtcpPacket,
   rtpPacket,
   sleep,
@@ -24,7 +24,7 @@ afterEach(async () => {
 let clock = 1_000_000;
 
 async function setup() {
-  const base = randomPortBase(16);
+  const base = await reservePortBase(16);
   const engine = createRelayEngine({
     address: '127.0.0.1',
     portMin: base,

@@ -6,6 +6,8 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
+import { defaultPortAllocator } from '@parley/testkit';
+
 export interface Received {
   readonly data: Buffer;
   readonly from: RemoteInfo;
@@ -117,9 +119,15 @@ export function rtcpPacket(tag: number): Buffer {
   return packet;
 }
 
-/** A random even base port below the kernel's ephemeral range (32768+), so tests rarely collide. */
-export function randomPortBase(span: number): number {
-  return 20000 + 2 * Math.floor(Math.random() * ((32000 - span - 20000) / 2));
+/**
+ * An even base port with `span` UDP ports after it reserved for this test
+ * process (testkit's lock files, checked against the kernel's socket table),
+ * so tests running in parallel never pick the same ports; a random guess in
+ * the same range as testkit's peers could collide with them.
+ */
+export async function reservePortBase(span: number): Promise<number> {
+  const block = await defaultPortAllocator().allocate(span, { protocols: ['udp'], even: true });
+  return block.base;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -10,7 +10,7 @@ import { createRelayEngine, type RelayEngine } from '../relay-engine.js';
 import type { RelayRouter } from '../relay-router.js';
 import type { RelayTransport } from '../relay-transport.js';
 import { parseRtp } from '../rtp-packet.js';
-import { openTestSocket, randomPortBase, sleep, type TestSocket } from '../test-phone.js';
+import { openTestSocket, reservePortBase, sleep, type TestSocket } from '../test-phone.js';
 
 export const PCMU: AudioCodec = { name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 };
 export const PCMA: AudioCodec = { name: 'PCMA', clockRate: 8000, channels: 1, payloadType: 8 };
@@ -30,7 +30,7 @@ export interface TestLeg {
 }
 
 export async function openTestLeg(): Promise<TestLeg> {
-  const base = randomPortBase(8);
+  const base = await reservePortBase(8);
   const engine = createRelayEngine({
     address: '127.0.0.1',
     portMin: base,
