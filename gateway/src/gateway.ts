@@ -262,6 +262,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     db,
     pool: stores.pool,
     instanceId: config.shared.instanceId ?? config.gatewayId,
+    alive: shared.presence?.alive.bind(shared.presence),
     messages: stores.messages,
     hub,
     stack,

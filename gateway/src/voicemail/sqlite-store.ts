@@ -103,7 +103,11 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return rows.map((row) => this.#record(row));
   }
 
-  async expired(before: number, limit: number): Promise<VoicemailRecord[]> {
+  async expired(
+    before: number,
+    limit: number,
+    _retired?: readonly string[],
+  ): Promise<VoicemailRecord[]> {
     const rows = this.#db
       .prepare(
         `SELECT * FROM vm_voicemails
@@ -140,6 +144,10 @@ export class SqliteVoicemailStore implements VoicemailStore {
       )
       .run(at, by, id);
     return 'marked';
+  }
+
+  async otherGateways(): Promise<string[]> {
+    return [];
   }
 
   async open(_owner: string): Promise<VoicemailRecord[]> {

@@ -161,6 +161,27 @@ export function voicemailStoreContract(kind: string, make: () => Promise<StorePa
       expect((await store.expired(1000, 1)).map((r) => r.id)).toEqual(['older']);
     });
 
+    it("gives retention a retired gateway's rows only when asked", async () => {
+      const { store, other } = await make();
+      await store.insert({ ...base, id: 'mine', createdAt: 100 });
+      await store.finish('mine', left(200));
+      if (!other) {
+        // One gateway: every row is its own, there is no other to retire.
+        expect(await store.otherGateways()).toEqual([]);
+        return;
+      }
+      await other.insert({ ...base, id: 'theirs', createdAt: 50 });
+      await other.insert({ ...base, id: 'theirs-live', createdAt: 60 });
+      await other.finish('theirs', left(300));
+      expect(await store.otherGateways()).toEqual(['gw-b']);
+      expect((await store.expired(1000, 10)).map((r) => r.id)).toEqual(['mine']);
+      // gw-b retired: its ended row is this gateway's to sweep; never one being recorded.
+      expect((await store.expired(1000, 10, ['gw-b'])).map((r) => r.id)).toEqual([
+        'theirs',
+        'mine',
+      ]);
+    });
+
     it("gives the rows a gateway left recording: this gateway's, or another's by name", async () => {
       const { store, other } = await make();
       expect(await store.openOwners()).toEqual([]);

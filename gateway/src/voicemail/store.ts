@@ -185,10 +185,14 @@ export interface VoicemailStore {
   /** The gateways with rows still `recording` (the lost-gateway sweeper's candidates). */
   openOwners(): Promise<string[]>;
   /**
-   * This gateway's ended voicemails created before `before` (epoch ms), and
-   * those marked for deletion, oldest first: retention's, whose files are here.
+   * The ended voicemails created before `before` (epoch ms), and those marked
+   * for deletion, oldest first: retention's. This gateway's (whose files are
+   * here), and those of `retired`: gateways whose lease lapsed, whose rows no
+   * one else would sweep. In SQLite every row is this gateway's.
    */
-  expired(before: number, limit: number): Promise<VoicemailRecord[]>;
+  expired(before: number, limit: number, retired?: readonly string[]): Promise<VoicemailRecord[]>;
+  /** The gateways holding rows other than this one (retention asks which of them are retired). */
+  otherGateways(): Promise<string[]>;
   /** Deletes the row (the transcript with it); false when it was gone already. */
   delete(id: string): Promise<boolean>;
   /**

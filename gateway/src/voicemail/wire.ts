@@ -52,6 +52,19 @@ export interface VoicemailWiring {
   close(): Promise<void>;
 }
 
+/** The other gateways of the shared index whose lease lapsed. */
+function retiredGateways(
+  store: VoicemailStore,
+  alive: (instance: string) => Promise<boolean>,
+): () => Promise<string[]> {
+  return async () => {
+    const retired: string[] = [];
+    for (const gateway of await store.otherGateways())
+      if (!(await alive(gateway))) retired.push(gateway);
+    return retired;
+  };
+}
+
 export async function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
@@ -59,6 +72,8 @@ export async function wireVoicemail(deps: {
   readonly pool?: PgPool | undefined;
   /** This gateway's instance id (`shared.instanceId`): the WAVs it records are on its disk. */
   readonly instanceId: string;
+  /** Whether another gateway of the cluster holds its lease (Redis); absent without one. */
+  readonly alive?: ((instance: string) => Promise<boolean>) | undefined;
   /** The calls' data-channel messages: what a browser caller typed, shown with its voicemail. */
   readonly messages: MessageStore;
   /** The message hub: the lines a caller types while recording, as it accepted them. */
@@ -146,6 +161,8 @@ export async function wireVoicemail(deps: {
     store,
     retentionDays: config.voicemail.retentionDays,
     intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
+    // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too.
+    retired: pgStore && deps.alive && retiredGateways(pgStore, deps.alive),
     logger: deps.logger,
     now: deps.now,
   });

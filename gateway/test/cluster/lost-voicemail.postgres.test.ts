@@ -8,7 +8,10 @@
  * row (`left`, `gateway_lost`) with the transcript and the WAV's path kept,
  * and publishes `voicemail-ended` once: the queue agent's desk on the
  * survivor gets it and so does the tenant's webhook (a real HTTP server).
- * Nobody restarts the victim.
+ * Nobody restarts the victim, so its rows are the survivor's to sweep: a
+ * delete asked on the survivor (202: the WAV is the victim's) is carried out
+ * by the survivor's retention (the row, and the WAV, whose path this test's
+ * gateways share a disk for).
  */
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -81,6 +84,7 @@ beforeAll(async () => {
     config: {
       storage: { ...storage, recordingsDir: join(dir, 'survivor') },
       shared: { ...shared, instanceId: 'gw-survivor' },
+      voicemail: { sweepIntervalSeconds: 1 },
     },
   });
 
@@ -247,4 +251,15 @@ describe('a gateway of a cluster killed while a caller leaves a voicemail', () =
       expect(received.filter((b) => b['type'] === 'voicemail-ended')).toHaveLength(1);
     },
   );
+
+  it("has the survivor's retention sweep the lost gateway's rows (a delete asked there)", async () => {
+    const [row] = await rows();
+    expect(row).toMatchObject({ status: 'left', gateway: 'gw-victim' });
+    const res = await survivor.apiRequest('DELETE', `/v1/voicemails/${row!.id}`);
+    // The WAV is the victim's: marked for it, hidden at once.
+    expect(res.status).toBe(202);
+    // The victim's lease lapsed: the survivor's sweep (every second) takes its rows over.
+    await until(async () => (await rows()).length === 0, 'the row swept by the survivor', 15_000);
+    expect(existsSync(row!.recording_path!)).toBe(false);
+  });
 });

@@ -124,14 +124,27 @@ export class PgVoicemailStore implements VoicemailStore {
     return rows.map((row) => row.gateway);
   }
 
-  async expired(before: number, limit: number): Promise<VoicemailRecord[]> {
+  async expired(
+    before: number,
+    limit: number,
+    retired: readonly string[] = [],
+  ): Promise<VoicemailRecord[]> {
     const { rows } = await this.#pool.query<VoicemailRow>(
       `SELECT * FROM vm_voicemails
-       WHERE gateway = $1 AND status <> 'recording' AND (created_at < $2 OR deleted_at IS NOT NULL)
+       WHERE gateway = ANY($1) AND status <> 'recording'
+         AND (created_at < $2 OR deleted_at IS NOT NULL)
        ORDER BY created_at LIMIT $3`,
-      [this.gateway, before, limit],
+      [[this.gateway, ...retired], before, limit],
     );
     return rows.map(voicemailFromRow);
+  }
+
+  async otherGateways(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ gateway: string }>(
+      'SELECT DISTINCT gateway FROM vm_voicemails WHERE gateway <> $1',
+      [this.gateway],
+    );
+    return rows.map((row) => row.gateway);
   }
 
   async delete(id: string): Promise<boolean> {
