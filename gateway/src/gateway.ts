@@ -221,18 +221,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   live.calls = callManager;
-  // With PostgreSQL and Redis shared: this gateway closes the calls of one that died.
-  const lostGateways = watchLostGateways({
-    shared,
-    records: stores.shared,
-    stack,
-    heartbeatSeconds: config.shared.heartbeatSeconds,
-    logger,
-    now,
-    // Its marketplace calls too: closed, and charged once when they had qualified.
-    onLost: (owner) => marketplace.recoverLost(owner),
-    moduleOwners: () => marketplace.openCallOwners(),
-  });
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
@@ -274,6 +262,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     db,
     pool: stores.pool,
     instanceId: config.shared.instanceId ?? config.gatewayId,
+    alive: shared.presence?.alive.bind(shared.presence),
     messages: stores.messages,
     hub,
     stack,
@@ -289,6 +278,25 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     now,
   });
   telephony.setVoicemail(voicemail.flowVoicemail);
+  // With PostgreSQL and Redis shared: this gateway closes the calls of one that died,
+  // and the modules' records of them: marketplace calls (closed, charged once when they
+  // had qualified), voicemails it was recording (ended `gateway_lost`).
+  const lostGateways = watchLostGateways({
+    shared,
+    records: stores.shared,
+    stack,
+    heartbeatSeconds: config.shared.heartbeatSeconds,
+    logger,
+    now,
+    modules: [
+      {
+        name: 'marketplace',
+        openOwners: () => marketplace.openCallOwners(),
+        recoverLost: (owner) => marketplace.recoverLost(owner),
+      },
+      voicemail.lost,
+    ],
+  });
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);
   routeUpgrades(http.server, config.sip.wsPath, [

@@ -17,10 +17,8 @@ export function watchLostGateways(deps: {
   heartbeatSeconds: number;
   logger: Logger;
   now: () => number;
-  /** The modules' own records of a lost instance's calls (the marketplace's). */
-  onLost?: ((owner: string) => Promise<unknown>) | undefined;
-  /** Instances with open records in the modules' own tables (swept even when no call record is open). */
-  moduleOwners?: (() => Promise<string[]>) | undefined;
+  /** The modules with their own records of a lost instance's calls (marketplace, voicemail). */
+  modules?: readonly LostGatewayModule[] | undefined;
 }): LostGatewaySweeper | undefined {
   const { shared, records } = deps;
   if (!records || !shared.presence) return undefined;
@@ -32,9 +30,24 @@ export function watchLostGateways(deps: {
     logger: deps.logger.child({ module: 'cluster' }),
     now: deps.now,
     heartbeatSeconds: deps.heartbeatSeconds,
-    onLost: deps.onLost,
-    moduleOwners: deps.moduleOwners,
+    modules: deps.modules ?? [],
   });
+}
+
+/**
+ * A module keeping its own records of a gateway's calls (the marketplace's
+ * calls, voicemails being recorded): the sweeper asks it which instances
+ * have open records, and has it close a lost one's. Both idempotent: several
+ * survivors may sweep the same instance, and a failure is tried again at the
+ * next heartbeat.
+ */
+export interface LostGatewayModule {
+  /** For the log. */
+  readonly name: string;
+  /** Instances with open records in the module's tables (swept even when no call record is open). */
+  openOwners(): Promise<string[]>;
+  /** Closes a lost instance's open records. */
+  recoverLost(owner: string): Promise<unknown>;
 }
 
 /**
@@ -43,7 +56,8 @@ export function watchLostGateways(deps: {
  * each whose lease in Redis is gone, closes their records with `gateway_lost`
  * and sends a BYE in every answered leg's stored dialog, as a restarted
  * gateway does for its own (`calls/interrupted.ts`), then lets the modules
- * recover their own records of those calls (`onLost`: the marketplace's). The database closes each
+ * recover their own records of those calls ({@link LostGatewayModule}: the
+ * marketplace's calls, the voicemails it was recording). The database closes each
  * call once however many survivors sweep at the same time (FOR UPDATE), so
  * each BYE goes out once.
  */
@@ -75,7 +89,16 @@ export class LostGatewaySweeper {
       // call records (another survivor may have, or their rows were closed before its death),
       // and a failed recovery is tried again at the next heartbeat. Both are idempotent.
       const owners = new Set(await records.openOwners());
-      for (const owner of (await this.#deps.moduleOwners?.()) ?? []) owners.add(owner);
+      for (const module of this.#deps.modules) {
+        try {
+          for (const owner of await module.openOwners()) owners.add(owner);
+        } catch (error) {
+          logger.warn(
+            { err: error, module: module.name },
+            'could not list a module’s open records',
+          );
+        }
+      }
       for (const owner of owners) {
         if (this.#closed || (await presence.alive(owner))) continue;
         const calls = await records.closeOwned(owner, now(), 'gateway_lost');
@@ -88,15 +111,17 @@ export class LostGatewaySweeper {
           );
           if (!this.#closed) hangUpInterrupted(stack, calls, logger, 'gateway_lost');
         }
-        // The modules' records of those calls (the marketplace's: closed, charged when due).
-        await this.#deps
-          .onLost?.(owner)
-          .catch((error: unknown) =>
-            logger.warn(
-              { err: error, instance: owner },
-              'could not recover a lost gateway’s records',
-            ),
-          );
+        // The modules' records of those calls (the marketplace's: closed, charged when due;
+        // voicemails: ended, their event published). One failing does not keep the others.
+        for (const module of this.#deps.modules)
+          await module
+            .recoverLost(owner)
+            .catch((error: unknown) =>
+              logger.warn(
+                { err: error, instance: owner, module: module.name },
+                'could not recover a lost gateway’s records',
+              ),
+            );
       }
     } catch (error) {
       // The database is down or slow: the next heartbeat tries again.
@@ -119,6 +144,5 @@ export interface SweeperDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly heartbeatSeconds: number;
-  readonly onLost?: ((owner: string) => Promise<unknown>) | undefined;
-  readonly moduleOwners?: (() => Promise<string[]>) | undefined;
+  readonly modules: readonly LostGatewayModule[];
 }

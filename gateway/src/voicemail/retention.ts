@@ -5,8 +5,12 @@
  * file goes first: a stop between the two leaves a row whose file is gone,
  * which the next sweep deletes, never a file no row names. A message still
  * being recorded is never touched. With the index shared (`storage.kind:
- * postgres`) each gateway sweeps only the rows whose WAV it holds, and also
- * deletes those another gateway marked for deletion (a delete asked there).
+ * postgres`) each gateway sweeps the rows whose WAV it holds, and also
+ * deletes those another gateway marked for deletion (a delete asked there);
+ * and it sweeps the rows of retired gateways (their lease lapsed: `retired`),
+ * which no one else would: their WAVs are on that gateway's disk (removed
+ * here only when the path is on this disk too, a shared volume). A gateway
+ * that comes back after that keeps those files, which no row names any more.
  */
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/index.js';
@@ -33,6 +37,8 @@ export interface RetentionDeps {
   /** 0 keeps everything. */
   readonly retentionDays: number;
   readonly intervalMs: number;
+  /** The gateways of the shared index whose lease lapsed (none without a cluster). */
+  readonly retired?: (() => Promise<string[]>) | undefined;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -78,10 +84,17 @@ export class VoicemailRetention {
     // 0 keeps everything: only the rows marked for deletion go.
     const before = retentionDays === 0 ? 0 : this.#now() - retentionDays * DAY_MS;
     let deleted = 0;
+    let retired: string[];
+    try {
+      retired = (await this.#deps.retired?.()) ?? [];
+    } catch (error) {
+      this.#log.warn({ err: error }, 'retired gateways not known: only this gateway’s rows swept');
+      retired = [];
+    }
     for (;;) {
       let batch: VoicemailRecord[];
       try {
-        batch = await store.expired(before, BATCH);
+        batch = await store.expired(before, BATCH, retired);
       } catch (error) {
         this.#log.error({ err: error }, 'voicemails past retention not read');
         return deleted;

@@ -54,8 +54,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
     this.#db.prepare('UPDATE vm_voicemails SET transcript_error = ? WHERE id = ?').run(error, id);
   }
 
-  async finish(id: string, end: VoicemailEnd): Promise<void> {
-    this.#db
+  async finish(id: string, end: VoicemailEnd): Promise<boolean> {
+    const ended = this.#db
       .prepare(
         `UPDATE vm_voicemails SET status = ?, ended_at = ?, duration_ms = ?, end_reason = ?,
            taken_by = ?, taken_at = ?
@@ -70,6 +70,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
         end.takenAt ?? null,
         id,
       );
+    return ended.changes > 0;
   }
 
   async get(id: string): Promise<VoicemailRecord | undefined> {
@@ -102,7 +103,11 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return rows.map((row) => this.#record(row));
   }
 
-  async expired(before: number, limit: number): Promise<VoicemailRecord[]> {
+  async expired(
+    before: number,
+    limit: number,
+    _retired?: readonly string[],
+  ): Promise<VoicemailRecord[]> {
     const rows = this.#db
       .prepare(
         `SELECT * FROM vm_voicemails
@@ -141,13 +146,22 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return 'marked';
   }
 
-  async closeInterrupted(at: number): Promise<number> {
-    return this.#db
-      .prepare(
-        `UPDATE vm_voicemails SET status = 'left', ended_at = ?, end_reason = 'interrupted'
-         WHERE status = 'recording'`,
-      )
-      .run(at).changes;
+  async otherGateways(): Promise<string[]> {
+    return [];
+  }
+
+  async open(_owner: string): Promise<VoicemailRecord[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM vm_voicemails WHERE status = 'recording' ORDER BY created_at`)
+      .all() as VoicemailRow[];
+    return rows.map((row) => this.#record(row));
+  }
+
+  async openOwners(): Promise<string[]> {
+    const row = this.#db
+      .prepare(`SELECT 1 FROM vm_voicemails WHERE status = 'recording' LIMIT 1`)
+      .get();
+    return row ? [this.gateway] : [];
   }
 
   #record(row: VoicemailRow): VoicemailRecord {

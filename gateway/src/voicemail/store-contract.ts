@@ -52,14 +52,16 @@ export function voicemailStoreContract(kind: string, make: () => Promise<StorePa
         startMs: 1500,
         endMs: 2500,
       });
-      await store.finish('vm-1', left(5000));
-      // A second end (the caller's BYE racing the silence) changes nothing.
-      await store.finish('vm-1', {
-        status: 'failed',
-        endedAt: 6000,
-        durationMs: 1,
-        endReason: 'error',
-      });
+      expect(await store.finish('vm-1', left(5000))).toBe(true);
+      // A second end (the caller's BYE racing the silence) changes nothing, and says so.
+      expect(
+        await store.finish('vm-1', {
+          status: 'failed',
+          endedAt: 6000,
+          durationMs: 1,
+          endReason: 'error',
+        }),
+      ).toBe(false);
       const got = await store.get('vm-1');
       expect(got).toMatchObject({
         status: 'left',
@@ -159,26 +161,50 @@ export function voicemailStoreContract(kind: string, make: () => Promise<StorePa
       expect((await store.expired(1000, 1)).map((r) => r.id)).toEqual(['older']);
     });
 
-    it("closes the recordings a crash interrupted: this gateway's only", async () => {
+    it("gives retention a retired gateway's rows only when asked", async () => {
       const { store, other } = await make();
+      await store.insert({ ...base, id: 'mine', createdAt: 100 });
+      await store.finish('mine', left(200));
+      if (!other) {
+        // One gateway: every row is its own, there is no other to retire.
+        expect(await store.otherGateways()).toEqual([]);
+        return;
+      }
+      await other.insert({ ...base, id: 'theirs', createdAt: 50 });
+      await other.insert({ ...base, id: 'theirs-live', createdAt: 60 });
+      await other.finish('theirs', left(300));
+      expect(await store.otherGateways()).toEqual(['gw-b']);
+      expect((await store.expired(1000, 10)).map((r) => r.id)).toEqual(['mine']);
+      // gw-b retired: its ended row is this gateway's to sweep; never one being recorded.
+      expect((await store.expired(1000, 10, ['gw-b'])).map((r) => r.id)).toEqual([
+        'theirs',
+        'mine',
+      ]);
+    });
+
+    it("gives the rows a gateway left recording: this gateway's, or another's by name", async () => {
+      const { store, other } = await make();
+      expect(await store.openOwners()).toEqual([]);
       await store.insert(base);
       await store.insert({ ...base, id: 'vm-2', createdAt: 2000 });
-      await store.transcriptFailed('vm-2', 'transcriber_failed: decoder gone');
+      await store.insert({ ...base, id: 'vm-ended', createdAt: 2500 });
+      await store.finish('vm-ended', left(2600));
       if (other) await other.insert({ ...base, id: 'vm-b', createdAt: 3000 });
-      expect(await store.closeInterrupted(9000)).toBe(2);
-      expect(await store.get('vm-2')).toMatchObject({
-        status: 'left',
-        endedAt: 9000,
-        endReason: 'interrupted',
-        transcriptError: 'transcriber_failed: decoder gone',
-      });
+      expect((await store.open('gw-a')).map((r) => r.id)).toEqual(['vm-1', 'vm-2']);
+      expect((await store.openOwners()).sort()).toEqual(other ? ['gw-a', 'gw-b'] : ['gw-a']);
+      expect(await store.finish('vm-2', { ...left(9000), endReason: 'interrupted' })).toBe(true);
+      expect((await store.open('gw-a')).map((r) => r.id)).toEqual(['vm-1']);
       if (!other) return;
-      // gw-b's row is gw-b's to close (its WAV is there), and every gateway reads it.
-      expect(await store.get('vm-b')).toMatchObject({ status: 'recording', gateway: 'gw-b' });
-      expect(await other.closeInterrupted(9500)).toBe(1);
-      expect((await store.get('vm-b'))?.status).toBe('left');
-      // ... and its retention.
-      expect((await store.expired(10_000, 10)).map((r) => r.id)).toEqual(['vm-1', 'vm-2']);
+      // gw-b's rows, read through gw-a's store (a survivor of gw-b): their WAV stays gw-b's.
+      const lost = await store.open('gw-b');
+      expect(lost.map((r) => [r.id, r.gateway])).toEqual([['vm-b', 'gw-b']]);
+      expect(await store.finish('vm-b', { ...left(9500), endReason: 'gateway_lost' })).toBe(true);
+      // A second survivor racing the first ends nothing.
+      expect(await other.finish('vm-b', { ...left(9600), endReason: 'gateway_lost' })).toBe(false);
+      expect(await store.get('vm-b')).toMatchObject({ status: 'left', endReason: 'gateway_lost' });
+      expect(await store.openOwners()).toEqual(['gw-a']);
+      // ... and its retention is gw-b's.
+      expect((await store.expired(10_000, 10)).map((r) => r.id)).toEqual(['vm-2', 'vm-ended']);
       expect((await other.expired(10_000, 10)).map((r) => r.id)).toEqual(['vm-b']);
     });
   });

@@ -169,20 +169,30 @@ export interface VoicemailStore {
   addUtterance(id: string, utterance: VoicemailUtterance): Promise<void>;
   /** The recogniser failed: the recording stays, the record says why. */
   transcriptFailed(id: string, error: string): Promise<void>;
-  /** Ends a message being recorded (a second end changes nothing). */
-  finish(id: string, end: VoicemailEnd): Promise<void>;
+  /**
+   * Ends a message being recorded: true when this call ended it, false when
+   * it was ended already (a second end changes nothing) or is not stored.
+   */
+  finish(id: string, end: VoicemailEnd): Promise<boolean>;
   get(id: string): Promise<VoicemailRecord | undefined>;
   list(filter: VoicemailFilter): Promise<VoicemailRecord[]>;
   /**
-   * This gateway's rows left `recording` by a crash: closed as `left` (their
-   * file is complete up to the last second). Another gateway's are its own.
+   * The rows gateway `owner` left `recording` (`interrupted.ts` ends them:
+   * this gateway's own at start, a lost gateway's from the cluster's sweeper).
+   * In SQLite every row is this gateway's, whatever `owner` says.
    */
-  closeInterrupted(at: number): Promise<number>;
+  open(owner: string): Promise<VoicemailRecord[]>;
+  /** The gateways with rows still `recording` (the lost-gateway sweeper's candidates). */
+  openOwners(): Promise<string[]>;
   /**
-   * This gateway's ended voicemails created before `before` (epoch ms), and
-   * those marked for deletion, oldest first: retention's, whose files are here.
+   * The ended voicemails created before `before` (epoch ms), and those marked
+   * for deletion, oldest first: retention's. This gateway's (whose files are
+   * here), and those of `retired`: gateways whose lease lapsed, whose rows no
+   * one else would sweep. In SQLite every row is this gateway's.
    */
-  expired(before: number, limit: number): Promise<VoicemailRecord[]>;
+  expired(before: number, limit: number, retired?: readonly string[]): Promise<VoicemailRecord[]>;
+  /** The gateways holding rows other than this one (retention asks which of them are retired). */
+  otherGateways(): Promise<string[]>;
   /** Deletes the row (the transcript with it); false when it was gone already. */
   delete(id: string): Promise<boolean>;
   /**

@@ -12,38 +12,29 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type {
-  VoicemailCause,
-  VoicemailResult,
-  VoicemailTyped,
-  VoicemailView,
-} from '@parley/shared/protocol';
+import type { VoicemailResult, VoicemailView } from '@parley/shared/protocol';
 import { ParleyError } from '@parley/shared/errors';
-import {
-  pickCodec,
-  type Call,
-  type CallManager,
-  type ChosenCodec,
-  type MessageHub,
-} from '../calls/index.js';
-import type { VoicemailSettings } from '../config/voicemail.js';
+import { pickCodec, type Call, type CallManager, type MessageHub } from '../calls/index.js';
 import type { LegMedia, MediaApps } from '../media/apps/index.js';
 import { SUPPORTED_CODECS } from '../media/apps/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TextToSpeech, Transcriber } from '../speech/index.js';
 import { callerMedia } from './caller-media.js';
 import { VoicemailLive } from './live.js';
-import { VoicemailMessage, type MessageResult } from './message.js';
+import { VoicemailMessage } from './message.js';
 import {
   insertedRecord,
   type NewVoicemail,
-  type VoicemailEnd,
   type VoicemailRecord,
   type VoicemailStore,
 } from './store.js';
 import { voicemailView } from './view.js';
 import { joinTaker, ringTaker, type TakeOverDeps } from './take-over.js';
 import { followTyped, tellVisitor } from './visitor-notice.js';
+import { endMessage, endNotStored, type Running, type VoicemailBox } from './running.js';
+import { VoicemailWrites } from './writes.js';
+
+export type { VoicemailBox } from './running.js';
 
 export interface VoicemailsDeps extends TakeOverDeps {
   readonly calls: CallManager;
@@ -57,40 +48,8 @@ export interface VoicemailsDeps extends TakeOverDeps {
   readonly recordingsDir: string;
   readonly logger: Logger;
   readonly now?: () => number;
-}
-
-/** Whose box a message goes to, with what settings, and why voicemail answered. */
-export interface VoicemailBox {
-  /** The queue's box ('' for an agent's own box). */
-  readonly queue: string;
-  /** An agent's own box: only that agent sees it live and may take the call. */
-  readonly agent?: string | undefined;
-  /** Its settings, the greeting already the one for `cause`. */
-  readonly settings: VoicemailSettings;
-  readonly cause: VoicemailCause;
-}
-
-/** A voicemail being recorded now. */
-interface Running {
-  readonly id: string;
-  readonly box: VoicemailBox;
-  readonly call: Call;
-  readonly message: VoicemailMessage;
-  readonly leg: LegMedia;
-  /** The codec the caller was answered with: the only one a taker is offered. */
-  readonly codec: ChosenCodec;
-  /** Resolves when the message ended and its record is final. */
-  readonly done: Promise<void>;
-  /** Resolves when the recorder stopped (the transcript may still be finishing), or at `done`. */
-  readonly recorded: Promise<void>;
-  recording: boolean;
-  /** What the caller typed on the data channel, in order (the `voicemail-ended` view carries it). */
-  readonly typed: VoicemailTyped[];
-  /** The row as inserted (the `voicemail-started` view, without a read). */
-  inserted?: VoicemailRecord | undefined;
-  /** The agent taking the call (while their phone rings, then for good). */
-  taker?: string | undefined;
-  takenAt?: number | undefined;
+  /** Waits before each new try of a failed end (`writes.ts`'s default otherwise). */
+  readonly finishRetryMs?: readonly number[];
 }
 
 export class Voicemails {
@@ -99,12 +58,18 @@ export class Voicemails {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #running = new Map<string, Running>();
+  readonly #writes: VoicemailWrites;
   #closed = false;
 
   constructor(deps: VoicemailsDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ module: 'voicemail' });
     this.#now = deps.now ?? Date.now;
+    this.#writes = new VoicemailWrites({
+      store: deps.store,
+      logger: this.#log,
+      ...(deps.finishRetryMs ? { retryMs: deps.finishRetryMs } : {}),
+    });
   }
 
   /** Voicemails being recorded now. */
@@ -202,6 +167,7 @@ export class Voicemails {
       box,
       call,
       message,
+      file,
       leg,
       codec: chosen,
       done,
@@ -236,7 +202,11 @@ export class Voicemails {
         createdAt: this.#now(),
       };
       running.inserted = insertedRecord(inserted, store.gateway);
-      this.#write(id, store.insert(inserted));
+      // Not stored: the message ends at once (`#notStored`), never a WAV no row names.
+      running.stored = this.#writes.insert(inserted).then((stored) => {
+        if (!stored) message.stop('error');
+        return stored;
+      });
       this.live.publish({
         type: 'voicemail-started',
         voicemail: voicemailView(running.inserted, true),
@@ -255,21 +225,27 @@ export class Voicemails {
     );
     message.on('final', (n, text, startMs, endMs) => {
       const utterance = { utterance: n, text, startMs, endMs };
-      this.#write(id, store.addUtterance(id, utterance));
+      this.#writes.behind(id, store.addUtterance(id, utterance));
       this.live.publish({ type: 'voicemail-final', voicemailId: id, utterance });
     });
-    message.on('transcriptError', (error) => this.#write(id, store.transcriptFailed(id, error)));
+    message.on('transcriptError', (error) =>
+      this.#writes.behind(id, store.transcriptFailed(id, error)),
+    );
     const result = await message.run();
     // Also when the stream was cut without an error event: the record says why the transcript is short.
-    if (result.transcriptError) this.#write(id, store.transcriptFailed(id, result.transcriptError));
+    if (result.transcriptError)
+      this.#writes.behind(id, store.transcriptFailed(id, result.transcriptError));
     this.#running.delete(id);
+    const stored = result.recorded && (await running.stored);
     try {
-      await this.#finish(running, result);
+      const ends = { writes: this.#writes, live: this.live, logger: this.#log, now: this.#now };
+      await (result.recorded && !stored ? endNotStored : endMessage)(ends, running, result);
     } catch (err) {
       this.#log.error({ err, voicemailId: id }, 'voicemail not finished');
     } finally {
       finished();
     }
+    if (result.recorded && !stored) return undefined;
     const status = !result.recorded
       ? 'hangup'
       : result.reason === 'taken'
@@ -346,63 +322,6 @@ export class Voicemails {
     this.#log.info({ voicemailId: id, agentId }, 'voicemail taken');
     // The record says `taken` once the transcript's last part is in.
     await running.done;
-    return this.#viewOf(id, running);
-  }
-
-  async #finish(running: Running, result: MessageResult): Promise<void> {
-    const { id, call } = running;
-    if (!result.recorded) {
-      // Gone before the beep: no voicemail row, no file (the recorder never started).
-      this.#log.info({ callId: call.id, reason: result.reason }, 'caller left before the beep');
-      if (result.reason !== 'stopped')
-        call.end({ outcome: 'no_answer', endedBy: 'visitor', reason: 'cancelled' });
-      return;
-    }
-    const taken = result.reason === 'taken';
-    tellVisitor(call, false, () => true);
-    const end = {
-      status: taken ? 'taken' : result.reason === 'error' ? 'failed' : 'left',
-      endedAt: this.#now(),
-      durationMs: result.durationMs,
-      endReason: result.reason,
-      ...(taken ? { takenBy: running.taker, takenAt: running.takenAt } : {}),
-    } as const;
-    this.#write(id, this.#deps.store.finish(id, end));
-    const voicemail = await this.#viewOf(id, running, end);
-    this.live.publish({ type: 'voicemail-ended', voicemail });
-    this.#log.info(
-      { voicemailId: id, reason: result.reason, ms: result.durationMs },
-      'voicemail left',
-    );
-    if (taken) return; // the caller is being bridged to the agent
-    const endedBy = result.reason === 'hangup' ? 'visitor' : 'gateway';
-    call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
-  }
-
-  /**
-   * The stored voicemail with what the caller typed; the row as inserted
-   * (ended at least) when the store cannot be read, so the frame still goes.
-   */
-  async #viewOf(id: string, running: Running, end?: VoicemailEnd): Promise<VoicemailView> {
-    const record = await this.#deps.store.get(id).catch((err: unknown) => {
-      this.#log.error({ err, voicemailId: id }, 'voicemail not read');
-      return undefined;
-    });
-    const inserted = running.inserted && {
-      ...running.inserted,
-      ...end,
-      takenBy: end?.takenBy ?? null,
-      takenAt: end?.takenAt ?? null,
-    };
-    const base = record ?? inserted;
-    if (!base) throw new Error(`voicemail ${id} is not stored`);
-    return { ...voicemailView(base, true), typed: [...running.typed] };
-  }
-
-  /** A write behind the call (the store keeps one voicemail's writes in order): a failure is logged. */
-  #write(id: string, write: Promise<void>): void {
-    write.catch((err: unknown) =>
-      this.#log.error({ err, voicemailId: id }, 'voicemail row not written'),
-    );
+    return this.#writes.view(id, running.inserted, running.typed);
   }
 }

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
+import type { LostGatewayModule } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
@@ -25,6 +26,7 @@ import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
+import { endInterrupted, type InterruptedDeps } from './interrupted.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
@@ -44,8 +46,23 @@ export interface VoicemailWiring {
   readonly webhooks: VoicemailWebhooks;
   readonly retention: VoicemailRetention;
   readonly store: VoicemailStore;
+  /** For the cluster's lost-gateway sweeper: a dead gateway's voicemails still `recording`. */
+  readonly lost: LostGatewayModule;
   /** Stops the sweeper, the webhooks and the recordings; the last rows' writes land first. */
   close(): Promise<void>;
+}
+
+/** The other gateways of the shared index whose lease lapsed. */
+function retiredGateways(
+  store: VoicemailStore,
+  alive: (instance: string) => Promise<boolean>,
+): () => Promise<string[]> {
+  return async () => {
+    const retired: string[] = [];
+    for (const gateway of await store.otherGateways())
+      if (!(await alive(gateway))) retired.push(gateway);
+    return retired;
+  };
 }
 
 export async function wireVoicemail(deps: {
@@ -55,6 +72,8 @@ export async function wireVoicemail(deps: {
   readonly pool?: PgPool | undefined;
   /** This gateway's instance id (`shared.instanceId`): the WAVs it records are on its disk. */
   readonly instanceId: string;
+  /** Whether another gateway of the cluster holds its lease (Redis); absent without one. */
+  readonly alive?: ((instance: string) => Promise<boolean>) | undefined;
   /** The calls' data-channel messages: what a browser caller typed, shown with its voicemail. */
   readonly messages: MessageStore;
   /** The message hub: the lines a caller types while recording, as it accepted them. */
@@ -75,9 +94,6 @@ export async function wireVoicemail(deps: {
   const { config } = deps;
   const pgStore = deps.pool ? new PgVoicemailStore(deps.pool, deps.instanceId) : undefined;
   const store: VoicemailStore = pgStore ?? new SqliteVoicemailStore(deps.db, deps.instanceId);
-  const interrupted = await store.closeInterrupted(deps.now());
-  if (interrupted > 0)
-    deps.logger.warn({ voicemails: interrupted }, 'closed voicemails interrupted by the last stop');
   const voicemails = new Voicemails({
     calls: deps.calls,
     store,
@@ -145,6 +161,8 @@ export async function wireVoicemail(deps: {
     store,
     retentionDays: config.voicemail.retentionDays,
     intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
+    // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too.
+    retired: pgStore && deps.alive && retiredGateways(pgStore, deps.alive),
     logger: deps.logger,
     now: deps.now,
   });
@@ -172,6 +190,16 @@ export async function wireVoicemail(deps: {
     logger: deps.logger,
     now: deps.now,
   });
+  // What the last run left `recording` (killed mid-message): ended `interrupted`, the webhook
+  // told, now that the fan-out and the webhooks listen. A lost gateway's: `recoverLost`.
+  const interrupted: InterruptedDeps = {
+    store,
+    publish: (event) => voicemails.live.publish(event),
+    typed: (view) => inbox.typed(view),
+    logger: deps.logger,
+    now: deps.now,
+  };
+  await endInterrupted(interrupted, store.gateway, 'interrupted');
   const http = { apiKeys: deps.apiKeys, voicemails, store, inbox };
   return {
     voicemails,
@@ -188,6 +216,11 @@ export async function wireVoicemail(deps: {
     webhooks,
     retention,
     store,
+    lost: {
+      name: 'voicemail',
+      openOwners: () => store.openOwners(),
+      recoverLost: (owner) => endInterrupted(interrupted, owner, 'gateway_lost'),
+    },
     async close() {
       retention.close();
       unhook();

@@ -351,6 +351,14 @@ export const ERROR_CODES = {
     message: 'The gateway is shutting down.',
     human: 'The call was interrupted. Please call again.',
   },
+  voicemail_not_stored: {
+    domain: 'call',
+    http: 500,
+    sip: 500,
+    message:
+      'Voicemail answered but its record could not be stored (the database refused the row): the recording was stopped and its file removed, and the call ended.',
+    human: 'Your message could not be saved. Please call again.',
+  },
 
   // Trunks to the telephone network (gateway/src/trunks).
   trunk_source_not_allowed: {

@@ -18,6 +18,7 @@ export {
   type DtmfListenerEvents,
 } from './dtmf-listener.js';
 export { PcmFeed, type PcmFeedOptions } from './pcm-feed.js';
+export { parseWavHeader, type WavFormat } from './wav.js';
 export {
   beep,
   musicOnHold,

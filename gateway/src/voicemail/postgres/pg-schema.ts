@@ -45,4 +45,8 @@ export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX vm_voicemails_call ON vm_voicemails(call_id);
   CREATE INDEX vm_voicemails_gateway ON vm_voicemails(gateway, created_at);
   `,
+  // The lost-gateway sweeper asks every heartbeat which gateways have rows still recording.
+  `
+  CREATE INDEX vm_voicemails_recording ON vm_voicemails(gateway) WHERE status = 'recording';
+  `,
 ];

@@ -59,8 +59,8 @@ export class PgVoicemailStore implements VoicemailStore {
     ]);
   }
 
-  finish(id: string, end: VoicemailEnd): Promise<void> {
-    return this.#write(
+  finish(id: string, end: VoicemailEnd): Promise<boolean> {
+    return this.#change(
       id,
       `UPDATE vm_voicemails SET status = $2, ended_at = $3, duration_ms = $4, end_reason = $5,
          taken_by = $6, taken_at = $7
@@ -108,23 +108,43 @@ export class PgVoicemailStore implements VoicemailStore {
     return rows.map(voicemailFromRow);
   }
 
-  async closeInterrupted(at: number): Promise<number> {
-    const { rowCount } = await this.#pool.query(
-      `UPDATE vm_voicemails SET status = 'left', ended_at = $1, end_reason = 'interrupted'
-       WHERE status = 'recording' AND gateway = $2`,
-      [at, this.gateway],
-    );
-    return rowCount ?? 0;
-  }
-
-  async expired(before: number, limit: number): Promise<VoicemailRecord[]> {
+  async open(owner: string): Promise<VoicemailRecord[]> {
     const { rows } = await this.#pool.query<VoicemailRow>(
-      `SELECT * FROM vm_voicemails
-       WHERE gateway = $1 AND status <> 'recording' AND (created_at < $2 OR deleted_at IS NOT NULL)
-       ORDER BY created_at LIMIT $3`,
-      [this.gateway, before, limit],
+      `SELECT * FROM vm_voicemails WHERE gateway = $1 AND status = 'recording'
+       ORDER BY created_at`,
+      [owner],
     );
     return rows.map(voicemailFromRow);
+  }
+
+  async openOwners(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ gateway: string }>(
+      `SELECT DISTINCT gateway FROM vm_voicemails WHERE status = 'recording'`,
+    );
+    return rows.map((row) => row.gateway);
+  }
+
+  async expired(
+    before: number,
+    limit: number,
+    retired: readonly string[] = [],
+  ): Promise<VoicemailRecord[]> {
+    const { rows } = await this.#pool.query<VoicemailRow>(
+      `SELECT * FROM vm_voicemails
+       WHERE gateway = ANY($1) AND status <> 'recording'
+         AND (created_at < $2 OR deleted_at IS NOT NULL)
+       ORDER BY created_at LIMIT $3`,
+      [[this.gateway, ...retired], before, limit],
+    );
+    return rows.map(voicemailFromRow);
+  }
+
+  async otherGateways(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ gateway: string }>(
+      'SELECT DISTINCT gateway FROM vm_voicemails WHERE gateway <> $1',
+      [this.gateway],
+    );
+    return rows.map((row) => row.gateway);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -168,5 +188,13 @@ export class PgVoicemailStore implements VoicemailStore {
 
   #write(id: string, sql: string, values: unknown[]): Promise<void> {
     return this.#queue.run(id, async () => void (await this.#pool.query(sql, values)));
+  }
+
+  /** A queued write that says whether it changed a row (the row's lock: one of two racing ends wins). */
+  #change(id: string, sql: string, values: unknown[]): Promise<boolean> {
+    return this.#queue.run(
+      id,
+      async () => ((await this.#pool.query(sql, values)).rowCount ?? 0) > 0,
+    );
   }
 }

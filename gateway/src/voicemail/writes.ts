@@ -1,0 +1,108 @@
+/**
+ * A voicemail's row writes while it is recorded (`voicemails.ts`), each with
+ * what its failure means:
+ * - the insert is waited for: a voicemail whose row could not be stored is
+ *   ended (`voicemail_not_stored`: recording stopped, its WAV removed, the
+ *   call ended, the result `failed`), never a file no row names;
+ * - the end (`finish`) is tried again, bounded ({@link FINISH_RETRY_MS}), so
+ *   a database blip does not leave the row `recording`. After the last try it
+ *   is left to `interrupted.ts` (this gateway's next start, or a survivor of
+ *   the cluster if this gateway dies);
+ * - the transcript's parts (finals, a recogniser's error) go behind the call
+ *   and a failure is logged: the record holds less text, the recording is whole.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { VoicemailTyped, VoicemailView } from '@parley/shared/protocol';
+import type { Logger } from '../observability/index.js';
+import type { NewVoicemail, VoicemailEnd, VoicemailRecord, VoicemailStore } from './store.js';
+import { voicemailView } from './view.js';
+
+/** Waits before each new try of a failed `finish` (about 5 s in all). */
+export const FINISH_RETRY_MS: readonly number[] = [250, 1000, 4000];
+
+export class VoicemailWrites {
+  readonly #store: VoicemailStore;
+  readonly #log: Logger;
+  readonly #retryMs: readonly number[];
+
+  constructor(deps: { store: VoicemailStore; logger: Logger; retryMs?: readonly number[] }) {
+    this.#store = deps.store;
+    this.#log = deps.logger;
+    this.#retryMs = deps.retryMs ?? FINISH_RETRY_MS;
+  }
+
+  /** Stores a new voicemail's row: false (logged) when it could not be. */
+  async insert(record: NewVoicemail): Promise<boolean> {
+    try {
+      await this.#store.insert(record);
+      return true;
+    } catch (err) {
+      this.#log.error({ err, voicemailId: record.id }, 'voicemail row not stored: message ended');
+      return false;
+    }
+  }
+
+  /** A write behind the call (the store keeps one voicemail's writes in order): a failure is logged. */
+  behind(id: string, write: Promise<void>): void {
+    write.catch((err: unknown) =>
+      this.#log.error({ err, voicemailId: id }, 'voicemail row not written'),
+    );
+  }
+
+  /**
+   * Ends the row, tried again after each wait of `retryMs` while the store
+   * throws: true once it landed (or the row was ended already), false when
+   * the last try failed too (the row stays `recording`; logged).
+   */
+  async finish(id: string, end: VoicemailEnd): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#store.finish(id, end);
+        return true;
+      } catch (err) {
+        const wait = this.#retryMs[attempt];
+        if (wait === undefined) {
+          this.#log.error(
+            { err, voicemailId: id, attempts: attempt + 1 },
+            'voicemail end not stored: the row stays recording until it is ended as interrupted',
+          );
+          return false;
+        }
+        this.#log.warn(
+          { err, voicemailId: id, retryMs: wait },
+          'voicemail end not stored: retried',
+        );
+        await sleep(wait);
+      }
+    }
+  }
+
+  /**
+   * The stored voicemail with what the caller typed; the row as inserted
+   * (`end` applied) when the store cannot be read, so the frame still goes.
+   */
+  async view(
+    id: string,
+    inserted: VoicemailRecord | undefined,
+    typed: readonly VoicemailTyped[],
+    end?: VoicemailEnd,
+  ): Promise<VoicemailView> {
+    const record = await this.#store.get(id).catch((err: unknown) => {
+      this.#log.error({ err, voicemailId: id }, 'voicemail not read');
+      return undefined;
+    });
+    const base = record ?? (inserted && ended(inserted, end));
+    if (!base) throw new Error(`voicemail ${id} is not stored`);
+    return { ...voicemailView(base, true), typed: [...typed] };
+  }
+}
+
+/** The row as inserted, with its end (not stored, or not read back). */
+export function ended(inserted: VoicemailRecord, end?: VoicemailEnd): VoicemailRecord {
+  return {
+    ...inserted,
+    ...end,
+    takenBy: end?.takenBy ?? null,
+    takenAt: end?.takenAt ?? null,
+  };
+}
