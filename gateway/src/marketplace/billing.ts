@@ -248,6 +248,18 @@ export class Billing {
     const day = index.today(at);
     // The money, the call's qualified state and the day's counts: one transaction.
     const moved = await chargeShared(shared, directory, call, day, at);
+    if (moved.status === 'already_qualified') {
+      // Recorded qualified by another gateway since the read above (its charge refused, charged
+      // 0): nothing moved here, and the row says what was paid.
+      metrics?.charges.inc({ result: 'duplicate' });
+      const stored = await calls.get(callId);
+      if (!stored) return { status: 'unknown_call' };
+      return {
+        status: 'duplicate',
+        amount: stored.charged,
+        transactionId: await this.#txId(stored),
+      };
+    }
     let recorded = moved.status === 'charged' && call.price > 0;
     if (!recorded) {
       // Refused, priced 0, or charged before (a record from before the call rows were shared):
