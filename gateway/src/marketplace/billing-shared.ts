@@ -4,8 +4,9 @@
  * rows and the daily counts (`postgres/pg-call-store.ts`): the money, the
  * call's state and the day's counts move in one PostgreSQL transaction (the
  * ledger's key, the advertiser's floor, the listing's daily budget, then the
- * call's row and counts, written only if the call was not qualified yet). A
- * crash leaves all or nothing; a repeat finds the key and writes nothing.
+ * call's row and counts, written only if the call was not qualified yet, else
+ * the money does not move either). A crash leaves all or nothing; a repeat
+ * finds the key and writes nothing.
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { PostResult } from '../ledger/index.js';
@@ -13,14 +14,16 @@ import { chargePostings } from './billing-postings.js';
 import type { MarketplaceCall } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { PgCharges } from './pg-charges.js';
-import { qualifiedWrite, refundWrite } from './postgres/pg-call-store.js';
+import { qualifiedCheck, refundWrite } from './postgres/pg-call-store.js';
 
 export type SharedChargeOutcome =
   | { readonly status: 'charged' | 'duplicate'; readonly transactionId: number | null }
   | {
       readonly status: 'refused';
       readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
-    };
+    }
+  /** The row was qualified by someone else meanwhile (or is missing): nothing moved. */
+  | { readonly status: 'already_qualified' };
 
 /** Moves the money of a qualified call in the shared ledger (nothing for a call priced 0). */
 export async function chargeShared(
@@ -45,16 +48,16 @@ export async function chargeShared(
     dailyBudget: listing?.dailyBudget ?? Number.MAX_SAFE_INTEGER,
     day,
     at,
-    writes: [
-      qualifiedWrite(call.callId, day, at, {
-        chargeKey: `charge:${call.callId}`,
-        charged: call.price,
-      }),
-    ],
+    row: qualifiedCheck(call.callId, day, at, {
+      chargeKey: `charge:${call.callId}`,
+      charged: call.price,
+    }),
   });
-  return result.status === 'refused'
-    ? result
-    : { status: result.status, transactionId: result.transaction.id };
+  if (result.status !== 'refused')
+    return { status: result.status, transactionId: result.transaction.id };
+  return result.reason === 'already_qualified'
+    ? { status: 'already_qualified' }
+    : { status: 'refused', reason: result.reason };
 }
 
 /**

@@ -8,23 +8,17 @@
  * whole charge, and the key makes every repeat (timer, end of call, recovery
  * after a restart, a second process) a no-op.
  */
-import { ParleyError } from '@parley/shared/errors';
 import type { PostResult } from '../ledger/index.js';
 import type { MarketplaceAccounts } from './accounts.js';
 import { chargePostings } from './billing-postings.js';
-import { chargeShared, refundShared } from './billing-shared.js';
-import { refundLocal } from './refund-local.js';
-import {
-  SqliteMarketplaceCallStore,
-  type MarketplaceCall,
-  type MarketplaceCallStore,
-} from './call-store.js';
+import { chargeShared } from './billing-shared.js';
+import type { MarketplaceCall, MarketplaceCallStore } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { ListingIndex } from './listing-index.js';
 import type { MarketplaceMetrics } from './metrics.js';
 import type { CallMatch } from './inbound-match.js';
 import type { MarketplaceRegistry } from './registry.js';
-import { describeIssue, refundSchema } from './validation.js';
+import { refundCall } from './refunds.js';
 
 export { chargePostings };
 
@@ -44,6 +38,18 @@ export type QualifyResult =
     }
   | { readonly status: 'not_connected' }
   | { readonly status: 'unknown_call' };
+
+/**
+ * What the call path knows of a call, given again at the answer and at the
+ * end: if the row written at the start is missing (that write failed), these
+ * write it, so a call is charged whether or not its start was recorded.
+ */
+export interface CallFacts {
+  readonly match: CallMatch;
+  readonly startedAt: number;
+  /** When the advertiser leg answered, null if it never did (given at the end). */
+  readonly connectedAt?: number | null;
+}
 
 export interface BillingOptions {
   readonly calls: MarketplaceCallStore;
@@ -75,6 +81,18 @@ export class Billing {
       return call;
     }
     return (await calls.get(callId)) ?? call;
+  }
+
+  /**
+   * The call's row; when its start's write did not land (a database error, a
+   * lost connection) and the call path gave what it knows, written now
+   * (`insert … ON CONFLICT DO NOTHING`, counted once), so the answer and the
+   * end still lead to the one charge.
+   */
+  async #row(callId: string, facts: CallFacts | undefined): Promise<MarketplaceCall | undefined> {
+    const found = await this.#o.calls.get(callId);
+    if (found || !facts) return found;
+    return this.started(callId, facts.match, facts.startedAt);
   }
 
   #record(callId: string, match: CallMatch, at: number): MarketplaceCall {
@@ -115,10 +133,15 @@ export class Billing {
   /**
    * Hook: the advertiser leg connected. Answers when the call qualifies: the
    * call path runs {@link qualify} then (a timer), and {@link ended} at the end.
+   * With `facts`, a call whose start was not recorded is recorded now.
    */
-  async connected(callId: string, at: number): Promise<{ qualifiesAt: number } | undefined> {
+  async connected(
+    callId: string,
+    at: number,
+    facts?: CallFacts,
+  ): Promise<{ qualifiesAt: number } | undefined> {
     const { calls } = this.#o;
-    const call = await calls.get(callId);
+    const call = await this.#row(callId, facts);
     if (!call) return undefined;
     if (call.connectedAt !== null) return { qualifiesAt: call.qualifiesAt ?? call.connectedAt };
     const qualifiesAt = at + call.minConnectedSeconds * 1000;
@@ -160,12 +183,19 @@ export class Billing {
 
   /**
    * Hook: the call ended. A call connected long enough is charged now if its
-   * timer has not done it (a late timer must not lose a charge).
+   * timer has not done it (a late timer must not lose a charge). With `facts`,
+   * a call whose start or answer was not recorded is recorded now (then
+   * charged if it was connected long enough).
    */
-  async ended(callId: string, at: number): Promise<QualifyResult> {
+  async ended(callId: string, at: number, facts?: CallFacts): Promise<QualifyResult> {
     const { calls } = this.#o;
-    const call = await calls.get(callId);
+    let call = await this.#row(callId, facts);
     if (!call) return { status: 'unknown_call' };
+    // The answer's write failed too (or never came): the call path saw it, and the end records it.
+    if (call.connectedAt === null && facts?.connectedAt != null) {
+      await this.connected(callId, facts.connectedAt);
+      call = (await calls.get(callId)) ?? call;
+    }
     let result: QualifyResult = { status: 'not_connected' };
     if (call.qualifiedAt !== null)
       result = { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
@@ -218,6 +248,18 @@ export class Billing {
     const day = index.today(at);
     // The money, the call's qualified state and the day's counts: one transaction.
     const moved = await chargeShared(shared, directory, call, day, at);
+    if (moved.status === 'already_qualified') {
+      // Recorded qualified by another gateway since the read above (its charge refused, charged
+      // 0): nothing moved here, and the row says what was paid.
+      metrics?.charges.inc({ result: 'duplicate' });
+      const stored = await calls.get(callId);
+      if (!stored) return { status: 'unknown_call' };
+      return {
+        status: 'duplicate',
+        amount: stored.charged,
+        transactionId: await this.#txId(stored),
+      };
+    }
     let recorded = moved.status === 'charged' && call.price > 0;
     if (!recorded) {
       // Refused, priced 0, or charged before (a record from before the call rows were shared):
@@ -322,64 +364,19 @@ export class Billing {
   }
 
   /** `POST /v1/refunds`: gives back part or all of a call's charge, ledgered, once per key. */
-  async refund(
+  refund(
     viewer: string | undefined,
     body: unknown,
     headerKey: string | undefined,
     now: number,
   ): Promise<PostResult & { amount: number }> {
-    const parsed = refundSchema.safeParse(body ?? {});
-    if (!parsed.success)
-      throw new ParleyError('bad_request', describeIssue(parsed.error), { expose: true });
-    const input = parsed.data;
-    const key = input.key ?? headerKey;
-    if (key === undefined)
-      throw new ParleyError(
-        'bad_request',
-        'a refund needs an idempotency key (key field or Idempotency-Key header)',
-        {
-          expose: true,
-        },
-      );
-    const { calls, accounts, directory } = this.#o;
-    const found = await calls.get(input.callId);
-    if (!found || (viewer !== undefined && found.tenant !== viewer))
-      throw new ParleyError('not_found', 'no such marketplace call', { expose: true });
-    const ledgerKey = `refund:${found.tenant}:${key}`;
-    const result = accounts.shared
-      ? await refundShared({
-          shared: accounts.shared,
-          directory,
-          call: found,
-          ledgerKey,
-          amount: input.amountCents,
-          reason: input.reason,
-          day: this.#o.index.today(found.qualifiedAt ?? now),
-          now,
-        })
-      : refundLocal(this.#sqliteCalls(), this.#o, ledgerKey, input, now);
-    if (!result.duplicate) {
-      // Today's budget gets the money back; a refund of an earlier day's charge only changes that day's report.
-      const day = this.#o.index.today(found.qualifiedAt ?? now);
-      if (day === this.#o.index.today(now))
-        this.#o.index.addSpend(found.listingId, day, -result.amount);
-      await this.#o.registry.fundsChanged(found.advertiserId);
-    }
-    return result;
+    return refundCall(this.#o, viewer, body, headerKey, now);
   }
 
   async #txId(call: MarketplaceCall): Promise<number | null> {
     return call.chargeKey
       ? ((await this.#o.accounts.book.transaction(call.chargeKey))?.id ?? null)
       : null;
-  }
-
-  /** With the file's ledger the calls are the file's too (the marketplace wires them so). */
-  #sqliteCalls(): SqliteMarketplaceCallStore {
-    const calls = this.#o.calls;
-    if (!(calls instanceof SqliteMarketplaceCallStore))
-      throw new Error('the SQLite ledger needs the SQLite call store');
-    return calls;
   }
 
   #txIdLocal(call: MarketplaceCall): number | null {

@@ -2,7 +2,7 @@
  * What the call path calls on the marketplace ({@link MarketplaceCallHooks}),
  * built over the matcher, the checks of `match-checks.ts` and the billing.
  */
-import type { Billing, QualifyResult } from './billing.js';
+import type { Billing, CallFacts, QualifyResult } from './billing.js';
 import type { CallMatch, InboundQuery } from './inbound-match.js';
 import { dialable, sealedWebMatch, type MatchChecks } from './match-checks.js';
 import type { MarketplaceCall } from './call-store.js';
@@ -54,7 +54,9 @@ export const attributionOf = (c: MarketplaceCall): CallAttribution => ({
  *    {@link advertiserConnected} when the advertiser leg answers (counts an
  *    answer; answers `qualifiesAt`); {@link qualify} at `qualifiesAt` (a
  *    timer); {@link callEnded} when the call ends (charges a call whose timer
- *    was late, never one that ended short).
+ *    was late, never one that ended short). The answer and the end carry the
+ *    match and the start (`CallFacts`): a start whose write failed is written
+ *    then, and the call still charged once.
  */
 export interface MarketplaceCallHooks {
   matchInbound(q: InboundQuery): Promise<CallMatch | undefined>;
@@ -67,9 +69,18 @@ export interface MarketplaceCallHooks {
   callStarted(callId: string, match: CallMatch, at: number): Promise<void>;
   /** A matched call refused before its destination was dialled (`match.blocked`): recorded, not charged. */
   callRefused(callId: string, match: CallMatch, at: number): Promise<void>;
-  advertiserConnected(callId: string, at: number): Promise<{ qualifiesAt: number } | undefined>;
+  /**
+   * `facts` (the match and the start): records the call now if its start's
+   * write failed, so that it is still charged once.
+   */
+  advertiserConnected(
+    callId: string,
+    at: number,
+    facts?: CallFacts,
+  ): Promise<{ qualifiesAt: number } | undefined>;
   qualify(callId: string, now: number): Promise<QualifyResult>;
-  callEnded(callId: string, at: number): Promise<QualifyResult>;
+  /** `facts` (the match, the start, the answer): records what the earlier writes missed, then charges. */
+  callEnded(callId: string, at: number, facts?: CallFacts): Promise<QualifyResult>;
   /**
    * All in one, for a call path that keeps its own timers: records the call
    * and its connection if not yet recorded, then {@link qualify}. The same
@@ -100,9 +111,9 @@ export function marketplaceHooks(
         at,
         match.blocked ? `${match.blocked.code}: ${match.blocked.detail}` : 'refused',
       ),
-    advertiserConnected: (callId, at) => billing.connected(callId, at),
+    advertiserConnected: (callId, at, facts) => billing.connected(callId, at, facts),
     qualify: (callId, now) => billing.qualify(callId, now),
-    callEnded: (callId, at) => billing.ended(callId, at),
+    callEnded: (callId, at, facts) => billing.ended(callId, at, facts),
     qualifyCall: async ({ callId, match, connectedAt, now }) => {
       await billing.started(callId, match, connectedAt);
       await billing.connected(callId, connectedAt);

@@ -9,7 +9,7 @@ export { MARKETPLACE_SCHEMA } from './schema.js';
 export { trackedCalls } from './tracked-calls.js';
 export { marketplaceRouter, type MarketplaceRouterDeps } from './api/router.js';
 export type { CallMatch, InboundQuery } from './inbound-match.js';
-export type { QualifyResult } from './billing.js';
+export type { CallFacts, QualifyResult } from './billing.js';
 export type { MarketplaceEnvironment } from './environment.js';
 export type { Advertiser, Destination, Impression, Listing, Publisher } from './model.js';
 export {

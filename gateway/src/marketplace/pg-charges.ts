@@ -45,8 +45,10 @@ export type SharedChargeResult =
   | { readonly status: 'charged' | 'duplicate'; readonly transaction: LedgerTransaction }
   | {
       readonly status: 'refused';
-      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted';
+      readonly reason: 'insufficient_funds' | 'daily_budget_exhausted' | 'already_qualified';
     };
+
+const REFUSALS = ['insufficient_funds', 'daily_budget_exhausted', 'already_qualified'] as const;
 
 export interface SharedChargeInput {
   readonly call: Pick<
@@ -61,8 +63,13 @@ export interface SharedChargeInput {
   /** The budget day of the charge (`marketplace.timeZone`). */
   readonly day: string;
   readonly at: number;
-  /** Rows that commit with the charge (the call's qualified state and counts, `qualifiedWrite`). */
-  readonly writes?: readonly { readonly sql: string; readonly params: readonly unknown[] }[];
+  /**
+   * The call's row marked qualified with this charge, and its counts
+   * (`qualifiedCheck`): run last in the charge's transaction, and when it
+   * changes no row (the call was recorded qualified meanwhile, or is missing)
+   * the charge is refused `already_qualified` and nothing moves.
+   */
+  readonly row?: PostCheck;
 }
 
 export class PgCharges {
@@ -132,17 +139,18 @@ export class PgCharges {
           min: -input.creditLimit,
           refusal: 'insufficient_funds',
         },
-        checks: [dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget)],
-        ...(input.writes ? { writes: input.writes } : {}),
+        // The row last: the locks are taken in the order every charge takes them (accounts, the
+        // listing's spend, then the call and its counts).
+        checks: [
+          dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget),
+          ...(input.row ? [input.row] : []),
+        ],
       },
     );
     if ('refused' in result)
       return {
         status: 'refused',
-        reason:
-          result.refused === 'daily_budget_exhausted'
-            ? 'daily_budget_exhausted'
-            : 'insufficient_funds',
+        reason: REFUSALS.find((r) => r === result.refused) ?? 'insufficient_funds',
       };
     return {
       status: result.duplicate ? 'duplicate' : 'charged',

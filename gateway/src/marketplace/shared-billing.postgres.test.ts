@@ -3,7 +3,8 @@
  * by the testkit), as `storage.kind: postgres` wires them: the directory,
  * the impressions, the calls and their counts and the money (the ledger and
  * the listings' daily spend) in the shared database. Concurrent qualified
- * calls of one listing on both, with a balance that covers only some of them.
+ * calls of one listing on both, with a balance that covers only some of them;
+ * a charge racing another gateway's refusal of the same call.
  */
 import { startPostgres, type Postgres } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { openDatabase, type SqliteDatabase } from '../storage/index.js';
 import { createPgPool, migratePostgres, type PgPool } from '../storage/postgres/index.js';
 import { accountId } from './accounts.js';
 import type { QualifyResult } from './billing.js';
+import { chargeShared } from './billing-shared.js';
 import { Marketplace } from './marketplace.js';
 import { MARKETPLACE_PG_MIGRATIONS, PgCharges } from './pg-charges.js';
 import { MARKETPLACE_SCHEMA } from './schema.js';
@@ -219,5 +221,76 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     expect(
       await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
     ).toMatchObject([{ calls: 8, qualified: 8, spendCents: 2_000 }]);
+  });
+
+  it('a charge that finds the call recorded qualified meanwhile (refused, charged 0) moves no money', async () => {
+    const { a, b, advertiser, listing } = await pair(1_000);
+    await connect(a, listing.id, 'race-1');
+    await connect(a, listing.id, 'other-1');
+    const shared = b.accounts.shared;
+    if (!shared) throw new Error('no shared ledger');
+    // B has read the call, unqualified, and is about to charge it (the race's window) ...
+    const read = await b.calls.get('race-1');
+    if (!read) throw new Error('no call row');
+    // ... when another call takes the last 1000 and A's charge of it is refused: recorded
+    // qualified, charged 0.
+    expect(await a.hooks.qualify('other-1', NOW)).toMatchObject({ status: 'charged' });
+    expect(await a.hooks.qualify('race-1', NOW)).toEqual({
+      status: 'refused',
+      reason: 'insufficient_funds',
+    });
+    // Money is paid in, and B's charge goes ahead with what it read: refused by the row.
+    await a.registry.deposit(undefined, advertiser.id, { amountCents: 5_000 }, 'topup-race');
+    const day = a.index.today(NOW);
+    expect(await chargeShared(shared, b.directory, read, day, NOW)).toEqual({
+      status: 'already_qualified',
+    });
+    expect(await b.hooks.qualify('race-1', NOW)).toMatchObject({ status: 'duplicate', amount: 0 });
+    expect(await shared.ledger.transaction('charge:race-1')).toBeUndefined();
+    expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(5_000);
+    expect(await shared.spent(listing.id, day)).toBe(1_000);
+    expect(await b.calls.get('race-1')).toMatchObject({ charged: 0, chargeKey: null });
+    expect(
+      await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ qualified: 2, spendCents: 1_000 }]);
+  });
+
+  it('under concurrent charges, refusals and deposits on both gateways, the ledger and the rows agree', async () => {
+    const { a, b, advertiser, listing } = await pair(3_000);
+    const ids = Array.from({ length: 24 }, (_, i) => `busy-${i}`);
+    const on = (i: number) => (i % 2 === 0 ? a : b);
+    for (const [i, id] of ids.entries()) await connect(on(i), listing.id, id);
+    // Each call's timer on its gateway and a repeat on the other (a sweep, a late end), while
+    // money is paid in on both: refusals and charges of one call can cross.
+    await Promise.all([
+      ...ids.flatMap((id, i) => [on(i).hooks.qualify(id, NOW), on(i + 1).hooks.qualify(id, NOW)]),
+      ...[1, 2, 3].map((k) =>
+        on(k).registry.deposit(undefined, advertiser.id, { amountCents: 2_000 }, `busy-${k}`),
+      ),
+    ]);
+    const shared = a.accounts.shared;
+    if (!shared) throw new Error('no shared ledger');
+    const rows = [...(await a.calls.getMany(ids)).values()];
+    expect(rows).toHaveLength(ids.length);
+    expect(rows.every((r) => r.qualifiedAt !== null && [0, 1_000].includes(r.charged))).toBe(true);
+    const paid = rows.filter((r) => r.charged > 0);
+    const charges = (await shared.ledger.list({ limit: 1_000 })).filter((t) => t.kind === 'charge');
+    // One charge per paid row, none for the others, and the same money on both sides.
+    expect(charges.map((t) => t.key).sort()).toEqual(paid.map((r) => `charge:${r.callId}`).sort());
+    expect(paid.every((r) => r.chargeKey === `charge:${r.callId}`)).toBe(true);
+    const debited = charges.flatMap((t) =>
+      t.postings.filter((p) => p.account === accountId.advertiser(advertiser.id)),
+    );
+    const rowsCharged = rows.reduce((sum, r) => sum + r.charged, 0);
+    expect(-debited.reduce((sum, p) => sum + p.amount, 0)).toBe(rowsCharged);
+    expect(await shared.ledger.verify()).toEqual([]);
+    expect(await a.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(
+      3_000 + 6_000 - rowsCharged,
+    );
+    const day = a.index.today(NOW);
+    expect(await shared.spent(listing.id, day)).toBe(rowsCharged);
+    expect(
+      await b.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 24, qualified: 24, spendCents: rowsCharged }]);
   });
 });

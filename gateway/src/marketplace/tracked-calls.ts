@@ -28,9 +28,12 @@ export function trackedCalls(deps: {
 
   /** Follows a routed call for billing: started, advertiser connected, qualified, ended. */
   const attach = (match: CallMatch) => (call: Call) => {
+    const startedAt = now();
     // The records are written in order (started, connected, ended): each step waits for the last.
+    // A step whose write failed is made good by the next: the answer and the end carry the match,
+    // the start and the answer's time, and write what is missing (the charge is not lost).
     let last: Promise<void> = hooks
-      .callStarted(call.id, match, now())
+      .callStarted(call.id, match, startedAt)
       .catch((error: unknown) =>
         log.error({ callId: call.id, err: error }, 'marketplace call not recorded'),
       );
@@ -40,14 +43,14 @@ export function trackedCalls(deps: {
         .catch((error: unknown) => log.error({ callId: call.id, err: error }, failure));
     };
     let timer: NodeJS.Timeout | undefined;
-    let answered = false;
+    let answeredAt: number | null = null;
     let over = false;
     const onState = (state: string) => {
-      if (state !== 'answered' || answered) return;
-      answered = true;
+      if (state !== 'answered' || answeredAt !== null) return;
       const at = now();
+      answeredAt = at;
       next('marketplace answer not recorded', async () => {
-        const connected = await hooks.advertiserConnected(call.id, at);
+        const connected = await hooks.advertiserConnected(call.id, at, { match, startedAt });
         if (connected && !over) arm(connected.qualifiesAt);
       });
     };
@@ -78,7 +81,7 @@ export function trackedCalls(deps: {
       clearTimeout(timer);
       const at = now();
       next('marketplace charge at the end failed', async () => {
-        await hooks.callEnded(call.id, at);
+        await hooks.callEnded(call.id, at, { match, startedAt, connectedAt: answeredAt });
       });
     });
     log.info(

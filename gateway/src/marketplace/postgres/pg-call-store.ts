@@ -8,6 +8,7 @@
  * doing it again, count it once, and no crash falls between the two writes.
  * The same contract as `SqliteMarketplaceCallStore` (`call-store.postgres.test.ts`).
  */
+import type { PostCheck } from '../../ledger/index.js';
 import type { PgPool } from '../../storage/postgres/index.js';
 import {
   callOf,
@@ -43,7 +44,10 @@ const statChanged = (column: string, where = 'TRUE') =>
 
 const CHANGED = 'RETURNING tenant, listing_id, advertiser_id, publisher_id';
 
-/** Marks the call qualified and counts it (qualified, spend), only if it was not: one statement. */
+/**
+ * Marks the call qualified and counts it (qualified, spend), only if it was
+ * not: one statement, answering one row if it changed the call, none if not.
+ */
 export function qualifiedWrite(
   callId: string,
   day: string,
@@ -55,9 +59,25 @@ export function qualifiedWrite(
             WHERE call_id = $1 AND qualified_at IS NULL ${CHANGED}),
           d AS (${countChanged('$5', 'qualified, spend', '1, $4::BIGINT')}),
           s AS (${statChanged('qualified')})
-          SELECT COUNT(*)::INT AS n FROM c`,
+          SELECT 1 AS changed FROM c`,
     params: [callId, at, money.chargeKey, money.charged, day],
   };
+}
+
+/**
+ * {@link qualifiedWrite} as a check of the charge's ledger transaction: the
+ * money moves only if this charge is what marks the row qualified. A call
+ * another gateway recorded qualified meanwhile (its charge refused, charged 0)
+ * or whose row is missing refuses the charge (`already_qualified`) and the
+ * whole transaction rolls back, so the ledger and the row never disagree.
+ */
+export function qualifiedCheck(
+  callId: string,
+  day: string,
+  at: number,
+  money: QualifiedMoney,
+): PostCheck {
+  return { ...qualifiedWrite(callId, day, at, money), refusal: 'already_qualified' };
 }
 
 /** Adds a refund to the call and takes it off the day's spend: one statement. */
@@ -164,8 +184,8 @@ export class PgMarketplaceCallStore implements MarketplaceCallStore {
     const m = money(call);
     beforeCommit?.(callId);
     const write = qualifiedWrite(callId, day, at, m);
-    const { rows } = await this.#pool.query<{ n: number }>(write.sql, [...write.params]);
-    if ((rows[0]?.n ?? 0) > 0) return { call, recorded: true, money: m };
+    const { rows } = await this.#pool.query(write.sql, [...write.params]);
+    if (rows.length > 0) return { call, recorded: true, money: m };
     // Another gateway qualified it between the read and the write.
     return { call: (await this.get(callId)) ?? call, recorded: false };
   }
