@@ -3,7 +3,8 @@
  * state contract (src/queues/queue-state-contract.ts) with two gateways'
  * states on one Redis, each with its own connection; a claim refused while
  * the agent's call slots are held on any gateway; a lost gateway's callers
- * swept once its lease is gone, and a restarted gateway's own of before.
+ * swept once its lease is gone, and a restarted gateway's own of before; a
+ * heartbeat is one script reading each queue once.
  */
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { pino } from 'pino';
@@ -96,12 +97,12 @@ describe('RedisQueueState in a cluster', () => {
       await b.add(entry('b1', 5, 2), 10);
       await b.add(entry('b2', 0, 3, 'support'), 10);
       expect(await b.claim('sales', 'b1', 'agent1')).toBe(true);
-      expect((await a.sweep()).sort()).toEqual(['sales', 'support']);
+      expect((await a.heartbeat()).sort()).toEqual(['sales', 'support']);
       expect((await a.waiting('sales')).map((e) => e.callId)).toEqual(['a1']);
       expect(await a.size('sales')).toBe(1);
       expect(await a.size('support')).toBe(0);
       expect((await a.offers()).size).toBe(0);
-      expect(await a.sweep()).toEqual([]);
+      expect(await a.heartbeat()).toEqual([]);
       // The agent is free for the living gateway's caller.
       expect(await a.claim('sales', 'a1', 'agent1')).toBe(true);
       // gw-a restarts under the same id: its callers of before (their legs) are gone.
@@ -129,13 +130,66 @@ describe('RedisQueueState in a cluster', () => {
       await l.client.hset('reconcile:queue:sales', 'a2', ghost);
       // Other gateways took gw-a for dead while it was cut off: its live caller was swept.
       await l.client.hdel('reconcile:queue:sales', 'a1');
-      expect(await a.reconcile()).toEqual(['sales']);
+      expect(await a.heartbeat()).toEqual(['sales']);
       const back = await a.waiting('sales');
       expect(back.map((e) => [e.callId, e.joinedAt])).toEqual([['a1', 1]]);
-      expect(await a.reconcile()).toEqual([]);
+      expect(await a.heartbeat()).toEqual([]);
+    } finally {
+      a.close();
+      await l.close();
+    }
+  });
+
+  it('beats in one script reading each queue once; an add in flight is not taken for a lost remove', async () => {
+    const l = await link('beat:');
+    const a = state(l, 'gw-a');
+    try {
+      await l.client.set('beat:gateway:gw-a', '1');
+      await l.client.set('beat:gateway:gw-b', '1');
+      await a.add(entry('a1', 0, 1), 10);
+      await a.add(entry('a2', 0, 2, 'support'), 10);
+      const other = JSON.stringify({ ...entry('b1', 0, 3), owner: 'gw-b' });
+      await l.client.hset('beat:queue:sales', 'b1', other);
+      const before = await commandStats(l);
+      expect(await a.heartbeat()).toEqual([]);
+      const used = delta(before, await commandStats(l));
+      // One round trip; in it one HGETALL per queue and one EXISTS per other gateway.
+      expect(used).toEqual(
+        new Map([
+          ['eval', 1],
+          ['hgetall', 2],
+          ['exists', 1],
+        ]),
+      );
+
+      // The heartbeat runs while an add is on its way: the caller stays.
+      const adding = a.add(entry('a3', 0, 4), 10);
+      const beat = a.heartbeat();
+      expect(await adding).toBe(true);
+      expect(await beat).toEqual([]);
+      expect((await a.waiting('sales')).map((e) => e.callId)).toEqual(['a1', 'b1', 'a3']);
     } finally {
       a.close();
       await l.close();
     }
   });
 });
+
+/** `INFO commandstats`: command → calls. */
+async function commandStats(l: RedisLink): Promise<Map<string, number>> {
+  const stats = new Map<string, number>();
+  for (const line of (await l.client.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (m) stats.set(m[1]!, Number(m[2]));
+  }
+  return stats;
+}
+
+function delta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, calls] of after) {
+    const d = calls - (before.get(name) ?? 0);
+    if (d > 0 && name !== 'info') out.set(name, d);
+  }
+  return out;
+}
