@@ -18,7 +18,9 @@ import { slotClaimKey } from './slot-claims.js';
  * Every write is one script, so two gateways cannot both add the last place,
  * offer one caller twice or one agent two callers. `claim` also refuses an
  * agent whose call slots (`agent-slots:<id>`, `slot-claims.ts`) are all held:
- * busy in a call or ringing on any gateway. Every heartbeat one script
+ * busy in a call or ringing on any gateway; it then says when the first of
+ * them lapses (`slotsHeld`: `claim-lapses.ts` tells the queue then, as a
+ * release would have). Every heartbeat one script
  * (`heartbeat()`: one read of each queue) removes the entries of gateways whose
  * lease lapsed (`presence.ts`: killed, or cut from Redis) and reconciles this
  * gateway's own with its live callers; the queues it changed go to `purged`
@@ -55,14 +57,24 @@ drop_offer(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 return redis.call('HDEL', KEYS[1], ARGV[1])
 `;
 
-/** KEYS: entries, offered, offers, the agent's slots. ARGV: callId, agentId, queue, agent's maxCalls. */
+/**
+ * KEYS: entries, offered, offers, the agent's slots. ARGV: callId, agentId, queue, agent's
+ * maxCalls. Returns 1 when claimed, 0 when refused, and {0, ms} when refused because the
+ * agent's slots are all held: ms until the first of them lapses (unless renewed or released).
+ */
 const CLAIM = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('ZCOUNT', KEYS[4], '(' .. string.format('%d', now), '+inf') >= tonumber(ARGV[4]) then return 0 end
+local after = '(' .. string.format('%d', now)
+local held = redis.call('ZCOUNT', KEYS[4], after, '+inf')
+local max = tonumber(ARGV[4])
+if held >= max then
+  local first = redis.call('ZRANGEBYSCORE', KEYS[4], after, '+inf', 'WITHSCORES', 'LIMIT', held - max, 1)
+  return {0, math.max(1, math.ceil(tonumber(first[2]) - now))}
+end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '\\n' .. ARGV[1])
 return 1
@@ -149,8 +161,13 @@ export interface RedisQueueStateOptions {
   /** An agent's `maxCalls` (its slots in `agent-slots`). */
   readonly maxCalls: (agentId: string) => number;
   readonly heartbeatSeconds: number;
-  /** A sweep removed a lost gateway's callers from `queue`. */
+  /** A heartbeat removed a lost gateway's callers from `queue` (or put this one's back). */
   readonly purged?: ((queue: string) => void) | undefined;
+  /**
+   * A claim in `queue` was refused because the agent's call slots are all held (on any
+   * gateway); the first of them lapses in `ms` unless renewed or released.
+   */
+  readonly slotsHeld?: ((queue: string, ms: number) => void) | undefined;
 }
 
 export class RedisQueueState implements QueueState {
@@ -239,8 +256,8 @@ export class RedisQueueState implements QueueState {
   claim(queue: string, callId: string, agentId: string): Promise<boolean> {
     return this.#redis.run(
       'queue_claim',
-      async (r) =>
-        (await r.eval(
+      async (r) => {
+        const answer = (await r.eval(
           CLAIM,
           4,
           ...this.#keys(queue),
@@ -249,7 +266,10 @@ export class RedisQueueState implements QueueState {
           agentId,
           queue,
           this.#options.maxCalls(agentId),
-        )) === 1,
+        )) as number | [number, number];
+        if (Array.isArray(answer)) this.#options.slotsHeld?.(queue, answer[1]);
+        return answer === 1;
+      },
       false,
     );
   }

@@ -2,9 +2,9 @@
  * Queue membership in Redis (issue 16), on a real redis-server: the queue
  * state contract (src/queues/queue-state-contract.ts) with two gateways'
  * states on one Redis, each with its own connection; a claim refused while
- * the agent's call slots are held on any gateway; a lost gateway's callers
- * swept once its lease is gone, and a restarted gateway's own of before; a
- * heartbeat is one script reading each queue once.
+ * the agent's call slots are held on any gateway (and when the first lapses);
+ * a lost gateway's callers swept once its lease is gone, and a restarted
+ * gateway's own of before; a heartbeat is one script reading each queue once.
  */
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { pino } from 'pino';
@@ -35,12 +35,18 @@ async function link(prefix: string): Promise<RedisLink> {
   return l;
 }
 
-function state(l: RedisLink, instanceId: string, maxCalls = 1): RedisQueueState {
+function state(
+  l: RedisLink,
+  instanceId: string,
+  maxCalls = 1,
+  slotsHeld?: (queue: string, ms: number) => void,
+): RedisQueueState {
   return new RedisQueueState(l, {
     instanceId,
     queues: ['sales', 'support'],
     maxCalls: () => maxCalls,
     heartbeatSeconds: 60,
+    slotsHeld,
   });
 }
 
@@ -64,7 +70,8 @@ describeQueueStateContract('redis, two gateways', async () => {
 describe('RedisQueueState in a cluster', () => {
   it('refuses an agent whose call slots are held on any gateway, until they are released', async () => {
     const l = await link('slots:');
-    const s = state(l, 'gw-a', 2);
+    const held: [string, number][] = [];
+    const s = state(l, 'gw-a', 2, (queue, ms) => held.push([queue, ms]));
     const claims = new RedisSlotClaims(l, {
       namespace: 'agent-slots',
       instanceId: 'gw-b',
@@ -74,11 +81,17 @@ describe('RedisQueueState in a cluster', () => {
     try {
       await s.add(entry('c1', 0, 1), 10);
       expect(await claims.claim('agent1', 2, 'call-1', 60_000)).toBe(true);
-      expect(await claims.claim('agent1', 2, 'call-2', 60_000)).toBe(true);
+      expect(await claims.claim('agent1', 2, 'call-2', 30_000)).toBe(true);
       expect(await s.claim('sales', 'c1', 'agent1')).toBe(false);
+      // It says when the first of them lapses (call-2's, in 30 s), for the queue's notice then.
+      expect(held).toHaveLength(1);
+      expect(held[0]![0]).toBe('sales');
+      expect(held[0]![1]).toBeGreaterThan(29_000);
+      expect(held[0]![1]).toBeLessThanOrEqual(30_000);
       claims.release('agent1', 'call-2');
       // maxCalls 2, one call on: the agent may take a queue caller.
       expect(await s.claim('sales', 'c1', 'agent1')).toBe(true);
+      expect(held).toHaveLength(1);
     } finally {
       claims.close();
       s.close();
