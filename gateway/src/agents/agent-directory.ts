@@ -38,6 +38,8 @@ interface AgentEntry {
   idleSince: number | undefined;
   availability: AgentAvailability;
   wrapUpUntil: number | undefined;
+  /** The wrap-up was given here (told to the others), not by another gateway. */
+  wrapUpLocal: boolean;
   wrapUpTimer: NodeJS.Timeout | undefined;
   /** Lengths of the last answered calls, seconds, newest last. */
   handled: number[];
@@ -140,6 +142,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       idleSince: config.contact ? this.#now() : undefined,
       availability: 'available',
       wrapUpUntil: undefined,
+      wrapUpLocal: false,
       wrapUpTimer: undefined,
       handled: [],
     };
@@ -206,6 +209,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       contacts: entry.contacts.filter((c) => Number.isFinite(c.expiresAt)),
       availability: entry.availability,
       availabilityAt: entry.availabilityAt,
+      wrapUpUntil: entry.wrapUpLocal ? entry.wrapUpUntil : undefined,
     };
   }
 
@@ -243,9 +247,23 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       entry.handled.push((now - startedAt) / 1000);
       if (entry.handled.length > HANDLE_WINDOW) entry.handled.shift();
       if (entry.activeCalls === 0) entry.idleSince = now;
-      if (wrapUpSeconds > 0) this.#startWrapUp(entry, wrapUpSeconds);
+      if (wrapUpSeconds > 0) this.#startWrapUp(entry, now + wrapUpSeconds * 1000, true);
       this.#changed(entry);
+      if (wrapUpSeconds > 0) this.emit('localChange', agentId);
     };
+  }
+
+  /**
+   * Another gateway (`origin`) gave the agent a wrap-up after a call there, until `until`
+   * (epoch ms): no call here either until then. Only lengthens a wrap-up; "available"
+   * chosen on a desk ends it (`setAvailability`).
+   */
+  setWrapUp(agentId: string, until: number, origin: ChangeOrigin): void {
+    const entry = this.#agents.get(agentId);
+    if (!entry || origin === LOCAL) return;
+    if (until <= this.#now() || until <= (entry.wrapUpUntil ?? 0)) return;
+    this.#startWrapUp(entry, until, false);
+    this.#changed(entry);
   }
 
   /**
@@ -262,9 +280,11 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
     if (origin !== LOCAL && at < entry.availabilityAt) return;
+    // A choice made now, not one told again (another gateway's every message carries it).
+    const fresh = origin === LOCAL || at > entry.availabilityAt;
     entry.availability = availability;
     entry.availabilityAt = at;
-    if (availability === 'available') this.#endWrapUp(entry);
+    if (availability === 'available' && fresh) this.#endWrapUp(entry);
     this.#changed(entry);
     if (origin === LOCAL) this.emit('localChange', agentId);
   }
@@ -273,14 +293,20 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     for (const entry of this.#agents.values()) this.#endWrapUp(entry);
   }
 
-  #startWrapUp(entry: AgentEntry, seconds: number): void {
+  /** Wrap-up until `until` (epoch ms); `local`: given after a call on this gateway. */
+  #startWrapUp(entry: AgentEntry, until: number, local: boolean): void {
     this.#endWrapUp(entry);
-    entry.wrapUpUntil = this.#now() + seconds * 1000;
-    entry.wrapUpTimer = setTimeout(() => {
-      entry.wrapUpTimer = undefined;
-      entry.wrapUpUntil = undefined;
-      this.#changed(entry);
-    }, seconds * 1000);
+    entry.wrapUpUntil = until;
+    entry.wrapUpLocal = local;
+    entry.wrapUpTimer = setTimeout(
+      () => {
+        entry.wrapUpTimer = undefined;
+        entry.wrapUpUntil = undefined;
+        entry.wrapUpLocal = false;
+        this.#changed(entry);
+      },
+      Math.max(0, until - this.#now()),
+    );
     entry.wrapUpTimer.unref();
   }
 
@@ -288,6 +314,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     if (entry.wrapUpTimer) clearTimeout(entry.wrapUpTimer);
     entry.wrapUpTimer = undefined;
     entry.wrapUpUntil = undefined;
+    entry.wrapUpLocal = false;
   }
 
   #changed(entry: AgentEntry): void {

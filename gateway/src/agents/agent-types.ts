@@ -73,7 +73,7 @@ export interface AgentDirectoryEvents {
   change: [AgentPresence];
   /** The agent was deleted: drop its registrations and desk sessions. */
   removed: [agentId: string];
-  /** This gateway's registrar or desk changed the agent's contacts or availability (for the cluster). */
+  /** This gateway's registrar, desk or calls changed the agent's contacts, availability or wrap-up (for the cluster). */
   localChange: [agentId: string];
 }
 
@@ -87,6 +87,11 @@ export interface LocalAgentState {
   readonly availability: AgentAvailability;
   /** When the availability was last chosen (epoch ms): the latest choice wins across gateways. */
   readonly availabilityAt: number;
+  /**
+   * The end (epoch ms) of a wrap-up this gateway gave the agent after a call here: the
+   * others offer it no call until then either.
+   */
+  readonly wrapUpUntil: number | undefined;
 }
 
 /** What the registrar and the desk check a sign-in against. */
