@@ -11,7 +11,7 @@ import {
   numberProblems,
   trunkProblems,
 } from './cross-checks.js';
-import { expandRanges } from '../numbers/index.js';
+import { NumberIndex } from '../numbers/index.js';
 import { flowReferences } from './flow-config.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
@@ -250,7 +250,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     }
   });
   try {
-    expandRanges(resolved.numbers.ranges);
+    new NumberIndex(resolved.numbers.ranges);
   } catch (error) {
     problems.push(`numbers.ranges: ${(error as Error).message}`);
   }

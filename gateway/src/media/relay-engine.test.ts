@@ -140,24 +140,32 @@ describe('relay engine: forwarding', () => {
     await alice.rtp.send(v0, visitor.rtpPort);
     await alice.rtcp.send(Buffer.from([0x80, 201, 0]), visitor.rtcpPort); // too short for RTCP
     await alice.rtp.send(rtpPacket(2), visitor.rtpPort);
+    await alice.rtcp.send(rtcpPacket(3), visitor.rtcpPort);
+    // Each socket is read and relayed in order: had the junk been relayed, it would be here first.
     await bob.rtp.waitFor(1);
-    await sleep(50);
+    await bob.rtcp.waitFor(1);
     expect(bob.rtp.received.map((r) => r.data)).toEqual([rtpPacket(2)]);
-    expect(bob.rtcp.received).toHaveLength(0);
-    expect(visitor.stats()).toMatchObject({ junkPackets: 3, packetsIn: 1 });
+    expect(bob.rtcp.received.map((r) => r.data)).toEqual([rtcpPacket(3)]);
+    expect(visitor.stats()).toMatchObject({ junkPackets: 3, packetsIn: 2 });
   });
 
   it('drops what arrives before pipe()', async () => {
     const { router, visitor, agent, alice, bob } = await call({ pipe: false });
     await alice.rtp.send(rtpPacket(1), visitor.rtpPort);
     await alice.rtcp.send(rtcpPacket(1), visitor.rtcpPort);
-    await sleep(80);
-    expect(bob.rtp.received).toHaveLength(0);
-    expect(bob.rtcp.received).toHaveLength(0);
-    expect(visitor.stats()).toMatchObject({ unroutedPackets: 2, packetsIn: 2 });
+    // Both read (and not relayed) once counted.
+    await expect
+      .poll(() => visitor.stats().unroutedPackets, { timeout: 2000, interval: 10 })
+      .toBe(2);
+    expect(visitor.stats()).toMatchObject({ packetsIn: 2 });
     router.pipe(visitor, agent);
     await alice.rtp.send(rtpPacket(2), visitor.rtpPort);
-    expect((await bob.rtp.waitFor(1)).data).toEqual(rtpPacket(2));
+    await alice.rtcp.send(rtcpPacket(2), visitor.rtcpPort);
+    // Relayed in order: what came before pipe() would have arrived first.
+    await bob.rtp.waitFor(1);
+    await bob.rtcp.waitFor(1);
+    expect(bob.rtp.received.map((r) => r.data)).toEqual([rtpPacket(2)]);
+    expect(bob.rtcp.received.map((r) => r.data)).toEqual([rtcpPacket(2)]);
   });
 
   it('refuses to pipe transports that are not open on this router', async () => {
@@ -222,8 +230,9 @@ describe('relay engine: symmetric RTP latching', () => {
     await alice.rtp.send(rtpPacket(2, 0xaa), visitor.rtpPort);
     await bob.rtp.waitFor(2);
     await bob.rtp.send(rtpPacket(1, 0xbb), agent.rtpPort);
+    // Mallory's packets were read before Alice's second (one socket, in order), and Bob's
+    // packet goes to one address only: nothing more can come to Bob or Mallory.
     await alice.rtp.waitFor(1);
-    await sleep(50);
     expect(bob.rtp.received.map((r) => r.data[12])).toEqual([0xaa, 0xaa]);
     expect(mallory.received).toHaveLength(0);
     expect(visitor.stats()).toMatchObject({
@@ -296,7 +305,9 @@ describe('relay engine: inactivity', () => {
     const events: { transportId: string; silentForMs: number }[] = [];
     router.on('inactive', (event) => events.push(event));
 
-    await sleep(350); // no media yet: nothing to report
+    // A bounded negative check (no event exists for "none"): over twice the timeout, and
+    // no media yet, so nothing to report.
+    await sleep(350);
     expect(events).toHaveLength(0);
 
     await alice.rtp.send(rtpPacket(1), visitor.rtpPort);
@@ -307,7 +318,9 @@ describe('relay engine: inactivity', () => {
     expect(events[0]!.transportId).toBe(visitor.id);
     expect(events[0]!.silentForMs).toBeGreaterThanOrEqual(150);
 
-    await sleep(400); // still silent: no repeat, and the agent leg never started
+    // A bounded negative check: still silent for over twice the timeout, no repeat,
+    // and the agent leg never started.
+    await sleep(400);
     expect(events).toHaveLength(1);
     expect(events.some((e) => e.transportId === agent.id)).toBe(false);
 
@@ -366,9 +379,11 @@ describe('relay engine: ports and closing', () => {
     expect(router.transports.size).toBe(1);
     expect(e.ports.inUse).toBe(1);
     await alice.rtp.send(rtpPacket(1), visitor.rtpPort);
-    await sleep(50);
+    // Counted unrouted: read, and not relayed.
+    await expect
+      .poll(() => visitor.stats().unroutedPackets, { timeout: 2000, interval: 10 })
+      .toBe(1);
     expect(bob.rtp.received).toHaveLength(0);
-    expect(visitor.stats().unroutedPackets).toBe(1);
     const probe = await openTestSocket(agent.rtpPort);
     await probe.close();
   });

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/index.js';
 import type { LiveLease, SessionStore } from '../storage/index.js';
 import { checkCallerNumberClaim, type ClaimRefusal } from './caller-number-claim.js';
+import { FreeQueue, MAX_POOL, NumberIndex } from './number-index.js';
 import { E164, type NumberRanges } from './number-ranges.js';
 import type { SharedNumberLeases } from './shared-leases.js';
 
@@ -36,7 +37,6 @@ interface Lease {
   written?: boolean;
 }
 
-const MAX_POOL = 1_000_000;
 /** Numbers tried per call in a cluster before the fallback (each one another gateway holds). */
 const MAX_CLAIM_TRIES = 16;
 /** Expired claimed leases are dropped once the table is past this size (and then twice its live size). */
@@ -103,13 +103,14 @@ export class SessionNumberPool {
   readonly #claimRanges: (tenant: string) => NumberRanges | undefined;
   readonly #onClaim: (outcome: ClaimOutcome) => void;
   readonly #shared: SharedNumberLeases | undefined;
-  readonly #pool: ReadonlySet<string>;
+  /** The pool's numbers by index (computed from the blocks, not kept as strings). */
+  readonly #pool: NumberIndex;
   /** number → lease */
   readonly #leases = new Map<string, Lease>();
   /** tenant\nsession → number */
   readonly #bySession = new Map<string, string>();
-  /** Free numbers, least recently used first (a Set keeps insertion order). */
-  readonly #free = new Set<string>();
+  /** Free numbers' indices, least recently used first. */
+  readonly #free: FreeQueue;
   /** Numbers sessions hold by their token's claim: number → lease (never in the pool). */
   readonly #claimed = new Map<string, Lease>();
   #claimedPruneAt = CLAIMED_PRUNE_FLOOR;
@@ -129,17 +130,21 @@ export class SessionNumberPool {
     this.#claimRanges = deps.claimRanges ?? (() => undefined);
     this.#onClaim = deps.onClaim ?? (() => undefined);
     this.#shared = deps.shared;
-    const numbers = expandRanges(deps.config.ranges);
-    this.#pool = new Set(numbers);
+    this.#pool = new NumberIndex(deps.config.ranges);
+    this.#free = new FreeQueue(this.#pool.size);
+    const leased = new Set<number>();
     for (const lease of deps.live ?? []) {
       const entry = { ...lease, activeCalls: 0 };
-      if (this.#pool.has(lease.number)) this.#leases.set(lease.number, entry);
-      else if (this.#claimRanges(lease.tenant)?.has(lease.number))
+      const index = this.#pool.indexOf(lease.number);
+      if (index !== -1) {
+        this.#leases.set(lease.number, entry);
+        leased.add(index);
+      } else if (this.#claimRanges(lease.tenant)?.has(lease.number))
         this.#claimed.set(lease.number, entry);
       else continue;
       this.#bySession.set(key(lease.tenant, lease.sessionId), lease.number);
     }
-    for (const n of numbers) if (!this.#leases.has(n)) this.#free.add(n);
+    for (let i = 0; i < this.#pool.size; i += 1) if (!leased.has(i)) this.#free.push(i);
   }
 
   get size(): number {
@@ -183,20 +188,20 @@ export class SessionNumberPool {
       if (n === undefined) return;
       if (tried.has(n)) {
         // Round the whole free queue: every free number is held elsewhere.
-        this.#free.add(n);
+        this.#giveBack(n);
         return;
       }
       tried.add(n);
       if (await shared.claim(n, holder, ttlMs)) return this.#adopt(tenant, sessionId, n);
       // Another gateway's session has it: the last to try again.
-      this.#free.add(n);
+      this.#giveBack(n);
     }
   }
 
   /** The session holds `n` (the cluster agreed): whoever held it here loses it. */
   #adopt(tenant: string, sessionId: string, n: string): void {
     const k = key(tenant, sessionId);
-    this.#free.delete(n);
+    this.#free.delete(this.#pool.indexOf(n));
     const previous = this.#leases.get(n);
     if (previous) {
       const pk = key(previous.tenant, previous.sessionId);
@@ -205,7 +210,7 @@ export class SessionNumberPool {
     const old = this.#bySession.get(k);
     if (old !== undefined && old !== n && this.#leases.get(old)?.sessionId === sessionId) {
       this.#leases.delete(old);
-      this.#free.add(old);
+      this.#giveBack(old);
     }
     const expiresAt = this.#now() + this.#config.graceSeconds * 1000;
     const activeCalls =
@@ -334,12 +339,15 @@ export class SessionNumberPool {
     written.catch((err: unknown) => this.#logger.error({ err }, 'number lease not written'));
   }
 
+  /** A pool number goes back to the end of the free queue. */
+  #giveBack(n: string): void {
+    const index = this.#pool.indexOf(n);
+    if (index !== -1) this.#free.push(index);
+  }
+
   #take(now: number): string | undefined {
-    const first = this.#free.values().next();
-    if (!first.done) {
-      this.#free.delete(first.value);
-      return first.value;
-    }
+    const first = this.#free.shift();
+    if (first !== undefined) return this.#pool.numberAt(first);
     // No never-used or returned number: reclaim the lease that expired longest ago.
     let oldest: string | undefined;
     let oldestAt = Number.POSITIVE_INFINITY;

@@ -19,3 +19,10 @@ export { QueueDeskFeed, queueView, QUEUE_FRAME_MS } from './desk-feed.js';
 export { queueDefinitions } from './from-config.js';
 export { DirectoryQueueAgents } from './directory-agents.js';
 export { flowMetricsSink, observeQueues } from './metrics.js';
+export {
+  fallbackFlow,
+  visitorFallback,
+  type FallbackOptions,
+  type FallbackStatus,
+  type VisitorFallback,
+} from './fallback.js';

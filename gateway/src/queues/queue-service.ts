@@ -4,14 +4,15 @@
  * the `WaitingQueues` port of the `enqueue` verb: joining (refused when the
  * queue is closed, full or unstaffed), each caller's ticket (position,
  * estimated wait, offers), the longest wait, leaving at once on hang-up, and
- * which flow runs when a caller leaves without an agent. The decisions are
+ * which flow runs when a caller leaves without an agent (the chain in
+ * `fallback.ts`, which visitors' calls follow too). The decisions are
  * the dispatcher's; the state is behind `QueueState`. In a cluster (Redis)
  * the state is shared and every change here is told to the other gateways
  * (`QueueChanges`), whose dispatchers then look at the queue again.
  */
 import { EventEmitter } from 'node:events';
 import type { CompiledBusinessHours } from '@parley/shared/screening';
-import { unavailableFlow, UNAVAILABLE_TEXT, voicemailFlow } from '../flows/builtin.js';
+import { UNAVAILABLE_TEXT } from '../flows/builtin.js';
 import type {
   FlowRef,
   JoinRequest,
@@ -20,9 +21,14 @@ import type {
   WaitingQueues,
   WaitingSettings,
 } from '../flows/queue-port.js';
-import type { EnqueueResult } from '../flows/verbs/results.js';
 import type { Logger } from '../observability/index.js';
 import { QueueDispatcher } from './dispatcher.js';
+import {
+  fallbackFlow,
+  visitorFallback,
+  type FallbackStatus,
+  type VisitorFallback,
+} from './fallback.js';
 import { estimatedWaitSeconds } from './estimated-wait.js';
 import type { QueueAgents, QueueChanges } from './ports.js';
 import type { QueueState, WaitingEntry } from './queue-state.js';
@@ -216,29 +222,13 @@ export class QueueService extends EventEmitter<QueueServiceEvents> implements Wa
     return this.fallback(queue, this.isOpen(queue) ? 'no-agents' : 'closed', moreVerbs);
   }
 
-  fallback(
-    queue: string,
-    status: Exclude<EnqueueResult['status'], 'bridged' | 'hangup'>,
-    moreVerbs: boolean,
-  ): FlowRef | undefined {
-    const q = this.#queues.get(queue);
-    const flows = q?.flows ?? {};
-    const named =
-      status === 'timeout' ? flows.maxWait : status === 'closed' ? flows.closed : flows.noAnswer;
-    if (named !== undefined) return { flow: named };
-    if (moreVerbs) return undefined;
-    if (q?.voicemail) return voicemailFlow(queue, status);
-    if (q?.defaultFlow !== undefined) return { flow: q.defaultFlow };
-    const reason =
-      status === 'timeout'
-        ? 'queue_timeout'
-        : status === 'closed'
-          ? 'outside_business_hours'
-          : status === 'full'
-            ? 'queue_full'
-            : 'no_agent_available';
-    const w = q?.waiting ?? DEFAULT_WAITING;
-    return unavailableFlow(reason, w.unavailableText, w.voice);
+  fallback(queue: string, status: FallbackStatus, moreVerbs: boolean): FlowRef | undefined {
+    return fallbackFlow(queue, this.#queues.get(queue), status, { moreVerbs, apology: true });
+  }
+
+  /** What a visitor's call to `queue` runs when no agent takes it (`fallback.ts`). */
+  visitorFallback(queue: string): VisitorFallback | undefined {
+    return visitorFallback(queue, this.#queues.get(queue), this.isOpen(queue));
   }
 
   /** Callers in `queue` now (waiting and being offered). */

@@ -88,7 +88,6 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
   });
   // A visitor's call no agent takes (or to a closed queue) runs its queue's flows, as a DID's enqueue would.
   visitorFallbacks({
-    config,
     calls: deps.calls,
     queues: telephony.queues,
     run: (call, flow) => telephony.runOn(call, flow).done,

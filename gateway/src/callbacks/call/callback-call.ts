@@ -25,8 +25,7 @@ import {
   type StoredInvite,
 } from '../../calls/index.js';
 import type { CallbacksConfig } from '../../config/callbacks.js';
-import { wavFile, type LegMedia, type MediaApps } from '../../media/apps/index.js';
-import { LOST_END_MS } from '../../media/apps/dtmf-listener.js';
+import type { LegMedia, MediaApps } from '../../media/apps/index.js';
 import type { MediaEngine, MediaRouter } from '../../media/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { QueueSettings, ValueService } from '../../routing/index.js';
@@ -35,6 +34,7 @@ import type { TextToSpeech } from '../../speech/index.js';
 import type { OutboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { AttemptLog } from '../attempt-log.js';
 import type { AdvertiserTarget, CallbackOutcome } from '../model.js';
+import { DECLINE, askForKey, say } from './acceptance-prompt.js';
 import { dialAdvertiser } from './advertiser-dial.js';
 import { ringback } from './ringback.js';
 import { dialThroughTrunk } from './trunk-dial.js';
@@ -94,9 +94,6 @@ export interface AttemptResult {
   readonly code: ErrorCode | undefined;
   readonly detail: string;
 }
-
-const DECLINE = '2';
-const ACCEPT = '1';
 
 export class CallbackCall {
   readonly #deps: CallbackCallDeps;
@@ -245,7 +242,11 @@ export class CallbackCall {
     this.#host.prompting();
     this.#log.promptAt = now();
 
-    const key = await this.#prompt(customer, media);
+    const key = await askForKey(this.#deps, customer, media, {
+      advertiserName: init.advertiserName,
+      log: this.#log,
+      signal: this.#abort.signal,
+    });
     if (key === 'hung_up')
       return {
         outcome: 'no_key',
@@ -257,12 +258,12 @@ export class CallbackCall {
       return { outcome: 'no_key', code: 'callback_no_key', detail: 'no key in time' };
     }
     if (key === DECLINE) {
-      await this.#say(media, config.prompt.declined);
+      await say(this.#deps, media, config.prompt.declined, this.#abort.signal);
       customer.hangUp('callback_declined');
       return { outcome: 'declined', code: 'callback_declined', detail: 'the customer pressed 2' };
     }
     if (!this.#host.accepted()) {
-      await this.#say(media, config.prompt.apology);
+      await say(this.#deps, media, config.prompt.apology, this.#abort.signal);
       customer.hangUp('callback_cannot_pay');
       return {
         outcome: 'advertiser_cannot_pay',
@@ -314,7 +315,7 @@ export class CallbackCall {
     }
     if (result.kind === 'failed') {
       ringing.stop('aborted');
-      await this.#say(media, config.prompt.apology);
+      await say(this.#deps, media, config.prompt.apology, this.#abort.signal);
       customer.hangUp('callback_advertiser_unavailable');
       return {
         outcome: 'advertiser_unavailable',
@@ -368,86 +369,6 @@ export class CallbackCall {
     result.endCall?.(result.wrapUpSeconds);
     if (result.agentId !== undefined) this.#host.agent(result.agentId, false);
     return { outcome: 'completed', code: undefined, detail: `ended by the ${ended}` };
-  }
-
-  /**
-   * The acceptance prompt, said up to `repeat` times, then `keyTimeoutSeconds`
-   * for a key. A key going down stops the prompt at once; the first 1 or 2
-   * decides (other keys are ignored). `hung_up` when the customer left.
-   */
-  async #prompt(customer: OutboundLeg, media: LegMedia): Promise<string | undefined | 'hung_up'> {
-    const { config } = this.#deps;
-    const stop = new AbortController();
-    let key: string | undefined;
-    let pressed: () => void = () => undefined;
-    const keyed = new Promise<void>((resolve) => (pressed = resolve));
-    const onKeyDown = ({ digit }: { digit: string }) => {
-      if (digit === ACCEPT || digit === DECLINE) stop.abort('key');
-    };
-    const onDigit = (d: { digit: string; source: 'rfc4733' | 'info'; at: number }) => {
-      if (key !== undefined || (d.digit !== ACCEPT && d.digit !== DECLINE)) return;
-      key = d.digit;
-      this.#log.key = d.digit;
-      this.#log.keyAt = d.at;
-      this.#log.keySource = d.source;
-      stop.abort('key');
-      pressed();
-    };
-    const onEnd = () => {
-      stop.abort('hung_up');
-      pressed();
-    };
-    media.dtmf.on('keydown', onKeyDown);
-    media.dtmf.on('digit', onDigit);
-    customer.once('ended', onEnd);
-    this.#abort.signal.addEventListener('abort', onEnd, { once: true });
-    try {
-      const text = config.prompt.text.replaceAll('{advertiser}', this.#init.advertiserName);
-      const audio = await this.#deps.tts.synthesize(text, {
-        ...(config.prompt.voice ? { voice: config.prompt.voice } : {}),
-        sampleRate: 8000,
-        signal: stop.signal,
-      });
-      for (let i = 0; i < config.prompt.repeat && !stop.signal.aborted; i += 1)
-        await media.play(wavFile(audio.path), { signal: stop.signal });
-    } catch (error) {
-      if (!stop.signal.aborted) this.#logger.warn({ err: error }, 'the prompt could not be said');
-    }
-    // After the prompt: the time for a key. A key already going down (keydown)
-    // is reported on its release, or LOST_END_MS later when its end packets are lost.
-    const wait =
-      stop.signal.aborted && key === undefined && stop.signal.reason === 'key'
-        ? LOST_END_MS + 200
-        : stop.signal.aborted
-          ? 0
-          : config.prompt.keyTimeoutSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      keyed,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
-    ]);
-    clearTimeout(timer);
-    media.dtmf.off('keydown', onKeyDown);
-    media.dtmf.off('digit', onDigit);
-    customer.off('ended', onEnd);
-    this.#abort.signal.removeEventListener('abort', onEnd);
-    if (customer.ended || this.#abort.signal.aborted) return 'hung_up';
-    return key;
-  }
-
-  /** Says `text` to the customer (to its end, or until they hang up). */
-  async #say(media: LegMedia, text: string): Promise<void> {
-    const { config } = this.#deps;
-    try {
-      const audio = await this.#deps.tts.synthesize(text, {
-        ...(config.prompt.voice ? { voice: config.prompt.voice } : {}),
-        sampleRate: 8000,
-        signal: this.#abort.signal,
-      });
-      await media.play(wavFile(audio.path), { signal: this.#abort.signal });
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'a message could not be said');
-    }
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * What a visitor's call (a browser or a SIP visitor with a token) does when no
  * agent takes it (docs/flows.md, "where flows run"), the same as a DID's
- * `enqueue` of the queue would:
+ * `enqueue` of the queue would: the queue decides which flow
+ * (`QueueService.visitorFallback`, the one chain in `queues/fallback.ts`);
+ * here that flow is run on the call when the ring gives up:
  *
  * - outside the queue's `businessHours` no agent is rung: the queue's
  *   `flows.closed` runs, else its voicemail answers (voicemail/rules.ts), else
  *   the tenant's `defaultFlow`, else the built-in apology and a hang-up with
- *   `outside_business_hours` (`WaitingQueues.fallback(queue, 'closed')`, the
- *   chain a DID caller's `enqueue` of a closed queue follows);
+ *   `outside_business_hours`;
  * - open, and every agent rang out or none is free: a queue with `waiting`
  *   puts the caller in the queue (an `enqueue`: hold music, announcements, the
  *   next free agent; the queue's own fallbacks follow), else the queue's
@@ -17,25 +18,23 @@
  *
  * Trunk calls run their DID's flows and are left alone.
  */
-import type { Config } from '../../config/index.js';
-import type { FlowRef, WaitingQueues } from '../../flows/index.js';
+import type { FlowRef } from '../../flows/index.js';
 import type { Logger } from '../../observability/index.js';
+import type { VisitorFallback } from '../../queues/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
 import { outcomeOf } from '../ring-strategy.js';
 
 /** The queues as visitor calls need them (`QueueService`). */
 export interface VisitorQueues {
-  /** Whether `queue` takes calls now (its business hours). */
-  isOpen(queue: string): boolean;
-  readonly fallback: WaitingQueues['fallback'];
+  /** The flow a visitor's call to `queue` runs when no agent takes it; undefined: none. */
+  visitorFallback(queue: string): VisitorFallback | undefined;
 }
 
 export interface VisitorFallbackDeps {
-  readonly config: Pick<Config, 'queues' | 'tenants'>;
   readonly calls: Pick<CallManager, 'onCall'>;
   readonly queues: VisitorQueues;
-  readonly run: (call: Call, flow: string | FlowRef) => Promise<unknown>;
+  readonly run: (call: Call, flow: FlowRef) => Promise<unknown>;
   readonly logger: Logger;
 }
 
@@ -45,7 +44,8 @@ export function visitorFallbacks(deps: VisitorFallbackDeps): void {
     if (!call.token) return;
     const queue = call.record.queue;
     if (!queue) return;
-    const choice = visitorFlow(deps, queue);
+    // Decided when the call starts, as voicemail's rules are.
+    const choice = deps.queues.visitorFallback(queue);
     if (!choice) return;
     if (choice.closed) call.skipAgents('outside_business_hours');
     call.keepOnNoAgent();
@@ -61,28 +61,4 @@ export function visitorFallbacks(deps: VisitorFallbackDeps): void {
       });
     });
   });
-}
-
-/**
- * The flow a visitor's call to `queue` runs when no agent takes it, decided
- * when the call starts (as voicemail's rules are); undefined: not ours (no
- * such queue, voicemail answers, or the call ends as before).
- */
-export function visitorFlow(
-  deps: Pick<VisitorFallbackDeps, 'config' | 'queues'>,
-  queue: string,
-): { readonly flow: string | FlowRef; readonly closed: boolean } | undefined {
-  const settings = deps.config.queues[queue];
-  if (!settings) return undefined;
-  if (!deps.queues.isOpen(queue)) {
-    // The queue's voicemail answers with its closed greeting (voicemail/rules.ts) unless a closed flow is named.
-    if (settings.voicemail && settings.flows?.closed === undefined) return undefined;
-    const flow = deps.queues.fallback(queue, 'closed', false);
-    return flow ? { flow, closed: true } : undefined;
-  }
-  if (settings.voicemail && !settings.waiting) return undefined;
-  const flow: string | FlowRef | undefined = settings.waiting
-    ? { builtin: `queue.${queue}`, verbs: [{ verb: 'enqueue', queue }] }
-    : (settings.flows?.noAnswer ?? deps.config.tenants[settings.tenant]?.defaultFlow);
-  return flow === undefined ? undefined : { flow, closed: false };
 }
