@@ -1,99 +1,30 @@
 import type { VoicemailSettings } from '../config/voicemail.js';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type {
+  AgentAvailability,
+  AgentConfig,
+  AgentContact,
+  AgentCredentials,
+  AgentDirectoryEvents,
+  AgentPresence,
+  AgentState,
+  ChangeOrigin,
+  LocalAgentState,
+} from './agent-types.js';
 import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
 
-export interface AgentConfig {
-  readonly id: string;
-  readonly tenant: string;
-  readonly username?: string | undefined;
-  /** The secret as configured, or (for agents managed through the API) only its digest H(A1) values. */
-  readonly password?: string | undefined;
-  readonly ha1?: { readonly MD5?: string; readonly 'SHA-256'?: string } | undefined;
-  readonly displayName?: string | undefined;
-  readonly queues: readonly string[];
-  readonly maxCalls: number;
-  readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
-  /** A fixed contact: reachable without registering. */
-  readonly contact?: string | undefined;
-  /** Seniority or skill band (`senior`, `junior`…) that queues match to customer value bands. */
-  readonly tier?: string | undefined;
-  readonly skills?: readonly string[] | undefined;
-  /** Where the agent is defined: the config file (default) or the `/v1/agents` API. */
-  readonly source?: 'config' | 'api' | undefined;
-  /** The agent's own voicemail box (`agents[].voicemail`, or `voicemail` of `PUT /v1/agents/<id>`). */
-  readonly voicemail?: VoicemailSettings | undefined;
-}
-
-/** Where an agent can be reached: one registered Contact (an agent may have several). */
-export interface AgentContact {
-  readonly uri: string;
-  readonly expiresAt: number;
-  /** Transport flow the REGISTER came over, to reach phones behind NAT or on TCP. */
-  readonly flowId: string | undefined;
-  /** RFC 3327 Path of the registration: the edge proxies a request to the phone passes. */
-  readonly path?: readonly string[] | undefined;
-  /** The phone's own transport as the registrar saw it (WS: a browser, the desk's softphone). */
-  readonly transport?: 'UDP' | 'TCP' | 'WS' | 'WSS' | undefined;
-}
-
-export type AgentState = 'offline' | 'away' | 'wrap-up' | 'available' | 'ringing' | 'busy';
-
-/** What the agent chose on the desk. */
-export type AgentAvailability = 'available' | 'away';
-
-export interface AgentPresence {
-  readonly id: string;
-  readonly tenant: string;
-  readonly username: string;
-  readonly displayName: string | undefined;
-  readonly queues: readonly string[];
-  readonly maxCalls: number;
-  readonly source: 'config' | 'api';
-  readonly state: AgentState;
-  readonly registered: boolean;
-  readonly contacts: readonly AgentContact[];
-  readonly activeCalls: number;
-  readonly ringing: number;
-  /** Since when the agent has been idle (epoch ms), the basis of longest-idle routing. */
-  readonly idleSince: number | undefined;
-  readonly tier: string | undefined;
-  readonly skills: readonly string[];
-  readonly availability: AgentAvailability;
-  /** End of the wrap-up period after a call (epoch ms), while in wrap-up. */
-  readonly wrapUpUntil: number | undefined;
-  /** Average length of the agent's recent answered calls, in seconds. */
-  readonly recentHandleSeconds: number | undefined;
-}
-
-export interface AgentDirectoryEvents {
-  change: [AgentPresence];
-  /** The agent was deleted: drop its registrations and desk sessions. */
-  removed: [agentId: string];
-  /** This gateway's registrar or desk changed the agent's contacts or availability (for the cluster). */
-  localChange: [agentId: string];
-}
-
-/** Where a change comes from: this gateway (`local`), or another gateway's instance id. */
-export type ChangeOrigin = string;
-
-/** What this gateway knows first-hand of an agent: what the cluster's other gateways are told. */
-export interface LocalAgentState {
-  /** Contacts registered through this gateway (not the fixed one, not other gateways'). */
-  readonly contacts: readonly AgentContact[];
-  readonly availability: AgentAvailability;
-  /** When the availability was last chosen (epoch ms): the latest choice wins across gateways. */
-  readonly availabilityAt: number;
-}
-
-/** What the registrar and the desk check a sign-in against. */
-export interface AgentCredentials {
-  readonly agentId: string;
-  readonly username: string;
-  readonly password?: string | undefined;
-  readonly ha1?: { readonly MD5?: string; readonly 'SHA-256'?: string } | undefined;
-  readonly algorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
-}
+export type {
+  AgentAvailability,
+  AgentConfig,
+  AgentContact,
+  AgentCredentials,
+  AgentDirectoryEvents,
+  AgentPresence,
+  AgentState,
+  ChangeOrigin,
+  LocalAgentState,
+} from './agent-types.js';
 
 interface AgentEntry {
   config: AgentConfig;
@@ -107,6 +38,8 @@ interface AgentEntry {
   idleSince: number | undefined;
   availability: AgentAvailability;
   wrapUpUntil: number | undefined;
+  /** The wrap-up was given here (told to the others), not by another gateway. */
+  wrapUpLocal: boolean;
   wrapUpTimer: NodeJS.Timeout | undefined;
   /** Lengths of the last answered calls, seconds, newest last. */
   handled: number[];
@@ -209,6 +142,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       idleSince: config.contact ? this.#now() : undefined,
       availability: 'available',
       wrapUpUntil: undefined,
+      wrapUpLocal: false,
       wrapUpTimer: undefined,
       handled: [],
     };
@@ -275,6 +209,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       contacts: entry.contacts.filter((c) => Number.isFinite(c.expiresAt)),
       availability: entry.availability,
       availabilityAt: entry.availabilityAt,
+      wrapUpUntil: entry.wrapUpLocal ? entry.wrapUpUntil : undefined,
     };
   }
 
@@ -312,9 +247,23 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       entry.handled.push((now - startedAt) / 1000);
       if (entry.handled.length > HANDLE_WINDOW) entry.handled.shift();
       if (entry.activeCalls === 0) entry.idleSince = now;
-      if (wrapUpSeconds > 0) this.#startWrapUp(entry, wrapUpSeconds);
+      if (wrapUpSeconds > 0) this.#startWrapUp(entry, now + wrapUpSeconds * 1000, true);
       this.#changed(entry);
+      if (wrapUpSeconds > 0) this.emit('localChange', agentId);
     };
+  }
+
+  /**
+   * Another gateway (`origin`) gave the agent a wrap-up after a call there, until `until`
+   * (epoch ms): no call here either until then. Only lengthens a wrap-up; "available"
+   * chosen on a desk ends it (`setAvailability`).
+   */
+  setWrapUp(agentId: string, until: number, origin: ChangeOrigin): void {
+    const entry = this.#agents.get(agentId);
+    if (!entry || origin === LOCAL) return;
+    if (until <= this.#now() || until <= (entry.wrapUpUntil ?? 0)) return;
+    this.#startWrapUp(entry, until, false);
+    this.#changed(entry);
   }
 
   /**
@@ -331,9 +280,11 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
     if (origin !== LOCAL && at < entry.availabilityAt) return;
+    // A choice made now, not one told again (another gateway's every message carries it).
+    const fresh = origin === LOCAL || at > entry.availabilityAt;
     entry.availability = availability;
     entry.availabilityAt = at;
-    if (availability === 'available') this.#endWrapUp(entry);
+    if (availability === 'available' && fresh) this.#endWrapUp(entry);
     this.#changed(entry);
     if (origin === LOCAL) this.emit('localChange', agentId);
   }
@@ -342,14 +293,20 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     for (const entry of this.#agents.values()) this.#endWrapUp(entry);
   }
 
-  #startWrapUp(entry: AgentEntry, seconds: number): void {
+  /** Wrap-up until `until` (epoch ms); `local`: given after a call on this gateway. */
+  #startWrapUp(entry: AgentEntry, until: number, local: boolean): void {
     this.#endWrapUp(entry);
-    entry.wrapUpUntil = this.#now() + seconds * 1000;
-    entry.wrapUpTimer = setTimeout(() => {
-      entry.wrapUpTimer = undefined;
-      entry.wrapUpUntil = undefined;
-      this.#changed(entry);
-    }, seconds * 1000);
+    entry.wrapUpUntil = until;
+    entry.wrapUpLocal = local;
+    entry.wrapUpTimer = setTimeout(
+      () => {
+        entry.wrapUpTimer = undefined;
+        entry.wrapUpUntil = undefined;
+        entry.wrapUpLocal = false;
+        this.#changed(entry);
+      },
+      Math.max(0, until - this.#now()),
+    );
     entry.wrapUpTimer.unref();
   }
 
@@ -357,6 +314,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     if (entry.wrapUpTimer) clearTimeout(entry.wrapUpTimer);
     entry.wrapUpTimer = undefined;
     entry.wrapUpUntil = undefined;
+    entry.wrapUpLocal = false;
   }
 
   #changed(entry: AgentEntry): void {

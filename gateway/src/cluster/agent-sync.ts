@@ -5,9 +5,11 @@ import type { Logger } from '../observability/index.js';
 import type { RedisLink } from './redis-link.js';
 
 /**
- * Agents' registrations and availability shared between gateways: an agent
- * whose phone registered through gateway A can be rung by gateway B, and
- * "away" chosen on a desk served by A holds on B.
+ * Agents' registrations, availability and wrap-up shared between gateways:
+ * an agent whose phone registered through gateway A can be rung by gateway B,
+ * "away" chosen on a desk served by A holds on B, and an agent in wrap-up
+ * after a call on A is offered nothing by B either until it ends (sent on the
+ * channel only: a gateway started during a wrap-up does not learn it).
  *
  * Each gateway writes what it knows first-hand into the agent's hash
  * (`agent:<id>`: field `contacts:<instance>`, and `availability`), and
@@ -25,6 +27,8 @@ const messageSchema = z.object({
   contacts: z.array(contactSchema),
   availability: z.enum(['available', 'away']),
   availabilityAt: z.number(),
+  /** The end of a wrap-up the sender gave the agent (epoch ms; the gateways' clocks agree). */
+  wrapUpUntil: z.number().optional(),
 });
 type AgentMessage = z.infer<typeof messageSchema>;
 const availabilitySchema = messageSchema.pick({ availability: true, availabilityAt: true });
@@ -111,6 +115,7 @@ export class RedisAgentSync {
       contacts,
       availability: state.availability,
       availabilityAt: state.availabilityAt,
+      ...(state.wrapUpUntil !== undefined ? { wrapUpUntil: state.wrapUpUntil } : {}),
     };
     const key = this.#key(agentId);
     const field = `contacts:${this.#instance}`;
@@ -149,6 +154,8 @@ export class RedisAgentSync {
         message.instance,
         message.availabilityAt,
       );
+    if (message.wrapUpUntil !== undefined)
+      this.#agents.setWrapUp(message.agentId, message.wrapUpUntil, message.instance);
   }
 
   #applyHash(agentId: string, hash: Record<string, string>, restoreOwn: boolean): void {

@@ -18,12 +18,15 @@ import { slotClaimKey } from './slot-claims.js';
  * Every write is one script, so two gateways cannot both add the last place,
  * offer one caller twice or one agent two callers. `claim` also refuses an
  * agent whose call slots (`agent-slots:<id>`, `slot-claims.ts`) are all held:
- * busy in a call or ringing on any gateway. Entries of a gateway whose lease
- * lapsed (`presence.ts`: killed, or cut from Redis) are removed by `sweep()`,
- * run every heartbeat; the queues it changed go to `purged` (the gateways are
- * told, their callers move up). A gateway restarted under the same instance
- * id drops its own entries of before (`forgetOwn()`, at start): their legs
- * are gone.
+ * busy in a call or ringing on any gateway; it then says when the first of
+ * them lapses (`slotsHeld`: `claim-lapses.ts` tells the queue then, as a
+ * release would have). Every heartbeat one script
+ * (`heartbeat()`: one read of each queue) removes the entries of gateways whose
+ * lease lapsed (`presence.ts`: killed, or cut from Redis) and reconciles this
+ * gateway's own with its live callers; the queues it changed go to `purged`
+ * (the gateways are told, their callers move up). A gateway restarted under
+ * the same instance id drops its own entries of before (`forgetOwn()`, at
+ * start): their legs are gone.
  *
  * While Redis is down, joining fails as a full queue would and nothing is
  * offered: the gateway's own callers wait until it is back or they time out.
@@ -54,14 +57,24 @@ drop_offer(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 return redis.call('HDEL', KEYS[1], ARGV[1])
 `;
 
-/** KEYS: entries, offered, offers, the agent's slots. ARGV: callId, agentId, queue, agent's maxCalls. */
+/**
+ * KEYS: entries, offered, offers, the agent's slots. ARGV: callId, agentId, queue, agent's
+ * maxCalls. Returns 1 when claimed, 0 when refused, and {0, ms} when refused because the
+ * agent's slots are all held: ms until the first of them lapses (unless renewed or released).
+ */
 const CLAIM = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('ZCOUNT', KEYS[4], '(' .. string.format('%d', now), '+inf') >= tonumber(ARGV[4]) then return 0 end
+local after = '(' .. string.format('%d', now)
+local held = redis.call('ZCOUNT', KEYS[4], after, '+inf')
+local max = tonumber(ARGV[4])
+if held >= max then
+  local first = redis.call('ZRANGEBYSCORE', KEYS[4], after, '+inf', 'WITHSCORES', 'LIMIT', held - max, 1)
+  return {0, math.max(1, math.ceil(tonumber(first[2]) - now))}
+end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '\\n' .. ARGV[1])
 return 1
@@ -82,58 +95,58 @@ return 1
 `;
 
 /**
- * Removes the entries whose owner's lease (`<lease prefix><owner>`) is gone,
- * and those of `forget` (a restarted gateway's from its previous life).
- * KEYS: entries, offered, offers. ARGV: queue, lease prefix, forget. Returns how many.
+ * The heartbeat, one script for every queue (one HGETALL each): removes the entries
+ * whose owner's lease (`<lease prefix><owner>`) is gone, and this gateway's own entries
+ * that are not among its live callers (a `remove` whose answer was lost; at start, all of
+ * them: their legs died with the process before). KEYS: offers, then each queue's entries
+ * and offered. ARGV: lease prefix, this gateway's owner, then per queue: its name, the
+ * number of this gateway's live callers in it, their callIds. Returns per queue: how many
+ * it removed, then the live callIds it did not find (swept while this gateway was cut off).
  */
-const SWEEP = `${DROP_OFFER}
-local all = redis.call('HGETALL', KEYS[1])
+const HEARTBEAT = `${DROP_OFFER}
+local offers, prefix, me = KEYS[1], ARGV[1], ARGV[2]
 local alive = {}
-local removed = 0
-for i = 1, #all, 2 do
-  local ok, entry = pcall(cjson.decode, all[i + 1])
-  local owner = ok and type(entry) == 'table' and entry.owner or nil
-  local live = false
-  if type(owner) == 'string' and owner ~= ARGV[3] then
-    if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[2] .. owner) == 1 end
-    live = alive[owner]
-  end
-  if not live then
-    drop_offer(KEYS[2], KEYS[3], all[i], ARGV[1])
-    redis.call('HDEL', KEYS[1], all[i])
-    removed = removed + 1
-  end
-end
-return removed
-`;
-
-/**
- * KEYS: entries, offered, offers. ARGV: queue, owner, then this gateway's live callIds of
- * the queue. Removes the owner's entries that are not live (a `remove` whose answer was
- * lost: the caller left but the entry stayed); returns how many it removed, then the live
- * ones present.
- */
-const RECONCILE = `${DROP_OFFER}
-local live = {}
-for i = 3, #ARGV do live[ARGV[i]] = true end
-local all = redis.call('HGETALL', KEYS[1])
-local present = {'0'}
-local removed = 0
-for i = 1, #all, 2 do
-  local ok, entry = pcall(cjson.decode, all[i + 1])
-  if ok and type(entry) == 'table' and entry.owner == ARGV[2] then
-    if live[all[i]] then
-      present[#present + 1] = all[i]
-    else
-      drop_offer(KEYS[2], KEYS[3], all[i], ARGV[1])
-      redis.call('HDEL', KEYS[1], all[i])
+local out = {}
+local a = 3
+for q = 1, (#KEYS - 1) / 2 do
+  local entries, offered, queue = KEYS[2 * q], KEYS[2 * q + 1], ARGV[a]
+  local first, last = a + 2, a + 1 + tonumber(ARGV[a + 1])
+  a = last + 1
+  local live = {}
+  for i = first, last do live[ARGV[i]] = true end
+  local seen = {}
+  local removed = 0
+  local all = redis.call('HGETALL', entries)
+  for i = 1, #all, 2 do
+    local ok, entry = pcall(cjson.decode, all[i + 1])
+    local owner = ok and type(entry) == 'table' and entry.owner or nil
+    local keep = false
+    if owner == me then
+      keep = live[all[i]] == true
+      seen[all[i]] = keep
+    elseif type(owner) == 'string' then
+      if alive[owner] == nil then alive[owner] = redis.call('EXISTS', prefix .. owner) == 1 end
+      keep = alive[owner]
+    end
+    if not keep then
+      drop_offer(offered, offers, all[i], queue)
+      redis.call('HDEL', entries, all[i])
       removed = removed + 1
     end
   end
+  local answer = {tostring(removed)}
+  for i = first, last do
+    if not seen[ARGV[i]] then answer[#answer + 1] = ARGV[i] end
+  end
+  out[q] = answer
 end
-present[1] = tostring(removed)
-return present
+return out
 `;
+
+interface Mine {
+  readonly entry: WaitingEntry;
+  readonly max: number;
+}
 
 interface StoredEntry extends WaitingEntry {
   /** The owner's instance id, URI-encoded as in its lease key. */
@@ -148,8 +161,13 @@ export interface RedisQueueStateOptions {
   /** An agent's `maxCalls` (its slots in `agent-slots`). */
   readonly maxCalls: (agentId: string) => number;
   readonly heartbeatSeconds: number;
-  /** A sweep removed a lost gateway's callers from `queue`. */
+  /** A heartbeat removed a lost gateway's callers from `queue` (or put this one's back). */
   readonly purged?: ((queue: string) => void) | undefined;
+  /**
+   * A claim in `queue` was refused because the agent's call slots are all held (on any
+   * gateway); the first of them lapses in `ms` unless renewed or released.
+   */
+  readonly slotsHeld?: ((queue: string, ms: number) => void) | undefined;
 }
 
 export class RedisQueueState implements QueueState {
@@ -157,23 +175,26 @@ export class RedisQueueState implements QueueState {
   readonly #options: RedisQueueStateOptions;
   readonly #owner: string;
   readonly #timer: NodeJS.Timeout;
-  #sweeping: Promise<string[]> | undefined;
+  #beating: Promise<string[]> | undefined;
   /**
    * This gateway's callers as it last added them (callId → entry and the queue's max),
    * until it removes them: what each heartbeat reconciles Redis with.
    */
-  readonly #mine = new Map<string, { readonly entry: WaitingEntry; readonly max: number }>();
+  readonly #mine = new Map<string, Mine>();
+  /** Adds sent and not answered yet. */
+  readonly #adding = new Map<string, Mine>();
 
   constructor(redis: RedisLink, options: RedisQueueStateOptions) {
     this.#redis = redis;
     this.#options = options;
     this.#owner = encodeURIComponent(options.instanceId);
-    this.#timer = setInterval(() => void this.#sweepAndTell(), options.heartbeatSeconds * 1000);
+    this.#timer = setInterval(() => void this.#heartbeatAndTell(), options.heartbeatSeconds * 1000);
     this.#timer.unref();
   }
 
   async add(entry: WaitingEntry, max: number): Promise<boolean> {
-    const added = await this.#add(entry, max);
+    this.#adding.set(entry.callId, { entry, max });
+    const added = await this.#add(entry, max).finally(() => this.#adding.delete(entry.callId));
     if (added) this.#mine.set(entry.callId, { entry, max });
     return added;
   }
@@ -235,8 +256,8 @@ export class RedisQueueState implements QueueState {
   claim(queue: string, callId: string, agentId: string): Promise<boolean> {
     return this.#redis.run(
       'queue_claim',
-      async (r) =>
-        (await r.eval(
+      async (r) => {
+        const answer = (await r.eval(
           CLAIM,
           4,
           ...this.#keys(queue),
@@ -245,7 +266,10 @@ export class RedisQueueState implements QueueState {
           agentId,
           queue,
           this.#options.maxCalls(agentId),
-        )) === 1,
+        )) as number | [number, number];
+        if (Array.isArray(answer)) this.#options.slotsHeld?.(queue, answer[1]);
+        return answer === 1;
+      },
       false,
     );
   }
@@ -274,77 +298,64 @@ export class RedisQueueState implements QueueState {
     );
   }
 
-  /** Removes the callers of gateways whose lease lapsed; resolves with the queues it changed. */
-  sweep(): Promise<string[]> {
-    this.#sweeping ??= this.#sweep('').finally(() => (this.#sweeping = undefined));
-    return this.#sweeping;
+  /**
+   * One heartbeat (one script, one read per queue): removes the callers of gateways whose
+   * lease lapsed, and makes Redis hold exactly this gateway's live callers: an entry whose
+   * `remove` was lost (a Redis blip as the caller left) is dropped, and a live caller swept
+   * meanwhile (this gateway was cut from Redis past its lease, and the others took it for
+   * dead) is put back in its place (its `joinedAt` kept). Run every heartbeat, one at a
+   * time; resolves with the queues it changed.
+   */
+  heartbeat(): Promise<string[]> {
+    this.#beating ??= this.#heartbeat(true).finally(() => (this.#beating = undefined));
+    return this.#beating;
   }
 
   /** At start: removes this instance's callers left from before a restart (and lost gateways'). */
   forgetOwn(): Promise<string[]> {
-    return this.#sweep(this.#owner);
+    return this.#heartbeat(false);
   }
 
   close(): void {
     clearInterval(this.#timer);
   }
 
-  async #sweep(forget: string): Promise<string[]> {
-    if (!this.#redis.up) return [];
-    const changed: string[] = [];
-    const leases = this.#redis.key('gateway', '');
-    for (const queue of this.#options.queues) {
-      const removed = await this.#redis.run(
-        'queue_sweep',
-        (r) => r.eval(SWEEP, 3, ...this.#keys(queue), queue, leases, forget),
-        0,
-      );
-      if (Number(removed) > 0) changed.push(queue);
+  async #heartbeat(keepMine: boolean): Promise<string[]> {
+    const queues = this.#options.queues;
+    if (!this.#redis.up || queues.length === 0) return [];
+    // Adds in flight count as live: the script may run after their HSET.
+    const live = keepMine ? [...this.#mine.values(), ...this.#adding.values()] : [];
+    const args: (string | number)[] = [this.#redis.key('gateway', ''), this.#owner];
+    for (const queue of queues) {
+      const ids = live.filter((m) => m.entry.queue === queue).map((m) => m.entry.callId);
+      args.push(queue, ids.length, ...ids);
     }
-    return changed;
-  }
-
-  async #sweepAndTell(): Promise<void> {
-    const changed = new Set(await this.sweep());
-    for (const queue of await this.reconcile()) changed.add(queue);
-    for (const queue of changed) this.#options.purged?.(queue);
-  }
-
-  /**
-   * Makes Redis hold exactly this gateway's live callers: an entry whose `remove` was lost
-   * (a Redis blip as the caller left) is dropped, and a live caller swept meanwhile (this
-   * gateway was cut from Redis past its lease, and the others took it for dead) is put back
-   * in its place (its `joinedAt` kept). Run every heartbeat; resolves with the queues changed.
-   */
-  async reconcile(): Promise<string[]> {
-    if (!this.#redis.up) return [];
+    const keys = [
+      this.#redis.key('queue-offers'),
+      ...queues.flatMap((q) => this.#keys(q).slice(0, 2)),
+    ];
+    const answers = await this.#redis.run(
+      'queue_heartbeat',
+      async (r) => (await r.eval(HEARTBEAT, keys.length, ...keys, ...args)) as string[][],
+      null,
+    );
+    if (answers === null) return [];
     const changed: string[] = [];
-    for (const queue of this.#options.queues) {
-      const live = [...this.#mine.values()].filter((m) => m.entry.queue === queue);
-      const answer = await this.#redis.run(
-        'queue_reconcile',
-        async (r) =>
-          (await r.eval(
-            RECONCILE,
-            3,
-            ...this.#keys(queue),
-            queue,
-            this.#owner,
-            ...live.map((m) => m.entry.callId),
-          )) as string[],
-        null,
-      );
-      if (answer === null) continue;
-      const [removed, ...present] = answer;
-      const there = new Set(present);
+    for (const [i, queue] of queues.entries()) {
+      const [removed, ...missing] = answers[i] ?? ['0'];
       let touched = Number(removed) > 0;
-      for (const { entry, max } of live) {
-        if (there.has(entry.callId) || !this.#mine.has(entry.callId)) continue;
-        if (await this.#add(entry, max)) touched = true;
+      for (const callId of missing) {
+        // Put back only a caller still here whose add had answered (an add in flight puts itself).
+        const mine = this.#mine.get(callId);
+        if (mine && (await this.#add(mine.entry, mine.max))) touched = true;
       }
       if (touched) changed.push(queue);
     }
     return changed;
+  }
+
+  async #heartbeatAndTell(): Promise<void> {
+    for (const queue of await this.heartbeat()) this.#options.purged?.(queue);
   }
 
   #keys(queue: string): [string, string, string] {

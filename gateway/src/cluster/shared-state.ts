@@ -9,6 +9,7 @@ import {
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { RedisAgentSync } from './agent-sync.js';
+import { ClaimLapses } from './claim-lapses.js';
 import { ClusterMetrics } from './metrics.js';
 import { RedisNumberLeases } from './number-leases.js';
 import { GatewayPresence } from './presence.js';
@@ -116,6 +117,7 @@ export async function createSharedState(deps: {
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
   let queueState: RedisQueueState | undefined;
+  let claimLapses: ClaimLapses | undefined;
   let closed = false;
   return {
     instanceId,
@@ -133,12 +135,17 @@ export async function createSharedState(deps: {
       const changes = new RedisQueueChanges({ redis, instanceId, logger });
       await changes.start();
       queueState?.close();
+      claimLapses?.close();
+      // An agent's slot claim that lapses (its gateway died) is told as a release would be.
+      const lapses = new ClaimLapses({ announce: (queue) => changes.announce(queue) });
+      claimLapses = lapses;
       queueState = new RedisQueueState(redis, {
         instanceId,
         queues,
         maxCalls,
         heartbeatSeconds: config.shared.heartbeatSeconds,
         purged: (queue) => changes.announce(queue),
+        slotsHeld: (queue, ms) => lapses.heldFor(queue, ms),
       });
       // A restart under the same instance id: the callers of before are gone with their legs.
       for (const queue of await queueState.forgetOwn()) changes.publish(queue);
@@ -154,6 +161,7 @@ export async function createSharedState(deps: {
       closed = true;
       agentSync?.close();
       queueState?.close();
+      claimLapses?.close();
       agentLocks?.close();
       tenantCalls?.close();
       numberLeases?.close();
