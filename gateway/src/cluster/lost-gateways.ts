@@ -113,7 +113,10 @@ export class LostGatewaySweeper {
         }
         // The modules' records of those calls (the marketplace's: closed, charged when due;
         // voicemails: ended, their event published). One failing does not keep the others.
-        for (const module of this.#deps.modules)
+        // The lease is looked at again before each: a gateway restarted under the same
+        // instance id meanwhile has records of its own run that are not lost.
+        for (const module of this.#deps.modules) {
+          if (this.#closed || (await presence.alive(owner))) break;
           await module
             .recoverLost(owner)
             .catch((error: unknown) =>
@@ -122,6 +125,7 @@ export class LostGatewaySweeper {
                 'could not recover a lost gateway’s records',
               ),
             );
+        }
       }
     } catch (error) {
       // The database is down or slow: the next heartbeat tries again.

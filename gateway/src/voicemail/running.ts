@@ -64,7 +64,13 @@ export interface EndDeps {
   readonly now: () => number;
 }
 
-/** A message is over: its row ended (tried again on failure), the frame published, the call ended unless taken. */
+/**
+ * A message is over: the call ended unless taken (first: the caller never
+ * waits on the database), its row ended (tried again on failure), and the
+ * frame published when this end is the one stored (a row someone else ended
+ * was published by them; one still `recording` after every try is ended and
+ * published by the next start or a survivor, `interrupted.ts`).
+ */
 export async function endMessage(
   deps: EndDeps,
   running: Running,
@@ -87,16 +93,19 @@ export async function endMessage(
     endReason: result.reason,
     ...(taken ? { takenBy: running.taker, takenAt: running.takenAt } : {}),
   } as const;
-  await deps.writes.finish(id, end);
-  const voicemail = await deps.writes.view(id, running.inserted, running.typed, end);
-  deps.live.publish({ type: 'voicemail-ended', voicemail });
+  // Taken: the caller is being bridged to the agent.
+  if (!taken) {
+    const endedBy = result.reason === 'hangup' ? 'visitor' : 'gateway';
+    call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
+  }
+  const finished = await deps.writes.finish(id, end);
   deps.logger.info(
-    { voicemailId: id, reason: result.reason, ms: result.durationMs },
+    { voicemailId: id, reason: result.reason, ms: result.durationMs, stored: finished },
     'voicemail left',
   );
-  if (taken) return; // the caller is being bridged to the agent
-  const endedBy = result.reason === 'hangup' ? 'visitor' : 'gateway';
-  call.end({ outcome: 'no_answer', endedBy, reason: 'normal_clearing' });
+  if (finished !== 'ended') return;
+  const voicemail = await deps.writes.view(id, running.inserted, running.typed, end);
+  deps.live.publish({ type: 'voicemail-ended', voicemail });
 }
 
 /**
@@ -120,10 +129,14 @@ export async function endNotStored(
     durationMs: result.durationMs,
     endReason: 'voicemail_not_stored',
   } as const;
+  if (result.reason !== 'taken')
+    call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'voicemail_not_stored' });
+  // The insert may have landed with its answer lost: such a row is ended
+  // here, so no start or survivor later ends it as a message to hear (with
+  // no row this changes nothing).
+  await deps.writes.finish(id, end);
   if (running.inserted) {
     const voicemail = { ...voicemailView(ended(running.inserted, end), true), typed: [] };
     deps.live.publish({ type: 'voicemail-ended', voicemail });
   }
-  if (result.reason !== 'taken')
-    call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'voicemail_not_stored' });
 }

@@ -195,7 +195,13 @@ export async function wireVoicemail(deps: {
   const interrupted: InterruptedDeps = {
     store,
     publish: (event) => voicemails.live.publish(event),
-    typed: (view) => inbox.typed(view),
+    // The typed lines are extra: one that cannot be read must not stop the
+    // ended frame (or, at start, the gateway's start-up).
+    typed: (view) =>
+      inbox.typed(view).catch((err: unknown) => {
+        deps.logger.error({ err, voicemailId: view.id }, 'typed lines not read: published without');
+        return [];
+      }),
     logger: deps.logger,
     now: deps.now,
   };

@@ -47,7 +47,7 @@ describe('VoicemailWrites', () => {
     await real.insert(base);
     const store = failingEnds(real, 2);
     const writes = new VoicemailWrites({ store, logger, retryMs: [1, 1, 1] });
-    expect(await writes.finish(base.id, END)).toBe(true);
+    expect(await writes.finish(base.id, END)).toBe('ended');
     expect(store.tries).toBe(3);
     expect(await real.get(base.id)).toMatchObject({ status: 'left', endReason: 'silence' });
   });
@@ -57,7 +57,7 @@ describe('VoicemailWrites', () => {
     await real.insert(base);
     const store = failingEnds(real, 10);
     const writes = new VoicemailWrites({ store, logger, retryMs: [1, 1] });
-    expect(await writes.finish(base.id, END)).toBe(false);
+    expect(await writes.finish(base.id, END)).toBe('failed');
     expect(store.tries).toBe(3);
     expect((await real.open('gw-a')).map((r) => r.id)).toEqual([base.id]);
   });

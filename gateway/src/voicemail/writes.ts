@@ -20,6 +20,9 @@ import { voicemailView } from './view.js';
 /** Waits before each new try of a failed `finish` (about 5 s in all). */
 export const FINISH_RETRY_MS: readonly number[] = [250, 1000, 4000];
 
+/** What became of a message's end: see {@link VoicemailWrites.finish}. */
+export type FinishOutcome = 'ended' | 'already' | 'failed';
+
 export class VoicemailWrites {
   readonly #store: VoicemailStore;
   readonly #log: Logger;
@@ -51,14 +54,15 @@ export class VoicemailWrites {
 
   /**
    * Ends the row, tried again after each wait of `retryMs` while the store
-   * throws: true once it landed (or the row was ended already), false when
-   * the last try failed too (the row stays `recording`; logged).
+   * throws: `ended` once this end landed, `already` when the row had been
+   * ended by someone else (a survivor that took this gateway for lost, a
+   * start-up's sweep), `failed` when the last try failed too (the row stays
+   * `recording`; logged). Only `ended` is this gateway's to publish.
    */
-  async finish(id: string, end: VoicemailEnd): Promise<boolean> {
+  async finish(id: string, end: VoicemailEnd): Promise<FinishOutcome> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.#store.finish(id, end);
-        return true;
+        return (await this.#store.finish(id, end)) ? 'ended' : 'already';
       } catch (err) {
         const wait = this.#retryMs[attempt];
         if (wait === undefined) {
@@ -66,7 +70,7 @@ export class VoicemailWrites {
             { err, voicemailId: id, attempts: attempt + 1 },
             'voicemail end not stored: the row stays recording until it is ended as interrupted',
           );
-          return false;
+          return 'failed';
         }
         this.#log.warn(
           { err, voicemailId: id, retryMs: wait },

@@ -48,8 +48,11 @@ describe.skipIf(!sippAvailable())('wrap-up across gateways', () => {
     });
     expect(onB.stats.successful, onB.output).toBe(1);
     expect(phone.receivedRequests('INVITE')).toHaveLength(1);
-    const onBWrapUp = b.gateway.agents.get('agent1')?.wrapUpUntil;
-    expect(onBWrapUp).toBeDefined();
+    // B releases the agent after the BYE's 200 sipp already has: wait for it.
+    const onBWrapUp = await until(
+      () => b.gateway.agents.get('agent1')?.wrapUpUntil,
+      'the agent in wrap-up on B',
+    );
     // A hears of it: the agent is in wrap-up there too, until the same time.
     await until(
       () => a.gateway.agents.get('agent1')?.state === 'wrap-up',

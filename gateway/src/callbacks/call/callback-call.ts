@@ -34,7 +34,7 @@ import type { TextToSpeech } from '../../speech/index.js';
 import type { OutboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { AttemptLog } from '../attempt-log.js';
 import type { AdvertiserTarget, CallbackOutcome } from '../model.js';
-import { DECLINE, askForKey, say } from './acceptance-prompt.js';
+import { DECLINE, askForKey, say, type PromptDeps } from './acceptance-prompt.js';
 import { dialAdvertiser } from './advertiser-dial.js';
 import { ringback } from './ringback.js';
 import { dialThroughTrunk } from './trunk-dial.js';
@@ -122,6 +122,11 @@ export class CallbackCall {
     this.#log = log;
     this.#host = host;
     this.#logger = deps.logger.child({ module: 'callbacks', callback: init.id, attempt: log.n });
+  }
+
+  /** What the prompts need, logging with this attempt's context. */
+  #promptDeps(): PromptDeps {
+    return { tts: this.#deps.tts, config: this.#deps.config, logger: this.#logger };
   }
 
   /** The answered legs' dialogs (stored, so that a start after a crash can send them a BYE). */
@@ -242,7 +247,7 @@ export class CallbackCall {
     this.#host.prompting();
     this.#log.promptAt = now();
 
-    const key = await askForKey(this.#deps, customer, media, {
+    const key = await askForKey(this.#promptDeps(), customer, media, {
       advertiserName: init.advertiserName,
       log: this.#log,
       signal: this.#abort.signal,
@@ -258,12 +263,12 @@ export class CallbackCall {
       return { outcome: 'no_key', code: 'callback_no_key', detail: 'no key in time' };
     }
     if (key === DECLINE) {
-      await say(this.#deps, media, config.prompt.declined, this.#abort.signal);
+      await say(this.#promptDeps(), media, config.prompt.declined, this.#abort.signal);
       customer.hangUp('callback_declined');
       return { outcome: 'declined', code: 'callback_declined', detail: 'the customer pressed 2' };
     }
     if (!this.#host.accepted()) {
-      await say(this.#deps, media, config.prompt.apology, this.#abort.signal);
+      await say(this.#promptDeps(), media, config.prompt.apology, this.#abort.signal);
       customer.hangUp('callback_cannot_pay');
       return {
         outcome: 'advertiser_cannot_pay',
@@ -315,7 +320,7 @@ export class CallbackCall {
     }
     if (result.kind === 'failed') {
       ringing.stop('aborted');
-      await say(this.#deps, media, config.prompt.apology, this.#abort.signal);
+      await say(this.#promptDeps(), media, config.prompt.apology, this.#abort.signal);
       customer.hangUp('callback_advertiser_unavailable');
       return {
         outcome: 'advertiser_unavailable',
