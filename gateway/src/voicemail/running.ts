@@ -68,8 +68,9 @@ export interface EndDeps {
  * A message is over: the call ended unless taken (first: the caller never
  * waits on the database), its row ended (tried again on failure), and the
  * frame published when this end is the one stored (a row someone else ended
- * was published by them; one still `recording` after every try is ended and
- * published by the next start or a survivor, `interrupted.ts`).
+ * was published by them; one still `recording` after every try is tried
+ * again every 30 s and published when it lands, or ended and published by
+ * the next start or a survivor, `interrupted.ts`).
  */
 export async function endMessage(
   deps: EndDeps,
@@ -103,9 +104,12 @@ export async function endMessage(
     { voicemailId: id, reason: result.reason, ms: result.durationMs, stored: finished },
     'voicemail left',
   );
-  if (finished !== 'ended') return;
-  const voicemail = await deps.writes.view(id, running.inserted, running.typed, end);
-  deps.live.publish({ type: 'voicemail-ended', voicemail });
+  const publish = async () => {
+    const voicemail = await deps.writes.view(id, running.inserted, running.typed, end);
+    deps.live.publish({ type: 'voicemail-ended', voicemail });
+  };
+  if (finished === 'ended') await publish();
+  else if (finished === 'failed') deps.writes.later(id, end, publish);
 }
 
 /**

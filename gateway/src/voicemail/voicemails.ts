@@ -106,6 +106,7 @@ export class Voicemails {
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
     await Promise.race([done, bound]);
     clearTimeout(timer);
+    this.#writes.close();
   }
 
   /**

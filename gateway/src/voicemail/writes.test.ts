@@ -61,4 +61,39 @@ describe('VoicemailWrites', () => {
     expect(store.tries).toBe(3);
     expect((await real.open('gw-a')).map((r) => r.id)).toEqual([base.id]);
   });
+
+  it('keeps an end that never landed and stores it later, published once', async () => {
+    const real = new SqliteVoicemailStore(openDatabase(':memory:', [VOICEMAIL_SCHEMA]), 'gw-a');
+    await real.insert(base);
+    const store = failingEnds(real, 4); // the three tries, then the first late pass
+    const writes = new VoicemailWrites({ store, logger, retryMs: [1, 1], lateMs: 3_600_000 });
+    expect(await writes.finish(base.id, END)).toBe('failed');
+    let published = 0;
+    writes.later(base.id, END, () => Promise.resolve(void (published += 1)));
+    await writes.retryLate(); // the database still refuses
+    expect(writes.lateCount).toBe(1);
+    expect(published).toBe(0);
+    await writes.retryLate(); // it answers: stored and published
+    expect(await real.get(base.id)).toMatchObject({ status: 'left', endReason: 'silence' });
+    expect(published).toBe(1);
+    expect(writes.lateCount).toBe(0);
+    await writes.retryLate();
+    expect(published).toBe(1);
+    writes.close();
+  });
+
+  it('does not publish a late end when someone else ended the row meanwhile', async () => {
+    const real = new SqliteVoicemailStore(openDatabase(':memory:', [VOICEMAIL_SCHEMA]), 'gw-a');
+    await real.insert(base);
+    const writes = new VoicemailWrites({ store: real, logger, lateMs: 3_600_000 });
+    let published = 0;
+    writes.later(base.id, END, () => Promise.resolve(void (published += 1)));
+    // A survivor took this gateway for lost and ended the row first.
+    await real.finish(base.id, { ...END, endReason: 'gateway_lost' });
+    await writes.retryLate();
+    expect(published).toBe(0);
+    expect(writes.lateCount).toBe(0);
+    expect(await real.get(base.id)).toMatchObject({ endReason: 'gateway_lost' });
+    writes.close();
+  });
 });

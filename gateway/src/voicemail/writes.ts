@@ -19,6 +19,14 @@ import { voicemailView } from './view.js';
 
 /** Waits before each new try of a failed `finish` (about 5 s in all). */
 export const FINISH_RETRY_MS: readonly number[] = [250, 1000, 4000];
+/** After those: how often an end that still did not land is tried again. */
+export const LATE_FINISH_MS = 30_000;
+
+interface LateEnd {
+  readonly end: VoicemailEnd;
+  /** Publishes the end once it is stored. */
+  readonly stored: () => Promise<void>;
+}
 
 /** What became of a message's end: see {@link VoicemailWrites.finish}. */
 export type FinishOutcome = 'ended' | 'already' | 'failed';
@@ -27,11 +35,76 @@ export class VoicemailWrites {
   readonly #store: VoicemailStore;
   readonly #log: Logger;
   readonly #retryMs: readonly number[];
+  readonly #lateMs: number;
+  /** Ends whose every try failed, tried again every `lateMs` until they land. */
+  readonly #late = new Map<string, LateEnd>();
+  #lateTimer: NodeJS.Timeout | undefined;
+  #retrying = false;
+  #closed = false;
 
-  constructor(deps: { store: VoicemailStore; logger: Logger; retryMs?: readonly number[] }) {
+  constructor(deps: {
+    store: VoicemailStore;
+    logger: Logger;
+    retryMs?: readonly number[];
+    lateMs?: number;
+  }) {
     this.#store = deps.store;
     this.#log = deps.logger;
     this.#retryMs = deps.retryMs ?? FINISH_RETRY_MS;
+    this.#lateMs = deps.lateMs ?? LATE_FINISH_MS;
+  }
+
+  /**
+   * An end whose every try failed (`finish` said `failed`) is kept here and
+   * tried again every `lateMs` while this gateway runs, so the row does not
+   * stay `recording` until a restart; `stored` runs once it lands (not when
+   * someone else ended the row meanwhile). What is still here at `close` is
+   * the next start's or a survivor's (`interrupted.ts`).
+   */
+  later(id: string, end: VoicemailEnd, stored: () => Promise<void>): void {
+    this.#late.set(id, { end, stored });
+    if (this.#closed) return;
+    this.#lateTimer ??= setInterval(() => void this.retryLate(), this.#lateMs).unref();
+  }
+
+  /** Ends kept by {@link later} still waiting. */
+  get lateCount(): number {
+    return this.#late.size;
+  }
+
+  /** One pass over the kept ends (the timer's; a test may call it). */
+  async retryLate(): Promise<void> {
+    if (this.#retrying) return; // a pass on a slow database is still going
+    this.#retrying = true;
+    try {
+      await this.#retryLate();
+    } finally {
+      this.#retrying = false;
+    }
+  }
+
+  async #retryLate(): Promise<void> {
+    for (const [id, { end, stored }] of [...this.#late]) {
+      try {
+        const ended = await this.#store.finish(id, end);
+        this.#late.delete(id);
+        if (ended) await stored();
+      } catch (err) {
+        this.#log.warn({ err, voicemailId: id }, 'voicemail end still not stored');
+      }
+    }
+    if (this.#late.size === 0) this.#stopTimer();
+  }
+
+  /** Stops the late tries for good (what is left is ended by the next start or a survivor). */
+  close(): void {
+    this.#closed = true;
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
+    clearInterval(this.#lateTimer);
+    this.#lateTimer = undefined;
   }
 
   /** Stores a new voicemail's row: false (logged) when it could not be. */
