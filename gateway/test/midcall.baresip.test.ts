@@ -8,6 +8,7 @@ import {
   runSipp,
   startBaresipAgent,
   stopAll,
+  until,
   type BaresipAgent,
 } from '@parley/testkit';
 import { startTestGateway, type TestGateway } from './harness.js';
@@ -15,14 +16,6 @@ import { RawSipClient, inviteText } from './raw-sip.js';
 import { responsesIn } from './sipp-log.js';
 
 /** Waits for `check` to hold (the answers arrive asynchronously), at most 10 s. */
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const started: { gw?: TestGateway; agents: BaresipAgent[] } = { agents: [] };
 afterEach(async () => {
   await Promise.all(started.agents.splice(0).map((a) => a.stop()));
@@ -113,7 +106,10 @@ describe('limits', () => {
       for (let i = 0; i < 6; i += 1)
         client.send(gw.udp, inviteText({ to: `sales@${gw.udp}`, port: client.port }));
       // Six answers: the burst's three reach the SBC (401, no token), the rest are refused.
-      await until(() => client.responses().filter((r) => r.status >= 200).length >= 6);
+      await until(
+        () => client.responses().filter((r) => r.status >= 200).length >= 6,
+        'six final responses',
+      );
       const limited = client.responses(503);
       expect(limited.length).toBeGreaterThanOrEqual(2);
       expect(limited[0]!.headers.get('retry-after')).toBe('5');

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { until } from '@parley/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MediaEndpoint, RtpDirection, RtpPacketView } from './engine.js';
 import { createRelayEngine } from './relay-engine.js';
@@ -8,7 +9,6 @@ import {
   reservePortBase,
   rtcpPacket,
   rtpPacket,
-  sleep,
   type TestPhone,
 } from './test-phone.js';
 
@@ -52,11 +52,6 @@ function record(endpoint: MediaEndpoint): { packet: RtpPacketView; direction: Rt
     seen.push({ packet: { ...packet, payload: Buffer.from(packet.payload) }, direction }),
   );
   return seen;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i += 1) await sleep(10);
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('relay engine media endpoint', () => {
