@@ -3,6 +3,7 @@
  * whose "phone" is a UDP socket on 127.0.0.1, and RTP made and read by hand.
  * @internal
  */
+import { until as pollUntil } from '@parley/testkit';
 import { pino } from 'pino';
 import alawmulaw from 'alawmulaw';
 import type { AudioCodec } from '../engine.js';
@@ -135,11 +136,7 @@ export function peakLevelAt(
   return peak;
 }
 
-/** Polls `check` (the media path is asynchronous), failing after `timeoutMs`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+/** Polls `check` every 10 ms (the media path is asynchronous): testkit's `until`, for booleans. */
+export async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  await pollUntil(check, what, timeoutMs, 10);
 }
