@@ -8,7 +8,6 @@
  * (`parley-gateway --config`), as in production, so the kill is a real one.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +29,7 @@ import {
 } from '@parley/testkit';
 import { childGatewayConfig } from './answered-visitor-call.js';
 import { VoicemailCaller } from './voicemail-caller.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 const API_KEY = 'voicemail-restart-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'parley-vm-restart-'));
@@ -43,9 +43,9 @@ let issuer: CallTokenIssuer;
 let gateway: ManagedProcess | undefined;
 let httpUrl = '';
 let caller: VoicemailCaller;
-let hooks: Server;
+let hooks: WebhookReceiver;
 /** The bodies the tenant's webhook received. */
-const received: Record<string, unknown>[] = [];
+let received: Record<string, unknown>[] = [];
 
 async function startGateway(): Promise<ManagedProcess> {
   const started = await spawnGateway({ configPath, name: 'parley-vm-restart' });
@@ -58,17 +58,9 @@ beforeAll(async () => {
     generateSigningKeyPair('ES256'),
     generateEncryptionKeyPair(),
   ]);
-  hooks = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-  const address = hooks.address();
-  const hookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/vm`;
+  hooks = await startWebhookReceiver();
+  received = hooks.received;
+  const hookUrl = hooks.url;
   sipPort = await ports.allocate(1, { protocols: ['udp'] });
   mediaPorts = await ports.allocate(16, { protocols: ['udp'], even: true });
   writeFileSync(
@@ -117,7 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   caller?.close();
   await gateway?.stop();
-  await new Promise((resolve) => hooks?.close(resolve));
+  await hooks?.close();
   await stopAll();
   sipPort?.release();
   mediaPorts?.release();

@@ -14,7 +14,6 @@
  * gateways share a disk for).
  */
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -37,6 +36,7 @@ import { deskSocket, type DeskSocket } from '../desk-socket.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
 import { VoicemailCaller } from '../voicemail-caller.js';
 import { VOICEMAIL_SENTENCE } from '../voicemail-setup.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-lost-voicemail-'));
 const ports = new PortAllocator();
@@ -53,26 +53,18 @@ let victim: ManagedProcess | undefined;
 let survivor: TestGateway;
 let caller: VoicemailCaller;
 let desk: DeskSocket | undefined;
-let hooks: Server;
+let hooks: WebhookReceiver;
 /** The bodies the tenant's webhook received. */
-const received: Record<string, unknown>[] = [];
+let received: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const url = await postgres.createDatabase('parley_lost_voicemail');
   db = new pg.Client({ connectionString: url });
   await db.connect();
-  hooks = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-  const address = hooks.address();
-  const hookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/vm`;
+  hooks = await startWebhookReceiver();
+  received = hooks.received;
+  const hookUrl = hooks.url;
 
   const keys = await testKeys();
   const shared = { redis: { url: redis.url, keyPrefix: 'lost-vm-test:' }, ...CLUSTER };
@@ -138,7 +130,7 @@ afterAll(async () => {
   await victim?.stop();
   await survivor?.close();
   await db?.end();
-  await new Promise((resolve) => hooks?.close(resolve));
+  await hooks?.close();
   await Promise.all([postgres?.stop(), redis?.stop()]);
   await stopAll();
   sipPort?.release();
