@@ -34,6 +34,7 @@
  * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
  * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
  * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
+ * | `uas-carrier-early-tone`  | UAS  | 100, 183 PCMU SDP and from then the 1 kHz tone (early media), 200 2 s later, waits for BYE |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -68,6 +69,7 @@ export type BundledScenarioName =
   | 'uac-carrier-ring-cancel'
   | 'uas-carrier-press-1'
   | 'uas-carrier-press-2'
+  | 'uas-carrier-early-tone'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 
@@ -87,7 +89,11 @@ export const TONE_PCMU_NAME = 'tone-1k-pcmu.ul';
  */
 export async function bundledScenario(name: BundledScenarioName): Promise<ScenarioFile> {
   const file = join(SCENARIO_DIR, `${name}.xml`);
-  if (!name.startsWith('uac-bearer') && name !== 'uac-carrier-call') return { file };
+  const streamsTone =
+    name.startsWith('uac-bearer') ||
+    name === 'uac-carrier-call' ||
+    name === 'uas-carrier-early-tone';
+  if (!streamsTone) return { file };
   const tone = await cachedTone({
     freqHz: 1000,
     seconds: 2,
