@@ -36,6 +36,7 @@
  * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
  * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
  * | `uas-carrier-early-tone`  | UAS  | 100, 183 PCMU SDP and from then the 1 kHz tone (early media), 200 2 s later, waits for BYE |
+ * | `uas-carrier-early-tone-no-answer` | UAS | the same 183 and tone, never answers: waits for the CANCEL, 200, 487 |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -72,6 +73,7 @@ export type BundledScenarioName =
   | 'uas-carrier-press-1'
   | 'uas-carrier-press-2'
   | 'uas-carrier-early-tone'
+  | 'uas-carrier-early-tone-no-answer'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 
@@ -94,7 +96,7 @@ export async function bundledScenario(name: BundledScenarioName): Promise<Scenar
   const streamsTone =
     name.startsWith('uac-bearer') ||
     name === 'uac-carrier-call' ||
-    name === 'uas-carrier-early-tone';
+    name.startsWith('uas-carrier-early-tone');
   if (!streamsTone) return { file };
   const tone = await cachedTone({
     freqHz: 1000,
