@@ -27,7 +27,7 @@ import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 import { ackText, inDialogText, isFinal, isResponse } from './raw-call.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
 import { RtpVisitor } from './rtp-visitor.js';
-import { requestsIn } from './sipp-log.js';
+import { requestsIn, transactionsIn } from './sipp-log.js';
 
 const CALLEE = '127.0.0.3';
 const DID = '+14155550161';
@@ -158,11 +158,11 @@ describe.skipIf(!sippAvailable())('a flow dials a number whose network plays ear
       );
       await gw.callsEnded();
       const log = (await sipp.stop()).messages;
-      const [invite, ...more] = requestsIn(log, 'INVITE');
+      const [invite, ...more] = transactionsIn(log, 'INVITE');
       expect(more).toEqual([]);
       expect(invite?.startLine).toBe(`INVITE sip:${NUMBER}@${CALLEE}:${block.base} SIP/2.0`);
       expect(invite?.body).toMatch(/^m=audio \d+ RTP\/AVP 0\b/m);
-      expect(requestsIn(log, 'ACK')).toHaveLength(1);
+      expect(transactionsIn(log, 'ACK')).toHaveLength(1);
 
       // The flow's dial was answered by the number, and the call is stored as the caller ended it.
       const record = (await gw.gateway.callStore.listRecent(5)).find((r) => r.called === DID);

@@ -23,7 +23,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/flows/run.js';
 import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
-import { requestsIn } from './sipp-log.js';
+import { transactionsIn } from './sipp-log.js';
 
 const DID = '+14155550171';
 /** A schedule with no opening hours: closed whenever the test runs. */
@@ -65,7 +65,7 @@ async function theCall(gw: TestGateway) {
 
 /** The Reason of the BYE the caller (sipp) got. */
 function byeReason(messages: string): string | undefined {
-  const byes = requestsIn(messages, 'BYE');
+  const byes = transactionsIn(messages, 'BYE');
   expect(byes).toHaveLength(1);
   return byes[0]?.header('reason');
 }
