@@ -77,6 +77,11 @@ export const VOICEMAIL_SCHEMA: SchemaModule = {
     ALTER TABLE vm_voicemails ADD COLUMN deleted_at INTEGER;
     CREATE INDEX vm_voicemails_gateway ON vm_voicemails(gateway, created_at);
     `,
+    // The delivery's id (`X-Parley-Delivery`, outbox.ts): a UUID, unique whichever gateway or
+    // database raised it (the row id repeats across gateways); older rows send their row id.
+    `
+    ALTER TABLE vm_webhook_outbox ADD COLUMN delivery TEXT;
+    `,
   ],
 };
 

@@ -11,13 +11,25 @@
  * as long each time up to the tenant's maximum, and the rest of that lane
  * wait behind it). Lanes are independent: one tenant's failing receiver
  * never delays another's events. At least once: a delivery whose 2xx was lost
- * is sent again with the same `X-Parley-Delivery` id, which the receiver uses
- * to drop duplicates.
+ * is sent again with the same `X-Parley-Delivery` id (a UUID per event), which
+ * the receiver uses to drop duplicates.
+ *
+ * The outbox is a seam (`outbox.ts`): this gateway's SQLite file, or with
+ * `storage.kind: postgres` one table for the cluster, whose lanes every
+ * gateway looks at each `scanMs` (a lane is held by one gateway at a time,
+ * `postgres/pg-outbox.ts`), so a dead gateway's events are sent by a live one.
  */
+import { randomUUID } from 'node:crypto';
 import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
 import { sign } from '../flows/sources/webhook.js';
 import type { Logger } from '../observability/index.js';
-import type { SqliteDatabase } from '../storage/index.js';
+import {
+  laneKey,
+  type OutboxEntry,
+  type OutboxLane,
+  type SendOutcome,
+  type WebhookOutbox,
+} from './outbox.js';
 
 export interface WebhookTarget {
   readonly url: string;
@@ -29,7 +41,10 @@ export interface WebhookTarget {
 }
 
 export interface VoicemailWebhooksDeps {
-  readonly db: SqliteDatabase;
+  /** Where events wait: this gateway's SQLite file, or PostgreSQL shared by the cluster. */
+  readonly outbox: WebhookOutbox;
+  /** How often a shared outbox's lanes are looked at (a dead gateway's events are found then). */
+  readonly scanMs?: number | undefined;
   /** The tenant's webhook, if it has one. */
   readonly target: (tenant: string) => WebhookTarget | undefined;
   /** The tenant of a voicemail (its partial and final frames name only the voicemail). */
@@ -43,54 +58,55 @@ export interface VoicemailWebhooksDeps {
   readonly fetch?: typeof fetch;
 }
 
-interface OutboxRow {
-  id: number;
-  tenant: string;
-  url: string;
-  body: string;
-  attempts: number;
-  next_at: number;
-}
-
 /** One receiver's deliveries: sent one at a time, in order, whatever the other lanes do. */
-interface Lane {
-  readonly tenant: string;
-  readonly url: string;
+interface Lane extends OutboxLane {
   timer: NodeJS.Timeout | undefined;
   sending: boolean;
 }
 
 export class VoicemailWebhooks {
   readonly #deps: VoicemailWebhooksDeps;
+  readonly #outbox: WebhookOutbox;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   readonly #abort = new AbortController();
-  /** Per tenant and URL (`tenant\nurl`). */
+  /** Per tenant and URL (`laneKey`). */
   readonly #lanes = new Map<string, Lane>();
+  #scanTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(deps: VoicemailWebhooksDeps) {
     this.#deps = deps;
+    this.#outbox = deps.outbox;
     this.#log = deps.logger.child({ module: 'voicemail-webhooks' });
     this.#now = deps.now ?? Date.now;
     this.#fetch = deps.fetch ?? fetch;
   }
 
-  /** Sends what the outbox holds (left by the last run too), each receiver's lane on its own. */
+  /**
+   * Sends what the outbox holds (left by the last run too), each receiver's
+   * lane on its own. A shared outbox is looked at again every `scanMs`: the
+   * lanes other gateways raised events on, a dead one's among them.
+   */
   start(): void {
-    const lanes = this.#deps.db
-      .prepare('SELECT DISTINCT tenant, url FROM vm_webhook_outbox')
-      .all() as { tenant: string; url: string }[];
-    for (const { tenant, url } of lanes) this.#pump(this.#lane(tenant, url));
+    void this.scan();
+    if (this.#outbox.shared && !this.#closed)
+      this.#scanTimer = setInterval(() => void this.scan(), this.#deps.scanMs ?? 2000).unref();
   }
 
-  /** Deliveries waiting in the outbox. */
-  get pending(): number {
-    const row = this.#deps.db.prepare('SELECT count(*) AS n FROM vm_webhook_outbox').get() as {
-      n: number;
-    };
-    return row.n;
+  /** One look at every lane of the outbox (the timer's; a test may call it). */
+  async scan(): Promise<void> {
+    try {
+      for (const lane of await this.#outbox.lanes()) this.#pump(this.#lane(lane));
+    } catch (err) {
+      this.#log.warn({ err }, 'voicemail webhook outbox not read: tried at the next look');
+    }
+  }
+
+  /** Deliveries waiting in the outbox (every gateway's, when it is shared). */
+  pending(): Promise<number> {
+    return this.#outbox.pending();
   }
 
   /** Queues `event` for its tenant's webhook, if the tenant has one. */
@@ -107,20 +123,27 @@ export class VoicemailWebhooks {
       tenant,
       at: new Date(now).toISOString(),
     });
-    this.#deps.db
-      .prepare(
-        'INSERT INTO vm_webhook_outbox (tenant, url, body, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(tenant, target.url, body, now, now);
-    this.#pump(this.#lane(tenant, target.url));
+    const lane = { tenant, url: target.url };
+    // SQLite writes it before this returns; PostgreSQL in this lane's order.
+    this.#outbox.add({ ...lane, delivery: randomUUID(), body, at: now }).then(
+      () => this.#pump(this.#lane(lane)),
+      (err: unknown) =>
+        this.#log.error(
+          { err, tenant, type: event.type },
+          'voicemail webhook event not stored: lost',
+        ),
+    );
   }
 
-  /** Stops sending (what is left stays in the outbox for the next start); safe twice. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
-    this.#abort.abort();
+  /** Stops sending (what is left stays in the outbox for the next start or another gateway); safe twice. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearInterval(this.#scanTimer);
+      for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+      this.#abort.abort();
+    }
+    await this.#outbox.close();
   }
 
   /** The webhook's JSON: the frame, with no private claims and, once ended, the recording's URL. */
@@ -138,11 +161,11 @@ export class VoicemailWebhooks {
     return { ...event };
   }
 
-  #lane(tenant: string, url: string): Lane {
-    const key = `${tenant}\n${url}`;
+  #lane(of: OutboxLane): Lane {
+    const key = laneKey(of);
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { tenant, url, timer: undefined, sending: false };
+      lane = { tenant: of.tenant, url: of.url, timer: undefined, sending: false };
       this.#lanes.set(key, lane);
     }
     return lane;
@@ -152,33 +175,41 @@ export class VoicemailWebhooks {
     if (this.#closed || lane.sending) return;
     clearTimeout(lane.timer);
     lane.timer = undefined;
-    const head = this.#deps.db
-      .prepare('SELECT * FROM vm_webhook_outbox WHERE tenant = ? AND url = ? ORDER BY id LIMIT 1')
-      .get(lane.tenant, lane.url) as OutboxRow | undefined;
-    if (!head) {
-      // Empty: forgotten until its next event (a tenant's old URL does not stay for ever).
-      this.#lanes.delete(`${lane.tenant}\n${lane.url}`);
-      return;
-    }
-    const wait = head.next_at - this.#now();
-    if (wait > 0) {
-      lane.timer = setTimeout(() => this.#pump(lane), wait);
-      lane.timer.unref();
-      return;
-    }
     lane.sending = true;
-    void this.#deliver(head).finally(() => {
-      lane.sending = false;
-      this.#pump(lane);
-    });
+    this.#outbox
+      .turn(lane, this.#now(), (head) => this.#deliver(head))
+      .then(
+        (turn) => {
+          lane.sending = false;
+          if (turn.kind === 'sent') this.#pump(lane);
+          else if (turn.kind === 'wait') this.#later(lane, turn.at - this.#now());
+          // Empty, or another gateway holds it (the next look finds it if it is left):
+          // forgotten until its next event, so a tenant's old URL does not stay for ever.
+          else this.#lanes.delete(laneKey(lane));
+        },
+        (err: unknown) => {
+          lane.sending = false;
+          this.#log.warn(
+            { err, tenant: lane.tenant },
+            'voicemail webhook outbox failed: tried again',
+          );
+          this.#later(lane, 1000);
+        },
+      );
   }
 
-  async #deliver(row: OutboxRow): Promise<void> {
+  #later(lane: Lane, ms: number): void {
+    if (this.#closed) return;
+    lane.timer = setTimeout(() => this.#pump(lane), Math.max(0, ms));
+    lane.timer.unref();
+  }
+
+  async #deliver(row: OutboxEntry): Promise<SendOutcome> {
     const target = this.#deps.target(row.tenant);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Parley',
-      'x-parley-delivery': String(row.id),
+      'x-parley-delivery': row.delivery,
       'x-parley-attempt': String(row.attempts + 1),
     };
     if (target?.secret !== undefined) headers['x-parley-signature'] = sign(target.secret, row.body);
@@ -200,22 +231,15 @@ export class VoicemailWebhooks {
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
-    if (this.#closed && failure !== undefined) return;
-    const db = this.#deps.db;
-    if (failure === undefined) {
-      db.prepare('DELETE FROM vm_webhook_outbox WHERE id = ?').run(row.id);
-      return;
-    }
+    if (failure === undefined) return { sent: true };
+    if (this.#closed) return undefined;
     const backoff = Math.min(
       1000 * 2 ** row.attempts,
       target?.maxBackoffMs ?? this.#deps.maxBackoffMs,
     );
-    db.prepare(
-      'UPDATE vm_webhook_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
-    ).run(this.#now() + backoff, failure, row.id);
     this.#log.warn(
       {
-        delivery: row.id,
+        delivery: row.delivery,
         tenant: row.tenant,
         attempts: row.attempts + 1,
         failure,
@@ -223,5 +247,6 @@ export class VoicemailWebhooks {
       },
       'voicemail webhook failed: retried',
     );
+    return { sent: false, error: failure, retryAt: this.#now() + backoff };
   }
 }

@@ -27,9 +27,12 @@ import { voicemailDeskRouter } from './desk-routes.js';
 import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
 import { endInterrupted, type InterruptedDeps } from './interrupted.js';
+import type { WebhookOutbox } from './outbox.js';
+import { PgWebhookOutbox } from './postgres/pg-outbox.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
+import { SqliteWebhookOutbox } from './sqlite-outbox.js';
 import { SqliteVoicemailStore } from './sqlite-store.js';
 import type { VoicemailStore } from './store.js';
 import { VoicemailWebhooks } from './webhooks.js';
@@ -129,8 +132,13 @@ export async function wireVoicemail(deps: {
     logger: deps.logger,
   };
   watchQueueCalls(rules);
+  // Shared index, shared outbox: any live gateway sends what a dead one raised.
+  const outbox: WebhookOutbox = deps.pool
+    ? new PgWebhookOutbox(deps.pool, deps.logger)
+    : new SqliteWebhookOutbox(deps.db);
   const webhooks = new VoicemailWebhooks({
-    db: deps.db,
+    outbox,
+    scanMs: config.shared.heartbeatSeconds * 1000,
     target: (tenant) => {
       const webhook = config.tenants[tenant]?.voicemail?.webhook;
       if (!webhook) return undefined;
@@ -230,7 +238,8 @@ export async function wireVoicemail(deps: {
     async close() {
       retention.close();
       unhook();
-      webhooks.close();
+      // The events raised so far are in the outbox before the pool closes.
+      await webhooks.close();
       unsubscribe();
       await voicemails.close();
       await pgStore?.idle();

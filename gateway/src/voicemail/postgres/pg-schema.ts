@@ -2,9 +2,9 @@
  * The voicemail index in PostgreSQL (module `voicemail` in
  * `schema_migrations`), shared by every gateway of a cluster. Columns and
  * kinds follow SQLite's (`../store.ts`: JSON as TEXT, epoch milliseconds as
- * BIGINT), so both stores read rows the same way. The webhook outbox stays in
- * each gateway's SQLite file: a gateway delivers the events it raised. Never
- * edit a released migration; add the next.
+ * BIGINT), so both stores read rows the same way. The webhook outbox is
+ * here too (`pg-outbox.ts`): any live gateway delivers what a dead one had not
+ * sent. Never edit a released migration; add the next.
  */
 export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
   `
@@ -48,5 +48,21 @@ export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
   // The lost-gateway sweeper asks every heartbeat which gateways have rows still recording.
   `
   CREATE INDEX vm_voicemails_recording ON vm_voicemails(gateway) WHERE status = 'recording';
+  `,
+  // The webhook outbox, shared (pg-outbox.ts): a lane (tenant, url) is sent in id order by
+  // the gateway holding its advisory lock; `delivery` is the receiver's id to drop duplicates.
+  `
+  CREATE TABLE vm_webhook_outbox (
+    id BIGSERIAL PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    url TEXT NOT NULL,
+    delivery TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX vm_webhook_outbox_lane ON vm_webhook_outbox(tenant, url, id);
   `,
 ];

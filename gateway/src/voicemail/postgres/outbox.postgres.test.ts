@@ -1,0 +1,90 @@
+/**
+ * The webhook outbox's contract (`../outbox-contract.ts`) on a real
+ * PostgreSQL (Debian `postgresql`, started by the testkit), migrated by the
+ * gateway's own path, with two gateways' outboxes on two pools of one
+ * database. And what a dead holder leaves: its connection gone (the server
+ * ends its session), the lane is free at once and the head it was sending is
+ * sent again by the other, with the same delivery id.
+ */
+import { startPostgres, type Postgres } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../observability/index.js';
+import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import type { OutboxEntry } from '../outbox.js';
+import { webhookOutboxContract } from '../outbox-contract.js';
+import { VOICEMAIL_PG_MIGRATIONS } from './pg-schema.js';
+import { PgWebhookOutbox } from './pg-outbox.js';
+
+let pg: Postgres;
+const pools: PgPool[] = [];
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await pg?.stop();
+});
+
+const logger = createLogger('silent');
+let databases = 0;
+/** Two pools on a new migrated database: two gateways. */
+async function twoPools(): Promise<[PgPool, PgPool]> {
+  const url = await pg.createDatabase(`vm_outbox_${(databases += 1)}`);
+  const [a, b] = [createPgPool({ url }), createPgPool({ url })];
+  pools.push(a, b);
+  await migratePostgres(a, [{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
+  return [a, b];
+}
+
+webhookOutboxContract('PostgreSQL', async () => {
+  const [a, b] = await twoPools();
+  return { a: new PgWebhookOutbox(a, logger), b: new PgWebhookOutbox(b, logger) };
+});
+
+describe('the PostgreSQL webhook outbox', () => {
+  it("frees a lane when its holder's connection dies: the other sends the same head", async () => {
+    const [poolA, poolB] = await twoPools();
+    const a = new PgWebhookOutbox(poolA, logger);
+    const b = new PgWebhookOutbox(poolB, logger);
+    const lane = { tenant: 'acme', url: 'https://acme.test/hooks' };
+    await a.add({ ...lane, delivery: 'd-1', body: '{}', at: 1 });
+    await a.add({ ...lane, delivery: 'd-2', body: '{}', at: 2 });
+    // A's send is cut off mid-way: the server ends the session holding the lane's lock.
+    const dying = a.turn(lane, 10, async () => {
+      const { rows } = await poolB.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(await b.turn(lane, 10, () => Promise.resolve({ sent: true }))).toEqual({
+        kind: 'busy',
+      });
+      await poolB.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      return { sent: true };
+    });
+    await expect(dying).rejects.toThrow();
+    const heads: OutboxEntry[] = [];
+    const take = async (head: OutboxEntry) => (heads.push(head), { sent: true } as const);
+    expect(await b.turn(lane, 10, take)).toEqual({ kind: 'sent' });
+    expect(await b.turn(lane, 10, take)).toEqual({ kind: 'sent' });
+    expect(heads.map((h) => [h.delivery, h.attempts])).toEqual([
+      ['d-1', 0],
+      ['d-2', 0],
+    ]);
+    expect(await a.pending()).toBe(0);
+  });
+
+  it('keeps the order of one gateway’s adds to a lane sent at once (several connections)', async () => {
+    const [pool] = await twoPools();
+    const a = new PgWebhookOutbox(pool, logger);
+    const lane = { tenant: 'acme', url: 'https://acme.test/hooks' };
+    await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        a.add({ ...lane, delivery: `d-${n}`, body: '{}', at: n }),
+      ),
+    );
+    const { rows } = await pool.query<{ delivery: string }>(
+      'SELECT delivery FROM vm_webhook_outbox ORDER BY id',
+    );
+    expect(rows.map((r) => r.delivery)).toEqual(Array.from({ length: 20 }, (_, n) => `d-${n}`));
+  });
+});
