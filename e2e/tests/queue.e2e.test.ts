@@ -10,12 +10,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredAgent } from '@parley/gateway/test-harness';
-import type { Page } from 'playwright-core';
 import { stopAll, type BaresipAgent } from '@parley/testkit';
 import {
   clickCall,
   expectAgentHeardFakeMicrophone,
   inboundAudio,
+  remotePitch,
   startWidgetWorld,
   states,
   statusText,
@@ -40,30 +40,6 @@ afterAll(async () => {
   await world?.close();
   await stopAll();
 });
-
-/** The loudest frequency (Hz) of the call's remote audio in the page, over about 300 ms. */
-function remotePitch(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1);
-    const track = pc?.getReceivers().find((r) => r.track.kind === 'audio')?.track;
-    if (!track) return 0;
-    const context = new AudioContext();
-    await context.resume();
-    const source = context.createMediaStreamSource(new MediaStream([track]));
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 8192;
-    source.connect(analyser);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(bins);
-    let best = 0;
-    for (let i = 1; i < bins.length; i += 1) if (bins[i]! > bins[best]!) best = i;
-    const level = bins[best]!;
-    await context.close();
-    // Silence has no peak worth the name.
-    return level > -80 ? (best * context.sampleRate) / analyser.fftSize : 0;
-  });
-}
 
 describe('a browser visitor in the queue', () => {
   it('hears the music, sees its place, and is bridged when the agent frees up', async () => {

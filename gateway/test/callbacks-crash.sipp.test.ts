@@ -47,7 +47,7 @@ import {
 } from '@parley/testkit';
 import { childGatewayConfig } from './answered-visitor-call.js';
 import { CARRIER } from './carrier.js';
-import { requestsIn } from './sipp-log.js';
+import { transactionsIn } from './sipp-log.js';
 
 const API_KEY = 'callback-crash-key-0123456789abcdef';
 const CUSTOMER = '+14155550123';
@@ -223,7 +223,7 @@ async function endedBeforeTheAdvertiser(
   expect(after.attempts[0]?.advertiser).toEqual([]);
   expect(await callbackFees()).toHaveLength(feesBefore);
   const advertiserEnd = await advertiser.stop();
-  expect(requestsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
+  expect(transactionsIn(advertiserEnd.messages, 'INVITE')).toHaveLength(0);
 }
 
 describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKILL)', () => {
@@ -336,7 +336,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
       finished(advertiser),
     ]);
     expect(customerEnd.messages).toMatch(/^Reason: SIP;cause=503;text="gateway_restart"/m);
-    expect(requestsIn(advertiserEnd.messages, 'BYE')).toHaveLength(1);
+    expect(transactionsIn(advertiserEnd.messages, 'BYE')).toHaveLength(1);
     const after = await record(cb.id);
     expect(after).toMatchObject({ state: 'ended', outcome: 'completed', code: null });
     expect(after.chargeTransactionId).toBe(before.chargeTransactionId);
@@ -380,7 +380,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     await phaseReached(cb, 'prompting');
     await restart();
     const customerEnd = await finished(customer);
-    expect(requestsIn(customerEnd.messages, 'BYE')).toHaveLength(1);
+    expect(transactionsIn(customerEnd.messages, 'BYE')).toHaveLength(1);
     await endedBeforeTheAdvertiser(cb.id, feesBefore, advertiser);
   });
 
@@ -396,7 +396,7 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     );
     await restart();
     const customerEnd = await finished(customer);
-    expect(requestsIn(customerEnd.messages, 'CANCEL')).toHaveLength(1);
+    expect(transactionsIn(customerEnd.messages, 'CANCEL')).toHaveLength(1);
     await endedBeforeTheAdvertiser(cb.id, feesBefore, advertiser);
   });
 
@@ -415,9 +415,9 @@ describe.skipIf(!sippAvailable())('a callback when the gateway is killed (SIGKIL
     expect(advertiser.messages()).toMatch(/SIP\/2\.0 180 Ringing/);
     await restart();
     const customerEnd = await finished(customer);
-    expect(requestsIn(customerEnd.messages, 'BYE')).toHaveLength(1);
+    expect(transactionsIn(customerEnd.messages, 'BYE')).toHaveLength(1);
     const advertiserEnd = await finished(advertiser);
-    expect(requestsIn(advertiserEnd.messages, 'CANCEL')).toHaveLength(1);
+    expect(transactionsIn(advertiserEnd.messages, 'CANCEL')).toHaveLength(1);
     const after = await record(cb.id);
     expect(after).toMatchObject({
       state: 'ended',

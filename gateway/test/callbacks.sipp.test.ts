@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
 import { startCallbacksWorld, type CallbacksWorld } from './callbacks-world.js';
 import type { TestGateway } from './harness.js';
-import { requestsIn } from './sipp-log.js';
+import { transactionsIn } from './sipp-log.js';
 
 let world: CallbacksWorld;
 let gw: TestGateway;
@@ -122,7 +122,7 @@ describe.skipIf(!sippAvailable())('callbacks: customer first, advertiser after "
     expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore);
     expect(await callbackFees()).toEqual([]);
     const result = await sipp.stop();
-    expect(requestsIn(result.messages, 'INVITE')).toHaveLength(2);
+    expect(transactionsIn(result.messages, 'INVITE')).toHaveLength(2);
   });
 
   it('"1": the advertiser rings, is bridged with audio both ways, and is charged once', async () => {

@@ -23,7 +23,7 @@ import {
 import type { FlowEvent } from '@parley/shared/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
-import { requestsIn } from './sipp-log.js';
+import { transactionsIn } from './sipp-log.js';
 
 const CARRIER = '127.0.0.2';
 const CALLEE = '127.0.0.3';
@@ -140,7 +140,7 @@ describe.skipIf(!sippAvailable())('a flow dials a number that does not answer (s
     await gw.callsEnded();
 
     const log = (await sipp.stop()).messages;
-    const [invite, ...more] = requestsIn(log, 'INVITE');
+    const [invite, ...more] = transactionsIn(log, 'INVITE');
     expect(more).toEqual([]);
     expect(invite?.startLine).toBe(`INVITE sip:${NUMBER}@${CALLEE}:${at.busy} SIP/2.0`);
     expect(invite?.header('from')).toContain(`<sip:${CALLER_ID}@`);
@@ -151,8 +151,8 @@ describe.skipIf(!sippAvailable())('a flow dials a number that does not answer (s
     // A plain RTP offer of the caller's codec, whatever the caller's leg is.
     expect(invite?.body).toMatch(/^m=audio \d+ RTP\/AVP 0\b/m);
     expect(invite?.body).toMatch(/^c=IN IP4 127\.0\.0\.1/m);
-    expect(requestsIn(log, 'ACK')).toHaveLength(1);
-    expect(requestsIn(log, 'CANCEL')).toEqual([]);
+    expect(transactionsIn(log, 'ACK')).toHaveLength(1);
+    expect(transactionsIn(log, 'CANCEL')).toEqual([]);
 
     expect(await gw.gateway.callStore.get(callId)).toMatchObject({
       channel: 'phone',
@@ -175,14 +175,14 @@ describe.skipIf(!sippAvailable())('a flow dials a number that does not answer (s
     await gw.callsEnded();
 
     const log = (await sipp.stop()).messages;
-    const [invite] = requestsIn(log, 'INVITE');
-    const [cancel, ...more] = requestsIn(log, 'CANCEL');
+    const [invite] = transactionsIn(log, 'INVITE');
+    const [cancel, ...more] = transactionsIn(log, 'CANCEL');
     expect(more).toEqual([]);
     // RFC 3261 §9.1: the CANCEL's Request-URI and Call-ID are the INVITE's.
     expect(cancel?.startLine).toBe(invite?.startLine.replace(/^INVITE/, 'CANCEL'));
     expect(cancel?.header('call-id')).toBe(invite?.header('call-id'));
     // The 487 that ends the INVITE is ACKed.
-    expect(requestsIn(log, 'ACK')).toHaveLength(1);
+    expect(transactionsIn(log, 'ACK')).toHaveLength(1);
   });
 
   it('the caller hangs up while the number rings: the number gets a CANCEL, the flow ends canceled', async () => {
@@ -191,7 +191,7 @@ describe.skipIf(!sippAvailable())('a flow dials a number that does not answer (s
     await caller.dial(`sip:${DIDS.hangsUp}@${gw.udp}`);
     // The number is ringing (sipp answered 180) when the caller gives up.
     await until(
-      () => requestsIn(sipp.messages(), 'INVITE').length > 0,
+      () => transactionsIn(sipp.messages(), 'INVITE').length > 0,
       'the INVITE at the number',
       20_000,
       50,
@@ -199,13 +199,13 @@ describe.skipIf(!sippAvailable())('a flow dials a number that does not answer (s
     await caller.hangup();
     await caller.waitForEvent('CALL_CLOSED', undefined, 20_000, { since });
     const cancelled = await until(
-      () => requestsIn(sipp.messages(), 'CANCEL')[0],
+      () => transactionsIn(sipp.messages(), 'CANCEL')[0],
       'the CANCEL at the number',
       10_000,
       50,
     );
     expect(cancelled.header('call-id')).toBe(
-      requestsIn(sipp.messages(), 'INVITE')[0]?.header('call-id'),
+      transactionsIn(sipp.messages(), 'INVITE')[0]?.header('call-id'),
     );
     const { callId, result } = await dialResult(DIDS.hangsUp);
     expect(result).toMatchObject({ status: 'canceled' });

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config/index.js';
 import { CARRIER, carrierTrunk } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
-import { requestsIn } from './sipp-log.js';
+import { transactionsIn } from './sipp-log.js';
 
 const ALLOWED = { staticNumber: '+14155550171', destination: '+14155550188' };
 const DENIED = { staticNumber: '+14155550172', destination: '+19005550199' };
@@ -162,7 +162,7 @@ describe.skipIf(!sippAvailable())(
       // The carrier's far end got exactly one INVITE: the allowed number's, never the denied one's.
       const far = await carrierUas!.stop();
       carrierUas = undefined;
-      const invites = requestsIn(far.messages, 'INVITE');
+      const invites = transactionsIn(far.messages, 'INVITE');
       expect(invites).toHaveLength(1);
       expect(invites[0]?.startLine).toMatch(/^INVITE sip:\+14155550188@/);
       expect(far.messages).not.toContain('9005550199');

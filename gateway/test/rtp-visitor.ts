@@ -18,6 +18,8 @@ export class RtpVisitor {
   readonly #tone: Buffer;
   /** Payloads received, by RTP payload type. */
   readonly received = new Map<number, Buffer[]>();
+  /** When each of those arrived (Date.now()), in the same order. */
+  readonly arrivals = new Map<number, number[]>();
   #timer: NodeJS.Timeout | undefined;
   port = 0;
 
@@ -34,6 +36,9 @@ export class RtpVisitor {
       if (data[0]! & 0x10) offset += 4 + data.readUInt16BE(offset + 2) * 4;
       list.push(data.subarray(offset));
       this.received.set(pt, list);
+      const times = this.arrivals.get(pt) ?? [];
+      times.push(Date.now());
+      this.arrivals.set(pt, times);
     });
   }
 
@@ -105,9 +110,15 @@ export class RtpVisitor {
     this.#timer = undefined;
   }
 
-  /** Writes what arrived in the codec's payload type as raw G.711 and measures it with sox. */
-  async analyseReceived(): Promise<AudioAnalysis & { packets: number }> {
-    const payloads = this.received.get(this.payloadType) ?? [];
+  /**
+   * Writes what arrived in the codec's payload type (before `before`, a
+   * Date.now() time, when given) as raw G.711 and measures it with sox.
+   */
+  async analyseReceived(before?: number): Promise<AudioAnalysis & { packets: number }> {
+    const at = this.arrivals.get(this.payloadType) ?? [];
+    const payloads = (this.received.get(this.payloadType) ?? []).filter(
+      (_, i) => before === undefined || (at[i] ?? Infinity) < before,
+    );
     const dir = await mkdtemp(join(tmpdir(), 'parley-rtp-heard-'));
     const path = join(dir, `heard.${this.#codec === 'PCMU' ? 'ul' : 'al'}`);
     await writeFile(path, Buffer.concat(payloads));

@@ -1,4 +1,4 @@
-import { parseSipMessage, type SipMessage } from '@parley/testkit';
+import { distinctTransactions, parseSipMessage, type SipMessage } from '@parley/testkit';
 
 /** Reads what sipp received from its -trace_msg log. */
 export interface ReceivedResponse {
@@ -57,4 +57,9 @@ export function requestsIn(messagesLog: string, method: string): SipMessage[] {
 /** The branch parameter of a message's top Via. */
 export function branchOf(message: SipMessage): string | undefined {
   return /;branch=([^;,\s]+)/i.exec(message.header('via') ?? '')?.[1];
+}
+
+/** The requests of one method sipp received, one per transaction (retransmissions dropped). */
+export function transactionsIn(messagesLog: string, method: string): SipMessage[] {
+  return distinctTransactions(requestsIn(messagesLog, method));
 }

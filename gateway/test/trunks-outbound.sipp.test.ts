@@ -27,7 +27,7 @@ import type {
   TrunkProgress,
 } from '../src/trunks/index.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
-import { branchOf, requestsIn } from './sipp-log.js';
+import { branchOf, transactionsIn } from './sipp-log.js';
 
 const CARRIER = '127.0.0.2';
 const OFFER = [
@@ -182,7 +182,7 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     const result = await sipp.stop();
     expect(result.logs).toMatch(/INVITE authvalid=true/);
     const log = result.messages;
-    const [first, second] = requestsIn(log, 'INVITE');
+    const [first, second] = transactionsIn(log, 'INVITE');
     const host = `${CARRIER}:${at['www']}`;
     expect(first?.startLine).toBe(`INVITE sip:+14155550123@${host} SIP/2.0`);
     expect(first?.header('authorization')).toBeUndefined();
@@ -211,12 +211,12 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
       true,
     );
     // The 401's ACK is the first INVITE's transaction; the 200's carries the credentials.
-    const [ack401, ack200] = requestsIn(log, 'ACK');
+    const [ack401, ack200] = transactionsIn(log, 'ACK');
     expect(ack401?.header('cseq')).toBe('1 ACK');
     expect(branchOf(ack401!)).toBe(branchOf(first!));
     expect(ack200?.header('cseq')).toBe('2 ACK');
     expect(ack200?.header('authorization')).toBe(second?.header('authorization'));
-    expect(requestsIn(log, 'BYE')[0]?.header('cseq')).toBe('3 BYE');
+    expect(transactionsIn(log, 'BYE')[0]?.header('cseq')).toBe('3 BYE');
     const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
     expect(
       metric(
@@ -247,7 +247,7 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     expect(seen.challenged).toEqual([407]);
     await hangUp(gw, call, outcome.call);
     const log = (await sipp.stop()).messages;
-    const [first, second] = requestsIn(log, 'INVITE');
+    const [first, second] = transactionsIn(log, 'INVITE');
     expect(first?.startLine).toBe(`INVITE sip:+442079460000@${CARRIER}:${at['proxy']} SIP/2.0`);
     expect(first?.header('from')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/);
     expect(first?.header('p-asserted-identity')).toBe('<sip:+14155550143@127.0.0.1>');
@@ -258,7 +258,7 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     expect(verifyDigestResponse(credentials, { method: 'INVITE', password: 'trunkpass' })).toBe(
       true,
     );
-    const ack200 = requestsIn(log, 'ACK')[1];
+    const ack200 = transactionsIn(log, 'ACK')[1];
     expect(ack200?.header('proxy-authorization')).toBe(second?.header('proxy-authorization'));
   });
 
@@ -282,14 +282,14 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     call.close();
     const result = await sipp.stop();
     const log = result.messages;
-    const invites = requestsIn(log, 'INVITE');
+    const invites = transactionsIn(log, 'INVITE');
     expect(invites).toHaveLength(2);
     const retried = invites[1]!;
-    const [cancel] = requestsIn(log, 'CANCEL');
+    const [cancel] = transactionsIn(log, 'CANCEL');
     expect(cancel?.header('cseq')).toBe('2 CANCEL');
     expect(branchOf(cancel!)).toBe(branchOf(retried));
     expect(cancel?.startLine).toBe(retried.startLine.replace('INVITE', 'CANCEL'));
-    const acks = requestsIn(log, 'ACK');
+    const acks = transactionsIn(log, 'ACK');
     expect(acks.map((a) => a.header('cseq'))).toEqual(['1 ACK', '2 ACK']);
     expect(branchOf(acks[1]!)).toBe(branchOf(retried));
     expect(gw.gateway.trunks.trunk('ring')?.activeCalls).toBe(0);
@@ -312,8 +312,8 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     expect(seen.attempts.map((p) => p.port)).toEqual([at['busy'], at['spare']]);
     expect(outcome.call.peer.port).toBe(at['spare']);
     await hangUp(gw, call, outcome.call);
-    const first = requestsIn((await busy.stop()).messages, 'INVITE')[0];
-    const second = requestsIn((await spare.stop()).messages, 'INVITE')[0];
+    const first = transactionsIn((await busy.stop()).messages, 'INVITE')[0];
+    const second = transactionsIn((await spare.stop()).messages, 'INVITE')[0];
     expect(first?.header('cseq')).toBe('1 INVITE');
     expect(second?.header('cseq')).toBe('2 INVITE');
     expect(second?.header('call-id')).toBe(first?.header('call-id'));
@@ -343,8 +343,8 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     await hangUp(gw, call, outcome.call);
     const log = (await alive.stop()).messages;
     // The live peer answered its keep-alive too.
-    expect(requestsIn(log, 'OPTIONS').length).toBeGreaterThan(0);
-    expect(requestsIn(log, 'INVITE')).toHaveLength(1);
+    expect(transactionsIn(log, 'OPTIONS').length).toBeGreaterThan(0);
+    expect(transactionsIn(log, 'INVITE')).toHaveLength(1);
   });
 
   it('marks a peer down when it stops answering OPTIONS and up when it answers again', async () => {
@@ -357,7 +357,7 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     await answersProbe(kept, at['kept'] as number);
     await peersReach(kept, [true]);
     let log = (await options.stop()).messages;
-    const probe = requestsIn(log, 'OPTIONS')[0];
+    const probe = transactionsIn(log, 'OPTIONS')[0];
     expect(probe?.startLine).toBe(`OPTIONS sip:${CARRIER}:${at['kept']} SIP/2.0`);
     expect(probe?.header('cseq')).toMatch(/^\d+ OPTIONS$/);
     expect(probe?.header('from')).toMatch(/^<sip:parley@127\.0\.0\.1:\d+>;tag=/);
@@ -372,6 +372,6 @@ describe.skipIf(!sippAvailable())('trunk: calls to the telephone network (sipp c
     expect(metric(text, 'parley_trunk_peer_up', up)).toBe(1);
     expect(metric(text, 'parley_trunk_options_rtt_seconds_count', up)).toBeGreaterThan(1);
     log = (await options.stop()).messages;
-    expect(requestsIn(log, 'OPTIONS').length).toBeGreaterThan(0);
+    expect(transactionsIn(log, 'OPTIONS').length).toBeGreaterThan(0);
   });
 });

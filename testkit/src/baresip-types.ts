@@ -130,7 +130,12 @@ export interface BaresipAgent {
    * `since` indexes for `waitForRequest` are positions in this list).
    */
   sipMessages(): readonly SipMessage[];
-  /** SIP requests baresip received (raw text in `.raw`), optionally of one method. */
+  /**
+   * SIP requests baresip received (raw text in `.raw`), optionally of one method,
+   * one per transaction: a retransmission (same method and top Via branch) is
+   * left out, so counts are the requests the phone acted on (the suite's T1 is
+   * 100 ms, a loaded machine retransmits).
+   */
   receivedRequests(method?: string): SipMessage[];
   /** Waits for (or finds, with `since`) a received request. */
   waitForRequest(

@@ -41,7 +41,7 @@ import type {
 } from './baresip-types.js';
 import { type PortBlock, defaultPortAllocator } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
-import type { SipMessage } from './sip-message.js';
+import { distinctTransactions, type SipMessage } from './sip-message.js';
 import { TestkitError } from './testkit-error.js';
 
 export type { BaresipEvent, BaresipEventType, BaresipResponse } from './baresip-ctrl.js';
@@ -262,11 +262,13 @@ class BaresipAgentImpl implements BaresipAgent {
 
   receivedRequests(method?: string): SipMessage[] {
     const wanted = method?.toUpperCase();
-    return this.#trace.messages.filter(
-      (m) =>
-        m.direction === 'in' &&
-        m.method !== undefined &&
-        (wanted === undefined || m.method === wanted),
+    return distinctTransactions(
+      this.#trace.messages.filter(
+        (m) =>
+          m.direction === 'in' &&
+          m.method !== undefined &&
+          (wanted === undefined || m.method === wanted),
+      ),
     );
   }
 

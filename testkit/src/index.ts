@@ -55,7 +55,7 @@ export {
   type ToneOptions,
   type TranscribeOptions,
 } from './audio.js';
-export { parseSipMessage, type SipMessage } from './sip-message.js';
+export { distinctTransactions, parseSipMessage, type SipMessage } from './sip-message.js';
 export {
   startBaresipAgent,
   type BaresipAgent,

@@ -31,9 +31,12 @@
  * | `uas-carrier-auth-ring`   | UAS  | as uas-carrier-auth, then 180 and waits for the CANCEL: 200, 487 |
  * | `uac-carrier-invite`      | UAC  | INVITE to DID [field0] from [field1] (+ header [field2], payload types [field3]), expects a final 403/404/480/488/503 |
  * | `uac-carrier-call`        | UAC  | INVITE to DID [field0] from [field1] with PCMU, 200, ACK, the 1 kHz tone, BYE after -d |
+ * | `uac-carrier-await-bye`   | UAC  | as uac-carrier-call without media, then waits for the gateway's BYE and answers it |
  * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
  * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
  * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
+ * | `uas-carrier-early-tone`  | UAS  | 100, 183 PCMU SDP and from then the 1 kHz tone (early media), 200 2 s later, waits for BYE |
+ * | `uas-carrier-early-tone-no-answer` | UAS | the same 183 and tone, never answers: waits for the CANCEL, 200, 487 |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -65,9 +68,12 @@ export type BundledScenarioName =
   | 'uac-carrier-invite'
   | 'uac-carrier-flow'
   | 'uac-carrier-call'
+  | 'uac-carrier-await-bye'
   | 'uac-carrier-ring-cancel'
   | 'uas-carrier-press-1'
   | 'uas-carrier-press-2'
+  | 'uas-carrier-early-tone'
+  | 'uas-carrier-early-tone-no-answer'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 
@@ -87,7 +93,11 @@ export const TONE_PCMU_NAME = 'tone-1k-pcmu.ul';
  */
 export async function bundledScenario(name: BundledScenarioName): Promise<ScenarioFile> {
   const file = join(SCENARIO_DIR, `${name}.xml`);
-  if (!name.startsWith('uac-bearer') && name !== 'uac-carrier-call') return { file };
+  const streamsTone =
+    name.startsWith('uac-bearer') ||
+    name === 'uac-carrier-call' ||
+    name.startsWith('uas-carrier-early-tone');
+  if (!streamsTone) return { file };
   const tone = await cachedTone({
     freqHz: 1000,
     seconds: 2,

@@ -89,3 +89,21 @@ export function parseSipMessage(
     headerAll,
   };
 }
+
+/**
+ * The requests of a log, one per transaction: a retransmission (same method,
+ * same top Via branch: RFC 3261 §17) is dropped, the first copy kept. Counting
+ * requests a peer received is counting transactions, or a loaded machine's
+ * late response (which draws a retransmission) adds one.
+ */
+export function distinctTransactions(requests: readonly SipMessage[]): SipMessage[] {
+  const seen = new Set<string>();
+  return requests.filter((m) => {
+    const branch = /;branch=([^;,\s]+)/i.exec(m.header('via') ?? '')?.[1];
+    if (branch === undefined) return true;
+    const key = `${m.method ?? ''} ${branch}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

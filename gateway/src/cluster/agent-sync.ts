@@ -8,11 +8,12 @@ import type { RedisLink } from './redis-link.js';
  * Agents' registrations, availability and wrap-up shared between gateways:
  * an agent whose phone registered through gateway A can be rung by gateway B,
  * "away" chosen on a desk served by A holds on B, and an agent in wrap-up
- * after a call on A is offered nothing by B either until it ends (sent on the
- * channel only: a gateway started during a wrap-up does not learn it).
+ * after a call on A is offered nothing by B either until it ends (B started
+ * during the wrap-up too: it reads it from the hash).
  *
  * Each gateway writes what it knows first-hand into the agent's hash
- * (`agent:<id>`: field `contacts:<instance>`, and `availability`), and
+ * (`agent:<id>`: fields `contacts:<instance>`, `wrapUp:<instance>` while a
+ * wrap-up it gave lasts, and `availability`), and
  * publishes the same on the `agents` channel; the others apply it to their
  * AgentDirectory. On start (and when Redis comes back) a gateway reads every
  * agent's hash. Contacts carry their expiry, so a dead gateway's registrations
@@ -32,6 +33,16 @@ const messageSchema = z.object({
 });
 type AgentMessage = z.infer<typeof messageSchema>;
 const availabilitySchema = messageSchema.pick({ availability: true, availabilityAt: true });
+/** A wrap-up in the agent's hash: until when, and when its gateway last wrote it. */
+const wrapUpSchema = z.object({ until: z.number(), at: z.number() });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export class RedisAgentSync {
   readonly #redis: RedisLink;
@@ -119,6 +130,7 @@ export class RedisAgentSync {
     };
     const key = this.#key(agentId);
     const field = `contacts:${this.#instance}`;
+    const wrapUpField = `wrapUp:${this.#instance}`;
     const lastExpiry = Math.max(0, ...contacts.map((c) => c.expiresAt));
     await this.#redis.run(
       'agent_publish',
@@ -128,6 +140,10 @@ export class RedisAgentSync {
         else m.hdel(key, field);
         if (state.availabilityAt > 0)
           m.hset(key, 'availability', JSON.stringify(availabilitySchema.parse(message)));
+        // `at`: a later "available" choice (in `availability`) ended this wrap-up.
+        if (message.wrapUpUntil !== undefined)
+          m.hset(key, wrapUpField, JSON.stringify({ until: message.wrapUpUntil, at: Date.now() }));
+        else m.hdel(key, wrapUpField);
         // The hash outlives the longest registration in it (availability then starts afresh).
         if (lastExpiry > Date.now()) m.pexpireat(key, lastExpiry, 'GT');
         m.publish(this.#channel, JSON.stringify(message));
@@ -159,11 +175,16 @@ export class RedisAgentSync {
   }
 
   #applyHash(agentId: string, hash: Record<string, string>, restoreOwn: boolean): void {
+    let chosenAt = 0;
+    const wrapUps: string[] = [];
     for (const [field, value] of Object.entries(hash)) {
       try {
         if (field === 'availability') {
           const a = availabilitySchema.parse(JSON.parse(value));
+          chosenAt = a.availabilityAt;
           this.#agents.setAvailability(agentId, a.availability, 'cluster', a.availabilityAt);
+        } else if (field.startsWith('wrapUp:')) {
+          wrapUps.push(value);
         } else if (field.startsWith('contacts:')) {
           const instance = field.slice('contacts:'.length);
           const contacts = z.array(contactSchema).parse(JSON.parse(value));
@@ -176,6 +197,16 @@ export class RedisAgentSync {
       } catch (error) {
         this.#log.warn({ err: error, agentId, field }, 'unreadable agent state ignored');
       }
+    }
+    // A wrap-up still running that no later "available" choice ended (setWrapUp
+    // ignores one already over).
+    for (const value of wrapUps) {
+      const parsed = wrapUpSchema.safeParse(safeJson(value));
+      if (!parsed.success) {
+        this.#log.warn({ agentId }, 'unreadable agent wrap-up ignored');
+        continue;
+      }
+      if (parsed.data.at >= chosenAt) this.#agents.setWrapUp(agentId, parsed.data.until, 'cluster');
     }
   }
 

@@ -213,7 +213,9 @@ describe('VoicemailWebhooks', () => {
     expect(new Set(failing.got.map((g) => g.delivery))).toEqual(new Set([first]));
     expect(failing.got.slice(0, 3).map((g) => g.attempt)).toEqual(['1', '2', '3']);
     expect(new Set(bodies(failing.got))).toEqual(new Set(['voicemail-started']));
-    expect(hooks.pending).toBe(4);
+    // The healthy lane's last row leaves the outbox when its 200 is back, after the receiver
+    // counted the request: wait for it (fresh run f74 read 5 here on a loaded machine).
+    await until(() => hooks.pending === 4, "only the failing receiver's 4 left", 15_000, 10);
 
     // It recovers: its events come in order, the first one again with the same id.
     failing.got.length = 0;

@@ -23,6 +23,8 @@ export interface TwoGateways {
   readonly b: TestGateway;
   /** `agent1` (password `secret`), registered with A over UDP. */
   readonly phone: BaresipAgent;
+  /** Another gateway of the same cluster and options, started now (closed with the rest). */
+  startAnother(instanceId: string): Promise<TestGateway>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function twoGatewaysOnRedis(o: {
     });
   const a = await start('gw-a');
   const b = await start('gw-b');
+  const others: TestGateway[] = [];
   const phone = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
@@ -71,8 +74,14 @@ export async function twoGatewaysOnRedis(o: {
     a,
     b,
     phone,
+    async startAnother(instanceId) {
+      const gateway = await start(instanceId);
+      others.push(gateway);
+      return gateway;
+    },
     async close() {
       await phone.stop();
+      for (const other of others) await other.close();
       await a.close();
       await b.close();
       await redis.stop();

@@ -2,9 +2,10 @@
  * A flow's `dial` of a phone number: out through the tenant's trunk
  * (`Trunks.dial`: failover, digest challenges, caller ID in From and
  * P-Asserted-Identity) with a plain RTP offer of the caller's codec; the
- * carrier's 183 early media piped to the caller while it rings; the answered
- * dialog adopted as an outbound leg of the call (BYE, re-INVITE, INFO) and
- * bridged. The trunk slot is given back when that leg ends.
+ * carrier's 183 early media piped to the caller (SIP, phone or browser)
+ * while it rings; the answered dialog adopted as an outbound leg of the call
+ * (BYE, re-INVITE, INFO) and bridged. The trunk slot is given back when
+ * that leg ends.
  */
 import type { DialAttempt } from '../../flows/ports.js';
 import type { Logger } from '../../observability/index.js';
@@ -47,8 +48,10 @@ export async function dialPhone(call: Call, trunks: Trunks, dial: PhoneDial): Pr
   dial.signal.addEventListener('abort', onAbort, { once: true });
   out.on('progress', ({ earlyMedia }) => {
     const early = earlyMedia ? readLegSdp(earlyMedia) : undefined;
-    if (!early || caller.webrtc || call.ending) return;
-    // The carrier's ringback or announcement reaches the caller before the answer.
+    if (!early || call.ending) return;
+    // The carrier's ringback or announcement reaches the caller before the answer: a SIP or
+    // phone caller in the 183 the flow answered with, a browser (answered 200 when the dial
+    // started) on its answered leg. Same codec either way: the offer is the caller's.
     aim(transport, early);
     router.pipe(caller.media!, transport);
   });

@@ -1,0 +1,115 @@
+/**
+ * A browser visitor's flow dials a phone number through a trunk whose
+ * network plays an announcement and never connects (issue 10: outbound
+ * calls "pass early media (183) to the caller"): the visitor's queue is
+ * closed and its `flows.closed` dials the number; sipp as the carrier
+ * answers 183 with SDP and streams a 1 kHz tone, then waits for the CANCEL.
+ * The widget's call (answered by the gateway when the dial starts) must
+ * carry that tone at its pitch while the number rings: there is no answer,
+ * so whatever the page hears of it was early media. Then the dial's timeout
+ * CANCELs the number and the flow hangs up. (A SIP caller's 183 and the
+ * tone before its 200: gateway/test/dial-phone-early.sipp.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowEvent } from '@parley/shared/protocol';
+import {
+  PortAllocator,
+  bundledScenario,
+  startSipp,
+  stopAll,
+  type PortBlock,
+} from '@parley/testkit';
+import {
+  clickCall,
+  remotePitch,
+  startWidgetWorld,
+  states,
+  type WidgetWorld,
+} from '../src/widget-fixture.js';
+
+const CALLEE = '127.0.0.3';
+const NUMBER = '+14155550100';
+/** A schedule with no opening hours: closed whenever the test runs. */
+const NEVER_OPEN = { timeZone: 'UTC', weekly: {} };
+/** The dial's ring timeout (s): the tone plays this long, then the CANCEL. */
+const RING_SECONDS = 12;
+
+const ports = new PortAllocator();
+let block: PortBlock;
+let world: WidgetWorld;
+
+beforeAll(async () => {
+  block = await ports.allocate(1, { protocols: ['udp'] });
+  world = await startWidgetWorld({
+    agents: [{ id: 'agent1' }],
+    queueExtra: { businessHours: NEVER_OPEN, flows: { closed: 'to-number' } },
+    config: {
+      flows: {
+        'to-number': [
+          {
+            verb: 'dial',
+            target: { type: 'phone', number: NUMBER, trunk: 'out' },
+            callerId: '+14155550111',
+            timeout: RING_SECONDS,
+          },
+          { verb: 'hangup' },
+        ],
+      },
+      trunks: {
+        out: {
+          peers: [{ host: CALLEE, port: block.base }],
+          keepAlive: { intervalSeconds: 0 },
+          defaultCountry: 'US',
+        },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await world?.close();
+  block?.release();
+  await stopAll();
+});
+
+describe('a browser visitor whose flow dials a number that plays early media', () => {
+  it("hears the carrier's tone while the number rings, then the CANCEL ends the dial", async () => {
+    const sipp = await startSipp({
+      scenario: await bundledScenario('uas-carrier-early-tone-no-answer'),
+      address: CALLEE,
+      localPort: block.base,
+      traceMessages: true,
+    });
+    const { page } = await world.newPage();
+    await page.goto(`${world.siteOrigin}/`);
+    await clickCall(page);
+
+    // The carrier's tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
+    await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(980);
+    const pitch = await remotePitch(page);
+    expect(pitch).toBeGreaterThan(980);
+    expect(pitch).toBeLessThan(1020);
+    expect(sipp.messages()).not.toMatch(/^CANCEL /m);
+
+    // The number never answers: the dial's timeout CANCELs it and the flow hangs up.
+    await expect
+      .poll(() => states(page), { timeout: (RING_SECONDS + 15) * 1000 })
+      .toContain('ended');
+    await world.gw.callsEnded();
+    const result = await sipp.stop();
+    expect(result.messages).toMatch(/^CANCEL sip:\+14155550100@/m);
+
+    const { body } = await world.gw.api<{ calls: { id: string; queue: string }[] }>(
+      '/v1/calls?limit=1',
+    );
+    const call = body.calls[0]!;
+    expect(call.queue).toBe('sales');
+    const dial = world.gw.gateway.telephony.events
+      .list(call.id)
+      .find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'dial',
+      );
+    expect(dial?.result).toMatchObject({ status: 'no-answer' });
+  });
+});
