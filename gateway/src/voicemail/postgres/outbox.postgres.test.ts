@@ -73,6 +73,25 @@ describe('the PostgreSQL webhook outbox', () => {
     expect(await a.pending()).toBe(0);
   });
 
+  it('lands an add tried again after its insert committed, and gives up on one that cannot land', async () => {
+    const [pool] = await twoPools();
+    const a = new PgWebhookOutbox(pool, logger);
+    const lane = { tenant: 'acme', url: 'https://acme.test/hooks' };
+    await a.add({ ...lane, delivery: 'd-1', body: '{}', at: 1 });
+    // The same insert again (its first reply was lost): already there, not a failure.
+    await a.add({ ...lane, delivery: 'd-1', body: '{}', at: 1 });
+    // A body PostgreSQL refuses (22021) fails for good: rejected, not tried for ever.
+    await expect(a.add({ ...lane, delivery: 'd-2', body: '\u0000', at: 2 })).rejects.toMatchObject({
+      code: '22021',
+    });
+    // Neither holds back the lane's next add.
+    await a.add({ ...lane, delivery: 'd-3', body: '{}', at: 3 });
+    const { rows } = await pool.query<{ delivery: string }>(
+      'SELECT delivery FROM vm_webhook_outbox ORDER BY id',
+    );
+    expect(rows.map((r) => r.delivery)).toEqual(['d-1', 'd-3']);
+  });
+
   it('keeps the order of one gateway’s adds to a lane sent at once (several connections)', async () => {
     const [pool] = await twoPools();
     const a = new PgWebhookOutbox(pool, logger);

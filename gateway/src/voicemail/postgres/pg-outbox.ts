@@ -45,6 +45,17 @@ const LANE_LOCK_CLASS = 0x766d7768;
 /** Waits before each new try of an insert that failed (then the last, until it lands or the gateway stops). */
 const ADD_RETRY_MS = [250, 1000, 4000];
 
+/**
+ * Whether a failed query may succeed if tried again: an error of the connection, not of the
+ * server (refused, reset, timed out: no severity), a connection exception (class 08), the
+ * server shutting down or starting (57P01-57P03), too many connections (53300).
+ */
+function transient(err: unknown): boolean {
+  const { code, severity } = (err ?? {}) as { code?: unknown; severity?: unknown };
+  if (typeof severity !== 'string' || typeof code !== 'string') return true;
+  return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300';
+}
+
 export class PgWebhookOutbox implements WebhookOutbox {
   readonly shared = true;
   readonly #pool: PgPool;
@@ -62,15 +73,17 @@ export class PgWebhookOutbox implements WebhookOutbox {
     return this.#adds.run(laneKey(e), async () => {
       for (let attempt = 0; ; attempt++) {
         try {
+          // A try whose insert committed but whose reply was lost finds its row: done.
           await this.#pool.query(
             `INSERT INTO vm_webhook_outbox (tenant, url, delivery, body, next_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $5)`,
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (delivery) DO NOTHING`,
             [e.tenant, e.url, e.delivery, e.body, e.at],
           );
           return;
         } catch (err) {
-          // The lane's later events wait behind this one: their order is kept.
-          if (this.#closed) throw err;
+          // Only what can go away is tried again (the lane's later events wait behind it:
+          // their order is kept); anything else would fail for ever and hold the lane.
+          if (this.#closed || !transient(err)) throw err;
           this.#log.warn(
             { err, delivery: e.delivery, attempt },
             'outbox insert failed: tried again',
