@@ -62,6 +62,8 @@ export interface VoicemailWebhooksDeps {
 interface Lane extends OutboxLane {
   timer: NodeJS.Timeout | undefined;
   sending: boolean;
+  /** Pumped while a turn ran: that turn may have read the lane before the new entry landed. */
+  again: boolean;
 }
 
 export class VoicemailWebhooks {
@@ -165,17 +167,22 @@ export class VoicemailWebhooks {
     const key = laneKey(of);
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { tenant: of.tenant, url: of.url, timer: undefined, sending: false };
+      lane = { tenant: of.tenant, url: of.url, timer: undefined, sending: false, again: false };
       this.#lanes.set(key, lane);
     }
     return lane;
   }
 
   #pump(lane: Lane): void {
-    if (this.#closed || lane.sending) return;
+    if (this.#closed) return;
+    if (lane.sending) {
+      lane.again = true;
+      return;
+    }
     clearTimeout(lane.timer);
     lane.timer = undefined;
     lane.sending = true;
+    lane.again = false;
     this.#outbox
       .turn(lane, this.#now(), (head) => this.#deliver(head))
       .then(
@@ -183,6 +190,8 @@ export class VoicemailWebhooks {
           lane.sending = false;
           if (turn.kind === 'sent') this.#pump(lane);
           else if (turn.kind === 'wait') this.#later(lane, turn.at - this.#now());
+          // An entry landed while the turn ran (it may have read the lane before): look again.
+          else if (lane.again) this.#pump(lane);
           // Empty, or another gateway holds it (the next look finds it if it is left):
           // forgotten until its next event, so a tenant's old URL does not stay for ever.
           else this.#lanes.delete(laneKey(lane));
