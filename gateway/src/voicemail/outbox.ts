@@ -62,12 +62,16 @@ export interface WebhookOutbox {
   readonly shared: boolean;
   /** Appends an entry. The entries one outbox object adds to a lane land in the order of the calls. */
   add(entry: NewOutboxEntry): Promise<void>;
-  /** The lanes holding entries. */
-  lanes(): Promise<OutboxLane[]>;
+  /**
+   * The lanes holding entries. A shared outbox may leave out those whose head is not due at
+   * `now` (it is looked at again each `scanMs`); this gateway's own lists them all.
+   */
+  lanes(now: number): Promise<OutboxLane[]>;
   /** Entries waiting, every lane's. */
   pending(): Promise<number>;
   /**
-   * Holds `lane` (or answers `busy`), reads its head and, when it is due at
+   * Holds `lane` (or answers `busy`: another deliverer holds it, or a shared outbox holds
+   * as many lanes as it may at once), reads its head and, when it is due at
    * `now`, runs `send` on it and writes its outcome before letting the lane go.
    */
   turn(

@@ -261,7 +261,7 @@ describe('VoicemailWebhooks', () => {
     const outbox: WebhookOutbox = {
       shared: false,
       add: (e) => sqlite.add(e),
-      lanes: () => sqlite.lanes(),
+      lanes: (now) => sqlite.lanes(now),
       pending: () => sqlite.pending(),
       close: () => sqlite.close(),
       turn: async (lane, now, send): Promise<LaneTurn> => {

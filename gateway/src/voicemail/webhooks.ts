@@ -100,7 +100,7 @@ export class VoicemailWebhooks {
   /** One look at every lane of the outbox (the timer's; a test may call it). */
   async scan(): Promise<void> {
     try {
-      for (const lane of await this.#outbox.lanes()) this.#pump(this.#lane(lane));
+      for (const lane of await this.#outbox.lanes(this.#now())) this.#pump(this.#lane(lane));
     } catch (err) {
       this.#log.warn({ err }, 'voicemail webhook outbox not read: tried at the next look');
     }

@@ -20,7 +20,11 @@
  *   closes (its transaction rolled back: the head is still there, sent again
  *   with the same delivery id), and no clock is involved.
  * The price: a pooled connection is held for the send (at most the tenant's
- * `timeoutMs`); the gateway sends few lanes at once. Two lanes whose hashes
+ * `timeoutMs`), so a gateway holds at most a quarter of its pool this way
+ * (`storage.postgres.poolSize`; a turn past that answers `busy`, tried again
+ * at the next look): slow receivers cannot take the connections the calls'
+ * stores need. A look lists only the lanes whose head is due, so a lane
+ * backing off costs no transaction each heartbeat. Two lanes whose hashes
  * collide only take turns. Each `add` of this gateway to a lane waits for its
  * previous one (a pool runs queries on several connections), so the ids, the
  * order of sending, follow the order this gateway raised its events.
@@ -61,10 +65,14 @@ export class PgWebhookOutbox implements WebhookOutbox {
   readonly #pool: PgPool;
   readonly #log: Logger;
   readonly #adds = new KeyedQueue();
+  /** How many turns may hold a connection at once. */
+  readonly #maxTurns: number;
+  #turns = 0;
   #closed = false;
 
   constructor(pool: PgPool, logger: Logger) {
     this.#pool = pool;
+    this.#maxTurns = Math.max(1, Math.floor((pool.options.max ?? 10) / 4));
     this.#log = logger.child({ module: 'voicemail-outbox' });
   }
 
@@ -94,9 +102,13 @@ export class PgWebhookOutbox implements WebhookOutbox {
     });
   }
 
-  async lanes(): Promise<OutboxLane[]> {
+  async lanes(now: number): Promise<OutboxLane[]> {
     const { rows } = await this.#pool.query<OutboxLane>(
-      'SELECT DISTINCT tenant, url FROM vm_webhook_outbox',
+      `SELECT tenant, url FROM (
+         SELECT DISTINCT ON (tenant, url) tenant, url, next_at FROM vm_webhook_outbox
+         ORDER BY tenant, url, id
+       ) AS head WHERE next_at <= $1`,
+      [now],
     );
     return rows;
   }
@@ -109,6 +121,20 @@ export class PgWebhookOutbox implements WebhookOutbox {
   }
 
   async turn(
+    lane: OutboxLane,
+    now: number,
+    send: (head: OutboxEntry) => Promise<SendOutcome>,
+  ): Promise<LaneTurn> {
+    if (this.#turns >= this.#maxTurns) return { kind: 'busy' };
+    this.#turns += 1;
+    try {
+      return await this.#turn(lane, now, send);
+    } finally {
+      this.#turns -= 1;
+    }
+  }
+
+  async #turn(
     lane: OutboxLane,
     now: number,
     send: (head: OutboxEntry) => Promise<SendOutcome>,
