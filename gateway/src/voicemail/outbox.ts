@@ -10,8 +10,9 @@
  * one at a time, by one deliverer at a time: a {@link WebhookOutbox.turn}
  * holds the lane from reading its head until the head is deleted (sent) or
  * its retry is written (failed), so a second deliverer (another gateway)
- * gets `busy` and never sends the same head at once, nor the next one before
- * it. At least once: a deliverer that dies between the send and the delete
+ * gets `busy` and does not send the same head at once, nor the next one
+ * before it (on PostgreSQL, unless the holder's connection died mid-send: see
+ * `postgres/pg-outbox.ts`). At least once: a deliverer that dies between the send and the delete
  * leaves the head, which is sent again with the same `delivery` id.
  */
 

@@ -3,10 +3,12 @@
  * tenant's voicemails (started, partial and final text, ended with the
  * recording's URL) is POSTed to the tenant's `voicemail.webhook.url`.
  *
- * Never lost: an event is written to the outbox table (`vm_webhook_outbox`)
- * before anything is sent, and its row is deleted only after a 2xx, so a
- * receiver that is down, slow or failing, or a gateway that stops, only
- * delays it. Delivered in order per receiver (a lane per tenant and URL:
+ * Kept until taken: an event is written to the outbox table
+ * (`vm_webhook_outbox`) before anything is sent, and its row is deleted only
+ * after a 2xx, so a receiver that is down, slow or failing, or a gateway that
+ * stops, only delays it. SQLite writes it within `publish`; on PostgreSQL the
+ * insert runs after `publish` returns, so an event is lost if the process
+ * dies before it commits, or if PostgreSQL is unreachable at `close`. Delivered in order per receiver (a lane per tenant and URL:
  * its oldest row first, one at a time; a failing head waits, 1 s then twice
  * as long each time up to the tenant's maximum, and the rest of that lane
  * wait behind it). Lanes are independent: one tenant's failing receiver
@@ -18,6 +20,9 @@
  * `storage.kind: postgres` one table for the cluster, whose lanes every
  * gateway looks at each `scanMs` (a lane is held by one gateway at a time,
  * `postgres/pg-outbox.ts`), so a dead gateway's events are sent by a live one.
+ * A holder whose connection dies mid-send may still be sending when the next
+ * deliverer sends the same head: the receiver drops the copy by its
+ * `X-Parley-Delivery`; a lane's order is kept.
  */
 import { randomUUID } from 'node:crypto';
 import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';

@@ -18,7 +18,11 @@
  *   same time as its successor. The advisory lock goes with the holder's
  *   session: PostgreSQL lets it go the moment a killed gateway's connection
  *   closes (its transaction rolled back: the head is still there, sent again
- *   with the same delivery id), and no clock is involved.
+ *   with the same delivery id), and no clock is involved. A holder that is
+ *   alive but whose connection died mid-send (a network cut) has lost the
+ *   lock too and may still be sending when the next deliverer sends the same
+ *   head: the receiver drops the copy by its delivery id, and each entry still
+ *   first arrives after the lane's earlier ones.
  * The price: a pooled connection is held for the send (at most the tenant's
  * `timeoutMs`), so a gateway holds at most a quarter of its pool this way
  * (`storage.postgres.poolSize`; a turn past that answers `busy`, tried again
