@@ -58,7 +58,8 @@ describe('the PostgreSQL webhook outbox', () => {
       expect(await b.turn(lane, 10, () => Promise.resolve({ sent: true }))).toEqual({
         kind: 'busy',
       });
-      await poolB.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      // With a timeout it returns once the backend is gone (its lock let go), not when signalled.
+      await poolB.query('SELECT pg_terminate_backend($1, 5000)', [rows[0]!.pid]);
       return { sent: true };
     });
     await expect(dying).rejects.toThrow();
