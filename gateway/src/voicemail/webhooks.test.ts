@@ -261,7 +261,7 @@ describe('VoicemailWebhooks', () => {
     const outbox: WebhookOutbox = {
       shared: false,
       add: (e) => sqlite.add(e),
-      lanes: (now) => sqlite.lanes(now),
+      lanes: () => sqlite.lanes(),
       pending: () => sqlite.pending(),
       close: () => sqlite.close(),
       turn: async (lane, now, send): Promise<LaneTurn> => {
