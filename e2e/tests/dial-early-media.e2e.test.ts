@@ -31,8 +31,11 @@ const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550100';
 /** A schedule with no opening hours: closed whenever the test runs. */
 const NEVER_OPEN = { timeZone: 'UTC', weekly: {} };
-/** The dial's ring timeout (s): the tone plays this long, then the CANCEL. */
-const RING_SECONDS = 12;
+/**
+ * The dial's ring timeout (s): the tone plays this long, then the CANCEL. Well past the
+ * tone's poll (15 s, a loaded machine's call set-up), so the CANCEL never comes first.
+ */
+const RING_SECONDS = 25;
 
 const ports = new PortAllocator();
 let block: PortBlock;
@@ -85,7 +88,9 @@ describe('a browser visitor whose flow dials a number that plays early media', (
     await clickCall(page);
 
     // The carrier's tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
-    await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(980);
+    await expect
+      .poll(() => remotePitch(page), { timeout: (RING_SECONDS - 10) * 1000 })
+      .toBeGreaterThan(980);
     const pitch = await remotePitch(page);
     expect(pitch).toBeGreaterThan(980);
     expect(pitch).toBeLessThan(1020);

@@ -10,8 +10,9 @@
  * one at a time, by one deliverer at a time: a {@link WebhookOutbox.turn}
  * holds the lane from reading its head until the head is deleted (sent) or
  * its retry is written (failed), so a second deliverer (another gateway)
- * gets `busy` and never sends the same head at once, nor the next one before
- * it. At least once: a deliverer that dies between the send and the delete
+ * gets `busy` and does not send the same head at once, nor the next one
+ * before it (on PostgreSQL, unless the holder's connection died mid-send: see
+ * `postgres/pg-outbox.ts`). At least once: a deliverer that dies between the send and the delete
  * leaves the head, which is sent again with the same `delivery` id.
  */
 
@@ -62,12 +63,16 @@ export interface WebhookOutbox {
   readonly shared: boolean;
   /** Appends an entry. The entries one outbox object adds to a lane land in the order of the calls. */
   add(entry: NewOutboxEntry): Promise<void>;
-  /** The lanes holding entries. */
-  lanes(): Promise<OutboxLane[]>;
+  /**
+   * The lanes holding entries. A shared outbox may leave out those whose head is not due at
+   * `now` (it is looked at again each `scanMs`); this gateway's own lists them all.
+   */
+  lanes(now: number): Promise<OutboxLane[]>;
   /** Entries waiting, every lane's. */
   pending(): Promise<number>;
   /**
-   * Holds `lane` (or answers `busy`), reads its head and, when it is due at
+   * Holds `lane` (or answers `busy`: another deliverer holds it, or a shared outbox holds
+   * as many lanes as it may at once), reads its head and, when it is due at
    * `now`, runs `send` on it and writes its outcome before letting the lane go.
    */
   turn(

@@ -18,6 +18,7 @@ import { createLogger } from '../observability/index.js';
 import { openDatabase } from '../storage/index.js';
 import { SqliteWebhookOutbox } from './sqlite-outbox.js';
 import { VOICEMAIL_SCHEMA } from './store.js';
+import type { LaneTurn, WebhookOutbox } from './outbox.js';
 import { VoicemailWebhooks } from './webhooks.js';
 
 const SECRET = 'a-webhook-secret-of-tests';
@@ -242,6 +243,53 @@ describe('VoicemailWebhooks', () => {
       'voicemail-started',
       'voicemail-final:first of vm-g',
       'voicemail-final:second of vm-g',
+      'voicemail-ended',
+    ]);
+    await hooks.close();
+  });
+
+  it('sends an event raised while its lane’s turn was finishing (the turn had found it empty)', async () => {
+    const r = await receiver([]);
+    servers.push(r.server);
+    const sqlite = new SqliteWebhookOutbox(openDatabase(':memory:', [VOICEMAIL_SCHEMA]));
+    // As on PostgreSQL, where a turn's answer comes back after a round trip: the turn that
+    // found the lane empty answers only once the test has raised the next event.
+    let found: () => void = () => undefined;
+    const foundEmpty = new Promise<void>((resolve) => (found = resolve));
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const outbox: WebhookOutbox = {
+      shared: false,
+      add: (e) => sqlite.add(e),
+      lanes: () => sqlite.lanes(),
+      pending: () => sqlite.pending(),
+      close: () => sqlite.close(),
+      turn: async (lane, now, send): Promise<LaneTurn> => {
+        const turn = await sqlite.turn(lane, now, send);
+        if (turn.kind === 'empty') {
+          found();
+          await answered;
+        }
+        return turn;
+      },
+    };
+    const hooks = new VoicemailWebhooks({
+      outbox,
+      target: () => ({ url: r.url, partials: true, timeoutMs: 2000 }),
+      tenantOf: () => 'acme',
+      recordingUrl: (id) => `https://gw.example/v1/voicemails/${id}/recording`,
+      maxBackoffMs: 20,
+      logger: createLogger('silent'),
+    });
+    hooks.start();
+    hooks.publish(events[0]!);
+    await foundEmpty;
+    hooks.publish(events[3]!);
+    answer();
+    // No look at the lanes comes (an outbox of its own): only the lane's own turns send it.
+    await arrived(r.got, 2);
+    expect(r.got.map((g) => (JSON.parse(g.body) as { type: string }).type)).toEqual([
+      'voicemail-started',
       'voicemail-ended',
     ]);
     await hooks.close();

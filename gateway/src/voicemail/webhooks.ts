@@ -3,10 +3,12 @@
  * tenant's voicemails (started, partial and final text, ended with the
  * recording's URL) is POSTed to the tenant's `voicemail.webhook.url`.
  *
- * Never lost: an event is written to the outbox table (`vm_webhook_outbox`)
- * before anything is sent, and its row is deleted only after a 2xx, so a
- * receiver that is down, slow or failing, or a gateway that stops, only
- * delays it. Delivered in order per receiver (a lane per tenant and URL:
+ * Kept until taken: an event is written to the outbox table
+ * (`vm_webhook_outbox`) before anything is sent, and its row is deleted only
+ * after a 2xx, so a receiver that is down, slow or failing, or a gateway that
+ * stops, only delays it. SQLite writes it within `publish`; on PostgreSQL the
+ * insert runs after `publish` returns, so an event is lost if the process
+ * dies before it commits, or if PostgreSQL is unreachable at `close`. Delivered in order per receiver (a lane per tenant and URL:
  * its oldest row first, one at a time; a failing head waits, 1 s then twice
  * as long each time up to the tenant's maximum, and the rest of that lane
  * wait behind it). Lanes are independent: one tenant's failing receiver
@@ -18,6 +20,9 @@
  * `storage.kind: postgres` one table for the cluster, whose lanes every
  * gateway looks at each `scanMs` (a lane is held by one gateway at a time,
  * `postgres/pg-outbox.ts`), so a dead gateway's events are sent by a live one.
+ * A holder whose connection dies mid-send may still be sending when the next
+ * deliverer sends the same head: the receiver drops the copy by its
+ * `X-Parley-Delivery`; a lane's order is kept.
  */
 import { randomUUID } from 'node:crypto';
 import type { VoicemailEvent, VoicemailView } from '@parley/shared/protocol';
@@ -62,6 +67,8 @@ export interface VoicemailWebhooksDeps {
 interface Lane extends OutboxLane {
   timer: NodeJS.Timeout | undefined;
   sending: boolean;
+  /** Pumped while a turn ran: that turn may have read the lane before the new entry landed. */
+  again: boolean;
 }
 
 export class VoicemailWebhooks {
@@ -98,7 +105,7 @@ export class VoicemailWebhooks {
   /** One look at every lane of the outbox (the timer's; a test may call it). */
   async scan(): Promise<void> {
     try {
-      for (const lane of await this.#outbox.lanes()) this.#pump(this.#lane(lane));
+      for (const lane of await this.#outbox.lanes(this.#now())) this.#pump(this.#lane(lane));
     } catch (err) {
       this.#log.warn({ err }, 'voicemail webhook outbox not read: tried at the next look');
     }
@@ -165,17 +172,22 @@ export class VoicemailWebhooks {
     const key = laneKey(of);
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { tenant: of.tenant, url: of.url, timer: undefined, sending: false };
+      lane = { tenant: of.tenant, url: of.url, timer: undefined, sending: false, again: false };
       this.#lanes.set(key, lane);
     }
     return lane;
   }
 
   #pump(lane: Lane): void {
-    if (this.#closed || lane.sending) return;
+    if (this.#closed) return;
+    if (lane.sending) {
+      lane.again = true;
+      return;
+    }
     clearTimeout(lane.timer);
     lane.timer = undefined;
     lane.sending = true;
+    lane.again = false;
     this.#outbox
       .turn(lane, this.#now(), (head) => this.#deliver(head))
       .then(
@@ -183,6 +195,8 @@ export class VoicemailWebhooks {
           lane.sending = false;
           if (turn.kind === 'sent') this.#pump(lane);
           else if (turn.kind === 'wait') this.#later(lane, turn.at - this.#now());
+          // An entry landed while the turn ran (it may have read the lane before): look again.
+          else if (lane.again) this.#pump(lane);
           // Empty, or another gateway holds it (the next look finds it if it is left):
           // forgotten until its next event, so a tenant's old URL does not stay for ever.
           else this.#lanes.delete(laneKey(lane));

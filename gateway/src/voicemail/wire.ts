@@ -28,6 +28,7 @@ import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
 import { endInterrupted, type InterruptedDeps } from './interrupted.js';
 import type { WebhookOutbox } from './outbox.js';
+import { moveSqliteOutbox } from './postgres/outbox-move.js';
 import { PgWebhookOutbox } from './postgres/pg-outbox.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
@@ -123,6 +124,15 @@ export async function wireVoicemail(deps: {
   const outbox: WebhookOutbox = deps.pool
     ? new PgWebhookOutbox(deps.pool, deps.logger)
     : new SqliteWebhookOutbox(deps.db);
+  // What this gateway's file held from before the outbox was shared: sent from the shared one.
+  if (deps.pool)
+    await moveSqliteOutbox(deps.db, deps.pool, deps.instanceId).then(
+      (moved) =>
+        moved > 0 &&
+        deps.logger.info({ moved }, 'voicemail webhook events moved from SQLite to PostgreSQL'),
+      (err: unknown) =>
+        deps.logger.error({ err }, 'voicemail webhook events left in SQLite: moved at next start'),
+    );
   const webhooks = new VoicemailWebhooks({
     outbox,
     scanMs: config.shared.heartbeatSeconds * 1000,

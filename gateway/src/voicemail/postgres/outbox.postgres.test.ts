@@ -28,9 +28,9 @@ afterAll(async () => {
 const logger = createLogger('silent');
 let databases = 0;
 /** Two pools on a new migrated database: two gateways. */
-async function twoPools(): Promise<[PgPool, PgPool]> {
+async function twoPools(poolSize?: number): Promise<[PgPool, PgPool]> {
   const url = await pg.createDatabase(`vm_outbox_${(databases += 1)}`);
-  const [a, b] = [createPgPool({ url }), createPgPool({ url })];
+  const [a, b] = [createPgPool({ url, poolSize }), createPgPool({ url, poolSize })];
   pools.push(a, b);
   await migratePostgres(a, [{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
   return [a, b];
@@ -58,7 +58,8 @@ describe('the PostgreSQL webhook outbox', () => {
       expect(await b.turn(lane, 10, () => Promise.resolve({ sent: true }))).toEqual({
         kind: 'busy',
       });
-      await poolB.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      // With a timeout it returns once the backend is gone (its lock let go), not when signalled.
+      await poolB.query('SELECT pg_terminate_backend($1, 5000)', [rows[0]!.pid]);
       return { sent: true };
     });
     await expect(dying).rejects.toThrow();
@@ -71,6 +72,61 @@ describe('the PostgreSQL webhook outbox', () => {
       ['d-2', 0],
     ]);
     expect(await a.pending()).toBe(0);
+  });
+
+  it('lands an add tried again after its insert committed, and gives up on one that cannot land', async () => {
+    const [pool] = await twoPools();
+    const a = new PgWebhookOutbox(pool, logger);
+    const lane = { tenant: 'acme', url: 'https://acme.test/hooks' };
+    await a.add({ ...lane, delivery: 'd-1', body: '{}', at: 1 });
+    // The same insert again (its first reply was lost): already there, not a failure.
+    await a.add({ ...lane, delivery: 'd-1', body: '{}', at: 1 });
+    // A body PostgreSQL refuses (22021) fails for good: rejected, not tried for ever.
+    await expect(a.add({ ...lane, delivery: 'd-2', body: '\u0000', at: 2 })).rejects.toMatchObject({
+      code: '22021',
+    });
+    // Neither holds back the lane's next add.
+    await a.add({ ...lane, delivery: 'd-3', body: '{}', at: 3 });
+    const { rows } = await pool.query<{ delivery: string }>(
+      'SELECT delivery FROM vm_webhook_outbox ORDER BY id',
+    );
+    expect(rows.map((r) => r.delivery)).toEqual(['d-1', 'd-3']);
+  });
+
+  it('holds at most a quarter of its pool in turns, and lists only the lanes whose head is due', async () => {
+    // A pool of 7: one turn at a time.
+    const [pool] = await twoPools(7);
+    const a = new PgWebhookOutbox(pool, logger);
+    const acme = { tenant: 'acme', url: 'https://acme.test/hooks' };
+    const globex = { tenant: 'globex', url: 'https://globex.test/hooks' };
+    const initech = { tenant: 'initech', url: 'https://initech.test/hooks' };
+    for (const lane of [acme, globex, initech])
+      await a.add({ ...lane, delivery: `${lane.tenant}-1`, body: '{}', at: 1 });
+    let entered: () => void = () => undefined;
+    const sending = new Promise<void>((resolve) => (entered = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = a.turn(acme, 10, async () => {
+      entered();
+      await released;
+      return { sent: true };
+    });
+    await sending;
+    // A slow receiver holds the one turn: another lane waits (no second connection held).
+    expect(await a.turn(globex, 10, () => Promise.resolve({ sent: true }))).toEqual({
+      kind: 'busy',
+    });
+    release();
+    expect(await slow).toEqual({ kind: 'sent' });
+    expect(await a.turn(globex, 10, () => Promise.resolve({ sent: true }))).toEqual({
+      kind: 'sent',
+    });
+    // Initech's head fails: backing off until 5000, its lane is not listed before.
+    const fail = () => Promise.resolve({ sent: false, error: 'HTTP 503', retryAt: 5000 } as const);
+    expect(await a.turn(initech, 10, fail)).toEqual({ kind: 'sent' });
+    await a.add({ ...acme, delivery: 'acme-2', body: '{}', at: 20 });
+    expect(await a.lanes(4999)).toEqual([acme]);
+    expect((await a.lanes(5000)).map((l) => l.tenant)).toEqual(['acme', 'initech']);
   });
 
   it('keeps the order of one gateway’s adds to a lane sent at once (several connections)', async () => {

@@ -18,9 +18,17 @@
  *   same time as its successor. The advisory lock goes with the holder's
  *   session: PostgreSQL lets it go the moment a killed gateway's connection
  *   closes (its transaction rolled back: the head is still there, sent again
- *   with the same delivery id), and no clock is involved.
+ *   with the same delivery id), and no clock is involved. A holder that is
+ *   alive but whose connection died mid-send (a network cut) has lost the
+ *   lock too and may still be sending when the next deliverer sends the same
+ *   head: the receiver drops the copy by its delivery id, and each entry still
+ *   first arrives after the lane's earlier ones.
  * The price: a pooled connection is held for the send (at most the tenant's
- * `timeoutMs`); the gateway sends few lanes at once. Two lanes whose hashes
+ * `timeoutMs`), so a gateway holds at most a quarter of its pool this way
+ * (`storage.postgres.poolSize`; a turn past that answers `busy`, tried again
+ * at the next look): slow receivers cannot take the connections the calls'
+ * stores need. A look lists only the lanes whose head is due, so a lane
+ * backing off costs no transaction each heartbeat. Two lanes whose hashes
  * collide only take turns. Each `add` of this gateway to a lane waits for its
  * previous one (a pool runs queries on several connections), so the ids, the
  * order of sending, follow the order this gateway raised its events.
@@ -45,15 +53,30 @@ const LANE_LOCK_CLASS = 0x766d7768;
 /** Waits before each new try of an insert that failed (then the last, until it lands or the gateway stops). */
 const ADD_RETRY_MS = [250, 1000, 4000];
 
+/**
+ * Whether a failed query may succeed if tried again: an error of the connection, not of the
+ * server (refused, reset, timed out: no severity), a connection exception (class 08), the
+ * server shutting down or starting (57P01-57P03), too many connections (53300).
+ */
+function transient(err: unknown): boolean {
+  const { code, severity } = (err ?? {}) as { code?: unknown; severity?: unknown };
+  if (typeof severity !== 'string' || typeof code !== 'string') return true;
+  return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300';
+}
+
 export class PgWebhookOutbox implements WebhookOutbox {
   readonly shared = true;
   readonly #pool: PgPool;
   readonly #log: Logger;
   readonly #adds = new KeyedQueue();
+  /** How many turns may hold a connection at once. */
+  readonly #maxTurns: number;
+  #turns = 0;
   #closed = false;
 
   constructor(pool: PgPool, logger: Logger) {
     this.#pool = pool;
+    this.#maxTurns = Math.max(1, Math.floor((pool.options.max ?? 10) / 4));
     this.#log = logger.child({ module: 'voicemail-outbox' });
   }
 
@@ -62,15 +85,17 @@ export class PgWebhookOutbox implements WebhookOutbox {
     return this.#adds.run(laneKey(e), async () => {
       for (let attempt = 0; ; attempt++) {
         try {
+          // A try whose insert committed but whose reply was lost finds its row: done.
           await this.#pool.query(
             `INSERT INTO vm_webhook_outbox (tenant, url, delivery, body, next_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $5)`,
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (delivery) DO NOTHING`,
             [e.tenant, e.url, e.delivery, e.body, e.at],
           );
           return;
         } catch (err) {
-          // The lane's later events wait behind this one: their order is kept.
-          if (this.#closed) throw err;
+          // Only what can go away is tried again (the lane's later events wait behind it:
+          // their order is kept); anything else would fail for ever and hold the lane.
+          if (this.#closed || !transient(err)) throw err;
           this.#log.warn(
             { err, delivery: e.delivery, attempt },
             'outbox insert failed: tried again',
@@ -81,9 +106,13 @@ export class PgWebhookOutbox implements WebhookOutbox {
     });
   }
 
-  async lanes(): Promise<OutboxLane[]> {
+  async lanes(now: number): Promise<OutboxLane[]> {
     const { rows } = await this.#pool.query<OutboxLane>(
-      'SELECT DISTINCT tenant, url FROM vm_webhook_outbox',
+      `SELECT tenant, url FROM (
+         SELECT DISTINCT ON (tenant, url) tenant, url, next_at FROM vm_webhook_outbox
+         ORDER BY tenant, url, id
+       ) AS head WHERE next_at <= $1`,
+      [now],
     );
     return rows;
   }
@@ -96,6 +125,20 @@ export class PgWebhookOutbox implements WebhookOutbox {
   }
 
   async turn(
+    lane: OutboxLane,
+    now: number,
+    send: (head: OutboxEntry) => Promise<SendOutcome>,
+  ): Promise<LaneTurn> {
+    if (this.#turns >= this.#maxTurns) return { kind: 'busy' };
+    this.#turns += 1;
+    try {
+      return await this.#turn(lane, now, send);
+    } finally {
+      this.#turns -= 1;
+    }
+  }
+
+  async #turn(
     lane: OutboxLane,
     now: number,
     send: (head: OutboxEntry) => Promise<SendOutcome>,

@@ -1,0 +1,74 @@
+/**
+ * Moves the webhook events a gateway's SQLite file still holds into the
+ * shared outbox in PostgreSQL, once, at start (`wire.ts`): a gateway already
+ * on `storage.kind: postgres` kept its outbox in SQLite before the outbox
+ * was shared, and nothing reads that table any more.
+ *
+ * The rows are inserted in their order (so each lane keeps it, behind what
+ * the shared outbox already holds), in one transaction, with their attempts
+ * and retry times; then deleted from SQLite. A start that stops between the
+ * two inserts them again: `ON CONFLICT (delivery) DO NOTHING` keeps one. A
+ * row older than the delivery column gets `<instanceId>:<id>` as its id
+ * (its row id alone repeats across gateways).
+ */
+import type { SqliteDatabase } from '../../storage/index.js';
+import type { PgPool } from '../../storage/postgres/index.js';
+
+interface SqliteOutboxRow {
+  id: number;
+  tenant: string;
+  url: string;
+  delivery: string | null;
+  body: string;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+/** Resolves to how many rows moved. */
+export async function moveSqliteOutbox(
+  db: SqliteDatabase,
+  pool: PgPool,
+  instanceId: string,
+): Promise<number> {
+  const rows = db
+    .prepare(
+      `SELECT id, tenant, url, delivery, body, attempts, next_at, last_error, created_at
+       FROM vm_webhook_outbox ORDER BY id`,
+    )
+    .all() as SqliteOutboxRow[];
+  if (rows.length === 0) return 0;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      // One at a time: the ids PostgreSQL gives follow the SQLite order.
+      for (const r of rows)
+        await client.query(
+          `INSERT INTO vm_webhook_outbox
+             (tenant, url, delivery, body, attempts, next_at, last_error, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery) DO NOTHING`,
+          [
+            r.tenant,
+            r.url,
+            r.delivery ?? `${instanceId}:${r.id}`,
+            r.body,
+            r.attempts,
+            r.next_at,
+            r.last_error,
+            r.created_at,
+          ],
+        );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+  const last = rows[rows.length - 1]!.id;
+  db.prepare('DELETE FROM vm_webhook_outbox WHERE id <= ?').run(last);
+  return rows.length;
+}
