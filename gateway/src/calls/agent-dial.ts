@@ -18,6 +18,7 @@ import type { InboundLeg } from './inbound-leg.js';
 import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './join-legs.js';
 import type { OutboundLeg } from './outbound-leg.js';
 import { RingStrategy, evaluateValue } from './ring-strategy.js';
+import { phoneAgentLeg } from './trunk-agent-leg.js';
 import type { ChosenCodec, LegSdp } from './sdp-bridge.js';
 
 /** How long joining the legs after the agent's answer may take (WebRTC answer, piping). */
@@ -136,6 +137,12 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     const router = host.router();
     if (!router || router.closed) throw new Error('the call has no media router');
     const record = host.keeper.record;
+    // An agent who is a telephone number is called through the trunk (trunk-agent-leg.ts).
+    if (contact.phone) {
+      const leg = await phoneAgentLeg(host, agentId, contact.phone, tried, this.#identity.number);
+      host.adopt(leg);
+      return leg;
+    }
     const leg = await agentLeg({
       stack: host.deps.stack,
       router,
