@@ -18,9 +18,9 @@ import type { SipStack } from './sip/index.js';
 import type { CallStore, SessionStore } from './storage/index.js';
 import { createTokenService, type TokenService } from './tokens/index.js';
 import { createGatedModule, type GatedModule, type PinHasher } from './gated/index.js';
-import { inboundNumberLookup, outboundRules, type Trunks } from './trunks/index.js';
+import type { Trunks } from './trunks/index.js';
 import { createSpeech, type Speech } from './speech/index.js';
-import { Marketplace } from './marketplace/index.js';
+import type { Marketplace } from './marketplace/index.js';
 import type { CallbacksModule } from './callbacks/index.js';
 import { wireVoicemail, type Voicemails } from './voicemail/index.js';
 import { startApplications } from './wiring/applications.js';
@@ -28,6 +28,7 @@ import { acceptInvites, startCalls } from './wiring/calls.js';
 import { wireDesk } from './wiring/desk.js';
 import { agentDirectory, callerNumberPool } from './wiring/directory.js';
 import { drainCalls } from './wiring/drain.js';
+import { startMarketplace } from './wiring/marketplace.js';
 import { routeUpgrades, startHttp } from './wiring/http.js';
 import { startMedia } from './wiring/media.js';
 import { sipAddresses, startSip } from './wiring/sip.js';
@@ -139,24 +140,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     now,
   });
-  const marketplace = new Marketplace({
+  const marketplace = await startMarketplace({
+    config,
     db,
-    config: config.marketplace,
-    environment: {
-      tenantExists: (tenant) => config.tenants[tenant] !== undefined,
-      queueTenant: (queue) => config.queues[queue]?.tenant,
-      agentTenant: (agent) => agents.get(agent)?.tenant,
-      inboundNumber: inboundNumberLookup(config.trunks),
-      outboundRefusal: outboundRules(config.trunks),
-    },
-    registry: metrics.registry,
+    agents,
+    shared: stores.sharedMoney,
+    beforeCommit: options.billingBeforeCommit,
+    metrics,
     logger,
     now,
-    beforeCommit: options.billingBeforeCommit,
-    shared: stores.sharedMoney,
-    instanceId: config.shared.instanceId ?? config.gatewayId,
   });
-  await marketplace.start();
   const value = await valueServiceFromConfig({
     tenants: config.tenants,
     history: customerHistory(stores.calls),
@@ -289,14 +282,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     heartbeatSeconds: config.shared.heartbeatSeconds,
     logger,
     now,
-    modules: [
-      {
-        name: 'marketplace',
-        openOwners: () => marketplace.openCallOwners(),
-        recoverLost: (owner) => marketplace.recoverLost(owner),
-      },
-      voicemail.lost,
-    ],
+    modules: [marketplace.lost, voicemail.lost],
   });
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);

@@ -41,6 +41,8 @@ interface AgentEntry {
   wrapUpUntil: number | undefined;
   /** The wrap-up was given here (told to the others), not by another gateway. */
   wrapUpLocal: boolean;
+  /** When the wrap-up was given (epoch ms). */
+  wrapUpAt: number;
   wrapUpTimer: NodeJS.Timeout | undefined;
   /** Lengths of the last answered calls, seconds, newest last. */
   handled: number[];
@@ -143,6 +145,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       availability: 'available',
       wrapUpUntil: undefined,
       wrapUpLocal: false,
+      wrapUpAt: 0,
       wrapUpTimer: undefined,
       handled: [],
     };
@@ -204,6 +207,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       availability: entry.availability,
       availabilityAt: entry.availabilityAt,
       wrapUpUntil: entry.wrapUpLocal ? entry.wrapUpUntil : undefined,
+      wrapUpAt: entry.wrapUpLocal ? entry.wrapUpAt : undefined,
     };
   }
 
@@ -292,6 +296,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     this.#endWrapUp(entry);
     entry.wrapUpUntil = until;
     entry.wrapUpLocal = local;
+    entry.wrapUpAt = this.#now();
     entry.wrapUpTimer = setTimeout(
       () => {
         entry.wrapUpTimer = undefined;

@@ -98,6 +98,8 @@ export interface LocalAgentState {
    * others offer it no call until then either.
    */
   readonly wrapUpUntil: number | undefined;
+  /** When that wrap-up was given (epoch ms): an "available" chosen later ended it. */
+  readonly wrapUpAt: number | undefined;
 }
 
 /** What the registrar and the desk check a sign-in against. */

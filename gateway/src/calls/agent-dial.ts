@@ -17,7 +17,8 @@ import type { CallEnd, CallRecordKeeper } from './call-record.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './join-legs.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { RingStrategy, evaluateValue } from './ring-strategy.js';
+import { evaluateValue } from './customer-value.js';
+import { RingStrategy } from './ring-strategy.js';
 import { phoneAgentLeg } from './trunk-agent-leg.js';
 import type { ChosenCodec, LegSdp } from './sdp-bridge.js';
 

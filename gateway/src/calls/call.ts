@@ -35,7 +35,7 @@ import { InDialog, type CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
 import type { LegEnd } from './leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { outcomeOf } from './ring-strategy.js';
+import { outcomeOf } from './ring-outcome.js';
 import type { ChosenCodec } from './sdp-bridge.js';
 
 export class Call extends EventEmitter<CallEvents> {

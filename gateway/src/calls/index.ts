@@ -16,12 +16,8 @@ export {
 } from './outbound-leg.js';
 export { Leg, type LegEnd, type LegEndCause, type LegEvents } from './leg.js';
 export { InDialog, type CallLeg, type InDialogDeps } from './in-dialog.js';
-export {
-  RingStrategy,
-  evaluateValue,
-  type RingRecord,
-  type RingStrategyDeps,
-} from './ring-strategy.js';
+export { RingStrategy, type RingRecord, type RingStrategyDeps } from './ring-strategy.js';
+export { evaluateValue } from './customer-value.js';
 export { agentTarget } from './agent-request.js';
 export { byeReason } from './leg.js';
 export { pickCodec, readLegSdp, sdpText, type ChosenCodec, type LegSdp } from './sdp-bridge.js';

@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from '@parley/shared/errors';
-import type { PrivateClaims } from '@parley/shared/tokens';
 import {
   reachableContact,
   type AgentContact,
@@ -27,11 +26,11 @@ import {
   type QueueSettings,
   type RoutingDecision,
   type ValueEvaluation,
-  type ValueService,
 } from '../routing/index.js';
 import type { SipResponse } from '../sip/index.js';
-import type { CallAttempt, CallOutcome } from '../storage/index.js';
-import type { OutboundFailure, OutboundLeg } from './outbound-leg.js';
+import type { CallAttempt } from '../storage/index.js';
+import type { OutboundLeg } from './outbound-leg.js';
+import { failureReason } from './ring-outcome.js';
 import type { LegSdp } from './sdp-bridge.js';
 
 /**
@@ -360,52 +359,6 @@ export class RingStrategy extends EventEmitter<RingStrategyEvents> {
 
 /** A ringing leg's claim outlives its ring timeout by this much, in case its gateway dies. */
 const CLAIM_MARGIN_SECONDS = 30;
-
-/** An agent leg's failure as the call's reason. */
-function failureReason(failure: OutboundFailure): ErrorCode {
-  switch (failure.cause) {
-    case 'busy':
-      return 'agent_busy';
-    case 'no_answer':
-      return 'agent_no_answer';
-    case 'unreachable':
-      return 'agent_unreachable';
-  }
-}
-
-/** The call's outcome when no agent took it, by the last reason. */
-export function outcomeOf(reason: ErrorCode): CallOutcome {
-  switch (reason) {
-    case 'agent_busy':
-      return 'busy';
-    case 'agent_no_answer':
-      return 'no_answer';
-    case 'no_agent_available':
-      return 'no_agent';
-    default:
-      return 'failed';
-  }
-}
-
-/**
- * The customer's value, from the tenant's providers and algorithm (undefined
- * without a value service). If the lookup itself fails, the call is routed by
- * the default value, and the decision stored with it says why.
- */
-export async function evaluateValue(
-  service: ValueService | undefined,
-  tenant: string,
-  claims: PrivateClaims,
-  log: Logger,
-): Promise<ValueEvaluation | undefined> {
-  if (!service?.has(tenant)) return undefined;
-  try {
-    return await service.evaluate(tenant, claims);
-  } catch (error) {
-    log.warn({ err: error }, 'value evaluation failed; routing by the default value');
-    return service.failed(tenant, error);
-  }
-}
 
 /** Runs `first` then `then`, once, however often it is called. */
 function once(first: () => void, then: () => void): () => void {

@@ -140,9 +140,13 @@ export class RedisAgentSync {
         else m.hdel(key, field);
         if (state.availabilityAt > 0)
           m.hset(key, 'availability', JSON.stringify(availabilitySchema.parse(message)));
-        // `at`: a later "available" choice (in `availability`) ended this wrap-up.
+        // `at`, when it was given: a later "available" choice (in `availability`) ended it.
         if (message.wrapUpUntil !== undefined)
-          m.hset(key, wrapUpField, JSON.stringify({ until: message.wrapUpUntil, at: Date.now() }));
+          m.hset(
+            key,
+            wrapUpField,
+            JSON.stringify({ until: message.wrapUpUntil, at: state.wrapUpAt ?? Date.now() }),
+          );
         else m.hdel(key, wrapUpField);
         // The hash outlives the longest registration in it (availability then starts afresh).
         if (lastExpiry > Date.now()) m.pexpireat(key, lastExpiry, 'GT');
@@ -184,7 +188,9 @@ export class RedisAgentSync {
           chosenAt = a.availabilityAt;
           this.#agents.setAvailability(agentId, a.availability, 'cluster', a.availabilityAt);
         } else if (field.startsWith('wrapUp:')) {
-          wrapUps.push(value);
+          // Its own only at start: while running, this gateway knows its wrap-ups better
+          // (one the agent ended while Redis was away is still in the hash).
+          if (field !== `wrapUp:${this.#instance}` || restoreOwn) wrapUps.push(value);
         } else if (field.startsWith('contacts:')) {
           const instance = field.slice('contacts:'.length);
           const contacts = z.array(contactSchema).parse(JSON.parse(value));
@@ -206,7 +212,12 @@ export class RedisAgentSync {
         this.#log.warn({ agentId }, 'unreadable agent wrap-up ignored');
         continue;
       }
-      if (parsed.data.at >= chosenAt) this.#agents.setWrapUp(agentId, parsed.data.until, 'cluster');
+      const latestChoice = Math.max(
+        chosenAt,
+        this.#agents.localState(agentId)?.availabilityAt ?? 0,
+      );
+      if (parsed.data.at >= latestChoice)
+        this.#agents.setWrapUp(agentId, parsed.data.until, 'cluster');
     }
   }
 

@@ -2,6 +2,7 @@ import { hangUpInterrupted } from '../calls/index.js';
 import type { Logger } from '../observability/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { SharedCallRecords } from '../storage/index.js';
+import { lapsedInstances } from './lapsed.js';
 import type { ClusterMetrics } from './metrics.js';
 import type { GatewayPresence } from './presence.js';
 import type { SharedState } from './shared-state.js';
@@ -99,8 +100,8 @@ export class LostGatewaySweeper {
           );
         }
       }
-      for (const owner of owners) {
-        if (this.#closed || (await presence.alive(owner))) continue;
+      const alive = (owner: string) => presence.alive(owner);
+      for await (const owner of lapsedInstances(owners, alive, () => this.#closed)) {
         const calls = await records.closeOwned(owner, now(), 'gateway_lost');
         if (calls.length > 0) {
           closed += calls.length;

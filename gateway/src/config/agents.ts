@@ -1,8 +1,9 @@
 /**
- * An agent of the config file (`agents[]`): who they are, their queues, and
- * where they are reached when not through a registered phone or the desk: a
- * fixed SIP `contact` (a PBX extension), or a `phone` number called through
- * the tenant's trunk (docs/trunks.md, "Agents on the telephone network").
+ * The `agents` section: each agent of the config file, and the values checked
+ * in its SIP headers. Where an agent is reached when not through a registered
+ * phone or the desk: a fixed SIP `contact` (a PBX extension), or a `phone`
+ * number called through the tenant's trunk (docs/trunks.md, "Agents on the
+ * telephone network").
  */
 import { z } from 'zod';
 import { checkAgentContact } from '../sip/message/agent-contact.js';
@@ -16,7 +17,6 @@ export const sipContact = z
   .refine((value) => checkAgentContact(value) === undefined, {
     error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
   });
-
 /** A display name that goes into SIP headers: printable text only. */
 export const displayName = z
   .string()
@@ -37,7 +37,7 @@ export const phoneNumber = z
       `${JSON.stringify(issue.input)} is no E.164 telephone number (give it as +<country><number>, e.g. +14155550100)`,
   });
 
-export const agentEntry = z
+export const agent = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9._-]+$/),
     tenant: z.string().min(1),
@@ -72,15 +72,15 @@ export const agentEntry = z
     /** The agent's own box: a direct call (a flow's `dial` of this agent) they do not answer (docs/voicemail.md). */
     voicemail: voicemailSettings.optional(),
   })
-  .superRefine((agent, ctx) => {
-    if (agent.contact !== undefined && agent.phone !== undefined)
+  .superRefine((entry, ctx) => {
+    if (entry.contact !== undefined && entry.phone !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['phone'],
         message:
           'give either contact (a SIP URI the gateway sends the INVITE to) or phone (a number called through a trunk), not both',
       });
-    if (agent.trunk !== undefined && agent.phone === undefined)
+    if (entry.trunk !== undefined && entry.phone === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['trunk'],

@@ -164,7 +164,7 @@ export class Billing {
     if (!call) return { status: 'unknown_call' };
     if (call.qualifiedAt !== null) {
       metrics?.charges.inc({ result: 'duplicate' });
-      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
+      return this.#duplicate(call);
     }
     if (call.connectedAt === null || call.qualifiesAt === null) {
       metrics?.charges.inc({ result: 'not_connected' });
@@ -197,8 +197,7 @@ export class Billing {
       call = (await calls.get(callId)) ?? call;
     }
     let result: QualifyResult = { status: 'not_connected' };
-    if (call.qualifiedAt !== null)
-      result = { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
+    if (call.qualifiedAt !== null) result = await this.#duplicate(call);
     else if (call.qualifiesAt !== null && at >= call.qualifiesAt)
       result = await this.#charge(callId, call.qualifiesAt);
     else if (call.qualifiesAt !== null)
@@ -243,8 +242,7 @@ export class Billing {
     const shared = accounts.shared;
     const call = await calls.get(callId);
     if (!call || !shared) return { status: 'unknown_call' };
-    if (call.qualifiedAt !== null)
-      return { status: 'duplicate', amount: call.charged, transactionId: await this.#txId(call) };
+    if (call.qualifiedAt !== null) return this.#duplicate(call);
     const day = index.today(at);
     // The money, the call's qualified state and the day's counts: one transaction.
     const moved = await chargeShared(shared, directory, call, day, at);
@@ -254,11 +252,7 @@ export class Billing {
       metrics?.charges.inc({ result: 'duplicate' });
       const stored = await calls.get(callId);
       if (!stored) return { status: 'unknown_call' };
-      return {
-        status: 'duplicate',
-        amount: stored.charged,
-        transactionId: await this.#txId(stored),
-      };
+      return this.#duplicate(stored);
     }
     let recorded = moved.status === 'charged' && call.price > 0;
     if (!recorded) {
@@ -333,7 +327,7 @@ export class Billing {
     const { call } = record;
     if (!record.recorded) {
       metrics?.charges.inc({ result: 'duplicate' });
-      return { status: 'duplicate', amount: call.charged, transactionId: this.#txIdLocal(call) };
+      return this.#duplicate(call);
     }
     metrics?.charges.inc({ result: 'charged' });
     metrics?.chargedCents.inc({ tenant: call.tenant }, call.price);
@@ -373,15 +367,14 @@ export class Billing {
     return refundCall(this.#o, viewer, body, headerKey, now);
   }
 
-  async #txId(call: MarketplaceCall): Promise<number | null> {
-    return call.chargeKey
-      ? ((await this.#o.accounts.book.transaction(call.chargeKey))?.id ?? null)
-      : null;
-  }
-
-  #txIdLocal(call: MarketplaceCall): number | null {
-    return call.chargeKey
-      ? (this.#o.accounts.ledger.transaction(call.chargeKey)?.id ?? null)
-      : null;
+  /**
+   * A call recorded qualified before: what it paid, and the charge's ledger
+   * transaction (in the ledger that holds the money) when it paid anything.
+   */
+  async #duplicate(call: MarketplaceCall): Promise<QualifyResult> {
+    const transaction = call.chargeKey
+      ? await this.#o.accounts.book.transaction(call.chargeKey)
+      : undefined;
+    return { status: 'duplicate', amount: call.charged, transactionId: transaction?.id ?? null };
   }
 }

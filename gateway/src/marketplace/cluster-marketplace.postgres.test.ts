@@ -266,11 +266,11 @@ describe('the marketplace of two gateways on one PostgreSQL', () => {
     expect(await b.billing.recover(NOW + 5000)).toEqual({ charged: 0, closed: 0 });
     expect((await a.calls.get('open-1'))?.endedAt).toBeNull();
     // The sweeper finds A by its open marketplace calls (even with no call record open).
-    expect(await b.openCallOwners()).toEqual(['gw-a']);
+    expect(await b.lost.openOwners()).toEqual(['gw-a']);
     // A is lost (its lease lapsed): B, a survivor, closes A's calls and charges the one due, once.
-    expect(await b.recoverLost('gw-a')).toEqual({ charged: 1, closed: 2 });
-    expect(await b.recoverLost('gw-a')).toEqual({ charged: 0, closed: 0 });
-    expect(await b.openCallOwners()).toEqual([]);
+    expect(await b.lost.recoverLost('gw-a')).toEqual({ charged: 1, closed: 2 });
+    expect(await b.lost.recoverLost('gw-a')).toEqual({ charged: 0, closed: 0 });
+    expect(await b.lost.openOwners()).toEqual([]);
     expect(await b.attribution('due-1')).toMatchObject({ qualified: true, chargedCents: 500 });
     expect(await a.billing.recover(NOW + 5000)).toEqual({ charged: 0, closed: 0 });
   });

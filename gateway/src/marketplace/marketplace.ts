@@ -4,7 +4,6 @@
  * billing, call-entry sync and reports. `gateway.ts` builds one and mounts
  * its router; the call path uses {@link Marketplace.hooks}.
  */
-import { isId } from './ids.js';
 import type { Registry } from 'prom-client';
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
@@ -14,9 +13,9 @@ import type { SqliteDatabase } from '../storage/index.js';
 import { MarketplaceAccounts } from './accounts.js';
 import { Billing } from './billing.js';
 import { CallEntryMatcher, type MatchThreshold } from './call-entries/matcher.js';
-import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
-import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
-import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
+import type { CallEntryStore } from './call-entries/store.js';
+import type { MarketplaceCallStore } from './call-store.js';
+import type { DirectoryStore } from './directory-store.js';
 import type { MarketplaceEnvironment } from './environment.js';
 import {
   attributionOf,
@@ -24,27 +23,24 @@ import {
   type CallAttribution,
   type MarketplaceCallHooks,
 } from './hooks.js';
-import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
+import type { ImpressionStore } from './impression-store.js';
 import { CallMatcher } from './inbound-match.js';
 import { ImpressionSeal } from './impression-seal.js';
 import { ListingIndex } from './listing-index.js';
 import { destinationRefusal } from './listing-checks.js';
+import { LostMarketplaceCalls } from './lost-calls.js';
 import type { PgCharges } from './pg-charges.js';
 import { MarketplaceMetrics } from './metrics.js';
 import { PlacementService, type TenantNumbers } from './placement.js';
+import type { PgDirectoryStore } from './postgres/pg-directory-store.js';
 import { MarketplaceRegistry } from './registry.js';
-import { SqliteReportStore, type ReportStore } from './reports.js';
+import type { ReportStore } from './reports.js';
+import { SharedListings } from './shared-listings.js';
 import { recheckListings } from './startup-checks.js';
+import { marketplaceStores } from './stores.js';
 import { tenantPools } from './tenant-pools.js';
-import { LocalNumberLeases } from './number-leases.js';
-import type { Listing } from './model.js';
+import { startMarketplaceTimers } from './timers.js';
 import type { PgPool } from '../storage/postgres/index.js';
-import { PgCallEntryStore } from './postgres/pg-call-entry-store.js';
-import { PgMarketplaceCallStore } from './postgres/pg-call-store.js';
-import { PgDirectoryStore } from './postgres/pg-directory-store.js';
-import { PgImpressionStore } from './postgres/pg-impression-store.js';
-import { PgNumberLeases } from './postgres/pg-number-leases.js';
-import { PgReportStore } from './postgres/pg-report-store.js';
 import { ZonedClock, isTimeZone } from './zoned-time.js';
 
 export type MarketplaceConfig = Config['marketplace'];
@@ -77,11 +73,6 @@ export interface MarketplaceOptions {
   readonly instanceId?: string | undefined;
 }
 
-const HEARTBEAT_MS = 1000;
-/** With the shared ledger: how often the index learns the funds and spend other gateways changed. */
-const SHARED_REFRESH_MS = 5000;
-const HOUSEKEEPING_MS = 60_000;
-
 export class Marketplace {
   readonly config: MarketplaceConfig;
   readonly accounts: MarketplaceAccounts;
@@ -98,9 +89,11 @@ export class Marketplace {
   readonly metrics: MarketplaceMetrics | undefined;
   readonly hooks: MarketplaceCallHooks;
   readonly directory: DirectoryStore;
+  /** For the cluster's lost-gateway sweeper: a dead gateway's open marketplace calls. */
+  readonly lost: LostMarketplaceCalls;
   readonly #pgDirectory: PgDirectoryStore | undefined;
-  /** Listing ids the shared directory did not have, until when not to ask again. */
-  readonly #misses = new Map<string, number>();
+  /** Listings other gateways made (the shared directory; none with SQLite). */
+  readonly #shared: SharedListings | undefined;
   readonly #pool: PgPool | undefined;
   #seal: ImpressionSeal | undefined;
   readonly #now: () => number;
@@ -124,13 +117,12 @@ export class Marketplace {
       );
     const clock = new ZonedClock();
     this.metrics = o.registry ? new MarketplaceMetrics(o.registry) : undefined;
-    // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's: the
-    // directory, the impression log, the sealing key, the number leases, the calls, the daily
-    // counts (reports, quality scores) and the call entries.
+    // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's.
     const pool = o.shared?.pool;
     this.#pool = pool;
-    this.#pgDirectory = pool ? new PgDirectoryStore(pool) : undefined;
-    const directory: DirectoryStore = this.#pgDirectory ?? new SqliteDirectoryStore(o.db);
+    const stores = marketplaceStores(o.db, pool, o.instanceId);
+    this.#pgDirectory = stores.pgDirectory;
+    const directory = stores.directory;
     this.directory = directory;
     this.accounts = new MarketplaceAccounts(
       new SqliteLedgerStore(o.db),
@@ -156,22 +148,23 @@ export class Marketplace {
       now: this.#now,
       numberUse: (n) => this.#numberUse(n),
     });
-    this.impressions = pool ? new PgImpressionStore(pool) : new SqliteImpressionStore(o.db);
-    this.#seal = pool ? undefined : ImpressionSeal.fromDatabase(o.db);
-    this.calls = pool
-      ? new PgMarketplaceCallStore(pool, o.instanceId ?? 'gateway')
-      : new SqliteMarketplaceCallStore(o.db);
-    this.entryStore = pool ? new PgCallEntryStore(pool) : new SqliteCallEntryStore(o.db);
-    this.reports = pool ? new PgReportStore(pool) : new SqliteReportStore(o.db);
+    this.impressions = stores.impressions;
+    this.#seal = stores.seal;
+    this.calls = stores.calls;
+    this.entryStore = stores.entryStore;
+    this.reports = stores.reports;
+    const shared =
+      stores.pgDirectory &&
+      new SharedListings({
+        directory: stores.pgDirectory,
+        index: this.index,
+        registry: this.registry,
+        accounts: this.accounts,
+        now: this.#now,
+      });
+    this.#shared = shared;
 
-    const impressions = this.impressions;
-    const pools = tenantPools(o.config, o.environment, (tenant, numbers, leaseSeconds) =>
-      pool
-        ? new PgNumberLeases(pool, tenant, numbers, leaseSeconds, () =>
-            impressions.leaseHistory(tenant),
-          )
-        : new LocalNumberLeases(numbers, leaseSeconds, () => impressions.leaseHistory(tenant)),
-    );
+    const pools = tenantPools(o.config, o.environment, stores.leases);
     this.#numbers = pools.numbers;
     this.#poolTenant = pools.poolTenant;
     this.#fallbackTenant = pools.fallbackTenant;
@@ -193,7 +186,7 @@ export class Marketplace {
       graceSeconds: grace,
       fallbackTenant: (n) => this.#fallbackTenant.get(n),
       staticListing: (n) => directory.listingByStaticNumber(n),
-      fetchListing: this.#pgDirectory ? (id) => this.#fetchListing(id) : undefined,
+      fetchListing: shared && ((id) => shared.fetch(id)),
     });
     this.billing = new Billing({
       calls: this.calls,
@@ -205,6 +198,12 @@ export class Marketplace {
       beforeCommit: o.beforeCommit,
     });
     this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
+    this.lost = new LostMarketplaceCalls({
+      calls: this.calls,
+      billing: this.billing,
+      now: this.#now,
+      log: this.#log,
+    });
     this.hooks = marketplaceHooks({
       environment: o.environment,
       // Read when a call comes (with PostgreSQL the key is read at start).
@@ -234,27 +233,14 @@ export class Marketplace {
     this.registry.resumeBudgets(day);
     recheckListings(this.directory.listings(), this.#environment, this.registry, this.#log);
     await this.billing.heartbeat(now);
-    const heartbeat = setInterval(() => {
-      this.billing
-        .heartbeat(this.#now())
-        .catch((error: unknown) => this.#log.warn({ err: error }, 'marketplace heartbeat failed'));
-    }, HEARTBEAT_MS);
-    const housekeeping = setInterval(
-      () => this.registry.resumeBudgets(this.index.today(this.#now())),
-      HOUSEKEEPING_MS,
+    this.#timers.push(
+      ...startMarketplaceTimers({
+        heartbeat: () => this.billing.heartbeat(this.#now()),
+        housekeeping: () => this.registry.resumeBudgets(this.index.today(this.#now())),
+        refreshShared: this.accounts.shared && (() => this.refreshShared()),
+        log: this.#log,
+      }),
     );
-    heartbeat.unref();
-    housekeeping.unref();
-    this.#timers.push(heartbeat, housekeeping);
-    if (this.accounts.shared) {
-      const refresh = setInterval(() => {
-        this.refreshShared().catch((error: unknown) =>
-          this.#log.warn({ err: error }, 'could not read the shared funds and spend'),
-        );
-      }, SHARED_REFRESH_MS);
-      refresh.unref();
-      this.#timers.push(refresh);
-    }
     this.#log.info(
       { listings: this.index.size, pools: [...this.#numbers.keys()] },
       'marketplace ready',
@@ -280,27 +266,6 @@ export class Marketplace {
       if (l.status === 'active') this.billing.checkPause(l.id, now);
   }
 
-  /**
-   * A dead gateway's marketplace calls (its lease in Redis lapsed: the
-   * cluster's sweeper, `cluster/lost-gateways.ts`): closed at its last
-   * heartbeat, and charged once when they had qualified before it, as its own
-   * restart would. Several survivors at once: each call charged once (the key).
-   */
-  /** Gateways other than this one with open marketplace calls (shared stores; none with SQLite). */
-  async openCallOwners(): Promise<string[]> {
-    return (await this.calls.openOwners?.()) ?? [];
-  }
-
-  async recoverLost(owner: string): Promise<{ charged: number; closed: number }> {
-    const recovered = await this.billing.recover(this.#now(), owner);
-    if (recovered.closed > 0)
-      this.#log.warn(
-        { instance: owner, ...recovered },
-        'closed the marketplace calls of a lost gateway',
-      );
-    return recovered;
-  }
-
   /** Seals the impression references pages get, opens those web calls bring back. */
   get seal(): ImpressionSeal {
     if (!this.#seal)
@@ -308,50 +273,12 @@ export class Marketplace {
     return this.#seal;
   }
 
-  /** A listing another gateway made since this one's last refresh (none with SQLite). */
-  /**
-   * A listing this gateway does not know, read from the shared directory. It
-   * runs before a call's token is checked, so a name that cannot be a listing
-   * id costs no query, and a miss is remembered for a few seconds (a stranger
-   * repeating a made-up id reaches the database once).
-   */
-  async #fetchListing(id: string): Promise<Listing | undefined> {
-    if (!isId('ls', id)) return undefined;
-    const now = this.#now();
-    const missed = this.#misses.get(id);
-    if (missed !== undefined && missed > now) return undefined;
-    const listing = await this.#pgDirectory?.fetchListing(id);
-    if (!listing) {
-      if (this.#misses.size >= 10_000) this.#misses.clear();
-      this.#misses.set(id, now + 5_000);
-      return undefined;
-    }
-    this.#misses.delete(id);
-    if (!this.index.get(id)) await this.#learn(listing);
-    return listing;
-  }
-
-  /**
-   * A listing another gateway made, learnt while a call waits: the index
-   * places and routes it with its own advertiser's funds and its own spend
-   * today (two queries), not every advertiser's (the 5 s refresh does those).
-   */
-  async #learn(listing: Listing): Promise<void> {
-    const day = this.index.today(this.#now());
-    this.index.upsert(listing);
-    const shared = this.accounts.shared;
-    await Promise.all([
-      this.registry.fundsChanged(listing.advertiserId),
-      shared?.spent(listing.id, day).then((spent) => this.index.setSpend(listing.id, day, spent)),
-    ]);
-  }
-
   /** A listing's tenant, for a web call's token check; undefined: no such listing, or archived. */
   async listingTenant(listingId: string): Promise<string | undefined> {
     const listing =
       this.index.get(listingId) ??
       this.directory.listing(listingId) ??
-      (await this.#fetchListing(listingId));
+      (await this.#shared?.fetch(listingId));
     return listing && listing.status !== 'archived' ? listing.tenant : undefined;
   }
 

@@ -41,9 +41,7 @@ export interface PeerMonitorEvents {
 
 export class PeerMonitor extends EventEmitter<PeerMonitorEvents> {
   readonly #options: PeerMonitorOptions;
-  readonly #callId = generateCallId();
   readonly #tag = generateTag();
-  #cseq = 0;
   #up = true;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -133,8 +131,11 @@ export class PeerMonitor extends EventEmitter<PeerMonitorEvents> {
       headers: [
         ['From', `<sip:parley@${local.host}:${local.port}>;tag=${this.#tag}`],
         ['To', `<sip:${host}:${peer.port}>`],
-        ['Call-ID', this.#callId],
-        ['CSeq', `${++this.#cseq} OPTIONS`],
+        // A request outside a dialog gets a new Call-ID (RFC 3261 §8.1.1.4): a peer that
+        // keeps an answered call's id for a while (sipp's dead calls, 33 s) would swallow
+        // the next probe as a retransmission, and one answer that came late kept it down.
+        ['Call-ID', generateCallId()],
+        ['CSeq', '1 OPTIONS'],
         ['Contact', `<${stack.transport.contactUri(protocol, 'parley')}>`],
         ['Accept', 'application/sdp'],
         ['User-Agent', stack.userAgent],

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
-import type { LostGatewayModule } from '../cluster/index.js';
+import { lapsedInstanceList, type LostGatewayModule } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
@@ -55,19 +55,6 @@ export interface VoicemailWiring {
   close(): Promise<void>;
 }
 
-/** The other gateways of the shared index whose lease lapsed. */
-function retiredGateways(
-  store: VoicemailStore,
-  alive: (instance: string) => Promise<boolean>,
-): () => Promise<string[]> {
-  return async () => {
-    const retired: string[] = [];
-    for (const gateway of await store.otherGateways())
-      if (!(await alive(gateway))) retired.push(gateway);
-    return retired;
-  };
-}
-
 export async function wireVoicemail(deps: {
   readonly config: Config;
   readonly db: SqliteDatabase;
@@ -94,7 +81,7 @@ export async function wireVoicemail(deps: {
   readonly logger: Logger;
   readonly now: () => number;
 }): Promise<VoicemailWiring> {
-  const { config } = deps;
+  const { config, alive } = deps;
   const pgStore = deps.pool ? new PgVoicemailStore(deps.pool, deps.instanceId) : undefined;
   const store: VoicemailStore = pgStore ?? new SqliteVoicemailStore(deps.db, deps.instanceId);
   const voicemails = new Voicemails({
@@ -170,7 +157,8 @@ export async function wireVoicemail(deps: {
     retentionDays: config.voicemail.retentionDays,
     intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
     // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too.
-    retired: pgStore && deps.alive && retiredGateways(pgStore, deps.alive),
+    retired:
+      pgStore && alive && (async () => lapsedInstanceList(await pgStore.otherGateways(), alive)),
     logger: deps.logger,
     now: deps.now,
   });

@@ -23,7 +23,7 @@ import type { Logger } from '../../observability/index.js';
 import type { VisitorFallback } from '../../queues/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
-import { outcomeOf } from '../ring-strategy.js';
+import { outcomeOf } from '../ring-outcome.js';
 
 /** The queues as visitor calls need them (`QueueService`). */
 export interface VisitorQueues {
