@@ -209,6 +209,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     messages: stores.messages,
     shared,
     value,
+    trunks,
     metrics,
     logger,
     now,

@@ -13,6 +13,7 @@ import type {
   LocalAgentState,
 } from './agent-types.js';
 import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
+import { fixedContacts } from './contacts.js';
 
 export type {
   AgentAvailability,
@@ -122,26 +123,25 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     if (holder && holder.config.id !== config.id)
       throw new TypeError(`username "${username}" belongs to agent "${holder.config.id}"`);
     const existing = this.#agents.get(config.id);
-    const fixed = (c: AgentConfig): AgentContact[] =>
-      c.contact ? [{ uri: c.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }] : [];
     if (existing) {
       this.#byUsername.delete(usernameOf(existing.config));
       const registered = existing.contacts.filter((c) => Number.isFinite(c.expiresAt));
       existing.config = config;
-      existing.contacts = [...fixed(config), ...registered];
-      if (existing.idleSince === undefined && config.contact) existing.idleSince = this.#now();
+      existing.contacts = [...fixedContacts(config), ...registered];
+      if (existing.idleSince === undefined && fixedContacts(config).length > 0)
+        existing.idleSince = this.#now();
       this.#byUsername.set(username, existing);
       this.#changed(existing);
       return 'updated';
     }
     const entry: AgentEntry = {
       config,
-      contacts: fixed(config),
+      contacts: fixedContacts(config),
       remote: new Map(),
       availabilityAt: 0,
       activeCalls: 0,
       ringing: 0,
-      idleSince: config.contact ? this.#now() : undefined,
+      idleSince: fixedContacts(config).length > 0 ? this.#now() : undefined,
       availability: 'available',
       wrapUpUntil: undefined,
       wrapUpLocal: false,
@@ -189,13 +189,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
     const wasRegistered = this.#reachable(entry).length > 0;
-    if (origin === LOCAL)
-      entry.contacts = [
-        ...(entry.config.contact
-          ? [{ uri: entry.config.contact, expiresAt: Number.POSITIVE_INFINITY, flowId: undefined }]
-          : []),
-        ...contacts,
-      ];
+    if (origin === LOCAL) entry.contacts = [...fixedContacts(entry.config), ...contacts];
     else if (contacts.length > 0) entry.remote.set(origin, contacts);
     else entry.remote.delete(origin);
     if (!wasRegistered && contacts.length > 0 && entry.activeCalls === 0)

@@ -19,6 +19,10 @@ export interface AgentConfig {
   readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
   /** A fixed contact: reachable without registering. */
   readonly contact?: string | undefined;
+  /** A telephone number called through a trunk (`agents[].phone`): reachable without registering. */
+  readonly phone?: string | undefined;
+  /** With `phone`: the trunk (`trunks.<id>`); default the tenant's first outbound trunk. */
+  readonly trunk?: string | undefined;
   /** Seniority or skill band (`senior`, `junior`…) that queues match to customer value bands. */
   readonly tier?: string | undefined;
   readonly skills?: readonly string[] | undefined;
@@ -38,6 +42,8 @@ export interface AgentContact {
   readonly path?: readonly string[] | undefined;
   /** The phone's own transport as the registrar saw it (WS: a browser, the desk's softphone). */
   readonly transport?: 'UDP' | 'TCP' | 'WS' | 'WSS' | undefined;
+  /** A number on the telephone network (`agents[].phone`, uri `tel:<number>`): called through a trunk. */
+  readonly phone?: { readonly number: string; readonly trunk: string | undefined } | undefined;
 }
 
 export type AgentState = 'offline' | 'away' | 'wrap-up' | 'available' | 'ringing' | 'busy';

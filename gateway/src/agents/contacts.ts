@@ -1,4 +1,23 @@
-import type { AgentContact } from './agent-directory.js';
+import type { AgentConfig, AgentContact } from './agent-types.js';
+
+/**
+ * The contacts an agent has without registering, which never expire: its
+ * fixed SIP contact, or its telephone number (a `tel:` URI the ring strategy
+ * calls through a trunk).
+ */
+export function fixedContacts(config: AgentConfig): AgentContact[] {
+  const forever = { expiresAt: Number.POSITIVE_INFINITY, flowId: undefined };
+  if (config.contact) return [{ uri: config.contact, ...forever }];
+  if (config.phone)
+    return [
+      {
+        uri: `tel:${config.phone}`,
+        ...forever,
+        phone: { number: config.phone, trunk: config.trunk },
+      },
+    ];
+  return [];
+}
 
 /**
  * The contact an agent's call goes to: of those not expired at `now`, the one

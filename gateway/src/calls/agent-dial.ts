@@ -19,6 +19,7 @@ import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './j
 import type { OutboundLeg } from './outbound-leg.js';
 import { evaluateValue } from './customer-value.js';
 import { RingStrategy } from './ring-strategy.js';
+import { phoneAgentLeg } from './trunk-agent-leg.js';
 import type { ChosenCodec, LegSdp } from './sdp-bridge.js';
 
 /** How long joining the legs after the agent's answer may take (WebRTC answer, piping). */
@@ -137,6 +138,12 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     const router = host.router();
     if (!router || router.closed) throw new Error('the call has no media router');
     const record = host.keeper.record;
+    // An agent who is a telephone number is called through the trunk (trunk-agent-leg.ts).
+    if (contact.phone) {
+      const leg = await phoneAgentLeg(host, agentId, contact.phone, tried, this.#identity.number);
+      host.adopt(leg);
+      return leg;
+    }
     const leg = await agentLeg({
       stack: host.deps.stack,
       router,

@@ -6,7 +6,7 @@
  * the session headers, and the hop count carried on.
  */
 import type { AgentContact } from '../agents/index.js';
-import type { MediaRouter, MediaTransport } from '../media/index.js';
+import type { MediaRouter, MediaTransport, PlainRtpTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   SipRequest,
@@ -120,11 +120,7 @@ export async function agentLeg(request: AgentLegRequest): Promise<OutboundLeg> {
   } else {
     const plain = await router.createPlainTransport({ name });
     transport = plain;
-    sdp = sdpText(
-      caller.webrtc
-        ? agentOfferFromBrowser(caller.offer, plain, String(Date.now()), request.attempt, only)
-        : plainOfferFrom(caller.offer, plain, only, String(Date.now())),
-    );
+    sdp = plainAgentOffer(caller, plain, only, request.attempt);
   }
   const leg = new OutboundLeg({
     stack,
@@ -135,6 +131,24 @@ export async function agentLeg(request: AgentLegRequest): Promise<OutboundLeg> {
   });
   leg.useMedia(transport);
   return leg;
+}
+
+/**
+ * A plain RTP offer to a phone from the caller's: a browser caller's codecs
+ * that bridge without transcoding (the o= version says how many legs this
+ * call offered before), a SIP caller's as they are; `only` that one codec.
+ */
+export function plainAgentOffer(
+  caller: InboundLeg,
+  plain: PlainRtpTransport,
+  only: ChosenCodec | undefined,
+  attempt: number,
+): string {
+  return sdpText(
+    caller.webrtc
+      ? agentOfferFromBrowser(caller.offer, plain, String(Date.now()), attempt, only)
+      : plainOfferFrom(caller.offer, plain, only, String(Date.now())),
+  );
 }
 
 function agentInvite(request: AgentLegRequest, target: Target, sdp: string): SipRequest {

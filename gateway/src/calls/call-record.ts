@@ -58,6 +58,8 @@ export class CallRecordKeeper {
   readonly #log: Logger;
   /** The answered legs' live dialogs, by leg name: stored as they are at each write. */
   readonly #dialogs = new Map<string, Dialog>();
+  /** Legs made to go out another way than SIP, by Call-ID, until their attempt starts. */
+  readonly #via = new Map<string, string>();
 
   constructor(deps: { store: CallStore; now: () => number; log: Logger }, init: CallRecordInit) {
     this.#store = deps.store;
@@ -130,9 +132,21 @@ export class CallRecordKeeper {
     return true;
   }
 
+  /** A leg about to be an attempt went out another way than SIP (`trunk:<id>`): its attempt says so. */
+  attemptVia(callId: string, via: string): void {
+    this.#via.set(callId, via);
+  }
+
   /** An agent leg was sent. */
   attemptStarted(agentId: string, callId: string): CallAttempt {
-    const attempt: CallAttempt = { agentId, callId, startedAt: this.#now() };
+    const via = this.#via.get(callId);
+    this.#via.delete(callId);
+    const attempt: CallAttempt = {
+      agentId,
+      callId,
+      startedAt: this.#now(),
+      ...(via !== undefined ? { via } : {}),
+    };
     this.record.attempts.push(attempt);
     this.record.agentCallId = callId;
     this.record.agentId = agentId;

@@ -8,6 +8,7 @@ import type { Logger } from '../observability/index.js';
 import type { QueueSettings, ValueService } from '../routing/index.js';
 import type { Flow, InviteServerTransaction, SipRequest, SipStack } from '../sip/index.js';
 import type { CallRecord, CallState, CallStore } from '../storage/index.js';
+import type { Trunks } from '../trunks/index.js';
 import type { EarlyAnswerPolicy } from './early-answer.js';
 import type { CallLeg } from './in-dialog.js';
 
@@ -26,6 +27,8 @@ export interface CallDeps {
   /** Answers a browser visitor early with a codec decided before agents ring (`early-answer.ts`). */
   readonly earlyAnswer?: EarlyAnswerPolicy | undefined;
   readonly mediaInactivityMs: number;
+  /** The carrier trunks: agents who are telephone numbers (`agents[].phone`) are called through them. */
+  readonly trunks?: Trunks | undefined;
   readonly onOutcome?: (record: CallRecord) => void;
   readonly now?: () => number;
 }

@@ -17,6 +17,11 @@
  * A 2xx that comes after a CANCEL (or after the leg was closed) is ACKed and
  * hung up at once (RFC 3261 §9.1 allows the race); a retransmitted 2xx is
  * ACKed again (§13.2.2.4).
+ *
+ * The leg sends its INVITE itself, or another module does (`InviteDriver`: a
+ * trunk's dialer, which fails over between carrier peers, answers digest
+ * challenges and ACKs the 2xx) and reports to the leg, which then behaves
+ * the same to its owner.
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { Logger } from '../observability/index.js';
@@ -61,6 +66,31 @@ export interface OutboundLegEvents extends LegEvents<OutboundLegState> {
   failed: [OutboundFailure];
 }
 
+/**
+ * Who sends a leg's INVITE when the leg does not (a trunk's dialer,
+ * `trunk-agent-leg.ts`): it reports what comes back; the leg keeps the states.
+ */
+export interface InviteDriver {
+  /** The Call-ID of the INVITE(s) it sends. */
+  readonly callId: string;
+  /** Sends the INVITE; what comes back goes to `report`. */
+  start(report: InviteReport): void;
+  /** CANCELs it (as `OutboundLeg.cancel`); the end comes as `report.failed`. */
+  cancel(reason: string): void;
+}
+
+export interface InviteReport {
+  /** A provisional response (not 100), with its early SDP when a 183 has one. */
+  progress(response: SipResponse): void;
+  /** A 2xx, ACKed by the driver: the leg takes the dialog; `invite` is the one it answered. */
+  answered(invite: SipRequest, dialog: Dialog, response: SipResponse): void;
+  /** No answer: the final status (or 408/503 when none came) and what it means. */
+  failed(status: number, cause: OutboundFailureCause): void;
+}
+
+/** The target of a driven leg, which sends nothing outside its dialog itself. */
+const NOWHERE: Target = { protocol: 'UDP', address: '0.0.0.0', port: 0 };
+
 export interface OutboundLegInit {
   readonly stack: SipStack;
   /** The INVITE to send (with its SDP offer). */
@@ -72,9 +102,11 @@ export interface OutboundLegInit {
 }
 
 export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
-  readonly invite: SipRequest;
+  #invite: SipRequest;
   readonly target: Target;
   #ict: InviteClientTransaction | undefined;
+  #driver: InviteDriver | undefined;
+  #driving = false;
   #answerSdp: LegSdp | undefined;
   #cancelReason: string | undefined;
   /** The dialog of a 2xx, answered or hung up at once, and our ACK: to ACK its retransmissions. */
@@ -82,8 +114,23 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
 
   constructor(init: OutboundLegInit) {
     super(init, 'calling', TRANSITIONS);
-    this.invite = init.invite;
+    this.#invite = init.invite;
     this.target = init.target;
+  }
+
+  /**
+   * A leg whose INVITE `driver` sends (a trunk's dialer). `invite` is the
+   * request as offered (the driver's Call-ID and our SDP offer); once
+   * answered, the leg holds the INVITE the driver saw answered.
+   */
+  static driven(
+    init: Omit<OutboundLegInit, 'target'> & { readonly driver: InviteDriver },
+  ): OutboundLeg {
+    // Where the INVITE goes is the driver's to choose (a trunk's peers, in turn):
+    // the leg itself sends nothing there; in-dialog requests follow the dialog.
+    const leg = new OutboundLeg({ ...init, target: NOWHERE });
+    leg.#driver = init.driver;
+    return leg;
   }
 
   /**
@@ -101,8 +148,13 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     return leg;
   }
 
+  /** The INVITE sent (for a driven leg: as offered, then the one answered). */
+  get invite(): SipRequest {
+    return this.#invite;
+  }
+
   get callId(): string {
-    return this.invite.callId;
+    return this.#invite.callId;
   }
 
   /** The party's SDP answer, once answered. */
@@ -112,10 +164,19 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
 
   /** Sends the INVITE. Listen first: responses arrive as events. */
   start(): void {
-    if (this.#ict || this.state !== 'calling')
+    if (this.#ict || this.#driving || this.state !== 'calling')
       throw new ParleyError('internal', `leg ${this.name} started twice`);
+    if (this.#driver) {
+      this.#driving = true;
+      this.#driver.start({
+        progress: (response) => this.#onResponse(response),
+        answered: (invite, dialog, response) => this.#onDrivenAnswer(invite, dialog, response),
+        failed: (status, cause) => this.#over(status, cause),
+      });
+      return;
+    }
     const ict = this.stack.transactions.request(
-      this.invite,
+      this.#invite,
       this.target,
     ) as InviteClientTransaction;
     this.#ict = ict;
@@ -135,9 +196,13 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
    */
   cancel(reason: string): void {
     const ict = this.#ict;
-    if (!ict || !['calling', 'ringing', 'early'].includes(this.state)) return;
+    if ((!ict && !this.#driving) || !['calling', 'ringing', 'early'].includes(this.state)) return;
     this.#cancelReason = reason;
     this.transition('cancelling');
+    if (!ict) {
+      this.#driver?.cancel(reason);
+      return;
+    }
     ict.cancel((cancel) => {
       cancel.headers.set(
         'Reason',
@@ -163,7 +228,7 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     } else {
       this.aimAt(answer);
       // What we offered: later SDP on this leg continues its o= line (RFC 3264 §8).
-      this.sentSdp = readLegSdp(this.invite.body)?.sdp;
+      this.sentSdp = readLegSdp(this.#invite.body)?.sdp;
       this.settleCodec(chosenCodec(answer));
     }
     return this.codec;
@@ -209,12 +274,12 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
       return;
     }
     const dialog = Dialog.asUac(
-      this.invite,
+      this.#invite,
       response,
       this.#ict?.sentOn,
-      this.invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '',
+      this.#invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '',
     );
-    const ack = dialog.createRequest('ACK', { cseq: this.invite.cseq.seq });
+    const ack = dialog.createRequest('ACK', { cseq: this.#invite.cseq.seq });
     this.#acked = { dialog, ack };
     void this.stack.transactions.sendAck(ack, dialog.target());
     const answer = readLegSdp(response.body);
@@ -235,6 +300,33 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     this.fileDialog(dialog);
     if (!answer) {
       // A 2xx to an offer must carry the answer (RFC 3264 §2): the leg is useless.
+      this.#hangUpUnanswered();
+      return;
+    }
+    this.#answerSdp = answer;
+    this.transition('answered');
+    this.emitLeg('answered', answer, response);
+  }
+
+  /** A driven leg's 2xx, ACKed by its driver. */
+  #onDrivenAnswer(invite: SipRequest, dialog: Dialog, response: SipResponse): void {
+    this.#invite = invite;
+    if (this.ended || this.state === 'cancelling') {
+      this.stack.transactions.request(
+        dialog.createRequest('BYE', { headers: [byeReason('cancelled')] }),
+        dialog.target(),
+      );
+      this.finish({
+        cause: 'cancelled',
+        by: 'local',
+        reason: this.#cancelReason ?? 'cancelled',
+        status: 200,
+      });
+      return;
+    }
+    this.fileDialog(dialog);
+    const answer = readLegSdp(response.body);
+    if (!answer) {
       this.#hangUpUnanswered();
       return;
     }

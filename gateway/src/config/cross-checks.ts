@@ -7,6 +7,7 @@
  */
 import { parseIpRule } from '@parley/shared/screening';
 import { NumberRanges, expandRanges, rangeProblem } from '../numbers/index.js';
+import { outboundRules } from '../trunks/outbound-rules.js';
 import type { ParsedConfig } from './schema.js';
 
 type TenantEntry = ParsedConfig['tenants'][string];
@@ -87,6 +88,26 @@ export function trunkProblems(config: Resolved): string[] {
       if (!config.tenants[tenant]) problems.push(`${at}.outbound.tenants: no tenant "${tenant}"`);
     }
   }
+  return problems;
+}
+
+/**
+ * Agents reached by telephone number (`agents[].phone`): the trunk they are
+ * called through exists, lets their tenant call out and may call that number
+ * (`trunks.<id>.outbound`), else the dialler would refuse every call to them.
+ */
+export function agentPhoneProblems(config: Pick<ParsedConfig, 'agents' | 'trunks'>): string[] {
+  const problems: string[] = [];
+  const refusal = outboundRules(config.trunks);
+  config.agents.forEach((agent, i) => {
+    if (agent.phone === undefined) return;
+    if (agent.trunk !== undefined && !config.trunks[agent.trunk]) {
+      problems.push(`agents.${i}.trunk: no trunk "${agent.trunk}"`);
+      return;
+    }
+    const refused = refusal(agent.tenant, agent.trunk, agent.phone);
+    if (refused) problems.push(`agents.${i}.phone: ${refused.detail}`);
+  });
   return problems;
 }
 

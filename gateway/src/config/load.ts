@@ -10,6 +10,7 @@ import {
   marketplaceProblems,
   numberProblems,
   trunkProblems,
+  agentPhoneProblems,
 } from './cross-checks.js';
 import { NumberIndex } from '../numbers/index.js';
 import { flowReferences } from './flow-config.js';
@@ -257,6 +258,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   problems.push(...numberProblems(resolved));
   problems.push(...marketplaceProblems(resolved.marketplace, (t) => !!resolved.tenants[t]));
   problems.push(...trunkProblems(resolved));
+  problems.push(...agentPhoneProblems(resolved));
   problems.push(...callbackProblems(resolved));
   problems.push(...clusterProblems(resolved));
   if (resolved.media.portMin >= resolved.media.portMax)

@@ -15,6 +15,8 @@ export interface CallAttempt {
   /** The agent's final SIP status, or 408 for our own ring timeout. */
   status?: number;
   reason?: string;
+  /** How the agent was reached when not by SIP: `trunk:<id>` for a phone agent (`agents[].phone`). */
+  via?: string;
 }
 
 /**

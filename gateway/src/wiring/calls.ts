@@ -25,6 +25,7 @@ export interface CallsDeps {
   readonly messages: MessageStore;
   readonly shared: SharedState;
   readonly value: ValueService;
+  readonly trunks: Trunks;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -59,6 +60,7 @@ export function startCalls(deps: CallsDeps): {
     queue: queueSettings(config.queues),
     mediaInactivityMs: config.media.inactivityTimeoutSeconds * 1000,
     value: deps.value,
+    trunks: deps.trunks,
     // Issue 15 item 3: a browser answered while agents ring (calls/early-answer.ts).
     earlyAnswer: earlyAnswerPolicy(config.media.earlyAnswer, (queue) =>
       deps.agents.list().filter((a) => a.queues.includes(queue)),

@@ -1,13 +1,13 @@
 /**
  * What a flow's `dial` rings, by target: an agent (its registered phone or
- * desk, or its fixed contact), a queue's free agents now (best first, one
+ * desk, its fixed contact, or its telephone number through a trunk), a queue's free agents now (best first, one
  * after the other within the timeout), a number through a trunk (the session's
  * number as caller ID, S6), or a SIP URI. Every target is offered the codec
  * the gateway answered the caller with, so the bridge needs no transcoding.
  */
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '@parley/shared/errors';
-import type { AgentDirectory } from '../../agents/index.js';
+import type { AgentContact, AgentDirectory } from '../../agents/index.js';
 import { reachableContact } from '../../agents/index.js';
 import type { DialAttempt, DialOptions } from '../../flows/ports.js';
 import type { DialTarget } from '../../flows/verbs/schema.js';
@@ -17,6 +17,7 @@ import type { Trunks } from '../../trunks/index.js';
 import { agentLeg, callerIdentity } from '../agent-request.js';
 import type { Call } from '../call.js';
 import type { OutboundLeg } from '../outbound-leg.js';
+import { trunkAgentLeg } from '../trunk-agent-leg.js';
 import { dialPhone } from './dial-phone.js';
 import { ringLeg } from './leg-bridge.js';
 
@@ -185,7 +186,7 @@ export class TargetDialer {
     call: Call,
     request: {
       agentId: string;
-      contact: { uri: string; expiresAt: number; flowId: string | undefined };
+      contact: AgentContact;
       callerId: string;
       to?: string;
       name?: string;
@@ -195,6 +196,27 @@ export class TargetDialer {
     if (!router || router.closed) throw new ParleyError('internal', 'the call has no media router');
     const record = call.record;
     this.#attempts += 1;
+    const phone = request.contact.phone;
+    if (phone) {
+      // An agent who is a telephone number: through the trunk (calls/trunk-agent-leg.ts).
+      if (!this.#deps.trunks)
+        throw new ParleyError('trunk_not_allowed', 'the gateway has no trunks');
+      const leg = await trunkAgentLeg({
+        trunks: this.#deps.trunks,
+        stack: this.#deps.stack,
+        router,
+        logger: this.#deps.logger,
+        agentId: request.agentId,
+        phone,
+        caller: call.caller,
+        only: call.gatewayCodec,
+        attempt: this.#attempts,
+        callerNumber: request.callerId,
+        call: { id: call.id, tenant: record.tenant },
+      });
+      call.adoptLeg(leg);
+      return leg;
+    }
     const leg = await agentLeg({
       stack: this.#deps.stack,
       router,
