@@ -282,7 +282,17 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
     const ack = dialog.createRequest('ACK', { cseq: this.#invite.cseq.seq });
     this.#acked = { dialog, ack };
     void this.stack.transactions.sendAck(ack, dialog.target());
-    const answer = readLegSdp(response.body);
+    this.#settleAnswer(dialog, response);
+  }
+
+  /** A driven leg's 2xx, ACKed by its driver. */
+  #onDrivenAnswer(invite: SipRequest, dialog: Dialog, response: SipResponse): void {
+    this.#invite = invite;
+    this.#settleAnswer(dialog, response);
+  }
+
+  /** A 2xx (ACKed): the leg is answered, or hung up when it came after our CANCEL or carries no SDP. */
+  #settleAnswer(dialog: Dialog, response: SipResponse): void {
     if (this.ended || this.state === 'cancelling') {
       // Answered after our CANCEL (or after close()): hang up at once.
       this.stack.transactions.request(
@@ -298,35 +308,9 @@ export class OutboundLeg extends Leg<OutboundLegState, OutboundLegEvents> {
       return;
     }
     this.fileDialog(dialog);
-    if (!answer) {
-      // A 2xx to an offer must carry the answer (RFC 3264 §2): the leg is useless.
-      this.#hangUpUnanswered();
-      return;
-    }
-    this.#answerSdp = answer;
-    this.transition('answered');
-    this.emitLeg('answered', answer, response);
-  }
-
-  /** A driven leg's 2xx, ACKed by its driver. */
-  #onDrivenAnswer(invite: SipRequest, dialog: Dialog, response: SipResponse): void {
-    this.#invite = invite;
-    if (this.ended || this.state === 'cancelling') {
-      this.stack.transactions.request(
-        dialog.createRequest('BYE', { headers: [byeReason('cancelled')] }),
-        dialog.target(),
-      );
-      this.finish({
-        cause: 'cancelled',
-        by: 'local',
-        reason: this.#cancelReason ?? 'cancelled',
-        status: 200,
-      });
-      return;
-    }
-    this.fileDialog(dialog);
     const answer = readLegSdp(response.body);
     if (!answer) {
+      // A 2xx to an offer must carry the answer (RFC 3264 §2): the leg is useless.
       this.#hangUpUnanswered();
       return;
     }
