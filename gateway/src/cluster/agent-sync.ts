@@ -36,14 +36,6 @@ const availabilitySchema = messageSchema.pick({ availability: true, availability
 /** A wrap-up in the agent's hash: until when, and when its gateway last wrote it. */
 const wrapUpSchema = z.object({ until: z.number(), at: z.number() });
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 export class RedisAgentSync {
   readonly #redis: RedisLink;
   readonly #agents: AgentDirectory;
@@ -180,7 +172,7 @@ export class RedisAgentSync {
 
   #applyHash(agentId: string, hash: Record<string, string>, restoreOwn: boolean): void {
     let chosenAt = 0;
-    const wrapUps: string[] = [];
+    const wrapUps: z.infer<typeof wrapUpSchema>[] = [];
     for (const [field, value] of Object.entries(hash)) {
       try {
         if (field === 'availability') {
@@ -190,7 +182,8 @@ export class RedisAgentSync {
         } else if (field.startsWith('wrapUp:')) {
           // Its own only at start: while running, this gateway knows its wrap-ups better
           // (one the agent ended while Redis was away is still in the hash).
-          if (field !== `wrapUp:${this.#instance}` || restoreOwn) wrapUps.push(value);
+          if (field !== `wrapUp:${this.#instance}` || restoreOwn)
+            wrapUps.push(wrapUpSchema.parse(JSON.parse(value)));
         } else if (field.startsWith('contacts:')) {
           const instance = field.slice('contacts:'.length);
           const contacts = z.array(contactSchema).parse(JSON.parse(value));
@@ -206,18 +199,12 @@ export class RedisAgentSync {
     }
     // A wrap-up still running that no later "available" choice ended (setWrapUp
     // ignores one already over).
-    for (const value of wrapUps) {
-      const parsed = wrapUpSchema.safeParse(safeJson(value));
-      if (!parsed.success) {
-        this.#log.warn({ agentId }, 'unreadable agent wrap-up ignored');
-        continue;
-      }
+    for (const wrapUp of wrapUps) {
       const latestChoice = Math.max(
         chosenAt,
         this.#agents.localState(agentId)?.availabilityAt ?? 0,
       );
-      if (parsed.data.at >= latestChoice)
-        this.#agents.setWrapUp(agentId, parsed.data.until, 'cluster');
+      if (wrapUp.at >= latestChoice) this.#agents.setWrapUp(agentId, wrapUp.until, 'cluster');
     }
   }
 
