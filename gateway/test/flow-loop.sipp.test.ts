@@ -63,6 +63,20 @@ async function theCall(gw: TestGateway) {
   return { record: record!, events, enqueues, ends };
 }
 
+/** Every round's `enqueue` ended `status`, and the flow ended once, as a redirect loop. */
+function expectLoopRounds(call: Awaited<ReturnType<typeof theCall>>, status: string): string {
+  const all = JSON.stringify(call.events);
+  expect(
+    call.enqueues.map((e) => e.result.status),
+    all,
+  ).toEqual(Array(ROUNDS).fill(status));
+  expect(
+    call.ends.map((e) => e.type === 'flow.end' && e.reason),
+    all,
+  ).toEqual(['redirect_loop']);
+  return all;
+}
+
 /** The Reason of the BYE the caller (sipp) got. */
 function byeReason(messages: string): string | undefined {
   const byes = transactionsIn(messages, 'BYE');
@@ -91,7 +105,8 @@ describe.skipIf(!sippAvailable())('a default flow that enqueues back into itself
       expect(byeReason(caller.messages)).toBe(LOOP_REASON);
       expect(Date.now() - started).toBeLessThan(30_000);
 
-      const { record, events, enqueues, ends } = await theCall(gw);
+      const call = await theCall(gw);
+      const { record, events } = call;
       expect(record).toMatchObject({
         channel: 'phone',
         called: DID,
@@ -100,15 +115,7 @@ describe.skipIf(!sippAvailable())('a default flow that enqueues back into itself
         endedBy: 'gateway',
         reason: 'flow_redirect_loop',
       });
-      const all = JSON.stringify(events);
-      expect(
-        enqueues.map((e) => e.result.status),
-        all,
-      ).toEqual(Array(ROUNDS).fill('closed'));
-      expect(
-        ends.map((e) => e.type === 'flow.end' && e.reason),
-        all,
-      ).toEqual(['redirect_loop']);
+      expectLoopRounds(call, 'closed');
       // Every round ran the tenant's default flow again.
       expect(events.filter((e) => e.type === 'flow.start').map((e) => e.flow)).toEqual(
         Array(ROUNDS).fill('front'),
@@ -141,22 +148,15 @@ describe.skipIf(!sippAvailable())('a default flow that enqueues back into itself
       expect(took).toBeGreaterThanOrEqual(ROUNDS * 1000);
       expect(took).toBeLessThan(ROUNDS * 1000 + 30_000);
 
-      const { record, events, enqueues, ends } = await theCall(gw);
+      const call = await theCall(gw);
+      const { record, events } = call;
       expect(record).toMatchObject({
         channel: 'sip',
         outcome: 'answered',
         endedBy: 'gateway',
         reason: 'flow_redirect_loop',
       });
-      const all = JSON.stringify(events);
-      expect(
-        enqueues.map((e) => e.result.status),
-        all,
-      ).toEqual(Array(ROUNDS).fill('timeout'));
-      expect(
-        ends.map((e) => e.type === 'flow.end' && e.reason),
-        all,
-      ).toEqual(['redirect_loop']);
+      const all = expectLoopRounds(call, 'timeout');
       // The queue's own wait first, then the tenant's default flow each time.
       const flows = events.filter((e) => e.type === 'flow.start').map((e) => e.flow);
       expect(flows.slice(1), all).toEqual(Array(ROUNDS - 1).fill('front'));
