@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AgentContact, AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
@@ -41,7 +40,6 @@ export class RedisAgentSync {
   readonly #agents: AgentDirectory;
   readonly #instance: string;
   readonly #log: Logger;
-  readonly #sub: Redis;
   readonly #channel: string;
   readonly #onLocal = (agentId: string) => void this.#publish(agentId);
   readonly #onUp = () => void this.load();
@@ -58,19 +56,13 @@ export class RedisAgentSync {
     this.#instance = deps.instanceId;
     this.#log = deps.logger.child({ module: 'agent-sync' });
     this.#channel = this.#redis.key('agents');
-    this.#sub = this.#redis.subscriber();
-    this.#sub.on('message', (channel: string, text: string) => {
-      if (channel === this.#channel) this.#received(text);
-    });
     this.#agents.on('localChange', this.#onLocal);
     this.#redis.on('up', this.#onUp);
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
   async start(): Promise<void> {
-    await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'could not subscribe to agent changes');
-    });
+    await this.#redis.listen(this.#channel, (text) => this.#received(text), 'agent changes');
     await this.load({ restoreOwn: true });
   }
 

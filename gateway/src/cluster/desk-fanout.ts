@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { DeskFanout, DeskFanoutMessage } from '../desk/desk-fanout.js';
 import type { Logger } from '../observability/index.js';
@@ -39,7 +38,6 @@ const messageSchema = z.discriminatedUnion('kind', [
 export class RedisDeskFanout implements DeskFanout {
   readonly instanceId: string;
   readonly #redis: RedisLink;
-  readonly #sub: Redis;
   readonly #channel: string;
   readonly #log: Logger;
   readonly #listeners: ((message: DeskFanoutMessage) => void)[] = [];
@@ -49,16 +47,10 @@ export class RedisDeskFanout implements DeskFanout {
     this.instanceId = deps.instanceId;
     this.#log = deps.logger.child({ module: 'desk-fanout' });
     this.#channel = this.#redis.key('desk');
-    this.#sub = this.#redis.subscriber();
-    this.#sub.on('message', (channel: string, text: string) => {
-      if (channel === this.#channel) this.#received(text);
-    });
   }
 
   async start(): Promise<void> {
-    await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'could not subscribe to desk events');
-    });
+    await this.#redis.listen(this.#channel, (text) => this.#received(text), 'desk events');
   }
 
   publish(message: DeskFanoutMessage): void {

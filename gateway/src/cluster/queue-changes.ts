@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../observability/index.js';
 import type { QueueChanges } from '../queues/index.js';
@@ -20,7 +19,6 @@ const messageSchema = z.object({ from: z.string(), queue: z.string() });
 export class RedisQueueChanges implements QueueChanges {
   readonly #redis: RedisLink;
   readonly #instance: string;
-  readonly #sub: Redis;
   readonly #channel: string;
   readonly #log: Logger;
   readonly #listeners = new Set<(queue: string) => void>();
@@ -30,16 +28,10 @@ export class RedisQueueChanges implements QueueChanges {
     this.#instance = deps.instanceId;
     this.#log = deps.logger.child({ module: 'queue-changes' });
     this.#channel = this.#redis.key('queues');
-    this.#sub = this.#redis.subscriber();
-    this.#sub.on('message', (channel: string, text: string) => {
-      if (channel === this.#channel) this.#received(text);
-    });
   }
 
   async start(): Promise<void> {
-    await this.#sub.subscribe(this.#channel).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'could not subscribe to queue changes');
-    });
+    await this.#redis.listen(this.#channel, (text) => this.#received(text), 'queue changes');
   }
 
   publish(queue: string): void {

@@ -29,8 +29,8 @@ export interface RedisLinkEvents {
  * or gone never holds a call: no offline queue (a command while disconnected
  * fails at once), a timeout on every command, reconnection in the background
  * with back-off. `run()` turns a failure into the caller's fallback, counted
- * and logged once per outage. Subscribers get their own connection
- * (`subscriber()`): a connection in subscribe mode runs no other command.
+ * and logged once per outage. Each channel listened on gets its own
+ * connection (`listen()`).
  */
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
   readonly client: Redis;
@@ -98,11 +98,41 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     }
   }
 
-  /** A connection of its own for SUBSCRIBE. */
-  subscriber(): Redis {
+  /**
+   * Listens on `channel` over a connection of its own (one in subscribe mode
+   * runs no other command). Resolves once the first SUBSCRIBE is answered or
+   * has failed (logged): Redis down at start holds no one up.
+   *
+   * The SUBSCRIBE is sent again on every (re)connection, here rather than by
+   * ioredis's `autoResubscribe`: that one sends it with no rejection handler, so
+   * a connection closed before its answer (a gateway stopping just after Redis
+   * came back) ended in an unhandled rejection, which ends Node; and it only
+   * re-sends what once succeeded, so a gateway started while Redis was down
+   * never heard the channel once it was up.
+   */
+  listen(channel: string, onMessage: (text: string) => void, what: string): Promise<void> {
     const sub = this.#connect('subscriber');
     this.#subscribers.push(sub);
-    return sub;
+    sub.on('message', (from: string, text: string) => {
+      if (from === channel) onMessage(text);
+    });
+    let pending: Promise<void> | undefined;
+    const subscribe = (): Promise<void> =>
+      (pending ??= sub
+        .subscribe(channel)
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (!this.#closed)
+              this.#logger.warn({ err: error, channel }, `could not subscribe to ${what}`);
+          },
+        )
+        .finally(() => {
+          pending = undefined;
+        }));
+    // The first ready finds the SUBSCRIBE below still pending in the offline queue.
+    sub.on('ready', () => void subscribe());
+    return subscribe();
   }
 
   async close(): Promise<void> {
@@ -117,6 +147,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     const client = new (redisClass())(o.url, {
       connectionName: `parley-${name}`,
       enableOfflineQueue: name === 'subscriber',
+      // Channels are subscribed again by `listen()`, with their failures handled.
+      autoResubscribe: false,
       commandTimeout: o.commandTimeoutMs,
       connectTimeout: o.connectTimeoutMs,
       maxRetriesPerRequest: 0,
