@@ -7,7 +7,7 @@
  * HTTP server) `voicemail-ended` once. The gateway runs as a child process
  * (`parley-gateway --config`), as in production, so the kill is a real one.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ import {
   type ManagedProcess,
   type PortBlock,
 } from '@parley/testkit';
+import { parseWavHeader } from '../src/media/apps/index.js';
 import { childGatewayConfig } from './answered-visitor-call.js';
 import { VoicemailCaller } from './voicemail-caller.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
@@ -134,12 +135,17 @@ describe('a single gateway killed while a caller leaves a voicemail', () => {
       });
       await caller.call(`127.0.0.1:${sipPort.base}`, token);
       caller.say(await VoicemailCaller.tone(440, 10));
-      // At least two seconds flushed to the WAV (16-bit mono at 8 kHz), then the kill.
+      // At least two seconds flushed to the WAV (16-bit mono at 8 kHz), then the kill. Read
+      // from its header, not the file's size: a flush writes the samples, then the header, and
+      // what the header says is what sox (and the gateway at its next start) takes as the WAV.
       const wav = await until(
         () => {
           const files = readdirSync(join(recordings, 'acme')).filter((f) => f.endsWith('.wav'));
           const path = files[0] && join(recordings, 'acme', files[0]);
-          return path && statSync(path).size >= 44 + 2 * 16_000 ? path : undefined;
+          // The file is created empty, its header written with the first flush.
+          if (!path || statSync(path).size < 44) return undefined;
+          const { dataLength } = parseWavHeader(readFileSync(path).subarray(0, 4096));
+          return (dataLength ?? 0) >= 2 * 16_000 ? path : undefined;
         },
         'two seconds of the message in its WAV',
         30_000,
