@@ -40,6 +40,8 @@ import {
 
 // Kamailio binds its own loopback address: the gateways trust it alone.
 const EDGE = '127.0.0.2';
+// A lagging gateway refuses calls 503 overloaded: these tests are about the cluster, not a busy machine.
+const LAG_LIMIT_MS = 10_000;
 
 let keys: ClusterKeys;
 let gateways: ClusterGateway[] = [];
@@ -56,7 +58,13 @@ beforeAll(async () => {
   tokens = new SessionTokens(keys);
   gateways = await Promise.all(
     [0, 1, 2].map((i) =>
-      startClusterGateway({ name: `gw${i}`, keys, agents: [`agent${i}`], edge: EDGE }),
+      startClusterGateway({
+        name: `gw${i}`,
+        keys,
+        agents: [`agent${i}`],
+        edge: EDGE,
+        maxLagMs: LAG_LIMIT_MS,
+      }),
     ),
   );
   agents = await Promise.all(

@@ -34,8 +34,8 @@ function link(): RedisLink {
 }
 
 /** Publishes `text` on `channel` until `heard` has it: a message sent before the SUBSCRIBE landed is gone. */
-function heardOnce(channel: string, text: string, heard: string[]): Promise<void> {
-  return until(async () => {
+async function heardOnce(channel: string, text: string, heard: string[]): Promise<void> {
+  await until(async () => {
     if (heard.includes(text)) return true;
     await redis.cli('PUBLISH', channel, text);
     return undefined;
