@@ -31,6 +31,8 @@ const NUMBERS = {
   cy: '+14155550125',
   dee: '+14155550126',
   eve: '+14155550127',
+  fay: '+14155550128',
+  gus: '+14155550129',
 };
 
 const ports = new PortAllocator();
@@ -67,6 +69,7 @@ beforeAll(async () => {
         support: { tenant: TENANT, ringTimeoutSeconds: 10, maxAttempts: 2 },
         ringing: { tenant: TENANT, ringTimeoutSeconds: 30 },
         waits: { tenant: TENANT, ringTimeoutSeconds: 10, waiting: { announceEverySeconds: 0 } },
+        both: { tenant: TENANT, ringTimeoutSeconds: 10, strategy: 'simultaneous', ringAtOnce: 2 },
       },
       agents: [
         agent('ada', 'sales', 'answer'),
@@ -74,6 +77,8 @@ beforeAll(async () => {
         agent('cy', 'support', 'answer'),
         agent('dee', 'ringing', 'ring'),
         agent('eve', 'waits', 'answer'),
+        agent('fay', 'both', 'ring'),
+        agent('gus', 'both', 'answer'),
       ],
     },
   });
@@ -235,6 +240,37 @@ describe.skipIf(!sippAvailable())('an agent who is a telephone number (sipp)', (
       'the ring trunk slot released',
       10_000,
       50,
+    );
+  });
+
+  it('two numbers ring together: the one that answers takes the call, the other gets a CANCEL saying it was completed elsewhere', async () => {
+    const [ringing, answering] = await Promise.all([
+      carrier('ring', 'uas-ring-no-answer'),
+      carrier('answer', 'uas-carrier-answer'),
+    ]);
+    const result = await visitorCalls('both', 'web-sess-phone-5', 'uac-bearer-pcmu', 1000);
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    const record = await recordOf('web-sess-phone-5');
+    const cancel = await until(
+      () => transactionsIn(ringing.messages(), 'CANCEL')[0],
+      'the CANCEL at the number that did not answer',
+      10_000,
+      50,
+    );
+    const log = (await ringing.stop()).messages;
+    await answering.stop();
+    expect(transactionsIn(log, 'INVITE')[0]?.startLine).toBe(
+      `INVITE sip:${NUMBERS.fay}@${CARRIER}:${at.ring} SIP/2.0`,
+    );
+    // RFC 3326: cause 200, so the phone shows no missed call.
+    expect(cancel.header('reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
+    expect(transactionsIn(log, 'CANCEL')).toHaveLength(1);
+    expect(record).toMatchObject({ outcome: 'answered', agentId: 'gus' });
+    expect(record.attempts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ agentId: 'fay', via: 'trunk:ring' }),
+        expect.objectContaining({ agentId: 'gus', via: 'trunk:answer' }),
+      ]),
     );
   });
 

@@ -87,7 +87,8 @@ export async function trunkAgentLeg(request: TrunkAgentLegRequest): Promise<Outb
         report.failed(statusOf(failure), causeOf(failure.reason));
       });
     },
-    cancel: () => out.cancel('cancelled'),
+    // Another agent took the call: the number's CANCEL says so (no missed call on the phone).
+    cancel: (reason) => out.cancel(reason === 'answered_elsewhere' ? reason : 'cancelled'),
   };
   const leg = OutboundLeg.driven({
     stack: request.stack,

@@ -57,6 +57,13 @@ export interface OutboundTrunkCallDeps {
 /** Challenges answered per peer before the credentials count as refused. */
 const MAX_CHALLENGES = 3;
 
+/** The Reason of the trunk's CANCEL (RFC 3326), by why it is cancelled. */
+const CANCEL_REASONS = {
+  cancelled: 'SIP;cause=487;text="cancelled"',
+  no_answer: 'SIP;cause=487;text="number_no_answer"',
+  answered_elsewhere: 'SIP;cause=200;text="Call completed elsewhere"',
+} as const;
+
 export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   readonly callId = generateCallId();
   /** Settles once: answered or failed. Never rejects. */
@@ -125,23 +132,28 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
     this.#nextPeer();
   }
 
-  /** Stops a call still dialling: CANCEL now, or as soon as the carrier's first provisional comes. */
-  cancel(reason: 'cancelled' | 'no_answer' = 'cancelled'): void {
+  /**
+   * Stops a call still dialling: CANCEL now, or as soon as the carrier's first
+   * provisional comes. `answered_elsewhere` (a queue's phone agent when another
+   * agent took the call) says so in the Reason, cause 200 (RFC 3326), so the
+   * phone shows no missed call; the attempt ends `cancelled` all the same.
+   */
+  cancel(reason: 'cancelled' | 'no_answer' | 'answered_elsewhere' = 'cancelled'): void {
     if (this.#state !== 'dialling' || this.#cancelled) return;
-    this.#cancelled = reason;
+    this.#cancelled = reason === 'no_answer' ? 'no_answer' : 'cancelled';
     const ict = this.#ict;
     if (!ict) {
-      this.#fail(reason, reason === 'no_answer' ? 'number_no_answer' : undefined, 'cancelled');
+      const cancelled = this.#cancelled;
+      this.#fail(
+        cancelled,
+        cancelled === 'no_answer' ? 'number_no_answer' : undefined,
+        'cancelled',
+      );
       return;
     }
     this.#log.info({ reason }, 'cancelling the trunk INVITE');
     ict.cancel((cancel) => {
-      cancel.headers.set(
-        'Reason',
-        reason === 'no_answer'
-          ? 'SIP;cause=487;text="number_no_answer"'
-          : 'SIP;cause=487;text="cancelled"',
-      );
+      cancel.headers.set('Reason', CANCEL_REASONS[reason]);
       this.#deps.stack.transactions.sendCancel(cancel, ict);
     });
   }
