@@ -33,6 +33,7 @@ const NUMBERS = {
   eve: '+14155550127',
   fay: '+14155550128',
   gus: '+14155550129',
+  hal: '+14155550130',
 };
 
 const ports = new PortAllocator();
@@ -70,6 +71,8 @@ beforeAll(async () => {
         ringing: { tenant: TENANT, ringTimeoutSeconds: 30 },
         waits: { tenant: TENANT, ringTimeoutSeconds: 10, waiting: { announceEverySeconds: 0 } },
         both: { tenant: TENANT, ringTimeoutSeconds: 10, strategy: 'simultaneous', ringAtOnce: 2 },
+        // Its only agent is made through the API by the test.
+        made: { tenant: TENANT, ringTimeoutSeconds: 10 },
       },
       agents: [
         agent('ada', 'sales', 'answer'),
@@ -272,6 +275,47 @@ describe.skipIf(!sippAvailable())('an agent who is a telephone number (sipp)', (
         expect.objectContaining({ agentId: 'gus', via: 'trunk:answer' }),
       ]),
     );
+  });
+
+  it('an agent made through /v1/agents with a phone is called through its trunk; a bad trunk is refused 400', async () => {
+    const refused = await gw.apiRequest<{ error: { code: string; detail: string } }>(
+      'PUT',
+      '/v1/agents/hal',
+      {
+        tenant: TENANT,
+        password: 'api-made-secret',
+        queues: ['made'],
+        phone: NUMBERS.hal,
+        trunk: 'nope',
+      },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'bad_request',
+      detail: 'trunk: no trunk "nope"',
+    });
+    const made = await gw.apiRequest<{ contacts: { uri: string }[] }>('PUT', '/v1/agents/hal', {
+      tenant: TENANT,
+      password: 'api-made-secret',
+      queues: ['made'],
+      phone: NUMBERS.hal,
+      trunk: 'answer',
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.contacts.map((c) => c.uri)).toEqual([`tel:${NUMBERS.hal}`]);
+
+    const far = await carrier('answer', 'uas-carrier-answer');
+    const result = await visitorCalls('made', 'web-sess-phone-6');
+    expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
+    const record = await recordOf('web-sess-phone-6');
+    const log = (await far.stop()).messages;
+    expect(transactionsIn(log, 'INVITE')[0]?.startLine).toBe(
+      `INVITE sip:${NUMBERS.hal}@${CARRIER}:${at.answer} SIP/2.0`,
+    );
+    expect(record).toMatchObject({ outcome: 'answered', agentId: 'hal' });
+    expect(record.attempts).toEqual([
+      expect.objectContaining({ agentId: 'hal', via: 'trunk:answer' }),
+    ]);
   });
 
   it('a caller waiting in the queue is offered the phone agent once it is free: called through the trunk', async () => {

@@ -6,6 +6,7 @@ import { isParleyError } from '@parley/shared/errors';
 import { createLogger } from '../observability/index.js';
 import { digestHa1 } from '../sip/message/index.js';
 import { SqliteAgentStore, openDatabase, type SqliteDatabase } from '../storage/index.js';
+import { agentPhoneRefusal } from '../config/cross-checks.js';
 import { AgentAdmin } from './agent-admin.js';
 import { AgentDirectory } from './agent-directory.js';
 
@@ -30,6 +31,12 @@ function setup(now = { t: 1_000 }) {
     tenantExists: (t) => t === 'acme' || t === 'globex',
     queueTenant: (q) => queues[q],
     voices: ['slt', 'kal'],
+    // One trunk, for acme only, to North America but not its premium numbers.
+    phoneRefusal: agentPhoneRefusal({
+      carrier: {
+        outbound: { tenants: ['acme'], allowPrefixes: ['+1'], denyPrefixes: ['+1900'] },
+      },
+    }),
     logger: createLogger('silent'),
     now: () => now.t,
   });
@@ -147,6 +154,51 @@ describe('AgentAdmin', () => {
     expect(await detail('ada', ok, null)).toMatch(/tenant: required/);
     expect(await detail('ada', { ...ok, tenant: 'globex' })).toMatch(/manages tenant "acme" only/);
     expect(await detail('ada', { ...ok, tenant: 'initech' }, null)).toMatch(/no tenant "initech"/);
+  });
+
+  it('makes an agent who is a telephone number, reachable at once through the trunk, and checks the number', async () => {
+    const { admin, directory, store } = setup();
+    const ok = { password: PASSWORD, queues: ['sales'] };
+    const { agent } = await admin.put('acme', 'ada', { ...ok, phone: '+14155550123' });
+    expect(agent.contacts.map((c) => c.uri)).toEqual(['tel:+14155550123']);
+    expect(directory.get('ada')?.registered).toBe(true);
+    expect((await store.get('ada'))?.profile).toMatchObject({ phone: '+14155550123' });
+    await admin.put('acme', 'bea', { ...ok, phone: '+14155550124', trunk: 'carrier' });
+    expect((await store.get('bea'))?.profile).toMatchObject({ trunk: 'carrier' });
+
+    const detail = async (body: object, scope = 'acme') =>
+      (await refusal(() => admin.put(scope, 'cy', { ...ok, ...body }))).body.detail;
+    expect(await detail({ phone: '4155550125' })).toMatch(/^phone: .*E\.164/);
+    expect(await detail({ phone: '+14155550125', contact: 'sip:cy@pbx.acme.test' })).toMatch(
+      /^phone: give either contact .* or phone/,
+    );
+    expect(await detail({ trunk: 'carrier' })).toMatch(/^trunk: .*give phone too/);
+    expect(await detail({ phone: '+14155550125', trunk: 'nope' })).toBe('trunk: no trunk "nope"');
+    expect(await detail({ phone: '+19005550125' })).toMatch(/^phone: .*denyPrefixes/);
+    expect(await detail({ phone: '+442079460000' })).toMatch(/^phone: .*allowPrefixes/);
+    expect(
+      await detail({ tenant: 'globex', queues: ['rival'], phone: '+14155550125' }, 'globex'),
+    ).toMatch(/^phone: no trunk lets tenant globex call out/);
+  });
+
+  it('skips at load a stored phone agent whose number the trunks no longer allow', async () => {
+    const first = setup();
+    await first.admin.put('acme', 'ada', {
+      password: PASSWORD,
+      queues: ['sales'],
+      phone: '+14155550123',
+    });
+    const ada = (await first.store.get('ada'))!;
+    await first.store.put({
+      ...ada,
+      id: 'dee',
+      username: 'dee',
+      profile: { ...ada.profile, phone: '+19005550100' },
+    });
+    const again = setup();
+    expect(await again.admin.load()).toBe(1);
+    expect(again.directory.get('ada')?.contacts.map((c) => c.uri)).toEqual(['tel:+14155550123']);
+    expect(again.directory.get('dee')).toBeUndefined();
   });
 
   it('refuses ids and usernames that are taken, and agents of the config file', async () => {

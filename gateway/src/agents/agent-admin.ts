@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
+import { phoneNumber } from '../config/agents.js';
 import { apiVoicemailSettings } from '../config/voicemail.js';
 import type { Logger } from '../observability/index.js';
 import { checkAgentContact, digestHa1 } from '../sip/message/index.js';
@@ -17,42 +18,55 @@ const SIP_USER = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+$/;
 export const AGENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The body of `PUT /v1/agents/:id`. */
-export const agentInputSchema = z.strictObject({
-  /** Needed only with an API key that is not bound to one tenant. */
-  tenant: z.string().min(1).optional(),
-  /** Digest username of the agent's phone and desk (default: the id). */
-  username: z.string().min(1).max(64).regex(SIP_USER, 'not a SIP user part').optional(),
-  /** Required when creating the agent or changing its username; otherwise the old one stays. */
-  password: z.string().min(8).max(128).optional(),
-  // It becomes a SIP display name: CR/LF or other control characters would split headers.
-  displayName: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u, 'no control characters')
-    .optional(),
-  queues: z.array(z.string().min(1)).min(1).max(50),
-  maxCalls: z.number().int().min(1).max(10).default(1),
-  tier: z.string().min(1).max(50).optional(),
-  skills: z.array(z.string().min(1).max(50)).max(50).optional(),
-  digestAlgorithms: z
-    .array(z.enum(['SHA-256', 'MD5']))
-    .min(1)
-    .optional(),
-  // It becomes the Request-URI of the agent's INVITE: a plain SIP URI, no headers.
-  contact: z
-    .string()
-    .max(512)
-    .refine((value) => checkAgentContact(value) === undefined, {
-      error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
-    })
-    .optional(),
-  /**
-   * The agent's own voicemail box: a direct call to them they do not answer
-   * (docs/voicemail.md); the settings of `agents[].voicemail`, greetings spoken only.
-   */
-  voicemail: apiVoicemailSettings.optional(),
-});
+export const agentInputSchema = z
+  .strictObject({
+    /** Needed only with an API key that is not bound to one tenant. */
+    tenant: z.string().min(1).optional(),
+    /** Digest username of the agent's phone and desk (default: the id). */
+    username: z.string().min(1).max(64).regex(SIP_USER, 'not a SIP user part').optional(),
+    /** Required when creating the agent or changing its username; otherwise the old one stays. */
+    password: z.string().min(8).max(128).optional(),
+    // It becomes a SIP display name: CR/LF or other control characters would split headers.
+    displayName: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]+$/u, 'no control characters')
+      .optional(),
+    queues: z.array(z.string().min(1)).min(1).max(50),
+    maxCalls: z.number().int().min(1).max(10).default(1),
+    tier: z.string().min(1).max(50).optional(),
+    skills: z.array(z.string().min(1).max(50)).max(50).optional(),
+    digestAlgorithms: z
+      .array(z.enum(['SHA-256', 'MD5']))
+      .min(1)
+      .optional(),
+    // It becomes the Request-URI of the agent's INVITE: a plain SIP URI, no headers.
+    contact: z
+      .string()
+      .max(512)
+      .refine((value) => checkAgentContact(value) === undefined, {
+        error: (issue) => checkAgentContact(String(issue.input)) ?? 'not a SIP URI',
+      })
+      .optional(),
+    /** A telephone number the agent answers, called through a trunk (docs/trunks.md); not with `contact`. */
+    phone: phoneNumber.optional(),
+    /** With `phone`: the trunk to call it through (default: the tenant's first outbound trunk). */
+    trunk: z.string().min(1).max(64).optional(),
+    /**
+     * The agent's own voicemail box: a direct call to them they do not answer
+     * (docs/voicemail.md); the settings of `agents[].voicemail`, greetings spoken only.
+     */
+    voicemail: apiVoicemailSettings.optional(),
+  })
+  .refine((a) => a.contact === undefined || a.phone === undefined, {
+    path: ['phone'],
+    error: 'give either contact (a SIP URI) or phone (a number called through a trunk), not both',
+  })
+  .refine((a) => a.trunk === undefined || a.phone !== undefined, {
+    path: ['trunk'],
+    error: 'trunk names the trunk a phone agent is called through: give phone too',
+  });
 export type AgentInput = z.input<typeof agentInputSchema>;
 
 /**
@@ -79,6 +93,16 @@ export interface AgentAdminOptions {
   /** The voices a voicemail greeting may name (`speech.tts.voices`); unset: any. */
   readonly voices?: readonly string[];
   readonly policy?: AgentPolicy;
+  /**
+   * Why `tenant`'s agent could not be called at `phone` through `trunk`
+   * (`config/cross-checks.ts`: the trunks' outbound rules); unset, no agent
+   * may have a phone (a gateway without trunks).
+   */
+  readonly phoneRefusal?: (
+    tenant: string,
+    trunk: string | undefined,
+    phone: string,
+  ) => { readonly field: 'trunk' | 'phone'; readonly detail: string } | undefined;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -99,6 +123,8 @@ function toConfig(agent: StoredAgent): AgentConfig {
     skills: agent.profile.skills,
     digestAlgorithms: agent.profile.digestAlgorithms,
     contact: agent.profile.contact,
+    phone: agent.profile.phone,
+    trunk: agent.profile.trunk,
     voicemail: agent.profile.voicemail,
     source: 'api',
   };
@@ -115,6 +141,13 @@ export class AgentAdmin {
     this.#now = options.now ?? Date.now;
   }
 
+  #phoneRefusal(tenant: string, trunk: string | undefined, phone: string) {
+    const check = this.#o.phoneRefusal;
+    return check
+      ? check(tenant, trunk, phone)
+      : { field: 'phone' as const, detail: 'this gateway has no trunks to call a number through' };
+  }
+
   /** Puts the stored agents into the directory (at start-up, after the config's). */
   async load(): Promise<number> {
     let loaded = 0;
@@ -129,6 +162,13 @@ export class AgentAdmin {
       const badContact = contact === undefined ? undefined : checkAgentContact(contact);
       if (badContact) {
         skip(`its contact is not accepted any more (${badContact}); set it again`);
+        continue;
+      }
+      const { phone, trunk } = agent.profile;
+      const badPhone =
+        phone === undefined ? undefined : this.#phoneRefusal(agent.tenant, trunk, phone);
+      if (badPhone) {
+        skip(`its ${badPhone.field} is not accepted any more (${badPhone.detail}); set it again`);
         continue;
       }
       if (agent.realm !== this.#o.realm) {
@@ -189,6 +229,9 @@ export class AgentAdmin {
         ? this.#o.policy?.contactRefusal(tenant, input.contact)
         : undefined;
     if (pointsAt) throw bad(`contact: ${pointsAt}`);
+    const unreachable =
+      input.phone !== undefined ? this.#phoneRefusal(tenant, input.trunk, input.phone) : undefined;
+    if (unreachable) throw bad(`${unreachable.field}: ${unreachable.detail}`);
     if (this.#o.configured.has(id))
       throw conflict(`agent "${id}" is defined in the config file; change it there`);
     const existing = await this.#o.store.get(id);
@@ -224,6 +267,8 @@ export class AgentAdmin {
           ? { digestAlgorithms: input.digestAlgorithms }
           : {}),
         ...(input.contact !== undefined ? { contact: input.contact } : {}),
+        ...(input.phone !== undefined ? { phone: input.phone } : {}),
+        ...(input.trunk !== undefined ? { trunk: input.trunk } : {}),
         ...(input.voicemail !== undefined ? { voicemail: input.voicemail } : {}),
       },
       createdAt: existing?.createdAt ?? now,

@@ -98,17 +98,34 @@ export function trunkProblems(config: Resolved): string[] {
  */
 export function agentPhoneProblems(config: Pick<ParsedConfig, 'agents' | 'trunks'>): string[] {
   const problems: string[] = [];
-  const refusal = outboundRules(config.trunks);
+  const refusal = agentPhoneRefusal(config.trunks);
   config.agents.forEach((agent, i) => {
     if (agent.phone === undefined) return;
-    if (agent.trunk !== undefined && !config.trunks[agent.trunk]) {
-      problems.push(`agents.${i}.trunk: no trunk "${agent.trunk}"`);
-      return;
-    }
     const refused = refusal(agent.tenant, agent.trunk, agent.phone);
-    if (refused) problems.push(`agents.${i}.phone: ${refused.detail}`);
+    if (refused) problems.push(`agents.${i}.${refused.field}: ${refused.detail}`);
   });
   return problems;
+}
+
+/**
+ * Why a phone agent of `tenant` could not be called at `phone` through `trunk`
+ * (default: the tenant's first outbound trunk), or undefined: the start-up
+ * check of the config's agents and the API's check of the agents it makes.
+ */
+export function agentPhoneRefusal(
+  trunks: Parameters<typeof outboundRules>[0],
+): (
+  tenant: string,
+  trunk: string | undefined,
+  phone: string,
+) => { readonly field: 'trunk' | 'phone'; readonly detail: string } | undefined {
+  const refusal = outboundRules(trunks);
+  return (tenant, trunk, phone) => {
+    if (trunk !== undefined && !trunks[trunk])
+      return { field: 'trunk', detail: `no trunk "${trunk}"` };
+    const refused = refusal(tenant, trunk, phone);
+    return refused ? { field: 'phone', detail: refused.detail } : undefined;
+  };
 }
 
 /** The marketplace's cross-checks: known tenants, real time zone, pools that expand and do not overlap. */

@@ -10,6 +10,9 @@ export interface StoredAgentProfile {
   readonly skills?: readonly string[] | undefined;
   readonly digestAlgorithms?: readonly ('SHA-256' | 'MD5')[] | undefined;
   readonly contact?: string | undefined;
+  /** A telephone number (E.164) called through `trunk` (docs/trunks.md). */
+  readonly phone?: string | undefined;
+  readonly trunk?: string | undefined;
   /** The agent's own voicemail box (docs/voicemail.md). */
   readonly voicemail?: VoicemailSettings | undefined;
 }

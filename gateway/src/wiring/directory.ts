@@ -3,6 +3,7 @@ import type { SharedState } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { NumberRanges, SessionNumberPool } from '../numbers/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { agentPhoneRefusal } from '../config/cross-checks.js';
 import { agentPolicy } from '../sbc/index.js';
 import type { AgentStore, SessionStore } from '../storage/index.js';
 
@@ -59,6 +60,7 @@ export async function agentDirectory(deps: {
     queueTenant: (queue) => config.queues[queue]?.tenant,
     voices: config.speech.tts.voices,
     policy: agentPolicy(config.tenants),
+    phoneRefusal: agentPhoneRefusal(config.trunks),
     logger,
     now: deps.now,
   });
