@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER, startCallbacksWorld, type CallbacksWorld } from './callbacks-world.js';
 import { CARRIER } from './carrier.js';
+import { TENANT } from './harness.js';
 import { receivedIn } from './sipp-log.js';
 
 const ADVERTISER_NUMBER = '+14155550177';
@@ -109,5 +110,46 @@ describe.skipIf(!sippAvailable())("a callback to a listing's phone number (carri
     const customerEnd = await world.stopCustomer();
     expect(receivedIn(customerEnd!.messages).filter((m) => m.method === 'BYE')).toHaveLength(1);
     expect(world.advertiser.receivedRequests('INVITE')).toHaveLength(agentInvites);
+  });
+  it('an agent who is a phone number as the destination: "1" dials it through its trunk, bridged, charged once', async () => {
+    const made = await world.gw.apiRequest('PUT', '/v1/agents/bob-mobile', {
+      tenant: TENANT,
+      password: 'bob-mobile-secret',
+      queues: ['sales'],
+      phone: ADVERTISER_NUMBER,
+      trunk: 'advertiser-line',
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { advertiserId, listingId } = await world.newListing(undefined, {
+      kind: 'agent',
+      agent: 'bob-mobile',
+    });
+    await world.startCustomer('uas-carrier-press-1');
+    const before = line.receivedRequests('INVITE').length;
+    const asked = await world.ask(listingId, 'now');
+    const done = world.ended(asked.id);
+    await line.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
+    await until(
+      () => wavSeconds(line.lastRecording().received ?? '') >= 2,
+      'the agent to record 2 s',
+      30_000,
+    );
+    await line.hangup();
+    const { record } = await done;
+    expect(record.outcome, JSON.stringify(record.attempts)).toBe('completed');
+    expect(record.target).toMatchObject({ kind: 'agent', agent: 'bob-mobile' });
+    const attempt = record.attempts[0]!;
+    expect(attempt.advertiser[0]!.dialledAt).toBeGreaterThanOrEqual(attempt.keyAt!);
+    // Its tone came back through the customer's echo: bridged both ways.
+    const heard = await analyse(line.lastRecording().received!);
+    expect(heard.roughFrequencyHz).toBeGreaterThan(700);
+    expect(heard.roughFrequencyHz).toBeLessThan(900);
+    expect(await world.fees(advertiserId)).toHaveLength(1);
+    // One INVITE through the trunk to the agent's number, showing the customer's.
+    const invites = line.receivedRequests('INVITE').slice(before);
+    expect(invites).toHaveLength(1);
+    expect(invites[0]?.startLine).toContain(`INVITE sip:${ADVERTISER_NUMBER}@`);
+    expect(invites[0]?.header('from')).toContain(CUSTOMER);
+    await world.stopCustomer();
   });
 });

@@ -19,6 +19,7 @@ export { InDialog, type CallLeg, type InDialogDeps } from './in-dialog.js';
 export { RingStrategy, type RingRecord, type RingStrategyDeps } from './ring-strategy.js';
 export { evaluateValue } from './customer-value.js';
 export { agentTarget } from './agent-request.js';
+export { trunkAgentLeg } from './trunk-agent-leg.js';
 export { byeReason } from './leg.js';
 export { pickCodec, readLegSdp, sdpText, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
 export { hangUpInterrupted } from './interrupted.js';

@@ -15,7 +15,7 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { AgentContact } from '../agents/index.js';
-import type { MediaRouter } from '../media/index.js';
+import type { MediaRouter, PlainRtpTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { SipRequest, type SipStack } from '../sip/index.js';
 import type { DialFailureReason, TrunkDialFailure, Trunks } from '../trunks/index.js';
@@ -32,15 +32,30 @@ export interface TrunkAgentLegRequest {
   readonly logger: Logger;
   readonly agentId: string;
   readonly phone: NonNullable<AgentContact['phone']>;
-  /** The caller's leg: its offer shapes ours. */
-  readonly caller: InboundLeg;
-  /** The codec the gateway answered the caller with itself: the only one offered. */
-  readonly only: ChosenCodec | undefined;
-  /** How many agent legs this call tried before (the o= version of a browser caller's offers). */
-  readonly attempt: number;
+  /** The SDP offered to the number, for the leg's plain RTP transport (`callerShaped`, or a callback's). */
+  readonly offer: (plain: PlainRtpTransport) => string;
+  readonly maxForwards: number;
   /** The caller ID: the web session's number (or a trunk caller's own), E.164. */
   readonly callerNumber: string;
   readonly call: { readonly id: string; readonly tenant: string };
+}
+
+/**
+ * The offer and Max-Forwards of a phone agent's leg for a caller's call: the
+ * caller's offer shapes ours, `only` (the codec the gateway answered the
+ * caller with itself) is the one offered, `attempt` (how many agent legs the
+ * call tried before) the o= version of a browser caller's offers.
+ */
+export function callerShaped(
+  caller: InboundLeg,
+  only: ChosenCodec | undefined,
+  attempt: number,
+): Pick<TrunkAgentLegRequest, 'offer' | 'maxForwards'> {
+  return {
+    offer: (plain) => plainAgentOffer(caller, plain, only, attempt),
+    // RFC 7332 §3: one hop less than the caller's INVITE, as an agent's leg.
+    maxForwards: Math.max(0, (caller.invite.maxForwards ?? 70) - 1),
+  };
 }
 
 /**
@@ -49,10 +64,10 @@ export interface TrunkAgentLegRequest {
  * is started and listened to). Throws when no media transport can be had.
  */
 export async function trunkAgentLeg(request: TrunkAgentLegRequest): Promise<OutboundLeg> {
-  const { caller, phone } = request;
+  const { phone } = request;
   const name = `agent:${request.agentId}`;
   const plain = await request.router.createPlainTransport({ name });
-  const sdp = plainAgentOffer(caller, plain, request.only, request.attempt);
+  const sdp = request.offer(plain);
   const log = request.logger.child({ agent: request.agentId, trunk: phone.trunk ?? '-' });
   const out = request.trunks.dial({
     tenant: request.call.tenant,
@@ -61,8 +76,7 @@ export async function trunkAgentLeg(request: TrunkAgentLegRequest): Promise<Outb
     callerNumber: request.callerNumber,
     sdp,
     headers: [['X-Parley-Call', request.call.id]],
-    // RFC 7332 §3: one hop less than the caller's INVITE, as an agent's leg.
-    maxForwards: Math.max(0, (caller.invite.maxForwards ?? 70) - 1),
+    maxForwards: request.maxForwards,
   });
   const driver: InviteDriver = {
     callId: out.callId,
@@ -138,9 +152,7 @@ export async function phoneAgentLeg(
     logger: host.log,
     agentId,
     phone,
-    caller: host.caller,
-    only: host.gatewayCodec(),
-    attempt: tried,
+    ...callerShaped(host.caller, host.gatewayCodec(), tried),
     callerNumber,
     call: { id: host.callId, tenant },
   });

@@ -179,6 +179,7 @@ async function dialAgent(
       codec: request.codec,
       caller: request.customer,
       callback: request.callback,
+      trunks: deps.trunks,
     });
   } catch (error) {
     log.warn({ err: error }, 'agent leg could not be made');
@@ -290,6 +291,7 @@ async function dialQueue(
           codec: request.codec,
           caller: request.customer,
           callback: request.callback,
+          trunks: deps.trunks,
         });
         request.onLeg?.(leg);
         return leg;

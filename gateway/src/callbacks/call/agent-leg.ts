@@ -7,7 +7,8 @@
  * desk's `ring` event carries too (the softphone joins the two by it).
  */
 import type { AgentContact } from '../../agents/index.js';
-import { OutboundLeg, agentTarget, type ChosenCodec } from '../../calls/index.js';
+import { ParleyError } from '@parley/shared/errors';
+import { OutboundLeg, agentTarget, trunkAgentLeg, type ChosenCodec } from '../../calls/index.js';
 import { LEG_ALLOW } from '../../calls/leg.js';
 import type { MediaRouter, MediaTransport } from '../../media/index.js';
 import type { Logger } from '../../observability/index.js';
@@ -18,6 +19,7 @@ import {
   generateTag,
   type SipStack,
 } from '../../sip/index.js';
+import type { Trunks } from '../../trunks/index.js';
 import { plainOffer } from './offer.js';
 
 export interface AgentLegRequest {
@@ -32,14 +34,36 @@ export interface AgentLegRequest {
   /** The customer as the agent's phone shows them. */
   readonly caller: { readonly number: string; readonly displayName: string };
   readonly callback: { readonly id: string; readonly tenant: string; readonly sessionId: string };
+  /** For an agent who is a telephone number (`contact.phone`). */
+  readonly trunks?: Trunks | undefined;
 }
 
-/** Makes (does not start) an agent's leg; throws when no media transport can be had. */
+/**
+ * Makes (does not start) an agent's leg; throws when no media transport can be
+ * had, or for an agent who is a telephone number when the gateway has no trunks.
+ */
 export async function callbackAgentLeg(request: AgentLegRequest): Promise<OutboundLeg> {
   const { stack, router, codec } = request;
+  const codecs = [codec.codec, ...(codec.telephoneEvent ? [codec.telephoneEvent] : [])];
+  const phone = request.contact.phone;
+  if (phone) {
+    // An agent who is a telephone number: through its trunk, as a queue call's (calls/trunk-agent-leg.ts).
+    if (!request.trunks) throw new ParleyError('trunk_not_allowed', 'the gateway has no trunks');
+    return trunkAgentLeg({
+      trunks: request.trunks,
+      stack,
+      router,
+      logger: request.logger,
+      agentId: request.agentId,
+      phone,
+      offer: (plain) => plainOffer(plain, codecs, String(Date.now())),
+      maxForwards: 70,
+      callerNumber: request.caller.number,
+      call: { id: request.callback.id, tenant: request.callback.tenant },
+    });
+  }
   const target = agentTarget(stack, request.contact);
   const name = `agent:${request.agentId}`;
-  const codecs = [codec.codec, ...(codec.telephoneEvent ? [codec.telephoneEvent] : [])];
   let transport: MediaTransport;
   let sdp: string;
   if (target.protocol === 'WS' || target.protocol === 'WSS') {

@@ -17,7 +17,7 @@ import type { Trunks } from '../../trunks/index.js';
 import { agentLeg, callerIdentity } from '../agent-request.js';
 import type { Call } from '../call.js';
 import type { OutboundLeg } from '../outbound-leg.js';
-import { trunkAgentLeg } from '../trunk-agent-leg.js';
+import { callerShaped, trunkAgentLeg } from '../trunk-agent-leg.js';
 import { dialPhone } from './dial-phone.js';
 import { ringLeg } from './leg-bridge.js';
 
@@ -208,9 +208,7 @@ export class TargetDialer {
         logger: this.#deps.logger,
         agentId: request.agentId,
         phone,
-        caller: call.caller,
-        only: call.gatewayCodec,
-        attempt: this.#attempts,
+        ...callerShaped(call.caller, call.gatewayCodec, this.#attempts),
         callerNumber: request.callerId,
         call: { id: call.id, tenant: record.tenant },
       });
