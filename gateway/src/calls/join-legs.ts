@@ -5,12 +5,12 @@
  *   answered with (werift answers with one codec); two plain RTP legs pass
  *   their SDP through the relay. When the gateway had answered the caller
  *   itself, the agent was offered that codec only and must have kept it.
- * - early media: a SIP agent's 183 with SDP (a PBX's ringback or announcement)
- *   reaches a SIP caller while that agent alone rings.
+ * - early media: a SIP agent's 183 with SDP (a PBX's ringback or announcement,
+ *   a phone agent's carrier) reaches the caller while that agent alone rings.
  */
 import type { InboundLeg } from './inbound-leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { sameCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
+import { chosenCodec, pickCodec, sameCodec, type ChosenCodec, type LegSdp } from './sdp-bridge.js';
 
 export interface JoinContext {
   readonly caller: InboundLeg;
@@ -34,7 +34,9 @@ export async function joinAnswered(
   const chosen = await agent.acceptAnswer();
   if (context.gone()) return 'gone'; // the caller gave up meanwhile
   const oneCodec = caller.webrtc || agent.media?.kind === 'webrtc';
-  const fits = gatewayCodec ? sameCodec(chosen, gatewayCodec) : !oneCodec || chosen !== undefined;
+  // A browser answered in an early-media 183 keeps that codec (werift answers once).
+  const kept = gatewayCodec ?? (caller.webrtc ? caller.codec : undefined);
+  const fits = kept ? sameCodec(chosen, kept) : !oneCodec || chosen !== undefined;
   const answerSdp = agent.answerSdp;
   if (!fits || !answerSdp) return 'codec';
   if (!gatewayCodec) {
@@ -48,9 +50,12 @@ export async function joinAnswered(
 }
 
 /**
- * A 183 with SDP from a SIP agent is early media: for a SIP caller with this
- * one agent ringing, the relay joins the legs now and the 183 goes on with our
- * SDP. Browsers' legs and forked rings get a plain 180. True when handled here.
+ * A 183 with SDP from a SIP agent (a PBX's ringback or announcement, a phone
+ * agent's carrier) is early media: with this one agent ringing, the relay
+ * joins the legs now and the caller gets a 183 with our SDP. A browser is
+ * answered there once (werift answers an offer once), with the codec of the
+ * agent's early SDP, which the agent's 200 must keep (`joinAnswered`). A desk
+ * softphone's legs and forked rings get a plain 180. True when handled here.
  */
 export function passEarlyMedia(
   context: JoinContext,
@@ -59,12 +64,26 @@ export function passEarlyMedia(
   ringingLegs: number,
 ): boolean {
   const { caller } = context;
-  if (caller.webrtc || agent.media?.kind === 'webrtc' || ringingLegs !== 1) return false;
+  if (agent.media?.kind === 'webrtc' || ringingLegs !== 1) return false;
+  let answer: { codec: ChosenCodec } | { relay: LegSdp } = { relay: early };
+  if (caller.webrtc) {
+    const codec = chosenCodec(early);
+    // Only a codec the browser offered (it always offers PCMU and PCMA beside Opus).
+    if (!codec || !pickCodec(caller.offer, codec.codec.name)) return false;
+    answer = { codec };
+  }
   agent.aimAt(early);
-  context.bridge(caller, agent);
-  void caller.prepareAnswer({ relay: early }).then((ok) => {
-    if (ok && !context.gone() && agent.state !== 'answered') caller.earlyMedia();
-  });
+  // A browser's transport is bridged once answered (as joinAnswered does), a plain one at once.
+  if (!caller.webrtc) context.bridge(caller, agent);
+  caller.prepareAnswer(answer).then(
+    (ok) => {
+      if (!ok || context.gone() || agent.state === 'answered') return;
+      if (caller.webrtc) context.bridge(caller, agent);
+      caller.earlyMedia();
+    },
+    // The answer could not be made: no early media; the agent's answer is joined as usual.
+    () => undefined,
+  );
   return true;
 }
 

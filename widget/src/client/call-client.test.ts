@@ -152,6 +152,24 @@ describe('CallClient', () => {
     expect(media).toEqual([session.remote]);
   });
 
+  it("plays the gateway's early media (183 with SDP) at once: no ringback, the stream handed over before the answer", async () => {
+    const t = setup();
+    const media: MediaStream[] = [];
+    t.client.on('media', (stream) => media.push(stream));
+    const session = await dialled(t);
+    session.progress(183, 'v=0\r\n');
+    expect(t.client.state).toBe('ringing');
+    expect(t.tones).toEqual([]);
+    expect(media).toEqual([session.remote]);
+    // After a 180 the widget's ringback plays until a 183 brings the gateway's media.
+    const u = setup();
+    const later = await dialled(u);
+    later.progress(180);
+    expect(u.tones[0]?.playing).toBe(true);
+    later.progress(183, 'v=0\r\n');
+    expect(u.tones[0]?.playing).toBe(false);
+  });
+
   it('goes to in-call on a 2xx without a 180 first', async () => {
     const t = setup();
     const session = await dialled(t);

@@ -299,14 +299,21 @@ export class CallClient implements CallClientApi {
     const status = response.message.statusCode ?? 0;
     if (status <= 100 || status >= 200) return;
     const early = carriesEarlyMedia(response);
-    if (this.#state !== 'connecting') {
-      if (early) attempt.tone?.stop(); // the gateway's media from now on
-      return;
-    }
+    // The gateway's media from now on (a carrier's ringback or announcement, a prompt):
+    // played at once, not from the answer on, or the visitor would hear silence.
+    if (early) this.#earlyMedia(attempt);
+    if (this.#state !== 'connecting') return;
     this.#transition({ state: 'ringing' });
     if (early) return;
     attempt.tone = this.#deps.ringback();
     attempt.tone.start();
+  }
+
+  /** Early media (183 with SDP): the widget's own ringback stops, the gateway's stream plays. */
+  #earlyMedia(attempt: Attempt): void {
+    attempt.tone?.stop();
+    const remote = attempt.session?.remoteStream();
+    if (remote) this.#events.emit('media', remote);
   }
 
   /** A 3xx-6xx final response; its Reason header carries the Parley code. */

@@ -5,7 +5,8 @@
  * with `earlyMedia`; the gateway never forks a browser's INVITE, and its 200
  * repeats that answer). Which tone the visitor hears follows RFC 3960 §3: on
  * a 180 (with SDP or not) the widget plays its own ringback; a 183 with SDP
- * means the gateway's own media (a prompt, queue music) is what to hear.
+ * means the gateway's own media (a prompt, queue music, a carrier's ringback
+ * or announcement) is what to hear: its remote stream plays from then on.
  */
 import type { SipResponse } from './sip-stack.js';
 

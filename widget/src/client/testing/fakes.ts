@@ -22,10 +22,12 @@ import type {
 export const response = (
   statusCode: number,
   headers: Record<string, string> = {},
+  body?: string,
 ): SipResponse => ({
   message: {
     statusCode,
     reasonPhrase: 'Phrase',
+    ...(body !== undefined ? { body } : {}),
     getHeader: (name) => headers[name.toLowerCase()],
   },
 });
@@ -101,8 +103,9 @@ export class FakeSession implements SipSession {
   }
 
   // --- what the gateway does ---
-  progress(status = 180): void {
-    this.delegate?.onProgress?.(response(status));
+  /** A provisional response; `sdp`, its body (a 183 with one is early media). */
+  progress(status = 180, sdp?: string): void {
+    this.delegate?.onProgress?.(response(status, {}, sdp));
   }
 
   accept(headers: Record<string, string> = { 'x-parley-rebind': 'key-1' }): void {
