@@ -152,7 +152,7 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
       agentId,
       contact,
       caller: host.caller,
-      only: host.gatewayCodec(),
+      only: answeredCodec(host),
       attempt: tried,
       identity: this.#identity,
       call: { id: host.callId, sessionId: record.sessionId, tenant: record.tenant },
@@ -208,4 +208,13 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
       gone: () => host.ending(),
     };
   }
+}
+
+/**
+ * The codec the caller was answered with already, which every agent leg is
+ * offered alone: the gateway's own answer, or a browser's early-media answer
+ * (werift answers an offer once, `join-legs.ts`).
+ */
+export function answeredCodec(host: AgentDialHost): ChosenCodec | undefined {
+  return host.gatewayCodec() ?? (host.caller.webrtc ? host.caller.codec : undefined);
 }

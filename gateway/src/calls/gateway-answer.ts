@@ -49,7 +49,9 @@ export class GatewayAnswer {
       }
       return !caller.ended;
     }
-    const chosen = pickCodec(caller.offer, answer.codec);
+    // A browser answered already (an agent's early media, join-legs.ts) keeps that codec.
+    const chosen =
+      (caller.webrtc ? caller.codec : undefined) ?? pickCodec(caller.offer, answer.codec);
     if (!chosen) {
       this.#end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
       return false;

@@ -251,13 +251,24 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
       if (!('codec' in media))
         throw new ParleyError('internal', 'a WebRTC leg is answered with one codec');
       const { codec, telephoneEvent } = media.codec;
-      // Once, even when asked twice at the same time: werift answers an offer once.
-      this.#webrtcAnswer ??= transport
-        .answer(this.invite.body.toString('utf8'), codec, telephoneEvent)
-        .then((body) => {
-          this.#answerBody = body;
-          this.settleCodec(media.codec);
-        });
+      // Once, even when asked twice at the same time: werift answers an offer once. The
+      // codec is the leg's from the first request on (what is offered next must keep it);
+      // an answer that failed may be tried again.
+      if (!this.#webrtcAnswer) {
+        this.settleCodec(media.codec);
+        this.#webrtcAnswer = transport
+          .answer(this.invite.body.toString('utf8'), codec, telephoneEvent)
+          .then(
+            (body) => {
+              this.#answerBody = body;
+            },
+            (error: unknown) => {
+              this.#webrtcAnswer = undefined;
+              this.settleCodec(undefined);
+              throw error;
+            },
+          );
+      }
       await this.#webrtcAnswer;
       return !this.ended;
     }

@@ -68,22 +68,27 @@ export function passEarlyMedia(
   let answer: { codec: ChosenCodec } | { relay: LegSdp } = { relay: early };
   if (caller.webrtc) {
     const codec = chosenCodec(early);
-    // Only a codec the browser offered (it always offers PCMU and PCMA beside Opus).
+    // Only a codec the browser offered (it always offers PCMU and PCMA beside Opus), and
+    // the one it was answered with if an earlier agent's early media answered it.
     if (!codec || !pickCodec(caller.offer, codec.codec.name)) return false;
+    if (caller.codec && !sameCodec(codec, caller.codec)) return false;
     answer = { codec };
   }
   agent.aimAt(early);
   // A browser's transport is bridged once answered (as joinAnswered does), a plain one at once.
   if (!caller.webrtc) context.bridge(caller, agent);
-  caller.prepareAnswer(answer).then(
-    (ok) => {
-      if (!ok || context.gone() || agent.state === 'answered') return;
+  caller
+    .prepareAnswer(answer)
+    .then((ok) => {
+      // Answered meanwhile (joinAnswered bridges it), or it failed or was cancelled (its
+      // transport closed): no early media.
+      if (!ok || context.gone() || agent.state !== 'early') return;
       if (caller.webrtc) context.bridge(caller, agent);
       caller.earlyMedia();
-    },
-    // The answer could not be made: no early media; the agent's answer is joined as usual.
-    () => undefined,
-  );
+    })
+    // No early media (the answer could not be made, or the leg closed as it was bridged):
+    // a browser's failed answer is tried again when an agent answers (`prepareAnswer`).
+    .catch(() => undefined);
   return true;
 }
 

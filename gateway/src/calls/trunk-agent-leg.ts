@@ -19,7 +19,7 @@ import type { MediaRouter, PlainRtpTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { SipRequest, type SipStack } from '../sip/index.js';
 import type { DialFailureReason, TrunkDialFailure, Trunks } from '../trunks/index.js';
-import type { AgentDialHost } from './agent-dial.js';
+import { answeredCodec, type AgentDialHost } from './agent-dial.js';
 import { plainAgentOffer } from './agent-request.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { OutboundLeg, type InviteDriver, type OutboundFailureCause } from './outbound-leg.js';
@@ -152,7 +152,7 @@ export async function phoneAgentLeg(
     logger: host.log,
     agentId,
     phone,
-    ...callerShaped(host.caller, host.gatewayCodec(), tried),
+    ...callerShaped(host.caller, answeredCodec(host), tried),
     callerNumber,
     call: { id: host.callId, tenant },
   });

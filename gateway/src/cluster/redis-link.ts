@@ -111,6 +111,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
    * never heard the channel once it was up.
    */
   listen(channel: string, onMessage: (text: string) => void, what: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const sub = this.#connect('subscriber');
     this.#subscribers.push(sub);
     sub.on('message', (from: string, text: string) => {

@@ -77,11 +77,18 @@ export function watchQueueCalls(deps: VoicemailRulesDeps): void {
       if (call.ending || (q.waits && !closed)) return;
       const cause = closed ? 'closed' : 'no-answer';
       log.info({ callId: call.id, queue, reason, cause }, 'no agent takes the call');
-      void deps.voicemails.answer(call, {
-        queue,
-        settings: settingsFor(q.settings, cause),
-        cause,
-      });
+      deps.voicemails
+        .answer(call, { queue, settings: settingsFor(q.settings, cause), cause })
+        .catch((error: unknown) => {
+          // The caller's answer could not be made: the call ends rather than hanging silent.
+          log.error({ err: error, callId: call.id }, 'voicemail could not answer the call');
+          call.end({
+            outcome: 'failed',
+            endedBy: 'gateway',
+            reason: 'offer_required',
+            status: 488,
+          });
+        });
     });
   });
 }

@@ -138,9 +138,13 @@ export class Voicemails {
   ): Promise<{ voicemailId: string; status: VoicemailResult['status'] } | undefined> {
     const { store } = this.#deps;
     const settings = box.settings;
-    // A call the gateway answered already (a flow's early answer) keeps its codec.
+    // A call answered already keeps its codec: a flow's early answer, or a browser's answer
+    // in an agent's early media (werift answers once).
     const codec = SUPPORTED_CODECS.find((name) => pickCodec(call.caller.offer, name));
-    const chosen = call.gatewayCodec ?? (codec ? pickCodec(call.caller.offer, codec) : undefined);
+    const chosen =
+      call.gatewayCodec ??
+      (call.caller.webrtc ? call.caller.codec : undefined) ??
+      (codec ? pickCodec(call.caller.offer, codec) : undefined);
     if (!chosen || this.#closed) {
       call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
       return undefined;
