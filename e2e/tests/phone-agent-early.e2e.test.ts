@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PortAllocator,
   bundledScenario,
+  startBaresipAgent,
   startSipp,
   stopAll,
   until,
+  type BaresipAgent,
   type PortBlock,
 } from '@parley/testkit';
 import { TENANT } from '@parley/gateway/test-harness';
@@ -27,15 +29,21 @@ import {
   type WidgetWorld,
 } from '../src/widget-fixture.js';
 
+/** The carrier side (bob's phone); ada's carrier is sipp on CALLEE. */
+const CARRIER = '127.0.0.2';
 const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550140';
+/** The second agent's number: a baresip phone on the carrier side (127.0.0.2). */
+const BOB = '+14155550141';
 
 const ports = new PortAllocator();
 let block: PortBlock;
 let world: WidgetWorld;
+let bob: BaresipAgent;
 
 beforeAll(async () => {
   block = await ports.allocate(1, { protocols: ['udp'] });
+  bob = await startBaresipAgent({ user: BOB, address: CARRIER, toneHz: 800, name: 'bob' });
   world = await startWidgetWorld({
     // Rings past the tone's poll (15 s, a loaded machine's call set-up): the visitor hangs up first.
     ringTimeoutSeconds: 40,
@@ -46,7 +54,13 @@ beforeAll(async () => {
           keepAlive: { intervalSeconds: 0 },
           defaultCountry: 'US',
         },
+        line: {
+          peers: [{ host: CARRIER, port: bob.listenPort }],
+          keepAlive: { intervalSeconds: 0 },
+          defaultCountry: 'US',
+        },
       },
+      // Rung one after the other, ada first (created first, then by id).
       agents: [
         {
           id: 'ada',
@@ -56,12 +70,21 @@ beforeAll(async () => {
           phone: NUMBER,
           trunk: 'out',
         },
+        {
+          id: 'bob',
+          tenant: TENANT,
+          password: 'secret',
+          queues: ['sales'],
+          phone: BOB,
+          trunk: 'line',
+        },
       ],
     },
   });
 });
 
 afterAll(async () => {
+  await bob?.stop();
   await world?.close();
   block?.release();
   await stopAll();
@@ -100,5 +123,36 @@ describe('a browser visitor whose agent is a number that plays early media', () 
     expect(body.calls[0]!.attempts).toEqual([
       expect.objectContaining({ agentId: 'ada', via: 'trunk:out' }),
     ]);
+  });
+
+  it('an agent after one whose early media answered the browser is offered that codec alone, and takes the call', async () => {
+    // ada's network plays its tone in PCMA, then says busy: the browser was answered in PCMA.
+    const sipp = await startSipp({
+      scenario: await bundledScenario('uas-carrier-early-tone-pcma-busy'),
+      address: CALLEE,
+      localPort: block.base,
+      traceMessages: true,
+    });
+    const invitesBefore = bob.receivedRequests('INVITE').length;
+    const { page } = await world.newPage();
+    await page.goto(`${world.siteOrigin}/`);
+    await clickCall(page);
+    // bob answers at once (a baresip phone): the visitor is in the call and hears its 800 Hz.
+    await expect.poll(() => states(page), { timeout: 30_000 }).toContain('in-call');
+    await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(780);
+    expect(await remotePitch(page)).toBeLessThan(820);
+    const [invite, ...more] = bob.receivedRequests('INVITE').slice(invitesBefore);
+    expect(more).toEqual([]);
+    // Offered PCMA alone: werift answered the browser once, in ada's 183.
+    expect(invite?.body).toMatch(/^m=audio \d+ RTP\/AVP 8( 101)?\r?$/m);
+
+    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await world.gw.callsEnded();
+    await sipp.stop();
+    const { body } = await world.gw.api<{
+      calls: { outcome: string; agentId: string; attempts: { agentId: string; via?: string }[] }[];
+    }>('/v1/calls?limit=1');
+    expect(body.calls[0]).toMatchObject({ outcome: 'answered', agentId: 'bob' });
+    expect(body.calls[0]!.attempts.map((a) => a.agentId)).toEqual(['ada', 'bob']);
   });
 });

@@ -74,6 +74,7 @@ export type BundledScenarioName =
   | 'uas-carrier-press-2'
   | 'uas-carrier-early-tone'
   | 'uas-carrier-early-tone-no-answer'
+  | 'uas-carrier-early-tone-pcma-busy'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 
@@ -85,6 +86,8 @@ export interface ScenarioFile {
 
 /** The name sipp's rtp_stream action in uac-bearer-pcmu.xml plays (relative to sipp's cwd). */
 export const TONE_PCMU_NAME = 'tone-1k-pcmu.ul';
+/** The same tone in A-law, for the scenarios whose name says `pcma`. */
+export const TONE_PCMA_NAME = 'tone-1k-pcma.al';
 
 /**
  * A shipped scenario, with its media generated when needed: the PCMU tone is
@@ -98,6 +101,17 @@ export async function bundledScenario(name: BundledScenarioName): Promise<Scenar
     name === 'uac-carrier-call' ||
     name.startsWith('uas-carrier-early-tone');
   if (!streamsTone) return { file };
+  if (name.includes('-pcma')) {
+    const alaw = await cachedTone({
+      freqHz: 1000,
+      seconds: 2,
+      rate: 8000,
+      encoding: 'a-law',
+      volume: 0.5,
+      raw: true,
+    });
+    return { file, files: { [TONE_PCMA_NAME]: alaw } };
+  }
   const tone = await cachedTone({
     freqHz: 1000,
     seconds: 2,
