@@ -110,10 +110,18 @@ export class CallEndpoints {
     return consumer;
   }
 
-  /** The leg closed: its endpoint and outlet go with it. */
+  /** The leg closed: its endpoint and outlet go with it, and what it delivered to the others. */
   closed(legId: string): void {
     this.#endpoints.get(legId)?.close();
     this.#deliveries.delete(legId);
+    // Its audio to another leg (an agent's early media to the caller, that agent gone now)
+    // must not be moved into that leg's outlet later: its producer is closed.
+    for (const [id, list] of this.#deliveries) {
+      this.#deliveries.set(
+        id,
+        list.filter((d) => d.from.id !== legId),
+      );
+    }
     const outlet = this.#outlets.get(legId);
     this.#outlets.delete(legId);
     void outlet?.then(
@@ -148,7 +156,8 @@ export class CallEndpoints {
     let outlet = this.#outlets.get(leg.id);
     if (outlet) return outlet;
     outlet = LegOutlet.open(worker, direct, this.#options.now).then(async (made) => {
-      const straight = this.#deliveries.get(leg.id) ?? [];
+      // Only what still flows: a producer closed meanwhile cannot be consumed again.
+      const straight = (this.#deliveries.get(leg.id) ?? []).filter((d) => !d.producer.closed);
       this.#deliveries.delete(leg.id);
       await Promise.all(
         straight.map(async (d) => {

@@ -1,0 +1,137 @@
+/**
+ * A browser visitor answered in an agent's early media keeps that codec for
+ * what comes after (issue 10 / 11): the queue's only agent is a telephone
+ * number whose carrier (sipp) plays an announcement in PCMA, then answers
+ * 486. The gateway answered the browser in that 183 with PCMA (werift
+ * answers an offer once), so when the queue's voicemail takes the call it
+ * must record and play in PCMA too, not the G.711 it would pick for a caller
+ * answered afresh (PCMU first): Chromium's fake microphone speaks a flite
+ * sentence, and the voicemail's live transcript (pocketsphinx, fed from what
+ * the gateway decoded) must find its words. Decoded as the wrong law, the
+ * recording is noise.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VoicemailView } from '@parley/shared/protocol';
+import { TENANT } from '@parley/gateway/test-harness';
+import { VOICEMAIL_SENTENCE as SENTENCE } from '@parley/gateway/voicemail-setup';
+import {
+  PortAllocator,
+  bundledScenario,
+  runCommand,
+  speak,
+  startSipp,
+  stopAll,
+  wordsFound,
+  type PortBlock,
+  type SippInstance,
+} from '@parley/testkit';
+import { clickCall, startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
+
+const CALLEE = '127.0.0.3';
+const NUMBER = '+14155550142';
+
+const ports = new PortAllocator();
+let block: PortBlock;
+let world: WidgetWorld;
+let sipp: SippInstance | undefined;
+
+beforeAll(async () => {
+  block = await ports.allocate(1, { protocols: ['udp'] });
+  const dir = await mkdtemp(join(tmpdir(), 'parley-phone-vm-'));
+  // The sentence with a pause after it: Chromium loops the file.
+  const spoken = await speak({ text: SENTENCE, path: join(dir, 'sentence.wav'), rate: 48000 });
+  const microphone = join(dir, 'microphone.wav');
+  await runCommand('sox', [spoken, microphone, 'pad', '0.5', '1.5']);
+  world = await startWidgetWorld(
+    {
+      maxAttempts: 1,
+      queueExtra: {
+        voicemail: {
+          greeting: { say: 'Please leave a message.' },
+          silenceSeconds: 0,
+          maxSeconds: 180,
+        },
+      },
+      config: {
+        storage: { path: ':memory:', recordingsDir: join(dir, 'recordings') },
+        // The recogniser's last result comes late on a loaded machine.
+        speech: { endTimeoutMs: 60_000 },
+        trunks: {
+          out: {
+            peers: [{ host: CALLEE, port: block.base }],
+            keepAlive: { intervalSeconds: 0 },
+            defaultCountry: 'US',
+          },
+        },
+        agents: [
+          {
+            id: 'ada',
+            tenant: TENANT,
+            password: 'secret',
+            queues: ['sales'],
+            phone: NUMBER,
+            trunk: 'out',
+          },
+        ],
+      },
+    },
+    { microphone },
+  );
+});
+
+afterAll(async () => {
+  await sipp?.stop();
+  await world?.close();
+  block?.release();
+  await stopAll();
+});
+
+describe('a browser visitor answered in a phone agent’s early media, then voicemail', () => {
+  it(
+    'leaves a message recorded in the codec of that early answer: its words are found',
+    { timeout: 200_000 },
+    async () => {
+      sipp = await startSipp({
+        scenario: await bundledScenario('uas-carrier-early-tone-pcma-busy'),
+        address: CALLEE,
+        localPort: block.base,
+        traceMessages: true,
+      });
+      const { page } = await world.newPage();
+      await page.goto(`${world.siteOrigin}/`);
+      await clickCall(page);
+
+      const transcriptSoFar = async (): Promise<string> => {
+        const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
+        return body.voicemails[0]?.transcript ?? '';
+      };
+      await expect
+        .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
+          timeout: 90_000,
+          interval: 500,
+        })
+        .toBeGreaterThanOrEqual(3);
+
+      await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+      await world.gw.callsEnded();
+      // Left once the recogniser's last final is in (speech.endTimeoutMs allows it 60 s).
+      const left = async () =>
+        (await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails')).body.voicemails[0];
+      await expect.poll(async () => (await left())?.status, { timeout: 70_000 }).toBe('left');
+      expect(await left()).toMatchObject({ status: 'left', endReason: 'hangup' });
+      // The agent's carrier: one INVITE (its 183 in PCMA, then 486); the browser got PCMA.
+      const log = (await sipp.stop()).messages;
+      expect(log).toMatch(/^INVITE sip:\+14155550142@/m);
+      sipp = undefined;
+      const { body: calls } = await world.gw.api<{
+        calls: { id: string; attempts: { agentId: string; status?: number }[] }[];
+      }>('/v1/calls?limit=1');
+      expect(calls.calls[0]!.attempts).toEqual([
+        expect.objectContaining({ agentId: 'ada', status: 486 }),
+      ]);
+    },
+  );
+});
