@@ -140,7 +140,14 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     const record = host.keeper.record;
     // An agent who is a telephone number is called through the trunk (trunk-agent-leg.ts).
     if (contact.phone) {
-      const leg = await phoneAgentLeg(host, agentId, contact.phone, tried, this.#identity.number);
+      const leg = await phoneAgentLeg(
+        host,
+        agentId,
+        contact.phone,
+        tried,
+        this.#identity.number,
+        answeredCodec(host),
+      );
       host.adopt(leg);
       return leg;
     }
@@ -215,6 +222,6 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
  * offered alone: the gateway's own answer, or a browser's early-media answer
  * (werift answers an offer once, `join-legs.ts`).
  */
-export function answeredCodec(host: AgentDialHost): ChosenCodec | undefined {
-  return host.gatewayCodec() ?? (host.caller.webrtc ? host.caller.codec : undefined);
+function answeredCodec(host: AgentDialHost): ChosenCodec | undefined {
+  return host.gatewayCodec() ?? host.caller.fixedCodec;
 }

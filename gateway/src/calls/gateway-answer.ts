@@ -50,8 +50,7 @@ export class GatewayAnswer {
       return !caller.ended;
     }
     // A browser answered already (an agent's early media, join-legs.ts) keeps that codec.
-    const chosen =
-      (caller.webrtc ? caller.codec : undefined) ?? pickCodec(caller.offer, answer.codec);
+    const chosen = caller.fixedCodec ?? pickCodec(caller.offer, answer.codec);
     if (!chosen) {
       this.#end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
       return false;

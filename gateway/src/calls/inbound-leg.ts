@@ -237,6 +237,16 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
   }
 
   /**
+   * The codec a browser's leg is bound to once its answer was asked for
+   * (werift answers an offer once: an agent's early media, the gateway's own
+   * answer): every later answer, agent offer and media app must keep it.
+   * Undefined for a plain leg, whose answer may still change before the 200.
+   */
+  get fixedCodec(): ChosenCodec | undefined {
+    return this.webrtc ? this.codec : undefined;
+  }
+
+  /**
    * Makes our SDP answer (needs the media transport). A browser's leg is
    * answered once (werift cannot answer twice): later calls keep that answer.
    * A plain leg's answer may change before the 200 (early media from one

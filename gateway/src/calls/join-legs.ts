@@ -35,7 +35,7 @@ export async function joinAnswered(
   if (context.gone()) return 'gone'; // the caller gave up meanwhile
   const oneCodec = caller.webrtc || agent.media?.kind === 'webrtc';
   // A browser answered in an early-media 183 keeps that codec (werift answers once).
-  const kept = gatewayCodec ?? (caller.webrtc ? caller.codec : undefined);
+  const kept = gatewayCodec ?? caller.fixedCodec;
   const fits = kept ? sameCodec(chosen, kept) : !oneCodec || chosen !== undefined;
   const answerSdp = agent.answerSdp;
   if (!fits || !answerSdp) return 'codec';
@@ -71,7 +71,7 @@ export function passEarlyMedia(
     // Only a codec the browser offered (it always offers PCMU and PCMA beside Opus), and
     // the one it was answered with if an earlier agent's early media answered it.
     if (!codec || !pickCodec(caller.offer, codec.codec.name)) return false;
-    if (caller.codec && !sameCodec(codec, caller.codec)) return false;
+    if (caller.fixedCodec && !sameCodec(codec, caller.fixedCodec)) return false;
     answer = { codec };
   }
   agent.aimAt(early);

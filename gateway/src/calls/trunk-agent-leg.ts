@@ -19,7 +19,7 @@ import type { MediaRouter, PlainRtpTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { SipRequest, type SipStack } from '../sip/index.js';
 import type { DialFailureReason, TrunkDialFailure, Trunks } from '../trunks/index.js';
-import { answeredCodec, type AgentDialHost } from './agent-dial.js';
+import type { AgentDialHost } from './agent-dial.js';
 import { plainAgentOffer } from './agent-request.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { OutboundLeg, type InviteDriver, type OutboundFailureCause } from './outbound-leg.js';
@@ -132,6 +132,7 @@ export async function trunkAgentLeg(request: TrunkAgentLegRequest): Promise<Outb
  * agent's trunk, or the tenant's first outbound one; the attempt the ring
  * strategy records for it says `trunk:<id>`. Throws when the gateway has no
  * trunks or the call no media router (the agent is unreachable: next one).
+ * `only`: the codec the caller was answered with already, offered alone.
  */
 export async function phoneAgentLeg(
   host: AgentDialHost,
@@ -139,6 +140,7 @@ export async function phoneAgentLeg(
   phone: NonNullable<AgentContact['phone']>,
   tried: number,
   callerNumber: string,
+  only: ChosenCodec | undefined,
 ): Promise<OutboundLeg> {
   const trunks = host.deps.trunks;
   if (!trunks) throw new ParleyError('trunk_not_allowed', 'the gateway has no trunks');
@@ -152,7 +154,7 @@ export async function phoneAgentLeg(
     logger: host.log,
     agentId,
     phone,
-    ...callerShaped(host.caller, answeredCodec(host), tried),
+    ...callerShaped(host.caller, only, tried),
     callerNumber,
     call: { id: host.callId, tenant },
   });

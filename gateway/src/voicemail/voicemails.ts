@@ -143,7 +143,7 @@ export class Voicemails {
     const codec = SUPPORTED_CODECS.find((name) => pickCodec(call.caller.offer, name));
     const chosen =
       call.gatewayCodec ??
-      (call.caller.webrtc ? call.caller.codec : undefined) ??
+      call.caller.fixedCodec ??
       (codec ? pickCodec(call.caller.offer, codec) : undefined);
     if (!chosen || this.#closed) {
       call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
