@@ -30,6 +30,7 @@ BENCHMARKS=(
   'pg-per-call|1|bench/src/pg-per-call.ts|--calls 5 --by-statement|what PostgreSQL and Redis see per call with storage.kind: postgres and shared.redis (pg_stat_database; the gateway'"'"'s Redis command counter)'
   'media-apps|1|bench/src/media-apps.ts|--quick|say + record per call on PCMU (calls per core), first prompt packet, key press → DTMF listener, pacer, codec costs'
   'voicemail|1|bench/src/voicemail.ts|--quick|live voicemail: word spoken → text on the agent'"'"'s desk, "take the call" → audio both ways'
+  'voicemail-concurrent|1|bench/src/voicemail-concurrent.ts|--quick|concurrent live voicemails on one core: gateway and decoder CPU per message, word spoken → desk under load, transcripts stored'
   'callbacks|1|bench/src/callbacks.ts|--callbacks 5|callbacks on real peers (sipp customer behind a trunk, baresip advertiser): request → customer ringing, "1" → advertiser ringing'
   'scale-out|1|bench/src/scale-out.ts|--gateways 1,2 --rates 10,20 --step-seconds 5|Kamailio in front of 1, 2, 3 gateways on PostgreSQL and Redis: call setups per second, INVITE → 200, calls and CPU per gateway, sipp → sipp in the same run'
   'callbacks-concurrent|1|bench/src/callbacks-concurrent.ts|--concurrent 5|concurrent callbacks (sipp customers behind a trunk, sipp advertiser agents): gateway CPU per callback, request → all connected'

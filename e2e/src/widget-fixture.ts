@@ -4,13 +4,13 @@
  * with a 700 Hz microphone, and probes into the page.
  */
 import { fileURLToPath } from 'node:url';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createCompanySite } from '@parley/demo/company-site';
 import { API_KEY, startTestGateway, type TestGateway } from '@parley/gateway/test-harness';
 import { gatewayInfoSource } from '@parley/shared/screening';
 import { expect } from 'vitest';
-import { analyse, cachedTone, freePort, type BaresipAgent } from '@parley/testkit';
+import { analyse, cachedTone, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 
 export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist/', import.meta.url));
@@ -57,8 +57,7 @@ export async function startWidgetWorld(
   worldOptions: WidgetWorldOptions = {},
 ): Promise<WidgetWorld> {
   const gw = await startTestGateway(options);
-  const port = await freePort('tcp');
-  const siteOrigin = `http://127.0.0.1:${port}`;
+  const { server, origin: siteOrigin, serve } = await listenOnLoopback();
   const site = createCompanySite({
     issuer: gw.issuer,
     gatewayUrl: gw.gateway.httpUrl,
@@ -81,9 +80,7 @@ export async function startWidgetWorld(
       gateway: { url: gw.gateway.httpUrl },
     });
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = site.listen(port, '127.0.0.1', () => resolve(s));
-  });
+  serve(site);
   const mic = worldOptions.microphone ?? (await fakeMicrophone());
   const browser = await launchChromium({ fakeAudioCapture: mic });
   return {
@@ -104,6 +101,30 @@ export async function startWidgetWorld(
       });
       await gw.close();
     },
+  };
+}
+
+/**
+ * An HTTP server on a port the kernel picks (port 0, so nothing can race for
+ * it), whose origin is known before the app that serves it is built: the
+ * company site needs its own origin to mint tokens for it.
+ */
+export async function listenOnLoopback(): Promise<{
+  server: Server;
+  origin: string;
+  serve(app: RequestListener): void;
+}> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    server,
+    origin: `http://127.0.0.1:${address.port}`,
+    serve: (app) => void server.on('request', app),
   };
 }
 

@@ -24,7 +24,6 @@ import { startCallbacksWorld, type CallbacksWorld } from '@parley/gateway/callba
 import type { TestGateway } from '@parley/gateway/test-harness';
 import {
   analyse,
-  freePort,
   sippAvailable,
   stopAll,
   wavSeconds,
@@ -32,7 +31,7 @@ import {
   until,
 } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
-import { PROBE, WIDGET_DIST } from '../src/widget-fixture.js';
+import { PROBE, WIDGET_DIST, listenOnLoopback } from '../src/widget-fixture.js';
 
 let world: CallbacksWorld;
 let gw: TestGateway;
@@ -83,8 +82,8 @@ beforeAll(async () => {
   ({ gw, advertiser } = world);
   ({ advertiserId, listingId } = await world.newListing());
 
-  const port = await freePort('tcp');
-  siteOrigin = `http://127.0.0.1:${port}`;
+  const listening = await listenOnLoopback();
+  ({ server, origin: siteOrigin } = listening);
   const site = createCompanySite({
     issuer: gw.issuer,
     gatewayUrl: gw.gateway.httpUrl,
@@ -100,9 +99,7 @@ beforeAll(async () => {
 <parley-call token-url="/api/call-token" listing="${listingId}" callback></parley-call>
 </body></html>`);
   });
-  server = await new Promise<Server>((resolve) => {
-    const s = site.listen(port, '127.0.0.1', () => resolve(s));
-  });
+  listening.serve(site);
   browser = await launchChromium();
 });
 

@@ -1,9 +1,10 @@
 /**
  * A browser visitor's flow dials a phone number through a trunk whose
  * network plays an announcement and never connects (issue 10: outbound
- * calls "pass early media (183) to the caller"): the visitor's queue is
- * closed and its `flows.closed` dials the number; sipp as the carrier
- * answers 183 with SDP and streams a 1 kHz tone, then waits for the CANCEL.
+ * calls "pass early media (183) to the caller"), or a SIP URI whose peer
+ * does the same: the visitor's queue is closed and its `flows.closed` dials
+ * the target; sipp as the carrier (or the SIP peer) answers 183 with SDP and
+ * streams a 1 kHz tone, then waits for the CANCEL.
  * The widget's call (answered by the gateway when the dial starts) must
  * carry that tone at its pitch while the number rings: there is no answer,
  * so whatever the page hears of it was early media. Then the dial's timeout
@@ -38,83 +39,93 @@ const NEVER_OPEN = { timeZone: 'UTC', weekly: {} };
 const RING_SECONDS = 25;
 
 const ports = new PortAllocator();
-let block: PortBlock;
-let world: WidgetWorld;
 
-beforeAll(async () => {
-  block = await ports.allocate(1, { protocols: ['udp'] });
-  world = await startWidgetWorld({
-    agents: [{ id: 'agent1' }],
-    queueExtra: { businessHours: NEVER_OPEN, flows: { closed: 'to-number' } },
-    config: {
-      flows: {
-        'to-number': [
-          {
-            verb: 'dial',
-            target: { type: 'phone', number: NUMBER, trunk: 'out' },
-            callerId: '+14155550111',
-            timeout: RING_SECONDS,
+/** What the flow dials: a number through the trunk to sipp, or sipp's SIP URI directly. */
+const TARGETS = {
+  phone: () => ({ type: 'phone', number: NUMBER, trunk: 'out' }) as const,
+  sip: (port: number) => ({ type: 'sip', uri: `sip:${NUMBER}@${CALLEE}:${port}` }) as const,
+};
+
+describe.each(['phone', 'sip'] as const)(
+  'a browser visitor whose flow dials a %s target that plays early media',
+  (kind) => {
+    let block: PortBlock;
+    let world: WidgetWorld;
+
+    beforeAll(async () => {
+      block = await ports.allocate(1, { protocols: ['udp'] });
+      world = await startWidgetWorld({
+        agents: [{ id: 'agent1' }],
+        queueExtra: { businessHours: NEVER_OPEN, flows: { closed: 'to-target' } },
+        config: {
+          flows: {
+            'to-target': [
+              {
+                verb: 'dial',
+                target: kind === 'phone' ? TARGETS.phone() : TARGETS.sip(block.base),
+                callerId: '+14155550111',
+                timeout: RING_SECONDS,
+              },
+              { verb: 'hangup' },
+            ],
           },
-          { verb: 'hangup' },
-        ],
-      },
-      trunks: {
-        out: {
-          peers: [{ host: CALLEE, port: block.base }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
+          trunks: {
+            out: {
+              peers: [{ host: CALLEE, port: block.base }],
+              keepAlive: { intervalSeconds: 0 },
+              defaultCountry: 'US',
+            },
+          },
         },
-      },
-    },
-  });
-});
-
-afterAll(async () => {
-  await world?.close();
-  block?.release();
-  await stopAll();
-});
-
-describe('a browser visitor whose flow dials a number that plays early media', () => {
-  it("hears the carrier's tone while the number rings, then the CANCEL ends the dial", async () => {
-    const sipp = await startSipp({
-      scenario: await bundledScenario('uas-carrier-early-tone-no-answer'),
-      address: CALLEE,
-      localPort: block.base,
-      traceMessages: true,
+      });
     });
-    const { page } = await world.newPage();
-    await page.goto(`${world.siteOrigin}/`);
-    await clickCall(page);
 
-    // The carrier's tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
-    await expect
-      .poll(() => remotePitch(page), { timeout: (RING_SECONDS - 10) * 1000 })
-      .toBeGreaterThan(980);
-    const pitch = await remotePitch(page);
-    expect(pitch).toBeGreaterThan(980);
-    expect(pitch).toBeLessThan(1020);
-    expect(sipp.messages()).not.toMatch(/^CANCEL /m);
+    afterAll(async () => {
+      await world?.close();
+      block?.release();
+      await stopAll();
+    });
 
-    // The number never answers: the dial's timeout CANCELs it and the flow hangs up.
-    await expect
-      .poll(() => states(page), { timeout: (RING_SECONDS + 15) * 1000 })
-      .toContain('ended');
-    await world.gw.callsEnded();
-    const result = await sipp.stop();
-    expect(result.messages).toMatch(/^CANCEL sip:\+14155550100@/m);
+    it('hears the tone while the target rings, then the CANCEL ends the dial', async () => {
+      const sipp = await startSipp({
+        scenario: await bundledScenario('uas-carrier-early-tone-no-answer'),
+        address: CALLEE,
+        localPort: block.base,
+        traceMessages: true,
+      });
+      const { page } = await world.newPage();
+      await page.goto(`${world.siteOrigin}/`);
+      await clickCall(page);
 
-    const { body } = await world.gw.api<{ calls: { id: string; queue: string }[] }>(
-      '/v1/calls?limit=1',
-    );
-    const call = body.calls[0]!;
-    expect(call.queue).toBe('sales');
-    const dial = world.gw.gateway.telephony.events
-      .list(call.id)
-      .find(
-        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-          e.type === 'verb.result' && e.verb === 'dial',
+      // The tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
+      await expect
+        .poll(() => remotePitch(page), { timeout: (RING_SECONDS - 10) * 1000 })
+        .toBeGreaterThan(980);
+      const pitch = await remotePitch(page);
+      expect(pitch).toBeGreaterThan(980);
+      expect(pitch).toBeLessThan(1020);
+      expect(sipp.messages()).not.toMatch(/^CANCEL /m);
+
+      // The target never answers: the dial's timeout CANCELs it and the flow hangs up.
+      await expect
+        .poll(() => states(page), { timeout: (RING_SECONDS + 15) * 1000 })
+        .toContain('ended');
+      await world.gw.callsEnded();
+      const result = await sipp.stop();
+      expect(result.messages).toMatch(/^CANCEL sip:\+14155550100@/m);
+
+      const { body } = await world.gw.api<{ calls: { id: string; queue: string }[] }>(
+        '/v1/calls?limit=1',
       );
-    expect(dial?.result).toMatchObject({ status: 'no-answer' });
-  });
-});
+      const call = body.calls[0]!;
+      expect(call.queue).toBe('sales');
+      const dial = world.gw.gateway.telephony.events
+        .list(call.id)
+        .find(
+          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+            e.type === 'verb.result' && e.verb === 'dial',
+        );
+      expect(dial?.result).toMatchObject({ status: 'no-answer' });
+    });
+  },
+);

@@ -155,4 +155,30 @@ describe('a browser visitor whose agent is a number that plays early media', () 
     expect(body.calls[0]).toMatchObject({ outcome: 'answered', agentId: 'bob' });
     expect(body.calls[0]!.attempts.map((a) => a.agentId)).toEqual(['ada', 'bob']);
   });
+  it('an agent whose number is busy right after its early 183 (the leg gone while the browser is answered early) is passed over: the next agent takes the call', async () => {
+    // ada's network opens PCMA early media and says busy at once: the leg is gone while the
+    // gateway answers the browser in that 183. It must not be bridged (nor throw); bob answers.
+    const sipp = await startSipp({
+      scenario: await bundledScenario('uas-carrier-early-pcma-busy-now'),
+      address: CALLEE,
+      localPort: block.base,
+      traceMessages: true,
+    });
+    const { page } = await world.newPage();
+    await page.goto(`${world.siteOrigin}/`);
+    await clickCall(page);
+    await expect.poll(() => states(page), { timeout: 30_000 }).toContain('in-call');
+    await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(780);
+    expect(await remotePitch(page)).toBeLessThan(820);
+    expect(sipp.messages()).toMatch(/^ACK sip:/m);
+
+    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await world.gw.callsEnded();
+    await sipp.stop();
+    const { body } = await world.gw.api<{
+      calls: { outcome: string; agentId: string; attempts: { agentId: string }[] }[];
+    }>('/v1/calls?limit=1');
+    expect(body.calls[0]).toMatchObject({ outcome: 'answered', agentId: 'bob' });
+    expect(body.calls[0]!.attempts.map((a) => a.agentId)).toEqual(['ada', 'bob']);
+  });
 });

@@ -75,6 +75,7 @@ export type BundledScenarioName =
   | 'uas-carrier-early-tone'
   | 'uas-carrier-early-tone-no-answer'
   | 'uas-carrier-early-tone-pcma-busy'
+  | 'uas-carrier-early-pcma-busy-now'
   | 'uac-invite-flood'
   | 'uac-options-totag-flood';
 
