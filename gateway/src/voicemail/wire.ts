@@ -28,6 +28,7 @@ import { voicemailLiveUpgrade, voicemailRouter } from './http.js';
 import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
 import { endInterrupted, type InterruptedDeps } from './interrupted.js';
 import type { WebhookOutbox } from './outbox.js';
+import { JournaledOutbox } from './postgres/journaled-outbox.js';
 import { moveSqliteOutbox } from './postgres/outbox-move.js';
 import { PgWebhookOutbox } from './postgres/pg-outbox.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
@@ -121,10 +122,12 @@ export async function wireVoicemail(deps: {
   };
   watchQueueCalls(rules);
   // Shared index, shared outbox: any live gateway sends what a dead one raised.
+  // On PostgreSQL each event is journalled in SQLite first: on disk before `add` returns.
   const outbox: WebhookOutbox = deps.pool
-    ? new PgWebhookOutbox(deps.pool, deps.logger)
+    ? new JournaledOutbox(deps.db, new PgWebhookOutbox(deps.pool, deps.logger), deps.logger)
     : new SqliteWebhookOutbox(deps.db);
-  // What this gateway's file held from before the outbox was shared: sent from the shared one.
+  // What this gateway's journal held at its last stop (or its outbox from before the outbox was
+  // shared): sent from the shared one.
   if (deps.pool)
     await moveSqliteOutbox(deps.db, deps.pool, deps.instanceId).then(
       (moved) =>

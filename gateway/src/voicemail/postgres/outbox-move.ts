@@ -1,8 +1,9 @@
 /**
  * Moves the webhook events a gateway's SQLite file still holds into the
- * shared outbox in PostgreSQL, once, at start (`wire.ts`): a gateway already
- * on `storage.kind: postgres` kept its outbox in SQLite before the outbox
- * was shared, and nothing reads that table any more.
+ * shared outbox in PostgreSQL, once, at start (`wire.ts`): the journal's
+ * entries a stop left before PostgreSQL had them (`journaled-outbox.ts`),
+ * and the outbox a gateway already on `storage.kind: postgres` kept in
+ * SQLite before the outbox was shared.
  *
  * The rows are inserted in their order (so each lane keeps it, behind what
  * the shared outbox already holds), in one transaction, with their attempts

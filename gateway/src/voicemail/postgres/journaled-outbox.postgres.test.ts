@@ -1,0 +1,77 @@
+/**
+ * The shared webhook outbox behind this gateway's SQLite journal: an event is
+ * on disk before `add` returns, gone from the journal once PostgreSQL has it;
+ * one PostgreSQL did not have when the gateway stopped (here: the database
+ * unreachable, so the insert never commits) is still in the journal, and the
+ * next start's move puts it in the shared outbox, in its lane's order, once.
+ * Without the journal that event was lost (nothing in SQLite to move).
+ */
+import { freePort, startPostgres, type Postgres } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../observability/index.js';
+import { openDatabase, type SqliteDatabase } from '../../storage/index.js';
+import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { VOICEMAIL_SCHEMA } from '../store.js';
+import { JournaledOutbox } from './journaled-outbox.js';
+import { moveSqliteOutbox } from './outbox-move.js';
+import { PgWebhookOutbox } from './pg-outbox.js';
+import { VOICEMAIL_PG_MIGRATIONS } from './pg-schema.js';
+
+const log = createLogger('silent');
+const acme = { tenant: 'acme', url: 'https://acme.test/hooks' };
+
+let pg: Postgres;
+let pool: PgPool;
+beforeAll(async () => {
+  pg = await startPostgres();
+  pool = createPgPool({ url: await pg.createDatabase('vm_outbox_journal') });
+  await migratePostgres(pool, [{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
+}, 60_000);
+afterAll(async () => {
+  await pool?.end();
+  await pg?.stop();
+});
+
+const journal = (db: SqliteDatabase) =>
+  db.prepare('SELECT delivery FROM vm_webhook_outbox ORDER BY id').all() as { delivery: string }[];
+const shared = async () =>
+  (
+    await pool.query<{ delivery: string }>(
+      'SELECT delivery FROM vm_webhook_outbox WHERE tenant = $1 ORDER BY id',
+      [acme.tenant],
+    )
+  ).rows.map((r) => r.delivery);
+
+describe('the journalled shared outbox', () => {
+  it('keeps an event PostgreSQL did not have at a stop, and the next start sends it, once', async () => {
+    const db = openDatabase(':memory:', [VOICEMAIL_SCHEMA]);
+    // The gateway before its stop: PostgreSQL cannot be reached (nothing listens on the port).
+    const away = createPgPool({ url: `postgresql://parley@127.0.0.1:${await freePort('tcp')}/x` });
+    const dying = new JournaledOutbox(db, new PgWebhookOutbox(away, log), log);
+    const lost = dying.add({ ...acme, delivery: 'd-1', body: '{"n":1}', at: 1 });
+    // On disk before `add` returned.
+    expect(journal(db)).toEqual([{ delivery: 'd-1' }]);
+    expect(await shared()).toEqual([]);
+
+    // The next start (the same SQLite file): the journal goes to the shared outbox first.
+    expect(await moveSqliteOutbox(db, pool, 'gw-a')).toBe(1);
+    expect(journal(db)).toEqual([]);
+    const live = new JournaledOutbox(db, new PgWebhookOutbox(pool, log), log);
+    await live.add({ ...acme, delivery: 'd-2', body: '{"n":2}', at: 2 });
+    // PostgreSQL has it: gone from the journal.
+    expect(journal(db)).toEqual([]);
+    expect(await shared()).toEqual(['d-1', 'd-2']);
+    // A move done again (a stop after PostgreSQL committed, before the journal's delete) adds no copy.
+    db.prepare(
+      `INSERT INTO vm_webhook_outbox (tenant, url, delivery, body, next_at, created_at)
+       VALUES (?, ?, 'd-2', '{"n":2}', 2, 2)`,
+    ).run(acme.tenant, acme.url);
+    expect(await moveSqliteOutbox(db, pool, 'gw-a')).toBe(1);
+    expect(await shared()).toEqual(['d-1', 'd-2']);
+
+    await live.close();
+    await dying.close();
+    await expect(lost).rejects.toThrow();
+    await away.end();
+  }, 30_000);
+});
