@@ -119,12 +119,10 @@ describe.each(['phone', 'sip'] as const)(
       );
       const call = body.calls[0]!;
       expect(call.queue).toBe('sales');
-      const dial = world.gw.gateway.telephony.events
-        .list(call.id)
-        .find(
-          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-            e.type === 'verb.result' && e.verb === 'dial',
-        );
+      const dial = (await world.gw.gateway.telephony.events.list(call.id)).find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'dial',
+      );
       expect(dial?.result).toMatchObject({ status: 'no-answer' });
     });
   },

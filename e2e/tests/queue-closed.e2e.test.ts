@@ -148,7 +148,7 @@ describe('a browser visitor calling a closed queue', () => {
       agentId: null,
       reason: 'outside_business_hours',
     });
-    const events: FlowEvent[] = world.gw.gateway.telephony.events.list(call.id);
+    const events: FlowEvent[] = await world.gw.gateway.telephony.events.list(call.id);
     expect(
       events.map((e) => (e.type === 'verb.result' ? `${e.verb}:${e.result.status}` : e.type)),
     ).toEqual([

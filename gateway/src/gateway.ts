@@ -182,6 +182,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       sessions: stores.sessions,
       numbers,
       messages: stores.messages,
+      flowEvents: (id) => stores.flowEvents.list(id),
       live: (id) => live.calls?.get(id)?.record,
       gated: gated.adminRouter,
       attribution: (ids) => marketplace.attributions(ids),
@@ -218,6 +219,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
+    flowEvents: stores.flowEvents,
     stack,
     trunks,
     agents,

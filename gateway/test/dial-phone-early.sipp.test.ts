@@ -137,12 +137,10 @@ describe.skipIf(!sippAvailable())('a flow dials a number whose network plays ear
 
       // The flow's dial was answered by the number, and the call is stored as the caller ended it.
       const record = (await gw.gateway.callStore.listRecent(5)).find((r) => r.called === DID);
-      const dial = gw.gateway.telephony.events
-        .list(record?.id ?? '')
-        .find(
-          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-            e.type === 'verb.result' && e.verb === 'dial',
-        );
+      const dial = (await gw.gateway.telephony.events.list(record?.id ?? '')).find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'dial',
+      );
       expect(dial?.result).toMatchObject({ status: 'answered' });
       expect(record).toMatchObject({
         channel: 'phone',

@@ -115,13 +115,11 @@ async function dialResult(did: string): Promise<{ callId: string; result: unknow
     100,
   );
   const event = await until(
-    () =>
-      gw.gateway.telephony.events
-        .list(callId)
-        .find(
-          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-            e.type === 'verb.result' && e.verb === 'dial',
-        ),
+    async () =>
+      (await gw.gateway.telephony.events.list(callId)).find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'dial',
+      ),
     `the dial verb's result of ${callId}`,
     30_000,
     100,

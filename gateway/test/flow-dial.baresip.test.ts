@@ -106,13 +106,11 @@ function expectTone(analysis: AudioAnalysis, hz: number): void {
 
 async function dialResult(callId: string): Promise<unknown> {
   const result = await until(
-    () =>
-      gw.gateway.telephony.events
-        .list(callId)
-        .find(
-          (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
-            e.type === 'verb.result' && e.verb === 'dial',
-        ),
+    async () =>
+      (await gw.gateway.telephony.events.list(callId)).find(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
+          e.type === 'verb.result' && e.verb === 'dial',
+      ),
     `the dial verb's result of ${callId}`,
     20_000,
     100,

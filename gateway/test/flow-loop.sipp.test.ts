@@ -54,7 +54,7 @@ async function theCall(gw: TestGateway) {
   await gw.callsEnded();
   const [record, ...more] = await gw.gateway.callStore.listRecent(5, { tenant: TENANT });
   expect(more).toEqual([]);
-  const events = gw.gateway.telephony.events.list(record!.id);
+  const events = await gw.gateway.telephony.events.list(record!.id);
   const enqueues = events.filter(
     (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
       e.type === 'verb.result' && e.verb === 'enqueue',

@@ -95,9 +95,10 @@ async function heardBy(phone: BaresipAgent, since: number, name: string): Promis
 }
 
 /** The flow's events of `call`: when each verb started and gave its result. */
-function verbEvents(call: Call): { type: string; verb: string; at: number; status?: string }[] {
-  return gw.gateway.telephony.events
-    .list(call.id)
+async function verbEvents(
+  call: Call,
+): Promise<{ type: string; verb: string; at: number; status?: string }[]> {
+  return (await gw.gateway.telephony.events.list(call.id))
     .filter(
       (e): e is Extract<FlowEvent, { type: 'verb.start' | 'verb.result' }> =>
         e.type === 'verb.start' || e.type === 'verb.result',
@@ -152,14 +153,14 @@ it(
     expect(words.indexOf('visiting')).toBeLessThan(words.indexOf('not available'));
 
     // The flow: the greeting was over before the gate started; the gate refused, naming no check.
-    const events = verbEvents(call);
+    const events = await verbEvents(call);
     expect(events.map((e) => [e.type, e.verb, e.status])).toEqual([
       ['verb.start', 'say', undefined],
       ['verb.result', 'say', 'completed'],
       ['verb.start', 'gate', undefined],
       ['verb.result', 'gate', 'refused'],
     ]);
-    expect(JSON.stringify(gw.gateway.telephony.events.list(call.id))).not.toContain(
+    expect(JSON.stringify(await gw.gateway.telephony.events.list(call.id))).not.toContain(
       'device_active',
     );
     // The Gate's decision was taken after the greeting, and says why.
@@ -209,7 +210,7 @@ it(
       const words = await transcribe(heard, { narrowband: true });
       expect(wordsFound(GREETING_WORDS, words), words).toBeGreaterThanOrEqual(4);
 
-      const events = verbEvents(call);
+      const events = await verbEvents(call);
       expect(events.map((e) => [e.type, e.verb, e.status])).toEqual([
         ['verb.start', 'say', undefined],
         ['verb.result', 'say', 'completed'],
@@ -289,7 +290,7 @@ it.skipIf(!sippAvailable())(
       await gw.callsEnded(10_000);
 
       // The greeting was interrupted by the first key; the gate connected.
-      expect(verbEvents(call).map((e) => [e.type, e.verb, e.status])).toEqual([
+      expect((await verbEvents(call)).map((e) => [e.type, e.verb, e.status])).toEqual([
         ['verb.start', 'say', undefined],
         ['verb.result', 'say', 'interrupted'],
         ['verb.start', 'gate', undefined],

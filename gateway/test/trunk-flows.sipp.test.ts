@@ -95,7 +95,7 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
     });
     expect(record.answeredAt).not.toBeNull();
 
-    const events = gw.gateway.telephony.events.list(record.id);
+    const events = await gw.gateway.telephony.events.list(record.id);
     const results = events.filter(
       (e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result',
     );

@@ -76,7 +76,7 @@ describe.skipIf(!sippAvailable())(
 
       const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
       expect(record).toMatchObject({ channel: 'phone', flow: 'wait-line', agentId: 'agent1' });
-      const events = gw.gateway.telephony.events.list(record.id);
+      const events = await gw.gateway.telephony.events.list(record.id);
       const all = JSON.stringify(events);
       expect(
         events.some((e) => e.type === 'queue.offered' && e.agentId === 'agent1'),

@@ -82,7 +82,7 @@ async function callQueue(queue: string, session: string) {
     await gw.callsEnded();
     const callId = callIds.at(-1) ?? '';
     const words = await heardWords(caller, caller.heard.length);
-    const events: FlowEvent[] = gw.gateway.telephony.events.list(callId);
+    const events: FlowEvent[] = await gw.gateway.telephony.events.list(callId);
     const record = await gw.api<{ queue: string; outcome: string; reason: string | null }>(
       `/v1/calls/${callId}`,
     );

@@ -58,7 +58,7 @@ describe.skipIf(!sippAvailable())('a visitor waits in the queue while agents are
 
     const record = (await gw.gateway.callStore.listRecent(1, { tenant: TENANT }))[0]!;
     expect(record).toMatchObject({ sessionId: 'web-sess-Q', agentId: 'agent1' });
-    const events = gw.gateway.telephony.events.list(record.id);
+    const events = await gw.gateway.telephony.events.list(record.id);
     const enqueue = events.find(
       (e): e is Extract<FlowEvent, { type: 'verb.result' }> =>
         e.type === 'verb.result' && e.verb === 'enqueue',

@@ -67,10 +67,10 @@ afterAll(async () => {
   await stopAll();
 });
 
-const verbResults = (callId: string) =>
-  gw.gateway.telephony.events
-    .list(callId)
-    .filter((e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result');
+const verbResults = async (callId: string) =>
+  (await gw.gateway.telephony.events.list(callId)).filter(
+    (e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result',
+  );
 
 describe('a dial of a queue with voicemail', () => {
   it("falls to the queue's box when no agent answers", async () => {
@@ -105,7 +105,7 @@ describe('a dial of a queue with voicemail', () => {
       expect(types).toContain('voicemail-started');
       expect(types).toContain('voicemail-ended');
       // The flow's events: the dial found no agent, then the queue's box took the message.
-      const results = verbResults(body.callId);
+      const results = await verbResults(body.callId);
       expect(results.find((e) => e.verb === 'dial')?.result).toMatchObject({
         status: expect.stringMatching(/^(no-answer|busy|failed)$/) as unknown as string,
       });
@@ -139,7 +139,7 @@ describe('a dial of a queue with voicemail', () => {
       )) as { status: number };
       expect(refusal.status).toBe(603);
       const callId = await ended;
-      const results = verbResults(callId);
+      const results = await verbResults(callId);
       expect(results.map((e) => e.verb)).toEqual(['dial', 'hangup']);
       expect(results.find((e) => e.verb === 'voicemail')).toBeUndefined();
       const after = (await gw.api<{ voicemails: unknown[] }>('/v1/voicemails')).body.voicemails;

@@ -118,9 +118,9 @@ describe('voicemail at the longest wait', () => {
         status: 'left',
       });
       expect(voicemailFrames(desk, id).map((f) => f['type'])).toContain('voicemail-partial');
-      const results = gw.gateway.telephony.events
-        .list(body.callId)
-        .filter((e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result');
+      const results = (await gw.gateway.telephony.events.list(body.callId)).filter(
+        (e): e is Extract<FlowEvent, { type: 'verb.result' }> => e.type === 'verb.result',
+      );
       const enqueue = results.find((e) => e.verb === 'enqueue')?.result as
         { status: string; waitSeconds: number } | undefined;
       expect(enqueue?.status).toBe('timeout');

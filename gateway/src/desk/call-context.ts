@@ -3,7 +3,7 @@ import type { Call } from '../calls/index.js';
 import type { CallStore } from '../storage/index.js';
 
 /** The stored flow events of a call (the telephony's `FlowEventStore.list`). */
-export type FlowEventsOf = (callId: string) => readonly FlowEvent[];
+export type FlowEventsOf = (callId: string) => Promise<readonly FlowEvent[]>;
 
 /** What the desk shows about a flow: what happened, not the verbs' starts. */
 const SHOWN: ReadonlySet<FlowEvent['type']> = new Set([
@@ -44,7 +44,10 @@ export async function callContext(
   flowEvents?: FlowEventsOf,
 ): Promise<CallContext> {
   const record = call.record;
-  const previous = await previousCalls(call, store);
+  const [previous, flow] = await Promise.all([
+    previousCalls(call, store),
+    flowOf(call.id, flowEvents),
+  ]);
   return {
     callId: record.id,
     state: record.state,
@@ -60,7 +63,7 @@ export async function callContext(
     channel: record.channel,
     callerNumber: record.callerNumber,
     called: record.called,
-    ...flowOf(call.id, flowEvents),
+    ...flow,
   };
 }
 
@@ -80,7 +83,10 @@ async function readPrevious(call: Call, store: CallStore): Promise<PreviousCalls
     }));
 }
 
-function flowOf(callId: string, flowEvents: FlowEventsOf | undefined): { flow?: FlowEvent[] } {
-  const events = flowEvents?.(callId).filter((e) => SHOWN.has(e.type)) ?? [];
+async function flowOf(
+  callId: string,
+  flowEvents: FlowEventsOf | undefined,
+): Promise<{ flow?: FlowEvent[] }> {
+  const events = ((await flowEvents?.(callId)) ?? []).filter((e) => SHOWN.has(e.type));
   return events.length > 0 ? { flow: events } : {};
 }

@@ -2,8 +2,10 @@
  * The flow part of the call record: what each verb did (start, result or
  * error), which flows ran and why a source failed, the final transcripts and
  * the queue offers, in order (`seq`). Kept in its own table with its own
- * migrations (`SchemaModule`), behind an interface (PostgreSQL later). Live-only
- * events (partial transcripts, queue positions) are not stored: see
+ * migrations: in the gateway's SQLite file (`SchemaModule`), or with
+ * `storage.kind: postgres` in the cluster's database, where any gateway reads
+ * what another wrote (`postgres/pg-flow-event-store.ts`). Live-only events
+ * (partial transcripts, queue positions) are not stored: see
  * `STORED_FLOW_EVENTS`.
  */
 import { STORED_FLOW_EVENTS, type FlowEvent } from '@parley/shared/protocol';
@@ -27,12 +29,24 @@ export const FLOW_SCHEMA: SchemaModule = {
   ],
 };
 
+/**
+ * `event` (the sink) never throws nor waits: the runner calls it between
+ * verbs. A store that writes later keeps each call's order and logs what it
+ * could not write.
+ */
 export interface FlowEventStore extends FlowEventSink {
-  /** A call's stored events, in order. */
-  list(callId: string): FlowEvent[];
+  /** A call's stored events, in order (this gateway's writes queued so far included). */
+  list(callId: string): Promise<FlowEvent[]>;
+  /** Resolves once every event handed over so far is written (or given up): before the database closes. */
+  idle(): Promise<void>;
 }
 
 const STORED = new Set<string>(STORED_FLOW_EVENTS);
+
+/** Whether the call record keeps this event (`STORED_FLOW_EVENTS`). */
+export function storedFlowEvent(event: FlowEvent): boolean {
+  return STORED.has(event.type);
+}
 
 export class SqliteFlowEventStore implements FlowEventStore {
   readonly #insert;
@@ -49,7 +63,7 @@ export class SqliteFlowEventStore implements FlowEventStore {
   }
 
   event(event: FlowEvent): void {
-    if (!STORED.has(event.type)) return;
+    if (!storedFlowEvent(event)) return;
     this.#insert.run(
       event.callId,
       event.seq,
@@ -61,7 +75,12 @@ export class SqliteFlowEventStore implements FlowEventStore {
     );
   }
 
-  list(callId: string): FlowEvent[] {
-    return this.#list.all(callId).map((row) => JSON.parse(row.body) as FlowEvent);
+  list(callId: string): Promise<FlowEvent[]> {
+    return Promise.resolve(this.#list.all(callId).map((row) => JSON.parse(row.body) as FlowEvent));
+  }
+
+  /** Each write is done when `event` returns. */
+  idle(): Promise<void> {
+    return Promise.resolve();
   }
 }

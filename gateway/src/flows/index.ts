@@ -45,4 +45,11 @@ export {
 } from './verbs/schema.js';
 export type * from './verbs/results.js';
 export { createFlowRunner } from './from-config.js';
-export { FLOW_SCHEMA, SqliteFlowEventStore, type FlowEventStore } from './flow-event-store.js';
+export {
+  FLOW_SCHEMA,
+  SqliteFlowEventStore,
+  storedFlowEvent,
+  type FlowEventStore,
+} from './flow-event-store.js';
+export { PgFlowEventStore } from './postgres/pg-flow-event-store.js';
+export { FLOW_PG_MIGRATIONS } from './postgres/pg-schema.js';

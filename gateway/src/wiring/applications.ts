@@ -4,6 +4,7 @@ import { createCallbacksModule, type CallbacksModule } from '../callbacks/index.
 import { ListingCalls, Telephony, visitorFallbacks, type CallManager } from '../calls/index.js';
 import type { SharedState } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
+import type { FlowEventStore } from '../flows/index.js';
 import { GatedCallPath } from '../gated/call/index.js';
 import type { GatedModule } from '../gated/index.js';
 import { trackedCalls, type Marketplace } from '../marketplace/index.js';
@@ -21,6 +22,8 @@ import type { Trunks } from '../trunks/index.js';
 export interface ApplicationsDeps {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** The flows' events (`Stores.flowEvents`): SQLite, or PostgreSQL shared by the cluster. */
+  readonly flowEvents: FlowEventStore;
   readonly stack: SipStack;
   readonly trunks: Trunks;
   readonly agents: AgentDirectory;
@@ -63,7 +66,7 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
   });
   const telephony = await Telephony.create({
     config,
-    db: deps.db,
+    events: deps.flowEvents,
     stack: deps.stack,
     agents: deps.agents,
     trunks: deps.trunks,

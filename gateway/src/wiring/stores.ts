@@ -1,6 +1,12 @@
 import { ParleyError } from '@parley/shared/errors';
 import type { Config } from '../config/index.js';
-import { FLOW_SCHEMA } from '../flows/index.js';
+import {
+  FLOW_PG_MIGRATIONS,
+  FLOW_SCHEMA,
+  PgFlowEventStore,
+  SqliteFlowEventStore,
+  type FlowEventStore,
+} from '../flows/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
 import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
@@ -40,7 +46,7 @@ export interface Stores {
   /**
    * The modules' tables (flows, voicemail, marketplace, ledger, gated,
    * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney},
-   * the voicemail index in {@link pool}.
+   * the voicemail index in {@link pool}, the flow events in {@link flowEvents}.
    */
   readonly db: SqliteDatabase;
   /**
@@ -58,6 +64,12 @@ export interface Stores {
   readonly sessions: SessionStore;
   readonly messages: MessageStore;
   readonly agents: AgentStore;
+  /**
+   * What each call's flow did (`flow_events`): in the SQLite file, or with
+   * PostgreSQL shared by the cluster (written in order per call, after the
+   * runner's `event` returned).
+   */
+  readonly flowEvents: FlowEventStore;
   /** Calls a crash or a kill left open, closed at open (their legs get a BYE once SIP listens). */
   readonly interrupted: readonly InterruptedCall[];
   /** Which database holds the core stores. */
@@ -74,7 +86,8 @@ export interface Stores {
  * start, under an advisory lock so gateways starting together take turns),
  * and a restarted gateway closes only its own calls (`owner` is
  * `shared.instanceId`); so is the marketplace's money (the ledger and the
- * listings' daily spend, `sharedMoney`), and the voicemail index (`pool`). The modules' other tables stay in
+ * listings' daily spend, `sharedMoney`), the voicemail index (`pool`) and
+ * the flows' events (`flowEvents`). The modules' other tables stay in
  * the SQLite file at `storage.path` until they are ported (docs/scaling.md).
  */
 export async function openStores(
@@ -127,6 +140,7 @@ async function coreStores(
   sessions: SessionStore;
   messages: MessageStore;
   agents: AgentStore;
+  flowEvents: FlowEventStore;
   kind: 'sqlite' | 'postgres';
   sharedMoney: PgCharges | undefined;
   pool: PgPool | undefined;
@@ -140,6 +154,7 @@ async function coreStores(
       sessions: new SqliteSessionStore(db),
       messages: new SqliteMessageStore(db),
       agents: new SqliteAgentStore(db),
+      flowEvents: new SqliteFlowEventStore(db),
       kind: 'sqlite',
       sharedMoney: undefined,
       pool: undefined,
@@ -153,6 +168,7 @@ async function coreStores(
       { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
       { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
       { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
+      { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
@@ -173,18 +189,21 @@ async function coreStores(
   const sessionQueue = new KeyedQueue();
   const owner = config.shared.instanceId ?? config.gatewayId;
   const calls = new PgCallStore(pool, owner, queue);
+  const flowEvents = new PgFlowEventStore(pool, logger);
   return {
     calls,
     shared: calls,
     sessions: new PgSessionStore(pool, sessionQueue),
     messages: new PgMessageStore(pool, queue),
     agents: new PgAgentStore(pool),
+    flowEvents,
     kind: 'postgres',
     sharedMoney: new PgCharges(pool, config.marketplace.currency),
     pool,
-    // The writes still queued (the last calls' final records) land before the pool closes.
+    // The writes still queued (the last calls' final records, their flows' last events)
+    // land before the pool closes.
     closeCore: async () => {
-      await Promise.all([queue.idle(), sessionQueue.idle()]);
+      await Promise.all([queue.idle(), sessionQueue.idle(), flowEvents.idle()]);
       await pool.end();
     },
   };

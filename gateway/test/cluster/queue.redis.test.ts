@@ -160,7 +160,7 @@ describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', ()
       agentId: 'agent1',
       outcome: 'answered',
     });
-    const events = a.gateway.telephony.events.list(firstId);
+    const events = await a.gateway.telephony.events.list(firstId);
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'queue.offered', queue: 'sales', agentId: 'agent1' }),
     );

@@ -14,13 +14,13 @@ import type { Config } from '../../config/index.js';
 import {
   createFlowRunner,
   fanOut,
-  SqliteFlowEventStore,
   type Audio,
   type FlowOutcome,
   type FlowCall,
   type FlowRef,
   type GateOptions,
   type FlowEventSink,
+  type FlowEventStore,
   type FlowRunner,
   type SpeechSynthesizer,
 } from '../../flows/index.js';
@@ -39,7 +39,6 @@ import { queueSettings } from '../../routing/index.js';
 import { refuse } from '../../sbc/refusal.js';
 import type { SipStack } from '../../sip/index.js';
 import type { Speech } from '../../speech/index.js';
-import type { SqliteDatabase } from '../../storage/index.js';
 import type { InboundTrunkCall, Trunks } from '../../trunks/index.js';
 import type { CallManager } from '../call-manager.js';
 import type { Call } from '../call.js';
@@ -49,7 +48,8 @@ import type { TrackedCalls } from './tracked-calls.js';
 
 export interface TelephonyDeps {
   readonly config: Config;
-  readonly db: SqliteDatabase;
+  /** Where the flows' events are stored: SQLite, or the cluster's PostgreSQL (`wiring/stores.ts`). */
+  readonly events: FlowEventStore;
   readonly stack: SipStack;
   readonly agents: AgentDirectory;
   readonly trunks: Trunks;
@@ -87,7 +87,7 @@ export interface TrunkCallApp {
 export class Telephony {
   readonly runner: FlowRunner;
   readonly queues: QueueService;
-  readonly events: SqliteFlowEventStore;
+  readonly events: FlowEventStore;
   readonly #deps: TelephonyDeps;
   readonly #sinks: Set<FlowEventSink>;
   readonly #dialer: TargetDialer;
@@ -105,7 +105,7 @@ export class Telephony {
       runner: FlowRunner;
       queues: QueueService;
       agents: DirectoryQueueAgents;
-      events: SqliteFlowEventStore;
+      events: FlowEventStore;
       sinks: Set<FlowEventSink>;
       unobserve: () => void;
     },
@@ -154,7 +154,7 @@ export class Telephony {
       logger,
       ...(deps.now ? { now: deps.now } : {}),
     });
-    const events = new SqliteFlowEventStore(deps.db);
+    const { events } = deps;
     // Sinks added later (`addSink`: the desk, wired after the applications).
     const sinks = new Set<FlowEventSink>();
     const onError = (error: unknown) => logger.error({ err: error }, 'a flow event sink failed');

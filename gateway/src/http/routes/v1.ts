@@ -1,3 +1,4 @@
+import type { FlowEvent } from '@parley/shared/protocol';
 import type { VoicemailSettings } from '../../config/voicemail.js';
 import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
@@ -16,6 +17,11 @@ export interface V1Deps {
   readonly sessions: SessionStore;
   readonly numbers: SessionNumberPool;
   readonly messages: MessageStore;
+  /**
+   * What the call's flow did (`FlowEventStore.list`): with PostgreSQL, every
+   * gateway of the cluster reads the events of a flow any of them ran.
+   */
+  readonly flowEvents?: (callId: string) => Promise<readonly FlowEvent[]>;
   /** The in-memory record of a call in progress (fresher than the stored one). */
   readonly live?: (id: string) => CallRecord | undefined;
   /** STUN/TURN servers for a visitor (`POST /v1/ice-servers`), minted per request. */
@@ -152,6 +158,7 @@ export function v1Router(deps: V1Deps): Router {
       ...callView(record, { privateClaims: principalOf(res)?.privateClaims === true }),
       marketplace: (await attributionsOf([record])).get(record.id) ?? null,
       messages: await deps.messages.list(record.id),
+      flow: (await deps.flowEvents?.(record.id)) ?? [],
     });
   });
 

@@ -8,4 +8,5 @@ export {
 } from './pg-database.js';
 export { PG_MIGRATIONS } from './pg-migrations.js';
 export { KeyedQueue } from './keyed-queue.js';
+export { transientPgError } from './pg-errors.js';
 export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';

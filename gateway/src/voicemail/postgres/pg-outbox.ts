@@ -35,7 +35,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../observability/index.js';
-import { KeyedQueue, type PgPool } from '../../storage/postgres/index.js';
+import { KeyedQueue, transientPgError, type PgPool } from '../../storage/postgres/index.js';
 import {
   entryFromRow,
   laneKey,
@@ -52,17 +52,6 @@ import {
 const LANE_LOCK_CLASS = 0x766d7768;
 /** Waits before each new try of an insert that failed (then the last, until it lands or the gateway stops). */
 const ADD_RETRY_MS = [250, 1000, 4000];
-
-/**
- * Whether a failed query may succeed if tried again: an error of the connection, not of the
- * server (refused, reset, timed out: no severity), a connection exception (class 08), the
- * server shutting down or starting (57P01-57P03), too many connections (53300).
- */
-function transient(err: unknown): boolean {
-  const { code, severity } = (err ?? {}) as { code?: unknown; severity?: unknown };
-  if (typeof severity !== 'string' || typeof code !== 'string') return true;
-  return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300';
-}
 
 export class PgWebhookOutbox implements WebhookOutbox {
   readonly shared = true;
@@ -95,7 +84,7 @@ export class PgWebhookOutbox implements WebhookOutbox {
         } catch (err) {
           // Only what can go away is tried again (the lane's later events wait behind it:
           // their order is kept); anything else would fail for ever and hold the lane.
-          if (this.#closed || !transient(err)) throw err;
+          if (this.#closed || !transientPgError(err)) throw err;
           this.#log.warn(
             { err, delivery: e.delivery, attempt },
             'outbox insert failed: tried again',
