@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoicemailView } from '@parley/shared/protocol';
-import { TENANT } from '@parley/gateway/test-harness';
+import { carrierTrunk, phoneAgent } from '@parley/gateway/carrier';
 import { VOICEMAIL_SENTENCE as SENTENCE } from '@parley/gateway/voicemail-setup';
 import {
   PortAllocator,
@@ -60,22 +60,9 @@ beforeAll(async () => {
         // The recogniser's last result comes late on a loaded machine.
         speech: { endTimeoutMs: 60_000 },
         trunks: {
-          out: {
-            peers: [{ host: CALLEE, port: block.base }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-          },
+          out: carrierTrunk({ host: CALLEE, port: block.base }),
         },
-        agents: [
-          {
-            id: 'ada',
-            tenant: TENANT,
-            password: 'secret',
-            queues: ['sales'],
-            phone: NUMBER,
-            trunk: 'out',
-          },
-        ],
+        agents: [phoneAgent('ada', NUMBER, 'out')],
       },
     },
     { microphone },
