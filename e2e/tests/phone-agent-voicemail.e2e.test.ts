@@ -24,10 +24,10 @@ import {
   speak,
   startSipp,
   stopAll,
-  wordsFound,
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
+import { expectTranscriptWords } from '../src/voicemail-checks.js';
 import { clickCall, startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
 
 const CALLEE = '127.0.0.3';
@@ -91,16 +91,7 @@ describe('a browser visitor answered in a phone agent’s early media, then voic
       await page.goto(`${world.siteOrigin}/`);
       await clickCall(page);
 
-      const transcriptSoFar = async (): Promise<string> => {
-        const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
-        return body.voicemails[0]?.transcript ?? '';
-      };
-      await expect
-        .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
-          timeout: 90_000,
-          interval: 500,
-        })
-        .toBeGreaterThanOrEqual(3);
+      await expectTranscriptWords(world.gw, SENTENCE);
 
       await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
       await world.gw.callsEnded();
