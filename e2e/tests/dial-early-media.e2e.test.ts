@@ -13,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent } from '@parley/shared/protocol';
+import { carrierTrunk } from '@parley/gateway/carrier';
 import {
   PortAllocator,
   bundledScenario,
@@ -70,11 +71,7 @@ describe.each(['phone', 'sip'] as const)(
             ],
           },
           trunks: {
-            out: {
-              peers: [{ host: CALLEE, port: block.base }],
-              keepAlive: { intervalSeconds: 0 },
-              defaultCountry: 'US',
-            },
+            out: carrierTrunk({ host: CALLEE, port: block.base }),
           },
         },
       });

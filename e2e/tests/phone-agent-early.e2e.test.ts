@@ -20,7 +20,7 @@ import {
   type BaresipAgent,
   type PortBlock,
 } from '@parley/testkit';
-import { TENANT } from '@parley/gateway/test-harness';
+import { CARRIER, carrierTrunk, phoneAgent } from '@parley/gateway/carrier';
 import {
   clickCall,
   remotePitch,
@@ -29,8 +29,7 @@ import {
   type WidgetWorld,
 } from '../src/widget-fixture.js';
 
-/** The carrier side (bob's phone); ada's carrier is sipp on CALLEE. */
-const CARRIER = '127.0.0.2';
+/** ada's carrier is sipp on CALLEE; bob's phone is on the carrier side (CARRIER). */
 const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550140';
 /** The second agent's number: a baresip phone on the carrier side (127.0.0.2). */
@@ -49,36 +48,11 @@ beforeAll(async () => {
     ringTimeoutSeconds: 40,
     config: {
       trunks: {
-        out: {
-          peers: [{ host: CALLEE, port: block.base }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-        },
-        line: {
-          peers: [{ host: CARRIER, port: bob.listenPort }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-        },
+        out: carrierTrunk({ host: CALLEE, port: block.base }),
+        line: carrierTrunk({ port: bob.listenPort }),
       },
       // Rung one after the other, ada first (created first, then by id).
-      agents: [
-        {
-          id: 'ada',
-          tenant: TENANT,
-          password: 'secret',
-          queues: ['sales'],
-          phone: NUMBER,
-          trunk: 'out',
-        },
-        {
-          id: 'bob',
-          tenant: TENANT,
-          password: 'secret',
-          queues: ['sales'],
-          phone: BOB,
-          trunk: 'line',
-        },
-      ],
+      agents: [phoneAgent('ada', NUMBER, 'out'), phoneAgent('bob', BOB, 'line')],
     },
   });
 });

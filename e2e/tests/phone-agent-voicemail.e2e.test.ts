@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoicemailView } from '@parley/shared/protocol';
-import { TENANT } from '@parley/gateway/test-harness';
+import { carrierTrunk, phoneAgent } from '@parley/gateway/carrier';
 import { VOICEMAIL_SENTENCE as SENTENCE } from '@parley/gateway/voicemail-setup';
 import {
   PortAllocator,
@@ -24,10 +24,10 @@ import {
   speak,
   startSipp,
   stopAll,
-  wordsFound,
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
+import { expectTranscriptWords } from '../src/voicemail-checks.js';
 import { clickCall, startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
 
 const CALLEE = '127.0.0.3';
@@ -60,22 +60,9 @@ beforeAll(async () => {
         // The recogniser's last result comes late on a loaded machine.
         speech: { endTimeoutMs: 60_000 },
         trunks: {
-          out: {
-            peers: [{ host: CALLEE, port: block.base }],
-            keepAlive: { intervalSeconds: 0 },
-            defaultCountry: 'US',
-          },
+          out: carrierTrunk({ host: CALLEE, port: block.base }),
         },
-        agents: [
-          {
-            id: 'ada',
-            tenant: TENANT,
-            password: 'secret',
-            queues: ['sales'],
-            phone: NUMBER,
-            trunk: 'out',
-          },
-        ],
+        agents: [phoneAgent('ada', NUMBER, 'out')],
       },
     },
     { microphone },
@@ -104,16 +91,7 @@ describe('a browser visitor answered in a phone agent’s early media, then voic
       await page.goto(`${world.siteOrigin}/`);
       await clickCall(page);
 
-      const transcriptSoFar = async (): Promise<string> => {
-        const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
-        return body.voicemails[0]?.transcript ?? '';
-      };
-      await expect
-        .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
-          timeout: 90_000,
-          interval: 500,
-        })
-        .toBeGreaterThanOrEqual(3);
+      await expectTranscriptWords(world.gw, SENTENCE);
 
       await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
       await world.gw.callsEnded();

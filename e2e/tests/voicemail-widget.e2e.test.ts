@@ -27,6 +27,7 @@ import {
   statusText,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
+import { expectTranscriptWords } from '../src/voicemail-checks.js';
 import {
   VOICEMAIL_SENTENCE as SENTENCE,
   silentAgent,
@@ -107,18 +108,8 @@ describe('voicemail from the widget', () => {
       )
       .toBeGreaterThanOrEqual(2);
 
-    // The sentence loops: some utterances come through Chromium's capture better than others.
     // The stored transcript (finals, appended as they come) gets the sentence's words.
-    const transcriptSoFar = async (): Promise<string> => {
-      const { body } = await world.gw.api<{ voicemails: VoicemailView[] }>('/v1/voicemails');
-      return body.voicemails[0]?.transcript ?? '';
-    };
-    await expect
-      .poll(async () => wordsFound(SENTENCE, await transcriptSoFar()), {
-        timeout: 90_000,
-        interval: 500,
-      })
-      .toBeGreaterThanOrEqual(3);
+    await expectTranscriptWords(world.gw, SENTENCE);
 
     // The visitor hangs up: the message is left, the widget no longer says it records.
     await visitor.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();

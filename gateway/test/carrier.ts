@@ -10,16 +10,18 @@ export const CARRIER = '127.0.0.2';
 
 export type TrunkInput = NonNullable<ConfigInput['trunks']>[string];
 
+export type AgentInput = NonNullable<ConfigInput['agents']>[number];
+
 /**
- * A trunk to the carrier (on `port` when the gateway calls out to it), with
- * no OPTIONS keep-alive and US numbers; each of `dids` (number → flow) runs
- * that flow of the test tenant.
+ * A trunk to the carrier (on `port` when the gateway calls out to it; on
+ * `host`, default {@link CARRIER}), with no OPTIONS keep-alive and US
+ * numbers; each of `dids` (number → flow) runs that flow of the test tenant.
  */
 export function carrierTrunk(
-  options: { port?: number; dids?: Record<string, string> } = {},
+  options: { host?: string; port?: number; dids?: Record<string, string> } = {},
 ): TrunkInput {
   return {
-    peers: [{ host: CARRIER, ...(options.port ? { port: options.port } : {}) }],
+    peers: [{ host: options.host ?? CARRIER, ...(options.port ? { port: options.port } : {}) }],
     keepAlive: { intervalSeconds: 0 },
     defaultCountry: 'US',
     ...(options.dids
@@ -34,4 +36,14 @@ export function carrierTrunk(
         }
       : {}),
   };
+}
+
+/** An agent of the test tenant who is a telephone number, called through `trunk` (`agents[].phone`). */
+export function phoneAgent(
+  id: string,
+  phone: string,
+  trunk: string,
+  queues: readonly string[] = ['sales'],
+): AgentInput {
+  return { id, tenant: TENANT, password: 'secret', queues: [...queues], phone, trunk };
 }

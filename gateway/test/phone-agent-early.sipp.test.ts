@@ -23,6 +23,7 @@ import type { SipResponse } from '../src/sip/message/index.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 import { ackText, inDialogText, isFinal, isResponse } from './raw-call.js';
 import { RawSipClient, inviteText } from './raw-sip.js';
+import { carrierTrunk, phoneAgent } from './carrier.js';
 import { expectEarlyToneBefore200 } from './early-tone.js';
 import { RtpVisitor } from './rtp-visitor.js';
 import { transactionsIn } from './sipp-log.js';
@@ -41,23 +42,10 @@ beforeAll(async () => {
   gw = await startTestGateway({
     config: {
       trunks: {
-        out: {
-          peers: [{ host: CALLEE, port: block.base }],
-          keepAlive: { intervalSeconds: 0 },
-          defaultCountry: 'US',
-        },
+        out: carrierTrunk({ host: CALLEE, port: block.base }),
       },
       queues: { mobiles: { tenant: TENANT, ringTimeoutSeconds: 20 } },
-      agents: [
-        {
-          id: 'ada',
-          tenant: TENANT,
-          password: 'secret',
-          queues: ['mobiles'],
-          phone: NUMBER,
-          trunk: 'out',
-        },
-      ],
+      agents: [phoneAgent('ada', NUMBER, 'out', ['mobiles'])],
     },
   });
 });
