@@ -246,7 +246,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     store: stores.calls,
     webSessions: stores.sessions,
     messages: hub,
-    flowEvents: (callId) => telephony.events.list(callId),
+    flowEvents: (call) => telephony.flowEventsOf(call),
     flows: telephony,
     callbacks,
     logger,

@@ -114,6 +114,11 @@ describe.skipIf(!sippAvailable())('a DID runs its flow on a real call (sipp carr
 
     // The agent's desk rang with what the caller did in the phone menu before.
     const ring = await desk.frame((f) => f['type'] === 'ring');
+    const before = (ring['call'] as { flow?: FlowEvent[] }).flow ?? [];
+    expect(
+      before.find((e) => e.type === 'verb.result' && e.verb === 'gather'),
+      JSON.stringify(before),
+    ).toMatchObject({ result: { digits: '1' } });
     // …and saw the flow live, frame by frame, from the first prompt on (issue 10).
     await desk.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');
     await late.frame((f) => f['type'] === 'flow' && flowEvent(f).type === 'flow.end');

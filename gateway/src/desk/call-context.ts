@@ -2,8 +2,11 @@ import type { CallContext, FlowEvent } from '@parley/shared/protocol';
 import type { Call } from '../calls/index.js';
 import type { CallStore } from '../storage/index.js';
 
-/** The stored flow events of a call (the telephony's `FlowEventStore.list`). */
-export type FlowEventsOf = (callId: string) => Promise<readonly FlowEvent[]>;
+/**
+ * The stored flow events of a call (`Telephony.flowEventsOf`: none read for a
+ * call no flow ran on, so a plain visitor call costs no query per frame).
+ */
+export type FlowEventsOf = (call: Call) => Promise<readonly FlowEvent[]>;
 
 /** What the desk shows about a flow: what happened, not the verbs' starts. */
 const SHOWN: ReadonlySet<FlowEvent['type']> = new Set([
@@ -46,7 +49,7 @@ export async function callContext(
   const record = call.record;
   const [previous, flow] = await Promise.all([
     previousCalls(call, store),
-    flowOf(call.id, flowEvents),
+    flowOf(call, flowEvents),
   ]);
   return {
     callId: record.id,
@@ -84,9 +87,9 @@ async function readPrevious(call: Call, store: CallStore): Promise<PreviousCalls
 }
 
 async function flowOf(
-  callId: string,
+  call: Call,
   flowEvents: FlowEventsOf | undefined,
 ): Promise<{ flow?: FlowEvent[] }> {
-  const events = ((await flowEvents?.(callId)) ?? []).filter((e) => SHOWN.has(e.type));
+  const events = ((await flowEvents?.(call)) ?? []).filter((e) => SHOWN.has(e.type));
   return events.length > 0 ? { flow: events } : {};
 }

@@ -8,7 +8,7 @@
  * way (the hook other modules, voicemail and callbacks, connect to).
  */
 import { ParleyError } from '@parley/shared/errors';
-import type { GateResult } from '@parley/shared/protocol';
+import type { FlowEvent, GateResult } from '@parley/shared/protocol';
 import type { AgentDirectory } from '../../agents/index.js';
 import type { Config } from '../../config/index.js';
 import {
@@ -95,6 +95,8 @@ export class Telephony {
   readonly #log: Logger;
   readonly #unobserve: () => void;
   readonly #speech: SpeechSynthesizer;
+  /** The calls a flow ran on: only theirs have events to read. */
+  readonly #ranFlow = new WeakSet<Call>();
   #app: TrunkCallApp | undefined;
   #voicemail: FlowVoicemailHook | undefined;
   #closed = false;
@@ -192,7 +194,17 @@ export class Telephony {
             app.runTrunk(c, port, this.#speech, options)
         : undefined;
     const flowCall = this.#flowCall(call, trunkCodecs, gate);
+    this.#ranFlow.add(call);
     return { flowCall, done: this.runner.run(flowCall, flow) };
+  }
+
+  /**
+   * The stored events of the flows run on `call` (this gateway runs the flows
+   * of the calls it owns). A call no flow ran on has none: not asked of the
+   * database, since the desk asks for every call it rings.
+   */
+  flowEventsOf(call: Call): Promise<FlowEvent[]> {
+    return this.#ranFlow.has(call) ? this.events.list(call.id) : Promise.resolve([]);
   }
 
   /** The application behind the `gate` verb of some tenants' calls (one at most). */
