@@ -8,7 +8,10 @@
  * answered afresh (PCMU first): Chromium's fake microphone speaks a flite
  * sentence, and the voicemail's live transcript (pocketsphinx, fed from what
  * the gateway decoded) must find its words. Decoded as the wrong law, the
- * recording is noise.
+ * recording is noise. The message then goes on past the media inactivity
+ * timeout, heard by voicemail alone: on mediasoup the browser's leg was taken
+ * for silent once the agent's bridge was gone, and the call ended
+ * `media_timeout` (the meter counted a leg's packets only through bridges).
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,11 +27,12 @@ import {
   speak,
   startSipp,
   stopAll,
+  wavSeconds,
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
 import { expectTranscriptWords } from '../src/voicemail-checks.js';
-import { clickCall, startWidgetWorld, type WidgetWorld } from '../src/widget-fixture.js';
+import { clickCall, startWidgetWorld, states, type WidgetWorld } from '../src/widget-fixture.js';
 
 const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550142';
@@ -92,6 +96,16 @@ describe('a browser visitor answered in a phone agent’s early media, then voic
       await clickCall(page);
 
       await expectTranscriptWords(world.gw, SENTENCE);
+      // The message goes on past the media inactivity timeout (10 s in the tests) with the
+      // browser heard by voicemail alone: its leg must not be taken for silent once the
+      // agent's bridge is gone (mediasoup ended such calls \`media_timeout\`).
+      const { body: listed } = await world.gw.api<{ voicemails: VoicemailView[] }>(
+        '/v1/voicemails',
+      );
+      const recording =
+        (await world.gw.gateway.voicemails.get(listed.voicemails[0]!.id))?.recordingPath ?? '';
+      await expect.poll(() => wavSeconds(recording), { timeout: 60_000 }).toBeGreaterThan(14);
+      expect(await states(page)).not.toContain('ended');
 
       await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
       await world.gw.callsEnded();

@@ -85,7 +85,7 @@ export function describeEndpointContract(name: string, factory: EngineFactory): 
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function router(): Promise<MediaRouter> {
+  async function router(inactivityTimeoutMs = 0): Promise<MediaRouter> {
     const media = await portAllocator.allocate(20, { protocols: ['udp'], even: true });
     const webrtc = await portAllocator.allocate(10, { protocols: ['udp'] });
     const engine = await factory({
@@ -99,7 +99,7 @@ export function describeEndpointContract(name: string, factory: EngineFactory): 
       () => webrtc.release(),
       () => engine.close(),
     );
-    return engine.createRouter({ callId: `endpoint-${name}`, inactivityTimeoutMs: 0 });
+    return engine.createRouter({ callId: `endpoint-${name}`, inactivityTimeoutMs });
   }
 
   async function phone(): Promise<Phone> {
@@ -225,6 +225,39 @@ export function describeEndpointContract(name: string, factory: EngineFactory): 
       expect(new Set(got.map((p) => p.ssrc)).size).toBe(1);
       const jumps = got.filter((p, i) => i > 0 && ((p.seq - got[i - 1]!.seq) & 0xffff) > 3);
       expect(jumps).toEqual([]);
+    });
+
+    it('counts a leg that only an endpoint hears as live: not inactive while it talks, once it stops', async () => {
+      // A browser bridged to an agent whose leg then goes (its number busy after early media):
+      // voicemail hears the browser through an endpoint alone, for longer than the timeout.
+      const r = await router(1000);
+      const inactive: string[] = [];
+      r.on('inactive', (e) => inactive.push(e.transportId));
+      const web = await r.createWebRtcTransport({ name: 'visitor' });
+      const plain = await r.createPlainTransport({ name: 'agent' });
+      const visitor = browser();
+      const agent = await phone();
+      const answer = await web.answer(await visitor.offer(), PCMU, EVENTS);
+      plain.setRemote({ address: LOOPBACK, rtpPort: agent.rtp.port, rtcpPort: agent.rtcp.port });
+      r.pipe(web, plain);
+      await visitor.apply(answer);
+      await agent.talk(plain.rtpPort);
+      await expect.poll(() => visitor.hears(PHONE_HZ), { timeout: 15_000 }).toBeGreaterThan(0.8);
+      const endpoint = await r.openEndpoint(web, { codec: PCMU, telephoneEvent: EVENTS });
+      let heard = 0;
+      endpoint.on('rtp', (_packet, direction) => {
+        if (direction === 'in') heard += 1;
+      });
+      plain.close();
+      // Three timeouts' worth of the browser's audio, heard by the endpoint alone.
+      const from = heard;
+      await expect.poll(() => heard - from, { timeout: 20_000 }).toBeGreaterThanOrEqual(150);
+      expect(inactive.filter((id) => id === web.id)).toEqual([]);
+      // The browser goes quiet: now its leg is reported, once.
+      visitor.close();
+      await expect
+        .poll(() => inactive.filter((id) => id === web.id).length, { timeout: 10_000 })
+        .toBe(1);
     });
 
     it('allows one endpoint per transport, closes with its transport, survives a throwing listener', async () => {

@@ -21,6 +21,11 @@ export interface EndpointsOptions {
   readonly logger: Logger;
   /** A consumer now carries a piped leg's audio toward `leg` (for the call's counters). */
   readonly delivering: (consumer: types.Consumer, leg: Leg, from: Leg) => void;
+  /**
+   * An endpoint's tap now hears `leg` (for the call's counters: with no bridge
+   * left, as after an agent's early media, it alone shows the leg is live).
+   */
+  readonly hearing: (tap: types.Consumer, leg: Leg) => void;
 }
 
 interface Delivery {
@@ -148,6 +153,7 @@ export class CallEndpoints {
         }),
       this.#outlet(leg, worker, direct),
     ]);
+    if (tap) this.#options.hearing(tap, leg);
     endpoint.useWorker(tap, outlet);
   }
 

@@ -10,10 +10,14 @@
 import type { types } from 'mediasoup';
 import type { TransportCounters } from '../rtp-channel.js';
 
-/** One direction of a bridge: a consumer on `leg` of its peer's producer. */
+/**
+ * One direction of a bridge: a consumer on `leg` of its peer's producer; or
+ * a media endpoint's tap (a DirectTransport consumer of the peer's producer:
+ * no leg), which alone shows the peer is live once its bridge is gone.
+ */
 interface Feed {
   readonly consumer: types.Consumer;
-  readonly leg: TransportCounters;
+  readonly leg: TransportCounters | undefined;
   readonly peer: TransportCounters;
   /** The peer's packets in at the last poll. */
   lastIn: number;
@@ -57,8 +61,15 @@ export class CallMeter {
     ).unref();
   }
 
-  /** Counts what `consumer` (on the leg of `leg`) carries from the leg of `peer`. */
-  watch(consumer: types.Consumer, leg: TransportCounters, peer: TransportCounters): void {
+  /**
+   * Counts what `consumer` (on the leg of `leg`; none for an endpoint's tap)
+   * carries from the leg of `peer`.
+   */
+  watch(
+    consumer: types.Consumer,
+    leg: TransportCounters | undefined,
+    peer: TransportCounters,
+  ): void {
     this.#feeds.push({ consumer, leg, peer, lastIn: 0 });
   }
 
@@ -94,6 +105,7 @@ export class CallMeter {
         const now = this.#options.now();
         for (const stat of stats) {
           if (stat.type === 'outbound-rtp') {
+            if (!feed.leg) continue;
             feed.leg.packetsOut = stat.packetCount;
             feed.leg.bytesOut = stat.byteCount;
           } else if (stat.type === 'inbound-rtp') {

@@ -103,6 +103,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       now: options.now,
       logger: this.#log,
       delivering: (consumer, leg, from) => this.#meter.watch(consumer, leg.counters, from.counters),
+      hearing: (tap, leg) => this.#meter.watch(tap, undefined, leg.counters),
     });
   }
 
