@@ -42,7 +42,10 @@ export function ringLeg(call: Call, leg: OutboundLeg, options: RingOptions): Pro
     }, options.timeoutSeconds * 1000);
     options.signal.addEventListener('abort', onAbort, { once: true });
     leg.on('progress', (_response, early) => {
-      if (!early || !options.earlyMedia || settled || call.caller.webrtc) return;
+      if (!early || !options.earlyMedia || settled) return;
+      // A browser is bridged once answered (the flow's dial answers it as the dial starts):
+      // its transport carries nothing before (dial-phone.ts pipes a carrier's the same way).
+      if (call.caller.webrtc && call.caller.state !== 'answered') return;
       if (leg.media?.kind !== 'plain') return;
       leg.aimAt(early);
       call.bridge(call.caller, leg);
