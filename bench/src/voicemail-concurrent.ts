@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortAllocator } from '@parley/testkit';
@@ -25,6 +25,7 @@ import { deskSocket } from '../../gateway/test/desk-socket.js';
 import { VoicemailCaller } from '../../gateway/test/voicemail-caller.js';
 import { API_KEY, REPO_ROOT, startBenchGateway } from './bench-gateway.js';
 import { percentile } from './latency-stats.js';
+import { gitCommit, machineLine } from './run-info.js';
 import { readProcSample } from './proc-usage.js';
 import { which } from './sipp-pinning.js';
 import { SENTENCES } from './speech/sentences.js';
@@ -275,21 +276,9 @@ phone.close();
 media.release();
 await rm(work, { recursive: true, force: true });
 
-const commit = ((): string => {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const commit = gitCommit(REPO_ROOT);
 console.log(
-  `### Concurrent live voicemails (${when}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(
-      ' ',
-    )}, gateway and decoders ${twoCpus ? 'on CPU 0, callers on CPU 1' : 'not pinned'}, ${PER_CALLER} sentences per caller)`,
+  `### Concurrent live voicemails (${when}, commit ${commit}, ${machineLine()}, gateway and decoders ${twoCpus ? 'on CPU 0, callers on CPU 1' : 'not pinned'}, ${PER_CALLER} sentences per caller)`,
 );
 console.log('');
 console.log(

@@ -22,7 +22,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
+import { cpus, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortAllocator } from '@parley/testkit';
@@ -30,6 +30,7 @@ import { deskSocket } from '../../gateway/test/desk-socket.js';
 import { VoicemailCaller } from '../../gateway/test/voicemail-caller.js';
 import { API_KEY, REPO_ROOT, startBenchGateway } from './bench-gateway.js';
 import { percentile } from './latency-stats.js';
+import { gitCommit, machineLine } from './run-info.js';
 import { which } from './sipp-pinning.js';
 import { SENTENCES } from './speech/sentences.js';
 import { align, words } from './speech/wer.js';
@@ -189,21 +190,9 @@ const row = (name: string, values: number[]): string => {
   const f = (p: number): string => percentile(sorted, p).toFixed(0);
   return `| ${name} | ${sorted.length} | ${f(50)} ms | ${f(95)} ms | ${(sorted.at(-1) ?? NaN).toFixed(0)} ms |`;
 };
-const commit = ((): string => {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const commit = gitCommit(REPO_ROOT);
 console.log(
-  `### Live voicemail (${started}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(
-      ' ',
-    )}, gateway ${twoCpus ? 'on CPU 0, peers on CPU 1' : 'not pinned'}${NICE !== undefined ? `, nice ${NICE}` : ''}, ${RUNS} messages)`,
+  `### Live voicemail (${started}, commit ${commit}, ${machineLine()}, gateway ${twoCpus ? 'on CPU 0, peers on CPU 1' : 'not pinned'}${NICE !== undefined ? `, nice ${NICE}` : ''}, ${RUNS} messages)`,
 );
 console.log('');
 console.log('| measure | samples | p50 | p95 | max |');

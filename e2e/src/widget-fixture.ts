@@ -185,6 +185,14 @@ export function remotePitch(page: Page): Promise<number> {
 /** The widget's visible status text. */
 export const statusText = (page: Page) => page.locator('parley-call [part="status"]').innerText();
 
+/** A new page on the company site whose visitor clicks "Call". */
+export async function callFromSite(world: WidgetWorld): Promise<Page> {
+  const { page } = await world.newPage();
+  await page.goto(`${world.siteOrigin}/`);
+  await clickCall(page);
+  return page;
+}
+
 export async function clickCall(page: Page): Promise<void> {
   await page
     .locator('parley-call')

@@ -14,20 +14,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent } from '@parley/shared/protocol';
 import { carrierTrunk } from '@parley/gateway/carrier';
+import { PortAllocator, stopAll, type PortBlock } from '@parley/testkit';
 import {
-  PortAllocator,
-  bundledScenario,
-  startSipp,
-  stopAll,
-  type PortBlock,
-} from '@parley/testkit';
-import {
-  clickCall,
+  callFromSite,
   remotePitch,
   startWidgetWorld,
   states,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
+import { carrierSipp } from '../src/carrier-sipp.js';
 
 const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550100';
@@ -84,15 +79,8 @@ describe.each(['phone', 'sip'] as const)(
     });
 
     it('hears the tone while the target rings, then the CANCEL ends the dial', async () => {
-      const sipp = await startSipp({
-        scenario: await bundledScenario('uas-carrier-early-tone-no-answer'),
-        address: CALLEE,
-        localPort: block.base,
-        traceMessages: true,
-      });
-      const { page } = await world.newPage();
-      await page.goto(`${world.siteOrigin}/`);
-      await clickCall(page);
+      const sipp = await carrierSipp('uas-carrier-early-tone-no-answer', CALLEE, block.base);
+      const page = await callFromSite(world);
 
       // The tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
       await expect

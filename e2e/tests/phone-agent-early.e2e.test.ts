@@ -12,9 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PortAllocator,
-  bundledScenario,
   startBaresipAgent,
-  startSipp,
   stopAll,
   until,
   type BaresipAgent,
@@ -22,12 +20,13 @@ import {
 } from '@parley/testkit';
 import { CARRIER, carrierTrunk, phoneAgent } from '@parley/gateway/carrier';
 import {
-  clickCall,
+  callFromSite,
   remotePitch,
   startWidgetWorld,
   states,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
+import { carrierSipp } from '../src/carrier-sipp.js';
 
 /** ada's carrier is sipp on CALLEE; bob's phone is on the carrier side (CARRIER). */
 const CALLEE = '127.0.0.3';
@@ -66,15 +65,8 @@ afterAll(async () => {
 
 describe('a browser visitor whose agent is a number that plays early media', () => {
   it("hears the carrier's tone while the number rings; hanging up CANCELs the number", async () => {
-    const sipp = await startSipp({
-      scenario: await bundledScenario('uas-carrier-early-tone-no-answer'),
-      address: CALLEE,
-      localPort: block.base,
-      traceMessages: true,
-    });
-    const { page } = await world.newPage();
-    await page.goto(`${world.siteOrigin}/`);
-    await clickCall(page);
+    const sipp = await carrierSipp('uas-carrier-early-tone-no-answer', CALLEE, block.base);
+    const page = await callFromSite(world);
 
     // The carrier's tone, at its pitch (an FFT bin is about 6 Hz wide), before any answer.
     await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(980);
@@ -101,16 +93,9 @@ describe('a browser visitor whose agent is a number that plays early media', () 
 
   it('an agent after one whose early media answered the browser is offered that codec alone, and takes the call', async () => {
     // ada's network plays its tone in PCMA, then says busy: the browser was answered in PCMA.
-    const sipp = await startSipp({
-      scenario: await bundledScenario('uas-carrier-early-tone-pcma-busy'),
-      address: CALLEE,
-      localPort: block.base,
-      traceMessages: true,
-    });
+    const sipp = await carrierSipp('uas-carrier-early-tone-pcma-busy', CALLEE, block.base);
     const invitesBefore = bob.receivedRequests('INVITE').length;
-    const { page } = await world.newPage();
-    await page.goto(`${world.siteOrigin}/`);
-    await clickCall(page);
+    const page = await callFromSite(world);
     // bob answers at once (a baresip phone): the visitor is in the call and hears its 800 Hz.
     await expect.poll(() => states(page), { timeout: 30_000 }).toContain('in-call');
     await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(780);
@@ -132,15 +117,8 @@ describe('a browser visitor whose agent is a number that plays early media', () 
   it('an agent whose number is busy right after its early 183 (the leg gone while the browser is answered early) is passed over: the next agent takes the call', async () => {
     // ada's network opens PCMA early media and says busy at once: the leg is gone while the
     // gateway answers the browser in that 183. It must not be bridged (nor throw); bob answers.
-    const sipp = await startSipp({
-      scenario: await bundledScenario('uas-carrier-early-pcma-busy-now'),
-      address: CALLEE,
-      localPort: block.base,
-      traceMessages: true,
-    });
-    const { page } = await world.newPage();
-    await page.goto(`${world.siteOrigin}/`);
-    await clickCall(page);
+    const sipp = await carrierSipp('uas-carrier-early-pcma-busy-now', CALLEE, block.base);
+    const page = await callFromSite(world);
     await expect.poll(() => states(page), { timeout: 30_000 }).toContain('in-call');
     await expect.poll(() => remotePitch(page), { timeout: 15_000 }).toBeGreaterThan(780);
     expect(await remotePitch(page)).toBeLessThan(820);

@@ -22,17 +22,16 @@ import { carrierTrunk, phoneAgent } from '@parley/gateway/carrier';
 import { VOICEMAIL_SENTENCE as SENTENCE } from '@parley/gateway/voicemail-setup';
 import {
   PortAllocator,
-  bundledScenario,
   runCommand,
   speak,
-  startSipp,
   stopAll,
   wavSeconds,
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
 import { expectTranscriptWords } from '../src/voicemail-checks.js';
-import { clickCall, startWidgetWorld, states, type WidgetWorld } from '../src/widget-fixture.js';
+import { callFromSite, startWidgetWorld, states, type WidgetWorld } from '../src/widget-fixture.js';
+import { carrierSipp } from '../src/carrier-sipp.js';
 
 const CALLEE = '127.0.0.3';
 const NUMBER = '+14155550142';
@@ -85,15 +84,8 @@ describe('a browser visitor answered in a phone agent’s early media, then voic
     'leaves a message recorded in the codec of that early answer: its words are found',
     { timeout: 200_000 },
     async () => {
-      sipp = await startSipp({
-        scenario: await bundledScenario('uas-carrier-early-tone-pcma-busy'),
-        address: CALLEE,
-        localPort: block.base,
-        traceMessages: true,
-      });
-      const { page } = await world.newPage();
-      await page.goto(`${world.siteOrigin}/`);
-      await clickCall(page);
+      sipp = await carrierSipp('uas-carrier-early-tone-pcma-busy', CALLEE, block.base);
+      const page = await callFromSite(world);
 
       await expectTranscriptWords(world.gw, SENTENCE);
       // The message goes on past the media inactivity timeout (10 s in the tests) with the

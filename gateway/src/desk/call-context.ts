@@ -90,6 +90,8 @@ async function flowOf(
   call: Call,
   flowEvents: FlowEventsOf | undefined,
 ): Promise<{ flow?: FlowEvent[] }> {
-  const events = ((await flowEvents?.(call)) ?? []).filter((e) => SHOWN.has(e.type));
+  // The desk frame goes out without them rather than not at all (a store that cannot be read).
+  const stored = await Promise.resolve(flowEvents?.(call)).catch(() => undefined);
+  const events = (stored ?? []).filter((e) => SHOWN.has(e.type));
   return events.length > 0 ? { flow: events } : {};
 }

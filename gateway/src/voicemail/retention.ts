@@ -10,13 +10,10 @@
  * and it sweeps the rows of retired gateways (their lease lapsed: `retired`),
  * which no one else would: their WAVs are on that gateway's disk (removed
  * here only when the path is on this disk too, a shared volume). A gateway
- * that comes back after that finds those files, which no row names any more:
- * each sweep (and one at start, even with retention off) removes the WAVs
- * under `recordingsDir` that no row names (`orphans.ts`).
+ * that comes back after that keeps those files, which no row names any more.
  */
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/index.js';
-import { removeOrphanRecordings } from './orphans.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
 
 /**
@@ -32,8 +29,6 @@ export async function removeVoicemail(
 }
 
 const DAY_MS = 86_400_000;
-/** A WAV no row names is removed once untouched this long (a recording is written every second). */
-export const ORPHAN_MIN_AGE_MS = 10 * 60_000;
 /** Rows per pass: a large backlog is worked off over passes, the event loop free between them. */
 const BATCH = 200;
 
@@ -46,10 +41,6 @@ export interface RetentionDeps {
   readonly retired?: (() => Promise<string[]>) | undefined;
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Where this gateway's voicemail WAVs are (`<dir>/<tenant>/voicemail-<id>.wav`): swept for files no row names. */
-  readonly recordingsDir?: string;
-  /** The file system's clock, for the age of those files. */
-  readonly fileNow?: () => number;
 }
 
 export class VoicemailRetention {
@@ -71,12 +62,7 @@ export class VoicemailRetention {
    * deletions another gateway asked for (`shared`: the index is the cluster's).
    */
   start(shared = false): void {
-    if (this.#closed) return;
-    if (this.#deps.retentionDays === 0 && !shared) {
-      // Nothing to expire: only the files a stop left without a row, once.
-      void this.#orphans();
-      return;
-    }
+    if ((this.#deps.retentionDays === 0 && !shared) || this.#closed) return;
     void this.sweep();
     this.#timer = setInterval(() => void this.sweep(), this.#deps.intervalMs);
     this.#timer.unref();
@@ -124,31 +110,11 @@ export class VoicemailRetention {
       }
       if (batch.length < BATCH || this.#closed) break;
     }
-    await this.#orphans();
     if (deleted > 0)
       this.#log.info(
         { deleted, retentionDays },
         'voicemails past retention or deleted elsewhere removed',
       );
     return deleted;
-  }
-
-  /** Removes the WAVs no row names (`orphans.ts`); a failure is logged and tried next sweep. */
-  async #orphans(): Promise<number> {
-    const dir = this.#deps.recordingsDir;
-    if (dir === undefined || this.#closed) return 0;
-    try {
-      const { removed } = await removeOrphanRecordings(
-        dir,
-        this.#deps.store,
-        ORPHAN_MIN_AGE_MS,
-        this.#deps.fileNow,
-      );
-      if (removed > 0) this.#log.info({ removed, dir }, 'voicemail WAVs no row names removed');
-      return removed;
-    } catch (error) {
-      this.#log.warn({ err: error, dir }, 'voicemail WAVs no row names not swept');
-      return 0;
-    }
   }
 }

@@ -6,9 +6,11 @@
  * Kept until taken: an event is written to the outbox table
  * (`vm_webhook_outbox`) before anything is sent, and its row is deleted only
  * after a 2xx, so a receiver that is down, slow or failing, or a gateway that
- * stops, only delays it. SQLite writes it within `publish`; on PostgreSQL the
- * insert runs after `publish` returns, so an event is lost if the process
- * dies before it commits, or if PostgreSQL is unreachable at `close`. Delivered in order per receiver (a lane per tenant and URL:
+ * stops, only delays it. SQLite writes it within `publish`; on PostgreSQL it
+ * is journalled in SQLite within `publish` and inserted into the shared table
+ * after (`postgres/journaled-outbox.ts`), so an event whose insert had not
+ * committed when the process died is sent after the next start. Delivered
+ * in order per receiver (a lane per tenant and URL:
  * its oldest row first, one at a time; a failing head waits, 1 s then twice
  * as long each time up to the tenant's maximum, and the rest of that lane
  * wait behind it). Lanes are independent: one tenant's failing receiver

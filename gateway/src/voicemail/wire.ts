@@ -174,7 +174,6 @@ export async function wireVoicemail(deps: {
       pgStore && alive && (async () => lapsedInstanceList(await pgStore.otherGateways(), alive)),
     logger: deps.logger,
     now: deps.now,
-    recordingsDir: resolve(config.storage.recordingsDir),
   });
   // Shared index: also the deletions asked on other gateways of the WAVs held here.
   retention.start(pgStore !== undefined);

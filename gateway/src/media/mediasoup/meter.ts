@@ -19,8 +19,8 @@ interface Feed {
   readonly consumer: types.Consumer;
   readonly leg: TransportCounters | undefined;
   readonly peer: TransportCounters;
-  /** The peer's packets in at the last poll. */
-  lastIn: number;
+  /** The peer's packets in at the last poll (undefined before the first). */
+  lastIn: number | undefined;
 }
 
 export interface MeterOptions {
@@ -70,7 +70,7 @@ export class CallMeter {
     leg: TransportCounters | undefined,
     peer: TransportCounters,
   ): void {
-    this.#feeds.push({ consumer, leg, peer, lastIn: 0 });
+    this.#feeds.push({ consumer, leg, peer, lastIn: undefined });
   }
 
   stop(): void {
@@ -110,8 +110,14 @@ export class CallMeter {
             feed.leg.bytesOut = stat.byteCount;
           } else if (stat.type === 'inbound-rtp') {
             const peer = feed.peer;
-            if (stat.packetCount > feed.lastIn) {
-              feed.lastIn = stat.packetCount;
+            // A feed's first reading counts as activity only for a peer not known live yet:
+            // the producer's total, read by a tap opened on a leg gone quiet, is no new packet.
+            const fresh =
+              feed.lastIn === undefined
+                ? stat.packetCount > 0 && peer.lastRtpAt === undefined
+                : stat.packetCount > feed.lastIn;
+            feed.lastIn = stat.packetCount;
+            if (fresh) {
               peer.lastRtpAt = now;
               peer.silent = false;
             }

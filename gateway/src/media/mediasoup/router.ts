@@ -218,6 +218,13 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       () => this.#log.debug({ a: left.id, b: right.id }, 'media transports piped (worker)'),
       (error: unknown) => {
         if (this.#closed) return;
+        // A leg that closed while it was joined (an agent busy right after its early 183):
+        // its call goes on without it (the ring strategy or the flow's dial hears the failure).
+        if (left.closed || right.closed) {
+          this.#bridged.delete(key);
+          this.#log.debug({ err: error, a: left.id, b: right.id }, 'a leg closed as it was joined');
+          return;
+        }
         this.#log.error({ err: error }, 'media legs could not be joined');
         this.#fail(`the legs could not be joined: ${(error as Error).message}`);
       },

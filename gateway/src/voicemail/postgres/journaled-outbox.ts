@@ -9,10 +9,12 @@
  *
  * What a stop leaves in the journal is moved into PostgreSQL at the next
  * start, in its order, by the same move that carried over the outbox of
- * gateways from before it was shared (`outbox-move.ts`); an entry that had
- * committed before the stop is kept once (`ON CONFLICT (delivery) DO
- * NOTHING`). Such an entry reaches its lane after what other gateways added
- * to it meanwhile; its delivery id and body are unchanged. A gateway that
+ * gateways from before it was shared (`outbox-move.ts`). An entry that had
+ * committed before the stop (its journal row not deleted yet) and is still
+ * in the shared table is kept once (`ON CONFLICT (delivery) DO NOTHING`);
+ * one that another gateway delivered meanwhile is sent again: at least once,
+ * with its delivery id unchanged, so the receiver drops the copy. A moved
+ * entry reaches its lane after what other gateways added to it meanwhile. A gateway that
  * never comes back keeps its journal on its disk, as its WAVs.
  *
  * The cost: one SQLite insert and one delete per event (tens of microseconds
@@ -53,7 +55,14 @@ export class JournaledOutbox implements WebhookOutbox {
     // Closing: the shared outbox takes no more; the journal keeps it for the next start.
     if (this.#closed) return Promise.resolve();
     return this.#shared.add(e).then(
-      () => void this.#forget.run(row),
+      () => {
+        try {
+          this.#forget.run(row);
+        } catch (error) {
+          // PostgreSQL has it: moved again at the next start, kept once there (or sent again).
+          this.#log.warn({ err: error, delivery: e.delivery }, 'journal row not deleted');
+        }
+      },
       (error: unknown) => {
         // Kept in the journal: moved into the shared outbox at the next start.
         this.#log.error(
