@@ -3,26 +3,15 @@
  * the testkit): the SQLite store's cases (`sqlite-ledger-store.test.ts`), and
  * one key posted by two gateways at once.
  */
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgPool, migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { describe, expect, it } from 'vitest';
+import { migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { useTestPostgres } from '../storage/postgres/test-postgres.js';
 import { LEDGER_PG_MIGRATIONS, PgLedgerStore } from './index.js';
 
-let pg: Postgres;
-const pools: PgPool[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
-
-let databases = 0;
+const pg = useTestPostgres('ledger');
 async function ledger(): Promise<{ store: PgLedgerStore; url: string; pool: PgPool }> {
-  const url = await pg.createDatabase(`ledger_${(databases += 1)}`);
-  const pool = createPgPool({ url });
-  pools.push(pool);
+  const url = await pg.database();
+  const pool = pg.pool(url);
   await migratePostgres(pool, [{ name: 'ledger', postgres: LEDGER_PG_MIGRATIONS }]);
   const store = new PgLedgerStore(pool);
   for (const [id, kind] of [
@@ -143,8 +132,7 @@ describe('PgLedgerStore', () => {
 
   it('writes one key once when two gateways post it at the same moment', async () => {
     const { store, url } = await ledger();
-    const other = createPgPool({ url });
-    pools.push(other);
+    const other = pg.pool(url);
     const second = new PgLedgerStore(other);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

@@ -7,31 +7,22 @@
  * failure is transient, logged when it is not, the call's later events still
  * stored in order.
  */
-import { startPostgres, until, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '@parley/testkit';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../observability/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { flowEventStoreContract, sayResult } from '../flow-event-store-contract.js';
 import { PgFlowEventStore } from './pg-flow-event-store.js';
 import { FLOW_PG_MIGRATIONS } from './pg-schema.js';
 
-let pg: Postgres;
-const pools: PgPool[] = [];
+const pg = useTestPostgres('flows');
 const logger = createLogger('silent');
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
 
-let databases = 0;
 /** A fresh database, migrated, and `count` pools to it (one per gateway). */
 async function database(count: number): Promise<PgPool[]> {
-  const url = await pg.createDatabase(`flows_${(databases += 1)}`);
-  const made = Array.from({ length: count }, () => createPgPool({ url }));
-  pools.push(...made);
+  const url = await pg.database();
+  const made = Array.from({ length: count }, () => pg.pool(url));
   await migratePostgres(made[0]!, [{ name: 'flows', postgres: FLOW_PG_MIGRATIONS }]);
   return made;
 }

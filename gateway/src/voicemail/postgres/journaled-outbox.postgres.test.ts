@@ -6,11 +6,12 @@
  * next start's move puts it in the shared outbox, in its lane's order, once.
  * Without the journal that event was lost (nothing in SQLite to move).
  */
-import { freePort, startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@parley/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../observability/index.js';
 import { openDatabase, type SqliteDatabase } from '../../storage/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { createPgPool, type PgPool } from '../../storage/postgres/index.js';
+import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { VOICEMAIL_SCHEMA } from '../store.js';
 import { JournaledOutbox } from './journaled-outbox.js';
 import { moveSqliteOutbox } from './outbox-move.js';
@@ -20,16 +21,10 @@ import { VOICEMAIL_PG_MIGRATIONS } from './pg-schema.js';
 const log = createLogger('silent');
 const acme = { tenant: 'acme', url: 'https://acme.test/hooks' };
 
-let pg: Postgres;
+const pg = useTestPostgres('vm_outbox_journal');
 let pool: PgPool;
 beforeAll(async () => {
-  pg = await startPostgres();
-  pool = createPgPool({ url: await pg.createDatabase('vm_outbox_journal') });
-  await migratePostgres(pool, [{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
-}, 60_000);
-afterAll(async () => {
-  await pool?.end();
-  await pg?.stop();
+  pool = await pg.migrated([{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
 });
 
 const journal = (db: SqliteDatabase) =>

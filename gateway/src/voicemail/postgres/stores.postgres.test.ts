@@ -5,30 +5,16 @@
  * second gateway's store on the same database: each closes and deletes only
  * the rows whose WAV it holds, both read and mark every row.
  */
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { describe, expect, it } from 'vitest';
+import { migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { base, voicemailStoreContract } from '../store-contract.js';
 import { VOICEMAIL_PG_MIGRATIONS } from './pg-schema.js';
 import { PgVoicemailStore } from './pg-store.js';
 
-let pg: Postgres;
-const pools: PgPool[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
-
-let databases = 0;
-async function pgPool(): Promise<PgPool> {
-  const pool = createPgPool({ url: await pg.createDatabase(`vm_${(databases += 1)}`) });
-  pools.push(pool);
-  await migratePostgres(pool, [{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
-  return pool;
-}
+const pg = useTestPostgres('vm');
+const pgPool = (): Promise<PgPool> =>
+  pg.migrated([{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
 
 voicemailStoreContract('PostgreSQL', async () => {
   const pool = await pgPool();
