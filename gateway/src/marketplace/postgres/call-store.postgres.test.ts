@@ -4,11 +4,11 @@
  * `postgresql`, started by the testkit), then two gateways' stores on one
  * PostgreSQL racing on the same calls and entries (each counted once).
  */
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA } from '../../ledger/index.js';
 import { openDatabase } from '../../storage/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import {
   SqliteCallEntryStore,
   type CallEntryStore,
@@ -26,15 +26,7 @@ import { PgMarketplaceCallStore } from './pg-call-store.js';
 import { PgReportStore } from './pg-report-store.js';
 import { MARKETPLACE_PG_MIGRATIONS } from './pg-schema.js';
 
-let pg: Postgres;
-const pools: PgPool[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
+const pg = useTestPostgres('calls');
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0);
 const DAY = '2026-12-06';
@@ -45,10 +37,8 @@ interface Stores {
   entries: CallEntryStore;
 }
 
-let databases = 0;
 async function pgPool(url?: string): Promise<PgPool> {
-  const pool = createPgPool({ url: url ?? (await pg.createDatabase(`calls_${(databases += 1)}`)) });
-  pools.push(pool);
+  const pool = pg.pool(url ?? (await pg.database()));
   await migratePostgres(pool, [{ name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS }]);
   return pool;
 }
@@ -207,7 +197,7 @@ describe.each(kinds)('the marketplace call stores on %s', (_kind, open) => {
 
 describe('two gateways’ call stores on one PostgreSQL', () => {
   it('count a call both record, connect and qualify at once only once, and recover only their own', async () => {
-    const url = await pg.createDatabase(`calls_${(databases += 1)}`);
+    const url = await pg.database();
     const a = pgStores(await pgPool(url), 'gw-a');
     const b = pgStores(await pgPool(url), 'gw-b');
     const ids = Array.from({ length: 10 }, (_, i) => `c${i}`);

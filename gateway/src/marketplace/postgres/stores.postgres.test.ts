@@ -3,11 +3,11 @@
  * started by the testkit), with the SQLite stores run through the same
  * cases: the impression log, the directory, the number leases.
  */
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA } from '../../ledger/index.js';
 import { openDatabase } from '../../storage/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { migratePostgres, type PgPool } from '../../storage/postgres/index.js';
+import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { SqliteDirectoryStore, type DirectoryStore } from '../directory-store.js';
 import { SqliteImpressionStore, type ImpressionStore } from '../impression-store.js';
 import type { Advertiser, Impression, Listing } from '../model.js';
@@ -18,15 +18,7 @@ import { PgImpressionStore } from './pg-impression-store.js';
 import { PgNumberLeases } from './pg-number-leases.js';
 import { MARKETPLACE_PG_MIGRATIONS } from './pg-schema.js';
 
-let pg: Postgres;
-const pools: PgPool[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
+const pg = useTestPostgres('mp');
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0);
 const MIN = 60_000;
@@ -37,10 +29,8 @@ interface Stores {
   leases: (numbers: string[], history?: { number: string; end: number }[]) => NumberLeases;
 }
 
-let databases = 0;
 async function pgPool(url?: string): Promise<PgPool> {
-  const pool = createPgPool({ url: url ?? (await pg.createDatabase(`mp_${(databases += 1)}`)) });
-  pools.push(pool);
+  const pool = pg.pool(url ?? (await pg.database()));
   await migratePostgres(pool, [{ name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS }]);
   return pool;
 }
@@ -330,7 +320,7 @@ describe('the marketplace stores shared by two gateways (PostgreSQL)', () => {
   });
 
   it('two gateways leasing from one pool at once never take the same number', async () => {
-    const url = await pg.createDatabase(`mp_${(databases += 1)}`);
+    const url = await pg.database();
     const [pool, other] = [await pgPool(url), await pgPool(url)];
     const numbers = Array.from({ length: 20 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`);
     const a = new PgNumberLeases(pool, 'acme', numbers, 60);
