@@ -9,12 +9,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LEDGER_PG_MIGRATIONS } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, PgCharges } from '../marketplace/pg-charges.js';
 import { openDatabase } from '../storage/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { migratePostgres } from '../storage/postgres/index.js';
+import { useTestPostgres } from '../storage/postgres/test-postgres.js';
 import { CallbackFees } from './fee.js';
 import { postSharedFee, type CallbackBilling } from './marketplace-ports.js';
 import type { CallbackRecord } from './model.js';
@@ -26,17 +26,9 @@ const MODULES = [
   { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
 ];
 
-let pg: Postgres;
-const pools: PgPool[] = [];
+const pg = useTestPostgres('callback_fees');
 const dir = mkdtempSync(join(tmpdir(), 'parley-fee-shared-'));
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Gateway {
   readonly store: SqliteCallbackStore;
@@ -44,14 +36,14 @@ interface Gateway {
   fees(beforeCommit?: (id: string) => void): CallbackFees;
 }
 
-let databases = 0;
+let clusters = 0;
 /** Two gateways on one PostgreSQL database, each with its own SQLite file. */
 async function cluster(): Promise<Gateway[]> {
-  const url = await pg.createDatabase(`callback_fees_${(databases += 1)}`);
+  const url = await pg.database();
+  clusters += 1;
   const gateways: Gateway[] = [];
   for (let i = 0; i < 2; i += 1) {
-    const pool = createPgPool({ url, poolSize: 4 });
-    pools.push(pool);
+    const pool = pg.pool(url, 4);
     await migratePostgres(pool, MODULES);
     const charges = new PgCharges(pool, 'USD');
     const billing: CallbackBilling = {
@@ -61,7 +53,7 @@ async function cluster(): Promise<Gateway[]> {
       fundsChanged: () => undefined,
     };
     const store = new SqliteCallbackStore(
-      openDatabase(join(dir, `gw${databases}-${i}.sqlite`), [CALLBACKS_SCHEMA]),
+      openDatabase(join(dir, `gw${clusters}-${i}.sqlite`), [CALLBACKS_SCHEMA]),
     );
     gateways.push({
       store,

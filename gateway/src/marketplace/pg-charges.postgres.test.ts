@@ -4,10 +4,10 @@
  * share one real PostgreSQL (Debian `postgresql`, started by the testkit) and
  * charge qualified calls of one listing at the same time.
  */
-import { startPostgres, type Postgres } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LEDGER_PG_MIGRATIONS } from '../ledger/index.js';
-import { createPgPool, migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { migratePostgres, type PgPool } from '../storage/postgres/index.js';
+import { useTestPostgres } from '../storage/postgres/test-postgres.js';
 import { accountId } from './accounts.js';
 import { MARKETPLACE_PG_MIGRATIONS, PgCharges, type SharedChargeInput } from './pg-charges.js';
 
@@ -16,31 +16,14 @@ const MODULES = [
   { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
 ];
 
-let pg: Postgres;
-const pools: PgPool[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await pg?.stop();
-});
-
-let databases = 0;
+const pg = useTestPostgres('money');
 /** One database, and two gateways' worth of pools and charge books on it (migrated by both, as at start). */
 async function cluster(): Promise<{ gateways: PgCharges[]; pool: PgPool }> {
-  const url = await pg.createDatabase(`money_${(databases += 1)}`);
-  const gateways: PgCharges[] = [];
-  let first: PgPool | undefined;
-  for (let i = 0; i < 2; i += 1) {
-    const pool = createPgPool({ url, poolSize: 6 });
-    pools.push(pool);
-    first ??= pool;
-    gateways.push(new PgCharges(pool, 'USD'));
-  }
+  const url = await pg.database();
+  const pools = [pg.pool(url, 6), pg.pool(url, 6)];
   // Both start at once: the advisory lock lets each migration run once.
-  await Promise.all(pools.slice(-2).map((p) => migratePostgres(p, MODULES)));
-  return { gateways, pool: first as PgPool };
+  await Promise.all(pools.map((p) => migratePostgres(p, MODULES)));
+  return { gateways: pools.map((p) => new PgCharges(p, 'USD')), pool: pools[0]! };
 }
 
 const call = (n: number) => ({
