@@ -15,9 +15,8 @@
  *
  *   node --import tsx bench/src/voicemail-concurrent.ts [--concurrent 1,2,4,6,8] [--sentences 3]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortAllocator } from '@parley/testkit';
@@ -27,9 +26,9 @@ import { API_KEY, REPO_ROOT, startBenchGateway } from './bench-gateway.js';
 import { percentile } from './latency-stats.js';
 import { gitCommit, machineLine } from './run-info.js';
 import { readProcSample } from './proc-usage.js';
-import { which } from './sipp-pinning.js';
 import { SENTENCES } from './speech/sentences.js';
 import { align, words } from './speech/wer.js';
+import { pinToSecondCpu, until as waitUntil } from './voicemail/harness.js';
 import { AgentPhone } from './voicemail/agent-phone.js';
 import { descendants } from './webrtc/measure.js';
 import { wordEndsOf } from './voicemail/word-ends.js';
@@ -48,16 +47,10 @@ if (STEPS.some((n) => !Number.isInteger(n) || n < 1) || !(PER_CALLER >= 1))
 /** Silence between a caller's sentences (the recogniser ends an utterance on it). */
 const GAP_MS = 1000;
 
-const twoCpus = cpus().length >= 2 && which('taskset') !== undefined;
-if (twoCpus) execFileSync('taskset', ['-pc', '1', String(process.pid)]);
+const twoCpus = pinToSecondCpu();
 
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const until = (check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> =>
+  waitUntil(check, what, timeoutMs);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU seconds so far of the gateway itself and of its child processes (the decoders). */

@@ -20,9 +20,8 @@
  *
  *   node --import tsx bench/src/voicemail.ts [--runs 12] [--quick] [--nice=-10]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, setPriority, tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortAllocator } from '@parley/testkit';
@@ -31,10 +30,10 @@ import { VoicemailCaller } from '../../gateway/test/voicemail-caller.js';
 import { API_KEY, REPO_ROOT, startBenchGateway } from './bench-gateway.js';
 import { percentile } from './latency-stats.js';
 import { gitCommit, machineLine } from './run-info.js';
-import { which } from './sipp-pinning.js';
 import { SENTENCES } from './speech/sentences.js';
 import { align, words } from './speech/wer.js';
 import { AGENT_MARK, AgentPhone } from './voicemail/agent-phone.js';
+import { pinToSecondCpu, until as waitUntil } from './voicemail/harness.js';
 import { wordEndsOf } from './voicemail/word-ends.js';
 
 const { values } = parseArgs({
@@ -49,16 +48,10 @@ const NICE = values.nice === undefined ? undefined : Number(values.nice);
 if (NICE !== undefined) setPriority(process.pid, NICE);
 const RUNS = values.quick ? 3 : Number(values.runs);
 
-const twoCpus = cpus().length >= 2 && which('taskset') !== undefined;
-if (twoCpus) execFileSync('taskset', ['-pc', '1', String(process.pid)]);
+const twoCpus = pinToSecondCpu();
 
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const until = (check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(check, what, timeoutMs);
 
 const work = await mkdtemp(join(tmpdir(), 'parley-bench-vm-'));
 const sentences = Array.from({ length: RUNS }, (_, i) => SENTENCES[i % SENTENCES.length]!);

@@ -11,31 +11,21 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/index.js';
 import { openDatabase } from '../storage/index.js';
 import { VoicemailRetention } from './retention.js';
+import { base } from './store-contract.js';
 import { SqliteVoicemailStore } from './sqlite-store.js';
 import { VOICEMAIL_SCHEMA, type NewVoicemail } from './store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 5, 12);
 
-/** A queue's voicemail of tenant acme, its WAV at `recordingPath`, created `createdAt`. */
-function voicemail(id: string, recordingPath: string | null, createdAt: number): NewVoicemail {
-  return {
-    id,
-    callId: `call-${id}`,
-    tenant: 'acme',
-    queue: 'sales',
-    agent: null,
-    cause: 'no-answer',
-    sessionNumber: '+15550101',
-    sessionId: 's',
-    origin: '',
-    page: null,
-    publicClaims: {},
-    privateClaims: {},
-    recordingPath,
-    createdAt,
-  };
-}
+/** The store contract's voicemail (tenant acme, queue sales) as `id`, its WAV at `recordingPath`. */
+const voicemail = (id: string, recordingPath: string | null, createdAt: number): NewVoicemail => ({
+  ...base,
+  id,
+  callId: `call-${id}`,
+  recordingPath,
+  createdAt,
+});
 
 describe('VoicemailRetention', () => {
   it('deletes the rows and files past retention, and nothing else', async () => {
