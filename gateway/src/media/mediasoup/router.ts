@@ -31,20 +31,15 @@ import type {
 } from '../engine.js';
 import type { PortAllocator } from '../port-allocator.js';
 import type { AudioCodec } from '../engine.js';
-import {
-  BROWSER_NUMBERING,
-  legCapabilities,
-  numberingOf,
-  numbersAgree,
-  routerCodecs,
-} from './codecs.js';
+import { BROWSER_NUMBERING, legCapabilities, numberingOf, numbersAgree } from './codecs.js';
 import { DtmfSender } from './dtmf.js';
 import { CallEndpoints } from './endpoints.js';
 import { CallMeter } from './meter.js';
 import { MsPlainTransport } from './plain-transport.js';
 import { MsWebRtcTransport } from './webrtc-transport.js';
 import { MAX_MESSAGE_SIZE } from './webrtc-sdp.js';
-import type { PooledWorker, WorkerPool } from './worker-pool.js';
+import { CallRouters } from './call-routers.js';
+import type { WorkerPool } from './worker-pool.js';
 
 export interface MsRouterOptions extends MediaRouterOptions {
   readonly pool: WorkerPool;
@@ -73,11 +68,8 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   readonly #meter: CallMeter;
   /** Media applications' endpoints on the legs (endpoints.ts). */
   readonly #endpoints: CallEndpoints;
-  #worker: PooledWorker | undefined;
-  /** The call's routers, one per numbering of its legs' codecs. */
-  readonly #routers: Promise<types.Router>[] = [];
-  readonly #directs = new Map<types.Router, Promise<types.DirectTransport>>();
-  #routing: Promise<unknown> = Promise.resolve();
+  /** The call's routers on its worker, one per numbering of its legs' codecs. */
+  readonly #routers: CallRouters;
   #closed = false;
 
   constructor(options: MsRouterOptions) {
@@ -85,6 +77,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     this.callId = options.callId;
     this.#options = options;
     this.#log = options.logger.child({ callId: options.callId, routerId: this.id });
+    this.#routers = new CallRouters(options.pool, this.#onWorkerDied);
     this.#meter = new CallMeter({
       inactivityTimeoutMs: options.inactivityTimeoutMs,
       statsIntervalMs: options.statsIntervalMs,
@@ -99,7 +92,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       },
     });
     this.#endpoints = new CallEndpoints({
-      direct: (router) => this.#directTransport(router),
+      direct: (router) => this.#routers.direct(router),
       now: options.now,
       logger: this.#log,
       delivering: (consumer, leg, from) => this.#meter.watch(consumer, leg.counters, from.counters),
@@ -153,7 +146,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
         made?.transport.close();
         return this.#webRtcTransport(codecs);
       },
-      direct: (router) => this.#directTransport(router),
+      direct: (router) => this.#routers.direct(router),
       dtmf: () => this.#dtmf.get(web),
       logger: this.#log,
       onClose: (t) => {
@@ -175,11 +168,11 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     codecs: readonly AudioCodec[],
   ): Promise<{ router: types.Router; transport: types.WebRtcTransport }> {
     this.#notClosed();
-    const router = await this.#routerFor(codecs);
-    const worker = this.#worker;
+    const router = await this.#routers.routerFor(codecs);
+    const worker = this.#routers.worker;
     if (!worker) throw new ParleyError('internal', 'media router has no worker');
     // The data channel's DirectTransport, made meanwhile (cached per router).
-    this.#directTransport(router).catch(() => undefined);
+    this.#routers.direct(router).catch(() => undefined);
     const transport = await router.createWebRtcTransport({
       webRtcServer: worker.webRtcServer,
       enableSctp: true,
@@ -247,16 +240,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     for (const transport of [...this.#plain]) transport.close();
     for (const transport of [...this.#webrtc]) transport.close();
     this.#endpoints.close();
-    if (this.#worker) {
-      this.#worker.routers -= 1;
-      this.#worker.off('died', this.#onWorkerDied);
-    }
-    for (const router of this.#routers) {
-      void router.then(
-        (r) => r.close(),
-        () => undefined,
-      );
-    }
+    this.#routers.close();
     this.#log.debug('media router closed');
     this.#options.onClose(this);
     this.#safeEmit('close');
@@ -290,7 +274,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     }
     // The plain leg carries the same codec, with the agent's own telephone-event number.
     const te = negotiated.peerTelephoneEvent;
-    const plainRouter = await this.#routerFor([negotiated.codec, ...(te ? [te] : [])]);
+    const plainRouter = await this.#routers.routerFor([negotiated.codec, ...(te ? [te] : [])]);
     const worker = await other.upgrade(plainRouter, negotiated.codec, te);
     const plainProducer = other.producer;
     if (!plainProducer) throw new ParleyError('internal', 'the plain leg has no producer');
@@ -314,7 +298,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       this.#dtmf.set(
         web,
         new DtmfSender({
-          direct: () => this.#directTransport(plainRouter),
+          direct: () => this.#routers.direct(plainRouter),
           agent: worker,
           audio: toPlain,
           codec: negotiated.codec,
@@ -341,43 +325,6 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     });
     if (!pipeProducer) throw new ParleyError('internal', 'pipeToRouter gave no producer');
     return pipeProducer;
-  }
-
-  /** A router of this call that numbers `codecs` as they are; made (on the call's worker) if none does. */
-  #routerFor(codecs: readonly AudioCodec[]): Promise<types.Router> {
-    // One at a time: two legs with the same numbers must not each make a router.
-    const found = this.#routing.then(() => this.#findOrMakeRouter(codecs));
-    this.#routing = found.catch(() => undefined);
-    return found;
-  }
-
-  async #findOrMakeRouter(codecs: readonly AudioCodec[]): Promise<types.Router> {
-    const numbering = numberingOf(codecs);
-    for (const candidate of this.#routers) {
-      const router = await candidate;
-      if (numbersAgree(router, numbering)) return router;
-    }
-    this.#notClosed();
-    if (!this.#worker) {
-      const worker = this.#options.pool.pick();
-      this.#worker = worker;
-      worker.routers += 1;
-      worker.on('died', this.#onWorkerDied);
-    }
-    const made = this.#worker.worker.createRouter({ mediaCodecs: routerCodecs(numbering) });
-    this.#routers.push(made);
-    const router = await made;
-    if (this.#closed) router.close();
-    return router;
-  }
-
-  #directTransport(router: types.Router): Promise<types.DirectTransport> {
-    let direct = this.#directs.get(router);
-    if (!direct) {
-      direct = router.createDirectTransport({ maxMessageSize: MAX_MESSAGE_SIZE });
-      this.#directs.set(router, direct);
-    }
-    return direct;
   }
 
   readonly #onWorkerDied = (error: Error): void => {
