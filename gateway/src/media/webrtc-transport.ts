@@ -4,23 +4,22 @@
  * leg) with no transcoding, because the answer offers the browser exactly the
  * codec the agent chose.
  *
- * werift traps this works around (see ../shared/recipes/werift-notes.md):
- * ICE-lite so it never does its public STUN lookup; bound to the announced
- * interface so DTLS replies leave from the candidate address; `ontrack` set
- * before setRemoteDescription; `sendRtp` forces the primary codec's payload
- * type, so telephone-event toward the browser goes to the DTLS transport
- * directly, and DTMF toward the agent is made here.
+ * The peer connection is set up in `webrtc-peer.ts` (ICE-lite, the bound
+ * interface, the ICE restart). werift traps this works around (see
+ * ../shared/recipes/werift-notes.md): `ontrack` set before
+ * setRemoteDescription; `sendRtp` forces the primary codec's payload type, so
+ * telephone-event toward the browser goes to the DTLS transport directly, and
+ * DTMF toward the agent is made here.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import {
-  RTCPeerConnection,
-  RTCRtpCodecParameters,
   RtpHeader,
   RtpPacket,
   type RTCDataChannel,
   type RTCDtlsTransport,
+  type RTCPeerConnection,
   type RTCRtpSender,
 } from 'werift';
 import { ParleyError } from '@parley/shared/errors';
@@ -35,6 +34,14 @@ import { TransportCounters, type PacketSink } from './rtp-channel.js';
 import { RelayEndpoint } from './rtp-endpoint.js';
 import { OutboundStream } from './rtp-stream.js';
 import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
+import {
+  answeredAudio,
+  createPeerConnection,
+  localSdp,
+  negotiatedCodec,
+  restartIce,
+  telephoneEventType,
+} from './webrtc-peer.js';
 import type { WebRtcPortLease, WebRtcPortPool } from './webrtc-ports.js';
 
 export interface WeriftTransportOptions {
@@ -50,8 +57,6 @@ export interface WeriftTransportOptions {
   readonly now: () => number;
   readonly onClose: (transport: WeriftTransport) => void;
 }
-
-const GATHER_TIMEOUT_MS = 2000;
 
 export class WeriftTransport
   extends EventEmitter<WebRtcTransportEvents>
@@ -103,19 +108,13 @@ export class WeriftTransport
     );
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('the offer has no audio');
-      transceiver.setDirection('sendrecv');
+      const transceiver = answeredAudio(pc);
       this.#sender = transceiver.sender;
       this.#browserEventType = telephoneEvent
-        ? transceiver.codecs.find(
-            (c) =>
-              c.mimeType.toLowerCase() === 'audio/telephone-event' &&
-              c.clockRate === telephoneEvent.clockRate,
-          )?.payloadType
+        ? telephoneEventType(transceiver, telephoneEvent.clockRate)
         : undefined;
       await pc.setLocalDescription(await pc.createAnswer());
-      return await this.#localSdp(pc);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
@@ -127,21 +126,11 @@ export class WeriftTransport
     try {
       // New ICE credentials in the offer restart ICE (werift sees them change).
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('the offer has no audio');
-      transceiver.setDirection('sendrecv');
+      const transceiver = answeredAudio(pc);
       await pc.setLocalDescription(await pc.createAnswer());
-      // werift 0.24 starts ICE again only when DTLS is not connected: after an
-      // ICE restart the DTLS session goes on, so the checks of the new
-      // generation would be queued and never answered into a pair. Start them
-      // here (the DTLS and SRTP keys stay: RFC 8842 §5, no new handshake).
-      const ice = transceiver.dtlsTransport.iceTransport;
-      if (!ice.connection.nominated) {
-        ice.start().catch((error: unknown) => {
-          this.#log.warn({ err: error }, 'ICE restart failed');
-        });
-      }
-      return await this.#localSdp(pc);
+      // werift does not start the new generation's checks itself (see restartIce).
+      restartIce(transceiver, this.#log);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
@@ -153,7 +142,7 @@ export class WeriftTransport
       const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
       this.#sender = transceiver.sender;
       await pc.setLocalDescription(await pc.createOffer());
-      return await this.#localSdp(pc);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('internal', `WebRTC offer failed: ${(error as Error).message}`, {
         cause: error,
@@ -169,16 +158,10 @@ export class WeriftTransport
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
-    const negotiated = pc.getTransceivers().find((t) => t.kind === 'audio')?.codecs[0];
-    if (!negotiated) throw new ParleyError('offer_required', 'no codec in common');
-    this.#codec = {
-      name: negotiated.name,
-      clockRate: negotiated.clockRate,
-      channels: negotiated.channels ?? 1,
-      payloadType: negotiated.payloadType ?? 0,
-      fmtp: negotiated.parameters,
-    };
-    return this.#codec;
+    const codec = negotiatedCodec(pc);
+    if (!codec) throw new ParleyError('offer_required', 'no codec in common');
+    this.#codec = codec;
+    return codec;
   }
 
   /** The transport's ICE port, given back when it closes. */
@@ -196,31 +179,11 @@ export class WeriftTransport
 
   /** Right after {@link #leasePort}, which refused a closed or negotiated transport. */
   #createPc(codecs: readonly AudioCodec[], port: number): RTCPeerConnection {
-    const pc = new RTCPeerConnection({
-      iceLite: true,
-      // Exactly one host candidate: the announced address, on a socket bound to
-      // `address`. With interface discovery on, werift announces every other
-      // interface (and drops loopback), each on a socket bound elsewhere.
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceInterfaceAddresses: { udp4: this.#options.address },
-      iceAdditionalHostAddresses: [this.#options.announcedAddress ?? this.#options.address],
-      // The leased port first: werift binds it at once instead of trying the range in turn.
-      icePortRange: [port, port + 1],
-      iceServers: [],
-      codecs: {
-        audio: codecs.map(
-          (c) =>
-            new RTCRtpCodecParameters({
-              mimeType: `audio/${c.name}`,
-              clockRate: c.clockRate,
-              channels: c.channels,
-              payloadType: c.payloadType,
-              ...(c.fmtp ? { parameters: c.fmtp } : {}),
-            }),
-        ),
-        video: [],
-      },
+    const pc = createPeerConnection({
+      address: this.#options.address,
+      announcedAddress: this.#options.announcedAddress,
+      port,
+      codecs,
     });
     this.#pc = pc;
     // Before setRemoteDescription: with a=ssrc in the offer the track fires during it.
@@ -233,13 +196,6 @@ export class WeriftTransport
       this.emit('state', state);
     });
     return pc;
-  }
-
-  async #localSdp(pc: RTCPeerConnection): Promise<string> {
-    await this.#gathered(pc);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new Error('no local description');
-    return sdp;
   }
 
   sendMessage(text: string): boolean {
@@ -432,18 +388,5 @@ export class WeriftTransport
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
     transport.sendRtp(rtp.payload, header).catch(() => undefined);
-  }
-
-  #gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-      pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
   }
 }
