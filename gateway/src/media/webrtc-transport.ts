@@ -4,24 +4,17 @@
  * leg) with no transcoding, because the answer offers the browser exactly the
  * codec the agent chose.
  *
- * The peer connection is set up in `webrtc-peer.ts` (ICE-lite, the bound
- * interface, the ICE restart). werift traps this works around (see
- * ../shared/recipes/werift-notes.md): `ontrack` set before
- * setRemoteDescription; `sendRtp` forces the primary codec's payload type, so
- * telephone-event toward the browser goes to the DTLS transport directly, and
- * DTMF toward the agent is made here.
+ * This file negotiates (answer, ICE restart, offer), owns the leased ICE port
+ * and the data channel, and closes; the peer connection's set-up is in
+ * `webrtc-peer.ts`, the audio path (RTP both ways, the media endpoint, DTMF,
+ * the counters) in `webrtc-audio.ts`. The werift trap handled here (see
+ * ../shared/recipes/werift-notes.md): `ontrack` is set before
+ * setRemoteDescription, since with a=ssrc in the offer the track fires during it.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import {
-  RtpHeader,
-  RtpPacket,
-  type RTCDataChannel,
-  type RTCDtlsTransport,
-  type RTCPeerConnection,
-  type RTCRtpSender,
-} from 'werift';
+import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { ParleyError } from '@parley/shared/errors';
 import type {
   AudioCodec,
@@ -30,10 +23,9 @@ import type {
   WebRtcTransport,
   WebRtcTransportEvents,
 } from './engine.js';
-import { TransportCounters, type PacketSink } from './rtp-channel.js';
-import { RelayEndpoint } from './rtp-endpoint.js';
-import { OutboundStream } from './rtp-stream.js';
-import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
+import type { PacketSink, TransportCounters } from './rtp-channel.js';
+import type { RelayEndpoint } from './rtp-endpoint.js';
+import { WebRtcAudio } from './webrtc-audio.js';
 import {
   answeredAudio,
   createPeerConnection,
@@ -66,41 +58,42 @@ export class WeriftTransport
   readonly id = randomUUID();
   readonly name: string;
   /** @internal Shared with the router's inactivity check. */
-  readonly counters = new TransportCounters();
-  /** @internal Where this browser's audio goes (the piped transport's input). */
-  forward: PacketSink | undefined;
+  readonly counters: TransportCounters;
   /** @internal Audio from the piped transport, for this browser. */
-  readonly input: PacketSink = { deliver: (packet) => this.#toBrowser(packet) };
+  readonly input: PacketSink;
   readonly #options: WeriftTransportOptions;
   readonly #log: Logger;
-  readonly #forwardStream = new RtpRewriter();
+  readonly #audio: WebRtcAudio;
   #pc: RTCPeerConnection | undefined;
-  #sender: RTCRtpSender | undefined;
   #channel: RTCDataChannel | undefined;
-  #codec: AudioCodec | undefined;
-  #telephoneEvent: AudioCodec | undefined;
-  /** The payload type the browser negotiated for telephone-event at the agent's clock rate. */
-  #browserEventType: number | undefined;
   #closed = false;
   #port: WebRtcPortLease | undefined;
-  #endpoint: RelayEndpoint | undefined;
-  /** Created with the first media endpoint, kept after it (the browser's stream stays continuous). */
-  #stream: OutboundStream | undefined;
 
   constructor(options: WeriftTransportOptions) {
     super();
     this.name = options.name;
     this.#options = options;
     this.#log = options.logger.child({ transportId: this.id, transport: options.name });
+    this.#audio = new WebRtcAudio({ transportId: this.id, logger: this.#log, now: options.now });
+    this.counters = this.#audio.counters;
+    this.input = this.#audio.input;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** @internal Where this browser's audio goes (the piped transport's input). */
+  get forward(): PacketSink | undefined {
+    return this.#audio.forward;
+  }
+
+  set forward(sink: PacketSink | undefined) {
+    this.#audio.forward = sink;
+  }
+
   async answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string> {
-    this.#codec = codec;
-    this.#telephoneEvent = telephoneEvent;
+    this.#audio.useCodec(codec, telephoneEvent);
     // The audio codec first (werift sends with the first); telephone-event beside it.
     const pc = this.#createPc(
       telephoneEvent ? [codec, telephoneEvent] : [codec],
@@ -109,10 +102,10 @@ export class WeriftTransport
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const transceiver = answeredAudio(pc);
-      this.#sender = transceiver.sender;
-      this.#browserEventType = telephoneEvent
-        ? telephoneEventType(transceiver, telephoneEvent.clockRate)
-        : undefined;
+      this.#audio.sendWith(
+        transceiver.sender,
+        telephoneEvent ? telephoneEventType(transceiver, telephoneEvent.clockRate) : undefined,
+      );
       await pc.setLocalDescription(await pc.createAnswer());
       return await localSdp(pc);
     } catch (error) {
@@ -140,7 +133,7 @@ export class WeriftTransport
     const pc = this.#createPc(codecs, await this.#leasePort());
     try {
       const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
-      this.#sender = transceiver.sender;
+      this.#audio.sendWith(transceiver.sender);
       await pc.setLocalDescription(await pc.createOffer());
       return await localSdp(pc);
     } catch (error) {
@@ -160,7 +153,7 @@ export class WeriftTransport
     }
     const codec = negotiatedCodec(pc);
     if (!codec) throw new ParleyError('offer_required', 'no codec in common');
-    this.#codec = codec;
+    this.#audio.useCodec(codec);
     return codec;
   }
 
@@ -188,7 +181,7 @@ export class WeriftTransport
     this.#pc = pc;
     // Before setRemoteDescription: with a=ssrc in the offer the track fires during it.
     pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp));
+      track.onReceiveRtp.subscribe((rtp) => this.#audio.fromBrowser(rtp));
     });
     pc.onDataChannel.subscribe((channel) => this.#adoptChannel(channel));
     pc.connectionStateChange.subscribe((state) => {
@@ -205,42 +198,23 @@ export class WeriftTransport
     return true;
   }
 
-  async sendDtmf(digit: string, durationMs: number): Promise<boolean> {
-    const event = dtmfEvent(digit);
-    const te = this.#telephoneEvent;
-    const sink = this.forward;
-    if (event === undefined || !te || !sink || this.#closed) return false;
-    const stream = this.#forwardStream;
-    const start = stream.timestampAt(this.#options.now(), te.clockRate);
-    const step = Math.round((te.clockRate * 50) / 1000);
-    const total = Math.max(step, Math.round((te.clockRate * durationMs) / 1000));
-    // RFC 4733 §2.5.1: one packet per 50 ms with the growing duration, then the end three times.
-    for (let duration = step, first = true; duration < total; duration += step, first = false) {
-      sink.deliver(stream.own(te.payloadType, first, start, dtmfPayload(event, false, duration)));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    for (let i = 0; i < 3; i += 1)
-      sink.deliver(stream.own(te.payloadType, false, start, dtmfPayload(event, true, total)));
-    return true;
+  sendDtmf(digit: string, durationMs: number): Promise<boolean> {
+    return this.#audio.sendDtmf(digit, durationMs);
   }
 
   stats(): TransportStats {
-    const c = this.counters;
-    return {
-      packetsIn: c.packetsIn,
-      packetsOut: c.packetsOut,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      lastRtpAt: c.lastRtpAt,
-      latchedTo: undefined,
-    };
+    return this.#audio.stats();
+  }
+
+  /** @internal The browser's media endpoint (called by the router, which checked ownership). */
+  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
+    return this.#audio.openEndpoint(options);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#endpoint?.close();
-    this.forward = undefined;
+    this.#audio.close();
     const pc = this.#pc;
     const port = this.#port;
     if (pc) {
@@ -271,122 +245,5 @@ export class WeriftTransport
       // Text only: binary frames are not part of the protocol.
       if (typeof data === 'string') this.emit('message', data);
     });
-  }
-
-  #fromBrowser(rtp: RtpPacket): void {
-    const c = this.counters;
-    const now = this.#options.now();
-    c.packetsIn++;
-    c.bytesIn += rtp.payload.length + 12;
-    c.rtpPacketsIn++;
-    c.lastRtpAt = now;
-    c.silent = false;
-    const h = rtp.header;
-    const endpoint = this.#endpoint;
-    endpoint?.receivedView({
-      payloadType: h.payloadType,
-      marker: h.marker,
-      sequenceNumber: h.sequenceNumber,
-      timestamp: h.timestamp,
-      ssrc: h.ssrc,
-      payload: rtp.payload,
-    });
-    const codec = this.#codec;
-    const sink = this.forward;
-    if (!codec || !sink) {
-      if (!endpoint) c.unroutedPackets++;
-      return;
-    }
-    // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
-    if (h.payloadType !== codec.payloadType) return;
-    if (
-      !sink.deliver(
-        this.#forwardStream.media(
-          codec.payloadType,
-          h.marker,
-          h.ssrc,
-          h.timestamp,
-          rtp.payload,
-          now,
-        ),
-      )
-    ) {
-      c.unroutedPackets++;
-    }
-  }
-
-  /** @internal The browser's media endpoint (called by the router, which checked ownership). */
-  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
-    if (this.#closed) throw new ParleyError('internal', 'media transport is closed');
-    if (this.#endpoint) {
-      throw new ParleyError('internal', `transport ${this.id} has a media endpoint open already`);
-    }
-    const stream = (this.#stream ??= new OutboundStream(options.codec.clockRate));
-    const endpoint = new RelayEndpoint({
-      ...options,
-      transportId: this.id,
-      stream,
-      now: this.#options.now,
-      logger: this.#log,
-      transmit: (packet) => this.#sendToBrowser(packet),
-      onClose: () => (this.#endpoint = undefined),
-    });
-    this.#endpoint = endpoint;
-    return endpoint;
-  }
-
-  /** Audio relayed from the piped transport: through the media stream once an application is involved. */
-  #toBrowser(packet: Buffer): boolean {
-    const stream = this.#stream;
-    if (stream && !this.#closed && !stream.relayed(packet, this.#options.now())) return true;
-    return this.#sendToBrowser(packet);
-  }
-
-  #sendToBrowser(packet: Buffer): boolean {
-    const sender = this.#sender;
-    const codec = this.#codec;
-    if (!sender || !codec || this.#closed || packet.length < 12) return false;
-    // Both legs use the same payload type numbers (the gateway offers each side
-    // the other's): the audio codec, and telephone-event when it was negotiated.
-    const pt = packet[1]! & 0x7f;
-    if (pt === codec.payloadType) {
-      this.counters.packetsOut++;
-      this.counters.bytesOut += packet.length;
-      sender.sendRtp(packet).catch(() => undefined);
-    } else if (pt === this.#telephoneEvent?.payloadType) {
-      this.#sendEvent(sender, packet);
-    } else {
-      return true;
-    }
-    this.#endpoint?.sent(packet);
-    return true;
-  }
-
-  /**
-   * RFC 4733 events from the agent, in the same stream as its audio. sendRtp
-   * would relabel them with the audio codec's payload type, so they go straight
-   * to the DTLS transport with the sender's SSRC and the same sequence and
-   * timestamp offsets sendRtp applies to the audio around them.
-   */
-  #sendEvent(sender: RTCRtpSender, packet: Buffer): void {
-    const internals = sender as unknown as {
-      seqOffset?: number;
-      timestampOffset?: number;
-      dtlsTransport?: RTCDtlsTransport;
-    };
-    const transport = internals.dtlsTransport;
-    if (!transport || transport.state !== 'connected') return;
-    const rtp = RtpPacket.deSerialize(packet);
-    const header = new RtpHeader({
-      // The browser's number for telephone-event at this clock rate (an agent may use another).
-      payloadType: this.#browserEventType ?? rtp.header.payloadType,
-      marker: rtp.header.marker,
-      sequenceNumber: (rtp.header.sequenceNumber + (internals.seqOffset ?? 0)) & 0xffff,
-      timestamp: (rtp.header.timestamp + (internals.timestampOffset ?? 0)) >>> 0,
-      ssrc: sender.ssrc,
-    });
-    this.counters.packetsOut++;
-    this.counters.bytesOut += packet.length;
-    transport.sendRtp(rtp.payload, header).catch(() => undefined);
   }
 }
