@@ -1,7 +1,7 @@
 /**
  * The media endpoint contract (engine.ts `openEndpoint`): what media
  * applications rely on from any engine, checked with real peers (libwebrtc
- * browsers, UDP phones; see engine-contract.ts). Run against each engine by
+ * browsers, UDP phones; see engine-contract/). Run against each engine by
  * `relay-engine.wrtc.test.ts` and `mediasoup/mediasoup-engine.wrtc.test.ts`.
  * Audio is checked as audio: the tone a side sends is found in what the other
  * side decodes; the stream a phone receives is checked packet by packet.
@@ -18,7 +18,7 @@ import {
   PHONE_HZ,
   Phone,
   type EngineFactory,
-} from './engine-contract.js';
+} from './engine-contract/index.js';
 import type { AudioCodec, MediaEndpoint, MediaRouter, RtpDirection } from './engine.js';
 import { openTestPhone, type TestSocket } from './test-phone.js';
 
