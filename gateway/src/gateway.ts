@@ -271,6 +271,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     apiKeys: config.api.keys,
     httpUrl: config.http.publicUrl ?? http.url,
     logger,
+    metrics,
     now,
   });
   telephony.setVoicemail(voicemail.flowVoicemail);
