@@ -1,10 +1,12 @@
 /**
- * The outbound trunk call's vocabulary: what the caller asks for, the events it
- * gets while the carrier answers, and how it ends.
+ * The outbound trunk call's vocabulary: what it is given, what the caller asks
+ * for, the events it gets while the carrier answers, and how it ends.
  */
 import type { ErrorCode } from '@parley/shared/errors';
-import type { Dialog, SipRequest, SipResponse } from '../sip/index.js';
-import type { TrunkPeerInfo } from './trunk.js';
+import type { Logger } from '../observability/index.js';
+import type { DigestClient } from '../sip/digest-client.js';
+import type { Dialog, SipRequest, SipResponse, SipStack } from '../sip/index.js';
+import type { Trunk, TrunkPeerInfo, TrunkSlot } from './trunk.js';
 
 /** Why an outbound trunk call did not connect. */
 export type DialFailureReason =
@@ -65,6 +67,18 @@ export interface OutboundTrunkCallEvents {
   progress: [TrunkProgress];
   answered: [AnsweredTrunkCall];
   failed: [TrunkDialFailure];
+}
+
+export interface OutboundTrunkCallDeps {
+  readonly stack: SipStack;
+  /** The trunk and the slot the call holds; both undefined when `refusal` says why it cannot be dialled. */
+  readonly trunk: Trunk | undefined;
+  readonly slot: TrunkSlot | undefined;
+  readonly digest: DigestClient | undefined;
+  readonly logger: Logger;
+  /** A failure decided before any INVITE (bad number, tenant not allowed, trunk full): reported on start. */
+  readonly refusal?: TrunkDialFailure | undefined;
+  readonly onChallenge?: (status: 401 | 407, answered: boolean) => void;
 }
 
 export interface DialRequest {

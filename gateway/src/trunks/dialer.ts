@@ -3,15 +3,19 @@
  * side of the INVITE transaction(s) toward the carrier.
  *
  * - Peers in the trunk's dial order (up ones only); a 503, a 408, a timeout or
- *   a transport error before any ringing moves to the next peer (RFC 3263 §4.3).
+ *   a transport error before any ringing moves to the next peer (RFC 3263 §4.3):
+ *   `peer-walk.ts`.
  * - A 401/407 is answered with digest credentials (`DigestClient`) in a new
  *   INVITE: CSeq + 1, same Call-ID and From tag, new branch (RFC 3261 §22.2);
- *   the transaction layer ACKs the challenge itself (§17.1.1.3).
+ *   the transaction layer ACKs the challenge itself (§17.1.1.3):
+ *   `dial-challenges.ts`.
  * - Provisional responses are reported (`progress`), a 183's SDP as early media.
- * - A 2xx is ACKed here, with the INVITE's credentials (§22.1), and handed over
- *   as a `Dialog` (`answered`); the leg owns it from then on (BYE, re-INVITE).
+ * - A 2xx is ACKed with the INVITE's credentials (§22.1, `dial-answer.ts`) and
+ *   handed over as a `Dialog` (`answered`); the leg owns it from then on (BYE,
+ *   re-INVITE).
  * - `cancel()` CANCELs the transaction in progress, which after a challenge is
- *   the retried one; a 2xx that crosses the CANCEL is ACKed and hung up.
+ *   the retried one (`dial-cancel.ts`); a 2xx that crosses the CANCEL is ACKed
+ *   and hung up.
  *
  * States: dialling → answered | failed. `close()` ends whatever is left and
  * gives the trunk slot back; the owner calls it when the call ends.
@@ -19,50 +23,36 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from '@parley/shared/errors';
 import type { Logger } from '../observability/index.js';
-import type { DigestClient } from '../sip/digest-client.js';
 import {
-  Dialog,
   generateCallId,
   generateTag,
   type InviteClientTransaction,
   type SipRequest,
   type SipResponse,
-  type SipStack,
   type Target,
 } from '../sip/index.js';
-import { failedBeforeDialling, failureForStatus } from './dial-failure.js';
+import { DialAnswers } from './dial-answer.js';
+import { cancelledAs, sendCancel, type CancelReason } from './dial-cancel.js';
+import { DialChallenges } from './dial-challenges.js';
+import {
+  failedBeforeDialling,
+  failureForFinal,
+  failureWhenCancelled,
+  type CancelledAs,
+} from './dial-failure.js';
 import type {
-  AnsweredTrunkCall,
   DialFailureReason,
   DialOutcome,
   DialRequest,
+  OutboundTrunkCallDeps,
   OutboundTrunkCallEvents,
   TrunkDialFailure,
 } from './dial-types.js';
-import { buildTrunkInvite, nextInvite } from './outbound-invite.js';
-import type { Trunk, TrunkPeerInfo, TrunkSlot } from './trunk.js';
+import { inviteToPeer } from './outbound-invite.js';
+import { PeerWalk } from './peer-walk.js';
+import type { Trunk, TrunkPeerInfo } from './trunk.js';
 
-export interface OutboundTrunkCallDeps {
-  readonly stack: SipStack;
-  /** The trunk and the slot the call holds; both undefined when `refusal` says why it cannot be dialled. */
-  readonly trunk: Trunk | undefined;
-  readonly slot: TrunkSlot | undefined;
-  readonly digest: DigestClient | undefined;
-  readonly logger: Logger;
-  /** A failure decided before any INVITE (bad number, tenant not allowed, trunk full): reported on start. */
-  readonly refusal?: TrunkDialFailure | undefined;
-  readonly onChallenge?: (status: 401 | 407, answered: boolean) => void;
-}
-
-/** Challenges answered per peer before the credentials count as refused. */
-const MAX_CHALLENGES = 3;
-
-/** The Reason of the trunk's CANCEL (RFC 3326), by why it is cancelled. */
-const CANCEL_REASONS = {
-  cancelled: 'SIP;cause=487;text="cancelled"',
-  no_answer: 'SIP;cause=487;text="number_no_answer"',
-  answered_elsewhere: 'SIP;cause=200;text="Call completed elsewhere"',
-} as const;
+export type { OutboundTrunkCallDeps } from './dial-types.js';
 
 export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   readonly callId = generateCallId();
@@ -72,26 +62,22 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   readonly #request: DialRequest;
   readonly #fromTag = generateTag();
   readonly #log: Logger;
+  readonly #challenges: DialChallenges;
+  readonly #answers: DialAnswers;
   #settle: (outcome: DialOutcome) => void = () => undefined;
-  #peers: TrunkPeerInfo[] = [];
-  #peerIndex = -1;
+  #walk = new PeerWalk([]);
   #cseq = 0;
-  #invite: SipRequest | undefined;
-  #target: Target | undefined;
-  #ict: InviteClientTransaction | undefined;
-  #ringing = false;
-  #challenges = 0;
-  #cancelled: 'cancelled' | 'no_answer' | undefined;
-  #answered: { dialog: Dialog; ack: SipRequest } | undefined;
+  #cancelled: CancelledAs | undefined;
   #state: 'dialling' | 'answered' | 'failed' | 'closed' = 'dialling';
   #ringTimer: NodeJS.Timeout | undefined;
-  #lastStatus: number | undefined;
 
   constructor(deps: OutboundTrunkCallDeps, request: DialRequest) {
     super();
     this.#deps = deps;
     this.#request = request;
     this.#log = deps.logger.child({ trunk: deps.trunk?.id ?? '-', callId: this.callId });
+    this.#challenges = new DialChallenges(deps.digest, deps.onChallenge);
+    this.#answers = new DialAnswers(deps.stack, this.#log, deps.digest);
     this.outcome = new Promise((resolve) => (this.#settle = resolve));
   }
 
@@ -105,9 +91,7 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
    * to CANCEL it (RFC 3261 §9.1: no CANCEL before a provisional response).
    */
   ringingInvite(): { readonly invite: SipRequest; readonly target: Target } | undefined {
-    if (this.#state !== 'dialling' || !this.#ringing || !this.#invite || !this.#target)
-      return undefined;
-    return { invite: this.#invite, target: this.#target };
+    return this.#state === 'dialling' ? this.#walk.ringingInvite() : undefined;
   }
 
   /** @internal The service starts it once the caller could attach listeners. */
@@ -121,8 +105,8 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       this.#fail(failure.reason, failure.code, failure.detail);
       return;
     }
-    this.#peers = trunk.dialOrder();
-    if (this.#peers.length === 0) {
+    this.#walk = new PeerWalk(trunk.dialOrder());
+    if (this.#walk.empty) {
       this.#fail('unavailable', 'trunk_unavailable', 'no peer of the trunk is up');
       return;
     }
@@ -138,24 +122,17 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
    * agent took the call) says so in the Reason, cause 200 (RFC 3326), so the
    * phone shows no missed call; the attempt ends `cancelled` all the same.
    */
-  cancel(reason: 'cancelled' | 'no_answer' | 'answered_elsewhere' = 'cancelled'): void {
+  cancel(reason: CancelReason = 'cancelled'): void {
     if (this.#state !== 'dialling' || this.#cancelled) return;
-    this.#cancelled = reason === 'no_answer' ? 'no_answer' : 'cancelled';
-    const ict = this.#ict;
+    this.#cancelled = cancelledAs(reason);
+    const ict = this.#walk.ict;
     if (!ict) {
-      const cancelled = this.#cancelled;
-      this.#fail(
-        cancelled,
-        cancelled === 'no_answer' ? 'number_no_answer' : undefined,
-        'cancelled',
-      );
+      const failure = failureWhenCancelled(this.#cancelled);
+      this.#fail(failure.reason, failure.code, 'cancelled');
       return;
     }
     this.#log.info({ reason }, 'cancelling the trunk INVITE');
-    ict.cancel((cancel) => {
-      cancel.headers.set('Reason', CANCEL_REASONS[reason]);
-      this.#deps.stack.transactions.sendCancel(cancel, ict);
-    });
+    sendCancel(this.#deps.stack, ict, reason);
   }
 
   /**
@@ -171,40 +148,22 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   }
 
   #nextPeer(): void {
-    this.#peerIndex += 1;
-    const peer = this.#peers[this.#peerIndex];
+    const peer = this.#walk.next();
     if (!peer) {
-      this.#fail(
-        'unavailable',
-        'trunk_unavailable',
-        `every peer failed (last status ${this.#lastStatus ?? 'none'})`,
-      );
+      this.#fail('unavailable', 'trunk_unavailable', this.#walk.exhausted());
       return;
     }
-    this.#ringing = false;
-    this.#challenges = 0;
-    const { stack, trunk } = this.#deps;
-    const protocol = peer.transport === 'tcp' ? 'TCP' : 'UDP';
+    this.#challenges.reset();
     let invite: SipRequest;
     try {
-      const outbound = (trunk as Trunk).settings.outbound;
-      invite = buildTrunkInvite({
+      invite = inviteToPeer({
+        stack: this.#deps.stack,
+        trunk: this.#deps.trunk as Trunk,
+        request: this.#request,
         peer,
-        to: this.#request.to,
-        callerNumber: this.#request.callerNumber,
-        callerName: this.#request.callerName,
-        privacy: this.#request.privacy ?? false,
-        format: outbound.numberFormat,
-        domain: outbound.domain,
-        fromDomain: outbound.fromDomain ?? stack.transport.sentBy(protocol).host,
         callId: this.callId,
         fromTag: this.#fromTag,
-        cseq: ++this.#cseq,
-        contact: stack.transport.contactUri(protocol, 'parley'),
-        maxForwards: this.#request.maxForwards ?? 70,
-        userAgent: stack.userAgent,
-        sdp: this.#request.sdp,
-        headers: this.#request.headers,
+        cseq: this.#cseq + 1,
       });
     } catch (error) {
       // No listener for the peer's transport: that peer cannot be reached from here.
@@ -212,19 +171,12 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       this.#nextPeer();
       return;
     }
+    this.#cseq = invite.cseq.seq;
     this.#send(peer, invite);
   }
 
   #send(peer: TrunkPeerInfo, invite: SipRequest): void {
-    const target: Target = {
-      protocol: peer.transport === 'tcp' ? 'TCP' : 'UDP',
-      address: peer.host.replace(/^\[|\]$/g, ''),
-      port: peer.port,
-    };
-    this.#invite = invite;
-    this.#target = target;
-    const ict = this.#deps.stack.transactions.request(invite, target) as InviteClientTransaction;
-    this.#ict = ict;
+    const ict = this.#walk.send(this.#deps.stack, peer, invite);
     this.emit('attempt', peer);
     ict.on('response', (response) => this.#onResponse(ict, peer, response));
     ict.on('timeout', () => this.#onPeerFailure(ict, peer, 408, 'no answer (timeout)'));
@@ -239,10 +191,10 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       this.#onAnswer(ict, peer, response);
       return;
     }
-    if (ict !== this.#ict || this.#state !== 'dialling') return;
+    if (ict !== this.#walk.ict || this.#state !== 'dialling') return;
     if (status < 200) {
       if (status === 100) return;
-      this.#ringing = true;
+      this.#walk.rang();
       const sdp =
         status === 183 && response.body.length > 0 && isSdp(response.contentType)
           ? response.body
@@ -256,12 +208,12 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       });
       return;
     }
-    this.#lastStatus = status;
+    this.#walk.ended(status);
     if (status === 401 || status === 407) {
       this.#onChallenge(peer, response, status);
       return;
     }
-    if ((status === 503 || status === 408) && !this.#ringing && !this.#cancelled) {
+    if (this.#walk.movesOn(status, this.#cancelled !== undefined)) {
       this.#log.info({ peer: peer.id, status }, 'trunk peer failed: trying the next one');
       this.#nextPeer();
       return;
@@ -270,35 +222,20 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   }
 
   #onChallenge(peer: TrunkPeerInfo, response: SipResponse, status: 401 | 407): void {
-    const invite = this.#invite;
+    const invite = this.#walk.invite;
     if (this.#cancelled || !invite) {
       this.#failFor(487, 'cancelled before the challenge was answered', peer);
       return;
     }
-    const digest = this.#deps.digest;
-    this.#challenges += 1;
-    if (!digest || this.#challenges > MAX_CHALLENGES) {
-      this.#deps.onChallenge?.(status, false);
-      this.#fail(
-        'auth_failed',
-        'trunk_auth_failed',
-        digest ? 'challenged too often' : 'challenged but the trunk has no auth',
-        status,
-        peer,
-      );
-      return;
-    }
-    const retry = nextInvite(invite);
-    this.#cseq = retry.cseq.seq;
-    const answer = digest.authorize(retry, response);
-    this.#deps.onChallenge?.(status, answer.ok);
+    const answer = this.#challenges.answer(invite, response, status);
     if (!answer.ok) {
-      this.#fail('auth_failed', 'trunk_auth_failed', `challenge ${answer.reason}`, status, peer);
+      this.#fail('auth_failed', 'trunk_auth_failed', answer.detail, status, peer);
       return;
     }
+    this.#cseq = answer.retry.cseq.seq;
     this.#log.debug({ peer: peer.id, status, realm: answer.realm }, 'answering the challenge');
     this.emit('challenged', status);
-    this.#send(peer, retry);
+    this.#send(peer, answer.retry);
   }
 
   #onPeerFailure(
@@ -307,9 +244,9 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
     status: 408 | 503,
     detail: string,
   ): void {
-    if (ict !== this.#ict || this.#state !== 'dialling') return;
-    this.#lastStatus = status;
-    if (!this.#ringing && !this.#cancelled) {
+    if (ict !== this.#walk.ict || this.#state !== 'dialling') return;
+    this.#walk.ended(status);
+    if (this.#walk.movesOn(status, this.#cancelled !== undefined)) {
       this.#log.info({ peer: peer.id, detail }, 'trunk peer failed: trying the next one');
       this.#nextPeer();
       return;
@@ -319,44 +256,15 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   }
 
   #onAnswer(ict: InviteClientTransaction, peer: TrunkPeerInfo, response: SipResponse): void {
-    const stack = this.#deps.stack;
-    const invite = ict.request;
-    const answered = this.#answered;
-    // A retransmitted 2xx of the dialog we have: ACK it again (§13.2.2.4).
-    if (answered && response.to.tag === answered.dialog.remoteTag) {
-      void stack.transactions.sendAck(answered.ack, answered.dialog.target());
-      return;
-    }
-    const contact = invite.headers.get('contact')?.replace(/^<|>$/g, '') ?? '';
-    const dialog = Dialog.asUac(invite, response, ict.sentOn, contact);
-    const ack = dialog.createRequest('ACK', {
-      cseq: invite.cseq.seq,
-      headers: credentials(invite),
-    });
-    void stack.transactions.sendAck(ack, dialog.target());
-    if (answered || this.#state !== 'dialling' || this.#cancelled || ict !== this.#ict) {
-      // Another fork's 2xx, or an answer that crossed our CANCEL: take it and hang up.
-      this.#log.info({ peer: peer.id }, 'late or forked 2xx from the carrier: ACK and BYE');
-      const bye = dialog.createRequest('BYE', {
-        headers: [['Reason', 'SIP;cause=487;text="cancelled"']],
-      });
-      stack.transactions.request(bye, dialog.target());
-      if (this.#state === 'dialling' && !answered)
-        this.#failFor(487, 'answered after CANCEL', peer);
-      return;
-    }
-    this.#answered = { dialog, ack };
+    const wanted = this.#state === 'dialling' && !this.#cancelled && ict === this.#walk.ict;
+    const taken = this.#answers.take(ict, response, peer, wanted);
+    // A 2xx hung up while still dialling (it crossed our CANCEL): the attempt ends cancelled.
+    if (taken.kind === 'hung_up' && this.#state === 'dialling')
+      this.#failFor(487, 'answered after CANCEL', peer);
+    if (taken.kind !== 'kept') return;
+    const { call } = taken;
     this.#state = 'answered';
     if (this.#ringTimer) clearTimeout(this.#ringTimer);
-    const digest = this.#deps.digest;
-    const call: AnsweredTrunkCall = {
-      response,
-      invite,
-      dialog,
-      sdp: response.body,
-      peer,
-      authorize: (request, challenge) => digest?.authorize(request, challenge).ok ?? false,
-    };
     this.#log.info({ peer: peer.id }, 'trunk call answered');
     this.emit('answered', call);
     this.#settle({ kind: 'answered', call });
@@ -365,13 +273,7 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
   /** A carrier's final status → the failure the caller's side reports. */
   #failFor(status: number, reason: string, peer: TrunkPeerInfo): void {
     // After our CANCEL, whatever final comes (487, or a 503 that crossed it) ends it as asked.
-    const failure =
-      this.#cancelled === undefined
-        ? failureForStatus(status)
-        : {
-            reason: this.#cancelled,
-            code: this.#cancelled === 'no_answer' ? ('number_no_answer' as const) : undefined,
-          };
+    const failure = failureForFinal(status, this.#cancelled);
     this.#fail(failure.reason, failure.code, `${status} ${reason}`, status, peer);
   }
 
@@ -391,22 +293,12 @@ export class OutboundTrunkCall extends EventEmitter<OutboundTrunkCallEvents> {
       code,
       status,
       detail,
-      peer: peer ?? this.#peers[this.#peerIndex],
+      peer: peer ?? this.#walk.current,
     };
     this.#log.info({ reason, status, detail }, 'trunk call failed');
     this.emit('failed', failure);
     this.#settle({ kind: 'failed', failure });
   }
-}
-
-/** RFC 3261 §22.1: the ACK for a 2xx carries the INVITE's credentials. */
-function credentials(invite: SipRequest): [string, string][] {
-  return [
-    ...invite.headers.getLines('authorization').map((v): [string, string] => ['Authorization', v]),
-    ...invite.headers
-      .getLines('proxy-authorization')
-      .map((v): [string, string] => ['Proxy-Authorization', v]),
-  ];
 }
 
 function isSdp(contentType: string | undefined): boolean {

@@ -7,9 +7,10 @@
  * from the called party (RFC 3325 §9.3); the carrier still sees who calls, as
  * regulators require.
  */
-import { SipRequest, formatNameAddr } from '../sip/index.js';
+import { SipRequest, formatNameAddr, type SipStack } from '../sip/index.js';
+import type { DialRequest } from './dial-types.js';
 import { formatForTrunk, type NumberFormat } from './e164.js';
-import type { TrunkPeerInfo } from './trunk.js';
+import type { Trunk, TrunkPeerInfo } from './trunk.js';
 
 export interface TrunkInviteInit {
   readonly peer: TrunkPeerInfo;
@@ -67,6 +68,43 @@ export function buildTrunkInvite(init: TrunkInviteInit): SipRequest {
     ['Content-Type', 'application/sdp'],
   ];
   return new SipRequest({ method: 'INVITE', requestUri, headers, body: init.sdp });
+}
+
+/**
+ * The INVITE of a dial request to one of the trunk's peers: the trunk's number
+ * format and domains, our sent-by and Contact for the peer's transport. Throws
+ * when no listener serves that transport (the peer cannot be reached from here).
+ */
+export function inviteToPeer(init: {
+  readonly stack: SipStack;
+  readonly trunk: Trunk;
+  readonly request: DialRequest;
+  readonly peer: TrunkPeerInfo;
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly cseq: number;
+}): SipRequest {
+  const { stack, request, peer } = init;
+  const outbound = init.trunk.settings.outbound;
+  const protocol = peer.transport === 'tcp' ? 'TCP' : 'UDP';
+  return buildTrunkInvite({
+    peer,
+    to: request.to,
+    callerNumber: request.callerNumber,
+    callerName: request.callerName,
+    privacy: request.privacy ?? false,
+    format: outbound.numberFormat,
+    domain: outbound.domain,
+    fromDomain: outbound.fromDomain ?? stack.transport.sentBy(protocol).host,
+    callId: init.callId,
+    fromTag: init.fromTag,
+    cseq: init.cseq,
+    contact: stack.transport.contactUri(protocol, 'parley'),
+    maxForwards: request.maxForwards ?? 70,
+    userAgent: stack.userAgent,
+    sdp: request.sdp,
+    headers: request.headers,
+  });
 }
 
 /**
