@@ -202,8 +202,9 @@ async function coreStores(
   const calls = new PgCallStore(pool, owner, queue);
   // Each flow event on disk (the SQLite journal) before PostgreSQL has it; what the last stop
   // left there goes to PostgreSQL before this gateway serves (its order kept, never doubled).
+  // With PostgreSQL away the gateway serves anyway: the rest moves at the next start.
   if (moveJournal)
-    await moveFlowEventJournal(db, pool).then(
+    await moveFlowEventJournal(db, pool, logger).then(
       (moved) =>
         moved > 0 && logger.info({ moved }, 'flow events moved from the journal to PostgreSQL'),
       (err: unknown) =>

@@ -84,6 +84,25 @@ describe('the flow events journal', () => {
     db.close();
   }, 30_000);
 
+  it('drops an event PostgreSQL can never store, logged, and moves the ones after it', async () => {
+    const pool = await pg.migrated([{ name: 'flows', postgres: FLOW_PG_MIGRATIONS }]);
+    const db = openDatabase(':memory:', [FLOW_SCHEMA]);
+    const kept = new FlowEventJournal(db);
+    // A NUL in a text column: refused for good (not a connection error), at every start.
+    const poisoned = { ...sayResult('call-c', 2), flow: 'bad\u0000name' };
+    for (const e of [sayResult('call-c', 1), poisoned, sayResult('call-c', 3)]) kept.write(e);
+    const lines: unknown[] = [];
+    const logger = createLogger('error', { write: (line: string) => void lines.push(line) });
+    expect(await moveFlowEventJournal(db, pool, logger)).toBe(3);
+    expect(journal(db)).toEqual([]);
+    expect(await stored(pool)).toEqual([
+      { call_id: 'call-c', seq: 1 },
+      { call_id: 'call-c', seq: 3 },
+    ]);
+    expect(lines.join('')).toContain('flow event refused by PostgreSQL: dropped');
+    db.close();
+  }, 30_000);
+
   it("moves a stopped gateway's events at its next start, and a second start adds none", async () => {
     const url = await pg.database();
     const sqlitePath = join(mkdtempSync(join(tmpdir(), 'parley-flow-journal-')), 'parley.sqlite');

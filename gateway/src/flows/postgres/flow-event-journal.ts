@@ -21,8 +21,9 @@
  * thread.
  */
 import type { FlowEvent } from '@parley/shared/protocol';
+import type { Logger } from '../../observability/index.js';
 import type { SqliteDatabase } from '../../storage/index.js';
-import type { PgPool } from '../../storage/postgres/index.js';
+import { transientPgError, type PgPool } from '../../storage/postgres/index.js';
 import { insertFlowEvents } from './pg-flow-event-store.js';
 
 /** Events moved per statement at start: a long outage's journal is not one huge insert. */
@@ -55,8 +56,19 @@ export class FlowEventJournal {
   }
 }
 
-/** Moves what the journal holds into PostgreSQL, in its order; resolves to how many events. */
-export async function moveFlowEventJournal(db: SqliteDatabase, pool: PgPool): Promise<number> {
+/**
+ * Moves what the journal holds into PostgreSQL, in its order; resolves to how
+ * many events. A transient failure (the server away) throws: the rest waits
+ * for the next start. A chunk PostgreSQL refuses for good is moved event by
+ * event, and an event it refuses on its own (one it can never store, such as
+ * a NUL in a webhook's flow name) is logged with its body and dropped, so it
+ * cannot hold back every event after it at every start.
+ */
+export async function moveFlowEventJournal(
+  db: SqliteDatabase,
+  pool: PgPool,
+  logger?: Logger,
+): Promise<number> {
   const next = db.prepare<[number, number], { id: number; body: string }>(
     'SELECT id, body FROM flow_events_journal WHERE id > ? ORDER BY id LIMIT ?',
   );
@@ -66,12 +78,22 @@ export async function moveFlowEventJournal(db: SqliteDatabase, pool: PgPool): Pr
     const rows = next.all(after, MOVE_CHUNK);
     const last = rows.at(-1);
     if (last === undefined) return moved;
-    await insertFlowEvents(
-      pool,
-      rows.map((r) => JSON.parse(r.body) as FlowEvent),
-    );
+    try {
+      await insertFlowEvents(pool, rows.map(eventOf));
+    } catch (err) {
+      if (transientPgError(err)) throw err;
+      for (const row of rows) {
+        await insertFlowEvents(pool, [eventOf(row)]).catch((one: unknown) => {
+          if (transientPgError(one)) throw one;
+          logger?.error({ err: one, body: row.body }, 'flow event refused by PostgreSQL: dropped');
+        });
+        done.run(row.id);
+      }
+    }
     done.run(last.id);
     moved += rows.length;
     after = last.id;
   }
 }
+
+const eventOf = (row: { readonly body: string }): FlowEvent => JSON.parse(row.body) as FlowEvent;

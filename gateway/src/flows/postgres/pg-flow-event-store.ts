@@ -54,6 +54,8 @@ export class PgFlowEventStore implements FlowEventStore {
   readonly #log: Logger;
   readonly #retryMs: readonly number[];
   readonly #journal: FlowEventJournal | undefined;
+  /** Events the journal could not take (the SQLite file full or gone): lost if PostgreSQL refuses them too. */
+  readonly #unjournalled = new WeakSet<FlowEvent>();
   readonly #queue = new KeyedQueue();
   /** callId → the events waiting for the call's next insert (queued, not started). */
   readonly #next = new Map<string, FlowEvent[]>();
@@ -74,6 +76,7 @@ export class PgFlowEventStore implements FlowEventStore {
     try {
       this.#journal?.write(event);
     } catch (err) {
+      this.#unjournalled.add(event);
       // The SQLite file full or gone: PostgreSQL may still take it; the runner never sees a throw.
       this.#log.error({ err, callId: event.callId, seq: event.seq }, 'flow event not journalled');
     }
@@ -96,7 +99,7 @@ export class PgFlowEventStore implements FlowEventStore {
         (err: unknown) =>
           this.#log.error(
             { err, callId, events: batch.length, seq: batch.map((e) => e.seq) },
-            this.#journal
+            this.#journal && !batch.some((e) => this.#unjournalled.has(e))
               ? 'flow events not in PostgreSQL: kept in the journal for the next start'
               : 'flow events not stored',
           ),
