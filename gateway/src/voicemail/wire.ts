@@ -133,7 +133,7 @@ export async function wireVoicemail(deps: {
   // What this gateway's journal held at its last stop (or its outbox from before the outbox was
   // shared): sent from the shared one.
   if (deps.pool)
-    await moveSqliteOutbox(deps.db, deps.pool, deps.instanceId).then(
+    await moveSqliteOutbox(deps.db, deps.pool, deps.instanceId, deps.logger).then(
       (moved) =>
         moved > 0 &&
         deps.logger.info({ moved }, 'voicemail webhook events moved from SQLite to PostgreSQL'),

@@ -105,4 +105,25 @@ describe('moving the SQLite webhook outbox into PostgreSQL', () => {
       },
     ]);
   });
+
+  it('drops a row PostgreSQL can never store, logged, and moves the ones around it', async () => {
+    const db = openDatabase(':memory:', [VOICEMAIL_SCHEMA]);
+    const insert = db.prepare(
+      `INSERT INTO vm_webhook_outbox (tenant, url, delivery, body, attempts, next_at, last_error, created_at)
+       VALUES ('acme', 'https://acme.test/hooks', ?, ?, 0, 1, NULL, 1)`,
+    );
+    insert.run('p-1', '{"n":1}');
+    // A NUL in a text column: refused for good (not a connection error), at every start.
+    insert.run('p-2', '{"n":"bad\u0000"}');
+    insert.run('p-3', '{"n":3}');
+    const lines: string[] = [];
+    const logger = createLogger('error', { write: (line: string) => void lines.push(line) });
+    expect(await moveSqliteOutbox(db, pool, 'gw-a', logger)).toBe(3);
+    expect(db.prepare('SELECT count(*) AS n FROM vm_webhook_outbox').get()).toEqual({ n: 0 });
+    const { rows } = await pool.query<{ delivery: string }>(
+      "SELECT delivery FROM vm_webhook_outbox WHERE delivery LIKE 'p-%' ORDER BY id",
+    );
+    expect(rows.map((r) => r.delivery)).toEqual(['p-1', 'p-3']);
+    expect(lines.join('')).toContain('voicemail webhook event refused by PostgreSQL: dropped');
+  });
 });

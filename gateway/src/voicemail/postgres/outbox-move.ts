@@ -10,10 +10,13 @@
  * and retry times; then deleted from SQLite. A start that stops between the
  * two inserts them again: `ON CONFLICT (delivery) DO NOTHING` keeps one. A
  * row older than the delivery column gets `<instanceId>:<id>` as its id
- * (its row id alone repeats across gateways).
+ * (its row id alone repeats across gateways). A row PostgreSQL refuses for
+ * good is logged with its body and dropped; a transient failure (the server
+ * away) moves nothing and the next start tries again.
  */
+import type { Logger } from '../../observability/index.js';
 import type { SqliteDatabase } from '../../storage/index.js';
-import type { PgPool } from '../../storage/postgres/index.js';
+import { transientPgError, type PgPool } from '../../storage/postgres/index.js';
 
 interface SqliteOutboxRow {
   id: number;
@@ -32,6 +35,7 @@ export async function moveSqliteOutbox(
   db: SqliteDatabase,
   pool: PgPool,
   instanceId: string,
+  logger?: Logger,
 ): Promise<number> {
   const rows = db
     .prepare(
@@ -45,22 +49,35 @@ export async function moveSqliteOutbox(
     await client.query('BEGIN');
     try {
       // One at a time: the ids PostgreSQL gives follow the SQLite order.
-      for (const r of rows)
-        await client.query(
-          `INSERT INTO vm_webhook_outbox
-             (tenant, url, delivery, body, attempts, next_at, last_error, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery) DO NOTHING`,
-          [
-            r.tenant,
-            r.url,
-            r.delivery ?? `${instanceId}:${r.id}`,
-            r.body,
-            r.attempts,
-            r.next_at,
-            r.last_error,
-            r.created_at,
-          ],
-        );
+      for (const r of rows) {
+        // Each row behind a savepoint: one PostgreSQL refuses for good (say a NUL in its body)
+        // is logged and dropped, not left to fail every start's move and hold the rest back.
+        await client.query('SAVEPOINT moving');
+        try {
+          await client.query(
+            `INSERT INTO vm_webhook_outbox
+               (tenant, url, delivery, body, attempts, next_at, last_error, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery) DO NOTHING`,
+            [
+              r.tenant,
+              r.url,
+              r.delivery ?? `${instanceId}:${r.id}`,
+              r.body,
+              r.attempts,
+              r.next_at,
+              r.last_error,
+              r.created_at,
+            ],
+          );
+        } catch (error) {
+          if (transientPgError(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT moving');
+          logger?.error(
+            { err: error, tenant: r.tenant, delivery: r.delivery, body: r.body },
+            'voicemail webhook event refused by PostgreSQL: dropped',
+          );
+        }
+      }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
