@@ -1,8 +1,9 @@
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS), the legs the
- * call makes (agents, `agent-dial.ts`; we are their UAC), the media router that
- * joins two legs (`bridge`), and the record, which holds the call's state
- * machine (`call-record.ts`): routing ──▶ ringing ──▶ answered ──▶ ended.
+ * call makes (a queue's agents, `queue-ringing.ts`; we are their UAC) or takes
+ * from other modules, who is joined to whom (`bridge`, `call-legs.ts`), and
+ * the record, which holds the call's state machine (`call-record.ts`):
+ * routing ──▶ ringing ──▶ answered ──▶ ended.
  *
  * By default the caller is answered with the codec of the agent who answers
  * (no transcoding). The gateway may answer the caller itself first
@@ -14,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ParleyError } from '@parley/shared/errors';
 import type { ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentPresence } from '../agents/index.js';
@@ -23,19 +23,17 @@ import { callerNumberClaim } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
-import { AgentDial } from './agent-dial.js';
-import { callerIdentity } from './agent-request.js';
+import { CallLegs } from './call-legs.js';
 import { CallMedia } from './call-media.js';
-import { CallRecordKeeper, callEndOf, mediaCounters, type CallEnd } from './call-record.js';
+import { CallRecordKeeper, mediaCounters, type CallEnd } from './call-record.js';
 import { callerView, type CallerView } from './caller-view.js';
 import type { CallDeps, CallerAnswer, CallEvents, CallInit } from './call-types.js';
 import { ForeignLegs } from './foreign-legs.js';
 import { GatewayAnswer } from './gateway-answer.js';
 import { InDialog, type CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
-import type { LegEnd } from './leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { outcomeOf } from './ring-outcome.js';
+import { QueueRinging } from './queue-ringing.js';
 import type { ChosenCodec } from './sdp-bridge.js';
 
 export class Call extends EventEmitter<CallEvents> {
@@ -46,20 +44,16 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #init: CallInit;
   readonly #log: Logger;
   readonly #keeper: CallRecordKeeper;
-  readonly #legs = new Set<CallLeg>();
-  readonly #peers = new Map<CallLeg, CallLeg>();
+  readonly #legs: CallLegs;
   readonly #view: CallerView;
-  /** Ringing a queue's agents: made for the visitor's queue, or when a flow dials a queue. */
-  #agents: AgentDial | undefined;
+  /** Ringing a queue's agents: the visitor's queue, or the one a flow dials. */
+  readonly #agents: QueueRinging;
   /** Legs other modules made for the call: their ringing, answer, a flow's bridged agent. */
   readonly #foreign: ForeignLegs;
   readonly #inDialog: InDialog;
   readonly #media: CallMedia;
   readonly #answer: GatewayAnswer;
   #ending = false;
-  #endOnNoAgent = true;
-  #keepOnNoAgent = false;
-  #skipAgents: ErrorCode | undefined;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
@@ -88,10 +82,19 @@ export class Call extends EventEmitter<CallEvents> {
       },
     );
     this.#keeper = keeper;
+    const legs = new CallLegs({
+      caller: this.caller,
+      router: () => this.#media.router,
+      agentLeg: () => this.#agents.agent?.leg,
+      answered: () => this.state === 'answered',
+    });
+    this.#legs = legs;
+    legs.on('request', (leg, request, tx) => this.#inDialog.handle(leg, request, tx));
+    legs.on('callEnds', (how) => this.end(how));
     this.#inDialog = new InDialog({
       log,
       caller: this.caller,
-      peerOf: (l) => this.#peers.get(l),
+      peerOf: (l) => legs.peerOf(l),
       onHold: (held) => this.agentHold(held),
       onDtmf: (l, digit) => this.emit('dtmf', digit, l),
       onDialogChange: () => keeper.save(),
@@ -117,8 +120,25 @@ export class Call extends EventEmitter<CallEvents> {
       ending: () => this.#ending,
       transition: (next) => this.#transition(next),
     });
-    if (init.queue !== undefined) this.#agents = this.#agentDial(init.queue);
-    this.#adopt(this.caller);
+    this.#agents = new QueueRinging({
+      callId: this.id,
+      deps,
+      queue: init.queue,
+      view,
+      caller: this.caller,
+      keeper,
+      log,
+      events: this,
+      router: () => this.#media.router,
+      gatewayCodec: () => this.#answer.codec,
+      ending: () => this.#ending,
+      setUpMedia: () => this.setUpMedia(),
+      adopt: (leg) => legs.adopt(leg),
+      bridge: (a, b) => legs.bridge(a, b),
+      transition: (next) => this.#transition(next),
+      end: (how) => this.end(how),
+    });
+    legs.adopt(this.caller);
   }
 
   get record(): CallRecord {
@@ -144,16 +164,16 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   get decision(): RoutingDecision | undefined {
-    return this.#agents?.decision;
+    return this.#agents.decision;
   }
 
   get ringingAgents(): string[] {
-    return this.#agents?.ringingAgents ?? [];
+    return this.#agents.ringingAgents;
   }
 
   /** The agent talking with the caller: who took the call, or whom a flow bridged. */
   get agentId(): string | undefined {
-    return this.#agents?.agent?.id ?? this.#foreign.flowAgent?.id;
+    return this.#agents.agent?.id ?? this.#foreign.flowAgent?.id;
   }
 
   /** The codec the gateway answered the caller with itself, if it did. */
@@ -177,7 +197,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** Every leg the call made, the caller's first (ended ones too). */
   get legs(): readonly CallLeg[] {
-    return [...this.#legs];
+    return this.#legs.all;
   }
 
   /** Admits the call: media, then (with `init.answer`) the gateway's answer, then agents ring. */
@@ -186,7 +206,7 @@ export class Call extends EventEmitter<CallEvents> {
     const { sessionNumber, numberFallback: fallback, queue, visitorSource: visitor } = this.record;
     const { channel, trunk } = this.record;
     this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
-    void this.#agents?.evaluate(); // in parallel with the media
+    void this.#agents.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
     const answer =
       this.#init.answer ??
@@ -202,25 +222,17 @@ export class Call extends EventEmitter<CallEvents> {
    * (`answered`); resolves once the first legs are on their way. When no one
    * answers: `agentsExhausted`, and the call ends unless `endOnNoAgent` is false.
    */
-  async ringAgents(
+  ringAgents(
     options: { readonly endOnNoAgent?: boolean; readonly queue?: string } = {},
   ): Promise<void> {
-    this.#endOnNoAgent = options.endOnNoAgent ?? true;
-    const queue = options.queue ?? this.#init.queue;
-    if (!this.#agents && queue !== undefined) this.#agents = this.#agentDial(queue);
-    const agents = this.#agents;
-    if (!agents || this.#skipAgents) {
-      this.#exhausted(this.#skipAgents ?? 'no_agent_available');
-      return;
-    }
-    if (await this.setUpMedia()) await agents.start();
+    return this.#agents.ring(options);
   }
 
   /** The customer's value (S1) for the call's queue, once computed; undefined without one. */
   value(): Promise<{ readonly value: number; readonly tier: string } | undefined> {
-    return (this.#agents?.evaluate() ?? Promise.resolve(undefined)).then((v) =>
-      v ? { value: v.result.value, tier: v.result.tier } : undefined,
-    );
+    return this.#agents
+      .evaluate()
+      .then((v) => (v ? { value: v.result.value, tier: v.result.tier } : undefined));
   }
 
   /**
@@ -229,7 +241,7 @@ export class Call extends EventEmitter<CallEvents> {
    * and it is closed when the call ends. Its own end is that module's to handle.
    */
   adoptLeg(leg: CallLeg): void {
-    this.#adopt(leg);
+    this.#legs.adopt(leg);
   }
 
   /** An agent a flow rang answered and is bridged to the caller (`ForeignLegs`). */
@@ -252,12 +264,12 @@ export class Call extends EventEmitter<CallEvents> {
    * `agentsExhausted` the call stays up, whatever `ringAgents` was told.
    */
   keepOnNoAgent(): void {
-    this.#keepOnNoAgent = true;
+    this.#agents.keep();
   }
 
   /** No agent is rung (voicemail outside business hours): `agentsExhausted(reason)` at once instead. */
   skipAgents(reason: ErrorCode): void {
-    this.#skipAgents = reason;
+    this.#agents.skip(reason);
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
@@ -274,27 +286,18 @@ export class Call extends EventEmitter<CallEvents> {
    * offer without that codec ends it: 488 offer_required).
    */
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
-    if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
+    if (this.#ending || this.#agents.agent || !(await this.setUpMedia())) return false;
     return this.#answer.answer(answer);
   }
 
   /** Joins two legs' media (and their in-dialog requests): what one party says, the other hears. */
   bridge(a: CallLeg, b: CallLeg): void {
-    const router = this.#media.router;
-    if (!router || !a.media || !b.media)
-      throw new ParleyError('internal', 'both legs need their media transports to be bridged');
-    for (const leg of [a, b]) {
-      const old = this.#peers.get(leg);
-      if (old) this.#peers.delete(old);
-    }
-    router.pipe(a.media, b.media);
-    this.#peers.set(a, b);
-    this.#peers.set(b, a);
+    this.#legs.bridge(a, b);
   }
 
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */
   agentChanged(presence: AgentPresence): void {
-    this.#agents?.agentChanged(presence);
+    this.#agents.agentChanged(presence);
   }
 
   /** The agent put the visitor on hold or took them off it (the desk, or a phone's re-INVITE). */
@@ -314,13 +317,13 @@ export class Call extends EventEmitter<CallEvents> {
     this.#ending = true;
     if (!this.caller.ended && this.caller.tx.finalStatus === undefined)
       this.caller.refuse(how.reason, how.status);
-    this.#agents?.close(how.reason);
-    for (const leg of this.#legs) leg.close(how.reason);
+    this.#agents.close(how.reason);
+    this.#legs.close(how.reason);
     this.#media.close();
     if (this.#init.token)
       this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
     this.#view.trunk?.release();
-    const agentLeg = this.#agents?.agent?.leg ?? this.#foreign.flowAgent?.leg;
+    const agentLeg = this.#agents.agent?.leg ?? this.#foreign.flowAgent?.leg;
     const media = mediaCounters(this.caller.media, agentLeg?.media);
     this.#keeper.finish({ ...how, status: this.caller.end?.status }, media);
     this.emit('state', 'ended');
@@ -328,74 +331,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ outcome, endedBy, reason, status: this.record.sipStatus }, 'call ended');
     this.#deps.onOutcome?.(this.record);
     this.emit('ended', this.record);
-  }
-
-  #adopt(leg: CallLeg): void {
-    this.#legs.add(leg);
-    leg.on('request', (request, tx) => this.#inDialog.handle(leg, request, tx));
-    leg.on('ended', (end) => this.#legEnded(leg, end));
-    // A browser's media gone while answered (ICE failed, closed without a BYE).
-    leg.on('mediaLost', () => {
-      // The visitor is reconnecting: its rebind re-INVITE restarts ICE.
-      if (leg === this.caller && this.caller.reconnecting) return;
-      if (leg === this.caller)
-        this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
-      else if (leg === this.#agents?.agent?.leg)
-        this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
-    });
-  }
-
-  /** The caller's leg, or the agent's once answered, ended: so does the call. */
-  #legEnded(leg: CallLeg, end: LegEnd): void {
-    const peer = this.#peers.get(leg); // an ended leg is joined to no one
-    if (peer && this.#peers.get(peer) === leg) this.#peers.delete(peer);
-    this.#peers.delete(leg);
-    // A flow's bridged party ('other') hanging up leaves the caller in the flow.
-    const role =
-      leg === this.caller ? 'caller' : leg === this.#agents?.agent?.leg ? 'agent' : 'other';
-    const how = callEndOf(role, end, this.state === 'answered');
-    if (how && !this.#ending) this.end(how);
-  }
-
-  #agentDial(queue: string): AgentDial {
-    const deps = this.#deps;
-    const view = this.#view;
-    const record = this.record;
-    // Agents' phones show the web session's number (S6), or a trunk caller's own number.
-    const number = view.trunk
-      ? (view.trunk.callerNumber ?? record.sessionNumber)
-      : record.sessionNumber;
-    const agents = new AgentDial({
-      callId: this.id,
-      deps,
-      queue,
-      identity: callerIdentity(number, view.privateClaims, deps.tenantName(record.tenant)),
-      privateClaims: view.privateClaims,
-      caller: this.caller,
-      keeper: this.#keeper,
-      log: this.#log,
-      router: () => this.#media.router,
-      gatewayCodec: () => this.#answer.codec,
-      ending: () => this.#ending,
-      adopt: (leg) => this.#adopt(leg),
-      bridge: (a, b) => this.bridge(a, b),
-      ringing: () => this.#transition('ringing'),
-      end: (how) => this.end(how),
-    });
-    agents.on('ringing', (id) => this.emit('agentRinging', id));
-    agents.on('stopped', (id) => this.emit('agentStopped', id));
-    agents.on('exhausted', (reason) => this.#exhausted(reason));
-    agents.on('connected', (_leg, agentId) => {
-      this.#transition('answered');
-      this.emit('answered', agentId);
-    });
-    return agents;
-  }
-
-  #exhausted(reason: ErrorCode): void {
-    this.emit('agentsExhausted', reason);
-    if (this.#endOnNoAgent && !this.#keepOnNoAgent)
-      this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
   }
 
   #transition(next: CallState): void {
