@@ -271,12 +271,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     apiKeys: config.api.keys,
     httpUrl: config.http.publicUrl ?? http.url,
     logger,
+    metrics,
     now,
   });
   telephony.setVoicemail(voicemail.flowVoicemail);
-  // With PostgreSQL and Redis shared: this gateway closes the calls of one that died,
-  // and the modules' records of them: marketplace calls (closed, charged once when they
-  // had qualified), voicemails it was recording (ended `gateway_lost`).
+  // With PostgreSQL and Redis shared: this gateway closes a dead one's calls and their records:
+  // marketplace calls (closed, charged once if they qualified), voicemails (ended `gateway_lost`).
   const lostGateways = watchLostGateways({
     shared,
     records: stores.shared,

@@ -7,7 +7,15 @@
  * same calls at once: each call is charged once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,11 +43,47 @@ const exited = (child: ChildProcess) =>
 const lines = (logFile: string) =>
   existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean) : [];
 
+/**
+ * Counts the complete lines of a growing log, reading only the bytes appended
+ * since the last call: the wait below polls every millisecond, and reading
+ * the whole log each time (thousands of lines by the last rounds) took a core
+ * from the driver it waits for, so on a loaded machine the test outran its
+ * timeout.
+ */
+function lineCounter(logFile: string): { count(): number; close(): void } {
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  let fd: number | undefined;
+  let offset = 0;
+  let count = 0;
+  return {
+    count() {
+      if (fd === undefined) {
+        if (!existsSync(logFile)) return 0;
+        fd = openSync(logFile, 'r');
+      }
+      for (let n = readSync(fd, buffer, 0, buffer.length, offset); n > 0;) {
+        offset += n;
+        for (let i = 0; i < n; i += 1) if (buffer[i] === 0x0a) count += 1;
+        n = readSync(fd, buffer, 0, buffer.length, offset);
+      }
+      return count;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
+}
+
 /** Waits until the log has `count` lines or the child exits; true when the child is still running. */
 async function waitForLines(child: ChildProcess, logFile: string, count: number): Promise<boolean> {
   let done = false;
   void exited(child).then(() => (done = true));
-  while (!done && lines(logFile).length < count) await new Promise((r) => setTimeout(r, 1));
+  const counter = lineCounter(logFile);
+  try {
+    while (!done && counter.count() < count) await new Promise((r) => setTimeout(r, 1));
+  } finally {
+    counter.close();
+  }
   return !done;
 }
 

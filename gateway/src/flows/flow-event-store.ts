@@ -4,7 +4,8 @@
  * the queue offers, in order (`seq`). Kept in its own table with its own
  * migrations: in the gateway's SQLite file (`SchemaModule`), or with
  * `storage.kind: postgres` in the cluster's database, where any gateway reads
- * what another wrote (`postgres/pg-flow-event-store.ts`). Live-only events
+ * what another wrote (`postgres/pg-flow-event-store.ts`; the SQLite file then
+ * holds the events not in PostgreSQL yet, `postgres/flow-event-journal.ts`). Live-only events
  * (partial transcripts, queue positions) are not stored: see
  * `STORED_FLOW_EVENTS`.
  */
@@ -26,6 +27,14 @@ export const FLOW_SCHEMA: SchemaModule = {
        PRIMARY KEY (call_id, seq)
      ) WITHOUT ROWID;
      CREATE INDEX flow_events_at ON flow_events (at);`,
+    // With `storage.kind: postgres`, the events not yet in PostgreSQL (`postgres/flow-event-journal.ts`).
+    `CREATE TABLE flow_events_journal (
+       id INTEGER PRIMARY KEY,
+       call_id TEXT NOT NULL,
+       seq INTEGER NOT NULL,
+       body TEXT NOT NULL,
+       UNIQUE (call_id, seq)
+     );`,
   ],
 };
 

@@ -52,4 +52,5 @@ export {
   type FlowEventStore,
 } from './flow-event-store.js';
 export { PgFlowEventStore } from './postgres/pg-flow-event-store.js';
+export { FlowEventJournal, moveFlowEventJournal } from './postgres/flow-event-journal.js';
 export { FLOW_PG_MIGRATIONS } from './postgres/pg-schema.js';

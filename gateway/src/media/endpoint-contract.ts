@@ -1,26 +1,26 @@
 /**
  * The media endpoint contract (engine.ts `openEndpoint`): what media
  * applications rely on from any engine, checked with real peers (libwebrtc
- * browsers, UDP phones; see engine-contract.ts). Run against each engine by
+ * browsers, UDP phones; see engine-contract/). Run against each engine by
  * `relay-engine.wrtc.test.ts` and `mediasoup/mediasoup-engine.wrtc.test.ts`.
  * Audio is checked as audio: the tone a side sends is found in what the other
  * side decodes; the stream a phone receives is checked packet by packet.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PortAllocator, cachedTone } from '@parley/testkit';
+import { describe, expect, it } from 'vitest';
+import { cachedTone } from '@parley/testkit';
 import { decodeUlaw, toneShare } from '@parley/testkit/pcm';
 import {
   BROWSER_HZ,
-  Browser,
   LOOPBACK,
   PCMU,
   PHONE_HZ,
   Phone,
+  contractFixtures,
   type EngineFactory,
-} from './engine-contract.js';
+} from './engine-contract/index.js';
 import type { AudioCodec, MediaEndpoint, MediaRouter, RtpDirection } from './engine.js';
-import { openTestPhone, type TestSocket } from './test-phone.js';
+import type { TestSocket } from './test-phone.js';
 
 /** The tone an application plays (a prompt), told apart from the peers'. */
 const APP_HZ = 700;
@@ -30,7 +30,6 @@ const EVENTS: AudioCodec = {
   channels: 1,
   payloadType: 126,
 };
-const portAllocator = new PortAllocator();
 
 /** Plays a µ-law tone on an endpoint every 20 ms, as a player does. */
 async function play(endpoint: MediaEndpoint, hz = APP_HZ): Promise<() => void> {
@@ -80,38 +79,21 @@ function stream(socket: TestSocket, from = 0): { ssrc: number; seq: number }[] {
 }
 
 export function describeEndpointContract(name: string, factory: EngineFactory): void {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { cleanups, router, phone, browser } = contractFixtures(`endpoint-${name}`, factory);
 
-  async function router(inactivityTimeoutMs = 0): Promise<MediaRouter> {
-    const media = await portAllocator.allocate(20, { protocols: ['udp'], even: true });
-    const webrtc = await portAllocator.allocate(10, { protocols: ['udp'] });
-    const engine = await factory({
-      portMin: media.base,
-      portMax: media.base + media.size - 1,
-      webrtcPortMin: webrtc.base,
-      webrtcPortMax: webrtc.base + webrtc.size - 1,
-    });
-    cleanups.push(
-      () => media.release(),
-      () => webrtc.release(),
-      () => engine.close(),
-    );
-    return engine.createRouter({ callId: `endpoint-${name}`, inactivityTimeoutMs });
-  }
-
-  async function phone(): Promise<Phone> {
-    const p = new Phone(await openTestPhone());
-    cleanups.push(() => p.close());
-    return p;
-  }
-
-  function browser(): Browser {
-    const b = new Browser();
-    cleanups.push(() => b.close());
-    return b;
+  /** A visitor's browser answered with PCMU, piped to an agent's phone it hears talking. */
+  async function bridged(r: MediaRouter) {
+    const web = await r.createWebRtcTransport({ name: 'visitor' });
+    const plain = await r.createPlainTransport({ name: 'agent' });
+    const visitor = browser();
+    const agent = await phone();
+    const answer = await web.answer(await visitor.offer(), PCMU, EVENTS);
+    plain.setRemote({ address: LOOPBACK, rtpPort: agent.rtp.port, rtcpPort: agent.rtcp.port });
+    r.pipe(web, plain);
+    await visitor.apply(answer);
+    await agent.talk(plain.rtpPort);
+    await expect.poll(() => visitor.hears(PHONE_HZ), { timeout: 15_000 }).toBeGreaterThan(0.8);
+    return { web, plain, visitor, agent };
   }
 
   describe(`${name}: the media endpoint contract`, () => {
@@ -159,16 +141,7 @@ export function describeEndpointContract(name: string, factory: EngineFactory): 
 
     it('taps a bridged browser both ways, has the floor for a prompt, and hands it back', async () => {
       const r = await router();
-      const web = await r.createWebRtcTransport({ name: 'visitor' });
-      const plain = await r.createPlainTransport({ name: 'agent' });
-      const visitor = browser();
-      const agent = await phone();
-      const answer = await web.answer(await visitor.offer(), PCMU, EVENTS);
-      plain.setRemote({ address: LOOPBACK, rtpPort: agent.rtp.port, rtcpPort: agent.rtcp.port });
-      r.pipe(web, plain);
-      await visitor.apply(answer);
-      await agent.talk(plain.rtpPort);
-      await expect.poll(() => visitor.hears(PHONE_HZ), { timeout: 15_000 }).toBeGreaterThan(0.8);
+      const { web, visitor, agent } = await bridged(r);
       const endpoint = await r.openEndpoint(web, { codec: PCMU, telephoneEvent: EVENTS });
       const seen = tap(endpoint);
       await expect
@@ -233,16 +206,7 @@ export function describeEndpointContract(name: string, factory: EngineFactory): 
       const r = await router(1000);
       const inactive: string[] = [];
       r.on('inactive', (e) => inactive.push(e.transportId));
-      const web = await r.createWebRtcTransport({ name: 'visitor' });
-      const plain = await r.createPlainTransport({ name: 'agent' });
-      const visitor = browser();
-      const agent = await phone();
-      const answer = await web.answer(await visitor.offer(), PCMU, EVENTS);
-      plain.setRemote({ address: LOOPBACK, rtpPort: agent.rtp.port, rtcpPort: agent.rtcp.port });
-      r.pipe(web, plain);
-      await visitor.apply(answer);
-      await agent.talk(plain.rtpPort);
-      await expect.poll(() => visitor.hears(PHONE_HZ), { timeout: 15_000 }).toBeGreaterThan(0.8);
+      const { web, plain, visitor } = await bridged(r);
       const endpoint = await r.openEndpoint(web, { codec: PCMU, telephoneEvent: EVENTS });
       let heard = 0;
       endpoint.on('rtp', (_packet, direction) => {

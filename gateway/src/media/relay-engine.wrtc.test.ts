@@ -1,9 +1,9 @@
 /**
- * The media engine contract (engine-contract.ts) on the relay engine: plain RTP
+ * The media engine contract (engine-contract/) on the relay engine: plain RTP
  * relayed in Node, browsers terminated by werift.
  */
 import { pino } from 'pino';
-import { describeEngineContract, type EngineFactory } from './engine-contract.js';
+import { describeEngineContract, type EngineFactory } from './engine-contract/index.js';
 import { describeEndpointContract } from './endpoint-contract.js';
 import { createRelayEngine } from './relay-engine.js';
 

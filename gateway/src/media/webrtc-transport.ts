@@ -4,25 +4,17 @@
  * leg) with no transcoding, because the answer offers the browser exactly the
  * codec the agent chose.
  *
- * werift traps this works around (see ../shared/recipes/werift-notes.md):
- * ICE-lite so it never does its public STUN lookup; bound to the announced
- * interface so DTLS replies leave from the candidate address; `ontrack` set
- * before setRemoteDescription; `sendRtp` forces the primary codec's payload
- * type, so telephone-event toward the browser goes to the DTLS transport
- * directly, and DTMF toward the agent is made here.
+ * This file negotiates (answer, ICE restart, offer), owns the leased ICE port
+ * and the data channel, and closes; the peer connection's set-up is in
+ * `webrtc-peer.ts`, the audio path (RTP both ways, the media endpoint, DTMF,
+ * the counters) in `webrtc-audio.ts`. The werift trap handled here (see
+ * ../shared/recipes/werift-notes.md): `ontrack` is set before
+ * setRemoteDescription, since with a=ssrc in the offer the track fires during it.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import {
-  RTCPeerConnection,
-  RTCRtpCodecParameters,
-  RtpHeader,
-  RtpPacket,
-  type RTCDataChannel,
-  type RTCDtlsTransport,
-  type RTCRtpSender,
-} from 'werift';
+import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { ParleyError } from '@parley/shared/errors';
 import type {
   AudioCodec,
@@ -31,10 +23,17 @@ import type {
   WebRtcTransport,
   WebRtcTransportEvents,
 } from './engine.js';
-import { TransportCounters, type PacketSink } from './rtp-channel.js';
-import { RelayEndpoint } from './rtp-endpoint.js';
-import { OutboundStream } from './rtp-stream.js';
-import { RtpRewriter, dtmfEvent, dtmfPayload } from './rtp-rewriter.js';
+import type { PacketSink, TransportCounters } from './rtp-channel.js';
+import type { RelayEndpoint } from './rtp-endpoint.js';
+import { WebRtcAudio } from './webrtc-audio.js';
+import {
+  answeredAudio,
+  createPeerConnection,
+  localSdp,
+  negotiatedCodec,
+  restartIce,
+  telephoneEventType,
+} from './webrtc-peer.js';
 import type { WebRtcPortLease, WebRtcPortPool } from './webrtc-ports.js';
 
 export interface WeriftTransportOptions {
@@ -51,8 +50,6 @@ export interface WeriftTransportOptions {
   readonly onClose: (transport: WeriftTransport) => void;
 }
 
-const GATHER_TIMEOUT_MS = 2000;
-
 export class WeriftTransport
   extends EventEmitter<WebRtcTransportEvents>
   implements WebRtcTransport
@@ -61,41 +58,42 @@ export class WeriftTransport
   readonly id = randomUUID();
   readonly name: string;
   /** @internal Shared with the router's inactivity check. */
-  readonly counters = new TransportCounters();
-  /** @internal Where this browser's audio goes (the piped transport's input). */
-  forward: PacketSink | undefined;
+  readonly counters: TransportCounters;
   /** @internal Audio from the piped transport, for this browser. */
-  readonly input: PacketSink = { deliver: (packet) => this.#toBrowser(packet) };
+  readonly input: PacketSink;
   readonly #options: WeriftTransportOptions;
   readonly #log: Logger;
-  readonly #forwardStream = new RtpRewriter();
+  readonly #audio: WebRtcAudio;
   #pc: RTCPeerConnection | undefined;
-  #sender: RTCRtpSender | undefined;
   #channel: RTCDataChannel | undefined;
-  #codec: AudioCodec | undefined;
-  #telephoneEvent: AudioCodec | undefined;
-  /** The payload type the browser negotiated for telephone-event at the agent's clock rate. */
-  #browserEventType: number | undefined;
   #closed = false;
   #port: WebRtcPortLease | undefined;
-  #endpoint: RelayEndpoint | undefined;
-  /** Created with the first media endpoint, kept after it (the browser's stream stays continuous). */
-  #stream: OutboundStream | undefined;
 
   constructor(options: WeriftTransportOptions) {
     super();
     this.name = options.name;
     this.#options = options;
     this.#log = options.logger.child({ transportId: this.id, transport: options.name });
+    this.#audio = new WebRtcAudio({ transportId: this.id, logger: this.#log, now: options.now });
+    this.counters = this.#audio.counters;
+    this.input = this.#audio.input;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** @internal Where this browser's audio goes (the piped transport's input). */
+  get forward(): PacketSink | undefined {
+    return this.#audio.forward;
+  }
+
+  set forward(sink: PacketSink | undefined) {
+    this.#audio.forward = sink;
+  }
+
   async answer(offer: string, codec: AudioCodec, telephoneEvent?: AudioCodec): Promise<string> {
-    this.#codec = codec;
-    this.#telephoneEvent = telephoneEvent;
+    this.#audio.useCodec(codec, telephoneEvent);
     // The audio codec first (werift sends with the first); telephone-event beside it.
     const pc = this.#createPc(
       telephoneEvent ? [codec, telephoneEvent] : [codec],
@@ -103,19 +101,13 @@ export class WeriftTransport
     );
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('the offer has no audio');
-      transceiver.setDirection('sendrecv');
-      this.#sender = transceiver.sender;
-      this.#browserEventType = telephoneEvent
-        ? transceiver.codecs.find(
-            (c) =>
-              c.mimeType.toLowerCase() === 'audio/telephone-event' &&
-              c.clockRate === telephoneEvent.clockRate,
-          )?.payloadType
-        : undefined;
+      const transceiver = answeredAudio(pc);
+      this.#audio.sendWith(
+        transceiver.sender,
+        telephoneEvent ? telephoneEventType(transceiver, telephoneEvent.clockRate) : undefined,
+      );
       await pc.setLocalDescription(await pc.createAnswer());
-      return await this.#localSdp(pc);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
@@ -127,21 +119,11 @@ export class WeriftTransport
     try {
       // New ICE credentials in the offer restart ICE (werift sees them change).
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('the offer has no audio');
-      transceiver.setDirection('sendrecv');
+      const transceiver = answeredAudio(pc);
       await pc.setLocalDescription(await pc.createAnswer());
-      // werift 0.24 starts ICE again only when DTLS is not connected: after an
-      // ICE restart the DTLS session goes on, so the checks of the new
-      // generation would be queued and never answered into a pair. Start them
-      // here (the DTLS and SRTP keys stay: RFC 8842 §5, no new handshake).
-      const ice = transceiver.dtlsTransport.iceTransport;
-      if (!ice.connection.nominated) {
-        ice.start().catch((error: unknown) => {
-          this.#log.warn({ err: error }, 'ICE restart failed');
-        });
-      }
-      return await this.#localSdp(pc);
+      // werift does not start the new generation's checks itself (see restartIce).
+      restartIce(transceiver, this.#log);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
@@ -151,9 +133,9 @@ export class WeriftTransport
     const pc = this.#createPc(codecs, await this.#leasePort());
     try {
       const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
-      this.#sender = transceiver.sender;
+      this.#audio.sendWith(transceiver.sender);
       await pc.setLocalDescription(await pc.createOffer());
-      return await this.#localSdp(pc);
+      return await localSdp(pc);
     } catch (error) {
       throw new ParleyError('internal', `WebRTC offer failed: ${(error as Error).message}`, {
         cause: error,
@@ -169,16 +151,10 @@ export class WeriftTransport
     } catch (error) {
       throw new ParleyError('offer_required', (error as Error).message, { cause: error });
     }
-    const negotiated = pc.getTransceivers().find((t) => t.kind === 'audio')?.codecs[0];
-    if (!negotiated) throw new ParleyError('offer_required', 'no codec in common');
-    this.#codec = {
-      name: negotiated.name,
-      clockRate: negotiated.clockRate,
-      channels: negotiated.channels ?? 1,
-      payloadType: negotiated.payloadType ?? 0,
-      fmtp: negotiated.parameters,
-    };
-    return this.#codec;
+    const codec = negotiatedCodec(pc);
+    if (!codec) throw new ParleyError('offer_required', 'no codec in common');
+    this.#audio.useCodec(codec);
+    return codec;
   }
 
   /** The transport's ICE port, given back when it closes. */
@@ -196,36 +172,16 @@ export class WeriftTransport
 
   /** Right after {@link #leasePort}, which refused a closed or negotiated transport. */
   #createPc(codecs: readonly AudioCodec[], port: number): RTCPeerConnection {
-    const pc = new RTCPeerConnection({
-      iceLite: true,
-      // Exactly one host candidate: the announced address, on a socket bound to
-      // `address`. With interface discovery on, werift announces every other
-      // interface (and drops loopback), each on a socket bound elsewhere.
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceInterfaceAddresses: { udp4: this.#options.address },
-      iceAdditionalHostAddresses: [this.#options.announcedAddress ?? this.#options.address],
-      // The leased port first: werift binds it at once instead of trying the range in turn.
-      icePortRange: [port, port + 1],
-      iceServers: [],
-      codecs: {
-        audio: codecs.map(
-          (c) =>
-            new RTCRtpCodecParameters({
-              mimeType: `audio/${c.name}`,
-              clockRate: c.clockRate,
-              channels: c.channels,
-              payloadType: c.payloadType,
-              ...(c.fmtp ? { parameters: c.fmtp } : {}),
-            }),
-        ),
-        video: [],
-      },
+    const pc = createPeerConnection({
+      address: this.#options.address,
+      announcedAddress: this.#options.announcedAddress,
+      port,
+      codecs,
     });
     this.#pc = pc;
     // Before setRemoteDescription: with a=ssrc in the offer the track fires during it.
     pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp));
+      track.onReceiveRtp.subscribe((rtp) => this.#audio.fromBrowser(rtp));
     });
     pc.onDataChannel.subscribe((channel) => this.#adoptChannel(channel));
     pc.connectionStateChange.subscribe((state) => {
@@ -235,13 +191,6 @@ export class WeriftTransport
     return pc;
   }
 
-  async #localSdp(pc: RTCPeerConnection): Promise<string> {
-    await this.#gathered(pc);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new Error('no local description');
-    return sdp;
-  }
-
   sendMessage(text: string): boolean {
     const channel = this.#channel;
     if (!channel || channel.readyState !== 'open') return false;
@@ -249,42 +198,23 @@ export class WeriftTransport
     return true;
   }
 
-  async sendDtmf(digit: string, durationMs: number): Promise<boolean> {
-    const event = dtmfEvent(digit);
-    const te = this.#telephoneEvent;
-    const sink = this.forward;
-    if (event === undefined || !te || !sink || this.#closed) return false;
-    const stream = this.#forwardStream;
-    const start = stream.timestampAt(this.#options.now(), te.clockRate);
-    const step = Math.round((te.clockRate * 50) / 1000);
-    const total = Math.max(step, Math.round((te.clockRate * durationMs) / 1000));
-    // RFC 4733 §2.5.1: one packet per 50 ms with the growing duration, then the end three times.
-    for (let duration = step, first = true; duration < total; duration += step, first = false) {
-      sink.deliver(stream.own(te.payloadType, first, start, dtmfPayload(event, false, duration)));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    for (let i = 0; i < 3; i += 1)
-      sink.deliver(stream.own(te.payloadType, false, start, dtmfPayload(event, true, total)));
-    return true;
+  sendDtmf(digit: string, durationMs: number): Promise<boolean> {
+    return this.#audio.sendDtmf(digit, durationMs);
   }
 
   stats(): TransportStats {
-    const c = this.counters;
-    return {
-      packetsIn: c.packetsIn,
-      packetsOut: c.packetsOut,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      lastRtpAt: c.lastRtpAt,
-      latchedTo: undefined,
-    };
+    return this.#audio.stats();
+  }
+
+  /** @internal The browser's media endpoint (called by the router, which checked ownership). */
+  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
+    return this.#audio.openEndpoint(options);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#endpoint?.close();
-    this.forward = undefined;
+    this.#audio.close();
     const pc = this.#pc;
     const port = this.#port;
     if (pc) {
@@ -314,136 +244,6 @@ export class WeriftTransport
     channel.onMessage.subscribe((data) => {
       // Text only: binary frames are not part of the protocol.
       if (typeof data === 'string') this.emit('message', data);
-    });
-  }
-
-  #fromBrowser(rtp: RtpPacket): void {
-    const c = this.counters;
-    const now = this.#options.now();
-    c.packetsIn++;
-    c.bytesIn += rtp.payload.length + 12;
-    c.rtpPacketsIn++;
-    c.lastRtpAt = now;
-    c.silent = false;
-    const h = rtp.header;
-    const endpoint = this.#endpoint;
-    endpoint?.receivedView({
-      payloadType: h.payloadType,
-      marker: h.marker,
-      sequenceNumber: h.sequenceNumber,
-      timestamp: h.timestamp,
-      ssrc: h.ssrc,
-      payload: rtp.payload,
-    });
-    const codec = this.#codec;
-    const sink = this.forward;
-    if (!codec || !sink) {
-      if (!endpoint) c.unroutedPackets++;
-      return;
-    }
-    // Only the negotiated codec goes to the agent (telephone-event from the browser is not expected).
-    if (h.payloadType !== codec.payloadType) return;
-    if (
-      !sink.deliver(
-        this.#forwardStream.media(
-          codec.payloadType,
-          h.marker,
-          h.ssrc,
-          h.timestamp,
-          rtp.payload,
-          now,
-        ),
-      )
-    ) {
-      c.unroutedPackets++;
-    }
-  }
-
-  /** @internal The browser's media endpoint (called by the router, which checked ownership). */
-  openEndpoint(options: MediaEndpointOptions): RelayEndpoint {
-    if (this.#closed) throw new ParleyError('internal', 'media transport is closed');
-    if (this.#endpoint) {
-      throw new ParleyError('internal', `transport ${this.id} has a media endpoint open already`);
-    }
-    const stream = (this.#stream ??= new OutboundStream(options.codec.clockRate));
-    const endpoint = new RelayEndpoint({
-      ...options,
-      transportId: this.id,
-      stream,
-      now: this.#options.now,
-      logger: this.#log,
-      transmit: (packet) => this.#sendToBrowser(packet),
-      onClose: () => (this.#endpoint = undefined),
-    });
-    this.#endpoint = endpoint;
-    return endpoint;
-  }
-
-  /** Audio relayed from the piped transport: through the media stream once an application is involved. */
-  #toBrowser(packet: Buffer): boolean {
-    const stream = this.#stream;
-    if (stream && !this.#closed && !stream.relayed(packet, this.#options.now())) return true;
-    return this.#sendToBrowser(packet);
-  }
-
-  #sendToBrowser(packet: Buffer): boolean {
-    const sender = this.#sender;
-    const codec = this.#codec;
-    if (!sender || !codec || this.#closed || packet.length < 12) return false;
-    // Both legs use the same payload type numbers (the gateway offers each side
-    // the other's): the audio codec, and telephone-event when it was negotiated.
-    const pt = packet[1]! & 0x7f;
-    if (pt === codec.payloadType) {
-      this.counters.packetsOut++;
-      this.counters.bytesOut += packet.length;
-      sender.sendRtp(packet).catch(() => undefined);
-    } else if (pt === this.#telephoneEvent?.payloadType) {
-      this.#sendEvent(sender, packet);
-    } else {
-      return true;
-    }
-    this.#endpoint?.sent(packet);
-    return true;
-  }
-
-  /**
-   * RFC 4733 events from the agent, in the same stream as its audio. sendRtp
-   * would relabel them with the audio codec's payload type, so they go straight
-   * to the DTLS transport with the sender's SSRC and the same sequence and
-   * timestamp offsets sendRtp applies to the audio around them.
-   */
-  #sendEvent(sender: RTCRtpSender, packet: Buffer): void {
-    const internals = sender as unknown as {
-      seqOffset?: number;
-      timestampOffset?: number;
-      dtlsTransport?: RTCDtlsTransport;
-    };
-    const transport = internals.dtlsTransport;
-    if (!transport || transport.state !== 'connected') return;
-    const rtp = RtpPacket.deSerialize(packet);
-    const header = new RtpHeader({
-      // The browser's number for telephone-event at this clock rate (an agent may use another).
-      payloadType: this.#browserEventType ?? rtp.header.payloadType,
-      marker: rtp.header.marker,
-      sequenceNumber: (rtp.header.sequenceNumber + (internals.seqOffset ?? 0)) & 0xffff,
-      timestamp: (rtp.header.timestamp + (internals.timestampOffset ?? 0)) >>> 0,
-      ssrc: sender.ssrc,
-    });
-    this.counters.packetsOut++;
-    this.counters.bytesOut += packet.length;
-    transport.sendRtp(rtp.payload, header).catch(() => undefined);
-  }
-
-  #gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-      pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
     });
   }
 }

@@ -289,6 +289,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly voicemailTombstonedFilesRemoved = new Counter({
+    name: 'parley_voicemail_tombstoned_files_removed_total',
+    help: "Voicemail WAVs removed from this gateway's disk because another gateway deleted their rows while this one was retired (their tombstones).",
+    registers: [this.registry],
+  });
+
   readonly up = new Gauge({
     name: 'parley_up',
     help: '1 while the gateway serves.',

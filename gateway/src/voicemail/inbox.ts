@@ -67,7 +67,8 @@ export class VoicemailInbox {
    * so a failure between the two leaves a row without a file (retention's
    * order), never a file no row names. A WAV on another gateway (a shared
    * index): the row is marked, hidden at once, and that gateway deletes file
-   * and row at its next sweep (`requested`). `conflict` while it is still
+   * and row at its next sweep (`requested`); a retired one's is deleted by
+   * another's sweep, which leaves a tombstone for the file (`tombstones.ts`). `conflict` while it is still
    * being recorded (the recorder is writing that file), `not_found` once gone.
    */
   async delete(record: VoicemailRecord): Promise<DeleteResult> {

@@ -9,12 +9,16 @@
  * deletes those another gateway marked for deletion (a delete asked there);
  * and it sweeps the rows of retired gateways (their lease lapsed: `retired`),
  * which no one else would: their WAVs are on that gateway's disk (removed
- * here only when the path is on this disk too, a shared volume). A gateway
- * that comes back after that keeps those files, which no row names any more.
+ * here only when the path is on this disk too, a shared volume), so each such
+ * delete leaves a tombstone for that gateway. Every sweep (the first at
+ * start) also removes the files of this gateway's tombstones, then the
+ * tombstones (`tombstones.ts`): a gateway that comes back removes the WAVs of
+ * its rows deleted meanwhile. A file is never removed because no row names it.
  */
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/index.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
+import { removeTombstoned, type TombstoneSweepDeps } from './tombstones.js';
 
 /**
  * Deletes a voicemail whose WAV is on this gateway: the file, then the row.
@@ -39,6 +43,8 @@ export interface RetentionDeps {
   readonly intervalMs: number;
   /** The gateways of the shared index whose lease lapsed (none without a cluster). */
   readonly retired?: (() => Promise<string[]>) | undefined;
+  /** Shared index: this gateway's tombstones, its recordings directory (none on SQLite). */
+  readonly tombstones?: Omit<TombstoneSweepDeps, 'logger'> | undefined;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -80,6 +86,7 @@ export class VoicemailRetention {
   }
 
   async #sweep(): Promise<number> {
+    await this.#removeTombstoned();
     const { store, retentionDays } = this.#deps;
     // 0 keeps everything: only the rows marked for deletion go.
     const before = retentionDays === 0 ? 0 : this.#now() - retentionDays * DAY_MS;
@@ -116,5 +123,17 @@ export class VoicemailRetention {
         'voicemails past retention or deleted elsewhere removed',
       );
     return deleted;
+  }
+
+  /** The files of rows another gateway deleted while this one was retired, then their tombstones. */
+  async #removeTombstoned(): Promise<void> {
+    const tombstones = this.#deps.tombstones;
+    if (tombstones === undefined) return;
+    try {
+      await removeTombstoned({ ...tombstones, logger: this.#log });
+    } catch (error) {
+      // Their tombstones stay: tried again next sweep.
+      this.#log.error({ err: error }, 'tombstoned voicemail files not removed');
+    }
   }
 }

@@ -16,7 +16,7 @@ import type { Config } from '../config/index.js';
 import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
 import type { MediaApps } from '../media/apps/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { MessageStore, SqliteDatabase } from '../storage/index.js';
@@ -32,6 +32,7 @@ import { JournaledOutbox } from './postgres/journaled-outbox.js';
 import { moveSqliteOutbox } from './postgres/outbox-move.js';
 import { PgWebhookOutbox } from './postgres/pg-outbox.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
+import { PgTombstones } from './postgres/pg-tombstones.js';
 import { flowVoicemail, watchQueueCalls, type FlowVoicemail } from './rules.js';
 import { VoicemailRetention } from './retention.js';
 import { SqliteWebhookOutbox } from './sqlite-outbox.js';
@@ -81,11 +82,14 @@ export async function wireVoicemail(deps: {
   /** Where the company reaches the API (`http.publicUrl`, or where it listens): the webhooks' recording URLs. */
   readonly httpUrl: string;
   readonly logger: Logger;
+  /** The files removed for tombstones are counted there. */
+  readonly metrics?: Pick<Metrics, 'voicemailTombstonedFilesRemoved'> | undefined;
   readonly now: () => number;
 }): Promise<VoicemailWiring> {
   const { config, alive } = deps;
   const pgStore = deps.pool ? new PgVoicemailStore(deps.pool, deps.instanceId) : undefined;
   const store: VoicemailStore = pgStore ?? new SqliteVoicemailStore(deps.db, deps.instanceId);
+  const recordingsDir = resolve(config.storage.recordingsDir);
   const voicemails = new Voicemails({
     calls: deps.calls,
     store,
@@ -94,7 +98,7 @@ export async function wireVoicemail(deps: {
     tts: deps.speech.tts,
     transcriber: deps.speech.transcriber,
     // Absolute: the API sends the file by its stored path.
-    recordingsDir: resolve(config.storage.recordingsDir),
+    recordingsDir,
     logger: deps.logger,
     now: deps.now,
     stack: deps.stack,
@@ -172,6 +176,12 @@ export async function wireVoicemail(deps: {
     // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too.
     retired:
       pgStore && alive && (async () => lapsedInstanceList(await pgStore.otherGateways(), alive)),
+    // Shared index: the WAVs here whose rows another gateway deleted while this one was retired.
+    tombstones: deps.pool && {
+      tombstones: new PgTombstones(deps.pool, deps.instanceId),
+      recordingsDir,
+      removed: (count: number) => deps.metrics?.voicemailTombstonedFilesRemoved.inc(count),
+    },
     logger: deps.logger,
     now: deps.now,
   });

@@ -3,7 +3,9 @@ import type { Config } from '../config/index.js';
 import {
   FLOW_PG_MIGRATIONS,
   FLOW_SCHEMA,
+  FlowEventJournal,
   PgFlowEventStore,
+  moveFlowEventJournal,
   SqliteFlowEventStore,
   type FlowEventStore,
 } from '../flows/index.js';
@@ -66,8 +68,8 @@ export interface Stores {
   readonly agents: AgentStore;
   /**
    * What each call's flow did (`flow_events`): in the SQLite file, or with
-   * PostgreSQL shared by the cluster (written in order per call, after the
-   * runner's `event` returned).
+   * PostgreSQL shared by the cluster (journalled in the SQLite file when the
+   * runner's `event` returns, written to PostgreSQL in order per call after).
    */
   readonly flowEvents: FlowEventStore;
   /** Calls a crash or a kill left open, closed at open (their legs get a BYE once SIP listens). */
@@ -87,7 +89,8 @@ export interface Stores {
  * and a restarted gateway closes only its own calls (`owner` is
  * `shared.instanceId`); so is the marketplace's money (the ledger and the
  * listings' daily spend, `sharedMoney`), the voicemail index (`pool`) and
- * the flows' events (`flowEvents`). The modules' other tables stay in
+ * the flows' events (`flowEvents`; those the last stop left in the SQLite
+ * journal are moved there first). The modules' other tables stay in
  * the SQLite file at `storage.path` until they are ported (docs/scaling.md).
  */
 export async function openStores(
@@ -109,10 +112,12 @@ export async function openStores(
     CALLBACKS_SCHEMA,
     VOICEMAIL_SCHEMA,
   ]);
-  const core = await coreStores(config, db, logger).catch((error: unknown) => {
-    db.close();
-    throw error;
-  });
+  const core = await coreStores(config, db, logger, !options.migrateOnly).catch(
+    (error: unknown) => {
+      db.close();
+      throw error;
+    },
+  );
   // So no record stays "in progress" for ever after a crash or a kill.
   const interrupted = options.migrateOnly ? [] : await core.calls.closeInterrupted(now());
   if (interrupted.length > 0)
@@ -125,8 +130,12 @@ export async function openStores(
     ...core,
     interrupted,
     async close() {
-      db.close();
-      await core.closeCore();
+      // The last flow events' inserts land first: their journal rows are deleted as they commit.
+      try {
+        await core.closeCore();
+      } finally {
+        db.close();
+      }
     },
   };
 }
@@ -135,6 +144,8 @@ async function coreStores(
   config: Config,
   db: SqliteDatabase,
   logger: Logger,
+  /** Not for `migrate`: the journal may be a running gateway's. */
+  moveJournal: boolean,
 ): Promise<{
   calls: CallStore;
   sessions: SessionStore;
@@ -189,7 +200,16 @@ async function coreStores(
   const sessionQueue = new KeyedQueue();
   const owner = config.shared.instanceId ?? config.gatewayId;
   const calls = new PgCallStore(pool, owner, queue);
-  const flowEvents = new PgFlowEventStore(pool, logger);
+  // Each flow event on disk (the SQLite journal) before PostgreSQL has it; what the last stop
+  // left there goes to PostgreSQL before this gateway serves (its order kept, never doubled).
+  if (moveJournal)
+    await moveFlowEventJournal(db, pool).then(
+      (moved) =>
+        moved > 0 && logger.info({ moved }, 'flow events moved from the journal to PostgreSQL'),
+      (err: unknown) =>
+        logger.error({ err }, 'flow events left in the journal: moved at next start'),
+    );
+  const flowEvents = new PgFlowEventStore(pool, logger, { journal: new FlowEventJournal(db) });
   return {
     calls,
     shared: calls,

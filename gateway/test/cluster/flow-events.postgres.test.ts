@@ -5,7 +5,8 @@
  * gateway. A sipp carrier calls a DID on A, whose flow says a sentence and
  * hangs up; B, which never saw the call, answers `GET /v1/calls/<id>` with
  * the record and the flow's events as A stored them, in order. Redis is not
- * needed for this: nothing hot is shared, only the records.
+ * needed for this: nothing hot is shared, only the records. A key limited to
+ * another tenant gets 404 on either gateway, as for a call that does not exist.
  */
 import type { FlowEvent } from '@parley/shared/protocol';
 import {
@@ -18,9 +19,10 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER, carrierTrunk } from '../carrier.js';
-import { TENANT, startTestGateway, testKeys, type TestGateway } from '../harness.js';
+import { API_KEY, TENANT, startTestGateway, testKeys, type TestGateway } from '../harness.js';
 
 const DID = '+14155550163';
+const GLOBEX_KEY = 'globex-api-key-0123456789';
 
 let postgres: Postgres;
 let a: TestGateway;
@@ -43,6 +45,13 @@ describe.skipIf(!sippAvailable())('flow events shared by two gateways', () => {
         keys,
         config: {
           storage: { path: ':memory:', kind: 'postgres', postgres: { url } },
+          api: {
+            keys: [
+              // The harness's own key (gw.api uses it): every tenant.
+              { id: 'test', key: API_KEY, privateClaims: true },
+              { id: 'globex', key: GLOBEX_KEY, tenant: 'globex', privateClaims: true },
+            ],
+          },
           // Each its own owner of the calls it takes (a start closes only its own open records).
           shared: { instanceId },
           flows: {
@@ -94,5 +103,15 @@ describe.skipIf(!sippAvailable())('flow events shared by two gateways', () => {
     });
     // A, which ran it, shows the same.
     expect((await a.api<{ flow: FlowEvent[] }>(`/v1/calls/${record!.id}`)).body.flow).toEqual(flow);
+    // Another tenant's key sees neither the call nor its flow, on either gateway.
+    for (const gw of [a, b]) {
+      const res = await fetch(`${gw.gateway.httpUrl}/v1/calls/${record!.id}`, {
+        headers: { authorization: `Bearer ${GLOBEX_KEY}` },
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(404);
+      expect(body).not.toContain('flow.start');
+      expect(JSON.parse(body)).toMatchObject({ error: { code: 'not_found' } });
+    }
   });
 });

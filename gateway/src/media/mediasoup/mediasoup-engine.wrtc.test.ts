@@ -1,10 +1,10 @@
 /**
- * The media engine contract (engine-contract.ts) on the mediasoup engine: one
+ * The media engine contract (engine-contract/) on the mediasoup engine: one
  * worker built with scripts/mediasoup-worker-build.sh (scripts/setup.sh installs
  * it); counters read every 200 ms so the contract's stats checks need not wait.
  */
 import { pino } from 'pino';
-import { describeEngineContract, type EngineFactory } from '../engine-contract.js';
+import { describeEngineContract, type EngineFactory } from '../engine-contract/index.js';
 import { describeEndpointContract } from '../endpoint-contract.js';
 import { createMediasoupEngine } from './engine.js';
 

@@ -1,9 +1,10 @@
 /**
  * A browser's end of a call in the mediasoup engine: a WebRtcTransport on the
- * worker's WebRtcServer (ICE-lite, DTLS-SRTP, SCTP), a producer of the
- * browser's audio, and (once piped) a consumer of the other leg's. SDP is
- * written from the transport's parameters (webrtc-sdp.ts); the browser gets
- * exactly the codec the agent chose, so nothing is transcoded.
+ * worker's WebRtcServer (ICE-lite, DTLS-SRTP, SCTP; webrtc-worker-transport.ts),
+ * a producer of the browser's audio, and (once piped) a consumer of the other
+ * leg's. SDP is written from the transport's parameters (webrtc-sdp.ts); the
+ * browser gets exactly the codec the agent chose (webrtc-negotiation.ts), so
+ * nothing is transcoded.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -17,16 +18,20 @@ import type {
   WebRtcTransportEvents,
 } from '../engine.js';
 import { TransportCounters } from '../rtp-channel.js';
-import { isRoutable, legCapabilities, rtpCodecs } from './codecs.js';
+import { isRoutable, legCapabilities } from './codecs.js';
 import { DataChannel } from './data-channel.js';
 import type { DtmfSender } from './dtmf.js';
+import { acceptAnswer, answerOffer, iceUfrag, type Negotiated } from './webrtc-negotiation.js';
+import { answerSdp, offerSdp, readBrowserSdp, type BrowserDescription } from './webrtc-sdp.js';
 import {
-  answerSdp,
-  offerSdp,
-  readBrowserSdp,
-  remoteDtlsRole,
-  type BrowserDescription,
-} from './webrtc-sdp.js';
+  connectDtls,
+  followStates,
+  localParameters,
+  produceBrowserAudio,
+  type LegState,
+} from './webrtc-worker-transport.js';
+
+export type { Negotiated } from './webrtc-negotiation.js';
 
 export interface MsWebRtcTransportOptions {
   readonly name: string;
@@ -45,15 +50,6 @@ export interface MsWebRtcTransportOptions {
   readonly dtmf: () => DtmfSender | undefined;
   readonly logger: Logger;
   readonly onClose: (transport: MsWebRtcTransport) => void;
-}
-
-/** What this leg negotiated, as the router needs it to pipe. */
-export interface Negotiated {
-  /** The codec and telephone-event with the browser's payload types (what it sends and receives). */
-  readonly codec: AudioCodec;
-  readonly telephoneEvent: AudioCodec | undefined;
-  /** Telephone-event with the other leg's number for it (from the agent's answer). */
-  readonly peerTelephoneEvent: AudioCodec | undefined;
 }
 
 export class MsWebRtcTransport
@@ -112,38 +108,19 @@ export class MsWebRtcTransport
     this.#notClosed();
     if (this.#negotiated) throw new ParleyError('internal', 'transport is negotiated already');
     const browser = readBrowserSdp(offer);
-    const audio = browser.audio;
-    if (!audio) throw new ParleyError('offer_required', 'the offer has no audio');
-    // The browser's own description of the codec (its fmtp), at the number the agent answered.
-    const own = audio.codecs.find(
-      (c) =>
-        c.payloadType === codec.payloadType &&
-        c.name.toLowerCase() === codec.name.toLowerCase() &&
-        c.clockRate === codec.clockRate,
-    );
-    if (!own || !isRoutable(own)) {
-      throw new ParleyError('offer_required', `the offer has no ${codec.name}/${codec.clockRate}`);
-    }
-    const browserEvent = telephoneEvent
-      ? audio.codecs.find(
-          (c) =>
-            c.name.toLowerCase() === 'telephone-event' && c.clockRate === telephoneEvent.clockRate,
-        )
-      : undefined;
+    if (!browser.audio) throw new ParleyError('offer_required', 'the offer has no audio');
+    const negotiated = answerOffer(browser.audio, codec, telephoneEvent);
+    const { codec: own, telephoneEvent: browserEvent } = negotiated;
     const prepared = await this.#open([own, ...(browserEvent ? [browserEvent] : [])]);
     // We answer passive (RFC 5763 §5: the offerer's actpass lets us choose): the
     // browser is the DTLS client and opens its channel on stream 0.
     const ourSetup = browser.setup === 'passive' ? 'active' : 'passive';
-    this.#negotiated = {
-      codec: own,
-      telephoneEvent: browserEvent,
-      peerTelephoneEvent: browserEvent ? telephoneEvent : undefined,
-    };
+    this.#negotiated = negotiated;
     // Independent requests to the worker, in parallel: this is the visitor's
     // INVITE → 200 (each round trip waits behind every other call's work).
     await Promise.all([
-      this.#connect(browser, ourSetup),
-      this.#produce(browser),
+      connectDtls(this.#worker(), browser, ourSetup),
+      this.#produce(browser, negotiated),
       browser.data && ourSetup === 'passive'
         ? prepared
           ? this.#adoptDataChannel(prepared)
@@ -212,23 +189,15 @@ export class MsWebRtcTransport
     const offered = this.#offered;
     if (!offered) throw new ParleyError('internal', 'accept() before offer()');
     const browser = readBrowserSdp(answer);
-    const audio = browser.audio;
-    // The browser's first codec that we offered (same payload type: ours were echoed).
-    const chosen = audio?.codecs.find((c) =>
-      offered.some(
-        (o) => o.payloadType === c.payloadType && o.name.toLowerCase() === c.name.toLowerCase(),
-      ),
-    );
-    if (!audio || !chosen) throw new ParleyError('offer_required', 'no codec in common');
+    const negotiated = acceptAnswer(browser.audio, offered);
     // We offered actpass: the browser chose; it is the client when it answered active.
     const ourSetup = browser.setup === 'active' ? 'passive' : 'active';
-    this.#negotiated = {
-      codec: chosen,
-      telephoneEvent: undefined,
-      peerTelephoneEvent: undefined,
-    };
-    await Promise.all([this.#connect(browser, ourSetup), this.#produce(browser)]);
-    return chosen;
+    this.#negotiated = negotiated;
+    await Promise.all([
+      connectDtls(this.#worker(), browser, ourSetup),
+      this.#produce(browser, negotiated),
+    ]);
+    return negotiated.codec;
   }
 
   sendMessage(text: string): boolean {
@@ -275,7 +244,6 @@ export class MsWebRtcTransport
     this.#log.debug('WebRTC transport closed');
   }
 
-  /** Makes the worker's transport for these codecs and follows its ICE and DTLS states. */
   /** @internal The data channel of a transport made ahead (stream 0: see data-channel.ts). */
   async prepareDataChannel(
     transport: types.WebRtcTransport,
@@ -295,18 +263,7 @@ export class MsWebRtcTransport
     }
     this.#router = router;
     this.#transport = transport;
-    transport.on('dtlsstatechange', (state) => {
-      this.#log.debug({ state }, 'DTLS state');
-      if (state === 'connecting') this.#state('connecting');
-      else if (state === 'connected') this.#state('connected');
-      else if (state === 'failed') this.#state('failed');
-      else if (state === 'closed') this.#state('closed');
-    });
-    transport.on('icestatechange', (state) => {
-      this.#log.debug({ state }, 'ICE state');
-      // ICE-lite: "disconnected" is the browser's consent checks stopping (RFC 7675).
-      if (state === 'disconnected') this.#state('failed');
-    });
+    followStates(transport, this.#log, (state) => this.#state(state));
     return data;
   }
 
@@ -315,49 +272,9 @@ export class MsWebRtcTransport
     return this.#transport;
   }
 
-  async #connect(browser: BrowserDescription, ourSetup: 'active' | 'passive'): Promise<void> {
-    try {
-      await this.#worker().connect({
-        dtlsParameters: { role: remoteDtlsRole(ourSetup), fingerprints: [browser.fingerprint] },
-      });
-    } catch (error) {
-      throw new ParleyError(
-        'offer_required',
-        `DTLS parameters refused: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-
-  async #produce(browser: BrowserDescription): Promise<void> {
-    const audio = browser.audio;
-    const negotiated = this.#negotiated;
-    // A browser that only listens (a recvonly offer) has nothing to produce.
-    if (!audio || !negotiated || (!audio.sends && audio.ssrc === undefined)) return;
-    if (audio.ssrc === undefined) {
-      // Browsers name their stream; without it (and without MID, see webrtc-sdp.ts) it cannot be told.
-      throw new ParleyError('offer_required', 'the browser did not name its audio stream (a=ssrc)');
-    }
-    try {
-      this.#producer = await this.#worker().produce({
-        kind: 'audio',
-        rtpParameters: {
-          codecs: rtpCodecs(negotiated.codec, negotiated.telephoneEvent),
-          encodings: [{ ssrc: audio.ssrc }],
-          rtcp: { ...(audio.cname ? { cname: audio.cname } : {}), reducedSize: true },
-        },
-      });
-    } catch (error) {
-      throw new ParleyError(
-        'offer_required',
-        `browser audio refused: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
+  async #produce(browser: BrowserDescription, negotiated: Negotiated): Promise<void> {
+    const producer = await produceBrowserAudio(this.#worker(), browser, negotiated);
+    if (producer) this.#producer = producer;
   }
 
   #adoptDataChannel(channel: DataChannel): Promise<void> {
@@ -383,19 +300,14 @@ export class MsWebRtcTransport
   }
 
   #local() {
-    const t = this.#worker();
-    return {
-      ice: t.iceParameters,
-      candidates: t.iceCandidates,
-      fingerprints: t.dtlsParameters.fingerprints,
-    };
+    return localParameters(this.#worker());
   }
 
   #notClosed(): void {
     if (this.#closed) throw new ParleyError('internal', 'transport is closed');
   }
 
-  #state(state: 'connecting' | 'connected' | 'failed' | 'closed'): void {
+  #state(state: LegState): void {
     if (this.#closed && state !== 'closed') return;
     this.#emit('state', state);
   }
@@ -408,9 +320,4 @@ export class MsWebRtcTransport
       this.#log.error({ err: error, event }, 'WebRTC transport listener threw');
     }
   }
-}
-
-/** The offer's ICE username fragment (session or first media level). */
-function iceUfrag(sdp: string): string | undefined {
-  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
 }

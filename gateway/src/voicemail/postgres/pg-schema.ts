@@ -4,7 +4,8 @@
  * kinds follow SQLite's (`../store.ts`: JSON as TEXT, epoch milliseconds as
  * BIGINT), so both stores read rows the same way. The webhook outbox is
  * here too (`pg-outbox.ts`): any live gateway delivers what a dead one had not
- * sent. Never edit a released migration; add the next.
+ * sent; so are the tombstones of WAVs left on a retired gateway's disk
+ * (`pg-tombstones.ts`). Never edit a released migration; add the next.
  */
 export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
   `
@@ -64,5 +65,17 @@ export const VOICEMAIL_PG_MIGRATIONS: readonly string[] = [
     created_at BIGINT NOT NULL
   );
   CREATE INDEX vm_webhook_outbox_lane ON vm_webhook_outbox(tenant, url, id);
+  `,
+  // Tombstones (pg-tombstones.ts): a row deleted by a gateway that does not hold its WAV (a
+  // retired gateway's, swept by another) leaves the file's path for its gateway, written by
+  // the row's DELETE itself; that gateway removes the file when it comes back, then the tombstone.
+  `
+  CREATE TABLE vm_tombstones (
+    id TEXT PRIMARY KEY,
+    gateway TEXT NOT NULL,
+    recording_path TEXT NOT NULL,
+    deleted_at BIGINT NOT NULL
+  );
+  CREATE INDEX vm_tombstones_gateway ON vm_tombstones(gateway, deleted_at);
   `,
 ];

@@ -2,7 +2,9 @@
  * Voicemail rows in PostgreSQL (`storage.kind: postgres`): every gateway
  * lists, reads and marks every voicemail; each WAV stays on the disk of the
  * gateway that recorded it (`gateway`), which alone closes its interrupted
- * rows and deletes files then rows (`expired`). The contract is `../store.ts`'s,
+ * rows and deletes files then rows (`expired`); a retired gateway's rows are
+ * swept by another, whose delete leaves a tombstone for the file
+ * (`pg-tombstones.ts`). The contract is `../store.ts`'s,
  * run on both stores by `stores.postgres.test.ts`. Writes to one voicemail
  * are queued in order (`KeyedQueue`: a final never lands before its insert).
  */
@@ -147,10 +149,27 @@ export class PgVoicemailStore implements VoicemailStore {
     return rows.map((row) => row.gateway);
   }
 
+  /**
+   * Deletes the row; the row of another gateway's WAV (a retired gateway's,
+   * swept here) leaves a tombstone naming that gateway and the file's path,
+   * in the same statement, so in the same transaction: the row never goes
+   * without its tombstone (`pg-tombstones.ts`: that gateway removes the file
+   * when it comes back).
+   */
   async delete(id: string): Promise<boolean> {
     await this.#queue.after(id);
-    const { rowCount } = await this.#pool.query('DELETE FROM vm_voicemails WHERE id = $1', [id]);
-    return (rowCount ?? 0) > 0;
+    const { rows } = await this.#pool.query<{ deleted: number }>(
+      `WITH gone AS (
+         DELETE FROM vm_voicemails WHERE id = $1 RETURNING id, gateway, recording_path),
+       tombstone AS (
+         INSERT INTO vm_tombstones (id, gateway, recording_path, deleted_at)
+         SELECT id, gateway, recording_path, $3 FROM gone
+         WHERE gateway <> $2 AND recording_path IS NOT NULL
+         ON CONFLICT (id) DO NOTHING)
+       SELECT count(*)::int AS deleted FROM gone`,
+      [id, this.gateway, Date.now()],
+    );
+    return (rows[0]?.deleted ?? 0) > 0;
   }
 
   async requestDelete(id: string, at: number): Promise<boolean> {
