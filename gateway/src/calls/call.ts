@@ -1,41 +1,35 @@
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS), the legs the
- * call makes (agents, `agent-dial.ts`; we are their UAC), the media router that
- * joins two legs (`bridge`), and the record, which holds the call's state
- * machine (`call-record.ts`): routing ──▶ ringing ──▶ answered ──▶ ended.
+ * call makes (a queue's agents, `queue-ringing.ts`; we are their UAC) or takes
+ * from other modules, who is joined to whom (`bridge`, `call-legs.ts`), and
+ * the record, which holds the call's state machine (`call-record.ts`):
+ * routing ──▶ ringing ──▶ answered ──▶ ended.
  *
  * By default the caller is answered with the codec of the agent who answers
  * (no transcoding). The gateway may answer the caller itself first
  * (`answerCaller`: 183 or 200, a codec it picks; agents are then offered that
  * codec only: `gateway-answer.ts`); meanwhile `caller.media` on `router`
  * (`call-media.ts`) is where a media application attaches. Legs other modules
- * made report through `foreign-legs.ts`. `end()` runs once, from any state,
- * and closes it all.
+ * made report through `foreign-legs.ts`. These parts are made and wired
+ * together in `call-parts.ts`. `end()` runs once, from any state, and closes
+ * them all.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ParleyError } from '@parley/shared/errors';
 import type { ErrorCode } from '@parley/shared/errors';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { AgentPresence } from '../agents/index.js';
 import type { MediaRouter } from '../media/index.js';
-import { callerNumberClaim } from '../numbers/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { CallRecord, CallState } from '../storage/index.js';
-import { AgentDial } from './agent-dial.js';
-import { callerIdentity } from './agent-request.js';
-import { CallMedia } from './call-media.js';
-import { CallRecordKeeper, callEndOf, mediaCounters, type CallEnd } from './call-record.js';
+import { callParts, type CallParts } from './call-parts.js';
+import { mediaCounters, type CallEnd } from './call-record.js';
 import { callerView, type CallerView } from './caller-view.js';
 import type { CallDeps, CallerAnswer, CallEvents, CallInit } from './call-types.js';
-import { ForeignLegs } from './foreign-legs.js';
-import { GatewayAnswer } from './gateway-answer.js';
-import { InDialog, type CallLeg } from './in-dialog.js';
+import type { CallLeg } from './in-dialog.js';
 import { InboundLeg } from './inbound-leg.js';
-import type { LegEnd } from './leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
-import { outcomeOf } from './ring-outcome.js';
 import type { ChosenCodec } from './sdp-bridge.js';
 
 export class Call extends EventEmitter<CallEvents> {
@@ -45,88 +39,28 @@ export class Call extends EventEmitter<CallEvents> {
   readonly #deps: CallDeps;
   readonly #init: CallInit;
   readonly #log: Logger;
-  readonly #keeper: CallRecordKeeper;
-  readonly #legs = new Set<CallLeg>();
-  readonly #peers = new Map<CallLeg, CallLeg>();
   readonly #view: CallerView;
-  /** Ringing a queue's agents: made for the visitor's queue, or when a flow dials a queue. */
-  #agents: AgentDial | undefined;
-  /** Legs other modules made for the call: their ringing, answer, a flow's bridged agent. */
-  readonly #foreign: ForeignLegs;
-  readonly #inDialog: InDialog;
-  readonly #media: CallMedia;
-  readonly #answer: GatewayAnswer;
+  /** What the call is made of: its record, legs, media, agents… (`call-parts.ts`). */
+  readonly #parts: CallParts;
   #ending = false;
-  #endOnNoAgent = true;
-  #keepOnNoAgent = false;
-  #skipAgents: ErrorCode | undefined;
 
   constructor(deps: CallDeps, init: CallInit) {
     super();
     this.#deps = deps;
     this.#init = init;
-    const log0 = deps.logger.child({ module: 'call', callId: this.id });
-    this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log0 });
-    const view = callerView(init, this.caller.webrtc);
-    this.#view = view;
-    const log = log0.child({ tenant: view.tenant });
-    this.#log = log;
-    // S6: a visitor's session gets its caller-ID number (the token's `callerNumber` claim when
-    // it is inside the tenant's blocks); a trunk call is known by the DID it called.
-    const number = init.token
-      ? deps.numbers.lease(view.tenant, view.sessionId, callerNumberClaim(init.token))
-      : { number: view.trunk?.called ?? '', fallback: false };
-    const keeper = new CallRecordKeeper(
-      { store: deps.calls, now: deps.now ?? Date.now, log },
-      {
-        id: this.id,
-        caller: view,
-        queue: init.queue,
-        invite: init.invite,
-        flow: init.flow,
-        number,
-      },
-    );
-    this.#keeper = keeper;
-    this.#inDialog = new InDialog({
-      log,
-      caller: this.caller,
-      peerOf: (l) => this.#peers.get(l),
-      onHold: (held) => this.agentHold(held),
-      onDtmf: (l, digit) => this.emit('dtmf', digit, l),
-      onDialogChange: () => keeper.save(),
-      onIceRestart: (ok) => this.emit('iceRestart', ok),
-    });
-    this.caller.on('reconnect', (outcome, gapMs) => this.emit('reconnect', outcome, gapMs));
-    this.#media = new CallMedia({
-      callId: this.id,
-      deps,
-      caller: this.caller,
-      log,
-      events: this,
-      silenceEnds: () => this.state === 'answered' || this.#answer.codec !== undefined,
-      ending: () => this.#ending,
-      end: (how) => this.end(how),
-    });
-    this.#answer = new GatewayAnswer(this.caller, keeper, (how) => this.end(how));
-    this.#foreign = new ForeignLegs({
-      caller: this.caller,
-      keeper,
-      agents: deps.agents,
-      events: this,
-      ending: () => this.#ending,
-      transition: (next) => this.#transition(next),
-    });
-    if (init.queue !== undefined) this.#agents = this.#agentDial(init.queue);
-    this.#adopt(this.caller);
+    const log = deps.logger.child({ module: 'call', callId: this.id });
+    this.caller = new InboundLeg({ ...init, stack: deps.stack, name: 'caller', logger: log });
+    this.#view = callerView(init, this.caller.webrtc);
+    this.#log = log.child({ tenant: this.#view.tenant });
+    this.#parts = callParts(this, { deps, init, view: this.#view, log: this.#log });
   }
 
   get record(): CallRecord {
-    return this.#keeper.record;
+    return this.#parts.keeper.record;
   }
 
   get state(): CallState {
-    return this.#keeper.state;
+    return this.#parts.keeper.state;
   }
 
   get tenant(): string {
@@ -144,21 +78,21 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   get decision(): RoutingDecision | undefined {
-    return this.#agents?.decision;
+    return this.#parts.agents.decision;
   }
 
   get ringingAgents(): string[] {
-    return this.#agents?.ringingAgents ?? [];
+    return this.#parts.agents.ringingAgents;
   }
 
   /** The agent talking with the caller: who took the call, or whom a flow bridged. */
   get agentId(): string | undefined {
-    return this.#agents?.agent?.id ?? this.#foreign.flowAgent?.id;
+    return this.#parts.agents.agent?.id ?? this.#parts.foreign.flowAgent?.id;
   }
 
   /** The codec the gateway answered the caller with itself, if it did. */
   get gatewayCodec(): ChosenCodec | undefined {
-    return this.#answer.codec;
+    return this.#parts.answer.codec;
   }
 
   /** Whether the call is ending or ended. */
@@ -167,26 +101,26 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   get held(): boolean {
-    return this.#inDialog.held;
+    return this.#parts.inDialog.held;
   }
 
   /** The media router: one per call, every leg's transport on it (once `setUpMedia` ran). */
   get router(): MediaRouter | undefined {
-    return this.#media.router;
+    return this.#parts.media.router;
   }
 
   /** Every leg the call made, the caller's first (ended ones too). */
   get legs(): readonly CallLeg[] {
-    return [...this.#legs];
+    return this.#parts.legs.all;
   }
 
   /** Admits the call: media, then (with `init.answer`) the gateway's answer, then agents ring. */
   async start(): Promise<void> {
-    this.#keeper.insert();
+    this.#parts.keeper.insert();
     const { sessionNumber, numberFallback: fallback, queue, visitorSource: visitor } = this.record;
     const { channel, trunk } = this.record;
     this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
-    void this.#agents?.evaluate(); // in parallel with the media
+    void this.#parts.agents.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
     const answer =
       this.#init.answer ??
@@ -202,25 +136,17 @@ export class Call extends EventEmitter<CallEvents> {
    * (`answered`); resolves once the first legs are on their way. When no one
    * answers: `agentsExhausted`, and the call ends unless `endOnNoAgent` is false.
    */
-  async ringAgents(
+  ringAgents(
     options: { readonly endOnNoAgent?: boolean; readonly queue?: string } = {},
   ): Promise<void> {
-    this.#endOnNoAgent = options.endOnNoAgent ?? true;
-    const queue = options.queue ?? this.#init.queue;
-    if (!this.#agents && queue !== undefined) this.#agents = this.#agentDial(queue);
-    const agents = this.#agents;
-    if (!agents || this.#skipAgents) {
-      this.#exhausted(this.#skipAgents ?? 'no_agent_available');
-      return;
-    }
-    if (await this.setUpMedia()) await agents.start();
+    return this.#parts.agents.ring(options);
   }
 
   /** The customer's value (S1) for the call's queue, once computed; undefined without one. */
   value(): Promise<{ readonly value: number; readonly tier: string } | undefined> {
-    return (this.#agents?.evaluate() ?? Promise.resolve(undefined)).then((v) =>
-      v ? { value: v.result.value, tier: v.result.tier } : undefined,
-    );
+    return this.#parts.agents
+      .evaluate()
+      .then((v) => (v ? { value: v.result.value, tier: v.result.tier } : undefined));
   }
 
   /**
@@ -229,22 +155,22 @@ export class Call extends EventEmitter<CallEvents> {
    * and it is closed when the call ends. Its own end is that module's to handle.
    */
   adoptLeg(leg: CallLeg): void {
-    this.#adopt(leg);
+    this.#parts.legs.adopt(leg);
   }
 
   /** An agent a flow rang answered and is bridged to the caller (`ForeignLegs`). */
   agentConnected(leg: OutboundLeg, agentId: string, wrapUpSeconds: number): void {
-    this.#foreign.agentConnected(leg, agentId, wrapUpSeconds);
+    this.#parts.foreign.agentConnected(leg, agentId, wrapUpSeconds);
   }
 
   /** Another module's leg rings for this call, or stopped ringing (`ForeignLegs`). */
   showRinging(agentId: string | undefined, ringing: boolean): void {
-    this.#foreign.showRinging(agentId, ringing);
+    this.#parts.foreign.showRinging(agentId, ringing);
   }
 
   /** Another module joined `leg` to the caller: the call is answered (`ForeignLegs`). */
   targetAnswered(leg: CallLeg): void {
-    this.#foreign.targetAnswered(leg);
+    this.#parts.foreign.targetAnswered(leg);
   }
 
   /**
@@ -252,17 +178,17 @@ export class Call extends EventEmitter<CallEvents> {
    * `agentsExhausted` the call stays up, whatever `ringAgents` was told.
    */
   keepOnNoAgent(): void {
-    this.#keepOnNoAgent = true;
+    this.#parts.agents.keep();
   }
 
   /** No agent is rung (voicemail outside business hours): `agentsExhausted(reason)` at once instead. */
   skipAgents(reason: ErrorCode): void {
-    this.#skipAgents = reason;
+    this.#parts.agents.skip(reason);
   }
 
   /** The router and the caller's media transport (once; false when the call ended instead). */
   setUpMedia(): Promise<boolean> {
-    return this.#media.setUp();
+    return this.#parts.media.setUp();
   }
 
   /**
@@ -274,38 +200,29 @@ export class Call extends EventEmitter<CallEvents> {
    * offer without that codec ends it: 488 offer_required).
    */
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
-    if (this.#ending || this.#agents?.agent || !(await this.setUpMedia())) return false;
-    return this.#answer.answer(answer);
+    if (this.#ending || this.#parts.agents.agent || !(await this.setUpMedia())) return false;
+    return this.#parts.answer.answer(answer);
   }
 
   /** Joins two legs' media (and their in-dialog requests): what one party says, the other hears. */
   bridge(a: CallLeg, b: CallLeg): void {
-    const router = this.#media.router;
-    if (!router || !a.media || !b.media)
-      throw new ParleyError('internal', 'both legs need their media transports to be bridged');
-    for (const leg of [a, b]) {
-      const old = this.#peers.get(leg);
-      if (old) this.#peers.delete(old);
-    }
-    router.pipe(a.media, b.media);
-    this.#peers.set(a, b);
-    this.#peers.set(b, a);
+    this.#parts.legs.bridge(a, b);
   }
 
   /** An agent's presence changed: one who left while ringing is cancelled (ring strategy). */
   agentChanged(presence: AgentPresence): void {
-    this.#agents?.agentChanged(presence);
+    this.#parts.agents.agentChanged(presence);
   }
 
   /** The agent put the visitor on hold or took them off it (the desk, or a phone's re-INVITE). */
   agentHold(held: boolean): void {
     if (!this.agentId || this.#ending) return;
-    if (this.#inDialog.hold(held)) this.emit('hold', held);
+    if (this.#parts.inDialog.hold(held)) this.emit('hold', held);
   }
 
   /** Sends a data-channel message to the visitor; false when the channel is not open. */
   sendToVisitor(text: string): boolean {
-    return this.#inDialog.sendToCaller(text);
+    return this.#parts.inDialog.sendToCaller(text);
   }
 
   /** Ends the call from any state; safe to call more than once. */
@@ -314,91 +231,19 @@ export class Call extends EventEmitter<CallEvents> {
     this.#ending = true;
     if (!this.caller.ended && this.caller.tx.finalStatus === undefined)
       this.caller.refuse(how.reason, how.status);
-    this.#agents?.close(how.reason);
-    for (const leg of this.#legs) leg.close(how.reason);
-    this.#media.close();
+    this.#parts.agents.close(how.reason);
+    this.#parts.legs.close(how.reason);
+    this.#parts.media.close();
     if (this.#init.token)
       this.#deps.numbers.release(this.tenant, this.record.sessionId, this.record.sessionNumber);
     this.#view.trunk?.release();
-    const agentLeg = this.#agents?.agent?.leg ?? this.#foreign.flowAgent?.leg;
+    const agentLeg = this.#parts.agents.agent?.leg ?? this.#parts.foreign.flowAgent?.leg;
     const media = mediaCounters(this.caller.media, agentLeg?.media);
-    this.#keeper.finish({ ...how, status: this.caller.end?.status }, media);
+    this.#parts.keeper.finish({ ...how, status: this.caller.end?.status }, media);
     this.emit('state', 'ended');
     const { outcome, endedBy, reason } = how;
     this.#log.info({ outcome, endedBy, reason, status: this.record.sipStatus }, 'call ended');
     this.#deps.onOutcome?.(this.record);
     this.emit('ended', this.record);
-  }
-
-  #adopt(leg: CallLeg): void {
-    this.#legs.add(leg);
-    leg.on('request', (request, tx) => this.#inDialog.handle(leg, request, tx));
-    leg.on('ended', (end) => this.#legEnded(leg, end));
-    // A browser's media gone while answered (ICE failed, closed without a BYE).
-    leg.on('mediaLost', () => {
-      // The visitor is reconnecting: its rebind re-INVITE restarts ICE.
-      if (leg === this.caller && this.caller.reconnecting) return;
-      if (leg === this.caller)
-        this.end({ outcome: 'answered', endedBy: 'visitor', reason: 'visitor_gone' });
-      else if (leg === this.#agents?.agent?.leg)
-        this.end({ outcome: 'answered', endedBy: 'agent', reason: 'agent_unreachable' });
-    });
-  }
-
-  /** The caller's leg, or the agent's once answered, ended: so does the call. */
-  #legEnded(leg: CallLeg, end: LegEnd): void {
-    const peer = this.#peers.get(leg); // an ended leg is joined to no one
-    if (peer && this.#peers.get(peer) === leg) this.#peers.delete(peer);
-    this.#peers.delete(leg);
-    // A flow's bridged party ('other') hanging up leaves the caller in the flow.
-    const role =
-      leg === this.caller ? 'caller' : leg === this.#agents?.agent?.leg ? 'agent' : 'other';
-    const how = callEndOf(role, end, this.state === 'answered');
-    if (how && !this.#ending) this.end(how);
-  }
-
-  #agentDial(queue: string): AgentDial {
-    const deps = this.#deps;
-    const view = this.#view;
-    const record = this.record;
-    // Agents' phones show the web session's number (S6), or a trunk caller's own number.
-    const number = view.trunk
-      ? (view.trunk.callerNumber ?? record.sessionNumber)
-      : record.sessionNumber;
-    const agents = new AgentDial({
-      callId: this.id,
-      deps,
-      queue,
-      identity: callerIdentity(number, view.privateClaims, deps.tenantName(record.tenant)),
-      privateClaims: view.privateClaims,
-      caller: this.caller,
-      keeper: this.#keeper,
-      log: this.#log,
-      router: () => this.#media.router,
-      gatewayCodec: () => this.#answer.codec,
-      ending: () => this.#ending,
-      adopt: (leg) => this.#adopt(leg),
-      bridge: (a, b) => this.bridge(a, b),
-      ringing: () => this.#transition('ringing'),
-      end: (how) => this.end(how),
-    });
-    agents.on('ringing', (id) => this.emit('agentRinging', id));
-    agents.on('stopped', (id) => this.emit('agentStopped', id));
-    agents.on('exhausted', (reason) => this.#exhausted(reason));
-    agents.on('connected', (_leg, agentId) => {
-      this.#transition('answered');
-      this.emit('answered', agentId);
-    });
-    return agents;
-  }
-
-  #exhausted(reason: ErrorCode): void {
-    this.emit('agentsExhausted', reason);
-    if (this.#endOnNoAgent && !this.#keepOnNoAgent)
-      this.end({ outcome: outcomeOf(reason), endedBy: 'gateway', reason });
-  }
-
-  #transition(next: CallState): void {
-    if (this.state !== next && this.#keeper.transition(next)) this.emit('state', next);
   }
 }
