@@ -18,7 +18,7 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/index.js';
 import type { VoicemailRecord, VoicemailStore } from './store.js';
-import { removeTombstoned, type TombstoneSweepDeps } from './tombstones.js';
+import { TOMBSTONE_DAYS, removeTombstoned, type TombstoneSweepDeps } from './tombstones.js';
 
 /**
  * Deletes a voicemail whose WAV is on this gateway: the file, then the row.
@@ -131,6 +131,12 @@ export class VoicemailRetention {
     if (tombstones === undefined) return;
     try {
       await removeTombstoned({ ...tombstones, logger: this.#log });
+      const expired = await tombstones.tombstones.expire(this.#now() - TOMBSTONE_DAYS * DAY_MS);
+      if (expired > 0)
+        this.#log.warn(
+          { expired, days: TOMBSTONE_DAYS },
+          'tombstones of gateways that never came back deleted: their files stay on those disks',
+        );
     } catch (error) {
       // Their tombstones stay: tried again next sweep.
       this.#log.error({ err: error }, 'tombstoned voicemail files not removed');

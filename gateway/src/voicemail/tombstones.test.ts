@@ -31,6 +31,12 @@ class MemoryTombstones implements TombstoneStore {
   async clear(ids: readonly string[]): Promise<void> {
     for (const id of ids) this.byId.delete(id);
   }
+
+  async expire(before: number): Promise<number> {
+    const old = [...this.byId.values()].filter((t) => t.deletedAt < before);
+    for (const t of old) this.byId.delete(t.id);
+    return old.length;
+  }
 }
 
 const wav = (path: string): string => {
@@ -61,6 +67,8 @@ describe('removeTombstoned', () => {
     const relative = wav(join(root, 'relative.wav'));
     tombstones.add('vm-dotdot', join(dir, '..', 'relative.wav'));
     const unnamed = wav(join(dir, 'acme', 'voicemail-unnamed.wav'));
+    // Its folder is missing (the volume not mounted): the file may come back, the tombstone stays.
+    tombstones.add('vm-unmounted', join(dir, 'unmounted', 'voicemail-2.wav'));
     const counted: number[] = [];
 
     const pass = await removeTombstoned({
@@ -69,7 +77,7 @@ describe('removeTombstoned', () => {
       logger: createLogger('silent'),
       removed: (count) => counted.push(count),
     });
-    expect(pass).toEqual({ removed: 1, cleared: 2, kept: 4 });
+    expect(pass).toEqual({ removed: 1, cleared: 2, kept: 5 });
     expect(counted).toEqual([1]);
     expect(existsSync(named)).toBe(false);
     for (const path of [outside, linked, relative, unnamed]) expect(existsSync(path)).toBe(true);
@@ -78,6 +86,7 @@ describe('removeTombstoned', () => {
       'vm-dotdot',
       'vm-linked',
       'vm-outside',
+      'vm-unmounted',
     ]);
   });
 

@@ -8,8 +8,12 @@
  * (at start and each sweep) removes the files its tombstones name, then the
  * tombstones. A file is removed only on a tombstone's word, never because no
  * row names it, and only inside this gateway's recordings directory; one that
- * could not be removed keeps its tombstone for the next sweep. On SQLite (one
- * gateway) every row is this gateway's and there are none.
+ * could not be removed keeps its tombstone for the next sweep, and so does
+ * one whose folder is missing (a volume not mounted yet). Tombstones older
+ * than {@link TOMBSTONE_DAYS} are deleted by any gateway's sweep: their
+ * gateway is taken as gone for good. They name a gateway by its
+ * `shared.instanceId`, which must stay the same across its restarts. On
+ * SQLite (one gateway) every row is this gateway's and there are none.
  */
 import { lstat, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -29,7 +33,17 @@ export interface TombstoneStore {
   mine(limit: number, after?: string): Promise<VoicemailTombstone[]>;
   /** Deletes these tombstones: their files are gone. */
   clear(ids: readonly string[]): Promise<void>;
+  /** Deletes every gateway's tombstones older than `before` (epoch ms); resolves to how many. */
+  expire(before: number): Promise<number>;
 }
+
+/**
+ * How long a tombstone waits for its gateway: one that has not come back in
+ * that time is taken as gone for good (decommissioned, or its
+ * `shared.instanceId` changed), and any gateway's sweep deletes its
+ * tombstones so the table does not grow for ever.
+ */
+export const TOMBSTONE_DAYS = 90;
 
 export interface TombstoneSweepDeps {
   readonly tombstones: TombstoneStore;
@@ -60,6 +74,7 @@ export async function removeTombstoned(deps: TombstoneSweepDeps): Promise<Tombst
   let removed = 0;
   let cleared = 0;
   let kept = 0;
+  let unreachable = 0;
   let after: string | undefined;
   const dir = await realDir(deps.recordingsDir);
   for (;;) {
@@ -68,6 +83,12 @@ export async function removeTombstoned(deps: TombstoneSweepDeps): Promise<Tombst
     for (const tombstone of page) {
       try {
         const outcome = await removeFile(tombstone.recordingPath, dir);
+        if (outcome === 'unreachable') {
+          // Its folder is not there (a volume not mounted yet?): kept until it is.
+          kept += 1;
+          unreachable += 1;
+          continue;
+        }
         if (outcome === 'outside') {
           kept += 1;
           log.warn(
@@ -93,6 +114,11 @@ export async function removeTombstoned(deps: TombstoneSweepDeps): Promise<Tombst
     if (page.length < PAGE) break;
   }
   if (removed > 0) deps.removed?.(removed);
+  if (unreachable > 0)
+    log.warn(
+      { unreachable, recordingsDir: dir },
+      'tombstoned voicemail files in folders that are not there: tombstones kept',
+    );
   if (cleared > 0)
     log.info(
       { removed, cleared, kept },
@@ -103,16 +129,21 @@ export async function removeTombstoned(deps: TombstoneSweepDeps): Promise<Tombst
 
 /**
  * Removes `path` when it is inside `dir` (a real path), by its parent's real
- * path (no symbolic link leads out). `gone`: no such file (removed already,
- * or on a volume shared with the gateway that deleted the row).
+ * path (no symbolic link leads out). `gone`: no such file in a folder that is
+ * there (removed already, or on a volume shared with the gateway that deleted
+ * the row). `unreachable`: its folder is not there either (the recordings
+ * volume not mounted): the file may come back, so its tombstone stays.
  */
-async function removeFile(path: string, dir: string): Promise<'removed' | 'gone' | 'outside'> {
+async function removeFile(
+  path: string,
+  dir: string,
+): Promise<'removed' | 'gone' | 'unreachable' | 'outside'> {
   const absolute = resolve(path);
   try {
     await lstat(absolute);
   } catch (error) {
-    if (isMissing(error)) return 'gone';
-    throw error;
+    if (!isMissing(error)) throw error;
+    return (await exists(dirname(absolute))) ? 'gone' : 'unreachable';
   }
   const real = join(await realpath(dirname(absolute)), basename(absolute));
   if (!inside(real, dir)) return 'outside';
@@ -127,6 +158,16 @@ async function realDir(dir: string): Promise<string> {
     return await realpath(configured);
   } catch (error) {
     if (isMissing(error)) return configured;
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
     throw error;
   }
 }

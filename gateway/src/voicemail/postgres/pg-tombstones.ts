@@ -38,6 +38,13 @@ export class PgTombstones implements TombstoneStore {
     }));
   }
 
+  async expire(before: number): Promise<number> {
+    const { rowCount } = await this.#pool.query('DELETE FROM vm_tombstones WHERE deleted_at < $1', [
+      before,
+    ]);
+    return rowCount ?? 0;
+  }
+
   async clear(ids: readonly string[]): Promise<void> {
     await this.#pool.query('DELETE FROM vm_tombstones WHERE gateway = $1 AND id = ANY($2)', [
       this.#gateway,

@@ -137,4 +137,32 @@ describe('voicemail tombstones', () => {
     expect(await store.delete(base.id)).toBe(false);
     expect((await pool.query('SELECT 1 FROM vm_tombstones')).rowCount).toBe(0);
   });
+
+  it('deletes the tombstones of a gateway that never came back once they are 90 days old', async () => {
+    const pool = await pg.migrated([{ name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS }]);
+    for (const [id, age] of [
+      ['vm-stale', 91],
+      ['vm-fresh', 89],
+    ] as const)
+      await pool.query(
+        `INSERT INTO vm_tombstones (id, gateway, recording_path, deleted_at)
+         VALUES ($1, 'gw-gone', $2, $3)`,
+        [id, `/var/lib/parley/acme/voicemail-${id}.wav`, NOW - age * DAY],
+      );
+    const store = new PgVoicemailStore(pool, 'gw-b');
+    const retention = new VoicemailRetention({
+      store,
+      retentionDays: 30,
+      intervalMs: 3_600_000,
+      tombstones: {
+        tombstones: new PgTombstones(pool, store.gateway),
+        recordingsDir: mkdtempSync(join(tmpdir(), 'parley-vm-tombstones-')),
+      },
+      logger: createLogger('silent'),
+      now: () => NOW,
+    });
+    await retention.sweep();
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM vm_tombstones');
+    expect(rows.map((row) => row.id)).toEqual(['vm-fresh']);
+  });
 });
