@@ -95,6 +95,7 @@ export interface StoredDecision {
   readonly allowed: boolean;
   readonly failed: string | null;
   readonly accountId: string | null;
+  readonly residentId: string | null;
   readonly at: string;
 }
 
