@@ -10,21 +10,18 @@
  *   advertiser's ledger then holds exactly one `callback_fee`, the accepted
  *   run's.
  */
-import {
-  analyseTail,
-  sippAvailable,
-  stopAll,
-  until,
-  wavSeconds,
-  type AudioAnalysis,
-  type BaresipAgent,
-} from '@parley/testkit';
+import { sippAvailable, stopAll, wavSeconds, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
-import { startCallbacksWorld, type CallbacksWorld } from './callbacks-world.js';
+import {
+  ADVERTISER_HZ,
+  expectHeardTone,
+  startCallbacksWorld,
+  talkRecorded,
+  type CallbacksWorld,
+} from './callbacks-world.js';
 
 const CUSTOMER_HZ = 1000;
-const ADVERTISER_HZ = 800;
 
 let world: CallbacksWorld;
 let advertiser: BaresipAgent;
@@ -35,20 +32,6 @@ afterAll(async () => {
   await world?.close();
   await stopAll();
 });
-
-/** The tone in the last two seconds of `phone`'s last recording of what it heard. */
-async function heardTail(phone: BaresipAgent): Promise<AudioAnalysis> {
-  const { received } = phone.lastRecording();
-  expect(received, `${phone.user} recorded nothing`).toBeDefined();
-  return analyseTail(received!, 2);
-}
-
-function expectTone(heard: AudioAnalysis, hz: number): void {
-  const what = `${hz} Hz in ${JSON.stringify(heard)}`;
-  expect(heard.rms, what).toBeGreaterThan(0.05);
-  expect(heard.roughFrequencyHz, what).toBeGreaterThan(hz * 0.9);
-  expect(heard.roughFrequencyHz, what).toBeLessThan(hz * 1.1);
-}
 
 /**
  * Asks for a callback and, once the customer's phone is prompted, presses
@@ -110,16 +93,7 @@ describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', 
     const phone = await world.startPhone({ toneHz: CUSTOMER_HZ });
     const { id, ended } = await askPressing(phone, '1');
     await world.reached(id, 'connected');
-    // The customer's recording holds the prompt and the ringback before this:
-    // three more seconds of it, and three of the advertiser's, are the talk.
-    const before = wavSeconds(phone.lastRecording().received ?? '');
-    await until(
-      () =>
-        wavSeconds(phone.lastRecording().received ?? '') >= before + 3 &&
-        wavSeconds(advertiser.lastRecording().received ?? '') >= 3,
-      'three seconds of the talk recorded by both phones',
-      30_000,
-    );
+    await talkRecorded(phone, advertiser, wavSeconds(phone.lastRecording().received ?? ''));
     const closed = {
       phone: phone.waitForEvent('CALL_CLOSED', undefined, 20_000),
       advertiser: advertiser.waitForEvent('CALL_CLOSED', undefined, 20_000),
@@ -131,8 +105,8 @@ describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', 
     expect(record.attempts[0]?.key).toBe('1');
     expect(advertiser.receivedRequests('INVITE')).toHaveLength(1);
     // Audio both ways: the customer heard the advertiser's tone, the advertiser the customer's.
-    expectTone(await heardTail(phone), ADVERTISER_HZ);
-    expectTone(await heardTail(advertiser), CUSTOMER_HZ);
+    await expectHeardTone(phone, ADVERTISER_HZ);
+    await expectHeardTone(advertiser, CUSTOMER_HZ);
     // One charge, this run's: the declined, unkeyed and unanswered runs above added none.
     expect(record.chargeKey).toBe(`callback:${record.id}`);
     const fees = await world.fees(advertiserId);

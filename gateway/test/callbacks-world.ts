@@ -10,9 +10,12 @@
  */
 import {
   PortAllocator,
+  analyseTail,
   bundledScenario,
   startBaresipAgent,
   startSipp,
+  until,
+  wavSeconds,
   type BaresipAgent,
   type BundledScenarioName,
   type PortBlock,
@@ -26,6 +29,8 @@ import { CARRIER, carrierTrunk, type TrunkInput } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
 export const CUSTOMER = '+14155550123';
+/** The advertiser's phone's tone. */
+export const ADVERTISER_HZ = 800;
 /** Where a listing's callback goes unless a test says otherwise. */
 export const SALES = { kind: 'queue', queue: 'sales' } as const;
 
@@ -65,6 +70,37 @@ export interface CallbacksWorld {
 const ports = new PortAllocator();
 
 /**
+ * Waits until the customer's phone and the advertiser's both recorded
+ * `seconds` of their talk. The customer's recording also holds the prompt and
+ * the ringback: `customerFrom` is its length when the callback was connected.
+ */
+export async function talkRecorded(
+  customer: BaresipAgent,
+  advertiser: BaresipAgent,
+  customerFrom: number,
+  seconds = 3,
+): Promise<void> {
+  await until(
+    () =>
+      wavSeconds(customer.lastRecording().received ?? '') >= customerFrom + seconds &&
+      wavSeconds(advertiser.lastRecording().received ?? '') >= seconds,
+    `${seconds} s of the talk recorded by both phones`,
+    30_000,
+  );
+}
+
+/** Expects the last two seconds `phone` heard in its last call to be a tone of `hz` (±10 %). */
+export async function expectHeardTone(phone: BaresipAgent, hz: number): Promise<void> {
+  const { received } = phone.lastRecording();
+  expect(received, `${phone.user} recorded nothing`).toBeDefined();
+  const heard = await analyseTail(received!, 2);
+  const what = `${phone.user}: ${hz} Hz in ${JSON.stringify(heard)}`;
+  expect(heard.rms, what).toBeGreaterThan(0.05);
+  expect(heard.roughFrequencyHz, what).toBeGreaterThan(hz * 0.9);
+  expect(heard.roughFrequencyHz, what).toBeLessThan(hz * 1.1);
+}
+
+/**
  * `callbacksExtra` is merged into the gateway's `callbacks` settings;
  * `trunks` are added beside the customer's `carrier` (an advertiser's number).
  */
@@ -94,7 +130,7 @@ export async function startCallbacksWorld(
     const block = await ports.allocate(2, { even: false });
     held.push(block);
     const carrierPort = block.base;
-    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
+    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: ADVERTISER_HZ });
     gw = await startTestGateway({
       agents: [{ id: 'agent1', contact: advertiser.uri }],
       config: {
