@@ -6,6 +6,7 @@ import {
   FlowEventJournal,
   PgFlowEventStore,
   moveFlowEventJournal,
+  newestFlowEventJournalRow,
   SqliteFlowEventStore,
   type FlowEventStore,
 } from '../flows/index.js';
@@ -30,6 +31,7 @@ import {
   type SqliteDatabase,
 } from '../storage/index.js';
 import {
+  JournalMover,
   KeyedQueue,
   PgAgentStore,
   PgCallStore,
@@ -213,6 +215,17 @@ async function coreStores(
         logger.error({ err }, 'flow events left in the journal: moved at next start'),
     );
   const flowEvents = new PgFlowEventStore(pool, logger, { journal: new FlowEventJournal(db) });
+  // What PostgreSQL refused past the store's retries while this gateway runs: moved within a minute.
+  const mover = moveJournal
+    ? new JournalMover(
+        {
+          name: 'flow events',
+          newest: () => newestFlowEventJournalRow(db),
+          move: (upTo) => moveFlowEventJournal(db, pool, logger, upTo),
+        },
+        logger,
+      )
+    : undefined;
   return {
     calls,
     shared: calls,
@@ -226,6 +239,7 @@ async function coreStores(
     // The writes still queued (the last calls' final records, their flows' last events)
     // land before the pool closes.
     closeCore: async () => {
+      await mover?.close();
       await Promise.all([queue.idle(), sessionQueue.idle(), flowEvents.idle()]);
       await pool.end();
     },
