@@ -62,7 +62,8 @@ export interface Stores {
   readonly sharedMoney: PgCharges | undefined;
   /**
    * With `storage.kind: postgres`: the shared database, for the modules'
-   * stores ported to it (the voicemail index). Undefined with SQLite.
+   * stores ported to it (the voicemail index; the gated accounts, their money
+   * and the decisions). Undefined with SQLite.
    */
   readonly pool: PgPool | undefined;
   readonly calls: CallStore;
