@@ -36,7 +36,10 @@ beforeAll(async () => {
       // Never bound: the command opens no listener.
       sipPort: 5060,
       media: { base: 40000, size: 10 },
-      extra: { storage: { kind: 'postgres', path: sqlitePath, postgres: { url } } },
+      extra: {
+        storage: { kind: 'postgres', path: sqlitePath, postgres: { url } },
+        shared: { instanceId: 'gw-migrate-a' },
+      },
     }),
   );
 });
