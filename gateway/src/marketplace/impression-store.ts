@@ -64,6 +64,13 @@ export interface ImpressionStore {
     until: number,
     perDevice: number,
   ): Promise<Map<string, LogEntry[]>>;
+  /**
+   * Per device (one query for all), when its first log entry of the tenant
+   * began (lease start ≥ 0); a device with none is absent. Call-entry matching
+   * asks it for a chunk's entries with no log entry in the window, to tell
+   * `outside_threshold` from `no_device`.
+   */
+  firstLogEntryStarts(tenant: string, deviceIds: readonly string[]): Promise<Map<string, number>>;
   /** The id of the impression that held `number` at `at` (S3's lookup through the virtual number). */
   impressionIdAt(
     number: string,
@@ -202,6 +209,17 @@ export class SqliteImpressionStore implements ImpressionStore {
            ON m.tenant = ? AND m.device_id = j.value AND m.lease_start >= ? AND m.lease_start <= ?
          ORDER BY j.key, m.lease_start DESC`,
       ),
+      firstLogEntryStarts: db.prepare<[string, string], { deviceId: string; first: number | null }>(
+        `SELECT j.value AS deviceId, (SELECT m.lease_start FROM mp_impressions m
+           WHERE m.tenant = ? AND m.device_id = j.value AND m.lease_start >= 0 ORDER BY m.lease_start LIMIT 1) AS first
+         FROM json_each(?) j`,
+      ),
+      impressionIdOnly: db
+        .prepare<[string, number], string>(
+          `SELECT id FROM mp_impressions WHERE number = ? AND lease_start <= ?
+           ORDER BY lease_start DESC LIMIT 1`,
+        )
+        .pluck(),
       impressionIdAt: db.prepare<[string, number], { id: string; listingId: string }>(
         `SELECT id, listing_id AS listingId FROM mp_impressions WHERE number = ? AND lease_start <= ?
          ORDER BY lease_start DESC LIMIT 1`,
@@ -299,27 +317,52 @@ export class SqliteImpressionStore implements ImpressionStore {
   ): Promise<Map<string, LogEntry[]>> {
     const out = new Map<string, LogEntry[]>();
     if (deviceIds.length === 0) return out;
-    const rows = this.#s.logEntriesOfDevices.all(JSON.stringify(deviceIds), tenant, since, until);
+    // Devices in index order: each seek lands near the last one (measured 14 → 8–10 µs a device).
+    const rows = this.#s.logEntriesOfDevices.all(
+      JSON.stringify([...deviceIds].sort()),
+      tenant,
+      since,
+      until,
+    );
     for (const row of rows) {
       let list = out.get(row.deviceId);
       if (!list) out.set(row.deviceId, (list = []));
-      if (list.length < perDevice)
-        list.push({
-          id: row.id,
-          listingId: row.listingId,
-          number: row.number,
-          leaseStart: row.leaseStart,
-        });
+      if (list.length < perDevice) list.push(row);
     }
+    return out;
+  }
+
+  async firstLogEntryStarts(
+    tenant: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (deviceIds.length === 0) return out;
+    for (const r of this.#s.firstLogEntryStarts.all(tenant, JSON.stringify([...deviceIds].sort())))
+      if (r.first !== null) out.set(r.deviceId, r.first);
     return out;
   }
 
   async impressionIdsAt(
     lookups: readonly (readonly [string, number])[],
   ): Promise<(string | undefined)[]> {
-    if (lookups.length === 0) return [];
-    // One prepared seek each: batched through json_each it measured 2.5x slower (14 µs against 5.7 µs).
-    return lookups.map(([number, at]) => this.#s.impressionIdAt.get(number, at)?.id);
+    // One prepared seek each (batched through json_each it measured 2.5x slower), in index
+    // order and in one read transaction: a seek in its own statement-long transaction, in
+    // random order, measured 15 µs against 3 µs.
+    const order = lookups.map((_, k) => k);
+    order.sort((a, b) => {
+      const [x, s] = lookups[a] ?? ['', 0];
+      const [y, t] = lookups[b] ?? ['', 0];
+      return x < y ? -1 : x > y ? 1 : s - t;
+    });
+    const out = new Array<string | undefined>(lookups.length).fill(undefined);
+    this.#db.transaction(() => {
+      for (const k of order) {
+        const [number, at] = lookups[k] ?? ['', 0];
+        out[k] = this.#s.impressionIdOnly.get(number, at);
+      }
+    })();
+    return out;
   }
 
   async impressionIdAt(

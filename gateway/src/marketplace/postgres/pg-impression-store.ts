@@ -197,6 +197,20 @@ export class PgImpressionStore implements ImpressionStore {
     return out;
   }
 
+  async firstLogEntryStarts(
+    tenant: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (deviceIds.length === 0) return new Map();
+    const { rows } = await this.#pool.query<{ deviceId: string; first: number | null }>(
+      `SELECT d.device_id AS "deviceId", (SELECT lease_start FROM mp_impressions
+         WHERE tenant = $2 AND device_id = d.device_id AND lease_start >= 0 ORDER BY lease_start LIMIT 1) AS first
+       FROM UNNEST($1::TEXT[]) AS d(device_id)`,
+      [deviceIds, tenant],
+    );
+    return new Map(rows.flatMap((r) => (r.first === null ? [] : [[r.deviceId, r.first] as const])));
+  }
+
   async impressionIdAt(
     number: string,
     at: number,
