@@ -7,13 +7,8 @@
  */
 import type { PgPool } from '../../storage/postgres/index.js';
 import { inTransaction } from '../../storage/postgres/index.js';
-import {
-  impressionOf,
-  type ImpressionRow,
-  type ImpressionStore,
-  type LogEntry,
-  type PlacementRecord,
-} from '../impression-store.js';
+import { impressionOf, type ImpressionRow } from '../impression-row.js';
+import type { ImpressionStore, LogEntry, PlacementRecord } from '../impression-store.js';
 import type { Impression } from '../model.js';
 
 const COLUMNS =
