@@ -24,6 +24,7 @@ BENCHMARKS=(
   'gated-ring|1|bench/src/gated-ring.ts|--calls 10|gated call set-up: a SIP visitor'"'"'s INVITE → the resident'"'"'s device ringing'
   'gated-trunk-ring|1|bench/src/gated-trunk-ring.ts|--calls 10|gated call set-up for a phone caller: the carrier'"'"'s INVITE → answered, → the resident'"'"'s device ringing'
   'queue|0|bench/src/queue.ts|--rounds 200|queue decisions with 1,000 callers waiting (agent free → its caller chosen and rung)'
+  'queue-calls|1|bench/src/queue-calls.ts|--callers 5|the queue on the wire: a phone caller waiting in `enqueue`, the agent'"'"'s BYE (agent free) → the next caller'"'"'s INVITE at the agent'
   'flows|0|bench/src/flows.ts|--runs 20 --keys 200|the flow runner'"'"'s cost per verb, and key press → next verb'
   'flow-calls|1|bench/src/flow-calls.ts|--steps 5|flows on real calls, on the wire: answer → first prompt packet, key press → next verb, gateway CPU per say + gather + record call'
   'reconnect|1|bench/src/reconnect.ts|--quick|a visitor'"'"'s WebSocket cut and back (WebSocket open → call rebound, audio pause) and ICE restarts (network change → re-INVITE answered), Chromium to baresip'

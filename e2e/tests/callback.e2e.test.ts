@@ -4,12 +4,13 @@
  * called now. The company's token endpoint (the real screening router)
  * issues a `callback:listing.<id>` token, the widget posts it to the gateway
  * and follows the progress stream. The gateway calls the customer through a
- * trunk: sipp on the carrier side (127.0.0.2) is the customer's phone, which
- * answers, presses 1 (RFC 4733) and echoes what it hears; a baresip phone is
- * the advertiser (the listing's queue's agent). The advertiser hears its own
- * 800 Hz tone come back through the customer (audio both ways), the page
- * shows every phase up to "connected" and then the end, and the advertiser's
- * ledger holds exactly one callback fee. The queue agent's desk (another
+ * trunk: a baresip phone on the carrier side (127.0.0.2) is the customer's
+ * phone, sending a 1 kHz tone; it answers and, once the page says "press 1",
+ * presses 1 through its control socket (`sndcode`, RFC 4733); another baresip
+ * phone is the advertiser (the listing's queue's agent, 800 Hz). Each phone's
+ * recording holds the other's tone (audio both ways), the page shows every
+ * phase up to "connected" and then the end, and the advertiser's ledger holds
+ * exactly one callback fee. The queue agent's desk (another
  * Chromium page, its softphone off: the agent's phone is the baresip one)
  * follows the callback live in its "Live" card: connected to the agent, then
  * ended, with the listing's advertiser and the customer's number masked. A
@@ -20,16 +21,15 @@ import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompanySite } from '@parley/demo/company-site';
-import { startCallbacksWorld, type CallbacksWorld } from '@parley/gateway/callbacks-world';
-import type { TestGateway } from '@parley/gateway/test-harness';
 import {
-  analyse,
-  sippAvailable,
-  stopAll,
-  wavSeconds,
-  type BaresipAgent,
-  until,
-} from '@parley/testkit';
+  ADVERTISER_HZ,
+  expectHeardTone,
+  startCallbacksWorld,
+  talkRecorded,
+  type CallbacksWorld,
+} from '@parley/gateway/callbacks-world';
+import type { TestGateway } from '@parley/gateway/test-harness';
+import { sippAvailable, stopAll, wavSeconds, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import { PROBE, WIDGET_DIST, listenOnLoopback } from '../src/widget-fixture.js';
 
@@ -41,6 +41,7 @@ let browser: Browser;
 let siteOrigin = '';
 let advertiserId = '';
 let listingId = '';
+const CUSTOMER_HZ = 1000;
 
 /** The callback events the page saw (the element's `parley-callback`). */
 const CALLBACK_PROBE = `
@@ -137,31 +138,30 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
   });
 
   it('calls the customer, who presses 1 and is bridged to the advertiser; one fee', async () => {
-    await world.startCustomer('uas-carrier-press-1');
+    const phone = await world.startPhone({ toneHz: CUSTOMER_HZ });
     const desk = await openDesk();
     const page = await openForm();
     await page.locator('parley-callback select').selectOption('US');
     await page.locator('parley-callback input[type="tel"]').fill('(415) 555-0123');
     await page.locator('parley-callback input[value="now"]').check();
     await page.locator('parley-callback input[type="checkbox"]').check();
-    const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
     await page.locator('parley-callback').getByRole('button', { name: 'Call me back' }).click();
-    await established;
     const status = page.locator('parley-callback [part="status"]');
+    // The customer's phone was answered and hears the prompt: it presses 1.
+    await page.locator('parley-callback [part="status"][data-phase="prompting"]').waitFor();
+    const sent = await phone.command('sndcode', '1');
+    expect(sent.ok, JSON.stringify(sent)).toBe(true);
     await page.locator('parley-callback [part="status"][data-phase="connected"]').waitFor();
     expect(await status.innerText()).toMatch(/^Connected/);
-    // Two seconds of the advertiser's tone recorded back from the customer's echo.
-    await until(
-      () => wavSeconds(advertiser.lastRecording().received ?? '') >= 2,
-      'two seconds',
-      30_000,
-    );
+    await talkRecorded(phone, advertiser, wavSeconds(phone.lastRecording().received ?? ''));
     // The desk follows it live: connected to the agent while they talk.
     const onDesk = (phase: string) =>
       desk.locator(`parley-agent-desk [part="live-callback"][data-phase="${phase}"]`);
     await onDesk('connected').waitFor();
     expect(await onDesk('connected').innerText()).toMatch(/Connected to agent1/);
+    const closed = phone.waitForEvent('CALL_CLOSED', undefined, 20_000);
     await advertiser.hangup();
+    await closed;
     await page.locator('parley-callback [part="status"][data-phase="ended"]').waitFor();
     expect(await status.innerText()).toMatch(/over/);
     await onDesk('ended').waitFor();
@@ -199,12 +199,11 @@ describe.skipIf(!sippAvailable())('"Call me back" in Chromium', () => {
     const fees = await callbackFees();
     expect(fees).toHaveLength(1);
     expect(fees[0]?.postings.map((p) => p.amountCents).sort((x, y) => x - y)).toEqual([-300, 300]);
-    const heard = await analyse(advertiser.lastRecording().received ?? '');
-    expect(heard.roughFrequencyHz).toBeGreaterThan(700);
-    expect(heard.roughFrequencyHz).toBeLessThan(900);
+    // Audio both ways: each phone heard the other's tone.
+    await expectHeardTone(phone, ADVERTISER_HZ);
+    await expectHeardTone(advertiser, CUSTOMER_HZ);
     // The customer's phone saw the listing's number as caller ID.
-    const result = (await world.stopCustomer())!;
-    expect(result.messages).toMatch(/From: "?[^\n]*<sip:\+14155550199@/);
+    expect(phone.receivedRequests('INVITE')[0]?.header('from')).toMatch(/<sip:\+14155550199@/);
     await page.context().close();
   });
 });

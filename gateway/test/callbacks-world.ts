@@ -1,16 +1,21 @@
 /**
  * The world of the listing callback tests on real peers
- * (`callbacks.sipp.test.ts`, `callbacks-cases.sipp.test.ts`, and in Chromium
+ * (`callbacks.sipp.test.ts`, `callbacks-cases.sipp.test.ts`,
+ * `callbacks-phone.baresip.test.ts`, and in Chromium
  * `e2e/tests/callback.e2e.test.ts`): a gateway whose
- * trunk goes to the carrier side (127.0.0.2), where a sipp scenario is the
- * customer's phone; a baresip phone is the advertiser (the `sales` queue's
- * agent at a fixed contact); listings charge their bid per callback.
+ * trunk goes to the carrier side (127.0.0.2), where a sipp scenario or a
+ * baresip phone is the customer's phone; a baresip phone is the advertiser
+ * (the `sales` queue's agent at a fixed contact, 800 Hz); listings charge
+ * their bid per callback.
  */
 import {
   PortAllocator,
+  analyseTail,
   bundledScenario,
   startBaresipAgent,
   startSipp,
+  until,
+  wavSeconds,
   type BaresipAgent,
   type BundledScenarioName,
   type PortBlock,
@@ -24,6 +29,8 @@ import { CARRIER, carrierTrunk, type TrunkInput } from './carrier.js';
 import { TENANT, startTestGateway, type TestGateway } from './harness.js';
 
 export const CUSTOMER = '+14155550123';
+/** The advertiser's phone's tone. */
+export const ADVERTISER_HZ = 800;
 /** Where a listing's callback goes unless a test says otherwise. */
 export const SALES = { kind: 'queue', queue: 'sales' } as const;
 
@@ -34,6 +41,14 @@ export interface CallbacksWorld {
   startCustomer(scenario: BundledScenarioName): Promise<SippInstance>;
   /** Stops the customer's scenario (its messages in the result); undefined when none runs. */
   stopCustomer(): Promise<SippResult | undefined>;
+  /**
+   * Stops the customer's phone (a scenario or the last baresip one) and starts
+   * a baresip phone on the carrier's port instead: it keys through its control
+   * socket (`sndcode`) and records what it hears.
+   */
+  startPhone(options?: { toneHz?: number; answerMode?: 'auto' | 'manual' }): Promise<BaresipAgent>;
+  /** Resolves with the event once callback `id` reaches `phase`; rejects if it ends first. */
+  reached(id: string, phase: CallbackEvent['phase']): Promise<CallbackEvent>;
   /** An advertiser (10 000 cents by default) and its listing (bid 300) to `destination`. */
   newListing(
     money?: Record<string, unknown>,
@@ -55,6 +70,37 @@ export interface CallbacksWorld {
 const ports = new PortAllocator();
 
 /**
+ * Waits until the customer's phone and the advertiser's both recorded
+ * `seconds` of their talk. The customer's recording also holds the prompt and
+ * the ringback: `customerFrom` is its length when the callback was connected.
+ */
+export async function talkRecorded(
+  customer: BaresipAgent,
+  advertiser: BaresipAgent,
+  customerFrom: number,
+  seconds = 3,
+): Promise<void> {
+  await until(
+    () =>
+      wavSeconds(customer.lastRecording().received ?? '') >= customerFrom + seconds &&
+      wavSeconds(advertiser.lastRecording().received ?? '') >= seconds,
+    `${seconds} s of the talk recorded by both phones`,
+    30_000,
+  );
+}
+
+/** Expects the last two seconds `phone` heard in its last call to be a tone of `hz` (±10 %). */
+export async function expectHeardTone(phone: BaresipAgent, hz: number): Promise<void> {
+  const { received } = phone.lastRecording();
+  expect(received, `${phone.user} recorded nothing`).toBeDefined();
+  const heard = await analyseTail(received!, 2);
+  const what = `${phone.user}: ${hz} Hz in ${JSON.stringify(heard)}`;
+  expect(heard.rms, what).toBeGreaterThan(0.05);
+  expect(heard.roughFrequencyHz, what).toBeGreaterThan(hz * 0.9);
+  expect(heard.roughFrequencyHz, what).toBeLessThan(hz * 1.1);
+}
+
+/**
  * `callbacksExtra` is merged into the gateway's `callbacks` settings;
  * `trunks` are added beside the customer's `carrier` (an advertiser's number).
  */
@@ -66,17 +112,25 @@ export async function startCallbacksWorld(
   let gw: TestGateway | undefined;
   let advertiser: BaresipAgent | undefined;
   let customer: SippInstance | undefined;
-  async function close(): Promise<void> {
+  let phone: BaresipAgent | undefined;
+  async function stopPhones(): Promise<void> {
     await customer?.stop();
+    customer = undefined;
+    await phone?.stop();
+    phone = undefined;
+  }
+  async function close(): Promise<void> {
+    await stopPhones();
     await advertiser?.stop();
     await gw?.close();
     for (const block of held.splice(0)) block.release();
   }
   try {
-    const block = await ports.allocate(1, { protocols: ['udp'] });
+    // Two ports, UDP and TCP: a baresip customer also listens on TCP there and on TLS one above.
+    const block = await ports.allocate(2, { even: false });
     held.push(block);
     const carrierPort = block.base;
-    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: 800 });
+    advertiser = await startBaresipAgent({ user: 'advertiser', toneHz: ADVERTISER_HZ });
     gw = await startTestGateway({
       agents: [{ id: 'agent1', contact: advertiser.uri }],
       config: {
@@ -116,7 +170,7 @@ export async function startCallbacksWorld(
       gw,
       advertiser,
       async startCustomer(scenario) {
-        await customer?.stop();
+        await stopPhones();
         customer = await startSipp({
           scenario: await bundledScenario(scenario),
           address: CARRIER,
@@ -131,6 +185,27 @@ export async function startCallbacksWorld(
         const running = customer;
         customer = undefined;
         return running?.stop();
+      },
+      async startPhone(options = {}) {
+        await stopPhones();
+        phone = await startBaresipAgent({
+          user: CUSTOMER,
+          address: CARRIER,
+          listenPort: carrierPort,
+          name: 'customer',
+          ...options,
+        });
+        return phone;
+      },
+      reached(id, phase) {
+        return new Promise((resolve, reject) => {
+          const stop = api.gateway.callbacks.service.watch(id, (e) => {
+            if (e.phase !== phase && e.phase !== 'ended') return;
+            queueMicrotask(() => stop());
+            if (e.phase === phase) resolve(e);
+            else reject(new Error(`callback ${id} ended (${e.outcome}) before ${phase}`));
+          });
+        });
       },
       async newListing(money = { initialBalanceCents: 10_000 }, destination = SALES) {
         const a = await api.apiRequest<{ id: string }>('POST', '/v1/advertisers', {

@@ -1,6 +1,6 @@
 /**
  * A gated facility reached from the carrier (`gated-trunk.sipp.test.ts`,
- * `gated-trunk-prompts.baresip.test.ts`): the tenant's DID comes in on the
+ * `gated-trunk-*.baresip.test.ts`): the tenant's DID comes in on the
  * carrier trunk, resident r-1 "Rita" (PIN 1593) has one SIP device, cell-12,
  * and callers' accounts are approved to call her.
  */
@@ -87,4 +87,23 @@ export async function approvedAccount(
       key: `seed-${key}`,
     });
   return made.body;
+}
+
+/** A Gate decision as the facility's API shows it (the fields these tests read). */
+export interface StoredDecision {
+  readonly stage: string;
+  readonly allowed: boolean;
+  readonly failed: string | null;
+  readonly accountId: string | null;
+  readonly residentId: string | null;
+  readonly at: string;
+}
+
+/** The Gate's decisions of one call, oldest first, read back from the facility's API. */
+export async function decisionsOf(gw: TestGateway, callId: string): Promise<StoredDecision[]> {
+  const { body } = await gw.apiRequest<{ decisions: StoredDecision[] }>(
+    'GET',
+    `${GATED}/decisions?callId=${callId}&limit=500`,
+  );
+  return body.decisions.reverse();
 }

@@ -38,7 +38,7 @@ import type { Call } from '../src/calls/index.js';
 import { CARRIER } from './carrier.js';
 import type { TestGateway } from './harness.js';
 import { carrierScenario } from './gated-carrier.js';
-import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
+import { GATED, approvedAccount, decisionsOf, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -55,21 +55,6 @@ let work: string;
 let rita: BaresipAgent;
 let samDevice: { sipUser: string; secret: string };
 const calls: Call[] = [];
-
-interface Decision {
-  stage: string;
-  allowed: boolean;
-  failed: string | null;
-  residentId: string | null;
-}
-
-async function decisionsOf(callId: string): Promise<Decision[]> {
-  const { body } = await gw.apiRequest<{ decisions: Decision[] }>(
-    'GET',
-    `${GATED}/decisions?callId=${callId}&limit=500`,
-  );
-  return body.decisions.reverse();
-}
 
 /**
  * Sam's phone (sipp): registered with cell-14's credential; answers, keys
@@ -124,13 +109,13 @@ async function connectedAndRechecked(call: Call): Promise<void> {
     .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
     .toBe(true)
     .catch(async (error: unknown) => {
-      throw new Error(`not connected: ${JSON.stringify(await decisionsOf(call.id))}`, {
+      throw new Error(`not connected: ${JSON.stringify(await decisionsOf(gw, call.id))}`, {
         cause: error,
       });
     });
   await expect
     .poll(
-      async () => (await decisionsOf(call.id)).some((d) => d.stage === 'recheck' && d.allowed),
+      async () => (await decisionsOf(gw, call.id)).some((d) => d.stage === 'recheck' && d.allowed),
       { timeout: 20_000 },
     )
     .toBe(true);
@@ -226,7 +211,7 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
 
         // Which resident (the account may call two), Sam keyed, Sam's PIN, rechecks that
         // passed, the one that refused: in order, each with its reason.
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         const shown = decisions.map((d) => [d.stage, d.allowed, d.failed]);
         expect(shown.slice(0, 3)).toEqual([
           ['authorize', false, 'callee'],
@@ -279,7 +264,7 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
         expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
         expect(byeReason(result.messages), result.messages).toMatch(/text="callee_not_available"/);
         expect((await phone.result).stats.successful).toBe(1);
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         expect(decisions.slice(0, 2).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
           ['authorize', true, null],
           ['reverify', true, null],
@@ -327,7 +312,7 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
         expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
         expect((await phone.result).stats.successful).toBe(1);
         // (Rechecks of the connected call, every second, may come after these: all allowed.)
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         const shown = decisions.map((d) => [d.stage, d.allowed, d.failed, d.residentId]);
         expect(shown.filter(([stage]) => stage !== 'recheck')).toEqual([
           ['authorize', true, null, 'r-2'],
@@ -375,7 +360,7 @@ describe.skipIf(!sippAvailable())('gated calls: choosing a resident, rechecks', 
         expect(byeReason(result.messages), result.messages).toMatch(/text="callee_not_available"/);
         await gw.callsEnded(10_000);
         expect(call.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
           ['authorize', true, null],
           ['reverify', false, 'resident_pin'],

@@ -30,7 +30,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Call } from '../src/calls/index.js';
 import { CARRIER } from './carrier.js';
 import type { TestGateway } from './harness.js';
-import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
+import { GATED, approvedAccount, decisionsOf, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -43,21 +43,6 @@ let work: string;
 let device: { sipUser: string; secret: string };
 const phones: BaresipAgent[] = [];
 const calls: Call[] = [];
-
-interface Decision {
-  stage: string;
-  allowed: boolean;
-  failed: string | null;
-  at: string;
-}
-
-async function decisionsOf(callId: string): Promise<Decision[]> {
-  const { body } = await gw.apiRequest<{ decisions: Decision[] }>(
-    'GET',
-    `${GATED}/decisions?callId=${callId}&limit=500`,
-  );
-  return body.decisions.reverse();
-}
 
 /** The meters ended because the Gate refused a connected call, from /metrics. */
 async function meterEndsRefused(): Promise<number> {
@@ -138,7 +123,7 @@ it(
         .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
         .toBe(true);
       await expect
-        .poll(async () => (await decisionsOf(call.id)).some((d) => d.stage === 'recheck'), {
+        .poll(async () => (await decisionsOf(gw, call.id)).some((d) => d.stage === 'recheck'), {
           timeout: 20_000,
         })
         .toBe(true);
@@ -156,7 +141,7 @@ it(
       expect(rang.stats.successful, rang.output).toBe(1);
       expect(rang.messages).toMatch(/^Reason: *SIP;cause=480;text="callee_not_available"/im);
       // The caller's BYE came after the prompt (a few seconds of flite), not with the refusal.
-      const refused = (await decisionsOf(call.id)).at(-1);
+      const refused = (await decisionsOf(gw, call.id)).at(-1);
       expect(refused).toMatchObject({ stage: 'recheck', allowed: false });
       expect(callerHungUp - new Date(refused!.at).getTime()).toBeGreaterThan(1500);
       const bye = phone.receivedRequests('BYE').at(-1);
@@ -177,7 +162,7 @@ it(
         endedBy: 'gateway',
         reason: 'callee_not_available',
       });
-      const decisions = await decisionsOf(call.id);
+      const decisions = await decisionsOf(gw, call.id);
       expect(decisions.slice(0, 2).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
         ['authorize', true, null],
         ['reverify', true, null],

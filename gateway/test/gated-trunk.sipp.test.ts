@@ -30,7 +30,7 @@ import type { Call } from '../src/calls/index.js';
 import { CARRIER } from './carrier.js';
 import { TENANT, type TestGateway } from './harness.js';
 import { carrierScenario } from './gated-carrier.js';
-import { GATED, approvedAccount, startGatedFacility } from './gated-facility.js';
+import { GATED, approvedAccount, decisionsOf, startGatedFacility } from './gated-facility.js';
 import { RawSipClient } from './raw-sip.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -94,20 +94,13 @@ function phoneCalls(): Call[] {
   return [...calls.values()].filter((c) => c.record.channel === 'phone');
 }
 
-async function decisionsOf(callId: string) {
-  const { body } = await gw.apiRequest<{
-    decisions: { stage: string; allowed: boolean; failed: string | null; accountId: string }[];
-  }>('GET', `${GATED}/decisions?callId=${callId}`);
-  return body.decisions.reverse();
-}
-
 /** Waits until the call is connected to the phone (its meter runs), then ends it from the gateway. */
 async function connectedThenEnd(call: Call): Promise<void> {
   await expect
     .poll(() => gw.gateway.gated.meter.isRunning(call.id), { timeout: 60_000 })
     .toBe(true)
     .catch(async (error: unknown) => {
-      throw new Error(`not connected: ${JSON.stringify(await decisionsOf(call.id))}`, {
+      throw new Error(`not connected: ${JSON.stringify(await decisionsOf(gw, call.id))}`, {
         cause: error,
       });
     });
@@ -174,7 +167,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         const invite = /INVITE sip:[\s\S]*?\r?\n\r?\n/.exec(rang.messages)?.[0] ?? '';
         expect(invite).toMatch(/^From: "Grace Hopper" <sip:anonymous@/m);
         expect(invite).not.toContain('4155550199');
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
           ['authorize', true, null],
           ['reverify', true, null],
@@ -205,7 +198,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         const result = await caller.result;
         expect(result.stats.successful, `${result.output}\n${result.errors}`).toBe(1);
         expect((await phone.result).stats.successful).toBe(1);
-        const decisions = await decisionsOf(call.id);
+        const decisions = await decisionsOf(gw, call.id);
         expect(decisions.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
           ['authorize', false, 'caller_account'],
           ['authorize', false, 'account_pin'],
@@ -248,7 +241,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       } finally {
         await first.stop().catch(() => undefined);
       }
-      const guesses = await decisionsOf(guessed.id);
+      const guesses = await decisionsOf(gw, guessed.id);
       expect(guesses.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
         ['authorize', false, 'caller_account'],
         ['authorize', false, 'account_pin'],
@@ -271,7 +264,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       } finally {
         await second.stop().catch(() => undefined);
       }
-      const refused = await decisionsOf(locked.id);
+      const refused = await decisionsOf(gw, locked.id);
       expect(refused.map((d) => [d.stage, d.allowed, d.failed])).toEqual([
         ['authorize', false, 'caller_account'],
         ['authorize', false, 'pin_lockout'],
@@ -311,7 +304,9 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         await wrong.stop().catch(() => undefined);
       }
       await gw.callsEnded(10_000);
-      expect((await decisionsOf(guessed.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
+      expect(
+        (await decisionsOf(gw, guessed.id)).map((d) => [d.stage, d.allowed, d.failed]),
+      ).toEqual([
         ['authorize', true, null],
         ['reverify', false, 'resident_pin'],
         ['reverify', false, 'resident_pin'],
@@ -350,10 +345,12 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         await right.stop().catch(() => undefined);
       }
       await gw.callsEnded(10_000);
-      expect((await decisionsOf(locked.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual([
-        ['authorize', true, null],
-        ['reverify', false, 'pin_lockout'],
-      ]);
+      expect((await decisionsOf(gw, locked.id)).map((d) => [d.stage, d.allowed, d.failed])).toEqual(
+        [
+          ['authorize', true, null],
+          ['reverify', false, 'pin_lockout'],
+        ],
+      );
       expect(locked.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
       expect(gw.gateway.gated.meter.isRunning(locked.id)).toBe(false);
     },

@@ -63,7 +63,7 @@ describe('parley-gateway migrate', () => {
       );
       const modules = versions.rows.map((r) => r.module);
       expect(modules).toEqual(
-        expect.arrayContaining(['core', 'ledger', 'marketplace', 'voicemail', 'flows']),
+        expect.arrayContaining(['core', 'ledger', 'marketplace', 'voicemail', 'flows', 'gated']),
       );
       for (const row of versions.rows) expect(row.version).toBeGreaterThan(0);
       // A call a running gateway owns, in progress: the command must not close it.

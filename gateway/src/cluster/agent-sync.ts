@@ -14,8 +14,9 @@ import type { RedisLink } from './redis-link.js';
  * (`agent:<id>`: fields `contacts:<instance>`, `wrapUp:<instance>` while a
  * wrap-up it gave lasts, and `availability`), and
  * publishes the same on the `agents` channel; the others apply it to their
- * AgentDirectory. On start (and when Redis comes back) a gateway reads every
- * agent's hash. Contacts carry their expiry, so a dead gateway's registrations
+ * AgentDirectory. On start a gateway reads every agent's hash; when Redis
+ * comes back it reads them again and writes (and publishes) its own state
+ * anew, which changed unheard while Redis was away. Contacts carry their expiry, so a dead gateway's registrations
  * lapse with the phone's registration. A remote contact has no transport flow
  * here: the gateway sends to its URI (a phone behind NAT is reached through the
  * SIP edge, docs/scaling.md).
@@ -31,6 +32,21 @@ const messageSchema = z.object({
   wrapUpUntil: z.number().optional(),
 });
 type AgentMessage = z.infer<typeof messageSchema>;
+/**
+ * Writes the agent's availability unless the hash holds a later choice: a
+ * gateway that missed one (Redis was away, or its message is still on the
+ * way) must not put an older choice back over it.
+ */
+const SET_AVAILABILITY = `
+local current = redis.call('HGET', KEYS[1], 'availability')
+if current then
+  local ok, value = pcall(cjson.decode, current)
+  if ok and type(value) == 'table' and tonumber(value.availabilityAt) and tonumber(value.availabilityAt) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], 'availability', ARGV[1])
+return 1`;
 const availabilitySchema = messageSchema.pick({ availability: true, availabilityAt: true });
 /** A wrap-up in the agent's hash: until when, and when its gateway last wrote it. */
 const wrapUpSchema = z.object({ until: z.number(), at: z.number() });
@@ -42,7 +58,11 @@ export class RedisAgentSync {
   readonly #log: Logger;
   readonly #channel: string;
   readonly #onLocal = (agentId: string) => void this.#publish(agentId);
-  readonly #onUp = () => void this.load();
+  readonly #onUp = () => void this.#resync();
+  /** The start's own read is done: from now on each reconnection reads and writes again. */
+  #started = false;
+  /** This gateway's own contacts were read back from the hash (or it had none there). */
+  #restored = false;
   #closed = false;
 
   constructor(deps: {
@@ -62,8 +82,29 @@ export class RedisAgentSync {
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
   async start(): Promise<void> {
-    await this.#redis.listen(this.#channel, (text) => this.#received(text), 'agent changes');
-    await this.load({ restoreOwn: true });
+    await this.#redis.listen(
+      this.#channel,
+      (text) => this.#received(text),
+      'agent changes',
+      // Subscribed again after an outage: what the others published meanwhile is in their hashes.
+      () => void this.#resync(),
+    );
+    this.#restored = await this.load({ restoreOwn: true });
+    this.#started = true;
+  }
+
+  /**
+   * Redis is back (the command connection up, or the channel subscribed
+   * again: either may come first): what the others wrote meanwhile, then
+   * what this gateway changed meanwhile. Its writes failed while Redis was away (a phone that
+   * registered, "away" or "available" chosen on a desk, a wrap-up given or
+   * ended), and a Redis that restarted lost every hash: without this the
+   * others knew none of it until the agent's next change here.
+   */
+  async #resync(): Promise<void> {
+    if (!this.#started || this.#closed) return;
+    if (await this.load({ restoreOwn: !this.#restored })) this.#restored = true;
+    await Promise.all(this.#agents.list().map((a) => this.#publish(a.id)));
   }
 
   /**
@@ -72,11 +113,12 @@ export class RedisAgentSync {
    * wrote before it stopped: a restarted gateway (a rolling restart, a crash)
    * rings its agents' phones at once instead of waiting for each to register
    * again. They come back without their connection (a UDP phone's address
-   * still reaches it) and the phone's next REGISTER replaces them.
+   * still reaches it) and the phone's next REGISTER replaces them. Resolves
+   * to false when Redis could not be read.
    */
-  async load(options: { restoreOwn?: boolean } = {}): Promise<void> {
+  async load(options: { restoreOwn?: boolean } = {}): Promise<boolean> {
     const ids = this.#agents.list().map((a) => a.id);
-    if (ids.length === 0) return;
+    if (ids.length === 0) return true;
     const hashes = await this.#redis.run(
       'agent_load',
       async (r) => {
@@ -91,6 +133,8 @@ export class RedisAgentSync {
       const agentId = ids[i];
       if (agentId !== undefined) this.#applyHash(agentId, hash, options.restoreOwn === true);
     });
+    // Redis away: `run` gave the fallback.
+    return hashes.length === ids.length;
   }
 
   close(): void {
@@ -123,7 +167,13 @@ export class RedisAgentSync {
         if (contacts.length > 0) m.hset(key, field, JSON.stringify(contacts));
         else m.hdel(key, field);
         if (state.availabilityAt > 0)
-          m.hset(key, 'availability', JSON.stringify(availabilitySchema.parse(message)));
+          m.eval(
+            SET_AVAILABILITY,
+            1,
+            key,
+            JSON.stringify(availabilitySchema.parse(message)),
+            String(state.availabilityAt),
+          );
         // `at`, when it was given: a later "available" choice (in `availability`) ended it.
         if (message.wrapUpUntil !== undefined)
           m.hset(

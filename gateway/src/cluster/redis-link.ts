@@ -110,7 +110,13 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
    * re-sends what once succeeded, so a gateway started while Redis was down
    * never heard the channel once it was up.
    */
-  listen(channel: string, onMessage: (text: string) => void, what: string): Promise<void> {
+  listen(
+    channel: string,
+    onMessage: (text: string) => void,
+    what: string,
+    /** After each SUBSCRIBE answered: what was published while unsubscribed is missed, read it. */
+    onSubscribed?: () => void,
+  ): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const sub = this.#connect('subscriber');
     this.#subscribers.push(sub);
@@ -122,7 +128,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
       (pending ??= sub
         .subscribe(channel)
         .then(
-          () => undefined,
+          () => onSubscribed?.(),
           (error: unknown) => {
             if (!this.#closed)
               this.#logger.warn({ err: error, channel }, `could not subscribe to ${what}`);

@@ -52,5 +52,9 @@ export {
   type FlowEventStore,
 } from './flow-event-store.js';
 export { PgFlowEventStore } from './postgres/pg-flow-event-store.js';
-export { FlowEventJournal, moveFlowEventJournal } from './postgres/flow-event-journal.js';
+export {
+  FlowEventJournal,
+  moveFlowEventJournal,
+  newestFlowEventJournalRow,
+} from './postgres/flow-event-journal.js';
 export { FLOW_PG_MIGRATIONS } from './postgres/pg-schema.js';

@@ -20,7 +20,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { MessageStore, SqliteDatabase } from '../storage/index.js';
-import type { PgPool } from '../storage/postgres/index.js';
+import { JournalMover, type PgPool } from '../storage/postgres/index.js';
 import type { VoicemailEvent, VoicemailInboxEvent } from '@parley/shared/protocol';
 import { queueDefinitions } from '../queues/from-config.js';
 import { voicemailDeskRouter } from './desk-routes.js';
@@ -29,7 +29,7 @@ import { VoicemailInbox, type VoicemailBoxOf } from './inbox.js';
 import { endInterrupted, type InterruptedDeps } from './interrupted.js';
 import type { WebhookOutbox } from './outbox.js';
 import { JournaledOutbox } from './postgres/journaled-outbox.js';
-import { moveSqliteOutbox } from './postgres/outbox-move.js';
+import { moveSqliteOutbox, newestOutboxRow } from './postgres/outbox-move.js';
 import { PgWebhookOutbox } from './postgres/pg-outbox.js';
 import { PgVoicemailStore } from './postgres/pg-store.js';
 import { PgTombstones } from './postgres/pg-tombstones.js';
@@ -140,6 +140,18 @@ export async function wireVoicemail(deps: {
       (err: unknown) =>
         deps.logger.error({ err }, 'voicemail webhook events left in SQLite: moved at next start'),
     );
+  // What PostgreSQL refused past the journal's insert while this gateway runs: moved within a minute.
+  const pool = deps.pool;
+  const mover = pool
+    ? new JournalMover(
+        {
+          name: 'voicemail webhook events',
+          newest: () => newestOutboxRow(deps.db),
+          move: (upTo) => moveSqliteOutbox(deps.db, pool, deps.instanceId, deps.logger, upTo),
+        },
+        deps.logger,
+      )
+    : undefined;
   const webhooks = new VoicemailWebhooks({
     outbox,
     scanMs: config.shared.heartbeatSeconds * 1000,
@@ -248,6 +260,7 @@ export async function wireVoicemail(deps: {
     },
     async close() {
       retention.close();
+      await mover?.close();
       unhook();
       // The events raised so far are in the outbox before the pool closes.
       await webhooks.close();

@@ -6,9 +6,11 @@ import {
   FlowEventJournal,
   PgFlowEventStore,
   moveFlowEventJournal,
+  newestFlowEventJournalRow,
   SqliteFlowEventStore,
   type FlowEventStore,
 } from '../flows/index.js';
+import { GATED_PG_MIGRATIONS } from '../gated/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
 import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
@@ -29,6 +31,7 @@ import {
   type SqliteDatabase,
 } from '../storage/index.js';
 import {
+  JournalMover,
   KeyedQueue,
   PgAgentStore,
   PgCallStore,
@@ -59,7 +62,8 @@ export interface Stores {
   readonly sharedMoney: PgCharges | undefined;
   /**
    * With `storage.kind: postgres`: the shared database, for the modules'
-   * stores ported to it (the voicemail index). Undefined with SQLite.
+   * stores ported to it (the voicemail index; the gated accounts, their money
+   * and the decisions). Undefined with SQLite.
    */
   readonly pool: PgPool | undefined;
   readonly calls: CallStore;
@@ -180,6 +184,7 @@ async function coreStores(
       { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
       { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
       { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
+      { name: 'gated', postgres: GATED_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
@@ -211,6 +216,17 @@ async function coreStores(
         logger.error({ err }, 'flow events left in the journal: moved at next start'),
     );
   const flowEvents = new PgFlowEventStore(pool, logger, { journal: new FlowEventJournal(db) });
+  // What PostgreSQL refused past the store's retries while this gateway runs: moved within a minute.
+  const mover = moveJournal
+    ? new JournalMover(
+        {
+          name: 'flow events',
+          newest: () => newestFlowEventJournalRow(db),
+          move: (upTo) => moveFlowEventJournal(db, pool, logger, upTo),
+        },
+        logger,
+      )
+    : undefined;
   return {
     calls,
     shared: calls,
@@ -224,6 +240,7 @@ async function coreStores(
     // The writes still queued (the last calls' final records, their flows' last events)
     // land before the pool closes.
     closeCore: async () => {
+      await mover?.close();
       await Promise.all([queue.idle(), sessionQueue.idle(), flowEvents.idle()]);
       await pool.end();
     },

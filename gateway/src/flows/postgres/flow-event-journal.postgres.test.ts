@@ -7,7 +7,8 @@
  * after a stop that fell between PostgreSQL's commit and the journal's
  * delete stores nothing twice. The second test goes through the gateway's
  * own start (`openStores` on a SQLite file): without the journal its events
- * were lost.
+ * were lost. A running gateway's mover moves what PostgreSQL refused past
+ * the retries, a tick after it was journalled.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +19,16 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../observability/index.js';
 import { openDatabase, type SqliteDatabase } from '../../storage/index.js';
-import { createPgPool, type PgPool } from '../../storage/postgres/index.js';
+import { createPgPool, JournalMover, type PgPool } from '../../storage/postgres/index.js';
 import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { openStores } from '../../wiring/stores.js';
 import { sayResult } from '../flow-event-store-contract.js';
 import { FLOW_SCHEMA } from '../flow-event-store.js';
-import { FlowEventJournal, moveFlowEventJournal } from './flow-event-journal.js';
+import {
+  FlowEventJournal,
+  moveFlowEventJournal,
+  newestFlowEventJournalRow,
+} from './flow-event-journal.js';
 import { PgFlowEventStore } from './pg-flow-event-store.js';
 import { FLOW_PG_MIGRATIONS } from './pg-schema.js';
 
@@ -100,6 +105,46 @@ describe('the flow events journal', () => {
       { call_id: 'call-c', seq: 3 },
     ]);
     expect(lines.join('')).toContain('flow event refused by PostgreSQL: dropped');
+    db.close();
+  }, 30_000);
+
+  it('moves, while the gateway runs, what PostgreSQL refused past the retries (a tick later)', async () => {
+    const pool = await pg.migrated([{ name: 'flows', postgres: FLOW_PG_MIGRATIONS }]);
+    const db = openDatabase(':memory:', [FLOW_SCHEMA]);
+    const store = new PgFlowEventStore(pool, log, {
+      retryMs: [],
+      journal: new FlowEventJournal(db),
+    });
+    // The timer's ticks never come within the test: each tick is the test's.
+    const mover = new JournalMover(
+      {
+        name: 'flow events',
+        newest: () => newestFlowEventJournalRow(db),
+        move: (upTo) => moveFlowEventJournal(db, pool, log, upTo),
+      },
+      log,
+      3_600_000,
+    );
+    const refused = async (seq: number) => {
+      // Not a transient failure: the store does not try again, the journal keeps it.
+      await pool.query('ALTER TABLE flow_events RENAME TO flow_events_away');
+      store.event(sayResult('call-m', seq));
+      await store.idle();
+      await pool.query('ALTER TABLE flow_events_away RENAME TO flow_events');
+    };
+    await refused(1);
+    expect(journal(db)).toEqual([{ call_id: 'call-m', seq: 1 }]);
+    // The first tick only marks it (its own insert could still be in flight).
+    expect(await mover.tick()).toBe(0);
+    await refused(2);
+    // The next moves what was there at the first, not what came after.
+    expect(await mover.tick()).toBe(1);
+    expect(journal(db)).toEqual([{ call_id: 'call-m', seq: 2 }]);
+    expect(await store.list('call-m')).toEqual([sayResult('call-m', 1)]);
+    expect(await mover.tick()).toBe(1);
+    expect(journal(db)).toEqual([]);
+    expect(await store.list('call-m')).toEqual([1, 2].map((n) => sayResult('call-m', n)));
+    await mover.close();
     db.close();
   }, 30_000);
 

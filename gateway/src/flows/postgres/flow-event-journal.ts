@@ -8,7 +8,9 @@
  * synchronously, and deletes it once PostgreSQL has it; what a stop left
  * (killed, or PostgreSQL away past the retries) is moved into PostgreSQL at
  * the next start, before the gateway serves (`wiring/stores.ts`), as the
- * voicemail webhook journal is (`voicemail/postgres/journaled-outbox.ts`).
+ * voicemail webhook journal is (`voicemail/postgres/journaled-outbox.ts`);
+ * what PostgreSQL refused past the store's retries while the gateway runs is
+ * moved by `JournalMover` every 30 s (`storage/postgres/journal-mover.ts`).
  *
  * The move inserts in the journal's order with the store's own statement:
  * `(call_id, seq)` and `ON CONFLICT DO NOTHING` keep one of an event that
@@ -68,14 +70,16 @@ export async function moveFlowEventJournal(
   db: SqliteDatabase,
   pool: PgPool,
   logger?: Logger,
+  /** Only rows up to this id (the running gateway's mover, `JournalMover`); all at start. */
+  upTo: number = Number.MAX_SAFE_INTEGER,
 ): Promise<number> {
-  const next = db.prepare<[number, number], { id: number; body: string }>(
-    'SELECT id, body FROM flow_events_journal WHERE id > ? ORDER BY id LIMIT ?',
+  const next = db.prepare<[number, number, number], { id: number; body: string }>(
+    'SELECT id, body FROM flow_events_journal WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
   );
   const done = db.prepare('DELETE FROM flow_events_journal WHERE id <= ?');
   let moved = 0;
   for (let after = 0; ;) {
-    const rows = next.all(after, MOVE_CHUNK);
+    const rows = next.all(after, upTo, MOVE_CHUNK);
     const last = rows.at(-1);
     if (last === undefined) return moved;
     try {
@@ -94,6 +98,14 @@ export async function moveFlowEventJournal(
     moved += rows.length;
     after = last.id;
   }
+}
+
+/** The journal's newest row id (0 when empty): the mover's mark. */
+export function newestFlowEventJournalRow(db: SqliteDatabase): number {
+  const row = db
+    .prepare<[], { id: number | null }>('SELECT max(id) AS id FROM flow_events_journal')
+    .get();
+  return row?.id ?? 0;
 }
 
 const eventOf = (row: { readonly body: string }): FlowEvent => JSON.parse(row.body) as FlowEvent;

@@ -269,12 +269,23 @@ export class GatedCall {
     }
     const accountId = verdict.accountId;
     if (accountId) {
-      const started = meter.start({
-        callId: call.id,
-        tenant: call.tenant,
-        accountId,
-        ratePerMinute: verdict.ratePerMinute ?? 0,
-      });
+      const started = await meter
+        .start({
+          callId: call.id,
+          tenant: call.tenant,
+          accountId,
+          ratePerMinute: verdict.ratePerMinute ?? 0,
+        })
+        .catch((err: unknown) => {
+          this.#log.error({ err }, 'the first minute could not be charged');
+          return undefined;
+        });
+      // Gone while the first minute was charged: its hang-up's stop may have come first.
+      if (this.#gone) return this.#stopMeter('hangup');
+      if (!started) {
+        leg.close('callee_not_available');
+        return this.#refuse('the first minute could not be charged');
+      }
       if (!started.ok) {
         leg.close('balance_exhausted');
         call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'balance_exhausted' });
@@ -330,7 +341,7 @@ export class GatedCall {
     this.#refusing = true;
     clearInterval(this.#recheckTimer);
     // No minute is charged while the caller hears why (the meter's record says why it stopped).
-    this.#deps.meter.stop(this.call.id, 'callee_not_available');
+    this.#stopMeter('callee_not_available');
     const end = (): void =>
       this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'callee_not_available' });
     if (!this.#spoken) return end();
@@ -368,7 +379,14 @@ export class GatedCall {
     this.#over = true;
     clearTimeout(this.#ringTimer);
     clearInterval(this.#recheckTimer);
-    this.#deps.meter.stop(this.call.id, 'hangup');
+    this.#stopMeter('hangup');
     this.#deps.gate.forget(this.call.id);
+  }
+
+  #stopMeter(reason: string): void {
+    void this.#deps.meter.stop(this.call.id, reason).catch((err: unknown) => {
+      // Left running in the database: closed as interrupted at this gateway's next start.
+      this.#log.error({ err }, "the call's meter could not be closed");
+    });
   }
 }

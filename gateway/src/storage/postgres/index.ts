@@ -10,3 +10,4 @@ export { PG_MIGRATIONS } from './pg-migrations.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { transientPgError } from './pg-errors.js';
 export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';
+export { JOURNAL_MOVE_MS, JournalMover, type JournalMove } from './journal-mover.js';

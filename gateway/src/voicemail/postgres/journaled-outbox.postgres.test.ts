@@ -4,17 +4,18 @@
  * one PostgreSQL did not have when the gateway stopped (here: the database
  * unreachable, so the insert never commits) is still in the journal, and the
  * next start's move puts it in the shared outbox, in its lane's order, once.
- * Without the journal that event was lost (nothing in SQLite to move).
+ * Without the journal that event was lost (nothing in SQLite to move). While
+ * the gateway runs, what PostgreSQL refused is moved a mover's tick later.
  */
 import { freePort } from '@parley/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../observability/index.js';
 import { openDatabase, type SqliteDatabase } from '../../storage/index.js';
-import { createPgPool, type PgPool } from '../../storage/postgres/index.js';
+import { createPgPool, JournalMover, type PgPool } from '../../storage/postgres/index.js';
 import { useTestPostgres } from '../../storage/postgres/test-postgres.js';
 import { VOICEMAIL_SCHEMA } from '../store.js';
 import { JournaledOutbox } from './journaled-outbox.js';
-import { moveSqliteOutbox } from './outbox-move.js';
+import { moveSqliteOutbox, newestOutboxRow } from './outbox-move.js';
 import { PgWebhookOutbox } from './pg-outbox.js';
 import { VOICEMAIL_PG_MIGRATIONS } from './pg-schema.js';
 
@@ -68,5 +69,38 @@ describe('the journalled shared outbox', () => {
     await dying.close();
     await expect(lost).rejects.toThrow();
     await away.end();
+  }, 30_000);
+
+  it('moves, while the gateway runs, an event PostgreSQL refused (a tick later)', async () => {
+    const db = openDatabase(':memory:', [VOICEMAIL_SCHEMA]);
+    const outbox = new JournaledOutbox(db, new PgWebhookOutbox(pool, log), log);
+    // The timer's ticks never come within the test: each tick is the test's.
+    const mover = new JournalMover(
+      {
+        name: 'voicemail webhook events',
+        newest: () => newestOutboxRow(db),
+        move: (upTo) => moveSqliteOutbox(db, pool, 'gw-a', log, upTo),
+      },
+      log,
+      3_600_000,
+    );
+    const refused = async (delivery: string) => {
+      await pool.query('ALTER TABLE vm_webhook_outbox RENAME TO vm_webhook_outbox_away');
+      await expect(outbox.add({ ...acme, delivery, body: '{}', at: 3 })).rejects.toThrow();
+      await pool.query('ALTER TABLE vm_webhook_outbox_away RENAME TO vm_webhook_outbox');
+    };
+    const before = await shared();
+    await refused('d-3');
+    expect(journal(db)).toEqual([{ delivery: 'd-3' }]);
+    // The first tick only marks it (its own insert could still be in flight).
+    expect(await mover.tick()).toBe(0);
+    await refused('d-4');
+    expect(await mover.tick()).toBe(1);
+    expect(journal(db)).toEqual([{ delivery: 'd-4' }]);
+    expect(await mover.tick()).toBe(1);
+    expect(journal(db)).toEqual([]);
+    expect(await shared()).toEqual([...before, 'd-3', 'd-4']);
+    await mover.close();
+    await outbox.close();
   }, 30_000);
 });

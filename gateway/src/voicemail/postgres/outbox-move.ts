@@ -1,6 +1,7 @@
 /**
  * Moves the webhook events a gateway's SQLite file still holds into the
- * shared outbox in PostgreSQL, once, at start (`wire.ts`): the journal's
+ * shared outbox in PostgreSQL, at start (`wire.ts`), and while it runs what
+ * the journal kept past its inserts' retries (`JournalMover`): the journal's
  * entries a stop left before PostgreSQL had them (`journaled-outbox.ts`),
  * and the outbox a gateway already on `storage.kind: postgres` kept in
  * SQLite before the outbox was shared.
@@ -36,13 +37,15 @@ export async function moveSqliteOutbox(
   pool: PgPool,
   instanceId: string,
   logger?: Logger,
+  /** Only rows up to this id (the running gateway's mover, `JournalMover`); all at start. */
+  upTo: number = Number.MAX_SAFE_INTEGER,
 ): Promise<number> {
   const rows = db
     .prepare(
       `SELECT id, tenant, url, delivery, body, attempts, next_at, last_error, created_at
-       FROM vm_webhook_outbox ORDER BY id`,
+       FROM vm_webhook_outbox WHERE id <= ? ORDER BY id`,
     )
-    .all() as SqliteOutboxRow[];
+    .all(upTo) as SqliteOutboxRow[];
   if (rows.length === 0) return 0;
   const client = await pool.connect();
   try {
@@ -89,4 +92,12 @@ export async function moveSqliteOutbox(
   const last = rows[rows.length - 1]!.id;
   db.prepare('DELETE FROM vm_webhook_outbox WHERE id <= ?').run(last);
   return rows.length;
+}
+
+/** The SQLite outbox's newest row id (0 when empty): the mover's mark. */
+export function newestOutboxRow(db: SqliteDatabase): number {
+  const row = db
+    .prepare<[], { id: number | null }>('SELECT max(id) AS id FROM vm_webhook_outbox')
+    .get();
+  return row?.id ?? 0;
 }
