@@ -4,6 +4,7 @@
  * the two routers (the facility's API under `/v1/gated`, the resident
  * device's under `/resident`). `close()` stops its timers; safe twice.
  */
+import { ParleyError } from '@parley/shared/errors';
 import type { Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
@@ -54,9 +55,27 @@ export interface GatedModuleOptions {
   readonly pins?: PinHasher;
 }
 
+/**
+ * A gateway that ran on `storage.kind: postgres` before the accounts and
+ * their money moved to PostgreSQL kept them in its SQLite file. Started now
+ * it would read empty tables: every account "not found", every balance
+ * gone, every credit key free to count again. It refuses to start instead
+ * (nothing is lost: the rows stay in the file) until they are moved; no move
+ * is built yet (docs/gated.md, "What is left").
+ */
+function refuseSqliteMoney(db: SqliteDatabase): void {
+  const row = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM gated_accounts').get();
+  if ((row?.n ?? 0) > 0)
+    throw new ParleyError(
+      'invalid_config',
+      `\n  - storage.kind: the SQLite file holds ${row?.n} gated accounts from before they moved to PostgreSQL; started on PostgreSQL they would read as none (balances and credit keys lost). Move them first (docs/gated.md, "Several gateways").`,
+    );
+}
+
 export async function createGatedModule(options: GatedModuleOptions): Promise<GatedModule> {
   const { config, now, logger } = options;
   migrateModule(options.db, GATED_SCHEMA);
+  if (options.pool) refuseSqliteMoney(options.db);
   const store = options.pool
     ? createPgGatedStore(options.db, options.pool, config.shared.instanceId ?? config.gatewayId)
     : createSqliteGatedStore(options.db);

@@ -114,6 +114,10 @@ export class ResidentsAdmin {
     const { store } = this.#d;
     const existing = store.residents.get(actor.tenant, id);
     if (!existing) throw notFound('resident');
+    // Its approvals first (PostgreSQL's with storage.kind postgres): a delete that fails between
+    // the two is done again by a retry, and never leaves approvals that a new resident given the
+    // same id would inherit.
+    await store.accounts.deleteResidentApprovals(actor.tenant, id);
     store.transaction(() => {
       store.residents.delete(actor.tenant, id);
       store.audit.append({
@@ -127,6 +131,5 @@ export class ResidentsAdmin {
         after: null,
       });
     });
-    await store.accounts.deleteResidentApprovals(actor.tenant, id);
   }
 }

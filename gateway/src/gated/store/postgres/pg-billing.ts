@@ -252,13 +252,15 @@ async function chargeOne(client: PgClient, c: MinuteCharge): Promise<ChargeResul
     throw new RangeError(
       `minute ${c.minute} of call ${c.callId} out of order (charged: ${running.minutes_charged})`,
     );
-  const after = await move(client, c.tenant, c.accountId, -c.amount);
+  // The meter's account, whatever the caller says: the call's minutes go to the account it opened with.
+  const account = running.account_id;
+  const after = await move(client, c.tenant, account, -c.amount);
   if (after === undefined)
-    throw new Rollback({ ok: false, reason: await refusal(client, c.tenant, c.accountId) });
+    throw new Rollback({ ok: false, reason: await refusal(client, c.tenant, account) });
   await client.query(
     `INSERT INTO gated_charges (call_id, minute, tenant, account_id, amount, balance_after, at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [c.callId, c.minute, c.tenant, c.accountId, c.amount, after, c.at],
+    [c.callId, c.minute, c.tenant, account, c.amount, after, c.at],
   );
   await client.query(
     'UPDATE gated_meters SET minutes_charged = $1 WHERE call_id = $2 AND minutes_charged = $3',
