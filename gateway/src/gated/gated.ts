@@ -97,7 +97,15 @@ export async function createGatedModule(options: GatedModuleOptions): Promise<Ga
   });
   const meter = new Meter({ billing: store.billing, metrics, logger, now });
   await meter.recover();
-  const adminDeps: AdminDeps = { store, presence, pins, tenants, realm: config.sip.domain, now };
+  const adminDeps: AdminDeps = {
+    store,
+    presence,
+    pins,
+    tenants,
+    realm: config.sip.domain,
+    now,
+    log: logger,
+  };
   const sessions = new DeviceSessions({
     secret: config.desk.sessionSecret,
     now,

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
 import type { GatedTenantConfig } from '../../config/index.js';
+import type { Logger } from '../../observability/index.js';
 import type { DevicePresence } from '../devices/device-presence.js';
 import type { PinHasher } from '../pins/pin-hash.js';
 import type { GatedStore } from '../store/index.js';
@@ -20,6 +21,8 @@ export interface AdminDeps {
   /** The digest realm device credentials are made in (the gateway's SIP domain). */
   readonly realm: string;
   readonly now: () => number;
+  /** Where what cannot be stored is told (an audit entry after its change committed). */
+  readonly log?: Logger;
 }
 
 /** Who acts, for which tenant (already checked against the API key). */
