@@ -92,7 +92,8 @@ db.transaction(() => {
   }
   for (let i = 0; i < ACCOUNTS; i += 1) {
     const id = `acc-${i}`;
-    store.accounts.insert({
+    // SQLite's account and billing stores write before their promise returns: all in this transaction.
+    void store.accounts.insert({
       tenant: T,
       id,
       number: String(1_000_000_000 + i),
@@ -107,7 +108,7 @@ db.transaction(() => {
       createdAt: now,
       updatedAt: now,
     });
-    store.billing.credit({
+    void store.billing.credit({
       tenant: T,
       accountId: id,
       key: `seed-${i}`,
@@ -116,7 +117,7 @@ db.transaction(() => {
       actor: 'bench',
       at: now,
     });
-    store.accounts.setApproval({
+    void store.accounts.setApproval({
       tenant: T,
       accountId: id,
       residentId: `r-${i % RESIDENTS}`,

@@ -109,9 +109,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const stores = await openStores(config, logger, now);
   const { db } = stores;
   const speech = createSpeech(config, { logger, metrics });
-  const gated = createGatedModule({
+  const gated = await createGatedModule({
     config,
     db,
+    pool: stores.pool,
     registry: metrics.registry,
     logger,
     now,

@@ -36,7 +36,10 @@ beforeAll(async () => {
       // Never bound: the command opens no listener.
       sipPort: 5060,
       media: { base: 40000, size: 10 },
-      extra: { storage: { kind: 'postgres', path: sqlitePath, postgres: { url } } },
+      extra: {
+        storage: { kind: 'postgres', path: sqlitePath, postgres: { url } },
+        shared: { instanceId: 'gw-migrate-a' },
+      },
     }),
   );
 });
@@ -63,7 +66,7 @@ describe('parley-gateway migrate', () => {
       );
       const modules = versions.rows.map((r) => r.module);
       expect(modules).toEqual(
-        expect.arrayContaining(['core', 'ledger', 'marketplace', 'voicemail', 'flows']),
+        expect.arrayContaining(['core', 'ledger', 'marketplace', 'voicemail', 'flows', 'gated']),
       );
       for (const row of versions.rows) expect(row.version).toBeGreaterThan(0);
       // A call a running gateway owns, in progress: the command must not close it.

@@ -38,6 +38,7 @@ afterAll(async () => {
 
 const onPostgres = () => ({
   storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url } },
+  shared: { instanceId: 'gw-pg' },
 });
 
 describe('a gateway whose PostgreSQL cannot be used', () => {
@@ -46,6 +47,7 @@ describe('a gateway whose PostgreSQL cannot be used', () => {
     const started = startTestGateway({
       config: {
         storage: { path: ':memory:', kind: 'postgres' as const, postgres: { url: missing } },
+        shared: { instanceId: 'gw-pg' },
       },
     });
     await expect(started).rejects.toMatchObject({

@@ -37,6 +37,12 @@ export function clusterProblems(config: Pick<ParsedConfig, 'storage' | 'shared'>
     problems.push(
       'shared.instanceId: give each gateway of a cluster (shared.redis) its own id; the default, gatewayId, is the same on every gateway',
     );
+  // Rows in the shared database are owned per gateway (call records, gated meters): with the
+  // default id a restarting gateway would close another's live calls as its own interrupted ones.
+  else if (storage.kind === 'postgres' && shared.instanceId === undefined)
+    problems.push(
+      'shared.instanceId: give each gateway on a shared database (storage.kind "postgres") its own id; the default, gatewayId, is the same on every gateway',
+    );
   if (shared.leaseSeconds < shared.heartbeatSeconds * 2)
     problems.push('shared.leaseSeconds: must be at least twice heartbeatSeconds');
   return problems;

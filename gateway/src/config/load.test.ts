@@ -286,7 +286,11 @@ describe('loadConfig', () => {
       loadConfig({ input: { ...input, shared: { redis: { url: 'redis://127.0.0.1:6379' } } } }),
     ).toThrow(/shared\.instanceId: give each gateway of a cluster/);
     const pg = { ...input, storage: { kind: 'postgres', postgres: { database: 'parley' } } };
-    expect(loadConfig({ input: pg }).storage).toMatchObject({
+    expect(() => loadConfig({ input: pg })).toThrow(
+      /shared\.instanceId: give each gateway on a shared database/,
+    );
+    const owned = { ...pg, shared: { instanceId: 'gw-a' } };
+    expect(loadConfig({ input: owned }).storage).toMatchObject({
       kind: 'postgres',
       postgres: { database: 'parley' },
     });

@@ -37,12 +37,12 @@ export class DecisionLog {
   }
 
   /** Makes, stores, counts and logs the decision of `verdict`; `started` is `process.hrtime.bigint()`. */
-  record(
+  async record(
     base: DecisionBase,
     verdict: Verdict,
     decidedBy: GateDecision['decidedBy'],
     started: bigint,
-  ): GateDecision {
+  ): Promise<GateDecision> {
     // The last failing check decided (a failed facility server comes first, then the built-in checks).
     const failed = verdict.allowed
       ? null
@@ -72,7 +72,7 @@ export class DecisionLog {
       durationUs,
     };
     const { outward: _outward, ...record } = decision;
-    this.#o.store.decisions.insert(record);
+    await this.#o.store.decisions.insert(record);
     this.#o.metrics.decisions.inc({
       tenant: base.tenant,
       stage: base.stage,

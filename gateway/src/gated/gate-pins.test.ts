@@ -62,9 +62,10 @@ describe('reverify with a PIN keyed on a SIP phone (DTMF)', () => {
       'balance',
     ]);
     expect(
-      w.store.decisions
-        .list(TENANT, { callId: callId!, limit: 10 })
-        .map((d) => [d.stage, d.allowed]),
+      (await w.store.decisions.list(TENANT, { callId: callId!, limit: 10 })).map((d) => [
+        d.stage,
+        d.allowed,
+      ]),
     ).toEqual([
       ['reverify', true],
       ['reverify', false],
@@ -263,7 +264,7 @@ describe('recheck during the call', () => {
     expect((await w.gate.recheck(callId!)).failed).toBe('pending_call'); // not connected yet
     await w.gate.reverify(callId!, { device: 'cell-12', pin: '2468' });
     expect((await w.gate.recheck(callId!)).allowed).toBe(true);
-    w.store.accounts.setApproval({
+    await w.store.accounts.setApproval({
       tenant: TENANT,
       accountId: 'a-1',
       residentId: 'r-1',

@@ -40,7 +40,7 @@ async function facility(): Promise<void> {
 }
 
 /** The decision as stored, and what the caller would be told. */
-function refusedBecause(d: GateDecision, failed: string, detail?: RegExp): void {
+async function refusedBecause(d: GateDecision, failed: string, detail?: RegExp): Promise<void> {
   expect(d.allowed).toBe(false);
   expect(d.failed).toBe(failed);
   expect(d.outward).toEqual({
@@ -48,7 +48,7 @@ function refusedBecause(d: GateDecision, failed: string, detail?: RegExp): void 
     code: 'callee_not_available',
     prompt: 'The person you are calling is not available. Goodbye.',
   });
-  const stored = w.store.decisions.get(TENANT, d.id);
+  const stored = await w.store.decisions.get(TENANT, d.id);
   expect(stored?.failed).toBe(failed);
   const failing = stored?.checks.find((c) => !c.ok);
   expect(failing?.name).toBe(failed);
@@ -87,7 +87,7 @@ describe('authorize (built-in)', () => {
       'device_active',
       'balance',
     ]);
-    expect(w.store.decisions.list(TENANT, { callId: d.callId!, limit: 5 })).toHaveLength(1);
+    expect(await w.store.decisions.list(TENANT, { callId: d.callId!, limit: 5 })).toHaveLength(1);
     expect(w.gate.pendingCount).toBe(1);
   });
 
@@ -116,7 +116,7 @@ describe('authorize (built-in)', () => {
   });
 
   it('refuses a caller on no account (unknown number, unverified number, nothing at all)', async () => {
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callerNumber: '+14155559999' })),
       'caller_account',
       /no verified number/,
@@ -125,27 +125,30 @@ describe('authorize (built-in)', () => {
       phones: [{ number: '+14155550777', verifiedAt: null }],
       approve: ['r-1'],
     });
-    refusedBecause(await w.gate.authorize(ctx({ callerNumber: '+14155550777' })), 'caller_account');
-    refusedBecause(
+    await refusedBecause(
+      await w.gate.authorize(ctx({ callerNumber: '+14155550777' })),
+      'caller_account',
+    );
+    await refusedBecause(
       await w.gate.authorize(ctx({ callerNumber: null })),
       'caller_account',
       /nothing identifies/,
     );
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callerNumber: null, privateClaims: { account: '0000000000' } })),
       'caller_account',
     );
   });
 
   it('refuses an account number that does not exist, and a wrong account PIN', async () => {
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(
         ctx({ callerNumber: null, account: { number: '1234567890', pin: '9753' } }),
       ),
       'caller_account',
       /no account has this number/,
     );
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(
         ctx({ callerNumber: null, account: { number: '5550001111', pin: '0000' } }),
       ),
@@ -155,20 +158,23 @@ describe('authorize (built-in)', () => {
   });
 
   it('refuses a suspended or closed account', async () => {
-    const a = w.store.accounts.get(TENANT, 'a-1')!;
-    w.store.accounts.update({ ...a, status: 'suspended' });
-    refusedBecause(await w.gate.authorize(ctx()), 'account_status', /suspended/);
+    const a = (await w.store.accounts.get(TENANT, 'a-1'))!;
+    await w.store.accounts.update({ ...a, status: 'suspended' });
+    await refusedBecause(await w.gate.authorize(ctx()), 'account_status', /suspended/);
   });
 
   it('refuses an unknown, inactive or ambiguous callee', async () => {
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'nobody' } })),
       'callee',
       /no such resident/,
     );
-    refusedBecause(await w.gate.authorize(ctx({ callee: { residentNumber: '9999' } })), 'callee');
+    await refusedBecause(
+      await w.gate.authorize(ctx({ callee: { residentNumber: '9999' } })),
+      'callee',
+    );
     await w.resident('r-2', { pin: '1111', devices: ['cell-12'] });
-    w.store.accounts.setApproval({
+    await w.store.accounts.setApproval({
       tenant: TENANT,
       accountId: 'a-1',
       residentId: 'r-2',
@@ -176,14 +182,14 @@ describe('authorize (built-in)', () => {
       decidedAt: w.now,
       decidedBy: 't',
     });
-    refusedBecause(await w.gate.authorize(ctx()), 'callee', /several residents/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'callee', /several residents/);
     // Named, it goes through.
     expect((await w.gate.authorize(ctx({ callee: { residentNumber: '1001' } }))).allowed).toBe(
       true,
     );
     const r = w.store.residents.get(TENANT, 'r-1')!;
     w.store.residents.put({ ...r, status: 'inactive' });
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'r-1' } })),
       'callee',
       /inactive/,
@@ -192,12 +198,12 @@ describe('authorize (built-in)', () => {
 
   it('refuses an account the facility has not approved for the resident', async () => {
     await w.resident('r-2', { pin: '1111', devices: ['cell-12'] });
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'r-2' } })),
       'account_resident',
       /not approved/,
     );
-    w.store.accounts.setApproval({
+    await w.store.accounts.setApproval({
       tenant: TENANT,
       accountId: 'a-1',
       residentId: 'r-2',
@@ -205,12 +211,12 @@ describe('authorize (built-in)', () => {
       decidedAt: null,
       decidedBy: null,
     });
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'r-2' } })),
       'account_resident',
       /pending/,
     );
-    w.store.accounts.setApproval({
+    await w.store.accounts.setApproval({
       tenant: TENANT,
       accountId: 'a-1',
       residentId: 'r-2',
@@ -218,7 +224,7 @@ describe('authorize (built-in)', () => {
       decidedAt: w.now,
       decidedBy: 't',
     });
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'r-2' } })),
       'account_resident',
       /denied/,
@@ -227,36 +233,36 @@ describe('authorize (built-in)', () => {
 
   it('refuses when the account is not tied to the device address (another resident’s device, or none)', async () => {
     w.device('cell-99');
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize(ctx({ callee: { device: 'cell-99' } })),
       'callee',
       /no resident on the device/,
     );
     await w.resident('r-3', { pin: '1111', devices: ['cell-99'] });
-    refusedBecause(await w.gate.authorize(ctx({ callee: { device: 'cell-99' } })), 'callee');
+    await refusedBecause(await w.gate.authorize(ctx({ callee: { device: 'cell-99' } })), 'callee');
     const r = w.store.residents.get(TENANT, 'r-1')!;
     w.store.residents.put({ ...r, devices: [] });
-    refusedBecause(await w.gate.authorize(ctx()), 'account_device', /no device/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'account_device', /no device/);
   });
 
   it('refuses when the resident has no PIN tied to the device', async () => {
     const r = w.store.residents.get(TENANT, 'r-1')!;
     w.store.residents.put({ ...r, pinHash: null, pinSet: false });
-    refusedBecause(await w.gate.authorize(ctx()), 'resident_pin_device', /no PIN/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'resident_pin_device', /no PIN/);
   });
 
   it('refuses an inactive device: not registered, disabled, blocked, outside its calling hours', async () => {
     w.presence.setContacts(TENANT, 'cell-12', []);
-    refusedBecause(await w.gate.authorize(ctx()), 'device_active', /cell-12: not registered/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'device_active', /cell-12: not registered/);
     w.device('cell-12', { enabled: false });
-    refusedBecause(await w.gate.authorize(ctx()), 'device_active', /disabled/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'device_active', /disabled/);
     w.device('cell-12', { blockedUntil: w.now + 60_000 });
-    refusedBecause(await w.gate.authorize(ctx()), 'device_active', /blocked/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'device_active', /blocked/);
     // Monday 12:00 UTC is 06:00 in Chicago: before its 08:00–21:00 hours.
     w.device('cell-12', {
       callingHours: { timeZone: 'America/Chicago', weekly: { mon: [['08:00', '21:00']] } },
     });
-    refusedBecause(await w.gate.authorize(ctx()), 'device_active', /outside calling hours/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'device_active', /outside calling hours/);
     w.now += 3 * 3600_000; // 09:00 in Chicago
     w.device('cell-12', {
       callingHours: { timeZone: 'America/Chicago', weekly: { mon: [['08:00', '21:00']] } },
@@ -270,7 +276,7 @@ describe('authorize (built-in)', () => {
         callingHours: { timeZone: 'UTC', weekly: { tue: [['00:00', '24:00']] } },
       }),
     });
-    refusedBecause(await w.gate.authorize(ctx()), 'device_active', /outside calling hours/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'device_active', /outside calling hours/);
   });
 
   it('refuses an app no resident is signed in on, or one another resident is signed in on', async () => {
@@ -279,9 +285,9 @@ describe('authorize (built-in)', () => {
     await w.resident('r-5', { pin: '5555', devices: ['tab-1'] });
     await w.account('a-4', { phone: '+14155550444', approve: ['r-4'] });
     const call = ctx({ callerNumber: '+14155550444' });
-    refusedBecause(await w.gate.authorize(call), 'device_active', /no resident signed in/);
+    await refusedBecause(await w.gate.authorize(call), 'device_active', /no resident signed in/);
     w.presence.signIn(TENANT, 'tab-1', { residentId: 'r-5', until: w.now + 60_000 });
-    refusedBecause(
+    await refusedBecause(
       await w.gate.authorize({ ...call, callId: 'c-x' }),
       'device_active',
       /another resident/,
@@ -293,7 +299,7 @@ describe('authorize (built-in)', () => {
   });
 
   it('refuses when the balance does not buy the minimum minutes', async () => {
-    w.store.billing.credit({
+    await w.store.billing.credit({
       tenant: TENANT,
       accountId: 'a-1',
       key: 'take',
@@ -302,7 +308,7 @@ describe('authorize (built-in)', () => {
       actor: 't',
       at: w.now,
     });
-    refusedBecause(await w.gate.authorize(ctx()), 'balance', /5 < 10/);
+    await refusedBecause(await w.gate.authorize(ctx()), 'balance', /5 < 10/);
   });
 
   it('tells the caller the same thing whatever failed, and stores only the decision’s own reasons', async () => {
@@ -315,7 +321,7 @@ describe('authorize (built-in)', () => {
     ];
     expect(new Set(outcomes.map((d) => JSON.stringify(d.outward))).size).toBe(1);
     for (const d of outcomes) {
-      const stored = w.store.decisions.get(TENANT, d.id);
+      const stored = await w.store.decisions.get(TENANT, d.id);
       // The PINs keyed (0000) and the real ones (9753, 2468) appear nowhere in the record.
       expect(JSON.stringify(stored?.checks)).not.toMatch(/0000|9753|2468/);
       expect(JSON.stringify({ ...stored, at: 0 })).not.toMatch(/"pin"|0000|9753|2468/);

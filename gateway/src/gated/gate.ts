@@ -136,7 +136,12 @@ export class Gate {
     }
     const decided = await this.#decider.decide(ctx.tenant, (a) => a.authorize(ctx));
     this.#pinChecks.settle(attempt, decided);
-    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
+    const decision = await this.#decisions.record(
+      base,
+      decided.verdict,
+      decided.decidedBy,
+      started,
+    );
     if (decision.allowed && decision.residentId !== null) {
       this.#pending.set({
         tenant: ctx.tenant,
@@ -166,7 +171,7 @@ export class Gate {
     const base = { tenant, callId, stage: 'device-pin' as const };
     const call = this.#pending.get(callId, this.#now());
     if (!call || call.tenant !== tenant || !call.devices.some((d) => d.address === device)) {
-      const d = this.#refused(
+      const d = await this.#refused(
         base,
         refusal('pending_call', 'no such call ringing on this device'),
         started,
@@ -212,7 +217,7 @@ export class Gate {
           device: data.device,
         }),
       );
-      decision = this.#decisions.record(base, withTicket(verdict), decidedBy, started);
+      decision = await this.#decisions.record(base, withTicket(verdict), decidedBy, started);
     }
     if (decision.allowed) call.connectedDevice = data.device;
     return decision;
@@ -236,7 +241,7 @@ export class Gate {
         device,
       }),
     );
-    return this.#decisions.record(base, verdict, decidedBy, started);
+    return await this.#decisions.record(base, verdict, decidedBy, started);
   }
 
   /** The call ended (or will not be connected): its authorisation and tickets go. */
@@ -267,14 +272,19 @@ export class Gate {
       return {
         ok: false,
         code: 'pin_refused',
-        decision: this.#refused(base, refusal('resident_pin', 'not a PIN'), started),
+        decision: await this.#refused(base, refusal('resident_pin', 'not a PIN'), started),
       };
     }
     const decided = await this.#decider.decide(tenant, (a) =>
       a.signIn({ tenant, device, resident: input.resident, pin: input.pin }),
     );
     this.#pinChecks.settle(gate.attempt, decided);
-    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
+    const decision = await this.#decisions.record(
+      base,
+      decided.verdict,
+      decided.decidedBy,
+      started,
+    );
     if (!decision.allowed || decision.residentId === null)
       return { ok: false, code: 'pin_refused', decision };
     this.#o.presence.signIn(tenant, device, {
@@ -360,7 +370,7 @@ export class Gate {
     if (!gate.ok) return this.#locked(base, gate, started);
     if (!this.#pinChecks.wellFormed(pin, settings)) {
       gate.attempt.failed();
-      const d = this.#refused(
+      const d = await this.#refused(
         base,
         refusal('resident_pin', 'not a PIN', { accountId, residentId }),
         started,
@@ -371,25 +381,30 @@ export class Gate {
       a.verifyResident({ ...base, accountId, residentId, device, pin }),
     );
     this.#pinChecks.settle(gate.attempt, decided);
-    const decision = this.#decisions.record(base, decided.verdict, decided.decidedBy, started);
+    const decision = await this.#decisions.record(
+      base,
+      decided.verdict,
+      decided.decidedBy,
+      started,
+    );
     return decision.allowed ? { ok: true, decision } : { ok: false, code: 'pin_refused', decision };
   }
 
   /** A refusal the Gate makes itself (before or instead of asking the authenticator). */
-  #refused(base: DecisionBase, verdict: Verdict, started: bigint): GateDecision {
+  #refused(base: DecisionBase, verdict: Verdict, started: bigint): Promise<GateDecision> {
     return this.#decisions.record(base, verdict, 'builtin', started);
   }
 
-  #locked(
+  async #locked(
     base: DecisionBase,
     gate: PinRefused,
     started: bigint,
-  ): Extract<PinResult, { ok: false }> {
+  ): Promise<Extract<PinResult, { ok: false }>> {
     return {
       ok: false,
       code: 'pin_locked',
       retryAfterMs: gate.retryAfterMs,
-      decision: this.#refused(base, this.#pinChecks.lockedVerdict(gate), started),
+      decision: await this.#refused(base, this.#pinChecks.lockedVerdict(gate), started),
     };
   }
 }

@@ -18,7 +18,13 @@ import { DeviceSessions } from './http/device-session.js';
 import { Meter } from './meter.js';
 import { GatedMetrics } from './metrics.js';
 import { PinHasher } from './pins/pin-hash.js';
-import { GATED_SCHEMA, createSqliteGatedStore, type GatedStore } from './store/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
+import {
+  GATED_SCHEMA,
+  createPgGatedStore,
+  createSqliteGatedStore,
+  type GatedStore,
+} from './store/index.js';
 
 export interface GatedModule {
   readonly gate: Gate;
@@ -35,6 +41,12 @@ export interface GatedModule {
 export interface GatedModuleOptions {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /**
+   * With `storage.kind: postgres`: the cluster's database (migrated with
+   * `GATED_PG_MIGRATIONS`), where the accounts, their money and the
+   * decisions are kept. Undefined with SQLite.
+   */
+  readonly pool?: PgPool | undefined;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly now: () => number;
@@ -42,10 +54,12 @@ export interface GatedModuleOptions {
   readonly pins?: PinHasher;
 }
 
-export function createGatedModule(options: GatedModuleOptions): GatedModule {
+export async function createGatedModule(options: GatedModuleOptions): Promise<GatedModule> {
   const { config, now, logger } = options;
   migrateModule(options.db, GATED_SCHEMA);
-  const store = createSqliteGatedStore(options.db);
+  const store = options.pool
+    ? createPgGatedStore(options.db, options.pool, config.shared.instanceId ?? config.gatewayId)
+    : createSqliteGatedStore(options.db);
   const presence = new MemoryDevicePresence();
   const pins = options.pins ?? new PinHasher();
   const metrics = new GatedMetrics(options.registry);
@@ -63,7 +77,7 @@ export function createGatedModule(options: GatedModuleOptions): GatedModule {
     now,
   });
   const meter = new Meter({ billing: store.billing, metrics, logger, now });
-  meter.recover();
+  await meter.recover();
   const adminDeps: AdminDeps = { store, presence, pins, tenants, realm: config.sip.domain, now };
   const sessions = new DeviceSessions({
     secret: config.desk.sessionSecret,

@@ -20,5 +20,11 @@ export type {
 } from './decision.js';
 export type { DeviceContact, DevicePresence, SignIn } from './devices/device-presence.js';
 export { PinHasher, DEFAULT_SCRYPT, type ScryptParams } from './pins/pin-hash.js';
-export { GATED_SCHEMA, createSqliteGatedStore, type GatedStore } from './store/index.js';
+export {
+  GATED_PG_MIGRATIONS,
+  GATED_SCHEMA,
+  createPgGatedStore,
+  createSqliteGatedStore,
+  type GatedStore,
+} from './store/index.js';
 export type * from './types.js';

@@ -64,7 +64,7 @@ describe('billing across gateway crashes', () => {
       const seed = openDatabase(path, [GATED_SCHEMA]);
       const store = createSqliteGatedStore(seed);
       for (const [id, amount] of Object.entries(CREDITS)) {
-        store.accounts.insert({
+        await store.accounts.insert({
           tenant: 'facility',
           id,
           number: id.replace(/\D/g, '').padStart(10, '7'),
@@ -79,7 +79,7 @@ describe('billing across gateway crashes', () => {
           createdAt: 0,
           updatedAt: 0,
         });
-        store.billing.credit({
+        await store.billing.credit({
           tenant: 'facility',
           accountId: id,
           key: `seed-${id}`,

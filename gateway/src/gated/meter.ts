@@ -82,10 +82,10 @@ export class Meter extends EventEmitter<MeterEvents> {
    * (`insufficient`): do not connect (the balance changed since authorize).
    * A second start of the same call answers the first (`duplicate`).
    */
-  start(call: MeterCall): MeterStart {
+  async start(call: MeterCall): Promise<MeterStart> {
     const connectedAt = this.#now();
-    const existing = this.#o.billing.meter(call.callId);
-    const opened = this.#o.billing.openMeter({ ...call, connectedAt });
+    const existing = await this.#o.billing.meter(call.callId);
+    const opened = await this.#o.billing.openMeter({ ...call, connectedAt });
     if (!opened.ok) return opened;
     if (!opened.duplicate) this.#o.metrics?.minutesCharged.inc({ tenant: call.tenant });
     this.emit('charged', {
@@ -109,20 +109,24 @@ export class Meter extends EventEmitter<MeterEvents> {
     return opened;
   }
 
-  /** At hang-up (any side): no more minutes. Safe twice; answers the closed meter. */
-  stop(callId: string, reason = 'hangup'): MeterRecord | undefined {
+  /**
+   * At hang-up (any side): no more minutes (none is charged once this is
+   * called, even while the close is on its way). Safe twice; answers the
+   * closed meter.
+   */
+  async stop(callId: string, reason = 'hangup'): Promise<MeterRecord | undefined> {
     const running = this.#running.get(callId);
     if (running?.timer) clearTimeout(running.timer);
     this.#running.delete(callId);
-    const meter = this.#o.billing.closeMeter(callId, this.#now(), reason);
+    const meter = await this.#o.billing.closeMeter(callId, this.#now(), reason);
     if (running && meter?.endReason === reason)
       this.#o.metrics?.meterEnds.inc({ tenant: running.call.tenant, reason });
     return meter;
   }
 
   /** At start-up: meters a crash or a kill left running are closed (`gateway_restart`). */
-  recover(): MeterRecord[] {
-    const closed = this.#o.billing.closeInterrupted(this.#now());
+  async recover(): Promise<MeterRecord[]> {
+    const closed = await this.#o.billing.closeInterrupted(this.#now());
     for (const m of closed)
       this.#o.metrics?.meterEnds.inc({ tenant: m.tenant, reason: 'gateway_restart' });
     if (closed.length > 0)
@@ -160,14 +164,25 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.#schedule(running);
   }
 
-  #schedule(running: Running): void {
+  /** The next minute's tick, or (`delayMs`) a retry of a charge the database did not take. */
+  #schedule(running: Running, delayMs?: number): void {
     const nextAt = running.connectedAt + running.charged * this.#minuteMs;
-    running.timer = setTimeout(() => this.#tick(running), Math.max(0, nextAt - this.#now()));
+    running.timer = setTimeout(
+      () => {
+        running.timer = undefined;
+        void this.#tick(running).catch((err: unknown) => {
+          // A charge is idempotent (its call and minute): tried again shortly, until the call ends.
+          this.#log.error({ err, callId: running.call.callId }, 'a minute could not be charged');
+          if (this.#running.get(running.call.callId) === running)
+            this.#schedule(running, Math.min(this.#minuteMs, 5000));
+        });
+      },
+      delayMs ?? Math.max(0, nextAt - this.#now()),
+    );
   }
 
   /** A minute boundary: charges every minute started since the last charge (a late timer catches up). */
-  #tick(running: Running): void {
-    running.timer = undefined;
+  async #tick(running: Running): Promise<void> {
     if (this.#running.get(running.call.callId) !== running) return;
     const started = Math.floor((this.#now() - running.connectedAt) / this.#minuteMs) + 1;
     if (running.charged >= started) {
@@ -177,7 +192,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     let balance = 0;
     while (running.charged < started) {
       const minute = running.charged + 1;
-      const result = this.#o.billing.chargeMinute({
+      const result = await this.#o.billing.chargeMinute({
         tenant: running.call.tenant,
         accountId: running.call.accountId,
         callId: running.call.callId,
@@ -185,8 +200,10 @@ export class Meter extends EventEmitter<MeterEvents> {
         amount: running.call.ratePerMinute,
         at: this.#now(),
       });
+      // Stopped while the charge was on its way (a charge made stands: the minute had started).
+      if (this.#running.get(running.call.callId) !== running) return;
       if (!result.ok) {
-        this.#exhausted(running, result.reason);
+        await this.#exhausted(running, result.reason);
         return;
       }
       running.charged = minute;
@@ -203,15 +220,24 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.#afterCharge(running, balance);
   }
 
-  #exhausted(running: Running, reason: string): void {
+  async #exhausted(running: Running, reason: string): Promise<void> {
     const { callId, accountId, tenant } = running.call;
     this.#running.delete(callId);
-    this.#o.billing.closeMeter(callId, this.#now(), 'balance_exhausted');
     this.#o.metrics?.meterEnds.inc({ tenant, reason: 'balance_exhausted' });
     this.#log.info(
       { callId, accountId, minutes: running.charged, reason },
       'balance exhausted: ending the call',
     );
-    this.emit('end', { callId, accountId, reason: 'balance_exhausted', minutes: running.charged });
+    try {
+      await this.#o.billing.closeMeter(callId, this.#now(), 'balance_exhausted');
+    } finally {
+      // The call ends even when the database did not take the close (the hang-up closes it).
+      this.emit('end', {
+        callId,
+        accountId,
+        reason: 'balance_exhausted',
+        minutes: running.charged,
+      });
+    }
   }
 }

@@ -10,6 +10,7 @@ import {
   SqliteFlowEventStore,
   type FlowEventStore,
 } from '../flows/index.js';
+import { GATED_PG_MIGRATIONS } from '../gated/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
 import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
@@ -61,7 +62,8 @@ export interface Stores {
   readonly sharedMoney: PgCharges | undefined;
   /**
    * With `storage.kind: postgres`: the shared database, for the modules'
-   * stores ported to it (the voicemail index). Undefined with SQLite.
+   * stores ported to it (the voicemail index; the gated accounts, their money
+   * and the decisions). Undefined with SQLite.
    */
   readonly pool: PgPool | undefined;
   readonly calls: CallStore;
@@ -182,6 +184,7 @@ async function coreStores(
       { name: 'marketplace', postgres: MARKETPLACE_PG_MIGRATIONS },
       { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
       { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
+      { name: 'gated', postgres: GATED_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {

@@ -4,7 +4,8 @@
  * (`PUT`/`DELETE …/accounts/<id>/residents/<residentId>`), prepaid credits
  * (`POST …/accounts/<id>/credits`, idempotent by key) and charges. Phone
  * numbers are E.164 (libphonenumber-js); only those the facility marks
- * verified identify a caller.
+ * verified identify a caller. Each change is one store call (atomic on its
+ * own); its audit entry is appended once it committed.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { z } from 'zod';
@@ -89,7 +90,8 @@ export class AccountsAdmin {
     this.#d = deps;
   }
 
-  view(a: Account) {
+  async view(a: Account) {
+    const approvals = await this.#d.store.accounts.approvals(a.tenant, a.id);
     return {
       id: a.id,
       number: a.number,
@@ -105,7 +107,7 @@ export class AccountsAdmin {
       currency: this.#d.tenants[a.tenant]?.currency ?? null,
       status: a.status,
       pinSet: a.pinSet,
-      residents: this.#d.store.accounts.approvals(a.tenant, a.id).map(approvalView),
+      residents: approvals.map(approvalView),
       createdAt: iso(a.createdAt),
       updatedAt: iso(a.updatedAt),
     };
@@ -118,12 +120,12 @@ export class AccountsAdmin {
     if (input.pin !== undefined) checkPin(input.pin, settings, 'pin');
     const { store } = this.#d;
     const id = `acc_${randomBytes(10).toString('hex')}`;
-    const number = input.number ?? this.#freeNumber(actor.tenant);
-    if (store.accounts.byNumber(actor.tenant, number))
+    const number = input.number ?? (await this.#freeNumber(actor.tenant));
+    if (await store.accounts.byNumber(actor.tenant, number))
       throw conflict(`number: "${number}" is another account's`);
     const now = this.#d.now();
-    const phones = this.#phones(actor.tenant, input.phones, [], now, undefined);
-    if (input.webLogin) this.#webLoginFree(actor.tenant, input.webLogin, undefined);
+    const phones = await this.#phones(actor.tenant, input.phones, [], now, undefined);
+    if (input.webLogin) await this.#webLoginFree(actor.tenant, input.webLogin, undefined);
     const account: StoredAccount = {
       tenant: actor.tenant,
       id,
@@ -139,12 +141,10 @@ export class AccountsAdmin {
       createdAt: now,
       updatedAt: now,
     };
-    store.transaction(() => {
-      store.accounts.insert(account);
-      this.#audit(actor, 'account.create', id, null, {
-        ...audited(account),
-        ...(input.pin ? { pin: 'set' } : {}),
-      });
+    await store.accounts.insert(account);
+    this.#audit(actor, 'account.create', id, null, {
+      ...audited(account),
+      ...(input.pin ? { pin: 'set' } : {}),
     });
     return account;
   }
@@ -153,16 +153,16 @@ export class AccountsAdmin {
     const input = parse(accountUpdateSchema, body);
     const settings = this.#d.tenants[actor.tenant];
     const { store } = this.#d;
-    const existing = store.accounts.get(actor.tenant, id);
+    const existing = await store.accounts.get(actor.tenant, id);
     if (!existing || !settings) throw notFound('account');
     if (input.pin !== undefined) checkPin(input.pin, settings, 'pin');
-    if (input.webLogin) this.#webLoginFree(actor.tenant, input.webLogin, id);
+    if (input.webLogin) await this.#webLoginFree(actor.tenant, input.webLogin, id);
     const now = this.#d.now();
     const next: StoredAccount = {
       ...existing,
       name: input.name ?? existing.name,
       phones: input.phones
-        ? this.#phones(actor.tenant, input.phones, existing.phones, now, id)
+        ? await this.#phones(actor.tenant, input.phones, existing.phones, now, id)
         : existing.phones,
       webLogin: input.webLogin === undefined ? existing.webLogin : input.webLogin,
       ratePerMinute: input.ratePerMinute ?? existing.ratePerMinute,
@@ -171,34 +171,32 @@ export class AccountsAdmin {
       pinHash: input.pin === undefined ? existing.pinHash : await this.#d.pins.hash(input.pin),
       updatedAt: now,
     };
-    store.transaction(() => {
-      store.accounts.update(next);
-      this.#audit(actor, 'account.update', id, audited(existing), {
-        ...audited(next),
-        ...(input.pin !== undefined ? { pin: 'changed' } : {}),
-      });
+    await store.accounts.update(next);
+    this.#audit(actor, 'account.update', id, audited(existing), {
+      ...audited(next),
+      ...(input.pin !== undefined ? { pin: 'changed' } : {}),
     });
-    return store.accounts.get(actor.tenant, id) ?? next;
+    return (await store.accounts.get(actor.tenant, id)) ?? next;
   }
 
-  get(tenant: string, id: string): Account {
-    const a = this.#d.store.accounts.get(tenant, id);
+  async get(tenant: string, id: string): Promise<Account> {
+    const a = await this.#d.store.accounts.get(tenant, id);
     if (!a) throw notFound('account');
     return a;
   }
 
-  setApproval(
+  async setApproval(
     actor: Actor,
     accountId: string,
     residentId: string,
     body: unknown,
-  ): { created: boolean; approval: Approval } {
+  ): Promise<{ created: boolean; approval: Approval }> {
     checkId(residentId, 'resident id');
     const input = parse(approvalSchema, body);
     const { store } = this.#d;
-    if (!store.accounts.get(actor.tenant, accountId)) throw notFound('account');
+    if (!(await store.accounts.get(actor.tenant, accountId))) throw notFound('account');
     if (!store.residents.get(actor.tenant, residentId)) throw bad(`no resident "${residentId}"`);
-    const before = store.accounts.approval(actor.tenant, accountId, residentId);
+    const before = await store.accounts.approval(actor.tenant, accountId, residentId);
     const approval: Approval = {
       tenant: actor.tenant,
       accountId,
@@ -207,104 +205,102 @@ export class AccountsAdmin {
       decidedAt: input.status === 'pending' ? null : this.#d.now(),
       decidedBy: input.status === 'pending' ? null : actor.id,
     };
-    store.transaction(() => {
-      store.accounts.setApproval(approval);
-      this.#audit(
-        actor,
-        'approval.set',
-        `${accountId}/${residentId}`,
-        before ? approvalView(before) : null,
-        approvalView(approval),
-        'approval',
-      );
-    });
+    await store.accounts.setApproval(approval);
+    this.#audit(
+      actor,
+      'approval.set',
+      `${accountId}/${residentId}`,
+      before ? approvalView(before) : null,
+      approvalView(approval),
+      'approval',
+    );
     return { created: !before, approval };
   }
 
-  removeApproval(actor: Actor, accountId: string, residentId: string): void {
+  async removeApproval(actor: Actor, accountId: string, residentId: string): Promise<void> {
     const { store } = this.#d;
-    const before = store.accounts.approval(actor.tenant, accountId, residentId);
+    const before = await store.accounts.approval(actor.tenant, accountId, residentId);
     if (!before) throw notFound('approval');
-    store.transaction(() => {
-      store.accounts.deleteApproval(actor.tenant, accountId, residentId);
-      this.#audit(
-        actor,
-        'approval.delete',
-        `${accountId}/${residentId}`,
-        approvalView(before),
-        null,
-        'approval',
-      );
-    });
+    if (!(await store.accounts.deleteApproval(actor.tenant, accountId, residentId))) return;
+    this.#audit(
+      actor,
+      'approval.delete',
+      `${accountId}/${residentId}`,
+      approvalView(before),
+      null,
+      'approval',
+    );
   }
 
-  credit(actor: Actor, accountId: string, body: unknown): { balance: number; duplicate: boolean } {
+  async credit(
+    actor: Actor,
+    accountId: string,
+    body: unknown,
+  ): Promise<{ balance: number; duplicate: boolean }> {
     const input = parse(creditSchema, body);
     const { store } = this.#d;
-    const before = store.accounts.get(actor.tenant, accountId);
-    if (!before) throw notFound('account');
-    return store.transaction(() => {
-      const result = store.billing.credit({
-        tenant: actor.tenant,
-        accountId,
-        key: input.key,
-        amount: input.amount,
-        note: input.note ?? null,
-        actor: actor.id,
-        at: this.#d.now(),
-      });
-      if (!result.ok) {
-        if (result.reason === 'key_reused')
-          throw conflict(`key: "${input.key}" was used for another credit`);
-        if (result.reason === 'insufficient')
-          throw conflict('amount: the balance would go below zero');
-        throw notFound('account');
-      }
-      if (!result.duplicate)
-        this.#audit(
-          actor,
-          'account.credit',
-          accountId,
-          { balance: before.balance },
-          {
-            balance: result.balance,
-            amount: input.amount,
-            key: input.key,
-            note: input.note ?? null,
-          },
-        );
-      return { balance: result.balance, duplicate: result.duplicate };
+    if (!(await store.accounts.get(actor.tenant, accountId))) throw notFound('account');
+    const result = await store.billing.credit({
+      tenant: actor.tenant,
+      accountId,
+      key: input.key,
+      amount: input.amount,
+      note: input.note ?? null,
+      actor: actor.id,
+      at: this.#d.now(),
     });
+    if (!result.ok) {
+      if (result.reason === 'key_reused')
+        throw conflict(`key: "${input.key}" was used for another credit`);
+      if (result.reason === 'insufficient')
+        throw conflict('amount: the balance would go below zero');
+      throw notFound('account');
+    }
+    if (!result.duplicate)
+      this.#audit(
+        actor,
+        'account.credit',
+        accountId,
+        // The balance the credit moved (another gateway's charge may have moved it since a read).
+        { balance: result.balance - input.amount },
+        {
+          balance: result.balance,
+          amount: input.amount,
+          key: input.key,
+          note: input.note ?? null,
+        },
+      );
+    return { balance: result.balance, duplicate: result.duplicate };
   }
 
-  #freeNumber(tenant: string): string {
+  async #freeNumber(tenant: string): Promise<string> {
     for (;;) {
       const n = String(randomInt(1_000_000_000, 10_000_000_000));
-      if (!this.#d.store.accounts.byNumber(tenant, n)) return n;
+      if (!(await this.#d.store.accounts.byNumber(tenant, n))) return n;
     }
   }
 
-  #webLoginFree(tenant: string, login: string, id: string | undefined): void {
-    const holder = this.#d.store.accounts.byWebLogin(tenant, login);
+  async #webLoginFree(tenant: string, login: string, id: string | undefined): Promise<void> {
+    const holder = await this.#d.store.accounts.byWebLogin(tenant, login);
     if (holder && holder.id !== id) throw conflict('webLogin: another account has it');
   }
 
-  #phones(
+  async #phones(
     tenant: string,
     input: readonly z.output<typeof phoneInput>[],
     before: readonly AccountPhone[],
     now: number,
     id: string | undefined,
-  ): AccountPhone[] {
+  ): Promise<AccountPhone[]> {
     const out = new Map<string, AccountPhone>();
-    input.forEach((p, i) => {
+    for (const [i, p] of input.entries()) {
       const e164 = toE164(p.number, p.country);
       if (!e164) throw bad(`phones.${i}.number: not a possible telephone number`);
-      if (this.#d.store.accounts.phoneHolder(tenant, e164, id))
+      if (await this.#d.store.accounts.phoneHolder(tenant, e164, id))
         throw conflict(`phones.${i}.number: ${e164} is on another account`);
       const known = before.find((b) => b.number === e164);
       out.set(e164, { number: e164, verifiedAt: p.verified ? (known?.verifiedAt ?? now) : null });
-    });
+    }
     return [...out.values()];
   }
 

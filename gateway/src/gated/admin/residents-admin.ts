@@ -109,7 +109,8 @@ export class ResidentsAdmin {
     return r;
   }
 
-  remove(actor: Actor, id: string): void {
+  /** The resident and its audit entry, then its approvals (PostgreSQL's accounts have no cascade). */
+  async remove(actor: Actor, id: string): Promise<void> {
     const { store } = this.#d;
     const existing = store.residents.get(actor.tenant, id);
     if (!existing) throw notFound('resident');
@@ -126,5 +127,6 @@ export class ResidentsAdmin {
         after: null,
       });
     });
+    await store.accounts.deleteResidentApprovals(actor.tenant, id);
   }
 }

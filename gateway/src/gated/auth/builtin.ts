@@ -59,7 +59,7 @@ export class BuiltinAuthenticator implements Authenticator {
     // Caller ↔ account.
     let account: StoredAccount | undefined;
     if (ctx.account) {
-      account = accounts.byNumber(ctx.tenant, ctx.account.number);
+      account = await accounts.byNumber(ctx.tenant, ctx.account.number);
       // Verified even when there is no such account (a dummy hash): the time taken does not tell.
       const pinOk = await this.#o.pins.verify(ctx.account.pin, account?.pinHash);
       if (!account) return list.fail('caller_account', 'no account has this number');
@@ -73,15 +73,15 @@ export class BuiltinAuthenticator implements Authenticator {
       const byToken = claim(ctx.privateClaims, 'account');
       const byLogin = claim(ctx.privateClaims, 'webLogin');
       if (byToken !== undefined) {
-        account = accounts.byNumber(ctx.tenant, byToken);
+        account = await accounts.byNumber(ctx.tenant, byToken);
         if (!account) return list.fail('caller_account', "no account has the token's number");
         list.pass('caller_account', 'token account claim');
       } else if (byLogin !== undefined) {
-        account = accounts.byWebLogin(ctx.tenant, byLogin);
+        account = await accounts.byWebLogin(ctx.tenant, byLogin);
         if (!account) return list.fail('caller_account', "no account has the token's web login");
         list.pass('caller_account', 'token webLogin claim');
       } else if (ctx.callerNumber) {
-        account = accounts.byVerifiedPhone(ctx.tenant, ctx.callerNumber);
+        account = await accounts.byVerifiedPhone(ctx.tenant, ctx.callerNumber);
         if (!account)
           return list.fail('caller_account', 'the number is no verified number of an account');
         list.pass('caller_account', 'verified caller number');
@@ -94,13 +94,13 @@ export class BuiltinAuthenticator implements Authenticator {
     list.pass('account_status');
 
     // The callee.
-    const callee = this.#callee(ctx, account);
+    const callee = await this.#callee(ctx, account);
     if (typeof callee === 'string') return list.fail('callee', callee, partial);
     const resident = callee.resident;
     const withResident = { ...partial, residentId: resident.id };
     if (resident.status !== 'active') return list.fail('callee', 'resident inactive', withResident);
     list.pass('callee');
-    const approval = accounts.approval(ctx.tenant, account.id, resident.id);
+    const approval = await accounts.approval(ctx.tenant, account.id, resident.id);
     if (approval?.status !== 'approved')
       return list.fail(
         'account_resident',
@@ -152,7 +152,7 @@ export class BuiltinAuthenticator implements Authenticator {
   }
 
   recheck(q: RecheckQuery): Promise<Verdict> {
-    return Promise.resolve(this.#again(new CheckList(), q));
+    return this.#again(new CheckList(), q);
   }
 
   async signIn(q: SignInQuery): Promise<Verdict> {
@@ -185,7 +185,7 @@ export class BuiltinAuthenticator implements Authenticator {
   }
 
   /** The checks after a PIN (or instead of one): still approved, active, funded. */
-  #again(list: CheckList, q: RecheckQuery | ResidentPinQuery): Verdict {
+  async #again(list: CheckList, q: RecheckQuery | ResidentPinQuery): Promise<Verdict> {
     const { accounts, residents } = this.#o.store;
     const settings = this.#o.settings(q.tenant);
     const partial = { accountId: q.accountId, residentId: q.residentId };
@@ -195,11 +195,11 @@ export class BuiltinAuthenticator implements Authenticator {
     list.pass('callee');
     let account: StoredAccount | undefined;
     if (q.accountId !== null) {
-      account = accounts.get(q.tenant, q.accountId);
+      account = await accounts.get(q.tenant, q.accountId);
       if (account?.status !== 'active')
         return list.fail('account_status', account?.status ?? 'account gone', partial);
       list.pass('account_status');
-      if (accounts.approval(q.tenant, account.id, resident.id)?.status !== 'approved')
+      if ((await accounts.approval(q.tenant, account.id, resident.id))?.status !== 'approved')
         return list.fail('account_resident', 'no longer approved', partial);
       list.pass('account_resident');
     }
@@ -223,10 +223,10 @@ export class BuiltinAuthenticator implements Authenticator {
   }
 
   /** Which `callee` the context names (or the one resident the account may call). */
-  #callee(
+  async #callee(
     ctx: AuthorizeContext,
     account: StoredAccount,
-  ): { resident: StoredResident; device?: string } | string {
+  ): Promise<{ resident: StoredResident; device?: string } | string> {
     const { residents, accounts, devices } = this.#o.store;
     const callee = ctx.callee;
     if (callee && 'resident' in callee) {
@@ -244,19 +244,22 @@ export class BuiltinAuthenticator implements Authenticator {
         device.kind === 'app'
           ? this.#o.presence.signedIn(ctx.tenant, device.address, this.#o.now())
           : undefined;
+      const approved = new Set(
+        (await accounts.approvals(ctx.tenant, account.id))
+          .filter((a) => a.status === 'approved')
+          .map((a) => a.residentId),
+      );
       const ids = signedIn
         ? [signedIn.residentId]
-        : residents
-            .ofDevice(ctx.tenant, device.address)
-            .filter((id) => accounts.approval(ctx.tenant, account.id, id)?.status === 'approved');
+        : residents.ofDevice(ctx.tenant, device.address).filter((id) => approved.has(id));
       if (ids.length !== 1)
         return ids.length === 0 ? 'no resident on the device' : 'several residents on the device';
       const r = residents.get(ctx.tenant, ids[0] ?? '');
       return r ? { resident: r, device: device.address } : 'no such resident';
     }
-    const approved = accounts
-      .approvals(ctx.tenant, account.id)
-      .filter((a) => a.status === 'approved');
+    const approved = (await accounts.approvals(ctx.tenant, account.id)).filter(
+      (a) => a.status === 'approved',
+    );
     if (approved.length !== 1)
       return approved.length === 0
         ? 'the account is approved for no resident'

@@ -151,7 +151,7 @@ describe('the facility’s authenticating server', () => {
       expect(d.allowed).toBe(false);
       expect(d.failed).toBe('authenticator');
       expect(d.outward.kind).toBe('not_available');
-      const check = w.store.decisions.get(TENANT, d.id)?.checks[0];
+      const check = (await w.store.decisions.get(TENANT, d.id))?.checks[0];
       expect(check?.name).toBe('authenticator');
       if (detail) expect(check?.detail).toMatch(detail);
       else expect(check?.detail).toMatch(/HTTP 500/);

@@ -12,8 +12,7 @@
  * and the caller gets the same answer (a BYE with that Reason; a phone
  * caller hears the prompt first).
  */
-import type { Call } from '../../calls/index.js';
-import type { OutboundLeg } from '../../calls/index.js';
+import type { Call, OutboundLeg } from '../../calls/index.js';
 import { agentLeg } from '../../calls/agent-request.js';
 import { joinAnswered } from '../../calls/join-legs.js';
 import type { MediaApps } from '../../media/apps/index.js';
@@ -26,6 +25,7 @@ import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
 import { calleeOf, printable } from './callee.js';
 import { phonePin, say } from './device-pin.js';
+import { chargeFirstMinute, startRechecks } from './connected.js';
 
 export interface GatedCallDeps {
   readonly gate: Gate;
@@ -84,7 +84,29 @@ export class GatedCall {
   }
 
   /** Authorises the call and rings the resident's devices (or refuses it). */
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    return this.#guarded(() => this.#run());
+  }
+
+  /** Rings the devices of an allowed `authorize` decision (the phone path authorises first itself). */
+  ring(decision: GateDecision): Promise<void> {
+    return this.#guarded(() => {
+      this.#callerName = decision.callerName ?? this.#tokenName();
+      return this.#ringDevices(decision);
+    });
+  }
+
+  /** A Gate or store failure (PostgreSQL away) refuses the call: it is never left open. */
+  async #guarded(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.#log.error({ err }, 'gated call failed');
+      if (!this.#gone && !this.#refusing) this.#refuse('the gate could not decide');
+    }
+  }
+
+  async #run(): Promise<void> {
     const { gate } = this.#deps;
     const call = this.call;
     if (this.#gone) return;
@@ -99,11 +121,6 @@ export class GatedCall {
     });
     if (this.#gone) return;
     if (!decision.allowed) return this.#refuse('refused by the gate');
-    await this.ring(decision);
-  }
-
-  /** Rings the devices of an allowed `authorize` decision (the phone path authorises first itself). */
-  async ring(decision: GateDecision): Promise<void> {
     this.#callerName = decision.callerName ?? this.#tokenName();
     await this.#ringDevices(decision);
   }
@@ -217,7 +234,16 @@ export class GatedCall {
       call.showRinging(undefined, true);
       call.caller.ring();
     });
-    leg.on('answered', (_sdp, response) => void this.#answered(leg, device, response));
+    leg.on('answered', (_sdp, response) => {
+      // The Gate's stores can fail (PostgreSQL away): the call is refused, never left to crash Node.
+      this.#answered(leg, device, response).catch((err: unknown) => {
+        this.#log.error({ err }, 'gated call failed after the answer');
+        if (this.#gone || this.#refusing) return;
+        leg.close('callee_not_available');
+        if (this.#connectedAt === undefined) this.#refuse('the answer could not be verified');
+        else this.#withdraw();
+      });
+    });
     leg.on('ended', (end) => {
       this.#ringing.delete(leg);
       // Refusing: the call ends once the caller heard why (`#refuse`, `#withdraw`).
@@ -269,12 +295,13 @@ export class GatedCall {
     }
     const accountId = verdict.accountId;
     if (accountId) {
-      const started = meter.start({
-        callId: call.id,
-        tenant: call.tenant,
-        accountId,
-        ratePerMinute: verdict.ratePerMinute ?? 0,
-      });
+      const started = await chargeFirstMinute(meter, call, { ...verdict, accountId }, this.#log);
+      // Gone while the first minute was charged: its hang-up's stop may have come first.
+      if (this.#gone) return this.#stopMeter('hangup');
+      if (!started) {
+        leg.close('callee_not_available');
+        return this.#refuse('the first minute could not be charged');
+      }
       if (!started.ok) {
         leg.close('balance_exhausted');
         call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'balance_exhausted' });
@@ -294,7 +321,17 @@ export class GatedCall {
       this.#connectedAt = Date.now();
       call.targetAnswered(leg);
       this.#log.info({ device: device.address }, 'gated call connected');
-      this.#startRechecks();
+      this.#recheckTimer = startRechecks(
+        this.#deps.gate,
+        call.id,
+        this.#deps.settings(call.tenant)?.reverifyIntervalSeconds ?? 0,
+        (failed) => {
+          if (this.#gone) return;
+          this.#log.info({ failed }, 'gated call refused on recheck: ending it');
+          this.#withdraw();
+        },
+        this.#log,
+      );
     } else if (joined === 'codec') {
       leg.close('offer_required');
       call.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
@@ -304,19 +341,6 @@ export class GatedCall {
   #tokenName(): string {
     const name = this.call.token?.privateClaims.name;
     return typeof name === 'string' ? name : '';
-  }
-
-  #startRechecks(): void {
-    const seconds = this.#deps.settings(this.call.tenant)?.reverifyIntervalSeconds ?? 0;
-    if (seconds <= 0) return;
-    this.#recheckTimer = setInterval(() => {
-      void this.#deps.gate.recheck(this.call.id).then((decision) => {
-        if (!decision.allowed && !this.#gone) {
-          this.#log.info({ failed: decision.failed }, 'gated call refused on recheck: ending it');
-          this.#withdraw();
-        }
-      });
-    }, seconds * 1000);
   }
 
   /**
@@ -330,7 +354,7 @@ export class GatedCall {
     this.#refusing = true;
     clearInterval(this.#recheckTimer);
     // No minute is charged while the caller hears why (the meter's record says why it stopped).
-    this.#deps.meter.stop(this.call.id, 'callee_not_available');
+    this.#stopMeter('callee_not_available');
     const end = (): void =>
       this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'callee_not_available' });
     if (!this.#spoken) return end();
@@ -368,7 +392,14 @@ export class GatedCall {
     this.#over = true;
     clearTimeout(this.#ringTimer);
     clearInterval(this.#recheckTimer);
-    this.#deps.meter.stop(this.call.id, 'hangup');
+    this.#stopMeter('hangup');
     this.#deps.gate.forget(this.call.id);
+  }
+
+  #stopMeter(reason: string): void {
+    void this.#deps.meter.stop(this.call.id, reason).catch((err: unknown) => {
+      // Left running in the database: closed as interrupted at this gateway's next start.
+      this.#log.error({ err }, "the call's meter could not be closed");
+    });
   }
 }

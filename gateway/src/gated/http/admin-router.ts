@@ -60,8 +60,8 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
   router.get('/:tenant/residents/:id', (req, res) => {
     res.json(residentView(residents.get(actor(req, res).tenant, param(req, 'id'))));
   });
-  router.delete('/:tenant/residents/:id', (req, res) => {
-    residents.remove(actor(req, res), param(req, 'id'));
+  router.delete('/:tenant/residents/:id', async (req, res) => {
+    await residents.remove(actor(req, res), param(req, 'id'));
     res.status(204).end();
   });
 
@@ -95,59 +95,63 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
     res.set('cache-control', 'no-store').json({ credential });
   });
 
-  router.get('/:tenant/accounts', (req, res) => {
+  router.get('/:tenant/accounts', async (req, res) => {
     const { tenant } = actor(req, res);
-    const page = deps.store.accounts.list(tenant, {
+    const page = await deps.store.accounts.list(tenant, {
       limit: limitOf(req),
       after: text(req, 'after'),
     });
-    res.json({ accounts: page.items.map((a) => accounts.view(a)), next: page.next });
+    res.json({
+      accounts: await Promise.all(page.items.map((a) => accounts.view(a))),
+      next: page.next,
+    });
   });
   router.post('/:tenant/accounts', async (req, res) => {
-    res.status(201).json(accounts.view(await accounts.create(actor(req, res), req.body)));
+    res.status(201).json(await accounts.view(await accounts.create(actor(req, res), req.body)));
   });
-  router.get('/:tenant/accounts/:id', (req, res) => {
-    res.json(accounts.view(accounts.get(actor(req, res).tenant, param(req, 'id'))));
+  router.get('/:tenant/accounts/:id', async (req, res) => {
+    res.json(await accounts.view(await accounts.get(actor(req, res).tenant, param(req, 'id'))));
   });
   router.patch('/:tenant/accounts/:id', async (req, res) => {
-    res.json(accounts.view(await accounts.update(actor(req, res), param(req, 'id'), req.body)));
+    const account = await accounts.update(actor(req, res), param(req, 'id'), req.body);
+    res.json(await accounts.view(account));
   });
-  router.put('/:tenant/accounts/:id/residents/:residentId', (req, res) => {
-    const { created } = accounts.setApproval(
+  router.put('/:tenant/accounts/:id/residents/:residentId', async (req, res) => {
+    const { created } = await accounts.setApproval(
       actor(req, res),
       param(req, 'id'),
       param(req, 'residentId'),
       req.body,
     );
-    const account = accounts.get(param(req, 'tenant'), param(req, 'id'));
-    res.status(created ? 201 : 200).json(accounts.view(account));
+    const account = await accounts.get(param(req, 'tenant'), param(req, 'id'));
+    res.status(created ? 201 : 200).json(await accounts.view(account));
   });
-  router.delete('/:tenant/accounts/:id/residents/:residentId', (req, res) => {
-    accounts.removeApproval(actor(req, res), param(req, 'id'), param(req, 'residentId'));
+  router.delete('/:tenant/accounts/:id/residents/:residentId', async (req, res) => {
+    await accounts.removeApproval(actor(req, res), param(req, 'id'), param(req, 'residentId'));
     res.status(204).end();
   });
-  router.post('/:tenant/accounts/:id/credits', (req, res) => {
-    const result = accounts.credit(actor(req, res), param(req, 'id'), req.body);
+  router.post('/:tenant/accounts/:id/credits', async (req, res) => {
+    const result = await accounts.credit(actor(req, res), param(req, 'id'), req.body);
     res.status(result.duplicate ? 200 : 201).json(result);
   });
-  router.get('/:tenant/accounts/:id/charges', (req, res) => {
+  router.get('/:tenant/accounts/:id/charges', async (req, res) => {
     const { tenant } = actor(req, res);
-    accounts.get(tenant, param(req, 'id'));
-    const charges = deps.store.billing.accountCharges(tenant, param(req, 'id'), limitOf(req));
+    await accounts.get(tenant, param(req, 'id'));
+    const charges = await deps.store.billing.accountCharges(tenant, param(req, 'id'), limitOf(req));
     res.json({ charges: charges.map((c) => ({ ...c, at: new Date(c.at).toISOString() })) });
   });
 
-  router.get('/:tenant/decisions', (req, res) => {
+  router.get('/:tenant/decisions', async (req, res) => {
     const { tenant } = actor(req, res);
-    const list = deps.store.decisions.list(tenant, {
+    const list = await deps.store.decisions.list(tenant, {
       callId: text(req, 'callId'),
       accountId: text(req, 'accountId'),
       limit: limitOf(req),
     });
     res.json({ decisions: list.map((d) => ({ ...d, at: new Date(d.at).toISOString() })) });
   });
-  router.get('/:tenant/decisions/:id', (req, res) => {
-    const d = deps.store.decisions.get(actor(req, res).tenant, param(req, 'id'));
+  router.get('/:tenant/decisions/:id', async (req, res) => {
+    const d = await deps.store.decisions.get(actor(req, res).tenant, param(req, 'id'));
     if (!d) throw new ParleyError('not_found', 'no such decision');
     res.json({ ...d, at: new Date(d.at).toISOString() });
   });

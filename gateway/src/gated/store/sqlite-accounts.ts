@@ -145,23 +145,23 @@ export class SqliteAccountStore implements AccountStore {
     return row ? this.#view(row) : undefined;
   }
 
-  get(tenant: string, id: string): StoredAccount | undefined {
+  async get(tenant: string, id: string): Promise<StoredAccount | undefined> {
     return this.#maybe(this.#get.get(tenant, id));
   }
 
-  byNumber(tenant: string, number: string): StoredAccount | undefined {
+  async byNumber(tenant: string, number: string): Promise<StoredAccount | undefined> {
     return this.#maybe(this.#byNumber.get(tenant, number));
   }
 
-  byVerifiedPhone(tenant: string, e164: string): StoredAccount | undefined {
+  async byVerifiedPhone(tenant: string, e164: string): Promise<StoredAccount | undefined> {
     return this.#maybe(this.#byVerifiedPhone.get(tenant, e164));
   }
 
-  byWebLogin(tenant: string, login: string): StoredAccount | undefined {
+  async byWebLogin(tenant: string, login: string): Promise<StoredAccount | undefined> {
     return this.#maybe(this.#byWebLogin.get(tenant, login));
   }
 
-  list(tenant: string, options: ListOptions): Page<StoredAccount> {
+  async list(tenant: string, options: ListOptions): Promise<Page<StoredAccount>> {
     const rows =
       options.after === undefined
         ? this.#list.all(tenant, options.limit + 1)
@@ -191,35 +191,39 @@ export class SqliteAccountStore implements AccountStore {
       this.#addPhone.run(account.tenant, account.id, phone.number, phone.verifiedAt);
   }
 
-  insert(account: StoredAccount): void {
+  async insert(account: StoredAccount): Promise<void> {
     this.#db.transaction(() => {
       this.#insert.run(this.#row(account));
       this.#setPhones(account);
     })();
   }
 
-  update(account: StoredAccount): void {
+  async update(account: StoredAccount): Promise<void> {
     this.#db.transaction(() => {
       this.#update.run(this.#row(account));
       this.#setPhones(account);
     })();
   }
 
-  phoneHolder(tenant: string, e164: string, exceptId?: string): string | undefined {
+  async phoneHolder(tenant: string, e164: string, exceptId?: string): Promise<string | undefined> {
     const holder = this.#phoneHolder.get(tenant, e164);
     return holder === undefined || holder === exceptId ? undefined : holder;
   }
 
-  approvals(tenant: string, accountId: string): Approval[] {
+  async approvals(tenant: string, accountId: string): Promise<Approval[]> {
     return this.#approvals.all(tenant, accountId).map(approvalFromRow);
   }
 
-  approval(tenant: string, accountId: string, residentId: string): Approval | undefined {
+  async approval(
+    tenant: string,
+    accountId: string,
+    residentId: string,
+  ): Promise<Approval | undefined> {
     const row = this.#approval.get(tenant, accountId, residentId);
     return row ? approvalFromRow(row) : undefined;
   }
 
-  setApproval(approval: Approval): void {
+  async setApproval(approval: Approval): Promise<void> {
     this.#setApproval.run({
       tenant: approval.tenant,
       account_id: approval.accountId,
@@ -230,7 +234,10 @@ export class SqliteAccountStore implements AccountStore {
     });
   }
 
-  deleteApproval(tenant: string, accountId: string, residentId: string): boolean {
+  async deleteApproval(tenant: string, accountId: string, residentId: string): Promise<boolean> {
     return this.#deleteApproval.run(tenant, accountId, residentId).changes > 0;
   }
+
+  /** Nothing to do: the resident's row cascades to its approvals. */
+  async deleteResidentApprovals(): Promise<void> {}
 }

@@ -216,36 +216,36 @@ export class SqliteBillingStore implements BillingStore {
     };
   }
 
-  credit(credit: Credit): CreditResult {
+  async credit(credit: Credit): Promise<CreditResult> {
     return this.#credit(credit);
   }
 
-  openMeter(meter: Parameters<BillingStore['openMeter']>[0]): ChargeResult {
+  async openMeter(meter: Parameters<BillingStore['openMeter']>[0]): Promise<ChargeResult> {
     return this.#open(meter);
   }
 
-  chargeMinute(charge: MinuteCharge): ChargeResult {
+  async chargeMinute(charge: MinuteCharge): Promise<ChargeResult> {
     return this.#charge(charge);
   }
 
-  closeMeter(callId: string, at: number, reason: string): MeterRecord | undefined {
+  async closeMeter(callId: string, at: number, reason: string): Promise<MeterRecord | undefined> {
     return this.#close(callId, at, reason);
   }
 
-  meter(callId: string): MeterRecord | undefined {
+  async meter(callId: string): Promise<MeterRecord | undefined> {
     const row = this.#meter.get(callId);
     return row ? meterFromRow(row) : undefined;
   }
 
-  closeInterrupted(at: number): MeterRecord[] {
+  async closeInterrupted(at: number): Promise<MeterRecord[]> {
     return this.#interrupted.all(at).map(meterFromRow);
   }
 
-  charges(tenant: string, callId: string): ChargeRecord[] {
+  async charges(tenant: string, callId: string): Promise<ChargeRecord[]> {
     return this.#charges.all(tenant, callId).map(chargeFromRow);
   }
 
-  accountCharges(tenant: string, accountId: string, limit: number): ChargeRecord[] {
+  async accountCharges(tenant: string, accountId: string, limit: number): Promise<ChargeRecord[]> {
     return this.#accountCharges.all(tenant, accountId, limit).map(chargeFromRow);
   }
 }

@@ -37,7 +37,7 @@ export class SqliteDecisionStore implements DecisionStore {
     );
   }
 
-  insert(d: DecisionRecord): void {
+  async insert(d: DecisionRecord): Promise<void> {
     this.#insert.run({
       id: d.id,
       tenant: d.tenant,
@@ -53,12 +53,12 @@ export class SqliteDecisionStore implements DecisionStore {
     });
   }
 
-  get(tenant: string, id: string): DecisionRecord | undefined {
+  async get(tenant: string, id: string): Promise<DecisionRecord | undefined> {
     const body = this.#get.get(tenant, id) as string | undefined;
     return body === undefined ? undefined : (JSON.parse(body) as DecisionRecord);
   }
 
-  list(tenant: string, query: DecisionQuery): DecisionRecord[] {
+  async list(tenant: string, query: DecisionQuery): Promise<DecisionRecord[]> {
     const rows = (
       query.callId !== undefined
         ? this.#byCall.all(tenant, query.callId, query.limit)

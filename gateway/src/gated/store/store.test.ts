@@ -1,14 +1,15 @@
 /**
  * The gated store on SQLite: 100,000 accounts, every call-path lookup answered
- * from an index (the query plans say SEARCH, never a SCAN of a table), money
- * that never goes below zero or moves twice for one key, tenants that never
- * see each other's rows, and the audit log.
+ * from an index (the query plans say SEARCH, never a SCAN of a table), tenants
+ * that never see each other's rows, the audit log, and the contract every
+ * gated store passes (`store-contract.ts`: accounts, money, decisions).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../storage/index.js';
 import type { StoredAccount } from '../types.js';
 import { GATED_SCHEMA } from './schema.js';
 import { createSqliteGatedStore } from './sqlite-gated-store.js';
+import { gatedStoreContract } from './store-contract.js';
 import type { GatedStore } from './store.js';
 
 const ACCOUNTS = 100_000;
@@ -33,7 +34,7 @@ const account = (i: number, tenant = T): StoredAccount => ({
   updatedAt: 1,
 });
 
-beforeAll(() => {
+beforeAll(async () => {
   db = openDatabase(':memory:', [GATED_SCHEMA]);
   // Every statement the store prepares is collected, to read its query plan below.
   const prepare = db.prepare.bind(db);
@@ -42,41 +43,44 @@ beforeAll(() => {
     return prepare(sql);
   }) as typeof db.prepare;
   store = createSqliteGatedStore(db);
+  // SQLite's store writes before its promise returns: one transaction for all of them.
   db.transaction(() => {
-    for (let i = 0; i < ACCOUNTS; i += 1) store.accounts.insert(account(i));
+    for (let i = 0; i < ACCOUNTS; i += 1) void store.accounts.insert(account(i));
   })();
-  store.accounts.insert(account(5, 'other-facility'));
+  await store.accounts.insert(account(5, 'other-facility'));
   // 100,000 inserts take seconds, more on a loaded machine: the hook may take its time.
 }, 180_000);
 
 afterAll(() => db.close());
 
 describe('the gated store with 100,000 accounts', () => {
-  it('finds an account by number, verified phone, web login and id', () => {
-    expect(store.accounts.byNumber(T, '1000054321')?.id).toBe('acc-054321');
-    expect(store.accounts.byVerifiedPhone(T, '+14150054322')?.id).toBe('acc-054322');
+  it('finds an account by number, verified phone, web login and id', async () => {
+    expect((await store.accounts.byNumber(T, '1000054321'))?.id).toBe('acc-054321');
+    expect((await store.accounts.byVerifiedPhone(T, '+14150054322'))?.id).toBe('acc-054322');
     // An unverified number names nobody.
-    expect(store.accounts.byVerifiedPhone(T, '+14150054321')).toBeUndefined();
-    expect(store.accounts.byWebLogin(T, 'user54321@example.org')?.id).toBe('acc-054321');
-    expect(store.accounts.get(T, 'acc-099999')?.phones).toEqual([
+    expect(await store.accounts.byVerifiedPhone(T, '+14150054321')).toBeUndefined();
+    expect((await store.accounts.byWebLogin(T, 'user54321@example.org'))?.id).toBe('acc-054321');
+    expect((await store.accounts.get(T, 'acc-099999'))?.phones).toEqual([
       { number: '+14150099999', verifiedAt: null },
     ]);
   });
 
-  it('keeps tenants apart: the same id, number and phone in another tenant are another account', () => {
-    expect(store.accounts.get('other-facility', 'acc-000005')?.tenant).toBe('other-facility');
-    expect(store.accounts.byNumber('other-facility', '1000000006')).toBeUndefined();
-    expect(store.accounts.byVerifiedPhone('nobody', '+14150000004')).toBeUndefined();
-    expect(store.accounts.phoneHolder(T, '+14150000005')).toBe('acc-000005');
-    expect(store.accounts.phoneHolder(T, '+14150000005', 'acc-000005')).toBeUndefined();
+  it('keeps tenants apart: the same id, number and phone in another tenant are another account', async () => {
+    expect((await store.accounts.get('other-facility', 'acc-000005'))?.tenant).toBe(
+      'other-facility',
+    );
+    expect(await store.accounts.byNumber('other-facility', '1000000006')).toBeUndefined();
+    expect(await store.accounts.byVerifiedPhone('nobody', '+14150000004')).toBeUndefined();
+    expect(await store.accounts.phoneHolder(T, '+14150000005')).toBe('acc-000005');
+    expect(await store.accounts.phoneHolder(T, '+14150000005', 'acc-000005')).toBeUndefined();
   });
 
-  it('pages through a tenant in id order', () => {
-    const first = store.accounts.list(T, { limit: 3 });
+  it('pages through a tenant in id order', async () => {
+    const first = await store.accounts.list(T, { limit: 3 });
     expect(first.items.map((a) => a.id)).toEqual(['acc-000000', 'acc-000001', 'acc-000002']);
-    const second = store.accounts.list(T, { limit: 2, after: first.next ?? undefined });
+    const second = await store.accounts.list(T, { limit: 2, after: first.next ?? undefined });
     expect(second.items.map((a) => a.id)).toEqual(['acc-000003', 'acc-000004']);
-    expect(store.accounts.list(T, { limit: 5, after: 'acc-099998' })).toMatchObject({
+    expect(await store.accounts.list(T, { limit: 5, after: 'acc-099998' })).toMatchObject({
       items: [{ id: 'acc-099999' }],
       next: null,
     });
@@ -100,98 +104,6 @@ describe('the gated store with 100,000 accounts', () => {
       expect(plan, sql).not.toMatch(/\bSCAN gated_\w+(?! USING (COVERING )?INDEX)/);
     }
     expect(plans.length).toBeGreaterThan(20);
-  });
-});
-
-describe('balances', () => {
-  it('credits once per key, refuses to go below zero, and tells a reused key', () => {
-    const c = { tenant: T, accountId: 'acc-000001', note: null, actor: 'api:test', at: 1 };
-    expect(store.billing.credit({ ...c, key: 'topup-1', amount: 500 })).toEqual({
-      ok: true,
-      balance: 500,
-      duplicate: false,
-    });
-    expect(store.billing.credit({ ...c, key: 'topup-1', amount: 500 })).toEqual({
-      ok: true,
-      balance: 500,
-      duplicate: true,
-    });
-    expect(store.billing.credit({ ...c, key: 'topup-1', amount: 700 })).toEqual({
-      ok: false,
-      reason: 'key_reused',
-    });
-    expect(store.billing.credit({ ...c, key: 'refund-9', amount: -501 })).toEqual({
-      ok: false,
-      reason: 'insufficient',
-    });
-    expect(store.billing.credit({ ...c, key: 'x', accountId: 'acc-none', amount: 5 })).toEqual({
-      ok: false,
-      reason: 'no_account',
-    });
-    expect(store.accounts.get(T, 'acc-000001')?.balance).toBe(500);
-  });
-
-  it('charges a call’s minutes once each, in order, and opens its meter with the first', () => {
-    store.billing.credit({
-      tenant: T,
-      accountId: 'acc-000002',
-      key: 'k',
-      amount: 25,
-      note: null,
-      actor: 't',
-      at: 1,
-    });
-    const meter = {
-      callId: 'call-1',
-      tenant: T,
-      accountId: 'acc-000002',
-      ratePerMinute: 10,
-      connectedAt: 1000,
-    };
-    expect(store.billing.openMeter(meter)).toEqual({ ok: true, balance: 15, duplicate: false });
-    expect(store.billing.openMeter(meter)).toEqual({ ok: true, balance: 15, duplicate: true });
-    const minute = (n: number) => ({
-      tenant: T,
-      accountId: 'acc-000002',
-      callId: 'call-1',
-      minute: n,
-      amount: 10,
-      at: 2000,
-    });
-    expect(store.billing.chargeMinute(minute(2))).toEqual({
-      ok: true,
-      balance: 5,
-      duplicate: false,
-    });
-    expect(store.billing.chargeMinute(minute(2))).toEqual({
-      ok: true,
-      balance: 5,
-      duplicate: true,
-    });
-    expect(() => store.billing.chargeMinute(minute(4))).toThrow(/out of order/);
-    expect(store.billing.chargeMinute(minute(3))).toEqual({ ok: false, reason: 'insufficient' });
-    expect(store.billing.charges(T, 'call-1').map((c) => [c.minute, c.balanceAfter])).toEqual([
-      [1, 15],
-      [2, 5],
-    ]);
-    expect(store.billing.meter('call-1')?.minutesCharged).toBe(2);
-    expect(store.billing.closeMeter('call-1', 3000, 'hangup')).toMatchObject({
-      state: 'ended',
-      endReason: 'hangup',
-    });
-    expect(store.billing.chargeMinute(minute(3))).toEqual({ ok: false, reason: 'no_meter' });
-  });
-
-  it('opens no meter when the first minute cannot be paid', () => {
-    const meter = {
-      callId: 'call-2',
-      tenant: T,
-      accountId: 'acc-000003',
-      ratePerMinute: 10,
-      connectedAt: 1,
-    };
-    expect(store.billing.openMeter(meter)).toEqual({ ok: false, reason: 'insufficient' });
-    expect(store.billing.meter('call-2')).toBeUndefined();
   });
 });
 
@@ -224,4 +136,12 @@ describe('the audit log', () => {
       ['account.create', null, { name: 'A' }],
     ]);
   });
+});
+
+gatedStoreContract('SQLite', () => {
+  const fresh = openDatabase(':memory:', [GATED_SCHEMA]);
+  onTestFinished(() => {
+    fresh.close();
+  });
+  return Promise.resolve({ store: createSqliteGatedStore(fresh) });
 });

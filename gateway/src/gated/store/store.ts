@@ -1,11 +1,21 @@
 /**
- * What the gated module keeps, behind interfaces: SQLite now
- * (`sqlite-gated-store.ts`), PostgreSQL later. Every lookup on the call path
- * is by key or index (tenant first), never a scan, so a decision costs the
- * same with 100 accounts or 100,000 (bench/src/gated.ts).
+ * What the gated module keeps, behind interfaces. The residents, devices,
+ * audit log and wrong-PIN counts are in the gateway's SQLite file
+ * (`sqlite-gated-store.ts`); the accounts, their money (credits, meters,
+ * per-minute charges) and the decisions are there too with `storage.kind:
+ * sqlite`, and in PostgreSQL, shared by every gateway, with `storage.kind:
+ * postgres` (`pg-gated-store.ts`). Every lookup on the call path is by key
+ * or index (tenant first), never a scan, so a decision costs the same with
+ * 100 accounts or 100,000 (bench/src/gated.ts).
  *
- * Calls are synchronous (better-sqlite3); `transaction` runs its function
- * atomically, so a change and its audit entry are written together or not at all.
+ * The residents, devices, audit and PIN stores answer synchronously (the
+ * registrar asks for a device's secret synchronously), and `transaction`
+ * writes a resident's or a device's change and its audit entry together or
+ * not at all. The account, billing and decision stores answer promises; each
+ * call is atomic (an account with its phones; a credit or a minute's charge
+ * with its balance and idempotency key), and an account change's audit
+ * entry is appended once the change committed (a crash between the two
+ * loses the entry, never the change).
  */
 import type { DecisionRecord } from '../decision.js';
 import type { Approval, Page, StoredAccount, StoredDevice, StoredResident } from '../types.js';
@@ -36,22 +46,24 @@ export interface DeviceStore {
 }
 
 export interface AccountStore {
-  get(tenant: string, id: string): StoredAccount | undefined;
-  byNumber(tenant: string, number: string): StoredAccount | undefined;
+  get(tenant: string, id: string): Promise<StoredAccount | undefined>;
+  byNumber(tenant: string, number: string): Promise<StoredAccount | undefined>;
   /** The account a verified phone number identifies (verified numbers are unique in a tenant). */
-  byVerifiedPhone(tenant: string, e164: string): StoredAccount | undefined;
-  byWebLogin(tenant: string, login: string): StoredAccount | undefined;
-  list(tenant: string, options: ListOptions): Page<StoredAccount>;
+  byVerifiedPhone(tenant: string, e164: string): Promise<StoredAccount | undefined>;
+  byWebLogin(tenant: string, login: string): Promise<StoredAccount | undefined>;
+  list(tenant: string, options: ListOptions): Promise<Page<StoredAccount>>;
   /** Creates the account; its balance starts at 0 (money comes by credits). */
-  insert(account: StoredAccount): void;
+  insert(account: StoredAccount): Promise<void>;
   /** Changes everything but the balance (which only credits and charges move). */
-  update(account: StoredAccount): void;
+  update(account: StoredAccount): Promise<void>;
   /** The tenant's account holding a phone number (verified or not), other than `exceptId`. */
-  phoneHolder(tenant: string, e164: string, exceptId?: string): string | undefined;
-  approvals(tenant: string, accountId: string): Approval[];
-  approval(tenant: string, accountId: string, residentId: string): Approval | undefined;
-  setApproval(approval: Approval): void;
-  deleteApproval(tenant: string, accountId: string, residentId: string): boolean;
+  phoneHolder(tenant: string, e164: string, exceptId?: string): Promise<string | undefined>;
+  approvals(tenant: string, accountId: string): Promise<Approval[]>;
+  approval(tenant: string, accountId: string, residentId: string): Promise<Approval | undefined>;
+  setApproval(approval: Approval): Promise<void>;
+  deleteApproval(tenant: string, accountId: string, residentId: string): Promise<boolean>;
+  /** A deleted resident's approvals (PostgreSQL has no resident rows to cascade from). */
+  deleteResidentApprovals(tenant: string, residentId: string): Promise<void>;
 }
 
 export interface Credit {
@@ -107,23 +119,23 @@ export interface ChargeRecord {
 
 /** Balances move only here, each change atomic with its record and key. */
 export interface BillingStore {
-  credit(credit: Credit): CreditResult;
+  credit(credit: Credit): Promise<CreditResult>;
   /**
    * Opens the call's meter and charges its first minute in one transaction;
    * a second open of the same call changes nothing and answers its meter.
    */
   openMeter(
     meter: Omit<MeterRecord, 'minutesCharged' | 'state' | 'endedAt' | 'endReason'>,
-  ): ChargeResult;
+  ): Promise<ChargeResult>;
   /** Charges one minute of a running meter (idempotent per call and minute). */
-  chargeMinute(charge: MinuteCharge): ChargeResult;
-  closeMeter(callId: string, at: number, reason: string): MeterRecord | undefined;
-  meter(callId: string): MeterRecord | undefined;
+  chargeMinute(charge: MinuteCharge): Promise<ChargeResult>;
+  closeMeter(callId: string, at: number, reason: string): Promise<MeterRecord | undefined>;
+  meter(callId: string): Promise<MeterRecord | undefined>;
   /** Meters a crash left running: marked `interrupted` (their charged minutes stand). */
-  closeInterrupted(at: number): MeterRecord[];
-  charges(tenant: string, callId: string): ChargeRecord[];
+  closeInterrupted(at: number): Promise<MeterRecord[]>;
+  charges(tenant: string, callId: string): Promise<ChargeRecord[]>;
   /** An account's charges, newest first. */
-  accountCharges(tenant: string, accountId: string, limit: number): ChargeRecord[];
+  accountCharges(tenant: string, accountId: string, limit: number): Promise<ChargeRecord[]>;
 }
 
 export interface DecisionQuery {
@@ -133,10 +145,10 @@ export interface DecisionQuery {
 }
 
 export interface DecisionStore {
-  insert(decision: DecisionRecord): void;
-  get(tenant: string, id: string): DecisionRecord | undefined;
+  insert(decision: DecisionRecord): Promise<void>;
+  get(tenant: string, id: string): Promise<DecisionRecord | undefined>;
   /** Newest first. */
-  list(tenant: string, query: DecisionQuery): DecisionRecord[];
+  list(tenant: string, query: DecisionQuery): Promise<DecisionRecord[]>;
 }
 
 export interface AuditEntry {
@@ -184,5 +196,10 @@ export interface GatedStore {
   readonly decisions: DecisionStore;
   readonly audit: AuditStore;
   readonly pinAttempts: PinAttemptStore;
+  /**
+   * Runs `work` in one SQLite transaction: for the residents, devices, audit
+   * and PIN stores only (an account change commits in its own store call,
+   * and its audit entry is appended after it).
+   */
   transaction<T>(work: () => T): T;
 }

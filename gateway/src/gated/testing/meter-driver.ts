@@ -30,10 +30,10 @@ const store = createSqliteGatedStore(db);
 const meter = new Meter({ billing: store.billing, logger: createLogger('silent'), minuteMs });
 meter.setMaxListeners(0); // one `end` listener per call in progress
 
-for (const m of meter.recover()) {
+for (const m of await meter.recover()) {
   out(`recovered ${m.callId} ${m.minutesCharged}`);
   // A retry of the last minute, and of the next one, after the crash: neither may charge.
-  store.billing.chargeMinute({
+  await store.billing.chargeMinute({
     tenant: m.tenant,
     accountId: m.accountId,
     callId: m.callId,
@@ -41,7 +41,7 @@ for (const m of meter.recover()) {
     amount: m.ratePerMinute,
     at: Date.now(),
   });
-  store.billing.chargeMinute({
+  await store.billing.chargeMinute({
     tenant: m.tenant,
     accountId: m.accountId,
     callId: m.callId,
@@ -50,7 +50,7 @@ for (const m of meter.recover()) {
     at: Date.now(),
   });
   // And a start of the same call again: answers the closed meter, charges nothing.
-  meter.start({
+  await meter.start({
     callId: m.callId,
     tenant: m.tenant,
     accountId: m.accountId,
@@ -67,7 +67,7 @@ const ACCOUNTS = ['acc-1', 'acc-2', 'acc-3'];
 let next = 0;
 let live = 0;
 
-function place(): void {
+async function place(): Promise<void> {
   if (next >= 40) {
     if (live === 0) {
       out('done');
@@ -79,24 +79,24 @@ function place(): void {
   const accountId = ACCOUNTS[next % ACCOUNTS.length] ?? 'acc-1';
   const minutes = 1 + ((next * 7 + run) % 4);
   next += 1;
-  const started = meter.start({ callId, tenant: 'facility', accountId, ratePerMinute: 7 });
+  const started = await meter.start({ callId, tenant: 'facility', accountId, ratePerMinute: 7 });
   if (!started.ok) {
     out(`refused ${callId} ${started.reason}`);
-    setImmediate(place);
+    setImmediate(() => void place());
     return;
   }
   live += 1;
   const done = () => {
     live -= 1;
-    place();
+    void place();
   };
   const timer = setTimeout(
     () => {
-      if (meter.isRunning(callId)) {
-        meter.stop(callId, 'hangup');
+      if (!meter.isRunning(callId)) return done();
+      void meter.stop(callId, 'hangup').then(() => {
         out(`end ${callId} hangup`);
-      }
-      done();
+        done();
+      });
     },
     minutes * minuteMs - Math.floor(minuteMs / 3),
   );
@@ -108,4 +108,4 @@ function place(): void {
 }
 
 out('ready');
-for (let i = 0; i < 3; i += 1) place();
+for (let i = 0; i < 3; i += 1) void place();

@@ -152,10 +152,10 @@ export async function createGatedWorld(
         createdAt: world.now,
         updatedAt: world.now,
       };
-      store.accounts.insert(account);
+      await store.accounts.insert(account);
       const balance = o.balance ?? 1000;
       if (balance > 0)
-        store.billing.credit({
+        await store.billing.credit({
           tenant,
           accountId: id,
           key: `seed-${id}`,
@@ -165,7 +165,7 @@ export async function createGatedWorld(
           at: world.now,
         });
       for (const residentId of o.approve ?? [])
-        store.accounts.setApproval({
+        await store.accounts.setApproval({
           tenant,
           accountId: id,
           residentId,
@@ -173,7 +173,7 @@ export async function createGatedWorld(
           decidedAt: world.now,
           decidedBy: 'test',
         });
-      return store.accounts.get(tenant, id)!;
+      return (await store.accounts.get(tenant, id))!;
     },
     close() {
       world.gate.close();

@@ -128,6 +128,37 @@ describe('CallEntryMatcher (S3)', () => {
     });
   });
 
+  it('tells, per entry of one chunk, a device seen before the window from one never seen before the call', async () => {
+    const { matcher, log } = world();
+    log('long-ago', 'dev-1', '+14155550101', T0 - 10 * 60 * MIN);
+    log('recent', 'dev-2', '+14155550102', T0 - 2 * MIN);
+    log('later', 'dev-4', '+14155550103', T0 - 3 * 60 * MIN);
+    const results = await matcher.processChunk(
+      'acme',
+      [
+        entry('e1', 'dev-1', T0), // seen 10 h before: before what the chunk read (from 6 h 30 before T0)
+        entry('e2', 'dev-4', T0 - 6 * 60 * MIN), // the chunk read 'later', which came after this call
+        entry('e3', 'dev-2', T0),
+        entry('e4', 'dev-2', T0 - 3 * MIN), // 'recent' came after this call
+        entry('e5', 'dev-3', T0),
+        entry('e6', 'dev-2', T0 + 40 * MIN), // 'recent', read for e3, is 42 min before: outside T
+        entry('e7', 'dev-4', T0 - 2 * 60 * MIN), // 'later' is an hour before: outside T
+      ],
+      time,
+      T0 + 60 * MIN,
+    );
+    expect(results.map((r) => [r.id, r.status === 'unmatched' ? r.reason : r.status])).toEqual([
+      ['e1', 'outside_threshold'],
+      ['e2', 'no_device'],
+      ['e3', 'matched'],
+      ['e4', 'no_device'],
+      ['e5', 'no_device'],
+      ['e6', 'outside_threshold'],
+      ['e7', 'outside_threshold'],
+    ]);
+    expect(results[2]).toMatchObject({ impressionId: 'recent', number: '+14155550102' });
+  });
+
   it('applies the duration rules: D alone, T and D, T or D', async () => {
     const { matcher, log } = world();
     log('a', 'dev-1', '+14155550101', T0 - 40 * MIN);

@@ -61,8 +61,10 @@ export class CallEntryMatcher {
   /**
    * Matches and stores a chunk of valid entries. The chunk's reads are
    * batched: one query for the log entries of all its devices, one for the
-   * lookups through the numbers (per-entry queries cost three times as much,
-   * measured). The impression log is read first (it may be the shared
+   * first log entry of the devices with none in the window (was the device
+   * seen before it?), one for the lookups through the numbers (per-entry
+   * queries cost three times as much, measured); only a device with more log
+   * entries than the batch read keeps is asked on its own. The impression log is read first (it may be the shared
    * PostgreSQL one); then the entries' store writes, in one transaction, the
    * entries whose ids are new and answers the others' earlier outcome, so a
    * repeated id is answered `duplicate` even when two batches (or two
@@ -85,7 +87,7 @@ export class CallEntryMatcher {
       fresh.push(i);
     });
     const at = (i: number) => entries[i] as CallEntry;
-    const outcomes = new Map<number, Exclude<EntryResult, { status: 'duplicate' }> | LogEntry>();
+    const outcomes = new Map<number, Selection>();
     const through = new Map<number, { id: string; listingId: string } | undefined>();
     if (fresh.length > 0) {
       const starts = fresh.map((i) => at(i).startedAt);
@@ -100,8 +102,43 @@ export class CallEntryMatcher {
         MAX_LOG_ENTRIES,
       );
       // 1–2. Per entry: the device's log entries before the call, and the threshold.
-      for (const i of fresh)
-        outcomes.set(i, await this.#select(tenant, at(i), t, logs.get(at(i).deviceId) ?? []));
+      const earlier: number[] = [];
+      for (const i of fresh) {
+        const e = at(i);
+        const deviceLog = logs.get(e.deviceId) ?? [];
+        const since = timeBound ? e.startedAt - windowMs : 0;
+        let logEntries = deviceLog.filter(
+          (l) => l.leaseStart <= e.startedAt && l.leaseStart >= since,
+        );
+        // The batch read keeps the newest few per device: a device with more asks on its own.
+        if (logEntries.length === 0 && deviceLog.length >= MAX_LOG_ENTRIES)
+          logEntries = await this.#impressions.logEntries(
+            tenant,
+            e.deviceId,
+            since,
+            e.startedAt,
+            MAX_LOG_ENTRIES,
+          );
+        if (logEntries.length > 0) outcomes.set(i, select(e, t, logEntries));
+        else if (deviceLog.some((l) => l.leaseStart <= e.startedAt))
+          outcomes.set(i, outsideWindow(e, t));
+        // Seen before the window? Asked below for the chunk's devices at once.
+        else if (since > 0) earlier.push(i);
+        else outcomes.set(i, noDevice(e));
+      }
+      if (earlier.length > 0) {
+        const firsts = await this.#impressions.firstLogEntryStarts(tenant, [
+          ...new Set(earlier.map((i) => at(i).deviceId)),
+        ]);
+        for (const i of earlier) {
+          const e = at(i);
+          const first = firsts.get(e.deviceId);
+          outcomes.set(
+            i,
+            first !== undefined && first <= e.startedAt ? outsideWindow(e, t) : noDevice(e),
+          );
+        }
+      }
       // 3–4. The virtual number of each kept log entry, and the impression id through it.
       const chosen = [...outcomes].filter((o): o is [number, LogEntry] => 'leaseStart' in o[1]);
       const withNumber = chosen.filter(([, log]) => log.number !== null);
@@ -192,73 +229,53 @@ export class CallEntryMatcher {
     });
     return results;
   }
+}
 
-  /** The log entry an entry matches (steps 1–2), or why none does. */
-  async #select(
-    tenant: string,
-    e: CallEntry,
-    t: MatchThreshold,
-    deviceLog: readonly LogEntry[],
-  ): Promise<Exclude<EntryResult, { status: 'duplicate' }> | LogEntry> {
-    const windowMs = t.windowSeconds * 1000;
-    const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
-    const since = timeBound ? e.startedAt - windowMs : 0;
-    let logEntries = deviceLog.filter((l) => l.leaseStart <= e.startedAt && l.leaseStart >= since);
-    // The batch read keeps the newest few per device: a device with more asks on its own.
-    if (logEntries.length === 0 && deviceLog.length >= MAX_LOG_ENTRIES)
-      logEntries = await this.#impressions.logEntries(
-        tenant,
-        e.deviceId,
-        since,
-        e.startedAt,
-        MAX_LOG_ENTRIES,
-      );
-    if (logEntries.length === 0) {
-      const earlier =
-        deviceLog.some((l) => l.leaseStart <= e.startedAt) ||
-        (since > 0 &&
-          (await this.#impressions.logEntries(tenant, e.deviceId, 0, e.startedAt, 1)).length > 0);
-      return earlier
-        ? {
-            id: e.id,
-            status: 'unmatched',
-            reason: 'outside_threshold',
-            detail: `no impression of the device within ${t.windowSeconds} s before the call`,
-          }
-        : {
-            id: e.id,
-            status: 'unmatched',
-            reason: 'no_device',
-            detail: 'no impression was logged for this device before the call',
-          };
-    }
-    const inTime = (l: LogEntry) => e.startedAt - l.leaseStart <= windowMs;
-    const longEnough = e.durationSeconds !== undefined && e.durationSeconds >= t.minDurationSeconds;
-    const holds = (l: LogEntry) =>
-      t.rule === 'time'
-        ? inTime(l)
-        : t.rule === 'duration'
-          ? longEnough
-          : t.rule === 'time-and-duration'
-            ? inTime(l) && longEnough
-            : inTime(l) || longEnough;
-    const kept = logEntries.filter(holds);
-    if (kept.length === 0)
-      return {
-        id: e.id,
-        status: 'unmatched',
-        reason: 'outside_threshold',
-        detail: `no impression of the device satisfies the ${t.rule} threshold (T ${t.windowSeconds} s, D ${t.minDurationSeconds} s; the call lasted ${e.durationSeconds ?? 'an unknown time'})`,
-      };
-    // A number dialled, when the entry has one, must be the log entry's.
-    const log = e.number === undefined ? kept[0] : kept.find((l) => l.number === e.number);
-    if (!log)
-      return {
-        id: e.id,
-        status: 'unmatched',
-        reason: 'number_mismatch',
-        detail: `no impression of the device showed ${e.number ?? ''}`,
-      };
-    return log;
-  }
+type Selection = Exclude<EntryResult, { status: 'duplicate' }> | LogEntry;
+
+const noDevice = (e: CallEntry): Selection => ({
+  id: e.id,
+  status: 'unmatched',
+  reason: 'no_device',
+  detail: 'no impression was logged for this device before the call',
+});
+
+const outsideWindow = (e: CallEntry, t: MatchThreshold): Selection => ({
+  id: e.id,
+  status: 'unmatched',
+  reason: 'outside_threshold',
+  detail: `no impression of the device within ${t.windowSeconds} s before the call`,
+});
+
+/** Step 2: of the device's log entries in the window, newest first, the one the entry matches, or why none does. */
+function select(e: CallEntry, t: MatchThreshold, logEntries: readonly LogEntry[]): Selection {
+  const windowMs = t.windowSeconds * 1000;
+  const inTime = (l: LogEntry) => e.startedAt - l.leaseStart <= windowMs;
+  const longEnough = e.durationSeconds !== undefined && e.durationSeconds >= t.minDurationSeconds;
+  const holds = (l: LogEntry) =>
+    t.rule === 'time'
+      ? inTime(l)
+      : t.rule === 'duration'
+        ? longEnough
+        : t.rule === 'time-and-duration'
+          ? inTime(l) && longEnough
+          : inTime(l) || longEnough;
+  const kept = logEntries.filter(holds);
+  if (kept.length === 0)
+    return {
+      id: e.id,
+      status: 'unmatched',
+      reason: 'outside_threshold',
+      detail: `no impression of the device satisfies the ${t.rule} threshold (T ${t.windowSeconds} s, D ${t.minDurationSeconds} s; the call lasted ${e.durationSeconds ?? 'an unknown time'})`,
+    };
+  // A number dialled, when the entry has one, must be the log entry's.
+  const log = e.number === undefined ? kept[0] : kept.find((l) => l.number === e.number);
+  if (!log)
+    return {
+      id: e.id,
+      status: 'unmatched',
+      reason: 'number_mismatch',
+      detail: `no impression of the device showed ${e.number ?? ''}`,
+    };
+  return log;
 }

@@ -7,13 +7,8 @@
  */
 import type { PgPool } from '../../storage/postgres/index.js';
 import { inTransaction } from '../../storage/postgres/index.js';
-import {
-  impressionOf,
-  type ImpressionRow,
-  type ImpressionStore,
-  type LogEntry,
-  type PlacementRecord,
-} from '../impression-store.js';
+import { impressionOf, type ImpressionRow } from '../impression-row.js';
+import type { ImpressionStore, LogEntry, PlacementRecord } from '../impression-store.js';
 import type { Impression } from '../model.js';
 
 const COLUMNS =
@@ -195,6 +190,20 @@ export class PgImpressionStore implements ImpressionStore {
       list.push(entry);
     }
     return out;
+  }
+
+  async firstLogEntryStarts(
+    tenant: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (deviceIds.length === 0) return new Map();
+    const { rows } = await this.#pool.query<{ deviceId: string; first: number | null }>(
+      `SELECT d.device_id AS "deviceId", (SELECT lease_start FROM mp_impressions
+         WHERE tenant = $2 AND device_id = d.device_id AND lease_start >= 0 ORDER BY lease_start LIMIT 1) AS first
+       FROM UNNEST($1::TEXT[]) AS d(device_id)`,
+      [deviceIds, tenant],
+    );
+    return new Map(rows.flatMap((r) => (r.first === null ? [] : [[r.deviceId, r.first] as const])));
   }
 
   async impressionIdAt(

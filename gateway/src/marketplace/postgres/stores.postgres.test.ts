@@ -210,6 +210,36 @@ describe.each(kinds)('the marketplace stores on %s', (_kind, open) => {
     expect(await s.list({ tenant: 'other', limit: 10 })).toEqual([]);
   });
 
+  it('answers when each device’s first log entry began, for many devices in one query', async () => {
+    const { impressions: s } = await open();
+    const at = (id: string, deviceId: string, leaseStart: number, tenant = 'acme') =>
+      impression(id, {
+        deviceId,
+        tenant,
+        listingId: `ls_${id}`,
+        leaseStart,
+        leaseEnd: leaseStart + 15 * MIN,
+      });
+    await s.logPlacement(
+      placement('pl_1'),
+      [
+        at('im_1', 'dev-1', T0 + 30 * MIN),
+        at('im_2', 'dev-1', T0 + 10 * MIN),
+        at('im_3', 'dev-2', T0 + 20 * MIN),
+        at('im_4', 'dev-3', T0, 'other'),
+      ],
+      '2026-12-06',
+    );
+    const firsts = await s.firstLogEntryStarts('acme', ['dev-2', 'dev-1', 'dev-3', 'dev-9']);
+    expect(new Map([...firsts].sort())).toEqual(
+      new Map([
+        ['dev-1', T0 + 10 * MIN],
+        ['dev-2', T0 + 20 * MIN],
+      ]),
+    );
+    expect((await s.firstLogEntryStarts('acme', [])).size).toBe(0);
+  });
+
   it('keeps the directory: rows, filters, static numbers, pauses, one external id per tenant', async () => {
     const { directory: d } = await open();
     d.putAdvertiser(advertiser('ad_1', { externalId: 'crm-1' }));
