@@ -7,6 +7,8 @@
  * - an advertiser who cannot pay: refused when asked (no call placed); one
  *   who could when asked but no longer can when "1" is pressed is never
  *   called, the record says advertiser_cannot_pay, no ledger row;
+ * - "1" by SIP INFO (application/dtmf-relay) after the prompt: the
+ *   advertiser is dialled and bridged, charged once;
  * - an agent as the listing's destination: bridged, charged once;
  * - a time slot: placed at its time, not before;
  * - "when an agent is free": waits while the agent is away, placed when the
@@ -18,7 +20,8 @@ import { sippAvailable, stopAll, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER, startCallbacksWorld, type CallbacksWorld } from './callbacks-world.js';
 import type { TestGateway } from './harness.js';
-import { transactionsIn } from './sipp-log.js';
+import { promptText } from './callbacks-speech.js';
+import { responsesIn, transactionsIn } from './sipp-log.js';
 
 let world: CallbacksWorld;
 let gw: TestGateway;
@@ -103,6 +106,32 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore);
     expect(record.chargedAt).toBeNull();
     expect(await fees(advertiserId)).toBe(0);
+  });
+
+  it('"1" by SIP INFO after the prompt: the advertiser is dialled and bridged, charged once', async () => {
+    const { advertiserId, listingId } = await world.newListing();
+    // The INFO comes half a second past the prompt's length after the ACK (2 s are left for a key).
+    const prompt = await gw.gateway.speech.tts.synthesize(promptText('Bob the Plumber'), {
+      sampleRate: 8000,
+    });
+    await world.startCustomer('uas-carrier-info-1', { callDurationMs: prompt.durationMs + 500 });
+    const invitesBefore = advertiser.receivedRequests('INVITE').length;
+    const established = advertiser.waitForEvent('CALL_RTPESTAB', undefined, 30_000);
+    const { id } = await world.ask(listingId, 'now');
+    const done = world.ended(id);
+    await established;
+    await advertiser.hangup();
+    const { record } = await done;
+    expect(record.outcome, JSON.stringify(record.attempts)).toBe('completed');
+    const attempt = record.attempts[0]!;
+    expect(attempt).toMatchObject({ key: '1', keySource: 'info' });
+    expect(attempt.keyAt! - attempt.promptAt!).toBeGreaterThanOrEqual(prompt.durationMs);
+    expect(advertiser.receivedRequests('INVITE').length).toBe(invitesBefore + 1);
+    expect(await fees(advertiserId)).toBe(1);
+    const result = (await world.stopCustomer())!;
+    expect(responsesIn(result.messages).filter((r) => /CSeq:\s*1 INFO/i.test(r.text))).toEqual([
+      expect.objectContaining({ status: 200 }),
+    ]);
   });
 
   it('an agent as the destination: "1" bridges the agent, charged once', async () => {

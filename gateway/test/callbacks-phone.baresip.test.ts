@@ -5,14 +5,19 @@
  * 800 Hz). Keys go through the customer's control socket (`sndcode`, RFC 4733).
  * - "2", no key, no answer: the advertiser's phone never gets an INVITE and
  *   nothing is charged.
- * - "1": the advertiser rings and is bridged; each phone's recording holds
- *   the other's tone (audio both ways, waited for on the recordings); the
- *   advertiser's ledger then holds exactly one `callback_fee`, the accepted
- *   run's.
+ * - "1", once the phone recorded the whole acceptance prompt (whose words
+ *   pocketsphinx finds there): the advertiser rings and is bridged; each
+ *   phone's recording holds the other's tone (audio both ways, waited for on
+ *   the recordings); the advertiser's ledger then holds exactly one
+ *   `callback_fee`, the accepted run's.
+ * - "1" for an advertiser whose credit was withdrawn while the callback
+ *   waited: the phone hears the apology, the advertiser is never called,
+ *   nothing is charged (`advertiser_cannot_pay`).
  */
-import { sippAvailable, stopAll, wavSeconds, type BaresipAgent } from '@parley/testkit';
+import { sippAvailable, stopAll, until, wavSeconds, type BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallbackRecord } from '../src/callbacks/index.js';
+import { APOLOGY, expectSaid, gatewayReading, promptText } from './callbacks-speech.js';
 import {
   ADVERTISER_HZ,
   expectHeardTone,
@@ -22,6 +27,8 @@ import {
 } from './callbacks-world.js';
 
 const CUSTOMER_HZ = 1000;
+/** The acceptance prompt for the world's listings (their advertiser is "Bob the Plumber"). */
+const PROMPT = promptText('Bob the Plumber');
 
 let world: CallbacksWorld;
 let advertiser: BaresipAgent;
@@ -33,27 +40,64 @@ afterAll(async () => {
   await stopAll();
 });
 
+/** Where the prompt starts and where the key was pressed in the customer's recording, seconds. */
+interface Keyed {
+  readonly promptFrom: number;
+  readonly keyAt: number;
+}
+
 /**
- * Asks for a callback and, once the customer's phone is prompted, presses
- * `key` on it (null: it only listens); `ended` resolves with the record.
+ * Once callback `id` prompts the customer's phone, presses `key` on it (null:
+ * it only listens); `heard: true` first waits until its recording holds the
+ * whole prompt: its length as the gateway says it (measured 5.66 s recorded
+ * of flite's 5.75: the phone records only the packets that come, and none
+ * come after the prompt). The key may come for 5 s more: with a typecheck
+ * running beside it the phone's recording reached the prompt's end more than
+ * 2 s after the gateway had played it (2 runs of 6 ended `no_key`).
  */
-async function askPressing(
+async function pressAfterPrompt(
   phone: BaresipAgent,
+  id: string,
   key: string | null,
-): Promise<{ id: string; ended: Promise<CallbackRecord> }> {
-  const { id } = await world.ask(listingId, 'now', { name: 'Ada', page: '/plumbers' });
-  const ended = world.ended(id).then((e) => e.record);
+  heard = false,
+): Promise<Keyed> {
   await world.reached(id, 'prompting');
+  const recorded = () => wavSeconds(phone.lastRecording().received ?? '');
+  const promptFrom = recorded();
+  if (heard) {
+    const { seconds } = await gatewayReading(world.gw, PROMPT);
+    await until(
+      () => recorded() >= promptFrom + seconds - 0.3,
+      'the whole prompt recorded',
+      20_000,
+    );
+  }
+  const keyAt = recorded();
   if (key !== null) {
     const sent = await phone.command('sndcode', key);
     expect(sent.ok, JSON.stringify(sent)).toBe(true);
   }
-  return { id, ended };
+  return { promptFrom, keyAt };
+}
+
+/** Asks for a callback now and presses `key` as `pressAfterPrompt` does; `ended` resolves with the record. */
+async function askPressing(
+  phone: BaresipAgent,
+  key: string | null,
+  heard = false,
+): Promise<{ id: string; ended: Promise<CallbackRecord>; keyed: Keyed }> {
+  const { id } = await world.ask(listingId, 'now', { name: 'Ada', page: '/plumbers' });
+  const ended = world.ended(id).then((e) => e.record);
+  return { id, ended, keyed: await pressAfterPrompt(phone, id, key, heard) };
 }
 
 describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', () => {
   beforeAll(async () => {
-    world = await startCallbacksWorld({ retries: { maxAttempts: 1 } });
+    world = await startCallbacksWorld({
+      retries: { maxAttempts: 1 },
+      prompt: { repeat: 1, keyTimeoutSeconds: 5 },
+      rateLimit: { perNumber: { max: 100 } },
+    });
     ({ advertiser } = world);
     ({ advertiserId, listingId } = await world.newListing());
   });
@@ -91,7 +135,7 @@ describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', 
 
   it('"1": bridged to the advertiser, each phone hears the other, one fee', async () => {
     const phone = await world.startPhone({ toneHz: CUSTOMER_HZ });
-    const { id, ended } = await askPressing(phone, '1');
+    const { id, ended, keyed } = await askPressing(phone, '1', true);
     await world.reached(id, 'connected');
     await talkRecorded(phone, advertiser, wavSeconds(phone.lastRecording().received ?? ''));
     const closed = {
@@ -104,6 +148,12 @@ describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', 
     expect(record.outcome, JSON.stringify(record.attempts)).toBe('completed');
     expect(record.attempts[0]?.key).toBe('1');
     expect(advertiser.receivedRequests('INVITE')).toHaveLength(1);
+    // Before the key, the phone heard the prompt (the advertiser's name is not
+    // checked: pocketsphinx reads "Bob the Plumber" as "on diplomatic ali").
+    await expectSaid(world.gw, phone.lastRecording().received!, PROMPT, {
+      from: keyed.promptFrom,
+      to: keyed.keyAt,
+    });
     // Audio both ways: the customer heard the advertiser's tone, the advertiser the customer's.
     await expectHeardTone(phone, ADVERTISER_HZ);
     await expectHeardTone(advertiser, CUSTOMER_HZ);
@@ -112,5 +162,33 @@ describe.skipIf(!sippAvailable())('callbacks: a baresip phone as the customer', 
     const fees = await world.fees(advertiserId);
     expect(fees).toHaveLength(1);
     expect(fees[0]?.postings.map((p) => p.amountCents).sort((x, y) => x - y)).toEqual([-300, 300]);
+  });
+
+  it('"1" for an advertiser who can no longer pay: an apology, the advertiser never rings', async () => {
+    // Credit enough when asked; withdrawn while the callback waits for a free agent.
+    const poor = await world.newListing({ billing: 'credit', creditLimitCents: 1000 });
+    const phone = await world.startPhone({ toneHz: CUSTOMER_HZ });
+    const invitesBefore = advertiser.receivedRequests('INVITE').length;
+    const { gw } = world;
+    gw.gateway.agents.setAvailability('agent1', 'away');
+    const { id } = await world.ask(poor.listingId, 'agent-free');
+    const ended = world.ended(id);
+    const patched = await gw.apiRequest('PATCH', `/v1/advertisers/${poor.advertiserId}`, {
+      creditLimitCents: 0,
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const closed = phone.waitForEvent('CALL_CLOSED', undefined, 30_000);
+    gw.gateway.agents.setAvailability('agent1', 'available');
+    const keyed = await pressAfterPrompt(phone, id, '1', true);
+    const { record } = await ended;
+    await closed;
+    expect(record.outcome).toBe('advertiser_cannot_pay');
+    expect(record.code).toBe('callback_cannot_pay');
+    expect(record.attempts[0]).toMatchObject({ key: '1', keySource: 'rfc4733', advertiser: [] });
+    // What the phone heard after its key, until the gateway hung up: the apology.
+    await expectSaid(world.gw, phone.lastRecording().received!, APOLOGY, { from: keyed.keyAt });
+    expect(advertiser.receivedRequests('INVITE')).toHaveLength(invitesBefore);
+    expect(record.chargedAt).toBeNull();
+    expect(await world.fees(poor.advertiserId)).toEqual([]);
   });
 });

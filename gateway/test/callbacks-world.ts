@@ -37,8 +37,14 @@ export const SALES = { kind: 'queue', queue: 'sales' } as const;
 export interface CallbacksWorld {
   readonly gw: TestGateway;
   readonly advertiser: BaresipAgent;
-  /** Stops the customer's last scenario and starts `scenario` on the carrier's port. */
-  startCustomer(scenario: BundledScenarioName): Promise<SippInstance>;
+  /**
+   * Stops the customer's last scenario and starts `scenario` on the carrier's
+   * port (`callDurationMs`: sipp's -d, the pause of a scenario that has one).
+   */
+  startCustomer(
+    scenario: BundledScenarioName,
+    options?: { callDurationMs?: number },
+  ): Promise<SippInstance>;
   /** Stops the customer's scenario (its messages in the result); undefined when none runs. */
   stopCustomer(): Promise<SippResult | undefined>;
   /**
@@ -169,9 +175,10 @@ export async function startCallbacksWorld(
     return {
       gw,
       advertiser,
-      async startCustomer(scenario) {
+      async startCustomer(scenario, options = {}) {
         await stopPhones();
         customer = await startSipp({
+          ...options,
           scenario: await bundledScenario(scenario),
           address: CARRIER,
           localPort: carrierPort,

@@ -35,6 +35,7 @@
  * | `uac-carrier-ring-cancel` | UAC  | as uac-carrier-invite, expects 180, CANCELs after -d, 487    |
  * | `uas-carrier-press-1`     | UAS  | a callback's customer: 100, 180, 200 PCMU + telephone-event, 2 s later the RFC 4733 key 1 (pcap), waits for BYE (use rtpEcho) |
  * | `uas-carrier-press-2`     | UAS  | the same, pressing 2                                         |
+ * | `uas-carrier-info-1`      | UAS  | the same, pressing 1 by an in-dialog INFO (application/dtmf-relay, Signal=1) -d ms after the ACK |
  * | `uas-carrier-early-tone`  | UAS  | 100, 183 PCMU SDP and from then the 1 kHz tone (early media), 200 2 s later, waits for BYE |
  * | `uas-carrier-early-tone-no-answer` | UAS | the same 183 and tone, never answers: waits for the CANCEL, 200, 487 |
  */
@@ -72,6 +73,7 @@ export type BundledScenarioName =
   | 'uac-carrier-ring-cancel'
   | 'uas-carrier-press-1'
   | 'uas-carrier-press-2'
+  | 'uas-carrier-info-1'
   | 'uas-carrier-early-tone'
   | 'uas-carrier-early-tone-no-answer'
   | 'uas-carrier-early-tone-pcma-busy'
