@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { ParleyError } from '@parley/shared/errors';
+import { isUniqueViolation } from '../storage/postgres/pg-errors.js';
 import { accountId, type MarketplaceAccounts } from './accounts.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { MarketplaceEnvironment } from './environment.js';
@@ -78,7 +79,7 @@ export abstract class PartyRegistry {
       await this.o.store.flush?.();
     } catch (error) {
       // Another gateway's advertiser took the external id first (PostgreSQL's unique_violation).
-      if ((error as { code?: unknown }).code === '23505')
+      if (isUniqueViolation(error))
         throw new ParleyError(
           'conflict',
           'a row with this key exists (made through another gateway)',

@@ -1,40 +1,7 @@
 import type { SqliteDatabase } from '../../storage/index.js';
-import type { AccountPhone, AccountStatus, Approval, Page, StoredAccount } from '../types.js';
+import type { AccountPhone, Approval, Page, StoredAccount } from '../types.js';
 import type { AccountStore, ListOptions } from './store.js';
-
-interface AccountRow {
-  tenant: string;
-  id: string;
-  number: string;
-  name: string;
-  web_login: string | null;
-  pin_hash: string | null;
-  rate_per_minute: number;
-  balance: number;
-  status: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface ApprovalRow {
-  tenant: string;
-  account_id: string;
-  resident_id: string;
-  status: string;
-  decided_at: number | null;
-  decided_by: string | null;
-}
-
-const STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
-
-const approvalFromRow = (row: ApprovalRow): Approval => ({
-  tenant: row.tenant,
-  accountId: row.account_id,
-  residentId: row.resident_id,
-  status: row.status === 'approved' ? 'approved' : row.status === 'denied' ? 'denied' : 'pending',
-  decidedAt: row.decided_at,
-  decidedBy: row.decided_by,
-});
+import { accountFromRow, approvalFromRow, type AccountRow, type ApprovalRow } from './rows.js';
 
 export class SqliteAccountStore implements AccountStore {
   readonly #db: SqliteDatabase;
@@ -123,22 +90,7 @@ export class SqliteAccountStore implements AccountStore {
     const phones: AccountPhone[] = this.#phones
       .all(row.tenant, row.id)
       .map((p) => ({ number: p.number, verifiedAt: p.verified_at }));
-    const status = STATUSES.find((s) => s === row.status) ?? 'suspended';
-    return {
-      tenant: row.tenant,
-      id: row.id,
-      number: row.number,
-      name: row.name,
-      phones,
-      webLogin: row.web_login,
-      ratePerMinute: row.rate_per_minute,
-      balance: row.balance,
-      status,
-      pinSet: row.pin_hash !== null,
-      pinHash: row.pin_hash,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return accountFromRow(row, phones);
   }
 
   #maybe(row: AccountRow | undefined): StoredAccount | undefined {

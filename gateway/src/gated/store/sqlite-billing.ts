@@ -16,51 +16,10 @@ import type {
   MeterRecord,
   MinuteCharge,
 } from './store.js';
+import { chargeFromRow, meterFromRow, type ChargeRow, type MeterRow } from './rows.js';
 
 /** Thrown inside a transaction to roll it back without an error reaching the caller. */
 const ROLLBACK = Symbol('rollback');
-
-interface MeterRow {
-  call_id: string;
-  tenant: string;
-  account_id: string;
-  rate_per_minute: number;
-  connected_at: number;
-  minutes_charged: number;
-  state: string;
-  ended_at: number | null;
-  end_reason: string | null;
-}
-
-interface ChargeRow {
-  call_id: string;
-  minute: number;
-  account_id: string;
-  amount: number;
-  balance_after: number;
-  at: number;
-}
-
-const meterFromRow = (row: MeterRow): MeterRecord => ({
-  callId: row.call_id,
-  tenant: row.tenant,
-  accountId: row.account_id,
-  ratePerMinute: row.rate_per_minute,
-  connectedAt: row.connected_at,
-  minutesCharged: row.minutes_charged,
-  state: row.state === 'running' ? 'running' : row.state === 'ended' ? 'ended' : 'interrupted',
-  endedAt: row.ended_at,
-  endReason: row.end_reason,
-});
-
-const chargeFromRow = (row: ChargeRow): ChargeRecord => ({
-  callId: row.call_id,
-  minute: row.minute,
-  accountId: row.account_id,
-  amount: row.amount,
-  balanceAfter: row.balance_after,
-  at: row.at,
-});
 
 export class SqliteBillingStore implements BillingStore {
   readonly #credit: (credit: Credit) => CreditResult;

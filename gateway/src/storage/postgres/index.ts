@@ -8,6 +8,6 @@ export {
 } from './pg-database.js';
 export { PG_MIGRATIONS } from './pg-migrations.js';
 export { KeyedQueue } from './keyed-queue.js';
-export { transientPgError } from './pg-errors.js';
+export { isUniqueViolation, transientPgError } from './pg-errors.js';
 export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';
 export { JOURNAL_MOVE_MS, JournalMover, type JournalMove } from './journal-mover.js';

@@ -9,3 +9,7 @@ export function transientPgError(err: unknown): boolean {
   if (typeof severity !== 'string' || typeof code !== 'string') return true;
   return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300';
 }
+
+/** 23505 unique_violation: a key another transaction (or gateway) took first. */
+export const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: unknown } | null)?.code === '23505';

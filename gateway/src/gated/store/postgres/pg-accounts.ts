@@ -4,65 +4,25 @@
  * written here: only credits and charges move it (`pg-billing.ts`).
  */
 import { inTransaction, type PgClient, type PgPool } from '../../../storage/postgres/index.js';
-import type { AccountPhone, AccountStatus, Approval, Page, StoredAccount } from '../../types.js';
+import type { AccountPhone, Approval, Page, StoredAccount } from '../../types.js';
 import type { AccountStore, ListOptions } from '../store.js';
+import { accountFromRow, approvalFromRow, type AccountRow, type ApprovalRow } from '../rows.js';
 
-interface AccountRow {
-  tenant: string;
-  id: string;
-  number: string;
-  name: string;
-  web_login: string | null;
-  pin_hash: string | null;
-  rate_per_minute: number;
-  balance: number;
-  status: string;
-  created_at: number;
-  updated_at: number;
+interface AccountWithPhones extends AccountRow {
   /** The account's phones as `[number, verified_at]` pairs, in number order. */
   phones: [string, number | null][] | null;
 }
-
-interface ApprovalRow {
-  tenant: string;
-  account_id: string;
-  resident_id: string;
-  status: string;
-  decided_at: number | null;
-  decided_by: string | null;
-}
-
-const STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
 
 /** An account with its phones in one statement (json_agg gives verified_at as a JSON number). */
 const SELECT = `SELECT a.*, (SELECT json_agg(json_build_array(p.number, p.verified_at) ORDER BY p.number)
     FROM gated_account_phones p WHERE p.tenant = a.tenant AND p.account_id = a.id) AS phones
   FROM gated_accounts a`;
 
-const fromRow = (row: AccountRow): StoredAccount => ({
-  tenant: row.tenant,
-  id: row.id,
-  number: row.number,
-  name: row.name,
-  phones: (row.phones ?? []).map(([number, verifiedAt]): AccountPhone => ({ number, verifiedAt })),
-  webLogin: row.web_login,
-  ratePerMinute: row.rate_per_minute,
-  balance: row.balance,
-  status: STATUSES.find((s) => s === row.status) ?? 'suspended',
-  pinSet: row.pin_hash !== null,
-  pinHash: row.pin_hash,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
-const approvalFromRow = (row: ApprovalRow): Approval => ({
-  tenant: row.tenant,
-  accountId: row.account_id,
-  residentId: row.resident_id,
-  status: row.status === 'approved' ? 'approved' : row.status === 'denied' ? 'denied' : 'pending',
-  decidedAt: row.decided_at,
-  decidedBy: row.decided_by,
-});
+const fromRow = (row: AccountWithPhones): StoredAccount =>
+  accountFromRow(
+    row,
+    (row.phones ?? []).map(([number, verifiedAt]): AccountPhone => ({ number, verifiedAt })),
+  );
 
 export class PgAccountStore implements AccountStore {
   readonly #pool: PgPool;
@@ -72,7 +32,7 @@ export class PgAccountStore implements AccountStore {
   }
 
   async #one(where: string, params: unknown[]): Promise<StoredAccount | undefined> {
-    const { rows } = await this.#pool.query<AccountRow>(`${SELECT} WHERE ${where}`, params);
+    const { rows } = await this.#pool.query<AccountWithPhones>(`${SELECT} WHERE ${where}`, params);
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
@@ -97,7 +57,7 @@ export class PgAccountStore implements AccountStore {
   }
 
   async list(tenant: string, options: ListOptions): Promise<Page<StoredAccount>> {
-    const { rows } = await this.#pool.query<AccountRow>(
+    const { rows } = await this.#pool.query<AccountWithPhones>(
       `${SELECT} WHERE a.tenant = $1 AND ($2::text IS NULL OR a.id > $2) ORDER BY a.id LIMIT $3`,
       [tenant, options.after ?? null, options.limit + 1],
     );

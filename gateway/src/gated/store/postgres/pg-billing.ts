@@ -9,7 +9,12 @@
  * first locks its meter's row, so the same minute charged by two gateways
  * (a retried tick, a call moved) counts once.
  */
-import { inTransaction, type PgClient, type PgPool } from '../../../storage/postgres/index.js';
+import {
+  inTransaction,
+  isUniqueViolation,
+  type PgClient,
+  type PgPool,
+} from '../../../storage/postgres/index.js';
 import type {
   BillingStore,
   ChargeRecord,
@@ -19,60 +24,15 @@ import type {
   MeterRecord,
   MinuteCharge,
 } from '../store.js';
+import { chargeFromRow, meterFromRow, type ChargeRow, type MeterRow } from '../rows.js';
 
 /** Thrown inside a transaction to roll it back; the result is the caller's answer. */
 class Rollback {
   constructor(readonly result: ChargeResult | CreditResult) {}
 }
 
-interface MeterRow {
-  call_id: string;
-  tenant: string;
-  account_id: string;
-  rate_per_minute: number;
-  connected_at: number;
-  minutes_charged: number;
-  state: string;
-  ended_at: number | null;
-  end_reason: string | null;
-}
-
-interface ChargeRow {
-  call_id: string;
-  minute: number;
-  account_id: string;
-  amount: number;
-  balance_after: number;
-  at: number;
-}
-
 const METER = `call_id, tenant, account_id, rate_per_minute, connected_at, minutes_charged, state,
   ended_at, end_reason`;
-
-const meterFromRow = (row: MeterRow): MeterRecord => ({
-  callId: row.call_id,
-  tenant: row.tenant,
-  accountId: row.account_id,
-  ratePerMinute: row.rate_per_minute,
-  connectedAt: row.connected_at,
-  minutesCharged: row.minutes_charged,
-  state: row.state === 'running' ? 'running' : row.state === 'ended' ? 'ended' : 'interrupted',
-  endedAt: row.ended_at,
-  endReason: row.end_reason,
-});
-
-const chargeFromRow = (row: ChargeRow): ChargeRecord => ({
-  callId: row.call_id,
-  minute: row.minute,
-  accountId: row.account_id,
-  amount: row.amount,
-  balanceAfter: row.balance_after,
-  at: row.at,
-});
-
-/** 23505: a unique key taken by a transaction that committed while this one ran. */
-const isUniqueViolation = (error: unknown): boolean =>
-  (error as { code?: unknown } | null)?.code === '23505';
 
 export class PgBillingStore implements BillingStore {
   readonly #pool: PgPool;
