@@ -8,9 +8,9 @@
  * gateway started after the restart did not know the phone registered with A
  * until its next REGISTER.
  */
-import { bundledScenario, runSipp, sippAvailable, until } from '@parley/testkit';
+import { sippAvailable, until } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
+import { twoGatewaysOnRedis, visitorCall, type TwoGateways } from './two-gateways.js';
 
 // Far longer than the test: only the desk's "available" ends it.
 const WRAP_UP_SECONDS = 300;
@@ -31,15 +31,7 @@ afterAll(async () => {
 describe.skipIf(!sippAvailable())('agent state across a Redis outage', () => {
   it("writes again what changed while Redis was away: B's end of a wrap-up reaches A, the phone a new gateway", async () => {
     const { a, b, redis } = cluster;
-    const onB = await runSipp({
-      scenario: await bundledScenario('uac-bearer-pcmu'),
-      remote: b.udp,
-      service: 'sales',
-      calls: 1,
-      callDurationMs: 500,
-      injection: { rows: [[await b.token({ subject: 'on-b' })]] },
-      timeoutMs: 30_000,
-    });
+    const onB = await visitorCall(b, 'on-b', 500);
     expect(onB.stats.successful, onB.output).toBe(1);
     await until(() => a.gateway.agents.get('agent1')?.state === 'wrap-up', "A hears B's wrap-up");
 

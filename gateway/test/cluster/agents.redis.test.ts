@@ -5,8 +5,6 @@
  * A holds on B, and an agent ringing for a call on A is not offered B's call.
  */
 import {
-  bundledScenario,
-  runSipp,
   startBaresipAgent,
   startRedis,
   stopAll,
@@ -18,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPresence } from '../../src/agents/index.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
 import { finalResponse } from '../sipp-log.js';
+import { visitorCall as call } from './two-gateways.js';
 
 let redis: RedisServer;
 let a: TestGateway;
@@ -78,19 +77,6 @@ async function phone(gw: TestGateway, user: string, answerMode: 'auto' | 'manual
   phones.push(p);
   await p.registered();
   return p;
-}
-
-async function call(gw: TestGateway, subject: string, durationMs = 1000) {
-  return runSipp({
-    scenario: await bundledScenario('uac-bearer-pcmu'),
-    remote: gw.udp,
-    service: 'sales',
-    calls: 1,
-    callDurationMs: durationMs,
-    injection: { rows: [[await gw.token({ subject })]] },
-    timeoutMs: 30_000,
-    recvTimeoutMs: 20_000,
-  });
 }
 
 describe('agents shared through Redis', () => {

@@ -3,6 +3,8 @@
  * registered with A: the set-up of the cluster tests that need no PostgreSQL.
  */
 import {
+  bundledScenario,
+  runSipp,
   startBaresipAgent,
   startRedis,
   stopAll,
@@ -88,4 +90,18 @@ export async function twoGatewaysOnRedis(o: {
       await stopAll();
     },
   };
+}
+
+/** One sipp visitor's call to the `sales` queue through `gw`, with a fresh token for `subject`. */
+export async function visitorCall(gw: TestGateway, subject: string, durationMs = 1000) {
+  return runSipp({
+    scenario: await bundledScenario('uac-bearer-pcmu'),
+    remote: gw.udp,
+    service: 'sales',
+    calls: 1,
+    callDurationMs: durationMs,
+    injection: { rows: [[await gw.token({ subject })]] },
+    timeoutMs: 30_000,
+    recvTimeoutMs: 20_000,
+  });
 }

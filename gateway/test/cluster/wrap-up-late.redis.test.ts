@@ -6,9 +6,9 @@
  * every gateway, and a gateway started after that does not see it. Before,
  * the wrap-up was on the channel only and C saw the agent free at once.
  */
-import { bundledScenario, runSipp, sippAvailable, until } from '@parley/testkit';
+import { sippAvailable, until } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
+import { twoGatewaysOnRedis, visitorCall, type TwoGateways } from './two-gateways.js';
 
 // Long enough that starting gateways never outlasts it; ended on the desk.
 const WRAP_UP_SECONDS = 120;
@@ -29,15 +29,7 @@ afterAll(async () => {
 describe.skipIf(!sippAvailable())('wrap-up read by a gateway that starts during it', () => {
   it('shows the wrap-up on a late gateway, and its end chosen on the desk', async () => {
     const { a, b } = cluster;
-    const onB = await runSipp({
-      scenario: await bundledScenario('uac-bearer-pcmu'),
-      remote: b.udp,
-      service: 'sales',
-      calls: 1,
-      callDurationMs: 500,
-      injection: { rows: [[await b.token({ subject: 'on-b' })]] },
-      timeoutMs: 30_000,
-    });
+    const onB = await visitorCall(b, 'on-b', 500);
     expect(onB.stats.successful, onB.output).toBe(1);
     const wrapUpUntil = await until(
       () => b.gateway.agents.get('agent1')?.wrapUpUntil,
