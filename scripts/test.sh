@@ -29,6 +29,7 @@ status=0
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 summary=''
+details=''
 for project in unit protocol e2e:mediasoup e2e:relay; do
   name=${project%%:*}
   engine=${project#*:}
@@ -37,7 +38,8 @@ for project in unit protocol e2e:mediasoup e2e:relay; do
   printf '\n==> tests: %s%s\n' "$name" "${engine:+ (media engine: $engine)}"
   log="$logs/${project/:/-}.log"
   set +e
-  PARLEY_MEDIA_ENGINE=$engine ./scripts/in-netns.sh npx vitest run --project "$name" 2>&1 | tee "$log"
+  failures="$logs/${project/:/-}.failures"
+  PARLEY_FAILURE_LOG=$failures PARLEY_MEDIA_ENGINE=$engine ./scripts/in-netns.sh npx vitest run --project "$name" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   if [ "$rc" -eq 0 ]; then
@@ -48,7 +50,13 @@ for project in unit protocol e2e:mediasoup e2e:relay; do
     # vitest's failure headings ("FAIL  |project| file > test"), without colours.
     failed=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sort -u | head -40 || true)
     if [ -n "$failed" ]; then summary+="$failed"$'\n'; fi
+    # The assertions (vitest's "Failed Tests" section) and what the failing tests
+    # reported of their peers (testkit's reportFailure), kept short.
+    asserted=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | sed -n '/Failed Tests/,/Test Files/p' | head -120 || true)
+    details+=$'\n'"==> failures: $label"$'\n'"$asserted"$'\n'
+    if [ -s "$failures" ]; then details+="$(tail -n 400 "$failures")"$'\n'; fi
   fi
 done
+printf '%s' "$details"
 printf '\n==> summary\n%s' "$summary"
 exit $status

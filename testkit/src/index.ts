@@ -7,6 +7,7 @@
  * that SIP-only tests do not load playwright-core.
  */
 export { TestkitError, type TestkitErrorCode } from './testkit-error.js';
+export { reportFailure } from './failure-report.js';
 export {
   probeTurn,
   startCoturn,

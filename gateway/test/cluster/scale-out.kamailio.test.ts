@@ -20,10 +20,11 @@
  *   others go on to their natural end, and no record is left open.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import {
   analyse,
   bundledScenario,
+  reportFailure,
   runSipp,
   startBaresipAgent,
   startKamailio,
@@ -104,6 +105,18 @@ beforeAll(async () => {
   await agent.registered();
   kamailio = await startKamailio({ gateways: gateways.map((g) => g.sip), host: EDGE });
 }, 180_000);
+
+// A failure under CI's load is rare and its cause is in the peers' logs, not in
+// sipp's counts: print them (CI keeps the failure's text in the summary).
+beforeEach(() => {
+  onTestFailed(({ task }) => {
+    reportFailure(`${task.name}: the peers' last output`, [
+      ...gateways.map((gw) => gw.process.describe(150)),
+      kamailio?.process.describe(80),
+      agent?.process.describe(80),
+    ]);
+  });
+});
 
 afterAll(async () => {
   await agent?.stop();
