@@ -12,5 +12,5 @@ export function reportFailure(title: string, sections: readonly (string | undefi
   const text = `--- ${title}\n${sections.filter((s) => s !== undefined).join('\n')}\n`;
   const file = process.env['PARLEY_FAILURE_LOG'];
   if (file) appendFileSync(file, text);
-  else console.error(text);
+  else process.stderr.write(text);
 }
