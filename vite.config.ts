@@ -95,6 +95,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+          // A failing test's report: the test gateways' last log lines.
+          setupFiles: ['gateway/test/report-on-failure.ts'],
         },
       },
       {
@@ -105,6 +107,7 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 90_000,
           fileParallelism: false,
+          setupFiles: ['gateway/test/report-on-failure.ts'],
         },
       },
     ],

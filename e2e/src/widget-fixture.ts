@@ -56,7 +56,8 @@ export async function startWidgetWorld(
   options: Parameters<typeof startTestGateway>[0] = {},
   worldOptions: WidgetWorldOptions = {},
 ): Promise<WidgetWorld> {
-  const gw = await startTestGateway(options);
+  // A page's call crosses media, SIP and the data channel: keep the debug lines for a failure.
+  const gw = await startTestGateway({ keptLog: 'debug', ...options });
   const { server, origin: siteOrigin, serve } = await listenOnLoopback();
   const site = createCompanySite({
     issuer: gw.issuer,

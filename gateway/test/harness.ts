@@ -20,6 +20,7 @@ import { loadConfig, type ConfigInput } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/index.js';
 import type { PinHasher } from '../src/gated/index.js';
+import { LogRing } from './log-ring.js';
 
 export const TENANT = 'acme';
 export const ORIGIN = 'https://shop.acme.test';
@@ -52,6 +53,11 @@ export interface TestGateway {
 }
 
 export interface TestGatewayOptions {
+  /**
+   * The level of the log lines kept in memory for a failing test's report
+   * (`log-ring.ts`; default `info`). PARLEY_TEST_LOG, when set, prints the log instead.
+   */
+  readonly keptLog?: 'debug' | 'info';
   readonly agents?: {
     id: string;
     /** Default: the test tenant. */
@@ -124,6 +130,7 @@ export async function registeredAgent(
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const testLog = process.env['PARLEY_TEST_LOG'] as 'debug' | 'info' | undefined;
   const keys = options.keys ?? (await testKeys());
   const tenantKeys = keys.tenant;
   const gatewayKeys = keys.gateway;
@@ -134,7 +141,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const input: ConfigInput = {
     gatewayId: 'gw-test',
     http: { host: '127.0.0.1', port: 0 },
-    log: { level: (process.env['PARLEY_TEST_LOG'] as 'debug' | undefined) ?? 'silent' },
+    log: { level: testLog ?? options.keptLog ?? 'info' },
     tokens: {
       encryptionKeys: [gatewayKeys.privateJwk as Record<string, unknown> as { kty: string }],
     },
@@ -208,9 +215,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       PARLEY_MEDIA_EARLY_ANSWER: process.env['PARLEY_MEDIA_EARLY_ANSWER'],
     },
   });
+  // PARLEY_TEST_LOG=debug prints the log; without it the last lines are kept for a failure's report.
+  const ring = testLog ? undefined : new LogRing(String(config.gatewayId));
   const gateway = await startGateway(config, {
-    logger: createLogger(config.log.level),
+    logger: createLogger(config.log.level, ring),
     ...(options.pins ? { pins: options.pins } : {}),
+  }).catch((error: unknown) => {
+    ring?.close();
+    throw error;
   });
   let skewMs = 0;
   const issuer = await createCallTokenIssuer({
@@ -275,6 +287,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     async close() {
       await gateway.close();
+      ring?.close();
       media.release();
     },
   };
