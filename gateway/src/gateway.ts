@@ -285,7 +285,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     heartbeatSeconds: config.shared.heartbeatSeconds,
     logger,
     now,
-    modules: [marketplace.lost, voicemail.lost],
+    modules: [marketplace.lost, voicemail.lost, gated.lost],
   });
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);

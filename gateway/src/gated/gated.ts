@@ -7,6 +7,7 @@
 import { ParleyError } from '@parley/shared/errors';
 import type { Router } from 'express';
 import type { Registry } from 'prom-client';
+import type { LostGatewayModule } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { migrateModule, type SqliteDatabase } from '../storage/index.js';
@@ -36,6 +37,8 @@ export interface GatedModule {
   readonly adminRouter: Router;
   /** Mounted at `/resident`. */
   readonly deviceRouter: Router;
+  /** A lost gateway's running meters, for the cluster's sweeper (shared stores). */
+  readonly lost: LostGatewayModule;
   close(): void;
 }
 
@@ -126,6 +129,11 @@ export async function createGatedModule(options: GatedModuleOptions): Promise<Ga
       sipWsPath: config.sip.wsPath,
       now,
     }),
+    lost: {
+      name: 'gated',
+      openOwners: () => meter.openOwners(),
+      recoverLost: (owner) => meter.recoverLost(owner),
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -12,7 +12,8 @@
  *                         │   `warning` (60 s left)
  *                         ▼
  *              next minute cannot be charged (still): `end` balance_exhausted
- *  stop(callId) at hang-up; meters a crash left running are closed at start-up (`recover`)
+ *  stop(callId) at hang-up; meters a crash left running are closed at start-up (`recover`),
+ *  a lost gateway's by a survivor of its cluster (`recoverLost`)
  * ```
  *
  * A top-up during the call counts: the next minute's charge succeeds and the
@@ -135,6 +136,31 @@ export class Meter extends EventEmitter<MeterEvents> {
         'closed the meters of calls interrupted by the last stop (their charged minutes stand)',
       );
     return closed;
+  }
+
+  /**
+   * A lost gateway's meters (the cluster's sweeper found its lease gone):
+   * closed `gateway_lost` as its own restart would; no minute moves. Shared
+   * stores only: with SQLite nothing is another gateway's.
+   */
+  async recoverLost(owner: string): Promise<MeterRecord[]> {
+    const closed = (await this.#o.billing.closeLost?.(owner, this.#now())) ?? [];
+    for (const m of closed)
+      this.#o.metrics?.meterEnds.inc({ tenant: m.tenant, reason: 'gateway_lost' });
+    if (closed.length > 0)
+      this.#log.warn(
+        {
+          instance: owner,
+          calls: closed.map((m) => ({ callId: m.callId, minutes: m.minutesCharged })),
+        },
+        'closed the meters of a lost gateway (their charged minutes stand)',
+      );
+    return closed;
+  }
+
+  /** Other gateways with running meters (shared stores), for the sweeper. */
+  async openOwners(): Promise<string[]> {
+    return (await this.#o.billing.openOwners?.()) ?? [];
   }
 
   isRunning(callId: string): boolean {

@@ -315,6 +315,33 @@ export function gatedStoreContract(kind: string, make: () => Promise<GatedStoreP
       expect((await store.accounts.get(T, 'acc-1'))?.balance).toBe(80);
     });
 
+    it('closes a lost gateway’s running meters once, for a survivor (shared stores)', async () => {
+      const { store, other } = await make();
+      if (!other) {
+        // One gateway per SQLite file: nothing is another's to close.
+        expect(store.billing.openOwners).toBeUndefined();
+        return;
+      }
+      await store.accounts.insert(account('acc-1'));
+      await store.billing.credit(credit('acc-1', 'k', 100));
+      const open = { tenant: T, accountId: 'acc-1', ratePerMinute: 10, connectedAt: 1 };
+      await store.billing.openMeter({ ...open, callId: 'mine' });
+      await other.billing.openMeter({ ...open, callId: 'theirs' });
+      const [lost] = await store.billing.openOwners!();
+      expect(lost).toBeDefined();
+      expect(await other.billing.openOwners!()).not.toContain(lost);
+      const [first, second] = await Promise.all([
+        store.billing.closeLost!(lost!, 70),
+        store.billing.closeLost!(lost!, 71),
+      ]);
+      expect([...first!, ...second!].map((m) => [m.callId, m.state, m.endReason])).toEqual([
+        ['theirs', 'interrupted', 'gateway_lost'],
+      ]);
+      expect((await store.billing.meter('mine'))?.state).toBe('running');
+      expect(await store.billing.openOwners!()).toEqual([]);
+      expect((await store.accounts.get(T, 'acc-1'))?.balance).toBe(80);
+    });
+
     it('keeps decisions: by id, newest first, by call or account, tenants apart', async () => {
       const { store } = await make();
       await store.decisions.insert(decision('d-1', 10));

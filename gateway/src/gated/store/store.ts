@@ -133,6 +133,16 @@ export interface BillingStore {
   meter(callId: string): Promise<MeterRecord | undefined>;
   /** Meters a crash left running: marked `interrupted` (their charged minutes stand). */
   closeInterrupted(at: number): Promise<MeterRecord[]>;
+  /**
+   * Shared stores only (one database, several gateways): the other gateways
+   * with running meters, for the cluster's sweeper of lost gateways.
+   */
+  openOwners?(): Promise<string[]>;
+  /**
+   * Shared stores only: a lost gateway's running meters marked `interrupted`
+   * (`gateway_lost`; their charged minutes stand), once however many survivors ask.
+   */
+  closeLost?(owner: string, at: number): Promise<MeterRecord[]>;
   charges(tenant: string, callId: string): Promise<ChargeRecord[]>;
   /** An account's charges, newest first. */
   accountCharges(tenant: string, accountId: string, limit: number): Promise<ChargeRecord[]>;

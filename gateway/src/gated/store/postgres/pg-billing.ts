@@ -131,6 +131,24 @@ export class PgBillingStore implements BillingStore {
     return rows.map(meterFromRow);
   }
 
+  async openOwners(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ owner: string }>(
+      `SELECT DISTINCT owner FROM gated_meters WHERE state = 'running' AND owner <> $1`,
+      [this.#owner],
+    );
+    return rows.map((r) => r.owner);
+  }
+
+  /** One UPDATE: two survivors at once close each meter once (the second finds none running). */
+  async closeLost(owner: string, at: number): Promise<MeterRecord[]> {
+    const { rows } = await this.#pool.query<MeterRow>(
+      `UPDATE gated_meters SET state = 'interrupted', ended_at = $1, end_reason = 'gateway_lost'
+       WHERE state = 'running' AND owner = $2 RETURNING ${METER}`,
+      [at, owner],
+    );
+    return rows.map(meterFromRow);
+  }
+
   async charges(tenant: string, callId: string): Promise<ChargeRecord[]> {
     const { rows } = await this.#pool.query<ChargeRow>(
       'SELECT * FROM gated_charges WHERE tenant = $1 AND call_id = $2 ORDER BY minute',
