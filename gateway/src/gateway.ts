@@ -25,6 +25,7 @@ import type { CallbacksModule } from './callbacks/index.js';
 import { wireVoicemail, type Voicemails } from './voicemail/index.js';
 import { startApplications } from './wiring/applications.js';
 import { acceptInvites, startCalls } from './wiring/calls.js';
+import { closeGateway } from './wiring/close.js';
 import { wireDesk } from './wiring/desk.js';
 import { agentDirectory, callerNumberPool } from './wiring/directory.js';
 import { drainCalls } from './wiring/drain.js';
@@ -364,35 +365,30 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     close() {
       closed ??= (async () => {
         closing = true;
-        metrics.up.set(0);
-        const hadCalls = callManager.size > 0;
-        const voicemailClosed = voicemail.close();
-        desk.close();
-        callManager.drain();
-        gatedCalls.close();
-        gated.close();
-        callbacks.close();
-        // Let the BYEs and CANCELs of the drain leave before the sockets close.
-        await new Promise((resolve) => setTimeout(resolve, hadCalls ? 200 : 20));
-        lostGateways?.close();
-        registrar.close();
-        trunks.close();
-        telephony.close();
-        agents.close();
-        marketplace.close();
-        overload.close();
-        await stack.close();
-        mediaApps.close();
-        await media.close();
-        await speech.close();
-        await new Promise<void>((resolve) => {
-          http.server.close(() => resolve());
-          http.server.closeAllConnections();
+        await closeGateway({
+          metrics,
+          logger,
+          calls: callManager,
+          voicemail,
+          desk,
+          gatedCalls,
+          gated,
+          callbacks,
+          lostGateways,
+          registrar,
+          trunks,
+          telephony,
+          agents,
+          marketplace,
+          overload,
+          stack,
+          mediaApps,
+          media,
+          speech,
+          server: http.server,
+          stores,
+          shared,
         });
-        await voicemailClosed;
-        await stores.close();
-        await shared.close();
-        logger.info('gateway closed');
       })();
       return closed;
     },
