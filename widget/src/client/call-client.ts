@@ -10,7 +10,7 @@
  * it ends, and late events of an old attempt are ignored.
  */
 import { ERROR_CODES, ParleyError, humanMessage, isErrorCode } from '@parley/shared/errors';
-import { DATA_CHANNEL_LABEL, reasonCode, type ParleyMessage } from '@parley/shared/protocol';
+import { reasonCode, type ParleyMessage } from '@parley/shared/protocol';
 import type {
   CallClientApi,
   CallClientEvents,
@@ -22,16 +22,10 @@ import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { Attempt, stopTracks } from './attempt.js';
 import type { CallTokenResult, FetchLike } from './call-token.js';
-import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
+import { TokenPrefetch } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
-import {
-  DEFAULT_DOMAIN,
-  CONNECT_TIMEOUT_MS,
-  ICE_GATHERING_TIMEOUT_MS,
-  IMPRESSION_PATTERN,
-  QUEUE_PATTERN,
-  REBIND_HEADER,
-} from './defaults.js';
+import { destination, inviteRequest, tokenRequest, userAgentOptions } from './call-request.js';
+import { CONNECT_TIMEOUT_MS, QUEUE_PATTERN, REBIND_HEADER } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
@@ -95,7 +89,7 @@ export class CallClient implements CallClientApi {
 
   /** A call looks likely (hover, focus): the token is fetched ahead (`token-prefetch.ts`). */
   prefetch(): void {
-    const request = this.#tokenRequest();
+    const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
       this.#tokens.prefetch(request);
   }
@@ -166,8 +160,7 @@ export class CallClient implements CallClientApi {
   // --- the attempt, step by step ---------------------------------------
 
   async #run(attempt: Attempt): Promise<void> {
-    const { impression } = this.#options;
-    const queue = this.#destination();
+    const queue = destination(this.#options);
     if (!this.#options.tokenUrl) {
       this.#fail(attempt, {
         code: 'invalid_config',
@@ -201,7 +194,7 @@ export class CallClient implements CallClientApi {
 
     // 2. A call token from the company's server.
     // Fetched ahead on hover or focus when it could be (`token-prefetch.ts`).
-    const request = this.#tokenRequest();
+    const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (!request) return; // checked above
     let token: CallTokenResult;
     try {
@@ -222,23 +215,9 @@ export class CallClient implements CallClientApi {
       });
       return;
     }
-    const { server, relayOnly } = config;
-
     // 3. The WebSocket (no REGISTER: the visitor only calls out).
     const userAgent = this.#deps.sip.createUserAgent(
-      {
-        transportOptions: { server },
-        sessionDescriptionHandlerFactoryOptions: {
-          // Always set: sip.js's default configuration adds a public STUN server.
-          peerConnectionConfiguration: {
-            iceServers: config.iceServers,
-            ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
-          },
-          iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        },
-        logLevel: 'error',
-        delegate: { onDisconnect: (error) => this.#onDisconnect(attempt, error) },
-      },
+      userAgentOptions(config, (error) => this.#onDisconnect(attempt, error)),
       stream,
     );
     attempt.userAgent = userAgent;
@@ -259,27 +238,14 @@ export class CallClient implements CallClientApi {
     attempt.connected = true;
 
     // 4. The INVITE: audio, a data channel created before the offer, the token.
-    const target = `sip:${queue}@${this.#options.domain || DEFAULT_DOMAIN}`;
-    const session = userAgent.invite(target, {
-      extraHeaders: [
-        `Authorization: Bearer ${token.token}`,
-        ...(impression && IMPRESSION_PATTERN.test(impression)
-          ? [`X-Parley-Impression: ${impression}`]
-          : []),
-      ],
-      sessionDescriptionHandlerOptions: {
-        constraints: { audio: true, video: false },
-        dataChannel: true,
-        dataChannelLabel: DATA_CHANNEL_LABEL,
-        iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        onDataChannel: (channel) =>
-          adoptChannel(attempt, channel, this.#events, () =>
-            pageNavigation(this.#deps.newId, this.#deps.wallClock),
-          ),
-      },
-      delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
-      earlyMedia: true,
+    const invite = inviteRequest(this.#options, token.token, {
+      onDataChannel: (channel) =>
+        adoptChannel(attempt, channel, this.#events, () =>
+          pageNavigation(this.#deps.newId, this.#deps.wallClock),
+        ),
+      onBye: (bye) => this.#onBye(attempt, bye),
     });
+    const session = userAgent.invite(invite.target, invite.options);
     attempt.session = session;
     session.onStateChange((state) => this.#onSessionState(attempt, state));
     await session.invite({
@@ -412,23 +378,6 @@ export class CallClient implements CallClientApi {
       return;
     }
     this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
-  }
-
-  /** A listing's web reference is the destination `listing.<id>` (docs/marketplace.md). */
-  #destination(): string {
-    const { listing, queue } = this.#options;
-    return listing ? `listing.${listing}` : queue;
-  }
-
-  /** What the company's token endpoint is asked; undefined without a token URL. */
-  #tokenRequest(): TokenRequest | undefined {
-    const { listing, impression, tokenUrl } = this.#options;
-    if (!tokenUrl) return undefined;
-    return {
-      url: new URL(tokenUrl, this.#deps.baseUrl).href,
-      queue: this.#destination(),
-      extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
-    };
   }
 
   // --- endings ------------------------------------------------------------
