@@ -30,13 +30,11 @@ import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
-import { watchIce } from './ice-restart.js';
 import { connectionConfig } from './connection-config.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
-import { RECONNECT_DEFAULTS, reconnect } from './reconnect.js';
-import { rebindSteps } from './rebind-steps.js';
+import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
 import type { Tone } from './ringback.js';
-import type { SipBye, SipResponse, SipSession, SipSessionState, SipStack } from './sip-stack.js';
+import type { SipBye, SipResponse, SipSessionState, SipStack } from './sip-stack.js';
 
 export interface CallClientDeps {
   readonly sip: SipStack;
@@ -61,11 +59,18 @@ export class CallClient implements CallClientApi {
   #connectedAt: number | undefined;
   #attempt: Attempt | undefined;
   readonly #tokens: TokenPrefetch;
+  readonly #recovery: RecoveryHost;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
     this.#options = options;
     this.#deps = deps;
     this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
+    this.#recovery = {
+      state: () => this.#state,
+      transition: (change) => this.#transition(change),
+      fail: (attempt, failure) => this.#fail(attempt, failure),
+      policy: options.reconnect,
+    };
   }
 
   get state(): CallState {
@@ -217,7 +222,7 @@ export class CallClient implements CallClientApi {
     }
     // 3. The WebSocket (no REGISTER: the visitor only calls out).
     const userAgent = this.#deps.sip.createUserAgent(
-      userAgentOptions(config, (error) => this.#onDisconnect(attempt, error)),
+      userAgentOptions(config, (error) => webSocketDropped(this.#recovery, attempt, error)),
       stream,
     );
     attempt.userAgent = userAgent;
@@ -315,16 +320,7 @@ export class CallClient implements CallClientApi {
       this.#transition({ state: 'in-call' });
       const remote = attempt.session?.remoteStream();
       if (remote) this.#events.emit('media', remote);
-      const session = attempt.session;
-      const peer = session?.peerConnection();
-      if (session && peer && !attempt.stopIceWatch) {
-        attempt.stopIceWatch = watchIce(peer, {
-          // Without a WebSocket the re-INVITE could not leave (and sip.js would
-          // end the dialog on its transport error): the rebind restarts ICE then.
-          restart: () => (attempt.connected ? session.restartIce() : Promise.resolve()),
-          online: typeof window === 'undefined' ? undefined : window,
-        });
-      }
+      watchAttemptIce(attempt);
       return;
     }
     // A reconnect in progress reports its own outcome (sip.js ends the dialog on a 481).
@@ -337,47 +333,6 @@ export class CallClient implements CallClientApi {
         this.#fail(attempt, { code, message: describe(code, 'session terminated') });
       });
     }
-  }
-
-  #onDisconnect(attempt: Attempt, error: Error | undefined): void {
-    if (!attempt.connected) return; // start() rejects; handled there
-    attempt.connected = false;
-    if (attempt.onDrop) return attempt.onDrop();
-    if (
-      !attempt.over &&
-      this.#state === 'in-call' &&
-      attempt.rebindKey !== undefined &&
-      attempt.session?.state === 'Established'
-    ) {
-      void this.#reconnect(attempt, attempt.session, attempt.rebindKey);
-      return;
-    }
-    this.#fail(attempt, {
-      code: 'network_lost',
-      message: describe('network_lost', error ?? 'WebSocket closed'),
-    });
-  }
-
-  /**
-   * The WebSocket dropped mid-call: "Reconnecting…", then the WebSocket again
-   * and the rebind re-INVITE (`reconnect.ts`), with an ICE restart when the
-   * media went down too; back `in-call`, or an error with the reason.
-   */
-  async #reconnect(attempt: Attempt, session: SipSession, key: string): Promise<void> {
-    const userAgent = attempt.userAgent;
-    if (!userAgent) return;
-    this.#transition({ state: 'reconnecting' });
-    const outcome = await reconnect(
-      rebindSteps(userAgent, session, key, attempt),
-      attempt.abort.signal,
-      { ...RECONNECT_DEFAULTS, ...this.#options.reconnect },
-    );
-    if (attempt.over || (!outcome.ok && outcome.code === 'aborted')) return;
-    if (outcome.ok) {
-      this.#transition({ state: 'in-call' });
-      return;
-    }
-    this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
   }
 
   // --- endings ------------------------------------------------------------
