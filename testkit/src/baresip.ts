@@ -31,6 +31,7 @@ import {
 } from './baresip-ctrl.js';
 import { codecFormat, codecModule, writeBaresipConfig } from './baresip-config.js';
 import { BaresipSipTraceParser } from './baresip-sip-trace.js';
+import { waitForBaresipEvent, waitForReceivedRequest } from './baresip-waits.js';
 import type {
   BaresipAgent,
   BaresipAgentEvents,
@@ -107,54 +108,7 @@ class BaresipAgentImpl implements BaresipAgent {
     timeoutMs = 10_000,
     options: WaitOptions = {},
   ): Promise<BaresipEvent> {
-    const matches = (event: BaresipEvent): boolean => event.type === type && predicate(event);
-    if (options.since !== undefined) {
-      const past = this.#history.slice(options.since).find(matches);
-      if (past) return Promise.resolve(past);
-    }
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.events.off('event', onEvent);
-        this.events.off('exit', onExit);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(options.signal?.reason);
-      };
-      const onEvent = (event: BaresipEvent): void => {
-        if (!matches(event)) return;
-        cleanup();
-        resolve(event);
-      };
-      const onExit = (): void => {
-        cleanup();
-        reject(
-          new TestkitError(
-            'process_exited',
-            `baresip exited while waiting for ${type}\n${this.process.describe(40)}`,
-          ),
-        );
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.#history
-          .slice(-15)
-          .map((e) => `${e.type}${e.param ? `(${e.param})` : ''}`);
-        reject(
-          new TestkitError(
-            'timeout',
-            `no ${type} from ${this.process.name} within ${timeoutMs} ms; last events: ${seen.join(', ') || 'none'}\n${this.process.describe(30)}`,
-          ),
-        );
-      }, timeoutMs);
-      this.events.on('event', onEvent);
-      this.events.on('exit', onExit);
-      options.signal?.addEventListener('abort', onAbort);
-      if (options.signal?.aborted) onAbort();
-      else if (!this.process.running) onExit();
-    });
+    return waitForBaresipEvent(this, this.#history, type, predicate, timeoutMs, options);
   }
 
   command(command: string, params?: string, timeoutMs?: number): Promise<BaresipResponse> {
@@ -278,47 +232,14 @@ class BaresipAgentImpl implements BaresipAgent {
     timeoutMs = 10_000,
     options: { readonly since?: number } = {},
   ): Promise<SipMessage> {
-    const wanted = method.toUpperCase();
-    const matches = (m: SipMessage): boolean =>
-      m.direction === 'in' && m.method === wanted && predicate(m);
-    if (options.since !== undefined) {
-      const past = this.#trace.messages.slice(options.since).find(matches);
-      if (past) return Promise.resolve(past);
-    }
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.events.off('sip', onSip);
-        this.events.off('exit', onExit);
-      };
-      const onSip = (message: SipMessage): void => {
-        if (!matches(message)) return;
-        cleanup();
-        resolve(message);
-      };
-      const onExit = (): void => {
-        cleanup();
-        reject(
-          new TestkitError(
-            'process_exited',
-            `baresip exited while waiting for ${wanted}\n${this.process.describe(40)}`,
-          ),
-        );
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.#trace.messages.slice(-10).map((m) => `${m.direction} ${m.startLine}`);
-        reject(
-          new TestkitError(
-            'timeout',
-            `${this.process.name} received no ${wanted} within ${timeoutMs} ms; last SIP: ${seen.join(' | ') || 'none'}`,
-          ),
-        );
-      }, timeoutMs);
-      this.events.on('sip', onSip);
-      this.events.on('exit', onExit);
-      if (!this.process.running) onExit();
-    });
+    return waitForReceivedRequest(
+      this,
+      () => this.#trace.messages,
+      method,
+      predicate,
+      timeoutMs,
+      options,
+    );
   }
 
   stop(options: { readonly graceMs?: number } = {}): Promise<void> {

@@ -33,8 +33,9 @@ import { DeviceAccess, type DeviceSipCredentials } from './devices/device-access
 import type { DeviceContact, DevicePresence, SignIn } from './devices/device-presence.js';
 import type { DeviceData, DevicePinResult, PinResult } from './gate-results.js';
 import type { GatedMetrics } from './metrics.js';
-import { PendingCalls, type PendingCall } from './pending-calls.js';
-import { PinChecks, type PinRefused } from './pins/pin-checks.js';
+import { PendingCalls } from './pending-calls.js';
+import { PinChecks } from './pins/pin-checks.js';
+import { PinStages } from './pin-stages.js';
 import type { PinHasher } from './pins/pin-hash.js';
 import { pinSubject, type PinAttempt } from './pins/pin-guard.js';
 import type { GatedStore } from './store/index.js';
@@ -61,6 +62,7 @@ export class Gate {
   readonly #decisions: DecisionLog;
   readonly #pinChecks: PinChecks;
   readonly #devices: DeviceAccess;
+  readonly #pinStages: PinStages;
   readonly #pending = new PendingCalls();
   readonly #sweep: NodeJS.Timeout;
 
@@ -84,6 +86,14 @@ export class Gate {
       store: options.store.pinAttempts,
       metrics: options.metrics,
       logger,
+      now,
+    });
+    this.#pinStages = new PinStages({
+      decider: this.#decider,
+      decisions: this.#decisions,
+      pinChecks: this.#pinChecks,
+      presence: options.presence,
+      settings: (tenant) => this.#settings(tenant),
       now,
     });
     this.#devices = new DeviceAccess({
@@ -178,7 +188,7 @@ export class Gate {
       );
       return { ok: false, code: 'not_found', decision: d };
     }
-    const result = await this.#residentPin(base, call, device, pin, started);
+    const result = await this.#pinStages.residentPin(base, call, device, pin, started);
     if (!result.ok) return result;
     const expiresAt = this.#now() + this.#settings(tenant).ticketSeconds * 1000;
     const ticket = this.#pending.issueTicket(call, device, expiresAt);
@@ -202,7 +212,8 @@ export class Gate {
       );
     let decision: GateDecision;
     if ('pin' in data) {
-      decision = (await this.#residentPin(base, call, data.device, data.pin, started)).decision;
+      decision = (await this.#pinStages.residentPin(base, call, data.device, data.pin, started))
+        .decision;
     } else {
       const check = this.#pending.takeTicket(call, data.device, data.ticket, now);
       if (check !== 'ok')
@@ -260,38 +271,7 @@ export class Gate {
     device: string,
     input: { readonly resident?: string | undefined; readonly pin: string },
   ): Promise<PinResult> {
-    const started = process.hrtime.bigint();
-    const settings = this.#settings(tenant);
-    const base = { tenant, callId: null, stage: 'sign-in' as const };
-    const subjects = [pinSubject.device(tenant, device)];
-    if (input.resident !== undefined) subjects.push(pinSubject.resident(tenant, input.resident));
-    const gate = this.#pinChecks.begin(subjects, settings);
-    if (!gate.ok) return this.#locked(base, gate, started);
-    if (!this.#pinChecks.wellFormed(input.pin, settings)) {
-      gate.attempt.failed();
-      return {
-        ok: false,
-        code: 'pin_refused',
-        decision: await this.#refused(base, refusal('resident_pin', 'not a PIN'), started),
-      };
-    }
-    const decided = await this.#decider.decide(tenant, (a) =>
-      a.signIn({ tenant, device, resident: input.resident, pin: input.pin }),
-    );
-    this.#pinChecks.settle(gate.attempt, decided);
-    const decision = await this.#decisions.record(
-      base,
-      decided.verdict,
-      decided.decidedBy,
-      started,
-    );
-    if (!decision.allowed || decision.residentId === null)
-      return { ok: false, code: 'pin_refused', decision };
-    this.#o.presence.signIn(tenant, device, {
-      residentId: decision.residentId,
-      until: this.#now() + settings.signInMinutes * 60_000,
-    });
-    return { ok: true, decision };
+    return this.#pinStages.signIn(tenant, device, input);
   }
 
   /** A call authorised to ring on this device and not connected yet (what the device may show). */
@@ -354,57 +334,8 @@ export class Gate {
     return settings;
   }
 
-  /** The resident PIN stages (device-pin, reverify by DTMF), behind the device and resident lockouts. */
-  async #residentPin(
-    base: DecisionBase & { readonly callId: string; readonly stage: 'device-pin' | 'reverify' },
-    { accountId, residentId }: PendingCall,
-    device: string,
-    pin: string,
-    started: bigint,
-  ): Promise<PinResult> {
-    const settings = this.#settings(base.tenant);
-    const gate = this.#pinChecks.begin(
-      [pinSubject.device(base.tenant, device), pinSubject.resident(base.tenant, residentId)],
-      settings,
-    );
-    if (!gate.ok) return this.#locked(base, gate, started);
-    if (!this.#pinChecks.wellFormed(pin, settings)) {
-      gate.attempt.failed();
-      const d = await this.#refused(
-        base,
-        refusal('resident_pin', 'not a PIN', { accountId, residentId }),
-        started,
-      );
-      return { ok: false, code: 'pin_refused', decision: d };
-    }
-    const decided = await this.#decider.decide(base.tenant, (a) =>
-      a.verifyResident({ ...base, accountId, residentId, device, pin }),
-    );
-    this.#pinChecks.settle(gate.attempt, decided);
-    const decision = await this.#decisions.record(
-      base,
-      decided.verdict,
-      decided.decidedBy,
-      started,
-    );
-    return decision.allowed ? { ok: true, decision } : { ok: false, code: 'pin_refused', decision };
-  }
-
   /** A refusal the Gate makes itself (before or instead of asking the authenticator). */
   #refused(base: DecisionBase, verdict: Verdict, started: bigint): Promise<GateDecision> {
     return this.#decisions.record(base, verdict, 'builtin', started);
-  }
-
-  async #locked(
-    base: DecisionBase,
-    gate: PinRefused,
-    started: bigint,
-  ): Promise<Extract<PinResult, { ok: false }>> {
-    return {
-      ok: false,
-      code: 'pin_locked',
-      retryAfterMs: gate.retryAfterMs,
-      decision: await this.#refused(base, this.#pinChecks.lockedVerdict(gate), started),
-    };
   }
 }

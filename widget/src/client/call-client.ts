@@ -10,7 +10,7 @@
  * it ends, and late events of an old attempt are ignored.
  */
 import { ERROR_CODES, ParleyError, humanMessage, isErrorCode } from '@parley/shared/errors';
-import { DATA_CHANNEL_LABEL, reasonCode, type ParleyMessage } from '@parley/shared/protocol';
+import { reasonCode, type ParleyMessage } from '@parley/shared/protocol';
 import type {
   CallClientApi,
   CallClientEvents,
@@ -22,27 +22,19 @@ import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { Attempt, stopTracks } from './attempt.js';
 import type { CallTokenResult, FetchLike } from './call-token.js';
-import { TokenPrefetch, type TokenRequest } from './token-prefetch.js';
+import { TokenPrefetch } from './token-prefetch.js';
 import { withTimeout } from './timeout.js';
-import {
-  DEFAULT_DOMAIN,
-  CONNECT_TIMEOUT_MS,
-  ICE_GATHERING_TIMEOUT_MS,
-  IMPRESSION_PATTERN,
-  QUEUE_PATTERN,
-  REBIND_HEADER,
-} from './defaults.js';
+import { destination, inviteRequest, tokenRequest, userAgentOptions } from './call-request.js';
+import { CONNECT_TIMEOUT_MS, QUEUE_PATTERN, REBIND_HEADER } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
-import { watchIce } from './ice-restart.js';
 import { connectionConfig } from './connection-config.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
-import { RECONNECT_DEFAULTS, reconnect } from './reconnect.js';
-import { rebindSteps } from './rebind-steps.js';
+import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
 import type { Tone } from './ringback.js';
-import type { SipBye, SipResponse, SipSession, SipSessionState, SipStack } from './sip-stack.js';
+import type { SipBye, SipResponse, SipSessionState, SipStack } from './sip-stack.js';
 
 export interface CallClientDeps {
   readonly sip: SipStack;
@@ -67,11 +59,18 @@ export class CallClient implements CallClientApi {
   #connectedAt: number | undefined;
   #attempt: Attempt | undefined;
   readonly #tokens: TokenPrefetch;
+  readonly #recovery: RecoveryHost;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
     this.#options = options;
     this.#deps = deps;
     this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
+    this.#recovery = {
+      state: () => this.#state,
+      transition: (change) => this.#transition(change),
+      fail: (attempt, failure) => this.#fail(attempt, failure),
+      policy: options.reconnect,
+    };
   }
 
   get state(): CallState {
@@ -95,7 +94,7 @@ export class CallClient implements CallClientApi {
 
   /** A call looks likely (hover, focus): the token is fetched ahead (`token-prefetch.ts`). */
   prefetch(): void {
-    const request = this.#tokenRequest();
+    const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
       this.#tokens.prefetch(request);
   }
@@ -166,8 +165,7 @@ export class CallClient implements CallClientApi {
   // --- the attempt, step by step ---------------------------------------
 
   async #run(attempt: Attempt): Promise<void> {
-    const { impression } = this.#options;
-    const queue = this.#destination();
+    const queue = destination(this.#options);
     if (!this.#options.tokenUrl) {
       this.#fail(attempt, {
         code: 'invalid_config',
@@ -201,7 +199,7 @@ export class CallClient implements CallClientApi {
 
     // 2. A call token from the company's server.
     // Fetched ahead on hover or focus when it could be (`token-prefetch.ts`).
-    const request = this.#tokenRequest();
+    const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (!request) return; // checked above
     let token: CallTokenResult;
     try {
@@ -222,23 +220,9 @@ export class CallClient implements CallClientApi {
       });
       return;
     }
-    const { server, relayOnly } = config;
-
     // 3. The WebSocket (no REGISTER: the visitor only calls out).
     const userAgent = this.#deps.sip.createUserAgent(
-      {
-        transportOptions: { server },
-        sessionDescriptionHandlerFactoryOptions: {
-          // Always set: sip.js's default configuration adds a public STUN server.
-          peerConnectionConfiguration: {
-            iceServers: config.iceServers,
-            ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
-          },
-          iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        },
-        logLevel: 'error',
-        delegate: { onDisconnect: (error) => this.#onDisconnect(attempt, error) },
-      },
+      userAgentOptions(config, (error) => webSocketDropped(this.#recovery, attempt, error)),
       stream,
     );
     attempt.userAgent = userAgent;
@@ -259,27 +243,14 @@ export class CallClient implements CallClientApi {
     attempt.connected = true;
 
     // 4. The INVITE: audio, a data channel created before the offer, the token.
-    const target = `sip:${queue}@${this.#options.domain || DEFAULT_DOMAIN}`;
-    const session = userAgent.invite(target, {
-      extraHeaders: [
-        `Authorization: Bearer ${token.token}`,
-        ...(impression && IMPRESSION_PATTERN.test(impression)
-          ? [`X-Parley-Impression: ${impression}`]
-          : []),
-      ],
-      sessionDescriptionHandlerOptions: {
-        constraints: { audio: true, video: false },
-        dataChannel: true,
-        dataChannelLabel: DATA_CHANNEL_LABEL,
-        iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
-        onDataChannel: (channel) =>
-          adoptChannel(attempt, channel, this.#events, () =>
-            pageNavigation(this.#deps.newId, this.#deps.wallClock),
-          ),
-      },
-      delegate: { onBye: (bye) => this.#onBye(attempt, bye) },
-      earlyMedia: true,
+    const invite = inviteRequest(this.#options, token.token, {
+      onDataChannel: (channel) =>
+        adoptChannel(attempt, channel, this.#events, () =>
+          pageNavigation(this.#deps.newId, this.#deps.wallClock),
+        ),
+      onBye: (bye) => this.#onBye(attempt, bye),
     });
+    const session = userAgent.invite(invite.target, invite.options);
     attempt.session = session;
     session.onStateChange((state) => this.#onSessionState(attempt, state));
     await session.invite({
@@ -349,16 +320,7 @@ export class CallClient implements CallClientApi {
       this.#transition({ state: 'in-call' });
       const remote = attempt.session?.remoteStream();
       if (remote) this.#events.emit('media', remote);
-      const session = attempt.session;
-      const peer = session?.peerConnection();
-      if (session && peer && !attempt.stopIceWatch) {
-        attempt.stopIceWatch = watchIce(peer, {
-          // Without a WebSocket the re-INVITE could not leave (and sip.js would
-          // end the dialog on its transport error): the rebind restarts ICE then.
-          restart: () => (attempt.connected ? session.restartIce() : Promise.resolve()),
-          online: typeof window === 'undefined' ? undefined : window,
-        });
-      }
+      watchAttemptIce(attempt);
       return;
     }
     // A reconnect in progress reports its own outcome (sip.js ends the dialog on a 481).
@@ -371,64 +333,6 @@ export class CallClient implements CallClientApi {
         this.#fail(attempt, { code, message: describe(code, 'session terminated') });
       });
     }
-  }
-
-  #onDisconnect(attempt: Attempt, error: Error | undefined): void {
-    if (!attempt.connected) return; // start() rejects; handled there
-    attempt.connected = false;
-    if (attempt.onDrop) return attempt.onDrop();
-    if (
-      !attempt.over &&
-      this.#state === 'in-call' &&
-      attempt.rebindKey !== undefined &&
-      attempt.session?.state === 'Established'
-    ) {
-      void this.#reconnect(attempt, attempt.session, attempt.rebindKey);
-      return;
-    }
-    this.#fail(attempt, {
-      code: 'network_lost',
-      message: describe('network_lost', error ?? 'WebSocket closed'),
-    });
-  }
-
-  /**
-   * The WebSocket dropped mid-call: "Reconnecting…", then the WebSocket again
-   * and the rebind re-INVITE (`reconnect.ts`), with an ICE restart when the
-   * media went down too; back `in-call`, or an error with the reason.
-   */
-  async #reconnect(attempt: Attempt, session: SipSession, key: string): Promise<void> {
-    const userAgent = attempt.userAgent;
-    if (!userAgent) return;
-    this.#transition({ state: 'reconnecting' });
-    const outcome = await reconnect(
-      rebindSteps(userAgent, session, key, attempt),
-      attempt.abort.signal,
-      { ...RECONNECT_DEFAULTS, ...this.#options.reconnect },
-    );
-    if (attempt.over || (!outcome.ok && outcome.code === 'aborted')) return;
-    if (outcome.ok) {
-      this.#transition({ state: 'in-call' });
-      return;
-    }
-    this.#fail(attempt, { code: outcome.code, message: describe(outcome.code, 'reconnect') });
-  }
-
-  /** A listing's web reference is the destination `listing.<id>` (docs/marketplace.md). */
-  #destination(): string {
-    const { listing, queue } = this.#options;
-    return listing ? `listing.${listing}` : queue;
-  }
-
-  /** What the company's token endpoint is asked; undefined without a token URL. */
-  #tokenRequest(): TokenRequest | undefined {
-    const { listing, impression, tokenUrl } = this.#options;
-    if (!tokenUrl) return undefined;
-    return {
-      url: new URL(tokenUrl, this.#deps.baseUrl).href,
-      queue: this.#destination(),
-      extra: { ...(listing ? { listing } : {}), ...(impression ? { impression } : {}) },
-    };
   }
 
   // --- endings ------------------------------------------------------------

@@ -24,7 +24,8 @@ import type { Gate } from '../gate.js';
 import type { Meter } from '../meter.js';
 import type { GatedTenantConfig } from '../../config/gated.js';
 import { calleeOf, printable } from './callee.js';
-import { phonePin, say } from './device-pin.js';
+import { CallerAnnouncer, type SpokenCaller } from './announcer.js';
+import { phonePin } from './device-pin.js';
 import { chargeFirstMinute, startRechecks } from './connected.js';
 
 export interface GatedCallDeps {
@@ -41,15 +42,7 @@ export interface GatedCallDeps {
 /** The device's proof of the PIN keyed on the app (docs/gated.md, "The PIN on the app"). */
 const TICKET_HEADER = 'x-parley-device-ticket';
 
-/**
- * A caller the gateway answered itself (a phone caller on a trunk DID,
- * `gated-phone.ts`): refusals and balance notices are spoken to it on its
- * own leg (the flows' media), and a refusal ends with a BYE, not a 480.
- */
-export interface SpokenCaller {
-  /** Speaks `text` to the caller; resolves when it was heard (or could not be played). */
-  speak(text: string): Promise<void>;
-}
+export type { SpokenCaller } from './announcer.js';
 
 export class GatedCall {
   readonly call: Call;
@@ -59,10 +52,10 @@ export class GatedCall {
   #chosen: OutboundLeg | undefined;
   #connectedAt: number | undefined;
   #over = false;
-  #announcing = false;
   #ringTimer: NodeJS.Timeout | undefined;
   #recheckTimer: NodeJS.Timeout | undefined;
   readonly #spoken: SpokenCaller | undefined;
+  readonly #announcer: CallerAnnouncer;
   #callerName = '';
   #refusing = false;
 
@@ -71,6 +64,15 @@ export class GatedCall {
     this.call = call;
     this.#spoken = spoken;
     this.#log = deps.logger.child({ module: 'gated-call', callId: call.id, tenant: call.tenant });
+    this.#announcer = new CallerAnnouncer({
+      call,
+      spoken,
+      mediaApps: deps.mediaApps,
+      tts: deps.tts,
+      log: this.#log,
+      gone: () => this.#gone,
+      refusing: () => this.#refusing,
+    });
     call.once('ended', () => this.#ended());
   }
 
@@ -128,7 +130,7 @@ export class GatedCall {
   /** The meter's warning: the balance pays the minute under way and no more. The caller hears it. */
   balanceWarning(secondsLeft: number): void {
     this.#log.info({ secondsLeft }, 'gated call: balance for one more minute');
-    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceWarning'));
+    void this.#announcer.announce(this.#deps.gate.prompt(this.call.tenant, 'balanceWarning'));
   }
 
   /** The meter could not pay the next minute (its meter is closed): the caller hears why, then the call ends. */
@@ -136,45 +138,9 @@ export class GatedCall {
     if (this.#refusing) return; // the call is ending already, with its own prompt
     const end = (): void =>
       this.call.end({ outcome: 'answered', endedBy: 'gateway', reason: 'balance_exhausted' });
-    void this.#announce(this.#deps.gate.prompt(this.call.tenant, 'balanceExhausted')).then(
-      end,
-      end,
-    );
-  }
-
-  /**
-   * Speaks to the caller on their bridged leg (the application has the floor
-   * while it speaks; the relay resumes by itself). A failure is logged: the
-   * call goes on.
-   */
-  async #announce(text: string): Promise<void> {
-    if (this.#spoken) {
-      if (this.#gone || this.#refusing || this.#announcing) return;
-      this.#announcing = true;
-      await this.#spoken.speak(text).finally(() => {
-        this.#announcing = false;
-      });
-      return;
-    }
-    const { caller, router } = this.call;
-    const codec = caller.codec;
-    if (!router || !caller.media || !codec || this.#gone || this.#announcing) return;
-    this.#announcing = true;
-    try {
-      const media = await this.#deps.mediaApps.attach(router, caller.media, {
-        codec: codec.codec,
-        telephoneEvent: codec.telephoneEvent,
-      });
-      try {
-        await say(media, this.#deps.tts, text);
-      } finally {
-        media.close();
-      }
-    } catch (error) {
-      this.#log.warn({ err: error }, 'the announcement to the caller could not be played');
-    } finally {
-      this.#announcing = false;
-    }
+    void this.#announcer
+      .announce(this.#deps.gate.prompt(this.call.tenant, 'balanceExhausted'))
+      .then(end, end);
   }
 
   async #ringDevices(decision: GateDecision): Promise<void> {
