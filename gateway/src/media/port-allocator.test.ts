@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { ParleyError } from '@parley/shared/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPortAllocator, type PortPair } from './port-allocator.js';
@@ -73,6 +74,28 @@ describe('createPortAllocator', () => {
     // The failed attempt on pair 1 left its RTP port free.
     const probe = await openTestSocket(base + 2);
     await probe.close();
+  });
+
+  it('hands a pair over without a gap: a socket asking to share it binds and gets the packets', async () => {
+    const base = await reservePortBase(4);
+    const allocator = createPortAllocator({ address: '127.0.0.1', min: base, max: base + 3 });
+    const pair = await allocator.allocate();
+    held.push(pair);
+    // What the mediasoup worker does when the leg moves: bind the port too (SO_REUSEADDR)…
+    const worker = createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((resolve) => worker.bind(pair.rtpPort, '127.0.0.1', resolve));
+    const got = new Promise<string>((resolve) => worker.once('message', (m) => resolve(String(m))));
+    const peer = createSocket('udp4');
+    peer.send('rtp', pair.rtpPort, '127.0.0.1');
+    // …and the newest socket gets the peer's packets while the relay's is still open.
+    expect(await got).toBe('rtp');
+    peer.close();
+    worker.close();
+    // Anyone else (no SO_REUSEADDR) still finds the port taken while the pair holds it:
+    // another allocator on the same range skips it.
+    const other = createPortAllocator({ address: '127.0.0.1', min: base, max: base + 3 });
+    const second = await allocateAll(other);
+    expect(second.map((p) => p.rtpPort)).toEqual([base + 2]);
   });
 
   it('never hands out a pair twice to concurrent callers', async () => {

@@ -159,9 +159,10 @@ async function bindPair(
   address: string,
   rtpPort: number,
 ): Promise<[Socket, Socket] | undefined> {
-  const rtp = await bindSocket(type, address, rtpPort);
+  // Handed over to a mediasoup worker without a gap when the leg moves there.
+  const rtp = await bindSocket(type, address, rtpPort, { handover: true });
   if (rtp === undefined) return undefined;
-  const rtcp = await bindSocket(type, address, rtpPort + 1);
+  const rtcp = await bindSocket(type, address, rtpPort + 1, { handover: true });
   if (rtcp === undefined) {
     rtp.close();
     return undefined;

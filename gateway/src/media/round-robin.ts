@@ -45,15 +45,38 @@ export class RoundRobinSlots {
   }
 }
 
-/** A UDP socket bound exclusively to `port`, or undefined (nothing left open) if it is busy. */
-export function bindSocket(
+/**
+ * A UDP socket bound to `port`, or undefined (nothing left open) if it is
+ * busy. With `handover` the port is first checked free by an exclusive bind
+ * (a port someone else holds fails), then bound with SO_REUSEADDR so that
+ * one other socket that also asks for it (the mediasoup worker taking the
+ * leg over: `mediasoup/plain-transport.ts`) can bind it before this one
+ * closes: the port never goes dark, so no peer gets an ICMP port unreachable
+ * (sipp, like any RTP stack on a connected socket, stops sending for good
+ * on the ECONNREFUSED that follows).
+ */
+export async function bindSocket(
   type: SocketType,
   address: string,
   port: number,
+  options: { readonly handover?: boolean } = {},
+): Promise<Socket | undefined> {
+  if (!options.handover) return bindOnce(type, address, port, false);
+  const probe = await bindOnce(type, address, port, false);
+  if (probe === undefined) return undefined;
+  await new Promise<void>((resolve) => probe.close(resolve));
+  return bindOnce(type, address, port, true);
+}
+
+function bindOnce(
+  type: SocketType,
+  address: string,
+  port: number,
+  reuseAddr: boolean,
 ): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    // reuseAddr stays off: a port someone else holds must fail to bind.
-    const socket = createSocket({ type, reuseAddr: false });
+    // Without handover reuseAddr stays off: a port someone else holds must fail to bind.
+    const socket = createSocket({ type, reuseAddr });
     const onError = (): void => {
       try {
         socket.close();

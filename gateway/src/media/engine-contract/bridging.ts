@@ -3,9 +3,10 @@
  * both ways, the data channel, the phone behind NAT, moved by a re-INVITE, on
  * hold), a desk agent's browser offered to, two browsers, two plain legs.
  */
+import { createSocket } from 'node:dgram';
 import { expect, it } from 'vitest';
 import type { ContractFixtures } from './fixtures.js';
-import { BROWSER_HZ, LOOPBACK, PCMU, PHONE_HZ, Phone } from './peers.js';
+import { AGENT_EVENT, BROWSER_HZ, LOOPBACK, PCMU, PHONE_HZ, Phone } from './peers.js';
 
 export function bridgingCases({
   browser,
@@ -120,6 +121,45 @@ export function bridgingCases({
     await expect
       .poll(() => Phone.hears(caller.rtp, BROWSER_HZ), { timeout: 10_000 })
       .toBeGreaterThan(0.8);
+  });
+
+  it('never closes the port of a phone already sending when its leg is bridged to a browser', async () => {
+    // A trunk's early media: the carrier streams from its 183 on, and its RTP
+    // stack (sipp's, for one) sends on a connected socket that stops for good at
+    // the ECONNREFUSED an ICMP port unreachable leaves. The leg's move into the
+    // mediasoup worker must hand the port over without a gap.
+    const r = await router();
+    const web = await r.createWebRtcTransport({ name: 'visitor' });
+    const plain = await r.createPlainTransport({ name: 'phone:carrier' });
+    const carrier = createSocket('udp4');
+    const refused: string[] = [];
+    carrier.on('error', (error) => refused.push(error.message));
+    await new Promise<void>((resolve) => carrier.bind(0, LOOPBACK, resolve));
+    await new Promise<void>((resolve) => carrier.connect(plain.rtpPort, LOOPBACK, resolve));
+    let seq = 0;
+    const tone = setInterval(() => {
+      const packet = Buffer.alloc(172, 0xff);
+      packet.writeUInt16BE(0x8000, 0);
+      packet.writeUInt16BE(seq & 0xffff, 2);
+      packet.writeUInt32BE(seq * 160, 4);
+      packet.writeUInt32BE(0x5eed, 8);
+      seq += 1;
+      carrier.send(packet, (error) => {
+        if (error) refused.push(error.message);
+      });
+    }, 2);
+    try {
+      const visitor = browser();
+      const answer = await web.answer(await visitor.offer(), PCMU, AGENT_EVENT);
+      plain.setRemote({ address: LOOPBACK, rtpPort: carrier.address().port, rtcpPort: 9 });
+      r.pipe(web, plain);
+      await visitor.apply(answer);
+      await expect.poll(() => plain.stats().packetsIn, { timeout: 10_000 }).toBeGreaterThan(100);
+    } finally {
+      clearInterval(tone);
+      carrier.close();
+    }
+    expect(refused).toEqual([]);
   });
 
   it('bridges two browsers: a visitor and a desk agent', async () => {

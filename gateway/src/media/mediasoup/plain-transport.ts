@@ -208,20 +208,36 @@ export class MsPlainTransport implements PlainRtpTransport {
     this.#carries = { router, codec, telephoneEvent };
     // A leg moves into the worker only when first piped, so the relay never
     // routed anything: its counters (early packets, dropped) are not carried.
-    const relay = this.#relay;
-    if (relay) {
-      this.#latchedTo = relay.stats().latchedTo;
-      relay.close(); // closes the Node sockets; the pair stays ours
-      this.#relay = undefined;
-    }
     const { address, localAddress } = this.#options;
     const announced = localAddress !== address ? { announcedAddress: localAddress } : {};
-    const transport = await router.createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort },
-      rtcpListenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtcpPort },
-      rtcpMux: false,
-      comedia: true,
-    });
+    // The worker binds the two ports while the relay's sockets still hold them
+    // (both SO_REUSEADDR: `round-robin.ts` bindSocket's handover; the newest
+    // socket gets the packets), and only then do they close: a peer already
+    // sending never meets a closed port (an ICMP port unreachable, after which
+    // an RTP stack on a connected socket, sipp's, stops sending for good).
+    const reuse = { flags: { udpReusePort: true } };
+    let transport: types.PlainTransport;
+    try {
+      transport = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort, ...reuse },
+        rtcpListenInfo: {
+          protocol: 'udp',
+          ip: address,
+          ...announced,
+          port: this.rtcpPort,
+          ...reuse,
+        },
+        rtcpMux: false,
+        comedia: true,
+      });
+    } finally {
+      const relay = this.#relay;
+      if (relay) {
+        this.#latchedTo = relay.stats().latchedTo;
+        relay.close(); // closes the Node sockets; the pair stays ours
+        this.#relay = undefined;
+      }
+    }
     if (this.#closed) {
       transport.close();
       throw new ParleyError('internal', 'transport is closed');
