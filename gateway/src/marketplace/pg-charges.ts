@@ -41,6 +41,23 @@ export function dailyBudgetCheck(
   };
 }
 
+/**
+ * Takes a refund off the listing's spend of the charge's day (in the
+ * refund's transaction): the budget gets the money back, as the SQLite
+ * store's spend is net of refunds. Never below 0: a refund is at most what
+ * its charge added.
+ */
+export function dailySpendRefund(
+  listingId: string,
+  day: string,
+  amount: number,
+): { readonly sql: string; readonly params: readonly unknown[] } {
+  return {
+    sql: 'UPDATE mp_listing_spend SET spent = spent - $3::BIGINT WHERE listing_id = $1 AND day = $2',
+    params: [listingId, day, amount],
+  };
+}
+
 export type SharedChargeResult =
   | { readonly status: 'charged' | 'duplicate'; readonly transaction: LedgerTransaction }
   | {

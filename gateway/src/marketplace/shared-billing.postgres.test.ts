@@ -223,6 +223,33 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     ).toMatchObject([{ calls: 8, qualified: 8, spendCents: 2_000 }]);
   });
 
+  it('gives a refund back to the listing’s daily budget, for every gateway', async () => {
+    const { a, b, listing } = await pair(100_000, 3_000);
+    const shared = a.accounts.shared;
+    if (!shared) throw new Error('no shared ledger');
+    const day = a.index.today(NOW);
+    await connect(a, listing.id, 'first');
+    await connect(b, listing.id, 'second');
+    const first = await Promise.all([
+      a.hooks.qualify('first', NOW),
+      b.hooks.qualify('second', NOW),
+    ]);
+    expect(statuses(first)).toEqual(['charged', 'charged']);
+    await a.billing.refund(undefined, { callId: 'first', reason: 'not a lead' }, 'r-1', NOW + 1);
+    expect(await shared.spent(listing.id, day)).toBe(1_000);
+    // Room for two more calls of the budget again: three qualify at once on both gateways.
+    const ids = ['third', 'fourth', 'fifth'];
+    const on = (i: number) => (i % 2 === 0 ? b : a);
+    for (const [i, id] of ids.entries()) await connect(on(i), listing.id, id);
+    const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual(['charged', 'charged', 'refused:daily_budget_exhausted']);
+    expect(await shared.spent(listing.id, day)).toBe(3_000);
+    expect(
+      await a.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 5, qualified: 5, spendCents: 3_000 }]);
+    expect(await shared.ledger.verify()).toEqual([]);
+  });
+
   it('a charge that finds the call recorded qualified meanwhile (refused, charged 0) moves no money', async () => {
     const { a, b, advertiser, listing } = await pair(1_000);
     await connect(a, listing.id, 'race-1');
