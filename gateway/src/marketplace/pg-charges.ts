@@ -21,9 +21,12 @@ import type { MarketplaceCall } from './call-store.js';
 export { MARKETPLACE_PG_MIGRATIONS } from './postgres/pg-schema.js';
 
 /**
- * Adds `amount` to the listing's spend of `day` unless that passes `budget`:
- * the row is created or updated by one statement, under the row's lock, so
- * concurrent charges see each other's spend.
+ * Adds `amount` to the listing's spend of `day` unless that passes its daily
+ * budget: the row is created or updated by one statement, under the row's
+ * lock, so concurrent charges see each other's spend. The budget is the
+ * shared directory's row (`mp_listings`), so a budget lowered through one
+ * gateway holds on every other at once, not after its 5 s refresh; `budget`
+ * (the gateway's copy) only for a listing no longer there.
  */
 export function dailyBudgetCheck(
   listingId: string,
@@ -32,10 +35,11 @@ export function dailyBudgetCheck(
   budget: number,
 ): PostCheck {
   return {
-    sql: `INSERT INTO mp_listing_spend (listing_id, day, spent)
-          SELECT $1, $2, $3::BIGINT WHERE $3::BIGINT <= $4::BIGINT
+    sql: `WITH b AS (SELECT COALESCE((SELECT daily_budget FROM mp_listings WHERE id = $1), $4::BIGINT) AS budget)
+          INSERT INTO mp_listing_spend (listing_id, day, spent)
+          SELECT $1, $2, $3::BIGINT FROM b WHERE $3::BIGINT <= b.budget
           ON CONFLICT (listing_id, day) DO UPDATE SET spent = mp_listing_spend.spent + excluded.spent
-          WHERE mp_listing_spend.spent + excluded.spent <= $4::BIGINT`,
+          WHERE mp_listing_spend.spent + excluded.spent <= (SELECT budget FROM b)`,
     params: [listingId, day, amount, budget],
     refusal: 'daily_budget_exhausted',
   };

@@ -250,6 +250,19 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     expect(await shared.ledger.verify()).toEqual([]);
   });
 
+  it('holds a lowered daily budget on every gateway at once, before their directory refresh', async () => {
+    const { a, b, listing } = await pair(100_000, 10_000);
+    const ids = ['low-1', 'low-2', 'low-3'];
+    for (const id of ids) await connect(b, listing.id, id);
+    a.registry.updateListing(undefined, listing.id, { dailyBudgetCents: 2_000 });
+    await a.registry.written();
+    // B's copy of the directory still has the old budget (its refresh is 5 s away).
+    expect(b.directory.listing(listing.id)?.dailyBudget).toBe(10_000);
+    const results = await Promise.all(ids.map((id) => b.hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual(['charged', 'charged', 'refused:daily_budget_exhausted']);
+    expect(await b.accounts.shared?.spent(listing.id, b.index.today(NOW))).toBe(2_000);
+  });
+
   it('a charge that finds the call recorded qualified meanwhile (refused, charged 0) moves no money', async () => {
     const { a, b, advertiser, listing } = await pair(1_000);
     await connect(a, listing.id, 'race-1');
