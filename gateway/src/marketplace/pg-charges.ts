@@ -4,8 +4,9 @@
  * `charge:<callId>` once (a unique constraint), debits the advertiser only
  * down to minus its credit limit (a conditional UPDATE) and adds the price to
  * the listing's spend of the day only up to its daily budget (a conditional
- * upsert). Two gateways charging calls of one listing at once therefore
- * charge exactly what the balance and the budget cover, each call once.
+ * upsert); the limit and the budget as the shared directory's rows say. Two
+ * gateways charging calls of one listing at once therefore charge exactly
+ * what the balance and the budget cover, each call once.
  */
 import {
   PgLedgerStore,
@@ -42,6 +43,24 @@ export function dailyBudgetCheck(
           WHERE mp_listing_spend.spent + excluded.spent <= (SELECT budget FROM b)`,
     params: [listingId, day, amount, budget],
     refusal: 'daily_budget_exhausted',
+  };
+}
+
+/**
+ * The advertiser's balance, already moved by the charge (its row locked by
+ * this transaction), is at or above minus its credit limit as the shared
+ * directory's row says (`mp_advertisers`; 0 for prepaid), so a limit lowered
+ * through one gateway holds on every other at once. `creditLimit` (the
+ * gateway's copy, also the ledger's floor) only for an advertiser no longer
+ * there.
+ */
+export function creditLimitCheck(advertiserId: string, creditLimit: number): PostCheck {
+  return {
+    sql: `SELECT 1 FROM ledger_accounts WHERE id = $1 AND balance >= -COALESCE(
+            (SELECT CASE WHEN billing = 'credit' THEN credit_limit ELSE 0 END
+             FROM mp_advertisers WHERE id = $2), $3::BIGINT)`,
+    params: [accountId.advertiser(advertiserId), advertiserId, creditLimit],
+    refusal: 'insufficient_funds',
   };
 }
 
@@ -163,6 +182,7 @@ export class PgCharges {
         // The row last: the locks are taken in the order every charge takes them (accounts, the
         // listing's spend, then the call and its counts).
         checks: [
+          creditLimitCheck(call.advertiserId, input.creditLimit),
           dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget),
           ...(input.row ? [input.row] : []),
         ],

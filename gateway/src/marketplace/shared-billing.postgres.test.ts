@@ -263,6 +263,39 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     expect(await b.accounts.shared?.spent(listing.id, b.index.today(NOW))).toBe(2_000);
   });
 
+  it('holds a lowered credit limit on every gateway at once, before their directory refresh', async () => {
+    const { a, b } = await pair(0);
+    const advertiser = await a.registry.createAdvertiser(undefined, {
+      tenant: 'acme',
+      name: 'Roofing',
+      billing: 'credit',
+      creditLimitCents: 5_000,
+    });
+    const listing = a.registry.createListing(undefined, {
+      advertiserId: advertiser.id,
+      title: 'Roofer',
+      category: 'roofing',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 1000,
+      dailyBudgetCents: 100_000,
+      qualification: { minConnectedSeconds: 60 },
+    });
+    await a.registry.written();
+    await b.refreshShared();
+    const ids = ['credit-1', 'credit-2', 'credit-3'];
+    for (const id of ids) await connect(b, listing.id, id);
+    await a.registry.updateAdvertiser(undefined, advertiser.id, { creditLimitCents: 1_000 });
+    // B's copy of the directory still has the old limit (its refresh is 5 s away).
+    expect(b.directory.advertiser(advertiser.id)?.creditLimit).toBe(5_000);
+    const results = await Promise.all(ids.map((id) => b.hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual([
+      'charged',
+      'refused:insufficient_funds',
+      'refused:insufficient_funds',
+    ]);
+    expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(-1_000);
+  });
+
   it('a charge that finds the call recorded qualified meanwhile (refused, charged 0) moves no money', async () => {
     const { a, b, advertiser, listing } = await pair(1_000);
     await connect(a, listing.id, 'race-1');
