@@ -52,7 +52,7 @@ export interface LedgerStore {
  * transaction after the balances moved (so under the rows' locks): a
  * statement that must change at least one row, else the whole post rolls back
  * and answers `refused` with the reason. The marketplace's daily budget is
- * one (`marketplace/pg-budget.ts`).
+ * one (`dailyBudgetCheck` in `marketplace/pg-charges.ts`).
  */
 export interface PostCheck {
   readonly sql: string;

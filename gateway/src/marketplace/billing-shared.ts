@@ -13,7 +13,7 @@ import type { PostResult } from '../ledger/index.js';
 import { chargePostings } from './billing-postings.js';
 import type { MarketplaceCall } from './call-store.js';
 import type { DirectoryStore } from './directory-store.js';
-import type { PgCharges } from './pg-charges.js';
+import { dailySpendRefund, type PgCharges } from './pg-charges.js';
 import { qualifiedCheck, refundWrite } from './postgres/pg-call-store.js';
 
 export type SharedChargeOutcome =
@@ -135,8 +135,12 @@ export async function refundShared(input: {
           refusal: 'over_refunded',
         },
       ],
-      // The call's refunded amount and the day's spend commit with the refund.
-      writes: [refundWrite(call.callId, input.day, amount)],
+      // The listing's spend (its budget), the call's refunded amount and the day's counts commit
+      // with the refund, in the order a charge locks them (the spend, then the call and counts).
+      writes: [
+        dailySpendRefund(call.listingId, input.day, amount),
+        refundWrite(call.callId, input.day, amount),
+      ],
     },
   );
   if ('refused' in posted)

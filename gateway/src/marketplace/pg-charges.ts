@@ -4,8 +4,9 @@
  * `charge:<callId>` once (a unique constraint), debits the advertiser only
  * down to minus its credit limit (a conditional UPDATE) and adds the price to
  * the listing's spend of the day only up to its daily budget (a conditional
- * upsert). Two gateways charging calls of one listing at once therefore
- * charge exactly what the balance and the budget cover, each call once.
+ * upsert); the limit and the budget as the shared directory's rows say. Two
+ * gateways charging calls of one listing at once therefore charge exactly
+ * what the balance and the budget cover, each call once.
  */
 import {
   PgLedgerStore,
@@ -21,9 +22,12 @@ import type { MarketplaceCall } from './call-store.js';
 export { MARKETPLACE_PG_MIGRATIONS } from './postgres/pg-schema.js';
 
 /**
- * Adds `amount` to the listing's spend of `day` unless that passes `budget`:
- * the row is created or updated by one statement, under the row's lock, so
- * concurrent charges see each other's spend.
+ * Adds `amount` to the listing's spend of `day` unless that passes its daily
+ * budget: the row is created or updated by one statement, under the row's
+ * lock, so concurrent charges see each other's spend. The budget is the
+ * shared directory's row (`mp_listings`), so a budget lowered through one
+ * gateway holds on every other at once, not after its 5 s refresh; `budget`
+ * (the gateway's copy) only for a listing no longer there.
  */
 export function dailyBudgetCheck(
   listingId: string,
@@ -32,12 +36,48 @@ export function dailyBudgetCheck(
   budget: number,
 ): PostCheck {
   return {
-    sql: `INSERT INTO mp_listing_spend (listing_id, day, spent)
-          SELECT $1, $2, $3::BIGINT WHERE $3::BIGINT <= $4::BIGINT
+    sql: `WITH b AS (SELECT COALESCE((SELECT daily_budget FROM mp_listings WHERE id = $1), $4::BIGINT) AS budget)
+          INSERT INTO mp_listing_spend (listing_id, day, spent)
+          SELECT $1, $2, $3::BIGINT FROM b WHERE $3::BIGINT <= b.budget
           ON CONFLICT (listing_id, day) DO UPDATE SET spent = mp_listing_spend.spent + excluded.spent
-          WHERE mp_listing_spend.spent + excluded.spent <= $4::BIGINT`,
+          WHERE mp_listing_spend.spent + excluded.spent <= (SELECT budget FROM b)`,
     params: [listingId, day, amount, budget],
     refusal: 'daily_budget_exhausted',
+  };
+}
+
+/**
+ * The advertiser's balance, already moved by the charge (its row locked by
+ * this transaction), is at or above minus its credit limit as the shared
+ * directory's row says (`mp_advertisers`; 0 for prepaid), so a limit lowered
+ * through one gateway holds on every other at once. `creditLimit` (the
+ * gateway's copy, also the ledger's floor) only for an advertiser no longer
+ * there.
+ */
+export function creditLimitCheck(advertiserId: string, creditLimit: number): PostCheck {
+  return {
+    sql: `SELECT 1 FROM ledger_accounts WHERE id = $1 AND balance >= -COALESCE(
+            (SELECT CASE WHEN billing = 'credit' THEN credit_limit ELSE 0 END
+             FROM mp_advertisers WHERE id = $2), $3::BIGINT)`,
+    params: [accountId.advertiser(advertiserId), advertiserId, creditLimit],
+    refusal: 'insufficient_funds',
+  };
+}
+
+/**
+ * Takes a refund off the listing's spend of the charge's day (in the
+ * refund's transaction): the budget gets the money back, as the SQLite
+ * store's spend is net of refunds. Never below 0: a refund is at most what
+ * its charge added.
+ */
+export function dailySpendRefund(
+  listingId: string,
+  day: string,
+  amount: number,
+): { readonly sql: string; readonly params: readonly unknown[] } {
+  return {
+    sql: 'UPDATE mp_listing_spend SET spent = spent - $3::BIGINT WHERE listing_id = $1 AND day = $2',
+    params: [listingId, day, amount],
   };
 }
 
@@ -142,6 +182,7 @@ export class PgCharges {
         // The row last: the locks are taken in the order every charge takes them (accounts, the
         // listing's spend, then the call and its counts).
         checks: [
+          creditLimitCheck(call.advertiserId, input.creditLimit),
           dailyBudgetCheck(call.listingId, input.day, input.price, input.dailyBudget),
           ...(input.row ? [input.row] : []),
         ],

@@ -223,6 +223,79 @@ describe('the marketplace on the shared ledger: two gateways, one PostgreSQL', (
     ).toMatchObject([{ calls: 8, qualified: 8, spendCents: 2_000 }]);
   });
 
+  it('gives a refund back to the listing’s daily budget, for every gateway', async () => {
+    const { a, b, listing } = await pair(100_000, 3_000);
+    const shared = a.accounts.shared;
+    if (!shared) throw new Error('no shared ledger');
+    const day = a.index.today(NOW);
+    await connect(a, listing.id, 'first');
+    await connect(b, listing.id, 'second');
+    const first = await Promise.all([
+      a.hooks.qualify('first', NOW),
+      b.hooks.qualify('second', NOW),
+    ]);
+    expect(statuses(first)).toEqual(['charged', 'charged']);
+    await a.billing.refund(undefined, { callId: 'first', reason: 'not a lead' }, 'r-1', NOW + 1);
+    expect(await shared.spent(listing.id, day)).toBe(1_000);
+    // Room for two more calls of the budget again: three qualify at once on both gateways.
+    const ids = ['third', 'fourth', 'fifth'];
+    const on = (i: number) => (i % 2 === 0 ? b : a);
+    for (const [i, id] of ids.entries()) await connect(on(i), listing.id, id);
+    const results = await Promise.all(ids.map((id, i) => on(i).hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual(['charged', 'charged', 'refused:daily_budget_exhausted']);
+    expect(await shared.spent(listing.id, day)).toBe(3_000);
+    expect(
+      await a.reports.daily({ subject: 'listing', id: listing.id, from: day, to: day }),
+    ).toMatchObject([{ calls: 5, qualified: 5, spendCents: 3_000 }]);
+    expect(await shared.ledger.verify()).toEqual([]);
+  });
+
+  it('holds a lowered daily budget on every gateway at once, before their directory refresh', async () => {
+    const { a, b, listing } = await pair(100_000, 10_000);
+    const ids = ['low-1', 'low-2', 'low-3'];
+    for (const id of ids) await connect(b, listing.id, id);
+    a.registry.updateListing(undefined, listing.id, { dailyBudgetCents: 2_000 });
+    await a.registry.written();
+    // B's copy of the directory still has the old budget (its refresh is 5 s away).
+    expect(b.directory.listing(listing.id)?.dailyBudget).toBe(10_000);
+    const results = await Promise.all(ids.map((id) => b.hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual(['charged', 'charged', 'refused:daily_budget_exhausted']);
+    expect(await b.accounts.shared?.spent(listing.id, b.index.today(NOW))).toBe(2_000);
+  });
+
+  it('holds a lowered credit limit on every gateway at once, before their directory refresh', async () => {
+    const { a, b } = await pair(0);
+    const advertiser = await a.registry.createAdvertiser(undefined, {
+      tenant: 'acme',
+      name: 'Roofing',
+      billing: 'credit',
+      creditLimitCents: 5_000,
+    });
+    const listing = a.registry.createListing(undefined, {
+      advertiserId: advertiser.id,
+      title: 'Roofer',
+      category: 'roofing',
+      destination: { kind: 'queue', queue: 'sales' },
+      bidCents: 1000,
+      dailyBudgetCents: 100_000,
+      qualification: { minConnectedSeconds: 60 },
+    });
+    await a.registry.written();
+    await b.refreshShared();
+    const ids = ['credit-1', 'credit-2', 'credit-3'];
+    for (const id of ids) await connect(b, listing.id, id);
+    await a.registry.updateAdvertiser(undefined, advertiser.id, { creditLimitCents: 1_000 });
+    // B's copy of the directory still has the old limit (its refresh is 5 s away).
+    expect(b.directory.advertiser(advertiser.id)?.creditLimit).toBe(5_000);
+    const results = await Promise.all(ids.map((id) => b.hooks.qualify(id, NOW)));
+    expect(statuses(results)).toEqual([
+      'charged',
+      'refused:insufficient_funds',
+      'refused:insufficient_funds',
+    ]);
+    expect(await b.accounts.balanceNow(accountId.advertiser(advertiser.id))).toBe(-1_000);
+  });
+
   it('a charge that finds the call recorded qualified meanwhile (refused, charged 0) moves no money', async () => {
     const { a, b, advertiser, listing } = await pair(1_000);
     await connect(a, listing.id, 'race-1');
