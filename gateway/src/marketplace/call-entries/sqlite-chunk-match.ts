@@ -113,12 +113,10 @@ type OutcomeRow = [
 ];
 
 export class SqliteChunkMatch implements ChunkMatch {
-  readonly #db: SqliteDatabase;
   readonly #s;
   readonly #run;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS ce_chunk (k INTEGER PRIMARY KEY, entry_id TEXT NOT NULL,
         device_id TEXT NOT NULL, number TEXT, started_at INTEGER NOT NULL, duration REAL, data TEXT NOT NULL);
