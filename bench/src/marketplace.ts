@@ -11,8 +11,13 @@
  * 4. `ledger.ts`: the ledger under concurrent qualifying calls.
  *
  *   node --import tsx bench/src/marketplace.ts [--quick] [--postgres] [--only auction|leases|entries|ledger]
+ *     [--entries-path sets|rows] [--entries-digest]
  *
  * `--postgres` starts the testkit's PostgreSQL (Debian's) on 127.0.0.1.
+ * `--entries-path rows` matches the call entries row-wise on SQLite too (as
+ * PostgreSQL does; `sets` by default, as the gateway on SQLite);
+ * `--entries-digest` prints a digest of every entry's answer, to compare the
+ * two paths on the same data.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +46,8 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       postgres: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'entries-path': { type: 'string', default: 'sets' },
+      'entries-digest': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -64,10 +71,14 @@ async function main(): Promise<void> {
       }
     }
     if (runs('entries')) {
-      await callEntries(dir, quick, print);
+      const path = values['entries-path'] === 'rows' ? 'rows' : 'sets';
+      const digest = values['entries-digest'];
+      await callEntries(dir, quick, print, { path, digest });
       if (values.postgres) {
         const pool = await database();
-        await callEntries(dir, quick, print, pool).finally(() => pool.end());
+        await callEntries(dir, quick, print, { path: 'rows', digest, pool }).finally(() =>
+          pool.end(),
+        );
       }
     }
     if (runs('ledger')) await ledger(dir, quick, print, fileURLToPath(import.meta.url));

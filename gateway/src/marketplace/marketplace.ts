@@ -197,7 +197,7 @@ export class Marketplace {
       metrics: this.metrics,
       beforeCommit: o.beforeCommit,
     });
-    this.entries = new CallEntryMatcher(this.impressions, this.entryStore);
+    this.entries = new CallEntryMatcher(this.impressions, this.entryStore, stores.chunkMatch);
     this.lost = new LostMarketplaceCalls({
       calls: this.calls,
       billing: this.billing,

@@ -7,6 +7,8 @@
  */
 import type { SqliteDatabase } from '../storage/index.js';
 import type { PgPool } from '../storage/postgres/index.js';
+import type { ChunkMatch } from './call-entries/matcher.js';
+import { SqliteChunkMatch } from './call-entries/sqlite-chunk-match.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
 import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
@@ -30,6 +32,8 @@ export interface MarketplaceStores {
   readonly seal: ImpressionSeal | undefined;
   readonly calls: MarketplaceCallStore;
   readonly entryStore: CallEntryStore;
+  /** Call entries matched and stored as sets (SQLite: the log and the entries in one file); PostgreSQL matches row-wise. */
+  readonly chunkMatch: ChunkMatch | undefined;
   readonly reports: ReportStore;
   /** A tenant's tracking-number leases (`tenantPools`). */
   leases(tenant: string, numbers: readonly string[], leaseSeconds: number): NumberLeases;
@@ -51,6 +55,7 @@ export function marketplaceStores(
       ? new PgMarketplaceCallStore(pool, instanceId ?? 'gateway')
       : new SqliteMarketplaceCallStore(db),
     entryStore: pool ? new PgCallEntryStore(pool) : new SqliteCallEntryStore(db),
+    chunkMatch: pool ? undefined : new SqliteChunkMatch(db),
     reports: pool ? new PgReportStore(pool) : new SqliteReportStore(db),
     leases: (tenant, numbers, leaseSeconds) =>
       pool

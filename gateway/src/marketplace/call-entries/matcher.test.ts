@@ -1,14 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA } from '../../ledger/index.js';
 import { openDatabase } from '../../storage/index.js';
 import { SqliteImpressionStore } from '../impression-store.js';
 import type { Impression } from '../model.js';
 import { MARKETPLACE_SCHEMA } from '../schema.js';
 import { CallEntryMatcher, type MatchThreshold } from './matcher.js';
+import { SqliteChunkMatch } from './sqlite-chunk-match.js';
 import { SqliteCallEntryStore } from './store.js';
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0);
 const MIN = 60_000;
+
+/** Both paths: the chunk matched as sets in SQLite, and row-wise (PostgreSQL's). */
+const PATHS = ['sets', 'rows'] as const;
+let path: (typeof PATHS)[number] = 'sets';
 
 function world() {
   const db = openDatabase(':memory:', [LEDGER_SCHEMA, MARKETPLACE_SCHEMA]);
@@ -51,7 +56,8 @@ function world() {
       '2025-01-15',
     );
   };
-  return { matcher: new CallEntryMatcher(impressions, store), log, store };
+  const sets = path === 'sets' ? new SqliteChunkMatch(db) : undefined;
+  return { matcher: new CallEntryMatcher(impressions, store, sets), log, store };
 }
 
 const entry = (
@@ -70,7 +76,11 @@ const entry = (
 
 const time: MatchThreshold = { rule: 'time', windowSeconds: 30 * 60, minDurationSeconds: 0 };
 
-describe('CallEntryMatcher (S3)', () => {
+describe.each(PATHS)('CallEntryMatcher (S3), %s', (p) => {
+  beforeEach(() => {
+    path = p;
+  });
+
   it('matches the device’s latest impression within T, through its virtual number', async () => {
     const { matcher, log, store } = world();
     log('old', 'dev-1', '+14155550101', T0 - 20 * MIN);

@@ -8,7 +8,7 @@
  */
 import type { ImpressionStore, LogEntry } from '../impression-store.js';
 import type { CallEntry } from './entry.js';
-import type { CallEntryStore } from './store.js';
+import type { CallEntryStore, StoredOutcome } from './store.js';
 
 export type MatchRule = 'time' | 'duration' | 'time-and-duration' | 'time-or-duration';
 
@@ -47,15 +47,48 @@ export type EntryResult =
     };
 
 /** How many of a device's log entries are examined per call entry (newest first). */
-const MAX_LOG_ENTRIES = 50;
+export const MAX_LOG_ENTRIES = 50;
+
+/** How an entry came out of matching, before the words of its answer. */
+export type MatchKind =
+  'matched' | 'no_device' | 'outside_window' | 'outside_rule' | 'number_mismatch';
+
+/** One entry of a chunk matched as a set: its kind and impression, or what it was answered before. */
+export interface ChunkOutcome {
+  readonly kind: MatchKind;
+  readonly impressionId: string | null;
+  readonly listingId: string | null;
+  /** The log entry's virtual number. */
+  readonly number: string | null;
+  readonly previous: StoredOutcome | null;
+}
+
+/**
+ * Matching and storing a chunk as sets where the impression log and the
+ * entries share a database (`sqlite-chunk-match.ts`): in one transaction, per
+ * entry (ids distinct) in order, its outcome by the same rule as the
+ * row-wise path below, stored unless its id was.
+ */
+export interface ChunkMatch {
+  matchAndStore(
+    tenant: string,
+    entries: readonly CallEntry[],
+    t: MatchThreshold,
+    now: number,
+  ): Promise<ChunkOutcome[]>;
+}
+
+type Decided = Exclude<EntryResult, { status: 'duplicate' }>;
 
 export class CallEntryMatcher {
   readonly #impressions: ImpressionStore;
   readonly #store: CallEntryStore;
+  readonly #sets: ChunkMatch | undefined;
 
-  constructor(impressions: ImpressionStore, store: CallEntryStore) {
+  constructor(impressions: ImpressionStore, store: CallEntryStore, sets?: ChunkMatch) {
     this.#impressions = impressions;
     this.#store = store;
+    this.#sets = sets;
   }
 
   /**
@@ -76,9 +109,7 @@ export class CallEntryMatcher {
     t: MatchThreshold,
     now: number,
   ): Promise<EntryResult[]> {
-    const windowMs = t.windowSeconds * 1000;
-    const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
-    // Every entry's first occurrence in the chunk is matched; the store decides below which are new.
+    // Every entry's first occurrence in the chunk is matched; the store decides which are new.
     const first = new Map<string, number>();
     const fresh: number[] = [];
     entries.forEach((e, i) => {
@@ -86,6 +117,42 @@ export class CallEntryMatcher {
       first.set(e.id, i);
       fresh.push(i);
     });
+    const { decided, stored } = this.#sets
+      ? await this.#bySets(tenant, entries, fresh, t, now)
+      : await this.#byRows(tenant, entries, fresh, t, now);
+    return answers(entries, first, decided, stored);
+  }
+
+  /** The chunk matched and stored as sets (`ChunkMatch`). */
+  async #bySets(
+    tenant: string,
+    entries: readonly CallEntry[],
+    fresh: readonly number[],
+    t: MatchThreshold,
+    now: number,
+  ): Promise<{ decided: Map<number, Decided>; stored: Map<string, StoredOutcome> }> {
+    const chunk = fresh.map((i) => entries[i] as CallEntry);
+    const outcomes = await (this.#sets as ChunkMatch).matchAndStore(tenant, chunk, t, now);
+    const decided = new Map<number, Decided>();
+    const stored = new Map<string, StoredOutcome>();
+    outcomes.forEach((o, k) => {
+      const e = chunk[k] as CallEntry;
+      if (o.previous) stored.set(e.id, o.previous);
+      else decided.set(fresh[k] as number, resultOf(e, t, o));
+    });
+    return { decided, stored };
+  }
+
+  /** The chunk matched with batched reads of the log, row by row, then stored. */
+  async #byRows(
+    tenant: string,
+    entries: readonly CallEntry[],
+    fresh: readonly number[],
+    t: MatchThreshold,
+    now: number,
+  ): Promise<{ decided: Map<number, Decided>; stored: Map<string, StoredOutcome> }> {
+    const windowMs = t.windowSeconds * 1000;
+    const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
     const at = (i: number) => entries[i] as CallEntry;
     const outcomes = new Map<number, Selection>();
     const through = new Map<number, { id: string; listingId: string } | undefined>();
@@ -157,7 +224,7 @@ export class CallEntryMatcher {
       }
     }
     // Each new entry's outcome, decided before the store says which ids are new.
-    const decided = new Map<number, Exclude<EntryResult, { status: 'duplicate' }>>();
+    const decided = new Map<number, Decided>();
     for (const i of fresh) {
       const e = at(i);
       const o = outcomes.get(i);
@@ -194,53 +261,63 @@ export class CallEntryMatcher {
         };
       }),
     );
-    const results: EntryResult[] = [];
-    entries.forEach((e, i) => {
-      const before = stored.get(e.id);
-      if (before) {
-        results.push({
-          id: e.id,
-          status: 'duplicate',
-          previous: {
-            status: before.status,
-            impressionId: before.impressionId,
-            reason: before.reason,
-          },
-        });
-        return;
-      }
-      const firstIndex = first.get(e.id) ?? i;
-      if (firstIndex !== i) {
-        const earlier = results[firstIndex];
-        const previous =
-          earlier?.status === 'matched'
-            ? { status: 'matched' as const, impressionId: earlier.impressionId, reason: null }
-            : {
-                status: 'unmatched' as const,
-                impressionId: null,
-                reason: earlier?.status === 'unmatched' ? earlier.reason : null,
-              };
-        results.push({ id: e.id, status: 'duplicate', previous });
-        return;
-      }
-      results.push(
-        decided.get(i) ?? { id: e.id, status: 'unmatched', reason: 'no_device', detail: '' },
-      );
-    });
-    return results;
+    return { decided, stored };
   }
+}
+
+/** Per entry of the chunk in order: its outcome, or duplicate (of an earlier batch's, or of this chunk's first). */
+function answers(
+  entries: readonly CallEntry[],
+  first: ReadonlyMap<string, number>,
+  decided: ReadonlyMap<number, Decided>,
+  stored: ReadonlyMap<string, StoredOutcome>,
+): EntryResult[] {
+  const results: EntryResult[] = [];
+  entries.forEach((e, i) => {
+    const before = stored.get(e.id);
+    if (before) {
+      results.push({
+        id: e.id,
+        status: 'duplicate',
+        previous: {
+          status: before.status,
+          impressionId: before.impressionId,
+          reason: before.reason,
+        },
+      });
+      return;
+    }
+    const firstIndex = first.get(e.id) ?? i;
+    if (firstIndex !== i) {
+      const earlier = results[firstIndex];
+      const previous =
+        earlier?.status === 'matched'
+          ? { status: 'matched' as const, impressionId: earlier.impressionId, reason: null }
+          : {
+              status: 'unmatched' as const,
+              impressionId: null,
+              reason: earlier?.status === 'unmatched' ? earlier.reason : null,
+            };
+      results.push({ id: e.id, status: 'duplicate', previous });
+      return;
+    }
+    results.push(
+      decided.get(i) ?? { id: e.id, status: 'unmatched', reason: 'no_device', detail: '' },
+    );
+  });
+  return results;
 }
 
 type Selection = Exclude<EntryResult, { status: 'duplicate' }> | LogEntry;
 
-const noDevice = (e: CallEntry): Selection => ({
+const noDevice = (e: CallEntry): Decided => ({
   id: e.id,
   status: 'unmatched',
   reason: 'no_device',
   detail: 'no impression was logged for this device before the call',
 });
 
-const outsideWindow = (e: CallEntry, t: MatchThreshold): Selection => ({
+const outsideWindow = (e: CallEntry, t: MatchThreshold): Decided => ({
   id: e.id,
   status: 'unmatched',
   reason: 'outside_threshold',
@@ -261,21 +338,44 @@ function select(e: CallEntry, t: MatchThreshold, logEntries: readonly LogEntry[]
           ? inTime(l) && longEnough
           : inTime(l) || longEnough;
   const kept = logEntries.filter(holds);
-  if (kept.length === 0)
-    return {
-      id: e.id,
-      status: 'unmatched',
-      reason: 'outside_threshold',
-      detail: `no impression of the device satisfies the ${t.rule} threshold (T ${t.windowSeconds} s, D ${t.minDurationSeconds} s; the call lasted ${e.durationSeconds ?? 'an unknown time'})`,
-    };
+  if (kept.length === 0) return outsideRule(e, t);
   // A number dialled, when the entry has one, must be the log entry's.
   const log = e.number === undefined ? kept[0] : kept.find((l) => l.number === e.number);
-  if (!log)
-    return {
-      id: e.id,
-      status: 'unmatched',
-      reason: 'number_mismatch',
-      detail: `no impression of the device showed ${e.number ?? ''}`,
-    };
-  return log;
+  return log ?? numberMismatch(e);
+}
+
+const outsideRule = (e: CallEntry, t: MatchThreshold): Decided => ({
+  id: e.id,
+  status: 'unmatched',
+  reason: 'outside_threshold',
+  detail: `no impression of the device satisfies the ${t.rule} threshold (T ${t.windowSeconds} s, D ${t.minDurationSeconds} s; the call lasted ${e.durationSeconds ?? 'an unknown time'})`,
+});
+
+const numberMismatch = (e: CallEntry): Decided => ({
+  id: e.id,
+  status: 'unmatched',
+  reason: 'number_mismatch',
+  detail: `no impression of the device showed ${e.number ?? ''}`,
+});
+
+/** An entry's answer from its outcome as a set (the same words as the row-wise path). */
+function resultOf(e: CallEntry, t: MatchThreshold, o: ChunkOutcome): Decided {
+  switch (o.kind) {
+    case 'matched':
+      return {
+        id: e.id,
+        status: 'matched',
+        impressionId: o.impressionId ?? '',
+        listingId: o.listingId ?? '',
+        number: o.number,
+      };
+    case 'outside_rule':
+      return outsideRule(e, t);
+    case 'number_mismatch':
+      return numberMismatch(e);
+    case 'outside_window':
+      return outsideWindow(e, t);
+    case 'no_device':
+      return noDevice(e);
+  }
 }
