@@ -6,8 +6,9 @@
  * - piped to another plain leg (a SIP visitor to a SIP agent), it stays a relay:
  *   bytes pass unchanged whatever the two ends negotiated;
  * - piped to a browser leg, whose negotiated codec is then known, it moves into
- *   the worker ({@link upgrade}): the Node sockets close and a mediasoup
- *   PlainTransport binds the same two ports, so the SDP already sent stays true.
+ *   the worker ({@link upgrade}): a mediasoup PlainTransport binds the same
+ *   two ports, then the Node sockets close, so the SDP already sent stays true
+ *   and the port is never closed to a peer already sending.
  *
  * The worker's PlainTransport runs in comedia mode with the peer's SDP address
  * given to connect(): with Parley's worker patch (scripts/mediasoup-worker-build.sh,
