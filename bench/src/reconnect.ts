@@ -82,7 +82,7 @@ const agent = await startBaresipAgent({
   user: 'agent1',
   password: 'secret',
   registrar: world.gw.udp,
-  codecs: ['opus/48000/2', 'PCMU'],
+  codecs: ['PCMU', 'PCMA'],
 });
 await agent.registered();
 const relay = await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));

@@ -186,21 +186,22 @@ async function main(): Promise<void> {
       text: greeting(a.displayName.toLowerCase()),
       path: join(DIR, `greeting-${a.id}-16k.wav`),
     });
-    // aufile does not resample: 48 kHz stereo for Opus, looped so the call is not hung up.
+    // A desk phone: G.711, which the gateway's early answer offers a SIP phone
+    // alone. aufile does not resample: 8 kHz mono, looped so the call is not hung up.
     const audio = await loopAudio({
       input: spoken,
-      path: join(DIR, `greeting-${a.id}-48k.wav`),
+      path: join(DIR, `greeting-${a.id}-8k.wav`),
       seconds: 600,
       gapSeconds: 2,
-      rate: 48000,
-      channels: 2,
+      rate: 8000,
+      channels: 1,
     });
     const phone = await startBaresipAgent({
       user: a.id,
       password: passwords[a.id] ?? '',
       registrar: `${HOST}:${SIP_PORT}`,
       audioSource: audio,
-      codecs: ['opus/48000/2'],
+      codecs: ['PCMU', 'PCMA'],
       keepDir: true,
     });
     await phone.registered();

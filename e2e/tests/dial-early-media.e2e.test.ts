@@ -10,6 +10,9 @@
  * so whatever the page hears of it was early media. Then the dial's timeout
  * CANCELs the number and the flow hangs up. (A SIP caller's 183 and the
  * tone before its 200: gateway/test/dial-phone-early.sipp.test.ts.)
+ * The number is dialled with `media.earlyAnswer: auto` (the browser answered
+ * in a 180 with SDP before the queue is found closed: the page heard nothing
+ * of the tone until the dial answered it too), the SIP URI with it off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent } from '@parley/shared/protocol';
@@ -52,6 +55,9 @@ describe.each(['phone', 'sip'] as const)(
       block = await ports.allocate(1, { protocols: ['udp'] });
       world = await startWidgetWorld({
         agents: [{ id: 'agent1' }],
+        // Both ways of reaching the dial: the browser answered early in a 180 (the number),
+        // and not (the SIP URI); with the early answer the dial must still answer it (200).
+        mediaExtra: { earlyAnswer: kind === 'phone' ? 'auto' : 'off' },
         queueExtra: { businessHours: NEVER_OPEN, flows: { closed: 'to-target' } },
         config: {
           flows: {

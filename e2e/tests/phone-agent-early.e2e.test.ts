@@ -8,6 +8,7 @@
  * early SDP): there is no answer, so whatever the page hears was early media.
  * The visitor hangs up: the number gets the CANCEL. (A SIP visitor's 183 and
  * the tone before its 200: gateway/test/phone-agent-early.sipp.test.ts.)
+ * With `media.earlyAnswer` off; with it on: early-answer-phone-agent.e2e.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -45,6 +46,9 @@ beforeAll(async () => {
   world = await startWidgetWorld({
     // Rings past the tone's poll (15 s, a loaded machine's call set-up): the visitor hangs up first.
     ringTimeoutSeconds: 40,
+    // The browser answered in the carrier's 183, with its codec (PCMA here): early answer off
+    // (with it on, early-answer-phone-agent.e2e.test.ts).
+    mediaExtra: { earlyAnswer: 'off' },
     config: {
       trunks: {
         out: carrierTrunk({ host: CALLEE, port: block.base }),

@@ -51,6 +51,9 @@ beforeAll(async () => {
   world = await startWidgetWorld(
     {
       maxAttempts: 1,
+      // The browser answered in the carrier's PCMA 183: early answer off (on, it is
+      // answered in PCMU before the carrier is dialled, offered PCMU alone).
+      mediaExtra: { earlyAnswer: 'off' },
       queueExtra: {
         voicemail: {
           greeting: { say: 'Please leave a message.' },

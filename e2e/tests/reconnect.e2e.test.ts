@@ -38,7 +38,7 @@ beforeAll(async () => {
     agents: [{ id: 'agent1' }],
     config: { visitors: { reconnectGraceSeconds: GRACE_SECONDS } },
   });
-  agent = await registeredAgent(world.gw, { codecs: ['opus/48000/2', 'PCMU'] });
+  agent = await registeredAgent(world.gw);
   relay = await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));
 });
 

@@ -1,7 +1,8 @@
 /**
  * The gateway's WebRTC leg with a real Chromium peer connection (a hand-written
  * SIP UA in the page, no sip.js) and a baresip agent: audio both ways, the data
- * channel, DTMF as RFC 4733, hang-up both ways.
+ * channel, DTMF as RFC 4733, hang-up both ways. With `media.earlyAnswer` off:
+ * the call path where the browser is answered at the agent's 200, in Opus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -24,12 +25,14 @@ beforeAll(async () => {
     '/': { type: 'text/html', body: RAW_SIP_PAGE },
     '/raw-sip.js': { type: 'text/javascript', body: RAW_SIP_SCRIPT },
   });
-  gw = await startTestGateway({ agents: [{ id: 'agent1' }] });
+  // Early answer off: the browser is answered at the agent's 200 with the agent's
+  // codec, Opus end to end (with it on, a SIP phone is offered PCMU alone).
+  gw = await startTestGateway({ agents: [{ id: 'agent1' }], mediaExtra: { earlyAnswer: 'off' } });
   agent = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',
     registrar: gw.udp,
-    codecs: ['opus/48000/2', 'PCMU', 'PCMA'],
+    codecs: ['opus/48000/2'],
   });
   await agent.registered();
   browser = await launchChromium({ fakeAudioCapture: mic });

@@ -33,8 +33,11 @@ beforeAll(async () => {
   agent = await startAgent();
 });
 
-/** The agent's phone, registered: Opus first by default, as a softphone offers. */
-async function startAgent(codecs = ['opus/48000/2', 'PCMU']): Promise<BaresipAgent> {
+/**
+ * The agent's phone, registered: G.711 by default, as the gateway's early
+ * answer offers a SIP phone PCMU alone (and baresip plays one clock rate).
+ */
+async function startAgent(codecs = ['PCMU', 'PCMA']): Promise<BaresipAgent> {
   const phone = await startBaresipAgent({
     user: 'agent1',
     password: 'secret',

@@ -208,11 +208,16 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
   // PARLEY_MEDIA_ENGINE picks the engine for a test run (scripts/test.sh runs e2e on each);
   // unset, the config's default (auto: mediasoup where its worker is installed).
+  // PARLEY_MEDIA_EARLY_ANSWER likewise, except for a test that sets media.earlyAnswer
+  // itself: it is about that setting (the early-answer test, the Opus path with it off).
+  const pinsEarlyAnswer = options.mediaExtra?.['earlyAnswer'] !== undefined;
   const config = loadConfig({
     input: input as Record<string, unknown>,
     env: {
       PARLEY_MEDIA_ENGINE: process.env['PARLEY_MEDIA_ENGINE'],
-      PARLEY_MEDIA_EARLY_ANSWER: process.env['PARLEY_MEDIA_EARLY_ANSWER'],
+      PARLEY_MEDIA_EARLY_ANSWER: pinsEarlyAnswer
+        ? undefined
+        : process.env['PARLEY_MEDIA_EARLY_ANSWER'],
     },
   });
   // PARLEY_TEST_LOG=debug prints the log; without it the last lines are kept for a failure's report.

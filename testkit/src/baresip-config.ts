@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { BaresipAgentOptions, SipTransport } from './baresip-types.js';
+import { TestkitError } from './testkit-error.js';
 
 /** The baresip module of a codec (`PCMU`, `opus/48000/2`…), if it needs one. */
 export function codecModule(codec: string): string | undefined {
@@ -20,6 +21,28 @@ export function codecFormat(codec: string): { rate: number; channels: number } {
   if (name.toUpperCase() === 'OPUS') return { rate: 48000, channels: 2 };
   if (name.toUpperCase() === 'G722') return { rate: 16000, channels: 1 };
   return { rate: rate ? Number(rate) : 8000, channels: channels ? Number(channels) : 1 };
+}
+
+/**
+ * The one format every codec of an agent shares: baresip opens its aufile
+ * source at the negotiated codec's rate and refuses a file at another
+ * (`aufile: input file (...) must have sample-rate 8000 Hz`, then 486), so
+ * an agent listing Opus and G.711 fails every call offered G.711 alone, as
+ * the gateway's early answer offers a SIP phone.
+ */
+export function agentFormat(codecs: readonly string[]): { rate: number; channels: number } {
+  const formats = codecs.map((codec) => ({ codec, ...codecFormat(codec) }));
+  const first = formats[0];
+  if (!first) throw new TestkitError('bad_input', 'codecs must not be empty');
+  const other = formats.find((f) => f.rate !== first.rate || f.channels !== first.channels);
+  if (other) {
+    throw new TestkitError(
+      'bad_input',
+      `codecs ${first.codec} and ${other.codec} have different formats (${first.rate}/${first.channels}, ${other.rate}/${other.channels}): ` +
+        "baresip's aufile does not resample, so the agent would refuse calls on one of them; list codecs of one clock rate",
+    );
+  }
+  return { rate: first.rate, channels: first.channels };
 }
 
 export interface BaresipFiles {

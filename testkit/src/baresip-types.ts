@@ -37,7 +37,10 @@ export interface BaresipAgentOptions {
   readonly toneHz?: number;
   /**
    * baresip codec names in preference order: `PCMU`, `PCMA`, `G722`,
-   * `opus/48000/2`. Keep one clock rate per agent. Default `['PCMU', 'PCMA']`.
+   * `opus/48000/2`, all of one clock rate (aufile does not resample; a mixed
+   * list is refused). An agent of the gateway's early answer (`auto`) is
+   * offered PCMU alone when it is a SIP phone: list G.711 unless the test is
+   * about Opus. Default `['PCMU', 'PCMA']`.
    */
   readonly codecs?: readonly string[];
   /** `auto` answers at once; `manual` rings until `accept()`. Default auto. */

@@ -6,8 +6,9 @@
  * Traps this works around (see also docs in /work/shared/recipes/sip-peers.md):
  * - `net_interface` must be set or the SDP advertises the eth0 address;
  * - aufile does not resample: the source WAV must be at the codec's clock rate
- *   (8 kHz mono for G.711, 48 kHz stereo for Opus) and baresip hangs up when
- *   the file ends, so the default source is a long looped tone;
+ *   (8 kHz mono for G.711, 48 kHz stereo for Opus), so an agent lists codecs
+ *   of one clock rate (`agentFormat` refuses others), and baresip hangs up
+ *   when the file ends, so the default source is a long looped tone;
  * - registration completes before ctrl_tcp accepts a client, so REGISTER_OK
  *   is usually missed: `registered()` also asks `reginfo`;
  * - SIGTERM un-registers first (20 s when the registrar is gone), so `stop()`
@@ -29,7 +30,7 @@ import {
   type BaresipResponse,
   BaresipControl,
 } from './baresip-ctrl.js';
-import { codecFormat, codecModule, writeBaresipConfig } from './baresip-config.js';
+import { agentFormat, codecModule, writeBaresipConfig } from './baresip-config.js';
 import { BaresipSipTraceParser } from './baresip-sip-trace.js';
 import { waitForBaresipEvent, waitForReceivedRequest } from './baresip-waits.js';
 import type {
@@ -274,8 +275,7 @@ export async function startBaresipAgent(options: BaresipAgentOptions): Promise<B
   const address = options.address ?? '127.0.0.1';
   const codecs = options.codecs ?? ['PCMU', 'PCMA'];
   const maxCalls = options.maxCalls ?? 4;
-  const firstCodec = codecs[0];
-  if (!firstCodec) throw new TestkitError('bad_input', 'codecs must not be empty');
+  const format = agentFormat(codecs);
   const modules = [...new Set(codecs.map(codecModule).filter((m): m is string => m !== undefined))];
 
   const blocks: PortBlock[] = [];
@@ -300,7 +300,6 @@ export async function startBaresipAgent(options: BaresipAgentOptions): Promise<B
     const recordingDir = join(dir, 'rec');
     mkdirSync(recordingDir, { recursive: true });
 
-    const format = codecFormat(firstCodec);
     const audioSource =
       options.audioSource ??
       (await cachedTone({

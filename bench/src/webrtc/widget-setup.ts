@@ -83,7 +83,9 @@ export async function runWidgetSetup(o: WidgetSetupOptions): Promise<WidgetSetup
     user: 'agent1',
     password: 'secret',
     registrar: gw.udp,
-    codecs: ['opus/48000/2', 'PCMU'],
+    // One clock rate (baresip's tone file is not resampled): Opus unless the
+    // gateway's early answer offers a SIP phone PCMU alone.
+    codecs: o.earlyAnswer === 'auto' || o.earlyAnswer === 'PCMU' ? ['PCMU'] : ['opus/48000/2'],
     answerMode: 'manual',
   });
   const pollPeriods: number[] = [];

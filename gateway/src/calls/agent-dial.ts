@@ -15,7 +15,13 @@ import { agentLeg } from './agent-request.js';
 import type { CallDeps } from './call-types.js';
 import type { CallEnd, CallRecordKeeper } from './call-record.js';
 import type { InboundLeg } from './inbound-leg.js';
-import { joinAnswered, passEarlyMedia, withTimeout, type JoinContext } from './join-legs.js';
+import {
+  joinAnswered,
+  passEarlyMedia,
+  passEarlyMediaAnswered,
+  withTimeout,
+  type JoinContext,
+} from './join-legs.js';
 import type { OutboundLeg } from './outbound-leg.js';
 import { evaluateValue } from './customer-value.js';
 import { RingStrategy } from './ring-strategy.js';
@@ -41,6 +47,10 @@ export interface AgentDialHost {
   router(): MediaRouter | undefined;
   /** The codec the gateway answered the caller with itself, if it did. */
   gatewayCodec(): ChosenCodec | undefined;
+  /** The gateway answered the caller early in a 180 and plays it nothing: it hears its own ringback. */
+  gatewayRingback(): boolean;
+  /** An agent's early media is bridged to the caller the gateway answered early: 180 to 183. */
+  gatewayEarlyMedia(): void;
   ending(): boolean;
   /** The call takes the new leg (it closes it when the call ends). */
   adopt(leg: OutboundLeg): void;
@@ -173,7 +183,16 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     const host = this.#host;
     if (host.ending() || this.#agent) return;
     host.ringing();
-    if (host.gatewayCodec()) return; // the caller hears the gateway's media already
+    if (host.gatewayCodec()) {
+      // Answered early by the gateway: an agent's early media (a carrier's tone) is heard
+      // unless the gateway's own media is (queue music); the caller's ringback stops then.
+      const ringingLegs = this.#ring.ringingLegs;
+      if (early && host.gatewayRingback()) {
+        if (passEarlyMediaAnswered(this.#joinContext(), leg, early, ringingLegs))
+          host.gatewayEarlyMedia();
+      }
+      return;
+    }
     if (early && passEarlyMedia(this.#joinContext(), leg, early, this.#ring.ringingLegs)) return;
     host.caller.ring();
   }

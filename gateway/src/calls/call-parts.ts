@@ -119,6 +119,8 @@ export function callParts(call: CallOwner, made: CallPartsInit): CallParts {
     events: call,
     router: () => media.router,
     gatewayCodec: () => answer.codec,
+    gatewayRingback: () => answer.ringback,
+    gatewayEarlyMedia: () => answer.agentEarlyMedia(),
     ending,
     setUpMedia: () => media.setUp(),
     adopt: (leg) => legs.adopt(leg),

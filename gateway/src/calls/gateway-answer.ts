@@ -30,6 +30,21 @@ export class GatewayAnswer {
   }
 
   /**
+   * The caller plays its own ringback: answered early in a 180 with SDP,
+   * and nothing of the gateway's (queue music, a prompt) heard since.
+   */
+  get ringback(): boolean {
+    return this.#earlyRinging && this.#caller.state === 'early';
+  }
+
+  /** An agent's early media reaches the caller now: its 180 becomes 183 (same SDP). */
+  agentEarlyMedia(): void {
+    if (!this.ringback) return;
+    this.#earlyRinging = false;
+    this.#caller.earlyMedia(183);
+  }
+
+  /**
    * Answers (or moves an earlier answer on: 180 to 183, early to 200, same
    * SDP). False when the caller's leg is gone; an offer without the codec
    * ends the call (488 offer_required). The call checks it may answer first.

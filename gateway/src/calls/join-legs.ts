@@ -6,7 +6,8 @@
  *   their SDP through the relay. When the gateway had answered the caller
  *   itself, the agent was offered that codec only and must have kept it.
  * - early media: a SIP agent's 183 with SDP (a PBX's ringback or announcement,
- *   a phone agent's carrier) reaches the caller while that agent alone rings.
+ *   a phone agent's carrier) reaches the caller while that agent alone rings,
+ *   also when the gateway answered the caller early (its 180 becomes 183).
  */
 import type { InboundLeg } from './inbound-leg.js';
 import type { OutboundLeg } from './outbound-leg.js';
@@ -89,6 +90,27 @@ export function passEarlyMedia(
     // No early media (the answer could not be made, or the leg closed as it was bridged):
     // a browser's failed answer is tried again when an agent answers (`prepareAnswer`).
     .catch(() => undefined);
+  return true;
+}
+
+/**
+ * A SIP agent's 183 with SDP when the gateway answered the caller early (a
+ * 180 with SDP, `early-answer.ts`): the caller's answer is made already and
+ * the agent was offered its codec alone, so the legs are bridged now. True
+ * when bridged; not for a desk softphone, forked rings, or another codec.
+ */
+export function passEarlyMediaAnswered(
+  context: JoinContext,
+  agent: OutboundLeg,
+  early: LegSdp,
+  ringingLegs: number,
+): boolean {
+  const { caller, gatewayCodec } = context;
+  if (agent.media?.kind === 'webrtc' || ringingLegs !== 1 || !gatewayCodec) return false;
+  const codec = chosenCodec(early);
+  if (!codec || !sameCodec(codec, gatewayCodec) || context.gone()) return false;
+  agent.aimAt(early);
+  context.bridge(caller, agent);
   return true;
 }
 

@@ -114,6 +114,8 @@ export class QueueRinging {
       log: host.log,
       router: () => host.router(),
       gatewayCodec: () => host.gatewayCodec(),
+      gatewayRingback: () => host.gatewayRingback(),
+      gatewayEarlyMedia: () => host.gatewayEarlyMedia(),
       ending: () => host.ending(),
       adopt: (leg) => host.adopt(leg),
       bridge: (a, b) => host.bridge(a, b),

@@ -161,8 +161,11 @@ export class CallFlow implements FlowCall {
   async dial(target: DialTarget, options: DialOptions): Promise<DialAttempt> {
     const call = this.#call;
     // The caller hears what the target's network plays (early media, 183) and
-    // is answered (200) when the target answers; a browser is answered now.
-    if (!call.gatewayCodec) await this.#answer(!call.caller.webrtc);
+    // is answered (200) when the target answers; a browser is answered now,
+    // also one the gateway answered early in a 180 (media.earlyAnswer), whose
+    // transport the dial's early media is piped to once it is answered.
+    const browserWaiting = call.caller.webrtc && call.caller.state !== 'answered';
+    if (!call.gatewayCodec || browserWaiting) await this.#answer(!call.caller.webrtc);
     if (call.ending) return { status: 'canceled', reason: 'caller_hangup' };
     const record = call.record;
     const callerId =
