@@ -100,6 +100,9 @@ export class LostGatewaySweeper {
           );
         }
       }
+      // Never this gateway itself: a module lists its own open records too (voicemail's do),
+      // and a Redis that lost the lease key (restarted empty) would make it look lapsed.
+      owners.delete(presence.instanceId);
       const alive = (owner: string) => presence.alive(owner);
       for await (const owner of lapsedInstances(owners, alive, () => this.#closed)) {
         const calls = await records.closeOwned(owner, now(), 'gateway_lost');

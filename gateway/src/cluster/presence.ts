@@ -8,6 +8,8 @@ import type { RedisLink } from './redis-link.js';
  * the others may close its calls (`lost-gateways.ts`).
  */
 export class GatewayPresence {
+  /** This gateway's instance id (whose lease this is). */
+  readonly instanceId: string;
   readonly #redis: RedisLink;
   readonly #key: string;
   readonly #leaseMs: number;
@@ -19,6 +21,7 @@ export class GatewayPresence {
     options: { instanceId: string; heartbeatSeconds: number; leaseSeconds: number },
   ) {
     this.#redis = redis;
+    this.instanceId = options.instanceId;
     this.#key = redis.key('gateway', encodeURIComponent(options.instanceId));
     this.#leaseMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(() => void this.beat(), options.heartbeatSeconds * 1000);

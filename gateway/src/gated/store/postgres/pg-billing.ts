@@ -141,6 +141,8 @@ export class PgBillingStore implements BillingStore {
 
   /** One UPDATE: two survivors at once close each meter once (the second finds none running). */
   async closeLost(owner: string, at: number): Promise<MeterRecord[]> {
+    // Its own meters are this gateway's to close (`closeInterrupted`, `closeMeter`), never as lost.
+    if (owner === this.#owner) return [];
     const { rows } = await this.#pool.query<MeterRow>(
       `UPDATE gated_meters SET state = 'interrupted', ended_at = $1, end_reason = 'gateway_lost'
        WHERE state = 'running' AND owner = $2 RETURNING ${METER}`,
