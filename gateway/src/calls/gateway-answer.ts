@@ -17,6 +17,10 @@ export class GatewayAnswer {
   #codec: ChosenCodec | undefined;
   /** The early answer was a 180 with SDP (the caller's own ringback), not a 183. */
   #earlyRinging = false;
+  /** The gateway's own media (queue music, a prompt) was heard since: no agent's early media is. */
+  #gatewayHeard = false;
+  /** The 180 became 183 (once). */
+  #moved183 = false;
 
   constructor(caller: InboundLeg, keeper: CallRecordKeeper, end: (how: CallEnd) => void) {
     this.#caller = caller;
@@ -30,18 +34,19 @@ export class GatewayAnswer {
   }
 
   /**
-   * The caller plays its own ringback: answered early in a 180 with SDP,
-   * and nothing of the gateway's (queue music, a prompt) heard since.
+   * An agent's early media may reach the caller: answered early in a 180
+   * with SDP, not yet answered, and nothing of the gateway's (queue music,
+   * a prompt) heard since. Still true after a first agent's early media: if
+   * that agent fails, the next one's is bridged too (else silence).
    */
   get ringback(): boolean {
-    return this.#earlyRinging && this.#caller.state === 'early';
+    return this.#earlyRinging && !this.#gatewayHeard && this.#caller.state === 'early';
   }
 
-  /** An agent's early media reaches the caller now: its 180 becomes 183 (same SDP). */
+  /** An agent's early media reaches the caller now: its 180 becomes 183 (same SDP), once. */
   agentEarlyMedia(): void {
     if (!this.ringback) return;
-    this.#earlyRinging = false;
-    this.#caller.earlyMedia(183);
+    this.#to183();
   }
 
   /**
@@ -55,8 +60,8 @@ export class GatewayAnswer {
       // Already answered by the gateway: early media becomes the answer with the same SDP.
       // A 180 with SDP (the caller's own ringback) becomes 183: the gateway's media is heard now.
       if (answer.early && !answer.ringing && this.#earlyRinging && caller.state === 'early') {
-        this.#earlyRinging = false;
-        caller.earlyMedia(183);
+        this.#gatewayHeard = true;
+        this.#to183();
       }
       if (!answer.early && caller.state === 'early') {
         caller.answer();
@@ -76,6 +81,12 @@ export class GatewayAnswer {
     if (!(await caller.answerWith(chosen, how))) return false;
     if (!answer.early) this.#answered();
     return true;
+  }
+
+  #to183(): void {
+    if (this.#moved183) return;
+    this.#moved183 = true;
+    this.#caller.earlyMedia(183);
   }
 
   #answered(): void {
