@@ -53,7 +53,16 @@ export class RoundRobinSlots {
  * leg over: `mediasoup/plain-transport.ts`) can bind it before this one
  * closes: the port never goes dark, so no peer gets an ICMP port unreachable
  * (sipp, like any RTP stack on a connected socket, stops sending for good
- * on the ECONNREFUSED that follows).
+ * on the ECONNREFUSED that follows). While both are bound Linux gives each
+ * packet to one of them (usually the newest; the one that last received on
+ * the packet's CPU scores higher), and the old one closes right after.
+ *
+ * The cost: on Linux SO_REUSEADDR on UDP is not limited to one user, so a
+ * local process that also asks for it can bind a call's port and take its
+ * packets (the exclusive probe keeps out only those that do not ask). Run
+ * the gateway where no untrusted local process runs (its own host, container
+ * or network namespace); SO_REUSEPORT (same user only) would need the worker
+ * built to ask for it (docs/architecture.md, media).
  */
 export async function bindSocket(
   type: SocketType,

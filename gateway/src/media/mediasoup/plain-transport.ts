@@ -212,8 +212,8 @@ export class MsPlainTransport implements PlainRtpTransport {
     const { address, localAddress } = this.#options;
     const announced = localAddress !== address ? { announcedAddress: localAddress } : {};
     // The worker binds the two ports while the relay's sockets still hold them
-    // (both SO_REUSEADDR: `round-robin.ts` bindSocket's handover; the newest
-    // socket gets the packets), and only then do they close: a peer already
+    // (both SO_REUSEADDR: `round-robin.ts` bindSocket's handover; either may
+    // get a packet meanwhile), and only then do they close: a peer already
     // sending never meets a closed port (an ICMP port unreachable, after which
     // an RTP stack on a connected socket, sipp's, stops sending for good).
     const reuse = { flags: { udpReusePort: true } };
