@@ -49,6 +49,8 @@ export interface FliteOptions {
 }
 
 const SAMPLE_RATES: readonly number[] = [8000, 16000];
+/** How a text is rendered (flite, then sox repeatable): part of a cached file's key. */
+const RENDERING = 'sox-R';
 
 export class FliteTextToSpeech implements TextToSpeech {
   readonly engine = 'flite';
@@ -90,8 +92,9 @@ export class FliteTextToSpeech implements TextToSpeech {
         throw fail('speech_text_invalid', `sample rate ${String(sampleRate)}: 8000 or 16000`);
       }
       if (this.#closed) throw fail('speech_synthesis_failed', 'text to speech is closed');
+      // `RENDERING` in the key: a file made the old way is not taken for one made now.
       const key = createHash('sha256')
-        .update(`${this.engine}\n${voice}\n${sampleRate}\n${text}`)
+        .update(`${this.engine}\n${RENDERING}\n${voice}\n${sampleRate}\n${text}`)
         .digest('hex')
         .slice(0, 40);
       const name = `${this.engine}-${voice}-${sampleRate}-${key}.wav`;
@@ -162,7 +165,22 @@ export class FliteTextToSpeech implements TextToSpeech {
           });
           await run(
             this.#options.sox ?? 'sox',
-            [spoken, '-r', String(sampleRate), '-c', '1', '-b', '16', '-e', 'signed-integer', tmp],
+            // -R: sox's dither after the rate change is seeded the same way each time, so one
+            // text always renders to the same bytes (every gateway of a cluster plays the same
+            // file; a test's speech check reads the same sound on every machine).
+            [
+              '-R',
+              spoken,
+              '-r',
+              String(sampleRate),
+              '-c',
+              '1',
+              '-b',
+              '16',
+              '-e',
+              'signed-integer',
+              tmp,
+            ],
             { signal: deadline, killSignal: 'SIGKILL' },
           );
         } finally {
