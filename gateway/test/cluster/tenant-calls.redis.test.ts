@@ -5,11 +5,11 @@
  * `tenant_call_limit`; once it ended, B takes calls again. Real peers: one
  * redis-server, a baresip agent, sipp visitors.
  */
-import { bundledScenario, runSipp, type BaresipAgent } from '@parley/testkit';
+import type { BaresipAgent } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../harness.js';
 import { finalResponse } from '../sipp-log.js';
-import { twoGatewaysOnRedis, type TwoGateways } from './two-gateways.js';
+import { twoGatewaysOnRedis, visitorCall as call, type TwoGateways } from './two-gateways.js';
 
 let cluster: TwoGateways;
 let a: TestGateway;
@@ -26,19 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
 });
-
-async function call(gw: TestGateway, subject: string, durationMs: number) {
-  return runSipp({
-    scenario: await bundledScenario('uac-bearer-pcmu'),
-    remote: gw.udp,
-    service: 'sales',
-    calls: 1,
-    callDurationMs: durationMs,
-    injection: { rows: [[await gw.token({ subject })]] },
-    timeoutMs: 30_000,
-    recvTimeoutMs: 20_000,
-  });
-}
 
 describe("a tenant's call cap across gateways", () => {
   it('refuses on B while A has the tenant’s one call, and takes it once that ended', async () => {
