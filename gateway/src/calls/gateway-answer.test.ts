@@ -28,14 +28,20 @@ function callerLeg() {
 
 const keeper = { legsAnswered: () => undefined, save: () => undefined };
 
+/** A GatewayAnswer over a fake caller's leg, and the provisional answers that leg was sent. */
+function answered() {
+  const { leg, sent } = callerLeg();
+  const answer = new GatewayAnswer(
+    leg as unknown as InboundLeg,
+    keeper as unknown as CallRecordKeeper,
+    () => undefined,
+  );
+  return { answer, sent };
+}
+
 describe('GatewayAnswer (answered early in a 180 with SDP)', () => {
   it('bridges the early media of a second agent after the first failed: 183 once, ringback kept', async () => {
-    const { leg, sent } = callerLeg();
-    const answer = new GatewayAnswer(
-      leg as unknown as InboundLeg,
-      keeper as unknown as CallRecordKeeper,
-      () => undefined,
-    );
+    const { answer, sent } = answered();
     expect(await answer.answer({ codec: 'PCMU', early: true, ringing: true })).toBe(true);
     expect(answer.ringback).toBe(true);
     answer.agentEarlyMedia(); // the first agent's carrier tone
@@ -47,12 +53,7 @@ describe('GatewayAnswer (answered early in a 180 with SDP)', () => {
   });
 
   it('bridges no agent’s early media once the gateway’s own media was heard', async () => {
-    const { leg, sent } = callerLeg();
-    const answer = new GatewayAnswer(
-      leg as unknown as InboundLeg,
-      keeper as unknown as CallRecordKeeper,
-      () => undefined,
-    );
+    const { answer, sent } = answered();
     await answer.answer({ codec: 'PCMU', early: true, ringing: true });
     await answer.answer({ codec: 'PCMU', early: true }); // queue music starts
     expect(sent).toEqual([183]);

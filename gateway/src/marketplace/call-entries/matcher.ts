@@ -80,6 +80,12 @@ export interface ChunkMatch {
 
 type Decided = Exclude<EntryResult, { status: 'duplicate' }>;
 
+/** A chunk's new entries decided (by index) and its repeats' stored outcomes (by entry id). */
+interface ChunkResults {
+  decided: Map<number, Decided>;
+  stored: Map<string, StoredOutcome>;
+}
+
 export class CallEntryMatcher {
   readonly #impressions: ImpressionStore;
   readonly #store: CallEntryStore;
@@ -130,7 +136,7 @@ export class CallEntryMatcher {
     fresh: readonly number[],
     t: MatchThreshold,
     now: number,
-  ): Promise<{ decided: Map<number, Decided>; stored: Map<string, StoredOutcome> }> {
+  ): Promise<ChunkResults> {
     const chunk = fresh.map((i) => entries[i] as CallEntry);
     const outcomes = await (this.#sets as ChunkMatch).matchAndStore(tenant, chunk, t, now);
     const decided = new Map<number, Decided>();
@@ -150,7 +156,7 @@ export class CallEntryMatcher {
     fresh: readonly number[],
     t: MatchThreshold,
     now: number,
-  ): Promise<{ decided: Map<number, Decided>; stored: Map<string, StoredOutcome> }> {
+  ): Promise<ChunkResults> {
     const windowMs = t.windowSeconds * 1000;
     const timeBound = t.rule === 'time' || t.rule === 'time-and-duration';
     const at = (i: number) => entries[i] as CallEntry;
