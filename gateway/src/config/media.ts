@@ -44,7 +44,7 @@ export const media = z
      * are offered it alone), or `auto` (Opus when every registered agent of
      * the queue is a desk softphone, else PCMU).
      */
-    earlyAnswer: z.enum(['off', 'auto', 'PCMU', 'PCMA', 'opus']).default('off'),
+    earlyAnswer: z.enum(['off', 'auto', 'PCMU', 'PCMA', 'opus']).default('auto'),
     /** A call whose media stopped this long is hung up (0: never). */
     inactivityTimeoutSeconds: z.number().int().min(0).default(30),
     /**
