@@ -211,6 +211,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     records: stores.shared,
     stack,
     heartbeatSeconds: config.shared.heartbeatSeconds,
+    leaseSeconds: config.shared.leaseSeconds,
     logger,
     now,
     modules: [marketplace.lost, voicemail.lost, gated.lost],

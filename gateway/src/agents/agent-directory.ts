@@ -8,12 +8,19 @@ import type {
   AgentCredentials,
   AgentDirectoryEvents,
   AgentPresence,
-  AgentState,
   ChangeOrigin,
   LocalAgentState,
 } from './agent-types.js';
 import { LOCAL_AGENT_LOCKS, type AgentLocks } from './slot-claims.js';
 import { fixedContacts } from './contacts.js';
+import {
+  callTotals,
+  presenceOf,
+  reachable,
+  usernameOf,
+  type AgentEntry,
+  type RemoteCalls,
+} from './agent-entry.js';
 
 export type {
   AgentAvailability,
@@ -27,31 +34,8 @@ export type {
   LocalAgentState,
 } from './agent-types.js';
 
-interface AgentEntry {
-  config: AgentConfig;
-  /** The fixed contact (if any) and those registered through this gateway. */
-  contacts: AgentContact[];
-  /** Contacts registered through other gateways, by their instance id. */
-  remote: Map<ChangeOrigin, readonly AgentContact[]>;
-  availabilityAt: number;
-  activeCalls: number;
-  ringing: number;
-  idleSince: number | undefined;
-  availability: AgentAvailability;
-  wrapUpUntil: number | undefined;
-  /** The wrap-up was given here (told to the others), not by another gateway. */
-  wrapUpLocal: boolean;
-  /** When the wrap-up was given (epoch ms). */
-  wrapUpAt: number;
-  wrapUpTimer: NodeJS.Timeout | undefined;
-  /** Lengths of the last answered calls, seconds, newest last. */
-  handled: number[];
-}
-
 const HANDLE_WINDOW = 10;
 const LOCAL: ChangeOrigin = 'local';
-
-const usernameOf = (config: AgentConfig) => config.username ?? config.id;
 
 /**
  * The agents of every tenant and what each is doing right now: registered
@@ -138,6 +122,8 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       config,
       contacts: fixedContacts(config),
       remote: new Map(),
+      remoteCalls: new Map(),
+      remoteCallsTimer: undefined,
       availabilityAt: 0,
       activeCalls: 0,
       ringing: 0,
@@ -160,6 +146,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return false;
     this.#endWrapUp(entry);
+    clearTimeout(entry.remoteCallsTimer);
     this.#agents.delete(agentId);
     this.#byUsername.delete(usernameOf(entry.config));
     this.emit('removed', agentId);
@@ -168,13 +155,13 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
 
   get(agentId: string): AgentPresence | undefined {
     const entry = this.#agents.get(agentId);
-    return entry ? this.#presence(entry) : undefined;
+    return entry ? presenceOf(entry, this.#now()) : undefined;
   }
 
   list(filter: { tenant?: string } = {}): AgentPresence[] {
     return [...this.#agents.values()]
       .filter((e) => filter.tenant === undefined || e.config.tenant === filter.tenant)
-      .map((e) => this.#presence(e));
+      .map((e) => presenceOf(e, this.#now()));
   }
 
   /**
@@ -188,7 +175,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   ): void {
     const entry = this.#agents.get(agentId);
     if (!entry) return;
-    const wasRegistered = this.#reachable(entry).length > 0;
+    const wasRegistered = reachable(entry, this.#now()).length > 0;
     if (origin === LOCAL) entry.contacts = [...fixedContacts(entry.config), ...contacts];
     else if (contacts.length > 0) entry.remote.set(origin, contacts);
     else entry.remote.delete(origin);
@@ -208,7 +195,30 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       availabilityAt: entry.availabilityAt,
       wrapUpUntil: entry.wrapUpLocal ? entry.wrapUpUntil : undefined,
       wrapUpAt: entry.wrapUpLocal ? entry.wrapUpAt : undefined,
+      ringing: entry.ringing,
+      activeCalls: entry.activeCalls,
     };
+  }
+
+  /**
+   * The agent's calls on another gateway (`origin`), as it told them: counted
+   * in the agent's state (ringing, busy) until `calls.until`, unless told
+   * again. An older telling than the one held (a read of Redis overtaken by a
+   * message) is ignored.
+   */
+  setRemoteCalls(agentId: string, origin: ChangeOrigin, calls: RemoteCalls): void {
+    const entry = this.#agents.get(agentId);
+    const now = this.#now();
+    if (!entry || origin === LOCAL || calls.until <= now) return;
+    const held = entry.remoteCalls.get(origin);
+    if (held && held.until > calls.until) return;
+    const before = callTotals(entry, now);
+    entry.remoteCalls.set(origin, calls);
+    const after = callTotals(entry, now);
+    if (before.activeCalls > 0 && after.activeCalls === 0) entry.idleSince = now;
+    this.#watchRemoteCalls(entry);
+    if (before.ringing !== after.ringing || before.activeCalls !== after.activeCalls)
+      this.#changed(entry);
   }
 
   /** An agent leg started ringing at this agent. Returns a function to call once it stopped ringing. */
@@ -216,13 +226,13 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     const entry = this.#agents.get(agentId);
     if (!entry) return () => undefined;
     entry.ringing += 1;
-    this.#changed(entry);
+    this.#callsChanged(entry);
     let done = false;
     return () => {
       if (done) return;
       done = true;
       entry.ringing -= 1;
-      this.#changed(entry);
+      this.#callsChanged(entry);
     };
   }
 
@@ -235,7 +245,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
     if (!entry) return () => undefined;
     entry.activeCalls += 1;
     const startedAt = this.#now();
-    this.#changed(entry);
+    this.#callsChanged(entry);
     let done = false;
     return (wrapUpSeconds = 0) => {
       if (done) return;
@@ -246,7 +256,7 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       if (entry.handled.length > HANDLE_WINDOW) entry.handled.shift();
       if (entry.activeCalls === 0) entry.idleSince = now;
       if (wrapUpSeconds > 0) this.#startWrapUp(entry, now + wrapUpSeconds * 1000, true);
-      this.#changed(entry);
+      this.#callsChanged(entry);
       if (wrapUpSeconds > 0) this.emit('localChange', agentId);
     };
   }
@@ -288,7 +298,47 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   }
 
   close(): void {
-    for (const entry of this.#agents.values()) this.#endWrapUp(entry);
+    for (const entry of this.#agents.values()) {
+      this.#endWrapUp(entry);
+      clearTimeout(entry.remoteCallsTimer);
+      entry.remoteCallsTimer = undefined;
+    }
+  }
+
+  /**
+   * Drops the other gateways' calls of the agent as they lapse (a dead
+   * gateway's, which no one renews), told as a change when any was ringing or up.
+   */
+  #watchRemoteCalls(entry: AgentEntry): void {
+    clearTimeout(entry.remoteCallsTimer);
+    entry.remoteCallsTimer = undefined;
+    if (entry.remoteCalls.size === 0) return;
+    const first = Math.min(...[...entry.remoteCalls.values()].map((c) => c.until));
+    entry.remoteCallsTimer = setTimeout(
+      () => {
+        entry.remoteCallsTimer = undefined;
+        const now = this.#now();
+        let shown = false;
+        let talking = false;
+        for (const [origin, calls] of entry.remoteCalls) {
+          if (calls.until > now) continue;
+          entry.remoteCalls.delete(origin);
+          shown ||= calls.ringing + calls.activeCalls > 0;
+          talking ||= calls.activeCalls > 0;
+        }
+        if (talking && callTotals(entry, now).activeCalls === 0) entry.idleSince = now;
+        this.#watchRemoteCalls(entry);
+        if (shown) this.#changed(entry);
+      },
+      Math.max(0, first - this.#now()),
+    );
+    entry.remoteCallsTimer.unref();
+  }
+
+  /** This gateway's calls of the agent changed: shown here, and told to the cluster. */
+  #callsChanged(entry: AgentEntry): void {
+    this.#changed(entry);
+    this.emit('localCalls', entry.config.id);
   }
 
   /** Wrap-up until `until` (epoch ms); `local`: given after a call on this gateway. */
@@ -317,53 +367,6 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
   }
 
   #changed(entry: AgentEntry): void {
-    this.emit('change', this.#presence(entry));
-  }
-
-  /** Contacts not expired: this gateway's and the others'. */
-  #reachable(entry: AgentEntry): AgentContact[] {
-    const now = this.#now();
-    return [entry.contacts, ...entry.remote.values()].flat().filter((c) => c.expiresAt > now);
-  }
-
-  #presence(entry: AgentEntry): AgentPresence {
-    const contacts = this.#reachable(entry);
-    const registered = contacts.length > 0;
-    // An agent (or a trunk) with room for more calls is still offered calls while one rings.
-    const state: AgentState = !registered
-      ? 'offline'
-      : entry.activeCalls >= entry.config.maxCalls
-        ? 'busy'
-        : entry.activeCalls + entry.ringing >= entry.config.maxCalls
-          ? 'ringing'
-          : entry.availability === 'away'
-            ? 'away'
-            : entry.wrapUpUntil !== undefined
-              ? 'wrap-up'
-              : 'available';
-    const handled = entry.handled;
-    return {
-      id: entry.config.id,
-      tenant: entry.config.tenant,
-      username: usernameOf(entry.config),
-      displayName: entry.config.displayName,
-      queues: entry.config.queues,
-      maxCalls: entry.config.maxCalls,
-      source: entry.config.source ?? 'config',
-      state,
-      registered,
-      contacts,
-      activeCalls: entry.activeCalls,
-      ringing: entry.ringing,
-      idleSince: entry.idleSince,
-      tier: entry.config.tier,
-      skills: entry.config.skills ?? [],
-      availability: entry.availability,
-      wrapUpUntil: entry.wrapUpUntil,
-      recentHandleSeconds:
-        handled.length > 0
-          ? Math.round(handled.reduce((a, b) => a + b, 0) / handled.length)
-          : undefined,
-    };
+    this.emit('change', presenceOf(entry, this.#now()));
   }
 }

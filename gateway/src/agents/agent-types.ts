@@ -62,7 +62,9 @@ export interface AgentPresence {
   readonly state: AgentState;
   readonly registered: boolean;
   readonly contacts: readonly AgentContact[];
+  /** Calls answered, through every gateway of the cluster (the others' as they last told). */
   readonly activeCalls: number;
+  /** Calls ringing, through every gateway of the cluster. */
   readonly ringing: number;
   /** Since when the agent has been idle (epoch ms), the basis of longest-idle routing. */
   readonly idleSince: number | undefined;
@@ -81,6 +83,8 @@ export interface AgentDirectoryEvents {
   removed: [agentId: string];
   /** This gateway's registrar, desk or calls changed the agent's contacts, availability or wrap-up (for the cluster). */
   localChange: [agentId: string];
+  /** A call of the agent's started or stopped ringing, or was answered or ended, through this gateway (for the cluster). */
+  localCalls: [agentId: string];
 }
 
 /** Where a change comes from: this gateway (`local`), or another gateway's instance id. */
@@ -100,6 +104,10 @@ export interface LocalAgentState {
   readonly wrapUpUntil: number | undefined;
   /** When that wrap-up was given (epoch ms): an "available" chosen later ended it. */
   readonly wrapUpAt: number | undefined;
+  /** The agent's calls ringing through this gateway. */
+  readonly ringing: number;
+  /** The agent's calls answered through this gateway. */
+  readonly activeCalls: number;
 }
 
 /** What the registrar and the desk check a sign-in against. */

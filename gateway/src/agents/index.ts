@@ -16,6 +16,7 @@ export {
   type ChangeOrigin,
   type LocalAgentState,
 } from './agent-directory.js';
+export type { RemoteCalls } from './agent-entry.js';
 export {
   LOCAL_AGENT_LOCKS,
   LOCAL_SLOT_CLAIMS,

@@ -1,7 +1,8 @@
 /**
  * Claims on slots shared by every gateway of a cluster: each of an agent's
  * `maxCalls` (so an agent is never offered more calls than that by several
- * gateways at once: each gateway's AgentDirectory only counts its own calls),
+ * gateways at once: each gateway's AgentDirectory learns of the others' calls
+ * only a moment after they claimed, `cluster/agent-calls.ts`),
  * each of a tenant's `maxConcurrentCalls`. A call leg claims a slot before it
  * rings the agent (a call before it is admitted), holds it once answered
  * (admitted), and releases it when it stops ringing or its call ends.

@@ -33,3 +33,51 @@ export async function lapsedInstanceList(
   for await (const instance of lapsedInstances(candidates, alive)) lapsed.push(instance);
   return lapsed;
 }
+
+/**
+ * A lease seen missing once is no proof of death: a Redis restarted empty, or
+ * failed over to a replica without the keys, has every lease missing at once,
+ * and each live gateway writes its own back within `heartbeatSeconds`. So an
+ * instance counts as lapsed only once its lease was missing on two looks at
+ * least `leaseMs` apart with none between seeing it held: by then a live
+ * gateway has beaten several times. The price is the detection time, up to
+ * twice the lease (docs/scaling.md, "Drain and failure").
+ */
+export class ConfirmedLapses {
+  readonly #leaseMs: number;
+  readonly #now: () => number;
+  /** Instance → when its lease was first seen missing (no look since saw it held). */
+  readonly #missingSince = new Map<string, number>();
+
+  constructor(options: { leaseMs: number; now: () => number }) {
+    this.#leaseMs = options.leaseMs;
+    this.#now = options.now;
+  }
+
+  /**
+   * `alive` as {@link lapsedInstances} wants it: false only for an instance
+   * whose lease `leaseAlive` has said missing for `leaseMs` at least. Each
+   * call is a look.
+   */
+  alive(leaseAlive: InstanceAlive): InstanceAlive {
+    return async (instance) => {
+      if (await leaseAlive(instance)) {
+        this.#missingSince.delete(instance);
+        return true;
+      }
+      const now = this.#now();
+      const since = this.#missingSince.get(instance);
+      if (since === undefined) {
+        this.#missingSince.set(instance, now);
+        return true;
+      }
+      return now - since < this.#leaseMs;
+    };
+  }
+
+  /** Forgets the instances not among `current` (no longer named by any open record). */
+  keepOnly(current: ReadonlySet<string>): void {
+    for (const instance of this.#missingSince.keys())
+      if (!current.has(instance)) this.#missingSince.delete(instance);
+  }
+}

@@ -2,7 +2,7 @@ import { hangUpInterrupted } from '../calls/index.js';
 import type { Logger } from '../observability/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { SharedCallRecords } from '../storage/index.js';
-import { lapsedInstances } from './lapsed.js';
+import { ConfirmedLapses, lapsedInstances } from './lapsed.js';
 import type { ClusterMetrics } from './metrics.js';
 import type { GatewayPresence } from './presence.js';
 import type { SharedState } from './shared-state.js';
@@ -16,6 +16,7 @@ export function watchLostGateways(deps: {
   records: SharedCallRecords | undefined;
   stack: SipStack;
   heartbeatSeconds: number;
+  leaseSeconds: number;
   logger: Logger;
   now: () => number;
   /** The modules with their own records of a lost instance's calls (marketplace, voicemail). */
@@ -31,6 +32,7 @@ export function watchLostGateways(deps: {
     logger: deps.logger.child({ module: 'cluster' }),
     now: deps.now,
     heartbeatSeconds: deps.heartbeatSeconds,
+    leaseSeconds: deps.leaseSeconds,
     modules: deps.modules ?? [],
   });
 }
@@ -54,7 +56,8 @@ export interface LostGatewayModule {
 /**
  * A surviving gateway closes a dead one's calls (issue 16): every heartbeat
  * it asks the shared database which other instances own open calls and, for
- * each whose lease in Redis is gone, closes their records with `gateway_lost`
+ * each whose lease in Redis is gone (missing on two sweeps at least
+ * `leaseSeconds` apart: {@link ConfirmedLapses}), closes their records with `gateway_lost`
  * and sends a BYE in every answered leg's stored dialog, as a restarted
  * gateway does for its own (`calls/interrupted.ts`), then lets the modules
  * recover their own records of those calls ({@link LostGatewayModule}: the
@@ -64,12 +67,14 @@ export interface LostGatewayModule {
  */
 export class LostGatewaySweeper {
   readonly #deps: SweeperDeps;
+  readonly #lapses: ConfirmedLapses;
   readonly #timer: NodeJS.Timeout;
   #running: Promise<number> | undefined;
   #closed = false;
 
   constructor(deps: SweeperDeps) {
     this.#deps = deps;
+    this.#lapses = new ConfirmedLapses({ leaseMs: deps.leaseSeconds * 1000, now: deps.now });
     this.#timer = setInterval(() => void this.sweep(), deps.heartbeatSeconds * 1000);
     this.#timer.unref();
   }
@@ -103,7 +108,10 @@ export class LostGatewaySweeper {
       // Never this gateway itself: a module lists its own open records too (voicemail's do),
       // and a Redis that lost the lease key (restarted empty) would make it look lapsed.
       owners.delete(presence.instanceId);
-      const alive = (owner: string) => presence.alive(owner);
+      this.#lapses.keepOnly(owners);
+      // A lease missing once may be a Redis that lost every key: lost only when still missing
+      // a lease later (each live gateway has written its own back by then).
+      const alive = this.#lapses.alive((owner) => presence.alive(owner));
       for await (const owner of lapsedInstances(owners, alive, () => this.#closed)) {
         const calls = await records.closeOwned(owner, now(), 'gateway_lost');
         if (calls.length > 0) {
@@ -145,12 +153,14 @@ export class LostGatewaySweeper {
 }
 
 export interface SweeperDeps {
-  readonly records: SharedCallRecords;
-  readonly presence: GatewayPresence;
+  readonly records: Pick<SharedCallRecords, 'openOwners' | 'closeOwned'>;
+  /** The leases: this gateway's id and whether another holds its own. */
+  readonly presence: Pick<GatewayPresence, 'instanceId' | 'alive'>;
   readonly stack: SipStack;
   readonly metrics: ClusterMetrics;
   readonly logger: Logger;
   readonly now: () => number;
   readonly heartbeatSeconds: number;
+  readonly leaseSeconds: number;
   readonly modules: readonly LostGatewayModule[];
 }

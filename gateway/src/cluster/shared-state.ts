@@ -8,6 +8,7 @@ import {
 } from '../agents/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
+import { RedisAgentCalls } from './agent-calls.js';
 import { RedisAgentSync } from './agent-sync.js';
 import { ClaimLapses } from './claim-lapses.js';
 import { ClusterMetrics } from './metrics.js';
@@ -40,8 +41,9 @@ export interface SharedState {
   /** Claims on tenants' concurrent calls (`maxConcurrentCalls`) across the cluster. */
   readonly tenantCalls: SlotClaims;
   /**
-   * Shares the agents' registrations and availability with the other gateways
-   * (with Redis; else nothing). Resolves once the others' state is read.
+   * Shares the agents' registrations, availability and calls (ringing,
+   * answered) with the other gateways (with Redis; else nothing). Resolves
+   * once the others' state is read.
    */
   syncAgents(agents: AgentDirectory): Promise<void>;
   /**
@@ -116,6 +118,7 @@ export async function createSharedState(deps: {
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
+  let agentCalls: RedisAgentCalls | undefined;
   let queueState: RedisQueueState | undefined;
   let claimLapses: ClaimLapses | undefined;
   let closed = false;
@@ -128,7 +131,15 @@ export async function createSharedState(deps: {
     async syncAgents(agents) {
       if (!redis || agentSync) return;
       agentSync = new RedisAgentSync({ redis, agents, instanceId, logger });
-      await agentSync.start();
+      agentCalls = new RedisAgentCalls({
+        redis,
+        agents,
+        instanceId,
+        logger,
+        heartbeatSeconds: config.shared.heartbeatSeconds,
+        leaseSeconds: config.shared.leaseSeconds,
+      });
+      await Promise.all([agentSync.start(), agentCalls.start()]);
     },
     async shareQueues({ queues, maxCalls }) {
       if (!redis) return undefined;
@@ -160,6 +171,7 @@ export async function createSharedState(deps: {
       if (closed) return;
       closed = true;
       agentSync?.close();
+      agentCalls?.close();
       queueState?.close();
       claimLapses?.close();
       agentLocks?.close();

@@ -32,8 +32,9 @@ export type DeskReplay = (agentId: string) => readonly DeskEvent[];
 
 /**
  * Frames about this gateway's own calls, callbacks and flows go to the desks
- * connected to other gateways too; an agent's presence and a queue's view are
- * each gateway's own (every gateway sends its desks its own).
+ * connected to other gateways too; an agent's presence and a queue's view
+ * each gateway sends its own desks, from its directory (which counts the
+ * agent's calls on the other gateways too) and the cluster's queue.
  */
 const LOCAL_ONLY: ReadonlySet<unknown> = new Set(['presence', 'queue']);
 

@@ -2,7 +2,8 @@
  * Two gateways of one cluster on one real redis-server, a baresip phone as
  * the agent and sipp as visitors (issue 16 item 1): an agent registered
  * through gateway A is rung by a call that came to gateway B, "away" chosen on
- * A holds on B, and an agent ringing for a call on A is not offered B's call.
+ * A holds on B, and an agent ringing for a call on A is not offered B's call:
+ * B shows it ringing, and before B heard of it the shared slot claim refuses it.
  */
 import {
   startBaresipAgent,
@@ -112,14 +113,14 @@ describe('agents shared through Redis', () => {
     const mark = agent.sipMessages().length;
     const first = call(a, 'sess-first');
     await agent.waitForRequest('INVITE', undefined, 10_000, { since: mark });
-    // B's directory shows agent1 free (it counts only B's calls); the shared claim does not.
-    expect(b.gateway.agents.get('agent1')?.state).toBe('available');
+    // B shows agent1 ringing (A told it): B's routing passes it over.
+    await presenceOn(b, 'agent1', (p) => p.state === 'ringing');
     const second = await call(b, 'sess-second');
     expect(finalResponse(second.messages)?.status).toBeGreaterThanOrEqual(400);
     const { body } = await b.api<{
       calls: { outcome: string; attempts: unknown[]; reason: string }[];
     }>('/v1/calls?limit=1');
-    expect(body.calls[0]).toMatchObject({ attempts: [], reason: 'agent_busy' });
+    expect(body.calls[0]).toMatchObject({ attempts: [], reason: 'no_agent_available' });
     // A's call rang out unanswered (manual phone): its claim is released.
     expect((await first).stats.successful).toBe(0);
     expect(
@@ -130,13 +131,33 @@ describe('agents shared through Redis', () => {
     ).toHaveLength(1);
     const slots = await redis.cli('ZCARD', 'agents-test:agent-slots:agent1');
     expect(slots.trim()).toBe('0');
+    await presenceOn(b, 'agent1', (p) => p.state === 'available');
     a.gateway.agents.setAvailability('agent2', 'available');
+  });
+
+  it('refuses through the shared claim an agent B has not yet heard is ringing elsewhere', async () => {
+    const agent = phones.find((p) => p.user === 'agent1')!;
+    a.gateway.agents.setAvailability('agent2', 'away');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'away');
+    // A claimed agent1's slot (as before ringing it) and has not told its ringing yet.
+    expect(await a.gateway.shared.agentLocks.claim('agent1', 1, 'ring-on-a', 60_000)).toBe(true);
+    expect(b.gateway.agents.get('agent1')?.state).toBe('available');
+    const invites = agent.receivedRequests('INVITE').length;
+    const second = await call(b, 'sess-unheard');
+    expect(finalResponse(second.messages)?.status).toBeGreaterThanOrEqual(400);
+    const { body } = await b.api<{
+      calls: { outcome: string; attempts: unknown[]; reason: string }[];
+    }>('/v1/calls?limit=1');
+    expect(body.calls[0]).toMatchObject({ attempts: [], reason: 'agent_busy' });
+    expect(agent.receivedRequests('INVITE')).toHaveLength(invites);
+    a.gateway.shared.agentLocks.release('agent1', 'ring-on-a');
+    a.gateway.agents.setAvailability('agent2', 'available');
+    await presenceOn(b, 'agent2', (p) => p.availability === 'available');
   });
 });
 
 describe('an agent taken on another gateway', () => {
   it('is passed over, not counted as a try: the next agent takes the call (maxAttempts 1)', async () => {
-    const ringing = phones.find((p) => p.user === 'agent1')!;
     const free = phones.find((p) => p.user === 'agent2')!;
     // agent2 takes a short call on B (agent1 away): on B agent1 is now the longest idle.
     a.gateway.agents.setAvailability('agent1', 'away');
@@ -145,14 +166,8 @@ describe('an agent taken on another gateway', () => {
     await b.callsEnded();
     a.gateway.agents.setAvailability('agent1', 'available');
     await presenceOn(b, 'agent1', (p) => p.availability === 'available');
-    // agent1 rings for a call on A (agent2 away there, so A can only pick agent1).
-    a.gateway.agents.setAvailability('agent2', 'away');
-    await presenceOn(b, 'agent2', (p) => p.availability === 'away');
-    const mark = ringing.sipMessages().length;
-    const first = call(a, 'sess-hold');
-    await ringing.waitForRequest('INVITE', undefined, 10_000, { since: mark });
-    a.gateway.agents.setAvailability('agent2', 'available');
-    await presenceOn(b, 'agent2', (p) => p.availability === 'available');
+    // agent1 is taken on A (its slot claimed, as before ringing it; B not told yet).
+    expect(await a.gateway.shared.agentLocks.claim('agent1', 1, 'ring-on-a', 60_000)).toBe(true);
     // On B both look free; agent1 ranks first (longest idle there). Its claim is
     // refused: B rings agent2 instead, although the queue allows one attempt.
     expect(b.gateway.agents.get('agent1')?.state).toBe('available');
@@ -164,7 +179,7 @@ describe('an agent taken on another gateway', () => {
       '/v1/calls?limit=1',
     );
     expect(body.calls[0]).toMatchObject({ agentId: 'agent2', outcome: 'answered' });
-    expect((await first).stats.successful).toBe(0);
+    a.gateway.shared.agentLocks.release('agent1', 'ring-on-a');
   });
 });
 

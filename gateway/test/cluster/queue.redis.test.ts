@@ -131,7 +131,7 @@ describe.skipIf(!sippAvailable())('queue membership across gateways (Redis)', ()
     await until(() => positions(b.gateway, secondId).includes(2), 'the second caller told 2nd');
     // Nobody rang the agent while it was busy on B.
     expect(phone.receivedRequests('INVITE')).toHaveLength(1);
-    expect(a.gateway.agents.get('agent1')?.state).toBe('available'); // A cannot see the call on B
+    expect(a.gateway.agents.get('agent1')?.state).toBe('busy'); // B told A of its call
 
     // The agent's call on B ends: A offers its caller, the agent answers.
     const secondMovesUp = until(

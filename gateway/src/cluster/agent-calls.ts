@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import type { AgentDirectory } from '../agents/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RedisLink } from './redis-link.js';
+
+/**
+ * Agents' calls shown on every gateway: an agent ringing or talking through
+ * gateway A shows `ringing` or `busy` on B too (the desk's presence, the API's
+ * agents, and the routing that picks from them). What is shown only: an agent
+ * is never offered two calls at once because of the slot claims
+ * (`slot-claims.ts`), which hold even while this news is on its way.
+ *
+ * Each gateway writes its own counts of an agent's calls into the agent's hash
+ * (`agent-calls:<id>`, field `<instance>`: ringing, answered, and `until`, epoch
+ * ms) and publishes them on the `agent-calls` channel; the others count them
+ * in the agent's presence until `until`. While an agent has calls here the
+ * counts are written again every `heartbeatSeconds`, each time valid for
+ * `leaseSeconds`: the calls of a gateway that died (or was cut from Redis)
+ * lapse on the others within the lease, and the hash expires a lease after
+ * its last write. Changes of one moment (a ring stopped as the call is
+ * answered) go out together. On start, and when Redis comes back, a gateway
+ * reads every agent's hash and writes its own anew.
+ */
+const countsSchema = z.object({
+  ringing: z.number().int().min(0),
+  activeCalls: z.number().int().min(0),
+});
+const fieldSchema = countsSchema.extend({ until: z.number() });
+const messageSchema = z.object({
+  instance: z.string(),
+  until: z.number(),
+  agents: z.array(countsSchema.extend({ agentId: z.string() })),
+});
+type AgentCallsMessage = z.infer<typeof messageSchema>;
+
+export class RedisAgentCalls {
+  readonly #redis: RedisLink;
+  readonly #agents: AgentDirectory;
+  readonly #instance: string;
+  readonly #log: Logger;
+  readonly #channel: string;
+  readonly #leaseMs: number;
+  readonly #timer: NodeJS.Timeout;
+  /** Agents whose calls here changed since the last write (written together, at the end of the tick). */
+  readonly #dirty = new Set<string>();
+  /** Agents this gateway wrote counts for, not yet written back to none. */
+  readonly #told = new Set<string>();
+  readonly #onLocal = (agentId: string) => this.#changed(agentId);
+  readonly #onUp = () => void this.#resync();
+  #started = false;
+  #closed = false;
+
+  constructor(deps: {
+    redis: RedisLink;
+    agents: AgentDirectory;
+    instanceId: string;
+    logger: Logger;
+    heartbeatSeconds: number;
+    leaseSeconds: number;
+  }) {
+    this.#redis = deps.redis;
+    this.#agents = deps.agents;
+    this.#instance = deps.instanceId;
+    this.#log = deps.logger.child({ module: 'agent-calls' });
+    this.#channel = this.#redis.key('agent-calls');
+    this.#leaseMs = deps.leaseSeconds * 1000;
+    this.#agents.on('localCalls', this.#onLocal);
+    this.#redis.on('up', this.#onUp);
+    this.#timer = setInterval(() => void this.#renew(), deps.heartbeatSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** Subscribes, then reads the others' calls and clears what this instance left of a previous run. */
+  async start(): Promise<void> {
+    await this.#redis.listen(
+      this.#channel,
+      (text) => this.#received(text),
+      'agent calls',
+      () => void this.#resync(),
+    );
+    await this.#resync(true);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#agents.off('localCalls', this.#onLocal);
+    this.#redis.off('up', this.#onUp);
+  }
+
+  /**
+   * Reads every agent's hash (one pipeline): the other gateways' calls. Then
+   * writes this gateway's own anew: a Redis that restarted lost them, and a
+   * previous run of this instance may have left counts of calls it no longer has.
+   */
+  async #resync(first = false): Promise<void> {
+    if (this.#closed || (!first && !this.#started)) return;
+    this.#started = true;
+    const ids = this.#agents.list().map((a) => a.id);
+    if (ids.length === 0) return;
+    const hashes = await this.#redis.run(
+      'agent_calls_load',
+      async (r) => {
+        const pipeline = r.pipeline();
+        for (const id of ids) pipeline.hgetall(this.#key(id));
+        const results = (await pipeline.exec()) ?? [];
+        return results.map(([error, value]) => (error ? {} : (value as Record<string, string>)));
+      },
+      [] as Record<string, string>[],
+    );
+    const own: string[] = [];
+    hashes.forEach((hash, i) => {
+      const agentId = ids[i];
+      if (agentId === undefined) return;
+      for (const [instance, value] of Object.entries(hash)) {
+        if (instance === this.#instance) {
+          own.push(agentId);
+          continue;
+        }
+        const parsed = fieldSchema.safeParse(safeJson(value));
+        if (parsed.success) this.#agents.setRemoteCalls(agentId, instance, parsed.data);
+        else this.#log.warn({ agentId, instance }, 'unreadable agent calls ignored');
+      }
+    });
+    if (hashes.length !== ids.length) return; // Redis away: the next `up` tries again
+    for (const agentId of own) this.#told.add(agentId);
+    for (const agentId of ids) if (this.#hasCalls(agentId)) this.#told.add(agentId);
+    await this.#write([...this.#told]);
+  }
+
+  #changed(agentId: string): void {
+    if (this.#closed) return;
+    if (this.#dirty.size === 0)
+      queueMicrotask(() => {
+        const ids = [...this.#dirty];
+        this.#dirty.clear();
+        void this.#write(ids);
+      });
+    this.#dirty.add(agentId);
+  }
+
+  /** Every heartbeat: the agents with calls here, valid for another lease. */
+  async #renew(): Promise<void> {
+    const ids = [...this.#told].filter((id) => this.#hasCalls(id));
+    if (ids.length > 0 && this.#redis.up) await this.#write(ids);
+  }
+
+  /** One transaction: each agent's field (removed at no calls), then one message for them all. */
+  async #write(agentIds: readonly string[]): Promise<void> {
+    if (agentIds.length === 0 || this.#closed) return;
+    const until = Date.now() + this.#leaseMs;
+    const message: AgentCallsMessage = { instance: this.#instance, until, agents: [] };
+    for (const agentId of agentIds) {
+      const state = this.#agents.localState(agentId);
+      const counts = { ringing: state?.ringing ?? 0, activeCalls: state?.activeCalls ?? 0 };
+      message.agents.push({ agentId, ...counts });
+      if (counts.ringing + counts.activeCalls > 0) this.#told.add(agentId);
+      else this.#told.delete(agentId);
+    }
+    await this.#redis.run(
+      'agent_calls',
+      (r) => {
+        const m = r.multi();
+        for (const { agentId, ringing, activeCalls } of message.agents) {
+          const key = this.#key(agentId);
+          if (ringing + activeCalls > 0) {
+            m.hset(key, this.#instance, JSON.stringify({ ringing, activeCalls, until }));
+            // Every writer pushes the hash's end a lease on: it outlives every field still valid.
+            m.pexpire(key, this.#leaseMs);
+          } else m.hdel(key, this.#instance);
+        }
+        m.publish(this.#channel, JSON.stringify(message));
+        return m.exec();
+      },
+      null,
+    );
+  }
+
+  #received(text: string): void {
+    const parsed = messageSchema.safeParse(safeJson(text));
+    if (!parsed.success) {
+      this.#log.warn({ err: parsed.error }, 'unreadable agent calls message ignored');
+      return;
+    }
+    const { instance, until, agents } = parsed.data;
+    if (instance === this.#instance) return;
+    for (const { agentId, ringing, activeCalls } of agents)
+      this.#agents.setRemoteCalls(agentId, instance, { ringing, activeCalls, until });
+  }
+
+  #hasCalls(agentId: string): boolean {
+    const state = this.#agents.localState(agentId);
+    return state !== undefined && state.ringing + state.activeCalls > 0;
+  }
+
+  #key(agentId: string): string {
+    return this.#redis.key('agent-calls', encodeURIComponent(agentId));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
