@@ -183,7 +183,12 @@ export class RedisAgentSync {
           );
         else m.hdel(key, wrapUpField);
         // The hash outlives the longest registration in it (availability then starts afresh).
-        if (lastExpiry > Date.now()) m.pexpireat(key, lastExpiry, 'GT');
+        // NX gives a hash its first expiry; GT only ever moves one later (GT alone never
+        // sets an expiry on a key that has none, so the hash would never expire).
+        if (lastExpiry > Date.now()) {
+          m.pexpireat(key, lastExpiry, 'NX');
+          m.pexpireat(key, lastExpiry, 'GT');
+        }
         m.publish(this.#channel, JSON.stringify(message));
         return m.exec();
       },
