@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AgentDirectory } from '../agents/index.js';
 import type { CallManager, MessageHub } from '../calls/index.js';
-import { lapsedInstanceList, type LostGatewayModule } from '../cluster/index.js';
+import { ConfirmedLapses, lapsedInstanceList, type LostGatewayModule } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { DeskHub, DeskSessions } from '../desk/index.js';
 import type { ApiKeyConfig } from '../http/api-auth.js';
@@ -185,9 +185,10 @@ export async function wireVoicemail(deps: {
     store,
     retentionDays: config.voicemail.retentionDays,
     intervalMs: config.voicemail.sweepIntervalSeconds * 1000,
-    // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too.
+    // Shared index: the rows of gateways whose lease lapsed are this one's to sweep too (seen
+    // missing on two sweeps a lease apart: a Redis restarted empty has every lease missing).
     retired:
-      pgStore && alive && (async () => lapsedInstanceList(await pgStore.otherGateways(), alive)),
+      pgStore && alive && retiredGateways(pgStore, alive, config.shared.leaseSeconds, deps.now),
     // Shared index: the WAVs here whose rows another gateway deleted while this one was retired.
     tombstones: deps.pool && {
       tombstones: new PgTombstones(deps.pool, deps.instanceId),
@@ -268,5 +269,20 @@ export async function wireVoicemail(deps: {
       await voicemails.close();
       await pgStore?.idle();
     },
+  };
+}
+
+/** The other gateways of the shared index whose lease has been missing for a lease at least. */
+function retiredGateways(
+  store: PgVoicemailStore,
+  alive: (instance: string) => Promise<boolean>,
+  leaseSeconds: number,
+  now: () => number,
+): () => Promise<string[]> {
+  const lapses = new ConfirmedLapses({ leaseMs: leaseSeconds * 1000, now });
+  return async () => {
+    const others = await store.otherGateways();
+    lapses.keepOnly(new Set(others));
+    return lapsedInstanceList(others, lapses.alive(alive));
   };
 }

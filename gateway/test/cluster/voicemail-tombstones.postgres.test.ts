@@ -40,7 +40,13 @@ const start = (instanceId: string, recordingsDir: string) =>
     keys,
     config: {
       storage: { path: ':memory:', kind: 'postgres', postgres: { url }, recordingsDir },
-      shared: { instanceId, redis: { url: redis.url, keyPrefix: 'vm-tombstones-test:' } },
+      // A short lease: B takes A for retired once its lease was missing on two sweeps a lease apart.
+      shared: {
+        instanceId,
+        heartbeatSeconds: 1,
+        leaseSeconds: 3,
+        redis: { url: redis.url, keyPrefix: 'vm-tombstones-test:' },
+      },
       voicemail: { sweepIntervalSeconds: 1 },
     },
   });
