@@ -59,7 +59,8 @@ const accountPin = await pins.hash('9753');
 db.transaction(() => {
   for (let r = 0; r < RESIDENTS; r += 1) {
     const address = `dev-${r}`;
-    store.devices.put({
+    // SQLite's stores write before their promise returns: all in this transaction.
+    void store.devices.put({
       tenant: T,
       address,
       kind: 'sip',
@@ -77,7 +78,7 @@ db.transaction(() => {
     presence.setContacts(T, address, [
       { uri: `sip:gd-${r}@10.0.0.1`, expiresAt: now + 86_400_000, flowId: undefined },
     ]);
-    store.residents.put({
+    void store.residents.put({
       tenant: T,
       id: `r-${r}`,
       name: `Resident ${r}`,

@@ -270,7 +270,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
         ['authorize', false, 'pin_lockout'],
       ]);
       // The lockout is recorded (survives a restart): the stored attempts say locked.
-      const row = gw.gateway.gated.store.pinAttempts.get(`account:${TENANT}/#70527052`);
+      const row = await gw.gateway.gated.store.pinAttempts.get(`account:${TENANT}/#70527052`);
       expect(row?.lockedUntil ?? 0, JSON.stringify(row)).toBeGreaterThan(Date.now());
       const view = await gw.apiRequest<{ balance: number }>('GET', `${GATED}/accounts/${eve.id}`);
       expect(view.body.balance).toBe(500);
@@ -315,7 +315,7 @@ describe.skipIf(!sippAvailable())('phone callers on a gated DID (sipp carrier)',
       expect(guessed.record).toMatchObject({ outcome: 'failed', reason: 'callee_not_available' });
       // Locked (maxFailures 3): the device and the resident, stored (a restart keeps it), counted.
       for (const subject of [`device:${TENANT}/cell-12`, `resident:${TENANT}/r-1`]) {
-        const row = gw.gateway.gated.store.pinAttempts.get(subject);
+        const row = await gw.gateway.gated.store.pinAttempts.get(subject);
         expect(row?.lockedUntil ?? 0, `${subject}: ${JSON.stringify(row)}`).toBeGreaterThan(
           Date.now(),
         );

@@ -140,7 +140,7 @@ describe('PIN brute force', () => {
     expect((await w.gate.reverify(after.callId!, { device: 'cell-12', pin: '2468' })).allowed).toBe(
       true,
     );
-    expect(w.store.pinAttempts.get('device:facility/cell-12')).toBeUndefined();
+    expect(await w.store.pinAttempts.get('device:facility/cell-12')).toBeUndefined();
   });
 
   it('counts a wrong account PIN or a non-existent account number against what was keyed', async () => {
@@ -168,7 +168,7 @@ describe('PIN brute force', () => {
     const { callId } = await w.gate.authorize(ctx());
     const d = await w.gate.reverify(callId!, { device: 'cell-12', pin: '12ab'.repeat(1000) });
     expect(d.checks).toEqual([{ name: 'resident_pin', ok: false, detail: 'not a PIN' }]);
-    expect(w.store.pinAttempts.get('resident:facility/r-1')?.failures).toBe(1);
+    expect((await w.store.pinAttempts.get('resident:facility/r-1'))?.failures).toBe(1);
   });
 });
 

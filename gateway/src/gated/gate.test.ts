@@ -187,8 +187,8 @@ describe('authorize (built-in)', () => {
     expect((await w.gate.authorize(ctx({ callee: { residentNumber: '1001' } }))).allowed).toBe(
       true,
     );
-    const r = w.store.residents.get(TENANT, 'r-1')!;
-    w.store.residents.put({ ...r, status: 'inactive' });
+    const r = (await w.store.residents.get(TENANT, 'r-1'))!;
+    await w.store.residents.put({ ...r, status: 'inactive' });
     await refusedBecause(
       await w.gate.authorize(ctx({ callee: { resident: 'r-1' } })),
       'callee',
@@ -240,14 +240,14 @@ describe('authorize (built-in)', () => {
     );
     await w.resident('r-3', { pin: '1111', devices: ['cell-99'] });
     await refusedBecause(await w.gate.authorize(ctx({ callee: { device: 'cell-99' } })), 'callee');
-    const r = w.store.residents.get(TENANT, 'r-1')!;
-    w.store.residents.put({ ...r, devices: [] });
+    const r = (await w.store.residents.get(TENANT, 'r-1'))!;
+    await w.store.residents.put({ ...r, devices: [] });
     await refusedBecause(await w.gate.authorize(ctx()), 'account_device', /no device/);
   });
 
   it('refuses when the resident has no PIN tied to the device', async () => {
-    const r = w.store.residents.get(TENANT, 'r-1')!;
-    w.store.residents.put({ ...r, pinHash: null, pinSet: false });
+    const r = (await w.store.residents.get(TENANT, 'r-1'))!;
+    await w.store.residents.put({ ...r, pinHash: null, pinSet: false });
     await refusedBecause(await w.gate.authorize(ctx()), 'resident_pin_device', /no PIN/);
   });
 

@@ -133,19 +133,19 @@ export class Gate {
     const base = { tenant: ctx.tenant, callId: ctx.callId, stage: 'authorize' as const };
     let attempt: PinAttempt | undefined;
     if (ctx.account) {
-      const gate = this.#pinChecks.begin(
+      const gate = await this.#pinChecks.begin(
         [pinSubject.account(ctx.tenant, `#${ctx.account.number.slice(0, 32)}`)],
         settings,
       );
       if (!gate.ok) return this.#refused(base, this.#pinChecks.lockedVerdict(gate), started);
       attempt = gate.attempt;
       if (!this.#pinChecks.wellFormed(ctx.account.pin, settings)) {
-        attempt.failed();
+        await attempt.failed();
         return this.#refused(base, refusal('account_pin', 'not a PIN'), started);
       }
     }
     const decided = await this.#decider.decide(ctx.tenant, (a) => a.authorize(ctx));
-    this.#pinChecks.settle(attempt, decided);
+    await this.#pinChecks.settle(attempt, decided);
     const decision = await this.#decisions.record(
       base,
       decided.verdict,
@@ -298,7 +298,7 @@ export class Gate {
   }
 
   /** For the registrar: a device's digest secret by its SIP username. */
-  sipCredentials(username: string): DeviceSipCredentials | undefined {
+  sipCredentials(username: string): Promise<DeviceSipCredentials | undefined> {
     return this.#devices.sipCredentials(username);
   }
 
@@ -317,7 +317,7 @@ export class Gate {
     tenant: string,
     address: string,
     secret: string,
-  ): { sipUser: string; stamp: string } | undefined {
+  ): Promise<{ sipUser: string; stamp: string } | undefined> {
     return this.#devices.credentialMatches(tenant, address, secret);
   }
 

@@ -59,28 +59,38 @@ export interface GatedModuleOptions {
 }
 
 /**
- * A gateway that ran on `storage.kind: postgres` before the accounts and
- * their money moved to PostgreSQL kept them in its SQLite file. Started now
- * it would read empty tables: every account "not found", every balance
- * gone, every credit key free to count again. It refuses to start instead
- * (nothing is lost: the rows stay in the file) until they are moved; no move
- * is built yet (docs/gated.md, "What is left").
+ * A gateway that ran on `storage.kind: postgres` before the gated module
+ * moved to PostgreSQL kept its accounts and their money (before the first
+ * move), then its residents, devices and audit log (before the second) in
+ * its SQLite file. Started now it would read empty tables: every account
+ * "not found", every balance gone, every credit key free to count again,
+ * every resident unknown, every device refused at REGISTER. It refuses to
+ * start instead (nothing is lost: the rows stay in the file) until they are
+ * moved; no move is built yet (docs/gated.md, "What is left").
  */
-function refuseSqliteMoney(db: SqliteDatabase): void {
-  const row = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM gated_accounts').get();
-  if ((row?.n ?? 0) > 0)
+function refuseSqliteRows(db: SqliteDatabase): void {
+  const row = db
+    .prepare<[], { accounts: number; residents: number; devices: number; audit: number }>(
+      `SELECT (SELECT count(*) FROM gated_accounts) AS accounts,
+              (SELECT count(*) FROM gated_residents) AS residents,
+              (SELECT count(*) FROM gated_devices) AS devices,
+              (SELECT count(*) FROM gated_audit) AS audit`,
+    )
+    .get();
+  const held = Object.entries(row ?? {}).filter(([, n]) => n > 0);
+  if (held.length > 0)
     throw new ParleyError(
       'invalid_config',
-      `\n  - storage.kind: the SQLite file holds ${row?.n} gated accounts from before they moved to PostgreSQL; started on PostgreSQL they would read as none (balances and credit keys lost). Move them first (docs/gated.md, "Several gateways").`,
+      `\n  - storage.kind: the SQLite file holds gated rows from before they moved to PostgreSQL (${held.map(([table, n]) => `${n} ${table}`).join(', ')}); started on PostgreSQL they would read as none (balances, credit keys, residents and devices lost). Move them first (docs/gated.md, "Several gateways").`,
     );
 }
 
 export async function createGatedModule(options: GatedModuleOptions): Promise<GatedModule> {
   const { config, now, logger } = options;
   migrateModule(options.db, GATED_SCHEMA);
-  if (options.pool) refuseSqliteMoney(options.db);
+  if (options.pool) refuseSqliteRows(options.db);
   const store = options.pool
-    ? createPgGatedStore(options.db, options.pool, config.shared.instanceId ?? config.gatewayId)
+    ? createPgGatedStore(options.pool, config.shared.instanceId ?? config.gatewayId)
     : createSqliteGatedStore(options.db);
   const presence = new MemoryDevicePresence();
   const pins = options.pins ?? new PinHasher();
@@ -112,7 +122,7 @@ export async function createGatedModule(options: GatedModuleOptions): Promise<Ga
   const sessions = new DeviceSessions({
     secret: config.desk.sessionSecret,
     now,
-    stamp: (tenant, address) => store.devices.get(tenant, address)?.credentialStamp,
+    stamp: async (tenant, address) => (await store.devices.get(tenant, address))?.credentialStamp,
   });
   let closed = false;
   return {

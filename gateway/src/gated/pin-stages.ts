@@ -48,10 +48,10 @@ export class PinStages {
     const base = { tenant, callId: null, stage: 'sign-in' as const };
     const subjects = [pinSubject.device(tenant, device)];
     if (input.resident !== undefined) subjects.push(pinSubject.resident(tenant, input.resident));
-    const gate = pinChecks.begin(subjects, settings);
+    const gate = await pinChecks.begin(subjects, settings);
     if (!gate.ok) return this.#locked(base, gate, started);
     if (!pinChecks.wellFormed(input.pin, settings)) {
-      gate.attempt.failed();
+      await gate.attempt.failed();
       return {
         ok: false,
         code: 'pin_refused',
@@ -61,7 +61,7 @@ export class PinStages {
     const decided = await decider.decide(tenant, (a) =>
       a.signIn({ tenant, device, resident: input.resident, pin: input.pin }),
     );
-    pinChecks.settle(gate.attempt, decided);
+    await pinChecks.settle(gate.attempt, decided);
     const decision = await decisions.record(base, decided.verdict, decided.decidedBy, started);
     if (!decision.allowed || decision.residentId === null)
       return { ok: false, code: 'pin_refused', decision };
@@ -82,13 +82,13 @@ export class PinStages {
   ): Promise<PinResult> {
     const { decider, decisions, pinChecks } = this.#o;
     const settings = this.#o.settings(base.tenant);
-    const gate = pinChecks.begin(
+    const gate = await pinChecks.begin(
       [pinSubject.device(base.tenant, device), pinSubject.resident(base.tenant, residentId)],
       settings,
     );
     if (!gate.ok) return this.#locked(base, gate, started);
     if (!pinChecks.wellFormed(pin, settings)) {
-      gate.attempt.failed();
+      await gate.attempt.failed();
       const d = await this.refused(
         base,
         refusal('resident_pin', 'not a PIN', { accountId, residentId }),
@@ -99,7 +99,7 @@ export class PinStages {
     const decided = await decider.decide(base.tenant, (a) =>
       a.verifyResident({ ...base, accountId, residentId, device, pin }),
     );
-    pinChecks.settle(gate.attempt, decided);
+    await pinChecks.settle(gate.attempt, decided);
     const decision = await decisions.record(base, decided.verdict, decided.decidedBy, started);
     return decision.allowed ? { ok: true, decision } : { ok: false, code: 'pin_refused', decision };
   }

@@ -84,7 +84,7 @@ export async function startSip(deps: SipDeps): Promise<Sip> {
     logger,
     now: deps.now,
   });
-  stack.onRegister((request, tx) => registrar.handle(request, tx));
+  stack.onRegister((request, tx) => void registrar.handle(request, tx));
   agents.on('removed', (agentId) => registrar.forget(agentId));
   return { stack, trunks, registrar };
 }

@@ -142,7 +142,7 @@ export class AccountsAdmin {
       updatedAt: now,
     };
     await store.accounts.insert(account);
-    this.#audit(actor, 'account.create', id, null, {
+    await this.#audit(actor, 'account.create', id, null, {
       ...audited(account),
       ...(input.pin ? { pin: 'set' } : {}),
     });
@@ -172,7 +172,7 @@ export class AccountsAdmin {
       updatedAt: now,
     };
     await store.accounts.update(next);
-    this.#audit(actor, 'account.update', id, audited(existing), {
+    await this.#audit(actor, 'account.update', id, audited(existing), {
       ...audited(next),
       ...(input.pin !== undefined ? { pin: 'changed' } : {}),
     });
@@ -195,7 +195,8 @@ export class AccountsAdmin {
     const input = parse(approvalSchema, body);
     const { store } = this.#d;
     if (!(await store.accounts.get(actor.tenant, accountId))) throw notFound('account');
-    if (!store.residents.get(actor.tenant, residentId)) throw bad(`no resident "${residentId}"`);
+    if (!(await store.residents.get(actor.tenant, residentId)))
+      throw bad(`no resident "${residentId}"`);
     const before = await store.accounts.approval(actor.tenant, accountId, residentId);
     const approval: Approval = {
       tenant: actor.tenant,
@@ -206,7 +207,7 @@ export class AccountsAdmin {
       decidedBy: input.status === 'pending' ? null : actor.id,
     };
     await store.accounts.setApproval(approval);
-    this.#audit(
+    await this.#audit(
       actor,
       'approval.set',
       `${accountId}/${residentId}`,
@@ -222,7 +223,7 @@ export class AccountsAdmin {
     const before = await store.accounts.approval(actor.tenant, accountId, residentId);
     if (!before) throw notFound('approval');
     if (!(await store.accounts.deleteApproval(actor.tenant, accountId, residentId))) return;
-    this.#audit(
+    await this.#audit(
       actor,
       'approval.delete',
       `${accountId}/${residentId}`,
@@ -257,7 +258,7 @@ export class AccountsAdmin {
       throw notFound('account');
     }
     if (!result.duplicate)
-      this.#audit(
+      await this.#audit(
         actor,
         'account.credit',
         accountId,
@@ -304,14 +305,14 @@ export class AccountsAdmin {
     return [...out.values()];
   }
 
-  #audit(
+  async #audit(
     actor: Actor,
     action: string,
     entityId: string,
     before: unknown,
     after: unknown,
     entity: 'account' | 'approval' = 'account',
-  ): void {
+  ): Promise<void> {
     const entry = {
       tenant: actor.tenant,
       at: this.#d.now(),
@@ -323,7 +324,7 @@ export class AccountsAdmin {
       after,
     };
     try {
-      this.#d.store.audit.append(entry);
+      await this.#d.store.audit.append(entry);
     } catch (err) {
       // The change committed: answering 500 would have the client repeat it (a second account
       // for a create with a number given here). The entry goes to the log, whole, instead.

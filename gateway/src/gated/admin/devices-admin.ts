@@ -60,15 +60,15 @@ export class DevicesAdmin {
     };
   }
 
-  put(
+  async put(
     actor: Actor,
     address: string,
     body: unknown,
-  ): { created: boolean; device: Device; credential?: DeviceCredential } {
+  ): Promise<{ created: boolean; device: Device; credential?: DeviceCredential }> {
     checkId(address, 'device address');
     const input = parse(deviceInputSchema, body);
     const { store } = this.#d;
-    const existing = store.devices.get(actor.tenant, address);
+    const existing = await store.devices.get(actor.tenant, address);
     if (!existing && input.kind === undefined)
       throw bad('kind: required to create a device (sip or app)');
     const now = this.#d.now();
@@ -92,9 +92,9 @@ export class DevicesAdmin {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
-    store.transaction(() => {
-      store.devices.put(next);
-      store.audit.append({
+    await store.transaction(async (tx) => {
+      await tx.devices.put(next);
+      await tx.audit.append({
         tenant: actor.tenant,
         at: now,
         actor: actor.id,
@@ -111,9 +111,9 @@ export class DevicesAdmin {
   }
 
   /** A new secret: the old one stops working for REGISTER and sign-in; the device's sessions end. */
-  rotate(actor: Actor, address: string): DeviceCredential {
+  async rotate(actor: Actor, address: string): Promise<DeviceCredential> {
     const { store } = this.#d;
-    const existing = store.devices.get(actor.tenant, address);
+    const existing = await store.devices.get(actor.tenant, address);
     if (!existing) throw notFound('device');
     const fresh = this.#newCredential(existing.sipUser);
     const next: StoredDevice = {
@@ -121,9 +121,9 @@ export class DevicesAdmin {
       ...this.#secretFields(fresh),
       updatedAt: this.#d.now(),
     };
-    store.transaction(() => {
-      store.devices.put(next);
-      store.audit.append({
+    await store.transaction(async (tx) => {
+      await tx.devices.put(next);
+      await tx.audit.append({
         tenant: actor.tenant,
         at: next.updatedAt,
         actor: actor.id,
@@ -138,19 +138,19 @@ export class DevicesAdmin {
     return fresh;
   }
 
-  get(tenant: string, address: string): Device {
-    const d = this.#d.store.devices.get(tenant, address);
+  async get(tenant: string, address: string): Promise<Device> {
+    const d = await this.#d.store.devices.get(tenant, address);
     if (!d) throw notFound('device');
     return d;
   }
 
-  remove(actor: Actor, address: string): void {
+  async remove(actor: Actor, address: string): Promise<void> {
     const { store } = this.#d;
-    const existing = store.devices.get(actor.tenant, address);
+    const existing = await store.devices.get(actor.tenant, address);
     if (!existing) throw notFound('device');
-    store.transaction(() => {
-      store.devices.delete(actor.tenant, address);
-      store.audit.append({
+    await store.transaction(async (tx) => {
+      await tx.devices.delete(actor.tenant, address);
+      await tx.audit.append({
         tenant: actor.tenant,
         at: this.#d.now(),
         actor: actor.id,

@@ -63,12 +63,13 @@ export class ResidentsAdmin {
     if (!settings) throw notFound('tenant');
     if (input.pin !== undefined) checkPin(input.pin, settings, 'pin');
     const { store } = this.#d;
-    const existing = store.residents.get(actor.tenant, id);
+    const existing = await store.residents.get(actor.tenant, id);
     if (!existing && input.name === undefined) throw bad('name: required to create a resident');
     for (const address of input.devices ?? [])
-      if (!store.devices.get(actor.tenant, address)) throw bad(`devices: no device "${address}"`);
+      if (!(await store.devices.get(actor.tenant, address)))
+        throw bad(`devices: no device "${address}"`);
     if (input.number) {
-      const holder = store.residents.byNumber(actor.tenant, input.number);
+      const holder = await store.residents.byNumber(actor.tenant, input.number);
       if (holder && holder.id !== id)
         throw conflict(`number: "${input.number}" is another resident's`);
     }
@@ -87,9 +88,9 @@ export class ResidentsAdmin {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
-    store.transaction(() => {
-      store.residents.put(next);
-      store.audit.append({
+    await store.transaction(async (tx) => {
+      await tx.residents.put(next);
+      await tx.audit.append({
         tenant: actor.tenant,
         at: now,
         actor: actor.id,
@@ -103,8 +104,8 @@ export class ResidentsAdmin {
     return { created: !existing, resident: next };
   }
 
-  get(tenant: string, id: string): Resident {
-    const r = this.#d.store.residents.get(tenant, id);
+  async get(tenant: string, id: string): Promise<Resident> {
+    const r = await this.#d.store.residents.get(tenant, id);
     if (!r) throw notFound('resident');
     return r;
   }
@@ -112,15 +113,15 @@ export class ResidentsAdmin {
   /** The resident and its audit entry, then its approvals (PostgreSQL's accounts have no cascade). */
   async remove(actor: Actor, id: string): Promise<void> {
     const { store } = this.#d;
-    const existing = store.residents.get(actor.tenant, id);
+    const existing = await store.residents.get(actor.tenant, id);
     if (!existing) throw notFound('resident');
     // Its approvals first (PostgreSQL's with storage.kind postgres): a delete that fails between
     // the two is done again by a retry, and never leaves approvals that a new resident given the
     // same id would inherit.
     await store.accounts.deleteResidentApprovals(actor.tenant, id);
-    store.transaction(() => {
-      store.residents.delete(actor.tenant, id);
-      store.audit.append({
+    await store.transaction(async (tx) => {
+      await tx.residents.delete(actor.tenant, id);
+      await tx.audit.append({
         tenant: actor.tenant,
         at: this.#d.now(),
         actor: actor.id,

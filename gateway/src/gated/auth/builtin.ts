@@ -122,7 +122,12 @@ export class BuiltinAuthenticator implements Authenticator {
     list.pass('account_device', addresses.join(' '));
     if (!resident.pinSet) return list.fail('resident_pin_device', 'no PIN set', withResident);
     list.pass('resident_pin_device');
-    const { targets, details } = this.#activeDevices(ctx.tenant, resident.id, addresses, settings);
+    const { targets, details } = await this.#activeDevices(
+      ctx.tenant,
+      resident.id,
+      addresses,
+      settings,
+    );
     if (targets.length === 0) return list.fail('device_active', details.join('; '), withResident);
     list.pass('device_active', details.join('; '));
 
@@ -140,7 +145,7 @@ export class BuiltinAuthenticator implements Authenticator {
 
   async verifyResident(q: ResidentPinQuery): Promise<Verdict> {
     const list = new CheckList();
-    const resident = this.#o.store.residents.get(q.tenant, q.residentId);
+    const resident = await this.#o.store.residents.get(q.tenant, q.residentId);
     const pinOk = await this.#o.pins.verify(q.pin, resident?.pinHash);
     const partial = { accountId: q.accountId, residentId: q.residentId };
     if (!resident?.devices.includes(q.device))
@@ -158,13 +163,15 @@ export class BuiltinAuthenticator implements Authenticator {
   async signIn(q: SignInQuery): Promise<Verdict> {
     const list = new CheckList();
     const { residents, devices } = this.#o.store;
-    const device = devices.get(q.tenant, q.device);
+    const device = await devices.get(q.tenant, q.device);
     let resident: StoredResident | undefined;
     if (q.resident !== undefined)
-      resident = residents.get(q.tenant, q.resident) ?? residents.byNumber(q.tenant, q.resident);
+      resident =
+        (await residents.get(q.tenant, q.resident)) ??
+        (await residents.byNumber(q.tenant, q.resident));
     else if (device) {
-      const onDevice = residents.ofDevice(q.tenant, device.address);
-      if (onDevice.length === 1) resident = residents.get(q.tenant, onDevice[0] ?? '');
+      const onDevice = await residents.ofDevice(q.tenant, device.address);
+      if (onDevice.length === 1) resident = await residents.get(q.tenant, onDevice[0] ?? '');
     }
     const pinOk = await this.#o.pins.verify(q.pin, resident?.pinHash);
     if (!device || device.kind !== 'app')
@@ -190,7 +197,7 @@ export class BuiltinAuthenticator implements Authenticator {
     const settings = this.#o.settings(q.tenant);
     const partial = { accountId: q.accountId, residentId: q.residentId };
     if (!settings) return list.fail('callee', 'the tenant is not gated', partial);
-    const resident = residents.get(q.tenant, q.residentId);
+    const resident = await residents.get(q.tenant, q.residentId);
     if (resident?.status !== 'active') return list.fail('callee', 'resident inactive', partial);
     list.pass('callee');
     let account: StoredAccount | undefined;
@@ -206,7 +213,12 @@ export class BuiltinAuthenticator implements Authenticator {
     if (!resident.devices.includes(q.device))
       return list.fail('account_device', 'the device is no longer the resident’s', partial);
     list.pass('account_device');
-    const { targets, details } = this.#activeDevices(q.tenant, resident.id, [q.device], settings);
+    const { targets, details } = await this.#activeDevices(
+      q.tenant,
+      resident.id,
+      [q.device],
+      settings,
+    );
     if (targets.length === 0) return list.fail('device_active', details.join('; '), partial);
     list.pass('device_active');
     const money = {
@@ -230,15 +242,15 @@ export class BuiltinAuthenticator implements Authenticator {
     const { residents, accounts, devices } = this.#o.store;
     const callee = ctx.callee;
     if (callee && 'resident' in callee) {
-      const r = residents.get(ctx.tenant, callee.resident);
+      const r = await residents.get(ctx.tenant, callee.resident);
       return r ? { resident: r } : 'no such resident';
     }
     if (callee && 'residentNumber' in callee) {
-      const r = residents.byNumber(ctx.tenant, callee.residentNumber);
+      const r = await residents.byNumber(ctx.tenant, callee.residentNumber);
       return r ? { resident: r } : 'no resident has this number';
     }
     if (callee && 'device' in callee) {
-      const device = devices.get(ctx.tenant, callee.device);
+      const device = await devices.get(ctx.tenant, callee.device);
       if (!device) return 'no such device';
       const signedIn =
         device.kind === 'app'
@@ -251,10 +263,10 @@ export class BuiltinAuthenticator implements Authenticator {
       );
       const ids = signedIn
         ? [signedIn.residentId]
-        : residents.ofDevice(ctx.tenant, device.address).filter((id) => approved.has(id));
+        : (await residents.ofDevice(ctx.tenant, device.address)).filter((id) => approved.has(id));
       if (ids.length !== 1)
         return ids.length === 0 ? 'no resident on the device' : 'several residents on the device';
-      const r = residents.get(ctx.tenant, ids[0] ?? '');
+      const r = await residents.get(ctx.tenant, ids[0] ?? '');
       return r ? { resident: r, device: device.address } : 'no such resident';
     }
     const approved = (await accounts.approvals(ctx.tenant, account.id)).filter(
@@ -264,22 +276,22 @@ export class BuiltinAuthenticator implements Authenticator {
       return approved.length === 0
         ? 'the account is approved for no resident'
         : 'no callee given and the account may call several residents';
-    const r = residents.get(ctx.tenant, approved[0]?.residentId ?? '');
+    const r = await residents.get(ctx.tenant, approved[0]?.residentId ?? '');
     return r ? { resident: r } : 'no such resident';
   }
 
   /** The resident's devices among `addresses` that are active (an app: signed in by this resident). */
-  #activeDevices(
+  async #activeDevices(
     tenant: string,
     residentId: string,
     addresses: readonly string[],
     settings: BuiltinSettings,
-  ): { targets: DeviceTarget[]; details: string[] } {
+  ): Promise<{ targets: DeviceTarget[]; details: string[] }> {
     const now = this.#o.now();
     const targets: DeviceTarget[] = [];
     const details: string[] = [];
     for (const address of addresses) {
-      const device: StoredDevice | undefined = this.#o.store.devices.get(tenant, address);
+      const device: StoredDevice | undefined = await this.#o.store.devices.get(tenant, address);
       if (!device) {
         details.push(`${address}: unknown`);
         continue;

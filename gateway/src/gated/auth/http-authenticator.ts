@@ -62,7 +62,7 @@ export class HttpAuthenticator implements Authenticator {
   async signIn(q: SignInQuery): Promise<Verdict> {
     const answer = await this.#ask({ stage: 'sign-in', ...q });
     const checks = hookChecks(answer);
-    const device = this.#o.devices.get(q.tenant, q.device);
+    const device = await this.#o.devices.get(q.tenant, q.device);
     const allowed = answer.allow && device?.kind === 'app';
     return {
       allowed,
@@ -88,12 +88,12 @@ export class HttpAuthenticator implements Authenticator {
     return result.answer;
   }
 
-  #verdict(
+  async #verdict(
     tenant: string,
     answer: HookAnswer,
     addresses: readonly string[],
     knownResident?: string,
-  ): Verdict {
+  ): Promise<Verdict> {
     const checks = hookChecks(answer);
     const residentId = answer.residentId ?? knownResident ?? null;
     const base = {
@@ -108,7 +108,7 @@ export class HttpAuthenticator implements Authenticator {
     const targets: DeviceTarget[] = [];
     const details: string[] = [];
     for (const address of addresses) {
-      const device = this.#o.devices.get(tenant, address);
+      const device = await this.#o.devices.get(tenant, address);
       if (!device) {
         details.push(`${address}: unknown`);
         continue;

@@ -116,7 +116,7 @@ describe('the facility’s authenticating server', () => {
       device: 'cell-12',
       pin: '1111',
     });
-    expect(w.store.pinAttempts.get('device:facility/cell-12')?.failures).toBe(1);
+    expect((await w.store.pinAttempts.get('device:facility/cell-12'))?.failures).toBe(1);
   });
 
   it.each([
@@ -184,7 +184,7 @@ describe('the facility’s authenticating server', () => {
       });
       expect(d.failed).toBe('authenticator');
     }
-    expect(w.store.pinAttempts.get('account:facility/#5550001111')).toBeUndefined();
+    expect(await w.store.pinAttempts.get('account:facility/#5550001111')).toBeUndefined();
   });
 
   it('says which built-in check failed after the server did (onFailure: builtin)', async () => {

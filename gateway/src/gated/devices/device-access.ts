@@ -27,6 +27,16 @@ export interface DeviceSipCredentials {
 
 export class DeviceAccess {
   readonly #o: DeviceAccessOptions;
+  /**
+   * The device each SIP username authenticated as here, kept while it has
+   * bindings: the registrar's binding changes are applied at once and in
+   * its order (a store lookup per change would take a round trip to
+   * PostgreSQL, and could finish out of order). Every binding comes from a
+   * REGISTER whose credentials were looked up just before.
+   */
+  readonly #registered = new Map<string, { tenant: string; address: string }>();
+  /** The SIP username last authenticated for each device (`tenant\naddress`). */
+  readonly #userOf = new Map<string, string>();
 
   constructor(options: DeviceAccessOptions) {
     this.#o = options;
@@ -37,10 +47,19 @@ export class DeviceAccess {
    * MD5 only (widget/src/desk/sipjs-phone-stack.ts); a SIP phone gets the
    * gateway's `sip.digestAlgorithms`.
    */
-  sipCredentials(username: string): DeviceSipCredentials | undefined {
-    const device = this.#o.store.devices.bySipUser(username);
-    if (!device || !this.#o.isGated(device.tenant) || device.realm !== this.#o.realm)
+  async sipCredentials(username: string): Promise<DeviceSipCredentials | undefined> {
+    const device = await this.#o.store.devices.bySipUser(username);
+    if (!device || !this.#o.isGated(device.tenant) || device.realm !== this.#o.realm) {
+      this.#registered.delete(username);
       return undefined;
+    }
+    // A device made again at the same address has a new SIP username: the old one's expiry
+    // must not clear the new one's contacts.
+    const key = `${device.tenant}\n${device.address}`;
+    const previous = this.#userOf.get(key);
+    if (previous !== undefined && previous !== username) this.#registered.delete(previous);
+    this.#userOf.set(key, username);
+    this.#registered.set(username, { tenant: device.tenant, address: device.address });
     return {
       agentId: username,
       ha1: device.ha1,
@@ -50,9 +69,13 @@ export class DeviceAccess {
 
   /** A device's bindings changed (registered, refreshed, expired). */
   bindings(sipUser: string, contacts: readonly DeviceContact[]): void {
-    const device = this.#o.store.devices.bySipUser(sipUser);
+    const device = this.#registered.get(sipUser);
     if (!device) return;
     this.#o.presence.setContacts(device.tenant, device.address, contacts);
+    if (contacts.length > 0) return;
+    this.#registered.delete(sipUser);
+    const key = `${device.tenant}\n${device.address}`;
+    if (this.#userOf.get(key) === sipUser) this.#userOf.delete(key);
   }
 
   /** Where to ring a device now (its live registrations). */
@@ -61,12 +84,12 @@ export class DeviceAccess {
   }
 
   /** Whether a device credential is right (the device sign-in, like the desk's against H(A1)). */
-  credentialMatches(
+  async credentialMatches(
     tenant: string,
     address: string,
     secret: string,
-  ): { sipUser: string; stamp: string } | undefined {
-    const device = this.#o.store.devices.get(tenant, address);
+  ): Promise<{ sipUser: string; stamp: string } | undefined> {
+    const device = await this.#o.store.devices.get(tenant, address);
     // Hashed whether or not the device exists: the answer takes as long either way.
     const ha1 = digestHa1(device?.sipUser ?? 'nobody', this.#o.realm, secret, 'SHA-256');
     if (!device || device.realm !== this.#o.realm || !this.#o.isGated(tenant)) return undefined;

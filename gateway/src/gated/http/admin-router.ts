@@ -45,9 +45,9 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
     return { tenant, id: `api:${principal?.keyId ?? 'unknown'}` };
   };
 
-  router.get('/:tenant/residents', (req, res) => {
+  router.get('/:tenant/residents', async (req, res) => {
     const { tenant } = actor(req, res);
-    const page = deps.store.residents.list(tenant, {
+    const page = await deps.store.residents.list(tenant, {
       limit: limitOf(req),
       after: text(req, 'after'),
     });
@@ -57,24 +57,24 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
     const { created, resident } = await residents.put(actor(req, res), param(req, 'id'), req.body);
     res.status(created ? 201 : 200).json(residentView(resident));
   });
-  router.get('/:tenant/residents/:id', (req, res) => {
-    res.json(residentView(residents.get(actor(req, res).tenant, param(req, 'id'))));
+  router.get('/:tenant/residents/:id', async (req, res) => {
+    res.json(residentView(await residents.get(actor(req, res).tenant, param(req, 'id'))));
   });
   router.delete('/:tenant/residents/:id', async (req, res) => {
     await residents.remove(actor(req, res), param(req, 'id'));
     res.status(204).end();
   });
 
-  router.get('/:tenant/devices', (req, res) => {
+  router.get('/:tenant/devices', async (req, res) => {
     const { tenant } = actor(req, res);
-    const page = deps.store.devices.list(tenant, {
+    const page = await deps.store.devices.list(tenant, {
       limit: limitOf(req),
       after: text(req, 'after'),
     });
     res.json({ devices: page.items.map((d) => devices.view(d)), next: page.next });
   });
-  router.put('/:tenant/devices/:address', (req, res) => {
-    const { created, device, credential } = devices.put(
+  router.put('/:tenant/devices/:address', async (req, res) => {
+    const { created, device, credential } = await devices.put(
       actor(req, res),
       param(req, 'address'),
       req.body,
@@ -83,15 +83,15 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
       .status(created ? 201 : 200)
       .json({ ...devices.view(device), ...(credential ? { credential } : {}) });
   });
-  router.get('/:tenant/devices/:address', (req, res) => {
-    res.json(devices.view(devices.get(actor(req, res).tenant, param(req, 'address'))));
+  router.get('/:tenant/devices/:address', async (req, res) => {
+    res.json(devices.view(await devices.get(actor(req, res).tenant, param(req, 'address'))));
   });
-  router.delete('/:tenant/devices/:address', (req, res) => {
-    devices.remove(actor(req, res), param(req, 'address'));
+  router.delete('/:tenant/devices/:address', async (req, res) => {
+    await devices.remove(actor(req, res), param(req, 'address'));
     res.status(204).end();
   });
-  router.post('/:tenant/devices/:address/credential', (req, res) => {
-    const credential = devices.rotate(actor(req, res), param(req, 'address'));
+  router.post('/:tenant/devices/:address/credential', async (req, res) => {
+    const credential = await devices.rotate(actor(req, res), param(req, 'address'));
     res.set('cache-control', 'no-store').json({ credential });
   });
 
@@ -156,11 +156,11 @@ export function gatedAdminRouter(deps: AdminDeps): Router {
     res.json({ ...d, at: new Date(d.at).toISOString() });
   });
 
-  router.get('/:tenant/audit', (req, res) => {
+  router.get('/:tenant/audit', async (req, res) => {
     const { tenant } = actor(req, res);
     const before = text(req, 'before');
     if (before !== undefined && !/^\d{1,15}$/.test(before)) throw bad('before: a sequence number');
-    const entries = deps.store.audit.list(tenant, {
+    const entries = await deps.store.audit.list(tenant, {
       ...(text(req, 'entity') === undefined ? {} : { entity: text(req, 'entity') }),
       ...(text(req, 'entityId') === undefined ? {} : { entityId: text(req, 'entityId') }),
       ...(before === undefined ? {} : { before: Number(before) }),

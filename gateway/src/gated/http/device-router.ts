@@ -67,8 +67,8 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
   const bySource = new TokenBuckets({ perSecond: 0.2, burst: 10, now: deps.now });
   const byDevice = new TokenBuckets({ perSecond: 0.1, burst: 10, now: deps.now });
 
-  const device = (req: Request): DeviceIdentity => {
-    const identity = deps.sessions.verify(bearer(req));
+  const device = async (req: Request): Promise<DeviceIdentity> => {
+    const identity = await deps.sessions.verify(bearer(req));
     if (!identity || !deps.gate.isGated(identity.tenant))
       throw new ParleyError('unauthorized', 'a device session is required');
     return identity;
@@ -82,15 +82,15 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
     res.type('html').send(PAGE);
   });
 
-  router.post('/api/session', (req, res) => {
+  router.post('/api/session', async (req, res) => {
     const input = parse(sessionSchema, req.body);
     if (!bySource.take(req.ip ?? 'unknown') || !byDevice.take(`${input.tenant}/${input.device}`)) {
       res.setHeader('retry-after', '10');
       throw new ParleyError('rate_limited');
     }
-    const match = deps.gate.deviceCredentialMatches(input.tenant, input.device, input.secret);
+    const match = await deps.gate.deviceCredentialMatches(input.tenant, input.device, input.secret);
     if (!match) throw new ParleyError('unauthorized', 'unknown device or wrong secret');
-    const stored = deps.store.devices.get(input.tenant, input.device);
+    const stored = await deps.store.devices.get(input.tenant, input.device);
     const session = deps.sessions.issue(input.tenant, input.device, match.stamp);
     res.set('cache-control', 'no-store').json({
       token: session.token,
@@ -101,10 +101,13 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
     });
   });
 
-  router.get('/api/state', (req, res) => {
-    const { tenant, address } = device(req);
-    const signedIn = deps.store.devices.get(tenant, address) && deps.gate.signedIn(tenant, address);
-    const resident = signedIn ? deps.store.residents.get(tenant, signedIn.residentId) : undefined;
+  router.get('/api/state', async (req, res) => {
+    const { tenant, address } = await device(req);
+    const signedIn =
+      (await deps.store.devices.get(tenant, address)) && deps.gate.signedIn(tenant, address);
+    const resident = signedIn
+      ? await deps.store.residents.get(tenant, signedIn.residentId)
+      : undefined;
     res.json({
       registered: deps.gate.deviceContacts(tenant, address).length > 0,
       signedIn:
@@ -119,11 +122,11 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
   });
 
   router.post('/api/sign-in', async (req, res) => {
-    const { tenant, address } = device(req);
+    const { tenant, address } = await device(req);
     const input = parse(pinSchema, req.body);
     const result = await deps.gate.signIn(tenant, address, input);
     if (!result.ok) pinRefusal(res, result);
-    const resident = deps.store.residents.get(tenant, result.decision.residentId ?? '');
+    const resident = await deps.store.residents.get(tenant, result.decision.residentId ?? '');
     const until = deps.gate.signedIn(tenant, address)?.until ?? deps.now();
     res.json({
       resident: { id: resident?.id ?? null, name: resident?.name ?? null },
@@ -131,22 +134,22 @@ export function deviceRouter(deps: DeviceRouterDeps): Router {
     });
   });
 
-  router.post('/api/sign-out', (req, res) => {
-    const { tenant, address } = device(req);
+  router.post('/api/sign-out', async (req, res) => {
+    const { tenant, address } = await device(req);
     deps.gate.signOut(tenant, address);
     res.status(204).end();
   });
 
   /** The caller's name of a call ringing here (the INVITE's From carries it too). */
-  router.get('/api/calls/:callId', (req, res) => {
-    const { tenant, address } = device(req);
+  router.get('/api/calls/:callId', async (req, res) => {
+    const { tenant, address } = await device(req);
     const call = deps.gate.ringing(tenant, String(req.params['callId']), address);
     if (!call) throw new ParleyError('not_found', 'no such call ringing on this device');
     res.json({ callId: call.callId, callerName: call.callerName });
   });
 
   router.post('/api/calls/:callId/pin', async (req, res) => {
-    const { tenant, address } = device(req);
+    const { tenant, address } = await device(req);
     const { pin } = parse(pinSchema.pick({ pin: true }), req.body);
     const result = await deps.gate.devicePin(tenant, String(req.params['callId']), address, pin);
     if (!result.ok) pinRefusal(res, result);

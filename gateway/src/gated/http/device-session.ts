@@ -16,7 +16,7 @@ export interface DeviceIdentity {
 }
 
 /** The stamp a device's credential has now, or undefined when the device is gone. */
-export type DeviceStampLookup = (tenant: string, address: string) => string | undefined;
+export type DeviceStampLookup = (tenant: string, address: string) => Promise<string | undefined>;
 
 export class DeviceSessions {
   readonly #secret: Buffer;
@@ -41,24 +41,23 @@ export class DeviceSessions {
     return { token: `${body}.${this.#mac(body)}`, expiresAt };
   }
 
-  verify(token: string | undefined): DeviceIdentity | undefined {
+  async verify(token: string | undefined): Promise<DeviceIdentity | undefined> {
     if (!token || token.length > 2048) return undefined;
     const [body, mac, extra] = token.split('.');
     if (!body || !mac || extra !== undefined) return undefined;
     const expected = Buffer.from(this.#mac(body));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    let claims: Record<string, unknown>;
     try {
-      const { t, a, k, e } = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<
-        string,
-        unknown
-      >;
-      if (typeof t !== 'string' || typeof a !== 'string' || typeof e !== 'number') return undefined;
-      if (e <= this.#now() || this.#stamp(t, a) !== k) return undefined;
-      return { tenant: t, address: a, expiresAt: e };
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
     } catch {
       return undefined;
     }
+    const { t, a, k, e } = claims;
+    if (typeof t !== 'string' || typeof a !== 'string' || typeof e !== 'number') return undefined;
+    if (e <= this.#now() || (await this.#stamp(t, a)) !== k) return undefined;
+    return { tenant: t, address: a, expiresAt: e };
   }
 
   #mac(body: string): string {

@@ -56,7 +56,7 @@ export class PinChecks {
   }
 
   /** Reserves a try on every subject under the tenant's policy, or says which one refuses. */
-  begin(subjects: readonly string[], settings: GatedTenantConfig): PinGateAnswer {
+  begin(subjects: readonly string[], settings: GatedTenantConfig): Promise<PinGateAnswer> {
     return this.#guard.begin(subjects, {
       maxFailures: settings.pin.maxFailures,
       delayMs: settings.pin.delayMs,
@@ -78,7 +78,7 @@ export class PinChecks {
    * right one clears the counts; a facility server that failed to answer says
    * nothing about the PIN, so the try is given back.
    */
-  settle(attempt: PinAttempt | undefined, decided: Decided): void {
+  async settle(attempt: PinAttempt | undefined, decided: Decided): Promise<void> {
     if (!attempt) return;
     const { verdict, decidedBy, hookFailed } = decided;
     if (hookFailed && decidedBy === 'http') {
@@ -89,12 +89,12 @@ export class PinChecks {
     const wrongPin =
       failed !== undefined &&
       (PIN_CHECKS.has(failed) || (decidedBy === 'http' && failed === 'authenticator'));
-    if (wrongPin) attempt.failed();
+    if (wrongPin) await attempt.failed();
     else if (
       verdict.allowed ||
       verdict.checks.some((c) => c.ok && (c.name === 'account_pin' || c.name === 'resident_pin'))
     )
-      attempt.succeeded();
+      await attempt.succeeded();
     else attempt.abandon();
   }
 

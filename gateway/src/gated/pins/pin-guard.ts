@@ -3,10 +3,14 @@
  * account), each wrong PIN makes the next try wait (`delayMs`, doubling with
  * every failure in a row), and `maxFailures` in a row lock the subject for
  * `lockoutMs`. While a subject waits or is locked, a PIN is not even checked.
- * One try per subject at a time: a second one while the first is being
- * checked (scrypt takes tens of ms) is refused, so parallel guesses do not
- * slip past the count. Counts live in the store, so a restart does not reset
- * a lockout; a right PIN clears them.
+ * One try per subject at a time on this gateway: a second one while the
+ * first is being checked (scrypt takes tens of ms) is refused, so parallel
+ * guesses do not slip past the count. Counts live in the store, so a restart
+ * does not reset a lockout, and on PostgreSQL every gateway reads the same
+ * ones: a wrong PIN is counted in one statement (`PinAttemptStore.fail`), so
+ * two gateways counting at once both count and a lockout holds on all. (Two
+ * tries of one subject on two gateways at the very same moment are both
+ * checked; both count.) A right PIN clears them.
  */
 import type { PinAttemptStore } from '../store/index.js';
 
@@ -29,9 +33,9 @@ export type PinGateAnswer =
 
 /** A reserved try: say how it went, once. */
 export interface PinAttempt {
-  succeeded(): void;
+  succeeded(): Promise<void>;
   /** Counts the failure on every subject; answers the subjects it locked. */
-  failed(): string[];
+  failed(): Promise<string[]>;
   /** Neither (the PIN was not checked after all): frees the subjects. */
   abandon(): void;
 }
@@ -43,6 +47,8 @@ export interface PinGuardOptions {
   readonly onLockout?: (subject: string, until: number) => void;
 }
 
+type Refused = Extract<PinGateAnswer, { ok: false }>;
+
 export class PinGuard {
   readonly #o: PinGuardOptions;
   readonly #inFlight = new Set<string>();
@@ -52,12 +58,74 @@ export class PinGuard {
   }
 
   /** Reserves a try for all `subjects`, or says which one refuses and for how long. */
-  begin(subjects: readonly string[], policy: PinPolicy): PinGateAnswer {
+  async begin(subjects: readonly string[], policy: PinPolicy): Promise<PinGateAnswer> {
+    // Reserved before the store is read, so a second try here waits for this one's count.
+    const busy = subjects.find((s) => this.#inFlight.has(s));
+    if (busy !== undefined)
+      return {
+        ok: false,
+        subject: busy,
+        locked: false,
+        retryAfterMs: Math.max(policy.delayMs, 1000),
+      };
+    const reserved = [...new Set(subjects)];
+    for (const subject of reserved) this.#inFlight.add(subject);
+    let settled = false;
+    const release = () => {
+      settled = true;
+      for (const subject of reserved) this.#inFlight.delete(subject);
+    };
+    let refused: Refused | undefined;
+    try {
+      refused = await this.#refusal(subjects, policy);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (refused) {
+      release();
+      return refused;
+    }
+    return {
+      ok: true,
+      attempt: {
+        succeeded: async () => {
+          if (settled) return;
+          release();
+          await Promise.all(reserved.map((subject) => this.#o.store.clear(subject)));
+        },
+        failed: async () => {
+          if (settled) return [];
+          release();
+          const at = this.#o.now();
+          const lockout = { maxFailures: policy.maxFailures, lockoutMs: policy.lockoutMs };
+          const states = await Promise.all(
+            reserved.map((subject) => this.#o.store.fail(subject, at, lockout)),
+          );
+          const locked: string[] = [];
+          reserved.forEach((subject, i) => {
+            this.#o.onFailure?.(subject);
+            const until = states[i]?.lockedUntil ?? null;
+            if (until !== null) {
+              locked.push(subject);
+              this.#o.onLockout?.(subject, until);
+            }
+          });
+          return locked;
+        },
+        abandon: () => {
+          if (!settled) release();
+        },
+      },
+    };
+  }
+
+  /** The first subject that takes no PIN now (locked, or waiting after a wrong one). */
+  async #refusal(subjects: readonly string[], policy: PinPolicy): Promise<Refused | undefined> {
+    const states = await Promise.all(subjects.map((subject) => this.#o.store.get(subject)));
     const now = this.#o.now();
-    for (const subject of subjects) {
-      if (this.#inFlight.has(subject))
-        return { ok: false, subject, locked: false, retryAfterMs: Math.max(policy.delayMs, 1000) };
-      const state = this.#o.store.get(subject);
+    for (const [i, subject] of subjects.entries()) {
+      const state = states[i];
       if (!state) continue;
       if (state.lockedUntil !== null) {
         if (state.lockedUntil > now)
@@ -73,45 +141,7 @@ export class PinGuard {
           retryAfterMs: state.lastFailureAt + wait - now,
         };
     }
-    const reserved = [...new Set(subjects)];
-    for (const subject of reserved) this.#inFlight.add(subject);
-    let settled = false;
-    const release = () => {
-      settled = true;
-      for (const subject of reserved) this.#inFlight.delete(subject);
-    };
-    return {
-      ok: true,
-      attempt: {
-        succeeded: () => {
-          if (settled) return;
-          release();
-          for (const subject of reserved) this.#o.store.clear(subject);
-        },
-        failed: () => {
-          if (settled) return [];
-          release();
-          const at = this.#o.now();
-          const locked: string[] = [];
-          for (const subject of reserved) {
-            const state = this.#o.store.get(subject);
-            const fresh = !state || (state.lockedUntil !== null && state.lockedUntil <= at);
-            const failures = (fresh ? 0 : state.failures) + 1;
-            const lockedUntil = failures >= policy.maxFailures ? at + policy.lockoutMs : null;
-            this.#o.store.put(subject, { failures, lastFailureAt: at, lockedUntil });
-            this.#o.onFailure?.(subject);
-            if (lockedUntil !== null) {
-              locked.push(subject);
-              this.#o.onLockout?.(subject, lockedUntil);
-            }
-          }
-          return locked;
-        },
-        abandon: () => {
-          if (!settled) release();
-        },
-      },
-    };
+    return undefined;
   }
 }
 

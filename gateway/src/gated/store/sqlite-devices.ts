@@ -71,17 +71,17 @@ export class SqliteDeviceStore implements DeviceStore {
     this.#delete = db.prepare('DELETE FROM gated_devices WHERE tenant = ? AND address = ?');
   }
 
-  get(tenant: string, address: string): StoredDevice | undefined {
+  async get(tenant: string, address: string): Promise<StoredDevice | undefined> {
     const row = this.#get.get(tenant, address);
     return row ? fromRow(row) : undefined;
   }
 
-  bySipUser(sipUser: string): StoredDevice | undefined {
+  async bySipUser(sipUser: string): Promise<StoredDevice | undefined> {
     const row = this.#bySipUser.get(sipUser);
     return row ? fromRow(row) : undefined;
   }
 
-  list(tenant: string, options: ListOptions): Page<StoredDevice> {
+  async list(tenant: string, options: ListOptions): Promise<Page<StoredDevice>> {
     const rows =
       options.after === undefined
         ? this.#list.all(tenant, options.limit + 1)
@@ -90,7 +90,7 @@ export class SqliteDeviceStore implements DeviceStore {
     return { items, next: rows.length > options.limit ? (items.at(-1)?.address ?? null) : null };
   }
 
-  put(device: StoredDevice): void {
+  async put(device: StoredDevice): Promise<void> {
     this.#put.run({
       tenant: device.tenant,
       address: device.address,
@@ -109,7 +109,7 @@ export class SqliteDeviceStore implements DeviceStore {
     });
   }
 
-  delete(tenant: string, address: string): boolean {
+  async delete(tenant: string, address: string): Promise<boolean> {
     return this.#delete.run(tenant, address).changes > 0;
   }
 }

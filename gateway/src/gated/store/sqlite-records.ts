@@ -3,12 +3,18 @@ import type { SqliteDatabase } from '../../storage/index.js';
 import type { DecisionRecord } from '../decision.js';
 import type {
   AuditEntry,
+  AuditQuery,
   AuditStore,
   DecisionQuery,
   DecisionStore,
   PinAttemptState,
   PinAttemptStore,
+  PinLockoutPolicy,
 } from './store.js';
+
+/** better-sqlite3 refuses `undefined` named parameters: the query's set ones only. */
+const definedOnly = (query: AuditQuery): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
 
 export class SqliteDecisionStore implements DecisionStore {
   readonly #insert;
@@ -94,7 +100,7 @@ export class SqliteAuditStore implements AuditStore {
     );
   }
 
-  append(e: Omit<AuditEntry, 'seq'>): void {
+  async append(e: Omit<AuditEntry, 'seq'>): Promise<void> {
     this.#append.run(
       e.tenant,
       e.at,
@@ -107,10 +113,7 @@ export class SqliteAuditStore implements AuditStore {
     );
   }
 
-  list(
-    tenant: string,
-    query: { entity?: string; entityId?: string; before?: number; limit: number },
-  ): AuditEntry[] {
+  async list(tenant: string, query: AuditQuery): Promise<AuditEntry[]> {
     const where = ['tenant = @tenant'];
     if (query.entity !== undefined) where.push('entity = @entity');
     if (query.entityId !== undefined) where.push('entity_id = @entityId');
@@ -119,7 +122,7 @@ export class SqliteAuditStore implements AuditStore {
       .prepare<Record<string, unknown>, AuditRow>(
         `SELECT * FROM gated_audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`,
       )
-      .all({ tenant, ...query });
+      .all({ tenant, ...definedOnly(query) });
     return rows.map((r) => ({
       seq: r.seq,
       tenant: r.tenant,
@@ -134,40 +137,61 @@ export class SqliteAuditStore implements AuditStore {
   }
 }
 
+interface PinAttemptRow {
+  failures: number;
+  last_failure_at: number;
+  locked_until: number | null;
+}
+
+const pinState = (row: PinAttemptRow): PinAttemptState => ({
+  failures: row.failures,
+  lastFailureAt: row.last_failure_at,
+  lockedUntil: row.locked_until,
+});
+
 export class SqlitePinAttemptStore implements PinAttemptStore {
   readonly #get;
-  readonly #put;
+  readonly #fail;
   readonly #clear;
 
   constructor(db: SqliteDatabase) {
-    this.#get = db.prepare<
-      [string],
-      { failures: number; last_failure_at: number; locked_until: number | null }
-    >('SELECT failures, last_failure_at, locked_until FROM gated_pin_attempts WHERE subject = ?');
-    this.#put = db.prepare(
-      `INSERT INTO gated_pin_attempts (subject, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)
-       ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures,
-         last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until`,
+    this.#get = db.prepare<[string], PinAttemptRow>(
+      'SELECT failures, last_failure_at, locked_until FROM gated_pin_attempts WHERE subject = ?',
+    );
+    // The same statement as PostgreSQL's (postgres/pg-records.ts): the count and the lockout in one write.
+    this.#fail = db.prepare<
+      { subject: string; at: number; max: number; lockout: number },
+      PinAttemptRow
+    >(
+      `INSERT INTO gated_pin_attempts AS p (subject, failures, last_failure_at, locked_until)
+       VALUES (@subject, 1, @at, CASE WHEN 1 >= @max THEN @at + @lockout END)
+       ON CONFLICT (subject) DO UPDATE SET
+         failures = CASE WHEN p.locked_until <= @at THEN 1 ELSE p.failures + 1 END,
+         last_failure_at = @at,
+         locked_until = CASE WHEN (CASE WHEN p.locked_until <= @at THEN 1 ELSE p.failures + 1 END) >= @max
+           THEN @at + @lockout END
+       RETURNING failures, last_failure_at, locked_until`,
     );
     this.#clear = db.prepare('DELETE FROM gated_pin_attempts WHERE subject = ?');
   }
 
-  get(subject: string): PinAttemptState | undefined {
+  async get(subject: string): Promise<PinAttemptState | undefined> {
     const row = this.#get.get(subject);
-    return row
-      ? {
-          failures: row.failures,
-          lastFailureAt: row.last_failure_at,
-          lockedUntil: row.locked_until,
-        }
-      : undefined;
+    return row ? pinState(row) : undefined;
   }
 
-  put(subject: string, state: PinAttemptState): void {
-    this.#put.run(subject, state.failures, state.lastFailureAt, state.lockedUntil);
+  async fail(subject: string, at: number, policy: PinLockoutPolicy): Promise<PinAttemptState> {
+    const row = this.#fail.get({
+      subject,
+      at,
+      max: policy.maxFailures,
+      lockout: policy.lockoutMs,
+    });
+    if (!row) throw new Error('gated_pin_attempts: the upsert returned no row');
+    return pinState(row);
   }
 
-  clear(subject: string): void {
+  async clear(subject: string): Promise<void> {
     this.#clear.run(subject);
   }
 }

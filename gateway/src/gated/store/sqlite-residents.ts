@@ -80,17 +80,17 @@ export class SqliteResidentStore implements ResidentStore {
     };
   }
 
-  get(tenant: string, id: string): StoredResident | undefined {
+  async get(tenant: string, id: string): Promise<StoredResident | undefined> {
     const row = this.#get.get(tenant, id);
     return row ? this.#view(row) : undefined;
   }
 
-  byNumber(tenant: string, number: string): StoredResident | undefined {
+  async byNumber(tenant: string, number: string): Promise<StoredResident | undefined> {
     const row = this.#byNumber.get(tenant, number);
     return row ? this.#view(row) : undefined;
   }
 
-  list(tenant: string, options: ListOptions): Page<StoredResident> {
+  async list(tenant: string, options: ListOptions): Promise<Page<StoredResident>> {
     const rows =
       options.after === undefined
         ? this.#list.all(tenant, options.limit + 1)
@@ -99,7 +99,7 @@ export class SqliteResidentStore implements ResidentStore {
     return { items, next: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  put(resident: StoredResident): void {
+  async put(resident: StoredResident): Promise<void> {
     this.#db.transaction(() => {
       this.#put.run({
         tenant: resident.tenant,
@@ -117,11 +117,11 @@ export class SqliteResidentStore implements ResidentStore {
     })();
   }
 
-  delete(tenant: string, id: string): boolean {
+  async delete(tenant: string, id: string): Promise<boolean> {
     return this.#delete.run(tenant, id).changes > 0;
   }
 
-  ofDevice(tenant: string, address: string): string[] {
+  async ofDevice(tenant: string, address: string): Promise<string[]> {
     return this.#ofDevice.all(tenant, address);
   }
 }

@@ -1,14 +1,16 @@
 /**
  * The cases every gated store passes for what the Gate and the money need
- * (accounts, approvals, credits, meters and charges, decisions): run on
- * SQLite by `store.test.ts` and on a real PostgreSQL by
+ * (accounts, approvals, credits, meters and charges, decisions; the
+ * residents, devices, audit log and PIN counts in `residents-contract.ts`):
+ * run on SQLite by `store.test.ts` and on a real PostgreSQL by
  * `postgres/stores.postgres.test.ts`, where a second gateway's store on the
  * same database also shows what stays each gateway's own (the meters a
- * restart closes).
+ * restart closes) and what they share.
  */
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../decision.js';
 import type { StoredAccount } from '../types.js';
+import { residentsContract } from './residents-contract.js';
 import type { GatedStore } from './store.js';
 
 export interface GatedStorePair {
@@ -138,7 +140,7 @@ export function gatedStoreContract(kind: string, make: () => Promise<GatedStoreP
       const { store } = await make();
       await store.accounts.insert(account('acc-1'));
       for (const id of ['r-1', 'r-2'])
-        store.residents.put({
+        await store.residents.put({
           tenant: T,
           id,
           name: id,
@@ -177,7 +179,7 @@ export function gatedStoreContract(kind: string, make: () => Promise<GatedStoreP
       ]);
       expect(await store.accounts.deleteApproval(T, 'acc-1', 'r-2')).toBe(true);
       expect(await store.accounts.deleteApproval(T, 'acc-1', 'r-2')).toBe(false);
-      store.residents.delete(T, 'r-1');
+      await store.residents.delete(T, 'r-1');
       await store.accounts.deleteResidentApprovals(T, 'r-1');
       expect(await store.accounts.approvals(T, 'acc-1')).toEqual([]);
     });
@@ -366,4 +368,5 @@ export function gatedStoreContract(kind: string, make: () => Promise<GatedStoreP
       ]);
     });
   });
+  residentsContract(kind, make);
 }

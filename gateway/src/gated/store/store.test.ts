@@ -108,7 +108,7 @@ describe('the gated store with 100,000 accounts', () => {
 });
 
 describe('the audit log', () => {
-  it('lists a tenant’s entries newest first, by entity', () => {
+  it('lists a tenant’s entries newest first, by entity', async () => {
     const entry = {
       tenant: T,
       at: 1,
@@ -116,21 +116,26 @@ describe('the audit log', () => {
       entity: 'account' as const,
       entityId: 'acc-1',
     };
-    store.audit.append({ ...entry, action: 'account.create', before: null, after: { name: 'A' } });
-    store.audit.append({
+    await store.audit.append({
+      ...entry,
+      action: 'account.create',
+      before: null,
+      after: { name: 'A' },
+    });
+    await store.audit.append({
       ...entry,
       action: 'account.update',
       before: { name: 'A' },
       after: { name: 'B' },
     });
-    store.audit.append({
+    await store.audit.append({
       ...entry,
       tenant: 'other-facility',
       action: 'account.create',
       before: null,
       after: {},
     });
-    const list = store.audit.list(T, { entity: 'account', entityId: 'acc-1', limit: 10 });
+    const list = await store.audit.list(T, { entity: 'account', entityId: 'acc-1', limit: 10 });
     expect(list.map((e) => [e.action, e.before, e.after])).toEqual([
       ['account.update', { name: 'A' }, { name: 'B' }],
       ['account.create', null, { name: 'A' }],

@@ -1,21 +1,22 @@
 /**
- * What the gated module keeps, behind interfaces. The residents, devices,
- * audit log and wrong-PIN counts are in the gateway's SQLite file
- * (`sqlite-gated-store.ts`); the accounts, their money (credits, meters,
- * per-minute charges) and the decisions are there too with `storage.kind:
- * sqlite`, and in PostgreSQL, shared by every gateway, with `storage.kind:
- * postgres` (`pg-gated-store.ts`). Every lookup on the call path is by key
- * or index (tenant first), never a scan, so a decision costs the same with
- * 100 accounts or 100,000 (bench/src/gated.ts).
+ * What the gated module keeps, behind interfaces: the residents, devices,
+ * audit log, wrong-PIN counts, accounts, their money (credits, meters,
+ * per-minute charges) and the decisions. With `storage.kind: sqlite` all of
+ * it is in the gateway's SQLite file (`sqlite-gated-store.ts`); with
+ * `storage.kind: postgres` all of it is in PostgreSQL, shared by every
+ * gateway of a cluster (`pg-gated-store.ts`). Every lookup on the call path
+ * is by key or index (tenant first), never a scan, so a decision costs the
+ * same with 100 accounts or 100,000 (bench/src/gated.ts).
  *
- * The residents, devices, audit and PIN stores answer synchronously (the
- * registrar asks for a device's secret synchronously), and `transaction`
+ * Every store answers promises (SQLite's are already resolved). `transaction`
  * writes a resident's or a device's change and its audit entry together or
- * not at all. The account, billing and decision stores answer promises; each
- * call is atomic (an account with its phones; a credit or a minute's charge
- * with its balance and idempotency key), and an account change's audit
- * entry is appended once the change committed (a crash between the two
- * loses the entry, never the change).
+ * not at all. Each account, billing and decision call is atomic (an account
+ * with its phones; a credit or a minute's charge with its balance and
+ * idempotency key), and an account change's audit entry is appended once the
+ * change committed (a crash between the two loses the entry, never the
+ * change). A wrong PIN is counted in one statement (`PinAttemptStore.fail`),
+ * so two gateways counting at once both count, and a lockout set by one
+ * holds on the other.
  */
 import type { DecisionRecord } from '../decision.js';
 import type { Approval, Page, StoredAccount, StoredDevice, StoredResident } from '../types.js';
@@ -27,22 +28,22 @@ export interface ListOptions {
 }
 
 export interface ResidentStore {
-  get(tenant: string, id: string): StoredResident | undefined;
-  byNumber(tenant: string, number: string): StoredResident | undefined;
-  list(tenant: string, options: ListOptions): Page<StoredResident>;
+  get(tenant: string, id: string): Promise<StoredResident | undefined>;
+  byNumber(tenant: string, number: string): Promise<StoredResident | undefined>;
+  list(tenant: string, options: ListOptions): Promise<Page<StoredResident>>;
   /** Creates or replaces the resident with its device links (devices must exist). */
-  put(resident: StoredResident): void;
-  delete(tenant: string, id: string): boolean;
+  put(resident: StoredResident): Promise<void>;
+  delete(tenant: string, id: string): Promise<boolean>;
   /** The residents linked to a device address. */
-  ofDevice(tenant: string, address: string): string[];
+  ofDevice(tenant: string, address: string): Promise<string[]>;
 }
 
 export interface DeviceStore {
-  get(tenant: string, address: string): StoredDevice | undefined;
-  bySipUser(sipUser: string): StoredDevice | undefined;
-  list(tenant: string, options: ListOptions): Page<StoredDevice>;
-  put(device: StoredDevice): void;
-  delete(tenant: string, address: string): boolean;
+  get(tenant: string, address: string): Promise<StoredDevice | undefined>;
+  bySipUser(sipUser: string): Promise<StoredDevice | undefined>;
+  list(tenant: string, options: ListOptions): Promise<Page<StoredDevice>>;
+  put(device: StoredDevice): Promise<void>;
+  delete(tenant: string, address: string): Promise<boolean>;
 }
 
 export interface AccountStore {
@@ -176,13 +177,18 @@ export interface AuditEntry {
   readonly after: unknown;
 }
 
+export interface AuditQuery {
+  readonly entity?: string | undefined;
+  readonly entityId?: string | undefined;
+  /** Entries before this sequence number (the previous page's last). */
+  readonly before?: number | undefined;
+  readonly limit: number;
+}
+
 export interface AuditStore {
-  append(entry: Omit<AuditEntry, 'seq'>): void;
+  append(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
   /** Newest first. */
-  list(
-    tenant: string,
-    query: { entity?: string; entityId?: string; before?: number; limit: number },
-  ): AuditEntry[];
+  list(tenant: string, query: AuditQuery): Promise<AuditEntry[]>;
 }
 
 export interface PinAttemptState {
@@ -191,12 +197,30 @@ export interface PinAttemptState {
   readonly lockedUntil: number | null;
 }
 
-/** Wrong-PIN counts per subject, kept across restarts (a crash must not reset a lockout). */
-export interface PinAttemptStore {
-  get(subject: string): PinAttemptState | undefined;
-  put(subject: string, state: PinAttemptState): void;
-  clear(subject: string): void;
+/** When wrong PINs in a row lock a subject, and for how long. */
+export interface PinLockoutPolicy {
+  readonly maxFailures: number;
+  readonly lockoutMs: number;
 }
+
+/**
+ * Wrong-PIN counts per subject, kept across restarts (a crash must not reset
+ * a lockout) and, on PostgreSQL, shared by every gateway.
+ */
+export interface PinAttemptStore {
+  get(subject: string): Promise<PinAttemptState | undefined>;
+  /**
+   * Counts a wrong PIN at `at` in one statement (no read before the write, so
+   * wrong PINs counted at once on two gateways both count): the count starts
+   * again after a lockout that is over, and reaching `maxFailures` locks the
+   * subject until `at + lockoutMs`. Answers the state written.
+   */
+  fail(subject: string, at: number, policy: PinLockoutPolicy): Promise<PinAttemptState>;
+  clear(subject: string): Promise<void>;
+}
+
+/** What a `transaction`'s work writes through: the same stores, inside the transaction. */
+export type GatedTransactionStores = Pick<GatedStore, 'residents' | 'devices' | 'audit'>;
 
 export interface GatedStore {
   readonly residents: ResidentStore;
@@ -207,9 +231,10 @@ export interface GatedStore {
   readonly audit: AuditStore;
   readonly pinAttempts: PinAttemptStore;
   /**
-   * Runs `work` in one SQLite transaction: for the residents, devices, audit
-   * and PIN stores only (an account change commits in its own store call,
-   * and its audit entry is appended after it).
+   * Runs `work` in one transaction, through the stores it is given (the
+   * residents, devices and audit log only: an account change commits in its
+   * own store call, and its audit entry is appended after it). On SQLite the
+   * work must await nothing but those stores.
    */
-  transaction<T>(work: () => T): T;
+  transaction<T>(work: (tx: GatedTransactionStores) => Promise<T>): Promise<T>;
 }

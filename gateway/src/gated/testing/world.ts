@@ -108,7 +108,8 @@ export async function createGatedWorld(
         createdAt: world.now,
         updatedAt: world.now,
       };
-      store.devices.put(device);
+      // SQLite's store writes before its promise resolves: the device is there on return.
+      void store.devices.put(device);
       if (o.registered ?? true)
         presence.setContacts(device.tenant, address, [
           {
@@ -132,7 +133,7 @@ export async function createGatedWorld(
         createdAt: world.now,
         updatedAt: world.now,
       };
-      store.residents.put(resident);
+      await store.residents.put(resident);
       return resident;
     },
     async account(id, o = {}) {

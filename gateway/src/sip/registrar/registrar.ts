@@ -61,8 +61,13 @@ export interface RegistrarOptions {
   readonly stack: SipStack;
   /** Digest realm (the gateway's SIP domain). */
   readonly realm: string;
-  /** The secret of a digest username, the agent it belongs to and (optionally) its algorithms. */
-  readonly credentials: (username: string) => RegistrarCredentials | undefined;
+  /**
+   * The secret of a digest username, the agent it belongs to and (optionally)
+   * its algorithms; a promise when it comes from a database (a gated device's).
+   */
+  readonly credentials: (
+    username: string,
+  ) => RegistrarCredentials | undefined | Promise<RegistrarCredentials | undefined>;
   /** Challenged algorithms, most preferred first (RFC 8760 §2.4). */
   readonly algorithms?: readonly DigestAlgorithm[];
   /** The agent's bindings changed (registered, refreshed, expired, removed). */
@@ -146,9 +151,17 @@ export class Registrar {
     this.#commit(agentId, new Map());
   }
 
-  handle(request: SipRequest, tx: ServerTransaction): void {
+  /** Answers a REGISTER (never rejects: a failed credentials lookup is answered 500). */
+  async handle(request: SipRequest, tx: ServerTransaction): Promise<void> {
     const stack = this.#options.stack;
-    const agent = this.#authenticate(request, tx);
+    let agent: { agentId: string; username: string } | undefined;
+    try {
+      agent = await this.#authenticate(request, tx);
+    } catch (error) {
+      this.#log.error({ err: error }, 'REGISTER not answered: credentials lookup failed');
+      stack.respond(tx, 500, { reason: 'Credentials Unavailable' });
+      return;
+    }
     if (!agent) return;
 
     // The AOR is the To URI; an agent may register only its own (§10.3 step 6).
@@ -232,16 +245,16 @@ export class Registrar {
     );
   }
 
-  #authenticate(
+  async #authenticate(
     request: SipRequest,
     tx: ServerTransaction,
-  ): { agentId: string; username: string } | undefined {
+  ): Promise<{ agentId: string; username: string } | undefined> {
     const stack = this.#options.stack;
     const header = request.headers.get('authorization');
     // The To user says who is registering, before any credentials: its algorithms are challenged.
     const toUri = request.to.uri;
-    const claimed =
-      isSipUri(toUri) && toUri.user ? this.#options.credentials(toUri.user) : undefined;
+    const toUser = isSipUri(toUri) && toUri.user ? toUri.user : undefined;
+    const claimed = toUser === undefined ? undefined : await this.#options.credentials(toUser);
     const algorithms = claimed?.algorithms ?? this.#options.algorithms;
     const challenge = (stale: boolean) =>
       algorithms.map((algorithm): [string, string] => [
@@ -279,13 +292,15 @@ export class Registrar {
       stack.respond(tx, 403, { reason: 'Forbidden' });
       return undefined;
     };
+    // Looked up before the guard is asked: from here to the count of a failure nothing awaits,
+    // so REGISTERs sent at once cannot all pass the guard before the first failure is counted.
+    const known = username === toUser ? claimed : await this.#options.credentials(username);
     const now = this.#options.now();
     const state = this.#guard.state(username, now);
     if (state !== 'open') {
       this.#log.info({ username, state }, 'REGISTER refused unchecked: too many failures');
       return refuse(state === 'locked' ? 'locked' : 'backoff');
     }
-    const known = this.#options.credentials(username);
     const ok = known
       ? verifySecret(credentials, known, request.method)
       : verifySecret(credentials, NOBODY, request.method);

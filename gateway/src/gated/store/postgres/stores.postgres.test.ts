@@ -6,14 +6,16 @@
  * connections, as two processes): the same minutes charged by both count
  * once, many calls on one account never overdraw it, and one credit key sent
  * to both counts once. What was charged plus what is left is always what was
- * credited.
+ * credited. And the residents and PIN counts of two gateways, each with its
+ * own pool: a resident added through one is called through the other, and a
+ * lockout the PIN guard of one sets holds on the other's.
  */
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../storage/index.js';
+import { PinGuard } from '../../pins/pin-guard.js';
+import { device, resident } from '../residents-contract.js';
 import { migratePostgres, type PgPool } from '../../../storage/postgres/index.js';
 import { useTestPostgres } from '../../../storage/postgres/test-postgres.js';
 import { createPgGatedStore } from '../pg-gated-store.js';
-import { GATED_SCHEMA } from '../schema.js';
 import { account, gatedStoreContract } from '../store-contract.js';
 import type { GatedStore } from '../store.js';
 import { GATED_PG_MIGRATIONS } from './pg-schema.js';
@@ -22,10 +24,9 @@ const pg = useTestPostgres('gated');
 const MODULES = [{ name: 'gated', postgres: GATED_PG_MIGRATIONS }];
 const T = 'facility';
 
-/** A gateway's store: its own SQLite file (residents, audit) and `pool`. */
+/** A gateway's store: everything in `pool`'s database, nothing in a SQLite file. */
 function gateway(pool: PgPool, owner: string): GatedStore {
-  const db = openDatabase(':memory:', [GATED_SCHEMA]);
-  return createPgGatedStore(db, pool, owner);
+  return createPgGatedStore(pool, owner);
 }
 
 gatedStoreContract('PostgreSQL', async () => {
@@ -139,6 +140,68 @@ describe('the PostgreSQL gated store, two gateways at once', () => {
       expect(results.filter((r) => r.ok && !r.duplicate)).toHaveLength(1);
     }
     expect(await ledger(pool, 'acc-1')).toEqual({ credited: 70, charged: 0, balance: 70 });
+  });
+});
+
+describe('the PostgreSQL gated store, residents and PINs on two gateways', () => {
+  const policy = { maxFailures: 3, delayMs: 0, lockoutMs: 60_000 };
+
+  it('knows a resident and its device added through the other gateway', async () => {
+    const [a, b] = await twoGateways();
+    await a.transaction(async (tx) => {
+      await tx.devices.put(device('cell-1', { sipUser: 'gd-1' }));
+      await tx.residents.put(resident('r-1', { devices: ['cell-1'], number: '1001' }));
+    });
+    expect((await b.residents.byNumber(T, '1001'))?.devices).toEqual(['cell-1']);
+    expect((await b.devices.bySipUser('gd-1'))?.address).toBe('cell-1');
+    expect(await b.residents.ofDevice(T, 'cell-1')).toEqual(['r-1']);
+    await b.residents.delete(T, 'r-1');
+    expect(await a.residents.get(T, 'r-1')).toBeUndefined();
+  });
+
+  it('holds a lockout set through one gateway on the other', async () => {
+    const [a, b] = await twoGateways();
+    const now = Date.now();
+    const guardA = new PinGuard({ store: a.pinAttempts, now: () => now });
+    const guardB = new PinGuard({ store: b.pinAttempts, now: () => now });
+    const subject = ['resident:facility/r-1'];
+    // Wrong PINs alternately on A and B: the third, on A, locks.
+    for (const guard of [guardA, guardB, guardA]) {
+      const answer = await guard.begin(subject, policy);
+      expect(answer.ok).toBe(true);
+      if (answer.ok) await answer.attempt.failed();
+    }
+    for (const guard of [guardB, guardA])
+      expect(await guard.begin(subject, policy)).toMatchObject({
+        ok: false,
+        locked: true,
+        retryAfterMs: 60_000,
+      });
+  });
+
+  it('counts wrong PINs sent to both gateways at once, each once', async () => {
+    const [a, b] = await twoGateways();
+    const at = Date.now();
+    const guards = [a, b].map((g) => new PinGuard({ store: g.pinAttempts, now: () => at }));
+    // Each gateway's guard takes one try at a time: 2 at once, 5 rounds, 10 wrong PINs.
+    const locked: string[][] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const answers = await Promise.all(
+        guards.map((g) => g.begin(['device:facility/cell-1'], { ...policy, maxFailures: 10 })),
+      );
+      for (const answer of answers) expect(answer.ok).toBe(true);
+      locked.push(
+        ...(await Promise.all(
+          answers.map((x) => (x.ok ? x.attempt.failed() : Promise.resolve([]))),
+        )),
+      );
+    }
+    expect(locked.filter((l) => l.length > 0)).toHaveLength(1);
+    expect(await b.pinAttempts.get('device:facility/cell-1')).toEqual({
+      failures: 10,
+      lastFailureAt: at,
+      lockedUntil: at + 60_000,
+    });
   });
 });
 
