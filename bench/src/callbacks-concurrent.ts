@@ -131,14 +131,10 @@ try {
         return id;
       }),
     );
-    const phaseOf = (id: string, phase: string) =>
-      new Promise<string>((resolve) => {
-        const stop = service.watch(id, (e) => {
-          if (e.phase !== phase && e.phase !== 'ended') return;
-          queueMicrotask(() => stop());
-          resolve(e.phase === 'ended' ? `ended ${e.outcome}` : phase);
-        });
-      });
+    const phaseOf = async (id: string, phase: string) => {
+      const e = await service.watchUntil(id, (e) => e.phase === phase || e.phase === 'ended');
+      return e.phase === phase ? phase : `ended ${e.outcome}`;
+    };
     const reached = await Promise.all(ids.map((id) => phaseOf(id, 'connected')));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);

@@ -13,7 +13,7 @@ import {
 import { GATED_PG_MIGRATIONS } from '../gated/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
-import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
+import { CALLBACKS_PG_MIGRATIONS, CALLBACKS_SCHEMA } from '../callbacks/index.js';
 import { VOICEMAIL_PG_MIGRATIONS, VOICEMAIL_SCHEMA } from '../voicemail/index.js';
 import type { Logger } from '../observability/index.js';
 import {
@@ -185,6 +185,7 @@ async function coreStores(
       { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
       { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
       { name: 'gated', postgres: GATED_PG_MIGRATIONS },
+      { name: 'callbacks', postgres: CALLBACKS_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {
