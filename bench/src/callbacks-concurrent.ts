@@ -141,7 +141,7 @@ try {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const connected = reached.filter((r) => r === 'connected').length;
     const ended = ids.map((id) => phaseOf(id, 'ended'));
-    for (const id of ids) service.cancel(id);
+    await Promise.all(ids.map((id) => service.cancel(id)));
     await Promise.all(ended);
     await customers.stop();
     await advertisers.stop();

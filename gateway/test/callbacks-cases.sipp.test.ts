@@ -172,7 +172,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     gw.gateway.agents.setAvailability('agent1', 'away');
     const { id } = await world.ask(listingId, 'agent-free');
     const done = world.ended(id);
-    const waiting = gw.gateway.callbacks.service.get(id);
+    const waiting = await gw.gateway.callbacks.service.get(id);
     expect(waiting).toMatchObject({ mode: 'agent-free', state: 'scheduled', attempts: [] });
     const back = Date.now();
     gw.gateway.agents.setAvailability('agent1', 'available');

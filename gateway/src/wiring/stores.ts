@@ -51,7 +51,7 @@ export interface Stores {
   /**
    * The modules' tables (flows, voicemail, marketplace, ledger, gated,
    * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney},
-   * the voicemail index in {@link pool}, the flow events in {@link flowEvents}.
+   * the voicemail index and the callbacks in {@link pool}, the flow events in {@link flowEvents}.
    */
   readonly db: SqliteDatabase;
   /**
@@ -63,7 +63,7 @@ export interface Stores {
   /**
    * With `storage.kind: postgres`: the shared database, for the modules'
    * stores ported to it (the voicemail index; the gated accounts, their money
-   * and the decisions). Undefined with SQLite.
+   * and the decisions; the callbacks). Undefined with SQLite.
    */
   readonly pool: PgPool | undefined;
   readonly calls: CallStore;
