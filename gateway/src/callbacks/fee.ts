@@ -30,7 +30,11 @@ export interface CallbackFeesOptions {
   readonly store: CallbackStore;
   readonly billing: CallbackBilling | undefined;
   readonly now: () => number;
-  /** Runs inside the charge's transaction after every write, before the commit (the crash test). */
+  /**
+   * The crash tests: inside the SQLite charge's transaction before its commit;
+   * with the shared ledger and the records elsewhere, between the two. Not
+   * called when the mark is in the ledger's PostgreSQL transaction.
+   */
   readonly beforeCommit?: ((callbackId: string) => void) | undefined;
   /** After the charge committed (the crash test). */
   readonly afterCommit?: ((callbackId: string) => void) | undefined;
