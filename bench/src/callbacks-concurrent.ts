@@ -131,21 +131,17 @@ try {
         return id;
       }),
     );
-    const phaseOf = (id: string, phase: string) =>
-      new Promise<string>((resolve) => {
-        const stop = service.watch(id, (e) => {
-          if (e.phase !== phase && e.phase !== 'ended') return;
-          queueMicrotask(() => stop());
-          resolve(e.phase === 'ended' ? `ended ${e.outcome}` : phase);
-        });
-      });
+    const phaseOf = async (id: string, phase: string) => {
+      const e = await service.watchUntil(id, (e) => e.phase === phase || e.phase === 'ended');
+      return e.phase === phase ? phase : `ended ${e.outcome}`;
+    };
     const reached = await Promise.all(ids.map((id) => phaseOf(id, 'connected')));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const connected = reached.filter((r) => r === 'connected').length;
     const ended = ids.map((id) => phaseOf(id, 'ended'));
-    for (const id of ids) service.cancel(id);
+    await Promise.all(ids.map((id) => service.cancel(id)));
     await Promise.all(ended);
     await customers.stop();
     await advertisers.stop();

@@ -96,15 +96,9 @@ try {
     if (res.status !== 201) throw new Error(`callback ${i}: ${res.status}`);
     await established;
     await advertiser.hangup();
-    const record = await new Promise<
-      NonNullable<ReturnType<typeof gw.gateway.callbacks.service.get>>
-    >((resolve) => {
-      const stop = gw.gateway.callbacks.service.watch(id, (e) => {
-        if (e.phase !== 'ended') return;
-        queueMicrotask(() => stop());
-        resolve(gw.gateway.callbacks.service.get(id)!);
-      });
-    });
+    await gw.gateway.callbacks.service.watchUntil(id, (e) => e.phase === 'ended');
+    const record = await gw.gateway.callbacks.service.get(id);
+    if (!record) throw new Error(`callback ${i}: no record`);
     const attempt = record.attempts[0];
     const ringing = attempt?.customer.ringingAt;
     const advertiserRinging = attempt?.advertiser[0]?.ringingAt;

@@ -148,6 +148,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const { telephony, callbacks, gatedCalls, listingCalls } = await startApplications({
     config,
     db,
+    pool: stores.pool,
     flowEvents: stores.flowEvents,
     stack,
     trunks,
@@ -214,7 +215,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     leaseSeconds: config.shared.leaseSeconds,
     logger,
     now,
-    modules: [marketplace.lost, voicemail.lost, gated.lost],
+    modules: [
+      marketplace.lost,
+      voicemail.lost,
+      gated.lost,
+      ...(callbacks.lost ? [callbacks.lost] : []),
+    ],
   });
   http.late.voicemail.use(voicemail.router);
   http.late.desk.use(voicemail.deskRouter);

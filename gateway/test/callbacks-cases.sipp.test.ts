@@ -77,7 +77,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     const body = (await res.json()) as { error: { code: string; detail?: string } };
     expect(res.status).toBe(503);
     expect(body.error).toMatchObject({ code: 'listing_unavailable', detail: 'insufficient_funds' });
-    const listed = gw.gateway.callbacks.service.list({ limit: 500 });
+    const listed = await gw.gateway.callbacks.service.list({ limit: 500 });
     expect(listed.filter((c) => c.listingId === listingId)).toEqual([]);
   });
 
@@ -156,7 +156,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     await world.startCustomer('uas-carrier-press-2');
     const slot = new Date(Date.now() + 4000);
     const { id } = await world.ask(listingId, slot.toISOString());
-    const asked = gw.gateway.callbacks.service.get(id);
+    const asked = await gw.gateway.callbacks.service.get(id);
     expect(asked?.mode).toBe('slot');
     expect(asked?.dueAt).toBe(slot.getTime());
     const { record, phases } = await world.ended(id);
@@ -172,7 +172,7 @@ describe.skipIf(!sippAvailable())('callbacks: the other cases, on real peers', (
     gw.gateway.agents.setAvailability('agent1', 'away');
     const { id } = await world.ask(listingId, 'agent-free');
     const done = world.ended(id);
-    const waiting = gw.gateway.callbacks.service.get(id);
+    const waiting = await gw.gateway.callbacks.service.get(id);
     expect(waiting).toMatchObject({ mode: 'agent-free', state: 'scheduled', attempts: [] });
     const back = Date.now();
     gw.gateway.agents.setAvailability('agent1', 'available');

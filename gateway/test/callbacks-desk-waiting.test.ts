@@ -96,14 +96,14 @@ describe('callbacks that end before any attempt, on the desk', () => {
     await fetch(`${gw.gateway.httpUrl}/v1/callbacks/${cb.id}/cancel?key=${cb.key}`, {
       method: 'POST',
     });
-    expect(gw.gateway.callbacks.service.get(cb.id)).toMatchObject({ outcome: 'cancelled' });
+    expect(await gw.gateway.callbacks.service.get(cb.id)).toMatchObject({ outcome: 'cancelled' });
   });
 
   it('expired waiting for a free agent: ended expired on the queue’s desk', async () => {
     const cb = await ask('agent-free', '+14155550124');
-    expect(gw.gateway.callbacks.service.get(cb.id)).toMatchObject({ state: 'scheduled' });
+    expect(await gw.gateway.callbacks.service.get(cb.id)).toMatchObject({ state: 'scheduled' });
     // What the scheduler calls at the callback's expiresAt (its timing: scheduler.test.ts).
-    gw.gateway.callbacks.service.expire(cb.id);
+    await gw.gateway.callbacks.service.expire(cb.id);
     const frame = await sales.frame(ended(cb.id));
     expect(frame['callback']).toMatchObject({
       outcome: 'expired',

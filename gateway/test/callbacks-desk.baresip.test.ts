@@ -120,7 +120,7 @@ describe.skipIf(!sippAvailable())('callbacks on the desk of their queue', () => 
     expect(seen.slice(0, 3).every((v) => v.key === null)).toBe(true);
     expect(seen.slice(3).every((v) => v.key === '1' && v.keyAt !== null)).toBe(true);
     expect(seen.at(-1)).toMatchObject({ outcome: 'completed' });
-    expect(gw.gateway.callbacks.service.get(id)).toMatchObject({ outcome: 'completed' });
+    expect(await gw.gateway.callbacks.service.get(id)).toMatchObject({ outcome: 'completed' });
     expect(advertiser.receivedRequests('INVITE')).toHaveLength(1);
   });
 

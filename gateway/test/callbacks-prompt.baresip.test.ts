@@ -62,7 +62,7 @@ describe.skipIf(!sippAvailable())('callbacks: the prompt the customer hears', ()
     // The caller ID the customer saw is the queue's number.
     const invite = customer.receivedRequests('INVITE')[0];
     expect(invite?.header('from') ?? '').toMatch(/\+14155550188@/);
-    const record = gw.gateway.callbacks.service.get(id);
+    const record = await gw.gateway.callbacks.service.get(id);
     expect(record?.outcome).toBe('no_key');
     expect(advertiser.receivedRequests('INVITE')).toHaveLength(0);
   });

@@ -204,15 +204,14 @@ export async function startCallbacksWorld(
         });
         return phone;
       },
-      reached(id, phase) {
-        return new Promise((resolve, reject) => {
-          const stop = api.gateway.callbacks.service.watch(id, (e) => {
-            if (e.phase !== phase && e.phase !== 'ended') return;
-            queueMicrotask(() => stop());
-            if (e.phase === phase) resolve(e);
-            else reject(new Error(`callback ${id} ended (${e.outcome}) before ${phase}`));
-          });
-        });
+      async reached(id, phase) {
+        const e = await api.gateway.callbacks.service.watchUntil(
+          id,
+          (e) => e.phase === phase || e.phase === 'ended',
+        );
+        if (e.phase !== phase)
+          throw new Error(`callback ${id} ended (${e.outcome}) before ${phase}`);
+        return e;
       },
       async newListing(money = { initialBalanceCents: 10_000 }, destination = SALES) {
         const a = await api.apiRequest<{ id: string }>('POST', '/v1/advertisers', {
@@ -256,19 +255,16 @@ export async function startCallbacksWorld(
         expect(res.status, JSON.stringify(body)).toBe(201);
         return body;
       },
-      ended(id) {
+      async ended(id) {
         const service = api.gateway.callbacks.service;
         const phases: CallbackEvent[] = [];
-        return new Promise((resolve, reject) => {
-          const stop = service.watch(id, (e) => {
-            phases.push(e);
-            if (e.phase !== 'ended') return;
-            queueMicrotask(() => stop());
-            const record = service.get(id);
-            if (record) resolve({ record, phases });
-            else reject(new Error(`callback ${id} ended without a record`));
-          });
+        await service.watchUntil(id, (e) => {
+          phases.push(e);
+          return e.phase === 'ended';
         });
+        const record = await service.get(id);
+        if (!record) throw new Error(`callback ${id} ended without a record`);
+        return { record, phases };
       },
       async fees(advertiserId) {
         const { body } = await api.api<{

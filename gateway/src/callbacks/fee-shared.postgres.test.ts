@@ -19,7 +19,7 @@ import { CallbackFees } from './fee.js';
 import { postSharedFee, type CallbackBilling } from './marketplace-ports.js';
 import type { CallbackRecord } from './model.js';
 import { CALLBACKS_SCHEMA } from './schema.js';
-import { SqliteCallbackStore } from './store.js';
+import { SqliteCallbackStore } from './sqlite-store.js';
 
 const MODULES = [
   { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
@@ -111,8 +111,8 @@ describe('the callback fee in the shared PostgreSQL ledger', () => {
   it('is posted there once under callback:<id>, whichever gateways charge it', async () => {
     const [a, b] = await cluster();
     // The same callback's record on both (a record moved with its callback, a recovery elsewhere).
-    a!.store.insert(record('cb1'), 'hash');
-    b!.store.insert(record('cb1'), 'hash');
+    await a!.store.insert(record('cb1'), 'hash');
+    await b!.store.insert(record('cb1'), 'hash');
     const [fromA, fromB] = await Promise.all([
       a!.fees().connected(record('cb1'), 1000),
       b!.fees().connected(record('cb1'), 1000),
@@ -127,24 +127,24 @@ describe('the callback fee in the shared PostgreSQL ledger', () => {
     );
     expect(fromA.chargeTransactionId).toBe(fees[0]?.id);
     expect(fromB.chargeTransactionId).toBe(fees[0]?.id);
-    expect(a!.store.get('cb1')?.chargeKey).toBe('callback:cb1');
+    expect((await a!.store.get('cb1'))?.chargeKey).toBe('callback:cb1');
     expect((await a!.charges.ledger.account('advertiser:ad_1'))?.balance).toBe(-300);
     // Asked again: nothing more.
-    await a!.fees().charge(a!.store.get('cb1')!);
+    await a!.fees().charge((await a!.store.get('cb1'))!);
     expect(await feesOf(b!.charges, 'cb1')).toHaveLength(1);
     expect(await a!.charges.ledger.verify()).toEqual([]);
   });
 
   it('survives a crash between the PostgreSQL commit and the record: charged once', async () => {
     const [a] = await cluster();
-    a!.store.insert(record('cb2'), 'hash');
+    await a!.store.insert(record('cb2'), 'hash');
     const crashing = a!.fees(() => {
       throw new Error('crash after the shared ledger committed');
     });
     await expect(crashing.connected(record('cb2'), 1000)).rejects.toThrow(/crash/);
     // The money moved; this gateway's record does not say so yet.
     expect(await feesOf(a!.charges, 'cb2')).toHaveLength(1);
-    const stored = a!.store.get('cb2')!;
+    const stored = (await a!.store.get('cb2'))!;
     expect(stored.connectedAt).toBe(1000);
     expect(stored.chargedAt).toBeNull();
     // The recovery (CallbackService.start) charges again: the key answers the first transaction.
@@ -152,15 +152,15 @@ describe('the callback fee in the shared PostgreSQL ledger', () => {
     const fees = await feesOf(a!.charges, 'cb2');
     expect(fees).toHaveLength(1);
     expect(recovered.chargeTransactionId).toBe(fees[0]?.id);
-    expect(a!.store.get('cb2')?.chargedAt).not.toBeNull();
+    expect((await a!.store.get('cb2'))?.chargedAt).not.toBeNull();
     expect((await a!.charges.ledger.account('advertiser:ad_1'))?.balance).toBe(-300);
   });
 
   it('charges nothing for a callback that never connected', async () => {
     const [a] = await cluster();
-    a!.store.insert(record('cb3'), 'hash');
-    await a!.fees().charge(a!.store.get('cb3')!);
+    await a!.store.insert(record('cb3'), 'hash');
+    await a!.fees().charge((await a!.store.get('cb3'))!);
     expect(await feesOf(a!.charges, 'cb3')).toEqual([]);
-    expect(a!.store.get('cb3')?.chargedAt).toBeNull();
+    expect((await a!.store.get('cb3'))?.chargedAt).toBeNull();
   });
 });

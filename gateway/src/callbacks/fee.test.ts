@@ -10,7 +10,7 @@ import { CallbackFees } from './fee.js';
 import type { CallbackBilling } from './marketplace-ports.js';
 import type { CallbackRecord } from './model.js';
 import { CALLBACKS_SCHEMA } from './schema.js';
-import { SqliteCallbackStore } from './store.js';
+import { SqliteCallbackStore } from './sqlite-store.js';
 
 function setup() {
   const db = openDatabase(':memory:', [LEDGER_SCHEMA, CALLBACKS_SCHEMA]);
@@ -88,11 +88,11 @@ describe('CallbackFees', () => {
   it('charges a connected callback once, however often it is asked', async () => {
     const { store, ledger, billing } = setup();
     const cb = new CallbackFees({ store, billing, now: () => 1000 });
-    store.insert(record('c1'), 'hash');
+    await store.insert(record('c1'), 'hash');
     const charged = await cb.connected(record('c1'), 1000);
     expect(charged.chargeKey).toBe('callback:c1');
     await cb.charge(charged);
-    await cb.charge(store.get('c1')!);
+    await cb.charge((await store.get('c1'))!);
     expect(fees(ledger)).toHaveLength(1);
     expect(ledger.account('advertiser:ad1')?.balance).toBe(-250);
     expect(ledger.verify()).toEqual([]);
@@ -109,18 +109,18 @@ describe('CallbackFees', () => {
         if (crash) throw new Error('crash inside the transaction');
       },
     });
-    store.insert(record('c2'), 'hash');
+    await store.insert(record('c2'), 'hash');
     await expect(cb.connected(record('c2'), 1000)).rejects.toThrow(/crash/);
     // The connection was written (its own transaction); the charge was not.
-    const stored = store.get('c2')!;
+    const stored = (await store.get('c2'))!;
     expect(stored.connectedAt).toBe(1000);
     expect(stored.chargedAt).toBeNull();
     expect(fees(ledger)).toHaveLength(0);
     crash = false;
     await cb.charge(stored);
-    await cb.charge(store.get('c2')!);
+    await cb.charge((await store.get('c2'))!);
     expect(fees(ledger)).toHaveLength(1);
-    expect(store.get('c2')?.chargeTransactionId).toBe(fees(ledger)[0]?.id);
+    expect((await store.get('c2'))?.chargeTransactionId).toBe(fees(ledger)[0]?.id);
   });
 
   it('lets an advertiser that cannot pay go uncalled', () => {

@@ -12,11 +12,15 @@
  * - The gateway's SQLite ledger: the postings and the record's `chargedAt`
  *   are one transaction; a crash inside it leaves no trace, and the same
  *   recovery charges it.
- * - The shared PostgreSQL ledger (`storage.kind: postgres`): the postings
- *   are committed there first (the key is unique in that table: once across
- *   gateways), then the record's `chargedAt` here. A crash between the two
- *   leaves the money moved and the record uncharged: the recovery posts
- *   again, the key answers the first transaction, and the record gets it.
+ * - The shared PostgreSQL ledger (`storage.kind: postgres`) with the
+ *   callbacks in PostgreSQL too ({@link CallbackStore.chargeWrite}): the
+ *   postings and the record's charge are one PostgreSQL transaction; the key
+ *   (unique there) makes it once across gateways.
+ * - The shared ledger with the records elsewhere (SQLite, tests): the
+ *   postings are committed there first, then the record's `chargedAt`. A
+ *   crash between the two leaves the money moved and the record uncharged:
+ *   the recovery posts again, the key answers the first transaction, and the
+ *   record gets it.
  */
 import type { CallbackBilling, FeePosting } from './marketplace-ports.js';
 import { chargeKey, type CallbackRecord } from './model.js';
@@ -26,7 +30,11 @@ export interface CallbackFeesOptions {
   readonly store: CallbackStore;
   readonly billing: CallbackBilling | undefined;
   readonly now: () => number;
-  /** Runs inside the charge's transaction after every write, before the commit (the crash test). */
+  /**
+   * The crash tests: inside the SQLite charge's transaction before its commit;
+   * with the shared ledger and the records elsewhere, between the two. Not
+   * called when the mark is in the ledger's PostgreSQL transaction.
+   */
   readonly beforeCommit?: ((callbackId: string) => void) | undefined;
   /** After the charge committed (the crash test). */
   readonly afterCommit?: ((callbackId: string) => void) | undefined;
@@ -56,7 +64,7 @@ export class CallbackFees {
       connectedAt: record.connectedAt ?? at,
       updatedAt: at,
     };
-    this.#o.store.save(connected);
+    await this.#o.store.save(connected);
     return this.charge(connected);
   }
 
@@ -66,37 +74,71 @@ export class CallbackFees {
    */
   async charge(record: CallbackRecord): Promise<CallbackRecord> {
     const { store, billing } = this.#o;
-    const key = chargeKey(record.id);
-    let shared: { transactionId: number } | undefined;
-    if (billing?.ledger === 'shared') {
-      const current = store.get(record.id) ?? record;
-      if (current.chargedAt !== null || current.connectedAt === null)
-        return this.#done(record, current, 'duplicate');
-      if (this.#payable(current)) shared = await billing.post(this.#posting(current, key));
+    const current = (await store.get(record.id)) ?? record;
+    if (current.chargedAt !== null || current.connectedAt === null)
+      return this.#done(record, current, 'duplicate');
+    if (!this.#payable(current)) {
+      const marked = await store.markCharged(record.id, {
+        at: this.#o.now(),
+        key: null,
+        transactionId: null,
+      });
+      return this.#stored(record, current, marked ? 'free' : 'duplicate');
     }
-    const result = store.atomically(() => {
+    if (billing?.ledger === 'shared') return this.#chargeShared(record, current);
+    return this.#chargeLocal(record);
+  }
+
+  /** The shared ledger: with the record's mark in its transaction when the store can (PostgreSQL). */
+  async #chargeShared(record: CallbackRecord, current: CallbackRecord): Promise<CallbackRecord> {
+    const { store, billing } = this.#o;
+    if (billing?.ledger !== 'shared') throw new Error('not the shared ledger');
+    const key = chargeKey(record.id);
+    const at = this.#o.now();
+    const write = store.chargeWrite?.(record.id, key, at);
+    const posted = await billing.post(this.#posting(current, key), write ? [write] : []);
+    // The crash tests: between the ledger's commit and a record elsewhere (no write in its transaction).
+    if (!write) this.#o.beforeCommit?.(record.id);
+    // Without the write (or a repeat of a key posted before): the mark follows the posting.
+    const marked = await store.markCharged(record.id, {
+      at,
+      key,
+      transactionId: posted.transactionId,
+    });
+    const outcome = !posted.duplicate || marked ? 'charged' : 'duplicate';
+    if (outcome === 'charged') this.#o.afterCommit?.(record.id);
+    return this.#stored(record, current, outcome);
+  }
+
+  /** The gateway's SQLite ledger: the postings and the record's charge in one SQLite transaction. */
+  #chargeLocal(record: CallbackRecord): CallbackRecord {
+    const { billing } = this.#o;
+    const rows = this.#o.store.local;
+    if (billing?.ledger !== 'local' || !rows)
+      throw new Error('the gateway’s own ledger needs the callbacks in its SQLite file');
+    const key = chargeKey(record.id);
+    const result = rows.atomically(() => {
       // Read again under the write lock: a repeat (or another process) may have charged it.
-      const current = store.get(record.id) ?? record;
+      const current = rows.get(record.id) ?? record;
       if (current.chargedAt !== null || current.connectedAt === null)
         return { record: current, outcome: 'duplicate' as const };
       const at = this.#o.now();
-      const payable = this.#payable(current);
-      let transactionId: number | null = shared?.transactionId ?? null;
-      if (payable && billing?.ledger === 'local')
-        transactionId = billing.post(this.#posting(current, key)).transactionId;
-      const charged: CallbackRecord = {
-        ...current,
-        chargedAt: at,
-        chargeKey: payable ? key : null,
-        chargeTransactionId: transactionId,
-        updatedAt: at,
-      };
-      store.save(charged);
+      const { transactionId } = billing.post(this.#posting(current, key));
+      rows.markCharged(current.id, { at, key, transactionId });
       this.#o.beforeCommit?.(current.id);
-      return { record: charged, outcome: payable ? ('charged' as const) : ('free' as const) };
+      return { record: rows.get(record.id) ?? current, outcome: 'charged' as const };
     });
     if (result.outcome !== 'duplicate') this.#o.afterCommit?.(record.id);
     return this.#done(record, result.record, result.outcome);
+  }
+
+  /** The outcome with the record as stored now. */
+  async #stored(
+    record: CallbackRecord,
+    fallback: CallbackRecord,
+    outcome: 'charged' | 'duplicate' | 'free',
+  ): Promise<CallbackRecord> {
+    return this.#done(record, (await this.#o.store.get(record.id)) ?? fallback, outcome);
   }
 
   #payable(r: CallbackRecord): boolean {

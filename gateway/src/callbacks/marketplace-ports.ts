@@ -7,6 +7,7 @@
 import { ParleyError } from '@parley/shared/errors';
 import type { Marketplace, PgCharges } from '../marketplace/index.js';
 import type { ListingSource } from './destinations.js';
+import type { ChargeWrite } from './store.js';
 
 /** The fee to post. */
 export interface FeePosting {
@@ -39,7 +40,11 @@ interface BillingBase {
  */
 export type CallbackBilling =
   | (BillingBase & { readonly ledger: 'local'; post(input: FeePosting): FeePosted })
-  | (BillingBase & { readonly ledger: 'shared'; post(input: FeePosting): Promise<FeePosted> });
+  | (BillingBase & {
+      readonly ledger: 'shared';
+      /** `writes` commit in the posting's transaction (the record's charge, PostgreSQL store). */
+      post(input: FeePosting, writes?: readonly ChargeWrite[]): Promise<FeePosted>;
+    });
 
 const ADVERTISER = (id: string) => `advertiser:${id}`;
 const PLATFORM = (tenant: string) => `platform:${tenant}`;
@@ -95,14 +100,21 @@ function feeInput(input: FeePosting) {
 
 /**
  * Posts the fee to the ledger every gateway shares (PostgreSQL), in its own
- * transaction: once per key across gateways (the key is unique there).
+ * transaction with `writes` (the callback's row marked charged, when the
+ * callbacks are in the same database): once per key across gateways (the
+ * key is unique there; a repeat runs no write).
  */
-export async function postSharedFee(shared: PgCharges, input: FeePosting): Promise<FeePosted> {
+export async function postSharedFee(
+  shared: PgCharges,
+  input: FeePosting,
+  writes: readonly ChargeWrite[] = [],
+): Promise<FeePosted> {
   await shared.openAccounts(
     { tenant: input.tenant, advertiserId: input.advertiserId, publisherId: null },
     input.at,
   );
-  const posted = await shared.ledger.post(feeInput(input));
+  const posted = await shared.ledger.postGuarded(feeInput(input), { writes });
+  if ('refused' in posted) throw new Error(`unguarded fee refused: ${posted.refused}`);
   return { transactionId: posted.transaction.id, duplicate: posted.duplicate };
 }
 
@@ -124,7 +136,12 @@ export function marketplaceBilling(m: Marketplace): CallbackBilling {
       void m.registry.fundsChanged(advertiserId).catch(() => undefined),
   };
   const shared = m.accounts.shared;
-  if (shared) return { ...base, ledger: 'shared', post: (input) => postSharedFee(shared, input) };
+  if (shared)
+    return {
+      ...base,
+      ledger: 'shared',
+      post: (input, writes) => postSharedFee(shared, input, writes),
+    };
   return {
     ...base,
     ledger: 'local',

@@ -18,6 +18,7 @@ import type { QueueSettings, ValueService } from '../routing/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { TextToSpeech } from '../speech/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
 import type { TokenService } from '../tokens/index.js';
 import type { Trunks } from '../trunks/index.js';
 import { CallbackDestinations } from './destinations.js';
@@ -33,11 +34,18 @@ import { callbackRoutes } from './routes.js';
 import { CallbackRunner, type CallbackDeskFeed } from './runner.js';
 import { CallbackScheduler } from './scheduler.js';
 import { CallbackService } from './service.js';
-import { SqliteCallbackStore } from './store.js';
+import { lostCallbacks, type LostCallbacks } from './lost.js';
+import { PgCallbackStore } from './pg-store.js';
+import { SqliteCallbackStore } from './sqlite-store.js';
+import type { CallbackStore } from './store.js';
 
 export interface CallbacksModuleDeps {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** With `storage.kind: postgres`: the callbacks are there, shared by every gateway. */
+  readonly pool?: PgPool | undefined;
+  /** This gateway in the shared rows (`shared.instanceId`): the owner of the callbacks it asks for. */
+  readonly instanceId: string;
   readonly stack: SipStack;
   readonly trunks: Trunks;
   readonly media: MediaEngine;
@@ -64,6 +72,8 @@ export interface CallbacksModule {
   readonly service: CallbackService;
   readonly runner: CallbackRunner;
   readonly router: Router;
+  /** A lost gateway's callbacks, for the sweeper (PostgreSQL only). */
+  readonly lost: LostCallbacks | undefined;
   /** Closes interrupted callbacks (BYE to their legs, CANCEL to ringing INVITEs), charges what is owed, schedules the waiting ones. */
   start(): Promise<void>;
   /** Where the desks are told about callbacks (the desk is wired after this module). */
@@ -86,7 +96,9 @@ function freeAgents(agents: AgentDirectory, queue: string, now: number): number 
 
 export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModule {
   const { config, now, logger } = deps;
-  const store = new SqliteCallbackStore(deps.db);
+  const store: CallbackStore = deps.pool
+    ? new PgCallbackStore(deps.pool, deps.instanceId)
+    : new SqliteCallbackStore(deps.db);
   const billing =
     deps.billing ?? (deps.marketplace ? marketplaceBilling(deps.marketplace) : undefined);
   const fees = new CallbackFees({ store, billing, now, beforeCommit: deps.feeBeforeCommit });
@@ -137,7 +149,10 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
       return () => deps.agents.off('change', listener);
     },
     run: (id) => ref.service?.run(id) ?? Promise.resolve(),
-    expire: (id) => ref.service?.expire(id),
+    expire: (id) =>
+      void ref.service
+        ?.expire(id)
+        .catch((err: unknown) => logger.error({ err, callback: id }, 'callback not expired')),
   });
   const service = new CallbackService({
     config: config.callbacks,
@@ -157,10 +172,14 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
   ref.service = service;
   const router = callbackRoutes({ service, tokens: deps.tokens, apiKeys: deps.apiKeys });
   let closed = false;
+  const lost = store.shared
+    ? lostCallbacks({ rows: store.shared, service, stack: deps.stack, logger })
+    : undefined;
   return {
     service,
     runner,
     router,
+    lost,
     async start() {
       const { interrupted, ringing } = await service.start();
       hangUpInterrupted(deps.stack, interrupted, logger);
@@ -173,7 +192,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
       if (closed) return;
       closed = true;
       scheduler.close();
-      for (const record of store.inProgress()) runner.abort(record.id, 'shutdown');
+      runner.abortAll('shutdown');
     },
   };
 }

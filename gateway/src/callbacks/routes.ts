@@ -65,10 +65,10 @@ export function callbackView(r: CallbackRecord) {
   };
 }
 
-function watchKey(req: Request, service: CallbackService, id: string): void {
+async function watchKey(req: Request, service: CallbackService, id: string): Promise<void> {
   const key = typeof req.query['key'] === 'string' ? req.query['key'] : '';
   // The same answer for an unknown id and a wrong key: ids are not disclosed.
-  if (!key || !service.watchKeyMatches(id, key))
+  if (!key || !(await service.watchKeyMatches(id, key)))
     throw new ParleyError('not_found', 'no such callback', { expose: true });
 }
 
@@ -109,9 +109,12 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
     res.status(201).json({ ...created, key });
   });
 
-  router.get('/:id/events', (req, res: Response) => {
+  router.get('/:id/events', async (req, res: Response) => {
     const id = req.params['id'] ?? '';
-    watchKey(req, service, id);
+    await watchKey(req, service, id);
+    // Read before the stream opens: an unknown callback is a plain 404.
+    const record = await service.get(id);
+    if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -121,20 +124,20 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
       res.write(`event: callback\ndata: ${JSON.stringify(event)}\n\n`);
       if (event.phase === 'ended') res.end();
     };
-    const stop = service.watch(id, send);
+    const stop = service.watchFrom(record, send);
     res.on('close', stop);
   });
 
-  router.post('/:id/cancel', (req, res) => {
+  router.post('/:id/cancel', async (req, res) => {
     const id = req.params['id'] ?? '';
-    watchKey(req, service, id);
-    const record = service.cancel(id);
+    await watchKey(req, service, id);
+    const record = await service.cancel(id);
     res.json({ id, state: record.state, outcome: record.outcome });
   });
 
   const api = Router();
   api.use(requireApiKey(deps.apiKeys));
-  api.get('/', (req, res) => {
+  api.get('/', async (req, res) => {
     assertScope(res, 'read');
     const state = req.query['state'];
     if (state !== undefined && !STATES.includes(state as CallbackState))
@@ -145,19 +148,19 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
     const before = typeof req.query['before'] === 'string' ? Date.parse(req.query['before']) : NaN;
     const principal = principalOf(res);
     res.json({
-      callbacks: service
-        .list({
+      callbacks: (
+        await service.list({
           tenant: principal?.tenant,
           state: state as CallbackState | undefined,
           limit,
           before: Number.isFinite(before) ? before : undefined,
         })
-        .map(callbackView),
+      ).map(callbackView),
     });
   });
-  api.get('/:id', (req, res) => {
+  api.get('/:id', async (req, res) => {
     assertScope(res, 'read');
-    const record = service.get(req.params['id'] ?? '');
+    const record = await service.get(req.params['id'] ?? '');
     if (!record || !canSee(principalOf(res), record.tenant))
       throw new ParleyError('not_found', 'no such callback', { expose: true });
     res.json(callbackView(record));

@@ -52,9 +52,16 @@ export type RunResult =
 export class CallbackRunner {
   readonly #o: CallbackRunnerOptions;
   readonly #live = new Map<string, CallbackCall>();
+  /** Each callback's last write (they land in order). */
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(options: CallbackRunnerOptions) {
     this.#o = options;
+  }
+
+  /** Stops every live attempt (the gateway stopping). */
+  abortAll(reason: string): void {
+    for (const call of this.#live.values()) call.abort(reason);
   }
 
   /** Callbacks whose attempt is live now. */
@@ -72,11 +79,13 @@ export class CallbackRunner {
   /** Runs the next attempt of a scheduled callback; resolves when it is over. */
   async run(id: string): Promise<RunResult | undefined> {
     const { store, now, config } = this.#o;
-    const stored = store.get(id);
+    const stored = await store.get(id);
     if (!stored || stored.state !== 'scheduled') return undefined;
     const log = new AttemptLog(stored.attempts.length + 1, stored.phone, now);
     // Written before the INVITE leaves: a crash from here on is `interrupted`, never placed twice.
-    let record = this.#save(stored, 'calling', log);
+    // The claim is the write: of two gateways (or a cancel) racing for it, one moves it.
+    let record = this.#snapshot(stored, 'calling', log, undefined);
+    if (!(await store.claim(record))) return undefined;
     this.#publish(record);
     const desk = this.#o.desk;
     let agent: string | undefined;
@@ -130,6 +139,8 @@ export class CallbackRunner {
           );
           if (log.keyAt !== null && Number.isFinite(ringingAt))
             this.#timing('advertiser_ringing', log.keyAt, ringingAt);
+          // The writes before land first: the connection is never overwritten by an older one.
+          await this.#writes.get(record.id);
           record = await this.#charge(this.#snapshot(record, 'connected', log, call), true);
           agent = agentId;
           if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
@@ -159,7 +170,7 @@ export class CallbackRunner {
         dueAt: at + delay * 1000,
         code: result.code ?? null,
       };
-      store.save(record);
+      await this.#write(record);
       this.#o.logger.info(
         { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
         'callback attempt failed: retry scheduled',
@@ -177,7 +188,7 @@ export class CallbackRunner {
       code: result.code ?? null,
       endedAt: at,
     };
-    store.save(record);
+    await this.#write(record);
     this.#o.logger.info(
       { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
       'callback ended',
@@ -197,7 +208,7 @@ export class CallbackRunner {
       return connecting ? await fees.connected(record, now()) : await fees.charge(record);
     } catch (error) {
       this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
-      const stored = store.get(record.id);
+      const stored = await store.get(record.id).catch(() => undefined);
       return { ...record, connectedAt: stored?.connectedAt ?? record.connectedAt };
     }
   }
@@ -227,7 +238,26 @@ export class CallbackRunner {
     call?: CallbackCall,
   ): CallbackRecord {
     const next = this.#snapshot(record, state, log, call);
-    this.#o.store.save(next);
+    void this.#write(next);
+    return next;
+  }
+
+  /**
+   * Writes the record; the writes of one callback land in order (each after
+   * the one before), and a failure is logged: the call goes on, the next
+   * write carries the whole record.
+   */
+  #write(record: CallbackRecord): Promise<void> {
+    const previous = this.#writes.get(record.id) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.#o.store.save(record))
+      .catch((error: unknown) =>
+        this.#o.logger.error({ err: error, callback: record.id }, 'callback record not written'),
+      );
+    this.#writes.set(record.id, next);
+    void next.then(() => {
+      if (this.#writes.get(record.id) === next) this.#writes.delete(record.id);
+    });
     return next;
   }
 

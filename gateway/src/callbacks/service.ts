@@ -67,35 +67,53 @@ export class CallbackService {
    * advertiser INVITEs that were ringing, for a CANCEL.
    */
   async start(): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
+    const { store } = this.#o;
+    const closed = await this.closeInterrupted(await store.inProgress());
+    if (closed.interrupted.length > 0)
+      this.#log.warn(
+        { callbacks: closed.interrupted.length },
+        'closed callbacks interrupted by the last stop',
+      );
+    // Ended, connected and never charged: the charge failed then (a shared ledger that was down).
+    for (const record of await store.uncharged()) await this.#charge(record);
+    for (const record of await store.scheduled()) this.schedule(record);
+    return closed;
+  }
+
+  /**
+   * Ends callbacks a stop left in progress (this gateway's at start, a lost
+   * one's on a survivor): connected ones are charged (once: the key) and
+   * `completed`, the others `interrupted`. Answers the legs to hang up and
+   * the INVITEs to cancel of those this call ended (not another survivor).
+   */
+  async closeInterrupted(
+    records: readonly CallbackRecord[],
+  ): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
     const { store, now } = this.#o;
     const interrupted: InterruptedCall[] = [];
     const ringing: StoredInvite[] = [];
-    for (const record of store.inProgress()) {
+    for (const record of records) {
       let r = record;
       // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
       if (r.connectedAt !== null) r = await this.#charge(r);
       const at = now();
-      store.save({
-        ...r,
-        state: 'ended',
-        outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
-        code: r.connectedAt !== null ? null : 'callback_interrupted',
-        dialogs: [],
-        ringing: [],
-        updatedAt: at,
-        endedAt: at,
-      });
+      const ended = await store.saveIf(
+        {
+          ...r,
+          state: 'ended',
+          outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
+          code: r.connectedAt !== null ? null : 'callback_interrupted',
+          dialogs: [],
+          ringing: [],
+          updatedAt: at,
+          endedAt: at,
+        },
+        record.state,
+      );
+      if (!ended) continue;
       if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
       ringing.push(...r.ringing);
     }
-    if (interrupted.length > 0)
-      this.#log.warn(
-        { callbacks: interrupted.length },
-        'closed callbacks interrupted by the last stop',
-      );
-    // Ended, connected and never charged: the charge failed then (a shared ledger that was down).
-    for (const record of store.uncharged()) await this.#charge(record);
-    for (const record of store.scheduled()) this.#schedule(record);
     return { interrupted, ringing };
   }
 
@@ -128,12 +146,12 @@ export class CallbackService {
     );
     const { mode, dueAt } = this.#when(claim.when, at, resolved.openAt, resolved.queue);
     const { perNumber, perSession } = config.rateLimit;
-    if (store.countForNumber(phone, at - perNumber.windowSeconds * 1000) >= perNumber.max)
+    if ((await store.countForNumber(phone, at - perNumber.windowSeconds * 1000)) >= perNumber.max)
       throw new ParleyError('rate_limited', 'too many callbacks asked for this number', {
         expose: true,
       });
     if (
-      store.countForSession(claims.iss, claims.sub, at - perSession.windowSeconds * 1000) >=
+      (await store.countForSession(claims.iss, claims.sub, at - perSession.windowSeconds * 1000)) >=
       perSession.max
     )
       throw new ParleyError('rate_limited', 'too many callbacks asked by this session', {
@@ -179,26 +197,26 @@ export class CallbackService {
     };
     const watchKey = randomBytes(24).toString('base64url');
     // The token's jti is unique in the table: a token is used for one callback only.
-    store.insert(record, sha256(watchKey));
+    await store.insert(record, sha256(watchKey));
     this.#log.info(
       { callback: record.id, destination: record.destination, mode, dueAt: new Date(dueAt) },
       'callback requested',
     );
-    this.#schedule(record);
+    this.schedule(record);
     return { record, watchKey };
   }
 
-  get(id: string): CallbackRecord | undefined {
+  get(id: string): Promise<CallbackRecord | undefined> {
     return this.#o.store.get(id);
   }
 
-  list(filter: CallbackListFilter): CallbackRecord[] {
+  list(filter: CallbackListFilter): Promise<CallbackRecord[]> {
     return this.#o.store.list(filter);
   }
 
   /** Whether `key` is the watch key handed out for callback `id`. */
-  watchKeyMatches(id: string, key: string): boolean {
-    const stored = this.#o.store.watchHash(id);
+  async watchKeyMatches(id: string, key: string): Promise<boolean> {
+    const stored = await this.#o.store.watchHash(id);
     if (stored === undefined) return false;
     const a = Buffer.from(stored, 'hex');
     const b = Buffer.from(sha256(key), 'hex');
@@ -209,19 +227,44 @@ export class CallbackService {
    * Watches a callback's progress: what a live callback went through so far
    * (or, with no history here, its state now) at once, then each change.
    */
-  watch(id: string, listener: ProgressListener): () => void {
-    const record = this.#o.store.get(id);
+  async watch(id: string, listener: ProgressListener): Promise<() => void> {
+    const record = await this.#o.store.get(id);
     if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
-    const past = this.#o.progress.history(id);
-    if (past.length > 0 && record.state !== 'ended') for (const event of past) listener(event);
-    else listener(progressEvent(record, this.#o.now()));
-    return this.#o.progress.watch(id, listener);
+    return this.watchFrom(record, listener);
   }
 
-  /** Cancels a callback: a waiting one never runs; a live attempt is hung up. */
-  cancel(id: string): CallbackRecord {
+  /** Watches until `until` accepts an event (every event is shown to it); resolves with that one. */
+  async watchUntil(id: string, until: (e: CallbackEvent) => boolean): Promise<CallbackEvent> {
+    // The first events come inside watch(), before it answers the unsubscribe.
+    const w: { stop?: () => void; found?: CallbackEvent; resolve?: (e: CallbackEvent) => void } =
+      {};
+    const done = new Promise<CallbackEvent>((resolve) => (w.resolve = resolve));
+    w.stop = await this.watch(id, (e) => {
+      if (w.found || !until(e)) return;
+      w.found = e;
+      w.stop?.();
+      w.resolve?.(e);
+    });
+    if (w.found) w.stop();
+    return done;
+  }
+
+  /** {@link watch} of a record read just before (the SSE route reads it before its stream opens). */
+  watchFrom(record: CallbackRecord, listener: ProgressListener): () => void {
+    const past = this.#o.progress.history(record.id);
+    if (past.length > 0 && record.state !== 'ended') for (const event of past) listener(event);
+    else listener(progressEvent(record, this.#o.now()));
+    return this.#o.progress.watch(record.id, listener);
+  }
+
+  /**
+   * Cancels a callback: a waiting one never runs (on any gateway: its claim
+   * finds it ended); a live attempt on this gateway is hung up. One live on
+   * another gateway goes on (answered as it is).
+   */
+  async cancel(id: string): Promise<CallbackRecord> {
     const { store, scheduler, runner, now } = this.#o;
-    const record = store.get(id);
+    const record = await store.get(id);
     if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
     if (record.state === 'ended') return record;
     if (runner.abort(id, 'cancelled')) return record;
@@ -235,15 +278,16 @@ export class CallbackService {
       updatedAt: at,
       endedAt: at,
     };
-    store.save(ended);
+    // Only while it waits: a gateway that claimed it meanwhile has it (answered as stored).
+    if (!(await store.saveIf(ended, 'scheduled'))) return (await store.get(id)) ?? record;
     this.#ended(ended, at);
     return ended;
   }
 
   /** An agent-free callback that waited past agentFreeMaxWaitSeconds. */
-  expire(id: string): void {
+  async expire(id: string): Promise<void> {
     const { store, now } = this.#o;
-    const record = store.get(id);
+    const record = await store.get(id);
     if (!record || record.state !== 'scheduled') return;
     const at = now();
     const ended: CallbackRecord = {
@@ -254,8 +298,7 @@ export class CallbackService {
       updatedAt: at,
       endedAt: at,
     };
-    store.save(ended);
-    this.#ended(ended, at);
+    if (await store.saveIf(ended, 'scheduled')) this.#ended(ended, at);
   }
 
   /**
@@ -275,10 +318,11 @@ export class CallbackService {
   /** Runs one attempt; a retry goes back to the scheduler. */
   async run(id: string): Promise<void> {
     const result = await this.#o.runner.run(id);
-    if (result?.kind === 'retry') this.#schedule(result.record);
+    if (result?.kind === 'retry') this.schedule(result.record);
   }
 
-  #schedule(record: CallbackRecord): void {
+  /** Puts a scheduled callback in this gateway's scheduler (its own, or one taken over). */
+  schedule(record: CallbackRecord): void {
     this.#o.scheduler.add({
       id: record.id,
       dueAt: record.dueAt,

@@ -1,10 +1,12 @@
 /**
- * Where callbacks are kept (SQLite now, PostgreSQL later): the records, the
- * queries the scheduler and the rate limits need, and a transaction for the
- * fee (the ledger's posting and the record's charge together).
+ * Where callbacks are kept: the contract both stores keep (asynchronous, for
+ * PostgreSQL), and the row both read and write (JSON as TEXT, times as epoch
+ * milliseconds). SQLite (`sqlite-store.ts`) is the embedded default;
+ * PostgreSQL (`pg-store.ts`, `storage.kind: postgres`) is shared by every
+ * gateway: a callback asked through one is read, cancelled and charged
+ * through any, and run by exactly one (`claim`).
  */
-import { ParleyError } from '@parley/shared/errors';
-import type { SqliteDatabase, StoredDialog } from '../storage/index.js';
+import type { StoredDialog } from '../storage/index.js';
 import type { StoredInvite } from '../calls/index.js';
 import type {
   AdvertiserTarget,
@@ -14,6 +16,7 @@ import type {
   CallbackRecord,
   CallbackState,
 } from './model.js';
+import type { LocalCallbackRows } from './sqlite-store.js';
 
 export interface CallbackListFilter {
   readonly tenant?: string | undefined;
@@ -23,30 +26,76 @@ export interface CallbackListFilter {
   readonly before?: number | undefined;
 }
 
-export interface CallbackStore {
-  /** Runs `fn` in one transaction (writes of other modules on the same database join it). */
-  atomically<T>(fn: () => T): T;
-  /** Stores a new callback; `conflict` when its token was used before. */
-  insert(record: CallbackRecord, watchHash: string): void;
-  get(id: string): CallbackRecord | undefined;
-  /** Writes the record's changing fields (state, attempts, charge, due time). */
-  save(record: CallbackRecord): void;
-  list(filter: CallbackListFilter): CallbackRecord[];
-  /** Callbacks waiting to run (state scheduled), soonest first. */
-  scheduled(): CallbackRecord[];
-  /** Callbacks a stop left between scheduled and ended. */
-  inProgress(): CallbackRecord[];
-  /** Ended callbacks that connected and were not charged (the shared ledger was down). */
-  uncharged(): CallbackRecord[];
-  /** Callbacks asked for this number since `since` (every state). */
-  countForNumber(phone: string, since: number): number;
-  /** Callbacks asked by this web session since `since`. */
-  countForSession(tenant: string, sessionId: string, since: number): number;
-  /** The SHA-256 of the watch key the requester got (hex). */
-  watchHash(id: string): string | undefined;
+/** What marks a callback charged (`chargedAt`; the key and transaction when money moved). */
+export interface CallbackCharge {
+  readonly at: number;
+  readonly key: string | null;
+  readonly transactionId: number | null;
 }
 
-interface Row {
+/** A write run inside the shared ledger's transaction (`PostGuard.writes`). */
+export interface ChargeWrite {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export interface CallbackStore {
+  /** Stores a new callback; `replayed` when its token was used before. */
+  insert(record: CallbackRecord, watchHash: string): Promise<void>;
+  get(id: string): Promise<CallbackRecord | undefined>;
+  /** Writes the record's changing fields (state, attempts, due time; never the charge's). */
+  save(record: CallbackRecord): Promise<void>;
+  /**
+   * Writes the record only while its stored state is `from`; false when it
+   * was not (another gateway or request moved it first).
+   */
+  saveIf(record: CallbackRecord, from: CallbackState): Promise<boolean>;
+  /**
+   * Takes a scheduled callback for this gateway's next attempt: writes
+   * `record` (state `calling`) only if the stored one is still scheduled
+   * and (PostgreSQL) this gateway's. False: someone else has it, or it ended.
+   */
+  claim(record: CallbackRecord): Promise<boolean>;
+  /** Marks a connected, uncharged callback charged; false when it was charged already. */
+  markCharged(id: string, charge: CallbackCharge): Promise<boolean>;
+  list(filter: CallbackListFilter): Promise<CallbackRecord[]>;
+  /** This gateway's callbacks waiting to run (state scheduled), soonest first. */
+  scheduled(): Promise<CallbackRecord[]>;
+  /** This gateway's callbacks a stop left between scheduled and ended. */
+  inProgress(): Promise<CallbackRecord[]>;
+  /** Ended callbacks that connected and were not charged (the shared ledger was down). */
+  uncharged(): Promise<CallbackRecord[]>;
+  /** Callbacks asked for this number since `since` (every state). */
+  countForNumber(phone: string, since: number): Promise<number>;
+  /** Callbacks asked by this web session since `since`. */
+  countForSession(tenant: string, sessionId: string, since: number): Promise<number>;
+  /** The SHA-256 of the watch key the requester got (hex). */
+  watchHash(id: string): Promise<string | undefined>;
+  /**
+   * SQLite: the same rows, synchronously, for the fee posted in the
+   * gateway's own ledger in one SQLite transaction with the record.
+   */
+  readonly local?: LocalCallbackRows | undefined;
+  /**
+   * PostgreSQL: the write that marks the record charged, run inside the
+   * shared ledger's posting (one transaction: the money and the record).
+   */
+  chargeWrite?(id: string, key: string, at: number): ChargeWrite;
+  /** PostgreSQL: the records of other gateways (a lost gateway's, `lost.ts`). */
+  readonly shared?: SharedCallbackRows | undefined;
+}
+
+/** What a survivor needs of a lost gateway's callbacks (PostgreSQL only). */
+export interface SharedCallbackRows {
+  /** Gateways with callbacks not ended (scheduled or in progress). */
+  openOwners(): Promise<string[]>;
+  /** A gateway's callbacks between scheduled and ended. */
+  inProgressOf(owner: string): Promise<CallbackRecord[]>;
+  /** Makes a gateway's scheduled callbacks this one's; answers those it took. */
+  adopt(owner: string): Promise<CallbackRecord[]>;
+}
+
+export interface Row {
   id: string;
   tenant: string;
   destination: string;
@@ -82,10 +131,10 @@ interface Row {
   ended_at: number | null;
 }
 
-const COLUMNS =
+export const COLUMNS =
   'id, tenant, destination, listing_id, advertiser_id, advertiser_name, target, phone, caller_number, session_id, origin, page, impression_id, token_id, mode, due_at, expires_at, state, outcome, code, fee, currency, connected_at, charged_at, charge_key, charge_tx, attempts, dialogs, ringing, private_claims, created_at, updated_at, ended_at';
 
-function toRow(r: CallbackRecord): Row {
+export function toRow(r: CallbackRecord): Row {
   return {
     id: r.id,
     tenant: r.tenant,
@@ -123,7 +172,7 @@ function toRow(r: CallbackRecord): Row {
   };
 }
 
-function fromRow(row: Row): CallbackRecord {
+export function fromRow(row: Row): CallbackRecord {
   return {
     id: row.id,
     tenant: row.tenant,
@@ -159,116 +208,4 @@ function fromRow(row: Row): CallbackRecord {
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
   };
-}
-
-export class SqliteCallbackStore implements CallbackStore {
-  readonly #db: SqliteDatabase;
-  readonly #s;
-
-  constructor(db: SqliteDatabase) {
-    this.#db = db;
-    const names = COLUMNS.split(', ');
-    this.#s = {
-      insert: db.prepare<Row & { watch_hash: string }>(
-        `INSERT INTO cb_callbacks (${COLUMNS}, watch_hash) VALUES (${names.map((n) => `@${n}`).join(', ')}, @watch_hash)`,
-      ),
-      save: db.prepare<Row>(
-        `UPDATE cb_callbacks SET due_at = @due_at, expires_at = @expires_at, state = @state, outcome = @outcome,
-           code = @code, connected_at = @connected_at, charged_at = @charged_at, charge_key = @charge_key,
-           charge_tx = @charge_tx, attempts = @attempts, dialogs = @dialogs, ringing = @ringing, updated_at = @updated_at, ended_at = @ended_at
-         WHERE id = @id`,
-      ),
-      get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM cb_callbacks WHERE id = ?`),
-      scheduled: db.prepare<[], Row>(
-        `SELECT ${COLUMNS} FROM cb_callbacks WHERE state = 'scheduled' ORDER BY due_at, created_at`,
-      ),
-      inProgress: db.prepare<[], Row>(
-        `SELECT ${COLUMNS} FROM cb_callbacks WHERE state NOT IN ('scheduled', 'ended')`,
-      ),
-      uncharged: db.prepare<[], Row>(
-        `SELECT ${COLUMNS} FROM cb_callbacks
-         WHERE state = 'ended' AND connected_at IS NOT NULL AND charged_at IS NULL`,
-      ),
-      forNumber: db.prepare<[string, number], { n: number }>(
-        'SELECT count(*) AS n FROM cb_callbacks WHERE phone = ? AND created_at >= ?',
-      ),
-      forSession: db.prepare<[string, string, number], { n: number }>(
-        'SELECT count(*) AS n FROM cb_callbacks WHERE tenant = ? AND session_id = ? AND created_at >= ?',
-      ),
-      watch: db.prepare<[string], { watch_hash: string }>(
-        'SELECT watch_hash FROM cb_callbacks WHERE id = ?',
-      ),
-    };
-  }
-
-  atomically<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
-  }
-
-  insert(record: CallbackRecord, watchHash: string): void {
-    try {
-      this.#s.insert.run({ ...toRow(record), watch_hash: watchHash });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new ParleyError('replayed', 'this callback token was used already', {
-          expose: true,
-        });
-      throw error;
-    }
-  }
-
-  get(id: string): CallbackRecord | undefined {
-    const row = this.#s.get.get(id);
-    return row ? fromRow(row) : undefined;
-  }
-
-  save(record: CallbackRecord): void {
-    this.#s.save.run(toRow(record));
-  }
-
-  list(filter: CallbackListFilter): CallbackRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.tenant !== undefined) {
-      where.push('tenant = ?');
-      args.push(filter.tenant);
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    if (filter.before !== undefined) {
-      where.push('created_at < ?');
-      args.push(filter.before);
-    }
-    const sql = `SELECT ${COLUMNS} FROM cb_callbacks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`;
-    return this.#db
-      .prepare<(string | number)[], Row>(sql)
-      .all(...args, filter.limit)
-      .map(fromRow);
-  }
-
-  scheduled(): CallbackRecord[] {
-    return this.#s.scheduled.all().map(fromRow);
-  }
-
-  inProgress(): CallbackRecord[] {
-    return this.#s.inProgress.all().map(fromRow);
-  }
-
-  uncharged(): CallbackRecord[] {
-    return this.#s.uncharged.all().map(fromRow);
-  }
-
-  countForNumber(phone: string, since: number): number {
-    return this.#s.forNumber.get(phone, since)?.n ?? 0;
-  }
-
-  countForSession(tenant: string, sessionId: string, since: number): number {
-    return this.#s.forSession.get(tenant, sessionId, since)?.n ?? 0;
-  }
-
-  watchHash(id: string): string | undefined {
-    return this.#s.watch.get(id)?.watch_hash;
-  }
 }

@@ -16,12 +16,15 @@ import { queueSettings, type ValueService } from '../routing/index.js';
 import type { SipStack } from '../sip/index.js';
 import type { Speech } from '../speech/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
+import type { PgPool } from '../storage/postgres/index.js';
 import type { TokenService } from '../tokens/index.js';
 import type { Trunks } from '../trunks/index.js';
 
 export interface ApplicationsDeps {
   readonly config: Config;
   readonly db: SqliteDatabase;
+  /** With `storage.kind: postgres`: the shared database (the callbacks' records). */
+  readonly pool: PgPool | undefined;
   /** The flows' events (`Stores.flowEvents`): SQLite, or PostgreSQL shared by the cluster. */
   readonly flowEvents: FlowEventStore;
   readonly stack: SipStack;
@@ -99,6 +102,8 @@ export async function startApplications(deps: ApplicationsDeps): Promise<{
   const callbacks = createCallbacksModule({
     config,
     db: deps.db,
+    pool: deps.pool,
+    instanceId: config.shared.instanceId ?? config.gatewayId,
     stack: deps.stack,
     trunks: deps.trunks,
     media: deps.media,

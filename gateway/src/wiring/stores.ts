@@ -13,7 +13,7 @@ import {
 import { GATED_PG_MIGRATIONS } from '../gated/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
 import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
-import { CALLBACKS_SCHEMA } from '../callbacks/index.js';
+import { CALLBACKS_PG_MIGRATIONS, CALLBACKS_SCHEMA } from '../callbacks/index.js';
 import { VOICEMAIL_PG_MIGRATIONS, VOICEMAIL_SCHEMA } from '../voicemail/index.js';
 import type { Logger } from '../observability/index.js';
 import {
@@ -51,7 +51,7 @@ export interface Stores {
   /**
    * The modules' tables (flows, voicemail, marketplace, ledger, gated,
    * callbacks). With PostgreSQL the marketplace's money is in {@link sharedMoney},
-   * the voicemail index in {@link pool}, the flow events in {@link flowEvents}.
+   * the voicemail index and the callbacks in {@link pool}, the flow events in {@link flowEvents}.
    */
   readonly db: SqliteDatabase;
   /**
@@ -63,7 +63,7 @@ export interface Stores {
   /**
    * With `storage.kind: postgres`: the shared database, for the modules'
    * stores ported to it (the voicemail index; the gated accounts, their money
-   * and the decisions). Undefined with SQLite.
+   * and the decisions; the callbacks). Undefined with SQLite.
    */
   readonly pool: PgPool | undefined;
   readonly calls: CallStore;
@@ -185,6 +185,7 @@ async function coreStores(
       { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
       { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
       { name: 'gated', postgres: GATED_PG_MIGRATIONS },
+      { name: 'callbacks', postgres: CALLBACKS_PG_MIGRATIONS },
     ]);
     logger.info({ applied }, 'PostgreSQL schema up to date');
   } catch (error) {

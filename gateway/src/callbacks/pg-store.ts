@@ -1,0 +1,208 @@
+/**
+ * Callbacks in PostgreSQL (`storage.kind: postgres`), shared by every
+ * gateway: any of them reads, lists, cancels and counts (the rate limits)
+ * every callback. Each row has an `owner`, the gateway that asked for it (or
+ * took it over from a lost one): only the owner's `claim` moves it from
+ * scheduled to calling, in one conditional UPDATE, so a callback is dialled
+ * by one gateway however many schedule it. The fee's mark is written inside
+ * the shared ledger's posting ({@link PgCallbackStore.chargeWrite}).
+ */
+import { ParleyError } from '@parley/shared/errors';
+import { isUniqueViolation, type PgPool } from '../storage/postgres/index.js';
+import type { CallbackRecord, CallbackState } from './model.js';
+import {
+  COLUMNS,
+  fromRow,
+  toRow,
+  type CallbackCharge,
+  type CallbackListFilter,
+  type CallbackStore,
+  type ChargeWrite,
+  type Row,
+  type SharedCallbackRows,
+} from './store.js';
+
+const NAMES = COLUMNS.split(', ');
+const INSERT = `INSERT INTO cb_callbacks (${COLUMNS}, watch_hash, owner)
+  VALUES (${NAMES.map((_, i) => `$${i + 1}`).join(', ')}, $${NAMES.length + 1}, $${NAMES.length + 2})`;
+/** The changing fields ($1 the id; never the charge's, written by `markCharged` alone). */
+const CHANGING = [
+  'due_at',
+  'expires_at',
+  'state',
+  'outcome',
+  'code',
+  'connected_at',
+  'attempts',
+  'dialogs',
+  'ringing',
+  'updated_at',
+  'ended_at',
+] as const;
+const SET = CHANGING.map((c, i) => `${c} = $${i + 2}`).join(', ');
+const NEXT = CHANGING.length + 2;
+const changing = (r: CallbackRecord): unknown[] => {
+  const row = toRow(r);
+  return [row.id, ...CHANGING.map((c) => row[c])];
+};
+
+export class PgCallbackStore implements CallbackStore {
+  readonly owner: string;
+  readonly shared: SharedCallbackRows;
+  readonly #pool: PgPool;
+
+  /** `owner`: this gateway's `shared.instanceId`. */
+  constructor(pool: PgPool, owner: string) {
+    this.#pool = pool;
+    this.owner = owner;
+    this.shared = {
+      openOwners: async () =>
+        (
+          await pool.query<{ owner: string }>(
+            "SELECT DISTINCT owner FROM cb_callbacks WHERE state <> 'ended'",
+          )
+        ).rows.map((r) => r.owner),
+      inProgressOf: (lost) =>
+        this.#rows(`WHERE owner = $1 AND state NOT IN ('scheduled', 'ended')`, [lost]),
+      adopt: async (lost) =>
+        (
+          await pool.query<Row>(
+            `UPDATE cb_callbacks SET owner = $2 WHERE owner = $1 AND state = 'scheduled'
+             RETURNING ${COLUMNS}`,
+            [lost, this.owner],
+          )
+        ).rows.map(fromRow),
+    };
+  }
+
+  async insert(record: CallbackRecord, watchHash: string): Promise<void> {
+    const row = toRow(record);
+    try {
+      await this.#pool.query(INSERT, [
+        ...NAMES.map((n) => row[n as keyof Row]),
+        watchHash,
+        this.owner,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ParleyError('replayed', 'this callback token was used already', {
+          expose: true,
+        });
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<CallbackRecord | undefined> {
+    return (await this.#rows('WHERE id = $1', [id]))[0];
+  }
+
+  async save(record: CallbackRecord): Promise<void> {
+    await this.#pool.query(`UPDATE cb_callbacks SET ${SET} WHERE id = $1`, changing(record));
+  }
+
+  async saveIf(record: CallbackRecord, from: CallbackState): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE cb_callbacks SET ${SET} WHERE id = $1 AND state = $${NEXT}`,
+      [...changing(record), from],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async claim(record: CallbackRecord): Promise<boolean> {
+    // One statement: of two gateways claiming at once, the second re-reads the row and finds it calling.
+    const { rowCount } = await this.#pool.query(
+      `UPDATE cb_callbacks SET ${SET} WHERE id = $1 AND state = 'scheduled' AND owner = $${NEXT}`,
+      [...changing(record), this.owner],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async markCharged(id: string, charge: CallbackCharge): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE cb_callbacks SET charged_at = $2, charge_key = $3, charge_tx = $4, updated_at = $2
+       WHERE id = $1 AND charged_at IS NULL AND connected_at IS NOT NULL`,
+      [id, charge.at, charge.key, charge.transactionId],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  chargeWrite(id: string, key: string, at: number): ChargeWrite {
+    return {
+      // In the ledger's transaction, after its insert: the key's transaction is visible here.
+      sql: `UPDATE cb_callbacks SET charged_at = $2, charge_key = $3, updated_at = $2,
+              charge_tx = (SELECT id FROM ledger_transactions WHERE key = $3)
+            WHERE id = $1 AND charged_at IS NULL AND connected_at IS NOT NULL`,
+      params: [id, at, key],
+    };
+  }
+
+  list(filter: CallbackListFilter): Promise<CallbackRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (sql: string, value: string | number) => {
+      args.push(value);
+      where.push(`${sql} $${args.length}`);
+    };
+    if (filter.tenant !== undefined) add('tenant =', filter.tenant);
+    if (filter.state !== undefined) add('state =', filter.state);
+    if (filter.before !== undefined) add('created_at <', filter.before);
+    args.push(filter.limit);
+    return this.#rows(
+      `${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT $${args.length}`,
+      args,
+    );
+  }
+
+  scheduled(): Promise<CallbackRecord[]> {
+    return this.#rows(`WHERE owner = $1 AND state = 'scheduled' ORDER BY due_at, created_at`, [
+      this.owner,
+    ]);
+  }
+
+  inProgress(): Promise<CallbackRecord[]> {
+    return this.shared.inProgressOf(this.owner);
+  }
+
+  uncharged(): Promise<CallbackRecord[]> {
+    return this.#rows(
+      `WHERE state = 'ended' AND connected_at IS NOT NULL AND charged_at IS NULL`,
+      [],
+    );
+  }
+
+  async countForNumber(phone: string, since: number): Promise<number> {
+    return this.#count('phone = $1 AND created_at >= $2', [phone, since]);
+  }
+
+  async countForSession(tenant: string, sessionId: string, since: number): Promise<number> {
+    return this.#count('tenant = $1 AND session_id = $2 AND created_at >= $3', [
+      tenant,
+      sessionId,
+      since,
+    ]);
+  }
+
+  async watchHash(id: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ watch_hash: string }>(
+      'SELECT watch_hash FROM cb_callbacks WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.watch_hash;
+  }
+
+  async #count(where: string, args: unknown[]): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM cb_callbacks WHERE ${where}`,
+      args,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async #rows(where: string, args: unknown[]): Promise<CallbackRecord[]> {
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${COLUMNS} FROM cb_callbacks ${where}`,
+      args,
+    );
+    return rows.map(fromRow);
+  }
+}
