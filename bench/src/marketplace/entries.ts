@@ -99,7 +99,7 @@ async function logPostgres(pool: PgPool, log: Iterable<Logged>): Promise<number[
 }
 
 export interface EntriesOptions {
-  /** `rows`: the row-wise matcher (PostgreSQL's) on SQLite too; `sets`: the SQLite gateway's. */
+  /** `rows`: the row-wise matcher (batched reads); `sets`: the gateway's (a chunk matched as a set). */
   readonly path: 'sets' | 'rows';
   /** Print a digest of every entry's answer (the two paths must agree byte for byte). */
   readonly digest: boolean;
@@ -115,7 +115,7 @@ export async function callEntries(
   const pool = o.pool;
   const IMPRESSIONS = quick ? 100_000 : 1_000_000;
   const ENTRIES = quick ? 20_000 : 200_000;
-  const where = pool ? 'PostgreSQL' : `SQLite, ${o.path}`;
+  const where = `${pool ? 'PostgreSQL' : 'SQLite'}, ${o.path}`;
   const db = openDatabase(join(dir, pool ? 'entries-pg.sqlite' : 'entries.sqlite'), [
     LEDGER_SCHEMA,
     MARKETPLACE_SCHEMA,
@@ -127,7 +127,7 @@ export async function callEntries(
     pool,
   );
   const matcher =
-    o.path === 'rows' && !pool ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
+    o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
   // The matcher alone (reads, matching, writes; not the parsing), timed per chunk.
   const inMatcher = { wall: 0, cpu: 0 };
   const processChunk = matcher.processChunk.bind(matcher);
