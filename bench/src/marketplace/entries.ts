@@ -126,8 +126,7 @@ export async function callEntries(
     true,
     pool,
   );
-  const matcher =
-    o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
+  const matcher = o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
   // The matcher alone (reads, matching, writes; not the parsing), timed per chunk.
   const inMatcher = { wall: 0, cpu: 0 };
   const processChunk = matcher.processChunk.bind(matcher);
