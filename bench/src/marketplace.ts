@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { startPostgres, type Postgres } from '@parley/testkit';
 import { auction } from './marketplace/auction.js';
 import { callEntries } from './marketplace/entries.js';
+import { treeCpu } from './marketplace/tree-cpu.js';
 import { WORKER_FLAG, ledger, ledgerWorker } from './marketplace/ledger.js';
 import { leases, pgLeases } from './marketplace/leases.js';
 import { calibrate, pgPool } from './marketplace/setup.js';
@@ -80,7 +81,11 @@ async function main(): Promise<void> {
       if (on !== 'postgres') await callEntries(dir, quick, print, { path, digest });
       if (on === 'postgres' || (values.postgres && on !== 'sqlite')) {
         const pool = await database();
-        await callEntries(dir, quick, print, { path, digest, pool }).finally(() => pool.end());
+        const pid = postgres?.process.pid;
+        const serverCpu = pid === undefined ? undefined : () => treeCpu(pid);
+        await callEntries(dir, quick, print, { path, digest, pool, serverCpu }).finally(() =>
+          pool.end(),
+        );
       }
     }
     if (runs('ledger')) await ledger(dir, quick, print, fileURLToPath(import.meta.url));

@@ -104,6 +104,8 @@ export interface EntriesOptions {
   /** Print a digest of every entry's answer (the two paths must agree byte for byte). */
   readonly digest: boolean;
   readonly pool?: PgPool;
+  /** The database server's CPU so far in µs (PostgreSQL: the postmaster's and its backends'), beside the gateway's. */
+  readonly serverCpu?: () => number;
 }
 
 export async function callEntries(
@@ -128,17 +130,19 @@ export async function callEntries(
   );
   const matcher = o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
   // The matcher alone (reads, matching, writes; not the parsing), timed per chunk.
-  const inMatcher = { wall: 0, cpu: 0 };
+  const inMatcher = { wall: 0, cpu: 0, server: 0 };
   const processChunk = matcher.processChunk.bind(matcher);
   matcher.processChunk = async (...args) => {
     const start = performance.now();
     const cpu = process.cpuUsage();
+    const server = o.serverCpu?.() ?? 0;
     try {
       return await processChunk(...args);
     } finally {
       const used = process.cpuUsage(cpu);
       inMatcher.wall += performance.now() - start;
       inMatcher.cpu += used.user + used.system;
+      inMatcher.server += (o.serverCpu?.() ?? 0) - server;
     }
   };
   const now = Date.now();
@@ -186,6 +190,7 @@ export async function callEntries(
     const cpu = process.cpuUsage();
     inMatcher.wall = 0;
     inMatcher.cpu = 0;
+    inMatcher.server = 0;
     const hash = o.digest ? createHash('sha256') : undefined;
     const results = ingest(readEntries(Readable.from(chunks), format), {
       matcher,
@@ -202,7 +207,7 @@ export async function callEntries(
     const used = process.cpuUsage(cpu);
     const { summary } = step.value;
     print(
-      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU)${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}`,
+      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU${o.serverCpu ? `, and the server's ${(inMatcher.server / count).toFixed(1)} µs` : ''})${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}`,
     );
   };
   await run('csv', ENTRIES, 0);
