@@ -94,7 +94,12 @@ outcome AS (
       SELECT n.id, n.listing_id FROM mp_impressions n WHERE n.number = p.number AND n.lease_start <= p.lease_start
       ORDER BY n.lease_start DESC, n.seq DESC LIMIT 1
     ) n ON p.number IS NOT NULL
-    LEFT JOIN mp_call_entries prev ON prev.tenant = $1 AND prev.entry_id = c.entry_id
+    -- A probe of the key per entry (OFFSET 0 keeps it one): planned as a join, the table's
+    -- stale statistics while a batch fills it chose a hash of the whole table per chunk.
+    LEFT JOIN LATERAL (
+      SELECT prev.status, prev.impression_id, prev.reason FROM mp_call_entries prev
+      WHERE prev.tenant = $1 AND prev.entry_id = c.entry_id OFFSET 0
+    ) prev ON true
 ),
 written AS (
   INSERT INTO mp_call_entries (tenant, entry_id, status, reason, impression_id, device_id, number, started_at,
