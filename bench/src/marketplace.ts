@@ -11,11 +11,13 @@
  * 4. `ledger.ts`: the ledger under concurrent qualifying calls.
  *
  *   node --import tsx bench/src/marketplace.ts [--quick] [--postgres] [--only auction|leases|entries|ledger]
- *     [--entries-path sets|rows] [--entries-digest]
+ *     [--entries-path sets|rows] [--entries-on sqlite|postgres] [--entries-digest]
  *
  * `--postgres` starts the testkit's PostgreSQL (Debian's) on 127.0.0.1.
- * `--entries-path rows` matches the call entries row-wise on SQLite too (as
- * PostgreSQL does; `sets` by default, as the gateway on SQLite);
+ * `--entries-path rows` matches the call entries row-wise (the matcher's
+ * batched reads; `sets` by default: a chunk matched as a set, as the gateway
+ * does on SQLite and on PostgreSQL); `--entries-on` runs the call entries on
+ * one database only (`postgres` starts it without `--postgres`);
  * `--entries-digest` prints a digest of every entry's answer, to compare the
  * two paths on the same data.
  */
@@ -27,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { startPostgres, type Postgres } from '@parley/testkit';
 import { auction } from './marketplace/auction.js';
 import { callEntries } from './marketplace/entries.js';
+import { treeCpu } from './marketplace/tree-cpu.js';
 import { WORKER_FLAG, ledger, ledgerWorker } from './marketplace/ledger.js';
 import { leases, pgLeases } from './marketplace/leases.js';
 import { calibrate, pgPool } from './marketplace/setup.js';
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'entries-path': { type: 'string', default: 'sets' },
       'entries-digest': { type: 'boolean', default: false },
+      'entries-on': { type: 'string', default: '' },
     },
   });
   const quick = values.quick;
@@ -73,10 +77,13 @@ async function main(): Promise<void> {
     if (runs('entries')) {
       const path = values['entries-path'] === 'rows' ? 'rows' : 'sets';
       const digest = values['entries-digest'];
-      await callEntries(dir, quick, print, { path, digest });
-      if (values.postgres) {
+      const on = values['entries-on'];
+      if (on !== 'postgres') await callEntries(dir, quick, print, { path, digest });
+      if (on === 'postgres' || (values.postgres && on !== 'sqlite')) {
         const pool = await database();
-        await callEntries(dir, quick, print, { path: 'rows', digest, pool }).finally(() =>
+        const pid = postgres?.process.pid;
+        const serverCpu = pid === undefined ? undefined : () => treeCpu(pid);
+        await callEntries(dir, quick, print, { path, digest, pool, serverCpu }).finally(() =>
           pool.end(),
         );
       }

@@ -16,6 +16,7 @@ import { ImpressionSeal } from './impression-seal.js';
 import { SqliteImpressionStore, type ImpressionStore } from './impression-store.js';
 import { LocalNumberLeases, type NumberLeases } from './number-leases.js';
 import { PgCallEntryStore } from './postgres/pg-call-entry-store.js';
+import { PgChunkMatch } from './postgres/pg-chunk-match.js';
 import { PgMarketplaceCallStore } from './postgres/pg-call-store.js';
 import { PgDirectoryStore } from './postgres/pg-directory-store.js';
 import { PgImpressionStore } from './postgres/pg-impression-store.js';
@@ -32,8 +33,8 @@ export interface MarketplaceStores {
   readonly seal: ImpressionSeal | undefined;
   readonly calls: MarketplaceCallStore;
   readonly entryStore: CallEntryStore;
-  /** Call entries matched and stored as sets (SQLite: the log and the entries in one file); PostgreSQL matches row-wise. */
-  readonly chunkMatch: ChunkMatch | undefined;
+  /** Call entries matched and stored as sets, where the log and the entries are (the SQLite file, or PostgreSQL). */
+  readonly chunkMatch: ChunkMatch;
   readonly reports: ReportStore;
   /** A tenant's tracking-number leases (`tenantPools`). */
   leases(tenant: string, numbers: readonly string[], leaseSeconds: number): NumberLeases;
@@ -55,7 +56,7 @@ export function marketplaceStores(
       ? new PgMarketplaceCallStore(pool, instanceId ?? 'gateway')
       : new SqliteMarketplaceCallStore(db),
     entryStore: pool ? new PgCallEntryStore(pool) : new SqliteCallEntryStore(db),
-    chunkMatch: pool ? undefined : new SqliteChunkMatch(db),
+    chunkMatch: pool ? new PgChunkMatch(pool) : new SqliteChunkMatch(db),
     reports: pool ? new PgReportStore(pool) : new SqliteReportStore(db),
     leases: (tenant, numbers, leaseSeconds) =>
       pool

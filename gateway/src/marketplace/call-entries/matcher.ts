@@ -65,7 +65,8 @@ export interface ChunkOutcome {
 
 /**
  * Matching and storing a chunk as sets where the impression log and the
- * entries share a database (`sqlite-chunk-match.ts`): in one transaction, per
+ * entries share a database (`sqlite-chunk-match.ts`,
+ * `../postgres/pg-chunk-match.ts`): in one transaction, per
  * entry (ids distinct) in order, its outcome by the same rule as the
  * row-wise path below, stored unless its id was.
  */
@@ -183,8 +184,10 @@ export class CallEntryMatcher {
         let logEntries = deviceLog.filter(
           (l) => l.leaseStart <= e.startedAt && l.leaseStart >= since,
         );
-        // The batch read keeps the newest few per device: a device with more asks on its own.
-        if (logEntries.length === 0 && deviceLog.length >= MAX_LOG_ENTRIES)
+        // The batch read keeps the newest few per device up to the chunk's last start: when it
+        // was cut, an entry with fewer than that many in its own window asks on its own (its
+        // window may hold older ones the batch did not read).
+        if (logEntries.length < MAX_LOG_ENTRIES && deviceLog.length >= MAX_LOG_ENTRIES)
           logEntries = await this.#impressions.logEntries(
             tenant,
             e.deviceId,
