@@ -4,7 +4,6 @@
  * agent, expiry, un-registration (Expires 0, `Contact: *`), and the flow each
  * binding came over so calls reach phones behind NAT or on TCP.
  */
-import { randomUUID } from 'node:crypto';
 import { clientOf, type SipProtocol } from '../transport/index.js';
 import {
   formatDigestChallenge,
@@ -12,9 +11,7 @@ import {
   formatUri,
   isSipUri,
   parseDigestCredentials,
-  verifyDigestResponse,
   type DigestAlgorithm,
-  type DigestCredentials,
   type NameAddr,
   type SipRequest,
 } from '../message/index.js';
@@ -22,6 +19,8 @@ import type { Logger } from '../../observability/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import type { SipStack } from '../sip-stack.js';
 import { AccountGuard } from './account-guard.js';
+import { paramOf, parseExpires, supportsPath } from './request-fields.js';
+import { NOBODY, verifySecret } from './secret.js';
 import { NonceFactory } from './nonce.js';
 import { NonceCounts } from './nonce-counts.js';
 
@@ -357,49 +356,4 @@ export class Registrar {
       }
     }
   }
-}
-
-/** Stands in for an unknown user: the same digest work, never a match. */
-const NOBODY: RegistrarCredentials = {
-  agentId: '',
-  password: `\u0000nobody-${randomUUID()}`,
-};
-
-/** Checks the digest response against the password, or the stored H(A1) of its algorithm. */
-function verifySecret(
-  credentials: DigestCredentials,
-  known: RegistrarCredentials,
-  method: string,
-): boolean {
-  const algorithm = credentials.algorithm ?? 'MD5';
-  const base = algorithm.startsWith('SHA-256')
-    ? 'SHA-256'
-    : algorithm.startsWith('MD5')
-      ? 'MD5'
-      : undefined;
-  const ha1 = base ? known.ha1?.[base] : undefined;
-  if (known.password === undefined && ha1 === undefined) return false;
-  try {
-    return verifyDigestResponse(credentials, {
-      method,
-      username: credentials.username,
-      ...(known.password === undefined ? { ha1 } : { password: known.password }),
-    });
-  } catch {
-    return false;
-  }
-}
-
-function supportsPath(request: SipRequest): boolean {
-  return request.headers.getAll('supported').some((tag) => tag.trim().toLowerCase() === 'path');
-}
-
-function paramOf(addr: NameAddr, name: string): string | undefined {
-  const found = addr.params.find(([key]) => key.toLowerCase() === name);
-  return found?.[1] ?? undefined;
-}
-
-function parseExpires(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,10}$/.test(value.trim())) return undefined;
-  return Math.min(Number(value.trim()), 2 ** 31 - 1);
 }
