@@ -13,7 +13,8 @@ import type { DeskCallDetail, DeskErrorDetail, DeskMessageDetail } from './desk-
 import type { CallContext, DeskEvent } from './desk-protocol.js';
 import { latestPage, ringAnnouncement } from './desk-text.js';
 import type { ActiveCall, EndedCall, RingingCall } from './desk-view.js';
-import type { PhoneCallChange, Softphone } from './softphone.js';
+import type { Softphone } from './softphone.js';
+import type { PhoneCallChange } from './softphone-types.js';
 
 export interface DeskCallsDeps {
   readonly client: Pick<DeskClient, 'callDetail'>;

@@ -28,7 +28,8 @@ import { DeskSession } from './desk-session.js';
 import { RingTone, Ticker } from './desk-timers.js';
 import type * as View from './desk-view.js';
 import { LiveActivity } from './live-activity.js';
-import type { PhoneStatusChange, Softphone } from './softphone.js';
+import type { Softphone } from './softphone.js';
+import type { PhoneStatusChange } from './softphone-types.js';
 
 export type * from './desk-view.js';
 

@@ -5,7 +5,7 @@
 import type { StoredMessage } from '@parley/shared/protocol';
 import type { DeskConnection } from './desk-client.js';
 import type { CallContext, DeskAgent } from './desk-protocol.js';
-import type { PhoneStatus } from './softphone.js';
+import type { PhoneStatus } from './softphone-types.js';
 
 /** `parley-desk-state`: sign-in, presence, the events socket or the softphone changed. */
 export interface DeskStateDetail {

@@ -13,7 +13,7 @@ import type {
   RoutingCandidate,
   RoutingDecision,
 } from './desk-protocol.js';
-import type { PhoneStatusChange } from './softphone.js';
+import type { PhoneStatusChange } from './softphone-types.js';
 
 export { formatDuration };
 

@@ -6,7 +6,7 @@
  */
 import type { NavigationMessage } from '@parley/shared/protocol';
 import type { CallContext } from './desk-protocol.js';
-import type { PhoneCallState } from './softphone.js';
+import type { PhoneCallState } from './softphone-types.js';
 
 /** `checking`: asking the gateway whether the session cookie is still good. */
 export type DeskAuth = 'checking' | 'signed-out' | 'signing-in' | 'signed-in';

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopTransport, header, reply } from '../client/testing/loop-transport.js';
-import { Softphone, type PhoneCallChange } from './softphone.js';
+import { Softphone } from './softphone.js';
+import type { PhoneCallChange } from './softphone-types.js';
 import { createSipJsPhoneStack } from './sipjs-phone-stack.js';
 import { fakeMicrophone, settle } from './testing/fakes.js';
 

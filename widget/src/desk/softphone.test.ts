@@ -1,12 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CONNECT_TIMEOUT_MS } from './defaults.js';
 import { exponentialBackoff } from './reconnect-policy.js';
-import {
-  CALL_HEADER,
-  Softphone,
-  type PhoneCallChange,
-  type PhoneStatusChange,
-} from './softphone.js';
+import { CALL_HEADER, Softphone } from './softphone.js';
+import type { PhoneCallChange, PhoneStatusChange } from './softphone-types.js';
 import { SoftphoneError } from './softphone-error.js';
 import { FakePhoneStack, HANG, ManualTimers, fakeMicrophone, settle } from './testing/fakes.js';
 

@@ -21,66 +21,25 @@
  * timeout quiet). The desk controller also tells the gateway, which tells the
  * visitor's widget that the call is on hold.
  */
+import { stopTracks } from '../client/attempt.js';
 import { Emitter } from '../client/emitter.js';
 import { withTimeout } from '../client/timeout.js';
 import { CONNECT_TIMEOUT_MS, ICE_GATHERING_TIMEOUT_MS } from './defaults.js';
 import type {
   PhoneInvitation,
-  PhoneStack,
   PhoneUserAgent,
   RegisterResponse,
   SipSessionState,
 } from './phone-stack.js';
 import { exponentialBackoff, type ReconnectPolicy } from './reconnect-policy.js';
 import { SoftphoneError } from './softphone-error.js';
-
-/**
- * `off`: not started; `connecting`: WebSocket and REGISTER under way;
- * `registered`: calls can ring here; `reconnecting`: the WebSocket dropped or
- * the registration lapsed, a retry is due; `failed`: given up (a refused
- * password is not retried, so the agent's account is not locked).
- */
-export type PhoneStatus = 'off' | 'connecting' | 'registered' | 'reconnecting' | 'failed';
-
-export interface PhoneStatusChange {
-  readonly status: PhoneStatus;
-  /** Why, for `reconnecting` and `failed`, in words. */
-  readonly reason?: string;
-  /** `password_refused` when the registrar refused the credentials (not retried). */
-  readonly code?: 'password_refused' | 'unreachable' | 'refused';
-}
-
-export type PhoneCallState = 'ringing' | 'answering' | 'connected' | 'ended';
-
-export interface PhoneCallChange {
-  readonly callId: string;
-  readonly state: PhoneCallState;
-}
-
-export interface SoftphoneEvents {
-  status: [PhoneStatusChange];
-  call: [PhoneCallChange];
-  /** The remote audio of a connected call. */
-  media: [callId: string, stream: MediaStream];
-}
-
-export interface SoftphoneSettings {
-  readonly wsUrl: string;
-  readonly domain: string;
-  readonly username: string;
-  readonly password: string;
-  readonly displayName?: string;
-  /** The User-Agent header (default `Parley desk`). */
-  readonly userAgentString?: string;
-}
-
-export interface SoftphoneDeps {
-  readonly stack: PhoneStack;
-  readonly getUserMedia: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
-  readonly reconnect?: ReconnectPolicy;
-  readonly setTimeout?: (callback: () => void, ms: number) => unknown;
-  readonly clearTimeout?: (handle: unknown) => void;
-}
+import type {
+  PhoneCallState,
+  PhoneStatusChange,
+  SoftphoneDeps,
+  SoftphoneEvents,
+  SoftphoneSettings,
+} from './softphone-types.js';
 
 /** The header of the agent-leg INVITE that names the gateway's call. */
 export const CALL_HEADER = 'X-Parley-Call';
@@ -436,10 +395,6 @@ export class Softphone {
 
 /** A call's state, read afresh (TypeScript keeps the narrowing of an earlier check across awaits). */
 const stateOf = (call: PhoneCall): PhoneCallState => call.state;
-
-function stopTracks(stream: MediaStream | undefined): void {
-  for (const track of stream?.getTracks() ?? []) track.stop();
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

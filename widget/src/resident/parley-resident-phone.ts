@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { controlStyles } from '../styles/controls.js';
-import type { PhoneStatus } from '../desk/softphone.js';
+import type { PhoneStatus } from '../desk/softphone-types.js';
 import { ResidentController, type ResidentControllerDeps } from './resident-controller.js';
 import { styles } from './styles.js';
 

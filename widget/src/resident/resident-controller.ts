@@ -17,7 +17,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Tone } from '../client/ringback.js';
 import { DeskApiError } from '../desk/desk-api-error.js';
-import type { PhoneCallChange, PhoneStatusChange, Softphone } from '../desk/softphone.js';
+import type { Softphone } from '../desk/softphone.js';
+import type { PhoneCallChange, PhoneStatusChange } from '../desk/softphone-types.js';
 import type { DeviceCredential, DeviceSession, ResidentClient } from './resident-client.js';
 
 export type ResidentPhase =
