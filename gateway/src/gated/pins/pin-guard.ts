@@ -89,19 +89,30 @@ export class PinGuard {
     return {
       ok: true,
       attempt: {
+        // The subjects stay reserved until the store has the outcome: a try that reads the
+        // store before this one's count landed (PostgreSQL answers later) would slip past it.
         succeeded: async () => {
           if (settled) return;
-          release();
-          await Promise.all(reserved.map((subject) => this.#o.store.clear(subject)));
+          settled = true;
+          try {
+            await Promise.all(reserved.map((subject) => this.#o.store.clear(subject)));
+          } finally {
+            release();
+          }
         },
         failed: async () => {
           if (settled) return [];
-          release();
+          settled = true;
           const at = this.#o.now();
           const lockout = { maxFailures: policy.maxFailures, lockoutMs: policy.lockoutMs };
-          const states = await Promise.all(
-            reserved.map((subject) => this.#o.store.fail(subject, at, lockout)),
-          );
+          let states: Awaited<ReturnType<PinAttemptStore['fail']>>[];
+          try {
+            states = await Promise.all(
+              reserved.map((subject) => this.#o.store.fail(subject, at, lockout)),
+            );
+          } finally {
+            release();
+          }
           const locked: string[] = [];
           reserved.forEach((subject, i) => {
             this.#o.onFailure?.(subject);
