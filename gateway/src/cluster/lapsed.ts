@@ -45,12 +45,19 @@ export async function lapsedInstanceList(
  */
 export class ConfirmedLapses {
   readonly #leaseMs: number;
+  readonly #maxGapMs: number;
   readonly #now: () => number;
-  /** Instance → when its lease was first seen missing (no look since saw it held). */
-  readonly #missingSince = new Map<string, number>();
+  /** Instance → when its lease was first seen missing (no look since saw it held), and the last look. */
+  readonly #missing = new Map<string, { since: number; lastLook: number }>();
 
-  constructor(options: { leaseMs: number; now: () => number }) {
+  /**
+   * `maxGapMs`: looks further apart than this prove nothing about the time
+   * between them (the sweeper could not look: its database was down), so the
+   * count starts again at the next one (default: no limit).
+   */
+  constructor(options: { leaseMs: number; now: () => number; maxGapMs?: number }) {
     this.#leaseMs = options.leaseMs;
+    this.#maxGapMs = options.maxGapMs ?? Number.POSITIVE_INFINITY;
     this.#now = options.now;
   }
 
@@ -62,22 +69,23 @@ export class ConfirmedLapses {
   alive(leaseAlive: InstanceAlive): InstanceAlive {
     return async (instance) => {
       if (await leaseAlive(instance)) {
-        this.#missingSince.delete(instance);
+        this.#missing.delete(instance);
         return true;
       }
       const now = this.#now();
-      const since = this.#missingSince.get(instance);
-      if (since === undefined) {
-        this.#missingSince.set(instance, now);
+      const seen = this.#missing.get(instance);
+      if (seen === undefined || now - seen.lastLook > this.#maxGapMs) {
+        this.#missing.set(instance, { since: now, lastLook: now });
         return true;
       }
-      return now - since < this.#leaseMs;
+      seen.lastLook = now;
+      return now - seen.since < this.#leaseMs;
     };
   }
 
   /** Forgets the instances not among `current` (no longer named by any open record). */
   keepOnly(current: ReadonlySet<string>): void {
-    for (const instance of this.#missingSince.keys())
-      if (!current.has(instance)) this.#missingSince.delete(instance);
+    for (const instance of this.#missing.keys())
+      if (!current.has(instance)) this.#missing.delete(instance);
   }
 }

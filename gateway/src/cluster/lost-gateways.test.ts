@@ -100,4 +100,23 @@ describe('LostGatewaySweeper', () => {
     expect(s.closed).toEqual(['gw-a']);
     s.subject.close();
   });
+
+  it('starts counting again after a gap of more than a lease between looks (no sweep could run)', async () => {
+    const leases = new Set<string>();
+    const s = sweeper({ owners: ['gw-a'], leases });
+    await s.subject.sweep(); // missing
+    // The sweeper could not look for 11 s (its database was down), then Redis came back empty.
+    s.advance(11_000);
+    await s.subject.sweep(); // missing again, but after the gap: the count starts here
+    expect(s.closed).toEqual([]);
+    for (let i = 0; i < 4; i += 1) {
+      s.advance(2000);
+      await s.subject.sweep();
+    }
+    expect(s.closed).toEqual([]); // 8 s of looks
+    s.advance(2000);
+    await s.subject.sweep();
+    expect(s.closed).toEqual(['gw-a']);
+    s.subject.close();
+  });
 });

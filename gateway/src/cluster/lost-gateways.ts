@@ -74,7 +74,12 @@ export class LostGatewaySweeper {
 
   constructor(deps: SweeperDeps) {
     this.#deps = deps;
-    this.#lapses = new ConfirmedLapses({ leaseMs: deps.leaseSeconds * 1000, now: deps.now });
+    // A gap of a lease between looks (no sweep could run) starts the count again.
+    this.#lapses = new ConfirmedLapses({
+      leaseMs: deps.leaseSeconds * 1000,
+      maxGapMs: deps.leaseSeconds * 1000,
+      now: deps.now,
+    });
     this.#timer = setInterval(() => void this.sweep(), deps.heartbeatSeconds * 1000);
     this.#timer.unref();
   }
