@@ -7,7 +7,8 @@
  * is rung by a gated call placed through B, connects on its resident's PIN
  * with audio both ways; a resident's sign-in on an app through A is seen by
  * B, and by a gateway started after; a sign-out and a new credential made
- * through A end them on B too, and the shared keys expire.
+ * through A end them on B too, and the shared keys expire. Redis restarted
+ * empty: A writes its registrations and sign-ins again.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -240,4 +241,51 @@ describe('gated devices shared by two gateways through Redis', () => {
     expect(gone.active).toBe(false);
     expect(await redis.cli('exists', `${PREFIX}device:${TENANT}:tab-1`)).toMatch(/^0/);
   });
+
+  it('writes again when Redis comes back empty: a sign-in made through A while it was away, its phone', async () => {
+    const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
+      'PUT',
+      `${base}/devices/tab-2`,
+      { kind: 'app' },
+    );
+    const app = made.body.credential;
+    await a.apiRequest('PUT', `${base}/residents/r-2`, {
+      name: 'Rob',
+      pin: '1357',
+      devices: ['tab-2'],
+    });
+    const registrar = await client();
+    const registered = await registrar.register(
+      a.udp,
+      app.sipUser,
+      app.secret,
+      [`<sip:${app.sipUser}@127.0.0.1:${registrar.port}>`],
+      [],
+      'MD5',
+    );
+    expect(registered.status).toBe(200);
+    await until(async () => (await device(b, 'tab-2')).registered, 'B to see the app registered');
+
+    await redis.kill();
+    await until(() => !a.gateway.shared.redis?.up, "A's link down");
+    // The resident signs in through A while Redis is away: A cannot tell anyone.
+    expect((await a.gateway.gated.gate.signIn(TENANT, 'tab-2', { pin: '1357' })).ok).toBe(true);
+    expect((await device(b, 'tab-2')).signedIn).toBeNull();
+
+    // Redis comes back, empty: A writes its registration and its sign-in again.
+    await redis.restart();
+    const view = await until(
+      async () => {
+        const v = await device(b, 'tab-2');
+        return v.signedIn && v.registered && v;
+      },
+      'B to hear the sign-in once Redis is back',
+      20_000,
+    );
+    expect(view).toMatchObject({ active: true, signedIn: { residentId: 'r-2' } });
+    await until(
+      async () => Number(await redis.cli('pttl', `${PREFIX}device:${TENANT}:tab-2`)) > 0,
+      'the hash written again, with its expiry',
+    );
+  }, 90_000);
 });
