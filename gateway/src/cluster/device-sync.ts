@@ -175,7 +175,7 @@ export class RedisDevicePresence implements DevicePresence {
       const key = reply[i];
       const fields = reply[i + 1];
       if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
-      const [tenant, address] = key.slice(prefix.length).split(':').map(decodeURIComponent);
+      const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
       if (tenant === undefined || address === undefined) continue;
       const device = { tenant, address, contacts: new Map<string, DeviceContact[]>() };
       let signIn: SharedSignIn | undefined;
@@ -211,7 +211,11 @@ export class RedisDevicePresence implements DevicePresence {
     contacts: readonly DeviceContact[],
   ): Promise<void> {
     if (this.#closed) return;
-    const listed = contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt }));
+    // Only live ones: a field written with none gives the hash no expiry to last until.
+    const now = this.#now();
+    const listed = contacts
+      .filter((c) => c.expiresAt > now)
+      .map((c) => ({ uri: c.uri, expiresAt: c.expiresAt }));
     const key = this.#key(tenant, address);
     const field = `contacts:${this.#instance}`;
     const message = this.#message(tenant, address, { kind: 'contacts', contacts: listed });
@@ -229,8 +233,10 @@ export class RedisDevicePresence implements DevicePresence {
     );
   }
 
-  async #writeSignIn(tenant: string, address: string, signIn: SharedSignIn | null): Promise<void> {
+  async #writeSignIn(tenant: string, address: string, given: SharedSignIn | null): Promise<void> {
     if (this.#closed) return;
+    // One already over is written as a sign-out (it would hold the hash past its time).
+    const signIn = given && given.until > this.#now() ? given : null;
     const key = this.#key(tenant, address);
     const message = this.#message(tenant, address, { kind: 'signIn', signIn });
     await this.#redis.run(
@@ -284,6 +290,15 @@ export class RedisDevicePresence implements DevicePresence {
 
   #key(tenant: string, address: string): string {
     return this.#redis.key('device', encodeURIComponent(tenant), encodeURIComponent(address));
+  }
+}
+
+/** A key part as written (undefined for one this code did not write: never throws in a load). */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
   }
 }
 
