@@ -41,6 +41,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config,
     db,
     pool: stores.pool,
+    presence: await shared.shareDevices(),
     registry: metrics.registry,
     logger,
     now,

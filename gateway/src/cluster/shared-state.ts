@@ -10,6 +10,8 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { RedisAgentCalls } from './agent-calls.js';
 import { RedisAgentSync } from './agent-sync.js';
+import { RedisDevicePresence } from './device-sync.js';
+import type { DevicePresence } from '../gated/devices/device-presence.js';
 import { ClaimLapses } from './claim-lapses.js';
 import { ClusterMetrics } from './metrics.js';
 import { RedisNumberLeases } from './number-leases.js';
@@ -51,6 +53,12 @@ export interface SharedState {
    * queue service keeps it in memory): the state and the change notices.
    * `maxCalls`: an agent's call slots, which a queue offer must find free.
    */
+  /**
+   * Gated residents' device presence (registrations, app sign-ins) shared
+   * with the other gateways (with Redis and a gated tenant; else undefined:
+   * the gated module keeps it in memory). Resolves once the others' state is read.
+   */
+  shareDevices(): Promise<DevicePresence | undefined>;
   shareQueues(deps: {
     queues: readonly string[];
     maxCalls: (agentId: string) => number;
@@ -118,6 +126,7 @@ export async function createSharedState(deps: {
   const agentLocks = claims('agent-slots');
   const tenantCalls = claims('tenant-calls');
   let agentSync: RedisAgentSync | undefined;
+  let devices: RedisDevicePresence | undefined;
   let agentCalls: RedisAgentCalls | undefined;
   let queueState: RedisQueueState | undefined;
   let claimLapses: ClaimLapses | undefined;
@@ -140,6 +149,15 @@ export async function createSharedState(deps: {
         leaseSeconds: config.shared.leaseSeconds,
       });
       await Promise.all([agentSync.start(), agentCalls.start()]);
+    },
+    async shareDevices() {
+      // A gateway with no gated tenant has no device to share (and needs no subscription).
+      if (!redis || !Object.values(config.tenants).some((t) => t.gated)) return undefined;
+      if (!devices) {
+        devices = new RedisDevicePresence({ redis, instanceId, logger, now });
+        await devices.start();
+      }
+      return devices;
     },
     async shareQueues({ queues, maxCalls }) {
       if (!redis) return undefined;
@@ -171,6 +189,7 @@ export async function createSharedState(deps: {
       if (closed) return;
       closed = true;
       agentSync?.close();
+      devices?.close();
       agentCalls?.close();
       queueState?.close();
       claimLapses?.close();

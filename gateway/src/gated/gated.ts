@@ -54,6 +54,11 @@ export interface GatedModuleOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * The devices' registrations and sign-ins shared by the cluster (with
+   * `shared.redis`, `cluster/device-sync.ts`); else this gateway's own, in memory.
+   */
+  readonly presence?: DevicePresence | undefined;
   /** scrypt parameters (tests lower them; the default is documented in pin-hash.ts). */
   readonly pins?: PinHasher;
 }
@@ -92,7 +97,7 @@ export async function createGatedModule(options: GatedModuleOptions): Promise<Ga
   const store = options.pool
     ? createPgGatedStore(options.pool, config.shared.instanceId ?? config.gatewayId)
     : createSqliteGatedStore(options.db);
-  const presence = new MemoryDevicePresence();
+  const presence = options.presence ?? new MemoryDevicePresence();
   const pins = options.pins ?? new PinHasher();
   const metrics = new GatedMetrics(options.registry);
   const tenants = Object.fromEntries(

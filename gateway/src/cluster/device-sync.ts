@@ -1,0 +1,307 @@
+import type { ChainableCommander } from 'ioredis';
+import { z } from 'zod';
+import type { DeviceContact, DevicePresence, SignIn } from '../gated/devices/device-presence.js';
+import type { Logger } from '../observability/index.js';
+import { DeviceMirror, type SharedSignIn } from './device-mirror.js';
+import type { RedisLink } from './redis-link.js';
+
+/**
+ * Gated residents' devices shared between gateways: a device (a SIP phone, a
+ * resident app) registered through gateway A is registered for a gated call
+ * that lands on gateway B, and a resident's sign-in on an app through A holds
+ * on B, as agents' registrations do (`agent-sync.ts`).
+ *
+ * Each device has a hash `device:<tenant>:<address>` (both URI-encoded):
+ * fields `contacts:<instance>` (the contacts that gateway's registrar holds,
+ * with their expiry) and `signIn` (`{residentId, until, by, at}`); the hash
+ * expires with the last of them, and the sorted set `device-index` lists
+ * the hashes by that time. Each change is written and published on the `devices`
+ * channel; the others apply it to their mirror, from which every read is
+ * answered (no round trip in a call's path). A forget (the device deleted, a
+ * new credential) deletes the hash: every gateway drops the device's contacts
+ * and sign-in. On start, and when Redis comes back, a gateway reads every
+ * device's hash in one script; when Redis comes back it also writes its own
+ * contacts and sign-ins anew (a Redis restarted empty lost them). A remote
+ * contact has no transport flow: the gateway sends to its URI
+ * (docs/scaling.md).
+ */
+const contactSchema = z.object({ uri: z.string(), expiresAt: z.number() });
+const signInSchema = z.object({
+  residentId: z.string(),
+  until: z.number(),
+  by: z.string(),
+  at: z.number(),
+});
+const messageSchema = z.object({
+  instance: z.string(),
+  tenant: z.string(),
+  address: z.string(),
+  change: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('contacts'), contacts: z.array(contactSchema) }),
+    z.object({ kind: z.literal('signIn'), signIn: signInSchema.nullable() }),
+    z.object({ kind: z.literal('forget') }),
+  ]),
+});
+type DeviceMessage = z.infer<typeof messageSchema>;
+
+/**
+ * Every device hash still listed (those lapsed dropped from the list first),
+ * with its name: `{key, fields, key, fields, …}`. One round trip: the keys are
+ * read from the list, so they are not declared (a single Redis, not Redis
+ * Cluster, like the rest of `cluster/`).
+ */
+const LOAD = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local out = {}
+for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  out[#out + 1] = k
+  out[#out + 1] = redis.call('HGETALL', k)
+end
+return out`;
+
+export class RedisDevicePresence implements DevicePresence {
+  readonly #redis: RedisLink;
+  readonly #mirror: DeviceMirror;
+  readonly #instance: string;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #channel: string;
+  readonly #index: string;
+  readonly #onUp = () => void this.#resync();
+  #started = false;
+  #closed = false;
+
+  constructor(deps: { redis: RedisLink; instanceId: string; logger: Logger; now: () => number }) {
+    this.#redis = deps.redis;
+    this.#instance = deps.instanceId;
+    this.#mirror = new DeviceMirror(deps.instanceId);
+    this.#log = deps.logger.child({ module: 'device-sync' });
+    this.#now = deps.now;
+    this.#channel = this.#redis.key('devices');
+    this.#index = this.#redis.key('device-index');
+    this.#redis.on('up', this.#onUp);
+  }
+
+  /** Subscribes, then reads what the other gateways wrote before this one started. */
+  async start(): Promise<void> {
+    await this.#redis.listen(
+      this.#channel,
+      (text) => this.#received(text),
+      'device changes',
+      () => void this.#resync(),
+    );
+    await this.#load(true);
+    this.#started = true;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#redis.off('up', this.#onUp);
+  }
+
+  setContacts(tenant: string, address: string, contacts: readonly DeviceContact[]): void {
+    this.#mirror.setContacts(tenant, address, contacts);
+    void this.#writeContacts(tenant, address, contacts);
+  }
+
+  contacts(tenant: string, address: string, now: number): readonly DeviceContact[] {
+    return this.#mirror.contacts(tenant, address, now);
+  }
+
+  signIn(tenant: string, address: string, signIn: SignIn): void {
+    const shared = { ...signIn, by: this.#instance, at: this.#now() };
+    this.#mirror.setSignIn(tenant, address, shared);
+    void this.#writeSignIn(tenant, address, shared);
+  }
+
+  signOut(tenant: string, address: string): void {
+    this.#mirror.setSignIn(tenant, address, undefined);
+    void this.#writeSignIn(tenant, address, null);
+  }
+
+  signedIn(tenant: string, address: string, now: number): SignIn | undefined {
+    const found = this.#mirror.signedIn(tenant, address, now);
+    return found && { residentId: found.residentId, until: found.until };
+  }
+
+  forget(tenant: string, address: string): void {
+    this.#mirror.forget(tenant, address);
+    const key = this.#key(tenant, address);
+    void this.#redis.run(
+      'device_forget',
+      (r) =>
+        r
+          .multi()
+          .del(key)
+          .zrem(this.#index, key)
+          .publish(this.#channel, this.#message(tenant, address, { kind: 'forget' }))
+          .exec(),
+      null,
+    );
+  }
+
+  /**
+   * Redis is back (the command connection, or the channel subscribed again):
+   * what the others wrote meanwhile, then this gateway's own state anew.
+   */
+  async #resync(): Promise<void> {
+    if (!this.#started || this.#closed) return;
+    if (!(await this.#load(false))) return;
+    await Promise.all([
+      ...this.#mirror
+        .ownContacts()
+        .map((o) => this.#writeContacts(o.tenant, o.address, o.contacts)),
+      ...this.#mirror.ownSignIns().map((o) => this.#writeSignIn(o.tenant, o.address, o.signIn)),
+    ]);
+  }
+
+  /**
+   * Reads every device's hash (one script). At start (`restoreOwn`) also the
+   * contacts this instance wrote before it stopped, without their connection:
+   * a restarted gateway rings its devices at once, and a device's next
+   * REGISTER replaces them. Resolves to false when Redis could not be read.
+   */
+  async #load(restoreOwn: boolean): Promise<boolean> {
+    const reply = await this.#redis.run(
+      'device_load',
+      (r) => r.eval(LOAD, 1, this.#index, String(this.#now())) as Promise<unknown>,
+      undefined,
+    );
+    if (!Array.isArray(reply)) return false;
+    const prefix = this.#redis.key('device', '');
+    const devices: Parameters<DeviceMirror['replaceOthers']>[0][number][] = [];
+    const own: { tenant: string; address: string; contacts: DeviceContact[] }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const key = reply[i];
+      const fields = reply[i + 1];
+      if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
+      const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
+      if (tenant === undefined || address === undefined) continue;
+      const device = { tenant, address, contacts: new Map<string, DeviceContact[]>() };
+      let signIn: SharedSignIn | undefined;
+      for (let f = 0; f + 1 < fields.length; f += 2) {
+        const field = String(fields[f]);
+        try {
+          const value: unknown = JSON.parse(String(fields[f + 1]));
+          if (field === 'signIn') signIn = signInSchema.parse(value);
+          else if (field.startsWith('contacts:'))
+            device.contacts.set(
+              field.slice('contacts:'.length),
+              remote(z.array(contactSchema).parse(value)),
+            );
+        } catch (error) {
+          this.#log.warn({ err: error, key, field }, 'unreadable device state ignored');
+        }
+      }
+      devices.push({ ...device, signIn });
+      const mine = device.contacts.get(this.#instance);
+      if (restoreOwn && mine) own.push({ tenant, address, contacts: mine });
+    }
+    this.#mirror.replaceOthers(devices);
+    for (const o of own)
+      // Never over a registration this process already holds.
+      if (!this.#mirror.ownContacts().some((c) => c.tenant === o.tenant && c.address === o.address))
+        this.#mirror.setContacts(o.tenant, o.address, o.contacts);
+    return true;
+  }
+
+  async #writeContacts(
+    tenant: string,
+    address: string,
+    contacts: readonly DeviceContact[],
+  ): Promise<void> {
+    if (this.#closed) return;
+    // Only live ones: a field written with none gives the hash no expiry to last until.
+    const now = this.#now();
+    const listed = contacts
+      .filter((c) => c.expiresAt > now)
+      .map((c) => ({ uri: c.uri, expiresAt: c.expiresAt }));
+    const key = this.#key(tenant, address);
+    const field = `contacts:${this.#instance}`;
+    const message = this.#message(tenant, address, { kind: 'contacts', contacts: listed });
+    await this.#redis.run(
+      'device_contacts',
+      (r) => {
+        const m = r.multi();
+        if (listed.length > 0) m.hset(key, field, JSON.stringify(listed));
+        else m.hdel(key, field);
+        this.#lastsUntil(m, key, Math.max(0, ...listed.map((c) => c.expiresAt)));
+        m.publish(this.#channel, message);
+        return m.exec();
+      },
+      null,
+    );
+  }
+
+  async #writeSignIn(tenant: string, address: string, given: SharedSignIn | null): Promise<void> {
+    if (this.#closed) return;
+    // One already over is written as a sign-out (it would hold the hash past its time).
+    const signIn = given && given.until > this.#now() ? given : null;
+    const key = this.#key(tenant, address);
+    const message = this.#message(tenant, address, { kind: 'signIn', signIn });
+    await this.#redis.run(
+      'device_sign_in',
+      (r) => {
+        const m = r.multi();
+        if (signIn) m.hset(key, 'signIn', JSON.stringify(signIn));
+        else m.hdel(key, 'signIn');
+        if (signIn) this.#lastsUntil(m, key, signIn.until);
+        m.publish(this.#channel, message);
+        return m.exec();
+      },
+      null,
+    );
+  }
+
+  /**
+   * The hash and its place in the list last at least until `until` (epoch ms).
+   * NX gives a key its first expiry; GT only ever moves one later (GT alone
+   * never sets an expiry on a key that has none, so the key would never expire).
+   */
+  #lastsUntil(m: ChainableCommander, key: string, until: number): void {
+    if (until <= this.#now()) return;
+    m.zadd(this.#index, 'GT', until, key);
+    for (const k of [key, this.#index]) {
+      m.pexpireat(k, until, 'NX');
+      m.pexpireat(k, until, 'GT');
+    }
+  }
+
+  #received(text: string): void {
+    let message: DeviceMessage;
+    try {
+      message = messageSchema.parse(JSON.parse(text));
+    } catch (error) {
+      this.#log.warn({ err: error }, 'unreadable device change ignored');
+      return;
+    }
+    if (message.instance === this.#instance) return;
+    const { tenant, address, change } = message;
+    if (change.kind === 'contacts')
+      this.#mirror.setContacts(tenant, address, remote(change.contacts), message.instance);
+    else if (change.kind === 'signIn')
+      this.#mirror.setSignIn(tenant, address, change.signIn ?? undefined);
+    else this.#mirror.forget(tenant, address);
+  }
+
+  #message(tenant: string, address: string, change: DeviceMessage['change']): string {
+    return JSON.stringify({ instance: this.#instance, tenant, address, change });
+  }
+
+  #key(tenant: string, address: string): string {
+    return this.#redis.key('device', encodeURIComponent(tenant), encodeURIComponent(address));
+  }
+}
+
+/** A key part as written (undefined for one this code did not write: never throws in a load). */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+function remote(contacts: readonly { uri: string; expiresAt: number }[]): DeviceContact[] {
+  return contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, flowId: undefined }));
+}
