@@ -39,7 +39,10 @@ const CHANGING = [
   'updated_at',
   'ended_at',
 ] as const;
-const SET = CHANGING.map((c, i) => `${c} = $${i + 2}`).join(', ');
+// A connection is never taken back: a write of an older record (no connection yet) keeps it.
+const SET = CHANGING.map((c, i) =>
+  c === 'connected_at' ? `${c} = COALESCE(${c}, $${i + 2})` : `${c} = $${i + 2}`,
+).join(', ');
 const NEXT = CHANGING.length + 2;
 const changing = (r: CallbackRecord): unknown[] => {
   const row = toRow(r);

@@ -139,8 +139,7 @@ export class CallbackRunner {
           );
           if (log.keyAt !== null && Number.isFinite(ringingAt))
             this.#timing('advertiser_ringing', log.keyAt, ringingAt);
-          // The writes before land first: the connection is never overwritten by an older one.
-          await this.#writes.get(record.id);
+          // Written in the callback's chain (after the writes before it, never overtaken by one).
           record = await this.#charge(this.#snapshot(record, 'connected', log, call), true);
           agent = agentId;
           if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
@@ -170,7 +169,7 @@ export class CallbackRunner {
         dueAt: at + delay * 1000,
         code: result.code ?? null,
       };
-      await this.#write(record);
+      await this.#write(record).catch(() => undefined);
       this.#o.logger.info(
         { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
         'callback attempt failed: retry scheduled',
@@ -188,7 +187,7 @@ export class CallbackRunner {
       code: result.code ?? null,
       endedAt: at,
     };
-    await this.#write(record);
+    await this.#write(record).catch(() => undefined);
     this.#o.logger.info(
       { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
       'callback ended',
@@ -205,7 +204,9 @@ export class CallbackRunner {
   async #charge(record: CallbackRecord, connecting: boolean): Promise<CallbackRecord> {
     const { fees, store, now } = this.#o;
     try {
-      return connecting ? await fees.connected(record, now()) : await fees.charge(record);
+      return connecting
+        ? await fees.connected(record, now(), (r) => this.#write(r))
+        : await fees.charge(record);
     } catch (error) {
       this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
       const stored = await store.get(record.id).catch(() => undefined);
@@ -238,27 +239,30 @@ export class CallbackRunner {
     call?: CallbackCall,
   ): CallbackRecord {
     const next = this.#snapshot(record, state, log, call);
-    void this.#write(next);
+    // A failure is logged (by #write): the call goes on, the next write carries the whole record.
+    this.#write(next).catch(() => undefined);
     return next;
   }
 
   /**
    * Writes the record; the writes of one callback land in order (each after
-   * the one before), and a failure is logged: the call goes on, the next
-   * write carries the whole record.
+   * the one before, whatever fails). A failure is logged and rejects the
+   * answer; the chain goes on.
    */
   #write(record: CallbackRecord): Promise<void> {
     const previous = this.#writes.get(record.id) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#o.store.save(record))
-      .catch((error: unknown) =>
-        this.#o.logger.error({ err: error, callback: record.id }, 'callback record not written'),
-      );
+    const written = previous.then(() =>
+      this.#o.store.save(record).catch((error: unknown) => {
+        this.#o.logger.error({ err: error, callback: record.id }, 'callback record not written');
+        throw error;
+      }),
+    );
+    const next = written.catch(() => undefined);
     this.#writes.set(record.id, next);
     void next.then(() => {
       if (this.#writes.get(record.id) === next) this.#writes.delete(record.id);
     });
-    return next;
+    return written;
   }
 
   #publish(record: CallbackRecord, phase?: CallbackPhase): void {

@@ -18,8 +18,9 @@ import {
   type Row,
 } from './store.js';
 
+/** The changing fields; a connection is never taken back (an older record's write keeps it). */
 const SET_CHANGING = `due_at = @due_at, expires_at = @expires_at, state = @state, outcome = @outcome,
-  code = @code, connected_at = @connected_at, attempts = @attempts, dialogs = @dialogs,
+  code = @code, connected_at = COALESCE(connected_at, @connected_at), attempts = @attempts, dialogs = @dialogs,
   ringing = @ringing, updated_at = @updated_at, ended_at = @ended_at`;
 
 /** The callback rows of one SQLite file, synchronously. */

@@ -119,6 +119,22 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
       expect(await store.uncharged()).toEqual([]);
     });
 
+    it('never takes a connection back: an older record written late keeps it', async () => {
+      const { store, other } = await make();
+      await store.insert(callbackRecord('cb-1', { state: 'calling' }), 'h');
+      const connecting = callbackRecord('cb-1', { state: 'connecting', updatedAt: 2000 });
+      await store.save({ ...connecting, state: 'connected', connectedAt: 3000, updatedAt: 3000 });
+      // The runner's write of the record before the connection, landing after it (another connection).
+      await (other ?? store).save(connecting);
+      expect(await store.get('cb-1')).toMatchObject({ connectedAt: 3000 });
+      await store.save({ ...connecting, state: 'ended', endedAt: 4000 });
+      // Ended connected and uncharged: the recovery finds it, and the charge goes through.
+      expect((await store.uncharged()).map((r) => r.id)).toEqual(['cb-1']);
+      expect(await store.markCharged('cb-1', { at: 4500, key: 'k', transactionId: null })).toBe(
+        true,
+      );
+    });
+
     it('lists, pages and counts across gateways; schedules and interrupts its own', async () => {
       const { store, other } = await make();
       const b = other ?? store;
