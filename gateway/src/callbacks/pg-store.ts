@@ -100,7 +100,11 @@ export class PgCallbackStore implements CallbackStore {
   }
 
   async save(record: CallbackRecord): Promise<void> {
-    await this.#pool.query(`UPDATE cb_callbacks SET ${SET} WHERE id = $1`, changing(record));
+    // Never over an ended one: a gateway judged lost while it ran must not undo a survivor's end.
+    await this.#pool.query(
+      `UPDATE cb_callbacks SET ${SET} WHERE id = $1 AND state <> 'ended'`,
+      changing(record),
+    );
   }
 
   async saveIf(record: CallbackRecord, from: CallbackState): Promise<boolean> {

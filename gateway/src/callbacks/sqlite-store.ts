@@ -35,7 +35,9 @@ export class LocalCallbackRows {
       insert: db.prepare<Row & { watch_hash: string }>(
         `INSERT INTO cb_callbacks (${COLUMNS}, watch_hash) VALUES (${names.map((n) => `@${n}`).join(', ')}, @watch_hash)`,
       ),
-      save: db.prepare<Row>(`UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id`),
+      save: db.prepare<Row>(
+        `UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id AND state <> 'ended'`,
+      ),
       saveIf: db.prepare<Row & { from: CallbackState }>(
         `UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id AND state = @from`,
       ),

@@ -135,6 +135,20 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
       );
     });
 
+    it('never writes over an ended callback (a survivor ended it)', async () => {
+      const { store, other } = await make();
+      await store.insert(callbackRecord('cb-1', { state: 'calling' }), 'h');
+      const ended = callbackRecord('cb-1', {
+        state: 'ended',
+        outcome: 'interrupted',
+        endedAt: 3000,
+      });
+      expect(await (other ?? store).saveIf(ended, 'calling')).toBe(true);
+      // The gateway judged lost was still running it: its late write changes nothing.
+      await store.save(callbackRecord('cb-1', { state: 'prompting', updatedAt: 4000 }));
+      expect(await store.get('cb-1')).toMatchObject({ state: 'ended', outcome: 'interrupted' });
+    });
+
     it('lists, pages and counts across gateways; schedules and interrupts its own', async () => {
       const { store, other } = await make();
       const b = other ?? store;

@@ -43,7 +43,11 @@ export interface CallbackStore {
   /** Stores a new callback; `replayed` when its token was used before. */
   insert(record: CallbackRecord, watchHash: string): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  /** Writes the record's changing fields (state, attempts, due time; never the charge's). */
+  /**
+   * Writes the record's changing fields (state, attempts, due time; never the
+   * charge's), unless it ended: an end is final. A connection is never taken
+   * back (`connectedAt` is kept when the record written has none).
+   */
   save(record: CallbackRecord): Promise<void>;
   /**
    * Writes the record only while its stored state is `from`; false when it
