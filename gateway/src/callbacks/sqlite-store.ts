@@ -11,8 +11,10 @@ import type { CallbackRecord, CallbackState } from './model.js';
 import {
   COLUMNS,
   fromRow,
+  rateLimited,
   toRow,
   type CallbackCharge,
+  type CallbackLimits,
   type CallbackListFilter,
   type CallbackStore,
   type Row,
@@ -73,7 +75,18 @@ export class LocalCallbackRows {
     return this.#db.transaction(fn).immediate();
   }
 
-  insert(record: CallbackRecord, watchHash: string): void {
+  insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): void {
+    if (limits) {
+      // One transaction: the counts and the insert, whoever else writes this file.
+      this.atomically(() => {
+        if (this.countForNumber(record.phone, limits.perNumber.since) >= limits.perNumber.max)
+          throw rateLimited('number');
+        const { tenant, sessionId, since, max } = limits.perSession;
+        if (this.countForSession(tenant, sessionId, since) >= max) throw rateLimited('session');
+        this.insert(record, watchHash);
+      });
+      return;
+    }
     try {
       this.#s.insert.run({ ...toRow(record), watch_hash: watchHash });
     } catch (error) {
@@ -160,8 +173,8 @@ export class SqliteCallbackStore implements CallbackStore {
     this.local = new LocalCallbackRows(db);
   }
 
-  insert(record: CallbackRecord, watchHash: string): Promise<void> {
-    return run(() => this.local.insert(record, watchHash));
+  insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): Promise<void> {
+    return run(() => this.local.insert(record, watchHash, limits));
   }
 
   get(id: string): Promise<CallbackRecord | undefined> {

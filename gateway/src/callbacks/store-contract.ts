@@ -149,6 +149,22 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
       expect(await store.get('cb-1')).toMatchObject({ state: 'ended', outcome: 'interrupted' });
     });
 
+    it('stores a callback only within its limits, counted with the insert', async () => {
+      const { store, other } = await make();
+      const limits = (max: number) => ({
+        perNumber: { since: 0, max },
+        perSession: { tenant: 'acme', sessionId: 's1', since: 0, max: 10 },
+      });
+      await store.insert(callbackRecord('cb-1'), 'h', limits(2));
+      await (other ?? store).insert(callbackRecord('cb-2', { tokenId: 'j2' }), 'h', limits(2));
+      const over = store.insert(callbackRecord('cb-3', { tokenId: 'j3' }), 'h', limits(2));
+      await expect(over).rejects.toMatchObject({ code: 'rate_limited' });
+      expect(await store.get('cb-3')).toBeUndefined();
+      const session = { ...limits(10), perSession: { ...limits(10).perSession, max: 2 } };
+      const bySession = store.insert(callbackRecord('cb-4', { tokenId: 'j4' }), 'h', session);
+      await expect(bySession).rejects.toMatchObject({ code: 'rate_limited' });
+    });
+
     it('lists, pages and counts across gateways; schedules and interrupts its own', async () => {
       const { store, other } = await make();
       const b = other ?? store;
