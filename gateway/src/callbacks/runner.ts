@@ -49,9 +49,16 @@ export type RunResult =
   | { readonly kind: 'ended'; readonly record: CallbackRecord }
   | { readonly kind: 'retry'; readonly record: CallbackRecord };
 
+/** A run on this gateway, from before its claim (a cancel then stops it before it dials) to its end. */
+interface Run {
+  readonly stop: AbortController;
+  call: CallbackCall | undefined;
+  readonly over: Promise<void>;
+}
+
 export class CallbackRunner {
   readonly #o: CallbackRunnerOptions;
-  readonly #live = new Map<string, CallbackCall>();
+  readonly #live = new Map<string, Run>();
   /** Each callback's last write (they land in order). */
   readonly #writes = new Map<string, Promise<void>>();
 
@@ -61,7 +68,7 @@ export class CallbackRunner {
 
   /** Stops every live attempt (the gateway stopping). */
   abortAll(reason: string): void {
-    for (const call of this.#live.values()) call.abort(reason);
+    for (const id of this.#live.keys()) this.abort(id, reason);
   }
 
   /** Callbacks whose attempt is live now. */
@@ -69,23 +76,52 @@ export class CallbackRunner {
     return this.#live.size;
   }
 
-  /** Stops a live attempt (a cancel, the gateway stopping). False when none is live. */
+  /**
+   * Stops a run of this gateway (a cancel, the gateway stopping): a live
+   * attempt is hung up; one being claimed never dials. False when none runs.
+   */
   abort(id: string, reason: string): boolean {
-    const call = this.#live.get(id);
-    call?.abort(reason);
-    return call !== undefined;
+    const run = this.#live.get(id);
+    run?.stop.abort(reason);
+    run?.call?.abort(reason);
+    return run !== undefined;
+  }
+
+  /** Settles when this gateway's run of the callback (if any) is over, its end written. */
+  over(id: string): Promise<void> {
+    return this.#live.get(id)?.over ?? Promise.resolve();
   }
 
   /** Runs the next attempt of a scheduled callback; resolves when it is over. */
   async run(id: string): Promise<RunResult | undefined> {
+    if (this.#live.has(id)) return undefined;
+    let done = () => {};
+    const run: Run = {
+      stop: new AbortController(),
+      call: undefined,
+      over: new Promise<void>((resolve) => (done = resolve)),
+    };
+    // Known before the claim: a cancel from now on stops it (see #attempt).
+    this.#live.set(id, run);
+    try {
+      return await this.#attempt(id, run);
+    } finally {
+      this.#live.delete(id);
+      done();
+    }
+  }
+
+  async #attempt(id: string, run: Run): Promise<RunResult | undefined> {
     const { store, now, config } = this.#o;
     const stored = await store.get(id);
-    if (!stored || stored.state !== 'scheduled') return undefined;
+    if (!stored || stored.state !== 'scheduled' || run.stop.signal.aborted) return undefined;
     const log = new AttemptLog(stored.attempts.length + 1, stored.phone, now);
     // Written before the INVITE leaves: a crash from here on is `interrupted`, never placed twice.
     // The claim is the write: of two gateways (or a cancel) racing for it, one moves it.
     let record = this.#snapshot(stored, 'calling', log, undefined);
     if (!(await store.claim(record))) return undefined;
+    // Stopped while it was being claimed (the cancel read it scheduled): never dialled.
+    if (run.stop.signal.aborted) return this.#unclaim(stored, run.stop.signal.reason);
     this.#publish(record);
     const desk = this.#o.desk;
     let agent: string | undefined;
@@ -147,13 +183,8 @@ export class CallbackRunner {
         },
       },
     );
-    this.#live.set(id, call);
-    let result: AttemptResult;
-    try {
-      result = await call.run();
-    } finally {
-      this.#live.delete(id);
-    }
+    run.call = call;
+    const result = await call.run();
     this.#o.onAttempt?.(result);
     const retry =
       (result.outcome === 'busy' || result.outcome === 'no_answer') &&
@@ -193,6 +224,30 @@ export class CallbackRunner {
       'callback ended',
     );
     if (agent !== undefined) desk?.ended(agent, record);
+    this.#publish(record);
+    return { kind: 'ended', record };
+  }
+
+  /**
+   * A claimed callback stopped before its attempt: a cancel ends it
+   * (`cancelled`, never dialled); a stop puts it back, scheduled.
+   */
+  async #unclaim(stored: CallbackRecord, reason: unknown): Promise<RunResult | undefined> {
+    const at = this.#o.now();
+    if (reason !== 'cancelled') {
+      await this.#write({ ...stored, updatedAt: at }).catch(() => undefined);
+      return undefined;
+    }
+    const record: CallbackRecord = {
+      ...stored,
+      state: 'ended',
+      outcome: 'cancelled',
+      code: 'callback_cancelled',
+      updatedAt: at,
+      endedAt: at,
+    };
+    await this.#write(record).catch(() => undefined);
+    this.#o.logger.info({ callback: record.id }, 'callback cancelled before its attempt');
     this.#publish(record);
     return { kind: 'ended', record };
   }

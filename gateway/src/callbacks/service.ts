@@ -258,15 +258,16 @@ export class CallbackService {
 
   /**
    * Cancels a callback: a waiting one never runs (on any gateway: its claim
-   * finds it ended); a live attempt on this gateway is hung up. One live on
-   * another gateway goes on (answered as it is).
+   * finds it ended; this gateway's run being claimed is stopped before it
+   * dials); a live attempt on this gateway is hung up. One live on another
+   * gateway goes on (answered as it is).
    */
   async cancel(id: string): Promise<CallbackRecord> {
     const { store, scheduler, runner, now } = this.#o;
     const record = await store.get(id);
     if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
     if (record.state === 'ended') return record;
-    if (runner.abort(id, 'cancelled')) return record;
+    if (runner.abort(id, 'cancelled') && record.state !== 'scheduled') return record;
     scheduler.remove(id);
     const at = now();
     const ended: CallbackRecord = {
@@ -277,8 +278,12 @@ export class CallbackService {
       updatedAt: at,
       endedAt: at,
     };
-    // Only while it waits: a gateway that claimed it meanwhile has it (answered as stored).
-    if (!(await store.saveIf(ended, 'scheduled'))) return (await store.get(id)) ?? record;
+    // Only while it waits. Claimed meanwhile: by this gateway, whose run is stopped (now, if it
+    // started after the abort above) and ends it without dialling; or by another (as stored).
+    if (!(await store.saveIf(ended, 'scheduled'))) {
+      if (runner.abort(id, 'cancelled')) await runner.over(id);
+      return (await store.get(id)) ?? record;
+    }
     this.#ended(ended, at);
     return ended;
   }
