@@ -32,6 +32,7 @@ function deferred() {
 interface Hooks {
   claim?: (commit: () => Promise<boolean>) => Promise<boolean>;
   saveIf?: (record: CallbackRecord, from: CallbackState) => Promise<void>;
+  save?: (record: CallbackRecord) => Promise<void>;
 }
 
 function world(hooks: Hooks = {}) {
@@ -39,7 +40,10 @@ function world(hooks: Hooks = {}) {
   const store: CallbackStore = {
     insert: (...a) => db.insert(...a),
     get: (id) => db.get(id),
-    save: (r) => db.save(r),
+    save: async (r) => {
+      await hooks.save?.(r);
+      return db.save(r);
+    },
     saveIf: async (r, from) => {
       await hooks.saveIf?.(r, from);
       return db.saveIf(r, from);
@@ -69,7 +73,18 @@ function world(hooks: Hooks = {}) {
     config,
     now: Date.now,
   } as unknown as CallbackCallDeps;
-  const runner = new CallbackRunner({ store, fees, call, config, progress, logger, now: Date.now });
+  const writeFailures: number[] = [];
+  const runner = new CallbackRunner({
+    store,
+    fees,
+    call,
+    config,
+    progress,
+    logger,
+    now: Date.now,
+    writeRetryMs: 1,
+    onWriteFailed: () => writeFailures.push(1),
+  });
   const scheduler = new CallbackScheduler({
     maxConcurrent: 1,
     now: Date.now,
@@ -89,7 +104,7 @@ function world(hooks: Hooks = {}) {
     logger,
     now: Date.now,
   });
-  return { db, store, service, runner, dials };
+  return { db, store, service, runner, dials, writeFailures };
 }
 
 describe('CallbackRunner with a cancel', () => {
@@ -153,5 +168,26 @@ describe('CallbackRunner with a cancel', () => {
     await run;
     expect(answer).toMatchObject({ state: 'ended', outcome: 'cancelled' });
     expect(dials).toEqual([]);
+  });
+});
+
+describe('CallbackRunner with a store that fails', () => {
+  it('tries an attempt’s end again, and at the next run, until it is written', async () => {
+    let down = 4;
+    const { db, service, dials, writeFailures } = world({
+      save: (r) =>
+        r.state === 'ended' && (down -= 1) >= 0
+          ? Promise.reject(new Error('Connection terminated unexpectedly'))
+          : Promise.resolve(),
+    });
+    await db.insert(callbackRecord('cb-1'), 'h');
+    // Three tries fail: the run rejects (the scheduler runs it again later), the row is calling.
+    await expect(service.run('cb-1')).rejects.toThrow(/Connection terminated/);
+    expect(writeFailures).toHaveLength(1);
+    expect(await db.get('cb-1')).toMatchObject({ state: 'calling' });
+    // The next run writes the end (one more failure, then written): never dialled again.
+    await service.run('cb-1');
+    expect(await db.get('cb-1')).toMatchObject({ state: 'ended', outcome: 'failed' });
+    expect(dials).toEqual(['acme']);
   });
 });

@@ -6,6 +6,7 @@
  * busy or unanswered customer the callback is scheduled again, up to
  * `retries.maxAttempts`, `busyDelaySeconds` / `noAnswerDelaySeconds` later.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CallbackPhase } from '@parley/shared/protocol';
 import { storedDialog } from '../calls/index.js';
 import type { CallbacksConfig } from '../config/callbacks.js';
@@ -43,7 +44,14 @@ export interface CallbackRunnerOptions {
   readonly onAttempt?: ((result: AttemptResult) => void) | undefined;
   readonly onTimings?:
     ((name: 'customer_ringing' | 'advertiser_ringing', seconds: number) => void) | undefined;
+  /** A record write given up (after its tries). */
+  readonly onWriteFailed?: (() => void) | undefined;
+  /** Between the tries of an attempt's last write (default 250 ms, then twice, thrice that). */
+  readonly writeRetryMs?: number | undefined;
 }
+
+/** Tries of the writes an attempt ends with (its retry, its end). */
+const LAST_WRITE_TRIES = 3;
 
 export type RunResult =
   | { readonly kind: 'ended'; readonly record: CallbackRecord }
@@ -61,6 +69,8 @@ export class CallbackRunner {
   readonly #live = new Map<string, Run>();
   /** Each callback's last write (they land in order). */
   readonly #writes = new Map<string, Promise<void>>();
+  /** An attempt's last write (retry, end) that failed every try: written first at its next run. */
+  readonly #unwritten = new Map<string, RunResult>();
 
   constructor(options: CallbackRunnerOptions) {
     this.#o = options;
@@ -104,7 +114,12 @@ export class CallbackRunner {
     // Known before the claim: a cancel from now on stops it (see #attempt).
     this.#live.set(id, run);
     try {
-      return await this.#attempt(id, run);
+      const unwritten = this.#unwritten.get(id);
+      if (!unwritten) return await this.#attempt(id, run);
+      // The attempt is over: its retry (or end) written now, it is answered as then.
+      await this.#last(unwritten);
+      this.#publish(unwritten.record);
+      return unwritten;
     } finally {
       this.#live.delete(id);
       done();
@@ -200,7 +215,7 @@ export class CallbackRunner {
         dueAt: at + delay * 1000,
         code: result.code ?? null,
       };
-      await this.#write(record).catch(() => undefined);
+      await this.#last({ kind: 'retry', record });
       this.#o.logger.info(
         { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
         'callback attempt failed: retry scheduled',
@@ -218,7 +233,7 @@ export class CallbackRunner {
       code: result.code ?? null,
       endedAt: at,
     };
-    await this.#write(record).catch(() => undefined);
+    await this.#last({ kind: 'ended', record });
     this.#o.logger.info(
       { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
       'callback ended',
@@ -300,18 +315,44 @@ export class CallbackRunner {
   }
 
   /**
-   * Writes the record; the writes of one callback land in order (each after
-   * the one before, whatever fails). A failure is logged and rejects the
-   * answer; the chain goes on.
+   * An attempt's last write (its retry, its end), tried a few times. Failing
+   * them all, it is kept for the run's next try (the scheduler's, later) and
+   * the run rejects: the record left `calling` is never taken for a stranded one.
    */
-  #write(record: CallbackRecord): Promise<void> {
+  async #last(result: RunResult): Promise<void> {
+    try {
+      await this.#write(result.record, LAST_WRITE_TRIES);
+      this.#unwritten.delete(result.record.id);
+    } catch (error) {
+      this.#unwritten.set(result.record.id, result);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the record (`tries` times at most); the writes of one callback
+   * land in order (each after the one before, whatever fails). A failure is
+   * logged and counted and rejects the answer; the chain goes on.
+   */
+  #write(record: CallbackRecord, tries = 1): Promise<void> {
     const previous = this.#writes.get(record.id) ?? Promise.resolve();
-    const written = previous.then(() =>
-      this.#o.store.save(record).catch((error: unknown) => {
-        this.#o.logger.error({ err: error, callback: record.id }, 'callback record not written');
-        throw error;
-      }),
-    );
+    const written = previous.then(async () => {
+      for (let n = 1; ; n += 1) {
+        try {
+          return await this.#o.store.save(record);
+        } catch (error) {
+          if (n >= tries) {
+            this.#o.logger.error(
+              { err: error, callback: record.id, tries },
+              'callback record not written',
+            );
+            this.#o.onWriteFailed?.();
+            throw error;
+          }
+          await delay((this.#o.writeRetryMs ?? 250) * n);
+        }
+      }
+    });
     const next = written.catch(() => undefined);
     this.#writes.set(record.id, next);
     void next.then(() => {
