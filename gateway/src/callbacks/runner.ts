@@ -50,7 +50,7 @@ export interface CallbackRunnerOptions {
   readonly writeRetryMs?: number | undefined;
 }
 
-/** Tries of the writes an attempt ends with (its retry, its end). */
+/** Tries of an attempt's writes that matter most (its connection, its retry, its end). */
 const LAST_WRITE_TRIES = 3;
 
 export type RunResult =
@@ -191,7 +191,12 @@ export class CallbackRunner {
           if (log.keyAt !== null && Number.isFinite(ringingAt))
             this.#timing('advertiser_ringing', log.keyAt, ringingAt);
           // Written in the callback's chain (after the writes before it, never overtaken by one).
-          record = await this.#charge(this.#snapshot(record, 'connected', log, call), true);
+          // Known in memory first: a failed write still ends the record connected (charged later).
+          const connected = this.#snapshot(record, 'connected', log, call);
+          record = await this.#charge(
+            { ...connected, connectedAt: connected.connectedAt ?? now() },
+            true,
+          );
           agent = agentId;
           if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
           this.#publish(record);
@@ -275,7 +280,7 @@ export class CallbackRunner {
     const { fees, store, now } = this.#o;
     try {
       return connecting
-        ? await fees.connected(record, now(), (r) => this.#write(r))
+        ? await fees.connected(record, now(), (r) => this.#write(r, LAST_WRITE_TRIES))
         : await fees.charge(record);
     } catch (error) {
       this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
