@@ -56,15 +56,22 @@ export class CallbackFees {
     return available !== undefined && available >= record.feeCents;
   }
 
-  /** The advertiser leg answered: the connection is written, then charged. */
-  async connected(record: CallbackRecord, at: number): Promise<CallbackRecord> {
+  /**
+   * The advertiser leg answered: the connection is written (by `save`: the
+   * runner's writes of the callback, in order), then charged.
+   */
+  async connected(
+    record: CallbackRecord,
+    at: number,
+    save: (r: CallbackRecord) => Promise<void> = (r) => this.#o.store.save(r),
+  ): Promise<CallbackRecord> {
     const connected: CallbackRecord = {
       ...record,
       state: 'connected',
       connectedAt: record.connectedAt ?? at,
       updatedAt: at,
     };
-    await this.#o.store.save(connected);
+    await save(connected);
     return this.charge(connected);
   }
 

@@ -10,6 +10,7 @@ import type { AttemptResult } from './call/callback-call.js';
 export class CallbackMetrics {
   readonly attempts: Counter<'outcome' | 'code'>;
   readonly ringingSeconds: Histogram<'leg'>;
+  readonly storeFailures: Counter<'step'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +25,12 @@ export class CallbackMetrics {
       help: "Request (or retry) → the customer's phone ringing (leg=customer); the customer's key → the advertiser's phone ringing (leg=advertiser).",
       labelNames: ['leg'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30],
+      registers,
+    });
+    this.storeFailures = new Counter({
+      name: 'parley_callback_store_failures_total',
+      help: 'Callback store failures: a run that failed at its time (step=run, tried again later), a record write given up after its tries (step=write).',
+      labelNames: ['step'],
       registers,
     });
   }

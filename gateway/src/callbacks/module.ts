@@ -123,6 +123,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     now,
     onAttempt: metrics && ((result) => metrics.attempt(result)),
     onTimings: metrics && ((name, seconds) => metrics.timing(name, seconds)),
+    onWriteFailed: () => metrics?.storeFailures.inc({ step: 'write' }),
     call: {
       stack: deps.stack,
       trunks: deps.trunks,
@@ -153,6 +154,10 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
       void ref.service
         ?.expire(id)
         .catch((err: unknown) => logger.error({ err, callback: id }, 'callback not expired')),
+    onRunFailed: (id, err, failures) => {
+      metrics?.storeFailures.inc({ step: 'run' });
+      logger.error({ err, callback: id, failures }, 'callback run failed: tried again later');
+    },
   });
   const service = new CallbackService({
     config: config.callbacks,

@@ -8,13 +8,15 @@
  * the shared ledger's posting ({@link PgCallbackStore.chargeWrite}).
  */
 import { ParleyError } from '@parley/shared/errors';
-import { isUniqueViolation, type PgPool } from '../storage/postgres/index.js';
+import { inTransaction, isUniqueViolation, type PgPool } from '../storage/postgres/index.js';
 import type { CallbackRecord, CallbackState } from './model.js';
 import {
   COLUMNS,
   fromRow,
   toRow,
+  rateLimited,
   type CallbackCharge,
+  type CallbackLimits,
   type CallbackListFilter,
   type CallbackStore,
   type ChargeWrite,
@@ -23,6 +25,11 @@ import {
 } from './store.js';
 
 const NAMES = COLUMNS.split(', ');
+const FOR_NUMBER = 'phone = $1 AND created_at >= $2';
+const FOR_SESSION = 'tenant = $1 AND session_id = $2 AND created_at >= $3';
+/** The advisory locks' classes (first key) of the rate limits: a number's, a session's. */
+const NUMBER_LOCK = 0x63620001;
+const SESSION_LOCK = 0x63620002;
 const INSERT = `INSERT INTO cb_callbacks (${COLUMNS}, watch_hash, owner)
   VALUES (${NAMES.map((_, i) => `$${i + 1}`).join(', ')}, $${NAMES.length + 1}, $${NAMES.length + 2})`;
 /** The changing fields ($1 the id; never the charge's, written by `markCharged` alone). */
@@ -39,7 +46,10 @@ const CHANGING = [
   'updated_at',
   'ended_at',
 ] as const;
-const SET = CHANGING.map((c, i) => `${c} = $${i + 2}`).join(', ');
+// A connection is never taken back: a write of an older record (no connection yet) keeps it.
+const SET = CHANGING.map((c, i) =>
+  c === 'connected_at' ? `${c} = COALESCE(${c}, $${i + 2})` : `${c} = $${i + 2}`,
+).join(', ');
 const NEXT = CHANGING.length + 2;
 const changing = (r: CallbackRecord): unknown[] => {
   const row = toRow(r);
@@ -75,14 +85,45 @@ export class PgCallbackStore implements CallbackStore {
     };
   }
 
-  async insert(record: CallbackRecord, watchHash: string): Promise<void> {
+  async insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): Promise<void> {
     const row = toRow(record);
+    const values = [...NAMES.map((n) => row[n as keyof Row]), watchHash, this.owner];
     try {
-      await this.#pool.query(INSERT, [
-        ...NAMES.map((n) => row[n as keyof Row]),
-        watchHash,
-        this.owner,
-      ]);
+      if (!limits) await this.#pool.query(INSERT, values);
+      else
+        await inTransaction(this.#pool, async (client) => {
+          // Requests for one number (one session) take turns, on every gateway, until the commit:
+          // the count and the insert are one step. Always the number's lock first: no deadlock.
+          await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+            NUMBER_LOCK,
+            record.phone,
+          ]);
+          const { tenant, sessionId } = limits.perSession;
+          await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+            SESSION_LOCK,
+            `${tenant}\n${sessionId}`,
+          ]);
+          const count = async (where: string, args: unknown[]) =>
+            Number(
+              (
+                await client.query<{ n: string }>(
+                  `SELECT count(*) AS n FROM cb_callbacks WHERE ${where}`,
+                  args,
+                )
+              ).rows[0]?.n ?? 0,
+            );
+          if (
+            (await count(FOR_NUMBER, [record.phone, limits.perNumber.since])) >=
+            limits.perNumber.max
+          )
+            throw rateLimited('number');
+          if (
+            (await count(FOR_SESSION, [tenant, sessionId, limits.perSession.since])) >=
+            limits.perSession.max
+          )
+            throw rateLimited('session');
+          await client.query(INSERT, values);
+        });
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ParleyError('replayed', 'this callback token was used already', {
@@ -97,7 +138,11 @@ export class PgCallbackStore implements CallbackStore {
   }
 
   async save(record: CallbackRecord): Promise<void> {
-    await this.#pool.query(`UPDATE cb_callbacks SET ${SET} WHERE id = $1`, changing(record));
+    // Never over an ended one: a gateway judged lost while it ran must not undo a survivor's end.
+    await this.#pool.query(
+      `UPDATE cb_callbacks SET ${SET} WHERE id = $1 AND state <> 'ended'`,
+      changing(record),
+    );
   }
 
   async saveIf(record: CallbackRecord, from: CallbackState): Promise<boolean> {
@@ -171,15 +216,11 @@ export class PgCallbackStore implements CallbackStore {
   }
 
   async countForNumber(phone: string, since: number): Promise<number> {
-    return this.#count('phone = $1 AND created_at >= $2', [phone, since]);
+    return this.#count(FOR_NUMBER, [phone, since]);
   }
 
   async countForSession(tenant: string, sessionId: string, since: number): Promise<number> {
-    return this.#count('tenant = $1 AND session_id = $2 AND created_at >= $3', [
-      tenant,
-      sessionId,
-      since,
-    ]);
+    return this.#count(FOR_SESSION, [tenant, sessionId, since]);
   }
 
   async watchHash(id: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@
  * busy or unanswered customer the callback is scheduled again, up to
  * `retries.maxAttempts`, `busyDelaySeconds` / `noAnswerDelaySeconds` later.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CallbackPhase } from '@parley/shared/protocol';
 import { storedDialog } from '../calls/index.js';
 import type { CallbacksConfig } from '../config/callbacks.js';
@@ -43,17 +44,33 @@ export interface CallbackRunnerOptions {
   readonly onAttempt?: ((result: AttemptResult) => void) | undefined;
   readonly onTimings?:
     ((name: 'customer_ringing' | 'advertiser_ringing', seconds: number) => void) | undefined;
+  /** A record write given up (after its tries). */
+  readonly onWriteFailed?: (() => void) | undefined;
+  /** Between the tries of an attempt's last write (default 250 ms, then twice, thrice that). */
+  readonly writeRetryMs?: number | undefined;
 }
+
+/** Tries of an attempt's writes that matter most (its connection, its retry, its end). */
+const LAST_WRITE_TRIES = 3;
 
 export type RunResult =
   | { readonly kind: 'ended'; readonly record: CallbackRecord }
   | { readonly kind: 'retry'; readonly record: CallbackRecord };
 
+/** A run on this gateway, from before its claim (a cancel then stops it before it dials) to its end. */
+interface Run {
+  readonly stop: AbortController;
+  call: CallbackCall | undefined;
+  readonly over: Promise<void>;
+}
+
 export class CallbackRunner {
   readonly #o: CallbackRunnerOptions;
-  readonly #live = new Map<string, CallbackCall>();
+  readonly #live = new Map<string, Run>();
   /** Each callback's last write (they land in order). */
   readonly #writes = new Map<string, Promise<void>>();
+  /** An attempt's last write (retry, end) that failed every try: written first at its next run. */
+  readonly #unwritten = new Map<string, RunResult>();
 
   constructor(options: CallbackRunnerOptions) {
     this.#o = options;
@@ -61,7 +78,7 @@ export class CallbackRunner {
 
   /** Stops every live attempt (the gateway stopping). */
   abortAll(reason: string): void {
-    for (const call of this.#live.values()) call.abort(reason);
+    for (const id of this.#live.keys()) this.abort(id, reason);
   }
 
   /** Callbacks whose attempt is live now. */
@@ -69,23 +86,57 @@ export class CallbackRunner {
     return this.#live.size;
   }
 
-  /** Stops a live attempt (a cancel, the gateway stopping). False when none is live. */
+  /**
+   * Stops a run of this gateway (a cancel, the gateway stopping): a live
+   * attempt is hung up; one being claimed never dials. False when none runs.
+   */
   abort(id: string, reason: string): boolean {
-    const call = this.#live.get(id);
-    call?.abort(reason);
-    return call !== undefined;
+    const run = this.#live.get(id);
+    run?.stop.abort(reason);
+    run?.call?.abort(reason);
+    return run !== undefined;
+  }
+
+  /** Settles when this gateway's run of the callback (if any) is over, its end written. */
+  over(id: string): Promise<void> {
+    return this.#live.get(id)?.over ?? Promise.resolve();
   }
 
   /** Runs the next attempt of a scheduled callback; resolves when it is over. */
   async run(id: string): Promise<RunResult | undefined> {
+    if (this.#live.has(id)) return undefined;
+    let done = () => {};
+    const run: Run = {
+      stop: new AbortController(),
+      call: undefined,
+      over: new Promise<void>((resolve) => (done = resolve)),
+    };
+    // Known before the claim: a cancel from now on stops it (see #attempt).
+    this.#live.set(id, run);
+    try {
+      const unwritten = this.#unwritten.get(id);
+      if (!unwritten) return await this.#attempt(id, run);
+      // The attempt is over: its retry (or end) written now, it is answered as then.
+      await this.#last(unwritten);
+      this.#publish(unwritten.record);
+      return unwritten;
+    } finally {
+      this.#live.delete(id);
+      done();
+    }
+  }
+
+  async #attempt(id: string, run: Run): Promise<RunResult | undefined> {
     const { store, now, config } = this.#o;
     const stored = await store.get(id);
-    if (!stored || stored.state !== 'scheduled') return undefined;
+    if (!stored || stored.state !== 'scheduled' || run.stop.signal.aborted) return undefined;
     const log = new AttemptLog(stored.attempts.length + 1, stored.phone, now);
     // Written before the INVITE leaves: a crash from here on is `interrupted`, never placed twice.
     // The claim is the write: of two gateways (or a cancel) racing for it, one moves it.
     let record = this.#snapshot(stored, 'calling', log, undefined);
     if (!(await store.claim(record))) return undefined;
+    // Stopped while it was being claimed (the cancel read it scheduled): never dialled.
+    if (run.stop.signal.aborted) return this.#unclaim(stored, run.stop.signal.reason);
     this.#publish(record);
     const desk = this.#o.desk;
     let agent: string | undefined;
@@ -139,22 +190,21 @@ export class CallbackRunner {
           );
           if (log.keyAt !== null && Number.isFinite(ringingAt))
             this.#timing('advertiser_ringing', log.keyAt, ringingAt);
-          // The writes before land first: the connection is never overwritten by an older one.
-          await this.#writes.get(record.id);
-          record = await this.#charge(this.#snapshot(record, 'connected', log, call), true);
+          // Written in the callback's chain (after the writes before it, never overtaken by one).
+          // Known in memory first: a failed write still ends the record connected (charged later).
+          const connected = this.#snapshot(record, 'connected', log, call);
+          record = await this.#charge(
+            { ...connected, connectedAt: connected.connectedAt ?? now() },
+            true,
+          );
           agent = agentId;
           if (agentId !== undefined) desk?.answered(agentId, record, log.record.routing);
           this.#publish(record);
         },
       },
     );
-    this.#live.set(id, call);
-    let result: AttemptResult;
-    try {
-      result = await call.run();
-    } finally {
-      this.#live.delete(id);
-    }
+    run.call = call;
+    const result = await call.run();
     this.#o.onAttempt?.(result);
     const retry =
       (result.outcome === 'busy' || result.outcome === 'no_answer') &&
@@ -170,7 +220,7 @@ export class CallbackRunner {
         dueAt: at + delay * 1000,
         code: result.code ?? null,
       };
-      await this.#write(record);
+      await this.#last({ kind: 'retry', record });
       this.#o.logger.info(
         { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
         'callback attempt failed: retry scheduled',
@@ -188,12 +238,36 @@ export class CallbackRunner {
       code: result.code ?? null,
       endedAt: at,
     };
-    await this.#write(record);
+    await this.#last({ kind: 'ended', record });
     this.#o.logger.info(
       { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
       'callback ended',
     );
     if (agent !== undefined) desk?.ended(agent, record);
+    this.#publish(record);
+    return { kind: 'ended', record };
+  }
+
+  /**
+   * A claimed callback stopped before its attempt: a cancel ends it
+   * (`cancelled`, never dialled); a stop puts it back, scheduled.
+   */
+  async #unclaim(stored: CallbackRecord, reason: unknown): Promise<RunResult | undefined> {
+    const at = this.#o.now();
+    if (reason !== 'cancelled') {
+      await this.#write({ ...stored, updatedAt: at }).catch(() => undefined);
+      return undefined;
+    }
+    const record: CallbackRecord = {
+      ...stored,
+      state: 'ended',
+      outcome: 'cancelled',
+      code: 'callback_cancelled',
+      updatedAt: at,
+      endedAt: at,
+    };
+    await this.#write(record).catch(() => undefined);
+    this.#o.logger.info({ callback: record.id }, 'callback cancelled before its attempt');
     this.#publish(record);
     return { kind: 'ended', record };
   }
@@ -205,7 +279,9 @@ export class CallbackRunner {
   async #charge(record: CallbackRecord, connecting: boolean): Promise<CallbackRecord> {
     const { fees, store, now } = this.#o;
     try {
-      return connecting ? await fees.connected(record, now()) : await fees.charge(record);
+      return connecting
+        ? await fees.connected(record, now(), (r) => this.#write(r, LAST_WRITE_TRIES))
+        : await fees.charge(record);
     } catch (error) {
       this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
       const stored = await store.get(record.id).catch(() => undefined);
@@ -238,27 +314,56 @@ export class CallbackRunner {
     call?: CallbackCall,
   ): CallbackRecord {
     const next = this.#snapshot(record, state, log, call);
-    void this.#write(next);
+    // A failure is logged (by #write): the call goes on, the next write carries the whole record.
+    this.#write(next).catch(() => undefined);
     return next;
   }
 
   /**
-   * Writes the record; the writes of one callback land in order (each after
-   * the one before), and a failure is logged: the call goes on, the next
-   * write carries the whole record.
+   * An attempt's last write (its retry, its end), tried a few times. Failing
+   * them all, it is kept for the run's next try (the scheduler's, later) and
+   * the run rejects: the record left `calling` is never taken for a stranded one.
    */
-  #write(record: CallbackRecord): Promise<void> {
+  async #last(result: RunResult): Promise<void> {
+    try {
+      await this.#write(result.record, LAST_WRITE_TRIES);
+      this.#unwritten.delete(result.record.id);
+    } catch (error) {
+      this.#unwritten.set(result.record.id, result);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the record (`tries` times at most); the writes of one callback
+   * land in order (each after the one before, whatever fails). A failure is
+   * logged and counted and rejects the answer; the chain goes on.
+   */
+  #write(record: CallbackRecord, tries = 1): Promise<void> {
     const previous = this.#writes.get(record.id) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#o.store.save(record))
-      .catch((error: unknown) =>
-        this.#o.logger.error({ err: error, callback: record.id }, 'callback record not written'),
-      );
+    const written = previous.then(async () => {
+      for (let n = 1; ; n += 1) {
+        try {
+          return await this.#o.store.save(record);
+        } catch (error) {
+          if (n >= tries) {
+            this.#o.logger.error(
+              { err: error, callback: record.id, tries },
+              'callback record not written',
+            );
+            this.#o.onWriteFailed?.();
+            throw error;
+          }
+          await delay((this.#o.writeRetryMs ?? 250) * n);
+        }
+      }
+    });
+    const next = written.catch(() => undefined);
     this.#writes.set(record.id, next);
     void next.then(() => {
       if (this.#writes.get(record.id) === next) this.#writes.delete(record.id);
     });
-    return next;
+    return written;
   }
 
   #publish(record: CallbackRecord, phase?: CallbackPhase): void {

@@ -83,4 +83,35 @@ describe('CallbackScheduler', () => {
     expect(expired).toEqual(['d']);
     s.close();
   });
+
+  it('runs again, later, a callback whose run failed (the store unreachable at its time)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const failed: [string, number][] = [];
+    const { s, ran } = scheduler({
+      run: (id) => {
+        ran.push(id);
+        return ran.length <= 2
+          ? Promise.reject(new Error('connection refused'))
+          : Promise.resolve();
+      },
+      onRunFailed: (id, _error, failures) => failed.push([id, failures]),
+    });
+    s.add({ id: 'e', dueAt: 0, waitFor: null, expiresAt: null });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(['e']);
+    expect(s.waiting).toBe(1);
+    // 1 s after the first failure, 2 s after the second; then it ran and is gone.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(ran).toEqual(['e']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual(['e', 'e']);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(ran).toEqual(['e', 'e', 'e']);
+    expect(failed).toEqual([
+      ['e', 1],
+      ['e', 2],
+    ]);
+    expect(s.waiting).toBe(0);
+    s.close();
+  });
 });

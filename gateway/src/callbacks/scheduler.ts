@@ -26,7 +26,16 @@ export interface CallbackSchedulerOptions {
   readonly run: (id: string) => Promise<void>;
   /** An agent-free callback waited too long. */
   readonly expire: (id: string) => void;
+  /**
+   * A run that rejected (the store unreachable at its time): told here, and
+   * the callback runs again `retryDelayMs(failures)` later (default 1 s,
+   * doubling to 60 s), until a run settles.
+   */
+  readonly onRunFailed?: ((id: string, error: unknown, failures: number) => void) | undefined;
+  readonly retryDelayMs?: ((failures: number) => number) | undefined;
 }
+
+const retryDelay = (failures: number) => Math.min(60_000, 1000 * 2 ** (failures - 1));
 
 /** Timers longer than this are set in steps (setTimeout holds 2^31-1 ms at most). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,6 +48,8 @@ export class CallbackScheduler {
   readonly #running = new Map<string, SchedulerEntry>();
   /** Added again while running (a retry): waits once its attempt is over. */
   readonly #next = new Map<string, SchedulerEntry>();
+  /** Runs that rejected in a row, by callback. */
+  readonly #failures = new Map<string, number>();
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -80,6 +91,7 @@ export class CallbackScheduler {
     this.#unsubscribe();
     this.#waiting.clear();
     this.#next.clear();
+    this.#failures.clear();
     this.#ready.length = 0;
   }
 
@@ -119,16 +131,32 @@ export class CallbackScheduler {
       this.#running.set(entry.id, entry);
       void this.#o
         .run(entry.id)
-        .catch(() => undefined)
-        .finally(() => {
+        .then(
+          () => void this.#failures.delete(entry.id),
+          (error: unknown) => this.#failed(entry, error),
+        )
+        .then((retry) => {
           this.#running.delete(entry.id);
-          const again = this.#next.get(entry.id);
+          const again = this.#next.get(entry.id) ?? retry;
           this.#next.delete(entry.id);
           if (again && !this.#closed) this.#waiting.set(again.id, again);
           this.#pump();
         });
     }
     this.#arm(now);
+  }
+
+  /** A rejected run: the callback is still this gateway's (never dropped); it runs again later. */
+  #failed(entry: SchedulerEntry, error: unknown): SchedulerEntry {
+    const failures = (this.#failures.get(entry.id) ?? 0) + 1;
+    this.#failures.set(entry.id, failures);
+    try {
+      this.#o.onRunFailed?.(entry.id, error, failures);
+    } catch {
+      // A failing report must not lose the callback.
+    }
+    const delay = (this.#o.retryDelayMs ?? retryDelay)(failures);
+    return { ...entry, dueAt: this.#o.now() + delay };
   }
 
   #arm(now: number): void {

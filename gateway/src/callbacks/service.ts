@@ -20,7 +20,7 @@ import { checkCallbackNumber } from './number-rules.js';
 import { progressEvent, type CallbackProgress, type ProgressListener } from './progress.js';
 import type { CallbackDeskFeed, CallbackRunner } from './runner.js';
 import type { CallbackScheduler } from './scheduler.js';
-import type { CallbackListFilter, CallbackStore } from './store.js';
+import type { CallbackLimits, CallbackListFilter, CallbackStore } from './store.js';
 
 export interface CallbackServiceOptions {
   readonly config: CallbacksConfig;
@@ -146,17 +146,16 @@ export class CallbackService {
     );
     const { mode, dueAt } = this.#when(claim.when, at, resolved.openAt, resolved.queue);
     const { perNumber, perSession } = config.rateLimit;
-    if ((await store.countForNumber(phone, at - perNumber.windowSeconds * 1000)) >= perNumber.max)
-      throw new ParleyError('rate_limited', 'too many callbacks asked for this number', {
-        expose: true,
-      });
-    if (
-      (await store.countForSession(claims.iss, claims.sub, at - perSession.windowSeconds * 1000)) >=
-      perSession.max
-    )
-      throw new ParleyError('rate_limited', 'too many callbacks asked by this session', {
-        expose: true,
-      });
+    // Counted in the insert's step: of concurrent requests (on any gateway), `max` pass.
+    const limits: CallbackLimits = {
+      perNumber: { since: at - perNumber.windowSeconds * 1000, max: perNumber.max },
+      perSession: {
+        tenant: claims.iss,
+        sessionId: claims.sub,
+        since: at - perSession.windowSeconds * 1000,
+        max: perSession.max,
+      },
+    };
     const record: CallbackRecord = {
       id: randomUUID(),
       tenant: resolved.tenant,
@@ -197,7 +196,7 @@ export class CallbackService {
     };
     const watchKey = randomBytes(24).toString('base64url');
     // The token's jti is unique in the table: a token is used for one callback only.
-    await store.insert(record, sha256(watchKey));
+    await store.insert(record, sha256(watchKey), limits);
     this.#log.info(
       { callback: record.id, destination: record.destination, mode, dueAt: new Date(dueAt) },
       'callback requested',
@@ -259,15 +258,16 @@ export class CallbackService {
 
   /**
    * Cancels a callback: a waiting one never runs (on any gateway: its claim
-   * finds it ended); a live attempt on this gateway is hung up. One live on
-   * another gateway goes on (answered as it is).
+   * finds it ended; this gateway's run being claimed is stopped before it
+   * dials); a live attempt on this gateway is hung up. One live on another
+   * gateway goes on (answered as it is).
    */
   async cancel(id: string): Promise<CallbackRecord> {
     const { store, scheduler, runner, now } = this.#o;
     const record = await store.get(id);
     if (!record) throw new ParleyError('not_found', 'no such callback', { expose: true });
     if (record.state === 'ended') return record;
-    if (runner.abort(id, 'cancelled')) return record;
+    if (runner.abort(id, 'cancelled') && record.state !== 'scheduled') return record;
     scheduler.remove(id);
     const at = now();
     const ended: CallbackRecord = {
@@ -278,8 +278,12 @@ export class CallbackService {
       updatedAt: at,
       endedAt: at,
     };
-    // Only while it waits: a gateway that claimed it meanwhile has it (answered as stored).
-    if (!(await store.saveIf(ended, 'scheduled'))) return (await store.get(id)) ?? record;
+    // Only while it waits. Claimed meanwhile: by this gateway, whose run is stopped (now, if it
+    // started after the abort above) and ends it without dialling; or by another (as stored).
+    if (!(await store.saveIf(ended, 'scheduled'))) {
+      if (runner.abort(id, 'cancelled')) await runner.over(id);
+      return (await store.get(id)) ?? record;
+    }
     this.#ended(ended, at);
     return ended;
   }

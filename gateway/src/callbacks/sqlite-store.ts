@@ -11,15 +11,18 @@ import type { CallbackRecord, CallbackState } from './model.js';
 import {
   COLUMNS,
   fromRow,
+  rateLimited,
   toRow,
   type CallbackCharge,
+  type CallbackLimits,
   type CallbackListFilter,
   type CallbackStore,
   type Row,
 } from './store.js';
 
+/** The changing fields; a connection is never taken back (an older record's write keeps it). */
 const SET_CHANGING = `due_at = @due_at, expires_at = @expires_at, state = @state, outcome = @outcome,
-  code = @code, connected_at = @connected_at, attempts = @attempts, dialogs = @dialogs,
+  code = @code, connected_at = COALESCE(connected_at, @connected_at), attempts = @attempts, dialogs = @dialogs,
   ringing = @ringing, updated_at = @updated_at, ended_at = @ended_at`;
 
 /** The callback rows of one SQLite file, synchronously. */
@@ -34,7 +37,9 @@ export class LocalCallbackRows {
       insert: db.prepare<Row & { watch_hash: string }>(
         `INSERT INTO cb_callbacks (${COLUMNS}, watch_hash) VALUES (${names.map((n) => `@${n}`).join(', ')}, @watch_hash)`,
       ),
-      save: db.prepare<Row>(`UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id`),
+      save: db.prepare<Row>(
+        `UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id AND state <> 'ended'`,
+      ),
       saveIf: db.prepare<Row & { from: CallbackState }>(
         `UPDATE cb_callbacks SET ${SET_CHANGING} WHERE id = @id AND state = @from`,
       ),
@@ -70,7 +75,18 @@ export class LocalCallbackRows {
     return this.#db.transaction(fn).immediate();
   }
 
-  insert(record: CallbackRecord, watchHash: string): void {
+  insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): void {
+    if (limits) {
+      // One transaction: the counts and the insert, whoever else writes this file.
+      this.atomically(() => {
+        if (this.countForNumber(record.phone, limits.perNumber.since) >= limits.perNumber.max)
+          throw rateLimited('number');
+        const { tenant, sessionId, since, max } = limits.perSession;
+        if (this.countForSession(tenant, sessionId, since) >= max) throw rateLimited('session');
+        this.insert(record, watchHash);
+      });
+      return;
+    }
     try {
       this.#s.insert.run({ ...toRow(record), watch_hash: watchHash });
     } catch (error) {
@@ -157,8 +173,8 @@ export class SqliteCallbackStore implements CallbackStore {
     this.local = new LocalCallbackRows(db);
   }
 
-  insert(record: CallbackRecord, watchHash: string): Promise<void> {
-    return run(() => this.local.insert(record, watchHash));
+  insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): Promise<void> {
+    return run(() => this.local.insert(record, watchHash, limits));
   }
 
   get(id: string): Promise<CallbackRecord | undefined> {

@@ -119,6 +119,52 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
       expect(await store.uncharged()).toEqual([]);
     });
 
+    it('never takes a connection back: an older record written late keeps it', async () => {
+      const { store, other } = await make();
+      await store.insert(callbackRecord('cb-1', { state: 'calling' }), 'h');
+      const connecting = callbackRecord('cb-1', { state: 'connecting', updatedAt: 2000 });
+      await store.save({ ...connecting, state: 'connected', connectedAt: 3000, updatedAt: 3000 });
+      // The runner's write of the record before the connection, landing after it (another connection).
+      await (other ?? store).save(connecting);
+      expect(await store.get('cb-1')).toMatchObject({ connectedAt: 3000 });
+      await store.save({ ...connecting, state: 'ended', endedAt: 4000 });
+      // Ended connected and uncharged: the recovery finds it, and the charge goes through.
+      expect((await store.uncharged()).map((r) => r.id)).toEqual(['cb-1']);
+      expect(await store.markCharged('cb-1', { at: 4500, key: 'k', transactionId: null })).toBe(
+        true,
+      );
+    });
+
+    it('never writes over an ended callback (a survivor ended it)', async () => {
+      const { store, other } = await make();
+      await store.insert(callbackRecord('cb-1', { state: 'calling' }), 'h');
+      const ended = callbackRecord('cb-1', {
+        state: 'ended',
+        outcome: 'interrupted',
+        endedAt: 3000,
+      });
+      expect(await (other ?? store).saveIf(ended, 'calling')).toBe(true);
+      // The gateway judged lost was still running it: its late write changes nothing.
+      await store.save(callbackRecord('cb-1', { state: 'prompting', updatedAt: 4000 }));
+      expect(await store.get('cb-1')).toMatchObject({ state: 'ended', outcome: 'interrupted' });
+    });
+
+    it('stores a callback only within its limits, counted with the insert', async () => {
+      const { store, other } = await make();
+      const limits = (max: number) => ({
+        perNumber: { since: 0, max },
+        perSession: { tenant: 'acme', sessionId: 's1', since: 0, max: 10 },
+      });
+      await store.insert(callbackRecord('cb-1'), 'h', limits(2));
+      await (other ?? store).insert(callbackRecord('cb-2', { tokenId: 'j2' }), 'h', limits(2));
+      const over = store.insert(callbackRecord('cb-3', { tokenId: 'j3' }), 'h', limits(2));
+      await expect(over).rejects.toMatchObject({ code: 'rate_limited' });
+      expect(await store.get('cb-3')).toBeUndefined();
+      const session = { ...limits(10), perSession: { ...limits(10).perSession, max: 2 } };
+      const bySession = store.insert(callbackRecord('cb-4', { tokenId: 'j4' }), 'h', session);
+      await expect(bySession).rejects.toMatchObject({ code: 'rate_limited' });
+    });
+
     it('lists, pages and counts across gateways; schedules and interrupts its own', async () => {
       const { store, other } = await make();
       const b = other ?? store;

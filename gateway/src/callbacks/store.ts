@@ -6,6 +6,7 @@
  * gateway: a callback asked through one is read, cancelled and charged
  * through any, and run by exactly one (`claim`).
  */
+import { ParleyError } from '@parley/shared/errors';
 import type { StoredDialog } from '../storage/index.js';
 import type { StoredInvite } from '../calls/index.js';
 import type {
@@ -17,6 +18,17 @@ import type {
   CallbackState,
 } from './model.js';
 import type { LocalCallbackRows } from './sqlite-store.js';
+
+/** The `rate_limited` refusal of a request over one of its {@link CallbackLimits}. */
+export function rateLimited(limit: 'number' | 'session'): ParleyError {
+  return new ParleyError(
+    'rate_limited',
+    limit === 'number'
+      ? 'too many callbacks asked for this number'
+      : 'too many callbacks asked by this session',
+    { expose: true },
+  );
+}
 
 export interface CallbackListFilter {
   readonly tenant?: string | undefined;
@@ -39,11 +51,34 @@ export interface ChargeWrite {
   readonly params: readonly unknown[];
 }
 
+/**
+ * The rate limits a new callback is counted against, with the insert in one
+ * step (on PostgreSQL, across gateways): of concurrent requests, `max` pass.
+ */
+export interface CallbackLimits {
+  /** Callbacks asked for the record's number since `since` (every state). */
+  readonly perNumber: { readonly since: number; readonly max: number };
+  /** Callbacks asked by this web session since `since`. */
+  readonly perSession: {
+    readonly tenant: string;
+    readonly sessionId: string;
+    readonly since: number;
+    readonly max: number;
+  };
+}
+
 export interface CallbackStore {
-  /** Stores a new callback; `replayed` when its token was used before. */
-  insert(record: CallbackRecord, watchHash: string): Promise<void>;
+  /**
+   * Stores a new callback; `replayed` when its token was used before,
+   * `rate_limited` (nothing stored) when `limits` are reached.
+   */
+  insert(record: CallbackRecord, watchHash: string, limits?: CallbackLimits): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  /** Writes the record's changing fields (state, attempts, due time; never the charge's). */
+  /**
+   * Writes the record's changing fields (state, attempts, due time; never the
+   * charge's), unless it ended: an end is final. A connection is never taken
+   * back (`connectedAt` is kept when the record written has none).
+   */
   save(record: CallbackRecord): Promise<void>;
   /**
    * Writes the record only while its stored state is `from`; false when it
