@@ -16,7 +16,9 @@
  * the new address) but does not restart ICE itself nor drop the old pairs at
  * once: it keeps checking them, even switches to another removed address,
  * until none answers and ICE goes `disconnected`, about 8 s after the move;
- * the widget restarts ICE 1.5 s later (`widget/src/client/ice-restart.ts`).
+ * the widget restarts ICE before that, about a second after its stats show
+ * the selected pair's check unanswered and no audio
+ * (`widget/src/client/ice-restart.ts`).
  * The namespace has `ip` but no nft, iptables or tc classifiers, hence rules.
  */
 import type { Page } from 'playwright-core';

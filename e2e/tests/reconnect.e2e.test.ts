@@ -5,7 +5,7 @@
  * the page's host moves to another address mid-call, for real in the private
  * network namespace (`../src/page-network.ts`: a new address comes up, the old
  * ones go, the old loopback path is refused), and nothing else tells the page:
- * the widget sees ICE go `disconnected` and restarts it (a re-INVITE with new
+ * the widget sees the path dead in its stats and restarts ICE (a re-INVITE with new
  * ICE credentials), the new address carries the media; a stranger's reconnect carrying
  * another call's rebind key is refused; a visitor who does not come back in
  * time has the call ended with the reason on the record. Audio is checked by
