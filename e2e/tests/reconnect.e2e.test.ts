@@ -2,7 +2,11 @@
  * Visitors that survive the network (issue 16 item 4), in Debian's Chromium
  * through a real gateway to a baresip agent: the page's WebSocket is cut
  * mid-call (a relay resets both sides, as a lost network does) and comes back;
- * the page's network changes (ICE restart); a stranger's reconnect carrying
+ * the page's host moves to another address mid-call, for real in the private
+ * network namespace (`../src/page-network.ts`: a new address comes up, the old
+ * ones go, the old loopback path is refused), and nothing else tells the page:
+ * the widget sees the path dead in its stats and restarts ICE (a re-INVITE with new
+ * ICE credentials), the new address carries the media; a stranger's reconnect carrying
  * another call's rebind key is refused; a visitor who does not come back in
  * time has the call ended with the reason on the record. Audio is checked by
  * tone at both ends: the page hears the agent (inbound energy grows after the
@@ -25,6 +29,7 @@ import {
   statusText,
   type WidgetWorld,
 } from '../src/widget-fixture.js';
+import { movePageNetwork, NEW_PAGE_ADDRESS, pageIce } from '../src/page-network.js';
 
 /** The gateway keeps a dropped visitor's call this long (visitors.reconnectGraceSeconds). */
 const GRACE_SECONDS = 8;
@@ -272,32 +277,38 @@ describe('widget: the WebSocket drops mid-call', () => {
 });
 
 describe("widget: the page's network changes", () => {
-  it('restarts ICE (a re-INVITE with new ICE credentials): audio both ways afterwards', async () => {
+  it('moves the page to another address: the widget restarts ICE by itself (a re-INVITE with new ICE credentials), the new address carries the media, audio both ways afterwards', async () => {
     const { context, page, frames, mark } = await callThroughRelay();
     const restarts = await metricValue('parley_ice_restarts_total', { result: 'answered' });
-    const ufrags = (): string[] =>
-      frames.sent
-        .filter((f) => f.startsWith('INVITE '))
-        .map((f) => /a=ice-ufrag:(\S+)/.exec(f)?.[1] ?? '');
-    expect(ufrags()).toHaveLength(1);
-    // What a page sees when its network comes back after a change.
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
-    await expect.poll(() => ufrags().length, { timeout: 10_000 }).toBe(2);
-    expect(ufrags()[1]).not.toBe(ufrags()[0]);
-    await expect
-      .poll(
-        () =>
-          frames.received.filter((f) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f))
-            .length,
-        { timeout: 10_000 },
-      )
-      .toBe(2);
-    expect((await states(page)).at(-1)).toBe('in-call');
-    expect(await metricValue('parley_ice_restarts_total', { result: 'answered' })).toBe(
-      restarts + 1,
-    );
-    await pageHearsAgent(page);
-    await hangUpAndCheckAgentHeardPage(page, mark);
+    const invites = (): string[] => frames.sent.filter((f) => f.startsWith('INVITE '));
+    const ufrag = (invite: string | undefined) => /a=ice-ufrag:(\S+)/.exec(invite ?? '')?.[1];
+    const answers = () =>
+      frames.received.filter((f) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f));
+    expect(invites()).toHaveLength(1);
+    const before = await pageIce(page);
+    expect(before.selected, 'no selected candidate pair').toBeDefined();
+    expect(before.local.map((c) => c.address)).not.toContain(NEW_PAGE_ADDRESS);
+
+    // Every path the page had dies; nothing tells the page but its own network.
+    const move = await movePageNetwork(before.local);
+    try {
+      await expect.poll(() => invites().length, { timeout: 20_000 }).toBe(2);
+      expect(ufrag(invites()[1])).toBeDefined();
+      expect(ufrag(invites()[1])).not.toBe(ufrag(invites()[0]));
+      await expect.poll(() => answers().length, { timeout: 10_000 }).toBe(2);
+      expect((await states(page)).at(-1)).toBe('in-call');
+      expect(await metricValue('parley_ice_restarts_total', { result: 'answered' })).toBe(
+        restarts + 1,
+      );
+      // The media now goes from the new address.
+      await expect
+        .poll(async () => (await pageIce(page)).selected?.address, { timeout: 10_000 })
+        .toBe(NEW_PAGE_ADDRESS);
+      await pageHearsAgent(page);
+      await hangUpAndCheckAgentHeardPage(page, mark);
+    } finally {
+      await move.restore();
+    }
     await context.close();
   });
 });

@@ -11,7 +11,7 @@ import type { CallStateChange } from '../api/call-stack.js';
 import type { CallState } from '../api/call-state.js';
 import type { Attempt } from './attempt.js';
 import { describe, type Failure } from './failure.js';
-import { watchIce } from './ice-restart.js';
+import { statsProbe, watchIce } from './ice-restart.js';
 import { RECONNECT_DEFAULTS, reconnect, type ReconnectPolicy } from './reconnect.js';
 import { rebindSteps } from './rebind-steps.js';
 import type { SipSession } from './sip-stack.js';
@@ -36,6 +36,7 @@ export function watchAttemptIce(attempt: Attempt): void {
       // end the dialog on its transport error): the rebind restarts ICE then.
       restart: () => (attempt.connected ? session.restartIce() : Promise.resolve()),
       online: typeof window === 'undefined' ? undefined : window,
+      probe: statsProbe(peer),
     });
   }
 }
