@@ -195,6 +195,24 @@ describe('CallController', () => {
     expect(t.controller.queue).toBeUndefined();
   });
 
+  it('keeps a place in the queue that came while the call rang (answered early), and shows it in-call', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({ state: 'ringing' });
+    const at = '2030-01-01T00:00:00.000Z';
+    t.client.events.emit('queue', {
+      type: 'queue',
+      state: 'waiting',
+      queue: 'sales',
+      position: 1,
+      at,
+    });
+    t.client.move({ state: 'in-call' });
+    expect(t.controller.queue).toMatchObject({ state: 'waiting', position: 1 });
+    t.client.move({ state: 'ended' });
+    expect(t.controller.queue).toBeUndefined();
+  });
+
   it('loads the call stack once, on prefetch', async () => {
     const t = setup();
     t.controller.prefetch();

@@ -254,7 +254,10 @@ export class CallController implements ReactiveController {
   }
 
   #onQueue(status: QueueStatus): void {
-    if (this.state !== 'in-call') return;
+    // Answered early (a 180 with SDP: media.earlyAnswer), the data channel is open while
+    // the call still rings, and the place in the queue can come before the 200: kept, it
+    // shows once the call is in-call (dropped, the page said "Connected" for the whole wait).
+    if (this.state !== 'in-call' && this.state !== 'ringing') return;
     this.queue = status.state === 'left' ? undefined : status;
     this.#host.requestUpdate();
     const detail: ParleyQueueDetail = {
