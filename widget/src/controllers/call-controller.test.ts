@@ -213,6 +213,20 @@ describe('CallController', () => {
     expect(t.controller.queue).toBeUndefined();
   });
 
+  it('keeps a voicemail notice that came while the call rang (answered early)', async () => {
+    const t = setup();
+    await t.controller.call();
+    t.client.move({ state: 'ringing' });
+    t.client.events.emit('notice', {
+      type: 'notice',
+      code: 'voicemail',
+      recording: true,
+      reason: 'no-answer',
+    });
+    t.client.move({ state: 'in-call' });
+    expect(t.controller.voicemail).toBe(true);
+  });
+
   it('loads the call stack once, on prefetch', async () => {
     const t = setup();
     t.controller.prefetch();

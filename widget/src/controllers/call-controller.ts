@@ -174,7 +174,9 @@ export class CallController implements ReactiveController {
       client.on('message', (message) => this.#onMessage(message)),
       client.on('notice', (notice) => {
         if (notice.code === 'voicemail') {
-          this.voicemail = this.state === 'in-call' && notice.recording;
+          // Like a place in the queue, it may come before the 200 of a call answered early.
+          this.voicemail =
+            (this.state === 'in-call' || this.state === 'ringing') && notice.recording;
           this.#host.requestUpdate();
           return;
         }
