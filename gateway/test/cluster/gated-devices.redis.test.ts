@@ -28,6 +28,7 @@ import { TENANT, startTestGateway, testKeys, type TestGateway } from '../harness
 import { ackText, inDialogText } from '../raw-call.js';
 import { RawSipClient, inviteText } from '../raw-sip.js';
 import { RtpVisitor } from '../rtp-visitor.js';
+import { seedGatedResident } from './gated-seed.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const PREFIX = 'gated-devices-test:';
@@ -101,28 +102,7 @@ describe('gated devices shared by two gateways through Redis', () => {
     const visitor = await client();
     const rtp = await RtpVisitor.open('PCMU', 1000);
     try {
-      const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-        'PUT',
-        `${base}/devices/cell-19`,
-        { kind: 'sip' },
-      );
-      const phone = made.body.credential;
-      await a.apiRequest('PUT', `${base}/residents/r-9`, {
-        name: 'Rosa',
-        pin: '1593',
-        devices: ['cell-19'],
-      });
-      const ada = await a.apiRequest<{ id: string; number: string }>('POST', `${base}/accounts`, {
-        name: 'Ada Lovelace',
-        ratePerMinute: 10,
-      });
-      await a.apiRequest('PUT', `${base}/accounts/${ada.body.id}/residents/r-9`, {
-        status: 'approved',
-      });
-      await a.apiRequest('POST', `${base}/accounts/${ada.body.id}/credits`, {
-        amount: 500,
-        key: 'seed-ada',
-      });
+      const { phone, account: ada } = await seedGatedResident(a);
       // The phone registers with A only.
       const registered = await registrar.register(
         a.udp,
@@ -147,7 +127,7 @@ describe('gated devices shared by two gateways through Redis', () => {
       expect(ttl).toBeLessThanOrEqual(expiresAt - Date.now() + 1000);
 
       const sipCallId = `gated-redis-${Date.now()}`;
-      const token = await b.token({ privateClaims: { account: ada.body.number } });
+      const token = await b.token({ privateClaims: { account: ada.number } });
       visitor.send(
         b.udp,
         inviteText({

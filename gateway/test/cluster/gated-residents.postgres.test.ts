@@ -28,6 +28,7 @@ import type { SipResponse } from '../../src/sip/message/index.js';
 import { TENANT, startTestGateway, testKeys, type TestGateway } from '../harness.js';
 import { RawSipClient, inviteText } from '../raw-sip.js';
 import { RtpVisitor } from '../rtp-visitor.js';
+import { seedGatedResident } from './gated-seed.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
@@ -139,28 +140,7 @@ describe('gated residents, devices and lockouts shared by two gateways', () => {
     const visitor = await RtpVisitor.open('PCMU', 1000);
     try {
       // Made through A: the device, its resident (the PIN sipp keys: 1593), an approved, funded account.
-      const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-        'PUT',
-        `${base}/devices/cell-19`,
-        { kind: 'sip' },
-      );
-      const phone = made.body.credential;
-      await a.apiRequest('PUT', `${base}/residents/r-9`, {
-        name: 'Rosa',
-        pin: '1593',
-        devices: ['cell-19'],
-      });
-      const grace = await a.apiRequest<{ id: string; number: string }>('POST', `${base}/accounts`, {
-        name: 'Ada Lovelace',
-        ratePerMinute: 10,
-      });
-      await a.apiRequest('PUT', `${base}/accounts/${grace.body.id}/residents/r-9`, {
-        status: 'approved',
-      });
-      await a.apiRequest('POST', `${base}/accounts/${grace.body.id}/credits`, {
-        amount: 500,
-        key: 'seed-ada',
-      });
+      const { phone, account: grace } = await seedGatedResident(a);
       // The phone registers with B.
       const registered = await client.register(
         b.udp,
@@ -175,7 +155,7 @@ describe('gated residents, devices and lockouts shared by two gateways', () => {
       let gatewayCallId: string | undefined;
       b.gateway.calls.onCall((c) => (gatewayCallId = c.id));
       const sipCallId = `gated-pg-${Date.now()}`;
-      const token = await b.token({ privateClaims: { account: grace.body.number } });
+      const token = await b.token({ privateClaims: { account: grace.number } });
       client.send(
         b.udp,
         inviteText({
@@ -221,10 +201,7 @@ describe('gated residents, devices and lockouts shared by two gateways', () => {
         ['authorize', true],
         ['reverify', true],
       ]);
-      const view = await a.apiRequest<{ balance: number }>(
-        'GET',
-        `${base}/accounts/${grace.body.id}`,
-      );
+      const view = await a.apiRequest<{ balance: number }>('GET', `${base}/accounts/${grace.id}`);
       expect(view.body.balance).toBe(490);
     } finally {
       visitor.close();
