@@ -90,6 +90,27 @@ async function device(gw: TestGateway, address: string): Promise<DeviceView> {
   return (await gw.api<DeviceView>(`${base}/devices/${address}`)).body;
 }
 
+/** An app device made through A, its resident (`name`, `pin`), the app registered with A only. */
+async function registeredApp(dev: string, resident: string, name: string, pin: string) {
+  const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
+    'PUT',
+    `${base}/devices/${dev}`,
+    { kind: 'app' },
+  );
+  const app = made.body.credential;
+  await a.apiRequest('PUT', `${base}/residents/${resident}`, { name, pin, devices: [dev] });
+  const registrar = await client();
+  const registered = await registrar.register(
+    a.udp,
+    app.sipUser,
+    app.secret,
+    [`<sip:${app.sipUser}@127.0.0.1:${registrar.port}>`],
+    [],
+    'MD5',
+  );
+  expect(registered.status).toBe(200);
+}
+
 describe('gated devices shared by two gateways through Redis', () => {
   it('rings through B a phone registered with A: connected on its PIN, audio both ways', async () => {
     const sipp = await startSipp({
@@ -165,27 +186,7 @@ describe('gated devices shared by two gateways through Redis', () => {
   });
 
   it('shows on B a sign-in and a sign-out made through A, and a new credential ends both', async () => {
-    const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-      'PUT',
-      `${base}/devices/tab-1`,
-      { kind: 'app' },
-    );
-    const app = made.body.credential;
-    await a.apiRequest('PUT', `${base}/residents/r-1`, {
-      name: 'Rita',
-      pin: '2468',
-      devices: ['tab-1'],
-    });
-    const registrar = await client();
-    const registered = await registrar.register(
-      a.udp,
-      app.sipUser,
-      app.secret,
-      [`<sip:${app.sipUser}@127.0.0.1:${registrar.port}>`],
-      [],
-      'MD5',
-    );
-    expect(registered.status).toBe(200);
+    await registeredApp('tab-1', 'r-1', 'Rita', '2468');
     await until(async () => (await device(b, 'tab-1')).registered, 'B to see the app registered');
     expect(await device(b, 'tab-1')).toMatchObject({ active: false, signedIn: null });
 
@@ -223,27 +224,7 @@ describe('gated devices shared by two gateways through Redis', () => {
   });
 
   it('writes again when Redis comes back empty: a sign-in made through A while it was away, its phone', async () => {
-    const made = await a.apiRequest<{ credential: { sipUser: string; secret: string } }>(
-      'PUT',
-      `${base}/devices/tab-2`,
-      { kind: 'app' },
-    );
-    const app = made.body.credential;
-    await a.apiRequest('PUT', `${base}/residents/r-2`, {
-      name: 'Rob',
-      pin: '1357',
-      devices: ['tab-2'],
-    });
-    const registrar = await client();
-    const registered = await registrar.register(
-      a.udp,
-      app.sipUser,
-      app.secret,
-      [`<sip:${app.sipUser}@127.0.0.1:${registrar.port}>`],
-      [],
-      'MD5',
-    );
-    expect(registered.status).toBe(200);
+    await registeredApp('tab-2', 'r-2', 'Rob', '1357');
     await until(async () => (await device(b, 'tab-2')).registered, 'B to see the app registered');
 
     await redis.kill();
