@@ -44,6 +44,8 @@ export const storage = z.strictObject({
   kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
   /** SQLite file; `:memory:` for tests. */
   path: z.string().default('.var/parley.sqlite'),
+  /** SQLite's page cache in MB (grows only as pages are read; the default 2 MB of SQLite halved call-entry matching). */
+  sqliteCacheMb: z.number().int().min(2).max(65_536).default(128),
   /** Recordings of the `record` verb, one directory per tenant. */
   recordingsDir: z.string().min(1).default('.var/recordings'),
   /** Required when kind is `postgres`. */

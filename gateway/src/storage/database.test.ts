@@ -20,3 +20,15 @@ describe('module migrations', () => {
     db.close();
   });
 });
+
+describe('page cache', () => {
+  it('is 128 MB unless the config says otherwise, and temporary tables stay in memory', () => {
+    const db = openDatabase(':memory:');
+    expect(db.pragma('cache_size', { simple: true })).toBe(-128 * 1024);
+    expect(db.pragma('temp_store', { simple: true })).toBe(2);
+    db.close();
+    const small = openDatabase(':memory:', [], { cacheMb: 8 });
+    expect(small.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
+    small.close();
+  });
+});

@@ -109,13 +109,11 @@ export async function openStores(
     readonly migrateOnly?: boolean;
   } = {},
 ): Promise<Stores> {
-  const db = openDatabase(config.storage.path, [
-    LEDGER_SCHEMA,
-    MARKETPLACE_SCHEMA,
-    FLOW_SCHEMA,
-    CALLBACKS_SCHEMA,
-    VOICEMAIL_SCHEMA,
-  ]);
+  const db = openDatabase(
+    config.storage.path,
+    [LEDGER_SCHEMA, MARKETPLACE_SCHEMA, FLOW_SCHEMA, CALLBACKS_SCHEMA, VOICEMAIL_SCHEMA],
+    { cacheMb: config.storage.sqliteCacheMb },
+  );
   const core = await coreStores(config, db, logger, !options.migrateOnly).catch(
     (error: unknown) => {
       db.close();
