@@ -102,6 +102,8 @@ export interface GatewayCallRecord {
     agentId: string;
     startedAt: string;
     endedAt: string | null;
+    /** The agent's 200 reached the gateway (the answered attempt). */
+    answeredAt?: string | null;
     status?: number;
     reason?: string;
   }[];

@@ -140,6 +140,12 @@ export interface GatewaySide {
   readonly agentRingMs: Summary;
   /** Agent's 180 → 200 OK to the visitor (sipp answers at once; includes the werift answer), ms. */
   readonly answerMs: Summary;
+  /** Agent's 180 → the agent's 200 reaching the gateway (the agent's time: sipp's, on the load's core), ms. */
+  readonly agentAnswerMs: Summary;
+  /** The agent's 200 reaching the gateway → 200 OK to the visitor (the gateway's answer: media, SDP), ms. */
+  readonly bridgeMs: Summary;
+  /** The gateway's own share of INVITE → 200: admission + bridge (without the agent's ringing and answering), ms. */
+  readonly ownMs: Summary;
   /** Failed new calls as the gateway saw them: `state/outcome/reason, attempts: status…` → count. */
   readonly failures: Record<string, number>;
   /** New calls the gateway has no record of. */
@@ -174,6 +180,9 @@ function gatewaySide(
   const admit: (number | undefined)[] = [];
   const ring: (number | undefined)[] = [];
   const answer: (number | undefined)[] = [];
+  const agentAnswer: (number | undefined)[] = [];
+  const bridge: (number | undefined)[] = [];
+  const own: (number | undefined)[] = [];
   const failures: Record<string, number> = {};
   const failedRecords: GatewayCallRecord[] = [];
   const packets = { fromVisitors: 0, toAgent: 0, fromAgent: 0, toVisitors: 0 };
@@ -192,6 +201,12 @@ function gatewaySide(
       admit.push(gap(created, firstAttempt));
       ring.push(gap(firstAttempt, t(record.ringingAt)));
       answer.push(gap(t(record.ringingAt), t(record.answeredAt)));
+      const agentAnswered = t(record.attempts.find((a) => a.answeredAt)?.answeredAt);
+      agentAnswer.push(gap(t(record.ringingAt), agentAnswered));
+      const bridged = gap(agentAnswered, t(record.answeredAt));
+      bridge.push(bridged);
+      const admitted = gap(created, firstAttempt);
+      own.push(admitted !== undefined && bridged !== undefined ? admitted + bridged : undefined);
       packets.fromVisitors += record.media?.visitor?.packetsIn ?? 0;
       packets.toAgent += record.media?.agent?.packetsOut ?? 0;
       packets.fromAgent += record.media?.agent?.packetsIn ?? 0;
@@ -210,6 +225,9 @@ function gatewaySide(
     admitMs: summary(defined(admit)),
     agentRingMs: summary(defined(ring)),
     answerMs: summary(defined(answer)),
+    agentAnswerMs: summary(defined(agentAnswer)),
+    bridgeMs: summary(defined(bridge)),
+    ownMs: summary(defined(own)),
     failures,
     unknown,
     failedRecords,

@@ -184,7 +184,7 @@ export function report({
       const g = s.gatewaySide;
       if (!g) continue;
       out.push(
-        `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (the browser's answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}; RTP over the calls' lifetime (mediasoup: as of the last read of its counters, every 5 s): ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${
+        `- Step ${s.target} at the gateway (its call records, p50 / p95 ms): admission (token, routing, media) ${ms(g.admitMs.p50)} / ${ms(g.admitMs.p95)}, INVITE to the agent → 180 ${ms(g.agentRingMs.p50)} / ${ms(g.agentRingMs.p95)}, 180 → 200 to the visitor (the browser's answer) ${ms(g.answerMs.p50)} / ${ms(g.answerMs.p95)}, of which 180 → the agent's 200 (the agent's) ${ms(g.agentAnswerMs.p50)} / ${ms(g.agentAnswerMs.p95)} and the agent's 200 → 200 to the visitor (the gateway's) ${ms(g.bridgeMs.p50)} / ${ms(g.bridgeMs.p95)}; the gateway's own share of INVITE → 200 (admission + its answer) ${ms(g.ownMs.p50)} / ${ms(g.ownMs.p95)}; RTP over the calls' lifetime (mediasoup: as of the last read of its counters, every 5 s): ${g.packets.fromVisitors} from the visitors, ${g.packets.toAgent} to the agent, ${g.packets.fromAgent} echoed back, ${g.packets.toVisitors} to the visitors${
           Object.keys(g.failures).length
             ? `; failed calls: ${Object.entries(g.failures)
                 .map(([k, v]) => `${v}× ${k}`)

@@ -171,6 +171,7 @@ export class CallRecordKeeper {
   /** The agent who took the call. */
   answeredBy(attempt: CallAttempt): void {
     attempt.status = 200;
+    attempt.answeredAt = this.#now();
     this.record.agentCallId = attempt.callId;
     this.record.agentId = attempt.agentId;
   }

@@ -12,6 +12,8 @@ export interface CallAttempt {
   readonly callId: string;
   readonly startedAt: number;
   endedAt?: number;
+  /** The agent's 200 OK reached the gateway (the answered attempt only). */
+  answeredAt?: number;
   /** The agent's final SIP status, or 408 for our own ring timeout. */
   status?: number;
   reason?: string;

@@ -58,6 +58,7 @@ export function callView(record: CallRecord, options: { privateClaims?: boolean 
       ...a,
       startedAt: iso(a.startedAt),
       endedAt: iso(a.endedAt ?? null),
+      answeredAt: iso(a.answeredAt ?? null),
     })),
   };
 }
