@@ -9,15 +9,23 @@
  *   (RTP packets, sampled every 20 ms) from the cut to 1 s after the rebind;
  * - ICE restart gap: the page's `online` event (a network change) makes the
  *   widget send a re-INVITE with new ICE credentials; measured from the event
- *   to its 2xx, and the longest inbound audio pause around it.
+ *   to its 2xx, and the longest inbound audio pause around it;
+ * - a real address change (`--moves`, one call each): the page's host moves
+ *   to another address in the namespace (e2e/src/page-network.ts: every old
+ *   path dies, no event tells the page); measured from the move to the
+ *   widget's ICE restart answered, and the longest inbound audio pause from
+ *   the move to 1 s after that answer (the widget's dead-path detection
+ *   included).
  *
- * All events happen in one call. Goal (issue 16): reconnect gap p95 ≤ 1 s.
+ * The cuts and `online` events happen in one call. Goal (issue 16): reconnect gap p95 ≤ 1 s.
  *
- *   ./scripts/in-netns.sh node --import tsx bench/src/reconnect.ts [--events 20] [--cut-ms 1000] [--quick]
+ *   ./scripts/in-netns.sh node --import tsx bench/src/reconnect.ts [--events 20] [--cut-ms 1000]
+ *       [--moves 10] [--quick]
  */
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startCuttableRelay } from '@parley/e2e/cuttable-relay';
+import { movePageNetwork, pageIce } from '@parley/e2e/page-network';
 import { clickCall, startWidgetWorld, states } from '@parley/e2e/widget-fixture';
 import { startBaresipAgent, stopAll } from '@parley/testkit';
 import { percentile } from './latency-stats.js';
@@ -28,14 +36,18 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     events: { type: 'string' },
     'cut-ms': { type: 'string', default: '1000' },
+    moves: { type: 'string' },
   },
 });
 const EVENTS = Number(values.events ?? (values.quick ? 3 : 20));
+const MOVES = Number(values.moves ?? (values.quick ? 2 : 10));
 const CUT_MS = Number(values['cut-ms']);
 const log = (line: string): void => void process.stderr.write(`[reconnect] ${line}\n`);
 
 /** In the page: WebSocket opens, and the inbound audio packet count every 20 ms. */
 const PROBE = `
+  // tsx (esbuild, keepNames) wraps the named functions of code sent to page.evaluate in __name.
+  window.__name = window.__name || ((f) => f);
   window.__wsOpens = [];
   const OriginalWs = window.WebSocket;
   window.WebSocket = class extends OriginalWs {
@@ -90,17 +102,57 @@ const reconnectGaps: number[] = [];
 const reconnectPauses: number[] = [];
 const iceGaps: number[] = [];
 const icePauses: number[] = [];
-try {
-  const { context, page } = await world.newPage();
-  await context.addInitScript(PROBE);
-  const reinviteOks: number[] = [];
+const moveGaps: number[] = [];
+const movePauses: number[] = [];
+
+/** Re-INVITEs answered (200 to an INVITE) as the page receives them, with their times. */
+function answeredInvites(page: Page): number[] {
+  const oks: number[] = [];
   page.on('websocket', (socket) =>
     socket.on('framereceived', ({ payload }) => {
       const text = String(payload);
-      if (/^SIP\/2\.0 200/.test(text) && /CSeq:\s*\d+ INVITE/i.test(text))
-        reinviteOks.push(Date.now());
+      if (/^SIP\/2\.0 200/.test(text) && /CSeq:\s*\d+ INVITE/i.test(text)) oks.push(Date.now());
     }),
   );
+  return oks;
+}
+
+/** One call moved to another address: move → the restart's 2xx, and the audio pause around it. */
+async function oneMove(i: number): Promise<void> {
+  const { context, page } = await world.newPage();
+  await context.addInitScript(PROBE);
+  const oks = answeredInvites(page);
+  await page.goto(`${world.siteOrigin}/`);
+  await clickCall(page);
+  while (!(await states(page)).includes('in-call')) await page.waitForTimeout(50);
+  await page.waitForTimeout(1500);
+  const before = await pageIce(page);
+  const okBefore = oks.length;
+  const at = Date.now();
+  const move = await movePageNetwork(before.local);
+  try {
+    const deadline = Date.now() + 20_000;
+    while (oks.length === okBefore) {
+      if (Date.now() > deadline) throw new Error('no ICE restart within 20 s of the move');
+      await page.waitForTimeout(20);
+    }
+    const answered = oks[oks.length - 1]!;
+    await page.waitForTimeout(1500);
+    moveGaps.push(answered - at);
+    movePauses.push(await longestAudioPause(page, at, answered + 1000));
+    log(`move ${i + 1}: ICE restart answered ${answered - at} ms after the move`);
+    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    while (!(await states(page)).includes('ended')) await page.waitForTimeout(50);
+  } finally {
+    await context.close();
+    await move.restore();
+  }
+}
+
+try {
+  const { context, page } = await world.newPage();
+  await context.addInitScript(PROBE);
+  const reinviteOks = answeredInvites(page);
   await page.goto(`${world.siteOrigin}/`);
   await page.evaluate(
     (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
@@ -141,6 +193,7 @@ try {
     log(`ICE restart ${i + 1}: answered ${answered - at} ms after the network change`);
   }
   await context.close();
+  for (let i = 0; i < MOVES; i++) await oneMove(i);
 } finally {
   await relay.close();
   await agent.stop();
@@ -152,12 +205,14 @@ const r = summary(reconnectGaps);
 const rp = summary(reconnectPauses);
 const g = summary(iceGaps);
 const gp = summary(icePauses);
+const m = summary(moveGaps);
+const mp = summary(movePauses);
 const engine = process.env['PARLEY_MEDIA_ENGINE'] ?? 'auto';
 process.stdout.write(
   [
     `### Visitors that survive the network (${host.date.slice(0, 10)}, ${host.cpu}, ${host.cores} CPUs, engine ${engine})`,
     '',
-    `${EVENTS} WebSocket cuts of ${CUT_MS} ms and ${EVENTS} ICE restarts in one Chromium call to a baresip agent.`,
+    `${EVENTS} WebSocket cuts of ${CUT_MS} ms and ${EVENTS} ICE restarts in one Chromium call to a baresip agent; ${MOVES} real address changes, one call each.`,
     '',
     '| measure | p50 | p95 | max |',
     '|---|---|---|---|',
@@ -165,6 +220,12 @@ process.stdout.write(
     `| longest inbound audio pause, cut → 1 s after the rebind | ${rp.p50} ms | ${rp.p95} ms | ${rp.max} ms |`,
     `| ICE restart gap: network change → re-INVITE answered | ${g.p50} ms | ${g.p95} ms | ${g.max} ms |`,
     `| longest inbound audio pause around the ICE restart | ${gp.p50} ms | ${gp.p95} ms | ${gp.max} ms |`,
+    ...(MOVES > 0
+      ? [
+          `| real address change: move → the widget's ICE restart answered | ${m.p50} ms | ${m.p95} ms | ${m.max} ms |`,
+          `| longest inbound audio pause, move → 1 s after that answer | ${mp.p50} ms | ${mp.p95} ms | ${mp.max} ms |`,
+        ]
+      : []),
     '',
   ].join('\n'),
 );
