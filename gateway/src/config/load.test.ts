@@ -112,6 +112,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ input: ports })).toThrow(
       /media\.webrtcPortMax: webrtcPortMin must be below webrtcPortMax/,
     );
+    const overlap = {
+      ...(await validInput()),
+      media: { portMin: 20000, portMax: 20999, webrtcPortMin: 20900, webrtcPortMax: 21999 },
+    };
+    expect(() => loadConfig({ input: overlap })).toThrow(
+      /media\.webrtcPortMin: the WebRTC port range \(webrtcPortMin–webrtcPortMax\) overlaps portMin–portMax/,
+    );
     // A secret in the environment for a TURN server the config does not name.
     const input = await validInput();
     expect(() => loadConfig({ input, env: { PARLEY_TURN_SECRET: 'x'.repeat(20) } })).toThrow(

@@ -89,6 +89,12 @@ export const media = z
     message: 'webrtcPortMin must be below webrtcPortMax',
     path: ['webrtcPortMax'],
   })
+  // The plain legs' ports and the browsers' are allocated apart: a port in both
+  // ranges could be handed to a SIP leg and a browser leg at once.
+  .refine((media) => media.webrtcPortMax < media.portMin || media.portMax < media.webrtcPortMin, {
+    message: 'the WebRTC port range (webrtcPortMin–webrtcPortMax) overlaps portMin–portMax',
+    path: ['webrtcPortMin'],
+  })
   .refine(
     (media) =>
       media.iceTransportPolicy !== 'relay' ||
