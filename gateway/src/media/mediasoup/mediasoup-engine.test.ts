@@ -4,6 +4,7 @@
  * is replaced. Needs the worker scripts/setup.sh installs.
  */
 import { pino } from 'pino';
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortAllocator } from '@parley/testkit';
 import type { AudioCodec } from '../engine.js';
@@ -84,5 +85,26 @@ describe('mediasoup engine: workers', () => {
     const leg = await next.createWebRtcTransport({ name: 'visitor' });
     expect(await leg.offer([PCMU])).toMatch(/a=candidate:/);
     next.close();
+  });
+
+  it('keeps a SIP leg on its relay when the worker cannot take it (its move fails)', async () => {
+    const e = await engine(1);
+    const router = e.createRouter({ callId: 'kept', inactivityTimeoutMs: 0 });
+    const leg = await router.createPlainTransport({ name: 'agent:a1' });
+    // A router already closed refuses the worker's transport.
+    const gone = await e.pool.workers[0]!.worker.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 }],
+    });
+    gone.close();
+    await expect(leg.upgrade(gone, PCMU, undefined)).rejects.toThrow();
+    expect(leg.worker).toBeUndefined();
+    // The relay still has the leg's ports: a packet sent to them is counted.
+    const phone = createSocket('udp4');
+    cleanups.push(() => phone.close());
+    const rtp = Buffer.alloc(172);
+    rtp[0] = 0x80;
+    phone.send(rtp, leg.rtpPort, '127.0.0.1');
+    await expect.poll(() => leg.relay?.stats().packetsIn ?? -1).toBeGreaterThan(0);
+    router.close();
   });
 });

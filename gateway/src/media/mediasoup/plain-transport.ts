@@ -216,28 +216,26 @@ export class MsPlainTransport implements PlainRtpTransport {
     // get a packet meanwhile), and only then do they close: a peer already
     // sending never meets a closed port (an ICMP port unreachable, after which
     // an RTP stack on a connected socket, sipp's, stops sending for good).
+    // A worker that cannot bind them (or a router gone) leaves the relay as it
+    // was: the leg keeps its media and the caller hears the failure.
     const reuse = { flags: { udpReusePort: true } };
-    let transport: types.PlainTransport;
-    try {
-      transport = await router.createPlainTransport({
-        listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort, ...reuse },
-        rtcpListenInfo: {
-          protocol: 'udp',
-          ip: address,
-          ...announced,
-          port: this.rtcpPort,
-          ...reuse,
-        },
-        rtcpMux: false,
-        comedia: true,
-      });
-    } finally {
-      const relay = this.#relay;
-      if (relay) {
-        this.#latchedTo = relay.stats().latchedTo;
-        relay.close(); // closes the Node sockets; the pair stays ours
-        this.#relay = undefined;
-      }
+    const transport = await router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort, ...reuse },
+      rtcpListenInfo: {
+        protocol: 'udp',
+        ip: address,
+        ...announced,
+        port: this.rtcpPort,
+        ...reuse,
+      },
+      rtcpMux: false,
+      comedia: true,
+    });
+    const relay = this.#relay;
+    if (relay) {
+      this.#latchedTo = relay.stats().latchedTo;
+      relay.close(); // closes the Node sockets; the pair stays ours
+      this.#relay = undefined;
     }
     if (this.#closed) {
       transport.close();
