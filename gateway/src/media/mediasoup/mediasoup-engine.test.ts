@@ -100,7 +100,7 @@ describe('mediasoup engine: workers', () => {
     expect(leg.worker).toBeUndefined();
     // The relay still has the leg's ports: a packet sent to them is counted.
     const phone = createSocket('udp4');
-    cleanups.push(() => phone.close());
+    cleanups.push(() => void phone.close());
     const rtp = Buffer.alloc(172);
     rtp[0] = 0x80;
     phone.send(rtp, leg.rtpPort, '127.0.0.1');
