@@ -48,7 +48,11 @@ describe('callbacks in the shared PostgreSQL', () => {
     expect((await b.shared.adopt('gw-a')).map((r) => r.id).sort()).toEqual([...ids].sort());
     const calling = (id: string) => callbackRecord(id, { tokenId: `j-${id}`, state: 'calling' });
     const claims = await Promise.all(
-      ids.flatMap((id) => [a.claim(calling(id)), b.claim(calling(id)), b.claim(calling(id))]),
+      ids.flatMap((id) => [
+        a.claim(calling(id), `a-${id}`),
+        b.claim(calling(id), `b1-${id}`),
+        b.claim(calling(id), `b2-${id}`),
+      ]),
     );
     expect(claims.filter(Boolean)).toHaveLength(ids.length);
     // A's claims all failed: they are B's now.
