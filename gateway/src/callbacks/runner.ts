@@ -45,7 +45,7 @@ export interface CallbackRunnerOptions {
   readonly onAttempt?: ((result: AttemptResult) => void) | undefined;
   readonly onTimings?:
     ((name: 'customer_ringing' | 'advertiser_ringing', seconds: number) => void) | undefined;
-  /** A record write given up (after its tries). */
+  /** A record write given up (after its tries), or a claim whose outcome its checks could not learn. */
   readonly onWriteFailed?: (() => void) | undefined;
   /** Between the tries of an attempt's last write (default 250 ms, then twice, thrice that). */
   readonly writeRetryMs?: number | undefined;

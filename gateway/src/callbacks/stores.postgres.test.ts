@@ -60,6 +60,17 @@ describe('callbacks in the shared PostgreSQL', () => {
     expect(await a.scheduled()).toEqual([]);
   });
 
+  it('answers a claim asked again with its token as this claim’s, and no other', async () => {
+    const { a } = await two();
+    await a.insert(callbackRecord('cb-1'), 'h');
+    const calling = callbackRecord('cb-1', { state: 'calling' });
+    expect(await a.claim(calling, 't1')).toBe(true);
+    // The first one's answer lost: asked again, it is this gateway's; another claim's is not.
+    expect(await a.claim(calling, 't1', true)).toBe(true);
+    expect(await a.claim(calling, 't2', true)).toBe(false);
+    expect(await a.claim(calling, 't1')).toBe(false);
+  });
+
   it('lets a survivor find a lost gateway’s open callbacks, and take each once', async () => {
     const { pool, a, b } = await two();
     const c = new PgCallbackStore(pool, 'gw-c');
