@@ -5,7 +5,8 @@
  * epoch milliseconds as BIGINT), so both stores read rows the same way.
  * `owner` is the gateway (`shared.instanceId`) whose scheduler runs the
  * callback and whose stop leaves it interrupted; a survivor takes a lost
- * gateway's over (`lost.ts`). Never edit a released migration; add the next.
+ * gateway's over (`lost.ts`). `claim_token` is the last claim's (the runner's
+ * check after a claim whose answer was lost). Never edit a released migration; add the next.
  */
 export const CALLBACKS_PG_MIGRATIONS: readonly string[] = [
   `
@@ -54,4 +55,7 @@ export const CALLBACKS_PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX cb_callbacks_uncharged ON cb_callbacks(id)
     WHERE connected_at IS NOT NULL AND charged_at IS NULL;
   `,
+  // Each claim's own token (a UUID), written with the move to calling: a claim whose answer was
+  // lost is asked again with it, and answers true when the first one landed (\`claim(…, again)\`).
+  `ALTER TABLE cb_callbacks ADD COLUMN claim_token TEXT;`,
 ];

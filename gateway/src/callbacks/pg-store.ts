@@ -153,11 +153,15 @@ export class PgCallbackStore implements CallbackStore {
     return (rowCount ?? 0) > 0;
   }
 
-  async claim(record: CallbackRecord): Promise<boolean> {
-    // One statement: of two gateways claiming at once, the second re-reads the row and finds it calling.
+  async claim(record: CallbackRecord, token: string, again = false): Promise<boolean> {
+    // One statement: of two gateways claiming at once, the second re-reads the row and finds it
+    // calling. Asked again (the first's answer lost), the row this token moved is this claim's too:
+    // an UPDATE waits for the first if it still runs, then reads the row it left (READ COMMITTED).
+    const mine = again ? ` OR (state = 'calling' AND claim_token = $${NEXT + 1})` : '';
     const { rowCount } = await this.#pool.query(
-      `UPDATE cb_callbacks SET ${SET} WHERE id = $1 AND state = 'scheduled' AND owner = $${NEXT}`,
-      [...changing(record), this.owner],
+      `UPDATE cb_callbacks SET ${SET}, claim_token = $${NEXT + 1}
+       WHERE id = $1 AND owner = $${NEXT} AND (state = 'scheduled'${mine})`,
+      [...changing(record), this.owner, token],
     );
     return (rowCount ?? 0) > 0;
   }

@@ -1,23 +1,14 @@
 /**
  * The runner and the service around a store that answers late (as
  * PostgreSQL does, each query on its own connection): a cancel that reads a
- * callback scheduled while this gateway claims it. The attempt itself is a
- * fake: no trunk, so the dial fails at once; `dials` counts the attempts that
- * reached the dial.
+ * callback scheduled while this gateway claims it; a store that fails. The
+ * same races on a real PostgreSQL: `runner.postgres.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import { callbacks as callbacksSchema } from '../config/callbacks.js';
-import { createLogger } from '../observability/index.js';
 import { openDatabase } from '../storage/index.js';
-import type { CallbackCallDeps } from './call/callback-call.js';
-import type { CallbackDestinations } from './destinations.js';
-import { CallbackFees } from './fee.js';
 import type { CallbackRecord, CallbackState } from './model.js';
-import { CallbackProgress } from './progress.js';
-import { CallbackRunner } from './runner.js';
-import { CallbackScheduler } from './scheduler.js';
+import { runnerWorld } from './runner-world.js';
 import { CALLBACKS_SCHEMA } from './schema.js';
-import { CallbackService } from './service.js';
 import { SqliteCallbackStore } from './sqlite-store.js';
 import { callbackRecord } from './store-contract.js';
 import type { CallbackStore } from './store.js';
@@ -58,53 +49,7 @@ function world(hooks: Hooks = {}) {
     countForSession: (...a) => db.countForSession(...a),
     watchHash: (id) => db.watchHash(id),
   };
-  const dials: string[] = [];
-  const logger = createLogger('silent');
-  const config = callbacksSchema.parse({});
-  const fees = new CallbackFees({ store, billing: undefined, now: Date.now });
-  const progress = new CallbackProgress();
-  const call = {
-    media: { createRouter: () => ({ on: () => undefined, close: () => undefined }) },
-    trunks: {
-      outboundTrunk: (tenant: string) => void dials.push(tenant),
-      trunk: () => undefined,
-    },
-    logger,
-    config,
-    now: Date.now,
-  } as unknown as CallbackCallDeps;
-  const writeFailures: number[] = [];
-  const runner = new CallbackRunner({
-    store,
-    fees,
-    call,
-    config,
-    progress,
-    logger,
-    now: Date.now,
-    writeRetryMs: 1,
-    onWriteFailed: () => writeFailures.push(1),
-  });
-  const scheduler = new CallbackScheduler({
-    maxConcurrent: 1,
-    now: Date.now,
-    freeAgents: () => 0,
-    onAgentChange: () => () => undefined,
-    run: () => Promise.resolve(),
-    expire: () => undefined,
-  });
-  const service = new CallbackService({
-    config,
-    store,
-    destinations: {} as CallbackDestinations,
-    fees,
-    progress,
-    runner,
-    scheduler,
-    logger,
-    now: Date.now,
-  });
-  return { db, store, service, runner, dials, writeFailures };
+  return { db, store, ...runnerWorld(store) };
 }
 
 describe('CallbackRunner with a cancel', () => {

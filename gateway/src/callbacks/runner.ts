@@ -11,8 +11,9 @@ import type { CallbackPhase } from '@parley/shared/protocol';
 import { storedDialog } from '../calls/index.js';
 import type { CallbacksConfig } from '../config/callbacks.js';
 import type { Logger } from '../observability/index.js';
-import { AttemptLog } from './attempt-log.js';
+import type { AttemptLog } from './attempt-log.js';
 import { CallbackCall, type AttemptResult, type CallbackCallDeps } from './call/callback-call.js';
+import { CallbackClaims } from './claim.js';
 import type { CallbackFees } from './fee.js';
 import type { CallbackRecord, CallbackState } from './model.js';
 import { progressEvent, type CallbackProgress } from './progress.js';
@@ -44,7 +45,7 @@ export interface CallbackRunnerOptions {
   readonly onAttempt?: ((result: AttemptResult) => void) | undefined;
   readonly onTimings?:
     ((name: 'customer_ringing' | 'advertiser_ringing', seconds: number) => void) | undefined;
-  /** A record write given up (after its tries). */
+  /** A record write given up (after its tries), or a claim whose outcome its checks could not learn. */
   readonly onWriteFailed?: (() => void) | undefined;
   /** Between the tries of an attempt's last write (default 250 ms, then twice, thrice that). */
   readonly writeRetryMs?: number | undefined;
@@ -71,9 +72,19 @@ export class CallbackRunner {
   readonly #writes = new Map<string, Promise<void>>();
   /** An attempt's last write (retry, end) that failed every try: written first at its next run. */
   readonly #unwritten = new Map<string, RunResult>();
+  readonly #claims: CallbackClaims;
 
   constructor(options: CallbackRunnerOptions) {
     this.#o = options;
+    this.#claims = new CallbackClaims({
+      store: options.store,
+      now: options.now,
+      logger: options.logger,
+      calling: (stored, log) => this.#snapshot(stored, 'calling', log, undefined),
+      tries: LAST_WRITE_TRIES,
+      retryMs: options.writeRetryMs ?? 250,
+      onFailed: options.onWriteFailed,
+    });
   }
 
   /** Stops every live attempt (the gateway stopping). */
@@ -88,13 +99,14 @@ export class CallbackRunner {
 
   /**
    * Stops a run of this gateway (a cancel, the gateway stopping): a live
-   * attempt is hung up; one being claimed never dials. False when none runs.
+   * attempt is hung up; one being claimed never dials, nor one whose claim's
+   * outcome is not known yet (its next run ends it). False when none runs.
    */
   abort(id: string, reason: string): boolean {
     const run = this.#live.get(id);
     run?.stop.abort(reason);
     run?.call?.abort(reason);
-    return run !== undefined;
+    return run !== undefined || this.#claims.stop(id, reason);
   }
 
   /** Settles when this gateway's run of the callback (if any) is over, its end written. */
@@ -113,6 +125,8 @@ export class CallbackRunner {
     };
     // Known before the claim: a cancel from now on stops it (see #attempt).
     this.#live.set(id, run);
+    const stopped = this.#claims.stopped(id);
+    if (stopped !== undefined) run.stop.abort(stopped);
     try {
       const unwritten = this.#unwritten.get(id);
       if (!unwritten) return await this.#attempt(id, run);
@@ -127,14 +141,14 @@ export class CallbackRunner {
   }
 
   async #attempt(id: string, run: Run): Promise<RunResult | undefined> {
-    const { store, now, config } = this.#o;
-    const stored = await store.get(id);
-    if (!stored || stored.state !== 'scheduled' || run.stop.signal.aborted) return undefined;
-    const log = new AttemptLog(stored.attempts.length + 1, stored.phone, now);
+    const { now, config } = this.#o;
     // Written before the INVITE leaves: a crash from here on is `interrupted`, never placed twice.
-    // The claim is the write: of two gateways (or a cancel) racing for it, one moves it.
-    let record = this.#snapshot(stored, 'calling', log, undefined);
-    if (!(await store.claim(record))) return undefined;
+    // The claim is the write: of two gateways (or a cancel) racing for it, one moves it; an error
+    // is not its outcome (claim.ts: the answer may be lost with the claim applied).
+    const claimed = await this.#claims.claim(id, () => run.stop.signal.aborted);
+    if (!claimed) return undefined;
+    const { stored, log } = claimed;
+    let record = claimed.record;
     // Stopped while it was being claimed (the cancel read it scheduled): never dialled.
     if (run.stop.signal.aborted) return this.#unclaim(stored, run.stop.signal.reason);
     this.#publish(record);
@@ -266,7 +280,8 @@ export class CallbackRunner {
       updatedAt: at,
       endedAt: at,
     };
-    await this.#write(record).catch(() => undefined);
+    // Tried again (kept for the next run, which the scheduler makes) until written: never left calling.
+    await this.#last({ kind: 'ended', record });
     this.#o.logger.info({ callback: record.id }, 'callback cancelled before its attempt');
     this.#publish(record);
     return { kind: 'ended', record };

@@ -89,7 +89,7 @@ export class CallbackService {
   async closeInterrupted(
     records: readonly CallbackRecord[],
   ): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
-    const { store, now } = this.#o;
+    const { now } = this.#o;
     const interrupted: InterruptedCall[] = [];
     const ringing: StoredInvite[] = [];
     for (const record of records) {
@@ -97,24 +97,44 @@ export class CallbackService {
       // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
       if (r.connectedAt !== null) r = await this.#charge(r);
       const at = now();
-      const ended = await store.saveIf(
-        {
-          ...r,
-          state: 'ended',
-          outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
-          code: r.connectedAt !== null ? null : 'callback_interrupted',
-          dialogs: [],
-          ringing: [],
-          updatedAt: at,
-          endedAt: at,
-        },
-        record.state,
-      );
-      if (!ended) continue;
+      const end: CallbackRecord = {
+        ...r,
+        state: 'ended',
+        outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
+        code: r.connectedAt !== null ? null : 'callback_interrupted',
+        dialogs: [],
+        ringing: [],
+        updatedAt: at,
+        endedAt: at,
+      };
+      if (!(await this.#endIf(end, record.state))) continue;
       if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
       ringing.push(...r.ringing);
     }
     return { interrupted, ringing };
+  }
+
+  /**
+   * `saveIf` of an interrupted callback's end. An error may hide a write
+   * that landed (its answer lost): the row read again tells (this very end,
+   * its time and outcome), else the error stands and the close is tried
+   * again (next start, next sweep). Landed and taken for failed, the next
+   * try would find it ended and its legs would never get their BYE.
+   */
+  async #endIf(end: CallbackRecord, from: CallbackRecord['state']): Promise<boolean> {
+    try {
+      return await this.#o.store.saveIf(end, from);
+    } catch (error) {
+      const stored = await this.#o.store.get(end.id).catch(() => undefined);
+      const mine =
+        stored?.state === 'ended' &&
+        stored.endedAt === end.endedAt &&
+        stored.updatedAt === end.updatedAt &&
+        stored.outcome === end.outcome;
+      if (!mine) throw error;
+      this.#log.warn({ callback: end.id }, 'callback end’s answer lost: the row says it landed');
+      return true;
+    }
   }
 
   /** Charges a connected callback (once: the key); a failure is logged, tried again at the next start. */

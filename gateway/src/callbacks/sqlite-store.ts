@@ -189,6 +189,7 @@ export class SqliteCallbackStore implements CallbackStore {
     return run(() => this.local.saveIf(record, from));
   }
 
+  /** The token is not kept: SQLite's answer is never lost (a throw is a claim that did not land). */
   claim(record: CallbackRecord): Promise<boolean> {
     return this.saveIf(record, 'scheduled');
   }

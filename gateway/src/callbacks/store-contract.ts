@@ -76,7 +76,7 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
       const { store } = await make();
       await store.insert(callbackRecord('cb-1'), 'h');
       const calling = callbackRecord('cb-1', { state: 'calling', updatedAt: 2000 });
-      const claims = await Promise.all([store.claim(calling), store.claim(calling)]);
+      const claims = await Promise.all([store.claim(calling, 't1'), store.claim(calling, 't2')]);
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect((await store.get('cb-1'))?.state).toBe('calling');
       await store.insert(callbackRecord('cb-2', { tokenId: 'j2' }), 'h');
@@ -86,9 +86,9 @@ export function callbackStoreContract(kind: string, make: () => Promise<StorePai
         outcome: 'cancelled',
       });
       expect(await store.saveIf(cancelled, 'scheduled')).toBe(true);
-      expect(await store.claim(callbackRecord('cb-2', { tokenId: 'j2', state: 'calling' }))).toBe(
-        false,
-      );
+      const late = callbackRecord('cb-2', { tokenId: 'j2', state: 'calling' });
+      expect(await store.claim(late, 't3')).toBe(false);
+      expect(await store.claim(late, 't3', true)).toBe(false);
       expect(await store.saveIf(cancelled, 'scheduled')).toBe(false);
       expect((await store.get('cb-2'))?.outcome).toBe('cancelled');
     });

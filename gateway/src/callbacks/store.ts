@@ -89,8 +89,11 @@ export interface CallbackStore {
    * Takes a scheduled callback for this gateway's next attempt: writes
    * `record` (state `calling`) only if the stored one is still scheduled
    * and (PostgreSQL) this gateway's. False: someone else has it, or it ended.
+   * `token` is this claim's own (PostgreSQL keeps it in the row): asked
+   * `again` with it after an error (the answer lost: the COMMIT may have
+   * landed), true also when the row is `calling` by this very claim.
    */
-  claim(record: CallbackRecord): Promise<boolean>;
+  claim(record: CallbackRecord, token: string, again?: boolean): Promise<boolean>;
   /** Marks a connected, uncharged callback charged; false when it was charged already. */
   markCharged(id: string, charge: CallbackCharge): Promise<boolean>;
   list(filter: CallbackListFilter): Promise<CallbackRecord[]>;

@@ -48,12 +48,27 @@ describe('callbacks in the shared PostgreSQL', () => {
     expect((await b.shared.adopt('gw-a')).map((r) => r.id).sort()).toEqual([...ids].sort());
     const calling = (id: string) => callbackRecord(id, { tokenId: `j-${id}`, state: 'calling' });
     const claims = await Promise.all(
-      ids.flatMap((id) => [a.claim(calling(id)), b.claim(calling(id)), b.claim(calling(id))]),
+      ids.flatMap((id) => [
+        a.claim(calling(id), `a-${id}`),
+        b.claim(calling(id), `b1-${id}`),
+        b.claim(calling(id), `b2-${id}`),
+      ]),
     );
     expect(claims.filter(Boolean)).toHaveLength(ids.length);
     // A's claims all failed: they are B's now.
     expect(claims.filter((_, i) => i % 3 === 0 && claims[i])).toEqual([]);
     expect(await a.scheduled()).toEqual([]);
+  });
+
+  it('answers a claim asked again with its token as this claim’s, and no other', async () => {
+    const { a } = await two();
+    await a.insert(callbackRecord('cb-1'), 'h');
+    const calling = callbackRecord('cb-1', { state: 'calling' });
+    expect(await a.claim(calling, 't1')).toBe(true);
+    // The first one's answer lost: asked again, it is this gateway's; another claim's is not.
+    expect(await a.claim(calling, 't1', true)).toBe(true);
+    expect(await a.claim(calling, 't2', true)).toBe(false);
+    expect(await a.claim(calling, 't1')).toBe(false);
   });
 
   it('lets a survivor find a lost gateway’s open callbacks, and take each once', async () => {

@@ -64,10 +64,17 @@ export async function inTransaction<T>(
   fn: (client: PgClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // Held: a connection that breaks meanwhile (reset, a COMMIT whose answer is lost) rejects the
+  // query in flight, and its 'error' must not crash the process (the pool listens only to idle
+  // ones); it is released with the error, so the pool drops it.
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
   try {
     return await onClient(client, fn);
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 
