@@ -35,7 +35,7 @@ beforeAll(async () => {
       tenantKey: keys.tenant.publicJwk,
       // Never bound: the command opens no listener.
       sipPort: 5060,
-      media: { base: 40000, size: 10 },
+      media: { base: 30000, size: 10 },
       extra: {
         storage: { kind: 'postgres', path: sqlitePath, postgres: { url } },
         shared: { instanceId: 'gw-migrate-a' },

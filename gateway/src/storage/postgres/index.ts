@@ -1,6 +1,7 @@
 export {
   createPgPool,
   inTransaction,
+  withHeldClient,
   migratePostgres,
   type PgClient,
   type PgPool,

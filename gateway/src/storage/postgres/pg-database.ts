@@ -63,15 +63,25 @@ export async function inTransaction<T>(
   pool: PgPool,
   fn: (client: PgClient) => Promise<T>,
 ): Promise<T> {
+  return withHeldClient(pool, (client) => onClient(client, fn));
+}
+
+/**
+ * One connection of the pool held for `fn`. A connection that breaks meanwhile
+ * (reset, a COMMIT whose answer is lost) rejects the query in flight, and its
+ * 'error' must not crash the process (the pool listens only to idle ones); it
+ * is released with the error, so the pool drops it.
+ */
+export async function withHeldClient<T>(
+  pool: PgPool,
+  fn: (client: PgClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
-  // Held: a connection that breaks meanwhile (reset, a COMMIT whose answer is lost) rejects the
-  // query in flight, and its 'error' must not crash the process (the pool listens only to idle
-  // ones); it is released with the error, so the pool drops it.
   let broken: Error | undefined;
   const onError = (error: Error) => (broken = error);
   client.on('error', onError);
   try {
-    return await onClient(client, fn);
+    return await fn(client);
   } finally {
     client.off('error', onError);
     client.release(broken);
@@ -105,42 +115,42 @@ export async function migratePostgres(
   pool: PgPool,
   modules: readonly { readonly name: string; readonly postgres?: readonly string[] }[] = [],
 ): Promise<{ applied: number }> {
-  const client = await pool.connect();
   let applied = 0;
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)',
-    );
-    const all = [{ name: 'core', postgres: PG_MIGRATIONS }, ...modules];
-    for (const module of all) {
-      const migrations = module.postgres;
-      if (migrations === undefined)
-        throw new Error(`the ${module.name} tables have no PostgreSQL migrations yet`);
-      const row = await client.query<{ version: number }>(
-        'SELECT version FROM schema_migrations WHERE module = $1',
-        [module.name],
+  await withHeldClient(pool, async (client) => {
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)',
       );
-      const current = row.rows[0]?.version ?? 0;
-      if (current > migrations.length)
-        throw new Error(
-          `the ${module.name} tables are at version ${current}, newer than this gateway knows (${migrations.length})`,
+      const all = [{ name: 'core', postgres: PG_MIGRATIONS }, ...modules];
+      for (const module of all) {
+        const migrations = module.postgres;
+        if (migrations === undefined)
+          throw new Error(`the ${module.name} tables have no PostgreSQL migrations yet`);
+        const row = await client.query<{ version: number }>(
+          'SELECT version FROM schema_migrations WHERE module = $1',
+          [module.name],
         );
-      for (let version = current; version < migrations.length; version += 1) {
-        await onClient(client, async () => {
-          await client.query(migrations[version] ?? '');
-          await client.query(
-            `INSERT INTO schema_migrations (module, version) VALUES ($1, $2)
-             ON CONFLICT (module) DO UPDATE SET version = excluded.version`,
-            [module.name, version + 1],
+        const current = row.rows[0]?.version ?? 0;
+        if (current > migrations.length)
+          throw new Error(
+            `the ${module.name} tables are at version ${current}, newer than this gateway knows (${migrations.length})`,
           );
-        });
-        applied += 1;
+        for (let version = current; version < migrations.length; version += 1) {
+          await onClient(client, async () => {
+            await client.query(migrations[version] ?? '');
+            await client.query(
+              `INSERT INTO schema_migrations (module, version) VALUES ($1, $2)
+             ON CONFLICT (module) DO UPDATE SET version = excluded.version`,
+              [module.name, version + 1],
+            );
+          });
+          applied += 1;
+        }
       }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    client.release();
-  }
+  });
   return { applied };
 }

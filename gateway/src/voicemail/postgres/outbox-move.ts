@@ -17,7 +17,7 @@
  */
 import type { Logger } from '../../observability/index.js';
 import type { SqliteDatabase } from '../../storage/index.js';
-import { transientPgError, type PgPool } from '../../storage/postgres/index.js';
+import { transientPgError, withHeldClient, type PgPool } from '../../storage/postgres/index.js';
 
 interface SqliteOutboxRow {
   id: number;
@@ -47,8 +47,7 @@ export async function moveSqliteOutbox(
     )
     .all(upTo) as SqliteOutboxRow[];
   if (rows.length === 0) return 0;
-  const client = await pool.connect();
-  try {
+  await withHeldClient(pool, async (client) => {
     await client.query('BEGIN');
     try {
       // One at a time: the ids PostgreSQL gives follow the SQLite order.
@@ -86,9 +85,7 @@ export async function moveSqliteOutbox(
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
-  } finally {
-    client.release();
-  }
+  });
   const last = rows[rows.length - 1]!.id;
   db.prepare('DELETE FROM vm_webhook_outbox WHERE id <= ?').run(last);
   return rows.length;
