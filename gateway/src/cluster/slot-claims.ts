@@ -11,7 +11,10 @@ import type { RedisLink } from './redis-link.js';
  *
  * While Redis is down a claim is granted (counted as an error): a call then
  * goes on as it would on a single gateway (whose own counts still hold) rather
- * than not at all.
+ * than not at all. A release that fails then is sent again when Redis is back:
+ * a Redis that kept its data (or came back from its dump) still held the
+ * claim, and another gateway found the agent taken until the claim lapsed
+ * (the lease, or the ring timeout + 30 s).
  */
 const CLAIM = `
 local t = redis.call('TIME')
@@ -50,7 +53,10 @@ export class RedisSlotClaims implements SlotClaims {
   readonly #holdMs: number;
   /** Held claims: holder → id. */
   readonly #held = new Map<string, string>();
+  /** Releases that failed (Redis away): member → key, sent again when it is back. */
+  readonly #unreleased = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  readonly #onUp = () => void this.#releaseAgain();
 
   constructor(
     redis: RedisLink,
@@ -68,6 +74,7 @@ export class RedisSlotClaims implements SlotClaims {
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(() => void this.#renew(), options.heartbeatSeconds * 1000);
     this.#timer.unref();
+    redis.on('up', this.#onUp);
   }
 
   claim(id: string, max: number, holder: string, ttlMs: number): Promise<boolean> {
@@ -85,15 +92,22 @@ export class RedisSlotClaims implements SlotClaims {
 
   release(id: string, holder: string): void {
     this.#held.delete(holder);
-    void this.#redis.run(
-      `${this.#op}_release`,
-      (r) => r.zrem(this.#key(id), this.#member(holder)),
-      0,
-    );
+    void this.#release(this.#key(id), this.#member(holder));
   }
 
   close(): void {
     clearInterval(this.#timer);
+    this.#redis.off('up', this.#onUp);
+  }
+
+  async #release(key: string, member: string): Promise<void> {
+    this.#unreleased.delete(member);
+    const done = await this.#redis.run(`${this.#op}_release`, (r) => r.zrem(key, member), -1);
+    if (done === -1) this.#unreleased.set(member, key);
+  }
+
+  async #releaseAgain(): Promise<void> {
+    await Promise.all([...this.#unreleased].map(([member, key]) => this.#release(key, member)));
   }
 
   async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
