@@ -4,6 +4,9 @@
  * persistence (a test's Redis starts empty), its own temporary directory.
  * `kill()` and `restart()` are for the failure tests: the gateways must keep
  * serving while it is gone, and use it again once it is back on the same port.
+ * `kill({ keepData: true })` first writes a snapshot (`SAVE`) that the next
+ * `restart({ keepData: true })` loads: a Redis that comes back with what it
+ * held when it went away (a persisted one, or a replica promoted).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,10 +26,10 @@ export interface RedisServer {
   readonly process: ManagedProcess;
   /** Runs one command through redis-cli; resolves its raw output. */
   cli(...args: string[]): Promise<string>;
-  /** SIGKILL: gone at once, as in a crash. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port (empty: nothing was persisted). */
-  restart(): Promise<void>;
+  /** SIGKILL: gone at once, as in a crash (`keepData`: after a snapshot of what it holds). */
+  kill(options?: { keepData?: boolean }): Promise<void>;
+  /** Starts it again on the same port: empty, or (`keepData`) with the last kill's snapshot. */
+  restart(options?: { keepData?: boolean }): Promise<void>;
   log(): string;
   /** Stops it and frees its port. Safe twice. */
   stop(): Promise<void>;
@@ -81,11 +84,14 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     cli: async (...args) =>
       (await runCommand('/usr/bin/redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]))
         .stdout,
-    kill: async () => {
+    kill: async (o = {}) => {
+      if (o.keepData)
+        await runCommand('/usr/bin/redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'SAVE']);
       await proc.stop({ signal: 'SIGKILL' });
     },
-    restart: async () => {
+    restart: async (o = {}) => {
       await proc.stop();
+      if (!o.keepData) await rm(join(dir, 'dump.rdb'), { force: true });
       proc = await launch();
     },
     log: () => proc.output(),

@@ -221,6 +221,30 @@ export class AgentDirectory extends EventEmitter<AgentDirectoryEvents> {
       this.#changed(entry);
   }
 
+  /** The other gateways this gateway holds the agent's contacts and calls of (a reload's removals). */
+  remoteOrigins(agentId: string): { contacts: ChangeOrigin[]; calls: ChangeOrigin[] } {
+    const entry = this.#agents.get(agentId);
+    return {
+      contacts: [...(entry?.remote.keys() ?? [])],
+      calls: [...(entry?.remoteCalls.keys() ?? [])],
+    };
+  }
+
+  /** `origin` has no call of the agent any more (its field gone from Redis: it ended unheard). */
+  clearRemoteCalls(agentId: string, origin: ChangeOrigin): void {
+    const entry = this.#agents.get(agentId);
+    const held = entry?.remoteCalls.get(origin);
+    if (!entry || !held) return;
+    const now = this.#now();
+    this.setRemoteCalls(agentId, origin, {
+      ringing: 0,
+      activeCalls: 0,
+      until: Math.max(now + 1, held.until),
+    });
+    entry.remoteCalls.delete(origin);
+    this.#watchRemoteCalls(entry);
+  }
+
   /** An agent leg started ringing at this agent. Returns a function to call once it stopped ringing. */
   ringStarted(agentId: string): () => void {
     const entry = this.#agents.get(agentId);

@@ -42,6 +42,27 @@ describe('AgentDirectory: calls on other gateways', () => {
     directory.close();
   });
 
+  it('clears a gateway whose calls are gone from Redis (a reload): free and idle from now, told once', () => {
+    const directory = new AgentDirectory([sue], () => Date.now());
+    const shown: AgentPresence[] = [];
+    directory.setRemoteCalls('sue', 'gw-a', {
+      ringing: 0,
+      activeCalls: 1,
+      until: Date.now() + 60_000,
+    });
+    expect(directory.remoteOrigins('sue').calls).toEqual(['gw-a']);
+    directory.on('change', (p) => shown.push(p));
+    vi.advanceTimersByTime(1_000);
+    directory.clearRemoteCalls('sue', 'gw-a');
+    expect(directory.get('sue')).toMatchObject({ activeCalls: 0, idleSince: Date.now() });
+    expect(directory.remoteOrigins('sue').calls).toEqual([]);
+    expect(shown).toHaveLength(1);
+    // Nothing left to lapse later.
+    vi.advanceTimersByTime(120_000);
+    expect(shown).toHaveLength(1);
+    directory.close();
+  });
+
   it('ignores an older telling than the one it holds (a read of Redis overtaken by a message)', () => {
     const directory = new AgentDirectory([sue], () => Date.now());
     const at = Date.now();

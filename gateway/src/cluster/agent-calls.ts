@@ -18,8 +18,12 @@ import type { RedisLink } from './redis-link.js';
  * `leaseSeconds`: the calls of a gateway that died (or was cut from Redis)
  * lapse on the others within the lease, and the hash expires a lease after
  * its last write. Changes of one moment (a ring stopped as the call is
- * answered) go out together. On start, and when Redis comes back, a gateway
- * reads every agent's hash and writes its own anew.
+ * answered) go out together. On start a gateway reads every agent's hash
+ * and writes its own anew (a previous run's cleared). When Redis comes back
+ * it first writes every agent's counts anew, none included (a call that
+ * ended while Redis was away was told to no one), then reads the hashes: a
+ * gateway's field gone (its calls ended while this one was cut off) clears
+ * its calls here, unless a message told them since the read was sent.
  */
 const countsSchema = z.object({
   ringing: z.number().int().min(0),
@@ -49,6 +53,10 @@ export class RedisAgentCalls {
   readonly #onUp = () => void this.#resync();
   #started = false;
   #closed = false;
+  /** Counts the messages applied: a read keeps what a message told after the read was sent. */
+  #heard = 0;
+  /** `<agent>\n<instance>` → the value of `#heard` when its last message was applied. */
+  readonly #heardAt = new Map<string, number>();
 
   constructor(deps: {
     redis: RedisLink;
@@ -90,29 +98,38 @@ export class RedisAgentCalls {
   }
 
   /**
-   * Reads every agent's hash (one pipeline): the other gateways' calls. Then
-   * writes this gateway's own anew: a Redis that restarted lost them, and a
-   * previous run of this instance may have left counts of calls it no longer has.
+   * At start: reads every agent's hash (one pipeline), the other gateways'
+   * calls, then writes this gateway's own anew (a previous run of this
+   * instance may have left counts of calls it no longer has). When Redis is
+   * back: writes every agent's counts first (a Redis that restarted lost
+   * them; a call that ended meanwhile was told to no one), then reads.
    */
   async #resync(first = false): Promise<void> {
     if (this.#closed || (!first && !this.#started)) return;
     this.#started = true;
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return;
+    if (!first) await this.#write(ids);
+    const sentAt = this.#heard;
     const hashes = await this.#redis.run(
       'agent_calls_load',
       async (r) => {
         const pipeline = r.pipeline();
         for (const id of ids) pipeline.hgetall(this.#key(id));
         const results = (await pipeline.exec()) ?? [];
-        return results.map(([error, value]) => (error ? {} : (value as Record<string, string>)));
+        return results.map(([error, value]) =>
+          error ? undefined : (value as Record<string, string>),
+        );
       },
-      [] as Record<string, string>[],
+      [] as (Record<string, string> | undefined)[],
     );
     const own: string[] = [];
     hashes.forEach((hash, i) => {
       const agentId = ids[i];
-      if (agentId === undefined) return;
+      if (agentId === undefined || hash === undefined) return;
+      for (const instance of this.#agents.remoteOrigins(agentId).calls)
+        if (!(instance in hash) && (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt)
+          this.#agents.clearRemoteCalls(agentId, instance);
       for (const [instance, value] of Object.entries(hash)) {
         if (instance === this.#instance) {
           own.push(agentId);
@@ -123,7 +140,8 @@ export class RedisAgentCalls {
         else this.#log.warn({ agentId, instance }, 'unreadable agent calls ignored');
       }
     });
-    if (hashes.length !== ids.length) return; // Redis away: the next `up` tries again
+    // Redis away: the next `up` tries again. Back: this gateway's counts were written first.
+    if (hashes.length !== ids.length || !first) return;
     for (const agentId of own) this.#told.add(agentId);
     for (const agentId of ids) if (this.#hasCalls(agentId)) this.#told.add(agentId);
     await this.#write([...this.#told]);
@@ -185,8 +203,10 @@ export class RedisAgentCalls {
     }
     const { instance, until, agents } = parsed.data;
     if (instance === this.#instance) return;
-    for (const { agentId, ringing, activeCalls } of agents)
+    for (const { agentId, ringing, activeCalls } of agents) {
+      this.#heardAt.set(`${agentId}\n${instance}`, ++this.#heard);
       this.#agents.setRemoteCalls(agentId, instance, { ringing, activeCalls, until });
+    }
   }
 
   #hasCalls(agentId: string): boolean {

@@ -15,9 +15,13 @@ import type { RedisLink } from './redis-link.js';
  * wrap-up it gave lasts, and `availability`), and
  * publishes the same on the `agents` channel; the others apply it to their
  * AgentDirectory. On start a gateway reads every agent's hash; when Redis
- * comes back it reads them again and writes (and publishes) its own state
- * anew, which changed unheard while Redis was away. Contacts carry their expiry, so a dead gateway's registrations
- * lapse with the phone's registration. A remote contact has no transport flow
+ * comes back it writes (and publishes) its own state anew, which changed
+ * unheard while Redis was away, then reads the hashes again. A read replaces
+ * what the others told: a gateway's field gone from the hash (a phone that
+ * unregistered while this one was cut off) removes its contacts here. Any
+ * change is then either in the hash this gateway reads once subscribed again,
+ * or in a message it hears after (`RedisLink.listen`). Contacts carry their
+ * expiry, so a dead gateway's registrations lapse with the phone's registration. A remote contact has no transport flow
  * here: the gateway sends to its URI (a phone behind NAT is reached through the
  * SIP edge, docs/scaling.md).
  */
@@ -64,6 +68,10 @@ export class RedisAgentSync {
   /** This gateway's own contacts were read back from the hash (or it had none there). */
   #restored = false;
   #closed = false;
+  /** Counts the messages applied: a read keeps what a message told after the read was sent. */
+  #heard = 0;
+  /** `<agent>\n<instance>` → the value of `#heard` when its last message was applied. */
+  readonly #heardAt = new Map<string, number>();
 
   constructor(deps: {
     redis: RedisLink;
@@ -95,16 +103,19 @@ export class RedisAgentSync {
 
   /**
    * Redis is back (the command connection up, or the channel subscribed
-   * again: either may come first): what the others wrote meanwhile, then
-   * what this gateway changed meanwhile. Its writes failed while Redis was away (a phone that
-   * registered, "away" or "available" chosen on a desk, a wrap-up given or
-   * ended), and a Redis that restarted lost every hash: without this the
-   * others knew none of it until the agent's next change here.
+   * again: either may come first): what this gateway changed meanwhile,
+   * then what the others wrote. Its writes failed while Redis was away (a
+   * phone that registered or unregistered, "away" or "available" chosen on a
+   * desk, a wrap-up given or ended), and a Redis that restarted lost every
+   * hash: without this the others knew none of it until the agent's next
+   * change here. A gateway started while Redis was away first takes back its
+   * own contacts of before (else its writes would remove them).
    */
   async #resync(): Promise<void> {
     if (!this.#started || this.#closed) return;
-    if (await this.load({ restoreOwn: !this.#restored })) this.#restored = true;
+    if (!this.#restored && (await this.load({ restoreOwn: true }))) this.#restored = true;
     await Promise.all(this.#agents.list().map((a) => this.#publish(a.id)));
+    await this.load();
   }
 
   /**
@@ -119,19 +130,30 @@ export class RedisAgentSync {
   async load(options: { restoreOwn?: boolean } = {}): Promise<boolean> {
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return true;
+    const sentAt = this.#heard;
     const hashes = await this.#redis.run(
       'agent_load',
       async (r) => {
         const pipeline = r.pipeline();
         for (const id of ids) pipeline.hgetall(this.#key(id));
         const results = (await pipeline.exec()) ?? [];
-        return results.map(([error, value]) => (error ? {} : (value as Record<string, string>)));
+        return results.map(([error, value]) =>
+          error ? undefined : (value as Record<string, string>),
+        );
       },
-      [] as Record<string, string>[],
+      [] as (Record<string, string> | undefined)[],
     );
     hashes.forEach((hash, i) => {
       const agentId = ids[i];
-      if (agentId !== undefined) this.#applyHash(agentId, hash, options.restoreOwn === true);
+      if (agentId === undefined || hash === undefined) return;
+      this.#applyHash(agentId, hash, options.restoreOwn === true);
+      // The others' contacts no longer in the hash, unless told since the read was sent.
+      for (const instance of this.#agents.remoteOrigins(agentId).contacts)
+        if (
+          !(`contacts:${instance}` in hash) &&
+          (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt
+        )
+          this.#agents.setContacts(agentId, [], instance);
     });
     // Redis away: `run` gave the fallback.
     return hashes.length === ids.length;
@@ -205,6 +227,7 @@ export class RedisAgentSync {
       return;
     }
     if (message.instance === this.#instance) return;
+    this.#heardAt.set(`${message.agentId}\n${message.instance}`, ++this.#heard);
     this.#agents.setContacts(message.agentId, remote(message.contacts), message.instance);
     if (message.availabilityAt > 0)
       this.#agents.setAvailability(

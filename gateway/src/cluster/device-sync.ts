@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import { z } from 'zod';
 import type { DeviceContact, DevicePresence, SignIn } from '../gated/devices/device-presence.js';
 import type { Logger } from '../observability/index.js';
-import { DeviceMirror, type SharedSignIn } from './device-mirror.js';
+import { deviceKey, DeviceMirror, type SharedSignIn } from './device-mirror.js';
 import type { RedisLink } from './redis-link.js';
 
 /**
@@ -19,9 +19,12 @@ import type { RedisLink } from './redis-link.js';
  * channel; the others apply it to their mirror, from which every read is
  * answered (no round trip in a call's path). A forget (the device deleted, a
  * new credential) deletes the hash: every gateway drops the device's contacts
- * and sign-in. On start, and when Redis comes back, a gateway reads every
- * device's hash in one script; when Redis comes back it also writes its own
- * contacts and sign-ins anew (a Redis restarted empty lost them). A remote
+ * and sign-in. On start a gateway reads every device's hash in one script.
+ * When Redis comes back it first writes its own contacts and sign-ins anew
+ * (a Redis restarted empty lost them), and the removals whose write failed
+ * meanwhile (a forget, a sign-out, a device's last contact here gone: a
+ * Redis that kept its data, or came back from its dump, still holds them),
+ * then reads every hash again. A remote
  * contact has no transport flow: the gateway sends to its URI
  * (docs/scaling.md).
  */
@@ -50,6 +53,33 @@ type DeviceMessage = z.infer<typeof messageSchema>;
  * read from the list, so they are not declared (a single Redis, not Redis
  * Cluster, like the rest of `cluster/`).
  */
+/**
+ * A sign-out that could not be written, written once Redis is back: unless
+ * the hash holds a later sign-in (made through another gateway since).
+ * KEYS: the hash. ARGV: when signed out, the channel, the message.
+ */
+const SIGN_OUT = `
+local current = redis.call('HGET', KEYS[1], 'signIn')
+if current then
+  local ok, value = pcall(cjson.decode, current)
+  if ok and type(value) == 'table' and tonumber(value.at) and tonumber(value.at) > tonumber(ARGV[1]) then
+    return 0
+  end
+  redis.call('HDEL', KEYS[1], 'signIn')
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`;
+
+/** A device whose change could not be written (Redis away): what to write again. */
+interface Unsent {
+  readonly tenant: string;
+  readonly address: string;
+  /** Forgotten here then (its hash to delete). */
+  forgotAt?: number;
+  /** Signed out here then. */
+  signedOutAt?: number;
+}
+
 const LOAD = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local out = {}
@@ -68,6 +98,8 @@ export class RedisDevicePresence implements DevicePresence {
   readonly #channel: string;
   readonly #index: string;
   readonly #onUp = () => void this.#resync();
+  /** By `deviceKey`: the changes made here whose write failed. */
+  readonly #unsent = new Map<string, Unsent>();
   #started = false;
   #closed = false;
 
@@ -126,8 +158,56 @@ export class RedisDevicePresence implements DevicePresence {
 
   forget(tenant: string, address: string): void {
     this.#mirror.forget(tenant, address);
+    void this.#writeForget(tenant, address, this.#now());
+  }
+
+  /**
+   * Redis is back (the command connection, or the channel subscribed again):
+   * this gateway's own state anew and the removals it could not write, then
+   * what the others wrote. Whichever order the gateways come back in, each
+   * change is either in the hashes a gateway reads once subscribed again or
+   * in a message it hears after.
+   */
+  async #resync(): Promise<void> {
+    if (!this.#started || this.#closed) return;
+    const unsent = [...this.#unsent.values()];
+    this.#unsent.clear();
+    // A forget first: a registration made here after it is written below.
+    await Promise.all(
+      unsent.flatMap((u) =>
+        u.forgotAt === undefined ? [] : [this.#writeForget(u.tenant, u.address, u.forgotAt)],
+      ),
+    );
+    const own = this.#mirror.ownContacts();
+    const ownSignIns = this.#mirror.ownSignIns();
+    const held = (list: readonly { tenant: string; address: string }[], u: Unsent) =>
+      list.some((o) => o.tenant === u.tenant && o.address === u.address);
+    await Promise.all([
+      ...own.map((o) => this.#writeContacts(o.tenant, o.address, o.contacts)),
+      ...ownSignIns.map((o) => this.#writeSignIn(o.tenant, o.address, o.signIn)),
+      // Its contacts here gone meanwhile: the field still in a Redis that kept its data.
+      ...unsent
+        .filter((u) => u.forgotAt === undefined && !held(own, u))
+        .map((u) => this.#writeContacts(u.tenant, u.address, [])),
+      ...unsent
+        .filter((u) => u.signedOutAt !== undefined && !held(ownSignIns, u))
+        .map((u) => this.#writeSignOut(u.tenant, u.address, u.signedOutAt ?? 0)),
+    ]);
+    await this.#load(false);
+  }
+
+  /** Remembers a change whose write failed, to write it once Redis is back. */
+  #failed(tenant: string, address: string, what: Omit<Unsent, 'tenant' | 'address'> = {}): void {
+    const key = deviceKey(tenant, address);
+    const unsent = this.#unsent.get(key) ?? { tenant, address };
+    Object.assign(unsent, what);
+    this.#unsent.set(key, unsent);
+  }
+
+  async #writeForget(tenant: string, address: string, at: number): Promise<void> {
+    if (this.#closed) return;
     const key = this.#key(tenant, address);
-    void this.#redis.run(
+    const done = await this.#redis.run(
       'device_forget',
       (r) =>
         r
@@ -138,21 +218,24 @@ export class RedisDevicePresence implements DevicePresence {
           .exec(),
       null,
     );
+    if (!done) this.#failed(tenant, address, { forgotAt: at });
   }
 
-  /**
-   * Redis is back (the command connection, or the channel subscribed again):
-   * what the others wrote meanwhile, then this gateway's own state anew.
-   */
-  async #resync(): Promise<void> {
-    if (!this.#started || this.#closed) return;
-    if (!(await this.#load(false))) return;
-    await Promise.all([
-      ...this.#mirror
-        .ownContacts()
-        .map((o) => this.#writeContacts(o.tenant, o.address, o.contacts)),
-      ...this.#mirror.ownSignIns().map((o) => this.#writeSignIn(o.tenant, o.address, o.signIn)),
-    ]);
+  async #writeSignOut(tenant: string, address: string, at: number): Promise<void> {
+    const done = await this.#redis.run(
+      'device_sign_in',
+      (r) =>
+        r.eval(
+          SIGN_OUT,
+          1,
+          this.#key(tenant, address),
+          String(at),
+          this.#channel,
+          this.#message(tenant, address, { kind: 'signIn', signIn: null }),
+        ),
+      null,
+    );
+    if (done === null) this.#failed(tenant, address, { signedOutAt: at });
   }
 
   /**
@@ -219,7 +302,7 @@ export class RedisDevicePresence implements DevicePresence {
     const key = this.#key(tenant, address);
     const field = `contacts:${this.#instance}`;
     const message = this.#message(tenant, address, { kind: 'contacts', contacts: listed });
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'device_contacts',
       (r) => {
         const m = r.multi();
@@ -231,6 +314,7 @@ export class RedisDevicePresence implements DevicePresence {
       },
       null,
     );
+    if (!done) this.#failed(tenant, address);
   }
 
   async #writeSignIn(tenant: string, address: string, given: SharedSignIn | null): Promise<void> {
@@ -239,7 +323,7 @@ export class RedisDevicePresence implements DevicePresence {
     const signIn = given && given.until > this.#now() ? given : null;
     const key = this.#key(tenant, address);
     const message = this.#message(tenant, address, { kind: 'signIn', signIn });
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'device_sign_in',
       (r) => {
         const m = r.multi();
@@ -251,6 +335,8 @@ export class RedisDevicePresence implements DevicePresence {
       },
       null,
     );
+    // A sign-in is written again with the others made here; a sign-out needs remembering.
+    if (!done && !signIn) this.#failed(tenant, address, { signedOutAt: given?.at ?? this.#now() });
   }
 
   /**

@@ -48,7 +48,10 @@ return 1
  * `number-of:<tenant>%0A<session>` the session's number, both expiring
  * together. Numbers with calls on them are renewed every heartbeat for
  * `leaseSeconds`, so a killed gateway's numbers come free by then plus the
- * grace period.
+ * grace period. When Redis comes back the numbers with calls on them are
+ * claimed again (the renewal only extends a claim still there): a Redis
+ * restarted empty forgot them, and a claim granted while Redis was away was
+ * never written, so another gateway gave the same number to another session.
  */
 export class RedisNumberLeases implements SharedNumberLeases {
   readonly #redis: RedisLink;
@@ -56,9 +59,12 @@ export class RedisNumberLeases implements SharedNumberLeases {
   /** number → holder, while a call is on it. */
   readonly #held = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  readonly #onUp = () =>
+    void Promise.all([...this.#held].map(([n, h]) => this.claim(n, h, this.#holdMs)));
 
   constructor(redis: RedisLink, options: { heartbeatSeconds: number; leaseSeconds: number }) {
     this.#redis = redis;
+    redis.on('up', this.#onUp);
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(
       () => void this.#renew([...this.#held]),
@@ -114,6 +120,7 @@ export class RedisNumberLeases implements SharedNumberLeases {
 
   close(): void {
     clearInterval(this.#timer);
+    this.#redis.off('up', this.#onUp);
   }
 
   async #renew(entries: [string, string][], ttlMs = this.#holdMs): Promise<void> {

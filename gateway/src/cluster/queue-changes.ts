@@ -12,7 +12,10 @@ const messageSchema = z.object({ from: z.string(), queue: z.string() });
  * the queue again (offer their own callers in the cluster's order, give their
  * callers and desks the new positions). Pub/sub, not a stream: a notice
  * carries no state (the queue state in Redis is the truth), and a gateway
- * that missed one while cut from Redis looks again at its next change.
+ * that may have missed one while cut from Redis looks again at each of its
+ * queues as soon as it hears the channel again (an agent freed on another
+ * gateway meanwhile is offered to the callers waiting here then, not at the
+ * next change).
  * `announce` is for changes this gateway found in the shared state itself
  * (a lost gateway's callers swept): this gateway's listeners hear it too.
  */
@@ -22,16 +25,29 @@ export class RedisQueueChanges implements QueueChanges {
   readonly #channel: string;
   readonly #log: Logger;
   readonly #listeners = new Set<(queue: string) => void>();
+  readonly #queues: readonly string[];
 
-  constructor(deps: { redis: RedisLink; instanceId: string; logger: Logger }) {
+  constructor(deps: {
+    redis: RedisLink;
+    instanceId: string;
+    logger: Logger;
+    /** This gateway's queues: each looked at again when the channel is heard again. */
+    queues?: readonly string[];
+  }) {
     this.#redis = deps.redis;
+    this.#queues = deps.queues ?? [];
     this.#instance = deps.instanceId;
     this.#log = deps.logger.child({ module: 'queue-changes' });
     this.#channel = this.#redis.key('queues');
   }
 
   async start(): Promise<void> {
-    await this.#redis.listen(this.#channel, (text) => this.#received(text), 'queue changes');
+    await this.#redis.listen(
+      this.#channel,
+      (text) => this.#received(text),
+      'queue changes',
+      () => this.#queues.forEach((queue) => this.#deliver(queue)),
+    );
   }
 
   publish(queue: string): void {

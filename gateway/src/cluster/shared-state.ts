@@ -161,7 +161,7 @@ export async function createSharedState(deps: {
     },
     async shareQueues({ queues, maxCalls }) {
       if (!redis) return undefined;
-      const changes = new RedisQueueChanges({ redis, instanceId, logger });
+      const changes = new RedisQueueChanges({ redis, instanceId, logger, queues });
       await changes.start();
       queueState?.close();
       claimLapses?.close();

@@ -11,7 +11,13 @@ import type { RedisLink } from './redis-link.js';
  *
  * While Redis is down a claim is granted (counted as an error): a call then
  * goes on as it would on a single gateway (whose own counts still hold) rather
- * than not at all.
+ * than not at all. A release that fails then is sent again when Redis is back:
+ * a Redis that kept its data (or came back from its dump) still held the
+ * claim, and another gateway found the agent taken until the claim lapsed
+ * (the lease, or the ring timeout + 30 s). And the held (answered) claims are
+ * written again then, not only renewed: one granted while Redis was away, or
+ * lost by a Redis restarted empty, let another gateway offer the agent a
+ * second call.
  */
 const CLAIM = `
 local t = redis.call('TIME')
@@ -26,14 +32,18 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1
 `;
 
-/** Renews held claims: `ZADD XX` (only those still there) for `ttl` from now. */
+/**
+ * Renews held claims for `ttl` from now: `ZADD XX` (only those still there),
+ * or `GT` when Redis is back (also those it lost: a claim granted while it was
+ * away, or one a Redis restarted empty forgot). ARGV: ttl, flag, members.
+ */
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV do
-  redis.call('ZADD', KEYS[i - 1], 'XX', now + ttl, ARGV[i])
-  if redis.call('PTTL', KEYS[i - 1]) < ttl then redis.call('PEXPIRE', KEYS[i - 1], ttl) end
+for i = 3, #ARGV do
+  redis.call('ZADD', KEYS[i - 2], ARGV[2], now + ttl, ARGV[i])
+  if redis.call('PTTL', KEYS[i - 2]) < ttl then redis.call('PEXPIRE', KEYS[i - 2], ttl) end
 end
 return 1
 `;
@@ -50,7 +60,10 @@ export class RedisSlotClaims implements SlotClaims {
   readonly #holdMs: number;
   /** Held claims: holder → id. */
   readonly #held = new Map<string, string>();
+  /** Releases that failed (Redis away): member → key, sent again when it is back. */
+  readonly #unreleased = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  readonly #onUp = () => void Promise.all([this.#releaseAgain(), this.#renew(undefined, 'GT')]);
 
   constructor(
     redis: RedisLink,
@@ -68,6 +81,7 @@ export class RedisSlotClaims implements SlotClaims {
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(() => void this.#renew(), options.heartbeatSeconds * 1000);
     this.#timer.unref();
+    redis.on('up', this.#onUp);
   }
 
   claim(id: string, max: number, holder: string, ttlMs: number): Promise<boolean> {
@@ -85,24 +99,31 @@ export class RedisSlotClaims implements SlotClaims {
 
   release(id: string, holder: string): void {
     this.#held.delete(holder);
-    void this.#redis.run(
-      `${this.#op}_release`,
-      (r) => r.zrem(this.#key(id), this.#member(holder)),
-      0,
-    );
+    void this.#release(this.#key(id), this.#member(holder));
   }
 
   close(): void {
     clearInterval(this.#timer);
+    this.#redis.off('up', this.#onUp);
   }
 
-  async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
+  async #release(key: string, member: string): Promise<void> {
+    this.#unreleased.delete(member);
+    const done = await this.#redis.run(`${this.#op}_release`, (r) => r.zrem(key, member), -1);
+    if (done === -1) this.#unreleased.set(member, key);
+  }
+
+  async #releaseAgain(): Promise<void> {
+    await Promise.all([...this.#unreleased].map(([member, key]) => this.#release(key, member)));
+  }
+
+  async #renew(entries: [string, string][] = [...this.#held], flag = 'XX'): Promise<void> {
     if (entries.length === 0 || !this.#redis.up) return;
     const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));
     await this.#redis.run(
       `${this.#op}_renew`,
-      (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, ...members),
+      (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, flag, ...members),
       null,
     );
   }
