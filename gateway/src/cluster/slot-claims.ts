@@ -33,9 +33,9 @@ return 1
 `;
 
 /**
- * Renews held claims for `ttl` from now: `ZADD XX` (only those still there),
- * or `GT` when Redis is back (also those it lost: a claim granted while it was
- * away, or one a Redis restarted empty forgot). ARGV: ttl, flag, members.
+ * Renews held claims for `ttl` from now: `ZADD GT`, so also those Redis lost
+ * (a claim granted while it was away, or one a Redis restarted empty forgot).
+ * ARGV: ttl, flag, members.
  */
 const RENEW = `
 local t = redis.call('TIME')
@@ -117,7 +117,15 @@ export class RedisSlotClaims implements SlotClaims {
     await Promise.all([...this.#unreleased].map(([member, key]) => this.#release(key, member)));
   }
 
-  async #renew(entries: [string, string][] = [...this.#held], flag = 'XX'): Promise<void> {
+  /*
+   * `GT` (never `XX`): a claim missing from Redis is written back, so a ring
+   * claimed while Redis was away (granted without it) and answered after its
+   * return is held there, as is an answered call's claim lost by a Redis back
+   * empty. A released holder leaves `#held` before its ZREM is sent, and a
+   * renewal is sent in the same tick as its snapshot (one connection, in
+   * order): no renewal brings a released claim back.
+   */
+  async #renew(entries: [string, string][] = [...this.#held], flag = 'GT'): Promise<void> {
     if (entries.length === 0 || !this.#redis.up) return;
     const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));

@@ -89,4 +89,22 @@ describe('agents’ slots across a Redis outage', () => {
     );
     expect(await bMayRing(b, 'agent2')).toBe(false);
   });
+
+  it('a ring claimed while Redis was away and answered after its return is held in Redis: B may not ring the agent', async () => {
+    const a = await gateway('gw-a3');
+    const b = await gateway('gw-b3');
+    await redis.kill();
+    await until(() => !a.link.up && !b.link.up, 'the links down');
+    // Granted without Redis (the gateway goes on alone); nothing written.
+    expect(await a.slots.claim('agent3', 1, 'a-leg', 30_000)).toBe(true);
+    await redis.restart();
+    await until(() => a.link.up && b.link.up, 'the links up', 20_000);
+    a.slots.hold('agent3', 'a-leg');
+    await until(
+      async () => (await redis.cli('ZCARD', `${PREFIX}agent-slots:agent3`)).trim() === '1',
+      'A’s answered claim written',
+      5_000,
+    );
+    expect(await bMayRing(b, 'agent3')).toBe(false);
+  });
 });
