@@ -98,6 +98,7 @@ describe('mediasoup engine: workers', () => {
     gone.close();
     await expect(leg.upgrade(gone, PCMU, undefined)).rejects.toThrow();
     expect(leg.worker).toBeUndefined();
+    expect(leg.inWorker).toBe(false);
     // The relay still has the leg's ports: a packet sent to them is counted.
     const phone = createSocket('udp4');
     cleanups.push(() => void phone.close());
@@ -105,6 +106,14 @@ describe('mediasoup engine: workers', () => {
     rtp[0] = 0x80;
     phone.send(rtp, leg.rtpPort, '127.0.0.1');
     await expect.poll(() => leg.relay?.stats().packetsIn ?? -1).toBeGreaterThan(0);
+    // And the move can be tried again, into a router that is there.
+    const live = await e.pool.workers[0]!.worker.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 }],
+    });
+    cleanups.push(() => live.close());
+    await leg.upgrade(live, PCMU, undefined);
+    expect(leg.worker).toBeDefined();
+    expect(leg.relay).toBeUndefined();
     router.close();
   });
 });

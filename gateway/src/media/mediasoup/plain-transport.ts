@@ -219,18 +219,26 @@ export class MsPlainTransport implements PlainRtpTransport {
     // A worker that cannot bind them (or a router gone) leaves the relay as it
     // was: the leg keeps its media and the caller hears the failure.
     const reuse = { flags: { udpReusePort: true } };
-    const transport = await router.createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort, ...reuse },
-      rtcpListenInfo: {
-        protocol: 'udp',
-        ip: address,
-        ...announced,
-        port: this.rtcpPort,
-        ...reuse,
-      },
-      rtcpMux: false,
-      comedia: true,
-    });
+    const transport = await router
+      .createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: address, ...announced, port: this.rtpPort, ...reuse },
+        rtcpListenInfo: {
+          protocol: 'udp',
+          ip: address,
+          ...announced,
+          port: this.rtcpPort,
+          ...reuse,
+        },
+        rtcpMux: false,
+        comedia: true,
+      })
+      .catch((error: unknown) => {
+        // Still the relay's: endpoints and a later pipe see it so, and may try again.
+        this.#moving = false;
+        this.#carries = undefined;
+        this.#upgrading = undefined;
+        throw error;
+      });
     const relay = this.#relay;
     if (relay) {
       this.#latchedTo = relay.stats().latchedTo;
