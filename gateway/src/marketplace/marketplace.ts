@@ -103,6 +103,7 @@ export class Marketplace {
   readonly #poolTenant: ReadonlyMap<string, string>;
   readonly #fallbackTenant: ReadonlyMap<string, string>;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #closeStores: () => void;
   #closed = false;
 
   constructor(o: MarketplaceOptions) {
@@ -120,7 +121,8 @@ export class Marketplace {
     // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's.
     const pool = o.shared?.pool;
     this.#pool = pool;
-    const stores = marketplaceStores(o.db, pool, o.instanceId);
+    const stores = marketplaceStores(o.db, pool, o.instanceId, this.#log);
+    this.#closeStores = stores.close;
     this.#pgDirectory = stores.pgDirectory;
     const directory = stores.directory;
     this.directory = directory;
@@ -335,5 +337,6 @@ export class Marketplace {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#closeStores();
   }
 }
