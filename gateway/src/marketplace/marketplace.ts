@@ -71,6 +71,8 @@ export interface MarketplaceOptions {
    * it carries are its own, and at start it recovers only those.
    */
   readonly instanceId?: string | undefined;
+  /** Call entries matched on a worker thread, on a SQLite file (`storage.sqliteEntriesWorker`). */
+  readonly entriesWorker?: boolean | undefined;
 }
 
 export class Marketplace {
@@ -121,7 +123,10 @@ export class Marketplace {
     // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's.
     const pool = o.shared?.pool;
     this.#pool = pool;
-    const stores = marketplaceStores(o.db, pool, o.instanceId, this.#log);
+    const stores = marketplaceStores(o.db, pool, o.instanceId, {
+      log: this.#log,
+      entriesWorker: o.entriesWorker ?? false,
+    });
     this.#closeStores = stores.close;
     this.#pgDirectory = stores.pgDirectory;
     const directory = stores.directory;

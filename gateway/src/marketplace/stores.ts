@@ -37,8 +37,8 @@ export interface MarketplaceStores {
   readonly entryStore: CallEntryStore;
   /**
    * Call entries matched and stored as sets, where the log and the entries
-   * are: PostgreSQL; a SQLite file, on a worker thread with its own
-   * connection; an in-memory SQLite database (tests), in the gateway's thread.
+   * are: PostgreSQL; SQLite in the gateway's thread, or on a worker thread
+   * with its own connection to the file (`entriesWorker`; not `:memory:`).
    */
   readonly chunkMatch: ChunkMatch;
   readonly reports: ReportStore;
@@ -52,16 +52,16 @@ export function marketplaceStores(
   db: SqliteDatabase,
   pool: PgPool | undefined,
   instanceId: string | undefined,
-  log?: Logger,
+  options: { readonly log?: Logger; readonly entriesWorker?: boolean } = {},
 ): MarketplaceStores {
   const pgDirectory = pool ? new PgDirectoryStore(pool) : undefined;
   const worker =
-    pool || db.memory
+    pool || db.memory || !options.entriesWorker
       ? undefined
       : new WorkerChunkMatch(
           // The same page cache as the gateway's connection (`storage.sqliteCacheMb`).
           { path: db.name, cacheMb: -(db.pragma('cache_size', { simple: true }) as number) / 1024 },
-          log,
+          options.log,
         );
   const impressions = pool ? new PgImpressionStore(pool) : new SqliteImpressionStore(db);
   return {

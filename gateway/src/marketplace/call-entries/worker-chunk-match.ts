@@ -60,11 +60,16 @@ function startThread(data: EntryWorkerData): Worker {
 }
 
 /**
- * Entries a chunk on the worker (provisional: measured below). Its write
- * transaction holds the file's write lock that long, and a write of the
- * gateway's thread (a call record) waits for it.
+ * Entries a chunk on the worker. Its write transaction holds the file's write
+ * lock that long, and a write of the gateway's thread (a call record) waits
+ * for it (SQLite's busy handler, sleeping 1, 2, 5, 10… ms between tries).
+ * Measured on the shared 2-core machine, 1,000,000 impressions, CSV
+ * (docs/benchmarks.md): 2,048 → 13,571/s, 1,024 → 14,252/s, 512 → 9,267/s,
+ * 256 → 8,627/s under load 5-9; 1,024 is about 16 ms of transaction on a
+ * quiet machine (2,048 about 32), above the 10 ms aimed at, but 512 cost a
+ * third of the rate.
  */
-export const WORKER_CHUNK = 512;
+export const WORKER_CHUNK = 1024;
 
 interface Pending {
   resolve(outcomes: OutcomeRows): void;
