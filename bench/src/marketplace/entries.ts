@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { LEDGER_SCHEMA } from '../../../gateway/src/ledger/index.js';
 import { ingest } from '../../../gateway/src/marketplace/call-entries/ingest.js';
 import { CallEntryMatcher } from '../../../gateway/src/marketplace/call-entries/matcher.js';
+import { WorkerChunkMatch } from '../../../gateway/src/marketplace/call-entries/worker-chunk-match.js';
 import {
   readEntries,
   type BodyFormat,
@@ -18,6 +19,7 @@ import { MARKETPLACE_SCHEMA } from '../../../gateway/src/marketplace/index.js';
 import { openDatabase, type SqliteDatabase } from '../../../gateway/src/storage/index.js';
 import type { PgPool } from '../../../gateway/src/storage/postgres/index.js';
 import { marketplaceOn, type Print } from './setup.js';
+import { probeLine, startWriteProbe } from './write-probe.js';
 
 /** One logged impression of the benchmark's log. */
 interface Logged {
@@ -101,8 +103,16 @@ async function logPostgres(pool: PgPool, log: Iterable<Logged>): Promise<number[
 }
 
 export interface EntriesOptions {
-  /** `rows`: the row-wise matcher (batched reads); `sets`: the gateway's (a chunk matched as a set). */
-  readonly path: 'sets' | 'rows';
+  /**
+   * `rows`: the row-wise matcher (batched reads); `sets`: the gateway's (a
+   * chunk matched as a set, in the gateway's thread); `worker`: on SQLite,
+   * the set path on the entries' worker thread (`storage.sqliteEntriesWorker`).
+   */
+  readonly path: 'sets' | 'rows' | 'worker';
+  /** Entries a chunk on the worker thread, instead of its default. */
+  readonly chunk?: number | undefined;
+  /** Write on the gateway's connection every 5 ms meanwhile, and time each write and the event loop (`write-probe.ts`). */
+  readonly probe?: boolean;
   /** Print a digest of every entry's answer (the two paths must agree byte for byte). */
   readonly digest: boolean;
   readonly pool?: PgPool;
@@ -130,9 +140,19 @@ export async function callEntries(
     true,
     pool,
   );
-  const matcher = o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
-  // The matcher alone (reads, matching, writes; not the parsing), timed per chunk.
-  const inMatcher = { wall: 0, cpu: 0, server: 0 };
+  const worker =
+    !pool && o.path === 'worker'
+      ? new WorkerChunkMatch({ path: db.name, cacheMb: 128 }, undefined, o.chunk)
+      : undefined;
+  const matcher =
+    o.path === 'rows'
+      ? new CallEntryMatcher(m.impressions, m.entryStore)
+      : worker
+        ? new CallEntryMatcher(m.impressions, m.entryStore, worker)
+        : m.entries;
+  // The matcher alone (reads, matching, writes; not the parsing), timed per chunk. With one
+  // chunk in flight, its wall time and the process's CPU meanwhile include the next chunk's reading.
+  const inMatcher = { wall: 0, cpu: 0, server: 0, chunks: [] as number[] };
   const processChunk = matcher.processChunk.bind(matcher);
   matcher.processChunk = async (...args) => {
     const start = performance.now();
@@ -142,6 +162,7 @@ export async function callEntries(
       return await processChunk(...args);
     } finally {
       const used = process.cpuUsage(cpu);
+      inMatcher.chunks.push(performance.now() - start);
       inMatcher.wall += performance.now() - start;
       inMatcher.cpu += used.user + used.system;
       inMatcher.server += (o.serverCpu?.() ?? 0) - server;
@@ -193,8 +214,17 @@ export async function callEntries(
     inMatcher.wall = 0;
     inMatcher.cpu = 0;
     inMatcher.server = 0;
+    inMatcher.chunks = [];
+    const probe = pool || !o.probe ? undefined : startWriteProbe(db);
     const hash = o.digest ? createHash('sha256') : undefined;
-    const results = ingest(readEntries(Readable.from(chunks), format), {
+    // The body's 64 KiB pieces as a socket gives them: the event loop turns between two.
+    async function* arriving(): AsyncGenerator<string> {
+      for (const piece of chunks) {
+        yield piece;
+        await new Promise(setImmediate);
+      }
+    }
+    const results = ingest(readEntries(Readable.from(arriving()), format), {
       matcher,
       tenant: 'acme',
       threshold: m.threshold('acme'),
@@ -207,14 +237,17 @@ export async function callEntries(
     }
     const seconds = (performance.now() - start) / 1000;
     const used = process.cpuUsage(cpu);
+    const probed = probe?.();
+    const perChunk = inMatcher.chunks.sort((a, b) => a - b);
     const { summary } = step.value;
     print(
-      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU${o.serverCpu ? `, and the server's ${(inMatcher.server / count).toFixed(1)} µs` : ''})${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}`,
+      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU${o.serverCpu ? `, and the server's ${(inMatcher.server / count).toFixed(1)} µs` : ''})${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}; ${perChunk.length} chunks, each ${(perChunk[perChunk.length >> 1] ?? 0).toFixed(1)} ms (median), ${(perChunk[perChunk.length - 1] ?? 0).toFixed(1)} ms (largest)${probed ? `; ${probeLine(probed)}` : ''}`,
     );
   };
   await run('csv', ENTRIES, 0);
   await run('ndjson', ENTRIES / 4, ENTRIES);
   await run('json', ENTRIES / 4, 2 * ENTRIES);
+  worker?.close();
   m.close();
   db.close();
 }

@@ -1,4 +1,10 @@
-export { migrateModule, openDatabase, type SchemaModule, type SqliteDatabase } from './database.js';
+export {
+  connectDatabase,
+  migrateModule,
+  openDatabase,
+  type SchemaModule,
+  type SqliteDatabase,
+} from './database.js';
 export { SqliteCallStore, type CallStore, type SharedCallRecords } from './call-store.js';
 export { SqliteSessionStore, type LiveLease, type SessionStore } from './session-store.js';
 export { SqliteMessageStore, type MessageStore } from './message-store.js';

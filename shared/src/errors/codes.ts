@@ -705,6 +705,14 @@ export const ERROR_CODES = {
     message: 'Internal error.',
     human: 'Something went wrong. Please try again.',
   },
+  entries_interrupted: {
+    domain: 'request',
+    http: 503,
+    sip: 500,
+    message:
+      'Matching and storing a batch of call entries stopped (the database refused a chunk, or the thread matching them died): the entries answered before were stored, none after; sending the batch again is safe (the stored ones answer duplicate).',
+    human: 'Something went wrong. Please try again.',
+  },
 
   // Speech: text to speech and transcription (gateway/src/speech).
   speech_text_invalid: {

@@ -1,8 +1,9 @@
 /**
  * A batch of call entries, streamed through: read (sources.ts), validated
  * (entry.ts), matched and stored in chunks (matcher.ts), each result given
- * back in the order of the batch. Memory stays at one chunk whatever the size.
+ * back in the order of the batch. Memory stays at two chunks whatever the size.
  */
+import { ParleyError, isParleyError } from '@parley/shared/errors';
 import { parseEntry, type CallEntry } from './entry.js';
 import type { CallEntryMatcher, EntryResult, MatchThreshold } from './matcher.js';
 import type { SourceItem } from './sources.js';
@@ -38,38 +39,92 @@ export interface IngestOptions {
   readonly now: () => number;
 }
 
-/** Yields one result per entry; `done` carries the summary and a batch error, if the reader stopped on one. */
+/** Why a batch stopped: its reader (`bad_request`), or matching and storing (`entries_interrupted`). */
+export interface BatchError {
+  readonly at: string;
+  readonly code: 'bad_request' | 'entries_interrupted';
+  readonly reason: string;
+}
+
+type Pending = BatchResult | { at: string; entry: CallEntry };
+
+/** A chunk given to the matcher, its outcome settled (never a rejection left unhandled while the next is read). */
+interface InFlight {
+  readonly pending: readonly Pending[];
+  readonly results: Promise<{ ok: true; results: EntryResult[] } | { ok: false; error: unknown }>;
+}
+
+/**
+ * Yields one result per entry; `done` carries the summary and a batch error,
+ * if the reader or the matcher stopped on one. One chunk is in flight while
+ * the next is read and checked (on a worker thread or in PostgreSQL, the
+ * matching and the parsing overlap); chunk N is awaited, and its results
+ * yielded, before chunk N+1 is given to the matcher, so chunks are matched and
+ * stored strictly in order (an id repeated in the next chunk is answered
+ * `duplicate`) and memory stays at two chunks.
+ */
 export async function* ingest(
   source: AsyncIterable<SourceItem>,
   o: IngestOptions,
-): AsyncGenerator<
-  BatchResult,
-  { summary: BatchSummary; error: { at: string; reason: string } | null }
-> {
+): AsyncGenerator<BatchResult, { summary: BatchSummary; error: BatchError | null }> {
   const summary: BatchSummary = { received: 0, matched: 0, unmatched: 0, duplicate: 0, invalid: 0 };
-  let error: { at: string; reason: string } | null = null;
-  let pending: (BatchResult | { at: string; entry: CallEntry })[] = [];
+  const chunk = o.matcher.chunkSize ?? CHUNK;
+  let error: BatchError | null = null;
+  let pending: Pending[] = [];
   let valid = 0;
+  let inFlight: InFlight | undefined;
 
-  const flush = async function* (): AsyncGenerator<BatchResult> {
-    const entries = pending.flatMap((p) => ('entry' in p ? [p.entry] : []));
+  const start = (chunk: readonly Pending[]): InFlight => {
+    const entries = chunk.flatMap((p) => ('entry' in p ? [p.entry] : []));
     const results =
       entries.length > 0
-        ? await o.matcher.processChunk(o.tenant, entries, o.threshold, o.now())
-        : [];
+        ? o.matcher.processChunk(o.tenant, entries, o.threshold, o.now())
+        : Promise.resolve([]);
+    return {
+      pending: chunk,
+      results: results.then(
+        (results) => ({ ok: true as const, results }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    };
+  };
+  /** The chunk in flight's results, in order; false when it failed (the batch error set). */
+  const settle = async function* (): AsyncGenerator<BatchResult, boolean> {
+    if (!inFlight) return true;
+    const { pending: chunk, results: settled } = inFlight;
+    inFlight = undefined;
+    const outcome = await settled;
+    if (!outcome.ok) {
+      error = {
+        at: chunk[0]?.at ?? '',
+        code: 'entries_interrupted',
+        reason: isParleyError(outcome.error)
+          ? outcome.error.message
+          : new ParleyError('entries_interrupted', String(outcome.error)).message,
+      };
+      return false;
+    }
     let r = 0;
-    for (const p of pending) {
-      const result: BatchResult = 'entry' in p ? { at: p.at, ...(results[r++] as EntryResult) } : p;
+    for (const p of chunk) {
+      const result: BatchResult =
+        'entry' in p ? { at: p.at, ...(outcome.results[r++] as EntryResult) } : p;
       summary[result.status] += 1;
       yield result;
     }
+    return true;
+  };
+  /** The chunk read so far goes in flight once the one before it is answered. */
+  const flush = async function* (): AsyncGenerator<BatchResult, boolean> {
+    if (!(yield* settle())) return false;
+    if (pending.length > 0) inFlight = start(pending);
     pending = [];
     valid = 0;
+    return true;
   };
 
   for await (const item of source) {
     if (item.kind === 'batch-error') {
-      error = { at: item.at, reason: item.reason };
+      error = { at: item.at, code: 'bad_request', reason: item.reason };
       break;
     }
     summary.received += 1;
@@ -82,8 +137,9 @@ export async function* ingest(
         valid += 1;
       } else pending.push({ at: item.at, id: parsed.id, status: 'invalid', reason: parsed.reason });
     }
-    if (valid >= CHUNK || pending.length >= CHUNK * 4) yield* flush();
+    if ((valid >= chunk || pending.length >= chunk * 4) && !(yield* flush())) break;
   }
-  yield* flush();
+  // What was read before a reader's error is still matched and answered before it is reported.
+  if (error === null || error.code === 'bad_request') if (yield* flush()) yield* settle();
   return { summary, error };
 }

@@ -71,6 +71,8 @@ export interface ChunkOutcome {
  * row-wise path below, stored unless its id was.
  */
 export interface ChunkMatch {
+  /** Entries a chunk, when not `ingest.ts`'s (the worker's is smaller: its write lock is held that long). */
+  readonly chunkSize?: number;
   matchAndStore(
     tenant: string,
     entries: readonly CallEntry[],
@@ -96,6 +98,11 @@ export class CallEntryMatcher {
     this.#impressions = impressions;
     this.#store = store;
     this.#sets = sets;
+  }
+
+  /** Entries a chunk, when the set path wants its own. */
+  get chunkSize(): number | undefined {
+    return this.#sets?.chunkSize;
   }
 
   /**

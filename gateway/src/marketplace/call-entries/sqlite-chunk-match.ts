@@ -102,6 +102,13 @@ FROM temp.ce_chunk c JOIN temp.ce_match m ON m.k = c.k
 WHERE m.prev_status IS NULL ORDER BY c.k
 ON CONFLICT (tenant, entry_id) DO NOTHING`;
 
+/** A chunk's entries as one flat array, {@link ENTRY_FIELDS} an entry: id, device, number, start, duration, data (JSON). */
+export type EntryRows = (string | number | null)[];
+export const ENTRY_FIELDS = 6;
+/** The outcomes as one flat array, {@link OUTCOME_FIELDS} an entry (`OutcomeRow`'s columns). */
+export type OutcomeRows = (string | null)[];
+export const OUTCOME_FIELDS = 7;
+
 type OutcomeRow = [
   kind: MatchKind,
   impressionId: string | null,
@@ -112,7 +119,13 @@ type OutcomeRow = [
   prevReason: string | null,
 ];
 
-export class SqliteChunkMatch implements ChunkMatch {
+/**
+ * The chunk's transaction on one connection, on flat arrays: what the
+ * gateway's thread runs (`SqliteChunkMatch`) and what the entries' worker
+ * runs on its own connection (`entry-worker.ts`), whose messages carry the
+ * same arrays (one structured clone a chunk, not an object an entry).
+ */
+export class SqliteChunkTransaction {
   readonly #s;
   readonly #run;
 
@@ -138,10 +151,10 @@ export class SqliteChunkMatch implements ChunkMatch {
         .raw(),
     };
     this.#run = db.transaction(
-      (tenant: string, entries: readonly CallEntry[], t: MatchThreshold, now: number) => {
+      (tenant: string, rows: EntryRows, t: MatchThreshold, now: number): OutcomeRows => {
         this.#s.clear.run();
         this.#s.clearMatch.run();
-        this.#fill(entries);
+        this.#fill(rows);
         this.#s.match.run({
           tenant,
           rule: t.rule,
@@ -150,9 +163,41 @@ export class SqliteChunkMatch implements ChunkMatch {
           timeBound: t.rule === 'time' || t.rule === 'time-and-duration' ? 1 : 0,
         });
         this.#s.store.run({ tenant, now });
-        return this.#s.outcomes.all();
+        const out: OutcomeRows = [];
+        for (const r of this.#s.outcomes.all()) for (const v of r) out.push(v);
+        return out;
       },
     );
+  }
+
+  /** Matches and stores the entries (ids distinct) in one write transaction; their outcomes in order. */
+  run(tenant: string, rows: EntryRows, t: MatchThreshold, now: number): OutcomeRows {
+    return rows.length === 0 ? [] : this.#run.immediate(tenant, rows, t, now);
+  }
+
+  /** The entries into the temporary table, BLOCK rows a statement. */
+  #fill(rows: EntryRows): void {
+    const n = rows.length / ENTRY_FIELDS;
+    const params = new Array<unknown>(BLOCK * COLUMNS);
+    let k = 0;
+    for (; k + BLOCK <= n; k += BLOCK) {
+      for (let j = 0; j < BLOCK; j += 1) put(params, j * COLUMNS, k + j, rows);
+      this.#s.block.run(params);
+    }
+    const one = new Array<unknown>(COLUMNS);
+    for (; k < n; k += 1) {
+      put(one, 0, k, rows);
+      this.#s.one.run(one);
+    }
+  }
+}
+
+/** The chunk matched on the gateway's own connection, in its thread. */
+export class SqliteChunkMatch implements ChunkMatch {
+  readonly #transaction: SqliteChunkTransaction;
+
+  constructor(db: SqliteDatabase) {
+    this.#transaction = new SqliteChunkTransaction(db);
   }
 
   async matchAndStore(
@@ -161,45 +206,56 @@ export class SqliteChunkMatch implements ChunkMatch {
     t: MatchThreshold,
     now: number,
   ): Promise<ChunkOutcome[]> {
-    if (entries.length === 0) return [];
-    const rows = this.#run.immediate(tenant, entries, t, now);
-    return rows.map(
-      ([kind, impressionId, listingId, number, prevStatus, prevImpression, prevReason]) =>
-        prevStatus === null
-          ? { kind, impressionId, listingId, number, previous: null }
-          : {
-              kind,
-              impressionId,
-              listingId,
-              number,
-              previous: { status: prevStatus, impressionId: prevImpression, reason: prevReason },
-            },
-    );
-  }
-
-  /** The entries into the temporary table, BLOCK rows a statement. */
-  #fill(entries: readonly CallEntry[]): void {
-    const params = new Array<unknown>(BLOCK * COLUMNS);
-    let k = 0;
-    for (; k + BLOCK <= entries.length; k += BLOCK) {
-      for (let j = 0; j < BLOCK; j += 1)
-        put(params, j * COLUMNS, k + j, entries[k + j] as CallEntry);
-      this.#s.block.run(params);
-    }
-    const one = new Array<unknown>(COLUMNS);
-    for (; k < entries.length; k += 1) {
-      put(one, 0, k, entries[k] as CallEntry);
-      this.#s.one.run(one);
-    }
+    return outcomesOf(this.#transaction.run(tenant, entryRows(entries), t, now));
   }
 }
 
-function put(params: unknown[], at: number, k: number, e: CallEntry): void {
+/** The entries as the transaction's flat array. */
+export function entryRows(entries: readonly CallEntry[]): EntryRows {
+  const rows: EntryRows = new Array<string | number | null>(entries.length * ENTRY_FIELDS);
+  let at = 0;
+  for (const e of entries) {
+    rows[at++] = e.id;
+    rows[at++] = e.deviceId;
+    rows[at++] = e.number ?? null;
+    rows[at++] = e.startedAt;
+    rows[at++] = e.durationSeconds ?? null;
+    rows[at++] = JSON.stringify(e.data);
+  }
+  return rows;
+}
+
+/** The transaction's flat outcomes as the matcher's. */
+export function outcomesOf(rows: OutcomeRows): ChunkOutcome[] {
+  const out: ChunkOutcome[] = [];
+  for (let at = 0; at < rows.length; at += OUTCOME_FIELDS) {
+    const kind = rows[at] as MatchKind;
+    const impressionId = rows[at + 1] ?? null;
+    const listingId = rows[at + 2] ?? null;
+    const number = rows[at + 3] ?? null;
+    const prevStatus = (rows[at + 4] ?? null) as 'matched' | 'unmatched' | null;
+    out.push(
+      prevStatus === null
+        ? { kind, impressionId, listingId, number, previous: null }
+        : {
+            kind,
+            impressionId,
+            listingId,
+            number,
+            previous: {
+              status: prevStatus,
+              impressionId: rows[at + 5] ?? null,
+              reason: rows[at + 6] ?? null,
+            },
+          },
+    );
+  }
+  return out;
+}
+
+/** Entry k of the flat rows into the statement's parameters at `at`: k, then its six fields. */
+function put(params: unknown[], at: number, k: number, rows: EntryRows): void {
+  const from = k * ENTRY_FIELDS;
   params[at] = k;
-  params[at + 1] = e.id;
-  params[at + 2] = e.deviceId;
-  params[at + 3] = e.number ?? null;
-  params[at + 4] = e.startedAt;
-  params[at + 5] = e.durationSeconds ?? null;
-  params[at + 6] = JSON.stringify(e.data);
+  for (let f = 0; f < ENTRY_FIELDS; f += 1) params[at + 1 + f] = rows[from + f];
 }
