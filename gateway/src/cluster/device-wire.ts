@@ -101,11 +101,17 @@ return 1`;
  * A forget (the device deleted, a new credential), also one replayed once
  * Redis is back: removes each field written before it (a gateway's contacts,
  * the sign-in), so a registration made through another gateway since stays;
- * the hash's index entry goes with the hash.
+ * a sign-in it ends leaves `signedOut` (a gateway cut off meanwhile does not
+ * write it back); the hash's index entry goes with the hash.
  * KEYS: the hash, the index. ARGV: when forgotten, the channel, the message.
  */
 export const FORGET = `${LATER}
 local at = tonumber(ARGV[1])
+-- A sign-in it ends leaves its time, as a sign-out does (the hash lasts as long as that sign-in).
+if redis.call('HEXISTS', KEYS[1], 'signIn') == 1 and not later('signIn', at - 1)
+  and not later('signedOut', at) then
+  redis.call('HSET', KEYS[1], 'signedOut', cjson.encode({at = at}))
+end
 local fields = redis.call('HKEYS', KEYS[1])
 for _, field in ipairs(fields) do
   if not later(field, at - 1) then redis.call('HDEL', KEYS[1], field) end

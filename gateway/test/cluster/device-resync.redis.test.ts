@@ -137,8 +137,8 @@ describe('gated devices across a Redis outage (Redis back with its data)', () =>
     expect(a.presence.contacts(T, 'cell-3', Date.now())).toEqual([]);
     expect(a.presence.signedIn(T, 'cell-3', Date.now())).toBeUndefined();
     await until(
-      async () => (await redis.cli('EXISTS', `${PREFIX}device:${T}:cell-3`)).startsWith('0'),
-      'the hash gone',
+      async () => (await redis.cli('HKEYS', `${PREFIX}device:${T}:cell-3`)).trim() === 'signedOut',
+      'the hash gone but for the sign-in’s end',
     );
   });
 });
@@ -238,5 +238,17 @@ describe('gated devices: what a gateway cut off writes again spares what the oth
     way.release();
     await until(() => a.presence.contacts(T, 'marker-7', Date.now()).length === 1, 'A’s read');
     expect(a.presence.contacts(T, 'cell-7', Date.now())).toEqual([]);
+  });
+
+  it('a forget through B is not undone by A writing its sign-in again', async () => {
+    const { a, b, whileCut } = await cutPair(8);
+    a.presence.signIn(T, 'tab-8', { residentId: 'r-1', until: Date.now() + HOUR });
+    await until(() => b.presence.signedIn(T, 'tab-8', Date.now()), 'B sees r-1');
+    await whileCut(() => b.presence.forget(T, 'tab-8'));
+    await until(() => !a.presence.signedIn(T, 'tab-8', Date.now()), 'A reads the forget', 10_000);
+    expect(await signInField('tab-8')).not.toContain('r-1');
+    a.presence.setContacts(T, 'tab-8b', contact('sip:s@10.0.0.1:5060'));
+    await until(() => b.presence.contacts(T, 'tab-8b', Date.now()).length === 1, 'B hears A');
+    expect(b.presence.signedIn(T, 'tab-8', Date.now())).toBeUndefined();
   });
 });
