@@ -146,7 +146,7 @@ export class RedisAgentSync {
     hashes.forEach((hash, i) => {
       const agentId = ids[i];
       if (agentId === undefined || hash === undefined) return;
-      this.#applyHash(agentId, hash, options.restoreOwn === true);
+      this.#applyHash(agentId, hash, options.restoreOwn === true, sentAt);
       // The others' contacts no longer in the hash, unless told since the read was sent.
       for (const instance of this.#agents.remoteOrigins(agentId).contacts)
         if (
@@ -240,7 +240,18 @@ export class RedisAgentSync {
       this.#agents.setWrapUp(message.agentId, message.wrapUpUntil, message.instance);
   }
 
-  #applyHash(agentId: string, hash: Record<string, string>, restoreOwn: boolean): void {
+  /**
+   * A hash read (`sentAt`: `#heard` when the read was sent). The read is a
+   * pipeline, not atomic with the channel: a gateway's contacts told by a
+   * message applied since it was sent are newer than the hash's (a phone
+   * unregistered: its field gone, the reply still holding it), so kept.
+   */
+  #applyHash(
+    agentId: string,
+    hash: Record<string, string>,
+    restoreOwn: boolean,
+    sentAt: number,
+  ): void {
     let chosenAt = 0;
     const wrapUps: z.infer<typeof wrapUpSchema>[] = [];
     for (const [field, value] of Object.entries(hash)) {
@@ -257,8 +268,10 @@ export class RedisAgentSync {
         } else if (field.startsWith('contacts:')) {
           const instance = field.slice('contacts:'.length);
           const contacts = z.array(contactSchema).parse(JSON.parse(value));
-          if (instance !== this.#instance)
-            this.#agents.setContacts(agentId, remote(contacts), instance);
+          if (instance !== this.#instance) {
+            if ((this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt)
+              this.#agents.setContacts(agentId, remote(contacts), instance);
+          }
           // Never over a registration this process already holds.
           else if (restoreOwn && !this.#agents.localState(agentId)?.contacts.length)
             this.#agents.setContacts(agentId, remote(contacts));

@@ -61,13 +61,17 @@ describe('DeviceMirror (the cluster’s device presence held by one gateway)', (
         tenant: T,
         address: 'cell-1',
         contacts: new Map([['gw-b', [contact('sip:b@h', 9_000)]]]),
+        contactsAt: new Map(),
         signIn: undefined,
+        signedOutAt: 0,
       },
       {
         tenant: T,
         address: 'tab-3',
         contacts: new Map(),
+        contactsAt: new Map(),
         signIn: { residentId: 'r-9', until: 9_000, by: 'gw-c', at: 30 },
+        signedOutAt: 0,
       },
     ]);
     expect(m.contacts(T, 'cell-1', 0).map((c) => c.uri)).toEqual(['sip:a@h', 'sip:b@h']);
@@ -78,5 +82,46 @@ describe('DeviceMirror (the cluster’s device presence held by one gateway)', (
     // A later sign-in through another gateway wins over its own older one.
     expect(m.signedIn(T, 'tab-3', 0)?.residentId).toBe('r-9');
     expect(m.ownSignIns().map((o) => o.address)).toEqual(['tab-1']);
+  });
+
+  it('keeps a field told since the read was sent, and its own sign-in only if after a sign-out there', () => {
+    const m = new DeviceMirror('gw-a');
+    m.setContacts(T, 'cell-1', [contact('sip:new@h', 9_000)], 'gw-b');
+    m.setSignIn(T, 'tab-1', { residentId: 'r-1', until: 9_000, by: 'gw-a', at: 10 });
+    m.replaceOthers(
+      [
+        {
+          tenant: T,
+          address: 'cell-1',
+          contacts: new Map([['gw-b', [contact('sip:old@h', 9_000)]]]),
+          contactsAt: new Map(),
+          signIn: undefined,
+          signedOutAt: 0,
+        },
+        {
+          tenant: T,
+          address: 'tab-1',
+          contacts: new Map(),
+          contactsAt: new Map(),
+          signIn: undefined,
+          signedOutAt: 20,
+        },
+      ],
+      (_t, address, field) => address === 'cell-1' && field === 'contacts:gw-b',
+    );
+    expect(m.contacts(T, 'cell-1', 0).map((c) => c.uri)).toEqual(['sip:new@h']);
+    expect(m.signedIn(T, 'tab-1', 0)).toBeUndefined();
+  });
+
+  it('forgets, at a time, only what was written before it', () => {
+    const m = new DeviceMirror('gw-a');
+    m.setContacts(T, 'cell-1', [contact('sip:old@h', 9_000)], 'gw-a', 10);
+    m.setContacts(T, 'cell-1', [contact('sip:new@h', 9_000)], 'gw-b', 30);
+    m.setSignIn(T, 'cell-1', { residentId: 'r-1', until: 9_000, by: 'gw-b', at: 15 });
+    m.forget(T, 'cell-1', 20);
+    expect(m.contacts(T, 'cell-1', 0).map((c) => c.uri)).toEqual(['sip:new@h']);
+    expect(m.signedIn(T, 'cell-1', 0)).toBeUndefined();
+    m.forget(T, 'cell-1', 40);
+    expect(m.size).toBe(0);
   });
 });

@@ -19,6 +19,8 @@ interface Entry {
   readonly address: string;
   /** Contacts by instance; this gateway's own carry their flow. */
   readonly contacts: Map<string, readonly DeviceContact[]>;
+  /** When each instance's contacts were written (epoch ms; 0 unknown). */
+  readonly contactsAt: Map<string, number>;
   signIn: SharedSignIn | undefined;
 }
 
@@ -32,17 +34,26 @@ export class DeviceMirror {
     this.instanceId = instanceId;
   }
 
-  /** A gateway's contacts for the device (this one's by default); none removes them. */
+  /**
+   * A gateway's contacts for the device (this one's by default), written at
+   * `at` (a later forget removes them); none removes them.
+   */
   setContacts(
     tenant: string,
     address: string,
     contacts: readonly DeviceContact[],
     instance = this.instanceId,
+    at = 0,
   ): void {
     const entry = this.#entry(tenant, address, contacts.length > 0);
     if (!entry) return;
-    if (contacts.length > 0) entry.contacts.set(instance, [...contacts]);
-    else entry.contacts.delete(instance);
+    if (contacts.length > 0) {
+      entry.contacts.set(instance, [...contacts]);
+      entry.contactsAt.set(instance, at);
+    } else {
+      entry.contacts.delete(instance);
+      entry.contactsAt.delete(instance);
+    }
     this.#drop(entry);
   }
 
@@ -82,9 +93,22 @@ export class DeviceMirror {
     return undefined;
   }
 
-  /** Every gateway's contacts and the sign-in gone (the device deleted, a new credential). */
-  forget(tenant: string, address: string): void {
-    this.#entries.delete(deviceKey(tenant, address));
+  /**
+   * Every gateway's contacts and the sign-in gone (the device deleted, a new
+   * credential); with `at`, only those written before it (a forget made while
+   * Redis was away, told once it is back, spares a registration made since).
+   */
+  forget(tenant: string, address: string, at?: number): void {
+    const entry = this.#entries.get(deviceKey(tenant, address));
+    if (!entry) return;
+    if (at === undefined) {
+      this.#entries.delete(deviceKey(tenant, address));
+      return;
+    }
+    for (const [instance, written] of [...entry.contactsAt])
+      if (written < at) this.setContacts(tenant, address, [], instance);
+    if (entry.signIn && entry.signIn.at < at) entry.signIn = undefined;
+    this.#drop(entry);
   }
 
   /**
@@ -92,39 +116,60 @@ export class DeviceMirror {
    * each device's contacts by instance, its sign-in): a forget, a sign-out or
    * a registration's end missed while Redis was away is not kept. This
    * gateway's own contacts stay (its registrar knows them better), and so
-   * does a sign-in made here newer than Redis's (its write was lost).
+   * does a sign-in made here newer than Redis's (its write was lost) and
+   * than a sign-out there. A field `told` (a message about it applied since
+   * the read was sent: `contacts:<instance>` or `signIn`) keeps what is held.
    */
   replaceOthers(
     devices: readonly {
       tenant: string;
       address: string;
       contacts: ReadonlyMap<string, readonly DeviceContact[]>;
+      /** When each instance's contacts were written (0 when not known). */
+      contactsAt: ReadonlyMap<string, number>;
       signIn: SharedSignIn | undefined;
+      /** When the resident was last signed out (0 none). */
+      signedOutAt: number;
     }[],
+    told: (tenant: string, address: string, field: string) => boolean = () => false,
   ): void {
-    const ownSignIns = new Map(this.ownSignIns().map((o) => [deviceKey(o.tenant, o.address), o]));
+    const ownSignIns = this.ownSignIns();
     for (const entry of [...this.#entries.values()]) {
+      const { tenant, address } = entry;
       for (const instance of [...entry.contacts.keys()])
-        if (instance !== this.instanceId) entry.contacts.delete(instance);
-      entry.signIn = undefined;
+        if (instance !== this.instanceId && !told(tenant, address, `contacts:${instance}`))
+          this.setContacts(tenant, address, [], instance);
+      if (!told(tenant, address, 'signIn')) entry.signIn = undefined;
       this.#drop(entry);
     }
+    const signedOut = new Map<string, number>();
     for (const d of devices) {
+      signedOut.set(deviceKey(d.tenant, d.address), d.signedOutAt);
       for (const [instance, contacts] of d.contacts)
-        if (instance !== this.instanceId) this.setContacts(d.tenant, d.address, contacts, instance);
-      if (d.signIn) this.setSignIn(d.tenant, d.address, d.signIn);
+        if (instance !== this.instanceId && !told(d.tenant, d.address, `contacts:${instance}`))
+          this.setContacts(d.tenant, d.address, contacts, instance, d.contactsAt.get(instance));
+      if (d.signIn && !told(d.tenant, d.address, 'signIn'))
+        this.setSignIn(d.tenant, d.address, d.signIn);
     }
-    for (const o of ownSignIns.values()) {
-      const held = this.#entries.get(deviceKey(o.tenant, o.address))?.signIn;
-      if (!held || o.signIn.at > held.at) this.setSignIn(o.tenant, o.address, o.signIn);
+    for (const o of ownSignIns) {
+      const key = deviceKey(o.tenant, o.address);
+      const held = this.#entries.get(key)?.signIn;
+      if ((!held || o.signIn.at > held.at) && o.signIn.at >= (signedOut.get(key) ?? 0))
+        this.setSignIn(o.tenant, o.address, o.signIn);
     }
   }
 
-  /** This gateway's contacts: what it writes to Redis anew when Redis is back. */
-  ownContacts(): { tenant: string; address: string; contacts: readonly DeviceContact[] }[] {
+  /** This gateway's contacts, with when they were written: what it writes anew when Redis is back. */
+  ownContacts(): {
+    tenant: string;
+    address: string;
+    contacts: readonly DeviceContact[];
+    at: number;
+  }[] {
     return [...this.#entries.values()].flatMap((e) => {
       const contacts = e.contacts.get(this.instanceId);
-      return contacts ? [{ tenant: e.tenant, address: e.address, contacts }] : [];
+      const at = e.contactsAt.get(this.instanceId) ?? 0;
+      return contacts ? [{ tenant: e.tenant, address: e.address, contacts, at }] : [];
     });
   }
 
@@ -146,7 +191,7 @@ export class DeviceMirror {
     const key = deviceKey(tenant, address);
     let entry = this.#entries.get(key);
     if (!entry && create) {
-      entry = { tenant, address, contacts: new Map(), signIn: undefined };
+      entry = { tenant, address, contacts: new Map(), contactsAt: new Map(), signIn: undefined };
       this.#entries.set(key, entry);
     }
     return entry;

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import type { DeviceContact, DevicePresence, SignIn } from '../gated/devices/device-presence.js';
 import type { Logger } from '../observability/index.js';
 import { deviceKey, DeviceMirror, type SharedSignIn } from './device-mirror.js';
+import {
+  contactSchema,
+  type DeviceMessage,
+  FORGET,
+  LOAD,
+  messageSchema,
+  SIGN_IN,
+  SIGN_OUT,
+  signedOutSchema,
+  signInSchema,
+} from './device-wire.js';
 import type { RedisLink } from './redis-link.js';
 
 /**
@@ -13,13 +24,16 @@ import type { RedisLink } from './redis-link.js';
  *
  * Each device has a hash `device:<tenant>:<address>` (both URI-encoded):
  * fields `contacts:<instance>` (the contacts that gateway's registrar holds,
- * with their expiry) and `signIn` (`{residentId, until, by, at}`); the hash
+ * with their expiry and when written), `signIn` (`{residentId, until, by, at}`)
+ * and `signedOut` (`{at}`); the hash
  * expires with the last of them, and the sorted set `device-index` lists
  * the hashes by that time. Each change is written and published on the `devices`
  * channel; the others apply it to their mirror, from which every read is
  * answered (no round trip in a call's path). A forget (the device deleted, a
- * new credential) deletes the hash: every gateway drops the device's contacts
- * and sign-in. On start a gateway reads every device's hash in one script.
+ * new credential) removes what was written before it: every gateway drops the
+ * device's contacts and sign-in of before. Sign-ins, sign-outs and forgets
+ * compare times (`device-wire.ts`), so one written again after an outage
+ * never undoes a later one made elsewhere. On start a gateway reads every device's hash in one script.
  * When Redis comes back it first writes its own contacts and sign-ins anew
  * (a Redis restarted empty lost them), and the removals whose write failed
  * meanwhile (a forget, a sign-out, a device's last contact here gone: a
@@ -28,47 +42,6 @@ import type { RedisLink } from './redis-link.js';
  * contact has no transport flow: the gateway sends to its URI
  * (docs/scaling.md).
  */
-const contactSchema = z.object({ uri: z.string(), expiresAt: z.number() });
-const signInSchema = z.object({
-  residentId: z.string(),
-  until: z.number(),
-  by: z.string(),
-  at: z.number(),
-});
-const messageSchema = z.object({
-  instance: z.string(),
-  tenant: z.string(),
-  address: z.string(),
-  change: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('contacts'), contacts: z.array(contactSchema) }),
-    z.object({ kind: z.literal('signIn'), signIn: signInSchema.nullable() }),
-    z.object({ kind: z.literal('forget') }),
-  ]),
-});
-type DeviceMessage = z.infer<typeof messageSchema>;
-
-/**
- * Every device hash still listed (those lapsed dropped from the list first),
- * with its name: `{key, fields, key, fields, …}`. One round trip: the keys are
- * read from the list, so they are not declared (a single Redis, not Redis
- * Cluster, like the rest of `cluster/`).
- */
-/**
- * A sign-out that could not be written, written once Redis is back: unless
- * the hash holds a later sign-in (made through another gateway since).
- * KEYS: the hash. ARGV: when signed out, the channel, the message.
- */
-const SIGN_OUT = `
-local current = redis.call('HGET', KEYS[1], 'signIn')
-if current then
-  local ok, value = pcall(cjson.decode, current)
-  if ok and type(value) == 'table' and tonumber(value.at) and tonumber(value.at) > tonumber(ARGV[1]) then
-    return 0
-  end
-  redis.call('HDEL', KEYS[1], 'signIn')
-end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1`;
 
 /** A device whose change could not be written (Redis away): what to write again. */
 interface Unsent {
@@ -79,15 +52,6 @@ interface Unsent {
   /** Signed out here then. */
   signedOutAt?: number;
 }
-
-const LOAD = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local out = {}
-for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  out[#out + 1] = k
-  out[#out + 1] = redis.call('HGETALL', k)
-end
-return out`;
 
 export class RedisDevicePresence implements DevicePresence {
   readonly #redis: RedisLink;
@@ -100,6 +64,10 @@ export class RedisDevicePresence implements DevicePresence {
   readonly #onUp = () => void this.#resync();
   /** By `deviceKey`: the changes made here whose write failed. */
   readonly #unsent = new Map<string, Unsent>();
+  /** Counts the messages applied: a read keeps what a message told after the read was sent. */
+  #heard = 0;
+  /** `<deviceKey>\n<field>` (`*` a forget) → the value of `#heard` when its last message was applied. */
+  readonly #heardAt = new Map<string, number>();
   #started = false;
   #closed = false;
 
@@ -132,8 +100,9 @@ export class RedisDevicePresence implements DevicePresence {
   }
 
   setContacts(tenant: string, address: string, contacts: readonly DeviceContact[]): void {
-    this.#mirror.setContacts(tenant, address, contacts);
-    void this.#writeContacts(tenant, address, contacts);
+    const at = this.#now();
+    this.#mirror.setContacts(tenant, address, contacts, this.#instance, at);
+    void this.#writeContacts(tenant, address, contacts, at);
   }
 
   contacts(tenant: string, address: string, now: number): readonly DeviceContact[] {
@@ -148,7 +117,7 @@ export class RedisDevicePresence implements DevicePresence {
 
   signOut(tenant: string, address: string): void {
     this.#mirror.setSignIn(tenant, address, undefined);
-    void this.#writeSignIn(tenant, address, null);
+    void this.#writeSignOut(tenant, address, this.#now());
   }
 
   signedIn(tenant: string, address: string, now: number): SignIn | undefined {
@@ -183,12 +152,12 @@ export class RedisDevicePresence implements DevicePresence {
     const held = (list: readonly { tenant: string; address: string }[], u: Unsent) =>
       list.some((o) => o.tenant === u.tenant && o.address === u.address);
     await Promise.all([
-      ...own.map((o) => this.#writeContacts(o.tenant, o.address, o.contacts)),
+      ...own.map((o) => this.#writeContacts(o.tenant, o.address, o.contacts, o.at)),
       ...ownSignIns.map((o) => this.#writeSignIn(o.tenant, o.address, o.signIn)),
       // Its contacts here gone meanwhile: the field still in a Redis that kept its data.
       ...unsent
         .filter((u) => u.forgotAt === undefined && !held(own, u))
-        .map((u) => this.#writeContacts(u.tenant, u.address, [])),
+        .map((u) => this.#writeContacts(u.tenant, u.address, [], this.#now())),
       ...unsent
         .filter((u) => u.signedOutAt !== undefined && !held(ownSignIns, u))
         .map((u) => this.#writeSignOut(u.tenant, u.address, u.signedOutAt ?? 0)),
@@ -207,21 +176,17 @@ export class RedisDevicePresence implements DevicePresence {
   async #writeForget(tenant: string, address: string, at: number): Promise<void> {
     if (this.#closed) return;
     const key = this.#key(tenant, address);
+    const message = this.#message(tenant, address, { kind: 'forget', at });
     const done = await this.#redis.run(
       'device_forget',
-      (r) =>
-        r
-          .multi()
-          .del(key)
-          .zrem(this.#index, key)
-          .publish(this.#channel, this.#message(tenant, address, { kind: 'forget' }))
-          .exec(),
+      (r) => r.eval(FORGET, 2, key, this.#index, String(at), this.#channel, message),
       null,
     );
-    if (!done) this.#failed(tenant, address, { forgotAt: at });
+    if (done === null) this.#failed(tenant, address, { forgotAt: at });
   }
 
   async #writeSignOut(tenant: string, address: string, at: number): Promise<void> {
+    if (this.#closed) return;
     const done = await this.#redis.run(
       'device_sign_in',
       (r) =>
@@ -231,7 +196,7 @@ export class RedisDevicePresence implements DevicePresence {
           this.#key(tenant, address),
           String(at),
           this.#channel,
-          this.#message(tenant, address, { kind: 'signIn', signIn: null }),
+          this.#message(tenant, address, { kind: 'signIn', signIn: null, at }),
         ),
       null,
     );
@@ -245,6 +210,7 @@ export class RedisDevicePresence implements DevicePresence {
    * REGISTER replaces them. Resolves to false when Redis could not be read.
    */
   async #load(restoreOwn: boolean): Promise<boolean> {
+    const sentAt = this.#heard;
     const reply = await this.#redis.run(
       'device_load',
       (r) => r.eval(LOAD, 1, this.#index, String(this.#now())) as Promise<unknown>,
@@ -253,38 +219,50 @@ export class RedisDevicePresence implements DevicePresence {
     if (!Array.isArray(reply)) return false;
     const prefix = this.#redis.key('device', '');
     const devices: Parameters<DeviceMirror['replaceOthers']>[0][number][] = [];
-    const own: { tenant: string; address: string; contacts: DeviceContact[] }[] = [];
+    const own: { tenant: string; address: string; contacts: DeviceContact[]; at?: number }[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const key = reply[i];
       const fields = reply[i + 1];
       if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
       const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
       if (tenant === undefined || address === undefined) continue;
-      const device = { tenant, address, contacts: new Map<string, DeviceContact[]>() };
+      const device = {
+        tenant,
+        address,
+        contacts: new Map<string, DeviceContact[]>(),
+        contactsAt: new Map<string, number>(),
+      };
       let signIn: SharedSignIn | undefined;
+      let signedOutAt = 0;
       for (let f = 0; f + 1 < fields.length; f += 2) {
         const field = String(fields[f]);
         try {
           const value: unknown = JSON.parse(String(fields[f + 1]));
           if (field === 'signIn') signIn = signInSchema.parse(value);
-          else if (field.startsWith('contacts:'))
-            device.contacts.set(
-              field.slice('contacts:'.length),
-              remote(z.array(contactSchema).parse(value)),
-            );
+          else if (field === 'signedOut') signedOutAt = signedOutSchema.parse(value).at;
+          else if (field.startsWith('contacts:')) {
+            const contacts = z.array(contactSchema).parse(value);
+            const instance = field.slice('contacts:'.length);
+            device.contacts.set(instance, remote(contacts));
+            device.contactsAt.set(instance, Math.max(0, ...contacts.map((c) => c.at ?? 0)));
+          }
         } catch (error) {
           this.#log.warn({ err: error, key, field }, 'unreadable device state ignored');
         }
       }
-      devices.push({ ...device, signIn });
+      devices.push({ ...device, signIn, signedOutAt });
       const mine = device.contacts.get(this.#instance);
-      if (restoreOwn && mine) own.push({ tenant, address, contacts: mine });
+      if (restoreOwn && mine)
+        own.push({ tenant, address, contacts: mine, at: device.contactsAt.get(this.#instance) });
     }
-    this.#mirror.replaceOthers(devices);
+    // A field told since the read was sent (the read is not atomic with the messages) is kept.
+    this.#mirror.replaceOthers(devices, (t, a, field) =>
+      [field, '*'].some((f) => (this.#heardAt.get(`${deviceKey(t, a)}\n${f}`) ?? 0) > sentAt),
+    );
     for (const o of own)
       // Never over a registration this process already holds.
       if (!this.#mirror.ownContacts().some((c) => c.tenant === o.tenant && c.address === o.address))
-        this.#mirror.setContacts(o.tenant, o.address, o.contacts);
+        this.#mirror.setContacts(o.tenant, o.address, o.contacts, this.#instance, o.at);
     return true;
   }
 
@@ -292,16 +270,17 @@ export class RedisDevicePresence implements DevicePresence {
     tenant: string,
     address: string,
     contacts: readonly DeviceContact[],
+    at: number,
   ): Promise<void> {
     if (this.#closed) return;
     // Only live ones: a field written with none gives the hash no expiry to last until.
     const now = this.#now();
     const listed = contacts
       .filter((c) => c.expiresAt > now)
-      .map((c) => ({ uri: c.uri, expiresAt: c.expiresAt }));
+      .map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, at }));
     const key = this.#key(tenant, address);
     const field = `contacts:${this.#instance}`;
-    const message = this.#message(tenant, address, { kind: 'contacts', contacts: listed });
+    const message = this.#message(tenant, address, { kind: 'contacts', contacts: listed, at });
     const done = await this.#redis.run(
       'device_contacts',
       (r) => {
@@ -317,26 +296,24 @@ export class RedisDevicePresence implements DevicePresence {
     if (!done) this.#failed(tenant, address);
   }
 
-  async #writeSignIn(tenant: string, address: string, given: SharedSignIn | null): Promise<void> {
+  /** A sign-in made here, unless one or a sign-out made elsewhere is later (`SIGN_IN`). */
+  async #writeSignIn(tenant: string, address: string, signIn: SharedSignIn): Promise<void> {
     if (this.#closed) return;
     // One already over is written as a sign-out (it would hold the hash past its time).
-    const signIn = given && given.until > this.#now() ? given : null;
+    if (signIn.until <= this.#now()) return this.#writeSignOut(tenant, address, signIn.at);
     const key = this.#key(tenant, address);
     const message = this.#message(tenant, address, { kind: 'signIn', signIn });
-    const done = await this.#redis.run(
+    await this.#redis.run(
       'device_sign_in',
       (r) => {
         const m = r.multi();
-        if (signIn) m.hset(key, 'signIn', JSON.stringify(signIn));
-        else m.hdel(key, 'signIn');
-        if (signIn) this.#lastsUntil(m, key, signIn.until);
-        m.publish(this.#channel, message);
+        m.eval(SIGN_IN, 1, key, JSON.stringify(signIn), String(signIn.at), this.#channel, message);
+        this.#lastsUntil(m, key, signIn.until);
         return m.exec();
       },
       null,
     );
-    // A sign-in is written again with the others made here; a sign-out needs remembering.
-    if (!done && !signIn) this.#failed(tenant, address, { signedOutAt: given?.at ?? this.#now() });
+    // Not remembered when it fails: written again with the others made here.
   }
 
   /**
@@ -363,11 +340,23 @@ export class RedisDevicePresence implements DevicePresence {
     }
     if (message.instance === this.#instance) return;
     const { tenant, address, change } = message;
-    if (change.kind === 'contacts')
-      this.#mirror.setContacts(tenant, address, remote(change.contacts), message.instance);
-    else if (change.kind === 'signIn')
-      this.#mirror.setSignIn(tenant, address, change.signIn ?? undefined);
-    else this.#mirror.forget(tenant, address);
+    const field =
+      change.kind === 'contacts'
+        ? `contacts:${message.instance}`
+        : change.kind === 'signIn'
+          ? 'signIn'
+          : '*';
+    this.#heardAt.set(`${deviceKey(tenant, address)}\n${field}`, ++this.#heard);
+    if (change.kind === 'contacts') {
+      const { instance } = message;
+      this.#mirror.setContacts(tenant, address, remote(change.contacts), instance, change.at);
+    } else if (change.kind === 'signIn') {
+      // Never over a later one (a gateway back from an outage may tell an older one).
+      const held = this.#mirror.signedIn(tenant, address, this.#now());
+      const at = change.signIn?.at ?? change.at ?? Infinity;
+      if (!held || at >= held.at)
+        this.#mirror.setSignIn(tenant, address, change.signIn ?? undefined);
+    } else this.#mirror.forget(tenant, address, change.at);
   }
 
   #message(tenant: string, address: string, change: DeviceMessage['change']): string {

@@ -21,6 +21,8 @@ import {
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentDirectory } from '../../src/agents/agent-directory.js';
+import { RedisAgentSync } from '../../src/cluster/agent-sync.js';
 import { ClusterMetrics } from '../../src/cluster/metrics.js';
 import { RedisLink } from '../../src/cluster/redis-link.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
@@ -195,4 +197,59 @@ describe('agents across a Redis outage, B back after A', () => {
     },
     90_000,
   );
+});
+
+/**
+ * Module-level, A through its own relay: A's read of the agents' hashes is a
+ * pipeline, not atomic with the channel. Its reply held back until after A
+ * heard B's phone unregister (the field removed, published), then let go:
+ * it still holds B's old contacts. Before: A applied them (B's phone rung by
+ * A until its registration's end).
+ */
+describe('agents: a read answered after a message heard', () => {
+  it('keeps a phone unregistered through B that the message told', async () => {
+    const way = await redisThroughCut(redis.port);
+    const links: RedisLink[] = [];
+    const syncs: RedisAgentSync[] = [];
+    const gateway = async (instanceId: string, url: string) => {
+      const link = new RedisLink(
+        { url, keyPrefix: 'agents-read-test:', commandTimeoutMs: 500, connectTimeoutMs: 2000 },
+        { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
+      );
+      links.push(link);
+      await link.start();
+      const agents = new AgentDirectory([{ id: 'sue', tenant: 'acme', queues: [], maxCalls: 1 }]);
+      const sync = new RedisAgentSync({
+        redis: link,
+        agents,
+        instanceId,
+        logger: pino({ level: 'silent' }),
+      });
+      syncs.push(sync);
+      await sync.start();
+      return { agents, sync };
+    };
+    try {
+      const ra = await gateway('gw-ra', way.url);
+      const rb = await gateway('gw-rb', redis.url);
+      const heardB = () => ra.agents.remoteOrigins('sue').contacts.includes('gw-rb');
+      rb.agents.setContacts('sue', [
+        { uri: 'sip:sue@10.0.0.9:5060', expiresAt: Date.now() + 3_600_000, flowId: 'f' },
+      ]);
+      await until(heardB, 'A hears B’s phone');
+      way.holdReplies('hgetall');
+      const reading = ra.sync.load();
+      await until(() => way.held() > 0, 'A’s read answered, the reply held');
+      rb.agents.setContacts('sue', []);
+      await until(() => !heardB(), 'A hears it unregistered');
+      way.release();
+      expect(await reading).toBe(true);
+      expect(ra.agents.remoteOrigins('sue').contacts).toEqual([]);
+      expect(ra.agents.get('sue')?.registered).toBe(false);
+    } finally {
+      syncs.forEach((s) => s.close());
+      await Promise.all(links.map((l) => l.close()));
+      await way.close();
+    }
+  });
 });

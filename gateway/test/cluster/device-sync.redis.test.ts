@@ -80,7 +80,7 @@ describe('gated devices shared through Redis', () => {
     expect(await redis.cli('EXISTS', `${PREFIX}device:${T}:cell-2`)).toMatch(/^0/);
   });
 
-  it('forgets a device on every gateway, its key and its place in the index', async () => {
+  it('forgets a device on every gateway, its key and its place in the index (a sign-in’s end kept)', async () => {
     const a = await gateway('gw-a2');
     const b = await gateway('gw-b2');
     b.setContacts(T, 'tab-1', [
@@ -94,9 +94,22 @@ describe('gated devices shared through Redis', () => {
       () => b.contacts(T, 'tab-1', Date.now()).length === 0 && !b.signedIn(T, 'tab-1', Date.now()),
       'B to forget its own contact and the sign-in',
     );
-    expect(await redis.cli('EXISTS', `${PREFIX}device:${T}:tab-1`)).toMatch(/^0/);
+    // Only the time the sign-in ended, as long as the sign-in would have lasted.
+    expect((await redis.cli('HKEYS', `${PREFIX}device:${T}:tab-1`)).trim()).toBe('signedOut');
+    expect(await pttl(`device:${T}:tab-1`)).toBeGreaterThan(0);
+
+    // A device with no sign-in leaves nothing.
+    b.setContacts(T, 'tab-2', [
+      { uri: 'sip:t@10.0.0.2:5060', expiresAt: Date.now() + 30_000, flowId: 'f' },
+    ]);
+    await until(() => a.contacts(T, 'tab-2', Date.now()).length > 0, 'A to see B’s contact');
+    const seen = Date.now();
+    await until(() => Date.now() > seen, 'a later millisecond');
+    a.forget(T, 'tab-2');
+    await until(() => b.contacts(T, 'tab-2', Date.now()).length === 0, 'B to forget its own');
+    expect(await redis.cli('EXISTS', `${PREFIX}device:${T}:tab-2`)).toMatch(/^0/);
     expect(
-      await redis.cli('ZSCORE', `${PREFIX}device-index`, `${PREFIX}device:${T}:tab-1`),
+      await redis.cli('ZSCORE', `${PREFIX}device-index`, `${PREFIX}device:${T}:tab-2`),
     ).not.toMatch(/\d/);
   });
 

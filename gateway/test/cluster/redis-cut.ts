@@ -12,12 +12,23 @@ export interface RedisCut {
   readonly url: string;
   cut(): void;
   heal(): void;
+  /**
+   * From the next command containing `marker` (case-insensitive), the
+   * replies on that connection are held until `release()`: a read sent before
+   * a change whose reply reaches the gateway after the change's message.
+   */
+  holdReplies(marker: string): void;
+  /** Bytes of replies held so far (more than 0: Redis has answered the held read). */
+  held(): number;
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function redisThroughCut(redisPort: number): Promise<RedisCut> {
   const sockets = new Set<Socket>();
   let open = true;
+  let marker: string | undefined;
+  let holding: { upstream: Socket; client: Socket } | undefined;
   const server = createServer((client) => {
     if (!open) {
       client.destroy();
@@ -36,7 +47,16 @@ export async function redisThroughCut(redisPort: number): Promise<RedisCut> {
       });
       s.on('error', end);
     }
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (marker !== undefined && chunk.toString('latin1').toLowerCase().includes(marker)) {
+        // Before the command goes on: its reply cannot slip through.
+        marker = undefined;
+        holding = { upstream, client };
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+      upstream.write(chunk);
+    });
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,6 +69,14 @@ export async function redisThroughCut(redisPort: number): Promise<RedisCut> {
     },
     heal() {
       open = true;
+    },
+    holdReplies(text) {
+      marker = text.toLowerCase();
+    },
+    held: () => holding?.upstream.readableLength ?? 0,
+    release() {
+      holding?.upstream.pipe(holding.client);
+      holding = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {
