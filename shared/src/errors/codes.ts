@@ -709,8 +709,7 @@ export const ERROR_CODES = {
     domain: 'request',
     http: 503,
     sip: 500,
-    message:
-      'Matching and storing a batch of call entries stopped (the database refused a chunk, or the thread matching them died): the entries answered before were stored, none after; sending the batch again is safe (the stored ones answer duplicate).',
+    message: 'The batch stopped midway: entries answered before were stored; resending is safe.',
     human: 'Something went wrong. Please try again.',
   },
 
