@@ -65,6 +65,16 @@ export class CallbackClaims {
     return pending !== undefined;
   }
 
+  /** Whether a claim of the callback is pending (its outcome not known yet). */
+  pending(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
+  /** Forgets a pending claim known not to have landed (the row moved on from `scheduled`). */
+  forget(id: string): void {
+    this.#pending.delete(id);
+  }
+
   /** The stop asked for a pending claim while no run was live. */
   stopped(id: string): string | undefined {
     return this.#pending.get(id)?.stop;

@@ -154,6 +154,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
       void ref.service
         ?.expire(id)
         .catch((err: unknown) => logger.error({ err, callback: id }, 'callback not expired')),
+    owes: (id) => runner.owes(id),
     onRunFailed: (id, err, failures) => {
       metrics?.storeFailures.inc({ step: 'run' });
       logger.error({ err, callback: id, failures }, 'callback run failed: tried again later');
@@ -186,9 +187,11 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     router,
     lost,
     async start() {
-      const { interrupted, ringing } = await service.start();
-      hangUpInterrupted(deps.stack, interrupted, logger);
-      cancelInterrupted(deps.stack, ringing, logger);
+      const closed = await service.start();
+      hangUpInterrupted(deps.stack, closed.interrupted, logger);
+      cancelInterrupted(deps.stack, closed.ringing, logger);
+      // A record not closed (the store failing): the start fails, the closed ones' legs answered.
+      if ('error' in closed) throw closed.error;
     },
     setDesk(feed) {
       desk = feed;

@@ -3,7 +3,9 @@
  * runner's tests (`runner.test.ts` on SQLite with a store that answers late,
  * `runner.postgres.test.ts` on a real PostgreSQL behind a cutting proxy).
  * The attempt itself is a fake: no trunk, so the dial fails at once; `dials`
- * counts the attempts that reached the dial.
+ * counts the attempts that reached the dial. With `scheduling`, the
+ * scheduler is wired as `module.ts` wires it (its runs are the service's,
+ * `events` tells each run and expiry it starts); else it runs nothing.
  */
 import { callbacks as callbacksSchema } from '../config/callbacks.js';
 import { createLogger } from '../observability/index.js';
@@ -16,7 +18,14 @@ import { CallbackScheduler } from './scheduler.js';
 import { CallbackService } from './service.js';
 import type { CallbackStore } from './store.js';
 
-export function runnerWorld(store: CallbackStore) {
+export interface Scheduling {
+  /** Free agents of every queue now. */
+  readonly freeAgents: () => number;
+  /** After a rejected run. */
+  readonly retryDelayMs: number;
+}
+
+export function runnerWorld(store: CallbackStore, scheduling?: Scheduling) {
   const dials: string[] = [];
   const logger = createLogger('silent');
   const config = callbacksSchema.parse({});
@@ -44,13 +53,26 @@ export function runnerWorld(store: CallbackStore) {
     writeRetryMs: 1,
     onWriteFailed: () => writeFailures.push(1),
   });
+  const ref: { service?: CallbackService } = {};
+  const events: string[] = [];
   const scheduler = new CallbackScheduler({
     maxConcurrent: 1,
     now: Date.now,
-    freeAgents: () => 0,
+    freeAgents: scheduling?.freeAgents ?? (() => 0),
     onAgentChange: () => () => undefined,
-    run: () => Promise.resolve(),
-    expire: () => undefined,
+    run: async (id) => {
+      if (!scheduling) return;
+      events.push(`run ${id}`);
+      await ref.service?.run(id);
+    },
+    expire: (id) => {
+      if (!scheduling) return;
+      events.push(`expire ${id}`);
+      void ref.service?.expire(id);
+    },
+    owes: (id) => runner.owes(id),
+    retryDelayMs: () => scheduling?.retryDelayMs ?? 1000,
+    onRunFailed: () => undefined,
   });
   const service = new CallbackService({
     config,
@@ -63,5 +85,6 @@ export function runnerWorld(store: CallbackStore) {
     logger,
     now: Date.now,
   });
-  return { service, runner, dials, writeFailures };
+  ref.service = service;
+  return { service, runner, scheduler, events, dials, writeFailures };
 }

@@ -10,13 +10,11 @@
  * trunk, the dial fails at once (`failed`); `dials` counts the dials.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredDialog } from '../storage/index.js';
-import { migratePostgres } from '../storage/postgres/index.js';
-import { startPgProxy, type PgProxy } from '../storage/postgres/test-pg-proxy.js';
+import { until } from '@parley/testkit';
+import type { PgProxy } from '../storage/postgres/test-pg-proxy.js';
 import { useTestPostgres } from '../storage/postgres/test-postgres.js';
-import { CALLBACKS_PG_MIGRATIONS } from './pg-schema.js';
-import { PgCallbackStore } from './pg-store.js';
-import { runnerWorld } from './runner-world.js';
+import { CLAIM, CLAIM_AGAIN, SAVE, SAVE_IF, pgRunnerWorld } from './runner-pg-world.js';
+import type { Scheduling } from './runner-world.js';
 import { callbackRecord } from './store-contract.js';
 
 const pg = useTestPostgres('cbrun');
@@ -25,26 +23,10 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-/** Every claim (first or asked again), a claim asked again, the record's writes, a conditional one. */
-const CLAIM = 'claim_token = $';
-const CLAIM_AGAIN = "OR (state = 'calling' AND claim_token";
-const SAVE = "state <> 'ended'";
-const SAVE_IF = 'AND state = $';
-
-async function world() {
-  const url = await pg.database();
-  const direct = pg.pool(url, 2);
-  await migratePostgres(direct, [{ name: 'callbacks', postgres: CALLBACKS_PG_MIGRATIONS }]);
-  const server = new URL(url);
-  const proxy = await startPgProxy({ host: server.hostname, port: Number(server.port) });
-  proxies.push(proxy);
-  const store = new PgCallbackStore(pg.pool(proxy.via(url), 4), 'gw-a');
-  // The row as the server has it, read past the proxy.
-  const rows = new PgCallbackStore(direct, 'gw-a');
-  await rows.insert(callbackRecord('cb-1'), 'h');
-  // Another gateway on the same database (straight to the server): its service cancels too.
-  const other = runnerWorld(new PgCallbackStore(direct, 'gw-b')).service;
-  return { proxy, rows, other, ...runnerWorld(store) };
+async function world(scheduling?: Scheduling) {
+  const w = await pgRunnerWorld(pg, proxies, scheduling);
+  await w.rows.insert(callbackRecord('cb-1'), 'h');
+  return w;
 }
 
 describe('a claim whose answer is lost (PostgreSQL)', () => {
@@ -99,6 +81,20 @@ describe('a claim whose answer is lost (PostgreSQL)', () => {
       outcome: 'cancelled',
       attempts: [],
     });
+  });
+
+  it('cancelled while a claim that never landed is pending: the claim forgotten', async () => {
+    const { proxy, rows, service, runner, dials } = await world();
+    // The claim and its three checks never reach the server: the row stays scheduled.
+    proxy.cut(CLAIM, 'refuse', 4);
+    await expect(service.run('cb-1')).rejects.toThrow(/Connection terminated/);
+    expect(runner.owes('cb-1')).toBe(true);
+    expect(await rows.get('cb-1')).toMatchObject({ state: 'scheduled' });
+    expect(await service.cancel('cb-1')).toMatchObject({ state: 'ended', outcome: 'cancelled' });
+    // Nothing kept of it (before: the pending claim stayed in memory for good).
+    expect(runner.owes('cb-1')).toBe(false);
+    expect(runner.abort('cb-1', 'cancelled')).toBe(false);
+    expect(dials).toEqual([]);
   });
 
   it('a check that finds the row moved by another (a cancel that won) does not dial', async () => {
@@ -191,41 +187,39 @@ describe('an attempt’s end that fails (PostgreSQL)', () => {
   );
 });
 
-describe('a lost gateway’s callback closed by a survivor (PostgreSQL)', () => {
-  it.each(['lose', 'refuse'] as const)(
-    'its end’s write cut (%s): the legs to hang up are answered once the end is written',
-    async (kind) => {
-      const { proxy, rows, service } = await world();
-      const dialog: StoredDialog = {
-        leg: 'caller',
-        callId: 'c1@gw-a',
-        localTag: 'l1',
-        remoteTag: 'r1',
-        local: '<sip:gw@127.0.0.1>',
-        remote: '<sip:+14155550123@127.0.0.2>',
-        remoteTarget: 'sip:+14155550123@127.0.0.2:5060',
-        routeSet: [],
-        localSeq: 1,
-        localContact: '<sip:gw@127.0.0.1:5060>',
-        transport: null,
+describe('a rejected run of a callback waiting for a free agent (PostgreSQL)', () => {
+  it.each([
+    ['its claim’s outcome unknown', CLAIM, 'lose', 4],
+    ['its end not written', SAVE, 'refuse', 3],
+  ] as const)(
+    '%s: run again at the retry time with no agent free, not expired',
+    async (_, marker, kind, count) => {
+      let free = 1;
+      const { proxy, rows, service, events, dials } = await world({
+        freeAgents: () => free,
+        retryDelayMs: 400,
+      });
+      const at = Date.now();
+      const record = callbackRecord('cb-2', {
+        mode: 'agent-free',
+        target: { kind: 'queue', queue: 'sales' },
+        dueAt: at,
+        // Before the retry: expired first, it would stay calling, its claim or end owed for good.
+        expiresAt: at + 200,
+      });
+      await rows.insert(record, 'h2');
+      proxy.cut(marker, kind, count);
+      service.schedule(record);
+      // Its run took the one free agent; none is free from then on.
+      free = 0;
+      await until(() => events.length >= 2, 'a second run or an expiry');
+      expect(events.slice(0, 2)).toEqual(['run cb-2', 'run cb-2']);
+      const ended = async () => {
+        const row = await rows.get('cb-2');
+        return row?.state === 'ended' ? row : undefined;
       };
-      await rows.save(callbackRecord('cb-1', { state: 'prompting', dialogs: [dialog] }));
-      const lost = await rows.inProgress();
-      proxy.cut(SAVE_IF, kind);
-      const closing = service.closeInterrupted(lost);
-      if (kind === 'refuse') {
-        // Never written: the close fails, and the next sweep finds it (and its legs) again.
-        await expect(closing).rejects.toThrow(/Connection terminated/);
-        expect(await rows.get('cb-1')).toMatchObject({ state: 'prompting' });
-        expect(await service.closeInterrupted(await rows.inProgress())).toMatchObject({
-          interrupted: [{ id: 'cb-1', dialogs: [dialog] }],
-        });
-      } else {
-        // Written, its answer lost: the row says this end landed, the legs are answered now.
-        expect(await closing).toMatchObject({ interrupted: [{ id: 'cb-1', dialogs: [dialog] }] });
-      }
-      expect(await rows.get('cb-1')).toMatchObject({ state: 'ended', outcome: 'interrupted' });
-      expect(await rows.inProgress()).toEqual([]);
+      expect(await until(ended, 'the callback ended')).toMatchObject({ outcome: 'failed' });
+      expect(dials).toEqual(['acme']);
     },
   );
 });

@@ -6,7 +6,6 @@
  * busy or unanswered customer the callback is scheduled again, up to
  * `retries.maxAttempts`, `busyDelaySeconds` / `noAnswerDelaySeconds` later.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CallbackPhase } from '@parley/shared/protocol';
 import { storedDialog } from '../calls/index.js';
 import type { CallbacksConfig } from '../config/callbacks.js';
@@ -17,6 +16,7 @@ import { CallbackClaims } from './claim.js';
 import type { CallbackFees } from './fee.js';
 import type { CallbackRecord, CallbackState } from './model.js';
 import { progressEvent, type CallbackProgress } from './progress.js';
+import { RecordWrites, type RunResult } from './record-writes.js';
 import type { CallbackStore } from './store.js';
 
 /**
@@ -54,9 +54,7 @@ export interface CallbackRunnerOptions {
 /** Tries of an attempt's writes that matter most (its connection, its retry, its end). */
 const LAST_WRITE_TRIES = 3;
 
-export type RunResult =
-  | { readonly kind: 'ended'; readonly record: CallbackRecord }
-  | { readonly kind: 'retry'; readonly record: CallbackRecord };
+export type { RunResult } from './record-writes.js';
 
 /** A run on this gateway, from before its claim (a cancel then stops it before it dials) to its end. */
 interface Run {
@@ -68,14 +66,18 @@ interface Run {
 export class CallbackRunner {
   readonly #o: CallbackRunnerOptions;
   readonly #live = new Map<string, Run>();
-  /** Each callback's last write (they land in order). */
-  readonly #writes = new Map<string, Promise<void>>();
-  /** An attempt's last write (retry, end) that failed every try: written first at its next run. */
-  readonly #unwritten = new Map<string, RunResult>();
+  readonly #writes: RecordWrites;
   readonly #claims: CallbackClaims;
 
   constructor(options: CallbackRunnerOptions) {
     this.#o = options;
+    this.#writes = new RecordWrites({
+      store: options.store,
+      logger: options.logger,
+      onFailed: options.onWriteFailed,
+      retryMs: options.writeRetryMs ?? 250,
+      lastTries: LAST_WRITE_TRIES,
+    });
     this.#claims = new CallbackClaims({
       store: options.store,
       now: options.now,
@@ -109,6 +111,23 @@ export class CallbackRunner {
     return run !== undefined || this.#claims.stop(id, reason);
   }
 
+  /**
+   * Whether this gateway owes the callback the end of a run begun: a claim
+   * whose outcome is not known yet, or an attempt's last write not written.
+   * Its next run settles that first; it no longer waits for an agent.
+   */
+  owes(id: string): boolean {
+    return this.#claims.pending(id) || this.#writes.unwritten(id) !== undefined;
+  }
+
+  /**
+   * A cancel's end written over a callback still `scheduled`: a claim of it
+   * pending here never landed (nor will: the row is ended), forgotten.
+   */
+  cancelled(id: string): void {
+    this.#claims.forget(id);
+  }
+
   /** Settles when this gateway's run of the callback (if any) is over, its end written. */
   over(id: string): Promise<void> {
     return this.#live.get(id)?.over ?? Promise.resolve();
@@ -128,10 +147,10 @@ export class CallbackRunner {
     const stopped = this.#claims.stopped(id);
     if (stopped !== undefined) run.stop.abort(stopped);
     try {
-      const unwritten = this.#unwritten.get(id);
+      const unwritten = this.#writes.unwritten(id);
       if (!unwritten) return await this.#attempt(id, run);
       // The attempt is over: its retry (or end) written now, it is answered as then.
-      await this.#last(unwritten);
+      await this.#writes.last(unwritten);
       this.#publish(unwritten.record);
       return unwritten;
     } finally {
@@ -234,7 +253,7 @@ export class CallbackRunner {
         dueAt: at + delay * 1000,
         code: result.code ?? null,
       };
-      await this.#last({ kind: 'retry', record });
+      await this.#writes.last({ kind: 'retry', record });
       this.#o.logger.info(
         { callback: id, attempt: log.n, outcome: result.outcome, retryAt: new Date(record.dueAt) },
         'callback attempt failed: retry scheduled',
@@ -252,7 +271,7 @@ export class CallbackRunner {
       code: result.code ?? null,
       endedAt: at,
     };
-    await this.#last({ kind: 'ended', record });
+    await this.#writes.last({ kind: 'ended', record });
     this.#o.logger.info(
       { callback: id, attempt: log.n, outcome: result.outcome, detail: result.detail },
       'callback ended',
@@ -269,7 +288,7 @@ export class CallbackRunner {
   async #unclaim(stored: CallbackRecord, reason: unknown): Promise<RunResult | undefined> {
     const at = this.#o.now();
     if (reason !== 'cancelled') {
-      await this.#write({ ...stored, updatedAt: at }).catch(() => undefined);
+      await this.#writes.write({ ...stored, updatedAt: at }).catch(() => undefined);
       return undefined;
     }
     const record: CallbackRecord = {
@@ -281,7 +300,7 @@ export class CallbackRunner {
       endedAt: at,
     };
     // Tried again (kept for the next run, which the scheduler makes) until written: never left calling.
-    await this.#last({ kind: 'ended', record });
+    await this.#writes.last({ kind: 'ended', record });
     this.#o.logger.info({ callback: record.id }, 'callback cancelled before its attempt');
     this.#publish(record);
     return { kind: 'ended', record };
@@ -295,7 +314,7 @@ export class CallbackRunner {
     const { fees, store, now } = this.#o;
     try {
       return connecting
-        ? await fees.connected(record, now(), (r) => this.#write(r, LAST_WRITE_TRIES))
+        ? await fees.connected(record, now(), (r) => this.#writes.write(r, LAST_WRITE_TRIES))
         : await fees.charge(record);
     } catch (error) {
       this.#o.logger.error({ err: error, callback: record.id }, 'callback fee not charged yet');
@@ -329,56 +348,9 @@ export class CallbackRunner {
     call?: CallbackCall,
   ): CallbackRecord {
     const next = this.#snapshot(record, state, log, call);
-    // A failure is logged (by #write): the call goes on, the next write carries the whole record.
-    this.#write(next).catch(() => undefined);
+    // A failure is logged (by RecordWrites): the call goes on, the next write carries the whole record.
+    this.#writes.write(next).catch(() => undefined);
     return next;
-  }
-
-  /**
-   * An attempt's last write (its retry, its end), tried a few times. Failing
-   * them all, it is kept for the run's next try (the scheduler's, later) and
-   * the run rejects: the record left `calling` is never taken for a stranded one.
-   */
-  async #last(result: RunResult): Promise<void> {
-    try {
-      await this.#write(result.record, LAST_WRITE_TRIES);
-      this.#unwritten.delete(result.record.id);
-    } catch (error) {
-      this.#unwritten.set(result.record.id, result);
-      throw error;
-    }
-  }
-
-  /**
-   * Writes the record (`tries` times at most); the writes of one callback
-   * land in order (each after the one before, whatever fails). A failure is
-   * logged and counted and rejects the answer; the chain goes on.
-   */
-  #write(record: CallbackRecord, tries = 1): Promise<void> {
-    const previous = this.#writes.get(record.id) ?? Promise.resolve();
-    const written = previous.then(async () => {
-      for (let n = 1; ; n += 1) {
-        try {
-          return await this.#o.store.save(record);
-        } catch (error) {
-          if (n >= tries) {
-            this.#o.logger.error(
-              { err: error, callback: record.id, tries },
-              'callback record not written',
-            );
-            this.#o.onWriteFailed?.();
-            throw error;
-          }
-          await delay((this.#o.writeRetryMs ?? 250) * n);
-        }
-      }
-    });
-    const next = written.catch(() => undefined);
-    this.#writes.set(record.id, next);
-    void next.then(() => {
-      if (this.#writes.get(record.id) === next) this.#writes.delete(record.id);
-    });
-    return written;
   }
 
   #publish(record: CallbackRecord, phase?: CallbackPhase): void {

@@ -114,4 +114,35 @@ describe('CallbackScheduler', () => {
     expect(s.waiting).toBe(0);
     s.close();
   });
+
+  it('a failed run the runner owes (claimed, or its end unwritten) runs again without waiting for an agent nor expiring; one it does not owe keeps its wait', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let free = 2;
+    const expired: string[] = [];
+    const { s, ran } = scheduler({
+      freeAgents: () => free,
+      run: (id) => {
+        ran.push(id);
+        return ran.filter((r) => r === id).length === 1
+          ? Promise.reject(new Error('connection reset'))
+          : Promise.resolve();
+      },
+      expire: (id) => expired.push(id),
+      owes: (id) => id === 'owed',
+      retryDelayMs: () => 2000,
+    });
+    s.add({ id: 'owed', dueAt: 0, waitFor: 'sales', expiresAt: 1000 });
+    s.add({ id: 'free', dueAt: 0, waitFor: 'sales', expiresAt: 1000 });
+    // Both run (two agents free) and fail; no agent is free from then on.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(['owed', 'free']);
+    free = 0;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(expired).toEqual(['free']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ran).toEqual(['owed', 'free', 'owed']);
+    expect(expired).toEqual(['free']);
+    expect(s.has('owed')).toBe(false);
+    s.close();
+  });
 });

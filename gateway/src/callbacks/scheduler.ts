@@ -33,6 +33,12 @@ export interface CallbackSchedulerOptions {
    */
   readonly onRunFailed?: ((id: string, error: unknown, failures: number) => void) | undefined;
   readonly retryDelayMs?: ((failures: number) => number) | undefined;
+  /**
+   * Whether a rejected run left a run begun to settle (its claim's outcome
+   * unknown, its last write not written: `CallbackRunner.owes`). Its retry
+   * is then no new wait: it neither waits for a free agent nor expires.
+   */
+  readonly owes?: ((id: string) => boolean) | undefined;
 }
 
 const retryDelay = (failures: number) => Math.min(60_000, 1000 * 2 ** (failures - 1));
@@ -76,6 +82,16 @@ export class CallbackScheduler {
     this.remove(entry.id);
     this.#waiting.set(entry.id, entry);
     this.#pump();
+  }
+
+  /** Whether the callback is here (waiting, due, running, or to wait again after its run). */
+  has(id: string): boolean {
+    return (
+      this.#waiting.has(id) ||
+      this.#running.has(id) ||
+      this.#next.has(id) ||
+      this.#ready.some((e) => e.id === id)
+    );
   }
 
   /** Forgets a callback that has not started (cancelled). True when it was waiting. */
@@ -156,7 +172,9 @@ export class CallbackScheduler {
       // A failing report must not lose the callback.
     }
     const delay = (this.#o.retryDelayMs ?? retryDelay)(failures);
-    return { ...entry, dueAt: this.#o.now() + delay };
+    const retry = { ...entry, dueAt: this.#o.now() + delay };
+    // Claimed (or attempted) already: expired now, the row would stay calling, the claim pending.
+    return this.#o.owes?.(entry.id) ? { ...retry, waitFor: null, expiresAt: null } : retry;
   }
 
   #arm(now: number): void {

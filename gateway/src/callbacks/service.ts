@@ -11,10 +11,14 @@ import type { CallbackEvent } from '@parley/shared/protocol';
 import type { VerifiedCallToken } from '@parley/shared/tokens';
 import type { CallbacksConfig } from '../config/callbacks.js';
 import type { Logger } from '../observability/index.js';
-import type { StoredInvite } from '../calls/index.js';
-import type { InterruptedCall } from '../storage/index.js';
 import type { CallbackDestinations } from './destinations.js';
 import type { CallbackFees } from './fee.js';
+import {
+  chargeOwed,
+  closeInterrupted,
+  type ClosedCallbacks,
+  type InterruptedDeps,
+} from './interrupted.js';
 import type { CallbackMode, CallbackRecord } from './model.js';
 import { checkCallbackNumber } from './number-rules.js';
 import { progressEvent, type CallbackProgress, type ProgressListener } from './progress.js';
@@ -55,18 +59,23 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export class CallbackService {
   readonly #o: CallbackServiceOptions;
   readonly #log: Logger;
+  readonly #closing: InterruptedDeps;
 
   constructor(options: CallbackServiceOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'callbacks' });
+    const { store, fees, now } = options;
+    this.#closing = { store, fees, now, logger: this.#log };
   }
 
   /**
    * Closes what the last stop left in progress and schedules what waits.
    * Answers the interrupted callbacks' answered legs, for a BYE, and their
-   * advertiser INVITEs that were ringing, for a CANCEL.
+   * advertiser INVITEs that were ringing, for a CANCEL; with `error` when a
+   * record could not be closed (nothing scheduled then: the start fails
+   * once the closed ones' legs are answered, as `module.ts` does).
    */
-  async start(): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
+  async start(): Promise<ClosedCallbacks> {
     const { store } = this.#o;
     const closed = await this.closeInterrupted(await store.inProgress());
     if (closed.interrupted.length > 0)
@@ -74,77 +83,26 @@ export class CallbackService {
         { callbacks: closed.interrupted.length },
         'closed callbacks interrupted by the last stop',
       );
+    if ('error' in closed) return closed;
     // Ended, connected and never charged: the charge failed then (a shared ledger that was down).
-    for (const record of await store.uncharged()) await this.#charge(record);
+    for (const record of await store.uncharged()) await chargeOwed(this.#closing, record);
     for (const record of await store.scheduled()) this.schedule(record);
     return closed;
   }
 
-  /**
-   * Ends callbacks a stop left in progress (this gateway's at start, a lost
-   * one's on a survivor): connected ones are charged (once: the key) and
-   * `completed`, the others `interrupted`. Answers the legs to hang up and
-   * the INVITEs to cancel of those this call ended (not another survivor).
-   */
-  async closeInterrupted(
-    records: readonly CallbackRecord[],
-  ): Promise<{ interrupted: InterruptedCall[]; ringing: StoredInvite[] }> {
-    const { now } = this.#o;
-    const interrupted: InterruptedCall[] = [];
-    const ringing: StoredInvite[] = [];
-    for (const record of records) {
-      let r = record;
-      // Connected before the stop: the fee is owed (charge() is a no-op when it was charged).
-      if (r.connectedAt !== null) r = await this.#charge(r);
-      const at = now();
-      const end: CallbackRecord = {
-        ...r,
-        state: 'ended',
-        outcome: r.connectedAt !== null ? 'completed' : 'interrupted',
-        code: r.connectedAt !== null ? null : 'callback_interrupted',
-        dialogs: [],
-        ringing: [],
-        updatedAt: at,
-        endedAt: at,
-      };
-      if (!(await this.#endIf(end, record.state))) continue;
-      if (r.dialogs.length > 0) interrupted.push({ id: r.id, dialogs: r.dialogs });
-      ringing.push(...r.ringing);
-    }
-    return { interrupted, ringing };
+  /** Ends callbacks a stop left in progress (`interrupted.ts`: each on its own). */
+  closeInterrupted(records: readonly CallbackRecord[]): Promise<ClosedCallbacks> {
+    return closeInterrupted(this.#closing, records);
   }
 
   /**
-   * `saveIf` of an interrupted callback's end. An error may hide a write
-   * that landed (its answer lost): the row read again tells (this very end,
-   * its time and outcome), else the error stands and the close is tried
-   * again (next start, next sweep). Landed and taken for failed, the next
-   * try would find it ended and its legs would never get their BYE.
+   * Schedules this gateway's scheduled callbacks its scheduler does not hold
+   * (a lost gateway's taken over whose answer was lost); resolves with them.
    */
-  async #endIf(end: CallbackRecord, from: CallbackRecord['state']): Promise<boolean> {
-    try {
-      return await this.#o.store.saveIf(end, from);
-    } catch (error) {
-      const stored = await this.#o.store.get(end.id).catch(() => undefined);
-      const mine =
-        stored?.state === 'ended' &&
-        stored.endedAt === end.endedAt &&
-        stored.updatedAt === end.updatedAt &&
-        stored.outcome === end.outcome;
-      if (!mine) throw error;
-      this.#log.warn({ callback: end.id }, 'callback end’s answer lost: the row says it landed');
-      return true;
-    }
-  }
-
-  /** Charges a connected callback (once: the key); a failure is logged, tried again at the next start. */
-  async #charge(record: CallbackRecord): Promise<CallbackRecord> {
-    try {
-      return await this.#o.fees.charge(record);
-    } catch (error) {
-      this.#log.error({ err: error, callback: record.id }, 'callback fee not charged yet');
-      return record;
-    }
+  async scheduleMissing(): Promise<CallbackRecord[]> {
+    const missing = (await this.#o.store.scheduled()).filter((r) => !this.#o.scheduler.has(r.id));
+    for (const record of missing) this.schedule(record);
+    return missing;
   }
 
   /** Checks and stores a callback request, and schedules it. */
@@ -304,6 +262,8 @@ export class CallbackService {
       if (runner.abort(id, 'cancelled')) await runner.over(id);
       return (await store.get(id)) ?? record;
     }
+    // Ended while scheduled: a claim of it pending here never landed.
+    runner.cancelled(id);
     this.#ended(ended, at);
     return ended;
   }
