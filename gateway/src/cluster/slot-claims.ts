@@ -33,9 +33,9 @@ return 1
 `;
 
 /**
- * Renews held claims for `ttl` from now: `ZADD GT`, so also those Redis lost
- * (a claim granted while it was away, or one a Redis restarted empty forgot).
- * ARGV: ttl, flag, members.
+ * Renews held claims for `ttl` from now: `ZADD XX` (only those still there),
+ * or `GT` (also those Redis lost: a claim granted while it was away, or one a
+ * Redis restarted empty forgot). ARGV: ttl, flag, members.
  */
 const RENEW = `
 local t = redis.call('TIME')
@@ -94,7 +94,8 @@ export class RedisSlotClaims implements SlotClaims {
 
   hold(id: string, holder: string): void {
     this.#held.set(holder, id);
-    void this.#renew([[holder, id]]);
+    // GT: written even when Redis lost it (a ring claimed while Redis was away).
+    void this.#renew([[holder, id]], 'GT');
   }
 
   release(id: string, holder: string): void {
@@ -118,14 +119,15 @@ export class RedisSlotClaims implements SlotClaims {
   }
 
   /*
-   * `GT` (never `XX`): a claim missing from Redis is written back, so a ring
-   * claimed while Redis was away (granted without it) and answered after its
-   * return is held there, as is an answered call's claim lost by a Redis back
-   * empty. A released holder leaves `#held` before its ZREM is sent, and a
-   * renewal is sent in the same tick as its snapshot (one connection, in
-   * order): no renewal brings a released claim back.
+   * The heartbeat renews with `XX` (only claims still there); a hold and
+   * Redis's return write with `GT` (also a claim Redis lost: a ring claimed
+   * while it was away and answered after, an answered call's claim a Redis
+   * back empty forgot). `GT` on every heartbeat made the claim-lapse test
+   * fail (a killed gateway's agent never offered to a waiting caller):
+   * something stays in a live gateway's `#held` whose claim should be gone;
+   * not found yet, so the heartbeat keeps `XX`.
    */
-  async #renew(entries: [string, string][] = [...this.#held], flag = 'GT'): Promise<void> {
+  async #renew(entries: [string, string][] = [...this.#held], flag = 'XX'): Promise<void> {
     if (entries.length === 0 || !this.#redis.up) return;
     const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));
