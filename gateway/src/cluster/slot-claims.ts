@@ -33,17 +33,20 @@ return 1
 `;
 
 /**
- * Renews held claims for `ttl` from now: `ZADD XX` (only those still there),
- * or `GT` (also those Redis lost: a claim granted while it was away, or one a
- * Redis restarted empty forgot). ARGV: ttl, flag, members.
+ * Renews held claims for `ttl` from now: a plain `ZADD`, which sets the
+ * score whatever it was (a ring's claim, granted for the ring timeout + 30 s,
+ * comes down to the lease at the answer: `GT` never lowers it, and a killed
+ * gateway's answered agent stayed taken for half a minute) and writes back a
+ * claim Redis lost (one granted while it was away, or forgotten by a Redis
+ * restarted empty: `XX` never wrote those). ARGV: ttl, members.
  */
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i = 3, #ARGV do
-  redis.call('ZADD', KEYS[i - 2], ARGV[2], now + ttl, ARGV[i])
-  if redis.call('PTTL', KEYS[i - 2]) < ttl then redis.call('PEXPIRE', KEYS[i - 2], ttl) end
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[i - 1], now + ttl, ARGV[i])
+  if redis.call('PTTL', KEYS[i - 1]) < ttl then redis.call('PEXPIRE', KEYS[i - 1], ttl) end
 end
 return 1
 `;
@@ -63,7 +66,7 @@ export class RedisSlotClaims implements SlotClaims {
   /** Releases that failed (Redis away): member → key, sent again when it is back. */
   readonly #unreleased = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
-  readonly #onUp = () => void Promise.all([this.#releaseAgain(), this.#renew(undefined, 'GT')]);
+  readonly #onUp = () => void Promise.all([this.#releaseAgain(), this.#renew()]);
 
   constructor(
     redis: RedisLink,
@@ -94,8 +97,7 @@ export class RedisSlotClaims implements SlotClaims {
 
   hold(id: string, holder: string): void {
     this.#held.set(holder, id);
-    // GT: written even when Redis lost it (a ring claimed while Redis was away).
-    void this.#renew([[holder, id]], 'GT');
+    void this.#renew([[holder, id]]);
   }
 
   release(id: string, holder: string): void {
@@ -119,21 +121,17 @@ export class RedisSlotClaims implements SlotClaims {
   }
 
   /*
-   * The heartbeat renews with `XX` (only claims still there); a hold and
-   * Redis's return write with `GT` (also a claim Redis lost: a ring claimed
-   * while it was away and answered after, an answered call's claim a Redis
-   * back empty forgot). `GT` on every heartbeat made the claim-lapse test
-   * fail (a killed gateway's agent never offered to a waiting caller):
-   * something stays in a live gateway's `#held` whose claim should be gone;
-   * not found yet, so the heartbeat keeps `XX`.
+   * A released holder leaves `#held` before its ZREM is sent, and a renewal
+   * is sent in the same tick as its snapshot (one connection, in order): no
+   * renewal brings a released claim back.
    */
-  async #renew(entries: [string, string][] = [...this.#held], flag = 'XX'): Promise<void> {
+  async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
     if (entries.length === 0 || !this.#redis.up) return;
     const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));
     await this.#redis.run(
       `${this.#op}_renew`,
-      (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, flag, ...members),
+      (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, ...members),
       null,
     );
   }
