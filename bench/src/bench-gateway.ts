@@ -23,6 +23,7 @@ import {
   type PortBlock,
   spawnManaged,
 } from '@parley/testkit';
+import type { GatewayCallRecord } from './webrtc/gateway-side.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TENANT = 'bench';
@@ -82,32 +83,7 @@ export interface IssuedBatch {
   readonly firstSession: number;
 }
 
-/** The parts of a call record (GET /v1/calls) the benchmarks read; times are ISO strings. */
-export interface GatewayCallRecord {
-  readonly visitorCallId: string;
-  readonly state: string;
-  readonly outcome: string | null;
-  readonly reason: string | null;
-  readonly sipStatus: number | null;
-  readonly createdAt: string;
-  readonly ringingAt: string | null;
-  readonly answeredAt: string | null;
-  readonly endedAt: string | null;
-  /** The relay's counters per leg at the end of the call. */
-  readonly media: {
-    readonly visitor?: { packetsIn?: number; packetsOut?: number };
-    readonly agent?: { packetsIn?: number; packetsOut?: number };
-  } | null;
-  readonly attempts: readonly {
-    agentId: string;
-    startedAt: string;
-    endedAt: string | null;
-    /** The agent's 200 reached the gateway (the answered attempt). */
-    answeredAt?: string | null;
-    status?: number;
-    reason?: string;
-  }[];
-}
+export type { GatewayCallRecord };
 
 export interface BenchGateway {
   readonly process: ManagedProcess;

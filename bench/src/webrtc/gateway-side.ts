@@ -4,8 +4,34 @@
  * ringing and answer, and the gateway's own answer; failures by reason; the
  * RTP counters summed over the step's answered calls.
  */
-import type { GatewayCallRecord } from '../bench-gateway.js';
 import { summary, type Summary } from './measure.js';
+
+/** The parts of a call record (GET /v1/calls) the benchmarks read; times are ISO strings. */
+export interface GatewayCallRecord {
+  readonly visitorCallId: string;
+  readonly state: string;
+  readonly outcome: string | null;
+  readonly reason: string | null;
+  readonly sipStatus: number | null;
+  readonly createdAt: string;
+  readonly ringingAt: string | null;
+  readonly answeredAt: string | null;
+  readonly endedAt: string | null;
+  /** The relay's counters per leg at the end of the call. */
+  readonly media: {
+    readonly visitor?: { packetsIn?: number; packetsOut?: number };
+    readonly agent?: { packetsIn?: number; packetsOut?: number };
+  } | null;
+  readonly attempts: readonly {
+    agentId: string;
+    startedAt: string;
+    endedAt: string | null;
+    /** The agent's 200 reached the gateway (the answered attempt). */
+    answeredAt?: string | null;
+    status?: number;
+    reason?: string;
+  }[];
+}
 
 export interface GatewaySide {
   /** Visitor INVITE received → 200 OK sent to the visitor, ms. */
