@@ -19,16 +19,15 @@ import {
   type RedisServer,
 } from '@parley/testkit';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentDirectory } from '../../src/agents/agent-directory.js';
 import { RedisAgentSync } from '../../src/cluster/agent-sync.js';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
 import { startTestGateway, testKeys, type TestGateway } from '../harness.js';
 import { RawSipClient } from '../raw-sip.js';
 import { redisThroughCut, type RedisCut } from './redis-cut.js';
 import { visitorCall } from './two-gateways.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'agents-resync-test:';
 /** Far longer than the test: only the writing anew ends a count on B in time. */
@@ -64,10 +63,7 @@ beforeAll(async () => {
     });
   a = await start('gw-a', aWay.url);
   b = await start('gw-b', bWay.url);
-  watcher = new RedisLink(
-    { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  watcher = testRedisLink(redis.url, PREFIX);
   await watcher.listen(
     watcher.key('agents'),
     (text) => {
@@ -212,10 +208,7 @@ describe('agents: a read answered after a message heard', () => {
     const links: RedisLink[] = [];
     const syncs: RedisAgentSync[] = [];
     const gateway = async (instanceId: string, url: string) => {
-      const link = new RedisLink(
-        { url, keyPrefix: 'agents-read-test:', commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-        { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-      );
+      const link = testRedisLink(url, 'agents-read-test:');
       links.push(link);
       await link.start();
       const agents = new AgentDirectory([{ id: 'sue', tenant: 'acme', queues: [], maxCalls: 1 }]);

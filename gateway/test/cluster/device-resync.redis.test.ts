@@ -16,12 +16,11 @@
  */
 import { startRedis, until, type RedisServer } from '@parley/testkit';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisDevicePresence } from '../../src/cluster/device-sync.js';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
 import { redisThroughCut, type RedisCut } from './redis-cut.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'device-resync-test:';
 const T = 'acme';
@@ -43,10 +42,7 @@ afterAll(async () => {
 });
 
 async function gateway(instanceId: string, url = redis.url) {
-  const link = new RedisLink(
-    { url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const link = testRedisLink(url, PREFIX);
   links.push(link);
   await link.start();
   const presence = new RedisDevicePresence({

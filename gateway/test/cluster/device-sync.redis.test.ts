@@ -7,11 +7,10 @@
  */
 import { startRedis, until, type RedisServer } from '@parley/testkit';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisDevicePresence } from '../../src/cluster/device-sync.js';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'device-sync-test:';
 const T = 'acme';
@@ -30,10 +29,7 @@ afterAll(async () => {
 
 /** A gateway's shared device presence, on its own clock. */
 async function gateway(instanceId: string, now: () => number = Date.now) {
-  const redisLink = new RedisLink(
-    { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const redisLink = testRedisLink(redis.url, PREFIX);
   links.push(redisLink);
   await redisLink.start();
   const presence = new RedisDevicePresence({

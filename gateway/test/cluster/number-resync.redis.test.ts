@@ -5,12 +5,10 @@
  * the heartbeat only renewed a claim still in Redis, and B took the number.
  */
 import { startRedis, until, type RedisServer } from '@parley/testkit';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
 import { RedisNumberLeases } from '../../src/cluster/number-leases.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'number-resync-test:';
 let redis: RedisServer;
@@ -27,10 +25,7 @@ afterAll(async () => {
 });
 
 async function gateway() {
-  const link = new RedisLink(
-    { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const link = testRedisLink(redis.url, PREFIX);
   links.push(link);
   await link.start();
   // A heartbeat far off: only the claim on Redis's return can put the number back in time.

@@ -7,11 +7,10 @@
  */
 import { startRedis, until, type RedisServer } from '@parley/testkit';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
 import { RedisQueueChanges } from '../../src/cluster/queue-changes.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'queue-notice-resync-test:';
 let redis: RedisServer;
@@ -26,10 +25,7 @@ afterAll(async () => {
 });
 
 async function gateway(instanceId: string) {
-  const link = new RedisLink(
-    { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const link = testRedisLink(redis.url, PREFIX);
   links.push(link);
   await link.start();
   const logger = pino({ level: 'silent' });

@@ -7,14 +7,12 @@
  * gateway's own of before; a heartbeat is one script reading each queue once.
  */
 import { startRedis, type RedisServer } from '@parley/testkit';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
 import { RedisQueueState } from '../../src/cluster/redis-queue-state.js';
 import { RedisSlotClaims } from '../../src/cluster/slot-claims.js';
 import { describeQueueStateContract, entry } from '../../src/queues/queue-state-contract.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -27,10 +25,7 @@ afterAll(async () => {
 let round = 0;
 
 async function link(prefix: string): Promise<RedisLink> {
-  const l = new RedisLink(
-    { url: redis.url, keyPrefix: prefix, commandTimeoutMs: 2000, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const l = testRedisLink(redis.url, prefix, 2000);
   await l.start();
   return l;
 }

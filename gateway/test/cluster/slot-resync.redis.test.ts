@@ -9,12 +9,10 @@
  * offer the talking agent a second call.
  */
 import { startRedis, until, type RedisServer } from '@parley/testkit';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterMetrics } from '../../src/cluster/metrics.js';
-import { RedisLink } from '../../src/cluster/redis-link.js';
 import { RedisSlotClaims } from '../../src/cluster/slot-claims.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { testRedisLink } from './test-link.js';
 
 const PREFIX = 'slot-resync-test:';
 const LEASE_SECONDS = 120;
@@ -32,10 +30,7 @@ afterAll(async () => {
 });
 
 async function gateway(instanceId: string) {
-  const link = new RedisLink(
-    { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 500, connectTimeoutMs: 2000 },
-    { logger: pino({ level: 'silent' }), metrics: new ClusterMetrics(new Registry()) },
-  );
+  const link = testRedisLink(redis.url, PREFIX);
   links.push(link);
   await link.start();
   const slots = new RedisSlotClaims(link, {
