@@ -119,7 +119,7 @@ describe('CallClient', () => {
     // sip.js as configured.
     const ua = t.sip.userAgent;
     expect(ua.started).toBe(true);
-    expect(ua.microphone).toBe(t.mic.stream);
+    expect(await ua.microphone()).toBe(t.mic.stream);
     expect(t.getUserMedia).toHaveBeenCalledTimes(1);
     expect(t.getUserMedia).toHaveBeenCalledWith({ audio: true });
     expect(ua.options.transportOptions.server).toBe('ws://127.0.0.1:5080/sip');
@@ -464,19 +464,61 @@ describe('CallClient', () => {
     expect(t.mic.track.stopped).toBe(true);
   });
 
-  it('reports microphone_denied and asks for no token', async () => {
+  it('reports microphone_denied, sends no INVITE and closes the WebSocket it opened meanwhile', async () => {
     const t = setup({
       getUserMedia: async () => {
         throw new DOMException('Permission denied', 'NotAllowedError');
       },
     });
     await t.client.call();
+    await flush();
     expect(t.states()).toEqual(['permission', 'error']);
     expect(t.changes.at(-1)).toMatchObject({
       code: 'microphone_denied',
       human: ERROR_CODES.microphone_denied.human,
     });
-    expect(t.fetch).not.toHaveBeenCalled();
+    for (const ua of t.sip.userAgents) {
+      expect(ua.sessions).toHaveLength(0);
+      expect(ua.stopped).toBe(true);
+    }
+  });
+
+  it('opens the WebSocket while the microphone prompt is up, and sends the INVITE after the grant', async () => {
+    let grant: (stream: MediaStream) => void = () => undefined;
+    const t = setup({ getUserMedia: () => new Promise((resolve) => (grant = resolve)) });
+    const calling = t.client.call();
+    await flush();
+    expect(t.client.state).toBe('permission');
+    expect(t.sip.userAgent.started).toBe(true);
+    expect(t.sip.userAgent.sessions).toHaveLength(0);
+    grant(t.mic.stream);
+    await calling;
+    expect(t.states()).toEqual(['permission', 'connecting']);
+    expect(t.sip.userAgent.sessions).toHaveLength(1);
+    expect(await t.sip.userAgent.microphone()).toBe(t.mic.stream);
+  });
+
+  it("shows the token endpoint's refusal while the prompt is up, and stops a grant that comes after", async () => {
+    let grant: (stream: MediaStream) => void = () => undefined;
+    const t = setup({
+      getUserMedia: () => new Promise((resolve) => (grant = resolve)),
+      fetch: async () =>
+        json(403, { error: { code: 'outside_business_hours', message: 'closed' } }),
+    });
+    const calling = t.client.call();
+    await flush();
+    expect(t.states()).toEqual(['permission', 'error']);
+    expect(t.changes.at(-1)).toMatchObject({ code: 'outside_business_hours' });
+    grant(t.mic.stream);
+    await calling;
+    expect(t.mic.track.stopped).toBe(true);
+    expect(t.sip.userAgents).toHaveLength(0);
+  });
+
+  it('warms the SIP stack when a call looks likely', () => {
+    const t = setup();
+    t.client.prefetch();
+    expect(t.sip.warmed).toBe(1);
   });
 
   it('cancels a ringing call on hangup() and waits for the final response before closing the WebSocket', async () => {

@@ -21,16 +21,15 @@ import type {
 import { canTransition, type CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { Attempt, stopTracks } from './attempt.js';
-import type { CallTokenResult, FetchLike } from './call-token.js';
+import type { FetchLike } from './call-token.js';
 import { TokenPrefetch } from './token-prefetch.js';
-import { withTimeout } from './timeout.js';
-import { destination, inviteRequest, tokenRequest, userAgentOptions } from './call-request.js';
-import { CONNECT_TIMEOUT_MS, QUEUE_PATTERN, REBIND_HEADER } from './defaults.js';
+import { destination, inviteRequest, tokenRequest } from './call-request.js';
+import { QUEUE_PATTERN, REBIND_HEADER } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
-import { connectionConfig } from './connection-config.js';
+import { connectGateway } from './gateway-connect.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
 import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
 import type { Tone } from './ringback.js';
@@ -92,11 +91,15 @@ export class CallClient implements CallClientApi {
     return this.#events.on(event, listener);
   }
 
-  /** A call looks likely (hover, focus): the token is fetched ahead (`token-prefetch.ts`). */
+  /**
+   * A call looks likely (hover, focus): the token is fetched ahead
+   * (`token-prefetch.ts`) and the SIP stack's code run once (`SipStack.warm`).
+   */
   prefetch(): void {
     const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
       this.#tokens.prefetch(request);
+    this.#deps.sip.warm();
   }
 
   async call(): Promise<void> {
@@ -181,10 +184,21 @@ export class CallClient implements CallClientApi {
       return;
     }
 
-    // 1. The microphone, asked once: the same stream goes to sip.js.
+    // 1. The microphone, asked once (the same stream goes to sip.js), and at
+    // the same time the token and the WebSocket (`gateway-connect.ts`).
+    const grant = this.#deps.getUserMedia({ audio: true });
+    const connecting = connectGateway(attempt, {
+      options: this.#options,
+      baseUrl: this.#deps.baseUrl,
+      sip: this.#deps.sip,
+      tokens: this.#tokens,
+      microphone: () => grant,
+      onDisconnect: (error) => webSocketDropped(this.#recovery, attempt, error),
+      fail: (failed, failure) => this.#fail(failed, failure),
+    });
     let stream: MediaStream;
     try {
-      stream = await this.#deps.getUserMedia({ audio: true });
+      stream = await grant;
     } catch (error) {
       this.#fail(attempt, {
         code: 'microphone_denied',
@@ -197,60 +211,20 @@ export class CallClient implements CallClientApi {
     this.#applyMute(stream);
     this.#transition({ state: 'connecting' });
 
-    // 2. A call token from the company's server.
-    // Fetched ahead on hover or focus when it could be (`token-prefetch.ts`).
-    const request = tokenRequest(this.#options, this.#deps.baseUrl);
-    if (!request) return; // checked above
-    let token: CallTokenResult;
-    try {
-      token = await this.#tokens.take(request, attempt.abort.signal);
-    } catch {
-      return; // aborted by hangup()
-    }
-    if (attempt.over) return;
-    if (!token.ok) {
-      this.#fail(attempt, token);
-      return;
-    }
-    const config = connectionConfig(this.#options.gateway, token.gateway, this.#deps.baseUrl);
-    if (!config.ok) {
-      this.#fail(attempt, {
-        code: 'invalid_config',
-        message: describe('invalid_config', config.detail),
-      });
-      return;
-    }
-    // 3. The WebSocket (no REGISTER: the visitor only calls out).
-    const userAgent = this.#deps.sip.createUserAgent(
-      userAgentOptions(config, (error) => webSocketDropped(this.#recovery, attempt, error)),
-      stream,
-    );
-    attempt.userAgent = userAgent;
-    try {
-      await withTimeout(
-        userAgent.start(),
-        CONNECT_TIMEOUT_MS,
-        `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
-      );
-    } catch (error) {
-      this.#fail(attempt, {
-        code: 'gateway_unreachable',
-        message: describe('gateway_unreachable', error),
-      });
-      return;
-    }
-    if (attempt.over) return;
+    // 2. The token and the WebSocket, if they are not there yet.
+    const connection = await connecting;
+    if (connection === undefined || attempt.over) return;
     attempt.connected = true;
 
-    // 4. The INVITE: audio, a data channel created before the offer, the token.
-    const invite = inviteRequest(this.#options, token.token, {
+    // 3. The INVITE: audio, a data channel created before the offer, the token.
+    const invite = inviteRequest(this.#options, connection.token, {
       onDataChannel: (channel) =>
         adoptChannel(attempt, channel, this.#events, () =>
           pageNavigation(this.#deps.newId, this.#deps.wallClock),
         ),
       onBye: (bye) => this.#onBye(attempt, bye),
     });
-    const session = userAgent.invite(invite.target, invite.options);
+    const session = connection.userAgent.invite(invite.target, invite.options);
     attempt.session = session;
     session.onStateChange((state) => this.#onSessionState(attempt, state));
     await session.invite({

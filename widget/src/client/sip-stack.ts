@@ -116,7 +116,16 @@ export interface SipUserAgent {
 export interface SipStack {
   /**
    * A user agent whose sessions take their microphone from `microphone` (the
-   * stream the visitor already granted), so the browser asks only once.
+   * visitor's one grant, asked for at the click while the WebSocket opens), so
+   * the browser asks only once and the offer waits for the grant.
    */
-  createUserAgent(options: SipUserAgentOptions, microphone: MediaStream): SipUserAgent;
+  createUserAgent(
+    options: SipUserAgentOptions,
+    microphone: () => Promise<MediaStream>,
+  ): SipUserAgent;
+  /**
+   * A call looks likely (hover, focus): run the stack's code once, with nothing
+   * sent, so the click does not pay for compiling it.
+   */
+  warm(): void;
 }

@@ -148,7 +148,8 @@ export class FakeUserAgent implements SipUserAgent {
 
   constructor(
     readonly options: SipUserAgentOptions,
-    readonly microphone: MediaStream,
+    /** What the user agent's sessions would take as their microphone. */
+    readonly microphone: () => Promise<MediaStream>,
     private readonly startError: Error | undefined,
   ) {}
 
@@ -193,8 +194,16 @@ export class FakeStack implements SipStack {
   readonly userAgents: FakeUserAgent[] = [];
   /** start() rejects with this, or never settles with {@link HANG}. */
   startError: Error | undefined;
+  warmed = 0;
 
-  createUserAgent(options: SipUserAgentOptions, microphone: MediaStream): SipUserAgent {
+  warm(): void {
+    this.warmed++;
+  }
+
+  createUserAgent(
+    options: SipUserAgentOptions,
+    microphone: () => Promise<MediaStream>,
+  ): SipUserAgent {
     const userAgent = new FakeUserAgent(options, microphone, this.startError);
     this.userAgents.push(userAgent);
     return userAgent;

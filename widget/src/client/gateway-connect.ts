@@ -1,0 +1,88 @@
+/**
+ * The gateway's half of an attempt's set-up: the call token (fetched ahead on
+ * hover when it could be, `token-prefetch.ts`), the user agent and its
+ * WebSocket. It starts at the click beside the microphone prompt, so the
+ * WebSocket's handshake and the visitor's grant overlap (issue 15: ringing
+ * within a blink); the INVITE waits for both (`call-client.ts`). A failure
+ * here is reported at once, even while the prompt is still up; what it opened
+ * is released by the attempt, and a grant that comes after is stopped.
+ */
+import type { CallClientOptions } from '../api/call-stack.js';
+import type { Attempt } from './attempt.js';
+import type { CallTokenResult } from './call-token.js';
+import { tokenRequest, userAgentOptions } from './call-request.js';
+import { connectionConfig } from './connection-config.js';
+import { CONNECT_TIMEOUT_MS } from './defaults.js';
+import { describe, type Failure } from './failure.js';
+import type { SipStack, SipUserAgent } from './sip-stack.js';
+import { withTimeout } from './timeout.js';
+import type { TokenPrefetch } from './token-prefetch.js';
+
+export interface GatewayConnectInput {
+  readonly options: CallClientOptions;
+  readonly baseUrl: string;
+  readonly sip: SipStack;
+  readonly tokens: TokenPrefetch;
+  /** The visitor's grant, asked for at the click: the offer waits for it. */
+  readonly microphone: () => Promise<MediaStream>;
+  /** The WebSocket dropped (`network-recovery.ts`). */
+  readonly onDisconnect: (error?: Error) => void;
+  readonly fail: (attempt: Attempt, failure: Failure) => void;
+}
+
+/** The call token for the INVITE and the user agent whose WebSocket is open. */
+export interface GatewayConnection {
+  readonly token: string;
+  readonly userAgent: SipUserAgent;
+}
+
+/**
+ * Token, user agent, WebSocket open; undefined when the attempt failed
+ * (reported through `fail`) or ended.
+ */
+export async function connectGateway(
+  attempt: Attempt,
+  input: GatewayConnectInput,
+): Promise<GatewayConnection | undefined> {
+  const request = tokenRequest(input.options, input.baseUrl);
+  if (!request) return undefined; // checked by the caller
+  let token: CallTokenResult;
+  try {
+    token = await input.tokens.take(request, attempt.abort.signal);
+  } catch {
+    return undefined; // aborted by hangup()
+  }
+  if (attempt.over) return undefined;
+  if (!token.ok) {
+    input.fail(attempt, token);
+    return undefined;
+  }
+  const config = connectionConfig(input.options.gateway, token.gateway, input.baseUrl);
+  if (!config.ok) {
+    input.fail(attempt, {
+      code: 'invalid_config',
+      message: describe('invalid_config', config.detail),
+    });
+    return undefined;
+  }
+  // No REGISTER: the visitor only calls out.
+  const userAgent = input.sip.createUserAgent(
+    userAgentOptions(config, input.onDisconnect),
+    input.microphone,
+  );
+  attempt.userAgent = userAgent;
+  try {
+    await withTimeout(
+      userAgent.start(),
+      CONNECT_TIMEOUT_MS,
+      `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
+    );
+  } catch (error) {
+    input.fail(attempt, {
+      code: 'gateway_unreachable',
+      message: describe('gateway_unreachable', error),
+    });
+    return undefined;
+  }
+  return attempt.over ? undefined : { token: token.token, userAgent };
+}
