@@ -515,10 +515,27 @@ describe('CallClient', () => {
     expect(t.sip.userAgents).toHaveLength(0);
   });
 
-  it('warms the SIP stack when a call looks likely', () => {
-    const t = setup();
+  it("warms the SIP stack and opens the gateway's WebSocket when a call looks likely; the click's INVITE goes over it", async () => {
+    const t = setup({
+      fetch: async () =>
+        json(200, {
+          token: TOKEN,
+          expiresAt: '2030-01-01T01:00:00Z',
+          claims: {},
+          gateway: { url: 'http://127.0.0.1:5080' },
+        }),
+    });
     t.client.prefetch();
     expect(t.sip.warmed).toBe(1);
+    await flush();
+    expect(t.sip.userAgents).toHaveLength(1);
+    expect(t.sip.userAgent.started).toBe(true);
+    expect(t.client.state).toBe('idle');
+    const session = await dialled(t);
+    expect(t.sip.userAgents).toHaveLength(1);
+    expect(session.options.extraHeaders).toEqual([`Authorization: Bearer ${TOKEN}`]);
+    expect(await t.sip.userAgent.microphone()).toBe(t.mic.stream);
+    expect(t.fetch).toHaveBeenCalledTimes(1);
   });
 
   it('cancels a ringing call on hangup() and waits for the final response before closing the WebSocket', async () => {

@@ -23,12 +23,14 @@ import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { Attempt, stopTracks } from './attempt.js';
 import type { FetchLike } from './call-token.js';
 import { TokenPrefetch } from './token-prefetch.js';
+import { WarmConnection } from './warm-connection.js';
 import { destination, inviteRequest, tokenRequest } from './call-request.js';
 import { QUEUE_PATTERN, REBIND_HEADER } from './defaults.js';
 import { dtmfRelayBody, isDtmfDigit } from './dtmf.js';
 import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
+import { connectionConfig } from './connection-config.js';
 import { connectGateway } from './gateway-connect.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
 import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
@@ -58,12 +60,14 @@ export class CallClient implements CallClientApi {
   #connectedAt: number | undefined;
   #attempt: Attempt | undefined;
   readonly #tokens: TokenPrefetch;
+  readonly #warm: WarmConnection;
   readonly #recovery: RecoveryHost;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
     this.#options = options;
     this.#deps = deps;
     this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
+    this.#warm = new WarmConnection(deps.sip);
     this.#recovery = {
       state: () => this.#state,
       transition: (change) => this.#transition(change),
@@ -93,17 +97,31 @@ export class CallClient implements CallClientApi {
 
   /**
    * A call looks likely (hover, focus): the token is fetched ahead
-   * (`token-prefetch.ts`) and the SIP stack's code run once (`SipStack.warm`).
+   * (`token-prefetch.ts`), the SIP stack's code run once (`SipStack.warm`)
+   * and, once the token names the gateway, its WebSocket opened
+   * (`warm-connection.ts`).
    */
   prefetch(): void {
-    const request = tokenRequest(this.#options, this.#deps.baseUrl);
-    if (request && (this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error'))
-      this.#tokens.prefetch(request);
     this.#deps.sip.warm();
+    const request = tokenRequest(this.#options, this.#deps.baseUrl);
+    if (!request || !this.#between()) return;
+    this.#tokens.prefetch(request).then(
+      (token) => {
+        if (!token.ok || !this.#between()) return;
+        const config = connectionConfig(this.#options.gateway, token.gateway, this.#deps.baseUrl);
+        if (config.ok) this.#warm.open(config);
+      },
+      () => undefined, // dropped
+    );
+  }
+
+  /** No attempt under way. */
+  #between(): boolean {
+    return this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error';
   }
 
   async call(): Promise<void> {
-    if (this.#state !== 'idle' && this.#state !== 'ended' && this.#state !== 'error') return;
+    if (!this.#between()) return;
     const attempt = new Attempt(this.#deps.now);
     this.#attempt = attempt;
     this.#muted = false;
@@ -161,6 +179,7 @@ export class CallClient implements CallClientApi {
 
   dispose(): void {
     this.#tokens.close();
+    this.#warm.close();
     void this.hangup();
     this.#events.clear();
   }
@@ -192,6 +211,7 @@ export class CallClient implements CallClientApi {
       baseUrl: this.#deps.baseUrl,
       sip: this.#deps.sip,
       tokens: this.#tokens,
+      warm: this.#warm,
       microphone: () => grant,
       onDisconnect: (error) => webSocketDropped(this.#recovery, attempt, error),
       fail: (failed, failure) => this.#fail(failed, failure),

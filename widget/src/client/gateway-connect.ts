@@ -1,7 +1,7 @@
 /**
  * The gateway's half of an attempt's set-up: the call token (fetched ahead on
  * hover when it could be, `token-prefetch.ts`), the user agent and its
- * WebSocket. It starts at the click beside the microphone prompt, so the
+ * WebSocket (opened on hover too when it could be, `warm-connection.ts`). It starts at the click beside the microphone prompt, so the
  * WebSocket's handshake and the visitor's grant overlap (issue 15: ringing
  * within a blink); the INVITE waits for both (`call-client.ts`). A failure
  * here is reported at once, even while the prompt is still up; what it opened
@@ -17,12 +17,14 @@ import { describe, type Failure } from './failure.js';
 import type { SipStack, SipUserAgent } from './sip-stack.js';
 import { withTimeout } from './timeout.js';
 import type { TokenPrefetch } from './token-prefetch.js';
+import type { WarmConnection } from './warm-connection.js';
 
 export interface GatewayConnectInput {
   readonly options: CallClientOptions;
   readonly baseUrl: string;
   readonly sip: SipStack;
   readonly tokens: TokenPrefetch;
+  readonly warm: WarmConnection;
   /** The visitor's grant, asked for at the click: the offer waits for it. */
   readonly microphone: () => Promise<MediaStream>;
   /** The WebSocket dropped (`network-recovery.ts`). */
@@ -65,15 +67,17 @@ export async function connectGateway(
     });
     return undefined;
   }
-  // No REGISTER: the visitor only calls out.
-  const userAgent = input.sip.createUserAgent(
-    userAgentOptions(config, input.onDisconnect),
-    input.microphone,
-  );
+  // The WebSocket opened ahead on hover (`warm-connection.ts`), else one now
+  // (no REGISTER: the visitor only calls out).
+  const hooks = { microphone: input.microphone, onDisconnect: input.onDisconnect };
+  const warm = input.warm.take(config, hooks);
+  const userAgent =
+    warm?.userAgent ??
+    input.sip.createUserAgent(userAgentOptions(config, hooks.onDisconnect), hooks.microphone);
   attempt.userAgent = userAgent;
   try {
     await withTimeout(
-      userAgent.start(),
+      warm?.started ?? userAgent.start(),
       CONNECT_TIMEOUT_MS,
       `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
     );

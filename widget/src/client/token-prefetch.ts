@@ -38,13 +38,19 @@ export class TokenPrefetch {
     this.#now = now;
   }
 
-  /** Fetches a token for `request` unless one is held or on its way. */
-  prefetch(request: TokenRequest): void {
+  /**
+   * Fetches a token for `request` unless one is held or on its way; the
+   * held token's answer (a failure is a failed result; it rejects only when
+   * the token is dropped before it came).
+   */
+  prefetch(request: TokenRequest): Promise<CallTokenResult> {
     const key = keyOf(request);
-    if (this.#held?.key === key) return;
-    this.#drop();
-    this.#renewals = 0;
-    this.#start(request, key);
+    if (this.#held?.key !== key) {
+      this.#drop();
+      this.#renewals = 0;
+      this.#start(request, key);
+    }
+    return (this.#held as Held).result;
   }
 
   /**
