@@ -45,10 +45,8 @@ type OutcomeRow = [
 ];
 
 /**
- * The chunk's transaction on one connection, on flat arrays: what the
- * gateway's thread runs (`SqliteChunkMatch`) and what the entries' worker
- * runs on its own connection (`entry-worker.ts`), whose messages carry the
- * same arrays (one structured clone a chunk, not an object an entry).
+ * The chunk's transaction on the gateway's connection, on flat arrays (the
+ * entries in, the outcomes out: no object an entry between the two).
  */
 export class SqliteChunkTransaction {
   readonly #s;
