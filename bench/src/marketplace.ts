@@ -11,20 +11,19 @@
  * 4. `ledger.ts`: the ledger under concurrent qualifying calls.
  *
  *   node --import tsx bench/src/marketplace.ts [--quick] [--postgres] [--only auction|leases|entries|ledger]
- *     [--entries-path sets|rows|worker] [--entries-chunk N] [--entries-on sqlite|postgres] [--entries-digest]
- *     [--entries-probe]
+ *     [--entries-path sets|rows] [--entries-on sqlite|postgres] [--entries-digest]
+ *     [--entries-probe] [--entries-cache-mb N]
  *
  * `--postgres` starts the testkit's PostgreSQL (Debian's) on 127.0.0.1.
  * `--entries-path rows` matches the call entries row-wise (the matcher's
  * batched reads; `sets` by default: a chunk matched as a set, as the gateway
  * does on SQLite and on PostgreSQL); `--entries-on` runs the call entries on
- * one database only (`postgres` starts it without `--postgres`); `worker`
- * matches on SQLite's entries' worker thread (`storage.sqliteEntriesWorker`;
- * a chunk of `--entries-chunk` entries when given);
+ * one database only (`postgres` starts it without `--postgres`);
  * `--entries-digest` prints a digest of every entry's answer, to compare the
  * two paths on the same data; `--entries-probe` writes on the gateway's
  * connection every 5 ms during the runs and prints how long the writes
- * waited and the event loop's delay (`write-probe.ts`).
+ * waited and the event loop's delay (`write-probe.ts`); `--entries-cache-mb`
+ * gives SQLite's page cache (`storage.sqliteCacheMb`) another size.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +56,8 @@ async function main(): Promise<void> {
       'entries-path': { type: 'string', default: 'sets' },
       'entries-digest': { type: 'boolean', default: false },
       'entries-on': { type: 'string', default: '' },
-      'entries-chunk': { type: 'string' },
       'entries-probe': { type: 'boolean', default: false },
+      'entries-cache-mb': { type: 'string' },
     },
   });
   const quick = values.quick;
@@ -83,13 +82,13 @@ async function main(): Promise<void> {
     }
     if (runs('entries')) {
       const given = values['entries-path'];
-      const path = given === 'rows' || given === 'worker' ? given : 'sets';
+      const path = given === 'rows' ? given : 'sets';
       const digest = values['entries-digest'];
       const on = values['entries-on'];
-      const chunk =
-        values['entries-chunk'] === undefined ? undefined : Number(values['entries-chunk']);
       const probe = values['entries-probe'];
-      if (on !== 'postgres') await callEntries(dir, quick, print, { path, digest, chunk, probe });
+      const cacheGiven = values['entries-cache-mb'];
+      const cacheMb = cacheGiven === undefined ? undefined : Number(cacheGiven);
+      if (on !== 'postgres') await callEntries(dir, quick, print, { path, digest, probe, cacheMb });
       if (on === 'postgres' || (values.postgres && on !== 'sqlite')) {
         const pool = await database();
         const pid = postgres?.process.pid;

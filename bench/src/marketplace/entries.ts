@@ -10,7 +10,6 @@ import { Readable } from 'node:stream';
 import { LEDGER_SCHEMA } from '../../../gateway/src/ledger/index.js';
 import { ingest } from '../../../gateway/src/marketplace/call-entries/ingest.js';
 import { CallEntryMatcher } from '../../../gateway/src/marketplace/call-entries/matcher.js';
-import { WorkerChunkMatch } from '../../../gateway/src/marketplace/call-entries/worker-chunk-match.js';
 import {
   readEntries,
   type BodyFormat,
@@ -105,14 +104,13 @@ async function logPostgres(pool: PgPool, log: Iterable<Logged>): Promise<number[
 export interface EntriesOptions {
   /**
    * `rows`: the row-wise matcher (batched reads); `sets`: the gateway's (a
-   * chunk matched as a set, in the gateway's thread); `worker`: on SQLite,
-   * the set path on the entries' worker thread (`storage.sqliteEntriesWorker`).
+   * chunk matched as a set, in the gateway's thread).
    */
-  readonly path: 'sets' | 'rows' | 'worker';
-  /** Entries a chunk on the worker thread, instead of its default. */
-  readonly chunk?: number | undefined;
+  readonly path: 'sets' | 'rows';
   /** Write on the gateway's connection every 5 ms meanwhile, and time each write and the event loop (`write-probe.ts`). */
   readonly probe?: boolean;
+  /** SQLite's page cache in MB (`storage.sqliteCacheMb`), when not the gateway's default. */
+  readonly cacheMb?: number | undefined;
   /** Print a digest of every entry's answer (the two paths must agree byte for byte). */
   readonly digest: boolean;
   readonly pool?: PgPool;
@@ -130,26 +128,18 @@ export async function callEntries(
   const IMPRESSIONS = quick ? 100_000 : 1_000_000;
   const ENTRIES = quick ? 20_000 : 200_000;
   const where = `${pool ? 'PostgreSQL' : 'SQLite'}, ${o.path}`;
-  const db = openDatabase(join(dir, pool ? 'entries-pg.sqlite' : 'entries.sqlite'), [
-    LEDGER_SCHEMA,
-    MARKETPLACE_SCHEMA,
-  ]);
+  const db = openDatabase(
+    join(dir, pool ? 'entries-pg.sqlite' : 'entries.sqlite'),
+    [LEDGER_SCHEMA, MARKETPLACE_SCHEMA],
+    o.cacheMb === undefined ? {} : { cacheMb: o.cacheMb },
+  );
   const m = await marketplaceOn(
     db,
     { tenants: { acme: { callEntries: { rule: 'time', windowSeconds: 3600 } } } },
     true,
     pool,
   );
-  const worker =
-    !pool && o.path === 'worker'
-      ? new WorkerChunkMatch({ path: db.name, cacheMb: 128 }, undefined, o.chunk)
-      : undefined;
-  const matcher =
-    o.path === 'rows'
-      ? new CallEntryMatcher(m.impressions, m.entryStore)
-      : worker
-        ? new CallEntryMatcher(m.impressions, m.entryStore, worker)
-        : m.entries;
+  const matcher = o.path === 'rows' ? new CallEntryMatcher(m.impressions, m.entryStore) : m.entries;
   // The matcher alone (reads, matching, writes; not the parsing), timed per chunk. With one
   // chunk in flight, its wall time and the process's CPU meanwhile include the next chunk's reading.
   const inMatcher = { wall: 0, cpu: 0, server: 0, chunks: [] as number[] };
@@ -247,7 +237,6 @@ export async function callEntries(
   await run('csv', ENTRIES, 0);
   await run('ndjson', ENTRIES / 4, ENTRIES);
   await run('json', ENTRIES / 4, 2 * ENTRIES);
-  worker?.close();
   m.close();
   db.close();
 }

@@ -46,12 +46,6 @@ export const storage = z.strictObject({
   path: z.string().default('.var/parley.sqlite'),
   /** SQLite's page cache in MB (grows only as pages are read; the default 2 MB of SQLite halved call-entry matching). */
   sqliteCacheMb: z.number().int().min(2).max(65_536).default(128),
-  /**
-   * Call entries matched on a worker thread with its own connection to the
-   * file (off: each connection's page cache is dropped when the other commits,
-   * and measured slower under the gateway's own writes: docs/benchmarks.md).
-   */
-  sqliteEntriesWorker: z.boolean().default(false),
   /** Recordings of the `record` verb, one directory per tenant. */
   recordingsDir: z.string().min(1).default('.var/recordings'),
   /** Required when kind is `postgres`. */

@@ -71,8 +71,6 @@ export interface MarketplaceOptions {
    * it carries are its own, and at start it recovers only those.
    */
   readonly instanceId?: string | undefined;
-  /** Call entries matched on a worker thread, on a SQLite file (`storage.sqliteEntriesWorker`). */
-  readonly entriesWorker?: boolean | undefined;
 }
 
 export class Marketplace {
@@ -105,7 +103,6 @@ export class Marketplace {
   readonly #poolTenant: ReadonlyMap<string, string>;
   readonly #fallbackTenant: ReadonlyMap<string, string>;
   readonly #timers: NodeJS.Timeout[] = [];
-  readonly #closeStores: () => void;
   #closed = false;
 
   constructor(o: MarketplaceOptions) {
@@ -123,11 +120,7 @@ export class Marketplace {
     // With PostgreSQL (storage.kind: postgres, `o.shared`) everything is the cluster's.
     const pool = o.shared?.pool;
     this.#pool = pool;
-    const stores = marketplaceStores(o.db, pool, o.instanceId, {
-      log: this.#log,
-      entriesWorker: o.entriesWorker ?? false,
-    });
-    this.#closeStores = stores.close;
+    const stores = marketplaceStores(o.db, pool, o.instanceId);
     this.#pgDirectory = stores.pgDirectory;
     const directory = stores.directory;
     this.directory = directory;
@@ -342,6 +335,5 @@ export class Marketplace {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    this.#closeStores();
   }
 }

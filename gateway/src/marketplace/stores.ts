@@ -5,12 +5,10 @@
  * leases, the calls, the daily counts (reports, quality scores) and the call
  * entries.
  */
-import type { Logger } from '../observability/index.js';
 import type { SqliteDatabase } from '../storage/index.js';
 import type { PgPool } from '../storage/postgres/index.js';
 import type { ChunkMatch } from './call-entries/matcher.js';
 import { SqliteChunkMatch } from './call-entries/sqlite-chunk-match.js';
-import { WorkerChunkMatch } from './call-entries/worker-chunk-match.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';
 import { SqliteDirectoryStore, type DirectoryStore } from './directory-store.js';
@@ -35,34 +33,19 @@ export interface MarketplaceStores {
   readonly seal: ImpressionSeal | undefined;
   readonly calls: MarketplaceCallStore;
   readonly entryStore: CallEntryStore;
-  /**
-   * Call entries matched and stored as sets, where the log and the entries
-   * are: PostgreSQL; SQLite in the gateway's thread, or on a worker thread
-   * with its own connection to the file (`entriesWorker`; not `:memory:`).
-   */
+  /** Call entries matched and stored as sets, where the log and the entries are: PostgreSQL, or SQLite in the gateway's thread. */
   readonly chunkMatch: ChunkMatch;
   readonly reports: ReportStore;
   /** A tenant's tracking-number leases (`tenantPools`). */
   leases(tenant: string, numbers: readonly string[], leaseSeconds: number): NumberLeases;
-  /** Stops what the stores started (the call entries' worker thread). */
-  close(): void;
 }
 
 export function marketplaceStores(
   db: SqliteDatabase,
   pool: PgPool | undefined,
   instanceId: string | undefined,
-  options: { readonly log?: Logger; readonly entriesWorker?: boolean } = {},
 ): MarketplaceStores {
   const pgDirectory = pool ? new PgDirectoryStore(pool) : undefined;
-  const worker =
-    pool || db.memory || !options.entriesWorker
-      ? undefined
-      : new WorkerChunkMatch(
-          // The same page cache as the gateway's connection (`storage.sqliteCacheMb`).
-          { path: db.name, cacheMb: -(db.pragma('cache_size', { simple: true }) as number) / 1024 },
-          options.log,
-        );
   const impressions = pool ? new PgImpressionStore(pool) : new SqliteImpressionStore(db);
   return {
     directory: pgDirectory ?? new SqliteDirectoryStore(db),
@@ -73,7 +56,7 @@ export function marketplaceStores(
       ? new PgMarketplaceCallStore(pool, instanceId ?? 'gateway')
       : new SqliteMarketplaceCallStore(db),
     entryStore: pool ? new PgCallEntryStore(pool) : new SqliteCallEntryStore(db),
-    chunkMatch: pool ? new PgChunkMatch(pool) : (worker ?? new SqliteChunkMatch(db)),
+    chunkMatch: pool ? new PgChunkMatch(pool) : new SqliteChunkMatch(db),
     reports: pool ? new PgReportStore(pool) : new SqliteReportStore(db),
     leases: (tenant, numbers, leaseSeconds) =>
       pool
@@ -81,6 +64,5 @@ export function marketplaceStores(
             impressions.leaseHistory(tenant),
           )
         : new LocalNumberLeases(numbers, leaseSeconds, () => impressions.leaseHistory(tenant)),
-    close: () => worker?.close(),
   };
 }

@@ -36,21 +36,6 @@ export function openDatabase(
   options: { readonly cacheMb?: number } = {},
 ): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = connectDatabase(path, options);
-  migrate(db);
-  for (const module of modules) migrateModule(db, module);
-  return db;
-}
-
-/**
- * A connection to a SQLite file with the gateway's pragmas, its schema as it
- * is: for a second connection on a file {@link openDatabase} opened and
- * migrated (the call entries' worker thread, `marketplace/call-entries/entry-worker.ts`).
- */
-export function connectDatabase(
-  path: string,
-  options: { readonly cacheMb?: number } = {},
-): SqliteDatabase {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -58,6 +43,8 @@ export function connectDatabase(
   db.pragma('busy_timeout = 5000');
   db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024)}`);
   db.pragma('temp_store = MEMORY');
+  migrate(db);
+  for (const module of modules) migrateModule(db, module);
   return db;
 }
 

@@ -1,10 +1,4 @@
-export {
-  connectDatabase,
-  migrateModule,
-  openDatabase,
-  type SchemaModule,
-  type SqliteDatabase,
-} from './database.js';
+export { migrateModule, openDatabase, type SchemaModule, type SqliteDatabase } from './database.js';
 export { SqliteCallStore, type CallStore, type SharedCallRecords } from './call-store.js';
 export { SqliteSessionStore, type LiveLease, type SessionStore } from './session-store.js';
 export { SqliteMessageStore, type MessageStore } from './message-store.js';

@@ -38,7 +38,6 @@ export async function startMarketplace(deps: {
     beforeCommit: deps.beforeCommit,
     shared: deps.shared,
     instanceId: config.shared.instanceId ?? config.gatewayId,
-    entriesWorker: config.storage.sqliteEntriesWorker,
   });
   await marketplace.start();
   return marketplace;

@@ -57,7 +57,7 @@ interface InFlight {
 /**
  * Yields one result per entry; `done` carries the summary and a batch error,
  * if the reader or the matcher stopped on one. One chunk is in flight while
- * the next is read and checked (on a worker thread or in PostgreSQL, the
+ * the next is read and checked (in PostgreSQL, the
  * matching and the parsing overlap); chunk N is awaited, and its results
  * yielded, before chunk N+1 is given to the matcher, so chunks are matched and
  * stored strictly in order (an id repeated in the next chunk is answered

@@ -71,7 +71,7 @@ export interface ChunkOutcome {
  * row-wise path below, stored unless its id was.
  */
 export interface ChunkMatch {
-  /** Entries a chunk, when not `ingest.ts`'s (the worker's is smaller: its write lock is held that long). */
+  /** Entries a chunk, when not `ingest.ts`'s (tests give small ones, to cross chunks with few entries). */
   readonly chunkSize?: number;
   matchAndStore(
     tenant: string,

@@ -10,8 +10,8 @@
  */
 import type { SqliteDatabase } from '../../storage/index.js';
 import type { CallEntry } from './entry.js';
+import { MATCH, STORE } from './sqlite-chunk-sql.js';
 import {
-  MAX_LOG_ENTRIES,
   type ChunkMatch,
   type ChunkOutcome,
   type MatchKind,
@@ -26,81 +26,6 @@ const row = '(?, ?, ?, ?, ?, ?, ?)';
 const insertRows = (n: number) =>
   `INSERT INTO temp.ce_chunk (k, entry_id, device_id, number, started_at, duration, data)
    VALUES ${Array.from({ length: n }, () => row).join(', ')}`;
-
-/*
- * Per entry: its device's log entries begun in [since, start] (since = start − T
- * for the time-bound rules, else 0), newest first, at most MAX_LOG_ENTRIES
- * (the same order as the covering index read backwards, as the row-wise
- * matcher reads them); of those the first that holds the rule and, when the
- * entry has a number dialled, showed it. Without one: `outside_rule` or
- * `number_mismatch` when the window had log entries, `outside_window` when the
- * device was seen before the window, else `no_device`. The impression is the
- * one that held the log entry's number at its lease start (normally the log
- * entry itself).
- */
-const MATCH = `
-WITH cand AS MATERIALIZED (
-  SELECT c.k AS k, l.id AS id, l.listing_id AS listing_id, l.number AS number, l.lease_start AS lease_start,
-    row_number() OVER (PARTITION BY c.k
-      ORDER BY l.lease_start DESC, l.number DESC, l.listing_id DESC, l.id DESC) AS rn,
-    CASE @rule
-      WHEN 'time' THEN 1
-      WHEN 'duration' THEN c.duration >= @d
-      WHEN 'time-and-duration' THEN c.started_at - l.lease_start <= @w AND c.duration >= @d
-      ELSE c.started_at - l.lease_start <= @w OR coalesce(c.duration >= @d, 0)
-    END AS holds,
-    (c.number IS NULL OR l.number = c.number) AS dialled
-  FROM temp.ce_chunk c CROSS JOIN mp_impressions l
-    ON l.tenant = @tenant AND l.device_id = c.device_id
-    AND l.lease_start >= (CASE WHEN @timeBound THEN c.started_at - @w ELSE 0 END)
-    AND l.lease_start <= c.started_at
-),
-top AS MATERIALIZED (SELECT * FROM cand WHERE rn <= ${MAX_LOG_ENTRIES}),
-pick AS (
-  SELECT k, min(rn) AS rn, id, listing_id, number, lease_start FROM top
-  WHERE holds AND dialled GROUP BY k
-),
-seen AS (SELECT k, max(coalesce(holds, 0)) AS any_holds FROM top GROUP BY k),
-outcome AS (
-  SELECT c.k AS k,
-    CASE
-      WHEN p.k IS NOT NULL THEN 'matched'
-      WHEN s.k IS NOT NULL THEN CASE WHEN s.any_holds THEN 'number_mismatch' ELSE 'outside_rule' END
-      WHEN @timeBound AND c.started_at - @w > 0 AND EXISTS (
-        SELECT 1 FROM mp_impressions e WHERE e.tenant = @tenant AND e.device_id = c.device_id
-          AND e.lease_start >= 0 AND e.lease_start <= c.started_at) THEN 'outside_window'
-      ELSE 'no_device'
-    END AS kind,
-    p.id AS log_id, p.listing_id AS log_listing, p.number AS number,
-    CASE WHEN p.number IS NULL THEN p.id ELSE (
-      SELECT n.id FROM mp_impressions n WHERE n.number = p.number AND n.lease_start <= p.lease_start
-      ORDER BY n.lease_start DESC LIMIT 1) END AS through,
-    prev.status AS prev_status, prev.impression_id AS prev_impression, prev.reason AS prev_reason
-  FROM temp.ce_chunk c
-    LEFT JOIN pick p ON p.k = c.k
-    LEFT JOIN seen s ON s.k = c.k
-    LEFT JOIN mp_call_entries prev ON prev.tenant = @tenant AND prev.entry_id = c.entry_id
-)
-INSERT INTO temp.ce_match (k, kind, impression_id, listing_id, number, prev_status, prev_impression, prev_reason)
-SELECT k, kind,
-  coalesce(through, log_id),
-  CASE WHEN through IS NULL OR through = log_id THEN log_listing
-    ELSE (SELECT listing_id FROM mp_impressions WHERE id = through) END,
-  number, prev_status, prev_impression, prev_reason
-FROM outcome WHERE true`;
-
-const STORE = `
-INSERT INTO mp_call_entries (tenant, entry_id, status, reason, impression_id, device_id, number, started_at,
-  duration_seconds, data, received_at)
-SELECT @tenant, c.entry_id,
-  CASE m.kind WHEN 'matched' THEN 'matched' ELSE 'unmatched' END,
-  CASE m.kind WHEN 'matched' THEN NULL WHEN 'outside_window' THEN 'outside_threshold'
-    WHEN 'outside_rule' THEN 'outside_threshold' ELSE m.kind END,
-  CASE m.kind WHEN 'matched' THEN m.impression_id END,
-  c.device_id, c.number, c.started_at, c.duration, c.data, @now
-FROM temp.ce_chunk c JOIN temp.ce_match m ON m.k = c.k
-WHERE m.prev_status IS NULL ORDER BY c.k
-ON CONFLICT (tenant, entry_id) DO NOTHING`;
 
 /** A chunk's entries as one flat array, {@link ENTRY_FIELDS} an entry: id, device, number, start, duration, data (JSON). */
 export type EntryRows = (string | number | null)[];
@@ -120,10 +45,8 @@ type OutcomeRow = [
 ];
 
 /**
- * The chunk's transaction on one connection, on flat arrays: what the
- * gateway's thread runs (`SqliteChunkMatch`) and what the entries' worker
- * runs on its own connection (`entry-worker.ts`), whose messages carry the
- * same arrays (one structured clone a chunk, not an object an entry).
+ * The chunk's transaction on the gateway's connection, on flat arrays (the
+ * entries in, the outcomes out: no object an entry between the two).
  */
 export class SqliteChunkTransaction {
   readonly #s;
