@@ -25,6 +25,7 @@ import type { MediaRouter, MediaTransport } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   Dialog,
+  clientOf,
   generateTag,
   type Flow,
   type InviteServerTransaction,
@@ -97,6 +98,13 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
   #answerBody: string | undefined;
   #webrtcAnswer: Promise<void> | undefined;
   #flow: Flow;
+  /**
+   * The visitor's own connection (`clientOf(…).connection`): the flow's id
+   * when it connected to us, its connection to the edge proxy behind Kamailio.
+   */
+  #connection: string;
+  /** The Origin of the page whose connection made the call (a reconnect must come from it). */
+  readonly #origin: string | undefined;
   /** Running while the visitor's connection is gone and it may still come back. */
   #reconnectTimer: NodeJS.Timeout | undefined;
   /** When the visitor's connection closed (while it is waited for). */
@@ -111,8 +119,14 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
     if (!offer) throw new ParleyError('offer_required', 'an inbound leg needs an audio offer');
     this.offer = offer;
     this.webrtc = isWebRtcOffer(offer);
+    // A browser over WebSocket, to us or to the edge proxy when it names the connection
+    // (unnamed, a reconnect could not be told from the proxy's other clients).
+    const client = clientOf(init.invite, init.flow);
+    this.#connection = client.connection;
+    this.#origin = client.origin;
+    const named = !client.viaEdge || client.connection !== init.flow.id;
     this.rebindKey =
-      this.webrtc && (init.flow.protocol === 'WS' || init.flow.protocol === 'WSS')
+      this.webrtc && named && (client.protocol === 'WS' || client.protocol === 'WSS')
         ? newRebindKey()
         : undefined;
     this.once('ended', () => clearTimeout(this.#reconnectTimer));
@@ -137,6 +151,11 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
    */
   get flow(): Flow {
     return this.#flow;
+  }
+
+  /** The id of the visitor's own connection (see `clientOf`), which `flowClosed` names. */
+  get connection(): string {
+    return this.#connection;
   }
 
   /** The visitor's connection closed and the leg waits for it to come back. */
@@ -180,16 +199,17 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
    */
   protected override admitRequest(request: SipRequest, tx: ServerTransaction): boolean {
     const flow = tx.flow;
-    if (flow.id === this.#flow.id) return true;
+    const client = clientOf(request, flow);
+    if (client.connection === this.#connection) return true;
     const key = this.rebindKey;
     if (key === undefined) return true; // a SIP phone's requests may come over any flow
-    const origin = this.#flow.origin;
+    const origin = this.#origin;
     if (
       !sameRebindKey(key, request.headers.get(REBIND_HEADER)) ||
-      (origin !== undefined && flow.origin !== origin)
+      (origin !== undefined && client.origin !== origin)
     ) {
       this.log.warn(
-        { leg: this.name, flow: flow.id, method: request.method },
+        { leg: this.name, connection: client.connection, method: request.method },
         "reconnect refused: not this call's rebind key (or another origin)",
       );
       this.respond(tx, ERROR_CODES.reconnect_refused.sip, {
@@ -198,15 +218,16 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
       this.emitLeg('reconnect', 'refused', undefined);
       return false;
     }
-    const was = this.#flow;
+    const was = this.#connection;
     this.#flow = flow;
+    this.#connection = client.connection;
     if (this.dialog) this.dialog.flow = flow;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     const gapMs = this.#lostAt === undefined ? undefined : performance.now() - this.#lostAt;
     this.#lostAt = undefined;
     this.log.info(
-      { leg: this.name, from: was.id, to: flow.id, gapMs },
+      { leg: this.name, from: was, to: client.connection, gapMs },
       'visitor reconnected: call rebound',
     );
     this.emitLeg('reconnect', 'rebound', gapMs);
