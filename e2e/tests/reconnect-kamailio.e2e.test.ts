@@ -94,7 +94,14 @@ describe('widget through Kamailio: the WebSocket drops mid-call', () => {
       metricValue(world, 'parley_visitor_reconnects_total', { outcome: 'rebound' });
     const waiting = () =>
       metricValue(world, 'parley_visitor_reconnects_total', { outcome: 'waiting' });
-    const [rebound0, waiting0] = [await rebound(), await waiting()];
+    const gapSum = () =>
+      metricValue(
+        world,
+        'parley_visitor_reconnect_gap_seconds',
+        {},
+        'parley_visitor_reconnect_gap_seconds_sum',
+      );
+    const [rebound0, waiting0, gapSum0] = [await rebound(), await waiting(), await gapSum()];
     // Behind Kamailio too, the gateway gave the page a rebind key.
     keysSeen.push(header(ok, 'X-Parley-Rebind') ?? '');
     expect(keysSeen[0]).toMatch(/^[A-Za-z0-9_-]{20,}$/);
@@ -114,6 +121,8 @@ describe('widget through Kamailio: the WebSocket drops mid-call', () => {
       .poll(async () => (await states(page)).slice(-2), { timeout: 15_000 })
       .toEqual(['reconnecting', 'in-call']);
     expect(await rebound()).toBe(rebound0 + 1);
+    // The gateway's gap (Kamailio's notice → rebound): at least the 2 s the network was down.
+    expect((await gapSum()) - gapSum0).toBeGreaterThanOrEqual(1.9);
     // The re-INVITE went over the new WebSocket and its 200 came back over it.
     expect(frames.sent.filter((f) => f.startsWith('INVITE '))).toHaveLength(2);
     // (Counted by CSeq: a 200 retransmitted until its ACK arrives is one answer.)
