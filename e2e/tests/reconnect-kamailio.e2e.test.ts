@@ -9,7 +9,9 @@
  * gateway through Kamailio with the key. Afterwards the re-INVITE's 200 and the
  * agent's BYE reach the page over the new connection, audio flows both ways
  * (by tone at both ends); a stranger's reconnect through Kamailio carrying
- * another call's key is refused 403 `reconnect_refused`.
+ * another call's key is refused 403 `reconnect_refused`; a WebSocket Kamailio
+ * closes with a close frame (`kamcmd ws.close`: event_route[websocket:closed],
+ * not the reset's tcp:reset) is held and rebound the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredAgent } from '@parley/gateway/test-harness';
@@ -187,6 +189,26 @@ describe('widget through Kamailio: the WebSocket drops mid-call', () => {
     stranger.close();
 
     expect((await states(page)).at(-1)).toBe('in-call');
+    await pageHearsAgent(page);
+    await hangUpAndCheckAgentHeardPage(page, agent, mark);
+    expect(await lastCall(world)).toMatchObject({ outcome: 'answered', reason: 'normal_clearing' });
+    await context.close();
+  });
+
+  it("Kamailio closes the page's WebSocket with a close frame (kamcmd ws.close): held and rebound the same", async () => {
+    const { context, page, mark } = await callThroughKamailio();
+    const count = (outcome: string) =>
+      metricValue(world, 'parley_visitor_reconnects_total', { outcome });
+    const [waiting0, rebound0] = [await count('waiting'), await count('rebound')];
+    // The page's is the only WebSocket open on Kamailio now.
+    const ids = [...(await kamailio.rpc('ws.dump')).matchAll(/^\s*(\d+): ws:/gm)].map((m) => m[1]);
+    expect(ids).toHaveLength(1);
+    await kamailio.rpc('ws.close', ids[0] ?? '');
+    await expect.poll(() => count('waiting'), { timeout: 5000 }).toBe(waiting0 + 1);
+    await expect
+      .poll(async () => (await states(page)).slice(-2), { timeout: 15_000 })
+      .toEqual(['reconnecting', 'in-call']);
+    expect(await count('rebound')).toBe(rebound0 + 1);
     await pageHearsAgent(page);
     await hangUpAndCheckAgentHeardPage(page, agent, mark);
     expect(await lastCall(world)).toMatchObject({ outcome: 'answered', reason: 'normal_clearing' });
