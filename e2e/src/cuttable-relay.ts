@@ -1,5 +1,5 @@
 /**
- * A TCP relay between the page and the gateway that a test cuts, as a lost
+ * A TCP relay between the page and the gateway (or Kamailio) that a test cuts, as a lost
  * network does: `cut()` resets every connection through it (no WebSocket
  * close frame; the gateway sees its side of the connection close) and refuses
  * new ones until `restore()`.
@@ -14,7 +14,11 @@ export interface CuttableRelay {
   close(): Promise<void>;
 }
 
-export async function startCuttableRelay(targetPort: number): Promise<CuttableRelay> {
+/** `targetHost`: where the WebSockets go (the gateway, or Kamailio in front of it). */
+export async function startCuttableRelay(
+  targetPort: number,
+  targetHost = '127.0.0.1',
+): Promise<CuttableRelay> {
   const sockets = new Set<Socket>();
   let down = false;
   const server = createServer((client) => {
@@ -23,7 +27,7 @@ export async function startCuttableRelay(targetPort: number): Promise<CuttableRe
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(targetPort, targetHost);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => undefined);

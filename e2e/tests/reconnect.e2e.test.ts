@@ -16,10 +16,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredAgent } from '@parley/gateway/test-harness';
 import WebSocket from 'ws';
-import type { Page, WebSocket as PageSocket } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
-import { analyseTail, stopAll, type BaresipAgent } from '@parley/testkit';
+import { stopAll, type BaresipAgent } from '@parley/testkit';
 import { startCuttableRelay, type CuttableRelay } from '../src/cuttable-relay.js';
+import {
+  hangUpAndCheckAgentHeardPage as hangUpAndCheck,
+  header,
+  lastCall as lastCallOf,
+  metricValue as metricOf,
+  pageHearsAgent,
+  sipFrames,
+} from '../src/reconnect-checks.js';
 import {
   clickCall,
   errors,
@@ -54,21 +62,6 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** The SIP messages the page sent and received over its WebSockets, in order. */
-function sipFrames(page: Page): { sent: string[]; received: string[] } {
-  const frames = { sent: [] as string[], received: [] as string[] };
-  page.on('websocket', (socket: PageSocket) => {
-    socket.on('framesent', ({ payload }) => frames.sent.push(String(payload)));
-    socket.on('framereceived', ({ payload }) => frames.received.push(String(payload)));
-  });
-  return frames;
-}
-
-function header(message: string, name: string): string | undefined {
-  const match = new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(message);
-  return match?.[1]?.trim();
-}
-
 /** A call from the page through the relay, answered by the agent. */
 async function callThroughRelay() {
   const { context, page } = await world.newPage();
@@ -91,50 +84,11 @@ async function callThroughRelay() {
   return { context, page, frames, mark, invite, ok };
 }
 
-/** The page keeps hearing the agent: its inbound audio energy grows from now on. */
-async function pageHearsAgent(page: Page): Promise<void> {
-  const before = (await inboundAudio(page)).energy;
-  await expect
-    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
-    .toBeGreaterThan(before + 0.01);
-}
-
-/** Hangs up from the page; the agent's recording ends with the page's 700 Hz tone. */
-async function hangUpAndCheckAgentHeardPage(page: Page, mark: number): Promise<void> {
-  // Two seconds of call after the event, for the tail of the recording.
-  await page.waitForTimeout(2500);
-  await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
-  await agent.waitForRequest('BYE', undefined, 10_000, { since: mark });
-  await expect.poll(() => states(page)).toContain('ended');
-  const recording = agent.lastRecording().received;
-  expect(recording, 'the agent recorded nothing').toBeDefined();
-  const tail = await analyseTail(recording ?? '', 2);
-  expect(tail.rms).toBeGreaterThan(0.02);
-  expect(Math.abs(tail.roughFrequencyHz - 700)).toBeLessThan(60);
-}
-
-async function lastCall() {
-  const { body } = await world.gw.api<{
-    calls: { id: string; outcome: string; endedBy: string; reason: string }[];
-  }>('/v1/calls?limit=1');
-  return body.calls[0]!;
-}
-
-/**
- * A metric's value now, from the gateway's own registry: a counter by its
- * labels, or one series of a histogram (`series`: `<name>_count`, `<name>_sum`).
- */
-async function metricValue(
-  name: string,
-  labels: Record<string, string> = {},
-  series = name,
-): Promise<number> {
-  const metric = await world.gw.gateway.metrics.registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? [])
-    .filter((v) => ((v as { metricName?: string }).metricName ?? name) === series)
-    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
-    .reduce((sum, v) => sum + v.value, 0);
-}
+const metricValue = (name: string, labels: Record<string, string> = {}, series = name) =>
+  metricOf(world, name, labels, series);
+const lastCall = () => lastCallOf(world);
+const hangUpAndCheckAgentHeardPage = (page: Page, mark: number) =>
+  hangUpAndCheck(page, agent, mark);
 
 /** Rebind keys of calls already made (for the stranger's attempt). */
 const keysSeen: string[] = [];

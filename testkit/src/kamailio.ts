@@ -39,6 +39,8 @@ export interface Kamailio {
    * by `host:port`.
    */
   gateways(): Promise<Record<string, 'active' | 'inactive' | 'disabled'>>;
+  /** A control command's output (`kamcmd <command> <args…>`, e.g. `ws.dump`). */
+  rpc(command: string, ...args: string[]): Promise<string>;
   log(): string;
   stop(): Promise<void>;
 }
@@ -108,6 +110,9 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       });
       return parseDispatcherList(run.stdout);
     },
+    rpc: async (command, ...args) =>
+      (await runCommand('/usr/sbin/kamcmd', ['-s', ctl, command, ...args], { timeoutMs: 5000 }))
+        .stdout,
     log: () => proc.output(),
     stop,
   };

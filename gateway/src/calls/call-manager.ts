@@ -198,14 +198,15 @@ export class CallManager {
   }
 
   /**
-   * A visitor's flow closed: its calls end (the agent gets a BYE or CANCEL),
-   * except a browser's answered call, which waits `reconnectGraceMs`
+   * A visitor's connection closed (a flow of ours, or a client's connection
+   * to the edge proxy: `edge.ts`): its calls end (the agent gets a BYE or
+   * CANCEL), except a browser's answered call, which waits `reconnectGraceMs`
    * (`visitors.reconnectGraceSeconds`) for the widget to come back over a new
    * connection and rebind it (`InboundLeg.holdForReconnect`, `rebind.ts`).
    */
-  flowClosed(flow: Flow, reconnectGraceMs = 0): void {
+  flowClosed(flow: Pick<Flow, 'id' | 'closedByPeer'>, reconnectGraceMs = 0): void {
     for (const call of this.#calls.values()) {
-      if (call.caller.flow.id === flow.id) {
+      if (call.caller.connection === flow.id) {
         this.#log.info({ callId: call.id, flow: flow.id }, 'visitor connection closed');
         // A page that closed its WebSocket on purpose (went away) is not coming back.
         const graceMs = flow.closedByPeer ? 0 : reconnectGraceMs;

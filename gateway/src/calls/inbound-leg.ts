@@ -33,7 +33,8 @@ import {
   type SipStack,
 } from '../sip/index.js';
 import { reasonHeader } from '../sbc/refusal.js';
-import { REBIND_HEADER, newRebindKey, sameRebindKey } from './rebind.js';
+import { REBIND_HEADER } from './rebind.js';
+import { VisitorConnection } from './visitor-connection.js';
 import { LEG_ALLOW, Leg, byeReason, isErrorCode, type LegEvents } from './leg.js';
 import type { VisitorReconnect } from './call-types.js';
 import {
@@ -82,11 +83,6 @@ export interface InboundLegEvents extends LegEvents<InboundLegState> {
 export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
   readonly invite: SipRequest;
   readonly tx: InviteServerTransaction;
-  /**
-   * A browser over WebSocket: the key that rebinds its call to a new
-   * connection (`rebind.ts`), sent in the 200 OK; undefined for others.
-   */
-  readonly rebindKey: string | undefined;
   /** The caller's SDP offer (the SBC admitted only INVITEs with an audio offer). */
   readonly offer: LegSdp;
   /** A browser: its media is WebRTC (ICE, DTLS-SRTP, a data channel), terminated here. */
@@ -97,10 +93,8 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
   #answerBody: string | undefined;
   #webrtcAnswer: Promise<void> | undefined;
   #flow: Flow;
-  /** Running while the visitor's connection is gone and it may still come back. */
-  #reconnectTimer: NodeJS.Timeout | undefined;
-  /** When the visitor's connection closed (while it is waited for). */
-  #lostAt: number | undefined;
+  /** The visitor's own connection, and the reconnect to another (`visitor-connection.ts`). */
+  readonly #connection: VisitorConnection;
 
   constructor(init: InboundLegInit) {
     super(init, 'offered', TRANSITIONS);
@@ -111,11 +105,8 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
     if (!offer) throw new ParleyError('offer_required', 'an inbound leg needs an audio offer');
     this.offer = offer;
     this.webrtc = isWebRtcOffer(offer);
-    this.rebindKey =
-      this.webrtc && (init.flow.protocol === 'WS' || init.flow.protocol === 'WSS')
-        ? newRebindKey()
-        : undefined;
-    this.once('ended', () => clearTimeout(this.#reconnectTimer));
+    this.#connection = new VisitorConnection(init.invite, init.flow, this.webrtc);
+    this.once('ended', () => this.#connection.stop());
     this.contact = init.stack.transport.contactUri(init.flow.protocol, 'parley');
     init.tx.on('cancel', () => {
       if (this.ended || init.tx.finalStatus !== undefined) return;
@@ -139,9 +130,22 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
     return this.#flow;
   }
 
+  /**
+   * A browser over WebSocket: the key that rebinds its call to a new
+   * connection (`rebind.ts`), sent in the 200 OK; undefined for others.
+   */
+  get rebindKey(): string | undefined {
+    return this.#connection.rebindKey;
+  }
+
+  /** The id of the visitor's own connection (see `clientOf`), which `flowClosed` names. */
+  get connection(): string {
+    return this.#connection.id;
+  }
+
   /** The visitor's connection closed and the leg waits for it to come back. */
   get reconnecting(): boolean {
-    return this.#reconnectTimer !== undefined;
+    return this.#connection.waiting;
   }
 
   /**
@@ -151,19 +155,16 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
    * (not answered, not a browser over WebSocket, no grace): `flowClosed()`.
    */
   holdForReconnect(graceMs: number): boolean {
-    if (this.ended || graceMs <= 0 || this.rebindKey === undefined) return false;
-    if (this.state !== 'answered') return false;
-    if (this.#reconnectTimer) return true;
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
+    if (this.ended || this.state !== 'answered') return false;
+    if (this.#connection.waiting) return true;
+    const waiting = this.#connection.wait(graceMs, () => {
       if (this.ended) return;
       this.log.info({ leg: this.name, graceMs }, 'visitor did not reconnect in time');
       this.emitLeg('reconnect', 'expired', undefined);
       // No BYE: the only way to the browser was the connection that closed.
       this.finish({ cause: 'flow_closed', by: 'remote', reason: 'reconnect_expired' });
-    }, graceMs);
-    this.#reconnectTimer.unref();
-    this.#lostAt = performance.now();
+    });
+    if (!waiting) return false;
     this.log.info(
       { leg: this.name, graceMs },
       'visitor connection closed: waiting for it to reconnect',
@@ -179,17 +180,11 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
    * leg and its dialog move to the new connection.
    */
   protected override admitRequest(request: SipRequest, tx: ServerTransaction): boolean {
-    const flow = tx.flow;
-    if (flow.id === this.#flow.id) return true;
-    const key = this.rebindKey;
-    if (key === undefined) return true; // a SIP phone's requests may come over any flow
-    const origin = this.#flow.origin;
-    if (
-      !sameRebindKey(key, request.headers.get(REBIND_HEADER)) ||
-      (origin !== undefined && flow.origin !== origin)
-    ) {
+    const check = this.#connection.check(request, tx.flow);
+    if (check.kind === 'same') return true;
+    if (check.kind === 'refused') {
       this.log.warn(
-        { leg: this.name, flow: flow.id, method: request.method },
+        { leg: this.name, connection: check.connection, method: request.method },
         "reconnect refused: not this call's rebind key (or another origin)",
       );
       this.respond(tx, ERROR_CODES.reconnect_refused.sip, {
@@ -198,18 +193,13 @@ export class InboundLeg extends Leg<InboundLegState, InboundLegEvents> {
       this.emitLeg('reconnect', 'refused', undefined);
       return false;
     }
-    const was = this.#flow;
-    this.#flow = flow;
-    if (this.dialog) this.dialog.flow = flow;
-    clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
-    const gapMs = this.#lostAt === undefined ? undefined : performance.now() - this.#lostAt;
-    this.#lostAt = undefined;
+    this.#flow = tx.flow;
+    if (this.dialog) this.dialog.flow = tx.flow;
     this.log.info(
-      { leg: this.name, from: was.id, to: flow.id, gapMs },
+      { leg: this.name, from: check.from, to: check.to, gapMs: check.gapMs },
       'visitor reconnected: call rebound',
     );
-    this.emitLeg('reconnect', 'rebound', gapMs);
+    this.emitLeg('reconnect', 'rebound', check.gapMs);
     return true;
   }
 

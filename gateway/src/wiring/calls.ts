@@ -72,9 +72,12 @@ export function startCalls(deps: CallsDeps): {
     },
     now: deps.now,
   });
-  // A browser's answered call outlives its WebSocket this long (docs/scaling.md).
-  deps.stack.transport.on('flowClosed', (flow) =>
-    manager.flowClosed(flow, config.visitors.reconnectGraceSeconds * 1000),
+  // A browser's answered call outlives its WebSocket this long (docs/scaling.md), its
+  // own or, behind Kamailio, the one the proxy says closed.
+  const graceMs = config.visitors.reconnectGraceSeconds * 1000;
+  deps.stack.transport.on('flowClosed', (flow) => manager.flowClosed(flow, graceMs));
+  deps.stack.transport.on('edgeConnectionClosed', (connection) =>
+    manager.flowClosed(connection, graceMs),
   );
   const hub = new MessageHub({
     store: deps.messages,

@@ -15,11 +15,18 @@ const flow = (address: string): Flow => ({
   close: () => undefined,
 });
 
-const request = (headers: [string, string][]) =>
+const request = (headers: [string, string][], method = 'INVITE') =>
   new SipRequest({
-    method: 'INVITE',
+    method,
     requestUri: 'sip:sales@parley.test',
-    headers: [['Via', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1'], ...headers],
+    headers: [
+      ['Via', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1'],
+      ['From', '<sip:edge@parley.invalid>;tag=1'],
+      ['To', '<sip:sales@parley.test>'],
+      ['Call-ID', 'c1'],
+      ['CSeq', `1 ${method}`],
+      ...headers,
+    ],
   });
 
 describe('parseEdgeSource', () => {
@@ -36,6 +43,15 @@ describe('parseEdgeSource', () => {
     });
   });
 
+  it("reads the proxy's connection id", () => {
+    expect(parseEdgeSource('WS 203.0.113.9:52110;conn=17')).toEqual({
+      protocol: 'WS',
+      address: '203.0.113.9',
+      port: 52110,
+      conn: '17',
+    });
+  });
+
   it('refuses what is not one', () => {
     for (const bad of [
       '',
@@ -45,6 +61,8 @@ describe('parseEdgeSource', () => {
       'WS 1.2.3.4:0',
       'WS 1.2.3.4:99999',
       'WS 999.1.1.1:5',
+      'WS 1.2.3.4:5;conn=',
+      'WS 1.2.3.4:5;conn=x1',
     ])
       expect(parseEdgeSource(bad)).toBeUndefined();
   });
@@ -65,6 +83,8 @@ describe('EdgeTrust', () => {
       port: 443,
       origin: 'https://shop.example',
       viaEdge: true,
+      // No connection named: the proxy's flow is all we know.
+      connection: 'udp:10.0.0.5:5060',
     });
     expect(r.headers.has('x-parley-source')).toBe(false);
     expect(r.headers.has('x-parley-origin')).toBe(false);
@@ -95,5 +115,43 @@ describe('EdgeTrust', () => {
     ]);
     trust.apply(opaque, flow('10.0.0.5'));
     expect(clientOf(opaque, flow('10.0.0.5')).origin).toBeUndefined();
+  });
+
+  it("names a client's connection to the proxy by the proxy's id, scoped to the proxy", () => {
+    const on = (address: string, conn: string) => {
+      const r = request([['X-Parley-Source', `WS 198.51.100.4:52110;conn=${conn}`]]);
+      trust.apply(r, flow(address));
+      return clientOf(r, flow(address)).connection;
+    };
+    expect(on('10.0.0.5', '17')).toBe(on('10.0.0.5', '17'));
+    expect(on('10.0.0.5', '17')).not.toBe(on('10.0.0.5', '18'));
+    expect(on('10.0.0.5', '17')).not.toBe(on('10.0.0.6', '17'));
+    // Not believed from anyone else: the flow's own id.
+    expect(on('192.0.2.1', '17')).toBe('udp:192.0.2.1:5060');
+  });
+
+  it("takes the proxy's own OPTIONS with X-Parley-Closed as that connection's close", () => {
+    const closed = (address: string, headers: [string, string][], method = 'OPTIONS') => {
+      const r = request(headers, method);
+      const id = trust.closedConnection(r, flow(address));
+      expect(r.headers.has('x-parley-closed')).toBe(false);
+      return id;
+    };
+    const named = request([['X-Parley-Source', 'WS 198.51.100.4:52110;conn=17']]);
+    trust.apply(named, flow('10.0.0.5'));
+    expect(closed('10.0.0.5', [['X-Parley-Closed', '17']])).toBe(
+      clientOf(named, flow('10.0.0.5')).connection,
+    );
+    // Not from anyone else, not a client's request relayed (it names a client), not another method.
+    expect(closed('192.0.2.1', [['X-Parley-Closed', '17']])).toBeUndefined();
+    expect(
+      closed('10.0.0.5', [
+        ['X-Parley-Closed', '17'],
+        ['X-Parley-Source', 'WS 198.51.100.4:52110;conn=9'],
+      ]),
+    ).toBeUndefined();
+    expect(closed('10.0.0.5', [['X-Parley-Closed', '17']], 'MESSAGE')).toBeUndefined();
+    expect(closed('10.0.0.5', [['X-Parley-Closed', 'all']])).toBeUndefined();
+    expect(closed('10.0.0.5', [])).toBeUndefined();
   });
 });

@@ -5,15 +5,26 @@
  * adds it in two headers, believed only from the addresses in
  * `sip.edge.trusted`:
  *
- *   X-Parley-Source: WS 203.0.113.9:52110     (the client's transport, address, port)
- *   X-Parley-Origin: https://shop.example     (the Origin of its WebSocket handshake)
+ *   X-Parley-Source: WS 203.0.113.9:52110;conn=17   (the client's transport, address,
+ *                                                    port, and the proxy's id of its connection)
+ *   X-Parley-Origin: https://shop.example           (the Origin of its WebSocket handshake)
  *
  * From any other source both headers are removed unread, so a client cannot
  * claim another address (to escape its rate limit, to pass as a carrier) or
  * another page's origin (to use a token minted for it). They are removed from
  * trusted requests too once read: nothing downstream sees them.
  *
- * The SBC, the trunks' classification and the call record ask `clientOf`.
+ * The connection id (`conn=`, Kamailio's `$conid`) lets a browser's call
+ * behind the proxy outlive its WebSocket as a direct one does (`calls/rebind.ts`):
+ * the gateway knows which of the proxy's client connections a request came on,
+ * and the proxy tells it when one closes, in an OPTIONS of its own carrying
+ *
+ *   X-Parley-Closed: 17
+ *
+ * (`closedConnection`), which the gateway takes as that connection's close.
+ *
+ * The SBC, the trunks' classification, the call record and the visitor's leg
+ * ask `clientOf`.
  */
 import { isIP } from 'node:net';
 import type { SipRequest } from '../message/index.js';
@@ -22,6 +33,7 @@ import type { Flow, SipProtocol } from './flow.js';
 
 export const EDGE_SOURCE_HEADER = 'X-Parley-Source';
 export const EDGE_ORIGIN_HEADER = 'X-Parley-Origin';
+export const EDGE_CLOSED_HEADER = 'X-Parley-Closed';
 
 /** The client of a request: its own transport and address, and its WebSocket's Origin. */
 export interface RequestClient {
@@ -33,6 +45,12 @@ export interface RequestClient {
   readonly origin: string | undefined;
   /** Told by a trusted edge proxy (the flow is the proxy's, not the client's). */
   readonly viaEdge: boolean;
+  /**
+   * The client's own connection: the flow's id when it connected to us, the
+   * proxy's connection id (scoped to the proxy) when the proxy named it, else
+   * the proxy's flow. Requests on one connection have the same id.
+   */
+  readonly connection: string;
 }
 
 const clients = new WeakMap<SipRequest, RequestClient>();
@@ -49,6 +67,7 @@ function flowClient(flow: Flow): RequestClient {
     port: flow.remote.port,
     origin: flow.origin,
     viaEdge: false,
+    connection: flow.id,
   };
 }
 
@@ -61,17 +80,28 @@ const PROTOCOLS: Readonly<Record<string, SipProtocol>> = {
   wss: 'WSS',
 };
 
-/** `WS 203.0.113.9:52110` or `udp [2001:db8::1]:5060`; undefined when malformed. */
+/**
+ * `WS 203.0.113.9:52110;conn=17` or `udp [2001:db8::1]:5060`; undefined when
+ * malformed. `conn`: the proxy's id of the client's connection (stream transports).
+ */
 export function parseEdgeSource(
   value: string,
-): { protocol: SipProtocol; address: string; port: number } | undefined {
-  const match = /^\s*([A-Za-z]+)\s+(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})\s*$/.exec(value);
+): { protocol: SipProtocol; address: string; port: number; conn?: string } | undefined {
+  const match =
+    /^\s*([A-Za-z]+)\s+(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})(?:;conn=(\d{1,19}))?\s*$/.exec(
+      value,
+    );
   if (!match) return undefined;
   const protocol = PROTOCOLS[(match[1] ?? '').toLowerCase()];
   const address = match[2] ?? match[3] ?? '';
   const port = Number(match[4]);
   if (!protocol || isIP(address) === 0 || port < 1 || port > 65535) return undefined;
-  return { protocol, address, port };
+  return { protocol, address, port, ...(match[5] === undefined ? {} : { conn: match[5] }) };
+}
+
+/** A proxy's client connection, as one id across the gateway: the proxy's flow and its id. */
+export function edgeConnectionId(proxy: Flow, conn: string): string {
+  return `edge ${proxy.id} conn ${conn}`;
 }
 
 /** An Origin as browsers send it (`scheme://host[:port]`), else undefined. */
@@ -113,6 +143,34 @@ export class EdgeTrust {
     if (!this.trusts(flow.remote.address)) return;
     const client = source === undefined ? undefined : parseEdgeSource(source);
     if (!client) return; // the proxy's own request (a probe), or nothing we can read
-    clients.set(request, { ...client, origin: parseOrigin(origin), viaEdge: true });
+    const { conn, ...where } = client;
+    clients.set(request, {
+      ...where,
+      origin: parseOrigin(origin),
+      viaEdge: true,
+      connection: conn === undefined ? flow.id : edgeConnectionId(flow, conn),
+    });
+  }
+
+  /**
+   * The proxy's notice that one of its client connections closed (an OPTIONS
+   * out of any dialog, from a trusted address, with `X-Parley-Closed: <conn>`
+   * and no client named: the proxy's own request): that connection's id, to be
+   * taken as closed. Undefined for any other request (the header is removed).
+   * Call before `apply`.
+   */
+  closedConnection(request: SipRequest, flow: Flow): string | undefined {
+    const conn = request.headers.get(EDGE_CLOSED_HEADER)?.trim();
+    if (conn === undefined) return undefined;
+    request.headers.delete(EDGE_CLOSED_HEADER);
+    if (
+      request.method !== 'OPTIONS' ||
+      request.to.tag !== undefined ||
+      request.headers.has(EDGE_SOURCE_HEADER) ||
+      !/^\d{1,19}$/.test(conn) ||
+      !this.trusts(flow.remote.address)
+    )
+      return undefined;
+    return edgeConnectionId(flow, conn);
   }
 }

@@ -50,6 +50,11 @@ export interface TransportLayerEvents {
   request: [SipRequest, Flow];
   response: [SipResponse, Flow];
   flowClosed: [Flow];
+  /**
+   * A trusted edge proxy says one of its client connections closed (`edge.ts`,
+   * `X-Parley-Closed`): `id` is that connection's, as `clientOf(…).connection` names it.
+   */
+  edgeConnectionClosed: [{ readonly id: string }];
   /** A message that could not be parsed or was refused at the transport (for metrics). */
   dropped: [{ reason: string; flow?: Flow | undefined }];
 }
@@ -245,6 +250,14 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       } catch (error) {
         // A Via we parsed but cannot write back (a branch with characters no token allows).
         this.emit('dropped', { reason: `Via: ${(error as Error).message}`, flow });
+        return;
+      }
+      // A trusted proxy's notice that a client's connection closed: answered here, not a request.
+      const closed = this.#edge.closedConnection(message, flow);
+      if (closed !== undefined) {
+        this.#log.debug({ flow: flow.id, connection: closed }, 'edge: client connection closed');
+        void this.sendResponse(createResponse(message, 200, undefined, { toTag: true }), flow);
+        this.emit('edgeConnectionClosed', { id: closed });
         return;
       }
       // Who really sent it, when a trusted proxy says so; the headers go either way.
