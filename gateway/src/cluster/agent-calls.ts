@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 /**
  * Agents' calls shown on every gateway: an agent ringing or talking through
@@ -51,6 +52,8 @@ export class RedisAgentCalls {
   readonly #told = new Set<string>();
   readonly #onLocal = (agentId: string) => this.#changed(agentId);
   readonly #onUp = () => void this.#resync();
+  /** Agents whose write failed (Redis up or down): their counts written again until they land. */
+  readonly #retries: WriteRetries<string>;
   #started = false;
   #closed = false;
   /** Counts the messages applied: a read keeps what a message told after the read was sent. */
@@ -76,6 +79,7 @@ export class RedisAgentCalls {
     this.#redis.on('up', this.#onUp);
     this.#timer = setInterval(() => void this.#renew(), deps.heartbeatSeconds * 1000);
     this.#timer.unref();
+    this.#retries = new WriteRetries(this.#redis, 'agent_calls', (ids) => this.#write(ids));
   }
 
   /** Subscribes, then reads the others' calls and clears what this instance left of a previous run. */
@@ -95,6 +99,7 @@ export class RedisAgentCalls {
     clearInterval(this.#timer);
     this.#agents.off('localCalls', this.#onLocal);
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   /**
@@ -176,7 +181,7 @@ export class RedisAgentCalls {
       if (counts.ringing + counts.activeCalls > 0) this.#told.add(agentId);
       else this.#told.delete(agentId);
     }
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'agent_calls',
       (r) => {
         const m = r.multi();
@@ -189,10 +194,13 @@ export class RedisAgentCalls {
           } else m.hdel(key, this.#instance);
         }
         m.publish(this.#channel, JSON.stringify(message));
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
+    for (const agentId of agentIds)
+      if (done === null) this.#retries.failed(agentId);
+      else this.#retries.written(agentId);
   }
 
   #received(text: string): void {

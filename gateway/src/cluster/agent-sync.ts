@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AgentContact, AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 /**
  * Agents' registrations, availability and wrap-up shared between gateways:
@@ -63,6 +64,8 @@ export class RedisAgentSync {
   readonly #channel: string;
   readonly #onLocal = (agentId: string) => void this.#publish(agentId);
   readonly #onUp = () => void this.#resync();
+  /** Agents whose write failed (Redis up or down): their state written again until it lands. */
+  readonly #retries: WriteRetries<string>;
   /** The start's own read is done: from now on each reconnection reads and writes again. */
   #started = false;
   /** This gateway's own contacts were read back from the hash (or it had none there). */
@@ -86,6 +89,9 @@ export class RedisAgentSync {
     this.#channel = this.#redis.key('agents');
     this.#agents.on('localChange', this.#onLocal);
     this.#redis.on('up', this.#onUp);
+    this.#retries = new WriteRetries(this.#redis, 'agents', async (ids) => {
+      await Promise.all(ids.map((id) => this.#publish(id)));
+    });
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
@@ -164,6 +170,7 @@ export class RedisAgentSync {
     this.#closed = true;
     this.#agents.off('localChange', this.#onLocal);
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   async #publish(agentId: string): Promise<void> {
@@ -182,7 +189,7 @@ export class RedisAgentSync {
     const field = `contacts:${this.#instance}`;
     const wrapUpField = `wrapUp:${this.#instance}`;
     const lastExpiry = Math.max(0, ...contacts.map((c) => c.expiresAt));
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'agent_publish',
       (r) => {
         const m = r.multi();
@@ -212,10 +219,12 @@ export class RedisAgentSync {
           m.pexpireat(key, lastExpiry, 'GT');
         }
         m.publish(this.#channel, JSON.stringify(message));
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
+    if (done === null) this.#retries.failed(agentId);
+    else this.#retries.written(agentId);
   }
 
   #received(text: string): void {

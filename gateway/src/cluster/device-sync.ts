@@ -14,7 +14,8 @@ import {
   signedOutSchema,
   signInSchema,
 } from './device-wire.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 /**
  * Gated residents' devices shared between gateways: a device (a SIP phone, a
@@ -64,6 +65,8 @@ export class RedisDevicePresence implements DevicePresence {
   readonly #onUp = () => void this.#resync();
   /** By `deviceKey`: the changes made here whose write failed. */
   readonly #unsent = new Map<string, Unsent>();
+  /** A write failed (Redis up or down): this gateway's state and removals written again until they land. */
+  readonly #retries: WriteRetries<'unsent'>;
   /** Counts the messages applied: a read keeps what a message told after the read was sent. */
   #heard = 0;
   /** `<deviceKey>\n<field>` (`*` a forget) → the value of `#heard` when its last message was applied. */
@@ -80,6 +83,7 @@ export class RedisDevicePresence implements DevicePresence {
     this.#channel = this.#redis.key('devices');
     this.#index = this.#redis.key('device-index');
     this.#redis.on('up', this.#onUp);
+    this.#retries = new WriteRetries(this.#redis, 'devices', () => this.#rewrite());
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
@@ -97,6 +101,7 @@ export class RedisDevicePresence implements DevicePresence {
   close(): void {
     this.#closed = true;
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   setContacts(tenant: string, address: string, contacts: readonly DeviceContact[]): void {
@@ -139,6 +144,17 @@ export class RedisDevicePresence implements DevicePresence {
    */
   async #resync(): Promise<void> {
     if (!this.#started || this.#closed) return;
+    await this.#rewrite();
+    await this.#load(false);
+  }
+
+  /**
+   * This gateway's own contacts and sign-ins anew, and the removals whose
+   * write failed: when Redis is back, and as the retry of a write that failed
+   * while it stayed up (`retries.ts`).
+   */
+  async #rewrite(): Promise<void> {
+    if (this.#closed) return;
     const unsent = [...this.#unsent.values()];
     this.#unsent.clear();
     // A forget first: a registration made here after it is written below.
@@ -162,15 +178,15 @@ export class RedisDevicePresence implements DevicePresence {
         .filter((u) => u.signedOutAt !== undefined && !held(ownSignIns, u))
         .map((u) => this.#writeSignOut(u.tenant, u.address, u.signedOutAt ?? 0)),
     ]);
-    await this.#load(false);
   }
 
-  /** Remembers a change whose write failed, to write it once Redis is back. */
+  /** Remembers a change whose write failed, to write it again (`#rewrite`). */
   #failed(tenant: string, address: string, what: Omit<Unsent, 'tenant' | 'address'> = {}): void {
     const key = deviceKey(tenant, address);
     const unsent = this.#unsent.get(key) ?? { tenant, address };
     Object.assign(unsent, what);
     this.#unsent.set(key, unsent);
+    this.#retries.failed('unsent');
   }
 
   async #writeForget(tenant: string, address: string, at: number): Promise<void> {
@@ -289,7 +305,7 @@ export class RedisDevicePresence implements DevicePresence {
         else m.hdel(key, field);
         this.#lastsUntil(m, key, Math.max(0, ...listed.map((c) => c.expiresAt)));
         m.publish(this.#channel, message);
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
@@ -303,17 +319,18 @@ export class RedisDevicePresence implements DevicePresence {
     if (signIn.until <= this.#now()) return this.#writeSignOut(tenant, address, signIn.at);
     const key = this.#key(tenant, address);
     const message = this.#message(tenant, address, { kind: 'signIn', signIn });
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'device_sign_in',
       (r) => {
         const m = r.multi();
         m.eval(SIGN_IN, 1, key, JSON.stringify(signIn), String(signIn.at), this.#channel, message);
         this.#lastsUntil(m, key, signIn.until);
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
-    // Not remembered when it fails: written again with the others made here.
+    // Written again with the others made here (`#rewrite` writes every own sign-in).
+    if (!done) this.#retries.failed('unsent');
   }
 
   /**
