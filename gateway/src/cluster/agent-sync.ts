@@ -3,6 +3,7 @@ import type { AgentContact, AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
 import { replies, type RedisLink } from './redis-link.js';
 import { WriteRetries } from './retries.js';
+import { WrittenMarks } from './written-marks.js';
 
 /**
  * Agents' registrations, availability and wrap-up shared between gateways:
@@ -66,6 +67,10 @@ export class RedisAgentSync {
   readonly #onUp = () => void this.#resync();
   /** Agents whose write failed (Redis up or down): their state written again until it lands. */
   readonly #retries: WriteRetries<string>;
+  /** Whose fields are all written in this Redis: only their absence removes their contacts here. */
+  readonly #marks: WrittenMarks;
+  /** This gateway's state is not all in Redis yet (a write failed): marked once it is. */
+  #unmarked = true;
   /** The start's own read is done: from now on each reconnection reads and writes again. */
   #started = false;
   /** This gateway's own contacts were read back from the hash (or it had none there). */
@@ -91,6 +96,12 @@ export class RedisAgentSync {
     this.#redis.on('up', this.#onUp);
     this.#retries = new WriteRetries(this.#redis, 'agents', async (ids) => {
       await Promise.all(ids.map((id) => this.#publish(id)));
+      if (this.#unmarked) await this.#mark();
+    });
+    this.#marks = new WrittenMarks(this.#redis, {
+      store: 'agents',
+      instanceId: this.#instance,
+      channel: this.#channel,
     });
   }
 
@@ -105,6 +116,15 @@ export class RedisAgentSync {
     );
     this.#restored = await this.load({ restoreOwn: true });
     this.#started = true;
+    // What this instance wrote before is its own again (or there was nothing): whole.
+    if (this.#restored) await this.#mark();
+  }
+
+  /** Marks this gateway's state whole in Redis once no write of it waits for a retry. */
+  async #mark(): Promise<void> {
+    this.#unmarked = true;
+    if (this.#retries.pending.size > 0) return;
+    if (await this.#marks.mark()) this.#unmarked = false;
   }
 
   /**
@@ -121,6 +141,7 @@ export class RedisAgentSync {
     if (!this.#started || this.#closed) return;
     if (!this.#restored && (await this.load({ restoreOwn: true }))) this.#restored = true;
     await Promise.all(this.#agents.list().map((a) => this.#publish(a.id)));
+    await this.#mark();
     await this.load();
   }
 
@@ -137,6 +158,7 @@ export class RedisAgentSync {
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return true;
     const sentAt = this.#heard;
+    const whole = (await this.#marks.whole()) ?? new Set<string>();
     const hashes = await this.#redis.run(
       'agent_load',
       async (r) => {
@@ -153,9 +175,11 @@ export class RedisAgentSync {
       const agentId = ids[i];
       if (agentId === undefined || hash === undefined) return;
       this.#applyHash(agentId, hash, options.restoreOwn === true, sentAt);
-      // The others' contacts no longer in the hash, unless told since the read was sent.
+      // The others' contacts no longer in the hash, unless told since the read was sent,
+      // or their gateway has not written them in this Redis yet (`written-marks.ts`).
       for (const instance of this.#agents.remoteOrigins(agentId).contacts)
         if (
+          whole.has(instance) &&
           !(`contacts:${instance}` in hash) &&
           (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt
         )
@@ -230,7 +254,14 @@ export class RedisAgentSync {
   #received(text: string): void {
     let message: AgentMessage;
     try {
-      message = messageSchema.parse(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      const written = WrittenMarks.noticeFrom(value);
+      // Another gateway's state is whole now: a read may remove what it no longer has.
+      if (written !== undefined) {
+        if (written !== this.#instance && this.#started) void this.load();
+        return;
+      }
+      message = messageSchema.parse(value);
     } catch (error) {
       this.#log.warn({ err: error }, 'unreadable agent change ignored');
       return;

@@ -16,6 +16,7 @@ import {
 } from './device-wire.js';
 import { replies, type RedisLink } from './redis-link.js';
 import { WriteRetries } from './retries.js';
+import { WrittenMarks } from './written-marks.js';
 
 /**
  * Gated residents' devices shared between gateways: a device (a SIP phone, a
@@ -67,6 +68,8 @@ export class RedisDevicePresence implements DevicePresence {
   readonly #unsent = new Map<string, Unsent>();
   /** A write failed (Redis up or down): this gateway's state and removals written again until they land. */
   readonly #retries: WriteRetries<'unsent'>;
+  /** Whose fields are all written in this Redis: only their absence removes what they told here. */
+  readonly #marks: WrittenMarks;
   /** Counts the messages applied: a read keeps what a message told after the read was sent. */
   #heard = 0;
   /** `<deviceKey>\n<field>` (`*` a forget) → the value of `#heard` when its last message was applied. */
@@ -84,6 +87,11 @@ export class RedisDevicePresence implements DevicePresence {
     this.#index = this.#redis.key('device-index');
     this.#redis.on('up', this.#onUp);
     this.#retries = new WriteRetries(this.#redis, 'devices', () => this.#rewrite());
+    this.#marks = new WrittenMarks(this.#redis, {
+      store: 'devices',
+      instanceId: this.#instance,
+      channel: this.#channel,
+    });
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
@@ -94,7 +102,8 @@ export class RedisDevicePresence implements DevicePresence {
       'device changes',
       () => void this.#resync(),
     );
-    await this.#load(true);
+    // What this instance wrote before is its own again (or there was nothing): whole.
+    if (await this.#load(true)) await this.#marks.mark();
     this.#started = true;
   }
 
@@ -154,6 +163,12 @@ export class RedisDevicePresence implements DevicePresence {
    * while it stayed up (`retries.ts`).
    */
   async #rewrite(): Promise<void> {
+    await this.#writeOwn();
+    // Whole once nothing failed (else the retry of what failed marks it).
+    if (this.#retries.pending.size === 0 && !this.#closed) await this.#marks.mark();
+  }
+
+  async #writeOwn(): Promise<void> {
     if (this.#closed) return;
     const unsent = [...this.#unsent.values()];
     this.#unsent.clear();
@@ -227,6 +242,7 @@ export class RedisDevicePresence implements DevicePresence {
    */
   async #load(restoreOwn: boolean): Promise<boolean> {
     const sentAt = this.#heard;
+    const whole = (await this.#marks.whole()) ?? new Set<string>();
     const reply = await this.#redis.run(
       'device_load',
       (r) => r.eval(LOAD, 1, this.#index, String(this.#now())) as Promise<unknown>,
@@ -272,8 +288,12 @@ export class RedisDevicePresence implements DevicePresence {
         own.push({ tenant, address, contacts: mine, at: device.contactsAt.get(this.#instance) });
     }
     // A field told since the read was sent (the read is not atomic with the messages) is kept.
-    this.#mirror.replaceOthers(devices, (t, a, field) =>
-      [field, '*'].some((f) => (this.#heardAt.get(`${deviceKey(t, a)}\n${f}`) ?? 0) > sentAt),
+    // A field missing from a gateway that has not written its own in this Redis yet is kept.
+    this.#mirror.replaceOthers(
+      devices,
+      (t, a, field) =>
+        [field, '*'].some((f) => (this.#heardAt.get(`${deviceKey(t, a)}\n${f}`) ?? 0) > sentAt),
+      (instance) => whole.has(instance),
     );
     for (const o of own)
       // Never over a registration this process already holds.
@@ -350,7 +370,14 @@ export class RedisDevicePresence implements DevicePresence {
   #received(text: string): void {
     let message: DeviceMessage;
     try {
-      message = messageSchema.parse(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      const written = WrittenMarks.noticeFrom(value);
+      // Another gateway's state is whole now: a read may remove what it no longer has.
+      if (written !== undefined) {
+        if (written !== this.#instance && this.#started) void this.#load(false);
+        return;
+      }
+      message = messageSchema.parse(value);
     } catch (error) {
       this.#log.warn({ err: error }, 'unreadable device change ignored');
       return;
