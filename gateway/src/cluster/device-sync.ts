@@ -1,18 +1,16 @@
 import type { ChainableCommander } from 'ioredis';
-import { z } from 'zod';
 import type { DeviceContact, DevicePresence, SignIn } from '../gated/devices/device-presence.js';
 import type { Logger } from '../observability/index.js';
 import { deviceKey, DeviceMirror, type SharedSignIn } from './device-mirror.js';
 import {
-  contactSchema,
   type DeviceMessage,
   FORGET,
   LOAD,
   messageSchema,
+  parseDevices,
+  remote,
   SIGN_IN,
   SIGN_OUT,
-  signedOutSchema,
-  signInSchema,
 } from './device-wire.js';
 import { replies, type RedisLink } from './redis-link.js';
 import { WriteRetries } from './retries.js';
@@ -249,40 +247,12 @@ export class RedisDevicePresence implements DevicePresence {
       undefined,
     );
     if (!Array.isArray(reply)) return false;
-    const prefix = this.#redis.key('device', '');
-    const devices: Parameters<DeviceMirror['replaceOthers']>[0][number][] = [];
+    const devices = parseDevices(reply, this.#redis.key('device', ''), (err, key, field) =>
+      this.#log.warn({ err, key, field }, 'unreadable device state ignored'),
+    );
     const own: { tenant: string; address: string; contacts: DeviceContact[]; at?: number }[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const key = reply[i];
-      const fields = reply[i + 1];
-      if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
-      const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
-      if (tenant === undefined || address === undefined) continue;
-      const device = {
-        tenant,
-        address,
-        contacts: new Map<string, DeviceContact[]>(),
-        contactsAt: new Map<string, number>(),
-      };
-      let signIn: SharedSignIn | undefined;
-      let signedOutAt = 0;
-      for (let f = 0; f + 1 < fields.length; f += 2) {
-        const field = String(fields[f]);
-        try {
-          const value: unknown = JSON.parse(String(fields[f + 1]));
-          if (field === 'signIn') signIn = signInSchema.parse(value);
-          else if (field === 'signedOut') signedOutAt = signedOutSchema.parse(value).at;
-          else if (field.startsWith('contacts:')) {
-            const contacts = z.array(contactSchema).parse(value);
-            const instance = field.slice('contacts:'.length);
-            device.contacts.set(instance, remote(contacts));
-            device.contactsAt.set(instance, Math.max(0, ...contacts.map((c) => c.at ?? 0)));
-          }
-        } catch (error) {
-          this.#log.warn({ err: error, key, field }, 'unreadable device state ignored');
-        }
-      }
-      devices.push({ ...device, signIn, signedOutAt });
+    for (const device of devices) {
+      const { tenant, address } = device;
       const mine = device.contacts.get(this.#instance);
       if (restoreOwn && mine)
         own.push({ tenant, address, contacts: mine, at: device.contactsAt.get(this.#instance) });
@@ -410,17 +380,4 @@ export class RedisDevicePresence implements DevicePresence {
   #key(tenant: string, address: string): string {
     return this.#redis.key('device', encodeURIComponent(tenant), encodeURIComponent(address));
   }
-}
-
-/** A key part as written (undefined for one this code did not write: never throws in a load). */
-function decoded(part: string): string | undefined {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return undefined;
-  }
-}
-
-function remote(contacts: readonly { uri: string; expiresAt: number }[]): DeviceContact[] {
-  return contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, flowId: undefined }));
 }
