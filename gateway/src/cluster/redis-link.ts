@@ -59,6 +59,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
   constructor(options: RedisLinkOptions, deps: { logger: Logger; metrics: ClusterMetrics }) {
     super();
+    // Every store listens for `up`, and each store's retries (`retries.ts`): more than Node's 10.
+    this.setMaxListeners(0);
     this.#options = options;
     this.prefix = options.keyPrefix;
     this.#logger = deps.logger.child({ module: 'redis' });
