@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
+import { WrittenMarks } from './written-marks.js';
 
 /**
  * Agents' calls shown on every gateway: an agent ringing or talking through
@@ -51,6 +53,12 @@ export class RedisAgentCalls {
   readonly #told = new Set<string>();
   readonly #onLocal = (agentId: string) => this.#changed(agentId);
   readonly #onUp = () => void this.#resync();
+  /** Agents whose write failed (Redis up or down): their counts written again until they land. */
+  readonly #retries: WriteRetries<string>;
+  /** Whose fields are all written in this Redis: only their absence clears their calls here. */
+  readonly #marks: WrittenMarks;
+  /** This gateway's counts are not all in Redis yet (a write failed): marked once they are. */
+  #unmarked = true;
   #started = false;
   #closed = false;
   /** Counts the messages applied: a read keeps what a message told after the read was sent. */
@@ -76,6 +84,15 @@ export class RedisAgentCalls {
     this.#redis.on('up', this.#onUp);
     this.#timer = setInterval(() => void this.#renew(), deps.heartbeatSeconds * 1000);
     this.#timer.unref();
+    this.#retries = new WriteRetries(this.#redis, 'agent_calls', async (ids) => {
+      await this.#write(ids);
+      if (this.#unmarked) await this.#mark();
+    });
+    this.#marks = new WrittenMarks(this.#redis, {
+      store: 'agent-calls',
+      instanceId: this.#instance,
+      channel: this.#channel,
+    });
   }
 
   /** Subscribes, then reads the others' calls and clears what this instance left of a previous run. */
@@ -95,6 +112,7 @@ export class RedisAgentCalls {
     clearInterval(this.#timer);
     this.#agents.off('localCalls', this.#onLocal);
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   /**
@@ -104,13 +122,17 @@ export class RedisAgentCalls {
    * back: writes every agent's counts first (a Redis that restarted lost
    * them; a call that ended meanwhile was told to no one), then reads.
    */
-  async #resync(first = false): Promise<void> {
+  async #resync(first = false, options: { readOnly?: boolean } = {}): Promise<void> {
     if (this.#closed || (!first && !this.#started)) return;
     this.#started = true;
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return;
-    if (!first) await this.#write(ids);
+    if (!first && !options.readOnly) {
+      await this.#write(ids);
+      await this.#mark();
+    }
     const sentAt = this.#heard;
+    const whole = (await this.#marks.whole()) ?? new Set<string>();
     const hashes = await this.#redis.run(
       'agent_calls_load',
       async (r) => {
@@ -127,8 +149,13 @@ export class RedisAgentCalls {
     hashes.forEach((hash, i) => {
       const agentId = ids[i];
       if (agentId === undefined || hash === undefined) return;
+      // Unless told since the read was sent, or not written in this Redis yet (`written-marks.ts`).
       for (const instance of this.#agents.remoteOrigins(agentId).calls)
-        if (!(instance in hash) && (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt)
+        if (
+          whole.has(instance) &&
+          !(instance in hash) &&
+          (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt
+        )
           this.#agents.clearRemoteCalls(agentId, instance);
       for (const [instance, value] of Object.entries(hash)) {
         if (instance === this.#instance) {
@@ -145,6 +172,14 @@ export class RedisAgentCalls {
     for (const agentId of own) this.#told.add(agentId);
     for (const agentId of ids) if (this.#hasCalls(agentId)) this.#told.add(agentId);
     await this.#write([...this.#told]);
+    await this.#mark();
+  }
+
+  /** Marks this gateway's counts whole in Redis once no write of them waits for a retry. */
+  async #mark(): Promise<void> {
+    this.#unmarked = true;
+    if (this.#retries.pending.size > 0 || this.#closed) return;
+    if (await this.#marks.mark()) this.#unmarked = false;
   }
 
   #changed(agentId: string): void {
@@ -176,7 +211,7 @@ export class RedisAgentCalls {
       if (counts.ringing + counts.activeCalls > 0) this.#told.add(agentId);
       else this.#told.delete(agentId);
     }
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'agent_calls',
       (r) => {
         const m = r.multi();
@@ -189,14 +224,24 @@ export class RedisAgentCalls {
           } else m.hdel(key, this.#instance);
         }
         m.publish(this.#channel, JSON.stringify(message));
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
+    for (const agentId of agentIds)
+      if (done === null) this.#retries.failed(agentId);
+      else this.#retries.written(agentId);
   }
 
   #received(text: string): void {
-    const parsed = messageSchema.safeParse(safeJson(text));
+    const value = safeJson(text);
+    const written = WrittenMarks.noticeFrom(value);
+    // Another gateway's counts are whole now: a read may clear what it no longer has.
+    if (written !== undefined) {
+      if (written !== this.#instance && this.#started) void this.#resync(false, { readOnly: true });
+      return;
+    }
+    const parsed = messageSchema.safeParse(value);
     if (!parsed.success) {
       this.#log.warn({ err: parsed.error }, 'unreadable agent calls message ignored');
       return;

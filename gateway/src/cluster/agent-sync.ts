@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { AgentContact, AgentDirectory } from '../agents/index.js';
 import type { Logger } from '../observability/index.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
+import { WrittenMarks } from './written-marks.js';
 
 /**
  * Agents' registrations, availability and wrap-up shared between gateways:
@@ -63,6 +65,12 @@ export class RedisAgentSync {
   readonly #channel: string;
   readonly #onLocal = (agentId: string) => void this.#publish(agentId);
   readonly #onUp = () => void this.#resync();
+  /** Agents whose write failed (Redis up or down): their state written again until it lands. */
+  readonly #retries: WriteRetries<string>;
+  /** Whose fields are all written in this Redis: only their absence removes their contacts here. */
+  readonly #marks: WrittenMarks;
+  /** This gateway's state is not all in Redis yet (a write failed): marked once it is. */
+  #unmarked = true;
   /** The start's own read is done: from now on each reconnection reads and writes again. */
   #started = false;
   /** This gateway's own contacts were read back from the hash (or it had none there). */
@@ -86,6 +94,15 @@ export class RedisAgentSync {
     this.#channel = this.#redis.key('agents');
     this.#agents.on('localChange', this.#onLocal);
     this.#redis.on('up', this.#onUp);
+    this.#retries = new WriteRetries(this.#redis, 'agents', async (ids) => {
+      await Promise.all(ids.map((id) => this.#publish(id)));
+      if (this.#unmarked) await this.#mark();
+    });
+    this.#marks = new WrittenMarks(this.#redis, {
+      store: 'agents',
+      instanceId: this.#instance,
+      channel: this.#channel,
+    });
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
@@ -99,6 +116,15 @@ export class RedisAgentSync {
     );
     this.#restored = await this.load({ restoreOwn: true });
     this.#started = true;
+    // What this instance wrote before is its own again (or there was nothing): whole.
+    if (this.#restored) await this.#mark();
+  }
+
+  /** Marks this gateway's state whole in Redis once no write of it waits for a retry. */
+  async #mark(): Promise<void> {
+    this.#unmarked = true;
+    if (this.#retries.pending.size > 0) return;
+    if (await this.#marks.mark()) this.#unmarked = false;
   }
 
   /**
@@ -115,6 +141,7 @@ export class RedisAgentSync {
     if (!this.#started || this.#closed) return;
     if (!this.#restored && (await this.load({ restoreOwn: true }))) this.#restored = true;
     await Promise.all(this.#agents.list().map((a) => this.#publish(a.id)));
+    await this.#mark();
     await this.load();
   }
 
@@ -131,6 +158,7 @@ export class RedisAgentSync {
     const ids = this.#agents.list().map((a) => a.id);
     if (ids.length === 0) return true;
     const sentAt = this.#heard;
+    const whole = (await this.#marks.whole()) ?? new Set<string>();
     const hashes = await this.#redis.run(
       'agent_load',
       async (r) => {
@@ -147,9 +175,11 @@ export class RedisAgentSync {
       const agentId = ids[i];
       if (agentId === undefined || hash === undefined) return;
       this.#applyHash(agentId, hash, options.restoreOwn === true, sentAt);
-      // The others' contacts no longer in the hash, unless told since the read was sent.
+      // The others' contacts no longer in the hash, unless told since the read was sent,
+      // or their gateway has not written them in this Redis yet (`written-marks.ts`).
       for (const instance of this.#agents.remoteOrigins(agentId).contacts)
         if (
+          whole.has(instance) &&
           !(`contacts:${instance}` in hash) &&
           (this.#heardAt.get(`${agentId}\n${instance}`) ?? 0) <= sentAt
         )
@@ -164,6 +194,7 @@ export class RedisAgentSync {
     this.#closed = true;
     this.#agents.off('localChange', this.#onLocal);
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   async #publish(agentId: string): Promise<void> {
@@ -182,7 +213,7 @@ export class RedisAgentSync {
     const field = `contacts:${this.#instance}`;
     const wrapUpField = `wrapUp:${this.#instance}`;
     const lastExpiry = Math.max(0, ...contacts.map((c) => c.expiresAt));
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'agent_publish',
       (r) => {
         const m = r.multi();
@@ -212,16 +243,25 @@ export class RedisAgentSync {
           m.pexpireat(key, lastExpiry, 'GT');
         }
         m.publish(this.#channel, JSON.stringify(message));
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
+    if (done === null) this.#retries.failed(agentId);
+    else this.#retries.written(agentId);
   }
 
   #received(text: string): void {
     let message: AgentMessage;
     try {
-      message = messageSchema.parse(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      const written = WrittenMarks.noticeFrom(value);
+      // Another gateway's state is whole now: a read may remove what it no longer has.
+      if (written !== undefined) {
+        if (written !== this.#instance && this.#started) void this.load();
+        return;
+      }
+      message = messageSchema.parse(value);
     } catch (error) {
       this.#log.warn({ err: error }, 'unreadable agent change ignored');
       return;

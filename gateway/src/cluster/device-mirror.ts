@@ -132,14 +132,24 @@ export class DeviceMirror {
       signedOutAt: number;
     }[],
     told: (tenant: string, address: string, field: string) => boolean = () => false,
+    /**
+     * Whether `instance` has written all it owns into the Redis read: a field
+     * of one that has not is kept when missing (not written yet, not removed).
+     */
+    whole: (instance: string) => boolean = () => true,
   ): void {
     const ownSignIns = this.ownSignIns();
     for (const entry of [...this.#entries.values()]) {
       const { tenant, address } = entry;
       for (const instance of [...entry.contacts.keys()])
-        if (instance !== this.instanceId && !told(tenant, address, `contacts:${instance}`))
+        if (
+          instance !== this.instanceId &&
+          whole(instance) &&
+          !told(tenant, address, `contacts:${instance}`)
+        )
           this.setContacts(tenant, address, [], instance);
-      if (!told(tenant, address, 'signIn')) entry.signIn = undefined;
+      if (!told(tenant, address, 'signIn') && (!entry.signIn || whole(entry.signIn.by)))
+        entry.signIn = undefined;
       this.#drop(entry);
     }
     const signedOut = new Map<string, number>();

@@ -1,20 +1,20 @@
 import type { ChainableCommander } from 'ioredis';
-import { z } from 'zod';
 import type { DeviceContact, DevicePresence, SignIn } from '../gated/devices/device-presence.js';
 import type { Logger } from '../observability/index.js';
 import { deviceKey, DeviceMirror, type SharedSignIn } from './device-mirror.js';
 import {
-  contactSchema,
   type DeviceMessage,
   FORGET,
   LOAD,
   messageSchema,
+  parseDevices,
+  remote,
   SIGN_IN,
   SIGN_OUT,
-  signedOutSchema,
-  signInSchema,
 } from './device-wire.js';
-import type { RedisLink } from './redis-link.js';
+import { replies, type RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
+import { WrittenMarks } from './written-marks.js';
 
 /**
  * Gated residents' devices shared between gateways: a device (a SIP phone, a
@@ -64,6 +64,10 @@ export class RedisDevicePresence implements DevicePresence {
   readonly #onUp = () => void this.#resync();
   /** By `deviceKey`: the changes made here whose write failed. */
   readonly #unsent = new Map<string, Unsent>();
+  /** A write failed (Redis up or down): this gateway's state and removals written again until they land. */
+  readonly #retries: WriteRetries<'unsent'>;
+  /** Whose fields are all written in this Redis: only their absence removes what they told here. */
+  readonly #marks: WrittenMarks;
   /** Counts the messages applied: a read keeps what a message told after the read was sent. */
   #heard = 0;
   /** `<deviceKey>\n<field>` (`*` a forget) → the value of `#heard` when its last message was applied. */
@@ -80,6 +84,12 @@ export class RedisDevicePresence implements DevicePresence {
     this.#channel = this.#redis.key('devices');
     this.#index = this.#redis.key('device-index');
     this.#redis.on('up', this.#onUp);
+    this.#retries = new WriteRetries(this.#redis, 'devices', () => this.#rewrite());
+    this.#marks = new WrittenMarks(this.#redis, {
+      store: 'devices',
+      instanceId: this.#instance,
+      channel: this.#channel,
+    });
   }
 
   /** Subscribes, then reads what the other gateways wrote before this one started. */
@@ -90,13 +100,15 @@ export class RedisDevicePresence implements DevicePresence {
       'device changes',
       () => void this.#resync(),
     );
-    await this.#load(true);
+    // What this instance wrote before is its own again (or there was nothing): whole.
+    if (await this.#load(true)) await this.#marks.mark();
     this.#started = true;
   }
 
   close(): void {
     this.#closed = true;
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
   }
 
   setContacts(tenant: string, address: string, contacts: readonly DeviceContact[]): void {
@@ -139,6 +151,23 @@ export class RedisDevicePresence implements DevicePresence {
    */
   async #resync(): Promise<void> {
     if (!this.#started || this.#closed) return;
+    await this.#rewrite();
+    await this.#load(false);
+  }
+
+  /**
+   * This gateway's own contacts and sign-ins anew, and the removals whose
+   * write failed: when Redis is back, and as the retry of a write that failed
+   * while it stayed up (`retries.ts`).
+   */
+  async #rewrite(): Promise<void> {
+    await this.#writeOwn();
+    // Whole once nothing failed (else the retry of what failed marks it).
+    if (this.#retries.pending.size === 0 && !this.#closed) await this.#marks.mark();
+  }
+
+  async #writeOwn(): Promise<void> {
+    if (this.#closed) return;
     const unsent = [...this.#unsent.values()];
     this.#unsent.clear();
     // A forget first: a registration made here after it is written below.
@@ -162,15 +191,15 @@ export class RedisDevicePresence implements DevicePresence {
         .filter((u) => u.signedOutAt !== undefined && !held(ownSignIns, u))
         .map((u) => this.#writeSignOut(u.tenant, u.address, u.signedOutAt ?? 0)),
     ]);
-    await this.#load(false);
   }
 
-  /** Remembers a change whose write failed, to write it once Redis is back. */
+  /** Remembers a change whose write failed, to write it again (`#rewrite`). */
   #failed(tenant: string, address: string, what: Omit<Unsent, 'tenant' | 'address'> = {}): void {
     const key = deviceKey(tenant, address);
     const unsent = this.#unsent.get(key) ?? { tenant, address };
     Object.assign(unsent, what);
     this.#unsent.set(key, unsent);
+    this.#retries.failed('unsent');
   }
 
   async #writeForget(tenant: string, address: string, at: number): Promise<void> {
@@ -211,53 +240,30 @@ export class RedisDevicePresence implements DevicePresence {
    */
   async #load(restoreOwn: boolean): Promise<boolean> {
     const sentAt = this.#heard;
+    const whole = (await this.#marks.whole()) ?? new Set<string>();
     const reply = await this.#redis.run(
       'device_load',
       (r) => r.eval(LOAD, 1, this.#index, String(this.#now())) as Promise<unknown>,
       undefined,
     );
     if (!Array.isArray(reply)) return false;
-    const prefix = this.#redis.key('device', '');
-    const devices: Parameters<DeviceMirror['replaceOthers']>[0][number][] = [];
+    const devices = parseDevices(reply, this.#redis.key('device', ''), (err, key, field) =>
+      this.#log.warn({ err, key, field }, 'unreadable device state ignored'),
+    );
     const own: { tenant: string; address: string; contacts: DeviceContact[]; at?: number }[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const key = reply[i];
-      const fields = reply[i + 1];
-      if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
-      const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
-      if (tenant === undefined || address === undefined) continue;
-      const device = {
-        tenant,
-        address,
-        contacts: new Map<string, DeviceContact[]>(),
-        contactsAt: new Map<string, number>(),
-      };
-      let signIn: SharedSignIn | undefined;
-      let signedOutAt = 0;
-      for (let f = 0; f + 1 < fields.length; f += 2) {
-        const field = String(fields[f]);
-        try {
-          const value: unknown = JSON.parse(String(fields[f + 1]));
-          if (field === 'signIn') signIn = signInSchema.parse(value);
-          else if (field === 'signedOut') signedOutAt = signedOutSchema.parse(value).at;
-          else if (field.startsWith('contacts:')) {
-            const contacts = z.array(contactSchema).parse(value);
-            const instance = field.slice('contacts:'.length);
-            device.contacts.set(instance, remote(contacts));
-            device.contactsAt.set(instance, Math.max(0, ...contacts.map((c) => c.at ?? 0)));
-          }
-        } catch (error) {
-          this.#log.warn({ err: error, key, field }, 'unreadable device state ignored');
-        }
-      }
-      devices.push({ ...device, signIn, signedOutAt });
+    for (const device of devices) {
+      const { tenant, address } = device;
       const mine = device.contacts.get(this.#instance);
       if (restoreOwn && mine)
         own.push({ tenant, address, contacts: mine, at: device.contactsAt.get(this.#instance) });
     }
     // A field told since the read was sent (the read is not atomic with the messages) is kept.
-    this.#mirror.replaceOthers(devices, (t, a, field) =>
-      [field, '*'].some((f) => (this.#heardAt.get(`${deviceKey(t, a)}\n${f}`) ?? 0) > sentAt),
+    // A field missing from a gateway that has not written its own in this Redis yet is kept.
+    this.#mirror.replaceOthers(
+      devices,
+      (t, a, field) =>
+        [field, '*'].some((f) => (this.#heardAt.get(`${deviceKey(t, a)}\n${f}`) ?? 0) > sentAt),
+      (instance) => whole.has(instance),
     );
     for (const o of own)
       // Never over a registration this process already holds.
@@ -289,7 +295,7 @@ export class RedisDevicePresence implements DevicePresence {
         else m.hdel(key, field);
         this.#lastsUntil(m, key, Math.max(0, ...listed.map((c) => c.expiresAt)));
         m.publish(this.#channel, message);
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
@@ -303,17 +309,18 @@ export class RedisDevicePresence implements DevicePresence {
     if (signIn.until <= this.#now()) return this.#writeSignOut(tenant, address, signIn.at);
     const key = this.#key(tenant, address);
     const message = this.#message(tenant, address, { kind: 'signIn', signIn });
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'device_sign_in',
       (r) => {
         const m = r.multi();
         m.eval(SIGN_IN, 1, key, JSON.stringify(signIn), String(signIn.at), this.#channel, message);
         this.#lastsUntil(m, key, signIn.until);
-        return m.exec();
+        return m.exec().then(replies);
       },
       null,
     );
-    // Not remembered when it fails: written again with the others made here.
+    // Written again with the others made here (`#rewrite` writes every own sign-in).
+    if (!done) this.#retries.failed('unsent');
   }
 
   /**
@@ -333,7 +340,14 @@ export class RedisDevicePresence implements DevicePresence {
   #received(text: string): void {
     let message: DeviceMessage;
     try {
-      message = messageSchema.parse(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      const written = WrittenMarks.noticeFrom(value);
+      // Another gateway's state is whole now: a read may remove what it no longer has.
+      if (written !== undefined) {
+        if (written !== this.#instance && this.#started) void this.#load(false);
+        return;
+      }
+      message = messageSchema.parse(value);
     } catch (error) {
       this.#log.warn({ err: error }, 'unreadable device change ignored');
       return;
@@ -366,17 +380,4 @@ export class RedisDevicePresence implements DevicePresence {
   #key(tenant: string, address: string): string {
     return this.#redis.key('device', encodeURIComponent(tenant), encodeURIComponent(address));
   }
-}
-
-/** A key part as written (undefined for one this code did not write: never throws in a load). */
-function decoded(part: string): string | undefined {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return undefined;
-  }
-}
-
-function remote(contacts: readonly { uri: string; expiresAt: number }[]): DeviceContact[] {
-  return contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, flowId: undefined }));
 }

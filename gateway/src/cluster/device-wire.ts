@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { DeviceContact } from '../gated/devices/device-presence.js';
+import type { SharedSignIn } from './device-mirror.js';
 
 /**
  * What the gated devices' shared presence (`device-sync.ts`) keeps in Redis
@@ -134,3 +136,68 @@ for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   out[#out + 1] = redis.call('HGETALL', k)
 end
 return out`;
+
+/** A device's hash as read by `LOAD`: every gateway's contacts, the sign-in and the last sign-out. */
+export interface LoadedDevice {
+  readonly tenant: string;
+  readonly address: string;
+  readonly contacts: Map<string, DeviceContact[]>;
+  /** When each instance's contacts were written (0 when not known). */
+  readonly contactsAt: Map<string, number>;
+  readonly signIn: SharedSignIn | undefined;
+  /** When the resident was last signed out (0 none). */
+  readonly signedOutAt: number;
+}
+
+/** `LOAD`'s reply (key, fields, key, fields, …): the devices it holds, unreadable fields told to `warn`. */
+export function parseDevices(
+  reply: readonly unknown[],
+  /** The device keys' prefix (`<keyPrefix>device:`). */
+  prefix: string,
+  warn: (error: unknown, key: string, field: string) => void,
+): LoadedDevice[] {
+  const devices: LoadedDevice[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const key = reply[i];
+    const fields = reply[i + 1];
+    if (typeof key !== 'string' || !key.startsWith(prefix) || !Array.isArray(fields)) continue;
+    const [tenant, address] = key.slice(prefix.length).split(':').map(decoded);
+    if (tenant === undefined || address === undefined) continue;
+    const contacts = new Map<string, DeviceContact[]>();
+    const contactsAt = new Map<string, number>();
+    let signIn: SharedSignIn | undefined;
+    let signedOutAt = 0;
+    for (let f = 0; f + 1 < fields.length; f += 2) {
+      const field = String(fields[f]);
+      try {
+        const value: unknown = JSON.parse(String(fields[f + 1]));
+        if (field === 'signIn') signIn = signInSchema.parse(value);
+        else if (field === 'signedOut') signedOutAt = signedOutSchema.parse(value).at;
+        else if (field.startsWith('contacts:')) {
+          const listed = z.array(contactSchema).parse(value);
+          const instance = field.slice('contacts:'.length);
+          contacts.set(instance, remote(listed));
+          contactsAt.set(instance, Math.max(0, ...listed.map((c) => c.at ?? 0)));
+        }
+      } catch (error) {
+        warn(error, key, field);
+      }
+    }
+    devices.push({ tenant, address, contacts, contactsAt, signIn, signedOutAt });
+  }
+  return devices;
+}
+
+/** Contacts heard from another gateway: no connection here (sent to their URI). */
+export function remote(contacts: readonly { uri: string; expiresAt: number }[]): DeviceContact[] {
+  return contacts.map((c) => ({ uri: c.uri, expiresAt: c.expiresAt, flowId: undefined }));
+}
+
+/** A key part as written (undefined for one this code did not write: never throws in a load). */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}

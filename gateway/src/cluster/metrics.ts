@@ -8,6 +8,10 @@ export class ClusterMetrics {
   readonly redisErrors: Counter<'op'>;
   /** Redis commands sent, by operation (the per-call load of docs/scaling.md). */
   readonly redisOps: Counter<'op'>;
+  /** Writes tried again after a failure while the link stayed up (`retries.ts`), by store. */
+  readonly redisRetries: Counter<'store'>;
+  /** What each store holds unwritten now (its items waiting for a retry), by store. */
+  readonly redisUnwritten: Gauge<'store'>;
   /** Calls of gateways whose lease expired, closed by this one. */
   readonly lostCallsClosed: Counter;
 
@@ -28,6 +32,18 @@ export class ClusterMetrics {
       name: 'parley_shared_redis_ops_total',
       help: 'Redis commands sent, by operation.',
       labelNames: ['op'] as const,
+      registers,
+    });
+    this.redisRetries = new Counter({
+      name: 'parley_shared_redis_retries_total',
+      help: 'Redis writes tried again after a failure (a command error, a timeout), by store.',
+      labelNames: ['store'] as const,
+      registers,
+    });
+    this.redisUnwritten = new Gauge({
+      name: 'parley_shared_redis_unwritten',
+      help: 'Items whose Redis write failed and waits for a retry, by store.',
+      labelNames: ['store'] as const,
       registers,
     });
     this.lostCallsClosed = new Counter({

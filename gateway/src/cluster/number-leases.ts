@@ -1,5 +1,6 @@
 import type { SharedNumberLeases } from '../numbers/index.js';
 import type { RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 /**
  * Takes a number for a holder when it is free or already the holder's, and
@@ -52,19 +53,25 @@ return 1
  * claimed again (the renewal only extends a claim still there): a Redis
  * restarted empty forgot them, and a claim granted while Redis was away was
  * never written, so another gateway gave the same number to another session.
+ * A claim or a renewal that fails while Redis stays up (a command refused, a
+ * reply past the timeout) is made again the same way until it lands
+ * (`retries.ts`).
  */
 export class RedisNumberLeases implements SharedNumberLeases {
   readonly #redis: RedisLink;
   readonly #holdMs: number;
   /** number → holder, while a call is on it. */
   readonly #held = new Map<string, string>();
+  /** Claims granted without Redis's answer (its write failed): number → holder and ttl. */
+  readonly #unclaimed = new Map<string, { holder: string; ttlMs: number }>();
+  readonly #retries: WriteRetries<'claims'>;
   readonly #timer: NodeJS.Timeout;
-  readonly #onUp = () =>
-    void Promise.all([...this.#held].map(([n, h]) => this.claim(n, h, this.#holdMs)));
+  readonly #onUp = () => void this.#claimAgain();
 
   constructor(redis: RedisLink, options: { heartbeatSeconds: number; leaseSeconds: number }) {
     this.#redis = redis;
     redis.on('up', this.#onUp);
+    this.#retries = new WriteRetries(redis, 'numbers', () => this.#claimAgain());
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(
       () => void this.#renew([...this.#held]),
@@ -91,8 +98,9 @@ export class RedisNumberLeases implements SharedNumberLeases {
     );
   }
 
-  claim(number: string, holder: string, ttlMs: number): Promise<boolean> {
-    return this.#redis.run(
+  async claim(number: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (this.#unclaimed.get(number)?.holder === holder) this.#unclaimed.delete(number);
+    const granted = await this.#redis.run(
       'number_claim',
       async (r) =>
         (await r.eval(
@@ -104,8 +112,13 @@ export class RedisNumberLeases implements SharedNumberLeases {
           number,
           Math.max(ttlMs, this.#holdMs),
         )) === 1,
-      true,
+      null,
     );
+    if (granted !== null) return granted;
+    // Granted (the gateway goes on alone), and claimed again once Redis takes it.
+    this.#unclaimed.set(number, { holder, ttlMs });
+    this.#retries.failed('claims');
+    return true;
   }
 
   hold(number: string, holder: string): void {
@@ -121,6 +134,19 @@ export class RedisNumberLeases implements SharedNumberLeases {
   close(): void {
     clearInterval(this.#timer);
     this.#redis.off('up', this.#onUp);
+    this.#retries.close();
+  }
+
+  /** The numbers with calls on them, and the claims whose write failed, claimed again. */
+  async #claimAgain(): Promise<void> {
+    const unclaimed = [...this.#unclaimed];
+    this.#unclaimed.clear();
+    await Promise.all([
+      ...[...this.#held].map(([n, h]) => this.claim(n, h, this.#holdMs)),
+      ...unclaimed
+        .filter(([n]) => !this.#held.has(n))
+        .map(([n, { holder, ttlMs }]) => this.claim(n, holder, ttlMs)),
+    ]);
   }
 
   async #renew(entries: [string, string][], ttlMs = this.#holdMs): Promise<void> {
@@ -129,11 +155,13 @@ export class RedisNumberLeases implements SharedNumberLeases {
       this.#numberKey(number),
       this.#sessionKey(holder),
     ]);
-    await this.#redis.run(
+    const done = await this.#redis.run(
       'number_renew',
       (r) => r.eval(RENEW, keys.length, ...keys, Math.max(1, ttlMs), ...entries.map(([, h]) => h)),
       null,
     );
+    // The held ones claimed again (an unhold's shorter lease is left to lapse at the longer one).
+    if (done === null) this.#retries.failed('claims');
   }
 
   #numberKey(number: string): string {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../observability/index.js';
 import type { QueueChanges } from '../queues/index.js';
 import type { RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 const messageSchema = z.object({ from: z.string(), queue: z.string() });
 
@@ -16,6 +17,9 @@ const messageSchema = z.object({ from: z.string(), queue: z.string() });
  * queues as soon as it hears the channel again (an agent freed on another
  * gateway meanwhile is offered to the callers waiting here then, not at the
  * next change).
+ * A notice whose PUBLISH failed (a reply past the timeout, Redis away) is
+ * published again until it lands (`retries.ts`): one more look is harmless,
+ * one missed leaves a caller waiting for the next change.
  * `announce` is for changes this gateway found in the shared state itself
  * (a lost gateway's callers swept): this gateway's listeners hear it too.
  */
@@ -26,6 +30,7 @@ export class RedisQueueChanges implements QueueChanges {
   readonly #log: Logger;
   readonly #listeners = new Set<(queue: string) => void>();
   readonly #queues: readonly string[];
+  readonly #retries: WriteRetries<string>;
 
   constructor(deps: {
     redis: RedisLink;
@@ -39,6 +44,9 @@ export class RedisQueueChanges implements QueueChanges {
     this.#instance = deps.instanceId;
     this.#log = deps.logger.child({ module: 'queue-changes' });
     this.#channel = this.#redis.key('queues');
+    this.#retries = new WriteRetries(this.#redis, 'queue_notices', async (queues) => {
+      await Promise.all(queues.map((queue) => this.#publish(queue)));
+    });
   }
 
   async start(): Promise<void> {
@@ -51,8 +59,22 @@ export class RedisQueueChanges implements QueueChanges {
   }
 
   publish(queue: string): void {
+    void this.#publish(queue);
+  }
+
+  close(): void {
+    this.#retries.close();
+  }
+
+  async #publish(queue: string): Promise<void> {
     const message = JSON.stringify({ from: this.#instance, queue });
-    void this.#redis.run('queue_notice', (r) => r.publish(this.#channel, message), 0);
+    const sent = await this.#redis.run(
+      'queue_notice',
+      (r) => r.publish(this.#channel, message),
+      -1,
+    );
+    if (sent === -1) this.#retries.failed(queue);
+    else this.#retries.written(queue);
   }
 
   /** Tells the other gateways and this one's listeners. */

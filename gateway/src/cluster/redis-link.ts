@@ -5,6 +5,19 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/index.js';
 import type { ClusterMetrics } from './metrics.js';
 
+/**
+ * A MULTI's or a pipeline's replies, or the first command error in them:
+ * `exec()` resolves even when a command failed inside (a script's write
+ * refused), and a write that did not land must fail its `run`.
+ */
+export function replies<T>(results: [Error | null, T][] | null): T[] {
+  if (!results) throw new Error('transaction discarded');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
 let ioredis: typeof IORedis | undefined;
 /** ioredis, loaded with the first link: a gateway without `shared.redis` never holds it. */
 function redisClass(): typeof Redis {
@@ -37,7 +50,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   readonly prefix: string;
   readonly #options: RedisLinkOptions;
   readonly #logger: Logger;
-  readonly #metrics: ClusterMetrics;
+  /** The link's metrics, also the stores' retries' (`retries.ts`). */
+  readonly metrics: ClusterMetrics;
   readonly #subscribers: Redis[] = [];
   #up = false;
   #warned = false;
@@ -45,11 +59,13 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
   constructor(options: RedisLinkOptions, deps: { logger: Logger; metrics: ClusterMetrics }) {
     super();
+    // Every store listens for `up`, and each store's retries (`retries.ts`): more than Node's 10.
+    this.setMaxListeners(0);
     this.#options = options;
     this.prefix = options.keyPrefix;
     this.#logger = deps.logger.child({ module: 'redis' });
-    this.#metrics = deps.metrics;
-    this.#metrics.redisUp.set(0);
+    this.metrics = deps.metrics;
+    this.metrics.redisUp.set(0);
     this.client = this.#connect('commands');
     this.client.on('ready', () => this.#setUp(true));
     this.client.on('close', () => this.#setUp(false));
@@ -72,6 +88,11 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
       this.#logger.warn('Redis is not reachable: serving with local state until it is');
   }
 
+  /** The link's logger, for the stores' retries (`retries.ts`). */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
   get up(): boolean {
     return this.#up;
   }
@@ -85,11 +106,11 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
    * the first of an outage, and resolves the fallback instead.
    */
   async run<T>(op: string, fn: (client: Redis) => Promise<T>, fallback: T): Promise<T> {
-    this.#metrics.redisOps.inc({ op });
+    this.metrics.redisOps.inc({ op });
     try {
       return await fn(this.client);
     } catch (error) {
-      this.#metrics.redisErrors.inc({ op });
+      this.metrics.redisErrors.inc({ op });
       if (!this.#warned) {
         this.#warned = true;
         this.#logger.warn({ err: error, op }, 'Redis operation failed: going on without it');
@@ -171,7 +192,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   #setUp(up: boolean): void {
     if (this.#up === up) return;
     this.#up = up;
-    this.#metrics.redisUp.set(up ? 1 : 0);
+    this.metrics.redisUp.set(up ? 1 : 0);
     if (up) {
       if (this.#warned) this.#logger.info('Redis is reachable again');
       this.#warned = false;

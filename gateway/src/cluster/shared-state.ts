@@ -130,6 +130,7 @@ export async function createSharedState(deps: {
   let agentCalls: RedisAgentCalls | undefined;
   let queueState: RedisQueueState | undefined;
   let claimLapses: ClaimLapses | undefined;
+  let queueChanges: RedisQueueChanges | undefined;
   let closed = false;
   return {
     instanceId,
@@ -163,6 +164,8 @@ export async function createSharedState(deps: {
       if (!redis) return undefined;
       const changes = new RedisQueueChanges({ redis, instanceId, logger, queues });
       await changes.start();
+      queueChanges?.close();
+      queueChanges = changes;
       queueState?.close();
       claimLapses?.close();
       // An agent's slot claim that lapses (its gateway died) is told as a release would be.
@@ -192,6 +195,7 @@ export async function createSharedState(deps: {
       devices?.close();
       agentCalls?.close();
       queueState?.close();
+      queueChanges?.close();
       claimLapses?.close();
       agentLocks?.close();
       tenantCalls?.close();

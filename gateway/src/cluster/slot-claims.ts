@@ -1,5 +1,6 @@
 import type { SlotClaims } from '../agents/index.js';
 import type { RedisLink } from './redis-link.js';
+import { WriteRetries } from './retries.js';
 
 /**
  * Slot claims in Redis (agents' `maxCalls`, tenants' concurrent calls): one
@@ -11,13 +12,14 @@ import type { RedisLink } from './redis-link.js';
  *
  * While Redis is down a claim is granted (counted as an error): a call then
  * goes on as it would on a single gateway (whose own counts still hold) rather
- * than not at all. A release that fails then is sent again when Redis is back:
- * a Redis that kept its data (or came back from its dump) still held the
- * claim, and another gateway found the agent taken until the claim lapsed
- * (the lease, or the ring timeout + 30 s). And the held (answered) claims are
- * written again then, not only renewed: one granted while Redis was away, or
- * lost by a Redis restarted empty, let another gateway offer the agent a
- * second call.
+ * than not at all. A release or a renewal that fails, Redis down or up (a
+ * command refused, a reply past the timeout), is sent again until it lands
+ * (`retries.ts`), and at once when Redis is back: a claim left in Redis held
+ * the agent taken on every gateway until it lapsed (the lease, or the ring
+ * timeout + 30 s; for ever, renewed, had nothing else failed). And the held
+ * (answered) claims are written again when Redis is back, not only renewed:
+ * one granted while Redis was away, or lost by a Redis restarted empty, let
+ * another gateway offer the agent a second call.
  */
 const CLAIM = `
 local t = redis.call('TIME')
@@ -63,10 +65,13 @@ export class RedisSlotClaims implements SlotClaims {
   readonly #holdMs: number;
   /** Held claims: holder → id. */
   readonly #held = new Map<string, string>();
-  /** Releases that failed (Redis away): member → key, sent again when it is back. */
+  /** Releases that failed: member → key, sent again by `#releases`. */
   readonly #unreleased = new Map<string, string>();
+  readonly #releases: WriteRetries<string>;
+  /** A renewal that failed: every held claim renewed again. */
+  readonly #renewals: WriteRetries<'held'>;
   readonly #timer: NodeJS.Timeout;
-  readonly #onUp = () => void Promise.all([this.#releaseAgain(), this.#renew()]);
+  readonly #onUp = () => void this.#renew();
 
   constructor(
     redis: RedisLink,
@@ -84,13 +89,21 @@ export class RedisSlotClaims implements SlotClaims {
     this.#holdMs = options.leaseSeconds * 1000;
     this.#timer = setInterval(() => void this.#renew(), options.heartbeatSeconds * 1000);
     this.#timer.unref();
+    this.#releases = new WriteRetries(redis, `${this.#op}`, (members) =>
+      this.#releaseAgain(members),
+    );
+    this.#renewals = new WriteRetries(redis, `${this.#op}_held`, () => this.#renew());
     redis.on('up', this.#onUp);
   }
 
   claim(id: string, max: number, holder: string, ttlMs: number): Promise<boolean> {
+    // Claimed anew: a release of before still waiting must not take the new claim away.
+    const member = this.#member(holder);
+    this.#unreleased.delete(member);
+    this.#releases.written(member);
     return this.#redis.run(
       `${this.#op}_claim`,
-      async (r) => (await r.eval(CLAIM, 1, this.#key(id), this.#member(holder), max, ttlMs)) === 1,
+      async (r) => (await r.eval(CLAIM, 1, this.#key(id), member, max, ttlMs)) === 1,
       true,
     );
   }
@@ -107,17 +120,28 @@ export class RedisSlotClaims implements SlotClaims {
 
   close(): void {
     clearInterval(this.#timer);
+    this.#releases.close();
+    this.#renewals.close();
     this.#redis.off('up', this.#onUp);
   }
 
   async #release(key: string, member: string): Promise<void> {
-    this.#unreleased.delete(member);
+    this.#unreleased.set(member, key);
+    this.#releases.written(member);
     const done = await this.#redis.run(`${this.#op}_release`, (r) => r.zrem(key, member), -1);
-    if (done === -1) this.#unreleased.set(member, key);
+    // A claim by the same holder since (`claim` forgot this release) is left alone.
+    if (this.#unreleased.get(member) !== key) return;
+    if (done === -1) this.#releases.failed(member);
+    else this.#unreleased.delete(member);
   }
 
-  async #releaseAgain(): Promise<void> {
-    await Promise.all([...this.#unreleased].map(([member, key]) => this.#release(key, member)));
+  async #releaseAgain(members: readonly string[]): Promise<void> {
+    await Promise.all(
+      members.map((member) => {
+        const key = this.#unreleased.get(member);
+        return key === undefined ? undefined : this.#release(key, member);
+      }),
+    );
   }
 
   /*
@@ -126,14 +150,17 @@ export class RedisSlotClaims implements SlotClaims {
    * renewal brings a released claim back.
    */
   async #renew(entries: [string, string][] = [...this.#held]): Promise<void> {
-    if (entries.length === 0 || !this.#redis.up) return;
+    if (entries.length === 0) return;
+    // Down: the `up` that ends the outage renews every held claim.
+    if (!this.#redis.up) return;
     const keys = entries.map(([, id]) => this.#key(id));
     const members = entries.map(([holder]) => this.#member(holder));
-    await this.#redis.run(
+    const done = await this.#redis.run(
       `${this.#op}_renew`,
       (r) => r.eval(RENEW, keys.length, ...keys, this.#holdMs, ...members),
       null,
     );
+    if (done === null) this.#renewals.failed('held');
   }
 
   get #op(): string {
