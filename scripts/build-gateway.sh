@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gateway's production build: shared/ and gateway/ compiled to JavaScript
-# (tsc, one .js per .ts, source maps beside them) in their ignored dist/
-# folders. Run it as `node --conditions=parley-dist gateway/dist/main.js
+# (tsc, one .js per .ts, comments left out, source maps beside them) in their
+# ignored dist/ folders. Run it as `node --conditions=parley-dist gateway/dist/main.js
 # --config FILE` (`pnpm --filter @parley/gateway start`): the condition makes
 # `@parley/shared/*` resolve to shared/dist instead of its TypeScript sources.
 # Tests and `pnpm --filter @parley/gateway dev` run the sources through tsx.

@@ -1,8 +1,8 @@
 /**
  * A gateway for benchmarks, run as its own process the way production runs it
- * (`node --conditions=parley-dist gateway/dist/main.js --config FILE`, built
- * first when stale; `runtime: 'tsx'` runs the sources instead; optionally
- * pinned with `taskset`): keys generated at run time, a config file in a temp dir,
+ * (gateway/package.json's `start` script: `node --conditions=parley-dist
+ * gateway/dist/main.js --config FILE`, built first when stale; `runtime: 'tsx'`
+ * runs the sources instead; optionally pinned with `taskset`): keys generated at run time, a config file in a temp dir,
  * real SQLite storage there, static agents (fixed contacts, no REGISTER) all
  * pointing at one SIP peer, SIP over UDP (agents) and WebSocket (browsers),
  * and a token issuer for its tenant.
@@ -194,7 +194,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       'node',
       ...(options.nodeArgs ?? []),
       ...(inspectBlock ? [`--inspect=127.0.0.1:${inspectBlock.base}`] : []),
-      ...gatewayEntryArgs(runtime),
+      ...gatewayEntryArgs(runtime, root),
       '--config',
       configFile,
     ];

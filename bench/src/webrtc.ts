@@ -25,7 +25,8 @@
  *       [--gateway-node-args "--max-semi-space-size=1"]
  *
  * The concurrent phase runs Parley's gateway the production way, its compiled
- * build (`node --conditions=parley-dist gateway/dist/main.js`, built first by
+ * build (gateway/package.json's `start`: `node [flags] --conditions=parley-dist
+ * gateway/dist/main.js`, built first by
  * scripts/build-gateway.sh when missing or stale); `--gateway-runtime tsx` runs
  * its sources through tsx instead, as the tests do.
  */

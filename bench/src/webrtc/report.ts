@@ -3,6 +3,8 @@
  * (call setup in Chromium, concurrent calls per system, widget bytes, errors)
  * from what the phases measured.
  */
+import { REPO_ROOT } from '../bench-gateway.js';
+import { gatewayEntryArgs } from '../gateway-build.js';
 import { comparison } from './compare.js';
 import type { ConcurrencyResult } from './concurrent-calls.js';
 import { loadAverage, mb, ms, type Machine, type Summary } from './measure.js';
@@ -101,7 +103,7 @@ export function report({
     const what =
       c.system === 'janus'
         ? `Janus (Debian's janus ${'1.1'}, its SIP plugin, ICE-lite, WebSocket transport; \`taskset -c ${opt.gatewayCpu} janus …\`)`
-        : `The gateway as its own process (\`taskset -c ${opt.gatewayCpu} node ${(c.gatewayNodeArgs ?? []).map((a) => `${a} `).join('')}${c.gatewayRuntime === 'tsx' ? '--import tsx gateway/src/main.ts' : '--conditions=parley-dist gateway/dist/main.js'} --config …\`: ${c.gatewayRuntime === 'tsx' ? 'its sources through tsx' : 'the compiled build'}, log level warn, SQLite on disk), media engine ${c.system === 'parley-mediasoup' ? 'mediasoup (its worker a child process on the same CPU, counted with it)' : 'relay (werift)'}`;
+        : `The gateway as its own process (\`taskset -c ${opt.gatewayCpu} node ${(c.gatewayNodeArgs ?? []).map((a) => `${a} `).join('')}${gatewayEntryArgs(c.gatewayRuntime === 'tsx' ? 'tsx' : 'dist', REPO_ROOT).join(' ')} --config …\`: ${c.gatewayRuntime === 'tsx' ? 'its sources through tsx' : 'the compiled build'}, log level warn, SQLite on disk), media engine ${c.system === 'parley-mediasoup' ? 'mediasoup (its worker a child process on the same CPU, counted with it)' : 'relay (werift)'}`;
     const clients =
       c.client === 'wrtc'
         ? `@roamhq/wrtc (libwebrtc: an RTCAudioSource fed a 1 kHz tone in 10 ms frames at ${opt.sampleRate / 1000} kHz)`
