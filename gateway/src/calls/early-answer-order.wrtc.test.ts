@@ -7,7 +7,8 @@
  * engine (its `answer()` waits for the test), so each ordering is made to
  * happen rather than hoped for: the agent's INVITE while it is held, the
  * agent's 200 before it is made (the call waits, then bridges with audio both
- * ways), its failure (the agent's INVITE cancelled with a Reason, the call
+ * ways), a phone agent's 183 before it is made (its tone reaches the browser
+ * once it is), its failure (the agent's INVITE cancelled with a Reason, the call
  * failed `media_failed`) and the browser's CANCEL meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,6 +204,28 @@ describe.each([
     await expect
       .poll(() => Phone.hears(phone.rtp, BROWSER_HZ), { timeout: 20_000 })
       .toBeGreaterThan(0.5);
+  }, 60_000);
+
+  it("passes a phone agent's early media (183) that came before the early answer was made, once it is", async () => {
+    const { call, callId, caller, agent, browser, held } = await placeCall();
+    const hold = held();
+    const starting = call.start();
+    const offer = await agent.request('INVITE');
+    const phone = await fx.phone();
+    // The agent's network plays its tone from its 183, before the browser's answer is made.
+    agent.respond(gw.address, offer, 183, { sdp: plainSdp(phone.rtp.port, [[0, 'PCMU/8000']]) });
+    await expect.poll(() => call.state).toBe('ringing');
+    await phone.talk(Number(audio(offer.body).split(' ')[1]));
+    expect(caller.client.responses(180)).toEqual([]);
+
+    hold.release();
+    const ringing = await caller.response(callId, 180);
+    const early = await caller.response(callId, 183);
+    expect(early.body.toString()).toBe(ringing.body.toString()); // the 180 became 183, same SDP
+    await starting;
+    await browser.apply(early.body.toString());
+    await expect.poll(() => browser.hears(PHONE_HZ), { timeout: 20_000 }).toBeGreaterThan(0.5);
+    expect(call.state).toBe('ringing');
   }, 60_000);
 
   it("cancels the agent's INVITE with a Reason and fails the call when the early answer cannot be made", async () => {
