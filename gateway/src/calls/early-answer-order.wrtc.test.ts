@@ -76,16 +76,20 @@ describe.each([
 ])('early answer on the %s engine', (name, factory) => {
   const fx = contractFixtures(`early-order-${name}`, factory);
 
-  /** A browser's call to the queue whose one agent is a raw SIP peer; its answer held. */
-  async function placeCall() {
+  /**
+   * A browser's call to the queue whose agents (one, or two rung at once) are
+   * raw SIP peers; its answer may be held.
+   */
+  async function placeCall(ringAtOnce = 1) {
     const engine = await fx.engine();
     const held = holdAnswers(engine);
     const browser = fx.browser();
-    const [caller, agent] = await Promise.all([SipPeer.open(), SipPeer.open()]);
-    fx.cleanups.push(
-      () => caller.close(),
-      () => agent.close(),
+    const [caller, ...agents] = await Promise.all(
+      Array.from({ length: 1 + ringAtOnce }, () => SipPeer.open()),
     );
+    if (!caller) throw new Error('no SIP peer for the caller');
+    const agent = agents[0]!;
+    for (const peer of [caller, ...agents]) fx.cleanups.push(() => peer.close());
     const store = new SqliteCallStore(db);
     const callId = `order-${name}-${Date.now()}-${Math.random()}`;
     const invite = inviteText({
@@ -101,16 +105,16 @@ describe.each([
       {
         stack: gw.stack,
         media: engine,
-        agents: new AgentDirectory([
-          {
-            id: 'ada',
+        agents: new AgentDirectory(
+          agents.map((peer, i) => ({
+            id: `agent${i}`,
             tenant: 'acme',
             password: 'secret',
             queues: ['sales'],
             maxCalls: 1,
-            contact: agent.uri,
-          },
-        ]),
+            contact: peer.uri,
+          })),
+        ),
         numbers: new SessionNumberPool({
           config: {
             ranges: [{ from: '+15550100', to: '+15550109' }],
@@ -126,9 +130,13 @@ describe.each([
         tenantName: () => 'Acme Shop',
         queue: () => ({
           ringTimeoutSeconds: 20,
-          maxAttempts: 1,
+          maxAttempts: ringAtOnce,
           wrapUpSeconds: 0,
-          routing: { strategy: 'sequential', ringAtOnce: 1, bands: {} },
+          routing: {
+            strategy: ringAtOnce > 1 ? 'simultaneous' : 'sequential',
+            ringAtOnce,
+            bands: {},
+          },
         }),
         mediaInactivityMs: 0,
         // `auto` with no registered agent: PCMU.
@@ -157,7 +165,7 @@ describe.each([
           '',
         ].join('\r\n'),
       );
-    return { call, callId, caller, agent, browser, held, store, cancel };
+    return { call, callId, caller, agent, agents, browser, held, store, cancel };
   }
 
   it("sends the agent's INVITE while the browser's early answer is being made", async () => {
@@ -204,6 +212,33 @@ describe.each([
     await expect
       .poll(() => Phone.hears(phone.rtp, BROWSER_HZ), { timeout: 20_000 })
       .toBeGreaterThan(0.5);
+  }, 60_000);
+
+  it('rings two agents at once while the early answer is made, and bridges the one who answers once it is', async () => {
+    const { call, callId, caller, agents, browser, held } = await placeCall(2);
+    const hold = held();
+    const starting = call.start();
+    const [ada, bob] = agents as [SipPeer, SipPeer];
+    const [adaOffer, bobOffer] = await Promise.all([ada.request('INVITE'), bob.request('INVITE')]);
+    ada.respond(gw.address, adaOffer, 180);
+    bob.respond(gw.address, bobOffer, 180);
+    const phone = await fx.phone();
+    bob.respond(gw.address, bobOffer, 200, { sdp: plainSdp(phone.rtp.port, [[0, 'PCMU/8000']]) });
+    await bob.request('ACK', bobOffer.callId);
+    const cancel = await ada.request('CANCEL', adaOffer.callId);
+    expect(cancel.headers.get('reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
+    ada.respond(gw.address, cancel, 200);
+    ada.respond(gw.address, adaOffer, 487);
+    expect(caller.client.responses(200)).toEqual([]);
+
+    hold.release();
+    const ok = await caller.response(callId, 200, 'INVITE', 10_000);
+    caller.inDialog(gw.address, ok, 'ACK', 1);
+    await starting;
+    await browser.apply(ok.body.toString());
+    await expect.poll(() => call.agentId, { timeout: 10_000 }).toBe('agent1');
+    await phone.talk(Number(audio(bobOffer.body).split(' ')[1]));
+    await expect.poll(() => browser.hears(PHONE_HZ), { timeout: 20_000 }).toBeGreaterThan(0.5);
   }, 60_000);
 
   it("passes a phone agent's early media (183) that came before the early answer was made, once it is", async () => {
