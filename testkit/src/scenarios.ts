@@ -38,7 +38,7 @@
  * | `uas-carrier-info-1`      | UAS  | the same, pressing 1 by an in-dialog INFO (application/dtmf-relay, Signal=1) -d ms after the ACK |
  * | `uas-carrier-early-tone`  | UAS  | 100, 183 PCMU SDP and from then the 1 kHz tone (early media), 200 2 s later, waits for BYE |
  * | `uas-carrier-early-tone-no-answer` | UAS | the same 183 and tone, never answers: waits for the CANCEL, 200, 487 |
- * | `uas-carrier-early-tone-busy` | UAS | the same 183 and tone, then 486 Busy Here 2 s later, takes the ACK |
+ * | `uas-carrier-early-tone-busy` | UAS | the same 183 and tone, then 486 Busy Here 5 s later, takes the ACK |
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';

@@ -51,6 +51,8 @@ export interface AgentDialHost {
   gatewayRingback(): boolean;
   /** An agent's early media is bridged to the caller the gateway answered early: 180 to 183. */
   gatewayEarlyMedia(): void;
+  /** The gateway's answer to the caller is made (`GatewayAnswer.made`): false when it failed. */
+  gatewayMade(): Promise<boolean>;
   ending(): boolean;
   /** The call takes the new leg (it closes it when the call ends). */
   adopt(leg: OutboundLeg): void;
@@ -186,15 +188,21 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     if (host.gatewayCodec()) {
       // Answered early by the gateway: an agent's early media (a carrier's tone) is heard
       // unless the gateway's own media is (queue music); the caller's ringback stops then.
-      const ringingLegs = this.#ring.ringingLegs;
-      if (early && host.gatewayRingback()) {
-        if (passEarlyMediaAnswered(this.#joinContext(), leg, early, ringingLegs))
-          host.gatewayEarlyMedia();
-      }
+      // The answer may still be being made (the agent's INVITE left meanwhile): it is waited for.
+      if (early) void host.gatewayMade().then((made) => this.#earlyMediaAnswered(leg, early, made));
       return;
     }
     if (early && passEarlyMedia(this.#joinContext(), leg, early, this.#ring.ringingLegs)) return;
     host.caller.ring();
+  }
+
+  /** A ringing agent's early media once the gateway's early answer is made: bridged if still wanted. */
+  #earlyMediaAnswered(leg: OutboundLeg, early: LegSdp, made: boolean): void {
+    const host = this.#host;
+    if (!made || host.ending() || this.#agent || leg.state !== 'early') return;
+    if (!host.gatewayRingback()) return;
+    if (passEarlyMediaAnswered(this.#joinContext(), leg, early, this.#ring.ringingLegs))
+      host.gatewayEarlyMedia();
   }
 
   /** An agent answered: the legs are joined in bounded time (a stuck WebRTC answer would leave both in silence). */
@@ -230,6 +238,7 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
     return {
       caller: host.caller,
       gatewayCodec: host.gatewayCodec(),
+      gatewayMade: () => host.gatewayMade(),
       bridge: (a, b) => host.bridge(a, b),
       gone: () => host.ending(),
     };

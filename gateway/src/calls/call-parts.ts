@@ -99,7 +99,7 @@ export function callParts(call: CallOwner, made: CallPartsInit): CallParts {
     ending,
     end,
   });
-  const answer = new GatewayAnswer(caller, keeper, end);
+  const answer = new GatewayAnswer(caller, keeper, end, log);
   const foreign = new ForeignLegs({
     caller,
     keeper,
@@ -121,6 +121,7 @@ export function callParts(call: CallOwner, made: CallPartsInit): CallParts {
     gatewayCodec: () => answer.codec,
     gatewayRingback: () => answer.ringback,
     gatewayEarlyMedia: () => answer.agentEarlyMedia(),
+    gatewayMade: () => answer.made(),
     ending,
     setUpMedia: () => media.setUp(),
     adopt: (leg) => legs.adopt(leg),

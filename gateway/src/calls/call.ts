@@ -114,7 +114,13 @@ export class Call extends EventEmitter<CallEvents> {
     return this.#parts.legs.all;
   }
 
-  /** Admits the call: media, then (with `init.answer`) the gateway's answer, then agents ring. */
+  /**
+   * Admits the call: media, then (with `init.answer` or an early answer) the
+   * gateway's answer and the agents' ringing together. The answer's codec is
+   * chosen first, at once, so the agents are offered it alone; its SDP (a
+   * browser's transport and producers in the media worker) is made while
+   * their INVITEs leave, and whatever needs it waits for it (`GatewayAnswer.made`).
+   */
   async start(): Promise<void> {
     this.#parts.keeper.insert();
     const { sessionNumber, numberFallback: fallback, queue, visitorSource: visitor } = this.record;
@@ -122,13 +128,17 @@ export class Call extends EventEmitter<CallEvents> {
     this.#log.info({ sessionNumber, fallback, queue, visitor, channel, trunk }, 'call admitted');
     void this.#parts.agents.evaluate(); // in parallel with the media
     if (!(await this.setUpMedia())) return;
+    const ring = this.#init.ringAgents ?? true;
     const answer =
       this.#init.answer ??
-      (this.#init.ringAgents === false
-        ? undefined
-        : this.#deps.earlyAnswer?.(this.caller, this.#init.queue));
-    if (answer && !(await this.answerCaller(answer))) return;
-    if (this.#init.ringAgents ?? true) await this.ringAgents();
+      (ring ? this.#deps.earlyAnswer?.(this.caller, this.#init.queue) : undefined);
+    // Not answerCaller(): its checks are made, and the codec must be chosen before the agents ring.
+    const answering = answer ? this.#parts.answer.answer(answer) : Promise.resolve(true);
+    if (this.#ending || !ring) {
+      await answering;
+      return;
+    }
+    await Promise.all([answering, this.ringAgents()]);
   }
 
   /**
@@ -202,6 +212,15 @@ export class Call extends EventEmitter<CallEvents> {
   async answerCaller(answer: CallerAnswer): Promise<boolean> {
     if (this.#ending || this.#parts.agents.agent || !(await this.setUpMedia())) return false;
     return this.#parts.answer.answer(answer);
+  }
+
+  /**
+   * The gateway's own answer to the caller is made and sent (at once when it
+   * made none, or made it already); false when it failed (the call ends) or
+   * the caller's leg ended. What joins a leg to the caller waits for it.
+   */
+  answerMade(): Promise<boolean> {
+    return this.#parts.answer.made();
   }
 
   /** Joins two legs' media (and their in-dialog requests): what one party says, the other hears. */

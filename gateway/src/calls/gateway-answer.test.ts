@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallRecordKeeper } from './call-record.js';
 import { GatewayAnswer } from './gateway-answer.js';
 import type { InboundLeg } from './inbound-leg.js';
+import { silent } from './test-peers.js';
 
 /** The caller's leg as GatewayAnswer sees it: its state and the provisional answers it was sent. */
 function callerLeg() {
@@ -35,6 +36,7 @@ function answered() {
     leg as unknown as InboundLeg,
     keeper as unknown as CallRecordKeeper,
     () => undefined,
+    silent,
   );
   return { answer, sent };
 }

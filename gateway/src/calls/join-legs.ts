@@ -17,6 +17,8 @@ export interface JoinContext {
   readonly caller: InboundLeg;
   /** The codec the gateway answered the caller with itself, if it did. */
   readonly gatewayCodec: ChosenCodec | undefined;
+  /** That answer is made (its SDP sent): false when it failed (the call ends). */
+  readonly gatewayMade: () => Promise<boolean>;
   readonly bridge: (a: InboundLeg, b: OutboundLeg) => void;
   /** The call ended meanwhile. */
   readonly gone: () => boolean;
@@ -33,6 +35,9 @@ export async function joinAnswered(
 ): Promise<'joined' | 'codec' | 'gone'> {
   const { caller, gatewayCodec } = context;
   const chosen = await agent.acceptAnswer();
+  // An agent who answered before the gateway's early answer was made waits for it: the
+  // caller's leg is bridged and answered (200, that answer's SDP) only once it is whole.
+  if (gatewayCodec && !(await context.gatewayMade())) return 'gone';
   if (context.gone()) return 'gone'; // the caller gave up meanwhile
   const oneCodec = caller.webrtc || agent.media?.kind === 'webrtc';
   // A browser answered in an early-media 183 keeps that codec (werift answers once).

@@ -116,6 +116,7 @@ export class QueueRinging {
       gatewayCodec: () => host.gatewayCodec(),
       gatewayRingback: () => host.gatewayRingback(),
       gatewayEarlyMedia: () => host.gatewayEarlyMedia(),
+      gatewayMade: () => host.gatewayMade(),
       ending: () => host.ending(),
       adopt: (leg) => host.adopt(leg),
       bridge: (a, b) => host.bridge(a, b),

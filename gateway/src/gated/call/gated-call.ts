@@ -278,6 +278,7 @@ export class GatedCall {
       {
         caller: call.caller,
         gatewayCodec: call.gatewayCodec,
+        gatewayMade: () => call.answerMade(),
         bridge: (a, b) => call.bridge(a, b),
         gone: () => this.#gone,
       },
