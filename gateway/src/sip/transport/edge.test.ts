@@ -126,6 +126,11 @@ describe('EdgeTrust', () => {
     expect(on('10.0.0.5', '17')).toBe(on('10.0.0.5', '17'));
     expect(on('10.0.0.5', '17')).not.toBe(on('10.0.0.5', '18'));
     expect(on('10.0.0.5', '17')).not.toBe(on('10.0.0.6', '17'));
+    // The proxy's connection to the gateway replaced mid-call (TCP: a new flow): still the same.
+    const r = request([['X-Parley-Source', 'WS 198.51.100.4:52110;conn=17']]);
+    const replaced = { ...flow('10.0.0.5'), id: 'tcp:another-connection' };
+    trust.apply(r, replaced);
+    expect(clientOf(r, replaced).connection).toBe(on('10.0.0.5', '17'));
     // Not believed from anyone else: the flow's own id.
     expect(on('192.0.2.1', '17')).toBe('udp:192.0.2.1:5060');
   });

@@ -99,9 +99,15 @@ export function parseEdgeSource(
   return { protocol, address, port, ...(match[5] === undefined ? {} : { conn: match[5] }) };
 }
 
-/** A proxy's client connection, as one id across the gateway: the proxy's flow and its id. */
+/**
+ * A proxy's client connection, as one id across the gateway: the proxy's
+ * address and its id for the connection. The address, not the proxy's flow:
+ * over TCP or TLS the proxy's connection to the gateway may be replaced
+ * mid-call (a new flow id), and the visitor's next request must still be
+ * its own connection's.
+ */
 export function edgeConnectionId(proxy: Flow, conn: string): string {
-  return `edge ${proxy.id} conn ${conn}`;
+  return `edge ${proxy.remote.address} conn ${conn}`;
 }
 
 /** An Origin as browsers send it (`scheme://host[:port]`), else undefined. */
