@@ -227,8 +227,10 @@ export class AgentDial extends EventEmitter<AgentDialEvents> {
         host.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required', status: 488 });
       },
       (error: unknown) => {
+        // A join that threw or timed out (a media worker that never made the
+        // caller's answer or bridge): the media failed, not the offer.
         host.log.error({ err: error }, 'the answered call could not be connected');
-        host.end({ outcome: 'failed', endedBy: 'gateway', reason: 'offer_required' });
+        host.end({ outcome: 'failed', endedBy: 'gateway', reason: 'media_failed' });
       },
     );
   }
