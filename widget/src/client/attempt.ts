@@ -14,6 +14,8 @@ export class Attempt implements RebindLink {
   over = false;
   /** The WebSocket is up (a later close is `network_lost`). */
   connected = false;
+  /** The WebSocket closed after it opened and before the INVITE (while the prompt was up). */
+  droppedEarly = false;
   stream: MediaStream | undefined;
   userAgent: SipUserAgent | undefined;
   session: SipSession | undefined;

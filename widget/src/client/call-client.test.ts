@@ -498,6 +498,34 @@ describe('CallClient', () => {
     expect(await t.sip.userAgent.microphone()).toBe(t.mic.stream);
   });
 
+  it('opens the WebSocket again when it closed while the prompt was up, then sends the INVITE', async () => {
+    let grant: (stream: MediaStream) => void = () => undefined;
+    const t = setup({ getUserMedia: () => new Promise((resolve) => (grant = resolve)) });
+    const calling = t.client.call();
+    await flush();
+    const ua = t.sip.userAgent;
+    ua.reconnects = [true];
+    ua.disconnect();
+    grant(t.mic.stream);
+    await calling;
+    expect(ua.reconnectCalls).toBe(1);
+    expect(ua.sessions).toHaveLength(1);
+    expect(t.client.state).toBe('connecting');
+  });
+
+  it('ends with network_lost when that WebSocket cannot be opened again', async () => {
+    let grant: (stream: MediaStream) => void = () => undefined;
+    const t = setup({ getUserMedia: () => new Promise((resolve) => (grant = resolve)) });
+    const calling = t.client.call();
+    await flush();
+    const ua = t.sip.userAgent;
+    ua.disconnect();
+    grant(t.mic.stream);
+    await calling;
+    expect(ua.sessions).toHaveLength(0);
+    expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'network_lost' });
+  });
+
   it("shows the token endpoint's refusal while the prompt is up, and stops a grant that comes after", async () => {
     let grant: (stream: MediaStream) => void = () => undefined;
     const t = setup({

@@ -31,7 +31,7 @@ import { carriesEarlyMedia } from './early-media.js';
 import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
 import { connectionConfig } from './connection-config.js';
-import { connectGateway } from './gateway-connect.js';
+import { connectGateway, reopenIfDropped } from './gateway-connect.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
 import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
 import type { Tone } from './ringback.js';
@@ -109,7 +109,11 @@ export class CallClient implements CallClientApi {
       (token) => {
         if (!token.ok || !this.#between()) return;
         const config = connectionConfig(this.#options.gateway, token.gateway, this.#deps.baseUrl);
-        if (config.ok) this.#warm.open(config);
+        try {
+          if (config.ok) this.#warm.open(config);
+        } catch {
+          // Nothing opened ahead: the click opens its own.
+        }
       },
       () => undefined, // dropped
     );
@@ -215,6 +219,9 @@ export class CallClient implements CallClientApi {
       microphone: () => grant,
       onDisconnect: (error) => webSocketDropped(this.#recovery, attempt, error),
       fail: (failed, failure) => this.#fail(failed, failure),
+    }).catch((error: unknown) => {
+      this.#fail(attempt, { code: 'call_failed', message: describe('call_failed', error) });
+      return undefined;
     });
     let stream: MediaStream;
     try {
@@ -234,6 +241,7 @@ export class CallClient implements CallClientApi {
     // 2. The token and the WebSocket, if they are not there yet.
     const connection = await connecting;
     if (connection === undefined || attempt.over) return;
+    if (!(await reopenIfDropped(attempt, connection.userAgent, (a, f) => this.#fail(a, f)))) return;
     attempt.connected = true;
 
     // 3. The INVITE: audio, a data channel created before the offer, the token.

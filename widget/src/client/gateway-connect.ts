@@ -90,3 +90,33 @@ export async function connectGateway(
   }
   return attempt.over ? undefined : { token: token.token, userAgent };
 }
+
+/**
+ * The WebSocket opened, then closed before the INVITE (the visitor was still
+ * at the microphone prompt, the warm one was handed over and dropped): opened
+ * again once, else `network_lost`. True when the INVITE may go.
+ */
+export async function reopenIfDropped(
+  attempt: Attempt,
+  userAgent: SipUserAgent,
+  fail: (attempt: Attempt, failure: Failure) => void,
+): Promise<boolean> {
+  if (!attempt.droppedEarly) return true;
+  attempt.droppedEarly = false;
+  try {
+    await withTimeout(
+      userAgent.reconnect(),
+      CONNECT_TIMEOUT_MS,
+      `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
+    );
+  } catch (error) {
+    fail(attempt, { code: 'network_lost', message: describe('network_lost', error) });
+    return false;
+  }
+  if (attempt.over) return false;
+  if (attempt.droppedEarly) {
+    fail(attempt, { code: 'network_lost', message: describe('network_lost', 'WebSocket closed') });
+    return false;
+  }
+  return true;
+}

@@ -47,7 +47,12 @@ export function webSocketDropped(
   attempt: Attempt,
   error: Error | undefined,
 ): void {
-  if (!attempt.connected) return; // start() rejects; handled there
+  if (!attempt.connected) {
+    // Before the INVITE: start() rejects (handled there), or it had opened and
+    // the visitor is still at the microphone prompt (`reopenIfDropped`).
+    attempt.droppedEarly = true;
+    return;
+  }
   attempt.connected = false;
   if (attempt.onDrop) return attempt.onDrop();
   if (
