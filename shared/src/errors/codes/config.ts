@@ -1,0 +1,12 @@
+/** Codes of configuration (gateway start-up, CLI). Joined into ERROR_CODES by `../codes.ts`. */
+import type { DomainCodes } from './info.js';
+
+export const CONFIG_CODES = {
+  invalid_config: {
+    domain: 'config',
+    http: 500,
+    sip: 500,
+    message: 'The configuration is invalid.',
+    human: 'Calling is not available.',
+  },
+} as const satisfies DomainCodes<'config'>;
