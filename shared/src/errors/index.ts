@@ -1,4 +1,6 @@
 export { ParleyError, isParleyError, type ErrorBody } from './parley-error.js';
+export { CodedError } from './coded-error.js';
+export { WIDGET_CODES } from './codes/widget.js';
 export {
   ERROR_CODES,
   TOKEN_REASONS,
@@ -7,6 +9,7 @@ export {
   humanMessage,
   type ErrorCode,
   type ErrorCodeInfo,
+  type ErrorDomain,
   type TokenReason,
   type ScreeningReason,
 } from './codes.js';

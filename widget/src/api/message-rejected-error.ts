@@ -1,4 +1,4 @@
-import { ParleyError } from '@parley/shared/errors';
+import { CodedError, WIDGET_CODES } from '@parley/shared/errors/widget';
 
 /** Why `send()` refused a message. */
 export type MessageRejectedReason =
@@ -6,14 +6,16 @@ export type MessageRejectedReason =
 
 /**
  * What `send()` rejects with: always code `message_rejected`, and a `reason`
- * to tell the cases apart. Built only through the static factories.
+ * to tell the cases apart. Built only through the static factories. A
+ * CodedError given its code's entry, not a ParleyError: the first load has it
+ * (the controller throws it) and must not carry every code's texts.
  */
-export class MessageRejectedError extends ParleyError<'message_rejected'> {
+export class MessageRejectedError extends CodedError<'message_rejected'> {
   override readonly name = 'MessageRejectedError';
   readonly reason: MessageRejectedReason;
 
   private constructor(reason: MessageRejectedReason, detail: string) {
-    super('message_rejected', detail);
+    super('message_rejected', WIDGET_CODES.message_rejected, detail);
     this.reason = reason;
   }
 

@@ -5,7 +5,7 @@
  * button, so it imports only types from the call stack.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { ERROR_CODES, humanMessage } from '@parley/shared/errors';
+import { WIDGET_CODES } from '@parley/shared/errors/widget';
 import type { ParleyMessage, QueueStatus } from '@parley/shared/protocol';
 import type {
   CallClientApi,
@@ -112,8 +112,8 @@ export class CallController implements ReactiveController {
       this.#apply({
         state: 'error',
         code: 'call_failed',
-        message: `${ERROR_CODES.call_failed.message} (call stack did not load: ${String(error)})`,
-        human: humanMessage('call_failed'),
+        message: `${WIDGET_CODES.call_failed.message} (call stack did not load: ${String(error)})`,
+        human: WIDGET_CODES.call_failed.human,
       });
       return;
     }
@@ -188,7 +188,7 @@ export class CallController implements ReactiveController {
           this.#addChat({
             id: `notice-${notice.ref ?? Date.now()}`,
             from: 'notice',
-            text: humanMessage('message_rejected'),
+            text: WIDGET_CODES.message_rejected.human,
           });
         }
       }),
@@ -229,7 +229,9 @@ export class CallController implements ReactiveController {
       this.error = {
         code,
         message: change.message ?? code,
-        human: change.human ?? humanMessage(code),
+        // The call stack gives every error its text (humanMessage of the whole
+        // registry, a lazy chunk): this first-load module knows the widget's own.
+        human: change.human ?? WIDGET_CODES.call_failed.human,
         ...(change.retryAfterSeconds === undefined
           ? {}
           : { retryAfterSeconds: change.retryAfterSeconds }),
