@@ -1,5 +1,5 @@
 /**
- * Writes docs/errors.md from shared/src/errors/codes.ts (`node --import tsx
+ * Writes docs/errors.md from shared/src/errors/codes/ (through codes.ts) (`node --import tsx
  * scripts/errors-doc.ts`). A unit test fails when the two disagree.
  */
 import { writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ Every error Parley emits has a stable code. HTTP APIs answer
 refusal carries the SIP status below and the code in its \`Reason\` header
 (\`Reason: SIP;cause=403;text="expired"\`). The widget shows the visitor message.
 
-The list lives in \`shared/src/errors/codes.ts\`; this page is generated from it by
+The list lives in \`shared/src/errors/codes/\` (one file per domain, combined in \`codes.ts\`); this page is generated from it by
 \`node --import tsx scripts/errors-doc.ts\`, and a test keeps the two in step.
 `;
 for (const [domain, list] of byDomain) {
