@@ -81,5 +81,5 @@ export function runnerWorld(store: CallbackStore, scheduling?: Scheduling) {
     now: Date.now,
   });
   ref.service = service;
-  return { service, runner, scheduler, events, dials, writeFailures, storeFailures };
+  return { service, runner, scheduler, progress, events, dials, writeFailures, storeFailures };
 }

@@ -231,10 +231,11 @@ describe('an expiry whose write fails (PostgreSQL)', () => {
   ] as const)(
     '%s: tried again, ended expired once, never run',
     async (_, kind, count, failures) => {
-      const { proxy, rows, service, events, dials, storeFailures, scheduler } = await world({
-        freeAgents: () => 0,
-        retryDelayMs: 200,
-      });
+      const { proxy, rows, service, progress, events, dials, storeFailures, scheduler } =
+        await world({
+          freeAgents: () => 0,
+          retryDelayMs: 200,
+        });
       const at = Date.now();
       const record = callbackRecord('cb-3', {
         mode: 'agent-free',
@@ -243,6 +244,8 @@ describe('an expiry whose write fails (PostgreSQL)', () => {
         expiresAt: at + 100,
       });
       await rows.insert(record, 'h3');
+      const told: string[] = [];
+      progress.watch('cb-3', (e) => told.push(`${e.phase} ${e.outcome ?? ''}`));
       proxy.cut(SAVE_IF, kind, count);
       service.schedule(record);
       const ended = async () => {
@@ -255,6 +258,8 @@ describe('an expiry whose write fails (PostgreSQL)', () => {
       expect(proxy.cuts).toBe(count);
       expect(storeFailures).toEqual(failures);
       expect(events).toEqual([...failures.map(() => 'expire cb-3'), 'expire cb-3']);
+      // The page (and the desks) told once, also when the expiry's answer was lost.
+      expect(told).toEqual(['ended expired']);
       expect(dials).toEqual([]);
       scheduler.close();
     },

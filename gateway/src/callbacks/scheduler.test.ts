@@ -91,11 +91,13 @@ describe('CallbackScheduler', () => {
     vi.useFakeTimers({ now: 0 });
     let free = 0;
     const expiries: number[] = [];
+    const agains: boolean[] = [];
     const failed: [string, number][] = [];
     const { s, ran, agentChanged } = scheduler({
       freeAgents: () => free,
-      expire: () => {
+      expire: (_id, again) => {
         expiries.push(Date.now());
+        agains.push(again);
         return expiries.length <= 2
           ? Promise.reject(new Error('connection refused'))
           : Promise.resolve();
@@ -114,6 +116,8 @@ describe('CallbackScheduler', () => {
     // 1 s after the first failure, 2 s after the second; then expired and gone.
     await vi.advanceTimersByTimeAsync(3000);
     expect(expiries).toEqual([1000, 2000, 4000]);
+    // The retries say so (a row found ended `expired` is then the first try's, its answer lost).
+    expect(agains).toEqual([false, true, true]);
     expect(failed).toEqual([
       ['x', 1],
       ['x', 2],

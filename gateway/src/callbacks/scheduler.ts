@@ -28,9 +28,9 @@ export interface CallbackSchedulerOptions {
    * An agent-free callback waited too long: ends it. A rejection (the store
    * unreachable) is told to `onExpireFailed` and the expiry is tried again
    * `retryDelayMs(failures)` later, as a run is, until it settles: never
-   * lost, and never run in between (the wait is over).
+   * lost, and never run in between (the wait is over); `again` then.
    */
-  readonly expire: (id: string) => Promise<void>;
+  readonly expire: (id: string, again: boolean) => Promise<void>;
   readonly onExpireFailed?: ((id: string, error: unknown, failures: number) => void) | undefined;
   /**
    * A run that rejected (the store unreachable at its time): told here, and
@@ -177,8 +177,9 @@ export class CallbackScheduler {
 
   /** Ends a callback that waited too long; a rejected expiry is tried again later (never lost). */
   #expire(entry: SchedulerEntry): void {
+    const again = this.#expiring.has(entry.id);
     this.#expiring.add(entry.id);
-    const expired = (async () => this.#o.expire(entry.id))();
+    const expired = (async () => this.#o.expire(entry.id, again))();
     void expired.then(
       () => {
         this.#expiring.delete(entry.id);

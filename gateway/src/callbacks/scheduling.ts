@@ -41,11 +41,11 @@ export function callbackScheduler(deps: CallbackSchedulingDeps): CallbackSchedul
       deps.onStart?.('run', id);
       await service.run(id);
     },
-    expire: async (id) => {
+    expire: async (id, again) => {
       const service = deps.service();
       if (!service) return;
       deps.onStart?.('expire', id);
-      await service.expire(id);
+      await service.expire(id, again);
     },
     owes: (id) => deps.runner.owes(id),
     retryDelayMs: deps.retryDelayMs,
