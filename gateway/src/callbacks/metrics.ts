@@ -29,7 +29,7 @@ export class CallbackMetrics {
     });
     this.storeFailures = new Counter({
       name: 'parley_callback_store_failures_total',
-      help: 'Callback store failures: a run that failed at its time (step=run, tried again later), a record write given up after its tries (step=write).',
+      help: 'Callback store failures: a run that failed at its time (step=run, tried again later), an expiry that failed (step=expire, tried again later), a record write given up after its tries (step=write).',
       labelNames: ['step'],
       registers,
     });

@@ -32,7 +32,7 @@ import { CallbackProgress } from './progress.js';
 import { CallbackMetrics } from './metrics.js';
 import { callbackRoutes } from './routes.js';
 import { CallbackRunner, type CallbackDeskFeed } from './runner.js';
-import { CallbackScheduler } from './scheduler.js';
+import { callbackScheduler } from './scheduling.js';
 import { CallbackService } from './service.js';
 import { lostCallbacks, type LostCallbacks } from './lost.js';
 import { PgCallbackStore } from './pg-store.js';
@@ -141,7 +141,7 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
     },
   });
   const ref: { service?: CallbackService } = {};
-  const scheduler = new CallbackScheduler({
+  const scheduler = callbackScheduler({
     maxConcurrent: config.callbacks.maxConcurrent,
     now,
     freeAgents: (queue) => freeAgents(deps.agents, queue, now()),
@@ -149,16 +149,10 @@ export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModul
       deps.agents.on('change', listener);
       return () => deps.agents.off('change', listener);
     },
-    run: (id) => ref.service?.run(id) ?? Promise.resolve(),
-    expire: (id) =>
-      void ref.service
-        ?.expire(id)
-        .catch((err: unknown) => logger.error({ err, callback: id }, 'callback not expired')),
-    owes: (id) => runner.owes(id),
-    onRunFailed: (id, err, failures) => {
-      metrics?.storeFailures.inc({ step: 'run' });
-      logger.error({ err, callback: id, failures }, 'callback run failed: tried again later');
-    },
+    service: () => ref.service,
+    runner,
+    logger,
+    onStoreFailure: (step) => metrics?.storeFailures.inc({ step }),
   });
   const service = new CallbackService({
     config: config.callbacks,

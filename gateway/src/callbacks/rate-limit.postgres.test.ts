@@ -47,7 +47,7 @@ function gateway(store: PgCallbackStore, limits: { perNumber: number; perSession
     freeAgents: () => 0,
     onAgentChange: () => () => undefined,
     run: () => Promise.resolve(),
-    expire: () => undefined,
+    expire: () => Promise.resolve(),
   });
   const service = new CallbackService({
     config,

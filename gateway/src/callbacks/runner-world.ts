@@ -4,8 +4,9 @@
  * `runner.postgres.test.ts` on a real PostgreSQL behind a cutting proxy).
  * The attempt itself is a fake: no trunk, so the dial fails at once; `dials`
  * counts the attempts that reached the dial. With `scheduling`, the
- * scheduler is wired as `module.ts` wires it (its runs are the service's,
- * `events` tells each run and expiry it starts); else it runs nothing.
+ * scheduler is `module.ts`'s own wiring (`scheduling.ts`: its runs and
+ * expiries are the service's, `events` tells each it starts,
+ * `storeFailures` each that failed); else it runs nothing.
  */
 import { callbacks as callbacksSchema } from '../config/callbacks.js';
 import { createLogger } from '../observability/index.js';
@@ -14,7 +15,7 @@ import type { CallbackDestinations } from './destinations.js';
 import { CallbackFees } from './fee.js';
 import { CallbackProgress } from './progress.js';
 import { CallbackRunner } from './runner.js';
-import { CallbackScheduler } from './scheduler.js';
+import { callbackScheduler } from './scheduling.js';
 import { CallbackService } from './service.js';
 import type { CallbackStore } from './store.js';
 
@@ -55,24 +56,18 @@ export function runnerWorld(store: CallbackStore, scheduling?: Scheduling) {
   });
   const ref: { service?: CallbackService } = {};
   const events: string[] = [];
-  const scheduler = new CallbackScheduler({
+  const storeFailures: string[] = [];
+  const scheduler = callbackScheduler({
     maxConcurrent: 1,
     now: Date.now,
     freeAgents: scheduling?.freeAgents ?? (() => 0),
     onAgentChange: () => () => undefined,
-    run: async (id) => {
-      if (!scheduling) return;
-      events.push(`run ${id}`);
-      await ref.service?.run(id);
-    },
-    expire: (id) => {
-      if (!scheduling) return;
-      events.push(`expire ${id}`);
-      void ref.service?.expire(id);
-    },
-    owes: (id) => runner.owes(id),
+    service: () => (scheduling ? ref.service : undefined),
+    runner,
+    logger,
+    onStoreFailure: (step) => storeFailures.push(step),
     retryDelayMs: () => scheduling?.retryDelayMs ?? 1000,
-    onRunFailed: () => undefined,
+    onStart: (step, id) => events.push(`${step} ${id}`),
   });
   const service = new CallbackService({
     config,
@@ -86,5 +81,5 @@ export function runnerWorld(store: CallbackStore, scheduling?: Scheduling) {
     now: Date.now,
   });
   ref.service = service;
-  return { service, runner, scheduler, events, dials, writeFailures };
+  return { service, runner, scheduler, progress, events, dials, writeFailures, storeFailures };
 }

@@ -223,3 +223,45 @@ describe('a rejected run of a callback waiting for a free agent (PostgreSQL)', (
     },
   );
 });
+
+describe('an expiry whose write fails (PostgreSQL)', () => {
+  it.each([
+    ['never reaching the server', 'refuse', 2, ['expire', 'expire']],
+    ['committed, its answer cut off', 'lose', 1, ['expire']],
+  ] as const)(
+    '%s: tried again, ended expired once, never run',
+    async (_, kind, count, failures) => {
+      const { proxy, rows, service, progress, events, dials, storeFailures, scheduler } =
+        await world({
+          freeAgents: () => 0,
+          retryDelayMs: 200,
+        });
+      const at = Date.now();
+      const record = callbackRecord('cb-3', {
+        mode: 'agent-free',
+        target: { kind: 'queue', queue: 'sales' },
+        dueAt: at,
+        expiresAt: at + 100,
+      });
+      await rows.insert(record, 'h3');
+      const told: string[] = [];
+      progress.watch('cb-3', (e) => told.push(`${e.phase} ${e.outcome ?? ''}`));
+      proxy.cut(SAVE_IF, kind, count);
+      service.schedule(record);
+      const ended = async () => {
+        const row = await rows.get('cb-3');
+        return row?.state === 'ended' ? row : undefined;
+      };
+      // Before: the first failure was logged and the expiry dropped, the row scheduled for good.
+      expect(await until(ended, 'the callback expired')).toMatchObject({ outcome: 'expired' });
+      await until(() => !scheduler.has('cb-3') || undefined, 'the scheduler done with it');
+      expect(proxy.cuts).toBe(count);
+      expect(storeFailures).toEqual(failures);
+      expect(events).toEqual([...failures.map(() => 'expire cb-3'), 'expire cb-3']);
+      // The page (and the desks) told once, also when the expiry's answer was lost.
+      expect(told).toEqual(['ended expired']);
+      expect(dials).toEqual([]);
+      scheduler.close();
+    },
+  );
+});

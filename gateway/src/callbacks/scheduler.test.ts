@@ -20,7 +20,7 @@ function scheduler(over: Partial<CallbackSchedulerOptions> = {}) {
       ran.push(id);
       return Promise.resolve();
     },
-    expire: () => undefined,
+    expire: () => Promise.resolve(),
     ...over,
   });
   return { s, ran, agentChanged: () => listener() };
@@ -69,7 +69,10 @@ describe('CallbackScheduler', () => {
     const expired: string[] = [];
     const { s, ran, agentChanged } = scheduler({
       freeAgents: (queue) => (queue === 'sales' ? free : 0),
-      expire: (id) => expired.push(id),
+      expire: (id) => {
+        expired.push(id);
+        return Promise.resolve();
+      },
     });
     s.add({ id: 'c', dueAt: 0, waitFor: 'sales', expiresAt: 60_000 });
     s.add({ id: 'd', dueAt: 0, waitFor: 'support', expiresAt: 60_000 });
@@ -81,6 +84,46 @@ describe('CallbackScheduler', () => {
     expect(ran).toEqual(['c']);
     await vi.advanceTimersByTimeAsync(50_000);
     expect(expired).toEqual(['d']);
+    s.close();
+  });
+
+  it('tries again, later, an expiry that failed (the store unreachable), never running the callback in between', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let free = 0;
+    const expiries: number[] = [];
+    const agains: boolean[] = [];
+    const failed: [string, number][] = [];
+    const { s, ran, agentChanged } = scheduler({
+      freeAgents: () => free,
+      expire: (_id, again) => {
+        expiries.push(Date.now());
+        agains.push(again);
+        return expiries.length <= 2
+          ? Promise.reject(new Error('connection refused'))
+          : Promise.resolve();
+      },
+      onExpireFailed: (id, _error, failures) => failed.push([id, failures]),
+    });
+    s.add({ id: 'x', dueAt: 0, waitFor: 'sales', expiresAt: 1000 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(expiries).toEqual([1000]);
+    expect(failed).toEqual([['x', 1]]);
+    // Held for its retry: a free agent now does not run it (its wait is over), nor does add().
+    expect(s.has('x')).toBe(true);
+    free = 1;
+    agentChanged();
+    s.add({ id: 'x', dueAt: 0, waitFor: 'sales', expiresAt: 60_000 });
+    // 1 s after the first failure, 2 s after the second; then expired and gone.
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(expiries).toEqual([1000, 2000, 4000]);
+    // The retries say so (a row found ended `expired` is then the first try's, its answer lost).
+    expect(agains).toEqual([false, true, true]);
+    expect(failed).toEqual([
+      ['x', 1],
+      ['x', 2],
+    ]);
+    expect(ran).toEqual([]);
+    expect(s.has('x')).toBe(false);
     s.close();
   });
 
@@ -127,7 +170,10 @@ describe('CallbackScheduler', () => {
           ? Promise.reject(new Error('connection reset'))
           : Promise.resolve();
       },
-      expire: (id) => expired.push(id),
+      expire: (id) => {
+        expired.push(id);
+        return Promise.resolve();
+      },
       owes: (id) => id === 'owed',
       retryDelayMs: () => 2000,
     });

@@ -24,8 +24,14 @@ export interface CallbackSchedulerOptions {
   readonly onAgentChange: (listener: () => void) => () => void;
   /** Runs the callback's attempt; settles when the attempt is over. */
   readonly run: (id: string) => Promise<void>;
-  /** An agent-free callback waited too long. */
-  readonly expire: (id: string) => void;
+  /**
+   * An agent-free callback waited too long: ends it. A rejection (the store
+   * unreachable) is told to `onExpireFailed` and the expiry is tried again
+   * `retryDelayMs(failures)` later, as a run is, until it settles: never
+   * lost, and never run in between (the wait is over); `again` then.
+   */
+  readonly expire: (id: string, again: boolean) => Promise<void>;
+  readonly onExpireFailed?: ((id: string, error: unknown, failures: number) => void) | undefined;
   /**
    * A run that rejected (the store unreachable at its time): told here, and
    * the callback runs again `retryDelayMs(failures)` later (default 1 s,
@@ -54,8 +60,10 @@ export class CallbackScheduler {
   readonly #running = new Map<string, SchedulerEntry>();
   /** Added again while running (a retry): waits once its attempt is over. */
   readonly #next = new Map<string, SchedulerEntry>();
-  /** Runs that rejected in a row, by callback. */
+  /** Runs (or expiries) that rejected in a row, by callback. */
   readonly #failures = new Map<string, number>();
+  /** Expiries owed: under way, or rejected and waiting for their retry (until one settles). */
+  readonly #expiring = new Set<string>();
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -75,6 +83,8 @@ export class CallbackScheduler {
 
   add(entry: SchedulerEntry): void {
     if (this.#closed) return;
+    // Its wait is over: the expiry ends it, or waits again for its retry.
+    if (this.#expiring.has(entry.id)) return;
     if (this.#running.has(entry.id)) {
       this.#next.set(entry.id, entry);
       return;
@@ -84,10 +94,11 @@ export class CallbackScheduler {
     this.#pump();
   }
 
-  /** Whether the callback is here (waiting, due, running, or to wait again after its run). */
+  /** Whether the callback is here (waiting, due, running, expiring, or to wait again after its run). */
   has(id: string): boolean {
     return (
       this.#waiting.has(id) ||
+      this.#expiring.has(id) ||
       this.#running.has(id) ||
       this.#next.has(id) ||
       this.#ready.some((e) => e.id === id)
@@ -98,6 +109,7 @@ export class CallbackScheduler {
   remove(id: string): boolean {
     const i = this.#ready.findIndex((e) => e.id === id);
     if (i >= 0) this.#ready.splice(i, 1);
+    this.#expiring.delete(id);
     return this.#waiting.delete(id) || this.#next.delete(id) || i >= 0;
   }
 
@@ -108,6 +120,7 @@ export class CallbackScheduler {
     this.#waiting.clear();
     this.#next.clear();
     this.#failures.clear();
+    this.#expiring.clear();
     this.#ready.length = 0;
   }
 
@@ -131,7 +144,7 @@ export class CallbackScheduler {
     for (const entry of due) {
       if (entry.expiresAt !== null && entry.expiresAt <= now) {
         this.#waiting.delete(entry.id);
-        this.#o.expire(entry.id);
+        this.#expire(entry);
         continue;
       }
       if (entry.dueAt > now) continue;
@@ -160,6 +173,34 @@ export class CallbackScheduler {
         });
     }
     this.#arm(now);
+  }
+
+  /** Ends a callback that waited too long; a rejected expiry is tried again later (never lost). */
+  #expire(entry: SchedulerEntry): void {
+    const again = this.#expiring.has(entry.id);
+    this.#expiring.add(entry.id);
+    const expired = (async () => this.#o.expire(entry.id, again))();
+    void expired.then(
+      () => {
+        this.#expiring.delete(entry.id);
+        this.#failures.delete(entry.id);
+      },
+      (error: unknown) => {
+        // Closed, or removed meanwhile (cancelled): nothing owed any more.
+        if (this.#closed || !this.#expiring.has(entry.id)) return;
+        const failures = (this.#failures.get(entry.id) ?? 0) + 1;
+        this.#failures.set(entry.id, failures);
+        try {
+          this.#o.onExpireFailed?.(entry.id, error, failures);
+        } catch {
+          // A failing report must not lose the expiry.
+        }
+        // Due and expiring at the retry: expired then, not run before (its wait is over).
+        const at = this.#o.now() + (this.#o.retryDelayMs ?? retryDelay)(failures);
+        this.#waiting.set(entry.id, { ...entry, dueAt: at, expiresAt: at });
+        this.#pump();
+      },
+    );
   }
 
   /** A rejected run: the callback is still this gateway's (never dropped); it runs again later. */

@@ -268,10 +268,18 @@ export class CallbackService {
     return ended;
   }
 
-  /** An agent-free callback that waited past agentFreeMaxWaitSeconds. */
-  async expire(id: string): Promise<void> {
+  /**
+   * An agent-free callback that waited past agentFreeMaxWaitSeconds. `again`:
+   * an earlier try rejected (the scheduler tries again); a row it finds ended
+   * `expired` is that try's, landed with its answer lost: told now.
+   */
+  async expire(id: string, again = false): Promise<void> {
     const { store, now } = this.#o;
     const record = await store.get(id);
+    if (again && record?.state === 'ended' && record.outcome === 'expired') {
+      this.#ended(record, record.endedAt ?? now());
+      return;
+    }
     if (!record || record.state !== 'scheduled') return;
     const at = now();
     const ended: CallbackRecord = {
