@@ -6,7 +6,7 @@
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { expect } from 'vitest';
 import { analyseTail, type BaresipAgent } from '@parley/testkit';
-import { inboundAudio, states, type WidgetWorld } from './widget-fixture.js';
+import { clickCall, inboundAudio, states, type WidgetWorld } from './widget-fixture.js';
 
 /** The SIP messages the page sent and received over its WebSockets, in order. */
 export function sipFrames(page: Page): { sent: string[]; received: string[] } {
@@ -85,4 +85,33 @@ export async function metricValue(
     .filter((v) => ((v as { metricName?: string }).metricName ?? name) === series)
     .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** A 200 OK to an INVITE, in a message's text. */
+export const isInviteOk = (f: string): boolean =>
+  /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f);
+
+/**
+ * A call from a new page whose widget reaches the gateway at `gatewayUrl` (a
+ * cuttable relay, in front of the gateway or of Kamailio), answered by `agent`,
+ * with the agent heard: the page, its SIP frames, the agent's SIP mark, the
+ * INVITE sent and its 200.
+ */
+export async function callThrough(world: WidgetWorld, gatewayUrl: string, agent: BaresipAgent) {
+  const { context, page } = await world.newPage();
+  const frames = sipFrames(page);
+  await page.goto(`${world.siteOrigin}/`);
+  await page.evaluate(
+    (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
+    gatewayUrl,
+  );
+  const mark = agent.sipMessages().length;
+  await clickCall(page);
+  await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
+  await expect
+    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+    .toBeGreaterThan(0.001);
+  const invite = frames.sent.find((f) => f.startsWith('INVITE '))!;
+  const ok = frames.received.find(isInviteOk)!;
+  return { context, page, frames, mark, invite, ok };
 }

@@ -26,16 +26,10 @@ import {
   lastCall,
   metricValue,
   pageHearsAgent,
-  sipFrames,
+  callThrough,
+  isInviteOk,
 } from '../src/reconnect-checks.js';
-import {
-  clickCall,
-  inboundAudio,
-  startWidgetWorld,
-  states,
-  statusText,
-  type WidgetWorld,
-} from '../src/widget-fixture.js';
+import { startWidgetWorld, states, statusText, type WidgetWorld } from '../src/widget-fixture.js';
 
 const GRACE_SECONDS = 8;
 /** Kamailio's address: the gateway trusts its X-Parley-* headers from there only. */
@@ -65,27 +59,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-const isInviteOk = (f: string) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f);
-
-/** A call from the page through the relay and Kamailio, answered by the agent. */
-async function callThroughKamailio() {
-  const { context, page } = await world.newPage();
-  const frames = sipFrames(page);
-  await page.goto(`${world.siteOrigin}/`);
-  await page.evaluate(
-    (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
-    relay.url,
-  );
-  const mark = agent.sipMessages().length;
-  await clickCall(page);
-  await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
-  await expect
-    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
-    .toBeGreaterThan(0.001);
-  const invite = frames.sent.find((f) => f.startsWith('INVITE '))!;
-  const ok = frames.received.find(isInviteOk)!;
-  return { context, page, frames, mark, invite, ok };
-}
+const callThroughKamailio = () => callThrough(world, relay.url, agent);
 
 const keysSeen: string[] = [];
 

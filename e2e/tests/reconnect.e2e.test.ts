@@ -26,12 +26,10 @@ import {
   lastCall as lastCallOf,
   metricValue as metricOf,
   pageHearsAgent,
-  sipFrames,
+  callThrough,
 } from '../src/reconnect-checks.js';
 import {
-  clickCall,
   errors,
-  inboundAudio,
   startWidgetWorld,
   states,
   statusText,
@@ -62,27 +60,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** A call from the page through the relay, answered by the agent. */
-async function callThroughRelay() {
-  const { context, page } = await world.newPage();
-  const frames = sipFrames(page);
-  await page.goto(`${world.siteOrigin}/`);
-  await page.evaluate(
-    (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
-    relay.url,
-  );
-  const mark = agent.sipMessages().length;
-  await clickCall(page);
-  await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
-  await expect
-    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
-    .toBeGreaterThan(0.001);
-  const invite = frames.sent.find((f) => f.startsWith('INVITE '))!;
-  const ok = frames.received.find(
-    (f) => /^SIP\/2\.0 200/.test(f) && /CSeq:\s*\d+ INVITE/i.test(f),
-  )!;
-  return { context, page, frames, mark, invite, ok };
-}
+const callThroughRelay = () => callThrough(world, relay.url, agent);
 
 const metricValue = (name: string, labels: Record<string, string> = {}, series = name) =>
   metricOf(world, name, labels, series);
