@@ -83,6 +83,30 @@ describe('an expiry on a SQLite file', () => {
     scheduler.close();
   });
 
+  it('a cancel while the file is busy fails and leaves the callback waiting in the scheduler; the next cancel ends it', async () => {
+    const path = file();
+    const store = new SqliteCallbackStore(gatewayDb(path));
+    const { service, dials, scheduler } = runnerWorld(store, {
+      freeAgents: () => 0,
+      retryDelayMs: 100,
+    });
+    const record = agentFree('cb-3', Date.now() + 600_000);
+    await store.insert(record, 'h');
+    service.schedule(record);
+    const other = new Database(path);
+    open.push(other);
+    other.exec('BEGIN IMMEDIATE');
+    await expect(service.cancel('cb-3')).rejects.toThrow(/busy|locked/i);
+    // Before: taken out of the scheduler first, left scheduled in the file with nobody holding it.
+    expect(scheduler.has('cb-3')).toBe(true);
+    expect(await store.get('cb-3')).toMatchObject({ state: 'scheduled' });
+    other.exec('COMMIT');
+    expect(await service.cancel('cb-3')).toMatchObject({ state: 'ended', outcome: 'cancelled' });
+    expect(scheduler.has('cb-3')).toBe(false);
+    expect(dials).toEqual([]);
+    scheduler.close();
+  });
+
   it('a restart after its expiry time: expired at start, never run', async () => {
     const path = file();
     const store = new SqliteCallbackStore(gatewayDb(path));

@@ -258,7 +258,17 @@ export class CallbackService {
     };
     // Only while it waits. Claimed meanwhile: by this gateway, whose run is stopped (now, if it
     // started after the abort above) and ends it without dialling; or by another (as stored).
-    if (!(await store.saveIf(ended, 'scheduled'))) {
+    let saved: boolean;
+    try {
+      saved = await store.saveIf(ended, 'scheduled');
+    } catch (error) {
+      // The cancel did not land (the store down or busy): the callback waits as before, in
+      // this gateway's scheduler again, and the caller gets the error and may ask again. (A
+      // write that landed with its answer lost: the run finds the row ended and does not dial.)
+      if (record.state === 'scheduled') this.schedule(record);
+      throw error;
+    }
+    if (!saved) {
       if (runner.abort(id, 'cancelled')) await runner.over(id);
       return (await store.get(id)) ?? record;
     }
