@@ -115,3 +115,32 @@ export async function callThrough(world: WidgetWorld, gatewayUrl: string, agent:
   const ok = frames.received.find(isInviteOk)!;
   return { context, page, frames, mark, invite, ok };
 }
+
+/**
+ * A stranger's re-INVITE into the page's dialog (built from the page's INVITE
+ * and its 200) carrying `key`, over the stranger's own WebSocket; `routes`
+ * when a proxy record-routed the dialog.
+ */
+export function strangerReinvite(
+  invite: string,
+  ok: string,
+  key: string | undefined,
+  options: { readonly transport: 'WS' | 'WSS'; readonly routes?: readonly string[] },
+): string {
+  const cseq = Number((header(invite, 'CSeq') ?? '1').split(/\s+/)[0]) + 10;
+  return [
+    `INVITE ${/<([^>]+)>/.exec(header(ok, 'Contact') ?? '')?.[1] ?? 'sip:parley@127.0.0.1'} SIP/2.0`,
+    `Via: SIP/2.0/${options.transport} stranger.invalid;branch=z9hG4bK-stranger-${Date.now()}`,
+    'Max-Forwards: 70',
+    ...(options.routes ?? []).map((r) => `Route: ${r}`),
+    `From: ${header(invite, 'From')}`,
+    `To: ${header(ok, 'To')}`,
+    `Call-ID: ${header(invite, 'Call-ID')}`,
+    `CSeq: ${cseq} INVITE`,
+    'Contact: <sip:stranger@stranger.invalid;transport=ws>',
+    `X-Parley-Rebind: ${key}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}

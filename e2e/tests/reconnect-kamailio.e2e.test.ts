@@ -27,6 +27,7 @@ import {
   metricValue,
   pageHearsAgent,
   callThrough,
+  strangerReinvite,
   isInviteOk,
 } from '../src/reconnect-checks.js';
 import { startWidgetWorld, states, statusText, type WidgetWorld } from '../src/widget-fixture.js';
@@ -135,23 +136,8 @@ describe('widget through Kamailio: the WebSocket drops mid-call', () => {
       stranger.once('open', resolve);
       stranger.once('error', reject);
     });
-    const cseq = Number((header(invite, 'CSeq') ?? '1').split(/\s+/)[0]) + 10;
     const routes = headers(ok, 'Record-Route').reverse();
-    const reinvite = [
-      `INVITE ${/<([^>]+)>/.exec(header(ok, 'Contact') ?? '')?.[1]} SIP/2.0`,
-      `Via: SIP/2.0/WS stranger.invalid;branch=z9hG4bK-stranger-${Date.now()}`,
-      'Max-Forwards: 70',
-      ...routes.map((r) => `Route: ${r}`),
-      `From: ${header(invite, 'From')}`,
-      `To: ${header(ok, 'To')}`,
-      `Call-ID: ${header(invite, 'Call-ID')}`,
-      `CSeq: ${cseq} INVITE`,
-      'Contact: <sip:stranger@stranger.invalid;transport=ws>',
-      `X-Parley-Rebind: ${keysSeen[0]}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
+    const reinvite = strangerReinvite(invite, ok, keysSeen[0], { transport: 'WS', routes });
     expect(routes.length).toBeGreaterThan(0);
     stranger.send(reinvite);
     const isFinal = (r: string) => /^SIP\/2\.0 [2-6]\d\d/.test(r);

@@ -27,6 +27,7 @@ import {
   metricValue as metricOf,
   pageHearsAgent,
   callThrough,
+  strangerReinvite,
 } from '../src/reconnect-checks.js';
 import {
   errors,
@@ -145,21 +146,7 @@ describe('widget: the WebSocket drops mid-call', () => {
       stranger.once('open', resolve);
       stranger.once('error', reject);
     });
-    const cseq = Number((header(invite, 'CSeq') ?? '1').split(/\s+/)[0]) + 10;
-    const reinvite = [
-      `INVITE ${/<([^>]+)>/.exec(header(ok, 'Contact') ?? '')?.[1] ?? 'sip:parley@127.0.0.1'} SIP/2.0`,
-      `Via: SIP/2.0/WSS stranger.invalid;branch=z9hG4bK-stranger-${Date.now()}`,
-      'Max-Forwards: 70',
-      `From: ${header(invite, 'From')}`,
-      `To: ${header(ok, 'To')}`,
-      `Call-ID: ${header(invite, 'Call-ID')}`,
-      `CSeq: ${cseq} INVITE`,
-      'Contact: <sip:stranger@stranger.invalid;transport=ws>',
-      `X-Parley-Rebind: ${keysSeen[0]}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
+    const reinvite = strangerReinvite(invite, ok, keysSeen[0], { transport: 'WSS' });
     stranger.send(reinvite);
     await expect
       .poll(() => replies.find((r) => /^SIP\/2\.0 [2-6]\d\d/.test(r)), { timeout: 5000 })
