@@ -76,11 +76,7 @@ export async function connectGateway(
     input.sip.createUserAgent(userAgentOptions(config, hooks.onDisconnect), hooks.microphone);
   attempt.userAgent = userAgent;
   try {
-    await withTimeout(
-      warm?.started ?? userAgent.start(),
-      CONNECT_TIMEOUT_MS,
-      `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
-    );
+    await opened(warm?.started ?? userAgent.start());
   } catch (error) {
     input.fail(attempt, {
       code: 'gateway_unreachable',
@@ -104,11 +100,7 @@ export async function reopenIfDropped(
   if (!attempt.droppedEarly) return true;
   attempt.droppedEarly = false;
   try {
-    await withTimeout(
-      userAgent.reconnect(),
-      CONNECT_TIMEOUT_MS,
-      `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
-    );
+    await opened(userAgent.reconnect());
   } catch (error) {
     fail(attempt, { code: 'network_lost', message: describe('network_lost', error) });
     return false;
@@ -119,4 +111,13 @@ export async function reopenIfDropped(
     return false;
   }
   return true;
+}
+
+/** The WebSocket's opening, bounded by CONNECT_TIMEOUT_MS. */
+function opened(opening: Promise<void>): Promise<void> {
+  return withTimeout(
+    opening,
+    CONNECT_TIMEOUT_MS,
+    `no WebSocket connection in ${CONNECT_TIMEOUT_MS / 1000} s`,
+  );
 }
