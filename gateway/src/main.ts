@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * parley-gateway [migrate] --config FILE
+ * parley-gateway [migrate | move] --config FILE
  *
  * Reads the config file (or PARLEY_CONFIG), applies PARLEY_* environment
  * overrides, validates, starts. SIGTERM or SIGINT drains (no new calls,
@@ -12,12 +12,19 @@
  * run it once before a rolling upgrade, so no gateway of the cluster waits on
  * another's migrations at start. A gateway also migrates at start (the same
  * versions, under the same lock), so the command is never required.
+ *
+ * `move` copies the rows the SQLite file keeps of the modules that are in
+ * PostgreSQL with `storage.kind: postgres` (gated, callbacks) into
+ * PostgreSQL, one transaction per module, says what it copied, and marks
+ * the file so the gateway starts on it (`wiring/store-move.ts`). Run it
+ * with the gateway stopped; a second run moves nothing.
  */
 import { parseArgs } from 'node:util';
 import { isParleyError } from '@parley/shared/errors';
 import { loadConfig } from './config/index.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './observability/index.js';
+import { moveSqliteRows } from './wiring/store-move.js';
 import { openStores } from './wiring/stores.js';
 
 async function main(): Promise<void> {
@@ -26,8 +33,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
   });
   const command = positionals[0] ?? 'start';
-  if (command !== 'start' && command !== 'migrate')
-    throw new Error(`unknown command "${command}" (start or migrate)`);
+  if (command !== 'start' && command !== 'migrate' && command !== 'move')
+    throw new Error(`unknown command "${command}" (start, migrate or move)`);
   const file = values.config ?? process.env['PARLEY_CONFIG'];
   const config = loadConfig({ ...(file ? { file } : {}), env: process.env });
   if (command === 'migrate') {
@@ -36,6 +43,15 @@ async function main(): Promise<void> {
     await stores.close();
     process.stdout.write(
       `parley-gateway: schemas up to date (${stores.kind === 'postgres' ? 'PostgreSQL and ' : ''}SQLite at ${config.storage.path})\n`,
+    );
+    return;
+  }
+  if (command === 'move') {
+    const moves = await moveSqliteRows(config, createLogger(config.log.level), (line) =>
+      process.stdout.write(`parley-gateway move: ${line}\n`),
+    );
+    process.stdout.write(
+      `parley-gateway move: done (${moves.map((m) => `${m.module} ${m.skipped ? 'already moved' : 'moved'}`).join(', ')})\n`,
     );
     return;
   }
@@ -58,6 +74,10 @@ main().catch((error: unknown) => {
   if (isParleyError(error) && error.code === 'invalid_config') {
     process.stderr.write(`parley-gateway: invalid configuration:${error.detail ?? ''}\n`);
     process.exit(78); // EX_CONFIG
+  }
+  if (isParleyError(error) && error.code === 'store_move_conflict') {
+    process.stderr.write(`parley-gateway move: refused: ${error.detail ?? error.message}\n`);
+    process.exit(65); // EX_DATAERR
   }
   process.stderr.write(`parley-gateway: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);

@@ -36,6 +36,7 @@ import { callbackScheduler } from './scheduling.js';
 import { CallbackService } from './service.js';
 import { lostCallbacks, type LostCallbacks } from './lost.js';
 import { PgCallbackStore } from './pg-store.js';
+import { refuseUnmovedCallbacks } from './move.js';
 import { SqliteCallbackStore } from './sqlite-store.js';
 import type { CallbackStore } from './store.js';
 
@@ -96,6 +97,7 @@ function freeAgents(agents: AgentDirectory, queue: string, now: number): number 
 
 export function createCallbacksModule(deps: CallbacksModuleDeps): CallbacksModule {
   const { config, now, logger } = deps;
+  if (deps.pool) refuseUnmovedCallbacks(deps.db);
   const store: CallbackStore = deps.pool
     ? new PgCallbackStore(deps.pool, deps.instanceId)
     : new SqliteCallbackStore(deps.db);

@@ -4,7 +4,6 @@
  * the two routers (the facility's API under `/v1/gated`, the resident
  * device's under `/resident`). `close()` stops its timers; safe twice.
  */
-import { ParleyError } from '@parley/shared/errors';
 import type { Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { LostGatewayModule } from '../cluster/index.js';
@@ -20,7 +19,7 @@ import { DeviceSessions } from './http/device-session.js';
 import { Meter } from './meter.js';
 import { GatedMetrics } from './metrics.js';
 import { PinHasher } from './pins/pin-hash.js';
-import type { PgPool } from '../storage/postgres/index.js';
+import { refuseUnmoved, type PgPool } from '../storage/postgres/index.js';
 import {
   GATED_SCHEMA,
   createPgGatedStore,
@@ -67,11 +66,12 @@ export interface GatedModuleOptions {
  * A gateway that ran on `storage.kind: postgres` before the gated module
  * moved to PostgreSQL kept its accounts and their money (before the first
  * move), then its residents, devices and audit log (before the second) in
- * its SQLite file. Started now it would read empty tables: every account
- * "not found", every balance gone, every credit key free to count again,
- * every resident unknown, every device refused at REGISTER. It refuses to
- * start instead (nothing is lost: the rows stay in the file) until they are
- * moved; no move is built yet (docs/gated.md, "What is left").
+ * its SQLite file; so does one that ran on SQLite. Started now it would read
+ * empty tables: every account "not found", every balance gone, every credit
+ * key free to count again, every resident unknown, every device refused at
+ * REGISTER. It refuses to start instead (nothing is lost: the rows stay in
+ * the file) until `parley-gateway move` copied them and marked the file
+ * (`gated/store/move.ts`; docs/gated.md, "Several gateways").
  */
 function refuseSqliteRows(db: SqliteDatabase): void {
   const row = db
@@ -82,12 +82,7 @@ function refuseSqliteRows(db: SqliteDatabase): void {
               (SELECT count(*) FROM gated_audit) AS audit`,
     )
     .get();
-  const held = Object.entries(row ?? {}).filter(([, n]) => n > 0);
-  if (held.length > 0)
-    throw new ParleyError(
-      'invalid_config',
-      `\n  - storage.kind: the SQLite file holds gated rows from before they moved to PostgreSQL (${held.map(([table, n]) => `${n} ${table}`).join(', ')}); started on PostgreSQL they would read as none (balances, credit keys, residents and devices lost). Move them first (docs/gated.md, "Several gateways").`,
-    );
+  refuseUnmoved(db, 'gated', row ?? {}, 'balances, credit keys, residents and devices lost');
 }
 
 export async function createGatedModule(options: GatedModuleOptions): Promise<GatedModule> {

@@ -25,6 +25,7 @@ export {
   GATED_SCHEMA,
   createPgGatedStore,
   createSqliteGatedStore,
+  gatedMoveTables,
   type GatedStore,
 } from './store/index.js';
 export type * from './types.js';

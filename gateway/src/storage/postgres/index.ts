@@ -12,3 +12,13 @@ export { KeyedQueue } from './keyed-queue.js';
 export { isUniqueViolation, transientPgError } from './pg-errors.js';
 export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';
 export { JOURNAL_MOVE_MS, JournalMover, type JournalMove } from './journal-mover.js';
+export {
+  MOVE_COMMAND,
+  moveModule,
+  movedAt,
+  refuseUnmoved,
+  type ModuleMove,
+  type MoveProgress,
+  type MovedTable,
+  type TableMoved,
+} from './sqlite-move.js';

@@ -9,4 +9,12 @@ export const CONFIG_CODES = {
     message: 'The configuration is invalid.',
     human: 'Calling is not available.',
   },
+  store_move_conflict: {
+    domain: 'config',
+    http: 500,
+    sip: 500,
+    message:
+      'PostgreSQL already holds a different row under a key the move copies from the SQLite file; that module was not moved.',
+    human: 'Calling is not available.',
+  },
 } as const satisfies DomainCodes<'config'>;

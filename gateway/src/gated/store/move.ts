@@ -1,0 +1,135 @@
+/**
+ * The gated module's rows kept in a gateway's SQLite file, as `parley-gateway
+ * move` copies them into PostgreSQL (`storage/postgres/sqlite-move.ts`): every
+ * table but the wrong-PIN counts (a lockout in progress ends with the move).
+ * Keys are kept (ids, credit keys, `(call_id, minute)`, a decision's id), so
+ * balances, credits and charges land exactly once. A decision and an audit
+ * entry get PostgreSQL's next `seq` (another gateway's may hold the file's
+ * numbers), in the file's order; an audit entry, which has no other key, is
+ * recognised by its content. A meter gets this gateway as its `owner` (a
+ * running one is closed by its start-up recovery, as after a stop).
+ */
+import type { MovedTable } from '../../storage/postgres/index.js';
+
+export function gatedMoveTables(owner: string): readonly MovedTable[] {
+  return [
+    {
+      table: 'gated_residents',
+      columns: ['tenant', 'id', 'name', 'number', 'status', 'pin_hash', 'created_at', 'updated_at'],
+      key: ['tenant', 'id'],
+      order: 'tenant, id',
+    },
+    {
+      table: 'gated_devices',
+      columns: [
+        'tenant',
+        'address',
+        'kind',
+        'name',
+        'sip_user',
+        'enabled',
+        'calling_hours',
+        'blocked_until',
+        'realm',
+        'ha1_md5',
+        'ha1_sha256',
+        'credential_stamp',
+        'created_at',
+        'updated_at',
+      ],
+      key: ['tenant', 'address'],
+      order: 'tenant, address',
+      booleans: ['enabled'],
+    },
+    {
+      table: 'gated_resident_devices',
+      columns: ['tenant', 'resident_id', 'address'],
+      key: ['tenant', 'resident_id', 'address'],
+      order: 'tenant, resident_id, address',
+    },
+    {
+      table: 'gated_accounts',
+      columns: [
+        'tenant',
+        'id',
+        'number',
+        'name',
+        'web_login',
+        'pin_hash',
+        'rate_per_minute',
+        'balance',
+        'status',
+        'created_at',
+        'updated_at',
+      ],
+      key: ['tenant', 'id'],
+      order: 'tenant, id',
+    },
+    {
+      table: 'gated_account_phones',
+      columns: ['tenant', 'account_id', 'number', 'verified_at'],
+      key: ['tenant', 'account_id', 'number'],
+      order: 'tenant, account_id, number',
+    },
+    {
+      table: 'gated_account_residents',
+      columns: ['tenant', 'account_id', 'resident_id', 'status', 'decided_at', 'decided_by'],
+      key: ['tenant', 'account_id', 'resident_id'],
+      order: 'tenant, account_id, resident_id',
+    },
+    {
+      table: 'gated_credits',
+      columns: ['tenant', 'key', 'account_id', 'amount', 'balance_after', 'note', 'actor', 'at'],
+      key: ['tenant', 'key'],
+      order: 'at, tenant, key',
+    },
+    {
+      table: 'gated_meters',
+      columns: [
+        'call_id',
+        'tenant',
+        'account_id',
+        'rate_per_minute',
+        'connected_at',
+        'minutes_charged',
+        'state',
+        'ended_at',
+        'end_reason',
+      ],
+      key: ['call_id'],
+      order: 'connected_at, call_id',
+      extra: { owner },
+    },
+    {
+      table: 'gated_charges',
+      columns: ['call_id', 'minute', 'tenant', 'account_id', 'amount', 'balance_after', 'at'],
+      key: ['call_id', 'minute'],
+      order: 'call_id, minute',
+    },
+    {
+      table: 'gated_decisions',
+      columns: [
+        'id',
+        'tenant',
+        'call_id',
+        'stage',
+        'at',
+        'allowed',
+        'decided_by',
+        'failed',
+        'account_id',
+        'resident_id',
+        'body',
+      ],
+      key: ['id'],
+      order: 'seq',
+      booleans: ['allowed'],
+    },
+    {
+      table: 'gated_audit',
+      columns: ['tenant', 'at', 'actor', 'action', 'entity', 'entity_id', 'before', 'after'],
+      key: 'content',
+      order: 'seq',
+    },
+  ];
+}

@@ -1,0 +1,47 @@
+/**
+ * `parley-gateway move`: copies the rows a gateway's SQLite file keeps of the
+ * modules that live in PostgreSQL with `storage.kind: postgres` (the gated
+ * facility first, then the callbacks) into PostgreSQL, one transaction per
+ * module, and marks each moved in the file, so the gateway's start-up check
+ * passes (`storage/postgres/sqlite-move.ts`; docs/scaling.md, "Moving a
+ * SQLite file's rows"). Run with the gateway stopped: rows a running SQLite
+ * gateway writes after its module was copied stay behind.
+ */
+import { ParleyError } from '@parley/shared/errors';
+import { callbacksMoveTables } from '../callbacks/index.js';
+import type { Config } from '../config/index.js';
+import { GATED_SCHEMA, gatedMoveTables } from '../gated/index.js';
+import type { Logger } from '../observability/index.js';
+import { migrateModule } from '../storage/index.js';
+import { moveModule, type ModuleMove, type MoveProgress } from '../storage/postgres/index.js';
+import { openStores } from './stores.js';
+
+export async function moveSqliteRows(
+  config: Config,
+  logger: Logger,
+  progress: MoveProgress,
+): Promise<readonly ModuleMove[]> {
+  if (config.storage.kind !== 'postgres')
+    throw new ParleyError(
+      'invalid_config',
+      '\n  - storage.kind: the move copies the SQLite file into PostgreSQL: set storage.kind to postgres (and storage.postgres) first',
+    );
+  // The schemas up to date on both sides; no interrupted call closed (like `migrate`).
+  const stores = await openStores(config, logger, Date.now, { migrateOnly: true });
+  try {
+    const pool = stores.pool;
+    if (!pool) throw new Error('storage.kind is postgres but no pool was opened');
+    migrateModule(stores.db, GATED_SCHEMA);
+    const owner = config.shared.instanceId ?? config.gatewayId;
+    progress(`moving ${config.storage.path} into PostgreSQL (owner ${owner})`);
+    const moves: ModuleMove[] = [];
+    for (const [module, tables] of [
+      ['gated', gatedMoveTables(owner)],
+      ['callbacks', callbacksMoveTables(owner)],
+    ] as const)
+      moves.push(await moveModule(stores.db, pool, module, tables, progress));
+    return moves;
+  } finally {
+    await stores.close();
+  }
+}
