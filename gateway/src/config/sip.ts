@@ -31,6 +31,18 @@ export const sip = z.strictObject({
       burst: z.number().int().positive().default(60),
       /** Sources never limited (addresses or CIDRs): a SIP proxy in front, such as Kamailio. */
       exempt: z.array(z.string().min(1)).default([]),
+      /**
+       * An established dialog's own requests (BYE, re-INVITE, INFO, UPDATE,
+       * their ACKs) are counted per dialog with this budget, not per source:
+       * visitors behind one NAT do not share one budget for their calls.
+       * Requests for dialogs the gateway does not know still count per source.
+       */
+      perDialog: z
+        .strictObject({
+          perSecond: z.number().positive().default(10),
+          burst: z.number().int().positive().default(30),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /**

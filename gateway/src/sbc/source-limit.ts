@@ -22,7 +22,17 @@ export interface SourceLimitOptions {
    * out of this list: its clients are then limited one by one.
    */
   readonly exempt?: readonly string[];
+  /**
+   * The budget of each established dialog's own requests (BYE, re-INVITE,
+   * INFO, MESSAGE, UPDATE, their ACKs), counted per dialog instead of per
+   * source: visitors behind one NAT (one public address) do not share one
+   * budget for their calls in progress. Unset: counted per source like the rest.
+   */
+  readonly perDialog?: { readonly perSecond: number; readonly burst: number } | undefined;
 }
+
+/** Dialog buckets kept at most (a dialog is an answered call leg: far fewer exist). */
+const MAX_DIALOG_BUCKETS = 20_000;
 
 /**
  * User-Agent values of SIP scanners (sipvicious' "friendly-scanner", sipcli,
@@ -35,14 +45,23 @@ const SCANNERS =
 /**
  * The SBC's per-request screen, run before any transaction exists:
  * - scanners are dropped;
- * - every request counts against its source's token bucket, in-dialog ones
- *   too (a To tag is the attacker's to write); a request over the budget is
- *   answered 503 + Retry-After statelessly (RFC 3261 §21.5.4, §8.2.7), once
- *   per request and never retransmitted, and past a second budget of such
- *   answers it is dropped, so a flood is not reflected at its (spoofable)
- *   source; ACKs are never answered.
+ * - a request of an established dialog (one the gateway answered and filed:
+ *   its Call-ID and both tags match) counts against that dialog's bucket
+ *   (`perDialog`), so a busy neighbour behind the same NAT cannot starve a
+ *   call's BYE or ICE-restart re-INVITE;
+ * - every other request counts against its source's token bucket: new
+ *   INVITEs, REGISTER, OPTIONS, and in-dialog requests for a dialog we do not
+ *   know (a To tag is the sender's to write: inventing Call-IDs or tags buys
+ *   no budget of its own).
+ * A request over its budget is answered 503 + Retry-After statelessly
+ * (RFC 3261 §21.5.4, §8.2.7), once per request and never retransmitted, and
+ * past a second budget of such answers it is dropped, so a flood is not
+ * reflected at its (spoofable) source; ACKs are never answered.
  * Behind a trusted edge proxy the source is the client it names
- * (X-Parley-Source); the proxy's own requests (its probes) are not counted.
+ * (X-Parley-Source); the proxy's own requests (its probes) are not counted,
+ * and its clients' refused requests are always answered (scanners 403
+ * `blocked`), never dropped: the proxy relayed them in a transaction of its
+ * own, and one left unanswered would look like this gateway dying.
  */
 export function sourceLimit(
   stack: SipStack,
@@ -50,13 +69,20 @@ export function sourceLimit(
   onLimited: (source: string) => void,
 ): StatelessScreen {
   const buckets = new TokenBuckets(options);
-  // At most one stateless refusal per second per source beyond a small burst.
+  const dialogs = options.perDialog
+    ? new TokenBuckets({ ...options.perDialog, maxKeys: MAX_DIALOG_BUCKETS })
+    : undefined;
+  // At most one stateless refusal per second per source (or dialog) beyond a small burst.
   const refusals = new TokenBuckets({ perSecond: 1, burst: 5 });
   const exempt = addressList(options.exempt ?? []);
-  return (request: SipRequest, flow: Flow) => {
+  return (request: SipRequest, flow: Flow, dialog: string | undefined) => {
     const userAgent = request.headers.get('user-agent') ?? '';
     if (SCANNERS.test(userAgent)) {
-      onLimited(clientOf(request, flow).address);
+      const client = clientOf(request, flow);
+      onLimited(client.address);
+      // Behind a proxy, silence would be its branch timing out: this gateway taken for dead.
+      if (client.viaEdge)
+        stack.respondStateless(request, flow, 403, { headers: [reasonHeader('blocked')] });
       return true;
     }
     if (inList(exempt, flow.remote.address)) return false;
@@ -64,9 +90,14 @@ export function sourceLimit(
     if (!client.viaEdge && stack.transport.edge.trusts(flow.remote.address)) return false;
     const source = client.address;
     if (inList(exempt, source)) return false;
-    if (buckets.take(source)) return false;
+    const perDialog = dialogs !== undefined && dialog !== undefined;
+    if (perDialog ? dialogs.take(dialog) : buckets.take(source)) return false;
     onLimited(source);
-    if (request.method !== 'ACK' && refusals.take(source)) {
+    if (request.method === 'ACK') return true;
+    // A refusal to a proxy is always sent: the proxy answers the client itself
+    // (no reflection from here), and a request it relayed and never saw
+    // answered would make it take this gateway for dead (Kamailio's failover).
+    if (client.viaEdge || refusals.take(perDialog ? `dialog ${dialog}` : source)) {
       stack.respondStateless(request, flow, 503, {
         headers: [reasonHeader('rate_limited'), ['Retry-After', '5']],
       });

@@ -31,8 +31,15 @@ export type RegisterHandler = (register: SipRequest, tx: ServerTransaction) => v
 /**
  * The SBC's screen, run on every request before it gets a transaction
  * (`respondStateless` is the way to answer): true when it answered or dropped it.
+ * `dialog`: the id of the established dialog the request belongs to (one the
+ * gateway filed with `addDialog`: an answered, authenticated call leg), else
+ * undefined (out of any dialog, or a To tag we do not know).
  */
-export type StatelessScreen = (request: SipRequest, flow: Flow) => boolean;
+export type StatelessScreen = (
+  request: SipRequest,
+  flow: Flow,
+  dialog: string | undefined,
+) => boolean;
 
 /** Methods this user agent understands (RFC 3261 §20.5 Allow). */
 export const ALLOWED_METHODS = [
@@ -213,10 +220,17 @@ export class SipStack {
   }
 
   #dialogFor(request: SipRequest): DialogUsage | undefined {
+    const id = this.#knownDialog(request);
+    return id === undefined ? undefined : this.#dialogs.get(id);
+  }
+
+  /** The id of the filed dialog `request` belongs to, else undefined. */
+  #knownDialog(request: SipRequest): string | undefined {
     const localTag = request.to.tag;
     const remoteTag = request.from.tag;
     if (localTag === undefined || remoteTag === undefined) return undefined;
-    return this.#dialogs.get(dialogId(request.callId, localTag, remoteTag));
+    const id = dialogId(request.callId, localTag, remoteTag);
+    return this.#dialogs.has(id) ? id : undefined;
   }
 
   /**
@@ -225,9 +239,10 @@ export class SipStack {
    * flood of To-tagged requests leaves nothing behind.
    */
   #screenStateless(request: SipRequest, flow: Flow): boolean {
-    if (this.#screen?.(request, flow)) return true;
+    const dialog = this.#knownDialog(request);
+    if (this.#screen?.(request, flow, dialog)) return true;
     if (request.method === 'ACK' || request.to.tag === undefined) return false;
-    if (this.#dialogFor(request)) return false;
+    if (dialog !== undefined) return false;
     this.respondStateless(request, flow, 481);
     return true;
   }
