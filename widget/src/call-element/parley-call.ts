@@ -18,7 +18,9 @@ import { styles } from './styles.js';
 /**
  * `<parley-call>`: a click-to-call button. A click asks for the microphone,
  * gets a call token from `token-url` and calls `queue` through the Parley
- * gateway; in the call the visitor can mute, use a keypad and chat.
+ * gateway; in the call the visitor can mute, use a keypad and chat. A
+ * microphone the browser blocks for the site is said on hover or focus,
+ * before the click (`../client/microphone-permission.ts`).
  *
  * Attributes: `token-url` (required), `queue` (required unless `listing`),
  * `listing` (a marketplace listing's web reference: calls `listing.<id>`),

@@ -12,10 +12,12 @@ import type { FetchLike } from './call-token.js';
 import type { MicrophoneState } from './microphone-permission.js';
 import { FakePermissionStatus, FakeStack, fakeMicrophone, json } from './testing/fakes.js';
 
-function setup(permission: FakePermissionStatus | Error) {
+function setup(
+  permission: FakePermissionStatus | Error,
+  grant: () => Promise<MediaStream> = async () => fakeMicrophone().stream,
+) {
   const sip = new FakeStack();
-  const mic = fakeMicrophone();
-  const getUserMedia = vi.fn(async () => mic.stream);
+  const getUserMedia = vi.fn(grant);
   const fetch = vi.fn<FetchLike>(async () =>
     json(200, {
       token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln',
@@ -77,16 +79,21 @@ describe('CallClient and the microphone permission', () => {
     expect(t.query).toHaveBeenCalledTimes(1);
   });
 
-  it('blocked, clicked without a hover first: the click reads the permission itself', async () => {
-    const t = setup(new FakePermissionStatus('denied'));
+  it('blocked, clicked before any hover: the click does not wait for the permission, getUserMedia decides; the next click knows', async () => {
+    const t = setup(new FakePermissionStatus('denied'), () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError')),
+    );
     await t.client.call();
+    expect(t.getUserMedia).toHaveBeenCalledTimes(1);
     expect(t.changes.map((c) => [c.state, c.code])).toEqual([
       ['permission', undefined],
       ['error', 'microphone_denied'],
     ]);
-    expect(t.getUserMedia).not.toHaveBeenCalled();
-    expect(t.fetch).not.toHaveBeenCalled();
-    expect(t.sip.userAgents).toHaveLength(0);
+    await flush();
+    expect(t.permissions).toEqual(['denied']); // read meanwhile
+    await t.client.call();
+    expect(t.getUserMedia).toHaveBeenCalledTimes(1); // failed at once this time
+    expect(t.changes.at(-1)).toMatchObject({ state: 'error', code: 'microphone_denied' });
   });
 
   it('unblocked in the site settings: the block clears and the next click calls', async () => {

@@ -57,11 +57,6 @@ export class MicrophonePermission {
     return this.#watching;
   }
 
-  /** The state is `denied`: known already, else read now (and watched from then on). */
-  async denied(): Promise<boolean> {
-    return (this.#state ?? (await this.watch())) === 'denied';
-  }
-
   /** Stops watching. */
   close(): void {
     this.#closed = true;
