@@ -4,6 +4,7 @@
  * these types; `../index.ts` loads the stack with a dynamic `import()`.
  */
 import type { GatewayNotice, ParleyMessage, QueueStatus } from '@parley/shared/protocol';
+import type { MicrophoneState } from '../client/microphone-permission.js';
 import type { ReconnectPolicy } from '../client/reconnect.js';
 import type { CallState } from './call-state.js';
 
@@ -73,6 +74,8 @@ export interface CallClientEvents {
   media: [stream: MediaStream];
   /** The message channel opened (true) or closed (false). */
   channel: [open: boolean];
+  /** The microphone permission, read when a call looks likely and on every change (`denied`: blocked). */
+  permission: [state: MicrophoneState];
 }
 
 export type CallClientEventName = keyof CallClientEvents;

@@ -10,6 +10,7 @@ import type {
   ParleyQueueDetail,
   ParleyStateDetail,
 } from '../api/events.js';
+import { WIDGET_CODES } from '@parley/shared/errors/widget';
 import { CallController } from '../controllers/call-controller.js';
 import { digitLabel, formatDuration, statusText } from './state-text.js';
 import { styles } from './styles.js';
@@ -17,7 +18,9 @@ import { styles } from './styles.js';
 /**
  * `<parley-call>`: a click-to-call button. A click asks for the microphone,
  * gets a call token from `token-url` and calls `queue` through the Parley
- * gateway; in the call the visitor can mute, use a keypad and chat.
+ * gateway; in the call the visitor can mute, use a keypad and chat. A
+ * microphone the browser blocks for the site is said on hover or focus,
+ * before the click (`../client/microphone-permission.ts`).
  *
  * Attributes: `token-url` (required), `queue` (required unless `listing`),
  * `listing` (a marketplace listing's web reference: calls `listing.<id>`),
@@ -178,7 +181,9 @@ export abstract class ParleyCall extends LitElement {
 
   protected override render(): TemplateResult {
     const { state, error } = this.#call;
-    const open = state !== 'idle';
+    // A microphone the browser blocks, said before the click that could only fail on it.
+    const blocked = this.#call.microphone === 'denied' && !isActive(state);
+    const open = state !== 'idle' || blocked;
     return html`
       <div part="panel" class=${open ? 'panel open' : 'panel'}>
         <p
@@ -187,7 +192,7 @@ export abstract class ParleyCall extends LitElement {
           role="status"
           aria-live="polite"
         >
-          ${statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
+          ${blocked ? WIDGET_CODES.microphone_denied.human : statusText(state, error?.human, this.#call.held, this.#call.queue, this.#call.voicemail)}
         </p>
         ${isAnswered(state) ? this.#inCall() : this.#outOfCall(state)}
         <audio part="audio" autoplay hidden></audio>

@@ -32,6 +32,7 @@ import { Emitter } from './emitter.js';
 import { describe, knownCode, type Failure } from './failure.js';
 import { connectionConfig } from './connection-config.js';
 import { connectGateway, reopenIfDropped } from './gateway-connect.js';
+import { MicrophonePermission, type QueryMicrophone } from './microphone-permission.js';
 import { adoptChannel, encodeMessage, pageNavigation } from './message-channel.js';
 import { type RecoveryHost, watchAttemptIce, webSocketDropped } from './network-recovery.js';
 import type { Tone } from './ringback.js';
@@ -49,6 +50,8 @@ export interface CallClientDeps {
   /** Wall-clock milliseconds (`Date.now()`), for message timestamps. */
   readonly wallClock: () => number;
   readonly newId: () => string;
+  /** The Permissions API's microphone query; absent, or throwing, the state stays unknown. */
+  readonly microphonePermission?: QueryMicrophone;
 }
 
 export class CallClient implements CallClientApi {
@@ -61,6 +64,7 @@ export class CallClient implements CallClientApi {
   #attempt: Attempt | undefined;
   readonly #tokens: TokenPrefetch;
   readonly #warm: WarmConnection;
+  readonly #permission: MicrophonePermission;
   readonly #recovery: RecoveryHost;
 
   constructor(options: CallClientOptions, deps: CallClientDeps) {
@@ -68,6 +72,10 @@ export class CallClient implements CallClientApi {
     this.#deps = deps;
     this.#tokens = new TokenPrefetch(deps.fetch, deps.wallClock);
     this.#warm = new WarmConnection(deps.sip);
+    this.#permission = new MicrophonePermission(deps.microphonePermission, (state) => {
+      if (state === 'denied') this.#warm.close(); // no call can use it
+      this.#events.emit('permission', state);
+    });
     this.#recovery = {
       state: () => this.#state,
       transition: (change) => this.#transition(change),
@@ -96,13 +104,21 @@ export class CallClient implements CallClientApi {
   }
 
   /**
-   * A call looks likely (hover, focus): the token is fetched ahead
-   * (`token-prefetch.ts`), the SIP stack's code run once (`SipStack.warm`)
-   * and, once the token names the gateway, its WebSocket opened
-   * (`warm-connection.ts`).
+   * A call looks likely (hover, focus): the microphone permission is read and
+   * watched (`microphone-permission.ts`), the SIP stack's code run once
+   * (`SipStack.warm`); unless the microphone is blocked, the token is fetched
+   * ahead (`token-prefetch.ts`) and, once it names the gateway, its WebSocket
+   * opened (`warm-connection.ts`).
    */
   prefetch(): void {
     this.#deps.sip.warm();
+    void this.#permission.watch().then((permission) => {
+      // Blocked, a call can only fail: nothing is fetched or opened for it.
+      if (permission !== 'denied') this.#warmConnection();
+    });
+  }
+
+  #warmConnection(): void {
     const request = tokenRequest(this.#options, this.#deps.baseUrl);
     if (!request || !this.#between()) return;
     this.#tokens.prefetch(request).then(
@@ -182,6 +198,7 @@ export class CallClient implements CallClientApi {
   }
 
   dispose(): void {
+    this.#permission.close();
     this.#tokens.close();
     this.#warm.close();
     void this.hangup();
@@ -205,6 +222,15 @@ export class CallClient implements CallClientApi {
         message: describe('unknown_queue', `queue name "${queue}"`),
       });
       return;
+    }
+
+    // 0. A microphone the browser blocks, read on hover: the reason at once, as a
+    // refused getUserMedia gives it, and no token or WebSocket. Not read yet, the
+    // click does not wait for it (5-35 ms in Chromium): getUserMedia decides.
+    void this.#permission.watch();
+    if (this.#permission.state === 'denied') {
+      const message = describe('microphone_denied', 'the microphone permission is denied');
+      return this.#fail(attempt, { code: 'microphone_denied', message });
     }
 
     // 1. The microphone, asked once (the same stream goes to sip.js), and at

@@ -23,6 +23,8 @@ export function createCallClient(options: CallClientOptions): CallClientApi {
     now: () => performance.now(),
     wallClock: () => Date.now(),
     newId: () => crypto.randomUUID(),
+    // Throws where there is no navigator.permissions; rejects where `microphone` is unknown.
+    microphonePermission: () => navigator.permissions.query({ name: 'microphone' }),
   });
 }
 

@@ -94,6 +94,21 @@ describe('CallController', () => {
     expect(t.host.events.every((e) => e.bubbles && e.composed)).toBe(true);
   });
 
+  it('keeps the microphone permission the call stack read on hover (re-rendering), without firing any event', async () => {
+    const t = setup();
+    t.controller.prefetch();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(t.controller.microphone).toBeUndefined();
+    const updates = t.host.updates;
+    t.client.events.emit('permission', 'denied');
+    expect(t.controller.microphone).toBe('denied');
+    expect(t.host.updates).toBe(updates + 1);
+    t.client.events.emit('permission', 'granted');
+    expect(t.controller.microphone).toBe('granted');
+    expect(t.controller.state).toBe('idle');
+    expect(t.host.events).toEqual([]); // a hover is no call: no parley-state, no parley-error
+  });
+
   it('fires parley-error with the code and the human text', async () => {
     const t = setup();
     await t.controller.call();

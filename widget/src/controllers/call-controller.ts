@@ -51,6 +51,8 @@ export class CallController implements ReactiveController {
   /** No agent took the call and the gateway's voicemail is recording the visitor. */
   voicemail = false;
   channelOpen = false;
+  /** The microphone permission, once the call stack read it (a hover): `denied` shows before a click. */
+  microphone: PermissionState | undefined;
   remoteStream: MediaStream | undefined;
   chat: readonly ChatEntry[] = [];
 
@@ -199,6 +201,10 @@ export class CallController implements ReactiveController {
       }),
       client.on('channel', (open) => {
         this.channelOpen = open;
+        this.#host.requestUpdate();
+      }),
+      client.on('permission', (state) => {
+        this.microphone = state;
         this.#host.requestUpdate();
       }),
     ];

@@ -292,3 +292,37 @@ export const json = (
 
 /** A `startError` that makes start() never settle (a WebSocket that never opens nor closes). */
 export const HANG = new Error('hang');
+
+/** `navigator.permissions.query({ name: 'microphone' })`'s answer: a state the test moves. */
+export class FakePermissionStatus extends EventTarget {
+  constructor(public state: string) {
+    super();
+  }
+
+  /** The visitor changed the site's setting: the browser fires `change`. */
+  set(state: string): void {
+    this.state = state;
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /** Listeners of `change` attached (added minus removed). */
+  listeners = 0;
+
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void {
+    if (type === 'change') this.listeners++;
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void {
+    if (type === 'change') this.listeners--;
+    super.removeEventListener(type, listener, options);
+  }
+}
