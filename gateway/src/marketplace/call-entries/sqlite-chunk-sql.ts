@@ -3,7 +3,7 @@
  * the match, one statement over the temporary table of the chunk's entries,
  * and the store.
  */
-import { MAX_LOG_ENTRIES } from './matcher.js';
+import { MAX_LOG_ENTRIES } from './match-types.js';
 
 /*
  * Per entry: its device's log entries begun in [since, start] (since = start − T
