@@ -7,7 +7,7 @@
  */
 import type { SqliteDatabase } from '../storage/index.js';
 import type { PgPool } from '../storage/postgres/index.js';
-import type { ChunkMatch } from './call-entries/matcher.js';
+import type { ChunkMatch } from './call-entries/match-types.js';
 import { SqliteChunkMatch } from './call-entries/sqlite-chunk-match.js';
 import { SqliteCallEntryStore, type CallEntryStore } from './call-entries/store.js';
 import { SqliteMarketplaceCallStore, type MarketplaceCallStore } from './call-store.js';

@@ -5,7 +5,8 @@
  */
 import { ParleyError, isParleyError } from '@parley/shared/errors';
 import { parseEntry, type CallEntry } from './entry.js';
-import type { CallEntryMatcher, EntryResult, MatchThreshold } from './matcher.js';
+import type { EntryResult, MatchThreshold } from './match-types.js';
+import type { CallEntryMatcher } from './matcher.js';
 import type { SourceItem } from './sources.js';
 
 /**

@@ -6,12 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ImpressionStore } from '../impression-store.js';
 import type { Impression } from '../model.js';
-import {
-  CallEntryMatcher,
-  MAX_LOG_ENTRIES,
-  type ChunkMatch,
-  type MatchThreshold,
-} from './matcher.js';
+import { MAX_LOG_ENTRIES, type ChunkMatch, type MatchThreshold } from './match-types.js';
+import { CallEntryMatcher } from './matcher.js';
 import type { CallEntryStore } from './store.js';
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0);

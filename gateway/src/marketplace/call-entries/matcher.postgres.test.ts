@@ -13,7 +13,7 @@ import { PgChunkMatch } from '../postgres/pg-chunk-match.js';
 import { PgImpressionStore } from '../postgres/pg-impression-store.js';
 import { MARKETPLACE_PG_MIGRATIONS } from '../postgres/pg-schema.js';
 import { describeMatcher, entry, matcherWorld } from './matcher-cases.js';
-import type { MatchThreshold } from './matcher.js';
+import type { MatchThreshold } from './match-types.js';
 
 const pg = useTestPostgres('entries');
 

@@ -16,7 +16,7 @@ import {
   type ChunkOutcome,
   type MatchKind,
   type MatchThreshold,
-} from './matcher.js';
+} from './match-types.js';
 
 /** Rows per multi-row insert into the temporary table (7 parameters each). */
 const BLOCK = 256;

@@ -21,7 +21,7 @@ import {
   type MatchKind,
   type MatchRule,
   type MatchThreshold,
-} from '../call-entries/matcher.js';
+} from '../call-entries/match-types.js';
 import type { StoredOutcome } from '../call-entries/store.js';
 
 /** Whether the rule bounds the call's start after the impression (the window read is [start − T, start]). */
