@@ -20,9 +20,14 @@
  *   ./scripts/in-netns.sh node --import tsx bench/src/webrtc.ts [--quick] [--calls 20]
  *       [--steps 10,25,50,75,100] [--hold-seconds 15] [--phases bytes,setup,concurrent]
  *       [--poll-ms 10] [--gateway-cpu 0] [--client-cpu 1] [--per-agent 10] [--ramp 20]
- *       [--max-setups 10] [--sample-rate 8000] [--cpu-prof] [--timeout 900] [--keep]
+ *       [--max-setups 10] [--sample-rate 8000] [--cpu-prof] [--window-prof] [--timeout 900] [--keep]
  *       [--early-answer off|auto|PCMU|opus] [--dwell-ms 0] [--gateway-runtime dist|tsx]
  *       [--gateway-node-args "--max-semi-space-size=1"]
+ *
+ * `--window-prof` profiles the gateway's Node process over its inspector while
+ * each step's calls are placed and during each hold (bench/results/…-profiles/,
+ * top functions in the progress lines and the JSON); `--cpu-prof` covers its
+ * whole life instead.
  *
  * The concurrent phase runs Parley's gateway the production way, its compiled
  * build (gateway/package.json's `start`: `node [flags] --conditions=parley-dist
@@ -67,6 +72,7 @@ const { values } = parseArgs({
     'early-answer': { type: 'string', default: 'off' },
     'dwell-ms': { type: 'string', default: '0' },
     'cpu-prof': { type: 'boolean', default: false },
+    'window-prof': { type: 'boolean', default: false },
     'gateway-runtime': { type: 'string', default: 'dist' },
     'gateway-node-args': { type: 'string', default: '' },
   },
@@ -109,6 +115,18 @@ const SYSTEMS_RUN = (values.systems ?? SYSTEMS.join(','))
   .split(',')
   .map((x) => x.trim())
   .filter((x): x is SystemName => (SYSTEMS as readonly string[]).includes(x));
+
+/** `--window-prof`: the gateway's Node process profiled per step (admission, hold), here. */
+function windowProfileDir(system: SystemName): string {
+  const d = join(
+    REPO_ROOT,
+    'bench',
+    'results',
+    `webrtc-${host.date.replace(/:/g, '-').slice(0, 19)}-${system}-profiles`,
+  );
+  mkdirSync(d, { recursive: true });
+  return d;
+}
 
 const started = performance.now();
 const progress = (line: string): void => {
@@ -206,6 +224,9 @@ try {
             stopFailureShare: 0.5,
             gatewayRuntime,
             gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(' ').filter(Boolean),
+            ...(values['window-prof'] && system !== 'janus'
+              ? { windowProfileDir: windowProfileDir(system) }
+              : {}),
             ...(values['cpu-prof'] && system !== 'janus'
               ? {
                   cpuProfileTo: join(

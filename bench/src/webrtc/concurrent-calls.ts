@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeCpuProfile, type ProfileSummary } from '../cpu-profile.js';
+import { openProfiler, type ProfilerSession } from '../inspector-profiler.js';
 import { EventEmitter } from 'node:events';
 import {
   PortAllocator,
@@ -66,6 +67,11 @@ export interface ConcurrencyOptions {
   readonly progress: (line: string) => void;
   /** Run the gateway with `node --cpu-prof` and copy the profile here (a path ending in .cpuprofile). */
   readonly cpuProfileTo?: string;
+  /**
+   * Parley: profile its Node process (over its inspector) while each step's
+   * calls are placed and during each hold, the profiles written to this folder.
+   */
+  readonly windowProfileDir?: string;
   /** Parley: its compiled build (default) or its sources through tsx. */
   readonly gatewayRuntime?: GatewayRuntime;
   /** Parley: Node flags added to its process (e.g. V8 heap settings). */
@@ -102,6 +108,8 @@ export interface StepResult {
   /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
   readonly stealOnGatewayCorePercent: number;
   readonly rssBytes: number;
+  /** CPU ms per call placed, per process of the system, from the first call placed to the last setup's end. */
+  readonly admitCpuMsPerCall: Record<string, number>;
   /** CPU % of one core per process of the system over the hold. */
   readonly cpuByProcess: Record<string, number>;
   /** RSS per process of the system at the end of the hold (Parley: node, its mediasoup worker, tsx's esbuild service). */
@@ -130,7 +138,11 @@ export interface StepResult {
   readonly clientCoreBusyPercent: number;
   /** The same new calls as the gateway recorded them (GET /v1/calls after the run). */
   readonly gatewaySide?: GatewaySide;
+  /** Where the gateway's Node process spent its CPU while the step's calls were placed, and during the hold. */
+  readonly profiles?: { readonly admit?: WindowProfile; readonly hold?: WindowProfile };
 }
+
+type WindowProfile = ProfileSummary & { readonly file: string };
 
 const TEARDOWN_SETTLE_SECONDS = 40;
 
@@ -297,6 +309,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
   let sipp: SippInstance | undefined;
   let gateway: ServerUnderTest | undefined;
   let clients: Clients | undefined;
+  let profiler: ProfilerSession | undefined;
   try {
     const before0 = cpuTimes(o.gatewayCpu);
     await sleep(2000);
@@ -373,6 +386,22 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
     );
     const cl = clients;
     await cl.next('ready', 30_000);
+    const inspectPort = gw.gateway?.inspectPort;
+    profiler =
+      o.windowProfileDir && inspectPort !== undefined ? await openProfiler(inspectPort) : undefined;
+    const profileWindow = async (name: string): Promise<WindowProfile | undefined> => {
+      if (!profiler || !o.windowProfileDir) return undefined;
+      const file = join(o.windowProfileDir, `${name}.cpuprofile`);
+      await profiler.stop(file);
+      const summaryOf = { ...summarizeCpuProfile(file, { top: 15 }), file };
+      o.progress(
+        `profile ${name}: ${summaryOf.busySeconds} s busy; ${summaryOf.functions
+          .slice(0, 8)
+          .map((f) => `${f.name} ${f.percent} %`)
+          .join('; ')}`,
+      );
+      return summaryOf;
+    };
 
     // Idle baseline (after a warm-up call, so the modules the call path loads are in).
     const [warmToken] = await gw.tokens(1);
@@ -414,6 +443,9 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       o.progress(`step ${target}: ${upNow} up, placing ${need} at ${o.rampPerSecond}/s`);
       const tokens = need > 0 ? await gw.tokens(need) : [];
       const ids: number[] = [];
+      await profiler?.start();
+      const admitTree = [gw.pid, ...descendants(gw.pid)];
+      const admitA = new Map(admitTree.map((pid) => [pid, readProc(pid)]));
       const stepStart = performance.now();
       for (const token of tokens) {
         const id = nextId;
@@ -438,7 +470,18 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       o.progress(
         `step ${target}: ${stepSetups.filter((x) => x.ok).length}/${ids.length} set up in ${((performance.now() - stepStart) / 1000).toFixed(1)} s${failed ? `, failed: ${JSON.stringify(failures)}` : ''}`,
       );
+      const admitNames = new Map(treeMemory(gw.pid).map((p) => [p.pid, p.name]));
+      const admitCpuMsPerCall: Record<string, number> = {};
+      for (const [pid, a0] of admitA) {
+        const b0 = readProc(pid);
+        if (a0 && b0 && ids.length > 0)
+          admitCpuMsPerCall[`${admitNames.get(pid) ?? '?'} ${pid}`] =
+            ((b0.cpuSeconds - a0.cpuSeconds) * 1000) / ids.length;
+      }
+      o.progress(`step ${target}: admission CPU ms per call ${JSON.stringify(admitCpuMsPerCall)}`);
+      const admitProfile = await profileWindow(`admit-${target}`);
       await sleep(2000); // ICE, DTLS and the first packets of the last calls
+      await profiler?.start();
 
       const startStats = await cl.stats();
       const readings: ProcReading[] = [];
@@ -470,6 +513,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         if (a0 && b0)
           cpuByProcess[`${names.get(pid) ?? '?'} ${pid}`] = usageBetween(a0, b0).cpuPercent;
       }
+      const holdProfile = await profileWindow(`hold-${target}`);
       const endStats = await cl.stats();
       const a = readings[0];
       const b = readings.at(-1);
@@ -539,6 +583,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         stealOnGatewayCorePercent: core.steal,
         rssBytes: usage.rssBytes,
         cpuByProcess,
+        admitCpuMsPerCall,
         rssByProcess: Object.fromEntries(
           treeMemory(gw.pid).map((p) => [`${p.name} ${p.pid}`, p.rssBytes]),
         ),
@@ -554,6 +599,14 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
         udpDropsGateway: dropsB.inside - dropsA.inside,
         udpDropsOthers: dropsB.outside - dropsA.outside,
         loadGeneratorSaturated: loadCoreBusy >= 97 && inbound < 0.8 * outbound,
+        ...(admitProfile || holdProfile
+          ? {
+              profiles: {
+                ...(admitProfile ? { admit: admitProfile } : {}),
+                ...(holdProfile ? { hold: holdProfile } : {}),
+              },
+            }
+          : {}),
       };
       results.push(step);
       stepIds.push(ids);
@@ -667,6 +720,7 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       ...(stoppedEarly ? { stoppedEarly } : {}),
     };
   } finally {
+    profiler?.close();
     if (clients) {
       clients.send({ op: 'quit' });
       await Promise.race([clients.process.exited, sleep(3000)]);

@@ -285,6 +285,9 @@ export class DeskHub {
     agentId: string,
     event: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
   ): void {
+    // A frame to be made (a call's context: a store read) for nobody: not made. A desk
+    // connecting later is sent its calls then (#collect); the relay shares with other gateways.
+    if (typeof event === 'function' && !this.#relay && !this.#sockets.get(agentId)?.size) return;
     if (typeof event !== 'function' && !this.#pending.has(agentId)) {
       this.#deliver(agentId, event);
       return;

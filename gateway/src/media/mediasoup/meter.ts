@@ -28,8 +28,11 @@ export interface MeterOptions {
   /** Longest interval between polls (sooner for a short inactivity timeout). */
   readonly statsIntervalMs: number;
   readonly now: () => number;
-  /** The legs to watch for silence, now. */
-  readonly legs: () => Iterable<{ readonly id: string; readonly activity: TransportCounters }>;
+  /**
+   * Calls `visit` for each leg to watch for silence, now (no list is made:
+   * this runs every check, on every call).
+   */
+  readonly forEachLeg: (visit: (id: string, activity: TransportCounters) => void) => void;
   readonly onInactive: (event: { transportId: string; silentForMs: number }) => void;
 }
 
@@ -132,14 +135,14 @@ export class CallMeter {
 
   #checkInactivity(now: number): void {
     const timeout = this.#options.inactivityTimeoutMs;
-    for (const { id, activity } of [...this.#options.legs()]) {
+    this.#options.forEachLeg((id, activity) => {
       if (this.#stopped) return; // a listener closed the call
       // Only once media has started on this leg, and once per silence period.
-      if (activity.lastRtpAt === undefined || activity.silent) continue;
+      if (activity.lastRtpAt === undefined || activity.silent) return;
       const silentForMs = now - activity.lastRtpAt;
-      if (silentForMs < timeout) continue;
+      if (silentForMs < timeout) return;
       activity.silent = true;
       this.#options.onInactive({ transportId: id, silentForMs });
-    }
+    });
   }
 }

@@ -82,10 +82,11 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
       inactivityTimeoutMs: options.inactivityTimeoutMs,
       statsIntervalMs: options.statsIntervalMs,
       now: options.now,
-      legs: () => [
-        ...[...this.#plain].map((t) => ({ id: t.id, activity: t.activity })),
-        ...[...this.#webrtc].map((t) => ({ id: t.id, activity: t.counters })),
-      ],
+      // A leg closed by a listener meanwhile is skipped or not: Set iteration allows it.
+      forEachLeg: (visit) => {
+        for (const t of this.#plain) visit(t.id, t.activity);
+        for (const t of this.#webrtc) visit(t.id, t.counters);
+      },
       onInactive: (event) => {
         this.#log.info(event, 'media inactive');
         this.#safeEmit('inactive', event);
