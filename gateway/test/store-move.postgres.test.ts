@@ -188,12 +188,12 @@ describe('parley-gateway move', () => {
     const again = await move(config);
     expect(again.stdout).toMatch(/gated: already moved .*skipped/);
     expect(again.stdout).toMatch(/callbacks: cb_callbacks: 1 copied, 0 already there/);
-    expect(again.stdout).toMatch(/done \(gated already moved, callbacks moved\)/);
+    expect(again.stdout).toMatch(/done \(gated already moved, .*callbacks moved, /);
   });
 
   it('run again, or with the marks lost, it doubles nothing', async () => {
     const third = await move(config);
-    expect(third.stdout).toMatch(/done \(gated already moved, callbacks already moved\)/);
+    expect(third.stdout).toMatch(/done \(gated already moved, .*callbacks already moved, /);
     // A kill after a COMMIT and before the file's mark: the next run finds the rows equal.
     const file = new Database(sqlitePath);
     file.exec('DELETE FROM store_moves');

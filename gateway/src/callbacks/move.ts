@@ -5,8 +5,9 @@
  * postgres`: each keeps its id, token id, charge key and charge, so a
  * charged one is never charged again; this gateway is its `owner` (its
  * scheduler runs the scheduled ones, and its start ends the ones a stop
- * left live, as after any stop). `chargeTransactionId` names the SQLite
- * ledger's transaction it was charged in (docs/callbacks.md).
+ * left live, as after any stop). `chargeTransactionId` names PostgreSQL's
+ * transaction it was charged in, the ledger being moved first (its key is
+ * the charge key; docs/callbacks.md).
  */
 import type { SqliteDatabase } from '../storage/index.js';
 import { refuseUnmoved, type MovedTable } from '../storage/postgres/index.js';
@@ -41,7 +42,6 @@ export function callbacksMoveTables(owner: string): readonly MovedTable[] {
         'connected_at',
         'charged_at',
         'charge_key',
-        'charge_tx',
         'attempts',
         'dialogs',
         'ringing',
@@ -54,6 +54,8 @@ export function callbacksMoveTables(owner: string): readonly MovedTable[] {
       key: ['id'],
       order: 'created_at, id',
       extra: { owner },
+      // PostgreSQL's id of the charge's transaction (the ledger is moved first).
+      derived: { charge_tx: '(SELECT id FROM ledger_transactions WHERE key = :charge_key)' },
     },
   ];
 }

@@ -58,3 +58,4 @@ export {
   newestFlowEventJournalRow,
 } from './postgres/flow-event-journal.js';
 export { FLOW_PG_MIGRATIONS } from './postgres/pg-schema.js';
+export { flowsMoveTables, refuseUnmovedFlows } from './move.js';

@@ -18,3 +18,4 @@ export type {
   PostResult,
   Posting,
 } from './types.js';
+export { ledgerMoveTables, refuseUnmovedLedger } from './move.js';

@@ -19,3 +19,4 @@ export {
   type SharedChargeInput,
   type SharedChargeResult,
 } from './pg-charges.js';
+export { marketplaceMoveTables, refuseUnmovedMarketplace } from './move.js';

@@ -19,3 +19,4 @@ export type {
   SessionRecord,
   StoredDialog,
 } from './records.js';
+export { coreMoveTables, refuseUnmovedCore } from './move.js';

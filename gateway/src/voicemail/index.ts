@@ -23,3 +23,4 @@ export {
 export { voicemailRouter, voicemailLiveUpgrade, VOICEMAIL_LIVE_PATH } from './http.js';
 export { voicemailView } from './view.js';
 export { wireVoicemail, type VoicemailWiring } from './wire.js';
+export { voicemailMoveTables, refuseUnmovedVoicemail } from './move.js';

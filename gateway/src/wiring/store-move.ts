@@ -1,7 +1,8 @@
 /**
  * `parley-gateway move`: copies the rows a gateway's SQLite file keeps of the
  * modules that live in PostgreSQL with `storage.kind: postgres` (the gated
- * facility first, then the callbacks) into PostgreSQL, one transaction per
+ * facility, the ledger, the marketplace, the callbacks, the core records,
+ * the voicemail index, the flows' events, in that order) into PostgreSQL, one transaction per
  * module, and marks each moved in the file, so the gateway's start-up check
  * passes (`storage/postgres/sqlite-move.ts`; docs/scaling.md, "Moving a
  * SQLite file's rows"). Run with the gateway stopped: rows a running SQLite
@@ -10,10 +11,20 @@
 import { ParleyError } from '@parley/shared/errors';
 import { callbacksMoveTables } from '../callbacks/index.js';
 import type { Config } from '../config/index.js';
+import { flowsMoveTables } from '../flows/index.js';
 import { GATED_SCHEMA, gatedMoveTables } from '../gated/index.js';
+import { ledgerMoveTables } from '../ledger/index.js';
+import { marketplaceMoveTables } from '../marketplace/index.js';
 import type { Logger } from '../observability/index.js';
-import { migrateModule } from '../storage/index.js';
-import { moveModule, type ModuleMove, type MoveProgress } from '../storage/postgres/index.js';
+import { coreMoveTables, migrateModule } from '../storage/index.js';
+import {
+  moveModule,
+  type ModuleMove,
+  type MovedTable,
+  type MoveProgress,
+  type MoveStep,
+} from '../storage/postgres/index.js';
+import { voicemailMoveTables } from '../voicemail/index.js';
 import { openStores } from './stores.js';
 
 export async function moveSqliteRows(
@@ -35,10 +46,17 @@ export async function moveSqliteRows(
     const owner = config.shared.instanceId ?? config.gatewayId;
     progress(`moving ${config.storage.path} into PostgreSQL (owner ${owner})`);
     const moves: ModuleMove[] = [];
-    for (const [module, tables] of [
+    // The ledger before the marketplace and the callbacks: their charges name its transactions.
+    const modules: readonly [string, readonly (MovedTable | MoveStep)[]][] = [
       ['gated', gatedMoveTables(owner)],
+      ['ledger', ledgerMoveTables()],
+      ['marketplace', marketplaceMoveTables(owner)],
       ['callbacks', callbacksMoveTables(owner)],
-    ] as const)
+      ['core', coreMoveTables(owner)],
+      ['voicemail', voicemailMoveTables(owner)],
+      ['flows', flowsMoveTables()],
+    ];
+    for (const [module, tables] of modules)
       moves.push(await moveModule(stores.db, pool, module, tables, progress));
     return moves;
   } finally {

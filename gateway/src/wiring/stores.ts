@@ -6,15 +6,25 @@ import {
   FlowEventJournal,
   PgFlowEventStore,
   moveFlowEventJournal,
+  refuseUnmovedFlows,
   newestFlowEventJournalRow,
   SqliteFlowEventStore,
   type FlowEventStore,
 } from '../flows/index.js';
 import { GATED_PG_MIGRATIONS } from '../gated/index.js';
-import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA } from '../ledger/index.js';
-import { MARKETPLACE_PG_MIGRATIONS, MARKETPLACE_SCHEMA, PgCharges } from '../marketplace/index.js';
+import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA, refuseUnmovedLedger } from '../ledger/index.js';
+import {
+  MARKETPLACE_PG_MIGRATIONS,
+  MARKETPLACE_SCHEMA,
+  PgCharges,
+  refuseUnmovedMarketplace,
+} from '../marketplace/index.js';
 import { CALLBACKS_PG_MIGRATIONS, CALLBACKS_SCHEMA } from '../callbacks/index.js';
-import { VOICEMAIL_PG_MIGRATIONS, VOICEMAIL_SCHEMA } from '../voicemail/index.js';
+import {
+  VOICEMAIL_PG_MIGRATIONS,
+  VOICEMAIL_SCHEMA,
+  refuseUnmovedVoicemail,
+} from '../voicemail/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   SqliteAgentStore,
@@ -22,6 +32,7 @@ import {
   SqliteMessageStore,
   SqliteSessionStore,
   openDatabase,
+  refuseUnmovedCore,
   type AgentStore,
   type CallStore,
   type InterruptedCall,
@@ -114,6 +125,22 @@ export async function openStores(
     [LEDGER_SCHEMA, MARKETPLACE_SCHEMA, FLOW_SCHEMA, CALLBACKS_SCHEMA, VOICEMAIL_SCHEMA],
     { cacheMb: config.storage.sqliteCacheMb },
   );
+  if (config.storage.kind === 'postgres' && !options.migrateOnly) {
+    // Rows the file kept from SQLite days would read as none: refused until moved.
+    try {
+      for (const refuse of [
+        refuseUnmovedCore,
+        refuseUnmovedLedger,
+        refuseUnmovedMarketplace,
+        refuseUnmovedVoicemail,
+        refuseUnmovedFlows,
+      ])
+        refuse(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
   const core = await coreStores(config, db, logger, !options.migrateOnly).catch(
     (error: unknown) => {
       db.close();

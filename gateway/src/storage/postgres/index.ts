@@ -18,7 +18,9 @@ export {
   movedAt,
   refuseUnmoved,
   type ModuleMove,
+  type MoveStep,
   type MoveProgress,
   type MovedTable,
   type TableMoved,
 } from './sqlite-move.js';
+export { PROGRESS_EVERY } from './move-table.js';

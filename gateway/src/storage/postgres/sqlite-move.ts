@@ -18,11 +18,18 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../index.js';
+import { copyTable } from './move-table.js';
 import type { PgClient, PgPool } from './pg-database.js';
 
 /** One table of a module, as the move copies it. */
 export interface MovedTable {
   readonly table: string;
+  /**
+   * A SQLite SELECT giving the rows (named like \`columns\`), for a table
+   * PostgreSQL has and the file lacks, derived from the file's own (the
+   * listings' daily spend from the daily counts). Default: \`table\`'s rows.
+   */
+  readonly from?: string;
   /** The columns copied, named alike in both schemas. */
   readonly columns: readonly string[];
   /**
@@ -38,6 +45,27 @@ export interface MovedTable {
   readonly booleans?: readonly string[];
   /** Columns PostgreSQL has and SQLite lacks, with the value written (not compared). */
   readonly extra?: Readonly<Record<string, string>>;
+  /**
+   * Columns written from a PostgreSQL expression over a copied column's value
+   * (\`:column\` stands for it), not compared: an id PostgreSQL gave itself
+   * (a callback's ledger transaction, looked up by its key).
+   */
+  readonly derived?: Readonly<Record<string, string>>;
+  /**
+   * A row PostgreSQL holds different under the key is kept, not a conflict
+   * (the cluster's impression-sealing key: one per database, the first wins).
+   */
+  readonly keepDifferent?: boolean;
+}
+
+/**
+ * A step of a module's move that is not a plain copy (the ledger: its
+ * transactions get PostgreSQL's ids, their postings follow), run in the
+ * module's transaction.
+ */
+export interface MoveStep {
+  readonly step: string;
+  run(client: PgClient, db: SqliteDatabase, progress: MoveProgress): Promise<readonly TableMoved[]>;
 }
 
 export interface TableMoved {
@@ -45,6 +73,8 @@ export interface TableMoved {
   readonly copied: number;
   /** Rows PostgreSQL already held, equal (a second run). */
   readonly present: number;
+  /** Rows PostgreSQL held different and kept ({@link MovedTable.keepDifferent}). */
+  readonly kept?: number;
 }
 
 export type MoveProgress = (line: string) => void;
@@ -96,7 +126,7 @@ export async function moveModule(
   db: SqliteDatabase,
   pool: PgPool,
   module: string,
-  tables: readonly MovedTable[],
+  tables: readonly (MovedTable | MoveStep)[],
   progress: MoveProgress,
 ): Promise<ModuleMove> {
   const already = movedAt(db, module);
@@ -110,9 +140,15 @@ export async function moveModule(
   try {
     await client.query('BEGIN');
     for (const table of tables) {
-      const moved = await copyTable(client, db, module, table);
-      progress(`${module}: ${table.table}: ${moved.copied} copied, ${moved.present} already there`);
-      done.push(moved);
+      const moved =
+        'step' in table
+          ? await table.run(client, db, (line) => progress(`${module}: ${line}`))
+          : [await copyTable(client, db, module, table, progress)];
+      for (const m of moved) {
+        const kept = m.kept ? `, ${m.kept} kept PostgreSQL's` : '';
+        progress(`${module}: ${m.table}: ${m.copied} copied, ${m.present} already there${kept}`);
+      }
+      done.push(...moved);
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -131,63 +167,4 @@ export async function moveModule(
   );
   progress(`${module}: moved (${rows} rows), marked in the SQLite file`);
   return { module, skipped: false, tables: done };
-}
-
-async function copyTable(
-  client: PgClient,
-  db: SqliteDatabase,
-  module: string,
-  spec: MovedTable,
-): Promise<TableMoved> {
-  const rows = db
-    .prepare<[], Record<string, unknown>>(
-      `SELECT ${spec.columns.join(', ')} FROM ${spec.table} ORDER BY ${spec.order}`,
-    )
-    .all();
-  const extra = Object.entries(spec.extra ?? {});
-  const columns = [...spec.columns, ...extra.map(([c]) => c)];
-  const insert = `INSERT INTO ${spec.table} (${columns.join(', ')})
-    VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`;
-  // Every copied column equal (NULLs too): the row this one would be.
-  const equal = `SELECT count(*)::int AS n FROM ${spec.table} WHERE ${spec.columns
-    .map((c, i) => `${c} IS NOT DISTINCT FROM $${i + 1}`)
-    .join(' AND ')}`;
-  const booleans = new Set(spec.booleans ?? []);
-  const seen = new Map<string, number>();
-  let copied = 0;
-  let present = 0;
-  for (const row of rows) {
-    const values = spec.columns.map((c) => {
-      const v = row[c] ?? null;
-      return booleans.has(c) && v !== null ? v !== 0 : v;
-    });
-    if (spec.key === 'content') {
-      // The k-th row of equal content in the file is there when PostgreSQL holds k of them.
-      const content = JSON.stringify(values);
-      const k = (seen.get(content) ?? 0) + 1;
-      seen.set(content, k);
-      const { rows: held } = await client.query<{ n: number }>(equal, values);
-      if ((held[0]?.n ?? 0) >= k) present += 1;
-      else {
-        await client.query(insert, [...values, ...extra.map(([, v]) => v)]);
-        copied += 1;
-      }
-      continue;
-    }
-    const inserted = await client.query(insert, [...values, ...extra.map(([, v]) => v)]);
-    if (inserted.rowCount === 1) {
-      copied += 1;
-      continue;
-    }
-    const { rows: held } = await client.query<{ n: number }>(equal, values);
-    if ((held[0]?.n ?? 0) === 0) {
-      const key = spec.key.map((c) => `${c}=${String(row[c])}`).join(', ');
-      throw new ParleyError(
-        'store_move_conflict',
-        `${module}: PostgreSQL's ${spec.table} already holds a different row for ${key} (or another row with one of its unique values); nothing of ${module} was moved`,
-      );
-    }
-    present += 1;
-  }
-  return { table: spec.table, copied, present };
 }
