@@ -19,15 +19,21 @@
  *
  * The cuts and `online` events happen in one call. Goal (issue 16): reconnect gap p95 ≤ 1 s.
  *
+ * With `--kamailio` the page's SIP over WebSocket ends on Kamailio
+ * (deploy/kamailio/, as `e2e/tests/reconnect-kamailio.e2e.test.ts` starts it),
+ * which tells the gateway of the cut (an OPTIONS with X-Parley-Closed) and
+ * carries the widget's rebind re-INVITE to it: the same figures behind the
+ * SIP edge.
+ *
  *   ./scripts/in-netns.sh node --import tsx bench/src/reconnect.ts [--events 20] [--cut-ms 1000]
- *       [--moves 10] [--quick]
+ *       [--moves 10] [--quick] [--kamailio]
  */
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startCuttableRelay } from '@parley/e2e/cuttable-relay';
 import { movePageNetwork, pageIce } from '@parley/e2e/page-network';
 import { clickCall, startWidgetWorld, states } from '@parley/e2e/widget-fixture';
-import { startBaresipAgent, stopAll } from '@parley/testkit';
+import { startBaresipAgent, startKamailio, stopAll, type Kamailio } from '@parley/testkit';
 import { percentile } from './latency-stats.js';
 import { machine } from './webrtc/measure.js';
 
@@ -37,11 +43,14 @@ const { values } = parseArgs({
     events: { type: 'string' },
     'cut-ms': { type: 'string', default: '1000' },
     moves: { type: 'string' },
+    kamailio: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(values.events ?? (values.quick ? 3 : 20));
 const MOVES = Number(values.moves ?? (values.quick ? 2 : 10));
 const CUT_MS = Number(values['cut-ms']);
+/** Kamailio's address with `--kamailio`: the gateway trusts its X-Parley-* headers from there only. */
+const EDGE = '127.0.0.2';
 const log = (line: string): void => void process.stderr.write(`[reconnect] ${line}\n`);
 
 /** In the page: WebSocket opens, and the inbound audio packet count every 20 ms. */
@@ -89,6 +98,7 @@ const host = machine();
 const world = await startWidgetWorld({
   agents: [{ id: 'agent1' }],
   config: { visitors: { reconnectGraceSeconds: 30 } },
+  ...(values.kamailio ? { sipExtra: { edge: { trusted: [EDGE] } } } : {}),
 });
 const agent = await startBaresipAgent({
   user: 'agent1',
@@ -97,7 +107,16 @@ const agent = await startBaresipAgent({
   codecs: ['PCMU', 'PCMA'],
 });
 await agent.registered();
-const relay = await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));
+const kamailio: Kamailio | undefined = values.kamailio
+  ? await startKamailio({ gateways: [world.gw.udp], host: EDGE })
+  : undefined;
+const relay = kamailio
+  ? await startCuttableRelay(Number(new URL(kamailio.wsUrl).port), EDGE)
+  : await startCuttableRelay(Number(new URL(world.gw.gateway.httpUrl).port));
+
+/** Points the page's widget at `url` (the relay, or Kamailio) instead of the gateway. */
+const useGateway = (page: Page, url: string): Promise<void> =>
+  page.evaluate((u) => document.querySelector('parley-call')!.setAttribute('gateway', u), url);
 const reconnectGaps: number[] = [];
 const reconnectPauses: number[] = [];
 const iceGaps: number[] = [];
@@ -117,12 +136,20 @@ function answeredInvites(page: Page): number[] {
   return oks;
 }
 
+/** Hangs the page's call up, and waits for its end. */
+async function hangUp(page: Page): Promise<void> {
+  await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+  while (!(await states(page)).includes('ended')) await page.waitForTimeout(50);
+}
+
 /** One call moved to another address: move → the restart's 2xx, and the audio pause around it. */
 async function oneMove(i: number): Promise<void> {
   const { context, page } = await world.newPage();
   await context.addInitScript(PROBE);
   const oks = answeredInvites(page);
   await page.goto(`${world.siteOrigin}/`);
+  // Through Kamailio, over the relay (the page's CSP allows 127.0.0.1 only); it is not cut here.
+  if (kamailio) await useGateway(page, relay.url);
   await clickCall(page);
   while (!(await states(page)).includes('in-call')) await page.waitForTimeout(50);
   await page.waitForTimeout(1500);
@@ -141,8 +168,7 @@ async function oneMove(i: number): Promise<void> {
     moveGaps.push(answered - at);
     movePauses.push(await longestAudioPause(page, at, answered + 1000));
     log(`move ${i + 1}: ICE restart answered ${answered - at} ms after the move`);
-    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
-    while (!(await states(page)).includes('ended')) await page.waitForTimeout(50);
+    await hangUp(page);
   } finally {
     await context.close();
     await move.restore();
@@ -154,10 +180,7 @@ try {
   await context.addInitScript(PROBE);
   const reinviteOks = answeredInvites(page);
   await page.goto(`${world.siteOrigin}/`);
-  await page.evaluate(
-    (url) => document.querySelector('parley-call')!.setAttribute('gateway', url),
-    relay.url,
-  );
+  await useGateway(page, relay.url);
   await clickCall(page);
   while (!(await states(page)).includes('in-call')) await page.waitForTimeout(50);
   await page.waitForTimeout(1500);
@@ -192,10 +215,12 @@ try {
     icePauses.push(await longestAudioPause(page, at, answered + 1000));
     log(`ICE restart ${i + 1}: answered ${answered - at} ms after the network change`);
   }
+  await hangUp(page);
   await context.close();
   for (let i = 0; i < MOVES; i++) await oneMove(i);
 } finally {
   await relay.close();
+  await kamailio?.stop();
   await agent.stop();
   await world.close();
   await stopAll();
@@ -210,7 +235,7 @@ const mp = summary(movePauses);
 const engine = process.env['PARLEY_MEDIA_ENGINE'] ?? 'auto';
 process.stdout.write(
   [
-    `### Visitors that survive the network (${host.date.slice(0, 10)}, ${host.cpu}, ${host.cores} CPUs, engine ${engine})`,
+    `### Visitors that survive the network (${host.date.slice(0, 10)}, ${host.cpu}, ${host.cores} CPUs, engine ${engine}${kamailio ? ', through Kamailio' : ''})`,
     '',
     `${EVENTS} WebSocket cuts of ${CUT_MS} ms and ${EVENTS} ICE restarts in one Chromium call to a baresip agent; ${MOVES} real address changes, one call each.`,
     '',
