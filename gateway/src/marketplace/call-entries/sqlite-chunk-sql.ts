@@ -5,6 +5,15 @@
  */
 import { MAX_LOG_ENTRIES } from './match-types.js';
 
+/**
+ * The pick's score bands (below): a candidate's `rn` (1..MAX_LOG_ENTRIES) plus
+ * 0 (held and dialled), BAND (held, another number) or 2 × BAND (did not
+ * hold); a band must be wider than the candidates it holds.
+ */
+const BAND = 1000;
+if (MAX_LOG_ENTRIES >= BAND)
+  throw new Error(`MAX_LOG_ENTRIES (${MAX_LOG_ENTRIES}) must stay below ${BAND}`);
+
 /*
  * Per entry: its device's log entries begun in [since, start] (since = start − T
  * for the time-bound rules, else 0), newest first, at most MAX_LOG_ENTRIES
@@ -38,27 +47,27 @@ WITH cand AS (
     AND l.lease_start <= c.started_at
 ),
 -- Per entry, one pass over its newest candidates: the first that holds the rule and was dialled
--- (score < 1000), else whether any held (< 2000: number_mismatch) or none (outside_rule). With
+-- (score < BAND), else whether any held (< 2 × BAND: number_mismatch) or none (outside_rule). With
 -- one min() SQLite takes the bare columns from the row of the minimum (rn is distinct per k).
 pick AS (
-  SELECT k, min(CASE WHEN coalesce(holds, 0) THEN CASE WHEN coalesce(dialled, 0) THEN rn ELSE 1000 + rn END
-    ELSE 2000 + rn END) AS score, id, listing_id, number, lease_start
+  SELECT k, min(CASE WHEN coalesce(holds, 0) THEN CASE WHEN coalesce(dialled, 0) THEN rn ELSE ${BAND} + rn END
+    ELSE ${2 * BAND} + rn END) AS score, id, listing_id, number, lease_start
   FROM cand WHERE rn <= ${MAX_LOG_ENTRIES} GROUP BY k
 ),
 outcome AS MATERIALIZED (
   SELECT c.k AS k,
     CASE
-      WHEN p.score < 1000 THEN 'matched'
-      WHEN p.k IS NOT NULL THEN CASE WHEN p.score < 2000 THEN 'number_mismatch' ELSE 'outside_rule' END
+      WHEN p.score < ${BAND} THEN 'matched'
+      WHEN p.k IS NOT NULL THEN CASE WHEN p.score < ${2 * BAND} THEN 'number_mismatch' ELSE 'outside_rule' END
       WHEN @timeBound AND c.started_at - @w > 0 AND EXISTS (
         SELECT 1 FROM mp_impressions e WHERE e.tenant = @tenant AND e.device_id = c.device_id
           AND e.lease_start >= 0 AND e.lease_start <= c.started_at) THEN 'outside_window'
       ELSE 'no_device'
     END AS kind,
-    CASE WHEN p.score < 1000 THEN p.id END AS log_id,
-    CASE WHEN p.score < 1000 THEN p.listing_id END AS log_listing,
-    CASE WHEN p.score < 1000 THEN p.number END AS number,
-    CASE WHEN p.score >= 1000 THEN NULL WHEN p.number IS NULL THEN p.id ELSE (
+    CASE WHEN p.score < ${BAND} THEN p.id END AS log_id,
+    CASE WHEN p.score < ${BAND} THEN p.listing_id END AS log_listing,
+    CASE WHEN p.score < ${BAND} THEN p.number END AS number,
+    CASE WHEN p.score >= ${BAND} THEN NULL WHEN p.number IS NULL THEN p.id ELSE (
       SELECT n.id FROM mp_impressions n WHERE n.number = p.number AND n.lease_start <= p.lease_start
       ORDER BY n.lease_start DESC LIMIT 1) END AS through,
     prev.status AS prev_status, prev.impression_id AS prev_impression, prev.reason AS prev_reason
