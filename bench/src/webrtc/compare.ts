@@ -3,7 +3,7 @@
  * relay engine, Janus), and the ratios the issue asks for: Parley over Janus
  * for CPU per call, RSS per call and in all, INVITE → 200, answer → first audio.
  */
-import type { ConcurrencyResult, StepResult } from './concurrent-calls.js';
+import type { ConcurrencyResult, StepResult } from './concurrent-types.js';
 import { mb, ms } from './measure.js';
 
 const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;

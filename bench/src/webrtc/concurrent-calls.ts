@@ -16,284 +16,31 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { summarizeCpuProfile, type ProfileSummary } from '../cpu-profile.js';
+import { summarizeCpuProfile } from '../cpu-profile.js';
 import { openProfiler, type ProfilerSession } from '../inspector-profiler.js';
-import { EventEmitter } from 'node:events';
 import {
   PortAllocator,
   bundledScenario,
-  spawnManaged,
   startSipp,
-  type ManagedProcess,
   type PortBlock,
   type SippInstance,
 } from '@parley/testkit';
-import { DOMAIN, ORIGIN, QUEUE, REPO_ROOT } from '../bench-gateway.js';
-import type { GatewayRuntime } from '../gateway-build.js';
-import { gatewaySide, type GatewaySide } from './gateway-side.js';
-import { startServer, type ServerUnderTest, type SystemName } from './server-under-test.js';
-import {
-  cpuShares,
-  cpuTimes,
-  descendants,
-  readProc,
-  treeMemory,
-  udpDrops,
-  summary,
-  usageBetween,
-  type ProcReading,
-  type Summary,
-} from './measure.js';
-
-export interface ConcurrencyOptions {
-  /** What is loaded: Parley on mediasoup, Parley on the relay engine, or Janus. */
-  readonly system: SystemName;
-  /** The visitors' WebRTC stack: libdatachannel (light) or libwebrtc. */
-  readonly client: 'ndc' | 'wrtc';
-  readonly steps: readonly number[];
-  readonly holdSeconds: number;
-  readonly gatewayCpu: number;
-  readonly clientCpu: number;
-  readonly maxCallsPerAgent: number;
-  /** Calls placed per second while stepping up. */
-  readonly rampPerSecond: number;
-  /** Setups the clients run at once. */
-  readonly maxSetups: number;
-  /** Sample rate of the clients' tone frames. */
-  readonly sampleRate: number;
-  readonly dir: string;
-  /** A step whose setups fail more than this share ends the run. */
-  readonly stopFailureShare: number;
-  readonly progress: (line: string) => void;
-  /** Run the gateway with `node --cpu-prof` and copy the profile here (a path ending in .cpuprofile). */
-  readonly cpuProfileTo?: string;
-  /**
-   * Parley: profile its Node process (over its inspector) while each step's
-   * calls are placed and during each hold, the profiles written to this folder.
-   */
-  readonly windowProfileDir?: string;
-  /** Parley: its compiled build (default) or its sources through tsx. */
-  readonly gatewayRuntime?: GatewayRuntime;
-  /** Parley: Node flags added to its process (e.g. V8 heap settings). */
-  readonly gatewayNodeArgs?: readonly string[];
-}
-
-export interface StepResult {
-  readonly target: number;
-  /** Calls up at the end of the hold. */
-  readonly up: number;
-  readonly placed: number;
-  readonly failed: number;
-  /** `status reason` → count, for the setups of this step that failed. */
-  readonly failures: Record<string, number>;
-  /** INVITE → 200 of this step's new calls, ms. */
-  readonly inviteMs: Summary;
-  /** This step's new calls at the client: 200 OK → ICE connected, → DTLS connected, ms. */
-  readonly iceMs: Summary;
-  readonly dtlsMs: Summary;
-  /** This step's new calls at the client: answer (200 OK / accepted) → first audio packet received, ms. */
-  readonly firstAudioMs: Summary;
-  /** This step's new calls whose data channel opened. */
-  readonly dataChannelsOpen: number;
-  readonly holdSeconds: number;
-  readonly gatewayCpuPercent: number;
-  /** The load clients' process (all @roamhq/wrtc calls), % of one core: near 100 means the load generator, not the gateway, is the limit. */
-  readonly clientsCpuPercent: number;
-  /** Highest one-second CPU % during the hold. */
-  readonly gatewayPeakCpuPercent: number;
-  /** What other tasks took on the gateway's core (its CPU's task time minus the gateway's), %. */
-  readonly othersOnGatewayCorePercent: number;
-  /** irq + softirq time on the gateway's core (not charged to any task), %. */
-  readonly interruptsOnGatewayCorePercent: number;
-  /** Steal time on the gateway's core (the hypervisor ran other guests), %. */
-  readonly stealOnGatewayCorePercent: number;
-  readonly rssBytes: number;
-  /** CPU ms per call placed, per process of the system, from the first call placed to the last setup's end. */
-  readonly admitCpuMsPerCall: Record<string, number>;
-  /** CPU % of one core per process of the system over the hold. */
-  readonly cpuByProcess: Record<string, number>;
-  /** RSS per process of the system at the end of the hold (Parley: node, its mediasoup worker, tsx's esbuild service). */
-  readonly rssByProcess: Record<string, number>;
-  /** (CPU % − idle) / calls up. */
-  readonly cpuPercentPerCall: number;
-  /** (RSS − idle RSS) / calls up. */
-  readonly rssBytesPerCall: number;
-  /** Calls up whose inbound packets grew during the hold. */
-  readonly audioFlowing: number;
-  /** Calls up at the start of the hold that ended during it. */
-  readonly droppedDuringHold: number;
-  /** Per call up, mean over the hold. */
-  readonly inboundPacketsPerSecond: number;
-  readonly outboundPacketsPerSecond: number;
-  readonly codecs: Record<string, number>;
-  readonly gauges: Record<string, number>;
-  /** Datagrams the kernel dropped during the hold (full receive buffers): on the gateway's sockets, and on everyone else's (clients, sipp). */
-  readonly udpDropsGateway: number;
-  readonly udpDropsOthers: number;
-  /** The load generator could not keep up (its core ≥ 97 % busy and the clients got back < 80 % of what they sent): the row measures it, not the gateway. */
-  readonly loadGeneratorSaturated: boolean;
-  /** sipp (UAS and RTP echo), % of one core. */
-  readonly sippCpuPercent: number;
-  /** The load generator's CPU (clients, sipp, the bench), all tasks, % busy. */
-  readonly clientCoreBusyPercent: number;
-  /** The same new calls as the gateway recorded them (GET /v1/calls after the run). */
-  readonly gatewaySide?: GatewaySide;
-  /** Where the gateway's Node process spent its CPU while the step's calls were placed, and during the hold. */
-  readonly profiles?: { readonly admit?: WindowProfile; readonly hold?: WindowProfile };
-}
-
-type WindowProfile = ProfileSummary & { readonly file: string };
+import { DOMAIN, ORIGIN, QUEUE } from '../bench-gateway.js';
+import type {
+  ConcurrencyOptions,
+  ConcurrencyResult,
+  StepResult,
+  WindowProfile,
+} from './concurrent-types.js';
+import { gatewaySide } from './gateway-side.js';
+import { Clients, type CallEvent } from './load-clients-channel.js';
+import { cpuShares, cpuTimes, descendants, readProc, treeMemory, usageBetween } from './measure.js';
+import { startServer, type ServerUnderTest } from './server-under-test.js';
+import { holdStep, pick } from './step-hold.js';
 
 const TEARDOWN_SETTLE_SECONDS = 40;
 
-export interface ConcurrencyResult {
-  readonly system: SystemName;
-  /** Parley: how its process ran (compiled build or tsx), and the Node flags added. */
-  readonly gatewayRuntime?: GatewayRuntime;
-  readonly gatewayNodeArgs?: readonly string[];
-  readonly client: 'ndc' | 'wrtc';
-  readonly gatewayPinned: string;
-  readonly clientsPinned: string;
-  readonly agents: number;
-  readonly maxCallsPerAgent: number;
-  readonly idle: {
-    readonly cpuPercent: number;
-    readonly rssBytes: number;
-    /** V8 heap in use after a full GC, after the warm-up call. */
-    readonly liveHeapBytes: number;
-  };
-  /** How busy the gateway's CPU was with other work (tasks + irq + steal) over 2 s before anything started, %. */
-  readonly gatewayCoreBusyBeforePercent: number;
-  readonly steps: readonly StepResult[];
-  readonly teardown: {
-    readonly hungUp: number;
-    readonly byeConfirmed: number;
-    readonly seconds: number;
-    readonly gaugesAfter: Record<string, number>;
-    readonly rssAfterBytes: number;
-    /** V8 heap in use after a full GC once every call ended: above idle's is what the calls left behind. */
-    readonly liveHeapBytes: number;
-    /** The same, {@link TEARDOWN_SETTLE_SECONDS} later: what outlives every SIP timer (Timer B/F/H of 32 s). */
-    readonly liveHeapLaterBytes: number;
-  };
-  readonly gatewayWarnings: readonly string[];
-  readonly stoppedEarly?: string;
-  /** Where the gateway's CPU went over the whole run (`--cpu-prof`). */
-  readonly cpuProfile?: ProfileSummary & { readonly file: string };
-}
-
-interface CallEvent {
-  ev: 'call';
-  id: number;
-  callId: string;
-  ok: boolean;
-  status: number;
-  reason?: string;
-  gatherMs: number;
-  wsMs: number;
-  inviteMs: number;
-  totalMs: number;
-}
-interface ClientStats {
-  id: number;
-  up: boolean;
-  ended?: string;
-  inboundPackets?: number;
-  outboundPackets?: number;
-  codec?: string;
-  iceState?: string;
-  dataChannelOpen?: boolean;
-  iceMs?: number;
-  dtlsMs?: number;
-  firstAudioMs?: number;
-}
-type ClientEvent =
-  | CallEvent
-  | { ev: 'stats'; calls: ClientStats[] }
-  | { ev: 'hangup'; calls: number; confirmed: number }
-  | { ev: 'ready'; pid: number };
-
 const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
-
-/** The load-clients child, spoken to in JSON lines. */
-class Clients {
-  readonly events = new EventEmitter<{ event: [ClientEvent] }>();
-  readonly process: ManagedProcess;
-  #partial = '';
-
-  constructor(settings: Record<string, unknown>, cpu: number) {
-    this.events.setMaxListeners(0);
-    this.process = spawnManaged({
-      command: 'taskset',
-      args: [
-        '-c',
-        String(cpu),
-        'node',
-        '--import',
-        'tsx',
-        'bench/src/webrtc/load-clients.ts',
-        JSON.stringify(settings),
-      ],
-      cwd: REPO_ROOT,
-      name: 'load-clients',
-      stdin: 'pipe',
-      maxLines: 200,
-      onOutput: (chunk, stream) => {
-        if (stream !== 'stdout') return;
-        const parts = (this.#partial + chunk).split('\n');
-        this.#partial = parts.pop() ?? '';
-        for (const line of parts) {
-          if (!line.startsWith('{')) continue;
-          try {
-            this.events.emit('event', JSON.parse(line) as ClientEvent);
-          } catch {
-            // A stray line (libwebrtc prints some): not ours.
-          }
-        }
-      },
-    });
-  }
-
-  send(command: Record<string, unknown>): void {
-    this.process.stdin?.write(`${JSON.stringify(command)}\n`);
-  }
-
-  next<T extends ClientEvent['ev']>(
-    ev: T,
-    timeoutMs: number,
-  ): Promise<Extract<ClientEvent, { ev: T }>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.events.off('event', on);
-        reject(
-          new Error(
-            `load clients: no "${ev}" within ${timeoutMs} ms\n${this.process.describe(20)}`,
-          ),
-        );
-      }, timeoutMs);
-      const on = (e: ClientEvent): void => {
-        if (e.ev !== ev) return;
-        clearTimeout(timer);
-        this.events.off('event', on);
-        resolve(e as Extract<ClientEvent, { ev: T }>);
-      };
-      this.events.on('event', on);
-    });
-  }
-
-  async stats(): Promise<Map<number, ClientStats>> {
-    const reply = this.next('stats', 30_000);
-    this.send({ op: 'stats' });
-    return new Map((await reply).calls.map((c) => [c.id, c]));
-  }
-}
-
-const pick = (g: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(
-    Object.entries(g).filter(([k]) =>
-      /calls_active|media_routers|sip_dialogs|sip_transactions|resident_memory/.test(k),
-    ),
-  );
 
 function pin(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
@@ -483,135 +230,14 @@ export async function runConcurrency(o: ConcurrencyOptions): Promise<Concurrency
       await sleep(2000); // ICE, DTLS and the first packets of the last calls
       await profiler?.start();
 
-      const startStats = await cl.stats();
-      const readings: ProcReading[] = [];
-      const coreA = cpuTimes(o.gatewayCpu);
-      const loadCoreA = cpuTimes(o.clientCpu);
-      const clientsPid = cl.process.pid ?? 0;
-      const clientsA = readProc(clientsPid);
-      const sippA = readProc(sippPid);
-      const dropsA = udpDrops(gw.udpPorts);
-      const tree = [gw.pid, ...descendants(gw.pid)];
-      const perProcessA = new Map(tree.map((pid) => [pid, readProc(pid)]));
-      const first = gw.read();
-      if (first) readings.push(first);
-      const holdEnd = performance.now() + o.holdSeconds * 1000;
-      while (performance.now() < holdEnd) {
-        await sleep(Math.min(1000, holdEnd - performance.now()));
-        const r = gw.read();
-        if (r) readings.push(r);
-      }
-      const coreB = cpuTimes(o.gatewayCpu);
-      const loadCoreB = cpuTimes(o.clientCpu);
-      const clientsB = readProc(clientsPid);
-      const sippB = readProc(sippPid);
-      const dropsB = udpDrops(gw.udpPorts);
-      const names = new Map(treeMemory(gw.pid).map((p) => [p.pid, p.name]));
-      const cpuByProcess: Record<string, number> = {};
-      for (const [pid, a0] of perProcessA) {
-        const b0 = readProc(pid);
-        if (a0 && b0)
-          cpuByProcess[`${names.get(pid) ?? '?'} ${pid}`] = usageBetween(a0, b0).cpuPercent;
-      }
-      const holdProfile = await profileWindow(`hold-${target}`);
-      const endStats = await cl.stats();
-      const a = readings[0];
-      const b = readings.at(-1);
-      if (!a || !b) throw new Error('the gateway is gone');
-      const usage = usageBetween(a, b);
-      let peak = 0;
-      for (let i = 1; i < readings.length; i += 1) {
-        const prev = readings[i - 1];
-        const cur = readings[i];
-        if (prev && cur) peak = Math.max(peak, usageBetween(prev, cur).cpuPercent);
-      }
-      const core =
-        coreA && coreB
-          ? cpuShares(coreA, coreB)
-          : { tasks: Number.NaN, interrupts: Number.NaN, steal: Number.NaN };
-      const upCalls = [...endStats.values()].filter((c) => c.up);
-      const upAtStart = [...startStats.values()].filter((c) => c.up);
-      let flowing = 0;
-      let inbound = 0;
-      let outbound = 0;
-      const codecs: Record<string, number> = {};
-      for (const c of upCalls) {
-        const s0 = startStats.get(c.id);
-        const dIn = (c.inboundPackets ?? 0) - (s0?.inboundPackets ?? 0);
-        if (dIn > 0) flowing += 1;
-        inbound += dIn;
-        outbound += (c.outboundPackets ?? 0) - (s0?.outboundPackets ?? 0);
-        const codec = c.codec ?? 'none';
-        codecs[codec] = (codecs[codec] ?? 0) + 1;
-      }
-      const dropped = upAtStart.filter((c) => !endStats.get(c.id)?.up).length;
-      const gauges = await gw.gauges().catch(() => ({}));
-      const n = upCalls.length;
-      const loadCoreBusy =
-        loadCoreA && loadCoreB
-          ? (({ tasks, interrupts, steal }) => tasks + interrupts + steal)(
-              cpuShares(loadCoreA, loadCoreB),
-            )
-          : Number.NaN;
-      const step: StepResult = {
-        target,
-        up: n,
-        placed: ids.length,
-        failed,
-        failures,
-        inviteMs: summary(stepSetups.filter((x) => x.ok).map((x) => x.inviteMs)),
-        iceMs: summary(
-          ids.map((id) => endStats.get(id)?.iceMs).filter((x): x is number => x !== undefined),
-        ),
-        dtlsMs: summary(
-          ids.map((id) => endStats.get(id)?.dtlsMs).filter((x): x is number => x !== undefined),
-        ),
-        firstAudioMs: summary(
-          ids
-            .map((id) => endStats.get(id)?.firstAudioMs)
-            .filter((x): x is number => x !== undefined),
-        ),
-        dataChannelsOpen: ids.filter((id) => endStats.get(id)?.dataChannelOpen).length,
-        holdSeconds: usage.seconds,
-        gatewayCpuPercent: usage.cpuPercent,
-        gatewayPeakCpuPercent: peak,
-        clientsCpuPercent:
-          clientsA && clientsB ? usageBetween(clientsA, clientsB).cpuPercent : Number.NaN,
-        sippCpuPercent: sippA && sippB ? usageBetween(sippA, sippB).cpuPercent : Number.NaN,
-        othersOnGatewayCorePercent: Math.max(0, core.tasks - usage.cpuPercent),
-        interruptsOnGatewayCorePercent: core.interrupts,
-        stealOnGatewayCorePercent: core.steal,
-        rssBytes: usage.rssBytes,
-        cpuByProcess,
-        admitCpuMsPerCall,
-        rssByProcess: Object.fromEntries(
-          treeMemory(gw.pid).map((p) => [`${p.name} ${p.pid}`, p.rssBytes]),
-        ),
-        cpuPercentPerCall: n ? (usage.cpuPercent - idle.cpuPercent) / n : Number.NaN,
-        rssBytesPerCall: n ? (usage.rssBytes - idle.rssBytes) / n : Number.NaN,
-        audioFlowing: flowing,
-        droppedDuringHold: dropped,
-        inboundPacketsPerSecond: n ? inbound / n / usage.seconds : 0,
-        outboundPacketsPerSecond: n ? outbound / n / usage.seconds : 0,
-        codecs,
-        gauges: pick(gauges),
-        clientCoreBusyPercent: loadCoreBusy,
-        udpDropsGateway: dropsB.inside - dropsA.inside,
-        udpDropsOthers: dropsB.outside - dropsA.outside,
-        loadGeneratorSaturated: loadCoreBusy >= 97 && inbound < 0.8 * outbound,
-        ...(admitProfile || holdProfile
-          ? {
-              profiles: {
-                ...(admitProfile ? { admit: admitProfile } : {}),
-                ...(holdProfile ? { hold: holdProfile } : {}),
-              },
-            }
-          : {}),
-      };
+      const { step, loadCoreBusy, inbound, outbound, flowing, dropped } = await holdStep(
+        { o, gw, cl, sippPid, idle, profileWindow },
+        { target, ids, stepSetups, failed, failures, admitCpuMsPerCall, admitProfile },
+      );
       results.push(step);
       stepIds.push(ids);
       o.progress(
-        `step ${target}: ${n} up, gateway ${usage.cpuPercent.toFixed(1)} % CPU (peak ${peak.toFixed(0)} %, others on its core ${step.othersOnGatewayCorePercent.toFixed(0)} %, irq ${step.interruptsOnGatewayCorePercent.toFixed(0)} %, steal ${step.stealOnGatewayCorePercent.toFixed(0)} %), RSS ${(usage.rssBytes / 2 ** 20).toFixed(0)} MB, clients ${step.clientsCpuPercent.toFixed(0)} % CPU, sipp ${step.sippCpuPercent.toFixed(0)} % (their core ${step.clientCoreBusyPercent.toFixed(0)} % busy), audio ${flowing}/${n}, ${step.inboundPacketsPerSecond.toFixed(1)} pkt/s in per call, new calls: 200→DTLS p50 ${step.dtlsMs.p50.toFixed(0)} ms, data channel open ${step.dataChannelsOpen}/${ids.length}, UDP drops: gateway ${step.udpDropsGateway}, others ${step.udpDropsOthers}${step.loadGeneratorSaturated ? ' — LOAD GENERATOR SATURATED' : ''}${dropped ? `, ${dropped} dropped` : ''}`,
+        `step ${target}: ${step.up} up, gateway ${step.gatewayCpuPercent.toFixed(1)} % CPU (peak ${step.gatewayPeakCpuPercent.toFixed(0)} %, others on its core ${step.othersOnGatewayCorePercent.toFixed(0)} %, irq ${step.interruptsOnGatewayCorePercent.toFixed(0)} %, steal ${step.stealOnGatewayCorePercent.toFixed(0)} %), RSS ${(step.rssBytes / 2 ** 20).toFixed(0)} MB, clients ${step.clientsCpuPercent.toFixed(0)} % CPU, sipp ${step.sippCpuPercent.toFixed(0)} % (their core ${step.clientCoreBusyPercent.toFixed(0)} % busy), audio ${flowing}/${step.up}, ${step.inboundPacketsPerSecond.toFixed(1)} pkt/s in per call, new calls: 200→DTLS p50 ${step.dtlsMs.p50.toFixed(0)} ms, data channel open ${step.dataChannelsOpen}/${ids.length}, UDP drops: gateway ${step.udpDropsGateway}, others ${step.udpDropsOthers}${step.loadGeneratorSaturated ? ' — LOAD GENERATOR SATURATED' : ''}${dropped ? `, ${dropped} dropped` : ''}`,
       );
       if (ids.length > 0 && failed / ids.length > o.stopFailureShare) {
         stoppedEarly = `step ${target}: ${failed} of ${ids.length} setups failed`;

@@ -6,7 +6,7 @@
 import { REPO_ROOT } from '../bench-gateway.js';
 import { gatewayEntryArgs } from '../gateway-build.js';
 import { comparison } from './compare.js';
-import type { ConcurrencyResult } from './concurrent-calls.js';
+import type { ConcurrencyResult } from './concurrent-types.js';
 import { loadAverage, mb, ms, type Machine, type Summary } from './measure.js';
 import type { WidgetBytes } from './widget-bytes.js';
 import type { WidgetSetupResult } from './widget-setup.js';
