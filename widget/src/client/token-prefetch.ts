@@ -45,12 +45,10 @@ export class TokenPrefetch {
    */
   prefetch(request: TokenRequest): Promise<CallTokenResult> {
     const key = keyOf(request);
-    if (this.#held?.key !== key) {
-      this.#drop();
-      this.#renewals = 0;
-      this.#start(request, key);
-    }
-    return (this.#held as Held).result;
+    if (this.#held?.key === key) return this.#held.result;
+    this.#drop();
+    this.#renewals = 0;
+    return this.#start(request, key).result;
   }
 
   /**
@@ -74,7 +72,8 @@ export class TokenPrefetch {
     this.#drop();
   }
 
-  #start(request: TokenRequest, key: string): void {
+  /** Fetches a token for `request` and holds it (renewed before it expires, unused). */
+  #start(request: TokenRequest, key: string): Held {
     const abort = new AbortController();
     const result = fetchCallToken(
       this.#fetch,
@@ -106,6 +105,7 @@ export class TokenPrefetch {
         if (this.#held === held) this.#held = undefined;
       },
     );
+    return held;
   }
 
   #drop(): void {
