@@ -15,6 +15,7 @@
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../storage/index.js';
+import type { TransactionRow } from './sqlite-ledger-store.js';
 import {
   PROGRESS_EVERY,
   refuseUnmoved,
@@ -25,16 +26,6 @@ import {
   type TableMoved,
 } from '../storage/postgres/index.js';
 
-interface TxRow {
-  id: number;
-  key: string;
-  tenant: string;
-  kind: string;
-  memo: string | null;
-  meta: string;
-  reverses: number | null;
-  created_at: number;
-}
 interface PostingRow {
   account_id: string;
   amount: number;
@@ -57,14 +48,14 @@ async function moveTransactions(
   const moved = { copied: 0, present: 0, postings: 0, postingsPresent: 0 };
   let seen = 0;
   const txs = db
-    .prepare<[], TxRow>(
+    .prepare<[], TransactionRow>(
       'SELECT id, key, tenant, kind, memo, meta, reverses, created_at FROM ledger_transactions ORDER BY id',
     )
     .all();
   for (const tx of txs) {
     const postings = postingsOf.all(tx.id);
     const reverses = tx.reverses === null ? null : (ids.get(tx.reverses) ?? null);
-    const held = await client.query<Omit<TxRow, 'key'>>(
+    const held = await client.query<Omit<TransactionRow, 'key'>>(
       'SELECT id, tenant, kind, memo, meta, reverses, created_at FROM ledger_transactions WHERE key = $1',
       [tx.key],
     );
