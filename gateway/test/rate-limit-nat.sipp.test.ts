@@ -10,7 +10,10 @@
  * then the address in X-Parley-Source). Through Kamailio the gateway's
  * rate_limited 503 must also reach the flooder as it is: it says nothing of
  * the gateway, so Kamailio neither takes the gateway out of its set nor tries
- * the next one.
+ * the next one (with its Reason and Retry-After). A ringing visitor's CANCEL
+ * (no To tag: no dialog) matches its pending INVITE from the same address and
+ * counts on that call's budget: it is not refused when a neighbour has spent
+ * the address's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -27,12 +30,14 @@ import type { SipResponse } from '../src/sip/message/index.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 import {
   ackText,
+  cancelText,
   inDialogText,
   isFinal,
   isResponse,
   optionsText,
   plainOffer,
   reasonOf,
+  routed,
   visitorInvite,
 } from './raw-call.js';
 import { RawSipClient } from './raw-sip.js';
@@ -45,6 +50,9 @@ const RATE_LIMITED = 'SIP;cause=503;text="rate_limited"';
 
 let gw: TestGateway;
 let agent: BaresipAgent;
+/** A second gateway whose agent rings until told (the CANCEL test). */
+let ringing: TestGateway;
+let ringingAgent: BaresipAgent;
 let kamailio: Kamailio;
 
 beforeAll(async () => {
@@ -58,9 +66,22 @@ beforeAll(async () => {
   agent = await startBaresipAgent({ user: 'agent1', password: 'secret', registrar: gw.udp });
   await agent.registered();
   kamailio = await startKamailio({ gateways: [gw.udp], host: EDGE });
+  ringing = await startTestGateway({
+    sipExtra: { rateLimit: RATE, overload: { maxSetupsInProgress: 10_000, maxLagMs: 60_000 } },
+    ringTimeoutSeconds: 30,
+  });
+  ringingAgent = await startBaresipAgent({
+    user: 'agent1',
+    password: 'secret',
+    registrar: ringing.udp,
+    answerMode: 'manual',
+  });
+  await ringingAgent.registered();
 }, 60_000);
 afterAll(async () => {
   await agent?.stop();
+  await ringingAgent?.stop();
+  await ringing?.close();
   await kamailio?.stop();
   await gw?.close();
   await stopAll();
@@ -74,13 +95,6 @@ const received = (log: string) =>
       .filter((block) => !/Unexpected/.test(block))
       .join('\n-----------------------------------------------\n'),
   );
-
-/** `text` with the route set of the dialog `ok` made (the Record-Route reversed, RFC 3261 §12.1.2). */
-function routed(text: string, ok: SipResponse): string {
-  const routes = ok.headers.getLines('record-route').reverse();
-  if (routes.length === 0) return text;
-  return text.replace('\r\nFrom:', `\r\n${routes.map((r) => `Route: ${r}`).join('\r\n')}\r\nFrom:`);
-}
 
 /** An in-dialog re-INVITE with a new offer (what an ICE restart is to SIP). */
 function reinviteText(visitor: RawSipClient, ok: SipResponse, seq: number): string {
@@ -170,6 +184,8 @@ describe.skipIf(!sippAvailable()).each(PATHS)('visitors behind one NAT, $name', 
       const refused = answers.filter((r) => r.status === 503);
       expect(refused.length).toBeGreaterThan(0);
       expect(refused.filter((r) => r.header('reason') !== RATE_LIMITED)).toEqual([]);
+      // With the time to wait: through Kamailio too (tm would relay a 503 as a bare 500).
+      expect(refused.filter((r) => r.header('retry-after') !== '5')).toEqual([]);
       if (path.allAnswered) {
         expect(answers.length).toBe(200);
         expect(await kamailio.gateways()).toEqual({ [gw.udp]: 'active' });
@@ -183,6 +199,7 @@ describe.skipIf(!sippAvailable()).each(PATHS)('visitors behind one NAT, $name', 
       )) as SipResponse;
       expect(options.status).toBe(503);
       expect(options.headers.get('reason')).toBe(RATE_LIMITED);
+      expect(options.headers.get('retry-after')).toBe('5');
 
       // …but its call's requests count against the call alone.
       visitor.send(path.target(), routed(reinviteText(visitor, ok, 2), ok));
@@ -198,6 +215,48 @@ describe.skipIf(!sippAvailable()).each(PATHS)('visitors behind one NAT, $name', 
       await agent.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: events });
     } finally {
       visitor.close();
+    }
+  });
+});
+
+describe('a ringing visitor behind a flooded NAT', () => {
+  it('cancels its call: the CANCEL counts on the call, not on the spent address budget', async () => {
+    const nat = '127.0.0.7';
+    const visitor = await RawSipClient.open(nat);
+    const neighbour = await RawSipClient.open(nat);
+    try {
+      const events = ringingAgent.mark();
+      const { text, callId } = await visitorInvite(ringing, visitor);
+      visitor.send(ringing.udp, text);
+      await ringingAgent.waitForEvent('CALL_INCOMING', undefined, 10_000, { since: events });
+
+      // The neighbour spends the rest of the address's budget (the INVITE took one token).
+      const refusedOptions = async () => {
+        const options = optionsText(neighbour, `sales@${ringing.udp}`);
+        const optionsId = /^Call-ID: (.*)$/m.exec(options)?.[1]?.trim();
+        neighbour.send(ringing.udp, options);
+        const r = (await neighbour.waitFor(
+          (m) => m.type === 'response' && m.callId === optionsId,
+          5000,
+        )) as SipResponse;
+        return r.status === 503;
+      };
+      let refused = false;
+      for (let i = 0; i < RATE.burst && !refused; i += 1) refused = await refusedOptions();
+      expect(refused).toBe(true);
+
+      visitor.send(ringing.udp, cancelText(text));
+      const cancelled = (await visitor.waitFor(
+        (m) => m.type === 'response' && m.callId === callId && m.cseq.method === 'CANCEL',
+        5000,
+      )) as SipResponse;
+      expect(cancelled.status, reasonOf(cancelled)).toBe(200);
+      const final = (await visitor.waitFor(isFinal(callId), 10_000)) as SipResponse;
+      expect(final.status).toBe(487);
+      await ringingAgent.waitForEvent('CALL_CLOSED', undefined, 10_000, { since: events });
+    } finally {
+      visitor.close();
+      neighbour.close();
     }
   });
 });

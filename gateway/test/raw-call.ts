@@ -7,6 +7,7 @@
 import {
   createResponse,
   formatUri,
+  parseMessage,
   serialize,
   type SipRequest,
   type SipResponse,
@@ -119,6 +120,30 @@ export function ackText(client: RawSipClient, ok: SipResponse): string {
     `To: ${ok.headers.get('to')}`,
     `Call-ID: ${ok.callId}`,
     `CSeq: ${ok.cseq.seq} ACK`,
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** `text` with the route set of the dialog `ok` made (the Record-Route reversed, RFC 3261 §12.1.2). */
+export function routed(text: string, ok: SipResponse): string {
+  const routes = ok.headers.getLines('record-route').reverse();
+  if (routes.length === 0) return text;
+  return text.replace('\r\nFrom:', `\r\n${routes.map((r) => `Route: ${r}`).join('\r\n')}\r\nFrom:`);
+}
+
+/** The CANCEL of the INVITE `invite` (its Request-URI, top Via, From, To, Call-ID and CSeq number: RFC 3261 §9.1). */
+export function cancelText(invite: string): string {
+  const request = parseMessage(Buffer.from(invite)) as SipRequest;
+  return [
+    `CANCEL ${request.requestUri} SIP/2.0`,
+    `Via: ${request.headers.getLines('via')[0] ?? ''}`,
+    `From: ${request.headers.get('from')}`,
+    `To: ${request.headers.get('to')}`,
+    `Call-ID: ${request.callId}`,
+    `CSeq: ${request.cseq.seq} CANCEL`,
     'Max-Forwards: 70',
     'Content-Length: 0',
     '',

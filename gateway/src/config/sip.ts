@@ -43,6 +43,18 @@ export const sip = z.strictObject({
           burst: z.number().int().positive().default(30),
         })
         .prefault({}),
+      /**
+       * All the established dialogs of one source together (after each
+       * dialog's own budget): k answered calls do not give one address
+       * k × perDialog. Generous, for the visitors behind one NAT: 100 calls
+       * each sending 4 requests a second pass.
+       */
+      perSourceDialogs: z
+        .strictObject({
+          perSecond: z.number().positive().default(400),
+          burst: z.number().int().positive().default(1000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /**

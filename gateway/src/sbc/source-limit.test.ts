@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sip } from '../config/sip.js';
 import { parseMessage, type SipRequest } from '../sip/message/index.js';
 import { SipStack, type Flow } from '../sip/index.js';
 import { sourceLimit } from './source-limit.js';
@@ -70,6 +71,27 @@ function request(
   ) as SipRequest;
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** `perSecond` requests a second for `seconds` (on a fake clock) from each dialog; how many were refused. */
+function steady(
+  s: ReturnType<typeof screened>,
+  o: { source: string; dialogs: number; perSecond: number; seconds: number },
+): number {
+  let refused = 0;
+  for (let tick = 0; tick < o.seconds * o.perSecond; tick += 1) {
+    vi.setSystemTime(Date.now() + 1000 / o.perSecond);
+    for (let d = 0; d < o.dialogs; d += 1) {
+      const callId = `${o.source}-call-${d}`;
+      const inDialog = request('INFO', { toTag: 't', callId });
+      if (s.send(inDialog, o.source, `${callId};t;f1`)) refused += 1;
+    }
+  }
+  return refused;
+}
+
 describe('sourceLimit', () => {
   it('counts an established dialog’s requests per dialog, bounded, and unknown dialogs per source', () => {
     const s = screened({
@@ -117,5 +139,54 @@ describe('sourceLimit', () => {
       s.send(request('OPTIONS', { headers: [ua, 'X-Parley-Source: udp 198.51.100.8:5060'] }), EDGE),
     ).toBe(true);
     expect(s.answers).toEqual([{ status: 403, reason: 'SIP;cause=403;text="blocked"' }]);
+  });
+
+  it('caps a source’s dialogs together, after each dialog’s own budget', () => {
+    const s = screened({
+      perSecond: 0.001,
+      burst: 1,
+      perDialog: { perSecond: 0.001, burst: 3 },
+      perSourceDialogs: { perSecond: 0.001, burst: 5 },
+    });
+    const inCall = (call: string, from = '192.0.2.1') =>
+      s.send(request('INFO', { toTag: 't', callId: call }), from, `${call};t;f1`);
+    // One call past its own budget spends only its own: 3 pass, 7 refused.
+    const first = Array.from({ length: 10 }, () => inCall('call-1'));
+    expect(first.filter((refused) => !refused)).toHaveLength(3);
+    // A second call from that address gets the rest of the source's 5…
+    expect([inCall('call-2'), inCall('call-2')]).toEqual([false, false]);
+    // …and a third call none, however fresh its own budget.
+    expect(inCall('call-3')).toBe(true);
+    // Another address's calls have their own.
+    expect(inCall('call-4', '192.0.2.2')).toBe(false);
+    expect(s.answers.at(-1)?.reason).toBe('SIP;cause=503;text="rate_limited"');
+  });
+
+  it('with the defaults, 100 honest calls behind one NAT pass and one source’s many calls are capped', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const defaults = sip.parse({ domain: 'parley.test' }).rateLimit;
+    const s = screened(defaults);
+    // 100 calls each sending 4 requests a second for 10 s: none refused.
+    expect(steady(s, { source: '192.0.2.1', dialogs: 100, perSecond: 4, seconds: 10 })).toBe(0);
+    // 200 calls from one address each within its own budget (8/s): past the
+    // source's 400/s once its burst is spent, about half are refused.
+    const refused = steady(s, { source: '192.0.2.2', dialogs: 200, perSecond: 8, seconds: 10 });
+    const sent = 200 * 8 * 10;
+    const passed = sent - refused;
+    expect(passed).toBeLessThanOrEqual(defaults.perSourceDialogs.burst + 400 * 10 + 1);
+    expect(passed).toBeGreaterThanOrEqual(400 * 10);
+  });
+
+  it('lets a CANCEL of a pending INVITE through on its call’s budget when the address’s is spent', () => {
+    const s = screened({ perSecond: 0.001, burst: 1, perDialog: { perSecond: 0.001, burst: 3 } });
+    expect(s.send(request('INVITE', { callId: 'ringing' }), '192.0.2.1')).toBe(false);
+    // A neighbour's flood spends the address's budget.
+    expect(s.send(request('OPTIONS'), '192.0.2.1')).toBe(true);
+    // The stack names the CANCEL's pending INVITE (sip-stack.ts): it passes.
+    expect(s.send(request('CANCEL', { callId: 'ringing' }), '192.0.2.1', 'invite ringing;f1')).toBe(
+      false,
+    );
+    // A CANCEL of nothing pending counts per source: refused.
+    expect(s.send(request('CANCEL', { callId: 'nothing' }), '192.0.2.1')).toBe(true);
   });
 });

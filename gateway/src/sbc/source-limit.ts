@@ -28,7 +28,19 @@ export interface SourceLimitOptions {
    * source: visitors behind one NAT (one public address) do not share one
    * budget for their calls in progress. Unset: counted per source like the rest.
    */
-  readonly perDialog?: { readonly perSecond: number; readonly burst: number } | undefined;
+  readonly perDialog?: Budget | undefined;
+  /**
+   * The budget of all the dialogs of one source together (with `perDialog`):
+   * a client with many answered calls gets no more than this for their
+   * requests (re-INVITEs are the costly kind), however many calls it holds.
+   * Generous: the many visitors behind one NAT share it.
+   */
+  readonly perSourceDialogs?: Budget | undefined;
+}
+
+interface Budget {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 /** Dialog buckets kept at most (a dialog is an answered call leg: far fewer exist). */
@@ -48,7 +60,12 @@ const SCANNERS =
  * - a request of an established dialog (one the gateway answered and filed:
  *   its Call-ID and both tags match) counts against that dialog's bucket
  *   (`perDialog`), so a busy neighbour behind the same NAT cannot starve a
- *   call's BYE or ICE-restart re-INVITE;
+ *   call's BYE or ICE-restart re-INVITE; and, once the dialog's bucket let
+ *   it pass, against its source's bucket for all its dialogs together
+ *   (`perSourceDialogs`), so holding many calls multiplies no one's budget
+ *   past that; a CANCEL of a pending INVITE from the same client counts
+ *   likewise, on that call's bucket (a ringing visitor's CANCEL is not
+ *   refused because a neighbour spent the address's budget);
  * - every other request counts against its source's token bucket: new
  *   INVITEs, REGISTER, OPTIONS, and in-dialog requests for a dialog we do not
  *   know (a To tag is the sender's to write: inventing Call-IDs or tags buys
@@ -72,6 +89,12 @@ export function sourceLimit(
   const dialogs = options.perDialog
     ? new TokenBuckets({ ...options.perDialog, maxKeys: MAX_DIALOG_BUCKETS })
     : undefined;
+  const sourceDialogs = options.perSourceDialogs
+    ? new TokenBuckets(options.perSourceDialogs)
+    : undefined;
+  /** A dialog's request: its dialog's budget first (one flooding call spends only its own), then its source's. */
+  const takeDialog = (dialog: string, source: string): boolean =>
+    dialogs !== undefined && dialogs.take(dialog) && (sourceDialogs?.take(source) ?? true);
   // At most one stateless refusal per second per source (or dialog) beyond a small burst.
   const refusals = new TokenBuckets({ perSecond: 1, burst: 5 });
   const exempt = addressList(options.exempt ?? []);
@@ -91,7 +114,7 @@ export function sourceLimit(
     const source = client.address;
     if (inList(exempt, source)) return false;
     const perDialog = dialogs !== undefined && dialog !== undefined;
-    if (perDialog ? dialogs.take(dialog) : buckets.take(source)) return false;
+    if (perDialog ? takeDialog(dialog, source) : buckets.take(source)) return false;
     onLimited(source);
     if (request.method === 'ACK') return true;
     // A refusal to a proxy is always sent: the proxy answers the client itself

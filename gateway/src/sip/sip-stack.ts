@@ -15,6 +15,7 @@ import {
 } from './transaction/index.js';
 import {
   TransportLayer,
+  clientOf,
   type Flow,
   type ListenerConfig,
   type TcpLimits,
@@ -32,8 +33,10 @@ export type RegisterHandler = (register: SipRequest, tx: ServerTransaction) => v
  * The SBC's screen, run on every request before it gets a transaction
  * (`respondStateless` is the way to answer): true when it answered or dropped it.
  * `dialog`: the id of the established dialog the request belongs to (one the
- * gateway filed with `addDialog`: an answered, authenticated call leg), else
- * undefined (out of any dialog, or a To tag we do not know).
+ * gateway filed with `addDialog`: an answered, authenticated call leg); for a
+ * CANCEL of a pending INVITE from the same client (same Call-ID, From tag and
+ * branch), that call's key (`invite <Call-ID>;<From tag>`); else undefined
+ * (out of any dialog, a To tag we do not know, a CANCEL of nothing pending).
  */
 export type StatelessScreen = (
   request: SipRequest,
@@ -234,12 +237,29 @@ export class SipStack {
   }
 
   /**
+   * A CANCEL's call: the pending INVITE it cancels, sent by the same client
+   * (a CANCEL has no To tag, so no dialog; one from elsewhere, or for another
+   * Call-ID or From tag, cancels nothing and gets no call's key).
+   */
+  #cancelledCall(request: SipRequest, flow: Flow): string | undefined {
+    if (request.method !== 'CANCEL') return undefined;
+    const invite = this.transactions.pendingInvite(request);
+    if (!invite) return undefined;
+    const original = invite.request;
+    if (original.callId !== request.callId || original.from.tag !== request.from.tag)
+      return undefined;
+    if (clientOf(original, invite.flow).address !== clientOf(request, flow).address)
+      return undefined;
+    return `invite ${request.callId};${request.from.tag ?? ''}`;
+  }
+
+  /**
    * Before any transaction: the SBC's screen, then requests for dialogs we do
    * not know (RFC 3261 §12.2.2), answered 481 without a transaction so a
    * flood of To-tagged requests leaves nothing behind.
    */
   #screenStateless(request: SipRequest, flow: Flow): boolean {
-    const dialog = this.#knownDialog(request);
+    const dialog = this.#knownDialog(request) ?? this.#cancelledCall(request, flow);
     if (this.#screen?.(request, flow, dialog)) return true;
     if (request.method === 'ACK' || request.to.tag === undefined) return false;
     if (dialog !== undefined) return false;

@@ -61,6 +61,8 @@ export class RemoteJwks {
   readonly #now: () => number;
   #keys = new Map<string, ImportedKey>();
   #fetchedAt = Number.NEGATIVE_INFINITY;
+  /** Why the last fetch failed (undefined: it did not). */
+  #failure: unknown;
   #inflight: Promise<void> | undefined;
 
   constructor(url: string, options: RemoteJwksOptions = {}) {
@@ -77,24 +79,42 @@ export class RemoteJwks {
     const age = this.#now() - this.#fetchedAt;
     const known = this.#keys.get(kid);
     if (known && age < this.#maxAgeMs) return known;
-    if (!known && age < this.#cooldownMs) return undefined;
+    if (!known && age < this.#cooldownMs) {
+      // Never fetched successfully and the last try failed: still cut off from
+      // the keys (key_unavailable, a 503 a proxy fails over on), not a token
+      // with an unknown kid (403) for the whole cooldown.
+      if (this.#keys.size === 0 && this.#failure !== undefined) this.#unavailable();
+      return undefined;
+    }
     try {
       await this.#refresh();
-    } catch (cause) {
+    } catch {
       // Stale keys beat no keys: keep serving what we had.
       if (known) return known;
-      if (this.#keys.size === 0) {
-        throw new CallTokenError('key_unavailable', this.#url, { cause });
-      }
+      if (this.#keys.size === 0) this.#unavailable();
       return undefined;
     }
     return this.#keys.get(kid);
   }
 
+  #unavailable(): never {
+    throw new CallTokenError('key_unavailable', this.#url, { cause: this.#failure });
+  }
+
   #refresh(): Promise<void> {
-    this.#inflight ??= this.#load().finally(() => {
-      this.#inflight = undefined;
-    });
+    this.#inflight ??= this.#load()
+      .then(
+        () => {
+          this.#failure = undefined;
+        },
+        (cause: unknown) => {
+          this.#failure = cause ?? new Error(`JWKS ${this.#url}: fetch failed`);
+          throw cause;
+        },
+      )
+      .finally(() => {
+        this.#inflight = undefined;
+      });
     return this.#inflight;
   }
 

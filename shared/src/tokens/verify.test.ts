@@ -556,4 +556,26 @@ describe('tenant keys from a JWKS URL', () => {
     }
     expect(fetches).toBe(1);
   });
+
+  it('a gateway cut off from the keys says key_unavailable for the whole cooldown, not unknown_key', async () => {
+    const down = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    try {
+      const downUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}/jwks.json`;
+      const verifier = await verifierFor({
+        tenantKeys: new ConfiguredTenantKeys(
+          { [ISS]: { jwksUrl: downUrl } },
+          { cooldownMs: 60_000 },
+        ),
+      });
+      // The first token fetches and fails; the next ones, within the cooldown, do not fetch.
+      for (let i = 0; i < 3; i += 1)
+        expect(await reasonOf(verifier.verify(await issue()))).toBe('key_unavailable');
+    } finally {
+      await new Promise<void>((resolve) => down.close(() => resolve()));
+    }
+  });
 });

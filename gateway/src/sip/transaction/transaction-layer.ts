@@ -88,6 +88,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.#screen = screen;
   }
 
+  /**
+   * The INVITE server transaction `cancel` cancels (the same branch and
+   * sent-by, RFC 3261 §9.2) while it has sent no final response.
+   */
+  pendingInvite(cancel: SipRequest): InviteServerTransaction | undefined {
+    const invite = this.#server.get(serverKey(cancel, 'INVITE'));
+    return invite instanceof InviteServerTransaction && invite.finalStatus === undefined
+      ? invite
+      : undefined;
+  }
+
   stats(): TransactionStats {
     return { server: this.#server.size, client: this.#client.size };
   }
@@ -255,8 +266,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     });
 
     if (method === 'CANCEL') {
-      const invite = this.#server.get(serverKey(request, 'INVITE'));
-      if (invite instanceof InviteServerTransaction && invite.finalStatus === undefined) {
+      const invite = this.pendingInvite(request);
+      if (invite) {
         tx.respond(createResponse(request, 200, undefined, { toTag: true as const }));
         invite.cancelled(request);
         this.emit('cancel', request, invite);
