@@ -47,6 +47,13 @@ const EDGE = '127.0.0.2';
 /** Each NAT's budget: a burst of 5 and (almost) no refill, so a flood empties it for the test's length. */
 const RATE = { perSecond: 0.01, burst: 5 };
 const RATE_LIMITED = 'SIP;cause=503;text="rate_limited"';
+/**
+ * The neighbour's flood: ten times the NAT's burst, sent at once. (200 at once
+ * through Kamailio on a loaded 2-core machine left some of Kamailio's branches
+ * unanswered past its 2 s timer, which marks the gateway dead: the load's doing,
+ * not the limiter's.)
+ */
+const FLOOD = 50;
 
 let gw: TestGateway;
 let agent: BaresipAgent;
@@ -157,15 +164,15 @@ describe.skipIf(!sippAvailable()).each(PATHS)('visitors behind one NAT, $name', 
       visitor.send(path.target(), routed(ackText(visitor, ok), ok));
       await agent.waitForEvent('CALL_ESTABLISHED', undefined, 10_000, { since: events });
 
-      // The neighbour: 200 requests from the same address, as fast as sipp sends them.
+      // The neighbour: FLOOD requests from the same address, as fast as sipp sends them.
       const flood = await runSipp({
         scenario: await bundledScenario(path.flood),
         remote: path.target(),
         address: path.nat,
         service: 'sales',
-        rate: 200,
-        calls: 200,
-        concurrency: 200,
+        rate: FLOOD,
+        calls: FLOOD,
+        concurrency: FLOOD,
         callDurationMs: 1000,
         keys: { token: 'not.a.token' },
         traceMessages: true,
@@ -187,7 +194,7 @@ describe.skipIf(!sippAvailable()).each(PATHS)('visitors behind one NAT, $name', 
       // With the time to wait: through Kamailio too (tm would relay a 503 as a bare 500).
       expect(refused.filter((r) => r.header('retry-after') !== '5')).toEqual([]);
       if (path.allAnswered) {
-        expect(answers.length).toBe(200);
+        expect(answers.length).toBe(FLOOD);
         expect(await kamailio.gateways()).toEqual({ [gw.udp]: 'active' });
       }
 
