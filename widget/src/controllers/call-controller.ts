@@ -79,9 +79,16 @@ export class CallController implements ReactiveController {
   hostDisconnected(): void {
     this.#syncTimer(true);
     // Moving the element in the DOM disconnects and reconnects it at once:
-    // hang up only if it stays out of the page.
+    // hang up only if it stays out of the page. Its client goes too: the
+    // PermissionStatus it watches (the browser keeps one with a listener) would
+    // keep it, and through its listeners this element, alive in a single-page
+    // app, and a WebSocket it opened ahead would stay open. Back in the page, a
+    // hover makes a new one, which reads the permission again.
     queueMicrotask(() => {
-      if (!this.#host.isConnected) void this.hangup();
+      if (this.#host.isConnected) return;
+      void this.hangup();
+      this.#client?.dispose();
+      this.#client = this.microphone = undefined;
     });
   }
 
