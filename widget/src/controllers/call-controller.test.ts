@@ -33,7 +33,9 @@ class ScriptedClient implements CallClientApi {
   on<K extends keyof CallClientEvents>(event: K, listener: (...args: CallClientEvents[K]) => void) {
     return this.events.on(event, listener);
   }
-  dispose(): void {}
+  dispose(): void {
+    this.events.clear(); // as the CallClientApi says: every listener dropped
+  }
   move(change: CallStateChange): void {
     this.state = change.state;
     this.events.emit('state', change);

@@ -61,7 +61,6 @@ export class CallController implements ReactiveController {
   #stack: Promise<CallStack> | undefined;
   #client: CallClientApi | undefined;
   #clientKey = '';
-  #unsubscribe: (() => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Bumped by every call() and hangup(), so a slow load cannot start a call nobody wants any more. */
   #generation = 0;
@@ -173,48 +172,44 @@ export class CallController implements ReactiveController {
     const options = this.#options.options();
     const key = JSON.stringify(options);
     if (this.#client && key === this.#clientKey) return this.#client;
-    this.#unsubscribe.forEach((off) => off());
-    this.#client?.dispose();
+    this.#client?.dispose(); // it drops our listeners
     const client = stack.createCallClient(options);
     this.#client = client;
     this.#clientKey = key;
-    this.#unsubscribe = [
-      client.on('state', (change) => this.#apply(change)),
-      client.on('message', (message) => this.#onMessage(message)),
-      client.on('notice', (notice) => {
-        if (notice.code === 'voicemail') {
-          // Like a place in the queue, it may come before the 200 of a call answered early.
-          this.voicemail =
-            (this.state === 'in-call' || this.state === 'ringing') && notice.recording;
-          this.#host.requestUpdate();
-          return;
-        }
-        if (notice.code === 'hold') {
-          this.#onHold(notice.held);
-          return;
-        }
-        if (notice.code === 'message_rejected') {
-          this.#addChat({
-            id: `notice-${notice.ref ?? Date.now()}`,
-            from: 'notice',
-            text: WIDGET_CODES.message_rejected.human,
-          });
-        }
-      }),
-      client.on('queue', (status) => this.#onQueue(status)),
-      client.on('media', (stream) => {
-        this.remoteStream = stream;
+    client.on('state', (change) => this.#apply(change));
+    client.on('message', (message) => this.#onMessage(message));
+    client.on('notice', (notice) => {
+      if (notice.code === 'voicemail') {
+        // Like a place in the queue, it may come before the 200 of a call answered early.
+        this.voicemail = (this.state === 'in-call' || this.state === 'ringing') && notice.recording;
         this.#host.requestUpdate();
-      }),
-      client.on('channel', (open) => {
-        this.channelOpen = open;
-        this.#host.requestUpdate();
-      }),
-      client.on('permission', (state) => {
-        this.microphone = state;
-        this.#host.requestUpdate();
-      }),
-    ];
+        return;
+      }
+      if (notice.code === 'hold') {
+        this.#onHold(notice.held);
+        return;
+      }
+      if (notice.code === 'message_rejected') {
+        this.#addChat({
+          id: `notice-${notice.ref ?? Date.now()}`,
+          from: 'notice',
+          text: WIDGET_CODES.message_rejected.human,
+        });
+      }
+    });
+    client.on('queue', (status) => this.#onQueue(status));
+    client.on('media', (stream) => {
+      this.remoteStream = stream;
+      this.#host.requestUpdate();
+    });
+    client.on('channel', (open) => {
+      this.channelOpen = open;
+      this.#host.requestUpdate();
+    });
+    client.on('permission', (state) => {
+      this.microphone = state;
+      this.#host.requestUpdate();
+    });
     return client;
   }
 
