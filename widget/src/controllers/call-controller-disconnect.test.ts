@@ -87,9 +87,11 @@ describe('CallController: the element leaves the page', () => {
     expect(t.controller.microphone).toBe('denied');
     expect(t.fetch).not.toHaveBeenCalled();
 
+    const updates = t.host.updates;
     await t.remove();
     expect(status.listeners).toBe(0);
     expect(t.controller.microphone).toBeUndefined(); // not shown blocked when it comes back
+    expect(t.host.updates).toBe(updates + 1);
     status.set('prompt'); // allowed in the site settings meanwhile: nobody listens
 
     t.insert();

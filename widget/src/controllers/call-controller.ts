@@ -88,6 +88,7 @@ export class CallController implements ReactiveController {
       void this.hangup();
       this.#client?.dispose();
       this.#client = this.microphone = undefined;
+      this.#host.requestUpdate(); // put back, it does not show an old block
     });
   }
 
