@@ -140,6 +140,55 @@ describe('the microphone permission read before the click', () => {
     await context.close();
   });
 
+  it('allowed after a first blocked hover, the next one warms the call; a button removed and put back reads the permission afresh', async () => {
+    const context = await denying.newContext();
+    await context.addInitScript(PROBE);
+    const page = await context.newPage();
+    await page.addInitScript(SOCKETS);
+    const tokenRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/call-token')) tokenRequests.push(request.url());
+    });
+    await page.goto(`${world.siteOrigin}/`);
+    const setMicrophone = await siteSettings(context, page);
+    await setMicrophone('denied');
+    /** The pointer leaves the button (the page's corner, its header) and comes back. */
+    const lookAgain = async () => {
+      await page.mouse.move(0, 0);
+      await callButton(page).hover();
+    };
+
+    await callButton(page).hover();
+    await expect.poll(() => shown(page), { timeout: 10_000 }).toBe(true);
+    expect(tokenRequests).toEqual([]);
+    await setMicrophone('prompt');
+    await expect.poll(() => shown(page), { timeout: 10_000 }).toBe(false);
+    await lookAgain();
+    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
+    expect(tokenRequests).toHaveLength(1);
+
+    // Blocked again (the WebSocket opened ahead is closed), then the button leaves
+    // the page; allowed while it is out, it comes back and is not shown blocked.
+    await setMicrophone('denied');
+    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([3]);
+    await page.evaluate(() => {
+      const button = document.querySelector('parley-call')!;
+      (window as unknown as { __button: Element }).__button = button;
+      button.remove();
+    });
+    await setMicrophone('prompt');
+    await page.evaluate(() =>
+      document.body.append((window as unknown as { __button: Element }).__button),
+    );
+    expect(await shown(page)).toBe(false);
+    await lookAgain();
+    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([3, 1]);
+    expect(tokenRequests).toHaveLength(2);
+    expect(await shown(page)).toBe(false);
+    expect(await states(page)).toEqual([]);
+    await context.close();
+  });
+
   it('granted: nothing shown on hover, the WebSocket opens ahead and the call goes as before, audio both ways', async () => {
     const { context, page } = await world.newPage();
     await context.grantPermissions(['microphone'], { origin: world.siteOrigin });

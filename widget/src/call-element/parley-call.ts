@@ -121,9 +121,12 @@ export abstract class ParleyCall extends LitElement {
           : {}),
       }),
     });
-    // Warm the call stack when a call looks likely.
+    // Warm the call stack when a call looks likely: on every hover, as what was
+    // warmed lapses (a WebSocket opened ahead closes unused, a call takes the
+    // token, the element leaves the page; what is warm is kept), and on the
+    // first focus (focus moves in by itself too: to the button, as a call ends).
     const prefetch = (): void => this.#call.prefetch();
-    this.addEventListener('pointerenter', prefetch, { once: true });
+    this.addEventListener('pointerenter', prefetch);
     this.addEventListener('focusin', prefetch, { once: true });
   }
 

@@ -112,6 +112,22 @@ describe('CallClient and the microphone permission', () => {
     expect(t.client.state).toBe('connecting');
   });
 
+  it('unblocked in the site settings after a first hover: the next hover warms the call (token, WebSocket)', async () => {
+    const status = new FakePermissionStatus('denied');
+    const t = setup(status);
+    t.client.prefetch();
+    await flush();
+    expect(t.fetch).not.toHaveBeenCalled();
+    status.set('prompt');
+    t.client.prefetch();
+    await flush();
+    expect(t.permissions).toEqual(['denied', 'prompt']);
+    expect(t.query).toHaveBeenCalledTimes(1); // still the one watch
+    expect(t.fetch).toHaveBeenCalledTimes(1);
+    expect(t.sip.userAgents).toHaveLength(1);
+    expect(t.sip.userAgent.stopped).toBe(false);
+  });
+
   it('blocked after the hover opened a WebSocket: it is closed, a call could not use it', async () => {
     const status = new FakePermissionStatus('prompt');
     const t = setup(status);

@@ -112,9 +112,10 @@ export class CallClient implements CallClientApi {
    */
   prefetch(): void {
     this.#deps.sip.warm();
-    void this.#permission.watch().then((permission) => {
-      // Blocked, a call can only fail: nothing is fetched or opened for it.
-      if (permission !== 'denied') this.#warmConnection();
+    void this.#permission.watch().then(() => {
+      // Blocked, a call can only fail: nothing is fetched or opened for it. The
+      // state now, not the first one read: the visitor may have allowed it since.
+      if (this.#permission.state !== 'denied') this.#warmConnection();
     });
   }
 

@@ -1,15 +1,16 @@
 /**
  * The call stack: the chunk `../index.ts` loads on the first interaction with
  * the button. Its composition root: the CallClient with the browser's
- * microphone, fetch, WebAudio and sip.js.
+ * microphone, fetch, WebAudio and sip.js, hung up when the page goes.
  */
 import type { CallClientApi, CallClientOptions } from '../api/call-stack.js';
 import { CallClient } from './call-client.js';
+import { hangUpOnPageHide } from './page-hide.js';
 import { createRingback } from './ringback.js';
 import { createSipJsStack } from './sipjs-stack.js';
 
 export function createCallClient(options: CallClientOptions): CallClientApi {
-  return new CallClient(options, {
+  const client = new CallClient(options, {
     sip: createSipJsStack(),
     getUserMedia: (constraints) => {
       // Absent outside secure contexts (http: pages other than localhost).
@@ -26,6 +27,9 @@ export function createCallClient(options: CallClientOptions): CallClientApi {
     // Throws where there is no navigator.permissions; rejects where `microphone` is unknown.
     microphonePermission: () => navigator.permissions.query({ name: 'microphone' }),
   });
+  // The tab closed or the page left mid-call: the call is hung up, not held for the grace period.
+  hangUpOnPageHide(client, window);
+  return client;
 }
 
 export { CallClient, type CallClientDeps } from './call-client.js';

@@ -50,6 +50,24 @@ describe('TokenPrefetch', () => {
     tokens.close();
   });
 
+  it('keeps a refusal for the hovers that follow, and asks again at the click', async () => {
+    const fetchFn = vi.fn(
+      async () =>
+        new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }), {
+          status: 429,
+          headers: { 'content-type': 'application/json' },
+        }),
+    );
+    const tokens = new TokenPrefetch(fetchFn, () => 1_000_000);
+    expect(await tokens.prefetch(request)).toMatchObject({ ok: false, code: 'rate_limited' });
+    tokens.prefetch(request);
+    tokens.prefetch(request);
+    expect(fetchFn).toHaveBeenCalledTimes(1);
+    await tokens.take(request, new AbortController().signal);
+    expect(fetchFn).toHaveBeenCalledTimes(2);
+    tokens.close();
+  });
+
   it('renews a held token before it expires, a bounded number of times', async () => {
     vi.useFakeTimers();
     try {

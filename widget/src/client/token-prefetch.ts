@@ -87,10 +87,9 @@ export class TokenPrefetch {
     result.then(
       (r) => {
         if (this.#held !== held) return;
-        if (!r.ok) {
-          this.#held = undefined; // a refusal is asked again at the click (screening may change its mind)
-          return;
-        }
+        // A refusal is kept for the hovers (each would ask again) and asked
+        // again at the click: take() fetches anew (screening may change its mind).
+        if (!r.ok) return;
         if (this.#renewals >= MAX_RENEWALS) return;
         const renewIn = Date.parse(r.expiresAt) - this.#now() - TOKEN_MARGIN_MS - 1000;
         if (!(renewIn > 0)) return;

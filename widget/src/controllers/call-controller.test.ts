@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveControllerHost } from 'lit';
 import type {
   CallClientApi,
   CallClientEvents,
@@ -10,26 +10,7 @@ import type { CallState } from '../api/call-state.js';
 import { MessageRejectedError } from '../api/message-rejected-error.js';
 import { Emitter } from '../client/emitter.js';
 import { CallController } from './call-controller.js';
-
-/** A host without a DOM: an EventTarget with Lit's controller-host methods. */
-class FakeHost extends EventTarget implements ReactiveControllerHost {
-  isConnected = true;
-  updates = 0;
-  readonly events: { type: string; detail: unknown; bubbles: boolean; composed: boolean }[] = [];
-  addController(_controller: ReactiveController): void {}
-  removeController(_controller: ReactiveController): void {}
-  requestUpdate(): void {
-    this.updates++;
-  }
-  get updateComplete(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  override dispatchEvent(event: Event): boolean {
-    const { type, bubbles, composed } = event;
-    this.events.push({ type, detail: (event as CustomEvent).detail, bubbles, composed });
-    return super.dispatchEvent(event);
-  }
-}
+import { FakeHost } from './testing/fake-host.js';
 
 /** A client the test moves by hand. */
 class ScriptedClient implements CallClientApi {
@@ -52,7 +33,9 @@ class ScriptedClient implements CallClientApi {
   on<K extends keyof CallClientEvents>(event: K, listener: (...args: CallClientEvents[K]) => void) {
     return this.events.on(event, listener);
   }
-  dispose(): void {}
+  dispose(): void {
+    this.events.clear(); // as the CallClientApi says: every listener dropped
+  }
   move(change: CallStateChange): void {
     this.state = change.state;
     this.events.emit('state', change);

@@ -61,7 +61,6 @@ export class CallController implements ReactiveController {
   #stack: Promise<CallStack> | undefined;
   #client: CallClientApi | undefined;
   #clientKey = '';
-  #unsubscribe: (() => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Bumped by every call() and hangup(), so a slow load cannot start a call nobody wants any more. */
   #generation = 0;
@@ -79,9 +78,17 @@ export class CallController implements ReactiveController {
   hostDisconnected(): void {
     this.#syncTimer(true);
     // Moving the element in the DOM disconnects and reconnects it at once:
-    // hang up only if it stays out of the page.
+    // hang up only if it stays out of the page. Its client goes too: the
+    // PermissionStatus it watches (the browser keeps one with a listener) would
+    // keep it, and through its listeners this element, alive in a single-page
+    // app, and a WebSocket it opened ahead would stay open. Back in the page, a
+    // hover makes a new one, which reads the permission again.
     queueMicrotask(() => {
-      if (!this.#host.isConnected) void this.hangup();
+      if (this.#host.isConnected) return;
+      void this.hangup();
+      this.#client?.dispose();
+      this.#client = this.microphone = undefined;
+      this.#host.requestUpdate(); // put back, it does not show an old block
     });
   }
 
@@ -166,48 +173,44 @@ export class CallController implements ReactiveController {
     const options = this.#options.options();
     const key = JSON.stringify(options);
     if (this.#client && key === this.#clientKey) return this.#client;
-    this.#unsubscribe.forEach((off) => off());
-    this.#client?.dispose();
+    this.#client?.dispose(); // it drops our listeners
     const client = stack.createCallClient(options);
     this.#client = client;
     this.#clientKey = key;
-    this.#unsubscribe = [
-      client.on('state', (change) => this.#apply(change)),
-      client.on('message', (message) => this.#onMessage(message)),
-      client.on('notice', (notice) => {
-        if (notice.code === 'voicemail') {
-          // Like a place in the queue, it may come before the 200 of a call answered early.
-          this.voicemail =
-            (this.state === 'in-call' || this.state === 'ringing') && notice.recording;
-          this.#host.requestUpdate();
-          return;
-        }
-        if (notice.code === 'hold') {
-          this.#onHold(notice.held);
-          return;
-        }
-        if (notice.code === 'message_rejected') {
-          this.#addChat({
-            id: `notice-${notice.ref ?? Date.now()}`,
-            from: 'notice',
-            text: WIDGET_CODES.message_rejected.human,
-          });
-        }
-      }),
-      client.on('queue', (status) => this.#onQueue(status)),
-      client.on('media', (stream) => {
-        this.remoteStream = stream;
+    client.on('state', (change) => this.#apply(change));
+    client.on('message', (message) => this.#onMessage(message));
+    client.on('notice', (notice) => {
+      if (notice.code === 'voicemail') {
+        // Like a place in the queue, it may come before the 200 of a call answered early.
+        this.voicemail = (this.state === 'in-call' || this.state === 'ringing') && notice.recording;
         this.#host.requestUpdate();
-      }),
-      client.on('channel', (open) => {
-        this.channelOpen = open;
-        this.#host.requestUpdate();
-      }),
-      client.on('permission', (state) => {
-        this.microphone = state;
-        this.#host.requestUpdate();
-      }),
-    ];
+        return;
+      }
+      if (notice.code === 'hold') {
+        this.#onHold(notice.held);
+        return;
+      }
+      if (notice.code === 'message_rejected') {
+        this.#addChat({
+          id: `notice-${notice.ref ?? Date.now()}`,
+          from: 'notice',
+          text: WIDGET_CODES.message_rejected.human,
+        });
+      }
+    });
+    client.on('queue', (status) => this.#onQueue(status));
+    client.on('media', (stream) => {
+      this.remoteStream = stream;
+      this.#host.requestUpdate();
+    });
+    client.on('channel', (open) => {
+      this.channelOpen = open;
+      this.#host.requestUpdate();
+    });
+    client.on('permission', (state) => {
+      this.microphone = state;
+      this.#host.requestUpdate();
+    });
     return client;
   }
 
