@@ -2,7 +2,7 @@
  * `parley-gateway move` of a large marketplace (docs/benchmarks.md, "Moving
  * a SQLite file into PostgreSQL"): a SQLite file with N impressions in its
  * log (default 1,000,000; `--impressions`), moved into a fresh PostgreSQL
- * database by the move's own code (`moveModule` with the marketplace's
+ * database by the move's own code (`moveFile` with the marketplace's
  * tables), timed; then moved again with the file's mark removed (every row
  * found there, compared), timed.
  *
@@ -16,7 +16,7 @@ import { startPostgres } from '@parley/testkit';
 import { LEDGER_SCHEMA } from '../../gateway/src/ledger/index.js';
 import { MARKETPLACE_SCHEMA, marketplaceMoveTables } from '../../gateway/src/marketplace/index.js';
 import { openDatabase } from '../../gateway/src/storage/index.js';
-import { moveModule } from '../../gateway/src/storage/postgres/index.js';
+import { moveFile } from '../../gateway/src/storage/postgres/index.js';
 import { pgPool } from './marketplace/setup.js';
 
 const { values } = parseArgs({ options: { impressions: { type: 'string' } } });
@@ -56,14 +56,16 @@ const pool = await pgPool(await postgres.createDatabase('move_bench'));
 try {
   const timed = async (label: string) => {
     t = performance.now();
-    await moveModule(db, pool, 'marketplace', marketplaceMoveTables('bench'), (line) =>
+    await moveFile(db, pool, 'bench', [['marketplace', marketplaceMoveTables('bench')]], (line) =>
       print(`  ${line}`),
     );
     const s = (performance.now() - t) / 1000;
     print(`${label}: ${s.toFixed(1)} s, ${Math.round(N / s)} impressions/s`);
   };
   await timed('move (every row copied)');
-  db.exec('DELETE FROM store_moves');
+  // Both records of the move removed: every row compared.
+  db.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
+  await pool.query('DELETE FROM store_moves');
   await timed('move again, mark removed (every row found equal)');
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM mp_impressions');
   print(`PostgreSQL holds ${rows[0]?.n} impressions`);

@@ -17,7 +17,8 @@
  * PostgreSQL with `storage.kind: postgres` (gated, callbacks) into
  * PostgreSQL, one transaction per module, says what it copied, and marks
  * the file so the gateway starts on it (`wiring/store-move.ts`). Run it
- * with the gateway stopped; a second run moves nothing.
+ * with the gateway stopped (the file is held for writing while it runs); a
+ * second run moves nothing, or only the rows written to the file since.
  */
 import { parseArgs } from 'node:util';
 import { isParleyError } from '@parley/shared/errors';
@@ -78,6 +79,10 @@ main().catch((error: unknown) => {
   if (isParleyError(error) && error.code === 'store_move_conflict') {
     process.stderr.write(`parley-gateway move: refused: ${error.detail ?? error.message}\n`);
     process.exit(65); // EX_DATAERR
+  }
+  if (isParleyError(error) && error.code === 'store_move_busy') {
+    process.stderr.write(`parley-gateway move: refused: ${error.detail ?? error.message}\n`);
+    process.exit(75); // EX_TEMPFAIL
   }
   process.stderr.write(`parley-gateway: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);

@@ -175,17 +175,17 @@ describe.skipIf(!sippAvailable())(
       await holder.query('ROLLBACK');
       await holder.end();
       expect(out).toMatch(/ledger: ledger_transactions: \d+ copied, 0 already there/);
-      expect(out).toMatch(/ledger: moved \(\d+ rows\), marked in the SQLite file/);
+      expect(out).toMatch(/ledger: moved \(\d+ rows\), recorded in PostgreSQL/);
       expect(await count('SELECT count(*) AS n FROM mp_listings')).toBe(0);
       const again = await move(config);
-      expect(again.stdout).toMatch(/ledger: already moved .*skipped/);
+      expect(again.stdout).toMatch(/ledger: already moved .*recorded in PostgreSQL.*skipped/);
       expect(again.stdout).toMatch(/marketplace: mp_impressions: 1 copied, 0 already there/);
       expect(again.stdout).toMatch(/marketplace: mp_calls: 1 copied, 0 already there/);
       expect(again.stdout).toMatch(/core: calls: 1 copied, 0 already there/);
       expect(again.stdout).toMatch(/marketplace moved.*core moved/);
     });
 
-    it('run again with the marks lost, it doubles nothing: balances equal', async () => {
+    it('run again with both records of the move lost, it doubles nothing: balances equal', async () => {
       const sums = () =>
         db.query<{ id: string; balance: number }>(
           'SELECT id, balance FROM ledger_accounts ORDER BY id',
@@ -193,8 +193,9 @@ describe.skipIf(!sippAvailable())(
       const before = (await sums()).rows;
       const transactions = await count('SELECT count(*) AS n FROM ledger_transactions');
       const file = new Database(sqlitePath);
-      file.exec('DELETE FROM store_moves');
+      file.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
       file.close();
+      await db.query('DELETE FROM store_moves');
       const unmarked = await move(config);
       expect(unmarked.stdout).toMatch(/ledger_transactions: 0 copied, \d+ already there/);
       expect(unmarked.stdout).toMatch(/ledger_postings: 0 copied, \d+ already there/);

@@ -175,18 +175,22 @@ describe('parley-gateway move', () => {
     await exited;
     await holder.query('ROLLBACK');
     await holder.end();
+    expect(out).toMatch(/held for writing until the move ends/);
     expect(out).toMatch(/gated: gated_credits: 1 copied, 0 already there/);
-    expect(out).toMatch(/gated: moved \(\d+ rows\), marked in the SQLite file/);
+    expect(out).toMatch(/gated: moved \(\d+ rows\), recorded in PostgreSQL/);
     expect(await count('SELECT count(*) AS n FROM gated_residents')).toBe(1);
     expect(await count('SELECT count(*) AS n FROM cb_callbacks')).toBe(0);
-    // Still refused: the callbacks are not moved.
+    // Still refused: the file's marks went with its transaction, the callbacks are not moved.
     await expect(
       startTestGateway({ ...gatedTenant, config: { ...onPostgres(), callbacks } }),
-    ).rejects.toMatchObject({
-      detail: expect.stringMatching(/callbacks rows .*\(1 callbacks\).*move/) as unknown,
-    });
+    ).rejects.toMatchObject({ code: 'invalid_config' });
+    // Meanwhile the cluster changes a moved row (a credit through another gateway's API).
+    await db.query('UPDATE gated_accounts SET balance = balance + 1');
     const again = await move(config);
-    expect(again.stdout).toMatch(/gated: already moved .*skipped/);
+    await db.query('UPDATE gated_accounts SET balance = balance - 1');
+    expect(again.stdout).toMatch(
+      /gated: already moved \(.*, recorded in PostgreSQL\), marked in the SQLite file, skipped/,
+    );
     expect(again.stdout).toMatch(/callbacks: cb_callbacks: 1 copied, 0 already there/);
     expect(again.stdout).toMatch(/done \(gated already moved, .*callbacks moved, /);
   });
@@ -194,10 +198,15 @@ describe('parley-gateway move', () => {
   it('run again, or with the marks lost, it doubles nothing', async () => {
     const third = await move(config);
     expect(third.stdout).toMatch(/done \(gated already moved, .*callbacks already moved, /);
-    // A kill after a COMMIT and before the file's mark: the next run finds the rows equal.
+    // The file's marks lost: PostgreSQL's record marks it again.
     const file = new Database(sqlitePath);
-    file.exec('DELETE FROM store_moves');
+    file.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
+    const remarked = await move(config);
+    expect(remarked.stdout).toMatch(/callbacks: already moved \(.*, recorded in PostgreSQL\)/);
+    // Both records lost: the next run finds the rows equal.
+    file.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
     file.close();
+    await db.query('DELETE FROM store_moves');
     const unmarked = await move(config);
     expect(unmarked.stdout).toMatch(/gated_accounts: 0 copied, 1 already there/);
     expect(unmarked.stdout).toMatch(/gated_credits: 0 copied, 1 already there/);
@@ -249,6 +258,49 @@ describe('parley-gateway move', () => {
     }
   });
 
+  it('put back on SQLite for a while, a callback made there refuses the start until moved too', async () => {
+    const back = await startTestGateway({ config: { storage: { path: sqlitePath }, callbacks } });
+    let later: string;
+    try {
+      const token = await back.token({
+        scope: 'callback:sales',
+        privateClaims: {
+          callback: {
+            phone: '+14155550125',
+            when: new Date(Date.now() + 86_400_000).toISOString(),
+          },
+        },
+      });
+      const res = await fetch(`${back.gateway.httpUrl}/v1/callbacks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, destination: 'sales' }),
+      });
+      expect(res.status).toBe(201);
+      later = ((await res.json()) as { id: string }).id;
+    } finally {
+      await back.close();
+    }
+    await expect(
+      startTestGateway({ ...gatedTenant, config: { ...onPostgres(), callbacks } }),
+    ).rejects.toMatchObject({
+      code: 'invalid_config',
+      detail: expect.stringMatching(
+        /callbacks rows written after they were moved .*cb_callbacks: 2 rows, 1 moved.*main\.js move/,
+      ) as unknown,
+    });
+    const again = await move(config);
+    expect(again.stdout).toMatch(/callbacks: rows written since its move .*: moving again/);
+    expect(again.stdout).toMatch(/callbacks: cb_callbacks: 1 copied, 1 already there/);
+    const gw = await startTestGateway({ ...gatedTenant, config: { ...onPostgres(), callbacks } });
+    try {
+      const listed = await gw.api<{ callbacks: { id: string }[] }>('/v1/callbacks');
+      expect(listed.body.callbacks.map((c) => c.id).sort()).toEqual([callbackId, later].sort());
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses a module whose key PostgreSQL holds with a different row, and moves none of it', async () => {
     const other = await postgres.createDatabase('parley_move_conflict');
     const conflictConfig = await configFile('conflict', other);
@@ -262,7 +314,7 @@ describe('parley-gateway move', () => {
         [TENANT, accountId],
       );
       const file = new Database(sqlitePath);
-      file.exec('DELETE FROM store_moves');
+      file.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
       file.close();
       const failed = await move(conflictConfig).catch(
         (error: { code: number; stderr: string; stdout: string }) => error,

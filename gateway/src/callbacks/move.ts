@@ -10,10 +10,40 @@
  * the charge key; docs/callbacks.md).
  */
 import type { SqliteDatabase } from '../storage/index.js';
-import { refuseUnmoved, type MovedTable } from '../storage/postgres/index.js';
+import {
+  refuseUnmoved,
+  type MovedTable,
+  type MoveStep,
+  type TableMoved,
+} from '../storage/postgres/index.js';
 
-export function callbacksMoveTables(owner: string): readonly MovedTable[] {
+/**
+ * A callback whose fee the file's ledger posted (under its charge key) and
+ * whose `charged_at` a crash left unset: the SQLite gateway's start would
+ * mark it charged, the posting found by key. The move does the same in the
+ * file (in its SQLite transaction), from the posted transaction, before the
+ * rows are copied, so PostgreSQL's start finds it charged and never posts
+ * it again, and a later run compares it equal.
+ */
+function chargesPosted(db: SqliteDatabase): readonly TableMoved[] {
+  const { changes } = db
+    .prepare(
+      `UPDATE cb_callbacks SET
+         charged_at = (SELECT t.created_at FROM ledger_transactions t WHERE t.key = 'callback:' || cb_callbacks.id),
+         charge_key = 'callback:' || id,
+         charge_tx = (SELECT t.id FROM ledger_transactions t WHERE t.key = 'callback:' || cb_callbacks.id)
+       WHERE charged_at IS NULL AND connected_at IS NOT NULL
+         AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.key = 'callback:' || cb_callbacks.id)`,
+    )
+    .run();
+  return changes > 0
+    ? [{ table: 'cb_callbacks charged from their posting', copied: Number(changes), present: 0 }]
+    : [];
+}
+
+export function callbacksMoveTables(owner: string): readonly (MovedTable | MoveStep)[] {
   return [
+    { step: 'cb_charges', sources: [], run: (_client, db) => Promise.resolve(chargesPosted(db)) },
     {
       table: 'cb_callbacks',
       columns: [

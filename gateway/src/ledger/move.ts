@@ -129,10 +129,15 @@ export function ledgerMoveTables(): readonly (MovedTable | MoveStep)[] {
       from: `SELECT id, tenant, kind, currency, balance, created_at FROM ledger_accounts a
              WHERE EXISTS (SELECT 1 FROM ledger_postings p WHERE p.account_id = a.id)
              ORDER BY created_at, id`,
+      source: 'ledger_accounts',
       key: ['id'],
       order: 'created_at, id',
     },
-    { step: 'ledger_transactions', run: moveTransactions },
+    {
+      step: 'ledger_transactions',
+      sources: ['ledger_transactions', 'ledger_postings'],
+      run: moveTransactions,
+    },
   ];
 }
 

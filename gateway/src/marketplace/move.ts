@@ -72,6 +72,7 @@ export function marketplaceMoveTables(owner: string): readonly MovedTable[] {
       columns: ['listing_id', 'day', 'spent'],
       from: `SELECT listing_id, day, SUM(spend) AS spent FROM mp_daily
              GROUP BY listing_id, day HAVING SUM(spend) > 0 ORDER BY day, listing_id`,
+      source: 'mp_daily',
       key: ['listing_id', 'day'],
       order: 'day, listing_id',
     },

@@ -46,6 +46,7 @@ export function voicemailMoveTables(owner: string): readonly MovedTable[] {
       columns: [...COLUMNS, 'gateway'],
       from: `SELECT ${COLUMNS.join(', ')}, COALESCE(NULLIF(gateway, ''), ${quoted}) AS gateway
              FROM vm_voicemails ORDER BY created_at, id`,
+      source: 'vm_voicemails',
       key: ['id'],
       order: 'created_at, id',
     },

@@ -5,8 +5,9 @@
  * the voicemail index, the flows' events, in that order) into PostgreSQL, one transaction per
  * module, and marks each moved in the file, so the gateway's start-up check
  * passes (`storage/postgres/sqlite-move.ts`; docs/scaling.md, "Moving a
- * SQLite file's rows"). Run with the gateway stopped: rows a running SQLite
- * gateway writes after its module was copied stay behind.
+ * SQLite file's rows"). The file is read and marked in one SQLite write
+ * transaction: a gateway still running on it has its writes wait, then fail;
+ * rows written to it after the move make the start refuse until moved too.
  */
 import { ParleyError } from '@parley/shared/errors';
 import { callbacksMoveTables } from '../callbacks/index.js';
@@ -18,7 +19,7 @@ import { marketplaceMoveTables } from '../marketplace/index.js';
 import type { Logger } from '../observability/index.js';
 import { coreMoveTables, migrateModule } from '../storage/index.js';
 import {
-  moveModule,
+  moveFile,
   type ModuleMove,
   type MovedTable,
   type MoveProgress,
@@ -45,7 +46,6 @@ export async function moveSqliteRows(
     migrateModule(stores.db, GATED_SCHEMA);
     const owner = config.shared.instanceId ?? config.gatewayId;
     progress(`moving ${config.storage.path} into PostgreSQL (owner ${owner})`);
-    const moves: ModuleMove[] = [];
     // The ledger before the marketplace and the callbacks: their charges name its transactions.
     const modules: readonly [string, readonly (MovedTable | MoveStep)[]][] = [
       ['gated', gatedMoveTables(owner)],
@@ -56,9 +56,7 @@ export async function moveSqliteRows(
       ['voicemail', voicemailMoveTables(owner)],
       ['flows', flowsMoveTables()],
     ];
-    for (const [module, tables] of modules)
-      moves.push(await moveModule(stores.db, pool, module, tables, progress));
-    return moves;
+    return await moveFile(stores.db, pool, owner, modules, progress);
   } finally {
     await stores.close();
   }

@@ -14,6 +14,7 @@ export { PgAgentStore, PgCallStore, PgMessageStore, PgSessionStore } from './pg-
 export { JOURNAL_MOVE_MS, JournalMover, type JournalMove } from './journal-mover.js';
 export {
   MOVE_COMMAND,
+  moveFile,
   moveModule,
   movedAt,
   refuseUnmoved,

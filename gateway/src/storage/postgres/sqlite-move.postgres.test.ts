@@ -7,14 +7,24 @@
  * gateway; moved again unmarked, nothing copied; a different transaction
  * under a moved key refuses the ledger, rolled back.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ParleyError } from '@parley/shared/errors';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import {
   CALLBACKS_PG_MIGRATIONS,
   CALLBACKS_SCHEMA,
   callbacksMoveTables,
 } from '../../callbacks/index.js';
-import { FLOW_PG_MIGRATIONS, FLOW_SCHEMA, flowsMoveTables } from '../../flows/index.js';
+import { PgCallbackStore } from '../../callbacks/pg-store.js';
+import {
+  FLOW_PG_MIGRATIONS,
+  FLOW_SCHEMA,
+  flowsMoveTables,
+  refuseUnmovedFlows,
+} from '../../flows/index.js';
 import { LEDGER_PG_MIGRATIONS, LEDGER_SCHEMA, ledgerMoveTables } from '../../ledger/index.js';
 import {
   VOICEMAIL_PG_MIGRATIONS,
@@ -22,19 +32,15 @@ import {
   voicemailMoveTables,
 } from '../../voicemail/index.js';
 import { coreMoveTables, openDatabase, type SqliteDatabase } from '../index.js';
-import { moveModule, type ModuleMove } from './sqlite-move.js';
+import type { PgPool } from './pg-database.js';
+import { moveFile } from './sqlite-move.js';
 import { useTestPostgres } from './test-postgres.js';
 
 const pg = useTestPostgres('parley_sqlite_move');
 const OWNER = 'gw-a';
 
-function fileWithRows(): SqliteDatabase {
-  const db = openDatabase(':memory:', [
-    LEDGER_SCHEMA,
-    CALLBACKS_SCHEMA,
-    VOICEMAIL_SCHEMA,
-    FLOW_SCHEMA,
-  ]);
+function fileWithRows(path = ':memory:'): SqliteDatabase {
+  const db = openDatabase(path, [LEDGER_SCHEMA, CALLBACKS_SCHEMA, VOICEMAIL_SCHEMA, FLOW_SCHEMA]);
   db.exec(`
     INSERT INTO ledger_accounts VALUES ('adv:1', 'acme', 'advertiser', 'USD', -500, 1),
                                        ('platform', 'acme', 'platform', 'USD', 500, 1),
@@ -64,17 +70,20 @@ function fileWithRows(): SqliteDatabase {
   return db;
 }
 
-async function moveAll(db: SqliteDatabase, pool: Parameters<typeof moveModule>[1]) {
+const MODULES = [
+  ['ledger', ledgerMoveTables()],
+  ['callbacks', callbacksMoveTables(OWNER)],
+  ['core', coreMoveTables(OWNER)],
+  ['voicemail', voicemailMoveTables(OWNER)],
+  ['flows', flowsMoveTables()],
+] as const;
+
+async function moveAll(db: SqliteDatabase, pool: PgPool, hook?: (line: string) => void) {
   const lines: string[] = [];
-  const moves: ModuleMove[] = [];
-  for (const [module, tables] of [
-    ['ledger', ledgerMoveTables()],
-    ['callbacks', callbacksMoveTables(OWNER)],
-    ['core', coreMoveTables(OWNER)],
-    ['voicemail', voicemailMoveTables(OWNER)],
-    ['flows', flowsMoveTables()],
-  ] as const)
-    moves.push(await moveModule(db, pool, module, tables, (l) => lines.push(l)));
+  const moves = await moveFile(db, pool, OWNER, MODULES, (l) => {
+    lines.push(l);
+    hook?.(l);
+  });
   return { moves, lines };
 }
 
@@ -112,7 +121,9 @@ describe('the move of the ledger, callbacks, core records, voicemail index and f
     expect(calls.rows).toEqual([{ owner: OWNER }]);
     expect((await pool.query('SELECT 1 FROM flow_events')).rowCount).toBe(1);
 
-    db.exec('DELETE FROM store_moves');
+    // Both records lost (a kill before either): the rows are found equal.
+    db.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
+    await pool.query('DELETE FROM store_moves');
     const again = await moveAll(db, pool);
     const copied = again.lines.filter((l) => / [1-9]\d* copied/.test(l));
     expect(copied).toEqual([]);
@@ -131,12 +142,133 @@ describe('the move of the ledger, callbacks, core records, voicemail index and f
       `INSERT INTO ledger_transactions (key, tenant, kind, meta, created_at) VALUES ('callback:cb-1', 'acme', 'charge', '{}', 99)`,
     );
     const db = fileWithRows();
-    const refused = await moveModule(db, pool, 'ledger', ledgerMoveTables(), () => undefined).catch(
-      (error: unknown) => error,
-    );
+    const refused = await moveFile(
+      db,
+      pool,
+      OWNER,
+      [['ledger', ledgerMoveTables()]],
+      () => undefined,
+    ).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ParleyError);
     expect(refused).toMatchObject({ code: 'store_move_conflict' });
     expect((await pool.query('SELECT 1 FROM ledger_accounts')).rowCount).toBe(0);
+    db.close();
+  });
+
+  const everything = () =>
+    pg.migrated([
+      { name: 'ledger', postgres: LEDGER_PG_MIGRATIONS },
+      { name: 'callbacks', postgres: CALLBACKS_PG_MIGRATIONS },
+      { name: 'voicemail', postgres: VOICEMAIL_PG_MIGRATIONS },
+      { name: 'flows', postgres: FLOW_PG_MIGRATIONS },
+    ]);
+  const refusal = (check: () => void): unknown => {
+    try {
+      check();
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+  const flowEvent = (seq: number) =>
+    `INSERT INTO flow_events VALUES ('call-1', ${seq}, ${seq + 7}, 'verb', 'welcome', 'say', '{}')`;
+
+  it('holds the file for writing while it moves; a row written after the move refuses the start until moved too', async () => {
+    const pool = await everything();
+    const path = join(mkdtempSync(join(tmpdir(), 'parley-move-file-')), 'parley.sqlite');
+    const db = fileWithRows(path);
+    // A gateway still running on the file: its write during the move fails (no wait here).
+    const gateway = new Database(path);
+    gateway.pragma('busy_timeout = 0');
+    let during: unknown = 'not tried';
+    const first = await moveAll(db, pool, (line) => {
+      if (line === 'core: moving') during = refusal(() => gateway.exec(flowEvent(2)));
+    });
+    expect(during).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(first.lines[0]).toMatch(/held for writing until the move ends/);
+    expect(refusal(() => refuseUnmovedFlows(db))).toBeUndefined();
+    // Put back on SQLite for a while, the gateway writes another event.
+    gateway.exec(flowEvent(2));
+    expect(refusal(() => refuseUnmovedFlows(db))).toMatchObject({
+      code: 'invalid_config',
+      detail: expect.stringMatching(
+        /flows rows written after they were moved .*flow_events: 2 rows, 1 moved.*main\.js move/,
+      ) as unknown,
+    });
+    const again = await moveAll(db, pool);
+    expect(again.lines).toContainEqual(
+      expect.stringMatching(/^ledger: already moved \(.*\), skipped$/),
+    );
+    expect(again.lines).toContainEqual(
+      expect.stringMatching(/^flows: rows written since its move/),
+    );
+    expect(again.lines).toContain('flows: flow_events: 1 copied, 1 already there');
+    expect(refusal(() => refuseUnmovedFlows(db))).toBeUndefined();
+    expect((await pool.query('SELECT 1 FROM flow_events')).rowCount).toBe(2);
+    gateway.close();
+    db.close();
+  });
+
+  it("killed after a module's COMMIT, the next run finds it in PostgreSQL's record though the cluster changed its rows", async () => {
+    const pool = await everything();
+    const db = fileWithRows();
+    const killed = await moveAll(db, pool, (line) => {
+      if (line === 'callbacks: moving') throw new Error('killed');
+    }).catch((error: unknown) => error);
+    expect(killed).toMatchObject({ message: 'killed' });
+    // The file's marks went with its transaction; the ledger is committed in PostgreSQL.
+    expect(db.prepare('SELECT module FROM store_moves').all()).toEqual([]);
+    // Meanwhile another gateway charges the advertiser again.
+    await pool.query(`UPDATE ledger_accounts SET balance = balance - 100 WHERE id = 'adv:1'`);
+    const again = await moveAll(db, pool);
+    expect(again.lines).toContainEqual(
+      expect.stringMatching(
+        /^ledger: already moved \(.*, recorded in PostgreSQL\), marked in the SQLite file, skipped$/,
+      ),
+    );
+    expect(again.lines).toContain('callbacks: cb_callbacks: 1 copied, 0 already there');
+    const adv = await pool.query(`SELECT balance FROM ledger_accounts WHERE id = 'adv:1'`);
+    expect(adv.rows).toEqual([{ balance: -600 }]);
+    expect(db.prepare('SELECT module FROM store_moves ORDER BY module').all()).toHaveLength(5);
+    db.close();
+  });
+
+  it('a callback whose fee was posted but not marked before a crash moves charged, not to be charged again', async () => {
+    const pool = await everything();
+    const db = fileWithRows();
+    db.exec(`
+      INSERT INTO ledger_transactions (id, key, tenant, kind, memo, meta, reverses, created_at)
+        VALUES (2, 'callback:cb-2', 'acme', 'charge', NULL, '{}', NULL, 40);
+      INSERT INTO ledger_postings VALUES (2, 'adv:1', -500), (2, 'platform', 500);
+      UPDATE ledger_accounts SET balance = balance - 500 WHERE id = 'adv:1';
+      UPDATE ledger_accounts SET balance = balance + 500 WHERE id = 'platform';
+      INSERT INTO cb_callbacks (id, tenant, destination, advertiser_id, advertiser_name, target, phone,
+        caller_number, session_id, origin, token_id, mode, due_at, state, fee, currency,
+        connected_at, attempts, dialogs, private_claims, watch_hash, created_at, updated_at, ended_at)
+        VALUES ('cb-2', 'acme', 'sales', 'adv:1', '', 'queue:sales', '+14155550125', '+14155550188',
+        's-1', 'https://shop.acme.test', 'jti-2', 'now', 6, 'ended', 500, 'USD', 35, '[]', '[]', '{}',
+        'h', 6, 39, 39);
+    `);
+    const moved = await moveAll(db, pool);
+    expect(moved.lines).toContain(
+      'callbacks: cb_callbacks charged from their posting: 1 copied, 0 already there',
+    );
+    const tx = await pool.query<{ id: number }>(
+      `SELECT id FROM ledger_transactions WHERE key = 'callback:cb-2'`,
+    );
+    const cb = await pool.query(
+      `SELECT charged_at, charge_key, charge_tx FROM cb_callbacks WHERE id = 'cb-2'`,
+    );
+    expect(cb.rows).toEqual([
+      { charged_at: 40, charge_key: 'callback:cb-2', charge_tx: tx.rows[0]?.id },
+    ]);
+    // PostgreSQL's start charges the uncharged ones: none.
+    expect(await new PgCallbackStore(pool, OWNER).uncharged()).toEqual([]);
+    // Moved again with the records lost: equal in the file and in PostgreSQL.
+    db.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
+    await pool.query('DELETE FROM store_moves');
+    const again = await moveAll(db, pool);
+    expect(again.lines).toContain('callbacks: cb_callbacks: 0 copied, 2 already there');
     db.close();
   });
 });

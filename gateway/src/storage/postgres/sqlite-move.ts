@@ -11,13 +11,25 @@
  * (a second run, or a run killed after its COMMIT and before the file's mark),
  * so nothing is doubled, money rows included; a different row under the same
  * key (or under another unique value, e.g. a resident's number) stops the
- * module with `store_move_conflict`, rolled back, naming table and key. Once
- * committed, the module is marked moved in the SQLite file (`store_moves`):
- * the gateway's start-up check then passes, and a later run skips it. The
- * file's rows stay (nothing is deleted from it).
+ * module with `store_move_conflict`, rolled back, naming table and key. The
+ * module's transaction records the move in PostgreSQL, and the file is
+ * marked in the run's one SQLite transaction (`move-marks.ts`): the
+ * gateway's start-up check then passes while the file holds nothing beyond
+ * what was moved, and a later run skips the module (or moves the rows
+ * written since). The file's rows stay (nothing is deleted from it).
  */
 import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../index.js';
+import {
+  beyondMoved,
+  ensurePgMarks,
+  fileIdentity,
+  fileMark,
+  markFile,
+  markPg,
+  pgMark,
+  tableMarks,
+} from './move-marks.js';
 import { copyTable } from './move-table.js';
 import type { PgClient, PgPool } from './pg-database.js';
 
@@ -30,6 +42,8 @@ export interface MovedTable {
    * listings' daily spend from the daily counts). Default: \`table\`'s rows.
    */
   readonly from?: string;
+  /** The file table \`from\` reads, watched for rows written after the move (none: not watched). */
+  readonly source?: string;
   /** The columns copied, named alike in both schemas. */
   readonly columns: readonly string[];
   /**
@@ -65,6 +79,8 @@ export interface MovedTable {
  */
 export interface MoveStep {
   readonly step: string;
+  /** The file tables it reads (watched for rows written after the move). */
+  readonly sources: readonly string[];
   run(client: PgClient, db: SqliteDatabase, progress: MoveProgress): Promise<readonly TableMoved[]>;
 }
 
@@ -83,20 +99,16 @@ export type ModuleMove =
   | { readonly module: string; readonly skipped: true; readonly movedAt: number }
   | { readonly module: string; readonly skipped: false; readonly tables: readonly TableMoved[] };
 
-/** The SQLite file's record of the modules moved (created by the first mark or look). */
-function ensureMarks(db: SqliteDatabase): void {
-  db.exec(
-    `CREATE TABLE IF NOT EXISTS store_moves (
-       module TEXT PRIMARY KEY, moved_at INTEGER NOT NULL, rows INTEGER NOT NULL)`,
+/** The SQLite tables a module's move reads (the start-up check's watch on rows written later). */
+function sourcesOf(tables: readonly (MovedTable | MoveStep)[]): string[] {
+  return tables.flatMap((t) =>
+    'step' in t ? [...t.sources] : t.from ? (t.source ? [t.source] : []) : [t.table],
   );
 }
 
 /** When `module`'s rows were moved out of this SQLite file, or undefined. */
 export function movedAt(db: SqliteDatabase, module: string): number | undefined {
-  ensureMarks(db);
-  return db
-    .prepare<[string], { moved_at: number }>('SELECT moved_at FROM store_moves WHERE module = ?')
-    .get(module)?.moved_at;
+  return fileMark(db, module)?.movedAt;
 }
 
 /** The command that moves them, as the refusals at start name it. */
@@ -105,7 +117,9 @@ export const MOVE_COMMAND =
 
 /**
  * The gateway's start-up check on PostgreSQL: the file holds `counts` rows of
- * a module that is not marked moved. Started, it would read them as none.
+ * a module that is not marked moved, or rows written after its move (a
+ * gateway that went on writing to the file). Started, it would read them as
+ * none.
  */
 export function refuseUnmoved(
   db: SqliteDatabase,
@@ -113,30 +127,101 @@ export function refuseUnmoved(
   counts: Readonly<Record<string, number>>,
   what: string,
 ): void {
+  const mark = fileMark(db, module);
+  const how = `${MOVE_COMMAND} (docs/scaling.md, "Moving a SQLite file's rows")`;
+  if (mark) {
+    const beyond = beyondMoved(mark.tables, tableMarks(db, Object.keys(mark.tables)));
+    if (beyond.length === 0) return;
+    throw new ParleyError(
+      'invalid_config',
+      `\n  - storage.kind: the SQLite file holds ${module} rows written after they were moved to PostgreSQL on ${new Date(mark.movedAt).toISOString()} (${beyond.join('; ')}); started on PostgreSQL they would read as none (${what}). Move them too: ${how}.`,
+    );
+  }
   const held = Object.entries(counts).filter(([, n]) => n > 0);
-  if (held.length === 0 || movedAt(db, module) !== undefined) return;
+  if (held.length === 0) return;
   throw new ParleyError(
     'invalid_config',
-    `\n  - storage.kind: the SQLite file holds ${module} rows from before they moved to PostgreSQL (${held.map(([table, n]) => `${n} ${table}`).join(', ')}); started on PostgreSQL they would read as none (${what}). Move them first: ${MOVE_COMMAND} (docs/scaling.md, "Moving a SQLite file's rows").`,
+    `\n  - storage.kind: the SQLite file holds ${module} rows from before they moved to PostgreSQL (${held.map(([table, n]) => `${n} ${table}`).join(', ')}); started on PostgreSQL they would read as none (${what}). Move them first: ${how}.`,
   );
 }
 
-/** Moves `tables` of `module` in one transaction, then marks the file; skips a module marked. */
+/**
+ * Moves every module of the file, in order, inside one SQLite `BEGIN
+ * IMMEDIATE` transaction: the file's tables are read as of one moment, no
+ * other process writes to it meanwhile (a gateway still running on it waits
+ * up to its busy timeout, then fails those writes), and the marks land with
+ * that moment's counts. A killed run leaves the file unmarked; the modules
+ * it committed are found in PostgreSQL's record by the next run.
+ */
+export async function moveFile(
+  db: SqliteDatabase,
+  pool: PgPool,
+  owner: string,
+  modules: readonly (readonly [string, readonly (MovedTable | MoveStep)[]])[],
+  progress: MoveProgress,
+): Promise<readonly ModuleMove[]> {
+  const fileId = fileIdentity(db, owner);
+  await ensurePgMarks(pool);
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new ParleyError(
+      'store_move_busy',
+      'another process is writing to the SQLite file (a gateway still running on it?): stop it, then move',
+    );
+  }
+  progress(
+    'the SQLite file is held for writing until the move ends: a gateway still running on it waits, then fails its writes (stop it first)',
+  );
+  try {
+    const moves: ModuleMove[] = [];
+    for (const [module, tables] of modules)
+      moves.push(await moveModule(db, pool, fileId, module, tables, progress));
+    db.exec('COMMIT');
+    progress('marks written to the SQLite file');
+    return moves;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+/**
+ * Moves `tables` of `module` in one PostgreSQL transaction (with PostgreSQL's
+ * record of the move), then marks the file; skips a module marked in the
+ * file, or recorded in PostgreSQL, whose tables hold nothing beyond what
+ * was moved. Run inside {@link moveFile}'s SQLite transaction.
+ */
 export async function moveModule(
   db: SqliteDatabase,
   pool: PgPool,
+  fileId: string,
   module: string,
   tables: readonly (MovedTable | MoveStep)[],
   progress: MoveProgress,
 ): Promise<ModuleMove> {
-  const already = movedAt(db, module);
-  if (already !== undefined) {
-    progress(`${module}: already moved (${new Date(already).toISOString()}), skipped`);
-    return { module, skipped: true, movedAt: already };
+  const now = tableMarks(db, sourcesOf(tables));
+  const inFile = fileMark(db, module);
+  if (inFile) {
+    const beyond = beyondMoved(inFile.tables, now);
+    if (beyond.length === 0) {
+      progress(`${module}: already moved (${new Date(inFile.movedAt).toISOString()}), skipped`);
+      return { module, skipped: true, movedAt: inFile.movedAt };
+    }
+    progress(`${module}: rows written since its move (${beyond.join('; ')}): moving again`);
+  }
+  const inPg = await pgMark(pool, fileId, module);
+  if (inPg && Object.keys(inPg.tables).length > 0 && beyondMoved(inPg.tables, now).length === 0) {
+    markFile(db, module, inPg);
+    progress(
+      `${module}: already moved (${new Date(inPg.movedAt).toISOString()}, recorded in PostgreSQL), marked in the SQLite file, skipped`,
+    );
+    return { module, skipped: true, movedAt: inPg.movedAt };
   }
   progress(`${module}: moving`);
   const client = await pool.connect();
   const done: TableMoved[] = [];
+  const mark = { movedAt: Date.now(), tables: now };
   try {
     await client.query('BEGIN');
     for (const table of tables) {
@@ -150,6 +235,7 @@ export async function moveModule(
       }
       done.push(...moved);
     }
+    await markPg(client, fileId, module, mark);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -157,14 +243,9 @@ export async function moveModule(
   } finally {
     client.release();
   }
-  // A kill here leaves the rows committed and the file unmarked: the next run finds them equal.
+  // Committed with PostgreSQL's record: a kill before the file's COMMIT is found there next run.
+  markFile(db, module, mark);
   const rows = done.reduce((n, t) => n + t.copied + t.present, 0);
-  ensureMarks(db);
-  db.prepare('INSERT OR REPLACE INTO store_moves (module, moved_at, rows) VALUES (?, ?, ?)').run(
-    module,
-    Date.now(),
-    rows,
-  );
-  progress(`${module}: moved (${rows} rows), marked in the SQLite file`);
+  progress(`${module}: moved (${rows} rows), recorded in PostgreSQL`);
   return { module, skipped: false, tables: done };
 }
