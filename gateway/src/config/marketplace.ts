@@ -52,7 +52,7 @@ export const marketplace = z.strictObject({
    * announced length) are parsed on a thread of their own, beside the
    * matching in the gateway's; `null`: never (docs/marketplace.md).
    */
-  callEntriesParseThreadBytes: z.number().int().min(0).nullable().default(1_048_576),
+  callEntriesParseThreadBytes: z.number().int().min(0).nullable().default(null),
   /** IANA time zone of budget days and report days. */
   timeZone: z.string().min(1).default('UTC'),
   /** The quality score's neutral start (docs/marketplace.md, "Quality"). */
