@@ -12,7 +12,7 @@
  *
  *   node --import tsx bench/src/marketplace.ts [--quick] [--postgres] [--only auction|leases|entries|ledger]
  *     [--entries-path sets|rows] [--entries-on sqlite|postgres] [--entries-digest]
- *     [--entries-probe] [--entries-cache-mb N]
+ *     [--entries-probe] [--entries-cache-mb N] [--entries-parse thread|worker]
  *
  * `--postgres` starts the testkit's PostgreSQL (Debian's) on 127.0.0.1.
  * `--entries-path rows` matches the call entries row-wise (the matcher's
@@ -23,7 +23,9 @@
  * two paths on the same data; `--entries-probe` writes on the gateway's
  * connection every 5 ms during the runs and prints how long the writes
  * waited and the event loop's delay (`write-probe.ts`); `--entries-cache-mb`
- * gives SQLite's page cache (`storage.sqliteCacheMb`) another size.
+ * gives SQLite's page cache (`storage.sqliteCacheMb`) another size;
+ * `--entries-parse worker` parses the body on a thread of its own
+ * (`call-entries/worker-source.ts`; the process's CPU then counts both threads).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       'entries-on': { type: 'string', default: '' },
       'entries-probe': { type: 'boolean', default: false },
       'entries-cache-mb': { type: 'string' },
+      'entries-parse': { type: 'string', default: 'thread' },
     },
   });
   const quick = values.quick;
@@ -88,12 +91,14 @@ async function main(): Promise<void> {
       const probe = values['entries-probe'];
       const cacheGiven = values['entries-cache-mb'];
       const cacheMb = cacheGiven === undefined ? undefined : Number(cacheGiven);
-      if (on !== 'postgres') await callEntries(dir, quick, print, { path, digest, probe, cacheMb });
+      const parse = values['entries-parse'] === 'worker' ? 'worker' : 'thread';
+      if (on !== 'postgres')
+        await callEntries(dir, quick, print, { path, digest, probe, cacheMb, parse });
       if (on === 'postgres' || (values.postgres && on !== 'sqlite')) {
         const pool = await database();
         const pid = postgres?.process.pid;
         const serverCpu = pid === undefined ? undefined : () => treeCpu(pid);
-        await callEntries(dir, quick, print, { path, digest, pool, serverCpu }).finally(() =>
+        await callEntries(dir, quick, print, { path, digest, pool, serverCpu, parse }).finally(() =>
           pool.end(),
         );
       }

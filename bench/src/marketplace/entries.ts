@@ -5,6 +5,7 @@
  * `pool`, on PostgreSQL (the impression log and the entries the cluster's).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LEDGER_SCHEMA } from '../../../gateway/src/ledger/index.js';
@@ -14,6 +15,7 @@ import {
   readEntries,
   type BodyFormat,
 } from '../../../gateway/src/marketplace/call-entries/sources.js';
+import { readEntriesInThread } from '../../../gateway/src/marketplace/call-entries/worker-source.js';
 import { MARKETPLACE_SCHEMA } from '../../../gateway/src/marketplace/index.js';
 import { openDatabase, type SqliteDatabase } from '../../../gateway/src/storage/index.js';
 import type { PgPool } from '../../../gateway/src/storage/postgres/index.js';
@@ -101,12 +103,24 @@ async function logPostgres(pool: PgPool, log: Iterable<Logged>): Promise<number[
   return starts;
 }
 
+/** The gateway's (main) thread's CPU so far in µs, apart from any worker's (Linux: its schedstat). */
+function mainThreadCpu(): number | undefined {
+  try {
+    const ns = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0];
+    return Number(ns) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface EntriesOptions {
   /**
    * `rows`: the row-wise matcher (batched reads); `sets`: the gateway's (a
    * chunk matched as a set, in the gateway's thread).
    */
   readonly path: 'sets' | 'rows';
+  /** `worker`: the body parsed on a thread of its own (`worker-source.ts`); `thread` (default): in the gateway's. */
+  readonly parse?: 'thread' | 'worker';
   /** Write on the gateway's connection every 5 ms meanwhile, and time each write and the event loop (`write-probe.ts`). */
   readonly probe?: boolean;
   /** SQLite's page cache in MB (`storage.sqliteCacheMb`), when not the gateway's default. */
@@ -127,7 +141,7 @@ export async function callEntries(
   const pool = o.pool;
   const IMPRESSIONS = quick ? 100_000 : 1_000_000;
   const ENTRIES = quick ? 20_000 : 200_000;
-  const where = `${pool ? 'PostgreSQL' : 'SQLite'}, ${o.path}`;
+  const where = `${pool ? 'PostgreSQL' : 'SQLite'}, ${o.path}${o.parse === 'worker' ? ', parsed on a worker' : ''}`;
   const db = openDatabase(
     join(dir, pool ? 'entries-pg.sqlite' : 'entries.sqlite'),
     [LEDGER_SCHEMA, MARKETPLACE_SCHEMA],
@@ -201,6 +215,7 @@ export async function callEntries(
     const start = performance.now();
     // CPU time beside the wall clock: on a shared machine it moves less with the load.
     const cpu = process.cpuUsage();
+    const mainCpu = mainThreadCpu();
     inMatcher.wall = 0;
     inMatcher.cpu = 0;
     inMatcher.server = 0;
@@ -214,7 +229,11 @@ export async function callEntries(
         await new Promise(setImmediate);
       }
     }
-    const results = ingest(readEntries(Readable.from(arriving()), format), {
+    const source =
+      o.parse === 'worker'
+        ? readEntriesInThread(Readable.from(arriving()), format)
+        : readEntries(Readable.from(arriving()), format);
+    const results = ingest(source, {
       matcher,
       tenant: 'acme',
       threshold: m.threshold('acme'),
@@ -227,11 +246,12 @@ export async function callEntries(
     }
     const seconds = (performance.now() - start) / 1000;
     const used = process.cpuUsage(cpu);
+    const mainUsed = mainCpu === undefined ? undefined : (mainThreadCpu() ?? 0) - mainCpu;
     const probed = probe?.();
     const perChunk = inMatcher.chunks.sort((a, b) => a - b);
     const { summary } = step.value;
     print(
-      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU${o.serverCpu ? `, and the server's ${(inMatcher.server / count).toFixed(1)} µs` : ''})${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}; ${perChunk.length} chunks, each ${(perChunk[perChunk.length >> 1] ?? 0).toFixed(1)} ms (median), ${(perChunk[perChunk.length - 1] ?? 0).toFixed(1)} ms (largest)${probed ? `; ${probeLine(probed)}` : ''}`,
+      `call entries (${where}, ${format}): ${Math.round(count / seconds)} entries/s, ${((used.user + used.system) / count).toFixed(1)} µs CPU an entry${mainUsed === undefined ? '' : ` (the gateway's thread ${(mainUsed / count).toFixed(1)})`}, against ${IMPRESSIONS} impressions (${count} entries: ${summary.matched} matched, ${summary.unmatched} unmatched, ${summary.duplicate} duplicate, ${summary.invalid} invalid); matcher alone ${((inMatcher.wall * 1000) / count).toFixed(1)} µs an entry (${(inMatcher.cpu / count).toFixed(1)} µs CPU${o.serverCpu ? `, and the server's ${(inMatcher.server / count).toFixed(1)} µs` : ''})${hash ? `; answers ${hash.digest('hex').slice(0, 16)}` : ''}; ${perChunk.length} chunks, each ${(perChunk[perChunk.length >> 1] ?? 0).toFixed(1)} ms (median), ${(perChunk[perChunk.length - 1] ?? 0).toFixed(1)} ms (largest)${probed ? `; ${probeLine(probed)}` : ''}`,
     );
   };
   await run('csv', ENTRIES, 0);

@@ -47,6 +47,12 @@ export const marketplace = z.strictObject({
   reserveCents: z.number().int().min(0).max(1_000_000).default(100),
   /** A publisher's share of each charge unless the publisher sets its own. */
   publisherSharePercent: z.number().int().min(0).max(100).default(50),
+  /**
+   * `POST /v1/call-entries` bodies of at least this many bytes (or of no
+   * announced length) are parsed on a thread of their own, beside the
+   * matching in the gateway's; `null`: never (docs/marketplace.md).
+   */
+  callEntriesParseThreadBytes: z.number().int().min(0).nullable().default(null),
   /** IANA time zone of budget days and report days. */
   timeZone: z.string().min(1).default('UTC'),
   /** The quality score's neutral start (docs/marketplace.md, "Quality"). */

@@ -9,6 +9,7 @@ import { ParleyError } from '@parley/shared/errors';
 import { assertScope, principalOf } from '../../http/api-auth.js';
 import { ingest } from '../call-entries/ingest.js';
 import { formatOf, readEntries } from '../call-entries/sources.js';
+import { readEntriesInThread } from '../call-entries/worker-source.js';
 import type { Marketplace } from '../marketplace.js';
 
 export function callEntryRoutes(m: Marketplace): Router {
@@ -34,7 +35,14 @@ export function callEntryRoutes(m: Marketplace): Router {
         'tenant: give ?tenant= with an API key not bound to a tenant',
         { expose: true },
       );
-    const results = ingest(readEntries(req, format), {
+    // A large body (or one of unknown length) is parsed on a thread beside the matching.
+    const from = m.config.callEntriesParseThreadBytes;
+    const length = Number(req.headers['content-length'] ?? Number.NaN);
+    const source =
+      from !== null && !(length < from)
+        ? readEntriesInThread(req, format)
+        : readEntries(req, format);
+    const results = ingest(source, {
       matcher: m.entries,
       tenant,
       threshold: m.threshold(tenant),

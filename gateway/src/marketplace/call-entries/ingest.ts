@@ -4,10 +4,11 @@
  * back in the order of the batch. Memory stays at two chunks whatever the size.
  */
 import { ParleyError, isParleyError } from '@parley/shared/errors';
-import { parseEntry, type CallEntry } from './entry.js';
+import { onClock, parseEntry, type CallEntry } from './entry.js';
 import type { EntryResult, MatchThreshold } from './match-types.js';
 import type { CallEntryMatcher } from './matcher.js';
 import type { SourceItem } from './sources.js';
+import type { ParsedItem } from './worker-source.js';
 
 /**
  * Entries written per transaction: large enough to amortise the commit and the
@@ -65,7 +66,7 @@ interface InFlight {
  * `duplicate`) and memory stays at two chunks.
  */
 export async function* ingest(
-  source: AsyncIterable<SourceItem>,
+  source: AsyncIterable<SourceItem | ParsedItem>,
   o: IngestOptions,
 ): AsyncGenerator<BatchResult, { summary: BatchSummary; error: BatchError | null }> {
   const summary: BatchSummary = { received: 0, matched: 0, unmatched: 0, duplicate: 0, invalid: 0 };
@@ -74,6 +75,8 @@ export async function* ingest(
   let pending: Pending[] = [];
   let valid = 0;
   let inFlight: InFlight | undefined;
+  /** The batch error is the reader's (`bad_request`, or its thread died): what came before it is still matched. */
+  let readerStopped = false;
 
   const start = (chunk: readonly Pending[]): InFlight => {
     const entries = chunk.flatMap((p) => ('entry' in p ? [p.entry] : []));
@@ -125,14 +128,20 @@ export async function* ingest(
 
   for await (const item of source) {
     if (item.kind === 'batch-error') {
-      error = { at: item.at, code: 'bad_request', reason: item.reason };
+      error = {
+        at: item.at,
+        code: ('code' in item ? item.code : undefined) ?? 'bad_request',
+        reason: item.reason,
+      };
+      readerStopped = true;
       break;
     }
     summary.received += 1;
     if (item.kind === 'row-error') {
       pending.push({ at: item.at, status: 'invalid', reason: item.reason });
     } else {
-      const parsed = parseEntry(item.value, o.now());
+      const parsed =
+        item.kind === 'value' ? parseEntry(item.value, o.now()) : onClock(item.checked, o.now());
       if (parsed.ok) {
         pending.push({ at: item.at, entry: parsed.entry });
         valid += 1;
@@ -141,6 +150,6 @@ export async function* ingest(
     if ((valid >= chunk || pending.length >= chunk * 4) && !(yield* flush())) break;
   }
   // What was read before a reader's error is still matched and answered before it is reported.
-  if (error === null || error.code === 'bad_request') if (yield* flush()) yield* settle();
+  if (error === null || readerStopped) if (yield* flush()) yield* settle();
   return { summary, error };
 }
