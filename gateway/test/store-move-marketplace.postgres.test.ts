@@ -9,11 +9,9 @@
  * nothing is doubled; a gateway on PostgreSQL then shows the same balance,
  * the call with its charge, the impression and the listing.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -26,10 +24,10 @@ import {
 } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childGatewayConfig } from './answered-visitor-call.js';
+import { gatewayCommand, moveKilledAt } from './store-move-run.js';
 import { TENANT, registeredAgent, startTestGateway, testKeys } from './harness.js';
 import { placeOne, plumberListing, type PlumberListing } from './marketplace-setup.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'parley-move-mp-'));
 const sqlitePath = join(dir, 'parley.sqlite');
 const INSTANCE = 'gw-move-mp';
@@ -74,10 +72,7 @@ async function configFile(): Promise<string> {
   return path;
 }
 
-const entry = ['--import', 'tsx', 'gateway/src/main.ts'];
-const env = { ...process.env, PARLEY_LOG_LEVEL: 'warn' };
-const move = (config: string) =>
-  run(process.execPath, [...entry, 'move', '-c', config], { env, timeout: 120_000 });
+const move = (config: string) => gatewayCommand('move', config);
 
 async function count(sql: string): Promise<number> {
   return Number((await db.query<{ n: string }>(sql)).rows[0]?.n);
@@ -155,25 +150,8 @@ describe.skipIf(!sippAvailable())(
 
     it('killed while the marketplace waits, after the ledger committed, then run again, it completes', async () => {
       config = await configFile();
-      await run(process.execPath, [...entry, 'migrate', '-c', config], { env, timeout: 60_000 });
-      const holder = new pg.Client({ connectionString: url });
-      await holder.connect();
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE mp_impressions IN ACCESS EXCLUSIVE MODE');
-      const child = spawn(process.execPath, [...entry, 'move', '-c', config], { env });
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('mp_placements: ')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`move exited ${code}: ${out}`)));
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      await holder.query('ROLLBACK');
-      await holder.end();
+      await gatewayCommand('migrate', config);
+      const out = await moveKilledAt(url, config, 'mp_impressions', 'mp_placements: ');
       expect(out).toMatch(/ledger: ledger_transactions: \d+ copied, 0 already there/);
       expect(out).toMatch(/ledger: moved \(\d+ rows\), recorded in PostgreSQL/);
       expect(await count('SELECT count(*) AS n FROM mp_listings')).toBe(0);

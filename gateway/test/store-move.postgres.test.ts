@@ -10,20 +10,18 @@
  * or with the file's marks lost, nothing is doubled; a different row under
  * a moved key refuses the module, nothing of it moved.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { startPostgres, stopAll, type Postgres } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PinHasher } from '../src/gated/index.js';
 import { childGatewayConfig } from './answered-visitor-call.js';
+import { gatewayCommand, moveKilledAt } from './store-move-run.js';
 import { TENANT, startTestGateway, testKeys, type TestGateway } from './harness.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'parley-move-'));
 const sqlitePath = join(dir, 'parley.sqlite');
 const INSTANCE = 'gw-move-a';
@@ -64,10 +62,7 @@ async function configFile(name: string, databaseUrl: string): Promise<string> {
   return path;
 }
 
-const entry = ['--import', 'tsx', 'gateway/src/main.ts'];
-const env = { ...process.env, PARLEY_LOG_LEVEL: 'warn' };
-const move = (config: string) =>
-  run(process.execPath, [...entry, 'move', '-c', config], { env, timeout: 60_000 });
+const move = (config: string) => gatewayCommand('move', config);
 
 const gatedTenant = {
   tenantExtra: { gated: { pin: { maxFailures: 3, delayMs: 0 } } },
@@ -155,26 +150,9 @@ describe('parley-gateway move', () => {
 
   it('killed between the modules, then run again, it completes', async () => {
     config = await configFile('parley', url);
-    await run(process.execPath, [...entry, 'migrate', '-c', config], { env, timeout: 60_000 });
+    await gatewayCommand('migrate', config);
     // The callbacks' table held by another transaction: the move waits there, after gated's COMMIT.
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE cb_callbacks IN ACCESS EXCLUSIVE MODE');
-    const child = spawn(process.execPath, [...entry, 'move', '-c', config], { env });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('callbacks: moving')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`move exited ${code}: ${out}`)));
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    await holder.query('ROLLBACK');
-    await holder.end();
+    const out = await moveKilledAt(url, config, 'cb_callbacks', 'callbacks: moving');
     expect(out).toMatch(/held for writing until the move ends/);
     expect(out).toMatch(/gated: gated_credits: 1 copied, 0 already there/);
     expect(out).toMatch(/gated: moved \(\d+ rows\), recorded in PostgreSQL/);
@@ -304,7 +282,7 @@ describe('parley-gateway move', () => {
   it('refuses a module whose key PostgreSQL holds with a different row, and moves none of it', async () => {
     const other = await postgres.createDatabase('parley_move_conflict');
     const conflictConfig = await configFile('conflict', other);
-    await run(process.execPath, [...entry, 'migrate', '-c', conflictConfig], { env });
+    await gatewayCommand('migrate', conflictConfig);
     const client = new pg.Client({ connectionString: other });
     await client.connect();
     try {
