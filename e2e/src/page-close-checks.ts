@@ -52,10 +52,38 @@ export function pageCloseChecks(
     },
 
     /** Waits for `method` at the agent after `since` (at most PROMPTLY_MS); returns how long it took. */
-    async agentGets(method: string, since: number): Promise<number> {
-      const started = Date.now();
-      await agent.waitForRequest(method, undefined, PROMPTLY_MS, { since });
-      return Date.now() - started;
+    agentGets,
+
+    /** An answered call's page navigated away: the agent gets the widget's BYE promptly. */
+    async navigatingAwayHangsUp(): Promise<void> {
+      const { page } = await this.callFromPage(true);
+      const after = agent.sipMessages().length;
+      await page.goto('about:blank');
+      expect(await agentGets('BYE', after)).toBeLessThan(PROMPTLY_MS);
+      await expect
+        .poll(this.lastCall, { timeout: 5000 })
+        .toMatchObject({ outcome: 'answered', endedBy: 'visitor', reason: 'normal_clearing' });
+      await page.context().close();
+    },
+
+    /** A ringing call's tab closed: the agent gets the widget's CANCEL promptly, the record says cancelled. */
+    async closingWhileRingingCancels(): Promise<void> {
+      const { page } = await this.callFromPage(false);
+      const context = page.context();
+      const after = agent.sipMessages().length;
+      await page.close({ runBeforeUnload: true });
+      expect(await agentGets('CANCEL', after)).toBeLessThan(PROMPTLY_MS);
+      // The widget's CANCEL (a page that only dropped its WebSocket ends as `visitor_gone`).
+      await expect
+        .poll(this.lastCall, { timeout: 5000 })
+        .toMatchObject({ outcome: 'cancelled', endedBy: 'visitor', reason: 'cancelled' });
+      await context.close();
     },
   };
+
+  async function agentGets(method: string, since: number): Promise<number> {
+    const started = Date.now();
+    await agent.waitForRequest(method, undefined, PROMPTLY_MS, { since });
+    return Date.now() - started;
+  }
 }

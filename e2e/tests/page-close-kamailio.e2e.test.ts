@@ -70,26 +70,8 @@ describe('through Kamailio, the visitor leaves the page mid-call', () => {
     await context.close();
   });
 
-  it('navigating away hangs up the same way', async () => {
-    const { page } = await checks.callFromPage(true);
-    const after = agent.sipMessages().length;
-    await page.goto('about:blank');
-    expect(await checks.agentGets('BYE', after)).toBeLessThan(PROMPTLY_MS);
-    await expect
-      .poll(checks.lastCall, { timeout: 5000 })
-      .toMatchObject({ outcome: 'answered', endedBy: 'visitor', reason: 'normal_clearing' });
-    await page.context().close();
-  });
+  it('navigating away hangs up the same way', () => checks.navigatingAwayHangsUp());
 
-  it('closing the tab while the agent rings cancels the call', async () => {
-    const { page } = await checks.callFromPage(false);
-    const context = page.context();
-    const after = agent.sipMessages().length;
-    await page.close({ runBeforeUnload: true });
-    expect(await checks.agentGets('CANCEL', after)).toBeLessThan(PROMPTLY_MS);
-    await expect
-      .poll(checks.lastCall, { timeout: 5000 })
-      .toMatchObject({ outcome: 'cancelled', endedBy: 'visitor', reason: 'cancelled' });
-    await context.close();
-  });
+  it('closing the tab while the agent rings cancels the call', () =>
+    checks.closingWhileRingingCancels());
 });
