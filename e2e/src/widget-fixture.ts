@@ -220,9 +220,17 @@ export function fakeMicrophone(): Promise<string> {
  * must carry it, not silence.
  */
 export async function expectAgentHeardFakeMicrophone(agent: BaresipAgent): Promise<void> {
+  // Polled, not read once: baresip finishes the WAV file when it has closed
+  // the call, which may come after the page shows "ended" or the BYE arrives.
+  await expect.poll(() => agentHeard(agent), { timeout: 10_000 }).toBe('the 700 Hz tone');
+}
+
+async function agentHeard(agent: BaresipAgent): Promise<string> {
   const recording = agent.lastRecording().received;
-  expect(recording, 'the agent recorded nothing').toBeDefined();
-  const heard = await analyse(recording ?? '');
-  expect(heard.rms).toBeGreaterThan(0.02);
-  expect(Math.abs(heard.roughFrequencyHz - 700)).toBeLessThan(60);
+  if (!recording) return 'nothing recorded';
+  const heard = await analyse(recording).catch((error: unknown) => String(error));
+  if (typeof heard === 'string') return `an unreadable recording: ${heard}`;
+  if (heard.rms <= 0.02) return `silence (RMS ${heard.rms})`;
+  if (Math.abs(heard.roughFrequencyHz - 700) >= 60) return `${heard.roughFrequencyHz} Hz`;
+  return 'the 700 Hz tone';
 }

@@ -73,6 +73,11 @@ describe('a warmed click', () => {
     await expect
       .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
       .toBeGreaterThan(0.001);
+    // A second of the agent's audio at the page: the call has been up long
+    // enough for the page's tone to fill the agent's recording too.
+    await expect
+      .poll(async () => (await inboundAudio(page)).packets, { timeout: 10_000 })
+      .toBeGreaterThan(50);
 
     await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => states(page), { timeout: 10_000 }).toContain('ended');
