@@ -2,9 +2,11 @@
 import type { LatencySummary } from '../latency-stats.js';
 import type { Results, RunResult } from './results.js';
 
-const round = (n: number, digits = 1): number =>
+/** `n` to `digits` decimals (NaN and infinities as they are). */
+export const round = (n: number, digits = 1): number =>
   Number.isFinite(n) ? Number(n.toFixed(digits)) : n;
-const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
+/** Bytes in MB, to one decimal. */
+export const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
 
 /** One run, in a line (progress). */
 export function describeRun(r: RunResult): string {

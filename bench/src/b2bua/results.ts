@@ -113,8 +113,11 @@ export interface B2buaOptions {
   readonly latencySeconds: number;
   readonly concurrent: number;
   readonly holdSeconds: number;
-  /** Raised at start to what the peak call count needs (`MAX_CALLS_PER_AGENT` each). */
-  agents: number;
+  /**
+   * --agents, as given: the gateway gets more when the peak call count needs
+   * them (`MAX_CALLS_PER_AGENT` each; the progress line says how many).
+   */
+  readonly agents: number;
   readonly gatewayCpu: number;
   readonly sippCpu: number;
   readonly maxP99Ms: number;
