@@ -174,7 +174,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     const router = await this.#routers.routerFor(codecs);
     const worker = this.#routers.worker;
     if (!worker) throw new ParleyError('internal', 'media router has no worker');
-    // The data channel's DirectTransport, made meanwhile (cached per router).
+    // The call's DirectTransport on this router (the data channel's), made meanwhile (once).
     this.#routers.direct(router).catch(() => undefined);
     const transport = await router.createWebRtcTransport({
       webRtcServer: worker.webRtcServer,
