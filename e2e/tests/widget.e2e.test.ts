@@ -8,7 +8,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Browser } from 'playwright-core';
 import { ERROR_CODES } from '@parley/shared/errors';
-import { API_KEY } from '@parley/gateway/test-harness';
+import { API_KEY, workerRouters } from '@parley/gateway/test-harness';
 import { startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import { launchChromium } from '@parley/testkit/chromium';
 import {
@@ -208,6 +208,8 @@ describe('widget', () => {
     void cdp.send('Page.crash').catch(() => undefined); // never answers: the page is gone
     await agent.waitForRequest('BYE', undefined, 10_000, { since: mark });
     await expect.poll(() => world.gw.gateway.media.routerCount, { timeout: 10_000 }).toBe(0);
+    // On mediasoup, the worker is left with nothing of the call's (its routers close with the last call).
+    await expect.poll(() => workerRouters(world.gw), { timeout: 10_000 }).toBe(0);
     expect(Date.now() - closedAt).toBeLessThan(10_000);
     expect(await lastCall()).toMatchObject({
       outcome: 'answered',

@@ -20,6 +20,7 @@ import { loadConfig, type ConfigInput } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/index.js';
 import type { PinHasher } from '../src/gated/index.js';
+import type { MediasoupEngine } from '../src/media/mediasoup/engine.js';
 import { LogRing } from './log-ring.js';
 
 export const TENANT = 'acme';
@@ -110,6 +111,17 @@ export async function testKeys(): Promise<TestKeys> {
 }
 
 const ports = new PortAllocator();
+
+/**
+ * The mediasoup routers open on the gateway's workers (none on the relay
+ * engine). The calls of a worker share them and the last call's end closes
+ * them, so once no call is up there are none: what the calls made is gone.
+ */
+export function workerRouters(gw: TestGateway): number {
+  const media = gw.gateway.media;
+  if (media.kind !== 'mediasoup') return 0;
+  return (media as MediasoupEngine).pool.workers.reduce((n, w) => n + w.routers.count, 0);
+}
 
 /**
  * A baresip phone signed in to `gw` as one of its agents (`agent1` and the

@@ -3,7 +3,7 @@
  * contract in engine.ts), fed through the worker:
  *
  * - what the leg's peer sends reaches Node through a consumer of the leg's
- *   producer on the router's DirectTransport (the `in` tap);
+ *   producer on the call's DirectTransport on its router (the `in` tap);
  * - what the leg's peer receives comes from one producer on that
  *   DirectTransport ({@link LegOutlet}), consumed on the leg: the piped leg's
  *   packets (through a DirectTransport consumer) and the application's go

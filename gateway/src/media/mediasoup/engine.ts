@@ -6,7 +6,9 @@
  *
  * Tree: MediasoupEngine → MsRouter (one per call) → MsWebRtcTransport /
  * MsPlainTransport (one per leg), as engine.ts describes; workers in a
- * {@link WorkerPool}.
+ * {@link WorkerPool}. An MsRouter is the call's, not a mediasoup router: the
+ * calls of a worker share its mediasoup routers (worker-routers.ts), and
+ * `routerCount` counts the calls' MsRouters.
  */
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';

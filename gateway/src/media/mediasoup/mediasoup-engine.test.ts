@@ -55,7 +55,7 @@ describe('mediasoup engine: workers', () => {
       const port = Number(/^m=audio (\d+)/m.exec(offer)?.[1]);
       expect(servers.has(port)).toBe(true);
     }
-    expect(e.pool.workers.map((w) => w.routers)).toEqual([2, 2]);
+    expect(e.pool.workers.map((w) => w.calls)).toEqual([2, 2]);
   });
 
   it('ends the calls of a worker that died with media_failed, and replaces the worker', async () => {

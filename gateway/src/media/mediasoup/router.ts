@@ -5,14 +5,16 @@
  * through the relay, anything with a browser leg through the worker (producer
  * and consumer each way, no transcoding).
  *
- * The call's mediasoup routers are made on first need, all on one worker (the
- * least loaded when the call's first one is made), so a call between two SIP
- * legs costs the workers nothing. A consumer sends with its router's payload
- * types, so each leg sits on a router that numbers the codecs as the leg
- * negotiated them: usually one router serves both legs (the gateway offers
- * each side the other's numbers); when an agent answered with numbers of its
- * own (a PBX's telephone-event at 101, say), its leg gets a second router and
- * the two are joined by mediasoup's pipeToRouter.
+ * The call's media goes on one worker (the one with the fewest calls when the
+ * call first needs one), so a call between two SIP legs costs the workers
+ * nothing, on mediasoup routers the worker's calls share (call-routers.ts,
+ * worker-routers.ts): what the call makes on them it closes itself. A
+ * consumer sends with its router's payload types, so each leg sits on a
+ * router that numbers the codecs as the leg negotiated them: usually one
+ * router serves both legs (the gateway offers each side the other's numbers);
+ * when an agent answered with numbers of its own (a PBX's telephone-event at
+ * 101, say), its leg is on a second router and the two are joined by
+ * mediasoup's pipeToRouter (the two routers' pipe transports shared too).
  *
  * Packet counters and the inactivity timer: meter.ts.
  */
@@ -68,7 +70,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   readonly #meter: CallMeter;
   /** Media applications' endpoints on the legs (endpoints.ts). */
   readonly #endpoints: CallEndpoints;
-  /** The call's routers on its worker, one per numbering of its legs' codecs. */
+  /** The call's worker, the shared routers it uses and its DirectTransports on them. */
   readonly #routers: CallRouters;
   #closed = false;
 
@@ -172,7 +174,7 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     const router = await this.#routers.routerFor(codecs);
     const worker = this.#routers.worker;
     if (!worker) throw new ParleyError('internal', 'media router has no worker');
-    // The data channel's DirectTransport, made meanwhile (cached per router).
+    // The call's DirectTransport on this router (the data channel's), made meanwhile (once).
     this.#routers.direct(router).catch(() => undefined);
     const transport = await router.createWebRtcTransport({
       webRtcServer: worker.webRtcServer,

@@ -45,7 +45,7 @@ export interface MsWebRtcTransportOptions {
     /** The data channel on stream 0, when it was prepared with the transport. */
     readonly data?: DataChannel;
   }>;
-  /** Its router's DirectTransport (the data channel), made on first use. */
+  /** The call's DirectTransport on the leg's router (the data channel), made on first use. */
   readonly direct: (router: types.Router) => Promise<types.DirectTransport>;
   readonly dtmf: () => DtmfSender | undefined;
   readonly logger: Logger;

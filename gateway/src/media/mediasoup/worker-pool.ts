@@ -6,14 +6,15 @@
  * by username fragment), instead of a port per call.
  *
  * A worker that dies is replaced at once (same index, same WebRtcServer port,
- * which its death freed); its routers are told through the `died` event of the
- * {@link PooledWorker} they were placed on, so their calls end with a reason.
+ * which its death freed); its calls are told through the `died` event of the
+ * {@link PooledWorker} they were placed on, so they end with a reason.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type * as mediasoupModule from 'mediasoup';
 import type { types } from 'mediasoup';
 import { ParleyError } from '@parley/shared/errors';
+import { WorkerRouters } from './worker-routers.js';
 
 type Mediasoup = typeof mediasoupModule;
 
@@ -37,13 +38,15 @@ export interface PooledWorkerEvents {
   died: [Error];
 }
 
-/** A live worker, its WebRtcServer, and how many routers it carries. */
+/** A live worker, its WebRtcServer, its routers (shared by its calls) and how many calls it carries. */
 export class PooledWorker extends EventEmitter<PooledWorkerEvents> {
   readonly index: number;
   readonly worker: types.Worker;
   readonly webRtcServer: types.WebRtcServer;
   readonly port: number;
-  routers = 0;
+  readonly routers: WorkerRouters;
+  /** Calls with media on this worker (call-routers.ts). */
+  calls = 0;
   dead = false;
 
   constructor(index: number, worker: types.Worker, server: types.WebRtcServer, port: number) {
@@ -52,6 +55,7 @@ export class PooledWorker extends EventEmitter<PooledWorkerEvents> {
     this.worker = worker;
     this.webRtcServer = server;
     this.port = port;
+    this.routers = new WorkerRouters(worker);
   }
 }
 
@@ -97,12 +101,12 @@ export class WorkerPool {
     return this.#slots.filter((w): w is PooledWorker => w !== undefined && !w.dead);
   }
 
-  /** The live worker carrying the fewest routers. */
+  /** The live worker carrying the fewest calls. */
   pick(): PooledWorker {
     let best: PooledWorker | undefined;
     for (const worker of this.#slots) {
       if (!worker || worker.dead) continue;
-      if (!best || worker.routers < best.routers) best = worker;
+      if (!best || worker.calls < best.calls) best = worker;
     }
     if (!best) throw new ParleyError('internal', 'no mediasoup worker is running');
     return best;
@@ -182,7 +186,7 @@ export class WorkerPool {
     this.deaths += 1;
     if (this.#closed) return;
     this.#log.error(
-      { err: error, worker: pooled.index, pid: pooled.worker.pid, routers: pooled.routers },
+      { err: error, worker: pooled.index, pid: pooled.worker.pid, calls: pooled.calls },
       'mediasoup worker died: its calls end, a new worker takes its place',
     );
     try {
