@@ -60,10 +60,10 @@ interface InFlight {
  * Yields one result per entry; `done` carries the summary and a batch error,
  * if the reader or the matcher stopped on one. One chunk is in flight while
  * the next is read and checked (in PostgreSQL, the
- * matching and the parsing overlap); chunk N is awaited, and its results
- * yielded, before chunk N+1 is given to the matcher, so chunks are matched and
- * stored strictly in order (an id repeated in the next chunk is answered
- * `duplicate`) and memory stays at two chunks.
+ * matching and the parsing overlap); chunk N is awaited before chunk N+1 is
+ * given to the matcher, and its results yielded right after, so chunks are
+ * matched and stored strictly in order (an id repeated in the next chunk is
+ * answered `duplicate`) and memory stays at two chunks and one chunk's results.
  */
 export async function* ingest(
   source: AsyncIterable<SourceItem | ParsedItem>,
@@ -92,9 +92,14 @@ export async function* ingest(
       ),
     };
   };
-  /** The chunk in flight's results, in order; false when it failed (the batch error set). */
-  const settle = async function* (): AsyncGenerator<BatchResult, boolean> {
-    if (!inFlight) return true;
+  /**
+   * The chunk in flight's results, in order; undefined when it failed (the
+   * batch error set). An array yielded here by `ingest` itself: each level of
+   * `yield*` between a result and the reader (a `settle` inside a `flush`)
+   * cost an await a result.
+   */
+  const settle = async (): Promise<BatchResult[] | undefined> => {
+    if (!inFlight) return [];
     const { pending: chunk, results: settled } = inFlight;
     inFlight = undefined;
     const outcome = await settled;
@@ -106,24 +111,27 @@ export async function* ingest(
           ? outcome.error.message
           : new ParleyError('entries_interrupted', String(outcome.error)).message,
       };
-      return false;
+      return undefined;
     }
+    const out: BatchResult[] = new Array<BatchResult>(chunk.length);
     let r = 0;
-    for (const p of chunk) {
+    for (let i = 0; i < chunk.length; i += 1) {
+      const p = chunk[i] as Pending;
       const result: BatchResult =
         'entry' in p ? { at: p.at, ...(outcome.results[r++] as EntryResult) } : p;
       summary[result.status] += 1;
-      yield result;
+      out[i] = result;
     }
-    return true;
+    return out;
   };
-  /** The chunk read so far goes in flight once the one before it is answered. */
-  const flush = async function* (): AsyncGenerator<BatchResult, boolean> {
-    if (!(yield* settle())) return false;
+  /** The chunk in flight answered, then the chunk read so far put in flight; undefined when the first failed. */
+  const flush = async (): Promise<BatchResult[] | undefined> => {
+    const answered = await settle();
+    if (!answered) return undefined;
     if (pending.length > 0) inFlight = start(pending);
     pending = [];
     valid = 0;
-    return true;
+    return answered;
   };
 
   for await (const item of source) {
@@ -147,9 +155,20 @@ export async function* ingest(
         valid += 1;
       } else pending.push({ at: item.at, id: parsed.id, status: 'invalid', reason: parsed.reason });
     }
-    if ((valid >= chunk || pending.length >= chunk * 4) && !(yield* flush())) break;
+    if (valid >= chunk || pending.length >= chunk * 4) {
+      const answered = await flush();
+      if (!answered) break;
+      for (const result of answered) yield result;
+    }
   }
   // What was read before a reader's error is still matched and answered before it is reported.
-  if (error === null || readerStopped) if (yield* flush()) yield* settle();
+  if (error === null || readerStopped) {
+    const answered = await flush();
+    if (answered) {
+      for (const result of answered) yield result;
+      const last = await settle();
+      if (last) for (const result of last) yield result;
+    }
+  }
   return { summary, error };
 }
