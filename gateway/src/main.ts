@@ -19,6 +19,8 @@
  * the file so the gateway starts on it (`wiring/store-move.ts`). Run it
  * with the gateway stopped (the file is held for writing while it runs); a
  * second run moves nothing, or only the rows written to the file since.
+ * A module whose rows PostgreSQL holds different is refused (exit 65): its
+ * tables, key columns, counts and first keys on stderr, then as JSON.
  */
 import { parseArgs } from 'node:util';
 import { isParleyError } from '@parley/shared/errors';
@@ -78,6 +80,8 @@ main().catch((error: unknown) => {
   }
   if (isParleyError(error) && error.code === 'store_move_conflict') {
     process.stderr.write(`parley-gateway move: refused: ${error.detail ?? error.message}\n`);
+    // The same, for a script: module, tables, key columns, counts and first keys.
+    process.stderr.write(`parley-gateway move: ${JSON.stringify(error.toJSON())}\n`);
     process.exit(65); // EX_DATAERR
   }
   if (isParleyError(error) && error.code === 'store_move_busy') {

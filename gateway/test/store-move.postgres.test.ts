@@ -6,9 +6,11 @@
  * the real entry point, as a child process, moves the gated rows and the
  * callbacks (killed once between the modules, then run again); the gateway
  * then starts on PostgreSQL, the resident signs in with the PIN, the
- * balance is the credit once, the callback is listed scheduled. Run again,
- * or with the file's marks lost, nothing is doubled; a different row under
- * a moved key refuses the module, nothing of it moved.
+ * balance is the credit once, the callback is listed scheduled, and a
+ * device locked by wrong PINs on SQLite is still locked. Run again, or with
+ * the file's marks lost, nothing is doubled; a different row under a moved
+ * key refuses the module, nothing of it moved, naming table and key in the
+ * output and its JSON.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,8 +80,31 @@ async function count(sql: string): Promise<number> {
   return Number((await db.query<{ n: string }>(sql)).rows[0]?.n);
 }
 
+/** A resident's sign-in with `pin` on the device of `secret`: the HTTP status. */
+async function signInStatus(
+  http: string,
+  device: string,
+  secret: string,
+  pin: string,
+): Promise<number> {
+  const session = await fetch(`${http}/resident/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant: TENANT, device, secret }),
+  });
+  expect(session.status).toBe(200);
+  const token = ((await session.json()) as { token: string }).token;
+  const res = await fetch(`${http}/resident/api/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ pin }),
+  });
+  return res.status;
+}
+
 describe('parley-gateway move', () => {
   let secret = '';
+  let lockedSecret = '';
   let accountId = '';
   let callbackId = '';
   let config = '';
@@ -98,13 +123,24 @@ describe('parley-gateway move', () => {
       );
       expect(device.status).toBe(201);
       secret = device.body.credential.secret;
+      const second = await gw.apiRequest<{ credential: { secret: string } }>(
+        'PUT',
+        `${base}/devices/tab-8`,
+        { kind: 'app', name: 'Unit B tablet 8' },
+      );
+      lockedSecret = second.body.credential.secret;
       const resident = await gw.apiRequest('PUT', `${base}/residents/r-1`, {
         name: 'Rita Resident',
         number: '1001',
         pin: '2468',
-        devices: ['tab-7'],
+        devices: ['tab-7', 'tab-8'],
       });
       expect(resident.status).toBe(201);
+      // A stranger at tablet 8 guesses: three wrong PINs lock it, the right one is refused too.
+      const http = gw.gateway.httpUrl;
+      for (const pin of ['1111', '2222', '3333'])
+        expect(await signInStatus(http, 'tab-8', lockedSecret, pin)).toBe(403);
+      expect(await signInStatus(http, 'tab-8', lockedSecret, '2468')).toBe(429);
       const account = await gw.apiRequest<{ id: string }>('POST', `${base}/accounts`, {
         name: 'Grace Hopper',
         phones: [{ number: '+14155550123', verified: true }],
@@ -143,7 +179,7 @@ describe('parley-gateway move', () => {
     ).rejects.toMatchObject({
       code: 'invalid_config',
       detail: expect.stringMatching(
-        /gated rows .*\(1 accounts, 1 residents, 1 devices, \d+ audit\).*gateway\/dist\/main\.js move/,
+        /gated rows .*\(1 accounts, 1 residents, 2 devices, \d+ audit\).*gateway\/dist\/main\.js move/,
       ) as unknown,
     });
   });
@@ -155,6 +191,7 @@ describe('parley-gateway move', () => {
     const out = await moveKilledAt(url, config, 'cb_callbacks', 'callbacks: moving');
     expect(out).toMatch(/held for writing until the move ends/);
     expect(out).toMatch(/gated: gated_credits: 1 copied, 0 already there/);
+    expect(out).toMatch(/gated: gated_pin_attempts: 1 copied, 0 already there/);
     expect(out).toMatch(/gated: moved \(\d+ rows\), recorded in PostgreSQL/);
     expect(await count('SELECT count(*) AS n FROM gated_residents')).toBe(1);
     expect(await count('SELECT count(*) AS n FROM cb_callbacks')).toBe(0);
@@ -188,6 +225,7 @@ describe('parley-gateway move', () => {
     const unmarked = await move(config);
     expect(unmarked.stdout).toMatch(/gated_accounts: 0 copied, 1 already there/);
     expect(unmarked.stdout).toMatch(/gated_credits: 0 copied, 1 already there/);
+    expect(unmarked.stdout).toMatch(/gated_pin_attempts: 0 copied, 1 already there/);
     expect(unmarked.stdout).toMatch(/gated_audit: 0 copied, \d+ already there/);
     expect(unmarked.stdout).toMatch(/cb_callbacks: 0 copied, 1 already there/);
     expect(await count('SELECT count(*) AS n FROM gated_credits')).toBe(1);
@@ -223,6 +261,8 @@ describe('parley-gateway move', () => {
       });
       expect(signIn.status).toBe(200);
       expect(await signIn.json()).toMatchObject({ resident: { id: 'r-1' } });
+      // Moved locked: forcing a move gave the stranger no fresh tries.
+      expect(await signInStatus(http, 'tab-8', lockedSecret, '2468')).toBe(429);
       const account = await gw.api(`/v1/gated/${TENANT}/accounts/${accountId}`);
       expect(account.body).toMatchObject({ balance: 1000 });
       const listed = await gw.api<{ callbacks: { id: string; state: string; phone: string }[] }>(
@@ -298,11 +338,28 @@ describe('parley-gateway move', () => {
         (error: { code: number; stderr: string; stdout: string }) => error,
       );
       expect('code' in failed ? failed.code : 0).toBe(65);
-      expect('stderr' in failed ? failed.stderr : '').toMatch(
-        new RegExp(
-          `refused: gated: PostgreSQL's gated_accounts already holds a different row for tenant=${TENANT}, id=${accountId}`,
-        ),
+      const stderr = 'stderr' in failed ? failed.stderr : '';
+      expect(stderr).toContain(
+        `refused: gated: PostgreSQL holds 1 row different from the SQLite file's under the same key`,
       );
+      expect(stderr).toContain(
+        `\n  gated_accounts (tenant, id): 1 differing: tenant=${TENANT} id=${accountId}\n`,
+      );
+      const json = stderr.split('\n').find((l) => l.startsWith('parley-gateway move: {'));
+      expect(JSON.parse(json?.slice('parley-gateway move: '.length) ?? '{}')).toMatchObject({
+        error: {
+          code: 'store_move_conflict',
+          module: 'gated',
+          tables: [
+            {
+              table: 'gated_accounts',
+              key: ['tenant', 'id'],
+              rows: 1,
+              first: [{ tenant: TENANT, id: accountId }],
+            },
+          ],
+        },
+      });
       const residents = await client.query('SELECT 1 FROM gated_residents');
       expect(residents.rowCount).toBe(0);
       const balance = await client.query<{ balance: number }>('SELECT balance FROM gated_accounts');

@@ -9,16 +9,17 @@
  * file's order, a reversal names the new id of what it reverses. A key
  * PostgreSQL already holds with the same tenant, kind, memo, meta, time,
  * reversal and postings is there (a second run): money lands exactly once;
- * held different, `store_move_conflict`. The callbacks charged in the file
+ * held different, it is counted in the module's conflicts (the ledger is
+ * refused with `store_move_conflict`, naming its keys; nothing overwritten). The callbacks charged in the file
  * then name PostgreSQL's transaction (`charge_tx`, looked up by their charge
  * key): those moved before the ledger named the file's id.
  */
-import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../storage/index.js';
 import type { TransactionRow } from './sqlite-ledger-store.js';
 import {
   PROGRESS_EVERY,
   refuseUnmoved,
+  type MoveConflicts,
   type MovedTable,
   type MoveProgress,
   type MoveStep,
@@ -38,6 +39,7 @@ async function moveTransactions(
   client: PgClient,
   db: SqliteDatabase,
   progress: MoveProgress,
+  conflicts: MoveConflicts,
 ): Promise<readonly TableMoved[]> {
   const total =
     db.prepare<[], { n: number }>('SELECT count(*) AS n FROM ledger_transactions').get()?.n ?? 0;
@@ -73,14 +75,12 @@ async function moveTransactions(
         there.created_at === tx.created_at &&
         there.reverses === reverses &&
         postingsText(theirs.rows) === postingsText(postings);
-      if (!equal)
-        throw new ParleyError(
-          'store_move_conflict',
-          `ledger: PostgreSQL's ledger_transactions already holds a different transaction for key=${tx.key}; nothing of ledger was moved`,
-        );
       ids.set(tx.id, there.id);
-      moved.present += 1;
-      moved.postingsPresent += postings.length;
+      if (!equal) conflicts.add('ledger_transactions', ['key'], { key: tx.key });
+      else {
+        moved.present += 1;
+        moved.postingsPresent += postings.length;
+      }
     } else {
       const inserted = await client.query<{ id: number }>(
         `INSERT INTO ledger_transactions (key, tenant, kind, memo, meta, reverses, created_at)

@@ -11,15 +11,20 @@
  * as `owner`. An impression gets PostgreSQL's next `seq`, in the file's
  * order. The sealing key is copied when PostgreSQL has none; a cluster's key
  * already there is kept (references the file's gateway sealed then no longer
- * open: their calls go through unattributed). Tracking-number leases are not
- * moved (in memory on SQLite; PostgreSQL's pool starts them free).
+ * open: their calls go through unattributed). The tracking-number leases
+ * still running (in memory on SQLite, rebuilt from the impression log) go to
+ * PostgreSQL's `mp_number_leases`, the later end kept where a gateway of the
+ * cluster holds the number already: otherwise a number this gateway's
+ * impression still holds would be free there (the pool's start only adds
+ * the numbers it lacks) and a second impression, on any gateway, would take
+ * it and its calls. Leases that ended need not move.
  */
 import type { SqliteDatabase } from '../storage/index.js';
 import { refuseUnmoved, type MovedTable } from '../storage/postgres/index.js';
 
 const quoted = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-export function marketplaceMoveTables(owner: string): readonly MovedTable[] {
+export function marketplaceMoveTables(owner: string, now = Date.now()): readonly MovedTable[] {
   const stamps = ['created_at', 'updated_at'];
   return [
     {
@@ -195,6 +200,17 @@ export function marketplaceMoveTables(owner: string): readonly MovedTable[] {
       ],
       key: ['tenant', 'entry_id'],
       order: 'received_at, tenant, entry_id',
+    },
+    {
+      table: 'mp_number_leases',
+      columns: ['number', 'tenant', 'lease_end'],
+      // The tenant of a number's latest lease (SQLite takes the bare column from the MAX row).
+      from: `SELECT number, tenant, MAX(lease_end) AS lease_end FROM mp_impressions
+             WHERE number_kind = 'leased' AND number IS NOT NULL AND lease_end > ${now}
+             GROUP BY number ORDER BY number`,
+      key: ['number'],
+      order: 'number',
+      merge: { lease_end: 'GREATEST(t.lease_end, excluded.lease_end)' },
     },
     {
       table: 'mp_heartbeats',

@@ -1,7 +1,10 @@
 /**
  * The gated module's rows kept in a gateway's SQLite file, as `parley-gateway
  * move` copies them into PostgreSQL (`storage/postgres/sqlite-move.ts`): every
- * table but the wrong-PIN counts (a lockout in progress ends with the move).
+ * table, the wrong-PIN counts too (`gated_pin_attempts`: a lockout, or the
+ * failures counted towards one, holds on PostgreSQL, so forcing a move gives
+ * no fresh tries; a subject PostgreSQL counts too keeps the stricter of the
+ * two: the most failures, the latest failure, the latest lockout end).
  * Keys are kept (ids, credit keys, `(call_id, minute)`, a decision's id), so
  * balances, credits and charges land exactly once. A decision and an audit
  * entry get PostgreSQL's next `seq` (another gateway's may hold the file's
@@ -124,6 +127,18 @@ export function gatedMoveTables(owner: string): readonly MovedTable[] {
       key: ['id'],
       order: 'seq',
       booleans: ['allowed'],
+    },
+    {
+      table: 'gated_pin_attempts',
+      columns: ['subject', 'failures', 'last_failure_at', 'locked_until'],
+      key: ['subject'],
+      order: 'subject',
+      merge: {
+        failures: 'GREATEST(t.failures, excluded.failures)',
+        last_failure_at: 'GREATEST(t.last_failure_at, excluded.last_failure_at)',
+        // GREATEST skips NULL: a lockout on either side holds.
+        locked_until: 'GREATEST(t.locked_until, excluded.locked_until)',
+      },
     },
     {
       table: 'gated_audit',

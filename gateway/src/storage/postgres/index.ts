@@ -25,3 +25,10 @@ export {
   type TableMoved,
 } from './sqlite-move.js';
 export { PROGRESS_EVERY } from './move-table.js';
+export {
+  KEYS_SHOWN,
+  MoveConflicts,
+  StoreMoveConflict,
+  type ConflictedTable,
+  type StoreMoveConflictBody,
+} from './move-conflict.js';

@@ -7,8 +7,9 @@
  * while its tables hold no more than was moved (a gateway that went on
  * writing to the file, or was put back on SQLite for a while, is refused,
  * naming the command, which then moves the new rows). In PostgreSQL
- * (`store_moves`, keyed by the file's identity and the module, written in
- * the module's own transaction): a run killed after a module's COMMIT and
+ * (`store_moves`, keyed by the file's identity and the module, made by the
+ * core migrations, `pg-migrations.ts`; written in the module's own
+ * transaction): a run killed after a module's COMMIT and
  * before the file's mark finds it there and marks the file, without
  * comparing rows that the cluster may have changed since (a meter closed by
  * the lost-gateway sweeper, a balance credited through the API).
@@ -114,14 +115,6 @@ export function markFile(db: SqliteDatabase, module: string, mark: ModuleMark): 
   );
   for (const [table, t] of Object.entries(mark.tables))
     insert.run(module, table, t.rows, t.maxRowid);
-}
-
-export async function ensurePgMarks(pool: PgPool): Promise<void> {
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS store_moves (
-       file_id TEXT NOT NULL, module TEXT NOT NULL, moved_at BIGINT NOT NULL,
-       tables JSONB NOT NULL, PRIMARY KEY (file_id, module))`,
-  );
 }
 
 export async function pgMark(

@@ -3,12 +3,15 @@
  * transaction. Keyed tables go in batches of multi-row INSERTs (`ON CONFLICT
  * DO NOTHING RETURNING` the key): the rows a batch did not insert are read
  * back by key and compared column by column (equal: already there; different
- * or missing, i.e. held under another unique value: `store_move_conflict`).
- * The file's rows are read one at a time (`iterate`), so a log of millions
+ * or missing, i.e. held under another unique value: counted in the
+ * module's {@link MoveConflicts}, which refuse it after its last table). A
+ * table with a merge rule ({@link MovedTable.merge}: the PIN counts, the
+ * number leases) sets the columns it names on a row held under the key
+ * instead, the stricter of the two kept. The file's rows are read one at a time (`iterate`), so a log of millions
  * never sits in memory; a line of progress every {@link PROGRESS_EVERY} rows.
  */
-import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../index.js';
+import type { MoveConflicts } from './move-conflict.js';
 import type { PgClient } from './pg-database.js';
 import type { MovedTable, MoveProgress, TableMoved } from './sqlite-move.js';
 
@@ -48,6 +51,7 @@ export async function copyTable(
   module: string,
   spec: MovedTable,
   progress: MoveProgress,
+  conflicts: MoveConflicts,
 ): Promise<TableMoved> {
   if (spec.key === 'content') return copyByContent(client, db, spec);
   const key = spec.key;
@@ -58,7 +62,8 @@ export async function copyTable(
   const width = spec.columns.length + extra.length;
   const batchRows = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / width)));
   const columns = [...spec.columns, ...extra.map(([c]) => c), ...derived.map(([c]) => c)];
-  const moved = { table: spec.table, copied: 0, present: 0, kept: 0 };
+  const moved = { table: spec.table, copied: 0, present: 0, kept: 0, merged: 0 };
+  const merge = Object.entries(spec.merge ?? {});
   let seen = 0;
   let batch: Row[] = [];
 
@@ -75,22 +80,38 @@ export async function copyTable(
       );
       return `(${[...own, ...more, ...exprs].join(', ')})`;
     });
-    const inserted = await client.query<Row>(
-      `INSERT INTO ${spec.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}
-       ON CONFLICT DO NOTHING RETURNING ${key.join(', ')}`,
-      params,
-    );
-    moved.copied += inserted.rows.length;
-    if (inserted.rows.length < batch.length) {
-      const fresh = new Set(inserted.rows.map((r) => keyOf(key, r)));
-      await compareHeld(
-        client,
-        module,
-        spec,
-        key,
-        batch.filter((r) => !fresh.has(keyOf(key, r))),
-        moved,
+    if (merge.length > 0) {
+      // A row held under the key takes the rule's values; one already as strict is not written
+      // (not returned). xmax = 0 tells a fresh row from an updated one.
+      const { rows } = await client.query<{ inserted: boolean }>(
+        `INSERT INTO ${spec.table} AS t (${columns.join(', ')}) VALUES ${tuples.join(', ')}
+         ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${merge.map(([c, e]) => `${c} = ${e}`).join(', ')}
+         WHERE ROW(${merge.map(([c]) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${merge.map(([, e]) => e).join(', ')})
+         RETURNING (t.xmax = 0) AS inserted`,
+        params,
       );
+      const fresh = rows.filter((r) => r.inserted).length;
+      moved.copied += fresh;
+      moved.merged += rows.length - fresh;
+      moved.present += batch.length - rows.length;
+    } else {
+      const inserted = await client.query<Row>(
+        `INSERT INTO ${spec.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}
+         ON CONFLICT DO NOTHING RETURNING ${key.join(', ')}`,
+        params,
+      );
+      moved.copied += inserted.rows.length;
+      if (inserted.rows.length < batch.length) {
+        const fresh = new Set(inserted.rows.map((r) => keyOf(key, r)));
+        await compareHeld(
+          client,
+          spec,
+          key,
+          batch.filter((r) => !fresh.has(keyOf(key, r))),
+          moved,
+          conflicts,
+        );
+      }
     }
     seen += batch.length;
     batch = [];
@@ -103,19 +124,23 @@ export async function copyTable(
     if (batch.length >= batchRows) await flush();
   }
   await flush();
-  return moved.kept > 0
-    ? moved
-    : { table: moved.table, copied: moved.copied, present: moved.present };
+  return {
+    table: moved.table,
+    copied: moved.copied,
+    present: moved.present,
+    ...(moved.kept > 0 ? { kept: moved.kept } : {}),
+    ...(moved.merged > 0 ? { merged: moved.merged } : {}),
+  };
 }
 
 /** The rows a batch found held: equal is there, different or missing a conflict. */
 async function compareHeld(
   client: PgClient,
-  module: string,
   spec: MovedTable,
   key: readonly string[],
   rows: readonly Row[],
   moved: { present: number; kept: number },
+  conflicts: MoveConflicts,
 ): Promise<void> {
   const params: unknown[] = [];
   const where = rows.map((row) => {
@@ -137,13 +162,7 @@ async function compareHeld(
       there !== undefined && spec.columns.every((c, i) => same(there[c]) === same(values[i]));
     if (equal) moved.present += 1;
     else if (there !== undefined && spec.keepDifferent) moved.kept += 1;
-    else {
-      const named = key.map((c) => `${c}=${String(row[c])}`).join(', ');
-      throw new ParleyError(
-        'store_move_conflict',
-        `${module}: PostgreSQL's ${spec.table} already holds a different row for ${named} (or another row with one of its unique values); nothing of ${module} was moved`,
-      );
-    }
+    else conflicts.add(spec.table, key, row);
   }
 }
 

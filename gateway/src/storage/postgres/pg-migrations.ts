@@ -84,4 +84,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX agents_tenant ON agents(tenant);
   `,
+  `
+  -- What \`parley-gateway move\` moved of each SQLite file's modules
+  -- (move-marks.ts): a run killed after a module's COMMIT finds it here.
+  -- IF NOT EXISTS: a move of an earlier version made it itself (same columns).
+  CREATE TABLE IF NOT EXISTS store_moves (
+    file_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    moved_at BIGINT NOT NULL,
+    tables JSONB NOT NULL,
+    PRIMARY KEY (file_id, module)
+  );
+  `,
 ];

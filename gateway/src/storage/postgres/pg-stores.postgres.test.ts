@@ -14,6 +14,7 @@ import type { SessionStore } from '../session-store.js';
 import { testCallRecord } from '../test-records.js';
 import { createPgPool, migratePostgres, type PgPool } from './pg-database.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { PG_MIGRATIONS } from './pg-migrations.js';
 import { PgCallStore, PgMessageStore, PgSessionStore } from './pg-stores.js';
 
 let pg: Postgres;
@@ -155,5 +156,30 @@ describe('PostgreSQL migrations', () => {
     await new PgCallStore(pool, 'gw').insert(testCallRecord('kept'));
     expect(await migratePostgres(pool)).toEqual({ applied: 0 });
     expect((await new PgCallStore(pool, 'gw').get('kept'))?.id).toBe('kept');
+  });
+
+  it("make the move's record (store_moves) before any move, and keep the one a move of an earlier version made", async () => {
+    const fresh = createPgPool({ url: await pg.createDatabase('migrations_store_moves') });
+    pools.push(fresh);
+    await migratePostgres(fresh);
+    const made = await fresh.query(`SELECT to_regclass('store_moves') IS NOT NULL AS made`);
+    expect(made.rows).toEqual([{ made: true }]);
+    // A database migrated to core version 1, where an earlier move made the table itself.
+    const old = createPgPool({ url: await pg.createDatabase('migrations_store_moves_old') });
+    pools.push(old);
+    await old.query(PG_MIGRATIONS[0] ?? '');
+    await old.query(
+      `CREATE TABLE schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL);
+       INSERT INTO schema_migrations VALUES ('core', 1);
+       CREATE TABLE IF NOT EXISTS store_moves (
+         file_id TEXT NOT NULL, module TEXT NOT NULL, moved_at BIGINT NOT NULL,
+         tables JSONB NOT NULL, PRIMARY KEY (file_id, module));
+       INSERT INTO store_moves VALUES ('gw/1', 'gated', 5, '{}')`,
+    );
+    expect((await migratePostgres(old)).applied).toBe(PG_MIGRATIONS.length - 1);
+    const kept = await old.query('SELECT file_id, module FROM store_moves');
+    expect(kept.rows).toEqual([{ file_id: 'gw/1', module: 'gated' }]);
+    const version = await old.query(`SELECT version FROM schema_migrations WHERE module = 'core'`);
+    expect(version.rows).toEqual([{ version: PG_MIGRATIONS.length }]);
   });
 });

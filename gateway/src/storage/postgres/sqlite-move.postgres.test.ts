@@ -150,7 +150,13 @@ describe('the move of the ledger, callbacks, core records, voicemail index and f
       () => undefined,
     ).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ParleyError);
-    expect(refused).toMatchObject({ code: 'store_move_conflict' });
+    expect(refused).toMatchObject({
+      code: 'store_move_conflict',
+      module: 'ledger',
+      tables: [
+        { table: 'ledger_transactions', key: ['key'], rows: 1, first: [{ key: 'callback:cb-1' }] },
+      ],
+    });
     expect((await pool.query('SELECT 1 FROM ledger_accounts')).rowCount).toBe(0);
     db.close();
   });

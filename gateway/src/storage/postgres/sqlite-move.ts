@@ -11,7 +11,10 @@
  * (a second run, or a run killed after its COMMIT and before the file's mark),
  * so nothing is doubled, money rows included; a different row under the same
  * key (or under another unique value, e.g. a resident's number) stops the
- * module with `store_move_conflict`, rolled back, naming table and key. The
+ * module with `store_move_conflict` once all its tables are read, rolled
+ * back, naming per table the key columns, the count and the first keys
+ * (`move-conflict.ts`); a table with a merge rule (the wrong-PIN counts, the
+ * running number leases) keeps the stricter of the two rows instead. The
  * module's transaction records the move in PostgreSQL, and the file is
  * marked in the run's one SQLite transaction (`move-marks.ts`): the
  * gateway's start-up check then passes while the file holds nothing beyond
@@ -22,7 +25,6 @@ import { ParleyError } from '@parley/shared/errors';
 import type { SqliteDatabase } from '../index.js';
 import {
   beyondMoved,
-  ensurePgMarks,
   fileIdentity,
   fileMark,
   markFile,
@@ -30,6 +32,7 @@ import {
   pgMark,
   tableMarks,
 } from './move-marks.js';
+import { MoveConflicts, StoreMoveConflict } from './move-conflict.js';
 import { copyTable } from './move-table.js';
 import type { PgClient, PgPool } from './pg-database.js';
 
@@ -70,6 +73,13 @@ export interface MovedTable {
    * (the cluster's impression-sealing key: one per database, the first wins).
    */
   readonly keepDifferent?: boolean;
+  /**
+   * A row PostgreSQL holds under the key is merged, not compared: each column
+   * named is set to its SQL expression over PostgreSQL's row (\`t.\`) and the
+   * file's (\`excluded.\`); for rows whose stricter value is the safe one (a
+   * wrong-PIN count and its lockout, a number lease's end: \`GREATEST\`).
+   */
+  readonly merge?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -81,7 +91,12 @@ export interface MoveStep {
   readonly step: string;
   /** The file tables it reads (watched for rows written after the move). */
   readonly sources: readonly string[];
-  run(client: PgClient, db: SqliteDatabase, progress: MoveProgress): Promise<readonly TableMoved[]>;
+  run(
+    client: PgClient,
+    db: SqliteDatabase,
+    progress: MoveProgress,
+    conflicts: MoveConflicts,
+  ): Promise<readonly TableMoved[]>;
 }
 
 export interface TableMoved {
@@ -91,6 +106,8 @@ export interface TableMoved {
   readonly present: number;
   /** Rows PostgreSQL held different and kept ({@link MovedTable.keepDifferent}). */
   readonly kept?: number;
+  /** Rows PostgreSQL held different and merged ({@link MovedTable.merge}). */
+  readonly merged?: number;
 }
 
 export type MoveProgress = (line: string) => void;
@@ -161,7 +178,6 @@ export async function moveFile(
   progress: MoveProgress,
 ): Promise<readonly ModuleMove[]> {
   const fileId = fileIdentity(db, owner);
-  await ensurePgMarks(pool);
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (error) {
@@ -222,24 +238,32 @@ export async function moveModule(
   const client = await pool.connect();
   const done: TableMoved[] = [];
   const mark = { movedAt: Date.now(), tables: now };
+  const conflicts = new MoveConflicts();
   try {
     await client.query('BEGIN');
     for (const table of tables) {
       const moved =
         'step' in table
-          ? await table.run(client, db, (line) => progress(`${module}: ${line}`))
-          : [await copyTable(client, db, module, table, progress)];
+          ? await table.run(client, db, (line) => progress(`${module}: ${line}`), conflicts)
+          : [await copyTable(client, db, module, table, progress, conflicts)];
       for (const m of moved) {
         const kept = m.kept ? `, ${m.kept} kept PostgreSQL's` : '';
-        progress(`${module}: ${m.table}: ${m.copied} copied, ${m.present} already there${kept}`);
+        const merged = m.merged ? `, ${m.merged} merged with PostgreSQL's` : '';
+        progress(
+          `${module}: ${m.table}: ${m.copied} copied, ${m.present} already there${kept}${merged}`,
+        );
       }
       done.push(...moved);
     }
+    const refused = conflicts.error(module);
+    if (refused) throw refused;
     await markPg(client, fileId, module, mark);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    if (error instanceof StoreMoveConflict) throw error;
+    // A table that failed after rows differed: the differing rows are what to act on.
+    throw conflicts.error(module, error) ?? error;
   } finally {
     client.release();
   }
