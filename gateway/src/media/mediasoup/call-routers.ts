@@ -62,6 +62,11 @@ export class CallRouters {
     return direct;
   }
 
+  /** `router` is given to no new call (a pipe from or to it failed: worker-routers.ts). */
+  retire(router: types.Router): void {
+    this.#worker?.routers.retire(router);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -136,10 +136,15 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     // Made now (while the agent rings), numbered as browsers number codecs, with
     // the data channel's stream: the visitor's 200 then waits for none of it
     // when the browser numbers them so.
-    const prepared = this.#webRtcTransport(BROWSER_NUMBERING).then(async (made) => ({
-      ...made,
-      data: await web.prepareDataChannel(made.transport, made.router),
-    }));
+    const prepared = this.#webRtcTransport(BROWSER_NUMBERING).then(async (made) => {
+      try {
+        return { ...made, data: await web.prepareDataChannel(made.transport, made.router) };
+      } catch (error) {
+        // The router is shared: nobody else would close this transport before its last call ends.
+        made.transport.close();
+        throw error;
+      }
+    });
     prepared.catch(() => undefined);
     const web: MsWebRtcTransport = new MsWebRtcTransport({
       name: options.name,
@@ -321,10 +326,12 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
   ): Promise<types.Producer> {
     if (from === to) return producer;
     // keepId off: both routers are on one worker, whose ids must be unique.
-    const { pipeProducer } = await from.pipeToRouter({
-      producerId: producer.id,
-      router: to,
-      keepId: false,
+    const piped = from.pipeToRouter({ producerId: producer.id, router: to, keepId: false });
+    const { pipeProducer } = await piped.catch((error: unknown) => {
+      // mediasoup keeps a failed pipe pair for the two routers: no later call gets them.
+      this.#routers.retire(from);
+      this.#routers.retire(to);
+      throw error;
     });
     if (!pipeProducer) throw new ParleyError('internal', 'pipeToRouter gave no producer');
     return pipeProducer;

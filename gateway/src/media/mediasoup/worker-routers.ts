@@ -5,14 +5,16 @@
  * on it and closes itself (call-routers.ts). So a worker keeps one router per
  * numbering of the codecs its calls' legs use (usually one: the browsers'; one
  * more per PBX numbering its telephone-event otherwise), instead of a router
- * per call: a call's setup then costs no router request, and two routers'
+ * per call: a call's setup costs no router request while another call is up
+ * on the worker, and two routers'
  * `pipeToRouter` reuses their pipe transports (one pair per two routers, made
  * by mediasoup on first use) instead of making a pair per call.
  *
  * Each router counts the calls that hold it and closes when the last lets go
  * (a worker with no call has no router: nothing the calls made can outlive
- * them unseen). A router that failed to be made is forgotten, so the next
- * call tries again.
+ * them unseen: the first call on an idle worker makes one). A router that
+ * failed to be made is forgotten, so the next call tries again; one whose
+ * pipes failed is retired (given to no new call).
  */
 import type { types } from 'mediasoup';
 import type { AudioCodec } from '../engine.js';
@@ -30,6 +32,8 @@ interface Entry {
   /** Once made: what {@link numbersAgree} reads. */
   made: types.Router | undefined;
   users: number;
+  /** Given to no new call (see {@link WorkerRouters.retire}); its calls keep it until they let go. */
+  retired: boolean;
 }
 
 /** A numbering as a key: its codecs and numbers, sorted. */
@@ -63,8 +67,10 @@ export class WorkerRouters {
     const numbering = numberingOf(codecs);
     const key = keyOf(numbering);
     const entry =
-      this.#entries.find((e) => e.key === key) ??
-      this.#entries.find((e) => e.made !== undefined && numbersAgree(e.made, numbering)) ??
+      this.#entries.find((e) => !e.retired && e.key === key) ??
+      this.#entries.find(
+        (e) => !e.retired && e.made !== undefined && numbersAgree(e.made, numbering),
+      ) ??
       this.#make(key, numbering);
     entry.users += 1;
     let released = false;
@@ -78,9 +84,19 @@ export class WorkerRouters {
     };
   }
 
+  /**
+   * No new call gets `router`; the calls holding it keep it until they let go.
+   * For a router whose `pipeToRouter` to another failed: mediasoup keeps that
+   * failure for the pair of routers (every later pipe between them fails), so
+   * the next calls get fresh routers rather than a broken pair.
+   */
+  retire(router: types.Router): void {
+    for (const entry of this.#entries) if (entry.made === router) entry.retired = true;
+  }
+
   #make(key: string, numbering: Numbering): Entry {
     const router = this.#worker.createRouter({ mediaCodecs: routerCodecs(numbering) });
-    const entry: Entry = { key, router, made: undefined, users: 0 };
+    const entry: Entry = { key, router, made: undefined, users: 0, retired: false };
     this.#entries.push(entry);
     router.then(
       (made) => {
