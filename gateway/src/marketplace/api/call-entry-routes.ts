@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import { ParleyError } from '@parley/shared/errors';
 import { assertScope, principalOf } from '../../http/api-auth.js';
+import { drained } from '../../http/drained.js';
 import { ingest } from '../call-entries/ingest.js';
 import { formatOf, readEntries } from '../call-entries/sources.js';
 import { readEntriesInThread } from '../call-entries/worker-source.js';
@@ -52,18 +53,25 @@ export function callEntryRoutes(m: Marketplace): Router {
     res.write('{"results":[');
     let first = true;
     let buffer = '';
-    const flush = async () => {
-      if (buffer === '') return;
+    /** Writes what is buffered; false if the client went away before taking it. */
+    const flush = async (): Promise<boolean> => {
+      if (buffer === '') return true;
       const ok = res.write(buffer);
       buffer = '';
-      if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+      return ok || drained(res);
     };
     let step = await results.next();
     while (!step.done) {
       m.metrics?.callEntries.inc({ result: step.value.status });
       buffer += (first ? '' : ',') + JSON.stringify(step.value);
       first = false;
-      if (buffer.length > 65_536) await flush();
+      if (buffer.length > 65_536 && !(await flush())) {
+        // Gone: the rest is not read or matched (what was stored stays; a retry
+        // answers `duplicate`). return() ends the reading (its parser, its thread).
+        const unread = { received: 0, matched: 0, unmatched: 0, duplicate: 0, invalid: 0 };
+        await results.return({ summary: unread, error: null }); // a value nobody reads
+        return;
+      }
       step = await results.next();
     }
     await flush();
