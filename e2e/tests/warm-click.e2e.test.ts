@@ -2,13 +2,16 @@
  * The click warmed (issue 15 item 4) in Debian's Chromium: the pointer resting
  * on the button fetches a call token and opens the gateway's WebSocket before
  * the click (`widget/src/client/warm-connection.ts`); the click's call goes
- * over that WebSocket, with audio both ways.
+ * over that WebSocket, with audio both ways. Before that, the button coming
+ * into view fetches the call stack's chunk, and nothing else (no token, no
+ * WebSocket); `warm="hover"` leaves even that to the hover.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startBaresipAgent, stopAll, type BaresipAgent } from '@parley/testkit';
 import {
   clickCall,
+  errors,
   expectAgentHeardFakeMicrophone,
   inboundAudio,
   startWidgetWorld,
@@ -48,6 +51,100 @@ const sockets = (page: Page) =>
   page.evaluate(() =>
     (window as unknown as { __sockets: WebSocket[] }).__sockets.map((s) => s.readyState),
   );
+
+/**
+ * Runs before the page's scripts: as the parser adds the button, paragraphs go
+ * before it (below the fold, before the first frame is drawn), and `warm` on it.
+ */
+const belowTheFold = (warm?: string) => `
+  new MutationObserver((_, observer) => {
+    const button = document.querySelector('parley-call');
+    if (!button) return;
+    observer.disconnect();
+    for (let i = 0; i < 300; i++)
+      button.before(Object.assign(document.createElement('p'), { textContent: 'Our story, at length.' }));
+    ${warm === undefined ? '' : `button.setAttribute('warm', ${JSON.stringify(warm)});`}
+  }).observe(document, { childList: true, subtree: true });
+`;
+
+/** The demo page with the button below the fold; the chunk and token requests it makes. */
+async function tallPage(
+  page: Page,
+  warm?: string,
+): Promise<{ chunks: string[]; tokens: string[] }> {
+  const seen = { chunks: [] as string[], tokens: [] as string[] };
+  page.on('request', (request) => {
+    const url = request.url();
+    if (/\/widget\/parley-client-[^/]+\.js$/.test(url)) seen.chunks.push(url);
+    if (url.endsWith('/api/call-token')) seen.tokens.push(url);
+  });
+  await page.addInitScript(SOCKETS);
+  await page.addInitScript(belowTheFold(warm));
+  await page.goto(`${world.siteOrigin}/`);
+  await settled(page);
+  // Below the fold, and the observer has said so (settled).
+  expect(
+    await page.locator('parley-call').evaluate((el) => el.getBoundingClientRect().top),
+  ).toBeGreaterThan(await page.evaluate(() => innerHeight));
+  return seen;
+}
+
+/** The element defined and a few frames rendered: the intersection observer has reported. */
+const settled = (page: Page) =>
+  page.evaluate(async () => {
+    await customElements.whenDefined('parley-call');
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
+  });
+
+/** Scrolled to the middle of the viewport, away from the pointer (at the top left): no hover. */
+const scrollToButton = (page: Page) =>
+  page.locator('parley-call').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+
+describe('the button coming into view', () => {
+  it('fetches the call stack chunk then, not before, and nothing else; a click after it has audio both ways', async () => {
+    const { page } = await world.newPage();
+    const seen = await tallPage(page);
+    expect(seen.chunks).toEqual([]);
+
+    await scrollToButton(page);
+    await expect.poll(() => seen.chunks.length, { timeout: 10_000 }).toBe(1);
+    // The chunk run (the same module, so resolved once it was evaluated) and the
+    // page settled again: no token asked for, no WebSocket opened, no call.
+    const chunk = seen.chunks[0] ?? '';
+    await page.evaluate(`import(${JSON.stringify(chunk)}).then(() => true)`); // a string: vitest rewrites import()
+    await settled(page);
+    expect(seen.tokens).toEqual([]);
+    expect(await sockets(page)).toEqual([]);
+    expect(await states(page)).toEqual([]);
+
+    const mark = agent.sipMessages().length;
+    await clickCall(page);
+    await expect.poll(() => states(page), { timeout: 15_000 }).toContain('in-call');
+    expect(await errors(page)).toEqual([]);
+    expect(seen.chunks).toEqual([chunk]); // fetched once, on view
+    await agent.waitForRequest('INVITE', undefined, 5000, { since: mark });
+    await expect
+      .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+      .toBeGreaterThan(0.001);
+    await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => states(page), { timeout: 10_000 }).toContain('ended');
+    await expectAgentHeardFakeMicrophone(agent);
+  });
+
+  it('with warm="hover", fetches nothing in view: the hover fetches the chunk and warms the call', async () => {
+    const { page } = await world.newPage();
+    const seen = await tallPage(page, 'hover');
+    await scrollToButton(page);
+    await settled(page);
+    expect(seen.chunks).toEqual([]);
+
+    await page.locator('parley-call').getByRole('button', { name: /call/i }).first().hover();
+    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
+    expect(seen.chunks).toHaveLength(1);
+    expect(seen.tokens).toHaveLength(1);
+    expect(await states(page)).toEqual([]);
+  });
+});
 
 describe('a warmed click', () => {
   it('opens the WebSocket while the pointer rests on the button, and the call goes over it: audio both ways', async () => {

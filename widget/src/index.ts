@@ -7,7 +7,8 @@
  * ```
  *
  * It defines the element and nothing else; the call stack (sip.js and the
- * CallClient) is a separate chunk, imported on the first hover, focus or click,
+ * CallClient) is a separate chunk, imported when the button comes into view
+ * (unless `warm="hover"`) or on the first hover, focus or click,
  * and the marketplace's `<parley-listings>` and `<parley-marketplace-report>`
  * another, imported when the page has one of them; so is "call me back"
  * (`<parley-callback>`, libphonenumber-js).

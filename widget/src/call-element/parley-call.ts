@@ -32,10 +32,12 @@ import { styles } from './styles.js';
  * `visitors.reconnectGraceSeconds`), `callback` (offers "Call me back":
  * `<parley-callback>` for the same queue or listing, a chunk of its own),
  * `callback-token-url` (the company's callback token endpoint, default
- * `callback-token` beside `token-url`).
+ * `callback-token` beside `token-url`), `warm` (`hover`: the call stack is not
+ * fetched when the button comes into view, only on hover, focus or click).
  *
  * The class is abstract: `../index.ts` defines the element with the loader of
- * the call stack (sip.js), which is fetched on first hover, focus or click.
+ * the call stack (sip.js), which is fetched when the button comes into view, or
+ * on the first hover, focus or click.
  *
  * @fires parley-state - `{ state, code? }` on every state change.
  * @fires parley-message - `{ message }` for each message from the agent's side.
@@ -128,6 +130,14 @@ export abstract class ParleyCall extends LitElement {
     const prefetch = (): void => this.#call.prefetch();
     this.addEventListener('pointerenter', prefetch);
     this.addEventListener('focusin', prefetch, { once: true });
+    // In view, the call stack's code alone is fetched, before the pointer arrives:
+    // no token or WebSocket for every page view (`warm="hover"`: not even that).
+    const seen = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      seen.disconnect();
+      if (this.getAttribute('warm') != 'hover') this.#call.prefetch(true);
+    });
+    seen.observe(this);
   }
 
   /** Loads sip.js and the CallClient (a dynamic import, so a separate chunk). */

@@ -168,7 +168,8 @@ export class CallClient implements CallClientApi {
     if (!attempt || attempt.over || this.#state !== 'in-call')
       throw MessageRejectedError.notInCall();
     const channel = attempt.channel;
-    if (!channel || channel.readyState !== 'open') throw MessageRejectedError.channelClosed();
+    if (!channel || channel.readyState !== 'open')
+      throw new MessageRejectedError('channel_closed', 'the message channel is not open');
     const message: ParleyMessage =
       typeof input === 'string'
         ? {
@@ -179,7 +180,8 @@ export class CallClient implements CallClientApi {
           }
         : input;
     const encoded = encodeMessage(message);
-    if (!attempt.bucket.take()) throw MessageRejectedError.rateLimited();
+    if (!attempt.bucket.take())
+      throw new MessageRejectedError('rate_limited', 'too many messages per second');
     channel.send(encoded.frame);
     return encoded.message;
   }

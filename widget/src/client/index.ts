@@ -1,13 +1,19 @@
 /**
- * The call stack: the chunk `../index.ts` loads on the first interaction with
- * the button. Its composition root: the CallClient with the browser's
- * microphone, fetch, WebAudio and sip.js, hung up when the page goes.
+ * The call stack: the chunk `../index.ts` loads when the button comes into
+ * view or on the first interaction with it. Its composition root: the
+ * CallClient with the browser's microphone, fetch, WebAudio and sip.js, hung
+ * up when the page goes.
  */
 import type { CallClientApi, CallClientOptions } from '../api/call-stack.js';
 import { CallClient } from './call-client.js';
 import { hangUpOnPageHide } from './page-hide.js';
 import { createRingback } from './ringback.js';
-import { createSipJsStack } from './sipjs-stack.js';
+import { createSipJsStack, warmSipJs } from './sipjs-stack.js';
+
+// Loaded ahead (the button came into view), sip.js's code is run once while the
+// page is idle, not when the pointer arrives; a hover before that runs it at once.
+if (typeof requestIdleCallback === 'function') requestIdleCallback(warmSipJs);
+else setTimeout(warmSipJs, 50);
 
 export function createCallClient(options: CallClientOptions): CallClientApi {
   const client = new CallClient(options, {

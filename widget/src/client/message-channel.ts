@@ -26,13 +26,14 @@ export function encodeMessage(message: ParleyMessage): {
   try {
     frame = JSON.stringify(message);
   } catch (error) {
-    throw MessageRejectedError.invalid(`not serialisable: ${String(error)}`);
+    throw new MessageRejectedError('invalid', `not serialisable: ${String(error)}`);
   }
-  if (typeof frame !== 'string') throw MessageRejectedError.invalid('not an object');
+  if (typeof frame !== 'string') throw new MessageRejectedError('invalid', 'not an object');
   const bytes = utf8Length(frame);
-  if (bytes > MAX_MESSAGE_BYTES) throw MessageRejectedError.tooLarge(bytes, MAX_MESSAGE_BYTES);
+  if (bytes > MAX_MESSAGE_BYTES)
+    throw new MessageRejectedError('too_large', `${bytes} bytes, limit ${MAX_MESSAGE_BYTES}`);
   const check = parseMessage(frame);
-  if (!check.ok) throw MessageRejectedError.invalid(check.reason);
+  if (!check.ok) throw new MessageRejectedError('invalid', check.reason);
   return { frame, message: check.message };
 }
 

@@ -22,24 +22,29 @@ export interface SipJsStackOptions {
   readonly sessionDescriptionHandlerFactory?: UserAgentOptions['sessionDescriptionHandlerFactory'];
 }
 
+/**
+ * Runs sip.js's code once, with nothing sent. Chromium compiles a function the
+ * first time it runs, and sip.js's first UserAgent and Inviter run a lot of it
+ * (the SIP grammar's parser above all): 10-40 ms on the click's path in the
+ * set-up bench, 3-13 once warmed (docs/benchmarks.md). A user agent that is
+ * never started and an INVITE that is built but never sent: no WebSocket, no
+ * request. Once per page: what it warms is the engine's compiled code.
+ */
+let warmed = false;
+export function warmSipJs(): void {
+  if (warmed) return;
+  warmed = true;
+  const userAgent = new UserAgent({
+    transportOptions: { server: 'wss://parley.invalid' },
+    logLevel: 'error',
+  });
+  const uri = UserAgent.makeURI('sip:warm@parley.invalid');
+  if (uri) void new Inviter(userAgent, uri, { extraHeaders: ['Authorization: Bearer warm'] });
+}
+
 export function createSipJsStack(overrides: SipJsStackOptions = {}): SipStack {
-  let warmed = false;
   return {
-    warm(): void {
-      // Chromium compiles a function the first time it runs, and sip.js's
-      // first UserAgent and Inviter run a lot of it (the SIP grammar's parser
-      // above all): 10-40 ms on the click's path in the set-up bench, 3-13 once
-      // warmed (docs/benchmarks.md). A user agent that is never started and an
-      // INVITE that is built but never sent: no WebSocket, no request.
-      if (warmed) return;
-      warmed = true;
-      const userAgent = new UserAgent({
-        transportOptions: { server: 'wss://parley.invalid' },
-        logLevel: 'error',
-      });
-      const uri = UserAgent.makeURI('sip:warm@parley.invalid');
-      if (uri) void new Inviter(userAgent, uri, { extraHeaders: ['Authorization: Bearer warm'] });
-    },
+    warm: warmSipJs,
     createUserAgent(options, microphone): SipUserAgent {
       const userAgent = new UserAgent({
         ...options,

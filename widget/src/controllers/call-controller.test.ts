@@ -233,6 +233,33 @@ describe('CallController', () => {
     expect(t.loads()).toBe(1);
   });
 
+  it("in view, loads the call stack's code only: no client, so no token, WebSocket or permission read", async () => {
+    const host = new FakeHost();
+    let loads = 0;
+    let clients = 0;
+    let prefetches = 0;
+    const client = new ScriptedClient();
+    const controller = new CallController(host as unknown as ReactiveControllerHost & HTMLElement, {
+      load: async () => {
+        loads++;
+        return {
+          createCallClient: () => {
+            clients++;
+            return Object.assign(client, { prefetch: () => void prefetches++ });
+          },
+        };
+      },
+      options: () => ({ tokenUrl: '/t', queue: 'sales' }),
+    });
+    controller.prefetch(true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect([loads, clients, prefetches]).toEqual([1, 0, 0]);
+    controller.prefetch(); // the hover after it: the client, warmed, from the same load
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect([loads, clients, prefetches]).toEqual([1, 1, 1]);
+    expect(host.events).toEqual([]);
+  });
+
   it('reports call_failed when the call stack does not load, and tries again on the next click', async () => {
     let fail = true;
     const client = new ScriptedClient();

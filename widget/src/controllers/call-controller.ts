@@ -98,11 +98,15 @@ export class CallController implements ReactiveController {
     return at === undefined || !isAnswered(this.state) ? 0 : performance.now() - at;
   }
 
-  /** Starts loading the call stack (on hover or focus) and fetching a token, so the click finds them ready. */
-  prefetch(): void {
+  /**
+   * Starts loading the call stack (on hover or focus) and fetching a token, so
+   * the click finds them ready; `code` (the button came into view): the stack's
+   * code alone, no client, so no token, WebSocket or permission read.
+   */
+  prefetch(code?: boolean): void {
     this.#load().then(
       (stack) => {
-        if (!isActive(this.state)) this.#clientFor(stack).prefetch?.();
+        if (!code && !isActive(this.state)) this.#clientFor(stack).prefetch?.();
       },
       () => undefined,
     );
