@@ -131,6 +131,22 @@ describe('the button coming into view', () => {
     await expectAgentHeardFakeMicrophone(agent);
   });
 
+  it('in a browser without IntersectionObserver, the button still works: the hover warms the call', async () => {
+    const { page } = await world.newPage();
+    await page.addInitScript(() => {
+      delete (window as { IntersectionObserver?: unknown }).IntersectionObserver;
+    });
+    const seen = await tallPage(page);
+    await scrollToButton(page);
+    await settled(page);
+    expect(seen.chunks).toEqual([]);
+
+    await page.locator('parley-call').getByRole('button', { name: /call/i }).first().hover();
+    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
+    expect(seen.chunks).toHaveLength(1);
+    expect(await states(page)).toEqual([]);
+  });
+
   it('with warm="hover", fetches nothing in view: the hover fetches the chunk and warms the call', async () => {
     const { page } = await world.newPage();
     const seen = await tallPage(page, 'hover');

@@ -132,6 +132,8 @@ export abstract class ParleyCall extends LitElement {
     this.addEventListener('focusin', prefetch, { once: true });
     // In view, the call stack's code alone is fetched, before the pointer arrives:
     // no token or WebSocket for every page view (`warm="hover"`: not even that).
+    // Where there is no IntersectionObserver (jsdom, old browsers), hover alone.
+    if (typeof IntersectionObserver != 'function') return;
     const seen = new IntersectionObserver((entries) => {
       if (!entries.some((entry) => entry.isIntersecting)) return;
       seen.disconnect();
