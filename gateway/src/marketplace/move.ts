@@ -211,6 +211,12 @@ export function marketplaceMoveTables(owner: string, now = Date.now()): readonly
       key: ['number'],
       order: 'number',
       merge: { lease_end: 'GREATEST(t.lease_end, excluded.lease_end)' },
+      // Leased meanwhile by a gateway of the cluster to another impression (its lease
+      // still running, another end), or the number is in another tenant's pool:
+      // merging would hand one number to two impressions.
+      conflictIf: (held, row) =>
+        held['tenant'] !== row['tenant'] ||
+        (Number(held['lease_end']) > now && Number(held['lease_end']) !== Number(row['lease_end'])),
     },
     {
       table: 'mp_heartbeats',

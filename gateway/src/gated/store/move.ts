@@ -14,7 +14,7 @@
  */
 import type { MovedTable } from '../../storage/postgres/index.js';
 
-export function gatedMoveTables(owner: string): readonly MovedTable[] {
+export function gatedMoveTables(owner: string, now = Date.now()): readonly MovedTable[] {
   return [
     {
       table: 'gated_residents',
@@ -133,11 +133,15 @@ export function gatedMoveTables(owner: string): readonly MovedTable[] {
       columns: ['subject', 'failures', 'last_failure_at', 'locked_until'],
       key: ['subject'],
       order: 'subject',
+      // As the guard counts (pg-records.ts): a lockout that has ended starts the
+      // count again, so its side's failures count for nothing; a running one holds.
       merge: {
-        failures: 'GREATEST(t.failures, excluded.failures)',
+        failures: `GREATEST(CASE WHEN t.locked_until <= ${now} THEN 0 ELSE t.failures END,
+                            CASE WHEN excluded.locked_until <= ${now} THEN 0 ELSE excluded.failures END)`,
         last_failure_at: 'GREATEST(t.last_failure_at, excluded.last_failure_at)',
-        // GREATEST skips NULL: a lockout on either side holds.
-        locked_until: 'GREATEST(t.locked_until, excluded.locked_until)',
+        // GREATEST skips NULL: a running lockout on either side holds.
+        locked_until: `CASE WHEN GREATEST(t.locked_until, excluded.locked_until) > ${now}
+                       THEN GREATEST(t.locked_until, excluded.locked_until) END`,
       },
     },
     {

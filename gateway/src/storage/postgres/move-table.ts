@@ -69,6 +69,9 @@ export async function copyTable(
 
   const flush = async () => {
     if (batch.length === 0) return;
+    const read = batch.length;
+    if (merge.length > 0 && spec.conflictIf)
+      batch = await withoutConflicts(client, spec, batch, conflicts);
     const params: unknown[] = [];
     const tuples = batch.map((row) => {
       const base = params.length;
@@ -80,7 +83,9 @@ export async function copyTable(
       );
       return `(${[...own, ...more, ...exprs].join(', ')})`;
     });
-    if (merge.length > 0) {
+    if (batch.length === 0) {
+      // Every row of the batch refused (conflicts): nothing to write.
+    } else if (merge.length > 0) {
       // A row held under the key takes the rule's values; one already as strict is not written
       // (not returned). xmax = 0 tells a fresh row from an updated one.
       const { rows } = await client.query<{ inserted: boolean }>(
@@ -113,7 +118,7 @@ export async function copyTable(
         );
       }
     }
-    seen += batch.length;
+    seen += read;
     batch = [];
     if (total > PROGRESS_EVERY && seen % PROGRESS_EVERY < batchRows)
       progress(`${module}: ${spec.table}: ${seen} of ${total} rows`);
@@ -133,15 +138,13 @@ export async function copyTable(
   };
 }
 
-/** The rows a batch found held: equal is there, different or missing a conflict. */
-async function compareHeld(
+/** The rows PostgreSQL holds under the keys of `rows` (the table's columns). */
+async function heldRows(
   client: PgClient,
   spec: MovedTable,
   key: readonly string[],
   rows: readonly Row[],
-  moved: { present: number; kept: number },
-  conflicts: MoveConflicts,
-): Promise<void> {
+): Promise<Map<string, Row>> {
   const params: unknown[] = [];
   const where = rows.map((row) => {
     const terms = key.map((c) => {
@@ -154,7 +157,36 @@ async function compareHeld(
     `SELECT ${spec.columns.join(', ')} FROM ${spec.table} WHERE ${where.join(' OR ')}`,
     params,
   );
-  const byKey = new Map(held.rows.map((r) => [keyOf(key, r), r]));
+  return new Map(held.rows.map((r) => [keyOf(key, r), r]));
+}
+
+/** `batch` less the rows {@link MovedTable.conflictIf} refuses (recorded as conflicts). */
+async function withoutConflicts(
+  client: PgClient,
+  spec: MovedTable,
+  batch: readonly Row[],
+  conflicts: MoveConflicts,
+): Promise<Row[]> {
+  const key = spec.key as readonly string[];
+  const byKey = await heldRows(client, spec, key, batch);
+  return batch.filter((row) => {
+    const there = byKey.get(keyOf(key, row));
+    if (!there || !spec.conflictIf?.(there, row)) return true;
+    conflicts.add(spec.table, key, row);
+    return false;
+  });
+}
+
+/** The rows a batch found held: equal is there, different or missing a conflict. */
+async function compareHeld(
+  client: PgClient,
+  spec: MovedTable,
+  key: readonly string[],
+  rows: readonly Row[],
+  moved: { present: number; kept: number },
+  conflicts: MoveConflicts,
+): Promise<void> {
+  const byKey = await heldRows(client, spec, key, rows);
   for (const row of rows) {
     const there = byKey.get(keyOf(key, row));
     const values = valuesOf(spec, row);

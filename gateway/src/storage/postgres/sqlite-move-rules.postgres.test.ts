@@ -87,6 +87,27 @@ describe('the move of the wrong-PIN counts', () => {
     db.close();
   });
 
+  it('a lockout that has ended on one side counts for nothing there: the other side’s count is kept, not a fresh budget', async () => {
+    const pool = await migrated();
+    const now = Date.now();
+    const db = openDatabase(':memory:', [GATED_SCHEMA]);
+    db.exec(`
+      INSERT INTO gated_pin_attempts VALUES ('device:acme/tab-1', 4, ${now - 60_000}, NULL);
+      INSERT INTO gated_pin_attempts VALUES ('device:acme/tab-2', 5, ${now - 3_600_000}, ${now - 60_000});
+    `);
+    // tab-1: PostgreSQL's lockout ended (the guard starts again); tab-2: the file's did.
+    await pool.query(
+      `INSERT INTO gated_pin_attempts VALUES ('device:acme/tab-1', 5, $1, $2),
+         ('device:acme/tab-2', 3, $3, NULL)`,
+      [now - 3_600_000, now - 60_000, now - 30_000],
+    );
+    await move(db, pool, 'gated', gatedMoveTables(OWNER, now));
+    const pins = new PgPinAttemptStore(pool);
+    expect(await pins.get('device:acme/tab-1')).toMatchObject({ failures: 4, lockedUntil: null });
+    expect(await pins.get('device:acme/tab-2')).toMatchObject({ failures: 3, lockedUntil: null });
+    db.close();
+  });
+
   it('a file a move of an earlier version marked (the counts not read then) still starts; its next move takes them', async () => {
     const pool = await migrated();
     const db = openDatabase(':memory:', [GATED_SCHEMA]);
@@ -103,6 +124,28 @@ describe('the move of the wrong-PIN counts', () => {
       ),
     );
     expect(again).toContain('gated: gated_pin_attempts: 1 copied, 0 already there');
+    db.close();
+  });
+
+  it('that next move takes the counts alone: rows the cluster changed since the first move are not refused', async () => {
+    const pool = await migrated();
+    const db = openDatabase(':memory:', [GATED_SCHEMA]);
+    db.exec(`INSERT INTO gated_charges VALUES ('call-1', 1, 'acme', 'a-1', 25, 975, 5)`);
+    await move(db, pool, 'gated', gatedMoveTables(OWNER));
+    // The cluster changed the row since (a correction); the earlier version's mark, counts in the file.
+    await pool.query(
+      `UPDATE gated_charges SET amount = 20, balance_after = 980 WHERE call_id = 'call-1'`,
+    );
+    db.exec(`DELETE FROM store_move_tables WHERE tbl = 'gated_pin_attempts';
+      INSERT INTO gated_pin_attempts VALUES ('device:acme/tab-1', 1, 5, NULL)`);
+    const again = await move(db, pool, 'gated', gatedMoveTables(OWNER));
+    expect(again).toContainEqual(expect.stringMatching(/^gated: moving gated_pin_attempts alone/));
+    expect(again).toContain('gated: gated_pin_attempts: 1 copied, 0 already there');
+    const charge = await pool.query(`SELECT amount FROM gated_charges WHERE call_id = 'call-1'`);
+    expect(charge.rows).toEqual([{ amount: 20 }]);
+    // Marked: a third run moves nothing.
+    const third = await move(db, pool, 'gated', gatedMoveTables(OWNER));
+    expect(third).toContainEqual(expect.stringMatching(/^gated: already moved/));
     db.close();
   });
 });
@@ -134,6 +177,43 @@ describe('the move of the number leases', () => {
     db.exec('DELETE FROM store_moves; DELETE FROM store_move_tables');
     const second = await move(db, empty, 'marketplace', marketplaceMoveTables(OWNER, now));
     expect(second).toContain('marketplace: mp_number_leases: 1 copied, 0 already there');
+    db.close();
+  });
+
+  it('refuses a number the cluster leased meanwhile to another impression, or holds for another tenant: one number, two callers', async () => {
+    const pool = await migrated();
+    const now = Date.now();
+    const [taken, foreign] = ['+14155550111', '+14155550112'];
+    const leases = new PgNumberLeases(pool, 'acme', [taken], 3600);
+    await leases.start();
+    await leases.leaseMany(now, 1); // the cluster's own impression holds it for the next hour
+    await new PgNumberLeases(pool, 'globex', [foreign], 3600).start();
+    const db = openDatabase(':memory:', [MARKETPLACE_SCHEMA]);
+    const impression = db.prepare(
+      `INSERT INTO mp_impressions (id, tenant, placement_id, listing_id, advertiser_id, publisher_id,
+         slot, price, bid, quality, device_id, number, number_kind, lease_start, lease_end, created_at)
+       VALUES (?, 'acme', 'pl-1', 'l-1', 'adv-1', 'pub-1', 0, 300, 1000, 1, 'dev-1', ?, 'leased', ?, ?, ?)`,
+    );
+    impression.run('imp-1', taken, now - 60_000, now + HOUR / 2, now - 60_000);
+    impression.run('imp-2', foreign, now - 60_000, now + HOUR / 2, now - 60_000);
+    const refused = await move(db, pool, 'marketplace', marketplaceMoveTables(OWNER, now)).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(StoreMoveConflict);
+    expect((refused as StoreMoveConflict).toJSON().error).toMatchObject({
+      module: 'marketplace',
+      tables: [
+        {
+          table: 'mp_number_leases',
+          key: ['number'],
+          rows: 2,
+          first: [{ number: taken }, { number: foreign }],
+        },
+      ],
+    });
+    // Nothing of the module moved (its impressions neither).
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*) AS n FROM mp_impressions');
+    expect(rows).toEqual([{ n: 0 }]);
     db.close();
   });
 });

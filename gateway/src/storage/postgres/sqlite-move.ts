@@ -31,6 +31,7 @@ import {
   markPg,
   pgMark,
   tableMarks,
+  type TableMarks,
 } from './move-marks.js';
 import { MoveConflicts, StoreMoveConflict } from './move-conflict.js';
 import { copyTable } from './move-table.js';
@@ -80,6 +81,15 @@ export interface MovedTable {
    * wrong-PIN count and its lockout, a number lease's end: \`GREATEST\`).
    */
   readonly merge?: Readonly<Record<string, string>>;
+  /**
+   * With `merge`: a row PostgreSQL holds under the key that must not be merged
+   * but refused as a conflict (PostgreSQL's row, the file's): a tracking number
+   * another gateway has leased meanwhile to someone else.
+   */
+  readonly conflictIf?: (
+    held: Readonly<Record<string, unknown>>,
+    row: Readonly<Record<string, unknown>>,
+  ) => boolean;
 }
 
 /**
@@ -121,6 +131,30 @@ function sourcesOf(tables: readonly (MovedTable | MoveStep)[]): string[] {
   return tables.flatMap((t) =>
     'step' in t ? [...t.sources] : t.from ? (t.source ? [t.source] : []) : [t.table],
   );
+}
+
+/**
+ * What a module moved before must copy again: all of it, unless the only
+ * tables past its mark are merge tables the mark does not name (added to the
+ * module after the file was moved by an earlier version: the wrong-PIN
+ * counts). Then those alone: copying the rest again would compare every row
+ * the cluster changed since (a credited balance) and refuse it as a conflict.
+ */
+function toCopyAgain(
+  tables: readonly (MovedTable | MoveStep)[],
+  marked: TableMarks,
+  now: TableMarks,
+): readonly (MovedTable | MoveStep)[] {
+  const beyond = Object.keys(now).filter(
+    (table) =>
+      beyondMoved(marked, { [table]: now[table] ?? { rows: 0, maxRowid: null } }).length > 0,
+  );
+  const added = tables.filter(
+    (t): t is MovedTable =>
+      !('step' in t) && t.merge !== undefined && !t.from && !(t.table in marked),
+  );
+  const names = new Set(added.map((t) => t.table));
+  return beyond.length > 0 && beyond.every((t) => names.has(t)) ? added : tables;
 }
 
 /** When `module`'s rows were moved out of this SQLite file, or undefined. */
@@ -234,14 +268,20 @@ export async function moveModule(
     );
     return { module, skipped: true, movedAt: inPg.movedAt };
   }
-  progress(`${module}: moving`);
+  const marked = inFile?.tables ?? inPg?.tables;
+  const copied = marked ? toCopyAgain(tables, marked, now) : tables;
+  progress(
+    copied === tables
+      ? `${module}: moving`
+      : `${module}: moving ${copied.map((t) => ('step' in t ? '' : t.table)).join(', ')} alone (not in its mark: added to the module after the file was moved)`,
+  );
   const client = await pool.connect();
   const done: TableMoved[] = [];
   const mark = { movedAt: Date.now(), tables: now };
   const conflicts = new MoveConflicts();
   try {
     await client.query('BEGIN');
-    for (const table of tables) {
+    for (const table of copied) {
       const moved =
         'step' in table
           ? await table.run(client, db, (line) => progress(`${module}: ${line}`), conflicts)
