@@ -328,9 +328,12 @@ export class MsRouter extends EventEmitter<MediaRouterEvents> implements MediaRo
     // keepId off: both routers are on one worker, whose ids must be unique.
     const piped = from.pipeToRouter({ producerId: producer.id, router: to, keepId: false });
     const { pipeProducer } = await piped.catch((error: unknown) => {
-      // mediasoup keeps a failed pipe pair for the two routers: no later call gets them.
-      this.#routers.retire(from);
-      this.#routers.retire(to);
+      // mediasoup keeps a failed pipe pair for the two routers: no later call gets
+      // them (a producer the call closed meanwhile failed the pipe, not the pair).
+      if (!producer.closed) {
+        this.#routers.retire(from);
+        this.#routers.retire(to);
+      }
       throw error;
     });
     if (!pipeProducer) throw new ParleyError('internal', 'pipeToRouter gave no producer');
