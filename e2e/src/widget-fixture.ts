@@ -225,6 +225,23 @@ export async function expectAgentHeardFakeMicrophone(agent: BaresipAgent): Promi
   await expect.poll(() => agentHeard(agent), { timeout: 10_000 }).toBe('the 700 Hz tone');
 }
 
+/**
+ * The agent's audio at the page, held for a second (the page's tone then fills
+ * the agent's recording too), then the page hangs up: it shows "ended", and
+ * the agent heard the page's microphone.
+ */
+export async function hangUpAfterAudioBothWays(page: Page, agent: BaresipAgent): Promise<void> {
+  await expect
+    .poll(async () => (await inboundAudio(page)).energy, { timeout: 10_000 })
+    .toBeGreaterThan(0.001);
+  await expect
+    .poll(async () => (await inboundAudio(page)).packets, { timeout: 10_000 })
+    .toBeGreaterThan(50);
+  await page.locator('parley-call').getByRole('button', { name: 'Hang up' }).click();
+  await expect.poll(() => states(page), { timeout: 10_000 }).toContain('ended');
+  await expectAgentHeardFakeMicrophone(agent);
+}
+
 async function agentHeard(agent: BaresipAgent): Promise<string> {
   const recording = agent.lastRecording().received;
   if (!recording) return 'nothing recorded';

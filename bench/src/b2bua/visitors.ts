@@ -16,13 +16,11 @@ import type { BenchRun } from './run.js';
 
 const NORTP: ScenarioFile = { file: join(REPO_ROOT, 'bench/scenarios/uac-bearer-nortp.xml') };
 
-export interface VisitorRun {
-  readonly label: string;
-  readonly via: 'gateway' | 'direct';
-  readonly media: 'none' | 'rtp';
-  readonly rate: number;
-  readonly calls: number;
-  readonly callMs: number;
+/** A batch of calls: what its result repeats (`RunResult`), and how to run it. */
+export interface VisitorRun extends Pick<
+  RunResult,
+  'label' | 'via' | 'media' | 'rate' | 'calls' | 'callMs'
+> {
   /** Called with the run's start (performance.now()) while sipp runs. */
   readonly during?: (startedAt: number) => Promise<void>;
   /** Time the INVITEs on the wire at this UDP port. */
