@@ -99,6 +99,17 @@ const settled = (page: Page) =>
 const scrollToButton = (page: Page) =>
   page.locator('parley-call').evaluate((el) => el.scrollIntoView({ block: 'center' }));
 
+/** Scrolled into view, nothing is fetched; the hover then fetches the chunk and opens the WebSocket, no call. */
+async function nothingInViewHoverWarms(page: Page, seen: { chunks: string[] }): Promise<void> {
+  await scrollToButton(page);
+  await settled(page);
+  expect(seen.chunks).toEqual([]);
+  await page.locator('parley-call').getByRole('button', { name: /call/i }).first().hover();
+  await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
+  expect(seen.chunks).toHaveLength(1);
+  expect(await states(page)).toEqual([]);
+}
+
 describe('the button coming into view', () => {
   it('fetches the call stack chunk then, not before, and nothing else; a click after it has audio both ways', async () => {
     const { page } = await world.newPage();
@@ -131,28 +142,14 @@ describe('the button coming into view', () => {
       delete (window as { IntersectionObserver?: unknown }).IntersectionObserver;
     });
     const seen = await tallPage(page);
-    await scrollToButton(page);
-    await settled(page);
-    expect(seen.chunks).toEqual([]);
-
-    await page.locator('parley-call').getByRole('button', { name: /call/i }).first().hover();
-    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
-    expect(seen.chunks).toHaveLength(1);
-    expect(await states(page)).toEqual([]);
+    await nothingInViewHoverWarms(page, seen);
   });
 
   it('with warm="hover", fetches nothing in view: the hover fetches the chunk and warms the call', async () => {
     const { page } = await world.newPage();
     const seen = await tallPage(page, 'hover');
-    await scrollToButton(page);
-    await settled(page);
-    expect(seen.chunks).toEqual([]);
-
-    await page.locator('parley-call').getByRole('button', { name: /call/i }).first().hover();
-    await expect.poll(() => sockets(page), { timeout: 10_000 }).toEqual([1]);
-    expect(seen.chunks).toHaveLength(1);
+    await nothingInViewHoverWarms(page, seen);
     expect(seen.tokens).toHaveLength(1);
-    expect(await states(page)).toEqual([]);
   });
 });
 
